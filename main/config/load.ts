@@ -1,0 +1,47 @@
+import { copyFile, mkdir, readFile, access } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IniDocument } from './ini.ts';
+import { AcrNemaMap } from './acrnema-map.ts';
+import { parseSopList, type SopList } from './sop-list.ts';
+import { readSettings, type ServerSettings } from './server-settings.ts';
+
+/** The shipped defaults, copied into a new configuration folder on first start. */
+export const DEFAULT_CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
+const SEED_FILES = ['dicom.ini', 'acrnema.map', 'dgatesop.lst'];
+
+export interface LoadedConfig {
+  configDir: string;
+  dataDir: string;
+  ini: IniDocument;
+  settings: ServerSettings;
+  nodes: AcrNemaMap;
+  sopList: SopList;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
+}
+
+/** Give a configuration folder the default files it lacks, so a fresh install starts with no editing. */
+export async function seedConfig(configDir: string): Promise<string[]> {
+  await mkdir(configDir, { recursive: true });
+  const seeded: string[] = [];
+  for (const name of SEED_FILES) {
+    const target = path.join(configDir, name);
+    if (await exists(target)) continue;
+    await copyFile(path.join(DEFAULT_CONFIG_DIR, name), target);
+    seeded.push(name);
+  }
+  return seeded;
+}
+
+/** Read dicom.ini, acrnema.map and dgatesop.lst; throws ConfigError(s) naming file, line and reason. */
+export async function loadConfig(configDir: string, dataDir: string): Promise<LoadedConfig> {
+  const iniFile = path.join(configDir, 'dicom.ini');
+  const ini = new IniDocument(iniFile, await readFile(iniFile, 'utf8'));
+  const settings = readSettings(ini, configDir, dataDir);
+  const nodes = new AcrNemaMap(settings.acrNemaMap, await readFile(settings.acrNemaMap, 'utf8'));
+  const sopList = parseSopList(settings.sopClassList, await readFile(settings.sopClassList, 'utf8'));
+  return { configDir, dataDir, ini, settings, nodes, sopList };
+}

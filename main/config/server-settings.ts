@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { ConfigError, ConfigErrors } from './config-error.ts';
+import type { IniDocument } from './ini.ts';
+import { aeTitleProblem } from './ae-title.ts';
+import { compileLayout, FileNameSyntaxError } from '../store/layout.ts';
+
+export const SECTION = 'sscscp';
+
+export type DuplicatePolicy = 'replace' | 'keep' | 'reject';
+
+/** The settings the core runs on, read from dicom.ini; relative paths are resolved against the data folder. */
+export interface ServerSettings {
+  aeTitle: string;
+  port: number;
+  listenAddress: string;
+  devices: string[];
+  magThresholdMB: number;
+  fileNameSyntax: string;
+  sqliteFile: string;
+  duplicatePolicy: DuplicatePolicy;
+  requireKnownCallingAe: boolean;
+  acceptAnyCalledAe: boolean;
+  maxPduLength: number;
+  artimTimeout: number;
+  idleTimeout: number;
+  acrNemaMap: string;
+  sopClassList: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+type Parse<T> = (value: string) => T;
+const reason = (text: string): never => { throw new Error(text); };
+
+const int = (min: number, max: number): Parse<number> => (v) =>
+  /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? Number(v) : reason(`"${v}" is not a whole number from ${min} to ${max}`);
+const flag: Parse<boolean> = (v) => (v === '1' ? true : v === '0' ? false : reason(`"${v}" must be 0 or 1`));
+const oneOf = <T extends string>(...allowed: T[]): Parse<T> => (v) =>
+  (allowed as string[]).includes(v.toLowerCase()) ? (v.toLowerCase() as T) : reason(`"${v}" must be one of ${allowed.join(', ')}`);
+const text: Parse<string> = (v) => (v.length ? v : reason('a value is required'));
+
+/** Every key the core understands: its default, how it is checked, and a line of help for the settings screen. */
+export const SETTING_KEYS = {
+  MyACRNema: { def: 'PACSWS', parse: (v: string) => { const p = aeTitleProblem(v); return p ? reason(p) : v; }, help: 'Our AE title; peers must call us by it.' },
+  TCPPort: { def: '11112', parse: int(0, 65535), help: 'TCP port the DICOM listener uses (0 picks a free one).' },
+  ListenAddress: { def: '0.0.0.0', parse: (v: string) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(`"${v}" is not an IP address`)), help: 'Address to listen on; 127.0.0.1 keeps the archive local.' },
+  MAGDevices: { def: '1', parse: int(1, 10), help: 'How many storage folders (MAGDevice0..n) are used.' },
+  MAGDeviceThreshhold: { def: '0', parse: int(0, 1 << 30), help: 'Free space (MB) below which a storage folder takes no new objects.' },
+  FileNameSyntax: { def: '%id/%studyuid/%seriesuid/%sopuid.dcm', parse: (v: string) => { try { compileLayout(v); return v; } catch (e) { return e instanceof FileNameSyntaxError ? reason(e.message) : reason(String(e)); } }, help: 'Path of each object under its storage folder.' },
+  SQLServer: { def: 'index/archive.db3', parse: text, help: 'SQLite: the index database file.' },
+  SqLite: { def: '1', parse: flag, help: 'Use the embedded SQLite index.' },
+  MySQL: { def: '0', parse: (v: string) => (v === '1' ? reason('the MySQL/MariaDB index is not available in this version; set MySQL = 0') : flag(v)), help: 'Use a MySQL/MariaDB index (not yet available).' },
+  DuplicatePolicy: { def: 'replace', parse: oneOf<DuplicatePolicy>('replace', 'keep', 'reject'), help: 'What a second object with a known SOP Instance UID does: replace it, keep the first, or reject.' },
+  RequireKnownCallingAE: { def: '0', parse: flag, help: 'Refuse associations from AE titles not in acrnema.map.' },
+  AcceptAnyCalledAE: { def: '0', parse: flag, help: 'Accept associations whatever AE title the peer calls us by.' },
+  MaxPDULength: { def: '262144', parse: int(4096, 16 << 20), help: 'Largest PDU we receive (bytes).' },
+  ARTIMTimeout: { def: '30', parse: int(1, 3600), help: 'Seconds to wait for association set-up or release.' },
+  IdleTimeout: { def: '300', parse: int(0, 86400), help: 'Seconds an association may stay silent before it is aborted (0: never).' },
+  ACRNemaMap: { def: 'acrnema.map', parse: text, help: 'File of known DICOM nodes.' },
+  SOPClassList: { def: 'dgatesop.lst', parse: text, help: 'File of accepted SOP classes and transfer syntaxes.' },
+  LogLevel: { def: 'info', parse: oneOf('debug', 'info', 'warn', 'error'), help: 'How much the log says.' },
+} as const;
+
+type KeyName = keyof typeof SETTING_KEYS;
+
+/** Read and check every known key; all problems are reported together, each with its line. */
+export function readSettings(doc: IniDocument, configDir: string, dataDir: string): ServerSettings {
+  const errors: ConfigError[] = [];
+  const values = new Map<string, unknown>();
+  for (const [key, spec] of Object.entries(SETTING_KEYS) as [KeyName, (typeof SETTING_KEYS)[KeyName]][]) {
+    const found = doc.get(SECTION, key);
+    try {
+      values.set(key, spec.parse(found ? found.value : spec.def));
+    } catch (err) {
+      errors.push(new ConfigError(doc.file, found?.line ?? 0, `${key}: ${(err as Error).message}`));
+    }
+  }
+  const devices: string[] = [];
+  const count = (values.get('MAGDevices') as number | undefined) ?? 1;
+  for (let i = 0; i < count; i++) {
+    const found = doc.get(SECTION, `MAGDevice${i}`);
+    if (!found && i > 0) { errors.push(new ConfigError(doc.file, doc.get(SECTION, 'MAGDevices')?.line ?? 0, `MAGDevices is ${count} but MAGDevice${i} is not set`)); continue; }
+    const value = found?.value || 'storage';
+    devices.push(path.resolve(dataDir, value));
+  }
+  if (errors.length) throw new ConfigErrors(errors);
+  const get = <K extends KeyName>(k: K) => values.get(k) as ReturnType<(typeof SETTING_KEYS)[K]['parse']>;
+  return {
+    aeTitle: get('MyACRNema'),
+    port: get('TCPPort'),
+    listenAddress: get('ListenAddress'),
+    devices,
+    magThresholdMB: get('MAGDeviceThreshhold'),
+    fileNameSyntax: get('FileNameSyntax'),
+    sqliteFile: path.resolve(dataDir, get('SQLServer')),
+    duplicatePolicy: get('DuplicatePolicy'),
+    requireKnownCallingAe: get('RequireKnownCallingAE'),
+    acceptAnyCalledAe: get('AcceptAnyCalledAE'),
+    maxPduLength: get('MaxPDULength'),
+    artimTimeout: get('ARTIMTimeout'),
+    idleTimeout: get('IdleTimeout'),
+    acrNemaMap: path.resolve(configDir, get('ACRNemaMap')),
+    sopClassList: path.resolve(configDir, get('SOPClassList')),
+    logLevel: get('LogLevel') as ServerSettings['logLevel'],
+  };
+}

@@ -1,0 +1,67 @@
+import {
+  ContextResult, RejectReason, RejectResult, RejectSource,
+  type AcceptedContext, type AssociateRQ, type RoleSelection,
+} from './pdu.ts';
+import { APPLICATION_CONTEXT, VERIFICATION_SOP_CLASS } from './uids.ts';
+
+/** What this archive accepts: its AE title, the peers it knows, and the SOP classes and transfer syntaxes it takes. */
+export interface AcceptancePolicy {
+  aeTitle: string;
+  /** Accept an association whatever Called AE Title the peer used. */
+  acceptAnyCalledAe: boolean;
+  /** When set, the Calling AE Title must be one of these known nodes (wildcards allowed). */
+  knownCallingAe?: (callingAe: string) => boolean;
+  /** SOP classes accepted (Verification is always accepted). */
+  sopClasses: ReadonlySet<string>;
+  /** Transfer syntaxes accepted, for any SOP class. */
+  transferSyntaxes: ReadonlySet<string>;
+}
+
+export interface Rejection {
+  result: number;
+  source: number;
+  reason: number;
+  why: string;
+}
+
+export interface NegotiationResult {
+  rejection?: Rejection;
+  contexts: AcceptedContext[];
+  roles: RoleSelection[];
+}
+
+/**
+ * Decide the A-ASSOCIATE-AC or -RJ for a request (PS3.8 7.1.1, 9.3.3.2). Within a context the requestor's order of
+ * transfer syntaxes is its preference, and we take the first we support, so objects are stored as the modality sent them.
+ */
+export function negotiate(rq: AssociateRQ, policy: AcceptancePolicy): NegotiationResult {
+  const reject = (reason: number, why: string, source: number = RejectSource.ServiceUser): NegotiationResult => ({
+    rejection: { result: RejectResult.Permanent, source, reason, why }, contexts: [], roles: [],
+  });
+  if (rq.applicationContext !== APPLICATION_CONTEXT) {
+    return reject(RejectReason.ApplicationContextNotSupported, `application context ${rq.applicationContext} not supported`);
+  }
+  if (!policy.acceptAnyCalledAe && rq.calledAe.toUpperCase() !== policy.aeTitle.toUpperCase()) {
+    return reject(RejectReason.CalledAeNotRecognized, `called AE title "${rq.calledAe}" is not ours ("${policy.aeTitle}")`);
+  }
+  if (policy.knownCallingAe && !policy.knownCallingAe(rq.callingAe)) {
+    return reject(RejectReason.CallingAeNotRecognized, `calling AE title "${rq.callingAe}" is not a known node`);
+  }
+  const contexts = rq.contexts.map((pc): AcceptedContext => {
+    const known = pc.abstractSyntax === VERIFICATION_SOP_CLASS || policy.sopClasses.has(pc.abstractSyntax);
+    if (!known) return { id: pc.id, result: ContextResult.AbstractSyntaxNotSupported, transferSyntax: pc.transferSyntaxes[0] ?? '' };
+    const ts = pc.transferSyntaxes.find((t) => policy.transferSyntaxes.has(t));
+    if (!ts) return { id: pc.id, result: ContextResult.TransferSyntaxesNotSupported, transferSyntax: pc.transferSyntaxes[0] ?? '' };
+    return { id: pc.id, result: ContextResult.Acceptance, transferSyntax: ts };
+  });
+  if (!contexts.some((c) => c.result === ContextResult.Acceptance)) {
+    const classes = [...new Set(rq.contexts.map((c) => c.abstractSyntax))].join(', ');
+    return reject(RejectReason.NoReasonGiven, `no acceptable presentation context among ${rq.contexts.length} proposed (${classes || 'none'})`);
+  }
+  // We act as SCP for what we accepted; we do not take the SCP role a requestor offers us to play as SCU (PS3.7 D.3.3.4).
+  const accepted = new Set(contexts.filter((c) => c.result === ContextResult.Acceptance).map((c) => rq.contexts.find((p) => p.id === c.id)!.abstractSyntax));
+  const roles = rq.userInfo.roles
+    .filter((r) => accepted.has(r.sopClass))
+    .map((r) => ({ sopClass: r.sopClass, scuRole: r.scuRole, scpRole: false }));
+  return { contexts, roles };
+}

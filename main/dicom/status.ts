@@ -1,0 +1,29 @@
+/** DIMSE status codes (PS3.7 Annex C, PS3.4 B.2.3 for C-STORE). */
+export const Status = {
+  Success: 0x0000,
+  Cancel: 0xfe00,
+  Pending: 0xff00,
+  /** C-STORE warnings */
+  CoercionOfDataElements: 0xb000,
+  ElementsDiscarded: 0xb006,
+  DataSetDoesNotMatchSopClassWarning: 0xb007,
+  /** C-STORE failures */
+  OutOfResources: 0xa700,
+  DataSetDoesNotMatchSopClass: 0xa900,
+  CannotUnderstand: 0xc000,
+  /** general failures (PS3.7 C.5) */
+  DuplicateSopInstance: 0x0111,
+  SopClassNotSupported: 0x0122,
+  ProcessingFailure: 0x0110,
+  UnrecognizedOperation: 0x0211,
+  MistypedArgument: 0x0212,
+} as const;
+
+export function statusName(code: number): string {
+  for (const [name, value] of Object.entries(Status)) if (value === code) return name;
+  return 'Status';
+}
+
+export function formatStatus(code: number): string {
+  return `${statusName(code)} (0x${code.toString(16).padStart(4, '0').toUpperCase()})`;
+}

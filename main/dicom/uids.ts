@@ -1,0 +1,50 @@
+/** UIDs the protocol layer names (PS3.6 Annex A). */
+
+export const APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1';
+export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
+
+export const TransferSyntax = {
+  ImplicitLittleEndian: '1.2.840.10008.1.2',
+  ExplicitLittleEndian: '1.2.840.10008.1.2.1',
+  DeflatedExplicitLittleEndian: '1.2.840.10008.1.2.1.99',
+  ExplicitBigEndian: '1.2.840.10008.1.2.2',
+  JpegBaseline: '1.2.840.10008.1.2.4.50',
+  JpegExtended: '1.2.840.10008.1.2.4.51',
+  JpegLossless: '1.2.840.10008.1.2.4.57',
+  JpegLosslessSV1: '1.2.840.10008.1.2.4.70',
+  JpegLsLossless: '1.2.840.10008.1.2.4.80',
+  JpegLsNearLossless: '1.2.840.10008.1.2.4.81',
+  Jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
+  Jpeg2000: '1.2.840.10008.1.2.4.91',
+  Rle: '1.2.840.10008.1.2.5',
+} as const;
+
+/** How the data set bytes of a transfer syntax are laid out; everything not listed is encapsulated explicit LE. */
+export interface TransferSyntaxEncoding {
+  explicitVR: boolean;
+  littleEndian: boolean;
+  deflated: boolean;
+}
+
+export function encodingOf(transferSyntaxUid: string): TransferSyntaxEncoding {
+  switch (transferSyntaxUid) {
+    case TransferSyntax.ImplicitLittleEndian:
+      return { explicitVR: false, littleEndian: true, deflated: false };
+    case TransferSyntax.ExplicitBigEndian:
+      return { explicitVR: true, littleEndian: false, deflated: false };
+    case TransferSyntax.DeflatedExplicitLittleEndian:
+      return { explicitVR: true, littleEndian: true, deflated: true };
+    default:
+      return { explicitVR: true, littleEndian: true, deflated: false };
+  }
+}
+
+/** A UID is at most 64 characters of digits and dots, no empty or zero-led components (PS3.5 9.1). */
+export function isValidUid(uid: string): boolean {
+  if (uid.length === 0 || uid.length > 64) return false;
+  return /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/.test(uid);
+}
+
+/** Our implementation class UID (a 2.25 UUID-derived root, PS3.5 B.2) and version name (max 16 chars). */
+export const IMPLEMENTATION_CLASS_UID = '2.25.231437380596413927862316452093318150671';
+export const IMPLEMENTATION_VERSION_NAME = 'PACSWS_0_1';

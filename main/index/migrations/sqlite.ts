@@ -1,0 +1,68 @@
+/** Versioned schema steps for SQLite; PRAGMA user_version records how far a database has come. */
+export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE patients (
+  id INTEGER PRIMARY KEY,
+  patient_id TEXT NOT NULL UNIQUE,
+  patient_name TEXT NOT NULL DEFAULT '',
+  name_key TEXT NOT NULL DEFAULT '',
+  birth_date TEXT NOT NULL DEFAULT '',
+  sex TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX patients_name_key ON patients(name_key);
+
+CREATE TABLE studies (
+  id INTEGER PRIMARY KEY,
+  study_uid TEXT NOT NULL UNIQUE,
+  patient_fk INTEGER NOT NULL REFERENCES patients(id),
+  study_date TEXT NOT NULL DEFAULT '',
+  study_time TEXT NOT NULL DEFAULT '',
+  accession_number TEXT NOT NULL DEFAULT '',
+  study_id TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  referring_physician TEXT NOT NULL DEFAULT '',
+  charset TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX studies_patient ON studies(patient_fk);
+CREATE INDEX studies_date ON studies(study_date);
+CREATE INDEX studies_accession ON studies(accession_number);
+
+CREATE TABLE series (
+  id INTEGER PRIMARY KEY,
+  series_uid TEXT NOT NULL UNIQUE,
+  study_fk INTEGER NOT NULL REFERENCES studies(id),
+  modality TEXT NOT NULL DEFAULT '',
+  series_number TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  body_part TEXT NOT NULL DEFAULT '',
+  series_date TEXT NOT NULL DEFAULT '',
+  series_time TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX series_study ON series(study_fk);
+CREATE INDEX series_modality ON series(modality);
+
+CREATE TABLE instances (
+  id INTEGER PRIMARY KEY,
+  sop_uid TEXT NOT NULL UNIQUE,
+  series_fk INTEGER NOT NULL REFERENCES series(id),
+  sop_class_uid TEXT NOT NULL,
+  instance_number TEXT NOT NULL DEFAULT '',
+  transfer_syntax TEXT NOT NULL,
+  rows INTEGER,
+  columns INTEGER,
+  frames TEXT NOT NULL DEFAULT '',
+  device INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  calling_ae TEXT NOT NULL DEFAULT '',
+  received_at TEXT NOT NULL
+);
+CREATE INDEX instances_series ON instances(series_fk);
+`,
+  },
+];

@@ -1,0 +1,109 @@
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
+import type { ArchiveIndex, IndexCounts, InstanceRecord, StoredInstance } from './archive-index.ts';
+import type { StoredLocation } from '../store/file-store.ts';
+
+/**
+ * The index in an embedded SQLite file (better-sqlite3). WAL with synchronous=NORMAL: a commit costs no fsync, and
+ * the database stays consistent after a crash; each object is its own transaction, committed before success is sent.
+ */
+export class SqliteIndex implements ArchiveIndex {
+  private readonly db: Database.Database;
+  private readonly upsertPatient: Statement;
+  private readonly upsertStudy: Statement;
+  private readonly upsertSeries: Statement;
+  private readonly selectInstance: Statement;
+  private readonly upsertInstance: Statement;
+  private readonly storeTx: (record: InstanceRecord) => { replaced?: StoredLocation };
+
+  /** Opening is synchronous and happens once at start-up, before any association is served. */
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    this.upsertPatient = this.db.prepare(`
+      INSERT INTO patients (patient_id, patient_name, name_key, birth_date, sex, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (patient_id) DO UPDATE SET patient_name = excluded.patient_name, name_key = excluded.name_key,
+        birth_date = excluded.birth_date, sex = excluded.sex, updated_at = excluded.updated_at
+      RETURNING id`);
+    this.upsertStudy = this.db.prepare(`
+      INSERT INTO studies (study_uid, patient_fk, study_date, study_time, accession_number, study_id, description,
+        referring_physician, charset, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (study_uid) DO UPDATE SET patient_fk = excluded.patient_fk, study_date = excluded.study_date,
+        study_time = excluded.study_time, accession_number = excluded.accession_number, study_id = excluded.study_id,
+        description = excluded.description, referring_physician = excluded.referring_physician,
+        charset = excluded.charset, updated_at = excluded.updated_at
+      RETURNING id`);
+    this.upsertSeries = this.db.prepare(`
+      INSERT INTO series (series_uid, study_fk, modality, series_number, description, body_part, series_date,
+        series_time, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (series_uid) DO UPDATE SET study_fk = excluded.study_fk, modality = excluded.modality,
+        series_number = excluded.series_number, description = excluded.description, body_part = excluded.body_part,
+        series_date = excluded.series_date, series_time = excluded.series_time, updated_at = excluded.updated_at
+      RETURNING id`);
+    this.selectInstance = this.db.prepare(`
+      SELECT sop_uid, sop_class_uid, transfer_syntax, device, path, size FROM instances WHERE sop_uid = ?`);
+    this.upsertInstance = this.db.prepare(`
+      INSERT INTO instances (sop_uid, series_fk, sop_class_uid, instance_number, transfer_syntax, rows, columns, frames,
+        device, path, size, calling_ae, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (sop_uid) DO UPDATE SET series_fk = excluded.series_fk, sop_class_uid = excluded.sop_class_uid,
+        instance_number = excluded.instance_number, transfer_syntax = excluded.transfer_syntax, rows = excluded.rows,
+        columns = excluded.columns, frames = excluded.frames, device = excluded.device, path = excluded.path,
+        size = excluded.size, calling_ae = excluded.calling_ae, received_at = excluded.received_at`);
+    this.storeTx = this.db.transaction((r: InstanceRecord) => this.storeRows(r));
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (const step of SQLITE_MIGRATIONS) {
+      if (step.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(step.sql);
+        this.db.pragma(`user_version = ${step.version}`);
+      })();
+    }
+  }
+
+  private storeRows(r: InstanceRecord): { replaced?: StoredLocation } {
+    const h = r.header;
+    const now = new Date().toISOString();
+    const patient = (this.upsertPatient.get(h.patientId, h.patientName, h.patientName.toUpperCase(), h.patientBirthDate, h.patientSex, now) as { id: number }).id;
+    const study = (this.upsertStudy.get(h.studyInstanceUid, patient, h.studyDate, h.studyTime, h.accessionNumber, h.studyId,
+      h.studyDescription, h.referringPhysicianName, h.specificCharacterSet, now) as { id: number }).id;
+    const series = (this.upsertSeries.get(h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription,
+      h.bodyPartExamined, h.seriesDate, h.seriesTime, now) as { id: number }).id;
+    const old = this.selectInstance.get(h.sopInstanceUid) as { device: number; path: string } | undefined;
+    this.upsertInstance.run(h.sopInstanceUid, series, h.sopClassUid, h.instanceNumber, r.transferSyntaxUid, h.rows, h.columns,
+      h.numberOfFrames, r.location.device, r.location.relativePath, r.size, r.callingAe, now);
+    return old ? { replaced: { device: old.device, relativePath: old.path } } : {};
+  }
+
+  async storeInstance(record: InstanceRecord): Promise<{ replaced?: StoredLocation }> {
+    return this.storeTx(record);
+  }
+
+  async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {
+    const row = this.selectInstance.get(sopInstanceUid) as
+      { sop_uid: string; sop_class_uid: string; transfer_syntax: string; device: number; path: string; size: number } | undefined;
+    if (!row) return undefined;
+    return {
+      sopInstanceUid: row.sop_uid, sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax,
+      location: { device: row.device, relativePath: row.path }, size: row.size,
+    };
+  }
+
+  async counts(): Promise<IndexCounts> {
+    const one = (table: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { patients: one('patients'), studies: one('studies'), series: one('series'), instances: one('instances') };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,81 @@
+import type { InstanceHeader } from './dicom/instance-header.ts';
+import type { ObjectReceiver, ReceivedObject } from './dicom/services/store-scp.ts';
+import { Status } from './dicom/status.ts';
+import type { FileStore, StoredLocation } from './store/file-store.ts';
+import type { ArchiveIndex } from './index/archive-index.ts';
+import type { DuplicatePolicy } from './config/server-settings.ts';
+import type { SourceLogger } from './util/log.ts';
+
+/** A stored object, as announced to whoever listens (monitoring, forwarding). */
+export interface StoredEvent {
+  header: InstanceHeader;
+  location: StoredLocation;
+  size: number;
+  transferSyntaxUid: string;
+  callingAe: string;
+  replaced: boolean;
+}
+
+/**
+ * Receiving into the archive: the file store writes and places the file, the index records it, and the duplicate
+ * policy decides what a known SOP Instance UID does. The index row is committed only after the file is in place.
+ */
+export class ArchiveIngest implements ObjectReceiver {
+  private readonly store: FileStore;
+  private readonly index: ArchiveIndex;
+  private readonly policy: DuplicatePolicy;
+  private readonly log: SourceLogger;
+  private readonly onStored: (event: StoredEvent) => void;
+
+  constructor(store: FileStore, index: ArchiveIndex, policy: DuplicatePolicy, log: SourceLogger, onStored: (e: StoredEvent) => void = () => undefined) {
+    this.store = store;
+    this.index = index;
+    this.policy = policy;
+    this.log = log;
+    this.onStored = onStored;
+  }
+
+  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string }): ReceivedObject {
+    const file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
+    const complete = async (header: InstanceHeader): Promise<{ status: number; comment?: string }> => {
+      await file.finish();
+      if (this.policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {
+        await file.discard();
+        if (this.policy === 'keep') {
+          this.log.info(`duplicate ${header.sopInstanceUid} from ${meta.callingAe}: first copy kept`);
+          return { status: Status.Success };
+        }
+        return { status: Status.DuplicateSopInstance, comment: `SOP Instance ${header.sopInstanceUid} is already stored` };
+      }
+      const location = await this.store.commit(file, header);
+      let replaced: StoredLocation | undefined;
+      try {
+        ({ replaced } = await this.index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location, size: file.size, callingAe: meta.callingAe }));
+      } catch (err) {
+        // Not indexed means not stored: take the file away again unless it replaced an indexed one in place.
+        const old = await this.index.findInstance(header.sopInstanceUid).catch(() => undefined);
+        if (!old || old.location.relativePath !== location.relativePath || old.location.device !== location.device) await this.store.remove(location);
+        this.log.error(`index write failed for ${header.sopInstanceUid}: ${(err as Error).message}`);
+        return { status: Status.OutOfResources, comment: `index write failed: ${(err as Error).message}` };
+      }
+      if (replaced && (replaced.relativePath !== location.relativePath || replaced.device !== location.device)) {
+        await this.store.remove(replaced).catch((err) => this.log.warn(`could not remove replaced file: ${(err as Error).message}`));
+      }
+      this.onStored({ header, location, size: file.size, transferSyntaxUid: meta.transferSyntaxUid, callingAe: meta.callingAe, replaced: !!replaced });
+      return { status: Status.Success };
+    };
+    return {
+      write: (chunk) => file.write(chunk),
+      drained: () => file.drained(),
+      complete: async (header) => {
+        try {
+          return await complete(header);
+        } catch (err) {
+          await file.discard().catch(() => undefined);
+          return { status: Status.OutOfResources, comment: `cannot store: ${(err as Error).message}` };
+        }
+      },
+      discard: () => file.discard(),
+    };
+  }
+}

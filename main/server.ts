@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { loadConfig, seedConfig, type LoadedConfig } from './config/load.ts';
+import { Logger, consoleSink, type SourceLogger } from './util/log.ts';
+import { DicomListener } from './dicom/network.ts';
+import { negotiate, type AcceptancePolicy } from './dicom/negotiation.ts';
+import type { Association, AssociationHandler, IncomingMessage } from './dicom/association.ts';
+import { CommandField } from './dicom/command.ts';
+import { Status } from './dicom/status.ts';
+import { answerEcho } from './dicom/services/echo.ts';
+import { StoreScp } from './dicom/services/store-scp.ts';
+import { FileStore } from './store/file-store.ts';
+import { compileLayout } from './store/layout.ts';
+import { SqliteIndex } from './index/sqlite.ts';
+import type { ArchiveIndex } from './index/archive-index.ts';
+import { ArchiveIngest, type StoredEvent } from './ingest.ts';
+
+export interface ServerOptions {
+  /** Folder holding dicom.ini, acrnema.map and dgatesop.lst; seeded with defaults when empty. */
+  configDir: string;
+  /** Folder that relative paths in dicom.ini resolve against (storage, index). */
+  dataDir: string;
+  /** Overrides of dicom.ini for this run only. */
+  port?: number;
+  listenAddress?: string;
+  logger?: Logger;
+}
+
+/** The archive core: configuration, file store, index and the DICOM listener, wired together. */
+export class ArchiveServer {
+  readonly logger: Logger;
+  config!: LoadedConfig;
+  index!: ArchiveIndex;
+  store!: FileStore;
+  port = 0;
+  private listener!: DicomListener;
+  private readonly options: ServerOptions;
+  private readonly log: SourceLogger;
+  private readonly storedListeners: ((e: StoredEvent) => void)[] = [];
+
+  constructor(options: ServerOptions) {
+    this.options = options;
+    this.logger = options.logger ?? new Logger();
+    if (!options.logger) this.logger.addSink(consoleSink);
+    this.log = this.logger.child('server');
+  }
+
+  onStored(listener: (e: StoredEvent) => void): void {
+    this.storedListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    const dataDir = path.resolve(this.options.dataDir);
+    const configDir = path.resolve(this.options.configDir);
+    const seeded = await seedConfig(configDir);
+    if (seeded.length) this.log.info(`new configuration in ${configDir}: ${seeded.join(', ')} from the defaults`);
+    this.config = await loadConfig(configDir, dataDir);
+    const s = this.config.settings;
+    if (!this.options.logger) this.logger.level = s.logLevel;
+
+    this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magThresholdMB }, this.logger.child('store'));
+    await this.store.open();
+    this.index = new SqliteIndex(s.sqliteFile);
+    const ingest = new ArchiveIngest(this.store, this.index, s.duplicatePolicy, this.logger.child('ingest'),
+      (e) => { for (const l of this.storedListeners) l(e); });
+    const storeScp = new StoreScp(ingest, this.logger.child('store-scp'));
+
+    const policy: AcceptancePolicy = {
+      aeTitle: s.aeTitle,
+      acceptAnyCalledAe: s.acceptAnyCalledAe,
+      knownCallingAe: s.requireKnownCallingAe ? (ae) => this.config.nodes.find(ae) !== undefined : undefined,
+      sopClasses: this.config.sopList.sopClasses,
+      transferSyntaxes: this.config.sopList.transferSyntaxes,
+    };
+    const handler: AssociationHandler = {
+      negotiate: (rq) => negotiate(rq, policy),
+      onCommand: (assoc, msg) => {
+        if (msg.command.commandField === CommandField.CStoreRQ) storeScp.onStoreCommand(assoc, msg);
+      },
+      onMessage: (assoc, msg) => this.dispatch(assoc, msg),
+    };
+    this.listener = new DicomListener({
+      maxPduLength: s.maxPduLength, artimTimeout: s.artimTimeout, idleTimeout: s.idleTimeout, maxBufferedDataSet: 16 << 20,
+    }, handler, this.logger.child('dicom'));
+    const host = this.options.listenAddress ?? s.listenAddress;
+    this.port = await this.listener.listen(this.options.port ?? s.port, host);
+    this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.sqliteFile}`);
+  }
+
+  /** Requests other than C-STORE (whose data set streams through its own sink). */
+  private dispatch(assoc: Association, msg: IncomingMessage): void {
+    const field = msg.command.commandField;
+    if (field === CommandField.CEchoRQ) {
+      answerEcho(assoc, msg).catch((err) => this.log.warn(`${assoc.label}: C-ECHO-RSP not sent: ${(err as Error).message}`));
+      return;
+    }
+    if (field === CommandField.CCancelRQ) return; // nothing cancellable runs yet
+    this.log.warn(`${assoc.label}: unsupported command 0x${field.toString(16)} on ${msg.context.abstractSyntax}`);
+    assoc.sendMessage(msg.context.id, {
+      commandField: field | 0x8000,
+      messageIdBeingRespondedTo: msg.command.messageId,
+      affectedSopClassUid: msg.command.affectedSopClassUid ?? msg.context.abstractSyntax,
+      status: Status.UnrecognizedOperation,
+      hasDataSet: false,
+    }).catch(() => undefined);
+  }
+
+  get openAssociations(): number {
+    return this.listener?.associations.size ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    await this.listener?.close();
+    await this.index?.close();
+  }
+}

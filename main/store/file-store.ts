@@ -1,0 +1,119 @@
+import { mkdir, readdir, rename, statfs, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { InstanceHeader } from '../dicom/instance-header.ts';
+import type { SourceLogger } from '../util/log.ts';
+import { encodeFileMeta, type FileMeta } from './part10.ts';
+import { IncomingObject } from './incoming-object.ts';
+import type { Layout } from './layout.ts';
+
+/** A stored object's place: which device and the path under it ('/'-separated). */
+export interface StoredLocation {
+  device: number;
+  relativePath: string;
+}
+
+export interface FileStoreOptions {
+  /** Storage folders (Conquest's MAGDevice0..n), absolute. */
+  devices: string[];
+  layout: Layout;
+  /** A device with less free space than this (MB) is skipped for new objects (Conquest's MAGDeviceThreshhold). */
+  thresholdMB: number;
+}
+
+const INCOMING = '.incoming';
+const FREE_SPACE_TTL_MS = 5000;
+
+/**
+ * Objects on disk. Each one is written to a temporary file on the device it will live on, then renamed into place,
+ * so a half-received object never appears under its final name.
+ */
+export class FileStore {
+  readonly devices: string[];
+  private readonly layout: Layout;
+  private readonly thresholdBytes: number;
+  private readonly log: SourceLogger;
+  private readonly knownDirs = new Set<string>();
+  private currentDevice = 0;
+  private checkedAt = 0;
+  private checking = false;
+
+  constructor(options: FileStoreOptions, log: SourceLogger) {
+    this.devices = options.devices;
+    this.layout = options.layout;
+    this.thresholdBytes = options.thresholdMB * 1024 * 1024;
+    this.log = log;
+  }
+
+  /** Create the folders and remove temporary files a crash left behind. */
+  async open(): Promise<void> {
+    for (const device of this.devices) {
+      const incoming = path.join(device, INCOMING);
+      await mkdir(incoming, { recursive: true });
+      const leftovers = await readdir(incoming);
+      for (const name of leftovers) await unlink(path.join(incoming, name)).catch(() => undefined);
+      if (leftovers.length) this.log.warn(`removed ${leftovers.length} partial object(s) left in ${incoming} by an earlier run`);
+    }
+    if (this.devices.length > 1 && this.thresholdBytes > 0) this.currentDevice = await this.chooseDevice();
+  }
+
+  /** Start receiving one object: its meta header is written now, its data set bytes as they come. */
+  begin(meta: FileMeta): IncomingObject & { device: number } {
+    const device = this.currentDevice;
+    this.refreshDeviceChoice();
+    const temp = path.join(this.devices[device]!, INCOMING, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.part`);
+    return Object.assign(new IncomingObject(temp, encodeFileMeta(meta)), { device });
+  }
+
+  /** Move a complete object into place under its final name, replacing any file there. */
+  async commit(object: IncomingObject & { device: number }, header: InstanceHeader): Promise<StoredLocation> {
+    const relativePath = this.layout.relativePath(header);
+    const absolute = this.absolutePath({ device: object.device, relativePath });
+    const dir = path.dirname(absolute);
+    if (!this.knownDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
+    try {
+      await rename(object.tempPath, absolute);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The folder was removed behind our back: make it again once.
+      await mkdir(dir, { recursive: true });
+      await rename(object.tempPath, absolute);
+    }
+    return { device: object.device, relativePath };
+  }
+
+  absolutePath(location: StoredLocation): string {
+    return path.join(this.devices[location.device]!, ...location.relativePath.split('/'));
+  }
+
+  async remove(location: StoredLocation): Promise<void> {
+    await unlink(this.absolutePath(location)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Re-check free space now and then (never on every object) and move on to the next device below the threshold. */
+  private refreshDeviceChoice(): void {
+    if (this.devices.length === 1 || this.thresholdBytes <= 0 || this.checking) return;
+    const now = Date.now();
+    if (now - this.checkedAt < FREE_SPACE_TTL_MS) return;
+    this.checking = true;
+    this.checkedAt = now;
+    void this.chooseDevice().then((device) => {
+      if (device !== this.currentDevice) this.log.info(`storage folder ${this.devices[this.currentDevice]} is below the free space threshold; now storing to ${this.devices[device]}`);
+      this.currentDevice = device;
+    }).catch((err) => this.log.error(`cannot read free space of the storage folders: ${(err as Error).message}`))
+      .finally(() => { this.checking = false; });
+  }
+
+  private async chooseDevice(): Promise<number> {
+    for (let i = 0; i < this.devices.length; i++) {
+      const s = await statfs(this.devices[i]!);
+      if (s.bavail * s.bsize > this.thresholdBytes) return i;
+    }
+    return this.devices.length - 1;
+  }
+}
