@@ -104,7 +104,7 @@ export class DataSetScanner {
     if (!this.explicitVR) return 8;
     if (this.pending.length < 6) return 6;
     const tag = this.readTag(this.pending, 0);
-    if ((tag & 0xffff0000) === 0xfffe0000) return 8;
+    if (tag >>> 16 === 0xfffe) return 8;
     return LONG_VRS.has(this.pending.toString('latin1', 4, 6)) ? 12 : 8;
   }
 
@@ -125,7 +125,7 @@ export class DataSetScanner {
   private onHeader(h: Buffer): void {
     const tag = this.readTag(h, 0);
     const top = this.stack[this.stack.length - 1];
-    if ((tag & 0xffff0000) === 0xfffe0000) return this.onDelimiterOrItem(tag, this.u32(h, 4), top);
+    if (tag >>> 16 === 0xfffe) return this.onDelimiterOrItem(tag, this.u32(h, 4), top);
     if (top && top.kind !== 'item') throw this.error(`element ${tagText(tag)} found where an item was expected`);
 
     let vr = '';

@@ -18,6 +18,13 @@ export interface StoredInstance {
   size: number;
 }
 
+export interface PatientRow {
+  patientId: string;
+  patientName: string;
+  birthDate: string;
+  sex: string;
+}
+
 export interface IndexCounts {
   patients: number;
   studies: number;
@@ -33,6 +40,7 @@ export interface ArchiveIndex {
   /** Insert or replace one object's rows in one transaction; returns where the replaced object was, if any. */
   storeInstance(record: InstanceRecord): Promise<{ replaced?: StoredLocation }>;
   findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined>;
+  findPatient(patientId: string): Promise<PatientRow | undefined>;
   counts(): Promise<IndexCounts>;
   close(): Promise<void>;
 }

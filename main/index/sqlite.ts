@@ -3,7 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
-import type { ArchiveIndex, IndexCounts, InstanceRecord, StoredInstance } from './archive-index.ts';
+import type { ArchiveIndex, IndexCounts, InstanceRecord, PatientRow, StoredInstance } from './archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 
 /**
@@ -96,6 +96,11 @@ export class SqliteIndex implements ArchiveIndex {
       sopInstanceUid: row.sop_uid, sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax,
       location: { device: row.device, relativePath: row.path }, size: row.size,
     };
+  }
+
+  async findPatient(patientId: string): Promise<PatientRow | undefined> {
+    return this.db.prepare(`SELECT patient_id AS patientId, patient_name AS patientName, birth_date AS birthDate, sex
+      FROM patients WHERE patient_id = ?`).get(patientId) as PatientRow | undefined;
   }
 
   async counts(): Promise<IndexCounts> {

@@ -1,0 +1,53 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { ArchiveServer } from '../../main/server.ts';
+import { seedConfig } from '../../main/config/load.ts';
+import { IniDocument } from '../../main/config/ini.ts';
+import { Logger, type LogRecord } from '../../main/util/log.ts';
+
+export interface TestArchive {
+  server: ArchiveServer;
+  port: number;
+  aeTitle: string;
+  dataDir: string;
+  logs: LogRecord[];
+  logText(): string;
+  stop(): Promise<void>;
+}
+
+/** Our server on a free loopback port, in a fresh data folder, with dicom.ini keys overridden as given. */
+export async function startArchive(settings: Record<string, string> = {}, acrnemaLines: string[] = []): Promise<TestArchive> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'pacs-test-'));
+  const configDir = path.join(dataDir, 'config');
+  await seedConfig(configDir);
+  const iniFile = path.join(configDir, 'dicom.ini');
+  const ini = new IniDocument(iniFile, await readFile(iniFile, 'utf8'));
+  ini.set('sscscp', 'MyACRNema', 'TESTPACS');
+  ini.set('sscscp', 'ListenAddress', '127.0.0.1');
+  for (const [k, v] of Object.entries(settings)) ini.set('sscscp', k, v);
+  await writeFile(iniFile, ini.toString());
+  if (acrnemaLines.length) {
+    const map = path.join(configDir, 'acrnema.map');
+    await writeFile(map, (await readFile(map, 'utf8')) + acrnemaLines.join('\n') + '\n');
+  }
+  const logger = new Logger('debug');
+  const logs: LogRecord[] = [];
+  logger.addSink((r) => logs.push(r));
+  if (process.env.TEST_LOG) logger.addSink((r) => process.stderr.write(`${r.level} [${r.source}] ${r.message}\n`));
+  const server = new ArchiveServer({ dataDir, configDir, port: 0, logger });
+  await server.start();
+  return {
+    server,
+    port: server.port,
+    aeTitle: 'TESTPACS',
+    dataDir,
+    logs,
+    logText: () => logs.map((r) => `${r.level} ${r.message}`).join('\n'),
+    stop: async () => {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
