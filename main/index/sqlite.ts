@@ -17,7 +17,12 @@ export class SqliteIndex implements ArchiveIndex {
   private readonly upsertSeries: Statement;
   private readonly selectInstance: Statement;
   private readonly upsertInstance: Statement;
-  private readonly storeTx: (record: InstanceRecord) => { replaced?: StoredLocation };
+  private readonly storeTx: (record: InstanceRecord, attributes: string) => { replaced?: StoredLocation; seriesId: number };
+  /**
+   * Series row IDs whose patient, study and series attributes were last written exactly so: the next object of a series
+   * (hundreds in a CT) then writes only its instance row. Every write goes through this object, so the cache stays true.
+   */
+  private readonly seriesCache = new Map<string, { id: number; attributes: string }>();
 
   /** Opening is synchronous and happens once at start-up, before any association is served. */
   constructor(file: string) {
@@ -56,7 +61,7 @@ export class SqliteIndex implements ArchiveIndex {
         instance_number = excluded.instance_number, transfer_syntax = excluded.transfer_syntax, rows = excluded.rows,
         columns = excluded.columns, frames = excluded.frames, device = excluded.device, path = excluded.path,
         size = excluded.size, calling_ae = excluded.calling_ae, received_at = excluded.received_at`);
-    this.storeTx = this.db.transaction((r: InstanceRecord) => this.storeRows(r));
+    this.storeTx = this.db.transaction((r: InstanceRecord, attributes: string) => this.storeRows(r, attributes));
   }
 
   private migrate(): void {
@@ -70,22 +75,36 @@ export class SqliteIndex implements ArchiveIndex {
     }
   }
 
-  private storeRows(r: InstanceRecord): { replaced?: StoredLocation } {
+  private storeRows(r: InstanceRecord, attributes: string): { replaced?: StoredLocation; seriesId: number } {
     const h = r.header;
     const now = new Date().toISOString();
-    const patient = (this.upsertPatient.get(h.patientId, h.patientName, h.patientName.toUpperCase(), h.patientBirthDate, h.patientSex, now) as { id: number }).id;
-    const study = (this.upsertStudy.get(h.studyInstanceUid, patient, h.studyDate, h.studyTime, h.accessionNumber, h.studyId,
-      h.studyDescription, h.referringPhysicianName, h.specificCharacterSet, now) as { id: number }).id;
-    const series = (this.upsertSeries.get(h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription,
-      h.bodyPartExamined, h.seriesDate, h.seriesTime, now) as { id: number }).id;
+    const cached = this.seriesCache.get(h.seriesInstanceUid);
+    const series = cached?.attributes === attributes ? cached.id : this.upsertHierarchy(h, now);
     const old = this.selectInstance.get(h.sopInstanceUid) as { device: number; path: string } | undefined;
     this.upsertInstance.run(h.sopInstanceUid, series, h.sopClassUid, h.instanceNumber, r.transferSyntaxUid, h.rows, h.columns,
       h.numberOfFrames, r.location.device, r.location.relativePath, r.size, r.callingAe, now);
-    return old ? { replaced: { device: old.device, relativePath: old.path } } : {};
+    return { seriesId: series, replaced: old ? { device: old.device, relativePath: old.path } : undefined };
+  }
+
+  /** Insert or update the patient, study and series rows of an object; returns the series row ID. */
+  private upsertHierarchy(h: InstanceRecord['header'], now: string): number {
+    const patient = (this.upsertPatient.get(h.patientId, h.patientName, h.patientName.toUpperCase(), h.patientBirthDate, h.patientSex, now) as { id: number }).id;
+    const study = (this.upsertStudy.get(h.studyInstanceUid, patient, h.studyDate, h.studyTime, h.accessionNumber, h.studyId,
+      h.studyDescription, h.referringPhysicianName, h.specificCharacterSet, now) as { id: number }).id;
+    return (this.upsertSeries.get(h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription,
+      h.bodyPartExamined, h.seriesDate, h.seriesTime, now) as { id: number }).id;
   }
 
   async storeInstance(record: InstanceRecord): Promise<{ replaced?: StoredLocation }> {
-    return this.storeTx(record);
+    const h = record.header;
+    const attributes = [h.patientId, h.patientName, h.patientBirthDate, h.patientSex, h.studyInstanceUid, h.studyDate, h.studyTime,
+      h.accessionNumber, h.studyId, h.studyDescription, h.referringPhysicianName, h.specificCharacterSet, h.modality,
+      h.seriesNumber, h.seriesDescription, h.bodyPartExamined, h.seriesDate, h.seriesTime].join('\u0000');
+    const { replaced, seriesId } = this.storeTx(record, attributes);
+    // Cached only once committed: a rolled-back transaction must not leave a row ID that does not exist.
+    if (this.seriesCache.size >= 10_000) this.seriesCache.clear();
+    this.seriesCache.set(h.seriesInstanceUid, { id: seriesId, attributes });
+    return replaced ? { replaced } : {};
   }
 
   async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {

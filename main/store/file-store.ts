@@ -75,7 +75,7 @@ export class FileStore {
       this.knownDirs.add(dir);
     }
     try {
-      await rename(object.tempPath, absolute);
+      await object.moveTo(absolute);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // The folder was removed behind our back: make it again once.
