@@ -5,7 +5,7 @@ import {
   type AcceptedContext, type AssociateAC, type AssociateRQ, type Pdu, type PresentationDataValue,
   type ProposedContext, type RoleSelection,
 } from './pdu.ts';
-import { PduReader } from './pdu-reader.ts';
+import { PduReader, type PdvPiece } from './pdu-reader.ts';
 import { CommandError, decodeCommand, encodeCommand, isResponse, type CommandSet } from './command.ts';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, APPLICATION_CONTEXT } from './uids.ts';
 import type { NegotiationResult } from './negotiation.ts';
@@ -242,11 +242,16 @@ export class Association extends EventEmitter {
     if (this.state === 'closed') return;
     this.touchIdle();
     try {
-      for (const raw of this.reader.push(chunk)) {
-        if (raw.type !== PduType.PData && raw.body.length > MAX_CONTROL_PDU) {
-          throw new PduError(`PDU type 0x${raw.type.toString(16)} of ${raw.body.length} bytes is too large`);
+      for (const event of this.reader.push(chunk)) {
+        if (event.kind === 'pdv') {
+          if (this.state !== 'established' && this.state !== 'awaiting-rp') {
+            throw new PduError(`unexpected P-DATA-TF in state ${this.state}`, AbortReason.UnexpectedPdu);
+          }
+          this.onPdvPiece(event);
+        } else {
+          if (event.body.length > MAX_CONTROL_PDU) throw new PduError(`PDU type 0x${event.type.toString(16)} of ${event.body.length} bytes is too large`);
+          this.onPdu(decodePdu(event.type, event.body));
         }
-        this.onPdu(decodePdu(raw.type, raw.body));
         if ((this.state as State) === 'closed') return;
       }
     } catch (err) {
@@ -275,8 +280,7 @@ export class Association extends EventEmitter {
         return this.close(why);
       }
       case PduType.PData:
-        if (this.state !== 'established' && this.state !== 'awaiting-rp') this.unexpected(pdu);
-        for (const pdv of pdu.pdvs) this.onPdv(pdv);
+        this.unexpected(pdu); // the reader delivers P-DATA as PDV pieces
         return;
       case PduType.ReleaseRQ:
         if (this.state !== 'established') this.unexpected(pdu);
@@ -350,13 +354,13 @@ export class Association extends EventEmitter {
     this.requestorWaiter?.resolve();
   }
 
-  private onPdv(pdv: PresentationDataValue): void {
+  private onPdvPiece(pdv: PdvPiece): void {
     const context = this.contexts.get(pdv.contextId);
     if (!context) throw new PduError(`presentation data value on context ${pdv.contextId}, which was not accepted`, AbortReason.UnexpectedPduParameter);
     if (pdv.isCommand) {
       if (this.current) throw new PduError('a command fragment arrived before the previous data set was complete', AbortReason.UnexpectedPdu);
       this.commandParts.push(pdv.data);
-      if (pdv.isLast) {
+      if (pdv.isLast && pdv.pdvEnd) {
         const bytes = Buffer.concat(this.commandParts);
         this.commandParts = [];
         this.onCommandComplete(context, decodeCommand(bytes));
@@ -367,7 +371,7 @@ export class Association extends EventEmitter {
     if (!cur) throw new PduError('a data set fragment arrived with no command expecting one', AbortReason.UnexpectedPdu);
     if (cur.msg.context.id !== pdv.contextId) throw new PduError(`data set fragment on context ${pdv.contextId}, command was on ${cur.msg.context.id}`);
     if (cur.msg.dataSink) {
-      if (!cur.msg.dataSink.write(pdv.data)) this.pauseUntil(cur.msg.dataSink.drained());
+      if (pdv.data.length && !cur.msg.dataSink.write(pdv.data)) this.pauseUntil(cur.msg.dataSink.drained());
     } else {
       cur.bufferedBytes += pdv.data.length;
       if (cur.bufferedBytes > this.options.maxBufferedDataSet) {
@@ -375,7 +379,7 @@ export class Association extends EventEmitter {
       }
       cur.buffered!.push(pdv.data);
     }
-    if (pdv.isLast) {
+    if (pdv.isLast && pdv.pdvEnd) {
       this.current = undefined;
       if (cur.msg.dataSink) cur.msg.dataSink.end();
       else this.deliver(cur.msg, Buffer.concat(cur.buffered!));

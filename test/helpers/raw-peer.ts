@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { PduReader, type RawPdu } from '../../main/dicom/pdu-reader.ts';
+import { PduReader } from '../../main/dicom/pdu-reader.ts';
 import { decodePdu, encodePData, encodePdu, PduType, type Pdu } from '../../main/dicom/pdu.ts';
 import { encodeCommand, CommandField, decodeCommand, type CommandSet } from '../../main/dicom/command.ts';
 import { APPLICATION_CONTEXT } from '../../main/dicom/uids.ts';
@@ -14,12 +14,20 @@ export class RawPeer {
   readonly closed: Promise<void>;
   private readonly reader = new PduReader(64 << 20);
   private waiters: (() => void)[] = [];
+  private pdvParts: Buffer[] = [];
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (chunk) => {
-      for (const raw of this.reader.push(chunk) as RawPdu[]) this.received.push(decodePdu(raw.type, raw.body));
+      for (const ev of this.reader.push(chunk)) {
+        if (ev.kind === 'pdu') { this.received.push(decodePdu(ev.type, ev.body)); continue; }
+        this.pdvParts.push(ev.data);
+        if (ev.pdvEnd) {
+          const data = Buffer.concat(this.pdvParts.splice(0));
+          this.received.push({ type: PduType.PData, pdvs: [{ contextId: ev.contextId, isCommand: ev.isCommand, isLast: ev.isLast, data }] });
+        }
+      }
       for (const w of this.waiters.splice(0)) w();
     });
     socket.on('error', () => undefined);
