@@ -1,5 +1,4 @@
 import { mkdir, readdir, rename, statfs, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { SourceLogger } from '../util/log.ts';
@@ -35,6 +34,7 @@ export class FileStore {
   private readonly log: SourceLogger;
   private readonly knownDirs = new Set<string>();
   private currentDevice = 0;
+  private sequence = Date.now();
   private checkedAt = 0;
   private checking = false;
 
@@ -61,7 +61,7 @@ export class FileStore {
   begin(meta: FileMeta): IncomingObject & { device: number } {
     const device = this.currentDevice;
     this.refreshDeviceChoice();
-    const temp = path.join(this.devices[device]!, INCOMING, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.part`);
+    const temp = path.join(this.devices[device]!, INCOMING, `${process.pid}-${(this.sequence++).toString(36)}.part`);
     return Object.assign(new IncomingObject(temp, encodeFileMeta(meta)), { device });
   }
 

@@ -1,28 +1,37 @@
-import { open, unlink, rename, type FileHandle } from 'node:fs/promises';
+import { close, open, writev } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const openFile = promisify(open);
+const closeFile = promisify(close);
 
 /** Bytes in flight to the disk before `write` asks the association to pause the socket. */
 const MAX_IN_FLIGHT = 8 << 20;
 
 /**
- * One object being received into a temporary file. Each chunk is written at its own offset as soon as it arrives, so
- * several writes run at once in the thread pool and the disk keeps pace with the network. A write error (disk full,
- * permissions) is kept, later bytes are dropped, and `finish` reports it, so the association can keep reading to the
- * end of the message and answer with a failure status.
+ * One object being received into a temporary file. The chunks that arrive together are written with one positional
+ * writev as soon as the file is open, so several writes run at once in the thread pool and the disk keeps pace with the
+ * network. A write error (disk full, permissions) is kept, later bytes are dropped, and `finish` reports it, so the
+ * association can keep reading to the end of the message and answer with a failure status.
  */
 export class IncomingObject {
   readonly tempPath: string;
-  private readonly opened: Promise<FileHandle | undefined>;
-  private handle: FileHandle | undefined;
+  private fd: number | undefined;
+  private readonly opened: Promise<void>;
   private failure: Error | undefined;
   private bytes = 0;
   private inFlight = 0;
-  private readonly pending = new Set<Promise<void>>();
+  private batch: Uint8Array[] = [];
+  private batchStart = 0;
+  private flushScheduled = false;
+  private idleWaiters: (() => void)[] = [];
   private drainWaiters: (() => void)[] = [];
   private closed = false;
 
   constructor(tempPath: string, head: Buffer) {
     this.tempPath = tempPath;
-    this.opened = open(tempPath, 'wx').then((h) => { this.handle = h; return h; }, (err: Error) => { this.failure ??= err; return undefined; });
+    this.opened = openFile(tempPath, 'wx').then((fd) => { this.fd = fd; }, (err: Error) => { this.failure ??= err; });
+    void this.opened.then(() => this.flush());
     this.write(head);
   }
 
@@ -37,30 +46,35 @@ export class IncomingObject {
   /** False asks the caller to wait for `drained()`. The chunk must not be modified afterwards. */
   write(chunk: Uint8Array): boolean {
     if (this.failure) return true;
-    const position = this.bytes;
+    if (this.batch.length === 0) this.batchStart = this.bytes;
+    this.batch.push(chunk);
     this.bytes += chunk.length;
     this.inFlight += chunk.length;
-    const done = this.writeAt(chunk, position).finally(() => {
-      this.pending.delete(done);
-      this.inFlight -= chunk.length;
-      if (this.inFlight <= MAX_IN_FLIGHT / 2) for (const w of this.drainWaiters.splice(0)) w();
-    });
-    this.pending.add(done);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
     return this.inFlight < MAX_IN_FLIGHT;
   }
 
-  private async writeAt(chunk: Uint8Array, position: number): Promise<void> {
-    const handle = this.handle ?? (await this.opened);
-    if (!handle || this.failure) return;
-    try {
-      let at = 0;
-      while (at < chunk.length) {
-        const { bytesWritten } = await handle.write(chunk, at, chunk.length - at, position + at);
-        at += bytesWritten;
-      }
-    } catch (err) {
-      this.failure ??= err as Error;
-    }
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.fd === undefined || this.batch.length === 0) return;
+    const buffers = this.batch;
+    const position = this.batchStart;
+    const length = buffers.reduce((n, b) => n + b.length, 0);
+    this.batch = [];
+    this.writeAll(buffers, position, length);
+  }
+
+  private writeAll(buffers: Uint8Array[], position: number, length: number): void {
+    writev(this.fd!, buffers, position, (err, n) => {
+      if (err) this.failure ??= err;
+      else if (n < length) return this.writeAll(remainder(buffers, n), position + n, length - n); // short write: go on
+      this.inFlight -= length;
+      if (this.inFlight <= MAX_IN_FLIGHT / 2) for (const w of this.drainWaiters.splice(0)) w();
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    });
   }
 
   drained(): Promise<void> {
@@ -68,10 +82,15 @@ export class IncomingObject {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Wait for every write, then close; rejects with the first write error, after removing the temporary file. */
-  async finish(): Promise<void> {
+  private async settled(): Promise<void> {
     await this.opened;
-    while (this.pending.size) await Promise.all(this.pending);
+    this.flush();
+    if (this.inFlight > 0 && !this.failure) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Wait for every write; rejects with the first write error, after removing the temporary file. */
+  async finish(): Promise<void> {
+    await this.settled();
     if (this.failure) {
       await this.discard();
       throw this.failure;
@@ -98,8 +117,7 @@ export class IncomingObject {
 
   /** Drop the object: close and remove the temporary file. */
   async discard(): Promise<void> {
-    await this.opened;
-    while (this.pending.size) await Promise.all(this.pending);
+    await this.settled().catch(() => undefined);
     await this.close();
     await unlink(this.tempPath).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
@@ -107,8 +125,18 @@ export class IncomingObject {
   }
 
   private async close(): Promise<void> {
-    if (this.closed || !this.handle) return;
+    if (this.closed || this.fd === undefined) return;
     this.closed = true;
-    await this.handle.close();
+    await closeFile(this.fd);
   }
+}
+
+function remainder(buffers: Uint8Array[], skip: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const b of buffers) {
+    if (skip >= b.length) { skip -= b.length; continue; }
+    out.push(skip ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
 }
