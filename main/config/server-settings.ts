@@ -82,7 +82,7 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     const value = found?.value || 'storage';
     devices.push(path.resolve(dataDir, value));
   }
-  if (errors.length) throw new ConfigErrors(errors);
+  if (errors.length) throw new ConfigErrors(errors.sort((a, b) => a.line - b.line));
   const get = <K extends KeyName>(k: K) => values.get(k) as ReturnType<(typeof SETTING_KEYS)[K]['parse']>;
   return {
     aeTitle: get('MyACRNema'),

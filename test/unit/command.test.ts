@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { CommandField, decodeCommand, encodeCommand, CommandError } from '../../main/dicom/command.ts';
+
+describe('DIMSE command sets (PS3.7 E)', () => {
+  it('encodes in implicit VR LE with the group length first and even-padded UIDs', () => {
+    const bytes = encodeCommand({ commandField: CommandField.CEchoRQ, messageId: 7, affectedSopClassUid: '1.2.840.10008.1.1', hasDataSet: false });
+    expect([...bytes.subarray(0, 8)]).toEqual([0, 0, 0, 0, 4, 0, 0, 0]);
+    expect(bytes.readUInt32LE(8)).toBe(bytes.length - 12);
+    // (0000,0002) UI length 18: 17 characters and a NUL pad
+    expect([...bytes.subarray(12, 20)]).toEqual([0, 0, 2, 0, 18, 0, 0, 0]);
+    expect(bytes[20 + 17]).toBe(0);
+    expect(decodeCommand(bytes)).toEqual({ commandField: 0x30, messageId: 7, affectedSopClassUid: '1.2.840.10008.1.1', hasDataSet: false });
+  });
+
+  it('round-trips a C-STORE-RSP with status and comment', () => {
+    const cmd = { commandField: CommandField.CStoreRSP, messageIdBeingRespondedTo: 3, affectedSopClassUid: '1.2', affectedSopInstanceUid: '1.2.3', status: 0xa700, errorComment: 'disk full', hasDataSet: false };
+    expect(decodeCommand(encodeCommand(cmd))).toEqual(cmd);
+  });
+
+  it('refuses command sets that are truncated or lack required elements', () => {
+    const bytes = encodeCommand({ commandField: CommandField.CEchoRQ, messageId: 1, hasDataSet: false });
+    expect(() => decodeCommand(bytes.subarray(0, bytes.length - 1))).toThrow(CommandError);
+    expect(() => decodeCommand(encodeCommand({ commandField: 1, hasDataSet: true }).subarray(0, 12))).toThrow(/Command Field/);
+  });
+});

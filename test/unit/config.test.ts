@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { IniDocument } from '../../main/config/ini.ts';
+import { AcrNemaMap } from '../../main/config/acrnema-map.ts';
+import { parseSopList } from '../../main/config/sop-list.ts';
+import { readSettings } from '../../main/config/server-settings.ts';
+import { ConfigErrors } from '../../main/config/config-error.ts';
+import { DEFAULT_CONFIG_DIR } from '../../main/config/load.ts';
+
+const INI = `# Conquest style
+[sscscp]
+MyACRNema      = CONQUESTSRV1   # our AE
+TCPPort        = 5678
+ExportConverters = 1
+ExportConverter0 = forward to PACS2
+SomeUnknownKey = kept as is
+`;
+
+describe('dicom.ini', () => {
+  it('changes only the value that was set; comments, unknown keys and alignment stay', () => {
+    const doc = new IniDocument('dicom.ini', INI);
+    doc.set('sscscp', 'tcpport', '104');
+    doc.set('sscscp', 'MyACRNema', 'ARCHIVE');
+    doc.set('sscscp', 'LogLevel', 'debug');
+    expect(doc.toString()).toBe(`# Conquest style
+[sscscp]
+MyACRNema      = ARCHIVE # our AE
+TCPPort        = 104
+ExportConverters = 1
+ExportConverter0 = forward to PACS2
+SomeUnknownKey = kept as is
+LogLevel                 = debug
+`);
+  });
+
+  it('reads the shipped defaults', () => {
+    const file = path.join(DEFAULT_CONFIG_DIR, 'dicom.ini');
+    const s = readSettings(new IniDocument(file, readFileSync(file, 'utf8')), '/cfg', '/data');
+    expect(s).toMatchObject({ aeTitle: 'PACSWS', port: 11112, devices: ['/data/storage'], sqliteFile: '/data/index/archive.db3', duplicatePolicy: 'replace', acrNemaMap: '/cfg/acrnema.map' });
+  });
+
+  it('refuses bad values with file, line and reason, all at once', () => {
+    const doc = new IniDocument('/etc/pacs/dicom.ini', `[sscscp]\nMyACRNema = THIS_AE_TITLE_IS_TOO_LONG\nTCPPort = 70000\nDuplicatePolicy = merge\nFileNameSyntax = %patient/%sopuid\nMySQL = 1\n`);
+    let caught: ConfigErrors | undefined;
+    try { readSettings(doc, '/cfg', '/data'); } catch (e) { caught = e as ConfigErrors; }
+    expect(caught).toBeInstanceOf(ConfigErrors);
+    expect(caught!.errors.map((e) => `${e.file}:${e.line}`)).toEqual([
+      '/etc/pacs/dicom.ini:2', '/etc/pacs/dicom.ini:3', '/etc/pacs/dicom.ini:4', '/etc/pacs/dicom.ini:5', '/etc/pacs/dicom.ini:6',
+    ]);
+    expect(caught!.message).toMatch(/dicom.ini:2: MyACRNema: AE title "THIS_AE_TITLE_IS_TOO_LONG" is longer than 16 characters/);
+    expect(caught!.message).toMatch(/dicom.ini:3: TCPPort: "70000" is not a whole number from 0 to 65535/);
+    expect(caught!.message).toMatch(/dicom.ini:5: FileNameSyntax: unknown variable %patient/);
+    expect(caught!.message).toMatch(/dicom.ini:6: MySQL: the MySQL\/MariaDB index is not available/);
+  });
+
+  it('requires every MAGDevice that MAGDevices announces', () => {
+    const doc = new IniDocument('d.ini', `[sscscp]\nMAGDevices = 2\nMAGDevice0 = /a\n`);
+    expect(() => readSettings(doc, '/c', '/d')).toThrow(/d.ini:2: MAGDevices is 2 but MAGDevice1 is not set/);
+  });
+});
+
+describe('acrnema.map', () => {
+  const MAP = `/* **********************************
+ * header kept                      *
+ ********************************** */
+CONQUESTSRV1   127.0.0.1   5678   un
+CT*            10.0.0.5    104    as   # scanners
+`;
+  it('parses nodes, matches wildcards and keeps the header on rewrite', () => {
+    const map = new AcrNemaMap('acrnema.map', MAP);
+    expect(map.nodes.map((n) => [n.ae, n.host, n.port, n.line])).toEqual([['CONQUESTSRV1', '127.0.0.1', 5678, 4], ['CT*', '10.0.0.5', 104, 5]]);
+    expect(map.find('ct_room2')?.host).toBe('10.0.0.5');
+    map.upsert({ ae: 'VIEWER', host: 'viewer.local', port: 11112, compression: 'un' });
+    map.remove('CONQUESTSRV1');
+    expect(map.toString()).toMatch(/^\/\* \*+\n \* header kept/);
+    expect(map.toString()).not.toMatch(/CONQUESTSRV1/);
+    expect(new AcrNemaMap('x', map.toString()).nodes.map((n) => n.ae)).toEqual(['CT*', 'VIEWER']);
+  });
+
+  it('refuses a bad line with its number and reason', () => {
+    expect(() => new AcrNemaMap('acrnema.map', 'GOOD 1.2.3.4 104\nBAD host 99999\n')).toThrow(/acrnema.map:2: port "99999" is not a number from 1 to 65535/);
+    expect(() => new AcrNemaMap('acrnema.map', 'ONLYTWO host\n')).toThrow(/acrnema.map:1: expected "AE host port \[compression\]"/);
+  });
+});
+
+describe('dgatesop.lst', () => {
+  it('reads SOP classes and transfer syntaxes, skipping comments', () => {
+    const list = parseSopList('dgatesop.lst', '# c\nCTImageStorage 1.2.840.10008.5.1.4.1.1.2 sop\n#MRImageStorage 1.2.840.10008.5.1.4.1.1.4 sop\nLittleEndianImplicit 1.2.840.10008.1.2 transfer\n');
+    expect([...list.sopClasses]).toEqual(['1.2.840.10008.5.1.4.1.1.2']);
+    expect([...list.transferSyntaxes]).toEqual(['1.2.840.10008.1.2']);
+  });
+  it('refuses a bad UID or kind with its line', () => {
+    expect(() => parseSopList('dgatesop.lst', 'A 1.2.3 sop\nB 1..2 sop\n')).toThrow(/dgatesop.lst:2: "1..2" is not a valid UID/);
+    expect(() => parseSopList('dgatesop.lst', 'A 1.2.3 service\n')).toThrow(/dgatesop.lst:1: kind "service"/);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { negotiate, type AcceptancePolicy } from '../../main/dicom/negotiation.ts';
+import { PduType, ContextResult, RejectReason, type AssociateRQ } from '../../main/dicom/pdu.ts';
+import { compileLayout } from '../../main/store/layout.ts';
+import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
+
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+const policy: AcceptancePolicy = {
+  aeTitle: 'ARCHIVE', acceptAnyCalledAe: false, sopClasses: new Set([CT]),
+  transferSyntaxes: new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']),
+};
+function rq(contexts: AssociateRQ['contexts'], calledAe = 'ARCHIVE'): AssociateRQ {
+  return { type: PduType.AssociateRQ, calledAe, callingAe: 'CT1', applicationContext: '1.2.840.10008.3.1.1.1', contexts,
+    userInfo: { maxPduLength: 0, implementationClassUid: '1.2', roles: [{ sopClass: CT, scuRole: true, scpRole: true }], other: [] } };
+}
+
+describe('presentation context negotiation (PS3.8 9.3.3.2)', () => {
+  it("takes the requestor's first supported transfer syntax and says why others are refused", () => {
+    const r = negotiate(rq([
+      { id: 1, abstractSyntax: CT, transferSyntaxes: ['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] },
+      { id: 3, abstractSyntax: '1.2.840.10008.5.1.4.1.1.4', transferSyntaxes: ['1.2.840.10008.1.2'] },
+      { id: 5, abstractSyntax: CT, transferSyntaxes: ['1.2.840.10008.1.2.5'] },
+      { id: 7, abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] },
+    ]), policy);
+    expect(r.rejection).toBeUndefined();
+    expect(r.contexts).toEqual([
+      { id: 1, result: ContextResult.Acceptance, transferSyntax: '1.2.840.10008.1.2.1' },
+      { id: 3, result: ContextResult.AbstractSyntaxNotSupported, transferSyntax: '1.2.840.10008.1.2' },
+      { id: 5, result: ContextResult.TransferSyntaxesNotSupported, transferSyntax: '1.2.840.10008.1.2.5' },
+      { id: 7, result: ContextResult.Acceptance, transferSyntax: '1.2.840.10008.1.2' },
+    ]);
+    expect(r.roles).toEqual([{ sopClass: CT, scuRole: true, scpRole: false }]);
+  });
+
+  it('rejects a wrong called AE, an unknown caller, and a request with nothing acceptable', () => {
+    expect(negotiate(rq([], 'OTHER'), policy).rejection?.reason).toBe(RejectReason.CalledAeNotRecognized);
+    expect(negotiate(rq([{ id: 1, abstractSyntax: CT, transferSyntaxes: ['1.2.840.10008.1.2'] }]), { ...policy, knownCallingAe: () => false }).rejection?.reason)
+      .toBe(RejectReason.CallingAeNotRecognized);
+    const none = negotiate(rq([{ id: 1, abstractSyntax: '1.2.3', transferSyntaxes: ['1.2.840.10008.1.2'] }]), policy);
+    expect(none.rejection).toMatchObject({ result: 1, source: 1, reason: RejectReason.NoReasonGiven });
+  });
+});
+
+describe('FileNameSyntax layout', () => {
+  const h = { patientId: '../etc/PID 7', studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', sopInstanceUid: '1.2.3.4.5', modality: 'CT' } as InstanceHeader;
+  it('builds a safe relative path from the template', () => {
+    expect(compileLayout('%id/%studyuid/%seriesuid/%sopuid.dcm').relativePath(h)).toBe('.._etc_PID_7/1.2.3/1.2.3.4/1.2.3.4.5.dcm');
+    expect(compileLayout('%modality\\%sopuid').relativePath(h)).toBe('CT/1.2.3.4.5');
+    expect(compileLayout('4').relativePath(h)).toBe('.._etc_PID_7/1.2.3/1.2.3.4/1.2.3.4.5.dcm');
+    expect(compileLayout('%id/%sopuid').relativePath({ ...h, patientId: '..' })).toBe('_/1.2.3.4.5');
+  });
+  it('refuses unknown variables and templates without %sopuid', () => {
+    expect(() => compileLayout('%nope/%sopuid')).toThrow(/unknown variable %nope/);
+    expect(() => compileLayout('%id/%studyuid')).toThrow(/must contain %sopuid/);
+  });
+});
