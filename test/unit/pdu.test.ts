@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodePdu, encodePdu, encodePData, PduError, PduType, AbortReason, type AssociateRQ } from '../../main/dicom/pdu.ts';
+import { decodePdu, encodePdu, encodePData, PduError, PduType, AbortReason, type AssociateRQ, type Pdu } from '../../main/dicom/pdu.ts';
 import { PduReader, type ReaderEvent } from '../../main/dicom/pdu-reader.ts';
 
 const rq: AssociateRQ = {
@@ -24,13 +24,13 @@ describe('PDU codec (PS3.8 9.3)', () => {
   });
 
   it('round-trips every PDU type', () => {
-    const pdus = [
+    const pdus: Pdu[] = [
       rq,
       { ...rq, type: PduType.AssociateAC, contexts: [{ id: 1, result: 0, transferSyntax: '1.2.840.10008.1.2' }] },
       { type: PduType.AssociateRJ, result: 1, source: 1, reason: 7 },
       { type: PduType.ReleaseRQ }, { type: PduType.ReleaseRP },
       { type: PduType.Abort, source: 2, reason: 6 },
-    ] as const;
+    ];
     for (const pdu of pdus) {
       const bytes = encodePdu(pdu);
       expect(decodePdu(bytes[0]!, bytes.subarray(6))).toEqual(pdu);
