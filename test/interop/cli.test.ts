@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, mkdir, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from '../helpers/dcmtk.ts';
+
+const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
+
+function serve(args: string[]) {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  const listening = new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', () => { const m = /LISTENING \S+ (\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    void exited.then((code) => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  listening.catch(() => undefined); // a test that expects the exit does not wait for LISTENING
+  return { child, exited, listening, output: () => out + err };
+}
+
+/** The headless server as the README starts it. */
+describe('serve (headless)', () => {
+  it('starts on its defaults in a fresh data folder, answers C-ECHO, and stops on SIGTERM', async () => {
+    const data = await mkdtemp(path.join(tmpdir(), 'pacs-cli-'));
+    try {
+      const s = serve(['--data', data, '--port', '0', '--listen', '127.0.0.1']);
+      const port = await s.listening;
+      expect(await readFile(path.join(data, 'config', 'dicom.ini'), 'utf8')).toMatch(/MyACRNema\s+= PACSWS/);
+      const echo = await run('echoscu', ['-aec', 'PACSWS', '127.0.0.1', String(port)]);
+      expect(echo.code, echo.stderr).toBe(0);
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad dicom.ini with the line and the reason', async () => {
+    const data = await mkdtemp(path.join(tmpdir(), 'pacs-cli-'));
+    try {
+      await mkdir(path.join(data, 'config'));
+      await writeFile(path.join(data, 'config', 'dicom.ini'), '[sscscp]\nMyACRNema = OK\nTCPPort = eleven\n');
+      const s = serve(['--data', data]);
+      expect(await s.exited).toBe(1);
+      expect(s.output()).toMatch(/configuration refused:\n.*dicom.ini:3: TCPPort: "eleven" is not a whole number/);
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+});
