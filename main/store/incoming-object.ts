@@ -69,10 +69,11 @@ export class IncomingObject {
 
   private writeAll(buffers: Uint8Array[], position: number, length: number): void {
     writev(this.fd!, buffers, position, (err, n) => {
+      // On an error the rest of the batch is dropped; on a short write (a disk filling up) the rest is written next.
+      this.inFlight -= err ? length : n;
       if (err) this.failure ??= err;
-      else if (n < length) return this.writeAll(remainder(buffers, n), position + n, length - n); // short write: go on
-      this.inFlight -= length;
-      if (this.inFlight <= MAX_IN_FLIGHT / 2) for (const w of this.drainWaiters.splice(0)) w();
+      else if (n < length) this.writeAll(remainder(buffers, n), position + n, length - n);
+      if (this.inFlight <= MAX_IN_FLIGHT / 2 || this.failure) for (const w of this.drainWaiters.splice(0)) w();
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     });
   }
@@ -82,10 +83,12 @@ export class IncomingObject {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
+  /** Every write issued has completed (even after a failure: the descriptor must not close under a running write). */
   private async settled(): Promise<void> {
     await this.opened;
+    if (this.fd === undefined) return; // never opened: nothing was written
     this.flush();
-    if (this.inFlight > 0 && !this.failure) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Wait for every write; rejects with the first write error, after removing the temporary file. */
