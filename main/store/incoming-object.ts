@@ -35,10 +35,6 @@ export class IncomingObject {
     this.write(head);
   }
 
-  get error(): Error | undefined {
-    return this.failure;
-  }
-
   get size(): number {
     return this.bytes;
   }
