@@ -8,6 +8,8 @@ import { CommandField } from './dicom/command.ts';
 import { Status } from './dicom/status.ts';
 import { answerEcho } from './dicom/services/echo.ts';
 import { StoreScp } from './dicom/services/store-scp.ts';
+import { FindScp } from './dicom/services/find-scp.ts';
+import { RunningOperations } from './dicom/services/operations.ts';
 import { FileStore } from './store/file-store.ts';
 import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
@@ -36,6 +38,8 @@ export class ArchiveServer {
   private readonly options: ServerOptions;
   private readonly log: SourceLogger;
   private readonly storedListeners: ((e: StoredEvent) => void)[] = [];
+  private readonly operations = new RunningOperations();
+  private findScp!: FindScp;
 
   constructor(options: ServerOptions) {
     this.options = options;
@@ -63,6 +67,7 @@ export class ArchiveServer {
     const ingest = new ArchiveIngest(this.store, this.index, s.duplicatePolicy, this.logger.child('ingest'),
       (e) => { for (const l of this.storedListeners) l(e); });
     const storeScp = new StoreScp(ingest, this.logger.child('store-scp'));
+    this.findScp = new FindScp(this.index, () => this.config.settings.aeTitle, this.operations, this.logger.child('find-scp'));
 
     const policy: AcceptancePolicy = {
       aeTitle: s.aeTitle,
@@ -76,7 +81,7 @@ export class ArchiveServer {
       onCommand: (assoc, msg) => {
         if (msg.command.commandField === CommandField.CStoreRQ) storeScp.onStoreCommand(assoc, msg);
       },
-      onMessage: (assoc, msg) => this.dispatch(assoc, msg),
+      onMessage: (assoc, msg, data) => this.dispatch(assoc, msg, data),
     };
     this.listener = new DicomListener({
       maxPduLength: s.maxPduLength, artimTimeout: s.artimTimeout, idleTimeout: s.idleTimeout, maxBufferedDataSet: 16 << 20,
@@ -87,13 +92,22 @@ export class ArchiveServer {
   }
 
   /** Requests other than C-STORE (whose data set streams through its own sink). */
-  private dispatch(assoc: Association, msg: IncomingMessage): void {
+  private dispatch(assoc: Association, msg: IncomingMessage, data: Buffer | undefined): void {
     const field = msg.command.commandField;
     if (field === CommandField.CEchoRQ) {
       answerEcho(assoc, msg).catch((err) => this.log.warn(`${assoc.label}: C-ECHO-RSP not sent: ${(err as Error).message}`));
       return;
     }
-    if (field === CommandField.CCancelRQ) return; // nothing cancellable runs yet
+    if (field === CommandField.CFindRQ) {
+      void this.findScp.handle(assoc, msg, data);
+      return;
+    }
+    if (field === CommandField.CCancelRQ) {
+      const id = msg.command.messageIdBeingRespondedTo ?? -1;
+      if (this.operations.cancel(assoc, id)) this.log.info(`${assoc.label}: C-CANCEL of message ${id}`);
+      else this.log.debug(`${assoc.label}: C-CANCEL of message ${id}, which no longer runs`);
+      return;
+    }
     this.log.warn(`${assoc.label}: unsupported command 0x${field.toString(16)} on ${msg.context.abstractSyntax}`);
     assoc.sendMessage(msg.context.id, {
       commandField: field | 0x8000,

@@ -3,6 +3,8 @@ export const Status = {
   Success: 0x0000,
   Cancel: 0xfe00,
   Pending: 0xff00,
+  /** C-FIND: matches continue, but an optional key given a value was not matched on (PS3.4 C.4.1.1.4) */
+  PendingWarning: 0xff01,
   /** C-STORE warnings */
   CoercionOfDataElements: 0xb000,
   ElementsDiscarded: 0xb006,
@@ -11,6 +13,13 @@ export const Status = {
   OutOfResources: 0xa700,
   DataSetDoesNotMatchSopClass: 0xa900,
   CannotUnderstand: 0xc000,
+  /** Query/Retrieve (PS3.4 C.4.1.1.4, C.4.2.1.5, C.4.3.1.4) */
+  IdentifierDoesNotMatchSopClass: 0xa900,
+  UnableToProcess: 0xc000,
+  OutOfResourcesMatches: 0xa701,
+  OutOfResourcesSubOperations: 0xa702,
+  MoveDestinationUnknown: 0xa801,
+  SubOperationsCompleteWithFailures: 0xb000,
   /** general failures (PS3.7 C.5) */
   DuplicateSopInstance: 0x0111,
   SopClassNotSupported: 0x0122,

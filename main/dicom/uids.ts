@@ -48,3 +48,26 @@ export function isValidUid(uid: string): boolean {
 /** Our implementation class UID (a 2.25 UUID-derived root, PS3.5 B.2) and version name (max 16 chars). */
 export const IMPLEMENTATION_CLASS_UID = '2.25.231437380596413927862316452093318150671';
 export const IMPLEMENTATION_VERSION_NAME = 'PACSWS_0_1';
+
+/** Query/Retrieve and Modality Worklist SOP classes (PS3.4 C.6, K.6). */
+export const QrSopClass = {
+  PatientRootFind: '1.2.840.10008.5.1.4.1.2.1.1',
+  PatientRootMove: '1.2.840.10008.5.1.4.1.2.1.2',
+  PatientRootGet: '1.2.840.10008.5.1.4.1.2.1.3',
+  StudyRootFind: '1.2.840.10008.5.1.4.1.2.2.1',
+  StudyRootMove: '1.2.840.10008.5.1.4.1.2.2.2',
+  StudyRootGet: '1.2.840.10008.5.1.4.1.2.2.3',
+  ModalityWorklistFind: '1.2.840.10008.5.1.4.31',
+} as const;
+
+/** The Query/Retrieve model a SOP class belongs to, or undefined for other classes. */
+export function qrModelOf(sopClass: string): 'PATIENT' | 'STUDY' | undefined {
+  if (sopClass.startsWith('1.2.840.10008.5.1.4.1.2.1.')) return 'PATIENT';
+  if (sopClass.startsWith('1.2.840.10008.5.1.4.1.2.2.')) return 'STUDY';
+  return undefined;
+}
+
+/** Transfer syntaxes whose pixel data is native: an object can move between them without a codec. */
+export const UNCOMPRESSED_SYNTAXES: readonly string[] = [
+  TransferSyntax.ExplicitLittleEndian, TransferSyntax.ImplicitLittleEndian, TransferSyntax.ExplicitBigEndian,
+];

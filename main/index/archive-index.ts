@@ -1,5 +1,9 @@
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { StoredLocation } from '../store/file-store.ts';
+import type { KeyAttribute, LevelNumber, QrAttribute } from '../query/attributes.ts';
+import type { Row } from '../query/identifier.ts';
+import type { Condition } from '../query/sql.ts';
+import type { StoredWorklistEntry, WorklistEntry } from './worklist-entry.ts';
 
 /** One stored object as the index records it. */
 export interface InstanceRecord {
@@ -42,5 +46,16 @@ export interface ArchiveIndex {
   findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined>;
   findPatient(patientId: string): Promise<PatientRow | undefined>;
   counts(): Promise<IndexCounts>;
+  /** C-FIND: one row per matching entity at `level`, with the `returns` attributes by keyword. */
+  queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): Promise<Row[]>;
+  /** C-MOVE / C-GET: the stored objects under the matching entities, in series and instance order. */
+  instancesMatching(conditions: Condition[]): Promise<StoredInstance[]>;
+  /** Modality Worklist C-FIND over the scheduled procedure steps. */
+  queryWorklist(returns: KeyAttribute[], conditions: Condition[]): Promise<Row[]>;
+  addWorklistEntry(entry: Partial<WorklistEntry>): Promise<StoredWorklistEntry>;
+  /** Replace the given fields of an entry; undefined when there is no entry with that id. */
+  updateWorklistEntry(id: number, changes: Partial<WorklistEntry>): Promise<StoredWorklistEntry | undefined>;
+  deleteWorklistEntry(id: number): Promise<boolean>;
+  listWorklist(): Promise<StoredWorklistEntry[]>;
   close(): Promise<void>;
 }

@@ -5,6 +5,10 @@ import path from 'node:path';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import type { ArchiveIndex, IndexCounts, InstanceRecord, PatientRow, StoredInstance } from './archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
+import { QR_FROM, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
+import type { Row } from '../query/identifier.ts';
+import { SQLITE_DIALECT, personNameKey, selectList, whereSql, type Condition } from '../query/sql.ts';
+import { normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
 
 /**
  * The index in an embedded SQLite file (better-sqlite3). WAL with synchronous=NORMAL: a commit costs no fsync, and
@@ -23,6 +27,8 @@ export class SqliteIndex implements ArchiveIndex {
    * (hundreds in a CT) then writes only its instance row. Every write goes through this object, so the cache stays true.
    */
   private readonly seriesCache = new Map<string, { id: number; attributes: string }>();
+  /** Prepared query statements by SQL text: queries of one shape reuse their plan. */
+  private readonly statements = new Map<string, Statement>();
 
   /** Opening is synchronous and happens once at start-up, before any association is served. */
   constructor(file: string) {
@@ -88,7 +94,7 @@ export class SqliteIndex implements ArchiveIndex {
 
   /** Insert or update the patient, study and series rows of an object; returns the series row ID. */
   private upsertHierarchy(h: InstanceRecord['header'], now: string): number {
-    const patient = (this.upsertPatient.get(h.patientId, h.patientName, h.patientName.toUpperCase(), h.patientBirthDate, h.patientSex, now) as { id: number }).id;
+    const patient = (this.upsertPatient.get(h.patientId, h.patientName, personNameKey(h.patientName), h.patientBirthDate, h.patientSex, now) as { id: number }).id;
     const study = (this.upsertStudy.get(h.studyInstanceUid, patient, h.studyDate, h.studyTime, h.accessionNumber, h.studyId,
       h.studyDescription, h.referringPhysicianName, h.specificCharacterSet, now) as { id: number }).id;
     return (this.upsertSeries.get(h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription,
@@ -108,13 +114,8 @@ export class SqliteIndex implements ArchiveIndex {
   }
 
   async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {
-    const row = this.selectInstance.get(sopInstanceUid) as
-      { sop_uid: string; sop_class_uid: string; transfer_syntax: string; device: number; path: string; size: number } | undefined;
-    if (!row) return undefined;
-    return {
-      sopInstanceUid: row.sop_uid, sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax,
-      location: { device: row.device, relativePath: row.path }, size: row.size,
-    };
+    const row = this.selectInstance.get(sopInstanceUid) as InstanceRow | undefined;
+    return row ? toStoredInstance(row) : undefined;
   }
 
   async findPatient(patientId: string): Promise<PatientRow | undefined> {
@@ -127,7 +128,79 @@ export class SqliteIndex implements ArchiveIndex {
     return { patients: one('patients'), studies: one('studies'), series: one('series'), instances: one('instances') };
   }
 
+  private statement(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      if (this.statements.size >= 500) this.statements.clear();
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): Promise<Row[]> {
+    const where = whereSql(conditions, SQLITE_DIALECT);
+    const columns = returns.length ? selectList(returns) : '1 AS one';
+    return this.statement(`SELECT ${columns} FROM ${QR_FROM[level]} WHERE ${where.sql}`).all(...where.params) as Row[];
+  }
+
+  async instancesMatching(conditions: Condition[]): Promise<StoredInstance[]> {
+    const where = whereSql(conditions, SQLITE_DIALECT);
+    const rows = this.statement(`SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size FROM ${QR_FROM[3]}
+      WHERE ${where.sql} ORDER BY st.id, se.id, i.id`).all(...where.params) as InstanceRow[];
+    return rows.map(toStoredInstance);
+  }
+
+  async queryWorklist(returns: KeyAttribute[], conditions: Condition[]): Promise<Row[]> {
+    const where = whereSql(conditions, SQLITE_DIALECT);
+    const columns = returns.length ? selectList(returns) : '1 AS one';
+    return this.statement(`SELECT ${columns} FROM worklist w WHERE ${where.sql} ORDER BY w.scheduled_date, w.scheduled_time, w.id`).all(...where.params) as Row[];
+  }
+
+  async addWorklistEntry(input: Partial<WorklistEntry>): Promise<StoredWorklistEntry> {
+    const e = normalizeWorklistEntry(input);
+    const { id } = this.statement(`INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, updated_at)
+      VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?) RETURNING id`)
+      .get(...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), new Date().toISOString()) as { id: number };
+    return { id, ...e };
+  }
+
+  async updateWorklistEntry(id: number, changes: Partial<WorklistEntry>): Promise<StoredWorklistEntry | undefined> {
+    const current = (await this.listWorklist(id))[0];
+    if (!current) return undefined;
+    const { id: _ignored, ...rest } = { ...current, ...changes, id };
+    const e = normalizeWorklistEntry(rest);
+    this.statement(`UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, updated_at = ? WHERE id = ?`)
+      .run(...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), new Date().toISOString(), id);
+    return { id, ...e };
+  }
+
+  async deleteWorklistEntry(id: number): Promise<boolean> {
+    return this.statement('DELETE FROM worklist WHERE id = ?').run(id).changes > 0;
+  }
+
+  async listWorklist(id?: number): Promise<StoredWorklistEntry[]> {
+    const columns = WORKLIST_FIELDS.map((f, i) => `${WORKLIST_COLUMNS[i]} AS "${f}"`).join(', ');
+    const sql = `SELECT id, ${columns} FROM worklist ${id === undefined ? '' : 'WHERE id = ?'} ORDER BY scheduled_date, scheduled_time, id`;
+    return (id === undefined ? this.statement(sql).all() : this.statement(sql).all(id)) as StoredWorklistEntry[];
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
 }
+
+interface InstanceRow { sop_uid: string; sop_class_uid: string; transfer_syntax: string; device: number; path: string; size: number }
+
+function toStoredInstance(row: InstanceRow): StoredInstance {
+  return {
+    sopInstanceUid: row.sop_uid, sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax,
+    location: { device: row.device, relativePath: row.path }, size: row.size,
+  };
+}
+
+/** Worklist entry fields and their columns, in the same order. */
+const WORKLIST_FIELDS: (keyof WorklistEntry)[] = ['patientId', 'patientName', 'birthDate', 'sex', 'accessionNumber',
+  'referringPhysician', 'studyUid', 'requestedProcedureId', 'requestedProcedureDescription', 'modality', 'scheduledAe',
+  'scheduledDate', 'scheduledTime', 'performingPhysician', 'stepId', 'stepDescription', 'stationName', 'stepStatus'];
+const WORKLIST_COLUMNS = WORKLIST_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase()));

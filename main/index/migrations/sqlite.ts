@@ -65,4 +65,35 @@ CREATE TABLE instances (
 CREATE INDEX instances_series ON instances(series_fk);
 `,
   },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE worklist (
+  id INTEGER PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  patient_name TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  birth_date TEXT NOT NULL DEFAULT '',
+  sex TEXT NOT NULL DEFAULT '',
+  accession_number TEXT NOT NULL DEFAULT '',
+  referring_physician TEXT NOT NULL DEFAULT '',
+  study_uid TEXT NOT NULL,
+  requested_procedure_id TEXT NOT NULL DEFAULT '',
+  requested_procedure_description TEXT NOT NULL DEFAULT '',
+  modality TEXT NOT NULL,
+  scheduled_ae TEXT NOT NULL DEFAULT '',
+  scheduled_date TEXT NOT NULL,
+  scheduled_time TEXT NOT NULL DEFAULT '',
+  performing_physician TEXT NOT NULL DEFAULT '',
+  step_id TEXT NOT NULL DEFAULT '',
+  step_description TEXT NOT NULL DEFAULT '',
+  station_name TEXT NOT NULL DEFAULT '',
+  step_status TEXT NOT NULL DEFAULT 'SCHEDULED',
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX worklist_date ON worklist(scheduled_date);
+CREATE INDEX worklist_patient ON worklist(patient_id);
+CREATE INDEX worklist_accession ON worklist(accession_number);
+`,
+  },
 ];

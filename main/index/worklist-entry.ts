@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * One scheduled procedure step of the Modality Worklist (PS3.4 K.6.1, PS3.3 C.4.10): who, what and where. Admins
+ * create and edit them (API, later HL7 orders); modalities query them with C-FIND.
+ */
+export interface WorklistEntry {
+  patientId: string;
+  patientName: string;
+  birthDate: string;
+  sex: string;
+  accessionNumber: string;
+  referringPhysician: string;
+  studyUid: string;
+  requestedProcedureId: string;
+  requestedProcedureDescription: string;
+  modality: string;
+  scheduledAe: string;
+  scheduledDate: string;
+  scheduledTime: string;
+  performingPhysician: string;
+  stepId: string;
+  stepDescription: string;
+  stationName: string;
+  stepStatus: string;
+}
+
+export interface StoredWorklistEntry extends WorklistEntry {
+  id: number;
+}
+
+export class WorklistEntryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorklistEntryError';
+  }
+}
+
+const DEFAULTS: WorklistEntry = {
+  patientId: '', patientName: '', birthDate: '', sex: '', accessionNumber: '', referringPhysician: '', studyUid: '',
+  requestedProcedureId: '', requestedProcedureDescription: '', modality: '', scheduledAe: '', scheduledDate: '',
+  scheduledTime: '', performingPhysician: '', stepId: '', stepDescription: '', stationName: '', stepStatus: 'SCHEDULED',
+};
+
+/** Fill defaults and check an entry; a new Study Instance UID is made when none is given (2.25 UUID form, PS3.5 B.2). */
+export function normalizeWorklistEntry(input: Partial<WorklistEntry>): WorklistEntry {
+  const e: WorklistEntry = { ...DEFAULTS };
+  for (const k of Object.keys(DEFAULTS) as (keyof WorklistEntry)[]) {
+    const v = input[k];
+    if (v !== undefined) {
+      if (typeof v !== 'string') throw new WorklistEntryError(`${k} must be text`);
+      e[k] = v.trim();
+    }
+  }
+  const problems: string[] = [];
+  if (!e.patientId) problems.push('patientId is required');
+  if (!e.patientName) problems.push('patientName is required');
+  if (!e.modality) problems.push('modality is required');
+  if (!/^\d{8}$/.test(e.scheduledDate)) problems.push(`scheduledDate "${e.scheduledDate}" is not YYYYMMDD`);
+  if (e.scheduledTime && !/^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/.test(e.scheduledTime)) problems.push(`scheduledTime "${e.scheduledTime}" is not HHMMSS`);
+  if (e.birthDate && !/^\d{8}$/.test(e.birthDate)) problems.push(`birthDate "${e.birthDate}" is not YYYYMMDD`);
+  if (e.sex && !['M', 'F', 'O'].includes(e.sex)) problems.push(`sex "${e.sex}" is not M, F or O`);
+  if (e.scheduledAe.length > 16) problems.push(`scheduledAe "${e.scheduledAe}" is longer than 16 characters`);
+  if (e.modality.length > 16 || !/^[A-Z0-9_ ]*$/.test(e.modality)) problems.push(`modality "${e.modality}" is not a code string (e.g. CT, MR)`);
+  if (problems.length) throw new WorklistEntryError(problems.join('; '));
+  if (!e.studyUid) e.studyUid = `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
+  if (!e.stepId) e.stepId = e.accessionNumber || e.requestedProcedureId;
+  return e;
+}

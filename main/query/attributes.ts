@@ -1,0 +1,122 @@
+/**
+ * The keys the archive answers on, per information model: where each lives in the index (an SQL expression over the
+ * tables aliased p, st, se, i for Query/Retrieve and w for the worklist) and how it matches. Keys not listed here are
+ * returned empty (PS3.4 C.2.2.1.2 lets an SCP leave optional keys unsupported).
+ */
+
+export const Level = { PATIENT: 0, STUDY: 1, SERIES: 2, IMAGE: 3 } as const;
+export type LevelNumber = (typeof Level)[keyof typeof Level];
+export const LEVEL_NAMES = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'] as const;
+
+export interface KeyAttribute {
+  tag: number;
+  keyword: string;
+  vr: string;
+  /** SQL expression that gives the value. */
+  column: string;
+  /** Expression to match against when not `column` (person names match on their upper-case form). */
+  matchColumn?: string;
+  /** Matched through `EXISTS (… AND <matchColumn> <condition>)` rather than on the row itself. */
+  existsFrom?: string;
+  /** Values are in the Specific Character Set (PN, LO, SH, …). */
+  text?: boolean;
+  personName?: boolean;
+  /** Only returned (counts); a value given for it is not matched. */
+  returnOnly?: boolean;
+}
+
+export interface QrAttribute extends KeyAttribute {
+  level: LevelNumber;
+}
+
+const countOf = (sql: string) => `(${sql})`;
+
+export const QR_ATTRIBUTES: QrAttribute[] = [
+  // Patient (PS3.4 C.6.1.1.2)
+  { level: 0, tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'p.patient_name', matchColumn: 'p.name_key', text: true, personName: true },
+  { level: 0, tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'p.patient_id', text: true },
+  { level: 0, tag: 0x00100030, keyword: 'PatientBirthDate', vr: 'DA', column: 'p.birth_date' },
+  { level: 0, tag: 0x00100040, keyword: 'PatientSex', vr: 'CS', column: 'p.sex' },
+  { level: 0, tag: 0x00201200, keyword: 'NumberOfPatientRelatedStudies', vr: 'IS', returnOnly: true,
+    column: countOf('SELECT count(*) FROM studies x WHERE x.patient_fk = p.id') },
+  { level: 0, tag: 0x00201202, keyword: 'NumberOfPatientRelatedSeries', vr: 'IS', returnOnly: true,
+    column: countOf('SELECT count(*) FROM series x JOIN studies y ON y.id = x.study_fk WHERE y.patient_fk = p.id') },
+  { level: 0, tag: 0x00201204, keyword: 'NumberOfPatientRelatedInstances', vr: 'IS', returnOnly: true,
+    column: countOf('SELECT count(*) FROM instances x JOIN series y ON y.id = x.series_fk JOIN studies z ON z.id = y.study_fk WHERE z.patient_fk = p.id') },
+  // Study (PS3.4 C.6.1.1.3, C.6.2.1.2)
+  { level: 1, tag: 0x0020000d, keyword: 'StudyInstanceUID', vr: 'UI', column: 'st.study_uid' },
+  { level: 1, tag: 0x00080020, keyword: 'StudyDate', vr: 'DA', column: 'st.study_date' },
+  { level: 1, tag: 0x00080030, keyword: 'StudyTime', vr: 'TM', column: 'st.study_time' },
+  { level: 1, tag: 0x00080050, keyword: 'AccessionNumber', vr: 'SH', column: 'st.accession_number', text: true },
+  { level: 1, tag: 0x00200010, keyword: 'StudyID', vr: 'SH', column: 'st.study_id', text: true },
+  { level: 1, tag: 0x00081030, keyword: 'StudyDescription', vr: 'LO', column: 'st.description', text: true },
+  { level: 1, tag: 0x00080090, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'st.referring_physician', matchColumn: 'upper(st.referring_physician)', text: true, personName: true },
+  { level: 1, tag: 0x00080061, keyword: 'ModalitiesInStudy', vr: 'CS',
+    column: `(SELECT replace(group_concat(DISTINCT x.modality), ',', '\\') FROM series x WHERE x.study_fk = st.id)`,
+    existsFrom: 'series x WHERE x.study_fk = st.id', matchColumn: 'x.modality' },
+  { level: 1, tag: 0x00201206, keyword: 'NumberOfStudyRelatedSeries', vr: 'IS', returnOnly: true,
+    column: countOf('SELECT count(*) FROM series x WHERE x.study_fk = st.id') },
+  { level: 1, tag: 0x00201208, keyword: 'NumberOfStudyRelatedInstances', vr: 'IS', returnOnly: true,
+    column: countOf('SELECT count(*) FROM instances x JOIN series y ON y.id = x.series_fk WHERE y.study_fk = st.id') },
+  // Series (PS3.4 C.6.1.1.4)
+  { level: 2, tag: 0x0020000e, keyword: 'SeriesInstanceUID', vr: 'UI', column: 'se.series_uid' },
+  { level: 2, tag: 0x00080060, keyword: 'Modality', vr: 'CS', column: 'se.modality' },
+  { level: 2, tag: 0x00200011, keyword: 'SeriesNumber', vr: 'IS', column: 'se.series_number' },
+  { level: 2, tag: 0x0008103e, keyword: 'SeriesDescription', vr: 'LO', column: 'se.description', text: true },
+  { level: 2, tag: 0x00180015, keyword: 'BodyPartExamined', vr: 'CS', column: 'se.body_part' },
+  { level: 2, tag: 0x00080021, keyword: 'SeriesDate', vr: 'DA', column: 'se.series_date' },
+  { level: 2, tag: 0x00080031, keyword: 'SeriesTime', vr: 'TM', column: 'se.series_time' },
+  { level: 2, tag: 0x00201209, keyword: 'NumberOfSeriesRelatedInstances', vr: 'IS', returnOnly: true,
+    column: countOf('SELECT count(*) FROM instances x WHERE x.series_fk = se.id') },
+  // Image (PS3.4 C.6.1.1.5)
+  { level: 3, tag: 0x00080018, keyword: 'SOPInstanceUID', vr: 'UI', column: 'i.sop_uid' },
+  { level: 3, tag: 0x00080016, keyword: 'SOPClassUID', vr: 'UI', column: 'i.sop_class_uid' },
+  { level: 3, tag: 0x00200013, keyword: 'InstanceNumber', vr: 'IS', column: 'i.instance_number' },
+  { level: 3, tag: 0x00280010, keyword: 'Rows', vr: 'US', column: 'i.rows' },
+  { level: 3, tag: 0x00280011, keyword: 'Columns', vr: 'US', column: 'i.columns' },
+  { level: 3, tag: 0x00280008, keyword: 'NumberOfFrames', vr: 'IS', column: 'i.frames' },
+  { level: 3, tag: 0x00083002, keyword: 'AvailableTransferSyntaxUID', vr: 'UI', column: 'i.transfer_syntax' },
+];
+
+/** The unique key of each level (PS3.4 C.6.1.1, C.6.2.1). */
+export const UNIQUE_KEYS = [0x00100020, 0x0020000d, 0x0020000e, 0x00080018] as const;
+
+export const QR_BY_TAG = new Map(QR_ATTRIBUTES.map((a) => [a.tag, a]));
+
+/** Tables joined from the level's own table up to the patient. */
+export const QR_FROM = [
+  'patients p',
+  'studies st JOIN patients p ON p.id = st.patient_fk',
+  'series se JOIN studies st ON st.id = se.study_fk JOIN patients p ON p.id = st.patient_fk',
+  'instances i JOIN series se ON se.id = i.series_fk JOIN studies st ON st.id = se.study_fk JOIN patients p ON p.id = st.patient_fk',
+] as const;
+
+// ------------------------------------------------------------------ Modality Worklist (PS3.4 K.6.1.2)
+
+export const SCHEDULED_PROCEDURE_STEP_SEQUENCE = 0x00400100;
+
+/** Keys at the top level of a worklist identifier. */
+export const MWL_ATTRIBUTES: KeyAttribute[] = [
+  { tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'w.patient_name', matchColumn: 'w.name_key', text: true, personName: true },
+  { tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'w.patient_id', text: true },
+  { tag: 0x00100030, keyword: 'PatientBirthDate', vr: 'DA', column: 'w.birth_date' },
+  { tag: 0x00100040, keyword: 'PatientSex', vr: 'CS', column: 'w.sex' },
+  { tag: 0x00080050, keyword: 'AccessionNumber', vr: 'SH', column: 'w.accession_number', text: true },
+  { tag: 0x00080090, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'w.referring_physician', matchColumn: 'upper(w.referring_physician)', text: true, personName: true },
+  { tag: 0x0020000d, keyword: 'StudyInstanceUID', vr: 'UI', column: 'w.study_uid' },
+  { tag: 0x00401001, keyword: 'RequestedProcedureID', vr: 'SH', column: 'w.requested_procedure_id', text: true },
+  { tag: 0x00321060, keyword: 'RequestedProcedureDescription', vr: 'LO', column: 'w.requested_procedure_description', text: true },
+];
+
+/** Keys inside the Scheduled Procedure Step Sequence item. */
+export const MWL_STEP_ATTRIBUTES: KeyAttribute[] = [
+  { tag: 0x00080060, keyword: 'Modality', vr: 'CS', column: 'w.modality' },
+  { tag: 0x00400001, keyword: 'ScheduledStationAETitle', vr: 'AE', column: 'w.scheduled_ae' },
+  { tag: 0x00400002, keyword: 'ScheduledProcedureStepStartDate', vr: 'DA', column: 'w.scheduled_date' },
+  { tag: 0x00400003, keyword: 'ScheduledProcedureStepStartTime', vr: 'TM', column: 'w.scheduled_time' },
+  { tag: 0x00400006, keyword: 'ScheduledPerformingPhysicianName', vr: 'PN', column: 'w.performing_physician', matchColumn: 'upper(w.performing_physician)', text: true, personName: true },
+  { tag: 0x00400007, keyword: 'ScheduledProcedureStepDescription', vr: 'LO', column: 'w.step_description', text: true },
+  { tag: 0x00400009, keyword: 'ScheduledProcedureStepID', vr: 'SH', column: 'w.step_id', text: true },
+  { tag: 0x00400010, keyword: 'ScheduledStationName', vr: 'SH', column: 'w.station_name', text: true },
+  { tag: 0x00400020, keyword: 'ScheduledProcedureStepStatus', vr: 'CS', column: 'w.step_status' },
+];

@@ -1,0 +1,209 @@
+import { CharacterSet } from '../dicom/charset.ts';
+import { answerCharacterSet, encodeText } from '../dicom/charset-encode.ts';
+import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
+import { Status } from '../dicom/status.ts';
+import {
+  LEVEL_NAMES, MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES, QR_BY_TAG, SCHEDULED_PROCEDURE_STEP_SEQUENCE,
+  type KeyAttribute, type LevelNumber, type QrAttribute,
+} from './attributes.ts';
+import { MatchError, parseMatch } from './matching.ts';
+import type { Condition } from './sql.ts';
+
+/**
+ * From a C-FIND / C-MOVE identifier to what the index is asked, and from an index row back to an answer identifier
+ * (PS3.4 C.4.1.1.3, K.4.1.1.3).
+ */
+
+export const SPECIFIC_CHARACTER_SET = 0x00080005;
+export const QUERY_RETRIEVE_LEVEL = 0x00080052;
+const RETRIEVE_AE_TITLE = 0x00080054;
+const INSTANCE_AVAILABILITY = 0x00080056;
+
+/** A request the SCP answers with a failure status (A900 identifier does not match, C000 cannot process). */
+export class IdentifierError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export type Row = Record<string, string | number | null>;
+
+export interface QrRequest {
+  level: LevelNumber;
+  conditions: Condition[];
+  /** Supported keys asked for, whose values the index returns. */
+  returns: QrAttribute[];
+  identifier: DataSet;
+  requestCharset: string;
+  /** A key with a value we do not match on was given (answers then say FF01, PS3.4 C.4.1.1.4). */
+  unsupportedMatching: boolean;
+}
+
+export type QrModel = 'PATIENT' | 'STUDY';
+
+function charsetOf(identifier: DataSet): string {
+  return textOf(identifier.get(SPECIFIC_CHARACTER_SET));
+}
+
+/** The value of a key as text (binary US values as their number). */
+function keyValue(e: DicomElement, attr: KeyAttribute, charset: CharacterSet): string {
+  if (attr.vr === 'US') return Buffer.isBuffer(e.value) && e.value.length >= 2 ? String(e.value.readUInt16LE(0)) : '';
+  return textOf(e, attr.text ? (b) => charset.decode(b) : undefined);
+}
+
+function conditionFor(e: DicomElement, attr: KeyAttribute, charset: CharacterSet): Condition | undefined {
+  if (attr.returnOnly) return undefined;
+  try {
+    const match = parseMatch(keyValue(e, attr, charset), attr.vr);
+    return match.kind === 'universal' ? undefined : { attr, match };
+  } catch (err) {
+    if (err instanceof MatchError) throw new IdentifierError(Status.UnableToProcess, `${attr.keyword}: ${err.message}`);
+    throw err;
+  }
+}
+
+function hasValue(e: DicomElement): boolean {
+  return isSequence(e) ? e.value.some((item) => item.size > 0) : Buffer.isBuffer(e.value) ? e.value.length > 0 : true;
+}
+
+/** Read a Query/Retrieve identifier; `model` decides which levels exist (Study Root has no PATIENT level). */
+export function qrRequestFrom(identifier: DataSet, model: QrModel): QrRequest {
+  const levelName = textOf(identifier.get(QUERY_RETRIEVE_LEVEL)).toUpperCase();
+  const level = LEVEL_NAMES.indexOf(levelName as (typeof LEVEL_NAMES)[number]);
+  if (level < 0) {
+    throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, levelName ? `Query/Retrieve Level "${levelName}" is not PATIENT, STUDY, SERIES or IMAGE` : 'identifier has no Query/Retrieve Level (0008,0052)');
+  }
+  if (model === 'STUDY' && level === 0) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'the Study Root model has no PATIENT level');
+  const requestCharset = charsetOf(identifier);
+  const charset = new CharacterSet(requestCharset);
+  const request: QrRequest = { level: level as LevelNumber, conditions: [], returns: [], identifier, requestCharset, unsupportedMatching: false };
+  for (const [tag, e] of identifier) {
+    if (tag === SPECIFIC_CHARACTER_SET || tag === QUERY_RETRIEVE_LEVEL) continue;
+    const attr = QR_BY_TAG.get(tag);
+    if (!attr || attr.level > level) {
+      if (hasValue(e) && tag !== RETRIEVE_AE_TITLE && tag !== INSTANCE_AVAILABILITY) request.unsupportedMatching = true;
+      continue;
+    }
+    request.returns.push(attr);
+    const condition = conditionFor(e, attr, charset);
+    if (condition) request.conditions.push(condition);
+  }
+  return request;
+}
+
+// ------------------------------------------------------------------ answers
+
+interface AnswerValue {
+  attr: KeyAttribute;
+  value: string;
+}
+
+/** Empty element of the same kind as the request's (an empty sequence for a sequence). */
+function emptyLike(e: DicomElement): DicomElement {
+  return { tag: e.tag, vr: e.vr, value: isSequence(e) ? [] : Buffer.alloc(0) };
+}
+
+function valueOf(row: Row, attr: KeyAttribute): string {
+  const v = row[attr.keyword];
+  return v === null || v === undefined ? '' : String(v);
+}
+
+function encodeValues(values: AnswerValue[], requestCharset: string): { charset: string; elements: DicomElement[] } {
+  const charset = answerCharacterSet(requestCharset, values.filter((v) => v.attr.text).map((v) => v.value));
+  const elements = values.map(({ attr, value }): DicomElement => {
+    if (attr.vr === 'US') {
+      const b = Buffer.alloc(value === '' ? 0 : 2);
+      if (value !== '') b.writeUInt16LE(Number(value), 0);
+      return { tag: attr.tag, vr: 'US', value: b };
+    }
+    const bytes = attr.text ? encodeText(value, charset) ?? Buffer.from(value, 'utf8') : Buffer.from(value, 'latin1');
+    return { tag: attr.tag, vr: attr.vr, value: bytes };
+  });
+  return { charset, elements };
+}
+
+function put(ds: DataSet, e: DicomElement): void {
+  ds.set(e.tag, e);
+}
+
+/** One C-FIND answer: every key the request named, ours filled in, others empty (PS3.4 C.4.1.1.3.2). */
+export function qrAnswer(row: Row, request: QrRequest, retrieveAeTitle: string): DataSet {
+  const answer: DataSet = new Map();
+  const values: AnswerValue[] = [];
+  for (const [tag, e] of request.identifier) {
+    if (tag === SPECIFIC_CHARACTER_SET || tag === QUERY_RETRIEVE_LEVEL) continue;
+    const attr = QR_BY_TAG.get(tag);
+    if (attr && attr.level <= request.level) values.push({ attr, value: valueOf(row, attr) });
+    else if (tag === RETRIEVE_AE_TITLE) put(answer, { tag, vr: 'AE', value: Buffer.from(retrieveAeTitle, 'latin1') });
+    else if (tag === INSTANCE_AVAILABILITY) put(answer, { tag, vr: 'CS', value: Buffer.from('ONLINE', 'latin1') });
+    else put(answer, emptyLike(e));
+  }
+  const { charset, elements } = encodeValues(values, request.requestCharset);
+  for (const e of elements) put(answer, e);
+  if (charset) put(answer, { tag: SPECIFIC_CHARACTER_SET, vr: 'CS', value: Buffer.from(charset, 'latin1') });
+  put(answer, { tag: QUERY_RETRIEVE_LEVEL, vr: 'CS', value: Buffer.from(LEVEL_NAMES[request.level], 'latin1') });
+  return answer;
+}
+
+// ------------------------------------------------------------------ Modality Worklist
+
+export interface WorklistRequest {
+  conditions: Condition[];
+  returns: KeyAttribute[];
+  stepReturns: KeyAttribute[];
+  identifier: DataSet;
+  /** The request's Scheduled Procedure Step Sequence item, when it gave one. */
+  stepItem: DataSet | undefined;
+  requestCharset: string;
+  unsupportedMatching: boolean;
+}
+
+const MWL_BY_TAG = new Map(MWL_ATTRIBUTES.map((a) => [a.tag, a]));
+const MWL_STEP_BY_TAG = new Map(MWL_STEP_ATTRIBUTES.map((a) => [a.tag, a]));
+
+/** Read a worklist identifier (PS3.4 K.6.1.2); matching reaches into the one Scheduled Procedure Step item. */
+export function worklistRequestFrom(identifier: DataSet): WorklistRequest {
+  const requestCharset = charsetOf(identifier);
+  const charset = new CharacterSet(requestCharset);
+  const request: WorklistRequest = { conditions: [], returns: [], stepReturns: [], identifier, stepItem: undefined, requestCharset, unsupportedMatching: false };
+  const collect = (ds: DataSet, table: Map<number, KeyAttribute>, returns: KeyAttribute[]) => {
+    for (const [tag, e] of ds) {
+      if (tag === SPECIFIC_CHARACTER_SET || tag === SCHEDULED_PROCEDURE_STEP_SEQUENCE) continue;
+      const attr = table.get(tag);
+      if (!attr) { if (hasValue(e)) request.unsupportedMatching = true; continue; }
+      returns.push(attr);
+      const condition = conditionFor(e, attr, charset);
+      if (condition) request.conditions.push(condition);
+    }
+  };
+  collect(identifier, MWL_BY_TAG, request.returns);
+  const steps = identifier.get(SCHEDULED_PROCEDURE_STEP_SEQUENCE);
+  if (steps) {
+    if (!isSequence(steps)) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'Scheduled Procedure Step Sequence (0040,0100) is not a sequence');
+    if (steps.value.length > 1) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'Scheduled Procedure Step Sequence holds more than one item');
+    request.stepItem = steps.value[0] ?? new Map();
+    collect(request.stepItem, MWL_STEP_BY_TAG, request.stepReturns);
+  }
+  return request;
+}
+
+export function worklistAnswer(row: Row, request: WorklistRequest): DataSet {
+  const top: AnswerValue[] = request.returns.map((attr) => ({ attr, value: valueOf(row, attr) }));
+  const step: AnswerValue[] = request.stepReturns.map((attr) => ({ attr, value: valueOf(row, attr) }));
+  const { charset, elements } = encodeValues([...top, ...step], request.requestCharset);
+  const answer: DataSet = new Map();
+  const build = (source: DataSet, target: DataSet, table: Map<number, KeyAttribute>) => {
+    for (const [tag, e] of source) if (!table.has(tag) && tag !== SPECIFIC_CHARACTER_SET && tag !== SCHEDULED_PROCEDURE_STEP_SEQUENCE) put(target, emptyLike(e));
+    for (const e of elements) if (table.has(e.tag) && source.has(e.tag)) put(target, e);
+  };
+  build(request.identifier, answer, MWL_BY_TAG);
+  if (request.stepItem) {
+    const item: DataSet = new Map();
+    build(request.stepItem, item, MWL_STEP_BY_TAG);
+    put(answer, { tag: SCHEDULED_PROCEDURE_STEP_SEQUENCE, vr: 'SQ', value: [item] });
+  }
+  if (charset) put(answer, { tag: SPECIFIC_CHARACTER_SET, vr: 'CS', value: Buffer.from(charset, 'latin1') });
+  return answer;
+}

@@ -1,0 +1,59 @@
+import type { KeyAttribute } from './attributes.ts';
+import { foldCase, type Match } from './matching.ts';
+
+/** One key with a value to match. */
+export interface Condition {
+  attr: KeyAttribute;
+  match: Match;
+}
+
+/** What differs between database engines in a WHERE clause. */
+export interface SqlDialect {
+  /** A condition that `expr` matches a DICOM wildcard pattern ("*" any run, "?" one character), case-sensitively. */
+  wildcard(expr: string, pattern: string): { sql: string; param: string };
+}
+
+export const SQLITE_DIALECT: SqlDialect = {
+  // GLOB is case-sensitive and uses an index for a literal prefix; "[" is its only other special character.
+  wildcard: (expr, pattern) => ({ sql: `${expr} GLOB ?`, param: pattern.replace(/\[/g, '[[]') }),
+};
+
+/** Person names are stored and compared upper-case, without trailing empty components ("DOE^JOHN^^" = "DOE^JOHN"). */
+export function personNameKey(name: string): string {
+  return name.toUpperCase().replace(/[\^ =]+$/, '');
+}
+
+/** The WHERE clause (without the keyword) and its parameters; "1" when nothing is matched. */
+export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  for (const { attr, match: raw } of conditions) {
+    if (raw.kind === 'universal' || attr.returnOnly) continue;
+    const match = attr.personName ? foldPersonName(raw) : raw;
+    const expr = attr.matchColumn ?? attr.column;
+    let sql = '';
+    switch (match.kind) {
+      case 'single': sql = `${expr} = ?`; params.push(match.value); break;
+      case 'list': sql = `${expr} IN (${match.values.map(() => '?').join(', ')})`; params.push(...match.values); break;
+      case 'wildcard': { const w = dialect.wildcard(expr, match.pattern); sql = w.sql; params.push(w.param); break; }
+      case 'range':
+        // An empty value has no date, so it is never inside a range.
+        if (match.from && match.to) { sql = `${expr} BETWEEN ? AND ?`; params.push(match.from, match.to); } else if (match.from) { sql = `${expr} >= ?`; params.push(match.from); } else { sql = `(${expr} <= ? AND ${expr} <> '')`; params.push(match.to); }
+        break;
+    }
+    parts.push(attr.existsFrom ? `EXISTS (SELECT 1 FROM ${attr.existsFrom} AND ${sql})` : sql);
+  }
+  return { sql: parts.length ? parts.join(' AND ') : '1 = 1', params };
+}
+
+function foldPersonName(m: Match): Match {
+  const folded = foldCase(m);
+  if (folded.kind === 'single') return { kind: 'single', value: personNameKey(folded.value) };
+  if (folded.kind === 'list') return { kind: 'list', values: folded.values.map(personNameKey) };
+  return folded;
+}
+
+/** `expr AS "keyword"` for each attribute, for a SELECT list. */
+export function selectList(attrs: KeyAttribute[]): string {
+  return attrs.map((a) => `${a.column} AS "${a.keyword}"`).join(', ');
+}
