@@ -10,6 +10,9 @@ import { answerEcho } from './dicom/services/echo.ts';
 import { StoreScp } from './dicom/services/store-scp.ts';
 import { FindScp } from './dicom/services/find-scp.ts';
 import { RunningOperations } from './dicom/services/operations.ts';
+import { RetrieveScp } from './dicom/services/retrieve-scp.ts';
+import { readStoredDataSet } from './store/object-reader.ts';
+import type { AssociationOptions } from './dicom/association.ts';
 import { FileStore } from './store/file-store.ts';
 import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
@@ -40,6 +43,7 @@ export class ArchiveServer {
   private readonly storedListeners: ((e: StoredEvent) => void)[] = [];
   private readonly operations = new RunningOperations();
   private findScp!: FindScp;
+  private retrieveScp!: RetrieveScp;
 
   constructor(options: ServerOptions) {
     this.options = options;
@@ -69,6 +73,20 @@ export class ArchiveServer {
     const storeScp = new StoreScp(ingest, this.logger.child('store-scp'));
     this.findScp = new FindScp(this.index, () => this.config.settings.aeTitle, this.operations, this.logger.child('find-scp'));
 
+    this.retrieveScp = new RetrieveScp({
+      index: this.index,
+      read: (inst) => () => readStoredDataSet(this.store.absolutePath(inst.location)),
+      destination: (ae, requester) => {
+        const node = this.config.nodes.find(ae);
+        // Conquest's "*" host means: the address the request came from.
+        return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port } : undefined;
+      },
+      aeTitle: () => this.config.settings.aeTitle,
+      subAssociationOptions: () => this.associationOptions(),
+      operations: this.operations,
+      log: this.logger.child('retrieve-scp'),
+    });
+
     const policy: AcceptancePolicy = {
       aeTitle: s.aeTitle,
       acceptAnyCalledAe: s.acceptAnyCalledAe,
@@ -83,12 +101,15 @@ export class ArchiveServer {
       },
       onMessage: (assoc, msg, data) => this.dispatch(assoc, msg, data),
     };
-    this.listener = new DicomListener({
-      maxPduLength: s.maxPduLength, artimTimeout: s.artimTimeout, idleTimeout: s.idleTimeout, maxBufferedDataSet: 16 << 20,
-    }, handler, this.logger.child('dicom'));
+    this.listener = new DicomListener(this.associationOptions(), handler, this.logger.child('dicom'));
     const host = this.options.listenAddress ?? s.listenAddress;
     this.port = await this.listener.listen(this.options.port ?? s.port, host);
     this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.sqliteFile}`);
+  }
+
+  private associationOptions(): AssociationOptions {
+    const s = this.config.settings;
+    return { maxPduLength: s.maxPduLength, artimTimeout: s.artimTimeout, idleTimeout: s.idleTimeout, maxBufferedDataSet: 16 << 20 };
   }
 
   /** Requests other than C-STORE (whose data set streams through its own sink). */
@@ -100,6 +121,14 @@ export class ArchiveServer {
     }
     if (field === CommandField.CFindRQ) {
       void this.findScp.handle(assoc, msg, data);
+      return;
+    }
+    if (field === CommandField.CMoveRQ) {
+      void this.retrieveScp.handleMove(assoc, msg, data);
+      return;
+    }
+    if (field === CommandField.CGetRQ) {
+      void this.retrieveScp.handleGet(assoc, msg, data);
       return;
     }
     if (field === CommandField.CCancelRQ) {

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import {
-  AbortReason, AbortSource, ContextResult, PduError, PduType, decodePdu, encodePData, encodePdu,
-  type AcceptedContext, type AssociateAC, type AssociateRQ, type Pdu, type PresentationDataValue,
+  AbortReason, AbortSource, ContextResult, PduError, PduType, decodePdu, encodePDataHeader, encodePdu,
+  type AcceptedContext, type AssociateAC, type AssociateRQ, type Pdu,
   type ProposedContext, type RoleSelection,
 } from './pdu.ts';
 import { PduReader, type PdvPiece } from './pdu-reader.ts';
@@ -71,6 +71,8 @@ export class Association extends EventEmitter {
   readonly id = nextAssociationId++;
   readonly role: 'acceptor' | 'requestor';
   readonly remote: string;
+  /** The peer's IP address. */
+  readonly remoteAddress: string;
   callingAe = '';
   calledAe = '';
   peerImplementation = '';
@@ -102,6 +104,7 @@ export class Association extends EventEmitter {
     this.options = options;
     this.handler = handler;
     this.log = log;
+    this.remoteAddress = socket.remoteAddress ?? '';
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.state = role === 'acceptor' ? 'awaiting-rq' : 'awaiting-ac';
     this.reader = new PduReader(Math.min(MAX_ANY_PDU, options.maxPduLength ? Math.max(options.maxPduLength * 4, MAX_CONTROL_PDU) : MAX_ANY_PDU));
@@ -139,7 +142,7 @@ export class Association extends EventEmitter {
   private proposed: ProposedContext[] = [];
 
   /** Send a request and collect its responses until the final (non-pending) one. */
-  request(contextId: number, command: CommandSet, dataSet?: Buffer,
+  request(contextId: number, command: CommandSet, dataSet?: Buffer | AsyncIterable<Uint8Array>,
     onPending?: (rsp: CommandSet, data: Buffer | undefined) => void): Promise<{ command: CommandSet; dataSet: Buffer | undefined }> {
     const id = command.messageId!;
     const done = new Promise<{ command: CommandSet; dataSet: Buffer | undefined }>((resolve, reject) => {
@@ -151,8 +154,20 @@ export class Association extends EventEmitter {
       };
       this.pendingResponses.set(id, { onResponse, fail: reject });
     });
-    void this.sendMessage(contextId, command, dataSet).catch(() => undefined);
+    this.sendMessage(contextId, command, dataSet).catch((err: Error) => {
+      const waiter = this.pendingResponses.get(id);
+      this.pendingResponses.delete(id);
+      waiter?.fail(err);
+    });
     return done;
+  }
+
+  private lastMessageId = 0;
+
+  /** A message ID for our next request on this association (PS3.7 9.3.1.1: unique among those outstanding). */
+  nextMessageId(): number {
+    this.lastMessageId = (this.lastMessageId % 0xffff) + 1;
+    return this.lastMessageId;
   }
 
   /** A-RELEASE-RQ, then wait for the RP and the close. */
@@ -170,7 +185,14 @@ export class Association extends EventEmitter {
   sendMessage(contextId: number, command: CommandSet, dataSet?: Buffer | AsyncIterable<Uint8Array>): Promise<void> {
     return this.enqueue(async () => {
       await this.writeFragments(contextId, true, [encodeCommand(command)]);
-      if (dataSet) await this.writeFragments(contextId, false, Buffer.isBuffer(dataSet) ? [dataSet] : dataSet);
+      if (!dataSet) return;
+      try {
+        await this.writeFragments(contextId, false, Buffer.isBuffer(dataSet) ? [dataSet] : dataSet);
+      } catch (err) {
+        // Half a data set is on the wire: nothing but an abort puts the association back in a known state.
+        this.abort(`could not send the rest of a data set: ${(err as Error).message}`);
+        throw err;
+      }
     });
   }
 
@@ -193,17 +215,40 @@ export class Association extends EventEmitter {
     return Math.max(max - 6, 64); // a PDV header is 6 bytes inside the PDU body
   }
 
+  /**
+   * Cut a message part into P-DATA-TF PDUs of one PDV each. The PDV headers and the data slices go to the socket as they
+   * are, without copying, corked so that a burst of PDUs leaves in one system call.
+   */
   private async writeFragments(contextId: number, isCommand: boolean, parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
     const limit = this.sendLimit();
     let held: Uint8Array | undefined;
     const emit = async (data: Uint8Array, isLast: boolean) => {
-      for (let at = 0; at < data.length || (isLast && at === 0); at += limit) {
-        const slice = data.subarray(at, Math.min(at + limit, data.length));
-        const last = isLast && at + limit >= data.length;
-        await this.write(encodePData([{ contextId, isCommand, isLast: last, data: slice } satisfies PresentationDataValue]));
-        if (data.length === 0) break;
+      if (this.state === 'closed' || this.socket.destroyed) throw new Error(`association ${this.label} is closed`);
+      let at = 0;
+      this.socket.cork();
+      try {
+        do {
+          const n = Math.min(limit, data.length - at);
+          const last = isLast && at + n >= data.length;
+          let ok = this.socket.write(encodePDataHeader(contextId, isCommand, last, n));
+          if (n > 0) ok = this.socket.write(data.subarray(at, at + n));
+          at += n;
+          if (!ok && at < data.length) {
+            this.socket.uncork();
+            await this.drained();
+            this.socket.cork();
+          }
+        } while (at < data.length);
+      } finally {
+        this.socket.uncork();
       }
+      if (this.socket.writableNeedDrain) await this.drained();
     };
+    if (Array.isArray(parts)) {
+      for (let i = 0; i < parts.length; i++) await emit(parts[i]!, i === parts.length - 1);
+      if (parts.length === 0) await emit(new Uint8Array(0), true);
+      return;
+    }
     for await (const part of parts) {
       if (held) await emit(held, false);
       held = part;
@@ -211,15 +256,19 @@ export class Association extends EventEmitter {
     await emit(held ?? new Uint8Array(0), true);
   }
 
-  private write(bytes: Buffer): Promise<void> {
-    if (this.state === 'closed' || this.socket.destroyed) return Promise.reject(new Error(`association ${this.label} is closed`));
-    if (this.socket.write(bytes)) return Promise.resolve();
+  private drained(): Promise<void> {
+    if (this.state === 'closed' || this.socket.destroyed) return Promise.reject(new Error(`association ${this.label} closed while sending`));
     return new Promise((resolve, reject) => {
       const onDrain = () => { this.socket.off('close', onClose); resolve(); };
       const onClose = () => { this.socket.off('drain', onDrain); reject(new Error(`association ${this.label} closed while sending`)); };
       this.socket.once('drain', onDrain);
       this.socket.once('close', onClose);
     });
+  }
+
+  private write(bytes: Buffer): Promise<void> {
+    if (this.state === 'closed' || this.socket.destroyed) return Promise.reject(new Error(`association ${this.label} is closed`));
+    return this.socket.write(bytes) ? Promise.resolve() : this.drained();
   }
 
   private sendPdu(bytes: Buffer): void {

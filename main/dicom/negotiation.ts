@@ -58,10 +58,16 @@ export function negotiate(rq: AssociateRQ, policy: AcceptancePolicy): Negotiatio
     const classes = [...new Set(rq.contexts.map((c) => c.abstractSyntax))].join(', ');
     return reject(RejectReason.NoReasonGiven, `no acceptable presentation context among ${rq.contexts.length} proposed (${classes || 'none'})`);
   }
-  // We act as SCP for what we accepted; we do not take the SCP role a requestor offers us to play as SCU (PS3.7 D.3.3.4).
+  // A requestor may take the SCP role for storage classes, so that C-GET can send it objects on this association
+  // (PS3.7 D.3.3.4, PS3.4 C.4.3); for the services we provide it stays SCU.
   const accepted = new Set(contexts.filter((c) => c.result === ContextResult.Acceptance).map((c) => rq.contexts.find((p) => p.id === c.id)!.abstractSyntax));
   const roles = rq.userInfo.roles
     .filter((r) => accepted.has(r.sopClass))
-    .map((r) => ({ sopClass: r.sopClass, scuRole: r.scuRole, scpRole: false }));
+    .map((r) => ({ sopClass: r.sopClass, scuRole: r.scuRole, scpRole: r.scpRole && isStorageClass(r.sopClass) }));
   return { contexts, roles };
+}
+
+/** Storage SOP classes live under 1.2.840.10008.5.1.4.1.1 (PS3.4 B.5); Query/Retrieve and worklist classes do not. */
+export function isStorageClass(sopClass: string): boolean {
+  return sopClass.startsWith('1.2.840.10008.5.1.4.1.1.');
 }

@@ -265,6 +265,18 @@ export function encodePData(pdvs: PresentationDataValue[]): Buffer {
   return out;
 }
 
+/** The 12 bytes before a lone PDV's data: the P-DATA-TF header and the PDV item header (PS3.8 9.3.5.1, E.2). */
+export function encodePDataHeader(contextId: number, isCommand: boolean, isLast: boolean, dataLength: number): Buffer {
+  const out = Buffer.allocUnsafe(PDU_HEADER_LENGTH + 6);
+  out[0] = PduType.PData;
+  out[1] = 0;
+  out.writeUInt32BE(dataLength + 6, 2);
+  out.writeUInt32BE(dataLength + 2, 6);
+  out[10] = contextId;
+  out[11] = (isCommand ? 0x01 : 0) | (isLast ? 0x02 : 0);
+  return out;
+}
+
 // ---------------------------------------------------------------- decoding
 
 function trimAe(bytes: Uint8Array): string {

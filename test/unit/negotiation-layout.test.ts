@@ -29,7 +29,16 @@ describe('presentation context negotiation (PS3.8 9.3.3.2)', () => {
       { id: 5, result: ContextResult.TransferSyntaxesNotSupported, transferSyntax: '1.2.840.10008.1.2.5' },
       { id: 7, result: ContextResult.Acceptance, transferSyntax: '1.2.840.10008.1.2' },
     ]);
-    expect(r.roles).toEqual([{ sopClass: CT, scuRole: true, scpRole: false }]);
+    // A storage class: the requestor may act as its SCP, so C-GET can send it objects.
+    expect(r.roles).toEqual([{ sopClass: CT, scuRole: true, scpRole: true }]);
+  });
+
+  it('keeps a requestor SCU for the Query/Retrieve classes it proposes the SCP role for', () => {
+    const find = '1.2.840.10008.5.1.4.1.2.2.1';
+    const request = rq([{ id: 1, abstractSyntax: find, transferSyntaxes: ['1.2.840.10008.1.2'] }]);
+    request.userInfo.roles = [{ sopClass: find, scuRole: true, scpRole: true }];
+    const r = negotiate(request, { ...policy, sopClasses: new Set([find]) });
+    expect(r.roles).toEqual([{ sopClass: find, scuRole: true, scpRole: false }]);
   });
 
   it('rejects a wrong called AE, an unknown caller, and a request with nothing acceptable', () => {

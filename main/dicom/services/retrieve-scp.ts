@@ -1,0 +1,181 @@
+import type { Association, AssociationOptions, IncomingMessage } from '../association.ts';
+import { connect } from '../network.ts';
+import type { DataSet } from '../dataset.ts';
+import { Status, formatStatus } from '../status.ts';
+import { qrModelOf } from '../uids.ts';
+import type { ArchiveIndex, StoredInstance } from '../../index/archive-index.ts';
+import { UNIQUE_KEYS } from '../../query/attributes.ts';
+import { IdentifierError, qrRequestFrom } from '../../query/identifier.ts';
+import type { SourceLogger } from '../../util/log.ts';
+import { parseIdentifier } from './find-scp.ts';
+import type { RunningOperation, RunningOperations } from './operations.ts';
+import { respond } from './responses.ts';
+import { planAssociations, readAhead, sendObject, type OutgoingObject, type SendResult } from './store-scu.ts';
+
+const FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
+/** Pending responses go out at most this often (and after the first sub-operation), so a fast move is not slowed. */
+const PENDING_INTERVAL_MS = 100;
+
+export interface MoveDestination {
+  host: string;
+  port: number;
+}
+
+export interface RetrieveDependencies {
+  index: ArchiveIndex;
+  /** The bytes of a stored object's data set. */
+  read: (instance: StoredInstance) => OutgoingObject['read'];
+  /** Where a C-MOVE destination AE title lives (acrnema.map); undefined when unknown. */
+  destination: (ae: string, requester: Association) => MoveDestination | undefined;
+  aeTitle: () => string;
+  subAssociationOptions: () => AssociationOptions;
+  operations: RunningOperations;
+  log: SourceLogger;
+}
+
+interface Counts { remaining: number; completed: number; failed: number; warning: number }
+
+class RetrieveFailure extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * C-MOVE (PS3.4 C.4.2) and C-GET (PS3.4 C.4.3) SCP: the matching objects are sent as C-STORE sub-operations, to the
+ * move destination over a new association, or back over the requester's own association for C-GET. Pending responses
+ * carry the counts; the final one lists the failed SOP instances; a C-CANCEL stops between two sub-operations.
+ */
+export class RetrieveScp {
+  private readonly deps: RetrieveDependencies;
+
+  constructor(deps: RetrieveDependencies) {
+    this.deps = deps;
+  }
+
+  async handleMove(assoc: Association, msg: IncomingMessage, data: Buffer | undefined): Promise<void> {
+    await this.run('C-MOVE', assoc, msg, data, async (objects, op, progress) => {
+      const ae = msg.command.moveDestination ?? '';
+      const dest = this.deps.destination(ae, assoc);
+      if (!dest) throw new RetrieveFailure(Status.MoveDestinationUnknown, `move destination "${ae}" is not in acrnema.map`);
+      const origin = { ae: assoc.callingAe, messageId: msg.command.messageId ?? 0 };
+      for (const group of planAssociations(objects)) {
+        if (op.cancelled) return;
+        let sub: Association;
+        try {
+          sub = await connect(dest.host, dest.port, this.deps.subAssociationOptions(), {}, this.deps.log);
+          await sub.requestAssociation(this.deps.aeTitle(), ae, group.contexts);
+        } catch (err) {
+          throw new RetrieveFailure(Status.OutOfResourcesSubOperations, `cannot open an association to ${ae} at ${dest.host}:${dest.port}: ${(err as Error).message}`);
+        }
+        try {
+          for (const { obj, data } of readAhead(group.objects)) {
+            if (op.cancelled) break;
+            await progress(obj, await sendOrFail(sub, obj, { moveOriginator: origin, data }));
+          }
+        } finally {
+          await sub.release().catch(() => undefined);
+        }
+      }
+    });
+  }
+
+  async handleGet(assoc: Association, msg: IncomingMessage, data: Buffer | undefined): Promise<void> {
+    // Only classes for which the requester took the SCP role may be sent back to it (PS3.4 C.4.3.1, PS3.7 D.3.3.4).
+    const asScp = new Set(assoc.roles.filter((r) => r.scpRole).map((r) => r.sopClass));
+    await this.run('C-GET', assoc, msg, data, async (objects, op, progress) => {
+      for (const { obj, data } of readAhead(objects)) {
+        if (op.cancelled) return;
+        await progress(obj, await sendOrFail(assoc, obj, { usable: (ctx) => asScp.has(ctx.abstractSyntax), data }));
+      }
+    });
+  }
+
+  private async run(what: string, assoc: Association, msg: IncomingMessage, data: Buffer | undefined,
+    perform: (objects: OutgoingObject[], op: RunningOperation,
+      progress: (obj: OutgoingObject, result: SendResult) => Promise<void>) => Promise<void>): Promise<void> {
+    const started = performance.now();
+    const op = this.deps.operations.begin(assoc, msg.command.messageId ?? 0);
+    const counts: Counts = { remaining: 0, completed: 0, failed: 0, warning: 0 };
+    const failedUids: string[] = [];
+    let objects: OutgoingObject[] = [];
+    let status: number;
+    let comment: string | undefined;
+    let lastPending = 0;
+    const progress = async (obj: OutgoingObject, result: SendResult) => {
+      counts.remaining--;
+      counts[result.outcome]++;
+      if (result.outcome === 'failed') {
+        failedUids.push(obj.sopInstanceUid);
+        this.deps.log.warn(`${assoc.label}: ${what} sub-operation ${obj.sopInstanceUid} failed: ${result.reason}`);
+      }
+      const now = performance.now();
+      if (counts.remaining > 0 && (lastPending === 0 || now - lastPending >= PENDING_INTERVAL_MS)) {
+        lastPending = now;
+        await respond(assoc, msg, { status: Status.Pending, ...counts });
+      }
+    };
+    try {
+      objects = await this.objectsFor(msg, data);
+      counts.remaining = objects.length;
+      await perform(objects, op, progress);
+      status = op.cancelled ? Status.Cancel
+        : counts.failed === 0 && counts.warning === 0 ? Status.Success
+          : counts.completed === 0 && counts.warning === 0 ? Status.OutOfResourcesSubOperations
+            : Status.SubOperationsCompleteWithFailures;
+    } catch (err) {
+      if (err instanceof RetrieveFailure || err instanceof IdentifierError) { status = err.status; comment = err.message; } else {
+        status = Status.OutOfResources;
+        comment = (err as Error).message;
+        this.deps.log.error(`${assoc.label}: ${what} failed: ${(err as Error).stack}`);
+      }
+    } finally {
+      this.deps.operations.end(assoc, op);
+    }
+    // Whatever was not attempted failed too, from the requester's point of view (PS3.4 C.4.2.3.1).
+    const notDone = objects.length - counts.completed - counts.failed - counts.warning;
+    if (notDone > 0 && counts.remaining > 0) {
+      const done = new Set(failedUids);
+      for (const o of objects.slice(objects.length - counts.remaining)) if (!done.has(o.sopInstanceUid)) failedUids.push(o.sopInstanceUid);
+      if (status !== Status.Cancel) counts.failed += counts.remaining;
+    }
+    const identifier: DataSet | undefined = failedUids.length
+      ? new Map([[FAILED_SOP_INSTANCE_UID_LIST, { tag: FAILED_SOP_INSTANCE_UID_LIST, vr: 'UI', value: Buffer.from(failedUids.join('\\'), 'latin1') }]])
+      : undefined;
+    const final = status === Status.Cancel ? { ...counts } : { completed: counts.completed, failed: counts.failed, warning: counts.warning };
+    const line = `${assoc.label}: ${what} of ${objects.length} object(s)${msg.command.moveDestination ? ' to ' + msg.command.moveDestination : ''}: ${counts.completed} completed, ${counts.warning} warning, ${counts.failed} failed -> ${formatStatus(status)}${comment ? ': ' + comment : ''} in ${(performance.now() - started).toFixed(0)} ms`;
+    if (status === Status.Success) this.deps.log.info(line); else this.deps.log.warn(line);
+    await respond(assoc, msg, { status, errorComment: comment?.slice(0, 64), ...final }, identifier)
+      .catch((err) => this.deps.log.warn(`${assoc.label}: ${what} final response not sent: ${(err as Error).message}`));
+  }
+
+  /** The stored objects the identifier names; its level's unique key must be given (PS3.4 C.4.2.2.1). */
+  private async objectsFor(msg: IncomingMessage, data: Buffer | undefined): Promise<OutgoingObject[]> {
+    const sopClass = msg.command.affectedSopClassUid ?? msg.context.abstractSyntax;
+    const model = qrModelOf(sopClass);
+    if (!model) throw new IdentifierError(Status.SopClassNotSupported, `retrieve on ${sopClass} is not supported`);
+    if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'request has no identifier');
+    const request = qrRequestFrom(parseIdentifier(data, msg.context.transferSyntax), model);
+    const uniqueKey = UNIQUE_KEYS[request.level];
+    const given = request.conditions.find((c) => c.attr.tag === uniqueKey);
+    if (!given || (given.match.kind !== 'single' && given.match.kind !== 'list')) {
+      throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, `a retrieve at ${['PATIENT', 'STUDY', 'SERIES', 'IMAGE'][request.level]} level needs its unique key (${uniqueKey.toString(16).padStart(8, '0')}) as a value or list`);
+    }
+    const instances = await this.deps.index.instancesMatching(request.conditions);
+    return instances.map((inst) => ({
+      sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: inst.transferSyntaxUid,
+      read: this.deps.read(inst),
+    }));
+  }
+}
+
+/** A sub-operation whose association fails mid-way counts as failed, with the reason. */
+async function sendOrFail(assoc: Association, obj: OutgoingObject, options: Parameters<typeof sendObject>[2]): Promise<SendResult> {
+  try {
+    return await sendObject(assoc, obj, options);
+  } catch (err) {
+    return { outcome: 'failed', reason: (err as Error).message };
+  }
+}

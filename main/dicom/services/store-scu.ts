@@ -1,0 +1,131 @@
+import type { Association, PresentationContext } from '../association.ts';
+import { CommandField, Priority } from '../command.ts';
+import type { ProposedContext } from '../pdu.ts';
+import { Status, formatStatus } from '../status.ts';
+import { canTranscode, transcode } from '../transcode.ts';
+import { UNCOMPRESSED_SYNTAXES } from '../uids.ts';
+
+/**
+ * Storage SCU (PS3.4 B.2): sending objects over an established association, for C-MOVE and C-GET sub-operations and
+ * for sends the job queue starts. Each object goes in its stored transfer syntax when the peer accepted it, or in an
+ * accepted uncompressed one when it can be converted without a codec.
+ */
+
+export interface OutgoingObject {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  /** The data set bytes in `transferSyntaxUid`. */
+  read(): Promise<{ bytes: Buffer | AsyncIterable<Uint8Array>; length: number }>;
+}
+
+export type SendOutcome = 'completed' | 'warning' | 'failed';
+
+export interface SendResult {
+  outcome: SendOutcome;
+  status?: number;
+  reason: string;
+}
+
+/** Contexts are numbered 1, 3, … 255: at most 128 in one association (PS3.8 9.3.2.2). */
+const MAX_CONTEXTS = 128;
+
+/** The transfer syntaxes to offer for an object stored in `ts`, most preferred first. */
+function syntaxesFor(ts: string): string[] {
+  return UNCOMPRESSED_SYNTAXES.includes(ts) ? [ts, ...UNCOMPRESSED_SYNTAXES.filter((t) => t !== ts)] : [ts];
+}
+
+/**
+ * The presentation contexts to propose for these objects, one per SOP class and stored transfer syntax, split into
+ * groups of at most 128 (each group is one association); each group lists the objects it can carry.
+ */
+export function planAssociations<T extends OutgoingObject>(objects: T[]): { contexts: ProposedContext[]; objects: T[] }[] {
+  const keyOf = (o: T) => `${o.sopClassUid} ${o.transferSyntaxUid}`;
+  const byKey = new Map<string, T[]>();
+  for (const o of objects) {
+    const list = byKey.get(keyOf(o));
+    if (list) list.push(o); else byKey.set(keyOf(o), [o]);
+  }
+  const groups: { contexts: ProposedContext[]; objects: T[] }[] = [];
+  let current: { contexts: ProposedContext[]; objects: T[] } | undefined;
+  for (const list of byKey.values()) {
+    if (!current || current.contexts.length >= MAX_CONTEXTS) { current = { contexts: [], objects: [] }; groups.push(current); }
+    const first = list[0]!;
+    current.contexts.push({ id: current.contexts.length * 2 + 1, abstractSyntax: first.sopClassUid, transferSyntaxes: syntaxesFor(first.transferSyntaxUid) });
+    current.objects.push(...list);
+  }
+  return groups;
+}
+
+/** The accepted context to send an object on, and whether it must be converted to the context's transfer syntax. */
+export function contextFor(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true): PresentationContext | undefined {
+  let convertible: PresentationContext | undefined;
+  for (const ctx of assoc.contexts.values()) {
+    if (ctx.abstractSyntax !== obj.sopClassUid || !usable(ctx)) continue;
+    if (ctx.transferSyntax === obj.transferSyntaxUid) return ctx;
+    if (!convertible && canTranscode(obj.transferSyntaxUid, ctx.transferSyntax)) convertible = ctx;
+  }
+  return convertible;
+}
+
+export function outcomeOf(status: number): SendOutcome {
+  if (status === Status.Success) return 'completed';
+  if ((status & 0xf000) === 0xb000 || status === 0x0001) return 'warning';
+  return 'failed';
+}
+
+async function collect(bytes: Buffer | AsyncIterable<Uint8Array>): Promise<Buffer> {
+  if (Buffer.isBuffer(bytes)) return bytes;
+  const parts: Uint8Array[] = [];
+  for await (const part of bytes) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+/** Send one object with C-STORE and wait for the response; never throws for what the peer answers. */
+export async function sendObject(assoc: Association, obj: OutgoingObject, options: {
+  usable?: (ctx: PresentationContext) => boolean;
+  moveOriginator?: { ae: string; messageId: number };
+  /** The object's bytes when already being read (see readAhead). */
+  data?: ReturnType<OutgoingObject['read']>;
+} = {}): Promise<SendResult> {
+  const ctx = contextFor(assoc, obj, options.usable);
+  if (!ctx) return { outcome: 'failed', reason: `no presentation context was accepted for ${obj.sopClassUid} in ${obj.transferSyntaxUid} or a syntax it converts to` };
+  let data: Buffer | AsyncIterable<Uint8Array>;
+  try {
+    const read = await (options.data ?? obj.read());
+    data = ctx.transferSyntax === obj.transferSyntaxUid ? read.bytes : transcode(await collect(read.bytes), obj.transferSyntaxUid, ctx.transferSyntax);
+  } catch (err) {
+    return { outcome: 'failed', reason: `cannot read or convert ${obj.sopInstanceUid}: ${(err as Error).message}` };
+  }
+  const rsp = await assoc.request(ctx.id, {
+    commandField: CommandField.CStoreRQ,
+    messageId: assoc.nextMessageId(),
+    affectedSopClassUid: obj.sopClassUid,
+    affectedSopInstanceUid: obj.sopInstanceUid,
+    priority: Priority.Medium,
+    moveOriginatorAe: options.moveOriginator?.ae,
+    moveOriginatorMessageId: options.moveOriginator?.messageId,
+    hasDataSet: true,
+  }, data);
+  const status = rsp.command.status ?? Status.ProcessingFailure;
+  const outcome = outcomeOf(status);
+  const comment = rsp.command.errorComment ? `: ${rsp.command.errorComment}` : '';
+  return { outcome, status, reason: `${formatStatus(status)}${comment}` };
+}
+
+/** How many objects ahead reads start; their bytes are held until sent. */
+const READ_AHEAD = 3;
+
+/** Each object with its read already started a few ahead: reading the next ones overlaps sending the current. */
+export function* readAhead(objects: OutgoingObject[]): Generator<{ obj: OutgoingObject; data: ReturnType<OutgoingObject['read']> }> {
+  const start = (o: OutgoingObject) => {
+    const p = o.read();
+    p.catch(() => undefined); // handled where it is awaited; an object never reached (cancel) must not crash the process
+    return p;
+  };
+  const started: ReturnType<OutgoingObject['read']>[] = [];
+  for (let i = 0; i < objects.length; i++) {
+    while (started.length < READ_AHEAD && i + started.length < objects.length) started.push(start(objects[i + started.length]!));
+    yield { obj: objects[i]!, data: started.shift()! };
+  }
+}

@@ -1,0 +1,80 @@
+import { open } from 'node:fs/promises';
+
+/**
+ * Reading a stored object back for sending: where its data set starts after the Part-10 header (PS3.10 7.1), and its
+ * bytes, whole for objects that fit comfortably in memory, in chunks for the rest.
+ */
+
+/** Objects up to this size are read in one go; larger ones stream so memory stays flat. */
+const WHOLE_READ_LIMIT = 32 << 20;
+const CHUNK = 1 << 20;
+
+export class StoredObjectError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoredObjectError';
+  }
+}
+
+export interface StoredDataSet {
+  /** The data set: one buffer, or chunks read as the sender asks for them. */
+  bytes: Buffer | AsyncIterable<Uint8Array>;
+  length: number;
+}
+
+/** Offset of the data set in a Part-10 file's first bytes; 0 for a bare data set without preamble (old Conquest .v2). */
+export function dataSetOffset(head: Buffer): number {
+  if (head.length < 132 || head.toString('latin1', 128, 132) !== 'DICM') return 0;
+  let at = 132;
+  // File meta elements are explicit VR little endian (PS3.10 7.1); walk group 0002 to its end.
+  while (at + 8 <= head.length && head.readUInt16LE(at) === 0x0002) {
+    const vr = head.toString('latin1', at + 4, at + 6);
+    if (['OB', 'OW', 'UN', 'SQ', 'UT', 'UC', 'UR'].includes(vr)) {
+      if (at + 12 > head.length) break;
+      at += 12 + head.readUInt32LE(at + 8);
+    } else {
+      at += 8 + head.readUInt16LE(at + 6);
+    }
+  }
+  if (at > head.length) throw new StoredObjectError('file meta information runs past the first bytes read');
+  return at;
+}
+
+export async function readStoredDataSet(file: string): Promise<StoredDataSet> {
+  const handle = await open(file, 'r');
+  let keepOpen = false;
+  try {
+    const { size } = await handle.stat();
+    if (size <= WHOLE_READ_LIMIT) {
+      const all = Buffer.allocUnsafe(size);
+      let got = 0;
+      while (got < size) {
+        const { bytesRead } = await handle.read(all, got, size - got, got);
+        if (bytesRead === 0) throw new StoredObjectError(`${file} ended after ${got} of ${size} bytes`);
+        got += bytesRead;
+      }
+      const offset = dataSetOffset(all.subarray(0, Math.min(size, 64 * 1024)));
+      return { bytes: all.subarray(offset), length: size - offset };
+    }
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const offset = dataSetOffset(head.subarray(0, bytesRead));
+    keepOpen = true;
+    return { bytes: chunks(handle, offset, size), length: size - offset };
+  } finally {
+    if (!keepOpen) await handle.close();
+  }
+}
+
+async function* chunks(handle: Awaited<ReturnType<typeof open>>, from: number, size: number): AsyncIterable<Uint8Array> {
+  try {
+    for (let at = from; at < size; at += CHUNK) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, at);
+      if (bytesRead !== buf.length) throw new StoredObjectError(`stored object shrank while being sent (read ${bytesRead} of ${buf.length} at ${at})`);
+      yield buf;
+    }
+  } finally {
+    await handle.close();
+  }
+}
