@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteIndex } from '../../main/index/sqlite.ts';
+import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
+import type { DataSet } from '../../main/dicom/dataset.ts';
+import { qrAnswer, qrRequestFrom, IdentifierError, type QrModel } from '../../main/query/identifier.ts';
+import { Status } from '../../main/dicom/status.ts';
+
+/** The index answers identifiers the way PS3.4 C.2.2.2 says, each matching kind at each level. */
+
+const TAGS: Record<string, [number, string]> = {
+  QueryRetrieveLevel: [0x00080052, 'CS'], PatientName: [0x00100010, 'PN'], PatientID: [0x00100020, 'LO'],
+  StudyDate: [0x00080020, 'DA'], StudyTime: [0x00080030, 'TM'], AccessionNumber: [0x00080050, 'SH'], StudyInstanceUID: [0x0020000d, 'UI'],
+  ModalitiesInStudy: [0x00080061, 'CS'], NumberOfStudyRelatedInstances: [0x00201208, 'IS'], NumberOfStudyRelatedSeries: [0x00201206, 'IS'],
+  SeriesInstanceUID: [0x0020000e, 'UI'], Modality: [0x00080060, 'CS'], NumberOfSeriesRelatedInstances: [0x00201209, 'IS'],
+  SOPInstanceUID: [0x00080018, 'UI'], InstanceNumber: [0x00200013, 'IS'], NumberOfPatientRelatedStudies: [0x00201200, 'IS'],
+  OtherPatientIDs: [0x00101000, 'LO'], SpecificCharacterSet: [0x00080005, 'CS'],
+};
+
+function identifier(keys: Record<string, string>): DataSet {
+  return new Map(Object.entries(keys).map(([k, v]) => {
+    const [tag, vr] = TAGS[k]!;
+    return [tag, { tag, vr, value: Buffer.from(v, 'latin1') }];
+  }));
+}
+
+let n = 0;
+function header(h: Partial<InstanceHeader>): InstanceHeader {
+  n++;
+  return {
+    specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `1.2.3.${n}`, studyInstanceUid: '1.1', seriesInstanceUid: '1.1.1',
+    patientId: 'P1', patientName: 'Doe^John', patientBirthDate: '19700101', patientSex: 'M', studyDate: '20240110', studyTime: '101500',
+    accessionNumber: 'A1', studyId: '1', studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1',
+    seriesDescription: '', seriesDate: '', seriesTime: '', bodyPartExamined: '', instanceNumber: String(n), rows: 512, columns: 512,
+    numberOfFrames: '', ...h,
+  };
+}
+
+describe('C-FIND over the SQLite index', () => {
+  const index = new SqliteIndex(':memory:');
+  beforeAll(async () => {
+    const add = (h: Partial<InstanceHeader>) => index.storeInstance({ header: header(h), transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: `f${n}` }, size: 10, callingAe: 'CT1' });
+    // Doe^John: study 1.1 (CT, 2 series, 3 images), study 1.2 (MR, 1 image)
+    await add({});
+    await add({});
+    await add({ seriesInstanceUid: '1.1.2', seriesNumber: '2' });
+    await add({ studyInstanceUid: '1.2', seriesInstanceUid: '1.2.1', modality: 'MR', studyDate: '20240320', studyTime: '140000', accessionNumber: 'A2' });
+    // Doeson^Jane and Novák^Jiří
+    await add({ patientId: 'P2', patientName: 'Doeson^Jane^^', studyInstanceUid: '2.1', seriesInstanceUid: '2.1.1', studyDate: '20231201', accessionNumber: 'B1' });
+    await add({ patientId: 'P3', patientName: 'Novák^Jiří', studyInstanceUid: '3.1', seriesInstanceUid: '3.1.1', studyDate: '', accessionNumber: 'C1', modality: 'US' });
+  });
+  afterAll(() => index.close());
+
+  async function find(keys: Record<string, string>, model: QrModel = 'STUDY') {
+    const request = qrRequestFrom(identifier(keys), model);
+    const rows = await index.queryArchive(request.level, request.returns, request.conditions);
+    return { rows, request };
+  }
+  const studies = async (keys: Record<string, string>) =>
+    (await find({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '', ...keys })).rows.map((r) => r.StudyInstanceUID).sort();
+
+  it('matches person names by single value and wildcard, ignoring case and trailing empty components', async () => {
+    expect(await studies({ PatientName: 'doe^john' })).toEqual(['1.1', '1.2']);
+    expect(await studies({ PatientName: 'DOESON^JANE' })).toEqual(['2.1']);
+    expect(await studies({ PatientName: 'doe*' })).toEqual(['1.1', '1.2', '2.1']);
+    expect(await studies({ PatientName: 'D?E^*' })).toEqual(['1.1', '1.2']);
+    expect(await studies({ PatientName: 'nov*' })).toEqual(['3.1']);
+    expect(await studies({ PatientName: '*' })).toEqual(['1.1', '1.2', '2.1', '3.1']);
+  });
+
+  it('matches dates and times by value and range, never an empty date inside a range', async () => {
+    expect(await studies({ StudyDate: '20240110' })).toEqual(['1.1']);
+    expect(await studies({ StudyDate: '20240101-20241231' })).toEqual(['1.1', '1.2']);
+    expect(await studies({ StudyDate: '-20240110' })).toEqual(['1.1', '2.1']);
+    expect(await studies({ StudyDate: '20240301-' })).toEqual(['1.2']);
+    expect(await studies({ StudyTime: '14-' })).toEqual(['1.2']);
+    expect(await studies({ StudyTime: '-10' })).toEqual(['1.1', '2.1', '3.1']);
+  });
+
+  it('matches UID lists, accession numbers and Modalities in Study', async () => {
+    expect(await studies({ StudyInstanceUID: '1.2\\3.1\\9.9' })).toEqual(['1.2', '3.1']);
+    expect(await studies({ AccessionNumber: 'A2' })).toEqual(['1.2']);
+    expect(await studies({ ModalitiesInStudy: 'MR' })).toEqual(['1.2']);
+    expect(await studies({ ModalitiesInStudy: 'US\\MR' })).toEqual(['1.2', '3.1']);
+  });
+
+  it('computes the counts and the modalities of a study, and leaves unsupported keys empty', async () => {
+    const { rows, request } = await find({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '1.1', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '', NumberOfStudyRelatedSeries: '', OtherPatientIDs: '' });
+    expect(rows).toEqual([{ StudyInstanceUID: '1.1', ModalitiesInStudy: 'CT', NumberOfStudyRelatedInstances: 3, NumberOfStudyRelatedSeries: 2 }]);
+    const answer = qrAnswer(rows[0]!, request, 'ARCHIVE');
+    expect((answer.get(0x00201208)!.value as Buffer).toString()).toBe('3');
+    expect((answer.get(0x00101000)!.value as Buffer).length).toBe(0);
+    expect((answer.get(0x00080052)!.value as Buffer).toString()).toBe('STUDY');
+    expect(request.unsupportedMatching).toBe(false);
+    expect(qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', OtherPatientIDs: 'X' }), 'STUDY').unsupportedMatching).toBe(true);
+  });
+
+  it('answers each level, and the patient level only in the Patient Root model', async () => {
+    const patients = await find({ QueryRetrieveLevel: 'PATIENT', PatientID: '', PatientName: 'DOE*', NumberOfPatientRelatedStudies: '' }, 'PATIENT');
+    expect(patients.rows.map((r) => [r.PatientID, r.NumberOfPatientRelatedStudies]).sort()).toEqual([['P1', 2], ['P2', 1]]);
+    const series = await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '', Modality: 'CT', NumberOfSeriesRelatedInstances: '' });
+    expect(series.rows.map((r) => [r.SeriesInstanceUID, r.NumberOfSeriesRelatedInstances])).toEqual([['1.1.1', 2], ['1.1.2', 1]]);
+    const images = await find({ QueryRetrieveLevel: 'IMAGE', StudyInstanceUID: '1.1', SeriesInstanceUID: '1.1.1', SOPInstanceUID: '' });
+    expect(images.rows).toHaveLength(2);
+    expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'PATIENT' }), 'STUDY')).toThrow(IdentifierError);
+    expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'FRAME' }), 'STUDY'))
+      .toThrow(expect.objectContaining({ status: Status.IdentifierDoesNotMatchSopClass }));
+  });
+
+  it('answers a Latin-2 request in Latin-2 and an ASCII request with UTF-8 when the name needs it', async () => {
+    const latin2 = await find({ QueryRetrieveLevel: 'STUDY', SpecificCharacterSet: 'ISO_IR 101', PatientName: 'NOV*' });
+    const answer = qrAnswer(latin2.rows[0]!, latin2.request, 'ARCHIVE');
+    expect((answer.get(0x00080005)!.value as Buffer).toString()).toBe('ISO_IR 101');
+    expect([...(answer.get(0x00100010)!.value as Buffer)]).toEqual([...Buffer.from([0x4e, 0x6f, 0x76, 0xe1, 0x6b, 0x5e, 0x4a, 0x69, 0xf8, 0xed])]);
+    const plain = await find({ QueryRetrieveLevel: 'STUDY', PatientName: 'NOV*' });
+    const utf8 = qrAnswer(plain.rows[0]!, plain.request, 'ARCHIVE');
+    expect((utf8.get(0x00080005)!.value as Buffer).toString()).toBe('ISO_IR 192');
+    expect((utf8.get(0x00100010)!.value as Buffer).toString('utf8')).toBe('Novák^Jiří');
+  });
+
+  it('refuses a malformed date with status C000', () => {
+    expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyDate: '2024-01-01' }), 'STUDY'))
+      .toThrow(expect.objectContaining({ status: Status.UnableToProcess, message: expect.stringMatching(/StudyDate/) }));
+  });
+
+  it('finds the instances under a study for a retrieve, in order', async () => {
+    const request = qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '1.1' }), 'STUDY');
+    const found = await index.instancesMatching(request.conditions);
+    expect(found.map((i) => i.sopInstanceUid)).toEqual(['1.2.3.1', '1.2.3.2', '1.2.3.3']);
+  });
+});
