@@ -2,7 +2,7 @@ import {
   ContextResult, RejectReason, RejectResult, RejectSource,
   type AcceptedContext, type AssociateRQ, type RoleSelection,
 } from './pdu.ts';
-import { APPLICATION_CONTEXT, VERIFICATION_SOP_CLASS } from './uids.ts';
+import { APPLICATION_CONTEXT, UNCOMPRESSED_SYNTAXES, VERIFICATION_SOP_CLASS } from './uids.ts';
 
 /** What this archive accepts: its AE title, the peers it knows, and the SOP classes and transfer syntaxes it takes. */
 export interface AcceptancePolicy {
@@ -47,10 +47,14 @@ export function negotiate(rq: AssociateRQ, policy: AcceptancePolicy): Negotiatio
   if (policy.knownCallingAe && !policy.knownCallingAe(rq.callingAe)) {
     return reject(RejectReason.CallingAeNotRecognized, `calling AE title "${rq.callingAe}" is not a known node`);
   }
+  // Storage classes the requestor wants to receive (C-GET) get an uncompressed syntax when it offers one: every
+  // uncompressed object can be converted to it, while a compressed syntax would carry only objects stored so.
+  const receiving = new Set(rq.userInfo.roles.filter((r) => r.scpRole && isStorageClass(r.sopClass)).map((r) => r.sopClass));
   const contexts = rq.contexts.map((pc): AcceptedContext => {
     const known = pc.abstractSyntax === VERIFICATION_SOP_CLASS || policy.sopClasses.has(pc.abstractSyntax);
     if (!known) return { id: pc.id, result: ContextResult.AbstractSyntaxNotSupported, transferSyntax: pc.transferSyntaxes[0] ?? '' };
-    const ts = pc.transferSyntaxes.find((t) => policy.transferSyntaxes.has(t));
+    const supported = pc.transferSyntaxes.filter((t) => policy.transferSyntaxes.has(t));
+    const ts = (receiving.has(pc.abstractSyntax) ? supported.find((t) => UNCOMPRESSED_SYNTAXES.includes(t)) : undefined) ?? supported[0];
     if (!ts) return { id: pc.id, result: ContextResult.TransferSyntaxesNotSupported, transferSyntax: pc.transferSyntaxes[0] ?? '' };
     return { id: pc.id, result: ContextResult.Acceptance, transferSyntax: ts };
   });

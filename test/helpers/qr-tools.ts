@@ -52,3 +52,30 @@ export async function findscu(port: number, calledAe: string, model: string[], k
 export function finalStatus(stdout: string, what: string): string {
   return new RegExp(`Received Final ${what} Response \\((.*?)\\)`).exec(stdout)?.[1] ?? `no final ${what} response in: ${stdout}`;
 }
+
+export interface RetrieveResponse {
+  final: boolean;
+  remaining?: number;
+  completed: number;
+  failed: number;
+  warning: number;
+  status: string;
+}
+
+/** The responses of a movescu/getscu run with `-d`, each with its sub-operation counts and status line. */
+export function retrieveResponses(log: string, what: 'Move' | 'C-GET'): RetrieveResponse[] {
+  const out: RetrieveResponse[] = [];
+  const blocks = log.split(new RegExp(`Received (?=(?:Final )?${what} Response)`)).slice(1);
+  for (const b of blocks) {
+    const num = (label: string) => {
+      const m = new RegExp(`${label} Suboperations\\s*: (\\w+)`).exec(b);
+      return m && m[1] !== 'none' ? Number(m[1]) : undefined;
+    };
+    out.push({
+      final: b.startsWith('Final') || /DIMSE Status\s*: 0x(?!ff0)/.test(b),
+      remaining: num('Remaining'), completed: num('Completed') ?? 0, failed: num('Failed') ?? 0, warning: num('Warning') ?? 0,
+      status: /DIMSE Status\s*: (0x[0-9a-f]{4})/.exec(b)?.[1] ?? '?',
+    });
+  }
+  return out;
+}

@@ -30,29 +30,29 @@ export interface SendResult {
 /** Contexts are numbered 1, 3, … 255: at most 128 in one association (PS3.8 9.3.2.2). */
 const MAX_CONTEXTS = 128;
 
-/** The transfer syntaxes to offer for an object stored in `ts`, most preferred first. */
-function syntaxesFor(ts: string): string[] {
-  return UNCOMPRESSED_SYNTAXES.includes(ts) ? [ts, ...UNCOMPRESSED_SYNTAXES.filter((t) => t !== ts)] : [ts];
-}
-
 /**
- * The presentation contexts to propose for these objects, one per SOP class and stored transfer syntax, split into
- * groups of at most 128 (each group is one association); each group lists the objects it can carry.
+ * The presentation contexts to propose for these objects: per SOP class, one context for each stored transfer syntax
+ * (so an object can go exactly as stored), and one offering every uncompressed syntax when some object of the class is
+ * uncompressed (so it can still go, converted, to a node that takes only one of them). Contexts are split into groups
+ * of at most 128, each group being one association with the objects it can carry.
  */
 export function planAssociations<T extends OutgoingObject>(objects: T[]): { contexts: ProposedContext[]; objects: T[] }[] {
-  const keyOf = (o: T) => `${o.sopClassUid} ${o.transferSyntaxUid}`;
-  const byKey = new Map<string, T[]>();
+  const byClass = new Map<string, Map<string, T[]>>();
   for (const o of objects) {
-    const list = byKey.get(keyOf(o));
-    if (list) list.push(o); else byKey.set(keyOf(o), [o]);
+    let bySyntax = byClass.get(o.sopClassUid);
+    if (!bySyntax) { bySyntax = new Map(); byClass.set(o.sopClassUid, bySyntax); }
+    const list = bySyntax.get(o.transferSyntaxUid);
+    if (list) list.push(o); else bySyntax.set(o.transferSyntaxUid, [o]);
   }
   const groups: { contexts: ProposedContext[]; objects: T[] }[] = [];
   let current: { contexts: ProposedContext[]; objects: T[] } | undefined;
-  for (const list of byKey.values()) {
-    if (!current || current.contexts.length >= MAX_CONTEXTS) { current = { contexts: [], objects: [] }; groups.push(current); }
-    const first = list[0]!;
-    current.contexts.push({ id: current.contexts.length * 2 + 1, abstractSyntax: first.sopClassUid, transferSyntaxes: syntaxesFor(first.transferSyntaxUid) });
-    current.objects.push(...list);
+  for (const [sopClass, bySyntax] of byClass) {
+    const syntaxes = [...bySyntax.keys()];
+    const wanted = syntaxes.map((ts) => [ts]);
+    if (syntaxes.some((ts) => UNCOMPRESSED_SYNTAXES.includes(ts))) wanted.push([...UNCOMPRESSED_SYNTAXES]);
+    if (!current || current.contexts.length + wanted.length > MAX_CONTEXTS) { current = { contexts: [], objects: [] }; groups.push(current); }
+    for (const transferSyntaxes of wanted) current.contexts.push({ id: current.contexts.length * 2 + 1, abstractSyntax: sopClass, transferSyntaxes });
+    for (const list of bySyntax.values()) current.objects.push(...list);
   }
   return groups;
 }

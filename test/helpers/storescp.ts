@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { requireTool } from './dcmtk.ts';
+
+/** DCMTK's storescp as a remote node: on a free loopback port, writing what it receives to its own folder. */
+export interface RunningStorescp {
+  aeTitle: string;
+  port: number;
+  dir: string;
+  files(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (proc.exitCode !== null) throw new Error(`storescp exited (${proc.exitCode}): ${log()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`storescp did not listen on ${port}: ${log()}`);
+}
+
+export async function startStorescp(aeTitle: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<RunningStorescp> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'storescp-'));
+  const port = await freePort();
+  let output = '';
+  const proc = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...args, String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  proc.stdout!.on('data', (d) => { output += d; });
+  proc.stderr!.on('data', (d) => { output += d; });
+  await waitForPort(port, proc, () => output);
+  return {
+    aeTitle, port, dir,
+    files: async () => (await readdir(dir)).filter((f) => !f.startsWith('.')).map((f) => path.join(dir, f)),
+    stop: async () => {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill();
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
