@@ -196,6 +196,36 @@ export class Association extends EventEmitter {
     });
   }
 
+  /**
+   * Queue several small messages to leave together, in one system call (C-FIND answers): each is cut into PDUs as
+   * usual; the batch is written corked, and the queue waits for the socket to drain only after it.
+   */
+  sendMessageBatch(contextId: number, messages: { command: CommandSet; dataSet?: Buffer }[]): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.state === 'closed' || this.socket.destroyed) throw new Error(`association ${this.label} is closed`);
+      const limit = this.sendLimit();
+      const push = (isCommand: boolean, data: Uint8Array) => {
+        let at = 0;
+        do {
+          const n = Math.min(limit, data.length - at);
+          this.socket.write(encodePDataHeader(contextId, isCommand, at + n >= data.length, n));
+          if (n > 0) this.socket.write(data.subarray(at, at + n));
+          at += n;
+        } while (at < data.length);
+      };
+      this.socket.cork();
+      try {
+        for (const m of messages) {
+          push(true, encodeCommand(m.command));
+          if (m.dataSet) push(false, m.dataSet);
+        }
+      } finally {
+        this.socket.uncork();
+      }
+      if (this.socket.writableNeedDrain) await this.drained();
+    });
+  }
+
   /** A-ABORT from us (source: service user unless the protocol was broken), then close. */
   abort(why: string, source: number = AbortSource.ServiceUser, reason: number = AbortReason.NotSpecified): void {
     if (this.state === 'closed') return;

@@ -196,6 +196,7 @@ function delimiter(tag: number, enc: TransferSyntaxEncoding): Buffer {
 
 function writeElement(parts: Buffer[], e: DicomElement, enc: TransferSyntaxEncoding): void {
   if (Array.isArray(e.value)) {
+    if (e.value.length === 0) { parts.push(header(e.tag, 'SQ', 0, enc)); return; } // an empty sequence: zero length
     parts.push(header(e.tag, 'SQ', UNDEFINED, enc));
     for (const item of e.value) {
       parts.push(delimiter(ITEM, enc));

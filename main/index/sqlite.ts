@@ -21,6 +21,9 @@ export class SqliteIndex implements ArchiveIndex {
   private readonly upsertSeries: Statement;
   private readonly selectInstance: Statement;
   private readonly upsertInstance: Statement;
+  private readonly countInSeries: Statement;
+  private readonly countInStudy: Statement;
+  private readonly refreshStudySeries: Statement;
   private readonly storeTx: (record: InstanceRecord, attributes: string) => { replaced?: StoredLocation; seriesId: number };
   /**
    * Series row IDs whose patient, study and series attributes were last written exactly so: the next object of a series
@@ -59,7 +62,11 @@ export class SqliteIndex implements ArchiveIndex {
         series_date = excluded.series_date, series_time = excluded.series_time, updated_at = excluded.updated_at
       RETURNING id`);
     this.selectInstance = this.db.prepare(`
-      SELECT sop_uid, sop_class_uid, transfer_syntax, device, path, size FROM instances WHERE sop_uid = ?`);
+      SELECT sop_uid, series_fk, sop_class_uid, transfer_syntax, device, path, size FROM instances WHERE sop_uid = ?`);
+    this.countInSeries = this.db.prepare('UPDATE series SET num_instances = num_instances + ? WHERE id = ?');
+    this.countInStudy = this.db.prepare('UPDATE studies SET num_instances = num_instances + ? WHERE id = (SELECT study_fk FROM series WHERE id = ?)');
+    this.refreshStudySeries = this.db.prepare(`UPDATE studies SET num_series = (SELECT count(*) FROM series WHERE study_fk = @study),
+      modalities = (SELECT coalesce(replace(group_concat(DISTINCT modality), ',', '\\'), '') FROM series WHERE study_fk = @study) WHERE id = @study`);
     this.upsertInstance = this.db.prepare(`
       INSERT INTO instances (sop_uid, series_fk, sop_class_uid, instance_number, transfer_syntax, rows, columns, frames,
         device, path, size, calling_ae, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -86,9 +93,14 @@ export class SqliteIndex implements ArchiveIndex {
     const now = new Date().toISOString();
     const cached = this.seriesCache.get(h.seriesInstanceUid);
     const series = cached?.attributes === attributes ? cached.id : this.upsertHierarchy(h, now);
-    const old = this.selectInstance.get(h.sopInstanceUid) as { device: number; path: string } | undefined;
+    const old = this.selectInstance.get(h.sopInstanceUid) as InstanceRow | undefined;
     this.upsertInstance.run(h.sopInstanceUid, series, h.sopClassUid, h.instanceNumber, r.transferSyntaxUid, h.rows, h.columns,
       h.numberOfFrames, r.location.device, r.location.relativePath, r.size, r.callingAe, now);
+    if (old?.series_fk !== series) {
+      this.countInSeries.run(1, series);
+      this.countInStudy.run(1, series);
+      if (old) { this.countInSeries.run(-1, old.series_fk); this.countInStudy.run(-1, old.series_fk); }
+    }
     return { seriesId: series, replaced: old ? { device: old.device, relativePath: old.path } : undefined };
   }
 
@@ -97,8 +109,10 @@ export class SqliteIndex implements ArchiveIndex {
     const patient = (this.upsertPatient.get(h.patientId, h.patientName, personNameKey(h.patientName), h.patientBirthDate, h.patientSex, now) as { id: number }).id;
     const study = (this.upsertStudy.get(h.studyInstanceUid, patient, h.studyDate, h.studyTime, h.accessionNumber, h.studyId,
       h.studyDescription, h.referringPhysicianName, h.specificCharacterSet, now) as { id: number }).id;
-    return (this.upsertSeries.get(h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription,
+    const series = (this.upsertSeries.get(h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription,
       h.bodyPartExamined, h.seriesDate, h.seriesTime, now) as { id: number }).id;
+    this.refreshStudySeries.run({ study });
+    return series;
   }
 
   async storeInstance(record: InstanceRecord): Promise<{ replaced?: StoredLocation }> {
@@ -190,7 +204,7 @@ export class SqliteIndex implements ArchiveIndex {
   }
 }
 
-interface InstanceRow { sop_uid: string; sop_class_uid: string; transfer_syntax: string; device: number; path: string; size: number }
+interface InstanceRow { sop_uid: string; series_fk: number; sop_class_uid: string; transfer_syntax: string; device: number; path: string; size: number }
 
 function toStoredInstance(row: InstanceRow): StoredInstance {
   return {

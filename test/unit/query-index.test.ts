@@ -122,9 +122,46 @@ describe('C-FIND over the SQLite index', () => {
       .toThrow(expect.objectContaining({ status: Status.UnableToProcess, message: expect.stringMatching(/StudyDate/) }));
   });
 
+  it('keeps the study and series counts right when an object is stored again into another series', async () => {
+    const counts = async () => (await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '', NumberOfSeriesRelatedInstances: '' }))
+      .rows.map((r) => [r.SeriesInstanceUID, r.NumberOfSeriesRelatedInstances]).sort();
+    expect(await counts()).toEqual([['1.1.1', 2], ['1.1.2', 1]]);
+    const again = header({ sopInstanceUid: '1.2.3.1', seriesInstanceUid: '1.1.2', seriesNumber: '2', instanceNumber: '9' });
+    await index.storeInstance({ header: again, transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'again' }, size: 10, callingAe: 'CT1' });
+    expect(await counts()).toEqual([['1.1.1', 1], ['1.1.2', 2]]);
+    const study = (await find({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '1.1', NumberOfStudyRelatedInstances: '' })).rows[0];
+    expect(study?.NumberOfStudyRelatedInstances).toBe(3);
+    await index.storeInstance({ header: { ...again, seriesInstanceUid: '1.1.1', seriesNumber: '1' }, transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'back' }, size: 10, callingAe: 'CT1' });
+    expect(await counts()).toEqual([['1.1.1', 2], ['1.1.2', 1]]);
+  });
+
   it('finds the instances under a study for a retrieve, in order', async () => {
     const request = qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '1.1' }), 'STUDY');
     const found = await index.instancesMatching(request.conditions);
     expect(found.map((i) => i.sopInstanceUid)).toEqual(['1.2.3.1', '1.2.3.2', '1.2.3.3']);
+  });
+});
+
+describe('answers written from a plan', () => {
+  it('gives the same bytes as encoding the answer data set, in implicit and explicit VR, whatever the character set', async () => {
+    const { QrAnswerWriter } = await import('../../main/query/answer-writer.ts');
+    const { encodeDataSet } = await import('../../main/dicom/dataset.ts');
+    const { encodingOf } = await import('../../main/dicom/uids.ts');
+    const keys = identifier({ QueryRetrieveLevel: 'STUDY', PatientName: '', PatientID: '', StudyDate: '', StudyInstanceUID: '', NumberOfStudyRelatedInstances: '', OtherPatientIDs: '' });
+    keys.set(0x00081110, { tag: 0x00081110, vr: 'SQ', value: [] }); // an unsupported sequence key
+    keys.set(0x00080054, { tag: 0x00080054, vr: 'AE', value: Buffer.alloc(0) });
+    const rows = [
+      { PatientName: 'Doe^John', PatientID: 'P1', StudyDate: '20240110', StudyInstanceUID: '1.2.3', NumberOfStudyRelatedInstances: 12 },
+      { PatientName: 'Novák^Jiří', PatientID: 'P3', StudyDate: '', StudyInstanceUID: '1.2.34', NumberOfStudyRelatedInstances: null },
+    ];
+    for (const charset of ['', 'ISO_IR 101', 'ISO_IR 100']) {
+      const withCharset = new Map(keys);
+      if (charset) withCharset.set(0x00080005, { tag: 0x00080005, vr: 'CS', value: Buffer.from(charset) });
+      const request = qrRequestFrom(withCharset, 'STUDY');
+      for (const ts of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']) {
+        const writer = new QrAnswerWriter(request, 'ARCHIVE', encodingOf(ts));
+        for (const row of rows) expect(writer.write(row)).toEqual(encodeDataSet(qrAnswer(row, request, 'ARCHIVE'), encodingOf(ts)));
+      }
+    }
   });
 });

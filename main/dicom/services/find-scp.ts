@@ -4,15 +4,14 @@ import { DataSetError } from '../dataset-scanner.ts';
 import { Status, formatStatus } from '../status.ts';
 import { QrSopClass, encodingOf, qrModelOf } from '../uids.ts';
 import type { ArchiveIndex } from '../../index/archive-index.ts';
-import {
-  IdentifierError, qrAnswer, qrRequestFrom, worklistAnswer, worklistRequestFrom,
-} from '../../query/identifier.ts';
+import { IdentifierError, qrRequestFrom, worklistAnswer, worklistRequestFrom } from '../../query/identifier.ts';
+import { QrAnswerWriter } from '../../query/answer-writer.ts';
 import type { SourceLogger } from '../../util/log.ts';
 import type { RunningOperations } from './operations.ts';
-import { respond, yieldToIo } from './responses.ts';
+import { respond, response, yieldToIo } from './responses.ts';
 
 /** Answers sent between two looks at the socket for a C-CANCEL. */
-const ANSWERS_PER_BURST = 32;
+const ANSWERS_PER_BURST = 128;
 
 /**
  * C-FIND SCP for Patient Root and Study Root Query/Retrieve (PS3.4 C.4.1) and the Modality Worklist (PS3.4 K.4.1):
@@ -41,11 +40,13 @@ export class FindScp {
     try {
       if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'C-FIND-RQ has no identifier');
       const identifier = parseIdentifier(data, msg.context.transferSyntax);
-      const { answers, pending } = await this.search(sopClass, identifier);
-      for (const row of answers) {
-        if (op.cancelled) break;
-        await respond(assoc, msg, { status: pending }, row());
-        if (++sent % ANSWERS_PER_BURST === 0) await yieldToIo();
+      const { answers, pending } = await this.search(sopClass, identifier, msg.context.transferSyntax);
+      // Answers leave in bursts (one system call each); between bursts the socket is read, so a C-CANCEL gets in.
+      for (let at = 0; at < answers.length && !op.cancelled; at += ANSWERS_PER_BURST) {
+        const burst = answers.slice(at, at + ANSWERS_PER_BURST).map((answer) => response(msg, { status: pending }, answer()));
+        await assoc.sendMessageBatch(msg.context.id, burst);
+        sent += burst.length;
+        if (at + ANSWERS_PER_BURST < answers.length) await yieldToIo();
       }
       if (op.cancelled) status = Status.Cancel;
     } catch (err) {
@@ -64,7 +65,7 @@ export class FindScp {
   }
 
   /** The answers (built lazily, one by one) and the pending status they go out with. */
-  private async search(sopClass: string, identifier: DataSet): Promise<{ answers: (() => DataSet)[]; pending: number }> {
+  private async search(sopClass: string, identifier: DataSet, transferSyntax: string): Promise<{ answers: (() => DataSet | Buffer)[]; pending: number }> {
     if (sopClass === QrSopClass.ModalityWorklistFind) {
       const request = worklistRequestFrom(identifier);
       const rows = await this.index.queryWorklist([...request.returns, ...request.stepReturns], request.conditions);
@@ -74,8 +75,8 @@ export class FindScp {
     if (!model) throw new IdentifierError(Status.SopClassNotSupported, `C-FIND on ${sopClass} is not supported`);
     const request = qrRequestFrom(identifier, model);
     const rows = await this.index.queryArchive(request.level, request.returns, request.conditions);
-    const ae = this.aeTitle();
-    return { answers: rows.map((row) => () => qrAnswer(row, request, ae)), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
+    const writer = new QrAnswerWriter(request, this.aeTitle(), encodingOf(transferSyntax));
+    return { answers: rows.map((row) => () => writer.write(row)), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
   }
 }
 

@@ -3,8 +3,10 @@ import type { CommandSet } from '../command.ts';
 import { encodeDataSet, type DataSet } from '../dataset.ts';
 import { encodingOf } from '../uids.ts';
 
-/** Send a response to `msg` on its context; the identifier, if any, is encoded in the context's transfer syntax. */
-export function respond(assoc: Association, msg: IncomingMessage, fields: Omit<CommandSet, 'commandField' | 'hasDataSet' | 'messageIdBeingRespondedTo'>, identifier?: DataSet): Promise<void> {
+type ResponseFields = Omit<CommandSet, 'commandField' | 'hasDataSet' | 'messageIdBeingRespondedTo'>;
+
+/** A response to `msg`, its identifier (if any) encoded in the context's transfer syntax. */
+export function response(msg: IncomingMessage, fields: ResponseFields, identifier?: DataSet | Buffer): { command: CommandSet; dataSet?: Buffer } {
   const command: CommandSet = {
     commandField: msg.command.commandField | 0x8000,
     messageIdBeingRespondedTo: msg.command.messageId,
@@ -12,7 +14,14 @@ export function respond(assoc: Association, msg: IncomingMessage, fields: Omit<C
     ...fields,
     hasDataSet: identifier !== undefined,
   };
-  return assoc.sendMessage(msg.context.id, command, identifier ? encodeDataSet(identifier, encodingOf(msg.context.transferSyntax)) : undefined);
+  const dataSet = identifier === undefined || Buffer.isBuffer(identifier) ? identifier : encodeDataSet(identifier, encodingOf(msg.context.transferSyntax));
+  return { command, dataSet };
+}
+
+/** Send a response to `msg` on its context. */
+export function respond(assoc: Association, msg: IncomingMessage, fields: ResponseFields, identifier?: DataSet): Promise<void> {
+  const { command, dataSet } = response(msg, fields, identifier);
+  return assoc.sendMessage(msg.context.id, command, dataSet);
 }
 
 /** Let the event loop read the socket (a C-CANCEL may be waiting) before the next burst of responses. */

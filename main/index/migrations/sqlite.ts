@@ -96,4 +96,19 @@ CREATE INDEX worklist_patient ON worklist(patient_id);
 CREATE INDEX worklist_accession ON worklist(accession_number);
 `,
   },
+  {
+    // Counts and modalities kept with each study and series, so C-FIND answers them without counting instances.
+    version: 3,
+    sql: `
+ALTER TABLE series ADD COLUMN num_instances INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE studies ADD COLUMN num_series INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE studies ADD COLUMN num_instances INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE studies ADD COLUMN modalities TEXT NOT NULL DEFAULT '';
+UPDATE series SET num_instances = (SELECT count(*) FROM instances WHERE series_fk = series.id);
+UPDATE studies SET
+  num_series = (SELECT count(*) FROM series WHERE study_fk = studies.id),
+  num_instances = (SELECT coalesce(sum(num_instances), 0) FROM series WHERE study_fk = studies.id),
+  modalities = (SELECT coalesce(replace(group_concat(DISTINCT modality), ',', '\\'), '') FROM series WHERE study_fk = studies.id);
+`,
+  },
 ];

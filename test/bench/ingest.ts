@@ -1,0 +1,107 @@
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { makeImage, uid } from '../helpers/fixtures.ts';
+import { countIndexed, out, peakRssMB, runTool, startOurs, startStorescp, stop } from './common.ts';
+
+/**
+ * Ingest: generated CT objects (512x512x16 bit, ~0.5 MB) sent by DCMTK storescu in one association, to storescp and to
+ * our server, alternating rounds, best of each; then one large multi-frame object and our peak RSS.
+ */
+
+/** CT objects of one study, 100 per series, written to `dir`. */
+export async function generateStudy(dir: string, count: number, patientId = 'BENCH'): Promise<{ files: string[]; studyUid: string }> {
+  await mkdir(dir, { recursive: true });
+  const studyUid = uid();
+  const files: string[] = [];
+  let seriesUid = uid();
+  for (let i = 0; i < count; i++) {
+    if (i % 100 === 0) seriesUid = uid();
+    const img = makeImage({ rows: 512, columns: 512, studyUid, seriesUid, instanceNumber: i + 1, patientId });
+    const f = path.join(dir, `${String(i).padStart(5, '0')}.dcm`);
+    await writeFile(f, img.bytes);
+    files.push(f);
+  }
+  return { files, studyUid };
+}
+
+/** A large multi-frame object, written frame by frame so the generator stays small too. */
+async function generateBig(file: string, megabytes: number): Promise<void> {
+  const frameBytes = 512 * 512 * 2;
+  const frames = Math.max(1, Math.floor((megabytes * 1024 * 1024) / frameBytes));
+  // A tiny 8x8 object with N frames gives the header; rows, columns and the pixel data length are patched to 512x512.
+  const withFrames = makeImage({ rows: 8, columns: 8, frames, patientId: 'BIG' });
+  const header = Buffer.from(withFrames.bytes.subarray(0, withFrames.bytes.length - 8 * 8 * 2 * frames));
+  patchUS(header, 0x00280010, 512);
+  patchUS(header, 0x00280011, 512);
+  header.writeUInt32LE(frameBytes * frames, header.length - 4);
+  const fh = await open(file, 'w');
+  await fh.write(header);
+  const frame = Buffer.alloc(frameBytes);
+  for (let i = 0; i < frame.length / 2; i++) frame.writeUInt16LE(i % 4096, i * 2);
+  for (let f = 0; f < frames; f++) await fh.write(frame);
+  await fh.close();
+}
+
+function patchUS(buf: Buffer, tag: number, value: number): void {
+  const needle = Buffer.alloc(6);
+  needle.writeUInt16LE(tag >>> 16, 0);
+  needle.writeUInt16LE(tag & 0xffff, 2);
+  needle.write('US', 4, 'latin1');
+  const at = buf.indexOf(needle);
+  if (at < 0) throw new Error('tag to patch not found');
+  buf.writeUInt16LE(value, at + 8);
+}
+
+/** storescu over a whole folder (a directory scan keeps the command line short). */
+export function storescu(shim: string, port: number, calledAe: string, dir: string): Promise<{ seconds: number }> {
+  return runTool('storescu', ['-aet', 'BENCH', '-aec', calledAe, '--scan-directories', '--no-halt', '127.0.0.1', String(port), dir], shim);
+}
+
+export async function ingestBench(work: string, shim: string, count: number, rounds: number, bigMb: number): Promise<void> {
+  out(`generating ${count} CT objects (512x512x16 bit) ...`);
+  const inDir = path.join(work, 'ingest-in');
+  await generateStudy(inDir, count);
+  const mb = (count * 512 * 512 * 2) / (1024 * 1024);
+  const scpTimes: number[] = [];
+  const ourTimes: number[] = [];
+  let rss = 0;
+  for (let round = 0; round < rounds; round++) {
+    const scpDir = path.join(work, `storescp-out-${round}`);
+    const scp = await startStorescp(shim, scpDir);
+    scpTimes.push((await storescu(shim, scp.port, 'STORESCP', inDir)).seconds);
+    await stop(scp.child);
+    await rm(scpDir, { recursive: true, force: true });
+
+    const dataDir = path.join(work, `ours-${round}`);
+    const ours = await startOurs(dataDir);
+    ourTimes.push((await storescu(shim, ours.port, ours.ae, inDir)).seconds);
+    rss = Math.max(rss, await peakRssMB(ours.child.pid!));
+    await stop(ours.child);
+    const indexed = await countIndexed(dataDir);
+    if (indexed !== count) throw new Error(`our index holds ${indexed} instances, expected ${count}`);
+    await rm(dataDir, { recursive: true, force: true });
+    out(`  round ${round + 1}: storescp ${scpTimes[round]!.toFixed(2)} s, ours ${ourTimes[round]!.toFixed(2)} s`);
+  }
+  const tScp = Math.min(...scpTimes);
+  const tOurs = Math.min(...ourTimes);
+  const rate = (t: number) => count / t;
+  out(`\ningest of ${count} objects (${mb.toFixed(0)} MB of pixels), DCMTK storescu with TCP_NODELAY, one association, best of ${rounds}`);
+  out(`  DCMTK storescp (files only)   ${tScp.toFixed(2)} s   ${rate(tScp).toFixed(0)} images/s`);
+  out(`  ours (files + SQLite index)   ${tOurs.toFixed(2)} s   ${rate(tOurs).toFixed(0)} images/s   peak RSS ${rss.toFixed(0)} MB`);
+  out(`  ratio ours / storescp          ${(rate(tOurs) / rate(tScp)).toFixed(2)}`);
+
+  if (bigMb > 0) {
+    const bigDir = path.join(work, 'big');
+    await mkdir(bigDir, { recursive: true });
+    await generateBig(path.join(bigDir, 'big.dcm'), bigMb);
+    const big = await startOurs(path.join(work, 'ours-big'));
+    const tBig = (await storescu(shim, big.port, big.ae, bigDir)).seconds;
+    const rssBig = await peakRssMB(big.child.pid!);
+    await stop(big.child);
+    const stored = await countIndexed(path.join(work, 'ours-big'));
+    out(`\none ${bigMb} MB multi-frame object: ${tBig.toFixed(2)} s, indexed ${stored}, our peak RSS ${rssBig.toFixed(0)} MB`);
+    await rm(bigDir, { recursive: true, force: true });
+    await rm(path.join(work, 'ours-big'), { recursive: true, force: true });
+  }
+  await rm(inDir, { recursive: true, force: true });
+}

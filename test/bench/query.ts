@@ -1,0 +1,151 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { encodeDataSet, type DataSet } from '../../main/dicom/dataset.ts';
+import { QrSopClass, TransferSyntax, encodingOf } from '../../main/dicom/uids.ts';
+import { encodeFileMeta } from '../../main/store/part10.ts';
+import { out, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
+import {
+  CLINIC_SHAPE, accessionOf, generateIndex, patientIdOf, seriesUidOf, studyOfSeries, studyUidOf, type IndexShape,
+} from './index-generator.ts';
+
+/**
+ * C-FIND latency at the size of the archives we replace: an index of 8.7 M instances, then DCMTK findscu sending each
+ * kind of query many times (different values each time) inside one association; the latency of one query is the time
+ * from "Sending Find Request" to "Received Final Find Response" in findscu's own microsecond log, so it excludes the
+ * process start and the association set-up.
+ */
+
+const KEYWORD_TAGS: Record<string, [number, string]> = {
+  QueryRetrieveLevel: [0x00080052, 'CS'], PatientName: [0x00100010, 'PN'], PatientID: [0x00100020, 'LO'], PatientBirthDate: [0x00100030, 'DA'],
+  PatientSex: [0x00100040, 'CS'], StudyDate: [0x00080020, 'DA'], StudyTime: [0x00080030, 'TM'], AccessionNumber: [0x00080050, 'SH'],
+  StudyID: [0x00200010, 'SH'], StudyDescription: [0x00081030, 'LO'], StudyInstanceUID: [0x0020000d, 'UI'], ModalitiesInStudy: [0x00080061, 'CS'],
+  NumberOfStudyRelatedSeries: [0x00201206, 'IS'], NumberOfStudyRelatedInstances: [0x00201208, 'IS'], ReferringPhysicianName: [0x00080090, 'PN'],
+  SeriesInstanceUID: [0x0020000e, 'UI'], Modality: [0x00080060, 'CS'], SeriesNumber: [0x00200011, 'IS'], SeriesDescription: [0x0008103e, 'LO'],
+  NumberOfSeriesRelatedInstances: [0x00201209, 'IS'], SOPInstanceUID: [0x00080018, 'UI'], SOPClassUID: [0x00080016, 'UI'], InstanceNumber: [0x00200013, 'IS'],
+};
+
+/** What a viewer's study browser asks for. */
+const STUDY_RETURN_KEYS = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'AccessionNumber', 'StudyID',
+  'StudyDescription', 'StudyInstanceUID', 'ModalitiesInStudy', 'NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances', 'ReferringPhysicianName'];
+const SERIES_RETURN_KEYS = ['SeriesInstanceUID', 'Modality', 'SeriesNumber', 'SeriesDescription', 'NumberOfSeriesRelatedInstances'];
+const IMAGE_RETURN_KEYS = ['SOPInstanceUID', 'SOPClassUID', 'InstanceNumber'];
+
+function identifier(keys: Record<string, string>): DataSet {
+  return new Map(Object.entries(keys).map(([k, v]) => {
+    const [tag, vr] = KEYWORD_TAGS[k]!;
+    return [tag, { tag, vr, value: Buffer.from(v, 'latin1') }];
+  }));
+}
+
+interface QueryKind {
+  name: string;
+  /** The identifier of the i-th query of this kind. */
+  make(i: number, random: () => number): Record<string, string>;
+  /** Counted against the 20 ms goal (the study-level queries). */
+  studyLevel: boolean;
+}
+
+function kinds(shape: IndexShape, surnames: string[]): QueryKind[] {
+  const empty = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, '']));
+  const pick = (random: () => number, n: number) => 1 + Math.floor(random() * n);
+  const day = (offset: number) => new Date(Date.UTC(2015, 0, 1) + offset * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+  return [
+    // The first three letters of a patient's surname, the way a user starts typing the name of someone in the archive.
+    { name: 'patient name prefix (SMI*)', studyLevel: true, make: (i) => ({ ...empty(STUDY_RETURN_KEYS), QueryRetrieveLevel: 'STUDY', PatientName: `${surnames[i % surnames.length]!.slice(0, 3)}*` }) },
+    { name: 'exact patient ID', studyLevel: true, make: (_i, r) => ({ ...empty(STUDY_RETURN_KEYS), QueryRetrieveLevel: 'STUDY', PatientID: patientIdOf(pick(r, shape.patients)) }) },
+    { name: 'study date range (1 week)', studyLevel: true, make: (_i, r) => { const d = Math.floor(r() * 4300); return { ...empty(STUDY_RETURN_KEYS), QueryRetrieveLevel: 'STUDY', StudyDate: `${day(d)}-${day(d + 6)}` }; } },
+    { name: 'accession number', studyLevel: true, make: (_i, r) => ({ ...empty(STUDY_RETURN_KEYS), QueryRetrieveLevel: 'STUDY', AccessionNumber: accessionOf(pick(r, shape.studies)) }) },
+    { name: 'modality, series level', studyLevel: false, make: (_i, r) => ({ ...empty(SERIES_RETURN_KEYS), QueryRetrieveLevel: 'SERIES', StudyInstanceUID: studyUidOf(pick(r, shape.studies)), Modality: 'MR' }) },
+    { name: 'all images of one series', studyLevel: false, make: (_i, r) => { const se = pick(r, shape.series); return { ...empty(IMAGE_RETURN_KEYS), QueryRetrieveLevel: 'IMAGE', StudyInstanceUID: studyUidOf(studyOfSeries(se, shape)), SeriesInstanceUID: seriesUidOf(se) }; } },
+  ];
+}
+
+const LOG_CONFIG = `log4cplus.rootLogger = INFO, console
+log4cplus.logger.dcmtk.dcmnet.responses = OFF
+log4cplus.appender.console = log4cplus::ConsoleAppender
+log4cplus.appender.console.layout = log4cplus::PatternLayout
+log4cplus.appender.console.layout.ConversionPattern = %D{%H:%M:%S.%Q} %m%n
+`;
+
+/** Seconds since midnight from findscu's "HH:MM:SS.mmm.uuu" stamp. */
+function stamp(text: string): number {
+  const [h, m, rest] = text.split(':');
+  const [s, ms, us] = rest!.split('.');
+  return Number(h) * 3600 + Number(m) * 60 + Number(s) + Number(ms) / 1e3 + Number(us) / 1e6;
+}
+
+export function latenciesFrom(log: string): number[] {
+  const out: number[] = [];
+  let sent: number | undefined;
+  for (const line of log.split('\n')) {
+    const m = /^(\d\d:\d\d:\d\d\.\d+\.\d+) (Sending Find Request|Received Final Find Response)/.exec(line);
+    if (!m) continue;
+    if (m[2] === 'Sending Find Request') sent = stamp(m[1]!);
+    else if (sent !== undefined) { out.push((stamp(m[1]!) - sent) * 1000); sent = undefined; }
+  }
+  return out;
+}
+
+/** Surnames of patients picked at random (deterministically) from the generated index. */
+async function sampleSurnames(file: string, count: number, shape: IndexShape): Promise<string[]> {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(file, { readonly: true });
+  const random = seeded(7);
+  const select = db.prepare('SELECT patient_name AS name FROM patients WHERE id = ?');
+  const names = Array.from({ length: count }, () => (select.get(1 + Math.floor(random() * shape.patients)) as { name: string }).name.split('^')[0]!);
+  db.close();
+  return names;
+}
+
+/** Deterministic values so two runs ask the same questions. */
+function seeded(seed: number): () => number {
+  let s = seed;
+  return () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
+}
+
+export async function queryBench(work: string, shim: string, perKind: number, shape: IndexShape = CLINIC_SHAPE): Promise<void> {
+  const dataDir = path.join(work, 'query-archive');
+  out(`\ngenerating an index of ${shape.patients} patients, ${shape.studies} studies, ${shape.series} series, ${shape.instances} instances ...`);
+  const started = performance.now();
+  await mkdir(path.join(dataDir, 'index'), { recursive: true });
+  await generateIndex(path.join(dataDir, 'index/archive.db3'), shape, (s) => out(`  ${((performance.now() - started) / 1000).toFixed(0)} s: ${s}`));
+  await prepareDataDir(dataDir, { LogLevel: 'debug' });
+  const surnames = await sampleSurnames(path.join(dataDir, 'index/archive.db3'), perKind, shape);
+  const ours = await startOurs(dataDir);
+  const logConfig = path.join(work, 'findscu-log.cfg');
+  await writeFile(logConfig, LOG_CONFIG);
+  try {
+    out(`\nC-FIND latency over ${shape.instances.toLocaleString('en')} instances, DCMTK findscu with TCP_NODELAY, ${perKind} queries of each kind in one association`);
+    out(`  ${'query'.padEnd(30)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'matches/query'.padStart(14)} ${'max'.padStart(6)}   ${'server p50/p95 ms'.padStart(18)}`);
+    let worstStudyP95 = 0;
+    for (const [k, kind] of kinds(shape, surnames).entries()) {
+      const random = seeded(1000 + k);
+      const dir = path.join(work, `queries-${k}`);
+      await mkdir(dir, { recursive: true });
+      const files: string[] = [];
+      for (let i = 0; i < perKind; i++) {
+        const file = path.join(dir, `q${String(i).padStart(4, '0')}.dcm`);
+        const meta = encodeFileMeta({ sopClassUid: QrSopClass.StudyRootFind, sopInstanceUid: `2.25.${k}${i}`, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian });
+        await writeFile(file, Buffer.concat([meta, encodeDataSet(identifier(kind.make(i, random)), encodingOf(TransferSyntax.ExplicitLittleEndian))]));
+        files.push(file);
+      }
+      const logBefore = ours.log().length;
+      const { output } = await runTool('findscu', ['-lc', logConfig, '-S', '-aet', 'BENCH', '-aec', ours.ae, '127.0.0.1', String(ours.port), ...files], shim);
+      const latencies = latenciesFrom(output);
+      if (latencies.length !== perKind) throw new Error(`expected ${perKind} answered queries, read ${latencies.length} from findscu's log`);
+      // The server logs each query's matches and its own time, from the request's last byte to the final response.
+      const served = [...ours.log().slice(logBefore).matchAll(/C-FIND [0-9.]+: (\d+) match.* in ([0-9.]+) ms/g)].map((m) => ({ matches: Number(m[1]), ms: Number(m[2]) }));
+      const meanMatches = served.reduce((a, b) => a + b.matches, 0) / Math.max(1, served.length);
+      const maxMatches = Math.max(0, ...served.map((q) => q.matches));
+      const serverMs = served.map((q) => q.ms);
+      const p95 = percentile(latencies, 95);
+      if (kind.studyLevel) worstStudyP95 = Math.max(worstStudyP95, p95);
+      out(`  ${kind.name.padEnd(30)} ${percentile(latencies, 50).toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)} ${meanMatches.toFixed(1).padStart(14)} ${String(maxMatches).padStart(6)}   ${`${percentile(serverMs, 50).toFixed(1)} / ${percentile(serverMs, 95).toFixed(1)}`.padStart(18)}`);
+      await rm(dir, { recursive: true, force: true });
+    }
+    out(`  worst study-level p95: ${worstStudyP95.toFixed(1)} ms (goal: under 20 ms)`);
+  } finally {
+    await stop(ours.child);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
