@@ -11,6 +11,7 @@ import { parseIdentifier } from './find-scp.ts';
 import type { RunningOperation, RunningOperations } from './operations.ts';
 import { respond } from './responses.ts';
 import { planAssociations, readAhead, sendObject, type OutgoingObject, type SendResult } from './store-scu.ts';
+import { SubOperations } from './sub-operations.ts';
 
 const FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
 /** Pending responses go out at most this often (and after the first sub-operation), so a fast move is not slowed. */
@@ -33,8 +34,6 @@ export interface RetrieveDependencies {
   log: SourceLogger;
 }
 
-interface Counts { remaining: number; completed: number; failed: number; warning: number }
-
 class RetrieveFailure extends Error {
   readonly status: number;
   constructor(status: number, message: string) {
@@ -42,6 +41,9 @@ class RetrieveFailure extends Error {
     this.status = status;
   }
 }
+
+/** Sends the objects of one retrieve and records each sub-operation's outcome. */
+type Perform = (objects: OutgoingObject[], op: RunningOperation, progress: (obj: OutgoingObject, result: SendResult) => Promise<void>) => Promise<void>;
 
 /**
  * C-MOVE (PS3.4 C.4.2) and C-GET (PS3.4 C.4.3) SCP: the matching objects are sent as C-STORE sub-operations, to the
@@ -68,7 +70,10 @@ export class RetrieveScp {
           sub = await connect(dest.host, dest.port, this.deps.subAssociationOptions(), {}, this.deps.log);
           await sub.requestAssociation(this.deps.aeTitle(), ae, group.contexts);
         } catch (err) {
-          throw new RetrieveFailure(Status.OutOfResourcesSubOperations, `cannot open an association to ${ae} at ${dest.host}:${dest.port}: ${(err as Error).message}`);
+          const reason = `cannot open an association to ${ae} at ${dest.host}:${dest.port}: ${(err as Error).message}`;
+          this.deps.log.warn(`${assoc.label}: C-MOVE: ${reason}`);
+          for (const obj of group.objects) await progress(obj, { outcome: 'failed', reason });
+          continue;
         }
         try {
           for (const { obj, data } of readAhead(group.objects)) {
@@ -93,61 +98,41 @@ export class RetrieveScp {
     });
   }
 
-  private async run(what: string, assoc: Association, msg: IncomingMessage, data: Buffer | undefined,
-    perform: (objects: OutgoingObject[], op: RunningOperation,
-      progress: (obj: OutgoingObject, result: SendResult) => Promise<void>) => Promise<void>): Promise<void> {
+  private async run(what: string, assoc: Association, msg: IncomingMessage, data: Buffer | undefined, perform: Perform): Promise<void> {
     const started = performance.now();
     const op = this.deps.operations.begin(assoc, msg.command.messageId ?? 0);
-    const counts: Counts = { remaining: 0, completed: 0, failed: 0, warning: 0 };
-    const failedUids: string[] = [];
-    let objects: OutgoingObject[] = [];
-    let status: number;
+    let subOps = new SubOperations([]);
+    let refused: number | undefined;
     let comment: string | undefined;
     let lastPending = 0;
     const progress = async (obj: OutgoingObject, result: SendResult) => {
-      counts.remaining--;
-      counts[result.outcome]++;
-      if (result.outcome === 'failed') {
-        failedUids.push(obj.sopInstanceUid);
-        this.deps.log.warn(`${assoc.label}: ${what} sub-operation ${obj.sopInstanceUid} failed: ${result.reason}`);
-      }
+      subOps.record(obj, result.outcome);
+      if (result.outcome === 'failed') this.deps.log.warn(`${assoc.label}: ${what} sub-operation ${obj.sopInstanceUid} failed: ${result.reason}`);
       const now = performance.now();
-      if (counts.remaining > 0 && (lastPending === 0 || now - lastPending >= PENDING_INTERVAL_MS)) {
+      if (subOps.remaining > 0 && (lastPending === 0 || now - lastPending >= PENDING_INTERVAL_MS)) {
         lastPending = now;
-        await respond(assoc, msg, { status: Status.Pending, ...counts });
+        await respond(assoc, msg, { status: Status.Pending, ...subOps.pending() });
       }
     };
     try {
-      objects = await this.objectsFor(msg, data);
-      counts.remaining = objects.length;
-      await perform(objects, op, progress);
-      status = op.cancelled ? Status.Cancel
-        : counts.failed === 0 && counts.warning === 0 ? Status.Success
-          : counts.completed === 0 && counts.warning === 0 ? Status.OutOfResourcesSubOperations
-            : Status.SubOperationsCompleteWithFailures;
+      subOps = new SubOperations(await this.objectsFor(msg, data));
+      await perform(subOps.objects, op, progress);
     } catch (err) {
-      if (err instanceof RetrieveFailure || err instanceof IdentifierError) { status = err.status; comment = err.message; } else {
-        status = Status.OutOfResources;
+      if (err instanceof RetrieveFailure || err instanceof IdentifierError) { refused = err.status; comment = err.message; } else {
+        refused = Status.OutOfResources;
         comment = (err as Error).message;
         this.deps.log.error(`${assoc.label}: ${what} failed: ${(err as Error).stack}`);
       }
     } finally {
       this.deps.operations.end(assoc, op);
     }
-    // Whatever was not attempted failed too, from the requester's point of view (PS3.4 C.4.2.3.1).
-    const notDone = objects.length - counts.completed - counts.failed - counts.warning;
-    if (notDone > 0 && counts.remaining > 0) {
-      const done = new Set(failedUids);
-      for (const o of objects.slice(objects.length - counts.remaining)) if (!done.has(o.sopInstanceUid)) failedUids.push(o.sopInstanceUid);
-      if (status !== Status.Cancel) counts.failed += counts.remaining;
-    }
+    const { status, counts, failedUids } = subOps.final(op.cancelled && refused === undefined, refused);
     const identifier: DataSet | undefined = failedUids.length
       ? new Map([[FAILED_SOP_INSTANCE_UID_LIST, { tag: FAILED_SOP_INSTANCE_UID_LIST, vr: 'UI', value: Buffer.from(failedUids.join('\\'), 'latin1') }]])
       : undefined;
-    const final = status === Status.Cancel ? { ...counts } : { completed: counts.completed, failed: counts.failed, warning: counts.warning };
-    const line = `${assoc.label}: ${what} of ${objects.length} object(s)${msg.command.moveDestination ? ' to ' + msg.command.moveDestination : ''}: ${counts.completed} completed, ${counts.warning} warning, ${counts.failed} failed -> ${formatStatus(status)}${comment ? ': ' + comment : ''} in ${(performance.now() - started).toFixed(0)} ms`;
+    const line = `${assoc.label}: ${what} of ${subOps.objects.length} object(s)${msg.command.moveDestination ? ' to ' + msg.command.moveDestination : ''}: ${counts.completed} completed, ${counts.warning} warning, ${counts.failed} failed -> ${formatStatus(status)}${comment ? ': ' + comment : ''} in ${(performance.now() - started).toFixed(0)} ms`;
     if (status === Status.Success) this.deps.log.info(line); else this.deps.log.warn(line);
-    await respond(assoc, msg, { status, errorComment: comment?.slice(0, 64), ...final }, identifier)
+    await respond(assoc, msg, { status, errorComment: comment?.slice(0, 64), ...counts }, identifier)
       .catch((err) => this.deps.log.warn(`${assoc.label}: ${what} final response not sent: ${(err as Error).message}`));
   }
 
