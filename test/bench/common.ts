@@ -5,6 +5,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireTool } from '../helpers/dcmtk.ts';
+import { freePort } from '../helpers/storescp.ts';
+
+export { freePort };
 
 /** What every benchmark section needs: ports, the TCP_NODELAY shim for DCMTK, our server as a child process. */
 
@@ -13,17 +16,6 @@ const SHIM_SOURCE = path.resolve(ROOT, '../shared/tools/nodelay.c');
 
 export function out(text: string): void {
   process.stdout.write(text + '\n');
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 export async function waitForPort(port: number, child: ChildProcess): Promise<void> {
