@@ -13,6 +13,7 @@ export interface StoredEvent {
   size: number;
   transferSyntaxUid: string;
   callingAe: string;
+  calledAe: string;
   replaced: boolean;
 }
 
@@ -35,7 +36,7 @@ export class ArchiveIngest implements ObjectReceiver {
     this.onStored = onStored;
   }
 
-  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string }): ReceivedObject {
+  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string; calledAe: string }): ReceivedObject {
     const file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
     const complete = async (header: InstanceHeader): Promise<{ status: number; comment?: string }> => {
       await file.finish();
@@ -61,7 +62,7 @@ export class ArchiveIngest implements ObjectReceiver {
       if (replaced && (replaced.relativePath !== location.relativePath || replaced.device !== location.device)) {
         await this.store.remove(replaced).catch((err) => this.log.warn(`could not remove replaced file: ${(err as Error).message}`));
       }
-      this.onStored({ header, location, size: file.size, transferSyntaxUid: meta.transferSyntaxUid, callingAe: meta.callingAe, replaced: !!replaced });
+      this.onStored({ header, location, size: file.size, transferSyntaxUid: meta.transferSyntaxUid, callingAe: meta.callingAe, calledAe: meta.calledAe, replaced: !!replaced });
       return { status: Status.Success };
     };
     return {

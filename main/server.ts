@@ -13,10 +13,13 @@ import { RunningOperations } from './dicom/services/operations.ts';
 import { RetrieveScp } from './dicom/services/retrieve-scp.ts';
 import { readStoredDataSet } from './store/object-reader.ts';
 import type { AssociationOptions } from './dicom/association.ts';
+import { ArchiveEvents } from './events.ts';
+import { watchAssociation } from './monitoring.ts';
+import { Transfers } from './transfers.ts';
 import { FileStore } from './store/file-store.ts';
 import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
-import type { ArchiveIndex } from './index/archive-index.ts';
+import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
 
 export interface ServerOptions {
@@ -42,6 +45,10 @@ export class ArchiveServer {
   private readonly log: SourceLogger;
   private readonly storedListeners: ((e: StoredEvent) => void)[] = [];
   private readonly operations = new RunningOperations();
+  /** Associations, objects and jobs as they happen. */
+  readonly events = new ArchiveEvents();
+  /** Sends, retrieves, forwards and the SCU operations. */
+  transfers!: Transfers;
   private findScp!: FindScp;
   private retrieveScp!: RetrieveScp;
 
@@ -70,12 +77,19 @@ export class ArchiveServer {
     this.index = new SqliteIndex(s.sqliteFile);
     const ingest = new ArchiveIngest(this.store, this.index, s.duplicatePolicy, this.logger.child('ingest'),
       (e) => { for (const l of this.storedListeners) l(e); });
-    const storeScp = new StoreScp(ingest, this.logger.child('store-scp'));
+    const storeScp = new StoreScp(ingest, this.logger.child('store-scp'), (assoc, r) => this.events.emit('object', {
+      direction: 'received', associationId: assoc.id, peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe, ...r }));
+    const read = (inst: StoredInstance) => () => readStoredDataSet(this.store.absolutePath(inst.location));
+    this.transfers = new Transfers({
+      config: () => this.config, index: this.index, read, associationOptions: () => this.associationOptions(), events: this.events,
+      logger: this.logger, storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.onStoreCommand(assoc, msg); },
+    });
+    this.onStored((e) => this.transfers.onStored(e));
     this.findScp = new FindScp(this.index, () => this.config.settings.aeTitle, this.operations, this.logger.child('find-scp'));
 
     this.retrieveScp = new RetrieveScp({
       index: this.index,
-      read: (inst) => () => readStoredDataSet(this.store.absolutePath(inst.location)),
+      read,
       destination: (ae, requester) => {
         const node = this.config.nodes.find(ae);
         // Conquest's "*" host means: the address the request came from.
@@ -101,10 +115,11 @@ export class ArchiveServer {
       },
       onMessage: (assoc, msg, data) => this.dispatch(assoc, msg, data),
     };
-    this.listener = new DicomListener(this.associationOptions(), handler, this.logger.child('dicom'));
+    this.listener = new DicomListener(this.associationOptions(), handler, this.logger.child('dicom'), (assoc) => watchAssociation(assoc, this.events));
     const host = this.options.listenAddress ?? s.listenAddress;
     this.port = await this.listener.listen(this.options.port ?? s.port, host);
     this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.sqliteFile}`);
+    await this.transfers.start();
   }
 
   private associationOptions(): AssociationOptions {
@@ -152,6 +167,7 @@ export class ArchiveServer {
   }
 
   async stop(): Promise<void> {
+    await this.transfers?.stop();
     await this.listener?.close();
     await this.index?.close();
   }

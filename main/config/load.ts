@@ -5,6 +5,7 @@ import { IniDocument } from './ini.ts';
 import { AcrNemaMap } from './acrnema-map.ts';
 import { parseSopList, type SopList } from './sop-list.ts';
 import { readSettings, type ServerSettings } from './server-settings.ts';
+import { readForwardRules, type ForwardRule } from './forward-rules.ts';
 
 /** The shipped defaults, copied into a new configuration folder on first start. */
 export const DEFAULT_CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
@@ -17,6 +18,7 @@ export interface LoadedConfig {
   settings: ServerSettings;
   nodes: AcrNemaMap;
   sopList: SopList;
+  forwardRules: ForwardRule[];
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -43,5 +45,6 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
   const settings = readSettings(ini, configDir, dataDir);
   const nodes = new AcrNemaMap(settings.acrNemaMap, await readFile(settings.acrNemaMap, 'utf8'));
   const sopList = parseSopList(settings.sopClassList, await readFile(settings.sopClassList, 'utf8'));
-  return { configDir, dataDir, ini, settings, nodes, sopList };
+  const forwardRules = readForwardRules(ini, nodes);
+  return { configDir, dataDir, ini, settings, nodes, sopList, forwardRules };
 }

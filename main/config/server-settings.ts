@@ -26,6 +26,9 @@ export interface ServerSettings {
   acrNemaMap: string;
   sopClassList: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  maxExportRetries: number;
+  retryDelaySeconds: number;
+  maxJobsPerNode: number;
 }
 
 type Parse<T> = (value: string) => T;
@@ -57,6 +60,9 @@ export const SETTING_KEYS = {
   IdleTimeout: { def: '300', parse: int(0, 86400), help: 'Seconds an association may stay silent before it is aborted (0: never).' },
   ACRNemaMap: { def: 'acrnema.map', parse: text, help: 'File of known DICOM nodes.' },
   SOPClassList: { def: 'dgatesop.lst', parse: text, help: 'File of accepted SOP classes and transfer syntaxes.' },
+  MaximumExportRetries: { def: '3', parse: int(0, 100), help: 'How many times a failed send or retrieve is tried again before it is marked failed.' },
+  RetryDelay: { def: '10', parse: int(1, 86400), help: 'Seconds before the first retry of a failed job; each further retry waits twice as long.' },
+  MaxJobsPerNode: { def: '2', parse: int(1, 16), help: 'How many sends and retrieves may run at once with one remote node.' },
   LogLevel: { def: 'info', parse: oneOf('debug', 'info', 'warn', 'error'), help: 'How much the log says.' },
 } as const;
 
@@ -101,5 +107,8 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     acrNemaMap: path.resolve(configDir, get('ACRNemaMap')),
     sopClassList: path.resolve(configDir, get('SOPClassList')),
     logLevel: get('LogLevel') as ServerSettings['logLevel'],
+    maxExportRetries: get('MaximumExportRetries'),
+    retryDelaySeconds: get('RetryDelay'),
+    maxJobsPerNode: get('MaxJobsPerNode'),
   };
 }

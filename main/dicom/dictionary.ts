@@ -31,3 +31,12 @@ export function vrOf(tag: number): string {
   cache.set(tag, vr);
   return vr;
 }
+
+/** A data element keyword (PatientName) to its tag and VR; undefined for a name the dictionary does not know. */
+export function keywordTag(keyword: string): { tag: number; vr: string } | undefined {
+  const entry = dcmjs.data.DicomMetaDictionary.nameMap[keyword];
+  const m = entry && /^\(([0-9A-F]{4}),([0-9A-F]{4})\)$/i.exec(entry.tag);
+  if (!m) return undefined;
+  const tag = ((parseInt(m[1]!, 16) << 16) | parseInt(m[2]!, 16)) >>> 0;
+  return { tag, vr: vrOf(tag) };
+}

@@ -4,6 +4,7 @@ import type { KeyAttribute, LevelNumber, QrAttribute } from '../query/attributes
 import type { Row } from '../query/identifier.ts';
 import type { Condition } from '../query/sql.ts';
 import type { StoredWorklistEntry, WorklistEntry } from './worklist-entry.ts';
+import type { JobStore } from '../jobs/job.ts';
 
 /** One stored object as the index records it. */
 export interface InstanceRecord {
@@ -57,5 +58,7 @@ export interface ArchiveIndex {
   updateWorklistEntry(id: number, changes: Partial<WorklistEntry>): Promise<StoredWorklistEntry | undefined>;
   deleteWorklistEntry(id: number): Promise<boolean>;
   listWorklist(): Promise<StoredWorklistEntry[]>;
+  /** The transfer jobs, kept in the same database. */
+  jobStore(): JobStore;
   close(): Promise<void>;
 }

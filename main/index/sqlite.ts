@@ -8,6 +8,7 @@ import type { StoredLocation } from '../store/file-store.ts';
 import { QR_FROM, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
 import { SQLITE_DIALECT, personNameKey, selectList, whereSql, type Condition } from '../query/sql.ts';
+import { SqliteJobStore } from './sqlite-jobs.ts';
 import { normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
 
 /**
@@ -197,6 +198,11 @@ export class SqliteIndex implements ArchiveIndex {
     const columns = WORKLIST_FIELDS.map((f, i) => `${WORKLIST_COLUMNS[i]} AS "${f}"`).join(', ');
     const sql = `SELECT id, ${columns} FROM worklist ${id === undefined ? '' : 'WHERE id = ?'} ORDER BY scheduled_date, scheduled_time, id`;
     return (id === undefined ? this.statement(sql).all() : this.statement(sql).all(id)) as StoredWorklistEntry[];
+  }
+
+  /** The transfer jobs, kept in the same database file. */
+  jobStore(): SqliteJobStore {
+    return new SqliteJobStore(this.db);
   }
 
   async close(): Promise<void> {

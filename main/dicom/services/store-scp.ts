@@ -9,7 +9,7 @@ import type { SourceLogger } from '../../util/log.ts';
 /** What the store service needs from the archive: it knows nothing of files or databases. */
 export interface ObjectReceiver {
   /** Start an object: returns a sink for its data set bytes, or throws if it cannot be received at all. */
-  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string }): ReceivedObject;
+  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string; calledAe: string }): ReceivedObject;
 }
 
 export interface ReceivedObject {
@@ -34,18 +34,29 @@ class StoreFailure extends Error {
  * Storage SCP (PS3.4 Annex B): the data set streams to the receiver while a scanner checks its structure and picks the
  * header values; only when both are done and the receiver has committed is the response sent.
  */
+/** What the SCP answered for one object, for monitoring. */
+export interface StoreResult {
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  size: number;
+  status: number;
+}
+
 export class StoreScp {
   private readonly receiver: ObjectReceiver;
   private readonly log: SourceLogger;
+  private readonly onResult: (assoc: Association, result: StoreResult) => void;
 
-  constructor(receiver: ObjectReceiver, log: SourceLogger) {
+  constructor(receiver: ObjectReceiver, log: SourceLogger, onResult: (assoc: Association, result: StoreResult) => void = () => undefined) {
     this.receiver = receiver;
     this.log = log;
+    this.onResult = onResult;
   }
 
   /** Called when a C-STORE-RQ command is complete: attach a sink for its data set. */
   onStoreCommand(assoc: Association, msg: IncomingMessage): void {
-    msg.dataSink = new StoreOperation(assoc, msg, this.receiver, this.log);
+    msg.dataSink = new StoreOperation(assoc, msg, this.receiver, this.log, this.onResult);
   }
 }
 
@@ -55,13 +66,15 @@ class StoreOperation implements DataSink {
   private readonly log: SourceLogger;
   private readonly scanner: DataSetScanner;
   private readonly littleEndian: boolean;
+  private readonly onResult: (assoc: Association, result: StoreResult) => void;
   private object: ReceivedObject | undefined;
   private failure: StoreFailure | undefined;
 
-  constructor(assoc: Association, msg: IncomingMessage, receiver: ObjectReceiver, log: SourceLogger) {
+  constructor(assoc: Association, msg: IncomingMessage, receiver: ObjectReceiver, log: SourceLogger, onResult: (assoc: Association, result: StoreResult) => void) {
     this.assoc = assoc;
     this.msg = msg;
     this.log = log;
+    this.onResult = onResult;
     const encoding = encodingOf(msg.context.transferSyntax);
     this.littleEndian = encoding.littleEndian;
     this.scanner = new DataSetScanner(encoding, INDEXED_TAGS);
@@ -80,6 +93,7 @@ class StoreOperation implements DataSink {
         sopInstanceUid: cmd.affectedSopInstanceUid,
         transferSyntaxUid: msg.context.transferSyntax,
         callingAe: assoc.callingAe,
+        calledAe: assoc.calledAe,
       });
     } catch (err) {
       this.failure = new StoreFailure(Status.OutOfResources, `cannot start storing: ${(err as Error).message}`);
@@ -137,6 +151,8 @@ class StoreOperation implements DataSink {
     const line = `${this.assoc.label}: C-STORE ${cmd.affectedSopInstanceUid} (${this.msg.context.transferSyntax}) -> ${formatStatus(status)}${comment ? ': ' + comment : ''}`;
     if (status === Status.Success) this.log.debug(line);
     else this.log.warn(line);
+    this.onResult(this.assoc, { sopInstanceUid: cmd.affectedSopInstanceUid ?? '', sopClassUid: cmd.affectedSopClassUid ?? this.msg.context.abstractSyntax,
+      transferSyntaxUid: this.msg.context.transferSyntax, size: this.scanner.bytesScanned, status });
     await this.assoc.sendMessage(this.msg.context.id, {
       commandField: CommandField.CStoreRSP,
       messageIdBeingRespondedTo: cmd.messageId,

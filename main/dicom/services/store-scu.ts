@@ -25,6 +25,8 @@ export interface SendResult {
   outcome: SendOutcome;
   status?: number;
   reason: string;
+  /** Data set bytes sent. */
+  size?: number;
 }
 
 /** Contexts are numbered 1, 3, … 255: at most 128 in one association (PS3.8 9.3.2.2). */
@@ -91,9 +93,11 @@ export async function sendObject(assoc: Association, obj: OutgoingObject, option
   const ctx = contextFor(assoc, obj, options.usable);
   if (!ctx) return { outcome: 'failed', reason: `no presentation context was accepted for ${obj.sopClassUid} in ${obj.transferSyntaxUid} or a syntax it converts to` };
   let data: Buffer | AsyncIterable<Uint8Array>;
+  let size: number;
   try {
     const read = await (options.data ?? obj.read());
     data = ctx.transferSyntax === obj.transferSyntaxUid ? read.bytes : transcode(await collect(read.bytes), obj.transferSyntaxUid, ctx.transferSyntax);
+    size = Buffer.isBuffer(data) ? data.length : read.length;
   } catch (err) {
     return { outcome: 'failed', reason: `cannot read or convert ${obj.sopInstanceUid}: ${(err as Error).message}` };
   }
@@ -110,7 +114,7 @@ export async function sendObject(assoc: Association, obj: OutgoingObject, option
   const status = rsp.command.status ?? Status.ProcessingFailure;
   const outcome = outcomeOf(status);
   const comment = rsp.command.errorComment ? `: ${rsp.command.errorComment}` : '';
-  return { outcome, status, reason: `${formatStatus(status)}${comment}` };
+  return { outcome, status, reason: `${formatStatus(status)}${comment}`, size };
 }
 
 /** How many objects ahead reads start; their bytes are held until sent. */

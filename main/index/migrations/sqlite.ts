@@ -111,4 +111,36 @@ UPDATE studies SET
   modalities = (SELECT coalesce(replace(group_concat(DISTINCT modality), ',', '\\'), '') FROM series WHERE study_fk = studies.id);
 `,
   },
+  {
+    // Transfer jobs (sends, forwards, retrieves) and the objects of each send.
+    version: 4,
+    sql: `
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  destination TEXT NOT NULL DEFAULT '',
+  query TEXT NOT NULL DEFAULT '{}',
+  study_uid TEXT NOT NULL DEFAULT '',
+  total INTEGER NOT NULL DEFAULT 0,
+  done INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  started_at TEXT NOT NULL DEFAULT '',
+  finished_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX jobs_state ON jobs(state, next_attempt_at);
+CREATE TABLE job_items (
+  job_fk INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  sop_uid TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  PRIMARY KEY (job_fk, sop_uid)
+);
+`,
+  },
 ];

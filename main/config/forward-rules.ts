@@ -1,0 +1,61 @@
+import { ConfigError, ConfigErrors } from './config-error.ts';
+import { aeMatches, aeTitleProblem } from './ae-title.ts';
+import type { AcrNemaMap } from './acrnema-map.ts';
+import type { IniDocument } from './ini.ts';
+import { SECTION } from './server-settings.ts';
+
+/**
+ * Conquest's forwarding rules in dicom.ini: `ExportConverters = N`, then for each i < N `ExportConverter<i> = forward
+ * to AE` with optional filters `ExportModality<i>`, `ExportCallingAE<i>`, `ExportCalledAE<i>` (Conquest's) and
+ * `ExportSOPClass<i>` (ours); an empty filter or `*` lets everything through, `*` and `?` match as in AE titles.
+ */
+export interface ForwardRule {
+  index: number;
+  destination: string;
+  modality: string;
+  callingAe: string;
+  calledAe: string;
+  sopClass: string;
+  line: number;
+}
+
+/** What a rule looks at in a newly stored object. */
+export interface ForwardCandidate {
+  modality: string;
+  callingAe: string;
+  calledAe: string;
+  sopClassUid: string;
+}
+
+const FORWARD = /^forward(?:\s+compressed\s+as\s+\S+)?\s+to\s+(\S+)\s*$/i;
+
+export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRule[] {
+  const count = doc.get(SECTION, 'ExportConverters');
+  if (!count) return [];
+  const errors: ConfigError[] = [];
+  const n = Number(count.value);
+  if (!/^\d+$/.test(count.value) || n > 100) throw new ConfigErrors([new ConfigError(doc.file, count.line, `ExportConverters: "${count.value}" is not a whole number from 0 to 100`)]);
+  const rules: ForwardRule[] = [];
+  for (let i = 0; i < n; i++) {
+    const converter = doc.get(SECTION, `ExportConverter${i}`);
+    if (!converter) { errors.push(new ConfigError(doc.file, count.line, `ExportConverters is ${n} but ExportConverter${i} is not set`)); continue; }
+    const m = FORWARD.exec(converter.value.trim());
+    if (!m) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: "${converter.value}" is not a forward rule this version runs ("forward to AE")`)); continue; }
+    const destination = m[1]!;
+    const problem = aeTitleProblem(destination);
+    if (problem) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: ${problem}`)); continue; }
+    if (!nodes.find(destination)) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: destination ${destination} is not in acrnema.map`)); continue; }
+    const filter = (key: string) => doc.get(SECTION, `${key}${i}`)?.value.trim() ?? '';
+    rules.push({ index: i, destination, modality: filter('ExportModality'), callingAe: filter('ExportCallingAE'), calledAe: filter('ExportCalledAE'), sopClass: filter('ExportSOPClass'), line: converter.line });
+  }
+  if (errors.length) throw new ConfigErrors(errors);
+  return rules;
+}
+
+function passes(filter: string, value: string): boolean {
+  return filter === '' || filter === '*' || aeMatches(filter, value);
+}
+
+export function ruleMatches(rule: ForwardRule, c: ForwardCandidate): boolean {
+  return passes(rule.modality, c.modality) && passes(rule.callingAe, c.callingAe) && passes(rule.calledAe, c.calledAe) && passes(rule.sopClass, c.sopClassUid);
+}

@@ -1,0 +1,53 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * The core's one stream of live events: associations opening and closing, objects received and sent, job progress.
+ * The monitor (API, UI) subscribes here; nothing in the core waits on a listener.
+ */
+
+export interface AssociationEvent {
+  type: 'opened' | 'closed';
+  id: number;
+  /** acceptor: a peer called us; requestor: we called a peer. */
+  role: 'acceptor' | 'requestor';
+  peer: string;
+  callingAe: string;
+  calledAe: string;
+  /** Accepted abstract syntaxes with their transfer syntax. */
+  contexts: { abstractSyntax: string; transferSyntax: string }[];
+  reason?: string;
+}
+
+export interface ObjectEvent {
+  direction: 'received' | 'sent';
+  associationId: number;
+  peerAe: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  size: number;
+  status: number;
+}
+
+export interface JobEvent {
+  id: number;
+  kind: string;
+  state: string;
+  source: string;
+  destination: string;
+  total: number;
+  done: number;
+  failed: number;
+  bytes: number;
+  /** Bytes per second since the job started running. */
+  rate: number;
+  error: string;
+}
+
+interface EventMap {
+  association: [AssociationEvent];
+  object: [ObjectEvent];
+  job: [JobEvent];
+}
+
+export class ArchiveEvents extends EventEmitter<EventMap> {}

@@ -1,0 +1,225 @@
+import type { ArchiveEvents } from '../events.ts';
+import type { SourceLogger } from '../util/log.ts';
+import type { Job, JobKind, JobStore, RetrieveQuery } from './job.ts';
+
+/**
+ * The queue of transfer jobs: persistent (the index), resumed after a restart, at most `maxPerNode` running with one
+ * remote node, failed attempts retried with doubling delays up to `maxRetries`, cancel and retry by id. What a job of
+ * each kind does is the runner's business (job-runners.ts).
+ */
+
+export interface JobContext {
+  job: Job;
+  signal: AbortSignal;
+  /** Record progress: written to the index and announced (at most every 100 ms unless `force`). */
+  progress(changes: Partial<Pick<Job, 'total' | 'done' | 'failed' | 'bytes'>>, force?: boolean): Promise<void>;
+}
+
+/** Runs one attempt of a job; throws to fail the attempt (it is retried), or returns when done. */
+export type JobRunner = (ctx: JobContext) => Promise<void>;
+
+/** A failure retrying cannot cure (an unknown node, nothing to send): the job fails at once. */
+export class PermanentJobError extends Error {}
+
+export interface JobQueueOptions {
+  store: JobStore;
+  runners: Record<JobKind, JobRunner>;
+  settings: () => { maxRetries: number; retryDelaySeconds: number; maxPerNode: number };
+  events?: ArchiveEvents;
+  log: SourceLogger;
+}
+
+const PROGRESS_INTERVAL_MS = 100;
+
+export class JobQueue {
+  private readonly options: JobQueueOptions;
+  private readonly running = new Map<number, { node: string; controller: AbortController; done: Promise<void> }>();
+  private timer: NodeJS.Timeout | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private stopped = true;
+
+  constructor(options: JobQueueOptions) {
+    this.options = options;
+  }
+
+  /** Put jobs a stop left running back in the queue and start what is due. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    const resumed = await this.options.store.requeueRunning();
+    if (resumed) this.options.log.info(`${resumed} job(s) interrupted by the last stop are queued again`);
+    void this.pump();
+  }
+
+  /** Stop starting jobs and interrupt the running ones; they stay 'running' in the index and resume at the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const r of this.running.values()) r.controller.abort(new Error('server is stopping'));
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  async add(kind: JobKind, fields: { source?: string; destination?: string; query?: RetrieveQuery; studyUid?: string }, items?: string[]): Promise<Job> {
+    const job = await this.options.store.createJob({ kind, source: fields.source ?? '', destination: fields.destination ?? '', query: fields.query, studyUid: fields.studyUid }, items);
+    this.options.log.info(`job ${job.id} queued: ${describe(job)}`);
+    this.announce(job);
+    void this.pump();
+    return job;
+  }
+
+  /** Add objects of a stored study to a forward job still waiting, or queue a new one. */
+  async forward(destination: string, studyUid: string, sopUid: string): Promise<void> {
+    const open = await this.options.store.openForwardJob(destination, studyUid);
+    if (open && !this.running.has(open.id)) {
+      await this.options.store.addItems(open.id, [sopUid]);
+      void this.pump();
+      return;
+    }
+    await this.add('forward', { destination, studyUid }, [sopUid]);
+  }
+
+  async cancel(id: number): Promise<Job | undefined> {
+    const job = await this.options.store.getJob(id);
+    if (!job) return undefined;
+    const running = this.running.get(id);
+    if (running) {
+      running.controller.abort(new Error('cancelled'));
+      await running.done;
+    } else if (job.state === 'queued') {
+      await this.finish(job, 'cancelled', 'cancelled by the user');
+    }
+    return this.options.store.getJob(id);
+  }
+
+  /** Queue a failed or cancelled job again, from its first attempt, with its failed objects pending again. */
+  async retry(id: number): Promise<Job | undefined> {
+    const job = await this.options.store.getJob(id);
+    if (!job || (job.state !== 'failed' && job.state !== 'cancelled')) return job;
+    const failed = await this.options.store.items(id, 'failed');
+    await this.options.store.setItems(id, failed, 'pending');
+    await this.options.store.updateJob(id, { state: 'queued', attempts: 0, error: '', nextAttemptAt: 0, failed: 0, finishedAt: '' });
+    this.options.log.info(`job ${id} queued again by the user`);
+    void this.pump();
+    return this.options.store.getJob(id);
+  }
+
+  /** Wait until no job is running or due (tests, shutdown). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await Promise.all([...this.running.values()].map((r) => r.done));
+      const due = (await this.options.store.listJobs(['queued'])).some((j) => j.nextAttemptAt <= Date.now());
+      if (!due && this.running.size === 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private nodeOf(job: Job): string {
+    return job.kind === 'move' || job.kind === 'get' ? job.source : job.destination;
+  }
+
+  /** Start every due job its node has room for, and set a timer for the next one that is waiting. */
+  private async pump(): Promise<void> {
+    if (this.stopped) return;
+    if (this.pumping) { this.pumpAgain = true; return; }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        const now = Date.now();
+        let nextWake = Infinity;
+        for (const job of await this.options.store.listJobs(['queued'])) {
+          if (this.running.has(job.id)) continue;
+          if (job.nextAttemptAt > now) { nextWake = Math.min(nextWake, job.nextAttemptAt); continue; }
+          const node = this.nodeOf(job);
+          const busy = [...this.running.values()].filter((r) => r.node === node).length;
+          if (busy >= this.options.settings().maxPerNode) continue;
+          this.launch(job, node);
+        }
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
+        if (nextWake < Infinity && !this.stopped) {
+          this.timer = setTimeout(() => void this.pump(), Math.max(0, nextWake - Date.now()));
+          this.timer.unref();
+        }
+      } while (this.pumpAgain && !this.stopped);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private launch(queued: Job, node: string): void {
+    const controller = new AbortController();
+    const entry = { node, controller, done: Promise.resolve() };
+    this.running.set(queued.id, entry);
+    entry.done = this.attempt(queued, controller).finally(() => {
+      this.running.delete(queued.id);
+      void this.pump();
+    });
+  }
+
+  private async attempt(queued: Job, controller: AbortController): Promise<void> {
+    const store = this.options.store;
+    const attempts = queued.attempts + 1;
+    const startedAt = new Date().toISOString();
+    await store.updateJob(queued.id, { state: 'running', attempts, startedAt: queued.startedAt || startedAt, error: '' });
+    let job = (await store.getJob(queued.id))!;
+    this.announce(job);
+    const t0 = performance.now();
+    let lastAnnounced = 0;
+    const ctx: JobContext = {
+      job,
+      signal: controller.signal,
+      progress: async (changes, force = false) => {
+        Object.assign(job, changes);
+        await store.updateJob(job.id, changes);
+        const now = performance.now();
+        if (force || now - lastAnnounced >= PROGRESS_INTERVAL_MS) {
+          lastAnnounced = now;
+          this.announce(job, job.bytes / Math.max(0.001, (now - t0) / 1000));
+        }
+      },
+    };
+    try {
+      await this.options.runners[job.kind](ctx);
+      if (controller.signal.aborted) throw controller.signal.reason;
+      await this.finish(job, 'done', '');
+      this.options.log.info(`job ${job.id} done: ${describe(job)}, ${job.done} object(s), ${job.failed} failed, ${(job.bytes / 1048576).toFixed(1)} MB`);
+    } catch (err) {
+      job = (await store.getJob(job.id))!;
+      const reason = (err as Error)?.message ?? String(err);
+      if (controller.signal.aborted) {
+        if (this.stopped) return; // stays 'running' in the index: resumed at the next start
+        await this.finish(job, 'cancelled', 'cancelled by the user');
+        this.options.log.info(`job ${job.id} cancelled`);
+        return;
+      }
+      const { maxRetries, retryDelaySeconds } = this.options.settings();
+      if (err instanceof PermanentJobError || attempts > maxRetries) {
+        await this.finish(job, 'failed', reason);
+        this.options.log.warn(`job ${job.id} failed after ${attempts} attempt(s): ${reason}`);
+        return;
+      }
+      const delay = retryDelaySeconds * 1000 * 2 ** (attempts - 1);
+      await store.updateJob(job.id, { state: 'queued', error: reason, nextAttemptAt: Date.now() + delay });
+      this.options.log.warn(`job ${job.id} attempt ${attempts} failed (${reason}); next try in ${(delay / 1000).toFixed(0)} s`);
+      this.announce((await store.getJob(job.id))!);
+    }
+  }
+
+  private async finish(job: Job, state: 'done' | 'failed' | 'cancelled', error: string): Promise<void> {
+    await this.options.store.updateJob(job.id, { state, error, finishedAt: new Date().toISOString() });
+    this.announce((await this.options.store.getJob(job.id))!);
+  }
+
+  private announce(job: Job, rate = 0): void {
+    this.options.events?.emit('job', {
+      id: job.id, kind: job.kind, state: job.state, source: job.source, destination: job.destination,
+      total: job.total, done: job.done, failed: job.failed, bytes: job.bytes, rate, error: job.error,
+    });
+  }
+}
+
+function describe(job: Job): string {
+  const what = job.query ? `${job.query.level} ${Object.values(job.query.keys).join(' ')}` : `${job.total} object(s)`;
+  return `${job.kind} ${what}${job.source ? ' from ' + job.source : ''}${job.destination ? ' to ' + job.destination : ''}`;
+}

@@ -1,0 +1,91 @@
+import type { AssociationHandler } from '../dicom/association.ts';
+import { formatStatus, Status } from '../dicom/status.ts';
+import { QrSopClass } from '../dicom/uids.ts';
+import type { OutgoingObject } from '../dicom/services/store-scu.ts';
+import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
+import type { DicomClient, RemoteNode, RetrieveOutcome } from '../scu/dicom-client.ts';
+import { identifierFromKeywords } from '../scu/identifiers.ts';
+import type { JobKind } from './job.ts';
+import { PermanentJobError, type JobContext, type JobRunner } from './job-queue.ts';
+
+/** What each kind of job does, with the archive's parts. */
+export interface RunnerDependencies {
+  index: ArchiveIndex;
+  client: DicomClient;
+  /** A remote node by AE title (acrnema.map), or undefined. */
+  node: (ae: string) => RemoteNode | undefined;
+  ourAe: () => string;
+  read: (instance: StoredInstance) => OutgoingObject['read'];
+  /** Answers the C-STORE requests a C-GET brings back (our store SCP). */
+  storage: AssociationHandler['onCommand'];
+}
+
+export function jobRunners(deps: RunnerDependencies): Record<JobKind, JobRunner> {
+  const send = sendRunner(deps);
+  return { send, forward: send, move: retrieveRunner(deps, 'move'), get: retrieveRunner(deps, 'get') };
+}
+
+function nodeOf(deps: RunnerDependencies, ae: string): RemoteNode {
+  const node = deps.node(ae);
+  if (!node) throw new PermanentJobError(`${ae} is not in acrnema.map`);
+  return node;
+}
+
+/** Send (or forward) the job's objects still pending; objects a node refused are tried again at the next attempt. */
+function sendRunner(deps: RunnerDependencies): JobRunner {
+  return async ({ job, signal, progress }: JobContext) => {
+    const store = deps.index.jobStore();
+    const node = nodeOf(deps, job.destination);
+    await store.setItems(job.id, await store.items(job.id, 'failed'), 'pending');
+    const objects: OutgoingObject[] = [];
+    const missing: string[] = [];
+    for (const uid of await store.items(job.id, 'pending')) {
+      const inst = await deps.index.findInstance(uid);
+      if (!inst) { missing.push(uid); continue; }
+      objects.push({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: inst.transferSyntaxUid, read: deps.read(inst) });
+    }
+    await store.setItems(job.id, missing, 'failed');
+    if (!objects.length && missing.length) throw new PermanentJobError(`none of the job's ${missing.length} object(s) is in the archive any more`);
+    let done = (await store.items(job.id, 'done')).length;
+    let failed = missing.length;
+    let bytes = job.bytes;
+    let lastRefusal = missing.length ? `${missing.length} object(s) no longer in the archive` : '';
+    await progress({ total: done + failed + objects.length, done, failed }, true);
+    await deps.client.store(node, objects, (obj, result) => {
+      if (result.outcome === 'failed') { failed++; lastRefusal = `${obj.sopInstanceUid}: ${result.reason}`; } else done++;
+      bytes += result.size ?? 0;
+      void store.setItems(job.id, [obj.sopInstanceUid], result.outcome === 'failed' ? 'failed' : 'done');
+      void progress({ done, failed, bytes });
+    }, signal);
+    await progress({ done, failed, bytes }, true);
+    if (signal.aborted) return;
+    if (failed > 0) throw new Error(`${failed} object(s) not accepted by ${node.ae}; last: ${lastRefusal}`);
+  };
+}
+
+/** Ask a remote node to send a study (series, ...) to us or a third node (C-MOVE), or to give it to us (C-GET). */
+function retrieveRunner(deps: RunnerDependencies, how: 'move' | 'get'): JobRunner {
+  return async ({ job, signal, progress }: JobContext) => {
+    if (!job.query) throw new PermanentJobError('the job has no query');
+    const node = nodeOf(deps, job.source);
+    const patientRoot = job.query.level === 'PATIENT';
+    const identifier = identifierFromKeywords(job.query.keys, job.query.level);
+    const onProgress = (c: { remaining?: number; completed: number; failed: number; warning: number }) => {
+      void progress({ total: (c.remaining ?? 0) + c.completed + c.failed + c.warning, done: c.completed + c.warning, failed: c.failed });
+    };
+    let outcome: RetrieveOutcome;
+    if (how === 'move') {
+      outcome = await deps.client.move(node, patientRoot ? QrSopClass.PatientRootMove : QrSopClass.StudyRootMove, identifier,
+        job.destination || deps.ourAe(), onProgress, signal);
+    } else {
+      outcome = await deps.client.get(node, patientRoot ? QrSopClass.PatientRootGet : QrSopClass.StudyRootGet, identifier, deps.storage, onProgress, signal);
+    }
+    await progress({ total: outcome.completed + outcome.failed + outcome.warning, done: outcome.completed + outcome.warning, failed: outcome.failed }, true);
+    if (signal.aborted || outcome.status === Status.Cancel) return;
+    if (outcome.status !== Status.Success) {
+      const why = `${node.ae} answered ${formatStatus(outcome.status)}${outcome.comment ? ' (' + outcome.comment + ')' : ''}: ${outcome.failed} failed, ${outcome.completed} completed`;
+      if (outcome.status === Status.MoveDestinationUnknown) throw new PermanentJobError(`${why}; ${node.ae} does not know ${job.destination || deps.ourAe()}`);
+      throw new Error(why);
+    }
+  };
+}

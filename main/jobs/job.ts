@@ -1,0 +1,53 @@
+/** A transfer the archive carries out for a user or a rule, kept in the index so it survives a restart. */
+
+export type JobKind = 'send' | 'forward' | 'move' | 'get';
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type ItemState = 'pending' | 'done' | 'failed';
+
+/** What a retrieve asks the source for: the level and its keys (unique keys, by keyword). */
+export interface RetrieveQuery {
+  level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
+  keys: Record<string, string>;
+}
+
+export interface Job {
+  id: number;
+  kind: JobKind;
+  /** The node objects come from ('' for our own archive). */
+  source: string;
+  /** The node objects go to ('' for our own archive). */
+  destination: string;
+  query: RetrieveQuery | undefined;
+  /** The study a forward job collects objects of. */
+  studyUid: string;
+  total: number;
+  done: number;
+  failed: number;
+  bytes: number;
+  state: JobState;
+  error: string;
+  attempts: number;
+  /** Epoch milliseconds before which a queued job waits (retry backoff). */
+  nextAttemptAt: number;
+  createdAt: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export type NewJob = Pick<Job, 'kind' | 'source' | 'destination'> & Partial<Pick<Job, 'query' | 'studyUid'>>;
+
+/** Where jobs are kept: the index database. */
+export interface JobStore {
+  createJob(job: NewJob, items?: string[]): Promise<Job>;
+  /** Add objects to a queued job (a forward collecting a study's objects). */
+  addItems(jobId: number, sopUids: string[]): Promise<void>;
+  /** The queued, never started forward job for this destination and study, if any. */
+  openForwardJob(destination: string, studyUid: string): Promise<Job | undefined>;
+  items(jobId: number, state?: ItemState): Promise<string[]>;
+  setItems(jobId: number, sopUids: string[], state: ItemState): Promise<void>;
+  updateJob(id: number, changes: Partial<Omit<Job, 'id' | 'kind'>>): Promise<void>;
+  getJob(id: number): Promise<Job | undefined>;
+  listJobs(states?: JobState[]): Promise<Job[]>;
+  /** Jobs left running by a stop or a crash go back to the queue; returns how many. */
+  requeueRunning(): Promise<number>;
+}

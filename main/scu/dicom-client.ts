@@ -1,0 +1,201 @@
+import type { Association, AssociationHandler, AssociationOptions } from '../dicom/association.ts';
+import { connect } from '../dicom/network.ts';
+import { CommandField, Priority, type CommandSet } from '../dicom/command.ts';
+import { encodeDataSet, parseDataSet, type DataSet } from '../dicom/dataset.ts';
+import type { ProposedContext, RoleSelection } from '../dicom/pdu.ts';
+import { Status, formatStatus } from '../dicom/status.ts';
+import { TransferSyntax, VERIFICATION_SOP_CLASS, encodingOf } from '../dicom/uids.ts';
+import { isStorageClass } from '../dicom/negotiation.ts';
+import { planAssociations, readAhead, sendObject, type OutgoingObject, type SendResult } from '../dicom/services/store-scu.ts';
+import type { ArchiveEvents } from '../events.ts';
+import { watchAssociation } from '../monitoring.ts';
+import type { SourceLogger } from '../util/log.ts';
+
+/**
+ * The SCU side of the archive (PS3.4 A, B, C, K): echo, find, move, get and store against a remote node, each over an
+ * association of the same upper layer the listener uses. Long operations take an AbortSignal, which sends C-CANCEL
+ * (find, move, get) or stops between two objects (store).
+ */
+
+export interface RemoteNode {
+  ae: string;
+  host: string;
+  port: number;
+}
+
+export interface ClientOptions {
+  callingAe: () => string;
+  associationOptions: () => AssociationOptions;
+  /** Storage classes and transfer syntaxes we take (dgatesop.lst), for C-GET's storage contexts. */
+  storage: () => { sopClasses: Iterable<string>; transferSyntaxes: Iterable<string> };
+  events?: ArchiveEvents;
+  log: SourceLogger;
+}
+
+export interface RetrieveOutcome {
+  status: number;
+  completed: number;
+  failed: number;
+  warning: number;
+  failedUids: string[];
+  comment?: string;
+}
+
+export type RetrieveProgress = (counts: { remaining?: number; completed: number; failed: number; warning: number }) => void;
+
+export class DicomOperationError extends Error {
+  readonly status?: number;
+  constructor(message: string, status?: number) {
+    super(message);
+    this.name = 'DicomOperationError';
+    this.status = status;
+  }
+}
+
+const UNCOMPRESSED = [TransferSyntax.ExplicitLittleEndian, TransferSyntax.ImplicitLittleEndian];
+const FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
+
+export class DicomClient {
+  private readonly options: ClientOptions;
+
+  constructor(options: ClientOptions) {
+    this.options = options;
+  }
+
+  /** Connect and negotiate; the association is released by the caller (see `withAssociation`). */
+  async open(node: RemoteNode, contexts: ProposedContext[], roles: RoleSelection[] = [], handler: AssociationHandler = {}): Promise<Association> {
+    let assoc: Association;
+    try {
+      assoc = await connect(node.host, node.port, this.options.associationOptions(), handler, this.options.log);
+    } catch (err) {
+      throw new DicomOperationError(`cannot connect to ${node.ae} at ${node.host}:${node.port}: ${(err as Error).message}`);
+    }
+    if (this.options.events) watchAssociation(assoc, this.options.events);
+    try {
+      await assoc.requestAssociation(this.options.callingAe(), node.ae, contexts, roles);
+    } catch (err) {
+      throw new DicomOperationError(`${node.ae} at ${node.host}:${node.port} refused the association: ${(err as Error).message}`);
+    }
+    return assoc;
+  }
+
+  private async withAssociation<T>(node: RemoteNode, contexts: ProposedContext[], work: (assoc: Association) => Promise<T>,
+    roles: RoleSelection[] = [], handler: AssociationHandler = {}): Promise<T> {
+    const assoc = await this.open(node, contexts, roles, handler);
+    try {
+      return await work(assoc);
+    } finally {
+      if (assoc.isEstablished) await assoc.release().catch(() => undefined);
+      else assoc.abort('operation ended');
+    }
+  }
+
+  private contextFor(assoc: Association, abstractSyntax: string, node: RemoteNode): number {
+    for (const ctx of assoc.contexts.values()) if (ctx.abstractSyntax === abstractSyntax) return ctx.id;
+    throw new DicomOperationError(`${node.ae} does not support ${abstractSyntax}`);
+  }
+
+  /** C-ECHO; resolves with the round trip in milliseconds (association included). */
+  async echo(node: RemoteNode): Promise<number> {
+    const started = performance.now();
+    await this.withAssociation(node, [{ id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: UNCOMPRESSED }], async (assoc) => {
+      const rsp = await assoc.request(1, { commandField: CommandField.CEchoRQ, messageId: assoc.nextMessageId(), affectedSopClassUid: VERIFICATION_SOP_CLASS, hasDataSet: false });
+      if (rsp.command.status !== Status.Success) throw new DicomOperationError(`C-ECHO to ${node.ae}: ${formatStatus(rsp.command.status ?? -1)}`, rsp.command.status);
+    });
+    return performance.now() - started;
+  }
+
+  /** C-FIND on a Query/Retrieve or worklist model; answers as data sets. */
+  async find(node: RemoteNode, sopClass: string, identifier: DataSet, signal?: AbortSignal): Promise<DataSet[]> {
+    return this.withAssociation(node, [{ id: 1, abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED }], async (assoc) => {
+      const ctx = assoc.contexts.get(this.contextFor(assoc, sopClass, node))!;
+      const encoding = encodingOf(ctx.transferSyntax);
+      const answers: DataSet[] = [];
+      const final = await this.cancellable(assoc, ctx.id, { commandField: CommandField.CFindRQ, affectedSopClassUid: sopClass },
+        encodeDataSet(identifier, encoding), (_rsp, data) => { if (data) answers.push(parseDataSet(data, encoding)); }, signal);
+      const status = final.status ?? -1;
+      if (status !== Status.Success && status !== Status.Cancel) throw new DicomOperationError(`C-FIND on ${node.ae}: ${formatStatus(status)}${final.errorComment ? ': ' + final.errorComment : ''}`, status);
+      return answers;
+    });
+  }
+
+  /** C-MOVE: ask the node to send what the identifier names to `destinationAe` (us or a third node). */
+  async move(node: RemoteNode, sopClass: string, identifier: DataSet, destinationAe: string, progress?: RetrieveProgress, signal?: AbortSignal): Promise<RetrieveOutcome> {
+    return this.withAssociation(node, [{ id: 1, abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED }], async (assoc) => {
+      const ctx = assoc.contexts.get(this.contextFor(assoc, sopClass, node))!;
+      return this.retrieve(assoc, ctx.id, { commandField: CommandField.CMoveRQ, affectedSopClassUid: sopClass, moveDestination: destinationAe },
+        encodeDataSet(identifier, encodingOf(ctx.transferSyntax)), ctx.transferSyntax, progress, signal);
+    });
+  }
+
+  /**
+   * C-GET: the node sends the objects back on this association, as C-STORE requests that `storage` answers (our
+   * archive's store SCP); we propose every storage class we accept, taking the SCP role for each.
+   */
+  async get(node: RemoteNode, sopClass: string, identifier: DataSet, storage: AssociationHandler['onCommand'], progress?: RetrieveProgress, signal?: AbortSignal): Promise<RetrieveOutcome> {
+    const { sopClasses, transferSyntaxes } = this.options.storage();
+    const storageClasses = [...sopClasses].filter(isStorageClass).slice(0, 126);
+    const syntaxes = [...new Set([...UNCOMPRESSED, ...transferSyntaxes])];
+    const contexts: ProposedContext[] = [{ id: 1, abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED },
+      ...storageClasses.map((c, i) => ({ id: 3 + 2 * i, abstractSyntax: c, transferSyntaxes: syntaxes }))];
+    const roles = storageClasses.map((c) => ({ sopClass: c, scuRole: false, scpRole: true }));
+    return this.withAssociation(node, contexts, async (assoc) => {
+      const ctx = assoc.contexts.get(this.contextFor(assoc, sopClass, node))!;
+      return this.retrieve(assoc, ctx.id, { commandField: CommandField.CGetRQ, affectedSopClassUid: sopClass },
+        encodeDataSet(identifier, encodingOf(ctx.transferSyntax)), ctx.transferSyntax, progress, signal);
+    }, roles, { onCommand: storage });
+  }
+
+  /** C-STORE of local objects, as few associations as their SOP classes allow; never throws for a refused object. */
+  async store(node: RemoteNode, objects: OutgoingObject[], onResult?: (obj: OutgoingObject, result: SendResult) => void, signal?: AbortSignal): Promise<void> {
+    for (const group of planAssociations(objects)) {
+      if (signal?.aborted) return;
+      await this.withAssociation(node, group.contexts, async (assoc) => {
+        for (const { obj, data } of readAhead(group.objects)) {
+          if (signal?.aborted) return;
+          // A refused object is a result; an association that breaks is an error (the rest are not attempted).
+          const result = await sendObject(assoc, obj, { data }).catch((err: Error) => {
+            throw new DicomOperationError(`association with ${node.ae} ended while sending ${obj.sopInstanceUid}: ${err.message}`);
+          });
+          onResult?.(obj, result);
+          this.options.events?.emit('object', { direction: 'sent', associationId: assoc.id, peerAe: node.ae, sopInstanceUid: obj.sopInstanceUid,
+            sopClassUid: obj.sopClassUid, transferSyntaxUid: obj.transferSyntaxUid, size: result.size ?? 0, status: result.status ?? -1 });
+        }
+      });
+    }
+  }
+
+  private async retrieve(assoc: Association, contextId: number, fields: { commandField: number; affectedSopClassUid: string; moveDestination?: string },
+    identifier: Buffer, transferSyntax: string, progress?: RetrieveProgress, signal?: AbortSignal): Promise<RetrieveOutcome> {
+    let failedList: Buffer | undefined;
+    const final = await this.cancellable(assoc, contextId, fields, identifier, (rsp) => {
+      progress?.({ remaining: rsp.remaining, completed: rsp.completed ?? 0, failed: rsp.failed ?? 0, warning: rsp.warning ?? 0 });
+    }, signal, (data) => { failedList = data; });
+    let failedUids: string[] = [];
+    if (failedList) {
+      const e = parseDataSet(failedList, encodingOf(transferSyntax)).get(FAILED_SOP_INSTANCE_UID_LIST);
+      if (e && Buffer.isBuffer(e.value)) failedUids = e.value.toString('latin1').replace(/[\0 ]+$/, '').split('\\').filter(Boolean);
+    }
+    return { status: final.status ?? -1, completed: final.completed ?? 0, failed: final.failed ?? 0, warning: final.warning ?? 0, failedUids, comment: final.errorComment };
+  }
+
+  /** Send a request and collect its pending responses; an abort sends C-CANCEL-RQ and waits for the final response. */
+  private async cancellable(assoc: Association, contextId: number, fields: { commandField: number; affectedSopClassUid: string; moveDestination?: string },
+    identifier: Buffer, onPending: (rsp: CommandSet, data: Buffer | undefined) => void, signal?: AbortSignal,
+    onFinalData?: (data: Buffer) => void) {
+    const messageId = assoc.nextMessageId();
+    const onAbort = () => {
+      void assoc.sendMessage(contextId, { commandField: CommandField.CCancelRQ, messageIdBeingRespondedTo: messageId, hasDataSet: false }).catch(() => undefined);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const rsp = await assoc.request(contextId, { ...fields, messageId, priority: Priority.Medium, hasDataSet: true }, identifier, onPending);
+      if (rsp.dataSet && onFinalData) onFinalData(rsp.dataSet);
+      return rsp.command;
+    } catch (err) {
+      throw new DicomOperationError((err as Error).message);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}

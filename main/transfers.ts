@@ -1,0 +1,104 @@
+import type { AssociationHandler, AssociationOptions } from './dicom/association.ts';
+import type { StoredInstance, ArchiveIndex } from './index/archive-index.ts';
+import type { LoadedConfig } from './config/load.ts';
+import { ruleMatches } from './config/forward-rules.ts';
+import type { ArchiveEvents } from './events.ts';
+import type { StoredEvent } from './ingest.ts';
+import { JobQueue } from './jobs/job-queue.ts';
+import { jobRunners } from './jobs/job-runners.ts';
+import type { Job, RetrieveQuery } from './jobs/job.ts';
+import { LEVEL_NAMES, QR_BY_TAG, UNIQUE_KEYS } from './query/attributes.ts';
+import { DicomClient, type RemoteNode } from './scu/dicom-client.ts';
+import type { OutgoingObject } from './dicom/services/store-scu.ts';
+import type { Logger } from './util/log.ts';
+
+export interface TransferDependencies {
+  config: () => LoadedConfig;
+  index: ArchiveIndex;
+  read: (instance: StoredInstance) => OutgoingObject['read'];
+  /** Our store SCP, answering the objects a C-GET brings back. */
+  storage: AssociationHandler['onCommand'];
+  associationOptions: () => AssociationOptions;
+  events: ArchiveEvents;
+  logger: Logger;
+}
+
+export class TransferError extends Error {}
+
+/**
+ * The archive talking to other nodes: the SCU operations (echo, find, move, get, store), the persistent job queue
+ * that runs sends and retrieves, and forwarding of newly stored objects by the dicom.ini rules.
+ */
+export class Transfers {
+  readonly client: DicomClient;
+  readonly queue: JobQueue;
+  private readonly deps: TransferDependencies;
+
+  constructor(deps: TransferDependencies) {
+    this.deps = deps;
+    const settings = () => deps.config().settings;
+    this.client = new DicomClient({
+      callingAe: () => settings().aeTitle,
+      associationOptions: deps.associationOptions,
+      storage: () => deps.config().sopList,
+      events: deps.events,
+      log: deps.logger.child('scu'),
+    });
+    this.queue = new JobQueue({
+      store: deps.index.jobStore(),
+      runners: jobRunners({ index: deps.index, client: this.client, node: (ae) => this.node(ae), ourAe: () => settings().aeTitle, read: deps.read, storage: deps.storage }),
+      settings: () => ({ maxRetries: settings().maxExportRetries, retryDelaySeconds: settings().retryDelaySeconds, maxPerNode: settings().maxJobsPerNode }),
+      events: deps.events,
+      log: deps.logger.child('jobs'),
+    });
+  }
+
+  /** A node of acrnema.map by exact AE title (wildcard entries name callers, not destinations). */
+  node(ae: string): RemoteNode | undefined {
+    const n = this.deps.config().nodes.nodes.find((x) => x.ae.toUpperCase() === ae.toUpperCase() && !/[*?]/.test(x.host));
+    return n ? { ae: n.ae, host: n.host, port: n.port } : undefined;
+  }
+
+  private required(ae: string): RemoteNode {
+    const n = this.node(ae);
+    if (!n) throw new TransferError(`${ae} is not in acrnema.map`);
+    return n;
+  }
+
+  /** Queue forwards for a newly stored object, one per matching rule; never delays or fails the store itself. */
+  onStored(e: StoredEvent): void {
+    for (const rule of this.deps.config().forwardRules) {
+      if (!ruleMatches(rule, { modality: e.header.modality, callingAe: e.callingAe, calledAe: e.calledAe, sopClassUid: e.header.sopClassUid })) continue;
+      this.queue.forward(rule.destination, e.header.studyInstanceUid, e.header.sopInstanceUid)
+        .catch((err) => this.deps.logger.child('jobs').error(`cannot queue forward of ${e.header.sopInstanceUid} to ${rule.destination}: ${(err as Error).message}`));
+    }
+  }
+
+  /** Queue a send of a local patient, study, series or object to a node. */
+  async send(destination: string, level: RetrieveQuery['level'], uid: string): Promise<Job> {
+    this.required(destination);
+    const attr = QR_BY_TAG.get(UNIQUE_KEYS[LEVEL_NAMES.indexOf(level)]!)!;
+    const instances = await this.deps.index.instancesMatching([{ attr, match: { kind: 'single', value: uid } }]);
+    if (!instances.length) throw new TransferError(`nothing in the archive for ${level} ${uid}`);
+    return this.queue.add('send', { destination }, instances.map((i) => i.sopInstanceUid));
+  }
+
+  /** Queue a retrieve from a node: C-MOVE to us (or to `destination`), or C-GET into our archive. */
+  async retrieve(source: string, query: RetrieveQuery, how: 'move' | 'get', destination = ''): Promise<Job> {
+    this.required(source);
+    if (destination) this.required(destination);
+    return this.queue.add(how, { source, destination, query });
+  }
+
+  echo(ae: string): Promise<number> {
+    return this.client.echo(this.required(ae));
+  }
+
+  start(): Promise<void> {
+    return this.queue.start();
+  }
+
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+}
