@@ -90,7 +90,7 @@ export class Transfers {
     return this.queue.add(how, { source, destination, query });
   }
 
-  echo(ae: string): Promise<number> {
+  async echo(ae: string): Promise<number> {
     return this.client.echo(this.required(ae));
   }
 

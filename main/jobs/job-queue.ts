@@ -103,12 +103,21 @@ export class JobQueue {
     return this.options.store.getJob(id);
   }
 
-  /** Wait until no job is running or due (tests, shutdown). */
+  get(id: number): Promise<Job | undefined> {
+    return this.options.store.getJob(id);
+  }
+
+  list(states?: Job['state'][]): Promise<Job[]> {
+    return this.options.store.listJobs(states);
+  }
+
+  /** Wait until every job has settled: none running, none queued (retries included). */
   async idle(): Promise<void> {
     for (;;) {
       await Promise.all([...this.running.values()].map((r) => r.done));
-      const due = (await this.options.store.listJobs(['queued'])).some((j) => j.nextAttemptAt <= Date.now());
-      if (!due && this.running.size === 0) return;
+      const queued = await this.options.store.listJobs(['queued']);
+      if (!queued.length && this.running.size === 0) return;
+      if (this.stopped) return;
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -10,6 +10,8 @@ import { Logger, type LogRecord } from '../../main/util/log.ts';
 export interface TestArchive {
   server: ArchiveServer;
   port: number;
+  /** Stop the server and start a new one on the same data folder (a new port). */
+  restart(): Promise<void>;
   aeTitle: string;
   dataDir: string;
   logs: LogRecord[];
@@ -18,13 +20,13 @@ export interface TestArchive {
 }
 
 /** Our server on a free loopback port, in a fresh data folder, with dicom.ini keys overridden as given. */
-export async function startArchive(settings: Record<string, string> = {}, acrnemaLines: string[] = []): Promise<TestArchive> {
+export async function startArchive(settings: Record<string, string> = {}, acrnemaLines: string[] = [], aeTitle = 'TESTPACS'): Promise<TestArchive> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'pacs-test-'));
   const configDir = path.join(dataDir, 'config');
   await seedConfig(configDir);
   const iniFile = path.join(configDir, 'dicom.ini');
   const ini = new IniDocument(iniFile, await readFile(iniFile, 'utf8'));
-  ini.set('sscscp', 'MyACRNema', 'TESTPACS');
+  ini.set('sscscp', 'MyACRNema', aeTitle);
   ini.set('sscscp', 'ListenAddress', '127.0.0.1');
   for (const [k, v] of Object.entries(settings)) ini.set('sscscp', k, v);
   await writeFile(iniFile, ini.toString());
@@ -38,16 +40,23 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
   if (process.env.TEST_LOG) logger.addSink((r) => process.stderr.write(`${r.level} [${r.source}] ${r.message}\n`));
   const server = new ArchiveServer({ dataDir, configDir, port: 0, logger });
   await server.start();
-  return {
+  const archive: TestArchive = {
     server,
     port: server.port,
-    aeTitle: 'TESTPACS',
+    restart: async () => {
+      await archive.server.stop();
+      archive.server = new ArchiveServer({ dataDir, configDir, port: 0, logger });
+      await archive.server.start();
+      archive.port = archive.server.port;
+    },
+    aeTitle,
     dataDir,
     logs,
     logText: () => logs.map((r) => `${r.level} ${r.message}`).join('\n'),
     stop: async () => {
-      await server.stop();
+      await archive.server.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return archive;
 }

@@ -27,7 +27,7 @@ export function freePort(): Promise<number> {
 
 async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) throw new Error(`storescp exited (${proc.exitCode}): ${log()}`);
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`storescp exited (${proc.exitCode ?? proc.signalCode}): ${log()}`);
     const open = await new Promise<boolean>((resolve) => {
       const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
       s.once('error', () => resolve(false));
@@ -38,9 +38,9 @@ async function waitForPort(port: number, proc: ChildProcess, log: () => string):
   throw new Error(`storescp did not listen on ${port}: ${log()}`);
 }
 
-export async function startStorescp(aeTitle: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<RunningStorescp> {
+export async function startStorescp(aeTitle: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, fixedPort?: number): Promise<RunningStorescp & { kill(): void }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'storescp-'));
-  const port = await freePort();
+  const port = fixedPort ?? await freePort();
   let output = '';
   const proc = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...args, String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
   proc.stdout!.on('data', (d) => { output += d; });
@@ -48,9 +48,11 @@ export async function startStorescp(aeTitle: string, args: string[] = [], env: N
   await waitForPort(port, proc, () => output);
   return {
     aeTitle, port, dir,
+    /** Kill it at once, as a node that goes away. */
+    kill: () => { proc.kill('SIGKILL'); },
     files: async () => (await readdir(dir)).filter((f) => !f.startsWith('.')).map((f) => path.join(dir, f)),
     stop: async () => {
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) { // still running (a killed process has a signal code instead)
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill();
         await exited;
