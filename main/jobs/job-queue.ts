@@ -11,7 +11,7 @@ import type { Job, JobKind, JobStore, RetrieveQuery } from './job.ts';
 export interface JobContext {
   job: Job;
   signal: AbortSignal;
-  /** Record progress: written to the index and announced (at most every 100 ms unless `force`). */
+  /** Record progress: written to the index and announced at most every 100 ms, unless `force`. */
   progress(changes: Partial<Pick<Job, 'total' | 'done' | 'failed' | 'bytes'>>, force?: boolean): Promise<void>;
 }
 
@@ -178,12 +178,14 @@ export class JobQueue {
     const ctx: JobContext = {
       job,
       signal: controller.signal,
+      // Progress is written and announced at most every 100 ms (and when forced): a fast send must not spend its time on
+      // index writes. After a crash a job may thus resend the objects of its last 100 ms; the receiver replaces them.
       progress: async (changes, force = false) => {
         Object.assign(job, changes);
-        await store.updateJob(job.id, changes);
         const now = performance.now();
         if (force || now - lastAnnounced >= PROGRESS_INTERVAL_MS) {
           lastAnnounced = now;
+          await store.updateJob(job.id, { total: job.total, done: job.done, failed: job.failed, bytes: job.bytes });
           this.announce(job, job.bytes / Math.max(0.001, (now - t0) / 1000));
         }
       },

@@ -51,13 +51,28 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
     let bytes = job.bytes;
     let lastRefusal = missing.length ? `${missing.length} object(s) no longer in the archive` : '';
     await progress({ total: done + failed + objects.length, done, failed }, true);
-    await deps.client.store(node, objects, (obj, result) => {
-      if (result.outcome === 'failed') { failed++; lastRefusal = `${obj.sopInstanceUid}: ${result.reason}`; } else done++;
-      bytes += result.size ?? 0;
-      void store.setItems(job.id, [obj.sopInstanceUid], result.outcome === 'failed' ? 'failed' : 'done');
-      void progress({ done, failed, bytes });
-    }, signal);
-    await progress({ done, failed, bytes }, true);
+    // Item states are written in batches, with the progress (see JobContext.progress).
+    const settled = { done: [] as string[], failed: [] as string[] };
+    const flush = async () => {
+      const batch = { done: settled.done.splice(0), failed: settled.failed.splice(0) };
+      await store.setItems(job.id, batch.done, 'done');
+      await store.setItems(job.id, batch.failed, 'failed');
+    };
+    let lastFlush = performance.now();
+    try {
+      await deps.client.store(node, objects, (obj, result) => {
+        if (result.outcome === 'failed') { failed++; lastRefusal = `${obj.sopInstanceUid}: ${result.reason}`; settled.failed.push(obj.sopInstanceUid); } else {
+          done++;
+          settled.done.push(obj.sopInstanceUid);
+        }
+        bytes += result.size ?? 0;
+        if (performance.now() - lastFlush >= 100) { lastFlush = performance.now(); void flush(); }
+        void progress({ done, failed, bytes });
+      }, signal);
+    } finally {
+      await flush();
+      await progress({ done, failed, bytes }, true);
+    }
     if (signal.aborted) return;
     if (failed > 0) throw new Error(`${failed} object(s) not accepted by ${node.ae}; last: ${lastRefusal}`);
   };

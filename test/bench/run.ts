@@ -3,9 +3,10 @@
  *   ingest  1000 CT objects by storescu to storescp and to us; one 1 GB multi-frame object and our peak RSS
  *   query   C-FIND latency p50/p95 over an index of 8.7 M instances, with findscu
  *   move    C-MOVE of a 250-image study to storescp, with movescu; storescu -> storescp beside it
+ *   send    a send job of 1000 objects to storescp beside storescu sending the same files
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools. A shared 2-core machine is noisy: sections
  * that compare take the best of several rounds.
- * Options: --only ingest,query,move   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
+ * Options: --only ingest,query,move,send   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { buildShim, out } from './common.ts';
 import { ingestBench } from './ingest.ts';
 import { queryBench } from './query.ts';
 import { moveBench } from './move.ts';
+import { sendBench } from './send.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,8 +25,9 @@ const { values } = parseArgs({
     queries: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
   },
 });
-const sections = new Set((values.only ?? 'ingest,query,move').split(','));
-for (const s of sections) if (!['ingest', 'query', 'move'].includes(s)) throw new Error(`unknown section "${s}" (ingest, query, move)`);
+const ALL = ['ingest', 'query', 'move', 'send'];
+const sections = new Set((values.only ?? ALL.join(',')).split(','));
+for (const s of sections) if (!ALL.includes(s)) throw new Error(`unknown section "${s}" (${ALL.join(', ')})`);
 
 async function main(): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), 'pacs-bench-'));
@@ -36,6 +39,10 @@ async function main(): Promise<void> {
     if (sections.has('move')) {
       out('');
       await moveBench(work, shim, Number(values['move-count'] ?? 250), rounds);
+    }
+    if (sections.has('send')) {
+      out('');
+      await sendBench(work, shim, Number(values.count ?? 1000), rounds);
     }
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
