@@ -22,7 +22,8 @@ describe('transfer jobs when things go wrong', () => {
     work = await mkdtemp(path.join(tmpdir(), 'pacs-jobfail-'));
     picky = await startArchive({ RequireKnownCallingAE: '1' }, [], 'PICKY');
     for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-    local = await startArchive({ RetryDelay: '1', MaximumExportRetries: '1' }, [
+    local = await startArchive({ RetryDelay: '1', MaximumExportRetries: '1', MaxJobsPerNode: '1',
+      ExportConverters: '1', ExportConverter0: 'forward to DOWN', ExportModality0: 'US' }, [
       `PICKY 127.0.0.1 ${picky.port} un`, `VANISHING 127.0.0.1 ${ports.vanishing} un`,
       `RESTART 127.0.0.1 ${ports.restart} un`, `DOWN 127.0.0.1 ${ports.down} un`,
     ], 'LOCAL');
@@ -94,6 +95,19 @@ describe('transfer jobs when things go wrong', () => {
     expect(local.logText()).toMatch(/1 job\(s\) interrupted by the last stop are queued again/);
   });
 
+  it('stores objects at once while their forward destination is down; the forward waits in the queue', async () => {
+    const us = makeImage({ modality: 'US' });
+    const started = performance.now();
+    const r = await run('storescu', ['-aec', 'LOCAL', '127.0.0.1', String(local.port), ...await writeImages(path.join(work, 'us'), [us])]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(await local.server.index.findInstance(us.sopUid)).toBeDefined();
+    await until('the forward was tried', async () => (await queue().list()).some((j) => j.kind === 'forward' && j.attempts >= 1));
+    const forward = (await queue().list()).find((j) => j.kind === 'forward')!;
+    expect(forward).toMatchObject({ destination: 'DOWN', total: 1, done: 0 });
+    expect(forward.error).toMatch(/cannot connect to DOWN/);
+  });
+
   it('keeps a queued job waiting for a node that is down across a restart, and runs it when the node is up', async () => {
     const { id } = await local.server.transfers.send('DOWN', 'STUDY', small);
     await until('the first attempt failed', async () => (await job(id)).attempts === 1 && (await job(id)).state === 'queued');
@@ -103,7 +117,28 @@ describe('transfer jobs when things go wrong', () => {
     await local.restart();
     await local.server.transfers.queue.idle();
     expect(await job(id)).toMatchObject({ state: 'done', done: 3, attempts: 2 });
-    expect((await scp.files()).length).toBe(3);
+    // The forward from the test above went too, once the node was up (its retries ran out first, or it was still queued).
+    const forward = (await queue().list()).find((j) => j.kind === 'forward')!;
+    if (forward.state === 'failed') await queue().retry(forward.id);
+    await queue().idle();
+    expect(await job(forward.id)).toMatchObject({ state: 'done', done: 1 });
+    expect((await scp.files()).length).toBe(4);
+  });
+
+  it('runs at most MaxJobsPerNode jobs with one node at a time', async () => {
+    const running = new Set<number>();
+    let most = 0;
+    const watch = (e: { id: number; state: string; destination: string }) => {
+      if (e.destination !== 'RESTART') return;
+      if (e.state === 'running') running.add(e.id); else running.delete(e.id);
+      most = Math.max(most, running.size);
+    };
+    local.server.events.on('job', watch);
+    const jobs = await Promise.all([1, 2, 3].map(() => local.server.transfers.send('RESTART', 'STUDY', small)));
+    await queue().idle();
+    local.server.events.off('job', watch);
+    for (const j of jobs) expect(await job(j.id)).toMatchObject({ state: 'done', done: 3 });
+    expect(most).toBe(1);
   });
 
   it('cancels a running job by id', async () => {

@@ -63,6 +63,17 @@ describe('SCU operations and jobs between two archives and storescp', () => {
     expect(byStudy).toEqual(new Map([[X.study, '5'], [Y.study, '3']]));
   });
 
+  it('asks the remote archive for its worklist, matching inside the scheduled step', async () => {
+    await remote.server.index.addWorklistEntry({ patientId: 'W1', patientName: 'Doe^Jane', modality: 'MR', scheduledAe: 'MR1', scheduledDate: '20261126' });
+    await remote.server.index.addWorklistEntry({ patientId: 'W2', patientName: 'Roe^Rick', modality: 'CT', scheduledAe: 'CT1', scheduledDate: '20261126' });
+    const identifier = identifierFromKeywords({ PatientName: '', PatientID: '' });
+    identifier.set(0x00400100, { tag: 0x00400100, vr: 'SQ', value: [identifierFromKeywords({ Modality: 'MR', ScheduledProcedureStepStartDate: '20261126', ScheduledStationAETitle: '' })] });
+    const answers = await transfers().client.find(transfers().node('REMOTEPACS')!, QrSopClass.ModalityWorklistFind, identifier);
+    expect(answers.map((a) => textOf(a.get(0x00100020)))).toEqual(['W1']);
+    const step = (answers[0]!.get(0x00400100)!.value as Map<number, { value: Buffer }>[])[0]!;
+    expect(step.get(0x00400001)!.value.toString().trim()).toBe('MR1');
+  });
+
   it('moves a study from the remote archive to us as a job, with events for the association, each object and the job', async () => {
     const job = await transfers().retrieve('REMOTEPACS', { level: 'STUDY', keys: { StudyInstanceUID: X.study } }, 'move');
     await transfers().queue.idle();
