@@ -15,7 +15,7 @@ let status = 'starting';
 function statusPage(): string {
   const s = server?.config?.settings;
   const body = s
-    ? `<h1>${s.aeTitle}</h1><p>DICOM listener on port ${server!.port}</p><p>Storage: ${s.devices.join(', ')}</p><p>Index: ${s.sqliteFile}</p>`
+    ? `<h1>${s.aeTitle}</h1><p>DICOM listener on port ${server!.port}</p><p>Storage: ${s.devices.join(', ')}</p><p>Index: ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.host}/${s.index.database}`}</p>`
     : `<h1>PACS workstation</h1><p>${status}</p>`;
   return 'data:text/html;charset=utf-8,' + encodeURIComponent(`<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><style>body{font:14px system-ui;margin:2em}</style>${body}`);
 }

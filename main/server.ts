@@ -19,6 +19,7 @@ import { Transfers } from './transfers.ts';
 import { FileStore } from './store/file-store.ts';
 import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
+import { MysqlIndex } from './index/mysql.ts';
 import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
 
@@ -74,7 +75,7 @@ export class ArchiveServer {
 
     this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magThresholdMB }, this.logger.child('store'));
     await this.store.open();
-    this.index = new SqliteIndex(s.sqliteFile);
+    this.index = s.index.engine === 'sqlite' ? new SqliteIndex(s.index.file) : await MysqlIndex.open(s.index);
     const ingest = new ArchiveIngest(this.store, this.index, s.duplicatePolicy, this.logger.child('ingest'),
       (e) => { for (const l of this.storedListeners) l(e); });
     const storeScp = new StoreScp(ingest, this.logger.child('store-scp'), (assoc, r) => this.events.emit('object', {
@@ -118,7 +119,7 @@ export class ArchiveServer {
     this.listener = new DicomListener(this.associationOptions(), handler, this.logger.child('dicom'), (assoc) => watchAssociation(assoc, this.events));
     const host = this.options.listenAddress ?? s.listenAddress;
     this.port = await this.listener.listen(this.options.port ?? s.port, host);
-    this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.sqliteFile}`);
+    this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.user}@${s.index.host}:${s.index.port}/${s.index.database}`}`);
     await this.transfers.start();
   }
 

@@ -8,6 +8,10 @@ export const SECTION = 'sscscp';
 
 export type DuplicatePolicy = 'replace' | 'keep' | 'reject';
 
+export type IndexSettings =
+  | { engine: 'sqlite'; file: string }
+  | { engine: 'mysql'; host: string; port: number; user: string; password: string; database: string };
+
 /** The settings the core runs on, read from dicom.ini; relative paths are resolved against the data folder. */
 export interface ServerSettings {
   aeTitle: string;
@@ -16,7 +20,8 @@ export interface ServerSettings {
   devices: string[];
   magThresholdMB: number;
   fileNameSyntax: string;
-  sqliteFile: string;
+  /** Where the index lives: an SQLite file, or a database on a MySQL/MariaDB server. */
+  index: IndexSettings;
   duplicatePolicy: DuplicatePolicy;
   requireKnownCallingAe: boolean;
   acceptAnyCalledAe: boolean;
@@ -49,9 +54,13 @@ export const SETTING_KEYS = {
   MAGDevices: { def: '1', parse: int(1, 10), help: 'How many storage folders (MAGDevice0..n) are used.' },
   MAGDeviceThreshhold: { def: '0', parse: int(0, 1 << 30), help: 'Free space (MB) below which a storage folder takes no new objects.' },
   FileNameSyntax: { def: '%id/%studyuid/%seriesuid/%sopuid.dcm', parse: (v: string) => { try { compileLayout(v); return v; } catch (e) { return e instanceof FileNameSyntaxError ? reason(e.message) : reason(String(e)); } }, help: 'Path of each object under its storage folder.' },
-  SQLServer: { def: 'index/archive.db3', parse: text, help: 'SQLite: the index database file.' },
+  SQLServer: { def: 'index/archive.db3', parse: text, help: 'SQLite: the index database file; MySQL/MariaDB: the database name.' },
   SqLite: { def: '1', parse: flag, help: 'Use the embedded SQLite index.' },
-  MySQL: { def: '0', parse: (v: string) => (v === '1' ? reason('the MySQL/MariaDB index is not available in this version; set MySQL = 0') : flag(v)), help: 'Use a MySQL/MariaDB index (not yet available).' },
+  MySQL: { def: '0', parse: flag, help: 'Use a MySQL/MariaDB server for the index (SQLHost, SQLPort, Username, Password, SQLServer).' },
+  SQLHost: { def: 'localhost', parse: (v: string) => (/^[A-Za-z0-9.\-:_]+$/.test(v) ? v : reason(`"${v}" is not a host name or address`)), help: 'MySQL/MariaDB: the server (host or host:port).' },
+  SQLPort: { def: '3306', parse: int(1, 65535), help: 'MySQL/MariaDB: the server port, when SQLHost does not name one.' },
+  Username: { def: 'root', parse: text, help: 'MySQL/MariaDB: the user.' },
+  Password: { def: '', parse: (v: string) => v, help: 'MySQL/MariaDB: the password.' },
   DuplicatePolicy: { def: 'replace', parse: oneOf<DuplicatePolicy>('replace', 'keep', 'reject'), help: 'What a second object with a known SOP Instance UID does: replace it, keep the first, or reject.' },
   RequireKnownCallingAE: { def: '0', parse: flag, help: 'Refuse associations from AE titles not in acrnema.map.' },
   AcceptAnyCalledAE: { def: '0', parse: flag, help: 'Accept associations whatever AE title the peer calls us by.' },
@@ -97,7 +106,7 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     devices,
     magThresholdMB: get('MAGDeviceThreshhold'),
     fileNameSyntax: get('FileNameSyntax'),
-    sqliteFile: path.resolve(dataDir, get('SQLServer')),
+    index: indexSettings(get('MySQL'), get('SQLServer'), get('SQLHost'), get('SQLPort'), get('Username'), get('Password'), dataDir, doc),
     duplicatePolicy: get('DuplicatePolicy'),
     requireKnownCallingAe: get('RequireKnownCallingAE'),
     acceptAnyCalledAe: get('AcceptAnyCalledAE'),
@@ -111,4 +120,13 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     retryDelaySeconds: get('RetryDelay'),
     maxJobsPerNode: get('MaxJobsPerNode'),
   };
+}
+
+function indexSettings(mysql: boolean, server: string, host: string, port: number, user: string, password: string, dataDir: string, doc: IniDocument): IndexSettings {
+  if (!mysql) return { engine: 'sqlite', file: path.resolve(dataDir, server) };
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(server)) {
+    throw new ConfigErrors([new ConfigError(doc.file, doc.get(SECTION, 'SQLServer')?.line ?? 0, `SQLServer: "${server}" is not a MySQL database name (letters, digits, _ and $)`)]);
+  }
+  const [h, p] = host.split(':');
+  return { engine: 'mysql', host: h!, port: p ? Number(p) : port, user, password, database: server };
 }

@@ -9,7 +9,7 @@ import { QR_FROM, type KeyAttribute, type LevelNumber, type QrAttribute } from '
 import type { Row } from '../query/identifier.ts';
 import { SQLITE_DIALECT, personNameKey, selectList, whereSql, type Condition } from '../query/sql.ts';
 import { SqliteJobStore } from './sqlite-jobs.ts';
-import { normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
+import { WORKLIST_COLUMNS, WORKLIST_FIELDS, normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
 
 /**
  * The index in an embedded SQLite file (better-sqlite3). WAL with synchronous=NORMAL: a commit costs no fsync, and
@@ -219,8 +219,3 @@ function toStoredInstance(row: InstanceRow): StoredInstance {
   };
 }
 
-/** Worklist entry fields and their columns, in the same order. */
-const WORKLIST_FIELDS: (keyof WorklistEntry)[] = ['patientId', 'patientName', 'birthDate', 'sex', 'accessionNumber',
-  'referringPhysician', 'studyUid', 'requestedProcedureId', 'requestedProcedureDescription', 'modality', 'scheduledAe',
-  'scheduledDate', 'scheduledTime', 'performingPhysician', 'stepId', 'stepDescription', 'stationName', 'stepStatus'];
-const WORKLIST_COLUMNS = WORKLIST_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase()));

@@ -67,3 +67,9 @@ export function normalizeWorklistEntry(input: Partial<WorklistEntry>): WorklistE
   if (!e.stepId) e.stepId = e.accessionNumber || e.requestedProcedureId;
   return e;
 }
+
+/** Worklist entry fields and their columns in the `worklist` table, in the same order (both index engines). */
+export const WORKLIST_FIELDS: (keyof WorklistEntry)[] = ['patientId', 'patientName', 'birthDate', 'sex', 'accessionNumber',
+  'referringPhysician', 'studyUid', 'requestedProcedureId', 'requestedProcedureDescription', 'modality', 'scheduledAe',
+  'scheduledDate', 'scheduledTime', 'performingPhysician', 'stepId', 'stepDescription', 'stationName', 'stepStatus'];
+export const WORKLIST_COLUMNS = WORKLIST_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase()));

@@ -37,11 +37,11 @@ LogLevel                 = debug
   it('reads the shipped defaults', () => {
     const file = path.join(DEFAULT_CONFIG_DIR, 'dicom.ini');
     const s = readSettings(new IniDocument(file, readFileSync(file, 'utf8')), '/cfg', '/data');
-    expect(s).toMatchObject({ aeTitle: 'PACSWS', port: 11112, devices: ['/data/storage'], sqliteFile: '/data/index/archive.db3', duplicatePolicy: 'replace', acrNemaMap: '/cfg/acrnema.map' });
+    expect(s).toMatchObject({ aeTitle: 'PACSWS', port: 11112, devices: ['/data/storage'], index: { engine: 'sqlite', file: '/data/index/archive.db3' }, duplicatePolicy: 'replace', acrNemaMap: '/cfg/acrnema.map' });
   });
 
   it('refuses bad values with file, line and reason, all at once', () => {
-    const doc = new IniDocument('/etc/pacs/dicom.ini', `[sscscp]\nMyACRNema = THIS_AE_TITLE_IS_TOO_LONG\nTCPPort = 70000\nDuplicatePolicy = merge\nFileNameSyntax = %patient/%sopuid\nMySQL = 1\n`);
+    const doc = new IniDocument('/etc/pacs/dicom.ini', `[sscscp]\nMyACRNema = THIS_AE_TITLE_IS_TOO_LONG\nTCPPort = 70000\nDuplicatePolicy = merge\nFileNameSyntax = %patient/%sopuid\nMySQL = yes\n`);
     let caught: ConfigErrors | undefined;
     try { readSettings(doc, '/cfg', '/data'); } catch (e) { caught = e as ConfigErrors; }
     expect(caught).toBeInstanceOf(ConfigErrors);
@@ -51,7 +51,14 @@ LogLevel                 = debug
     expect(caught!.message).toMatch(/dicom.ini:2: MyACRNema: AE title "THIS_AE_TITLE_IS_TOO_LONG" is longer than 16 characters/);
     expect(caught!.message).toMatch(/dicom.ini:3: TCPPort: "70000" is not a whole number from 0 to 65535/);
     expect(caught!.message).toMatch(/dicom.ini:5: FileNameSyntax: unknown variable %patient/);
-    expect(caught!.message).toMatch(/dicom.ini:6: MySQL: the MySQL\/MariaDB index is not available/);
+    expect(caught!.message).toMatch(/dicom.ini:6: MySQL: "yes" must be 0 or 1/);
+  });
+
+  it('reads Conquest\'s MySQL keys, the port from SQLHost or SQLPort', () => {
+    const doc = new IniDocument('d.ini', `[sscscp]\nMySQL = 1\nSqLite = 0\nSQLHost = db.clinic:3307\nSQLServer = conquest\nUsername = pacs\nPassword = secret\n`);
+    expect(readSettings(doc, '/c', '/d').index).toEqual({ engine: 'mysql', host: 'db.clinic', port: 3307, user: 'pacs', password: 'secret', database: 'conquest' });
+    const bad = new IniDocument('d.ini', `[sscscp]\nMySQL = 1\nSQLServer = ./data/dbase/conquest.db3\n`);
+    expect(() => readSettings(bad, '/c', '/d')).toThrow(/d.ini:3: SQLServer: ".\/data\/dbase\/conquest.db3" is not a MySQL database name/);
   });
 
   it('requires every MAGDevice that MAGDevices announces', () => {

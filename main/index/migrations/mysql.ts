@@ -1,0 +1,132 @@
+/**
+ * Versioned schema steps for MySQL/MariaDB; the `schema_version` table records how far a database has come. The
+ * tables mirror the SQLite ones (migrations/sqlite.ts) at their latest version; text compares byte for byte (utf8mb4_bin)
+ * as it does in SQLite, person names being matched on their upper-case key.
+ */
+const TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+
+export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE patients (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        patient_id VARCHAR(64) NOT NULL UNIQUE,
+        patient_name VARCHAR(324) NOT NULL DEFAULT '',
+        name_key VARCHAR(324) NOT NULL DEFAULT '',
+        birth_date VARCHAR(16) NOT NULL DEFAULT '',
+        sex VARCHAR(16) NOT NULL DEFAULT '',
+        updated_at VARCHAR(32) NOT NULL,
+        INDEX patients_name_key (name_key)
+      ) ${TABLE}`,
+      `CREATE TABLE studies (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        study_uid VARCHAR(64) NOT NULL UNIQUE,
+        patient_fk BIGINT NOT NULL,
+        study_date VARCHAR(16) NOT NULL DEFAULT '',
+        study_time VARCHAR(32) NOT NULL DEFAULT '',
+        accession_number VARCHAR(64) NOT NULL DEFAULT '',
+        study_id VARCHAR(64) NOT NULL DEFAULT '',
+        description VARCHAR(255) NOT NULL DEFAULT '',
+        referring_physician VARCHAR(324) NOT NULL DEFAULT '',
+        charset VARCHAR(128) NOT NULL DEFAULT '',
+        updated_at VARCHAR(32) NOT NULL,
+        num_series INT NOT NULL DEFAULT 0,
+        num_instances INT NOT NULL DEFAULT 0,
+        modalities VARCHAR(255) NOT NULL DEFAULT '',
+        INDEX studies_patient (patient_fk),
+        INDEX studies_date (study_date),
+        INDEX studies_accession (accession_number),
+        FOREIGN KEY (patient_fk) REFERENCES patients(id)
+      ) ${TABLE}`,
+      `CREATE TABLE series (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        series_uid VARCHAR(64) NOT NULL UNIQUE,
+        study_fk BIGINT NOT NULL,
+        modality VARCHAR(16) NOT NULL DEFAULT '',
+        series_number VARCHAR(16) NOT NULL DEFAULT '',
+        description VARCHAR(255) NOT NULL DEFAULT '',
+        body_part VARCHAR(64) NOT NULL DEFAULT '',
+        series_date VARCHAR(16) NOT NULL DEFAULT '',
+        series_time VARCHAR(32) NOT NULL DEFAULT '',
+        updated_at VARCHAR(32) NOT NULL,
+        num_instances INT NOT NULL DEFAULT 0,
+        INDEX series_study (study_fk),
+        INDEX series_modality (modality),
+        FOREIGN KEY (study_fk) REFERENCES studies(id)
+      ) ${TABLE}`,
+      `CREATE TABLE instances (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        sop_uid VARCHAR(64) NOT NULL UNIQUE,
+        series_fk BIGINT NOT NULL,
+        sop_class_uid VARCHAR(64) NOT NULL,
+        instance_number VARCHAR(16) NOT NULL DEFAULT '',
+        transfer_syntax VARCHAR(64) NOT NULL,
+        \`rows\` INT NULL,
+        \`columns\` INT NULL,
+        frames VARCHAR(16) NOT NULL DEFAULT '',
+        device INT NOT NULL,
+        path VARCHAR(1024) NOT NULL,
+        size BIGINT NOT NULL,
+        calling_ae VARCHAR(16) NOT NULL DEFAULT '',
+        received_at VARCHAR(32) NOT NULL,
+        INDEX instances_series (series_fk),
+        FOREIGN KEY (series_fk) REFERENCES series(id)
+      ) ${TABLE}`,
+      `CREATE TABLE worklist (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        patient_id VARCHAR(64) NOT NULL,
+        patient_name VARCHAR(324) NOT NULL,
+        name_key VARCHAR(324) NOT NULL,
+        birth_date VARCHAR(16) NOT NULL DEFAULT '',
+        sex VARCHAR(16) NOT NULL DEFAULT '',
+        accession_number VARCHAR(64) NOT NULL DEFAULT '',
+        referring_physician VARCHAR(324) NOT NULL DEFAULT '',
+        study_uid VARCHAR(64) NOT NULL,
+        requested_procedure_id VARCHAR(64) NOT NULL DEFAULT '',
+        requested_procedure_description VARCHAR(255) NOT NULL DEFAULT '',
+        modality VARCHAR(16) NOT NULL,
+        scheduled_ae VARCHAR(16) NOT NULL DEFAULT '',
+        scheduled_date VARCHAR(16) NOT NULL,
+        scheduled_time VARCHAR(32) NOT NULL DEFAULT '',
+        performing_physician VARCHAR(324) NOT NULL DEFAULT '',
+        step_id VARCHAR(64) NOT NULL DEFAULT '',
+        step_description VARCHAR(255) NOT NULL DEFAULT '',
+        station_name VARCHAR(64) NOT NULL DEFAULT '',
+        step_status VARCHAR(16) NOT NULL DEFAULT 'SCHEDULED',
+        updated_at VARCHAR(32) NOT NULL,
+        INDEX worklist_date (scheduled_date),
+        INDEX worklist_patient (patient_id),
+        INDEX worklist_accession (accession_number)
+      ) ${TABLE}`,
+      `CREATE TABLE jobs (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        kind VARCHAR(16) NOT NULL,
+        source VARCHAR(16) NOT NULL DEFAULT '',
+        destination VARCHAR(16) NOT NULL DEFAULT '',
+        query TEXT NOT NULL,
+        study_uid VARCHAR(64) NOT NULL DEFAULT '',
+        total INT NOT NULL DEFAULT 0,
+        done INT NOT NULL DEFAULT 0,
+        failed INT NOT NULL DEFAULT 0,
+        bytes BIGINT NOT NULL DEFAULT 0,
+        state VARCHAR(16) NOT NULL,
+        error TEXT NOT NULL,
+        attempts INT NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT NOT NULL DEFAULT 0,
+        created_at VARCHAR(32) NOT NULL,
+        started_at VARCHAR(32) NOT NULL DEFAULT '',
+        finished_at VARCHAR(32) NOT NULL DEFAULT '',
+        INDEX jobs_state (state, next_attempt_at)
+      ) ${TABLE}`,
+      `CREATE TABLE job_items (
+        seq BIGINT PRIMARY KEY AUTO_INCREMENT,
+        job_fk BIGINT NOT NULL,
+        sop_uid VARCHAR(64) NOT NULL,
+        state VARCHAR(16) NOT NULL DEFAULT 'pending',
+        UNIQUE KEY job_item (job_fk, sop_uid),
+        FOREIGN KEY (job_fk) REFERENCES jobs(id) ON DELETE CASCADE
+      ) ${TABLE}`,
+    ],
+  },
+];
