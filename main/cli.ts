@@ -2,39 +2,64 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArchiveServer } from './server.ts';
 import { ConfigError, ConfigErrors } from './config/config-error.ts';
+import { migrateConquest } from './config/conquest-migration.ts';
+import { regenerate, type RegenProgress } from './index/regen.ts';
+import { importPath } from './importer.ts';
 
-const USAGE = `usage: node main/cli.ts serve [options]
+const USAGE = `usage: node main/cli.ts COMMAND [options]
 
+commands:
+  serve                    run the archive headless
+  regen                    rebuild the index from the files in the storage folders
+  import PATH [--link]     import a folder or a DICOMDIR (CD, USB disk): copy the objects in, or link them in place
+  migrate-conquest --from CONQUEST_DIR
+                           take over a Conquest installation: its dicom.ini and acrnema.map become this data
+                           folder's configuration, its files are indexed where they are
+
+options:
   --data DIR          data folder: storage and index paths in dicom.ini are relative to it (default: ./data)
   --config DIR        folder of dicom.ini, acrnema.map, dgatesop.lst (default: DATA/config, seeded from config/)
   --port N            DICOM port for this run, overriding TCPPort (0 picks a free port)
   --listen ADDRESS    address to listen on, overriding ListenAddress
   --help              this text`;
 
+function report(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+function regenLine(p: RegenProgress): string {
+  return `regen: ${p.files} file(s), ${p.indexed} indexed, ${p.skipped.length} skipped, ${p.seconds.toFixed(1)} s (${(p.indexed / Math.max(p.seconds, 0.001)).toFixed(0)} objects/s)`;
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      data: { type: 'string' },
-      config: { type: 'string' },
-      port: { type: 'string' },
-      listen: { type: 'string' },
-      help: { type: 'boolean' },
+      data: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, listen: { type: 'string' },
+      from: { type: 'string' }, link: { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
-  if (values.help || positionals[0] !== 'serve') {
-    process.stdout.write(USAGE + '\n');
+  const command = positionals[0];
+  if (values.help || !['serve', 'regen', 'import', 'migrate-conquest'].includes(command ?? '')) {
+    report(USAGE);
     return values.help ? 0 : 2;
   }
   const dataDir = path.resolve(values.data ?? 'data');
+  const configDir = path.resolve(values.config ?? path.join(dataDir, 'config'));
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     process.stderr.write(`--port ${values.port}: not a port number from 0 to 65535\n`);
     return 2;
   }
-  const server = new ArchiveServer({ dataDir, configDir: path.resolve(values.config ?? path.join(dataDir, 'config')), port, listenAddress: values.listen });
+  if (command === 'migrate-conquest') {
+    if (!values.from) { process.stderr.write('migrate-conquest needs --from CONQUEST_DIR\n'); return 2; }
+    for (const note of await migrateConquest(path.resolve(values.from), configDir)) report(`migrate: ${note}`);
+  }
+  if (command === 'import' && !positionals[1]) { process.stderr.write('import needs a PATH (a folder or a DICOMDIR)\n'); return 2; }
+
+  const server = new ArchiveServer({ dataDir, configDir, port, listenAddress: values.listen });
   try {
-    await server.start();
+    await server.start({ listen: command === 'serve' });
   } catch (err) {
     if (err instanceof ConfigErrors || err instanceof ConfigError) {
       process.stderr.write(`configuration refused:\n${err.message}\n`);
@@ -42,16 +67,38 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  // Machine-readable line for scripts and tests that start us on a free port.
-  process.stdout.write(`LISTENING ${server.config.settings.aeTitle} ${server.port}\n`);
-  const stop = async (signal: string) => {
-    server.logger.write('info', 'server', `${signal}: stopping`);
+  if (command === 'serve') {
+    // Machine-readable line for scripts and tests that start us on a free port.
+    report(`LISTENING ${server.config.settings.aeTitle} ${server.port}`);
+    const stop = async (signal: string) => {
+      server.logger.write('info', 'server', `${signal}: stopping`);
+      await server.stop();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    return -1;
+  }
+  try {
+    if (command === 'regen' || command === 'migrate-conquest') {
+      let last = 0;
+      const result = await regenerate(server.store.devices, server.index, {
+        clear: true,
+        onProgress: (p) => { if (p.seconds - last >= 2) { last = p.seconds; report(regenLine(p)); } },
+      });
+      for (const s of result.skipped) report(`skipped ${s.file}: ${s.reason}`);
+      report(regenLine(result));
+    } else {
+      const s = server.config.settings;
+      const result = await importPath(path.resolve(positionals[1]!), { ingest: server.ingest, store: server.store, index: server.index, policy: s.duplicatePolicy },
+        values.link ? 'link' : 'copy');
+      for (const x of result.skipped) report(`skipped ${x.file}: ${x.reason}`);
+      report(`import: ${result.files} file(s), ${result.imported} imported, ${result.duplicates} duplicate(s), ${result.skipped.length} skipped`);
+    }
+  } finally {
     await server.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  return -1;
+  }
+  return 0;
 }
 
 main().then((code) => { if (code >= 0) process.exit(code); }, (err) => {

@@ -64,7 +64,11 @@ export class ArchiveServer {
     this.storedListeners.push(listener);
   }
 
-  async start(): Promise<void> {
+  /** Receiving into the archive (also used by the importer). */
+  ingest!: ArchiveIngest;
+
+  /** Start the archive; with `listen: false` only configuration, storage and index open (regen, import). */
+  async start(options: { listen?: boolean } = {}): Promise<void> {
     const dataDir = path.resolve(this.options.dataDir);
     const configDir = path.resolve(this.options.configDir);
     const seeded = await seedConfig(configDir);
@@ -76,7 +80,7 @@ export class ArchiveServer {
     this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magThresholdMB }, this.logger.child('store'));
     await this.store.open();
     this.index = s.index.engine === 'sqlite' ? new SqliteIndex(s.index.file) : await MysqlIndex.open(s.index);
-    const ingest = new ArchiveIngest(this.store, this.index, s.duplicatePolicy, this.logger.child('ingest'),
+    const ingest = this.ingest = new ArchiveIngest(this.store, this.index, s.duplicatePolicy, this.logger.child('ingest'),
       (e) => { for (const l of this.storedListeners) l(e); });
     const storeScp = new StoreScp(ingest, this.logger.child('store-scp'), (assoc, r) => this.events.emit('object', {
       direction: 'received', associationId: assoc.id, peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe, ...r }));
@@ -116,6 +120,7 @@ export class ArchiveServer {
       },
       onMessage: (assoc, msg, data) => this.dispatch(assoc, msg, data),
     };
+    if (options.listen === false) return;
     this.listener = new DicomListener(this.associationOptions(), handler, this.logger.child('dicom'), (assoc) => watchAssociation(assoc, this.events));
     const host = this.options.listenAddress ?? s.listenAddress;
     this.port = await this.listener.listen(this.options.port ?? s.port, host);

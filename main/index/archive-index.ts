@@ -47,6 +47,8 @@ export interface ArchiveIndex {
   findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined>;
   findPatient(patientId: string): Promise<PatientRow | undefined>;
   counts(): Promise<IndexCounts>;
+  /** Remove every patient, study, series and instance row (before a regen); worklist and jobs stay. */
+  clearArchive(): Promise<void>;
   /** C-FIND: one row per matching entity at `level`, with the `returns` attributes by keyword. */
   queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): Promise<Row[]>;
   /** C-MOVE / C-GET: the stored objects under the matching entities, in series and instance order. */

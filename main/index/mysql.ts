@@ -294,6 +294,13 @@ export class MysqlIndex implements ArchiveIndex {
     return rows.map((r) => ({ ...r, id: Number(r.id) })) as StoredWorklistEntry[];
   }
 
+  async clearArchive(): Promise<void> {
+    await this.transaction(async (c) => {
+      for (const table of ['instances', 'series', 'studies', 'patients']) await c.query(`DELETE FROM ${table}`);
+    });
+    this.seriesCache.clear();
+  }
+
   jobStore(): MysqlJobStore {
     return new MysqlJobStore(this.pool);
   }

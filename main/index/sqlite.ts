@@ -200,6 +200,11 @@ export class SqliteIndex implements ArchiveIndex {
     return (id === undefined ? this.statement(sql).all() : this.statement(sql).all(id)) as StoredWorklistEntry[];
   }
 
+  async clearArchive(): Promise<void> {
+    this.db.exec('DELETE FROM instances; DELETE FROM series; DELETE FROM studies; DELETE FROM patients;');
+    this.seriesCache.clear();
+  }
+
   /** The transfer jobs, kept in the same database file. */
   jobStore(): SqliteJobStore {
     return new SqliteJobStore(this.db);

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, statfs, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, statfs, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { SourceLogger } from '../util/log.ts';
@@ -83,6 +83,20 @@ export class FileStore {
       await rename(object.tempPath, absolute);
     }
     return { device: object.device, relativePath };
+  }
+
+  /**
+   * Place a file that stays where it is (a CD, a USB disk, a Conquest folder being imported by link): a symbolic link
+   * under the object's layout name points to it, replacing any file there.
+   */
+  async link(target: string, header: InstanceHeader): Promise<StoredLocation> {
+    const device = this.currentDevice;
+    const relativePath = this.layout.relativePath(header);
+    const absolute = this.absolutePath({ device, relativePath });
+    await mkdir(path.dirname(absolute), { recursive: true });
+    await unlink(absolute).catch(() => undefined);
+    await symlink(path.resolve(target), absolute);
+    return { device, relativePath };
   }
 
   absolutePath(location: StoredLocation): string {

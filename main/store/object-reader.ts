@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { readFileMeta } from './file-meta.ts';
 
 /**
  * Reading a stored object back for sending: where its data set starts after the Part-10 header (PS3.10 7.1), and its
@@ -22,22 +23,9 @@ export interface StoredDataSet {
   length: number;
 }
 
-/** Offset of the data set in a Part-10 file's first bytes; 0 for a bare data set without preamble (old Conquest .v2). */
+/** Offset of the data set in a file's first bytes; 0 for a bare data set without preamble (old Conquest .v2). */
 export function dataSetOffset(head: Buffer): number {
-  if (head.length < 132 || head.toString('latin1', 128, 132) !== 'DICM') return 0;
-  let at = 132;
-  // File meta elements are explicit VR little endian (PS3.10 7.1); walk group 0002 to its end.
-  while (at + 8 <= head.length && head.readUInt16LE(at) === 0x0002) {
-    const vr = head.toString('latin1', at + 4, at + 6);
-    if (['OB', 'OW', 'UN', 'SQ', 'UT', 'UC', 'UR'].includes(vr)) {
-      if (at + 12 > head.length) break;
-      at += 12 + head.readUInt32LE(at + 8);
-    } else {
-      at += 8 + head.readUInt16LE(at + 6);
-    }
-  }
-  if (at > head.length) throw new StoredObjectError('file meta information runs past the first bytes read');
-  return at;
+  return readFileMeta(head).dataSetOffset;
 }
 
 export async function readStoredDataSet(file: string): Promise<StoredDataSet> {

@@ -1,0 +1,63 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { ArchiveIndex } from './archive-index.ts';
+import { readObjectHeader } from '../store/object-header.ts';
+
+/**
+ * Rebuild the index from the files (Conquest's "regen"): every file under the storage folders is read as the store SCP
+ * would read it and indexed where it lies. A file that is not a readable DICOM object is reported and skipped.
+ */
+export interface RegenProgress {
+  files: number;
+  indexed: number;
+  skipped: { file: string; reason: string }[];
+  seconds: number;
+}
+
+const IN_FLIGHT = 8;
+const INCOMING = '.incoming';
+
+async function* walk(root: string, dir = ''): AsyncGenerator<string> {
+  const entries = await readdir(path.join(root, dir), { withFileTypes: true }).catch(() => []);
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    if (!dir && e.name === INCOMING) continue;
+    const rel = dir ? `${dir}/${e.name}` : e.name;
+    if (e.isDirectory()) yield* walk(root, rel);
+    else if (e.isFile() || e.isSymbolicLink()) yield rel;
+  }
+}
+
+export async function regenerate(devices: string[], index: ArchiveIndex, options: { clear?: boolean; onProgress?: (p: RegenProgress) => void } = {}): Promise<RegenProgress> {
+  const started = performance.now();
+  const progress: RegenProgress = { files: 0, indexed: 0, skipped: [], seconds: 0 };
+  if (options.clear) await index.clearArchive();
+  let lastReport = 0;
+  const report = (force = false) => {
+    progress.seconds = (performance.now() - started) / 1000;
+    if (force || performance.now() - lastReport > 250) { lastReport = performance.now(); options.onProgress?.({ ...progress, skipped: [...progress.skipped] }); }
+  };
+  const running = new Set<Promise<void>>();
+  for (const [device, root] of devices.entries()) {
+    for await (const relativePath of walk(root)) {
+      progress.files++;
+      const file = path.join(root, relativePath);
+      const one = (async () => {
+        try {
+          const { header, meta, size } = await readObjectHeader(file);
+          await index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location: { device, relativePath }, size, callingAe: '' });
+          progress.indexed++;
+        } catch (err) {
+          progress.skipped.push({ file, reason: (err as Error).message });
+        }
+        report();
+      })();
+      running.add(one);
+      void one.finally(() => running.delete(one));
+      if (running.size >= IN_FLIGHT) await Promise.race(running);
+    }
+  }
+  await Promise.all(running);
+  report(true);
+  return progress;
+}
