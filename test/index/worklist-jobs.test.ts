@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArchiveIndex } from '../../main/index/archive-index.ts';
+import { WorklistEntryError } from '../../main/index/worklist-entry.ts';
+import { MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES } from '../../main/query/attributes.ts';
+import { INDEX_ENGINES } from '../helpers/index-engines.ts';
+
+/** Worklist entries and transfer jobs behave the same on every index engine. */
+describe.each(INDEX_ENGINES)('worklist and jobs on the $name index', (engine) => {
+  let index: ArchiveIndex;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => { ({ index, dispose } = await engine.open('wljobs')); });
+  afterAll(async () => { await dispose?.(); });
+
+  it('creates, edits, lists, matches and deletes worklist entries', async () => {
+    const a = await index.addWorklistEntry({ patientId: 'W1', patientName: 'Nováková^Eva', modality: 'MR', scheduledAe: 'MR1', scheduledDate: '20261125', scheduledTime: '0930' });
+    const b = await index.addWorklistEntry({ patientId: 'W2', patientName: 'Smith^Tom', modality: 'CT', scheduledDate: '20261126' });
+    expect(a.studyUid).toMatch(/^2\.25\./);
+    expect((await index.listWorklist()).map((e) => e.patientId)).toEqual(['W1', 'W2']);
+    const name = MWL_ATTRIBUTES.find((x) => x.keyword === 'PatientName')!;
+    const modality = MWL_STEP_ATTRIBUTES.find((x) => x.keyword === 'Modality')!;
+    const rows = await index.queryWorklist([name, modality], [{ attr: name, match: { kind: 'wildcard', pattern: 'NOVÁ*' } }]);
+    expect(rows).toEqual([{ PatientName: 'Nováková^Eva', Modality: 'MR' }]);
+    expect(await index.updateWorklistEntry(b.id, { modality: 'MR' })).toMatchObject({ id: b.id, modality: 'MR', patientId: 'W2' });
+    expect((await index.queryWorklist([name], [{ attr: modality, match: { kind: 'single', value: 'MR' } }])).length).toBe(2);
+    expect(await index.deleteWorklistEntry(a.id)).toBe(true);
+    expect(await index.deleteWorklistEntry(a.id)).toBe(false);
+    await expect(index.addWorklistEntry({ patientId: 'X', patientName: 'X', modality: 'ct', scheduledDate: '2026' })).rejects.toThrow(WorklistEntryError);
+  });
+
+  it('keeps jobs with their items, finds a waiting forward job, and requeues running jobs', async () => {
+    const store = index.jobStore();
+    const job = await store.createJob({ kind: 'send', source: '', destination: 'PACS2' }, ['1.1', '1.2', '1.3']);
+    expect(job).toMatchObject({ kind: 'send', state: 'queued', total: 3, done: 0, attempts: 0, query: undefined });
+    await store.setItems(job.id, ['1.1', '1.3'], 'done');
+    expect(await store.items(job.id, 'pending')).toEqual(['1.2']);
+    expect(await store.items(job.id)).toEqual(['1.1', '1.2', '1.3']);
+    await store.updateJob(job.id, { state: 'running', done: 2, bytes: 1000, error: 'x' });
+    expect(await store.requeueRunning()).toBe(1);
+    expect(await store.getJob(job.id)).toMatchObject({ state: 'queued', done: 2, bytes: 1000, error: 'x' });
+    const fwd = await store.createJob({ kind: 'forward', source: '', destination: 'PACS2', studyUid: '9.9' }, ['2.1']);
+    expect((await store.openForwardJob('PACS2', '9.9'))?.id).toBe(fwd.id);
+    await store.addItems(fwd.id, ['2.2', '2.1']);
+    expect(await store.getJob(fwd.id)).toMatchObject({ total: 2 });
+    expect(await store.openForwardJob('PACS2', '8.8')).toBeUndefined();
+    const move = await store.createJob({ kind: 'move', source: 'PACS2', destination: '', query: { level: 'STUDY', keys: { StudyInstanceUID: '1.2.3' } } });
+    expect((await store.getJob(move.id))!.query).toEqual({ level: 'STUDY', keys: { StudyInstanceUID: '1.2.3' } });
+    expect((await store.listJobs(['queued'])).map((j) => j.id)).toEqual([job.id, fwd.id, move.id]);
+  });
+});
