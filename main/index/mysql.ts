@@ -68,7 +68,7 @@ export class MysqlIndex implements ArchiveIndex {
     } finally {
       await admin.end();
     }
-    const pool = mysql.createPool({ ...options, connectionLimit: 4, decimalNumbers: true, charset: 'utf8mb4', enableKeepAlive: true });
+    const pool = mysql.createPool({ ...options, connectionLimit: 4, decimalNumbers: true, charset: 'utf8mb4', enableKeepAlive: true, multipleStatements: true });
     // Identifiers in double quotes, as the shared query builder writes them.
     pool.on('connection', (c) => { c.query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')"); });
     const index = new MysqlIndex(pool);
@@ -89,14 +89,15 @@ export class MysqlIndex implements ArchiveIndex {
   }
 
   /** Run `work` in a transaction on one connection, again on a new one if the connection or server went away. */
-  private async transaction<T>(work: (c: PoolConnection) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (c: PoolConnection) => Promise<T>, explicit = false): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let conn: PoolConnection | undefined;
       try {
         conn = await this.pool.getConnection();
-        await conn.beginTransaction();
+        // `explicit`: the work sends START TRANSACTION and COMMIT inside its own statements (fewer round trips).
+        if (!explicit) await conn.beginTransaction();
         const result = await work(conn);
-        await conn.commit();
+        if (!explicit) await conn.commit();
         conn.release();
         return result;
       } catch (err) {
@@ -139,7 +140,7 @@ export class MysqlIndex implements ArchiveIndex {
         while (n < this.pending.length && n < MAX_BATCH && !seen.has(this.pending[n]!.record.header.sopInstanceUid)) seen.add(this.pending[n++]!.record.header.sopInstanceUid);
         const batch = this.pending.splice(0, n);
         try {
-          const { results, seriesIds } = await this.transaction((c) => this.writeBatch(c, batch));
+          const { results, seriesIds } = await this.transaction((c) => this.writeBatch(c, batch), true);
           // Cached only once committed: a rolled-back transaction must not leave row IDs that do not exist.
           for (const p of batch) {
             if (this.seriesCache.size >= 10_000) this.seriesCache.clear();
@@ -155,53 +156,72 @@ export class MysqlIndex implements ArchiveIndex {
     }
   }
 
+  /**
+   * One batch in one transaction and, when its series are known, one round trip: START TRANSACTION, the look-up of the
+   * objects already indexed (for the files they replace), the count corrections, the multi-row insert, COMMIT. Counts
+   * are kept by taking every re-stored object out of its old series and adding every object to its new one.
+   */
   private async writeBatch(c: PoolConnection, batch: Pending[]): Promise<{ results: { replaced?: StoredLocation }[]; seriesIds: Map<string, { id: number; studyId: number }> }> {
     const now = new Date().toISOString();
     const seriesIds = new Map<string, { id: number; studyId: number }>();
     const touchedStudies = new Set<number>();
-    for (const p of batch) {
-      const h = p.record.header;
-      if (seriesIds.has(h.seriesInstanceUid)) continue;
-      const cached = this.seriesCache.get(h.seriesInstanceUid);
-      if (cached?.attributes === p.attributes) { seriesIds.set(h.seriesInstanceUid, cached); continue; }
-      const ids = await this.upsertHierarchy(c, h, now);
-      seriesIds.set(h.seriesInstanceUid, ids);
-      touchedStudies.add(ids.studyId);
-    }
     const uids = batch.map((p) => p.record.header.sopInstanceUid);
-    const [old] = await c.query<RowDataPacket[]>(`SELECT sop_uid, series_fk, device, path FROM instances WHERE sop_uid IN (${uids.map(() => '?').join(', ')})`, uids);
-    const before = new Map(old.map((r) => [r.sop_uid as string, r]));
-    const values: unknown[] = [];
-    for (const p of batch) {
-      const h = p.record.header;
-      const r = p.record;
-      values.push(h.sopInstanceUid, seriesIds.get(h.seriesInstanceUid)!.id, h.sopClassUid, h.instanceNumber, r.transferSyntaxUid, h.rows, h.columns,
-        h.numberOfFrames, r.location.device, r.location.relativePath, r.size, r.callingAe, now);
+    const inList = `(${uids.map(() => '?').join(', ')})`;
+    const statements: string[] = [];
+    const params: unknown[] = [];
+    const uncached = batch.filter((p) => this.seriesCache.get(p.record.header.seriesInstanceUid)?.attributes !== p.attributes);
+    if (uncached.length) {
+      await c.query('START TRANSACTION');
+      for (const p of uncached) {
+        const h = p.record.header;
+        if (seriesIds.has(h.seriesInstanceUid)) continue;
+        const ids = await this.upsertHierarchy(c, h, now);
+        seriesIds.set(h.seriesInstanceUid, ids);
+        touchedStudies.add(ids.studyId);
+      }
+    } else {
+      statements.push('START TRANSACTION');
     }
-    await c.query(`INSERT INTO instances (sop_uid, series_fk, sop_class_uid, instance_number, transfer_syntax, \`rows\`, \`columns\`, frames,
+    for (const p of batch) {
+      const uid = p.record.header.seriesInstanceUid;
+      if (!seriesIds.has(uid)) seriesIds.set(uid, this.seriesCache.get(uid)!);
+    }
+    const lookupAt = statements.length;
+    statements.push(`SELECT sop_uid, series_fk, device, path FROM instances WHERE sop_uid IN ${inList}`);
+    params.push(...uids);
+    statements.push(`UPDATE studies SET num_instances = num_instances - (SELECT count(*) FROM instances i JOIN series s ON s.id = i.series_fk
+        WHERE s.study_fk = studies.id AND i.sop_uid IN ${inList})
+      WHERE id IN (SELECT s.study_fk FROM series s JOIN instances i ON i.series_fk = s.id WHERE i.sop_uid IN ${inList})`);
+    params.push(...uids, ...uids);
+    statements.push(`UPDATE series SET num_instances = num_instances - (SELECT count(*) FROM instances WHERE series_fk = series.id AND sop_uid IN ${inList})
+      WHERE id IN (SELECT series_fk FROM instances WHERE sop_uid IN ${inList})`);
+    params.push(...uids, ...uids);
+    statements.push(`INSERT INTO instances (sop_uid, series_fk, sop_class_uid, instance_number, transfer_syntax, \`rows\`, \`columns\`, frames,
         device, path, size, calling_ae, received_at) VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
       ON DUPLICATE KEY UPDATE series_fk = VALUES(series_fk), sop_class_uid = VALUES(sop_class_uid), instance_number = VALUES(instance_number),
         transfer_syntax = VALUES(transfer_syntax), \`rows\` = VALUES(\`rows\`), \`columns\` = VALUES(\`columns\`), frames = VALUES(frames),
-        device = VALUES(device), path = VALUES(path), size = VALUES(size), calling_ae = VALUES(calling_ae), received_at = VALUES(received_at)`, values);
-    // Instance counts of series and studies: +1 where an object is new to a series, -1 where it left one.
-    const delta = new Map<number, number>();
-    const bump = (series: number, by: number) => delta.set(series, (delta.get(series) ?? 0) + by);
+        device = VALUES(device), path = VALUES(path), size = VALUES(size), calling_ae = VALUES(calling_ae), received_at = VALUES(received_at)`);
+    const perSeries = new Map<number, number>();
     for (const p of batch) {
-      const series = seriesIds.get(p.record.header.seriesInstanceUid)!.id;
-      const prev = before.get(p.record.header.sopInstanceUid);
-      if (prev && Number(prev.series_fk) === series) continue;
-      bump(series, 1);
-      if (prev) bump(Number(prev.series_fk), -1);
+      const h = p.record.header;
+      const r = p.record;
+      const series = seriesIds.get(h.seriesInstanceUid)!.id;
+      perSeries.set(series, (perSeries.get(series) ?? 0) + 1);
+      params.push(h.sopInstanceUid, series, h.sopClassUid, h.instanceNumber, r.transferSyntaxUid, h.rows, h.columns,
+        h.numberOfFrames, r.location.device, r.location.relativePath, r.size, r.callingAe, now);
     }
-    for (const [series, by] of delta) {
-      if (by === 0) continue;
-      await c.query('UPDATE series SET num_instances = num_instances + ? WHERE id = ?', [by, series]);
-      await c.query('UPDATE studies SET num_instances = num_instances + ? WHERE id = (SELECT study_fk FROM series WHERE id = ?)', [by, series]);
+    for (const [series, n] of perSeries) {
+      statements.push('UPDATE series SET num_instances = num_instances + ? WHERE id = ?', 'UPDATE studies SET num_instances = num_instances + ? WHERE id = (SELECT study_fk FROM series WHERE id = ?)');
+      params.push(n, series, n, series);
     }
     for (const study of touchedStudies) {
-      await c.query(`UPDATE studies SET num_series = (SELECT count(*) FROM series WHERE study_fk = ?),
-        modalities = COALESCE((SELECT GROUP_CONCAT(DISTINCT modality ORDER BY modality SEPARATOR '\\\\') FROM series WHERE study_fk = ?), '') WHERE id = ?`, [study, study, study]);
+      statements.push(`UPDATE studies SET num_series = (SELECT count(*) FROM series WHERE study_fk = ?),
+        modalities = COALESCE((SELECT GROUP_CONCAT(DISTINCT modality ORDER BY modality SEPARATOR '\\\\') FROM series WHERE study_fk = ?), '') WHERE id = ?`);
+      params.push(study, study, study);
     }
+    statements.push('COMMIT');
+    const [sets] = await c.query<RowDataPacket[][]>(statements.join(';\n'), params);
+    const before = new Map((sets[lookupAt] as RowDataPacket[]).map((r) => [r.sop_uid as string, r]));
     const results = batch.map((p) => {
       const prev = before.get(p.record.header.sopInstanceUid);
       return prev ? { replaced: { device: Number(prev.device), relativePath: String(prev.path) } } : {};

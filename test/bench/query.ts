@@ -4,6 +4,8 @@ import { encodeDataSet, type DataSet } from '../../main/dicom/dataset.ts';
 import { QrSopClass, TransferSyntax, encodingOf } from '../../main/dicom/uids.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
 import { out, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
+import { copyIndexToMysql } from './engines.ts';
+import type { MysqlOptions } from '../../main/index/mysql.ts';
 import {
   CLINIC_SHAPE, accessionOf, generateIndex, patientIdOf, seriesUidOf, studyOfSeries, studyUidOf, type IndexShape,
 } from './index-generator.ts';
@@ -103,19 +105,40 @@ function seeded(seed: number): () => number {
   return () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
 }
 
-export async function queryBench(work: string, shim: string, perKind: number, shape: IndexShape = CLINIC_SHAPE): Promise<void> {
+export async function queryBench(work: string, shim: string, perKind: number, shape: IndexShape = CLINIC_SHAPE, mariadb?: Omit<MysqlOptions, 'database'>): Promise<void> {
   const dataDir = path.join(work, 'query-archive');
   out(`\ngenerating an index of ${shape.patients} patients, ${shape.studies} studies, ${shape.series} series, ${shape.instances} instances ...`);
   const started = performance.now();
   await mkdir(path.join(dataDir, 'index'), { recursive: true });
-  await generateIndex(path.join(dataDir, 'index/archive.db3'), shape, (s) => out(`  ${((performance.now() - started) / 1000).toFixed(0)} s: ${s}`));
+  const sqliteFile = path.join(dataDir, 'index/archive.db3');
+  await generateIndex(sqliteFile, shape, (s) => out(`  ${((performance.now() - started) / 1000).toFixed(0)} s: ${s}`));
   await prepareDataDir(dataDir, { LogLevel: 'debug' });
-  const surnames = await sampleSurnames(path.join(dataDir, 'index/archive.db3'), perKind, shape);
-  const ours = await startOurs(dataDir);
+  const surnames = await sampleSurnames(sqliteFile, perKind, shape);
   const logConfig = path.join(work, 'findscu-log.cfg');
   await writeFile(logConfig, LOG_CONFIG);
   try {
-    out(`\nC-FIND latency over ${shape.instances.toLocaleString('en')} instances, DCMTK findscu with TCP_NODELAY, ${perKind} queries of each kind in one association`);
+    await runQueries('SQLite', dataDir, work, shim, perKind, shape, surnames, logConfig);
+    if (mariadb) {
+      const copyStarted = performance.now();
+      out('\ncopying the same rows into MariaDB ...');
+      await copyIndexToMysql(sqliteFile, mariadb, 'bench_query', (s) => out(`  ${((performance.now() - copyStarted) / 1000).toFixed(0)} s: ${s}`));
+      const mysqlDir = path.join(work, 'query-archive-mariadb');
+      await prepareDataDir(mysqlDir, { LogLevel: 'debug', MySQL: '1', SqLite: '0', SQLHost: `${mariadb.host}:${mariadb.port}`, SQLServer: 'bench_query', Username: mariadb.user, Password: mariadb.password });
+      try {
+        await runQueries('MariaDB', mysqlDir, work, shim, perKind, shape, surnames, logConfig);
+      } finally {
+        await rm(mysqlDir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function runQueries(engine: string, dataDir: string, work: string, shim: string, perKind: number, shape: IndexShape, surnames: string[], logConfig: string): Promise<void> {
+  const ours = await startOurs(dataDir);
+  try {
+    out(`\nC-FIND latency over ${shape.instances.toLocaleString('en')} instances, index on ${engine}, DCMTK findscu with TCP_NODELAY, ${perKind} queries of each kind in one association`);
     out(`  ${'query'.padEnd(30)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'matches/query'.padStart(14)} ${'max'.padStart(6)}   ${'server p50/p95 ms'.padStart(18)}`);
     let worstStudyP95 = 0;
     for (const [k, kind] of kinds(shape, surnames).entries()) {
@@ -146,6 +169,5 @@ export async function queryBench(work: string, shim: string, perKind: number, sh
     out(`  worst study-level p95: ${worstStudyP95.toFixed(1)} ms (goal: under 20 ms)`);
   } finally {
     await stop(ours.child);
-    await rm(dataDir, { recursive: true, force: true });
   }
 }

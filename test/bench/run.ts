@@ -4,9 +4,10 @@
  *   query   C-FIND latency p50/p95 over an index of 8.7 M instances, with findscu
  *   move    C-MOVE of a 250-image study to storescp, with movescu; storescu -> storescp beside it
  *   send    a send job of 1000 objects to storescp beside storescu sending the same files
+ *   engines ingest on SQLite beside MariaDB (a private server), regen rate; with it, query runs on both engines
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools. A shared 2-core machine is noisy: sections
  * that compare take the best of several rounds.
- * Options: --only ingest,query,move,send   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
+ * Options: --only ingest,query,move,send,engines   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,6 +19,8 @@ import { ingestBench } from './ingest.ts';
 import { queryBench } from './query.ts';
 import { moveBench } from './move.ts';
 import { sendBench } from './send.ts';
+import { enginesBench, withMariaDb } from './engines.ts';
+import type { MysqlOptions } from '../../main/index/mysql.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +28,7 @@ const { values } = parseArgs({
     queries: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
   },
 });
-const ALL = ['ingest', 'query', 'move', 'send'];
+const ALL = ['ingest', 'query', 'move', 'send', 'engines'];
 const sections = new Set((values.only ?? ALL.join(',')).split(','));
 for (const s of sections) if (!ALL.includes(s)) throw new Error(`unknown section "${s}" (${ALL.join(', ')})`);
 
@@ -35,7 +38,16 @@ async function main(): Promise<void> {
     const shim = buildShim(work);
     const rounds = Number(values.rounds ?? 3);
     if (sections.has('ingest')) await ingestBench(work, shim, Number(values.count ?? 1000), rounds, Number(values['big-mb'] ?? 1024));
-    if (sections.has('query')) await queryBench(work, shim, Number(values.queries ?? 100));
+    // MariaDB is started once when a section needs it: the query section then runs on both engines.
+    const needsMariaDb = sections.has('engines');
+    const run = async (mariadb?: Omit<MysqlOptions, 'database'>) => {
+      if (sections.has('query')) await queryBench(work, shim, Number(values.queries ?? 100), undefined, mariadb);
+      if (mariadb) {
+        out('');
+        await enginesBench(work, shim, Number(values.count ?? 1000), rounds, mariadb);
+      }
+    };
+    if (needsMariaDb) await withMariaDb(run); else await run();
     if (sections.has('move')) {
       out('');
       await moveBench(work, shim, Number(values['move-count'] ?? 250), rounds);

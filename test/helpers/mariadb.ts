@@ -19,11 +19,13 @@ export interface RunningMariaDb {
   socket: string;
   child: ChildProcess;
   dir: string;
+  /** Server options beyond the defaults (e.g. --innodb-flush-log-at-trx-commit=2). */
+  options: string[];
 }
 
 export const MARIADB_ENV = 'PACS_TEST_MARIADB';
 
-export async function startMariaDb(): Promise<RunningMariaDb> {
+export async function startMariaDb(options: string[] = []): Promise<RunningMariaDb> {
   const mariadbd = requireTool('mariadbd');
   const installDb = requireTool('mariadb-install-db');
   const dir = await mkdtemp(path.join(tmpdir(), 'pacs-mariadb-'));
@@ -32,7 +34,7 @@ export async function startMariaDb(): Promise<RunningMariaDb> {
   const user = userInfo().username;
   await promisify(execFile)(installDb, ['--no-defaults', `--datadir=${data}`, `--user=${user}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { timeout: 120_000 });
   const port = await freePort();
-  const db: RunningMariaDb = { host: '127.0.0.1', port, user: 'pacs', password: 'pacs', socket, child: undefined as unknown as ChildProcess, dir };
+  const db: RunningMariaDb = { host: '127.0.0.1', port, user: 'pacs', password: 'pacs', socket, child: undefined as unknown as ChildProcess, dir, options };
   await launch(db, mariadbd, data, user);
   const root = await mysql.createConnection({ socketPath: socket, user: 'root' });
   await root.query("CREATE USER IF NOT EXISTS 'pacs'@'%' IDENTIFIED BY 'pacs'");
@@ -44,7 +46,7 @@ export async function startMariaDb(): Promise<RunningMariaDb> {
 async function launch(db: RunningMariaDb, mariadbd = requireTool('mariadbd'), data = path.join(db.dir, 'data'), user = userInfo().username): Promise<void> {
   let log = '';
   const child = spawn(mariadbd, ['--no-defaults', `--datadir=${data}`, `--socket=${db.socket}`, `--port=${db.port}`, '--bind-address=127.0.0.1',
-    `--user=${user}`, '--skip-name-resolve', '--innodb-buffer-pool-size=128M', `--pid-file=${path.join(db.dir, 'mysqld.pid')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    `--user=${user}`, '--skip-name-resolve', '--innodb-buffer-pool-size=128M', `--pid-file=${path.join(db.dir, 'mysqld.pid')}`, ...db.options], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => { log += d; });
   child.stderr!.on('data', (d) => { log += d; });
   db.child = child;
