@@ -50,4 +50,16 @@ interface EventMap {
   job: [JobEvent];
 }
 
-export class ArchiveEvents extends EventEmitter<EventMap> {}
+/** A listener that throws is reported, never allowed to break the DICOM work that announced the event. */
+export class ArchiveEvents extends EventEmitter<EventMap> {
+  onListenerError: (err: Error) => void = (err) => process.stderr.write(`event listener failed: ${err.stack ?? err}\n`);
+
+  override emit<K extends keyof EventMap>(event: K, ...args: EventMap[K]): boolean {
+    try {
+      return (EventEmitter.prototype.emit as (this: EventEmitter, e: string, ...a: unknown[]) => boolean).call(this, event, ...args);
+    } catch (err) {
+      this.onListenerError(err as Error);
+      return true;
+    }
+  }
+}

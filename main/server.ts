@@ -19,7 +19,6 @@ import { Transfers } from './transfers.ts';
 import { FileStore } from './store/file-store.ts';
 import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
-import { MysqlIndex } from './index/mysql.ts';
 import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
 
@@ -79,7 +78,8 @@ export class ArchiveServer {
 
     this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magThresholdMB }, this.logger.child('store'));
     await this.store.open();
-    this.index = s.index.engine === 'sqlite' ? new SqliteIndex(s.index.file) : await MysqlIndex.open(s.index);
+    // mysql2 is loaded only for a MySQL index: the embedded default does not carry it.
+    this.index = s.index.engine === 'sqlite' ? new SqliteIndex(s.index.file) : await (await import('./index/mysql.ts')).MysqlIndex.open(s.index);
     const ingest = this.ingest = new ArchiveIngest(this.store, this.index, s.duplicatePolicy, this.logger.child('ingest'),
       (e) => { for (const l of this.storedListeners) l(e); });
     const storeScp = new StoreScp(ingest, this.logger.child('store-scp'), (assoc, r) => this.events.emit('object', {

@@ -128,6 +128,17 @@ export class JobQueue {
 
   /** Start every due job its node has room for, and set a timer for the next one that is waiting. */
   private async pump(): Promise<void> {
+    try {
+      await this.pumpOnce();
+    } catch (err) {
+      // The index is unreachable (a database server restarting): look again in a moment.
+      this.options.log.error(`job queue: ${(err as Error).message}; trying again in 1 s`);
+      this.pumping = false;
+      if (!this.stopped) setTimeout(() => void this.pump(), 1000).unref();
+    }
+  }
+
+  private async pumpOnce(): Promise<void> {
     if (this.stopped) return;
     if (this.pumping) { this.pumpAgain = true; return; }
     this.pumping = true;
@@ -160,10 +171,12 @@ export class JobQueue {
     const controller = new AbortController();
     const entry = { node, controller, done: Promise.resolve() };
     this.running.set(queued.id, entry);
-    entry.done = this.attempt(queued, controller).finally(() => {
-      this.running.delete(queued.id);
-      void this.pump();
-    });
+    entry.done = this.attempt(queued, controller)
+      .catch((err) => this.options.log.error(`job ${queued.id}: the job could not be recorded (${(err as Error).message}); it runs again at the next start`))
+      .finally(() => {
+        this.running.delete(queued.id);
+        void this.pump();
+      });
   }
 
   private async attempt(queued: Job, controller: AbortController): Promise<void> {
