@@ -14,15 +14,29 @@ export interface RunningStorescp {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const handedOut = new Set<number>();
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port for a server a test starts later. Picked at random below the kernel's ephemeral range (32768 and up on
+ * Linux), so no socket bound to port 0 meanwhile can take it, and never the same twice in one process.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
@@ -46,6 +60,13 @@ export async function startStorescp(aeTitle: string, args: string[] = [], env: N
   proc.stdout!.on('data', (d) => { output += d; });
   proc.stderr!.on('data', (d) => { output += d; });
   await waitForPort(port, proc, () => output);
+  // The port answering is not proof that this storescp holds it: a storescp that could not bind exits at once.
+  await new Promise((r) => setTimeout(r, 150));
+  if (proc.exitCode !== null || proc.signalCode !== null) {
+    await rm(dir, { recursive: true, force: true });
+    if (fixedPort === undefined) return startStorescp(aeTitle, args, env);
+    throw new Error(`storescp could not listen on ${port}: ${output}`);
+  }
   return {
     aeTitle, port, dir,
     /** Kill it at once, as a node that goes away. */
