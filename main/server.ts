@@ -79,7 +79,11 @@ export class ArchiveServer {
     this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magThresholdMB }, this.logger.child('store'));
     await this.store.open();
     // mysql2 is loaded only for a MySQL index: the embedded default does not carry it.
-    this.index = s.index.engine === 'sqlite' ? new SqliteIndex(s.index.file) : await (await import('./index/mysql.ts')).MysqlIndex.open(s.index);
+    if (s.index.engine === 'sqlite') this.index = new SqliteIndex(s.index.file);
+    else {
+      const { engine: _engine, ...mysqlOptions } = s.index;
+      this.index = await (await import('./index/mysql.ts')).MysqlIndex.open(mysqlOptions);
+    }
     const ingest = this.ingest = new ArchiveIngest(this.store, this.index, s.duplicatePolicy, this.logger.child('ingest'),
       (e) => { for (const l of this.storedListeners) l(e); });
     const storeScp = new StoreScp(ingest, this.logger.child('store-scp'), (assoc, r) => this.events.emit('object', {
