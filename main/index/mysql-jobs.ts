@@ -1,20 +1,6 @@
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { ItemState, Job, JobState, JobStore, NewJob } from '../jobs/job.ts';
-
-const COLUMNS: Record<string, string> = {
-  source: 'source', destination: 'destination', query: 'query', studyUid: 'study_uid', total: 'total', done: 'done', failed: 'failed',
-  bytes: 'bytes', state: 'state', error: 'error', attempts: 'attempts', nextAttemptAt: 'next_attempt_at', createdAt: 'created_at',
-  startedAt: 'started_at', finishedAt: 'finished_at',
-};
-
-function toJob(r: RowDataPacket): Job {
-  return {
-    id: Number(r.id), kind: r.kind, source: r.source, destination: r.destination, query: r.query === '{}' ? undefined : JSON.parse(r.query),
-    studyUid: r.study_uid, total: Number(r.total), done: Number(r.done), failed: Number(r.failed), bytes: Number(r.bytes), state: r.state as JobState,
-    error: r.error, attempts: Number(r.attempts), nextAttemptAt: Number(r.next_attempt_at), createdAt: r.created_at, startedAt: r.started_at,
-    finishedAt: r.finished_at,
-  };
-}
+import { jobFromRow, jobUpdate, type JobRow } from './job-rows.ts';
 
 /** Jobs in the MySQL/MariaDB index (the same tables as in SQLite). */
 export class MysqlJobStore implements JobStore {
@@ -54,7 +40,7 @@ export class MysqlJobStore implements JobStore {
   async openForwardJob(destination: string, studyUid: string): Promise<Job | undefined> {
     const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT * FROM jobs WHERE kind = 'forward' AND state = 'queued' AND attempts = 0
       AND destination = ? AND study_uid = ? ORDER BY id DESC LIMIT 1`, [destination, studyUid]);
-    return rows[0] ? toJob(rows[0]) : undefined;
+    return rows[0] ? jobFromRow(rows[0] as unknown as JobRow) : undefined;
   }
 
   async items(jobId: number, state?: ItemState): Promise<string[]> {
@@ -71,25 +57,21 @@ export class MysqlJobStore implements JobStore {
   }
 
   async updateJob(id: number, changes: Partial<Omit<Job, 'id' | 'kind'>>): Promise<void> {
-    const keys = Object.keys(changes).filter((k) => COLUMNS[k]);
-    if (!keys.length) return;
-    const values = keys.map((k) => {
-      const v = (changes as Record<string, unknown>)[k];
-      return k === 'query' ? (v ? JSON.stringify(v) : '{}') : v;
-    });
-    await this.pool.query(`UPDATE jobs SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`, [...values, id]);
+    const update = jobUpdate(changes);
+    if (!update) return;
+    await this.pool.query(`UPDATE jobs SET ${update.set} WHERE id = ?`, [...update.values, id]);
   }
 
   async getJob(id: number): Promise<Job | undefined> {
     const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM jobs WHERE id = ?', [id]);
-    return rows[0] ? toJob(rows[0]) : undefined;
+    return rows[0] ? jobFromRow(rows[0] as unknown as JobRow) : undefined;
   }
 
   async listJobs(states?: JobState[]): Promise<Job[]> {
     const [rows] = states?.length
       ? await this.pool.query<RowDataPacket[]>(`SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id`, states)
       : await this.pool.query<RowDataPacket[]>('SELECT * FROM jobs ORDER BY id');
-    return rows.map(toJob);
+    return rows.map((r) => jobFromRow(r as unknown as JobRow));
   }
 
   async requeueRunning(): Promise<number> {

@@ -1,25 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ItemState, Job, JobState, JobStore, NewJob } from '../jobs/job.ts';
-
-interface JobRow {
-  id: number; kind: string; source: string; destination: string; query: string; study_uid: string; total: number; done: number;
-  failed: number; bytes: number; state: string; error: string; attempts: number; next_attempt_at: number; created_at: string;
-  started_at: string; finished_at: string;
-}
-
-const COLUMNS: Record<string, string> = {
-  source: 'source', destination: 'destination', query: 'query', studyUid: 'study_uid', total: 'total', done: 'done', failed: 'failed',
-  bytes: 'bytes', state: 'state', error: 'error', attempts: 'attempts', nextAttemptAt: 'next_attempt_at', createdAt: 'created_at',
-  startedAt: 'started_at', finishedAt: 'finished_at',
-};
-
-function toJob(r: JobRow): Job {
-  return {
-    id: r.id, kind: r.kind as Job['kind'], source: r.source, destination: r.destination, query: r.query === '{}' ? undefined : JSON.parse(r.query),
-    studyUid: r.study_uid, total: r.total, done: r.done, failed: r.failed, bytes: r.bytes, state: r.state as JobState, error: r.error,
-    attempts: r.attempts, nextAttemptAt: r.next_attempt_at, createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at,
-  };
-}
+import { jobFromRow, jobUpdate, type JobRow } from './job-rows.ts';
 
 /** Jobs in the SQLite index (migration 4); every call is one short transaction on the index's connection. */
 export class SqliteJobStore implements JobStore {
@@ -55,7 +36,7 @@ export class SqliteJobStore implements JobStore {
   async openForwardJob(destination: string, studyUid: string): Promise<Job | undefined> {
     const row = this.db.prepare(`SELECT * FROM jobs WHERE kind = 'forward' AND state = 'queued' AND attempts = 0 AND destination = ? AND study_uid = ?
       ORDER BY id DESC LIMIT 1`).get(destination, studyUid) as JobRow | undefined;
-    return row ? toJob(row) : undefined;
+    return row ? jobFromRow(row) : undefined;
   }
 
   async items(jobId: number, state?: ItemState): Promise<string[]> {
@@ -70,25 +51,21 @@ export class SqliteJobStore implements JobStore {
   }
 
   async updateJob(id: number, changes: Partial<Omit<Job, 'id' | 'kind'>>): Promise<void> {
-    const keys = Object.keys(changes).filter((k) => COLUMNS[k]);
-    if (!keys.length) return;
-    const values = keys.map((k) => {
-      const v = (changes as Record<string, unknown>)[k];
-      return k === 'query' ? (v ? JSON.stringify(v) : '{}') : v;
-    });
-    this.db.prepare(`UPDATE jobs SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`).run(...values, id);
+    const update = jobUpdate(changes);
+    if (!update) return;
+    this.db.prepare(`UPDATE jobs SET ${update.set} WHERE id = ?`).run(...update.values, id);
   }
 
   async getJob(id: number): Promise<Job | undefined> {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
-    return row ? toJob(row) : undefined;
+    return row ? jobFromRow(row) : undefined;
   }
 
   async listJobs(states?: JobState[]): Promise<Job[]> {
     const rows = (states?.length
       ? this.db.prepare(`SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id`).all(...states)
       : this.db.prepare('SELECT * FROM jobs ORDER BY id').all()) as JobRow[];
-    return rows.map(toJob);
+    return rows.map(jobFromRow);
   }
 
   async requeueRunning(): Promise<number> {
