@@ -203,15 +203,9 @@ export class Association extends EventEmitter {
   sendMessageBatch(contextId: number, messages: { command: CommandSet; dataSet?: Buffer }[]): Promise<void> {
     return this.enqueue(async () => {
       if (this.state === 'closed' || this.socket.destroyed) throw new Error(`association ${this.label} is closed`);
-      const limit = this.sendLimit();
       const push = (isCommand: boolean, data: Uint8Array) => {
         let at = 0;
-        do {
-          const n = Math.min(limit, data.length - at);
-          this.socket.write(encodePDataHeader(contextId, isCommand, at + n >= data.length, n));
-          if (n > 0) this.socket.write(data.subarray(at, at + n));
-          at += n;
-        } while (at < data.length);
+        do at = this.writePdu(contextId, isCommand, data, at, true).next; while (at < data.length);
       };
       this.socket.cork();
       try {
@@ -249,8 +243,15 @@ export class Association extends EventEmitter {
    * Cut a message part into P-DATA-TF PDUs of one PDV each. The PDV headers and the data slices go to the socket as they
    * are, without copying, corked so that a burst of PDUs leaves in one system call.
    */
+  /** One P-DATA-TF PDU with one PDV of `data` from `at`; `ok` false means the socket wants to drain. */
+  private writePdu(contextId: number, isCommand: boolean, data: Uint8Array, at: number, isLast: boolean): { next: number; ok: boolean } {
+    const n = Math.min(this.sendLimit(), data.length - at);
+    let ok = this.socket.write(encodePDataHeader(contextId, isCommand, isLast && at + n >= data.length, n));
+    if (n > 0) ok = this.socket.write(data.subarray(at, at + n));
+    return { next: at + n, ok };
+  }
+
   private async writeFragments(contextId: number, isCommand: boolean, parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
-    const limit = this.sendLimit();
     let held: Uint8Array | undefined;
     const emit = async (data: Uint8Array, isLast: boolean) => {
       if (this.state === 'closed' || this.socket.destroyed) throw new Error(`association ${this.label} is closed`);
@@ -258,11 +259,8 @@ export class Association extends EventEmitter {
       this.socket.cork();
       try {
         do {
-          const n = Math.min(limit, data.length - at);
-          const last = isLast && at + n >= data.length;
-          let ok = this.socket.write(encodePDataHeader(contextId, isCommand, last, n));
-          if (n > 0) ok = this.socket.write(data.subarray(at, at + n));
-          at += n;
+          let ok: boolean;
+          ({ next: at, ok } = this.writePdu(contextId, isCommand, data, at, isLast));
           if (!ok && at < data.length) {
             this.socket.uncork();
             await this.drained();
