@@ -1,4 +1,4 @@
-import { open, readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDataSet, textOf, isSequence } from './dicom/dataset.ts';
 import { Status } from './dicom/status.ts';
@@ -105,20 +105,19 @@ async function fromDicomdir(dicomdir: string, result: ImportResult): Promise<str
 
 /** Copy through the ingest: the same temporary file, checks, rename and index row as a received object. */
 async function copyOne(file: string, target: ImportTarget): Promise<'imported' | 'duplicate'> {
-  const head = Buffer.alloc(64 * 1024);
-  const fh = await open(file, 'r');
-  const { bytesRead } = await fh.read(head, 0, head.length, 0).finally(() => fh.close());
-  const meta = readFileMeta(head.subarray(0, bytesRead));
-  const known = meta.sopInstanceUid ? await target.index.findInstance(meta.sopInstanceUid) : undefined;
-  const object = target.ingest.begin({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid, callingAe: 'IMPORT', calledAe: '' });
+  let object: ReturnType<ArchiveIngest['begin']> | undefined;
   let header: ObjectOnDisk['header'];
   try {
-    ({ header } = await readObjectHeader(file, (chunk) => object.write(chunk), () => object.drained()));
+    ({ header } = await readObjectHeader(file, (meta) => {
+      object = target.ingest.begin({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid, callingAe: 'IMPORT', calledAe: '' });
+      return object;
+    }));
   } catch (err) {
-    await object.discard();
+    await object?.discard();
     throw err;
   }
-  const { status, comment } = await object.complete(header);
+  const known = (await target.index.findInstance(header.sopInstanceUid)) !== undefined;
+  const { status, comment } = await object!.complete(header);
   if (status === Status.DuplicateSopInstance) return 'duplicate';
   if (status !== Status.Success) throw new Error(comment ?? `status 0x${status.toString(16)}`);
   return known && target.policy !== 'replace' ? 'duplicate' : 'imported';

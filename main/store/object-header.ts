@@ -5,6 +5,8 @@ import { encodingOf, isValidUid } from '../dicom/uids.ts';
 import { readFileMeta, type FileMetaInfo } from './file-meta.ts';
 
 const CHUNK = 1 << 20;
+const SOP_CLASS_UID = 0x00080016;
+const SOP_INSTANCE_UID = 0x00080018;
 
 export interface ObjectOnDisk {
   header: InstanceHeader;
@@ -12,12 +14,18 @@ export interface ObjectOnDisk {
   size: number;
 }
 
+/** Where the data set bytes go as they are read (the importer copies them into the archive). */
+export interface DataSetCopy {
+  write(chunk: Buffer): boolean;
+  drained(): Promise<void>;
+}
+
 /**
  * Read a DICOM file from disk the way the store SCP reads one from the network: the whole data set goes through the
  * structural scanner (so a truncated or garbled file is caught), and the indexed attributes come out of it.
- * `onChunk` sees the data set bytes as they are read (the importer copies them on).
+ * `copyTo`, given the file's meta information, may return where the data set bytes should also go.
  */
-export async function readObjectHeader(file: string, onChunk?: (chunk: Buffer) => boolean | void, drained?: () => Promise<void>): Promise<ObjectOnDisk> {
+export async function readObjectHeader(file: string, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
@@ -26,13 +34,22 @@ export async function readObjectHeader(file: string, onChunk?: (chunk: Buffer) =
     const meta = readFileMeta(head);
     const encoding = encodingOf(meta.transferSyntaxUid);
     if (encoding.deflated) throw new Error('deflated data sets are not supported');
+    if (!meta.part10) {
+      // A bare data set names its SOP class and instance only inside: look at its first bytes for a copy's meta header.
+      const peek = new DataSetScanner(encoding, new Set([SOP_CLASS_UID, SOP_INSTANCE_UID]));
+      try { peek.push(head); } catch { /* the full scan below reports what is wrong */ }
+      const uid = (tag: number) => peek.captured.get(tag)?.value.toString('latin1').replace(/[\0 ]+$/, '') ?? '';
+      meta.sopClassUid = uid(SOP_CLASS_UID);
+      meta.sopInstanceUid = uid(SOP_INSTANCE_UID);
+    }
     const scanner = new DataSetScanner(encoding, INDEXED_TAGS);
+    const copy = copyTo?.(meta);
     for (let at = meta.dataSetOffset; at < size; at += CHUNK) {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
       const { bytesRead } = await handle.read(buf, 0, buf.length, at);
       const chunk = buf.subarray(0, bytesRead);
       scanner.push(chunk);
-      if (onChunk && onChunk(chunk) === false && drained) await drained();
+      if (copy && !copy.write(chunk)) await copy.drained();
       if (bytesRead < buf.length) break;
     }
     scanner.end();

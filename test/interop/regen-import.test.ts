@@ -81,19 +81,28 @@ describe('regen, import and migration from Conquest', () => {
     await writeImages(path.join(folder, 'a'), images.slice(0, 2));
     await writeImages(path.join(folder, 'b', 'c'), images.slice(2));
     await writeFile(path.join(folder, 'README.TXT'), 'Patient CD');
+    // A bare data set (no Part-10 header), as old exports and Conquest's .v2 files are.
+    const bare = makeImage({ patientId: 'IMP1', instanceNumber: 5 });
+    const [bareIn] = await writeImages(path.join(work, 'bare-src'), [bare]);
+    expect((await run('dcmconv', ['+ti', '-F', bareIn!, path.join(folder, 'b', 'bare.v2')])).code).toBe(0);
     await archive.server.stop();
     const first = await cli(['import', folder, '--data', archive.dataDir]);
-    expect(first.out).toMatch(/import: 5 file\(s\), 4 imported, 0 duplicate\(s\), 1 skipped/);
+    expect(first.out).toMatch(/import: 6 file\(s\), 5 imported, 0 duplicate\(s\), 1 skipped/);
     expect(first.out).toMatch(/skipped .*README\.TXT/);
     const again = await cli(['import', folder, '--data', archive.dataDir]);
-    expect(again.out).toMatch(/import: 5 file\(s\), 4 imported/);
+    expect(again.out).toMatch(/import: 6 file\(s\), 5 imported/);
     await archive.restart();
     for (const img of images) {
       const inst = await archive.server.index.findInstance(img.sopUid);
       expect(inst).toBeDefined();
       expect(await dumpDataSet(archive.server.store.absolutePath(inst!.location))).toBe(await dumpDataSet(path.join(folder, img === images[0] || img === images[1] ? 'a' : 'b/c', `${img.sopUid}.dcm`)));
     }
-    expect((await archive.server.index.counts()).instances).toBe(13 + 4);
+    // The copy of the bare data set got a proper Part-10 header naming it.
+    const bareStored = (await archive.server.index.findInstance(bare.sopUid))!;
+    const metaDump = await run('dcmdump', ['-q', '-Un', '-M', '+P', '0002,0003', '+P', '0002,0010', archive.server.store.absolutePath(bareStored.location)]);
+    expect(metaDump.stdout).toContain(bare.sopUid);
+    expect(metaDump.stdout).toContain('1.2.840.10008.1.2]');
+    expect((await archive.server.index.counts()).instances).toBe(13 + 5);
   });
 
   it('imports what a DICOMDIR references, linked in place', async () => {
