@@ -37,7 +37,8 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
   beforeAll(async () => {
     ports.dead = await freePort();
     ports.movescu = await freePort();
-    const scps = await Promise.all([destination('DEST_ALL', ['+xa']), destination('DEST_IMPL', ['+xi'])]);
+    // Started one after the other: `destinations` keeps this order (DEST_ALL first), which the tests rely on.
+    const scps = [await destination('DEST_ALL', ['+xa']), await destination('DEST_IMPL', ['+xi'])];
     archive = await startArchive({}, [
       ...scps.map((s) => `${s.aeTitle} 127.0.0.1 ${s.port} un`),
       `MOVESCU 127.0.0.1 ${ports.movescu} un`,
