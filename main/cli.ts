@@ -21,6 +21,7 @@ options:
   --config DIR        folder of dicom.ini, acrnema.map, dgatesop.lst (default: DATA/config, seeded from config/)
   --port N            DICOM port for this run, overriding TCPPort (0 picks a free port)
   --listen ADDRESS    address to listen on, overriding ListenAddress
+  --api-port N        API port for this run, overriding APIPort (0 picks a free port)
   --help              this text`;
 
 function report(line: string): void {
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      data: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, listen: { type: 'string' },
+      data: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, listen: { type: 'string' }, 'api-port': { type: 'string' },
       from: { type: 'string' }, link: { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
@@ -57,7 +58,8 @@ async function main(): Promise<number> {
   }
   if (command === 'import' && !positionals[1]) { process.stderr.write('import needs a PATH (a folder or a DICOMDIR)\n'); return 2; }
 
-  const server = new ArchiveServer({ dataDir, configDir, port, listenAddress: values.listen });
+  const apiPort = values['api-port'] === undefined ? undefined : Number(values['api-port']);
+  const server = new ArchiveServer({ dataDir, configDir, port, listenAddress: values.listen, apiPort });
   try {
     await server.start({ listen: command === 'serve' });
   } catch (err) {
@@ -70,6 +72,7 @@ async function main(): Promise<number> {
   if (command === 'serve') {
     // Machine-readable line for scripts and tests that start us on a free port.
     report(`LISTENING ${server.config.settings.aeTitle} ${server.port}`);
+    report(`API http://${server.config.settings.apiAddress}:${server.api!.port}/?token=${server.apiSecret}`);
     const stop = async (signal: string) => {
       server.logger.write('info', 'server', `${signal}: stopping`);
       await server.stop();

@@ -16,6 +16,8 @@ import type { AssociationOptions } from './dicom/association.ts';
 import { ArchiveEvents } from './events.ts';
 import { watchAssociation } from './monitoring.ts';
 import { Transfers } from './transfers.ts';
+import { HttpApi } from './api/http-api.ts';
+import { apiSecret } from './api/secret.ts';
 import { FileStore } from './store/file-store.ts';
 import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
@@ -30,6 +32,8 @@ export interface ServerOptions {
   /** Overrides of dicom.ini for this run only. */
   port?: number;
   listenAddress?: string;
+  /** API port for this run, overriding APIPort. */
+  apiPort?: number;
   logger?: Logger;
 }
 
@@ -49,6 +53,9 @@ export class ArchiveServer {
   readonly events = new ArchiveEvents();
   /** Sends, retrieves, forwards and the SCU operations. */
   transfers!: Transfers;
+  /** The HTTP/WebSocket API, and the secret its clients must show (kept in DATA/api-secret). */
+  api?: HttpApi;
+  apiSecret = '';
   private findScp!: FindScp;
   private retrieveScp!: RetrieveScp;
 
@@ -130,6 +137,10 @@ export class ArchiveServer {
     this.port = await this.listener.listen(this.options.port ?? s.port, host);
     this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.user}@${s.index.host}:${s.index.port}/${s.index.database}`}`);
     await this.transfers.start();
+    this.apiSecret = await apiSecret(dataDir);
+    this.api = new HttpApi(this, this.apiSecret, this.logger.child('api'));
+    await this.api.listen(this.options.apiPort ?? s.apiPort, s.apiAddress);
+    this.log.info(`API on http://${s.apiAddress}:${this.api.port}/`);
   }
 
   private associationOptions(): AssociationOptions {
@@ -177,6 +188,7 @@ export class ArchiveServer {
   }
 
   async stop(): Promise<void> {
+    await this.api?.close();
     await this.transfers?.stop();
     await this.listener?.close();
     await this.index?.close();

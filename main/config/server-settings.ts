@@ -34,6 +34,8 @@ export interface ServerSettings {
   maxExportRetries: number;
   retryDelaySeconds: number;
   maxJobsPerNode: number;
+  apiPort: number;
+  apiAddress: string;
 }
 
 type Parse<T> = (value: string) => T;
@@ -72,6 +74,8 @@ export const SETTING_KEYS = {
   MaximumExportRetries: { def: '3', parse: int(0, 100), help: 'How many times a failed send or retrieve is tried again before it is marked failed.' },
   RetryDelay: { def: '10', parse: int(1, 86400), help: 'Seconds before the first retry of a failed job; each further retry waits twice as long.' },
   MaxJobsPerNode: { def: '2', parse: int(1, 16), help: 'How many sends and retrieves may run at once with one remote node.' },
+  APIPort: { def: '8711', parse: int(0, 65535), help: 'TCP port of the HTTP/WebSocket API and UI (0 picks a free one).' },
+  APIAddress: { def: '127.0.0.1', parse: (v: string) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(`"${v}" is not an IP address`)), help: 'Address the API listens on; 127.0.0.1 keeps it to this computer.' },
   LogLevel: { def: 'info', parse: oneOf('debug', 'info', 'warn', 'error'), help: 'How much the log says.' },
 } as const;
 
@@ -119,6 +123,8 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     maxExportRetries: get('MaximumExportRetries'),
     retryDelaySeconds: get('RetryDelay'),
     maxJobsPerNode: get('MaxJobsPerNode'),
+    apiPort: get('APIPort'),
+    apiAddress: get('APIAddress'),
   };
 }
 

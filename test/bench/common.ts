@@ -80,7 +80,7 @@ export interface OurServer {
 /** Our server, headless, as `npm run serve` starts it, on a free loopback port. */
 export async function startOurs(dataDir: string): Promise<OurServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, 'main/cli.ts'), 'serve', '--data', dataDir, '--port', String(port), '--listen', '127.0.0.1'],
+  const child = spawn(process.execPath, [path.join(ROOT, 'main/cli.ts'), 'serve', '--data', dataDir, '--port', String(port), '--api-port', '0', '--listen', '127.0.0.1'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stderr!.on('data', (d) => { text += d; });

@@ -16,7 +16,7 @@ export async function sendBench(work: string, shim: string, count: number, round
   const destPort = await freePort();
   const dataDir = await mkdtemp(path.join(work, 'send-archive-'));
   await prepareDataDir(dataDir, { MyACRNema: 'SENDER', ListenAddress: '127.0.0.1' }, [`STORESCP 127.0.0.1 ${destPort} un`]);
-  const server = new ArchiveServer({ dataDir, configDir: path.join(dataDir, 'config'), port: 0, logger: new Logger('warn') });
+  const server = new ArchiveServer({ dataDir, configDir: path.join(dataDir, 'config'), port: 0, apiPort: 0, logger: new Logger('warn') });
   await server.start();
   try {
     await storescu(shim, server.port, 'SENDER', inDir);

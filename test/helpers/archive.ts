@@ -38,14 +38,14 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
   const logs: LogRecord[] = [];
   logger.addSink((r) => logs.push(r));
   if (process.env.TEST_LOG) logger.addSink((r) => process.stderr.write(`${r.level} [${r.source}] ${r.message}\n`));
-  const server = new ArchiveServer({ dataDir, configDir, port: 0, logger });
+  const server = new ArchiveServer({ dataDir, configDir, port: 0, apiPort: 0, logger });
   await server.start();
   const archive: TestArchive = {
     server,
     port: server.port,
     restart: async () => {
       await archive.server.stop();
-      archive.server = new ArchiveServer({ dataDir, configDir, port: 0, logger });
+      archive.server = new ArchiveServer({ dataDir, configDir, port: 0, apiPort: 0, logger });
       await archive.server.start();
       archive.port = archive.server.port;
     },

@@ -28,8 +28,15 @@ describe('serve (headless)', () => {
   it('starts on its defaults in a fresh data folder, answers C-ECHO, and stops on SIGTERM', async () => {
     const data = await mkdtemp(path.join(tmpdir(), 'pacs-cli-'));
     try {
-      const s = serve(['--data', data, '--port', '0', '--listen', '127.0.0.1']);
+      const s = serve(['--data', data, '--port', '0', '--api-port', '0', '--listen', '127.0.0.1']);
       const port = await s.listening;
+      // The API's address with the install's secret, printed for the admin to open.
+      await new Promise((r) => setTimeout(r, 100));
+      const api = /API (http:\/\/127\.0\.0\.1:\d+\/)\?token=([0-9a-f]{64})/.exec(s.output());
+      expect(api, s.output()).not.toBeNull();
+      const status = await fetch(`${api![1]}api/status`, { headers: { authorization: `Bearer ${api![2]}` } });
+      expect(await status.json()).toMatchObject({ aeTitle: 'PACSWS', dicomPort: port });
+      expect((await fetch(`${api![1]}api/status`)).status).toBe(401);
       expect(await readFile(path.join(data, 'config', 'dicom.ini'), 'utf8')).toMatch(/MyACRNema\s+= PACSWS/);
       const echo = await run('echoscu', ['-aec', 'PACSWS', '127.0.0.1', String(port)]);
       expect(echo.code, echo.stderr).toBe(0);

@@ -196,7 +196,7 @@ VIEWER		192.168.1.20	104		un
     expect(r.out).toMatch(/forwarding switched off .*process by someconverter/);
     expect(r.out).toMatch(/regen: 4 file\(s\), 3 indexed, 1 skipped/); // the Conquest database file is not an object
     const logger = new Logger('error');
-    const server = new ArchiveServer({ dataDir: target, configDir: path.join(target, 'config'), port: 0, listenAddress: '127.0.0.1', logger });
+    const server = new ArchiveServer({ dataDir: target, configDir: path.join(target, 'config'), port: 0, apiPort: 0, listenAddress: '127.0.0.1', logger });
     await server.start();
     try {
       expect(server.config.settings).toMatchObject({ aeTitle: 'CONQUESTSRV1', port: 5678, devices: [dataFolder] });

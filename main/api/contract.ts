@@ -1,0 +1,75 @@
+/**
+ * The API contract between the core and its UI (renderer), types only: the renderer imports this file and nothing else
+ * of the core. Every request carries the install's secret (Authorization: Bearer, or ?token= for <img> and WebSocket).
+ */
+import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
+import type { Job, RetrieveQuery } from '../jobs/job.ts';
+import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
+
+export interface StatusDto {
+  aeTitle: string;
+  dicomPort: number;
+  associations: number;
+  counts: { patients: number; studies: number; series: number; instances: number };
+  storage: { path: string; freeBytes: number; totalBytes: number }[];
+}
+
+export interface NodeDto {
+  ae: string;
+  host: string;
+  port: number;
+  compression: string;
+}
+
+export type JobDto = Job;
+export type WorklistEntryDto = StoredWorklistEntry;
+export type NewWorklistEntryDto = Partial<WorklistEntry>;
+
+export interface SendRequest {
+  destination: string;
+  level: RetrieveQuery['level'];
+  uid: string;
+}
+
+export interface RetrieveRequest {
+  source: string;
+  query: RetrieveQuery;
+  how: 'move' | 'get';
+  /** A third node to move to; empty or absent: to us. */
+  destination?: string;
+}
+
+export interface EchoResult {
+  ae: string;
+  ok: boolean;
+  milliseconds?: number;
+  error?: string;
+}
+
+/** An error answer (4xx/5xx): what was wrong, in words for the user. */
+export interface ApiError {
+  error: string;
+}
+
+/** Messages on the /api/events WebSocket. */
+export type EventMessage =
+  | { type: 'association'; event: AssociationEvent }
+  | { type: 'object'; event: ObjectEvent }
+  | { type: 'job'; event: JobEvent };
+
+/** The routes, for the renderer's client. */
+export const API_ROUTES = {
+  status: '/api/status',
+  nodes: '/api/nodes',
+  node: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}`,
+  echo: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/echo`,
+  jobs: '/api/jobs',
+  cancelJob: (id: number) => `/api/jobs/${id}/cancel`,
+  retryJob: (id: number) => `/api/jobs/${id}/retry`,
+  send: '/api/send',
+  retrieve: '/api/retrieve',
+  worklist: '/api/worklist',
+  worklistEntry: (id: number) => `/api/worklist/${id}`,
+  events: '/api/events',
+  wado: '/wado',
+} as const;

@@ -1,0 +1,231 @@
+import { createReadStream } from 'node:fs';
+import { stat, statfs, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ArchiveServer } from '../server.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { WorklistEntryError } from '../index/worklist-entry.ts';
+import { TransferError } from '../transfers.ts';
+import type { SourceLogger } from '../util/log.ts';
+import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
+import type { EchoResult, EventMessage, NodeDto, RetrieveRequest, SendRequest, StatusDto } from './contract.ts';
+
+/**
+ * The core's HTTP + WebSocket API (contract.ts): status, nodes (acrnema.map) with echo, jobs, sends and retrieves, the
+ * worklist, the live event stream, and WADO-URI for objects. Every request must carry the install's secret; the API
+ * serves only indexed objects, never a path it is given.
+ */
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+type Handler = (req: http.IncomingMessage, url: URL, params: string[], body: unknown) => Promise<unknown>;
+
+const MAX_BODY = 1 << 20;
+const LEVELS = new Set(['PATIENT', 'STUDY', 'SERIES', 'IMAGE']);
+
+function text(v: unknown, what: string): string {
+  if (typeof v !== 'string' || !v.trim()) throw new HttpError(400, `${what} is required`);
+  return v.trim();
+}
+
+export class HttpApi {
+  private readonly archive: ArchiveServer;
+  private readonly secret: Buffer;
+  private readonly log: SourceLogger;
+  private readonly http: http.Server;
+  private readonly sockets: WebSocketServer;
+  private readonly routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
+  port = 0;
+
+  constructor(archive: ArchiveServer, secret: string, log: SourceLogger) {
+    this.archive = archive;
+    this.secret = Buffer.from(secret);
+    this.log = log;
+    this.http = http.createServer((req, res) => void this.serve(req, res));
+    this.sockets = new WebSocketServer({ noServer: true });
+    this.http.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/api/events' || !this.authorized(req, url)) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+        return;
+      }
+      this.sockets.handleUpgrade(req, socket, head, (ws) => this.stream(ws));
+    });
+    this.defineRoutes();
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => {
+        this.port = (this.http.address() as AddressInfo).port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets.clients) ws.terminate();
+    this.sockets.close();
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private authorized(req: http.IncomingMessage, url: URL): boolean {
+    const header = req.headers.authorization?.replace(/^Bearer\s+/i, '');
+    const given = Buffer.from(header ?? url.searchParams.get('token') ?? '');
+    return given.length === this.secret.length && timingSafeEqual(given, this.secret);
+  }
+
+  private route(method: string, path: string, handler: Handler): void {
+    this.routes.push({ method, pattern: new RegExp(`^${path.replace(/:\w+/g, '([^/]+)')}$`), handler });
+  }
+
+  private defineRoutes(): void {
+    const a = this.archive;
+    this.route('GET', '/api/status', async () => {
+      const storage = await Promise.all(a.store.devices.map(async (p) => {
+        const s = await statfs(p);
+        return { path: p, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+      }));
+      return { aeTitle: a.config.settings.aeTitle, dicomPort: a.port, associations: a.openAssociations, counts: await a.index.counts(), storage } satisfies StatusDto;
+    });
+    this.route('GET', '/api/nodes', async () => a.config.nodes.nodes.map(({ ae, host, port, compression }): NodeDto => ({ ae, host, port, compression })));
+    this.route('POST', '/api/nodes', async (_req, _url, _p, body) => {
+      const b = body as Partial<NodeDto>;
+      const node = { ae: text(b.ae, 'ae'), host: text(b.host, 'host'), port: Number(b.port), compression: b.compression || 'un' };
+      try {
+        a.config.nodes.upsert(node);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new HttpError(400, err.reason);
+        throw err;
+      }
+      await writeFile(a.config.settings.acrNemaMap, a.config.nodes.toString());
+      return node;
+    });
+    this.route('DELETE', '/api/nodes/:ae', async (_req, _url, [ae]) => {
+      if (!a.config.nodes.remove(decodeURIComponent(ae!))) throw new HttpError(404, `no node ${decodeURIComponent(ae!)}`);
+      await writeFile(a.config.settings.acrNemaMap, a.config.nodes.toString());
+      return { removed: decodeURIComponent(ae!) };
+    });
+    this.route('POST', '/api/nodes/:ae/echo', async (_req, _url, [raw]) => {
+      const ae = decodeURIComponent(raw!);
+      try {
+        return { ae, ok: true, milliseconds: Math.round(await a.transfers.echo(ae)) } satisfies EchoResult;
+      } catch (err) {
+        return { ae, ok: false, error: (err as Error).message } satisfies EchoResult;
+      }
+    });
+    this.route('GET', '/api/jobs', async () => a.transfers.queue.list());
+    this.route('POST', '/api/jobs/:id/cancel', async (_req, _url, [id]) => this.found(await a.transfers.queue.cancel(Number(id)), `job ${id}`));
+    this.route('POST', '/api/jobs/:id/retry', async (_req, _url, [id]) => this.found(await a.transfers.queue.retry(Number(id)), `job ${id}`));
+    this.route('POST', '/api/send', async (_req, _url, _p, body) => {
+      const b = body as Partial<SendRequest>;
+      if (!LEVELS.has(String(b.level))) throw new HttpError(400, 'level must be PATIENT, STUDY, SERIES or IMAGE');
+      return a.transfers.send(text(b.destination, 'destination'), b.level!, text(b.uid, 'uid'));
+    });
+    this.route('POST', '/api/retrieve', async (_req, _url, _p, body) => {
+      const b = body as Partial<RetrieveRequest>;
+      if (b.how !== 'move' && b.how !== 'get') throw new HttpError(400, 'how must be move or get');
+      if (!b.query || !LEVELS.has(String(b.query.level)) || typeof b.query.keys !== 'object') throw new HttpError(400, 'query needs a level and keys');
+      return a.transfers.retrieve(text(b.source, 'source'), b.query, b.how, b.destination ?? '');
+    });
+    this.route('GET', '/api/worklist', async () => a.index.listWorklist());
+    this.route('POST', '/api/worklist', async (_req, _url, _p, body) => a.index.addWorklistEntry(body as object));
+    this.route('PUT', '/api/worklist/:id', async (_req, _url, [id], body) => this.found(await a.index.updateWorklistEntry(Number(id), body as object), `worklist entry ${id}`));
+    this.route('DELETE', '/api/worklist/:id', async (_req, _url, [id]) => {
+      if (!(await a.index.deleteWorklistEntry(Number(id)))) throw new HttpError(404, `no worklist entry ${id}`);
+      return { removed: Number(id) };
+    });
+  }
+
+  private found<T>(value: T | undefined, what: string): T {
+    if (value === undefined) throw new HttpError(404, `no ${what}`);
+    return value;
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (!this.authorized(req, url)) throw new HttpError(401, 'this request needs the install\'s secret (Authorization: Bearer, or ?token=)');
+      if (req.method === 'GET' && url.pathname === '/wado') return await this.wado(url, res);
+      const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+      if (!route) throw new HttpError(404, `no ${req.method} ${url.pathname}`);
+      const params = route.pattern.exec(url.pathname)!.slice(1);
+      const body = req.method === 'POST' || req.method === 'PUT' ? await this.body(req) : undefined;
+      this.json(res, 200, await route.handler(req, url, params, body));
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status
+        : err instanceof WorklistEntryError || err instanceof TransferError ? 400 : 500;
+      if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);
+      if (!res.headersSent) this.json(res, status, { error: (err as Error).message });
+      else res.destroy();
+    }
+  }
+
+  private async body(req: http.IncomingMessage): Promise<unknown> {
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
+      parts.push(chunk as Buffer);
+    }
+    try {
+      return parts.length ? JSON.parse(Buffer.concat(parts).toString('utf8')) : {};
+    } catch {
+      throw new HttpError(400, 'the request body is not JSON');
+    }
+  }
+
+  private json(res: http.ServerResponse, status: number, value: unknown): void {
+    const body = JSON.stringify(value);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(body);
+  }
+
+  /** WADO-URI (PS3.18 9): the object as stored, Part-10; only objects the index knows, by their UIDs. */
+  private async wado(url: URL, res: http.ServerResponse): Promise<void> {
+    const q = url.searchParams;
+    if (q.get('requestType') !== 'WADO') throw new HttpError(400, 'requestType must be WADO');
+    const objectUid = text(q.get('objectUID'), 'objectUID');
+    const contentType = q.get('contentType') ?? 'application/dicom';
+    if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom is)`);
+    const inst = await this.archive.index.findInstance(objectUid);
+    if (!inst) throw new HttpError(404, `no object ${objectUid}`);
+    const file = this.archive.store.absolutePath(inst.location);
+    const { size } = await stat(file);
+    res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': size, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });
+    const stream = createReadStream(file);
+    await new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('end', () => resolve());
+      stream.pipe(res);
+    });
+  }
+
+  /** The event stream: every association, object and job event as one JSON message. */
+  private stream(ws: WebSocket): void {
+    const send = (message: EventMessage) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message)); };
+    const onAssociation = (event: AssociationEvent) => send({ type: 'association', event });
+    const onObject = (event: ObjectEvent) => send({ type: 'object', event });
+    const onJob = (event: JobEvent) => send({ type: 'job', event });
+    const events = this.archive.events;
+    events.on('association', onAssociation);
+    events.on('object', onObject);
+    events.on('job', onJob);
+    ws.on('close', () => {
+      events.off('association', onAssociation);
+      events.off('object', onObject);
+      events.off('job', onJob);
+    });
+  }
+}

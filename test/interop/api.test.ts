@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { dumpDataSet, run } from '../helpers/dcmtk.ts';
+import { makeImage, writeImages } from '../helpers/fixtures.ts';
+import { API_ROUTES, type EventMessage, type NodeDto } from '../../main/api/contract.ts';
+
+/** The HTTP + WebSocket API as the UI uses it: the secret, nodes with echo, the worklist, jobs, events, WADO-URI. */
+describe('HTTP and WebSocket API', () => {
+  let archive: TestArchive;
+  let work: string;
+  let base = '';
+  const image = makeImage({ patientId: 'API1' });
+
+  beforeAll(async () => {
+    archive = await startArchive();
+    base = `http://127.0.0.1:${archive.server.api!.port}`;
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-api-'));
+  });
+  afterAll(async () => {
+    await archive?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const call = async (method: string, route: string, body?: unknown) => {
+    const res = await fetch(base + route, {
+      method, headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, json: await res.json() as Record<string, unknown> & unknown[] };
+  };
+
+  it('refuses a request without the secret, or with a wrong one', async () => {
+    expect((await fetch(base + API_ROUTES.status)).status).toBe(401);
+    const wrong = await fetch(base + API_ROUTES.status, { headers: { authorization: 'Bearer 1234' } });
+    expect(wrong.status).toBe(401);
+    expect((await call('GET', API_ROUTES.status)).json).toMatchObject({ aeTitle: 'TESTPACS', dicomPort: archive.port });
+  });
+
+  it('adds, validates, echoes and removes nodes, writing acrnema.map', async () => {
+    const bad = await call('POST', API_ROUTES.nodes, { ae: 'A_TITLE_FAR_TOO_LONG', host: '127.0.0.1', port: 104 });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/longer than 16 characters/);
+    expect((await call('POST', API_ROUTES.nodes, { ae: 'SELF', host: '127.0.0.1', port: 70000 })).json.error).toMatch(/port "70000"/);
+    expect((await call('POST', API_ROUTES.nodes, { ae: 'SELF', host: '127.0.0.1', port: archive.port })).status).toBe(200);
+    const map = await readFile(archive.server.config.settings.acrNemaMap, 'utf8');
+    expect(map).toMatch(new RegExp(`^SELF\\s+127\\.0\\.0\\.1\\s+${archive.port}\\s+un$`, 'm'));
+    expect((await call('GET', API_ROUTES.nodes)).json as unknown as NodeDto[]).toContainEqual({ ae: 'SELF', host: '127.0.0.1', port: archive.port, compression: 'un' });
+    // Echo ourselves under the node's AE title: our listener answers only to its own title, so the echo is refused.
+    const echo = await call('POST', API_ROUTES.echo('SELF'));
+    expect(echo.json).toMatchObject({ ae: 'SELF', ok: false });
+    expect(String(echo.json.error)).toMatch(/refused the association/);
+    await call('POST', API_ROUTES.nodes, { ae: 'TESTPACS', host: '127.0.0.1', port: archive.port });
+    expect((await call('POST', API_ROUTES.echo('TESTPACS'))).json).toMatchObject({ ae: 'TESTPACS', ok: true });
+    expect((await call('DELETE', API_ROUTES.node('SELF'))).status).toBe(200);
+    expect((await call('DELETE', API_ROUTES.node('SELF'))).status).toBe(404);
+    expect(await readFile(archive.server.config.settings.acrNemaMap, 'utf8')).not.toMatch(/^SELF/m);
+  });
+
+  it('creates, edits and deletes worklist entries, saying what is wrong with a bad one', async () => {
+    const bad = await call('POST', API_ROUTES.worklist, { patientId: 'W1', patientName: 'Doe^Jane', modality: 'MR', scheduledDate: 'tomorrow' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/scheduledDate "tomorrow" is not YYYYMMDD/);
+    const made = await call('POST', API_ROUTES.worklist, { patientId: 'W1', patientName: 'Doe^Jane', modality: 'MR', scheduledDate: '20261125' });
+    const id = Number(made.json.id);
+    expect((await call('PUT', API_ROUTES.worklistEntry(id), { modality: 'CT' })).json).toMatchObject({ id, modality: 'CT' });
+    expect((await call('GET', API_ROUTES.worklist)).json).toHaveLength(1);
+    expect((await call('DELETE', API_ROUTES.worklistEntry(id))).status).toBe(200);
+    expect((await call('PUT', API_ROUTES.worklistEntry(id), { modality: 'CT' })).status).toBe(404);
+  });
+
+  it('streams association and object events to a WebSocket while a modality stores', async () => {
+    const ws = new WebSocket(`${base.replace('http', 'ws')}${API_ROUTES.events}?token=${archive.server.apiSecret}`);
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    const messages: EventMessage[] = [];
+    ws.on('message', (data) => messages.push(JSON.parse(String(data)) as EventMessage));
+    const r = await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, [image])]);
+    expect(r.code, r.stderr).toBe(0);
+    for (let i = 0; i < 100 && !messages.some((m) => m.type === 'association' && m.event.type === 'closed'); i++) await new Promise((x) => setTimeout(x, 20));
+    ws.close();
+    expect(messages).toContainEqual({ type: 'object', event: expect.objectContaining({ direction: 'received', peerAe: 'MODALITY', sopInstanceUid: image.sopUid, status: 0 }) });
+    expect(messages).toContainEqual({ type: 'association', event: expect.objectContaining({ type: 'opened', callingAe: 'MODALITY', role: 'acceptor' }) });
+    const unauthorized = new WebSocket(`${base.replace('http', 'ws')}${API_ROUTES.events}`);
+    await expect(new Promise((resolve, reject) => { unauthorized.once('open', resolve); unauthorized.once('error', reject); })).rejects.toThrow(/401/);
+  });
+
+  it('serves a stored object by WADO-URI, and nothing that is not indexed', async () => {
+    const url = `${base}${API_ROUTES.wado}?requestType=WADO&studyUID=${image.studyUid}&seriesUID=${image.seriesUid}&objectUID=${image.sopUid}&contentType=application%2Fdicom&token=${archive.server.apiSecret}`;
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/dicom');
+    const file = path.join(work, 'wado.dcm');
+    await writeFile(file, Buffer.from(await res.arrayBuffer()));
+    expect(await dumpDataSet(file)).toBe(await dumpDataSet(path.join(work, `${image.sopUid}.dcm`)));
+    expect((await fetch(url.replace(image.sopUid, '1.2.3.4'))).status).toBe(404);
+    expect((await fetch(url.replace('requestType=WADO', 'requestType=OTHER'))).status).toBe(400);
+    expect((await fetch(url.replace('application%2Fdicom', 'image%2Fjpeg'))).status).toBe(406);
+    expect((await fetch(`${base}/wado?requestType=WADO&objectUID=..%2F..%2Fetc%2Fpasswd&token=${archive.server.apiSecret}`)).status).toBe(404);
+  });
+
+  it('queues sends and retrieves, refusing what it cannot run, and lists jobs', async () => {
+    expect((await call('POST', API_ROUTES.send, { destination: 'NOWHERE', level: 'STUDY', uid: image.studyUid })).json.error).toMatch(/not in acrnema\.map/);
+    expect((await call('POST', API_ROUTES.send, { destination: 'TESTPACS', level: 'FRAME', uid: image.studyUid })).status).toBe(400);
+    expect((await call('POST', API_ROUTES.retrieve, { source: 'TESTPACS', how: 'push', query: { level: 'STUDY', keys: {} } })).json.error).toMatch(/move or get/);
+    const sent = await call('POST', API_ROUTES.send, { destination: 'TESTPACS', level: 'STUDY', uid: image.studyUid });
+    expect(sent.json).toMatchObject({ kind: 'send', destination: 'TESTPACS', total: 1 });
+    await archive.server.transfers.queue.idle();
+    expect((await call('GET', API_ROUTES.jobs)).json).toContainEqual(expect.objectContaining({ id: sent.json.id, state: 'done', done: 1 }));
+    expect((await call('POST', API_ROUTES.cancelJob(99999))).status).toBe(404);
+    expect((await call('GET', '/api/nothing')).status).toBe(404);
+    const notJson = await fetch(base + API_ROUTES.worklist, { method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}` }, body: '{oops' });
+    expect(notJson.status).toBe(400);
+  });
+});
