@@ -47,12 +47,13 @@ const flag: Parse<boolean> = (v) => (v === '1' ? true : v === '0' ? false : reas
 const oneOf = <T extends string>(...allowed: T[]): Parse<T> => (v) =>
   (allowed as string[]).includes(v.toLowerCase()) ? (v.toLowerCase() as T) : reason(`"${v}" must be one of ${allowed.join(', ')}`);
 const text: Parse<string> = (v) => (v.length ? v : reason('a value is required'));
+const address: Parse<string> = (v) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(`"${v}" is not an IP address`));
 
 /** Every key the core understands: its default, how it is checked, and a line of help for the settings screen. */
 export const SETTING_KEYS = {
   MyACRNema: { def: 'PACSWS', parse: (v: string) => { const p = aeTitleProblem(v); return p ? reason(p) : v; }, help: 'Our AE title; peers must call us by it.' },
   TCPPort: { def: '11112', parse: int(0, 65535), help: 'TCP port the DICOM listener uses (0 picks a free one).' },
-  ListenAddress: { def: '0.0.0.0', parse: (v: string) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(`"${v}" is not an IP address`)), help: 'Address to listen on; 127.0.0.1 keeps the archive local.' },
+  ListenAddress: { def: '0.0.0.0', parse: address, help: 'Address to listen on; 127.0.0.1 keeps the archive local.' },
   MAGDevices: { def: '1', parse: int(1, 10), help: 'How many storage folders (MAGDevice0..n) are used.' },
   MAGDeviceThreshhold: { def: '0', parse: int(0, 1 << 30), help: 'Free space (MB) below which a storage folder takes no new objects.' },
   FileNameSyntax: { def: '%id/%studyuid/%seriesuid/%sopuid.dcm', parse: (v: string) => { try { compileLayout(v); return v; } catch (e) { return e instanceof FileNameSyntaxError ? reason(e.message) : reason(String(e)); } }, help: 'Path of each object under its storage folder.' },
@@ -75,7 +76,7 @@ export const SETTING_KEYS = {
   RetryDelay: { def: '10', parse: int(1, 86400), help: 'Seconds before the first retry of a failed job; each further retry waits twice as long.' },
   MaxJobsPerNode: { def: '2', parse: int(1, 16), help: 'How many sends and retrieves may run at once with one remote node.' },
   APIPort: { def: '8711', parse: int(0, 65535), help: 'TCP port of the HTTP/WebSocket API and UI (0 picks a free one).' },
-  APIAddress: { def: '127.0.0.1', parse: (v: string) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(`"${v}" is not an IP address`)), help: 'Address the API listens on; 127.0.0.1 keeps it to this computer.' },
+  APIAddress: { def: '127.0.0.1', parse: address, help: 'Address the API listens on; 127.0.0.1 keeps it to this computer.' },
   LogLevel: { def: 'info', parse: oneOf('debug', 'info', 'warn', 'error'), help: 'How much the log says.' },
 } as const;
 
