@@ -46,9 +46,25 @@ export interface EchoResult {
   error?: string;
 }
 
-/** An error answer (4xx/5xx): what was wrong, in words for the user. */
+/** An error answer (4xx/5xx): what was wrong, in words for the user; a refused dicom.ini also lists its problems. */
 export interface ApiError {
   error: string;
+  problems?: { line: number; reason: string }[];
+}
+
+export interface SettingsDto {
+  /** dicom.ini as it is on disk. */
+  text: string;
+  /** Every key the core reads: its value (or default), its line (0: not in the file) and a line of help. */
+  keys: { key: string; value: string; default: string; line: number; help: string }[];
+}
+
+export interface SettingsSaved {
+  saved: true;
+  /** Keys whose value changed. */
+  changed: string[];
+  /** When they take effect: at the next start of the server (nothing is applied live yet). */
+  appliedAt: 'next start';
 }
 
 /** Messages on the /api/events WebSocket. */
@@ -60,6 +76,7 @@ export type EventMessage =
 /** The routes, for the renderer's client. */
 export const API_ROUTES = {
   status: '/api/status',
+  settings: '/api/settings',
   nodes: '/api/nodes',
   node: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}`,
   echo: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/echo`,

@@ -101,6 +101,21 @@ describe('HTTP and WebSocket API', () => {
     expect((await fetch(`${base}/wado?requestType=WADO&objectUID=..%2F..%2Fetc%2Fpasswd&token=${archive.server.apiSecret}`)).status).toBe(404);
   });
 
+  it('shows dicom.ini as keys with help, refuses a bad value with its line, and saves a good one', async () => {
+    const shown = await call('GET', API_ROUTES.settings);
+    const text = String(shown.json.text);
+    expect(shown.json.keys).toContainEqual(expect.objectContaining({ key: 'TCPPort', default: '11112', help: expect.stringMatching(/port/) }));
+    const badText = text.replace(/^TCPPort\s*=.*$/m, 'TCPPort = eleven');
+    const badLine = badText.split('\n').findIndex((l) => l.startsWith('TCPPort')) + 1;
+    const bad = await call('PUT', API_ROUTES.settings, { text: badText });
+    expect(bad.status).toBe(400);
+    expect(bad.json.problems).toEqual([{ line: badLine, reason: 'TCPPort: "eleven" is not a whole number from 0 to 65535' }]);
+    expect(await readFile(path.join(archive.dataDir, 'config', 'dicom.ini'), 'utf8')).toBe(text);
+    const good = await call('PUT', API_ROUTES.settings, { text: text.replace(/^LogLevel\s*=.*$/m, 'LogLevel = warn') });
+    expect(good.json).toEqual({ saved: true, changed: ['LogLevel'], appliedAt: 'next start' });
+    expect(await readFile(path.join(archive.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^LogLevel = warn$/m);
+  });
+
   it('queues sends and retrieves, refusing what it cannot run, and lists jobs', async () => {
     expect((await call('POST', API_ROUTES.send, { destination: 'NOWHERE', level: 'STUDY', uid: image.studyUid })).json.error).toMatch(/not in acrnema\.map/);
     expect((await call('POST', API_ROUTES.send, { destination: 'TESTPACS', level: 'FRAME', uid: image.studyUid })).status).toBe(400);

@@ -1,0 +1,55 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, ConfigErrors } from '../config/config-error.ts';
+import { readForwardRules } from '../config/forward-rules.ts';
+import { IniDocument } from '../config/ini.ts';
+import { SECTION, SETTING_KEYS, readSettings } from '../config/server-settings.ts';
+import type { ArchiveServer } from '../server.ts';
+import type { SettingsDto, SettingsSaved } from './contract.ts';
+
+/** A refused dicom.ini: every problem with its line, for the settings screen to point at. */
+export class SettingsRefused extends Error {
+  readonly problems: { line: number; reason: string }[];
+  constructor(errors: ConfigError[]) {
+    super(errors.map((e) => `line ${e.line}: ${e.reason}`).join('; '));
+    this.problems = errors.map((e) => ({ line: e.line, reason: e.reason }));
+  }
+}
+
+function iniFile(archive: ArchiveServer): string {
+  return path.join(archive.config.configDir, 'dicom.ini');
+}
+
+/** dicom.ini as text, and every key the core reads with its value, default, line and help. */
+export async function readSettingsDto(archive: ArchiveServer): Promise<SettingsDto> {
+  const text = await readFile(iniFile(archive), 'utf8');
+  const doc = new IniDocument(iniFile(archive), text);
+  const keys = Object.entries(SETTING_KEYS).map(([key, spec]) => {
+    const found = doc.get(SECTION, key);
+    return { key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help };
+  });
+  return { text, keys };
+}
+
+/**
+ * Check a new dicom.ini the way start-up does (every key, the forwarding rules against the nodes) and save it only if it
+ * passes. Changes take effect at the next start of the server; the answer lists the keys that changed.
+ */
+export async function saveSettings(archive: ArchiveServer, text: string): Promise<SettingsSaved> {
+  const file = iniFile(archive);
+  const doc = new IniDocument(file, text);
+  try {
+    readSettings(doc, archive.config.configDir, archive.config.dataDir);
+    readForwardRules(doc, archive.config.nodes);
+  } catch (err) {
+    if (err instanceof ConfigErrors) throw new SettingsRefused(err.errors);
+    if (err instanceof ConfigError) throw new SettingsRefused([err]);
+    throw err;
+  }
+  const before = new IniDocument(file, await readFile(file, 'utf8'));
+  const value = (d: IniDocument, key: string) => d.get(SECTION, key)?.value;
+  const keys = new Set([...before.entries(SECTION).map((e) => e.key), ...doc.entries(SECTION).map((e) => e.key)]);
+  const changed = [...keys].filter((k) => value(before, k) !== value(doc, k));
+  await writeFile(file, doc.toString());
+  return { saved: true, changed, appliedAt: 'next start' };
+}
