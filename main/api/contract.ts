@@ -39,6 +39,18 @@ export interface RetrieveRequest {
   destination?: string;
 }
 
+/**
+ * A search stated with keywords: empty values are the keys to return, others match as in C-FIND (PS3.4 C.2.2.2); a
+ * search that names no key to return gets every key the level answers.
+ */
+export interface FindRequest {
+  level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
+  keys: Record<string, string>;
+}
+
+/** One answer: keyword -> value as text. */
+export type FindAnswer = Record<string, string>;
+
 export interface EchoResult {
   ae: string;
   ok: boolean;
@@ -80,6 +92,8 @@ export const API_ROUTES = {
   nodes: '/api/nodes',
   node: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}`,
   echo: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/echo`,
+  studies: '/api/find',
+  remoteFind: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/find`,
   jobs: '/api/jobs',
   cancelJob: (id: number) => `/api/jobs/${id}/cancel`,
   retryJob: (id: number) => `/api/jobs/${id}/retry`,

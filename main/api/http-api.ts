@@ -11,6 +11,8 @@ import { TransferError } from '../transfers.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
 import { SettingsRefused, readSettingsDto, saveSettings } from './settings-routes.ts';
+import { QueryRefused, findLocal, findRemote } from './query-routes.ts';
+import { DicomOperationError } from '../scu/dicom-client.ts';
 import type { EchoResult, EventMessage, NodeDto, RetrieveRequest, SendRequest, StatusDto } from './contract.ts';
 
 /**
@@ -127,6 +129,8 @@ export class HttpApi {
     });
     this.route('GET', '/api/settings', async () => readSettingsDto(a));
     this.route('PUT', '/api/settings', async (_req, _url, _p, body) => saveSettings(a, text((body as { text?: unknown }).text, 'text')));
+    this.route('POST', '/api/find', async (_req, _url, _p, body) => findLocal(a, body as object));
+    this.route('POST', '/api/nodes/:ae/find', async (_req, _url, [ae], body) => findRemote(a, decodeURIComponent(ae!), body as object));
     this.route('GET', '/api/jobs', async () => a.transfers.queue.list());
     this.route('POST', '/api/jobs/:id/cancel', async (_req, _url, [id]) => this.found(await a.transfers.queue.cancel(Number(id)), `job ${id}`));
     this.route('POST', '/api/jobs/:id/retry', async (_req, _url, [id]) => this.found(await a.transfers.queue.retry(Number(id)), `job ${id}`));
@@ -167,7 +171,8 @@ export class HttpApi {
       this.json(res, 200, await route.handler(req, url, params, body));
     } catch (err) {
       const status = err instanceof HttpError ? err.status
-        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused ? 400 : 500;
+        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused ? 400
+          : err instanceof DicomOperationError ? 502 : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);
       const problems = err instanceof SettingsRefused ? err.problems : undefined;
       if (!res.headersSent) this.json(res, status, { error: (err as Error).message, problems });

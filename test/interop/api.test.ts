@@ -116,6 +116,19 @@ describe('HTTP and WebSocket API', () => {
     expect(await readFile(path.join(archive.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^LogLevel = warn$/m);
   });
 
+  it('searches the local archive and a remote node with keywords', async () => {
+    const local = await call('POST', API_ROUTES.studies, { level: 'STUDY', keys: { PatientID: 'API1' } });
+    expect(local.status).toBe(200);
+    expect(local.json).toEqual([expect.objectContaining({ PatientID: 'API1', StudyInstanceUID: image.studyUid, NumberOfStudyRelatedInstances: '1', ModalitiesInStudy: 'CT' })]);
+    const byName = await call('POST', API_ROUTES.studies, { level: 'PATIENT', keys: { PatientName: 'test^*', PatientID: '' } });
+    expect(byName.json).toEqual([{ PatientName: 'Test^Patient', PatientID: 'API1' }]);
+    expect((await call('POST', API_ROUTES.studies, { level: 'STUDY', keys: { StudyDate: 'yesterday' } })).json.error).toMatch(/StudyDate/);
+    expect((await call('POST', API_ROUTES.studies, { level: 'STUDY', keys: { NoSuchKeyword: '' } })).status).toBe(400);
+    const remote = await call('POST', API_ROUTES.remoteFind('TESTPACS'), { level: 'SERIES', keys: { StudyInstanceUID: image.studyUid, SeriesInstanceUID: '', Modality: '' } });
+    expect(remote.json).toEqual([{ StudyInstanceUID: image.studyUid, SeriesInstanceUID: image.seriesUid, Modality: 'CT' }]);
+    expect((await call('POST', API_ROUTES.remoteFind('NOWHERE'), { level: 'STUDY', keys: {} })).status).toBe(400);
+  });
+
   it('queues sends and retrieves, refusing what it cannot run, and lists jobs', async () => {
     expect((await call('POST', API_ROUTES.send, { destination: 'NOWHERE', level: 'STUDY', uid: image.studyUid })).json.error).toMatch(/not in acrnema\.map/);
     expect((await call('POST', API_ROUTES.send, { destination: 'TESTPACS', level: 'FRAME', uid: image.studyUid })).status).toBe(400);
