@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeDataSet, type DataSet } from '../../main/dicom/dataset.ts';
+import { encodeDataSet } from '../../main/dicom/dataset.ts';
+import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { QrSopClass, TransferSyntax, encodingOf } from '../../main/dicom/uids.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
 import { out, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
@@ -17,27 +18,11 @@ import {
  * process start and the association set-up.
  */
 
-const KEYWORD_TAGS: Record<string, [number, string]> = {
-  QueryRetrieveLevel: [0x00080052, 'CS'], PatientName: [0x00100010, 'PN'], PatientID: [0x00100020, 'LO'], PatientBirthDate: [0x00100030, 'DA'],
-  PatientSex: [0x00100040, 'CS'], StudyDate: [0x00080020, 'DA'], StudyTime: [0x00080030, 'TM'], AccessionNumber: [0x00080050, 'SH'],
-  StudyID: [0x00200010, 'SH'], StudyDescription: [0x00081030, 'LO'], StudyInstanceUID: [0x0020000d, 'UI'], ModalitiesInStudy: [0x00080061, 'CS'],
-  NumberOfStudyRelatedSeries: [0x00201206, 'IS'], NumberOfStudyRelatedInstances: [0x00201208, 'IS'], ReferringPhysicianName: [0x00080090, 'PN'],
-  SeriesInstanceUID: [0x0020000e, 'UI'], Modality: [0x00080060, 'CS'], SeriesNumber: [0x00200011, 'IS'], SeriesDescription: [0x0008103e, 'LO'],
-  NumberOfSeriesRelatedInstances: [0x00201209, 'IS'], SOPInstanceUID: [0x00080018, 'UI'], SOPClassUID: [0x00080016, 'UI'], InstanceNumber: [0x00200013, 'IS'],
-};
-
 /** What a viewer's study browser asks for. */
 const STUDY_RETURN_KEYS = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'AccessionNumber', 'StudyID',
   'StudyDescription', 'StudyInstanceUID', 'ModalitiesInStudy', 'NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances', 'ReferringPhysicianName'];
 const SERIES_RETURN_KEYS = ['SeriesInstanceUID', 'Modality', 'SeriesNumber', 'SeriesDescription', 'NumberOfSeriesRelatedInstances'];
 const IMAGE_RETURN_KEYS = ['SOPInstanceUID', 'SOPClassUID', 'InstanceNumber'];
-
-function identifier(keys: Record<string, string>): DataSet {
-  return new Map(Object.entries(keys).map(([k, v]) => {
-    const [tag, vr] = KEYWORD_TAGS[k]!;
-    return [tag, { tag, vr, value: Buffer.from(v, 'latin1') }];
-  }));
-}
 
 interface QueryKind {
   name: string;
@@ -149,7 +134,7 @@ async function runQueries(engine: string, dataDir: string, work: string, shim: s
       for (let i = 0; i < perKind; i++) {
         const file = path.join(dir, `q${String(i).padStart(4, '0')}.dcm`);
         const meta = encodeFileMeta({ sopClassUid: QrSopClass.StudyRootFind, sopInstanceUid: `2.25.${k}${i}`, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian });
-        await writeFile(file, Buffer.concat([meta, encodeDataSet(identifier(kind.make(i, random)), encodingOf(TransferSyntax.ExplicitLittleEndian))]));
+        await writeFile(file, Buffer.concat([meta, encodeDataSet(identifierFromKeywords(kind.make(i, random)), encodingOf(TransferSyntax.ExplicitLittleEndian))]));
         files.push(file);
       }
       const logBefore = ours.log().length;
