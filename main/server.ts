@@ -14,6 +14,8 @@ import { RetrieveScp } from './dicom/services/retrieve-scp.ts';
 import { readStoredDataSet } from './store/object-reader.ts';
 import type { AssociationOptions } from './dicom/association.ts';
 import { ArchiveEvents } from './events.ts';
+import { readForwardRules } from './config/forward-rules.ts';
+import { LISTENER_FIELDS, LIVE_FIELDS, withFields } from './config/setting-effects.ts';
 import { watchAssociation } from './monitoring.ts';
 import { Transfers } from './transfers.ts';
 import { HttpApi } from './api/http-api.ts';
@@ -57,6 +59,7 @@ export class ArchiveServer {
   api?: HttpApi;
   apiSecret = '';
   private findScp!: FindScp;
+  private handler!: AssociationHandler;
   private retrieveScp!: RetrieveScp;
 
   constructor(options: ServerOptions) {
@@ -117,30 +120,59 @@ export class ArchiveServer {
       log: this.logger.child('retrieve-scp'),
     });
 
-    const policy: AcceptancePolicy = {
-      aeTitle: s.aeTitle,
-      acceptAnyCalledAe: s.acceptAnyCalledAe,
-      knownCallingAe: s.requireKnownCallingAe ? (ae) => this.config.nodes.find(ae) !== undefined : undefined,
-      sopClasses: this.config.sopList.sopClasses,
-      transferSyntaxes: this.config.sopList.transferSyntaxes,
-    };
-    const handler: AssociationHandler = {
-      negotiate: (rq) => negotiate(rq, policy),
+    this.handler = {
+      negotiate: (rq) => negotiate(rq, this.acceptancePolicy()),
       onCommand: (assoc, msg) => {
         if (msg.command.commandField === CommandField.CStoreRQ) storeScp.onStoreCommand(assoc, msg);
       },
       onMessage: (assoc, msg, data) => this.dispatch(assoc, msg, data),
     };
     if (options.listen === false) return;
-    this.listener = new DicomListener(this.associationOptions(), handler, this.logger.child('dicom'), (assoc) => watchAssociation(assoc, this.events));
-    const host = this.options.listenAddress ?? s.listenAddress;
-    this.port = await this.listener.listen(this.options.port ?? s.port, host);
-    this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.user}@${s.index.host}:${s.index.port}/${s.index.database}`}`);
+    await this.openListener();
     await this.transfers.start();
     this.apiSecret = await apiSecret(dataDir);
     this.api = new HttpApi(this, this.apiSecret, this.logger.child('api'));
     await this.api.listen(this.options.apiPort ?? s.apiPort, s.apiAddress);
     this.log.info(`API on http://${s.apiAddress}:${this.api.port}/`);
+  }
+
+  private acceptancePolicy(): AcceptancePolicy {
+    const s = this.config.settings;
+    return {
+      aeTitle: s.aeTitle,
+      acceptAnyCalledAe: s.acceptAnyCalledAe,
+      knownCallingAe: s.requireKnownCallingAe ? (ae) => this.config.nodes.find(ae) !== undefined : undefined,
+      sopClasses: this.config.sopList.sopClasses,
+      transferSyntaxes: this.config.sopList.transferSyntaxes,
+    };
+  }
+
+  private async openListener(): Promise<void> {
+    const s = this.config.settings;
+    this.listener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom'), (assoc) => watchAssociation(assoc, this.events));
+    const host = this.options.listenAddress ?? s.listenAddress;
+    this.port = await this.listener.listen(this.options.port ?? s.port, host);
+    this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.user}@${s.index.host}:${s.index.port}/${s.index.database}`}`);
+  }
+
+  /**
+   * dicom.ini was saved: apply at once what can be (setting-effects.ts: job retries and limits, forwarding rules, log
+   * level); what needs the listener restarted or the program restarted keeps its running value until then.
+   */
+  async applySettings(): Promise<void> {
+    const fresh = await loadConfig(this.config.configDir, this.config.dataDir);
+    const old = this.config;
+    this.config = { ...old, ini: fresh.ini, forwardRules: readForwardRules(fresh.ini, old.nodes), settings: withFields(old.settings, fresh.settings, LIVE_FIELDS) };
+    if (!this.options.logger) this.logger.level = this.config.settings.logLevel;
+  }
+
+  /** Close the DICOM listener (open associations are aborted) and open it again on dicom.ini's current values. */
+  async restartListener(): Promise<number> {
+    const fresh = await loadConfig(this.config.configDir, this.config.dataDir);
+    await this.listener.close();
+    this.config = { ...this.config, sopList: fresh.sopList, settings: withFields(this.config.settings, fresh.settings, LISTENER_FIELDS) };
+    await this.openListener();
+    return this.port;
   }
 
   private associationOptions(): AssociationOptions {

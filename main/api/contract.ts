@@ -4,6 +4,7 @@
  */
 import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
+import type { SettingEffect } from '../config/setting-effects.ts';
 import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
 
 export interface StatusDto {
@@ -68,15 +69,21 @@ export interface SettingsDto {
   /** dicom.ini as it is on disk. */
   text: string;
   /** Every key the core reads: its value (or default), its line (0: not in the file) and a line of help. */
-  keys: { key: string; value: string; default: string; line: number; help: string }[];
+  keys: { key: string; value: string; default: string; line: number; help: string; effect: SettingEffect }[];
 }
+
+/** When a changed key takes effect (setting-effects.ts); `listener` means after POST /api/listener/restart. */
+export type { SettingEffect } from '../config/setting-effects.ts';
 
 export interface SettingsSaved {
   saved: true;
-  /** Keys whose value changed. */
-  changed: string[];
-  /** When they take effect: at the next start of the server (nothing is applied live yet). */
-  appliedAt: 'next start';
+  /** Keys whose value changed, with when each takes effect. */
+  changed: { key: string; effect: SettingEffect }[];
+}
+
+export interface ListenerRestarted {
+  aeTitle: string;
+  dicomPort: number;
 }
 
 /** Messages on the /api/events WebSocket. */
@@ -89,6 +96,7 @@ export type EventMessage =
 export const API_ROUTES = {
   status: '/api/status',
   settings: '/api/settings',
+  restartListener: '/api/listener/restart',
   nodes: '/api/nodes',
   node: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}`,
   echo: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/echo`,

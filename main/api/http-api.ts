@@ -12,13 +12,14 @@ import type { SourceLogger } from '../util/log.ts';
 import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
 import { SettingsRefused, readSettingsDto, saveSettings } from './settings-routes.ts';
 import { QueryRefused, findLocal, findRemote } from './query-routes.ts';
+import { serveUi } from './static-ui.ts';
 import { DicomOperationError } from '../scu/dicom-client.ts';
-import type { EchoResult, EventMessage, NodeDto, RetrieveRequest, SendRequest, StatusDto } from './contract.ts';
+import type { EchoResult, EventMessage, ListenerRestarted, NodeDto, RetrieveRequest, SendRequest, StatusDto } from './contract.ts';
 
 /**
  * The core's HTTP + WebSocket API (contract.ts): status, nodes (acrnema.map) with echo, jobs, sends and retrieves, the
- * worklist, the live event stream, and WADO-URI for objects. Every request must carry the install's secret; the API
- * serves only indexed objects, never a path it is given.
+ * worklist, the live event stream, and WADO-URI for objects; and the UI's files (static-ui.ts). Every API request must
+ * carry the install's secret; the API serves only indexed objects, never a path it is given.
  */
 
 class HttpError extends Error {
@@ -129,6 +130,10 @@ export class HttpApi {
     });
     this.route('GET', '/api/settings', async () => readSettingsDto(a));
     this.route('PUT', '/api/settings', async (_req, _url, _p, body) => saveSettings(a, text((body as { text?: unknown }).text, 'text')));
+    this.route('POST', '/api/listener/restart', async () => {
+      const dicomPort = await a.restartListener();
+      return { aeTitle: a.config.settings.aeTitle, dicomPort } satisfies ListenerRestarted;
+    });
     this.route('POST', '/api/find', async (_req, _url, _p, body) => findLocal(a, body as object));
     this.route('POST', '/api/nodes/:ae/find', async (_req, _url, [ae], body) => findRemote(a, decodeURIComponent(ae!), body as object));
     this.route('GET', '/api/jobs', async () => a.transfers.queue.list());
@@ -162,6 +167,10 @@ export class HttpApi {
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (req.method === 'GET' && !url.pathname.startsWith('/api/') && url.pathname !== '/wado') {
+        if (await serveUi(url.pathname, res)) return;
+        throw new HttpError(404, `no ${url.pathname}`);
+      }
       if (!this.authorized(req, url)) throw new HttpError(401, 'this request needs the install\'s secret (Authorization: Bearer, or ?token=)');
       if (req.method === 'GET' && url.pathname === '/wado') return await this.wado(url, res);
       const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));

@@ -4,6 +4,7 @@ import { ConfigError, ConfigErrors } from '../config/config-error.ts';
 import { readForwardRules } from '../config/forward-rules.ts';
 import { IniDocument } from '../config/ini.ts';
 import { SECTION, SETTING_KEYS, readSettings } from '../config/server-settings.ts';
+import { settingEffect } from '../config/setting-effects.ts';
 import type { ArchiveServer } from '../server.ts';
 import type { SettingsDto, SettingsSaved } from './contract.ts';
 
@@ -26,14 +27,14 @@ export async function readSettingsDto(archive: ArchiveServer): Promise<SettingsD
   const doc = new IniDocument(iniFile(archive), text);
   const keys = Object.entries(SETTING_KEYS).map(([key, spec]) => {
     const found = doc.get(SECTION, key);
-    return { key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help };
+    return { key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help, effect: settingEffect(key) };
   });
   return { text, keys };
 }
 
 /**
  * Check a new dicom.ini the way start-up does (every key, the forwarding rules against the nodes) and save it only if it
- * passes. Changes take effect at the next start of the server; the answer lists the keys that changed.
+ * passes; then apply at once what can be. The answer lists the changed keys with when each takes effect.
  */
 export async function saveSettings(archive: ArchiveServer, text: string): Promise<SettingsSaved> {
   const file = iniFile(archive);
@@ -51,5 +52,6 @@ export async function saveSettings(archive: ArchiveServer, text: string): Promis
   const keys = new Set([...before.entries(SECTION).map((e) => e.key), ...doc.entries(SECTION).map((e) => e.key)]);
   const changed = [...keys].filter((k) => value(before, k) !== value(doc, k));
   await writeFile(file, doc.toString());
-  return { saved: true, changed, appliedAt: 'next start' };
+  await archive.applySettings();
+  return { saved: true, changed: changed.map((key) => ({ key, effect: settingEffect(key) })) };
 }

@@ -112,7 +112,8 @@ describe('HTTP and WebSocket API', () => {
     expect(bad.json.problems).toEqual([{ line: badLine, reason: 'TCPPort: "eleven" is not a whole number from 0 to 65535' }]);
     expect(await readFile(path.join(archive.dataDir, 'config', 'dicom.ini'), 'utf8')).toBe(text);
     const good = await call('PUT', API_ROUTES.settings, { text: text.replace(/^LogLevel\s*=.*$/m, 'LogLevel = warn') });
-    expect(good.json).toEqual({ saved: true, changed: ['LogLevel'], appliedAt: 'next start' });
+    expect(good.json).toEqual({ saved: true, changed: [{ key: 'LogLevel', effect: 'live' }] });
+    expect(archive.server.config.settings.logLevel).toBe('warn');
     expect(await readFile(path.join(archive.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^LogLevel = warn$/m);
   });
 

@@ -1,0 +1,81 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The built renderer (renderer/dist, made by `vite build`), served to browsers and to the desktop window from the API's
+ * origin. The files are not secret (the data is: the API asks for the secret); only files under the build folder are
+ * served. The page gets a strict Content-Security-Policy: own scripts only, WebAssembly compilation allowed for the
+ * image codecs, connections to this origin only (API, WebSocket, WADO).
+ */
+
+export const UI_ROOT = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.map': 'application/json',
+};
+
+/** Serve GET `pathname` from the UI build; false when it names no file there (the caller answers 404). */
+export async function serveUi(pathname: string, res: http.ServerResponse, root = UI_ROOT): Promise<boolean> {
+  let relative: string;
+  try {
+    relative = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+  } catch {
+    return false;
+  }
+  const file = path.resolve(root, '.' + relative);
+  if (!file.startsWith(root) || relative.includes('\0')) return false;
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) {
+    if (pathname === '/' || pathname === '/index.html') {
+      const body = 'The UI is not built: run `npm run build:ui` (npm run serve does it first).\n';
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return true;
+    }
+    return false;
+  }
+  const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+  const headers: http.OutgoingHttpHeaders = {
+    'content-type': type,
+    'content-length': info.size,
+    'x-content-type-options': 'nosniff',
+    // Vite names assets by content hash: they never change; the page itself is always fetched anew.
+    'cache-control': relative.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store',
+  };
+  if (type.startsWith('text/html')) {
+    headers['content-security-policy'] = CONTENT_SECURITY_POLICY;
+    headers['referrer-policy'] = 'no-referrer';
+  }
+  res.writeHead(200, headers);
+  await new Promise<void>((resolve, reject) => {
+    const stream = createReadStream(file);
+    stream.on('error', reject);
+    stream.on('end', () => resolve());
+    stream.pipe(res);
+  });
+  return true;
+}
