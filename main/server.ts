@@ -215,6 +215,15 @@ export class ArchiveServer {
     }).catch(() => undefined);
   }
 
+  /** Delete a study from the index, then its files; undefined for a study the archive does not hold. */
+  async deleteStudy(studyUid: string): Promise<{ objects: number; filesNotDeleted: number } | undefined> {
+    const locations = await this.index.deleteStudy(studyUid);
+    if (!locations) return undefined;
+    const filesNotDeleted = await this.store.removeObjects(locations);
+    this.log.info(`study ${studyUid} deleted: ${locations.length} object(s)${filesNotDeleted ? `, ${filesNotDeleted} file(s) could not be deleted` : ''}`);
+    return { objects: locations.length, filesNotDeleted };
+  }
+
   get openAssociations(): number {
     return this.listener?.associations.size ?? 0;
   }

@@ -81,6 +81,14 @@ export interface SettingsSaved {
   changed: { key: string; effect: SettingEffect }[];
 }
 
+export interface StudyDeleted {
+  studyUid: string;
+  /** Objects removed from the index. */
+  objects: number;
+  /** Files that stayed on disk (permissions, a read-only medium); their objects are gone from the index all the same. */
+  filesNotDeleted: number;
+}
+
 export interface ListenerRestarted {
   aeTitle: string;
   dicomPort: number;
@@ -101,6 +109,7 @@ export const API_ROUTES = {
   node: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}`,
   echo: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/echo`,
   studies: '/api/find',
+  study: (uid: string) => `/api/studies/${encodeURIComponent(uid)}`,
   remoteFind: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/find`,
   jobs: '/api/jobs',
   cancelJob: (id: number) => `/api/jobs/${id}/cancel`,

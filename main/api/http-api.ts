@@ -14,7 +14,7 @@ import { SettingsRefused, readSettingsDto, saveSettings } from './settings-route
 import { QueryRefused, findLocal, findRemote } from './query-routes.ts';
 import { serveUi } from './static-ui.ts';
 import { DicomOperationError } from '../scu/dicom-client.ts';
-import type { EchoResult, EventMessage, ListenerRestarted, NodeDto, RetrieveRequest, SendRequest, StatusDto } from './contract.ts';
+import type { EchoResult, EventMessage, ListenerRestarted, StudyDeleted, NodeDto, RetrieveRequest, SendRequest, StatusDto } from './contract.ts';
 
 /**
  * The core's HTTP + WebSocket API (contract.ts): status, nodes (acrnema.map) with echo, jobs, sends and retrieves, the
@@ -134,6 +134,8 @@ export class HttpApi {
       const dicomPort = await a.restartListener();
       return { aeTitle: a.config.settings.aeTitle, dicomPort } satisfies ListenerRestarted;
     });
+    this.route('DELETE', '/api/studies/:uid', async (_req, _url, [uid]) =>
+      ({ studyUid: decodeURIComponent(uid!), ...this.found(await a.deleteStudy(decodeURIComponent(uid!)), `study ${decodeURIComponent(uid!)}`) }) satisfies StudyDeleted);
     this.route('POST', '/api/find', async (_req, _url, _p, body) => findLocal(a, body as object));
     this.route('POST', '/api/nodes/:ae/find', async (_req, _url, [ae], body) => findRemote(a, decodeURIComponent(ae!), body as object));
     this.route('GET', '/api/jobs', async () => a.transfers.queue.list());

@@ -49,6 +49,11 @@ export interface ArchiveIndex {
   counts(): Promise<IndexCounts>;
   /** Remove every patient, study, series and instance row (before a regen); worklist and jobs stay. */
   clearArchive(): Promise<void>;
+  /**
+   * Remove a study with its series and objects (and its patient, when it was the patient's last study) in one
+   * transaction; returns where its objects are stored, for the caller to delete, or undefined for an unknown study.
+   */
+  deleteStudy(studyUid: string): Promise<StoredLocation[] | undefined>;
   /** C-FIND: one row per matching entity at `level`, with the `returns` attributes by keyword. */
   queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): Promise<Row[]>;
   /** C-MOVE / C-GET: the stored objects under the matching entities, in series and instance order. */

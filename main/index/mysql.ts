@@ -321,6 +321,22 @@ export class MysqlIndex implements ArchiveIndex {
     this.seriesCache.clear();
   }
 
+  async deleteStudy(studyUid: string): Promise<StoredLocation[] | undefined> {
+    const files = await this.transaction(async (c) => {
+      const [found] = await c.query<RowDataPacket[]>('SELECT id, patient_fk FROM studies WHERE study_uid = ? FOR UPDATE', [studyUid]);
+      const study = found[0];
+      if (!study) return undefined;
+      const [rows] = await c.query<RowDataPacket[]>('SELECT i.device, i.path FROM instances i JOIN series se ON se.id = i.series_fk WHERE se.study_fk = ?', [study.id]);
+      await c.query('DELETE i FROM instances i JOIN series se ON se.id = i.series_fk WHERE se.study_fk = ?', [study.id]);
+      await c.query('DELETE FROM series WHERE study_fk = ?', [study.id]);
+      await c.query('DELETE FROM studies WHERE id = ?', [study.id]);
+      await c.query('DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_fk = ?)', [study.patient_fk, study.patient_fk]);
+      return rows.map((r) => ({ device: Number(r.device), relativePath: String(r.path) }));
+    });
+    this.seriesCache.clear();
+    return files;
+  }
+
   jobStore(): MysqlJobStore {
     return new MysqlJobStore(this.pool);
   }

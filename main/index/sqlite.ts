@@ -205,6 +205,24 @@ export class SqliteIndex implements ArchiveIndex {
     this.seriesCache.clear();
   }
 
+  async deleteStudy(studyUid: string): Promise<StoredLocation[] | undefined> {
+    const remove = this.db.transaction(() => {
+      const study = this.db.prepare('SELECT id, patient_fk AS patient FROM studies WHERE study_uid = ?').get(studyUid) as { id: number; patient: number } | undefined;
+      if (!study) return undefined;
+      const files = this.db.prepare(`SELECT i.device, i.path FROM instances i JOIN series se ON se.id = i.series_fk
+        WHERE se.study_fk = ?`).all(study.id) as { device: number; path: string }[];
+      this.db.prepare('DELETE FROM instances WHERE series_fk IN (SELECT id FROM series WHERE study_fk = ?)').run(study.id);
+      this.db.prepare('DELETE FROM series WHERE study_fk = ?').run(study.id);
+      this.db.prepare('DELETE FROM studies WHERE id = ?').run(study.id);
+      this.db.prepare('DELETE FROM patients WHERE id = @p AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_fk = @p)').run({ p: study.patient });
+      return files.map((f) => ({ device: f.device, relativePath: f.path }));
+    });
+    const files = remove();
+    // Cached series ids may name deleted rows now.
+    this.seriesCache.clear();
+    return files;
+  }
+
   /** The transfer jobs, kept in the same database file. */
   jobStore(): SqliteJobStore {
     return new SqliteJobStore(this.db);

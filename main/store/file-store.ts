@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, statfs, symlink, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rmdir, statfs, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { SourceLogger } from '../util/log.ts';
@@ -97,6 +97,34 @@ export class FileStore {
     await unlink(absolute).catch(() => undefined);
     await symlink(path.resolve(target), absolute);
     return { device, relativePath };
+  }
+
+  /**
+   * Delete stored objects (their index rows are already gone), then the folders the layout made for them once empty;
+   * a linked object loses its link, never the file it points to. Returns how many files could not be deleted.
+   */
+  async removeObjects(locations: StoredLocation[]): Promise<number> {
+    let failed = 0;
+    const dirs = new Set<string>();
+    for (const location of locations) {
+      const file = this.absolutePath(location);
+      try {
+        await unlink(file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          failed++;
+          this.log.warn(`cannot delete ${file}: ${(err as Error).message}`);
+        }
+      }
+      const root = this.devices[location.device]!;
+      for (let dir = path.dirname(file); dir.startsWith(root + path.sep); dir = path.dirname(dir)) dirs.add(dir);
+    }
+    // Deepest first; a folder still holding something stays.
+    for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
+      this.knownDirs.delete(dir);
+      await rmdir(dir).catch(() => undefined);
+    }
+    return failed;
   }
 
   absolutePath(location: StoredLocation): string {

@@ -144,5 +144,22 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
     const found = await index.instancesMatching(request.conditions);
     expect(found.map((i) => i.sopInstanceUid)).toEqual(['1.2.3.1', '1.2.3.2', '1.2.3.3']);
   });
-});
 
+  // Last: it removes data the tests above read.
+  it('deletes a study with its series and objects, and its patient only with the last study', async () => {
+    const locations = await index.deleteStudy('1.1');
+    expect(locations?.map((l) => l.relativePath).sort()).toEqual(['back', 'f2', 'f3']);
+    expect(await index.deleteStudy('1.1')).toBeUndefined();
+    expect((await find({ QueryRetrieveLevel: 'STUDY', PatientID: 'P1', StudyInstanceUID: '' })).rows.map((r) => r.StudyInstanceUID)).toEqual(['1.2']);
+    expect(await index.findInstance('1.2.3.1')).toBeUndefined();
+    expect((await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '' })).rows).toEqual([]);
+    expect(await index.findPatient('P1')).toBeDefined();
+    await index.deleteStudy('1.2');
+    expect(await index.findPatient('P1')).toBeUndefined();
+    expect(await index.counts()).toMatchObject({ patients: 2, studies: 2, series: 2, instances: 2 });
+    // A new object of the deleted series makes it anew (no stale cached series row).
+    await index.storeInstance({ header: header({ sopInstanceUid: '1.2.3.99' }), transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'new' }, size: 10, callingAe: 'CT1' });
+    expect((await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '', NumberOfSeriesRelatedInstances: '' })).rows)
+      .toEqual([expect.objectContaining({ SeriesInstanceUID: '1.1.1', NumberOfSeriesRelatedInstances: 1 })]);
+  });
+});

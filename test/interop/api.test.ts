@@ -143,4 +143,21 @@ describe('HTTP and WebSocket API', () => {
     const notJson = await fetch(base + API_ROUTES.worklist, { method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}` }, body: '{oops' });
     expect(notJson.status).toBe(400);
   });
+
+  it('deletes a study: its rows, its files and the folders the layout made for them', async () => {
+    const other = makeImage({ patientId: 'API2' });
+    const r = await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, [other])]);
+    expect(r.code).toBe(0);
+    const stored = await archive.server.index.findInstance(other.sopUid);
+    const file = archive.server.store.absolutePath(stored!.location);
+    await expect(readFile(file)).resolves.toBeDefined();
+    const deleted = await call('DELETE', API_ROUTES.study(other.studyUid));
+    expect(deleted.json).toEqual({ studyUid: other.studyUid, objects: 1, filesNotDeleted: 0 });
+    await expect(readFile(file)).rejects.toThrow(/ENOENT/);
+    await expect(readFile(path.dirname(file))).rejects.toThrow(/ENOENT/);
+    expect((await call('POST', API_ROUTES.studies, { level: 'STUDY', keys: { PatientID: 'API2' } })).json).toEqual([]);
+    expect((await call('DELETE', API_ROUTES.study(other.studyUid))).status).toBe(404);
+    // The other study stays.
+    expect((await call('POST', API_ROUTES.studies, { level: 'STUDY', keys: { PatientID: 'API1' } })).json).toHaveLength(1);
+  });
 });
