@@ -89,6 +89,16 @@ export interface StudyDeleted {
   filesNotDeleted: number;
 }
 
+/** One element of an object's header (GET /api/objects/:uid/header); items of a sequence follow it, one level deeper. */
+export interface HeaderRow {
+  depth: number;
+  /** GGGG,EEEE */
+  tag: string;
+  vr: string;
+  keyword: string;
+  value: string;
+}
+
 export interface ListenerRestarted {
   aeTitle: string;
   dicomPort: number;
@@ -120,4 +130,5 @@ export const API_ROUTES = {
   worklistEntry: (id: number) => `/api/worklist/${id}`,
   events: '/api/events',
   wado: '/wado',
+  objectHeader: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/header`,
 } as const;

@@ -13,6 +13,7 @@ import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
 import { SettingsRefused, readSettingsDto, saveSettings } from './settings-routes.ts';
 import { QueryRefused, findLocal, findRemote } from './query-routes.ts';
 import { serveUi } from './static-ui.ts';
+import { objectHeader } from './object-header.ts';
 import { DicomOperationError } from '../scu/dicom-client.ts';
 import type { EchoResult, EventMessage, ListenerRestarted, StudyDeleted, NodeDto, RetrieveRequest, SendRequest, StatusDto } from './contract.ts';
 
@@ -151,6 +152,10 @@ export class HttpApi {
       if (b.how !== 'move' && b.how !== 'get') throw new HttpError(400, 'how must be move or get');
       if (!b.query || !LEVELS.has(String(b.query.level)) || typeof b.query.keys !== 'object') throw new HttpError(400, 'query needs a level and keys');
       return a.transfers.retrieve(text(b.source, 'source'), b.query, b.how, b.destination ?? '');
+    });
+    this.route('GET', '/api/objects/:uid/header', async (_req, _url, [uid]) => {
+      const inst = this.found(await a.index.findInstance(decodeURIComponent(uid!)), `object ${decodeURIComponent(uid!)}`);
+      return objectHeader(a.store.absolutePath(inst.location));
     });
     this.route('GET', '/api/worklist', async () => a.index.listWorklist());
     this.route('POST', '/api/worklist', async (_req, _url, _p, body) => a.index.addWorklistEntry(body as object));

@@ -40,3 +40,11 @@ export function keywordTag(keyword: string): { tag: number; vr: string } | undef
   const tag = ((parseInt(m[1]!, 16) << 16) | parseInt(m[2]!, 16)) >>> 0;
   return { tag, vr: vrOf(tag) };
 }
+
+/** A tag's keyword (PatientName), or '' for a private or unknown tag. */
+export function keywordOf(tag: number): string {
+  const group = tag >>> 16;
+  if (group % 2 === 1) return '';
+  const el = (tag & 0xffff).toString(16).padStart(4, '0').toUpperCase();
+  return table[key(group, el)]?.name ?? '';
+}

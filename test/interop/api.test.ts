@@ -144,6 +144,24 @@ describe('HTTP and WebSocket API', () => {
     expect(notJson.status).toBe(400);
   });
 
+  it('shows an object\'s header with names, nested sequence items and values as text', async () => {
+    const header = await call('GET', API_ROUTES.objectHeader(image.sopUid));
+    expect(header.status).toBe(200);
+    const rows = header.json as unknown as { depth: number; tag: string; vr: string; keyword: string; value: string }[];
+    expect(rows[0]).toEqual({ depth: 0, tag: '0002,0010', vr: 'UI', keyword: 'TransferSyntaxUID', value: '1.2.840.10008.1.2.1' });
+    expect(rows).toContainEqual({ depth: 0, tag: '0010,0010', vr: 'PN', keyword: 'PatientName', value: 'Test^Patient' });
+    expect(rows).toContainEqual({ depth: 0, tag: '0028,0010', vr: 'US', keyword: 'Rows', value: '64' });
+    expect(rows).toContainEqual({ depth: 0, tag: '0009,1001', vr: 'LO', keyword: '', value: 'private value' });
+    expect(rows).toContainEqual({ depth: 0, tag: '7FE0,0010', vr: 'OW', keyword: 'PixelData', value: '8192 bytes' });
+    const seq = rows.findIndex((r) => r.keyword === 'ReferencedImageSequence');
+    expect(rows.slice(seq, seq + 3)).toEqual([
+      { depth: 0, tag: '0008,1140', vr: 'SQ', keyword: 'ReferencedImageSequence', value: '1 item(s)' },
+      { depth: 1, tag: 'FFFE,E000', vr: '', keyword: 'Item 1', value: '' },
+      { depth: 2, tag: '0008,1150', vr: 'UI', keyword: 'ReferencedSOPClassUID', value: '1.2.840.10008.5.1.4.1.1.2' },
+    ]);
+    expect((await call('GET', API_ROUTES.objectHeader('1.2.3'))).status).toBe(404);
+  });
+
   it('deletes a study: its rows, its files and the folders the layout made for them', async () => {
     const other = makeImage({ patientId: 'API2' });
     const r = await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, [other])]);
