@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/index/**/*.test.ts', 'test/interop/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/index/**/*.test.ts', 'test/interop/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     // A private MariaDB for the index tests that run on both engines.
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,

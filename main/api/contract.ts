@@ -104,6 +104,8 @@ export interface ListenerRestarted {
   dicomPort: number;
 }
 
+export type { AssociationEvent, JobEvent, ObjectEvent };
+
 /** Messages on the /api/events WebSocket. */
 export type EventMessage =
   | { type: 'association'; event: AssociationEvent }

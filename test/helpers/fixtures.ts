@@ -74,6 +74,33 @@ export interface ImageOptions {
   instanceNumber?: number;
   accessionNumber?: string;
   studyDate?: string;
+  seriesNumber?: number;
+  /** Pixel values by row, column and frame; the default is a sawtooth. */
+  pixel?: (row: number, column: number, frame: number) => number;
+  /** 8: one byte per pixel (as JPEG baseline needs); default 16 with 12 bits stored. */
+  bitsAllocated?: 8 | 16;
+  /** CT-style Rescale Intercept (and slope 1), so stored values map to Hounsfield units. */
+  rescaleIntercept?: number;
+}
+
+/**
+ * A head-like test picture: a skull ring around soft tissue with two darker ventricles and a bright spot, on air;
+ * 12-bit values with Rescale Intercept -1024 read as Hounsfield units. `slice` moves the spot, so images of a series
+ * differ. For 8-bit images the values are scaled down to 0-255.
+ */
+export function phantom(rows: number, columns: number, slice = 0, bits: 8 | 16 = 16): (r: number, c: number) => number {
+  return (r, c) => {
+    const y = (r - rows / 2) / (rows / 2);
+    const x = (c - columns / 2) / (columns / 2);
+    const d = Math.hypot(x, y * 1.15);
+    let hu = -1000;
+    if (d < 0.82) hu = 1200; // bone
+    if (d < 0.74) hu = 35 + Math.round(10 * Math.sin(8 * x) * Math.cos(6 * y)); // soft tissue with texture
+    if (Math.hypot(x - 0.2, y + 0.1) < 0.12 || Math.hypot(x + 0.2, y + 0.1) < 0.12) hu = 5; // ventricles
+    if (Math.hypot(x - 0.35 + slice * 0.05, y - 0.35) < 0.06) hu = 90; // a bleed, moving with the slice
+    const stored = hu + 1024;
+    return bits === 8 ? Math.max(0, Math.min(255, Math.round(stored / 9))) : stored;
+  };
 }
 
 export interface MadeImage {
@@ -92,8 +119,14 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
   const studyUid = o.studyUid ?? uid();
   const seriesUid = o.seriesUid ?? uid();
   const sopClass = o.sopClassUid ?? CT_IMAGE_STORAGE;
-  const pixels = Buffer.alloc(rows * columns * frames * 2);
-  for (let i = 0; i < pixels.length / 2; i++) pixels.writeUInt16LE((i * 7) % 4096, i * 2);
+  const bits = o.bitsAllocated ?? 16;
+  const bytesPer = bits / 8;
+  const pixels = Buffer.alloc(rows * columns * frames * bytesPer);
+  for (let i = 0; i < rows * columns * frames; i++) {
+    const v = o.pixel ? o.pixel(Math.floor(i / columns) % rows, i % columns, Math.floor(i / (rows * columns))) : (i * 7) % 4096;
+    if (bytesPer === 2) pixels.writeUInt16LE(v, i * 2);
+    else pixels[i] = v;
+  }
   const elements: Element[] = [
     ...(o.specificCharacterSet ? [{ tag: 0x00080005, vr: 'CS', value: o.specificCharacterSet }] : []),
     { tag: 0x00080008, vr: 'CS', value: 'ORIGINAL\\PRIMARY\\AXIAL' },
@@ -117,18 +150,22 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
     { tag: 0x0020000d, vr: 'UI', value: studyUid },
     { tag: 0x0020000e, vr: 'UI', value: seriesUid },
     { tag: 0x00200010, vr: 'SH', value: 'S1' },
-    { tag: 0x00200011, vr: 'IS', value: '1' },
+    { tag: 0x00200011, vr: 'IS', value: String(o.seriesNumber ?? 1) },
     { tag: 0x00200013, vr: 'IS', value: String(o.instanceNumber ?? 1) },
     { tag: 0x00280002, vr: 'US', value: [1] },
     { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
     ...(frames > 1 ? [{ tag: 0x00280008, vr: 'IS', value: String(frames) }] : []),
     { tag: 0x00280010, vr: 'US', value: [rows] },
     { tag: 0x00280011, vr: 'US', value: [columns] },
-    { tag: 0x00280100, vr: 'US', value: [16] },
-    { tag: 0x00280101, vr: 'US', value: [12] },
-    { tag: 0x00280102, vr: 'US', value: [11] },
+    { tag: 0x00280100, vr: 'US', value: [bits] },
+    { tag: 0x00280101, vr: 'US', value: [bits === 8 ? 8 : 12] },
+    { tag: 0x00280102, vr: 'US', value: [bits === 8 ? 7 : 11] },
     { tag: 0x00280103, vr: 'US', value: [0] },
-    { tag: 0x7fe00010, vr: 'OW', value: pixels },
+    ...(o.rescaleIntercept !== undefined ? [
+      { tag: 0x00281052, vr: 'DS', value: String(o.rescaleIntercept) },
+      { tag: 0x00281053, vr: 'DS', value: '1' },
+    ] : []),
+    { tag: 0x7fe00010, vr: bits === 8 ? 'OB' : 'OW', value: pixels },
   ];
   const dataSet = Buffer.concat(elements.map(encodeElement));
   return { bytes: Buffer.concat([fileMeta(sopClass, sopUid, EXPLICIT_LE), dataSet]), sopUid, studyUid, seriesUid };

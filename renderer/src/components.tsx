@@ -1,0 +1,52 @@
+import { useState, type ReactNode } from 'react';
+
+/** Small pieces every screen uses. */
+
+export function ErrorText({ error }: { error: string }) {
+  return error ? <p className="error" role="alert">{error}</p> : null;
+}
+
+export function Section({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  return (
+    <section className="panel">
+      <header><h2>{title}</h2>{actions && <div className="actions">{actions}</div>}</header>
+      {children}
+    </section>
+  );
+}
+
+/** A button that runs an async action, disabled while it runs, showing its error beside it. */
+export function ActionButton({ onClick, children, title, kind }: { onClick: () => Promise<unknown>; children: ReactNode; title?: string; kind?: 'danger' | 'primary' }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  return (
+    <span className="action">
+      <button type="button" className={kind} title={title} disabled={busy} onClick={() => {
+        setBusy(true);
+        setError('');
+        onClick().catch((e: Error) => setError(e.message)).finally(() => setBusy(false));
+      }}>{children}</button>
+      {error && <span className="error inline">{error}</span>}
+    </span>
+  );
+}
+
+export function Field({ label, children, help }: { label: string; children: ReactNode; help?: string }) {
+  return (
+    <label className="field">
+      <span className="label">{label}</span>
+      {children}
+      {help && <span className="help">{help}</span>}
+    </label>
+  );
+}
+
+export function Progress({ done, failed, total }: { done: number; failed: number; total: number }) {
+  const pct = total ? Math.round((100 * (done + failed)) / total) : 0;
+  return (
+    <span className="progress" title={`${done} done, ${failed} failed of ${total}`}>
+      <span className="bar"><span style={{ width: `${pct}%` }} /></span>
+      {done}{failed ? ` + ${failed} failed` : ''} / {total || '?'}
+    </span>
+  );
+}

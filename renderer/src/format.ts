@@ -1,0 +1,35 @@
+/** How values read in the UI. */
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export function rate(bytesPerSecond: number): string {
+  return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
+}
+
+/** DICOM DA (YYYYMMDD) as YYYY-MM-DD; anything else as it is. */
+export function date(da: string): string {
+  return /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6)}` : da;
+}
+
+/** YYYY-MM-DD (an <input type=date>) as DICOM DA. */
+export function toDicomDate(iso: string): string {
+  return iso.replaceAll('-', '');
+}
+
+/** A DICOM person name (Family^Given^Middle^Prefix^Suffix) as people write it. */
+export function personName(pn: string): string {
+  const [family = '', given = '', middle = '', prefix = '', suffix = ''] = (pn.split('=')[0] ?? '').split('^');
+  return [prefix, given, middle, family].filter(Boolean).join(' ') + (suffix ? `, ${suffix}` : '') || pn;
+}
+
+export function time(iso: string | number): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString();
+}

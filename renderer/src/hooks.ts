@@ -1,0 +1,45 @@
+import { useCallback, useEffect, useState } from 'react';
+
+/** Load something from the API, with its error, and a way to load it again. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string; loading: boolean; reload: () => void } {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState('');
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setLoading(true);
+    load().then(
+      (d) => { if (current) { setData(d); setError(''); setLoading(false); } },
+      (e: Error) => { if (current) { setError(e.message); setLoading(false); } },
+    );
+    return () => { current = false; };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, loading, reload };
+}
+
+/** Run `fn` every `ms` while mounted. */
+export function useInterval(fn: () => void, ms: number): void {
+  useEffect(() => {
+    const t = setInterval(fn, ms);
+    return () => clearInterval(t);
+  }, [fn, ms]);
+}
+
+/** The current location hash split into parts: #/viewer/1.2.3 -> ['viewer', '1.2.3']. */
+export function useRoute(): string[] {
+  const read = () => location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const on = () => setRoute(read());
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+export function go(...parts: string[]): void {
+  location.hash = '#/' + parts.map(encodeURIComponent).join('/');
+}

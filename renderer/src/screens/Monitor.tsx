@@ -1,0 +1,120 @@
+import { useCallback, useEffect } from 'react';
+import { API_ROUTES, type JobDto, type StatusDto } from '../../../main/api/contract.ts';
+import { call } from '../api.ts';
+import { ActionButton, ErrorText, Progress, Section } from '../components.tsx';
+import { bytes, rate, time } from '../format.ts';
+import { useInterval, useLoad } from '../hooks.ts';
+import { useLive, type LiveAssociation } from '../live.ts';
+
+/** Live associations and transfers, the job queue with cancel/retry, storage, and recent errors. */
+
+function AssociationRow({ a }: { a: LiveAssociation }) {
+  const seconds = Math.max(((a.closedAt ?? a.lastAt) - a.openedAt) / 1000, 0.001);
+  const direction = a.role === 'acceptor' ? `${a.callingAe} → us` : `us → ${a.calledAe}`;
+  return (
+    <tr>
+      <td>{direction}</td>
+      <td>{a.peer}</td>
+      <td className="num">{a.objects}{a.failed ? <span className="error inline"> ({a.failed} failed)</span> : null}</td>
+      <td className="num">{bytes(a.bytes)}</td>
+      <td className="num">{a.bytes ? rate(a.bytes / seconds) : ''}</td>
+      <td>{time(a.openedAt)}{a.closedAt ? ` – ${time(a.closedAt)}` : ''}</td>
+      {a.closedAt !== undefined && <td>{a.reason}</td>}
+    </tr>
+  );
+}
+
+function AssociationTable({ rows, closed }: { rows: LiveAssociation[]; closed?: boolean }) {
+  if (!rows.length) return <p className="empty">{closed ? 'None yet.' : 'No association is open.'}</p>;
+  return (
+    <table>
+      <thead><tr><th>Direction</th><th>Peer</th><th>Objects</th><th>Data</th><th>Speed</th><th>Time</th>{closed && <th>Ended</th>}</tr></thead>
+      <tbody>{rows.map((a) => <AssociationRow key={a.id} a={a} />)}</tbody>
+    </table>
+  );
+}
+
+export function JobTable({ jobs, reload }: { jobs: JobDto[]; reload: () => void }) {
+  const live = useLive();
+  if (!jobs.length) return <p className="empty">No jobs.</p>;
+  return (
+    <table className="jobs">
+      <thead><tr><th>#</th><th>Kind</th><th>From</th><th>To</th><th>State</th><th>Progress</th><th>Speed</th><th>Error</th><th /></tr></thead>
+      <tbody>
+        {jobs.map((listed) => {
+          const j = { ...listed, ...live.jobs[listed.id] } as JobDto & { rate?: number };
+          return (
+            <tr key={j.id} className={`job-${j.state}`}>
+              <td className="num">{j.id}</td>
+              <td>{j.kind}</td>
+              <td>{j.source || 'here'}</td>
+              <td>{j.destination || 'here'}</td>
+              <td className="state">{j.state}</td>
+              <td><Progress done={j.done} failed={j.failed} total={j.total} /></td>
+              <td className="num">{j.state === 'running' && j.rate ? rate(j.rate) : j.bytes ? bytes(j.bytes) : ''}</td>
+              <td className="error-cell">{j.error}</td>
+              <td>
+                {(j.state === 'queued' || j.state === 'running') && <ActionButton onClick={() => call('POST', API_ROUTES.cancelJob(j.id)).then(reload)}>Cancel</ActionButton>}
+                {(j.state === 'failed' || j.state === 'cancelled') && <ActionButton onClick={() => call('POST', API_ROUTES.retryJob(j.id)).then(reload)}>Retry</ActionButton>}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/** The job list, fetched again whenever a job event arrives. */
+export function useJobs() {
+  const live = useLive();
+  const jobs = useLoad(() => call<JobDto[]>('GET', API_ROUTES.jobs), []);
+  const { reload } = jobs;
+  useEffect(() => { if (live.jobVersion) reload(); }, [live.jobVersion, reload]);
+  return jobs;
+}
+
+export function Monitor() {
+  const live = useLive();
+  const status = useLoad(() => call<StatusDto>('GET', API_ROUTES.status), []);
+  const refresh = useCallback(() => status.reload(), [status.reload]);
+  useInterval(refresh, 5000);
+  const jobs = useJobs();
+  const s = status.data;
+  return (
+    <div className="monitor">
+      <Section title="Archive">
+        <ErrorText error={status.error} />
+        {s && (
+          <div className="facts">
+            <div><b>{s.counts.patients}</b> patients</div>
+            <div><b>{s.counts.studies}</b> studies</div>
+            <div><b>{s.counts.series}</b> series</div>
+            <div><b>{s.counts.instances}</b> objects</div>
+            {s.storage.map((d) => (
+              <div key={d.path} className="storage" title={d.path}>
+                Storage <b>{bytes(d.totalBytes - d.freeBytes)}</b> used, <b>{bytes(d.freeBytes)}</b> free
+                <span className="bar"><span style={{ width: `${Math.round((100 * (d.totalBytes - d.freeBytes)) / Math.max(d.totalBytes, 1))}%` }} /></span>
+              </div>
+            ))}
+          </div>
+        )}
+      </Section>
+      <Section title={`Open associations (${live.open.length})`}>
+        <AssociationTable rows={live.open} />
+      </Section>
+      <Section title="Jobs" actions={<button type="button" onClick={jobs.reload}>Refresh</button>}>
+        <ErrorText error={jobs.error} />
+        <JobTable jobs={[...(jobs.data ?? [])].reverse()} reload={jobs.reload} />
+      </Section>
+      <Section title="Recently closed associations">
+        <AssociationTable rows={live.recent} closed />
+      </Section>
+      <Section title="Recent errors">
+        {live.errors.length ? (
+          <ul className="errors">{live.errors.map((e, i) => <li key={i}><time>{time(e.at)}</time> {e.text}</li>)}</ul>
+        ) : <p className="empty">No errors since this window opened.</p>}
+      </Section>
+    </div>
+  );
+}

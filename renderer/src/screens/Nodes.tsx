@@ -1,0 +1,104 @@
+import { useState } from 'react';
+import { API_ROUTES, type EchoResult, type NodeDto } from '../../../main/api/contract.ts';
+import { call } from '../api.ts';
+import { ActionButton, ErrorText, Field, Section } from '../components.tsx';
+import { useLoad } from '../hooks.ts';
+
+/** The DICOM nodes of acrnema.map: add, edit, delete, and echo each one. */
+
+/** AE title rules (PS3.5 6.2, AE): 1 to 16 characters, no backslash or control characters, not only spaces. */
+export function aeTitleProblem(ae: string): string {
+  if (!ae.trim()) return 'An AE title is required.';
+  if (ae.length > 16) return 'An AE title has at most 16 characters.';
+  if (/[\\\x00-\x1f\x7f]/.test(ae)) return 'An AE title cannot contain a backslash or control characters.';
+  return '';
+}
+
+function nodeProblem(n: { ae: string; host: string; port: string }): string {
+  const ae = aeTitleProblem(n.ae);
+  if (ae) return ae;
+  if (!n.host.trim() || /\s/.test(n.host.trim())) return 'The host is a name or an IP address, without spaces.';
+  if (!/^\d+$/.test(n.port) || Number(n.port) < 1 || Number(n.port) > 65535) return 'The port is a whole number from 1 to 65535.';
+  return '';
+}
+
+const EMPTY = { ae: '', host: '', port: '104', compression: 'un' };
+
+export function Nodes() {
+  const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
+  const [form, setForm] = useState(EMPTY);
+  const [editing, setEditing] = useState<string | undefined>();
+  const [formError, setFormError] = useState('');
+  const [echo, setEcho] = useState<Record<string, EchoResult | 'busy'>>({});
+
+  const save = async () => {
+    const problem = nodeProblem(form);
+    setFormError(problem);
+    if (problem) return;
+    const node = { ae: form.ae.trim(), host: form.host.trim(), port: Number(form.port), compression: form.compression.trim() || 'un' };
+    try {
+      await call('POST', API_ROUTES.nodes, node);
+      if (editing && editing !== node.ae) await call('DELETE', API_ROUTES.node(editing));
+      setForm(EMPTY);
+      setEditing(undefined);
+      nodes.reload();
+    } catch (e) {
+      setFormError((e as Error).message);
+    }
+  };
+
+  const runEcho = async (ae: string) => {
+    setEcho((x) => ({ ...x, [ae]: 'busy' }));
+    const result = await call<EchoResult>('POST', API_ROUTES.echo(ae)).catch((e: Error): EchoResult => ({ ae, ok: false, error: e.message }));
+    setEcho((x) => ({ ...x, [ae]: result }));
+  };
+
+  return (
+    <div className="nodes">
+      <Section title="DICOM nodes" actions={<button type="button" onClick={nodes.reload}>Refresh</button>}>
+        <ErrorText error={nodes.error} />
+        <table>
+          <thead><tr><th>AE title</th><th>Host</th><th>Port</th><th>Compression</th><th>Echo</th><th /></tr></thead>
+          <tbody>
+            {(nodes.data ?? []).map((n) => {
+              const e = echo[n.ae];
+              return (
+                <tr key={n.ae} data-ae={n.ae}>
+                  <td><b>{n.ae}</b></td>
+                  <td>{n.host}</td>
+                  <td className="num">{n.port}</td>
+                  <td>{n.compression}</td>
+                  <td className="echo-result">
+                    {e === 'busy' ? 'echoing…' : e ? (e.ok ? <span className="ok">OK, {e.milliseconds} ms</span> : <span className="error inline">{e.error}</span>) : ''}
+                  </td>
+                  <td className="row-actions">
+                    <button type="button" onClick={() => void runEcho(n.ae)} disabled={e === 'busy'}>Echo</button>
+                    <button type="button" onClick={() => { setEditing(n.ae); setForm({ ae: n.ae, host: n.host, port: String(n.port), compression: n.compression }); setFormError(''); }}>Edit</button>
+                    <ActionButton kind="danger" onClick={async () => {
+                      if (!confirm(`Delete the node ${n.ae}?`)) return;
+                      await call('DELETE', API_ROUTES.node(n.ae));
+                      nodes.reload();
+                    }}>Delete</ActionButton>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </Section>
+      <Section title={editing ? `Edit ${editing}` : 'Add a node'}>
+        <form className="node-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
+          <Field label="AE title" help="Up to 16 characters, as the node is configured."><input name="ae" value={form.ae} maxLength={16} onChange={(e) => setForm({ ...form, ae: e.target.value })} /></Field>
+          <Field label="Host" help="Name or IP address; * accepts it from any address."><input name="host" value={form.host} onChange={(e) => setForm({ ...form, host: e.target.value })} /></Field>
+          <Field label="Port"><input name="port" value={form.port} inputMode="numeric" onChange={(e) => setForm({ ...form, port: e.target.value })} /></Field>
+          <Field label="Compression" help="Conquest's code; un: none."><input name="compression" value={form.compression} onChange={(e) => setForm({ ...form, compression: e.target.value })} /></Field>
+          <div className="form-actions">
+            <button type="submit" className="primary">{editing ? 'Save' : 'Add'}</button>
+            {editing && <button type="button" onClick={() => { setEditing(undefined); setForm(EMPTY); setFormError(''); }}>Cancel</button>}
+          </div>
+          <ErrorText error={formError} />
+        </form>
+      </Section>
+    </div>
+  );
+}

@@ -1,0 +1,123 @@
+import { useState } from 'react';
+import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type RetrieveRequest } from '../../../main/api/contract.ts';
+import { call } from '../api.ts';
+import { ActionButton, ErrorText, Section } from '../components.tsx';
+import { date, personName } from '../format.ts';
+import { useLoad } from '../hooks.ts';
+import { SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
+import { JobTable, useJobs } from './Monitor.tsx';
+
+/** Search another node (C-FIND), see studies then their series, and retrieve them here (C-MOVE/C-GET) or to a third node. */
+
+const SERIES_KEYS = { SeriesInstanceUID: '', SeriesNumber: '', Modality: '', SeriesDescription: '', NumberOfSeriesRelatedInstances: '', BodyPartExamined: '' };
+
+function RetrieveButtons({ node, nodes, level, keys }: { node: string; nodes: NodeDto[]; level: 'STUDY' | 'SERIES'; keys: Record<string, string> }) {
+  const [how, setHow] = useState<'move' | 'get'>('move');
+  const [to, setTo] = useState('');
+  const retrieve = () => call<JobDto>('POST', API_ROUTES.retrieve, { source: node, how, destination: to, query: { level, keys } } satisfies RetrieveRequest);
+  return (
+    <span className="retrieve">
+      <select aria-label="How" value={how} onChange={(e) => setHow(e.target.value as 'move' | 'get')} title="C-MOVE: the node sends to us on a new association; C-GET: on this association">
+        <option value="move">C-MOVE</option>
+        <option value="get">C-GET</option>
+      </select>
+      <select aria-label="To" value={to} onChange={(e) => { setTo(e.target.value); if (e.target.value) setHow('move'); }}>
+        <option value="">to here</option>
+        {nodes.filter((n) => n.ae !== node).map((n) => <option key={n.ae} value={n.ae}>to {n.ae}</option>)}
+      </select>
+      <ActionButton kind="primary" onClick={retrieve}>Retrieve</ActionButton>
+    </span>
+  );
+}
+
+function SeriesRows({ node, nodes, study }: { node: string; nodes: NodeDto[]; study: FindAnswer }) {
+  const series = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.remoteFind(node), { level: 'SERIES', keys: { StudyInstanceUID: study.StudyInstanceUID!, ...SERIES_KEYS } }), [node, study.StudyInstanceUID]);
+  return (
+    <tr className="series-rows">
+      <td colSpan={9}>
+        <ErrorText error={series.error} />
+        {series.loading ? 'Searching series…' : (
+          <table className="inner">
+            <thead><tr><th>#</th><th>Modality</th><th>Description</th><th>Body part</th><th>Images</th><th /></tr></thead>
+            <tbody>
+              {[...(series.data ?? [])].sort((a, b) => Number(a.SeriesNumber) - Number(b.SeriesNumber)).map((s) => (
+                <tr key={s.SeriesInstanceUID}>
+                  <td className="num">{s.SeriesNumber}</td><td>{s.Modality}</td><td>{s.SeriesDescription}</td><td>{s.BodyPartExamined}</td>
+                  <td className="num">{s.NumberOfSeriesRelatedInstances}</td>
+                  <td><RetrieveButtons node={node} nodes={nodes} level="SERIES" keys={{ StudyInstanceUID: study.StudyInstanceUID!, SeriesInstanceUID: s.SeriesInstanceUID! }} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+export function QueryRetrieve() {
+  const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
+  const [node, setNode] = useState('');
+  const [results, setResults] = useState<FindAnswer[]>();
+  const [open, setOpen] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const jobs = useJobs();
+  const chosen = node || nodes.data?.[0]?.ae || '';
+
+  const search = async (v: SearchValues) => {
+    if (!chosen) { setError('Add a node first (Nodes screen).'); return; }
+    setBusy(true);
+    setError('');
+    setOpen(undefined);
+    try {
+      setResults(await call<FindAnswer[]>('POST', API_ROUTES.remoteFind(chosen), { level: 'STUDY', keys: studyKeys(v) }));
+    } catch (e) {
+      setError((e as Error).message);
+      setResults(undefined);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const retrieveJobs = (jobs.data ?? []).filter((j) => j.kind === 'move' || j.kind === 'get').reverse().slice(0, 10);
+
+  return (
+    <div className="query">
+      <Section title="Search a node">
+        <SearchForm onSearch={(v) => void search(v)} busy={busy}>
+          <label className="field compact">
+            <span className="label">Node</span>
+            <select name="node" value={chosen} onChange={(e) => { setNode(e.target.value); setResults(undefined); }}>
+              {(nodes.data ?? []).map((n) => <option key={n.ae} value={n.ae}>{n.ae} ({n.host}:{n.port})</option>)}
+            </select>
+          </label>
+        </SearchForm>
+        <ErrorText error={error || nodes.error} />
+        {results && (
+          <table className="results">
+            <thead><tr><th /><th>Patient</th><th>ID</th><th>Date</th><th>Modalities</th><th>Description</th><th>Accession</th><th>Series/Images</th><th /></tr></thead>
+            <tbody>
+              {results.length === 0 && <tr><td colSpan={9} className="empty">No study matches.</td></tr>}
+              {results.map((r) => {
+                const uid = r.StudyInstanceUID!;
+                return [
+                  <tr key={uid} className={open === uid ? 'open' : ''}>
+                    <td><button type="button" className="expand" aria-label="Series" onClick={() => setOpen(open === uid ? undefined : uid)}>{open === uid ? '▾' : '▸'}</button></td>
+                    <td>{personName(r.PatientName ?? '')}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
+                    <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td>
+                    <td className="num">{r.NumberOfStudyRelatedSeries}/{r.NumberOfStudyRelatedInstances}</td>
+                    <td><RetrieveButtons node={chosen} nodes={nodes.data ?? []} level="STUDY" keys={{ StudyInstanceUID: uid }} /></td>
+                  </tr>,
+                  open === uid && <SeriesRows key={`${uid}-series`} node={chosen} nodes={nodes.data ?? []} study={r} />,
+                ];
+              })}
+            </tbody>
+          </table>
+        )}
+      </Section>
+      <Section title="Retrieves">
+        <JobTable jobs={retrieveJobs} reload={jobs.reload} />
+      </Section>
+    </div>
+  );
+}

@@ -1,0 +1,128 @@
+import { useEffect, useState } from 'react';
+import { API_ROUTES, type ListenerRestarted, type SettingEffect, type SettingsDto, type SettingsSaved } from '../../../main/api/contract.ts';
+import { ApiError, call } from '../api.ts';
+import { ActionButton, ErrorText, Section } from '../components.tsx';
+import { useLoad } from '../hooks.ts';
+import { lineOfKey, setKey, valueOfKey } from '../ini-text.ts';
+
+/** dicom.ini as a grouped form with help for each key, and as raw text; checked by the server before it is saved. */
+
+const GROUPS: [string, string[]][] = [
+  ['This archive on the network', ['MyACRNema', 'TCPPort', 'ListenAddress', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout']],
+  ['Storage', ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'DuplicatePolicy']],
+  ['Index database', ['SqLite', 'MySQL', 'SQLServer', 'SQLHost', 'SQLPort', 'Username', 'Password']],
+  ['Sending and retrieving', ['MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode']],
+  ['Files, API and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'LogLevel']],
+];
+const CHOICES: Record<string, string[]> = {
+  SqLite: ['0', '1'], MySQL: ['0', '1'], AcceptAnyCalledAE: ['0', '1'], RequireKnownCallingAE: ['0', '1'],
+  LogLevel: ['debug', 'info', 'warn', 'error'], DuplicatePolicy: ['replace', 'keep', 'reject'],
+};
+const EFFECT_TEXT: Record<SettingEffect, string> = {
+  live: 'applied now',
+  listener: 'applies when the DICOM listener restarts',
+  restart: 'applies at the next start of the program',
+  unused: 'kept in the file; this server does not read it',
+};
+
+type Problem = { line: number; reason: string };
+
+export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
+  const loaded = useLoad(() => call<SettingsDto>('GET', API_ROUTES.settings), []);
+  const [text, setText] = useState('');
+  const [mode, setMode] = useState<'form' | 'text'>('form');
+  const [problems, setProblems] = useState<Problem[]>([]);
+  const [error, setError] = useState('');
+  const [saved, setSaved] = useState<SettingsSaved>();
+  const [restarted, setRestarted] = useState<ListenerRestarted>();
+  useEffect(() => { if (loaded.data) setText(loaded.data.text); }, [loaded.data]);
+  if (!loaded.data) return <ErrorText error={loaded.error} />;
+  const keys = loaded.data.keys;
+  const dirty = text !== loaded.data.text;
+
+  const save = async () => {
+    setProblems([]);
+    setError('');
+    setSaved(undefined);
+    setRestarted(undefined);
+    try {
+      const result = await call<SettingsSaved>('PUT', API_ROUTES.settings, { text });
+      setSaved(result);
+      loaded.reload();
+      onServerChanged();
+    } catch (e) {
+      if (e instanceof ApiError && e.problems.length) setProblems(e.problems);
+      else setError((e as Error).message);
+    }
+  };
+  const problemFor = (key: string) => {
+    const line = lineOfKey(text, key);
+    return problems.find((p) => (line && p.line === line) || p.reason.startsWith(`${key}:`));
+  };
+  const needsListener = saved?.changed.some((c) => c.effect === 'listener');
+
+  const input = (key: string) => {
+    const spec = keys.find((k) => k.key === key);
+    if (!spec) return null;
+    const value = valueOfKey(text, key) ?? spec.default;
+    const set = (v: string) => setText(setKey(text, key, v));
+    const problem = problemFor(key);
+    return (
+      <label key={key} className={`setting ${problem ? 'invalid' : ''}`} data-key={key}>
+        <span className="label">{key}</span>
+        {CHOICES[key] ? (
+          <select value={value} onChange={(e) => set(e.target.value)}>{CHOICES[key].map((c) => <option key={c}>{c}</option>)}</select>
+        ) : (
+          <input type={key === 'Password' ? 'password' : 'text'} value={value} onChange={(e) => set(e.target.value)} />
+        )}
+        <span className="help">{spec.help} <i>Default {spec.default || '(empty)'}; {EFFECT_TEXT[spec.effect]}.</i></span>
+        {problem && <span className="error inline">Line {problem.line}: {problem.reason}</span>}
+      </label>
+    );
+  };
+
+  return (
+    <div className="settings">
+      <Section title="dicom.ini" actions={
+        <>
+          <button type="button" className={mode === 'form' ? 'active' : ''} onClick={() => setMode('form')}>Form</button>
+          <button type="button" className={mode === 'text' ? 'active' : ''} onClick={() => setMode('text')}>Text</button>
+        </>
+      }>
+        {mode === 'form' ? (
+          <div className="setting-groups">
+            {GROUPS.map(([title, names]) => (
+              <fieldset key={title}><legend>{title}</legend>{names.map(input)}</fieldset>
+            ))}
+            <p className="help">Forwarding rules (ExportConverters, ExportConverter0 …) and storage folders (MAGDevice0 …) are edited in the text view.</p>
+          </div>
+        ) : (
+          <textarea className="ini-text" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} rows={Math.min(40, text.split('\n').length + 2)} />
+        )}
+        <div className="form-actions">
+          <button type="button" className="primary" disabled={!dirty} onClick={() => void save()}>Save</button>
+          <button type="button" disabled={!dirty} onClick={() => { setText(loaded.data!.text); setProblems([]); }}>Undo changes</button>
+        </div>
+        {problems.length > 0 && (
+          <div className="problems" role="alert">
+            <p className="error">Not saved: dicom.ini has {problems.length} problem{problems.length > 1 ? 's' : ''}.</p>
+            <ul>{problems.map((p, i) => <li key={i}>Line {p.line}: {p.reason}</li>)}</ul>
+          </div>
+        )}
+        <ErrorText error={error} />
+        {saved && (
+          <div className="saved" role="status">
+            <p className="ok">Saved. {saved.changed.length ? '' : 'Nothing changed.'}</p>
+            <ul>{saved.changed.map((c) => <li key={c.key}><b>{c.key}</b>: {EFFECT_TEXT[c.effect]}</li>)}</ul>
+            {needsListener && !restarted && (
+              <ActionButton kind="primary" onClick={async () => { setRestarted(await call<ListenerRestarted>('POST', API_ROUTES.restartListener)); onServerChanged(); }}>
+                Restart the DICOM listener now (open associations are dropped)
+              </ActionButton>
+            )}
+            {restarted && <p className="ok">Listener restarted: {restarted.aeTitle} on port {restarted.dicomPort}.</p>}
+          </div>
+        )}
+      </Section>
+    </div>
+  );
+}

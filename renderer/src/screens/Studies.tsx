@@ -1,0 +1,118 @@
+import { useEffect, useMemo, useState } from 'react';
+import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type StudyDeleted } from '../../../main/api/contract.ts';
+import { call } from '../api.ts';
+import { ActionButton, ErrorText, Section } from '../components.tsx';
+import { date, personName } from '../format.ts';
+import { go, useLoad } from '../hooks.ts';
+import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
+
+/** The local archive: search, sort, page; send a study to a node, delete it, open it in the viewer. */
+
+const PAGE = 50;
+const COLUMNS: [string, string][] = [
+  ['PatientName', 'Patient'], ['PatientID', 'ID'], ['StudyDate', 'Date'], ['ModalitiesInStudy', 'Modalities'],
+  ['StudyDescription', 'Description'], ['AccessionNumber', 'Accession'], ['NumberOfStudyRelatedInstances', 'Images'],
+];
+const NUMERIC = new Set(['NumberOfStudyRelatedInstances']);
+
+function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
+  const [to, setTo] = useState('');
+  const [sent, setSent] = useState<JobDto>();
+  const target = to || nodes[0]?.ae || '';
+  if (!nodes.length) return null;
+  return (
+    <span className="send">
+      <select aria-label="Send to" value={target} onChange={(e) => setTo(e.target.value)}>
+        {nodes.map((n) => <option key={n.ae} value={n.ae}>{n.ae}</option>)}
+      </select>
+      <ActionButton onClick={async () => setSent(await call<JobDto>('POST', API_ROUTES.send, { destination: target, level: 'STUDY', uid: studyUid }))}>Send</ActionButton>
+      {sent && <span className="ok inline">job {sent.id} queued</span>}
+    </span>
+  );
+}
+
+export function Studies() {
+  const [search, setSearch] = useState<SearchValues>(EMPTY_SEARCH);
+  const [tick, setTick] = useState(0);
+  const studies = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: studyKeys(search) }), [search, tick]);
+  const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
+  const [sort, setSort] = useState<{ key: string; up: boolean }>({ key: 'StudyDate', up: false });
+  const [page, setPage] = useState(0);
+  useEffect(() => setPage(0), [search, sort]);
+
+  const sorted = useMemo(() => {
+    const rows = [...(studies.data ?? [])];
+    const { key, up } = sort;
+    rows.sort((a, b) => {
+      const x = a[key] ?? '';
+      const y = b[key] ?? '';
+      const c = NUMERIC.has(key) ? Number(x) - Number(y) : key === 'StudyDate' ? (x + (a.StudyTime ?? '')).localeCompare(y + (b.StudyTime ?? '')) : x.localeCompare(y);
+      return up ? c : -c;
+    });
+    return rows;
+  }, [studies.data, sort]);
+  const pages = Math.max(1, Math.ceil(sorted.length / PAGE));
+  const shown = sorted.slice(page * PAGE, page * PAGE + PAGE);
+
+  return (
+    <div className="studies">
+      <Section title="Studies in this archive" actions={<button type="button" onClick={() => setTick((t) => t + 1)}>Refresh</button>}>
+        <SearchForm onSearch={setSearch} busy={studies.loading} />
+        <ErrorText error={studies.error || nodes.error} />
+        <table className="results">
+          <thead>
+            <tr>
+              {COLUMNS.map(([key, label]) => (
+                <th key={key} className="sortable" onClick={() => setSort({ key, up: sort.key === key ? !sort.up : true })}>
+                  {label}{sort.key === key ? (sort.up ? ' ▲' : ' ▼') : ''}
+                </th>
+              ))}
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {!studies.loading && shown.length === 0 && <tr><td colSpan={8} className="empty">No study matches.</td></tr>}
+            {shown.map((r) => (
+              <tr key={r.StudyInstanceUID} data-study={r.StudyInstanceUID}>
+                <td>{personName(r.PatientName ?? '')}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
+                <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
+                <td className="row-actions">
+                  <button type="button" className="primary" onClick={() => go('viewer', r.StudyInstanceUID!)}>View</button>
+                  <SendTo studyUid={r.StudyInstanceUID!} nodes={nodes.data ?? []} />
+                  <ActionButton kind="danger" onClick={async () => {
+                    if (!confirm(`Delete the study of ${personName(r.PatientName ?? '')} from ${date(r.StudyDate ?? '')} (${r.NumberOfStudyRelatedInstances} images) from this archive? This cannot be undone.`)) return;
+                    const done = await call<StudyDeleted>('DELETE', API_ROUTES.study(r.StudyInstanceUID!));
+                    if (done.filesNotDeleted) alert(`${done.filesNotDeleted} file(s) could not be deleted from the disk; see the server log.`);
+                    setTick((t) => t + 1);
+                  }}>Delete</ActionButton>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {pages > 1 && (
+          <div className="pager">
+            <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>Previous</button>
+            <span>Page {page + 1} of {pages} ({sorted.length} studies)</span>
+            <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Next</button>
+          </div>
+        )}
+        {window.pacs && <ImportFolder onDone={() => setTick((t) => t + 1)} />}
+      </Section>
+    </div>
+  );
+}
+
+/** Desktop only: pick a folder (a CD, a USB disk) in a native dialog; the shell imports it. */
+function ImportFolder({ onDone }: { onDone: () => void }) {
+  const [result, setResult] = useState('');
+  return (
+    <div className="import">
+      <ActionButton onClick={async () => {
+        const summary = await window.pacs!.importFolder();
+        if (summary) { setResult(summary); onDone(); }
+      }}>Import a folder or CD…</ActionButton>
+      {result && <span className="ok inline">{result}</span>}
+    </div>
+  );
+}

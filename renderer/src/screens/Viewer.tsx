@@ -1,0 +1,181 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { API_ROUTES, type FindAnswer, type HeaderRow } from '../../../main/api/contract.ts';
+import { call } from '../api.ts';
+import { ErrorText } from '../components.tsx';
+import { date, personName } from '../format.ts';
+import { useLoad } from '../hooks.ts';
+import { cornerstone, cornerstoneTools, setUpCornerstone } from '../viewer/cornerstone-setup.ts';
+import { CT_PRESETS, LEFT_TOOLS, type LeftTool } from '../viewer/presets.ts';
+import { seriesImages, studyInfo, studySeries, type ViewerImage } from '../viewer/study-images.ts';
+import { Thumbnail } from '../viewer/Thumbnail.tsx';
+
+/**
+ * The viewer: a study's series as thumbnails, one stack in the viewport (cornerstone, images by WADO-URI), with scroll,
+ * window/level and CT presets, zoom, pan, invert, reset, and the header of the image shown.
+ */
+
+const BUTTON = { left: 1, right: 2, middle: 4 };
+
+interface Overlay { index: number; total: number; ww: number; wc: number; zoom: number }
+
+function useViewport(element: React.RefObject<HTMLDivElement | null>) {
+  const [overlay, setOverlay] = useState<Overlay>({ index: 0, total: 0, ww: 0, wc: 0, zoom: 1 });
+  useEffect(() => {
+    const el = element.current!;
+    setUpCornerstone();
+    cornerstone.enable(el);
+    cornerstoneTools.addToolForElement(el, cornerstoneTools.WwwcTool);
+    cornerstoneTools.addToolForElement(el, cornerstoneTools.PanTool);
+    cornerstoneTools.addToolForElement(el, cornerstoneTools.ZoomTool);
+    cornerstoneTools.addToolForElement(el, cornerstoneTools.StackScrollTool);
+    cornerstoneTools.addToolForElement(el, cornerstoneTools.StackScrollMouseWheelTool);
+    cornerstoneTools.setToolActiveForElement(el, 'Pan', { mouseButtonMask: BUTTON.middle });
+    cornerstoneTools.setToolActiveForElement(el, 'Zoom', { mouseButtonMask: BUTTON.right });
+    cornerstoneTools.setToolActiveForElement(el, 'Wwwc', { mouseButtonMask: BUTTON.left });
+    cornerstoneTools.setToolActiveForElement(el, 'StackScrollMouseWheel', {});
+    const onRendered = (e: Event) => {
+      const { viewport } = (e as CustomEvent<{ viewport: { voi: { windowWidth: number; windowCenter: number }; scale: number } }>).detail;
+      const stack = cornerstoneTools.getToolState(el, 'stack')?.data[0];
+      setOverlay({ index: stack?.currentImageIdIndex ?? 0, total: stack?.imageIds.length ?? 0, ww: viewport.voi.windowWidth, wc: viewport.voi.windowCenter, zoom: viewport.scale });
+    };
+    el.addEventListener(cornerstone.EVENTS.IMAGE_RENDERED, onRendered);
+    const onResize = () => cornerstone.resize(el);
+    window.addEventListener('resize', onResize);
+    return () => {
+      el.removeEventListener(cornerstone.EVENTS.IMAGE_RENDERED, onRendered);
+      window.removeEventListener('resize', onResize);
+      cornerstone.disable(el);
+    };
+  }, [element]);
+  return overlay;
+}
+
+function HeaderPanel({ sopInstanceUid }: { sopInstanceUid: string }) {
+  const header = useLoad(() => call<HeaderRow[]>('GET', API_ROUTES.objectHeader(sopInstanceUid)), [sopInstanceUid]);
+  const [filter, setFilter] = useState('');
+  const f = filter.toLowerCase();
+  const rows = (header.data ?? []).filter((r) => !f || r.keyword.toLowerCase().includes(f) || r.tag.toLowerCase().includes(f) || r.value.toLowerCase().includes(f));
+  return (
+    <aside className="header-panel">
+      <input placeholder="Filter (name, tag, value)" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      <ErrorText error={header.error} />
+      <table className="dicom-header">
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              <td className="tag">({r.tag})</td>
+              <td className="vr">{r.vr}</td>
+              <td style={{ paddingLeft: `${r.depth * 12}px` }}>{r.keyword || <i>private</i>}</td>
+              <td className="value">{r.value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </aside>
+  );
+}
+
+export function Viewer({ studyUid }: { studyUid: string }) {
+  const element = useRef<HTMLDivElement>(null);
+  const overlay = useViewport(element);
+  const study = useLoad<FindAnswer | undefined>(() => studyInfo(studyUid), [studyUid]);
+  const series = useLoad(() => studySeries(studyUid), [studyUid]);
+  const [seriesUid, setSeriesUid] = useState('');
+  const [images, setImages] = useState<ViewerImage[]>([]);
+  const [error, setError] = useState('');
+  const [tool, setTool] = useState<LeftTool>('Wwwc');
+  const [showHeader, setShowHeader] = useState(false);
+  const current = images[overlay.index];
+
+  useEffect(() => { if (!seriesUid && series.data?.[0]) setSeriesUid(series.data[0].uid); }, [series.data, seriesUid]);
+
+  // Show a series: its first image, and the whole series as the stack to scroll.
+  useEffect(() => {
+    if (!seriesUid) return;
+    const el = element.current!;
+    let live = true;
+    setError('');
+    (async () => {
+      const list = await seriesImages(studyUid, seriesUid);
+      if (!list.length) throw new Error('This series has no images.');
+      const image = await cornerstone.loadAndCacheImage(list[0]!.imageId);
+      if (!live) return;
+      cornerstoneTools.clearToolState(el, 'stack');
+      cornerstoneTools.addStackStateManager(el, ['stack']);
+      cornerstoneTools.addToolState(el, 'stack', { currentImageIdIndex: 0, imageIds: list.map((i) => i.imageId) });
+      setImages(list);
+      cornerstone.displayImage(el, image, cornerstone.getDefaultViewportForImage(el, image));
+    })().catch((e: unknown) => { if (live) setError(`The image cannot be shown: ${(e as Error)?.message ?? JSON.stringify(e)}`); });
+    return () => { live = false; };
+  }, [studyUid, seriesUid]);
+
+  const chooseTool = (t: LeftTool) => {
+    const el = element.current!;
+    cornerstoneTools.setToolActiveForElement(el, t, { mouseButtonMask: BUTTON.left });
+    // Zoom and pan keep their own buttons when another tool takes the left one.
+    if (t !== 'Pan') cornerstoneTools.setToolActiveForElement(el, 'Pan', { mouseButtonMask: BUTTON.middle });
+    if (t !== 'Zoom') cornerstoneTools.setToolActiveForElement(el, 'Zoom', { mouseButtonMask: BUTTON.right });
+    setTool(t);
+  };
+  const setWindow = (ww: number, wc: number) => {
+    const el = element.current!;
+    cornerstone.setViewport(el, { voi: { windowWidth: ww, windowCenter: wc } });
+  };
+  const step = useCallback((delta: number) => {
+    const el = element.current!;
+    const stack = cornerstoneTools.getToolState(el, 'stack')?.data[0];
+    if (!stack) return;
+    const next = Math.min(Math.max(stack.currentImageIdIndex + delta, 0), stack.imageIds.length - 1);
+    if (next !== stack.currentImageIdIndex) cornerstoneTools.scrollToIndex(el, next);
+  }, []);
+  const s = study.data;
+
+  return (
+    <div className="viewer">
+      <aside className="series-list">
+        <ErrorText error={series.error} />
+        {(series.data ?? []).map((x) => (
+          <button type="button" key={x.uid} className={`series ${x.uid === seriesUid ? 'active' : ''}`} onClick={() => setSeriesUid(x.uid)} title={x.description}>
+            <Thumbnail studyUid={studyUid} seriesUid={x.uid} />
+            <span>{x.modality} {x.number ? `#${x.number}` : ''} · {x.count} img<br />{x.description}</span>
+          </button>
+        ))}
+      </aside>
+      <div className="viewport-column">
+        <div className="toolbar">
+          {LEFT_TOOLS.map(([id, label]) => (
+            <button type="button" key={id} className={tool === id ? 'active' : ''} onClick={() => chooseTool(id)}>{label}</button>
+          ))}
+          <span className="sep" />
+          {CT_PRESETS.map(([name, ww, wc]) => (
+            <button type="button" key={name} title={`W ${ww} / L ${wc}`} onClick={() => setWindow(ww, wc)}>{name}</button>
+          ))}
+          <span className="sep" />
+          <button type="button" onClick={() => { const el = element.current!; const v = cornerstone.getViewport(el); if (v) cornerstone.setViewport(el, { invert: !v.invert }); }}>Invert</button>
+          <button type="button" onClick={() => cornerstone.reset(element.current!)}>Reset</button>
+          <button type="button" className={showHeader ? 'active' : ''} onClick={() => setShowHeader(!showHeader)}>Header</button>
+        </div>
+        <div
+          className="viewport"
+          ref={element}
+          tabIndex={0}
+          data-image-index={overlay.index}
+          onContextMenu={(e) => e.preventDefault()}
+          onKeyDown={(e) => {
+            if (e.key === 'ArrowDown' || e.key === 'PageDown') { e.preventDefault(); step(1); }
+            if (e.key === 'ArrowUp' || e.key === 'PageUp') { e.preventDefault(); step(-1); }
+          }}
+        >
+          <div className="overlay top-left">
+            {s && <>{personName(s.PatientName ?? '')}<br />{s.PatientID} · {date(s.StudyDate ?? '')}<br />{s.StudyDescription}</>}
+          </div>
+          <div className="overlay bottom-left" data-testid="viewport-state">
+            Image {overlay.total ? overlay.index + 1 : 0}/{overlay.total} · W {Math.round(overlay.ww)} L {Math.round(overlay.wc)} · Zoom {overlay.zoom.toFixed(2)}
+          </div>
+        </div>
+        <ErrorText error={error} />
+      </div>
+      {showHeader && current && <HeaderPanel sopInstanceUid={current.sopInstanceUid} />}
+    </div>
+  );
+}

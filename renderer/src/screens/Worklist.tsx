@@ -1,0 +1,108 @@
+import { useState } from 'react';
+import { API_ROUTES, type NewWorklistEntryDto, type WorklistEntryDto } from '../../../main/api/contract.ts';
+import { call } from '../api.ts';
+import { ActionButton, ErrorText, Field, Section } from '../components.tsx';
+import { date, personName } from '../format.ts';
+import { useLoad } from '../hooks.ts';
+
+/** Scheduled procedure steps that modalities fetch with a Modality Worklist C-FIND: list, add, edit, delete. */
+
+type Form = Record<keyof NewWorklistEntryDto & string, string>;
+
+const today = () => new Date().toISOString().slice(0, 10);
+const blank = (): Partial<Form> => ({ scheduledDate: today(), scheduledTime: '', modality: 'CT', sex: '' });
+
+/** The form's fields: [field, label, help, input type]. */
+const FIELDS: [keyof Form, string, string, string?][] = [
+  ['patientName', 'Patient name', 'Family^Given, as DICOM writes it (e.g. Smith^John)'],
+  ['patientId', 'Patient ID', ''],
+  ['birthDate', 'Birth date', '', 'date'],
+  ['sex', 'Sex', 'M, F or O'],
+  ['accessionNumber', 'Accession number', ''],
+  ['requestedProcedureDescription', 'Procedure', 'What is requested, e.g. CT head without contrast'],
+  ['modality', 'Modality', 'CT, MR, US, CR, DX …'],
+  ['scheduledAe', 'Scheduled station AE', 'The modality\'s AE title; empty: any'],
+  ['scheduledDate', 'Date', '', 'date'],
+  ['scheduledTime', 'Time', '', 'time'],
+  ['performingPhysician', 'Performing physician', ''],
+  ['referringPhysician', 'Referring physician', ''],
+];
+
+/** Dates and times as the API wants them (DICOM DA/TM). */
+function toEntry(f: Partial<Form>): NewWorklistEntryDto {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(f)) {
+    if (v === undefined) continue;
+    out[k] = k === 'scheduledDate' || k === 'birthDate' ? v.replaceAll('-', '') : k === 'scheduledTime' ? v.replaceAll(':', '') : v;
+  }
+  return out as NewWorklistEntryDto;
+}
+
+function toForm(e: WorklistEntryDto): Partial<Form> {
+  const iso = (d: string) => (/^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d);
+  const hm = (t: string) => (/^\d{4}/.test(t) ? `${t.slice(0, 2)}:${t.slice(2, 4)}` : t);
+  return { ...e, birthDate: iso(e.birthDate), scheduledDate: iso(e.scheduledDate), scheduledTime: hm(e.scheduledTime) } as unknown as Partial<Form>;
+}
+
+export function Worklist() {
+  const entries = useLoad(() => call<WorklistEntryDto[]>('GET', API_ROUTES.worklist), []);
+  const [form, setForm] = useState<Partial<Form>>(blank);
+  const [editing, setEditing] = useState<number>();
+  const [error, setError] = useState('');
+
+  const save = async () => {
+    setError('');
+    try {
+      if (editing !== undefined) await call('PUT', API_ROUTES.worklistEntry(editing), toEntry(form));
+      else await call('POST', API_ROUTES.worklist, toEntry(form));
+      setForm(blank());
+      setEditing(undefined);
+      entries.reload();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  return (
+    <div className="worklist">
+      <Section title="Modality worklist" actions={<button type="button" onClick={entries.reload}>Refresh</button>}>
+        <ErrorText error={entries.error} />
+        <table>
+          <thead><tr><th>Date</th><th>Time</th><th>Patient</th><th>ID</th><th>Modality</th><th>Station</th><th>Procedure</th><th>Accession</th><th>Status</th><th /></tr></thead>
+          <tbody>
+            {(entries.data ?? []).length === 0 && <tr><td colSpan={10} className="empty">Nothing scheduled.</td></tr>}
+            {(entries.data ?? []).map((e) => (
+              <tr key={e.id}>
+                <td>{date(e.scheduledDate)}</td><td>{e.scheduledTime.slice(0, 2)}{e.scheduledTime ? ':' : ''}{e.scheduledTime.slice(2, 4)}</td>
+                <td>{personName(e.patientName)}</td><td>{e.patientId}</td><td>{e.modality}</td><td>{e.scheduledAe}</td>
+                <td>{e.requestedProcedureDescription}</td><td>{e.accessionNumber}</td><td>{e.stepStatus}</td>
+                <td className="row-actions">
+                  <button type="button" onClick={() => { setEditing(e.id); setForm(toForm(e)); setError(''); }}>Edit</button>
+                  <ActionButton kind="danger" onClick={async () => {
+                    if (!confirm(`Delete the scheduled step of ${personName(e.patientName)}?`)) return;
+                    await call('DELETE', API_ROUTES.worklistEntry(e.id));
+                    entries.reload();
+                  }}>Delete</ActionButton>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Section>
+      <Section title={editing !== undefined ? `Edit scheduled step ${editing}` : 'Schedule a procedure step'}>
+        <form className="grid-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
+          {FIELDS.map(([key, label, help, type]) => (
+            <Field key={key} label={label} help={help}>
+              <input name={key} type={type ?? 'text'} value={form[key] ?? ''} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />
+            </Field>
+          ))}
+          <div className="form-actions">
+            <button type="submit" className="primary">{editing !== undefined ? 'Save' : 'Add to worklist'}</button>
+            {editing !== undefined && <button type="button" onClick={() => { setEditing(undefined); setForm(blank()); }}>Cancel</button>}
+          </div>
+          <ErrorText error={error} />
+        </form>
+      </Section>
+    </div>
+  );
+}

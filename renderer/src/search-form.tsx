@@ -1,0 +1,54 @@
+import { useState } from 'react';
+import { toDicomDate } from './format.ts';
+
+/** The search fields Query/Retrieve and Studies share, turned into C-FIND keys at the STUDY level. */
+
+export interface SearchValues {
+  name: string;
+  patientId: string;
+  from: string;
+  to: string;
+  modality: string;
+  accession: string;
+}
+
+export const EMPTY_SEARCH: SearchValues = { name: '', patientId: '', from: '', to: '', modality: '', accession: '' };
+
+/** What the study tables show. */
+export const STUDY_RETURN_KEYS = ['PatientName', 'PatientID', 'PatientBirthDate', 'StudyDate', 'StudyTime', 'AccessionNumber', 'StudyDescription',
+  'ModalitiesInStudy', 'NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances', 'StudyInstanceUID'];
+
+export function studyKeys(v: SearchValues): Record<string, string> {
+  const keys: Record<string, string> = Object.fromEntries(STUDY_RETURN_KEYS.map((k) => [k, '']));
+  const name = v.name.trim();
+  // A name is matched as typed when it has wildcards; otherwise as the start of the name.
+  if (name) keys.PatientName = /[*?]/.test(name) ? name : `${name}*`;
+  if (v.patientId.trim()) keys.PatientID = v.patientId.trim();
+  if (v.from || v.to) keys.StudyDate = v.from === v.to ? toDicomDate(v.from) : `${toDicomDate(v.from)}-${toDicomDate(v.to)}`;
+  if (v.modality.trim()) keys.ModalitiesInStudy = v.modality.trim().toUpperCase();
+  if (v.accession.trim()) keys.AccessionNumber = v.accession.trim();
+  return keys;
+}
+
+export function SearchForm({ onSearch, busy, children }: { onSearch: (v: SearchValues) => void; busy: boolean; children?: React.ReactNode }) {
+  const [v, setV] = useState(EMPTY_SEARCH);
+  const field = (key: keyof SearchValues, label: string, type = 'text', size = 14) => (
+    <label className="field compact">
+      <span className="label">{label}</span>
+      <input name={key} type={type} size={size} value={v[key]} onChange={(e) => setV({ ...v, [key]: e.target.value })} />
+    </label>
+  );
+  return (
+    <form className="search-form" onSubmit={(e) => { e.preventDefault(); onSearch(v); }}>
+      {children}
+      {field('name', 'Patient name', 'text', 18)}
+      {field('patientId', 'Patient ID')}
+      {field('from', 'Study date from', 'date', 10)}
+      {field('to', 'to', 'date', 10)}
+      {field('modality', 'Modality', 'text', 5)}
+      {field('accession', 'Accession', 'text', 12)}
+      <button type="submit" className="primary" disabled={busy}>{busy ? 'Searching…' : 'Search'}</button>
+      <button type="button" onClick={() => { setV(EMPTY_SEARCH); onSearch(EMPTY_SEARCH); }}>Clear</button>
+    </form>
+  );
+}

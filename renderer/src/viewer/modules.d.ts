@@ -1,0 +1,91 @@
+/**
+ * The parts of the cornerstone libraries (plain JavaScript, no typings of their own) the viewer uses, typed here.
+ */
+
+declare module 'cornerstone-core' {
+  export interface Viewport {
+    scale: number;
+    translation: { x: number; y: number };
+    voi: { windowWidth: number; windowCenter: number };
+    invert: boolean;
+  }
+  export interface Image {
+    imageId: string;
+    rows: number;
+    columns: number;
+    windowCenter?: number | number[];
+    windowWidth?: number | number[];
+    minPixelValue: number;
+    maxPixelValue: number;
+    color: boolean;
+  }
+  export interface EnabledElementEvent extends CustomEvent {
+    detail: { element: HTMLElement; image: Image; viewport: Viewport };
+  }
+  const cornerstone: {
+    enable(element: HTMLElement, options?: { renderer?: string }): void;
+    disable(element: HTMLElement): void;
+    displayImage(element: HTMLElement, image: Image, viewport?: Partial<Viewport>): void;
+    loadAndCacheImage(imageId: string): Promise<Image>;
+    getViewport(element: HTMLElement): Viewport | undefined;
+    setViewport(element: HTMLElement, viewport: Partial<Viewport>): void;
+    getDefaultViewportForImage(element: HTMLElement, image: Image): Viewport;
+    reset(element: HTMLElement): void;
+    resize(element: HTMLElement, forceFitToWindow?: boolean): void;
+    renderToCanvas(canvas: HTMLCanvasElement, image: Image): void;
+    EVENTS: { IMAGE_RENDERED: string; NEW_IMAGE: string };
+  };
+  export default cornerstone;
+}
+
+declare module 'cornerstone-tools' {
+  type Tool = { name?: string };
+  const cornerstoneTools: {
+    external: Record<string, unknown>;
+    init(config?: Record<string, unknown>): void;
+    addToolForElement(element: HTMLElement, tool: Tool, props?: Record<string, unknown>): void;
+    setToolActiveForElement(element: HTMLElement, name: string, options: { mouseButtonMask?: number; isTouchActive?: boolean }): void;
+    setToolPassiveForElement(element: HTMLElement, name: string): void;
+    addStackStateManager(element: HTMLElement, types: string[]): void;
+    addToolState(element: HTMLElement, type: string, data: unknown): void;
+    getToolState(element: HTMLElement, type: string): { data: { currentImageIdIndex: number; imageIds: string[] }[] } | undefined;
+    clearToolState(element: HTMLElement, type: string): void;
+    scrollToIndex(element: HTMLElement, index: number): void;
+    WwwcTool: Tool;
+    PanTool: Tool;
+    ZoomTool: Tool;
+    StackScrollTool: Tool;
+    StackScrollMouseWheelTool: Tool;
+    ZoomMouseWheelTool: Tool;
+  };
+  export default cornerstoneTools;
+}
+
+declare module 'cornerstone-math' {
+  const cornerstoneMath: Record<string, unknown>;
+  export default cornerstoneMath;
+}
+
+declare module 'hammerjs' {
+  const Hammer: unknown;
+  export default Hammer;
+}
+
+declare module 'dicom-parser' {
+  const dicomParser: Record<string, unknown>;
+  export default dicomParser;
+}
+
+declare module 'cornerstone-wado-image-loader/dist/cornerstoneWADOImageLoaderNoWebWorkers.bundle.min.js' {
+  const loader: {
+    external: { cornerstone: unknown; dicomParser: unknown };
+    configure(options: {
+      useWebWorkers?: boolean;
+      beforeSend?: (xhr: XMLHttpRequest) => void;
+      decodeConfig?: Record<string, unknown>;
+      strict?: boolean;
+    }): void;
+    wadouri: { dataSetCacheManager: { purge(): void } };
+  };
+  export default loader;
+}

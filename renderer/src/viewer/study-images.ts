@@ -1,0 +1,45 @@
+import { API_ROUTES, type FindAnswer } from '../../../main/api/contract.ts';
+import { call, wadoImageId } from '../api.ts';
+
+/** What the viewer shows of a study: its series in order, and each series' image ids (one per frame) in order. */
+
+export interface ViewerSeries {
+  uid: string;
+  number: string;
+  modality: string;
+  description: string;
+  count: number;
+}
+
+export async function studyInfo(studyUid: string): Promise<FindAnswer | undefined> {
+  const keys = { StudyInstanceUID: studyUid, PatientName: '', PatientID: '', PatientBirthDate: '', PatientSex: '', StudyDate: '', StudyDescription: '', AccessionNumber: '' };
+  return (await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys }))[0];
+}
+
+export async function studySeries(studyUid: string): Promise<ViewerSeries[]> {
+  const keys = { StudyInstanceUID: studyUid, SeriesInstanceUID: '', SeriesNumber: '', Modality: '', SeriesDescription: '', NumberOfSeriesRelatedInstances: '' };
+  const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'SERIES', keys });
+  return rows
+    .map((r) => ({ uid: r.SeriesInstanceUID!, number: r.SeriesNumber ?? '', modality: r.Modality ?? '', description: r.SeriesDescription ?? '', count: Number(r.NumberOfSeriesRelatedInstances) || 0 }))
+    .sort((a, b) => (Number(a.number) || 0) - (Number(b.number) || 0));
+}
+
+export interface ViewerImage {
+  imageId: string;
+  sopInstanceUid: string;
+}
+
+export async function seriesImages(studyUid: string, seriesUid: string): Promise<ViewerImage[]> {
+  const keys = { StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: '', InstanceNumber: '', NumberOfFrames: '' };
+  const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'IMAGE', keys });
+  rows.sort((a, b) => (Number(a.InstanceNumber) || 0) - (Number(b.InstanceNumber) || 0));
+  return rows.flatMap((r) => {
+    const uid = r.SOPInstanceUID!;
+    const frames = Number(r.NumberOfFrames) || 1;
+    const base = wadoImageId(uid);
+    // The loader reads the frame (1-based) from the image id's frame parameter.
+    return frames > 1
+      ? Array.from({ length: frames }, (_, i) => ({ imageId: `${base}&frame=${i + 1}`, sopInstanceUid: uid }))
+      : [{ imageId: base, sopInstanceUid: uid }];
+  });
+}
