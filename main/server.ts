@@ -14,6 +14,7 @@ import { RetrieveScp } from './dicom/services/retrieve-scp.ts';
 import { readStoredDataSet } from './store/object-reader.ts';
 import type { AssociationOptions } from './dicom/association.ts';
 import { ArchiveEvents } from './events.ts';
+import { Activity } from './activity.ts';
 import { readForwardRules } from './config/forward-rules.ts';
 import { LISTENER_FIELDS, LIVE_FIELDS, withFields } from './config/setting-effects.ts';
 import { watchAssociation } from './monitoring.ts';
@@ -53,6 +54,8 @@ export class ArchiveServer {
   private readonly operations = new RunningOperations();
   /** Associations, objects and jobs as they happen. */
   readonly events = new ArchiveEvents();
+  /** Recent associations and errors, for the monitor. */
+  readonly activity = new Activity(this.events);
   /** Sends, retrieves, forwards and the SCU operations. */
   transfers!: Transfers;
   /** The HTTP/WebSocket API, and the secret its clients must show (kept in DATA/api-secret). */

@@ -105,6 +105,8 @@ export interface ListenerRestarted {
 }
 
 export type { AssociationEvent, JobEvent, ObjectEvent };
+/** GET /api/activity: open and recent associations with their objects and bytes, recent errors. */
+export type { ActivitySnapshot, AssociationSummary, ActivityError } from '../activity.ts';
 
 /** Messages on the /api/events WebSocket. */
 export type EventMessage =
@@ -115,6 +117,7 @@ export type EventMessage =
 /** The routes, for the renderer's client. */
 export const API_ROUTES = {
   status: '/api/status',
+  activity: '/api/activity',
   settings: '/api/settings',
   restartListener: '/api/listener/restart',
   nodes: '/api/nodes',

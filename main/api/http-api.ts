@@ -103,6 +103,7 @@ export class HttpApi {
       }));
       return { aeTitle: a.config.settings.aeTitle, dicomPort: a.port, associations: a.openAssociations, counts: await a.index.counts(), storage } satisfies StatusDto;
     });
+    this.route('GET', '/api/activity', async () => a.activity.snapshot());
     this.route('GET', '/api/nodes', async () => a.config.nodes.nodes.map(({ ae, host, port, compression }): NodeDto => ({ ae, host, port, compression })));
     this.route('POST', '/api/nodes', async (_req, _url, _p, body) => {
       const b = body as Partial<NodeDto>;

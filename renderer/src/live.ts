@@ -1,106 +1,51 @@
 import { useSyncExternalStore } from 'react';
-import type { EventMessage, JobEvent } from '../../main/api/contract.ts';
-import { subscribe } from './api.ts';
+import { API_ROUTES, type ActivitySnapshot, type EventMessage, type JobEvent } from '../../main/api/contract.ts';
+import { call, subscribe } from './api.ts';
 
 /**
- * What the monitor shows, kept from the moment the UI opens (whatever screen is showing): open associations with their
- * objects and bytes, the last closed ones, recent errors, and job progress. Updates reach React at most 4 times a
- * second, however many objects arrive.
+ * The monitor's live view: the core's activity (open and recent associations, errors, kept by the core), fetched again
+ * when events say something happened (at most every 300 ms however many objects arrive), and job progress from the
+ * job events.
  */
-
-export interface LiveAssociation {
-  id: number;
-  role: 'acceptor' | 'requestor';
-  peer: string;
-  callingAe: string;
-  calledAe: string;
-  openedAt: number;
-  lastAt: number;
-  objects: number;
-  failed: number;
-  bytes: number;
-  closedAt?: number;
-  reason?: string;
-}
-
-export interface LiveError {
-  at: number;
-  text: string;
-}
 
 export interface LiveState {
   connected: boolean;
-  open: LiveAssociation[];
-  recent: LiveAssociation[];
-  errors: LiveError[];
-  /** Job progress from events, newer than the last job list fetched. */
+  activity: ActivitySnapshot;
+  /** The latest event of each job (progress, rate). */
   jobs: Record<number, JobEvent>;
-  /** Bumped by each job event, so a screen knows to fetch the list again. */
+  /** Bumped by each job event, so a screen knows to fetch the job list again. */
   jobVersion: number;
 }
 
-const RECENT = 20;
-const ERRORS = 50;
-const open = new Map<number, LiveAssociation>();
-let state: LiveState = { connected: false, open: [], recent: [], errors: [], jobs: {}, jobVersion: 0 };
+let state: LiveState = { connected: false, activity: { open: [], recent: [], errors: [] }, jobs: {}, jobVersion: 0 };
 const listeners = new Set<() => void>();
-let dirty = false;
 let started = false;
+let timer: ReturnType<typeof setTimeout> | undefined;
 
-function publish(): void {
-  if (dirty) return;
-  dirty = true;
-  setTimeout(() => {
-    dirty = false;
-    state = { ...state, open: [...open.values()] };
-    for (const l of listeners) l();
-  }, 250);
+function set(changes: Partial<LiveState>): void {
+  state = { ...state, ...changes };
+  for (const l of listeners) l();
 }
 
-function addError(text: string): void {
-  state = { ...state, errors: [{ at: Date.now(), text }, ...state.errors].slice(0, ERRORS) };
-}
-
-function isFailure(status: number): boolean {
-  return status !== 0 && (status & 0xf000) !== 0xb000;
+function refreshSoon(): void {
+  if (timer) return;
+  timer = setTimeout(() => {
+    timer = undefined;
+    call<ActivitySnapshot>('GET', API_ROUTES.activity).then((activity) => set({ activity }), () => undefined);
+  }, 300);
 }
 
 function onMessage(m: EventMessage): void {
-  if (m.type === 'association') {
-    const e = m.event;
-    if (e.type === 'opened') {
-      open.set(e.id, { id: e.id, role: e.role, peer: e.peer, callingAe: e.callingAe, calledAe: e.calledAe, openedAt: Date.now(), lastAt: Date.now(), objects: 0, failed: 0, bytes: 0 });
-    } else {
-      const a = open.get(e.id) ?? { id: e.id, role: e.role, peer: e.peer, callingAe: e.callingAe, calledAe: e.calledAe, openedAt: Date.now(), lastAt: Date.now(), objects: 0, failed: 0, bytes: 0 };
-      open.delete(e.id);
-      const closed = { ...a, closedAt: Date.now(), reason: e.reason ?? '' };
-      state = { ...state, recent: [closed, ...state.recent].slice(0, RECENT) };
-      if (e.reason && e.reason !== 'released' && e.reason !== 'closed') addError(`${e.callingAe} → ${e.calledAe} (${e.peer}): association ${e.reason}`);
-    }
-  } else if (m.type === 'object') {
-    const e = m.event;
-    const a = open.get(e.associationId);
-    if (a) {
-      a.objects++;
-      a.bytes += e.size;
-      a.lastAt = Date.now();
-      if (isFailure(e.status)) a.failed++;
-    }
-    if (isFailure(e.status)) addError(`${e.direction === 'received' ? 'receiving from' : 'sending to'} ${e.peerAe}: object ${e.sopInstanceUid} failed with status 0x${e.status.toString(16).padStart(4, '0')}`);
-  } else {
-    const e = m.event;
-    state = { ...state, jobs: { ...state.jobs, [e.id]: e }, jobVersion: state.jobVersion + 1 };
-    if (e.state === 'failed') addError(`job ${e.id} (${e.kind} ${e.source || 'here'} → ${e.destination || 'here'}) failed: ${e.error}`);
-  }
-  publish();
+  if (m.type === 'job') set({ jobs: { ...state.jobs, [m.event.id]: m.event }, jobVersion: state.jobVersion + 1 });
+  refreshSoon();
 }
 
 function start(): void {
   if (started) return;
   started = true;
   subscribe(onMessage, (connected) => {
-    state = { ...state, connected };
-    publish();
+    set({ connected });
+    if (connected) refreshSoon();
   });
 }
 

@@ -25,7 +25,7 @@ export async function launchChromium(): Promise<Browser> {
 /** Everything the page reports as an error (console errors, uncaught exceptions, CSP violations), to assert on. */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url}`.trim()); });
   page.on('pageerror', (e) => errors.push(e.message));
   return errors;
 }

@@ -1,14 +1,14 @@
 import { useCallback, useEffect } from 'react';
-import { API_ROUTES, type JobDto, type StatusDto } from '../../../main/api/contract.ts';
+import { API_ROUTES, type AssociationSummary, type JobDto, type StatusDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { ActionButton, ErrorText, Progress, Section } from '../components.tsx';
 import { bytes, rate, time } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
-import { useLive, type LiveAssociation } from '../live.ts';
+import { useLive } from '../live.ts';
 
 /** Live associations and transfers, the job queue with cancel/retry, storage, and recent errors. */
 
-function AssociationRow({ a }: { a: LiveAssociation }) {
+function AssociationRow({ a }: { a: AssociationSummary }) {
   const seconds = Math.max(((a.closedAt ?? a.lastAt) - a.openedAt) / 1000, 0.001);
   const direction = a.role === 'acceptor' ? `${a.callingAe} → us` : `us → ${a.calledAe}`;
   return (
@@ -24,7 +24,7 @@ function AssociationRow({ a }: { a: LiveAssociation }) {
   );
 }
 
-function AssociationTable({ rows, closed }: { rows: LiveAssociation[]; closed?: boolean }) {
+function AssociationTable({ rows, closed }: { rows: AssociationSummary[]; closed?: boolean }) {
   if (!rows.length) return <p className="empty">{closed ? 'None yet.' : 'No association is open.'}</p>;
   return (
     <table>
@@ -100,20 +100,20 @@ export function Monitor() {
           </div>
         )}
       </Section>
-      <Section title={`Open associations (${live.open.length})`}>
-        <AssociationTable rows={live.open} />
+      <Section title={`Open associations (${live.activity.open.length})`}>
+        <AssociationTable rows={live.activity.open} />
       </Section>
       <Section title="Jobs" actions={<button type="button" onClick={jobs.reload}>Refresh</button>}>
         <ErrorText error={jobs.error} />
         <JobTable jobs={[...(jobs.data ?? [])].reverse()} reload={jobs.reload} />
       </Section>
       <Section title="Recently closed associations">
-        <AssociationTable rows={live.recent} closed />
+        <AssociationTable rows={live.activity.recent} closed />
       </Section>
       <Section title="Recent errors">
-        {live.errors.length ? (
-          <ul className="errors">{live.errors.map((e, i) => <li key={i}><time>{time(e.at)}</time> {e.text}</li>)}</ul>
-        ) : <p className="empty">No errors since this window opened.</p>}
+        {live.activity.errors.length ? (
+          <ul className="errors">{live.activity.errors.map((e, i) => <li key={i}><time>{time(e.at)}</time> {e.text}</li>)}</ul>
+        ) : <p className="empty">No errors since the server started.</p>}
       </Section>
     </div>
   );

@@ -39,11 +39,12 @@ function useViewport(element: React.RefObject<HTMLDivElement | null>) {
       setOverlay({ index: stack?.currentImageIdIndex ?? 0, total: stack?.imageIds.length ?? 0, ww: viewport.voi.windowWidth, wc: viewport.voi.windowCenter, zoom: viewport.scale });
     };
     el.addEventListener(cornerstone.EVENTS.IMAGE_RENDERED, onRendered);
-    const onResize = () => cornerstone.resize(el);
-    window.addEventListener('resize', onResize);
+    // The canvas follows the element's size (window resized, header panel shown or hidden).
+    const resized = new ResizeObserver(() => cornerstone.resize(el));
+    resized.observe(el);
     return () => {
       el.removeEventListener(cornerstone.EVENTS.IMAGE_RENDERED, onRendered);
-      window.removeEventListener('resize', onResize);
+      resized.disconnect();
       cornerstone.disable(el);
     };
   }, [element]);
@@ -126,7 +127,7 @@ export function Viewer({ studyUid }: { studyUid: string }) {
     const stack = cornerstoneTools.getToolState(el, 'stack')?.data[0];
     if (!stack) return;
     const next = Math.min(Math.max(stack.currentImageIdIndex + delta, 0), stack.imageIds.length - 1);
-    if (next !== stack.currentImageIdIndex) cornerstoneTools.scrollToIndex(el, next);
+    if (next !== stack.currentImageIdIndex) cornerstoneTools.importInternal('util/scrollToIndex')(el, next);
   }, []);
   const s = study.data;
 

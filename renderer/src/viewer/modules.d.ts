@@ -50,7 +50,7 @@ declare module 'cornerstone-tools' {
     addToolState(element: HTMLElement, type: string, data: unknown): void;
     getToolState(element: HTMLElement, type: string): { data: { currentImageIdIndex: number; imageIds: string[] }[] } | undefined;
     clearToolState(element: HTMLElement, type: string): void;
-    scrollToIndex(element: HTMLElement, index: number): void;
+    importInternal(name: 'util/scrollToIndex'): (element: HTMLElement, index: number) => void;
     WwwcTool: Tool;
     PanTool: Tool;
     ZoomTool: Tool;

@@ -1,0 +1,91 @@
+import type { ArchiveEvents, AssociationEvent, JobEvent, ObjectEvent } from './events.ts';
+
+/**
+ * What the monitor shows, kept by the core from its start so that a window opened later sees it too: the open
+ * associations with their objects and bytes, the last closed ones, and recent errors (aborted associations, failed
+ * objects, failed jobs).
+ */
+
+export interface AssociationSummary {
+  id: number;
+  role: 'acceptor' | 'requestor';
+  peer: string;
+  callingAe: string;
+  calledAe: string;
+  /** Epoch milliseconds. */
+  openedAt: number;
+  lastAt: number;
+  objects: number;
+  failed: number;
+  bytes: number;
+  closedAt?: number;
+  reason?: string;
+}
+
+export interface ActivityError {
+  at: number;
+  text: string;
+}
+
+export interface ActivitySnapshot {
+  open: AssociationSummary[];
+  recent: AssociationSummary[];
+  errors: ActivityError[];
+}
+
+const RECENT = 20;
+const ERRORS = 50;
+
+/** A DICOM status that is neither success nor a warning (PS3.7 C). */
+export function isFailureStatus(status: number): boolean {
+  return status !== 0 && (status & 0xf000) !== 0xb000;
+}
+
+export class Activity {
+  private readonly open = new Map<number, AssociationSummary>();
+  private recent: AssociationSummary[] = [];
+  private errors: ActivityError[] = [];
+
+  constructor(events: ArchiveEvents) {
+    events.on('association', (e) => this.onAssociation(e));
+    events.on('object', (e) => this.onObject(e));
+    events.on('job', (e) => this.onJob(e));
+  }
+
+  snapshot(): ActivitySnapshot {
+    return { open: [...this.open.values()].map((a) => ({ ...a })), recent: [...this.recent], errors: [...this.errors] };
+  }
+
+  private error(text: string): void {
+    this.errors = [{ at: Date.now(), text }, ...this.errors].slice(0, ERRORS);
+  }
+
+  private onAssociation(e: AssociationEvent): void {
+    const now = Date.now();
+    if (e.type === 'opened') {
+      this.open.set(e.id, { id: e.id, role: e.role, peer: e.peer, callingAe: e.callingAe, calledAe: e.calledAe, openedAt: now, lastAt: now, objects: 0, failed: 0, bytes: 0 });
+      return;
+    }
+    const a = this.open.get(e.id);
+    this.open.delete(e.id);
+    if (!a) return;
+    this.recent = [{ ...a, closedAt: now, reason: e.reason ?? '' }, ...this.recent].slice(0, RECENT);
+    if (e.reason && e.reason !== 'released' && e.reason !== 'closed') this.error(`${e.callingAe} → ${e.calledAe} (${e.peer}): association ${e.reason}`);
+  }
+
+  private onObject(e: ObjectEvent): void {
+    const a = this.open.get(e.associationId);
+    const failed = isFailureStatus(e.status);
+    if (a) {
+      a.objects++;
+      a.bytes += e.size;
+      a.lastAt = Date.now();
+      if (failed) a.failed++;
+    }
+    if (failed) this.error(`${e.direction === 'received' ? 'receiving from' : 'sending to'} ${e.peerAe}: object ${e.sopInstanceUid} failed with status 0x${e.status.toString(16).padStart(4, '0')}`);
+  }
+
+  private onJob(e: JobEvent): void {
+    if (e.state === 'failed') this.error(`job ${e.id} (${e.kind} ${e.source || 'here'} → ${e.destination || 'here'}) failed: ${e.error}`);
+  }
+}

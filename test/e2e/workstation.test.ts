@@ -1,0 +1,209 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { run } from '../helpers/dcmtk.ts';
+import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
+import { collectPageErrors, launchChromium, screenshot, viewportPixels } from '../helpers/browser.ts';
+
+/**
+ * The UI as a technician uses it, in Debian's Chromium against the real headless server, with a second server as the
+ * remote PACS: add the remote node and echo it, get a bad dicom.ini value refused, find a study on the remote, retrieve
+ * it and see it in the monitor, open it in the viewer and check the canvas, change window/level and scroll.
+ */
+describe('the workstation UI in a browser', () => {
+  let local: TestArchive;
+  let remote: TestArchive;
+  let browser: Browser;
+  let page: Page;
+  let work: string;
+  let errors: string[];
+  const studyUid = uid();
+  const seriesUid = uid();
+  const state = () => page.locator('[data-testid=viewport-state]');
+  /** A screen, by the login URL (the page takes the secret from it, as a user's first visit does). */
+  const open = (screen: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/${screen}`);
+
+  beforeAll(async () => {
+    local = await startArchive({}, [], 'WORKSTATION');
+    // The remote PACS knows us (for its C-MOVE to us); we learn about it through the UI.
+    remote = await startArchive({}, [`WORKSTATION 127.0.0.1 ${local.port} un`], 'REMOTEPACS');
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-e2e-'));
+    const images = [0, 1, 2].map((i) => makeImage({
+      studyUid, seriesUid, rows: 256, columns: 256, instanceNumber: i + 1, pixel: phantom(256, 256, i), rescaleIntercept: -1024,
+      patientId: 'PHANTOM1', patientName: 'Phantom^Head', accessionNumber: 'E2E001',
+    }));
+    const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'REMOTEPACS', '127.0.0.1', String(remote.port), ...await writeImages(work, images)]);
+    expect(sent.code).toBe(0);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(15_000);
+    page.on('dialog', (d) => void d.accept());
+    errors = collectPageErrors(page);
+  });
+  // What the page showed when a step failed, for whoever reads the failure.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await local?.stop();
+    await remote?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('opens with the login URL and takes the secret out of the address bar', async () => {
+    await page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}`);
+    await expect.poll(() => page.locator('nav .server').textContent()).toContain('WORKSTATION');
+    expect(page.url()).not.toContain('token=');
+    const other = await browser.newPage();
+    await other.goto(`http://127.0.0.1:${local.server.api!.port}/`);
+    await other.getByText('This archive asks for its access key').waitFor();
+    await other.close();
+  });
+
+  it('adds the remote node, refusing a bad AE title or port, and echoes it', async () => {
+    await open('nodes');
+    await page.fill('input[name=ae]', 'BAD\\TITLE');
+    await page.fill('input[name=host]', '127.0.0.1');
+    await page.fill('input[name=port]', String(remote.port));
+    await page.getByRole('button', { name: 'Add' }).click();
+    await page.getByText('An AE title cannot contain a backslash or control characters.').waitFor();
+    await page.fill('input[name=ae]', 'REMOTEPACS');
+    await page.fill('input[name=port]', '70000');
+    await page.getByRole('button', { name: 'Add' }).click();
+    await page.getByText('The port is a whole number from 1 to 65535.').waitFor();
+    await page.fill('input[name=port]', String(remote.port));
+    await page.getByRole('button', { name: 'Add' }).click();
+    const row = page.locator('tr[data-ae=REMOTEPACS]');
+    await row.waitFor();
+    expect(await readFile(path.join(local.dataDir, 'config', 'acrnema.map'), 'utf8')).toMatch(new RegExp(`^REMOTEPACS\\s+127\\.0\\.0\\.1\\s+${remote.port}\\s`, 'm'));
+    await row.getByRole('button', { name: 'Echo' }).click();
+    await expect.poll(() => row.locator('.echo-result').textContent()).toMatch(/^OK, \d+ ms$/);
+    await screenshot(page, 'nodes');
+  });
+
+  it('refuses a bad dicom.ini value with its line and reason, and keeps the file', async () => {
+    const iniFile = path.join(local.dataDir, 'config', 'dicom.ini');
+    const before = await readFile(iniFile, 'utf8');
+    await open('settings');
+    const port = page.locator('label[data-key=TCPPort] input');
+    await port.fill('eleven');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const line = before.split('\n').findIndex((l) => /^TCPPort\s*=/.test(l)) + 1;
+    await page.locator('.problems').getByText(`Line ${line}: TCPPort: "eleven" is not a whole number from 0 to 65535`).waitFor();
+    await page.locator('label[data-key=TCPPort].invalid').waitFor();
+    await screenshot(page, 'settings');
+    expect(await readFile(iniFile, 'utf8')).toBe(before);
+    await page.getByRole('button', { name: 'Undo changes' }).click();
+  });
+
+  it('finds the study on the remote node, retrieves it, and shows the transfer in the monitor', async () => {
+    await open('query');
+    await page.selectOption('select[name=node]', 'REMOTEPACS');
+    await page.fill('input[name=name]', 'phant');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const study = page.locator('table.results > tbody > tr', { hasText: 'PHANTOM1' });
+    await study.waitFor();
+    expect(await study.textContent()).toContain('E2E001');
+    await study.getByRole('button', { name: 'Series' }).click();
+    await page.locator('tr.series-rows table.inner tbody tr', { hasText: 'CT' }).waitFor();
+    await study.getByRole('button', { name: 'Retrieve' }).click();
+    await page.locator('table.jobs tr.job-done', { hasText: 'REMOTEPACS' }).waitFor({ timeout: 30_000 });
+    await screenshot(page, 'query-retrieve');
+    expect((await local.server.index.counts()).instances).toBe(3);
+
+    await open('monitor');
+    const association = page.locator('tr', { hasText: 'REMOTEPACS → us' }).first();
+    await association.waitFor();
+    expect(await association.locator('td').nth(2).textContent()).toBe('3');
+    await page.locator('table.jobs tr.job-done', { hasText: 'move' }).waitFor();
+    await screenshot(page, 'monitor');
+  });
+
+  it('opens the study in the viewer: the image on the canvas, window/level, scrolling, the header', async () => {
+    await open('studies');
+    await page.locator(`tr[data-study="${studyUid}"]`).getByRole('button', { name: 'View' }).click();
+    await expect.poll(() => state().textContent(), { timeout: 20_000 }).toContain('Image 1/3');
+    const first = await viewportPixels(page);
+    // The phantom fills much of the canvas, bright skull around gray tissue, on black air.
+    expect(first.lit / (first.width * first.height)).toBeGreaterThan(0.2);
+    expect(Math.max(...first.grid)).toBeGreaterThan(200);
+    expect(first.grid[0]).toBeLessThan(10);
+
+    await page.getByRole('button', { name: 'Brain' }).click();
+    await expect.poll(() => state().textContent()).toContain('W 80 L 40');
+    const brain = await viewportPixels(page);
+    expect(differingCells(first.grid, brain.grid)).toBeGreaterThan(20);
+
+    // Window/level by dragging with the left button.
+    const box = (await page.locator('.viewport').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2 + 60, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(() => state().textContent()).not.toContain('W 80 L 40');
+    const dragged = await viewportPixels(page);
+    expect(differingCells(brain.grid, dragged.grid)).toBeGreaterThan(10);
+    await page.getByRole('button', { name: 'Soft tissue' }).click();
+    await screenshot(page, 'viewer');
+
+    // Scroll to the next image: the moving spot changes the picture.
+    const before = await viewportPixels(page);
+    await page.locator('.viewport').focus();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => state().textContent()).toContain('Image 2/3');
+    await expect.poll(async () => differingCells(before.grid, (await viewportPixels(page)).grid)).toBeGreaterThan(0);
+
+    await page.getByRole('button', { name: 'Header' }).click();
+    const nameRow = page.locator('.header-panel tr', { hasText: 'PatientName' });
+    await nameRow.waitFor();
+    expect(await nameRow.locator('.value').textContent()).toBe('Phantom^Head');
+    await screenshot(page, 'viewer-header');
+  });
+
+  it('schedules a worklist step that a modality then finds with C-FIND', async () => {
+    await open('worklist');
+    await page.fill('input[name=patientName]', 'Worklist^Wendy');
+    await page.fill('input[name=patientId]', 'WL42');
+    await page.fill('input[name=accessionNumber]', 'ACC42');
+    await page.fill('input[name=modality]', 'MR');
+    await page.fill('input[name=scheduledAe]', 'MRI1');
+    await page.fill('input[name=scheduledDate]', '2026-12-01');
+    await page.fill('input[name=scheduledTime]', '09:30');
+    await page.getByRole('button', { name: 'Add to worklist' }).click();
+    const row = page.locator('tr', { hasText: 'WL42' });
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Edit' }).click();
+    await page.fill('input[name=scheduledTime]', '10:15');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('tr', { hasText: '10:15' }).waitFor();
+    await screenshot(page, 'worklist');
+    const found = await run('findscu', ['-W', '-aet', 'MRI1', '-aec', 'WORKSTATION', '-k', 'PatientID=WL42', '-k', 'PatientName',
+      '-k', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime', '-k', 'ScheduledProcedureStepSequence[0].Modality',
+      '127.0.0.1', String(local.port)]);
+    const out = found.stdout + found.stderr;
+    expect(out).toContain('Worklist^Wendy');
+    expect(out).toMatch(/\(0040,0003\) TM \[101500\]|\(0040,0003\) TM \[1015\]/);
+  });
+
+  it('deletes a study after confirmation', async () => {
+    await open('studies');
+    const row = page.locator(`tr[data-study="${studyUid}"]`);
+    await row.waitFor();
+    await screenshot(page, 'studies');
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect(await local.server.index.counts()).toMatchObject({ studies: 0, instances: 0 });
+  });
+
+  it('reported no page errors (scripts, CSP, failed requests) but the refusal the settings test asked for', () => {
+    expect(errors.filter((e) => !/status of 400 .*\/api\/settings$/.test(e))).toEqual([]);
+  });
+});
+
+function differingCells(a: number[], b: number[]): number {
+  return a.filter((v, i) => Math.abs(v - b[i]!) > 3).length;
+}
