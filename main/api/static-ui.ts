@@ -7,18 +7,21 @@ import { fileURLToPath } from 'node:url';
 /**
  * The built renderer (renderer/dist, made by `vite build`), served to browsers and to the desktop window from the API's
  * origin. The files are not secret (the data is: the API asks for the secret); only files under the build folder are
- * served. The page gets a strict Content-Security-Policy: own scripts only, WebAssembly compilation allowed for the
- * image codecs, connections to this origin only (API, WebSocket, WADO).
+ * served. The page gets a Content-Security-Policy: scripts from this origin only (no inline script, nothing remote),
+ * connections to this origin only (API, WebSocket, WADO). The image codecs need three allowances: WebAssembly
+ * compilation ('wasm-unsafe-eval'); fetching their WebAssembly, embedded as data: URLs in the loader (connect-src
+ * data:); and 'unsafe-eval', because the glue code Emscripten's embind generated for the CharLS (JPEG-LS) and
+ * OpenJPEG (JPEG 2000) decoders builds functions with `new Function` when it starts (seen failing without it).
  */
 
 export const UI_ROOT = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
+  "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
-  "connect-src 'self'",
+  "connect-src 'self' data:",
   "worker-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'none'",

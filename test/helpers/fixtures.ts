@@ -171,7 +171,7 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
   return { bytes: Buffer.concat([fileMeta(sopClass, sopUid, EXPLICIT_LE), dataSet]), sopUid, studyUid, seriesUid };
 }
 
-function fileMeta(sopClass: string, sopUid: string, ts: string): Buffer {
+export function fileMeta(sopClass: string, sopUid: string, ts: string): Buffer {
   const body = Buffer.concat([
     encodeElement({ tag: 0x00020001, vr: 'OB', value: Buffer.from([0, 1]) }),
     encodeElement({ tag: 0x00020002, vr: 'UI', value: sopClass }),

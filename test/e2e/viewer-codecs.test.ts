@@ -1,0 +1,82 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
+import { makeImage, phantom, writeImages, type MadeImage } from '../helpers/fixtures.ts';
+import { compressedFile, TS } from '../helpers/compressed.ts';
+import { collectPageErrors, launchChromium, screenshot, viewportPixels } from '../helpers/browser.ts';
+
+const PROPOSE: Record<string, string> = { [TS.rle]: '-xr', [TS.jpegLossless]: '-xs', [TS.jpegLs]: '-xt', [TS.jpeg2000]: '-xv', [TS.jpegBaseline]: '-xy' };
+
+/**
+ * The viewer decodes every transfer syntax a clinic's modalities send: each compressed object (made by real encoders)
+ * must look on the canvas like its uncompressed original — the same pixels for lossless syntaxes, close for JPEG
+ * baseline.
+ */
+describe('viewer codecs', () => {
+  const SIZE = 128;
+  let archive: TestArchive;
+  let browser: Browser;
+  let page: Page;
+  let work: string;
+  let errors: string[];
+  const wide = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 1), rescaleIntercept: -1024 });
+  const narrow = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 1, 8), bitsAllocated: 8 });
+  const cases: { name: string; id: string; ts?: string; image: MadeImage; reference: string }[] = [
+    { name: 'explicit VR little endian, 12 bits', id: 'REF16', image: wide('REF16'), reference: 'REF16' },
+    { name: 'explicit VR little endian, 8 bits', id: 'REF8', image: narrow('REF8'), reference: 'REF8' },
+    { name: 'RLE lossless', ts: TS.rle, id: 'RLE', image: wide('RLE'), reference: 'REF16' },
+    { name: 'JPEG lossless (process 14, SV1)', ts: TS.jpegLossless, id: 'JPEGLOSSLESS', image: wide('JPEGLOSSLESS'), reference: 'REF16' },
+    { name: 'JPEG-LS lossless', ts: TS.jpegLs, id: 'JPEGLS', image: wide('JPEGLS'), reference: 'REF16' },
+    { name: 'JPEG 2000 lossless', ts: TS.jpeg2000, id: 'J2K', image: wide('J2K'), reference: 'REF16' },
+    { name: 'JPEG baseline (8 bits, lossy)', ts: TS.jpegBaseline, id: 'JPEGBASELINE', image: narrow('JPEGBASELINE'), reference: 'REF8' },
+  ];
+  const grids = new Map<string, number[]>();
+
+  beforeAll(async () => {
+    archive = await startArchive();
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-codecs-'));
+    for (const c of cases) {
+      const file = c.ts ? await compressedFile(work, c.image, c.ts, SIZE, SIZE) : (await writeImages(work, [c.image]))[0]!;
+      if (c.ts) expect(await transferSyntaxOf(file)).toBe(c.ts);
+      // storescu proposes a compressed syntax only when told which.
+      const stored = await run('storescu', [...(c.ts ? [PROPOSE[c.ts]!] : []), '-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file]);
+      expect(stored.code, stored.stderr).toBe(0);
+    }
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    page.setDefaultTimeout(15_000);
+    errors = collectPageErrors(page);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.replace(/\W+/g, '-')}`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await archive?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  for (const c of cases) {
+    it(`shows ${c.name}`, async () => {
+      expect((await archive.server.index.findInstance(c.image.sopUid))?.transferSyntaxUid).toBe(c.ts ?? '1.2.840.10008.1.2.1');
+      await page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/viewer/${c.image.studyUid}`);
+      await expect.poll(() => page.locator('[data-testid=viewport-state]').textContent()).toContain('Image 1/1');
+      const pixels = await viewportPixels(page);
+      await screenshot(page, `codec-${c.id}`);
+      expect(pixels.lit / (pixels.width * pixels.height)).toBeGreaterThan(0.2);
+      grids.set(c.id, pixels.grid);
+      const reference = grids.get(c.reference)!;
+      const worst = Math.max(...pixels.grid.map((v, i) => Math.abs(v - reference[i]!)));
+      if (c.ts === TS.jpegBaseline) expect(worst).toBeLessThan(40);
+      else expect(worst).toBeLessThanOrEqual(1);
+    });
+  }
+
+  it('reported no page errors', () => {
+    expect(errors).toEqual([]);
+  });
+});

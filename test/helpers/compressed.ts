@@ -1,0 +1,67 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { encodeDataSet, parseDataSet } from '../../main/dicom/dataset.ts';
+import { encodingOf } from '../../main/dicom/uids.ts';
+import { readFileMeta } from '../../main/store/file-meta.ts';
+import { run } from './dcmtk.ts';
+import { fileMeta, type MadeImage } from './fixtures.ts';
+
+/**
+ * Test objects in compressed transfer syntaxes, made by real encoders: DCMTK's dcmcrle, dcmcjpeg and dcmcjpls, and
+ * OpenJPEG's opj_compress for JPEG 2000 (DCMTK has no JPEG 2000 codec), whose codestream is wrapped here.
+ */
+
+export const TS = {
+  rle: '1.2.840.10008.1.2.5',
+  jpegBaseline: '1.2.840.10008.1.2.4.50',
+  jpegLossless: '1.2.840.10008.1.2.4.70',
+  jpegLs: '1.2.840.10008.1.2.4.80',
+  jpeg2000: '1.2.840.10008.1.2.4.90',
+} as const;
+
+const DCMTK_ENCODER: Record<string, [string, string[]]> = {
+  [TS.rle]: ['dcmcrle', []],
+  // +un: keep the SOP Instance UID (DCMTK makes a new one for lossy compression by default).
+  [TS.jpegBaseline]: ['dcmcjpeg', ['+eb', '+un']],
+  [TS.jpegLossless]: ['dcmcjpeg', ['+e1']],
+  [TS.jpegLs]: ['dcmcjpls', []],
+};
+
+async function must(tool: string, args: string[]): Promise<void> {
+  const r = await run(tool, args);
+  if (r.code !== 0) throw new Error(`${tool} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+}
+
+/** Write `image` compressed into `transferSyntax` in `dir`; returns the file. */
+export async function compressedFile(dir: string, image: MadeImage, transferSyntax: string, rows: number, columns: number): Promise<string> {
+  const source = path.join(dir, `${image.sopUid}.source.dcm`);
+  const target = path.join(dir, `${image.sopUid}.dcm`);
+  await writeFile(source, image.bytes);
+  const encoder = DCMTK_ENCODER[transferSyntax];
+  if (encoder) {
+    await must(encoder[0], [...encoder[1], source, target]);
+    return target;
+  }
+  if (transferSyntax !== TS.jpeg2000) throw new Error(`no encoder for ${transferSyntax}`);
+  const meta = readFileMeta(image.bytes);
+  const ds = parseDataSet(image.bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid));
+  const pixels = ds.get(0x7fe00010)!.value as Buffer;
+  // 16-bit samples (12 used) as a big-endian PGM, which opj_compress encodes losslessly by default.
+  const pgm = path.join(dir, `${image.sopUid}.pgm`);
+  const samples = Buffer.from(pixels);
+  samples.swap16();
+  await writeFile(pgm, Buffer.concat([Buffer.from(`P5\n${columns} ${rows}\n4095\n`, 'latin1'), samples]));
+  const j2k = path.join(dir, `${image.sopUid}.j2k`);
+  await must('opj_compress', ['-i', pgm, '-o', j2k]);
+  const codestream = await readFile(j2k);
+  const item = (bytes: Buffer) => {
+    const padded = bytes.length % 2 ? Buffer.concat([bytes, Buffer.alloc(1)]) : bytes;
+    const head = Buffer.alloc(8);
+    head.writeUInt16LE(0xfffe, 0); head.writeUInt16LE(0xe000, 2); head.writeUInt32LE(padded.length, 4);
+    return Buffer.concat([head, padded]);
+  };
+  ds.set(0x7fe00010, { tag: 0x7fe00010, vr: 'OB', value: { fragments: Buffer.concat([item(Buffer.alloc(0)), item(codestream)]) } });
+  const body = encodeDataSet(ds, encodingOf(transferSyntax));
+  await writeFile(target, Buffer.concat([fileMeta(meta.sopClassUid, image.sopUid, transferSyntax), body]));
+  return target;
+}
