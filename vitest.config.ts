@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Interop tests start servers and DCMTK processes; two cores, so run files two at a time.
     maxWorkers: 2,
+    // Polled UI states (a page loading, a transfer finishing) get time on a loaded 2-core machine.
+    expect: { poll: { timeout: 20_000 } },
   },
 });

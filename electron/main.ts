@@ -1,52 +1,85 @@
 /**
- * The desktop shell: one window, one instance, a tray icon with the server's state, and the core running in this
- * process. All logic lives in main/; this file only starts it and shows its state.
- * What the window shows today is a status page; the React renderer arrives with the UI work (renderer/).
+ * The desktop shell: the core runs in this process; one window shows the UI the core's API serves; one instance; a
+ * tray icon with the server's state. The window gets the API's address and secret, and a native folder dialog for
+ * imports, through the preload (preload.cjs) and nothing else: no Node in the page, sandboxed, context-isolated.
+ * Runs on Electron's own Node with its TypeScript type stripping (no build step for the shell).
  */
-import { app, BrowserWindow, Menu, Tray, nativeImage } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, Tray, nativeImage, session, shell } from 'electron';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ArchiveServer } from '../main/server.ts';
+import { importPath } from '../main/importer.ts';
+import { BRIDGE_CHANNEL, IMPORT_CHANNEL, type BridgeValues } from './bridge.ts';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 let server: ArchiveServer | undefined;
 let window: BrowserWindow | undefined;
 let tray: Tray | undefined;
 let status = 'starting';
 
-function statusPage(): string {
-  const s = server?.config?.settings;
-  const body = s
-    ? `<h1>${s.aeTitle}</h1><p>DICOM listener on port ${server!.port}</p><p>Storage: ${s.devices.join(', ')}</p><p>Index: ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.host}/${s.index.database}`}</p>`
-    : `<h1>PACS workstation</h1><p>${status}</p>`;
-  return 'data:text/html;charset=utf-8,' + encodeURIComponent(`<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><style>body{font:14px system-ui;margin:2em}</style>${body}`);
+function apiBase(): string {
+  const s = server!.config.settings;
+  return `http://${s.apiAddress}:${server!.api!.port}`;
 }
 
 function showWindow(): void {
   if (window) { window.show(); window.focus(); return; }
-  window = new BrowserWindow({ width: 1100, height: 750, webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false } });
+  window = new BrowserWindow({
+    width: 1280,
+    height: 860,
+    title: 'PACS Workstation',
+    icon: path.join(here, 'tray.png'),
+    webPreferences: { preload: path.join(here, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
+  });
   window.on('closed', () => { window = undefined; });
-  void window.loadURL(statusPage());
+  const origin = new URL(apiBase()).origin;
+  // The window shows the API's UI and nothing else: other pages open in the user's browser.
+  window.webContents.setWindowOpenHandler(({ url }) => { void shell.openExternal(url); return { action: 'deny' }; });
+  window.webContents.on('will-navigate', (event, url) => { if (new URL(url).origin !== origin) event.preventDefault(); });
+  if (server?.api) void window.loadURL(`${apiBase()}/`);
+  else void window.loadURL(`data:text/plain;charset=utf-8,${encodeURIComponent(`PACS Workstation is not running: ${status}`)}`);
 }
 
 function refreshTray(): void {
-  tray?.setToolTip(`PACS workstation: ${status}`);
-  tray?.setContextMenu(Menu.buildFromTemplate([
-    { label: status, enabled: false },
+  if (!tray) return;
+  const line = server?.api ? `${server.config.settings.aeTitle} on port ${server.port} · ${server.openAssociations} association(s)` : status;
+  tray.setToolTip(`PACS Workstation: ${line}`);
+  tray.setContextMenu(Menu.buildFromTemplate([
+    { label: line, enabled: false },
     { label: 'Open', click: showWindow },
-    { label: 'Quit', click: () => app.quit() },
+    { label: 'Open in a browser', enabled: !!server?.api, click: () => void shell.openExternal(`${apiBase()}/?token=${server!.apiSecret}`) },
+    { type: 'separator' },
+    { label: 'Quit (stops the archive)', click: () => app.quit() },
   ]));
 }
 
+async function importFolder(): Promise<string | undefined> {
+  const picked = await dialog.showOpenDialog(window!, { title: 'Import a folder, CD or DICOMDIR', properties: ['openDirectory'] });
+  if (picked.canceled || !picked.filePaths[0]) return undefined;
+  const s = server!;
+  const result = await importPath(picked.filePaths[0], { ingest: s.ingest, store: s.store, index: s.index, policy: s.config.settings.duplicatePolicy }, 'copy');
+  return `${result.imported} object(s) imported, ${result.duplicates} already here, ${result.skipped.length} file(s) skipped of ${result.files}`;
+}
+
 async function start(): Promise<void> {
+  // No page may ask for the camera, notifications, geolocation …
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   const dataDir = path.join(app.getPath('userData'), 'data');
   server = new ArchiveServer({ dataDir, configDir: path.join(dataDir, 'config') });
   try {
     await server.start();
-    status = `${server.config.settings.aeTitle} listening on port ${server.port}`;
+    status = 'running';
   } catch (err) {
     status = `not running: ${(err as Error).message}`;
+    server = undefined;
   }
-  tray = new Tray(nativeImage.createEmpty());
+  ipcMain.on(BRIDGE_CHANNEL, (event) => {
+    event.returnValue = (server?.api ? { apiBase: apiBase(), token: server.apiSecret } : { apiBase: '', token: '' }) satisfies BridgeValues;
+  });
+  ipcMain.handle(IMPORT_CHANNEL, () => importFolder());
+  tray = new Tray(nativeImage.createFromPath(path.join(here, 'tray.png')));
   refreshTray();
+  setInterval(refreshTray, 5000);
   showWindow();
 }
 

@@ -199,6 +199,36 @@ describe('the workstation UI in a browser', () => {
     expect(await local.server.index.counts()).toMatchObject({ studies: 0, instances: 0 });
   });
 
+  it('saves a new AE title and restarts the listener on request', async () => {
+    await open('settings');
+    await page.locator('label[data-key=MyACRNema] input').fill('RENAMEDWS');
+    await page.locator('label[data-key=MaxJobsPerNode] input').fill('3');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const saved = page.locator('.saved');
+    await saved.getByText('MaxJobsPerNode: applied now').waitFor();
+    await saved.getByText('MyACRNema: applies when the DICOM listener restarts').waitFor();
+    expect(local.server.config.settings.maxJobsPerNode).toBe(3);
+    await screenshot(page, 'settings-saved');
+    await saved.getByRole('button', { name: /Restart the DICOM listener/ }).click();
+    await saved.getByText(/Listener restarted: RENAMEDWS on port \d+/).waitFor();
+    await expect.poll(() => page.locator('nav .server').textContent()).toContain('RENAMEDWS');
+    const echo = await run('echoscu', ['-aet', 'ECHOER', '-aec', 'RENAMEDWS', '127.0.0.1', String(local.server.port)]);
+    expect(echo.code, echo.stderr).toBe(0);
+  });
+
+  it('uses the desktop shell\'s bridge for the secret and the import dialog when it is there', async () => {
+    const desktop = await browser.newPage();
+    const base = `http://127.0.0.1:${local.server.api!.port}`;
+    // What electron/preload.cjs exposes; the dialog and the import itself run in Electron's main process, not here.
+    await desktop.addInitScript(([apiBase, token]) => {
+      (globalThis as unknown as { pacs: unknown }).pacs = { apiBase, token, importFolder: async () => '2 object(s) imported' };
+    }, [base, local.server.apiSecret]);
+    await desktop.goto(`${base}/#/studies`);
+    await desktop.getByRole('button', { name: 'Import a folder or CD…' }).click();
+    await desktop.getByText('2 object(s) imported').waitFor();
+    await desktop.close();
+  });
+
   it('reported no page errors (scripts, CSP, failed requests) but the refusal the settings test asked for', () => {
     expect(errors.filter((e) => !/status of 400 .*\/api\/settings$/.test(e))).toEqual([]);
   });
