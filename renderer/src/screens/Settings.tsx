@@ -89,6 +89,31 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
           <button type="button" className={mode === 'text' ? 'active' : ''} onClick={() => setMode('text')}>Text</button>
         </>
       }>
+        <div className="settings-bar">
+          <div className="form-actions">
+            <button type="button" className="primary" disabled={!dirty} onClick={() => void save()}>Save</button>
+            <button type="button" disabled={!dirty} onClick={() => { setText(loaded.data!.text); setProblems([]); }}>Undo changes</button>
+          </div>
+          {problems.length > 0 && (
+            <div className="problems" role="alert">
+              <p className="error">Not saved: dicom.ini has {problems.length} problem{problems.length > 1 ? 's' : ''}.</p>
+              <ul>{problems.map((p, i) => <li key={i}>Line {p.line}: {p.reason}</li>)}</ul>
+            </div>
+          )}
+          <ErrorText error={error} />
+          {saved && (
+            <div className="saved" role="status">
+              <p className="ok">Saved. {saved.changed.length ? '' : 'Nothing changed.'}</p>
+              <ul>{saved.changed.map((c) => <li key={c.key}><b>{c.key}</b>: {EFFECT_TEXT[c.effect]}</li>)}</ul>
+              {needsListener && !restarted && (
+                <ActionButton kind="primary" onClick={async () => { setRestarted(await call<ListenerRestarted>('POST', API_ROUTES.restartListener)); onServerChanged(); }}>
+                  Restart the DICOM listener now (open associations are dropped)
+                </ActionButton>
+              )}
+              {restarted && <p className="ok">Listener restarted: {restarted.aeTitle} on port {restarted.dicomPort}.</p>}
+            </div>
+          )}
+        </div>
         {mode === 'form' ? (
           <div className="setting-groups">
             {GROUPS.map(([title, names]) => (
@@ -98,29 +123,6 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
           </div>
         ) : (
           <textarea className="ini-text" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} rows={Math.min(40, text.split('\n').length + 2)} />
-        )}
-        <div className="form-actions">
-          <button type="button" className="primary" disabled={!dirty} onClick={() => void save()}>Save</button>
-          <button type="button" disabled={!dirty} onClick={() => { setText(loaded.data!.text); setProblems([]); }}>Undo changes</button>
-        </div>
-        {problems.length > 0 && (
-          <div className="problems" role="alert">
-            <p className="error">Not saved: dicom.ini has {problems.length} problem{problems.length > 1 ? 's' : ''}.</p>
-            <ul>{problems.map((p, i) => <li key={i}>Line {p.line}: {p.reason}</li>)}</ul>
-          </div>
-        )}
-        <ErrorText error={error} />
-        {saved && (
-          <div className="saved" role="status">
-            <p className="ok">Saved. {saved.changed.length ? '' : 'Nothing changed.'}</p>
-            <ul>{saved.changed.map((c) => <li key={c.key}><b>{c.key}</b>: {EFFECT_TEXT[c.effect]}</li>)}</ul>
-            {needsListener && !restarted && (
-              <ActionButton kind="primary" onClick={async () => { setRestarted(await call<ListenerRestarted>('POST', API_ROUTES.restartListener)); onServerChanged(); }}>
-                Restart the DICOM listener now (open associations are dropped)
-              </ActionButton>
-            )}
-            {restarted && <p className="ok">Listener restarted: {restarted.aeTitle} on port {restarted.dicomPort}.</p>}
-          </div>
         )}
       </Section>
     </div>
