@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { dumpDataSet, run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
-import { API_ROUTES, type EventMessage, type NodeDto } from '../../main/api/contract.ts';
+import { API_ROUTES, type ActivitySnapshot, type EventMessage, type NodeDto } from '../../main/api/contract.ts';
 
 /** The HTTP + WebSocket API as the UI uses it: the secret, nodes with echo, the worklist, jobs, events, WADO-URI. */
 describe('HTTP and WebSocket API', () => {
@@ -162,10 +162,31 @@ describe('HTTP and WebSocket API', () => {
     expect((await call('GET', API_ROUTES.objectHeader('1.2.3'))).status).toBe(404);
   });
 
+  it('serves the built UI without the secret, with its CSP, and nothing outside the build folder', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const html = await page.text();
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(`${base}/${script}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('cache-control')).toMatch(/immutable/);
+    for (const bad of ['/%2e%2e/%2e%2e/package.json', '/..%2f..%2fpackage.json', '/assets/nothing.js', '/api-secret']) {
+      expect((await fetch(base + bad)).status, bad).toBe(404);
+    }
+    // The API itself still wants the secret.
+    expect((await fetch(base + API_ROUTES.activity)).status).toBe(401);
+  });
+
   it('deletes a study: its rows, its files and the folders the layout made for them', async () => {
     const other = makeImage({ patientId: 'API2' });
     const r = await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, [other])]);
     expect(r.code).toBe(0);
+    const activity = (await call('GET', API_ROUTES.activity)).json as unknown as ActivitySnapshot;
+    expect(activity.recent[0]).toMatchObject({ callingAe: 'MODALITY', calledAe: archive.aeTitle, role: 'acceptor', objects: 1, failed: 0, reason: 'released' });
+    expect(activity.recent[0]!.bytes).toBeGreaterThan(8192);
     const stored = await archive.server.index.findInstance(other.sopUid);
     const file = archive.server.store.absolutePath(stored!.location);
     await expect(readFile(file)).resolves.toBeDefined();
