@@ -1,4 +1,5 @@
 import { useState, type ReactNode } from 'react';
+import { call } from './api.ts';
 
 /** Small pieces every screen uses. */
 
@@ -48,5 +49,15 @@ export function Progress({ done, failed, total }: { done: number; failed: number
       <span className="bar"><span style={{ width: `${pct}%` }} /></span>
       {done}{failed ? ` + ${failed} failed` : ''} / {total || '?'}
     </span>
+  );
+}
+
+/** Delete something through the API after the user confirms `question`; `onDeleted` gets the API's answer. */
+export function DeleteButton<T>({ question, route, onDeleted }: { question: string; route: string; onDeleted: (answer: T) => void }) {
+  return (
+    <ActionButton kind="danger" onClick={async () => {
+      if (!confirm(question)) return;
+      onDeleted(await call<T>('DELETE', route));
+    }}>Delete</ActionButton>
   );
 }

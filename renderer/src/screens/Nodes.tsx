@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { API_ROUTES, type EchoResult, type NodeDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
-import { ActionButton, ErrorText, Field, Section } from '../components.tsx';
+import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 
 /** The DICOM nodes of acrnema.map: add, edit, delete, and echo each one. */
@@ -74,11 +74,7 @@ export function Nodes() {
                   <td className="row-actions">
                     <button type="button" onClick={() => void runEcho(n.ae)} disabled={e === 'busy'}>Echo</button>
                     <button type="button" onClick={() => { setEditing(n.ae); setForm({ ae: n.ae, host: n.host, port: String(n.port), compression: n.compression }); setFormError(''); }}>Edit</button>
-                    <ActionButton kind="danger" onClick={async () => {
-                      if (!confirm(`Delete the node ${n.ae}?`)) return;
-                      await call('DELETE', API_ROUTES.node(n.ae));
-                      nodes.reload();
-                    }}>Delete</ActionButton>
+                    <DeleteButton question={`Delete the node ${n.ae}?`} route={API_ROUTES.node(n.ae)} onDeleted={nodes.reload} />
                   </td>
                 </tr>
               );

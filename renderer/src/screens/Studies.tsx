@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type StudyDeleted } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
-import { ActionButton, ErrorText, Section } from '../components.tsx';
+import { ActionButton, DeleteButton, ErrorText, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { go, useLoad } from '../hooks.ts';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
@@ -79,12 +79,14 @@ export function Studies() {
                 <td className="row-actions">
                   <button type="button" className="primary" onClick={() => go('viewer', r.StudyInstanceUID!)}>View</button>
                   <SendTo studyUid={r.StudyInstanceUID!} nodes={nodes.data ?? []} />
-                  <ActionButton kind="danger" onClick={async () => {
-                    if (!confirm(`Delete the study of ${personName(r.PatientName ?? '')} from ${date(r.StudyDate ?? '')} (${r.NumberOfStudyRelatedInstances} images) from this archive? This cannot be undone.`)) return;
-                    const done = await call<StudyDeleted>('DELETE', API_ROUTES.study(r.StudyInstanceUID!));
-                    if (done.filesNotDeleted) alert(`${done.filesNotDeleted} file(s) could not be deleted from the disk; see the server log.`);
-                    setTick((t) => t + 1);
-                  }}>Delete</ActionButton>
+                  <DeleteButton<StudyDeleted>
+                    question={`Delete the study of ${personName(r.PatientName ?? '')} from ${date(r.StudyDate ?? '')} (${r.NumberOfStudyRelatedInstances} images) from this archive? This cannot be undone.`}
+                    route={API_ROUTES.study(r.StudyInstanceUID!)}
+                    onDeleted={(done) => {
+                      if (done.filesNotDeleted) alert(`${done.filesNotDeleted} file(s) could not be deleted from the disk; see the server log.`);
+                      setTick((t) => t + 1);
+                    }}
+                  />
                 </td>
               </tr>
             ))}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { API_ROUTES, type NewWorklistEntryDto, type WorklistEntryDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
-import { ActionButton, ErrorText, Field, Section } from '../components.tsx';
+import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 
@@ -78,11 +78,7 @@ export function Worklist() {
                 <td>{e.requestedProcedureDescription}</td><td>{e.accessionNumber}</td><td>{e.stepStatus}</td>
                 <td className="row-actions">
                   <button type="button" onClick={() => { setEditing(e.id); setForm(toForm(e)); setError(''); }}>Edit</button>
-                  <ActionButton kind="danger" onClick={async () => {
-                    if (!confirm(`Delete the scheduled step of ${personName(e.patientName)}?`)) return;
-                    await call('DELETE', API_ROUTES.worklistEntry(e.id));
-                    entries.reload();
-                  }}>Delete</ActionButton>
+                  <DeleteButton question={`Delete the scheduled step of ${personName(e.patientName)}?`} route={API_ROUTES.worklistEntry(e.id)} onDeleted={entries.reload} />
                 </td>
               </tr>
             ))}
