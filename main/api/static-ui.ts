@@ -7,26 +7,37 @@ import { fileURLToPath } from 'node:url';
 /**
  * The built renderer (renderer/dist, made by `vite build`), served to browsers and to the desktop window from the API's
  * origin. The files are not secret (the data is: the API asks for the secret); only files under the build folder are
- * served. The page gets a Content-Security-Policy: scripts from this origin only (no inline script, nothing remote),
- * connections to this origin only (API, WebSocket, WADO). The image codecs need three allowances: WebAssembly
- * compilation ('wasm-unsafe-eval'); fetching their WebAssembly, embedded as data: URLs in the loader (connect-src
- * data:); and 'unsafe-eval', because the glue code Emscripten's embind generated for the CharLS (JPEG-LS) and
- * OpenJPEG (JPEG 2000) decoders builds functions with `new Function` when it starts (seen failing without it).
+ * served. The page gets a strict Content-Security-Policy: scripts and workers from this origin only (no inline
+ * script, no eval, nothing remote), connections to this origin only (API, WebSocket, WADO). The image decoders run in
+ * a worker with a policy of its own (WORKER_POLICY).
  */
 
 export const UI_ROOT = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+  "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
-  "connect-src 'self' data:",
-  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  // Only workers from this origin: the image loader then starts its decoder from our file, under WORKER_POLICY.
+  "worker-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
   "frame-ancestors 'none'",
   "form-action 'none'",
+].join('; ');
+
+/**
+ * The decoder worker's own policy (a worker started from a URL runs under the policy of its response): the
+ * WebAssembly codecs compile ('wasm-unsafe-eval'), load their modules embedded as data: URLs, and their
+ * Emscripten/embind glue for CharLS (JPEG-LS) and OpenJPEG (JPEG 2000) builds functions with `new Function`
+ * ('unsafe-eval'). The worker reaches nothing else: it gets the image bytes from the page.
+ */
+export const WORKER_POLICY = [
+  "default-src 'none'",
+  "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'",
+  "connect-src data:",
 ].join('; ');
 
 const TYPES: Record<string, string> = {
@@ -69,6 +80,7 @@ export async function serveUi(pathname: string, res: http.ServerResponse, root =
     // Vite names assets by content hash: they never change; the page itself is always fetched anew.
     'cache-control': relative.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store',
   };
+  if (relative.endsWith('.worker.js')) headers['content-security-policy'] = WORKER_POLICY;
   if (type.startsWith('text/html')) {
     headers['content-security-policy'] = CONTENT_SECURITY_POLICY;
     headers['referrer-policy'] = 'no-referrer';

@@ -166,13 +166,19 @@ describe('HTTP and WebSocket API', () => {
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+    expect(page.headers.get('content-security-policy')).toMatch(/worker-src 'self';/);
+    expect(page.headers.get('content-security-policy')).not.toMatch(/eval/);
     const html = await page.text();
     const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
     expect(script).toBeDefined();
     const js = await fetch(`${base}/${script}`);
     expect(js.status).toBe(200);
     expect(js.headers.get('cache-control')).toMatch(/immutable/);
+    // The image decoders' worker runs under its own policy (eval for the codecs' glue, nothing to connect to).
+    const worker = await fetch(`${base}/assets/index.worker.bundle.min.worker.js`);
+    expect(worker.status).toBe(200);
+    expect(worker.headers.get('content-security-policy')).toBe("default-src 'none'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; connect-src data:");
     for (const bad of ['/%2e%2e/%2e%2e/package.json', '/..%2f..%2fpackage.json', '/assets/nothing.js', '/api-secret']) {
       expect((await fetch(base + bad)).status, bad).toBe(404);
     }

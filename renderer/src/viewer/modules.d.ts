@@ -76,7 +76,7 @@ declare module 'dicom-parser' {
   export default dicomParser;
 }
 
-declare module 'cornerstone-wado-image-loader/dist/cornerstoneWADOImageLoaderNoWebWorkers.bundle.min.js' {
+declare module 'cornerstone-wado-image-loader' {
   const loader: {
     external: { cornerstone: unknown; dicomParser: unknown };
     configure(options: {
@@ -86,6 +86,9 @@ declare module 'cornerstone-wado-image-loader/dist/cornerstoneWADOImageLoaderNoW
       strict?: boolean;
     }): void;
     wadouri: { dataSetCacheManager: { purge(): void } };
+    webWorkerManager: {
+      initialize(config: { maxWebWorkers: number; startWebWorkersOnDemand: boolean; taskConfiguration: Record<string, Record<string, unknown>> }): void;
+    };
   };
   export default loader;
 }
