@@ -76,6 +76,22 @@ describe('viewer codecs', () => {
     });
   }
 
+  it('shows each frame of a multi-frame object as one image of the stack', async () => {
+    const frames = makeImage({ patientId: 'MULTIFRAME', rows: SIZE, columns: SIZE, frames: 3, rescaleIntercept: -1024,
+      pixel: (r, c, f) => phantom(SIZE, SIZE, f * 3)(r, c) });
+    const [file] = await writeImages(work, [frames]);
+    expect((await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file!])).code).toBe(0);
+    await page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/viewer/${frames.studyUid}`);
+    const state = page.locator('[data-testid=viewport-state]');
+    await expect.poll(() => state.textContent()).toContain('Image 1/3');
+    const first = await viewportPixels(page);
+    await page.locator('.viewport').focus();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => state.textContent()).toContain('Image 2/3');
+    // The second frame's spot sits elsewhere: the picture changes.
+    await expect.poll(async () => (await viewportPixels(page)).grid.filter((v, i) => Math.abs(v - first.grid[i]!) > 3).length).toBeGreaterThan(0);
+  });
+
   it('reported no page errors', () => {
     expect(errors).toEqual([]);
   });
