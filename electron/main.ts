@@ -18,8 +18,7 @@ let tray: Tray | undefined;
 let status = 'starting';
 
 function apiBase(): string {
-  const s = server!.config.settings;
-  return `http://${s.apiAddress}:${server!.api!.port}`;
+  return server!.apiUrl;
 }
 
 function showWindow(): void {

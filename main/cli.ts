@@ -72,7 +72,7 @@ async function main(): Promise<number> {
   if (command === 'serve') {
     // Machine-readable line for scripts and tests that start us on a free port.
     report(`LISTENING ${server.config.settings.aeTitle} ${server.port}`);
-    report(`API http://${server.config.settings.apiAddress}:${server.api!.port}/?token=${server.apiSecret}`);
+    report(`API ${server.apiUrl}/?token=${server.apiSecret}`);
     const stop = async (signal: string) => {
       server.logger.write('info', 'server', `${signal}: stopping`);
       await server.stop();

@@ -139,6 +139,13 @@ export class ArchiveServer {
     this.log.info(`API on http://${s.apiAddress}:${this.api.port}/`);
   }
 
+  /** The API's address as this computer reaches it (a wildcard listen address is reached on loopback). */
+  get apiUrl(): string {
+    const address = this.config.settings.apiAddress;
+    const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+    return `http://${host}:${this.api!.port}`;
+  }
+
   private acceptancePolicy(): AcceptancePolicy {
     const s = this.config.settings;
     return {

@@ -147,6 +147,18 @@ describe('the workstation UI in a browser', () => {
     await expect.poll(() => state().textContent()).not.toContain('W 80 L 40');
     const dragged = await viewportPixels(page);
     expect(differingCells(brain.grid, dragged.grid)).toBeGreaterThan(10);
+    // Zoom with the zoom tool on the left button, then reset to the fitted view.
+    const zoomOf = async () => Number(/Zoom ([\d.]+)/.exec((await state().textContent()) ?? '')?.[1]);
+    const fitted = await zoomOf();
+    await page.getByRole('button', { name: 'Zoom', exact: true }).click();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 120, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(zoomOf).not.toBe(fitted);
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await expect.poll(zoomOf).toBe(fitted);
+    await page.getByRole('button', { name: 'Window/level' }).click();
     await page.getByRole('button', { name: 'Soft tissue' }).click();
     await screenshot(page, 'viewer');
 
