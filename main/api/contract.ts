@@ -47,6 +47,8 @@ export interface RetrieveRequest {
 export interface FindRequest {
   level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
   keys: Record<string, string>;
+  /** Local searches only: at most this many answers, the most recently stored first. */
+  limit?: number;
 }
 
 /** One answer: keyword -> value as text. */

@@ -32,7 +32,9 @@ export async function findLocal(archive: ArchiveServer, request: Partial<FindReq
   try {
     // Values come as JavaScript text, written in UTF-8: the identifier says so.
     const q = qrRequestFrom(identifierFromKeywords({ ...keys, SpecificCharacterSet: 'ISO_IR 192' }, LEVEL_NAMES[level]), 'PATIENT');
-    const rows = await archive.index.queryArchive(q.level, q.returns, q.conditions);
+    const limit = request.limit;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new QueryRefused('limit must be a whole number above 0');
+    const rows = await archive.index.queryArchive(q.level, q.returns, q.conditions, limit);
     return rows.map((row) => Object.fromEntries(q.returns.map((a) => [a.keyword, row[a.keyword] === null || row[a.keyword] === undefined ? '' : String(row[a.keyword])])));
   } catch (err) {
     if (err instanceof IdentifierError || err instanceof KeywordError) throw new QueryRefused(err.message);

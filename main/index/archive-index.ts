@@ -54,8 +54,11 @@ export interface ArchiveIndex {
    * transaction; returns where its objects are stored, for the caller to delete, or undefined for an unknown study.
    */
   deleteStudy(studyUid: string): Promise<StoredLocation[] | undefined>;
-  /** C-FIND: one row per matching entity at `level`, with the `returns` attributes by keyword. */
-  queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): Promise<Row[]>;
+  /**
+   * C-FIND: one row per matching entity at `level`, with the `returns` attributes by keyword. With `limit`, at most
+   * that many rows, the most recently added first (the UI's searches; C-FIND answers everything).
+   */
+  queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number): Promise<Row[]>;
   /** C-MOVE / C-GET: the stored objects under the matching entities, in series and instance order. */
   instancesMatching(conditions: Condition[]): Promise<StoredInstance[]>;
   /** Modality Worklist C-FIND over the scheduled procedure steps. */

@@ -3,7 +3,7 @@ import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql
 import { MYSQL_MIGRATIONS } from './migrations/mysql.ts';
 import type { ArchiveIndex, IndexCounts, InstanceRecord, PatientRow, StoredInstance } from './archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
-import { QR_FROM, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
+import { QR_FROM, newestFirstSql, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
 import { personNameKey, selectList, whereSql, type Condition, type SqlDialect } from '../query/sql.ts';
 import { MysqlJobStore } from './mysql-jobs.ts';
@@ -267,9 +267,9 @@ export class MysqlIndex implements ArchiveIndex {
     return { patients: Number(r.patients), studies: Number(r.studies), series: Number(r.series), instances: Number(r.instances) };
   }
 
-  async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): Promise<Row[]> {
+  async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number): Promise<Row[]> {
     const where = whereSql(conditions, MYSQL_DIALECT);
-    return this.query<RowDataPacket[]>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}`, where.params) as Promise<Row[]>;
+    return this.query<RowDataPacket[]>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit)}`, where.params) as Promise<Row[]>;
   }
 
   async instancesMatching(conditions: Condition[]): Promise<StoredInstance[]> {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import type { ArchiveIndex, IndexCounts, InstanceRecord, PatientRow, StoredInstance } from './archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
-import { QR_FROM, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
+import { QR_FROM, newestFirstSql, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
 import { SQLITE_DIALECT, personNameKey, selectList, whereSql, type Condition } from '../query/sql.ts';
 import { SqliteJobStore } from './sqlite-jobs.ts';
@@ -153,10 +153,10 @@ export class SqliteIndex implements ArchiveIndex {
     return st;
   }
 
-  async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): Promise<Row[]> {
+  async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number): Promise<Row[]> {
     const where = whereSql(conditions, SQLITE_DIALECT);
     const columns = returns.length ? selectList(returns) : '1 AS one';
-    return this.statement(`SELECT ${columns} FROM ${QR_FROM[level]} WHERE ${where.sql}`).all(...where.params) as Row[];
+    return this.statement(`SELECT ${columns} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit)}`).all(...where.params) as Row[];
   }
 
   async instancesMatching(conditions: Condition[]): Promise<StoredInstance[]> {

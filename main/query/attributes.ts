@@ -80,6 +80,14 @@ export const UNIQUE_KEYS = [0x00100020, 0x0020000d, 0x0020000e, 0x00080018] as c
 export const QR_BY_TAG = new Map(QR_ATTRIBUTES.map((a) => [a.tag, a]));
 
 /** Tables joined from the level's own table up to the patient. */
+/** Each level's own table alias in QR_FROM (its rows' ids grow as entities are first stored). */
+export const QR_ALIAS = ['p', 'st', 'se', 'i'] as const;
+
+/** A cap on the rows of a query: the most recently added entities of the level first. */
+export function newestFirstSql(level: LevelNumber, limit: number | undefined): string {
+  return limit === undefined ? '' : ` ORDER BY ${QR_ALIAS[level]}.id DESC LIMIT ${Math.max(0, Math.floor(limit))}`;
+}
+
 export const QR_FROM = [
   'patients p',
   'studies st JOIN patients p ON p.id = st.patient_fk',

@@ -145,6 +145,13 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
     expect(found.map((i) => i.sopInstanceUid)).toEqual(['1.2.3.1', '1.2.3.2', '1.2.3.3']);
   });
 
+  it('caps a search at a limit, the most recently stored entities first', async () => {
+    const request = qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '' }), 'STUDY');
+    const newest = await index.queryArchive(request.level, request.returns, request.conditions, 2);
+    expect(newest.map((r) => r.StudyInstanceUID)).toEqual(['3.1', '2.1']);
+    expect((await index.queryArchive(request.level, request.returns, request.conditions)).length).toBe(4);
+  });
+
   // Last: it removes data the tests above read.
   it('deletes a study with its series and objects, and its patient only with the last study', async () => {
     const locations = await index.deleteStudy('1.1');

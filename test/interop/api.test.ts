@@ -125,6 +125,8 @@ describe('HTTP and WebSocket API', () => {
     expect(byName.json).toEqual([{ PatientName: 'Test^Patient', PatientID: 'API1' }]);
     expect((await call('POST', API_ROUTES.studies, { level: 'STUDY', keys: { StudyDate: 'yesterday' } })).json.error).toMatch(/StudyDate/);
     expect((await call('POST', API_ROUTES.studies, { level: 'STUDY', keys: { NoSuchKeyword: '' } })).status).toBe(400);
+    expect((await call('POST', API_ROUTES.studies, { level: 'STUDY', keys: {}, limit: 0 })).json.error).toMatch(/limit/);
+    expect((await call('POST', API_ROUTES.studies, { level: 'STUDY', keys: { PatientID: '' }, limit: 1 })).json).toEqual([{ PatientID: 'API1' }]);
     const remote = await call('POST', API_ROUTES.remoteFind('TESTPACS'), { level: 'SERIES', keys: { StudyInstanceUID: image.studyUid, SeriesInstanceUID: '', Modality: '' } });
     expect(remote.json).toEqual([{ StudyInstanceUID: image.studyUid, SeriesInstanceUID: image.seriesUid, Modality: 'CT' }]);
     expect((await call('POST', API_ROUTES.remoteFind('NOWHERE'), { level: 'STUDY', keys: {} })).status).toBe(400);

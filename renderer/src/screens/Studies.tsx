@@ -9,6 +9,8 @@ import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../searc
 /** The local archive: search, sort, page; send a study to a node, delete it, open it in the viewer. */
 
 const PAGE = 50;
+/** The most recently stored studies a search shows; a narrower search finds the others. */
+const SHOWN = 1000;
 const COLUMNS: [string, string][] = [
   ['PatientName', 'Patient'], ['PatientID', 'ID'], ['StudyDate', 'Date'], ['ModalitiesInStudy', 'Modalities'],
   ['StudyDescription', 'Description'], ['AccessionNumber', 'Accession'], ['NumberOfStudyRelatedInstances', 'Images'],
@@ -34,14 +36,15 @@ function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
 export function Studies() {
   const [search, setSearch] = useState<SearchValues>(EMPTY_SEARCH);
   const [tick, setTick] = useState(0);
-  const studies = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: studyKeys(search) }), [search, tick]);
+  const studies = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: studyKeys(search), limit: SHOWN + 1 }), [search, tick]);
+  const more = (studies.data?.length ?? 0) > SHOWN;
   const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
   const [sort, setSort] = useState<{ key: string; up: boolean }>({ key: 'StudyDate', up: false });
   const [page, setPage] = useState(0);
   useEffect(() => setPage(0), [search, sort]);
 
   const sorted = useMemo(() => {
-    const rows = [...(studies.data ?? [])];
+    const rows = (studies.data ?? []).slice(0, SHOWN);
     const { key, up } = sort;
     rows.sort((a, b) => {
       const x = a[key] ?? '';
@@ -92,6 +95,7 @@ export function Studies() {
             ))}
           </tbody>
         </table>
+        {more && <p className="help">More than {SHOWN} studies match: these are the {SHOWN} most recently received. Narrow the search to find others.</p>}
         {pages > 1 && (
           <div className="pager">
             <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>Previous</button>
