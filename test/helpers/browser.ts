@@ -25,8 +25,25 @@ export async function launchChromium(): Promise<Browser> {
 /** Everything the page reports as an error (console errors, uncaught exceptions, CSP violations), to assert on. */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url}`.trim()); });
-  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // An object logged is described by its message or its first few hundred characters of JSON.
+    const describe = (o: unknown) => {
+      if (o instanceof Error) return o.message;
+      if (typeof o !== 'object' || o === null) return String(o);
+      try {
+        return JSON.stringify(o, (_k, v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype ? String(v) : v)).slice(0, 300);
+      } catch {
+        return String(o);
+      }
+    };
+    const where = m.location();
+    errors.push(`${m.text()} at ${where.url}:${where.lineNumber}`);
+    const at = errors.length - 1;
+    void Promise.all(m.args().map((a) => a.evaluate(describe).catch(() => '')))
+      .then((parts) => { if (parts.join('')) errors[at] = `${parts.join(' ')} at ${where.url}:${where.lineNumber}`; });
+  });
+  page.on('pageerror', (e) => errors.push(`${e.message} ${(e.stack ?? '').split('\n').slice(0, 3).join(' | ')}`.trim()));
   return errors;
 }
 

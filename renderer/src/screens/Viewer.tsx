@@ -106,6 +106,8 @@ export function Viewer({ studyUid }: { studyUid: string }) {
       cornerstoneTools.addToolState(el, 'stack', { currentImageIdIndex: 0, imageIds: list.map((i) => i.imageId) });
       setImages(list);
       cornerstone.displayImage(el, image, cornerstone.getDefaultViewportForImage(el, image));
+      // Load the rest of the series in the background, nearest images first, so scrolling does not wait.
+      cornerstoneTools.stackPrefetch.enable(el);
     })().catch((e: unknown) => { if (live) setError(`The image cannot be shown: ${(e as Error)?.message ?? JSON.stringify(e)}`); });
     return () => { live = false; };
   }, [studyUid, seriesUid]);

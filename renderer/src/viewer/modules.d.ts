@@ -51,6 +51,7 @@ declare module 'cornerstone-tools' {
     getToolState(element: HTMLElement, type: string): { data: { currentImageIdIndex: number; imageIds: string[] }[] } | undefined;
     clearToolState(element: HTMLElement, type: string): void;
     importInternal(name: 'util/scrollToIndex'): (element: HTMLElement, index: number) => void;
+    stackPrefetch: { enable(element: HTMLElement): void; disable(element: HTMLElement): void };
     WwwcTool: Tool;
     PanTool: Tool;
     ZoomTool: Tool;

@@ -37,9 +37,9 @@ export async function seriesImages(studyUid: string, seriesUid: string): Promise
     const uid = r.SOPInstanceUID!;
     const frames = Number(r.NumberOfFrames) || 1;
     const base = wadoImageId(uid);
-    // The loader reads the frame (1-based) from the image id's frame parameter.
+    // The loader reads the frame from the image id's frame parameter, counting from 0.
     return frames > 1
-      ? Array.from({ length: frames }, (_, i) => ({ imageId: `${base}&frame=${i + 1}`, sopInstanceUid: uid }))
+      ? Array.from({ length: frames }, (_, i) => ({ imageId: `${base}&frame=${i}`, sopInstanceUid: uid }))
       : [{ imageId: base, sopInstanceUid: uid }];
   });
 }
