@@ -45,6 +45,7 @@ function useViewport(element: React.RefObject<HTMLDivElement | null>) {
     return () => {
       el.removeEventListener(cornerstone.EVENTS.IMAGE_RENDERED, onRendered);
       resized.disconnect();
+      cornerstoneTools.stackPrefetch.disable(el);
       cornerstone.disable(el);
     };
   }, [element]);
@@ -101,6 +102,7 @@ export function Viewer({ studyUid }: { studyUid: string }) {
       if (!list.length) throw new Error('This series has no images.');
       const image = await cornerstone.loadAndCacheImage(list[0]!.imageId);
       if (!live) return;
+      cornerstoneTools.stackPrefetch.disable(el);
       cornerstoneTools.clearToolState(el, 'stack');
       cornerstoneTools.addStackStateManager(el, ['stack']);
       cornerstoneTools.addToolState(el, 'stack', { currentImageIdIndex: 0, imageIds: list.map((i) => i.imageId) });
