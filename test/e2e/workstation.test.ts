@@ -98,6 +98,15 @@ describe('the workstation UI in a browser', () => {
     await screenshot(page, 'settings');
     expect(await readFile(iniFile, 'utf8')).toBe(before);
     await page.getByRole('button', { name: 'Undo changes' }).click();
+    // The same refusal from the text view, pointing at the line typed.
+    await page.getByRole('button', { name: 'Text', exact: true }).click();
+    const text = page.locator('textarea.ini-text');
+    await text.fill(before.replace(/^LogLevel\s*=.*$/m, 'LogLevel = chatty'));
+    await page.getByRole('button', { name: 'Save' }).click();
+    const logLine = before.split('\n').findIndex((l) => /^LogLevel\s*=/.test(l)) + 1;
+    await page.locator('.problems').getByText(`Line ${logLine}: LogLevel: "chatty" must be one of debug, info, warn, error`).waitFor();
+    expect(await readFile(iniFile, 'utf8')).toBe(before);
+    await page.getByRole('button', { name: 'Undo changes' }).click();
   });
 
   it('finds the study on the remote node, retrieves it, and shows the transfer in the monitor', async () => {
@@ -207,10 +216,16 @@ describe('the workstation UI in a browser', () => {
     expect(out).toMatch(/\(0040,0003\) TM \[101500\]|\(0040,0003\) TM \[1015\]/);
   });
 
-  it('deletes a study after confirmation', async () => {
+  it('sends a study to a node, then deletes it after confirmation', async () => {
     await open('studies');
     const row = page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
+    await row.getByRole('combobox', { name: 'Send to' }).selectOption('REMOTEPACS');
+    await row.getByRole('button', { name: 'Send' }).click();
+    await row.getByText(/job \d+ queued/).waitFor();
+    const jobId = Number(/job (\d+)/.exec((await row.locator('.send .ok').textContent()) ?? '')?.[1]);
+    await expect.poll(async () => (await local.server.transfers.queue.list()).find((j) => j.id === jobId)?.state).toBe('done');
+    expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)).toMatchObject({ kind: 'send', destination: 'REMOTEPACS', done: 3, failed: 0 });
     await screenshot(page, 'studies');
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.waitFor({ state: 'detached' });
