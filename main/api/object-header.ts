@@ -60,13 +60,16 @@ function rows(ds: DataSet, depth: number, charset: CharacterSet, out: HeaderRow[
   }
 }
 
-/** Read a stored object's header: the transfer syntax from its meta group, then each element of its data set. */
-export async function objectHeader(file: string): Promise<HeaderRow[]> {
+/**
+ * Read a stored object's header: the transfer syntax from its meta group, then each element of its data set. Of an
+ * object larger than `readLimit`, what precedes its pixel data.
+ */
+export async function objectHeader(file: string, readLimit = READ_LIMIT): Promise<HeaderRow[]> {
   const handle = await open(file, 'r');
   let bytes: Buffer;
   try {
     const { size } = await handle.stat();
-    bytes = Buffer.alloc(Math.min(size, READ_LIMIT));
+    bytes = Buffer.alloc(Math.min(size, readLimit));
     await handle.read(bytes, 0, bytes.length, 0);
   } finally {
     await handle.close();
@@ -78,7 +81,7 @@ export async function objectHeader(file: string): Promise<HeaderRow[]> {
   try {
     ds = parseDataSet(body, encoding);
   } catch (err) {
-    // A cut at READ_LIMIT: show what precedes the pixel data.
+    // Cut short by the read limit: show what precedes the pixel data.
     const at = pixelDataOffset(body, encoding.littleEndian);
     if (at < 0) throw err;
     body = body.subarray(0, at);
@@ -89,8 +92,9 @@ export async function objectHeader(file: string): Promise<HeaderRow[]> {
   return out;
 }
 
+/** Where the top-level Pixel Data element starts: its tag's first appearance (elements before it are short). */
 function pixelDataOffset(body: Buffer, littleEndian: boolean): number {
   const tag = Buffer.alloc(4);
   if (littleEndian) { tag.writeUInt16LE(PIXEL_DATA >>> 16, 0); tag.writeUInt16LE(PIXEL_DATA & 0xffff, 2); } else tag.writeUInt32BE(PIXEL_DATA, 0);
-  return body.lastIndexOf(tag);
+  return body.indexOf(tag);
 }

@@ -77,8 +77,9 @@ export async function serveUi(pathname: string, res: http.ServerResponse, root =
     'content-type': type,
     'content-length': info.size,
     'x-content-type-options': 'nosniff',
-    // Vite names assets by content hash: they never change; the page itself is always fetched anew.
-    'cache-control': relative.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store',
+    // Vite names assets by content hash: they never change; the page and the decoder worker (a fixed name) are always
+    // fetched anew.
+    'cache-control': relative.startsWith('/assets/') && !relative.endsWith('.worker.js') ? 'public, max-age=31536000, immutable' : 'no-store',
   };
   if (relative.endsWith('.worker.js')) headers['content-security-policy'] = WORKER_POLICY;
   if (type.startsWith('text/html')) {
