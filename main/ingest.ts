@@ -24,11 +24,12 @@ export interface StoredEvent {
 export class ArchiveIngest implements ObjectReceiver {
   private readonly store: FileStore;
   private readonly index: ArchiveIndex;
-  private readonly policy: DuplicatePolicy;
+  private readonly policy: () => DuplicatePolicy;
   private readonly log: SourceLogger;
   private readonly onStored: (event: StoredEvent) => void;
 
-  constructor(store: FileStore, index: ArchiveIndex, policy: DuplicatePolicy, log: SourceLogger, onStored: (e: StoredEvent) => void = () => undefined) {
+  /** `policy` is read for each object, so a changed DuplicatePolicy applies at once. */
+  constructor(store: FileStore, index: ArchiveIndex, policy: () => DuplicatePolicy, log: SourceLogger, onStored: (e: StoredEvent) => void = () => undefined) {
     this.store = store;
     this.index = index;
     this.policy = policy;
@@ -40,9 +41,10 @@ export class ArchiveIngest implements ObjectReceiver {
     const file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
     const complete = async (header: InstanceHeader): Promise<{ status: number; comment?: string }> => {
       await file.finish();
-      if (this.policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {
+      const policy = this.policy();
+      if (policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {
         await file.discard();
-        if (this.policy === 'keep') {
+        if (policy === 'keep') {
           this.log.info(`duplicate ${header.sopInstanceUid} from ${meta.callingAe}: first copy kept`);
           return { status: Status.Success };
         }

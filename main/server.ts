@@ -97,7 +97,7 @@ export class ArchiveServer {
       const { engine: _engine, ...mysqlOptions } = s.index;
       this.index = await (await import('./index/mysql.ts')).MysqlIndex.open(mysqlOptions);
     }
-    const ingest = this.ingest = new ArchiveIngest(this.store, this.index, s.duplicatePolicy, this.logger.child('ingest'),
+    const ingest = this.ingest = new ArchiveIngest(this.store, this.index, () => this.config.settings.duplicatePolicy, this.logger.child('ingest'),
       (e) => { for (const l of this.storedListeners) l(e); });
     const storeScp = new StoreScp(ingest, this.logger.child('store-scp'), (assoc, r) => this.events.emit('object', {
       direction: 'received', associationId: assoc.id, peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe, ...r }));

@@ -118,6 +118,9 @@ export class HttpApi {
       return node;
     });
     this.route('DELETE', '/api/nodes/:ae', async (_req, _url, [ae]) => {
+      // A forwarding rule naming the node would make dicom.ini refused at the next start.
+      const rule = a.config.forwardRules.find((r) => r.destination.toUpperCase() === decodeURIComponent(ae!).toUpperCase());
+      if (rule) throw new HttpError(409, `ExportConverter${rule.index} (dicom.ini line ${rule.line}) forwards to ${rule.destination}: change or remove that rule first`);
       if (!a.config.nodes.remove(decodeURIComponent(ae!))) throw new HttpError(404, `no node ${decodeURIComponent(ae!)}`);
       await writeFile(a.config.settings.acrNemaMap, a.config.nodes.toString());
       return { removed: decodeURIComponent(ae!) };

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { run } from '../helpers/dcmtk.ts';
+import { makeImage, writeImages } from '../helpers/fixtures.ts';
 import { API_ROUTES, type SettingsDto } from '../../main/api/contract.ts';
 
 /** Saving dicom.ini from the settings screen: what applies at once, what waits for a listener restart, and the restart. */
@@ -22,6 +26,38 @@ describe('settings applied live and listener restart', () => {
     return { status: res.status, json: await res.json() as Record<string, unknown> };
   };
   const echo = (ae: string, port: number) => run('echoscu', ['-aet', 'ECHOER', '-aec', ae, '127.0.0.1', String(port)], 20_000);
+
+  it('applies a new duplicate policy to the next object stored', async () => {
+    const text = ((await call('GET', API_ROUTES.settings)).json as unknown as SettingsDto).text;
+    const saved = await call('PUT', API_ROUTES.settings, { text: text.replace(/^DuplicatePolicy\s*=.*$/m, 'DuplicatePolicy = reject') });
+    expect(saved.json.changed).toEqual([{ key: 'DuplicatePolicy', effect: 'live' }]);
+    const work = await mkdtemp(path.join(tmpdir(), 'pacs-live-'));
+    try {
+      const img = makeImage({ patientId: 'LIVE1' });
+      const files = await writeImages(work, [img]);
+      const store = () => run('storescu', ['-v', '-aet', 'MOD1', '-aec', 'TESTPACS', '127.0.0.1', String(archive.port), ...files]);
+      expect((await store()).code).toBe(0);
+      const again = await store();
+      expect(again.stdout + again.stderr).toMatch(/Received Store Response \(.*0x111\)/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  it('applies a forwarding rule at once, and keeps its node from being deleted while the rule names it', async () => {
+    expect((await call('POST', API_ROUTES.nodes, { ae: 'ARCHIVE2', host: '127.0.0.1', port: 1104 })).status).toBe(200);
+    const text = ((await call('GET', API_ROUTES.settings)).json as unknown as SettingsDto).text;
+    const withRule = `${text.trimEnd()}\nExportConverters = 1\nExportConverter0 = forward to ARCHIVE2\n`;
+    const saved = await call('PUT', API_ROUTES.settings, { text: withRule });
+    expect(saved.json.changed).toEqual(expect.arrayContaining([{ key: 'ExportConverters', effect: 'live' }, { key: 'ExportConverter0', effect: 'live' }]));
+    expect(archive.server.config.forwardRules.map((r) => r.destination)).toEqual(['ARCHIVE2']);
+    const refused = await call('DELETE', API_ROUTES.node('archive2'));
+    expect(refused.status).toBe(409);
+    expect(refused.json.error).toMatch(/^ExportConverter0 \(dicom\.ini line \d+\) forwards to ARCHIVE2: change or remove that rule first$/);
+    expect((await call('PUT', API_ROUTES.settings, { text })).status).toBe(200);
+    expect(archive.server.config.forwardRules).toEqual([]);
+    expect((await call('DELETE', API_ROUTES.node('ARCHIVE2'))).status).toBe(200);
+  });
 
   it('applies job limits at once, and the AE title only when the listener restarts', async () => {
     const shown = (await call('GET', API_ROUTES.settings)).json as unknown as SettingsDto;
