@@ -143,7 +143,12 @@ export class HttpApi {
       ({ studyUid: decodeURIComponent(uid!), ...this.found(await a.deleteStudy(decodeURIComponent(uid!)), `study ${decodeURIComponent(uid!)}`) }) satisfies StudyDeleted);
     this.route('POST', '/api/find', async (_req, _url, _p, body) => findLocal(a, body as object));
     this.route('POST', '/api/nodes/:ae/find', async (_req, _url, [ae], body) => findRemote(a, decodeURIComponent(ae!), body as object));
-    this.route('GET', '/api/jobs', async () => a.transfers.queue.list());
+    // The newest jobs (`?limit=`, 200 by default): the queue keeps every job it ever ran.
+    this.route('GET', '/api/jobs', async (_req, url) => {
+      const limit = Number(url.searchParams.get('limit') ?? 200);
+      if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, 'limit must be a whole number above 0');
+      return (await a.transfers.queue.list()).slice(-limit);
+    });
     this.route('POST', '/api/jobs/:id/cancel', async (_req, _url, [id]) => this.found(await a.transfers.queue.cancel(Number(id)), `job ${id}`));
     this.route('POST', '/api/jobs/:id/retry', async (_req, _url, [id]) => this.found(await a.transfers.queue.retry(Number(id)), `job ${id}`));
     this.route('POST', '/api/send', async (_req, _url, _p, body) => {

@@ -13,7 +13,7 @@ export interface LiveState {
   activity: ActivitySnapshot;
   /** The latest event of each job (progress, rate). */
   jobs: Record<number, JobEvent>;
-  /** Bumped by each job event, so a screen knows to fetch the job list again. */
+  /** Bumped when a job appears or changes state, so a screen knows to fetch the job list again. */
   jobVersion: number;
 }
 
@@ -36,7 +36,12 @@ function refreshSoon(): void {
 }
 
 function onMessage(m: EventMessage): void {
-  if (m.type === 'job') set({ jobs: { ...state.jobs, [m.event.id]: m.event }, jobVersion: state.jobVersion + 1 });
+  if (m.type === 'job') {
+    // Progress is merged from here; the job list is fetched again only when a job appears or changes state.
+    const before = state.jobs[m.event.id];
+    const changed = !before || before.state !== m.event.state;
+    set({ jobs: { ...state.jobs, [m.event.id]: m.event }, jobVersion: state.jobVersion + (changed ? 1 : 0) });
+  }
   refreshSoon();
 }
 

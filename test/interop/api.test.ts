@@ -140,6 +140,8 @@ describe('HTTP and WebSocket API', () => {
     expect(sent.json).toMatchObject({ kind: 'send', destination: 'TESTPACS', total: 1 });
     await archive.server.transfers.queue.idle();
     expect((await call('GET', API_ROUTES.jobs)).json).toContainEqual(expect.objectContaining({ id: sent.json.id, state: 'done', done: 1 }));
+    expect((await call('GET', `${API_ROUTES.jobs}?limit=1`)).json).toEqual([expect.objectContaining({ id: sent.json.id })]);
+    expect((await call('GET', `${API_ROUTES.jobs}?limit=0`)).status).toBe(400);
     expect((await call('POST', API_ROUTES.cancelJob(99999))).status).toBe(404);
     expect((await call('GET', '/api/nothing')).status).toBe(404);
     const notJson = await fetch(base + API_ROUTES.worklist, { method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}` }, body: '{oops' });
