@@ -48,3 +48,11 @@ export function setKey(text: string, key: string, value: string): string {
   lines.splice(at, 0, `${key} = ${value}`);
   return lines.join('\n');
 }
+
+/** Remove a key's line from the [sscscp] section (nothing when it is not there). */
+export function removeKey(text: string, key: string): string {
+  const lines = text.split('\n');
+  const i = keyLine(lines, key);
+  if (i >= 0) lines.splice(i, 1);
+  return lines.join('\n');
+}

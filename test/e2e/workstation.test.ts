@@ -232,6 +232,31 @@ describe('the workstation UI in a browser', () => {
     expect(await local.server.index.counts()).toMatchObject({ studies: 0, instances: 0 });
   });
 
+  it('adds a forwarding rule in the form, which forwards the next CT object at once', async () => {
+    await open('settings');
+    await page.getByRole('button', { name: 'Add a rule' }).click();
+    const rule = page.locator('tr[data-rule="0"]');
+    await rule.getByRole('combobox', { name: 'Send to' }).selectOption('REMOTEPACS');
+    await rule.getByRole('textbox', { name: 'Modality' }).fill('CT');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.saved').getByText('ExportConverter0: applied now').waitFor();
+    expect(local.server.config.forwardRules).toEqual([expect.objectContaining({ destination: 'REMOTEPACS', modality: 'CT' })]);
+    expect(await readFile(path.join(local.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^ExportConverter0 = forward to REMOTEPACS$/m);
+    await screenshot(page, 'settings-forwarding');
+    const ct = makeImage({ patientId: 'FWD1', modality: 'CT' });
+    const mr = makeImage({ patientId: 'FWD2', modality: 'MR' });
+    const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'WORKSTATION', '127.0.0.1', String(local.server.port), ...await writeImages(path.join(work, 'fwd'), [ct, mr])]);
+    expect(sent.code, sent.stderr).toBe(0);
+    await expect.poll(async () => (await remote.server.index.findInstance(ct.sopUid)) !== undefined).toBe(true);
+    await local.server.transfers.queue.idle();
+    expect(await remote.server.index.findInstance(mr.sopUid)).toBeUndefined();
+    // Removed again.
+    await page.locator('tr[data-rule="0"]').getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.saved').getByText('ExportConverters: applied now').waitFor();
+    expect(local.server.config.forwardRules).toEqual([]);
+  });
+
   it('saves a new AE title and restarts the listener on request', async () => {
     await open('settings');
     await page.locator('label[data-key=MyACRNema] input').fill('RENAMEDWS');

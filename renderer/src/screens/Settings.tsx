@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
-import { API_ROUTES, type ListenerRestarted, type SettingEffect, type SettingsDto, type SettingsSaved } from '../../../main/api/contract.ts';
+import { API_ROUTES, type ListenerRestarted, type NodeDto, type SettingEffect, type SettingsDto, type SettingsSaved } from '../../../main/api/contract.ts';
 import { ApiError, call } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { lineOfKey, setKey, valueOfKey } from '../ini-text.ts';
+import { ForwardingRules } from '../forwarding-rules.tsx';
 
 /** dicom.ini as a grouped form with help for each key, and as raw text; checked by the server before it is saved. */
 
@@ -29,6 +30,7 @@ type Problem = { line: number; reason: string };
 
 export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
   const loaded = useLoad(() => call<SettingsDto>('GET', API_ROUTES.settings), []);
+  const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
   const [text, setText] = useState('');
   const [mode, setMode] = useState<'form' | 'text'>('form');
   const [problems, setProblems] = useState<Problem[]>([]);
@@ -119,7 +121,8 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
             {GROUPS.map(([title, names]) => (
               <fieldset key={title}><legend>{title}</legend>{names.map(input)}</fieldset>
             ))}
-            <p className="help">Forwarding rules (ExportConverters, ExportConverter0 …) and storage folders (MAGDevice0 …) are edited in the text view.</p>
+            <ForwardingRules text={text} setText={setText} nodes={nodes.data ?? []} />
+            <p className="help">Storage folders (MAGDevice0 …) are edited in the text view.</p>
           </div>
         ) : (
           <textarea className="ini-text" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} rows={Math.min(40, text.split('\n').length + 2)} />

@@ -1,0 +1,50 @@
+import type { NodeDto } from '../../main/api/contract.ts';
+import { destinationOf, readRules, writeRules, type ForwardRuleRow } from './forward-rules-text.ts';
+
+/** The settings form's forwarding rules: each newly stored object that passes a rule's filters goes on to its node. */
+export function ForwardingRules({ text, setText, nodes }: { text: string; setText: (t: string) => void; nodes: NodeDto[] }) {
+  const rules = readRules(text);
+  const change = (i: number, changes: Partial<ForwardRuleRow>) => setText(writeRules(text, rules.map((r, j) => (j === i ? { ...r, ...changes } : r))));
+  const cell = (i: number, field: 'modality' | 'callingAe' | 'calledAe' | 'sopClass', label: string) => (
+    <td><input aria-label={label} value={rules[i]![field]} placeholder="any" onChange={(e) => change(i, { [field]: e.target.value })} /></td>
+  );
+  return (
+    <fieldset className="forwarding">
+      <legend>Forwarding</legend>
+      <p className="help">Each object stored here that passes a rule's filters is sent on to the rule's node (one job per study
+        and node). Filters are empty for "any", and may use * and ?. Applied at once when saved.</p>
+      {rules.length > 0 && (
+        <table>
+          <thead><tr><th>#</th><th>Send to</th><th>Modality</th><th>From (calling AE)</th><th>To (called AE)</th><th>SOP class UID</th><th /></tr></thead>
+          <tbody>
+            {rules.map((r, i) => {
+              const destination = destinationOf(r.converter);
+              return (
+                <tr key={i} data-rule={i}>
+                  <td className="num">{i}</td>
+                  <td>
+                    {destination || !r.converter ? (
+                      <select aria-label="Send to" value={destination} onChange={(e) => change(i, { converter: `forward to ${e.target.value}` })}>
+                        {!destination && <option value="">choose a node</option>}
+                        {destination && !nodes.some((n) => n.ae === destination) && <option value={destination}>{destination} (not a node)</option>}
+                        {nodes.map((n) => <option key={n.ae} value={n.ae}>{n.ae}</option>)}
+                      </select>
+                    ) : <code title="edit in the text view">{r.converter}</code>}
+                  </td>
+                  {cell(i, 'modality', 'Modality')}
+                  {cell(i, 'callingAe', 'Calling AE')}
+                  {cell(i, 'calledAe', 'Called AE')}
+                  {cell(i, 'sopClass', 'SOP class UID')}
+                  <td><button type="button" onClick={() => setText(writeRules(text, rules.filter((_, j) => j !== i)))}>Remove</button></td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <button type="button" onClick={() => setText(writeRules(text, [...rules, { converter: nodes[0] ? `forward to ${nodes[0].ae}` : '', modality: '', callingAe: '', calledAe: '', sopClass: '' }]))}>
+        Add a rule
+      </button>
+    </fieldset>
+  );
+}
