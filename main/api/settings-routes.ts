@@ -25,10 +25,18 @@ function iniFile(archive: ArchiveServer): string {
 export async function readSettingsDto(archive: ArchiveServer): Promise<SettingsDto> {
   const text = await readFile(iniFile(archive), 'utf8');
   const doc = new IniDocument(iniFile(archive), text);
-  const keys = Object.entries(SETTING_KEYS).map(([key, spec]) => {
+  const keys: SettingsDto['keys'] = Object.entries(SETTING_KEYS).map(([key, spec]) => {
     const found = doc.get(SECTION, key);
     return { key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help, effect: settingEffect(key) };
   });
+  // The storage folders, one key each (MAGDevice0 ... as many as MAGDevices says).
+  const count = Math.min(Math.max(Number(doc.get(SECTION, 'MAGDevices')?.value) || 1, 1), 10);
+  for (let i = 0; i < count; i++) {
+    const found = doc.get(SECTION, `MAGDevice${i}`);
+    const def = i === 0 ? 'storage' : '';
+    keys.push({ key: `MAGDevice${i}`, value: found?.value ?? def, default: def, line: found?.line ?? 0, effect: settingEffect(`MAGDevice${i}`),
+      help: `Storage folder ${i} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceThreshhold.` });
+  }
   return { text, keys };
 }
 

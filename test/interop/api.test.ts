@@ -105,6 +105,7 @@ describe('HTTP and WebSocket API', () => {
     const shown = await call('GET', API_ROUTES.settings);
     const text = String(shown.json.text);
     expect(shown.json.keys).toContainEqual(expect.objectContaining({ key: 'TCPPort', default: '11112', help: expect.stringMatching(/port/) }));
+    expect(shown.json.keys).toContainEqual(expect.objectContaining({ key: 'MAGDevice0', effect: 'restart', help: expect.stringMatching(/Storage folder 0/) }));
     const badText = text.replace(/^TCPPort\s*=.*$/m, 'TCPPort = eleven');
     const badLine = badText.split('\n').findIndex((l) => l.startsWith('TCPPort')) + 1;
     const bad = await call('PUT', API_ROUTES.settings, { text: badText });

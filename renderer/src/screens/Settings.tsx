@@ -119,10 +119,13 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
         {mode === 'form' ? (
           <div className="setting-groups">
             {GROUPS.map(([title, names]) => (
-              <fieldset key={title}><legend>{title}</legend>{names.map(input)}</fieldset>
+              <fieldset key={title}>
+                <legend>{title}</legend>
+                {names.map(input)}
+                {title === 'Storage' && keys.filter((k) => /^MAGDevice\d+$/.test(k.key)).map((k) => input(k.key))}
+              </fieldset>
             ))}
             <ForwardingRules text={text} setText={setText} nodes={nodes.data ?? []} />
-            <p className="help">Storage folders (MAGDevice0 …) are edited in the text view.</p>
           </div>
         ) : (
           <textarea className="ini-text" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} rows={Math.min(40, text.split('\n').length + 2)} />
