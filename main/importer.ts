@@ -9,18 +9,14 @@ import type { ArchiveIngest } from './ingest.ts';
 import type { FileStore } from './store/file-store.ts';
 import { readFileMeta } from './store/file-meta.ts';
 import { readObjectHeader, type ObjectOnDisk } from './store/object-header.ts';
+import type { ImportResult } from './import-result.ts';
 
 /**
  * Import objects from a folder or a DICOMDIR (a CD, a USB disk) into the archive: copied through the same ingest as
  * received objects (so the duplicate policy applies), or linked in place. What is not a readable DICOM object is
  * reported and skipped.
  */
-export interface ImportResult {
-  files: number;
-  imported: number;
-  duplicates: number;
-  skipped: { file: string; reason: string }[];
-}
+export type { ImportResult } from './import-result.ts';
 
 export interface ImportTarget {
   ingest: ArchiveIngest;

@@ -101,6 +101,9 @@ export interface HeaderRow {
   value: string;
 }
 
+/** POST /api/import?name=…: one uploaded file, imported as from a CD. */
+export type { ImportResult } from '../import-result.ts';
+
 export interface ListenerRestarted {
   aeTitle: string;
   dicomPort: number;
@@ -134,6 +137,7 @@ export const API_ROUTES = {
   send: '/api/send',
   retrieve: '/api/retrieve',
   worklist: '/api/worklist',
+  importFile: (name: string) => `/api/import?name=${encodeURIComponent(name)}`,
   worklistEntry: (id: number) => `/api/worklist/${id}`,
   events: '/api/events',
   wado: '/wado',

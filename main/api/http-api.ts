@@ -14,6 +14,7 @@ import { SettingsRefused, readSettingsDto, saveSettings } from './settings-route
 import { QueryRefused, findLocal, findRemote } from './query-routes.ts';
 import { serveUi } from './static-ui.ts';
 import { objectHeader } from './object-header.ts';
+import { importUpload } from './upload.ts';
 import { DicomOperationError } from '../scu/dicom-client.ts';
 import type { EchoResult, EventMessage, ListenerRestarted, StudyDeleted, NodeDto, RetrieveRequest, SendRequest, StatusDto } from './contract.ts';
 
@@ -32,6 +33,7 @@ class HttpError extends Error {
 }
 
 type Handler = (req: http.IncomingMessage, url: URL, params: string[], body: unknown) => Promise<unknown>;
+interface Route { method: string; pattern: RegExp; handler: Handler; rawBody: boolean }
 
 const MAX_BODY = 1 << 20;
 const LEVELS = new Set(['PATIENT', 'STUDY', 'SERIES', 'IMAGE']);
@@ -47,7 +49,7 @@ export class HttpApi {
   private readonly log: SourceLogger;
   private readonly http: http.Server;
   private readonly sockets: WebSocketServer;
-  private readonly routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
+  private readonly routes: Route[] = [];
   port = 0;
 
   constructor(archive: ArchiveServer, secret: string, log: SourceLogger) {
@@ -90,8 +92,9 @@ export class HttpApi {
     return given.length === this.secret.length && timingSafeEqual(given, this.secret);
   }
 
-  private route(method: string, path: string, handler: Handler): void {
-    this.routes.push({ method, pattern: new RegExp(`^${path.replace(/:\w+/g, '([^/]+)')}$`), handler });
+  /** `rawBody`: the handler reads the request body itself (an upload), instead of getting it parsed as JSON. */
+  private route(method: string, path: string, handler: Handler, rawBody = false): void {
+    this.routes.push({ method, pattern: new RegExp(`^${path.replace(/:\w+/g, '([^/]+)')}$`), handler, rawBody });
   }
 
   private defineRoutes(): void {
@@ -166,6 +169,12 @@ export class HttpApi {
       const inst = this.found(await a.index.findInstance(decodeURIComponent(uid!)), `object ${decodeURIComponent(uid!)}`);
       return objectHeader(a.store.absolutePath(inst.location));
     });
+    // One Part-10 object per request; ?name= is the file's name, for the report.
+    this.route('POST', '/api/import', async (req, url) => {
+      const type = req.headers['content-type'] ?? '';
+      if (!/^application\/(dicom|octet-stream)\b/.test(type)) throw new HttpError(415, 'send one DICOM file as application/dicom');
+      return importUpload(a, req, url.searchParams.get('name') ?? 'upload');
+    }, true);
     this.route('GET', '/api/worklist', async () => a.index.listWorklist());
     this.route('POST', '/api/worklist', async (_req, _url, _p, body) => a.index.addWorklistEntry(body as object));
     this.route('PUT', '/api/worklist/:id', async (_req, _url, [id], body) => this.found(await a.index.updateWorklistEntry(Number(id), body as object), `worklist entry ${id}`));
@@ -192,7 +201,7 @@ export class HttpApi {
       const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
       if (!route) throw new HttpError(404, `no ${req.method} ${url.pathname}`);
       const params = route.pattern.exec(url.pathname)!.slice(1);
-      const body = req.method === 'POST' || req.method === 'PUT' ? await this.body(req) : undefined;
+      const body = !route.rawBody && (req.method === 'POST' || req.method === 'PUT') ? await this.body(req) : undefined;
       this.json(res, 200, await route.handler(req, url, params, body));
     } catch (err) {
       const status = err instanceof HttpError ? err.status

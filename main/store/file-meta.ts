@@ -45,6 +45,10 @@ export function readFileMeta(head: Buffer): FileMetaInfo {
     return meta;
   }
   if (head.length < 8) throw new Error(`only ${head.length} bytes: not a DICOM file`);
+  // A bare data set (old Conquest .v2) starts with a low even group, in practice 0008 (or a group length, 0002, 0004).
+  if (![0x0000, 0x0002, 0x0004, 0x0008].includes(head.readUInt16LE(0))) {
+    throw new Error('not a DICOM file: no "DICM" at byte 128, and it does not begin like a data set');
+  }
   const explicit = EXPLICIT_VRS.has(head.toString('latin1', 4, 6));
   return { dataSetOffset: 0, transferSyntaxUid: explicit ? TransferSyntax.ExplicitLittleEndian : TransferSyntax.ImplicitLittleEndian, sopClassUid: '', sopInstanceUid: '', part10: false };
 }

@@ -62,9 +62,19 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: 
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return answer<T>(res);
+}
+
+async function answer<T>(res: Response): Promise<T> {
   const json = await res.json().catch(() => ({ error: `HTTP ${res.status} ${res.statusText}` }));
   if (!res.ok) throw new ApiError(res.status, json as ApiErrorBody);
   return json as T;
+}
+
+/** Send a file as the body of a POST (uploads), with the secret; the answer as JSON. */
+export async function upload<T>(route: string, file: Blob): Promise<T> {
+  const res = await fetch(apiBase + route, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/dicom' }, body: file });
+  return answer<T>(res);
 }
 
 /** The cornerstone image id of a stored object: WADO-URI on this API (the loader adds the secret as a header). */

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -230,6 +230,21 @@ describe('the workstation UI in a browser', () => {
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.waitFor({ state: 'detached' });
     expect(await local.server.index.counts()).toMatchObject({ studies: 0, instances: 0 });
+  });
+
+  it('imports DICOM files picked in the browser, reporting what it skipped', async () => {
+    await open('studies');
+    const images = [1, 2].map((n) => makeImage({ patientId: 'UPLOAD1', patientName: 'Upload^Ursula', instanceNumber: n, studyUid: uid(), seriesUid: uid() }));
+    const files = await writeImages(path.join(work, 'upload'), images);
+    const notes = path.join(work, 'upload', 'notes.txt');
+    await writeFile(notes, 'not DICOM');
+    await page.getByLabel('Import DICOM files').setInputFiles([...files, notes]);
+    const report = page.locator('.import-report');
+    await report.getByText('2 imported').waitFor();
+    expect(await report.textContent()).toMatch(/1 skipped:notes\.txt: not a DICOM file/);
+    await page.locator('tr', { hasText: 'UPLOAD1' }).first().waitFor();
+    expect((await local.server.index.findInstance(images[0]!.sopUid))?.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');
+    await screenshot(page, 'studies-import');
   });
 
   it('adds a forwarding rule in the form, which forwards the next CT object at once', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -189,6 +189,20 @@ describe('HTTP and WebSocket API', () => {
     }
     // The API itself still wants the secret.
     expect((await fetch(base + API_ROUTES.activity)).status).toBe(401);
+  });
+
+  it('imports an uploaded object, and refuses what is not one DICOM file', async () => {
+    const upload = makeImage({ patientId: 'UPL' });
+    const post = (body: Buffer, type: string) => fetch(base + API_ROUTES.importFile('scan.dcm'), {
+      method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': type }, body });
+    const ok = await post(upload.bytes, 'application/dicom');
+    expect(await ok.json()).toEqual({ files: 1, imported: 1, duplicates: 0, skipped: [] });
+    expect(await archive.server.index.findInstance(upload.sopUid)).toBeDefined();
+    const cut = await post(upload.bytes.subarray(0, upload.bytes.length - 100), 'application/dicom');
+    expect(await cut.json()).toMatchObject({ files: 1, imported: 0, skipped: [{ file: 'scan.dcm', reason: expect.stringMatching(/short|ends/) }] });
+    expect((await post(upload.bytes, 'application/json')).status).toBe(415);
+    expect((await fetch(base + API_ROUTES.importFile('x'), { method: 'POST', body: upload.bytes })).status).toBe(401);
+    expect(await readdir(path.join(archive.dataDir, 'uploads'))).toEqual([]);
   });
 
   it('deletes a study: its rows, its files and the folders the layout made for them', async () => {

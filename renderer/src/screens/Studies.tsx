@@ -4,6 +4,7 @@ import { call } from '../api.ts';
 import { ActionButton, DeleteButton, ErrorText, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { go, useLoad } from '../hooks.ts';
+import { UploadFiles } from '../upload-files.tsx';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 
 /** The local archive: search, sort, page; send a study to a node, delete it, open it in the viewer. */
@@ -103,7 +104,10 @@ export function Studies() {
             <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Next</button>
           </div>
         )}
-        {window.pacs && <ImportFolder onDone={() => setTick((t) => t + 1)} />}
+        <div className="imports">
+          <UploadFiles onDone={() => setTick((t) => t + 1)} />
+          {window.pacs && <ImportFolder onDone={() => setTick((t) => t + 1)} />}
+        </div>
       </Section>
     </div>
   );
