@@ -41,7 +41,7 @@ export function App() {
   const status = useLoad(() => call<StatusDto>('GET', API_ROUTES.status), [attempt]);
   const route = useRoute();
   const live = useLive();
-  if (!currentToken() || (status.error && !status.data && status.loading === false && /secret/.test(status.error))) {
+  if (!currentToken() || status.errorStatus === 401) {
     return <Login failed={!!currentToken()} onDone={() => setAttempt((a) => a + 1)} />;
   }
   const screen = route[0] ?? 'monitor';

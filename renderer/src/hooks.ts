@@ -1,23 +1,25 @@
 import { useCallback, useEffect, useState } from 'react';
+import { ApiError } from './api.ts';
 
-/** Load something from the API, with its error, and a way to load it again. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string; loading: boolean; reload: () => void } {
+/** Load something from the API, with its error (and its HTTP status), and a way to load it again. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string; errorStatus: number; loading: boolean; reload: () => void } {
   const [data, setData] = useState<T>();
   const [error, setError] = useState('');
+  const [errorStatus, setErrorStatus] = useState(0);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let current = true;
     setLoading(true);
     load().then(
-      (d) => { if (current) { setData(d); setError(''); setLoading(false); } },
-      (e: Error) => { if (current) { setError(e.message); setLoading(false); } },
+      (d) => { if (current) { setData(d); setError(''); setErrorStatus(0); setLoading(false); } },
+      (e: Error) => { if (current) { setError(e.message); setErrorStatus(e instanceof ApiError ? e.status : 0); setLoading(false); } },
     );
     return () => { current = false; };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  return { data, error, errorStatus, loading, reload };
 }
 
 /** Run `fn` every `ms` while mounted. */
