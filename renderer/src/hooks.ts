@@ -16,7 +16,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
       (e: Error) => { if (current) { setError(e.message); setErrorStatus(e instanceof ApiError ? e.status : 0); setLoading(false); } },
     );
     return () => { current = false; };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, errorStatus, loading, reload };
