@@ -31,10 +31,13 @@ describe('the workstation UI in a browser', () => {
     // The remote PACS knows us (for its C-MOVE to us); we learn about it through the UI.
     remote = await startArchive({}, [`WORKSTATION 127.0.0.1 ${local.port} un`], 'REMOTEPACS');
     work = await mkdtemp(path.join(tmpdir(), 'pacs-e2e-'));
-    const images = [0, 1, 2].map((i) => makeImage({
-      studyUid, seriesUid, rows: 256, columns: 256, instanceNumber: i + 1, pixel: phantom(256, 256, i), rescaleIntercept: -1024,
-      patientId: 'PHANTOM1', patientName: 'Phantom^Head', accessionNumber: 'E2E001',
-    }));
+    const patient = { patientId: 'PHANTOM1', patientName: 'Phantom^Head', accessionNumber: 'E2E001', studyUid, rows: 256, columns: 256, rescaleIntercept: -1024 };
+    // A CT series of 3 images and an MR series of 2.
+    const mrSeriesUid = uid();
+    const images = [
+      ...[0, 1, 2].map((i) => makeImage({ ...patient, seriesUid, instanceNumber: i + 1, pixel: phantom(256, 256, i) })),
+      ...[0, 1].map((i) => makeImage({ ...patient, seriesUid: mrSeriesUid, seriesNumber: 2, modality: 'MR', instanceNumber: i + 1, pixel: phantom(256, 256, 4 + i) })),
+    ];
     const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'REMOTEPACS', '127.0.0.1', String(remote.port), ...await writeImages(work, images)]);
     expect(sent.code).toBe(0);
     browser = await launchChromium();
@@ -127,19 +130,19 @@ describe('the workstation UI in a browser', () => {
     await page.locator('tr.series-rows table.inner tbody tr', { hasText: 'CT' }).waitFor();
     await study.getByRole('button', { name: 'Retrieve' }).click();
     await page.locator('table.jobs tr.job-done', { hasText: 'move' }).waitFor({ timeout: 30_000 });
-    expect((await local.server.index.counts()).instances).toBe(3);
+    expect((await local.server.index.counts()).instances).toBe(5);
     // The series again, by C-GET this time (on the same association; the objects replace the moved ones).
     const series = page.locator('tr.series-rows table.inner tbody tr', { hasText: 'CT' });
     await series.getByRole('combobox', { name: 'How' }).selectOption('get');
     await series.getByRole('button', { name: 'Retrieve' }).click();
     await page.locator('table.jobs tr.job-done', { hasText: 'get' }).waitFor({ timeout: 30_000 });
     await screenshot(page, 'query-retrieve');
-    expect((await local.server.index.counts()).instances).toBe(3);
+    expect((await local.server.index.counts()).instances).toBe(5);
 
     await open('monitor');
     const association = page.locator('tr', { hasText: 'REMOTEPACS → us' }).first();
     await association.waitFor();
-    expect(await association.locator('td').nth(2).textContent()).toBe('3');
+    expect(await association.locator('td').nth(2).textContent()).toBe('5');
     await page.locator('table.jobs tr.job-done', { hasText: 'move' }).waitFor();
     await screenshot(page, 'monitor');
   });
@@ -195,6 +198,13 @@ describe('the workstation UI in a browser', () => {
     await nameRow.waitFor();
     expect(await nameRow.locator('.value').textContent()).toBe('Phantom^Head');
     await screenshot(page, 'viewer-header');
+
+    // The other series, from its thumbnail.
+    const thumbnails = page.locator('.series-list .series');
+    await expect.poll(() => thumbnails.count()).toBe(2);
+    await thumbnails.filter({ hasText: 'MR' }).click();
+    await expect.poll(() => state().textContent()).toContain('Image 1/2');
+    expect(await page.locator('.header-panel tr', { hasText: 'Modality' }).first().locator('.value').textContent()).toBe('MR');
   });
 
   it('schedules a worklist step that a modality then finds with C-FIND', async () => {
@@ -231,7 +241,7 @@ describe('the workstation UI in a browser', () => {
     await row.getByText(/job \d+ queued/).waitFor();
     const jobId = Number(/job (\d+)/.exec((await row.locator('.send .ok').textContent()) ?? '')?.[1]);
     await expect.poll(async () => (await local.server.transfers.queue.list()).find((j) => j.id === jobId)?.state).toBe('done');
-    expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)).toMatchObject({ kind: 'send', destination: 'REMOTEPACS', done: 3, failed: 0 });
+    expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)).toMatchObject({ kind: 'send', destination: 'REMOTEPACS', done: 5, failed: 0 });
     await screenshot(page, 'studies');
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.waitFor({ state: 'detached' });
