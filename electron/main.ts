@@ -55,8 +55,7 @@ function refreshTray(): void {
 async function importFolder(): Promise<string | undefined> {
   const picked = await dialog.showOpenDialog(window!, { title: 'Import a folder, CD or DICOMDIR', properties: ['openDirectory'] });
   if (picked.canceled || !picked.filePaths[0]) return undefined;
-  const s = server!;
-  const result = await importPath(picked.filePaths[0], { ingest: s.ingest, store: s.store, index: s.index, policy: s.config.settings.duplicatePolicy }, 'copy');
+  const result = await importPath(picked.filePaths[0], server!.importTarget(), 'copy');
   return `${result.imported} object(s) imported, ${result.duplicates} already here, ${result.skipped.length} file(s) skipped of ${result.files}`;
 }
 

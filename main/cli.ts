@@ -92,9 +92,7 @@ async function main(): Promise<number> {
       for (const s of result.skipped) report(`skipped ${s.file}: ${s.reason}`);
       report(regenLine(result));
     } else {
-      const s = server.config.settings;
-      const result = await importPath(path.resolve(positionals[1]!), { ingest: server.ingest, store: server.store, index: server.index, policy: s.duplicatePolicy },
-        values.link ? 'link' : 'copy');
+      const result = await importPath(path.resolve(positionals[1]!), server.importTarget(), values.link ? 'link' : 'copy');
       for (const x of result.skipped) report(`skipped ${x.file}: ${x.reason}`);
       report(`import: ${result.files} file(s), ${result.imported} imported, ${result.duplicates} duplicate(s), ${result.skipped.length} skipped`);
     }

@@ -15,6 +15,7 @@ import { readStoredDataSet } from './store/object-reader.ts';
 import type { AssociationOptions } from './dicom/association.ts';
 import { ArchiveEvents } from './events.ts';
 import { Activity } from './activity.ts';
+import { ListenerNotMoved } from './listener-not-moved.ts';
 import { readForwardRules } from './config/forward-rules.ts';
 import { LISTENER_FIELDS, LIVE_FIELDS, withFields } from './config/setting-effects.ts';
 import { watchAssociation } from './monitoring.ts';
@@ -26,6 +27,7 @@ import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
 import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
+import type { ImportTarget } from './importer.ts';
 
 export interface ServerOptions {
   /** Folder holding dicom.ini, acrnema.map and dgatesop.lst; seeded with defaults when empty. */
@@ -176,12 +178,23 @@ export class ArchiveServer {
     if (!this.options.logger) this.logger.level = this.config.settings.logLevel;
   }
 
-  /** Close the DICOM listener (open associations are aborted) and open it again on dicom.ini's current values. */
+  /**
+   * Close the DICOM listener (open associations are aborted) and open it again on dicom.ini's current values. When it
+   * cannot listen so (the port is taken, the address is not this computer's), it goes back to listening as before
+   * and the error says why.
+   */
   async restartListener(): Promise<number> {
     const fresh = await loadConfig(this.config.configDir, this.config.dataDir);
+    const before = this.config;
     await this.listener.close();
-    this.config = { ...this.config, sopList: fresh.sopList, settings: withFields(this.config.settings, fresh.settings, LISTENER_FIELDS) };
-    await this.openListener();
+    this.config = { ...before, sopList: fresh.sopList, settings: withFields(before.settings, fresh.settings, LISTENER_FIELDS) };
+    try {
+      await this.openListener();
+    } catch (err) {
+      this.config = before;
+      await this.openListener();
+      throw new ListenerNotMoved(`${(err as Error).message}; still listening as ${before.settings.aeTitle} on port ${this.port}`);
+    }
     return this.port;
   }
 
@@ -232,6 +245,11 @@ export class ArchiveServer {
     const filesNotDeleted = await this.store.removeObjects(locations);
     this.log.info(`study ${studyUid} deleted: ${locations.length} object(s)${filesNotDeleted ? `, ${filesNotDeleted} file(s) could not be deleted` : ''}`);
     return { objects: locations.length, filesNotDeleted };
+  }
+
+  /** Where imports (CLI, upload, the desktop's folder dialog) store objects: the ingest, under today's duplicate policy. */
+  importTarget(): ImportTarget {
+    return { ingest: this.ingest, store: this.store, index: this.index, policy: this.config.settings.duplicatePolicy };
   }
 
   get openAssociations(): number {

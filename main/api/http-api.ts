@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ArchiveServer } from '../server.ts';
+import { ListenerNotMoved } from '../listener-not-moved.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { WorklistEntryError } from '../index/worklist-entry.ts';
 import { TransferError } from '../transfers.ts';
@@ -122,14 +123,13 @@ export class HttpApi {
     });
     this.route('DELETE', '/api/nodes/:ae', async (_req, _url, [ae]) => {
       // A forwarding rule naming the node would make dicom.ini refused at the next start.
-      const rule = a.config.forwardRules.find((r) => r.destination.toUpperCase() === decodeURIComponent(ae!).toUpperCase());
+      const rule = a.config.forwardRules.find((r) => r.destination.toUpperCase() === ae!.toUpperCase());
       if (rule) throw new HttpError(409, `ExportConverter${rule.index} (dicom.ini line ${rule.line}) forwards to ${rule.destination}: change or remove that rule first`);
-      if (!a.config.nodes.remove(decodeURIComponent(ae!))) throw new HttpError(404, `no node ${decodeURIComponent(ae!)}`);
+      if (!a.config.nodes.remove(ae!)) throw new HttpError(404, `no node ${ae!}`);
       await writeFile(a.config.settings.acrNemaMap, a.config.nodes.toString());
-      return { removed: decodeURIComponent(ae!) };
+      return { removed: ae! };
     });
-    this.route('POST', '/api/nodes/:ae/echo', async (_req, _url, [raw]) => {
-      const ae = decodeURIComponent(raw!);
+    this.route('POST', '/api/nodes/:ae/echo', async (_req, _url, [ae]) => {
       try {
         return { ae, ok: true, milliseconds: Math.round(await a.transfers.echo(ae)) } satisfies EchoResult;
       } catch (err) {
@@ -143,9 +143,9 @@ export class HttpApi {
       return { aeTitle: a.config.settings.aeTitle, dicomPort } satisfies ListenerRestarted;
     });
     this.route('DELETE', '/api/studies/:uid', async (_req, _url, [uid]) =>
-      ({ studyUid: decodeURIComponent(uid!), ...this.found(await a.deleteStudy(decodeURIComponent(uid!)), `study ${decodeURIComponent(uid!)}`) }) satisfies StudyDeleted);
+      ({ studyUid: uid!, ...this.found(await a.deleteStudy(uid!), `study ${uid!}`) }) satisfies StudyDeleted);
     this.route('POST', '/api/find', async (_req, _url, _p, body) => findLocal(a, body as object));
-    this.route('POST', '/api/nodes/:ae/find', async (_req, _url, [ae], body) => findRemote(a, decodeURIComponent(ae!), body as object));
+    this.route('POST', '/api/nodes/:ae/find', async (_req, _url, [ae], body) => findRemote(a, ae!, body as object));
     // The newest jobs (`?limit=`, 200 by default): the queue keeps every job it ever ran.
     this.route('GET', '/api/jobs', async (_req, url) => {
       const limit = Number(url.searchParams.get('limit') ?? 200);
@@ -166,7 +166,7 @@ export class HttpApi {
       return a.transfers.retrieve(text(b.source, 'source'), b.query, b.how, b.destination ?? '');
     });
     this.route('GET', '/api/objects/:uid/header', async (_req, _url, [uid]) => {
-      const inst = this.found(await a.index.findInstance(decodeURIComponent(uid!)), `object ${decodeURIComponent(uid!)}`);
+      const inst = this.found(await a.index.findInstance(uid!), `object ${uid!}`);
       return objectHeader(a.store.absolutePath(inst.location));
     });
     // One Part-10 object per request; ?name= is the file's name, for the report.
@@ -200,12 +200,18 @@ export class HttpApi {
       if (req.method === 'GET' && url.pathname === '/wado') return await this.wado(url, res);
       const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
       if (!route) throw new HttpError(404, `no ${req.method} ${url.pathname}`);
-      const params = route.pattern.exec(url.pathname)!.slice(1);
+      let params: string[];
+      try {
+        params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
+      } catch {
+        throw new HttpError(400, `${url.pathname} is not a well-formed address`);
+      }
       const body = !route.rawBody && (req.method === 'POST' || req.method === 'PUT') ? await this.body(req) : undefined;
       this.json(res, 200, await route.handler(req, url, params, body));
     } catch (err) {
       const status = err instanceof HttpError ? err.status
         : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused ? 400
+          : err instanceof ListenerNotMoved ? 409
           : err instanceof DicomOperationError ? 502 : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);
       const problems = err instanceof SettingsRefused ? err.problems : undefined;

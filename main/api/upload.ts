@@ -18,8 +18,7 @@ export async function importUpload(archive: ArchiveServer, req: http.IncomingMes
   const file = path.join(dir, `${randomUUID()}.dcm`);
   try {
     await pipeline(req, createWriteStream(file));
-    const s = archive.config.settings;
-    const result = await importPath(file, { ingest: archive.ingest, store: archive.store, index: archive.index, policy: s.duplicatePolicy }, 'copy');
+    const result = await importPath(file, archive.importTarget(), 'copy');
     // Reported by the name the user picked, not our temporary one.
     return { ...result, skipped: result.skipped.map((x) => ({ ...x, file: name })) };
   } finally {

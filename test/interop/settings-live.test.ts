@@ -73,6 +73,16 @@ describe('settings applied live and listener restart', () => {
     expect((await echo('TESTPACS', archive.port)).code).toBe(0);
     expect((await echo('RENAMED', archive.port)).code).not.toBe(0);
 
+    // An address that is not this computer's: the restart fails, and the listener stays as it was.
+    const settingsNow = ((await call('GET', API_ROUTES.settings)).json as unknown as SettingsDto).text;
+    expect((await call('PUT', API_ROUTES.settings, { text: settingsNow.replace(/^ListenAddress\s*=.*$/m, 'ListenAddress = 192.0.2.1') })).status).toBe(200);
+    const refused = await call('POST', API_ROUTES.restartListener);
+    expect(refused.status).toBe(409);
+    expect(refused.json.error).toMatch(new RegExp(`cannot listen on 192\\.0\\.2\\.1:.*; still listening as TESTPACS on port \\d+$`));
+    const stillPort = Number(/port (\d+)$/.exec(String(refused.json.error))![1]);
+    expect((await echo('TESTPACS', stillPort)).code).toBe(0);
+    expect((await call('PUT', API_ROUTES.settings, { text: settingsNow })).status).toBe(200);
+
     const restarted = await call('POST', API_ROUTES.restartListener);
     expect(restarted.status).toBe(200);
     const port = Number(restarted.json.dicomPort);
