@@ -204,7 +204,8 @@ describe('the workstation UI in a browser', () => {
     await expect.poll(() => thumbnails.count()).toBe(2);
     await thumbnails.filter({ hasText: 'MR' }).click();
     await expect.poll(() => state().textContent()).toContain('Image 1/2');
-    expect(await page.locator('.header-panel tr', { hasText: 'Modality' }).first().locator('.value').textContent()).toBe('MR');
+    // The header panel follows (it is fetched again for the image shown).
+    await expect.poll(() => page.locator('.header-panel tr', { hasText: 'Modality' }).first().locator('.value').textContent()).toBe('MR');
   });
 
   it('schedules a worklist step that a modality then finds with C-FIND', async () => {
