@@ -57,6 +57,17 @@ export function storescu(shim: string, port: number, calledAe: string, dir: stri
   return runTool('storescu', ['-aet', 'BENCH', '-aec', calledAe, '--scan-directories', '--no-halt', '127.0.0.1', String(port), dir], shim);
 }
 
+/** The reference beside a transfer of ours: DCMTK storescu sending `dir` to a fresh storescp on `port`; its seconds. */
+export async function storescuToStorescp(shim: string, receiveDir: string, port: number, dir: string): Promise<number> {
+  const ref = await startStorescp(shim, receiveDir, 'STORESCP', port);
+  try {
+    return (await storescu(shim, ref.port, 'STORESCP', dir)).seconds;
+  } finally {
+    await stop(ref.child);
+    await rm(receiveDir, { recursive: true, force: true });
+  }
+}
+
 export async function ingestBench(work: string, shim: string, count: number, rounds: number, bigMb: number): Promise<void> {
   out(`generating ${count} CT objects (512x512x16 bit) ...`);
   const inDir = path.join(work, 'ingest-in');

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, out, prepareDataDir, runTool, startOurs, startStorescp, stop } from './common.ts';
-import { generateStudy, storescu } from './ingest.ts';
+import { generateStudy, storescu, storescuToStorescp } from './ingest.ts';
 
 /**
  * C-MOVE throughput: a 250-image study (0.5 MB objects) stored in our archive, moved by DCMTK movescu to DCMTK
@@ -33,11 +33,7 @@ export async function moveBench(work: string, shim: string, count: number, round
       await stop(scp.child);
       await rm(outDir, { recursive: true, force: true });
 
-      const refDir = path.join(work, `move-ref-${round}`);
-      const ref = await startStorescp(shim, refDir, 'STORESCP', destPort);
-      storeTimes.push((await storescu(shim, ref.port, 'STORESCP', inDir)).seconds);
-      await stop(ref.child);
-      await rm(refDir, { recursive: true, force: true });
+      storeTimes.push(await storescuToStorescp(shim, path.join(work, `move-ref-${round}`), destPort, inDir));
       out(`  round ${round + 1}: movescu ${seconds.toFixed(2)} s (server ${serverTimes[round]!.toFixed(2)} s), storescu -> storescp ${storeTimes[round]!.toFixed(2)} s`);
     }
     const rate = (t: number) => (count / t).toFixed(0);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ArchiveServer } from '../../main/server.ts';
 import { Logger } from '../../main/util/log.ts';
 import { freePort, out, prepareDataDir, startStorescp, stop } from './common.ts';
-import { generateStudy, storescu } from './ingest.ts';
+import { generateStudy, storescu, storescuToStorescp } from './ingest.ts';
 
 /**
  * C-STORE SCU: 1000 objects (0.5 MB) in our archive sent to DCMTK storescp as one send job (the product's path: job,
@@ -34,11 +34,7 @@ export async function sendBench(work: string, shim: string, count: number, round
       await stop(scp.child);
       await rm(outDir, { recursive: true, force: true });
 
-      const refDir = path.join(work, `send-ref-${round}`);
-      const ref = await startStorescp(shim, refDir, 'STORESCP', destPort);
-      theirs.push((await storescu(shim, ref.port, 'STORESCP', inDir)).seconds);
-      await stop(ref.child);
-      await rm(refDir, { recursive: true, force: true });
+      theirs.push(await storescuToStorescp(shim, path.join(work, `send-ref-${round}`), destPort, inDir));
       out(`  round ${round + 1}: our send job ${ours[round]!.toFixed(2)} s, DCMTK storescu ${theirs[round]!.toFixed(2)} s`);
     }
     const best = (v: number[]) => Math.min(...v);
