@@ -88,5 +88,15 @@ if (!app.requestSingleInstanceLock()) {
   app.whenReady().then(start, (err) => { status = String(err); });
   // The archive keeps serving with the window closed; Quit in the tray stops it.
   app.on('window-all-closed', () => undefined);
-  app.on('before-quit', () => { void server?.stop(); });
+  // Quit waits for the core to stop (associations aborted, jobs saved for the next start, the index closed); the core
+  // bounds that to a few seconds.
+  let stopping = false;
+  app.on('before-quit', (event) => {
+    if (!server || stopping) return;
+    event.preventDefault();
+    stopping = true;
+    const running = server;
+    server = undefined;
+    running.stop().catch((err: unknown) => console.error(`stopping the archive: ${String(err)}`)).finally(() => app.quit());
+  });
 }

@@ -200,7 +200,10 @@ export class ArchiveServer {
 
   private associationOptions(): AssociationOptions {
     const s = this.config.settings;
-    return { maxPduLength: s.maxPduLength, artimTimeout: s.artimTimeout, idleTimeout: s.idleTimeout, maxBufferedDataSet: 16 << 20 };
+    return {
+      maxPduLength: s.maxPduLength, artimTimeout: s.artimTimeout, idleTimeout: s.idleTimeout, maxBufferedDataSet: 16 << 20,
+      connectTimeout: s.connectTimeout, dimseTimeout: s.dimseTimeout,
+    };
   }
 
   /** Requests other than C-STORE (whose data set streams through its own sink). */

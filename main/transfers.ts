@@ -90,15 +90,18 @@ export class Transfers {
     return this.queue.add(how, { source, destination, query });
   }
 
-  async echo(ae: string): Promise<number> {
-    return this.client.echo(this.required(ae));
+  async echo(ae: string, signal?: AbortSignal): Promise<number> {
+    return this.client.echo(this.required(ae), signal);
   }
 
   start(): Promise<void> {
     return this.queue.start();
   }
 
-  stop(): Promise<void> {
-    return this.queue.stop();
+  /** Interrupt running jobs (they resume at the next start) and end every association to a remote node now. */
+  async stop(): Promise<void> {
+    const stopped = this.queue.stop();
+    this.client.abortAll('server is stopping');
+    await stopped;
   }
 }

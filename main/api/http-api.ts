@@ -33,7 +33,8 @@ class HttpError extends Error {
   }
 }
 
-type Handler = (req: http.IncomingMessage, url: URL, params: string[], body: unknown) => Promise<unknown>;
+/** `signal` aborts when the client goes away before the answer (a Cancel in the UI): long DICOM operations stop then. */
+type Handler = (req: http.IncomingMessage, url: URL, params: string[], body: unknown, signal: AbortSignal) => Promise<unknown>;
 interface Route { method: string; pattern: RegExp; handler: Handler; rawBody: boolean }
 
 const MAX_BODY = 1 << 20;
@@ -129,9 +130,9 @@ export class HttpApi {
       await writeFile(a.config.settings.acrNemaMap, a.config.nodes.toString());
       return { removed: ae! };
     });
-    this.route('POST', '/api/nodes/:ae/echo', async (_req, _url, [ae]) => {
+    this.route('POST', '/api/nodes/:ae/echo', async (_req, _url, [ae], _body, signal) => {
       try {
-        return { ae, ok: true, milliseconds: Math.round(await a.transfers.echo(ae)) } satisfies EchoResult;
+        return { ae, ok: true, milliseconds: Math.round(await a.transfers.echo(ae, signal)) } satisfies EchoResult;
       } catch (err) {
         return { ae, ok: false, error: (err as Error).message } satisfies EchoResult;
       }
@@ -145,7 +146,7 @@ export class HttpApi {
     this.route('DELETE', '/api/studies/:uid', async (_req, _url, [uid]) =>
       ({ studyUid: uid!, ...this.found(await a.deleteStudy(uid!), `study ${uid!}`) }) satisfies StudyDeleted);
     this.route('POST', '/api/find', async (_req, _url, _p, body) => findLocal(a, body as object));
-    this.route('POST', '/api/nodes/:ae/find', async (_req, _url, [ae], body) => findRemote(a, ae!, body as object));
+    this.route('POST', '/api/nodes/:ae/find', async (_req, _url, [ae], body, signal) => findRemote(a, ae!, body as object, signal));
     // The newest jobs (`?limit=`, 200 by default): the queue keeps every job it ever ran.
     this.route('GET', '/api/jobs', async (_req, url) => {
       const limit = Number(url.searchParams.get('limit') ?? 200);
@@ -207,7 +208,9 @@ export class HttpApi {
         throw new HttpError(400, `${url.pathname} is not a well-formed address`);
       }
       const body = !route.rawBody && (req.method === 'POST' || req.method === 'PUT') ? await this.body(req) : undefined;
-      this.json(res, 200, await route.handler(req, url, params, body));
+      const gone = new AbortController();
+      res.once('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away (cancelled)')); });
+      this.json(res, 200, await route.handler(req, url, params, body, gone.signal));
     } catch (err) {
       const status = err instanceof HttpError ? err.status
         : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused ? 400

@@ -43,7 +43,7 @@ export async function findLocal(archive: ArchiveServer, request: Partial<FindReq
 }
 
 /** Search a remote node with C-FIND (Study Root, Patient Root for the PATIENT level); answers decoded to text. */
-export async function findRemote(archive: ArchiveServer, ae: string, request: Partial<FindRequest>): Promise<FindAnswer[]> {
+export async function findRemote(archive: ArchiveServer, ae: string, request: Partial<FindRequest>, signal?: AbortSignal): Promise<FindAnswer[]> {
   const { level, keys } = checked(request);
   const node = archive.transfers.node(ae);
   if (!node) throw new QueryRefused(`${ae} is not in acrnema.map`);
@@ -53,7 +53,7 @@ export async function findRemote(archive: ArchiveServer, ae: string, request: Pa
   } catch (err) {
     throw new QueryRefused((err as Error).message);
   }
-  const answers = await archive.transfers.client.find(node, level === 0 ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind, identifier);
+  const answers = await archive.transfers.client.find(node, level === 0 ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind, identifier, signal);
   return answers.map((ds) => {
     const charset = new CharacterSet(textOf(ds.get(SPECIFIC_CHARACTER_SET)));
     const out: FindAnswer = {};

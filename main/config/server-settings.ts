@@ -28,6 +28,9 @@ export interface ServerSettings {
   maxPduLength: number;
   artimTimeout: number;
   idleTimeout: number;
+  /** Our SCU: seconds to wait for a TCP connection, and for a response to a request (0: no limit). */
+  connectTimeout: number;
+  dimseTimeout: number;
   acrNemaMap: string;
   sopClassList: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -70,6 +73,8 @@ export const SETTING_KEYS = {
   MaxPDULength: { def: '262144', parse: int(4096, 16 << 20), help: 'Largest PDU we receive (bytes).' },
   ARTIMTimeout: { def: '30', parse: int(1, 3600), help: 'Seconds to wait for association set-up or release.' },
   IdleTimeout: { def: '300', parse: int(0, 86400), help: 'Seconds an association may stay silent before it is aborted (0: never).' },
+  ConnectTimeout: { def: '10', parse: int(1, 3600), help: 'Seconds to wait for a remote node to take the connection (echo, query, send, retrieve).' },
+  DIMSETimeout: { def: '60', parse: int(0, 86400), help: 'Seconds to wait for a remote node\'s next response to a request (each progress report restarts it; 0: no limit).' },
   ACRNemaMap: { def: 'acrnema.map', parse: text, help: 'File of known DICOM nodes.' },
   SOPClassList: { def: 'dgatesop.lst', parse: text, help: 'File of accepted SOP classes and transfer syntaxes.' },
   MaximumExportRetries: { def: '3', parse: int(0, 100), help: 'How many times a failed send or retrieve is tried again before it is marked failed.' },
@@ -118,6 +123,8 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     maxPduLength: get('MaxPDULength'),
     artimTimeout: get('ARTIMTimeout'),
     idleTimeout: get('IdleTimeout'),
+    connectTimeout: get('ConnectTimeout'),
+    dimseTimeout: get('DIMSETimeout'),
     acrNemaMap: path.resolve(configDir, get('ACRNemaMap')),
     sopClassList: path.resolve(configDir, get('SOPClassList')),
     logLevel: get('LogLevel') as ServerSettings['logLevel'],

@@ -6,7 +6,7 @@ import {
   type ProposedContext, type RoleSelection,
 } from './pdu.ts';
 import { PduReader, type PdvPiece } from './pdu-reader.ts';
-import { CommandError, decodeCommand, encodeCommand, isResponse, type CommandSet } from './command.ts';
+import { CommandError, commandName, decodeCommand, encodeCommand, isResponse, type CommandSet } from './command.ts';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, APPLICATION_CONTEXT } from './uids.ts';
 import type { NegotiationResult } from './negotiation.ts';
 import type { SourceLogger } from '../util/log.ts';
@@ -41,6 +41,10 @@ export interface AssociationOptions {
   idleTimeout: number;
   /** Largest data set buffered in memory for a message no handler streams. */
   maxBufferedDataSet: number;
+  /** Seconds to wait for the response to a request we sent (reset by each pending response); 0 or absent: no limit. */
+  dimseTimeout?: number;
+  /** Requestor: seconds to wait for the TCP connection to be completed; 0 or absent: the system's limit. */
+  connectTimeout?: number;
 }
 
 export interface AssociationHandler {
@@ -92,7 +96,7 @@ export class Association extends EventEmitter {
   private sendChain: Promise<void> = Promise.resolve();
   private commandParts: Uint8Array[] = [];
   private current: { msg: IncomingMessage; buffered?: Uint8Array[]; bufferedBytes: number } | undefined;
-  private pendingResponses = new Map<number, { onResponse: (msg: IncomingMessage, data: Buffer | undefined) => void; fail: (e: Error) => void }>();
+  private pendingResponses = new Map<number, { onResponse: (msg: IncomingMessage, data: Buffer | undefined) => void; fail: (e: Error) => void; timer?: NodeJS.Timeout }>();
   private requestorWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private releaseWaiter: (() => void) | undefined;
   private closedReason = '';
@@ -141,18 +145,35 @@ export class Association extends EventEmitter {
 
   private proposed: ProposedContext[] = [];
 
-  /** Send a request and collect its responses until the final (non-pending) one. */
+  /**
+   * Send a request and collect its responses until the final (non-pending) one. Without any response for
+   * `dimseTimeout` seconds the association is aborted and the request fails with that reason.
+   */
   request(contextId: number, command: CommandSet, dataSet?: Buffer | AsyncIterable<Uint8Array>,
     onPending?: (rsp: CommandSet, data: Buffer | undefined) => void): Promise<{ command: CommandSet; dataSet: Buffer | undefined }> {
     const id = command.messageId!;
+    const seconds = this.options.dimseTimeout ?? 0;
     const done = new Promise<{ command: CommandSet; dataSet: Buffer | undefined }>((resolve, reject) => {
-      const onResponse = (msg: IncomingMessage, data: Buffer | undefined) => {
-        const status = msg.command.status ?? 0;
-        if (status === 0xff00 || status === 0xff01) { onPending?.(msg.command, data); return; }
-        this.pendingResponses.delete(id);
-        resolve({ command: msg.command, dataSet: data });
+      const waiter: { onResponse: (msg: IncomingMessage, data: Buffer | undefined) => void; fail: (e: Error) => void; timer?: NodeJS.Timeout } = {
+        onResponse: (msg, data) => {
+          const status = msg.command.status ?? 0;
+          if (status === 0xff00 || status === 0xff01) { waiter.timer?.refresh(); onPending?.(msg.command, data); return; }
+          clearTimeout(waiter.timer);
+          this.pendingResponses.delete(id);
+          resolve({ command: msg.command, dataSet: data });
+        },
+        fail: (e) => { clearTimeout(waiter.timer); reject(e); },
       };
-      this.pendingResponses.set(id, { onResponse, fail: reject });
+      if (seconds > 0) {
+        waiter.timer = setTimeout(() => {
+          const why = `no ${commandName(command.commandField | 0x8000)} from ${this.calledAe || this.remote} within ${seconds} s (DIMSE timeout)`;
+          this.pendingResponses.delete(id);
+          waiter.fail(new Error(why));
+          this.abort(why);
+        }, seconds * 1000);
+        waiter.timer.unref();
+      }
+      this.pendingResponses.set(id, waiter);
     });
     this.sendMessage(contextId, command, dataSet).catch((err: Error) => {
       const waiter = this.pendingResponses.get(id);
@@ -332,7 +353,10 @@ export class Association extends EventEmitter {
         if ((this.state as State) === 'closed') return;
       }
     } catch (err) {
-      if (err instanceof PduError) this.abort(`malformed PDU from peer: ${err.message}`, AbortSource.ServiceProvider, err.abortReason);
+      if (err instanceof PduError && this.state === 'awaiting-ac') {
+        this.abort(`${this.calledAe} at ${this.remote} answered with bytes that are not DICOM (${describeBytes(chunk)}): not a DICOM peer, or not its DICOM port`,
+          AbortSource.ServiceProvider, err.abortReason);
+      } else if (err instanceof PduError) this.abort(`malformed PDU from peer: ${err.message}`, AbortSource.ServiceProvider, err.abortReason);
       else if (err instanceof CommandError) this.abort(`malformed command set from peer: ${err.message}`, AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue);
       else this.abort(`internal error: ${(err as Error).stack ?? err}`);
     }
@@ -353,7 +377,6 @@ export class Association extends EventEmitter {
       case PduType.AssociateRJ: {
         if (this.state !== 'awaiting-ac') this.unexpected(pdu);
         const why = `association rejected by ${this.calledAe}: result ${pdu.result}, source ${pdu.source}, reason ${pdu.reason}`;
-        this.requestorWaiter?.reject(new Error(why));
         return this.close(why);
       }
       case PduType.PData:
@@ -376,7 +399,6 @@ export class Association extends EventEmitter {
         return this.close('released');
       case PduType.Abort: {
         const why = `aborted by peer (source ${pdu.source}, reason ${pdu.reason})`;
-        this.requestorWaiter?.reject(new Error(why));
         this.log.warn(`${this.label}: ${why}`);
         this.socket.destroy();
         return this.close(why);
@@ -429,6 +451,7 @@ export class Association extends EventEmitter {
     this.touchIdle();
     this.emit('established');
     this.requestorWaiter?.resolve();
+    this.requestorWaiter = undefined;
   }
 
   private onPdvPiece(pdv: PdvPiece): void {
@@ -495,8 +518,7 @@ export class Association extends EventEmitter {
     this.artim = setTimeout(() => {
       this.log.warn(`${this.label}: ARTIM timer expired after ${this.options.artimTimeout}s ${what}`);
       this.socket.destroy();
-      this.requestorWaiter?.reject(new Error(`timed out ${what}`));
-      this.close(`ARTIM expired ${what}`);
+      this.close(`timed out after ${this.options.artimTimeout} s ${what}`);
     }, this.options.artimTimeout * 1000);
     this.artim.unref();
   }
@@ -519,7 +541,7 @@ export class Association extends EventEmitter {
     if (this.state === 'closed') return;
     const expected = this.state === 'closing';
     if (!expected) this.log.warn(`${this.label}: ${why} in state ${this.state}`);
-    this.requestorWaiter?.reject(new Error(why));
+    if (this.state === 'awaiting-ac') why = `${why} before answering the A-ASSOCIATE-RQ (not a DICOM peer, or not its DICOM port?)`;
     this.close(expected ? this.closedReason || 'closed' : why);
   }
 
@@ -533,7 +555,19 @@ export class Association extends EventEmitter {
     this.current = undefined;
     for (const waiter of this.pendingResponses.values()) waiter.fail(new Error(`association ${this.label} closed before the response: ${why}`));
     this.pendingResponses.clear();
+    // Whoever waits on this association learns that it ended, however it ended (abort, malformed PDU, timer, close).
+    this.requestorWaiter?.reject(new Error(why));
+    this.requestorWaiter = undefined;
+    this.releaseWaiter?.();
+    this.releaseWaiter = undefined;
     if (!this.socket.destroyed) this.socket.destroySoon();
     this.emit('closed', why);
   }
+}
+
+/** The first bytes a peer sent, as text when they are printable (an HTTP status line), else as hex. */
+function describeBytes(chunk: Buffer): string {
+  const head = chunk.subarray(0, 24);
+  const text = head.toString('latin1');
+  return /^[\x20-\x7e\r\n]+$/.test(text) ? `"${text.replace(/[\r\n].*$/s, '')}"` : head.toString('hex');
 }

@@ -161,3 +161,11 @@ function hex(n: number): string {
 export function isResponse(commandField: number): boolean {
   return (commandField & 0x8000) !== 0;
 }
+
+/** "C-ECHO-RSP", "C-FIND-RQ", ... for log lines and errors; unknown fields as hex. */
+export function commandName(commandField: number): string {
+  for (const [key, value] of Object.entries(CommandField)) {
+    if (value === commandField) return key.replace(/^([CN])([A-Z][a-z]+)(RQ|RSP)$/, (_m, c: string, op: string, kind: string) => `${c}-${op.toUpperCase()}-${kind}`);
+  }
+  return `command 0x${commandField.toString(16).padStart(4, '0')}`;
+}

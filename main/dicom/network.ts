@@ -49,14 +49,34 @@ export class DicomListener {
   }
 }
 
-/** Open a requestor association's transport (TCP_NODELAY on, as on every socket we open). */
-export function connect(host: string, port: number, options: AssociationOptions, handler: AssociationHandler, log: SourceLogger): Promise<Association> {
+/**
+ * Open a requestor association's transport (TCP_NODELAY on, as on every socket we open). Refused and unreachable
+ * addresses fail with words an admin can act on; a connection not completed in `connectTimeout` seconds is given up.
+ */
+export function connect(host: string, port: number, options: AssociationOptions, handler: AssociationHandler, log: SourceLogger,
+  signal?: AbortSignal): Promise<Association> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port, noDelay: true });
-    socket.once('error', reject);
+    const seconds = options.connectTimeout ?? 0;
+    const fail = (why: string) => { settle(); socket.destroy(); reject(new Error(why)); };
+    const timer = seconds > 0 ? setTimeout(() => fail(`no answer from ${host}:${port} within ${seconds} s (connect timeout): the computer is off, the address is wrong, or a firewall drops the connection`), seconds * 1000) : undefined;
+    const onAbort = () => fail('cancelled while connecting');
+    const settle = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); socket.removeAllListeners('error'); };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (err: NodeJS.ErrnoException) => fail(connectFailure(err, host, port)));
     socket.once('connect', () => {
-      socket.off('error', reject);
+      settle();
       resolve(new Association(socket, 'requestor', options, handler, log));
     });
   });
+}
+
+function connectFailure(err: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (err.code) {
+    case 'ECONNREFUSED': return `nothing listens on ${host}:${port} (connection refused)`;
+    case 'ENOTFOUND': case 'EAI_AGAIN': return `the host name ${host} is not known (${err.code})`;
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return `${host} cannot be reached from this computer (${err.code})`;
+    default: return err.message;
+  }
 }

@@ -55,33 +55,57 @@ export class DicomOperationError extends Error {
 const UNCOMPRESSED = [TransferSyntax.ExplicitLittleEndian, TransferSyntax.ImplicitLittleEndian];
 const FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
 
+/** How long a cancelled operation waits for the node's final response before the association is aborted. */
+const CANCEL_GRACE_MS = 5000;
+
 export class DicomClient {
   private readonly options: ClientOptions;
+  /** Every association open to a remote node, so a stop can end them at once. */
+  private readonly open_ = new Set<Association>();
 
   constructor(options: ClientOptions) {
     this.options = options;
   }
 
-  /** Connect and negotiate; the association is released by the caller (see `withAssociation`). */
-  async open(node: RemoteNode, contexts: ProposedContext[], roles: RoleSelection[] = [], handler: AssociationHandler = {}): Promise<Association> {
+  /**
+   * Connect and negotiate; the association is released by the caller (see `withAssociation`). A `signal` that aborts
+   * before the association is up ends the attempt at once.
+   */
+  async open(node: RemoteNode, contexts: ProposedContext[], roles: RoleSelection[] = [], handler: AssociationHandler = {}, signal?: AbortSignal): Promise<Association> {
     let assoc: Association;
     try {
-      assoc = await connect(node.host, node.port, this.options.associationOptions(), handler, this.options.log);
+      assoc = await connect(node.host, node.port, this.options.associationOptions(), handler, this.options.log, signal);
     } catch (err) {
       throw new DicomOperationError(`cannot connect to ${node.ae} at ${node.host}:${node.port}: ${(err as Error).message}`);
     }
     if (this.options.events) watchAssociation(assoc, this.options.events);
+    this.open_.add(assoc);
+    assoc.once('closed', () => this.open_.delete(assoc));
+    const onAbort = () => assoc.abort('cancelled while negotiating the association');
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await assoc.requestAssociation(this.options.callingAe(), node.ae, contexts, roles);
+      if (signal?.aborted) throw new Error('cancelled');
     } catch (err) {
-      throw new DicomOperationError(`${node.ae} at ${node.host}:${node.port} refused the association: ${(err as Error).message}`);
+      assoc.abort('association not set up');
+      const why = (err as Error).message;
+      const refused = /rejected by/.test(why);
+      throw new DicomOperationError(`${node.ae} at ${node.host}:${node.port} ${refused ? 'refused the association' : 'did not accept the association'}: ${why}`);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     return assoc;
   }
 
+  /** Abort every open association (the server is stopping); their operations fail at once with `why`. */
+  abortAll(why: string): void {
+    for (const assoc of this.open_) assoc.abort(why);
+  }
+
+  /** Open, run `work` (which answers `signal` its own way: C-CANCEL, or stopping between objects), then release. */
   private async withAssociation<T>(node: RemoteNode, contexts: ProposedContext[], work: (assoc: Association) => Promise<T>,
-    roles: RoleSelection[] = [], handler: AssociationHandler = {}): Promise<T> {
-    const assoc = await this.open(node, contexts, roles, handler);
+    signal: AbortSignal | undefined, roles: RoleSelection[] = [], handler: AssociationHandler = {}): Promise<T> {
+    const assoc = await this.open(node, contexts, roles, handler, signal);
     try {
       return await work(assoc);
     } finally {
@@ -96,12 +120,15 @@ export class DicomClient {
   }
 
   /** C-ECHO; resolves with the round trip in milliseconds (association included). */
-  async echo(node: RemoteNode): Promise<number> {
+  async echo(node: RemoteNode, signal?: AbortSignal): Promise<number> {
     const started = performance.now();
     await this.withAssociation(node, [{ id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: UNCOMPRESSED }], async (assoc) => {
+      // Nothing to cancel on a C-ECHO: a client that gives up ends the association.
+      const stop = () => assoc.abort('echo cancelled');
+      if (signal?.aborted) stop(); else signal?.addEventListener('abort', stop, { once: true });
       const rsp = await assoc.request(1, { commandField: CommandField.CEchoRQ, messageId: assoc.nextMessageId(), affectedSopClassUid: VERIFICATION_SOP_CLASS, hasDataSet: false });
       if (rsp.command.status !== Status.Success) throw new DicomOperationError(`C-ECHO to ${node.ae}: ${formatStatus(rsp.command.status ?? -1)}`, rsp.command.status);
-    });
+    }, signal);
     return performance.now() - started;
   }
 
@@ -116,7 +143,7 @@ export class DicomClient {
       const status = final.status ?? -1;
       if (status !== Status.Success && status !== Status.Cancel) throw new DicomOperationError(`C-FIND on ${node.ae}: ${formatStatus(status)}${final.errorComment ? ': ' + final.errorComment : ''}`, status);
       return answers;
-    });
+    }, signal);
   }
 
   /** C-MOVE: ask the node to send what the identifier names to `destinationAe` (us or a third node). */
@@ -125,7 +152,7 @@ export class DicomClient {
       const ctx = assoc.contexts.get(this.contextFor(assoc, sopClass, node))!;
       return this.retrieve(assoc, ctx.id, { commandField: CommandField.CMoveRQ, affectedSopClassUid: sopClass, moveDestination: destinationAe },
         encodeDataSet(identifier, encodingOf(ctx.transferSyntax)), ctx.transferSyntax, progress, signal);
-    });
+    }, signal);
   }
 
   /**
@@ -143,7 +170,7 @@ export class DicomClient {
       const ctx = assoc.contexts.get(this.contextFor(assoc, sopClass, node))!;
       return this.retrieve(assoc, ctx.id, { commandField: CommandField.CGetRQ, affectedSopClassUid: sopClass },
         encodeDataSet(identifier, encodingOf(ctx.transferSyntax)), ctx.transferSyntax, progress, signal);
-    }, roles, { onCommand: storage });
+    }, signal, roles, { onCommand: storage });
   }
 
   /** C-STORE of local objects, as few associations as their SOP classes allow; never throws for a refused object. */
@@ -161,7 +188,7 @@ export class DicomClient {
           this.options.events?.emit('object', { direction: 'sent', associationId: assoc.id, peerAe: node.ae, sopInstanceUid: obj.sopInstanceUid,
             sopClassUid: obj.sopClassUid, transferSyntaxUid: obj.transferSyntaxUid, size: result.size ?? 0, status: result.status ?? -1 });
         }
-      });
+      }, signal);
     }
   }
 
@@ -183,9 +210,15 @@ export class DicomClient {
   private async cancellable(assoc: Association, contextId: number, fields: { commandField: number; affectedSopClassUid: string; moveDestination?: string },
     identifier: Buffer, onPending: (rsp: CommandSet, data: Buffer | undefined) => void, signal?: AbortSignal,
     onFinalData?: (data: Buffer) => void) {
+    // Cancelled while the association was being set up: the request is not sent at all.
+    if (signal?.aborted) throw new DicomOperationError(`cancelled: ${(signal.reason as Error)?.message ?? 'by the user'}`);
     const messageId = assoc.nextMessageId();
+    let grace: NodeJS.Timeout | undefined;
     const onAbort = () => {
       void assoc.sendMessage(contextId, { commandField: CommandField.CCancelRQ, messageIdBeingRespondedTo: messageId, hasDataSet: false }).catch(() => undefined);
+      // A node that ignores the C-CANCEL must not keep the operation (and a job's slot) waiting.
+      grace = setTimeout(() => assoc.abort(`no final response ${CANCEL_GRACE_MS / 1000} s after C-CANCEL`), CANCEL_GRACE_MS);
+      grace.unref();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -195,6 +228,7 @@ export class DicomClient {
     } catch (err) {
       throw new DicomOperationError((err as Error).message);
     } finally {
+      clearTimeout(grace);
       signal?.removeEventListener('abort', onAbort);
     }
   }

@@ -12,7 +12,13 @@ export class RunningOperations {
 
   begin(assoc: Association, messageId: number): RunningOperation {
     let ops = this.byAssociation.get(assoc);
-    if (!ops) { ops = new Map(); this.byAssociation.set(assoc, ops); }
+    if (!ops) {
+      const created = new Map<number, RunningOperation>();
+      this.byAssociation.set(assoc, created);
+      // Nobody is left to answer once the requester's association has ended: its operations stop as if cancelled.
+      assoc.once('closed', () => { for (const op of created.values()) op.cancelled = true; });
+      ops = created;
+    }
     const op = { messageId, cancelled: false };
     ops.set(messageId, op);
     return op;

@@ -12,7 +12,7 @@ const GROUPS: [string, string[]][] = [
   ['This archive on the network', ['MyACRNema', 'TCPPort', 'ListenAddress', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout']],
   ['Storage', ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'DuplicatePolicy']],
   ['Index database', ['SqLite', 'MySQL', 'SQLServer', 'SQLHost', 'SQLPort', 'Username', 'Password']],
-  ['Sending and retrieving', ['MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode']],
+  ['Sending and retrieving', ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode']],
   ['Files, API and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'LogLevel']],
 ];
 const CHOICES: Record<string, string[]> = {
