@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import {
-  AbortReason, AbortSource, ContextResult, PduError, PduType, decodePdu, encodePDataHeader, encodePdu,
+  AbortReason, AbortSource, ContextResult, PduError, PduType, decodePdu, describeRejection, encodePDataHeader, encodePdu,
   type AcceptedContext, type AssociateAC, type AssociateRQ, type Pdu,
   type ProposedContext, type RoleSelection,
 } from './pdu.ts';
@@ -376,7 +376,7 @@ export class Association extends EventEmitter {
         return this.onAssociateAC(pdu);
       case PduType.AssociateRJ: {
         if (this.state !== 'awaiting-ac') this.unexpected(pdu);
-        const why = `association rejected by ${this.calledAe}: result ${pdu.result}, source ${pdu.source}, reason ${pdu.reason}`;
+        const why = `association rejected by ${this.calledAe}: ${describeRejection(pdu.result, pdu.source, pdu.reason)}`;
         return this.close(why);
       }
       case PduType.PData:

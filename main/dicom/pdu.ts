@@ -38,6 +38,20 @@ export const RejectReason = {
   LocalLimitExceeded: 2,
 } as const;
 
+/** An A-ASSOCIATE-RJ in words an admin can act on, with the codes beside (PS3.8 Table 9-21). */
+export function describeRejection(result: number, source: number, reason: number): string {
+  const words = source === RejectSource.ServiceUser
+    ? ({ [RejectReason.ApplicationContextNotSupported]: 'it does not support the DICOM application context',
+      [RejectReason.CallingAeNotRecognized]: 'it does not know our (calling) AE title',
+      [RejectReason.CalledAeNotRecognized]: 'it does not accept the called AE title: check the node\'s AE title' } as Record<number, string>)[reason]
+    : source === RejectSource.ServiceProviderAcse ? (reason === 2 ? 'it does not support the protocol version' : undefined)
+      : source === RejectSource.ServiceProviderPresentation ? (reason === RejectReason.TemporaryCongestion ? 'it is busy (temporary congestion)'
+        : reason === RejectReason.LocalLimitExceeded ? 'it has too many associations open (local limit exceeded)' : undefined)
+        : undefined;
+  const kind = result === RejectResult.Transient ? 'for now' : 'permanently';
+  return `${words ?? 'no reason given'} (rejected ${kind}: result ${result}, source ${source}, reason ${reason})`;
+}
+
 /** Presentation context results in the A-ASSOCIATE-AC (PS3.8 Table 9-18). */
 export const ContextResult = {
   Acceptance: 0,

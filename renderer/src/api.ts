@@ -56,12 +56,22 @@ export class ApiError extends Error {
   }
 }
 
-export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<T> {
-  const res = await fetch(apiBase + route, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+/** The error of a request the user cancelled (its `signal` aborted); the core stops the DICOM operation behind it. */
+export class Cancelled extends Error {}
+
+export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(apiBase + route, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  } catch (e) {
+    if (signal?.aborted) throw new Cancelled('Cancelled.');
+    throw e;
+  }
   return answer<T>(res);
 }
 

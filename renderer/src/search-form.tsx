@@ -30,7 +30,8 @@ export function studyKeys(v: SearchValues): Record<string, string> {
   return keys;
 }
 
-export function SearchForm({ onSearch, busy, children }: { onSearch: (v: SearchValues) => void; busy: boolean; children?: React.ReactNode }) {
+/** `onCancel`, when given, offers a Cancel button while `busy` (a search on a remote node may wait for it). */
+export function SearchForm({ onSearch, busy, onCancel, children }: { onSearch: (v: SearchValues) => void; busy: boolean; onCancel?: () => void; children?: React.ReactNode }) {
   const [v, setV] = useState(EMPTY_SEARCH);
   const field = (key: keyof SearchValues, label: string, type = 'text', size = 14) => (
     <label className="field compact">
@@ -48,6 +49,7 @@ export function SearchForm({ onSearch, busy, children }: { onSearch: (v: SearchV
       {field('modality', 'Modality', 'text', 5)}
       {field('accession', 'Accession', 'text', 12)}
       <button type="submit" className="primary" disabled={busy}>{busy ? 'Searching…' : 'Search'}</button>
+      {busy && onCancel && <button type="button" onClick={onCancel}>Cancel</button>}
       <button type="button" onClick={() => { setV(EMPTY_SEARCH); onSearch(EMPTY_SEARCH); }}>Clear</button>
     </form>
   );

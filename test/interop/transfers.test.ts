@@ -52,7 +52,7 @@ describe('SCU operations and jobs between two archives and storescp', () => {
 
   it('echoes a node, and says plainly when a node refuses the association', async () => {
     expect(await transfers().echo('REMOTEPACS')).toBeGreaterThan(0);
-    await expect(transfers().echo('WRONGAE')).rejects.toThrow(/WRONGAE at 127\.0\.0\.1:\d+ refused the association/);
+    await expect(transfers().echo('WRONGAE')).rejects.toThrow(/WRONGAE at 127\.0\.0\.1:\d+ refused the association: .*does not accept the called AE title.*reason 7/);
     await expect(transfers().echo('NOBODY')).rejects.toThrow(/not in acrnema\.map/);
   });
 

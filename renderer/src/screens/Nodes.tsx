@@ -30,6 +30,7 @@ export function Nodes() {
   const [editing, setEditing] = useState<string | undefined>();
   const [formError, setFormError] = useState('');
   const [echo, setEcho] = useState<Record<string, EchoResult | 'busy'>>({});
+  const [echoing, setEchoing] = useState<Record<string, AbortController>>({});
 
   const save = async () => {
     const problem = nodeProblem(form);
@@ -48,8 +49,11 @@ export function Nodes() {
   };
 
   const runEcho = async (ae: string) => {
+    const controller = new AbortController();
+    setEchoing((x) => ({ ...x, [ae]: controller }));
     setEcho((x) => ({ ...x, [ae]: 'busy' }));
-    const result = await call<EchoResult>('POST', API_ROUTES.echo(ae)).catch((e: Error): EchoResult => ({ ae, ok: false, error: e.message }));
+    const result = await call<EchoResult>('POST', API_ROUTES.echo(ae), undefined, controller.signal).catch((e: Error): EchoResult => ({ ae, ok: false, error: e.message }));
+    setEchoing(({ [ae]: _done, ...rest }) => rest);
     setEcho((x) => ({ ...x, [ae]: result }));
   };
 
@@ -72,7 +76,9 @@ export function Nodes() {
                     {e === 'busy' ? 'echoing…' : e ? (e.ok ? <span className="ok">OK, {e.milliseconds} ms</span> : <span className="error inline">{e.error}</span>) : ''}
                   </td>
                   <td className="row-actions">
-                    <button type="button" onClick={() => void runEcho(n.ae)} disabled={e === 'busy'}>Echo</button>
+                    {e === 'busy'
+                      ? <button type="button" onClick={() => echoing[n.ae]?.abort()}>Cancel</button>
+                      : <button type="button" onClick={() => void runEcho(n.ae)}>Echo</button>}
                     <button type="button" onClick={() => { setEditing(n.ae); setForm({ ae: n.ae, host: n.host, port: String(n.port), compression: n.compression }); setFormError(''); }}>Edit</button>
                     <DeleteButton question={`Delete the node ${n.ae}?`} route={API_ROUTES.node(n.ae)} onDeleted={nodes.reload} />
                   </td>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type RetrieveRequest } from '../../../main/api/contract.ts';
-import { call } from '../api.ts';
+import { Cancelled, call } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
@@ -60,23 +60,24 @@ export function QueryRetrieve() {
   const [node, setNode] = useState('');
   const [results, setResults] = useState<FindAnswer[]>();
   const [open, setOpen] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const [searching, setSearching] = useState<AbortController>();
   const [error, setError] = useState('');
   const jobs = useJobs();
   const chosen = node || nodes.data?.[0]?.ae || '';
 
   const search = async (v: SearchValues) => {
     if (!chosen) { setError('Add a node first (Nodes screen).'); return; }
-    setBusy(true);
+    const controller = new AbortController();
+    setSearching(controller);
     setError('');
     setOpen(undefined);
     try {
-      setResults(await call<FindAnswer[]>('POST', API_ROUTES.remoteFind(chosen), { level: 'STUDY', keys: studyKeys(v) }));
+      setResults(await call<FindAnswer[]>('POST', API_ROUTES.remoteFind(chosen), { level: 'STUDY', keys: studyKeys(v) }, controller.signal));
     } catch (e) {
-      setError((e as Error).message);
+      setError(e instanceof Cancelled ? 'Search cancelled.' : (e as Error).message);
       setResults(undefined);
     } finally {
-      setBusy(false);
+      setSearching(undefined);
     }
   };
   const retrieveJobs = (jobs.data ?? []).filter((j) => j.kind === 'move' || j.kind === 'get').reverse().slice(0, 10);
@@ -84,7 +85,7 @@ export function QueryRetrieve() {
   return (
     <div className="query">
       <Section title="Search a node">
-        <SearchForm onSearch={(v) => void search(v)} busy={busy}>
+        <SearchForm onSearch={(v) => void search(v)} busy={searching !== undefined} onCancel={() => searching?.abort()}>
           <label className="field compact">
             <span className="label">Node</span>
             <select name="node" value={chosen} onChange={(e) => { setNode(e.target.value); setResults(undefined); }}>

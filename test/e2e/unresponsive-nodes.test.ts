@@ -1,0 +1,68 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { acceptsAndSilent, httpServer, type SilentPeer } from '../helpers/silent-peers.ts';
+import { launchChromium, screenshot } from '../helpers/browser.ts';
+
+/**
+ * A technician's first-day mistakes in the UI (issue 11): the web port typed as a node's DICOM port, and a node that
+ * takes the connection and never answers. Echo says what is wrong; a waiting echo or search has a Cancel button, and
+ * cancelling ends the association in the core too. The timeouts stay long so that only Cancel can end the wait.
+ */
+describe('waiting on nodes in the UI', () => {
+  let local: TestArchive;
+  let web: SilentPeer;
+  let mute: SilentPeer;
+  let browser: Browser;
+  let page: Page;
+  const open = (screen: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/${screen}`);
+  const row = (ae: string) => page.locator(`tr[data-ae=${ae}]`);
+
+  beforeAll(async () => {
+    web = await httpServer();
+    mute = await acceptsAndSilent();
+    local = await startArchive({ ARTIMTimeout: '600', ConnectTimeout: '600', DIMSETimeout: '600' },
+      [`WEBPORT 127.0.0.1 ${web.port} un`, `MUTE 127.0.0.1 ${mute.port} un`], 'WORKSTATION');
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(15_000);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await local?.stop();
+    await web?.stop();
+    await mute?.stop();
+  });
+
+  it('says that a web server on the node\'s port is not DICOM', async () => {
+    await open('nodes');
+    await row('WEBPORT').getByRole('button', { name: 'Echo' }).click();
+    await expect.poll(() => row('WEBPORT').locator('.echo-result').textContent()).toMatch(/not a DICOM peer, or not its DICOM port/);
+    await screenshot(page, 'echo-not-dicom');
+  });
+
+  it('cancels an echo that waits on a silent node, and the core drops the association', async () => {
+    await open('nodes');
+    await row('MUTE').getByRole('button', { name: 'Echo' }).click();
+    await expect.poll(() => row('MUTE').locator('.echo-result').textContent()).toBe('echoing…');
+    await row('MUTE').getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => row('MUTE').locator('.echo-result').textContent()).toBe('Cancelled.');
+    await expect.poll(() => local.logText()).toMatch(/MUTE.*aborting: cancelled while negotiating the association/);
+    await row('MUTE').getByRole('button', { name: 'Echo' }).waitFor();
+  });
+
+  it('cancels a search that waits on a silent node', async () => {
+    await open('query');
+    await page.locator('select[name=node]').selectOption('MUTE');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('button', { name: 'Searching…' }).waitFor();
+    const aborted = local.logs.length;
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByText('Search cancelled.').waitFor();
+    await expect.poll(() => local.logs.slice(aborted).map((r) => r.message).join('\n')).toMatch(/MUTE.*aborting: cancelled while negotiating the association/);
+    await page.getByRole('button', { name: 'Search', exact: true }).waitFor();
+  });
+});
