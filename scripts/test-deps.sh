@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The Debian packages the tests need, in one list: what each is for and the command that shows it is there.
+#   bash scripts/test-deps.sh --check    names every missing package at once and exits 1 (npm test runs this first)
+#   bash scripts/test-deps.sh --install  installs the missing ones with apt-get (as root, or through sudo)
+# A later peer (Orthanc, GDCM's tools, python3-hl7, openssl ...) joins this list and nothing else.
+set -euo pipefail
+
+# package            command that proves it     what the tests use it for
+PACKAGES='
+dcmtk                storescu                   the reference DICOM peers (storescu, storescp, findscu, movescu, getscu, dcmdump, dcmcjpeg ...)
+mariadb-server       mariadb-install-db         a private MariaDB for the index tests on the MySQL engine (mariadbd, started by the tests)
+chromium             /usr/bin/chromium          the end-to-end tests drive the UI in it (playwright-core, no browser download)
+libopenjp2-tools     opj_compress               makes the JPEG 2000 test object (DCMTK has no JPEG 2000 codec)
+python3              python3                    a listener whose queue is full, for the tests of nodes that never answer
+'
+
+present() {
+  case "$1" in
+    /*) [ -x "$1" ] ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
+
+missing=()
+while read -r package proof _why; do
+  [ -n "${package:-}" ] || continue
+  present "$proof" || missing+=("$package")
+done <<< "$PACKAGES"
+
+case "${1:-}" in
+  --check)
+    if [ ${#missing[@]} -gt 0 ]; then
+      echo "The tests need these Debian packages, missing here: ${missing[*]}" >&2
+      echo "Install them with: sudo apt-get install ${missing[*]}   (or: bash scripts/test-deps.sh --install)" >&2
+      exit 1
+    fi
+    ;;
+  --install)
+    [ ${#missing[@]} -eq 0 ] && exit 0
+    sudo=''
+    [ "$(id -u)" -eq 0 ] || sudo='sudo'
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "${missing[@]}"
+    ;;
+  *)
+    echo "usage: bash scripts/test-deps.sh --check | --install" >&2
+    exit 2
+    ;;
+esac
