@@ -91,6 +91,26 @@ export interface StudyDeleted {
   filesNotDeleted: number;
 }
 
+/** One content item of a structured report: its concept name, value (with unit for numbers) and children. */
+export interface ReportItem {
+  /** CONTAINS, HAS PROPERTIES, HAS OBS CONTEXT, ... */
+  relationship: string;
+  /** CONTAINER, TEXT, NUM, CODE, DATETIME, PNAME, UIDREF, IMAGE ... */
+  valueType: string;
+  name: string;
+  value: string;
+  unit?: string;
+  children: ReportItem[];
+}
+
+/** A structured report as text (GET /api/objects/:uid/report): the CT dose report, a measurement report... */
+export interface StructuredReport {
+  title: string;
+  completion: string;
+  verification: string;
+  items: ReportItem[];
+}
+
 /** One element of an object's header (GET /api/objects/:uid/header); items of a sequence follow it, one level deeper. */
 export interface HeaderRow {
   depth: number;
@@ -142,4 +162,5 @@ export const API_ROUTES = {
   events: '/api/events',
   wado: '/wado',
   objectHeader: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/header`,
+  objectReport: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/report`,
 } as const;

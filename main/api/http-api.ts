@@ -13,6 +13,7 @@ import type { SourceLogger } from '../util/log.ts';
 import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
 import { SettingsRefused, readSettingsDto, saveSettings } from './settings-routes.ts';
 import { QueryRefused, findLocal, findRemote } from './query-routes.ts';
+import { NotAReport, structuredReport } from './structured-report.ts';
 import { serveUi } from './static-ui.ts';
 import { objectHeader } from './object-header.ts';
 import { importUpload } from './upload.ts';
@@ -169,6 +170,15 @@ export class HttpApi {
     this.route('GET', '/api/objects/:uid/header', async (_req, _url, [uid]) => {
       const inst = this.found(await a.index.findInstance(uid!), `object ${uid!}`);
       return objectHeader(a.store.absolutePath(inst.location));
+    });
+    this.route('GET', '/api/objects/:uid/report', async (_req, _url, [uid]) => {
+      const inst = this.found(await a.index.findInstance(uid!), `object ${uid!}`);
+      try {
+        return await structuredReport(a.store.absolutePath(inst.location));
+      } catch (err) {
+        if (err instanceof NotAReport) throw new HttpError(422, err.message);
+        throw err;
+      }
     });
     // One Part-10 object per request; ?name= is the file's name, for the report.
     this.route('POST', '/api/import', async (req, url) => {

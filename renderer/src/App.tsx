@@ -65,7 +65,7 @@ export function App() {
         {screen === 'worklist' && <Worklist />}
         {screen === 'nodes' && <Nodes />}
         {screen === 'settings' && <Settings onServerChanged={() => setAttempt((a) => a + 1)} />}
-        {screen === 'viewer' && <Viewer studyUid={route[1] ?? ''} />}
+        {screen === 'viewer' && <Viewer key={route[1] ?? ''} studyUid={route[1] ?? ''} />}
       </main>
     </div>
   );

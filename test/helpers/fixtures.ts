@@ -12,7 +12,8 @@ export function uid(): string {
 }
 
 type Value = string | Buffer | number[] | Element[][];
-interface Element { tag: number; vr: string; value: Value }
+/** One element to write: text values in Latin-1 (already encoded Buffers as given), US as numbers, SQ as items. */
+export interface Element { tag: number; vr: string; value: Value }
 
 const LONG = new Set(['OB', 'OW', 'SQ', 'UN', 'UT', 'UC', 'UR', 'OF', 'OD', 'OL']);
 
@@ -67,7 +68,8 @@ export interface ImageOptions {
   seriesUid?: string;
   sopUid?: string;
   sopClassUid?: string;
-  modality?: string;
+  /** null: no Modality element at all (scanned documents, some secondary captures). */
+  modality?: string | null;
   rows?: number;
   columns?: number;
   frames?: number;
@@ -77,8 +79,10 @@ export interface ImageOptions {
   seriesNumber?: number;
   /** Pixel values by row, column and frame; the default is a sawtooth. */
   pixel?: (row: number, column: number, frame: number) => number;
-  /** 8: one byte per pixel (as JPEG baseline needs); default 16 with 12 bits stored. */
-  bitsAllocated?: 8 | 16;
+  /** 8: one byte per pixel (as JPEG baseline needs); 32: all 32 bits stored (RT Dose); default 16 with 12 bits stored. */
+  bitsAllocated?: 8 | 16 | 32;
+  /** More elements (an RT Dose's grid scaling, ...). */
+  extra?: Element[];
   /** CT-style Rescale Intercept (and slope 1), so stored values map to Hounsfield units. */
   rescaleIntercept?: number;
 }
@@ -124,7 +128,8 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
   const pixels = Buffer.alloc(rows * columns * frames * bytesPer);
   for (let i = 0; i < rows * columns * frames; i++) {
     const v = o.pixel ? o.pixel(Math.floor(i / columns) % rows, i % columns, Math.floor(i / (rows * columns))) : (i * 7) % 4096;
-    if (bytesPer === 2) pixels.writeUInt16LE(v, i * 2);
+    if (bytesPer === 4) pixels.writeUInt32LE(v, i * 4);
+    else if (bytesPer === 2) pixels.writeUInt16LE(v, i * 2);
     else pixels[i] = v;
   }
   const elements: Element[] = [
@@ -135,7 +140,7 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
     { tag: 0x00080020, vr: 'DA', value: o.studyDate ?? '20261125' },
     { tag: 0x00080030, vr: 'TM', value: '101500' },
     { tag: 0x00080050, vr: 'SH', value: o.accessionNumber ?? 'ACC001' },
-    { tag: 0x00080060, vr: 'CS', value: o.modality ?? 'CT' },
+    ...(o.modality === null ? [] : [{ tag: 0x00080060, vr: 'CS', value: o.modality ?? 'CT' }]),
     { tag: 0x00081030, vr: 'LO', value: 'Head routine' },
     { tag: 0x00081140, vr: 'SQ', value: [[
       { tag: 0x00081150, vr: 'UI', value: CT_IMAGE_STORAGE },
@@ -158,17 +163,24 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
     { tag: 0x00280010, vr: 'US', value: [rows] },
     { tag: 0x00280011, vr: 'US', value: [columns] },
     { tag: 0x00280100, vr: 'US', value: [bits] },
-    { tag: 0x00280101, vr: 'US', value: [bits === 8 ? 8 : 12] },
-    { tag: 0x00280102, vr: 'US', value: [bits === 8 ? 7 : 11] },
+    { tag: 0x00280101, vr: 'US', value: [bits === 16 ? 12 : bits] },
+    { tag: 0x00280102, vr: 'US', value: [bits === 16 ? 11 : bits - 1] },
     { tag: 0x00280103, vr: 'US', value: [0] },
     ...(o.rescaleIntercept !== undefined ? [
       { tag: 0x00281052, vr: 'DS', value: String(o.rescaleIntercept) },
       { tag: 0x00281053, vr: 'DS', value: '1' },
     ] : []),
+    ...(o.extra ?? []),
     { tag: 0x7fe00010, vr: bits === 8 ? 'OB' : 'OW', value: pixels },
   ];
-  const dataSet = Buffer.concat(elements.map(encodeElement));
+  const dataSet = Buffer.concat(elements.sort((a, b) => a.tag - b.tag).map(encodeElement));
   return { bytes: Buffer.concat([fileMeta(sopClass, sopUid, EXPLICIT_LE), dataSet]), sopUid, studyUid, seriesUid };
+}
+
+/** Any object from its elements (sorted by tag here), as a Part-10 file in explicit VR little endian. */
+export function part10(sopClass: string, sopUid: string, elements: Element[]): Buffer {
+  const sorted = [...elements].sort((a, b) => a.tag - b.tag);
+  return Buffer.concat([fileMeta(sopClass, sopUid, EXPLICIT_LE), ...sorted.map(encodeElement)]);
 }
 
 export function fileMeta(sopClass: string, sopUid: string, ts: string): Buffer {

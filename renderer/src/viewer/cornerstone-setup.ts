@@ -8,6 +8,7 @@ import dicomParser from 'dicom-parser';
 // by vite.config.ts), whose own CSP lets the WebAssembly codecs' glue code run; the page itself never evaluates code.
 import wadoLoader from 'cornerstone-wado-image-loader';
 import { currentToken } from '../api.ts';
+import { registerInteger32Loader } from './integer-32bit.ts';
 
 /** Wire cornerstone, its tools and the WADO-URI loader together, once. */
 
@@ -18,6 +19,8 @@ export function setUpCornerstone(): void {
   ready = true;
   wadoLoader.external.cornerstone = cornerstone;
   wadoLoader.external.dicomParser = dicomParser;
+  tolerateMissingMetadata();
+  registerInteger32Loader();
   wadoLoader.configure({
     useWebWorkers: true,
     // The API wants the install's secret; WADO requests carry it as a header, never in the image id.
@@ -29,6 +32,23 @@ export function setUpCornerstone(): void {
   cornerstoneTools.external.cornerstoneMath = cornerstoneMath;
   cornerstoneTools.external.Hammer = Hammer;
   cornerstoneTools.init({ showSVGCursors: false, globalToolSyncEnabled: false });
+}
+
+/**
+ * The loader's metadata provider throws on objects without some attributes (no Modality (0008,0060) and no Image
+ * Orientation: scanned documents, some secondary captures), and the throw makes the whole image fail to display.
+ * A module it cannot describe is one it does not have: the wrapped provider answers undefined instead.
+ */
+function tolerateMissingMetadata(): void {
+  const provider = wadoLoader.wadouri.metaData.metaDataProvider;
+  cornerstone.metaData.removeProvider(provider);
+  cornerstone.metaData.addProvider((type, imageId) => {
+    try {
+      return provider(type, imageId);
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /**

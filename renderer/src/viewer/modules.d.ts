@@ -33,7 +33,15 @@ declare module 'cornerstone-core' {
     reset(element: HTMLElement): void;
     resize(element: HTMLElement, forceFitToWindow?: boolean): void;
     renderToCanvas(canvas: HTMLCanvasElement, image: Image): void;
-    EVENTS: { IMAGE_RENDERED: string; NEW_IMAGE: string };
+    fitToWindow(element: HTMLElement): void;
+    registerImageLoader(scheme: string, loader: (imageId: string) => { promise: Promise<Image>; cancelFn?: () => void }): void;
+    getImage(element: HTMLElement): Image | undefined;
+    metaData: {
+      addProvider(provider: (type: string, imageId: string) => unknown, priority?: number): void;
+      removeProvider(provider: (type: string, imageId: string) => unknown): void;
+    };
+    events: EventTarget;
+    EVENTS: { IMAGE_RENDERED: string; NEW_IMAGE: string; IMAGE_LOAD_FAILED: string };
   };
   export default cornerstone;
 }
@@ -78,6 +86,13 @@ declare module 'dicom-parser' {
 }
 
 declare module 'cornerstone-wado-image-loader' {
+  /** dicom-parser's data set, as much of it as is used. */
+  interface ParsedDataSet {
+    elements: Record<string, unknown>;
+    uint16(tag: string): number | undefined;
+    floatString(tag: string): number | undefined;
+    string(tag: string): string | undefined;
+  }
   const loader: {
     external: { cornerstone: unknown; dicomParser: unknown };
     configure(options: {
@@ -86,7 +101,12 @@ declare module 'cornerstone-wado-image-loader' {
       decodeConfig?: Record<string, unknown>;
       strict?: boolean;
     }): void;
-    wadouri: { dataSetCacheManager: { purge(): void } };
+    wadouri: {
+      dataSetCacheManager: { purge(): void; get(uri: string): ParsedDataSet | undefined };
+      metaData: { metaDataProvider: (type: string, imageId: string) => unknown };
+      loadImage(imageId: string): { promise: Promise<import('cornerstone-core').Image>; cancelFn?: () => void };
+      parseImageId(imageId: string): { url: string; frame?: number };
+    };
     webWorkerManager: {
       initialize(config: { maxWebWorkers: number; startWebWorkersOnDemand: boolean; taskConfiguration: Record<string, Record<string, unknown>> }): void;
     };

@@ -1,0 +1,158 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { run } from '../helpers/dcmtk.ts';
+import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
+import { makeDoseReport } from '../helpers/report-fixture.ts';
+import { collectPageErrors, launchChromium, screenshot, viewportPixels } from '../helpers/browser.ts';
+
+const RT_DOSE = '1.2.840.10008.5.1.4.1.1.481.2';
+
+/**
+ * Objects that made the viewer show the wrong thing or nothing (issue 11): an image without a Modality, a study opened
+ * straight after another (one patient's image under the other's name), a stack whose images differ in size, a CT dose
+ * report, and a 32-bit multi-frame RT Dose. Each is checked on the canvas's pixels, as the user sees them.
+ */
+describe('viewer traps', () => {
+  let local: TestArchive;
+  let browser: Browser;
+  let page: Page;
+  let work: string;
+  let errors: string[];
+  const A = { study: uid(), name: 'Alpha^Anna' };
+  const B = { study: uid(), name: 'Beta^Bert' };
+  const C = { study: uid() };
+  const D = { study: uid() };
+  const state = () => page.locator('[data-testid=viewport-state]');
+  const open = (study: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/viewer/${study}`);
+  const rendered = async () => { await expect.poll(async () => (await viewportPixels(page)).lit).toBeGreaterThan(100); };
+
+  beforeAll(async () => {
+    local = await startArchive({}, [], 'WORKSTATION');
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-viewer-traps-'));
+    const ctSeries = uid();
+    const cSeries = uid();
+    const images = [
+      // A: a CT phantom series and its dose report.
+      ...[0, 1, 2].map((i) => makeImage({ patientId: 'PA', patientName: A.name, studyUid: A.study, seriesUid: ctSeries, instanceNumber: i + 1, rows: 128, columns: 128, rescaleIntercept: -1024, pixel: phantom(128, 128, i) })),
+      makeDoseReport({ studyUid: A.study, patientId: 'PA', patientName: A.name, dlp: '812.5' }),
+      // B: a scanned document without Modality: bright left half, dark right half.
+      makeImage({ patientId: 'PB', patientName: B.name, studyUid: B.study, modality: null, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', rows: 64, columns: 64, pixel: (_r, c) => (c < 32 ? 4000 : 0) }),
+      // C: a 3x3 image, then two 100x100 images, in one series.
+      makeImage({ patientId: 'PC', studyUid: C.study, seriesUid: cSeries, instanceNumber: 1, rows: 3, columns: 3, pixel: (r, c) => ((r + c) % 2 ? 3000 : 500) }),
+      ...[2, 3].map((n) => makeImage({ patientId: 'PC', studyUid: C.study, seriesUid: cSeries, instanceNumber: n, rows: 100, columns: 100, pixel: (r, c) => (Math.hypot(r - 50, c - 50) < 30 ? 3000 : 200) })),
+      // D: an RT Dose grid, 32-bit unsigned, 3 frames, a dose peak in the middle of each.
+      makeImage({
+        patientId: 'PD', studyUid: D.study, sopClassUid: RT_DOSE, modality: 'RTDOSE', rows: 40, columns: 40, frames: 3, bitsAllocated: 32,
+        pixel: (r, c, f) => Math.round(2_000_000 * Math.exp(-((r - 20) ** 2 + (c - 20) ** 2) / (60 + 40 * f))),
+        extra: [
+          { tag: 0x3004000e, vr: 'DS', value: '0.00001' }, { tag: 0x30040004, vr: 'CS', value: 'PHYSICAL' }, { tag: 0x30040002, vr: 'CS', value: 'GY' },
+          { tag: 0x3004000c, vr: 'DS', value: '0\\3\\6' }, { tag: 0x00280009, vr: 'AT', value: Buffer.from([0x04, 0x30, 0x0c, 0x00]) },
+        ],
+      }),
+    ];
+    const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'WORKSTATION', '127.0.0.1', String(local.port), ...await writeImages(work, images)]);
+    expect(sent.code).toBe(0);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(15_000);
+    errors = collectPageErrors(page);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await local?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('shows an image that has no Modality', async () => {
+    await open(B.study);
+    await rendered();
+    const px = await viewportPixels(page);
+    // Bright left, dark right, as the object holds.
+    const row = px.grid.slice(8 * 16, 9 * 16);
+    expect(Math.min(...row.slice(5, 7))).toBeGreaterThan(150);
+    expect(Math.max(...row.slice(9, 11))).toBeLessThan(30);
+    expect(await page.locator('.viewport-message').count()).toBe(0);
+    await screenshot(page, 'viewer-no-modality');
+  });
+
+  it('going from one study straight to another shows only the second study\'s patient and image', async () => {
+    await open(A.study);
+    await expect.poll(() => page.locator('.viewport .top-left').textContent()).toContain('Alpha');
+    await rendered();
+    const a = await viewportPixels(page);
+    await open(B.study);
+    await expect.poll(() => page.locator('.viewport .top-left').textContent()).toContain('Beta');
+    // The canvas shows B's image (bright left half, dark right), not A's phantom.
+    await expect.poll(async () => { const g = (await viewportPixels(page)).grid; return g[8 * 16 + 5]! > 150 && g[8 * 16 + 10]! < 30; }).toBe(true);
+    expect((await viewportPixels(page)).grid).not.toEqual(a.grid);
+    // B has one series; A's series are not offered.
+    await expect.poll(() => page.locator('.series-list .series').count()).toBe(1);
+    await expect.poll(() => state().textContent()).toMatch(/Image 1\/1/);
+  });
+
+  it('fits each image of a stack whose images differ in size, unless the user zoomed', async () => {
+    await open(C.study);
+    await rendered();
+    await expect.poll(() => state().textContent()).toMatch(/Image 1\/3/);
+    await page.locator('.viewport').focus();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => state().textContent()).toMatch(/Image 2\/3/);
+    // The 100x100 disc is seen whole: bright centre, dark border, not one magnified band of pixels.
+    await expect.poll(async () => { const g = (await viewportPixels(page)).grid; return g[8 * 16 + 8]! > 150 && g[8 * 16 + 1]! < 60; }).toBe(true);
+    const fitted = Number(/Zoom ([\d.]+)/.exec((await state().textContent())!)![1]);
+    // Zoomed by the user (right-drag), the next image keeps that zoom.
+    const box = (await page.locator('.viewport').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down({ button: 'right' });
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 120, { steps: 5 });
+    await page.mouse.up({ button: 'right' });
+    const zoomed = Number(/Zoom ([\d.]+)/.exec((await state().textContent())!)![1]);
+    expect(zoomed).not.toBe(fitted);
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => state().textContent()).toMatch(/Image 3\/3/);
+    expect(Number(/Zoom ([\d.]+)/.exec((await state().textContent())!)![1])).toBe(zoomed);
+  });
+
+  it('reads a CT dose report as text, and shows its header', async () => {
+    await open(A.study);
+    await page.locator('.series-list .series', { hasText: 'SR' }).click();
+    const report = page.getByTestId('report');
+    await expect.poll(() => report.textContent()).toContain('X-Ray Radiation Dose Report');
+    const text = (await report.textContent())!;
+    expect(text).toContain('CT Dose Length Product Total: 812.5 mGy.cm');
+    expect(text).toContain('Mean CTDIvol: 52.3 mGy');
+    expect(text).toContain('Procedure reported: Computed Tomography X-Ray');
+    expect(text).toContain('Acquisition Protocol: Head routine');
+    expect(text).toContain('COMPLETE');
+    // The series' image is not left under the report.
+    expect((await viewportPixels(page)).lit).toBe(0);
+    await page.getByRole('button', { name: 'Header' }).click();
+    await expect.poll(() => page.locator('.header-panel').textContent()).toContain('1.2.840.10008.5.1.4.1.1.88.67');
+    await page.getByRole('button', { name: 'Header' }).click();
+    await screenshot(page, 'viewer-dose-report');
+  });
+
+  it('displays a 32-bit multi-frame RT Dose with a usable window', async () => {
+    await open(D.study);
+    await rendered();
+    const text = (await state().textContent())!;
+    expect(text).toMatch(/Image 1\/3/);
+    expect(text).not.toMatch(/W 0 L 0/);
+    const px = await viewportPixels(page);
+    // The dose peak in the middle is bright, the corners dark.
+    expect(px.grid[8 * 16 + 8]).toBeGreaterThan(150);
+    expect(px.grid[0]).toBeLessThan(30);
+    await screenshot(page, 'viewer-rt-dose');
+  });
+
+  it('left no page errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
