@@ -109,7 +109,8 @@ export class ArchiveServer {
       logger: this.logger, storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.onStoreCommand(assoc, msg); },
     });
     this.onStored((e) => this.transfers.onStored(e));
-    this.findScp = new FindScp(this.index, () => this.config.settings.aeTitle, this.operations, this.logger.child('find-scp'));
+    this.findScp = new FindScp(this.index, () => this.config.settings.aeTitle, this.operations, this.logger.child('find-scp'),
+      () => this.config.settings.nameMatching === 'forgiving');
 
     this.retrieveScp = new RetrieveScp({
       index: this.index,

@@ -80,7 +80,7 @@ export class Transfers {
     const attr = QR_BY_TAG.get(UNIQUE_KEYS[LEVEL_NAMES.indexOf(level)]!)!;
     const instances = await this.deps.index.instancesMatching([{ attr, match: { kind: 'single', value: uid } }]);
     if (!instances.length) throw new TransferError(`nothing in the archive for ${level} ${uid}`);
-    return this.queue.add('send', { destination }, instances.map((i) => i.sopInstanceUid));
+    return this.queue.add('send', { destination, studyUid: level === 'STUDY' ? uid : undefined }, instances.map((i) => i.sopInstanceUid));
   }
 
   /** Queue a retrieve from a node: C-MOVE to us (or to `destination`), or C-GET into our archive. */

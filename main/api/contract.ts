@@ -22,7 +22,16 @@ export interface NodeDto {
   compression: string;
 }
 
-export type JobDto = Job;
+/** The study a job is about, as this archive knows it (empty name and description when it is not here). */
+export interface JobStudy {
+  uid: string;
+  patientName: string;
+  description: string;
+  /** The study is in this archive (sent from here, or retrieved): the viewer can open it. */
+  here: boolean;
+}
+
+export type JobDto = Job & { study?: JobStudy };
 export type WorklistEntryDto = StoredWorklistEntry;
 export type NewWorklistEntryDto = Partial<WorklistEntry>;
 

@@ -12,7 +12,7 @@ import { TransferError } from '../transfers.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
 import { SettingsRefused, readSettingsDto, saveSettings } from './settings-routes.ts';
-import { QueryRefused, findLocal, findRemote } from './query-routes.ts';
+import { QueryRefused, findLocal, findRemote, withJobStudies } from './query-routes.ts';
 import { NotAReport, structuredReport } from './structured-report.ts';
 import { serveUi } from './static-ui.ts';
 import { objectHeader } from './object-header.ts';
@@ -152,7 +152,7 @@ export class HttpApi {
     this.route('GET', '/api/jobs', async (_req, url) => {
       const limit = Number(url.searchParams.get('limit') ?? 200);
       if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, 'limit must be a whole number above 0');
-      return (await a.transfers.queue.list()).slice(-limit);
+      return withJobStudies(a, (await a.transfers.queue.list()).slice(-limit));
     });
     this.route('POST', '/api/jobs/:id/cancel', async (_req, _url, [id]) => this.found(await a.transfers.queue.cancel(Number(id)), `job ${id}`));
     this.route('POST', '/api/jobs/:id/retry', async (_req, _url, [id]) => this.found(await a.transfers.queue.retry(Number(id)), `job ${id}`));

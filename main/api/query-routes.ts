@@ -5,8 +5,10 @@ import { QrSopClass } from '../dicom/uids.ts';
 import { LEVEL_NAMES, QR_ATTRIBUTES } from '../query/attributes.ts';
 import { IdentifierError, SPECIFIC_CHARACTER_SET, qrRequestFrom } from '../query/identifier.ts';
 import { identifierFromKeywords, KeywordError } from '../scu/identifiers.ts';
+import { withFoldedNames } from '../query/sql.ts';
 import type { ArchiveServer } from '../server.ts';
-import type { FindRequest, FindAnswer } from './contract.ts';
+import type { FindRequest, FindAnswer, JobDto } from './contract.ts';
+import type { Job } from '../jobs/job.ts';
 
 /** A query the UI states with keywords, refused with the reason when it is not one the archive can run. */
 export class QueryRefused extends Error {}
@@ -34,7 +36,8 @@ export async function findLocal(archive: ArchiveServer, request: Partial<FindReq
     const q = qrRequestFrom(identifierFromKeywords({ ...keys, SpecificCharacterSet: 'ISO_IR 192' }, LEVEL_NAMES[level]), 'PATIENT');
     const limit = request.limit;
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new QueryRefused('limit must be a whole number above 0');
-    const rows = await archive.index.queryArchive(q.level, q.returns, q.conditions, limit);
+    // People search the way they type: "dvorak" finds Dvořák, "mueller" Müller.
+    const rows = await archive.index.queryArchive(q.level, q.returns, withFoldedNames(q.conditions), limit);
     return rows.map((row) => Object.fromEntries(q.returns.map((a) => [a.keyword, row[a.keyword] === null || row[a.keyword] === undefined ? '' : String(row[a.keyword])])));
   } catch (err) {
     if (err instanceof IdentifierError || err instanceof KeywordError) throw new QueryRefused(err.message);
@@ -63,5 +66,22 @@ export async function findRemote(archive: ArchiveServer, ae: string, request: Pa
       out[keyword] = e && !isSequence(e) ? textOf(e, (b) => charset.decode(b)) : '';
     }
     return out;
+  });
+}
+
+/** The study each job is about (a send's or forward's study, a retrieve's StudyInstanceUID), with what this archive knows of it. */
+export async function withJobStudies(archive: ArchiveServer, jobs: Job[]): Promise<JobDto[]> {
+  const uidOf = (j: Job) => j.studyUid || j.query?.keys.StudyInstanceUID || '';
+  const uids = [...new Set(jobs.map(uidOf).filter((u) => u && !u.includes('\\') && !/[*?]/.test(u)))];
+  const known = new Map<string, FindAnswer>();
+  for (let at = 0; at < uids.length; at += 500) {
+    const keys = { StudyInstanceUID: uids.slice(at, at + 500).join('\\'), PatientName: '', StudyDescription: '' };
+    for (const row of await findLocal(archive, { level: 'STUDY', keys })) known.set(row.StudyInstanceUID!, row);
+  }
+  return jobs.map((j) => {
+    const uid = uidOf(j);
+    if (!uid) return j;
+    const row = known.get(uid);
+    return { ...j, study: { uid, patientName: row?.PatientName ?? '', description: row?.StudyDescription ?? '', here: row !== undefined } };
   });
 }

@@ -23,6 +23,7 @@ export interface ServerSettings {
   /** Where the index lives: an SQLite file, or a database on a MySQL/MariaDB server. */
   index: IndexSettings;
   duplicatePolicy: DuplicatePolicy;
+  nameMatching: 'exact' | 'forgiving';
   requireKnownCallingAe: boolean;
   acceptAnyCalledAe: boolean;
   maxPduLength: number;
@@ -68,6 +69,7 @@ export const SETTING_KEYS = {
   Username: { def: 'root', parse: text, help: 'MySQL/MariaDB: the user.' },
   Password: { def: '', parse: (v: string) => v, help: 'MySQL/MariaDB: the password.' },
   DuplicatePolicy: { def: 'replace', parse: oneOf<DuplicatePolicy>('replace', 'keep', 'reject'), help: 'What a second object with a known SOP Instance UID does: replace it, keep the first, or reject.' },
+  NameMatching: { def: 'exact', parse: oneOf<'exact' | 'forgiving'>('exact', 'forgiving'), help: 'How C-FIND matches person names: exact (case aside), or forgiving: without diacritics, and ue/oe/ae as ü/ö/ä (dvorak finds Dvořák, mueller Müller). The search screens are always forgiving.' },
   RequireKnownCallingAE: { def: '0', parse: flag, help: 'Refuse associations from AE titles not in acrnema.map.' },
   AcceptAnyCalledAE: { def: '0', parse: flag, help: 'Accept associations whatever AE title the peer calls us by.' },
   MaxPDULength: { def: '262144', parse: int(4096, 16 << 20), help: 'Largest PDU we receive (bytes).' },
@@ -118,6 +120,7 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     fileNameSyntax: get('FileNameSyntax'),
     index: indexSettings(get('MySQL'), get('SQLServer'), get('SQLHost'), get('SQLPort'), get('Username'), get('Password'), dataDir, doc),
     duplicatePolicy: get('DuplicatePolicy'),
+    nameMatching: get('NameMatching'),
     requireKnownCallingAe: get('RequireKnownCallingAE'),
     acceptAnyCalledAe: get('AcceptAnyCalledAE'),
     maxPduLength: get('MaxPDULength'),

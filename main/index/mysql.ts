@@ -5,6 +5,7 @@ import type { ArchiveIndex, IndexCounts, InstanceRecord, PatientRow, StoredInsta
 import type { StoredLocation } from '../store/file-store.ts';
 import { QR_FROM, newestFirstSql, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
+import { foldName } from '../query/name-fold.ts';
 import { personNameKey, selectList, whereSql, type Condition, type SqlDialect } from '../query/sql.ts';
 import { MysqlJobStore } from './mysql-jobs.ts';
 import { WORKLIST_COLUMNS, WORKLIST_FIELDS, normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
@@ -85,6 +86,19 @@ export class MysqlIndex implements ArchiveIndex {
       // MySQL commits DDL implicitly; a step is written so that rerunning after a crash fails loudly, not silently.
       for (const sql of step.statements) await this.pool.query(sql);
       await this.pool.query('INSERT INTO schema_version (version) VALUES (?)', [step.version]);
+    }
+    await this.fillNameFolds();
+  }
+
+  /** Names stored before the folded key existed (or by an older version) get it now. */
+  private async fillNameFolds(): Promise<void> {
+    for (const table of ['patients', 'worklist']) {
+      const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT id, patient_name AS name FROM ${table} WHERE name_fold = '' AND patient_name <> ''`);
+      for (let at = 0; at < rows.length; at += 1000) {
+        const batch = rows.slice(at, at + 1000);
+        await this.pool.query(`UPDATE ${table} SET name_fold = CASE id ${batch.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (?)`,
+          [...batch.flatMap((r) => [r.id, foldName(String(r.name))]), batch.map((r) => r.id)]);
+      }
     }
   }
 
@@ -231,10 +245,10 @@ export class MysqlIndex implements ArchiveIndex {
 
   /** Insert or update the patient, study and series rows (LAST_INSERT_ID gives the row's id either way). */
   private async upsertHierarchy(c: PoolConnection, h: InstanceRecord['header'], now: string): Promise<{ id: number; studyId: number }> {
-    const [p] = await c.query<ResultSetHeader>(`INSERT INTO patients (patient_id, patient_name, name_key, birth_date, sex, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-      ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), patient_name = VALUES(patient_name), name_key = VALUES(name_key),
+    const [p] = await c.query<ResultSetHeader>(`INSERT INTO patients (patient_id, patient_name, name_key, name_fold, birth_date, sex, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), patient_name = VALUES(patient_name), name_key = VALUES(name_key), name_fold = VALUES(name_fold),
         birth_date = VALUES(birth_date), sex = VALUES(sex), updated_at = VALUES(updated_at)`,
-    [h.patientId, h.patientName, personNameKey(h.patientName), h.patientBirthDate, h.patientSex, now]);
+    [h.patientId, h.patientName, personNameKey(h.patientName), foldName(h.patientName), h.patientBirthDate, h.patientSex, now]);
     const [st] = await c.query<ResultSetHeader>(`INSERT INTO studies (study_uid, patient_fk, study_date, study_time, accession_number, study_id,
         description, referring_physician, charset, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), patient_fk = VALUES(patient_fk), study_date = VALUES(study_date), study_time = VALUES(study_time),
@@ -287,8 +301,8 @@ export class MysqlIndex implements ArchiveIndex {
 
   async addWorklistEntry(input: Partial<WorklistEntry>): Promise<StoredWorklistEntry> {
     const e = normalizeWorklistEntry(input);
-    const [r] = await this.pool.query<ResultSetHeader>(`INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, updated_at)
-      VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?)`, [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), new Date().toISOString()]);
+    const [r] = await this.pool.query<ResultSetHeader>(`INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, name_fold, updated_at)
+      VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`, [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString()]);
     return { id: r.insertId, ...e };
   }
 
@@ -297,8 +311,8 @@ export class MysqlIndex implements ArchiveIndex {
     if (!current) return undefined;
     const { id: _ignored, ...rest } = { ...current, ...changes, id };
     const e = normalizeWorklistEntry(rest);
-    await this.pool.query(`UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, updated_at = ? WHERE id = ?`,
-      [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), new Date().toISOString(), id]);
+    await this.pool.query(`UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, name_fold = ?, updated_at = ? WHERE id = ?`,
+      [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString(), id]);
     return { id, ...e };
   }
 

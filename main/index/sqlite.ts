@@ -7,6 +7,7 @@ import type { ArchiveIndex, IndexCounts, InstanceRecord, PatientRow, StoredInsta
 import type { StoredLocation } from '../store/file-store.ts';
 import { QR_FROM, newestFirstSql, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
+import { foldName } from '../query/name-fold.ts';
 import { SQLITE_DIALECT, personNameKey, selectList, whereSql, type Condition } from '../query/sql.ts';
 import { SqliteJobStore } from './sqlite-jobs.ts';
 import { WORKLIST_COLUMNS, WORKLIST_FIELDS, normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
@@ -43,8 +44,8 @@ export class SqliteIndex implements ArchiveIndex {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.upsertPatient = this.db.prepare(`
-      INSERT INTO patients (patient_id, patient_name, name_key, birth_date, sex, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (patient_id) DO UPDATE SET patient_name = excluded.patient_name, name_key = excluded.name_key,
+      INSERT INTO patients (patient_id, patient_name, name_key, name_fold, birth_date, sex, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (patient_id) DO UPDATE SET patient_name = excluded.patient_name, name_key = excluded.name_key, name_fold = excluded.name_fold,
         birth_date = excluded.birth_date, sex = excluded.sex, updated_at = excluded.updated_at
       RETURNING id`);
     this.upsertStudy = this.db.prepare(`
@@ -87,6 +88,16 @@ export class SqliteIndex implements ArchiveIndex {
         this.db.pragma(`user_version = ${step.version}`);
       })();
     }
+    this.fillNameFolds();
+  }
+
+  /** Names stored before the folded key existed (or by an older version) get it now. */
+  private fillNameFolds(): void {
+    for (const table of ['patients', 'worklist']) {
+      const rows = this.db.prepare(`SELECT id, patient_name AS name FROM ${table} WHERE name_fold = '' AND patient_name <> ''`).all() as { id: number; name: string }[];
+      const update = this.db.prepare(`UPDATE ${table} SET name_fold = ? WHERE id = ?`);
+      this.db.transaction(() => { for (const r of rows) update.run(foldName(r.name), r.id); })();
+    }
   }
 
   private storeRows(r: InstanceRecord, attributes: string): { replaced?: StoredLocation; seriesId: number } {
@@ -107,7 +118,7 @@ export class SqliteIndex implements ArchiveIndex {
 
   /** Insert or update the patient, study and series rows of an object; returns the series row ID. */
   private upsertHierarchy(h: InstanceRecord['header'], now: string): number {
-    const patient = (this.upsertPatient.get(h.patientId, h.patientName, personNameKey(h.patientName), h.patientBirthDate, h.patientSex, now) as { id: number }).id;
+    const patient = (this.upsertPatient.get(h.patientId, h.patientName, personNameKey(h.patientName), foldName(h.patientName), h.patientBirthDate, h.patientSex, now) as { id: number }).id;
     const study = (this.upsertStudy.get(h.studyInstanceUid, patient, h.studyDate, h.studyTime, h.accessionNumber, h.studyId,
       h.studyDescription, h.referringPhysicianName, h.specificCharacterSet, now) as { id: number }).id;
     const series = (this.upsertSeries.get(h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription,
@@ -174,9 +185,9 @@ export class SqliteIndex implements ArchiveIndex {
 
   async addWorklistEntry(input: Partial<WorklistEntry>): Promise<StoredWorklistEntry> {
     const e = normalizeWorklistEntry(input);
-    const { id } = this.statement(`INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, updated_at)
-      VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?) RETURNING id`)
-      .get(...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), new Date().toISOString()) as { id: number };
+    const { id } = this.statement(`INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, name_fold, updated_at)
+      VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?) RETURNING id`)
+      .get(...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString()) as { id: number };
     return { id, ...e };
   }
 
@@ -185,8 +196,8 @@ export class SqliteIndex implements ArchiveIndex {
     if (!current) return undefined;
     const { id: _ignored, ...rest } = { ...current, ...changes, id };
     const e = normalizeWorklistEntry(rest);
-    this.statement(`UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, updated_at = ? WHERE id = ?`)
-      .run(...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), new Date().toISOString(), id);
+    this.statement(`UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, name_fold = ?, updated_at = ? WHERE id = ?`)
+      .run(...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString(), id);
     return { id, ...e };
   }
 

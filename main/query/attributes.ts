@@ -21,6 +21,8 @@ export interface KeyAttribute {
   /** Values are in the Specific Character Set (PN, LO, SH, …). */
   text?: boolean;
   personName?: boolean;
+  /** A column holding the name folded for forgiving search (name-fold.ts), where there is one. */
+  foldColumn?: string;
   /** Only returned (counts); a value given for it is not matched. */
   returnOnly?: boolean;
 }
@@ -33,7 +35,7 @@ const countOf = (sql: string) => `(${sql})`;
 
 export const QR_ATTRIBUTES: QrAttribute[] = [
   // Patient (PS3.4 C.6.1.1.2)
-  { level: 0, tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'p.patient_name', matchColumn: 'p.name_key', text: true, personName: true },
+  { level: 0, tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'p.patient_name', matchColumn: 'p.name_key', foldColumn: 'p.name_fold', text: true, personName: true },
   { level: 0, tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'p.patient_id', text: true },
   { level: 0, tag: 0x00100030, keyword: 'PatientBirthDate', vr: 'DA', column: 'p.birth_date' },
   { level: 0, tag: 0x00100040, keyword: 'PatientSex', vr: 'CS', column: 'p.sex' },
@@ -101,7 +103,7 @@ export const SCHEDULED_PROCEDURE_STEP_SEQUENCE = 0x00400100;
 
 /** Keys at the top level of a worklist identifier. */
 export const MWL_ATTRIBUTES: KeyAttribute[] = [
-  { tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'w.patient_name', matchColumn: 'w.name_key', text: true, personName: true },
+  { tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'w.patient_name', matchColumn: 'w.name_key', foldColumn: 'w.name_fold', text: true, personName: true },
   { tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'w.patient_id', text: true },
   { tag: 0x00100030, keyword: 'PatientBirthDate', vr: 'DA', column: 'w.birth_date' },
   { tag: 0x00100040, keyword: 'PatientSex', vr: 'CS', column: 'w.sex' },

@@ -1,10 +1,18 @@
 import type { KeyAttribute } from './attributes.ts';
 import { foldCase, type Match } from './matching.ts';
+import { foldName } from './name-fold.ts';
 
 /** One key with a value to match. */
 export interface Condition {
   attr: KeyAttribute;
   match: Match;
+  /** Person names: match the spelling-forgiving key (name-fold.ts) instead of the exact upper-case one. */
+  foldNames?: boolean;
+}
+
+/** The conditions with person names matched forgivingly where the attribute has a folded key. */
+export function withFoldedNames(conditions: Condition[]): Condition[] {
+  return conditions.map((c) => (c.attr.foldColumn ? { ...c, foldNames: true } : c));
 }
 
 /** What differs between database engines in a WHERE clause. */
@@ -27,10 +35,11 @@ export function personNameKey(name: string): string {
 export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
-  for (const { attr, match: raw } of conditions) {
+  for (const { attr, match: raw, foldNames } of conditions) {
     if (raw.kind === 'universal' || attr.returnOnly) continue;
-    const match = attr.personName ? foldPersonName(raw) : raw;
-    const expr = attr.matchColumn ?? attr.column;
+    const folded = foldNames && attr.foldColumn !== undefined;
+    const match = folded ? mapValues(raw, foldName) : attr.personName ? foldPersonName(raw) : raw;
+    const expr = folded ? attr.foldColumn! : attr.matchColumn ?? attr.column;
     let sql = '';
     switch (match.kind) {
       case 'single': sql = `${expr} = ?`; params.push(match.value); break;
@@ -44,6 +53,16 @@ export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: s
     parts.push(attr.existsFrom ? `EXISTS (SELECT 1 FROM ${attr.existsFrom} AND ${sql})` : sql);
   }
   return { sql: parts.length ? parts.join(' AND ') : '1 = 1', params };
+}
+
+function mapValues(m: Match, f: (v: string) => string): Match {
+  switch (m.kind) {
+    case 'single': return { kind: 'single', value: f(m.value) };
+    case 'list': return { kind: 'list', values: m.values.map(f) };
+    // Wildcards survive folding: "*" and "?" are neither letters nor trailing separators that it removes.
+    case 'wildcard': return { kind: 'wildcard', pattern: f(m.pattern) };
+    default: return m;
+  }
 }
 
 function foldPersonName(m: Match): Match {

@@ -23,10 +23,14 @@ export function toDicomDate(iso: string): string {
   return iso.replaceAll('-', '');
 }
 
-/** A DICOM person name (Family^Given^Middle^Prefix^Suffix) as people write it. */
+/**
+ * A DICOM person name (Family^Given^Middle^Prefix^Suffix) as a clinic's lists read it, family name first:
+ * "Dvořák, Jiří", "Novák, MUDr. Petr, Ph.D.".
+ */
 export function personName(pn: string): string {
-  const [family = '', given = '', middle = '', prefix = '', suffix = ''] = (pn.split('=')[0] ?? '').split('^');
-  return [prefix, given, middle, family].filter(Boolean).join(' ') + (suffix ? `, ${suffix}` : '') || pn;
+  const [family = '', given = '', middle = '', prefix = '', suffix = ''] = (pn.split('=')[0] ?? '').split('^').map((p) => p.trim());
+  const rest = [prefix, given, middle].filter(Boolean).join(' ');
+  return [family, rest, suffix].filter(Boolean).join(', ') || pn;
 }
 
 export function time(iso: string | number): string {

@@ -16,6 +16,8 @@ export interface TestArchive {
   dataDir: string;
   logs: LogRecord[];
   logText(): string;
+  /** Change one dicom.ini key in the file and apply it as a saved settings screen would (live keys only). */
+  setIni(key: string, value: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,12 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
     dataDir,
     logs,
     logText: () => logs.map((r) => `${r.level} ${r.message}`).join('\n'),
+    setIni: async (key, value) => {
+      const doc = new IniDocument(iniFile, await readFile(iniFile, 'utf8'));
+      doc.set('sscscp', key, value);
+      await writeFile(iniFile, doc.toString());
+      await archive.server.applySettings();
+    },
     stop: async () => {
       await archive.server.stop();
       await rm(dataDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 import type { DataSet } from '../../main/dicom/dataset.ts';
 import { qrAnswer, qrRequestFrom, IdentifierError, type QrModel } from '../../main/query/identifier.ts';
 import { Status } from '../../main/dicom/status.ts';
+import { withFoldedNames } from '../../main/query/sql.ts';
 
 /** The index answers identifiers the way PS3.4 C.2.2.2 says, each matching kind at each level. */
 
@@ -69,6 +70,28 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
     expect(await studies({ PatientName: 'D?E^*' })).toEqual(['1.1', '1.2']);
     expect(await studies({ PatientName: 'nov*' })).toEqual(['3.1']);
     expect(await studies({ PatientName: '*' })).toEqual(['1.1', '1.2', '2.1', '3.1']);
+  });
+
+  it('matches person names forgivingly when asked: without diacritics or case, ue and oe as ü and ö', async () => {
+    await index.storeInstance({ header: header({ patientId: 'P9', patientName: 'Müller^Hans', studyInstanceUid: '9.1', seriesInstanceUid: '9.1.1' }),
+      transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'f-muller' }, size: 10, callingAe: 'CT1' });
+    const forgiving = async (name: string) => {
+      const request = qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '', PatientName: name }), 'STUDY');
+      return (await index.queryArchive(request.level, request.returns, withFoldedNames(request.conditions))).map((r) => r.StudyInstanceUID).sort();
+    };
+    try {
+      expect(await forgiving('novak^jiri')).toEqual(['3.1']);
+      expect(await forgiving('NOVAK*')).toEqual(['3.1']);
+      expect(await forgiving('mueller^hans')).toEqual(['9.1']);
+      expect(await forgiving('muller*')).toEqual(['9.1']);
+      expect(await forgiving('m?ller^hans')).toEqual(['9.1']);
+      expect(await forgiving('doe^john')).toEqual(['1.1', '1.2']);
+      // Exact matching (the C-FIND default) keeps its meaning.
+      expect(await studies({ PatientName: 'novak*' })).toEqual([]);
+      expect(await studies({ PatientName: 'mueller^hans' })).toEqual([]);
+    } finally {
+      await index.deleteStudy('9.1');
+    }
   });
 
   it('matches dates and times by value and range, never an empty date inside a range', async () => {

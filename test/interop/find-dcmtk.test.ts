@@ -121,6 +121,19 @@ describe('C-FIND SCP with findscu', () => {
     expect(plain.answers.map((a) => a.PatientName)).toEqual(['Novák^Jiří']);
   });
 
+  it('matches names forgivingly (no diacritics, ue as ü) when dicom.ini asks for NameMatching = forgiving', async () => {
+    const keys = ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'PatientName=novak*'];
+    expect((await find(STUDY_ROOT, keys)).answers).toEqual([]);
+    await archive.setIni('NameMatching', 'forgiving');
+    try {
+      const r = await find(STUDY_ROOT, keys);
+      expect(r.answers.map((a) => a.StudyInstanceUID)).toEqual([D.study]);
+      expect((await find(STUDY_ROOT, ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'PatientName=NOVAK^JIRI'])).answers).toHaveLength(1);
+    } finally {
+      await archive.setIni('NameMatching', 'exact');
+    }
+  });
+
   it('refuses a malformed identifier with an error status and keeps serving', async () => {
     const bad = await find(STUDY_ROOT, ['QueryRetrieveLevel=STUDY', 'StudyDate=2024-01-01']);
     expect(bad.final).toBe('Failed: UnableToProcess');

@@ -6,6 +6,7 @@ import { QrSopClass, encodingOf, qrModelOf } from '../uids.ts';
 import type { ArchiveIndex } from '../../index/archive-index.ts';
 import { IdentifierError, qrRequestFrom, worklistAnswer, worklistRequestFrom } from '../../query/identifier.ts';
 import { QrAnswerWriter } from '../../query/answer-writer.ts';
+import { withFoldedNames, type Condition } from '../../query/sql.ts';
 import type { SourceLogger } from '../../util/log.ts';
 import type { RunningOperations } from './operations.ts';
 import { respond, response, yieldToIo } from './responses.ts';
@@ -22,12 +23,15 @@ export class FindScp {
   private readonly aeTitle: () => string;
   private readonly operations: RunningOperations;
   private readonly log: SourceLogger;
+  /** dicom.ini NameMatching = forgiving: person names match without regard to diacritics (name-fold.ts). */
+  private readonly forgivingNames: () => boolean;
 
-  constructor(index: ArchiveIndex, aeTitle: () => string, operations: RunningOperations, log: SourceLogger) {
+  constructor(index: ArchiveIndex, aeTitle: () => string, operations: RunningOperations, log: SourceLogger, forgivingNames: () => boolean = () => false) {
     this.index = index;
     this.aeTitle = aeTitle;
     this.operations = operations;
     this.log = log;
+    this.forgivingNames = forgivingNames;
   }
 
   async handle(assoc: Association, msg: IncomingMessage, data: Buffer | undefined): Promise<void> {
@@ -64,17 +68,21 @@ export class FindScp {
       .catch((err) => this.log.warn(`${assoc.label}: C-FIND-RSP not sent: ${(err as Error).message}`));
   }
 
+  private names(conditions: Condition[]): Condition[] {
+    return this.forgivingNames() ? withFoldedNames(conditions) : conditions;
+  }
+
   /** The answers (built lazily, one by one) and the pending status they go out with. */
   private async search(sopClass: string, identifier: DataSet, transferSyntax: string): Promise<{ answers: (() => DataSet | Buffer)[]; pending: number }> {
     if (sopClass === QrSopClass.ModalityWorklistFind) {
       const request = worklistRequestFrom(identifier);
-      const rows = await this.index.queryWorklist([...request.returns, ...request.stepReturns], request.conditions);
+      const rows = await this.index.queryWorklist([...request.returns, ...request.stepReturns], this.names(request.conditions));
       return { answers: rows.map((row) => () => worklistAnswer(row, request)), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
     }
     const model = qrModelOf(sopClass);
     if (!model) throw new IdentifierError(Status.SopClassNotSupported, `C-FIND on ${sopClass} is not supported`);
     const request = qrRequestFrom(identifier, model);
-    const rows = await this.index.queryArchive(request.level, request.returns, request.conditions);
+    const rows = await this.index.queryArchive(request.level, request.returns, this.names(request.conditions));
     const writer = new QrAnswerWriter(request, this.aeTitle(), encodingOf(transferSyntax));
     return { answers: rows.map((row) => () => writer.write(row)), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
   }

@@ -129,4 +129,12 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    // Person names folded for forgiving search (Dvořák = dvorak, Müller = mueller); filled by the index at open.
+    version: 5,
+    statements: [
+      `ALTER TABLE patients ADD COLUMN name_fold VARCHAR(324) NOT NULL DEFAULT '', ADD INDEX patients_name_fold (name_fold)`,
+      `ALTER TABLE worklist ADD COLUMN name_fold VARCHAR(324) NOT NULL DEFAULT ''`,
+    ],
+  },
 ];

@@ -143,4 +143,13 @@ CREATE TABLE job_items (
 );
 `,
   },
+  {
+    // Person names folded for forgiving search (Dvořák = dvorak, Müller = mueller); filled by the index at open.
+    version: 5,
+    sql: `
+ALTER TABLE patients ADD COLUMN name_fold TEXT NOT NULL DEFAULT '';
+CREATE INDEX patients_name_fold ON patients(name_fold);
+ALTER TABLE worklist ADD COLUMN name_fold TEXT NOT NULL DEFAULT '';
+`,
+  },
 ];

@@ -1,8 +1,8 @@
 import { useCallback, useEffect } from 'react';
-import { API_ROUTES, type AssociationSummary, type JobDto, type StatusDto } from '../../../main/api/contract.ts';
+import { API_ROUTES, type AssociationSummary, type JobDto, type JobStudy, type StatusDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { ActionButton, ErrorText, Progress, Section } from '../components.tsx';
-import { bytes, rate, time } from '../format.ts';
+import { bytes, personName, rate, time } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
 import { useLive } from '../live.ts';
 
@@ -34,12 +34,19 @@ function AssociationTable({ rows, closed }: { rows: AssociationSummary[]; closed
   );
 }
 
+/** The patient and study a job is about; a link to the viewer once the study is here. */
+function JobStudyCell({ study }: { study?: JobStudy }) {
+  if (!study) return null;
+  const text = study.patientName ? `${personName(study.patientName)}${study.description ? ` · ${study.description}` : ''}` : study.uid;
+  return study.here ? <a href={`#/viewer/${encodeURIComponent(study.uid)}`} title={study.uid}>{text}</a> : <span title={study.uid}>{text}</span>;
+}
+
 export function JobTable({ jobs, reload }: { jobs: JobDto[]; reload: () => void }) {
   const live = useLive();
   if (!jobs.length) return <p className="empty">No jobs.</p>;
   return (
     <table className="jobs">
-      <thead><tr><th>#</th><th>Kind</th><th>From</th><th>To</th><th>State</th><th>Progress</th><th>Speed</th><th>Error</th><th /></tr></thead>
+      <thead><tr><th>#</th><th>Kind</th><th>Study</th><th>From</th><th>To</th><th>State</th><th>Progress</th><th>Speed</th><th>Error</th><th /></tr></thead>
       <tbody>
         {jobs.map((listed) => {
           const j = { ...listed, ...live.jobs[listed.id] } as JobDto & { rate?: number };
@@ -47,6 +54,7 @@ export function JobTable({ jobs, reload }: { jobs: JobDto[]; reload: () => void 
             <tr key={j.id} className={`job-${j.state}`}>
               <td className="num">{j.id}</td>
               <td>{j.kind}</td>
+              <td className="job-study"><JobStudyCell study={listed.study} /></td>
               <td>{j.source || 'here'}</td>
               <td>{j.destination || 'here'}</td>
               <td className="state">{j.state}</td>

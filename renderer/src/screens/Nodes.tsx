@@ -37,6 +37,9 @@ export function Nodes() {
     setFormError(problem);
     if (problem) return;
     const node = { ae: form.ae.trim(), host: form.host.trim(), port: Number(form.port), compression: form.compression.trim() || 'un' };
+    // acrnema.map keeps one node per AE title: saving another with a title in use replaces that node.
+    const existing = (nodes.data ?? []).find((n) => n.ae.toUpperCase() === node.ae.toUpperCase() && n.ae !== editing);
+    if (existing && !confirm(`A node ${existing.ae} exists already (${existing.host}:${existing.port}). Replace it with ${node.host}:${node.port}?`)) return;
     try {
       await call('POST', API_ROUTES.nodes, node);
       if (editing && editing !== node.ae) await call('DELETE', API_ROUTES.node(editing));

@@ -4,6 +4,7 @@ import { Cancelled, call } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
+import { useRemoteNodes } from '../remote-nodes.ts';
 import { SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 import { JobTable, useJobs } from './Monitor.tsx';
 
@@ -55,9 +56,19 @@ function SeriesRows({ node, nodes, study }: { node: string; nodes: NodeDto[]; st
   );
 }
 
+/** Which of these studies this archive holds already (one local search by UID list). */
+async function studiesHere(uids: string[]): Promise<Set<string>> {
+  const wanted = uids.filter((u) => u && !u.includes('\\'));
+  if (!wanted.length) return new Set();
+  const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: { StudyInstanceUID: wanted.join('\\') } });
+  return new Set(rows.map((r) => r.StudyInstanceUID!));
+}
+
 export function QueryRetrieve() {
-  const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
+  const nodes = useRemoteNodes();
   const [node, setNode] = useState('');
+  /** Studies of the results that are in this archive already. */
+  const [here, setHere] = useState<Set<string>>(new Set());
   const [results, setResults] = useState<FindAnswer[]>();
   const [open, setOpen] = useState<string>();
   const [searching, setSearching] = useState<AbortController>();
@@ -72,7 +83,9 @@ export function QueryRetrieve() {
     setError('');
     setOpen(undefined);
     try {
-      setResults(await call<FindAnswer[]>('POST', API_ROUTES.remoteFind(chosen), { level: 'STUDY', keys: studyKeys(v) }, controller.signal));
+      const found = await call<FindAnswer[]>('POST', API_ROUTES.remoteFind(chosen), { level: 'STUDY', keys: studyKeys(v) }, controller.signal);
+      setResults(found);
+      setHere(await studiesHere(found.map((r) => r.StudyInstanceUID ?? '')));
     } catch (e) {
       setError(e instanceof Cancelled ? 'Search cancelled.' : (e as Error).message);
       setResults(undefined);
@@ -104,7 +117,7 @@ export function QueryRetrieve() {
                 return [
                   <tr key={uid} className={open === uid ? 'open' : ''}>
                     <td><button type="button" className="expand" aria-label="Series" onClick={() => setOpen(open === uid ? undefined : uid)}>{open === uid ? '▾' : '▸'}</button></td>
-                    <td>{personName(r.PatientName ?? '')}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
+                    <td>{personName(r.PatientName ?? '')}{here.has(uid) && <> <a className="here" href={`#/viewer/${encodeURIComponent(uid)}`} title="This study is in this archive already: open it">here</a></>}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                     <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td>
                     <td className="num">{r.NumberOfStudyRelatedSeries}/{r.NumberOfStudyRelatedInstances}</td>
                     <td><RetrieveButtons node={chosen} nodes={nodes.data ?? []} level="STUDY" keys={{ StudyInstanceUID: uid }} /></td>

@@ -9,7 +9,7 @@ import { ForwardingRules } from '../forwarding-rules.tsx';
 /** dicom.ini as a grouped form with help for each key, and as raw text; checked by the server before it is saved. */
 
 const GROUPS: [string, string[]][] = [
-  ['This archive on the network', ['MyACRNema', 'TCPPort', 'ListenAddress', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout']],
+  ['This archive on the network', ['MyACRNema', 'TCPPort', 'ListenAddress', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout', 'NameMatching']],
   ['Storage', ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'DuplicatePolicy']],
   ['Index database', ['SqLite', 'MySQL', 'SQLServer', 'SQLHost', 'SQLPort', 'Username', 'Password']],
   ['Sending and retrieving', ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode']],
@@ -17,7 +17,7 @@ const GROUPS: [string, string[]][] = [
 ];
 const CHOICES: Record<string, string[]> = {
   SqLite: ['0', '1'], MySQL: ['0', '1'], AcceptAnyCalledAE: ['0', '1'], RequireKnownCallingAE: ['0', '1'],
-  LogLevel: ['debug', 'info', 'warn', 'error'], DuplicatePolicy: ['replace', 'keep', 'reject'],
+  LogLevel: ['debug', 'info', 'warn', 'error'], DuplicatePolicy: ['replace', 'keep', 'reject'], NameMatching: ['exact', 'forgiving'],
 };
 const EFFECT_TEXT: Record<SettingEffect, string> = {
   live: 'applied now',

@@ -5,6 +5,8 @@ import { ActionButton, DeleteButton, ErrorText, Section } from '../components.ts
 import { date, personName } from '../format.ts';
 import { go, useLoad } from '../hooks.ts';
 import { UploadFiles } from '../upload-files.tsx';
+import { useLive } from '../live.ts';
+import { useRemoteNodes } from '../remote-nodes.ts';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 
 /** The local archive: search, sort, page; send a study to a node, delete it, open it in the viewer. */
@@ -18,6 +20,15 @@ const COLUMNS: [string, string][] = [
 ];
 const NUMERIC = new Set(['NumberOfStudyRelatedInstances']);
 
+/** A job's state in a few words, as it changes (live job events). */
+function JobState({ job }: { job: JobDto }) {
+  const live = useLive().jobs[job.id];
+  const j = { ...job, ...live };
+  const counts = j.total ? ` ${j.done}${j.failed ? ` + ${j.failed} failed` : ''} / ${j.total}` : '';
+  const kind = j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending';
+  return <span className={`${kind} inline job-state`} title={j.error}>job {j.id} {j.state}{counts}{j.state === 'failed' && j.error ? `: ${j.error}` : ''}</span>;
+}
+
 function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
   const [to, setTo] = useState('');
   const [sent, setSent] = useState<JobDto>();
@@ -29,7 +40,7 @@ function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
         {nodes.map((n) => <option key={n.ae} value={n.ae}>{n.ae}</option>)}
       </select>
       <ActionButton onClick={async () => setSent(await call<JobDto>('POST', API_ROUTES.send, { destination: target, level: 'STUDY', uid: studyUid }))}>Send</ActionButton>
-      {sent && <span className="ok inline">job {sent.id} queued</span>}
+      {sent && <JobState job={sent} />}
     </span>
   );
 }
@@ -39,7 +50,7 @@ export function Studies() {
   const [tick, setTick] = useState(0);
   const studies = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: studyKeys(search), limit: SHOWN + 1 }), [search, tick]);
   const more = (studies.data?.length ?? 0) > SHOWN;
-  const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
+  const nodes = useRemoteNodes();
   const [sort, setSort] = useState<{ key: string; up: boolean }>({ key: 'StudyDate', up: false });
   const [page, setPage] = useState(0);
   useEffect(() => setPage(0), [search, sort]);
@@ -50,7 +61,7 @@ export function Studies() {
     rows.sort((a, b) => {
       const x = a[key] ?? '';
       const y = b[key] ?? '';
-      const c = NUMERIC.has(key) ? Number(x) - Number(y) : key === 'StudyDate' ? (x + (a.StudyTime ?? '')).localeCompare(y + (b.StudyTime ?? '')) : x.localeCompare(y);
+      const c = NUMERIC.has(key) ? Number(x) - Number(y) : key === 'StudyDate' ? (x + (a.StudyTime ?? '')).localeCompare(y + (b.StudyTime ?? '')) : x.localeCompare(y, undefined, { sensitivity: 'base' });
       return up ? c : -c;
     });
     return rows;

@@ -1,0 +1,121 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { run } from '../helpers/dcmtk.ts';
+import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { collectPageErrors, launchChromium, screenshot } from '../helpers/browser.ts';
+
+/**
+ * Words and defaults a technician meets on the first day (issue 11): names read family name first and found without
+ * their accents, our own AE title never offered as a destination, a node's AE title not replaced without asking, a
+ * sent study's job followed to its end and named by its patient, remote results that are here already marked.
+ */
+describe('first day in the UI', () => {
+  let local: TestArchive;
+  let remote: TestArchive;
+  let browser: Browser;
+  let page: Page;
+  let work: string;
+  let errors: string[];
+  const dvorak = { study: uid(), name: Buffer.from('Dvořák^Jiří', 'utf8') };
+  const muller = { study: uid(), name: Buffer.from('Müller^Hans', 'utf8') };
+  const open = (screen: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/${screen}`);
+  const store = async (port: number, ae: string, files: string[]) => expect((await run('storescu', ['-aec', ae, '127.0.0.1', String(port), ...files])).code).toBe(0);
+
+  beforeAll(async () => {
+    // The remote matches names forgivingly (dicom.ini NameMatching), so "mueller" finds Müller there too.
+    remote = await startArchive({ NameMatching: 'forgiving' }, [], 'REMOTEPACS');
+    // As many sites have it: acrnema.map lists this workstation itself first (for the peers' moves back to it).
+    local = await startArchive({}, [`WORKSTATION 127.0.0.1 11112 un`, `REMOTEPACS 127.0.0.1 ${remote.port} un`], 'WORKSTATION');
+    remote.server.config.nodes.upsert({ ae: 'WORKSTATION', host: '127.0.0.1', port: local.port, compression: 'un' });
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-first-day-'));
+    const utf8 = { specificCharacterSet: 'ISO_IR 192' };
+    const d = await writeImages(path.join(work, 'd'), [makeImage({ ...utf8, patientId: 'PDV', patientName: dvorak.name, studyUid: dvorak.study })]);
+    const m = await writeImages(path.join(work, 'm'), [makeImage({ ...utf8, patientId: 'PMU', patientName: muller.name, studyUid: muller.study })]);
+    await store(remote.port, 'REMOTEPACS', [...d, ...m]);
+    await store(local.port, 'WORKSTATION', d); // Dvořák is here already; Müller only on the remote
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(15_000);
+    errors = collectPageErrors(page);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await local?.stop();
+    await remote?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const search = async (name: string) => {
+    await page.locator('.search-form input').first().fill(name);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+  };
+
+  it('shows names family name first and finds them without accents', async () => {
+    await open('studies');
+    await search('dvorak');
+    await expect.poll(() => page.locator('table.results tbody tr').first().textContent()).toContain('Dvořák, Jiří');
+    await search('DVORAK^JIRI');
+    await expect.poll(() => page.locator(`tr[data-study="${dvorak.study}"]`).count()).toBe(1);
+  });
+
+  it('never offers this workstation as the destination of a send, and follows the job to its end', async () => {
+    await open('studies');
+    await search('dvořák');
+    const row = page.locator(`tr[data-study="${dvorak.study}"]`);
+    await expect.poll(() => row.getByLabel('Send to').locator('option').allTextContents()).toContain('REMOTEPACS');
+    expect(await row.getByLabel('Send to').locator('option').allTextContents()).not.toContain('WORKSTATION');
+    await row.getByLabel('Send to').selectOption('REMOTEPACS');
+    await row.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => row.locator('.job-state').textContent()).toMatch(/job \d+ done 1 \/ 1/);
+    await open('monitor');
+    const link = page.locator('table.jobs .job-study a', { hasText: 'Dvořák, Jiří' });
+    await expect.poll(() => link.getAttribute('href')).toBe(`#/viewer/${dvorak.study}`);
+  });
+
+  it('searches a remote node, never this workstation, and marks the studies that are here already', async () => {
+    await open('query');
+    const nodes = page.locator('select[name=node] option');
+    await expect.poll(() => nodes.allTextContents()).toContainEqual(expect.stringMatching(/^REMOTEPACS /));
+    expect(await nodes.allTextContents()).not.toContainEqual(expect.stringMatching(/^WORKSTATION /));
+    await page.locator('select[name=node]').selectOption('REMOTEPACS');
+    await search('mueller');
+    await expect.poll(() => page.locator('table.results > tbody > tr').allTextContents()).toEqual([expect.stringContaining('Müller, Hans')]);
+    await search('*');
+    const rows = page.locator('table.results > tbody > tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    const dRow = rows.filter({ hasText: 'Dvořák, Jiří' });
+    const mRow = rows.filter({ hasText: 'Müller, Hans' });
+    await expect.poll(() => dRow.locator('a.here').count()).toBe(1);
+    expect(await mRow.locator('a.here').count()).toBe(0);
+    await screenshot(page, 'query-marks-studies-here');
+  });
+
+  it('asks before a new node replaces one with the same AE title', async () => {
+    await open('nodes');
+    const add = async () => {
+      await page.fill('input[name=ae]', 'remotepacs');
+      await page.fill('input[name=host]', '127.0.0.9');
+      await page.fill('input[name=port]', '4242');
+      await page.getByRole('button', { name: 'Add' }).click();
+    };
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); void d.dismiss(); });
+    await add();
+    await expect.poll(() => asked).toMatch(/REMOTEPACS exists already .*Replace it/);
+    expect(await readFile(local.server.config.settings.acrNemaMap, 'utf8')).toContain(`REMOTEPACS 127.0.0.1 ${remote.port}`.replace(/ /g, ' '));
+    page.once('dialog', (d) => void d.accept());
+    await add();
+    await expect.poll(async () => readFile(local.server.config.settings.acrNemaMap, 'utf8')).toMatch(/remotepacs\s+127\.0\.0\.9\s+4242/i);
+  });
+
+  it('left no page errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
