@@ -239,9 +239,10 @@ describe('the workstation UI in a browser', () => {
     await row.waitFor();
     await row.getByRole('combobox', { name: 'Send to' }).selectOption('REMOTEPACS');
     await row.getByRole('button', { name: 'Send' }).click();
-    await row.getByText(/job \d+ queued/).waitFor();
-    const jobId = Number(/job (\d+)/.exec((await row.locator('.send .ok').textContent()) ?? '')?.[1]);
-    await expect.poll(async () => (await local.server.transfers.queue.list()).find((j) => j.id === jobId)?.state).toBe('done');
+    // The job's state follows it on the row, to its end.
+    await expect.poll(() => row.locator('.job-state').textContent()).toMatch(/job \d+ done 5 \/ 5/);
+    const jobId = Number(/job (\d+)/.exec((await row.locator('.job-state').textContent()) ?? '')?.[1]);
+    expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)?.state).toBe('done');
     expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)).toMatchObject({ kind: 'send', destination: 'REMOTEPACS', done: 5, failed: 0 });
     await screenshot(page, 'studies');
     await row.getByRole('button', { name: 'Delete' }).click();
