@@ -3,14 +3,15 @@ import { loadConfig, seedConfig, type LoadedConfig } from './config/load.ts';
 import { Logger, consoleSink, type SourceLogger } from './util/log.ts';
 import { DicomListener } from './dicom/network.ts';
 import { negotiate, type AcceptancePolicy } from './dicom/negotiation.ts';
-import type { Association, AssociationHandler, IncomingMessage } from './dicom/association.ts';
+import type { AssociationHandler } from './dicom/association.ts';
 import { CommandField } from './dicom/command.ts';
-import { Status } from './dicom/status.ts';
-import { answerEcho } from './dicom/services/echo.ts';
+import { verificationService } from './dicom/services/echo.ts';
 import { StoreScp } from './dicom/services/store-scp.ts';
 import { FindScp } from './dicom/services/find-scp.ts';
 import { RunningOperations } from './dicom/services/operations.ts';
 import { RetrieveScp } from './dicom/services/retrieve-scp.ts';
+import { ServiceRegistry } from './dicom/services/registry.ts';
+import { destinationPort, queryPort, retrievePort } from './archive-ports.ts';
 import { readStoredDataSet } from './store/object-reader.ts';
 import type { AssociationOptions } from './dicom/association.ts';
 import { ArchiveEvents } from './events.ts';
@@ -63,9 +64,7 @@ export class ArchiveServer {
   /** The HTTP/WebSocket API, and the secret its clients must show (kept in DATA/api-secret). */
   api?: HttpApi;
   apiSecret = '';
-  private findScp!: FindScp;
   private handler!: AssociationHandler;
-  private retrieveScp!: RetrieveScp;
 
   constructor(options: ServerOptions) {
     this.options = options;
@@ -106,33 +105,24 @@ export class ArchiveServer {
     const read = (inst: StoredInstance) => () => readStoredDataSet(this.store.absolutePath(inst.location));
     this.transfers = new Transfers({
       config: () => this.config, index: this.index, read, associationOptions: () => this.associationOptions(), events: this.events,
-      logger: this.logger, storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.onStoreCommand(assoc, msg); },
+      logger: this.logger, storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg); },
     });
     this.onStored((e) => this.transfers.onStored(e));
-    this.findScp = new FindScp(this.index, () => this.config.settings.aeTitle, this.operations, this.logger.child('find-scp'),
-      () => this.config.settings.nameMatching === 'forgiving');
 
-    this.retrieveScp = new RetrieveScp({
-      index: this.index,
-      read,
-      destination: (ae, requester) => {
-        const node = this.config.nodes.find(ae);
-        // Conquest's "*" host means: the address the request came from.
-        return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port } : undefined;
-      },
-      aeTitle: () => this.config.settings.aeTitle,
-      subAssociationOptions: () => this.associationOptions(),
-      operations: this.operations,
-      log: this.logger.child('retrieve-scp'),
+    // The DIMSE services, by SOP class and command; the archive answers their ports.
+    const ports = { index: this.index, config: () => this.config, read };
+    const aeTitle = () => this.config.settings.aeTitle;
+    const retrieveScp = new RetrieveScp({
+      objects: retrievePort(ports), destination: destinationPort(() => this.config), aeTitle,
+      subAssociationOptions: () => this.associationOptions(), operations: this.operations, log: this.logger.child('retrieve-scp'),
     });
-
-    this.handler = {
-      negotiate: (rq) => negotiate(rq, this.acceptancePolicy()),
-      onCommand: (assoc, msg) => {
-        if (msg.command.commandField === CommandField.CStoreRQ) storeScp.onStoreCommand(assoc, msg);
-      },
-      onMessage: (assoc, msg, data) => this.dispatch(assoc, msg, data),
-    };
+    const registry = new ServiceRegistry(this.logger.child('dimse'), this.operations)
+      .register(verificationService)
+      .register(storeScp)
+      .register(new FindScp(queryPort(ports), aeTitle, this.operations, this.logger.child('find-scp')))
+      .register(retrieveScp.move)
+      .register(retrieveScp.get);
+    this.handler = { negotiate: (rq) => negotiate(rq, this.acceptancePolicy()), ...registry.handlers() };
     if (options.listen === false) return;
     await this.openListener();
     await this.transfers.start();
@@ -205,41 +195,6 @@ export class ArchiveServer {
       maxPduLength: s.maxPduLength, artimTimeout: s.artimTimeout, idleTimeout: s.idleTimeout, maxBufferedDataSet: 16 << 20,
       connectTimeout: s.connectTimeout, dimseTimeout: s.dimseTimeout,
     };
-  }
-
-  /** Requests other than C-STORE (whose data set streams through its own sink). */
-  private dispatch(assoc: Association, msg: IncomingMessage, data: Buffer | undefined): void {
-    const field = msg.command.commandField;
-    if (field === CommandField.CEchoRQ) {
-      answerEcho(assoc, msg).catch((err) => this.log.warn(`${assoc.label}: C-ECHO-RSP not sent: ${(err as Error).message}`));
-      return;
-    }
-    if (field === CommandField.CFindRQ) {
-      void this.findScp.handle(assoc, msg, data);
-      return;
-    }
-    if (field === CommandField.CMoveRQ) {
-      void this.retrieveScp.handleMove(assoc, msg, data);
-      return;
-    }
-    if (field === CommandField.CGetRQ) {
-      void this.retrieveScp.handleGet(assoc, msg, data);
-      return;
-    }
-    if (field === CommandField.CCancelRQ) {
-      const id = msg.command.messageIdBeingRespondedTo ?? -1;
-      if (this.operations.cancel(assoc, id)) this.log.info(`${assoc.label}: C-CANCEL of message ${id}`);
-      else this.log.debug(`${assoc.label}: C-CANCEL of message ${id}, which no longer runs`);
-      return;
-    }
-    this.log.warn(`${assoc.label}: unsupported command 0x${field.toString(16)} on ${msg.context.abstractSyntax}`);
-    assoc.sendMessage(msg.context.id, {
-      commandField: field | 0x8000,
-      messageIdBeingRespondedTo: msg.command.messageId,
-      affectedSopClassUid: msg.command.affectedSopClassUid ?? msg.context.abstractSyntax,
-      status: Status.UnrecognizedOperation,
-      hasDataSet: false,
-    }).catch(() => undefined);
   }
 
   /** Delete a study from the index, then its files; undefined for a study the archive does not hold. */

@@ -5,7 +5,7 @@ import { QrSopClass } from '../dicom/uids.ts';
 import { LEVEL_NAMES, QR_ATTRIBUTES } from '../query/attributes.ts';
 import { IdentifierError, SPECIFIC_CHARACTER_SET, qrRequestFrom } from '../query/identifier.ts';
 import { identifierFromKeywords, KeywordError } from '../scu/identifiers.ts';
-import { withFoldedNames } from '../query/sql.ts';
+import { withFoldedNames } from '../query/condition.ts';
 import type { ArchiveServer } from '../server.ts';
 import type { FindRequest, FindAnswer, JobDto } from './contract.ts';
 import type { Job } from '../jobs/job.ts';

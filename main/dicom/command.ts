@@ -13,8 +13,25 @@ export const CommandField = {
   CMoveRSP: 0x8021,
   CEchoRQ: 0x0030,
   CEchoRSP: 0x8030,
+  NEventReportRQ: 0x0100,
+  NEventReportRSP: 0x8100,
+  NGetRQ: 0x0110,
+  NGetRSP: 0x8110,
+  NSetRQ: 0x0120,
+  NSetRSP: 0x8120,
+  NActionRQ: 0x0130,
+  NActionRSP: 0x8130,
+  NCreateRQ: 0x0140,
+  NCreateRSP: 0x8140,
+  NDeleteRQ: 0x0150,
+  NDeleteRSP: 0x8150,
   CCancelRQ: 0x0fff,
 } as const;
+
+/** N-commands (PS3.7 10) name their SOP class in Requested SOP Class UID on requests, Affected on responses. */
+export function isNormalized(commandField: number): boolean {
+  return (commandField & 0x7fff) >= 0x0100 && (commandField & 0x7fff) <= 0x0150;
+}
 
 export const Priority = { Medium: 0x0000, High: 0x0001, Low: 0x0002 } as const;
 
@@ -45,6 +62,12 @@ export interface CommandSet {
   moveDestination?: string;
   moveOriginatorAe?: string;
   moveOriginatorMessageId?: number;
+  /** N-EVENT-REPORT (PS3.7 10.1.1) */
+  eventTypeId?: number;
+  /** N-GET: the attributes asked for (PS3.7 10.1.2) */
+  attributeIdentifierList?: number[];
+  /** N-ACTION (PS3.7 10.1.4) */
+  actionTypeId?: number;
   remaining?: number;
   completed?: number;
   failed?: number;
@@ -68,6 +91,9 @@ const FIELDS: { element: number; key: Key | 'commandField' | 'hasDataSet'; kind:
   { element: 0x0902, key: 'errorComment', kind: 'LO' },
   { element: 0x1000, key: 'affectedSopInstanceUid', kind: 'UI' },
   { element: 0x1001, key: 'requestedSopInstanceUid', kind: 'UI' },
+  { element: 0x1002, key: 'eventTypeId', kind: 'US' },
+  { element: 0x1005, key: 'attributeIdentifierList', kind: 'AT' },
+  { element: 0x1008, key: 'actionTypeId', kind: 'US' },
   { element: 0x1020, key: 'remaining', kind: 'US' },
   { element: 0x1021, key: 'completed', kind: 'US' },
   { element: 0x1022, key: 'failed', kind: 'US' },

@@ -1,3 +1,5 @@
+import type { DataSet } from './dataset.ts';
+
 /** DIMSE status codes (PS3.7 Annex C, PS3.4 B.2.3 for C-STORE). */
 export const Status = {
   Success: 0x0000,
@@ -25,6 +27,14 @@ export const Status = {
   SopClassNotSupported: 0x0122,
   ProcessingFailure: 0x0110,
   UnrecognizedOperation: 0x0211,
+  /** N-services (PS3.7 C.5) */
+  NoSuchSopClass: 0x0118,
+  NoSuchSopInstance: 0x0112,
+  NoSuchActionType: 0x0123,
+  NoSuchEventType: 0x0113,
+  InvalidArgumentValue: 0x0115,
+  InvalidAttributeValue: 0x0106,
+  MissingAttribute: 0x0120,
   MistypedArgument: 0x0212,
 } as const;
 
@@ -35,4 +45,20 @@ export function statusName(code: number): string {
 
 export function formatStatus(code: number): string {
   return `${statusName(code)} (0x${code.toString(16).padStart(4, '0').toUpperCase()})`;
+}
+
+/**
+ * A failure answered to the peer (as dcm4che's DicomServiceException): the DIMSE status, an error comment, and an
+ * optional identifier data set (the failed SOP instances of a retrieve, say). Services throw it; the service registry
+ * (services/registry.ts) builds the response.
+ */
+export class DimseError extends Error {
+  readonly status: number;
+  readonly identifier?: DataSet;
+  constructor(status: number, comment: string, identifier?: DataSet) {
+    super(comment);
+    this.name = 'DimseError';
+    this.status = status;
+    this.identifier = identifier;
+  }
 }

@@ -2,7 +2,7 @@ import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import type { KeyAttribute, LevelNumber, QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
-import type { Condition } from '../query/sql.ts';
+import type { Condition } from '../query/condition.ts';
 import type { StoredWorklistEntry, WorklistEntry } from './worklist-entry.ts';
 import type { JobStore } from '../jobs/job.ts';
 

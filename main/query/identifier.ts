@@ -1,13 +1,13 @@
 import { CharacterSet } from '../dicom/charset.ts';
 import { answerCharacterSet, encodeText } from '../dicom/charset-encode.ts';
 import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
-import { Status } from '../dicom/status.ts';
+import { DimseError, Status } from '../dicom/status.ts';
 import {
   LEVEL_NAMES, MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES, QR_BY_TAG, SCHEDULED_PROCEDURE_STEP_SEQUENCE,
   type KeyAttribute, type LevelNumber, type QrAttribute,
 } from './attributes.ts';
 import { MatchError, parseMatch } from './matching.ts';
-import type { Condition } from './sql.ts';
+import type { Condition } from './condition.ts';
 
 /**
  * From a C-FIND / C-MOVE identifier to what the index is asked, and from an index row back to an answer identifier
@@ -20,13 +20,8 @@ const RETRIEVE_AE_TITLE = 0x00080054;
 const INSTANCE_AVAILABILITY = 0x00080056;
 
 /** A request the SCP answers with a failure status (A900 identifier does not match, C000 cannot process). */
-export class IdentifierError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+/** An identifier the SCP cannot take: answered with its status (A900, C000 ...) and the reason. */
+export class IdentifierError extends DimseError {}
 
 export type Row = Record<string, string | number | null>;
 

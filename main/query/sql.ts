@@ -1,19 +1,9 @@
 import type { KeyAttribute } from './attributes.ts';
 import { foldCase, type Match } from './matching.ts';
 import { foldName } from './name-fold.ts';
+import type { Condition } from './condition.ts';
 
-/** One key with a value to match. */
-export interface Condition {
-  attr: KeyAttribute;
-  match: Match;
-  /** Person names: match the spelling-forgiving key (name-fold.ts) instead of the exact upper-case one. */
-  foldNames?: boolean;
-}
-
-/** The conditions with person names matched forgivingly where the attribute has a folded key. */
-export function withFoldedNames(conditions: Condition[]): Condition[] {
-  return conditions.map((c) => (c.attr.foldColumn ? { ...c, foldNames: true } : c));
-}
+export type { Condition } from './condition.ts';
 
 /** What differs between database engines in a WHERE clause. */
 export interface SqlDialect {

@@ -5,7 +5,7 @@ import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 import type { DataSet } from '../../main/dicom/dataset.ts';
 import { qrAnswer, qrRequestFrom, IdentifierError, type QrModel } from '../../main/query/identifier.ts';
 import { Status } from '../../main/dicom/status.ts';
-import { withFoldedNames } from '../../main/query/sql.ts';
+import { withFoldedNames } from '../../main/query/condition.ts';
 
 /** The index answers identifiers the way PS3.4 C.2.2.2 says, each matching kind at each level. */
 

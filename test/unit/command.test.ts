@@ -22,4 +22,17 @@ describe('DIMSE command sets (PS3.7 E)', () => {
     expect(() => decodeCommand(bytes.subarray(0, bytes.length - 1))).toThrow(CommandError);
     expect(() => decodeCommand(encodeCommand({ commandField: 1, hasDataSet: true }).subarray(0, 12))).toThrow(/Command Field/);
   });
+
+  it('round-trips the N-commands\' fields (PS3.7 10.3): requested SOP class and instance, action, event, attribute list', () => {
+    const action = { commandField: CommandField.NActionRQ, messageId: 9, requestedSopClassUid: '1.2.840.10008.1.20.1', requestedSopInstanceUid: '1.2.840.10008.1.20.1.1', actionTypeId: 1, hasDataSet: true };
+    expect(decodeCommand(encodeCommand(action))).toEqual(action);
+    const event = { commandField: CommandField.NEventReportRQ, messageId: 2, affectedSopClassUid: '1.2.840.10008.1.20.1', affectedSopInstanceUid: '1.2.840.10008.1.20.1.1', eventTypeId: 2, hasDataSet: true };
+    expect(decodeCommand(encodeCommand(event))).toEqual(event);
+    const get = { commandField: CommandField.NGetRQ, messageId: 3, requestedSopClassUid: '1.2.840.10008.3.1.2.3.3', requestedSopInstanceUid: '1.2.3', attributeIdentifierList: [0x00400252, 0x00400253], hasDataSet: false };
+    const bytes = encodeCommand(get);
+    expect(decodeCommand(bytes)).toEqual(get);
+    // (0000,1005) AT: two tags, group then element, little endian
+    const at = bytes.indexOf(Buffer.from([0x00, 0x00, 0x05, 0x10, 0x08, 0x00, 0x00, 0x00]));
+    expect([...bytes.subarray(at + 8, at + 16)]).toEqual([0x40, 0x00, 0x52, 0x02, 0x40, 0x00, 0x53, 0x02]);
+  });
 });

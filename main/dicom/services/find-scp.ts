@@ -1,14 +1,15 @@
 import type { Association, IncomingMessage } from '../association.ts';
 import { parseDataSet, type DataSet } from '../dataset.ts';
 import { DataSetError } from '../dataset-scanner.ts';
-import { Status, formatStatus } from '../status.ts';
+import { DimseError, Status, formatStatus } from '../status.ts';
+import { CommandField } from '../command.ts';
 import { QrSopClass, encodingOf, qrModelOf } from '../uids.ts';
-import type { ArchiveIndex } from '../../index/archive-index.ts';
 import { IdentifierError, qrRequestFrom, worklistAnswer, worklistRequestFrom } from '../../query/identifier.ts';
 import { QrAnswerWriter } from '../../query/answer-writer.ts';
-import { withFoldedNames, type Condition } from '../../query/sql.ts';
 import type { SourceLogger } from '../../util/log.ts';
 import type { RunningOperations } from './operations.ts';
+import type { QueryPort } from './ports.ts';
+import type { DimseService } from './registry.ts';
 import { respond, response, yieldToIo } from './responses.ts';
 
 /** Answers sent between two looks at the socket for a C-CANCEL. */
@@ -18,20 +19,20 @@ const ANSWERS_PER_BURST = 128;
  * C-FIND SCP for Patient Root and Study Root Query/Retrieve (PS3.4 C.4.1) and the Modality Worklist (PS3.4 K.4.1):
  * one pending response per match, then the final status; a C-CANCEL stops it with status FE00.
  */
-export class FindScp {
-  private readonly index: ArchiveIndex;
+export class FindScp implements DimseService {
+  readonly name = 'C-FIND SCP';
+  readonly sopClasses = [QrSopClass.PatientRootFind, QrSopClass.StudyRootFind, QrSopClass.ModalityWorklistFind];
+  readonly commands = [CommandField.CFindRQ];
+  private readonly port: QueryPort;
   private readonly aeTitle: () => string;
   private readonly operations: RunningOperations;
   private readonly log: SourceLogger;
-  /** dicom.ini NameMatching = forgiving: person names match without regard to diacritics (name-fold.ts). */
-  private readonly forgivingNames: () => boolean;
 
-  constructor(index: ArchiveIndex, aeTitle: () => string, operations: RunningOperations, log: SourceLogger, forgivingNames: () => boolean = () => false) {
-    this.index = index;
+  constructor(port: QueryPort, aeTitle: () => string, operations: RunningOperations, log: SourceLogger) {
+    this.port = port;
     this.aeTitle = aeTitle;
     this.operations = operations;
     this.log = log;
-    this.forgivingNames = forgivingNames;
   }
 
   async handle(assoc: Association, msg: IncomingMessage, data: Buffer | undefined): Promise<void> {
@@ -39,7 +40,7 @@ export class FindScp {
     const sopClass = msg.command.affectedSopClassUid ?? msg.context.abstractSyntax;
     const op = this.operations.begin(assoc, msg.command.messageId ?? 0);
     let status: number = Status.Success;
-    let comment: string | undefined;
+    let failure: DimseError | undefined;
     let sent = 0;
     try {
       if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'C-FIND-RQ has no identifier');
@@ -54,35 +55,35 @@ export class FindScp {
       }
       if (op.cancelled) status = Status.Cancel;
     } catch (err) {
-      if (err instanceof IdentifierError) { status = err.status; comment = err.message; } else {
-        status = Status.OutOfResources;
-        comment = `query failed: ${(err as Error).message}`;
+      if (err instanceof DimseError) failure = err; else {
+        failure = new DimseError(Status.OutOfResources, `query failed: ${(err as Error).message}`);
         this.log.error(`${assoc.label}: C-FIND failed: ${(err as Error).stack}`);
       }
+      status = failure.status;
     } finally {
       this.operations.end(assoc, op);
     }
-    const line = `${assoc.label}: C-FIND ${sopClass}: ${sent} match(es) -> ${formatStatus(status)}${comment ? ': ' + comment : ''} in ${(performance.now() - started).toFixed(1)} ms`;
-    if (status === Status.Success || status === Status.Cancel) this.log.debug(line); else this.log.warn(line);
-    await respond(assoc, msg, { status, errorComment: comment?.slice(0, 64) })
+    const line = `${assoc.label}: C-FIND ${sopClass}: ${sent} match(es) -> ${formatStatus(status)}${failure ? ': ' + failure.message : ''} in ${(performance.now() - started).toFixed(1)} ms`;
+    if (failure) {
+      this.log.warn(line);
+      throw failure; // answered by the registry
+    }
+    this.log.debug(line);
+    await respond(assoc, msg, { status })
       .catch((err) => this.log.warn(`${assoc.label}: C-FIND-RSP not sent: ${(err as Error).message}`));
-  }
-
-  private names(conditions: Condition[]): Condition[] {
-    return this.forgivingNames() ? withFoldedNames(conditions) : conditions;
   }
 
   /** The answers (built lazily, one by one) and the pending status they go out with. */
   private async search(sopClass: string, identifier: DataSet, transferSyntax: string): Promise<{ answers: (() => DataSet | Buffer)[]; pending: number }> {
     if (sopClass === QrSopClass.ModalityWorklistFind) {
       const request = worklistRequestFrom(identifier);
-      const rows = await this.index.queryWorklist([...request.returns, ...request.stepReturns], this.names(request.conditions));
+      const rows = await this.port.findWorklist(request);
       return { answers: rows.map((row) => () => worklistAnswer(row, request)), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
     }
     const model = qrModelOf(sopClass);
     if (!model) throw new IdentifierError(Status.SopClassNotSupported, `C-FIND on ${sopClass} is not supported`);
     const request = qrRequestFrom(identifier, model);
-    const rows = await this.index.queryArchive(request.level, request.returns, this.names(request.conditions));
+    const rows = await this.port.findArchive(request);
     const writer = new QrAnswerWriter(request, this.aeTitle(), encodingOf(transferSyntax));
     return { answers: rows.map((row) => () => writer.write(row)), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
   }

@@ -1,14 +1,16 @@
 import type { Association, AssociationOptions, IncomingMessage } from '../association.ts';
 import { connect } from '../network.ts';
+import { CommandField } from '../command.ts';
 import type { DataSet } from '../dataset.ts';
-import { Status, formatStatus } from '../status.ts';
-import { qrModelOf } from '../uids.ts';
-import type { ArchiveIndex, StoredInstance } from '../../index/archive-index.ts';
+import { DimseError, Status, formatStatus } from '../status.ts';
+import { QrSopClass, qrModelOf } from '../uids.ts';
 import { UNIQUE_KEYS } from '../../query/attributes.ts';
 import { IdentifierError, qrRequestFrom } from '../../query/identifier.ts';
 import type { SourceLogger } from '../../util/log.ts';
 import { parseIdentifier } from './find-scp.ts';
 import type { RunningOperation, RunningOperations } from './operations.ts';
+import type { DestinationPort, RetrievePort } from './ports.ts';
+import type { DimseService } from './registry.ts';
 import { respond } from './responses.ts';
 import { planAssociations, readAhead, sendObject, type OutgoingObject, type SendResult } from './store-scu.ts';
 import { SubOperations } from './sub-operations.ts';
@@ -17,29 +19,13 @@ const FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
 /** Pending responses go out at most this often (and after the first sub-operation), so a fast move is not slowed. */
 const PENDING_INTERVAL_MS = 100;
 
-export interface MoveDestination {
-  host: string;
-  port: number;
-}
-
 export interface RetrieveDependencies {
-  index: ArchiveIndex;
-  /** The bytes of a stored object's data set. */
-  read: (instance: StoredInstance) => OutgoingObject['read'];
-  /** Where a C-MOVE destination AE title lives (acrnema.map); undefined when unknown. */
-  destination: (ae: string, requester: Association) => MoveDestination | undefined;
+  objects: RetrievePort;
+  destination: DestinationPort;
   aeTitle: () => string;
   subAssociationOptions: () => AssociationOptions;
   operations: RunningOperations;
   log: SourceLogger;
-}
-
-class RetrieveFailure extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
 }
 
 /** Sends the objects of one retrieve and records each sub-operation's outcome. */
@@ -52,6 +38,15 @@ type Perform = (objects: OutgoingObject[], op: RunningOperation, progress: (obj:
  */
 export class RetrieveScp {
   private readonly deps: RetrieveDependencies;
+  /** The two services, for the registry: C-MOVE on the MOVE classes, C-GET on the GET classes. */
+  readonly move: DimseService = {
+    name: 'C-MOVE SCP', sopClasses: [QrSopClass.PatientRootMove, QrSopClass.StudyRootMove], commands: [CommandField.CMoveRQ],
+    handle: (assoc, msg, data) => this.handleMove(assoc, msg, data),
+  };
+  readonly get: DimseService = {
+    name: 'C-GET SCP', sopClasses: [QrSopClass.PatientRootGet, QrSopClass.StudyRootGet], commands: [CommandField.CGetRQ],
+    handle: (assoc, msg, data) => this.handleGet(assoc, msg, data),
+  };
 
   constructor(deps: RetrieveDependencies) {
     this.deps = deps;
@@ -61,7 +56,7 @@ export class RetrieveScp {
     await this.run('C-MOVE', assoc, msg, data, async (objects, op, progress) => {
       const ae = msg.command.moveDestination ?? '';
       const dest = this.deps.destination(ae, assoc);
-      if (!dest) throw new RetrieveFailure(Status.MoveDestinationUnknown, `move destination "${ae}" is not in acrnema.map`);
+      if (!dest) throw new DimseError(Status.MoveDestinationUnknown, `move destination "${ae}" is not in acrnema.map`);
       const origin = { ae: assoc.callingAe, messageId: msg.command.messageId ?? 0 };
       for (const group of planAssociations(objects)) {
         if (op.cancelled) return;
@@ -118,7 +113,7 @@ export class RetrieveScp {
       subOps = new SubOperations(await this.objectsFor(msg, data));
       await perform(subOps.objects, op, progress);
     } catch (err) {
-      if (err instanceof RetrieveFailure || err instanceof IdentifierError) { refused = err.status; comment = err.message; } else {
+      if (err instanceof DimseError) { refused = err.status; comment = err.message; } else {
         refused = Status.OutOfResources;
         comment = (err as Error).message;
         this.deps.log.error(`${assoc.label}: ${what} failed: ${(err as Error).stack}`);
@@ -148,11 +143,7 @@ export class RetrieveScp {
     if (!given || (given.match.kind !== 'single' && given.match.kind !== 'list')) {
       throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, `a retrieve at ${['PATIENT', 'STUDY', 'SERIES', 'IMAGE'][request.level]} level needs its unique key (${uniqueKey.toString(16).padStart(8, '0')}) as a value or list`);
     }
-    const instances = await this.deps.index.instancesMatching(request.conditions);
-    return instances.map((inst) => ({
-      sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: inst.transferSyntaxUid,
-      read: this.deps.read(inst),
-    }));
+    return this.deps.objects.objectsFor(request);
   }
 }
 

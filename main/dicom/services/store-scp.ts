@@ -2,7 +2,9 @@ import type { Association, DataSink, IncomingMessage } from '../association.ts';
 import { CommandField } from '../command.ts';
 import { DataSetError, DataSetScanner } from '../dataset-scanner.ts';
 import { INDEXED_TAGS, instanceHeaderFrom, type InstanceHeader } from '../instance-header.ts';
-import { Status, formatStatus } from '../status.ts';
+import { DimseError, Status, formatStatus } from '../status.ts';
+import { isStorageClass } from '../negotiation.ts';
+import type { DimseService } from './registry.ts';
 import { encodingOf, isValidUid } from '../uids.ts';
 import type { SourceLogger } from '../../util/log.ts';
 
@@ -21,15 +23,6 @@ export interface ReceivedObject {
   discard(): Promise<void>;
 }
 
-/** A failure the peer is told about, with the DIMSE status. */
-class StoreFailure extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
 /**
  * Storage SCP (PS3.4 Annex B): the data set streams to the receiver while a scanner checks its structure and picks the
  * header values; only when both are done and the receiver has committed is the response sent.
@@ -43,7 +36,10 @@ export interface StoreResult {
   status: number;
 }
 
-export class StoreScp {
+export class StoreScp implements DimseService {
+  readonly name = 'Storage SCP';
+  readonly sopClasses = isStorageClass;
+  readonly commands = [CommandField.CStoreRQ];
   private readonly receiver: ObjectReceiver;
   private readonly log: SourceLogger;
   private readonly onResult: (assoc: Association, result: StoreResult) => void;
@@ -54,8 +50,8 @@ export class StoreScp {
     this.onResult = onResult;
   }
 
-  /** Called when a C-STORE-RQ command is complete: attach a sink for its data set. */
-  onStoreCommand(assoc: Association, msg: IncomingMessage): void {
+  /** Called when a C-STORE-RQ command is complete: attach a sink for its data set (it answers when the data set is in). */
+  begin(assoc: Association, msg: IncomingMessage): void {
     msg.dataSink = new StoreOperation(assoc, msg, this.receiver, this.log, this.onResult);
   }
 }
@@ -68,7 +64,7 @@ class StoreOperation implements DataSink {
   private readonly littleEndian: boolean;
   private readonly onResult: (assoc: Association, result: StoreResult) => void;
   private object: ReceivedObject | undefined;
-  private failure: StoreFailure | undefined;
+  private failure: DimseError | undefined;
 
   constructor(assoc: Association, msg: IncomingMessage, receiver: ObjectReceiver, log: SourceLogger, onResult: (assoc: Association, result: StoreResult) => void) {
     this.assoc = assoc;
@@ -80,11 +76,11 @@ class StoreOperation implements DataSink {
     this.scanner = new DataSetScanner(encoding, INDEXED_TAGS);
     const cmd = msg.command;
     if (encoding.deflated) {
-      this.failure = new StoreFailure(Status.CannotUnderstand, 'deflated transfer syntax is not supported for storage');
+      this.failure = new DimseError(Status.CannotUnderstand, 'deflated transfer syntax is not supported for storage');
       return;
     }
     if (!cmd.affectedSopInstanceUid || !isValidUid(cmd.affectedSopInstanceUid)) {
-      this.failure = new StoreFailure(Status.CannotUnderstand, `C-STORE-RQ has no valid Affected SOP Instance UID ("${cmd.affectedSopInstanceUid ?? ''}")`);
+      this.failure = new DimseError(Status.CannotUnderstand, `C-STORE-RQ has no valid Affected SOP Instance UID ("${cmd.affectedSopInstanceUid ?? ''}")`);
       return;
     }
     try {
@@ -96,7 +92,7 @@ class StoreOperation implements DataSink {
         calledAe: assoc.calledAe,
       });
     } catch (err) {
-      this.failure = new StoreFailure(Status.OutOfResources, `cannot start storing: ${(err as Error).message}`);
+      this.failure = new DimseError(Status.OutOfResources, `cannot start storing: ${(err as Error).message}`);
     }
   }
 
@@ -126,9 +122,9 @@ class StoreOperation implements DataSink {
 
   private fail(err: unknown): void {
     if (this.failure) return;
-    this.failure = err instanceof StoreFailure ? err
-      : err instanceof DataSetError ? new StoreFailure(Status.CannotUnderstand, `data set does not parse: ${err.message}`)
-        : new StoreFailure(Status.OutOfResources, (err as Error).message);
+    this.failure = err instanceof DimseError ? err
+      : err instanceof DataSetError ? new DimseError(Status.CannotUnderstand, `data set does not parse: ${err.message}`)
+        : new DimseError(Status.OutOfResources, (err as Error).message);
   }
 
   private async finish(): Promise<void> {
@@ -169,13 +165,13 @@ class StoreOperation implements DataSink {
     const header = instanceHeaderFrom(this.scanner.captured, this.littleEndian);
     const cmd = this.msg.command;
     for (const [key, what] of [['studyInstanceUid', 'Study Instance UID'], ['seriesInstanceUid', 'Series Instance UID']] as const) {
-      if (!isValidUid(header[key])) throw new StoreFailure(Status.CannotUnderstand, `data set has no valid ${what} ("${header[key]}")`);
+      if (!isValidUid(header[key])) throw new DimseError(Status.CannotUnderstand, `data set has no valid ${what} ("${header[key]}")`);
     }
     if (header.sopInstanceUid && header.sopInstanceUid !== cmd.affectedSopInstanceUid) {
-      throw new StoreFailure(Status.CannotUnderstand, `data set SOP Instance UID ${header.sopInstanceUid} differs from the command's ${cmd.affectedSopInstanceUid}`);
+      throw new DimseError(Status.CannotUnderstand, `data set SOP Instance UID ${header.sopInstanceUid} differs from the command's ${cmd.affectedSopInstanceUid}`);
     }
     if (header.sopClassUid && cmd.affectedSopClassUid && header.sopClassUid !== cmd.affectedSopClassUid) {
-      throw new StoreFailure(Status.DataSetDoesNotMatchSopClass, `data set SOP Class UID ${header.sopClassUid} differs from the command's ${cmd.affectedSopClassUid}`);
+      throw new DimseError(Status.DataSetDoesNotMatchSopClass, `data set SOP Class UID ${header.sopClassUid} differs from the command's ${cmd.affectedSopClassUid}`);
     }
     header.sopInstanceUid = cmd.affectedSopInstanceUid!;
     header.sopClassUid ||= cmd.affectedSopClassUid ?? this.msg.context.abstractSyntax;

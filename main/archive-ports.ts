@@ -1,0 +1,42 @@
+import type { QueryPort, RetrievePort, DestinationPort } from './dicom/services/ports.ts';
+import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
+import type { OutgoingObject } from './dicom/services/store-scu.ts';
+import type { LoadedConfig } from './config/load.ts';
+import { withFoldedNames } from './query/condition.ts';
+
+/**
+ * The archive's side of the query and retrieve services' ports: the index answers, the file store reads, dicom.ini
+ * decides (forgiving name matching, move destinations).
+ */
+export interface ArchivePortDependencies {
+  index: ArchiveIndex;
+  config: () => LoadedConfig;
+  /** The bytes of a stored object's data set, read when it is sent. */
+  read: (instance: StoredInstance) => OutgoingObject['read'];
+}
+
+export function queryPort({ index, config }: ArchivePortDependencies): QueryPort {
+  // dicom.ini NameMatching = forgiving: person names match without regard to diacritics (query/name-fold.ts).
+  const names = <T extends { conditions: Parameters<typeof withFoldedNames>[0] }>(r: T) =>
+    (config().settings.nameMatching === 'forgiving' ? withFoldedNames(r.conditions) : r.conditions);
+  return {
+    findArchive: (request) => index.queryArchive(request.level, request.returns, names(request)),
+    findWorklist: (request) => index.queryWorklist([...request.returns, ...request.stepReturns], names(request)),
+  };
+}
+
+export function retrievePort({ index, read }: ArchivePortDependencies): RetrievePort {
+  return {
+    objectsFor: async (request) => (await index.instancesMatching(request.conditions)).map((inst) => ({
+      sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: inst.transferSyntaxUid, read: read(inst),
+    })),
+  };
+}
+
+/** acrnema.map's node for a move destination; Conquest's "*" host means the address the request came from. */
+export function destinationPort(config: () => LoadedConfig): DestinationPort {
+  return (ae, requester) => {
+    const node = config().nodes.find(ae);
+    return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port } : undefined;
+  };
+}

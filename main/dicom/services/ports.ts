@@ -1,0 +1,28 @@
+import type { Association } from '../association.ts';
+import type { QrRequest, Row, WorklistRequest } from '../../query/identifier.ts';
+import type { OutgoingObject } from './store-scu.ts';
+
+/**
+ * What the query and retrieve services ask of the archive (as Orthanc's I*RequestHandler): they parse the request,
+ * count, cancel and answer; the archive behind these ports decides how to search and where objects are. The protocol
+ * code knows no database or file (the storage service's port is ObjectReceiver, in store-scp.ts).
+ */
+
+/** C-FIND: the rows matching a parsed request, each with the request's return keys by keyword. */
+export interface QueryPort {
+  findArchive(request: QrRequest): Promise<Row[]>;
+  findWorklist(request: WorklistRequest): Promise<Row[]>;
+}
+
+/** C-MOVE and C-GET: the stored objects under the entities a request names, in series and instance order. */
+export interface RetrievePort {
+  objectsFor(request: QrRequest): Promise<OutgoingObject[]>;
+}
+
+export interface MoveDestination {
+  host: string;
+  port: number;
+}
+
+/** C-MOVE: where a move destination AE title lives (acrnema.map); undefined when unknown. */
+export type DestinationPort = (ae: string, requester: Association) => MoveDestination | undefined;
