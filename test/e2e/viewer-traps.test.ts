@@ -106,18 +106,22 @@ describe('viewer traps', () => {
     await expect.poll(() => state().textContent()).toMatch(/Image 2\/3/);
     // The 100x100 disc is seen whole: bright centre, dark border, not one magnified band of pixels.
     await expect.poll(async () => { const g = (await viewportPixels(page)).grid; return g[8 * 16 + 8]! > 150 && g[8 * 16 + 1]! < 60; }).toBe(true);
-    const fitted = Number(/Zoom ([\d.]+)/.exec((await state().textContent())!)![1]);
+    const zoomOf = (text: string) => Number(/Zoom ([\d.]+)/.exec(text)![1]);
+    const fitted = zoomOf((await state().textContent())!);
     // Zoomed by the user (right-drag), the next image keeps that zoom.
     const box = (await page.locator('.viewport').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down({ button: 'right' });
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 120, { steps: 5 });
     await page.mouse.up({ button: 'right' });
-    const zoomed = Number(/Zoom ([\d.]+)/.exec((await state().textContent())!)![1]);
+    // The overlay follows the last render of the drag: read it once it has settled.
+    let last = NaN;
+    await expect.poll(async () => { const now = zoomOf((await state().textContent())!); const same = now === last; last = now; return same; }).toBe(true);
+    const zoomed = last;
     expect(zoomed).not.toBe(fitted);
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => state().textContent()).toMatch(/Image 3\/3/);
-    expect(Number(/Zoom ([\d.]+)/.exec((await state().textContent())!)![1])).toBe(zoomed);
+    expect(zoomOf((await state().textContent())!)).toBe(zoomed);
   });
 
   it('reads a CT dose report as text, and shows its header', async () => {

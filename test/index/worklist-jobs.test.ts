@@ -46,4 +46,14 @@ describe.each(INDEX_ENGINES)('worklist and jobs on the $name index', (engine) =>
     expect((await store.getJob(move.id))!.query).toEqual({ level: 'STUDY', keys: { StudyInstanceUID: '1.2.3' } });
     expect((await store.listJobs(['queued'])).map((j) => j.id)).toEqual([job.id, fwd.id, move.id]);
   });
+
+  it('gives a job\'s objects back in the order they were added, whatever their UIDs (the order they are sent in)', async () => {
+    const store = index.jobStore();
+    const added = ['1.2.9', '1.2.10', '1.2.1', '0.5', '1.2.100'];
+    const job = await store.createJob({ kind: 'send', source: '', destination: 'PACS3' }, added.slice(0, 3));
+    await store.addItems(job.id, added.slice(3));
+    expect(await store.items(job.id)).toEqual(added);
+    await store.setItems(job.id, ['1.2.10', '0.5'], 'done');
+    expect(await store.items(job.id, 'pending')).toEqual(['1.2.9', '1.2.1', '1.2.100']);
+  });
 });

@@ -144,12 +144,14 @@ CREATE TABLE job_items (
 `,
   },
   {
-    // Person names folded for forgiving search (Dvořák = dvorak, Müller = mueller); filled by the index at open.
+    // Person names folded for forgiving search (Dvořák = dvorak, Müller = mueller), by the index's fold_name function.
     version: 5,
     sql: `
 ALTER TABLE patients ADD COLUMN name_fold TEXT NOT NULL DEFAULT '';
+UPDATE patients SET name_fold = fold_name(patient_name);
 CREATE INDEX patients_name_fold ON patients(name_fold);
 ALTER TABLE worklist ADD COLUMN name_fold TEXT NOT NULL DEFAULT '';
+UPDATE worklist SET name_fold = fold_name(patient_name);
 `,
   },
 ];

@@ -1,0 +1,128 @@
+import type { InstanceRecord } from './archive-index.ts';
+import type { StoredLocation } from '../store/file-store.ts';
+import { foldName } from '../query/name-fold.ts';
+import { personNameKey } from '../query/sql.ts';
+import type { IndexDialect, SqlEngine, Statement } from './sql-engine.ts';
+
+/**
+ * What storing objects does to the patient, study, series and instance rows, written once for every engine (as
+ * Orthanc's StatelessDatabaseOperations): each object's patient, study and series are inserted or updated with the
+ * object's values, its instance row inserted or replaced, and the counts kept — an object stored again into another
+ * series leaves the old one. Objects are written in batches: one transaction, the instance rows in one statement.
+ */
+
+const PATIENT = ['patient_id', 'patient_name', 'name_key', 'name_fold', 'birth_date', 'sex', 'updated_at'] as const;
+const STUDY = ['study_uid', 'patient_fk', 'study_date', 'study_time', 'accession_number', 'study_id', 'description', 'referring_physician', 'charset', 'updated_at'] as const;
+const SERIES = ['series_uid', 'study_fk', 'modality', 'series_number', 'description', 'body_part', 'series_date', 'series_time', 'updated_at'] as const;
+const INSTANCE = ['sop_uid', 'series_fk', 'sop_class_uid', 'instance_number', 'transfer_syntax', 'rows', 'columns', 'frames', 'device', 'path', 'size', 'calling_ae', 'received_at'] as const;
+
+type Header = InstanceRecord['header'];
+
+/** The values a series' patient, study and series rows take: objects of a series that share them write only instances. */
+export function seriesAttributes(h: Header): string {
+  return [h.patientId, h.patientName, h.patientBirthDate, h.patientSex, h.studyInstanceUid, h.studyDate, h.studyTime,
+    h.accessionNumber, h.studyId, h.studyDescription, h.referringPhysicianName, h.specificCharacterSet, h.modality,
+    h.seriesNumber, h.seriesDescription, h.bodyPartExamined, h.seriesDate, h.seriesTime].join('\u0000');
+}
+
+export interface SeriesIds {
+  id: number;
+  studyId: number;
+}
+
+/** The statements of a dialect, made once per engine. */
+export class HierarchySql {
+  readonly patient: string;
+  readonly study: string;
+  readonly series: string;
+  private readonly dialect: IndexDialect;
+  private readonly instanceSql = new Map<number, string>();
+
+  constructor(dialect: IndexDialect) {
+    this.dialect = dialect;
+    this.patient = dialect.upsert('patients', 'patient_id', PATIENT, PATIENT.slice(1), 1, true);
+    this.study = dialect.upsert('studies', 'study_uid', STUDY, STUDY.slice(1), 1, true);
+    this.series = dialect.upsert('series', 'series_uid', SERIES, SERIES.slice(1), 1, true);
+  }
+
+  /** The instance rows of a batch of `n` objects in one statement. */
+  instances(n: number): string {
+    let sql = this.instanceSql.get(n);
+    if (!sql) {
+      const q = this.dialect.quote;
+      sql = this.dialect.upsert('instances', 'sop_uid', INSTANCE.map(q), INSTANCE.slice(1).map(q), n, false);
+      if (this.instanceSql.size < 256) this.instanceSql.set(n, sql);
+    }
+    return sql;
+  }
+
+  /** A study's series count and modalities, after its series changed. */
+  refreshStudy(): string {
+    return `UPDATE studies SET num_series = (SELECT count(*) FROM series WHERE study_fk = ?), modalities = ${this.dialect.studyModalities('?')} WHERE id = ?`;
+  }
+}
+
+/** Insert or update an object's patient, study and series rows; the series' and study's row ids. */
+export async function upsertHierarchy(tx: SqlEngine, sql: HierarchySql, h: Header, now: string): Promise<SeriesIds> {
+  const patient = (await tx.run(sql.patient, [h.patientId, h.patientName, personNameKey(h.patientName), foldName(h.patientName), h.patientBirthDate, h.patientSex, now])).insertId;
+  const study = (await tx.run(sql.study, [h.studyInstanceUid, patient, h.studyDate, h.studyTime, h.accessionNumber, h.studyId, h.studyDescription,
+    h.referringPhysicianName, h.specificCharacterSet, now])).insertId;
+  const series = (await tx.run(sql.series, [h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription, h.bodyPartExamined,
+    h.seriesDate, h.seriesTime, now])).insertId;
+  return { id: series, studyId: study };
+}
+
+export interface BatchItem {
+  record: InstanceRecord;
+  attributes: string;
+}
+
+/**
+ * Write a batch of objects (no object twice) in the open transaction `tx`. `known` holds the row ids of series whose
+ * rows were last written with the same attributes; the others are upserted first. Returns where each replaced object
+ * was stored, and the row ids of every series in the batch.
+ */
+export async function writeBatch(tx: SqlEngine, sql: HierarchySql, batch: BatchItem[], known: (seriesUid: string, attributes: string) => SeriesIds | undefined):
+  Promise<{ replaced: (StoredLocation | undefined)[]; seriesIds: Map<string, SeriesIds> }> {
+  const now = new Date().toISOString();
+  const seriesIds = new Map<string, SeriesIds>();
+  const touchedStudies = new Set<number>();
+  for (const { record, attributes } of batch) {
+    const h = record.header;
+    if (seriesIds.has(h.seriesInstanceUid)) continue;
+    const cached = known(h.seriesInstanceUid, attributes);
+    if (cached) { seriesIds.set(h.seriesInstanceUid, cached); continue; }
+    const ids = await upsertHierarchy(tx, sql, h, now);
+    seriesIds.set(h.seriesInstanceUid, ids);
+    touchedStudies.add(ids.studyId);
+  }
+  const uids = batch.map((b) => b.record.header.sopInstanceUid);
+  const inList = `(${uids.map(() => '?').join(', ')})`;
+  const statements: Statement[] = [
+    { sql: `SELECT sop_uid, device, path FROM instances WHERE sop_uid IN ${inList}`, params: uids },
+    // Counts: every object stored again leaves its old series and study, then every object joins its new ones.
+    { sql: `UPDATE studies SET num_instances = num_instances - (SELECT count(*) FROM instances i JOIN series s ON s.id = i.series_fk
+        WHERE s.study_fk = studies.id AND i.sop_uid IN ${inList})
+      WHERE id IN (SELECT s.study_fk FROM series s JOIN instances i ON i.series_fk = s.id WHERE i.sop_uid IN ${inList})`, params: [...uids, ...uids] },
+    { sql: `UPDATE series SET num_instances = num_instances - (SELECT count(*) FROM instances WHERE series_fk = series.id AND sop_uid IN ${inList})
+      WHERE id IN (SELECT series_fk FROM instances WHERE sop_uid IN ${inList})`, params: [...uids, ...uids] },
+    { sql: sql.instances(batch.length), params: batch.flatMap(({ record: r }) => {
+      const h = r.header;
+      return [h.sopInstanceUid, seriesIds.get(h.seriesInstanceUid)!.id, h.sopClassUid, h.instanceNumber, r.transferSyntaxUid, h.rows, h.columns,
+        h.numberOfFrames, r.location.device, r.location.relativePath, r.size, r.callingAe, now];
+    }) },
+  ];
+  const perSeries = new Map<number, number>();
+  for (const { record } of batch) {
+    const series = seriesIds.get(record.header.seriesInstanceUid)!.id;
+    perSeries.set(series, (perSeries.get(series) ?? 0) + 1);
+  }
+  for (const [series, n] of perSeries) {
+    statements.push({ sql: 'UPDATE series SET num_instances = num_instances + ? WHERE id = ?', params: [n, series] });
+    statements.push({ sql: 'UPDATE studies SET num_instances = num_instances + ? WHERE id = (SELECT study_fk FROM series WHERE id = ?)', params: [n, series] });
+  }
+  for (const study of touchedStudies) statements.push({ sql: sql.refreshStudy(), params: [study, study, study] });
+  const [before] = await tx.script(statements);
+  const previous = new Map(before!.map((r) => [String(r.sop_uid), { device: Number(r.device), relativePath: String(r.path) }]));
+  return { replaced: uids.map((u) => previous.get(u)), seriesIds };
+}

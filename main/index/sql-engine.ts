@@ -1,0 +1,41 @@
+import type { SqlDialect } from '../query/sql.ts';
+
+/**
+ * What a database engine supplies to the index (as Orthanc's IDatabaseWrapper::ITransaction): run SQL, read rows, one
+ * transaction at a time, and the few places where SQL differs. The index's rules (what a store, a delete, a worklist
+ * change or a job does to which rows) are written once over these, in sql-index.ts, hierarchy.ts and sql-jobs.ts.
+ */
+export interface SqlEngine {
+  readonly dialect: IndexDialect;
+  /** Rows of a SELECT, columns by name. */
+  all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** An INSERT, UPDATE or DELETE: rows changed, and the id of the row an INSERT added. */
+  run(sql: string, params?: unknown[]): Promise<{ changes: number; insertId: number }>;
+  /** Statements run in order, in one round trip where the engine can (MySQL's multiple statements); each one's rows. */
+  script(statements: Statement[]): Promise<Record<string, unknown>[][]>;
+  /** `work` as one transaction on this engine's `tx`: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlEngine) => Promise<T>): Promise<T>;
+}
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+export interface IndexDialect extends SqlDialect {
+  /** INSERT that skips rows whose unique key exists ("INSERT OR IGNORE" / "INSERT IGNORE"). */
+  insertIgnore: string;
+  /**
+   * INSERT of `rows` rows of `columns` into `table` that updates `update` where `key` exists. With `withId`, `run` gives
+   * the row's id whether it was inserted or updated (RETURNING id in SQLite; LAST_INSERT_ID(id) in MySQL).
+   */
+  upsert(table: string, key: string, columns: readonly string[], update: readonly string[], rows: number, withId: boolean): string;
+  /** The column that orders rows as they were inserted (job items): SQLite's rowid, MySQL's seq. */
+  insertionOrder: string;
+  /** A study's modalities, distinct, sorted, separated by "\" (PS3.5 value multiplicity), from its series. */
+  studyModalities(studyParam: string): string;
+  /** Appended to a SELECT that locks the rows it reads for the transaction (" FOR UPDATE"; SQLite locks the database). */
+  forUpdate: string;
+  /** A column name that is a reserved word in the engine ("rows", "columns" in MySQL). */
+  quote(column: string): string;
+}

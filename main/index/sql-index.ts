@@ -1,0 +1,208 @@
+import type { ArchiveIndex, IndexCounts, InstanceRecord, PatientRow, StoredInstance } from './archive-index.ts';
+import type { StoredLocation } from '../store/file-store.ts';
+import { QR_FROM, newestFirstSql, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
+import type { Row } from '../query/identifier.ts';
+import type { Condition } from '../query/condition.ts';
+import { foldName } from '../query/name-fold.ts';
+import { personNameKey, selectList, whereSql } from '../query/sql.ts';
+import { HierarchySql, seriesAttributes, writeBatch, type BatchItem, type SeriesIds } from './hierarchy.ts';
+import type { SqlEngine } from './sql-engine.ts';
+import { SqlJobStore } from './sql-jobs.ts';
+import { WORKLIST_COLUMNS, WORKLIST_FIELDS, normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
+
+/** Objects committed together at most (one transaction, the instance rows in one statement). */
+const MAX_BATCH = 200;
+
+interface Pending extends BatchItem {
+  resolve: (r: { replaced?: StoredLocation }) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The archive index over any SQL engine: every rule (storing with counts, queries, delete, worklist, jobs) is here once;
+ * the engines (sqlite.ts, mysql.ts) supply their primitives, dialect and migrations.
+ *
+ * Stores are group-committed: objects arriving together (several associations, or one fast sender) are written in one
+ * transaction; each store resolves only after that commit, so an acknowledged object is never lost.
+ */
+export class SqlArchiveIndex implements ArchiveIndex {
+  protected readonly engine: SqlEngine;
+  private readonly sql: HierarchySql;
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  /**
+   * Series row ids whose patient, study and series rows were last written with these attributes: the next object of a
+   * series (hundreds in a CT) then writes only its instance row. Every write goes through this object, so it stays true.
+   */
+  private readonly seriesCache = new Map<string, SeriesIds & { attributes: string }>();
+
+  constructor(engine: SqlEngine) {
+    this.engine = engine;
+    this.sql = new HierarchySql(engine.dialect);
+  }
+
+  /** Names stored before the folded search key existed (index migration 5) get it now. */
+  protected async fillNameFolds(): Promise<void> {
+    for (const table of ['patients', 'worklist']) {
+      const rows = await this.engine.all<{ id: number; name: string }>(`SELECT id, patient_name AS name FROM ${table} WHERE name_fold = '' AND patient_name <> ''`);
+      for (let at = 0; at < rows.length; at += 1000) {
+        const batch = rows.slice(at, at + 1000);
+        await this.engine.run(`UPDATE ${table} SET name_fold = CASE id ${batch.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (${batch.map(() => '?').join(', ')})`,
+          [...batch.flatMap((r) => [r.id, foldName(String(r.name))]), ...batch.map((r) => r.id)]);
+      }
+    }
+  }
+
+  storeInstance(record: InstanceRecord): Promise<{ replaced?: StoredLocation }> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, attributes: seriesAttributes(record.header), resolve, reject });
+      this.startFlush();
+    });
+  }
+
+  private startFlush(): void {
+    if (this.flushing) return;
+    // An object queued after the loop below saw an empty queue, but before it settled, starts the next flush.
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      if (this.pending.length) this.startFlush();
+    });
+  }
+
+  /** Write what is pending in batches, one transaction each, until nothing is left. */
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      // A batch never holds the same object twice, so each row's "was it there before" is known up front.
+      const seen = new Set<string>();
+      let n = 0;
+      while (n < this.pending.length && n < MAX_BATCH && !seen.has(this.pending[n]!.record.header.sopInstanceUid)) seen.add(this.pending[n++]!.record.header.sopInstanceUid);
+      const batch = this.pending.splice(0, n);
+      try {
+        const known = (uid: string, attributes: string) => {
+          const c = this.seriesCache.get(uid);
+          return c?.attributes === attributes ? c : undefined;
+        };
+        const { replaced, seriesIds } = await this.engine.transaction((tx) => writeBatch(tx, this.sql, batch, known));
+        // Cached only once committed: a rolled-back transaction must not leave row ids that do not exist.
+        for (const p of batch) {
+          if (this.seriesCache.size >= 10_000) this.seriesCache.clear();
+          this.seriesCache.set(p.record.header.seriesInstanceUid, { ...seriesIds.get(p.record.header.seriesInstanceUid)!, attributes: p.attributes });
+        }
+        batch.forEach((p, i) => p.resolve(replaced[i] ? { replaced: replaced[i] } : {}));
+      } catch (err) {
+        this.seriesCache.clear(); // rows the failed transaction wrote may not exist
+        for (const p of batch) p.reject(err as Error);
+      }
+    }
+  }
+
+  /** Wait for the stores in flight (before closing). */
+  protected async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {
+    const [row] = await this.engine.all<InstanceRow>('SELECT sop_uid, sop_class_uid, transfer_syntax, device, path, size FROM instances WHERE sop_uid = ?', [sopInstanceUid]);
+    return row ? toStoredInstance(row) : undefined;
+  }
+
+  async findPatient(patientId: string): Promise<PatientRow | undefined> {
+    const [row] = await this.engine.all<PatientRow>(`SELECT patient_id AS "patientId", patient_name AS "patientName", birth_date AS "birthDate", sex
+      FROM patients WHERE patient_id = ?`, [patientId]);
+    return row;
+  }
+
+  async counts(): Promise<IndexCounts> {
+    const [r] = await this.engine.all(`SELECT (SELECT count(*) FROM patients) AS patients, (SELECT count(*) FROM studies) AS studies,
+      (SELECT count(*) FROM series) AS series, (SELECT count(*) FROM instances) AS instances`);
+    return { patients: Number(r!.patients), studies: Number(r!.studies), series: Number(r!.series), instances: Number(r!.instances) };
+  }
+
+  async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number): Promise<Row[]> {
+    const where = whereSql(conditions, this.engine.dialect);
+    return this.engine.all<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit)}`, where.params);
+  }
+
+  async instancesMatching(conditions: Condition[]): Promise<StoredInstance[]> {
+    const where = whereSql(conditions, this.engine.dialect);
+    const rows = await this.engine.all<InstanceRow>(`SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size FROM ${QR_FROM[3]}
+      WHERE ${where.sql} ORDER BY st.id, se.id, i.id`, where.params);
+    return rows.map(toStoredInstance);
+  }
+
+  async queryWorklist(returns: KeyAttribute[], conditions: Condition[]): Promise<Row[]> {
+    const where = whereSql(conditions, this.engine.dialect);
+    return this.engine.all<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM worklist w WHERE ${where.sql}
+      ORDER BY w.scheduled_date, w.scheduled_time, w.id`, where.params);
+  }
+
+  async addWorklistEntry(input: Partial<WorklistEntry>): Promise<StoredWorklistEntry> {
+    const e = normalizeWorklistEntry(input);
+    const { insertId } = await this.engine.run(`INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, name_fold, updated_at)
+      VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`, [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString()]);
+    return { id: insertId, ...e };
+  }
+
+  async updateWorklistEntry(id: number, changes: Partial<WorklistEntry>): Promise<StoredWorklistEntry | undefined> {
+    const current = (await this.listWorklist(id))[0];
+    if (!current) return undefined;
+    const { id: _ignored, ...rest } = { ...current, ...changes, id };
+    const e = normalizeWorklistEntry(rest);
+    await this.engine.run(`UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, name_fold = ?, updated_at = ? WHERE id = ?`,
+      [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString(), id]);
+    return { id, ...e };
+  }
+
+  async deleteWorklistEntry(id: number): Promise<boolean> {
+    return (await this.engine.run('DELETE FROM worklist WHERE id = ?', [id])).changes > 0;
+  }
+
+  async listWorklist(id?: number): Promise<StoredWorklistEntry[]> {
+    const columns = WORKLIST_FIELDS.map((f, i) => `${WORKLIST_COLUMNS[i]} AS "${f}"`).join(', ');
+    const rows = await this.engine.all<StoredWorklistEntry>(`SELECT id, ${columns} FROM worklist ${id === undefined ? '' : 'WHERE id = ?'}
+      ORDER BY scheduled_date, scheduled_time, id`, id === undefined ? [] : [id]);
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
+  async clearArchive(): Promise<void> {
+    await this.settled();
+    await this.engine.transaction(async (tx) => {
+      for (const table of ['instances', 'series', 'studies', 'patients']) await tx.run(`DELETE FROM ${table}`);
+    });
+    this.seriesCache.clear();
+  }
+
+  async deleteStudy(studyUid: string): Promise<StoredLocation[] | undefined> {
+    const files = await this.engine.transaction(async (tx) => {
+      const [study] = await tx.all<{ id: number; patient: number }>(`SELECT id, patient_fk AS patient FROM studies WHERE study_uid = ?${tx.dialect.forUpdate}`, [studyUid]);
+      if (!study) return undefined;
+      const rows = await tx.all<{ device: number; path: string }>('SELECT i.device, i.path FROM instances i JOIN series se ON se.id = i.series_fk WHERE se.study_fk = ?', [study.id]);
+      await tx.run('DELETE FROM instances WHERE series_fk IN (SELECT id FROM series WHERE study_fk = ?)', [study.id]);
+      await tx.run('DELETE FROM series WHERE study_fk = ?', [study.id]);
+      await tx.run('DELETE FROM studies WHERE id = ?', [study.id]);
+      await tx.run('DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_fk = ?)', [study.patient, study.patient]);
+      return rows.map((r) => ({ device: Number(r.device), relativePath: String(r.path) }));
+    });
+    // Cached series ids may name deleted rows now.
+    this.seriesCache.clear();
+    return files;
+  }
+
+  /** The transfer jobs, kept in the same database. */
+  jobStore(): SqlJobStore {
+    return new SqlJobStore(this.engine);
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
+  }
+}
+
+interface InstanceRow { sop_uid: string; sop_class_uid: string; transfer_syntax: string; device: number; path: string; size: number }
+
+function toStoredInstance(row: InstanceRow): StoredInstance {
+  return {
+    sopInstanceUid: row.sop_uid, sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax,
+    location: { device: Number(row.device), relativePath: row.path }, size: Number(row.size),
+  };
+}
