@@ -22,6 +22,7 @@ import { LISTENER_FIELDS, LIVE_FIELDS, withFields } from './config/setting-effec
 import { watchAssociation } from './monitoring.ts';
 import { Transfers } from './transfers.ts';
 import { HttpApi } from './api/http-api.ts';
+import type { ApiServices } from './api/services.ts';
 import { apiSecret } from './api/secret.ts';
 import { FileStore } from './store/file-store.ts';
 import { compileLayout } from './store/layout.ts';
@@ -127,9 +128,29 @@ export class ArchiveServer {
     await this.openListener();
     await this.transfers.start();
     this.apiSecret = await apiSecret(dataDir);
-    this.api = new HttpApi(this, this.apiSecret, this.logger.child('api'));
+    this.api = new HttpApi(this.apiServices(), this.apiSecret, this.logger.child('api'));
     await this.api.listen(this.options.apiPort ?? s.apiPort, s.apiAddress);
     this.log.info(`API on http://${s.apiAddress}:${this.api.port}/`);
+  }
+
+  /** What each group of API routes may use (api/services.ts): parts of the archive, never the server itself. */
+  private apiServices(): ApiServices {
+    const config = () => this.config;
+    return {
+      status: {
+        aeTitle: () => this.config.settings.aeTitle, dicomPort: () => this.port, openAssociations: () => this.openAssociations,
+        counts: () => this.index.counts(), devices: () => this.store.devices, activity: () => this.activity.snapshot(),
+      },
+      archive: {
+        index: this.index, objectFile: (location) => this.store.absolutePath(location), deleteStudy: (uid) => this.deleteStudy(uid),
+        importTarget: () => this.importTarget(), uploadDir: () => path.join(this.config.dataDir, 'uploads'),
+      },
+      nodes: { config, transfers: this.transfers },
+      jobs: { transfers: this.transfers, queue: this.transfers.queue },
+      settings: { config, applySettings: () => this.applySettings(), restartListener: () => this.restartListener() },
+      worklist: this.index,
+      events: this.events,
+    };
   }
 
   /** The API's address as this computer reaches it (a wildcard listen address is reached on loopback). */

@@ -6,7 +6,8 @@ import { LEVEL_NAMES, QR_ATTRIBUTES } from '../query/attributes.ts';
 import { IdentifierError, SPECIFIC_CHARACTER_SET, qrRequestFrom } from '../query/identifier.ts';
 import { identifierFromKeywords, KeywordError } from '../scu/identifiers.ts';
 import { withFoldedNames } from '../query/condition.ts';
-import type { ArchiveServer } from '../server.ts';
+import type { ArchiveIndex } from '../index/archive-index.ts';
+import type { NodeService } from './services.ts';
 import type { FindRequest, FindAnswer, JobDto } from './contract.ts';
 import type { Job } from '../jobs/job.ts';
 
@@ -29,7 +30,7 @@ function checked(request: Partial<FindRequest>): { level: number; keys: Record<s
 }
 
 /** Search the local archive, as a C-FIND in the Patient Root model would (the answers' keys by keyword). */
-export async function findLocal(archive: ArchiveServer, request: Partial<FindRequest>): Promise<FindAnswer[]> {
+export async function findLocal(index: Pick<ArchiveIndex, 'queryArchive'>, request: Partial<FindRequest>): Promise<FindAnswer[]> {
   const { level, keys } = checked(request);
   try {
     // Values come as JavaScript text, written in UTF-8: the identifier says so.
@@ -37,7 +38,7 @@ export async function findLocal(archive: ArchiveServer, request: Partial<FindReq
     const limit = request.limit;
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new QueryRefused('limit must be a whole number above 0');
     // People search the way they type: "dvorak" finds Dvořák, "mueller" Müller.
-    const rows = await archive.index.queryArchive(q.level, q.returns, withFoldedNames(q.conditions), limit);
+    const rows = await index.queryArchive(q.level, q.returns, withFoldedNames(q.conditions), limit);
     return rows.map((row) => Object.fromEntries(q.returns.map((a) => [a.keyword, row[a.keyword] === null || row[a.keyword] === undefined ? '' : String(row[a.keyword])])));
   } catch (err) {
     if (err instanceof IdentifierError || err instanceof KeywordError) throw new QueryRefused(err.message);
@@ -46,9 +47,9 @@ export async function findLocal(archive: ArchiveServer, request: Partial<FindReq
 }
 
 /** Search a remote node with C-FIND (Study Root, Patient Root for the PATIENT level); answers decoded to text. */
-export async function findRemote(archive: ArchiveServer, ae: string, request: Partial<FindRequest>, signal?: AbortSignal): Promise<FindAnswer[]> {
+export async function findRemote(nodes: NodeService, ae: string, request: Partial<FindRequest>, signal?: AbortSignal): Promise<FindAnswer[]> {
   const { level, keys } = checked(request);
-  const node = archive.transfers.node(ae);
+  const node = nodes.transfers.node(ae);
   if (!node) throw new QueryRefused(`${ae} is not in acrnema.map`);
   let identifier: DataSet;
   try {
@@ -56,7 +57,7 @@ export async function findRemote(archive: ArchiveServer, ae: string, request: Pa
   } catch (err) {
     throw new QueryRefused((err as Error).message);
   }
-  const answers = await archive.transfers.client.find(node, level === 0 ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind, identifier, signal);
+  const answers = await nodes.transfers.client.find(node, level === 0 ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind, identifier, signal);
   return answers.map((ds) => {
     const charset = new CharacterSet(textOf(ds.get(SPECIFIC_CHARACTER_SET)));
     const out: FindAnswer = {};
@@ -70,13 +71,13 @@ export async function findRemote(archive: ArchiveServer, ae: string, request: Pa
 }
 
 /** The study each job is about (a send's or forward's study, a retrieve's StudyInstanceUID), with what this archive knows of it. */
-export async function withJobStudies(archive: ArchiveServer, jobs: Job[]): Promise<JobDto[]> {
+export async function withJobStudies(index: Pick<ArchiveIndex, 'queryArchive'>, jobs: Job[]): Promise<JobDto[]> {
   const uidOf = (j: Job) => j.studyUid || j.query?.keys.StudyInstanceUID || '';
   const uids = [...new Set(jobs.map(uidOf).filter((u) => u && !u.includes('\\') && !/[*?]/.test(u)))];
   const known = new Map<string, FindAnswer>();
   for (let at = 0; at < uids.length; at += 500) {
     const keys = { StudyInstanceUID: uids.slice(at, at + 500).join('\\'), PatientName: '', StudyDescription: '' };
-    for (const row of await findLocal(archive, { level: 'STUDY', keys })) known.set(row.StudyInstanceUID!, row);
+    for (const row of await findLocal(index, { level: 'STUDY', keys })) known.set(row.StudyInstanceUID!, row);
   }
   return jobs.map((j) => {
     const uid = uidOf(j);

@@ -5,8 +5,9 @@ import { readForwardRules } from '../config/forward-rules.ts';
 import { IniDocument } from '../config/ini.ts';
 import { SECTION, SETTING_KEYS, readSettings } from '../config/server-settings.ts';
 import { settingEffect } from '../config/setting-effects.ts';
-import type { ArchiveServer } from '../server.ts';
-import type { SettingsDto, SettingsSaved } from './contract.ts';
+import type { ListenerRestarted, SettingsDto, SettingsSaved } from './contract.ts';
+import { text as required, type RouteDef } from './router.ts';
+import type { SettingsService } from './services.ts';
 
 /** A refused dicom.ini: every problem with its line, for the settings screen to point at. */
 export class SettingsRefused extends Error {
@@ -17,14 +18,14 @@ export class SettingsRefused extends Error {
   }
 }
 
-function iniFile(archive: ArchiveServer): string {
-  return path.join(archive.config.configDir, 'dicom.ini');
+function iniFile(settings: SettingsService): string {
+  return path.join(settings.config().configDir, 'dicom.ini');
 }
 
 /** dicom.ini as text, and every key the core reads with its value, default, line and help. */
-export async function readSettingsDto(archive: ArchiveServer): Promise<SettingsDto> {
-  const text = await readFile(iniFile(archive), 'utf8');
-  const doc = new IniDocument(iniFile(archive), text);
+export async function readSettingsDto(settings: SettingsService): Promise<SettingsDto> {
+  const text = await readFile(iniFile(settings), 'utf8');
+  const doc = new IniDocument(iniFile(settings), text);
   const keys: SettingsDto['keys'] = Object.entries(SETTING_KEYS).map(([key, spec]) => {
     const found = doc.get(SECTION, key);
     return { key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help, effect: settingEffect(key) };
@@ -44,12 +45,12 @@ export async function readSettingsDto(archive: ArchiveServer): Promise<SettingsD
  * Check a new dicom.ini the way start-up does (every key, the forwarding rules against the nodes) and save it only if it
  * passes; then apply at once what can be. The answer lists the changed keys with when each takes effect.
  */
-export async function saveSettings(archive: ArchiveServer, text: string): Promise<SettingsSaved> {
-  const file = iniFile(archive);
+export async function saveSettings(settings: SettingsService, text: string): Promise<SettingsSaved> {
+  const file = iniFile(settings);
   const doc = new IniDocument(file, text);
   try {
-    readSettings(doc, archive.config.configDir, archive.config.dataDir);
-    readForwardRules(doc, archive.config.nodes);
+    readSettings(doc, settings.config().configDir, settings.config().dataDir);
+    readForwardRules(doc, settings.config().nodes);
   } catch (err) {
     if (err instanceof ConfigErrors) throw new SettingsRefused(err.errors);
     if (err instanceof ConfigError) throw new SettingsRefused([err]);
@@ -60,6 +61,20 @@ export async function saveSettings(archive: ArchiveServer, text: string): Promis
   const keys = new Set([...before.entries(SECTION).map((e) => e.key), ...doc.entries(SECTION).map((e) => e.key)]);
   const changed = [...keys].filter((k) => value(before, k) !== value(doc, k));
   await writeFile(file, doc.toString());
-  await archive.applySettings();
+  await settings.applySettings();
   return { saved: true, changed: changed.map((key) => ({ key, effect: settingEffect(key) })) };
+}
+
+export function settingsRoutes(settings: SettingsService): RouteDef[] {
+  return [
+    { method: 'GET', path: '/api/settings', permission: 'configure', handler: async () => readSettingsDto(settings) },
+    { method: 'PUT', path: '/api/settings', permission: 'configure', handler: async ({ body }) => saveSettings(settings, required((body as { text?: unknown }).text, 'text')) },
+    {
+      method: 'POST', path: '/api/listener/restart', permission: 'configure',
+      handler: async () => {
+        const dicomPort = await settings.restartListener();
+        return { aeTitle: settings.config().settings.aeTitle, dicomPort } satisfies ListenerRestarted;
+      },
+    },
+  ];
 }

@@ -1,0 +1,40 @@
+import type { RetrieveRequest, SendRequest } from './contract.ts';
+import { withJobStudies } from './query-routes.ts';
+import { HttpError, found, text, type RouteDef } from './router.ts';
+import type { ArchiveService, JobService } from './services.ts';
+
+const LEVELS = new Set(['PATIENT', 'STUDY', 'SERIES', 'IMAGE']);
+
+/** Sends, retrieves and the job queue (each job named by its study, as this archive knows it). */
+export function jobRoutes(jobs: JobService, archive: Pick<ArchiveService, 'index'>): RouteDef[] {
+  return [
+    {
+      // The newest jobs (`?limit=`, 200 by default): the queue keeps every job it ever ran.
+      method: 'GET', path: '/api/jobs', permission: 'view',
+      handler: async ({ url }) => {
+        const limit = Number(url.searchParams.get('limit') ?? 200);
+        if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, 'limit must be a whole number above 0');
+        return withJobStudies(archive.index, (await jobs.queue.list()).slice(-limit));
+      },
+    },
+    { method: 'POST', path: '/api/jobs/:id/cancel', permission: 'transfer', handler: async ({ params: [id] }) => found(await jobs.queue.cancel(Number(id)), `job ${id}`) },
+    { method: 'POST', path: '/api/jobs/:id/retry', permission: 'transfer', handler: async ({ params: [id] }) => found(await jobs.queue.retry(Number(id)), `job ${id}`) },
+    {
+      method: 'POST', path: '/api/send', permission: 'transfer',
+      handler: async ({ body }) => {
+        const b = body as Partial<SendRequest>;
+        if (!LEVELS.has(String(b.level))) throw new HttpError(400, 'level must be PATIENT, STUDY, SERIES or IMAGE');
+        return jobs.transfers.send(text(b.destination, 'destination'), b.level!, text(b.uid, 'uid'));
+      },
+    },
+    {
+      method: 'POST', path: '/api/retrieve', permission: 'transfer',
+      handler: async ({ body }) => {
+        const b = body as Partial<RetrieveRequest>;
+        if (b.how !== 'move' && b.how !== 'get') throw new HttpError(400, 'how must be move or get');
+        if (!b.query || !LEVELS.has(String(b.query.level)) || typeof b.query.keys !== 'object') throw new HttpError(400, 'query needs a level and keys');
+        return jobs.transfers.retrieve(text(b.source, 'source'), b.query, b.how, b.destination ?? '');
+      },
+    },
+  ];
+}

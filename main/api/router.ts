@@ -1,0 +1,87 @@
+import type http from 'node:http';
+
+/**
+ * The API's routes as data: each declares its method, path, what it needs from the core (its module gets only that
+ * interface) and the permission it asks for. Today one install secret grants every permission; accounts and roles
+ * (a later issue) check `permission` here, in one place.
+ */
+
+/** What a route does, for the roles to come: look, move objects between nodes, change data, change configuration. */
+export type Permission = 'view' | 'transfer' | 'edit' | 'configure';
+
+export class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export interface RouteContext {
+  req: http.IncomingMessage;
+  url: URL;
+  /** The path's :parameters, decoded, in order. */
+  params: string[];
+  /** The JSON body (POST/PUT), unless the route reads the body itself. */
+  body: unknown;
+  /** Aborts when the client goes away before the answer (a Cancel in the UI): long DICOM operations stop then. */
+  signal: AbortSignal;
+}
+
+/** A route's answer written by the route itself (a file streamed), instead of JSON. */
+export class Streamed {
+  readonly write: (res: http.ServerResponse) => Promise<void>;
+  constructor(write: (res: http.ServerResponse) => Promise<void>) {
+    this.write = write;
+  }
+}
+
+export interface RouteDef {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** "/api/nodes/:ae/echo" */
+  path: string;
+  permission: Permission;
+  /** The handler reads the request body itself (an upload) instead of getting it parsed as JSON. */
+  rawBody?: boolean;
+  handler(ctx: RouteContext): Promise<unknown>;
+}
+
+interface CompiledRoute extends RouteDef {
+  pattern: RegExp;
+}
+
+export class Router {
+  private readonly routes: CompiledRoute[];
+
+  constructor(routes: RouteDef[]) {
+    this.routes = routes.map((r) => ({ ...r, pattern: new RegExp(`^${r.path.replace(/:\w+/g, '([^/]+)')}$`) }));
+  }
+
+  /** The route for a request and its decoded parameters; a 404 or a 400 (a malformed parameter) otherwise. */
+  match(method: string, pathname: string): { route: RouteDef; params: string[] } {
+    const route = this.routes.find((r) => r.method === method && r.pattern.test(pathname));
+    if (!route) throw new HttpError(404, `no ${method} ${pathname}`);
+    try {
+      return { route, params: route.pattern.exec(pathname)!.slice(1).map(decodeURIComponent) };
+    } catch {
+      throw new HttpError(400, `${pathname} is not a well-formed address`);
+    }
+  }
+
+  /** Every route, for listing and for tests that check each declares what it needs. */
+  list(): readonly RouteDef[] {
+    return this.routes;
+  }
+}
+
+/** A required text field of a request body. */
+export function text(v: unknown, what: string): string {
+  if (typeof v !== 'string' || !v.trim()) throw new HttpError(400, `${what} is required`);
+  return v.trim();
+}
+
+/** 404 for something the archive does not have. */
+export function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new HttpError(404, `no ${what}`);
+  return value;
+}

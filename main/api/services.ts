@@ -1,0 +1,65 @@
+import type { ActivitySnapshot } from '../activity.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import type { ArchiveEvents } from '../events.ts';
+import type { ImportTarget } from '../importer.ts';
+import type { ArchiveIndex, IndexCounts } from '../index/archive-index.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
+import type { StoredLocation } from '../store/file-store.ts';
+import type { Transfers } from '../transfers.ts';
+
+/**
+ * What each group of API routes needs from the core, and nothing more (the routes never see the server). The server
+ * builds these from its parts (main/api-services.ts); a test may build them from others.
+ */
+
+/** The monitor's facts. */
+export interface StatusService {
+  aeTitle(): string;
+  dicomPort(): number;
+  openAssociations(): number;
+  counts(): Promise<IndexCounts>;
+  /** The storage folders. */
+  devices(): string[];
+  activity(): ActivitySnapshot;
+}
+
+/** The local archive: searches, objects and their files, deleting, importing. */
+export interface ArchiveService {
+  index: Pick<ArchiveIndex, 'findInstance' | 'queryArchive'>;
+  objectFile(location: StoredLocation): string;
+  deleteStudy(studyUid: string): Promise<{ objects: number; filesNotDeleted: number } | undefined>;
+  importTarget(): ImportTarget;
+  /** Where uploads wait while they are imported. */
+  uploadDir(): string;
+}
+
+/** acrnema.map and talking to its nodes. */
+export interface NodeService {
+  config(): Pick<LoadedConfig, 'nodes' | 'forwardRules' | 'settings'>;
+  transfers: Pick<Transfers, 'echo' | 'node' | 'client'>;
+}
+
+/** Sends, retrieves and the job queue. */
+export interface JobService {
+  transfers: Pick<Transfers, 'send' | 'retrieve'>;
+  queue: Pick<JobQueue, 'list' | 'cancel' | 'retry'>;
+}
+
+/** dicom.ini: read, check and save, apply, restart the listener. */
+export interface SettingsService {
+  config(): Pick<LoadedConfig, 'configDir' | 'dataDir' | 'nodes' | 'settings'>;
+  applySettings(): Promise<void>;
+  restartListener(): Promise<number>;
+}
+
+export type WorklistService = Pick<ArchiveIndex, 'listWorklist' | 'addWorklistEntry' | 'updateWorklistEntry' | 'deleteWorklistEntry'>;
+
+export interface ApiServices {
+  status: StatusService;
+  archive: ArchiveService;
+  nodes: NodeService;
+  jobs: JobService;
+  settings: SettingsService;
+  worklist: WorklistService;
+  events: ArchiveEvents;
+}
