@@ -1,14 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import {
-  AbortReason, AbortSource, ContextResult, PduError, PduType, decodePdu, describeRejection, encodePDataHeader, encodePdu,
-  type AcceptedContext, type AssociateAC, type AssociateRQ, type Pdu,
+  AbortReason, AbortSource, ContextResult, PduError, PduType, decodePdu, describeRejection, encodePdu,
+  type AcceptedContext, type AssociateAC, type AssociateRJ, type AssociateRQ, type Abort as AbortPdu, type Pdu,
   type ProposedContext, type RoleSelection,
 } from './pdu.ts';
 import { PduReader, type PdvPiece } from './pdu-reader.ts';
-import { CommandError, commandName, decodeCommand, encodeCommand, isResponse, type CommandSet } from './command.ts';
+import { PDataSender } from './pdata-sender.ts';
+import { CommandError, commandName, decodeCommand, isResponse, type CommandSet } from './command.ts';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, APPLICATION_CONTEXT } from './uids.ts';
 import type { NegotiationResult } from './negotiation.ts';
+import { ACTIONS, EVENTS, STATES, actionFor, type Action, type Event, type State } from './upper-layer-fsm.ts';
 import type { SourceLogger } from '../util/log.ts';
 
 /** Where a message's data set goes as it arrives. `write` returning false pauses the socket until `drained()` resolves. */
@@ -56,20 +58,20 @@ export interface AssociationHandler {
   onMessage?(assoc: Association, msg: IncomingMessage, dataSet: Buffer | undefined): void;
 }
 
-type State = 'awaiting-rq' | 'awaiting-ac' | 'established' | 'awaiting-rp' | 'closing' | 'closed';
-
 /** Hard cap on non-P-DATA PDUs (an A-ASSOCIATE-RQ with hundreds of contexts stays far below it). */
 const MAX_CONTROL_PDU = 1 << 20;
 /** A peer may ignore our maximum; we tolerate that up to this size before calling the length wrong. */
 const MAX_ANY_PDU = 32 << 20;
-/** When the peer sets no maximum (0) we still cut our P-DATA into PDUs of this size. */
-const DEFAULT_SEND_PDU = 1 << 20;
 
 let nextAssociationId = 1;
 
+type Waiter = { onResponse: (msg: IncomingMessage, data: Buffer | undefined) => void; fail: (e: Error) => void; timer?: NodeJS.Timeout };
+
 /**
- * One association over one socket, in either role: the upper-layer state machine (PS3.8 9.2), timers, and DIMSE
- * message assembly and fragmentation (PS3.7 Annex E / PS3.8 9.3.5). Services plug in through the handler.
+ * One association over one socket, in either role: the upper-layer state machine (PS3.8 9.2, the table in
+ * upper-layer-fsm.ts: every PDU, primitive, timer and transport event goes through `handle`), timers, and DIMSE message
+ * assembly and fragmentation (PS3.7 Annex E / PS3.8 9.3.5). Services plug in through the handler; this association is
+ * their local user, answering association and release indications at once.
  */
 export class Association extends EventEmitter {
   readonly id = nextAssociationId++;
@@ -91,15 +93,22 @@ export class Association extends EventEmitter {
   private readonly handler: AssociationHandler;
   private readonly log: SourceLogger;
   private readonly reader: PduReader;
+  /** ARTIM (PS3.8 9.1.5): Sta2 and Sta13. */
   private artim: NodeJS.Timeout | undefined;
+  /** Our local user's patience for an A-ASSOCIATE-AC or A-RELEASE-RP (Sta5, Sta7, Sta10, Sta11): then it aborts. */
+  private acse: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
-  private sendChain: Promise<void> = Promise.resolve();
+  private readonly sender: PDataSender;
   private commandParts: Uint8Array[] = [];
   private current: { msg: IncomingMessage; buffered?: Uint8Array[]; bufferedBytes: number } | undefined;
-  private pendingResponses = new Map<number, { onResponse: (msg: IncomingMessage, data: Buffer | undefined) => void; fail: (e: Error) => void; timer?: NodeJS.Timeout }>();
+  private pendingResponses = new Map<number, Waiter>();
   private requestorWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  private releaseWaiter: (() => void) | undefined;
-  private closedReason = '';
+  private releaseWaiter: Promise<void> | undefined;
+  private releaseDone: (() => void) | undefined;
+  private proposed: ProposedContext[] = [];
+  private lastMessageId = 0;
+  /** Why the association ended, once it has (Sta13 or Sta1). */
+  private ended: string | undefined;
 
   constructor(socket: Socket, role: 'acceptor' | 'requestor', options: AssociationOptions, handler: AssociationHandler, log: SourceLogger) {
     super();
@@ -110,13 +119,18 @@ export class Association extends EventEmitter {
     this.log = log;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.state = role === 'acceptor' ? 'awaiting-rq' : 'awaiting-ac';
     this.reader = new PduReader(Math.min(MAX_ANY_PDU, options.maxPduLength ? Math.max(options.maxPduLength * 4, MAX_CONTROL_PDU) : MAX_ANY_PDU));
+    this.sender = new PDataSender(socket, {
+      label: () => this.label, peerMaxPduLength: () => this.peerMaxPduLength, checkCanSend: () => this.checkCanSend(), broken: (why) => this.abort(why),
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.onTransportClosed(`socket error: ${err.message}`));
-    socket.on('close', () => this.onTransportClosed('connection closed by peer'));
-    if (role === 'acceptor') this.startArtim('waiting for A-ASSOCIATE-RQ');
+    socket.on('error', (err) => this.handle('Evt17', `socket error: ${err.message}`));
+    socket.on('close', () => this.handle('Evt17', 'connection closed by peer'));
+    // The transport is connected already: an acceptor is past AE-5 (Sta2, ARTIM running), a requestor past AE-1 (Sta4).
+    this.state = 'Sta1';
+    if (role === 'acceptor') this.handle('Evt5');
+    else this.state = 'Sta4';
   }
 
   /** "CALLING -> CALLED @ address", the way every log line names the association. */
@@ -125,25 +139,226 @@ export class Association extends EventEmitter {
   }
 
   get isEstablished(): boolean {
-    return this.state === 'established';
+    return this.state === 'Sta6';
   }
 
-  // ------------------------------------------------------------ requestor side
+  /** The upper layer's state (PS3.8 Table 9-1), for log lines and tests. */
+  get upperLayerState(): State {
+    return this.state;
+  }
 
-  /** Send an A-ASSOCIATE-RQ and wait for the AC; rejects with the reason on RJ or abort. */
+  // ------------------------------------------------------------ the state machine
+
+  /**
+   * One event: the table's action for it in this state runs and sets the next state. A PDU with no action here is
+   * impossible (the table covers every PDU event in every state); a local primitive with none is refused by its caller.
+   */
+  private handle(event: Event, why = '', pdu?: Pdu): void {
+    const action = actionFor(this.state, event);
+    if (!action) {
+      if (this.state !== 'Sta1') this.log.debug(`${this.label}: ${EVENTS[event]} ignored in ${this.state} (${STATES[this.state]})`);
+      return;
+    }
+    this.act(action, event, why, pdu);
+  }
+
+  private act(action: Action, event: Event, why: string, pdu?: Pdu): void {
+    const from = this.state;
+    switch (action) {
+      case 'AE-2': return this.sendAssociateRQ();
+      case 'AE-3': return this.associationAccepted(pdu as AssociateAC);
+      case 'AE-4': {
+        const rj = pdu as AssociateRJ;
+        this.closeTransport();
+        return this.end('Sta1', `association rejected by ${this.calledAe}: ${describeRejection(rj.result, rj.source, rj.reason)}`);
+      }
+      case 'AE-5':
+        this.state = 'Sta2';
+        return this.startArtim('waiting for A-ASSOCIATE-RQ');
+      case 'AE-6': return this.associationRequested(pdu as AssociateRQ);
+      case 'DT-2': case 'AR-6': return; // the PDV is delivered by onData
+      case 'AR-1':
+        this.state = 'Sta7';
+        this.sendPdu(encodePdu({ type: PduType.ReleaseRQ }));
+        return this.startAcse('waiting for A-RELEASE-RP');
+      case 'AR-2':
+        this.state = 'Sta8';
+        this.log.debug(`${this.label}: released by peer`);
+        this.emit('released');
+        // Our answer (Evt14) goes after every response already queued (PS3.8 7.2).
+        void this.enqueue(async () => this.handle('Evt14')).catch(() => undefined);
+        return;
+      case 'AR-3':
+        this.stopAcse();
+        this.socket.end();
+        return this.end('Sta1', 'released');
+      case 'AR-4':
+        this.sendPdu(encodePdu({ type: PduType.ReleaseRP }));
+        this.startArtim('waiting for the peer to close after A-RELEASE-RP');
+        return this.end('Sta13', 'released');
+      case 'AR-5': case 'AA-5':
+        this.stopArtim();
+        this.state = 'Sta1';
+        return;
+      case 'AR-8':
+        // Both ends asked to release at once: the requestor answers first, then each waits for the other's RP.
+        this.log.debug(`${this.label}: release collision`);
+        if (this.role === 'requestor') { this.state = 'Sta9'; return this.handle('Evt14'); }
+        this.state = 'Sta10';
+        return;
+      case 'AR-9':
+        this.state = 'Sta11';
+        this.sendPdu(encodePdu({ type: PduType.ReleaseRP }));
+        return;
+      case 'AR-10':
+        this.stopAcse();
+        this.state = 'Sta12';
+        return this.handle('Evt14');
+      case 'AA-1':
+        this.log.warn(`${this.label}: aborting: ${why}`);
+        // Our own A-ABORT request (Evt15) comes from the service user; a PDU out of place before the association
+        // (Sta2) is a protocol error, answered with the provider as source and the reason, as DCMTK does.
+        if (event === 'Evt15') this.sendAbort(AbortSource.ServiceUser, AbortReason.NotSpecified);
+        else this.sendAbort(AbortSource.ServiceProvider, this.abortReason);
+        this.startArtim('waiting for the peer to close after A-ABORT');
+        return this.end('Sta13', `aborted by us: ${why}`);
+      case 'AA-2':
+        this.stopArtim();
+        this.closeTransport();
+        if (event === 'Evt18') this.log.warn(`${this.label}: ARTIM timer expired after ${this.options.artimTimeout}s ${why}`);
+        return this.end('Sta1', event === 'Evt18' ? `timed out after ${this.options.artimTimeout} s ${why}` : why);
+      case 'AA-3': {
+        const abort = pdu as AbortPdu;
+        const text = `aborted by peer (source ${abort.source}, reason ${abort.reason})`;
+        this.log.warn(`${this.label}: ${text}`);
+        this.closeTransport();
+        return this.end('Sta1', text);
+      }
+      case 'AA-4':
+        this.log.warn(`${this.label}: ${why} in ${from}`);
+        return this.end('Sta1', from === 'Sta5' ? `${why} before answering the A-ASSOCIATE-RQ (not a DICOM peer, or not its DICOM port?)` : why);
+      case 'AA-6': return;
+      case 'AA-7':
+        this.sendAbort(AbortSource.ServiceProvider, AbortReason.UnexpectedPdu);
+        return;
+      case 'AA-8': {
+        const reason = why || `${EVENTS[event]} in ${from} (${STATES[from]})`;
+        this.log.warn(`${this.label}: aborting: ${reason}`);
+        this.sendAbort(AbortSource.ServiceProvider, this.abortReason);
+        this.startArtim('waiting for the peer to close after A-ABORT');
+        return this.end('Sta13', `aborted by us: ${reason}`);
+      }
+      default:
+        throw new Error(`${action} (${ACTIONS[action].does}) is not an action this association takes on ${event}`);
+    }
+  }
+
+  /** The A-ABORT reason of the protocol error being handled (PS3.8 Table 9-26). */
+  private abortReason: number = AbortReason.UnexpectedPdu;
+
+  private sendAbort(source: number, reason: number): void {
+    if (!this.socket.destroyed) this.socket.end(encodePdu({ type: PduType.Abort, source, reason }));
+  }
+
+  private closeTransport(): void {
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  /**
+   * The association no longer exists (Sta13, awaiting the transport's close, or Sta1): whoever waits on it learns so,
+   * however it ended — released, rejected, aborted by either side, a timer, a malformed PDU, the connection lost.
+   */
+  private end(state: State, why: string): void {
+    this.state = state;
+    if (this.ended !== undefined) return;
+    this.ended = why;
+    this.stopAcse();
+    if (state === 'Sta1') this.stopArtim();
+    if (this.idle) clearTimeout(this.idle);
+    if (this.current?.msg.dataSink) this.current.msg.dataSink.abort(new Error(`association ${this.label} ended mid data set: ${why}`));
+    this.current = undefined;
+    for (const waiter of this.pendingResponses.values()) waiter.fail(new Error(`association ${this.label} closed before the response: ${why}`));
+    this.pendingResponses.clear();
+    this.requestorWaiter?.reject(new Error(why));
+    this.requestorWaiter = undefined;
+    this.releaseDone?.();
+    this.emit('closed', why);
+  }
+
+  // ------------------------------------------------------------ association set-up
+
+  /** Send an A-ASSOCIATE-RQ and wait for the AC; rejects with the reason on RJ, abort, timeout or a non-DICOM answer. */
   requestAssociation(callingAe: string, calledAe: string, contexts: ProposedContext[], roles: RoleSelection[] = []): Promise<void> {
+    if (this.state !== 'Sta4') return Promise.reject(new Error(`association ${this.label} cannot request an association in ${this.state}`));
     this.callingAe = callingAe;
     this.calledAe = calledAe;
     this.proposed = contexts;
-    this.startArtim('waiting for A-ASSOCIATE-AC');
-    this.sendPdu(encodePdu({
-      type: PduType.AssociateRQ, calledAe, callingAe, applicationContext: APPLICATION_CONTEXT, contexts,
-      userInfo: this.ourUserInfo(roles),
-    }));
-    return new Promise((resolve, reject) => { this.requestorWaiter = { resolve, reject }; });
+    const done = new Promise<void>((resolve, reject) => { this.requestorWaiter = { resolve, reject }; });
+    this.sendRoles = roles;
+    this.handle('Evt2');
+    return done;
   }
 
-  private proposed: ProposedContext[] = [];
+  private sendRoles: RoleSelection[] = [];
+
+  private sendAssociateRQ(): void {
+    this.state = 'Sta5';
+    this.sendPdu(encodePdu({
+      type: PduType.AssociateRQ, calledAe: this.calledAe, callingAe: this.callingAe, applicationContext: APPLICATION_CONTEXT,
+      contexts: this.proposed, userInfo: this.ourUserInfo(this.sendRoles),
+    }));
+    this.startAcse('waiting for A-ASSOCIATE-AC');
+  }
+
+  private associationAccepted(ac: AssociateAC): void {
+    this.stopAcse();
+    this.peerMaxPduLength = ac.userInfo.maxPduLength;
+    this.roles = ac.userInfo.roles;
+    for (const c of ac.contexts as AcceptedContext[]) {
+      const pc = this.proposed.find((p) => p.id === c.id);
+      if (pc && c.result === ContextResult.Acceptance) this.contexts.set(c.id, { id: c.id, abstractSyntax: pc.abstractSyntax, transferSyntax: c.transferSyntax });
+    }
+    this.state = 'Sta6';
+    this.touchIdle();
+    this.emit('established');
+    this.requestorWaiter?.resolve();
+    this.requestorWaiter = undefined;
+  }
+
+  /** AE-6: the local user (our negotiation) answers at once, accepting (Evt7, AE-7) or rejecting (Evt8, AE-8). */
+  private associationRequested(rq: AssociateRQ): void {
+    this.stopArtim();
+    this.state = 'Sta3';
+    this.callingAe = rq.callingAe;
+    this.calledAe = rq.calledAe;
+    this.peerImplementation = `${rq.userInfo.implementationClassUid} ${rq.userInfo.implementationVersionName ?? ''}`.trim();
+    const decision = this.handler.negotiate!(rq);
+    if (decision.rejection) {
+      const r = decision.rejection;
+      this.log.warn(`${this.label}: association rejected: ${r.why}`);
+      this.sendPdu(encodePdu({ type: PduType.AssociateRJ, result: r.result, source: r.source, reason: r.reason }));
+      this.startArtim('waiting for the peer to close after A-ASSOCIATE-RJ');
+      this.emit('rejected', r);
+      return this.end('Sta13', `rejected: ${r.why}`);
+    }
+    this.peerMaxPduLength = rq.userInfo.maxPduLength;
+    for (const c of decision.contexts) {
+      if (c.result !== ContextResult.Acceptance) continue;
+      const pc = rq.contexts.find((p) => p.id === c.id)!;
+      this.contexts.set(c.id, { id: c.id, abstractSyntax: pc.abstractSyntax, transferSyntax: c.transferSyntax });
+    }
+    this.roles = decision.roles;
+    this.sendPdu(encodePdu({
+      type: PduType.AssociateAC, calledAe: rq.calledAe, callingAe: rq.callingAe, applicationContext: APPLICATION_CONTEXT,
+      contexts: decision.contexts, userInfo: this.ourUserInfo(decision.roles),
+    }));
+    this.state = 'Sta6';
+    this.touchIdle();
+    this.log.info(`${this.label}: association accepted, ${this.contexts.size}/${rq.contexts.length} contexts, peer max PDU ${this.peerMaxPduLength}, peer ${this.peerImplementation}`);
+    this.emit('established');
+  }
+
+  // ------------------------------------------------------------ requests, release, abort
 
   /**
    * Send a request and collect its responses until the final (non-pending) one. Without any response for
@@ -154,7 +369,7 @@ export class Association extends EventEmitter {
     const id = command.messageId!;
     const seconds = this.options.dimseTimeout ?? 0;
     const done = new Promise<{ command: CommandSet; dataSet: Buffer | undefined }>((resolve, reject) => {
-      const waiter: { onResponse: (msg: IncomingMessage, data: Buffer | undefined) => void; fail: (e: Error) => void; timer?: NodeJS.Timeout } = {
+      const waiter: Waiter = {
         onResponse: (msg, data) => {
           const status = msg.command.status ?? 0;
           if (status === 0xff00 || status === 0xff01) { waiter.timer?.refresh(); onPending?.(msg.command, data); return; }
@@ -183,145 +398,55 @@ export class Association extends EventEmitter {
     return done;
   }
 
-  private lastMessageId = 0;
-
   /** A message ID for our next request on this association (PS3.7 9.3.1.1: unique among those outstanding). */
   nextMessageId(): number {
     this.lastMessageId = (this.lastMessageId % 0xffff) + 1;
     return this.lastMessageId;
   }
 
-  /** A-RELEASE-RQ, then wait for the RP and the close. */
+  /** A-RELEASE request (after every message already queued); resolves once the association has ended, however. */
   release(): Promise<void> {
-    if (this.state !== 'established') return Promise.resolve();
-    this.state = 'awaiting-rp';
-    this.enqueue(async () => { await this.write(encodePdu({ type: PduType.ReleaseRQ })); });
-    this.startArtim('waiting for A-RELEASE-RP');
-    return new Promise((resolve) => { this.releaseWaiter = resolve; });
+    if (this.ended !== undefined) return Promise.resolve();
+    this.releaseWaiter ??= new Promise<void>((resolve) => {
+      this.releaseDone = resolve;
+      void this.enqueue(async () => this.handle('Evt11')).catch(() => undefined);
+    });
+    return this.releaseWaiter;
+  }
+
+  /** A-ABORT from our side (the local user's A-ABORT request, Evt15), then close. */
+  abort(why: string): void {
+    if (this.ended !== undefined) return;
+    // Before the peer's A-ASSOCIATE-RQ there is no association to abort (PS3.8 has no Evt15 in Sta2): close the transport.
+    if (this.state === 'Sta2') return this.act('AA-2', 'Evt15', why);
+    this.handle('Evt15', why);
   }
 
   // ------------------------------------------------------------ sending
 
   /** Queue one DIMSE message; messages never interleave on the wire (PS3.7 9.1). */
   sendMessage(contextId: number, command: CommandSet, dataSet?: Buffer | AsyncIterable<Uint8Array>): Promise<void> {
-    return this.enqueue(async () => {
-      await this.writeFragments(contextId, true, [encodeCommand(command)]);
-      if (!dataSet) return;
-      try {
-        await this.writeFragments(contextId, false, Buffer.isBuffer(dataSet) ? [dataSet] : dataSet);
-      } catch (err) {
-        // Half a data set is on the wire: nothing but an abort puts the association back in a known state.
-        this.abort(`could not send the rest of a data set: ${(err as Error).message}`);
-        throw err;
-      }
-    });
+    return this.sender.sendMessage(contextId, command, dataSet);
   }
 
-  /**
-   * Queue several small messages to leave together, in one system call (C-FIND answers): each is cut into PDUs as
-   * usual; the batch is written corked, and the queue waits for the socket to drain only after it.
-   */
+  /** Several small messages leaving together, in one system call (C-FIND answers). */
   sendMessageBatch(contextId: number, messages: { command: CommandSet; dataSet?: Buffer }[]): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.state === 'closed' || this.socket.destroyed) throw new Error(`association ${this.label} is closed`);
-      const push = (isCommand: boolean, data: Uint8Array) => {
-        let at = 0;
-        do at = this.writePdu(contextId, isCommand, data, at, true).next; while (at < data.length);
-      };
-      this.socket.cork();
-      try {
-        for (const m of messages) {
-          push(true, encodeCommand(m.command));
-          if (m.dataSet) push(false, m.dataSet);
-        }
-      } finally {
-        this.socket.uncork();
-      }
-      if (this.socket.writableNeedDrain) await this.drained();
-    });
-  }
-
-  /** A-ABORT from us (source: service user unless the protocol was broken), then close. */
-  abort(why: string, source: number = AbortSource.ServiceUser, reason: number = AbortReason.NotSpecified): void {
-    if (this.state === 'closed') return;
-    this.log.warn(`${this.label}: aborting: ${why}`);
-    if (!this.socket.destroyed) this.socket.end(encodePdu({ type: PduType.Abort, source, reason }));
-    this.close(`aborted by us: ${why}`);
+    return this.sender.sendMessageBatch(contextId, messages);
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.sendChain.then(task);
-    this.sendChain = run.catch(() => undefined);
-    return run;
-  }
-
-  private sendLimit(): number {
-    const max = this.peerMaxPduLength > 0 ? this.peerMaxPduLength : DEFAULT_SEND_PDU;
-    return Math.max(max - 6, 64); // a PDV header is 6 bytes inside the PDU body
-  }
-
-  /**
-   * Cut a message part into P-DATA-TF PDUs of one PDV each. The PDV headers and the data slices go to the socket as they
-   * are, without copying, corked so that a burst of PDUs leaves in one system call.
-   */
-  /** One P-DATA-TF PDU with one PDV of `data` from `at`; `ok` false means the socket wants to drain. */
-  private writePdu(contextId: number, isCommand: boolean, data: Uint8Array, at: number, isLast: boolean): { next: number; ok: boolean } {
-    const n = Math.min(this.sendLimit(), data.length - at);
-    let ok = this.socket.write(encodePDataHeader(contextId, isCommand, isLast && at + n >= data.length, n));
-    if (n > 0) ok = this.socket.write(data.subarray(at, at + n));
-    return { next: at + n, ok };
-  }
-
-  private async writeFragments(contextId: number, isCommand: boolean, parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
-    let held: Uint8Array | undefined;
-    const emit = async (data: Uint8Array, isLast: boolean) => {
-      if (this.state === 'closed' || this.socket.destroyed) throw new Error(`association ${this.label} is closed`);
-      let at = 0;
-      this.socket.cork();
-      try {
-        do {
-          let ok: boolean;
-          ({ next: at, ok } = this.writePdu(contextId, isCommand, data, at, isLast));
-          if (!ok && at < data.length) {
-            this.socket.uncork();
-            await this.drained();
-            this.socket.cork();
-          }
-        } while (at < data.length);
-      } finally {
-        this.socket.uncork();
-      }
-      if (this.socket.writableNeedDrain) await this.drained();
-    };
-    if (Array.isArray(parts)) {
-      for (let i = 0; i < parts.length; i++) await emit(parts[i]!, i === parts.length - 1);
-      if (parts.length === 0) await emit(new Uint8Array(0), true);
-      return;
-    }
-    for await (const part of parts) {
-      if (held) await emit(held, false);
-      held = part;
-    }
-    await emit(held ?? new Uint8Array(0), true);
-  }
-
-  private drained(): Promise<void> {
-    if (this.state === 'closed' || this.socket.destroyed) return Promise.reject(new Error(`association ${this.label} closed while sending`));
-    return new Promise((resolve, reject) => {
-      const onDrain = () => { this.socket.off('close', onClose); resolve(); };
-      const onClose = () => { this.socket.off('drain', onDrain); reject(new Error(`association ${this.label} closed while sending`)); };
-      this.socket.once('drain', onDrain);
-      this.socket.once('close', onClose);
-    });
-  }
-
-  private write(bytes: Buffer): Promise<void> {
-    if (this.state === 'closed' || this.socket.destroyed) return Promise.reject(new Error(`association ${this.label} is closed`));
-    return this.socket.write(bytes) ? Promise.resolve() : this.drained();
+    return this.sender.enqueue(task);
   }
 
   private sendPdu(bytes: Buffer): void {
-    void this.enqueue(() => this.write(bytes)).catch(() => undefined);
+    this.sender.sendPdu(bytes);
+  }
+
+  /** P-DATA (Evt9) goes out only where the table allows it: Sta6, and Sta8 (responses before our A-RELEASE-RP). */
+  private checkCanSend(): void {
+    if (!actionFor(this.state, 'Evt9') || this.socket.destroyed) {
+      throw new Error(`association ${this.label} is ${this.ended !== undefined ? `closed (${this.ended})` : `not open for data (${this.state}: ${STATES[this.state]})`}`);
+    }
   }
 
   private ourUserInfo(roles: RoleSelection[]) {
@@ -336,122 +461,44 @@ export class Association extends EventEmitter {
 
   // ------------------------------------------------------------ receiving
 
+  /** PDU events for the table: each PDU type's event (PS3.8 Table 9-2); P-DATA-TF arrives as PDV pieces. */
+  private static readonly PDU_EVENTS: Record<number, Event> = {
+    [PduType.AssociateRQ]: 'Evt6', [PduType.AssociateAC]: 'Evt3', [PduType.AssociateRJ]: 'Evt4',
+    [PduType.ReleaseRQ]: 'Evt12', [PduType.ReleaseRP]: 'Evt13', [PduType.Abort]: 'Evt16',
+  };
+
   private onData(chunk: Buffer): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'Sta1') return;
     this.touchIdle();
     try {
       for (const event of this.reader.push(chunk)) {
         if (event.kind === 'pdv') {
-          if (this.state !== 'established' && this.state !== 'awaiting-rp') {
-            throw new PduError(`unexpected P-DATA-TF in state ${this.state}`, AbortReason.UnexpectedPdu);
-          }
-          this.onPdvPiece(event);
+          const action = actionFor(this.state, 'Evt10');
+          if (action === 'DT-2' || action === 'AR-6') this.onPdvPiece(event);
+          else this.handle('Evt10', `unexpected P-DATA-TF in ${this.state} (${STATES[this.state]})`);
         } else {
           if (event.body.length > MAX_CONTROL_PDU) throw new PduError(`PDU type 0x${event.type.toString(16)} of ${event.body.length} bytes is too large`);
-          this.onPdu(decodePdu(event.type, event.body));
+          const pdu = decodePdu(event.type, event.body);
+          const pduEvent = Association.PDU_EVENTS[pdu.type];
+          if (!pduEvent) throw new PduError(`unexpected PDU type 0x${pdu.type.toString(16)}`, AbortReason.UnexpectedPdu);
+          this.abortReason = AbortReason.UnexpectedPdu;
+          this.handle(pduEvent, `unexpected ${EVENTS[pduEvent].replace(' received', '')} in ${this.state} (${STATES[this.state]})`, pdu);
         }
-        if ((this.state as State) === 'closed') return;
+        if (this.ended !== undefined) return;
       }
     } catch (err) {
-      if (err instanceof PduError && this.state === 'awaiting-ac') {
-        this.abort(`${this.calledAe} at ${this.remote} answered with bytes that are not DICOM (${describeBytes(chunk)}): not a DICOM peer, or not its DICOM port`,
-          AbortSource.ServiceProvider, err.abortReason);
-      } else if (err instanceof PduError) this.abort(`malformed PDU from peer: ${err.message}`, AbortSource.ServiceProvider, err.abortReason);
-      else if (err instanceof CommandError) this.abort(`malformed command set from peer: ${err.message}`, AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue);
-      else this.abort(`internal error: ${(err as Error).stack ?? err}`);
-    }
-  }
-
-  private unexpected(pdu: Pdu): never {
-    throw new PduError(`unexpected PDU type 0x${pdu.type.toString(16)} in state ${this.state}`, AbortReason.UnexpectedPdu);
-  }
-
-  private onPdu(pdu: Pdu): void {
-    switch (pdu.type) {
-      case PduType.AssociateRQ:
-        if (this.state !== 'awaiting-rq') this.unexpected(pdu);
-        return this.onAssociateRQ(pdu);
-      case PduType.AssociateAC:
-        if (this.state !== 'awaiting-ac') this.unexpected(pdu);
-        return this.onAssociateAC(pdu);
-      case PduType.AssociateRJ: {
-        if (this.state !== 'awaiting-ac') this.unexpected(pdu);
-        const why = `association rejected by ${this.calledAe}: ${describeRejection(pdu.result, pdu.source, pdu.reason)}`;
-        return this.close(why);
-      }
-      case PduType.PData:
-        this.unexpected(pdu); // the reader delivers P-DATA as PDV pieces
-        return;
-      case PduType.ReleaseRQ:
-        if (this.state !== 'established') this.unexpected(pdu);
-        this.state = 'closing';
-        this.closedReason = 'released';
-        // The RP goes after every queued response (PS3.8 7.2).
-        this.enqueue(async () => { await this.write(encodePdu({ type: PduType.ReleaseRP })); }).catch(() => undefined);
-        this.startArtim('waiting for the peer to close after A-RELEASE-RP');
-        this.log.debug(`${this.label}: released by peer`);
-        this.emit('released');
-        return;
-      case PduType.ReleaseRP:
-        if (this.state !== 'awaiting-rp') this.unexpected(pdu);
-        this.socket.end();
-        this.releaseWaiter?.();
-        return this.close('released');
-      case PduType.Abort: {
-        const why = `aborted by peer (source ${pdu.source}, reason ${pdu.reason})`;
-        this.log.warn(`${this.label}: ${why}`);
-        this.socket.destroy();
-        return this.close(why);
+      // Evt19: an unrecognized or invalid PDU (or command set) aborts this association only.
+      if (err instanceof PduError || err instanceof CommandError) {
+        this.abortReason = err instanceof PduError ? err.abortReason : AbortReason.InvalidPduParameterValue;
+        const what = err instanceof PduError ? 'malformed PDU from peer' : 'malformed command set from peer';
+        const why = this.state === 'Sta5'
+          ? `${this.calledAe} at ${this.remote} answered with bytes that are not DICOM (${describeBytes(chunk)}): not a DICOM peer, or not its DICOM port`
+          : `${what}: ${err.message}`;
+        this.handle('Evt19', why);
+      } else {
+        this.abort(`internal error: ${(err as Error).stack ?? err}`);
       }
     }
-  }
-
-  private onAssociateRQ(rq: AssociateRQ): void {
-    this.stopArtim();
-    this.callingAe = rq.callingAe;
-    this.calledAe = rq.calledAe;
-    this.peerImplementation = `${rq.userInfo.implementationClassUid} ${rq.userInfo.implementationVersionName ?? ''}`.trim();
-    const decision = this.handler.negotiate!(rq);
-    if (decision.rejection) {
-      const r = decision.rejection;
-      this.log.warn(`${this.label}: association rejected: ${r.why}`);
-      this.state = 'closing';
-      this.sendPdu(encodePdu({ type: PduType.AssociateRJ, result: r.result, source: r.source, reason: r.reason }));
-      this.startArtim('waiting for the peer to close after A-ASSOCIATE-RJ');
-      this.emit('rejected', r);
-      return;
-    }
-    this.peerMaxPduLength = rq.userInfo.maxPduLength;
-    for (const c of decision.contexts) {
-      if (c.result !== ContextResult.Acceptance) continue;
-      const pc = rq.contexts.find((p) => p.id === c.id)!;
-      this.contexts.set(c.id, { id: c.id, abstractSyntax: pc.abstractSyntax, transferSyntax: c.transferSyntax });
-    }
-    this.roles = decision.roles;
-    const ac: AssociateAC = {
-      type: PduType.AssociateAC, calledAe: rq.calledAe, callingAe: rq.callingAe, applicationContext: APPLICATION_CONTEXT,
-      contexts: decision.contexts, userInfo: this.ourUserInfo(decision.roles),
-    };
-    this.sendPdu(encodePdu(ac));
-    this.state = 'established';
-    this.touchIdle();
-    this.log.info(`${this.label}: association accepted, ${this.contexts.size}/${rq.contexts.length} contexts, peer max PDU ${this.peerMaxPduLength}, peer ${this.peerImplementation}`);
-    this.emit('established');
-  }
-
-  private onAssociateAC(ac: AssociateAC): void {
-    this.stopArtim();
-    this.peerMaxPduLength = ac.userInfo.maxPduLength;
-    this.roles = ac.userInfo.roles;
-    for (const c of ac.contexts as AcceptedContext[]) {
-      const pc = this.proposed.find((p) => p.id === c.id);
-      if (pc && c.result === ContextResult.Acceptance) this.contexts.set(c.id, { id: c.id, abstractSyntax: pc.abstractSyntax, transferSyntax: c.transferSyntax });
-    }
-    this.state = 'established';
-    this.touchIdle();
-    this.emit('established');
-    this.requestorWaiter?.resolve();
-    this.requestorWaiter = undefined;
   }
 
   private onPdvPiece(pdv: PdvPiece): void {
@@ -508,18 +555,14 @@ export class Association extends EventEmitter {
 
   private pauseUntil(ready: Promise<void>): void {
     this.socket.pause();
-    ready.then(() => { if (this.state !== 'closed') this.socket.resume(); }, () => undefined);
+    ready.then(() => { if (this.ended === undefined) this.socket.resume(); }, () => undefined);
   }
 
-  // ------------------------------------------------------------ timers and teardown
+  // ------------------------------------------------------------ timers
 
   private startArtim(what: string): void {
     this.stopArtim();
-    this.artim = setTimeout(() => {
-      this.log.warn(`${this.label}: ARTIM timer expired after ${this.options.artimTimeout}s ${what}`);
-      this.socket.destroy();
-      this.close(`timed out after ${this.options.artimTimeout} s ${what}`);
-    }, this.options.artimTimeout * 1000);
+    this.artim = setTimeout(() => this.handle('Evt18', what), this.options.artimTimeout * 1000);
     this.artim.unref();
   }
 
@@ -528,40 +571,25 @@ export class Association extends EventEmitter {
     this.artim = undefined;
   }
 
+  /** Waiting for the peer's AC or RP: when it does not come, our side gives up with an A-ABORT (Evt15). */
+  private startAcse(what: string): void {
+    this.stopAcse();
+    this.acse = setTimeout(() => this.abort(`timed out after ${this.options.artimTimeout} s ${what}`), this.options.artimTimeout * 1000);
+    this.acse.unref();
+  }
+
+  private stopAcse(): void {
+    if (this.acse) clearTimeout(this.acse);
+    this.acse = undefined;
+  }
+
   private touchIdle(): void {
-    if (this.state !== 'established' || this.options.idleTimeout <= 0) return;
+    if (this.state !== 'Sta6' || this.options.idleTimeout <= 0) return;
     if (this.idle) { this.idle.refresh(); return; }
     this.idle = setTimeout(() => {
-      if (this.state === 'established') this.abort(`idle for ${this.options.idleTimeout}s`);
+      if (this.state === 'Sta6') this.abort(`idle for ${this.options.idleTimeout}s`);
     }, this.options.idleTimeout * 1000);
     this.idle.unref();
-  }
-
-  private onTransportClosed(why: string): void {
-    if (this.state === 'closed') return;
-    const expected = this.state === 'closing';
-    if (!expected) this.log.warn(`${this.label}: ${why} in state ${this.state}`);
-    if (this.state === 'awaiting-ac') why = `${why} before answering the A-ASSOCIATE-RQ (not a DICOM peer, or not its DICOM port?)`;
-    this.close(expected ? this.closedReason || 'closed' : why);
-  }
-
-  private close(why: string): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.closedReason = why;
-    this.stopArtim();
-    if (this.idle) clearTimeout(this.idle);
-    if (this.current?.msg.dataSink) this.current.msg.dataSink.abort(new Error(`association ${this.label} ended mid data set: ${why}`));
-    this.current = undefined;
-    for (const waiter of this.pendingResponses.values()) waiter.fail(new Error(`association ${this.label} closed before the response: ${why}`));
-    this.pendingResponses.clear();
-    // Whoever waits on this association learns that it ended, however it ended (abort, malformed PDU, timer, close).
-    this.requestorWaiter?.reject(new Error(why));
-    this.requestorWaiter = undefined;
-    this.releaseWaiter?.();
-    this.releaseWaiter = undefined;
-    if (!this.socket.destroyed) this.socket.destroySoon();
-    this.emit('closed', why);
   }
 }
 
