@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArchiveServer } from '../main/server.ts';
 import { importPath } from '../main/importer.ts';
-import { BRIDGE_CHANNEL, IMPORT_CHANNEL, type BridgeValues } from './bridge.ts';
+import { BRIDGE_CHANNEL, IMPORT_CHANNEL, type BridgeValues } from '../common/desktop-bridge.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let server: ArchiveServer | undefined;

@@ -2,7 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDataSet, textOf, isSequence } from './dicom/dataset.ts';
 import { Status } from './dicom/status.ts';
-import { encodingOf } from './dicom/uids.ts';
+import { encodingOf } from '../common/uids.ts';
 import type { DuplicatePolicy } from './config/server-settings.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { ArchiveIngest } from './ingest.ts';

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, parseDataSet, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { keywordOf } from '../dicom/dictionary.ts';
-import { encodingOf } from '../dicom/uids.ts';
+import { encodingOf } from '../../common/uids.ts';
 import { readFileMeta } from '../store/file-meta.ts';
 import type { HeaderRow } from './contract.ts';
 

@@ -1,7 +1,7 @@
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, textOf, type DataSet } from '../dicom/dataset.ts';
 import { keywordTag } from '../dicom/dictionary.ts';
-import { QrSopClass } from '../dicom/uids.ts';
+import { QrSopClass } from '../../common/uids.ts';
 import { LEVEL_NAMES, QR_ATTRIBUTES } from '../query/attributes.ts';
 import { IdentifierError, SPECIFIC_CHARACTER_SET, qrRequestFrom } from '../query/identifier.ts';
 import { identifierFromKeywords, KeywordError } from '../scu/identifiers.ts';

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../config/config-error.ts';
 import { readForwardRules } from '../config/forward-rules.ts';
-import { IniDocument } from '../config/ini.ts';
+import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION, SETTING_KEYS, readSettings } from '../config/server-settings.ts';
 import { settingEffect } from '../config/setting-effects.ts';
 import type { ListenerRestarted, SettingsDto, SettingsSaved } from './contract.ts';

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, parseDataSet, textOf, type DataSet } from '../dicom/dataset.ts';
-import { encodingOf } from '../dicom/uids.ts';
+import { encodingOf } from '../../common/uids.ts';
 import { readFileMeta } from '../store/file-meta.ts';
 import type { ReportItem, StructuredReport } from './contract.ts';
 

@@ -1,6 +1,6 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { IniDocument } from './ini.ts';
+import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION } from './server-settings.ts';
 import { seedConfig } from './load.ts';
 

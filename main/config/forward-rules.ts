@@ -1,7 +1,8 @@
 import { ConfigError, ConfigErrors } from './config-error.ts';
 import { aeMatches, aeTitleProblem } from './ae-title.ts';
 import type { AcrNemaMap } from './acrnema-map.ts';
-import type { IniDocument } from './ini.ts';
+import type { IniDocument } from '../../common/ini-document.ts';
+import { FORWARD_FILTERS, parseForwardConverter, type ForwardFilter } from '../../common/forward-rule.ts';
 import { SECTION } from './server-settings.ts';
 
 /**
@@ -9,15 +10,7 @@ import { SECTION } from './server-settings.ts';
  * to AE` with optional filters `ExportModality<i>`, `ExportCallingAE<i>`, `ExportCalledAE<i>` (Conquest's) and
  * `ExportSOPClass<i>` (ours); an empty filter or `*` lets everything through, `*` and `?` match as in AE titles.
  */
-export interface ForwardRule {
-  index: number;
-  destination: string;
-  modality: string;
-  callingAe: string;
-  calledAe: string;
-  sopClass: string;
-  line: number;
-}
+export type ForwardRule = { index: number; destination: string; line: number } & Record<ForwardFilter, string>;
 
 /** What a rule looks at in a newly stored object. */
 export interface ForwardCandidate {
@@ -26,8 +19,6 @@ export interface ForwardCandidate {
   calledAe: string;
   sopClassUid: string;
 }
-
-const FORWARD = /^forward(?:\s+compressed\s+as\s+\S+)?\s+to\s+(\S+)\s*$/i;
 
 export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRule[] {
   const count = doc.get(SECTION, 'ExportConverters');
@@ -39,14 +30,14 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
   for (let i = 0; i < n; i++) {
     const converter = doc.get(SECTION, `ExportConverter${i}`);
     if (!converter) { errors.push(new ConfigError(doc.file, count.line, `ExportConverters is ${n} but ExportConverter${i} is not set`)); continue; }
-    const m = FORWARD.exec(converter.value.trim());
-    if (!m) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: "${converter.value}" is not a forward rule this version runs ("forward to AE")`)); continue; }
-    const destination = m[1]!;
+    const forward = parseForwardConverter(converter.value);
+    if (!forward) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: "${converter.value}" is not a forward rule this version runs ("forward to AE")`)); continue; }
+    const destination = forward.destination;
     const problem = aeTitleProblem(destination);
     if (problem) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: ${problem}`)); continue; }
     if (!nodes.find(destination)) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: destination ${destination} is not in acrnema.map`)); continue; }
-    const filter = (key: string) => doc.get(SECTION, `${key}${i}`)?.value.trim() ?? '';
-    rules.push({ index: i, destination, modality: filter('ExportModality'), callingAe: filter('ExportCallingAE'), calledAe: filter('ExportCalledAE'), sopClass: filter('ExportSOPClass'), line: converter.line });
+    const filters = Object.fromEntries(FORWARD_FILTERS.map(([field, key]) => [field, doc.get(SECTION, `${key}${i}`)?.value.trim() ?? ''])) as Record<ForwardFilter, string>;
+    rules.push({ index: i, destination, line: converter.line, ...filters });
   }
   if (errors.length) throw new ConfigErrors(errors);
   return rules;

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IniDocument } from './ini.ts';
+import { IniDocument } from '../../common/ini-document.ts';
 import { AcrNemaMap } from './acrnema-map.ts';
 import { parseSopList, type SopList } from './sop-list.ts';
 import { readSettings, type ServerSettings } from './server-settings.ts';

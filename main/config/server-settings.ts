@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from './config-error.ts';
-import type { IniDocument } from './ini.ts';
+import type { IniDocument } from '../../common/ini-document.ts';
 import { aeTitleProblem } from './ae-title.ts';
 import { compileLayout, FileNameSyntaxError } from '../store/layout.ts';
 

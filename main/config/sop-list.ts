@@ -1,5 +1,5 @@
 import { ConfigError, ConfigErrors } from './config-error.ts';
-import { isValidUid } from '../dicom/uids.ts';
+import { isValidUid } from '../../common/uids.ts';
 
 /** Conquest's dgatesop.lst: `Name  UID  kind` lines, kind being sop, transfer or application; `#` starts a comment. */
 export interface SopList {

@@ -8,7 +8,7 @@ import {
 import { PduReader, type PdvPiece } from './pdu-reader.ts';
 import { PDataSender } from './pdata-sender.ts';
 import { CommandError, commandName, decodeCommand, isResponse, type CommandSet } from './command.ts';
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, APPLICATION_CONTEXT } from './uids.ts';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, APPLICATION_CONTEXT } from '../../common/uids.ts';
 import type { NegotiationResult } from './negotiation.ts';
 import { ACTIONS, EVENTS, STATES, actionFor, type Action, type Event, type State } from './upper-layer-fsm.ts';
 import type { SourceLogger } from '../util/log.ts';

@@ -1,4 +1,4 @@
-import type { TransferSyntaxEncoding } from './uids.ts';
+import type { TransferSyntaxEncoding } from '../../common/uids.ts';
 
 /**
  * Walks a data set as its bytes stream in (PS3.5 7.1-7.5), checking its structure to the last byte and keeping the

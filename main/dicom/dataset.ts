@@ -1,6 +1,6 @@
 import { DataSetError } from './dataset-scanner.ts';
 import { vrOf } from './dictionary.ts';
-import type { TransferSyntaxEncoding } from './uids.ts';
+import type { TransferSyntaxEncoding } from '../../common/uids.ts';
 
 /**
  * A data set held in memory as elements (PS3.5 7): for identifiers (C-FIND, C-MOVE, worklist) and for re-encoding an

@@ -2,7 +2,7 @@ import {
   ContextResult, RejectReason, RejectResult, RejectSource,
   type AcceptedContext, type AssociateRQ, type RoleSelection,
 } from './pdu.ts';
-import { APPLICATION_CONTEXT, UNCOMPRESSED_SYNTAXES, VERIFICATION_SOP_CLASS } from './uids.ts';
+import { APPLICATION_CONTEXT, UNCOMPRESSED_SYNTAXES, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
 
 /** What this archive accepts: its AE title, the peers it knows, and the SOP classes and transfer syntaxes it takes. */
 export interface AcceptancePolicy {

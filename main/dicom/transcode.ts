@@ -1,5 +1,5 @@
 import { encodeDataSet, parseDataSet, type DataSet } from './dataset.ts';
-import { encodingOf, UNCOMPRESSED_SYNTAXES } from './uids.ts';
+import { encodingOf, UNCOMPRESSED_SYNTAXES } from '../../common/uids.ts';
 
 const PIXEL_DATA = 0x7fe00010;
 const BITS_ALLOCATED = 0x00280100;

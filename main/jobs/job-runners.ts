@@ -1,6 +1,6 @@
 import type { AssociationHandler } from '../dicom/association.ts';
 import { formatStatus, Status } from '../dicom/status.ts';
-import { QrSopClass } from '../dicom/uids.ts';
+import { QrSopClass } from '../../common/uids.ts';
 import type { OutgoingObject } from '../dicom/services/store-scu.ts';
 import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import type { DicomClient, RemoteNode, RetrieveOutcome } from '../scu/dicom-client.ts';

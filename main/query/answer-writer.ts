@@ -1,6 +1,6 @@
 import { answerCharacterSet, encodeText } from '../dicom/charset-encode.ts';
 import { encodeDataSet, isSequence } from '../dicom/dataset.ts';
-import type { TransferSyntaxEncoding } from '../dicom/uids.ts';
+import type { TransferSyntaxEncoding } from '../../common/uids.ts';
 import type { KeyAttribute } from './attributes.ts';
 import { QUERY_RETRIEVE_LEVEL, SPECIFIC_CHARACTER_SET, qrAnswer, type QrRequest, type Row } from './identifier.ts';
 import { LEVEL_NAMES, QR_BY_TAG } from './attributes.ts';

@@ -4,7 +4,7 @@ import { CommandField, Priority, type CommandSet } from '../dicom/command.ts';
 import { encodeDataSet, parseDataSet, type DataSet } from '../dicom/dataset.ts';
 import type { ProposedContext, RoleSelection } from '../dicom/pdu.ts';
 import { Status, formatStatus } from '../dicom/status.ts';
-import { TransferSyntax, VERIFICATION_SOP_CLASS, encodingOf } from '../dicom/uids.ts';
+import { TransferSyntax, VERIFICATION_SOP_CLASS, encodingOf } from '../../common/uids.ts';
 import { isStorageClass } from '../dicom/negotiation.ts';
 import { planAssociations, readAhead, sendObject, type OutgoingObject, type SendResult } from '../dicom/services/store-scu.ts';
 import type { ArchiveEvents } from '../events.ts';

@@ -1,4 +1,4 @@
-import { TransferSyntax } from '../dicom/uids.ts';
+import { TransferSyntax } from '../../common/uids.ts';
 
 /**
  * What the start of a stored file says about it: where the data set begins and in which transfer syntax (PS3.10 7.1).

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { DataSetScanner } from '../dicom/dataset-scanner.ts';
 import { INDEXED_TAGS, instanceHeaderFrom, type InstanceHeader } from '../dicom/instance-header.ts';
-import { encodingOf, isValidUid } from '../dicom/uids.ts';
+import { encodingOf, isValidUid } from '../../common/uids.ts';
 import { readFileMeta, type FileMetaInfo } from './file-meta.ts';
 
 const CHUNK = 1 << 20;

@@ -1,4 +1,4 @@
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/uids.ts';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../common/uids.ts';
 
 /** What the File Meta Information of a stored object says (PS3.10 7.1). */
 export interface FileMeta {

@@ -1,4 +1,5 @@
 import { API_ROUTES, type ApiError as ApiErrorBody, type EventMessage } from '../../main/api/contract.ts';
+import type { DesktopBridge } from '../../common/desktop-bridge.ts';
 
 /**
  * The renderer's one way to the core: the HTTP API with the install's secret, the event WebSocket, and WADO image ids.
@@ -6,12 +7,6 @@ import { API_ROUTES, type ApiError as ApiErrorBody, type EventMessage } from '..
  * which is then kept for the tab only (sessionStorage) and taken out of the address bar.
  */
 
-export interface DesktopBridge {
-  apiBase: string;
-  token: string;
-  /** A native folder dialog; the shell imports what the user picks and resolves to a summary (undefined: cancelled). */
-  importFolder(): Promise<string | undefined>;
-}
 
 declare global {
   interface Window {

@@ -1,4 +1,5 @@
-import { removeKey, setKey, valueOfKey } from './ini-text.ts';
+import { removeKey, setKey, valueOfKey } from '../../common/dicom-ini-text.ts';
+import { FORWARD_FILTERS, type ForwardFilter } from '../../common/forward-rule.ts';
 
 /**
  * Conquest's forwarding rules in dicom.ini as rows for the settings form: `ExportConverters = N`, and for each i < N
@@ -6,29 +7,16 @@ import { removeKey, setKey, valueOfKey } from './ini-text.ts';
  * and `ExportSOPClass<i>` (empty: everything passes). The server checks the result when it is saved.
  */
 
-export interface ForwardRuleRow {
-  /** The converter as written; `forward to AE` for rules made here. */
-  converter: string;
-  modality: string;
-  callingAe: string;
-  calledAe: string;
-  sopClass: string;
-}
+/** A rule as the form shows it: the converter as written (`forward to AE` for rules made here) and its filters. */
+export type ForwardRuleRow = { converter: string } & Record<ForwardFilter, string>;
 
-const FILTERS = [['modality', 'ExportModality'], ['callingAe', 'ExportCallingAE'], ['calledAe', 'ExportCalledAE'], ['sopClass', 'ExportSOPClass']] as const;
-const FORWARD = /^forward(?:\s+compressed\s+as\s+\S+)?\s+to\s+(\S+)\s*$/i;
-
-/** The destination AE of a `forward to AE` converter, or '' for anything else. */
-export function destinationOf(converter: string): string {
-  return FORWARD.exec(converter.trim())?.[1] ?? '';
-}
 
 export function readRules(text: string): ForwardRuleRow[] {
   const n = Number(valueOfKey(text, 'ExportConverters') ?? 0);
   if (!Number.isInteger(n) || n < 0) return [];
   return Array.from({ length: Math.min(n, 100) }, (_, i) => {
     const row: ForwardRuleRow = { converter: valueOfKey(text, `ExportConverter${i}`) ?? '', modality: '', callingAe: '', calledAe: '', sopClass: '' };
-    for (const [field, key] of FILTERS) row[field] = valueOfKey(text, `${key}${i}`) ?? '';
+    for (const [field, key] of FORWARD_FILTERS) row[field] = valueOfKey(text, `${key}${i}`) ?? '';
     return row;
   });
 }
@@ -40,7 +28,7 @@ export function writeRules(text: string, rules: ForwardRuleRow[]): string {
   for (let i = 0; i < Math.max(before, rules.length); i++) {
     const rule = rules[i];
     out = rule ? setKey(out, `ExportConverter${i}`, rule.converter) : removeKey(out, `ExportConverter${i}`);
-    for (const [field, key] of FILTERS) {
+    for (const [field, key] of FORWARD_FILTERS) {
       const value = rule?.[field].trim() ?? '';
       out = value ? setKey(out, `${key}${i}`, value) : removeKey(out, `${key}${i}`);
     }

@@ -1,5 +1,6 @@
 import type { NodeDto } from '../../main/api/contract.ts';
-import { destinationOf, readRules, writeRules, type ForwardRuleRow } from './forward-rules-text.ts';
+import { destinationOf } from '../../common/forward-rule.ts';
+import { readRules, writeRules, type ForwardRuleRow } from './forward-rules-text.ts';
 
 /** The settings form's forwarding rules: each newly stored object that passes a rule's filters goes on to its node. */
 export function ForwardingRules({ text, setText, nodes }: { text: string; setText: (t: string) => void; nodes: NodeDto[] }) {

@@ -118,7 +118,7 @@ export function percentile(values: number[], p: number): number {
 /** A data folder whose dicom.ini has the given keys set and whose acrnema.map lists the given nodes. */
 export async function prepareDataDir(dataDir: string, settings: Record<string, string>, nodes: string[] = []): Promise<void> {
   const { seedConfig } = await import('../../main/config/load.ts');
-  const { IniDocument } = await import('../../main/config/ini.ts');
+  const { IniDocument } = await import('../../common/ini-document.ts');
   const { readFile: read, writeFile, appendFile } = await import('node:fs/promises');
   const configDir = path.join(dataDir, 'config');
   await seedConfig(configDir);

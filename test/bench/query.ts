@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeDataSet } from '../../main/dicom/dataset.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
-import { QrSopClass, TransferSyntax, encodingOf } from '../../main/dicom/uids.ts';
+import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
 import { out, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
 import { copyIndexToMysql } from './engines.ts';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -113,6 +113,20 @@ describe('first day in the UI', () => {
     page.once('dialog', (d) => void d.accept());
     await add();
     await expect.poll(async () => readFile(local.server.config.settings.acrNemaMap, 'utf8')).toMatch(/remotepacs\s+127\.0\.0\.9\s+4242/i);
+  });
+
+  it('reads dicom.ini lines as the core does: a trailing comment is not part of the value, and it survives a save', async () => {
+    const iniFile = path.join(local.server.config.configDir, 'dicom.ini');
+    const original = await readFile(iniFile, 'utf8');
+    await writeFile(iniFile, original.replace(/^MyACRNema\s*=.*$/m, 'MyACRNema = WORKSTATION   # our AE'));
+    await open('settings');
+    await expect.poll(() => page.locator('[data-key=MyACRNema] input').inputValue()).toBe('WORKSTATION');
+    await page.locator('[data-key=RetryDelay] input').fill('12');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.saved .ok').first().waitFor();
+    const saved = await readFile(iniFile, 'utf8');
+    expect(saved).toMatch(/^MyACRNema = WORKSTATION   # our AE$/m);
+    expect(saved).toMatch(/^RetryDelay\s*= 12$/m);
   });
 
   it('left no page errors', () => {

@@ -274,7 +274,7 @@ describe('the workstation UI in a browser', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('.saved').getByText('ExportConverter0: applied now').waitFor();
     expect(local.server.config.forwardRules).toEqual([expect.objectContaining({ destination: 'REMOTEPACS', modality: 'CT' })]);
-    expect(await readFile(path.join(local.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^ExportConverter0 = forward to REMOTEPACS$/m);
+    expect(await readFile(path.join(local.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^ExportConverter0\s*= forward to REMOTEPACS$/m);
     await screenshot(page, 'settings-forwarding');
     const ct = makeImage({ patientId: 'FWD1', modality: 'CT' });
     const mr = makeImage({ patientId: 'FWD2', modality: 'MR' });

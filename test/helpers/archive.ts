@@ -4,7 +4,7 @@ import path from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { ArchiveServer } from '../../main/server.ts';
 import { seedConfig } from '../../main/config/load.ts';
-import { IniDocument } from '../../main/config/ini.ts';
+import { IniDocument } from '../../common/ini-document.ts';
 import { Logger, type LogRecord } from '../../main/util/log.ts';
 
 export interface TestArchive {

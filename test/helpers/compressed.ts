@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeDataSet, parseDataSet } from '../../main/dicom/dataset.ts';
-import { encodingOf } from '../../main/dicom/uids.ts';
+import { encodingOf } from '../../common/uids.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
 import { run } from './dcmtk.ts';
 import { fileMeta, type MadeImage } from './fixtures.ts';

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { PduReader } from '../../main/dicom/pdu-reader.ts';
 import { decodePdu, encodePData, encodePdu, PduType, type Pdu } from '../../main/dicom/pdu.ts';
 import { encodeCommand, CommandField, decodeCommand, type CommandSet } from '../../main/dicom/command.ts';
-import { APPLICATION_CONTEXT } from '../../main/dicom/uids.ts';
+import { APPLICATION_CONTEXT } from '../../common/uids.ts';
 
 /**
  * A misbehaving peer: a bare socket that sends exactly the bytes a test chooses and records every PDU it gets back.

@@ -13,7 +13,7 @@ import { encodePData } from '../../main/dicom/pdu.ts';
 import { encodeCommand } from '../../main/dicom/command.ts';
 import { Status } from '../../main/dicom/status.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
-import { QrSopClass, TransferSyntax, encodingOf } from '../../main/dicom/uids.ts';
+import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
 
 const STUDY_ROOT = ['-S'];
 const PATIENT_ROOT = ['-P'];

@@ -9,7 +9,7 @@ import { connect } from '../../main/dicom/network.ts';
 import { CommandField } from '../../main/dicom/command.ts';
 import { encodeDataSet } from '../../main/dicom/dataset.ts';
 import { Status } from '../../main/dicom/status.ts';
-import { QrSopClass, TransferSyntax, encodingOf } from '../../main/dicom/uids.ts';
+import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
 import { Logger } from '../../main/util/log.ts';
 
 /** C-CANCEL of a C-GET (getscu has no cancel option): a requester on our own upper layer cancels after the first object. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DicomListener, connect } from '../../main/dicom/network.ts';
 import type { Association } from '../../main/dicom/association.ts';
 import { negotiate } from '../../main/dicom/negotiation.ts';
-import { TransferSyntax, VERIFICATION_SOP_CLASS } from '../../main/dicom/uids.ts';
+import { TransferSyntax, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
 import { Logger, type LogRecord } from '../../main/util/log.ts';
 
 const OPTIONS = { maxPduLength: 65536, artimTimeout: 5, idleTimeout: 30, maxBufferedDataSet: 1 << 20 };

@@ -7,7 +7,7 @@ import { dumpDataSet, run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { freePort, startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { retrieveResponses } from '../helpers/qr-tools.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
-import { TransferSyntax } from '../../main/dicom/uids.ts';
+import { TransferSyntax } from '../../common/uids.ts';
 
 /** Objects equal in content whatever their encoding (private elements aside: DCMTK cannot name their VR in implicit VR). */
 async function sameContent(a: string, b: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { Association } from '../../main/dicom/association.ts';
 import { negotiate } from '../../main/dicom/negotiation.ts';
 import { CommandField } from '../../main/dicom/command.ts';
 import { DimseError, Status } from '../../main/dicom/status.ts';
-import { TransferSyntax, VERIFICATION_SOP_CLASS } from '../../main/dicom/uids.ts';
+import { TransferSyntax, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
 import { ServiceRegistry } from '../../main/dicom/services/registry.ts';
 import { verificationService } from '../../main/dicom/services/echo.ts';
 import { RunningOperations } from '../../main/dicom/services/operations.ts';

@@ -8,7 +8,7 @@ import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { textOf } from '../../main/dicom/dataset.ts';
-import { QrSopClass } from '../../main/dicom/uids.ts';
+import { QrSopClass } from '../../common/uids.ts';
 import type { AssociationEvent, JobEvent, ObjectEvent } from '../../main/events.ts';
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { acceptsAndSilent, associatesAndSilent, httpServer, neverAccepts, type SilentPeer } from '../helpers/silent-peers.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
-import { QrSopClass } from '../../main/dicom/uids.ts';
+import { QrSopClass } from '../../common/uids.ts';
 
 /** Fails when `work` has not settled after `seconds`: a hang is a bug here, whatever the machine's speed. */
 async function settlesWithin<T>(seconds: number, work: Promise<T>, what: string): Promise<PromiseSettledResult<T>> {

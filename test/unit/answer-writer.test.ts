@@ -3,7 +3,7 @@ import type { DataSet } from '../../main/dicom/dataset.ts';
 import { qrAnswer, qrRequestFrom } from '../../main/query/identifier.ts';
 import { QrAnswerWriter } from '../../main/query/answer-writer.ts';
 import { encodeDataSet } from '../../main/dicom/dataset.ts';
-import { encodingOf } from '../../main/dicom/uids.ts';
+import { encodingOf } from '../../common/uids.ts';
 
 const TAGS: Record<string, [number, string]> = {
   QueryRetrieveLevel: [0x00080052, 'CS'], PatientName: [0x00100010, 'PN'], PatientID: [0x00100020, 'LO'], StudyDate: [0x00080020, 'DA'],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { IniDocument } from '../../main/config/ini.ts';
+import { IniDocument } from '../../common/ini-document.ts';
 import { AcrNemaMap } from '../../main/config/acrnema-map.ts';
 import { parseSopList } from '../../main/config/sop-list.ts';
 import { readSettings } from '../../main/config/server-settings.ts';

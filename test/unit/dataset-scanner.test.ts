@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataSetScanner, DataSetError } from '../../main/dicom/dataset-scanner.ts';
 import { INDEXED_TAGS, instanceHeaderFrom } from '../../main/dicom/instance-header.ts';
-import { encodingOf, TransferSyntax } from '../../main/dicom/uids.ts';
+import { encodingOf, TransferSyntax } from '../../common/uids.ts';
 import { dataSetOf, makeImage } from '../helpers/fixtures.ts';
 
 /** Implicit VR LE or explicit VR BE elements, made here so the scanner is checked on each encoding. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeDataSet, parseDataSet, textOf, type DataSet } from '../../main/dicom/dataset.ts';
 import { DataSetError } from '../../main/dicom/dataset-scanner.ts';
 import { transcode } from '../../main/dicom/transcode.ts';
-import { encodingOf, TransferSyntax } from '../../main/dicom/uids.ts';
+import { encodingOf, TransferSyntax } from '../../common/uids.ts';
 import { encodeText, answerCharacterSet } from '../../main/dicom/charset-encode.ts';
 import { CharacterSet } from '../../main/dicom/charset.ts';
 import { dataSetOf, makeImage } from '../helpers/fixtures.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IniDocument } from '../../main/config/ini.ts';
+import { IniDocument } from '../../common/ini-document.ts';
 import { AcrNemaMap } from '../../main/config/acrnema-map.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
 import { readForwardRules, ruleMatches } from '../../main/config/forward-rules.ts';

@@ -1,7 +1,7 @@
 import type { Association, IncomingMessage } from '../association.ts';
 import { CommandField } from '../command.ts';
 import { Status } from '../status.ts';
-import { VERIFICATION_SOP_CLASS } from '../uids.ts';
+import { VERIFICATION_SOP_CLASS } from '../../../common/uids.ts';
 import type { DimseService } from './registry.ts';
 
 /** Verification SCP (PS3.4 Annex A): every C-ECHO-RQ gets a success response. */

@@ -3,7 +3,7 @@ import { parseDataSet, type DataSet } from '../dataset.ts';
 import { DataSetError } from '../dataset-scanner.ts';
 import { DimseError, Status, formatStatus } from '../status.ts';
 import { CommandField } from '../command.ts';
-import { QrSopClass, encodingOf, qrModelOf } from '../uids.ts';
+import { QrSopClass, encodingOf, qrModelOf } from '../../../common/uids.ts';
 import { IdentifierError, qrRequestFrom, worklistAnswer, worklistRequestFrom } from '../../query/identifier.ts';
 import { QrAnswerWriter } from '../../query/answer-writer.ts';
 import type { SourceLogger } from '../../util/log.ts';

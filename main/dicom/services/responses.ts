@@ -1,7 +1,7 @@
 import type { Association, IncomingMessage } from '../association.ts';
 import type { CommandSet } from '../command.ts';
 import { encodeDataSet, type DataSet } from '../dataset.ts';
-import { encodingOf } from '../uids.ts';
+import { encodingOf } from '../../../common/uids.ts';
 
 type ResponseFields = Omit<CommandSet, 'commandField' | 'hasDataSet' | 'messageIdBeingRespondedTo'>;
 

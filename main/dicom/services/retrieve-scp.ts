@@ -3,7 +3,7 @@ import { connect } from '../network.ts';
 import { CommandField } from '../command.ts';
 import type { DataSet } from '../dataset.ts';
 import { DimseError, Status, formatStatus } from '../status.ts';
-import { QrSopClass, qrModelOf } from '../uids.ts';
+import { QrSopClass, qrModelOf } from '../../../common/uids.ts';
 import { UNIQUE_KEYS } from '../../query/attributes.ts';
 import { IdentifierError, qrRequestFrom } from '../../query/identifier.ts';
 import type { SourceLogger } from '../../util/log.ts';

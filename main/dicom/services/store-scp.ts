@@ -5,7 +5,7 @@ import { INDEXED_TAGS, instanceHeaderFrom, type InstanceHeader } from '../instan
 import { DimseError, Status, formatStatus } from '../status.ts';
 import { isStorageClass } from '../negotiation.ts';
 import type { DimseService } from './registry.ts';
-import { encodingOf, isValidUid } from '../uids.ts';
+import { encodingOf, isValidUid } from '../../../common/uids.ts';
 import type { SourceLogger } from '../../util/log.ts';
 
 /** What the store service needs from the archive: it knows nothing of files or databases. */

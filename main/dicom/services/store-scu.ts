@@ -3,7 +3,7 @@ import { CommandField, Priority } from '../command.ts';
 import type { ProposedContext } from '../pdu.ts';
 import { Status, formatStatus } from '../status.ts';
 import { canTranscode, transcode } from '../transcode.ts';
-import { UNCOMPRESSED_SYNTAXES } from '../uids.ts';
+import { UNCOMPRESSED_SYNTAXES } from '../../../common/uids.ts';
 
 /**
  * Storage SCU (PS3.4 B.2): sending objects over an established association, for C-MOVE and C-GET sub-operations and

@@ -3,7 +3,7 @@ import { API_ROUTES, type ListenerRestarted, type NodeDto, type SettingEffect, t
 import { ApiError, call } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
-import { lineOfKey, setKey, valueOfKey } from '../ini-text.ts';
+import { lineOfKey, setKey, valueOfKey } from '../../../common/dicom-ini-text.ts';
 import { ForwardingRules } from '../forwarding-rules.tsx';
 
 /** dicom.ini as a grouped form with help for each key, and as raw text; checked by the server before it is saved. */

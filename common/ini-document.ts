@@ -1,6 +1,8 @@
 /**
  * A Conquest-style ini file kept line by line, so that saving it changes only the values that were set: comments,
- * blank lines, unknown keys, key spelling and alignment stay as the admin wrote them.
+ * blank lines, unknown keys, key spelling and alignment stay as the admin wrote them. Pure text in and out: the core
+ * reads and writes dicom.ini with it, and the settings screen edits the same text with it, so both read a line alike
+ * (`MyACRNema = PACSWS   # our AE` is PACSWS for both).
  */
 
 export interface IniLine {
@@ -74,6 +76,14 @@ export class IniDocument {
       this.lines.push({ raw: `[${section}]`, section }, entry);
     } else {
       this.lines.splice(sectionEnd + 1, 0, entry);
+    }
+  }
+
+  /** Take a key's line(s) out of a section (nothing when it is not there). */
+  remove(section: string, key: string): void {
+    for (let i = this.lines.length - 1; i >= 0; i--) {
+      const l = this.lines[i]!;
+      if (l.key !== undefined && sameKey(l.section ?? '', section) && sameKey(l.key, key)) this.lines.splice(i, 1);
     }
   }
 

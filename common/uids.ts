@@ -1,4 +1,4 @@
-/** UIDs the protocol layer names (PS3.6 Annex A). */
+/** UIDs the archive names (PS3.6 Annex A): pure constants, for the core and the UI alike. */
 
 export const APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1';
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
