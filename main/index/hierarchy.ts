@@ -122,7 +122,7 @@ export async function writeBatch(tx: SqlEngine, sql: HierarchySql, batch: BatchI
     statements.push({ sql: 'UPDATE studies SET num_instances = num_instances + ? WHERE id = (SELECT study_fk FROM series WHERE id = ?)', params: [n, series] });
   }
   for (const study of touchedStudies) statements.push({ sql: sql.refreshStudy(), params: [study, study, study] });
-  const [before] = await tx.script(statements);
+  const [before] = await tx.script(statements, { last: true });
   const previous = new Map(before!.map((r) => [String(r.sop_uid), { device: Number(r.device), relativePath: String(r.path) }]));
   return { replaced: uids.map((u) => previous.get(u)), seriesIds };
 }

@@ -50,13 +50,14 @@ async function runOn(q: Queryable, sql: string, params: unknown[]): Promise<{ ch
 }
 
 /**
- * One transaction's connection. START TRANSACTION travels with the first statement, in the same round trip (the
- * pool's connections take multiple statements), so a batch whose series are known costs two round trips in all.
+ * One transaction's connection. START TRANSACTION travels with the first statement and COMMIT with the last script,
+ * in the same round trips (the pool's connections take multiple statements).
  */
 class MysqlTransaction implements SqlEngine {
   readonly dialect = MYSQL_INDEX_DIALECT;
   private readonly conn: PoolConnection;
   private begun = false;
+  private committed = false;
 
   constructor(conn: PoolConnection) {
     this.conn = conn;
@@ -80,9 +81,11 @@ class MysqlTransaction implements SqlEngine {
     return { changes: r.affectedRows, insertId: r.insertId };
   }
 
-  async script(statements: Statement[]): Promise<Record<string, unknown>[][]> {
-    const results = await this.send(statements);
-    return results.map((r) => (Array.isArray(r) ? (r as Record<string, unknown>[]) : []));
+  async script(statements: Statement[], options: { last?: boolean } = {}): Promise<Record<string, unknown>[][]> {
+    // The last statements of a transaction carry its COMMIT: a batch of known series costs one round trip in all.
+    const results = await this.send(options.last ? [...statements, { sql: 'COMMIT', params: [] }] : statements);
+    if (options.last) this.committed = true;
+    return results.slice(0, statements.length).map((r) => (Array.isArray(r) ? (r as Record<string, unknown>[]) : []));
   }
 
   async transaction<T>(work: (tx: SqlEngine) => Promise<T>): Promise<T> {
@@ -90,7 +93,7 @@ class MysqlTransaction implements SqlEngine {
   }
 
   async commit(): Promise<void> {
-    if (this.begun) await this.conn.query('COMMIT');
+    if (this.begun && !this.committed) await this.conn.query('COMMIT');
   }
 }
 
@@ -126,7 +129,7 @@ class MysqlEngine implements SqlEngine {
   }
 
   script(statements: Statement[]): Promise<Record<string, unknown>[][]> {
-    return this.transaction((tx) => tx.script(statements));
+    return this.transaction((tx) => tx.script(statements, { last: true }));
   }
 
   async transaction<T>(work: (tx: SqlEngine) => Promise<T>): Promise<T> {

@@ -11,8 +11,11 @@ export interface SqlEngine {
   all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** An INSERT, UPDATE or DELETE: rows changed, and the id of the row an INSERT added. */
   run(sql: string, params?: unknown[]): Promise<{ changes: number; insertId: number }>;
-  /** Statements run in order, in one round trip where the engine can (MySQL's multiple statements); each one's rows. */
-  script(statements: Statement[]): Promise<Record<string, unknown>[][]>;
+  /**
+   * Statements run in order, in one round trip where the engine can (MySQL's multiple statements); each one's rows.
+   * `last`: nothing follows in this transaction, so the engine may send its COMMIT in the same round trip.
+   */
+  script(statements: Statement[], options?: { last?: boolean }): Promise<Record<string, unknown>[][]>;
   /** `work` as one transaction on this engine's `tx`: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlEngine) => Promise<T>): Promise<T>;
 }

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
-import { collectPageErrors, launchChromium, screenshot } from '../helpers/browser.ts';
+import { collectPageErrors, launchChromium, screenshot, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 
 /**
  * Words and defaults a technician meets on the first day (issue 11): names read family name first and found without
@@ -38,13 +38,10 @@ describe('first day in the UI', () => {
     await store(remote.port, 'REMOTEPACS', [...d, ...m]);
     await store(local.port, 'WORKSTATION', d); // Dvořák is here already; Müller only on the remote
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(15_000);
+    page = await newTestPage(browser);
     errors = collectPageErrors(page);
   });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
-  });
+  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
     await browser?.close();
     await local?.stop();

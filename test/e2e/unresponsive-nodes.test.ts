@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { acceptsAndSilent, httpServer, type SilentPeer } from '../helpers/silent-peers.ts';
-import { launchChromium, screenshot } from '../helpers/browser.ts';
+import { launchChromium, screenshot, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 
 /**
  * A technician's first-day mistakes in the UI (issue 11): the web port typed as a node's DICOM port, and a node that
@@ -24,12 +24,9 @@ describe('waiting on nodes in the UI', () => {
     local = await startArchive({ ARTIMTimeout: '600', ConnectTimeout: '600', DIMSETimeout: '600' },
       [`WEBPORT 127.0.0.1 ${web.port} un`, `MUTE 127.0.0.1 ${mute.port} un`], 'WORKSTATION');
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(15_000);
+    page = await newTestPage(browser);
   });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
-  });
+  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
     await browser?.close();
     await local?.stop();

@@ -7,7 +7,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { compressedFile, TS } from '../helpers/compressed.ts';
-import { collectPageErrors, launchChromium, screenshot, viewportPixels } from '../helpers/browser.ts';
+import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 
 const PROPOSE: Record<string, string> = { [TS.rle]: '-xr', [TS.jpegLossless]: '-xs', [TS.jpegLs]: '-xt', [TS.jpeg2000]: '-xv', [TS.jpegBaseline]: '-xy' };
 
@@ -47,13 +47,10 @@ describe('viewer codecs', () => {
       expect(stored.code, stored.stderr).toBe(0);
     }
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 900, height: 700 } });
-    page.setDefaultTimeout(15_000);
+    page = await newTestPage(browser, { width: 900, height: 700 });
     errors = collectPageErrors(page);
   });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.replace(/\W+/g, '-')}`);
-  });
+  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
     await browser?.close();
     await archive?.stop();

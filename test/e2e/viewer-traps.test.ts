@@ -7,7 +7,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { makeDoseReport } from '../helpers/report-fixture.ts';
-import { collectPageErrors, launchChromium, screenshot, viewportPixels } from '../helpers/browser.ts';
+import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 
 const RT_DOSE = '1.2.840.10008.5.1.4.1.1.481.2';
 
@@ -57,13 +57,10 @@ describe('viewer traps', () => {
     const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'WORKSTATION', '127.0.0.1', String(local.port), ...await writeImages(work, images)]);
     expect(sent.code).toBe(0);
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(15_000);
+    page = await newTestPage(browser);
     errors = collectPageErrors(page);
   });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
-  });
+  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
     await browser?.close();
     await local?.stop();

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
-import { collectPageErrors, launchChromium, screenshot, viewportPixels } from '../helpers/browser.ts';
+import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 
 /**
  * The UI as a technician uses it, in Debian's Chromium against the real headless server, with a second server as the
@@ -41,15 +41,11 @@ describe('the workstation UI in a browser', () => {
     const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'REMOTEPACS', '127.0.0.1', String(remote.port), ...await writeImages(work, images)]);
     expect(sent.code).toBe(0);
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(15_000);
+    page = await newTestPage(browser);
     page.on('dialog', (d) => void d.accept());
     errors = collectPageErrors(page);
   });
-  // What the page showed when a step failed, for whoever reads the failure.
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
-  });
+  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
     await browser?.close();
     await local?.stop();

@@ -22,6 +22,18 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+/** A page as the UI tests use it: a desktop-sized viewport, and 15 s for each step on a loaded 2-core machine. */
+export async function newTestPage(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  page.setDefaultTimeout(15_000);
+  return page;
+}
+
+/** For afterEach: what the page showed when a test failed, for whoever reads the failure. */
+export async function screenshotIfFailed(page: Page | undefined, ctx: { task: { name: string; result?: { state?: string } } }): Promise<void> {
+  if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
+}
+
 /** Everything the page reports as an error (console errors, uncaught exceptions, CSP violations), to assert on. */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
