@@ -106,7 +106,10 @@ export class Association extends EventEmitter {
   private releaseWaiter: Promise<void> | undefined;
   private releaseDone: (() => void) | undefined;
   private proposed: ProposedContext[] = [];
+  private proposedRoles: RoleSelection[] = [];
   private lastMessageId = 0;
+  /** The A-ABORT reason of the protocol error being handled (PS3.8 Table 9-26). */
+  private abortReason: number = AbortReason.UnexpectedPdu;
   /** Why the association ended, once it has (Sta13 or Sta1). */
   private ended: string | undefined;
 
@@ -253,9 +256,6 @@ export class Association extends EventEmitter {
     }
   }
 
-  /** The A-ABORT reason of the protocol error being handled (PS3.8 Table 9-26). */
-  private abortReason: number = AbortReason.UnexpectedPdu;
-
   private sendAbort(source: number, reason: number): void {
     if (!this.socket.destroyed) this.socket.end(encodePdu({ type: PduType.Abort, source, reason }));
   }
@@ -294,18 +294,16 @@ export class Association extends EventEmitter {
     this.calledAe = calledAe;
     this.proposed = contexts;
     const done = new Promise<void>((resolve, reject) => { this.requestorWaiter = { resolve, reject }; });
-    this.sendRoles = roles;
+    this.proposedRoles = roles;
     this.handle('Evt2');
     return done;
   }
-
-  private sendRoles: RoleSelection[] = [];
 
   private sendAssociateRQ(): void {
     this.state = 'Sta5';
     this.sendPdu(encodePdu({
       type: PduType.AssociateRQ, calledAe: this.calledAe, callingAe: this.callingAe, applicationContext: APPLICATION_CONTEXT,
-      contexts: this.proposed, userInfo: this.ourUserInfo(this.sendRoles),
+      contexts: this.proposed, userInfo: this.ourUserInfo(this.proposedRoles),
     }));
     this.startAcse('waiting for A-ASSOCIATE-AC');
   }

@@ -61,7 +61,7 @@ const CANCEL_GRACE_MS = 5000;
 export class DicomClient {
   private readonly options: ClientOptions;
   /** Every association open to a remote node, so a stop can end them at once. */
-  private readonly open_ = new Set<Association>();
+  private readonly openAssociations = new Set<Association>();
 
   constructor(options: ClientOptions) {
     this.options = options;
@@ -79,8 +79,8 @@ export class DicomClient {
       throw new DicomOperationError(`cannot connect to ${node.ae} at ${node.host}:${node.port}: ${(err as Error).message}`);
     }
     if (this.options.events) watchAssociation(assoc, this.options.events);
-    this.open_.add(assoc);
-    assoc.once('closed', () => this.open_.delete(assoc));
+    this.openAssociations.add(assoc);
+    assoc.once('closed', () => this.openAssociations.delete(assoc));
     const onAbort = () => assoc.abort('cancelled while negotiating the association');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -99,7 +99,7 @@ export class DicomClient {
 
   /** Abort every open association (the server is stopping); their operations fail at once with `why`. */
   abortAll(why: string): void {
-    for (const assoc of this.open_) assoc.abort(why);
+    for (const assoc of this.openAssociations) assoc.abort(why);
   }
 
   /** Open, run `work` (which answers `signal` its own way: C-CANCEL, or stopping between objects), then release. */
