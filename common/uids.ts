@@ -16,6 +16,9 @@ export const TransferSyntax = {
   JpegLsNearLossless: '1.2.840.10008.1.2.4.81',
   Jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
   Jpeg2000: '1.2.840.10008.1.2.4.91',
+  HtJpeg2000Lossless: '1.2.840.10008.1.2.4.201',
+  HtJpeg2000LosslessRpcl: '1.2.840.10008.1.2.4.202',
+  HtJpeg2000: '1.2.840.10008.1.2.4.203',
   Rle: '1.2.840.10008.1.2.5',
 } as const;
 

@@ -6,10 +6,8 @@ import type { Browser, Page } from 'playwright-core';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, writeImages, type MadeImage } from '../helpers/fixtures.ts';
-import { compressedFile, TS } from '../helpers/compressed.ts';
+import { PROPOSE, compressedFile, TS } from '../helpers/compressed.ts';
 import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
-
-const PROPOSE: Record<string, string> = { [TS.rle]: '-xr', [TS.jpegLossless]: '-xs', [TS.jpegLs]: '-xt', [TS.jpeg2000]: '-xv', [TS.jpegBaseline]: '-xy' };
 
 /**
  * The viewer decodes every transfer syntax a clinic's modalities send: each compressed object (made by real encoders)

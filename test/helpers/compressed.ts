@@ -19,6 +19,9 @@ export const TS = {
   jpeg2000: '1.2.840.10008.1.2.4.90',
 } as const;
 
+/** storescu's option that proposes each syntax (it proposes a compressed one only when told which). */
+export const PROPOSE: Record<string, string> = { [TS.rle]: '-xr', [TS.jpegLossless]: '-xs', [TS.jpegLs]: '-xt', [TS.jpeg2000]: '-xv', [TS.jpegBaseline]: '-xy' };
+
 const DCMTK_ENCODER: Record<string, [string, string[]]> = {
   [TS.rle]: ['dcmcrle', []],
   // +un: keep the SOP Instance UID (DCMTK makes a new one for lossy compression by default).

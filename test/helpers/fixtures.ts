@@ -83,6 +83,8 @@ export interface ImageOptions {
   bitsAllocated?: 8 | 16 | 32;
   /** More elements (an RT Dose's grid scaling, ...). */
   extra?: Element[];
+  /** Colour by pixel (8 bits, RGB, planar configuration 0): each pixel's value v becomes (v, 255 - v, 3v mod 256). */
+  rgb?: boolean;
   /** CT-style Rescale Intercept (and slope 1), so stored values map to Hounsfield units. */
   rescaleIntercept?: number;
 }
@@ -123,11 +125,13 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
   const studyUid = o.studyUid ?? uid();
   const seriesUid = o.seriesUid ?? uid();
   const sopClass = o.sopClassUid ?? CT_IMAGE_STORAGE;
-  const bits = o.bitsAllocated ?? 16;
+  const bits = o.rgb ? 8 : o.bitsAllocated ?? 16;
   const bytesPer = bits / 8;
-  const pixels = Buffer.alloc(rows * columns * frames * bytesPer);
+  const samples = o.rgb ? 3 : 1;
+  const pixels = Buffer.alloc(rows * columns * frames * bytesPer * samples);
   for (let i = 0; i < rows * columns * frames; i++) {
     const v = o.pixel ? o.pixel(Math.floor(i / columns) % rows, i % columns, Math.floor(i / (rows * columns))) : (i * 7) % 4096;
+    if (o.rgb) { pixels[3 * i] = v & 0xff; pixels[3 * i + 1] = 255 - (v & 0xff); pixels[3 * i + 2] = (3 * v) & 0xff; continue; }
     if (bytesPer === 4) pixels.writeUInt32LE(v, i * 4);
     else if (bytesPer === 2) pixels.writeUInt16LE(v, i * 2);
     else pixels[i] = v;
@@ -157,8 +161,9 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
     { tag: 0x00200010, vr: 'SH', value: 'S1' },
     { tag: 0x00200011, vr: 'IS', value: String(o.seriesNumber ?? 1) },
     { tag: 0x00200013, vr: 'IS', value: String(o.instanceNumber ?? 1) },
-    { tag: 0x00280002, vr: 'US', value: [1] },
-    { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
+    { tag: 0x00280002, vr: 'US', value: [samples] },
+    { tag: 0x00280004, vr: 'CS', value: o.rgb ? 'RGB' : 'MONOCHROME2' },
+    ...(o.rgb ? [{ tag: 0x00280006, vr: 'US', value: [0] }] : []),
     ...(frames > 1 ? [{ tag: 0x00280008, vr: 'IS', value: String(frames) }] : []),
     { tag: 0x00280010, vr: 'US', value: [rows] },
     { tag: 0x00280011, vr: 'US', value: [columns] },

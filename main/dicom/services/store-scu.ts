@@ -2,13 +2,13 @@ import type { Association, PresentationContext } from '../association.ts';
 import { CommandField, Priority } from '../command.ts';
 import type { ProposedContext } from '../pdu.ts';
 import { Status, formatStatus } from '../status.ts';
-import { canTranscode, transcode } from '../transcode.ts';
+import { transcoder } from '../../codec/transcoder.ts';
 import { UNCOMPRESSED_SYNTAXES } from '../../../common/uids.ts';
 
 /**
  * Storage SCU (PS3.4 B.2): sending objects over an established association, for C-MOVE and C-GET sub-operations and
  * for sends the job queue starts. Each object goes in its stored transfer syntax when the peer accepted it, or in an
- * accepted uncompressed one when it can be converted without a codec.
+ * accepted uncompressed one it can be converted to (decoded in the codec workers when it is compressed).
  */
 
 export interface OutgoingObject {
@@ -34,9 +34,9 @@ const MAX_CONTEXTS = 128;
 
 /**
  * The presentation contexts to propose for these objects: per SOP class, one context for each stored transfer syntax
- * (so an object can go exactly as stored), and one offering every uncompressed syntax when some object of the class is
- * uncompressed (so it can still go, converted, to a node that takes only one of them). Contexts are split into groups
- * of at most 128, each group being one association with the objects it can carry.
+ * (so an object can go exactly as stored), and one offering every uncompressed syntax when some object of the class
+ * can become uncompressed (so it can still go, converted or decoded, to a node that takes only one of them). Contexts
+ * are split into groups of at most 128, each group being one association with the objects it can carry.
  */
 export function planAssociations<T extends OutgoingObject>(objects: T[]): { contexts: ProposedContext[]; objects: T[] }[] {
   const byClass = new Map<string, Map<string, T[]>>();
@@ -51,7 +51,8 @@ export function planAssociations<T extends OutgoingObject>(objects: T[]): { cont
   for (const [sopClass, bySyntax] of byClass) {
     const syntaxes = [...bySyntax.keys()];
     const wanted = syntaxes.map((ts) => [ts]);
-    if (syntaxes.some((ts) => UNCOMPRESSED_SYNTAXES.includes(ts))) wanted.push([...UNCOMPRESSED_SYNTAXES]);
+    const native = UNCOMPRESSED_SYNTAXES[0]!;
+    if (syntaxes.some((ts) => transcoder.canTranscode(ts, native))) wanted.push([...UNCOMPRESSED_SYNTAXES]);
     if (!current || current.contexts.length + wanted.length > MAX_CONTEXTS) { current = { contexts: [], objects: [] }; groups.push(current); }
     for (const transferSyntaxes of wanted) current.contexts.push({ id: current.contexts.length * 2 + 1, abstractSyntax: sopClass, transferSyntaxes });
     for (const list of bySyntax.values()) current.objects.push(...list);
@@ -65,7 +66,7 @@ export function contextFor(assoc: Association, obj: OutgoingObject, usable: (ctx
   for (const ctx of assoc.contexts.values()) {
     if (ctx.abstractSyntax !== obj.sopClassUid || !usable(ctx)) continue;
     if (ctx.transferSyntax === obj.transferSyntaxUid) return ctx;
-    if (!convertible && canTranscode(obj.transferSyntaxUid, ctx.transferSyntax)) convertible = ctx;
+    if (!convertible && transcoder.canTranscode(obj.transferSyntaxUid, ctx.transferSyntax)) convertible = ctx;
   }
   return convertible;
 }
@@ -96,7 +97,7 @@ export async function sendObject(assoc: Association, obj: OutgoingObject, option
   let size: number;
   try {
     const read = await (options.data ?? obj.read());
-    data = ctx.transferSyntax === obj.transferSyntaxUid ? read.bytes : transcode(await collect(read.bytes), obj.transferSyntaxUid, ctx.transferSyntax);
+    data = ctx.transferSyntax === obj.transferSyntaxUid ? read.bytes : await transcoder.transcode(await collect(read.bytes), obj.transferSyntaxUid, ctx.transferSyntax);
     size = Buffer.isBuffer(data) ? data.length : read.length;
   } catch (err) {
     return { outcome: 'failed', reason: `cannot read or convert ${obj.sopInstanceUid}: ${(err as Error).message}` };

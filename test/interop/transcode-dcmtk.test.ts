@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
+import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
+import { retrieveResponses } from '../helpers/qr-tools.ts';
+import { PROPOSE, TS, compressedFile } from '../helpers/compressed.ts';
+import { makeImage, phantom, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
+import { parseDataSet, textOf } from '../../main/dicom/dataset.ts';
+import { readFileMeta } from '../../main/store/file-meta.ts';
+import { TransferSyntax, encodingOf } from '../../common/uids.ts';
+
+const SIZE = 96;
+
+/** The pixel data bytes and a few attributes of a Part-10 file. */
+async function pixelsOf(file: string): Promise<{ pixels: Buffer; photometric: string; ts: string }> {
+  const bytes = await readFile(file);
+  const meta = readFileMeta(bytes);
+  const ds = parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid));
+  const e = ds.get(0x7fe00010)!;
+  if (!Buffer.isBuffer(e.value)) throw new Error(`${file}: pixel data is not native`);
+  return { pixels: e.value, photometric: textOf(ds.get(0x00280004)), ts: meta.transferSyntaxUid };
+}
+
+/** DCMTK's own decoder for each syntax, to compare with (OpenJPEG's for JPEG 2000 is the original itself). */
+const DCMTK_DECODER: Record<string, string> = { [TS.rle]: 'dcmdrle', [TS.jpegLossless]: 'dcmdjpeg', [TS.jpegLs]: 'dcmdjpls', [TS.jpegBaseline]: 'dcmdjpeg' };
+
+/**
+ * Compressed objects reach a peer that takes only uncompressed syntaxes (issue 21): a C-MOVE to DCMTK's storescp with
+ * its default settings receives every object decoded — the same bytes DCMTK's own decoders make for lossless syntaxes —
+ * and a storescp that accepts the compressed syntax receives it unchanged. A syntax we cannot decode is a failure that
+ * names the object and the reason.
+ */
+describe('decoding compressed objects for peers that take only uncompressed ones', () => {
+  let archive: TestArchive;
+  let plain: RunningStorescp;
+  let all: RunningStorescp;
+  let work: string;
+  const study = uid();
+  const cases: { name: string; ts: string; image: MadeImage; file?: string; lossy?: boolean }[] = [];
+
+  beforeAll(async () => {
+    plain = await startStorescp('PLAIN');
+    all = await startStorescp('ALLSYNTAX', ['+xa']);
+    archive = await startArchive({}, [`PLAIN 127.0.0.1 ${plain.port} un`, `ALLSYNTAX 127.0.0.1 ${all.port} un`]);
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-transcode-'));
+    const wide = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n), rescaleIntercept: -1024 });
+    const frames = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, frames: 3, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c), rescaleIntercept: -1024 });
+    const colour = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', pixel: phantom(SIZE, SIZE, n, 8) });
+    const narrow = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n, 8), bitsAllocated: 8 });
+    cases.push(
+      { name: 'RLE lossless', ts: TS.rle, image: wide(1) },
+      { name: 'JPEG lossless SV1', ts: TS.jpegLossless, image: wide(2) },
+      { name: 'JPEG-LS lossless', ts: TS.jpegLs, image: wide(3) },
+      { name: 'JPEG 2000 lossless', ts: TS.jpeg2000, image: wide(4) },
+      { name: 'JPEG baseline (8 bits)', ts: TS.jpegBaseline, image: narrow(5), lossy: true },
+      { name: 'RLE, 3 frames', ts: TS.rle, image: frames(6) },
+      { name: 'JPEG baseline, colour (YBR_FULL_422 in, RGB out)', ts: TS.jpegBaseline, image: colour(8), lossy: true },
+      { name: 'RLE, colour', ts: TS.rle, image: colour(9) },
+      { name: 'JPEG-LS, colour', ts: TS.jpegLs, image: colour(10) },
+      { name: 'JPEG-LS, 3 frames', ts: TS.jpegLs, image: frames(7) },
+    );
+    for (const c of cases) {
+      c.file = await compressedFile(work, c.image, c.ts, SIZE, SIZE);
+      const stored = await run('storescu', [PROPOSE[c.ts]!, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), c.file]);
+      expect(stored.code, stored.stderr).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    await archive?.stop();
+    await plain?.stop();
+    await all?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const move = (dest: string) => run('movescu', ['-d', '-S', '-aet', 'MOVER', '-aem', dest, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port),
+    '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`]);
+  const received = async (scp: RunningStorescp) => new Map((await scp.files()).map((f) => [path.basename(f).replace(/^[A-Z]{2}\./, ''), f]));
+
+  it('sends each compressed object decoded to a storescp with default settings, bit for bit as DCMTK decodes it', async () => {
+    const r = await move('PLAIN');
+    expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({ final: true, status: '0x0000', completed: cases.length, failed: 0 });
+    const got = await received(plain);
+    for (const c of cases) {
+      const file = got.get(c.image.sopUid);
+      expect(file, c.name).toBeDefined();
+      const ours = await pixelsOf(file!);
+      expect([TransferSyntax.ImplicitLittleEndian, TransferSyntax.ExplicitLittleEndian]).toContain(ours.ts);
+      // DCMTK's own decoding of the same file (the original itself for JPEG 2000: DCMTK has no JPEG 2000 codec).
+      const decoder = DCMTK_DECODER[c.ts];
+      let referenceFile = (await writeImages(path.join(work, 'originals'), [c.image]))[0]!;
+      if (decoder) {
+        referenceFile = path.join(work, `${c.image.sopUid}.dcmtk.dcm`);
+        expect((await run(decoder, [c.file!, referenceFile])).code).toBe(0);
+      }
+      const reference = await pixelsOf(referenceFile);
+      expect(ours.pixels.length, c.name).toBe(reference.pixels.length);
+      if (!c.lossy) {
+        expect(ours.pixels.equals(reference.pixels), `${c.name}: decoded pixels differ from the reference`).toBe(true);
+      } else {
+        // Two JPEG decoders (libjpeg-turbo, DCMTK's IJG) may round a sample differently by one.
+        let worst = 0;
+        for (let i = 0; i < reference.pixels.length; i++) worst = Math.max(worst, Math.abs(ours.pixels[i]! - reference.pixels[i]!));
+        expect(worst, c.name).toBeLessThanOrEqual(2);
+      }
+      // Colour JPEG is YBR_FULL_422 as stored and RGB decoded, for DCMTK and for us.
+      expect(ours.photometric, c.name).toBe(reference.photometric);
+    }
+  });
+
+  it('sends each object unchanged to a storescp that accepts its syntax', async () => {
+    const r = await move('ALLSYNTAX');
+    expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({ final: true, status: '0x0000', completed: cases.length });
+    const got = await received(all);
+    for (const c of cases) {
+      expect(await transferSyntaxOf(got.get(c.image.sopUid)!), c.name).toBe(c.ts);
+      const sent = await readFile(c.file!);
+      const arrived = await readFile(got.get(c.image.sopUid)!);
+      // The pixel data went as stored: its encapsulated bytes are found whole in what arrived.
+      const tail = sent.subarray(sent.length - 256);
+      expect(arrived.includes(tail), c.name).toBe(true);
+    }
+  });
+
+  it('names the object and the reason when it cannot be decoded for the peer', async () => {
+    const twelveBit = makeImage({ patientId: 'CODEC12', studyUid: uid(), rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 7), rescaleIntercept: -1024 });
+    const source = (await writeImages(path.join(work, 'e12'), [twelveBit]))[0]!;
+    const extended = path.join(work, 'e12', 'extended.dcm');
+    expect((await run('dcmcjpeg', ['+ee', '+un', source, extended])).code).toBe(0);
+    expect((await run('storescu', ['-xx', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), extended])).code).toBe(0);
+    const r = await run('movescu', ['-d', '-S', '-aet', 'MOVER', '-aem', 'PLAIN', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port),
+      '-k', 'QueryRetrieveLevel=IMAGE', '-k', `StudyInstanceUID=${twelveBit.studyUid}`, '-k', `SOPInstanceUID=${twelveBit.sopUid}`]);
+    expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({ final: true, failed: 1, completed: 0 });
+    expect(archive.logText()).toMatch(new RegExp(`sub-operation ${twelveBit.sopUid.replace(/\./g, '\\.')} failed: .*12-bit JPEG extended`));
+  });
+});
