@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { DecodeAnswer, DecodeJob } from './codec-worker.ts';
-import type { PixelModule } from './pixel-module.ts';
 
 /**
  * The codec worker threads: decoding and encoding never run on the event loop, so associations, queries and the API
@@ -30,12 +29,13 @@ export class CodecPool {
     this.size = size;
   }
 
-  decode(transferSyntax: string, frames: Uint8Array[], pixels: PixelModule): Promise<Extract<DecodeAnswer, { ok: true }>> {
+  /** A data set from `from` to `to` in a worker (decode-data-set.ts). */
+  convert(dataSet: Uint8Array, from: string, to: string): Promise<Buffer> {
     if (this.closed) return Promise.reject(new Error('the codec workers are stopped'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ job: { transferSyntax, frames, pixels }, resolve, reject });
+    return new Promise<Extract<DecodeAnswer, { ok: true }>>((resolve, reject) => {
+      this.queue.push({ job: { dataSet, from, to }, resolve, reject });
       this.next();
-    });
+    }).then((answer) => Buffer.from(answer.dataSet.buffer, answer.dataSet.byteOffset, answer.dataSet.byteLength));
   }
 
   private next(): void {

@@ -1,30 +1,25 @@
 import { parentPort } from 'node:worker_threads';
-import { decodeFrame } from './decoders.ts';
-import type { PixelModule } from './pixel-module.ts';
+import { decodeDataSet } from './decode-data-set.ts';
 
-/** A codec worker thread: decodes the frames it is sent, one job at a time, and answers with the native pixels. */
+/** A codec worker thread: converts the data sets it is sent, one job at a time, and answers with the new bytes. */
 
 export interface DecodeJob {
   id: number;
-  transferSyntax: string;
-  frames: Uint8Array[];
-  pixels: PixelModule;
+  dataSet: Uint8Array;
+  from: string;
+  to: string;
 }
 
-export type DecodeAnswer =
-  | { id: number; ok: true; frames: Uint8Array[]; photometricInterpretation?: string; planarConfiguration?: number }
-  | { id: number; ok: false; error: string };
+export type DecodeAnswer = { id: number; ok: true; dataSet: Uint8Array } | { id: number; ok: false; error: string };
 
 parentPort?.on('message', (job: DecodeJob) => {
-  void (async () => {
-    try {
-      const decoded = [];
-      for (const frame of job.frames) decoded.push(await decodeFrame(job.transferSyntax, frame, job.pixels));
-      const frames = decoded.map((d) => d.data);
-      const answer: DecodeAnswer = { id: job.id, ok: true, frames, photometricInterpretation: decoded[0]?.photometricInterpretation, planarConfiguration: decoded[0]?.planarConfiguration };
-      parentPort!.postMessage(answer, frames.map((f) => f.buffer as ArrayBuffer));
-    } catch (err) {
-      parentPort!.postMessage({ id: job.id, ok: false, error: (err as Error).message } satisfies DecodeAnswer);
-    }
-  })();
+  decodeDataSet(job.dataSet, job.from, job.to).then(
+    (bytes) => {
+      const dataSet = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      // The answer's buffer moves to the main thread instead of being copied (it may be a pooled Buffer: then copied).
+      const transfer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : [];
+      parentPort!.postMessage({ id: job.id, ok: true, dataSet } satisfies DecodeAnswer, transfer);
+    },
+    (err: Error) => parentPort!.postMessage({ id: job.id, ok: false, error: err.message } satisfies DecodeAnswer),
+  );
 });

@@ -35,8 +35,10 @@ const modules = new Map<string, Promise<WasmModule>>();
 function wasm(pkg: string): Promise<WasmModule> {
   let m = modules.get(pkg);
   if (!m) {
-    const factory = require(pkg) as () => Promise<WasmModule>;
-    m = factory();
+    const factory = require(pkg) as (options: { print: () => void; printErr: () => void }) => Promise<WasmModule>;
+    // The codecs' own progress lines ("[INFO] Main header has been correctly decoded") would flood the log; their
+    // failures reach us as exceptions.
+    m = factory({ print: () => undefined, printErr: () => undefined });
     modules.set(pkg, m);
   }
   return m;
@@ -87,7 +89,8 @@ export async function decodeFrame(transferSyntax: string, frame: Uint8Array, p: 
 
 function decodeJpegLossless(frame: Uint8Array, p: PixelModule): Uint8Array {
   const bytes = Math.ceil(p.bitsAllocated / 8);
-  const copy = frame.slice();
+  // The decoder reads an ArrayBuffer from its start: a copy of exactly the frame (a Buffer's slice would share its pool).
+  const copy = new Uint8Array(frame);
   const decoded = new JpegLosslessDecoder().decode(copy.buffer, 0, copy.length, bytes > 1 ? 2 : 1);
   const out = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
   if (out.length !== frameLength(p)) throw new Error(`JPEG lossless frame decoded to ${out.length} bytes, ${frameLength(p)} expected`);

@@ -6,7 +6,7 @@ import type { ProposedContext, RoleSelection } from '../dicom/pdu.ts';
 import { Status, formatStatus } from '../dicom/status.ts';
 import { TransferSyntax, VERIFICATION_SOP_CLASS, encodingOf } from '../../common/uids.ts';
 import { isStorageClass } from '../dicom/negotiation.ts';
-import { planAssociations, readAhead, sendObject, type OutgoingObject, type SendResult } from '../dicom/services/store-scu.ts';
+import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult } from '../dicom/services/store-scu.ts';
 import type { ArchiveEvents } from '../events.ts';
 import { watchAssociation } from '../monitoring.ts';
 import type { SourceLogger } from '../util/log.ts';
@@ -178,10 +178,10 @@ export class DicomClient {
     for (const group of planAssociations(objects)) {
       if (signal?.aborted) return;
       await this.withAssociation(node, group.contexts, async (assoc) => {
-        for (const { obj, data } of readAhead(group.objects)) {
+        for (const { obj, prepared } of prepareAhead(assoc, group.objects)) {
           if (signal?.aborted) return;
           // A refused object is a result; an association that breaks is an error (the rest are not attempted).
-          const result = await sendObject(assoc, obj, { data }).catch((err: Error) => {
+          const result = await sendObject(assoc, obj, { prepared }).catch((err: Error) => {
             throw new DicomOperationError(`association with ${node.ae} ended while sending ${obj.sopInstanceUid}: ${err.message}`);
           });
           onResult?.(obj, result);

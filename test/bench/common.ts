@@ -61,10 +61,11 @@ export function runTool(tool: string, args: string[], shim: string): Promise<{ s
   });
 }
 
-export async function startStorescp(shim: string, dir: string, aeTitle = 'STORESCP', port?: number): Promise<{ port: number; child: ChildProcess }> {
+/** DCMTK storescp; `accept` its transfer syntax options (every syntax by default; [] for its own default: uncompressed only). */
+export async function startStorescp(shim: string, dir: string, aeTitle = 'STORESCP', port?: number, accept = ['+xa']): Promise<{ port: number; child: ChildProcess }> {
   const p = port ?? await freePort();
   await mkdir(dir, { recursive: true });
-  const child = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, '+xa', String(p)], { env: { ...process.env, LD_PRELOAD: shim }, stdio: 'ignore' });
+  const child = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...accept, String(p)], { env: { ...process.env, LD_PRELOAD: shim }, stdio: 'ignore' });
   await waitForPort(p, child);
   return { port: p, child };
 }

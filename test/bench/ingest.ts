@@ -53,8 +53,8 @@ function patchUS(buf: Buffer, tag: number, value: number): void {
 }
 
 /** storescu over a whole folder (a directory scan keeps the command line short). */
-export function storescu(shim: string, port: number, calledAe: string, dir: string): Promise<{ seconds: number }> {
-  return runTool('storescu', ['-aet', 'BENCH', '-aec', calledAe, '--scan-directories', '--no-halt', '127.0.0.1', String(port), dir], shim);
+export function storescu(shim: string, port: number, calledAe: string, dir: string, options: string[] = []): Promise<{ seconds: number }> {
+  return runTool('storescu', ['-aet', 'BENCH', ...options, '-aec', calledAe, '--scan-directories', '--no-halt', '127.0.0.1', String(port), dir], shim);
 }
 
 /** The reference beside a transfer of ours: DCMTK storescu sending `dir` to a fresh storescp on `port`; its seconds. */

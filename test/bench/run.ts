@@ -5,9 +5,11 @@
  *   move    C-MOVE of a 250-image study to storescp, with movescu; storescu -> storescp beside it
  *   send    a send job of 1000 objects to storescp beside storescu sending the same files
  *   engines ingest on SQLite beside MariaDB (a private server), regen rate; with it, query runs on both engines
+ *   transcode  C-MOVE of a compressed study (JPEG-LS, JPEG lossless, JPEG 2000) to a storescp that takes only
+ *           uncompressed syntaxes, beside each codec's decode time (not in the default run: --only transcode)
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools. A shared 2-core machine is noisy: sections
  * that compare take the best of several rounds.
- * Options: --only ingest,query,move,send,engines   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
+ * Options: --only ingest,query,move,send,engines,transcode   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +22,7 @@ import { queryBench } from './query.ts';
 import { moveBench } from './move.ts';
 import { sendBench } from './send.ts';
 import { enginesBench, withMariaDb } from './engines.ts';
+import { transcodeBench } from './transcode.ts';
 import type { MysqlOptions } from '../../main/index/mysql.ts';
 
 const { values } = parseArgs({
@@ -28,8 +31,9 @@ const { values } = parseArgs({
     queries: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
   },
 });
-const ALL = ['ingest', 'query', 'move', 'send', 'engines'];
-const sections = new Set((values.only ?? ALL.join(',')).split(','));
+const ALL = ['ingest', 'query', 'move', 'send', 'engines', 'transcode'];
+const DEFAULT = ALL.filter((s) => s !== 'transcode');
+const sections = new Set((values.only ?? DEFAULT.join(',')).split(','));
 for (const s of sections) if (!ALL.includes(s)) throw new Error(`unknown section "${s}" (${ALL.join(', ')})`);
 
 async function main(): Promise<void> {
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
       out('');
       await sendBench(work, shim, Number(values.count ?? 1000), rounds);
     }
+    if (sections.has('transcode')) await transcodeBench(work, shim, Number(values['move-count'] ?? 250), rounds);
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
     else out(`work folder kept: ${work}`);

@@ -12,7 +12,7 @@ import type { RunningOperation, RunningOperations } from './operations.ts';
 import type { DestinationPort, RetrievePort } from './ports.ts';
 import type { DimseService } from './registry.ts';
 import { respond } from './responses.ts';
-import { planAssociations, readAhead, sendObject, type OutgoingObject, type SendResult } from './store-scu.ts';
+import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult } from './store-scu.ts';
 import { SubOperations } from './sub-operations.ts';
 
 const FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
@@ -71,9 +71,9 @@ export class RetrieveScp {
           continue;
         }
         try {
-          for (const { obj, data } of readAhead(group.objects)) {
+          for (const { obj, prepared } of prepareAhead(sub, group.objects)) {
             if (op.cancelled) break;
-            await progress(obj, await sendOrFail(sub, obj, { moveOriginator: origin, data }));
+            await progress(obj, await sendOrFail(sub, obj, { moveOriginator: origin, prepared }));
           }
         } finally {
           await sub.release().catch(() => undefined);
@@ -86,9 +86,10 @@ export class RetrieveScp {
     // Only classes for which the requester took the SCP role may be sent back to it (PS3.4 C.4.3.1, PS3.7 D.3.3.4).
     const asScp = new Set(assoc.roles.filter((r) => r.scpRole).map((r) => r.sopClass));
     await this.run('C-GET', assoc, msg, data, async (objects, op, progress) => {
-      for (const { obj, data } of readAhead(objects)) {
+      const usable = (ctx: { abstractSyntax: string }) => asScp.has(ctx.abstractSyntax);
+      for (const { obj, prepared } of prepareAhead(assoc, objects, usable)) {
         if (op.cancelled) return;
-        await progress(obj, await sendOrFail(assoc, obj, { usable: (ctx) => asScp.has(ctx.abstractSyntax), data }));
+        await progress(obj, await sendOrFail(assoc, obj, { usable, prepared }));
       }
     });
   }

@@ -84,25 +84,33 @@ async function collect(bytes: Buffer | AsyncIterable<Uint8Array>): Promise<Buffe
   return Buffer.concat(parts);
 }
 
+/** An object ready to go on an association: the context it goes on and its bytes in that context's syntax. */
+export type PreparedObject = { ctx: PresentationContext; data: Buffer | AsyncIterable<Uint8Array>; size: number } | { failed: string };
+
+/** Choose the object's context, read it, and convert or decode it to the context's syntax when it must be (never throws). */
+export async function prepareObject(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true): Promise<PreparedObject> {
+  const ctx = contextFor(assoc, obj, usable);
+  if (!ctx) return { failed: `no presentation context was accepted for ${obj.sopClassUid} in ${obj.transferSyntaxUid} or a syntax it converts to` };
+  try {
+    const read = await obj.read();
+    if (ctx.transferSyntax === obj.transferSyntaxUid) return { ctx, data: read.bytes, size: read.length };
+    const data = await transcoder.transcode(await collect(read.bytes), obj.transferSyntaxUid, ctx.transferSyntax);
+    return { ctx, data, size: data.length };
+  } catch (err) {
+    return { failed: `cannot read or convert ${obj.sopInstanceUid}: ${(err as Error).message}` };
+  }
+}
+
 /** Send one object with C-STORE and wait for the response; never throws for what the peer answers. */
 export async function sendObject(assoc: Association, obj: OutgoingObject, options: {
   usable?: (ctx: PresentationContext) => boolean;
   moveOriginator?: { ae: string; messageId: number };
-  /** The object's bytes when already being read (see readAhead). */
-  data?: ReturnType<OutgoingObject['read']>;
+  /** The object already being prepared (see prepareAhead). */
+  prepared?: Promise<PreparedObject>;
 } = {}): Promise<SendResult> {
-  const ctx = contextFor(assoc, obj, options.usable);
-  if (!ctx) return { outcome: 'failed', reason: `no presentation context was accepted for ${obj.sopClassUid} in ${obj.transferSyntaxUid} or a syntax it converts to` };
-  let data: Buffer | AsyncIterable<Uint8Array>;
-  let size: number;
-  try {
-    const read = await (options.data ?? obj.read());
-    data = ctx.transferSyntax === obj.transferSyntaxUid ? read.bytes : await transcoder.transcode(await collect(read.bytes), obj.transferSyntaxUid, ctx.transferSyntax);
-    size = Buffer.isBuffer(data) ? data.length : read.length;
-  } catch (err) {
-    return { outcome: 'failed', reason: `cannot read or convert ${obj.sopInstanceUid}: ${(err as Error).message}` };
-  }
-  const rsp = await assoc.request(ctx.id, {
+  const prepared = await (options.prepared ?? prepareObject(assoc, obj, options.usable));
+  if ('failed' in prepared) return { outcome: 'failed', reason: prepared.failed };
+  const rsp = await assoc.request(prepared.ctx.id, {
     commandField: CommandField.CStoreRQ,
     messageId: assoc.nextMessageId(),
     affectedSopClassUid: obj.sopClassUid,
@@ -111,26 +119,25 @@ export async function sendObject(assoc: Association, obj: OutgoingObject, option
     moveOriginatorAe: options.moveOriginator?.ae,
     moveOriginatorMessageId: options.moveOriginator?.messageId,
     hasDataSet: true,
-  }, data);
+  }, prepared.data);
   const status = rsp.command.status ?? Status.ProcessingFailure;
   const outcome = outcomeOf(status);
   const comment = rsp.command.errorComment ? `: ${rsp.command.errorComment}` : '';
-  return { outcome, status, reason: `${formatStatus(status)}${comment}`, size };
+  return { outcome, status, reason: `${formatStatus(status)}${comment}`, size: prepared.size };
 }
 
-/** How many objects ahead reads start; their bytes are held until sent. */
+/** How many objects ahead preparation starts; their bytes are held until sent. */
 const READ_AHEAD = 3;
 
-/** Each object with its read already started a few ahead: reading the next ones overlaps sending the current. */
-export function* readAhead(objects: OutgoingObject[]): Generator<{ obj: OutgoingObject; data: ReturnType<OutgoingObject['read']> }> {
-  const start = (o: OutgoingObject) => {
-    const p = o.read();
-    p.catch(() => undefined); // handled where it is awaited; an object never reached (cancel) must not crash the process
-    return p;
-  };
-  const started: ReturnType<OutgoingObject['read']>[] = [];
+/**
+ * Each object with its preparation (read, and decoding in the codec workers when the peer needs it) started a few
+ * ahead: reading and decoding the next ones overlap sending the current, on every core.
+ */
+export function* prepareAhead(assoc: Association, objects: OutgoingObject[], usable?: (ctx: PresentationContext) => boolean):
+  Generator<{ obj: OutgoingObject; prepared: Promise<PreparedObject> }> {
+  const started: Promise<PreparedObject>[] = [];
   for (let i = 0; i < objects.length; i++) {
-    while (started.length < READ_AHEAD && i + started.length < objects.length) started.push(start(objects[i + started.length]!));
-    yield { obj: objects[i]!, data: started.shift()! };
+    while (started.length < READ_AHEAD && i + started.length < objects.length) started.push(prepareObject(assoc, objects[i + started.length]!, usable));
+    yield { obj: objects[i]!, prepared: started.shift()! };
   }
 }

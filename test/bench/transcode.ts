@@ -1,0 +1,100 @@
+import { availableParallelism } from 'node:os';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { freePort, out, prepareDataDir, runTool, startOurs, startStorescp, stop } from './common.ts';
+import { generateStudy, storescu } from './ingest.ts';
+import { PROPOSE, TS, compressedFile } from '../helpers/compressed.ts';
+import { decodeFrame } from '../../main/codec/decoders.ts';
+import { framesOf } from '../../main/codec/fragments.ts';
+import { pixelModuleOf } from '../../main/codec/pixel-module.ts';
+import { parseDataSet } from '../../main/dicom/dataset.ts';
+import { readFileMeta } from '../../main/store/file-meta.ts';
+import { encodingOf } from '../../common/uids.ts';
+
+/**
+ * Transcoding C-MOVE (issue 21): a study stored compressed (JPEG-LS lossless, JPEG lossless SV1, JPEG 2000 lossless)
+ * moved to a storescp that takes only uncompressed syntaxes, so every object is decoded on the way. Beside it, each
+ * codec's own decode time per image in one thread, measured in the same run: the machine's limit is
+ * cores x 1000 / decode ms; the goal is a move at 0.8 of that limit or more.
+ */
+const CODECS: [string, string][] = [['JPEG-LS lossless', TS.jpegLs], ['JPEG lossless SV1', TS.jpegLossless], ['JPEG 2000 lossless', TS.jpeg2000]];
+
+async function compressAll(files: string[], dir: string, ts: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  // Two encoders at a time (two cores).
+  for (let at = 0; at < files.length; at += 2) {
+    await Promise.all(files.slice(at, at + 2).map(async (f) => {
+      const bytes = await readFile(f);
+      const meta = readFileMeta(bytes);
+      await compressedFile(dir, { bytes, sopUid: meta.sopInstanceUid, studyUid: '', seriesUid: '' }, ts, 512, 512);
+    }));
+  }
+  for (const f of await readdir(dir)) if (!/^[0-9.]+\.dcm$/.test(f) || f.endsWith('.source.dcm')) await rm(path.join(dir, f), { force: true });
+}
+
+/** Milliseconds to decode one frame of `file`, in this thread, median of `reps`. */
+async function decodeMs(file: string, ts: string, reps = 15): Promise<number> {
+  const bytes = await readFile(file);
+  const meta = readFileMeta(bytes);
+  const ds = parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(ts));
+  const pixels = pixelModuleOf(ds);
+  const [frame] = framesOf((ds.get(0x7fe00010)!.value as { fragments: Buffer }).fragments, 1);
+  await decodeFrame(ts, frame!, pixels); // loads the codec
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await decodeFrame(ts, frame!, pixels);
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
+}
+
+export async function transcodeBench(work: string, shim: string, count: number, rounds: number): Promise<void> {
+  const plainDir = path.join(work, 'transcode-plain');
+  out(`\ngenerating ${count} CT objects (512x512x16 bit) and compressing them with DCMTK and OpenJPEG ...`);
+  const { files, studyUid } = await generateStudy(plainDir, count, 'TRANSBENCH');
+  const cores = availableParallelism();
+  const rows: string[] = [];
+  try {
+    for (const [name, ts] of CODECS) {
+      const dir = path.join(work, `transcode-${ts}`);
+      await compressAll(files, dir, ts);
+      const compressed = (await readdir(dir)).map((f) => path.join(dir, f));
+      const ms = await decodeMs(compressed[0]!, ts);
+      const limit = (Math.min(cores, 4) * 1000) / ms;
+      const destPort = await freePort();
+      const dataDir = path.join(work, `transcode-archive-${ts}`);
+      await prepareDataDir(dataDir, {}, [`PLAIN 127.0.0.1 ${destPort} un`]);
+      const ours = await startOurs(dataDir);
+      try {
+        await storescu(shim, ours.port, ours.ae, dir, [PROPOSE[ts]!]);
+        const serverTimes: number[] = [];
+        for (let round = 0; round < rounds; round++) {
+          const outDir = path.join(work, `transcode-out-${round}`);
+          const scp = await startStorescp(shim, outDir, 'PLAIN', destPort, []);
+          const logBefore = ours.log().length;
+          const { seconds } = await runTool('movescu', ['-S', '-aet', 'BENCH', '-aec', ours.ae, '-aem', 'PLAIN', '127.0.0.1', String(ours.port),
+            '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${studyUid}`], shim);
+          const done = /C-MOVE of (\d+) object\(s\) to PLAIN: (\d+) completed.* in (\d+) ms/.exec(ours.log().slice(logBefore));
+          if (!done || Number(done[2]) !== count) throw new Error(`the ${name} move did not complete all ${count} objects: ${ours.log().slice(logBefore, logBefore + 2000)}`);
+          serverTimes.push(Number(done[3]) / 1000);
+          out(`  ${name} round ${round + 1}: movescu ${seconds.toFixed(2)} s, server ${serverTimes[round]!.toFixed(2)} s`);
+          await stop(scp.child);
+          await rm(outDir, { recursive: true, force: true });
+        }
+        const rate = count / Math.min(...serverTimes);
+        rows.push(`  ${name.padEnd(20)} ${ms.toFixed(1).padStart(8)} ms ${limit.toFixed(0).padStart(10)} img/s ${rate.toFixed(0).padStart(10)} img/s ${(rate / limit).toFixed(2).padStart(7)}`);
+      } finally {
+        await stop(ours.child);
+        await rm(dataDir, { recursive: true, force: true });
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await rm(plainDir, { recursive: true, force: true });
+  }
+  out(`\ntranscoding C-MOVE of ${count} CT objects to a storescp that takes only uncompressed syntaxes, best of ${rounds}; ${Math.min(cores, 4)} codec worker(s)`);
+  out(`  ${'codec'.padEnd(20)} ${'decode/img'.padStart(11)} ${'limit'.padStart(16)} ${'C-MOVE'.padStart(16)} ${'ratio'.padStart(7)}`);
+  for (const r of rows) out(r);
+  out('  goal: every ratio at least 0.8 (the limit: cores x 1000 / decode ms in one thread)');
+}
