@@ -105,7 +105,7 @@ async function copyOne(file: string, target: ImportTarget): Promise<'imported' |
   let header: ObjectOnDisk['header'];
   try {
     ({ header } = await readObjectHeader(file, (meta) => {
-      object = target.ingest.begin({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid, callingAe: 'IMPORT', calledAe: '' });
+      object = target.ingest.begin({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid, callingAe: 'IMPORT', calledAe: '', dropped: true });
       return object;
     }));
   } catch (err) {

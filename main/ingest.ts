@@ -5,6 +5,12 @@ import type { FileStore, StoredLocation } from './store/file-store.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { DuplicatePolicy } from './config/server-settings.ts';
 import type { SourceLogger } from './util/log.ts';
+import { readFile } from 'node:fs/promises';
+import { targetSyntax, type CompressionPlan } from '../common/compression-code.ts';
+import { UNCOMPRESSED_SYNTAXES } from '../common/uids.ts';
+import { transcoder } from './codec/transcoder.ts';
+import { dataSetOffset } from './store/object-reader.ts';
+import type { IncomingObject } from './store/incoming-object.ts';
 
 /** A stored object, as announced to whoever listens (monitoring, forwarding). */
 export interface StoredEvent {
@@ -27,18 +33,25 @@ export class ArchiveIngest implements ObjectReceiver {
   private readonly policy: () => DuplicatePolicy;
   private readonly log: SourceLogger;
   private readonly onStored: (event: StoredEvent) => void;
+  private readonly compression: (dropped: boolean) => CompressionPlan;
 
-  /** `policy` is read for each object, so a changed DuplicatePolicy applies at once. */
-  constructor(store: FileStore, index: ArchiveIndex, policy: () => DuplicatePolicy, log: SourceLogger, onStored: (e: StoredEvent) => void = () => undefined) {
+  /**
+   * `policy` and `compression` (IncomingCompression, or DroppedFileCompression for imports) are read for each object,
+   * so a changed dicom.ini applies at once.
+   */
+  constructor(store: FileStore, index: ArchiveIndex, policy: () => DuplicatePolicy, log: SourceLogger, onStored: (e: StoredEvent) => void = () => undefined,
+    compression: (dropped: boolean) => CompressionPlan = () => ({ kind: 'keep' })) {
     this.store = store;
     this.index = index;
     this.policy = policy;
     this.log = log;
     this.onStored = onStored;
+    this.compression = compression;
   }
 
-  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string; calledAe: string }): ReceivedObject {
-    const file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
+  /** `dropped`: an import (folder, CD, upload), stored by DroppedFileCompression instead of IncomingCompression. */
+  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string; calledAe: string; dropped?: boolean }): ReceivedObject {
+    let file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
     const complete = async (header: InstanceHeader): Promise<{ status: number; comment?: string }> => {
       await file.finish();
       const policy = this.policy();
@@ -50,10 +63,13 @@ export class ArchiveIngest implements ObjectReceiver {
         }
         return { status: Status.DuplicateSopInstance, comment: `SOP Instance ${header.sopInstanceUid} is already stored` };
       }
+      let transferSyntaxUid = meta.transferSyntaxUid;
+      const target = targetSyntax(this.compression(meta.dropped ?? false), transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
+      if (target) ({ file, transferSyntaxUid } = await this.recode(file, meta, target));
       const location = await this.store.commit(file, header);
       let replaced: StoredLocation | undefined;
       try {
-        ({ replaced } = await this.index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location, size: file.size, callingAe: meta.callingAe }));
+        ({ replaced } = await this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe: meta.callingAe }));
       } catch (err) {
         // Not indexed means not stored: take the file away again unless it replaced an indexed one in place.
         const old = await this.index.findInstance(header.sopInstanceUid).catch(() => undefined);
@@ -64,7 +80,7 @@ export class ArchiveIngest implements ObjectReceiver {
       if (replaced && (replaced.relativePath !== location.relativePath || replaced.device !== location.device)) {
         await this.store.remove(replaced).catch((err) => this.log.warn(`could not remove replaced file: ${(err as Error).message}`));
       }
-      this.onStored({ header, location, size: file.size, transferSyntaxUid: meta.transferSyntaxUid, callingAe: meta.callingAe, calledAe: meta.calledAe, replaced: !!replaced });
+      this.onStored({ header, location, size: file.size, transferSyntaxUid, callingAe: meta.callingAe, calledAe: meta.calledAe, replaced: !!replaced });
       return { status: Status.Success };
     };
     return {
@@ -80,5 +96,28 @@ export class ArchiveIngest implements ObjectReceiver {
       },
       discard: () => file.discard(),
     };
+  }
+
+  /**
+   * The received object in `target` (the codec workers convert it); the object as received when it cannot be (a
+   * colour image for JPEG 2000, a syntax without a decoder): nothing received is lost, the log says why.
+   */
+  private async recode(file: IncomingObject & { device: number }, meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string },
+    target: string): Promise<{ file: IncomingObject & { device: number }; transferSyntaxUid: string }> {
+    const kept = { file, transferSyntaxUid: meta.transferSyntaxUid };
+    if (!transcoder.canTranscode(meta.transferSyntaxUid, target)) return kept;
+    let converted: Buffer;
+    try {
+      const bytes = await readFile(file.tempPath);
+      converted = await transcoder.transcode(bytes.subarray(dataSetOffset(bytes.subarray(0, 64 * 1024))), meta.transferSyntaxUid, target);
+    } catch (err) {
+      this.log.warn(`${meta.sopInstanceUid} from ${meta.callingAe} kept as received (${meta.transferSyntaxUid}): cannot store it as ${target}: ${(err as Error).message}`);
+      return kept;
+    }
+    const next = this.store.begin({ ...meta, transferSyntaxUid: target, sourceAe: meta.callingAe });
+    next.write(converted);
+    await next.finish();
+    await file.discard();
+    return { file: next, transferSyntaxUid: target };
   }
 }

@@ -100,7 +100,8 @@ export class ArchiveServer {
       this.index = await (await import('./index/mysql.ts')).MysqlIndex.open(mysqlOptions);
     }
     const ingest = this.ingest = new ArchiveIngest(this.store, this.index, () => this.config.settings.duplicatePolicy, this.logger.child('ingest'),
-      (e) => { for (const l of this.storedListeners) l(e); });
+      (e) => { for (const l of this.storedListeners) l(e); },
+      (dropped) => (dropped ? this.config.settings.droppedFileCompression : this.config.settings.incomingCompression));
     const storeScp = new StoreScp(ingest, this.logger.child('store-scp'), (assoc, r) => this.events.emit('object', {
       direction: 'received', associationId: assoc.id, peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe, ...r }));
     const read = (inst: StoredInstance) => () => readStoredDataSet(this.store.absolutePath(inst.location));

@@ -29,7 +29,7 @@ export class CodecPool {
     this.size = size;
   }
 
-  /** A data set from `from` to `to` in a worker (decode-data-set.ts). */
+  /** A data set from `from` to `to` in a worker (convert-data-set.ts). */
   convert(dataSet: Uint8Array, from: string, to: string): Promise<Buffer> {
     if (this.closed) return Promise.reject(new Error('the codec workers are stopped'));
     return new Promise<Extract<DecodeAnswer, { ok: true }>>((resolve, reject) => {

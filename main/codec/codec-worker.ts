@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { decodeDataSet } from './decode-data-set.ts';
+import { convertDataSet } from './convert-data-set.ts';
 
 /** A codec worker thread: converts the data sets it is sent, one job at a time, and answers with the new bytes. */
 
@@ -13,7 +13,7 @@ export interface DecodeJob {
 export type DecodeAnswer = { id: number; ok: true; dataSet: Uint8Array } | { id: number; ok: false; error: string };
 
 parentPort?.on('message', (job: DecodeJob) => {
-  decodeDataSet(job.dataSet, job.from, job.to).then(
+  convertDataSet(job.dataSet, job.from, job.to).then(
     (bytes) => {
       const dataSet = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       // The answer's buffer moves to the main thread instead of being copied (it may be a pooled Buffer: then copied).

@@ -32,7 +32,8 @@ type WasmModule = Record<string, new () => WasmDecoder>;
 const require = createRequire(import.meta.url);
 const modules = new Map<string, Promise<WasmModule>>();
 
-function wasm(pkg: string): Promise<WasmModule> {
+/** A codec's WebAssembly module, loaded once per thread. */
+export function wasmModule(pkg: string): Promise<WasmModule> {
   let m = modules.get(pkg);
   if (!m) {
     const factory = require(pkg) as (options: { print: () => void; printErr: () => void }) => Promise<WasmModule>;
@@ -67,7 +68,7 @@ export async function decodeFrame(transferSyntax: string, frame: Uint8Array, p: 
   if ((transferSyntax === TransferSyntax.JpegBaseline || transferSyntax === TransferSyntax.JpegExtended) && p.bitsStored > 8) {
     throw new Error(`${p.bitsStored}-bit JPEG extended (12-bit lossy) is not decoded yet`);
   }
-  const decoder = new (await wasm(spec[0]))[spec[1]]!();
+  const decoder = new (await wasmModule(spec[0]))[spec[1]]!();
   try {
     decoder.getEncodedBuffer(frame.length).set(frame);
     decoder.decode();

@@ -53,3 +53,21 @@ export function framesOf(fragments: Buffer, frameCount: number): Buffer[] {
   if (frames.length !== frameCount) throw new FragmentError(`${items.length} fragments make ${frames.length} frame(s), the object says ${frameCount}`);
   return frames.map((parts) => Buffer.concat(parts));
 }
+
+function item(data: Uint8Array): Buffer {
+  const padded = data.length % 2 ? Buffer.concat([data, Buffer.alloc(1)]) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const head = Buffer.alloc(8);
+  head.writeUInt16LE(0xfffe, 0);
+  head.writeUInt16LE(0xe000, 2);
+  head.writeUInt32LE(padded.length, 4);
+  return Buffer.concat([head, padded]);
+}
+
+/** Frames as encapsulated pixel data: a Basic Offset Table with each frame's offset, then one fragment a frame. */
+export function encapsulate(frames: Uint8Array[]): Buffer {
+  const items = frames.map(item);
+  const table = Buffer.alloc(4 * frames.length);
+  let offset = 0;
+  items.forEach((it, i) => { table.writeUInt32LE(offset, 4 * i); offset += it.length; });
+  return Buffer.concat([item(table), ...items]);
+}

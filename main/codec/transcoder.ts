@@ -3,11 +3,13 @@ import { canTranscode as canConvertNative, transcode as convertNative } from '..
 import { TransferSyntax, UNCOMPRESSED_SYNTAXES } from '../../common/uids.ts';
 import { CodecPool } from './codec-pool.ts';
 import { DECODABLE } from './decoders.ts';
+import { ENCODABLE } from './encoders.ts';
 
 /**
  * Data sets from one transfer syntax to another (as Orthanc's IDicomTranscoder): uncompressed to uncompressed by
- * re-encoding (dicom/transcode.ts), compressed to uncompressed by decoding each frame in the codec workers, and
- * Deflated Explicit VR Little Endian (PS3.5 A.5) in and out with zlib. Lossless syntaxes decode bit for bit.
+ * re-encoding (dicom/transcode.ts), to and from compressed syntaxes by decoding and encoding each frame in the codec
+ * workers (lossless encoders only: JPEG-LS, JPEG 2000, RLE), and Deflated Explicit VR Little Endian (PS3.5 A.5) in and
+ * out with zlib. Lossless syntaxes decode bit for bit.
  */
 export interface Transcoder {
   canTranscode(from: string, to: string): boolean;
@@ -23,7 +25,7 @@ export class DicomTranscoder implements Transcoder {
   canTranscode(from: string, to: string): boolean {
     if (from === to) return true;
     const source = from === DEFLATED || NATIVE.has(from) || DECODABLE.has(from);
-    const target = to === DEFLATED || NATIVE.has(to);
+    const target = to === DEFLATED || NATIVE.has(to) || ENCODABLE.has(to);
     return source && target;
   }
 

@@ -3,6 +3,7 @@ import { ConfigError, ConfigErrors } from './config-error.ts';
 import type { IniDocument } from '../../common/ini-document.ts';
 import { aeTitleProblem } from './ae-title.ts';
 import { compileLayout, FileNameSyntaxError } from '../store/layout.ts';
+import { parseCompressionCode, type CompressionPlan } from '../../common/compression-code.ts';
 
 export const SECTION = 'sscscp';
 
@@ -23,6 +24,9 @@ export interface ServerSettings {
   /** Where the index lives: an SQLite file, or a database on a MySQL/MariaDB server. */
   index: IndexSettings;
   duplicatePolicy: DuplicatePolicy;
+  /** What objects received over the network, and objects imported, are stored as. */
+  incomingCompression: CompressionPlan;
+  droppedFileCompression: CompressionPlan;
   nameMatching: 'exact' | 'forgiving';
   requireKnownCallingAe: boolean;
   acceptAnyCalledAe: boolean;
@@ -51,6 +55,10 @@ const flag: Parse<boolean> = (v) => (v === '1' ? true : v === '0' ? false : reas
 const oneOf = <T extends string>(...allowed: T[]): Parse<T> => (v) =>
   (allowed as string[]).includes(v.toLowerCase()) ? (v.toLowerCase() as T) : reason(`"${v}" must be one of ${allowed.join(', ')}`);
 const text: Parse<string> = (v) => (v.length ? v : reason('a value is required'));
+const compression: Parse<CompressionPlan> = (v) => {
+  const plan = parseCompressionCode(v);
+  return 'error' in plan ? reason(plan.error) : plan;
+};
 const address: Parse<string> = (v) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(`"${v}" is not an IP address`));
 
 /** Every key the core understands: its default, how it is checked, and a line of help for the settings screen. */
@@ -69,6 +77,8 @@ export const SETTING_KEYS = {
   Username: { def: 'root', parse: text, help: 'MySQL/MariaDB: the user.' },
   Password: { def: '', parse: (v: string) => v, help: 'MySQL/MariaDB: the password.' },
   DuplicatePolicy: { def: 'replace', parse: oneOf<DuplicatePolicy>('replace', 'keep', 'reject'), help: 'What a second object with a known SOP Instance UID does: replace it, keep the first, or reject.' },
+  IncomingCompression: { def: 'as', parse: compression, help: 'How objects received over the network are stored: as (as received), un (uncompressed), uj (uncompressed, JPEG kept), js (JPEG-LS lossless), jk (JPEG 2000 lossless). Conquest\'s codes.' },
+  DroppedFileCompression: { def: 'as', parse: compression, help: 'How imported objects (folders, CDs, uploads) are stored; the same codes as IncomingCompression.' },
   NameMatching: { def: 'exact', parse: oneOf<'exact' | 'forgiving'>('exact', 'forgiving'), help: 'How C-FIND matches person names: exact (case aside), or forgiving: without diacritics, and ue/oe/ae as ü/ö/ä (dvorak finds Dvořák, mueller Müller). The search screens are always forgiving.' },
   RequireKnownCallingAE: { def: '0', parse: flag, help: 'Refuse associations from AE titles not in acrnema.map.' },
   AcceptAnyCalledAE: { def: '0', parse: flag, help: 'Accept associations whatever AE title the peer calls us by.' },
@@ -120,6 +130,8 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     fileNameSyntax: get('FileNameSyntax'),
     index: indexSettings(get('MySQL'), get('SQLServer'), get('SQLHost'), get('SQLPort'), get('Username'), get('Password'), dataDir, doc),
     duplicatePolicy: get('DuplicatePolicy'),
+    incomingCompression: get('IncomingCompression'),
+    droppedFileCompression: get('DroppedFileCompression'),
     nameMatching: get('NameMatching'),
     requireKnownCallingAe: get('RequireKnownCallingAE'),
     acceptAnyCalledAe: get('AcceptAnyCalledAE'),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
@@ -7,7 +7,9 @@ import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { retrieveResponses } from '../helpers/qr-tools.ts';
 import { PROPOSE, TS, compressedFile } from '../helpers/compressed.ts';
-import { makeImage, phantom, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
+import { fileMeta, makeImage, phantom, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
+import { transcoder } from '../../main/codec/transcoder.ts';
+import { framesOf } from '../../main/codec/fragments.ts';
 import { parseDataSet, textOf } from '../../main/dicom/dataset.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
 import { TransferSyntax, encodingOf } from '../../common/uids.ts';
@@ -121,6 +123,47 @@ describe('decoding compressed objects for peers that take only uncompressed ones
       // The pixel data went as stored: its encapsulated bytes are found whole in what arrived.
       const tail = sent.subarray(sent.length - 256);
       expect(arrived.includes(tail), c.name).toBe(true);
+    }
+  });
+
+  it('encodes RLE, JPEG-LS and JPEG 2000 that DCMTK and OpenJPEG decode back to the same pixels', async () => {
+    const images = [
+      makeImage({ rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 3), rescaleIntercept: -1024 }),
+      makeImage({ rows: SIZE, columns: SIZE, frames: 2, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c) }),
+      makeImage({ rows: SIZE, columns: SIZE, rgb: true, pixel: phantom(SIZE, SIZE, 4, 8) }),
+    ];
+    const decoders: [string, string][] = [[TS.rle, 'dcmdrle'], [TS.jpegLs, 'dcmdjpls'], [TS.jpeg2000, '']];
+    for (const [index, img] of images.entries()) {
+      const source = (await writeImages(path.join(work, 'encode-src'), [img]))[0]!;
+      const meta = readFileMeta(img.bytes);
+      for (const [ts, decoder] of decoders) {
+        if (ts === TS.jpeg2000 && index === 2) continue; // JPEG 2000 takes grayscale only so far
+        const body = await transcoder.transcode(img.bytes.subarray(meta.dataSetOffset), TransferSyntax.ExplicitLittleEndian, ts);
+        const encoded = path.join(work, `${img.sopUid}.${ts}.dcm`);
+        await writeFile(encoded, Buffer.concat([fileMeta(meta.sopClassUid, img.sopUid, ts), body]));
+        expect(await transferSyntaxOf(encoded)).toBe(ts);
+        let back: string;
+        if (decoder) {
+          back = path.join(work, `${img.sopUid}.${ts}.back.dcm`);
+          const r = await run(decoder, [encoded, back]);
+          expect(r.code, `${decoder}: ${r.stderr}`).toBe(0);
+        } else {
+          // DCMTK has no JPEG 2000 codec: OpenJPEG's own decompressor reads our codestream.
+          const bytes = await readFile(encoded);
+          const ds = parseDataSet(bytes.subarray(readFileMeta(bytes).dataSetOffset), encodingOf(ts));
+          const [frame] = framesOf((ds.get(0x7fe00010)!.value as { fragments: Buffer }).fragments, 1);
+          const j2k = path.join(work, `${img.sopUid}.j2k`);
+          await writeFile(j2k, frame!);
+          const pgm = path.join(work, `${img.sopUid}.pgm`);
+          expect((await run('opj_decompress', ['-i', j2k, '-o', pgm])).code).toBe(0);
+          const raw = await readFile(pgm);
+          const samples = Buffer.from(raw.subarray(raw.length - SIZE * SIZE * 2));
+          samples.swap16(); // PGM is big endian
+          expect(samples.equals((await pixelsOf(source)).pixels.subarray(0, SIZE * SIZE * 2)), `${ts} object ${index}`).toBe(true);
+          continue;
+        }
+        expect((await pixelsOf(back)).pixels.equals((await pixelsOf(source)).pixels), `${ts} object ${index}`).toBe(true);
+      }
     }
   });
 

@@ -54,6 +54,19 @@ LogLevel                 = debug
     expect(caught!.message).toMatch(/dicom.ini:6: MySQL: "yes" must be 0 or 1/);
   });
 
+  it('reads Conquest\'s compression codes, refusing those this version cannot follow with the line and the reason', () => {
+    const ok = readSettings(new IniDocument('/d.ini', '[sscscp]\nIncomingCompression = JS\nDroppedFileCompression = uj\n'), '/cfg', '/data');
+    expect(ok.incomingCompression).toEqual({ kind: 'compress', transferSyntax: '1.2.840.10008.1.2.4.80' });
+    expect(ok.droppedFileCompression).toEqual({ kind: 'uncompressed', keepJpeg: true });
+    const doc = new IniDocument('/d.ini', '[sscscp]\nIncomingCompression = n2\nDroppedFileCompression = k4\n');
+    let caught: ConfigErrors | undefined;
+    try { readSettings(doc, '/cfg', '/data'); } catch (e) { caught = e as ConfigErrors; }
+    expect(caught!.errors.map((e) => [e.line, e.reason])).toEqual([
+      [2, 'IncomingCompression: "n2": NKI private compression is not supported'],
+      [3, 'DroppedFileCompression: "k4": downsizing images is not supported'],
+    ]);
+  });
+
   it('reads Conquest\'s MySQL keys, the port from SQLHost or SQLPort', () => {
     const doc = new IniDocument('d.ini', `[sscscp]\nMySQL = 1\nSqLite = 0\nSQLHost = db.clinic:3307\nSQLServer = conquest\nUsername = pacs\nPassword = secret\n`);
     expect(readSettings(doc, '/c', '/d').index).toEqual({ engine: 'mysql', host: 'db.clinic', port: 3307, user: 'pacs', password: 'secret', database: 'conquest' });

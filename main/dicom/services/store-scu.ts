@@ -60,15 +60,20 @@ export function planAssociations<T extends OutgoingObject>(objects: T[]): { cont
   return groups;
 }
 
-/** The accepted context to send an object on, and whether it must be converted to the context's transfer syntax. */
+/**
+ * The accepted context to send an object on: its own transfer syntax when accepted, else an uncompressed one it converts
+ * or decodes to, else a compressed one it can be encoded in.
+ */
 export function contextFor(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true): PresentationContext | undefined {
-  let convertible: PresentationContext | undefined;
+  let uncompressed: PresentationContext | undefined;
+  let encoded: PresentationContext | undefined;
   for (const ctx of assoc.contexts.values()) {
     if (ctx.abstractSyntax !== obj.sopClassUid || !usable(ctx)) continue;
     if (ctx.transferSyntax === obj.transferSyntaxUid) return ctx;
-    if (!convertible && transcoder.canTranscode(obj.transferSyntaxUid, ctx.transferSyntax)) convertible = ctx;
+    if (!transcoder.canTranscode(obj.transferSyntaxUid, ctx.transferSyntax)) continue;
+    if (UNCOMPRESSED_SYNTAXES.includes(ctx.transferSyntax)) uncompressed ??= ctx; else encoded ??= ctx;
   }
-  return convertible;
+  return uncompressed ?? encoded;
 }
 
 export function outcomeOf(status: number): SendOutcome {

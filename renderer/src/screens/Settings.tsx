@@ -4,20 +4,24 @@ import { ApiError, call } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { lineOfKey, setKey, valueOfKey } from '../../../common/dicom-ini-text.ts';
+import { COMPRESSION_CHOICES } from '../../../common/compression-code.ts';
 import { ForwardingRules } from '../forwarding-rules.tsx';
 
 /** dicom.ini as a grouped form with help for each key, and as raw text; checked by the server before it is saved. */
 
 const GROUPS: [string, string[]][] = [
   ['This archive on the network', ['MyACRNema', 'TCPPort', 'ListenAddress', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout', 'NameMatching']],
-  ['Storage', ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'DuplicatePolicy']],
+  ['Storage', ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'DuplicatePolicy', 'IncomingCompression', 'DroppedFileCompression']],
   ['Index database', ['SqLite', 'MySQL', 'SQLServer', 'SQLHost', 'SQLPort', 'Username', 'Password']],
   ['Sending and retrieving', ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode']],
   ['Files, API and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'LogLevel']],
 ];
-const CHOICES: Record<string, string[]> = {
-  SqLite: ['0', '1'], MySQL: ['0', '1'], AcceptAnyCalledAE: ['0', '1'], RequireKnownCallingAE: ['0', '1'],
-  LogLevel: ['debug', 'info', 'warn', 'error'], DuplicatePolicy: ['replace', 'keep', 'reject'], NameMatching: ['exact', 'forgiving'],
+/** Keys chosen from a list: each value, and the words shown for it (the value itself when none). */
+const compression = COMPRESSION_CHOICES.map(({ code, words }): [string, string] => [code, `${code}: ${words}`]);
+const CHOICES: Record<string, [string, string?][]> = {
+  SqLite: [['0'], ['1']], MySQL: [['0'], ['1']], AcceptAnyCalledAE: [['0'], ['1']], RequireKnownCallingAE: [['0'], ['1']],
+  LogLevel: [['debug'], ['info'], ['warn'], ['error']], DuplicatePolicy: [['replace'], ['keep'], ['reject']], NameMatching: [['exact'], ['forgiving']],
+  IncomingCompression: compression, DroppedFileCompression: compression,
 };
 const EFFECT_TEXT: Record<SettingEffect, string> = {
   live: 'applied now',
@@ -73,7 +77,11 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
       <label key={key} className={`setting ${problem ? 'invalid' : ''}`} data-key={key}>
         <span className="label">{key}</span>
         {CHOICES[key] ? (
-          <select value={value} onChange={(e) => set(e.target.value)}>{CHOICES[key].map((c) => <option key={c}>{c}</option>)}</select>
+          <select value={value} onChange={(e) => set(e.target.value)}>
+            {/* A value written by hand that the list lacks (a Conquest code, in another case) stays shown as it is. */}
+            {!CHOICES[key].some(([c]) => c === value) && <option value={value}>{value}</option>}
+            {CHOICES[key].map(([c, words]) => <option key={c} value={c}>{words ?? c}</option>)}
+          </select>
         ) : (
           <input type={key === 'Password' ? 'password' : 'text'} value={value} onChange={(e) => set(e.target.value)} />
         )}

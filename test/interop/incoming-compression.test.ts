@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
+import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
+import { retrieveResponses } from '../helpers/qr-tools.ts';
+import { PROPOSE, TS, compressedFile } from '../helpers/compressed.ts';
+import { makeImage, phantom, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
+import { parseDataSet } from '../../main/dicom/dataset.ts';
+import { readFileMeta } from '../../main/store/file-meta.ts';
+import { importPath } from '../../main/importer.ts';
+import { TransferSyntax, encodingOf } from '../../common/uids.ts';
+
+const SIZE = 80;
+
+async function pixelsOf(file: string): Promise<Buffer> {
+  const bytes = await readFile(file);
+  const meta = readFileMeta(bytes);
+  const e = parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid)).get(0x7fe00010)!;
+  if (!Buffer.isBuffer(e.value)) throw new Error(`${file}: pixel data is not native`);
+  return e.value;
+}
+
+/**
+ * Conquest's IncomingCompression and DroppedFileCompression (issue 21): objects received (or imported) are stored in the
+ * syntax the admin chose — JPEG-LS or JPEG 2000 lossless to save disk, or uncompressed — and come back out bit for bit;
+ * what cannot be stored so is kept as received, never lost.
+ */
+describe('storing received objects compressed or uncompressed', () => {
+  let archive: TestArchive;
+  let plain: RunningStorescp;
+  let work: string;
+  const grey = (n: number, study = uid()) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n), rescaleIntercept: -1024 });
+  const multi = (study: string) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 9, rows: SIZE, columns: SIZE, frames: 3, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c) });
+  const colour = (study: string) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 10, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', pixel: phantom(SIZE, SIZE, 2, 8) });
+
+  beforeAll(async () => {
+    plain = await startStorescp('PLAIN');
+    archive = await startArchive({ IncomingCompression: 'js' }, [`PLAIN 127.0.0.1 ${plain.port} un`]);
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-incoming-'));
+  });
+  afterAll(async () => {
+    await archive?.stop();
+    await plain?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const store = async (images: MadeImage[], options: string[] = []) => {
+    const files = await writeImages(path.join(work, uid()), images);
+    const r = await run('storescu', [...options, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files]);
+    expect(r.code, r.stderr).toBe(0);
+    return files;
+  };
+  const storedFile = async (sop: string) => {
+    const inst = (await archive.server.index.findInstance(sop))!;
+    return { file: archive.server.store.absolutePath(inst.location), ts: inst.transferSyntaxUid };
+  };
+
+  it('stores uncompressed objects as JPEG-LS lossless (IncomingCompression = js), which DCMTK decodes to the same pixels', async () => {
+    const study = uid();
+    const images = [grey(1, study), grey(2, study), multi(study), colour(study)];
+    const originals = await store(images);
+    for (const [i, img] of images.entries()) {
+      const { file, ts } = await storedFile(img.sopUid);
+      expect(ts).toBe(TS.jpegLs);
+      expect(await transferSyntaxOf(file)).toBe(TS.jpegLs);
+      const decoded = path.join(work, `${img.sopUid}.dcmdjpls.dcm`);
+      const r = await run('dcmdjpls', [file, decoded]);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await pixelsOf(decoded)).equals(await pixelsOf(originals[i]!)), `object ${i}`).toBe(true);
+    }
+    // And out again, decoded for a peer that takes only uncompressed syntaxes, bit for bit.
+    const m = await run('movescu', ['-d', '-S', '-aet', 'MOVER', '-aem', 'PLAIN', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`]);
+    expect(retrieveResponses(m.stdout + m.stderr, 'Move').at(-1)).toMatchObject({ status: '0x0000', completed: images.length });
+    const got = new Map((await plain.files()).map((f) => [path.basename(f).replace(/^[A-Z]{2}\./, ''), f]));
+    for (const [i, img] of images.entries()) expect((await pixelsOf(got.get(img.sopUid)!)).equals(await pixelsOf(originals[i]!)), `moved ${i}`).toBe(true);
+  });
+
+  it('stores as JPEG 2000 lossless (jk), keeping as received what it cannot encode', async () => {
+    await archive.setIni('IncomingCompression', 'jk');
+    const study = uid();
+    const g = grey(3, study);
+    const c = colour(study);
+    await store([g, c]);
+    expect((await storedFile(g.sopUid)).ts).toBe(TS.jpeg2000);
+    expect((await storedFile(c.sopUid)).ts).toBe(TransferSyntax.ExplicitLittleEndian);
+    expect(archive.logText()).toMatch(new RegExp(`${c.sopUid.replace(/\./g, '\\.')} from STORESCU kept as received .*JPEG 2000 encoding takes grayscale images only`));
+  });
+
+  it('decompresses what arrives compressed (un), and applies DroppedFileCompression to imports', async () => {
+    await archive.setIni('IncomingCompression', 'un');
+    const img = grey(4);
+    const jls = await compressedFile(path.join(work), img, TS.jpegLs, SIZE, SIZE);
+    const r = await run('storescu', [PROPOSE[TS.jpegLs]!, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), jls]);
+    expect(r.code, r.stderr).toBe(0);
+    const { file, ts } = await storedFile(img.sopUid);
+    expect(ts).toBe(TransferSyntax.ExplicitLittleEndian);
+    expect((await pixelsOf(file)).equals(await pixelsOf((await writeImages(path.join(work, 'orig4'), [img]))[0]!))).toBe(true);
+
+    await archive.setIni('DroppedFileCompression', 'js');
+    const dropped = grey(5);
+    const result = await importPath((await writeImages(path.join(work, 'drop'), [dropped]))[0]!, archive.server.importTarget(), 'copy');
+    expect(result.imported).toBe(1);
+    expect((await storedFile(dropped.sopUid)).ts).toBe(TS.jpegLs);
+  });
+});
