@@ -40,11 +40,16 @@ async function decodeMs(file: string, ts: string, reps = 15): Promise<number> {
   const ds = parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(ts));
   const pixels = pixelModuleOf(ds);
   const [frame] = framesOf((ds.get(0x7fe00010)!.value as { fragments: Buffer }).fragments, 1);
-  await decodeFrame(ts, frame!, pixels); // loads the codec
+  return medianMs(() => decodeFrame(ts, frame!, pixels), reps);
+}
+
+/** Median milliseconds of `work` over `reps` runs, after one run that loads its codec. */
+async function medianMs(work: () => Promise<unknown>, reps: number): Promise<number> {
+  await work();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t = performance.now();
-    await decodeFrame(ts, frame!, pixels);
+    await work();
     times.push(performance.now() - t);
   }
   return times.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
@@ -57,14 +62,7 @@ async function encodeMs(file: string, reps = 15): Promise<number> {
   const ds = parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid));
   const pixels = pixelModuleOf(ds);
   const frame = ds.get(0x7fe00010)!.value as Buffer;
-  await encodeFrame(TS.jpegLs, frame, pixels);
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    await encodeFrame(TS.jpegLs, frame, pixels);
-    times.push(performance.now() - t);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
+  return medianMs(() => encodeFrame(TS.jpegLs, frame, pixels), reps);
 }
 
 export async function transcodeBench(work: string, shim: string, count: number, rounds: number): Promise<void> {

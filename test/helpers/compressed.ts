@@ -5,6 +5,7 @@ import { encodingOf } from '../../common/uids.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
 import { run } from './dcmtk.ts';
 import { fileMeta, type MadeImage } from './fixtures.ts';
+import { encapsulate } from '../../main/codec/fragments.ts';
 
 /**
  * Test objects in compressed transfer syntaxes, made by real encoders: DCMTK's dcmcrle, dcmcjpeg and dcmcjpls, and
@@ -57,13 +58,7 @@ export async function compressedFile(dir: string, image: MadeImage, transferSynt
   const j2k = path.join(dir, `${image.sopUid}.j2k`);
   await must('opj_compress', ['-i', pgm, '-o', j2k]);
   const codestream = await readFile(j2k);
-  const item = (bytes: Buffer) => {
-    const padded = bytes.length % 2 ? Buffer.concat([bytes, Buffer.alloc(1)]) : bytes;
-    const head = Buffer.alloc(8);
-    head.writeUInt16LE(0xfffe, 0); head.writeUInt16LE(0xe000, 2); head.writeUInt32LE(padded.length, 4);
-    return Buffer.concat([head, padded]);
-  };
-  ds.set(0x7fe00010, { tag: 0x7fe00010, vr: 'OB', value: { fragments: Buffer.concat([item(Buffer.alloc(0)), item(codestream)]) } });
+  ds.set(0x7fe00010, { tag: 0x7fe00010, vr: 'OB', value: { fragments: encapsulate([codestream]) } });
   const body = encodeDataSet(ds, encodingOf(transferSyntax));
   await writeFile(target, Buffer.concat([fileMeta(meta.sopClassUid, image.sopUid, transferSyntax), body]));
   return target;
