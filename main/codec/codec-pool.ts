@@ -44,6 +44,8 @@ export class CodecPool {
       if (!worker) return;
       const pending = this.queue.shift()!;
       this.busy.set(worker, pending);
+      // A worker with a job keeps the process alive (a CLI import waits for it); an idle one does not.
+      worker.ref();
       const job: DecodeJob = { id: this.nextId++, ...pending.job };
       worker.postMessage(job);
     }
@@ -57,6 +59,7 @@ export class CodecPool {
       const pending = this.busy.get(worker);
       this.busy.delete(worker);
       this.idle.push(worker);
+      worker.unref();
       if (pending) {
         if (answer.ok) pending.resolve(answer);
         else pending.reject(new Error(answer.error));

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, mkdir, writeFile, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, writeFile, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../helpers/dcmtk.ts';
+import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
+import { makeImage, writeImages } from '../helpers/fixtures.ts';
 
 const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
 
@@ -59,4 +60,36 @@ describe('serve (headless)', () => {
       await rm(data, { recursive: true, force: true });
     }
   });
+
+  it('imports a folder from the command line, compressed as DroppedFileCompression says, before it exits', async () => {
+    const data = await mkdtemp(path.join(tmpdir(), 'pacs-cli-'));
+    try {
+      await mkdir(path.join(data, 'config'));
+      await writeFile(path.join(data, 'config', 'dicom.ini'), '[sscscp]\nDroppedFileCompression = js\n');
+      const images = [makeImage({ patientId: 'CLI1' }), makeImage({ patientId: 'CLI2' })];
+      const folder = path.join(data, 'cd');
+      await writeImages(folder, images);
+      const r = await runCli(['import', folder, '--data', data]);
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).toMatch(/import: 2 file\(s\), 2 imported/);
+      const stored = await findFiles(path.join(data, 'storage'));
+      expect(stored).toHaveLength(2);
+      for (const f of stored) expect(await transferSyntaxOf(f)).toBe('1.2.840.10008.1.2.4.80');
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
 });
+
+function runCli(args: string[]): Promise<{ code: number; output: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, output })));
+}
+
+async function findFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.dcm')).map((e) => path.join(e.parentPath, e.name));
+}
