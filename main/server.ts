@@ -12,6 +12,7 @@ import { RunningOperations } from './dicom/services/operations.ts';
 import { RetrieveScp } from './dicom/services/retrieve-scp.ts';
 import { ServiceRegistry } from './dicom/services/registry.ts';
 import { destinationPort, queryPort, retrievePort } from './archive-ports.ts';
+import { transcoder } from './codec/transcoder.ts';
 import { readStoredDataSet } from './store/object-reader.ts';
 import type { AssociationOptions } from './dicom/association.ts';
 import { ArchiveEvents } from './events.ts';
@@ -144,7 +145,7 @@ export class ArchiveServer {
       },
       archive: {
         index: this.index, objectFile: (location) => this.store.absolutePath(location), deleteStudy: (uid) => this.deleteStudy(uid),
-        importTarget: () => this.importTarget(), uploadDir: () => path.join(this.config.dataDir, 'uploads'),
+        importTarget: () => this.importTarget(), uploadDir: () => path.join(this.config.dataDir, 'uploads'), transcoder,
       },
       nodes: { config, transfers: this.transfers },
       jobs: { transfers: this.transfers, queue: this.transfers.queue },

@@ -7,11 +7,49 @@ import { HttpError, Streamed, found, text, type RouteDef } from './router.ts';
 import type { ArchiveService } from './services.ts';
 import { NotAReport, structuredReport } from './structured-report.ts';
 import { importUpload } from './upload.ts';
+import { readStoredDataSet } from '../store/object-reader.ts';
+import { encodeFileMeta } from '../store/part10.ts';
+import type { RenderRequest } from '../codec/render.ts';
 
 /**
- * The local archive: searches, an object's header and report, WADO-URI (PS3.18 9: the object as stored, by its UIDs;
- * only indexed objects, never a path the request names), deleting a study, importing an uploaded file.
+ * The local archive: searches, an object's header and report, WADO-URI (PS3.18 9: by its UIDs, only indexed objects,
+ * never a path the request names — the object as stored or in the transferSyntax asked for, or one frame as a JPEG or
+ * PNG picture, windowed and sized as asked), deleting a study, importing an uploaded file.
  */
+/** WADO-URI's picture parameters (PS3.18 9.1), checked. */
+function renderRequest(q: URLSearchParams, contentType: 'image/jpeg' | 'image/png'): RenderRequest {
+  const number = (name: string, check: (n: number) => boolean, what: string): number | undefined => {
+    const raw = q.get(name);
+    if (raw === null || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || !check(n)) throw new HttpError(400, `${name} must be ${what}`);
+    return n;
+  };
+  const whole = (n: number) => Number.isInteger(n) && n > 0;
+  const region = q.get('region');
+  let parts: number[] | undefined;
+  if (region) {
+    parts = region.split(',').map(Number);
+    if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) throw new HttpError(400, 'region must be four numbers: left,top,right,bottom');
+  }
+  return {
+    contentType,
+    frame: (number('frameNumber', whole, 'a whole number from 1') ?? 1) - 1,
+    windowCenter: number('windowCenter', () => true, 'a number'),
+    windowWidth: number('windowWidth', (n) => n > 0, 'a number above 0'),
+    rows: number('rows', whole, 'a whole number above 0'),
+    columns: number('columns', whole, 'a whole number above 0'),
+    region: parts as [number, number, number, number] | undefined,
+    quality: number('imageQuality', (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'a whole number from 1 to 100'),
+  };
+}
+
+async function collect(bytes: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of bytes) parts.push(part);
+  return Buffer.concat(parts);
+}
+
 export function archiveRoutes(archive: ArchiveService): RouteDef[] {
   const fileOf = async (uid: string) => archive.objectFile(found(await archive.index.findInstance(uid), `object ${uid}`).location);
   return [
@@ -34,9 +72,38 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
         const q = url.searchParams;
         if (q.get('requestType') !== 'WADO') throw new HttpError(400, 'requestType must be WADO');
         const objectUid = text(q.get('objectUID'), 'objectUID');
-        const contentType = q.get('contentType') ?? 'application/dicom';
-        if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom is)`);
-        const file = await fileOf(objectUid);
+        // PS3.18 9.1: image/jpeg unless the request names another type.
+        const contentType = (q.get('contentType') ?? 'image/jpeg').split(',')[0]!.trim();
+        const inst = found(await archive.index.findInstance(objectUid), `object ${objectUid}`);
+        const file = archive.objectFile(inst.location);
+        if (contentType === 'image/jpeg' || contentType === 'image/png') {
+          const request = renderRequest(q, contentType);
+          const stored = await readStoredDataSet(file);
+          const bytes = Buffer.isBuffer(stored.bytes) ? stored.bytes : await collect(stored.bytes);
+          let picture: Buffer;
+          try {
+            picture = await archive.transcoder.render(bytes, inst.transferSyntaxUid, request);
+          } catch (err) {
+            // The object cannot be shown so (no pixel data, a frame it does not have, a photometric not rendered yet).
+            throw new HttpError(422, `${objectUid}: ${(err as Error).message}`);
+          }
+          return new Streamed(async (res) => {
+            res.writeHead(200, { 'content-type': contentType, 'content-length': picture.length, 'cache-control': 'private, max-age=3600' });
+            res.end(picture);
+          });
+        }
+        if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom, image/jpeg and image/png are)`);
+        const wanted = q.get('transferSyntax');
+        if (wanted && wanted !== inst.transferSyntaxUid) {
+          if (!archive.transcoder.canTranscode(inst.transferSyntaxUid, wanted)) throw new HttpError(406, `${objectUid} cannot be converted from ${inst.transferSyntaxUid} to ${wanted}`);
+          const stored = await readStoredDataSet(file);
+          const body = await archive.transcoder.transcode(Buffer.isBuffer(stored.bytes) ? stored.bytes : await collect(stored.bytes), inst.transferSyntaxUid, wanted);
+          const part10 = Buffer.concat([encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: objectUid, transferSyntaxUid: wanted }), body]);
+          return new Streamed(async (res) => {
+            res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': part10.length, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });
+            res.end(part10);
+          });
+        }
         const { size } = await stat(file);
         return new Streamed(async (res) => {
           res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': size, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });

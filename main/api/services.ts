@@ -6,6 +6,7 @@ import type { ArchiveIndex, IndexCounts } from '../index/archive-index.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import type { Transfers } from '../transfers.ts';
+import type { DicomTranscoder } from '../codec/transcoder.ts';
 
 /**
  * What each group of API routes needs from the core, and nothing more (the routes never see the server). The server
@@ -31,6 +32,8 @@ export interface ArchiveService {
   importTarget(): ImportTarget;
   /** Where uploads wait while they are imported. */
   uploadDir(): string;
+  /** Conversions and pictures for WADO (codec/transcoder.ts). */
+  transcoder: Pick<DicomTranscoder, 'canTranscode' | 'transcode' | 'render'>;
 }
 
 /** acrnema.map and talking to its nodes. */

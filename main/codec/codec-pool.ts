@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { DecodeAnswer, DecodeJob } from './codec-worker.ts';
+import type { CodecAnswer, CodecJob } from './codec-worker.ts';
+import type { RenderRequest } from './render.ts';
 
 /**
  * The codec worker threads: decoding and encoding never run on the event loop, so associations, queries and the API
@@ -8,9 +9,11 @@ import type { DecodeAnswer, DecodeJob } from './codec-worker.ts';
  * wait in one queue and go to the first free worker. A worker that dies fails its job and is replaced.
  */
 
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
 interface Pending {
-  job: Omit<DecodeJob, 'id'>;
-  resolve: (answer: Extract<DecodeAnswer, { ok: true }>) => void;
+  job: WithoutId<CodecJob>;
+  resolve: (bytes: Buffer) => void;
   reject: (err: Error) => void;
 }
 
@@ -31,11 +34,20 @@ export class CodecPool {
 
   /** A data set from `from` to `to` in a worker (convert-data-set.ts). */
   convert(dataSet: Uint8Array, from: string, to: string): Promise<Buffer> {
+    return this.run({ kind: 'convert', dataSet, from, to });
+  }
+
+  /** One frame of a data set as a JPEG or PNG picture, in a worker (render.ts). */
+  render(dataSet: Uint8Array, transferSyntax: string, request: RenderRequest): Promise<Buffer> {
+    return this.run({ kind: 'render', dataSet, transferSyntax, request });
+  }
+
+  private run(job: WithoutId<CodecJob>): Promise<Buffer> {
     if (this.closed) return Promise.reject(new Error('the codec workers are stopped'));
-    return new Promise<Extract<DecodeAnswer, { ok: true }>>((resolve, reject) => {
-      this.queue.push({ job: { dataSet, from, to }, resolve, reject });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
       this.next();
-    }).then((answer) => Buffer.from(answer.dataSet.buffer, answer.dataSet.byteOffset, answer.dataSet.byteLength));
+    });
   }
 
   private next(): void {
@@ -46,7 +58,7 @@ export class CodecPool {
       this.busy.set(worker, pending);
       // A worker with a job keeps the process alive (a CLI import waits for it); an idle one does not.
       worker.ref();
-      const job: DecodeJob = { id: this.nextId++, ...pending.job };
+      const job = { id: this.nextId++, ...pending.job } as CodecJob;
       worker.postMessage(job);
     }
   }
@@ -55,13 +67,13 @@ export class CodecPool {
     this.started++;
     const worker = new Worker(WORKER_URL);
     worker.unref();
-    worker.on('message', (answer: DecodeAnswer) => {
+    worker.on('message', (answer: CodecAnswer) => {
       const pending = this.busy.get(worker);
       this.busy.delete(worker);
       this.idle.push(worker);
       worker.unref();
       if (pending) {
-        if (answer.ok) pending.resolve(answer);
+        if (answer.ok) pending.resolve(Buffer.from(answer.bytes.buffer, answer.bytes.byteOffset, answer.bytes.byteLength));
         else pending.reject(new Error(answer.error));
       }
       this.next();

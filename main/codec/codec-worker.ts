@@ -1,25 +1,24 @@
 import { parentPort } from 'node:worker_threads';
 import { convertDataSet } from './convert-data-set.ts';
+import { renderDataSet, type RenderRequest } from './render.ts';
 
-/** A codec worker thread: converts the data sets it is sent, one job at a time, and answers with the new bytes. */
+/** A codec worker thread: converts or renders the data sets it is sent, one job at a time, and answers with bytes. */
 
-export interface DecodeJob {
-  id: number;
-  dataSet: Uint8Array;
-  from: string;
-  to: string;
-}
+export type CodecJob =
+  | { id: number; kind: 'convert'; dataSet: Uint8Array; from: string; to: string }
+  | { id: number; kind: 'render'; dataSet: Uint8Array; transferSyntax: string; request: RenderRequest };
 
-export type DecodeAnswer = { id: number; ok: true; dataSet: Uint8Array } | { id: number; ok: false; error: string };
+export type CodecAnswer = { id: number; ok: true; bytes: Uint8Array } | { id: number; ok: false; error: string };
 
-parentPort?.on('message', (job: DecodeJob) => {
-  convertDataSet(job.dataSet, job.from, job.to).then(
-    (bytes) => {
-      const dataSet = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      // The answer's buffer moves to the main thread instead of being copied (it may be a pooled Buffer: then copied).
-      const transfer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : [];
-      parentPort!.postMessage({ id: job.id, ok: true, dataSet } satisfies DecodeAnswer, transfer);
+parentPort?.on('message', (job: CodecJob) => {
+  const work = job.kind === 'convert' ? convertDataSet(job.dataSet, job.from, job.to) : renderDataSet(job.dataSet, job.transferSyntax, job.request);
+  work.then(
+    (result) => {
+      const bytes = new Uint8Array(result.buffer, result.byteOffset, result.byteLength);
+      // The answer's buffer moves to the main thread instead of being copied (a pooled Buffer's is copied).
+      const transfer = result.byteOffset === 0 && result.byteLength === result.buffer.byteLength ? [result.buffer as ArrayBuffer] : [];
+      parentPort!.postMessage({ id: job.id, ok: true, bytes } satisfies CodecAnswer, transfer);
     },
-    (err: Error) => parentPort!.postMessage({ id: job.id, ok: false, error: err.message } satisfies DecodeAnswer),
+    (err: Error) => parentPort!.postMessage({ id: job.id, ok: false, error: err.message } satisfies CodecAnswer),
   );
 });

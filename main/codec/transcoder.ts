@@ -4,6 +4,7 @@ import { TransferSyntax, UNCOMPRESSED_SYNTAXES } from '../../common/uids.ts';
 import { CodecPool } from './codec-pool.ts';
 import { DECODABLE } from './decoders.ts';
 import { ENCODABLE } from './encoders.ts';
+import type { RenderRequest } from './render.ts';
 
 /**
  * Data sets from one transfer syntax to another (as Orthanc's IDicomTranscoder): uncompressed to uncompressed by
@@ -37,6 +38,12 @@ export class DicomTranscoder implements Transcoder {
     if (canConvertNative(from, to)) return convertNative(dataSet, from, to);
     this.pool ??= new CodecPool();
     return this.pool.convert(dataSet, from, to);
+  }
+
+  /** One frame of a stored data set as a picture (WADO-URI image/jpeg and image/png), in the codec workers. */
+  render(dataSet: Buffer, transferSyntax: string, request: RenderRequest): Promise<Buffer> {
+    this.pool ??= new CodecPool();
+    return this.pool.render(dataSet, transferSyntax, request);
   }
 
   async close(): Promise<void> {

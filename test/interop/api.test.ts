@@ -97,7 +97,7 @@ describe('HTTP and WebSocket API', () => {
     expect(await dumpDataSet(file)).toBe(await dumpDataSet(path.join(work, `${image.sopUid}.dcm`)));
     expect((await fetch(url.replace(image.sopUid, '1.2.3.4'))).status).toBe(404);
     expect((await fetch(url.replace('requestType=WADO', 'requestType=OTHER'))).status).toBe(400);
-    expect((await fetch(url.replace('application%2Fdicom', 'image%2Fjpeg'))).status).toBe(406);
+    expect((await fetch(url.replace('application%2Fdicom', 'image%2Fgif'))).status).toBe(406);
     expect((await fetch(`${base}/wado?requestType=WADO&objectUID=..%2F..%2Fetc%2Fpasswd&token=${archive.server.apiSecret}`)).status).toBe(404);
   });
 
