@@ -117,6 +117,29 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
       },
     },
     {
+      // A small picture of a study (its first image of the first series that has one), for lists.
+      method: 'GET', path: '/api/studies/:uid/thumbnail', permission: 'view',
+      handler: async ({ params: [uid], url }) => {
+        const size = Number(url.searchParams.get('size') ?? 64);
+        if (!Number.isInteger(size) || size < 8 || size > 512) throw new HttpError(400, 'size must be a whole number from 8 to 512');
+        const keys = { StudyInstanceUID: uid!, SeriesNumber: '', InstanceNumber: '', SOPInstanceUID: '', Rows: '' };
+        const images = (await findLocal(archive.index, { level: 'IMAGE', keys }))
+          .filter((r) => Number(r.Rows) > 0)
+          .sort((a, b) => (Number(a.SeriesNumber) || 0) - (Number(b.SeriesNumber) || 0) || (Number(a.InstanceNumber) || 0) - (Number(b.InstanceNumber) || 0));
+        const first = images[0];
+        if (!first) throw new HttpError(404, `study ${uid!} has no image to show`);
+        const inst = found(await archive.index.findInstance(first.SOPInstanceUID!), `object ${first.SOPInstanceUID!}`);
+        const stored = await readStoredDataSet(archive.objectFile(inst.location));
+        const picture = await archive.transcoder.render(Buffer.isBuffer(stored.bytes) ? stored.bytes : await collect(stored.bytes), inst.transferSyntaxUid,
+          { contentType: 'image/jpeg', frame: 0, rows: size, columns: size, quality: 80 })
+          .catch((err: Error) => { throw new HttpError(422, `${inst.sopInstanceUid}: ${err.message}`); });
+        return new Streamed(async (res) => {
+          res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': picture.length, 'cache-control': 'private, max-age=3600' });
+          res.end(picture);
+        });
+      },
+    },
+    {
       method: 'DELETE', path: '/api/studies/:uid', permission: 'edit',
       handler: async ({ params: [uid] }) => ({ studyUid: uid!, ...found(await archive.deleteStudy(uid!), `study ${uid!}`) }) satisfies StudyDeleted,
     },

@@ -172,4 +172,7 @@ export const API_ROUTES = {
   wado: '/wado',
   objectHeader: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/header`,
   objectReport: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/report`,
+  studyThumbnail: (uid: string, size: number) => `/api/studies/${encodeURIComponent(uid)}/thumbnail?size=${size}`,
+  /** One frame of an object as a JPEG picture, `size` pixels on its longer side (WADO-URI). */
+  objectPicture: (uid: string, size: number) => `/wado?requestType=WADO&contentType=image%2Fjpeg&objectUID=${encodeURIComponent(uid)}&rows=${size}&columns=${size}`,
 } as const;

@@ -60,6 +60,9 @@ describe('first day in the UI', () => {
     await expect.poll(() => page.locator('table.results tbody tr').first().textContent()).toContain('Dvořák, Jiří');
     await search('DVORAK^JIRI');
     await expect.poll(() => page.locator(`tr[data-study="${dvorak.study}"]`).count()).toBe(1);
+    // Each row shows the study's picture, rendered by the core.
+    const thumb = page.locator(`tr[data-study="${dvorak.study}"] .study-thumb img`);
+    await expect.poll(() => thumb.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(48);
   });
 
   it('never offers this workstation as the destination of a send, and follows the job to its end', async () => {

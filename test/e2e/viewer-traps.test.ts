@@ -123,6 +123,10 @@ describe('viewer traps', () => {
 
   it('reads a CT dose report as text, and shows its header', async () => {
     await open(A.study);
+    // The series strip: the CT series as a picture the core rendered, the report as a report.
+    const ctThumb = page.locator('.series-list .series', { hasText: 'CT' }).locator('img.thumb');
+    await expect.poll(() => ctThumb.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(96);
+    await expect.poll(() => page.locator('.series-list .series', { hasText: 'SR' }).locator('.report-thumb').count()).toBe(1);
     await page.locator('.series-list .series', { hasText: 'SR' }).click();
     const report = page.getByTestId('report');
     await expect.poll(() => report.textContent()).toContain('X-Ray Radiation Dose Report');

@@ -5,6 +5,7 @@ import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { useRemoteNodes } from '../remote-nodes.ts';
+import { Picture } from '../picture.tsx';
 import { SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 import { JobTable, useJobs } from './Monitor.tsx';
 
@@ -117,7 +118,8 @@ export function QueryRetrieve() {
                 return [
                   <tr key={uid} className={open === uid ? 'open' : ''}>
                     <td><button type="button" className="expand" aria-label="Series" onClick={() => setOpen(open === uid ? undefined : uid)}>{open === uid ? '▾' : '▸'}</button></td>
-                    <td>{personName(r.PatientName ?? '')}{here.has(uid) && <> <a className="here" href={`#/viewer/${encodeURIComponent(uid)}`} title="This study is in this archive already: open it">here</a></>}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
+                    <td>{personName(r.PatientName ?? '')}{here.has(uid) && <> <a className="here" href={`#/viewer/${encodeURIComponent(uid)}`} title="This study is in this archive already: open it">here</a>
+                      <Picture className="here-thumb" route={API_ROUTES.studyThumbnail(uid, 40)} alt="here" size={40} /></>}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                     <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td>
                     <td className="num">{r.NumberOfStudyRelatedSeries}/{r.NumberOfStudyRelatedInstances}</td>
                     <td><RetrieveButtons node={chosen} nodes={nodes.data ?? []} level="STUDY" keys={{ StudyInstanceUID: uid }} /></td>

@@ -7,6 +7,7 @@ import { go, useLoad } from '../hooks.ts';
 import { UploadFiles } from '../upload-files.tsx';
 import { useLive } from '../live.ts';
 import { useRemoteNodes } from '../remote-nodes.ts';
+import { Picture } from '../picture.tsx';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 
 /** The local archive: search, sort, page; send a study to a node, delete it, open it in the viewer. */
@@ -77,6 +78,7 @@ export function Studies() {
         <table className="results">
           <thead>
             <tr>
+              <th />
               {COLUMNS.map(([key, label]) => (
                 <th key={key} className="sortable" onClick={() => setSort({ key, up: sort.key === key ? !sort.up : true })}>
                   {label}{sort.key === key ? (sort.up ? ' ▲' : ' ▼') : ''}
@@ -86,9 +88,10 @@ export function Studies() {
             </tr>
           </thead>
           <tbody>
-            {!studies.loading && shown.length === 0 && <tr><td colSpan={8} className="empty">No study matches.</td></tr>}
+            {!studies.loading && shown.length === 0 && <tr><td colSpan={9} className="empty">No study matches.</td></tr>}
             {shown.map((r) => (
               <tr key={r.StudyInstanceUID} data-study={r.StudyInstanceUID}>
+                <td className="study-thumb"><Picture route={API_ROUTES.studyThumbnail(r.StudyInstanceUID!, 48)} alt="study" size={48} /></td>
                 <td>{personName(r.PatientName ?? '')}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                 <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
                 <td className="row-actions">

@@ -1,20 +1,11 @@
-import { useEffect, useRef, useState } from 'react';
-import { cornerstone } from './cornerstone-setup.ts';
+import { API_ROUTES } from '../../../main/api/contract.ts';
+import { useLoad } from '../hooks.ts';
+import { Picture } from '../picture.tsx';
 import { seriesImages } from './study-images.ts';
 
-/** A series' first image, drawn small. */
+/** A series' first image, rendered small by the core (WADO-URI's image/jpeg). */
 export function Thumbnail({ studyUid, seriesUid }: { studyUid: string; seriesUid: string }) {
-  const canvas = useRef<HTMLCanvasElement>(null);
-  const [failed, setFailed] = useState('');
-  useEffect(() => {
-    let current = true;
-    (async () => {
-      const [first] = await seriesImages(studyUid, seriesUid);
-      if (!first) throw new Error('no images');
-      const image = await cornerstone.loadAndCacheImage(first.imageId);
-      if (current && canvas.current) cornerstone.renderToCanvas(canvas.current, image);
-    })().catch((e: Error) => { if (current) setFailed(e.message ?? String(e)); });
-    return () => { current = false; };
-  }, [studyUid, seriesUid]);
-  return failed ? <div className="thumb failed" title={failed}>cannot show</div> : <canvas ref={canvas} className="thumb" width={96} height={96} />;
+  const first = useLoad(async () => (await seriesImages(studyUid, seriesUid))[0], [studyUid, seriesUid]);
+  if (first.error || (!first.loading && !first.data)) return <div className="thumb failed" title={first.error || 'no images'}>cannot show</div>;
+  return first.data ? <Picture className="thumb" route={API_ROUTES.objectPicture(first.data.sopInstanceUid, 96)} alt="series" size={96} /> : <div className="thumb" />;
 }
