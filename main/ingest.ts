@@ -5,11 +5,10 @@ import type { FileStore, StoredLocation } from './store/file-store.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { DuplicatePolicy } from './config/server-settings.ts';
 import type { SourceLogger } from './util/log.ts';
-import { readFile } from 'node:fs/promises';
 import { targetSyntax, type CompressionPlan } from '../common/compression-code.ts';
 import { UNCOMPRESSED_SYNTAXES } from '../common/uids.ts';
 import { transcoder } from './codec/transcoder.ts';
-import { dataSetOffset } from './store/object-reader.ts';
+import { readDataSetBytes } from './store/object-reader.ts';
 import type { IncomingObject } from './store/incoming-object.ts';
 
 /** A stored object, as announced to whoever listens (monitoring, forwarding). */
@@ -108,8 +107,7 @@ export class ArchiveIngest implements ObjectReceiver {
     if (!transcoder.canTranscode(meta.transferSyntaxUid, target)) return kept;
     let converted: Buffer;
     try {
-      const bytes = await readFile(file.tempPath);
-      converted = await transcoder.transcode(bytes.subarray(dataSetOffset(bytes.subarray(0, 64 * 1024))), meta.transferSyntaxUid, target);
+      converted = await transcoder.transcode(await readDataSetBytes(file.tempPath), meta.transferSyntaxUid, target);
     } catch (err) {
       this.log.warn(`${meta.sopInstanceUid} from ${meta.callingAe} kept as received (${meta.transferSyntaxUid}): cannot store it as ${target}: ${(err as Error).message}`);
       return kept;

@@ -7,7 +7,8 @@ import { HttpError, Streamed, found, text, type RouteDef } from './router.ts';
 import type { ArchiveService } from './services.ts';
 import { NotAReport, structuredReport } from './structured-report.ts';
 import { importUpload } from './upload.ts';
-import { readStoredDataSet } from '../store/object-reader.ts';
+import { readDataSetBytes } from '../store/object-reader.ts';
+import type { StoredInstance } from '../index/archive-index.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import type { RenderRequest } from '../codec/render.ts';
 
@@ -44,10 +45,19 @@ function renderRequest(q: URLSearchParams, contentType: 'image/jpeg' | 'image/pn
   };
 }
 
-async function collect(bytes: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const part of bytes) parts.push(part);
-  return Buffer.concat(parts);
+/** One frame of a stored object as a picture, answered as such; 422 with the reason when it cannot be rendered so. */
+async function picture(archive: ArchiveService, inst: StoredInstance, request: RenderRequest): Promise<Streamed> {
+  let bytes: Buffer;
+  try {
+    bytes = await archive.transcoder.render(await readDataSetBytes(archive.objectFile(inst.location)), inst.transferSyntaxUid, request);
+  } catch (err) {
+    // No pixel data, a frame it does not have, a photometric interpretation not rendered yet.
+    throw new HttpError(422, `${inst.sopInstanceUid}: ${(err as Error).message}`);
+  }
+  return new Streamed(async (res) => {
+    res.writeHead(200, { 'content-type': request.contentType, 'content-length': bytes.length, 'cache-control': 'private, max-age=3600' });
+    res.end(bytes);
+  });
 }
 
 export function archiveRoutes(archive: ArchiveService): RouteDef[] {
@@ -76,28 +86,12 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
         const contentType = (q.get('contentType') ?? 'image/jpeg').split(',')[0]!.trim();
         const inst = found(await archive.index.findInstance(objectUid), `object ${objectUid}`);
         const file = archive.objectFile(inst.location);
-        if (contentType === 'image/jpeg' || contentType === 'image/png') {
-          const request = renderRequest(q, contentType);
-          const stored = await readStoredDataSet(file);
-          const bytes = Buffer.isBuffer(stored.bytes) ? stored.bytes : await collect(stored.bytes);
-          let picture: Buffer;
-          try {
-            picture = await archive.transcoder.render(bytes, inst.transferSyntaxUid, request);
-          } catch (err) {
-            // The object cannot be shown so (no pixel data, a frame it does not have, a photometric not rendered yet).
-            throw new HttpError(422, `${objectUid}: ${(err as Error).message}`);
-          }
-          return new Streamed(async (res) => {
-            res.writeHead(200, { 'content-type': contentType, 'content-length': picture.length, 'cache-control': 'private, max-age=3600' });
-            res.end(picture);
-          });
-        }
+        if (contentType === 'image/jpeg' || contentType === 'image/png') return picture(archive, inst, renderRequest(q, contentType));
         if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom, image/jpeg and image/png are)`);
         const wanted = q.get('transferSyntax');
         if (wanted && wanted !== inst.transferSyntaxUid) {
           if (!archive.transcoder.canTranscode(inst.transferSyntaxUid, wanted)) throw new HttpError(406, `${objectUid} cannot be converted from ${inst.transferSyntaxUid} to ${wanted}`);
-          const stored = await readStoredDataSet(file);
-          const body = await archive.transcoder.transcode(Buffer.isBuffer(stored.bytes) ? stored.bytes : await collect(stored.bytes), inst.transferSyntaxUid, wanted);
+          const body = await archive.transcoder.transcode(await readDataSetBytes(file), inst.transferSyntaxUid, wanted);
           const part10 = Buffer.concat([encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: objectUid, transferSyntaxUid: wanted }), body]);
           return new Streamed(async (res) => {
             res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': part10.length, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });
@@ -129,14 +123,7 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
         const first = images[0];
         if (!first) throw new HttpError(404, `study ${uid!} has no image to show`);
         const inst = found(await archive.index.findInstance(first.SOPInstanceUID!), `object ${first.SOPInstanceUID!}`);
-        const stored = await readStoredDataSet(archive.objectFile(inst.location));
-        const picture = await archive.transcoder.render(Buffer.isBuffer(stored.bytes) ? stored.bytes : await collect(stored.bytes), inst.transferSyntaxUid,
-          { contentType: 'image/jpeg', frame: 0, rows: size, columns: size, quality: 80 })
-          .catch((err: Error) => { throw new HttpError(422, `${inst.sopInstanceUid}: ${err.message}`); });
-        return new Streamed(async (res) => {
-          res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': picture.length, 'cache-control': 'private, max-age=3600' });
-          res.end(picture);
-        });
+        return picture(archive, inst, { contentType: 'image/jpeg', frame: 0, rows: size, columns: size, quality: 80 });
       },
     },
     {

@@ -32,6 +32,11 @@ type WasmModule = Record<string, new () => WasmDecoder>;
 const require = createRequire(import.meta.url);
 const modules = new Map<string, Promise<WasmModule>>();
 
+/** Bytes out of a codec's memory: its buffers are views (Uint8ClampedArray) that the next call may overwrite. */
+export function copyOut(view: Uint8Array): Uint8Array {
+  return new Uint8Array(view);
+}
+
 /** A codec's WebAssembly module, loaded once per thread. */
 export function wasmModule(pkg: string): Promise<WasmModule> {
   let m = modules.get(pkg);
@@ -76,9 +81,7 @@ export async function decodeFrame(transferSyntax: string, frame: Uint8Array, p: 
     if (info.width !== p.columns || info.height !== p.rows || info.componentCount !== p.samplesPerPixel) {
       throw new Error(`the codestream is ${info.width}x${info.height}x${info.componentCount}, the object says ${p.columns}x${p.rows}x${p.samplesPerPixel}`);
     }
-    // The decoded buffer is a view into the module's memory (a Uint8ClampedArray): copied out as plain bytes.
-    const decoded = decoder.getDecodedBuffer().slice();
-    const data = fitSamples(new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength), info.bitsPerSample, p);
+    const data = fitSamples(copyOut(decoder.getDecodedBuffer()), info.bitsPerSample, p);
     if (p.samplesPerPixel === 1) return { data };
     // JPEG-LS keeps the encoder's interleave: 0 is one plane a component; JPEG and JPEG 2000 decoders give RGB by pixel.
     if (spec[1] === 'JpegLSDecoder') return { data, planarConfiguration: decoder.getInterleaveMode?.() === 0 ? 1 : 0 };

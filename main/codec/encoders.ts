@@ -1,5 +1,5 @@
 import { TransferSyntax } from '../../common/uids.ts';
-import { wasmModule } from './decoders.ts';
+import { copyOut, wasmModule } from './decoders.ts';
 import type { PixelModule } from './pixel-module.ts';
 import { encodeRle } from './rle-encode.ts';
 
@@ -39,9 +39,7 @@ export async function encodeFrame(transferSyntax: string, frame: Uint8Array, p: 
       encoder.setQuality?.(true, 0);
     }
     encoder.encode();
-    // A view into the module's memory (a Uint8ClampedArray): copied out as plain bytes.
-    const encoded = encoder.getEncodedBuffer().slice();
-    return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    return copyOut(encoder.getEncodedBuffer());
   } finally {
     encoder.delete();
   }

@@ -1,7 +1,7 @@
 import { crc32, deflateSync, inflateRawSync } from 'node:zlib';
 import { parseDataSet, textOf, type DataSet } from '../dicom/dataset.ts';
 import { TransferSyntax, UNCOMPRESSED_SYNTAXES, encodingOf } from '../../common/uids.ts';
-import { decodeFrame, wasmModule } from './decoders.ts';
+import { copyOut, decodeFrame, wasmModule } from './decoders.ts';
 import { framesOf } from './fragments.ts';
 import { PixelTag, frameLength, pixelModuleOf, type PixelModule } from './pixel-module.ts';
 
@@ -168,8 +168,8 @@ async function jpeg(pixels: Uint8Array, width: number, height: number, component
     encoder.getDecodedBuffer({ width, height, bitsPerSample: 8, componentCount: components, isSigned: false }).set(pixels);
     encoder.setQuality(quality);
     encoder.encode();
-    const out = encoder.getEncodedBuffer();
-    return Buffer.from(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+    const out = copyOut(encoder.getEncodedBuffer());
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   } finally {
     encoder.delete();
   }

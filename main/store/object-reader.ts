@@ -66,3 +66,12 @@ async function* chunks(handle: Awaited<ReturnType<typeof open>>, from: number, s
     await handle.close();
   }
 }
+
+/** A stored object's whole data set in memory (for converting or rendering it), however large it is read. */
+export async function readDataSetBytes(file: string): Promise<Buffer> {
+  const stored = await readStoredDataSet(file);
+  if (Buffer.isBuffer(stored.bytes)) return stored.bytes;
+  const parts: Uint8Array[] = [];
+  for await (const part of stored.bytes) parts.push(part);
+  return Buffer.concat(parts);
+}
