@@ -1,16 +1,12 @@
+import type { Image } from 'cornerstone-core';
+
 /**
  * A window for an image whose own is unusable (width 0 or missing): a uniform image, or a 32-bit RT Dose grid for
  * which the loader reports no range. From the image's stored range after its modality LUT (slope and intercept), and
  * when that is empty too, from its pixels.
  */
 
-export interface WindowedImage {
-  minPixelValue: number;
-  maxPixelValue: number;
-  slope?: number;
-  intercept?: number;
-  getPixelData(): ArrayLike<number>;
-}
+export type WindowedImage = Pick<Image, 'minPixelValue' | 'maxPixelValue' | 'slope' | 'intercept' | 'getPixelData'>;
 
 export function isUsableWindow(voi: { windowWidth: number; windowCenter: number } | undefined): boolean {
   return !!voi && Number.isFinite(voi.windowWidth) && Number.isFinite(voi.windowCenter) && voi.windowWidth > 0;

@@ -1,4 +1,4 @@
-import cornerstone from 'cornerstone-core';
+import cornerstone, { type Image } from 'cornerstone-core';
 import wadoLoader from 'cornerstone-wado-image-loader';
 
 /**
@@ -10,20 +10,9 @@ import wadoLoader from 'cornerstone-wado-image-loader';
  * Dose, through Dose Grid Scaling (3004,000E)).
  */
 
-interface LoadedImage {
-  getPixelData(): ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; length: number };
-  minPixelValue: number;
-  maxPixelValue: number;
-  slope: number;
-  intercept: number;
-  windowWidth?: number | number[];
-  windowCenter?: number | number[];
-  sizeInBytes: number;
-}
-
 const DISPLAY_LEVELS = 65535;
 
-function readAsIntegers(image: LoadedImage, signed: boolean, scaling: number): void {
+function readAsIntegers(image: Image, signed: boolean, scaling: number): void {
   const floats = image.getPixelData();
   const raw = signed ? new Int32Array(floats.buffer, floats.byteOffset, floats.length) : new Uint32Array(floats.buffer, floats.byteOffset, floats.length);
   let min = Infinity;
@@ -36,7 +25,7 @@ function readAsIntegers(image: LoadedImage, signed: boolean, scaling: number): v
   const span = max > min ? max - min : 1;
   const shown = new Uint16Array(raw.length);
   for (let i = 0; i < raw.length; i++) shown[i] = Math.round(((raw[i]! - min) * DISPLAY_LEVELS) / span);
-  image.getPixelData = () => shown as unknown as ReturnType<LoadedImage['getPixelData']>;
+  image.getPixelData = () => shown;
   image.minPixelValue = 0;
   image.maxPixelValue = max > min ? DISPLAY_LEVELS : 0;
   image.slope = (span * scaling) / DISPLAY_LEVELS;
@@ -52,10 +41,9 @@ export function registerInteger32Loader(): void {
   cornerstone.registerImageLoader('wadouri', (imageId: string) => {
     const loading = wadouri.loadImage(imageId);
     const promise = loading.promise.then((loaded) => {
-      const image = loaded as unknown as LoadedImage;
       const ds = wadouri.dataSetCacheManager.get(wadouri.parseImageId(imageId).url);
       if (!ds || ds.uint16('x00280100') !== 32 || !ds.elements['x7fe00010'] || ds.elements['x7fe00008']) return loaded;
-      readAsIntegers(image, ds.uint16('x00280103') === 1, ds.floatString('x3004000e') || ds.floatString('x00281053') || 1);
+      readAsIntegers(loaded, ds.uint16('x00280103') === 1, ds.floatString('x3004000e') || ds.floatString('x00281053') || 1);
       return loaded;
     });
     return { promise, cancelFn: loading.cancelFn };

@@ -18,6 +18,12 @@ declare module 'cornerstone-core' {
     minPixelValue: number;
     maxPixelValue: number;
     color: boolean;
+    /** The modality LUT the loader read (rescale slope and intercept). */
+    slope: number;
+    intercept: number;
+    sizeInBytes: number;
+    /** The frame's samples, in the typed array the loader chose for them. */
+    getPixelData(): ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; length: number };
   }
   export interface EnabledElementEvent extends CustomEvent {
     detail: { element: HTMLElement; image: Image; viewport: Viewport };
