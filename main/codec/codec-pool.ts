@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CodecAnswer, CodecJob } from './codec-worker.ts';
+import type { EncodeOptions } from './encoders.ts';
 import type { RenderRequest } from './render.ts';
 
 /**
@@ -33,8 +34,8 @@ export class CodecPool {
   }
 
   /** A data set from `from` to `to` in a worker (convert-data-set.ts). */
-  convert(dataSet: Uint8Array, from: string, to: string): Promise<Buffer> {
-    return this.run({ kind: 'convert', dataSet, from, to });
+  convert(dataSet: Uint8Array, from: string, to: string, options?: EncodeOptions): Promise<Buffer> {
+    return this.run({ kind: 'convert', dataSet, from, to, options });
   }
 
   /** One frame of a data set as a JPEG or PNG picture, in a worker (render.ts). */

@@ -1,17 +1,18 @@
 import { parentPort } from 'node:worker_threads';
 import { convertDataSet } from './convert-data-set.ts';
+import type { EncodeOptions } from './encoders.ts';
 import { renderDataSet, type RenderRequest } from './render.ts';
 
 /** A codec worker thread: converts or renders the data sets it is sent, one job at a time, and answers with bytes. */
 
 export type CodecJob =
-  | { id: number; kind: 'convert'; dataSet: Uint8Array; from: string; to: string }
+  | { id: number; kind: 'convert'; dataSet: Uint8Array; from: string; to: string; options?: EncodeOptions }
   | { id: number; kind: 'render'; dataSet: Uint8Array; transferSyntax: string; request: RenderRequest };
 
 export type CodecAnswer = { id: number; ok: true; bytes: Uint8Array } | { id: number; ok: false; error: string };
 
 parentPort?.on('message', (job: CodecJob) => {
-  const work = job.kind === 'convert' ? convertDataSet(job.dataSet, job.from, job.to) : renderDataSet(job.dataSet, job.transferSyntax, job.request);
+  const work = job.kind === 'convert' ? convertDataSet(job.dataSet, job.from, job.to, job.options) : renderDataSet(job.dataSet, job.transferSyntax, job.request);
   work.then(
     (result) => {
       const bytes = new Uint8Array(result.buffer, result.byteOffset, result.byteLength);

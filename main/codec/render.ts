@@ -1,15 +1,17 @@
 import { crc32, deflateSync, inflateRawSync } from 'node:zlib';
 import { parseDataSet, textOf, type DataSet } from '../dicom/dataset.ts';
 import { TransferSyntax, UNCOMPRESSED_SYNTAXES, encodingOf } from '../../common/uids.ts';
-import { copyOut, decodeFrame, wasmModule } from './decoders.ts';
+import { transcode as convertNative } from '../dicom/transcode.ts';
+import { decodeFrame } from './decoders.ts';
+import { nativeEncode } from './native-codecs.ts';
 import { framesOf } from './fragments.ts';
 import { PixelTag, frameLength, pixelModuleOf, type PixelModule } from './pixel-module.ts';
 
 /**
  * One frame of an object as a picture (WADO-URI's image/jpeg and image/png, PS3.18 9.1): decoded if it is compressed,
  * the modality LUT (rescale slope and intercept) and a window applied — the one asked for, else the object's own,
- * else its range —, MONOCHROME1 inverted, a region cut and the size asked for (nearest sample), then JPEG
- * (libjpeg-turbo) or PNG (zlib). Runs in a codec worker.
+ * else its range —, MONOCHROME1 inverted, palette colour looked up, YBR converted to RGB, a region cut and the
+ * size asked for (nearest sample), then JPEG (libjpeg-turbo) or PNG (zlib). Runs in a codec worker.
  */
 
 export interface RenderRequest {
@@ -71,7 +73,7 @@ function displayValues(frame: Uint8Array, p: PixelModule, d: DataSet, request: R
     return { pixels: rgb, components: 3 };
   }
   if (p.samplesPerPixel !== 1) throw new RenderError(`${p.samplesPerPixel} samples per pixel are not rendered`);
-  if (p.photometricInterpretation === 'PALETTE COLOR') throw new RenderError('palette colour is not rendered yet');
+  if (p.photometricInterpretation === 'PALETTE COLOR') return { pixels: paletteColour(samples, count, d), components: 3 };
   const slope = ds(0x00281053, d) ?? 1;
   const intercept = ds(0x00281052, d) ?? 0;
   let center = request.windowCenter ?? ds(0x00281050, d);
@@ -94,6 +96,27 @@ function displayValues(frame: Uint8Array, p: PixelModule, d: DataSet, request: R
     grey[i] = invert ? 255 - Math.round(g) : Math.round(g);
   }
   return { pixels: grey, components: 1 };
+}
+
+/** PALETTE COLOR through its red, green and blue LUTs (PS3.3 C.7.6.3.1.5; 8- or 16-bit entries, not segmented). */
+function paletteColour(samples: ArrayLike<number>, count: number, d: DataSet): Uint8Array {
+  const rgb = new Uint8Array(count * 3);
+  for (let c = 0; c < 3; c++) {
+    const descriptor = d.get(0x00281101 + c)?.value;
+    const data = d.get(0x00281201 + c)?.value;
+    if (!Buffer.isBuffer(descriptor) || descriptor.length < 6 || !Buffer.isBuffer(data)) {
+      throw new RenderError('palette colour without its LUT descriptor and data (segmented palettes are not rendered)');
+    }
+    const entries = descriptor.readUInt16LE(0) || 65536;
+    const first = descriptor.readUInt16LE(2);
+    const wide = descriptor.readUInt16LE(4) > 8;
+    const last = Math.min(entries, wide ? data.length >> 1 : data.length) - 1;
+    for (let i = 0; i < count; i++) {
+      const index = Math.max(0, Math.min(last, samples[i]! - first));
+      rgb[3 * i + c] = wide ? data.readUInt16LE(2 * index) >> 8 : data[index]!;
+    }
+  }
+  return rgb;
 }
 
 function clamp(v: number): number {
@@ -153,26 +176,13 @@ function png(pixels: Uint8Array, width: number, height: number, components: numb
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-interface JpegEncoder {
-  getDecodedBuffer(info: { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned: boolean }): Uint8Array;
-  getEncodedBuffer(): Uint8Array;
-  setQuality(quality: number): void;
-  encode(): void;
-  delete(): void;
-}
-
 async function jpeg(pixels: Uint8Array, width: number, height: number, components: number, quality: number): Promise<Buffer> {
-  const module = (await wasmModule('@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs')) as unknown as Record<string, new () => JpegEncoder>;
-  const encoder = new module.JPEGEncoder!();
-  try {
-    encoder.getDecodedBuffer({ width, height, bitsPerSample: 8, componentCount: components, isSigned: false }).set(pixels);
-    encoder.setQuality(quality);
-    encoder.encode();
-    const out = copyOut(encoder.getEncodedBuffer());
-    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  } finally {
-    encoder.delete();
-  }
+  const picture = {
+    rows: height, columns: width, samplesPerPixel: components, bitsAllocated: 8, bitsStored: 8, pixelRepresentation: 0,
+    photometricInterpretation: components === 3 ? 'RGB' : 'MONOCHROME2', planarConfiguration: 0, frames: 1,
+  };
+  const out = await nativeEncode('encodeJpeg', pixels, picture, { lossy: true, quality });
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Render one frame of a data set (in `transferSyntax`) as the request asks. */
@@ -180,6 +190,9 @@ export async function renderDataSet(dataSet: Uint8Array, transferSyntax: string,
   let bytes = Buffer.from(dataSet.buffer, dataSet.byteOffset, dataSet.byteLength);
   if (transferSyntax === TransferSyntax.DeflatedExplicitLittleEndian) {
     bytes = inflateRawSync(bytes);
+    transferSyntax = TransferSyntax.ExplicitLittleEndian;
+  } else if (transferSyntax === TransferSyntax.ExplicitBigEndian) {
+    bytes = convertNative(bytes, transferSyntax, TransferSyntax.ExplicitLittleEndian);
     transferSyntax = TransferSyntax.ExplicitLittleEndian;
   }
   const d = parseDataSet(bytes, encodingOf(transferSyntax));
@@ -192,7 +205,6 @@ export async function renderDataSet(dataSet: Uint8Array, transferSyntax: string,
     if (!UNCOMPRESSED_SYNTAXES.includes(transferSyntax)) throw new RenderError(`pixel data in ${transferSyntax} is not rendered`);
     const size = frameLength(p);
     frame = element.value.subarray(request.frame * size, (request.frame + 1) * size);
-    if (transferSyntax === TransferSyntax.ExplicitBigEndian && p.bitsAllocated > 8) throw new RenderError('big endian pixel data is not rendered yet');
   } else if (!Array.isArray(element.value)) {
     const frames = framesOf(element.value.fragments, p.frames);
     const decoded = await decodeFrame(transferSyntax, frames[request.frame]!, p);

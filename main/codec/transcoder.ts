@@ -3,18 +3,19 @@ import { canTranscode as canConvertNative, transcode as convertNative } from '..
 import { TransferSyntax, UNCOMPRESSED_SYNTAXES } from '../../common/uids.ts';
 import { CodecPool } from './codec-pool.ts';
 import { DECODABLE } from './decoders.ts';
-import { ENCODABLE } from './encoders.ts';
+import { ENCODABLE, LOSSY_ENCODABLE, type EncodeOptions } from './encoders.ts';
 import type { RenderRequest } from './render.ts';
 
 /**
  * Data sets from one transfer syntax to another (as Orthanc's IDicomTranscoder): uncompressed to uncompressed by
  * re-encoding (dicom/transcode.ts), to and from compressed syntaxes by decoding and encoding each frame in the codec
- * workers (lossless encoders only: JPEG-LS, JPEG 2000, RLE), and Deflated Explicit VR Little Endian (PS3.5 A.5) in and
- * out with zlib. Lossless syntaxes decode bit for bit.
+ * workers (encoders.ts: lossy ones only at a quality an admin chose), and Deflated Explicit VR Little Endian (PS3.5 A.5)
+ * in and out with zlib. Lossless syntaxes decode bit for bit.
  */
 export interface Transcoder {
-  canTranscode(from: string, to: string): boolean;
-  transcode(dataSet: Buffer, from: string, to: string): Promise<Buffer>;
+  /** Whether `from` converts to `to`; to a lossy syntax only with `options.quality` (an admin's choice). */
+  canTranscode(from: string, to: string, options?: EncodeOptions): boolean;
+  transcode(dataSet: Buffer, from: string, to: string, options?: EncodeOptions): Promise<Buffer>;
 }
 
 const DEFLATED = TransferSyntax.DeflatedExplicitLittleEndian;
@@ -23,21 +24,21 @@ const NATIVE = new Set(UNCOMPRESSED_SYNTAXES);
 export class DicomTranscoder implements Transcoder {
   private pool: CodecPool | undefined;
 
-  canTranscode(from: string, to: string): boolean {
+  canTranscode(from: string, to: string, options?: EncodeOptions): boolean {
     if (from === to) return true;
     const source = from === DEFLATED || NATIVE.has(from) || DECODABLE.has(from);
-    const target = to === DEFLATED || NATIVE.has(to) || ENCODABLE.has(to);
+    const target = to === DEFLATED || NATIVE.has(to) || ENCODABLE.has(to) || (options?.quality !== undefined && LOSSY_ENCODABLE.has(to));
     return source && target;
   }
 
-  async transcode(dataSet: Buffer, from: string, to: string): Promise<Buffer> {
+  async transcode(dataSet: Buffer, from: string, to: string, options?: EncodeOptions): Promise<Buffer> {
     if (from === to) return dataSet;
-    if (!this.canTranscode(from, to)) throw new Error(`cannot convert ${from} to ${to}`);
+    if (!this.canTranscode(from, to, options)) throw new Error(`cannot convert ${from} to ${to}`);
     if (to === DEFLATED) return deflateRawSync(await this.transcode(dataSet, from, TransferSyntax.ExplicitLittleEndian));
-    if (from === DEFLATED) return this.transcode(inflateRawSync(dataSet), TransferSyntax.ExplicitLittleEndian, to);
+    if (from === DEFLATED) return this.transcode(inflateRawSync(dataSet), TransferSyntax.ExplicitLittleEndian, to, options);
     if (canConvertNative(from, to)) return convertNative(dataSet, from, to);
     this.pool ??= new CodecPool();
-    return this.pool.convert(dataSet, from, to);
+    return this.pool.convert(dataSet, from, to, options);
   }
 
   /** One frame of a stored data set as a picture (WADO-URI image/jpeg and image/png), in the codec workers. */

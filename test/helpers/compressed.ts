@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeDataSet, parseDataSet } from '../../main/dicom/dataset.ts';
+import { encodeDataSet, parseDataSet, textOf } from '../../main/dicom/dataset.ts';
 import { encodingOf } from '../../common/uids.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
 import { run } from './dcmtk.ts';
@@ -15,18 +15,20 @@ import { encapsulate } from '../../main/codec/fragments.ts';
 export const TS = {
   rle: '1.2.840.10008.1.2.5',
   jpegBaseline: '1.2.840.10008.1.2.4.50',
+  jpegExtended: '1.2.840.10008.1.2.4.51',
   jpegLossless: '1.2.840.10008.1.2.4.70',
   jpegLs: '1.2.840.10008.1.2.4.80',
   jpeg2000: '1.2.840.10008.1.2.4.90',
 } as const;
 
 /** storescu's option that proposes each syntax (it proposes a compressed one only when told which). */
-export const PROPOSE: Record<string, string> = { [TS.rle]: '-xr', [TS.jpegLossless]: '-xs', [TS.jpegLs]: '-xt', [TS.jpeg2000]: '-xv', [TS.jpegBaseline]: '-xy' };
+export const PROPOSE: Record<string, string> = { [TS.rle]: '-xr', [TS.jpegLossless]: '-xs', [TS.jpegLs]: '-xt', [TS.jpeg2000]: '-xv', [TS.jpegBaseline]: '-xy', [TS.jpegExtended]: '-xx' };
 
 const DCMTK_ENCODER: Record<string, [string, string[]]> = {
   [TS.rle]: ['dcmcrle', []],
   // +un: keep the SOP Instance UID (DCMTK makes a new one for lossy compression by default).
   [TS.jpegBaseline]: ['dcmcjpeg', ['+eb', '+un']],
+  [TS.jpegExtended]: ['dcmcjpeg', ['+ee', '+un']],
   [TS.jpegLossless]: ['dcmcjpeg', ['+e1']],
   [TS.jpegLs]: ['dcmcjpls', []],
 };
@@ -62,4 +64,14 @@ export async function compressedFile(dir: string, image: MadeImage, transferSynt
   const body = encodeDataSet(ds, encodingOf(transferSyntax));
   await writeFile(target, Buffer.concat([fileMeta(meta.sopClassUid, image.sopUid, transferSyntax), body]));
   return target;
+}
+
+/** The native pixel data bytes and a few attributes of a Part-10 file (as a reference decoder wrote it). */
+export async function pixelsOf(file: string): Promise<{ pixels: Buffer; photometric: string; ts: string; text: (tag: number) => string }> {
+  const bytes = await readFile(file);
+  const meta = readFileMeta(bytes);
+  const ds = parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid));
+  const e = ds.get(0x7fe00010)!;
+  if (!Buffer.isBuffer(e.value)) throw new Error(`${file}: pixel data is not native`);
+  return { pixels: e.value, photometric: textOf(ds.get(0x00280004)), ts: meta.transferSyntaxUid, text: (tag) => textOf(ds.get(tag)).trim() };
 }

@@ -83,10 +83,13 @@ describe('storing received objects compressed or uncompressed', () => {
     const study = uid();
     const g = grey(3, study);
     const c = colour(study);
-    await store([g, c]);
+    // An RT Dose grid with all 32 bits stored: no JPEG codec takes more than 16.
+    const dose = makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 11, rows: 16, columns: 16, bitsAllocated: 32, sopClassUid: '1.2.840.10008.5.1.4.1.1.481.2', pixel: (r, col) => r * 100_000 + col });
+    await store([g, c, dose]);
     expect((await storedFile(g.sopUid)).ts).toBe(TS.jpeg2000);
-    expect((await storedFile(c.sopUid)).ts).toBe(TransferSyntax.ExplicitLittleEndian);
-    expect(archive.logText()).toMatch(new RegExp(`${c.sopUid.replace(/\./g, '\\.')} from STORESCU kept as received .*JPEG 2000 encoding takes grayscale images only`));
+    expect((await storedFile(c.sopUid)).ts).toBe(TS.jpeg2000);
+    expect((await storedFile(dose.sopUid)).ts).toBe(TransferSyntax.ExplicitLittleEndian);
+    expect(archive.logText()).toMatch(new RegExp(`${dose.sopUid.replace(/\./g, '\\.')} from STORESCU kept as received .*32-bit samples are not compressed`));
   });
 
   it('decompresses what arrives compressed (un), and applies DroppedFileCompression to imports', async () => {

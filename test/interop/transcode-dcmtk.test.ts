@@ -6,28 +6,18 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { retrieveResponses } from '../helpers/qr-tools.ts';
-import { PROPOSE, TS, compressedFile } from '../helpers/compressed.ts';
+import { PROPOSE, TS, compressedFile, pixelsOf } from '../helpers/compressed.ts';
 import { fileMeta, makeImage, phantom, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { transcoder } from '../../main/codec/transcoder.ts';
 import { framesOf } from '../../main/codec/fragments.ts';
-import { parseDataSet, textOf } from '../../main/dicom/dataset.ts';
+import { parseDataSet } from '../../main/dicom/dataset.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
 import { TransferSyntax, encodingOf } from '../../common/uids.ts';
 
 const SIZE = 96;
 
-/** The pixel data bytes and a few attributes of a Part-10 file. */
-async function pixelsOf(file: string): Promise<{ pixels: Buffer; photometric: string; ts: string }> {
-  const bytes = await readFile(file);
-  const meta = readFileMeta(bytes);
-  const ds = parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid));
-  const e = ds.get(0x7fe00010)!;
-  if (!Buffer.isBuffer(e.value)) throw new Error(`${file}: pixel data is not native`);
-  return { pixels: e.value, photometric: textOf(ds.get(0x00280004)), ts: meta.transferSyntaxUid };
-}
-
 /** DCMTK's own decoder for each syntax, to compare with (OpenJPEG's for JPEG 2000 is the original itself). */
-const DCMTK_DECODER: Record<string, string> = { [TS.rle]: 'dcmdrle', [TS.jpegLossless]: 'dcmdjpeg', [TS.jpegLs]: 'dcmdjpls', [TS.jpegBaseline]: 'dcmdjpeg' };
+const DCMTK_DECODER: Record<string, string> = { [TS.rle]: 'dcmdrle', [TS.jpegLossless]: 'dcmdjpeg', [TS.jpegLs]: 'dcmdjpls', [TS.jpegBaseline]: 'dcmdjpeg', [TS.jpegExtended]: 'dcmdjpeg' };
 
 /**
  * Compressed objects reach a peer that takes only uncompressed syntaxes (issue 21): a C-MOVE to DCMTK's storescp with
@@ -63,6 +53,7 @@ describe('decoding compressed objects for peers that take only uncompressed ones
       { name: 'RLE, colour', ts: TS.rle, image: colour(9) },
       { name: 'JPEG-LS, colour', ts: TS.jpegLs, image: colour(10) },
       { name: 'JPEG-LS, 3 frames', ts: TS.jpegLs, image: frames(7) },
+      { name: 'JPEG extended (12 bits)', ts: TS.jpegExtended, image: wide(11), lossy: true },
     );
     for (const c of cases) {
       c.file = await compressedFile(work, c.image, c.ts, SIZE, SIZE);
@@ -168,14 +159,14 @@ describe('decoding compressed objects for peers that take only uncompressed ones
   });
 
   it('names the object and the reason when it cannot be decoded for the peer', async () => {
-    const twelveBit = makeImage({ patientId: 'CODEC12', studyUid: uid(), rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 7), rescaleIntercept: -1024 });
-    const source = (await writeImages(path.join(work, 'e12'), [twelveBit]))[0]!;
-    const extended = path.join(work, 'e12', 'extended.dcm');
-    expect((await run('dcmcjpeg', ['+ee', '+un', source, extended])).code).toBe(0);
-    expect((await run('storescu', ['-xx', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), extended])).code).toBe(0);
+    // A JPEG-LS object whose Rows no longer match its codestream (an edit gone wrong): nothing can decode it honestly.
+    const broken = makeImage({ patientId: 'CODECBAD', studyUid: uid(), rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 7), rescaleIntercept: -1024 });
+    const file = await compressedFile(path.join(work), broken, TS.jpegLs, SIZE, SIZE);
+    expect((await run('dcmodify', ['-nb', '-m', 'Rows=64', file])).code).toBe(0);
+    expect((await run('storescu', ['-xt', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file])).code).toBe(0);
     const r = await run('movescu', ['-d', '-S', '-aet', 'MOVER', '-aem', 'PLAIN', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port),
-      '-k', 'QueryRetrieveLevel=IMAGE', '-k', `StudyInstanceUID=${twelveBit.studyUid}`, '-k', `SOPInstanceUID=${twelveBit.sopUid}`]);
+      '-k', 'QueryRetrieveLevel=IMAGE', '-k', `StudyInstanceUID=${broken.studyUid}`, '-k', `SOPInstanceUID=${broken.sopUid}`]);
     expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({ final: true, failed: 1, completed: 0 });
-    expect(archive.logText()).toMatch(new RegExp(`sub-operation ${twelveBit.sopUid.replace(/\./g, '\\.')} failed: .*12-bit JPEG extended`));
+    expect(archive.logText()).toMatch(new RegExp(`sub-operation ${broken.sopUid.replace(/\./g, '\\.')} failed: .*the codestream is 96x96x1, the object says 96x64x1`));
   });
 });

@@ -63,13 +63,32 @@ describe('WADO-URI rendered images', () => {
   const ct = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 2), rescaleIntercept: -1024 });
   const jls = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 2), rescaleIntercept: -1024 });
   const frames = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, frames: 3, pixel: (r, c, f) => phantom(SIZE, SIZE, 4 * f)(r, c), rescaleIntercept: -1024 });
+  const bigEndian = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 2), rescaleIntercept: -1024 });
+  const palette = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, bitsAllocated: 8, pixel: (r, c) => (r + c) & 255 });
+  /** The test palette: index i is (i, 255 - i, 2i mod 256), in 16-bit entries. */
+  const lut = (channel: number) => (i: number) => [i, 255 - i, (2 * i) & 255][channel]!;
 
   beforeAll(async () => {
     archive = await startArchive();
     work = await mkdtemp(path.join(tmpdir(), 'pacs-wado-'));
     const plain = await writeImages(work, [ct, frames]);
     const compressed = await compressedFile(work, jls, TS.jpegLs, SIZE, SIZE);
-    for (const [file, option] of [[plain[0]!, '-xe'], [plain[1]!, '-xe'], [compressed, PROPOSE[TS.jpegLs]!]] as const) {
+    // Explicit VR big endian, as old modalities send it (dcmconv writes it).
+    const [little, indexed] = await writeImages(path.join(work, 'more'), [bigEndian, palette]);
+    const big = path.join(work, 'big-endian.dcm');
+    expect((await run('dcmconv', ['+tb', little!, big])).code).toBe(0);
+    // PALETTE COLOR with its three LUTs (PS3.3 C.7.6.3.1.5), written in by dcmodify.
+    const modify = ['-nb', '-m', 'PhotometricInterpretation=PALETTE COLOR'];
+    for (let channel = 0; channel < 3; channel++) {
+      const data = Buffer.alloc(512);
+      for (let i = 0; i < 256; i++) data.writeUInt16LE(lut(channel)(i) * 257, 2 * i);
+      const lutFile = path.join(work, `lut${channel}.bin`);
+      await writeFile(lutFile, data);
+      modify.push('-i', `(0028,110${channel + 1})=256\\0\\16`, '-if', `(0028,120${channel + 1})=${lutFile}`);
+    }
+    const dcmodify = await run('dcmodify', [...modify, indexed!]);
+    expect(dcmodify.code, dcmodify.stderr).toBe(0);
+    for (const [file, option] of [[plain[0]!, '-xe'], [plain[1]!, '-xe'], [compressed, PROPOSE[TS.jpegLs]!], [big, '-xb'], [indexed!, '-xe']] as const) {
       expect((await run('storescu', [option, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file])).code).toBe(0);
     }
   });
@@ -96,6 +115,21 @@ describe('WADO-URI rendered images', () => {
     const a = await (await wado(ct.sopUid, 'contentType=image%2Fpng&windowCenter=40&windowWidth=80')).arrayBuffer();
     const b = await (await wado(jls.sopUid, 'contentType=image%2Fpng&windowCenter=40&windowWidth=80')).arrayBuffer();
     expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
+  });
+
+  it('renders a big-endian object as its little-endian twin, and palette colour through its LUTs', async () => {
+    const a = await (await wado(ct.sopUid, 'contentType=image%2Fpng&windowCenter=40&windowWidth=80')).arrayBuffer();
+    const b = await wado(bigEndian.sopUid, 'contentType=image%2Fpng&windowCenter=40&windowWidth=80');
+    expect(b.status).toBe(200);
+    expect(Buffer.from(await b.arrayBuffer()).equals(Buffer.from(a))).toBe(true);
+    const res = await wado(palette.sopUid, 'contentType=image%2Fpng');
+    expect(res.status).toBe(200);
+    const png = readPng(Buffer.from(await res.arrayBuffer()));
+    expect(png).toMatchObject({ width: SIZE, height: SIZE, components: 3 });
+    for (const [r, c] of [[0, 0], [10, 20], [100, 27], [127, 127]] as const) {
+      const at = 3 * (r * SIZE + c);
+      expect([...png.samples.subarray(at, at + 3)], `row ${r} column ${c}`).toEqual([0, 1, 2].map((ch) => lut(ch)((r + c) & 255)));
+    }
   });
 
   it('sizes, cuts a region and picks a frame; a JPEG by default', async () => {
