@@ -17,6 +17,11 @@ export function parseForwardConverter(converter: string): { destination: string;
   return m ? { destination: m[2]!, compression: m[1] } : undefined;
 }
 
+/** The converter text for a destination and an optional compression code (`forward compressed as js to AE`). */
+export function forwardConverter(destination: string, compression = ''): string {
+  return compression ? `forward compressed as ${compression} to ${destination}` : `forward to ${destination}`;
+}
+
 /** The destination AE of a `forward to AE` converter, or '' for anything else. */
 export function destinationOf(converter: string): string {
   return parseForwardConverter(converter)?.destination ?? '';

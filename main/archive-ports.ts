@@ -1,3 +1,4 @@
+import { compressionPlan } from '../common/compression-code.ts';
 import type { QueryPort, RetrievePort, DestinationPort } from './dicom/services/ports.ts';
 import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import type { OutgoingObject } from './dicom/services/store-scu.ts';
@@ -37,6 +38,6 @@ export function retrievePort({ index, read }: ArchivePortDependencies): Retrieve
 export function destinationPort(config: () => LoadedConfig): DestinationPort {
   return (ae, requester) => {
     const node = config().nodes.find(ae);
-    return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port } : undefined;
+    return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port, compression: compressionPlan(node.compression) } : undefined;
   };
 }

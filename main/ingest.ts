@@ -63,8 +63,9 @@ export class ArchiveIngest implements ObjectReceiver {
         return { status: Status.DuplicateSopInstance, comment: `SOP Instance ${header.sopInstanceUid} is already stored` };
       }
       let transferSyntaxUid = meta.transferSyntaxUid;
-      const target = targetSyntax(this.compression(meta.dropped ?? false), transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
-      if (target) ({ file, transferSyntaxUid } = await this.recode(file, meta, target));
+      const plan = this.compression(meta.dropped ?? false);
+      const target = targetSyntax(plan, transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
+      if (target) ({ file, transferSyntaxUid } = await this.recode(file, meta, target, plan.kind === 'compress' ? plan.quality : undefined));
       const location = await this.store.commit(file, header);
       let replaced: StoredLocation | undefined;
       try {
@@ -102,12 +103,12 @@ export class ArchiveIngest implements ObjectReceiver {
    * colour image for JPEG 2000, a syntax without a decoder): nothing received is lost, the log says why.
    */
   private async recode(file: IncomingObject & { device: number }, meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string },
-    target: string): Promise<{ file: IncomingObject & { device: number }; transferSyntaxUid: string }> {
+    target: string, quality: number | undefined): Promise<{ file: IncomingObject & { device: number }; transferSyntaxUid: string }> {
     const kept = { file, transferSyntaxUid: meta.transferSyntaxUid };
-    if (!transcoder.canTranscode(meta.transferSyntaxUid, target)) return kept;
+    if (!transcoder.canTranscode(meta.transferSyntaxUid, target, { quality })) return kept;
     let converted: Buffer;
     try {
-      converted = await transcoder.transcode(await readDataSetBytes(file.tempPath), meta.transferSyntaxUid, target);
+      converted = await transcoder.transcode(await readDataSetBytes(file.tempPath), meta.transferSyntaxUid, target, { quality });
     } catch (err) {
       this.log.warn(`${meta.sopInstanceUid} from ${meta.callingAe} kept as received (${meta.transferSyntaxUid}): cannot store it as ${target}: ${(err as Error).message}`);
       return kept;

@@ -56,7 +56,7 @@ export class Transfers {
   /** A node of acrnema.map by exact AE title (wildcard entries name callers, not destinations). */
   node(ae: string): RemoteNode | undefined {
     const n = this.deps.config().nodes.nodes.find((x) => x.ae.toUpperCase() === ae.toUpperCase() && !/[*?]/.test(x.host));
-    return n ? { ae: n.ae, host: n.host, port: n.port } : undefined;
+    return n ? { ae: n.ae, host: n.host, port: n.port, compression: n.compression } : undefined;
   }
 
   private required(ae: string): RemoteNode {
@@ -69,7 +69,7 @@ export class Transfers {
   onStored(e: StoredEvent): void {
     for (const rule of this.deps.config().forwardRules) {
       if (!ruleMatches(rule, { modality: e.header.modality, callingAe: e.callingAe, calledAe: e.calledAe, sopClassUid: e.header.sopClassUid })) continue;
-      this.queue.forward(rule.destination, e.header.studyInstanceUid, e.header.sopInstanceUid)
+      this.queue.forward(rule.destination, e.header.studyInstanceUid, e.header.sopInstanceUid, rule.compression)
         .catch((err) => this.deps.logger.child('jobs').error(`cannot queue forward of ${e.header.sopInstanceUid} to ${rule.destination}: ${(err as Error).message}`));
     }
   }

@@ -1,3 +1,4 @@
+import { parseCompressionCode } from '../../common/compression-code.ts';
 import { ConfigError, ConfigErrors } from './config-error.ts';
 import { aeTitleProblem, aeMatches } from './ae-title.ts';
 
@@ -93,6 +94,9 @@ function nodeProblem(fields: string[]): string | undefined {
   if (!/^[A-Za-z0-9.\-:_*]+$/.test(fields[1]!)) return `host "${fields[1]}" is not a host name or address`;
   const port = Number(fields[2]);
   if (!/^\d+$/.test(fields[2]!) || port < 1 || port > 65535) return `port "${fields[2]}" is not a number from 1 to 65535`;
-  if (fields[3] !== undefined && !/^[A-Za-z0-9]{1,4}$/.test(fields[3])) return `compression "${fields[3]}" is not a Conquest compression code (un, as, j1, j2, ...)`;
+  if (fields[3] !== undefined) {
+    const plan = parseCompressionCode(fields[3]);
+    if ('error' in plan) return `compression ${plan.error}`;
+  }
   return undefined;
 }

@@ -4,13 +4,18 @@ import type { AcrNemaMap } from './acrnema-map.ts';
 import type { IniDocument } from '../../common/ini-document.ts';
 import { FORWARD_FILTERS, parseForwardConverter, type ForwardFilter } from '../../common/forward-rule.ts';
 import { SECTION } from './server-settings.ts';
+import { parseCompressionCode } from '../../common/compression-code.ts';
 
 /**
  * Conquest's forwarding rules in dicom.ini: `ExportConverters = N`, then for each i < N `ExportConverter<i> = forward
  * to AE` with optional filters `ExportModality<i>`, `ExportCallingAE<i>`, `ExportCalledAE<i>` (Conquest's) and
  * `ExportSOPClass<i>` (ours); an empty filter or `*` lets everything through, `*` and `?` match as in AE titles.
  */
-export type ForwardRule = { index: number; destination: string; line: number } & Record<ForwardFilter, string>;
+export type ForwardRule = {
+  index: number; destination: string; line: number;
+  /** `forward compressed as xx to AE`: the code objects are sent in, instead of the node's own; '' for the node's. */
+  compression: string;
+} & Record<ForwardFilter, string>;
 
 /** What a rule looks at in a newly stored object. */
 export interface ForwardCandidate {
@@ -36,8 +41,10 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
     const problem = aeTitleProblem(destination);
     if (problem) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: ${problem}`)); continue; }
     if (!nodes.find(destination)) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: destination ${destination} is not in acrnema.map`)); continue; }
+    const plan = forward.compression === undefined ? undefined : parseCompressionCode(forward.compression);
+    if (plan && 'error' in plan) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: compression ${plan.error}`)); continue; }
     const filters = Object.fromEntries(FORWARD_FILTERS.map(([field, key]) => [field, doc.get(SECTION, `${key}${i}`)?.value.trim() ?? ''])) as Record<ForwardFilter, string>;
-    rules.push({ index: i, destination, line: converter.line, ...filters });
+    rules.push({ index: i, destination, line: converter.line, compression: forward.compression ?? '', ...filters });
   }
   if (errors.length) throw new ConfigErrors(errors);
   return rules;

@@ -2,7 +2,7 @@ import type { Job, JobState } from '../jobs/job.ts';
 
 /** The `jobs` table's rows as both index engines return them, and the columns a job update may set. */
 export interface JobRow {
-  id: number | string; kind: string; source: string; destination: string; query: string; study_uid: string; total: number | string;
+  id: number | string; kind: string; source: string; destination: string; query: string; study_uid: string; compression: string; total: number | string;
   done: number | string; failed: number | string; bytes: number | string; state: string; error: string; attempts: number | string;
   next_attempt_at: number | string; created_at: string; started_at: string; finished_at: string;
 }
@@ -16,7 +16,7 @@ const COLUMNS: Record<string, string> = {
 export function jobFromRow(r: JobRow): Job {
   return {
     id: Number(r.id), kind: r.kind as Job['kind'], source: r.source, destination: r.destination, query: r.query === '{}' ? undefined : JSON.parse(r.query),
-    studyUid: r.study_uid, total: Number(r.total), done: Number(r.done), failed: Number(r.failed), bytes: Number(r.bytes), state: r.state as JobState,
+    studyUid: r.study_uid, compression: r.compression ?? '', total: Number(r.total), done: Number(r.done), failed: Number(r.failed), bytes: Number(r.bytes), state: r.state as JobState,
     error: r.error, attempts: Number(r.attempts), nextAttemptAt: Number(r.next_attempt_at), createdAt: r.created_at, startedAt: r.started_at,
     finishedAt: r.finished_at,
   };

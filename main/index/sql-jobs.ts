@@ -15,9 +15,9 @@ export class SqlJobStore implements JobStore {
 
   async createJob(job: NewJob, items: string[] = []): Promise<Job> {
     const id = await this.engine.transaction(async (tx) => {
-      const { insertId } = await tx.run(`INSERT INTO jobs (kind, source, destination, query, study_uid, total, state, error, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, 'queued', '', ?)`,
-      [job.kind, job.source, job.destination, job.query ? JSON.stringify(job.query) : '{}', job.studyUid ?? '', items.length, new Date().toISOString()]);
+      const { insertId } = await tx.run(`INSERT INTO jobs (kind, source, destination, query, study_uid, compression, total, state, error, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', '', ?)`,
+      [job.kind, job.source, job.destination, job.query ? JSON.stringify(job.query) : '{}', job.studyUid ?? '', job.compression ?? '', items.length, new Date().toISOString()]);
       await insertItems(tx, insertId, items);
       return insertId;
     });
@@ -32,9 +32,9 @@ export class SqlJobStore implements JobStore {
     });
   }
 
-  async openForwardJob(destination: string, studyUid: string): Promise<Job | undefined> {
+  async openForwardJob(destination: string, studyUid: string, compression = ''): Promise<Job | undefined> {
     const [row] = await this.engine.all<JobRow>(`SELECT * FROM jobs WHERE kind = 'forward' AND state = 'queued' AND attempts = 0
-      AND destination = ? AND study_uid = ? ORDER BY id DESC LIMIT 1`, [destination, studyUid]);
+      AND destination = ? AND study_uid = ? AND compression = ? ORDER BY id DESC LIMIT 1`, [destination, studyUid, compression]);
     return row ? jobFromRow(row) : undefined;
   }
 

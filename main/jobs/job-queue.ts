@@ -59,8 +59,9 @@ export class JobQueue {
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
-  async add(kind: JobKind, fields: { source?: string; destination?: string; query?: RetrieveQuery; studyUid?: string }, items?: string[]): Promise<Job> {
-    const job = await this.options.store.createJob({ kind, source: fields.source ?? '', destination: fields.destination ?? '', query: fields.query, studyUid: fields.studyUid }, items);
+  async add(kind: JobKind, fields: { source?: string; destination?: string; query?: RetrieveQuery; studyUid?: string; compression?: string }, items?: string[]): Promise<Job> {
+    const job = await this.options.store.createJob({ kind, source: fields.source ?? '', destination: fields.destination ?? '', query: fields.query, studyUid: fields.studyUid,
+      compression: fields.compression }, items);
     this.options.log.info(`job ${job.id} queued: ${describe(job)}`);
     this.announce(job);
     void this.pump();
@@ -68,14 +69,14 @@ export class JobQueue {
   }
 
   /** Add objects of a stored study to a forward job still waiting, or queue a new one. */
-  async forward(destination: string, studyUid: string, sopUid: string): Promise<void> {
-    const open = await this.options.store.openForwardJob(destination, studyUid);
+  async forward(destination: string, studyUid: string, sopUid: string, compression = ''): Promise<void> {
+    const open = await this.options.store.openForwardJob(destination, studyUid, compression);
     if (open && !this.running.has(open.id)) {
       await this.options.store.addItems(open.id, [sopUid]);
       void this.pump();
       return;
     }
-    await this.add('forward', { destination, studyUid }, [sopUid]);
+    await this.add('forward', { destination, studyUid, compression }, [sopUid]);
   }
 
   async cancel(id: number): Promise<Job | undefined> {

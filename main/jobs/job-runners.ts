@@ -35,7 +35,8 @@ function nodeOf(deps: RunnerDependencies, ae: string): RemoteNode {
 function sendRunner(deps: RunnerDependencies): JobRunner {
   return async ({ job, signal, progress }: JobContext) => {
     const store = deps.index.jobStore();
-    const node = nodeOf(deps, job.destination);
+    const own = nodeOf(deps, job.destination);
+    const node = job.compression ? { ...own, compression: job.compression } : own;
     await store.setItems(job.id, await store.items(job.id, 'failed'), 'pending');
     const objects: OutgoingObject[] = [];
     const missing: string[] = [];

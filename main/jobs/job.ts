@@ -20,6 +20,8 @@ export interface Job {
   query: RetrieveQuery | undefined;
   /** The study a forward job collects objects of. */
   studyUid: string;
+  /** A forward rule's compression code (`forward compressed as xx to AE`); '' for the destination node's own. */
+  compression: string;
   total: number;
   done: number;
   failed: number;
@@ -34,7 +36,7 @@ export interface Job {
   finishedAt: string;
 }
 
-export type NewJob = Pick<Job, 'kind' | 'source' | 'destination'> & Partial<Pick<Job, 'query' | 'studyUid'>>;
+export type NewJob = Pick<Job, 'kind' | 'source' | 'destination'> & Partial<Pick<Job, 'query' | 'studyUid' | 'compression'>>;
 
 /** Where jobs are kept: the index database. */
 export interface JobStore {
@@ -42,7 +44,7 @@ export interface JobStore {
   /** Add objects to a queued job (a forward collecting a study's objects). */
   addItems(jobId: number, sopUids: string[]): Promise<void>;
   /** The queued, never started forward job for this destination and study, if any. */
-  openForwardJob(destination: string, studyUid: string): Promise<Job | undefined>;
+  openForwardJob(destination: string, studyUid: string, compression?: string): Promise<Job | undefined>;
   items(jobId: number, state?: ItemState): Promise<string[]>;
   setItems(jobId: number, sopUids: string[], state: ItemState): Promise<void>;
   updateJob(id: number, changes: Partial<Omit<Job, 'id' | 'kind'>>): Promise<void>;

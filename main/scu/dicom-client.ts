@@ -5,6 +5,7 @@ import { encodeDataSet, parseDataSet, type DataSet } from '../dicom/dataset.ts';
 import type { ProposedContext, RoleSelection } from '../dicom/pdu.ts';
 import { Status, formatStatus } from '../dicom/status.ts';
 import { TransferSyntax, VERIFICATION_SOP_CLASS, encodingOf } from '../../common/uids.ts';
+import { compressionPlan } from '../../common/compression-code.ts';
 import { isStorageClass } from '../dicom/negotiation.ts';
 import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult } from '../dicom/services/store-scu.ts';
 import type { ArchiveEvents } from '../events.ts';
@@ -21,6 +22,8 @@ export interface RemoteNode {
   ae: string;
   host: string;
   port: number;
+  /** Its compression code (acrnema.map's fourth column): what objects are sent to it in; as stored when absent. */
+  compression?: string;
 }
 
 export interface ClientOptions {
@@ -175,10 +178,11 @@ export class DicomClient {
 
   /** C-STORE of local objects, as few associations as their SOP classes allow; never throws for a refused object. */
   async store(node: RemoteNode, objects: OutgoingObject[], onResult?: (obj: OutgoingObject, result: SendResult) => void, signal?: AbortSignal): Promise<void> {
-    for (const group of planAssociations(objects)) {
+    const plan = compressionPlan(node.compression ?? 'as');
+    for (const group of planAssociations(objects, plan)) {
       if (signal?.aborted) return;
       await this.withAssociation(node, group.contexts, async (assoc) => {
-        for (const { obj, prepared } of prepareAhead(assoc, group.objects)) {
+        for (const { obj, prepared } of prepareAhead(assoc, group.objects, undefined, plan)) {
           if (signal?.aborted) return;
           // A refused object is a result; an association that breaks is an error (the rest are not attempted).
           const result = await sendObject(assoc, obj, { prepared }).catch((err: Error) => {

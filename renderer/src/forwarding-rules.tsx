@@ -1,5 +1,6 @@
 import type { NodeDto } from '../../main/api/contract.ts';
-import { destinationOf } from '../../common/forward-rule.ts';
+import { forwardConverter, parseForwardConverter } from '../../common/forward-rule.ts';
+import { CompressionSelect } from './compression-select.tsx';
 import { readRules, writeRules, type ForwardRuleRow } from './forward-rules-text.ts';
 
 /** The settings form's forwarding rules: each newly stored object that passes a rule's filters goes on to its node. */
@@ -16,21 +17,27 @@ export function ForwardingRules({ text, setText, nodes }: { text: string; setTex
         and node). Filters are empty for "any", and may use * and ?. Applied at once when saved.</p>
       {rules.length > 0 && (
         <table>
-          <thead><tr><th>#</th><th>Send to</th><th>Modality</th><th>From (calling AE)</th><th>To (called AE)</th><th>SOP class UID</th><th /></tr></thead>
+          <thead><tr><th>#</th><th>Send to</th><th>Sent as</th><th>Modality</th><th>From (calling AE)</th><th>To (called AE)</th><th>SOP class UID</th><th /></tr></thead>
           <tbody>
             {rules.map((r, i) => {
-              const destination = destinationOf(r.converter);
+              const parsed = parseForwardConverter(r.converter);
+              const destination = parsed?.destination ?? '';
+              const compression = parsed?.compression ?? '';
               return (
                 <tr key={i} data-rule={i}>
                   <td className="num">{i}</td>
                   <td>
                     {destination || !r.converter ? (
-                      <select aria-label="Send to" value={destination} onChange={(e) => change(i, { converter: `forward to ${e.target.value}` })}>
+                      <select aria-label="Send to" value={destination} onChange={(e) => change(i, { converter: forwardConverter(e.target.value, compression) })}>
                         {!destination && <option value="">choose a node</option>}
                         {destination && !nodes.some((n) => n.ae === destination) && <option value={destination}>{destination} (not a node)</option>}
                         {nodes.map((n) => <option key={n.ae} value={n.ae}>{n.ae}</option>)}
                       </select>
                     ) : <code title="edit in the text view">{r.converter}</code>}
+                  </td>
+                  <td>
+                    {destination && <CompressionSelect label="Compression" value={compression} inherit="as the node's setting says"
+                      onChange={(code) => change(i, { converter: forwardConverter(destination, code) })} />}
                   </td>
                   {cell(i, 'modality', 'Modality')}
                   {cell(i, 'callingAe', 'Calling AE')}

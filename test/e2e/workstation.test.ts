@@ -81,10 +81,12 @@ describe('the workstation UI in a browser', () => {
     await page.getByRole('button', { name: 'Add' }).click();
     await page.getByText('The port is a whole number from 1 to 65535.').waitFor();
     await page.fill('input[name=port]', String(remote.port));
+    // The compression code is a choice in words, written to acrnema.map's fourth column.
+    await page.getByLabel('Send images as').selectOption({ label: 'js: JPEG-LS lossless (about half the disk)' });
     await page.getByRole('button', { name: 'Add' }).click();
     const row = page.locator('tr[data-ae=REMOTEPACS]');
     await row.waitFor();
-    expect(await readFile(path.join(local.dataDir, 'config', 'acrnema.map'), 'utf8')).toMatch(new RegExp(`^REMOTEPACS\\s+127\\.0\\.0\\.1\\s+${remote.port}\\s`, 'm'));
+    expect(await readFile(path.join(local.dataDir, 'config', 'acrnema.map'), 'utf8')).toMatch(new RegExp(`^REMOTEPACS\\s+127\\.0\\.0\\.1\\s+${remote.port}\\s+js\\s*$`, 'm'));
     await row.getByRole('button', { name: 'Echo' }).click();
     await expect.poll(() => row.locator('.echo-result').textContent()).toMatch(/^OK, \d+ ms$/);
     await screenshot(page, 'nodes');
@@ -267,16 +269,19 @@ describe('the workstation UI in a browser', () => {
     const rule = page.locator('tr[data-rule="0"]');
     await rule.getByRole('combobox', { name: 'Send to' }).selectOption('REMOTEPACS');
     await rule.getByRole('textbox', { name: 'Modality' }).fill('CT');
+    await rule.getByRole('combobox', { name: 'Compression' }).selectOption('jk');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('.saved').getByText('ExportConverter0: applied now').waitFor();
-    expect(local.server.config.forwardRules).toEqual([expect.objectContaining({ destination: 'REMOTEPACS', modality: 'CT' })]);
-    expect(await readFile(path.join(local.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^ExportConverter0\s*= forward to REMOTEPACS$/m);
+    expect(local.server.config.forwardRules).toEqual([expect.objectContaining({ destination: 'REMOTEPACS', modality: 'CT', compression: 'jk' })]);
+    expect(await readFile(path.join(local.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^ExportConverter0\s*= forward compressed as jk to REMOTEPACS$/m);
     await screenshot(page, 'settings-forwarding');
     const ct = makeImage({ patientId: 'FWD1', modality: 'CT' });
     const mr = makeImage({ patientId: 'FWD2', modality: 'MR' });
     const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'WORKSTATION', '127.0.0.1', String(local.server.port), ...await writeImages(path.join(work, 'fwd'), [ct, mr])]);
     expect(sent.code, sent.stderr).toBe(0);
     await expect.poll(async () => (await remote.server.index.findInstance(ct.sopUid)) !== undefined).toBe(true);
+    // Sent as the rule says, JPEG 2000 lossless, though the node's own code is js.
+    expect((await remote.server.index.findInstance(ct.sopUid))!.transferSyntaxUid).toBe('1.2.840.10008.1.2.4.90');
     await local.server.transfers.queue.idle();
     expect(await remote.server.index.findInstance(mr.sopUid)).toBeUndefined();
     // Removed again.

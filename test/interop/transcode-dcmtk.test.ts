@@ -36,7 +36,7 @@ describe('decoding compressed objects for peers that take only uncompressed ones
   beforeAll(async () => {
     plain = await startStorescp('PLAIN');
     all = await startStorescp('ALLSYNTAX', ['+xa']);
-    archive = await startArchive({}, [`PLAIN 127.0.0.1 ${plain.port} un`, `ALLSYNTAX 127.0.0.1 ${all.port} un`]);
+    archive = await startArchive({}, [`PLAIN 127.0.0.1 ${plain.port} un`, `ALLSYNTAX 127.0.0.1 ${all.port} as`]);
     work = await mkdtemp(path.join(tmpdir(), 'pacs-transcode-'));
     const wide = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n), rescaleIntercept: -1024 });
     const frames = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, frames: 3, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c), rescaleIntercept: -1024 });

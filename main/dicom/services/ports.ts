@@ -1,3 +1,4 @@
+import type { CompressionPlan } from '../../../common/compression-code.ts';
 import type { Association } from '../association.ts';
 import type { QrRequest, Row, WorklistRequest } from '../../query/identifier.ts';
 import type { OutgoingObject } from './store-scu.ts';
@@ -22,6 +23,8 @@ export interface RetrievePort {
 export interface MoveDestination {
   host: string;
   port: number;
+  /** The node's compression code (acrnema.map): what its objects are sent in. */
+  compression: CompressionPlan;
 }
 
 /** C-MOVE: where a move destination AE title lives (acrnema.map); undefined when unknown. */

@@ -58,7 +58,7 @@ export class RetrieveScp {
       const dest = this.deps.destination(ae, assoc);
       if (!dest) throw new DimseError(Status.MoveDestinationUnknown, `move destination "${ae}" is not in acrnema.map`);
       const origin = { ae: assoc.callingAe, messageId: msg.command.messageId ?? 0 };
-      for (const group of planAssociations(objects)) {
+      for (const group of planAssociations(objects, dest.compression)) {
         if (op.cancelled) return;
         let sub: Association;
         try {
@@ -71,7 +71,7 @@ export class RetrieveScp {
           continue;
         }
         try {
-          for (const { obj, prepared } of prepareAhead(sub, group.objects)) {
+          for (const { obj, prepared } of prepareAhead(sub, group.objects, undefined, dest.compression)) {
             if (op.cancelled) break;
             await progress(obj, await sendOrFail(sub, obj, { moveOriginator: origin, prepared }));
           }

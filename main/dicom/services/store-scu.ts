@@ -4,12 +4,21 @@ import type { ProposedContext } from '../pdu.ts';
 import { Status, formatStatus } from '../status.ts';
 import { transcoder } from '../../codec/transcoder.ts';
 import { UNCOMPRESSED_SYNTAXES } from '../../../common/uids.ts';
+import { JPEG_SYNTAXES, LOSSY_SYNTAXES, type CompressionPlan } from '../../../common/compression-code.ts';
+import type { EncodeOptions } from '../../codec/encoders.ts';
 
 /**
  * Storage SCU (PS3.4 B.2): sending objects over an established association, for C-MOVE and C-GET sub-operations and
- * for sends the job queue starts. Each object goes in its stored transfer syntax when the peer accepted it, or in an
- * accepted uncompressed one it can be converted to (decoded in the codec workers when it is compressed).
+ * for sends the job queue starts. What is proposed and which accepted syntax an object goes in follow the destination
+ * node's compression code (acrnema.map's fourth column, as Conquest reads it):
+ * - as/is (and C-GET, where the requester proposes): the stored syntax when the peer accepted it, else an accepted
+ *   uncompressed one it converts to, else a lossless compressed one it can be encoded in;
+ * - un: uncompressed only (uj: JPEG as stored);
+ * - a compressing code (js, jk, j1-j4, j7, jl): that syntax when accepted (encoded in the codec workers, lossy ones at
+ *   the code's quality), else uncompressed. An object that cannot be encoded goes uncompressed instead.
  */
+
+const KEEP: CompressionPlan = { kind: 'keep' };
 
 export interface OutgoingObject {
   sopClassUid: string;
@@ -38,7 +47,7 @@ const MAX_CONTEXTS = 128;
  * can become uncompressed (so it can still go, converted or decoded, to a node that takes only one of them). Contexts
  * are split into groups of at most 128, each group being one association with the objects it can carry.
  */
-export function planAssociations<T extends OutgoingObject>(objects: T[]): { contexts: ProposedContext[]; objects: T[] }[] {
+export function planAssociations<T extends OutgoingObject>(objects: T[], plan: CompressionPlan = KEEP): { contexts: ProposedContext[]; objects: T[] }[] {
   const byClass = new Map<string, Map<string, T[]>>();
   for (const o of objects) {
     let bySyntax = byClass.get(o.sopClassUid);
@@ -49,10 +58,7 @@ export function planAssociations<T extends OutgoingObject>(objects: T[]): { cont
   const groups: { contexts: ProposedContext[]; objects: T[] }[] = [];
   let current: { contexts: ProposedContext[]; objects: T[] } | undefined;
   for (const [sopClass, bySyntax] of byClass) {
-    const syntaxes = [...bySyntax.keys()];
-    const wanted = syntaxes.map((ts) => [ts]);
-    const native = UNCOMPRESSED_SYNTAXES[0]!;
-    if (syntaxes.some((ts) => transcoder.canTranscode(ts, native))) wanted.push([...UNCOMPRESSED_SYNTAXES]);
+    const wanted = proposals([...bySyntax.keys()], plan);
     if (!current || current.contexts.length + wanted.length > MAX_CONTEXTS) { current = { contexts: [], objects: [] }; groups.push(current); }
     for (const transferSyntaxes of wanted) current.contexts.push({ id: current.contexts.length * 2 + 1, abstractSyntax: sopClass, transferSyntaxes });
     for (const list of bySyntax.values()) current.objects.push(...list);
@@ -60,20 +66,56 @@ export function planAssociations<T extends OutgoingObject>(objects: T[]): { cont
   return groups;
 }
 
+/** The transfer syntax lists to propose for one SOP class whose objects are stored in `stored`. */
+function proposals(stored: string[], plan: CompressionPlan): string[][] {
+  const native = UNCOMPRESSED_SYNTAXES[0]!;
+  const uncompressed = [...UNCOMPRESSED_SYNTAXES];
+  const decodable = stored.some((ts) => transcoder.canTranscode(ts, native));
+  switch (plan.kind) {
+    case 'keep':
+      return decodable ? [...stored.map((ts) => [ts]), uncompressed] : stored.map((ts) => [ts]);
+    case 'uncompressed': {
+      const kept = stored.filter((ts) => UNCOMPRESSED_SYNTAXES.includes(ts) || (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) || !transcoder.canTranscode(ts, native));
+      return [...kept.map((ts) => [ts]), ...(decodable ? [uncompressed] : [])];
+    }
+    case 'compress': {
+      // What cannot be decoded can only go as it is.
+      const stuck = stored.filter((ts) => !transcoder.canTranscode(ts, native) && ts !== plan.transferSyntax);
+      return [[plan.transferSyntax], uncompressed, ...stuck.map((ts) => [ts])];
+    }
+  }
+}
+
+/** The encoding options for sending into `transferSyntax` under `plan` (a lossy code's quality for its own syntax). */
+function encodeOptions(plan: CompressionPlan, transferSyntax: string): EncodeOptions | undefined {
+  return plan.kind === 'compress' && plan.transferSyntax === transferSyntax && plan.quality !== undefined ? { quality: plan.quality } : undefined;
+}
+
 /**
- * The accepted context to send an object on: its own transfer syntax when accepted, else an uncompressed one it converts
- * or decodes to, else a compressed one it can be encoded in.
+ * The accepted contexts an object may go on, best first (see the plans above); each must be reachable from the stored
+ * syntax. Lossy-compressed objects are never compressed lossy again (the losses would add up).
  */
-export function contextFor(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true): PresentationContext | undefined {
-  let uncompressed: PresentationContext | undefined;
-  let encoded: PresentationContext | undefined;
+export function contextsFor(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true, plan: CompressionPlan = KEEP): PresentationContext[] {
+  const rank = (ts: string): number => {
+    const uncompressed = UNCOMPRESSED_SYNTAXES.includes(ts);
+    if (plan.kind === 'compress') {
+      if (ts === plan.transferSyntax) return plan.quality !== undefined && LOSSY_SYNTAXES.has(obj.transferSyntaxUid) && ts !== obj.transferSyntaxUid ? -1 : 0;
+      return uncompressed ? 1 : ts === obj.transferSyntaxUid ? 2 : -1;
+    }
+    if (plan.kind === 'uncompressed') {
+      const keepsStored = ts === obj.transferSyntaxUid && (uncompressed || (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) || !transcoder.canTranscode(ts, UNCOMPRESSED_SYNTAXES[0]!));
+      return keepsStored ? 0 : uncompressed ? 1 : -1;
+    }
+    return ts === obj.transferSyntaxUid ? 0 : uncompressed ? 1 : 2;
+  };
+  const found: [number, PresentationContext][] = [];
   for (const ctx of assoc.contexts.values()) {
     if (ctx.abstractSyntax !== obj.sopClassUid || !usable(ctx)) continue;
-    if (ctx.transferSyntax === obj.transferSyntaxUid) return ctx;
-    if (!transcoder.canTranscode(obj.transferSyntaxUid, ctx.transferSyntax)) continue;
-    if (UNCOMPRESSED_SYNTAXES.includes(ctx.transferSyntax)) uncompressed ??= ctx; else encoded ??= ctx;
+    const r = rank(ctx.transferSyntax);
+    if (r < 0 || !transcoder.canTranscode(obj.transferSyntaxUid, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax))) continue;
+    found.push([r, ctx]);
   }
-  return uncompressed ?? encoded;
+  return found.sort((a, b) => a[0] - b[0]).map(([, ctx]) => ctx);
 }
 
 export function outcomeOf(status: number): SendOutcome {
@@ -92,28 +134,44 @@ async function collect(bytes: Buffer | AsyncIterable<Uint8Array>): Promise<Buffe
 /** An object ready to go on an association: the context it goes on and its bytes in that context's syntax. */
 export type PreparedObject = { ctx: PresentationContext; data: Buffer | AsyncIterable<Uint8Array>; size: number } | { failed: string };
 
-/** Choose the object's context, read it, and convert or decode it to the context's syntax when it must be (never throws). */
-export async function prepareObject(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true): Promise<PreparedObject> {
-  const ctx = contextFor(assoc, obj, usable);
-  if (!ctx) return { failed: `no presentation context was accepted for ${obj.sopClassUid} in ${obj.transferSyntaxUid} or a syntax it converts to` };
+/**
+ * Choose the object's context, read it, and convert, decode or encode it to the context's syntax when it must be; when
+ * that fails, the next accepted context (an image no encoder takes goes uncompressed). Never throws.
+ */
+export async function prepareObject(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true,
+  plan: CompressionPlan = KEEP): Promise<PreparedObject> {
+  const candidates = contextsFor(assoc, obj, usable, plan);
+  if (!candidates.length) return { failed: `no presentation context was accepted for ${obj.sopClassUid} in ${obj.transferSyntaxUid} or a syntax it converts to` };
+  let read: Awaited<ReturnType<OutgoingObject['read']>>;
   try {
-    const read = await obj.read();
-    if (ctx.transferSyntax === obj.transferSyntaxUid) return { ctx, data: read.bytes, size: read.length };
-    const data = await transcoder.transcode(await collect(read.bytes), obj.transferSyntaxUid, ctx.transferSyntax);
-    return { ctx, data, size: data.length };
+    read = await obj.read();
   } catch (err) {
-    return { failed: `cannot read or convert ${obj.sopInstanceUid}: ${(err as Error).message}` };
+    return { failed: `cannot read ${obj.sopInstanceUid}: ${(err as Error).message}` };
   }
+  const reasons: string[] = [];
+  let whole: Buffer | undefined;
+  for (const ctx of candidates) {
+    if (ctx.transferSyntax === obj.transferSyntaxUid) return { ctx, data: whole ?? read.bytes, size: read.length };
+    try {
+      whole ??= await collect(read.bytes);
+      const data = await transcoder.transcode(whole, obj.transferSyntaxUid, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax));
+      return { ctx, data, size: data.length };
+    } catch (err) {
+      reasons.push(`to ${ctx.transferSyntax}: ${(err as Error).message}`);
+    }
+  }
+  return { failed: `cannot convert ${obj.sopInstanceUid}: ${reasons.join('; ')}` };
 }
 
 /** Send one object with C-STORE and wait for the response; never throws for what the peer answers. */
 export async function sendObject(assoc: Association, obj: OutgoingObject, options: {
   usable?: (ctx: PresentationContext) => boolean;
   moveOriginator?: { ae: string; messageId: number };
+  plan?: CompressionPlan;
   /** The object already being prepared (see prepareAhead). */
   prepared?: Promise<PreparedObject>;
 } = {}): Promise<SendResult> {
-  const prepared = await (options.prepared ?? prepareObject(assoc, obj, options.usable));
+  const prepared = await (options.prepared ?? prepareObject(assoc, obj, options.usable, options.plan));
   if ('failed' in prepared) return { outcome: 'failed', reason: prepared.failed };
   const rsp = await assoc.request(prepared.ctx.id, {
     commandField: CommandField.CStoreRQ,
@@ -138,11 +196,11 @@ const READ_AHEAD = 3;
  * Each object with its preparation (read, and decoding in the codec workers when the peer needs it) started a few
  * ahead: reading and decoding the next ones overlap sending the current, on every core.
  */
-export function* prepareAhead(assoc: Association, objects: OutgoingObject[], usable?: (ctx: PresentationContext) => boolean):
+export function* prepareAhead(assoc: Association, objects: OutgoingObject[], usable?: (ctx: PresentationContext) => boolean, plan?: CompressionPlan):
   Generator<{ obj: OutgoingObject; prepared: Promise<PreparedObject> }> {
   const started: Promise<PreparedObject>[] = [];
   for (let i = 0; i < objects.length; i++) {
-    while (started.length < READ_AHEAD && i + started.length < objects.length) started.push(prepareObject(assoc, objects[i + started.length]!, usable));
+    while (started.length < READ_AHEAD && i + started.length < objects.length) started.push(prepareObject(assoc, objects[i + started.length]!, usable, plan));
     yield { obj: objects[i]!, prepared: started.shift()! };
   }
 }

@@ -137,4 +137,9 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       `ALTER TABLE worklist ADD COLUMN name_fold VARCHAR(324) NOT NULL DEFAULT ''`,
     ],
   },
+  {
+    // A forward rule's own compression code (`forward compressed as xx to AE`); '' sends as the node's code says.
+    version: 6,
+    statements: [`ALTER TABLE jobs ADD COLUMN compression VARCHAR(16) NOT NULL DEFAULT ''`],
+  },
 ];

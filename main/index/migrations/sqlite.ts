@@ -154,4 +154,9 @@ ALTER TABLE worklist ADD COLUMN name_fold TEXT NOT NULL DEFAULT '';
 UPDATE worklist SET name_fold = fold_name(patient_name);
 `,
   },
+  {
+    // A forward rule's own compression code (`forward compressed as xx to AE`); '' sends as the node's code says.
+    version: 6,
+    sql: `ALTER TABLE jobs ADD COLUMN compression TEXT NOT NULL DEFAULT '';`,
+  },
 ];

@@ -3,6 +3,7 @@ import { API_ROUTES, type EchoResult, type NodeDto } from '../../../main/api/con
 import { call } from '../api.ts';
 import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
+import { CompressionSelect, compressionWords } from '../compression-select.tsx';
 
 /** The DICOM nodes of acrnema.map: add, edit, delete, and echo each one. */
 
@@ -22,7 +23,7 @@ function nodeProblem(n: { ae: string; host: string; port: string }): string {
   return '';
 }
 
-const EMPTY = { ae: '', host: '', port: '104', compression: 'un' };
+const EMPTY = { ae: '', host: '', port: '104', compression: 'as' };
 
 export function Nodes() {
   const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
@@ -36,7 +37,7 @@ export function Nodes() {
     const problem = nodeProblem(form);
     setFormError(problem);
     if (problem) return;
-    const node = { ae: form.ae.trim(), host: form.host.trim(), port: Number(form.port), compression: form.compression.trim() || 'un' };
+    const node = { ae: form.ae.trim(), host: form.host.trim(), port: Number(form.port), compression: form.compression.trim() || 'as' };
     // acrnema.map keeps one node per AE title: saving another with a title in use replaces that node.
     const existing = (nodes.data ?? []).find((n) => n.ae.toUpperCase() === node.ae.toUpperCase() && n.ae !== editing);
     if (existing && !confirm(`A node ${existing.ae} exists already (${existing.host}:${existing.port}). Replace it with ${node.host}:${node.port}?`)) return;
@@ -74,7 +75,7 @@ export function Nodes() {
                   <td><b>{n.ae}</b></td>
                   <td>{n.host}</td>
                   <td className="num">{n.port}</td>
-                  <td>{n.compression}</td>
+                  <td title={compressionWords(n.compression)}>{n.compression}</td>
                   <td className="echo-result">
                     {e === 'busy' ? 'echoing…' : e ? (e.ok ? <span className="ok">OK, {e.milliseconds} ms</span> : <span className="error inline">{e.error}</span>) : ''}
                   </td>
@@ -96,7 +97,9 @@ export function Nodes() {
           <Field label="AE title" help="Up to 16 characters, as the node is configured."><input name="ae" value={form.ae} maxLength={16} onChange={(e) => setForm({ ...form, ae: e.target.value })} /></Field>
           <Field label="Host" help="Name or IP address; * accepts it from any address."><input name="host" value={form.host} onChange={(e) => setForm({ ...form, host: e.target.value })} /></Field>
           <Field label="Port"><input name="port" value={form.port} inputMode="numeric" onChange={(e) => setForm({ ...form, port: e.target.value })} /></Field>
-          <Field label="Compression" help="Conquest's code; un: none."><input name="compression" value={form.compression} onChange={(e) => setForm({ ...form, compression: e.target.value })} /></Field>
+          <Field label="Send images as" help="What objects sent to this node are in (acrnema.map's compression code). A syntax the node refuses falls back to uncompressed. Lossy codes lose detail: only for nodes that need small images.">
+            <CompressionSelect label="Send images as" value={form.compression} onChange={(compression) => setForm({ ...form, compression })} />
+          </Field>
           <div className="form-actions">
             <button type="submit" className="primary">{editing ? 'Save' : 'Add'}</button>
             {editing && <button type="button" onClick={() => { setEditing(undefined); setForm(EMPTY); setFormError(''); }}>Cancel</button>}
