@@ -11,7 +11,7 @@ dcmtk                storescu                   the reference DICOM peers (store
 mariadb-server       mariadb-install-db         a private MariaDB for the index tests on the MySQL engine (mariadbd, started by the tests)
 chromium             /usr/bin/chromium          the end-to-end tests drive the UI in it (playwright-core, no browser download)
 libopenjp2-tools     opj_compress               makes the JPEG 2000 test object (DCMTK has no JPEG 2000 codec)
-libgdcm-tools        gdcmconv                   GDCM's reference codecs: reads back our JPEG 2000, JPEG-LS and JPEG lossless, writes JPEG 2000 and JPEG-LS to decode
+libgdcm-tools        gdcmconv                   the GDCM reference codecs: decode what we encode (JPEG 2000, JPEG-LS, JPEG lossless) and encode what we decode
 python3              python3                    a listener whose queue is full, for the tests of nodes that never answer
 '
 

@@ -41,7 +41,7 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
     // Started one after the other: `destinations` keeps this order (DEST_ALL first), which the tests rely on.
     const scps = [await destination('DEST_ALL', ['+xa']), await destination('DEST_IMPL', ['+xi'])];
     archive = await startArchive({}, [
-      ...scps.map((s) => `${s.aeTitle} 127.0.0.1 ${s.port} un`),
+      ...scps.map((s) => `${s.aeTitle} 127.0.0.1 ${s.port} as`),
       `MOVESCU 127.0.0.1 ${ports.movescu} un`,
       `DEAD 127.0.0.1 ${ports.dead} un`,
     ]);
