@@ -73,6 +73,8 @@ export interface CanvasPixels {
   lit: number;
   /** Gray levels of a 16 x 16 grid over the canvas, to compare renderings. */
   grid: number[];
+  /** The same grid's red, green and blue, three numbers a point, to compare colour renderings. */
+  colour: number[];
 }
 
 export async function viewportPixels(page: Page): Promise<CanvasPixels> {
@@ -89,14 +91,16 @@ export async function viewportPixels(page: Page): Promise<CanvasPixels> {
       if (g > 8) lit++;
     }
     const grid: number[] = [];
+    const colour: number[] = [];
     for (let gy = 0; gy < 16; gy++) {
       for (let gx = 0; gx < 16; gx++) {
         const x = Math.floor(((gx + 0.5) * width) / 16);
         const y = Math.floor(((gy + 0.5) * height) / 16);
         const i = (y * width + x) * 4;
         grid.push(Math.round((data[i]! + data[i + 1]! + data[i + 2]!) / 3));
+        colour.push(data[i]!, data[i + 1]!, data[i + 2]!);
       }
     }
-    return { width, height, mean: sum / (width * height), lit, grid };
+    return { width, height, mean: sum / (width * height), lit, grid, colour };
   });
 }

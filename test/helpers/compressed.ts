@@ -6,10 +6,13 @@ import { readFileMeta } from '../../main/store/file-meta.ts';
 import { run } from './dcmtk.ts';
 import { fileMeta, type MadeImage } from './fixtures.ts';
 import { encapsulate } from '../../main/codec/fragments.ts';
+import { transcoder } from '../../main/codec/transcoder.ts';
 
 /**
- * Test objects in compressed transfer syntaxes, made by real encoders: DCMTK's dcmcrle, dcmcjpeg and dcmcjpls, and
- * OpenJPEG's opj_compress for JPEG 2000 (DCMTK has no JPEG 2000 codec), whose codestream is wrapped here.
+ * Test objects in compressed transfer syntaxes, made by real encoders: DCMTK's dcmcrle, dcmcjpeg and dcmcjpls (and
+ * dcmconv for big endian), OpenJPEG's opj_compress for JPEG 2000 (DCMTK has no JPEG 2000 codec), whose codestream is
+ * wrapped here. HTJ2K has no encoder among Debian's tools: our own (OpenJPH), which codecs-reference.test.ts checks
+ * against OpenJPEG's decoder, makes it.
  */
 
 export const TS = {
@@ -19,10 +22,12 @@ export const TS = {
   jpegLossless: '1.2.840.10008.1.2.4.70',
   jpegLs: '1.2.840.10008.1.2.4.80',
   jpeg2000: '1.2.840.10008.1.2.4.90',
+  htj2k: '1.2.840.10008.1.2.4.201',
+  bigEndian: '1.2.840.10008.1.2.2',
 } as const;
 
 /** storescu's option that proposes each syntax (it proposes a compressed one only when told which). */
-export const PROPOSE: Record<string, string> = { [TS.rle]: '-xr', [TS.jpegLossless]: '-xs', [TS.jpegLs]: '-xt', [TS.jpeg2000]: '-xv', [TS.jpegBaseline]: '-xy', [TS.jpegExtended]: '-xx' };
+export const PROPOSE: Record<string, string> = { [TS.rle]: '-xr', [TS.jpegLossless]: '-xs', [TS.jpegLs]: '-xt', [TS.jpeg2000]: '-xv', [TS.jpegBaseline]: '-xy', [TS.jpegExtended]: '-xx', [TS.bigEndian]: '-xb' };
 
 const DCMTK_ENCODER: Record<string, [string, string[]]> = {
   [TS.rle]: ['dcmcrle', []],
@@ -31,6 +36,7 @@ const DCMTK_ENCODER: Record<string, [string, string[]]> = {
   [TS.jpegExtended]: ['dcmcjpeg', ['+ee', '+un']],
   [TS.jpegLossless]: ['dcmcjpeg', ['+e1']],
   [TS.jpegLs]: ['dcmcjpls', []],
+  [TS.bigEndian]: ['dcmconv', ['+tb']],
 };
 
 async function must(tool: string, args: string[]): Promise<void> {
@@ -48,8 +54,13 @@ export async function compressedFile(dir: string, image: MadeImage, transferSynt
     await must(encoder[0], [...encoder[1], source, target]);
     return target;
   }
-  if (transferSyntax !== TS.jpeg2000) throw new Error(`no encoder for ${transferSyntax}`);
   const meta = readFileMeta(image.bytes);
+  if (transferSyntax === TS.htj2k) {
+    const body = await transcoder.transcode(image.bytes.subarray(meta.dataSetOffset), meta.transferSyntaxUid, TS.htj2k);
+    await writeFile(target, Buffer.concat([fileMeta(meta.sopClassUid, image.sopUid, TS.htj2k), body]));
+    return target;
+  }
+  if (transferSyntax !== TS.jpeg2000) throw new Error(`no encoder for ${transferSyntax}`);
   const ds = parseDataSet(image.bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid));
   const pixels = ds.get(0x7fe00010)!.value as Buffer;
   // 16-bit samples (12 used) as a big-endian PGM, which opj_compress encodes losslessly by default.

@@ -7,6 +7,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { PROPOSE, TS, compressedFile } from '../helpers/compressed.ts';
 import { makeImage, phantom, writeImages } from '../helpers/fixtures.ts';
+import { writePaletteImage } from '../helpers/palette.ts';
 
 const SIZE = 128;
 
@@ -74,21 +75,11 @@ describe('WADO-URI rendered images', () => {
     const plain = await writeImages(work, [ct, frames]);
     const compressed = await compressedFile(work, jls, TS.jpegLs, SIZE, SIZE);
     // Explicit VR big endian, as old modalities send it (dcmconv writes it).
-    const [little, indexed] = await writeImages(path.join(work, 'more'), [bigEndian, palette]);
+    const [little] = await writeImages(path.join(work, 'more'), [bigEndian]);
     const big = path.join(work, 'big-endian.dcm');
     expect((await run('dcmconv', ['+tb', little!, big])).code).toBe(0);
-    // PALETTE COLOR with its three LUTs (PS3.3 C.7.6.3.1.5), written in by dcmodify.
-    const modify = ['-nb', '-m', 'PhotometricInterpretation=PALETTE COLOR'];
-    for (let channel = 0; channel < 3; channel++) {
-      const data = Buffer.alloc(512);
-      for (let i = 0; i < 256; i++) data.writeUInt16LE(lut(channel)(i) * 257, 2 * i);
-      const lutFile = path.join(work, `lut${channel}.bin`);
-      await writeFile(lutFile, data);
-      modify.push('-i', `(0028,110${channel + 1})=256\\0\\16`, '-if', `(0028,120${channel + 1})=${lutFile}`);
-    }
-    const dcmodify = await run('dcmodify', [...modify, indexed!]);
-    expect(dcmodify.code, dcmodify.stderr).toBe(0);
-    for (const [file, option] of [[plain[0]!, '-xe'], [plain[1]!, '-xe'], [compressed, PROPOSE[TS.jpegLs]!], [big, '-xb'], [indexed!, '-xe']] as const) {
+    const indexed = await writePaletteImage(path.join(work, 'palette'), palette, lut);
+    for (const [file, option] of [[plain[0]!, '-xe'], [plain[1]!, '-xe'], [compressed, PROPOSE[TS.jpegLs]!], [big, '-xb'], [indexed, '-xe']] as const) {
       expect((await run('storescu', [option, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file])).code).toBe(0);
     }
   });

@@ -1,5 +1,14 @@
 import { API_ROUTES, type FindAnswer } from '../../../main/api/contract.ts';
 import { call, wadoImageId } from '../api.ts';
+import { TransferSyntax, UNCOMPRESSED_SYNTAXES } from '../../../common/uids.ts';
+
+/**
+ * The syntaxes cornerstone's WADO image loader decodes in the browser. Anything else (HTJ2K's final UIDs, which the
+ * loader does not know) is asked of the server in explicit VR little endian, decoded by the core's codecs.
+ */
+const BROWSER_DECODES: ReadonlySet<string> = new Set([...UNCOMPRESSED_SYNTAXES, TransferSyntax.DeflatedExplicitLittleEndian, TransferSyntax.Rle,
+  TransferSyntax.JpegBaseline, TransferSyntax.JpegExtended, TransferSyntax.JpegLossless, TransferSyntax.JpegLosslessSV1,
+  TransferSyntax.JpegLsLossless, TransferSyntax.JpegLsNearLossless, TransferSyntax.Jpeg2000Lossless, TransferSyntax.Jpeg2000]);
 
 /** What the viewer shows of a study: its series in order, and each series' image ids (one per frame) in order. */
 
@@ -30,13 +39,14 @@ export interface ViewerImage {
 }
 
 export async function seriesImages(studyUid: string, seriesUid: string): Promise<ViewerImage[]> {
-  const keys = { StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: '', InstanceNumber: '', NumberOfFrames: '' };
+  const keys = { StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: '', InstanceNumber: '', NumberOfFrames: '', AvailableTransferSyntaxUID: '' };
   const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'IMAGE', keys });
   rows.sort((a, b) => (Number(a.InstanceNumber) || 0) - (Number(b.InstanceNumber) || 0));
   return rows.flatMap((r) => {
     const uid = r.SOPInstanceUID!;
     const frames = Number(r.NumberOfFrames) || 1;
-    const base = wadoImageId(uid);
+    const stored = r.AvailableTransferSyntaxUID ?? '';
+    const base = wadoImageId(uid) + (stored && !BROWSER_DECODES.has(stored) ? `&transferSyntax=${TransferSyntax.ExplicitLittleEndian}` : '');
     // The loader reads the frame from the image id's frame parameter, counting from 0.
     return frames > 1
       ? Array.from({ length: frames }, (_, i) => ({ imageId: `${base}&frame=${i}`, sopInstanceUid: uid }))
