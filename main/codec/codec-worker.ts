@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { convertDataSet } from './convert-data-set.ts';
 import type { EncodeOptions } from './encoders.ts';
@@ -10,6 +11,16 @@ export type CodecJob =
   | { id: number; kind: 'render'; dataSet: Uint8Array; transferSyntax: string; request: RenderRequest };
 
 export type CodecAnswer = { id: number; ok: true; bytes: Uint8Array } | { id: number; ok: false; error: string };
+
+// Decoding yields the cores to the event loop (a modality's C-STORE, queries, the UI): this thread runs at nice 10. On
+// Linux a nice value belongs to the thread that sets it; elsewhere it would lower the whole process, so it is left.
+if (process.platform === 'linux' && parentPort) {
+  try {
+    setPriority(10);
+  } catch {
+    // not allowed here (a container's policy): decode at normal priority
+  }
+}
 
 parentPort?.on('message', (job: CodecJob) => {
   const work = job.kind === 'convert' ? convertDataSet(job.dataSet, job.from, job.to, job.options) : renderDataSet(job.dataSet, job.transferSyntax, job.request);

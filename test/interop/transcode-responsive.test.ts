@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
@@ -56,4 +56,15 @@ describe('the archive keeps answering while it transcodes', () => {
     const r = await move;
     expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({ final: true, status: '0x0000', completed: COUNT, failed: 0 });
   }, 120_000);
+
+  it.runIf(process.platform === 'linux')('decodes in threads that yield the cores (nice 10), the event loop\'s thread untouched', async () => {
+    // The archive runs in this process: its codec workers are threads of it (/proc/self/task), started by the move above.
+    const nice = async (task: string) => {
+      const stat = await readFile(`/proc/self/task/${task}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const values = await Promise.all((await readdir('/proc/self/task')).map(nice));
+    expect(values.filter((v) => v === 10).length).toBeGreaterThanOrEqual(1);
+    expect(await nice(String(process.pid))).toBe(0);
+  });
 });
