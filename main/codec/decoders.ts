@@ -80,7 +80,7 @@ export async function decodeFrame(transferSyntax: string, frame: Uint8Array, p: 
       throw new Error(`the codestream is ${info.width}x${info.height}x${info.componentCount}, the object says ${p.columns}x${p.rows}x${p.samplesPerPixel}`);
     }
     const data = fitSamples(copyOut(decoder.getDecodedBuffer()), info.bitsPerSample, p);
-    if (p.samplesPerPixel === 1) return { data };
+    if (p.samplesPerPixel === 1) return { data: signExtended(data, p) };
     // JPEG-LS keeps the encoder's interleave: 0 is one plane a component; JPEG and JPEG 2000 decoders give RGB by pixel.
     if (spec[1] === 'JpegLSDecoder') return { data, planarConfiguration: decoder.getInterleaveMode?.() === 0 ? 1 : 0 };
     return { data, photometricInterpretation: 'RGB', planarConfiguration: 0 };
@@ -101,6 +101,18 @@ async function decodeJpeg(transferSyntax: string, frame: Uint8Array, p: PixelMod
   if (data.length !== frameLength(p)) throw new Error(`the JPEG frame decoded to ${data.length} bytes, ${frameLength(p)} expected: its size or precision differs from the object's`);
   if (!colour) return { data };
   return { data, planarConfiguration: 0, photometricInterpretation: lossy ? 'RGB' : undefined };
+}
+
+/**
+ * Signed samples narrower than their 16 bits, sign-extended as they are written natively (CharLS returns the stored
+ * bits only: -1000 in 12 bits would come back as 3096). Other decoders already extend; for them this changes nothing.
+ */
+function signExtended(data: Uint8Array, p: PixelModule): Uint8Array {
+  if (p.pixelRepresentation !== 1 || p.bitsAllocated !== 16 || p.bitsStored >= 16) return data;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const shift = 32 - p.bitsStored;
+  for (let i = 0; i + 1 < data.length; i += 2) view.setInt16(i, (view.getUint16(i, true) << shift) >> shift, true);
+  return data;
 }
 
 /** Samples as Bits Allocated lays them out: a decoder gives 1 byte a sample up to 8 bits, 2 above. */

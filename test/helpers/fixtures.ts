@@ -87,6 +87,8 @@ export interface ImageOptions {
   rgb?: boolean;
   /** CT-style Rescale Intercept (and slope 1), so stored values map to Hounsfield units. */
   rescaleIntercept?: number;
+  /** Signed 16-bit samples (all 16 bits stored, Pixel Representation 1), as CT scanners that store HU directly send. */
+  signed?: boolean;
 }
 
 /**
@@ -133,6 +135,7 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
     const v = o.pixel ? o.pixel(Math.floor(i / columns) % rows, i % columns, Math.floor(i / (rows * columns))) : (i * 7) % 4096;
     if (o.rgb) { pixels[3 * i] = v & 0xff; pixels[3 * i + 1] = 255 - (v & 0xff); pixels[3 * i + 2] = (3 * v) & 0xff; continue; }
     if (bytesPer === 4) pixels.writeUInt32LE(v, i * 4);
+    else if (bytesPer === 2 && o.signed) pixels.writeInt16LE(v, i * 2);
     else if (bytesPer === 2) pixels.writeUInt16LE(v, i * 2);
     else pixels[i] = v;
   }
@@ -168,9 +171,9 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
     { tag: 0x00280010, vr: 'US', value: [rows] },
     { tag: 0x00280011, vr: 'US', value: [columns] },
     { tag: 0x00280100, vr: 'US', value: [bits] },
-    { tag: 0x00280101, vr: 'US', value: [bits === 16 ? 12 : bits] },
-    { tag: 0x00280102, vr: 'US', value: [bits === 16 ? 11 : bits - 1] },
-    { tag: 0x00280103, vr: 'US', value: [0] },
+    { tag: 0x00280101, vr: 'US', value: [bits === 16 && !o.signed ? 12 : bits] },
+    { tag: 0x00280102, vr: 'US', value: [bits === 16 && !o.signed ? 11 : bits - 1] },
+    { tag: 0x00280103, vr: 'US', value: [o.signed ? 1 : 0] },
     ...(o.rescaleIntercept !== undefined ? [
       { tag: 0x00281052, vr: 'DS', value: String(o.rescaleIntercept) },
       { tag: 0x00281053, vr: 'DS', value: '1' },

@@ -29,6 +29,8 @@ describe('codecs against DCMTK and GDCM', () => {
   const frames = makeImage({ rows: SIZE, columns: SIZE, frames: 2, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c) });
   const gray8 = makeImage({ rows: SIZE, columns: SIZE, bitsAllocated: 8, pixel: phantom(SIZE, SIZE, 1, 8) });
   const rgb = makeImage({ rows: SIZE, columns: SIZE, rgb: true, pixel: phantom(SIZE, SIZE, 4, 8) });
+  // Hounsfield units stored directly: air at -1000, signed.
+  const signed = makeImage({ rows: SIZE, columns: SIZE, signed: true, pixel: (r, c) => phantom(SIZE, SIZE, 3)(r, c) - 1024 });
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'pacs-codecs-'));
@@ -62,10 +64,11 @@ describe('codecs against DCMTK and GDCM', () => {
 
   it('encodes losslessly what DCMTK and GDCM decode back bit for bit', async () => {
     const plan: [string, MadeImage[], ('dcmdjpeg' | 'dcmdjpls' | 'gdcmconv')[]][] = [
-      [TS.JpegLosslessSV1, [ct, frames, gray8, rgb], ['dcmdjpeg', 'gdcmconv']],
+      [TS.JpegLosslessSV1, [ct, frames, gray8, rgb, signed], ['dcmdjpeg', 'gdcmconv']],
       [TS.JpegLossless, [ct], ['dcmdjpeg', 'gdcmconv']],
-      [TS.JpegLsLossless, [ct, frames, rgb], ['dcmdjpls', 'gdcmconv']],
-      [TS.Jpeg2000Lossless, [ct, frames, gray8, rgb], ['gdcmconv']],
+      [TS.JpegLsLossless, [ct, frames, rgb, signed], ['dcmdjpls', 'gdcmconv']],
+      [TS.Jpeg2000Lossless, [ct, frames, gray8, rgb, signed], ['gdcmconv']],
+      [TS.Rle, [signed], ['gdcmconv']],
     ];
     for (const [ts, images, tools] of plan) {
       for (const image of images) {
@@ -94,6 +97,27 @@ describe('codecs against DCMTK and GDCM', () => {
       await writeFile(file, Buffer.concat([fileMeta(meta.sopClassUid, rgb.sopUid, ts), body]));
       const back = await decodeWith('gdcmconv', file);
       expect(back.pixels.equals((await source(rgb)).pixels), ts).toBe(true);
+    }
+  });
+
+  it('keeps signed 12-bit samples (sign-extended in 16 bits) through every lossless codec', async () => {
+    const file = (await writeImages(path.join(work, 'signed12'), [signed]))[0]!;
+    expect((await run('dcmodify', ['-nb', '-m', 'BitsStored=12', '-m', 'HighBit=11', file])).code).toBe(0);
+    const bytes = await readFile(file);
+    const meta = readFileMeta(bytes);
+    const original = (await pixelsOf(file)).pixels;
+    for (const ts of [TS.JpegLsLossless, TS.Jpeg2000Lossless, TS.JpegLosslessSV1, TS.Rle, TS.HtJpeg2000Lossless]) {
+      const body = await transcoder.transcode(bytes.subarray(meta.dataSetOffset), meta.transferSyntaxUid, ts);
+      const back = parseDataSet(await transcoder.transcode(body, ts, TS.ExplicitLittleEndian), encodingOf(TS.ExplicitLittleEndian));
+      expect((back.get(0x7fe00010)!.value as Buffer).equals(original), ts).toBe(true);
+      if (ts === TS.HtJpeg2000Lossless) continue;
+      // GDCM agrees on the 12 stored bits (it leaves CharLS's output without the sign extension).
+      const encoded = path.join(work, 'signed12', `${ts}.dcm`);
+      await writeFile(encoded, Buffer.concat([fileMeta(meta.sopClassUid, signed.sopUid, ts), body]));
+      const reference = (await decodeWith('gdcmconv', encoded)).pixels;
+      for (let i = 0; i < original.length; i += 2) {
+        if ((reference.readUInt16LE(i) & 0xfff) !== (original.readUInt16LE(i) & 0xfff)) expect.fail(`${ts}: sample ${i / 2} differs`);
+      }
     }
   });
 
