@@ -7,9 +7,9 @@ import type { DuplicatePolicy } from './config/server-settings.ts';
 import type { SourceLogger } from './util/log.ts';
 import { targetSyntax, type CompressionPlan } from '../common/compression-code.ts';
 import { UNCOMPRESSED_SYNTAXES } from '../common/uids.ts';
-import { transcoder } from './codec/transcoder.ts';
-import { readDataSetBytes } from './store/object-reader.ts';
-import type { IncomingObject } from './store/incoming-object.ts';
+import { availableParallelism } from 'node:os';
+import { BackgroundRecoder } from './background-recode.ts';
+import { KeyedLock } from './util/keyed-lock.ts';
 
 /** A stored object, as announced to whoever listens (monitoring, forwarding). */
 export interface StoredEvent {
@@ -25,6 +25,7 @@ export interface StoredEvent {
 /**
  * Receiving into the archive: the file store writes and places the file, the index records it, and the duplicate
  * policy decides what a known SOP Instance UID does. The index row is committed only after the file is in place.
+ * IncomingCompression and DroppedFileCompression are applied after the sender heard success (background-recode.ts).
  */
 export class ArchiveIngest implements ObjectReceiver {
   private readonly store: FileStore;
@@ -33,6 +34,8 @@ export class ArchiveIngest implements ObjectReceiver {
   private readonly log: SourceLogger;
   private readonly onStored: (event: StoredEvent) => void;
   private readonly compression: (dropped: boolean) => CompressionPlan;
+  private readonly locks = new KeyedLock();
+  private readonly recoder: BackgroundRecoder;
 
   /**
    * `policy` and `compression` (IncomingCompression, or DroppedFileCompression for imports) are read for each object,
@@ -46,11 +49,22 @@ export class ArchiveIngest implements ObjectReceiver {
     this.log = log;
     this.onStored = onStored;
     this.compression = compression;
+    this.recoder = new BackgroundRecoder({ store, index, log, locks: this.locks, parallel: Math.max(1, Math.min(availableParallelism(), 4)) });
+  }
+
+  /** Resolves when every object waiting to be re-encoded is (tests; a stop). */
+  recodingIdle(): Promise<void> {
+    return this.recoder.idle();
+  }
+
+  /** Stop re-encoding: those being written finish, those waiting stay as received. */
+  close(): Promise<void> {
+    return this.recoder.close();
   }
 
   /** `dropped`: an import (folder, CD, upload), stored by DroppedFileCompression instead of IncomingCompression. */
   begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string; calledAe: string; dropped?: boolean }): ReceivedObject {
-    let file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
+    const file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
     const complete = async (header: InstanceHeader): Promise<{ status: number; comment?: string }> => {
       await file.finish();
       const policy = this.policy();
@@ -62,25 +76,30 @@ export class ArchiveIngest implements ObjectReceiver {
         }
         return { status: Status.DuplicateSopInstance, comment: `SOP Instance ${header.sopInstanceUid} is already stored` };
       }
-      let transferSyntaxUid = meta.transferSyntaxUid;
+      const transferSyntaxUid = meta.transferSyntaxUid;
       const plan = this.compression(meta.dropped ?? false);
       const target = targetSyntax(plan, transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
-      if (target) ({ file, transferSyntaxUid } = await this.recode(file, meta, target, plan.kind === 'compress' ? plan.quality : undefined));
-      const location = await this.store.commit(file, header);
-      let replaced: StoredLocation | undefined;
-      try {
-        ({ replaced } = await this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe: meta.callingAe }));
-      } catch (err) {
-        // Not indexed means not stored: take the file away again unless it replaced an indexed one in place.
-        const old = await this.index.findInstance(header.sopInstanceUid).catch(() => undefined);
-        if (!old || old.location.relativePath !== location.relativePath || old.location.device !== location.device) await this.store.remove(location);
-        this.log.error(`index write failed for ${header.sopInstanceUid}: ${(err as Error).message}`);
-        return { status: Status.OutOfResources, comment: `index write failed: ${(err as Error).message}` };
-      }
+      // Under the object's lock: a background re-encoding of an earlier copy cannot rename over this one.
+      const stored = await this.locks.run(header.sopInstanceUid, async () => {
+        this.recoder.supersede(header.sopInstanceUid);
+        const location = await this.store.commit(file, header);
+        try {
+          return { location, ...(await this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe: meta.callingAe })) };
+        } catch (err) {
+          // Not indexed means not stored: take the file away again unless it replaced an indexed one in place.
+          const old = await this.index.findInstance(header.sopInstanceUid).catch(() => undefined);
+          if (!old || old.location.relativePath !== location.relativePath || old.location.device !== location.device) await this.store.remove(location);
+          this.log.error(`index write failed for ${header.sopInstanceUid}: ${(err as Error).message}`);
+          return { error: (err as Error).message };
+        }
+      });
+      if ('error' in stored) return { status: Status.OutOfResources, comment: `index write failed: ${stored.error}` };
+      const { location, replaced } = stored;
       if (replaced && (replaced.relativePath !== location.relativePath || replaced.device !== location.device)) {
         await this.store.remove(replaced).catch((err) => this.log.warn(`could not remove replaced file: ${(err as Error).message}`));
       }
       this.onStored({ header, location, size: file.size, transferSyntaxUid, callingAe: meta.callingAe, calledAe: meta.calledAe, replaced: !!replaced });
+      if (target) this.recoder.add({ header, location, from: transferSyntaxUid, to: target, options: { quality: plan.kind === 'compress' ? plan.quality : undefined }, callingAe: meta.callingAe });
       return { status: Status.Success };
     };
     return {
@@ -96,27 +115,5 @@ export class ArchiveIngest implements ObjectReceiver {
       },
       discard: () => file.discard(),
     };
-  }
-
-  /**
-   * The received object in `target` (the codec workers convert it); the object as received when it cannot be (a
-   * colour image for JPEG 2000, a syntax without a decoder): nothing received is lost, the log says why.
-   */
-  private async recode(file: IncomingObject & { device: number }, meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string },
-    target: string, quality: number | undefined): Promise<{ file: IncomingObject & { device: number }; transferSyntaxUid: string }> {
-    const kept = { file, transferSyntaxUid: meta.transferSyntaxUid };
-    if (!transcoder.canTranscode(meta.transferSyntaxUid, target, { quality })) return kept;
-    let converted: Buffer;
-    try {
-      converted = await transcoder.transcode(await readDataSetBytes(file.tempPath), meta.transferSyntaxUid, target, { quality });
-    } catch (err) {
-      this.log.warn(`${meta.sopInstanceUid} from ${meta.callingAe} kept as received (${meta.transferSyntaxUid}): cannot store it as ${target}: ${(err as Error).message}`);
-      return kept;
-    }
-    const next = this.store.begin({ ...meta, transferSyntaxUid: target, sourceAe: meta.callingAe });
-    next.write(converted);
-    await next.finish();
-    await file.discard();
-    return { file: next, transferSyntaxUid: target };
   }
 }

@@ -242,6 +242,7 @@ export class ArchiveServer {
     await this.api?.close();
     await this.transfers?.stop();
     await this.listener?.close();
+    await this.ingest?.close();
     await this.index?.close();
   }
 }

@@ -49,7 +49,8 @@ function renderRequest(q: URLSearchParams, contentType: 'image/jpeg' | 'image/pn
 async function picture(archive: ArchiveService, inst: StoredInstance, request: RenderRequest): Promise<Streamed> {
   let bytes: Buffer;
   try {
-    bytes = await archive.transcoder.render(await readDataSetBytes(archive.objectFile(inst.location)), inst.transferSyntaxUid, request);
+    const stored = await readDataSetBytes(archive.objectFile(inst.location));
+    bytes = await archive.transcoder.render(stored.bytes, stored.transferSyntaxUid, request);
   } catch (err) {
     // No pixel data, a frame it does not have, a photometric interpretation not rendered yet.
     throw new HttpError(422, `${inst.sopInstanceUid}: ${(err as Error).message}`);
@@ -91,7 +92,8 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
         const wanted = q.get('transferSyntax');
         if (wanted && wanted !== inst.transferSyntaxUid) {
           if (!archive.transcoder.canTranscode(inst.transferSyntaxUid, wanted)) throw new HttpError(406, `${objectUid} cannot be converted from ${inst.transferSyntaxUid} to ${wanted}`);
-          const body = await archive.transcoder.transcode(await readDataSetBytes(file), inst.transferSyntaxUid, wanted);
+          const stored = await readDataSetBytes(file);
+          const body = await archive.transcoder.transcode(stored.bytes, stored.transferSyntaxUid, wanted);
           const part10 = Buffer.concat([encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: objectUid, transferSyntaxUid: wanted }), body]);
           return new Streamed(async (res) => {
             res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': part10.length, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });

@@ -45,6 +45,12 @@ export interface ArchiveIndex {
   /** Insert or replace one object's rows in one transaction; returns where the replaced object was, if any. */
   storeInstance(record: InstanceRecord): Promise<{ replaced?: StoredLocation }>;
   findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined>;
+  /**
+   * An object's file re-encoded (background-recode.ts): its row takes the new file, syntax and size, only if it still
+   * names the old file in the old syntax (not replaced or deleted meanwhile). Returns whether it did.
+   */
+  recodedInstance(sopInstanceUid: string, from: { location: StoredLocation; transferSyntaxUid: string },
+    to: { location: StoredLocation; transferSyntaxUid: string; size: number }): Promise<boolean>;
   findPatient(patientId: string): Promise<PatientRow | undefined>;
   counts(): Promise<IndexCounts>;
   /** Remove every patient, study, series and instance row (before a regen); worklist and jobs stay. */

@@ -106,6 +106,14 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return row ? toStoredInstance(row) : undefined;
   }
 
+  async recodedInstance(sopInstanceUid: string, from: { location: StoredLocation; transferSyntaxUid: string },
+    to: { location: StoredLocation; transferSyntaxUid: string; size: number }): Promise<boolean> {
+    const { changes } = await this.engine.run(`UPDATE instances SET transfer_syntax = ?, device = ?, path = ?, size = ?
+      WHERE sop_uid = ? AND transfer_syntax = ? AND device = ? AND path = ?`,
+    [to.transferSyntaxUid, to.location.device, to.location.relativePath, to.size, sopInstanceUid, from.transferSyntaxUid, from.location.device, from.location.relativePath]);
+    return changes > 0;
+  }
+
   async findPatient(patientId: string): Promise<PatientRow | undefined> {
     const [row] = await this.engine.all<PatientRow>(`SELECT patient_id AS "patientId", patient_name AS "patientName", birth_date AS "birthDate", sex
       FROM patients WHERE patient_id = ?`, [patientId]);

@@ -2,8 +2,9 @@ import { open } from 'node:fs/promises';
 import { readFileMeta } from './file-meta.ts';
 
 /**
- * Reading a stored object back for sending: where its data set starts after the Part-10 header (PS3.10 7.1), and its
- * bytes, whole for objects that fit comfortably in memory, in chunks for the rest.
+ * Reading a stored object back for sending: where its data set starts after the Part-10 header (PS3.10 7.1), its
+ * transfer syntax as the file itself says (a file recompressed in the background may have changed since the index was
+ * read), and its bytes, whole for objects that fit comfortably in memory, in chunks for the rest.
  */
 
 /** Objects up to this size are read in one go; larger ones stream so memory stays flat. */
@@ -21,11 +22,8 @@ export interface StoredDataSet {
   /** The data set: one buffer, or chunks read as the sender asks for them. */
   bytes: Buffer | AsyncIterable<Uint8Array>;
   length: number;
-}
-
-/** Offset of the data set in a file's first bytes; 0 for a bare data set without preamble (old Conquest .v2). */
-export function dataSetOffset(head: Buffer): number {
-  return readFileMeta(head).dataSetOffset;
+  /** The data set's transfer syntax, from the file's meta header (or its first bytes, for a bare data set). */
+  transferSyntaxUid: string;
 }
 
 export async function readStoredDataSet(file: string): Promise<StoredDataSet> {
@@ -41,14 +39,14 @@ export async function readStoredDataSet(file: string): Promise<StoredDataSet> {
         if (bytesRead === 0) throw new StoredObjectError(`${file} ended after ${got} of ${size} bytes`);
         got += bytesRead;
       }
-      const offset = dataSetOffset(all.subarray(0, Math.min(size, 64 * 1024)));
-      return { bytes: all.subarray(offset), length: size - offset };
+      const meta = readFileMeta(all.subarray(0, Math.min(size, 64 * 1024)));
+      return { bytes: all.subarray(meta.dataSetOffset), length: size - meta.dataSetOffset, transferSyntaxUid: meta.transferSyntaxUid };
     }
     const head = Buffer.alloc(64 * 1024);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const offset = dataSetOffset(head.subarray(0, bytesRead));
+    const meta = readFileMeta(head.subarray(0, bytesRead));
     keepOpen = true;
-    return { bytes: chunks(handle, offset, size), length: size - offset };
+    return { bytes: chunks(handle, meta.dataSetOffset, size), length: size - meta.dataSetOffset, transferSyntaxUid: meta.transferSyntaxUid };
   } finally {
     if (!keepOpen) await handle.close();
   }
@@ -67,11 +65,11 @@ async function* chunks(handle: Awaited<ReturnType<typeof open>>, from: number, s
   }
 }
 
-/** A stored object's whole data set in memory (for converting or rendering it), however large it is read. */
-export async function readDataSetBytes(file: string): Promise<Buffer> {
+/** A stored object's whole data set in memory (for converting or rendering it), however large, and its syntax. */
+export async function readDataSetBytes(file: string): Promise<{ bytes: Buffer; transferSyntaxUid: string }> {
   const stored = await readStoredDataSet(file);
-  if (Buffer.isBuffer(stored.bytes)) return stored.bytes;
+  if (Buffer.isBuffer(stored.bytes)) return { bytes: stored.bytes, transferSyntaxUid: stored.transferSyntaxUid };
   const parts: Uint8Array[] = [];
   for await (const part of stored.bytes) parts.push(part);
-  return Buffer.concat(parts);
+  return { bytes: Buffer.concat(parts), transferSyntaxUid: stored.transferSyntaxUid };
 }

@@ -53,7 +53,9 @@ describe('storing received objects compressed or uncompressed', () => {
     expect(r.code, r.stderr).toBe(0);
     return files;
   };
+  /** Where an object is once its re-encoding (after the sender heard success) is done. */
   const storedFile = async (sop: string) => {
+    await archive.server.ingest.recodingIdle();
     const inst = (await archive.server.index.findInstance(sop))!;
     return { file: archive.server.store.absolutePath(inst.location), ts: inst.transferSyntaxUid };
   };
@@ -107,5 +109,39 @@ describe('storing received objects compressed or uncompressed', () => {
     const result = await importPath((await writeImages(path.join(work, 'drop'), [dropped]))[0]!, archive.server.importTarget(), 'copy');
     expect(result.imported).toBe(1);
     expect((await storedFile(dropped.sopUid)).ts).toBe(TS.jpegLs);
+  });
+
+  it('sends a file re-encoded behind a reader\'s back right: the file\'s own header names its syntax, not the index row read before', async () => {
+    await archive.setIni('IncomingCompression', 'js');
+    const study = uid();
+    const img = grey(6, study);
+    const [original] = await store([img]);
+    const { ts } = await storedFile(img.sopUid);
+    expect(ts).toBe(TS.jpegLs);
+    // The index row as a C-MOVE read it just before the re-encoding swapped the file: uncompressed.
+    const inst = (await archive.server.index.findInstance(img.sopUid))!;
+    expect(await archive.server.index.recodedInstance(img.sopUid, { location: inst.location, transferSyntaxUid: TS.jpegLs },
+      { location: inst.location, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, size: inst.size })).toBe(true);
+    const m = await run('movescu', ['-d', '-S', '-aet', 'MOVER', '-aem', 'PLAIN', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port),
+      '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`]);
+    expect(retrieveResponses(m.stdout + m.stderr, 'Move').at(-1)).toMatchObject({ status: '0x0000', completed: 1 });
+    const got = (await plain.files()).find((f) => f.endsWith(img.sopUid))!;
+    expect((await pixelsOf(got)).equals(await pixelsOf(original!))).toBe(true);
+  });
+
+  it('never lets the re-encoding of an earlier copy replace a newer copy of the same object', async () => {
+    await archive.setIni('IncomingCompression', 'jk');
+    const sopUid = uid();
+    // Large enough that the first copy is still being encoded when the second arrives on the same association.
+    const first = makeImage({ patientId: 'INCOMING', sopUid, rows: 512, columns: 512, pixel: phantom(512, 512, 1), rescaleIntercept: -1024 });
+    const second = makeImage({ patientId: 'INCOMING', sopUid, studyUid: first.studyUid, seriesUid: first.seriesUid, rows: 512, columns: 512, pixel: phantom(512, 512, 8), rescaleIntercept: -1024 });
+    const files = [...await writeImages(path.join(work, 'v1'), [first]), ...await writeImages(path.join(work, 'v2'), [second])];
+    const r = await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files]);
+    expect(r.code, r.stderr).toBe(0);
+    const { file, ts } = await storedFile(sopUid);
+    expect(ts).toBe(TS.jpeg2000);
+    const back = path.join(work, 'v2-back.dcm');
+    expect((await run('gdcmconv', ['--raw', '-i', file, '-o', back])).code).toBe(0);
+    expect((await pixelsOf(back)).equals(await pixelsOf(files[1]!))).toBe(true);
   });
 });

@@ -32,6 +32,7 @@ describe('the archive keeps answering while it transcodes', () => {
       pixel: phantom(SIZE, SIZE, i % 9), rescaleIntercept: -1024 }));
     const r = await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, images)]);
     expect(r.code, r.stderr).toBe(0);
+    await archive.server.ingest.recodingIdle();
     const sample = await archive.server.index.findInstance(images[0]!.sopUid);
     expect(sample?.transferSyntaxUid).toBe(TransferSyntax.Jpeg2000Lossless);
   }, 120_000);

@@ -24,8 +24,11 @@ export interface OutgoingObject {
   sopClassUid: string;
   sopInstanceUid: string;
   transferSyntaxUid: string;
-  /** The data set bytes in `transferSyntaxUid`. */
-  read(): Promise<{ bytes: Buffer | AsyncIterable<Uint8Array>; length: number }>;
+  /**
+   * The data set bytes, in `transferSyntaxUid` — or in the syntax the read itself names, which wins: a stored file
+   * recompressed in the background since the index was read says so in its own header.
+   */
+  read(): Promise<{ bytes: Buffer | AsyncIterable<Uint8Array>; length: number; transferSyntaxUid?: string }>;
 }
 
 export type SendOutcome = 'completed' | 'warning' | 'failed';
@@ -140,21 +143,22 @@ export type PreparedObject = { ctx: PresentationContext; data: Buffer | AsyncIte
  */
 export async function prepareObject(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true,
   plan: CompressionPlan = KEEP): Promise<PreparedObject> {
-  const candidates = contextsFor(assoc, obj, usable, plan);
-  if (!candidates.length) return { failed: `no presentation context was accepted for ${obj.sopClassUid} in ${obj.transferSyntaxUid} or a syntax it converts to` };
   let read: Awaited<ReturnType<OutgoingObject['read']>>;
   try {
     read = await obj.read();
   } catch (err) {
     return { failed: `cannot read ${obj.sopInstanceUid}: ${(err as Error).message}` };
   }
+  const stored = read.transferSyntaxUid ?? obj.transferSyntaxUid;
+  const candidates = contextsFor(assoc, stored === obj.transferSyntaxUid ? obj : { ...obj, transferSyntaxUid: stored }, usable, plan);
+  if (!candidates.length) return { failed: `no presentation context was accepted for ${obj.sopClassUid} in ${stored} or a syntax it converts to` };
   const reasons: string[] = [];
   let whole: Buffer | undefined;
   for (const ctx of candidates) {
-    if (ctx.transferSyntax === obj.transferSyntaxUid) return { ctx, data: whole ?? read.bytes, size: read.length };
+    if (ctx.transferSyntax === stored) return { ctx, data: whole ?? read.bytes, size: read.length };
     try {
       whole ??= await collect(read.bytes);
-      const data = await transcoder.transcode(whole, obj.transferSyntaxUid, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax));
+      const data = await transcoder.transcode(whole, stored, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax));
       return { ctx, data, size: data.length };
     } catch (err) {
       reasons.push(`to ${ctx.transferSyntax}: ${(err as Error).message}`);
