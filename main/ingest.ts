@@ -49,7 +49,8 @@ export class ArchiveIngest implements ObjectReceiver {
     this.log = log;
     this.onStored = onStored;
     this.compression = compression;
-    this.recoder = new BackgroundRecoder({ store, index, log, locks: this.locks, parallel: Math.max(1, Math.min(availableParallelism(), 4)) });
+    // Twice the codec workers: while one job reads or writes its files, the workers have the next one to encode.
+    this.recoder = new BackgroundRecoder({ store, index, log, locks: this.locks, parallel: 2 * Math.max(1, Math.min(availableParallelism(), 4)) });
   }
 
   /** Resolves when every object waiting to be re-encoded is (tests; a stop). */

@@ -103,10 +103,13 @@ export async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function countIndexed(dataDir: string): Promise<number> {
+/** Objects in the index of a data folder (SQLite), or only those stored in `transferSyntax`. */
+export async function countIndexed(dataDir: string, transferSyntax?: string): Promise<number> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(path.join(dataDir, 'index/archive.db3'), { readonly: true });
-  const n = (db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
+  const n = transferSyntax
+    ? (db.prepare('SELECT count(*) AS n FROM instances WHERE transfer_syntax = ?').get(transferSyntax) as { n: number }).n
+    : (db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
   db.close();
   return n;
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, out, prepareDataDir, runTool, startOurs, startStorescp, stop } from './common.ts';
+import { countIndexed, freePort, out, prepareDataDir, runTool, startOurs, startStorescp, stop } from './common.ts';
 import { generateStudy, storescu } from './ingest.ts';
 import { PROPOSE, TS, compressedFile } from '../helpers/compressed.ts';
 import { decodeFrame } from '../../main/codec/decoders.ts';
@@ -158,24 +158,30 @@ export async function transcodeBench(work: string, shim: string, count: number, 
         await rm(dir, { recursive: true, force: true });
       }
     }
-    // Ingest with IncomingCompression = js: each object JPEG-LS encoded before it is committed.
+    // Ingest with IncomingCompression = js: each object answered as it came, then JPEG-LS encoded in the background.
+    // Two figures: what the modality sees (storescu's time), and the time until the last object is compressed.
     const encodeMsPerImage = await encodeMs(files[0]!);
     const encodeLimit = (Math.min(cores, 4) * 1000) / encodeMsPerImage;
     const ingestTimes: number[] = [];
+    const compressedTimes: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const dataDir = path.join(work, `transcode-ingest-${round}`);
       await prepareDataDir(dataDir, { IncomingCompression: 'js' });
       const ours = await startOurs(dataDir);
       try {
+        const started = performance.now();
         ingestTimes.push((await storescu(shim, ours.port, ours.ae, plainDir)).seconds);
-        out(`  ingest with IncomingCompression = js, round ${round + 1}: ${ingestTimes[round]!.toFixed(2)} s`);
+        while ((await countIndexed(dataDir, TS.jpegLs)) < count) await new Promise((r) => setTimeout(r, 20));
+        compressedTimes.push((performance.now() - started) / 1000);
+        out(`  ingest with IncomingCompression = js, round ${round + 1}: answered in ${ingestTimes[round]!.toFixed(2)} s, all compressed in ${compressedTimes[round]!.toFixed(2)} s`);
       } finally {
         await stop(ours.child);
         await rm(dataDir, { recursive: true, force: true });
       }
     }
     const ingestRate = count / Math.min(...ingestTimes);
-    rows.push(`  ${'ingest, js'.padEnd(20)} ${encodeMsPerImage.toFixed(1).padStart(8)} ms ${encodeLimit.toFixed(0).padStart(10)} img/s ${ingestRate.toFixed(0).padStart(10)} img/s ${(ingestRate / encodeLimit).toFixed(2).padStart(7)}`);
+    const compressedRate = count / Math.min(...compressedTimes);
+    rows.push(`  ${'ingest, js'.padEnd(20)} ${encodeMsPerImage.toFixed(1).padStart(8)} ms ${encodeLimit.toFixed(0).padStart(10)} img/s ${compressedRate.toFixed(0).padStart(10)} img/s ${(compressedRate / encodeLimit).toFixed(2).padStart(7)}   (answered at ${ingestRate.toFixed(0)} img/s)`);
   } finally {
     await rm(plainDir, { recursive: true, force: true });
   }
