@@ -6,9 +6,10 @@ import { encodingOf } from '../common/uids.ts';
 import type { DuplicatePolicy } from './config/server-settings.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { ArchiveIngest } from './ingest.ts';
+import type { InstanceHeader } from './dicom/instance-header.ts';
 import type { FileStore } from './store/file-store.ts';
-import { readFileMeta } from './store/file-meta.ts';
-import { readObjectHeader, type ObjectOnDisk } from './store/object-header.ts';
+import { readFileMeta, type FileMetaInfo } from './store/file-meta.ts';
+import { objectHeaderOf, readObjectHeader, type DataSetCopy, type ObjectOnDisk } from './store/object-header.ts';
 import type { ImportResult } from './import-result.ts';
 
 /**
@@ -101,22 +102,44 @@ async function fromDicomdir(dicomdir: string, result: ImportResult): Promise<str
 
 /** Copy through the ingest: the same temporary file, checks, rename and index row as a received object. */
 async function copyOne(file: string, target: ImportTarget): Promise<'imported' | 'duplicate'> {
+  return (await ingestThrough((copyTo) => readObjectHeader(file, copyTo), target, { callingAe: 'IMPORT', dropped: true })).outcome;
+}
+
+/** An object the caller's check refused before it was stored (STOW-RS: not of the study the request names). */
+export class ObjectRefused extends Error {}
+
+/**
+ * One Part-10 object in memory (a STOW-RS part) through the ingest as if it came over the network from `callingAe`:
+ * IncomingCompression, the duplicate policy, forwarding and events apply. Throws with the reason when it is refused.
+ */
+export function ingestBytes(bytes: Buffer, target: ImportTarget, callingAe: string, check?: (header: InstanceHeader) => string | undefined):
+  Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
+  return ingestThrough((copyTo) => objectHeaderOf(bytes, copyTo), target, { callingAe, dropped: false }, check);
+}
+
+async function ingestThrough(read: (copyTo: (meta: FileMetaInfo) => DataSetCopy) => Promise<ObjectOnDisk>, target: ImportTarget,
+  source: { callingAe: string; dropped: boolean }, check?: (header: InstanceHeader) => string | undefined): Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
   let object: ReturnType<ArchiveIngest['begin']> | undefined;
   let header: ObjectOnDisk['header'];
   try {
-    ({ header } = await readObjectHeader(file, (meta) => {
-      object = target.ingest.begin({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid, callingAe: 'IMPORT', calledAe: '', dropped: true });
+    ({ header } = await read((meta) => {
+      object = target.ingest.begin({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid, callingAe: source.callingAe, calledAe: '', dropped: source.dropped });
       return object;
     }));
   } catch (err) {
     await object?.discard();
     throw err;
   }
+  const refusal = check?.(header);
+  if (refusal) {
+    await object!.discard();
+    throw new ObjectRefused(refusal);
+  }
   const known = (await target.index.findInstance(header.sopInstanceUid)) !== undefined;
   const { status, comment } = await object!.complete(header);
-  if (status === Status.DuplicateSopInstance) return 'duplicate';
+  if (status === Status.DuplicateSopInstance) return { outcome: 'duplicate', header };
   if (status !== Status.Success) throw new Error(comment ?? `status 0x${status.toString(16)}`);
-  return known && target.policy !== 'replace' ? 'duplicate' : 'imported';
+  return { outcome: known && target.policy !== 'replace' ? 'duplicate' : 'imported', header };
 }
 
 /** Index the file where it is, through a link in the storage layout; the duplicate policy decides as for a copy. */

@@ -151,6 +151,10 @@ export class ArchiveServer {
       jobs: { transfers: this.transfers, queue: this.transfers.queue },
       settings: { config, applySettings: () => this.applySettings(), restartListener: () => this.restartListener() },
       worklist: this.index,
+      dicomweb: {
+        index: this.index, objectFile: (location) => this.store.absolutePath(location), transcoder, importTarget: () => this.importTarget(),
+        maxResults: () => this.config.settings.dicomWebMaxResults, corsOrigins: () => this.config.settings.dicomWebCorsOrigins,
+      },
       events: this.events,
     };
   }

@@ -19,6 +19,7 @@ import { SettingsRefused, settingsRoutes } from './settings-routes.ts';
 import { serveUi } from './static-ui.ts';
 import { statusRoutes } from './status-routes.ts';
 import { worklistRoutes } from './worklist-routes.ts';
+import { DICOMWEB_PREFIX, dicomWebRoutes } from './dicomweb-routes.ts';
 
 const MAX_BODY = 1 << 20;
 
@@ -35,6 +36,7 @@ export class HttpApi {
   private readonly http: http.Server;
   private readonly sockets: WebSocketServer;
   readonly router: Router;
+  private readonly corsOrigins: () => string[];
   port = 0;
 
   /** Each group of routes gets only the service it needs (services.ts). */
@@ -47,7 +49,9 @@ export class HttpApi {
       ...jobRoutes(services.jobs, services.archive),
       ...settingsRoutes(services.settings),
       ...worklistRoutes(services.worklist),
+      ...dicomWebRoutes(services.dicomweb),
     ]);
+    this.corsOrigins = () => services.dicomweb.corsOrigins();
     this.secret = Buffer.from(secret);
     this.log = log;
     this.http = http.createServer((req, res) => void this.serve(req, res));
@@ -87,8 +91,10 @@ export class HttpApi {
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const dicomWeb = url.pathname === DICOMWEB_PREFIX || url.pathname.startsWith(`${DICOMWEB_PREFIX}/`);
     try {
-      if (req.method === 'GET' && !url.pathname.startsWith('/api/') && url.pathname !== '/wado') {
+      if (dicomWeb && this.cors(req, res)) return;
+      if (req.method === 'GET' && !url.pathname.startsWith('/api/') && url.pathname !== '/wado' && !dicomWeb) {
         if (await serveUi(url.pathname, res)) return;
         throw new HttpError(404, `no ${url.pathname}`);
       }
@@ -110,6 +116,28 @@ export class HttpApi {
       if (!res.headersSent) this.json(res, status, { error: (err as Error).message, problems });
       else res.destroy();
     }
+  }
+
+  /**
+   * CORS for DICOMweb (a web viewer served from another origin): the allowed origins (DicomWebCorsOrigins) get the
+   * Access-Control headers; a preflight is answered here, before authentication (browsers send it without
+   * credentials). Returns whether the request was answered.
+   */
+  private cors(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const origin = req.headers.origin;
+    const allowed = this.corsOrigins();
+    if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return false;
+    res.setHeader('access-control-allow-origin', allowed.includes('*') ? '*' : origin);
+    res.setHeader('vary', 'Origin');
+    res.setHeader('access-control-expose-headers', 'Warning, Content-Type, Content-Length');
+    if (req.method !== 'OPTIONS') return false;
+    res.writeHead(204, {
+      'access-control-allow-methods': 'GET, POST, OPTIONS',
+      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'Authorization, Accept, Content-Type',
+      'access-control-max-age': '600',
+    });
+    res.end();
+    return true;
   }
 
   private async body(req: http.IncomingMessage): Promise<unknown> {

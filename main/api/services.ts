@@ -7,6 +7,7 @@ import type { JobQueue } from '../jobs/job-queue.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import type { Transfers } from '../transfers.ts';
 import type { DicomTranscoder } from '../codec/transcoder.ts';
+import type { DicomWebService } from './dicomweb-routes.ts';
 
 /**
  * What each group of API routes needs from the core, and nothing more (the routes never see the server). The server
@@ -64,5 +65,6 @@ export interface ApiServices {
   jobs: JobService;
   settings: SettingsService;
   worklist: WorklistService;
+  dicomweb: DicomWebService;
   events: ArchiveEvents;
 }

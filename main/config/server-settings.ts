@@ -44,6 +44,9 @@ export interface ServerSettings {
   maxJobsPerNode: number;
   apiPort: number;
   apiAddress: string;
+  /** DICOMweb: the most answers a QIDO-RS search gives, and the web origins (CORS) allowed to call it from a page. */
+  dicomWebMaxResults: number;
+  dicomWebCorsOrigins: string[];
 }
 
 type Parse<T> = (value: string) => T;
@@ -55,6 +58,11 @@ const flag: Parse<boolean> = (v) => (v === '1' ? true : v === '0' ? false : reas
 const oneOf = <T extends string>(...allowed: T[]): Parse<T> => (v) =>
   (allowed as string[]).includes(v.toLowerCase()) ? (v.toLowerCase() as T) : reason(`"${v}" must be one of ${allowed.join(', ')}`);
 const text: Parse<string> = (v) => (v.length ? v : reason('a value is required'));
+const origins: Parse<string[]> = (v) => {
+  const list = v.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of list) if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) reason(`"${o}" is not a web origin (http://host:port, https://host) or *`);
+  return list;
+};
 const compression: Parse<CompressionPlan> = (v) => {
   const plan = parseCompressionCode(v);
   return 'error' in plan ? reason(plan.error) : plan;
@@ -77,7 +85,7 @@ export const SETTING_KEYS = {
   Username: { def: 'root', parse: text, help: 'MySQL/MariaDB: the user.' },
   Password: { def: '', parse: (v: string) => v, help: 'MySQL/MariaDB: the password.' },
   DuplicatePolicy: { def: 'replace', parse: oneOf<DuplicatePolicy>('replace', 'keep', 'reject'), help: 'What a second object with a known SOP Instance UID does: replace it, keep the first, or reject.' },
-  IncomingCompression: { def: 'as', parse: compression, help: 'How objects received over the network are stored: as (as received), un (uncompressed), uj (uncompressed, JPEG kept), js (JPEG-LS lossless), jk (JPEG 2000 lossless). Conquest\'s codes.' },
+  IncomingCompression: { def: 'as', parse: compression, help: 'How objects received over the network are stored: as (as received), un (uncompressed), uj (uncompressed, JPEG kept), js (JPEG-LS lossless), jk (JPEG 2000 lossless), j1/j2 (JPEG lossless); lossy, with an optional quality NN: j3NN (JPEG, 8-bit images), j7NN (JPEG-LS near-lossless), jlNN (JPEG 2000). Conquest\'s codes.' },
   DroppedFileCompression: { def: 'as', parse: compression, help: 'How imported objects (folders, CDs, uploads) are stored; the same codes as IncomingCompression.' },
   NameMatching: { def: 'exact', parse: oneOf<'exact' | 'forgiving'>('exact', 'forgiving'), help: 'How C-FIND matches person names: exact (case aside), or forgiving: without diacritics, and ue/oe/ae as ü/ö/ä (dvorak finds Dvořák, mueller Müller). The search screens are always forgiving.' },
   RequireKnownCallingAE: { def: '0', parse: flag, help: 'Refuse associations from AE titles not in acrnema.map.' },
@@ -95,6 +103,8 @@ export const SETTING_KEYS = {
   APIPort: { def: '8711', parse: int(0, 65535), help: 'TCP port of the HTTP/WebSocket API and UI (0 picks a free one).' },
   APIAddress: { def: '127.0.0.1', parse: address, help: 'Address the API listens on; 127.0.0.1 keeps it to this computer.' },
   LogLevel: { def: 'info', parse: oneOf('debug', 'info', 'warn', 'error'), help: 'How much the log says.' },
+  DicomWebMaxResults: { def: '1000', parse: int(1, 1000000), help: 'DICOMweb: the most matches a QIDO-RS search answers with; more are asked for with offset (the answer says so).' },
+  DicomWebCorsOrigins: { def: '', parse: origins, help: 'DICOMweb: web origins allowed to call /dicom-web from a page served elsewhere (a web viewer), separated by commas, or * for any; empty for none.' },
 } as const;
 
 type KeyName = keyof typeof SETTING_KEYS;
@@ -148,6 +158,8 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     maxJobsPerNode: get('MaxJobsPerNode'),
     apiPort: get('APIPort'),
     apiAddress: get('APIAddress'),
+    dicomWebMaxResults: get('DicomWebMaxResults'),
+    dicomWebCorsOrigins: get('DicomWebCorsOrigins'),
   };
 }
 

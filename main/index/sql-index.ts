@@ -126,9 +126,9 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return { patients: Number(r!.patients), studies: Number(r!.studies), series: Number(r!.series), instances: Number(r!.instances) };
   }
 
-  async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number): Promise<Row[]> {
+  async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number, offset?: number): Promise<Row[]> {
     const where = whereSql(conditions, this.engine.dialect);
-    return this.engine.all<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit)}`, where.params);
+    return this.engine.all<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit, offset)}`, where.params);
   }
 
   async instancesMatching(conditions: Condition[]): Promise<StoredInstance[]> {

@@ -86,8 +86,10 @@ export const QR_BY_TAG = new Map(QR_ATTRIBUTES.map((a) => [a.tag, a]));
 export const QR_ALIAS = ['p', 'st', 'se', 'i'] as const;
 
 /** A cap on the rows of a query: the most recently added entities of the level first. */
-export function newestFirstSql(level: LevelNumber, limit: number | undefined): string {
-  return limit === undefined ? '' : ` ORDER BY ${QR_ALIAS[level]}.id DESC LIMIT ${Math.max(0, Math.floor(limit))}`;
+export function newestFirstSql(level: LevelNumber, limit: number | undefined, offset = 0): string {
+  if (limit === undefined) return '';
+  const skip = Math.max(0, Math.floor(offset));
+  return ` ORDER BY ${QR_ALIAS[level]}.id DESC LIMIT ${Math.max(0, Math.floor(limit))}${skip ? ` OFFSET ${skip}` : ''}`;
 }
 
 export const QR_FROM = [

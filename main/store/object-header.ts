@@ -31,36 +31,53 @@ export async function readObjectHeader(file: string, copyTo?: (meta: FileMetaInf
     const { size } = await handle.stat();
     const head = Buffer.alloc(Math.min(size, 64 * 1024));
     await handle.read(head, 0, head.length, 0);
-    const meta = readFileMeta(head);
-    const encoding = encodingOf(meta.transferSyntaxUid);
-    if (encoding.deflated) throw new Error('deflated data sets are not supported');
-    if (!meta.part10) {
-      // A bare data set names its SOP class and instance only inside: look at its first bytes for a copy's meta header.
-      const peek = new DataSetScanner(encoding, new Set([SOP_CLASS_UID, SOP_INSTANCE_UID]));
-      try { peek.push(head); } catch { /* the full scan below reports what is wrong */ }
-      const uid = (tag: number) => peek.captured.get(tag)?.value.toString('latin1').replace(/[\0 ]+$/, '') ?? '';
-      meta.sopClassUid = uid(SOP_CLASS_UID);
-      meta.sopInstanceUid = uid(SOP_INSTANCE_UID);
+    async function* rest(from: number): AsyncIterable<Buffer> {
+      for (let at = from; at < size; at += CHUNK) {
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
+        const { bytesRead } = await handle.read(buf, 0, buf.length, at);
+        yield buf.subarray(0, bytesRead);
+        if (bytesRead < buf.length) break;
+      }
     }
-    const scanner = new DataSetScanner(encoding, INDEXED_TAGS);
-    const copy = copyTo?.(meta);
-    for (let at = meta.dataSetOffset; at < size; at += CHUNK) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
-      const { bytesRead } = await handle.read(buf, 0, buf.length, at);
-      const chunk = buf.subarray(0, bytesRead);
-      scanner.push(chunk);
-      if (copy && !copy.write(chunk)) await copy.drained();
-      if (bytesRead < buf.length) break;
-    }
-    scanner.end();
-    const header = instanceHeaderFrom(scanner.captured, encoding.littleEndian);
-    header.sopInstanceUid ||= meta.sopInstanceUid;
-    header.sopClassUid ||= meta.sopClassUid;
-    for (const [key, what] of [['sopInstanceUid', 'SOP Instance UID'], ['studyInstanceUid', 'Study Instance UID'], ['seriesInstanceUid', 'Series Instance UID']] as const) {
-      if (!isValidUid(header[key])) throw new Error(`no valid ${what} ("${header[key]}")`);
-    }
-    return { header, meta, size };
+    return await scanObject(head, size, rest, copyTo);
   } finally {
     await handle.close();
   }
+}
+
+/** The same for a whole Part-10 object already in memory (a STOW-RS part). */
+export function objectHeaderOf(bytes: Buffer, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
+  async function* rest(from: number): AsyncIterable<Buffer> {
+    for (let at = from; at < bytes.length; at += CHUNK) yield bytes.subarray(at, Math.min(bytes.length, at + CHUNK));
+  }
+  return scanObject(bytes.subarray(0, 64 * 1024), bytes.length, rest, copyTo);
+}
+
+/** `head`: the object's first bytes; `rest(offset)`: its bytes from the data set's start on. */
+async function scanObject(head: Buffer, size: number, rest: (from: number) => AsyncIterable<Buffer>, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
+  const meta = readFileMeta(head);
+  const encoding = encodingOf(meta.transferSyntaxUid);
+  if (encoding.deflated) throw new Error('deflated data sets are not supported');
+  if (!meta.part10) {
+    // A bare data set names its SOP class and instance only inside: look at its first bytes for a copy's meta header.
+    const peek = new DataSetScanner(encoding, new Set([SOP_CLASS_UID, SOP_INSTANCE_UID]));
+    try { peek.push(head); } catch { /* the full scan below reports what is wrong */ }
+    const uid = (tag: number) => peek.captured.get(tag)?.value.toString('latin1').replace(/[\0 ]+$/, '') ?? '';
+    meta.sopClassUid = uid(SOP_CLASS_UID);
+    meta.sopInstanceUid = uid(SOP_INSTANCE_UID);
+  }
+  const scanner = new DataSetScanner(encoding, INDEXED_TAGS);
+  const copy = copyTo?.(meta);
+  for await (const chunk of rest(meta.dataSetOffset)) {
+    scanner.push(chunk);
+    if (copy && !copy.write(chunk)) await copy.drained();
+  }
+  scanner.end();
+  const header = instanceHeaderFrom(scanner.captured, encoding.littleEndian);
+  header.sopInstanceUid ||= meta.sopInstanceUid;
+  header.sopClassUid ||= meta.sopClassUid;
+  for (const [key, what] of [['sopInstanceUid', 'SOP Instance UID'], ['studyInstanceUid', 'Study Instance UID'], ['seriesInstanceUid', 'Series Instance UID']] as const) {
+    if (!isValidUid(header[key])) throw new Error(`no valid ${what} ("${header[key]}")`);
+  }
+  return { header, meta, size };
 }

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { once } from 'node:events';
+
+/**
+ * multipart/related (RFC 2387), the body of WADO-RS answers and STOW-RS requests: a writer that streams parts to an HTTP
+ * response as they are ready (with the socket's backpressure), and a parser that splits a request body into parts as
+ * it arrives, never holding more than one part.
+ */
+
+export function newBoundary(): string {
+  return `pacs-${randomBytes(12).toString('hex')}`;
+}
+
+export class MultipartWriter {
+  private readonly res: http.ServerResponse;
+  readonly boundary: string;
+  private started = false;
+
+  /** `type`: the parts' media type, for the response's Content-Type (type="..."). */
+  constructor(res: http.ServerResponse, type: string, boundary = newBoundary()) {
+    this.res = res;
+    this.boundary = boundary;
+    res.writeHead(200, { 'content-type': `multipart/related; type="${type}"; boundary=${boundary}`, 'cache-control': 'no-store' });
+  }
+
+  private async write(chunk: Uint8Array | string): Promise<void> {
+    if (this.res.destroyed) throw new Error('the client went away');
+    if (!this.res.write(chunk)) await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+  }
+
+  /** One part: its headers, then its body (one buffer, or chunks as they are read). */
+  async part(headers: Record<string, string>, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+    const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    await this.write(`${this.started ? '\r\n' : ''}--${this.boundary}\r\n${head}\r\n`);
+    this.started = true;
+    if (body instanceof Uint8Array) await this.write(body);
+    else for await (const chunk of body) await this.write(chunk);
+  }
+
+  async end(): Promise<void> {
+    await this.write(`${this.started ? '\r\n' : ''}--${this.boundary}--\r\n`);
+    this.res.end();
+  }
+}
+
+/** A Content-Type's media type and parameters (lower-case names, unquoted values). */
+export function mediaType(value: string): { type: string; params: Record<string, string> } {
+  const [type, ...rest] = value.split(';');
+  const params: Record<string, string> = {};
+  for (const p of rest) {
+    const at = p.indexOf('=');
+    if (at < 0) continue;
+    params[p.slice(0, at).trim().toLowerCase()] = p.slice(at + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return { type: (type ?? '').trim().toLowerCase(), params };
+}
+
+export class MultipartError extends Error {}
+
+export interface Part {
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * The parts of a multipart body as they complete. Each part is yielded whole (a DICOM object of a STOW-RS request);
+ * `maxPart` bounds what one part may hold in memory. A body that ends before its closing boundary is an error: the
+ * parts already yielded were complete, the one cut short is not yielded.
+ */
+export async function* parseMultipart(body: AsyncIterable<Uint8Array>, boundary: string, maxPart: number): AsyncGenerator<Part> {
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  // The first boundary may come without the CRLF before it: pretend it was there.
+  let buffer: Buffer = Buffer.from('\r\n');
+  let inPart = false;
+  let closed = false;
+  const consume = function* (): Generator<Part> {
+    for (;;) {
+      const at = buffer.indexOf(delimiter);
+      if (at < 0) return;
+      const after = at + delimiter.length;
+      if (buffer.length < after + 2) return; // need to see whether "--" or CRLF follows
+      if (inPart) yield partOf(buffer.subarray(0, at));
+      const tail = buffer.toString('latin1', after, after + 2);
+      if (tail === '--') {
+        closed = true;
+        buffer = Buffer.alloc(0);
+        return;
+      }
+      // Transport padding (spaces) may follow the boundary before its CRLF.
+      const eol = buffer.indexOf('\r\n', after);
+      if (eol < 0) return;
+      buffer = buffer.subarray(eol + 2);
+      inPart = true;
+    }
+  };
+  for await (const chunk of body) {
+    if (closed) continue;
+    buffer = buffer.length ? Buffer.concat([buffer, chunk]) : Buffer.from(chunk);
+    yield* consume();
+    if (buffer.length > maxPart + 64 * 1024) throw new MultipartError(`a part is larger than ${maxPart} bytes`);
+  }
+  if (!closed) throw new MultipartError('the request body ended before its closing boundary: the last part is incomplete');
+}
+
+function partOf(raw: Buffer): Part {
+  // A part without headers starts with its empty line.
+  const bare = raw.length >= 2 && raw[0] === 0x0d && raw[1] === 0x0a;
+  const end = bare ? -1 : raw.indexOf('\r\n\r\n');
+  if (!bare && end < 0) throw new MultipartError('a part has no empty line after its headers');
+  const headerText = bare ? '' : raw.toString('latin1', 0, end);
+  const body = bare ? raw.subarray(2) : raw.subarray(end + 4);
+  const headers: Record<string, string> = {};
+  for (const line of headerText.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { headers, body };
+}
