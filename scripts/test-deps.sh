@@ -13,11 +13,13 @@ chromium             /usr/bin/chromium          the end-to-end tests drive the U
 libopenjp2-tools     opj_compress               makes the JPEG 2000 test object (DCMTK has no JPEG 2000 codec)
 libgdcm-tools        gdcmconv                   the GDCM reference codecs: decode what we encode (JPEG 2000, JPEG-LS, JPEG lossless) and encode what we decode
 python3              python3                    a listener whose queue is full, for the tests of nodes that never answer
+orthanc              /usr/sbin/Orthanc          a second PACS as a real DICOMweb client and server (with its DICOMweb plugin)
+orthanc-dicomweb     /usr/share/orthanc/plugins/libOrthancDicomWeb.so   the DICOMweb plugin of Orthanc (QIDO-RS, WADO-RS, STOW-RS both ways)
 '
 
 present() {
   case "$1" in
-    /*) [ -x "$1" ] ;;
+    /*) [ -e "$1" ] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }

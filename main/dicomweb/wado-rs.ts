@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
 import { inflateRawSync } from 'node:zlib';
 import { parseDataSet, type DataSet } from '../dicom/dataset.ts';
 import { TransferSyntax, encodingOf } from '../../common/uids.ts';
@@ -123,7 +124,8 @@ export function instanceUrl(baseUrl: string, study: string, series: string, sop:
 export async function writeMetadata(res: http.ServerResponse, deps: WadoRsDeps, instances: StoredInstance[], baseUrl: string): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/dicom+json', 'cache-control': 'no-store' });
   const write = async (text: string) => {
-    if (!res.write(text)) await new Promise((resolve) => res.once('drain', resolve));
+    if (res.destroyed) throw new Error('the client went away');
+    if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
   };
   await write('[');
   for (const [n, inst] of instances.entries()) {
