@@ -70,35 +70,55 @@ export interface Part {
  */
 export async function* parseMultipart(body: AsyncIterable<Uint8Array>, boundary: string, maxPart: number): AsyncGenerator<Part> {
   const delimiter = Buffer.from(`\r\n--${boundary}`);
+  // What is not consumed yet, in a buffer that doubles when it must (appending chunk by chunk stays linear).
+  let store = Buffer.allocUnsafe(1 << 20);
   // The first boundary may come without the CRLF before it: pretend it was there.
-  let buffer: Buffer = Buffer.from('\r\n');
+  let length = store.write('\r\n', 0, 'latin1');
+  let searchFrom = 0;
   let inPart = false;
   let closed = false;
+  const append = (chunk: Uint8Array) => {
+    if (length + chunk.length > store.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(store.length * 2, length + chunk.length));
+      store.copy(bigger, 0, 0, length);
+      store = bigger;
+    }
+    store.set(chunk, length);
+    length += chunk.length;
+  };
   const consume = function* (): Generator<Part> {
     for (;;) {
-      const at = buffer.indexOf(delimiter);
-      if (at < 0) return;
+      const view = store.subarray(0, length);
+      const at = view.indexOf(delimiter, searchFrom);
+      if (at < 0) {
+        searchFrom = Math.max(0, length - delimiter.length);
+        return;
+      }
       const after = at + delimiter.length;
-      if (buffer.length < after + 2) return; // need to see whether "--" or CRLF follows
-      if (inPart) yield partOf(buffer.subarray(0, at));
-      const tail = buffer.toString('latin1', after, after + 2);
-      if (tail === '--') {
+      // Whether "--" (the end) or the rest of the boundary line follows is seen once its CRLF is here.
+      const eol = view.indexOf('\r\n', after);
+      if (length < after + 2 || (view.toString('latin1', after, after + 2) !== '--' && eol < 0)) {
+        searchFrom = at;
+        return;
+      }
+      if (inPart) yield partOf(Buffer.from(view.subarray(0, at)));
+      if (view.toString('latin1', after, after + 2) === '--') {
         closed = true;
-        buffer = Buffer.alloc(0);
+        length = 0;
         return;
       }
       // Transport padding (spaces) may follow the boundary before its CRLF.
-      const eol = buffer.indexOf('\r\n', after);
-      if (eol < 0) return;
-      buffer = buffer.subarray(eol + 2);
+      store.copyWithin(0, eol + 2, length);
+      length -= eol + 2;
+      searchFrom = 0;
       inPart = true;
     }
   };
   for await (const chunk of body) {
     if (closed) continue;
-    buffer = buffer.length ? Buffer.concat([buffer, chunk]) : Buffer.from(chunk);
+    append(chunk);
     yield* consume();
-    if (buffer.length > maxPart + 64 * 1024) throw new MultipartError(`a part is larger than ${maxPart} bytes`);
+    if (length > maxPart + 64 * 1024) throw new MultipartError(`a part is larger than ${maxPart} bytes`);
   }
   if (!closed) throw new MultipartError('the request body ended before its closing boundary: the last part is incomplete');
 }

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { inflateRawSync } from 'node:zlib';
 import { parseDataSet, type DataSet } from '../dicom/dataset.ts';
@@ -23,6 +24,10 @@ import { jsonFromDataSet, tagKey } from './dicom-json.ts';
  * BulkDataURIs for pixel data and other large values; bulk data and frames. Objects go one at a time: a study of any
  * size never sits in memory.
  */
+
+/** Objects up to this size are read whole; larger ones stream. */
+const WHOLE_READ_LIMIT = 32 << 20;
+const READ_AHEAD = 3;
 
 export class WadoRsError extends Error {
   readonly status: number;
@@ -85,18 +90,29 @@ export async function writeInstances(res: http.ServerResponse, deps: WadoRsDeps,
     const stuck = instances.find((i) => !deps.transcoder.canTranscode(i.transferSyntaxUid, syntax));
     if (stuck) throw new WadoRsError(406, `${stuck.sopInstanceUid} (${stuck.transferSyntaxUid}) cannot be given in ${syntax}; ask with transfer-syntax=* for objects as stored`);
   }
-  const out = new MultipartWriter(res, 'application/dicom');
-  for (const inst of instances) {
+  // Up to three objects are read (or converted) ahead while the current one is written, as C-MOVE does.
+  const prepare = async (inst: StoredInstance): Promise<{ type: string; body: Uint8Array | AsyncIterable<Uint8Array> }> => {
     const file = deps.objectFile(inst.location);
     if (syntax === '*' || syntax === inst.transferSyntaxUid) {
-      // The file as it is: its own meta header names its syntax.
-      await out.part({ 'Content-Type': `application/dicom; transfer-syntax=${syntax === '*' ? inst.transferSyntaxUid : syntax}` }, createReadStream(file));
-      continue;
+      // The file as it is: its own meta header names its syntax. Whole when it fits comfortably in memory.
+      const { size } = await stat(file);
+      return { type: syntax === '*' ? inst.transferSyntaxUid : syntax, body: size <= WHOLE_READ_LIMIT ? await readFile(file) : createReadStream(file) };
     }
     const stored = await readDataSetBytes(file);
     const body = await deps.transcoder.transcode(stored.bytes, stored.transferSyntaxUid, syntax);
     const meta = encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: syntax });
-    await out.part({ 'Content-Type': `application/dicom; transfer-syntax=${syntax}` }, Buffer.concat([meta, body]));
+    return { type: syntax, body: Buffer.concat([meta, body]) };
+  };
+  const out = new MultipartWriter(res, 'application/dicom');
+  const ahead: Promise<Awaited<ReturnType<typeof prepare>>>[] = [];
+  for (let i = 0; i < instances.length; i++) {
+    while (ahead.length < READ_AHEAD && i + ahead.length < instances.length) {
+      const next = prepare(instances[i + ahead.length]!);
+      next.catch(() => undefined); // awaited in its turn; not an unhandled rejection meanwhile
+      ahead.push(next);
+    }
+    const part = await ahead.shift()!;
+    await out.part({ 'Content-Type': `application/dicom; transfer-syntax=${part.type}` }, part.body);
   }
   await out.end();
 }

@@ -7,9 +7,10 @@
  *   engines ingest on SQLite beside MariaDB (a private server), regen rate; with it, query runs on both engines
  *   transcode  C-MOVE of a compressed study (JPEG-LS, JPEG lossless, JPEG 2000) to a storescp that takes only
  *           uncompressed syntaxes, beside each codec's decode time (not in the default run: --only transcode)
+ *   dicomweb  WADO-RS beside C-MOVE, STOW-RS beside C-STORE, QIDO-RS beside C-FIND (not in the default run)
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools. A shared 2-core machine is noisy: sections
  * that compare take the best of several rounds.
- * Options: --only ingest,query,move,send,engines,transcode   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
+ * Options: --only ingest,query,move,send,engines,transcode,dicomweb   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import { moveBench } from './move.ts';
 import { sendBench } from './send.ts';
 import { enginesBench, withMariaDb } from './engines.ts';
 import { transcodeBench } from './transcode.ts';
+import { dicomWebBench } from './dicomweb.ts';
 import type { MysqlOptions } from '../../main/index/mysql.ts';
 
 const { values } = parseArgs({
@@ -31,8 +33,8 @@ const { values } = parseArgs({
     queries: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
   },
 });
-const ALL = ['ingest', 'query', 'move', 'send', 'engines', 'transcode'];
-const DEFAULT = ALL.filter((s) => s !== 'transcode');
+const ALL = ['ingest', 'query', 'move', 'send', 'engines', 'transcode', 'dicomweb'];
+const DEFAULT = ALL.filter((s) => s !== 'transcode' && s !== 'dicomweb');
 const sections = new Set((values.only ?? DEFAULT.join(',')).split(','));
 for (const s of sections) if (!ALL.includes(s)) throw new Error(`unknown section "${s}" (${ALL.join(', ')})`);
 
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       await sendBench(work, shim, Number(values.count ?? 1000), rounds);
     }
     if (sections.has('transcode')) await transcodeBench(work, shim, Number(values['move-count'] ?? 250), rounds);
+    if (sections.has('dicomweb')) await dicomWebBench(work, shim, Number(values['move-count'] ?? 250), rounds);
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
     else out(`work folder kept: ${work}`);
