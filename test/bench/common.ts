@@ -96,6 +96,16 @@ export async function startOurs(dataDir: string): Promise<OurServer> {
   return { port, child, ae, log: () => text };
 }
 
+/** The server's DICOMweb base and secret, from the line it prints after LISTENING. */
+export async function apiOf(server: OurServer): Promise<{ base: string; auth: Record<string, string> }> {
+  for (let i = 0; i < 100; i++) {
+    const m = /API (http:\/\/\S+)\/\?token=(\S+)/.exec(server.log());
+    if (m) return { base: `${m[1]}/dicom-web`, auth: { authorization: `Bearer ${m[2]}` } };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no API line in the server's output: ${server.log().slice(0, 2000)}`);
+}
+
 export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.on('exit', r));

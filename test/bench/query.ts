@@ -4,7 +4,7 @@ import { encodeDataSet } from '../../main/dicom/dataset.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
-import { out, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
+import { apiOf, out, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
 import { copyIndexToMysql } from './engines.ts';
 import type { MysqlOptions } from '../../main/index/mysql.ts';
 import {
@@ -97,7 +97,7 @@ export async function queryBench(work: string, shim: string, perKind: number, sh
   await mkdir(path.join(dataDir, 'index'), { recursive: true });
   const sqliteFile = path.join(dataDir, 'index/archive.db3');
   await generateIndex(sqliteFile, shape, (s) => out(`  ${((performance.now() - started) / 1000).toFixed(0)} s: ${s}`));
-  await prepareDataDir(dataDir, { LogLevel: 'debug' });
+  await prepareDataDir(dataDir, { LogLevel: 'debug', DicomWebMaxResults: '1000000' });
   const surnames = await sampleSurnames(sqliteFile, perKind, shape);
   const logConfig = path.join(work, 'findscu-log.cfg');
   await writeFile(logConfig, LOG_CONFIG);
@@ -108,7 +108,7 @@ export async function queryBench(work: string, shim: string, perKind: number, sh
       out('\ncopying the same rows into MariaDB ...');
       await copyIndexToMysql(sqliteFile, mariadb, 'bench_query', (s) => out(`  ${((performance.now() - copyStarted) / 1000).toFixed(0)} s: ${s}`));
       const mysqlDir = path.join(work, 'query-archive-mariadb');
-      await prepareDataDir(mysqlDir, { LogLevel: 'debug', MySQL: '1', SqLite: '0', SQLHost: `${mariadb.host}:${mariadb.port}`, SQLServer: 'bench_query', Username: mariadb.user, Password: mariadb.password });
+      await prepareDataDir(mysqlDir, { LogLevel: 'debug', DicomWebMaxResults: '1000000', MySQL: '1', SqLite: '0', SQLHost: `${mariadb.host}:${mariadb.port}`, SQLServer: 'bench_query', Username: mariadb.user, Password: mariadb.password });
       try {
         await runQueries('MariaDB', mysqlDir, work, shim, perKind, shape, surnames, logConfig);
       } finally {
@@ -120,11 +120,26 @@ export async function queryBench(work: string, shim: string, perKind: number, sh
   }
 }
 
+/** A C-FIND identifier's keys as the QIDO-RS request for the same search: its path by level, values as matching keys, empty keys as includefield. */
+function qidoUrl(base: string, keys: Record<string, string>): string {
+  const { QueryRetrieveLevel: level, ...rest } = keys;
+  let path = '/studies';
+  if (level === 'SERIES') path = `/studies/${rest.StudyInstanceUID}/series`;
+  if (level === 'IMAGE') path = `/studies/${rest.StudyInstanceUID}/series/${rest.SeriesInstanceUID}/instances`;
+  if (level !== 'STUDY') { delete rest.StudyInstanceUID; if (level === 'IMAGE') delete rest.SeriesInstanceUID; }
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(rest)) {
+    if (v) params.append(k, v); else params.append('includefield', k);
+  }
+  return `${base}${path}?${params}`;
+}
+
 async function runQueries(engine: string, dataDir: string, work: string, shim: string, perKind: number, shape: IndexShape, surnames: string[], logConfig: string): Promise<void> {
   const ours = await startOurs(dataDir);
   try {
     out(`\nC-FIND latency over ${shape.instances.toLocaleString('en')} instances, index on ${engine}, DCMTK findscu with TCP_NODELAY, ${perKind} queries of each kind in one association`);
-    out(`  ${'query'.padEnd(30)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'matches/query'.padStart(14)} ${'max'.padStart(6)}   ${'server p50/p95 ms'.padStart(18)}`);
+    out(`  ${'query'.padEnd(30)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'matches/query'.padStart(14)} ${'max'.padStart(6)}   ${'server p50/p95 ms'.padStart(18)}   ${'QIDO-RS p50/p95 ms'.padStart(18)}`);
+    const api = await apiOf(ours);
     let worstStudyP95 = 0;
     for (const [k, kind] of kinds(shape, surnames).entries()) {
       const random = seeded(1000 + k);
@@ -148,7 +163,18 @@ async function runQueries(engine: string, dataDir: string, work: string, shim: s
       const serverMs = served.map((q) => q.ms);
       const p95 = percentile(latencies, 95);
       if (kind.studyLevel) worstStudyP95 = Math.max(worstStudyP95, p95);
-      out(`  ${kind.name.padEnd(30)} ${percentile(latencies, 50).toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)} ${meanMatches.toFixed(1).padStart(14)} ${String(maxMatches).padStart(6)}   ${`${percentile(serverMs, 50).toFixed(1)} / ${percentile(serverMs, 95).toFixed(1)}`.padStart(18)}`);
+      // The same queries (the same values, from the same seed) as QIDO-RS requests, one at a time on a kept-alive connection.
+      const qidoRandom = seeded(1000 + k);
+      const qidoMs: number[] = [];
+      for (let i = 0; i < perKind; i++) {
+        const url = qidoUrl(api.base, kind.make(i, qidoRandom));
+        const t = performance.now();
+        const res = await fetch(url, { headers: api.auth });
+        await res.arrayBuffer();
+        if (!res.ok) throw new Error(`QIDO-RS ${url} answered ${res.status}`);
+        qidoMs.push(performance.now() - t);
+      }
+      out(`  ${kind.name.padEnd(30)} ${percentile(latencies, 50).toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)} ${meanMatches.toFixed(1).padStart(14)} ${String(maxMatches).padStart(6)}   ${`${percentile(serverMs, 50).toFixed(1)} / ${percentile(serverMs, 95).toFixed(1)}`.padStart(18)}   ${`${percentile(qidoMs, 50).toFixed(1)} / ${percentile(qidoMs, 95).toFixed(1)}`.padStart(18)}`);
       await rm(dir, { recursive: true, force: true });
     }
     out(`  worst study-level p95: ${worstStudyP95.toFixed(1)} ms (goal: under 20 ms)`);

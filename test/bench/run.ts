@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       await sendBench(work, shim, Number(values.count ?? 1000), rounds);
     }
     if (sections.has('transcode')) await transcodeBench(work, shim, Number(values['move-count'] ?? 250), rounds);
-    if (sections.has('dicomweb')) await dicomWebBench(work, shim, Number(values['move-count'] ?? 250), rounds);
+    if (sections.has('dicomweb')) await dicomWebBench(work, shim, Number(values['move-count'] ?? 250), Number(values.count ?? 1000), rounds);
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
     else out(`work folder kept: ${work}`);
