@@ -7,7 +7,9 @@ import type { RenderRequest } from '../codec/render.ts';
 import { readDataSetBytes } from '../store/object-reader.ts';
 import { HttpError, Streamed, type RouteDef } from './router.ts';
 import { QidoError, qido, type QidoScope } from '../dicomweb/qido.ts';
-import { WadoRsError, acceptRanges, dicomSyntaxFor, instancesOf, writeBulk, writeFrames, writeInstances, writeMetadata, type RetrieveScope } from '../dicomweb/wado-rs.ts';
+import { WadoRsError, acceptRanges, dicomSyntaxFor, instancesOf, modelFor, writeBulk, writeFrames, writeInstances, writeMetadata, type RetrieveScope } from '../dicomweb/wado-rs.ts';
+import { MultipartWriter } from '../dicomweb/multipart.ts';
+import { xmlFromJson } from '../dicomweb/dicom-xml.ts';
 import { StowError, stow } from '../dicomweb/stow-rs.ts';
 
 /**
@@ -104,8 +106,17 @@ export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
   const search = (path: string, scope: (params: string[]) => QidoScope): RouteDef => ({
     method: 'GET', path: `${P}${path}`, permission: 'view',
     handler: ({ req, url, params }) => answering(async () => {
+      const model = modelFor(req.headers.accept);
       const answer = await qido(service.index, scope(params), url.searchParams, baseUrl(req), service.maxResults());
-      return json(200, answer.results, answer.warnings.length ? { warning: answer.warnings.join(', ') } : {});
+      const warning: Record<string, string> = answer.warnings.length ? { warning: answer.warnings.join(', ') } : {};
+      if (model === 'json') return json(200, answer.results, warning);
+      // XML: one Native DICOM Model document a match (PS3.18 10.6.3.2.2).
+      return new Streamed(async (res) => {
+        for (const [k, v] of Object.entries(warning)) res.setHeader(k, v);
+        const out = new MultipartWriter(res, 'application/dicom+xml');
+        for (const result of answer.results) await out.part({ 'Content-Type': 'application/dicom+xml' }, Buffer.from(xmlFromJson(result)));
+        await out.end();
+      });
     }),
   });
   const retrieve = (path: string, scope: (params: string[]) => RetrieveScope): RouteDef[] => [
@@ -120,8 +131,9 @@ export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
     {
       method: 'GET', path: `${P}${path}/metadata`, permission: 'view',
       handler: ({ req, params }) => answering(async () => {
+        const model = modelFor(req.headers.accept);
         const instances = await instancesOf(service, scope(params));
-        return new Streamed((res) => writeMetadata(res, service, instances, baseUrl(req)));
+        return new Streamed((res) => writeMetadata(res, service, instances, baseUrl(req), model));
       }),
     },
   ];

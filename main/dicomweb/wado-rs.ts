@@ -16,6 +16,7 @@ import { identifierFromKeywords } from '../scu/identifiers.ts';
 import { qrRequestFrom } from '../query/identifier.ts';
 import { MultipartWriter, mediaType } from './multipart.ts';
 import { jsonFromDataSet, tagKey } from './dicom-json.ts';
+import { xmlFromJson } from './dicom-xml.ts';
 
 /**
  * WADO-RS (PS3.18 10.4): studies, series and instances as multipart/related application/dicom, each object streamed
@@ -136,8 +137,30 @@ export function instanceUrl(baseUrl: string, study: string, series: string, sop:
   return `${baseUrl}/studies/${study}/series/${series}/instances/${sop}`;
 }
 
-/** Metadata (PS3.18 10.4.1.1.2): one JSON data set per instance, streamed as a JSON array. */
-export async function writeMetadata(res: http.ServerResponse, deps: WadoRsDeps, instances: StoredInstance[], baseUrl: string): Promise<void> {
+/** The answer's form for JSON-or-XML resources (QIDO-RS, metadata) from the Accept header; a 406 when neither. */
+export function modelFor(accept: string | undefined): 'json' | 'xml' {
+  for (const r of acceptRanges(accept)) {
+    if (r.type === 'application/dicom+json' || r.type === 'application/json' || r.type === '*/*' || r.type === 'application/*') return 'json';
+    if (r.type === 'application/dicom+xml' || (r.type === 'multipart/related' && (r.params.type ?? '').toLowerCase() === 'application/dicom+xml')) return 'xml';
+  }
+  throw new WadoRsError(406, 'this resource is given as application/dicom+json, or as multipart/related; type="application/dicom+xml"');
+}
+
+/** Metadata (PS3.18 10.4.1.1.2): one data set per instance, streamed as a JSON array or as XML parts. */
+export async function writeMetadata(res: http.ServerResponse, deps: WadoRsDeps, instances: StoredInstance[], baseUrl: string, model: 'json' | 'xml' = 'json'): Promise<void> {
+  const json = (ds: DataSet, inst: StoredInstance) => {
+    const url = instanceUrl(baseUrl, uidOf(ds, 0x0020000d), uidOf(ds, 0x0020000e), inst.sopInstanceUid);
+    return jsonFromDataSet(ds, { bulkDataUri: (tag) => (tag === PixelTag.PixelData ? `${url}/frames/${frameList(ds)}` : `${url}/bulk/${tagKey(tag)}`) });
+  };
+  if (model === 'xml') {
+    const out = new MultipartWriter(res, 'application/dicom+xml');
+    for (const inst of instances) {
+      const { ds } = await parsedObject(deps, inst);
+      await out.part({ 'Content-Type': 'application/dicom+xml' }, Buffer.from(xmlFromJson(json(ds, inst))));
+    }
+    await out.end();
+    return;
+  }
   res.writeHead(200, { 'content-type': 'application/dicom+json', 'cache-control': 'no-store' });
   const write = async (text: string) => {
     if (res.destroyed) throw new Error('the client went away');
@@ -146,9 +169,7 @@ export async function writeMetadata(res: http.ServerResponse, deps: WadoRsDeps, 
   await write('[');
   for (const [n, inst] of instances.entries()) {
     const { ds } = await parsedObject(deps, inst);
-    const url = instanceUrl(baseUrl, uidOf(ds, 0x0020000d), uidOf(ds, 0x0020000e), inst.sopInstanceUid);
-    const json = jsonFromDataSet(ds, { bulkDataUri: (tag) => (tag === PixelTag.PixelData ? `${url}/frames/${frameList(ds)}` : `${url}/bulk/${tagKey(tag)}`) });
-    await write(`${n ? ',' : ''}${JSON.stringify(json)}`);
+    await write(`${n ? ',' : ''}${JSON.stringify(json(ds, inst))}`);
   }
   res.end(']');
 }

@@ -71,6 +71,30 @@ describe('DICOMweb: QIDO-RS, WADO-RS and STOW-RS', () => {
     expect(await names('00100020=DWEB1')).toEqual(['Dvořák^Jiří']);
   });
 
+  it('answers in the Native DICOM Model (XML) when asked, which an XML parser reads', async () => {
+    const res = await web.get('/studies?PatientID=DWEB1', 'multipart/related; type="application/dicom+xml"');
+    expect(res.status).toBe(200);
+    const [part, ...more] = splitMultipart(Buffer.from(await res.arrayBuffer()), res.headers.get('content-type')!);
+    expect(more).toEqual([]);
+    expect(part!.headers['content-type']).toBe('application/dicom+xml');
+    const file = path.join(work, 'study.xml');
+    await writeFile(file, part!.body);
+    // Python's ElementTree, a real XML parser: the document is well formed and says what the JSON says.
+    const read = await run('python3', ['-c', [
+      'import sys, xml.etree.ElementTree as E',
+      'ns = {"d": "http://dicom.nema.org/PS3.19/models/NativeDICOM"}',
+      'root = E.parse(sys.argv[1]).getroot()',
+      'a = lambda t: root.find(f"d:DicomAttribute[@tag=\'{t}\']", ns)',
+      'print(a("00100010").find("d:PersonName/d:Alphabetic/d:FamilyName", ns).text)',
+      'print(a("0020000D").find("d:Value", ns).text, a("00201208").find("d:Value", ns).text, a("0020000D").get("keyword"))',
+    ].join('\n'), file]);
+    expect(read.code, read.stderr).toBe(0);
+    expect(read.stdout.trim().split('\n')).toEqual(['Dvořák', `${study} 4 StudyInstanceUID`]);
+    const metadata = await web.get(`/studies/${study}/metadata`, 'multipart/related; type="application/dicom+xml"');
+    expect(splitMultipart(Buffer.from(await metadata.arrayBuffer()), metadata.headers.get('content-type')!).length).toBe(4);
+    expect((await web.get('/studies', 'text/html')).status).toBe(406);
+  });
+
   it('answers includefield, limit and offset, and says what it caps or cannot match', async () => {
     const all = await web.get('/studies');
     expect(((await all.json()) as Json[]).length).toBe(4); // DicomWebMaxResults = 4 of 5 studies
