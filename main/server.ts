@@ -30,7 +30,7 @@ import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
 import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
-import type { ImportTarget } from './importer.ts';
+import { ingestBytes, type ImportTarget } from './importer.ts';
 
 export interface ServerOptions {
   /** Folder holding dicom.ini, acrnema.map and dgatesop.lst; seeded with defaults when empty. */
@@ -109,6 +109,7 @@ export class ArchiveServer {
     this.transfers = new Transfers({
       config: () => this.config, index: this.index, read, associationOptions: () => this.associationOptions(), events: this.events,
       logger: this.logger, storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg); },
+      ingestObject: async (object, source) => { await ingestBytes(object, this.importTarget(), source); },
     });
     this.onStored((e) => this.transfers.onStored(e));
 

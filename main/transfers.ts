@@ -9,6 +9,8 @@ import { jobRunners } from './jobs/job-runners.ts';
 import type { Job, RetrieveQuery } from './jobs/job.ts';
 import { LEVEL_NAMES, QR_BY_TAG, UNIQUE_KEYS } from './query/attributes.ts';
 import { DicomClient, type RemoteNode } from './scu/dicom-client.ts';
+import type { WebNode } from './config/web-nodes.ts';
+import { pingWebNode } from './scu/dicomweb-client.ts';
 import type { OutgoingObject } from './dicom/services/store-scu.ts';
 import type { Logger } from './util/log.ts';
 
@@ -18,6 +20,8 @@ export interface TransferDependencies {
   read: (instance: StoredInstance) => OutgoingObject['read'];
   /** Our store SCP, answering the objects a C-GET brings back. */
   storage: AssociationHandler['onCommand'];
+  /** An object retrieved from a DICOMweb node, into the archive (through the ingest, calling AE `source`). */
+  ingestObject: (object: Buffer, source: string) => Promise<void>;
   associationOptions: () => AssociationOptions;
   events: ArchiveEvents;
   logger: Logger;
@@ -46,7 +50,10 @@ export class Transfers {
     });
     this.queue = new JobQueue({
       store: deps.index.jobStore(),
-      runners: jobRunners({ index: deps.index, client: this.client, node: (ae) => this.node(ae), ourAe: () => settings().aeTitle, read: deps.read, storage: deps.storage }),
+      runners: jobRunners({
+        index: deps.index, client: this.client, node: (ae) => this.node(ae), ourAe: () => settings().aeTitle, read: deps.read, storage: deps.storage,
+        webNode: (name) => this.webNode(name), ingestObject: deps.ingestObject,
+      }),
       settings: () => ({ maxRetries: settings().maxExportRetries, retryDelaySeconds: settings().retryDelaySeconds, maxPerNode: settings().maxJobsPerNode }),
       events: deps.events,
       log: deps.logger.child('jobs'),
@@ -59,10 +66,14 @@ export class Transfers {
     return n ? { ae: n.ae, host: n.host, port: n.port, compression: n.compression } : undefined;
   }
 
-  private required(ae: string): RemoteNode {
-    const n = this.node(ae);
-    if (!n) throw new TransferError(`${ae} is not in acrnema.map`);
-    return n;
+  /** A DICOMweb node of dicomweb.map by name. */
+  webNode(name: string): WebNode | undefined {
+    return this.deps.config().webNodes.find(name);
+  }
+
+  /** A node jobs may name: of acrnema.map, or a DICOMweb node. */
+  private required(ae: string): void {
+    if (!this.node(ae) && !this.webNode(ae)) throw new TransferError(`${ae} is not in acrnema.map or dicomweb.map`);
   }
 
   /** Queue forwards for a newly stored object, one per matching rule; never delays or fails the store itself. */
@@ -90,8 +101,13 @@ export class Transfers {
     return this.queue.add(how, { source, destination, query });
   }
 
+  /** C-ECHO, or for a DICOMweb node the smallest search: how long it took, in ms. */
   async echo(ae: string, signal?: AbortSignal): Promise<number> {
-    return this.client.echo(this.required(ae), signal);
+    const web = this.webNode(ae);
+    if (web) return pingWebNode(web, signal);
+    const node = this.node(ae);
+    if (!node) throw new TransferError(`${ae} is not in acrnema.map or dicomweb.map`);
+    return this.client.echo(node, signal);
   }
 
   start(): Promise<void> {

@@ -22,6 +22,16 @@ export interface NodeDto {
   compression: string;
 }
 
+/**
+ * A DICOMweb node (dicomweb.map). `auth` is sent as bearer:TOKEN or basic:USER:PASSWORD; the list gives back only its
+ * kind ('bearer', 'basic' or ''), never the secret; saving with auth 'keep' keeps the one on file.
+ */
+export interface WebNodeDto {
+  name: string;
+  url: string;
+  auth: string;
+}
+
 /** The study a job is about, as this archive knows it (empty name and description when it is not here). */
 export interface JobStudy {
   uid: string;
@@ -156,6 +166,8 @@ export const API_ROUTES = {
   restartListener: '/api/listener/restart',
   nodes: '/api/nodes',
   node: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}`,
+  webNodes: '/api/web-nodes',
+  webNode: (name: string) => `/api/web-nodes/${encodeURIComponent(name)}`,
   echo: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/echo`,
   studies: '/api/find',
   study: (uid: string) => `/api/studies/${encodeURIComponent(uid)}`,

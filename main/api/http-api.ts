@@ -8,6 +8,7 @@ import { TransferError } from '../transfers.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { ArchiveEvents, AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
 import { DicomOperationError } from '../scu/dicom-client.ts';
+import { WebNodeError } from '../scu/dicomweb-client.ts';
 import { archiveRoutes } from './archive-routes.ts';
 import type { EventMessage } from './contract.ts';
 import { jobRoutes } from './job-routes.ts';
@@ -110,7 +111,7 @@ export class HttpApi {
       const status = err instanceof HttpError ? err.status
         : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused ? 400
           : err instanceof ListenerNotMoved ? 409
-          : err instanceof DicomOperationError ? 502 : 500;
+          : err instanceof DicomOperationError || err instanceof WebNodeError ? 502 : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);
       const problems = err instanceof SettingsRefused ? err.problems : undefined;
       if (!res.headersSent) this.json(res, status, { error: (err as Error).message, problems });

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { ConfigError } from '../config/config-error.ts';
-import type { EchoResult, NodeDto } from './contract.ts';
+import type { EchoResult, NodeDto, WebNodeDto } from './contract.ts';
 import { findRemote } from './query-routes.ts';
 import { HttpError, text, type RouteDef } from './router.ts';
 import type { NodeService } from './services.ts';
@@ -47,5 +47,37 @@ export function nodeRoutes(nodes: NodeService): RouteDef[] {
       },
     },
     { method: 'POST', path: '/api/nodes/:ae/find', permission: 'view', handler: async ({ params: [ae], body, signal }) => findRemote(nodes, ae!, body as object, signal) },
+    // DICOMweb nodes (dicomweb.map): echo and find above serve them too, by name.
+    {
+      method: 'GET', path: '/api/web-nodes', permission: 'view',
+      handler: async () => nodes.config().webNodes.nodes.map(({ name, url, auth }): WebNodeDto => ({ name, url, auth: auth.split(':')[0] ?? '' })),
+    },
+    {
+      method: 'POST', path: '/api/web-nodes', permission: 'configure',
+      handler: async ({ body }) => {
+        const b = body as Partial<WebNodeDto>;
+        const name = text(b.name, 'name');
+        const map = nodes.config().webNodes;
+        if (nodes.config().nodes.nodes.some((n) => n.ae.toUpperCase() === name.toUpperCase())) throw new HttpError(409, `${name} is a DICOM node of acrnema.map: give the DICOMweb node another name`);
+        const auth = b.auth === 'keep' ? map.find(name)?.auth ?? '' : (b.auth ?? '').trim();
+        try {
+          map.upsert({ name, url: text(b.url, 'url'), auth });
+        } catch (err) {
+          if (err instanceof ConfigError) throw new HttpError(400, err.reason);
+          throw err;
+        }
+        await writeFile(map.file, map.toString());
+        return { name, url: map.find(name)!.url, auth: auth.split(':')[0] ?? '' } satisfies WebNodeDto;
+      },
+    },
+    {
+      method: 'DELETE', path: '/api/web-nodes/:name', permission: 'configure',
+      handler: async ({ params: [name] }) => {
+        const map = nodes.config().webNodes;
+        if (!map.remove(name!)) throw new HttpError(404, `no DICOMweb node ${name!}`);
+        await writeFile(map.file, map.toString());
+        return { removed: name! };
+      },
+    },
   ];
 }

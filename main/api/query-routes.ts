@@ -6,6 +6,7 @@ import { LEVEL_NAMES, QR_ATTRIBUTES } from '../query/attributes.ts';
 import { IdentifierError, SPECIFIC_CHARACTER_SET, qrRequestFrom } from '../query/identifier.ts';
 import { identifierFromKeywords, KeywordError } from '../scu/identifiers.ts';
 import { withFoldedNames } from '../query/condition.ts';
+import { searchWebNode } from '../scu/dicomweb-client.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import type { NodeService } from './services.ts';
 import type { FindRequest, FindAnswer, JobDto } from './contract.ts';
@@ -49,6 +50,12 @@ export async function findLocal(index: Pick<ArchiveIndex, 'queryArchive'>, reque
 /** Search a remote node with C-FIND (Study Root, Patient Root for the PATIENT level); answers decoded to text. */
 export async function findRemote(nodes: NodeService, ae: string, request: Partial<FindRequest>, signal?: AbortSignal): Promise<FindAnswer[]> {
   const { level, keys } = checked(request);
+  const web = nodes.transfers.webNode(ae);
+  if (web) {
+    // A DICOMweb node: QIDO-RS has no patient level; its studies are searched instead.
+    if (level === 0) throw new QueryRefused(`${ae} is a DICOMweb node: search its studies (QIDO-RS has no patient level)`);
+    return searchWebNode(web, LEVEL_NAMES[level] as 'STUDY' | 'SERIES' | 'IMAGE', keys, signal);
+  }
   const node = nodes.transfers.node(ae);
   if (!node) throw new QueryRefused(`${ae} is not in acrnema.map`);
   let identifier: DataSet;

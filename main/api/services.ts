@@ -39,8 +39,8 @@ export interface ArchiveService {
 
 /** acrnema.map and talking to its nodes. */
 export interface NodeService {
-  config(): Pick<LoadedConfig, 'nodes' | 'forwardRules' | 'settings'>;
-  transfers: Pick<Transfers, 'echo' | 'node' | 'client'>;
+  config(): Pick<LoadedConfig, 'nodes' | 'webNodes' | 'forwardRules' | 'settings'>;
+  transfers: Pick<Transfers, 'echo' | 'node' | 'webNode' | 'client'>;
 }
 
 /** Sends, retrieves and the job queue. */

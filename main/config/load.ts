@@ -6,6 +6,7 @@ import { AcrNemaMap } from './acrnema-map.ts';
 import { parseSopList, type SopList } from './sop-list.ts';
 import { readSettings, type ServerSettings } from './server-settings.ts';
 import { readForwardRules, type ForwardRule } from './forward-rules.ts';
+import { WEB_NODES_FILE, WebNodeMap } from './web-nodes.ts';
 
 /** The shipped defaults, copied into a new configuration folder on first start. */
 export const DEFAULT_CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
@@ -17,6 +18,8 @@ export interface LoadedConfig {
   ini: IniDocument;
   settings: ServerSettings;
   nodes: AcrNemaMap;
+  /** DICOMweb nodes (dicomweb.map; empty when the file is not there yet). */
+  webNodes: WebNodeMap;
   sopList: SopList;
   forwardRules: ForwardRule[];
 }
@@ -46,5 +49,7 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
   const nodes = new AcrNemaMap(settings.acrNemaMap, await readFile(settings.acrNemaMap, 'utf8'));
   const sopList = parseSopList(settings.sopClassList, await readFile(settings.sopClassList, 'utf8'));
   const forwardRules = readForwardRules(ini, nodes);
-  return { configDir, dataDir, ini, settings, nodes, sopList, forwardRules };
+  const webFile = path.join(configDir, WEB_NODES_FILE);
+  const webNodes = new WebNodeMap(webFile, (await exists(webFile)) ? await readFile(webFile, 'utf8') : '');
+  return { configDir, dataDir, ini, settings, nodes, webNodes, sopList, forwardRules };
 }

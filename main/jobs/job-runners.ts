@@ -6,6 +6,8 @@ import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import type { DicomClient, RemoteNode, RetrieveOutcome } from '../scu/dicom-client.ts';
 import { identifierFromKeywords } from '../scu/identifiers.ts';
 import type { JobKind } from './job.ts';
+import type { WebNode } from '../config/web-nodes.ts';
+import { retrieveFromWebNode, searchWebNode, sendToWebNode } from '../scu/dicomweb-client.ts';
 import { PermanentJobError, type JobContext, type JobRunner } from './job-queue.ts';
 
 /** What each kind of job does, with the archive's parts. */
@@ -18,6 +20,10 @@ export interface RunnerDependencies {
   read: (instance: StoredInstance) => OutgoingObject['read'];
   /** Answers the C-STORE requests a C-GET brings back (our store SCP). */
   storage: AssociationHandler['onCommand'];
+  /** A DICOMweb node by name (dicomweb.map), or undefined. */
+  webNode: (name: string) => WebNode | undefined;
+  /** One Part-10 object from a DICOMweb node into the archive, through the ingest; throws with the reason it is refused. */
+  ingestObject: (object: Buffer, source: string) => Promise<void>;
 }
 
 export function jobRunners(deps: RunnerDependencies): Record<JobKind, JobRunner> {
@@ -27,7 +33,7 @@ export function jobRunners(deps: RunnerDependencies): Record<JobKind, JobRunner>
 
 function nodeOf(deps: RunnerDependencies, ae: string): RemoteNode {
   const node = deps.node(ae);
-  if (!node) throw new PermanentJobError(`${ae} is not in acrnema.map`);
+  if (!node) throw new PermanentJobError(`${ae} is not in acrnema.map or dicomweb.map`);
   return node;
 }
 
@@ -35,7 +41,8 @@ function nodeOf(deps: RunnerDependencies, ae: string): RemoteNode {
 function sendRunner(deps: RunnerDependencies): JobRunner {
   return async ({ job, signal, progress }: JobContext) => {
     const store = deps.index.jobStore();
-    const own = nodeOf(deps, job.destination);
+    const web = deps.webNode(job.destination);
+    const own = web ? { ae: web.name, host: '', port: 0 } : nodeOf(deps, job.destination);
     const node = job.compression ? { ...own, compression: job.compression } : own;
     await store.setItems(job.id, await store.items(job.id, 'failed'), 'pending');
     const objects: OutgoingObject[] = [];
@@ -61,7 +68,7 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
     };
     let lastFlush = performance.now();
     try {
-      await deps.client.store(node, objects, (obj, result) => {
+      const onResult = (obj: OutgoingObject, result: { outcome: string; reason: string; size?: number }) => {
         if (result.outcome === 'failed') { failed++; lastRefusal = `${obj.sopInstanceUid}: ${result.reason}`; settled.failed.push(obj.sopInstanceUid); } else {
           done++;
           settled.done.push(obj.sopInstanceUid);
@@ -69,7 +76,9 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
         bytes += result.size ?? 0;
         if (performance.now() - lastFlush >= 100) { lastFlush = performance.now(); void flush(); }
         void progress({ done, failed, bytes });
-      }, signal);
+      };
+      if (web) await sendToWebNode(web, objects, onResult, signal);
+      else await deps.client.store(node, objects, onResult, signal);
     } finally {
       await flush();
       await progress({ done, failed, bytes }, true);
@@ -79,10 +88,40 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
   };
 }
 
+/**
+ * Retrieve from a DICOMweb node with WADO-RS, into this archive: each study the query names (a patient's: found first
+ * with QIDO-RS), each object through the ingest as it arrives.
+ */
+async function retrieveFromWeb(deps: RunnerDependencies, web: WebNode, { job, signal, progress }: JobContext): Promise<void> {
+  const query = job.query!;
+  if (job.destination && job.destination !== deps.ourAe()) throw new PermanentJobError(`${web.name} is a DICOMweb node: it can give objects to this archive, not send them to ${job.destination}`);
+  const keys = query.keys;
+  const studies = query.level === 'PATIENT' || !keys.StudyInstanceUID
+    ? (await searchWebNode(web, 'STUDY', { ...keys, StudyInstanceUID: '' }, signal)).map((s) => s.StudyInstanceUID!).filter(Boolean)
+    : keys.StudyInstanceUID.split('\\');
+  if (!studies.length) throw new PermanentJobError(`${web.name} has nothing that matches ${JSON.stringify(keys)}`);
+  let done = 0;
+  let failed = 0;
+  let lastFailure = '';
+  for (const study of studies) {
+    if (signal.aborted) return;
+    const before = { done, failed };
+    const result = await retrieveFromWebNode(web, { study, series: query.level !== 'STUDY' ? keys.SeriesInstanceUID : undefined, instance: query.level === 'IMAGE' ? keys.SOPInstanceUID : undefined },
+      (object) => deps.ingestObject(object, web.name),
+      (d, f) => { done = before.done + d; failed = before.failed + f; void progress({ total: done + failed, done, failed }); }, signal);
+    if (result.lastFailure) lastFailure = result.lastFailure;
+  }
+  await progress({ total: done + failed, done, failed }, true);
+  if (failed > 0) throw new Error(`${failed} object(s) from ${web.name} could not be stored; last: ${lastFailure}`);
+}
+
 /** Ask a remote node to send a study (series, ...) to us or a third node (C-MOVE), or to give it to us (C-GET). */
 function retrieveRunner(deps: RunnerDependencies, how: 'move' | 'get'): JobRunner {
-  return async ({ job, signal, progress }: JobContext) => {
+  return async (context: JobContext) => {
+    const { job, signal, progress } = context;
     if (!job.query) throw new PermanentJobError('the job has no query');
+    const web = deps.webNode(job.source);
+    if (web) return retrieveFromWeb(deps, web, context);
     const node = nodeOf(deps, job.source);
     const patientRoot = job.query.level === 'PATIENT';
     const identifier = identifierFromKeywords(job.query.keys, job.query.level);

@@ -1,0 +1,150 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { WebNode } from '../config/web-nodes.ts';
+import { keywordTag } from '../dicom/dictionary.ts';
+import { MultipartError, mediaType, newBoundary, parseMultipart } from '../dicomweb/multipart.ts';
+import type { OutgoingObject, SendResult } from '../dicom/services/store-scu.ts';
+import { encodeFileMeta } from '../store/part10.ts';
+
+/**
+ * Our side as a DICOMweb client (issue 15): a DICOMweb node searched with QIDO-RS, retrieved from with WADO-RS (each
+ * object handed on as it arrives, never the whole study in memory) and sent to with STOW-RS. Errors name the node, the
+ * request and what it answered.
+ */
+
+export class WebNodeError extends Error {}
+
+export type WebAnswer = Record<string, string>;
+
+function headers(node: WebNode, extra: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = { ...extra };
+  if (node.auth.startsWith('bearer:')) out.authorization = `Bearer ${node.auth.slice(7)}`;
+  if (node.auth.startsWith('basic:')) out.authorization = `Basic ${Buffer.from(node.auth.slice(6)).toString('base64')}`;
+  return out;
+}
+
+/** A request to the node; an answer of 400 or above is an error naming it, unless `accept` lists its status. */
+async function request(node: WebNode, path: string, init: RequestInit & { headers?: Record<string, string> }, signal?: AbortSignal, accept: number[] = []): Promise<Response> {
+  const url = `${node.url}${path}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers: headers(node, init.headers), signal });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new WebNodeError(`${node.name} at ${node.url} cannot be reached: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+  }
+  if (res.status >= 400 && !accept.includes(res.status)) {
+    const text = (await res.text().catch(() => '')).slice(0, 300);
+    throw new WebNodeError(`${node.name} answered ${init.method ?? 'GET'} ${path} with ${res.status} ${res.statusText}${text ? `: ${text}` : ''}`);
+  }
+  return res;
+}
+
+/** One JSON model attribute as the text the screens show (names by their alphabetic group, values joined by \). */
+function textOf(attr: { vr?: string; Value?: unknown[] } | undefined): string {
+  if (!attr?.Value) return '';
+  return attr.Value.map((v) => (v && typeof v === 'object' ? String((v as { Alphabetic?: string }).Alphabetic ?? '') : v === null ? '' : String(v))).join('\\');
+}
+
+/** A search by keywords at a level, as QIDO-RS: keys with values match, empty ones are asked for (includefield). */
+export async function searchWebNode(node: WebNode, level: 'STUDY' | 'SERIES' | 'IMAGE', keys: Record<string, string>, signal?: AbortSignal): Promise<WebAnswer[]> {
+  const params = new URLSearchParams();
+  const study = keys.StudyInstanceUID ?? '';
+  const series = keys.SeriesInstanceUID ?? '';
+  // A single study (and series) UID goes into the path, as the nested resources have it; lists and wildcards match.
+  const single = (uid: string) => uid !== '' && !/[*?\\,]/.test(uid);
+  let path = '/studies';
+  const inPath = new Set<string>();
+  if (level === 'SERIES') {
+    path = single(study) ? `/studies/${study}/series` : '/series';
+    if (single(study)) inPath.add('StudyInstanceUID');
+  }
+  if (level === 'IMAGE') {
+    path = single(study) && single(series) ? `/studies/${study}/series/${series}/instances` : '/instances';
+    if (single(study) && single(series)) { inPath.add('StudyInstanceUID'); inPath.add('SeriesInstanceUID'); }
+  }
+  for (const [k, v] of Object.entries(keys)) {
+    if (inPath.has(k)) continue;
+    if (v) params.append(k, v); else params.append('includefield', k);
+  }
+  const res = await request(node, `${path}${params.size ? `?${params}` : ''}`, { headers: { accept: 'application/dicom+json' } }, signal);
+  if (res.status === 204) return [];
+  const body = (await res.json()) as Record<string, { vr?: string; Value?: unknown[] }>[];
+  if (!Array.isArray(body)) throw new WebNodeError(`${node.name} answered a search with something other than a JSON array`);
+  return body.map((ds) => Object.fromEntries(Object.keys(keys).map((k) => [k, textOf(ds[keywordTag(k)!.tag.toString(16).toUpperCase().padStart(8, '0')])])));
+}
+
+/** How long a minimal search takes: the DICOMweb node's "echo". */
+export async function pingWebNode(node: WebNode, signal?: AbortSignal): Promise<number> {
+  const started = performance.now();
+  await (await request(node, '/studies?limit=1', { headers: { accept: 'application/dicom+json' } }, signal)).arrayBuffer();
+  return Math.round(performance.now() - started);
+}
+
+/**
+ * WADO-RS retrieve of a study, series or instance, as stored (transfer-syntax=*): each object is handed to `take` as it
+ * arrives. Returns how many came; an object `take` refuses counts as failed with its reason, the rest go on.
+ */
+export async function retrieveFromWebNode(node: WebNode, uids: { study: string; series?: string; instance?: string },
+  take: (object: Buffer) => Promise<void>, onProgress: (done: number, failed: number) => void, signal?: AbortSignal): Promise<{ completed: number; failed: number; lastFailure: string }> {
+  let path = `/studies/${uids.study}`;
+  if (uids.series) path += `/series/${uids.series}`;
+  if (uids.series && uids.instance) path += `/instances/${uids.instance}`;
+  const res = await request(node, path, { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' } }, signal);
+  const { type, params } = mediaType(res.headers.get('content-type') ?? '');
+  if (type !== 'multipart/related' || !params.boundary || !res.body) throw new WebNodeError(`${node.name} answered a retrieve with ${res.headers.get('content-type') ?? 'no content type'}, not multipart/related`);
+  let completed = 0;
+  let failed = 0;
+  let lastFailure = '';
+  try {
+    for await (const part of parseMultipart(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), params.boundary, 2 ** 31 - 1)) {
+      try {
+        await take(part.body);
+        completed++;
+      } catch (err) {
+        failed++;
+        lastFailure = (err as Error).message;
+      }
+      onProgress(completed, failed);
+    }
+  } catch (err) {
+    if (err instanceof MultipartError) throw new WebNodeError(`${node.name}'s answer broke off after ${completed} object(s): ${err.message}`);
+    throw err;
+  }
+  return { completed, failed, lastFailure };
+}
+
+const STOW_BATCH = 50;
+
+/** STOW-RS of stored objects (as stored), in requests of up to 50; each object's result from the node's answer. */
+export async function sendToWebNode(node: WebNode, objects: OutgoingObject[], onResult: (obj: OutgoingObject, result: SendResult) => void, signal?: AbortSignal): Promise<void> {
+  for (let at = 0; at < objects.length; at += STOW_BATCH) {
+    if (signal?.aborted) return;
+    const batch = objects.slice(at, at + STOW_BATCH);
+    const boundary = newBoundary();
+    const parts: Buffer[] = [];
+    for (const obj of batch) {
+      const read = await obj.read();
+      const chunks: Uint8Array[] = [];
+      if (Buffer.isBuffer(read.bytes)) chunks.push(read.bytes); else for await (const c of read.bytes) chunks.push(c);
+      const meta = encodeFileMeta({ sopClassUid: obj.sopClassUid, sopInstanceUid: obj.sopInstanceUid, transferSyntaxUid: read.transferSyntaxUid ?? obj.transferSyntaxUid });
+      parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), meta, ...chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)), Buffer.from('\r\n'));
+    }
+    parts.push(Buffer.from(`--${boundary}--\r\n`));
+    const body = Buffer.concat(parts);
+    // A 409 (nothing stored) still says why, object by object, in its body.
+    const res = await request(node, '/studies', {
+      method: 'POST', body, headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`, accept: 'application/dicom+json' },
+    }, signal, [409]);
+    const answer = (await res.json().catch(() => ({}))) as Record<string, { Value?: Record<string, { Value?: unknown[] }>[] }>;
+    const stored = new Set((answer['00081199']?.Value ?? []).map((i) => String(i['00081155']?.Value?.[0] ?? '')));
+    const failed = new Map((answer['00081198']?.Value ?? []).map((i) => [String(i['00081155']?.Value?.[0] ?? ''), Number(i['00081197']?.Value?.[0] ?? 0)]));
+    for (const obj of batch) {
+      const reason = failed.get(obj.sopInstanceUid);
+      if (reason !== undefined) onResult(obj, { outcome: 'failed', status: reason, reason: `${node.name} refused it (failure reason 0x${reason.toString(16).padStart(4, '0')})` });
+      else if (stored.has(obj.sopInstanceUid) || res.status === 200) onResult(obj, { outcome: 'completed', status: 0, reason: 'stored' });
+      else onResult(obj, { outcome: 'failed', reason: `${node.name} did not list it as stored` });
+    }
+  }
+}
