@@ -1,18 +1,28 @@
-import { API_ROUTES, type NodeDto, type StatusDto } from '../../main/api/contract.ts';
+import { API_ROUTES, type NodeDto, type StatusDto, type WebNodeDto } from '../../main/api/contract.ts';
 import { call } from './api.ts';
 import { useLoad } from './hooks.ts';
+
+/** A node to send to or search: a DICOM node of acrnema.map, or a DICOMweb node (`web`: its URL is in `host`). */
+export type RemoteNode = NodeDto & { web?: boolean };
+
+/** How a node is named in a list: AE (host:port), or name (DICOMweb URL). */
+export function nodeLabel(n: RemoteNode): string {
+  return n.web ? `${n.ae} (DICOMweb ${n.host})` : `${n.ae} (${n.host}:${n.port})`;
+}
 
 /**
  * The nodes this workstation can talk to: acrnema.map without our own AE title (acrnema.map often lists it, for
  * peers' C-MOVEs back to us, but sending to ourselves is never what a technician means) and without callers-only
- * entries (a wildcard host). Send to, retrieve to and Query/Retrieve choose from these.
+ * entries (a wildcard host), then the DICOMweb nodes. Send to, retrieve to and Query/Retrieve choose from these.
  */
-export function useRemoteNodes(): { data: NodeDto[] | undefined; error: string } {
+export function useRemoteNodes(): { data: RemoteNode[] | undefined; error: string } {
   const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
+  const web = useLoad(() => call<WebNodeDto[]>('GET', API_ROUTES.webNodes), []);
   const status = useLoad(() => call<StatusDto>('GET', API_ROUTES.status), []);
   const ours = status.data?.aeTitle.toUpperCase();
-  const data = nodes.data && status.data
-    ? nodes.data.filter((n) => n.ae.toUpperCase() !== ours && !/[*?]/.test(n.host))
+  const data = nodes.data && status.data && web.data
+    ? [...nodes.data.filter((n) => n.ae.toUpperCase() !== ours && !/[*?]/.test(n.host)),
+      ...web.data.map((w): RemoteNode => ({ ae: w.name, host: w.url, port: 0, compression: 'as', web: true }))]
     : undefined;
-  return { data, error: nodes.error || status.error };
+  return { data, error: nodes.error || web.error || status.error };
 }

@@ -4,6 +4,7 @@ import { call } from '../api.ts';
 import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { CompressionSelect, compressionWords } from '../compression-select.tsx';
+import { WebNodes } from '../web-nodes.tsx';
 
 /** The DICOM nodes of acrnema.map: add, edit, delete, and echo each one. */
 
@@ -107,6 +108,7 @@ export function Nodes() {
           <ErrorText error={formError} />
         </form>
       </Section>
+      <WebNodes />
     </div>
   );
 }

@@ -1,10 +1,10 @@
 import { useState } from 'react';
-import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type RetrieveRequest } from '../../../main/api/contract.ts';
+import { API_ROUTES, type FindAnswer, type JobDto, type RetrieveRequest } from '../../../main/api/contract.ts';
 import { Cancelled, call } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
-import { useRemoteNodes } from '../remote-nodes.ts';
+import { nodeLabel, useRemoteNodes, type RemoteNode } from '../remote-nodes.ts';
 import { Picture } from '../picture.tsx';
 import { SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 import { JobTable, useJobs } from './Monitor.tsx';
@@ -13,10 +13,13 @@ import { JobTable, useJobs } from './Monitor.tsx';
 
 const SERIES_KEYS = { SeriesInstanceUID: '', SeriesNumber: '', Modality: '', SeriesDescription: '', NumberOfSeriesRelatedInstances: '', BodyPartExamined: '' };
 
-function RetrieveButtons({ node, nodes, level, keys }: { node: string; nodes: NodeDto[]; level: 'STUDY' | 'SERIES'; keys: Record<string, string> }) {
+function RetrieveButtons({ node, nodes, level, keys }: { node: string; nodes: RemoteNode[]; level: 'STUDY' | 'SERIES'; keys: Record<string, string> }) {
   const [how, setHow] = useState<'move' | 'get'>('move');
   const [to, setTo] = useState('');
-  const retrieve = () => call<JobDto>('POST', API_ROUTES.retrieve, { source: node, how, destination: to, query: { level, keys } } satisfies RetrieveRequest);
+  const web = nodes.find((n) => n.ae === node)?.web;
+  // A DICOMweb node gives objects to us (WADO-RS) and nowhere else.
+  const retrieve = () => call<JobDto>('POST', API_ROUTES.retrieve, { source: node, how: web ? 'get' : how, destination: web ? '' : to, query: { level, keys } } satisfies RetrieveRequest);
+  if (web) return <span className="retrieve"><ActionButton kind="primary" onClick={retrieve}>Retrieve here</ActionButton></span>;
   return (
     <span className="retrieve">
       <select aria-label="How" value={how} onChange={(e) => setHow(e.target.value as 'move' | 'get')} title="C-MOVE: the node sends to us on a new association; C-GET: on this association">
@@ -25,14 +28,14 @@ function RetrieveButtons({ node, nodes, level, keys }: { node: string; nodes: No
       </select>
       <select aria-label="To" value={to} onChange={(e) => { setTo(e.target.value); if (e.target.value) setHow('move'); }}>
         <option value="">to here</option>
-        {nodes.filter((n) => n.ae !== node).map((n) => <option key={n.ae} value={n.ae}>to {n.ae}</option>)}
+        {nodes.filter((n) => n.ae !== node && !n.web).map((n) => <option key={n.ae} value={n.ae}>to {n.ae}</option>)}
       </select>
       <ActionButton kind="primary" onClick={retrieve}>Retrieve</ActionButton>
     </span>
   );
 }
 
-function SeriesRows({ node, nodes, study }: { node: string; nodes: NodeDto[]; study: FindAnswer }) {
+function SeriesRows({ node, nodes, study }: { node: string; nodes: RemoteNode[]; study: FindAnswer }) {
   const series = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.remoteFind(node), { level: 'SERIES', keys: { StudyInstanceUID: study.StudyInstanceUID!, ...SERIES_KEYS } }), [node, study.StudyInstanceUID]);
   return (
     <tr className="series-rows">
@@ -103,7 +106,7 @@ export function QueryRetrieve() {
           <label className="field compact">
             <span className="label">Node</span>
             <select name="node" value={chosen} onChange={(e) => { setNode(e.target.value); setResults(undefined); }}>
-              {(nodes.data ?? []).map((n) => <option key={n.ae} value={n.ae}>{n.ae} ({n.host}:{n.port})</option>)}
+              {(nodes.data ?? []).map((n) => <option key={n.ae} value={n.ae}>{nodeLabel(n)}</option>)}
             </select>
           </label>
         </SearchForm>

@@ -1,0 +1,99 @@
+import { useState } from 'react';
+import { API_ROUTES, type EchoResult, type WebNodeDto } from '../../main/api/contract.ts';
+import { call } from './api.ts';
+import { DeleteButton, ErrorText, Field, Section } from './components.tsx';
+import { useLoad } from './hooks.ts';
+
+/**
+ * DICOMweb nodes (dicomweb.map): archives reached by QIDO-RS, WADO-RS and STOW-RS (Orthanc, dcm4chee, a cloud
+ * archive). Listed with a test (the smallest search), added with their DICOMweb root URL and authentication, deleted.
+ */
+
+const EMPTY = { name: '', url: '', kind: '', token: '', user: '', password: '' };
+
+function authOf(f: typeof EMPTY): string {
+  if (f.kind === 'bearer') return `bearer:${f.token.trim()}`;
+  if (f.kind === 'basic') return `basic:${f.user.trim()}:${f.password}`;
+  return '';
+}
+
+export function WebNodes() {
+  const nodes = useLoad(() => call<WebNodeDto[]>('GET', API_ROUTES.webNodes), []);
+  const [form, setForm] = useState(EMPTY);
+  const [error, setError] = useState('');
+  const [tests, setTests] = useState<Record<string, EchoResult | 'busy'>>({});
+
+  const save = async () => {
+    if (!/^https?:\/\/\S+$/.test(form.url.trim())) { setError('The URL is the DICOMweb root, starting with http:// or https://.'); return; }
+    if (form.kind === 'bearer' && !form.token.trim()) { setError('A bearer token is required.'); return; }
+    if (form.kind === 'basic' && !form.user.trim()) { setError('A user name is required.'); return; }
+    try {
+      await call('POST', API_ROUTES.webNodes, { name: form.name.trim(), url: form.url.trim(), auth: authOf(form) } satisfies WebNodeDto);
+      setForm(EMPTY);
+      setError('');
+      nodes.reload();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const test = async (name: string) => {
+    setTests((x) => ({ ...x, [name]: 'busy' }));
+    const result = await call<EchoResult>('POST', API_ROUTES.echo(name)).catch((e: Error): EchoResult => ({ ae: name, ok: false, error: e.message }));
+    setTests((x) => ({ ...x, [name]: result }));
+  };
+
+  return (
+    <>
+      <Section title="DICOMweb nodes">
+        <ErrorText error={nodes.error} />
+        {(nodes.data ?? []).length === 0 ? <p className="help">None yet. A DICOMweb node is searched, retrieved from and sent to over HTTP.</p> : (
+          <table>
+            <thead><tr><th>Name</th><th>DICOMweb URL</th><th>Authentication</th><th>Test</th><th /></tr></thead>
+            <tbody>
+              {(nodes.data ?? []).map((n) => {
+                const t = tests[n.name];
+                return (
+                  <tr key={n.name} data-web-node={n.name}>
+                    <td><b>{n.name}</b></td>
+                    <td>{n.url}</td>
+                    <td>{n.auth || 'none'}</td>
+                    <td className="echo-result">{t === 'busy' ? 'testing…' : t ? (t.ok ? <span className="ok">OK, {t.milliseconds} ms</span> : <span className="error inline">{t.error}</span>) : ''}</td>
+                    <td className="row-actions">
+                      <button type="button" onClick={() => void test(n.name)}>Test</button>
+                      <DeleteButton question={`Delete the DICOMweb node ${n.name}?`} route={API_ROUTES.webNode(n.name)} onDeleted={nodes.reload} />
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </Section>
+      <Section title="Add a DICOMweb node">
+        <form className="node-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
+          <Field label="Name" help="How jobs and screens name it; not an AE title of a DICOM node."><input name="web-name" value={form.name} maxLength={16} onChange={(e) => setForm({ ...form, name: e.target.value })} /></Field>
+          <Field label="DICOMweb URL" help="The root of its QIDO-RS, WADO-RS and STOW-RS, e.g. http://pacs:8042/dicom-web">
+            <input name="web-url" value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} />
+          </Field>
+          <Field label="Authentication">
+            <select name="web-auth" value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value })}>
+              <option value="">none</option>
+              <option value="bearer">bearer token</option>
+              <option value="basic">user and password</option>
+            </select>
+          </Field>
+          {form.kind === 'bearer' && <Field label="Token"><input name="web-token" value={form.token} onChange={(e) => setForm({ ...form, token: e.target.value })} /></Field>}
+          {form.kind === 'basic' && (
+            <>
+              <Field label="User"><input name="web-user" value={form.user} onChange={(e) => setForm({ ...form, user: e.target.value })} /></Field>
+              <Field label="Password"><input name="web-password" type="password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} /></Field>
+            </>
+          )}
+          <div className="form-actions"><button type="submit" className="primary">Add</button></div>
+          <ErrorText error={error} />
+        </form>
+      </Section>
+    </>
+  );
+}
