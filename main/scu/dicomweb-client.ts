@@ -115,21 +115,28 @@ export async function retrieveFromWebNode(node: WebNode, uids: { study: string; 
   return { completed, failed, lastFailure };
 }
 
+/** A STOW-RS request takes up to 50 objects, or fewer once it holds 64 MB (one large object goes alone). */
 const STOW_BATCH = 50;
+const STOW_BYTES = 64 << 20;
 
-/** STOW-RS of stored objects (as stored), in requests of up to 50; each object's result from the node's answer. */
+/** STOW-RS of stored objects (as stored), in requests of up to 50 objects; each object's result from the node's answer. */
 export async function sendToWebNode(node: WebNode, objects: OutgoingObject[], onResult: (obj: OutgoingObject, result: SendResult) => void, signal?: AbortSignal): Promise<void> {
-  for (let at = 0; at < objects.length; at += STOW_BATCH) {
+  let at = 0;
+  while (at < objects.length) {
     if (signal?.aborted) return;
-    const batch = objects.slice(at, at + STOW_BATCH);
     const boundary = newBoundary();
     const parts: Buffer[] = [];
-    for (const obj of batch) {
+    const batch: OutgoingObject[] = [];
+    let bytes = 0;
+    while (at < objects.length && batch.length < STOW_BATCH && bytes < STOW_BYTES) {
+      const obj = objects[at++]!;
       const read = await obj.read();
       const chunks: Uint8Array[] = [];
       if (Buffer.isBuffer(read.bytes)) chunks.push(read.bytes); else for await (const c of read.bytes) chunks.push(c);
       const meta = encodeFileMeta({ sopClassUid: obj.sopClassUid, sopInstanceUid: obj.sopInstanceUid, transferSyntaxUid: read.transferSyntaxUid ?? obj.transferSyntaxUid });
       parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), meta, ...chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)), Buffer.from('\r\n'));
+      batch.push(obj);
+      bytes += read.length;
     }
     parts.push(Buffer.from(`--${boundary}--\r\n`));
     const body = Buffer.concat(parts);
