@@ -90,7 +90,7 @@ export function WebNodes() {
               <Field label="Password"><input name="web-password" type="password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} /></Field>
             </>
           )}
-          <div className="form-actions"><button type="submit" className="primary">Add</button></div>
+          <div className="form-actions"><button type="submit" className="primary">Add DICOMweb node</button></div>
           <ErrorText error={error} />
         </form>
       </Section>

@@ -41,7 +41,7 @@ describe('a DICOMweb node in the UI', () => {
     await open('nodes');
     await page.fill('input[name=web-name]', 'ORTHANCWEB');
     await page.fill('input[name=web-url]', `${orthanc.url}/dicom-web`);
-    await page.getByRole('button', { name: 'Add', exact: true }).last().click();
+    await page.getByRole('button', { name: 'Add DICOMweb node' }).click();
     const row = page.locator('tr[data-web-node=ORTHANCWEB]');
     await row.waitFor();
     expect(await readFile(path.join(archive.dataDir, 'config', 'dicomweb.map'), 'utf8')).toContain(`${orthanc.url}/dicom-web`);

@@ -103,7 +103,7 @@ describe('first day in the UI', () => {
       await page.fill('input[name=ae]', 'remotepacs');
       await page.fill('input[name=host]', '127.0.0.9');
       await page.fill('input[name=port]', '4242');
-      await page.getByRole('button', { name: 'Add' }).click();
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
     };
     let asked = '';
     page.once('dialog', (d) => { asked = d.message(); void d.dismiss(); });

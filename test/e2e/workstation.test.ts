@@ -74,16 +74,16 @@ describe('the workstation UI in a browser', () => {
     await page.fill('input[name=ae]', 'BAD\\TITLE');
     await page.fill('input[name=host]', '127.0.0.1');
     await page.fill('input[name=port]', String(remote.port));
-    await page.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByText('An AE title cannot contain a backslash or control characters.').waitFor();
     await page.fill('input[name=ae]', 'REMOTEPACS');
     await page.fill('input[name=port]', '70000');
-    await page.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByText('The port is a whole number from 1 to 65535.').waitFor();
     await page.fill('input[name=port]', String(remote.port));
     // The compression code is a choice in words, written to acrnema.map's fourth column.
     await page.getByLabel('Send images as').selectOption({ label: 'js: JPEG-LS lossless (about half the disk)' });
-    await page.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
     const row = page.locator('tr[data-ae=REMOTEPACS]');
     await row.waitFor();
     expect(await readFile(path.join(local.dataDir, 'config', 'acrnema.map'), 'utf8')).toMatch(new RegExp(`^REMOTEPACS\\s+127\\.0\\.0\\.1\\s+${remote.port}\\s+js\\s*$`, 'm'));
