@@ -8,7 +8,7 @@ import type { ArchiveService } from './services.ts';
 import { NotAReport, structuredReport } from './structured-report.ts';
 import { importUpload } from './upload.ts';
 import { readDataSetBytes } from '../store/object-reader.ts';
-import type { StoredInstance } from '../index/archive-index.ts';
+import { picture } from './picture.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import type { RenderRequest } from '../codec/render.ts';
 
@@ -45,21 +45,6 @@ function renderRequest(q: URLSearchParams, contentType: 'image/jpeg' | 'image/pn
   };
 }
 
-/** One frame of a stored object as a picture, answered as such; 422 with the reason when it cannot be rendered so. */
-async function picture(archive: ArchiveService, inst: StoredInstance, request: RenderRequest): Promise<Streamed> {
-  let bytes: Buffer;
-  try {
-    const stored = await readDataSetBytes(archive.objectFile(inst.location));
-    bytes = await archive.transcoder.render(stored.bytes, stored.transferSyntaxUid, request);
-  } catch (err) {
-    // No pixel data, a frame it does not have, a photometric interpretation not rendered yet.
-    throw new HttpError(422, `${inst.sopInstanceUid}: ${(err as Error).message}`);
-  }
-  return new Streamed(async (res) => {
-    res.writeHead(200, { 'content-type': request.contentType, 'content-length': bytes.length, 'cache-control': 'private, max-age=3600' });
-    res.end(bytes);
-  });
-}
 
 export function archiveRoutes(archive: ArchiveService): RouteDef[] {
   const fileOf = async (uid: string) => archive.objectFile(found(await archive.index.findInstance(uid), `object ${uid}`).location);

@@ -4,13 +4,14 @@ import type { ImportTarget } from '../importer.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import type { DicomTranscoder } from '../codec/transcoder.ts';
 import type { RenderRequest } from '../codec/render.ts';
-import { readDataSetBytes } from '../store/object-reader.ts';
+import { picture } from './picture.ts';
 import { HttpError, Streamed, type RouteDef } from './router.ts';
 import { QidoError, qido, type QidoScope } from '../dicomweb/qido.ts';
-import { WadoRsError, acceptRanges, dicomSyntaxFor, instancesOf, modelFor, writeBulk, writeFrames, writeInstances, writeMetadata, type RetrieveScope } from '../dicomweb/wado-rs.ts';
+import { acceptRanges, dicomSyntaxFor, instancesOf, modelFor, writeBulk, writeFrames, writeInstances, writeMetadata, type RetrieveScope } from '../dicomweb/wado-rs.ts';
 import { MultipartWriter } from '../dicomweb/multipart.ts';
 import { xmlFromJson } from '../dicomweb/dicom-xml.ts';
-import { StowError, stow } from '../dicomweb/stow-rs.ts';
+import { stow } from '../dicomweb/stow-rs.ts';
+import { DicomWebError } from '../dicomweb/errors.ts';
 
 /**
  * DICOMweb (PS3.18) under /dicom-web: QIDO-RS searches, WADO-RS retrieval (objects, metadata, frames, bulk data,
@@ -40,7 +41,7 @@ async function answering<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (err) {
     if (err instanceof QidoError) throw new HttpError(400, err.message);
-    if (err instanceof WadoRsError || err instanceof StowError) throw new HttpError(err.status, err.message);
+    if (err instanceof DicomWebError) throw new HttpError(err.status, err.message);
     throw err;
   }
 }
@@ -79,20 +80,6 @@ function renderRequest(url: URL, accept: string | undefined, frame: number, thum
     request.quality = q;
   }
   return request;
-}
-
-async function rendered(service: DicomWebService, inst: StoredInstance, request: RenderRequest): Promise<Streamed> {
-  const stored = await readDataSetBytes(service.objectFile(inst.location));
-  let bytes: Buffer;
-  try {
-    bytes = await service.transcoder.render(stored.bytes, stored.transferSyntaxUid, request);
-  } catch (err) {
-    throw new HttpError(422, `${inst.sopInstanceUid}: ${(err as Error).message}`);
-  }
-  return new Streamed(async (res) => {
-    res.writeHead(200, { 'content-type': request.contentType, 'content-length': bytes.length, 'cache-control': 'private, max-age=3600' });
-    res.end(bytes);
-  });
 }
 
 /** The middle object of a series or study (in series and instance order): what its thumbnail shows. */
@@ -166,29 +153,29 @@ export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
     },
     {
       method: 'GET', path: `${P}${I}/rendered`, permission: 'view',
-      handler: ({ req, url, params }) => answering(async () => rendered(service, await one(params), renderRequest(url, req.headers.accept, 0, false))),
+      handler: ({ req, url, params }) => answering(async () => picture(service, await one(params), renderRequest(url, req.headers.accept, 0, false))),
     },
     {
       method: 'GET', path: `${P}${I}/frames/:frame/rendered`, permission: 'view',
       handler: ({ req, url, params }) => answering(async () => {
         const frame = Number(params[3]);
         if (!Number.isInteger(frame) || frame < 1) throw new HttpError(400, 'the frame number counts from 1');
-        return rendered(service, await one(params), renderRequest(url, req.headers.accept, frame - 1, false));
+        return picture(service, await one(params), renderRequest(url, req.headers.accept, frame - 1, false));
       }),
     },
     {
       method: 'GET', path: `${P}${I}/thumbnail`, permission: 'view',
-      handler: ({ req, url, params }) => answering(async () => rendered(service, await one(params), renderRequest(url, req.headers.accept, 0, true))),
+      handler: ({ req, url, params }) => answering(async () => picture(service, await one(params), renderRequest(url, req.headers.accept, 0, true))),
     },
     {
       method: 'GET', path: `${P}/studies/:study/series/:series/thumbnail`, permission: 'view',
       handler: ({ req, url, params: [study, series] }) => answering(async () =>
-        rendered(service, await representative(service, { studyUid: study!, seriesUid: series }), renderRequest(url, req.headers.accept, 0, true))),
+        picture(service, await representative(service, { studyUid: study!, seriesUid: series }), renderRequest(url, req.headers.accept, 0, true))),
     },
     {
       method: 'GET', path: `${P}/studies/:study/thumbnail`, permission: 'view',
       handler: ({ req, url, params: [study] }) => answering(async () =>
-        rendered(service, await representative(service, { studyUid: study! }), renderRequest(url, req.headers.accept, 0, true))),
+        picture(service, await representative(service, { studyUid: study! }), renderRequest(url, req.headers.accept, 0, true))),
     },
     {
       method: 'POST', path: `${P}/studies`, permission: 'edit', rawBody: true,

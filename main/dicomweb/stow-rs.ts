@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { DicomWebError } from './errors.ts';
 import { readFileMeta } from '../store/file-meta.ts';
 import { ObjectRefused, ingestBytes, type ImportTarget } from '../importer.ts';
 import { MultipartError, mediaType, parseMultipart } from './multipart.ts';
@@ -11,14 +12,6 @@ import { tagKey, type JsonDataSet } from './dicom-json.ts';
  * is stored whole or not at all; a request cut short stores the parts it completed and reports nothing of the rest.
  * The answer lists what was stored (Referenced SOP Sequence) and what failed with its reason (Failed SOP Sequence).
  */
-
-export class StowError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
 
 /** Failure reasons (0008,1197), as C-STORE statuses (PS3.4 B.2.3, PS3.18 Table 10.5.3-3). */
 const Reason = { Processing: 0x0110, Duplicate: 0x0111, OutOfResources: 0xa700, StudyMismatch: 0xa900, CannotUnderstand: 0xc000 } as const;
@@ -34,8 +27,8 @@ const ui = (v: string) => ({ vr: 'UI', Value: [v] });
 
 export async function stow(req: http.IncomingMessage, target: ImportTarget, baseUrl: string, studyUid?: string): Promise<StowOutcome> {
   const { type, params } = mediaType(req.headers['content-type'] ?? '');
-  if (type !== 'multipart/related' || !params.boundary) throw new StowError(415, 'send multipart/related; type="application/dicom" with a boundary');
-  if (params.type && params.type.toLowerCase() !== 'application/dicom') throw new StowError(415, `parts of type ${params.type} are not taken: send application/dicom`);
+  if (type !== 'multipart/related' || !params.boundary) throw new DicomWebError(415, 'send multipart/related; type="application/dicom" with a boundary');
+  if (params.type && params.type.toLowerCase() !== 'application/dicom') throw new DicomWebError(415, `parts of type ${params.type} are not taken: send application/dicom`);
   const stored: JsonDataSet[] = [];
   const failed: JsonDataSet[] = [];
   const fail = (sopClass: string, sop: string, reason: number) => failed.push({
@@ -67,10 +60,10 @@ export async function stow(req: http.IncomingMessage, target: ImportTarget, base
       }
     }
   } catch (err) {
-    if (err instanceof MultipartError) throw new StowError(400, `${err.message} (${stored.length} object(s) before it were stored)`);
+    if (err instanceof MultipartError) throw new DicomWebError(400, `${err.message} (${stored.length} object(s) before it were stored)`);
     throw err;
   }
-  if (!parts) throw new StowError(400, 'the request has no parts');
+  if (!parts) throw new DicomWebError(400, 'the request has no parts');
   const body: JsonDataSet = {};
   if (studyUid) body[tagKey(0x00081190)] = { vr: 'UR', Value: [`${baseUrl}/studies/${studyUid}`] };
   if (failed.length) body[tagKey(0x00081198)] = { vr: 'SQ', Value: failed };

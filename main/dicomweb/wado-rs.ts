@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { DicomWebError } from './errors.ts';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -30,14 +31,6 @@ import { xmlFromJson } from './dicom-xml.ts';
 const WHOLE_READ_LIMIT = 32 << 20;
 const READ_AHEAD = 3;
 
-export class WadoRsError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
 export interface WadoRsDeps {
   index: Pick<ArchiveIndex, 'instancesMatching'>;
   objectFile(location: StoredLocation): string;
@@ -58,7 +51,7 @@ export async function instancesOf(deps: WadoRsDeps, scope: RetrieveScope): Promi
   const level = scope.sopInstanceUid ? 'IMAGE' : scope.seriesUid ? 'SERIES' : 'STUDY';
   const request = qrRequestFrom(identifierFromKeywords(keys, level), 'STUDY');
   const found = await deps.index.instancesMatching(request.conditions);
-  if (!found.length) throw new WadoRsError(404, `no ${scope.sopInstanceUid ? `instance ${scope.sopInstanceUid}` : scope.seriesUid ? `series ${scope.seriesUid}` : `study ${scope.studyUid}`} here`);
+  if (!found.length) throw new DicomWebError(404, `no ${scope.sopInstanceUid ? `instance ${scope.sopInstanceUid}` : scope.seriesUid ? `series ${scope.seriesUid}` : `study ${scope.studyUid}`} here`);
   return found;
 }
 
@@ -81,7 +74,7 @@ export function dicomSyntaxFor(accept: string | undefined): string {
     if (partType !== 'application/dicom') continue;
     return r.params['transfer-syntax'] ?? TransferSyntax.ExplicitLittleEndian;
   }
-  throw new WadoRsError(406, 'this resource is given as multipart/related; type="application/dicom" (transfer-syntax=* for objects as stored)');
+  throw new DicomWebError(406, 'this resource is given as multipart/related; type="application/dicom" (transfer-syntax=* for objects as stored)');
 }
 
 /** Objects as multipart/related application/dicom, each as stored or converted to `syntax`. */
@@ -89,7 +82,7 @@ export async function writeInstances(res: http.ServerResponse, deps: WadoRsDeps,
   // Refuse before the first byte when a conversion cannot be made for some object.
   if (syntax !== '*') {
     const stuck = instances.find((i) => !deps.transcoder.canTranscode(i.transferSyntaxUid, syntax));
-    if (stuck) throw new WadoRsError(406, `${stuck.sopInstanceUid} (${stuck.transferSyntaxUid}) cannot be given in ${syntax}; ask with transfer-syntax=* for objects as stored`);
+    if (stuck) throw new DicomWebError(406, `${stuck.sopInstanceUid} (${stuck.transferSyntaxUid}) cannot be given in ${syntax}; ask with transfer-syntax=* for objects as stored`);
   }
   // Up to three objects are read (or converted) ahead while the current one is written, as C-MOVE does.
   const prepare = async (inst: StoredInstance): Promise<{ type: string; body: Uint8Array | AsyncIterable<Uint8Array> }> => {
@@ -143,7 +136,7 @@ export function modelFor(accept: string | undefined): 'json' | 'xml' {
     if (r.type === 'application/dicom+json' || r.type === 'application/json' || r.type === '*/*' || r.type === 'application/*') return 'json';
     if (r.type === 'application/dicom+xml' || (r.type === 'multipart/related' && (r.params.type ?? '').toLowerCase() === 'application/dicom+xml')) return 'xml';
   }
-  throw new WadoRsError(406, 'this resource is given as application/dicom+json, or as multipart/related; type="application/dicom+xml"');
+  throw new DicomWebError(406, 'this resource is given as application/dicom+json, or as multipart/related; type="application/dicom+xml"');
 }
 
 /** Metadata (PS3.18 10.4.1.1.2): one data set per instance, streamed as a JSON array or as XML parts. */
@@ -194,7 +187,7 @@ const FRAME_MEDIA: Record<string, string> = {
  */
 export async function writeFrames(res: http.ServerResponse, deps: WadoRsDeps, inst: StoredInstance, list: string, accept: string | undefined): Promise<void> {
   const numbers = list.split(',').map((f) => Number(f.trim()));
-  if (!numbers.length || numbers.some((n) => !Number.isInteger(n) || n < 1)) throw new WadoRsError(400, `"${list}" is not a list of frame numbers from 1`);
+  if (!numbers.length || numbers.some((n) => !Number.isInteger(n) || n < 1)) throw new DicomWebError(400, `"${list}" is not a list of frame numbers from 1`);
   let asStored = false;
   let chosen = false;
   for (const r of acceptRanges(accept)) {
@@ -206,7 +199,7 @@ export async function writeFrames(res: http.ServerResponse, deps: WadoRsDeps, in
     if (partType === 'application/octet-stream' && (!syntax || syntax === TransferSyntax.ExplicitLittleEndian)) { chosen = true; break; }
     if (syntax === inst.transferSyntaxUid || FRAME_MEDIA[inst.transferSyntaxUid] === partType) { asStored = true; chosen = true; break; }
   }
-  if (!chosen) throw new WadoRsError(406, 'frames are given as multipart/related; type="application/octet-stream" (uncompressed), or as stored with transfer-syntax=*');
+  if (!chosen) throw new DicomWebError(406, 'frames are given as multipart/related; type="application/octet-stream" (uncompressed), or as stored with transfer-syntax=*');
   let { ds, transferSyntaxUid } = await parsedObject(deps, inst);
   const compressed = !Buffer.isBuffer(ds.get(PixelTag.PixelData)?.value);
   if (compressed && !asStored) {
@@ -216,9 +209,9 @@ export async function writeFrames(res: http.ServerResponse, deps: WadoRsDeps, in
     transferSyntaxUid = TransferSyntax.ExplicitLittleEndian;
   }
   const pixel = ds.get(PixelTag.PixelData);
-  if (!pixel) throw new WadoRsError(404, `${inst.sopInstanceUid} has no pixel data`);
+  if (!pixel) throw new DicomWebError(404, `${inst.sopInstanceUid} has no pixel data`);
   const p = pixelModuleOf(ds);
-  if (numbers.some((n) => n > p.frames)) throw new WadoRsError(404, `${inst.sopInstanceUid} has ${p.frames} frame(s)`);
+  if (numbers.some((n) => n > p.frames)) throw new DicomWebError(404, `${inst.sopInstanceUid} has ${p.frames} frame(s)`);
   const frames = Buffer.isBuffer(pixel.value) ? undefined : framesOf((pixel.value as { fragments: Buffer }).fragments, p.frames);
   const media = frames ? FRAME_MEDIA[transferSyntaxUid] ?? 'application/octet-stream' : 'application/octet-stream';
   const out = new MultipartWriter(res, media);
@@ -232,10 +225,10 @@ export async function writeFrames(res: http.ServerResponse, deps: WadoRsDeps, in
 
 /** A large binary value of the instance's top level (the BulkDataURIs of its metadata), as application/octet-stream. */
 export async function writeBulk(res: http.ServerResponse, deps: WadoRsDeps, inst: StoredInstance, tagText: string): Promise<void> {
-  if (!/^[0-9A-Fa-f]{8}$/.test(tagText)) throw new WadoRsError(400, `"${tagText}" is not a tag (eight hex digits)`);
+  if (!/^[0-9A-Fa-f]{8}$/.test(tagText)) throw new DicomWebError(400, `"${tagText}" is not a tag (eight hex digits)`);
   const { ds } = await parsedObject(deps, inst);
   const e = ds.get(parseInt(tagText, 16));
-  if (!e || !Buffer.isBuffer(e.value)) throw new WadoRsError(404, `${inst.sopInstanceUid} has no bulk data at ${tagText.toUpperCase()}`);
+  if (!e || !Buffer.isBuffer(e.value)) throw new DicomWebError(404, `${inst.sopInstanceUid} has no bulk data at ${tagText.toUpperCase()}`);
   const out = new MultipartWriter(res, 'application/octet-stream');
   await out.part({ 'Content-Type': 'application/octet-stream' }, e.value);
   await out.end();
