@@ -21,7 +21,7 @@ export function queryPort({ index, config }: ArchivePortDependencies): QueryPort
   const names = <T extends { conditions: Parameters<typeof withFoldedNames>[0] }>(r: T) =>
     (config().settings.nameMatching === 'forgiving' ? withFoldedNames(r.conditions) : r.conditions);
   return {
-    findArchive: (request) => index.queryArchive(request.level, request.returns, names(request)),
+    findArchive: (request) => index.streamArchive(request.level, request.returns, names(request)),
     findWorklist: (request) => index.queryWorklist([...request.returns, ...request.stepReturns], names(request)),
   };
 }

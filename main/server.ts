@@ -123,7 +123,7 @@ export class ArchiveServer {
     const registry = new ServiceRegistry(this.logger.child('dimse'), this.operations)
       .register(verificationService)
       .register(storeScp)
-      .register(new FindScp(queryPort(ports), aeTitle, this.operations, this.logger.child('find-scp')))
+      .register(new FindScp(queryPort(ports), aeTitle, this.operations, this.logger.child('find-scp'), () => this.config.settings.maxQueryResults))
       .register(retrieveScp.move)
       .register(retrieveScp.get);
     this.handler = { negotiate: (rq) => negotiate(rq, this.acceptancePolicy()), ...registry.handlers() };

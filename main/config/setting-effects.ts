@@ -28,7 +28,7 @@ export function settingEffect(key: string): SettingEffect {
 }
 
 /** The settings fields each effect governs (what a live apply or a listener restart copies from a new dicom.ini). */
-export const LIVE_FIELDS = ['connectTimeout', 'dimseTimeout', 'logLevel', 'maxExportRetries', 'retryDelaySeconds', 'maxJobsPerNode', 'duplicatePolicy', 'nameMatching', 'incomingCompression', 'droppedFileCompression', 'dicomWebMaxResults', 'dicomWebCorsOrigins'] as const satisfies (keyof ServerSettings)[];
+export const LIVE_FIELDS = ['connectTimeout', 'dimseTimeout', 'logLevel', 'maxExportRetries', 'retryDelaySeconds', 'maxJobsPerNode', 'duplicatePolicy', 'nameMatching', 'incomingCompression', 'droppedFileCompression', 'dicomWebMaxResults', 'dicomWebCorsOrigins', 'maxQueryResults'] as const satisfies (keyof ServerSettings)[];
 export const LISTENER_FIELDS = ['aeTitle', 'port', 'listenAddress', 'requireKnownCallingAe', 'acceptAnyCalledAe', 'maxPduLength', 'artimTimeout', 'idleTimeout', 'sopClassList'] as const satisfies (keyof ServerSettings)[];
 
 export function withFields(base: ServerSettings, from: ServerSettings, fields: readonly (keyof ServerSettings)[]): ServerSettings {

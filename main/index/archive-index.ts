@@ -64,6 +64,8 @@ export interface ArchiveIndex {
    * C-FIND: one row per matching entity at `level`, with the `returns` attributes by keyword. With `limit`, at most
    * that many rows, the most recently added first (the UI's searches; C-FIND answers everything).
    */
+  /** Matching rows of a level in chunks, read as they are asked for (C-FIND answers: never the whole result at once). */
+  streamArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): AsyncIterable<Row[]>;
   /** Matching rows of a level; with `limit`, the newest first, skipping `offset` of them. */
   queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number, offset?: number): Promise<Row[]>;
   /** C-MOVE / C-GET: the stored objects under the matching entities, in series and instance order. */

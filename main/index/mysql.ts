@@ -1,8 +1,9 @@
+import type { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { MYSQL_MIGRATIONS } from './migrations/mysql.ts';
 import type { SqlDialect } from '../query/sql.ts';
-import type { IndexDialect, SqlEngine, Statement } from './sql-engine.ts';
+import { chunksOf, type IndexDialect, type SqlEngine, type Statement } from './sql-engine.ts';
 import { SqlArchiveIndex } from './sql-index.ts';
 
 export interface MysqlOptions {
@@ -92,6 +93,10 @@ class MysqlTransaction implements SqlEngine {
     return work(this);
   }
 
+  stream<T = Record<string, unknown>>(sql: string, params: unknown[] = [], chunk = 256): AsyncIterable<T[]> {
+    return chunksOf(this.all<T>(sql, params), chunk);
+  }
+
   async commit(): Promise<void> {
     if (this.begun && !this.committed) await this.conn.query('COMMIT');
   }
@@ -130,6 +135,34 @@ class MysqlEngine implements SqlEngine {
 
   script(statements: Statement[]): Promise<Record<string, unknown>[][]> {
     return this.transaction((tx) => tx.script(statements, { last: true }));
+  }
+
+  /**
+   * A result streamed from the server on one of the pool's connections (mysql2's row stream, paused while the
+   * consumer is busy, so the server sends no faster than the answers leave).
+   */
+  async *stream<T = Record<string, unknown>>(sql: string, params: unknown[] = [], chunk = 256): AsyncIterable<T[]> {
+    const conn = await this.retried(() => this.pool.getConnection());
+    // The promise wrapper's underlying connection: its query() gives a row stream (the typings name it the wrapper).
+    const core = (conn as unknown as { connection: { query(sql: string, params: unknown[]): { stream(o: { highWaterMark: number }): Readable } } }).connection;
+    const rows = core.query(sql, params).stream({ highWaterMark: chunk });
+    let done = false;
+    try {
+      let batch: T[] = [];
+      for await (const row of rows) {
+        batch.push(row as T);
+        if (batch.length >= chunk) { yield batch; batch = []; }
+      }
+      if (batch.length) yield batch;
+      done = true;
+    } finally {
+      if (done) conn.release();
+      else {
+        // Left early: the rest of the result is still coming on this connection; it cannot serve anyone else.
+        rows.destroy();
+        conn.destroy();
+      }
+    }
   }
 
   async transaction<T>(work: (tx: SqlEngine) => Promise<T>): Promise<T> {

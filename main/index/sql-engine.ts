@@ -18,6 +18,17 @@ export interface SqlEngine {
   script(statements: Statement[], options?: { last?: boolean }): Promise<Record<string, unknown>[][]>;
   /** `work` as one transaction on this engine's `tx`: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlEngine) => Promise<T>): Promise<T>;
+  /**
+   * Rows of a SELECT in chunks of up to `chunk`, read as the consumer asks for the next: no query holds its whole
+   * result in memory, and writes go on meanwhile. Leaving the loop early ends the query.
+   */
+  stream<T = Record<string, unknown>>(sql: string, params?: unknown[], chunk?: number): AsyncIterable<T[]>;
+}
+
+/** `rows` in chunks, for an engine (or a transaction's view) that reads a result whole. */
+export async function* chunksOf<T>(rows: Promise<T[]>, chunk: number): AsyncIterable<T[]> {
+  const all = await rows;
+  for (let at = 0; at < all.length; at += chunk) yield all.slice(at, at + chunk);
 }
 
 export interface Statement {

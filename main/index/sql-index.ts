@@ -131,6 +131,11 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return this.engine.all<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit, offset)}`, where.params);
   }
 
+  streamArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): AsyncIterable<Row[]> {
+    const where = whereSql(conditions, this.engine.dialect);
+    return this.engine.stream<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}`, where.params);
+  }
+
   async instancesMatching(conditions: Condition[]): Promise<StoredInstance[]> {
     const where = whereSql(conditions, this.engine.dialect);
     const rows = await this.engine.all<InstanceRow>(`SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size FROM ${QR_FROM[3]}

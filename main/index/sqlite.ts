@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import { foldName } from '../query/name-fold.ts';
 import { SQLITE_DIALECT } from '../query/sql.ts';
-import type { IndexDialect, SqlEngine, Statement } from './sql-engine.ts';
+import { chunksOf, type IndexDialect, type SqlEngine, type Statement } from './sql-engine.ts';
 import { SqlArchiveIndex } from './sql-index.ts';
 
 /** SQLite's SQL where it differs (sql-engine.ts). */
@@ -32,11 +32,11 @@ const MAX_PREPARED = 500;
 class SqliteEngine implements SqlEngine {
   readonly dialect = SQLITE_INDEX_DIALECT;
   private readonly db: Database.Database;
-  private readonly shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined };
+  private readonly shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: ReaderPool };
   /** The view inside a transaction: it runs at once, never waiting for itself. */
   private readonly inside: boolean;
 
-  constructor(db: Database.Database, shared = { prepared: new Map<string, Prepared>(), busy: undefined as Promise<void> | undefined }, inside = false) {
+  constructor(db: Database.Database, shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: ReaderPool } = { prepared: new Map(), busy: undefined }, inside = false) {
     this.db = db;
     this.shared = shared;
     this.inside = inside;
@@ -84,6 +84,35 @@ class SqliteEngine implements SqlEngine {
     return this.whenFree(() => statements.map((s) => this.exec(s.sql, s.params).rows));
   }
 
+  /**
+   * A result read in chunks on a read-only connection of its own (WAL lets it read while the main connection writes),
+   * so the main connection stays free for stores while a large answer is sent. An in-memory database, and a
+   * transaction's view, have no second connection: their result is read whole and handed out in chunks.
+   */
+  async *stream<T = Record<string, unknown>>(sql: string, params: unknown[] = [], chunk = 256): AsyncIterable<T[]> {
+    const reader = this.inside ? undefined : this.shared.readers?.take();
+    if (!reader) {
+      yield* chunksOf(this.all<T>(sql, params), chunk);
+      return;
+    }
+    const rows = reader.statement(sql).iterate(...params) as IterableIterator<T>;
+    try {
+      for (;;) {
+        const batch: T[] = [];
+        for (let n = 0; n < chunk; n++) {
+          const next = rows.next();
+          if (next.done) break;
+          batch.push(next.value);
+        }
+        if (batch.length) yield batch;
+        if (batch.length < chunk) return;
+      }
+    } finally {
+      rows.return?.();
+      this.shared.readers!.give(reader);
+    }
+  }
+
   async transaction<T>(work: (tx: SqlEngine) => Promise<T>): Promise<T> {
     if (this.inside) return work(this);
     while (this.shared.busy) await this.shared.busy;
@@ -113,16 +142,60 @@ class SqliteEngine implements SqlEngine {
 export class SqliteIndex extends SqlArchiveIndex {
   private readonly db: Database.Database;
 
+  private readonly readers: ReaderPool | undefined;
+
   /** Opening is synchronous and happens once at start-up, before any association is served. */
   constructor(file: string) {
     const db = openDatabase(file);
-    super(new SqliteEngine(db));
+    const readers = file === ':memory:' ? undefined : new ReaderPool(file);
+    super(new SqliteEngine(db, { prepared: new Map(), busy: undefined, readers }));
     this.db = db;
+    this.readers = readers;
   }
 
   override async close(): Promise<void> {
     await super.close();
+    this.readers?.close();
     this.db.close();
+  }
+}
+
+/** Read-only connections for streamed results, opened when first needed; a few idle ones are kept. */
+class ReaderPool {
+  private readonly file: string;
+  private readonly idle: Reader[] = [];
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  take(): Reader {
+    return this.idle.pop() ?? new Reader(new Database(this.file, { readonly: true, fileMustExist: true }));
+  }
+
+  give(reader: Reader): void {
+    if (this.idle.length < 4) this.idle.push(reader); else reader.db.close();
+  }
+
+  close(): void {
+    for (const r of this.idle.splice(0)) r.db.close();
+  }
+}
+
+class Reader {
+  readonly db: Database.Database;
+  private readonly prepared = new Map<string, Prepared>();
+  constructor(db: Database.Database) {
+    this.db = db;
+  }
+  statement(sql: string): Prepared {
+    let st = this.prepared.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      if (this.prepared.size >= MAX_PREPARED) this.prepared.clear();
+      this.prepared.set(sql, st);
+    }
+    return st;
   }
 }
 

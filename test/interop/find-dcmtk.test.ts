@@ -167,6 +167,23 @@ describe('C-FIND SCP with findscu', () => {
     await peer.release();
   });
 
+  it('answers at most MaxQueryResults matches, then ends with A700 saying so', async () => {
+    await archive.setIni('MaxQueryResults', '2');
+    try {
+      const r = await findscu(archive.port, archive.aeTitle, STUDY_ROOT, ['QueryRetrieveLevel=IMAGE', `StudyInstanceUID=${A.study}`, `SeriesInstanceUID=${A.ct1}`, 'SOPInstanceUID']);
+      expect(r.answers.length).toBe(2);
+      expect(r.final).toBe('Refused: OutOfResources');
+      // The reason travels as the final response's Error Comment, and is in our log.
+      expect(archive.logText()).toMatch(/C-FIND .*: 2 match\(es\) -> .*more than 2 matches \(MaxQueryResults\): the first 2 were answered; narrow the query/);
+      // Exactly the limit is not more than it.
+      const two = await findscu(archive.port, archive.aeTitle, STUDY_ROOT, ['QueryRetrieveLevel=IMAGE', `StudyInstanceUID=${A.study}`, `SeriesInstanceUID=${A.ct2}`, 'SOPInstanceUID']);
+      expect(two.answers.length).toBe(2);
+      expect(two.final).toBe('Success');
+    } finally {
+      await archive.setIni('MaxQueryResults', '0');
+    }
+  });
+
   it('extracts answers DCMTK reads back, with the character set it was asked in', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'rsp-'));
     await run('findscu', ['-X', '-od', dir, '-S', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port),

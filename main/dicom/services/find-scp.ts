@@ -17,7 +17,10 @@ const ANSWERS_PER_BURST = 128;
 
 /**
  * C-FIND SCP for Patient Root and Study Root Query/Retrieve (PS3.4 C.4.1) and the Modality Worklist (PS3.4 K.4.1):
- * one pending response per match, then the final status; a C-CANCEL stops it with status FE00.
+ * one pending response per match, then the final status; a C-CANCEL stops it with status FE00. Matches are read from
+ * the index in chunks as the answers leave (the association's sending waits for the socket), so a query over
+ * millions of objects holds one chunk in memory, and the event loop is free between chunks. More matches than
+ * MaxQueryResults: that many are answered, then the query ends with A700 (out of resources) saying why.
  */
 export class FindScp implements DimseService {
   readonly name = 'C-FIND SCP';
@@ -27,12 +30,15 @@ export class FindScp implements DimseService {
   private readonly aeTitle: () => string;
   private readonly operations: RunningOperations;
   private readonly log: SourceLogger;
+  private readonly maxResults: () => number;
 
-  constructor(port: QueryPort, aeTitle: () => string, operations: RunningOperations, log: SourceLogger) {
+  /** `maxResults`: dicom.ini's MaxQueryResults, read for each query (0: no limit). */
+  constructor(port: QueryPort, aeTitle: () => string, operations: RunningOperations, log: SourceLogger, maxResults: () => number = () => 0) {
     this.port = port;
     this.aeTitle = aeTitle;
     this.operations = operations;
     this.log = log;
+    this.maxResults = maxResults;
   }
 
   async handle(assoc: Association, msg: IncomingMessage, data: Buffer | undefined): Promise<void> {
@@ -45,13 +51,25 @@ export class FindScp implements DimseService {
     try {
       if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'C-FIND-RQ has no identifier');
       const identifier = parseIdentifier(data, msg.context.transferSyntax);
-      const { answers, pending } = await this.search(sopClass, identifier, msg.context.transferSyntax);
+      const { chunks, pending } = this.search(sopClass, identifier, msg.context.transferSyntax);
+      const max = this.maxResults();
       // Answers leave in bursts (one system call each); between bursts the socket is read, so a C-CANCEL gets in.
-      for (let at = 0; at < answers.length && !op.cancelled; at += ANSWERS_PER_BURST) {
-        const burst = answers.slice(at, at + ANSWERS_PER_BURST).map((answer) => response(msg, { status: pending }, answer()));
-        await assoc.sendMessageBatch(msg.context.id, burst);
-        sent += burst.length;
-        if (at + ANSWERS_PER_BURST < answers.length) await yieldToIo();
+      const send = async (answers: (() => DataSet | Buffer)[]) => {
+        await assoc.sendMessageBatch(msg.context.id, answers.map((answer) => response(msg, { status: pending }, answer())));
+        sent += answers.length;
+      };
+      outer: for await (const answers of chunks) {
+        for (let at = 0; at < answers.length; at += ANSWERS_PER_BURST) {
+          if (op.cancelled) break outer;
+          const burst = answers.slice(at, at + ANSWERS_PER_BURST);
+          if (max > 0 && sent + burst.length > max) {
+            // At least one match more than the limit exists: answer up to it, then say so.
+            await send(burst.slice(0, max - sent));
+            throw new DimseError(Status.OutOfResources, `more than ${max} matches (MaxQueryResults): the first ${max} were answered; narrow the query`);
+          }
+          await send(burst);
+          await yieldToIo();
+        }
       }
       if (op.cancelled) status = Status.Cancel;
     } catch (err) {
@@ -73,19 +91,22 @@ export class FindScp implements DimseService {
       .catch((err) => this.log.warn(`${assoc.label}: C-FIND-RSP not sent: ${(err as Error).message}`));
   }
 
-  /** The answers (built lazily, one by one) and the pending status they go out with. */
-  private async search(sopClass: string, identifier: DataSet, transferSyntax: string): Promise<{ answers: (() => DataSet | Buffer)[]; pending: number }> {
+  /** The answers in chunks (each built lazily, one by one) and the pending status they go out with. */
+  private search(sopClass: string, identifier: DataSet, transferSyntax: string): { chunks: AsyncIterable<(() => DataSet | Buffer)[]>; pending: number } {
     if (sopClass === QrSopClass.ModalityWorklistFind) {
       const request = worklistRequestFrom(identifier);
-      const rows = await this.port.findWorklist(request);
-      return { answers: rows.map((row) => () => worklistAnswer(row, request)), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
+      const rows = this.port.findWorklist(request);
+      return { chunks: (async function* () { yield (await rows).map((row) => () => worklistAnswer(row, request)); })(), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
     }
     const model = qrModelOf(sopClass);
     if (!model) throw new IdentifierError(Status.SopClassNotSupported, `C-FIND on ${sopClass} is not supported`);
     const request = qrRequestFrom(identifier, model);
-    const rows = await this.port.findArchive(request);
     const writer = new QrAnswerWriter(request, this.aeTitle(), encodingOf(transferSyntax));
-    return { answers: rows.map((row) => () => writer.write(row)), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
+    const rows = this.port.findArchive(request);
+    return {
+      chunks: (async function* () { for await (const chunk of rows) yield chunk.map((row) => () => writer.write(row)); })(),
+      pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending,
+    };
   }
 }
 

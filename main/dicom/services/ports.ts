@@ -11,7 +11,8 @@ import type { OutgoingObject } from './store-scu.ts';
 
 /** C-FIND: the rows matching a parsed request, each with the request's return keys by keyword. */
 export interface QueryPort {
-  findArchive(request: QrRequest): Promise<Row[]>;
+  /** In chunks, read as the answers leave: a query over millions of objects never sits in memory. */
+  findArchive(request: QrRequest): AsyncIterable<Row[]>;
   findWorklist(request: WorklistRequest): Promise<Row[]>;
 }
 
