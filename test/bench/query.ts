@@ -4,7 +4,7 @@ import { encodeDataSet } from '../../main/dicom/dataset.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
-import { apiOf, out, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
+import { apiOf, out, peakRssMB, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
 import { copyIndexToMysql } from './engines.ts';
 import type { MysqlOptions } from '../../main/index/mysql.ts';
 import {
@@ -71,6 +71,39 @@ export function latenciesFrom(log: string): number[] {
     else if (sent !== undefined) { out.push((stamp(m[1]!) - sent) * 1000); sent = undefined; }
   }
   return out;
+}
+
+/** Answers the universal query is cancelled after (findscu's --cancel): enough to see the rate, short enough to run. */
+const UNIVERSAL_ANSWERS = 200_000;
+
+/**
+ * The universal IMAGE-level query (every instance: no key has a value) from findscu, cancelled after 200,000 answers:
+ * the first answer's latency and the answer rate from findscu's log, the server's peak resident memory, and C-ECHOs
+ * (echoscu, process start to exit) while it runs beside one on an idle server.
+ */
+async function universalQuery(ours: Awaited<ReturnType<typeof startOurs>>, shim: string, logConfig: string): Promise<void> {
+  const echo = async () => (await runTool('echoscu', ['-aec', ours.ae, '127.0.0.1', String(ours.port)], shim)).seconds * 1000;
+  const idleEcho = Math.min(await echo(), await echo(), await echo());
+  const query = runTool('findscu', ['-lc', logConfig, '-S', '--cancel', String(UNIVERSAL_ANSWERS), '-aet', 'BENCH', '-aec', ours.ae, '127.0.0.1', String(ours.port),
+    '-k', 'QueryRetrieveLevel=IMAGE', '-k', 'StudyInstanceUID', '-k', 'SeriesInstanceUID', '-k', 'SOPInstanceUID'], shim);
+  let running = true;
+  const echoes: number[] = [];
+  const rss: number[] = [];
+  void query.finally(() => { running = false; });
+  while (running) {
+    echoes.push(await echo());
+    rss.push(await peakRssMB(ours.child.pid!).catch(() => 0));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const { output } = await query;
+  const lines = output.split('\n');
+  const sentAt = lines.map((l) => /^(\d\d:\d\d:\d\d\.\d+\.\d+) Sending Find Request/.exec(l)).find(Boolean);
+  const answerStamps = lines.map((l) => /^(\d\d:\d\d:\d\d\.\d+\.\d+) Received Find Response/.exec(l)).filter(Boolean).map((m) => stamp(m![1]!));
+  const first = sentAt && answerStamps.length ? (answerStamps[0]! - stamp(sentAt[1]!)) * 1000 : NaN;
+  const rate = answerStamps.length > 1 ? (answerStamps.length - 1) / (answerStamps.at(-1)! - answerStamps[0]!) : NaN;
+  out(`  universal IMAGE query (cancelled after ${answerStamps.length.toLocaleString('en')} answers): first answer ${first.toFixed(0)} ms, ${rate.toFixed(0)} answers/s,`
+    + ` server peak RSS ${Math.max(...rss).toFixed(0)} MB; C-ECHO (echoscu, process start to exit) during it: median ${percentile(echoes, 50).toFixed(0)} ms,`
+    + ` worst ${Math.max(...echoes).toFixed(0)} ms (idle: ${idleEcho.toFixed(0)} ms)`);
 }
 
 /** Surnames of patients picked at random (deterministically) from the generated index. */
@@ -178,6 +211,7 @@ async function runQueries(engine: string, dataDir: string, work: string, shim: s
       await rm(dir, { recursive: true, force: true });
     }
     out(`  worst study-level p95: ${worstStudyP95.toFixed(1)} ms (goal: under 20 ms)`);
+    await universalQuery(ours, shim, logConfig);
   } finally {
     await stop(ours.child);
   }
