@@ -92,10 +92,10 @@ export class ArchiveServer {
     const s = this.config.settings;
     if (!this.options.logger) this.logger.level = s.logLevel;
 
-    this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magThresholdMB }, this.logger.child('store'));
+    this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magThresholdMB, durable: s.durableWrites }, this.logger.child('store'));
     await this.store.open();
     // mysql2 is loaded only for a MySQL index: the embedded default does not carry it.
-    if (s.index.engine === 'sqlite') this.index = new SqliteIndex(s.index.file);
+    if (s.index.engine === 'sqlite') this.index = new SqliteIndex(s.index.file, { durable: s.durableWrites });
     else {
       const { engine: _engine, ...mysqlOptions } = s.index;
       this.index = await (await import('./index/mysql.ts')).MysqlIndex.open(mysqlOptions);

@@ -11,8 +11,8 @@ import type { ServerSettings } from './server-settings.ts';
 export type SettingEffect = 'live' | 'listener' | 'restart' | 'unused';
 
 const LISTENER_KEYS = ['MyACRNema', 'TCPPort', 'ListenAddress', 'RequireKnownCallingAE', 'AcceptAnyCalledAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout', 'SOPClassList'];
-const LIVE_KEYS = ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'LogLevel', 'ExportConverters', 'DuplicatePolicy', 'NameMatching', 'IncomingCompression', 'DroppedFileCompression'];
-const RESTART_KEYS = ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'SQLServer', 'SqLite', 'MySQL', 'SQLHost', 'SQLPort', 'Username', 'Password', 'ACRNemaMap', 'APIPort', 'APIAddress'];
+const LIVE_KEYS = ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'LogLevel', 'ExportConverters', 'DuplicatePolicy', 'NameMatching', 'IncomingCompression', 'DroppedFileCompression', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'MaxQueryResults'];
+const RESTART_KEYS = ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'SQLServer', 'SqLite', 'MySQL', 'SQLHost', 'SQLPort', 'Username', 'Password', 'ACRNemaMap', 'APIPort', 'APIAddress', 'DurableWrites'];
 
 const lower = (keys: string[]) => new Set(keys.map((k) => k.toLowerCase()));
 const LISTENER = lower(LISTENER_KEYS);

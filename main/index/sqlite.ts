@@ -135,9 +135,10 @@ class SqliteEngine implements SqlEngine {
 }
 
 /**
- * The index in an embedded SQLite file (better-sqlite3). WAL with synchronous=NORMAL: a commit costs no fsync, and
- * the database stays consistent after a crash; each batch of objects is one transaction, committed before success is
- * sent.
+ * The index in an embedded SQLite file (better-sqlite3), in WAL mode; each batch of objects is one transaction,
+ * committed before success is sent. Durable (DurableWrites, the default): synchronous=FULL, the WAL flushed at each
+ * commit, so a committed row survives a power cut; otherwise NORMAL: no flush at commit, the database still consistent
+ * after a crash but the last commits may be gone.
  */
 export class SqliteIndex extends SqlArchiveIndex {
   private readonly db: Database.Database;
@@ -145,8 +146,8 @@ export class SqliteIndex extends SqlArchiveIndex {
   private readonly readers: ReaderPool | undefined;
 
   /** Opening is synchronous and happens once at start-up, before any association is served. */
-  constructor(file: string) {
-    const db = openDatabase(file);
+  constructor(file: string, options: { durable?: boolean } = {}) {
+    const db = openDatabase(file, options.durable ?? false);
     const readers = file === ':memory:' ? undefined : new ReaderPool(file);
     super(new SqliteEngine(db, { prepared: new Map(), busy: undefined, readers }));
     this.db = db;
@@ -199,11 +200,11 @@ class Reader {
   }
 }
 
-function openDatabase(file: string): Database.Database {
+function openDatabase(file: string, durable: boolean): Database.Database {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${durable ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   // Migration 5 fills the folded name keys with the same function the index writes them with.
   db.function('fold_name', { deterministic: true }, (name: unknown) => foldName(String(name ?? '')));

@@ -5,6 +5,7 @@ import type { SourceLogger } from '../util/log.ts';
 import { encodeFileMeta, type FileMeta } from './part10.ts';
 import { IncomingObject } from './incoming-object.ts';
 import type { Layout } from './layout.ts';
+import { DirectorySync } from './directory-sync.ts';
 
 /** A stored object's place: which device and the path under it ('/'-separated). */
 export interface StoredLocation {
@@ -18,6 +19,11 @@ export interface FileStoreOptions {
   layout: Layout;
   /** A device with less free space than this (MB) is skipped for new objects (Conquest's MAGDeviceThreshhold). */
   thresholdMB: number;
+  /**
+   * DurableWrites: an object is committed only once its bytes and its folder entry are on stable storage (fdatasync of
+   * the file, fsync of the folders it and new folders were named in), so a power cut after the answer loses nothing.
+   */
+  durable?: boolean;
 }
 
 const INCOMING = '.incoming';
@@ -33,6 +39,8 @@ export class FileStore {
   private readonly thresholdBytes: number;
   private readonly log: SourceLogger;
   private readonly knownDirs = new Set<string>();
+  private readonly durable: boolean;
+  private readonly dirSync = new DirectorySync();
   private currentDevice = 0;
   private sequence = Date.now();
   private checkedAt = 0;
@@ -42,6 +50,7 @@ export class FileStore {
     this.devices = options.devices;
     this.layout = options.layout;
     this.thresholdBytes = options.thresholdMB * 1024 * 1024;
+    this.durable = options.durable ?? false;
     this.log = log;
   }
 
@@ -71,9 +80,11 @@ export class FileStore {
     const absolute = this.absolutePath({ device: object.device, relativePath });
     const dir = path.dirname(absolute);
     if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      const made = await mkdir(dir, { recursive: true });
+      if (made && this.durable) await this.syncNewFolders(made, dir);
       this.knownDirs.add(dir);
     }
+    if (this.durable) await object.sync();
     try {
       await object.moveTo(absolute);
     } catch (err) {
@@ -82,7 +93,16 @@ export class FileStore {
       await mkdir(dir, { recursive: true });
       await rename(object.tempPath, absolute);
     }
+    if (this.durable) await this.dirSync.sync(dir);
     return { device: object.device, relativePath };
+  }
+
+  /** Folders just made (from `first` down to `last`): each one's entry in its parent made durable. */
+  private async syncNewFolders(first: string, last: string): Promise<void> {
+    for (let d = last; ; d = path.dirname(d)) {
+      await this.dirSync.sync(path.dirname(d));
+      if (d === first || path.dirname(d) === d) break;
+    }
   }
 
   /**

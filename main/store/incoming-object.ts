@@ -1,9 +1,10 @@
-import { close, open, writev } from 'node:fs';
+import { close, fdatasync, open, writev } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const openFile = promisify(open);
 const closeFile = promisify(close);
+const syncData = promisify(fdatasync);
 
 /** Bytes in flight to the disk before `write` asks the association to pause the socket. */
 const MAX_IN_FLIGHT = 8 << 20;
@@ -94,6 +95,12 @@ export class IncomingObject {
       await this.discard();
       throw this.failure;
     }
+  }
+
+  /** The written bytes on stable storage (fdatasync), before the file gets its final name. */
+  async sync(): Promise<void> {
+    await this.settled();
+    if (this.fd !== undefined && !this.closed) await syncData(this.fd);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeImage, uid } from '../helpers/fixtures.ts';
-import { countIndexed, out, peakRssMB, runTool, startOurs, startStorescp, stop } from './common.ts';
+import { prepareDataDir, countIndexed, out, peakRssMB, runTool, startOurs, startStorescp, stop } from './common.ts';
 
 /**
  * Ingest: generated CT objects (512x512x16 bit, ~0.5 MB) sent by DCMTK storescu in one association, to storescp and to
@@ -75,6 +75,7 @@ export async function ingestBench(work: string, shim: string, count: number, rou
   const mb = (count * 512 * 512 * 2) / (1024 * 1024);
   const scpTimes: number[] = [];
   const ourTimes: number[] = [];
+  const fastTimes: number[] = [];
   let rss = 0;
   for (let round = 0; round < rounds; round++) {
     const scpDir = path.join(work, `storescp-out-${round}`);
@@ -91,7 +92,15 @@ export async function ingestBench(work: string, shim: string, count: number, rou
     const indexed = await countIndexed(dataDir);
     if (indexed !== count) throw new Error(`our index holds ${indexed} instances, expected ${count}`);
     await rm(dataDir, { recursive: true, force: true });
-    out(`  round ${round + 1}: storescp ${scpTimes[round]!.toFixed(2)} s, ours ${ourTimes[round]!.toFixed(2)} s`);
+
+    // The same without DurableWrites (no fsync of files, folders and the index's log): what durability costs.
+    const fastDir = path.join(work, `ours-fast-${round}`);
+    await prepareDataDir(fastDir, { DurableWrites: '0' });
+    const fast = await startOurs(fastDir);
+    fastTimes.push((await storescu(shim, fast.port, fast.ae, inDir)).seconds);
+    await stop(fast.child);
+    await rm(fastDir, { recursive: true, force: true });
+    out(`  round ${round + 1}: storescp ${scpTimes[round]!.toFixed(2)} s, ours ${ourTimes[round]!.toFixed(2)} s, ours without DurableWrites ${fastTimes[round]!.toFixed(2)} s`);
   }
   const tScp = Math.min(...scpTimes);
   const tOurs = Math.min(...ourTimes);
@@ -100,6 +109,8 @@ export async function ingestBench(work: string, shim: string, count: number, rou
   out(`  DCMTK storescp (files only)   ${tScp.toFixed(2)} s   ${rate(tScp).toFixed(0)} images/s`);
   out(`  ours (files + SQLite index)   ${tOurs.toFixed(2)} s   ${rate(tOurs).toFixed(0)} images/s   peak RSS ${rss.toFixed(0)} MB`);
   out(`  ratio ours / storescp          ${(rate(tOurs) / rate(tScp)).toFixed(2)}`);
+  const tFast = Math.min(...fastTimes);
+  out(`  ours without DurableWrites     ${tFast.toFixed(2)} s   ${rate(tFast).toFixed(0)} images/s   (durability costs ${((1 - tFast / tOurs) * 100).toFixed(0)} % of the rate; goal < 15 %)`);
 
   if (bigMb > 0) {
     const bigDir = path.join(work, 'big');
