@@ -54,7 +54,8 @@ export class Transfers {
         index: deps.index, client: this.client, node: (ae) => this.node(ae), ourAe: () => settings().aeTitle, read: deps.read, storage: deps.storage,
         webNode: (name) => this.webNode(name), ingestObject: deps.ingestObject,
       }),
-      settings: () => ({ maxRetries: settings().maxExportRetries, retryDelaySeconds: settings().retryDelaySeconds, maxPerNode: settings().maxJobsPerNode }),
+      settings: () => ({ maxRetries: settings().maxExportRetries, retryDelaySeconds: settings().retryDelaySeconds, maxPerNode: settings().maxJobsPerNode,
+        historyDays: settings().jobHistoryDays }),
       events: deps.events,
       log: deps.logger.child('jobs'),
     });

@@ -44,6 +44,8 @@ export interface ServerSettings {
   maxJobsPerNode: number;
   apiPort: number;
   apiAddress: string;
+  /** Finished jobs older than this many days leave the history (0: kept for ever). */
+  jobHistoryDays: number;
   /** Objects and index rows on stable storage before success is answered (fsync); off trades safety for speed. */
   durableWrites: boolean;
   /** C-FIND: the most matches one query answers (0: no limit). */
@@ -107,6 +109,7 @@ export const SETTING_KEYS = {
   APIPort: { def: '8711', parse: int(0, 65535), help: 'TCP port of the HTTP/WebSocket API and UI (0 picks a free one).' },
   APIAddress: { def: '127.0.0.1', parse: address, help: 'Address the API listens on; 127.0.0.1 keeps it to this computer.' },
   LogLevel: { def: 'info', parse: oneOf('debug', 'info', 'warn', 'error'), help: 'How much the log says.' },
+  JobHistoryDays: { def: '30', parse: int(0, 36500), help: 'Finished sends, forwards and retrieves older than this many days are removed from the job history, every hour (0: kept for ever).' },
   DurableWrites: { def: '1', parse: flag, help: 'Answer success only when the object file, its folder entry and its index row are on stable storage (fsync), so a power cut loses nothing answered; 0 is faster but may lose the last objects. Applies at the next start.' },
   MaxQueryResults: { def: '0', parse: int(0, 100000000), help: 'C-FIND: the most matches one query answers; beyond it the query ends with status A700 after that many (0: no limit; answers are streamed either way).' },
   DicomWebMaxResults: { def: '1000', parse: int(1, 1000000), help: 'DICOMweb: the most matches a QIDO-RS search answers with; more are asked for with offset (the answer says so).' },
@@ -164,6 +167,7 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     maxJobsPerNode: get('MaxJobsPerNode'),
     apiPort: get('APIPort'),
     apiAddress: get('APIAddress'),
+    jobHistoryDays: get('JobHistoryDays'),
     durableWrites: get('DurableWrites'),
     maxQueryResults: get('MaxQueryResults'),
     dicomWebMaxResults: get('DicomWebMaxResults'),

@@ -11,7 +11,7 @@ import type { ServerSettings } from './server-settings.ts';
 export type SettingEffect = 'live' | 'listener' | 'restart' | 'unused';
 
 const LISTENER_KEYS = ['MyACRNema', 'TCPPort', 'ListenAddress', 'RequireKnownCallingAE', 'AcceptAnyCalledAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout', 'SOPClassList'];
-const LIVE_KEYS = ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'LogLevel', 'ExportConverters', 'DuplicatePolicy', 'NameMatching', 'IncomingCompression', 'DroppedFileCompression', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'MaxQueryResults'];
+const LIVE_KEYS = ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'LogLevel', 'ExportConverters', 'DuplicatePolicy', 'NameMatching', 'IncomingCompression', 'DroppedFileCompression', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'MaxQueryResults', 'JobHistoryDays'];
 const RESTART_KEYS = ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'SQLServer', 'SqLite', 'MySQL', 'SQLHost', 'SQLPort', 'Username', 'Password', 'ACRNemaMap', 'APIPort', 'APIAddress', 'DurableWrites'];
 
 const lower = (keys: string[]) => new Set(keys.map((k) => k.toLowerCase()));
@@ -28,7 +28,7 @@ export function settingEffect(key: string): SettingEffect {
 }
 
 /** The settings fields each effect governs (what a live apply or a listener restart copies from a new dicom.ini). */
-export const LIVE_FIELDS = ['connectTimeout', 'dimseTimeout', 'logLevel', 'maxExportRetries', 'retryDelaySeconds', 'maxJobsPerNode', 'duplicatePolicy', 'nameMatching', 'incomingCompression', 'droppedFileCompression', 'dicomWebMaxResults', 'dicomWebCorsOrigins', 'maxQueryResults'] as const satisfies (keyof ServerSettings)[];
+export const LIVE_FIELDS = ['connectTimeout', 'dimseTimeout', 'logLevel', 'maxExportRetries', 'retryDelaySeconds', 'maxJobsPerNode', 'duplicatePolicy', 'nameMatching', 'incomingCompression', 'droppedFileCompression', 'dicomWebMaxResults', 'dicomWebCorsOrigins', 'maxQueryResults', 'jobHistoryDays'] as const satisfies (keyof ServerSettings)[];
 export const LISTENER_FIELDS = ['aeTitle', 'port', 'listenAddress', 'requireKnownCallingAe', 'acceptAnyCalledAe', 'maxPduLength', 'artimTimeout', 'idleTimeout', 'sopClassList'] as const satisfies (keyof ServerSettings)[];
 
 export function withFields(base: ServerSettings, from: ServerSettings, fields: readonly (keyof ServerSettings)[]): ServerSettings {

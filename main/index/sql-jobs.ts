@@ -74,6 +74,14 @@ export class SqlJobStore implements JobStore {
   async requeueRunning(): Promise<number> {
     return (await this.engine.run("UPDATE jobs SET state = 'queued' WHERE state = 'running'")).changes;
   }
+
+  async purgeFinished(before: string): Promise<number> {
+    return this.engine.transaction(async (tx) => {
+      const old = "state IN ('done', 'failed', 'cancelled') AND finished_at <> '' AND finished_at < ?";
+      await tx.run(`DELETE FROM job_items WHERE job_fk IN (SELECT id FROM jobs WHERE ${old})`, [before]);
+      return (await tx.run(`DELETE FROM jobs WHERE ${old}`, [before])).changes;
+    });
+  }
 }
 
 async function insertItems(tx: SqlEngine, jobId: number, sopUids: string[]): Promise<void> {

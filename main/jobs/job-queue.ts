@@ -24,17 +24,21 @@ export class PermanentJobError extends Error {}
 export interface JobQueueOptions {
   store: JobStore;
   runners: Record<JobKind, JobRunner>;
-  settings: () => { maxRetries: number; retryDelaySeconds: number; maxPerNode: number };
+  /** `historyDays`: finished jobs older than this are purged (0: kept for ever). */
+  settings: () => { maxRetries: number; retryDelaySeconds: number; maxPerNode: number; historyDays?: number };
   events?: ArchiveEvents;
   log: SourceLogger;
 }
 
 const PROGRESS_INTERVAL_MS = 100;
+/** How often finished jobs past JobHistoryDays are purged (and once at start). */
+const PURGE_INTERVAL_MS = 3600_000;
 
 export class JobQueue {
   private readonly options: JobQueueOptions;
   private readonly running = new Map<number, { node: string; controller: AbortController; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
   private pumping = false;
   private pumpAgain = false;
   private stopped = true;
@@ -48,13 +52,27 @@ export class JobQueue {
     this.stopped = false;
     const resumed = await this.options.store.requeueRunning();
     if (resumed) this.options.log.info(`${resumed} job(s) interrupted by the last stop are queued again`);
+    await this.purge();
+    this.purgeTimer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
     void this.pump();
+  }
+
+  /** Delete finished jobs older than JobHistoryDays; returns how many went. */
+  async purge(now = Date.now()): Promise<number> {
+    const days = this.options.settings().historyDays ?? 0;
+    if (days <= 0) return 0;
+    const purged = await this.options.store.purgeFinished(new Date(now - days * 86_400_000).toISOString())
+      .catch((err: Error) => { this.options.log.warn(`could not purge old jobs: ${err.message}`); return 0; });
+    if (purged) this.options.log.info(`${purged} finished job(s) older than ${days} day(s) removed from the history`);
+    return purged;
   }
 
   /** Stop starting jobs and interrupt the running ones; they stay 'running' in the index and resume at the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
     for (const r of this.running.values()) r.controller.abort(new Error('server is stopping'));
     await Promise.all([...this.running.values()].map((r) => r.done));
   }

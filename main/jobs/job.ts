@@ -52,4 +52,6 @@ export interface JobStore {
   listJobs(states?: JobState[]): Promise<Job[]>;
   /** Jobs left running by a stop or a crash go back to the queue; returns how many. */
   requeueRunning(): Promise<number>;
+  /** Finished jobs (done, failed, cancelled) that finished before `before` (ISO time), with their objects; how many. */
+  purgeFinished(before: string): Promise<number>;
 }

@@ -56,4 +56,23 @@ describe.each(INDEX_ENGINES)('worklist and jobs on the $name index', (engine) =>
     await store.setItems(job.id, ['1.2.10', '0.5'], 'done');
     expect(await store.items(job.id, 'pending')).toEqual(['1.2.9', '1.2.1', '1.2.100']);
   });
+
+  it('purges finished jobs older than the history keeps, with their objects, and nothing else', async () => {
+    const store = index.jobStore();
+    const make = async (state: 'done' | 'failed' | 'cancelled' | 'queued', finishedAt: string) => {
+      const job = await store.createJob({ kind: 'send', source: '', destination: 'PURGE' }, [`7.${state}.${finishedAt.slice(0, 10)}`]);
+      await store.updateJob(job.id, { state, finishedAt });
+      return job.id;
+    };
+    const old = [await make('done', '2026-01-01T10:00:00.000Z'), await make('failed', '2026-01-02T10:00:00.000Z'), await make('cancelled', '2026-01-03T10:00:00.000Z')];
+    const recent = await make('done', '2026-11-20T10:00:00.000Z');
+    const waiting = await make('queued', '');
+    expect(await store.purgeFinished('2026-11-01T00:00:00.000Z')).toBe(3);
+    for (const id of old) {
+      expect(await store.getJob(id)).toBeUndefined();
+      expect(await store.items(id)).toEqual([]);
+    }
+    expect(await store.getJob(recent)).toBeDefined();
+    expect(await store.getJob(waiting)).toBeDefined();
+  });
 });
