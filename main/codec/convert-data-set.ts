@@ -1,5 +1,6 @@
 import { encodeDataSet, parseDataSet, textElement, textOf, uint16Element, type DataSet } from '../dicom/dataset.ts';
-import { TransferSyntax, encodingOf } from '../../common/uids.ts';
+import { encodingOf } from '../../common/uids.ts';
+import { LOSSY_SYNTAXES } from '../../common/compression-code.ts';
 import { decodeFrame } from './decoders.ts';
 import { ENCODABLE, LOSSY_ENCODABLE, encodeFrame, lossyMethod, type EncodeOptions } from './encoders.ts';
 import { encapsulate, framesOf } from './fragments.ts';
@@ -30,13 +31,12 @@ export async function convertDataSet(dataSet: Uint8Array, from: string, to: stri
     if (photometric && photometric !== pixels.photometricInterpretation) setText(ds, PixelTag.PhotometricInterpretation, photometric);
     const planar = decoded[0]?.planarConfiguration;
     if (pixels.samplesPerPixel > 1 && planar !== undefined) ds.set(PixelTag.PlanarConfiguration, uint16Element(PixelTag.PlanarConfiguration, planar));
-    if (LOSSY.has(from)) setText(ds, PixelTag.LossyImageCompression, '01');
+    if (LOSSY_SYNTAXES.has(from)) setText(ds, PixelTag.LossyImageCompression, '01');
   }
   if (ENCODABLE.has(to) || LOSSY_ENCODABLE.has(to)) await encodePixels(ds, to, options);
   return encodeDataSet(ds, encodingOf(to));
 }
 
-const LOSSY: ReadonlySet<string> = new Set([TransferSyntax.JpegBaseline, TransferSyntax.JpegExtended, TransferSyntax.JpegLsNearLossless, TransferSyntax.Jpeg2000, TransferSyntax.HtJpeg2000]);
 
 function setText(ds: DataSet, tag: number, value: string): void {
   ds.set(tag, textElement(tag, 'CS', value.length % 2 ? `${value} ` : value));

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { TransferSyntax } from '../../common/uids.ts';
+import { JPEG_SYNTAXES } from '../../common/compression-code.ts';
 import { nativeDecode } from './native-codecs.ts';
 import { frameLength, type PixelModule } from './pixel-module.ts';
 import { decodeRle } from './rle.ts';
@@ -61,14 +62,13 @@ const WASM_DECODERS: Record<string, [string, string]> = {
   [TransferSyntax.HtJpeg2000]: ['@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KDecoder'],
 };
 
-const JPEG: ReadonlySet<string> = new Set([TransferSyntax.JpegBaseline, TransferSyntax.JpegExtended, TransferSyntax.JpegLossless, TransferSyntax.JpegLosslessSV1]);
 
 /** The transfer syntaxes whose pixel data this archive decodes. */
-export const DECODABLE: ReadonlySet<string> = new Set([...Object.keys(WASM_DECODERS), ...JPEG, TransferSyntax.Rle]);
+export const DECODABLE: ReadonlySet<string> = new Set([...Object.keys(WASM_DECODERS), ...JPEG_SYNTAXES, TransferSyntax.Rle]);
 
 export async function decodeFrame(transferSyntax: string, frame: Uint8Array, p: PixelModule): Promise<DecodedFrame> {
   if (transferSyntax === TransferSyntax.Rle) return { data: decodeRle(frame, p), planarConfiguration: p.samplesPerPixel > 1 ? 0 : undefined };
-  if (JPEG.has(transferSyntax)) return decodeJpeg(transferSyntax, frame, p);
+  if (JPEG_SYNTAXES.has(transferSyntax)) return decodeJpeg(transferSyntax, frame, p);
   const spec = WASM_DECODERS[transferSyntax];
   if (!spec) throw new Error(`no decoder for transfer syntax ${transferSyntax}`);
   const decoder = new (await wasmModule(spec[0]))[spec[1]]!();
