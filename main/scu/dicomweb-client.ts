@@ -5,6 +5,7 @@ import { keywordTag } from '../dicom/dictionary.ts';
 import { MultipartError, mediaType, newBoundary, parseMultipart } from '../dicomweb/multipart.ts';
 import type { OutgoingObject, SendResult } from '../dicom/services/store-scu.ts';
 import { encodeFileMeta } from '../store/part10.ts';
+import { wholeBytes } from '../util/whole-bytes.ts';
 
 /**
  * Our side as a DICOMweb client (issue 15): a DICOMweb node searched with QIDO-RS, retrieved from with WADO-RS (each
@@ -131,10 +132,8 @@ export async function sendToWebNode(node: WebNode, objects: OutgoingObject[], on
     while (at < objects.length && batch.length < STOW_BATCH && bytes < STOW_BYTES) {
       const obj = objects[at++]!;
       const read = await obj.read();
-      const chunks: Uint8Array[] = [];
-      if (Buffer.isBuffer(read.bytes)) chunks.push(read.bytes); else for await (const c of read.bytes) chunks.push(c);
       const meta = encodeFileMeta({ sopClassUid: obj.sopClassUid, sopInstanceUid: obj.sopInstanceUid, transferSyntaxUid: read.transferSyntaxUid ?? obj.transferSyntaxUid });
-      parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), meta, ...chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)), Buffer.from('\r\n'));
+      parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), meta, await wholeBytes(read.bytes), Buffer.from('\r\n'));
       batch.push(obj);
       bytes += read.length;
     }

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { readFileMeta } from './file-meta.ts';
+import { wholeBytes } from '../util/whole-bytes.ts';
 
 /**
  * Reading a stored object back for sending: where its data set starts after the Part-10 header (PS3.10 7.1), its
@@ -68,8 +69,5 @@ async function* chunks(handle: Awaited<ReturnType<typeof open>>, from: number, s
 /** A stored object's whole data set in memory (for converting or rendering it), however large, and its syntax. */
 export async function readDataSetBytes(file: string): Promise<{ bytes: Buffer; transferSyntaxUid: string }> {
   const stored = await readStoredDataSet(file);
-  if (Buffer.isBuffer(stored.bytes)) return { bytes: stored.bytes, transferSyntaxUid: stored.transferSyntaxUid };
-  const parts: Uint8Array[] = [];
-  for await (const part of stored.bytes) parts.push(part);
-  return { bytes: Buffer.concat(parts), transferSyntaxUid: stored.transferSyntaxUid };
+  return { bytes: await wholeBytes(stored.bytes), transferSyntaxUid: stored.transferSyntaxUid };
 }

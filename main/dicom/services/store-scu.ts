@@ -6,6 +6,7 @@ import { transcoder } from '../../codec/transcoder.ts';
 import { UNCOMPRESSED_SYNTAXES } from '../../../common/uids.ts';
 import { JPEG_SYNTAXES, LOSSY_SYNTAXES, type CompressionPlan } from '../../../common/compression-code.ts';
 import type { EncodeOptions } from '../../codec/encoders.ts';
+import { wholeBytes } from '../../util/whole-bytes.ts';
 
 /**
  * Storage SCU (PS3.4 B.2): sending objects over an established association, for C-MOVE and C-GET sub-operations and
@@ -127,13 +128,6 @@ export function outcomeOf(status: number): SendOutcome {
   return 'failed';
 }
 
-async function collect(bytes: Buffer | AsyncIterable<Uint8Array>): Promise<Buffer> {
-  if (Buffer.isBuffer(bytes)) return bytes;
-  const parts: Uint8Array[] = [];
-  for await (const part of bytes) parts.push(part);
-  return Buffer.concat(parts);
-}
-
 /** An object ready to go on an association: the context it goes on and its bytes in that context's syntax. */
 export type PreparedObject = { ctx: PresentationContext; data: Buffer | AsyncIterable<Uint8Array>; size: number } | { failed: string };
 
@@ -157,7 +151,7 @@ export async function prepareObject(assoc: Association, obj: OutgoingObject, usa
   for (const ctx of candidates) {
     if (ctx.transferSyntax === stored) return { ctx, data: whole ?? read.bytes, size: read.length };
     try {
-      whole ??= await collect(read.bytes);
+      whole ??= await wholeBytes(read.bytes);
       const data = await transcoder.transcode(whole, stored, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax));
       return { ctx, data, size: data.length };
     } catch (err) {
