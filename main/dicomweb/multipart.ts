@@ -12,6 +12,12 @@ export function newBoundary(): string {
   return `pacs-${randomBytes(12).toString('hex')}`;
 }
 
+/** Write to a response, waiting while the socket is full; throws once the client has gone. */
+export async function writeOrWait(res: http.ServerResponse, chunk: Uint8Array | string): Promise<void> {
+  if (res.destroyed) throw new Error('the client went away');
+  if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+}
+
 export class MultipartWriter {
   private readonly res: http.ServerResponse;
   readonly boundary: string;
@@ -24,9 +30,8 @@ export class MultipartWriter {
     res.writeHead(200, { 'content-type': `multipart/related; type="${type}"; boundary=${boundary}`, 'cache-control': 'no-store' });
   }
 
-  private async write(chunk: Uint8Array | string): Promise<void> {
-    if (this.res.destroyed) throw new Error('the client went away');
-    if (!this.res.write(chunk)) await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+  private write(chunk: Uint8Array | string): Promise<void> {
+    return writeOrWait(this.res, chunk);
   }
 
   /** One part: its headers, then its body (one buffer, or chunks as they are read). */

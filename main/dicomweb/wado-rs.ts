@@ -2,9 +2,8 @@ import type http from 'node:http';
 import { DicomWebError } from './errors.ts';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { once } from 'node:events';
 import { inflateRawSync } from 'node:zlib';
-import { parseDataSet, type DataSet } from '../dicom/dataset.ts';
+import { parseDataSet, textOf, type DataSet } from '../dicom/dataset.ts';
 import { TransferSyntax, encodingOf } from '../../common/uids.ts';
 import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
@@ -15,7 +14,7 @@ import { framesOf } from '../codec/fragments.ts';
 import { PixelTag, frameLength, pixelModuleOf } from '../codec/pixel-module.ts';
 import { identifierFromKeywords } from '../scu/identifiers.ts';
 import { qrRequestFrom } from '../query/identifier.ts';
-import { MultipartWriter, mediaType } from './multipart.ts';
+import { MultipartWriter, mediaType, writeOrWait } from './multipart.ts';
 import { jsonFromDataSet, tagKey } from './dicom-json.ts';
 import { xmlFromJson } from './dicom-xml.ts';
 
@@ -113,17 +112,17 @@ export async function writeInstances(res: http.ServerResponse, deps: WadoRsDeps,
 
 /** A stored object's data set, parsed (deflated ones inflated first), and the syntax its values were in. */
 async function parsedObject(deps: WadoRsDeps, inst: StoredInstance): Promise<{ ds: DataSet; transferSyntaxUid: string }> {
-  const stored = await readDataSetBytes(deps.objectFile(inst.location));
+  return parsed(await readDataSetBytes(deps.objectFile(inst.location)));
+}
+
+function parsed(stored: { bytes: Buffer; transferSyntaxUid: string }): { ds: DataSet; transferSyntaxUid: string } {
   if (stored.transferSyntaxUid === TransferSyntax.DeflatedExplicitLittleEndian) {
     return { ds: parseDataSet(inflateRawSync(stored.bytes), encodingOf(TransferSyntax.ExplicitLittleEndian)), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian };
   }
   return { ds: parseDataSet(stored.bytes, encodingOf(stored.transferSyntaxUid)), transferSyntaxUid: stored.transferSyntaxUid };
 }
 
-const uidOf = (ds: DataSet, tag: number) => {
-  const e = ds.get(tag);
-  return e && Buffer.isBuffer(e.value) ? e.value.toString('latin1').replace(/[\0 ]+$/, '') : '';
-};
+const uidOf = (ds: DataSet, tag: number) => textOf(ds.get(tag));
 
 /** The instance's URL under the DICOMweb base, from its own UIDs. */
 export function instanceUrl(baseUrl: string, study: string, series: string, sop: string): string {
@@ -155,10 +154,7 @@ export async function writeMetadata(res: http.ServerResponse, deps: WadoRsDeps, 
     return;
   }
   res.writeHead(200, { 'content-type': 'application/dicom+json', 'cache-control': 'no-store' });
-  const write = async (text: string) => {
-    if (res.destroyed) throw new Error('the client went away');
-    if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-  };
+  const write = (text: string) => writeOrWait(res, text);
   await write('[');
   for (const [n, inst] of instances.entries()) {
     const { ds } = await parsedObject(deps, inst);
@@ -169,7 +165,7 @@ export async function writeMetadata(res: http.ServerResponse, deps: WadoRsDeps, 
 
 /** "1,2,...,n" for an object's frames. */
 function frameList(ds: DataSet): string {
-  const n = Number(ds.get(PixelTag.NumberOfFrames) && Buffer.isBuffer(ds.get(PixelTag.NumberOfFrames)!.value) ? ds.get(PixelTag.NumberOfFrames)!.value.toString('latin1').trim() : '1') || 1;
+  const n = Number(textOf(ds.get(PixelTag.NumberOfFrames))) || 1;
   return Array.from({ length: n }, (_, i) => i + 1).join(',');
 }
 
@@ -200,10 +196,11 @@ export async function writeFrames(res: http.ServerResponse, deps: WadoRsDeps, in
     if (syntax === inst.transferSyntaxUid || FRAME_MEDIA[inst.transferSyntaxUid] === partType) { asStored = true; chosen = true; break; }
   }
   if (!chosen) throw new DicomWebError(406, 'frames are given as multipart/related; type="application/octet-stream" (uncompressed), or as stored with transfer-syntax=*');
-  let { ds, transferSyntaxUid } = await parsedObject(deps, inst);
+  // Read once: parsed as stored, and converted from the same bytes when the frames are wanted native.
+  const stored = await readDataSetBytes(deps.objectFile(inst.location));
+  let { ds, transferSyntaxUid } = parsed(stored);
   const compressed = !Buffer.isBuffer(ds.get(PixelTag.PixelData)?.value);
   if (compressed && !asStored) {
-    const stored = await readDataSetBytes(deps.objectFile(inst.location));
     const native = await deps.transcoder.transcode(stored.bytes, stored.transferSyntaxUid, TransferSyntax.ExplicitLittleEndian);
     ds = parseDataSet(native, encodingOf(TransferSyntax.ExplicitLittleEndian));
     transferSyntaxUid = TransferSyntax.ExplicitLittleEndian;
