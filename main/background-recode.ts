@@ -1,5 +1,5 @@
 import type { InstanceHeader } from './dicom/instance-header.ts';
-import type { FileStore, StoredLocation } from './store/file-store.ts';
+import { sameLocation, type FileStore, type StoredLocation } from './store/file-store.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { SourceLogger } from './util/log.ts';
 import type { KeyedLock } from './util/keyed-lock.ts';
@@ -87,7 +87,7 @@ export class BackgroundRecoder {
     const { store, index, log, locks } = this.deps;
     const sop = job.header.sopInstanceUid;
     const same = (i: { location: StoredLocation; transferSyntaxUid: string } | undefined) =>
-      !!i && i.transferSyntaxUid === job.from && i.location.device === job.location.device && i.location.relativePath === job.location.relativePath;
+      !!i && i.transferSyntaxUid === job.from && sameLocation(i.location, job.location);
     if (!transcoder.canTranscode(job.from, job.to, job.options)) return; // no codec for it: it stays as it came
     try {
       if (this.superseded.has(job) || !same(await index.findInstance(sop))) return; // replaced or deleted since
@@ -109,7 +109,7 @@ export class BackgroundRecoder {
           return;
         }
         const location = await store.commit(next, job.header);
-        const moved = location.device !== job.location.device || location.relativePath !== job.location.relativePath;
+        const moved = !sameLocation(location, job.location);
         if (!(await index.recodedInstance(sop, { location: job.location, transferSyntaxUid: job.from }, { location, transferSyntaxUid: job.to, size: next.size }))) {
           // Deleted between the check and the rename: the file put back is nobody's.
           await store.remove(location).catch(() => undefined);

@@ -7,7 +7,7 @@ import type { DuplicatePolicy } from './config/server-settings.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { ArchiveIngest } from './ingest.ts';
 import type { InstanceHeader } from './dicom/instance-header.ts';
-import type { FileStore } from './store/file-store.ts';
+import { sameLocation, type FileStore } from './store/file-store.ts';
 import { readFileMeta, type FileMetaInfo } from './store/file-meta.ts';
 import { objectHeaderOf, readObjectHeader, type DataSetCopy, type ObjectOnDisk } from './store/object-header.ts';
 import type { ImportResult } from './import-result.ts';
@@ -149,6 +149,6 @@ async function linkOne(file: string, target: ImportTarget): Promise<'imported' |
   if (known && target.policy !== 'replace') return 'duplicate';
   const location = await target.store.link(file, header);
   const { replaced } = await target.index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location, size, callingAe: 'IMPORT' });
-  if (replaced && (replaced.relativePath !== location.relativePath || replaced.device !== location.device)) await target.store.remove(replaced);
+  if (replaced && !sameLocation(replaced, location)) await target.store.remove(replaced);
   return 'imported';
 }

@@ -1,7 +1,7 @@
 import type { InstanceHeader } from './dicom/instance-header.ts';
 import type { ObjectReceiver, ReceivedObject } from './dicom/services/store-scp.ts';
 import { Status } from './dicom/status.ts';
-import type { FileStore, StoredLocation } from './store/file-store.ts';
+import { sameLocation, type FileStore, type StoredLocation } from './store/file-store.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { DuplicatePolicy } from './config/server-settings.ts';
 import type { SourceLogger } from './util/log.ts';
@@ -89,14 +89,14 @@ export class ArchiveIngest implements ObjectReceiver {
         } catch (err) {
           // Not indexed means not stored: take the file away again unless it replaced an indexed one in place.
           const old = await this.index.findInstance(header.sopInstanceUid).catch(() => undefined);
-          if (!old || old.location.relativePath !== location.relativePath || old.location.device !== location.device) await this.store.remove(location);
+          if (!old || !sameLocation(old.location, location)) await this.store.remove(location);
           this.log.error(`index write failed for ${header.sopInstanceUid}: ${(err as Error).message}`);
           return { error: (err as Error).message };
         }
       });
       if ('error' in stored) return { status: Status.OutOfResources, comment: `index write failed: ${stored.error}` };
       const { location, replaced } = stored;
-      if (replaced && (replaced.relativePath !== location.relativePath || replaced.device !== location.device)) {
+      if (replaced && !sameLocation(replaced, location)) {
         await this.store.remove(replaced).catch((err) => this.log.warn(`could not remove replaced file: ${(err as Error).message}`));
       }
       this.onStored({ header, location, size: file.size, transferSyntaxUid, callingAe: meta.callingAe, calledAe: meta.calledAe, replaced: !!replaced });

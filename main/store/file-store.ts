@@ -13,6 +13,11 @@ export interface StoredLocation {
   relativePath: string;
 }
 
+/** Whether two locations name the same file. */
+export function sameLocation(a: StoredLocation, b: StoredLocation): boolean {
+  return a.device === b.device && a.relativePath === b.relativePath;
+}
+
 export interface FileStoreOptions {
   /** Storage folders (Conquest's MAGDevice0..n), absolute. */
   devices: string[];
