@@ -63,6 +63,12 @@ export const QrSopClass = {
   ModalityWorklistFind: '1.2.840.10008.5.1.4.31',
 } as const;
 
+/** Storage Commitment Push Model (PS3.4 J.3.5): the class and its one well-known instance that N-ACTION names. */
+export const STORAGE_COMMITMENT_SOP_CLASS = '1.2.840.10008.1.20.1';
+export const STORAGE_COMMITMENT_SOP_INSTANCE = '1.2.840.10008.1.20.1.1';
+/** Modality Performed Procedure Step (PS3.4 F.7.3). */
+export const MPPS_SOP_CLASS = '1.2.840.10008.3.1.2.3.3';
+
 /** The Query/Retrieve model a SOP class belongs to, or undefined for other classes. */
 export function qrModelOf(sopClass: string): 'PATIENT' | 'STUDY' | undefined {
   if (sopClass.startsWith('1.2.840.10008.5.1.4.1.2.1.')) return 'PATIENT';

@@ -42,6 +42,8 @@ export interface JobEvent {
   /** Bytes per second since the job started running. */
   rate: number;
   error: string;
+  /** Storage Commitment of a send or forward ('' when not asked): asked, requested, committed, failed. */
+  commitment: string;
 }
 
 interface EventMap {

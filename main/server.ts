@@ -11,6 +11,8 @@ import { FindScp } from './dicom/services/find-scp.ts';
 import { RunningOperations } from './dicom/services/operations.ts';
 import { RetrieveScp } from './dicom/services/retrieve-scp.ts';
 import { ServiceRegistry } from './dicom/services/registry.ts';
+import { commitmentServices } from './dicom/services/commitment-scp.ts';
+import { MPPS_SOP_CLASS, STORAGE_COMMITMENT_SOP_CLASS } from '../common/uids.ts';
 import { destinationPort, queryPort, retrievePort } from './archive-ports.ts';
 import { transcoder } from './codec/transcoder.ts';
 import { readStoredDataSet } from './store/object-reader.ts';
@@ -108,6 +110,7 @@ export class ArchiveServer {
     const read = (inst: StoredInstance) => () => readStoredDataSet(this.store.absolutePath(inst.location));
     this.transfers = new Transfers({
       config: () => this.config, index: this.index, read, associationOptions: () => this.associationOptions(), events: this.events,
+      objectFile: (location) => this.store.absolutePath(location),
       logger: this.logger, storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg); },
       ingestObject: async (object, source) => { await ingestBytes(object, this.importTarget(), source); },
     });
@@ -126,6 +129,7 @@ export class ArchiveServer {
       .register(new FindScp(queryPort(ports), aeTitle, this.operations, this.logger.child('find-scp'), () => this.config.settings.maxQueryResults))
       .register(retrieveScp.move)
       .register(retrieveScp.get);
+    for (const service of commitmentServices(this.transfers.commitments, this.logger.child('commitment'))) registry.register(service);
     this.handler = { negotiate: (rq) => negotiate(rq, this.acceptancePolicy()), ...registry.handlers() };
     if (options.listen === false) return;
     await this.openListener();
@@ -173,9 +177,16 @@ export class ArchiveServer {
       aeTitle: s.aeTitle,
       acceptAnyCalledAe: s.acceptAnyCalledAe,
       knownCallingAe: s.requireKnownCallingAe ? (ae) => this.config.nodes.find(ae) !== undefined : undefined,
-      sopClasses: this.config.sopList.sopClasses,
+      sopClasses: this.acceptedSopClasses(),
       transferSyntaxes: this.config.sopList.transferSyntaxes,
     };
+  }
+
+  /** dgatesop.lst's classes, and the N-services dicom.ini turns on (a Conquest dgatesop.lst does not list them). */
+  private acceptedSopClasses(): ReadonlySet<string> {
+    const s = this.config.settings;
+    const extra = [...(s.storageCommitment ? [STORAGE_COMMITMENT_SOP_CLASS] : []), ...(s.mpps ? [MPPS_SOP_CLASS] : [])];
+    return extra.length ? new Set([...this.config.sopList.sopClasses, ...extra]) : this.config.sopList.sopClasses;
   }
 
   private async openListener(): Promise<void> {

@@ -13,6 +13,8 @@ import type { WebNode } from './config/web-nodes.ts';
 import { pingWebNode } from './scu/dicomweb-client.ts';
 import type { OutgoingObject } from './dicom/services/store-scu.ts';
 import type { Logger } from './util/log.ts';
+import type { StoredLocation } from './store/file-store.ts';
+import { StorageCommitments } from './storage-commitment.ts';
 
 export interface TransferDependencies {
   config: () => LoadedConfig;
@@ -23,6 +25,8 @@ export interface TransferDependencies {
   /** An object retrieved from a DICOMweb node, into the archive (through the ingest, calling AE `source`). */
   ingestObject: (object: Buffer, source: string) => Promise<void>;
   associationOptions: () => AssociationOptions;
+  /** Where a stored object's file is (Storage Commitment checks it is there). */
+  objectFile: (location: StoredLocation) => string;
   events: ArchiveEvents;
   logger: Logger;
 }
@@ -36,6 +40,8 @@ export class TransferError extends Error {}
 export class Transfers {
   readonly client: DicomClient;
   readonly queue: JobQueue;
+  /** Storage Commitment in both roles, on the queue. */
+  readonly commitments: StorageCommitments;
   private readonly deps: TransferDependencies;
 
   constructor(deps: TransferDependencies) {
@@ -53,11 +59,16 @@ export class Transfers {
       runners: jobRunners({
         index: deps.index, client: this.client, node: (ae) => this.node(ae), ourAe: () => settings().aeTitle, read: deps.read, storage: deps.storage,
         webNode: (name) => this.webNode(name), ingestObject: deps.ingestObject,
+        requestCommitment: (ctx, node) => this.commitments.requestFor(ctx, node),
       }),
       settings: () => ({ maxRetries: settings().maxExportRetries, retryDelaySeconds: settings().retryDelaySeconds, maxPerNode: settings().maxJobsPerNode,
         historyDays: settings().jobHistoryDays }),
       events: deps.events,
       log: deps.logger.child('jobs'),
+    });
+    this.commitments = new StorageCommitments({
+      index: deps.index, queue: this.queue, client: this.client, node: (ae) => this.node(ae), objectFile: deps.objectFile,
+      ourAe: () => settings().aeTitle, waitSeconds: () => settings().commitmentWaitSeconds, log: deps.logger.child('commitment'),
     });
   }
 
@@ -81,18 +92,20 @@ export class Transfers {
   onStored(e: StoredEvent): void {
     for (const rule of this.deps.config().forwardRules) {
       if (!ruleMatches(rule, { modality: e.header.modality, callingAe: e.callingAe, calledAe: e.calledAe, sopClassUid: e.header.sopClassUid })) continue;
-      this.queue.forward(rule.destination, e.header.studyInstanceUid, e.header.sopInstanceUid, rule.compression)
+      this.queue.forward(rule.destination, e.header.studyInstanceUid, e.header.sopInstanceUid, rule.compression, rule.commitment)
         .catch((err) => this.deps.logger.child('jobs').error(`cannot queue forward of ${e.header.sopInstanceUid} to ${rule.destination}: ${(err as Error).message}`));
     }
   }
 
   /** Queue a send of a local patient, study, series or object to a node. */
-  async send(destination: string, level: RetrieveQuery['level'], uid: string): Promise<Job> {
+  async send(destination: string, level: RetrieveQuery['level'], uid: string, options: { commit?: boolean } = {}): Promise<Job> {
     this.required(destination);
     const attr = QR_BY_TAG.get(UNIQUE_KEYS[LEVEL_NAMES.indexOf(level)]!)!;
     const instances = await this.deps.index.instancesMatching([{ attr, match: { kind: 'single', value: uid } }]);
     if (!instances.length) throw new TransferError(`nothing in the archive for ${level} ${uid}`);
-    return this.queue.add('send', { destination, studyUid: level === 'STUDY' ? uid : undefined }, instances.map((i) => i.sopInstanceUid));
+    if (options.commit && this.webNode(destination)) throw new TransferError(`${destination} is a DICOMweb node: Storage Commitment is a DICOM service`);
+    return this.queue.add('send', { destination, studyUid: level === 'STUDY' ? uid : undefined, commitment: options.commit ? 'asked' : '' },
+      instances.map((i) => i.sopInstanceUid));
   }
 
   /** Queue a retrieve from a node: C-MOVE to us (or to `destination`), or C-GET into our archive. */

@@ -49,6 +49,8 @@ export interface SendRequest {
   destination: string;
   level: RetrieveQuery['level'];
   uid: string;
+  /** Ask the destination for Storage Commitment once everything is sent; the job shows whether it committed. */
+  commit?: boolean;
 }
 
 export interface RetrieveRequest {

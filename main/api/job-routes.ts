@@ -24,7 +24,8 @@ export function jobRoutes(jobs: JobService, archive: Pick<ArchiveService, 'index
       handler: async ({ body }) => {
         const b = body as Partial<SendRequest>;
         if (!LEVELS.has(String(b.level))) throw new HttpError(400, 'level must be PATIENT, STUDY, SERIES or IMAGE');
-        return jobs.transfers.send(text(b.destination, 'destination'), b.level!, text(b.uid, 'uid'));
+        if (b.commit !== undefined && typeof b.commit !== 'boolean') throw new HttpError(400, 'commit must be true or false');
+        return jobs.transfers.send(text(b.destination, 'destination'), b.level!, text(b.uid, 'uid'), { commit: b.commit });
       },
     },
     {

@@ -9,12 +9,14 @@ import { parseCompressionCode } from '../../common/compression-code.ts';
 /**
  * Conquest's forwarding rules in dicom.ini: `ExportConverters = N`, then for each i < N `ExportConverter<i> = forward
  * to AE` with optional filters `ExportModality<i>`, `ExportCallingAE<i>`, `ExportCalledAE<i>` (Conquest's) and
- * `ExportSOPClass<i>` (ours); an empty filter or `*` lets everything through, `*` and `?` match as in AE titles.
+ * `ExportSOPClass<i>` (ours), and `ExportCommitment<i> = 1` (ours: ask for Storage Commitment); an empty filter or `*` lets everything through, `*` and `?` match as in AE titles.
  */
 export type ForwardRule = {
   index: number; destination: string; line: number;
   /** `forward compressed as xx to AE`: the code objects are sent in, instead of the node's own; '' for the node's. */
   compression: string;
+  /** `ExportCommitment<i> = 1` (ours): each forward asks the destination for Storage Commitment once sent. */
+  commitment: boolean;
 } & Record<ForwardFilter, string>;
 
 /** What a rule looks at in a newly stored object. */
@@ -44,7 +46,9 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
     const plan = forward.compression === undefined ? undefined : parseCompressionCode(forward.compression);
     if (plan && 'error' in plan) { errors.push(new ConfigError(doc.file, converter.line, `ExportConverter${i}: compression ${plan.error}`)); continue; }
     const filters = Object.fromEntries(FORWARD_FILTERS.map(([field, key]) => [field, doc.get(SECTION, `${key}${i}`)?.value.trim() ?? ''])) as Record<ForwardFilter, string>;
-    rules.push({ index: i, destination, line: converter.line, compression: forward.compression ?? '', ...filters });
+    const commit = doc.get(SECTION, `ExportCommitment${i}`);
+    if (commit && !['0', '1', ''].includes(commit.value.trim())) { errors.push(new ConfigError(doc.file, commit.line, `ExportCommitment${i}: "${commit.value}" must be 0 or 1`)); continue; }
+    rules.push({ index: i, destination, line: converter.line, compression: forward.compression ?? '', commitment: commit?.value.trim() === '1', ...filters });
   }
   if (errors.length) throw new ConfigErrors(errors);
   return rules;

@@ -53,6 +53,17 @@ export interface ServerSettings {
   /** DICOMweb: the most answers a QIDO-RS search gives, and the web origins (CORS) allowed to call it from a page. */
   dicomWebMaxResults: number;
   dicomWebCorsOrigins: string[];
+  /** Storage Commitment SCP and MPPS SCP accepted; how long our SCU waits on its association for a commitment report. */
+  storageCommitment: boolean;
+  commitmentWaitSeconds: number;
+  mpps: boolean;
+  /** Nodes every MPPS N-CREATE and N-SET is passed on to (dcm4chee's MPPS forward rules). */
+  mppsForward: string[];
+  /** The HL7 v2 listener (MLLP): on or off, its port, who may send, the character set of messages without MSH-18. */
+  hl7Listener: boolean;
+  hl7Port: number;
+  hl7AllowedSenders: string[];
+  hl7DefaultCharset: string;
 }
 
 type Parse<T> = (value: string) => T;
@@ -72,6 +83,16 @@ const origins: Parse<string[]> = (v) => {
 const compression: Parse<CompressionPlan> = (v) => {
   const plan = parseCompressionCode(v);
   return 'error' in plan ? reason(plan.error) : plan;
+};
+const aeList: Parse<string[]> = (v) => {
+  const list = v.split(/[,\s]+/).filter(Boolean);
+  for (const ae of list) { const p = aeTitleProblem(ae); if (p) reason(p); }
+  return list;
+};
+const addressList: Parse<string[]> = (v) => {
+  const list = v.split(/[,\s]+/).filter(Boolean);
+  for (const a of list) if (!/^[0-9A-Fa-f.:]+$/.test(a)) reason(`"${a}" is not an IP address`);
+  return list;
 };
 const address: Parse<string> = (v) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(`"${v}" is not an IP address`));
 
@@ -114,6 +135,14 @@ export const SETTING_KEYS = {
   MaxQueryResults: { def: '0', parse: int(0, 100000000), help: 'C-FIND: the most matches one query answers; beyond it the query ends with status A700 after that many (0: no limit; answers are streamed either way).' },
   DicomWebMaxResults: { def: '1000', parse: int(1, 1000000), help: 'DICOMweb: the most matches a QIDO-RS search answers with; more are asked for with offset (the answer says so).' },
   DicomWebCorsOrigins: { def: '', parse: origins, help: 'DICOMweb: web origins allowed to call /dicom-web from a page served elsewhere (a web viewer), separated by commas, or * for any; empty for none.' },
+  StorageCommitment: { def: '1', parse: flag, help: 'Storage Commitment SCP: modalities may ask us to commit to keeping what they sent (N-ACTION); we report on the same association while the modality keeps it open, else on a new one to its AE in acrnema.map.' },
+  CommitmentWaitSeconds: { def: '2', parse: int(0, 600), help: 'Sends and forwards that ask a node for storage commitment keep their association open this many seconds for the report; later reports come on an association the node opens to us.' },
+  MPPS: { def: '1', parse: flag, help: 'Modality Performed Procedure Step SCP: modalities report procedures in progress, completed or discontinued (N-CREATE, N-SET); the worklist shows it.' },
+  MPPSForward: { def: '', parse: aeList, help: 'AE titles (acrnema.map) every MPPS message is passed on to, separated by commas (a RIS, another archive); empty for none.' },
+  HL7Listener: { def: '0', parse: flag, help: 'Receive HL7 v2 messages (MLLP): orders (ORM^O01, OMI^O23) fill the worklist, ADT^A08/A31 update patients, ADT^A40 merges them.' },
+  HL7Port: { def: '2575', parse: int(0, 65535), help: 'TCP port of the HL7 listener (0 picks a free one).' },
+  HL7AllowedSenders: { def: '', parse: addressList, help: 'IP addresses allowed to send HL7 messages, separated by commas; empty allows any.' },
+  HL7DefaultCharset: { def: 'ASCII', parse: oneOf('ascii', '8859/1', '8859/2', 'unicode utf-8'), help: 'Character set of HL7 messages whose MSH-18 is empty: ASCII, 8859/1, 8859/2 or UNICODE UTF-8.' },
 } as const;
 
 type KeyName = keyof typeof SETTING_KEYS;
@@ -172,6 +201,14 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     maxQueryResults: get('MaxQueryResults'),
     dicomWebMaxResults: get('DicomWebMaxResults'),
     dicomWebCorsOrigins: get('DicomWebCorsOrigins'),
+    storageCommitment: get('StorageCommitment'),
+    commitmentWaitSeconds: get('CommitmentWaitSeconds'),
+    mpps: get('MPPS'),
+    mppsForward: get('MPPSForward'),
+    hl7Listener: get('HL7Listener'),
+    hl7Port: get('HL7Port'),
+    hl7AllowedSenders: get('HL7AllowedSenders'),
+    hl7DefaultCharset: get('HL7DefaultCharset'),
   };
 }
 

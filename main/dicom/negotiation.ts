@@ -2,7 +2,7 @@ import {
   ContextResult, RejectReason, RejectResult, RejectSource,
   type AcceptedContext, type AssociateRQ, type RoleSelection,
 } from './pdu.ts';
-import { APPLICATION_CONTEXT, UNCOMPRESSED_SYNTAXES, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
+import { APPLICATION_CONTEXT, STORAGE_COMMITMENT_SOP_CLASS, UNCOMPRESSED_SYNTAXES, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
 
 /** What this archive accepts: its AE title, the peers it knows, and the SOP classes and transfer syntaxes it takes. */
 export interface AcceptancePolicy {
@@ -63,11 +63,12 @@ export function negotiate(rq: AssociateRQ, policy: AcceptancePolicy): Negotiatio
     return reject(RejectReason.NoReasonGiven, `no acceptable presentation context among ${rq.contexts.length} proposed (${classes || 'none'})`);
   }
   // A requestor may take the SCP role for storage classes, so that C-GET can send it objects on this association
-  // (PS3.7 D.3.3.4, PS3.4 C.4.3); for the services we provide it stays SCU.
+  // (PS3.7 D.3.3.4, PS3.4 C.4.3), and for Storage Commitment, to report on a request of ours (PS3.4 J.3.3.1.3); for
+  // the services we provide it stays SCU.
   const accepted = new Set(contexts.filter((c) => c.result === ContextResult.Acceptance).map((c) => rq.contexts.find((p) => p.id === c.id)!.abstractSyntax));
   const roles = rq.userInfo.roles
     .filter((r) => accepted.has(r.sopClass))
-    .map((r) => ({ sopClass: r.sopClass, scuRole: r.scuRole, scpRole: r.scpRole && isStorageClass(r.sopClass) }));
+    .map((r) => ({ sopClass: r.sopClass, scuRole: r.scuRole, scpRole: r.scpRole && (isStorageClass(r.sopClass) || r.sopClass === STORAGE_COMMITMENT_SOP_CLASS) }));
   return { contexts, roles };
 }
 

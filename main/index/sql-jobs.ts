@@ -1,4 +1,4 @@
-import type { ItemState, Job, JobState, JobStore, NewJob } from '../jobs/job.ts';
+import type { CommitmentState, ItemState, Job, JobState, JobStore, NewJob } from '../jobs/job.ts';
 import { jobFromRow, jobUpdate, type JobRow } from './job-rows.ts';
 import type { SqlEngine } from './sql-engine.ts';
 
@@ -15,9 +15,10 @@ export class SqlJobStore implements JobStore {
 
   async createJob(job: NewJob, items: string[] = []): Promise<Job> {
     const id = await this.engine.transaction(async (tx) => {
-      const { insertId } = await tx.run(`INSERT INTO jobs (kind, source, destination, query, study_uid, compression, total, state, error, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', '', ?)`,
-      [job.kind, job.source, job.destination, job.query ? JSON.stringify(job.query) : '{}', job.studyUid ?? '', job.compression ?? '', items.length, new Date().toISOString()]);
+      const { insertId } = await tx.run(`INSERT INTO jobs (kind, source, destination, query, study_uid, compression, transaction_uid, commitment, detail,
+        total, state, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', '', ?)`,
+      [job.kind, job.source, job.destination, job.query ? JSON.stringify(job.query) : '{}', job.studyUid ?? '', job.compression ?? '',
+        job.transactionUid ?? '', job.commitment ?? '', job.detail ?? '', items.length, new Date().toISOString()]);
       await insertItems(tx, insertId, items);
       return insertId;
     });
@@ -32,9 +33,9 @@ export class SqlJobStore implements JobStore {
     });
   }
 
-  async openForwardJob(destination: string, studyUid: string, compression = ''): Promise<Job | undefined> {
+  async openForwardJob(destination: string, studyUid: string, compression = '', commitment: CommitmentState = ''): Promise<Job | undefined> {
     const [row] = await this.engine.all<JobRow>(`SELECT * FROM jobs WHERE kind = 'forward' AND state = 'queued' AND attempts = 0
-      AND destination = ? AND study_uid = ? AND compression = ? ORDER BY id DESC LIMIT 1`, [destination, studyUid, compression]);
+      AND destination = ? AND study_uid = ? AND compression = ? AND commitment = ? ORDER BY id DESC LIMIT 1`, [destination, studyUid, compression, commitment]);
     return row ? jobFromRow(row) : undefined;
   }
 
@@ -69,6 +70,11 @@ export class SqlJobStore implements JobStore {
     const rows = await this.engine.all<JobRow>(states?.length ? `SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id`
       : 'SELECT * FROM jobs ORDER BY id', states ?? []);
     return rows.map(jobFromRow);
+  }
+
+  async jobByTransaction(transactionUid: string): Promise<Job | undefined> {
+    const [row] = await this.engine.all<JobRow>('SELECT * FROM jobs WHERE transaction_uid = ? ORDER BY id DESC LIMIT 1', [transactionUid]);
+    return row ? jobFromRow(row) : undefined;
   }
 
   async requeueRunning(): Promise<number> {

@@ -1,6 +1,6 @@
 import type { ArchiveEvents } from '../events.ts';
 import type { SourceLogger } from '../util/log.ts';
-import type { Job, JobKind, JobStore, RetrieveQuery } from './job.ts';
+import type { Job, JobKind, JobStore, NewJob } from './job.ts';
 
 /**
  * The queue of transfer jobs: persistent (the index), resumed after a restart, at most `maxPerNode` running with one
@@ -23,7 +23,8 @@ export class PermanentJobError extends Error {}
 
 export interface JobQueueOptions {
   store: JobStore;
-  runners: Record<JobKind, JobRunner>;
+  /** What each kind of job does; more kinds join with `addRunner` (storage commitment, MPPS forwarding). */
+  runners: Partial<Record<JobKind, JobRunner>>;
   /** `historyDays`: finished jobs older than this are purged (0: kept for ever). */
   settings: () => { maxRetries: number; retryDelaySeconds: number; maxPerNode: number; historyDays?: number };
   events?: ArchiveEvents;
@@ -77,9 +78,12 @@ export class JobQueue {
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
-  async add(kind: JobKind, fields: { source?: string; destination?: string; query?: RetrieveQuery; studyUid?: string; compression?: string }, items?: string[]): Promise<Job> {
-    const job = await this.options.store.createJob({ kind, source: fields.source ?? '', destination: fields.destination ?? '', query: fields.query, studyUid: fields.studyUid,
-      compression: fields.compression }, items);
+  addRunner(kind: JobKind, runner: JobRunner): void {
+    this.options.runners[kind] = runner;
+  }
+
+  async add(kind: JobKind, fields: Partial<Omit<NewJob, 'kind'>>, items?: string[]): Promise<Job> {
+    const job = await this.options.store.createJob({ ...fields, kind, source: fields.source ?? '', destination: fields.destination ?? '' }, items);
     this.options.log.info(`job ${job.id} queued: ${describe(job)}`);
     this.announce(job);
     void this.pump();
@@ -87,14 +91,14 @@ export class JobQueue {
   }
 
   /** Add objects of a stored study to a forward job still waiting, or queue a new one. */
-  async forward(destination: string, studyUid: string, sopUid: string, compression = ''): Promise<void> {
-    const open = await this.options.store.openForwardJob(destination, studyUid, compression);
+  async forward(destination: string, studyUid: string, sopUid: string, compression = '', commit = false): Promise<void> {
+    const open = await this.options.store.openForwardJob(destination, studyUid, compression, commit ? 'asked' : '');
     if (open && !this.running.has(open.id)) {
       await this.options.store.addItems(open.id, [sopUid]);
       void this.pump();
       return;
     }
-    await this.add('forward', { destination, studyUid, compression }, [sopUid]);
+    await this.add('forward', { destination, studyUid, compression, commitment: commit ? 'asked' : '' }, [sopUid]);
   }
 
   async cancel(id: number): Promise<Job | undefined> {
@@ -120,6 +124,12 @@ export class JobQueue {
     this.options.log.info(`job ${id} queued again by the user`);
     void this.pump();
     return this.options.store.getJob(id);
+  }
+
+  /** A job changed outside a run (a storage commitment report arrived): announce it again. */
+  async changed(id: number): Promise<void> {
+    const job = await this.options.store.getJob(id);
+    if (job) this.announce(job);
   }
 
   get(id: number): Promise<Job | undefined> {
@@ -223,7 +233,9 @@ export class JobQueue {
       },
     };
     try {
-      await this.options.runners[job.kind](ctx);
+      const runner = this.options.runners[job.kind];
+      if (!runner) throw new PermanentJobError(`this version cannot run ${job.kind} jobs`);
+      await runner(ctx);
       if (controller.signal.aborted) throw controller.signal.reason;
       await this.finish(job, 'done', '');
       this.options.log.info(`job ${job.id} done: ${describe(job)}, ${job.done} object(s), ${job.failed} failed, ${(job.bytes / 1048576).toFixed(1)} MB`);
@@ -257,7 +269,7 @@ export class JobQueue {
   private announce(job: Job, rate = 0): void {
     this.options.events?.emit('job', {
       id: job.id, kind: job.kind, state: job.state, source: job.source, destination: job.destination,
-      total: job.total, done: job.done, failed: job.failed, bytes: job.bytes, rate, error: job.error,
+      total: job.total, done: job.done, failed: job.failed, bytes: job.bytes, rate, error: job.error, commitment: job.commitment,
     });
   }
 }

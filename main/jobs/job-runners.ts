@@ -24,9 +24,11 @@ export interface RunnerDependencies {
   webNode: (name: string) => WebNode | undefined;
   /** One Part-10 object from a DICOMweb node into the archive, through the ingest; throws with the reason it is refused. */
   ingestObject: (object: Buffer, source: string) => Promise<void>;
+  /** Storage Commitment of a send's objects once all are sent (storage-commitment.ts). */
+  requestCommitment?: (ctx: JobContext, node: RemoteNode) => Promise<void>;
 }
 
-export function jobRunners(deps: RunnerDependencies): Record<JobKind, JobRunner> {
+export function jobRunners(deps: RunnerDependencies): Partial<Record<JobKind, JobRunner>> {
   const send = sendRunner(deps);
   return { send, forward: send, move: retrieveRunner(deps, 'move'), get: retrieveRunner(deps, 'get') };
 }
@@ -39,7 +41,8 @@ function nodeOf(deps: RunnerDependencies, ae: string): RemoteNode {
 
 /** Send (or forward) the job's objects still pending; objects a node refused are tried again at the next attempt. */
 function sendRunner(deps: RunnerDependencies): JobRunner {
-  return async ({ job, signal, progress }: JobContext) => {
+  return async (ctx: JobContext) => {
+    const { job, signal, progress } = ctx;
     const store = deps.index.jobStore();
     const web = deps.webNode(job.destination);
     const own = web ? { ae: web.name, host: '', port: 0 } : nodeOf(deps, job.destination);
@@ -85,6 +88,10 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
     }
     if (signal.aborted) return;
     if (failed > 0) throw new Error(`${failed} object(s) not accepted by ${node.ae}; last: ${lastRefusal}`);
+    if (job.commitment && !web && deps.requestCommitment) {
+      await deps.requestCommitment(ctx, node);
+      if (job.commitment === 'failed') throw new PermanentJobError(job.error);
+    }
   };
 }
 

@@ -1,8 +1,18 @@
 /** A transfer the archive carries out for a user or a rule, kept in the index so it survives a restart. */
 
-export type JobKind = 'send' | 'forward' | 'move' | 'get';
+/**
+ * 'commit-report': a Storage Commitment request a peer made to us, checked and reported to it (N-EVENT-REPORT);
+ * 'mpps-forward': an MPPS N-CREATE or N-SET passed on to another node.
+ */
+export type JobKind = 'send' | 'forward' | 'move' | 'get' | 'commit-report' | 'mpps-forward';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type ItemState = 'pending' | 'done' | 'failed';
+/** 'uncommitted': sent, but the destination did not commit to keep it (Storage Commitment). */
+export type ItemState = 'pending' | 'done' | 'failed' | 'uncommitted';
+/**
+ * Storage Commitment of a send or forward (PS3.4 J): '' not asked; 'asked' to be requested once sent; 'requested'
+ * (N-ACTION answered, N-EVENT-REPORT awaited); 'committed'; 'failed' (some objects not committed, or refused).
+ */
+export type CommitmentState = '' | 'asked' | 'requested' | 'committed' | 'failed';
 
 /** What a retrieve asks the source for: the level and its keys (unique keys, by keyword). */
 export interface RetrieveQuery {
@@ -22,6 +32,11 @@ export interface Job {
   studyUid: string;
   /** A forward rule's compression code (`forward compressed as xx to AE`); '' for the destination node's own. */
   compression: string;
+  /** Storage Commitment's Transaction UID: of our request (send, forward) or of the peer's (commit-report). */
+  transactionUid: string;
+  commitment: CommitmentState;
+  /** What a kind needs beyond the columns, as JSON (a commit-report's SOP classes, an MPPS message). */
+  detail: string;
   total: number;
   done: number;
   failed: number;
@@ -36,7 +51,7 @@ export interface Job {
   finishedAt: string;
 }
 
-export type NewJob = Pick<Job, 'kind' | 'source' | 'destination'> & Partial<Pick<Job, 'query' | 'studyUid' | 'compression'>>;
+export type NewJob = Pick<Job, 'kind' | 'source' | 'destination'> & Partial<Pick<Job, 'query' | 'studyUid' | 'compression' | 'transactionUid' | 'commitment' | 'detail'>>;
 
 /** Where jobs are kept: the index database. */
 export interface JobStore {
@@ -44,12 +59,14 @@ export interface JobStore {
   /** Add objects to a queued job (a forward collecting a study's objects). */
   addItems(jobId: number, sopUids: string[]): Promise<void>;
   /** The queued, never started forward job for this destination and study, if any. */
-  openForwardJob(destination: string, studyUid: string, compression?: string): Promise<Job | undefined>;
+  openForwardJob(destination: string, studyUid: string, compression?: string, commitment?: CommitmentState): Promise<Job | undefined>;
   items(jobId: number, state?: ItemState): Promise<string[]>;
   setItems(jobId: number, sopUids: string[], state: ItemState): Promise<void>;
   updateJob(id: number, changes: Partial<Omit<Job, 'id' | 'kind'>>): Promise<void>;
   getJob(id: number): Promise<Job | undefined>;
   listJobs(states?: JobState[]): Promise<Job[]>;
+  /** The job whose Storage Commitment transaction this is, if any. */
+  jobByTransaction(transactionUid: string): Promise<Job | undefined>;
   /** Jobs left running by a stop or a crash go back to the queue; returns how many. */
   requeueRunning(): Promise<number>;
   /** Finished jobs (done, failed, cancelled) that finished before `before` (ISO time), with their objects; how many. */

@@ -11,6 +11,11 @@ import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type S
 import type { ArchiveEvents } from '../events.ts';
 import { watchAssociation } from '../monitoring.ts';
 import type { SourceLogger } from '../util/log.ts';
+import { STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE } from '../../common/uids.ts';
+import {
+  REQUEST_COMMITMENT_ACTION, readCommitmentResult, writeCommitmentRequest, writeCommitmentResult,
+  type CommitmentRequest, type CommitmentResult,
+} from '../dicom/services/commitment-info.ts';
 
 /**
  * The SCU side of the archive (PS3.4 A, B, C, K): echo, find, move, get and store against a remote node, each over an
@@ -196,6 +201,69 @@ export class DicomClient {
     }
   }
 
+  /**
+   * Storage Commitment (PS3.4 J.3.2): ask the node to commit to keeping `request`'s objects. Its report may come on this
+   * association: we keep it open up to `waitMs` for it, and return it; otherwise undefined (it comes later, on an
+   * association the node opens to us, and reaches the archive through the commitment service). `elsewhere` settles when
+   * the report has come that other way, which ends the wait.
+   */
+  async requestCommitment(node: RemoteNode, request: CommitmentRequest, wait: { ms: number; elsewhere?: Promise<unknown> }, signal?: AbortSignal): Promise<CommitmentResult | undefined> {
+    let reported: (r: CommitmentResult) => void = () => undefined;
+    const report = new Promise<CommitmentResult>((resolve) => { reported = resolve; });
+    const handler: AssociationHandler = {
+      onMessage: (assoc, msg, data) => {
+        if (msg.command.commandField !== CommandField.NEventReportRQ) return;
+        let result: CommitmentResult | undefined;
+        let status: number = Status.Success;
+        try {
+          result = readCommitmentResult(data ? parseDataSet(data, encodingOf(msg.context.transferSyntax)) : undefined);
+          if (result.transactionUid !== request.transactionUid) status = Status.InvalidArgumentValue;
+        } catch { status = Status.InvalidArgumentValue; }
+        void assoc.sendMessage(msg.context.id, { commandField: CommandField.NEventReportRSP, messageIdBeingRespondedTo: msg.command.messageId,
+          affectedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS, affectedSopInstanceUid: msg.command.affectedSopInstanceUid, eventTypeId: msg.command.eventTypeId,
+          status, hasDataSet: false }).catch(() => undefined);
+        if (result && status === Status.Success) reported(result);
+      },
+    };
+    const contexts = [{ id: 1, abstractSyntax: STORAGE_COMMITMENT_SOP_CLASS, transferSyntaxes: UNCOMPRESSED }];
+    return this.withAssociation(node, contexts, async (assoc) => {
+      const ctx = assoc.contexts.get(this.contextFor(assoc, STORAGE_COMMITMENT_SOP_CLASS, node))!;
+      const rsp = await assoc.request(ctx.id, { commandField: CommandField.NActionRQ, messageId: assoc.nextMessageId(), requestedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS,
+        requestedSopInstanceUid: STORAGE_COMMITMENT_SOP_INSTANCE, actionTypeId: REQUEST_COMMITMENT_ACTION, hasDataSet: true },
+      encodeDataSet(writeCommitmentRequest(request), encodingOf(ctx.transferSyntax)));
+      const status = rsp.command.status ?? -1;
+      if (status !== Status.Success) {
+        throw new DicomOperationError(`${node.ae} refused the storage commitment request: ${formatStatus(status)}${rsp.command.errorComment ? ' (' + rsp.command.errorComment + ')' : ''}`, status);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), wait.ms);
+        void wait.elsewhere?.then(() => resolve(undefined));
+        if (signal?.aborted) resolve(undefined);
+        signal?.addEventListener('abort', () => resolve(undefined), { once: true });
+        assoc.once('closed', () => resolve(undefined));
+      });
+      try {
+        return await Promise.race([report, gaveUp]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }, signal, [], handler);
+  }
+
+  /**
+   * Storage Commitment (PS3.4 J.3.3): report on a node's request on an association we open to it, proposing the SCP
+   * role for the class (the node, the SCU, accepts it as the note to J.3.3.1.3 says).
+   */
+  async reportCommitment(node: RemoteNode, result: CommitmentResult, signal?: AbortSignal): Promise<void> {
+    const contexts = [{ id: 1, abstractSyntax: STORAGE_COMMITMENT_SOP_CLASS, transferSyntaxes: UNCOMPRESSED }];
+    const roles = [{ sopClass: STORAGE_COMMITMENT_SOP_CLASS, scuRole: false, scpRole: true }];
+    await this.withAssociation(node, contexts, async (assoc) => {
+      const ctx = assoc.contexts.get(this.contextFor(assoc, STORAGE_COMMITMENT_SOP_CLASS, node))!;
+      await sendCommitmentReport(assoc, ctx.id, result, node.ae);
+    }, signal, roles);
+  }
+
   private async retrieve(assoc: Association, contextId: number, fields: { commandField: number; affectedSopClassUid: string; moveDestination?: string },
     identifier: Buffer, transferSyntax: string, progress?: RetrieveProgress, signal?: AbortSignal): Promise<RetrieveOutcome> {
     let failedList: Buffer | undefined;
@@ -236,4 +304,14 @@ export class DicomClient {
       signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** Send an N-EVENT-REPORT with a commitment result on an open association; throws unless the SCU answers success. */
+export async function sendCommitmentReport(assoc: Association, contextId: number, result: CommitmentResult, peer: string): Promise<void> {
+  const { eventTypeId, info } = writeCommitmentResult(result);
+  const ctx = assoc.contexts.get(contextId)!;
+  const rsp = await assoc.request(contextId, { commandField: CommandField.NEventReportRQ, messageId: assoc.nextMessageId(), affectedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS,
+    affectedSopInstanceUid: STORAGE_COMMITMENT_SOP_INSTANCE, eventTypeId, hasDataSet: true }, encodeDataSet(info, encodingOf(ctx.transferSyntax)));
+  const status = rsp.command.status ?? -1;
+  if (status !== Status.Success) throw new DicomOperationError(`${peer} answered the storage commitment report with ${formatStatus(status)}`, status);
 }

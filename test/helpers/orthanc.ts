@@ -21,10 +21,11 @@ export interface RunningOrthanc {
 export const ORTHANC = '/usr/sbin/Orthanc';
 const PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
-export async function startOrthanc(ours: { url: string; secret: string }): Promise<RunningOrthanc> {
+/** `extra`: more of Orthanc's configuration (DicomModalities, ...), merged over ours. */
+export async function startOrthanc(ours: { url: string; secret: string }, extra: Record<string, unknown> = {}): Promise<RunningOrthanc> {
   const dir = await mkdtemp(path.join(tmpdir(), 'orthanc-'));
   const httpPort = await freePort();
-  const dicomPort = await freePort();
+  const dicomPort = typeof extra.DicomPort === 'number' ? extra.DicomPort : await freePort();
   const config = {
     Name: 'TESTORTHANC', HttpPort: httpPort, DicomPort: dicomPort, DicomAet: 'ORTHANC',
     StorageDirectory: path.join(dir, 'storage'), IndexDirectory: path.join(dir, 'storage'),
@@ -34,6 +35,7 @@ export async function startOrthanc(ours: { url: string; secret: string }): Promi
       Enable: true, Root: '/dicom-web/', EnableWado: false,
       Servers: { ours: { Url: `${ours.url}/`, HttpHeaders: { Authorization: `Bearer ${ours.secret}` } } },
     },
+    ...extra,
   };
   const file = path.join(dir, 'orthanc.json');
   await writeFile(file, JSON.stringify(config));

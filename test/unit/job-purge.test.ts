@@ -5,7 +5,7 @@ import type { JobRunner } from '../../main/jobs/job-queue.ts';
 import type { JobKind } from '../../main/jobs/job.ts';
 
 const idle: JobRunner = async () => undefined;
-const runners = { send: idle, forward: idle, move: idle, get: idle } satisfies Record<JobKind, JobRunner>;
+const runners = { send: idle, forward: idle, move: idle, get: idle } satisfies Partial<Record<JobKind, JobRunner>>;
 const log = { debug() {}, info() {}, warn() {}, error() {} } as never;
 
 describe('job history (JobHistoryDays)', () => {

@@ -2,6 +2,7 @@ import type { CompressionPlan } from '../../../common/compression-code.ts';
 import type { Association } from '../association.ts';
 import type { QrRequest, Row, WorklistRequest } from '../../query/identifier.ts';
 import type { OutgoingObject } from './store-scu.ts';
+import type { CommitmentRequest, CommitmentResult } from './commitment-info.ts';
 
 /**
  * What the query and retrieve services ask of the archive (as Orthanc's I*RequestHandler): they parse the request,
@@ -30,3 +31,14 @@ export interface MoveDestination {
 
 /** C-MOVE: where a move destination AE title lives (acrnema.map); undefined when unknown. */
 export type DestinationPort = (ae: string, requester: Association) => MoveDestination | undefined;
+
+/**
+ * Storage Commitment (PS3.4 J): the archive keeps each request until it has reported on it, and matches the reports
+ * other nodes send on requests of ours. `answered` settles once the N-ACTION response is on its way, so a report sent
+ * on the same association never overtakes it.
+ */
+export interface CommitmentPort {
+  requested(request: CommitmentRequest, from: { assoc: Association; contextId: number }, answered: Promise<void>): Promise<void>;
+  /** A node's report on a request of ours; false when no request of ours has that Transaction UID. */
+  reported(result: CommitmentResult, fromAe: string): Promise<boolean>;
+}

@@ -142,4 +142,44 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
     version: 6,
     statements: [`ALTER TABLE jobs ADD COLUMN compression VARCHAR(16) NOT NULL DEFAULT ''`],
   },
+  {
+    // The hospital's workflow: storage commitment on jobs, MPPS steps, worklist entries from HL7 orders, patient merges.
+    version: 7,
+    statements: [
+      `ALTER TABLE jobs ADD COLUMN transaction_uid VARCHAR(64) NOT NULL DEFAULT '', ADD COLUMN commitment VARCHAR(16) NOT NULL DEFAULT '',
+        ADD COLUMN detail LONGTEXT NULL, ADD INDEX jobs_transaction (transaction_uid)`,
+      `ALTER TABLE worklist ADD COLUMN source VARCHAR(16) NOT NULL DEFAULT 'typed', ADD COLUMN placer_order VARCHAR(64) NOT NULL DEFAULT '',
+        ADD COLUMN mpps_status VARCHAR(16) NOT NULL DEFAULT '', ADD COLUMN mpps_uid VARCHAR(64) NOT NULL DEFAULT '',
+        ADD INDEX worklist_placer_order (placer_order), ADD INDEX worklist_study (study_uid)`,
+      `CREATE TABLE mpps (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        sop_uid VARCHAR(64) NOT NULL UNIQUE,
+        status VARCHAR(16) NOT NULL,
+        calling_ae VARCHAR(16) NOT NULL DEFAULT '',
+        patient_id VARCHAR(64) NOT NULL DEFAULT '',
+        patient_name VARCHAR(324) NOT NULL DEFAULT '',
+        study_uid VARCHAR(64) NOT NULL DEFAULT '',
+        step_id VARCHAR(64) NOT NULL DEFAULT '',
+        accession_number VARCHAR(64) NOT NULL DEFAULT '',
+        modality VARCHAR(16) NOT NULL DEFAULT '',
+        description VARCHAR(255) NOT NULL DEFAULT '',
+        started VARCHAR(32) NOT NULL DEFAULT '',
+        ended VARCHAR(32) NOT NULL DEFAULT '',
+        series LONGTEXT NULL,
+        data_set LONGTEXT NULL,
+        worklist_fk BIGINT NULL,
+        created_at VARCHAR(32) NOT NULL,
+        updated_at VARCHAR(32) NOT NULL,
+        INDEX mpps_study (study_uid)
+      ) ${TABLE}`,
+      `CREATE TABLE patient_merges (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        prior_patient_id VARCHAR(64) NOT NULL,
+        patient_id VARCHAR(64) NOT NULL,
+        source VARCHAR(64) NOT NULL DEFAULT '',
+        studies_moved INT NOT NULL DEFAULT 0,
+        recorded_at VARCHAR(32) NOT NULL
+      ) ${TABLE}`,
+    ],
+  },
 ];

@@ -159,4 +159,49 @@ UPDATE worklist SET name_fold = fold_name(patient_name);
     version: 6,
     sql: `ALTER TABLE jobs ADD COLUMN compression TEXT NOT NULL DEFAULT '';`,
   },
+  {
+    // The hospital's workflow: storage commitment on jobs, MPPS steps, worklist entries from HL7 orders, patient merges.
+    version: 7,
+    sql: `
+ALTER TABLE jobs ADD COLUMN transaction_uid TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN commitment TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_transaction ON jobs(transaction_uid);
+ALTER TABLE worklist ADD COLUMN source TEXT NOT NULL DEFAULT 'typed';
+ALTER TABLE worklist ADD COLUMN placer_order TEXT NOT NULL DEFAULT '';
+ALTER TABLE worklist ADD COLUMN mpps_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE worklist ADD COLUMN mpps_uid TEXT NOT NULL DEFAULT '';
+CREATE INDEX worklist_placer_order ON worklist(placer_order);
+CREATE INDEX worklist_study ON worklist(study_uid);
+CREATE TABLE mpps (
+  id INTEGER PRIMARY KEY,
+  sop_uid TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL,
+  calling_ae TEXT NOT NULL DEFAULT '',
+  patient_id TEXT NOT NULL DEFAULT '',
+  patient_name TEXT NOT NULL DEFAULT '',
+  study_uid TEXT NOT NULL DEFAULT '',
+  step_id TEXT NOT NULL DEFAULT '',
+  accession_number TEXT NOT NULL DEFAULT '',
+  modality TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  started TEXT NOT NULL DEFAULT '',
+  ended TEXT NOT NULL DEFAULT '',
+  series TEXT NOT NULL DEFAULT '[]',
+  data_set TEXT NOT NULL DEFAULT '',
+  worklist_fk INTEGER,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX mpps_study ON mpps(study_uid);
+CREATE TABLE patient_merges (
+  id INTEGER PRIMARY KEY,
+  prior_patient_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  studies_moved INTEGER NOT NULL DEFAULT 0,
+  recorded_at TEXT NOT NULL
+);
+`,
+  },
 ];

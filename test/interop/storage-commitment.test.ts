@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { run } from '../helpers/dcmtk.ts';
+import { CT_IMAGE_STORAGE, makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { startOrthanc, type RunningOrthanc } from '../helpers/orthanc.ts';
+import { freePort, startStorescp } from '../helpers/storescp.ts';
+import type { Job } from '../../main/jobs/job.ts';
+
+type Report = { Status: string; Success?: { SOPClassUID: string; SOPInstanceUID: string }[]; Failures?: { SOPClassUID: string; SOPInstanceUID: string; FailureReason: number }[] };
+
+/**
+ * Storage Commitment Push Model (issue 16) with Orthanc 1.10 as the peer in both roles. Orthanc as SCU asks us to
+ * commit to objects (one of which we do not hold) and takes our report on the association we open to it; our send job
+ * asks Orthanc for commitment and takes its report on the association Orthanc opens to us. A restart between request
+ * and report loses nothing.
+ */
+describe('Storage Commitment with Orthanc', () => {
+  let archive: TestArchive;
+  let orthanc: RunningOrthanc;
+  let work: string;
+  const study = uid();
+  const images = [1, 2, 3].map((n) => makeImage({ patientId: 'SC1', patientName: 'Commit^Test', studyUid: study, instanceNumber: n, rows: 16, columns: 16 }));
+
+  beforeAll(async () => {
+    const orthancPort = await freePort();
+    archive = await startArchive({ RetryDelay: '1' }, [`ORTHANC 127.0.0.1 ${orthancPort} un`, 'PLAINSCP 127.0.0.1 1 un']);
+    orthanc = await startOrthanc({ url: `http://127.0.0.1:${archive.server.api!.port}/dicom-web`, secret: archive.server.apiSecret }, {
+      DicomPort: orthancPort,
+      DicomModalities: { ours: [archive.aeTitle, '127.0.0.1', archive.port] },
+      DicomAlwaysAllowStore: true,
+    });
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-commit-'));
+    const files = await writeImages(work, images);
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
+  }, 60_000);
+  afterAll(async () => {
+    await orthanc?.stop();
+    await archive?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function reportOf(transaction: string): Promise<Report> {
+    for (let i = 0; i < 150; i++) {
+      const report = await orthanc.rest<Report>('GET', `/storage-commitment/${transaction}`);
+      if (report.Status !== 'Pending') return report;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`Orthanc got no report for ${transaction}`);
+  }
+
+  it('commits to what the archive holds and reports what it does not, to Orthanc as the SCU', async () => {
+    const missing = uid();
+    const asked = [...images.map((i) => ({ SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: i.sopUid })), { SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: missing }];
+    const { ID } = await orthanc.rest<{ ID: string }>('POST', '/modalities/ours/storage-commitment', { DicomInstances: asked });
+    const report = await reportOf(ID);
+    expect(report.Status).toBe('Failure');
+    expect(report.Success!.map((s) => s.SOPInstanceUID).sort()).toEqual(images.map((i) => i.sopUid).sort());
+    expect(report.Failures).toMatchObject([{ SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: missing, FailureReason: 0x0112 }]);
+    const job = (await archive.server.transfers.queue.list()).find((j) => j.transactionUid === ID)!;
+    expect(job).toMatchObject({ kind: 'commit-report', destination: 'ORTHANC', state: 'done', done: 3, failed: 1 });
+  }, 60_000);
+
+  it('does not commit to an object whose file is gone, nor to one named with another SOP class', async () => {
+    const [first, second] = images;
+    const inst = (await archive.server.index.findInstance(first!.sopUid))!;
+    const file = archive.server.store.absolutePath(inst.location);
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const saved = await readFile(file);
+    await unlink(file);
+    try {
+      const { ID } = await orthanc.rest<{ ID: string }>('POST', '/modalities/ours/storage-commitment', { DicomInstances: [
+        { SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: first!.sopUid },
+        { SOPClassUID: '1.2.840.10008.5.1.4.1.1.4', SOPInstanceUID: second!.sopUid },
+      ] });
+      const report = await reportOf(ID);
+      expect(report.Status).toBe('Failure');
+      expect(report.Failures!.map((f) => [f.SOPInstanceUID, f.FailureReason]).sort()).toEqual([[first!.sopUid, 0x0110], [second!.sopUid, 0x0119]].sort());
+    } finally {
+      await writeFile(file, saved);
+    }
+  }, 60_000);
+
+  it('asks Orthanc to commit to a sent study and shows "committed" when its report comes on a new association', async () => {
+    const res = await fetch(`${archive.server.apiUrl}/api/send`, {
+      method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ destination: 'ORTHANC', level: 'STUDY', uid: study, commit: true }),
+    });
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as Job;
+    let job: Job | undefined;
+    for (let i = 0; i < 200; i++) {
+      job = await archive.server.transfers.queue.get(id);
+      if (job?.commitment === 'committed' || job?.commitment === 'failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(job).toMatchObject({ state: 'done', commitment: 'committed', done: 3, failed: 0 });
+    expect(job!.transactionUid).toMatch(/^2\.25\.\d+$/);
+    expect(archive.logText()).toMatch(new RegExp(`ORTHANC committed to keep 3 object`));
+  }, 60_000);
+
+  async function sendWithCommitment(destination: string, studyUid: string): Promise<Job> {
+    const res = await fetch(`${archive.server.apiUrl}/api/send`, {
+      method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ destination, level: 'STUDY', uid: studyUid, commit: true }),
+    });
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as Job;
+    let job: Job | undefined;
+    for (let i = 0; i < 200; i++) {
+      job = await archive.server.transfers.queue.get(id);
+      if (job?.state === 'done' || job?.state === 'failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return job!;
+  }
+
+  it('shows the objects a node did not commit to as the job\'s failed objects', async () => {
+    // Orthanc already holds an object by that SOP Instance UID with another SOP class: it keeps its own (C-STORE
+    // success) and, asked for commitment, reports the conflict.
+    const other = uid();
+    const conflict = makeImage({ patientId: 'SC2', patientName: 'Commit^Conflict', studyUid: other, instanceNumber: 1, rows: 16, columns: 16 });
+    const mr = makeImage({ patientId: 'SC2', patientName: 'Commit^Conflict', studyUid: other, instanceNumber: 1, rows: 16, columns: 16, sopUid: conflict.sopUid, sopClassUid: '1.2.840.10008.5.1.4.1.1.4' });
+    await orthanc.rest('POST', '/instances', mr.bytes);
+    const [file] = await writeImages(path.join(work, 'conflict'), [conflict]);
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file!])).code).toBe(0);
+    const job = await sendWithCommitment('ORTHANC', other);
+    expect(job).toMatchObject({ state: 'failed', commitment: 'failed', failed: 1, done: 0 });
+    expect(job.error).toMatch(/1 object\(s\) not committed by ORTHANC/);
+    expect(await archive.server.index.jobStore().items(job.id, 'failed')).toEqual([conflict.sopUid]);
+  }, 60_000);
+
+  it('ends a send to a node without Storage Commitment with that reason, once the objects are sent', async () => {
+    const plain = await startStorescp('PLAINSCP');
+    try {
+      expect((await fetch(`${archive.server.apiUrl}/api/nodes`, {
+        method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ae: 'PLAINSCP', host: '127.0.0.1', port: plain.port, compression: 'un' }),
+      })).status).toBe(200);
+      const job = await sendWithCommitment('PLAINSCP', study);
+      expect(job).toMatchObject({ state: 'failed', commitment: 'failed', done: 3 });
+      expect(job.error).toMatch(/PLAINSCP does not offer Storage Commitment/);
+      expect(await plain.files()).toHaveLength(3);
+    } finally {
+      await plain.stop();
+    }
+  }, 60_000);
+
+  it('keeps a request whose report could not be sent across a restart, and reports it after', async () => {
+    // The report to Orthanc fails (acrnema.map names a port nobody listens on); the request stays queued in the index.
+    const api = (route: string, body: unknown) => fetch(`${archive.server.apiUrl}${route}`, {
+      method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    expect((await api('/api/nodes', { ae: 'ORTHANC', host: '127.0.0.1', port: await freePort(), compression: 'un' })).status).toBe(200);
+    const { ID } = await orthanc.rest<{ ID: string }>('POST', '/modalities/ours/storage-commitment', {
+      DicomInstances: [{ SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: images[2]!.sopUid }],
+    });
+    let job: Job | undefined;
+    for (let i = 0; i < 100 && !job?.error; i++) {
+      job = (await archive.server.transfers.queue.list()).find((j) => j.transactionUid === ID);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(job).toMatchObject({ kind: 'commit-report', state: 'queued' });
+    expect(job!.error).toMatch(/cannot connect to ORTHANC/);
+    expect((await orthanc.rest<Report>('GET', `/storage-commitment/${ID}`)).Status).toBe('Pending');
+    expect((await api('/api/nodes', { ae: 'ORTHANC', host: '127.0.0.1', port: orthanc.dicomPort, compression: 'un' })).status).toBe(200);
+    await archive.restart();
+    const report = await reportOf(ID);
+    expect(report).toMatchObject({ Status: 'Success', Success: [{ SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: images[2]!.sopUid }] });
+    for (let i = 0; i < 50 && (await archive.server.transfers.queue.get(job!.id))?.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await archive.server.transfers.queue.get(job!.id)).toMatchObject({ state: 'done', done: 1, failed: 0 });
+  }, 60_000);
+});
+
+describe('Storage Commitment between two of our archives', () => {
+  it('reports on the requester\'s association while it stays open, so the requester needs no entry in acrnema.map', async () => {
+    const keeper = await startArchive({}, [], 'KEEPER');
+    const sender = await startArchive({ CommitmentWaitSeconds: '10' }, [`KEEPER 127.0.0.1 ${keeper.port} un`], 'SENDER');
+    const work = await mkdtemp(path.join(tmpdir(), 'pacs-commit2-'));
+    try {
+      const study = uid();
+      const files = await writeImages(work, [1, 2].map((n) => makeImage({ patientId: 'SC3', studyUid: study, instanceNumber: n, rows: 8, columns: 8 })));
+      expect((await run('storescu', ['-aec', sender.aeTitle, '127.0.0.1', String(sender.port), ...files])).code).toBe(0);
+      const job = await sender.server.transfers.send('KEEPER', 'STUDY', study, { commit: true });
+      await sender.server.transfers.queue.idle();
+      expect(await sender.server.transfers.queue.get(job.id)).toMatchObject({ state: 'done', commitment: 'committed', done: 2 });
+      expect(sender.logText()).toMatch(/reported at once/);
+      const report = (await keeper.server.transfers.queue.list()).find((j) => j.kind === 'commit-report')!;
+      expect(report).toMatchObject({ state: 'done', source: 'SENDER', done: 2, failed: 0 });
+    } finally {
+      await sender.stop();
+      await keeper.stop();
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
