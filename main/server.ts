@@ -12,6 +12,7 @@ import { RunningOperations } from './dicom/services/operations.ts';
 import { RetrieveScp } from './dicom/services/retrieve-scp.ts';
 import { ServiceRegistry } from './dicom/services/registry.ts';
 import { commitmentServices } from './dicom/services/commitment-scp.ts';
+import { mppsService } from './dicom/services/mpps-scp.ts';
 import { MPPS_SOP_CLASS, STORAGE_COMMITMENT_SOP_CLASS } from '../common/uids.ts';
 import { destinationPort, queryPort, retrievePort } from './archive-ports.ts';
 import { transcoder } from './codec/transcoder.ts';
@@ -130,6 +131,7 @@ export class ArchiveServer {
       .register(retrieveScp.move)
       .register(retrieveScp.get);
     for (const service of commitmentServices(this.transfers.commitments, this.logger.child('commitment'))) registry.register(service);
+    registry.register(mppsService(this.transfers.performedSteps, this.logger.child('mpps')));
     this.handler = { negotiate: (rq) => negotiate(rq, this.acceptancePolicy()), ...registry.handlers() };
     if (options.listen === false) return;
     await this.openListener();

@@ -15,6 +15,7 @@ import type { OutgoingObject } from './dicom/services/store-scu.ts';
 import type { Logger } from './util/log.ts';
 import type { StoredLocation } from './store/file-store.ts';
 import { StorageCommitments } from './storage-commitment.ts';
+import { PerformedSteps } from './performed-steps.ts';
 
 export interface TransferDependencies {
   config: () => LoadedConfig;
@@ -42,6 +43,8 @@ export class Transfers {
   readonly queue: JobQueue;
   /** Storage Commitment in both roles, on the queue. */
   readonly commitments: StorageCommitments;
+  /** MPPS steps kept and passed on (MPPSForward), on the queue. */
+  readonly performedSteps: PerformedSteps;
   private readonly deps: TransferDependencies;
 
   constructor(deps: TransferDependencies) {
@@ -69,6 +72,9 @@ export class Transfers {
     this.commitments = new StorageCommitments({
       index: deps.index, queue: this.queue, client: this.client, node: (ae) => this.node(ae), objectFile: deps.objectFile,
       ourAe: () => settings().aeTitle, waitSeconds: () => settings().commitmentWaitSeconds, log: deps.logger.child('commitment'),
+    });
+    this.performedSteps = new PerformedSteps({
+      index: deps.index, queue: this.queue, client: this.client, node: (ae) => this.node(ae), forwardTo: () => settings().mppsForward, log: deps.logger.child('mpps'),
     });
   }
 

@@ -6,6 +6,7 @@ import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
 import type { SettingEffect } from '../config/setting-effects.ts';
 import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
+import type { MppsRecord } from '../index/mpps-record.ts';
 
 export interface StatusDto {
   aeTitle: string;
@@ -44,6 +45,8 @@ export interface JobStudy {
 export type JobDto = Job & { study?: JobStudy };
 export type WorklistEntryDto = StoredWorklistEntry;
 export type NewWorklistEntryDto = Partial<WorklistEntry>;
+/** A performed procedure step a modality reported (MPPS), without its data set. */
+export type MppsDto = Omit<MppsRecord, 'dataSet'>;
 
 export interface SendRequest {
   destination: string;
@@ -180,6 +183,7 @@ export const API_ROUTES = {
   send: '/api/send',
   retrieve: '/api/retrieve',
   worklist: '/api/worklist',
+  mpps: '/api/mpps',
   importFile: (name: string) => `/api/import?name=${encodeURIComponent(name)}`,
   worklistEntry: (id: number) => `/api/worklist/${id}`,
   events: '/api/events',

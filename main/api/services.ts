@@ -56,7 +56,7 @@ export interface SettingsService {
   restartListener(): Promise<number>;
 }
 
-export type WorklistService = Pick<ArchiveIndex, 'listWorklist' | 'addWorklistEntry' | 'updateWorklistEntry' | 'deleteWorklistEntry'>;
+export type WorklistService = Pick<ArchiveIndex, 'listWorklist' | 'addWorklistEntry' | 'updateWorklistEntry' | 'deleteWorklistEntry' | 'mppsStore'>;
 
 export interface ApiServices {
   status: StatusService;

@@ -5,6 +5,7 @@ import type { Row } from '../query/identifier.ts';
 import type { Condition } from '../query/condition.ts';
 import type { StoredWorklistEntry, WorklistEntry } from './worklist-entry.ts';
 import type { JobStore } from '../jobs/job.ts';
+import type { MppsStore } from './mpps-record.ts';
 
 /** One stored object as the index records it. */
 export interface InstanceRecord {
@@ -79,5 +80,7 @@ export interface ArchiveIndex {
   listWorklist(): Promise<StoredWorklistEntry[]>;
   /** The transfer jobs, kept in the same database. */
   jobStore(): JobStore;
+  /** Modality Performed Procedure Steps, linked to their worklist entries. */
+  mppsStore(): MppsStore;
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { personNameKey, selectList, whereSql } from '../query/sql.ts';
 import { HierarchySql, seriesAttributes, writeBatch, type BatchItem, type SeriesIds } from './hierarchy.ts';
 import type { SqlEngine } from './sql-engine.ts';
 import { SqlJobStore } from './sql-jobs.ts';
+import { SqlMppsStore } from './sql-mpps.ts';
 import { WORKLIST_COLUMNS, WORKLIST_FIELDS, normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
 
 /** Objects committed together at most (one transaction, the instance rows in one statement). */
@@ -153,17 +154,17 @@ export class SqlArchiveIndex implements ArchiveIndex {
     const e = normalizeWorklistEntry(input);
     const { insertId } = await this.engine.run(`INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, name_fold, updated_at)
       VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`, [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString()]);
-    return { id: insertId, ...e };
+    return { id: insertId, ...e, mppsStatus: '', mppsUid: '' };
   }
 
   async updateWorklistEntry(id: number, changes: Partial<WorklistEntry>): Promise<StoredWorklistEntry | undefined> {
     const current = (await this.listWorklist(id))[0];
     if (!current) return undefined;
-    const { id: _ignored, ...rest } = { ...current, ...changes, id };
+    const { id: _ignored, mppsStatus: _status, mppsUid: _uid, ...rest } = { ...current, ...changes, id };
     const e = normalizeWorklistEntry(rest);
     await this.engine.run(`UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, name_fold = ?, updated_at = ? WHERE id = ?`,
       [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString(), id]);
-    return { id, ...e };
+    return { id, ...e, mppsStatus: current.mppsStatus, mppsUid: current.mppsUid };
   }
 
   async deleteWorklistEntry(id: number): Promise<boolean> {
@@ -172,7 +173,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   async listWorklist(id?: number): Promise<StoredWorklistEntry[]> {
     const columns = WORKLIST_FIELDS.map((f, i) => `${WORKLIST_COLUMNS[i]} AS "${f}"`).join(', ');
-    const rows = await this.engine.all<StoredWorklistEntry>(`SELECT id, ${columns} FROM worklist ${id === undefined ? '' : 'WHERE id = ?'}
+    const rows = await this.engine.all<StoredWorklistEntry>(`SELECT id, ${columns}, mpps_status AS "mppsStatus", mpps_uid AS "mppsUid" FROM worklist ${id === undefined ? '' : 'WHERE id = ?'}
       ORDER BY scheduled_date, scheduled_time, id`, id === undefined ? [] : [id]);
     return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
@@ -204,6 +205,10 @@ export class SqlArchiveIndex implements ArchiveIndex {
   /** The transfer jobs, kept in the same database. */
   jobStore(): SqlJobStore {
     return new SqlJobStore(this.engine);
+  }
+
+  mppsStore(): SqlMppsStore {
+    return new SqlMppsStore(this.engine);
   }
 
   async close(): Promise<void> {

@@ -23,10 +23,17 @@ export interface WorklistEntry {
   stepDescription: string;
   stationName: string;
   stepStatus: string;
+  /** Who made the entry: 'typed' (the UI or API) or 'HL7' (an order from the hospital's information system). */
+  source: string;
+  /** The order it comes from (HL7 ORC-2, the placer order number), by which later messages change or cancel it. */
+  placerOrder: string;
 }
 
 export interface StoredWorklistEntry extends WorklistEntry {
   id: number;
+  /** The state of the performed procedure step a modality reported for it (MPPS), '' when none yet. */
+  mppsStatus: string;
+  mppsUid: string;
 }
 
 export class WorklistEntryError extends Error {
@@ -39,7 +46,7 @@ export class WorklistEntryError extends Error {
 const DEFAULTS: WorklistEntry = {
   patientId: '', patientName: '', birthDate: '', sex: '', accessionNumber: '', referringPhysician: '', studyUid: '',
   requestedProcedureId: '', requestedProcedureDescription: '', modality: '', scheduledAe: '', scheduledDate: '',
-  scheduledTime: '', performingPhysician: '', stepId: '', stepDescription: '', stationName: '', stepStatus: 'SCHEDULED',
+  scheduledTime: '', performingPhysician: '', stepId: '', stepDescription: '', stationName: '', stepStatus: 'SCHEDULED', source: 'typed', placerOrder: '',
 };
 
 /** Fill defaults and check an entry; a new Study Instance UID is made when none is given (2.25 UUID form, PS3.5 B.2). */
@@ -71,5 +78,5 @@ export function normalizeWorklistEntry(input: Partial<WorklistEntry>): WorklistE
 /** Worklist entry fields and their columns in the `worklist` table, in the same order (both index engines). */
 export const WORKLIST_FIELDS: (keyof WorklistEntry)[] = ['patientId', 'patientName', 'birthDate', 'sex', 'accessionNumber',
   'referringPhysician', 'studyUid', 'requestedProcedureId', 'requestedProcedureDescription', 'modality', 'scheduledAe',
-  'scheduledDate', 'scheduledTime', 'performingPhysician', 'stepId', 'stepDescription', 'stationName', 'stepStatus'];
+  'scheduledDate', 'scheduledTime', 'performingPhysician', 'stepId', 'stepDescription', 'stationName', 'stepStatus', 'source', 'placerOrder'];
 export const WORKLIST_COLUMNS = WORKLIST_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase()));

@@ -11,7 +11,7 @@ import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type S
 import type { ArchiveEvents } from '../events.ts';
 import { watchAssociation } from '../monitoring.ts';
 import type { SourceLogger } from '../util/log.ts';
-import { STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE } from '../../common/uids.ts';
+import { MPPS_SOP_CLASS, STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE } from '../../common/uids.ts';
 import {
   REQUEST_COMMITMENT_ACTION, readCommitmentResult, writeCommitmentRequest, writeCommitmentResult,
   type CommitmentRequest, type CommitmentResult,
@@ -262,6 +262,22 @@ export class DicomClient {
       const ctx = assoc.contexts.get(this.contextFor(assoc, STORAGE_COMMITMENT_SOP_CLASS, node))!;
       await sendCommitmentReport(assoc, ctx.id, result, node.ae);
     }, signal, roles);
+  }
+
+  /** Pass an MPPS N-CREATE or N-SET on to a node (PS3.4 F.7.2); throws unless it answers success. */
+  async sendMpps(node: RemoteNode, operation: 'create' | 'set', sopInstanceUid: string, step: DataSet, signal?: AbortSignal): Promise<void> {
+    const contexts = [{ id: 1, abstractSyntax: MPPS_SOP_CLASS, transferSyntaxes: UNCOMPRESSED }];
+    await this.withAssociation(node, contexts, async (assoc) => {
+      const ctx = assoc.contexts.get(this.contextFor(assoc, MPPS_SOP_CLASS, node))!;
+      const command = operation === 'create'
+        ? { commandField: CommandField.NCreateRQ, affectedSopClassUid: MPPS_SOP_CLASS, affectedSopInstanceUid: sopInstanceUid }
+        : { commandField: CommandField.NSetRQ, requestedSopClassUid: MPPS_SOP_CLASS, requestedSopInstanceUid: sopInstanceUid };
+      const rsp = await assoc.request(ctx.id, { ...command, messageId: assoc.nextMessageId(), hasDataSet: true }, encodeDataSet(step, encodingOf(ctx.transferSyntax)));
+      const status = rsp.command.status ?? -1;
+      if (status !== Status.Success) {
+        throw new DicomOperationError(`${node.ae} answered the MPPS N-${operation.toUpperCase()} with ${formatStatus(status)}${rsp.command.errorComment ? ' (' + rsp.command.errorComment + ')' : ''}`, status);
+      }
+    }, signal);
   }
 
   private async retrieve(assoc: Association, contextId: number, fields: { commandField: number; affectedSopClassUid: string; moveDestination?: string },

@@ -27,6 +27,22 @@ describe.each(INDEX_ENGINES)('worklist and jobs on the $name index', (engine) =>
     await expect(index.addWorklistEntry({ patientId: 'X', patientName: 'X', modality: 'ct', scheduledDate: '2026' })).rejects.toThrow(WorklistEntryError);
   });
 
+  it('keeps MPPS steps, links them to their worklist entry and keeps the entry\'s state with them', async () => {
+    const entry = await index.addWorklistEntry({ patientId: 'M1', patientName: 'Malá^Ema', modality: 'US', scheduledDate: '20261126', stepId: 'S1', studyUid: '1.2.3.4' });
+    const store = index.mppsStore();
+    const step = {
+      sopInstanceUid: '1.2.3.4.9', status: 'IN PROGRESS', callingAe: 'US1', patientId: 'M1', patientName: 'Malá^Ema', studyUid: '1.2.3.4', stepId: 'S1',
+      accessionNumber: '', modality: 'US', description: '', started: '20261126090000', ended: '', series: [], dataSet: 'AAAA', createdAt: 'c', updatedAt: 'c',
+    };
+    expect(await store.create(step)).toBe(true);
+    expect(await store.create(step)).toBe(false);
+    expect(await store.get(step.sopInstanceUid)).toMatchObject({ ...step, worklistId: entry.id });
+    await store.update({ ...step, status: 'COMPLETED', ended: '20261126093000', series: [{ seriesUid: '1.2.3.4.5', description: 'B-mode', images: 12 }], updatedAt: 'u' });
+    expect(await store.get(step.sopInstanceUid)).toMatchObject({ status: 'COMPLETED', series: [{ seriesUid: '1.2.3.4.5', images: 12 }], createdAt: 'c', updatedAt: 'u' });
+    expect((await index.listWorklist()).find((e) => e.id === entry.id)).toMatchObject({ mppsStatus: 'COMPLETED', mppsUid: step.sopInstanceUid });
+    expect((await store.list()).map((s) => s.sopInstanceUid)).toContain(step.sopInstanceUid);
+  });
+
   it('keeps jobs with their items, finds a waiting forward job, and requeues running jobs', async () => {
     const store = index.jobStore();
     const job = await store.createJob({ kind: 'send', source: '', destination: 'PACS2' }, ['1.1', '1.2', '1.3']);

@@ -3,6 +3,7 @@ import type { Association } from '../association.ts';
 import type { QrRequest, Row, WorklistRequest } from '../../query/identifier.ts';
 import type { OutgoingObject } from './store-scu.ts';
 import type { CommitmentRequest, CommitmentResult } from './commitment-info.ts';
+import type { DataSet } from '../dataset.ts';
 
 /**
  * What the query and retrieve services ask of the archive (as Orthanc's I*RequestHandler): they parse the request,
@@ -41,4 +42,15 @@ export interface CommitmentPort {
   requested(request: CommitmentRequest, from: { assoc: Association; contextId: number }, answered: Promise<void>): Promise<void>;
   /** A node's report on a request of ours; false when no request of ours has that Transaction UID. */
   reported(result: CommitmentResult, fromAe: string): Promise<boolean>;
+}
+
+/**
+ * Modality Performed Procedure Step (PS3.4 F): steps by SOP Instance UID, as data sets the service has checked
+ * (mpps-rules.ts). `create` refuses a UID it already holds with DimseError(DuplicateSopInstance).
+ */
+export interface MppsPort {
+  create(sopInstanceUid: string, step: DataSet, callingAe: string): Promise<void>;
+  get(sopInstanceUid: string): Promise<DataSet | undefined>;
+  /** The step after an N-SET (`changes` applied), with what the N-SET carried. */
+  set(sopInstanceUid: string, step: DataSet, changes: DataSet, callingAe: string): Promise<void>;
 }
