@@ -1,4 +1,4 @@
-import type { ArchiveEvents, AssociationEvent, JobEvent, ObjectEvent } from './events.ts';
+import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent } from './events.ts';
 
 /**
  * What the monitor shows, kept by the core from its start so that a window opened later sees it too: the open
@@ -31,9 +31,12 @@ export interface ActivitySnapshot {
   open: AssociationSummary[];
   recent: AssociationSummary[];
   errors: ActivityError[];
+  /** The last HL7 messages received, newest first. */
+  hl7: Hl7Event[];
 }
 
 const RECENT = 20;
+const HL7_RECENT = 50;
 const ERRORS = 50;
 
 /** A DICOM status that is neither success nor a warning (PS3.7 C). */
@@ -45,15 +48,20 @@ export class Activity {
   private readonly open = new Map<number, AssociationSummary>();
   private recent: AssociationSummary[] = [];
   private errors: ActivityError[] = [];
+  private hl7: Hl7Event[] = [];
 
   constructor(events: ArchiveEvents) {
     events.on('association', (e) => this.onAssociation(e));
     events.on('object', (e) => this.onObject(e));
     events.on('job', (e) => this.onJob(e));
+    events.on('hl7', (e) => {
+      this.hl7 = [e, ...this.hl7].slice(0, HL7_RECENT);
+      if (e.code !== 'AA') this.error(`HL7 ${e.type || 'connection'} from ${e.peer}: ${e.code} ${e.text}`);
+    });
   }
 
   snapshot(): ActivitySnapshot {
-    return { open: [...this.open.values()].map((a) => ({ ...a })), recent: [...this.recent], errors: [...this.errors] };
+    return { open: [...this.open.values()].map((a) => ({ ...a })), recent: [...this.recent], errors: [...this.errors], hl7: [...this.hl7] };
   }
 
   private error(text: string): void {

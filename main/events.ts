@@ -46,7 +46,18 @@ export interface JobEvent {
   commitment: string;
 }
 
+/** An HL7 message received, with the acknowledgment code it got (AA, AE, AR) and what it did or why not. */
+export interface Hl7Event {
+  at: number;
+  peer: string;
+  type: string;
+  controlId: string;
+  code: string;
+  text: string;
+}
+
 interface EventMap {
+  hl7: [Hl7Event];
   association: [AssociationEvent];
   object: [ObjectEvent];
   job: [JobEvent];

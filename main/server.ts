@@ -34,6 +34,8 @@ import { SqliteIndex } from './index/sqlite.ts';
 import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
 import { ingestBytes, type ImportTarget } from './importer.ts';
+import { Hl7Inbox } from './hl7/hl7-inbox.ts';
+import { Hl7Listener } from './hl7/hl7-listener.ts';
 
 export interface ServerOptions {
   /** Folder holding dicom.ini, acrnema.map and dgatesop.lst; seeded with defaults when empty. */
@@ -135,6 +137,7 @@ export class ArchiveServer {
     this.handler = { negotiate: (rq) => negotiate(rq, this.acceptancePolicy()), ...registry.handlers() };
     if (options.listen === false) return;
     await this.openListener();
+    await this.openHl7();
     await this.transfers.start();
     this.apiSecret = await apiSecret(dataDir);
     this.api = new HttpApi(this.apiServices(), this.apiSecret, this.logger.child('api'));
@@ -191,6 +194,22 @@ export class ArchiveServer {
     return extra.length ? new Set([...this.config.sopList.sopClasses, ...extra]) : this.config.sopList.sopClasses;
   }
 
+  /** The HL7 listener, when HL7Listener = 1 (on the DICOM listener's address). */
+  hl7?: Hl7Listener;
+
+  private async openHl7(): Promise<void> {
+    const s = this.config.settings;
+    if (!s.hl7Listener) return;
+    const inbox = new Hl7Inbox(this.index, () => ({ defaultCharset: this.config.settings.hl7DefaultCharset, ourApplication: this.config.settings.aeTitle }), this.logger.child('hl7'));
+    this.hl7 = new Hl7Listener(inbox, () => this.config.settings.hl7AllowedSenders, this.events, this.logger.child('hl7'));
+    await this.hl7.listen(s.hl7Port, this.options.listenAddress ?? s.listenAddress);
+  }
+
+  private async closeHl7(): Promise<void> {
+    await this.hl7?.close();
+    this.hl7 = undefined;
+  }
+
   private async openListener(): Promise<void> {
     const s = this.config.settings;
     this.listener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom'), (assoc) => watchAssociation(assoc, this.events));
@@ -219,12 +238,18 @@ export class ArchiveServer {
     const fresh = await loadConfig(this.config.configDir, this.config.dataDir);
     const before = this.config;
     await this.listener.close();
+    await this.closeHl7();
     this.config = { ...before, sopList: fresh.sopList, settings: withFields(before.settings, fresh.settings, LISTENER_FIELDS) };
     try {
       await this.openListener();
+      await this.openHl7();
     } catch (err) {
+      // The DICOM listener may be up on the new settings while the HL7 one could not start: both go back.
+      await this.listener.close().catch(() => undefined);
+      await this.closeHl7();
       this.config = before;
       await this.openListener();
+      await this.openHl7();
       throw new ListenerNotMoved(`${(err as Error).message}; still listening as ${before.settings.aeTitle} on port ${this.port}`);
     }
     return this.port;
@@ -260,6 +285,7 @@ export class ArchiveServer {
     await this.api?.close();
     await this.transfers?.stop();
     await this.listener?.close();
+    await this.closeHl7();
     await this.ingest?.close();
     await this.index?.close();
   }

@@ -15,6 +15,7 @@ libgdcm-tools        gdcmconv                   the GDCM reference codecs: decod
 python3              python3                    a listener whose queue is full, for the tests of nodes that never answer
 orthanc              /usr/sbin/Orthanc          a second PACS as a real DICOMweb client and server (with its DICOMweb plugin)
 orthanc-dicomweb     /usr/share/orthanc/plugins/libOrthancDicomWeb.so   the DICOMweb plugin of Orthanc (QIDO-RS, WADO-RS, STOW-RS both ways)
+python3-hl7          mllp_send                  the hospital information system for the HL7 tests (its MLLP sender, mllp_send)
 '
 
 present() {

@@ -78,6 +78,12 @@ export interface ArchiveIndex {
   updateWorklistEntry(id: number, changes: Partial<WorklistEntry>): Promise<StoredWorklistEntry | undefined>;
   deleteWorklistEntry(id: number): Promise<boolean>;
   listWorklist(): Promise<StoredWorklistEntry[]>;
+  /** The worklist entries of an order (HL7 ORC-2, the placer order number). */
+  worklistByOrder(placerOrder: string): Promise<StoredWorklistEntry[]>;
+  /** A patient's name, birth date and sex changed (HL7 ADT^A08/A31), in its row and its worklist entries; false when unknown. */
+  updatePatient(patient: PatientRow): Promise<boolean>;
+  /** HL7 ADT^A40: the prior patient's studies and worklist entries go to the survivor; recorded; how many studies moved. */
+  mergePatients(priorPatientId: string, survivor: PatientRow, source: string): Promise<number>;
   /** The transfer jobs, kept in the same database. */
   jobStore(): JobStore;
   /** Modality Performed Procedure Steps, linked to their worklist entries. */

@@ -9,6 +9,7 @@ import { HierarchySql, seriesAttributes, writeBatch, type BatchItem, type Series
 import type { SqlEngine } from './sql-engine.ts';
 import { SqlJobStore } from './sql-jobs.ts';
 import { SqlMppsStore } from './sql-mpps.ts';
+import { mergePatients, updatePatient } from './sql-patient-changes.ts';
 import { WORKLIST_COLUMNS, WORKLIST_FIELDS, normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
 
 /** Objects committed together at most (one transaction, the instance rows in one statement). */
@@ -172,10 +173,32 @@ export class SqlArchiveIndex implements ArchiveIndex {
   }
 
   async listWorklist(id?: number): Promise<StoredWorklistEntry[]> {
+    return id === undefined ? this.worklistWhere('1 = 1', []) : this.worklistWhere('id = ?', [id]);
+  }
+
+  private async worklistWhere(where: string, params: unknown[]): Promise<StoredWorklistEntry[]> {
     const columns = WORKLIST_FIELDS.map((f, i) => `${WORKLIST_COLUMNS[i]} AS "${f}"`).join(', ');
-    const rows = await this.engine.all<StoredWorklistEntry>(`SELECT id, ${columns}, mpps_status AS "mppsStatus", mpps_uid AS "mppsUid" FROM worklist ${id === undefined ? '' : 'WHERE id = ?'}
-      ORDER BY scheduled_date, scheduled_time, id`, id === undefined ? [] : [id]);
+    const rows = await this.engine.all<StoredWorklistEntry>(`SELECT id, ${columns}, mpps_status AS "mppsStatus", mpps_uid AS "mppsUid" FROM worklist
+      WHERE ${where} ORDER BY scheduled_date, scheduled_time, id`, params);
     return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
+  async worklistByOrder(placerOrder: string): Promise<StoredWorklistEntry[]> {
+    return this.worklistWhere('placer_order = ?', [placerOrder]);
+  }
+
+  async updatePatient(patient: PatientRow): Promise<boolean> {
+    await this.settled();
+    const known = await updatePatient(this.engine, patient);
+    this.seriesCache.clear(); // cached rows were written with the old demographics
+    return known;
+  }
+
+  async mergePatients(priorPatientId: string, survivor: PatientRow, source: string): Promise<number> {
+    await this.settled();
+    const moved = await mergePatients(this.engine, priorPatientId, survivor, source);
+    this.seriesCache.clear();
+    return moved;
   }
 
   async clearArchive(): Promise<void> {

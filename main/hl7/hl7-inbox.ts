@@ -1,0 +1,107 @@
+import type { ArchiveIndex } from '../index/archive-index.ts';
+import { WorklistEntryError, normalizeWorklistEntry, type StoredWorklistEntry } from '../index/worklist-entry.ts';
+import type { SourceLogger } from '../util/log.ts';
+import { acknowledgment, type AckCode } from './ack.ts';
+import { Hl7Error, parseMessage, type Hl7Message } from './message.ts';
+import { readOrders, type OrderAction } from './orders.ts';
+import { readPatientMessage } from './patients.ts';
+
+/** What one message did, for the log and the monitor. */
+export interface Hl7Outcome {
+  type: string;
+  controlId: string;
+  code: AckCode;
+  /** What changed, or why nothing did. */
+  text: string;
+  ack: Buffer;
+}
+
+/**
+ * Applies HL7 messages to the archive: orders to the worklist, patient updates and merges to the index. Every message
+ * gets its ACK; one that cannot be read or applied changes nothing and gets AR (unreadable, not a message we take) or
+ * AE (an application error: a field missing, an order unknown), with the reason.
+ */
+export class Hl7Inbox {
+  private readonly index: ArchiveIndex;
+  private readonly log: SourceLogger;
+  private readonly settings: () => { defaultCharset: string; ourApplication: string };
+
+  constructor(index: ArchiveIndex, settings: () => { defaultCharset: string; ourApplication: string }, log: SourceLogger) {
+    this.index = index;
+    this.settings = settings;
+    this.log = log;
+  }
+
+  async receive(bytes: Buffer, from: string): Promise<Hl7Outcome> {
+    const { defaultCharset, ourApplication } = this.settings();
+    let message: Hl7Message | undefined;
+    try {
+      message = parseMessage(bytes, defaultCharset);
+      const text = await this.apply(message, from);
+      return this.outcome(message, 'AA', text, 0, ourApplication);
+    } catch (err) {
+      const known = err instanceof Hl7Error || err instanceof WorklistEntryError;
+      if (!known) this.log.error(`HL7 from ${from}: ${(err as Error).stack ?? err}`);
+      const code: AckCode = !message || (err instanceof Hl7Error && (err.code === 200 || err.code === 100 || err.code === 102)) ? 'AR' : 'AE';
+      const errorCode = err instanceof Hl7Error ? err.code : 207;
+      return this.outcome(message, code, (err as Error).message, errorCode, ourApplication);
+    }
+  }
+
+  private outcome(message: Hl7Message | undefined, code: AckCode, text: string, errorCode: number, ourApplication: string): Hl7Outcome {
+    return {
+      type: message ? `${message.type}^${message.trigger}` : '?', controlId: message?.controlId ?? '', code, text,
+      ack: acknowledgment(message, code, text, errorCode, ourApplication),
+    };
+  }
+
+  private async apply(message: Hl7Message, from: string): Promise<string> {
+    const kind = `${message.type}^${message.trigger}`;
+    if (kind === 'ORM^O01' || kind === 'OMI^O23') {
+      return this.orders(readOrders(message));
+    }
+    if (message.type === 'ADT') {
+      const action = readPatientMessage(message);
+      const { patientId, patientName, birthDate, sex } = action;
+      if (action.kind === 'update') {
+        const known = await this.index.updatePatient({ patientId, patientName, birthDate, sex });
+        return known ? `patient ${patientId} updated` : `patient ${patientId} is not in the archive (its worklist entries, if any, updated)`;
+      }
+      const moved = await this.index.mergePatients(action.priorPatientId, { patientId, patientName, birthDate, sex }, `HL7 ${from} ${message.controlId}`);
+      return `patient ${action.priorPatientId} merged into ${patientId}: ${moved} stud${moved === 1 ? 'y' : 'ies'} moved`;
+    }
+    throw new Hl7Error(200, `${kind} is not a message this archive takes (ORM^O01, OMI^O23, ADT^A08, ADT^A31, ADT^A40)`);
+  }
+
+  /**
+   * The ORC groups of one message: all are checked first (the order known or not, the entry complete), then applied, so
+   * a message that cannot be applied whole changes nothing.
+   */
+  private async orders(orders: OrderAction[]): Promise<string> {
+    const planned: { order: OrderAction; existing: StoredWorklistEntry[] }[] = [];
+    for (const order of orders) {
+      const existing = await this.index.worklistByOrder(order.placerOrder);
+      if (order.control === 'new' && existing.length) throw new Hl7Error(207, `order ${order.placerOrder} is already in the worklist (send XO to change it)`);
+      if (order.control !== 'new' && !existing.length) throw new Hl7Error(207, `order ${order.placerOrder} is not in the worklist`);
+      if (order.control === 'new') normalizeWorklistEntry(order.entry);
+      for (const e of order.control === 'change' ? existing : []) normalizeWorklistEntry({ ...e, ...given(order.entry) });
+      planned.push({ order, existing });
+    }
+    const done: string[] = [];
+    for (const { order, existing } of planned) {
+      if (order.control === 'new') await this.index.addWorklistEntry(order.entry);
+      for (const e of existing) {
+        if (order.control === 'change') await this.index.updateWorklistEntry(e.id, given(order.entry));
+        if (order.control === 'cancel') await this.index.deleteWorklistEntry(e.id);
+        if (order.control === 'discontinue') await this.index.updateWorklistEntry(e.id, { stepStatus: 'DISCONTINUED' });
+      }
+      done.push(`order ${order.placerOrder} ${{ new: 'scheduled', change: 'changed', cancel: 'cancelled', discontinue: 'discontinued' }[order.control]}`);
+    }
+    return done.join('; ');
+  }
+}
+
+/** A change keeps what the message leaves empty (an XO without a Study Instance UID keeps the entry's). */
+function given<T extends object>(entry: T): Partial<T> {
+  return Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== '' && v !== undefined)) as Partial<T>;
+}
