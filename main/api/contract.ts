@@ -2,7 +2,7 @@
  * The API contract between the core and its UI (renderer), types only: the renderer imports this file and nothing else
  * of the core. Every request carries the install's secret (Authorization: Bearer, or ?token= for <img> and WebSocket).
  */
-import type { AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
+import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent } from '../events.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
 import type { SettingEffect } from '../config/setting-effects.ts';
 import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
@@ -153,7 +153,7 @@ export interface ListenerRestarted {
   dicomPort: number;
 }
 
-export type { AssociationEvent, JobEvent, ObjectEvent };
+export type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent };
 /** GET /api/activity: open and recent associations with their objects and bytes, recent errors. */
 export type { ActivitySnapshot, AssociationSummary, ActivityError } from '../activity.ts';
 
@@ -161,7 +161,8 @@ export type { ActivitySnapshot, AssociationSummary, ActivityError } from '../act
 export type EventMessage =
   | { type: 'association'; event: AssociationEvent }
   | { type: 'object'; event: ObjectEvent }
-  | { type: 'job'; event: JobEvent };
+  | { type: 'job'; event: JobEvent }
+  | { type: 'hl7'; event: Hl7Event };
 
 /** The routes, for the renderer's client. */
 export const API_ROUTES = {

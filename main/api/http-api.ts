@@ -6,7 +6,7 @@ import { ListenerNotMoved } from '../listener-not-moved.ts';
 import { WorklistEntryError } from '../index/worklist-entry.ts';
 import { TransferError } from '../transfers.ts';
 import type { SourceLogger } from '../util/log.ts';
-import type { ArchiveEvents, AssociationEvent, JobEvent, ObjectEvent } from '../events.ts';
+import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent } from '../events.ts';
 import { DicomOperationError } from '../scu/dicom-client.ts';
 import { WebNodeError } from '../scu/dicomweb-client.ts';
 import { archiveRoutes } from './archive-routes.ts';
@@ -162,20 +162,23 @@ export class HttpApi {
     res.end(body);
   }
 
-  /** The event stream: every association, object and job event as one JSON message. */
+  /** The event stream: every association, object, job and HL7 event as one JSON message. */
   private stream(ws: WebSocket): void {
     const send = (message: EventMessage) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message)); };
     const onAssociation = (event: AssociationEvent) => send({ type: 'association', event });
     const onObject = (event: ObjectEvent) => send({ type: 'object', event });
     const onJob = (event: JobEvent) => send({ type: 'job', event });
+    const onHl7 = (event: Hl7Event) => send({ type: 'hl7', event });
     const events = this.events;
     events.on('association', onAssociation);
     events.on('object', onObject);
     events.on('job', onJob);
+    events.on('hl7', onHl7);
     ws.on('close', () => {
       events.off('association', onAssociation);
       events.off('object', onObject);
       events.off('job', onJob);
+      events.off('hl7', onHl7);
     });
   }
 }

@@ -13,7 +13,7 @@ const COLUMNS = ['sop_uid', 'status', 'calling_ae', 'patient_id', 'patient_name'
 /**
  * Performed procedure steps in the index (migration 7), the same on every engine. A step is linked to the worklist entry
  * it performs: by Scheduled Procedure Step ID within the study, else by the study, else by the accession number; the
- * entry then shows the step's state.
+ * entry then shows the step's state, and its own status follows (STARTED, COMPLETED, DISCONTINUED).
  */
 export class SqlMppsStore implements MppsStore {
   private readonly engine: SqlEngine;
@@ -28,7 +28,9 @@ export class SqlMppsStore implements MppsStore {
       if (exists) return false;
       const worklistId = await linkedEntry(tx, record);
       await tx.run(`INSERT INTO mpps (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`, values({ ...record, worklistId }));
-      if (worklistId !== undefined) await tx.run('UPDATE worklist SET mpps_status = ?, mpps_uid = ? WHERE id = ?', [record.status, record.sopInstanceUid, worklistId]);
+      if (worklistId !== undefined) {
+        await tx.run('UPDATE worklist SET mpps_status = ?, mpps_uid = ?, step_status = ? WHERE id = ?', [record.status, record.sopInstanceUid, stepStatus(record.status), worklistId]);
+      }
       return true;
     });
   }
@@ -44,7 +46,7 @@ export class SqlMppsStore implements MppsStore {
       const all = values(record);
       await tx.run(`UPDATE mpps SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE sop_uid = ?`,
         [...set.map((c) => all[COLUMNS.indexOf(c)]), record.sopInstanceUid]);
-      await tx.run('UPDATE worklist SET mpps_status = ? WHERE mpps_uid = ?', [record.status, record.sopInstanceUid]);
+      await tx.run('UPDATE worklist SET mpps_status = ?, step_status = ? WHERE mpps_uid = ?', [record.status, stepStatus(record.status), record.sopInstanceUid]);
     });
   }
 
@@ -52,6 +54,14 @@ export class SqlMppsStore implements MppsStore {
     const rows = await this.engine.all<MppsRow>(`SELECT * FROM mpps ORDER BY id DESC LIMIT ${Math.max(1, Math.floor(limit))}`);
     return rows.map(fromRow);
   }
+}
+
+/**
+ * The Scheduled Procedure Step Status (0040,0020) that follows from the performed step's state (as dcm4chee does): a
+ * modality asking its worklist for SCHEDULED steps no longer sees one that is under way or done.
+ */
+function stepStatus(performed: string): string {
+  return performed === 'IN PROGRESS' ? 'STARTED' : performed;
 }
 
 /** The worklist entry a step performs (see the class comment), if any. */

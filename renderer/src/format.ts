@@ -37,3 +37,8 @@ export function time(iso: string | number): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString();
 }
+
+/** A send's Storage Commitment state in words ('' when it was not asked for). */
+export function commitmentText(commitment: string): string {
+  return ({ asked: 'commitment to ask', requested: 'commitment requested', committed: 'committed', failed: 'not committed' } as Record<string, string>)[commitment] ?? '';
+}

@@ -17,7 +17,7 @@ export interface LiveState {
   jobVersion: number;
 }
 
-let state: LiveState = { connected: false, activity: { open: [], recent: [], errors: [] }, jobs: {}, jobVersion: 0 };
+let state: LiveState = { connected: false, activity: { open: [], recent: [], errors: [], hl7: [] }, jobs: {}, jobVersion: 0 };
 const listeners = new Set<() => void>();
 let started = false;
 let timer: ReturnType<typeof setTimeout> | undefined;

@@ -82,7 +82,7 @@ describe('MPPS: a modality reports its procedure', () => {
     const attributes = createAttributes({ studyUid, stepId: 'SPS-7', accession: 'ACC-7' });
     expect((await peer.request(create(step), attributes)).get(0x0900)).toBe(0x0000);
     let [listed] = (await api<WorklistEntryDto[]>('GET', '/api/worklist')).filter((e) => e.id === entry.id);
-    expect(listed).toMatchObject({ mppsStatus: 'IN PROGRESS', mppsUid: step, source: 'typed' });
+    expect(listed).toMatchObject({ mppsStatus: 'IN PROGRESS', mppsUid: step, source: 'typed', stepStatus: 'STARTED' });
 
     // The same SOP Instance again: duplicate; a list without Modality: missing attribute; an unknown step: no such instance.
     expect((await peer.request(create(step, 3), attributes)).get(0x0900)).toBe(0x0111);
@@ -96,7 +96,7 @@ describe('MPPS: a modality reports its procedure', () => {
     expect(done.get(0x0900)).toBe(0x0000);
     expect(done.get(0x1000)).toBe(step);
     [listed] = (await api<WorklistEntryDto[]>('GET', '/api/worklist')).filter((e) => e.id === entry.id);
-    expect(listed).toMatchObject({ mppsStatus: 'COMPLETED' });
+    expect(listed).toMatchObject({ mppsStatus: 'COMPLETED', stepStatus: 'COMPLETED' });
     const [reported] = (await api<MppsDto[]>('GET', '/api/mpps')).filter((s) => s.sopInstanceUid === step);
     expect(reported).toMatchObject({
       status: 'COMPLETED', patientName: 'Dvořák^Jiří', patientId: 'MPPS1', studyUid, stepId: 'SPS-7', accessionNumber: 'ACC-7', modality: 'CT',

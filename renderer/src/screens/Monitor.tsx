@@ -2,7 +2,7 @@ import { useCallback, useEffect } from 'react';
 import { API_ROUTES, type AssociationSummary, type JobDto, type JobStudy, type StatusDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { ActionButton, ErrorText, Progress, Section } from '../components.tsx';
-import { bytes, personName, rate, time } from '../format.ts';
+import { bytes, commitmentText, personName, rate, time } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
 import { useLive } from '../live.ts';
 
@@ -57,7 +57,7 @@ export function JobTable({ jobs, reload }: { jobs: JobDto[]; reload: () => void 
               <td className="job-study"><JobStudyCell study={listed.study} /></td>
               <td>{j.source || 'here'}</td>
               <td>{j.destination || 'here'}</td>
-              <td className="state">{j.state}</td>
+              <td className="state">{j.state}{commitmentText(j.commitment) && <span className={`commitment ${j.commitment}`}> · {commitmentText(j.commitment)}</span>}</td>
               <td><Progress done={j.done} failed={j.failed} total={j.total} /></td>
               <td className="num">{j.state === 'running' && j.rate ? rate(j.rate) : j.bytes ? bytes(j.bytes) : ''}</td>
               <td className="error-cell">{j.error}</td>
@@ -114,6 +114,20 @@ export function Monitor() {
       <Section title="Jobs" actions={<button type="button" onClick={jobs.reload}>Refresh</button>}>
         <ErrorText error={jobs.error} />
         <JobTable jobs={[...(jobs.data ?? [])].reverse()} reload={jobs.reload} />
+      </Section>
+      <Section title="HL7 messages received">
+        {live.activity.hl7.length ? (
+          <table className="hl7">
+            <thead><tr><th>Time</th><th>From</th><th>Message</th><th>Control ID</th><th>Answer</th><th>What it did</th></tr></thead>
+            <tbody>
+              {live.activity.hl7.map((m, i) => (
+                <tr key={i} className={m.code === 'AA' ? '' : 'hl7-refused'}>
+                  <td>{time(m.at)}</td><td>{m.peer}</td><td>{m.type}</td><td>{m.controlId}</td><td>{m.code}</td><td>{m.text}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : <p className="empty">None since the server started (HL7Listener in Settings turns the listener on).</p>}
       </Section>
       <Section title="Recently closed associations">
         <AssociationTable rows={live.activity.recent} closed />

@@ -1,3 +1,4 @@
+import { SETTING_GROUPS } from '../setting-groups.ts';
 import { useEffect, useState } from 'react';
 import { API_ROUTES, type ListenerRestarted, type NodeDto, type SettingEffect, type SettingsDto, type SettingsSaved } from '../../../main/api/contract.ts';
 import { ApiError, call } from '../api.ts';
@@ -9,19 +10,14 @@ import { ForwardingRules } from '../forwarding-rules.tsx';
 
 /** dicom.ini as a grouped form with help for each key, and as raw text; checked by the server before it is saved. */
 
-const GROUPS: [string, string[]][] = [
-  ['This archive on the network', ['MyACRNema', 'TCPPort', 'ListenAddress', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout', 'NameMatching']],
-  ['Storage', ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'DuplicatePolicy', 'IncomingCompression', 'DroppedFileCompression']],
-  ['Index database', ['SqLite', 'MySQL', 'SQLServer', 'SQLHost', 'SQLPort', 'Username', 'Password']],
-  ['Sending and retrieving', ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode']],
-  ['Files, API and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'LogLevel']],
-];
 /** Keys chosen from a list: each value, and the words shown for it (the value itself when none). */
 const compression = COMPRESSION_CHOICES.map(({ code, words }): [string, string] => [code, `${code}: ${words}`]);
 const CHOICES: Record<string, [string, string?][]> = {
   SqLite: [['0'], ['1']], MySQL: [['0'], ['1']], AcceptAnyCalledAE: [['0'], ['1']], RequireKnownCallingAE: [['0'], ['1']],
   LogLevel: [['debug'], ['info'], ['warn'], ['error']], DuplicatePolicy: [['replace'], ['keep'], ['reject']], NameMatching: [['exact'], ['forgiving']],
   IncomingCompression: compression, DroppedFileCompression: compression,
+  DurableWrites: [['0'], ['1']], StorageCommitment: [['0'], ['1']], MPPS: [['0'], ['1']], HL7Listener: [['0'], ['1']],
+  HL7DefaultCharset: [['ASCII'], ['8859/1'], ['8859/2'], ['UNICODE UTF-8']],
 };
 const EFFECT_TEXT: Record<SettingEffect, string> = {
   live: 'applied now',
@@ -126,7 +122,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
         </div>
         {mode === 'form' ? (
           <div className="setting-groups">
-            {GROUPS.map(([title, names]) => (
+            {SETTING_GROUPS.map(([title, names]) => (
               <fieldset key={title}>
                 <legend>{title}</legend>
                 {names.map(input)}

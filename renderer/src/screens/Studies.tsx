@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type StudyDeleted } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { ActionButton, DeleteButton, ErrorText, Section } from '../components.tsx';
-import { date, personName } from '../format.ts';
+import { commitmentText, date, personName } from '../format.ts';
 import { go, useLoad } from '../hooks.ts';
 import { UploadFiles } from '../upload-files.tsx';
 import { useLive } from '../live.ts';
@@ -27,12 +27,14 @@ function JobState({ job }: { job: JobDto }) {
   const j = { ...job, ...live };
   const counts = j.total ? ` ${j.done}${j.failed ? ` + ${j.failed} failed` : ''} / ${j.total}` : '';
   const kind = j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending';
-  return <span className={`${kind} inline job-state`} title={j.error}>job {j.id} {j.state}{counts}{j.state === 'failed' && j.error ? `: ${j.error}` : ''}</span>;
+  const commitment = commitmentText(j.commitment) ? `, ${commitmentText(j.commitment)}` : '';
+  return <span className={`${kind} inline job-state`} title={j.error}>job {j.id} {j.state}{counts}{commitment}{j.state === 'failed' && j.error ? `: ${j.error}` : ''}</span>;
 }
 
 function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
   const [to, setTo] = useState('');
   const [sent, setSent] = useState<JobDto>();
+  const [commit, setCommit] = useState(false);
   const target = to || nodes[0]?.ae || '';
   if (!nodes.length) return null;
   return (
@@ -40,7 +42,10 @@ function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
       <select aria-label="Send to" value={target} onChange={(e) => setTo(e.target.value)}>
         {nodes.map((n) => <option key={n.ae} value={n.ae}>{n.ae}</option>)}
       </select>
-      <ActionButton onClick={async () => setSent(await call<JobDto>('POST', API_ROUTES.send, { destination: target, level: 'STUDY', uid: studyUid }))}>Send</ActionButton>
+      <label className="inline" title="Ask the node to confirm it keeps every object (DICOM Storage Commitment)">
+        <input type="checkbox" checked={commit} onChange={(e) => setCommit(e.target.checked)} /> commit
+      </label>
+      <ActionButton onClick={async () => setSent(await call<JobDto>('POST', API_ROUTES.send, { destination: target, level: 'STUDY', uid: studyUid, commit }))}>Send</ActionButton>
       {sent && <JobState job={sent} />}
     </span>
   );

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { API_ROUTES, type NewWorklistEntryDto, type WorklistEntryDto } from '../../../main/api/contract.ts';
+import { API_ROUTES, type MppsDto, type NewWorklistEntryDto, type WorklistEntryDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
@@ -44,8 +44,22 @@ function toForm(e: WorklistEntryDto): Partial<Form> {
   return { ...e, birthDate: iso(e.birthDate), scheduledDate: iso(e.scheduledDate), scheduledTime: hm(e.scheduledTime) } as unknown as Partial<Form>;
 }
 
+/** What the modality reported (MPPS): the state, and the series it made. */
+function PerformedStep({ state, step }: { state: string; step?: MppsDto }) {
+  if (!state) return <span className="empty">not started</span>;
+  const series = step?.series ?? [];
+  const images = series.reduce((n, s) => n + s.images, 0);
+  return (
+    <span className={`mpps-${state.toLowerCase().replace(' ', '-')}`} title={series.map((s) => `${s.description || s.seriesUid}: ${s.images} image(s)`).join('\n')}>
+      {state}{series.length ? ` · ${series.length} series, ${images} image(s)` : ''}{step?.callingAe ? ` · from ${step.callingAe}` : ''}
+    </span>
+  );
+}
+
 export function Worklist() {
   const entries = useLoad(() => call<WorklistEntryDto[]>('GET', API_ROUTES.worklist), []);
+  const steps = useLoad(() => call<MppsDto[]>('GET', API_ROUTES.mpps), []);
+  const performed = new Map((steps.data ?? []).map((s) => [s.sopInstanceUid, s]));
   const [form, setForm] = useState<Partial<Form>>(blank);
   const [editing, setEditing] = useState<number>();
   const [error, setError] = useState('');
@@ -65,17 +79,19 @@ export function Worklist() {
 
   return (
     <div className="worklist">
-      <Section title="Modality worklist" actions={<button type="button" onClick={entries.reload}>Refresh</button>}>
-        <ErrorText error={entries.error} />
+      <Section title="Modality worklist" actions={<button type="button" onClick={() => { entries.reload(); steps.reload(); }}>Refresh</button>}>
+        <ErrorText error={entries.error || steps.error} />
         <table>
-          <thead><tr><th>Date</th><th>Time</th><th>Patient</th><th>ID</th><th>Modality</th><th>Station</th><th>Procedure</th><th>Accession</th><th>Status</th><th /></tr></thead>
+          <thead><tr><th>Date</th><th>Time</th><th>Patient</th><th>ID</th><th>Modality</th><th>Station</th><th>Procedure</th><th>Accession</th><th>Status</th><th>Performed</th><th>From</th><th /></tr></thead>
           <tbody>
-            {(entries.data ?? []).length === 0 && <tr><td colSpan={10} className="empty">Nothing scheduled.</td></tr>}
+            {(entries.data ?? []).length === 0 && <tr><td colSpan={12} className="empty">Nothing scheduled.</td></tr>}
             {(entries.data ?? []).map((e) => (
               <tr key={e.id}>
                 <td>{date(e.scheduledDate)}</td><td>{e.scheduledTime.slice(0, 2)}{e.scheduledTime ? ':' : ''}{e.scheduledTime.slice(2, 4)}</td>
                 <td>{personName(e.patientName)}</td><td>{e.patientId}</td><td>{e.modality}</td><td>{e.scheduledAe}</td>
                 <td>{e.requestedProcedureDescription}</td><td>{e.accessionNumber}</td><td>{e.stepStatus}</td>
+                <td className="mpps"><PerformedStep state={e.mppsStatus} step={performed.get(e.mppsUid)} /></td>
+                <td>{e.source === 'HL7' ? `HL7 order ${e.placerOrder}` : 'typed'}</td>
                 <td className="row-actions">
                   <button type="button" onClick={() => { setEditing(e.id); setForm(toForm(e)); setError(''); }}>Edit</button>
                   <DeleteButton question={`Delete the scheduled step of ${personName(e.patientName)}?`} route={API_ROUTES.worklistEntry(e.id)} onDeleted={entries.reload} />
