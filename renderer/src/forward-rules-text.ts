@@ -4,11 +4,12 @@ import { FORWARD_FILTERS, type ForwardFilter } from '../../common/forward-rule.t
 /**
  * Conquest's forwarding rules in dicom.ini as rows for the settings form: `ExportConverters = N`, and for each i < N
  * `ExportConverter<i> = forward to AE` with the filters `ExportModality<i>`, `ExportCallingAE<i>`, `ExportCalledAE<i>`
- * and `ExportSOPClass<i>` (empty: everything passes). The server checks the result when it is saved.
+ * and `ExportSOPClass<i>` (empty: everything passes), and `ExportCommitment<i> = 1` to ask for storage commitment. The
+ * server checks the result when it is saved.
  */
 
-/** A rule as the form shows it: the converter as written (`forward to AE` for rules made here) and its filters. */
-export type ForwardRuleRow = { converter: string } & Record<ForwardFilter, string>;
+/** A rule as the form shows it: the converter as written (`forward to AE` for rules made here), its filters, and whether it asks for storage commitment (`ExportCommitment<i>`). */
+export type ForwardRuleRow = { converter: string; commitment?: boolean } & Record<ForwardFilter, string>;
 
 
 export function readRules(text: string): ForwardRuleRow[] {
@@ -17,6 +18,7 @@ export function readRules(text: string): ForwardRuleRow[] {
   return Array.from({ length: Math.min(n, 100) }, (_, i) => {
     const row: ForwardRuleRow = { converter: valueOfKey(text, `ExportConverter${i}`) ?? '', modality: '', callingAe: '', calledAe: '', sopClass: '' };
     for (const [field, key] of FORWARD_FILTERS) row[field] = valueOfKey(text, `${key}${i}`) ?? '';
+    row.commitment = valueOfKey(text, `ExportCommitment${i}`)?.trim() === '1';
     return row;
   });
 }
@@ -32,6 +34,7 @@ export function writeRules(text: string, rules: ForwardRuleRow[]): string {
       const value = rule?.[field].trim() ?? '';
       out = value ? setKey(out, `${key}${i}`, value) : removeKey(out, `${key}${i}`);
     }
+    out = rule?.commitment ? setKey(out, `ExportCommitment${i}`, '1') : removeKey(out, `ExportCommitment${i}`);
   }
   return rules.length || valueOfKey(out, 'ExportConverters') !== undefined ? setKey(out, 'ExportConverters', String(rules.length)) : out;
 }

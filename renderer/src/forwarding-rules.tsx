@@ -17,7 +17,7 @@ export function ForwardingRules({ text, setText, nodes }: { text: string; setTex
         and node). Filters are empty for "any", and may use * and ?. Applied at once when saved.</p>
       {rules.length > 0 && (
         <table>
-          <thead><tr><th>#</th><th>Send to</th><th>Sent as</th><th>Modality</th><th>From (calling AE)</th><th>To (called AE)</th><th>SOP class UID</th><th /></tr></thead>
+          <thead><tr><th>#</th><th>Send to</th><th>Sent as</th><th>Modality</th><th>From (calling AE)</th><th>To (called AE)</th><th>SOP class UID</th><th>Commitment</th><th /></tr></thead>
           <tbody>
             {rules.map((r, i) => {
               const parsed = parseForwardConverter(r.converter);
@@ -43,6 +43,11 @@ export function ForwardingRules({ text, setText, nodes }: { text: string; setTex
                   {cell(i, 'callingAe', 'Calling AE')}
                   {cell(i, 'calledAe', 'Called AE')}
                   {cell(i, 'sopClass', 'SOP class UID')}
+                  <td>
+                    <label title="Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)">
+                      <input type="checkbox" aria-label="Ask for storage commitment" checked={r.commitment ?? false} onChange={(e) => change(i, { commitment: e.target.checked })} /> ask
+                    </label>
+                  </td>
                   <td><button type="button" onClick={() => setText(writeRules(text, rules.filter((_, j) => j !== i)))}>Remove</button></td>
                 </tr>
               );

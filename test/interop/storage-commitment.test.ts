@@ -195,4 +195,21 @@ describe('Storage Commitment between two of our archives', () => {
       await rm(work, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('asks for commitment after forwarding when the rule says ExportCommitment<i> = 1', async () => {
+    const keeper = await startArchive({}, [], 'KEEPER');
+    const router = await startArchive({ ExportConverters: '1', ExportConverter0: 'forward to KEEPER', ExportCommitment0: '1' }, [`KEEPER 127.0.0.1 ${keeper.port} un`], 'ROUTER');
+    const work = await mkdtemp(path.join(tmpdir(), 'pacs-commit3-'));
+    try {
+      const files = await writeImages(work, [makeImage({ patientId: 'SC4', studyUid: uid(), rows: 8, columns: 8 })]);
+      expect((await run('storescu', ['-aec', router.aeTitle, '127.0.0.1', String(router.port), ...files])).code).toBe(0);
+      await router.server.transfers.queue.idle();
+      const [forward] = (await router.server.transfers.queue.list()).filter((j) => j.kind === 'forward');
+      expect(forward).toMatchObject({ state: 'done', commitment: 'committed', done: 1 });
+    } finally {
+      await router.stop();
+      await keeper.stop();
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
