@@ -160,11 +160,16 @@ export class StorageCommitments implements CommitmentPort {
 
   /** A node's report (PS3.4 J.3.3.1.3) on one of our requests. */
   async reported(result: CommitmentResult, fromAe: string): Promise<boolean> {
-    const job = await this.deps.index.jobStore().jobByTransaction(result.transactionUid);
-    if (!job || (job.kind !== 'send' && job.kind !== 'forward')) return false;
-    if (job.destination.toUpperCase() !== fromAe.toUpperCase()) this.deps.log.warn(`commitment ${result.transactionUid} of job ${job.id} (to ${job.destination}) reported by ${fromAe}`);
+    const store = this.deps.index.jobStore();
+    const found = await store.jobByTransaction(result.transactionUid);
+    if (!found || (found.kind !== 'send' && found.kind !== 'forward')) return false;
+    if (found.destination.toUpperCase() !== fromAe.toUpperCase()) this.deps.log.warn(`commitment ${result.transactionUid} of job ${found.id} (to ${found.destination}) reported by ${fromAe}`);
+    const waiter = this.waiting.get(result.transactionUid);
+    // A run that no longer waits for this report is ending: apply the report to what it records, not under it.
+    if (!waiter) await this.deps.queue.settled(found.id);
+    const job = (await store.getJob(found.id))!;
     await this.apply(job, result, fromAe);
-    this.waiting.get(result.transactionUid)?.();
+    waiter?.();
     await this.deps.queue.changed(job.id);
     return true;
   }

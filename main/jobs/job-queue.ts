@@ -126,6 +126,11 @@ export class JobQueue {
     return this.options.store.getJob(id);
   }
 
+  /** Resolves when the job's current run (if any) has ended and its outcome is recorded. */
+  async settled(id: number): Promise<void> {
+    await this.running.get(id)?.done;
+  }
+
   /** A job changed outside a run (a storage commitment report arrived): announce it again. */
   async changed(id: number): Promise<void> {
     const job = await this.options.store.getJob(id);

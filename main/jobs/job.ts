@@ -32,7 +32,10 @@ export interface Job {
   studyUid: string;
   /** A forward rule's compression code (`forward compressed as xx to AE`); '' for the destination node's own. */
   compression: string;
-  /** Storage Commitment's Transaction UID: of our request (send, forward) or of the peer's (commit-report). */
+  /**
+   * Storage Commitment's Transaction UID: of our request (send, forward) or of the peer's (commit-report); for an
+   * mpps-forward job, the SOP Instance UID of the procedure step it passes on (its messages keep their order by it).
+   */
   transactionUid: string;
   commitment: CommitmentState;
   /** What a kind needs beyond the columns, as JSON (a commit-report's SOP classes, an MPPS message). */
