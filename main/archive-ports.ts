@@ -3,7 +3,7 @@ import type { QueryPort, RetrievePort, DestinationPort } from './dicom/services/
 import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import type { OutgoingObject } from './dicom/services/store-scu.ts';
 import type { LoadedConfig } from './config/load.ts';
-import { withFoldedNames } from './query/condition.ts';
+import { withFoldedNames, type Condition } from './query/condition.ts';
 
 /**
  * The archive's side of the query and retrieve services' ports: the index answers, the file store reads, dicom.ini
@@ -14,6 +14,8 @@ export interface ArchivePortDependencies {
   config: () => LoadedConfig;
   /** The bytes of a stored object's data set, read when it is sent. */
   read: (instance: StoredInstance) => OutgoingObject['read'];
+  /** A retrieve's conditions: the studies it names count as used now (clean-up). */
+  retrieved?: (conditions: Condition[]) => void;
 }
 
 export function queryPort({ index, config }: ArchivePortDependencies): QueryPort {
@@ -26,11 +28,14 @@ export function queryPort({ index, config }: ArchivePortDependencies): QueryPort
   };
 }
 
-export function retrievePort({ index, read }: ArchivePortDependencies): RetrievePort {
+export function retrievePort({ index, read, retrieved }: ArchivePortDependencies): RetrievePort {
   return {
-    objectsFor: async (request) => (await index.instancesMatching(request.conditions)).map((inst) => ({
-      sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: inst.transferSyntaxUid, read: read(inst),
-    })),
+    objectsFor: async (request) => {
+      retrieved?.(request.conditions);
+      return (await index.instancesMatching(request.conditions)).map((inst) => ({
+        sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: inst.transferSyntaxUid, read: read(inst),
+      }));
+    },
   };
 }
 

@@ -35,6 +35,10 @@ import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
 import { ingestBytes, type ImportTarget } from './importer.ts';
 import { Hl7Inbox } from './hl7/hl7-inbox.ts';
+import { StudyRemoval } from './study-removal.ts';
+import { StudyAccess } from './study-access.ts';
+import { Retention } from './retention.ts';
+import type { Condition } from './query/condition.ts';
 import { Hl7Listener } from './hl7/hl7-listener.ts';
 
 export interface ServerOptions {
@@ -84,6 +88,11 @@ export class ArchiveServer {
     this.storedListeners.push(listener);
   }
 
+  /** Deleting studies through the index's journal; when studies were last used; clean-up when the disk fills. */
+  removal!: StudyRemoval;
+  access!: StudyAccess;
+  retention!: Retention;
+
   /** Receiving into the archive (also used by the importer). */
   ingest!: ArchiveIngest;
 
@@ -97,7 +106,7 @@ export class ArchiveServer {
     const s = this.config.settings;
     if (!this.options.logger) this.logger.level = s.logLevel;
 
-    this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magThresholdMB, durable: s.durableWrites }, this.logger.child('store'));
+    this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magFullThresholdMB, durable: s.durableWrites }, this.logger.child('store'));
     await this.store.open();
     // mysql2 is loaded only for a MySQL index: the embedded default does not carry it.
     if (s.index.engine === 'sqlite') this.index = new SqliteIndex(s.index.file, { durable: s.durableWrites });
@@ -105,6 +114,14 @@ export class ArchiveServer {
       const { engine: _engine, ...mysqlOptions } = s.index;
       this.index = await (await import('./index/mysql.ts')).MysqlIndex.open(mysqlOptions);
     }
+    this.removal = new StudyRemoval(this.index, this.store, this.logger.child('retention'));
+    await this.removal.recover();
+    this.access = new StudyAccess(this.index, this.logger.child('retention'));
+    this.retention = new Retention({
+      index: this.index, devices: () => this.store.devices, access: this.access, removal: this.removal, log: this.logger.child('retention'),
+      thresholds: () => ({ cleanMB: this.config.settings.magCleanThresholdMB, nightlyMB: this.config.settings.nightlyCleanThresholdMB }),
+    });
+    this.onStored((e) => { this.access.touch(e.header.studyInstanceUid); this.retention.nudge(); });
     const ingest = this.ingest = new ArchiveIngest(this.store, this.index, () => this.config.settings.duplicatePolicy, this.logger.child('ingest'),
       (e) => { for (const l of this.storedListeners) l(e); },
       (dropped) => (dropped ? this.config.settings.droppedFileCompression : this.config.settings.incomingCompression));
@@ -120,7 +137,7 @@ export class ArchiveServer {
     this.onStored((e) => this.transfers.onStored(e));
 
     // The DIMSE services, by SOP class and command; the archive answers their ports.
-    const ports = { index: this.index, config: () => this.config, read };
+    const ports = { index: this.index, config: () => this.config, read, retrieved: (conditions: Condition[]) => this.access.retrieved(conditions) };
     const aeTitle = () => this.config.settings.aeTitle;
     const retrieveScp = new RetrieveScp({
       objects: retrievePort(ports), destination: destinationPort(() => this.config), aeTitle,
@@ -139,6 +156,7 @@ export class ArchiveServer {
     await this.openListener();
     await this.openHl7();
     await this.transfers.start();
+    this.retention.start();
     this.apiSecret = await apiSecret(dataDir);
     this.api = new HttpApi(this.apiServices(), this.apiSecret, this.logger.child('api'));
     await this.api.listen(this.options.apiPort ?? s.apiPort, s.apiAddress);
@@ -154,7 +172,7 @@ export class ArchiveServer {
         counts: () => this.index.counts(), devices: () => this.store.devices, activity: () => this.activity.snapshot(),
       },
       archive: {
-        index: this.index, objectFile: (location) => this.store.absolutePath(location), deleteStudy: (uid) => this.deleteStudy(uid),
+        index: this.index, objectFile: (location) => this.store.absolutePath(location), deleteStudy: (uid) => this.deleteStudy(uid), used: (uid) => this.access.touch(uid),
         importTarget: () => this.importTarget(), uploadDir: () => path.join(this.config.dataDir, 'uploads'), transcoder,
       },
       nodes: { config, transfers: this.transfers },
@@ -163,7 +181,7 @@ export class ArchiveServer {
       worklist: this.index,
       dicomweb: {
         index: this.index, objectFile: (location) => this.store.absolutePath(location), transcoder, importTarget: () => this.importTarget(),
-        maxResults: () => this.config.settings.dicomWebMaxResults, corsOrigins: () => this.config.settings.dicomWebCorsOrigins,
+        maxResults: () => this.config.settings.dicomWebMaxResults, corsOrigins: () => this.config.settings.dicomWebCorsOrigins, used: (uid) => this.access.touch(uid),
       },
       events: this.events,
     };
@@ -263,13 +281,10 @@ export class ArchiveServer {
     };
   }
 
-  /** Delete a study from the index, then its files; undefined for a study the archive does not hold. */
-  async deleteStudy(studyUid: string): Promise<{ objects: number; filesNotDeleted: number } | undefined> {
-    const locations = await this.index.deleteStudy(studyUid);
-    if (!locations) return undefined;
-    const filesNotDeleted = await this.store.removeObjects(locations);
-    this.log.info(`study ${studyUid} deleted: ${locations.length} object(s)${filesNotDeleted ? `, ${filesNotDeleted} file(s) could not be deleted` : ''}`);
-    return { objects: locations.length, filesNotDeleted };
+  /** Delete a study (journaled: study-removal.ts); undefined for a study the archive does not hold, 'protected' for a protected one. */
+  async deleteStudy(studyUid: string): Promise<{ objects: number; filesNotDeleted: number } | 'protected' | undefined> {
+    const done = await this.removal.remove(studyUid, 'deleted by the user');
+    return done === undefined || done === 'protected' ? done : { objects: done.objects, filesNotDeleted: done.filesNotDeleted };
   }
 
   /** Where imports (CLI, upload, the desktop's folder dialog) store objects: the ingest, under today's duplicate policy. */
@@ -282,6 +297,8 @@ export class ArchiveServer {
   }
 
   async stop(): Promise<void> {
+    await this.retention?.stop();
+    await this.access?.flush();
     await this.api?.close();
     await this.transfers?.stop();
     await this.listener?.close();

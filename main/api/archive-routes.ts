@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { StudyDeleted } from './contract.ts';
+import type { DeletionDto, StudyDeleted } from './contract.ts';
 import { objectHeader } from './object-header.ts';
 import { findLocal } from './query-routes.ts';
 import { HttpError, Streamed, found, text, type RouteDef } from './router.ts';
@@ -72,6 +72,7 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
         const contentType = (q.get('contentType') ?? 'image/jpeg').split(',')[0]!.trim();
         const inst = found(await archive.index.findInstance(objectUid), `object ${objectUid}`);
         const file = archive.objectFile(inst.location);
+        archive.used(q.get('studyUID') ?? '');
         if (contentType === 'image/jpeg' || contentType === 'image/png') return picture(archive, inst, renderRequest(q, contentType));
         if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom, image/jpeg and image/png are)`);
         const wanted = q.get('transferSyntax');
@@ -115,7 +116,30 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     },
     {
       method: 'DELETE', path: '/api/studies/:uid', permission: 'edit',
-      handler: async ({ params: [uid] }) => ({ studyUid: uid!, ...found(await archive.deleteStudy(uid!), `study ${uid!}`) }) satisfies StudyDeleted,
+      handler: async ({ params: [uid] }) => {
+        const done = found(await archive.deleteStudy(uid!), `study ${uid!}`);
+        if (done === 'protected') throw new HttpError(409, `study ${uid!} is protected: remove its protection first`);
+        return { studyUid: uid!, ...done } satisfies StudyDeleted;
+      },
+    },
+    {
+      // Protected studies are never deleted by clean-up (MAGDeviceThreshold), nor by the user while protected.
+      method: 'PUT', path: '/api/studies/:uid/protection', permission: 'edit',
+      handler: async ({ params: [uid], body }) => {
+        const on = (body as { protected?: unknown }).protected;
+        if (typeof on !== 'boolean') throw new HttpError(400, 'protected must be true or false');
+        found(await archive.index.setStudyProtected(uid!, on) || undefined, `study ${uid!}`);
+        return { studyUid: uid!, protected: on };
+      },
+    },
+    { method: 'GET', path: '/api/protected-studies', permission: 'view', handler: async () => archive.index.protectedStudies() },
+    {
+      method: 'GET', path: '/api/deletions', permission: 'view',
+      handler: async ({ url }) => {
+        const limit = Number(url.searchParams.get('limit') ?? 200);
+        if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, 'limit must be a whole number above 0');
+        return archive.index.listDeletions(limit) satisfies Promise<DeletionDto[]>;
+      },
     },
     {
       // One Part-10 object per request; ?name= is the file's name, for the report.

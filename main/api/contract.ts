@@ -7,6 +7,7 @@ import type { Job, RetrieveQuery } from '../jobs/job.ts';
 import type { SettingEffect } from '../config/setting-effects.ts';
 import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
 import type { MppsRecord } from '../index/mpps-record.ts';
+import type { DeletionRecord } from '../index/deletion-record.ts';
 
 export interface StatusDto {
   aeTitle: string;
@@ -45,6 +46,9 @@ export interface JobStudy {
 export type JobDto = Job & { study?: JobStudy };
 export type WorklistEntryDto = StoredWorklistEntry;
 export type NewWorklistEntryDto = Partial<WorklistEntry>;
+/** A study deleted, by the user or by clean-up, as the Monitor lists it. */
+export type DeletionDto = DeletionRecord;
+
 /** A performed procedure step a modality reported (MPPS), without its data set. */
 export type MppsDto = Omit<MppsRecord, 'dataSet'>;
 
@@ -95,7 +99,8 @@ export interface SettingsDto {
   /** dicom.ini as it is on disk. */
   text: string;
   /** Every key the core reads: its value (or default), its line (0: not in the file) and a line of help. */
-  keys: { key: string; value: string; default: string; line: number; help: string; effect: SettingEffect }[];
+  /** `spelling`: the name the file uses for the key (Conquest spells some two ways: MAGDeviceThreshHold). */
+  keys: { key: string; spelling: string; value: string; default: string; line: number; help: string; effect: SettingEffect }[];
 }
 
 /** When a changed key takes effect (setting-effects.ts); `listener` means after POST /api/listener/restart. */
@@ -185,6 +190,9 @@ export const API_ROUTES = {
   retrieve: '/api/retrieve',
   worklist: '/api/worklist',
   mpps: '/api/mpps',
+  deletions: '/api/deletions',
+  protectedStudies: '/api/protected-studies',
+  studyProtection: (uid: string) => `/api/studies/${encodeURIComponent(uid)}/protection`,
   importFile: (name: string) => `/api/import?name=${encodeURIComponent(name)}`,
   worklistEntry: (id: number) => `/api/worklist/${id}`,
   events: '/api/events',

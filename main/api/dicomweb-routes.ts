@@ -26,6 +26,8 @@ export interface DicomWebService {
   maxResults(): number;
   /** Web origins whose pages may call DICOMweb (CORS); '*' for any. */
   corsOrigins(): string[];
+  /** A study read (retrieved or its metadata loaded): clean-up counts it as used now. */
+  used(studyUid: string): void;
 }
 
 export const DICOMWEB_PREFIX = '/dicom-web';
@@ -111,7 +113,9 @@ export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
       method: 'GET', path: `${P}${path}`, permission: 'view',
       handler: ({ req, params }) => answering(async () => {
         const syntax = dicomSyntaxFor(req.headers.accept);
-        const instances = await instancesOf(service, scope(params));
+        const wanted = scope(params);
+        const instances = await instancesOf(service, wanted);
+        if (wanted.studyUid) service.used(wanted.studyUid);
         return new Streamed((res) => answering(() => writeInstances(res, service, instances, syntax)));
       }),
     },
@@ -119,7 +123,9 @@ export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
       method: 'GET', path: `${P}${path}/metadata`, permission: 'view',
       handler: ({ req, params }) => answering(async () => {
         const model = modelFor(req.headers.accept);
-        const instances = await instancesOf(service, scope(params));
+        const wanted = scope(params);
+        const instances = await instancesOf(service, wanted);
+        if (wanted.studyUid) service.used(wanted.studyUid);
         return new Streamed((res) => writeMetadata(res, service, instances, baseUrl(req), model));
       }),
     },

@@ -27,9 +27,12 @@ export interface StatusService {
 
 /** The local archive: searches, objects and their files, deleting, importing. */
 export interface ArchiveService {
-  index: Pick<ArchiveIndex, 'findInstance' | 'queryArchive'>;
+  index: Pick<ArchiveIndex, 'findInstance' | 'queryArchive' | 'setStudyProtected' | 'protectedStudies' | 'listDeletions'>;
   objectFile(location: StoredLocation): string;
-  deleteStudy(studyUid: string): Promise<{ objects: number; filesNotDeleted: number } | undefined>;
+  /** Undefined for an unknown study; 'protected' when it is protected (it must be unprotected first). */
+  deleteStudy(studyUid: string): Promise<{ objects: number; filesNotDeleted: number } | 'protected' | undefined>;
+  /** A study viewed (WADO): clean-up counts it as used now. */
+  used(studyUid: string): void;
   importTarget(): ImportTarget;
   /** Where uploads wait while they are imported. */
   uploadDir(): string;

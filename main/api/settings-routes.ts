@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../config/config-error.ts';
 import { readForwardRules } from '../config/forward-rules.ts';
 import { IniDocument } from '../../common/ini-document.ts';
-import { SECTION, SETTING_KEYS, readSettings } from '../config/server-settings.ts';
+import { SECTION, SETTING_KEYS, findSetting, readSettings } from '../config/server-settings.ts';
 import { settingEffect } from '../config/setting-effects.ts';
 import type { ListenerRestarted, SettingsDto, SettingsSaved } from './contract.ts';
 import { text as required, type RouteDef } from './router.ts';
@@ -27,16 +27,16 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
   const text = await readFile(iniFile(settings), 'utf8');
   const doc = new IniDocument(iniFile(settings), text);
   const keys: SettingsDto['keys'] = Object.entries(SETTING_KEYS).map(([key, spec]) => {
-    const found = doc.get(SECTION, key);
-    return { key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help, effect: settingEffect(key) };
+    const found = findSetting(doc, key);
+    return { key, spelling: found?.spelling ?? key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help, effect: settingEffect(key) };
   });
   // The storage folders, one key each (MAGDevice0 ... as many as MAGDevices says).
   const count = Math.min(Math.max(Number(doc.get(SECTION, 'MAGDevices')?.value) || 1, 1), 10);
   for (let i = 0; i < count; i++) {
     const found = doc.get(SECTION, `MAGDevice${i}`);
     const def = i === 0 ? 'storage' : '';
-    keys.push({ key: `MAGDevice${i}`, value: found?.value ?? def, default: def, line: found?.line ?? 0, effect: settingEffect(`MAGDevice${i}`),
-      help: `Storage folder ${i} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceThreshhold.` });
+    keys.push({ key: `MAGDevice${i}`, spelling: `MAGDevice${i}`, value: found?.value ?? def, default: def, line: found?.line ?? 0, effect: settingEffect(`MAGDevice${i}`),
+      help: `Storage folder ${i} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.` });
   }
   return { text, keys };
 }

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IniDocument } from '../../common/ini-document.ts';
-import { SECTION } from './server-settings.ts';
+import { SECTION, findSetting } from './server-settings.ts';
 import { seedConfig } from './load.ts';
 
 /**
@@ -41,6 +41,13 @@ export async function migrateConquest(conquestDir: string, configDir: string): P
     ini.set(SECTION, 'ExportConverters', '0');
     notes.push(`forwarding switched off (ExportConverters = 0): this version runs only "forward to AE" rules, not ${unsupported.join('; ')}`);
   }
+
+  // Conquest's disk keys (either spelling, any case) mean here what they mean there: say so, since earlier versions of
+  // this archive read MAGDeviceThreshHold as the stop-writing limit.
+  const clean = findSetting(ini, 'MAGDeviceThreshold');
+  if (clean && Number(clean.value) > 0) notes.push(`${clean.spelling} = ${clean.value}: clean-up is on, as in Conquest: below ${clean.value} MB free the least recently used patients are deleted (protect studies on the Studies screen to keep them)`);
+  const full = findSetting(ini, 'MAGDeviceFullThreshold');
+  notes.push(`${full ? `${full.spelling} = ${full.value}` : 'MAGDeviceFullThreshold = 30 (Conquest\'s default)'}: a storage folder with less free space takes no new objects`);
 
   const mapName = ini.get(SECTION, 'ACRNemaMap')?.value || 'acrnema.map';
   ini.set(SECTION, 'ACRNemaMap', 'acrnema.map');

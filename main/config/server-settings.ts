@@ -19,7 +19,12 @@ export interface ServerSettings {
   port: number;
   listenAddress: string;
   devices: string[];
-  magThresholdMB: number;
+  /** Conquest's MAGDeviceFullThreshold: a storage folder with less free space (MB) takes no new objects. */
+  magFullThresholdMB: number;
+  /** Conquest's MAGDeviceThreshold: below this free space (MB) the least recently used patients are deleted (0: off). */
+  magCleanThresholdMB: number;
+  /** Conquest's NightlyCleanThreshold: the same clean-up at 01:00, down to this free space (MB; 0: off). */
+  nightlyCleanThresholdMB: number;
   fileNameSyntax: string;
   /** Where the index lives: an SQLite file, or a database on a MySQL/MariaDB server. */
   index: IndexSettings;
@@ -102,7 +107,12 @@ export const SETTING_KEYS = {
   TCPPort: { def: '11112', parse: int(0, 65535), help: 'TCP port the DICOM listener uses (0 picks a free one).' },
   ListenAddress: { def: '0.0.0.0', parse: address, help: 'Address to listen on; 127.0.0.1 keeps the archive local.' },
   MAGDevices: { def: '1', parse: int(1, 10), help: 'How many storage folders (MAGDevice0..n) are used.' },
-  MAGDeviceThreshhold: { def: '0', parse: int(0, 1 << 30), help: 'Free space (MB) below which a storage folder takes no new objects.' },
+  MAGDeviceThreshold: {
+    def: '0', parse: int(0, 1 << 30), aliases: ['MAGDeviceThreshHold'],
+    help: 'Clean-up, as Conquest does it: when a storage folder has less free space than this (MB), the least recently used patients on it (stored, viewed or retrieved longest ago) are deleted until there is 5 MB more; studies marked protected never are. Every deletion is logged and listed on the Monitor. 0: off (Conquest\'s MAGDeviceThreshHold).',
+  },
+  MAGDeviceFullThreshold: { def: '30', parse: int(0, 1 << 30), aliases: ['MAGDeviceFullThreshHold'], help: 'A storage folder with less free space than this (MB) takes no new objects; the next folder does (Conquest\'s MAGDeviceFullThreshHold).' },
+  NightlyCleanThreshold: { def: '0', parse: int(0, 1 << 30), help: 'At 01:00, the clean-up of MAGDeviceThreshold runs until each storage folder has this much free space (MB); 0: off.' },
   FileNameSyntax: { def: '%id/%studyuid/%seriesuid/%sopuid.dcm', parse: (v: string) => { try { compileLayout(v); return v; } catch (e) { return e instanceof FileNameSyntaxError ? reason(e.message) : reason(String(e)); } }, help: 'Path of each object under its storage folder.' },
   SQLServer: { def: 'index/archive.db3', parse: text, help: 'SQLite: the index database file; MySQL/MariaDB: the database name.' },
   SqLite: { def: '1', parse: flag, help: 'Use the embedded SQLite index.' },
@@ -147,12 +157,31 @@ export const SETTING_KEYS = {
 
 type KeyName = keyof typeof SETTING_KEYS;
 
+/** A key's line in dicom.ini under its name or one of its aliases (Conquest spells some two ways; case never matters). */
+export function findSetting(doc: IniDocument, key: string): { value: string; line: number; spelling: string } | undefined {
+  const spec = (SETTING_KEYS as Record<string, { aliases?: readonly string[] }>)[key];
+  for (const name of [key, ...(spec?.aliases ?? [])]) {
+    const found = doc.get(SECTION, name);
+    if (found) return { ...found, spelling: name };
+  }
+  return undefined;
+}
+
+/** The key a name (or an alias, in any case) stands for; the name itself when it is no alias. */
+export function canonicalKey(name: string): string {
+  const lower = name.toLowerCase();
+  for (const [key, spec] of Object.entries(SETTING_KEYS) as [string, { aliases?: readonly string[] }][]) {
+    if (key.toLowerCase() === lower || spec.aliases?.some((a) => a.toLowerCase() === lower)) return key;
+  }
+  return name;
+}
+
 /** Read and check every known key; all problems are reported together, each with its line. */
 export function readSettings(doc: IniDocument, configDir: string, dataDir: string): ServerSettings {
   const errors: ConfigError[] = [];
   const values = new Map<string, unknown>();
   for (const [key, spec] of Object.entries(SETTING_KEYS) as [KeyName, (typeof SETTING_KEYS)[KeyName]][]) {
-    const found = doc.get(SECTION, key);
+    const found = findSetting(doc, key);
     try {
       values.set(key, spec.parse(found ? found.value : spec.def));
     } catch (err) {
@@ -174,7 +203,9 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     port: get('TCPPort'),
     listenAddress: get('ListenAddress'),
     devices,
-    magThresholdMB: get('MAGDeviceThreshhold'),
+    magFullThresholdMB: get('MAGDeviceFullThreshold'),
+    magCleanThresholdMB: get('MAGDeviceThreshold'),
+    nightlyCleanThresholdMB: get('NightlyCleanThreshold'),
     fileNameSyntax: get('FileNameSyntax'),
     index: indexSettings(get('MySQL'), get('SQLServer'), get('SQLHost'), get('SQLPort'), get('Username'), get('Password'), dataDir, doc),
     duplicatePolicy: get('DuplicatePolicy'),

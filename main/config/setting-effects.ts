@@ -1,4 +1,4 @@
-import type { ServerSettings } from './server-settings.ts';
+import { canonicalKey, type ServerSettings } from './server-settings.ts';
 
 /**
  * When a changed dicom.ini key takes effect in a running server:
@@ -11,8 +11,8 @@ import type { ServerSettings } from './server-settings.ts';
 export type SettingEffect = 'live' | 'listener' | 'restart' | 'unused';
 
 const LISTENER_KEYS = ['MyACRNema', 'TCPPort', 'ListenAddress', 'RequireKnownCallingAE', 'AcceptAnyCalledAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout', 'SOPClassList', 'StorageCommitment', 'MPPS', 'HL7Listener', 'HL7Port', 'HL7AllowedSenders'];
-const LIVE_KEYS = ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'LogLevel', 'ExportConverters', 'DuplicatePolicy', 'NameMatching', 'IncomingCompression', 'DroppedFileCompression', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'MaxQueryResults', 'JobHistoryDays', 'CommitmentWaitSeconds', 'MPPSForward', 'HL7DefaultCharset'];
-const RESTART_KEYS = ['MAGDevices', 'MAGDeviceThreshhold', 'FileNameSyntax', 'SQLServer', 'SqLite', 'MySQL', 'SQLHost', 'SQLPort', 'Username', 'Password', 'ACRNemaMap', 'APIPort', 'APIAddress', 'DurableWrites'];
+const LIVE_KEYS = ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'LogLevel', 'ExportConverters', 'DuplicatePolicy', 'NameMatching', 'IncomingCompression', 'DroppedFileCompression', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'MaxQueryResults', 'JobHistoryDays', 'CommitmentWaitSeconds', 'MPPSForward', 'HL7DefaultCharset', 'MAGDeviceThreshold', 'NightlyCleanThreshold'];
+const RESTART_KEYS = ['MAGDevices', 'MAGDeviceFullThreshold', 'FileNameSyntax', 'SQLServer', 'SqLite', 'MySQL', 'SQLHost', 'SQLPort', 'Username', 'Password', 'ACRNemaMap', 'APIPort', 'APIAddress', 'DurableWrites'];
 
 const lower = (keys: string[]) => new Set(keys.map((k) => k.toLowerCase()));
 const LISTENER = lower(LISTENER_KEYS);
@@ -20,7 +20,7 @@ const LIVE = lower(LIVE_KEYS);
 const RESTART = lower(RESTART_KEYS);
 
 export function settingEffect(key: string): SettingEffect {
-  const k = key.toLowerCase();
+  const k = canonicalKey(key).toLowerCase();
   if (LIVE.has(k) || /^export(converter|modality|callingae|calledae|sopclass|commitment)\d+$/.test(k)) return 'live';
   if (LISTENER.has(k)) return 'listener';
   if (RESTART.has(k) || /^magdevice\d+$/.test(k)) return 'restart';
@@ -28,7 +28,7 @@ export function settingEffect(key: string): SettingEffect {
 }
 
 /** The settings fields each effect governs (what a live apply or a listener restart copies from a new dicom.ini). */
-export const LIVE_FIELDS = ['connectTimeout', 'dimseTimeout', 'logLevel', 'maxExportRetries', 'retryDelaySeconds', 'maxJobsPerNode', 'duplicatePolicy', 'nameMatching', 'incomingCompression', 'droppedFileCompression', 'dicomWebMaxResults', 'dicomWebCorsOrigins', 'maxQueryResults', 'jobHistoryDays', 'commitmentWaitSeconds', 'mppsForward', 'hl7DefaultCharset'] as const satisfies (keyof ServerSettings)[];
+export const LIVE_FIELDS = ['connectTimeout', 'dimseTimeout', 'logLevel', 'maxExportRetries', 'retryDelaySeconds', 'maxJobsPerNode', 'duplicatePolicy', 'nameMatching', 'incomingCompression', 'droppedFileCompression', 'dicomWebMaxResults', 'dicomWebCorsOrigins', 'maxQueryResults', 'jobHistoryDays', 'commitmentWaitSeconds', 'mppsForward', 'hl7DefaultCharset', 'magCleanThresholdMB', 'nightlyCleanThresholdMB'] as const satisfies (keyof ServerSettings)[];
 export const LISTENER_FIELDS = ['aeTitle', 'port', 'listenAddress', 'requireKnownCallingAe', 'acceptAnyCalledAe', 'maxPduLength', 'artimTimeout', 'idleTimeout', 'sopClassList', 'storageCommitment', 'mpps', 'hl7Listener', 'hl7Port', 'hl7AllowedSenders'] as const satisfies (keyof ServerSettings)[];
 
 export function withFields(base: ServerSettings, from: ServerSettings, fields: readonly (keyof ServerSettings)[]): ServerSettings {

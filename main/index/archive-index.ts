@@ -6,6 +6,9 @@ import type { Condition } from '../query/condition.ts';
 import type { StoredWorklistEntry, WorklistEntry } from './worklist-entry.ts';
 import type { JobStore } from '../jobs/job.ts';
 import type { MppsStore } from './mpps-record.ts';
+import type { DeletionRecord } from './deletion-record.ts';
+
+export type { DeletionRecord };
 
 /** One stored object as the index records it. */
 export interface InstanceRecord {
@@ -29,6 +32,13 @@ export interface PatientRow {
   patientName: string;
   birthDate: string;
   sex: string;
+}
+
+/** A study's deletion as journaled: its files, still to be deleted, and their size. */
+export interface StudyDeletion {
+  id: number;
+  locations: StoredLocation[];
+  bytes: number;
 }
 
 export interface IndexCounts {
@@ -57,11 +67,6 @@ export interface ArchiveIndex {
   /** Remove every patient, study, series and instance row (before a regen); worklist and jobs stay. */
   clearArchive(): Promise<void>;
   /**
-   * Remove a study with its series and objects (and its patient, when it was the patient's last study) in one
-   * transaction; returns where its objects are stored, for the caller to delete, or undefined for an unknown study.
-   */
-  deleteStudy(studyUid: string): Promise<StoredLocation[] | undefined>;
-  /**
    * C-FIND: one row per matching entity at `level`, with the `returns` attributes by keyword. With `limit`, at most
    * that many rows, the most recently added first (the UI's searches; C-FIND answers everything).
    */
@@ -69,6 +74,25 @@ export interface ArchiveIndex {
   streamArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): AsyncIterable<Row[]>;
   /** Matching rows of a level; with `limit`, the newest first, skipping `offset` of them. */
   queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number, offset?: number): Promise<Row[]>;
+  /**
+   * Deletion that a crash cannot leave half done (sql-deletions.ts): the study's rows go and a journal entry with its
+   * files is written, in one transaction. 'protected' (nothing done) for a protected study unless `force`.
+   */
+  beginStudyDeletion(studyUid: string, reason: string, force?: boolean): Promise<StudyDeletion | 'protected' | undefined>;
+  /** The journaled deletion's files are gone. */
+  finishDeletion(id: number): Promise<void>;
+  /** Deletions whose files may still be on disk (a crash came between the rows and the files). */
+  pendingDeletions(): Promise<{ id: number; locations: StoredLocation[] }[]>;
+  listDeletions(limit?: number): Promise<DeletionRecord[]>;
+  /** When studies were viewed or stored ([Study Instance UID, ISO time]): clean-up deletes the least recently used patients first. */
+  touchStudies(uses: [string, string][]): Promise<void>;
+  /** The studies under the matching entities (a retrieve's conditions), used now. */
+  touchMatching(conditions: Condition[], at: string): Promise<void>;
+  /** A protected study is never deleted by clean-up (nor by the user until unprotected); false for an unknown study. */
+  setStudyProtected(studyUid: string, on: boolean): Promise<boolean>;
+  protectedStudies(): Promise<string[]>;
+  /** What clean-up of a storage folder deletes next: the least recently used patient's unprotected studies there. */
+  leastRecentlyUsed(device: number): Promise<{ patientId: string; studyUids: string[] } | undefined>;
   /** C-MOVE / C-GET: the stored objects under the matching entities, in series and instance order. */
   instancesMatching(conditions: Condition[]): Promise<StoredInstance[]>;
   /** Modality Worklist C-FIND over the scheduled procedure steps. */

@@ -1,4 +1,4 @@
-import type { ArchiveIndex, IndexCounts, InstanceRecord, PatientRow, StoredInstance } from './archive-index.ts';
+import type { ArchiveIndex, DeletionRecord, IndexCounts, InstanceRecord, PatientRow, StoredInstance, StudyDeletion } from './archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import { QR_FROM, newestFirstSql, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
@@ -10,6 +10,9 @@ import type { SqlEngine } from './sql-engine.ts';
 import { SqlJobStore } from './sql-jobs.ts';
 import { SqlMppsStore } from './sql-mpps.ts';
 import { mergePatients, updatePatient } from './sql-patient-changes.ts';
+import {
+  beginStudyDeletion, finishDeletion, leastRecentlyUsed, listDeletions, pendingDeletions, protectedStudies, setStudyProtected, touchMatching, touchStudies,
+} from './sql-deletions.ts';
 import { WORKLIST_COLUMNS, WORKLIST_FIELDS, normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
 
 /** Objects committed together at most (one transaction, the instance rows in one statement). */
@@ -201,28 +204,51 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return moved;
   }
 
+  async beginStudyDeletion(studyUid: string, reason: string, force = false): Promise<StudyDeletion | 'protected' | undefined> {
+    await this.settled();
+    const result = await beginStudyDeletion(this.engine, studyUid, reason, force);
+    this.seriesCache.clear(); // cached series ids may name deleted rows now
+    return result;
+  }
+
+  finishDeletion(id: number): Promise<void> {
+    return finishDeletion(this.engine, id);
+  }
+
+  pendingDeletions(): Promise<{ id: number; locations: StoredLocation[] }[]> {
+    return pendingDeletions(this.engine);
+  }
+
+  listDeletions(limit = 200): Promise<DeletionRecord[]> {
+    return listDeletions(this.engine, limit);
+  }
+
+  touchStudies(uses: [string, string][]): Promise<void> {
+    return touchStudies(this.engine, uses);
+  }
+
+  touchMatching(conditions: Condition[], at: string): Promise<void> {
+    return touchMatching(this.engine, conditions, at);
+  }
+
+  setStudyProtected(studyUid: string, on: boolean): Promise<boolean> {
+    return setStudyProtected(this.engine, studyUid, on);
+  }
+
+  protectedStudies(): Promise<string[]> {
+    return protectedStudies(this.engine);
+  }
+
+  leastRecentlyUsed(device: number): Promise<{ patientId: string; studyUids: string[] } | undefined> {
+    return leastRecentlyUsed(this.engine, device);
+  }
+
   async clearArchive(): Promise<void> {
     await this.settled();
     await this.engine.transaction(async (tx) => {
       for (const table of ['instances', 'series', 'studies', 'patients']) await tx.run(`DELETE FROM ${table}`);
     });
     this.seriesCache.clear();
-  }
-
-  async deleteStudy(studyUid: string): Promise<StoredLocation[] | undefined> {
-    const files = await this.engine.transaction(async (tx) => {
-      const [study] = await tx.all<{ id: number; patient: number }>(`SELECT id, patient_fk AS patient FROM studies WHERE study_uid = ?${tx.dialect.forUpdate}`, [studyUid]);
-      if (!study) return undefined;
-      const rows = await tx.all<{ device: number; path: string }>('SELECT i.device, i.path FROM instances i JOIN series se ON se.id = i.series_fk WHERE se.study_fk = ?', [study.id]);
-      await tx.run('DELETE FROM instances WHERE series_fk IN (SELECT id FROM series WHERE study_fk = ?)', [study.id]);
-      await tx.run('DELETE FROM series WHERE study_fk = ?', [study.id]);
-      await tx.run('DELETE FROM studies WHERE id = ?', [study.id]);
-      await tx.run('DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_fk = ?)', [study.patient, study.patient]);
-      return rows.map((r) => ({ device: Number(r.device), relativePath: String(r.path) }));
-    });
-    // Cached series ids may name deleted rows now.
-    this.seriesCache.clear();
-    return files;
   }
 
   /** The transfer jobs, kept in the same database. */

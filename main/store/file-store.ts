@@ -22,7 +22,7 @@ export interface FileStoreOptions {
   /** Storage folders (Conquest's MAGDevice0..n), absolute. */
   devices: string[];
   layout: Layout;
-  /** A device with less free space than this (MB) is skipped for new objects (Conquest's MAGDeviceThreshhold). */
+  /** A device with less free space than this (MB) is skipped for new objects (Conquest's MAGDeviceFullThreshold). */
   thresholdMB: number;
   /**
    * DurableWrites: an object is committed only once its bytes and its folder entry are on stable storage (fdatasync of

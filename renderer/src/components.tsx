@@ -17,12 +17,13 @@ export function Section({ title, children, actions }: { title: string; children:
 }
 
 /** A button that runs an async action, disabled while it runs, showing its error beside it. */
-export function ActionButton({ onClick, children, title, kind }: { onClick: () => Promise<unknown>; children: ReactNode; title?: string; kind?: 'danger' | 'primary' }) {
+/** `pressed`: a toggle (aria-pressed), e.g. a study's protection. */
+export function ActionButton({ onClick, children, title, kind, pressed }: { onClick: () => Promise<unknown>; children: ReactNode; title?: string; kind?: 'danger' | 'primary'; pressed?: boolean }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   return (
     <span className="action">
-      <button type="button" className={kind} title={title} disabled={busy} onClick={() => {
+      <button type="button" className={kind} title={title} disabled={busy} aria-pressed={pressed} onClick={() => {
         setBusy(true);
         setError('');
         onClick().catch((e: Error) => setError(e.message)).finally(() => setBusy(false));

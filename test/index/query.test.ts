@@ -90,7 +90,8 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
       expect(await studies({ PatientName: 'novak*' })).toEqual([]);
       expect(await studies({ PatientName: 'mueller^hans' })).toEqual([]);
     } finally {
-      await index.deleteStudy('9.1');
+      const d = await index.beginStudyDeletion('9.1', 'test');
+      if (d && d !== 'protected') await index.finishDeletion(d.id);
     }
   });
 
@@ -176,15 +177,22 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
   });
 
   // Last: it removes data the tests above read.
-  it('deletes a study with its series and objects, and its patient only with the last study', async () => {
-    const locations = await index.deleteStudy('1.1');
-    expect(locations?.map((l) => l.relativePath).sort()).toEqual(['back', 'f2', 'f3']);
-    expect(await index.deleteStudy('1.1')).toBeUndefined();
+  it('deletes a study with its series and objects, and its patient only with the last study, through the journal', async () => {
+    expect(await index.setStudyProtected('1.1', true)).toBe(true);
+    expect(await index.beginStudyDeletion('1.1', 'test')).toBe('protected');
+    const deletion = await index.beginStudyDeletion('1.1', 'test', true);
+    if (!deletion || deletion === 'protected') throw new Error('not deleted');
+    expect(deletion.locations.map((l) => l.relativePath).sort()).toEqual(['back', 'f2', 'f3']);
+    expect((await index.pendingDeletions()).map((d) => d.id)).toEqual([deletion.id]);
+    await index.finishDeletion(deletion.id);
+    expect(await index.pendingDeletions()).toEqual([]);
+    expect((await index.listDeletions())[0]).toMatchObject({ studyUid: '1.1', patientId: 'P1', objects: 3, reason: 'test', state: 'done' });
+    expect(await index.beginStudyDeletion('1.1', 'test')).toBeUndefined();
     expect((await find({ QueryRetrieveLevel: 'STUDY', PatientID: 'P1', StudyInstanceUID: '' })).rows.map((r) => r.StudyInstanceUID)).toEqual(['1.2']);
     expect(await index.findInstance('1.2.3.1')).toBeUndefined();
     expect((await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '' })).rows).toEqual([]);
     expect(await index.findPatient('P1')).toBeDefined();
-    await index.deleteStudy('1.2');
+    await index.beginStudyDeletion('1.2', 'test');
     expect(await index.findPatient('P1')).toBeUndefined();
     expect(await index.counts()).toMatchObject({ patients: 2, studies: 2, series: 2, instances: 2 });
     // A new object of the deleted series makes it anew (no stale cached series row).

@@ -160,7 +160,7 @@ ExportConverters         = 1
 ExportConverter0         = process by someconverter.exe %f
 
 # Configuration of disk(s) to store images
-MAGDeviceThreshhold      = 0
+MAGDeviceThreshHold      = 1
 MAGDevices               = 1
 MAGDevice0               = ./data/
 `);
@@ -194,12 +194,15 @@ VIEWER		192.168.1.20	104		un
     const r = await cli(['migrate-conquest', '--from', conquest, '--data', target]);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/forwarding switched off .*process by someconverter/);
+    // Conquest's clean-up key keeps its meaning (earlier versions of ours read it as the stop-writing limit).
+    expect(r.out).toMatch(/MAGDeviceThreshHold = 1: clean-up is on, as in Conquest/);
+    expect(r.out).toMatch(/MAGDeviceFullThreshold = 30 \(Conquest's default\)/);
     expect(r.out).toMatch(/regen: 4 file\(s\), 3 indexed, 1 skipped/); // the Conquest database file is not an object
     const logger = new Logger('error');
     const server = new ArchiveServer({ dataDir: target, configDir: path.join(target, 'config'), port: 0, apiPort: 0, listenAddress: '127.0.0.1', logger });
     await server.start();
     try {
-      expect(server.config.settings).toMatchObject({ aeTitle: 'CONQUESTSRV1', port: 5678, devices: [dataFolder] });
+      expect(server.config.settings).toMatchObject({ aeTitle: 'CONQUESTSRV1', port: 5678, devices: [dataFolder], magCleanThresholdMB: 1, magFullThresholdMB: 30 });
       expect(server.config.nodes.nodes.map((n) => [n.ae, n.host, n.port])).toEqual([['CONQUESTSRV1', '127.0.0.1', 5678], ['VIEWER', '192.168.1.20', 104]]);
       expect(server.config.ini.get('sscscp', 'kFactorFile')?.value).toBe('dicom.sql');
       const f = await findscu(server.port, 'CONQUESTSRV1', ['-S'], ['QueryRetrieveLevel=IMAGE', 'PatientID=CQ1', 'SOPInstanceUID', 'AvailableTransferSyntaxUID']);

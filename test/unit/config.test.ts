@@ -67,6 +67,15 @@ LogLevel                 = debug
     ]);
   });
 
+  it('reads Conquest\'s disk keys in either spelling and any case, with Conquest\'s meaning', () => {
+    const read = (text: string) => readSettings(new IniDocument('/d.ini', `[sscscp]\n${text}\n`), '/c', '/d');
+    expect(read('')).toMatchObject({ magCleanThresholdMB: 0, magFullThresholdMB: 30, nightlyCleanThresholdMB: 0 });
+    expect(read('MAGDeviceThreshHold = 500\nMAGDeviceFullThreshHold = 50')).toMatchObject({ magCleanThresholdMB: 500, magFullThresholdMB: 50 });
+    expect(read('magdevicethreshhold = 7\nNightlyCleanThreshold = 900')).toMatchObject({ magCleanThresholdMB: 7, nightlyCleanThresholdMB: 900 });
+    expect(read('MAGDeviceThreshold = 8\nMAGDeviceFullThreshold = 9')).toMatchObject({ magCleanThresholdMB: 8, magFullThresholdMB: 9 });
+    expect(() => read('MAGDeviceThreshHold = lots')).toThrow(/d.ini:2: MAGDeviceThreshold: "lots" is not a whole number/);
+  });
+
   it('reads Conquest\'s MySQL keys, the port from SQLHost or SQLPort', () => {
     const doc = new IniDocument('d.ini', `[sscscp]\nMySQL = 1\nSqLite = 0\nSQLHost = db.clinic:3307\nSQLServer = conquest\nUsername = pacs\nPassword = secret\n`);
     expect(readSettings(doc, '/c', '/d').index).toEqual({ engine: 'mysql', host: 'db.clinic', port: 3307, user: 'pacs', password: 'secret', database: 'conquest' });

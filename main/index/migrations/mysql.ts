@@ -182,4 +182,26 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    // Retention: when each study was last stored, viewed or retrieved; studies kept whatever the disk; deletions journaled.
+    version: 8,
+    statements: [
+      `ALTER TABLE studies ADD COLUMN accessed_at VARCHAR(32) NOT NULL DEFAULT '', ADD COLUMN protected TINYINT NOT NULL DEFAULT 0`,
+      `CREATE TABLE deletions (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        at VARCHAR(32) NOT NULL,
+        study_uid VARCHAR(64) NOT NULL,
+        patient_id VARCHAR(64) NOT NULL DEFAULT '',
+        patient_name VARCHAR(324) NOT NULL DEFAULT '',
+        study_date VARCHAR(16) NOT NULL DEFAULT '',
+        description VARCHAR(255) NOT NULL DEFAULT '',
+        objects INT NOT NULL DEFAULT 0,
+        bytes BIGINT NOT NULL DEFAULT 0,
+        reason VARCHAR(255) NOT NULL DEFAULT '',
+        state VARCHAR(16) NOT NULL DEFAULT 'pending',
+        files LONGTEXT NULL,
+        INDEX deletions_state (state)
+      ) ${TABLE}`,
+    ],
+  },
 ];

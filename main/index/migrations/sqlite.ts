@@ -204,4 +204,27 @@ CREATE TABLE patient_merges (
 );
 `,
   },
+  {
+    // Retention: when each study was last stored, viewed or retrieved; studies kept whatever the disk; deletions journaled.
+    version: 8,
+    sql: `
+ALTER TABLE studies ADD COLUMN accessed_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE studies ADD COLUMN protected INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE deletions (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  study_uid TEXT NOT NULL,
+  patient_id TEXT NOT NULL DEFAULT '',
+  patient_name TEXT NOT NULL DEFAULT '',
+  study_date TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  objects INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL DEFAULT 'pending',
+  files TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX deletions_state ON deletions(state);
+`,
+  },
 ];

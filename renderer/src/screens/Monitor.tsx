@@ -1,5 +1,5 @@
 import { useCallback, useEffect } from 'react';
-import { API_ROUTES, type AssociationSummary, type JobDto, type JobStudy, type StatusDto } from '../../../main/api/contract.ts';
+import { API_ROUTES, type AssociationSummary, type DeletionDto, type JobDto, type JobStudy, type StatusDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { ActionButton, ErrorText, Progress, Section } from '../components.tsx';
 import { bytes, commitmentText, personName, rate, time } from '../format.ts';
@@ -88,6 +88,9 @@ export function Monitor() {
   const refresh = useCallback(() => status.reload(), [status.reload]);
   useInterval(refresh, 5000);
   const jobs = useJobs();
+  const deletions = useLoad(() => call<DeletionDto[]>('GET', `${API_ROUTES.deletions}?limit=50`), []);
+  const refreshDeletions = useCallback(() => deletions.reload(), [deletions.reload]);
+  useInterval(refreshDeletions, 10_000);
   const s = status.data;
   return (
     <div className="monitor">
@@ -128,6 +131,22 @@ export function Monitor() {
             </tbody>
           </table>
         ) : <p className="empty">None since the server started (HL7Listener in Settings turns the listener on).</p>}
+      </Section>
+      <Section title="Deleted studies" actions={<button type="button" onClick={deletions.reload}>Refresh</button>}>
+        <ErrorText error={deletions.error} />
+        {deletions.data?.length ? (
+          <table className="deletions">
+            <thead><tr><th>Time</th><th>Patient</th><th>Study</th><th>Objects</th><th>Size</th><th>Why</th></tr></thead>
+            <tbody>
+              {deletions.data.map((d) => (
+                <tr key={d.id}>
+                  <td>{time(d.at)}</td><td>{personName(d.patientName)} ({d.patientId})</td><td title={d.studyUid}>{d.studyDate} {d.description}</td>
+                  <td className="num">{d.objects}</td><td className="num">{bytes(d.bytes)}</td><td>{d.reason}{d.state === 'pending' ? ' (files being deleted)' : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : <p className="empty">No study has been deleted.</p>}
       </Section>
       <Section title="Recently closed associations">
         <AssociationTable rows={live.activity.recent} closed />

@@ -66,12 +66,14 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
   const input = (key: string) => {
     const spec = keys.find((k) => k.key === key);
     if (!spec) return null;
-    const value = valueOfKey(text, key) ?? spec.default;
-    const set = (v: string) => setText(setKey(text, key, v));
-    const problem = problemFor(key);
+    // Written in the file as Conquest spells it (MAGDeviceThreshHold): that line is the one edited.
+    const name = spec.spelling;
+    const value = valueOfKey(text, name) ?? spec.default;
+    const set = (v: string) => setText(setKey(text, name, v));
+    const problem = problemFor(name);
     return (
       <label key={key} className={`setting ${problem ? 'invalid' : ''}`} data-key={key}>
-        <span className="label">{key}</span>
+        <span className="label">{key}{name !== key ? ` (written ${name})` : ''}</span>
         {CHOICES[key] ? (
           <select value={value} onChange={(e) => set(e.target.value)}>
             {/* A value written by hand that the list lacks (a Conquest code, in another case) stays shown as it is. */}

@@ -57,6 +57,8 @@ export function Studies() {
   const studies = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: studyKeys(search), limit: SHOWN + 1 }), [search, tick]);
   const more = (studies.data?.length ?? 0) > SHOWN;
   const nodes = useRemoteNodes();
+  const protectedList = useLoad(() => call<string[]>('GET', API_ROUTES.protectedStudies), [tick]);
+  const isProtected = new Set(protectedList.data ?? []);
   const [sort, setSort] = useState<{ key: string; up: boolean }>({ key: 'StudyDate', up: false });
   const [page, setPage] = useState(0);
   useEffect(() => setPage(0), [search, sort]);
@@ -102,6 +104,12 @@ export function Studies() {
                 <td className="row-actions">
                   <button type="button" className="primary" onClick={() => go('viewer', r.StudyInstanceUID!)}>View</button>
                   <SendTo studyUid={r.StudyInstanceUID!} nodes={nodes.data ?? []} />
+                  <ActionButton pressed={isProtected.has(r.StudyInstanceUID!)}
+                    title="A protected study is never deleted by the clean-up when the disk fills (MAGDeviceThreshold), nor by Delete"
+                    onClick={async () => {
+                      await call('PUT', API_ROUTES.studyProtection(r.StudyInstanceUID!), { protected: !isProtected.has(r.StudyInstanceUID!) });
+                      protectedList.reload();
+                    }}>{isProtected.has(r.StudyInstanceUID!) ? 'Protected' : 'Protect'}</ActionButton>
                   <DeleteButton<StudyDeleted>
                     question={`Delete the study of ${personName(r.PatientName ?? '')} from ${date(r.StudyDate ?? '')} (${r.NumberOfStudyRelatedInstances} images) from this archive? This cannot be undone.`}
                     route={API_ROUTES.study(r.StudyInstanceUID!)}
