@@ -1,3 +1,4 @@
+import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 import mysql from 'mysql2/promise';
 import type { ArchiveIndex } from '../../main/index/archive-index.ts';
 import { SqliteIndex } from '../../main/index/sqlite.ts';
@@ -36,3 +37,17 @@ export const INDEX_ENGINES: IndexEngine[] = [
     },
   },
 ];
+
+/**
+ * An instance header for index tests: a CT object of patient P1, study 1.1, series 1.1.1 unless `h` says otherwise;
+ * object `n` has SOP Instance UID `<uidRoot>.<n>` and instance number n.
+ */
+export function testHeader(h: Partial<InstanceHeader>, n: number, uidRoot = '1.2.3'): InstanceHeader {
+  return {
+    specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `${uidRoot}.${n}`, studyInstanceUid: '1.1', seriesInstanceUid: '1.1.1',
+    patientId: 'P1', patientName: 'Doe^John', patientBirthDate: '19700101', patientSex: 'M', studyDate: '20240110', studyTime: '101500',
+    accessionNumber: 'A1', studyId: '1', studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1',
+    seriesDescription: '', seriesDate: '', seriesTime: '', bodyPartExamined: '', instanceNumber: String(n), rows: 512, columns: 512,
+    numberOfFrames: '', ...h,
+  };
+}

@@ -1,19 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveIndex } from '../../main/index/archive-index.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
-import { INDEX_ENGINES } from '../helpers/index-engines.ts';
-
-let n = 0;
-function header(h: Partial<InstanceHeader>): InstanceHeader {
-  n++;
-  return {
-    specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `9.8.${n}`, studyInstanceUid: '9.1', seriesInstanceUid: '9.1.1',
-    patientId: 'P1', patientName: 'Doe^John', patientBirthDate: '19700101', patientSex: 'M', studyDate: '20240110', studyTime: '101500',
-    accessionNumber: 'A1', studyId: '1', studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1',
-    seriesDescription: '', seriesDate: '', seriesTime: '', bodyPartExamined: '', instanceNumber: String(n), rows: 8, columns: 8,
-    numberOfFrames: '', ...h,
-  };
-}
+import { INDEX_ENGINES, testHeader } from '../helpers/index-engines.ts';
 
 /** Patient updates and merges from HL7 (issue 16) leave the same rows and counts on every index engine. */
 describe.each(INDEX_ENGINES)('patient changes on the $name index', (engine) => {
@@ -22,7 +10,8 @@ describe.each(INDEX_ENGINES)('patient changes on the $name index', (engine) => {
   beforeAll(async () => { ({ index, dispose } = await engine.open('patients')); });
   afterAll(async () => { await dispose?.(); });
 
-  const store = (h: Partial<InstanceHeader>) => index.storeInstance({ header: header(h), transferSyntaxUid: '1.2.840.10008.1.2.1',
+  let n = 0;
+  const store = (h: Partial<InstanceHeader>) => index.storeInstance({ header: testHeader({ rows: 8, columns: 8, ...h }, ++n, '9.8'), transferSyntaxUid: '1.2.840.10008.1.2.1',
     location: { device: 0, relativePath: `x/${n}.dcm` }, size: 10, callingAe: 'T' });
 
   it('updates a patient, merges another into it, and keeps the counts right', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveIndex } from '../../main/index/archive-index.ts';
-import { INDEX_ENGINES } from '../helpers/index-engines.ts';
+import { INDEX_ENGINES, testHeader } from '../helpers/index-engines.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 import type { DataSet } from '../../main/dicom/dataset.ts';
 import { qrAnswer, qrRequestFrom, IdentifierError, type QrModel } from '../../main/query/identifier.ts';
@@ -26,16 +26,7 @@ function identifier(keys: Record<string, string>): DataSet {
 }
 
 let n = 0;
-function header(h: Partial<InstanceHeader>): InstanceHeader {
-  n++;
-  return {
-    specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `1.2.3.${n}`, studyInstanceUid: '1.1', seriesInstanceUid: '1.1.1',
-    patientId: 'P1', patientName: 'Doe^John', patientBirthDate: '19700101', patientSex: 'M', studyDate: '20240110', studyTime: '101500',
-    accessionNumber: 'A1', studyId: '1', studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1',
-    seriesDescription: '', seriesDate: '', seriesTime: '', bodyPartExamined: '', instanceNumber: String(n), rows: 512, columns: 512,
-    numberOfFrames: '', ...h,
-  };
-}
+const header = (h: Partial<InstanceHeader>) => testHeader(h, ++n);
 
 describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
   let index: ArchiveIndex;
