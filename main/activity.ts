@@ -1,9 +1,9 @@
 import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent } from './events.ts';
 
 /**
- * What the monitor shows, kept by the core from its start so that a window opened later sees it too: the open
- * associations with their objects and bytes, the last closed ones, and recent errors (aborted associations, failed
- * objects, failed jobs).
+ * What the monitor shows, kept by the core so that a window opened later sees it too: the open associations with their
+ * objects and bytes, the last closed ones, recent errors (aborted associations, failed objects, failed jobs) and HL7
+ * messages; all but the open associations survive a restart (activity-file.ts), each list bounded.
  */
 
 export interface AssociationSummary {
@@ -57,7 +57,18 @@ export class Activity {
     events.on('hl7', (e) => {
       this.hl7 = [e, ...this.hl7].slice(0, HL7_RECENT);
       if (e.code !== 'AA') this.error(`HL7 ${e.type || 'connection'} from ${e.peer}: ${e.code} ${e.text}`);
+      this.onChange();
     });
+  }
+
+  /** Called when what survives a restart (recent associations, errors, HL7 messages) changed: activity-file.ts saves it. */
+  onChange: () => void = () => undefined;
+
+  /** What an earlier run kept (activity-file.ts); open associations did not survive it. */
+  restore(saved: Partial<Pick<ActivitySnapshot, 'recent' | 'errors' | 'hl7'>>): void {
+    this.recent = (saved.recent ?? []).slice(0, RECENT);
+    this.errors = (saved.errors ?? []).slice(0, ERRORS);
+    this.hl7 = (saved.hl7 ?? []).slice(0, HL7_RECENT);
   }
 
   snapshot(): ActivitySnapshot {
@@ -66,6 +77,7 @@ export class Activity {
 
   private error(text: string): void {
     this.errors = [{ at: Date.now(), text }, ...this.errors].slice(0, ERRORS);
+    this.onChange();
   }
 
   private onAssociation(e: AssociationEvent): void {
@@ -78,6 +90,7 @@ export class Activity {
     this.open.delete(e.id);
     if (!a) return;
     this.recent = [{ ...a, closedAt: now, reason: e.reason ?? '' }, ...this.recent].slice(0, RECENT);
+    this.onChange();
     if (e.reason && e.reason !== 'released' && e.reason !== 'closed') this.error(`${e.callingAe} → ${e.calledAe} (${e.peer}): association ${e.reason}`);
   }
 

@@ -38,6 +38,7 @@ import { Hl7Inbox } from './hl7/hl7-inbox.ts';
 import { StudyRemoval } from './study-removal.ts';
 import { StudyAccess } from './study-access.ts';
 import { Retention } from './retention.ts';
+import { ActivityFile } from './activity-file.ts';
 import type { Condition } from './query/condition.ts';
 import { Hl7Listener } from './hl7/hl7-listener.ts';
 
@@ -90,6 +91,7 @@ export class ArchiveServer {
 
   /** Deleting studies through the index's journal; when studies were last used; clean-up when the disk fills. */
   removal!: StudyRemoval;
+  private activityFile?: ActivityFile;
   access!: StudyAccess;
   retention!: Retention;
 
@@ -114,6 +116,8 @@ export class ArchiveServer {
       const { engine: _engine, ...mysqlOptions } = s.index;
       this.index = await (await import('./index/mysql.ts')).MysqlIndex.open(mysqlOptions);
     }
+    this.activityFile = new ActivityFile(path.join(dataDir, 'activity.json'), this.activity, this.logger.child('server'));
+    await this.activityFile.open();
     this.removal = new StudyRemoval(this.index, this.store, this.logger.child('retention'));
     await this.removal.recover();
     this.access = new StudyAccess(this.index, this.logger.child('retention'));
@@ -303,6 +307,7 @@ export class ArchiveServer {
     await this.transfers?.stop();
     await this.listener?.close();
     await this.closeHl7();
+    await this.activityFile?.close();
     await this.ingest?.close();
     await this.index?.close();
   }

@@ -171,4 +171,13 @@ describe('HL7 orders and patient updates', () => {
     expect(closed).toBe('');
     expect(archive.logText()).toMatch(/HL7 connection from 127\.0\.0\.1:\d+ refused: not in HL7AllowedSenders/);
   }, 60_000);
+
+  it('keeps the Monitor\'s HL7 messages and errors across a restart', async () => {
+    const before = archive.server.activity.snapshot();
+    expect(before.hl7.length).toBeGreaterThan(5);
+    await archive.restart();
+    const after = archive.server.activity.snapshot();
+    expect(after.hl7.map((m) => m.controlId)).toEqual(before.hl7.map((m) => m.controlId));
+    expect(after.errors.map((e) => e.text).slice(0, 5)).toEqual(before.errors.map((e) => e.text).slice(0, 5));
+  }, 60_000);
 });

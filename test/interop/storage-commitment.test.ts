@@ -84,18 +84,7 @@ describe('Storage Commitment with Orthanc', () => {
   }, 60_000);
 
   it('asks Orthanc to commit to a sent study and shows "committed" when its report comes on a new association', async () => {
-    const res = await fetch(`${archive.server.apiUrl}/api/send`, {
-      method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ destination: 'ORTHANC', level: 'STUDY', uid: study, commit: true }),
-    });
-    expect(res.status).toBe(200);
-    const { id } = (await res.json()) as Job;
-    let job: Job | undefined;
-    for (let i = 0; i < 200; i++) {
-      job = await archive.server.transfers.queue.get(id);
-      if (job?.commitment === 'committed' || job?.commitment === 'failed') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const job = await sendWithCommitment('ORTHANC', study);
     expect(job).toMatchObject({ state: 'done', commitment: 'committed', done: 3, failed: 0 });
     expect(job!.transactionUid).toMatch(/^2\.25\.\d+$/);
     expect(archive.logText()).toMatch(new RegExp(`ORTHANC committed to keep 3 object`));
