@@ -39,6 +39,7 @@ import { StudyRemoval } from './study-removal.ts';
 import { StudyAccess } from './study-access.ts';
 import { Retention } from './retention.ts';
 import { ActivityFile } from './activity-file.ts';
+import { StudyEditor } from './edit/study-editor.ts';
 import type { Condition } from './query/condition.ts';
 import { Hl7Listener } from './hl7/hl7-listener.ts';
 
@@ -91,6 +92,8 @@ export class ArchiveServer {
 
   /** Deleting studies through the index's journal; when studies were last used; clean-up when the disk fills. */
   removal!: StudyRemoval;
+  /** Corrections of stored objects (edit, merge, move). */
+  editor!: StudyEditor;
   private activityFile?: ActivityFile;
   access!: StudyAccess;
   retention!: Retention;
@@ -139,6 +142,16 @@ export class ArchiveServer {
       ingestObject: async (object, source) => { await ingestBytes(object, this.importTarget(), source); },
     });
     this.onStored((e) => this.transfers.onStored(e));
+    this.editor = new StudyEditor({ index: this.index, queue: this.transfers.queue, objectFile: (location) => this.store.absolutePath(location),
+      tempFile: (location) => this.store.tempPathFor(location), log: this.logger.child('edit') });
+    await this.editor.open();
+    this.onStored((e) => {
+      const corrected = this.editor.aliasOf(e.header.patientId);
+      if (corrected) {
+        void this.editor.followAlias(e.header.sopInstanceUid, e.header.patientId, corrected)
+          .catch((err: Error) => this.log.error(`cannot correct ${e.header.sopInstanceUid} from patient ${e.header.patientId} to ${corrected}: ${err.message}`));
+      }
+    });
 
     // The DIMSE services, by SOP class and command; the archive answers their ports.
     const ports = { index: this.index, config: () => this.config, read, retrieved: (conditions: Condition[]) => this.access.retrieved(conditions) };
@@ -183,6 +196,7 @@ export class ArchiveServer {
       jobs: { transfers: this.transfers, queue: this.transfers.queue },
       settings: { config, applySettings: () => this.applySettings(), restartListener: () => this.restartListener() },
       worklist: this.index,
+      edit: { editor: this.editor, destinations: (uid) => this.index.studyDestinations(uid) },
       dicomweb: {
         index: this.index, objectFile: (location) => this.store.absolutePath(location), transcoder, importTarget: () => this.importTarget(),
         maxResults: () => this.config.settings.dicomWebMaxResults, corsOrigins: () => this.config.settings.dicomWebCorsOrigins, used: (uid) => this.access.touch(uid),

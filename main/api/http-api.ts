@@ -20,6 +20,8 @@ import { SettingsRefused, settingsRoutes } from './settings-routes.ts';
 import { serveUi } from './static-ui.ts';
 import { statusRoutes } from './status-routes.ts';
 import { worklistRoutes } from './worklist-routes.ts';
+import { editRoutes } from './edit-routes.ts';
+import { EditError } from '../edit/edit-requests.ts';
 import { DICOMWEB_PREFIX, dicomWebRoutes } from './dicomweb-routes.ts';
 
 const MAX_BODY = 1 << 20;
@@ -50,6 +52,7 @@ export class HttpApi {
       ...jobRoutes(services.jobs, services.archive),
       ...settingsRoutes(services.settings),
       ...worklistRoutes(services.worklist),
+      ...editRoutes(services.edit),
       ...dicomWebRoutes(services.dicomweb),
     ]);
     this.corsOrigins = () => services.dicomweb.corsOrigins();
@@ -109,7 +112,7 @@ export class HttpApi {
       else this.json(res, 200, answer);
     } catch (err) {
       const status = err instanceof HttpError ? err.status
-        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused ? 400
+        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused || err instanceof EditError ? 400
           : err instanceof ListenerNotMoved ? 409
           : err instanceof DicomOperationError || err instanceof WebNodeError ? 502 : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);

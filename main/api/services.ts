@@ -8,6 +8,7 @@ import type { StoredLocation } from '../store/file-store.ts';
 import type { Transfers } from '../transfers.ts';
 import type { DicomTranscoder } from '../codec/transcoder.ts';
 import type { DicomWebService } from './dicomweb-routes.ts';
+import type { StudyEditor } from '../edit/study-editor.ts';
 
 /**
  * What each group of API routes needs from the core, and nothing more (the routes never see the server). The server
@@ -59,6 +60,12 @@ export interface SettingsService {
   restartListener(): Promise<number>;
 }
 
+/** Corrections of stored objects, each queued as an edit job; where a study was sent, so the correction can follow. */
+export interface EditService {
+  editor: Pick<StudyEditor, 'editPatient' | 'editStudy' | 'mergePatients' | 'mergeStudies' | 'moveSeries'>;
+  destinations(studyUid: string): Promise<string[]>;
+}
+
 export type WorklistService = Pick<ArchiveIndex, 'listWorklist' | 'addWorklistEntry' | 'updateWorklistEntry' | 'deleteWorklistEntry' | 'mppsStore'>;
 
 export interface ApiServices {
@@ -68,6 +75,7 @@ export interface ApiServices {
   jobs: JobService;
   settings: SettingsService;
   worklist: WorklistService;
+  edit: EditService;
   dicomweb: DicomWebService;
   events: ArchiveEvents;
 }

@@ -45,6 +45,8 @@ export class DataSetScanner {
   private skipRemaining = 0;
   private capture: { tag: number; vr: string; length: number } | null = null;
   private offset = 0;
+  /** Where the top-level Pixel Data element's header starts, once seen (an editor copies from there on unchanged). */
+  pixelDataOffset: number | undefined;
 
   constructor(encoding: TransferSyntaxEncoding, wanted: ReadonlySet<number>, maxCapture = 64 * 1024) {
     this.explicitVR = encoding.explicitVR;
@@ -125,6 +127,7 @@ export class DataSetScanner {
   private onHeader(h: Buffer): void {
     const tag = this.readTag(h, 0);
     const top = this.stack[this.stack.length - 1];
+    if (tag === PIXEL_DATA && this.stack.length === 0) this.pixelDataOffset = this.offset - h.length;
     if (tag >>> 16 === 0xfffe) return this.onDelimiterOrItem(tag, this.u32(h, 4), top);
     if (top && top.kind !== 'item') throw this.error(`element ${tagText(tag)} found where an item was expected`);
 

@@ -25,6 +25,8 @@ export interface StoredInstance {
   transferSyntaxUid: string;
   location: StoredLocation;
   size: number;
+  /** Who sent it (the index keeps it; an edit writes it back unchanged). */
+  callingAe?: string;
 }
 
 export interface PatientRow {
@@ -93,6 +95,16 @@ export interface ArchiveIndex {
   protectedStudies(): Promise<string[]>;
   /** What clean-up of a storage folder deletes next: the least recently used patient's unprotected studies there. */
   leastRecentlyUsed(device: number): Promise<{ patientId: string; studyUids: string[] } | undefined>;
+  /**
+   * After objects moved between patients, studies and series (an edit): the named studies (where objects were and went)
+   * are counted again, and the series, studies and patients left without objects go.
+   */
+  pruneEmpty(studyUids: string[]): Promise<void>;
+  /** A corrected patient ID: objects that arrive later under the old one are edited to the new one. */
+  addPatientAlias(oldId: string, newId: string): Promise<void>;
+  patientAliases(): Promise<Map<string, string>>;
+  /** The nodes a study was sent or forwarded to (finished jobs), so a correction can follow. */
+  studyDestinations(studyUid: string): Promise<string[]>;
   /** C-MOVE / C-GET: the stored objects under the matching entities, in series and instance order. */
   instancesMatching(conditions: Condition[]): Promise<StoredInstance[]>;
   /** Modality Worklist C-FIND over the scheduled procedure steps. */

@@ -10,6 +10,7 @@ import type { SqlEngine } from './sql-engine.ts';
 import { SqlJobStore } from './sql-jobs.ts';
 import { SqlMppsStore } from './sql-mpps.ts';
 import { mergePatients, updatePatient } from './sql-patient-changes.ts';
+import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
 import {
   beginStudyDeletion, finishDeletion, leastRecentlyUsed, listDeletions, pendingDeletions, protectedStudies, setStudyProtected, touchMatching, touchStudies,
 } from './sql-deletions.ts';
@@ -107,7 +108,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
   }
 
   async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {
-    const [row] = await this.engine.all<InstanceRow>('SELECT sop_uid, sop_class_uid, transfer_syntax, device, path, size FROM instances WHERE sop_uid = ?', [sopInstanceUid]);
+    const [row] = await this.engine.all<InstanceRow>('SELECT sop_uid, sop_class_uid, transfer_syntax, device, path, size, calling_ae FROM instances WHERE sop_uid = ?', [sopInstanceUid]);
     return row ? toStoredInstance(row) : undefined;
   }
 
@@ -143,7 +144,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   async instancesMatching(conditions: Condition[]): Promise<StoredInstance[]> {
     const where = whereSql(conditions, this.engine.dialect);
-    const rows = await this.engine.all<InstanceRow>(`SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size FROM ${QR_FROM[3]}
+    const rows = await this.engine.all<InstanceRow>(`SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size, i.calling_ae FROM ${QR_FROM[3]}
       WHERE ${where.sql} ORDER BY st.id, se.id, i.id`, where.params);
     return rows.map(toStoredInstance);
   }
@@ -243,6 +244,24 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return leastRecentlyUsed(this.engine, device);
   }
 
+  async pruneEmpty(studyUids: string[]): Promise<void> {
+    await this.settled();
+    await pruneEmpty(this.engine, studyUids);
+    this.seriesCache.clear();
+  }
+
+  addPatientAlias(oldId: string, newId: string): Promise<void> {
+    return addPatientAlias(this.engine, oldId, newId);
+  }
+
+  patientAliases(): Promise<Map<string, string>> {
+    return patientAliases(this.engine);
+  }
+
+  studyDestinations(studyUid: string): Promise<string[]> {
+    return studyDestinations(this.engine, studyUid);
+  }
+
   async clearArchive(): Promise<void> {
     await this.settled();
     await this.engine.transaction(async (tx) => {
@@ -265,11 +284,11 @@ export class SqlArchiveIndex implements ArchiveIndex {
   }
 }
 
-interface InstanceRow { sop_uid: string; sop_class_uid: string; transfer_syntax: string; device: number; path: string; size: number }
+interface InstanceRow { sop_uid: string; sop_class_uid: string; transfer_syntax: string; device: number; path: string; size: number; calling_ae?: string }
 
 function toStoredInstance(row: InstanceRow): StoredInstance {
   return {
     sopInstanceUid: row.sop_uid, sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax,
-    location: { device: Number(row.device), relativePath: row.path }, size: Number(row.size),
+    location: { device: Number(row.device), relativePath: row.path }, size: Number(row.size), callingAe: row.calling_ae ?? '',
   };
 }

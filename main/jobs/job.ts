@@ -2,9 +2,10 @@
 
 /**
  * 'commit-report': a Storage Commitment request a peer made to us, checked and reported to it (N-EVENT-REPORT);
- * 'mpps-forward': an MPPS N-CREATE or N-SET passed on to another node.
+ * 'mpps-forward': an MPPS N-CREATE or N-SET passed on to another node; 'edit': stored objects rewritten with corrected
+ * attributes (edit/study-editor.ts).
  */
-export type JobKind = 'send' | 'forward' | 'move' | 'get' | 'commit-report' | 'mpps-forward';
+export type JobKind = 'send' | 'forward' | 'move' | 'get' | 'commit-report' | 'mpps-forward' | 'edit';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** 'uncommitted': sent, but the destination did not commit to keep it (Storage Commitment). */
 export type ItemState = 'pending' | 'done' | 'failed' | 'uncommitted';

@@ -152,6 +152,14 @@ export class FileStore {
     return failed;
   }
 
+  /**
+   * A temporary file on the same device as a stored object, for a new version of it that is renamed over it (an edit):
+   * in the device's temporary folder, so a crash leaves nothing beside the objects and the next start removes it.
+   */
+  tempPathFor(location: StoredLocation): string {
+    return path.join(this.devices[location.device]!, INCOMING, `${process.pid}-${(this.sequence++).toString(36)}.edit`);
+  }
+
   absolutePath(location: StoredLocation): string {
     return path.join(this.devices[location.device]!, ...location.relativePath.split('/'));
   }

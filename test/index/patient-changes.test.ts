@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveIndex } from '../../main/index/archive-index.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 import { INDEX_ENGINES, testHeader } from '../helpers/index-engines.ts';
+import { QR_ATTRIBUTES } from '../../main/query/attributes.ts';
 
 /** Patient updates and merges from HL7 (issue 16) leave the same rows and counts on every index engine. */
 describe.each(INDEX_ENGINES)('patient changes on the $name index', (engine) => {
@@ -35,5 +36,25 @@ describe.each(INDEX_ENGINES)('patient changes on the $name index', (engine) => {
     // Objects arriving afterwards for a merged study still land under the surviving patient's study row.
     await store({ patientId: 'H9', patientName: 'Novák^Jan', studyInstanceUid: '9.2', seriesInstanceUid: '9.2.1' });
     expect(await index.counts()).toMatchObject({ patients: 1, studies: 3, instances: 4 });
+  });
+
+  it('counts studies and series again after objects moved between them (an edit), and prunes what is left empty', async () => {
+    await store({ patientId: 'E1', studyInstanceUid: '7.1', seriesInstanceUid: '7.1.1', sopInstanceUid: '7.9.1' });
+    await store({ patientId: 'E1', studyInstanceUid: '7.1', seriesInstanceUid: '7.1.2', sopInstanceUid: '7.9.2' });
+    await store({ patientId: 'E1', studyInstanceUid: '7.1', seriesInstanceUid: '7.1.2', sopInstanceUid: '7.9.3' });
+    // Series 7.1.2 moves to a new study 7.2 of another patient: its objects are stored again with the new values.
+    await store({ patientId: 'E2', studyInstanceUid: '7.2', seriesInstanceUid: '7.1.2', sopInstanceUid: '7.9.2' });
+    await store({ patientId: 'E2', studyInstanceUid: '7.2', seriesInstanceUid: '7.1.2', sopInstanceUid: '7.9.3' });
+    await index.pruneEmpty(['7.1', '7.2']);
+    const row = async (uid: string) => (await index.queryArchive(1, ['NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances'].map((k) => QR_ATTRIBUTES.find((a) => a.keyword === k)!),
+      [{ attr: QR_ATTRIBUTES.find((a) => a.keyword === 'StudyInstanceUID')!, match: { kind: 'single', value: uid } }]))[0];
+    expect(await row('7.1')).toEqual({ NumberOfStudyRelatedSeries: 1, NumberOfStudyRelatedInstances: 1 });
+    expect(await row('7.2')).toEqual({ NumberOfStudyRelatedSeries: 1, NumberOfStudyRelatedInstances: 2 });
+    // The last object of study 7.1 moves too: its series, study and patient go.
+    await store({ patientId: 'E2', studyInstanceUid: '7.2', seriesInstanceUid: '7.1.1', sopInstanceUid: '7.9.1' });
+    await index.pruneEmpty(['7.1', '7.2']);
+    expect(await row('7.1')).toBeUndefined();
+    expect(await index.findPatient('E1')).toBeUndefined();
+    expect(await row('7.2')).toEqual({ NumberOfStudyRelatedSeries: 2, NumberOfStudyRelatedInstances: 3 });
   });
 });

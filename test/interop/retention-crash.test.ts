@@ -1,53 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { filesUnder, serveCli as serve, setIniKey as setKey } from '../helpers/cli-server.ts';
 import { seedConfig } from '../../main/config/load.ts';
-import { IniDocument } from '../../common/ini-document.ts';
-
-const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
-
-function serve(data: string) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data', data, '--port', '0', '--api-port', '0', '--listen', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const started = new Promise<{ port: number; api: string }>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const port = /LISTENING \S+ (\d+)/.exec(out);
-      const api = /^API (http\S+)/m.exec(out);
-      if (port && api) resolve({ port: Number(port[1]), api: api[1]! });
-    });
-    void exited.then(() => reject(new Error(`exited: ${out}`)));
-  });
-  started.catch(() => undefined);
-  return { child, exited, started, output: () => out };
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (e.name === '.incoming') continue;
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(full)));
-    else out.push(full);
-  }
-  return out;
-}
-
-async function setKey(data: string, key: string, value: string): Promise<void> {
-  const file = path.join(data, 'config', 'dicom.ini');
-  const ini = new IniDocument(file, await readFile(file, 'utf8'));
-  ini.set('sscscp', key, value);
-  await writeFile(file, ini.toString());
-}
 
 /**
  * A clean-up killed in the middle (issue 13): the server is killed (SIGKILL) as soon as it says it is deleting, and
@@ -62,7 +22,7 @@ describe('a clean-up killed in the middle', () => {
       await seedConfig(path.join(data, 'config'));
       await setKey(data, 'DurableWrites', '0'); // a kill does not lose the page cache; only the deletion's journal matters here
       const first = serve(data);
-      const { port, api } = await first.started;
+      const { port, origin, token } = await first.started;
       const study = uid();
       const series = uid();
       const many = Array.from({ length: 400 }, (_, i) => makeImage({ patientId: 'OLD', studyUid: study, seriesUid: series, instanceNumber: i + 1, rows: 8, columns: 8 }));
@@ -70,8 +30,6 @@ describe('a clean-up killed in the middle', () => {
       expect((await run('storescu', ['-aec', 'PACSWS', '127.0.0.1', String(port), ...files], 300_000)).code).toBe(0);
 
       // A threshold above any disk's size: the clean-up starts with the next object and deletes the oldest patient.
-      const { origin, searchParams } = new URL(api);
-      const token = searchParams.get('token')!;
       const settings = (await (await fetch(`${origin}/api/settings`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { text: string };
       const text = settings.text.replace(/^MAGDeviceThreshold\s*=.*$/m, 'MAGDeviceThreshold       = 1000000000');
       expect((await fetch(`${origin}/api/settings`, { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ text }) })).status).toBe(200);

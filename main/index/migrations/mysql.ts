@@ -204,4 +204,16 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    // Edits: a corrected patient ID's old value, so that objects arriving later under it are corrected too.
+    version: 9,
+    statements: [
+      `CREATE TABLE patient_aliases (
+        old_id VARCHAR(64) PRIMARY KEY,
+        new_id VARCHAR(64) NOT NULL,
+        created_at VARCHAR(32) NOT NULL
+      ) ${TABLE}`,
+      `ALTER TABLE jobs ADD INDEX jobs_study (study_uid)`,
+    ],
+  },
 ];

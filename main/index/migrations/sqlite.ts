@@ -227,4 +227,16 @@ CREATE TABLE deletions (
 CREATE INDEX deletions_state ON deletions(state);
 `,
   },
+  {
+    // Edits: a corrected patient ID's old value, so that objects arriving later under it are corrected too.
+    version: 9,
+    sql: `
+CREATE TABLE patient_aliases (
+  old_id TEXT PRIMARY KEY,
+  new_id TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX jobs_study ON jobs(study_uid);
+`,
+  },
 ];

@@ -1,0 +1,39 @@
+import type { Job } from '../jobs/job.ts';
+import { HttpError, text, type RouteDef } from './router.ts';
+import type { EditService } from './services.ts';
+
+/** Corrections of stored objects (issue 17): each answers the edit job that carries it out. */
+export function editRoutes(edit: EditService): RouteDef[] {
+  const body = (b: unknown) => (b ?? {}) as Record<string, unknown>;
+  const changes = (b: Record<string, unknown>) => {
+    if (typeof b.changes !== 'object' || b.changes === null || Array.isArray(b.changes)) throw new HttpError(400, 'changes must be an object of fields and values');
+    return b.changes as Record<string, string>;
+  };
+  return [
+    {
+      method: 'POST', path: '/api/edit/patient', permission: 'edit',
+      handler: async ({ body: b }): Promise<Job> => edit.editor.editPatient(text(body(b).patientId, 'patientId'), changes(body(b))),
+    },
+    {
+      method: 'POST', path: '/api/edit/study', permission: 'edit',
+      handler: async ({ body: b }): Promise<Job> => edit.editor.editStudy(text(body(b).studyUid, 'studyUid'), changes(body(b))),
+    },
+    {
+      method: 'POST', path: '/api/edit/merge-patients', permission: 'edit',
+      handler: async ({ body: b }): Promise<Job> => edit.editor.mergePatients(text(body(b).from, 'from'), text(body(b).into, 'into')),
+    },
+    {
+      method: 'POST', path: '/api/edit/merge-studies', permission: 'edit',
+      handler: async ({ body: b }): Promise<Job> => edit.editor.mergeStudies(text(body(b).from, 'from'), text(body(b).into, 'into')),
+    },
+    {
+      method: 'POST', path: '/api/edit/move-series', permission: 'edit',
+      handler: async ({ body: b }): Promise<Job> => {
+        const { newSeriesUid } = body(b);
+        if (newSeriesUid !== undefined && typeof newSeriesUid !== 'boolean') throw new HttpError(400, 'newSeriesUid must be true or false');
+        return edit.editor.moveSeries(text(body(b).seriesUid, 'seriesUid'), text(body(b).into, 'into'), newSeriesUid === true);
+      },
+    },
+    { method: 'GET', path: '/api/studies/:uid/destinations', permission: 'view', handler: async ({ params: [uid] }) => edit.destinations(uid!) },
+  ];
+}

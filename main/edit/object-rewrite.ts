@@ -1,0 +1,123 @@
+import { open, rename, unlink } from 'node:fs/promises';
+import { CharacterSet } from '../dicom/charset.ts';
+import { UTF8_TERM, encodeText } from '../dicom/charset-encode.ts';
+import { DataSetScanner } from '../dicom/dataset-scanner.ts';
+import { encodeDataSet, isSequence, parseDataSet, textElement, textOf, type DataSet } from '../dicom/dataset.ts';
+import { vrOf } from '../dicom/dictionary.ts';
+import { encodingOf } from '../../common/uids.ts';
+import { readFileMeta } from '../store/file-meta.ts';
+import { encodeFileMeta } from '../store/part10.ts';
+
+/**
+ * Rewriting a stored object with new attribute values (patient, study and series attributes; UIDs of a moved series):
+ * the elements before Pixel Data are read, changed and encoded again in the object's transfer syntax, and everything from
+ * Pixel Data on is copied from the old file in chunks, never held whole. The new file is written beside the old one,
+ * flushed, and renamed over it: at any moment the file is the old object or the new one, never a mix.
+ */
+
+/** Attribute changes by tag: a text value to set (as a string; '' empties it), or null to remove the element. */
+export type AttributeChanges = Map<number, string | null>;
+
+const SPECIFIC_CHARACTER_SET = 0x00080005;
+const SOP_CLASS_UID = 0x00080016;
+const SOP_INSTANCE_UID = 0x00080018;
+/** Text VRs whose bytes the Specific Character Set decides (PS3.5 6.1.2.3). */
+const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
+const CHUNK = 1 << 20;
+/** Before Pixel Data an object holds its attributes; more than this there is not a header but something to refuse. */
+const MAX_HEADER = 64 << 20;
+
+export class RewriteError extends Error {}
+
+/** Rewrite `file` with `changes` applied, through `temp` (a file on the same device); returns the object's new size. */
+export async function rewriteObject(file: string, changes: AttributeChanges, temp: string): Promise<number> {
+  const source = await open(file, 'r');
+  try {
+    const { size } = await source.stat();
+    const head = Buffer.alloc(Math.min(size, 64 * 1024));
+    await source.read(head, 0, head.length, 0);
+    const meta = readFileMeta(head);
+    const encoding = encodingOf(meta.transferSyntaxUid);
+    if (encoding.deflated) throw new RewriteError('deflated objects cannot be edited');
+    // Where Pixel Data starts (or the end): the scanner walks the elements, nested sequences included, and stops there.
+    const scanner = new DataSetScanner(encoding, new Set());
+    let at = meta.dataSetOffset;
+    const headerParts: Buffer[] = [];
+    while (at < size && scanner.pixelDataOffset === undefined) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
+      const { bytesRead } = await source.read(buf, 0, buf.length, at);
+      if (!bytesRead) break;
+      scanner.push(buf.subarray(0, bytesRead));
+      headerParts.push(buf.subarray(0, bytesRead));
+      at += bytesRead;
+      if (at - meta.dataSetOffset > MAX_HEADER && scanner.pixelDataOffset === undefined) throw new RewriteError(`more than ${MAX_HEADER >> 20} MB before Pixel Data`);
+    }
+    const headerLength = scanner.pixelDataOffset ?? size - meta.dataSetOffset;
+    const headerBytes = Buffer.concat(headerParts).subarray(0, headerLength);
+    const dataSet = applyChanges(parseDataSet(headerBytes, encoding), changes);
+    // Always a Part-10 file after an edit, even from a bare data set (a Conquest .v2 file): every reader here takes both.
+    const newHead = Buffer.concat([
+      encodeFileMeta({ sopClassUid: textOf(dataSet.get(SOP_CLASS_UID)) || meta.sopClassUid,
+        sopInstanceUid: textOf(dataSet.get(SOP_INSTANCE_UID)) || meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid }),
+      encodeDataSet(dataSet, encoding),
+    ]);
+    const out = await open(temp, 'w');
+    let written = 0;
+    try {
+      await out.write(newHead, 0, newHead.length, 0);
+      written = newHead.length;
+      for (let from = meta.dataSetOffset + headerLength; from < size; from += CHUNK) {
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - from));
+        const { bytesRead } = await source.read(buf, 0, buf.length, from);
+        if (!bytesRead) throw new RewriteError(`${file} ended at byte ${from} of ${size}`);
+        await out.write(buf, 0, bytesRead, written);
+        written += bytesRead;
+      }
+      await out.datasync();
+    } finally {
+      await out.close();
+    }
+    await rename(temp, file);
+    return written;
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * The data set with the changes made. Values go in the object's character set when they fit; when one does not (a Czech
+ * name in a Latin-1 object), every text value is written again in UTF-8 (ISO_IR 192) so the object stays one character set.
+ */
+export function applyChanges(dataSet: DataSet, changes: AttributeChanges): DataSet {
+  let charset = textOf(dataSet.get(SPECIFIC_CHARACTER_SET));
+  const values = [...changes.values()].filter((v): v is string => typeof v === 'string');
+  const fits = values.every((v) => encodeText(v, charset || 'ISO_IR 6') !== undefined);
+  const out: DataSet = new Map(dataSet);
+  if (!fits) {
+    reencode(out, new CharacterSet(charset || undefined));
+    charset = UTF8_TERM;
+    out.set(SPECIFIC_CHARACTER_SET, textElement(SPECIFIC_CHARACTER_SET, 'CS', UTF8_TERM));
+  }
+  for (const [tag, value] of changes) {
+    if (value === null) { out.delete(tag); continue; }
+    const vr = vrOf(tag);
+    const bytes = CHARSET_VRS.has(vr) ? encodeText(value, charset || 'ISO_IR 6')! : Buffer.from(value, 'latin1');
+    out.set(tag, textElement(tag, vr, bytes));
+  }
+  return new Map([...out].sort((a, b) => a[0] - b[0]));
+}
+
+/** Every text value of a data set (items included) decoded from `from` and written in UTF-8. */
+function reencode(ds: DataSet, from: CharacterSet): void {
+  for (const [tag, e] of ds) {
+    if (isSequence(e)) {
+      const items = e.value.map((item) => { const copy: DataSet = new Map(item); reencode(copy, from); return copy; });
+      ds.set(tag, { ...e, value: items });
+    } else if (CHARSET_VRS.has(e.vr) && Buffer.isBuffer(e.value)) {
+      ds.set(tag, { ...e, value: Buffer.from(from.decode(e.value), 'utf8') });
+    }
+  }
+}

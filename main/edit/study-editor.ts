@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
+import { QR_BY_TAG } from '../query/attributes.ts';
+import type { Condition } from '../query/condition.ts';
+import { PermanentJobError, type JobContext, type JobQueue, type JobRunner } from '../jobs/job-queue.ts';
+import type { Job } from '../jobs/job.ts';
+import type { StoredLocation } from '../store/file-store.ts';
+import { readObjectHeader } from '../store/object-header.ts';
+import type { SourceLogger } from '../util/log.ts';
+import { rewriteObject, type AttributeChanges } from './object-rewrite.ts';
+import { EditError, PATIENT_TAGS, STUDY_TAGS, checkPatientChanges, checkStudyChanges, type PatientChanges, type StudyChanges } from './edit-requests.ts';
+
+const STUDY_INSTANCE_UID = 0x0020000d;
+const SERIES_INSTANCE_UID = 0x0020000e;
+/** Study attributes a study's objects share, copied from the study they join. */
+const STUDY_LEVEL = [0x00080020, 0x00080030, 0x00080050, 0x00080090, 0x00081030, 0x00200010];
+const PATIENT_LEVEL = [0x00100010, 0x00100020, 0x00100030, 0x00100040];
+
+export interface EditorDependencies {
+  index: ArchiveIndex;
+  queue: JobQueue;
+  objectFile: (location: StoredLocation) => string;
+  /** Where an object's new version is written before it replaces the old (FileStore.tempPathFor). */
+  tempFile: (location: StoredLocation) => string;
+  log: SourceLogger;
+}
+
+interface EditDetail {
+  description: string;
+  changes: [number, string | null][];
+  /** The studies the objects are in before the edit (and the one they go to): counted again afterwards. */
+  studies?: string[];
+  /** A patient ID corrected: objects arriving later under the old one get the new one. */
+  alias?: [string, string];
+}
+
+/**
+ * Corrections of stored objects (issue 17): a patient's or a study's attributes, two patients or two studies merged, a
+ * series moved to another or a new study. Each is an 'edit' job over the objects concerned, so a restart resumes it: an
+ * object is rewritten (object-rewrite.ts: old or new, never a mix) and stored again in the index from its new file, so
+ * its rows follow; rows left empty are pruned at the end. SOP Instance UIDs are kept (the objects are the same images,
+ * corrected), so a node the study was sent to replaces them under its duplicate policy.
+ */
+export class StudyEditor {
+  private readonly deps: EditorDependencies;
+  /** Corrected patient IDs, old -> new (the index keeps them; here for every stored object to be checked against). */
+  private aliases = new Map<string, string>();
+
+  constructor(deps: EditorDependencies) {
+    this.deps = deps;
+    deps.queue.addRunner('edit', this.runner());
+  }
+
+  /** A patient's name, ID, birth date or sex, in every object of the patient; a new ID that exists merges into it. */
+  async editPatient(patientId: string, changes: PatientChanges): Promise<Job> {
+    const values = checkPatientChanges(changes);
+    const objects = await this.objects([this.condition(0x00100020, patientId)], `patient ${patientId}`);
+    const newId = changes.patientId;
+    return this.queue(`patient ${patientId}: ${describe(values)}`, objects, values, newId && newId !== patientId ? [patientId, newId] : undefined);
+  }
+
+  /** A study's description, accession number, referring physician, date or time. */
+  async editStudy(studyUid: string, changes: StudyChanges): Promise<Job> {
+    const values = checkStudyChanges(changes);
+    const objects = await this.objects([this.condition(STUDY_INSTANCE_UID, studyUid)], `study ${studyUid}`);
+    return this.queue(`study ${studyUid}: ${describe(values)}`, objects, values, undefined, studyUid);
+  }
+
+  /** Every study of patient `from` joins patient `into`, taking its name, birth date and sex. */
+  async mergePatients(from: string, into: string): Promise<Job> {
+    if (from === into) throw new EditError('a patient cannot be merged into itself');
+    const target = await this.deps.index.findPatient(into);
+    if (!target) throw new EditError(`patient ${into} is not in the archive`);
+    const objects = await this.objects([this.condition(0x00100020, from)], `patient ${from}`);
+    const values = checkPatientChanges({ patientId: into, patientName: target.patientName, birthDate: target.birthDate, sex: target.sex });
+    return this.queue(`patient ${from} merged into ${into}`, objects, values, [from, into]);
+  }
+
+  /** Every series of study `from` joins study `into` (its UID, study and patient attributes). */
+  async mergeStudies(from: string, into: string): Promise<Job> {
+    if (from === into) throw new EditError('a study cannot be merged into itself');
+    const objects = await this.objects([this.condition(STUDY_INSTANCE_UID, from)], `study ${from}`);
+    return this.queue(`study ${from} merged into ${into}`, objects, await this.joining(into), undefined, into);
+  }
+
+  /**
+   * A series moves to study `into`, or to a new study (`'new'`: a new Study Instance UID, the old study's attributes);
+   * `newSeriesUid` gives it a new Series Instance UID too (the standard allows either: its objects stay the same images).
+   */
+  async moveSeries(seriesUid: string, into: string, newSeriesUid = false): Promise<Job> {
+    const objects = await this.objects([this.condition(SERIES_INSTANCE_UID, seriesUid)], `series ${seriesUid}`);
+    const values: AttributeChanges = into === 'new' ? new Map([[STUDY_INSTANCE_UID, newUid()]]) : await this.joining(into);
+    if (newSeriesUid) values.set(SERIES_INSTANCE_UID, newUid());
+    const study = values.get(STUDY_INSTANCE_UID)!;
+    return this.queue(`series ${seriesUid} moved to ${into === 'new' ? `a new study ${study}` : `study ${into}`}`, objects, values, undefined, study);
+  }
+
+  /** The attributes an object takes to join study `uid`: its UID and the study's and patient's values, from one of its objects. */
+  private async joining(uid: string): Promise<AttributeChanges> {
+    const [sample] = await this.deps.index.instancesMatching([this.condition(STUDY_INSTANCE_UID, uid)]);
+    if (!sample) throw new EditError(`study ${uid} is not in the archive`);
+    const { header } = await readObjectHeader(this.deps.objectFile(sample.location));
+    const byTag: Record<number, string> = {
+      0x00080020: header.studyDate, 0x00080030: header.studyTime, 0x00080050: header.accessionNumber, 0x00080090: header.referringPhysicianName,
+      0x00081030: header.studyDescription, 0x00200010: header.studyId, 0x00100010: header.patientName, 0x00100020: header.patientId,
+      0x00100030: header.patientBirthDate, 0x00100040: header.patientSex,
+    };
+    return new Map<number, string | null>([[STUDY_INSTANCE_UID, uid], ...[...STUDY_LEVEL, ...PATIENT_LEVEL].map((t): [number, string] => [t, byTag[t] ?? ''])]);
+  }
+
+  /** The studies objects are in now. */
+  private async studiesOf(objects: StoredInstance[]): Promise<string[]> {
+    const uids = new Set<string>();
+    const attr = QR_BY_TAG.get(0x00080018)!;
+    const studyUid = QR_BY_TAG.get(STUDY_INSTANCE_UID)!;
+    for (let at = 0; at < objects.length; at += 500) {
+      const list = objects.slice(at, at + 500).map((o) => o.sopInstanceUid);
+      const rows = await this.deps.index.queryArchive(3, [studyUid], [{ attr, match: { kind: 'list', values: list } }]);
+      for (const r of rows) uids.add(String(r.StudyInstanceUID));
+    }
+    return [...uids];
+  }
+
+  private condition(tag: number, value: string): Condition {
+    return { attr: QR_BY_TAG.get(tag)!, match: { kind: 'single', value } };
+  }
+
+  private async objects(conditions: Condition[], what: string): Promise<StoredInstance[]> {
+    const found = await this.deps.index.instancesMatching(conditions);
+    if (!found.length) throw new EditError(`${what} is not in the archive`);
+    return found;
+  }
+
+  private async queue(description: string, objects: StoredInstance[], changes: AttributeChanges, alias?: [string, string], studyUid = ''): Promise<Job> {
+    const studies = await this.studiesOf(objects);
+    const target = changes.get(STUDY_INSTANCE_UID);
+    if (target) studies.push(target);
+    const detail: EditDetail = { description, changes: [...changes], alias, studies };
+    this.deps.log.info(`edit queued: ${description} (${objects.length} object(s))`);
+    return this.deps.queue.add('edit', { detail: JSON.stringify(detail), studyUid }, objects.map((o) => o.sopInstanceUid));
+  }
+
+  async open(): Promise<void> {
+    this.aliases = await this.deps.index.patientAliases();
+  }
+
+  /** The corrected ID of a patient ID that was corrected, if it was. */
+  aliasOf(patientId: string): string | undefined {
+    return this.aliases.get(patientId);
+  }
+
+  /** An object that arrived under a corrected patient ID: the same correction, for it alone. */
+  async followAlias(sopInstanceUid: string, patientId: string, newId: string): Promise<void> {
+    const target = await this.deps.index.findPatient(newId);
+    const values = checkPatientChanges({ patientId: newId, ...(target ? { patientName: target.patientName, birthDate: target.birthDate, sex: target.sex } : {}) });
+    const inst = await this.deps.index.findInstance(sopInstanceUid);
+    const studies = inst ? await this.studiesOf([inst]) : [];
+    await this.deps.queue.add('edit', { detail: JSON.stringify({ description: `object ${sopInstanceUid} of ${patientId}, now ${newId}`, changes: [...values], studies } satisfies EditDetail) },
+      [sopInstanceUid]);
+  }
+
+  private runner(): JobRunner {
+    return async ({ job, signal, progress }: JobContext) => {
+      const detail = JSON.parse(job.detail) as EditDetail;
+      const changes: AttributeChanges = new Map(detail.changes);
+      const store = this.deps.index.jobStore();
+      let done = (await store.items(job.id, 'done')).length;
+      let failed = 0;
+      let lastError = '';
+      for (const uid of await store.items(job.id, 'pending')) {
+        if (signal.aborted) return;
+        const inst = await this.deps.index.findInstance(uid);
+        if (!inst) { failed++; lastError = `${uid} is no longer in the archive`; await store.setItems(job.id, [uid], 'failed'); continue; }
+        try {
+          const file = this.deps.objectFile(inst.location);
+          await rewriteObject(file, changes, this.deps.tempFile(inst.location));
+          const { header, meta, size } = await readObjectHeader(file);
+          await this.deps.index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location: inst.location, size, callingAe: inst.callingAe ?? '' });
+          await store.setItems(job.id, [uid], 'done');
+          done++;
+        } catch (err) {
+          failed++;
+          lastError = `${uid}: ${(err as Error).message}`;
+          await store.setItems(job.id, [uid], 'failed');
+        }
+        await progress({ total: done + failed, done, failed });
+      }
+      await this.deps.index.pruneEmpty(detail.studies ?? []);
+      if (detail.alias) {
+        await this.deps.index.addPatientAlias(detail.alias[0], detail.alias[1]);
+        this.aliases = await this.deps.index.patientAliases();
+      }
+      await progress({ done, failed }, true);
+      this.deps.log.info(`edit done: ${detail.description}: ${done} object(s) rewritten${failed ? `, ${failed} not (${lastError})` : ''}`);
+      if (failed) throw new PermanentJobError(`${failed} object(s) could not be edited; last: ${lastError}`);
+    };
+  }
+}
+
+function newUid(): string {
+  return `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
+}
+
+function describe(changes: AttributeChanges): string {
+  const names: Record<number, string> = { ...PATIENT_TAGS, ...STUDY_TAGS };
+  return [...changes].map(([tag, v]) => `${names[tag] ?? tag.toString(16)} = "${v ?? ''}"`).join(', ');
+}
