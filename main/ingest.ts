@@ -34,7 +34,8 @@ export class ArchiveIngest implements ObjectReceiver {
   private readonly log: SourceLogger;
   private readonly onStored: (event: StoredEvent) => void;
   private readonly compression: (dropped: boolean) => CompressionPlan;
-  private readonly locks = new KeyedLock();
+  /** One holder at a time per SOP Instance UID: storing a copy, re-encoding it in the background, editing it. */
+  readonly locks = new KeyedLock();
   private readonly recoder: BackgroundRecoder;
 
   /**

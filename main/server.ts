@@ -143,7 +143,7 @@ export class ArchiveServer {
     });
     this.onStored((e) => this.transfers.onStored(e));
     this.editor = new StudyEditor({ index: this.index, queue: this.transfers.queue, objectFile: (location) => this.store.absolutePath(location),
-      tempFile: (location) => this.store.tempPathFor(location), log: this.logger.child('edit') });
+      tempFile: (location) => this.store.tempPathFor(location), locks: this.ingest.locks, log: this.logger.child('edit') });
     await this.editor.open();
     this.onStored((e) => {
       const corrected = this.editor.aliasOf(e.header.patientId);

@@ -7,6 +7,7 @@ import type { Job } from '../jobs/job.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import { readObjectHeader } from '../store/object-header.ts';
 import type { SourceLogger } from '../util/log.ts';
+import type { KeyedLock } from '../util/keyed-lock.ts';
 import { rewriteObject, type AttributeChanges } from './object-rewrite.ts';
 import { EditError, PATIENT_TAGS, STUDY_TAGS, checkPatientChanges, checkStudyChanges, type PatientChanges, type StudyChanges } from './edit-requests.ts';
 
@@ -22,6 +23,8 @@ export interface EditorDependencies {
   objectFile: (location: StoredLocation) => string;
   /** Where an object's new version is written before it replaces the old (FileStore.tempPathFor). */
   tempFile: (location: StoredLocation) => string;
+  /** The objects' locks (the ingest's): an edit never interleaves with a new copy arriving, a re-encoding, or another edit. */
+  locks: KeyedLock;
   log: SourceLogger;
 }
 
@@ -169,13 +172,18 @@ export class StudyEditor {
       let lastError = '';
       for (const uid of await store.items(job.id, 'pending')) {
         if (signal.aborted) return;
-        const inst = await this.deps.index.findInstance(uid);
-        if (!inst) { failed++; lastError = `${uid} is no longer in the archive`; await store.setItems(job.id, [uid], 'failed'); continue; }
         try {
-          const file = this.deps.objectFile(inst.location);
-          await rewriteObject(file, changes, this.deps.tempFile(inst.location));
-          const { header, meta, size } = await readObjectHeader(file);
-          await this.deps.index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location: inst.location, size, callingAe: inst.callingAe ?? '' });
+          const edited = await this.deps.locks.run(uid, async () => {
+            // Looked up under the lock: a copy stored or re-encoded meanwhile has its own file.
+            const inst = await this.deps.index.findInstance(uid);
+            if (!inst) return false;
+            const file = this.deps.objectFile(inst.location);
+            await rewriteObject(file, changes, this.deps.tempFile(inst.location));
+            const { header, meta, size } = await readObjectHeader(file);
+            await this.deps.index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location: inst.location, size, callingAe: inst.callingAe ?? '' });
+            return true;
+          });
+          if (!edited) { failed++; lastError = `${uid} is no longer in the archive`; await store.setItems(job.id, [uid], 'failed'); continue; }
           await store.setItems(job.id, [uid], 'done');
           done++;
         } catch (err) {

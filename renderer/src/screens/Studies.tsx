@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { Fragment, useEffect, useMemo, useState } from 'react';
 import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type StudyDeleted } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { ActionButton, DeleteButton, ErrorText, Section } from '../components.tsx';
@@ -8,6 +8,7 @@ import { UploadFiles } from '../upload-files.tsx';
 import { useLive } from '../live.ts';
 import { useRemoteNodes } from '../remote-nodes.ts';
 import { Picture } from '../picture.tsx';
+import { StudyEdit } from '../study-edit.tsx';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 
 /** The local archive: search, sort, page; send a study to a node, delete it, open it in the viewer. */
@@ -61,6 +62,7 @@ export function Studies() {
   const isProtected = new Set(protectedList.data ?? []);
   const [sort, setSort] = useState<{ key: string; up: boolean }>({ key: 'StudyDate', up: false });
   const [page, setPage] = useState(0);
+  const [editing, setEditing] = useState<string>();
   useEffect(() => setPage(0), [search, sort]);
 
   const sorted = useMemo(() => {
@@ -96,13 +98,14 @@ export function Studies() {
           </thead>
           <tbody>
             {!studies.loading && shown.length === 0 && <tr><td colSpan={9} className="empty">No study matches.</td></tr>}
-            {shown.map((r) => (
-              <tr key={r.StudyInstanceUID} data-study={r.StudyInstanceUID}>
+            {shown.map((r) => (<Fragment key={r.StudyInstanceUID}>
+              <tr data-study={r.StudyInstanceUID}>
                 <td className="study-thumb"><Picture route={API_ROUTES.studyThumbnail(r.StudyInstanceUID!, 48)} alt="study" size={48} /></td>
                 <td>{personName(r.PatientName ?? '')}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                 <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
                 <td className="row-actions">
                   <button type="button" className="primary" onClick={() => go('viewer', r.StudyInstanceUID!)}>View</button>
+                  <button type="button" aria-expanded={editing === r.StudyInstanceUID} onClick={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}>Edit</button>
                   <SendTo studyUid={r.StudyInstanceUID!} nodes={nodes.data ?? []} />
                   <ActionButton pressed={isProtected.has(r.StudyInstanceUID!)}
                     title="A protected study is never deleted by the clean-up when the disk fills (MAGDeviceThreshold), nor by Delete"
@@ -120,7 +123,14 @@ export function Studies() {
                   />
                 </td>
               </tr>
-            ))}
+              {editing === r.StudyInstanceUID && (
+                <tr className="edit-row" data-editing={r.StudyInstanceUID}>
+                  <td colSpan={COLUMNS.length + 2}>
+                    <StudyEdit study={r} others={sorted.filter((o) => o.StudyInstanceUID !== r.StudyInstanceUID)} onDone={() => setTick((t) => t + 1)} />
+                  </td>
+                </tr>
+              )}
+            </Fragment>))}
           </tbody>
         </table>
         {more && <p className="help">More than {SHOWN} studies match: these are the {SHOWN} most recently received. Narrow the search to find others.</p>}

@@ -1,0 +1,116 @@
+import { useEffect, useState } from 'react';
+import { API_ROUTES, type FindAnswer, type JobDto } from '../../main/api/contract.ts';
+import { call } from './api.ts';
+import { ActionButton, ErrorText, Field } from './components.tsx';
+import { useLive } from './live.ts';
+
+/**
+ * Correcting a study on the Studies screen (issue 17): the patient's and the study's attributes in a form, saved as edit
+ * jobs after a confirmation that says what changes where; merging the patient into another or the study into another;
+ * once done, the correction sent to the nodes the study had gone to.
+ */
+
+const PATIENT: [string, string, string][] = [['PatientName', 'patientName', 'Patient name'], ['PatientID', 'patientId', 'Patient ID'],
+  ['PatientBirthDate', 'birthDate', 'Birth date (YYYYMMDD)'], ['PatientSex', 'sex', 'Sex (M, F, O)']];
+const STUDY: [string, string, string][] = [['StudyDescription', 'description', 'Study description'], ['AccessionNumber', 'accessionNumber', 'Accession number'],
+  ['ReferringPhysicianName', 'referringPhysician', 'Referring physician'], ['StudyDate', 'studyDate', 'Study date (YYYYMMDD)'], ['StudyTime', 'studyTime', 'Study time (HHMMSS)']];
+
+function changed(fields: [string, string, string][], before: FindAnswer, after: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(fields.filter(([key]) => (after[key] ?? '') !== (before[key] ?? '')).map(([key, field]) => [field, after[key] ?? '']));
+}
+
+function words(fields: [string, string, string][], before: FindAnswer, after: Record<string, string>): string[] {
+  return fields.filter(([key]) => (after[key] ?? '') !== (before[key] ?? '')).map(([key, , label]) => `${label}: "${before[key] ?? ''}" → "${after[key] ?? ''}"`);
+}
+
+/** The jobs' state in words, and the nodes the correction can follow to once they are done. */
+function EditJobs({ jobs, studyUid, onDone }: { jobs: JobDto[]; studyUid: string; onDone: () => void }) {
+  const live = useLive();
+  const states = jobs.map((j) => ({ ...j, ...live.jobs[j.id] }));
+  const done = states.every((j) => j.state === 'done');
+  useEffect(() => { if (done) onDone(); }, [done]);
+  const [destinations, setDestinations] = useState<string[]>([]);
+  const [sent, setSent] = useState<Record<string, string>>({});
+  useEffect(() => { if (done) void call<string[]>('GET', `/api/studies/${encodeURIComponent(studyUid)}/destinations`).then(setDestinations, () => undefined); }, [done, studyUid]);
+  return (
+    <div className="edit-result" role="status">
+      {states.map((j) => <div key={j.id} className={j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending'}>job {j.id}: {j.state} {j.done}/{j.total}{j.error ? ` (${j.error})` : ''}</div>)}
+      {done && destinations.length > 0 && (
+        <div className="send-correction">
+          This study was sent to {destinations.join(', ')}. Send the correction there too (the same SOP Instance UIDs: each node's duplicate policy decides):
+          {destinations.map((ae) => (
+            <ActionButton key={ae} onClick={async () => {
+              const job = await call<JobDto>('POST', API_ROUTES.send, { destination: ae, level: 'STUDY', uid: studyUid });
+              setSent({ ...sent, [ae]: `job ${job.id} queued` });
+            }}>{sent[ae] ?? `Send to ${ae}`}</ActionButton>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others: FindAnswer[]; onDone: () => void }) {
+  const uid = study.StudyInstanceUID!;
+  const [before, setBefore] = useState<FindAnswer>();
+  const [form, setForm] = useState<Record<string, string>>({});
+  const [error, setError] = useState('');
+  const [jobs, setJobs] = useState<JobDto[]>([]);
+  const [mergePatient, setMergePatient] = useState('');
+  const [mergeStudy, setMergeStudy] = useState('');
+  useEffect(() => {
+    const keys = Object.fromEntries([...PATIENT, ...STUDY].map(([k]) => [k, ''] as const));
+    call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: { ...keys, StudyInstanceUID: uid } })
+      .then(([row]) => { setBefore(row ?? study); setForm({ ...(row ?? study) }); }, (e: Error) => setError(e.message));
+  }, [uid]);
+  if (!before) return <ErrorText error={error} />;
+
+  const run = async (what: string, requests: [string, object][]) => {
+    setError('');
+    if (!requests.length) { setError('Nothing has changed.'); return; }
+    if (!confirm(what)) return;
+    const queued: JobDto[] = [];
+    for (const [route, body] of requests) queued.push(await call<JobDto>('POST', route, body));
+    setJobs(queued);
+  };
+  const save = () => {
+    const patient = changed(PATIENT, before, form);
+    const studyChanges = changed(STUDY, before, form);
+    const requests: [string, object][] = [];
+    if (Object.keys(patient).length) requests.push(['/api/edit/patient', { patientId: before.PatientID, changes: patient }]);
+    if (Object.keys(studyChanges).length) requests.push(['/api/edit/study', { studyUid: uid, changes: studyChanges }]);
+    const lines = [...words(PATIENT, before, form).map((w) => `${w} (every study of patient ${before.PatientID})`), ...words(STUDY, before, form)];
+    return run(`Rewrite the stored objects with:\n${lines.join('\n')}`, requests);
+  };
+  return (
+    <div className="study-edit">
+      <div className="grid-form">
+        {[...PATIENT, ...STUDY].map(([key, , label]) => (
+          <Field key={key} label={label}>
+            <input name={`edit-${key}`} value={form[key] ?? ''} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />
+          </Field>
+        ))}
+      </div>
+      <div className="form-actions">
+        <ActionButton kind="primary" onClick={save}>Save corrections</ActionButton>
+        <span className="merge">
+          <input aria-label="Merge into patient ID" placeholder="patient ID" value={mergePatient} onChange={(e) => setMergePatient(e.target.value)} />
+          <ActionButton onClick={() => run(`Move every study of patient ${before.PatientID} to patient ${mergePatient}, with that patient's name, birth date and sex?`,
+            mergePatient ? [['/api/edit/merge-patients', { from: before.PatientID, into: mergePatient }]] : [])}>Merge patient into…</ActionButton>
+        </span>
+        {others.length > 0 && (
+          <span className="merge">
+            <select aria-label="Merge into study" value={mergeStudy} onChange={(e) => setMergeStudy(e.target.value)}>
+              <option value="">another study…</option>
+              {others.map((o) => <option key={o.StudyInstanceUID} value={o.StudyInstanceUID}>{o.StudyDate} {o.StudyDescription} ({o.PatientID})</option>)}
+            </select>
+            <ActionButton onClick={() => run(`Move every series of this study into the chosen study (its UID, date, description and patient)?`,
+              mergeStudy ? [['/api/edit/merge-studies', { from: uid, into: mergeStudy }]] : [])}>Merge study into…</ActionButton>
+          </span>
+        )}
+      </div>
+      <ErrorText error={error} />
+      {jobs.length > 0 && <EditJobs jobs={jobs} studyUid={mergeStudy || uid} onDone={onDone} />}
+    </div>
+  );
+}

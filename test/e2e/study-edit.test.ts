@@ -1,0 +1,64 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { run } from '../helpers/dcmtk.ts';
+import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
+import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { dumpKeys } from '../helpers/qr-tools.ts';
+
+/** Correcting a study on the Studies screen as a technician does (issue 17), and sending the correction after it. */
+describe('editing a study in the UI', () => {
+  let archive: TestArchive;
+  let pacs: RunningStorescp & { kill(): void };
+  let browser: Browser;
+  let page: Page;
+  let work: string;
+  const studyUid = uid();
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    pacs = await startStorescp('PACS2');
+    archive = await startArchive({}, [`PACS2 127.0.0.1 ${pacs.port} un`]);
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-uiedit-'));
+    const files = await writeImages(work, [1, 2].map((n) => makeImage({ patientId: 'TYPO9', patientName: 'Tpyo^Eva', studyUid, instanceNumber: n, rows: 8, columns: 8 })));
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
+    await archive.server.transfers.send('PACS2', 'STUDY', studyUid);
+    await archive.server.transfers.queue.idle();
+    browser = await launchChromium();
+    page = await newTestPage(browser);
+    page.on('dialog', (d) => { dialogs.push(d.message()); void d.accept(); });
+  }, 60_000);
+  afterEach((ctx) => screenshotIfFailed(page, ctx));
+  afterAll(async () => {
+    await browser?.close();
+    await archive?.stop();
+    await pacs?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('corrects the patient\'s name and the study description, says what changes first, and sends the correction where the study went', async () => {
+    await page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/studies`);
+    const row = page.locator(`tr[data-study="${studyUid}"]`);
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Edit', exact: true }).click();
+    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
+    await panel.locator('input[name=edit-PatientName]').fill('Typo^Eva');
+    await panel.locator('input[name=edit-StudyDescription]').fill('CT břicha');
+    await panel.getByRole('button', { name: 'Save corrections' }).click();
+    await expect.poll(() => panel.locator('.send-correction').textContent(), { timeout: 20_000 }).toMatch(/sent to PACS2/);
+    expect(dialogs.at(-1)).toMatch(/Patient name: "Tpyo\^Eva" → "Typo\^Eva" \(every study of patient TYPO9\)\nStudy description: "Head routine" → "CT břicha"/);
+    await expect.poll(() => row.textContent()).toMatch(/Typo.*Eva.*CT břicha/);
+    await screenshot(page, 'studies-edit');
+
+    // storescp names files by SOP Instance UID: the corrected objects replace the ones it had.
+    const names = async () => Promise.all((await pacs.files()).map(async (f) => (await dumpKeys(f)).PatientName));
+    expect(await names()).toEqual(['Tpyo^Eva', 'Tpyo^Eva']);
+    await panel.getByRole('button', { name: 'Send to PACS2' }).click();
+    await expect.poll(names, { timeout: 20_000 }).toEqual(['Typo^Eva', 'Typo^Eva']);
+    for (const f of await pacs.files()) expect(await dumpKeys(f)).toMatchObject({ StudyDescription: 'CT břicha', StudyInstanceUID: studyUid });
+  }, 60_000);
+});
