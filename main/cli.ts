@@ -5,6 +5,7 @@ import { ConfigError, ConfigErrors } from './config/config-error.ts';
 import { migrateConquest } from './config/conquest-migration.ts';
 import { regenerate, type RegenProgress } from './index/regen.ts';
 import { importPath } from './importer.ts';
+import { createWriteStream } from 'node:fs';
 
 const USAGE = `usage: node main/cli.ts COMMAND [options]
 
@@ -15,6 +16,9 @@ commands:
   migrate-conquest --from CONQUEST_DIR
                            take over a Conquest installation: its dicom.ini and acrnema.map become this data
                            folder's configuration, its files are indexed where they are
+  export (--patient ID | --study UID | --series UID) --to PATH [--zip | --iso]
+                           a DICOM media set with its DICOMDIR: into the folder PATH (a USB stick), or as a
+                           ZIP or an ISO 9660 image (to burn) written to the file PATH
 
 options:
   --data DIR          data folder: storage and index paths in dicom.ini are relative to it (default: ./data)
@@ -38,10 +42,11 @@ async function main(): Promise<number> {
     options: {
       data: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, listen: { type: 'string' }, 'api-port': { type: 'string' },
       from: { type: 'string' }, link: { type: 'boolean' }, help: { type: 'boolean' },
+      patient: { type: 'string' }, study: { type: 'string' }, series: { type: 'string' }, to: { type: 'string' }, zip: { type: 'boolean' }, iso: { type: 'boolean' },
     },
   });
   const command = positionals[0];
-  if (values.help || !['serve', 'regen', 'import', 'migrate-conquest'].includes(command ?? '')) {
+  if (values.help || !['serve', 'regen', 'import', 'migrate-conquest', 'export'].includes(command ?? '')) {
     report(USAGE);
     return values.help ? 0 : 2;
   }
@@ -57,6 +62,8 @@ async function main(): Promise<number> {
     for (const note of await migrateConquest(path.resolve(values.from), configDir)) report(`migrate: ${note}`);
   }
   if (command === 'import' && !positionals[1]) { process.stderr.write('import needs a PATH (a folder or a DICOMDIR)\n'); return 2; }
+  const exported = values.patient ? ['PATIENT', values.patient] as const : values.study ? ['STUDY', values.study] as const : values.series ? ['SERIES', values.series] as const : undefined;
+  if (command === 'export' && (!exported || !values.to)) { process.stderr.write('export needs --patient, --study or --series, and --to PATH\n'); return 2; }
 
   const apiPort = values['api-port'] === undefined ? undefined : Number(values['api-port']);
   const server = new ArchiveServer({ dataDir, configDir, port, listenAddress: values.listen, apiPort });
@@ -83,7 +90,15 @@ async function main(): Promise<number> {
     return -1;
   }
   try {
-    if (command === 'regen' || command === 'migrate-conquest') {
+    if (command === 'export') {
+      const [level, uid] = exported!;
+      const to = path.resolve(values.to!);
+      const summary = values.zip || values.iso
+        ? await server.exporter().toArchive(level, [uid], values.iso ? 'iso' : 'zip', createWriteStream(to))
+        : await server.exporter().toFolder(level, [uid], to);
+      report(`export: ${summary.patients} patient(s), ${summary.studies} stud${summary.studies === 1 ? 'y' : 'ies'}, ${summary.series} series, ${summary.objects} object(s) to ${to}` +
+        (summary.notConverted ? `; ${summary.notConverted} kept compressed (no codec to convert them)` : ''));
+    } else if (command === 'regen' || command === 'migrate-conquest') {
       let last = 0;
       const result = await regenerate(server.store.devices, server.index, {
         clear: true,

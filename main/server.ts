@@ -40,6 +40,7 @@ import { StudyAccess } from './study-access.ts';
 import { Retention } from './retention.ts';
 import { ActivityFile } from './activity-file.ts';
 import { StudyEditor } from './edit/study-editor.ts';
+import { Exporter } from './export/exporter.ts';
 import type { Condition } from './query/condition.ts';
 import { Hl7Listener } from './hl7/hl7-listener.ts';
 
@@ -197,12 +198,18 @@ export class ArchiveServer {
       settings: { config, applySettings: () => this.applySettings(), restartListener: () => this.restartListener() },
       worklist: this.index,
       edit: { editor: this.editor, destinations: (uid) => this.index.studyDestinations(uid) },
+      exporter: this.exporter(),
       dicomweb: {
         index: this.index, objectFile: (location) => this.store.absolutePath(location), transcoder, importTarget: () => this.importTarget(),
         maxResults: () => this.config.settings.dicomWebMaxResults, corsOrigins: () => this.config.settings.dicomWebCorsOrigins, used: (uid) => this.access.touch(uid),
       },
       events: this.events,
     };
+  }
+
+  /** Media export (folder, ZIP, ISO) of what the archive holds; also the CLI's `export`. */
+  exporter(): Exporter {
+    return new Exporter(this.index, { objectFile: (location) => this.store.absolutePath(location), transcoder }, path.join(this.config.dataDir, 'exports'));
   }
 
   /** The API's address as this computer reaches it (a wildcard listen address is reached on loopback). */

@@ -16,6 +16,8 @@ python3              python3                    a listener whose queue is full, 
 orthanc              /usr/sbin/Orthanc          a second PACS as a real DICOMweb client and server (with its DICOMweb plugin)
 orthanc-dicomweb     /usr/share/orthanc/plugins/libOrthancDicomWeb.so   the DICOMweb plugin of Orthanc (QIDO-RS, WADO-RS, STOW-RS both ways)
 python3-hl7          mllp_send                  the hospital information system for the HL7 tests (its MLLP sender, mllp_send)
+python3-pydicom      /usr/lib/python3/dist-packages/pydicom     reads exported media sets back through their DICOMDIR (pydicom FileSet)
+xorriso              xorriso                    makes the ISO 9660 images of exports, and reads them back in the tests
 '
 
 present() {

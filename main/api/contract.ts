@@ -8,6 +8,7 @@ import type { SettingEffect } from '../config/setting-effects.ts';
 import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
 import type { MppsRecord } from '../index/mpps-record.ts';
 import type { DeletionRecord } from '../index/deletion-record.ts';
+import type { MediaSetSummary } from '../export/media-set-summary.ts';
 
 export interface StatusDto {
   aeTitle: string;
@@ -46,6 +47,9 @@ export interface JobStudy {
 export type JobDto = Job & { study?: JobStudy };
 export type WorklistEntryDto = StoredWorklistEntry;
 export type NewWorklistEntryDto = Partial<WorklistEntry>;
+/** What an export to a folder wrote. */
+export type MediaSetSummaryDto = MediaSetSummary;
+
 /** A study deleted, by the user or by clean-up, as the Monitor lists it. */
 export type DeletionDto = DeletionRecord;
 
@@ -191,6 +195,7 @@ export const API_ROUTES = {
   worklist: '/api/worklist',
   mpps: '/api/mpps',
   deletions: '/api/deletions',
+  export: '/api/export',
   protectedStudies: '/api/protected-studies',
   studyProtection: (uid: string) => `/api/studies/${encodeURIComponent(uid)}/protection`,
   importFile: (name: string) => `/api/import?name=${encodeURIComponent(name)}`,

@@ -22,6 +22,8 @@ import { statusRoutes } from './status-routes.ts';
 import { worklistRoutes } from './worklist-routes.ts';
 import { editRoutes } from './edit-routes.ts';
 import { EditError } from '../edit/edit-requests.ts';
+import { exportRoutes } from './export-routes.ts';
+import { ExportError } from '../export/media-set.ts';
 import { DICOMWEB_PREFIX, dicomWebRoutes } from './dicomweb-routes.ts';
 
 const MAX_BODY = 1 << 20;
@@ -53,6 +55,7 @@ export class HttpApi {
       ...settingsRoutes(services.settings),
       ...worklistRoutes(services.worklist),
       ...editRoutes(services.edit),
+      ...exportRoutes(services.exporter),
       ...dicomWebRoutes(services.dicomweb),
     ]);
     this.corsOrigins = () => services.dicomweb.corsOrigins();
@@ -112,7 +115,7 @@ export class HttpApi {
       else this.json(res, 200, answer);
     } catch (err) {
       const status = err instanceof HttpError ? err.status
-        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused || err instanceof EditError ? 400
+        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused || err instanceof EditError || err instanceof ExportError ? 400
           : err instanceof ListenerNotMoved ? 409
           : err instanceof DicomOperationError || err instanceof WebNodeError ? 502 : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);

@@ -9,6 +9,7 @@ import type { Transfers } from '../transfers.ts';
 import type { DicomTranscoder } from '../codec/transcoder.ts';
 import type { DicomWebService } from './dicomweb-routes.ts';
 import type { StudyEditor } from '../edit/study-editor.ts';
+import type { Exporter } from '../export/exporter.ts';
 
 /**
  * What each group of API routes needs from the core, and nothing more (the routes never see the server). The server
@@ -76,6 +77,7 @@ export interface ApiServices {
   settings: SettingsService;
   worklist: WorklistService;
   edit: EditService;
+  exporter: Pick<Exporter, 'toFolder' | 'toArchive'>;
   dicomweb: DicomWebService;
   events: ArchiveEvents;
 }

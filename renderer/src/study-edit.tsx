@@ -3,6 +3,7 @@ import { API_ROUTES, type FindAnswer, type JobDto } from '../../main/api/contrac
 import { call } from './api.ts';
 import { ActionButton, ErrorText, Field } from './components.tsx';
 import { useLive } from './live.ts';
+import { ExportLinks } from './export-links.tsx';
 
 /**
  * Correcting a study on the Studies screen (issue 17): the patient's and the study's attributes in a form, saved as edit
@@ -93,6 +94,7 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
       </div>
       <div className="form-actions">
         <ActionButton kind="primary" onClick={save}>Save corrections</ActionButton>
+        <ExportLinks studyUid={uid} />
         <span className="merge">
           <input aria-label="Merge into patient ID" placeholder="patient ID" value={mergePatient} onChange={(e) => setMergePatient(e.target.value)} />
           <ActionButton onClick={() => run(`Move every study of patient ${before.PatientID} to patient ${mergePatient}, with that patient's name, birth date and sex?`,

@@ -61,4 +61,14 @@ describe('editing a study in the UI', () => {
     await expect.poll(names, { timeout: 20_000 }).toEqual(['Typo^Eva', 'Typo^Eva']);
     for (const f of await pacs.files()) expect(await dumpKeys(f)).toMatchObject({ StudyDescription: 'CT břicha', StudyInstanceUID: studyUid });
   }, 60_000);
+
+  it('downloads the study as a ZIP from the edit panel', async () => {
+    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
+    const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('link', { name: 'ZIP' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^study-.*\.zip$/);
+    const file = path.join(work, 'download.zip');
+    await download.saveAs(file);
+    const r = await run('/usr/bin/python3', ['-c', 'import sys, zipfile; print(sorted(zipfile.ZipFile(sys.argv[1]).namelist())[-1])', file]);
+    expect(r.stdout.trim()).toBe('DICOMDIR');
+  }, 60_000);
 });

@@ -7,8 +7,16 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Fail loudly when a DCMTK tool is missing: these tests never pass empty. */
+/** Fail loudly when a DCMTK tool (or another peer, by its full path) is missing: these tests never pass empty. */
 export function requireTool(name: string): string {
+  if (name.startsWith('/')) {
+    try {
+      accessSync(name, constants.X_OK);
+      return name;
+    } catch {
+      throw new Error(`${name} not found: install its Debian package (scripts/test-deps.sh lists them); .ci/run does`);
+    }
+  }
   for (const dir of (process.env.PATH ?? '').split(':')) {
     const candidate = `${dir}/${name}`;
     try {

@@ -1,0 +1,72 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import type { ArchiveIndex } from '../index/archive-index.ts';
+import { QR_BY_TAG } from '../query/attributes.ts';
+import { ExportError, writeMediaSet, type ExportDependencies, type MediaSetSummary } from './media-set.ts';
+import { writeZip } from './zip-writer.ts';
+import { writeIsoImage } from './iso-image.ts';
+
+export type ExportLevel = 'PATIENT' | 'STUDY' | 'SERIES';
+const KEY: Record<ExportLevel, number> = { PATIENT: 0x00100020, STUDY: 0x0020000d, SERIES: 0x0020000e };
+
+/**
+ * Exporting what the archive holds as DICOM media (issue 17): a patient, a study or a series to a folder (a USB stick),
+ * or as a ZIP or an ISO image streamed to the user, each a media set with its DICOMDIR (media-set.ts). Work happens in
+ * the data folder's exports/ and is removed when the download ends.
+ */
+export class Exporter {
+  private readonly index: Pick<ArchiveIndex, 'instancesMatching'>;
+  private readonly deps: ExportDependencies;
+  private readonly workDir: string;
+
+  constructor(index: Pick<ArchiveIndex, 'instancesMatching'>, deps: ExportDependencies, workDir: string) {
+    this.index = index;
+    this.deps = deps;
+    this.workDir = workDir;
+  }
+
+  private async instances(level: ExportLevel, uids: string[]) {
+    const attr = QR_BY_TAG.get(KEY[level]);
+    if (!attr) throw new ExportError(`${level} is not a level to export (PATIENT, STUDY, SERIES)`);
+    const found = await this.index.instancesMatching([{ attr, match: uids.length === 1 ? { kind: 'single', value: uids[0]! } : { kind: 'list', values: uids } }]);
+    if (!found.length) throw new ExportError(`nothing in the archive for ${level} ${uids.join(', ')}`);
+    return found;
+  }
+
+  /** A media set in `folder` (absolute), which must be empty of another media set. */
+  async toFolder(level: ExportLevel, uids: string[], folder: string): Promise<MediaSetSummary> {
+    if (!path.isAbsolute(folder)) throw new ExportError(`${folder} is not a full path`);
+    return writeMediaSet(await this.instances(level, uids), folder, this.deps);
+  }
+
+  /** A ZIP or an ISO image of the media set, written to `out` (an HTTP response, a file); `before` learns its size first (ISO). */
+  async toArchive(level: ExportLevel, uids: string[], format: 'zip' | 'iso', out: Writable, before?: (size?: number) => void): Promise<MediaSetSummary> {
+    const instances = await this.instances(level, uids);
+    await mkdir(this.workDir, { recursive: true });
+    const work = await mkdtemp(path.join(this.workDir, 'export-'));
+    try {
+      const summary = await writeMediaSet(instances, path.join(work, 'set'), this.deps);
+      if (format === 'zip') {
+        before?.();
+        await writeZip(path.join(work, 'set'), out);
+      } else {
+        const iso = path.join(work, 'image.iso');
+        await writeIsoImage(path.join(work, 'set'), iso, `${level}_${uids[0]!.slice(-16)}`);
+        before?.((await stat(iso)).size);
+        await new Promise<void>((resolve, reject) => {
+          const stream = createReadStream(iso);
+          stream.on('error', reject);
+          out.on('error', reject);
+          stream.on('end', () => resolve());
+          stream.pipe(out, { end: false });
+        });
+      }
+      await new Promise<void>((resolve) => out.end(() => resolve()));
+      return summary;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+}

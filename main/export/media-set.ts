@@ -1,0 +1,140 @@
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { textElement, type DicomElement } from '../dicom/dataset.ts';
+import { encodeText } from '../dicom/charset-encode.ts';
+import type { InstanceHeader } from '../dicom/instance-header.ts';
+import type { StoredInstance } from '../index/archive-index.ts';
+import type { StoredLocation } from '../store/file-store.ts';
+import { readObjectHeader } from '../store/object-header.ts';
+import { readDataSetBytes } from '../store/object-reader.ts';
+import type { FileMetaInfo } from '../store/file-meta.ts';
+import { encodeFileMeta } from '../store/part10.ts';
+import type { Transcoder } from '../codec/transcoder.ts';
+import { TransferSyntax } from '../../common/uids.ts';
+import { encodeDicomDir, type DirectoryRecord } from './dicomdir.ts';
+import type { MediaSetSummary } from './media-set-summary.ts';
+
+export type { MediaSetSummary };
+
+/**
+ * A DICOM media set in a folder (a USB stick, a CD's contents; PS3.10, PS3.11 General Purpose CD-R interchange): the
+ * objects under DICOM/Pnnnnnnn/Snnnnnnn/Ennnnnnn/Innnnnnn (file IDs of at most 8 upper-case letters and digits a level,
+ * PS3.10 8.2), in Explicit VR Little Endian as the profile asks (converted where they are stored otherwise and a codec
+ * can), and the DICOMDIR at the root that lists them.
+ */
+
+export class ExportError extends Error {}
+
+export interface ExportDependencies {
+  objectFile: (location: StoredLocation) => string;
+  transcoder: Pick<Transcoder, 'canTranscode' | 'transcode'>;
+}
+
+
+const id = (letter: string, n: number) => `${letter}${String(n).padStart(7, '0')}`;
+
+export async function writeMediaSet(instances: StoredInstance[], to: string, deps: ExportDependencies, fileSetId = 'PACSWS'): Promise<MediaSetSummary> {
+  if (!instances.length) throw new ExportError('nothing to export');
+  await mkdir(to, { recursive: true });
+  if ((await readdir(to)).some((n) => n.toUpperCase() === 'DICOMDIR' || n.toUpperCase() === 'DICOM')) {
+    throw new ExportError(`${to} already holds a DICOM media set (DICOMDIR or DICOM): choose an empty folder`);
+  }
+  // Each entry keeps its ordinal among its siblings: the number in its file ID component.
+  type SeriesEntry = { n: number; record: DirectoryRecord };
+  type StudyEntry = { n: number; record: DirectoryRecord; series: Map<string, SeriesEntry> };
+  const tree = new Map<string, { n: number; record: DirectoryRecord; studies: Map<string, StudyEntry> }>();
+  let notConverted = 0;
+  let objects = 0;
+  for (const inst of instances) {
+    const file = deps.objectFile(inst.location);
+    const { header, meta } = await readObjectHeader(file);
+    let patient = tree.get(header.patientId);
+    if (!patient) {
+      patient = { n: tree.size + 1, record: { type: 'PATIENT', attributes: patientKeys(header), children: [] }, studies: new Map() };
+      tree.set(header.patientId, patient);
+    }
+    let study = patient.studies.get(header.studyInstanceUid);
+    if (!study) {
+      study = { n: patient.studies.size + 1, record: { type: 'STUDY', attributes: studyKeys(header), children: [] }, series: new Map() };
+      patient.studies.set(header.studyInstanceUid, study);
+      patient.record.children.push(study.record);
+    }
+    let series = study.series.get(header.seriesInstanceUid);
+    if (!series) {
+      series = { n: study.series.size + 1, record: { type: 'SERIES', attributes: seriesKeys(header), children: [] } };
+      study.series.set(header.seriesInstanceUid, series);
+      study.record.children.push(series.record);
+    }
+    const fileId = ['DICOM', id('P', patient.n), id('S', study.n), id('E', series.n), id('I', series.record.children.length + 1)];
+    const target = path.join(to, ...fileId);
+    await mkdir(path.dirname(target), { recursive: true });
+    const syntax = await writeObject(file, target, inst, meta, deps);
+    if (syntax !== TransferSyntax.ExplicitLittleEndian) notConverted++;
+    series.record.children.push({ type: 'IMAGE', attributes: imageKeys(header, fileId, syntax), children: [] });
+    objects++;
+  }
+  const roots = [...tree.values()].map((p) => p.record);
+  // DICOMDIR last: a media set cut short by an error has none, and is not mistaken for a whole one.
+  await writeFile(path.join(to, 'DICOMDIR'), encodeDicomDir(roots, fileSetId.toUpperCase().replace(/[^A-Z0-9_ ]/g, '_').slice(0, 16), newUid()));
+  const studies = [...tree.values()].reduce((n, p) => n + p.studies.size, 0);
+  const seriesCount = [...tree.values()].reduce((n, p) => n + [...p.studies.values()].reduce((m, s) => m + s.series.size, 0), 0);
+  return { folder: to, patients: tree.size, studies, series: seriesCount, objects, notConverted };
+}
+
+/** Copy the object, or write it converted to Explicit VR Little Endian; the transfer syntax it has on the medium. */
+async function writeObject(file: string, target: string, inst: StoredInstance, stored: FileMetaInfo, deps: ExportDependencies): Promise<string> {
+  const explicit = TransferSyntax.ExplicitLittleEndian;
+  const meta = (ts: string) => encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: ts });
+  // A Part-10 file already in the profile's syntax is copied as it is, never read into memory.
+  if (stored.part10 && stored.transferSyntaxUid === explicit) {
+    await copyFile(file, target);
+    return explicit;
+  }
+  const data = await readDataSetBytes(file);
+  if (data.transferSyntaxUid === explicit) {
+    await writeFile(target, Buffer.concat([meta(explicit), data.bytes]));
+    return explicit;
+  }
+  if (deps.transcoder.canTranscode(data.transferSyntaxUid, explicit)) {
+    await writeFile(target, Buffer.concat([meta(explicit), await deps.transcoder.transcode(data.bytes, data.transferSyntaxUid, explicit)]));
+    return explicit;
+  }
+  await writeFile(target, Buffer.concat([meta(data.transferSyntaxUid), data.bytes]));
+  return data.transferSyntaxUid;
+}
+
+/** Text elements in the object's character set when they fit, else as they are (ASCII keys need nothing). */
+function texts(h: InstanceHeader, values: [number, string, string][]): DicomElement[] {
+  const charset = h.specificCharacterSet || 'ISO_IR 6';
+  const out: DicomElement[] = h.specificCharacterSet ? [textElement(0x00080005, 'CS', h.specificCharacterSet)] : [];
+  for (const [tag, vr, value] of values) out.push(textElement(tag, vr, encodeText(value, charset) ?? Buffer.from(value, 'utf8')));
+  return out;
+}
+
+function patientKeys(h: InstanceHeader): DicomElement[] {
+  return texts(h, [[0x00100010, 'PN', h.patientName], [0x00100020, 'LO', h.patientId], [0x00100030, 'DA', h.patientBirthDate], [0x00100040, 'CS', h.patientSex]]);
+}
+
+function studyKeys(h: InstanceHeader): DicomElement[] {
+  return texts(h, [[0x00080020, 'DA', h.studyDate], [0x00080030, 'TM', h.studyTime], [0x00080050, 'SH', h.accessionNumber], [0x00081030, 'LO', h.studyDescription],
+    [0x0020000d, 'UI', h.studyInstanceUid], [0x00200010, 'SH', h.studyId]]);
+}
+
+function seriesKeys(h: InstanceHeader): DicomElement[] {
+  return [textElement(0x00080060, 'CS', h.modality), textElement(0x0020000e, 'UI', h.seriesInstanceUid), textElement(0x00200011, 'IS', h.seriesNumber)];
+}
+
+function imageKeys(h: InstanceHeader, fileId: string[], syntax: string): DicomElement[] {
+  return [
+    textElement(0x00041500, 'CS', fileId.join('\\')),
+    textElement(0x00041510, 'UI', h.sopClassUid),
+    textElement(0x00041511, 'UI', h.sopInstanceUid),
+    textElement(0x00041512, 'UI', syntax),
+    textElement(0x00200013, 'IS', h.instanceNumber),
+  ];
+}
+
+function newUid(): string {
+  return `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
+}

@@ -1,0 +1,26 @@
+import { useState } from 'react';
+import { API_ROUTES, type MediaSetSummaryDto } from '../../main/api/contract.ts';
+import { apiBase, call, currentToken } from './api.ts';
+import { ActionButton } from './components.tsx';
+
+/**
+ * Exporting a study as DICOM media with its DICOMDIR: a ZIP or an ISO image (to burn) downloaded by the browser, or a
+ * media set written to a folder of the archive's computer (a USB stick in it).
+ */
+export function ExportLinks({ studyUid }: { studyUid: string }) {
+  const [result, setResult] = useState('');
+  const href = (format: string) => `${apiBase}${API_ROUTES.export}?level=STUDY&uid=${encodeURIComponent(studyUid)}&format=${format}&token=${encodeURIComponent(currentToken())}`;
+  return (
+    <span className="export">
+      <a className="button" href={href('zip')} download title="The study as a ZIP of a DICOM media set with its DICOMDIR">ZIP</a>
+      <a className="button" href={href('iso')} download title="The study as an ISO 9660 image with its DICOMDIR, to burn on a CD or DVD">ISO</a>
+      <ActionButton title="Write the study as a DICOM media set (DICOMDIR) into a folder of the archive's computer, e.g. a USB stick" onClick={async () => {
+        const to = prompt('Folder to write the study into (a full path on the archive\'s computer, e.g. a USB stick; empty, or without a DICOMDIR):');
+        if (!to) return;
+        const s = await call<MediaSetSummaryDto>('POST', API_ROUTES.export, { level: 'STUDY', uid: studyUid, to });
+        setResult(`${s.objects} object(s) written to ${s.folder}`);
+      }}>To folder…</ActionButton>
+      {result && <span className="ok inline" role="status">{result}</span>}
+    </span>
+  );
+}
