@@ -16,9 +16,10 @@ commands:
   migrate-conquest --from CONQUEST_DIR
                            take over a Conquest installation: its dicom.ini and acrnema.map become this data
                            folder's configuration, its files are indexed where they are
-  export (--patient ID | --study UID | --series UID) --to PATH [--zip | --iso]
+  export (--patient ID | --study UID | --series UID) --to PATH [--zip | --iso] [--anonymize]
                            a DICOM media set with its DICOMDIR: into the folder PATH (a USB stick), or as a
-                           ZIP or an ISO 9660 image (to burn) written to the file PATH
+                           ZIP or an ISO 9660 image (to burn) written to the file PATH; --anonymize de-identifies
+                           it (PS3.15 Annex E Basic profile; a new patient name and ID are made)
 
 options:
   --data DIR          data folder: storage and index paths in dicom.ini are relative to it (default: ./data)
@@ -42,7 +43,7 @@ async function main(): Promise<number> {
     options: {
       data: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, listen: { type: 'string' }, 'api-port': { type: 'string' },
       from: { type: 'string' }, link: { type: 'boolean' }, help: { type: 'boolean' },
-      patient: { type: 'string' }, study: { type: 'string' }, series: { type: 'string' }, to: { type: 'string' }, zip: { type: 'boolean' }, iso: { type: 'boolean' },
+      patient: { type: 'string' }, study: { type: 'string' }, series: { type: 'string' }, to: { type: 'string' }, zip: { type: 'boolean' }, iso: { type: 'boolean' }, anonymize: { type: 'boolean' },
     },
   });
   const command = positionals[0];
@@ -94,10 +95,11 @@ async function main(): Promise<number> {
       const [level, uid] = exported!;
       const to = path.resolve(values.to!);
       const summary = values.zip || values.iso
-        ? await server.exporter().toArchive(level, [uid], values.iso ? 'iso' : 'zip', createWriteStream(to))
-        : await server.exporter().toFolder(level, [uid], to);
+        ? await server.exporter().toArchive(level, [uid], values.iso ? 'iso' : 'zip', createWriteStream(to), undefined, values.anonymize ? {} : undefined)
+        : await server.exporter().toFolder(level, [uid], to, values.anonymize ? {} : undefined);
       report(`export: ${summary.patients} patient(s), ${summary.studies} stud${summary.studies === 1 ? 'y' : 'ies'}, ${summary.series} series, ${summary.objects} object(s) to ${to}` +
         (summary.notConverted ? `; ${summary.notConverted} kept compressed (no codec to convert them)` : ''));
+      for (const w of summary.warnings ?? []) report(`export: warning: ${w}`);
     } else if (command === 'regen' || command === 'migrate-conquest') {
       let last = 0;
       const result = await regenerate(server.store.devices, server.index, {

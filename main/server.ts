@@ -33,7 +33,7 @@ import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
 import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
-import { ingestBytes, type ImportTarget } from './importer.ts';
+import { importPath, ingestBytes, type ImportTarget } from './importer.ts';
 import { Hl7Inbox } from './hl7/hl7-inbox.ts';
 import { StudyRemoval } from './study-removal.ts';
 import { StudyAccess } from './study-access.ts';
@@ -209,7 +209,12 @@ export class ArchiveServer {
 
   /** Media export (folder, ZIP, ISO) of what the archive holds; also the CLI's `export`. */
   exporter(): Exporter {
-    return new Exporter(this.index, { objectFile: (location) => this.store.absolutePath(location), transcoder }, path.join(this.config.dataDir, 'exports'));
+    return new Exporter(this.index, { objectFile: (location) => this.store.absolutePath(location), transcoder }, path.join(this.config.dataDir, 'exports'),
+      async (folder) => {
+        const result = await importPath(folder, this.importTarget(), 'copy');
+        await this.ingest.recodingIdle();
+        return result;
+      });
   }
 
   /** The API's address as this computer reaches it (a wildcard listen address is reached on loopback). */

@@ -196,6 +196,7 @@ export const API_ROUTES = {
   mpps: '/api/mpps',
   deletions: '/api/deletions',
   export: '/api/export',
+  anonymize: '/api/anonymize',
   protectedStudies: '/api/protected-studies',
   studyProtection: (uid: string) => `/api/studies/${encodeURIComponent(uid)}/protection`,
   importFile: (name: string) => `/api/import?name=${encodeURIComponent(name)}`,

@@ -1,12 +1,31 @@
 import type { Exporter, ExportLevel } from '../export/exporter.ts';
+import type { AnonymizeRequest } from '../anonymize/anonymizer.ts';
 import { HttpError, Streamed, text, type RouteDef } from './router.ts';
 
 /** Export as DICOM media (issue 17): a ZIP or an ISO image downloaded, or a media set written to a folder of this computer. */
-export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive'>): RouteDef[] {
+export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>): RouteDef[] {
   const level = (v: unknown): ExportLevel => {
     if (v !== 'PATIENT' && v !== 'STUDY' && v !== 'SERIES') throw new HttpError(400, 'level must be PATIENT, STUDY or SERIES');
     return v;
   };
+  /** De-identification as asked (a body's `anonymize` object, or the query's anonymize=1 and its options); undefined: none. */
+  const anonymizeFrom = (a: unknown): AnonymizeRequest | undefined => {
+    if (a === undefined || a === false) return undefined;
+    if (a === true) return {};
+    if (typeof a !== 'object' || a === null) throw new HttpError(400, 'anonymize must be true or an object of options');
+    const o = a as Record<string, unknown>;
+    const flag = (k: string) => { if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new HttpError(400, `${k} must be true or false`); return o[k] === true; };
+    const name = (k: string) => { if (o[k] !== undefined && typeof o[k] !== 'string') throw new HttpError(400, `${k} must be text`); return (o[k] as string | undefined) || undefined; };
+    return {
+      retainLongitudinalFullDates: flag('retainLongitudinalFullDates'), retainPatientCharacteristics: flag('retainPatientCharacteristics'),
+      cleanDescriptors: flag('cleanDescriptors'), keepPrivateTags: flag('keepPrivateTags'), patientName: name('patientName'), patientId: name('patientId'),
+    };
+  };
+  const fromQuery = (q: URLSearchParams) => (q.get('anonymize') === '1' ? anonymizeFrom({
+    retainLongitudinalFullDates: q.get('dates') === '1', retainPatientCharacteristics: q.get('characteristics') === '1',
+    cleanDescriptors: q.get('descriptors') === '1', keepPrivateTags: q.get('private') === '1',
+    patientName: q.get('patientName') ?? undefined, patientId: q.get('patientId') ?? undefined,
+  }) : undefined);
   return [
     {
       method: 'GET', path: '/api/export', permission: 'transfer',
@@ -23,7 +42,7 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive'>)
               'content-type': format === 'zip' ? 'application/zip' : 'application/x-iso9660-image',
               'content-disposition': `attachment; filename="${name}"`, ...(size === undefined ? {} : { 'content-length': size }),
             });
-          });
+          }, fromQuery(q));
         });
       },
     },
@@ -31,7 +50,15 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive'>)
       method: 'POST', path: '/api/export', permission: 'transfer',
       handler: async ({ body }) => {
         const b = (body ?? {}) as Record<string, unknown>;
-        return exporter.toFolder(level(b.level ?? 'STUDY'), [text(b.uid, 'uid')], text(b.to, 'to'));
+        return exporter.toFolder(level(b.level ?? 'STUDY'), [text(b.uid, 'uid')], text(b.to, 'to'), anonymizeFrom(b.anonymize));
+      },
+    },
+    {
+      // A de-identified copy kept here as a new patient and study (PS3.15 Annex E Basic profile, with its options).
+      method: 'POST', path: '/api/anonymize', permission: 'edit',
+      handler: async ({ body }) => {
+        const b = (body ?? {}) as Record<string, unknown>;
+        return exporter.anonymizedCopy(level(b.level ?? 'STUDY'), [text(b.uid, 'uid')], anonymizeFrom(b.options ?? true)!);
       },
     },
   ];

@@ -77,7 +77,7 @@ export interface ApiServices {
   settings: SettingsService;
   worklist: WorklistService;
   edit: EditService;
-  exporter: Pick<Exporter, 'toFolder' | 'toArchive'>;
+  exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>;
   dicomweb: DicomWebService;
   events: ArchiveEvents;
 }

@@ -31,6 +31,17 @@ export class RewriteError extends Error {}
 
 /** Rewrite `file` with `changes` applied, through `temp` (a file on the same device); returns the object's new size. */
 export async function rewriteObject(file: string, changes: AttributeChanges, temp: string): Promise<number> {
+  const size = await transformObject(file, temp, (ds) => applyChanges(ds, changes));
+  await rename(temp, file);
+  return size;
+}
+
+/**
+ * Write `file`'s object to `target` with its elements before Pixel Data passed through `transform` (which may change,
+ * add or remove any of them, UIDs included); Pixel Data and what follows are copied in chunks. The target is flushed
+ * before this resolves; on failure it is removed. Returns its size.
+ */
+export async function transformObject(file: string, target: string, transform: (dataSet: DataSet) => DataSet): Promise<number> {
   const source = await open(file, 'r');
   try {
     const { size } = await source.stat();
@@ -54,14 +65,14 @@ export async function rewriteObject(file: string, changes: AttributeChanges, tem
     }
     const headerLength = scanner.pixelDataOffset ?? size - meta.dataSetOffset;
     const headerBytes = Buffer.concat(headerParts).subarray(0, headerLength);
-    const dataSet = applyChanges(parseDataSet(headerBytes, encoding), changes);
+    const dataSet = transform(parseDataSet(headerBytes, encoding));
     // Always a Part-10 file after an edit, even from a bare data set (a Conquest .v2 file): every reader here takes both.
     const newHead = Buffer.concat([
       encodeFileMeta({ sopClassUid: textOf(dataSet.get(SOP_CLASS_UID)) || meta.sopClassUid,
         sopInstanceUid: textOf(dataSet.get(SOP_INSTANCE_UID)) || meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid }),
       encodeDataSet(dataSet, encoding),
     ]);
-    const out = await open(temp, 'w');
+    const out = await open(target, 'w');
     let written = 0;
     try {
       await out.write(newHead, 0, newHead.length, 0);
@@ -77,10 +88,9 @@ export async function rewriteObject(file: string, changes: AttributeChanges, tem
     } finally {
       await out.close();
     }
-    await rename(temp, file);
     return written;
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    await unlink(target).catch(() => undefined);
     throw err;
   } finally {
     await source.close();

@@ -7,6 +7,8 @@ import { QR_BY_TAG } from '../query/attributes.ts';
 import { ExportError, writeMediaSet, type ExportDependencies, type MediaSetSummary } from './media-set.ts';
 import { writeZip } from './zip-writer.ts';
 import { writeIsoImage } from './iso-image.ts';
+import { Anonymizer, type AnonymizeRequest } from '../anonymize/anonymizer.ts';
+import type { ImportResult } from '../import-result.ts';
 
 export type ExportLevel = 'PATIENT' | 'STUDY' | 'SERIES';
 const KEY: Record<ExportLevel, number> = { PATIENT: 0x00100020, STUDY: 0x0020000d, SERIES: 0x0020000e };
@@ -20,11 +22,14 @@ export class Exporter {
   private readonly index: Pick<ArchiveIndex, 'instancesMatching'>;
   private readonly deps: ExportDependencies;
   private readonly workDir: string;
+  private readonly importFolder?: (folder: string) => Promise<ImportResult>;
 
-  constructor(index: Pick<ArchiveIndex, 'instancesMatching'>, deps: ExportDependencies, workDir: string) {
+  /** `importFolder`: a folder's objects into this archive (the importer), for de-identified copies kept here. */
+  constructor(index: Pick<ArchiveIndex, 'instancesMatching'>, deps: ExportDependencies, workDir: string, importFolder?: (folder: string) => Promise<ImportResult>) {
     this.index = index;
     this.deps = deps;
     this.workDir = workDir;
+    this.importFolder = importFolder;
   }
 
   private async instances(level: ExportLevel, uids: string[]) {
@@ -35,19 +40,39 @@ export class Exporter {
     return found;
   }
 
-  /** A media set in `folder` (absolute), which must be empty of another media set. */
-  async toFolder(level: ExportLevel, uids: string[], folder: string): Promise<MediaSetSummary> {
+  /** A media set in `folder` (absolute), which must be empty of another media set; de-identified when `anonymize` is given. */
+  async toFolder(level: ExportLevel, uids: string[], folder: string, anonymize?: AnonymizeRequest): Promise<MediaSetSummary> {
     if (!path.isAbsolute(folder)) throw new ExportError(`${folder} is not a full path`);
-    return writeMediaSet(await this.instances(level, uids), folder, this.deps);
+    return writeMediaSet(await this.instances(level, uids), folder, this.deps, 'PACSWS', anonymize && new Anonymizer(anonymize));
+  }
+
+  /**
+   * A de-identified copy kept in this archive as a new patient and study (new UIDs throughout): written as a media set
+   * in the work folder, then imported like a CD. Returns what was written, and the new patient.
+   */
+  async anonymizedCopy(level: ExportLevel, uids: string[], request: AnonymizeRequest): Promise<MediaSetSummary & { patientId: string; patientName: string; imported: number }> {
+    if (!this.importFolder) throw new ExportError('this archive cannot import here');
+    const instances = await this.instances(level, uids);
+    await mkdir(this.workDir, { recursive: true });
+    const work = await mkdtemp(path.join(this.workDir, 'anonymize-'));
+    try {
+      const anonymizer = new Anonymizer(request);
+      const summary = await writeMediaSet(instances, path.join(work, 'set'), this.deps, 'PACSWS', anonymizer);
+      const result = await this.importFolder(path.join(work, 'set', 'DICOMDIR'));
+      if (result.skipped.length) throw new ExportError(`${result.skipped.length} de-identified object(s) could not be stored: ${result.skipped[0]!.reason}`);
+      return { ...summary, patientId: anonymizer.patientId, patientName: anonymizer.patientName, imported: result.imported };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   }
 
   /** A ZIP or an ISO image of the media set, written to `out` (an HTTP response, a file); `before` learns its size first (ISO). */
-  async toArchive(level: ExportLevel, uids: string[], format: 'zip' | 'iso', out: Writable, before?: (size?: number) => void): Promise<MediaSetSummary> {
+  async toArchive(level: ExportLevel, uids: string[], format: 'zip' | 'iso', out: Writable, before?: (size?: number) => void, anonymize?: AnonymizeRequest): Promise<MediaSetSummary> {
     const instances = await this.instances(level, uids);
     await mkdir(this.workDir, { recursive: true });
     const work = await mkdtemp(path.join(this.workDir, 'export-'));
     try {
-      const summary = await writeMediaSet(instances, path.join(work, 'set'), this.deps);
+      const summary = await writeMediaSet(instances, path.join(work, 'set'), this.deps, 'PACSWS', anonymize && new Anonymizer(anonymize));
       if (format === 'zip') {
         before?.();
         await writeZip(path.join(work, 'set'), out);

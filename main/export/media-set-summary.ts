@@ -7,4 +7,6 @@ export interface MediaSetSummary {
   objects: number;
   /** Objects kept in their compressed transfer syntax (no codec to convert them): readers need that codec. */
   notConverted: number;
+  /** De-identified exports: why some objects may still identify the patient (text burned into their pixels). */
+  warnings?: string[];
 }

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { textElement, type DicomElement } from '../dicom/dataset.ts';
@@ -13,6 +13,9 @@ import { encodeFileMeta } from '../store/part10.ts';
 import type { Transcoder } from '../codec/transcoder.ts';
 import { TransferSyntax } from '../../common/uids.ts';
 import { encodeDicomDir, type DirectoryRecord } from './dicomdir.ts';
+import type { Anonymizer } from '../anonymize/anonymizer.ts';
+import { transformObject } from '../edit/object-rewrite.ts';
+
 import type { MediaSetSummary } from './media-set-summary.ts';
 
 export type { MediaSetSummary };
@@ -34,7 +37,8 @@ export interface ExportDependencies {
 
 const id = (letter: string, n: number) => `${letter}${String(n).padStart(7, '0')}`;
 
-export async function writeMediaSet(instances: StoredInstance[], to: string, deps: ExportDependencies, fileSetId = 'PACSWS'): Promise<MediaSetSummary> {
+/** `anonymizer`: each object de-identified on its way to the medium (anonymize/anonymizer.ts), the DICOMDIR from the result. */
+export async function writeMediaSet(instances: StoredInstance[], to: string, deps: ExportDependencies, fileSetId = 'PACSWS', anonymizer?: Anonymizer): Promise<MediaSetSummary> {
   if (!instances.length) throw new ExportError('nothing to export');
   await mkdir(to, { recursive: true });
   if ((await readdir(to)).some((n) => n.toUpperCase() === 'DICOMDIR' || n.toUpperCase() === 'DICOM')) {
@@ -46,31 +50,40 @@ export async function writeMediaSet(instances: StoredInstance[], to: string, dep
   const tree = new Map<string, { n: number; record: DirectoryRecord; studies: Map<string, StudyEntry> }>();
   let notConverted = 0;
   let objects = 0;
+  const warnings = new Set<string>();
   for (const inst of instances) {
     const file = deps.objectFile(inst.location);
-    const { header, meta } = await readObjectHeader(file);
-    let patient = tree.get(header.patientId);
+    const original = await readObjectHeader(file);
+    const { meta } = original;
+    // Objects are grouped by their own patient, study and series (the anonymizer maps each one to one new one).
+    const grouping = original.header;
+    let patient = tree.get(grouping.patientId);
     if (!patient) {
-      patient = { n: tree.size + 1, record: { type: 'PATIENT', attributes: patientKeys(header), children: [] }, studies: new Map() };
-      tree.set(header.patientId, patient);
+      patient = { n: tree.size + 1, record: { type: 'PATIENT', attributes: [], children: [] }, studies: new Map() };
+      tree.set(grouping.patientId, patient);
     }
-    let study = patient.studies.get(header.studyInstanceUid);
+    let study = patient.studies.get(grouping.studyInstanceUid);
     if (!study) {
-      study = { n: patient.studies.size + 1, record: { type: 'STUDY', attributes: studyKeys(header), children: [] }, series: new Map() };
-      patient.studies.set(header.studyInstanceUid, study);
+      study = { n: patient.studies.size + 1, record: { type: 'STUDY', attributes: [], children: [] }, series: new Map() };
+      patient.studies.set(grouping.studyInstanceUid, study);
       patient.record.children.push(study.record);
     }
-    let series = study.series.get(header.seriesInstanceUid);
+    let series = study.series.get(grouping.seriesInstanceUid);
     if (!series) {
-      series = { n: study.series.size + 1, record: { type: 'SERIES', attributes: seriesKeys(header), children: [] } };
-      study.series.set(header.seriesInstanceUid, series);
+      series = { n: study.series.size + 1, record: { type: 'SERIES', attributes: [], children: [] } };
+      study.series.set(grouping.seriesInstanceUid, series);
       study.record.children.push(series.record);
     }
     const fileId = ['DICOM', id('P', patient.n), id('S', study.n), id('E', series.n), id('I', series.record.children.length + 1)];
     const target = path.join(to, ...fileId);
     await mkdir(path.dirname(target), { recursive: true });
-    const syntax = await writeObject(file, target, inst, meta, deps);
+    const syntax = await writeObject(file, target, inst, meta, deps, anonymizer && { anonymizer, warn: (w) => warnings.add(w) });
     if (syntax !== TransferSyntax.ExplicitLittleEndian) notConverted++;
+    // The records say what the medium holds: the object as written (de-identified, if it was).
+    const header = anonymizer ? (await readObjectHeader(target)).header : grouping;
+    if (!patient.record.attributes.length) patient.record.attributes = patientKeys(header);
+    if (!study.record.attributes.length) study.record.attributes = studyKeys(header);
+    if (!series.record.attributes.length) series.record.attributes = seriesKeys(header);
     series.record.children.push({ type: 'IMAGE', attributes: imageKeys(header, fileId, syntax), children: [] });
     objects++;
   }
@@ -79,11 +92,29 @@ export async function writeMediaSet(instances: StoredInstance[], to: string, dep
   await writeFile(path.join(to, 'DICOMDIR'), encodeDicomDir(roots, fileSetId.toUpperCase().replace(/[^A-Z0-9_ ]/g, '_').slice(0, 16), newUid()));
   const studies = [...tree.values()].reduce((n, p) => n + p.studies.size, 0);
   const seriesCount = [...tree.values()].reduce((n, p) => n + [...p.studies.values()].reduce((m, s) => m + s.series.size, 0), 0);
-  return { folder: to, patients: tree.size, studies, series: seriesCount, objects, notConverted };
+  return { folder: to, patients: tree.size, studies, series: seriesCount, objects, notConverted, warnings: [...warnings] };
 }
 
-/** Copy the object, or write it converted to Explicit VR Little Endian; the transfer syntax it has on the medium. */
-async function writeObject(file: string, target: string, inst: StoredInstance, stored: FileMetaInfo, deps: ExportDependencies): Promise<string> {
+/**
+ * Copy the object, or write it converted to Explicit VR Little Endian, de-identified on the way when asked; the transfer
+ * syntax it has on the medium.
+ */
+async function writeObject(file: string, target: string, inst: StoredInstance, stored: FileMetaInfo, deps: ExportDependencies,
+  deidentify?: { anonymizer: Anonymizer; warn: (w: string) => void }): Promise<string> {
+  if (deidentify) {
+    // Converted first (beside the target), then de-identified from there: the pixels are copied, never parsed.
+    const staged = `${target}.staged`;
+    const syntax = await writeObject(file, staged, inst, stored, deps);
+    try {
+      await transformObject(staged, target, (ds) => {
+        for (const w of deidentify.anonymizer.warnings(ds)) deidentify.warn(w);
+        return deidentify.anonymizer.transform(ds);
+      });
+    } finally {
+      await unlink(staged).catch(() => undefined);
+    }
+    return syntax;
+  }
   const explicit = TransferSyntax.ExplicitLittleEndian;
   const meta = (ts: string) => encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: ts });
   // A Part-10 file already in the profile's syntax is copied as it is, never read into memory.
@@ -138,3 +169,4 @@ function imageKeys(h: InstanceHeader, fileId: string[], syntax: string): DicomEl
 function newUid(): string {
   return `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
 }
+

@@ -4,6 +4,7 @@ import { call } from './api.ts';
 import { ActionButton, ErrorText, Field } from './components.tsx';
 import { useLive } from './live.ts';
 import { ExportLinks } from './export-links.tsx';
+import { AnonymizePanel } from './anonymize-panel.tsx';
 
 /**
  * Correcting a study on the Studies screen (issue 17): the patient's and the study's attributes in a form, saved as edit
@@ -111,6 +112,7 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
           </span>
         )}
       </div>
+      <AnonymizePanel studyUid={uid} />
       <ErrorText error={error} />
       {jobs.length > 0 && <EditJobs jobs={jobs} studyUid={mergeStudy || uid} onDone={onDone} />}
     </div>

@@ -64,11 +64,21 @@ describe('editing a study in the UI', () => {
 
   it('downloads the study as a ZIP from the edit panel', async () => {
     const panel = page.locator(`tr[data-editing="${studyUid}"]`);
-    const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('link', { name: 'ZIP' }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('link', { name: 'ZIP', exact: true }).click()]);
     expect(download.suggestedFilename()).toMatch(/^study-.*\.zip$/);
     const file = path.join(work, 'download.zip');
     await download.saveAs(file);
     const r = await run('/usr/bin/python3', ['-c', 'import sys, zipfile; print(sorted(zipfile.ZipFile(sys.argv[1]).namelist())[-1])', file]);
     expect(r.stdout.trim()).toBe('DICOMDIR');
+  }, 60_000);
+
+  it('copies the study as a new anonymized study from the edit panel, saying what may still identify the patient', async () => {
+    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
+    await panel.getByLabel('Keep dates and times (Retain Longitudinal Temporal Information)').check();
+    await panel.locator('input[name=anon-id]').fill('RESEARCH-7');
+    await panel.getByRole('button', { name: 'Copy as a new anonymized study' }).click();
+    await expect.poll(() => panel.locator('fieldset.anonymize .ok').textContent()).toMatch(/A de-identified copy of 2 object\(s\) is here as patient RESEARCH-7 \(ANONYMOUS\^[0-9A-F]{8}\)/);
+    const copy = await archive.server.index.findPatient('RESEARCH-7');
+    expect(copy?.patientName).toMatch(/^ANONYMOUS\^/);
   }, 60_000);
 });

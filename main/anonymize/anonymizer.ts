@@ -1,0 +1,116 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CharacterSet } from '../dicom/charset.ts';
+import { encodeText } from '../dicom/charset-encode.ts';
+import { isSequence, textElement, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
+import { actionFor, methodCodes, type ProfileOptions } from './confidentiality-profile.ts';
+
+/**
+ * De-identification of a set of objects (a patient, a study, a series) by the Basic Application Level Confidentiality
+ * Profile (confidentiality-profile.ts): one Anonymizer per set, so that the same old UID becomes the same new UID in
+ * every object (references between them stay right) and the whole set gets one new patient. The data set is changed
+ * before Pixel Data only: text burned into the pixels is not removed, which `warnings` says where it is likely.
+ */
+
+export interface AnonymizeRequest extends ProfileOptions {
+  /** The new patient's name and ID; generated (the same for the whole set) when not given. */
+  patientName?: string;
+  patientId?: string;
+}
+
+const SPECIFIC_CHARACTER_SET = 0x00080005;
+const PATIENT_NAME = 0x00100010;
+const PATIENT_ID = 0x00100020;
+const MODALITY = 0x00080060;
+const SOP_CLASS_UID = 0x00080016;
+const BURNED_IN_ANNOTATION = 0x00280301;
+const PATIENT_IDENTITY_REMOVED = 0x00120062;
+const DEIDENTIFICATION_METHOD = 0x00120063;
+const DEIDENTIFICATION_METHOD_CODES = 0x00120064;
+const LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED = 0x00280303;
+const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
+const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
+const DUMMY: Record<string, string> = { PN: 'ANONYMOUS', DA: '19000101', TM: '000000', DT: '19000101000000', AS: '000Y' };
+
+export class Anonymizer {
+  readonly patientName: string;
+  readonly patientId: string;
+  private readonly options: ProfileOptions;
+  private readonly uids = new Map<string, string>();
+
+  constructor(request: AnonymizeRequest = {}) {
+    const tag = randomBytes(4).toString('hex').toUpperCase();
+    this.patientName = request.patientName?.trim() || `ANONYMOUS^${tag}`;
+    this.patientId = request.patientId?.trim() || `ANON${tag}`;
+    this.options = request;
+  }
+
+  /** The new UID for an old one: made once, then the same everywhere in the set. */
+  uid(old: string): string {
+    let fresh = this.uids.get(old);
+    if (!fresh) {
+      fresh = `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
+      this.uids.set(old, fresh);
+    }
+    return fresh;
+  }
+
+  /** Why an object may still identify the patient after this: text in its pixels. */
+  warnings(ds: DataSet): string[] {
+    const out: string[] = [];
+    if (textOf(ds.get(BURNED_IN_ANNOTATION)).toUpperCase() === 'YES') out.push('Burned In Annotation is YES: the pixels hold text that may identify the patient');
+    else if (textOf(ds.get(MODALITY)).toUpperCase() === 'US') out.push('an ultrasound image: text is usually burned into its pixels');
+    else if (textOf(ds.get(SOP_CLASS_UID)) === SECONDARY_CAPTURE) out.push('a secondary capture: a screenshot may show the patient\'s name');
+    return out;
+  }
+
+  /** The data set de-identified (the elements before Pixel Data). */
+  transform(ds: DataSet): DataSet {
+    const charsetTerm = textOf(ds.get(SPECIFIC_CHARACTER_SET));
+    const charset = new CharacterSet(charsetTerm || undefined);
+    const decode = (b: Buffer) => charset.decode(b);
+    // Words that would identify the patient in a cleaned description: the name's parts and the ID.
+    const identity = [...textOf(ds.get(PATIENT_NAME), decode).split(/[\^= ]+/), textOf(ds.get(PATIENT_ID), decode)]
+      .map((w) => w.trim()).filter((w) => w.length >= 3);
+    const out = this.clean(ds, charsetTerm, decode, identity);
+    const put = (e: DicomElement) => out.set(e.tag, e);
+    put(textElement(PATIENT_NAME, 'PN', encodeText(this.patientName, charsetTerm || 'ISO_IR 6') ?? Buffer.from(this.patientName, 'utf8')));
+    put(textElement(PATIENT_ID, 'LO', this.patientId));
+    put(textElement(PATIENT_IDENTITY_REMOVED, 'CS', 'YES'));
+    const codes = methodCodes(this.options);
+    put(textElement(DEIDENTIFICATION_METHOD, 'LO', `PS3.15 E.1 ${codes.map(([, meaning]) => meaning).join('; ')}`.slice(0, 64)));
+    put({ tag: DEIDENTIFICATION_METHOD_CODES, vr: 'SQ', value: codes.map(([value, meaning]) => new Map([
+      [0x00080100, textElement(0x00080100, 'SH', value)], [0x00080102, textElement(0x00080102, 'SH', 'DCM')], [0x00080104, textElement(0x00080104, 'LO', meaning)],
+    ])) });
+    put(textElement(LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED, 'CS', this.options.retainLongitudinalFullDates ? 'UNMODIFIED' : 'REMOVED'));
+    return new Map([...out].sort((a, b) => a[0] - b[0]));
+  }
+
+  private clean(ds: DataSet, charsetTerm: string, decode: (b: Buffer) => string, identity: string[]): DataSet {
+    const out: DataSet = new Map();
+    for (const [tag, e] of ds) {
+      const action = actionFor(tag, e.vr, this.options);
+      if (action === 'X') continue;
+      if (isSequence(e)) {
+        // Z: an empty sequence; K and C: kept, each item cleaned by the same rules; D and U do not apply to sequences.
+        out.set(tag, action === 'Z' ? { ...e, value: [] } : { ...e, value: e.value.map((item) => this.clean(item, charsetTerm, decode, identity)) });
+        continue;
+      }
+      if (!Buffer.isBuffer(e.value)) { out.set(tag, e); continue; }
+      switch (action) {
+        case 'Z': out.set(tag, { ...e, value: Buffer.alloc(0) }); break;
+        case 'D': out.set(tag, textElement(tag, e.vr, DUMMY[e.vr] ?? 'ANONYMIZED')); break;
+        case 'U': out.set(tag, textElement(tag, e.vr, textOf(e).split('\\').map((u) => (u ? this.uid(u) : u)).join('\\'))); break;
+        case 'C': {
+          if (!TEXT_VRS.has(e.vr)) { out.set(tag, e); break; }
+          let text = textOf(e, decode);
+          for (const word of identity) text = text.replace(new RegExp(word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '');
+          text = text.replace(/\s{2,}/g, ' ').trim();
+          out.set(tag, textElement(tag, e.vr, encodeText(text, charsetTerm || 'ISO_IR 6') ?? Buffer.from(text, 'utf8')));
+          break;
+        }
+        default: out.set(tag, e);
+      }
+    }
+    return out;
+  }
+}

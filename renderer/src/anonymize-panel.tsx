@@ -1,0 +1,45 @@
+import { useState } from 'react';
+import { API_ROUTES } from '../../main/api/contract.ts';
+import { apiBase, call, currentToken } from './api.ts';
+import { ActionButton, Field } from './components.tsx';
+
+/**
+ * De-identifying a study (PS3.15 Annex E Basic profile) on the Studies screen: the options a user needs, the new
+ * patient's name and ID (made up when empty), and the result kept here as a new study or downloaded as a ZIP; what may
+ * still identify the patient (text burned into the pixels) is said.
+ */
+const OPTIONS: [string, string, string][] = [
+  ['retainLongitudinalFullDates', 'dates', 'Keep dates and times (Retain Longitudinal Temporal Information)'],
+  ['retainPatientCharacteristics', 'characteristics', 'Keep sex, age, size, weight (Retain Patient Characteristics)'],
+  ['cleanDescriptors', 'descriptors', 'Keep descriptions, without the name and ID (Clean Descriptors)'],
+  ['keepPrivateTags', 'private', 'Keep private (vendor) attributes'],
+];
+
+export function AnonymizePanel({ studyUid }: { studyUid: string }) {
+  const [options, setOptions] = useState<Record<string, boolean>>({});
+  const [patientName, setPatientName] = useState('');
+  const [patientId, setPatientId] = useState('');
+  const [result, setResult] = useState('');
+  const query = new URLSearchParams({ level: 'STUDY', uid: studyUid, format: 'zip', anonymize: '1', token: currentToken(),
+    ...(patientName ? { patientName } : {}), ...(patientId ? { patientId } : {}),
+    ...Object.fromEntries(OPTIONS.filter(([k]) => options[k]).map(([, q]) => [q, '1'])) });
+  return (
+    <fieldset className="anonymize">
+      <legend>Anonymize (DICOM PS3.15 Annex E, Basic profile)</legend>
+      {OPTIONS.map(([key, , label]) => (
+        <label key={key} className="inline"><input type="checkbox" checked={options[key] ?? false} onChange={(e) => setOptions({ ...options, [key]: e.target.checked })} /> {label}</label>
+      ))}
+      <div className="grid-form">
+        <Field label="New patient name" help="Empty: ANONYMOUS^ and a random code"><input name="anon-name" value={patientName} onChange={(e) => setPatientName(e.target.value)} /></Field>
+        <Field label="New patient ID" help="Empty: ANON and the same code"><input name="anon-id" value={patientId} onChange={(e) => setPatientId(e.target.value)} /></Field>
+      </div>
+      <ActionButton onClick={async () => {
+        const r = await call<{ patientId: string; patientName: string; objects: number; warnings?: string[] }>('POST', API_ROUTES.anonymize, {
+          level: 'STUDY', uid: studyUid, options: { ...options, patientName: patientName || undefined, patientId: patientId || undefined } });
+        setResult(`A de-identified copy of ${r.objects} object(s) is here as patient ${r.patientId} (${r.patientName}).${r.warnings?.length ? ` Careful: ${r.warnings.join('; ')}.` : ''}`);
+      }}>Copy as a new anonymized study</ActionButton>
+      <a className="button" href={`${apiBase}${API_ROUTES.export}?${query.toString()}`} download>Download anonymized ZIP</a>
+      {result && <p className="ok" role="status">{result}</p>}
+    </fieldset>
+  );
+}
