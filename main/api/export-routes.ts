@@ -34,10 +34,11 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' |
         const format = q.get('format') ?? 'zip';
         if (format !== 'zip' && format !== 'iso') throw new HttpError(400, 'format must be zip or iso');
         const what = level(q.get('level') ?? 'STUDY');
-        const uid = text(q.get('uid'), 'uid');
-        const name = `${what.toLowerCase()}-${uid.slice(-24)}.${format}`;
+        // Several (a search result): UIDs separated by commas, which no UID contains.
+        const uids = text(q.get('uid'), 'uid').split(',').map((u) => u.trim()).filter(Boolean);
+        const name = uids.length === 1 ? `${what.toLowerCase()}-${uids[0]!.slice(-24)}.${format}` : `${uids.length}-${what.toLowerCase()}-export.${format}`;
         return new Streamed(async (res) => {
-          await exporter.toArchive(what, [uid], format, res, (size) => {
+          await exporter.toArchive(what, uids, format, res, (size) => {
             res.writeHead(200, {
               'content-type': format === 'zip' ? 'application/zip' : 'application/x-iso9660-image',
               'content-disposition': `attachment; filename="${name}"`, ...(size === undefined ? {} : { 'content-length': size }),

@@ -112,9 +112,40 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
           </span>
         )}
       </div>
+      <MoveSeries studyUid={uid} others={others} onMoved={(job) => setJobs([job])} />
       <AnonymizePanel studyUid={uid} />
       <ErrorText error={error} />
       {jobs.length > 0 && <EditJobs jobs={jobs} studyUid={mergeStudy || uid} onDone={onDone} />}
     </div>
+  );
+}
+
+/** Each series of the study, movable to another study of the list or to a new study of its own. */
+function MoveSeries({ studyUid, others, onMoved }: { studyUid: string; others: FindAnswer[]; onMoved: (job: JobDto) => void }) {
+  const [series, setSeries] = useState<FindAnswer[]>([]);
+  const [target, setTarget] = useState<Record<string, string>>({});
+  useEffect(() => {
+    void call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'SERIES', keys: { StudyInstanceUID: studyUid, SeriesInstanceUID: '', SeriesNumber: '', SeriesDescription: '', Modality: '', NumberOfSeriesRelatedInstances: '' } })
+      .then(setSeries, () => undefined);
+  }, [studyUid]);
+  if (series.length < 1) return null;
+  return (
+    <fieldset className="move-series">
+      <legend>Series</legend>
+      {series.map((s) => (
+        <div key={s.SeriesInstanceUID} data-series={s.SeriesInstanceUID}>
+          {s.SeriesNumber} {s.Modality} {s.SeriesDescription} ({s.NumberOfSeriesRelatedInstances} images)
+          <select aria-label="Move series to" value={target[s.SeriesInstanceUID!] ?? 'new'} onChange={(e) => setTarget({ ...target, [s.SeriesInstanceUID!]: e.target.value })}>
+            <option value="new">a new study</option>
+            {others.map((o) => <option key={o.StudyInstanceUID} value={o.StudyInstanceUID}>{o.StudyDate} {o.StudyDescription} ({o.PatientID})</option>)}
+          </select>
+          <ActionButton onClick={async () => {
+            const into = target[s.SeriesInstanceUID!] ?? 'new';
+            if (!confirm(`Move series ${s.SeriesNumber ?? ''} ${s.SeriesDescription ?? ''} to ${into === 'new' ? 'a new study of the same patient' : 'the chosen study (its UID, date, description and patient)'}?`)) return;
+            onMoved(await call<JobDto>('POST', '/api/edit/move-series', { seriesUid: s.SeriesInstanceUID, into }));
+          }}>Move series to…</ActionButton>
+        </div>
+      ))}
+    </fieldset>
   );
 }

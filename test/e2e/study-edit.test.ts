@@ -81,4 +81,21 @@ describe('editing a study in the UI', () => {
     const copy = await archive.server.index.findPatient('RESEARCH-7');
     expect(copy?.patientName).toMatch(/^ANONYMOUS\^/);
   }, 60_000);
+
+  it('moves a series to a new study, and exports the search result as one ZIP', async () => {
+    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
+    const first = panel.locator('fieldset.move-series [data-series]').first();
+    await first.getByRole('button', { name: 'Move series to…' }).click();
+    await expect.poll(async () => (await archive.server.index.queryArchive(1, [], [])).length, { timeout: 20_000 }).toBe(3); // with the anonymized copy
+    const studies = (await fetch(`${archive.server.apiUrl}/api/find`, { method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ level: 'STUDY', keys: { PatientID: 'TYPO9', StudyInstanceUID: '', NumberOfStudyRelatedInstances: '' } }) }).then((r) => r.json())) as Record<string, string>[];
+    expect(studies.map((x) => x.NumberOfStudyRelatedInstances)).toEqual(['1', '1']);
+    const res = await fetch(`${archive.server.apiUrl}/api/export?level=STUDY&format=zip&uid=${studies.map((x) => x.StudyInstanceUID).join(',')}`, { headers: { Authorization: `Bearer ${archive.server.apiSecret}` } });
+    expect(res.headers.get('content-disposition')).toMatch(/2-study-export\.zip/);
+    const file = path.join(work, 'two.zip');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, Buffer.from(await res.arrayBuffer()));
+    const r = await run('/usr/bin/python3', ['-c', 'import sys, zipfile; print(" ".join(sorted(n for n in zipfile.ZipFile(sys.argv[1]).namelist())))', file]);
+    expect(r.stdout.trim()).toBe('DICOM/P0000001/S0000001/E0000001/I0000001 DICOM/P0000001/S0000002/E0000001/I0000001 DICOMDIR');
+  }, 60_000);
 });
