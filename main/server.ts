@@ -248,7 +248,8 @@ export class ArchiveServer {
   private async openHl7(): Promise<void> {
     const s = this.config.settings;
     if (!s.hl7Listener) return;
-    const inbox = new Hl7Inbox(this.index, () => ({ defaultCharset: this.config.settings.hl7DefaultCharset, ourApplication: this.config.settings.aeTitle }), this.logger.child('hl7'));
+    const inbox = new Hl7Inbox(this.index, () => ({ defaultCharset: this.config.settings.hl7DefaultCharset, ourApplication: this.config.settings.aeTitle }),
+      this.logger.child('hl7'), this.editor);
     this.hl7 = new Hl7Listener(inbox, () => this.config.settings.hl7AllowedSenders, this.events, this.logger.child('hl7'));
     await this.hl7.listen(s.hl7Port, this.options.listenAddress ?? s.listenAddress);
   }

@@ -5,6 +5,8 @@ import { acknowledgment, type AckCode } from './ack.ts';
 import { Hl7Error, parseMessage, type Hl7Message } from './message.ts';
 import { readOrders, type OrderAction } from './orders.ts';
 import { readPatientMessage } from './patients.ts';
+import type { StudyEditor } from '../edit/study-editor.ts';
+import { EditError, type PatientChanges } from '../edit/edit-requests.ts';
 
 /** What one message did, for the log and the monitor. */
 export interface Hl7Outcome {
@@ -25,11 +27,14 @@ export class Hl7Inbox {
   private readonly index: ArchiveIndex;
   private readonly log: SourceLogger;
   private readonly settings: () => { defaultCharset: string; ourApplication: string };
+  private readonly editor?: Pick<StudyEditor, 'editPatient'>;
 
-  constructor(index: ArchiveIndex, settings: () => { defaultCharset: string; ourApplication: string }, log: SourceLogger) {
+  /** `editor`: patient updates and merges rewrite the stored objects too (edit jobs), not only the index. */
+  constructor(index: ArchiveIndex, settings: () => { defaultCharset: string; ourApplication: string }, log: SourceLogger, editor?: Pick<StudyEditor, 'editPatient'>) {
     this.index = index;
     this.settings = settings;
     this.log = log;
+    this.editor = editor;
   }
 
   async receive(bytes: Buffer, from: string): Promise<Hl7Outcome> {
@@ -63,14 +68,30 @@ export class Hl7Inbox {
     if (message.type === 'ADT') {
       const action = readPatientMessage(message);
       const { patientId, patientName, birthDate, sex } = action;
+      // The stored files follow through an edit job (queued first: it takes the objects as the index has them now);
+      // the index and the worklist change at once, so C-FIND answers the new values before the files are rewritten.
       if (action.kind === 'update') {
+        const rewrite = await this.rewrite(patientId, { patientName, birthDate, sex });
         const known = await this.index.updatePatient({ patientId, patientName, birthDate, sex });
-        return known ? `patient ${patientId} updated` : `patient ${patientId} is not in the archive (its worklist entries, if any, updated)`;
+        return known ? `patient ${patientId} updated${rewrite}` : `patient ${patientId} is not in the archive (its worklist entries, if any, updated)`;
       }
+      const rewrite = await this.rewrite(action.priorPatientId, { patientId, patientName, birthDate, sex });
       const moved = await this.index.mergePatients(action.priorPatientId, { patientId, patientName, birthDate, sex }, `HL7 ${from} ${message.controlId}`);
-      return `patient ${action.priorPatientId} merged into ${patientId}: ${moved} stud${moved === 1 ? 'y' : 'ies'} moved`;
+      return `patient ${action.priorPatientId} merged into ${patientId}: ${moved} stud${moved === 1 ? 'y' : 'ies'} moved${rewrite}`;
     }
     throw new Hl7Error(200, `${kind} is not a message this archive takes (ORM^O01, OMI^O23, ADT^A08, ADT^A31, ADT^A40)`);
+  }
+
+  /** Queue the files' rewrite for a patient's new values; what to add to the answer's text. */
+  private async rewrite(patientId: string, changes: PatientChanges): Promise<string> {
+    if (!this.editor) return '';
+    try {
+      const job = await this.editor.editPatient(patientId, changes);
+      return `; its files are rewritten by job ${job.id}`;
+    } catch (err) {
+      if (err instanceof EditError) return ''; // no object of that patient here, or a value an object cannot hold
+      throw err;
+    }
   }
 
   /**

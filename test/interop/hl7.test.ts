@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
-import { findscu } from '../helpers/qr-tools.ts';
+import { dumpKeys, findscu } from '../helpers/qr-tools.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import type { WorklistEntryDto } from '../../main/api/contract.ts';
 
@@ -155,6 +155,13 @@ describe('HL7 orders and patient updates', () => {
     const studies = await findscu(archive.port, archive.aeTitle, ['-S'], ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'PatientName', 'PatientID=P1']);
     expect(studies.answers).toHaveLength(2);
     expect(studies.answers.every((s) => s.PatientName === 'Novák^Jan^Karel')).toBe(true);
+    // The files follow (edit jobs): what a peer retrieves carries the merged patient, and a regen would keep it.
+    await archive.server.transfers.queue.idle();
+    const dir = await mkdtemp(path.join(work, 'get-'));
+    const g = await run('getscu', ['-P', '-aec', archive.aeTitle, '-od', dir, '127.0.0.1', String(archive.port), '-k', 'QueryRetrieveLevel=PATIENT', '-k', 'PatientID=P1']);
+    expect(g.code, g.stderr).toBe(0);
+    const retrieved = await Promise.all((await readdir(dir)).map((f) => dumpKeys(path.join(dir, f))));
+    expect(retrieved.map((k) => [k.PatientID, k.PatientName])).toEqual([['P1', 'Novák^Jan^Karel'], ['P1', 'Novák^Jan^Karel']]);
   }, 60_000);
 
   it('disconnects a sender that HL7AllowedSenders does not name', async () => {
