@@ -4,6 +4,7 @@ import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import type { OutgoingObject } from './dicom/services/store-scu.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { withFoldedNames, type Condition } from './query/condition.ts';
+import type { TlsSettings } from './dicom/network.ts';
 
 /**
  * The archive's side of the query and retrieve services' ports: the index answers, the file store reads, dicom.ini
@@ -40,9 +41,10 @@ export function retrievePort({ index, read, retrieved }: ArchivePortDependencies
 }
 
 /** acrnema.map's node for a move destination; Conquest's "*" host means the address the request came from. */
-export function destinationPort(config: () => LoadedConfig): DestinationPort {
+export function destinationPort(config: () => LoadedConfig, tls: () => TlsSettings | undefined = () => undefined): DestinationPort {
   return (ae, requester) => {
     const node = config().nodes.find(ae);
-    return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port, compression: compressionPlan(node.compression) } : undefined;
+    const secure = config().settings.tlsNodes.some((n) => n.toUpperCase() === ae.toUpperCase()) ? tls() : undefined;
+    return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port, compression: compressionPlan(node.compression), tls: secure } : undefined;
   };
 }

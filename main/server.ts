@@ -39,6 +39,8 @@ import { StudyRemoval } from './study-removal.ts';
 import { StudyAccess } from './study-access.ts';
 import { Retention } from './retention.ts';
 import { ActivityFile } from './activity-file.ts';
+import { TlsFileError, readTlsFiles } from './config/tls-files.ts';
+import type { TlsSettings } from './dicom/network.ts';
 import { StudyEditor } from './edit/study-editor.ts';
 import { Exporter } from './export/exporter.ts';
 import type { Condition } from './query/condition.ts';
@@ -54,6 +56,8 @@ export interface ServerOptions {
   listenAddress?: string;
   /** API port for this run, overriding APIPort. */
   apiPort?: number;
+  /** DICOM TLS port for this run, overriding TLSPort (0 picks a free one). */
+  tlsPort?: number;
   logger?: Logger;
 }
 
@@ -112,6 +116,9 @@ export class ArchiveServer {
     const s = this.config.settings;
     if (!this.options.logger) this.logger.level = s.logLevel;
 
+    // DICOM TLS credentials, read once: a node of TLSNodes is reached with them, the TLS listener shows them.
+    this.tlsCredentials = await readTlsFiles(s);
+    if (s.tlsNodes.length && !this.tlsCredentials) throw new TlsFileError('TLSNodes names nodes, but TLSCertificate and TLSPrivateKey are not set');
     this.store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magFullThresholdMB, durable: s.durableWrites }, this.logger.child('store'));
     await this.store.open();
     // mysql2 is loaded only for a MySQL index: the embedded default does not carry it.
@@ -138,7 +145,7 @@ export class ArchiveServer {
     const read = (inst: StoredInstance) => () => readStoredDataSet(this.store.absolutePath(inst.location));
     this.transfers = new Transfers({
       config: () => this.config, index: this.index, read, associationOptions: () => this.associationOptions(), events: this.events,
-      objectFile: (location) => this.store.absolutePath(location),
+      objectFile: (location) => this.store.absolutePath(location), tls: () => this.tlsCredentials,
       logger: this.logger, storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg); },
       ingestObject: async (object, source) => { await ingestBytes(object, this.importTarget(), source); },
     });
@@ -158,7 +165,7 @@ export class ArchiveServer {
     const ports = { index: this.index, config: () => this.config, read, retrieved: (conditions: Condition[]) => this.access.retrieved(conditions) };
     const aeTitle = () => this.config.settings.aeTitle;
     const retrieveScp = new RetrieveScp({
-      objects: retrievePort(ports), destination: destinationPort(() => this.config), aeTitle,
+      objects: retrievePort(ports), destination: destinationPort(() => this.config, () => this.tlsCredentials), aeTitle,
       subAssociationOptions: () => this.associationOptions(), operations: this.operations, log: this.logger.child('retrieve-scp'),
     });
     const registry = new ServiceRegistry(this.logger.child('dimse'), this.operations)
@@ -254,16 +261,34 @@ export class ArchiveServer {
     await this.hl7.listen(s.hl7Port, this.options.listenAddress ?? s.listenAddress);
   }
 
+  private async closeTls(): Promise<void> {
+    await this.tlsListener?.close().catch(() => undefined);
+    this.tlsListener = undefined;
+  }
+
   private async closeHl7(): Promise<void> {
     await this.hl7?.close();
     this.hl7 = undefined;
   }
+
+  /** The DICOM TLS listener (TLSPort), when configured, and its port; our TLS credentials. */
+  private tlsListener?: DicomListener;
+  private tlsCredentials?: TlsSettings;
+  tlsPort = 0;
 
   private async openListener(): Promise<void> {
     const s = this.config.settings;
     this.listener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom'), (assoc) => watchAssociation(assoc, this.events));
     const host = this.options.listenAddress ?? s.listenAddress;
     this.port = await this.listener.listen(this.options.port ?? s.port, host);
+    if (s.tlsPort || this.options.tlsPort !== undefined) {
+      const secure = await readTlsFiles(s);
+      if (!secure) throw new TlsFileError('TLSPort is set but TLSCertificate and TLSPrivateKey are not');
+      this.tlsCredentials = secure;
+      this.tlsListener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom-tls'), (assoc) => watchAssociation(assoc, this.events), secure);
+      this.tlsPort = await this.tlsListener.listen(this.options.tlsPort ?? s.tlsPort, host);
+      this.log.info(`${s.aeTitle} listening for DICOM TLS on ${host}:${this.tlsPort}${secure.requireClientCertificate ? ' (client certificates required)' : ''}`);
+    }
     this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.user}@${s.index.host}:${s.index.port}/${s.index.database}`}`);
   }
 
@@ -287,6 +312,7 @@ export class ArchiveServer {
     const fresh = await loadConfig(this.config.configDir, this.config.dataDir);
     const before = this.config;
     await this.listener.close();
+    await this.closeTls();
     await this.closeHl7();
     this.config = { ...before, sopList: fresh.sopList, settings: withFields(before.settings, fresh.settings, LISTENER_FIELDS) };
     try {
@@ -295,6 +321,7 @@ export class ArchiveServer {
     } catch (err) {
       // The DICOM listener may be up on the new settings while the HL7 one could not start: both go back.
       await this.listener.close().catch(() => undefined);
+      await this.closeTls();
       await this.closeHl7();
       this.config = before;
       await this.openListener();
@@ -324,7 +351,7 @@ export class ArchiveServer {
   }
 
   get openAssociations(): number {
-    return this.listener?.associations.size ?? 0;
+    return (this.listener?.associations.size ?? 0) + (this.tlsListener?.associations.size ?? 0);
   }
 
   async stop(): Promise<void> {
@@ -333,6 +360,7 @@ export class ArchiveServer {
     await this.api?.close();
     await this.transfers?.stop();
     await this.listener?.close();
+    await this.closeTls();
     await this.closeHl7();
     await this.activityFile?.close();
     await this.ingest?.close();

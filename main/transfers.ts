@@ -15,6 +15,7 @@ import type { OutgoingObject } from './dicom/services/store-scu.ts';
 import type { Logger } from './util/log.ts';
 import type { StoredLocation } from './store/file-store.ts';
 import { StorageCommitments } from './storage-commitment.ts';
+import type { TlsSettings } from './dicom/network.ts';
 import { PerformedSteps } from './performed-steps.ts';
 
 export interface TransferDependencies {
@@ -26,6 +27,8 @@ export interface TransferDependencies {
   /** An object retrieved from a DICOMweb node, into the archive (through the ingest, calling AE `source`). */
   ingestObject: (object: Buffer, source: string) => Promise<void>;
   associationOptions: () => AssociationOptions;
+  /** Our DICOM TLS credentials (read at start), for the nodes of TLSNodes. */
+  tls: () => TlsSettings | undefined;
   /** Where a stored object's file is (Storage Commitment checks it is there). */
   objectFile: (location: StoredLocation) => string;
   events: ArchiveEvents;
@@ -81,7 +84,8 @@ export class Transfers {
   /** A node of acrnema.map by exact AE title (wildcard entries name callers, not destinations). */
   node(ae: string): RemoteNode | undefined {
     const n = this.deps.config().nodes.nodes.find((x) => x.ae.toUpperCase() === ae.toUpperCase() && !/[*?]/.test(x.host));
-    return n ? { ae: n.ae, host: n.host, port: n.port, compression: n.compression } : undefined;
+    const tls = this.deps.config().settings.tlsNodes.some((t) => t.toUpperCase() === ae.toUpperCase()) ? this.deps.tls() : undefined;
+    return n ? { ae: n.ae, host: n.host, port: n.port, compression: n.compression, tls } : undefined;
   }
 
   /** A DICOMweb node of dicomweb.map by name. */

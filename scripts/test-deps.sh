@@ -18,6 +18,7 @@ orthanc-dicomweb     /usr/share/orthanc/plugins/libOrthancDicomWeb.so   the DICO
 python3-hl7          mllp_send                  the hospital information system for the HL7 tests (its MLLP sender, mllp_send)
 python3-pydicom      /usr/lib/python3/dist-packages/pydicom     reads exported media sets back through their DICOMDIR (pydicom FileSet)
 xorriso              xorriso                    makes the ISO 9660 images of exports, and reads them back in the tests
+openssl              openssl                    makes the test CA and certificates for the DICOM TLS tests
 '
 
 present() {

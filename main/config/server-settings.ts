@@ -69,6 +69,14 @@ export interface ServerSettings {
   hl7Port: number;
   hl7AllowedSenders: string[];
   hl7DefaultCharset: string;
+  /** DICOM TLS: a second listener (0: none), our certificate and key, the CAs we trust, whether peers must show one. */
+  tlsPort: number;
+  tlsCertificate: string;
+  tlsPrivateKey: string;
+  tlsCaCertificates: string;
+  tlsRequireClientCertificate: boolean;
+  /** Nodes (AE titles) our SCU reaches over TLS (their acrnema.map port is their TLS port). */
+  tlsNodes: string[];
 }
 
 type Parse<T> = (value: string) => T;
@@ -153,6 +161,12 @@ export const SETTING_KEYS = {
   HL7Port: { def: '2575', parse: int(0, 65535), help: 'TCP port of the HL7 listener (0 picks a free one).' },
   HL7AllowedSenders: { def: '', parse: addressList, help: 'IP addresses allowed to send HL7 messages, separated by commas; empty allows any.' },
   HL7DefaultCharset: { def: 'ASCII', parse: oneOf('ascii', '8859/1', '8859/2', 'unicode utf-8'), help: 'Character set of HL7 messages whose MSH-18 is empty: ASCII, 8859/1, 8859/2 or UNICODE UTF-8.' },
+  TLSPort: { def: '0', parse: int(0, 65535), help: 'DICOM over TLS (PS3.15 B.1, TLS 1.2+): a second listener on this port beside TCPPort (0: none). Needs TLSCertificate and TLSPrivateKey.' },
+  TLSCertificate: { def: '', parse: (v: string) => v, help: 'Our certificate for DICOM TLS (PEM file, relative to the configuration folder), shown to peers by the TLS listener and by our SCU.' },
+  TLSPrivateKey: { def: '', parse: (v: string) => v, help: 'The private key of TLSCertificate (PEM file, unencrypted; keep it readable only by the archive).' },
+  TLSCACertificates: { def: '', parse: (v: string) => v, help: 'The CA certificates we trust (PEM file): a peer\'s certificate must chain to one of them, both ways.' },
+  TLSRequireClientCertificate: { def: '1', parse: flag, help: 'The TLS listener refuses peers that show no certificate from a trusted CA (mutual authentication).' },
+  TLSNodes: { def: '', parse: aeList, help: 'AE titles (acrnema.map) our SCU reaches over TLS, separated by commas; their acrnema.map port is their TLS port.' },
 } as const;
 
 type KeyName = keyof typeof SETTING_KEYS;
@@ -240,6 +254,12 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     hl7Port: get('HL7Port'),
     hl7AllowedSenders: get('HL7AllowedSenders'),
     hl7DefaultCharset: get('HL7DefaultCharset'),
+    tlsPort: get('TLSPort'),
+    tlsCertificate: get('TLSCertificate') && path.resolve(configDir, get('TLSCertificate')),
+    tlsPrivateKey: get('TLSPrivateKey') && path.resolve(configDir, get('TLSPrivateKey')),
+    tlsCaCertificates: get('TLSCACertificates') && path.resolve(configDir, get('TLSCACertificates')),
+    tlsRequireClientCertificate: get('TLSRequireClientCertificate'),
+    tlsNodes: get('TLSNodes'),
   };
 }
 

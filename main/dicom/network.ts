@@ -1,6 +1,22 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { Association, type AssociationHandler, type AssociationOptions } from './association.ts';
 import type { SourceLogger } from '../util/log.ts';
+
+/**
+ * DICOM over TLS (PS3.15 B.1, the BCP 195 profiles): TLS 1.2 or later, our certificate and key, the CAs whose
+ * certificates we trust in peers. A listener may require peers to show a certificate (mutual authentication).
+ */
+export interface TlsSettings {
+  key: Buffer;
+  cert: Buffer;
+  /** Trusted CA certificates (PEM); peers' certificates must chain to one of them. */
+  ca?: Buffer;
+  /** Listener: a peer without a trusted certificate is refused during the handshake. */
+  requireClientCertificate?: boolean;
+}
+
+const MIN_TLS = 'TLSv1.2';
 
 /**
  * The DICOM listener: every accepted socket becomes an acceptor association with TCP_NODELAY set (Nagle plus delayed
@@ -14,12 +30,22 @@ export class DicomListener {
   private readonly log: SourceLogger;
   private readonly onAssociation: (assoc: Association) => void;
 
-  constructor(options: AssociationOptions, handler: AssociationHandler, log: SourceLogger, onAssociation: (a: Association) => void = () => undefined) {
+  /** `secure`: a TLS listener (its handshake done before the association starts); refused handshakes are logged. */
+  constructor(options: AssociationOptions, handler: AssociationHandler, log: SourceLogger, onAssociation: (a: Association) => void = () => undefined, secure?: TlsSettings) {
     this.options = options;
     this.handler = handler;
     this.log = log;
     this.onAssociation = onAssociation;
-    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    if (secure) {
+      const server = tls.createServer({
+        key: secure.key, cert: secure.cert, ca: secure.ca, minVersion: MIN_TLS,
+        requestCert: true, rejectUnauthorized: secure.requireClientCertificate ?? true,
+      }, (socket) => { socket.setNoDelay(true); this.accept(socket); });
+      server.on('tlsClientError', (err, socket) => this.log.warn(`TLS connection from ${socket.remoteAddress}:${socket.remotePort} refused: ${err.message}`));
+      this.server = server;
+    } else {
+      this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    }
     this.server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
   }
 
@@ -54,9 +80,13 @@ export class DicomListener {
  * addresses fail with words an admin can act on; a connection not completed in `connectTimeout` seconds is given up.
  */
 export function connect(host: string, port: number, options: AssociationOptions, handler: AssociationHandler, log: SourceLogger,
-  signal?: AbortSignal): Promise<Association> {
+  signal?: AbortSignal, secure?: Omit<TlsSettings, 'requireClientCertificate'>): Promise<Association> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true });
+    // TLS: the peer's certificate must chain to a trusted CA; its host name is not checked against the certificate, as
+    // DICOM nodes are named by AE title and often reached by address (DCMTK does the same).
+    const socket = secure
+      ? tls.connect({ host, port, key: secure.key, cert: secure.cert, ca: secure.ca, minVersion: MIN_TLS, rejectUnauthorized: true, checkServerIdentity: () => undefined })
+      : net.connect({ host, port, noDelay: true });
     const seconds = options.connectTimeout ?? 0;
     const fail = (why: string) => { settle(); socket.destroy(); reject(new Error(why)); };
     const timer = seconds > 0 ? setTimeout(() => fail(`no answer from ${host}:${port} within ${seconds} s (connect timeout): the computer is off, the address is wrong, or a firewall drops the connection`), seconds * 1000) : undefined;
@@ -64,15 +94,19 @@ export function connect(host: string, port: number, options: AssociationOptions,
     const settle = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); socket.removeAllListeners('error'); };
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(connectFailure(err, host, port)));
-    socket.once('connect', () => {
+    socket.once('error', (err: NodeJS.ErrnoException) => fail(connectFailure(err, host, port, secure !== undefined)));
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
       settle();
+      socket.setNoDelay(true);
       resolve(new Association(socket, 'requestor', options, handler, log));
     });
   });
 }
 
-function connectFailure(err: NodeJS.ErrnoException, host: string, port: number): string {
+function connectFailure(err: NodeJS.ErrnoException, host: string, port: number, secure: boolean): string {
+  if (secure && (err.code?.startsWith('ERR_SSL') || /certificate|self.signed|handshake|alert|SSL|TLS/i.test(err.message))) {
+    return `the TLS handshake with ${host}:${port} failed: ${err.message} (is it a TLS port, and is its certificate from a CA in TLSCACertificates?)`;
+  }
   switch (err.code) {
     case 'ECONNREFUSED': return `nothing listens on ${host}:${port} (connection refused)`;
     case 'ENOTFOUND': case 'EAI_AGAIN': return `the host name ${host} is not known (${err.code})`;

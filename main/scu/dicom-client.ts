@@ -1,5 +1,5 @@
 import type { Association, AssociationHandler, AssociationOptions } from '../dicom/association.ts';
-import { connect } from '../dicom/network.ts';
+import { connect, type TlsSettings } from '../dicom/network.ts';
 import { CommandField, Priority, type CommandSet } from '../dicom/command.ts';
 import { encodeDataSet, parseDataSet, type DataSet } from '../dicom/dataset.ts';
 import type { ProposedContext, RoleSelection } from '../dicom/pdu.ts';
@@ -29,6 +29,8 @@ export interface RemoteNode {
   port: number;
   /** Its compression code (acrnema.map's fourth column): what objects are sent to it in; as stored when absent. */
   compression?: string;
+  /** Reached over DICOM TLS (TLSNodes) with these credentials. */
+  tls?: TlsSettings;
 }
 
 export interface ClientOptions {
@@ -82,7 +84,7 @@ export class DicomClient {
   async open(node: RemoteNode, contexts: ProposedContext[], roles: RoleSelection[] = [], handler: AssociationHandler = {}, signal?: AbortSignal): Promise<Association> {
     let assoc: Association;
     try {
-      assoc = await connect(node.host, node.port, this.options.associationOptions(), handler, this.options.log, signal);
+      assoc = await connect(node.host, node.port, this.options.associationOptions(), handler, this.options.log, signal, node.tls);
     } catch (err) {
       throw new DicomOperationError(`cannot connect to ${node.ae} at ${node.host}:${node.port}: ${(err as Error).message}`);
     }

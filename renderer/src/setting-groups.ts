@@ -4,6 +4,7 @@ export const SETTING_GROUPS: [string, string[]][] = [
   ['Storage', ['MAGDevices', 'MAGDeviceFullThreshold', 'MAGDeviceThreshold', 'NightlyCleanThreshold', 'FileNameSyntax', 'DuplicatePolicy', 'IncomingCompression', 'DroppedFileCompression', 'DurableWrites']],
   ['Index database', ['SqLite', 'MySQL', 'SQLServer', 'SQLHost', 'SQLPort', 'Username', 'Password']],
   ['Sending and retrieving', ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'JobHistoryDays']],
+  ['DICOM TLS', ['TLSPort', 'TLSCertificate', 'TLSPrivateKey', 'TLSCACertificates', 'TLSRequireClientCertificate', 'TLSNodes']],
   ['Hospital workflow: storage commitment, MPPS, HL7', ['StorageCommitment', 'CommitmentWaitSeconds', 'MPPS', 'MPPSForward', 'HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'HL7DefaultCharset']],
   ['Files, API, DICOMweb and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'LogLevel']],
 ];

@@ -4,6 +4,7 @@ import type { QrRequest, Row, WorklistRequest } from '../../query/identifier.ts'
 import type { OutgoingObject } from './store-scu.ts';
 import type { CommitmentRequest, CommitmentResult } from './commitment-info.ts';
 import type { DataSet } from '../dataset.ts';
+import type { TlsSettings } from '../network.ts';
 
 /**
  * What the query and retrieve services ask of the archive (as Orthanc's I*RequestHandler): they parse the request,
@@ -28,6 +29,8 @@ export interface MoveDestination {
   port: number;
   /** The node's compression code (acrnema.map): what its objects are sent in. */
   compression: CompressionPlan;
+  /** Reached over DICOM TLS (TLSNodes), with these credentials. */
+  tls?: TlsSettings;
 }
 
 /** C-MOVE: where a move destination AE title lives (acrnema.map); undefined when unknown. */

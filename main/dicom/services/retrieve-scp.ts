@@ -62,7 +62,7 @@ export class RetrieveScp {
         if (op.cancelled) return;
         let sub: Association;
         try {
-          sub = await connect(dest.host, dest.port, this.deps.subAssociationOptions(), {}, this.deps.log);
+          sub = await connect(dest.host, dest.port, this.deps.subAssociationOptions(), {}, this.deps.log, undefined, dest.tls);
           await sub.requestAssociation(this.deps.aeTitle(), ae, group.contexts);
         } catch (err) {
           const reason = `cannot open an association to ${ae} at ${dest.host}:${dest.port}: ${(err as Error).message}`;

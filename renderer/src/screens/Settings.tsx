@@ -16,7 +16,7 @@ const CHOICES: Record<string, [string, string?][]> = {
   SqLite: [['0'], ['1']], MySQL: [['0'], ['1']], AcceptAnyCalledAE: [['0'], ['1']], RequireKnownCallingAE: [['0'], ['1']],
   LogLevel: [['debug'], ['info'], ['warn'], ['error']], DuplicatePolicy: [['replace'], ['keep'], ['reject']], NameMatching: [['exact'], ['forgiving']],
   IncomingCompression: compression, DroppedFileCompression: compression,
-  DurableWrites: [['0'], ['1']], StorageCommitment: [['0'], ['1']], MPPS: [['0'], ['1']], HL7Listener: [['0'], ['1']],
+  DurableWrites: [['0'], ['1']], TLSRequireClientCertificate: [['0'], ['1']], StorageCommitment: [['0'], ['1']], MPPS: [['0'], ['1']], HL7Listener: [['0'], ['1']],
   HL7DefaultCharset: [['ASCII'], ['8859/1'], ['8859/2'], ['UNICODE UTF-8']],
 };
 const EFFECT_TEXT: Record<SettingEffect, string> = {
