@@ -71,7 +71,10 @@ export class Hl7Inbox {
       // The stored files follow through an edit job (queued first: it takes the objects as the index has them now);
       // the index and the worklist change at once, so C-FIND answers the new values before the files are rewritten.
       if (action.kind === 'update') {
-        const rewrite = await this.rewrite(patientId, { patientName, birthDate, sex });
+        // A hospital sends A08 at every visit: the files are rewritten only when a value differs from what is stored.
+        const stored = await this.index.findPatient(patientId);
+        const differs = stored && (stored.patientName !== patientName || stored.birthDate !== birthDate || stored.sex !== sex);
+        const rewrite = differs ? await this.rewrite(patientId, { patientName, birthDate, sex }) : '';
         const known = await this.index.updatePatient({ patientId, patientName, birthDate, sex });
         return known ? `patient ${patientId} updated${rewrite}` : `patient ${patientId} is not in the archive (its worklist entries, if any, updated)`;
       }

@@ -145,6 +145,12 @@ describe('HL7 orders and patient updates', () => {
     expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
     const [a08] = await send(latin2(message(msh('ADT^A08', 'A08-1', '2.3', '8859/2'), seg('EVN', { 1: 'A08' }), seg('PID', { 3: 'P1', 5: 'Novák^Jan^Karel', 7: '19700101', 8: 'M' }))));
     expect(msa(a08!).slice(1, 3)).toEqual(['AA', 'A08-1']);
+    // The same A08 again changes nothing, and queues no rewrite of the files.
+    const jobsBefore = (await archive.server.transfers.queue.list()).length;
+    const [same] = await send(latin2(message(msh('ADT^A08', 'A08-2', '2.3', '8859/2'), seg('EVN', { 1: 'A08' }), seg('PID', { 3: 'P1', 5: 'Novák^Jan^Karel', 7: '19700101', 8: 'M' }))));
+    expect(msa(same!)[1]).toBe('AA');
+    await archive.server.transfers.queue.idle();
+    expect((await archive.server.transfers.queue.list()).length).toBe(jobsBefore);
     const patients = (id: string) => findscu(archive.port, archive.aeTitle, ['-P'], ['QueryRetrieveLevel=PATIENT', 'PatientName', 'PatientBirthDate', `PatientID=${id}`]);
     expect((await patients('P1')).answers).toEqual([expect.objectContaining({ PatientName: 'Novák^Jan^Karel', PatientBirthDate: '19700101' })]);
 
