@@ -42,6 +42,11 @@ export function encodingOf(transferSyntaxUid: string): TransferSyntaxEncoding {
   }
 }
 
+/** A new UID in the 2.25 root, from a random UUID (PS3.5 B.2): for studies, instances, transactions the archive makes. */
+export function newUid(): string {
+  return `2.25.${BigInt('0x' + globalThis.crypto.randomUUID().replace(/-/g, '')).toString()}`;
+}
+
 /** A UID is at most 64 characters of digits and dots, no empty or zero-led components (PS3.5 9.1). */
 export function isValidUid(uid: string): boolean {
   if (uid.length === 0 || uid.length > 64) return false;

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
+import { newUid } from '../common/uids.ts';
 import type { Association } from './dicom/association.ts';
 import type { CommitmentPort } from './dicom/services/ports.ts';
 import { FailureReason, type CommitmentRequest, type CommitmentResult, type FailedReference, type SopReference } from './dicom/services/commitment-info.ts';
@@ -134,7 +134,7 @@ export class StorageCommitments implements CommitmentPort {
       if (inst) references.push({ sopClassUid: inst.sopClassUid, sopInstanceUid: uid });
     }
     if (!references.length) return;
-    const transactionUid = `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
+    const transactionUid = newUid();
     // Recorded before the N-ACTION leaves: a report on a new association may come before the N-ACTION response.
     await store.updateJob(job.id, { transactionUid, commitment: 'requested' });
     Object.assign(job, { transactionUid, commitment: 'requested' });

@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newUid } from '../../common/uids.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { encodeText } from '../dicom/charset-encode.ts';
 import { isSequence, textElement, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
@@ -48,7 +49,7 @@ export class Anonymizer {
   uid(old: string): string {
     let fresh = this.uids.get(old);
     if (!fresh) {
-      fresh = `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
+      fresh = newUid();
       this.uids.set(old, fresh);
     }
     return fresh;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newUid } from '../../common/uids.ts';
 import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
 import type { Condition } from '../query/condition.ts';
@@ -13,9 +13,6 @@ import { EditError, PATIENT_TAGS, STUDY_TAGS, checkPatientChanges, checkStudyCha
 
 const STUDY_INSTANCE_UID = 0x0020000d;
 const SERIES_INSTANCE_UID = 0x0020000e;
-/** Study attributes a study's objects share, copied from the study they join. */
-const STUDY_LEVEL = [0x00080020, 0x00080030, 0x00080050, 0x00080090, 0x00081030, 0x00200010];
-const PATIENT_LEVEL = [0x00100010, 0x00100020, 0x00100030, 0x00100040];
 
 export interface EditorDependencies {
   index: ArchiveIndex;
@@ -103,12 +100,12 @@ export class StudyEditor {
     const [sample] = await this.deps.index.instancesMatching([this.condition(STUDY_INSTANCE_UID, uid)]);
     if (!sample) throw new EditError(`study ${uid} is not in the archive`);
     const { header } = await readObjectHeader(this.deps.objectFile(sample.location));
-    const byTag: Record<number, string> = {
-      0x00080020: header.studyDate, 0x00080030: header.studyTime, 0x00080050: header.accessionNumber, 0x00080090: header.referringPhysicianName,
-      0x00081030: header.studyDescription, 0x00200010: header.studyId, 0x00100010: header.patientName, 0x00100020: header.patientId,
-      0x00100030: header.patientBirthDate, 0x00100040: header.patientSex,
-    };
-    return new Map<number, string | null>([[STUDY_INSTANCE_UID, uid], ...[...STUDY_LEVEL, ...PATIENT_LEVEL].map((t): [number, string] => [t, byTag[t] ?? ''])]);
+    // The study's and its patient's attributes, which every object of the study shares.
+    return new Map<number, string | null>([
+      [STUDY_INSTANCE_UID, uid], [0x00080020, header.studyDate], [0x00080030, header.studyTime], [0x00080050, header.accessionNumber],
+      [0x00080090, header.referringPhysicianName], [0x00081030, header.studyDescription], [0x00200010, header.studyId], [0x00100010, header.patientName],
+      [0x00100020, header.patientId], [0x00100030, header.patientBirthDate], [0x00100040, header.patientSex],
+    ]);
   }
 
   /** The studies objects are in now. */
@@ -205,9 +202,6 @@ export class StudyEditor {
   }
 }
 
-function newUid(): string {
-  return `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
-}
 
 function describe(changes: AttributeChanges): string {
   const names: Record<number, string> = { ...PATIENT_TAGS, ...STUDY_TAGS };

@@ -1,5 +1,4 @@
 import { copyFile, mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { textElement, type DicomElement } from '../dicom/dataset.ts';
 import { encodeText } from '../dicom/charset-encode.ts';
@@ -11,7 +10,7 @@ import { readDataSetBytes } from '../store/object-reader.ts';
 import type { FileMetaInfo } from '../store/file-meta.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import type { Transcoder } from '../codec/transcoder.ts';
-import { TransferSyntax } from '../../common/uids.ts';
+import { TransferSyntax, newUid } from '../../common/uids.ts';
 import { encodeDicomDir, type DirectoryRecord } from './dicomdir.ts';
 import type { Anonymizer } from '../anonymize/anonymizer.ts';
 import { transformObject } from '../edit/object-rewrite.ts';
@@ -166,7 +165,4 @@ function imageKeys(h: InstanceHeader, fileId: string[], syntax: string): DicomEl
   ];
 }
 
-function newUid(): string {
-  return `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
-}
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newUid } from '../../common/uids.ts';
 
 /**
  * One scheduled procedure step of the Modality Worklist (PS3.4 K.6.1, PS3.3 C.4.10): who, what and where. Admins
@@ -70,7 +70,7 @@ export function normalizeWorklistEntry(input: Partial<WorklistEntry>): WorklistE
   if (e.scheduledAe.length > 16) problems.push(`scheduledAe "${e.scheduledAe}" is longer than 16 characters`);
   if (e.modality.length > 16 || !/^[A-Z0-9_ ]*$/.test(e.modality)) problems.push(`modality "${e.modality}" is not a code string (e.g. CT, MR)`);
   if (problems.length) throw new WorklistEntryError(problems.join('; '));
-  if (!e.studyUid) e.studyUid = `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
+  if (!e.studyUid) e.studyUid = newUid();
   if (!e.stepId) e.stepId = e.accessionNumber || e.requestedProcedureId;
   return e;
 }

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Association, IncomingMessage } from '../association.ts';
 import { CommandField } from '../command.ts';
 import { parseDataSet } from '../dataset.ts';
 import { DimseError, Status } from '../status.ts';
-import { MPPS_SOP_CLASS, encodingOf, isValidUid } from '../../../common/uids.ts';
+import { MPPS_SOP_CLASS, encodingOf, isValidUid, newUid } from '../../../common/uids.ts';
 import type { SourceLogger } from '../../util/log.ts';
 import type { DimseService } from './registry.ts';
 import type { MppsPort } from './ports.ts';
@@ -27,7 +26,7 @@ export function mppsService(port: MppsPort, log: SourceLogger): DimseService {
       const peer = assoc.callingAe;
       const ds = data ? parseDataSet(data, encodingOf(msg.context.transferSyntax)) : undefined;
       if (msg.command.commandField === CommandField.NCreateRQ) {
-        const uid = msg.command.affectedSopInstanceUid || `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString()}`;
+        const uid = msg.command.affectedSopInstanceUid || newUid();
         if (!isValidUid(uid)) throw new DimseError(Status.InvalidArgumentValue, `Affected SOP Instance UID "${uid}" is not a UID`);
         const step = checkCreate(ds);
         await port.create(uid, step, peer);
