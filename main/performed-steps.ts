@@ -1,5 +1,5 @@
 import { CharacterSet } from './dicom/charset.ts';
-import { encodeDataSet, isSequence, parseDataSet, textOf, type DataSet } from './dicom/dataset.ts';
+import { encodeDataSet, itemsOf, parseDataSet, textOf, type DataSet } from './dicom/dataset.ts';
 import { DimseError, Status } from './dicom/status.ts';
 import type { MppsPort } from './dicom/services/ports.ts';
 import {
@@ -85,11 +85,7 @@ export class PerformedSteps implements MppsPort {
 function recordOf(sopInstanceUid: string, step: DataSet, callingAe: string): Omit<MppsRecord, 'createdAt' | 'updatedAt'> {
   const charset = new CharacterSet(textOf(step.get(SPECIFIC_CHARACTER_SET)) || undefined);
   const text = (ds: DataSet, tag: number) => textOf(ds.get(tag), (b) => charset.decode(b));
-  const items = (ds: DataSet, tag: number) => {
-    const e = ds.get(tag);
-    return e && isSequence(e) ? e.value : [];
-  };
-  const scheduled = items(step, SCHEDULED_STEP_ATTRIBUTE_SEQUENCE)[0] ?? new Map();
+  const scheduled = itemsOf(step, SCHEDULED_STEP_ATTRIBUTE_SEQUENCE)[0] ?? new Map();
   return {
     sopInstanceUid,
     status: statusOf(step),
@@ -103,8 +99,8 @@ function recordOf(sopInstanceUid: string, step: DataSet, callingAe: string): Omi
     description: text(step, PPS_DESCRIPTION),
     started: text(step, PPS_START_DATE) + text(step, PPS_START_TIME),
     ended: text(step, PPS_END_DATE) + text(step, PPS_END_TIME),
-    series: items(step, PERFORMED_SERIES_SEQUENCE).map((s) => ({
-      seriesUid: text(s, SERIES_INSTANCE_UID), description: text(s, SERIES_DESCRIPTION), images: items(s, REFERENCED_IMAGE_SEQUENCE).length,
+    series: itemsOf(step, PERFORMED_SERIES_SEQUENCE).map((s) => ({
+      seriesUid: text(s, SERIES_INSTANCE_UID), description: text(s, SERIES_DESCRIPTION), images: itemsOf(s, REFERENCED_IMAGE_SEQUENCE).length,
     })),
     dataSet: encodeDataSet(step, STORED_ENCODING).toString('base64'),
   };

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { CharacterSet } from '../dicom/charset.ts';
-import { isSequence, parseDataSet, textOf, type DataSet } from '../dicom/dataset.ts';
+import { isSequence, itemsOf, parseDataSet, textOf, type DataSet } from '../dicom/dataset.ts';
 import { encodingOf } from '../../common/uids.ts';
 import { readFileMeta } from '../store/file-meta.ts';
 import type { ReportItem, StructuredReport } from './contract.ts';
@@ -46,11 +46,6 @@ export class NotAReport extends Error {}
 function firstItem(ds: DataSet, tag: number): DataSet | undefined {
   const e = ds.get(tag);
   return e && isSequence(e) ? e.value[0] : undefined;
-}
-
-function itemsOf(ds: DataSet, tag: number): DataSet[] {
-  const e = ds.get(tag);
-  return e && isSequence(e) ? e.value : [];
 }
 
 function codeMeaning(code: DataSet | undefined, charset: CharacterSet): string {

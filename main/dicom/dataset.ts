@@ -226,6 +226,12 @@ export function textOf(e: DicomElement | undefined, decode?: (b: Buffer) => stri
   return s.replace(/[\0 ]+$/, '').replace(/^ +/, '');
 }
 
+/** The items of a sequence element; none when it is absent or not a sequence. */
+export function itemsOf(ds: DataSet, tag: number): DataSet[] {
+  const e = ds.get(tag);
+  return e && isSequence(e) ? e.value : [];
+}
+
 /** A text element; the bytes are already in the response's character set. */
 export function textElement(tag: number, vr: string, bytes: Buffer | string): DicomElement {
   return { tag, vr, value: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes, 'latin1') };

@@ -1,4 +1,4 @@
-import { isSequence, textElement, textOf, uint16Element, type DataSet } from '../dataset.ts';
+import { isSequence, itemsOf, textElement, textOf, uint16Element, type DataSet } from '../dataset.ts';
 import { DimseError, Status } from '../status.ts';
 import { isValidUid } from '../../../common/uids.ts';
 
@@ -97,15 +97,11 @@ export function readCommitmentResult(ds: DataSet | undefined): CommitmentResult 
   if (!ds) throw new DimseError(Status.MissingAttribute, 'N-EVENT-REPORT without Event Information');
   const transactionUid = textOf(ds.get(TRANSACTION_UID));
   if (!isValidUid(transactionUid)) throw new DimseError(Status.InvalidArgumentValue, `Transaction UID "${transactionUid}" is missing or not a UID`);
-  const items = (tag: number) => {
-    const e = ds.get(tag);
-    return e && isSequence(e) ? e.value : [];
-  };
   const ref = (item: DataSet) => ({ sopClassUid: textOf(item.get(REFERENCED_SOP_CLASS_UID)), sopInstanceUid: textOf(item.get(REFERENCED_SOP_INSTANCE_UID)) });
   return {
     transactionUid,
-    committed: items(REFERENCED_SOP_SEQUENCE).map(ref),
-    failed: items(FAILED_SOP_SEQUENCE).map((item) => {
+    committed: itemsOf(ds, REFERENCED_SOP_SEQUENCE).map(ref),
+    failed: itemsOf(ds, FAILED_SOP_SEQUENCE).map((item) => {
       const reason = item.get(FAILURE_REASON);
       return { ...ref(item), reason: reason && Buffer.isBuffer(reason.value) && reason.value.length >= 2 ? reason.value.readUInt16LE(0) : FailureReason.ProcessingFailure };
     }),
