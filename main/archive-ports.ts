@@ -5,6 +5,7 @@ import type { OutgoingObject } from './dicom/services/store-scu.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { withFoldedNames, type Condition } from './query/condition.ts';
 import type { TlsSettings } from './dicom/network.ts';
+import { isTlsNode } from './config/tls-files.ts';
 
 /**
  * The archive's side of the query and retrieve services' ports: the index answers, the file store reads, dicom.ini
@@ -44,7 +45,7 @@ export function retrievePort({ index, read, retrieved }: ArchivePortDependencies
 export function destinationPort(config: () => LoadedConfig, tls: () => TlsSettings | undefined = () => undefined): DestinationPort {
   return (ae, requester) => {
     const node = config().nodes.find(ae);
-    const secure = config().settings.tlsNodes.some((n) => n.toUpperCase() === ae.toUpperCase()) ? tls() : undefined;
+    const secure = isTlsNode(config().settings, ae) ? tls() : undefined;
     return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port, compression: compressionPlan(node.compression), tls: secure } : undefined;
   };
 }

@@ -1,7 +1,7 @@
-import { statfs } from 'node:fs/promises';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { StudyAccess } from './study-access.ts';
 import type { StudyRemoval } from './study-removal.ts';
+import type { FileStore } from './store/file-store.ts';
 import type { SourceLogger } from './util/log.ts';
 
 /** Conquest frees about this much above the threshold before it stops deleting. */
@@ -13,14 +13,13 @@ const MB = 1024 * 1024;
 
 export interface RetentionDependencies {
   index: ArchiveIndex;
-  devices: () => string[];
+  /** The storage folders and their free space (the file store). */
+  store: Pick<FileStore, 'devices' | 'freeBytes'>;
   access: StudyAccess;
   removal: StudyRemoval;
   /** MAGDeviceThreshold and NightlyCleanThreshold, in MB (0: off). */
   thresholds: () => { cleanMB: number; nightlyMB: number };
   log: SourceLogger;
-  /** Free bytes of a folder (statfs; a test may measure otherwise). */
-  freeBytes?: (folder: string) => Promise<number>;
 }
 
 /**
@@ -84,22 +83,16 @@ export class Retention {
     return this.running;
   }
 
-  private async free(folder: string): Promise<number> {
-    if (this.deps.freeBytes) return this.deps.freeBytes(folder);
-    const s = await statfs(folder);
-    return s.bavail * s.bsize;
-  }
-
   private async clean(thresholdMB: number, reason: string): Promise<number> {
     let deleted = 0;
-    const devices = this.deps.devices();
-    for (let device = 0; device < devices.length; device++) {
-      const folder = devices[device]!;
-      if ((await this.free(folder)) >= thresholdMB * MB) continue;
+    const { store } = this.deps;
+    for (let device = 0; device < store.devices.length; device++) {
+      const folder = store.devices[device]!;
+      if ((await store.freeBytes(device)) >= thresholdMB * MB) continue;
       await this.deps.access.flush(); // the latest views and stores count
       const target = (thresholdMB + MARGIN_MB) * MB;
-      this.deps.log.warn(`clean-up: ${folder} has ${((await this.free(folder)) / MB).toFixed(0)} MB free, below ${reason} = ${thresholdMB} MB; deleting the least recently used patients until ${thresholdMB + MARGIN_MB} MB are free`);
-      while ((await this.free(folder)) < target) {
+      this.deps.log.warn(`clean-up: ${folder} has ${((await store.freeBytes(device)) / MB).toFixed(0)} MB free, below ${reason} = ${thresholdMB} MB; deleting the least recently used patients until ${thresholdMB + MARGIN_MB} MB are free`);
+      while ((await store.freeBytes(device)) < target) {
         const next = await this.deps.index.leastRecentlyUsed(device);
         if (!next) {
           this.deps.log.error(`clean-up: ${folder} is still below ${thresholdMB + MARGIN_MB} MB free, and nothing there is left to delete but protected studies`);

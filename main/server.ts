@@ -133,7 +133,7 @@ export class ArchiveServer {
     await this.removal.recover();
     this.access = new StudyAccess(this.index, this.logger.child('retention'));
     this.retention = new Retention({
-      index: this.index, devices: () => this.store.devices, access: this.access, removal: this.removal, log: this.logger.child('retention'),
+      index: this.index, store: this.store, access: this.access, removal: this.removal, log: this.logger.child('retention'),
       thresholds: () => ({ cleanMB: this.config.settings.magCleanThresholdMB, nightlyMB: this.config.settings.nightlyCleanThresholdMB }),
     });
     this.onStored((e) => { this.access.touch(e.header.studyInstanceUid); this.retention.nudge(); });

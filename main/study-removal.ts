@@ -30,11 +30,11 @@ export class StudyRemoval {
   }
 
   /**
-   * Delete a study's rows and files; undefined for an unknown study, 'protected' for a protected one (unless `force`).
+   * Delete a study's rows and files; undefined for an unknown study, 'protected' for a protected one.
    * `reason` is recorded and logged (who or what deleted it).
    */
-  async remove(studyUid: string, reason: string, force = false): Promise<{ objects: number; bytes: number; filesNotDeleted: number } | 'protected' | undefined> {
-    const deletion = await this.index.beginStudyDeletion(studyUid, reason, force);
+  async remove(studyUid: string, reason: string): Promise<{ objects: number; bytes: number; filesNotDeleted: number } | 'protected' | undefined> {
+    const deletion = await this.index.beginStudyDeletion(studyUid, reason);
     if (deletion === undefined || deletion === 'protected') return deletion;
     const filesNotDeleted = await this.store.removeObjects(deletion.locations);
     await this.index.finishDeletion(deletion.id);

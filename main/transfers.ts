@@ -16,6 +16,7 @@ import type { Logger } from './util/log.ts';
 import type { StoredLocation } from './store/file-store.ts';
 import { StorageCommitments } from './storage-commitment.ts';
 import type { TlsSettings } from './dicom/network.ts';
+import { isTlsNode } from './config/tls-files.ts';
 import { PerformedSteps } from './performed-steps.ts';
 
 export interface TransferDependencies {
@@ -84,7 +85,7 @@ export class Transfers {
   /** A node of acrnema.map by exact AE title (wildcard entries name callers, not destinations). */
   node(ae: string): RemoteNode | undefined {
     const n = this.deps.config().nodes.nodes.find((x) => x.ae.toUpperCase() === ae.toUpperCase() && !/[*?]/.test(x.host));
-    const tls = this.deps.config().settings.tlsNodes.some((t) => t.toUpperCase() === ae.toUpperCase()) ? this.deps.tls() : undefined;
+    const tls = isTlsNode(this.deps.config().settings, ae) ? this.deps.tls() : undefined;
     return n ? { ae: n.ae, host: n.host, port: n.port, compression: n.compression, tls } : undefined;
   }
 

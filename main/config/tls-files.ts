@@ -27,3 +27,8 @@ export async function readTlsFiles(s: Pick<ServerSettings, 'tlsCertificate' | 't
     requireClientCertificate: s.tlsRequireClientCertificate,
   };
 }
+
+/** Whether our SCU reaches node `ae` over TLS: it is one of TLSNodes (AE titles compare case aside). */
+export function isTlsNode(s: Pick<ServerSettings, 'tlsNodes'>, ae: string): boolean {
+  return s.tlsNodes.some((n) => n.toUpperCase() === ae.toUpperCase());
+}

@@ -184,10 +184,15 @@ export class FileStore {
       .finally(() => { this.checking = false; });
   }
 
+  /** Free space a storage folder has for us (bytes). */
+  async freeBytes(device: number): Promise<number> {
+    const s = await statfs(this.devices[device]!);
+    return s.bavail * s.bsize;
+  }
+
   private async chooseDevice(): Promise<number> {
     for (let i = 0; i < this.devices.length; i++) {
-      const s = await statfs(this.devices[i]!);
-      if (s.bavail * s.bsize > this.thresholdBytes) return i;
+      if ((await this.freeBytes(i)) > this.thresholdBytes) return i;
     }
     return this.devices.length - 1;
   }
