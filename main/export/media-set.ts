@@ -100,21 +100,23 @@ export async function writeMediaSet(instances: StoredInstance[], to: string, dep
  */
 async function writeObject(file: string, target: string, inst: StoredInstance, stored: FileMetaInfo, deps: ExportDependencies,
   deidentify?: { anonymizer: Anonymizer; warn: (w: string) => void }): Promise<string> {
+  const explicit = TransferSyntax.ExplicitLittleEndian;
   if (deidentify) {
-    // Converted first (beside the target), then de-identified from there: the pixels are copied, never parsed.
-    const staged = `${target}.staged`;
-    const syntax = await writeObject(file, staged, inst, stored, deps);
+    // De-identified straight from the stored file when it is in the profile's syntax (transformObject writes a Part-10
+    // file from a bare data set too); converted first, beside the target, when it is not. The pixels are copied, never parsed.
+    const direct = stored.transferSyntaxUid === explicit;
+    const source = direct ? file : `${target}.staged`;
+    const syntax = direct ? explicit : await writeObject(file, source, inst, stored, deps);
     try {
-      await transformObject(staged, target, (ds) => {
+      await transformObject(source, target, (ds) => {
         for (const w of deidentify.anonymizer.warnings(ds)) deidentify.warn(w);
         return deidentify.anonymizer.transform(ds);
       });
     } finally {
-      await unlink(staged).catch(() => undefined);
+      if (!direct) await unlink(source).catch(() => undefined);
     }
     return syntax;
   }
-  const explicit = TransferSyntax.ExplicitLittleEndian;
   const meta = (ts: string) => encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: ts });
   // A Part-10 file already in the profile's syntax is copied as it is, never read into memory.
   if (stored.part10 && stored.transferSyntaxUid === explicit) {

@@ -101,6 +101,19 @@ describe('export as DICOM media', () => {
     expect(imported.code, imported.out).toBe(0);
     expect(imported.out).toMatch(/3 imported/);
 
+    // De-identified on the way (the JPEG-LS object converted first, then de-identified): a new patient, the same pixels.
+    const anon = path.join(work, 'anon');
+    const a = await cli(['export', '--study', study, '--to', anon, '--anonymize'], archive.dataDir);
+    expect(a.code, a.out).toBe(0);
+    const anonSet = await fileSet(path.join(anon, 'DICOMDIR'));
+    expect(anonSet.instances).toHaveLength(3);
+    for (const i of anonSet.instances) expect(i).toMatchObject({ patient: expect.stringMatching(/^ANON[0-9A-F]{8}$/), ts: '1.2.840.10008.1.2.1', pixels: SIZE * SIZE * 2 });
+    expect(new Set(anonSet.instances.map((i) => i.study)).size).toBe(1);
+    expect(anonSet.instances.map((i) => i.study)).not.toContain(study);
+    // The JPEG-LS object is the one alone in its series.
+    const anonJls = anonSet.instances.find((i) => anonSet.instances.filter((x) => x.series === i.series).length === 1)!;
+    expect((await pixelsOf(path.resolve(anon, anonJls.path))).pixels.equals(original)).toBe(true);
+
     // A folder that already holds a media set is not written over.
     const again = await cli(['export', '--study', study, '--to', to], archive.dataDir);
     expect(again.code).not.toBe(0);
