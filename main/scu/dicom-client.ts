@@ -1,4 +1,4 @@
-import type { Association, AssociationHandler, AssociationOptions } from '../dicom/association.ts';
+import type { Association, AssociationHandler, AssociationOptions, PresentationContext } from '../dicom/association.ts';
 import { connect, type TlsSettings } from '../dicom/network.ts';
 import { CommandField, Priority, type CommandSet } from '../dicom/command.ts';
 import { encodeDataSet, parseDataSet, type DataSet } from '../dicom/dataset.ts';
@@ -124,6 +124,16 @@ export class DicomClient {
     }
   }
 
+  /**
+   * An association with one uncompressed presentation context for `sopClass` (find, move, the N-services), `work` given
+   * the accepted context; refused when the node does not accept the class.
+   */
+  private withContext<T>(node: RemoteNode, sopClass: string, work: (assoc: Association, ctx: PresentationContext) => Promise<T>, signal?: AbortSignal,
+    roles: RoleSelection[] = [], handler: AssociationHandler = {}): Promise<T> {
+    return this.withAssociation(node, [{ id: 1, abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED }],
+      (assoc) => work(assoc, assoc.contexts.get(this.contextFor(assoc, sopClass, node))!), signal, roles, handler);
+  }
+
   private contextFor(assoc: Association, abstractSyntax: string, node: RemoteNode): number {
     for (const ctx of assoc.contexts.values()) if (ctx.abstractSyntax === abstractSyntax) return ctx.id;
     throw new DicomOperationError(`${node.ae} does not support ${abstractSyntax}`);
@@ -144,8 +154,7 @@ export class DicomClient {
 
   /** C-FIND on a Query/Retrieve or worklist model; answers as data sets. */
   async find(node: RemoteNode, sopClass: string, identifier: DataSet, signal?: AbortSignal): Promise<DataSet[]> {
-    return this.withAssociation(node, [{ id: 1, abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED }], async (assoc) => {
-      const ctx = assoc.contexts.get(this.contextFor(assoc, sopClass, node))!;
+    return this.withContext(node, sopClass, async (assoc, ctx) => {
       const encoding = encodingOf(ctx.transferSyntax);
       const answers: DataSet[] = [];
       const final = await this.cancellable(assoc, ctx.id, { commandField: CommandField.CFindRQ, affectedSopClassUid: sopClass },
@@ -158,8 +167,7 @@ export class DicomClient {
 
   /** C-MOVE: ask the node to send what the identifier names to `destinationAe` (us or a third node). */
   async move(node: RemoteNode, sopClass: string, identifier: DataSet, destinationAe: string, progress?: RetrieveProgress, signal?: AbortSignal): Promise<RetrieveOutcome> {
-    return this.withAssociation(node, [{ id: 1, abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED }], async (assoc) => {
-      const ctx = assoc.contexts.get(this.contextFor(assoc, sopClass, node))!;
+    return this.withContext(node, sopClass, async (assoc, ctx) => {
       return this.retrieve(assoc, ctx.id, { commandField: CommandField.CMoveRQ, affectedSopClassUid: sopClass, moveDestination: destinationAe },
         encodeDataSet(identifier, encodingOf(ctx.transferSyntax)), ctx.transferSyntax, progress, signal);
     }, signal);
@@ -227,16 +235,11 @@ export class DicomClient {
         if (result && status === Status.Success) reported(result);
       },
     };
-    const contexts = [{ id: 1, abstractSyntax: STORAGE_COMMITMENT_SOP_CLASS, transferSyntaxes: UNCOMPRESSED }];
-    return this.withAssociation(node, contexts, async (assoc) => {
-      const ctx = assoc.contexts.get(this.contextFor(assoc, STORAGE_COMMITMENT_SOP_CLASS, node))!;
+    return this.withContext(node, STORAGE_COMMITMENT_SOP_CLASS, async (assoc, ctx) => {
       const rsp = await assoc.request(ctx.id, { commandField: CommandField.NActionRQ, messageId: assoc.nextMessageId(), requestedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS,
         requestedSopInstanceUid: STORAGE_COMMITMENT_SOP_INSTANCE, actionTypeId: REQUEST_COMMITMENT_ACTION, hasDataSet: true },
       encodeDataSet(writeCommitmentRequest(request), encodingOf(ctx.transferSyntax)));
-      const status = rsp.command.status ?? -1;
-      if (status !== Status.Success) {
-        throw new DicomOperationError(`${node.ae} refused the storage commitment request: ${formatStatus(status)}${rsp.command.errorComment ? ' (' + rsp.command.errorComment + ')' : ''}`, status);
-      }
+      expectSuccess(rsp.command, `${node.ae} refused the storage commitment request:`);
       let timer: NodeJS.Timeout | undefined;
       const gaveUp = new Promise<undefined>((resolve) => {
         timer = setTimeout(() => resolve(undefined), wait.ms);
@@ -258,27 +261,18 @@ export class DicomClient {
    * role for the class (the node, the SCU, accepts it as the note to J.3.3.1.3 says).
    */
   async reportCommitment(node: RemoteNode, result: CommitmentResult, signal?: AbortSignal): Promise<void> {
-    const contexts = [{ id: 1, abstractSyntax: STORAGE_COMMITMENT_SOP_CLASS, transferSyntaxes: UNCOMPRESSED }];
     const roles = [{ sopClass: STORAGE_COMMITMENT_SOP_CLASS, scuRole: false, scpRole: true }];
-    await this.withAssociation(node, contexts, async (assoc) => {
-      const ctx = assoc.contexts.get(this.contextFor(assoc, STORAGE_COMMITMENT_SOP_CLASS, node))!;
-      await sendCommitmentReport(assoc, ctx.id, result, node.ae);
-    }, signal, roles);
+    await this.withContext(node, STORAGE_COMMITMENT_SOP_CLASS, (assoc, ctx) => sendCommitmentReport(assoc, ctx.id, result, node.ae), signal, roles);
   }
 
   /** Pass an MPPS N-CREATE or N-SET on to a node (PS3.4 F.7.2); throws unless it answers success. */
   async sendMpps(node: RemoteNode, operation: 'create' | 'set', sopInstanceUid: string, step: DataSet, signal?: AbortSignal): Promise<void> {
-    const contexts = [{ id: 1, abstractSyntax: MPPS_SOP_CLASS, transferSyntaxes: UNCOMPRESSED }];
-    await this.withAssociation(node, contexts, async (assoc) => {
-      const ctx = assoc.contexts.get(this.contextFor(assoc, MPPS_SOP_CLASS, node))!;
+    await this.withContext(node, MPPS_SOP_CLASS, async (assoc, ctx) => {
       const command = operation === 'create'
         ? { commandField: CommandField.NCreateRQ, affectedSopClassUid: MPPS_SOP_CLASS, affectedSopInstanceUid: sopInstanceUid }
         : { commandField: CommandField.NSetRQ, requestedSopClassUid: MPPS_SOP_CLASS, requestedSopInstanceUid: sopInstanceUid };
       const rsp = await assoc.request(ctx.id, { ...command, messageId: assoc.nextMessageId(), hasDataSet: true }, encodeDataSet(step, encodingOf(ctx.transferSyntax)));
-      const status = rsp.command.status ?? -1;
-      if (status !== Status.Success) {
-        throw new DicomOperationError(`${node.ae} answered the MPPS N-${operation.toUpperCase()} with ${formatStatus(status)}${rsp.command.errorComment ? ' (' + rsp.command.errorComment + ')' : ''}`, status);
-      }
+      expectSuccess(rsp.command, `${node.ae} answered the MPPS N-${operation.toUpperCase()} with`);
     }, signal);
   }
 
@@ -330,6 +324,11 @@ export async function sendCommitmentReport(assoc: Association, contextId: number
   const ctx = assoc.contexts.get(contextId)!;
   const rsp = await assoc.request(contextId, { commandField: CommandField.NEventReportRQ, messageId: assoc.nextMessageId(), affectedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS,
     affectedSopInstanceUid: STORAGE_COMMITMENT_SOP_INSTANCE, eventTypeId, hasDataSet: true }, encodeDataSet(info, encodingOf(ctx.transferSyntax)));
-  const status = rsp.command.status ?? -1;
-  if (status !== Status.Success) throw new DicomOperationError(`${peer} answered the storage commitment report with ${formatStatus(status)}`, status);
+  expectSuccess(rsp.command, `${peer} answered the storage commitment report with`);
+}
+
+/** A response other than success is an error that says `what`, the status and the node's comment. */
+function expectSuccess(rsp: CommandSet, what: string): void {
+  const status = rsp.status ?? -1;
+  if (status !== Status.Success) throw new DicomOperationError(`${what} ${formatStatus(status)}${rsp.errorComment ? ' (' + rsp.errorComment + ')' : ''}`, status);
 }
