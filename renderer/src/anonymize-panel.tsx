@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { API_ROUTES } from '../../main/api/contract.ts';
-import { apiBase, call, currentToken } from './api.ts';
+import { call, exportUrl } from './api.ts';
 import { ActionButton, Field } from './components.tsx';
 
 /**
@@ -20,7 +20,7 @@ export function AnonymizePanel({ studyUid }: { studyUid: string }) {
   const [patientName, setPatientName] = useState('');
   const [patientId, setPatientId] = useState('');
   const [result, setResult] = useState('');
-  const query = new URLSearchParams({ level: 'STUDY', uid: studyUid, format: 'zip', anonymize: '1', token: currentToken(),
+  const href = exportUrl({ level: 'STUDY', uid: studyUid, format: 'zip', anonymize: '1',
     ...(patientName ? { patientName } : {}), ...(patientId ? { patientId } : {}),
     ...Object.fromEntries(OPTIONS.filter(([k]) => options[k]).map(([, q]) => [q, '1'])) });
   return (
@@ -38,7 +38,7 @@ export function AnonymizePanel({ studyUid }: { studyUid: string }) {
           level: 'STUDY', uid: studyUid, options: { ...options, patientName: patientName || undefined, patientId: patientId || undefined } });
         setResult(`A de-identified copy of ${r.objects} object(s) is here as patient ${r.patientId} (${r.patientName}).${r.warnings?.length ? ` Careful: ${r.warnings.join('; ')}.` : ''}`);
       }}>Copy as a new anonymized study</ActionButton>
-      <a className="button" href={`${apiBase}${API_ROUTES.export}?${query.toString()}`} download>Download anonymized ZIP</a>
+      <a className="button" href={href} download>Download anonymized ZIP</a>
       {result && <p className="ok" role="status">{result}</p>}
     </fieldset>
   );

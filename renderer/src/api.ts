@@ -82,6 +82,14 @@ export async function upload<T>(route: string, file: Blob): Promise<T> {
   return answer<T>(res);
 }
 
+/**
+ * A link the browser downloads by itself (an export's ZIP or ISO), so it carries the secret in the URL: a download
+ * cannot send a header.
+ */
+export function exportUrl(params: Record<string, string>): string {
+  return `${apiBase}${API_ROUTES.export}?${new URLSearchParams({ ...params, token })}`;
+}
+
 /** The cornerstone image id of a stored object: WADO-URI on this API (the loader adds the secret as a header). */
 export function wadoImageId(objectUid: string): string {
   return `wadouri:${apiBase}${API_ROUTES.wado}?requestType=WADO&contentType=application%2Fdicom&objectUID=${encodeURIComponent(objectUid)}`;

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { API_ROUTES, type MediaSetSummaryDto } from '../../main/api/contract.ts';
-import { apiBase, call, currentToken } from './api.ts';
+import { call, exportUrl } from './api.ts';
 import { ActionButton } from './components.tsx';
 
 /**
@@ -9,7 +9,7 @@ import { ActionButton } from './components.tsx';
  */
 export function ExportLinks({ studyUid }: { studyUid: string }) {
   const [result, setResult] = useState('');
-  const href = (format: string) => `${apiBase}${API_ROUTES.export}?level=STUDY&uid=${encodeURIComponent(studyUid)}&format=${format}&token=${encodeURIComponent(currentToken())}`;
+  const href = (format: string) => exportUrl({ level: 'STUDY', uid: studyUid, format });
   return (
     <span className="export">
       <a className="button" href={href('zip')} download title="The study as a ZIP of a DICOM media set with its DICOMDIR">ZIP</a>

@@ -1,6 +1,6 @@
 import { Fragment, useEffect, useMemo, useState } from 'react';
 import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type StudyDeleted } from '../../../main/api/contract.ts';
-import { apiBase, call, currentToken } from '../api.ts';
+import { call, exportUrl } from '../api.ts';
 import { ActionButton, DeleteButton, ErrorText, Section } from '../components.tsx';
 import { commitmentText, date, personName } from '../format.ts';
 import { go, useLoad } from '../hooks.ts';
@@ -136,7 +136,7 @@ export function Studies() {
         {shown.length > 1 && (
           <p className="export-result">
             <a className="button" download title="The studies on this page as one ZIP of a DICOM media set with its DICOMDIR"
-              href={`${apiBase}${API_ROUTES.export}?level=STUDY&format=zip&uid=${encodeURIComponent(shown.map((r) => r.StudyInstanceUID).join(','))}&token=${encodeURIComponent(currentToken())}`}>
+              href={exportUrl({ level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>
               Export these {shown.length} studies as ZIP</a>
           </p>
         )}
