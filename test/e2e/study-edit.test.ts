@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
@@ -87,10 +87,9 @@ describe('editing a study in the UI', () => {
     const first = panel.locator('fieldset.move-series [data-series]').first();
     await first.getByRole('button', { name: 'Move series to…' }).click();
     await expect.poll(async () => (await archive.server.index.queryArchive(1, [], [])).length, { timeout: 20_000 }).toBe(3); // with the anonymized copy
-    const studies = (await fetch(`${archive.server.apiUrl}/api/find`, { method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ level: 'STUDY', keys: { PatientID: 'TYPO9', StudyInstanceUID: '', NumberOfStudyRelatedInstances: '' } }) }).then((r) => r.json())) as Record<string, string>[];
+    const studies = (await apiFetch(archive, 'POST', '/api/find', { level: 'STUDY', keys: { PatientID: 'TYPO9', StudyInstanceUID: '', NumberOfStudyRelatedInstances: '' } }).then((r) => r.json())) as Record<string, string>[];
     expect(studies.map((x) => x.NumberOfStudyRelatedInstances)).toEqual(['1', '1']);
-    const res = await fetch(`${archive.server.apiUrl}/api/export?level=STUDY&format=zip&uid=${studies.map((x) => x.StudyInstanceUID).join(',')}`, { headers: { Authorization: `Bearer ${archive.server.apiSecret}` } });
+    const res = await apiFetch(archive, 'GET', `/api/export?level=STUDY&format=zip&uid=${studies.map((x) => x.StudyInstanceUID).join(',')}`);
     expect(res.headers.get('content-disposition')).toMatch(/2-study-export\.zip/);
     const file = path.join(work, 'two.zip');
     const { writeFile } = await import('node:fs/promises');

@@ -68,3 +68,11 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
   };
   return archive;
 }
+
+/** A request to the archive's API with its secret, a body sent as JSON (the server of the moment: after a restart too). */
+export function apiFetch(archive: TestArchive, method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<Response> {
+  return fetch(`${archive.server.apiUrl}${route}`, {
+    method, headers: { Authorization: `Bearer ${archive.server.apiSecret}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { CT_IMAGE_STORAGE, makeImage, uid, writeImages, type Element } from '../helpers/fixtures.ts';
 import { dumpKeys, findscu } from '../helpers/qr-tools.ts';
@@ -48,9 +48,7 @@ describe('anonymizing a study', () => {
     ]) }),
   ];
   const api = async <T>(route: string, body: unknown, expected = 200): Promise<T> => {
-    const res = await fetch(`${archive.server.apiUrl}${route}`, {
-      method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    });
+    const res = await apiFetch(archive, 'POST', route, body);
     const text = await res.text();
     expect(res.status, text).toBe(expected);
     return JSON.parse(text) as T;
@@ -133,7 +131,7 @@ describe('anonymizing a study', () => {
   }, 60_000);
 
   it('exports an anonymized ZIP without changing the archive', async () => {
-    const res = await fetch(`${archive.server.apiUrl}/api/export?level=STUDY&uid=${study}&format=zip&anonymize=1&patientId=ZIP-1`, { headers: { Authorization: `Bearer ${archive.server.apiSecret}` } });
+    const res = await apiFetch(archive, 'GET', `/api/export?level=STUDY&uid=${study}&format=zip&anonymize=1&patientId=ZIP-1`);
     expect(res.status).toBe(200);
     const zip = Buffer.from(await res.arrayBuffer());
     expect(zip.includes(Buffer.from('Novak'))).toBe(false);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { dumpDataSet, run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
 import { API_ROUTES, type ActivitySnapshot, type EventMessage, type NodeDto } from '../../main/api/contract.ts';
@@ -25,11 +25,8 @@ describe('HTTP and WebSocket API', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const call = async (method: string, route: string, body?: unknown) => {
-    const res = await fetch(base + route, {
-      method, headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const call = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown) => {
+    const res = await apiFetch(archive, method, route, body);
     return { status: res.status, json: await res.json() as Record<string, unknown> & unknown[] };
   };
 

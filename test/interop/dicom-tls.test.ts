@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { findscu } from '../helpers/qr-tools.ts';
@@ -65,7 +65,7 @@ describe('DICOM over TLS', () => {
     const scp = await startStorescp('SECURESCP', ['+tls', certs.client.key, certs.client.cert, '+cf', certs.ca]);
     try {
       const nodes = { ae: 'SECURESCP', host: '127.0.0.1', port: scp.port, compression: 'un' };
-      const api = (route: string, body: unknown) => fetch(`${archive.server.apiUrl}${route}`, { method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const api = (route: string, body: unknown) => apiFetch(archive, 'POST', route, body);
       expect((await api('/api/nodes', nodes)).status).toBe(200);
       await archive.setIni('TLSNodes', 'SECURESCP');
       expect(await (await api('/api/nodes/SECURESCP/echo', {})).json()).toMatchObject({ ok: true });
@@ -94,10 +94,9 @@ describe('DICOM over TLS', () => {
   it('does not talk to a TLS node whose certificate is not from the trusted CA', async () => {
     const impostor = await startStorescp('IMPOSTOR', ['+tls', certs.stranger.key, certs.stranger.cert, '-ic']);
     try {
-      await fetch(`${archive.server.apiUrl}/api/nodes`, { method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ ae: 'IMPOSTOR', host: '127.0.0.1', port: impostor.port, compression: 'un' }) });
+      await apiFetch(archive, 'POST', '/api/nodes', { ae: 'IMPOSTOR', host: '127.0.0.1', port: impostor.port, compression: 'un' });
       await archive.setIni('TLSNodes', 'IMPOSTOR');
-      const echo = (await (await fetch(`${archive.server.apiUrl}/api/nodes/IMPOSTOR/echo`, { method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}` } })).json()) as { ok: boolean; error: string };
+      const echo = (await (await apiFetch(archive, 'POST', '/api/nodes/IMPOSTOR/echo')).json()) as { ok: boolean; error: string };
       expect(echo.ok).toBe(false);
       expect(echo.error).toMatch(/TLS handshake with 127\.0\.0\.1:\d+ failed: .*certificate/);
     } finally {

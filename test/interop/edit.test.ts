@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { dumpKeys, findscu } from '../helpers/qr-tools.ts';
@@ -25,10 +25,8 @@ describe('editing patients and studies', () => {
   const studyB = uid();
   const imagesB = [1, 2].map((n) => makeImage({ patientId: 'OTHER2', patientName: 'Other^Anna', studyUid: studyB, instanceNumber: n, rows: 16, columns: 16 }));
 
-  const api = async <T>(method: string, route: string, body?: unknown, expected = 200): Promise<T> => {
-    const res = await fetch(`${archive.server.apiUrl}${route}`, {
-      method, headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const api = async <T>(method: 'GET' | 'POST', route: string, body?: unknown, expected = 200): Promise<T> => {
+    const res = await apiFetch(archive, method, route, body);
     const text = await res.text();
     expect(res.status, text).toBe(expected);
     return JSON.parse(text) as T;

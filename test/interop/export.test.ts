@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { PROPOSE, TS, compressedFile, pixelsOf } from '../helpers/compressed.ts';
@@ -123,7 +123,7 @@ describe('export as DICOM media', () => {
   it('downloads the study as a ZIP and as an ISO image that readers open', async () => {
     await archive.restart();
     const get = async (format: string) => {
-      const res = await fetch(`${archive.server.apiUrl}/api/export?level=STUDY&uid=${study}&format=${format}`, { headers: { Authorization: `Bearer ${archive.server.apiSecret}` } });
+      const res = await apiFetch(archive, 'GET', `/api/export?level=STUDY&uid=${study}&format=${format}`);
       expect(res.status, await res.clone().text().catch(() => '')).toBe(200);
       expect(res.headers.get('content-disposition')).toMatch(new RegExp(`attachment; filename="study-.*\\.${format}"`));
       return Buffer.from(await res.arrayBuffer());
@@ -148,7 +148,7 @@ describe('export as DICOM media', () => {
   }, 120_000);
 
   it('refuses what it cannot export with the reason', async () => {
-    const res = await fetch(`${archive.server.apiUrl}/api/export?level=STUDY&uid=1.2.3.4.5&format=zip`, { headers: { Authorization: `Bearer ${archive.server.apiSecret}` } });
+    const res = await apiFetch(archive, 'GET', '/api/export?level=STUDY&uid=1.2.3.4.5&format=zip');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/nothing in the archive for STUDY 1.2.3.4.5/);
   });

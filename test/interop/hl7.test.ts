@@ -3,7 +3,7 @@ import net from 'node:net';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { dumpKeys, findscu } from '../helpers/qr-tools.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
@@ -58,7 +58,7 @@ describe('HL7 orders and patient updates', () => {
     return r.stdout.split(/\n(?=\x0bMSH|MSH)/).filter((a) => a.includes('MSA')).map((a) => a.replace(/[\x0b\x1c]/g, '').split(/\r/).filter(Boolean));
   }
   const msa = (ack: string[]) => ack.find((s) => s.startsWith('MSA'))!.split('|');
-  const worklist = async () => (await (await fetch(`${archive.server.apiUrl}/api/worklist`, { headers: { Authorization: `Bearer ${archive.server.apiSecret}` } })).json()) as WorklistEntryDto[];
+  const worklist = async () => (await (await apiFetch(archive, 'GET', '/api/worklist')).json()) as WorklistEntryDto[];
 
   const orm = (control: string, order: string, opts: { when?: string } = {}) => message(
     msh('ORM^O01', `ORM-${control}-${order}`, '2.3.1', '8859/2'),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { BytePeer, commandSet, el } from '../helpers/dimse-bytes.ts';
 import { uid } from '../helpers/fixtures.ts';
 import type { MppsDto, WorklistEntryDto } from '../../main/api/contract.ts';
@@ -56,10 +56,8 @@ describe('MPPS: a modality reports its procedure', () => {
   let ris: TestArchive;
   let entry: WorklistEntryDto;
   const studyUid = uid();
-  const api = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${archive.server.apiUrl}${route}`, {
-      method, headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const api = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> => {
+    const res = await apiFetch(archive, method, route, body);
     expect(res.status).toBe(200);
     return (await res.json()) as T;
   };

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import type { DeletionDto } from '../../main/api/contract.ts';
@@ -37,9 +37,7 @@ describe('clean-up when the disk fills', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const api = (method: string, route: string, body?: unknown) => fetch(`${archive.server.apiUrl}${route}`, {
-    method, headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown) => apiFetch(archive, method, route, body);
 
   async function store(patient: string, images: number): Promise<void> {
     const study = uid();

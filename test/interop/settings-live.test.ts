@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,19 +10,14 @@ import { API_ROUTES, type SettingsDto } from '../../main/api/contract.ts';
 /** Saving dicom.ini from the settings screen: what applies at once, what waits for a listener restart, and the restart. */
 describe('settings applied live and listener restart', () => {
   let archive: TestArchive;
-  let base = '';
 
   beforeAll(async () => {
     archive = await startArchive({ MaxJobsPerNode: '2' });
-    base = `http://127.0.0.1:${archive.server.api!.port}`;
   });
   afterAll(async () => { await archive?.stop(); });
 
-  const call = async (method: string, route: string, body?: unknown) => {
-    const res = await fetch(base + route, {
-      method, headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const call = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown) => {
+    const res = await apiFetch(archive, method, route, body);
     return { status: res.status, json: await res.json() as Record<string, unknown> };
   };
   const echo = (ae: string, port: number) => run('echoscu', ['-aet', 'ECHOER', '-aec', ae, '127.0.0.1', String(port)], 20_000);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { CT_IMAGE_STORAGE, makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { startOrthanc, type RunningOrthanc } from '../helpers/orthanc.ts';
@@ -91,10 +91,7 @@ describe('Storage Commitment with Orthanc', () => {
   }, 60_000);
 
   async function sendWithCommitment(destination: string, studyUid: string): Promise<Job> {
-    const res = await fetch(`${archive.server.apiUrl}/api/send`, {
-      method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ destination, level: 'STUDY', uid: studyUid, commit: true }),
-    });
+    const res = await apiFetch(archive, 'POST', '/api/send', { destination, level: 'STUDY', uid: studyUid, commit: true });
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as Job;
     let job: Job | undefined;
@@ -124,10 +121,7 @@ describe('Storage Commitment with Orthanc', () => {
   it('ends a send to a node without Storage Commitment with that reason, once the objects are sent', async () => {
     const plain = await startStorescp('PLAINSCP');
     try {
-      expect((await fetch(`${archive.server.apiUrl}/api/nodes`, {
-        method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ ae: 'PLAINSCP', host: '127.0.0.1', port: plain.port, compression: 'un' }),
-      })).status).toBe(200);
+      expect((await apiFetch(archive, 'POST', '/api/nodes', { ae: 'PLAINSCP', host: '127.0.0.1', port: plain.port, compression: 'un' })).status).toBe(200);
       const job = await sendWithCommitment('PLAINSCP', study);
       expect(job).toMatchObject({ state: 'failed', commitment: 'failed', done: 3 });
       expect(job.error).toMatch(/PLAINSCP does not offer Storage Commitment/);
@@ -139,9 +133,7 @@ describe('Storage Commitment with Orthanc', () => {
 
   it('keeps a request whose report could not be sent across a restart, and reports it after', async () => {
     // The report to Orthanc fails (acrnema.map names a port nobody listens on); the request stays queued in the index.
-    const api = (route: string, body: unknown) => fetch(`${archive.server.apiUrl}${route}`, {
-      method: 'POST', headers: { Authorization: `Bearer ${archive.server.apiSecret}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    });
+    const api = (route: string, body: unknown) => apiFetch(archive, 'POST', route, body);
     expect((await api('/api/nodes', { ae: 'ORTHANC', host: '127.0.0.1', port: await freePort(), compression: 'un' })).status).toBe(200);
     const { ID } = await orthanc.rest<{ ID: string }>('POST', '/modalities/ours/storage-commitment', {
       DicomInstances: [{ SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: images[2]!.sopUid }],
