@@ -6,6 +6,7 @@ import type { LoadedConfig } from './config/load.ts';
 import { withFoldedNames, type Condition } from './query/condition.ts';
 import type { TlsSettings } from './dicom/network.ts';
 import { isTlsNode } from './config/tls-files.ts';
+import { DimseError, Status } from './dicom/status.ts';
 
 /**
  * The archive's side of the query and retrieve services' ports: the index answers, the file store reads, dicom.ini
@@ -41,9 +42,15 @@ export function retrievePort({ index, read, retrieved }: ArchivePortDependencies
   };
 }
 
-/** acrnema.map's node for a move destination; Conquest's "*" host means the address the request came from. */
+/**
+ * acrnema.map's node for a move destination; Conquest's "*" host means the address the request came from. A destination
+ * noderights.map does not allow the requester is refused with 0x0124 (Refused: Not Authorized).
+ */
 export function destinationPort(config: () => LoadedConfig, tls: () => TlsSettings | undefined = () => undefined): DestinationPort {
   return (ae, requester) => {
+    if (!config().nodeRights.mayRetrieveTo(requester.callingAe, ae)) {
+      throw new DimseError(Status.NotAuthorized, `${requester.callingAe} may not retrieve to ${ae} (noderights.map)`);
+    }
     const node = config().nodes.find(ae);
     const secure = isTlsNode(config().settings, ae) ? tls() : undefined;
     return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port, compression: compressionPlan(node.compression), tls: secure } : undefined;

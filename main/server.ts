@@ -45,6 +45,14 @@ import { StudyEditor } from './edit/study-editor.ts';
 import { Exporter } from './export/exporter.ts';
 import type { Condition } from './query/condition.ts';
 import { Hl7Listener } from './hl7/hl7-listener.ts';
+import { Accounts } from './accounts/accounts.ts';
+import { findLocal } from './api/query-routes.ts';
+import { nodeAccess } from './node-access.ts';
+import { auditAssociation, auditRequest } from './audit/dicom-audit.ts';
+import { AtnaSyslog, parseHostPort } from './audit/atna-syslog.ts';
+import type { Association } from './dicom/association.ts';
+import { AuditTrail } from './audit/audit-trail.ts';
+import { apiCertificate, apiNeedsTls, apiServer, type ApiCertificate } from './api/api-tls.ts';
 
 export interface ServerOptions {
   /** Folder holding dicom.ini, acrnema.map and dgatesop.lst; seeded with defaults when empty. */
@@ -105,6 +113,13 @@ export class ArchiveServer {
 
   /** Receiving into the archive (also used by the importer). */
   ingest!: ArchiveIngest;
+  /** Who did what (audit-trail.ts); users, sessions and the first administrator's set-up. */
+  audit!: AuditTrail;
+  accounts!: Accounts;
+  /** The API's HTTPS certificate, when it speaks HTTPS; the one-time link that sets up the first administrator. */
+  apiCertificate?: ApiCertificate;
+  setupLink?: string;
+  private atna?: AtnaSyslog;
 
   /** Start the archive; with `listen: false` only configuration, storage and index open (regen, import). */
   async start(options: { listen?: boolean } = {}): Promise<void> {
@@ -127,6 +142,16 @@ export class ArchiveServer {
       const { engine: _engine, ...mysqlOptions } = s.index;
       this.index = await (await import('./index/mysql.ts')).MysqlIndex.open(mysqlOptions);
     }
+    this.audit = new AuditTrail(this.index.auditStore(), () => this.config.settings.auditRetentionDays, this.logger.child('audit'));
+    this.audit.patientsOf = async (uids) => new Map((await findLocal(this.index, { level: 'STUDY', keys: { StudyInstanceUID: uids.join('\\'), PatientID: '' } }))
+      .map((r) => [r.StudyInstanceUID!, r.PatientID!]));
+    if (s.auditSyslogHost) {
+      this.atna = new AtnaSyslog({ ...parseHostPort(s.auditSyslogHost), protocol: s.auditSyslogProtocol, credentials: this.tlsCredentials },
+        () => this.config.settings.aeTitle, this.logger.child('audit'));
+      this.audit.addSink(this.atna);
+    }
+    this.accounts = new Accounts(this.index.accountStore(), (e) => this.audit.record(e),
+      () => ({ idleMinutes: this.config.settings.sessionIdleMinutes, maxHours: this.config.settings.sessionMaxHours }));
     this.activityFile = new ActivityFile(path.join(dataDir, 'activity.json'), this.activity, this.logger.child('server'));
     await this.activityFile.open();
     this.removal = new StudyRemoval(this.index, this.store, this.logger.child('retention'));
@@ -176,16 +201,27 @@ export class ArchiveServer {
       .register(retrieveScp.get);
     for (const service of commitmentServices(this.transfers.commitments, this.logger.child('commitment'))) registry.register(service);
     registry.register(mppsService(this.transfers.performedSteps, this.logger.child('mpps')));
-    this.handler = { negotiate: (rq) => negotiate(rq, this.acceptancePolicy()), ...registry.handlers() };
+    registry.observe((assoc, msg, data) => auditRequest(assoc, msg, data, (e) => this.audit.record(e)));
+    this.handler = { negotiate: (rq, assoc) => negotiate(rq, this.acceptancePolicy(), assoc.remoteAddress), ...registry.handlers() };
     if (options.listen === false) return;
     await this.openListener();
     await this.openHl7();
     await this.transfers.start();
     this.retention.start();
+    await this.audit.start();
     this.apiSecret = await apiSecret(dataDir);
-    this.api = new HttpApi(this.apiServices(), this.apiSecret, this.logger.child('api'));
+    this.apiCertificate = apiNeedsTls(s) ? await apiCertificate(s, dataDir) : undefined;
+    this.api = new HttpApi(this.apiServices(), this.apiSecret, this.logger.child('api'), apiServer(this.apiCertificate));
     await this.api.listen(this.options.apiPort ?? s.apiPort, s.apiAddress);
-    this.log.info(`API on http://${s.apiAddress}:${this.api.port}/`);
+    this.log.info(`API on ${this.apiCertificate ? 'https' : 'http'}://${s.apiAddress}:${this.api.port}/`);
+    if (this.apiCertificate) {
+      this.log.info(`HTTPS certificate${this.apiCertificate.selfSigned ? ' (self-signed, made here)' : ''}: SHA-256 fingerprint ${this.apiCertificate.fingerprint}`);
+    }
+    const setup = await this.accounts.prepareSetup();
+    if (setup) {
+      this.setupLink = `${this.apiUrl}/#setup=${setup}`;
+      this.log.warn(`no user accounts yet: open ${this.setupLink} once to create the first administrator (the link works until then)`);
+    }
   }
 
   /** What each group of API routes may use (api/services.ts): parts of the archive, never the server itself. */
@@ -195,12 +231,13 @@ export class ArchiveServer {
       status: {
         aeTitle: () => this.config.settings.aeTitle, dicomPort: () => this.port, openAssociations: () => this.openAssociations,
         counts: () => this.index.counts(), devices: () => this.store.devices, activity: () => this.activity.snapshot(),
+        https: () => (this.apiCertificate ? { fingerprint: this.apiCertificate.fingerprint, selfSigned: this.apiCertificate.selfSigned } : undefined),
       },
       archive: {
         index: this.index, objectFile: (location) => this.store.absolutePath(location), deleteStudy: (uid) => this.deleteStudy(uid), used: (uid) => this.access.touch(uid),
         importTarget: () => this.importTarget(), uploadDir: () => path.join(this.config.dataDir, 'uploads'), transcoder,
       },
-      nodes: { config, transfers: this.transfers },
+      nodes: { config, transfers: this.transfers, reloadAccess: () => this.applySettings() },
       jobs: { transfers: this.transfers, queue: this.transfers.queue },
       settings: { config, applySettings: () => this.applySettings(), restartListener: () => this.restartListener() },
       worklist: this.index,
@@ -211,6 +248,11 @@ export class ArchiveServer {
         maxResults: () => this.config.settings.dicomWebMaxResults, corsOrigins: () => this.config.settings.dicomWebCorsOrigins, used: (uid) => this.access.touch(uid),
       },
       events: this.events,
+      accounts: {
+        accounts: this.accounts, sessionMaxHours: () => this.config.settings.sessionMaxHours, secure: () => this.apiCertificate !== undefined,
+      },
+      audit: { record: (e) => this.audit.record(e), store: this.index.auditStore() },
+      maxUploadBytes: () => this.config.settings.maxUploadMB * 1024 * 1024,
     };
   }
 
@@ -228,7 +270,7 @@ export class ArchiveServer {
   get apiUrl(): string {
     const address = this.config.settings.apiAddress;
     const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
-    return `http://${host}:${this.api!.port}`;
+    return `${this.apiCertificate ? 'https' : 'http'}://${host}:${this.api!.port}`;
   }
 
   private acceptancePolicy(): AcceptancePolicy {
@@ -239,6 +281,7 @@ export class ArchiveServer {
       knownCallingAe: s.requireKnownCallingAe ? (ae) => this.config.nodes.find(ae) !== undefined : undefined,
       sopClasses: this.acceptedSopClasses(),
       transferSyntaxes: this.config.sopList.transferSyntaxes,
+      ...nodeAccess(() => this.config),
     };
   }
 
@@ -278,14 +321,14 @@ export class ArchiveServer {
 
   private async openListener(): Promise<void> {
     const s = this.config.settings;
-    this.listener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom'), (assoc) => watchAssociation(assoc, this.events));
+    this.listener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom'), (assoc) => this.watch(assoc));
     const host = this.options.listenAddress ?? s.listenAddress;
     this.port = await this.listener.listen(this.options.port ?? s.port, host);
     if (s.tlsPort || this.options.tlsPort !== undefined) {
       const secure = await readTlsFiles(s);
       if (!secure) throw new TlsFileError('TLSPort is set but TLSCertificate and TLSPrivateKey are not');
       this.tlsCredentials = secure;
-      this.tlsListener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom-tls'), (assoc) => watchAssociation(assoc, this.events), secure);
+      this.tlsListener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom-tls'), (assoc) => this.watch(assoc), secure);
       this.tlsPort = await this.tlsListener.listen(this.options.tlsPort ?? s.tlsPort, host);
       this.log.info(`${s.aeTitle} listening for DICOM TLS on ${host}:${this.tlsPort}${secure.requireClientCertificate ? ' (client certificates required)' : ''}`);
     }
@@ -299,7 +342,10 @@ export class ArchiveServer {
   async applySettings(): Promise<void> {
     const fresh = await loadConfig(this.config.configDir, this.config.dataDir);
     const old = this.config;
-    this.config = { ...old, ini: fresh.ini, forwardRules: readForwardRules(fresh.ini, old.nodes), settings: withFields(old.settings, fresh.settings, LIVE_FIELDS) };
+    this.config = {
+      ...old, ini: fresh.ini, forwardRules: readForwardRules(fresh.ini, old.nodes), settings: withFields(old.settings, fresh.settings, LIVE_FIELDS),
+      nodeRights: fresh.nodeRights, checkedHosts: fresh.checkedHosts,
+    };
     if (!this.options.logger) this.logger.level = this.config.settings.logLevel;
   }
 
@@ -329,6 +375,12 @@ export class ArchiveServer {
       throw new ListenerNotMoved(`${(err as Error).message}; still listening as ${before.settings.aeTitle} on port ${this.port}`);
     }
     return this.port;
+  }
+
+  /** Each association peers open to us: on the event stream (Monitor) and in the audit trail. */
+  private watch(assoc: Association): void {
+    watchAssociation(assoc, this.events);
+    auditAssociation(assoc, (e) => this.audit.record(e));
   }
 
   private associationOptions(): AssociationOptions {
@@ -363,6 +415,8 @@ export class ArchiveServer {
     await this.closeTls();
     await this.closeHl7();
     await this.activityFile?.close();
+    await this.audit?.close();
+    await this.atna?.close();
     await this.ingest?.close();
     await this.index?.close();
   }

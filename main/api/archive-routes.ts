@@ -46,10 +46,23 @@ function renderRequest(q: URLSearchParams, contentType: 'image/jpeg' | 'image/pn
 }
 
 
+/** A search's level and keys with values, for the audit trail. */
+export function queryText(body: unknown): string {
+  const b = (body ?? {}) as { level?: unknown; keys?: Record<string, unknown> };
+  const keys = Object.entries(b.keys ?? {}).filter(([, v]) => v !== '' && v !== undefined && v !== null).map(([k, v]) => `${k}=${String(v)}`);
+  return `${String(b.level ?? 'STUDY')} ${keys.join(' ') || '(all)'}`.slice(0, 1000);
+}
+
 export function archiveRoutes(archive: ArchiveService): RouteDef[] {
   const fileOf = async (uid: string) => archive.objectFile(found(await archive.index.findInstance(uid), `object ${uid}`).location);
   return [
-    { method: 'POST', path: '/api/find', permission: 'view', handler: async ({ body }) => findLocal(archive.index, body as object) },
+    {
+      method: 'POST', path: '/api/find', permission: 'view',
+      handler: async ({ body, audit }) => {
+        audit({ action: 'query', detail: `local: ${queryText(body)}` });
+        return findLocal(archive.index, body as object);
+      },
+    },
     { method: 'GET', path: '/api/objects/:uid/header', permission: 'view', handler: async ({ params: [uid] }) => objectHeader(await fileOf(uid!)) },
     {
       method: 'GET', path: '/api/objects/:uid/report', permission: 'view',
@@ -64,7 +77,7 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     },
     {
       method: 'GET', path: '/wado', permission: 'view',
-      handler: async ({ url }) => {
+      handler: async ({ url, audit: viewed }) => {
         const q = url.searchParams;
         if (q.get('requestType') !== 'WADO') throw new HttpError(400, 'requestType must be WADO');
         const objectUid = text(q.get('objectUID'), 'objectUID');
@@ -73,6 +86,7 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
         const inst = found(await archive.index.findInstance(objectUid), `object ${objectUid}`);
         const file = archive.objectFile(inst.location);
         archive.used(q.get('studyUID') ?? '');
+        viewed({ action: 'view', studyUid: q.get('studyUID') ?? '', detail: 'WADO' });
         if (contentType === 'image/jpeg' || contentType === 'image/png') return picture(archive, inst, renderRequest(q, contentType));
         if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom, image/jpeg and image/png are)`);
         const wanted = q.get('transferSyntax');
@@ -115,20 +129,22 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
       },
     },
     {
-      method: 'DELETE', path: '/api/studies/:uid', permission: 'edit',
-      handler: async ({ params: [uid] }) => {
+      method: 'DELETE', path: '/api/studies/:uid', permission: 'delete',
+      handler: async ({ params: [uid], audit }) => {
         const done = found(await archive.deleteStudy(uid!), `study ${uid!}`);
         if (done === 'protected') throw new HttpError(409, `study ${uid!} is protected: remove its protection first`);
+        audit({ action: 'delete', studyUid: uid!, detail: `${done.objects} objects, by the user` });
         return { studyUid: uid!, ...done } satisfies StudyDeleted;
       },
     },
     {
       // Protected studies are never deleted by clean-up (MAGDeviceThreshold), nor by the user while protected.
-      method: 'PUT', path: '/api/studies/:uid/protection', permission: 'edit',
-      handler: async ({ params: [uid], body }) => {
+      method: 'PUT', path: '/api/studies/:uid/protection', permission: 'delete',
+      handler: async ({ params: [uid], body, audit }) => {
         const on = (body as { protected?: unknown }).protected;
         if (typeof on !== 'boolean') throw new HttpError(400, 'protected must be true or false');
         found(await archive.index.setStudyProtected(uid!, on) || undefined, `study ${uid!}`);
+        audit({ action: 'edit', studyUid: uid!, detail: on ? 'protected from clean-up' : 'protection removed' });
         return { studyUid: uid!, protected: on };
       },
     },
@@ -144,10 +160,13 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     {
       // One Part-10 object per request; ?name= is the file's name, for the report.
       method: 'POST', path: '/api/import', permission: 'edit', rawBody: true,
-      handler: async ({ req, url }) => {
+      handler: async ({ req, url, audit }) => {
         const type = req.headers['content-type'] ?? '';
         if (!/^application\/(dicom|octet-stream)\b/.test(type)) throw new HttpError(415, 'send one DICOM file as application/dicom');
-        return importUpload(archive, req, url.searchParams.get('name') ?? 'upload');
+        const name = url.searchParams.get('name') ?? 'upload';
+        const result = await importUpload(archive, req, name);
+        audit({ action: 'import', outcome: result.imported || result.duplicates ? 'success' : 'failure', detail: `${name}: ${result.imported} stored, ${result.skipped.length} skipped` });
+        return result;
       },
     },
   ];

@@ -1,6 +1,7 @@
 /**
  * The API contract between the core and its UI (renderer), types only: the renderer imports this file and nothing else
- * of the core. Every request carries the install's secret (Authorization: Bearer, or ?token= for <img> and WebSocket).
+ * of the core. Every request but login and set-up is signed: the desktop's local secret (Authorization: Bearer, or
+ * ?token= for <img> and WebSocket, from this computer only), or a session (its HttpOnly cookie, or Authorization: Bearer).
  */
 import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent } from '../events.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
@@ -9,6 +10,19 @@ import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry
 import type { MppsRecord } from '../index/mpps-record.ts';
 import type { DeletionRecord } from '../index/deletion-record.ts';
 import type { MediaSetSummary } from '../export/media-set-summary.ts';
+import type { Permission, Role } from '../../common/roles.ts';
+export type { UserDto } from '../accounts/accounts.ts';
+export type { AuditRecord as AuditDto } from '../audit/audit-record.ts';
+
+/** Who the UI is signed in as (nothing when no one is), and whether the first administrator is still to be set up. */
+export interface SessionDto {
+  needsSetup: boolean;
+  user?: string;
+  role?: Role;
+  permissions: readonly Permission[];
+  /** Signed in with the desktop's local secret (no password, no logout). */
+  local: boolean;
+}
 
 export interface StatusDto {
   aeTitle: string;
@@ -16,6 +30,8 @@ export interface StatusDto {
   associations: number;
   counts: { patients: number; studies: number; series: number; instances: number };
   storage: { path: string; freeBytes: number; totalBytes: number }[];
+  /** The API's HTTPS certificate, when it speaks HTTPS: users compare the fingerprint with what their browser shows. */
+  https?: { fingerprint: string; selfSigned: boolean };
 }
 
 export interface NodeDto {
@@ -23,6 +39,19 @@ export interface NodeDto {
   host: string;
   port: number;
   compression: string;
+  /** What the node may ask of us (noderights.map); absent when saving leaves its rights as they are. */
+  access?: NodeAccessDto;
+}
+
+/** noderights.map for one node: `rights` among store, query, retrieve, worklist, commit, mpps; where its C-MOVEs may go. */
+export interface NodeAccessDto {
+  rights: string[];
+  /** '*' (any node) or AE titles ('self' for itself). */
+  retrieveTo: '*' | string[];
+  /** Its associations must come from its acrnema.map address. */
+  checkHost: boolean;
+  /** From a line of its own (false: everything, or the `*` line's rules). */
+  own: boolean;
 }
 
 /**
@@ -202,6 +231,15 @@ export const API_ROUTES = {
   importFile: (name: string) => `/api/import?name=${encodeURIComponent(name)}`,
   worklistEntry: (id: number) => `/api/worklist/${id}`,
   events: '/api/events',
+  session: '/api/session',
+  login: '/api/login',
+  logout: '/api/logout',
+  setup: '/api/setup',
+  password: '/api/password',
+  users: '/api/users',
+  user: (name: string) => `/api/users/${encodeURIComponent(name)}`,
+  audit: '/api/audit',
+  auditCsv: '/api/audit.csv',
   wado: '/wado',
   objectHeader: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/header`,
   objectReport: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/report`,

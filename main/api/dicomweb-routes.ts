@@ -111,21 +111,23 @@ export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
   const retrieve = (path: string, scope: (params: string[]) => RetrieveScope): RouteDef[] => [
     {
       method: 'GET', path: `${P}${path}`, permission: 'view',
-      handler: ({ req, params }) => answering(async () => {
+      handler: ({ req, params, audit }) => answering(async () => {
         const syntax = dicomSyntaxFor(req.headers.accept);
         const wanted = scope(params);
         const instances = await instancesOf(service, wanted);
         if (wanted.studyUid) service.used(wanted.studyUid);
+        audit({ action: 'view', studyUid: wanted.studyUid ?? '', detail: 'WADO-RS' });
         return new Streamed((res) => answering(() => writeInstances(res, service, instances, syntax)));
       }),
     },
     {
       method: 'GET', path: `${P}${path}/metadata`, permission: 'view',
-      handler: ({ req, params }) => answering(async () => {
+      handler: ({ req, params, audit }) => answering(async () => {
         const model = modelFor(req.headers.accept);
         const wanted = scope(params);
         const instances = await instancesOf(service, wanted);
         if (wanted.studyUid) service.used(wanted.studyUid);
+        audit({ action: 'view', studyUid: wanted.studyUid ?? '', detail: 'WADO-RS metadata' });
         return new Streamed((res) => writeMetadata(res, service, instances, baseUrl(req), model));
       }),
     },
@@ -185,15 +187,17 @@ export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
     },
     {
       method: 'POST', path: `${P}/studies`, permission: 'edit', rawBody: true,
-      handler: ({ req }) => answering(async () => {
+      handler: ({ req, audit }) => answering(async () => {
         const outcome = await stow(req, service.importTarget(), baseUrl(req));
+        audit({ action: 'import', outcome: outcome.status < 300 ? 'success' : 'failure', detail: `STOW-RS, HTTP ${outcome.status}` });
         return json(outcome.status, outcome.body);
       }),
     },
     {
       method: 'POST', path: `${P}/studies/:study`, permission: 'edit', rawBody: true,
-      handler: ({ req, params: [study] }) => answering(async () => {
+      handler: ({ req, params: [study], audit }) => answering(async () => {
         const outcome = await stow(req, service.importTarget(), baseUrl(req), study);
+        audit({ action: 'import', studyUid: study, outcome: outcome.status < 300 ? 'success' : 'failure', detail: `STOW-RS, HTTP ${outcome.status}` });
         return json(outcome.status, outcome.body);
       }),
     },

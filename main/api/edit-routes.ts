@@ -9,7 +9,7 @@ export function editRoutes(edit: EditService): RouteDef[] {
     if (typeof b.changes !== 'object' || b.changes === null || Array.isArray(b.changes)) throw new HttpError(400, 'changes must be an object of fields and values');
     return b.changes as Record<string, string>;
   };
-  return [
+  const routes: RouteDef[] = [
     {
       method: 'POST', path: '/api/edit/patient', permission: 'edit',
       handler: async ({ body: b }): Promise<Job> => edit.editor.editPatient(text(body(b).patientId, 'patientId'), changes(body(b))),
@@ -34,6 +34,17 @@ export function editRoutes(edit: EditService): RouteDef[] {
         return edit.editor.moveSeries(text(body(b).seriesUid, 'seriesUid'), text(body(b).into, 'into'), newSeriesUid === true);
       },
     },
-    { method: 'GET', path: '/api/studies/:uid/destinations', permission: 'view', handler: async ({ params: [uid] }) => edit.destinations(uid!) },
   ];
+  // Every correction is audited with what it asked (the job carries it out).
+  const audited = routes.map((r): RouteDef => ({
+    ...r,
+    handler: async (ctx) => {
+      const job = await r.handler(ctx) as Job;
+      const b = body(ctx.body);
+      ctx.audit({ action: 'edit', studyUid: typeof b.studyUid === 'string' ? b.studyUid : '', patientId: typeof b.patientId === 'string' ? b.patientId : '',
+        detail: `${r.path.slice('/api/edit/'.length)} ${JSON.stringify(b).slice(0, 900)} (job ${job.id})` });
+      return job;
+    },
+  }));
+  return [...audited, { method: 'GET', path: '/api/studies/:uid/destinations', permission: 'view', handler: async ({ params: [uid] }) => edit.destinations(uid!) }];
 }

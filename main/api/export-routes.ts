@@ -1,6 +1,7 @@
 import type { Exporter, ExportLevel } from '../export/exporter.ts';
 import type { AnonymizeRequest } from '../anonymize/anonymizer.ts';
 import { HttpError, Streamed, text, type RouteDef } from './router.ts';
+import { isLoopback } from './request-auth.ts';
 
 /** Export as DICOM media (issue 17): a ZIP or an ISO image downloaded, or a media set written to a folder of this computer. */
 export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>): RouteDef[] {
@@ -29,7 +30,7 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' |
   return [
     {
       method: 'GET', path: '/api/export', permission: 'transfer',
-      handler: async ({ url }) => {
+      handler: async ({ url, audit }) => {
         const q = url.searchParams;
         const format = q.get('format') ?? 'zip';
         if (format !== 'zip' && format !== 'iso') throw new HttpError(400, 'format must be zip or iso');
@@ -37,6 +38,7 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' |
         // Several (a search result): UIDs separated by commas, which no UID contains.
         const uids = text(q.get('uid'), 'uid').split(',').map((u) => u.trim()).filter(Boolean);
         const name = uids.length === 1 ? `${what.toLowerCase()}-${uids[0]!.slice(-24)}.${format}` : `${uids.length}-${what.toLowerCase()}-export.${format}`;
+        for (const uid of uids) audit({ action: 'export', studyUid: what === 'STUDY' ? uid : '', patientId: what === 'PATIENT' ? uid : '', detail: `${format} download of ${what} ${uid}${q.get('anonymize') === '1' ? ', de-identified' : ''}` });
         return new Streamed(async (res) => {
           await exporter.toArchive(what, uids, format, res, (size) => {
             res.writeHead(200, {
@@ -48,17 +50,23 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' |
       },
     },
     {
+      // A folder of this computer: only for a user at this computer (a remote client downloads a ZIP instead).
       method: 'POST', path: '/api/export', permission: 'transfer',
-      handler: async ({ body }) => {
+      handler: async ({ body, source, audit }) => {
+        if (!isLoopback(source)) throw new HttpError(403, 'export to a folder is for a user at the archive\'s computer; download a ZIP or ISO instead');
         const b = (body ?? {}) as Record<string, unknown>;
-        return exporter.toFolder(level(b.level ?? 'STUDY'), [text(b.uid, 'uid')], text(b.to, 'to'), anonymizeFrom(b.anonymize));
+        const what = level(b.level ?? 'STUDY');
+        const uid = text(b.uid, 'uid');
+        audit({ action: 'export', studyUid: what === 'STUDY' ? uid : '', detail: `folder ${String(b.to)} of ${what} ${uid}${b.anonymize ? ', de-identified' : ''}` });
+        return exporter.toFolder(what, [uid], text(b.to, 'to'), anonymizeFrom(b.anonymize));
       },
     },
     {
       // A de-identified copy kept here as a new patient and study (PS3.15 Annex E Basic profile, with its options).
       method: 'POST', path: '/api/anonymize', permission: 'edit',
-      handler: async ({ body }) => {
+      handler: async ({ body, audit }) => {
         const b = (body ?? {}) as Record<string, unknown>;
+        audit({ action: 'export', detail: `de-identified copy of ${String(b.level ?? 'STUDY')} ${String(b.uid)}` });
         return exporter.anonymizedCopy(level(b.level ?? 'STUDY'), [text(b.uid, 'uid')], anonymizeFrom(b.options ?? true)!);
       },
     },

@@ -1,6 +1,5 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ListenerNotMoved } from '../listener-not-moved.ts';
 import { WorklistEntryError } from '../index/worklist-entry.ts';
@@ -25,27 +24,38 @@ import { EditError } from '../edit/edit-requests.ts';
 import { exportRoutes } from './export-routes.ts';
 import { ExportError } from '../export/media-set.ts';
 import { DICOMWEB_PREFIX, dicomWebRoutes } from './dicomweb-routes.ts';
-
-const MAX_BODY = 1 << 20;
+import { may } from '../../common/roles.ts';
+import { AccountRefused } from '../accounts/accounts.ts';
+import { accountRoutes } from './account-routes.ts';
+import { auditRoutes } from './audit-routes.ts';
+import { RequestAuth } from './request-auth.ts';
+import { checkUploadSize, readJsonBody } from './request-body.ts';
+import { ClientLimits } from './client-limits.ts';
+import type { RouteAccess } from './router.ts';
+import type { Principal } from '../accounts/accounts.ts';
 
 /**
  * The core's HTTP + WebSocket API (contract.ts): status, nodes (acrnema.map) with echo, jobs, sends and retrieves, the
- * worklist, the live event stream, and WADO-URI for objects; and the UI's files (static-ui.ts). Every API request must
- * carry the install's secret; the API serves only indexed objects, never a path it is given.
+ * worklist, the live event stream, and WADO-URI for objects; accounts and the audit trail; and the UI's files
+ * (static-ui.ts). Every request but login and set-up is signed (request-auth.ts) and each route's permission is checked
+ * against the caller's role here, before its handler runs; the API serves only indexed objects, never a path it is given.
  */
 
 export class HttpApi {
   private readonly events: ArchiveEvents;
-  private readonly secret: Buffer;
+  private readonly auth: RequestAuth;
   private readonly log: SourceLogger;
   private readonly http: http.Server;
   private readonly sockets: WebSocketServer;
+  private readonly limits = new ClientLimits();
   readonly router: Router;
   private readonly corsOrigins: () => string[];
+  private readonly services: ApiServices;
   port = 0;
 
-  /** Each group of routes gets only the service it needs (services.ts). */
-  constructor(services: ApiServices, secret: string, log: SourceLogger) {
+  /** Each group of routes gets only the service it needs (services.ts); `server` is plain HTTP or HTTPS (api-tls.ts). */
+  constructor(services: ApiServices, secret: string, log: SourceLogger, server: http.Server = http.createServer()) {
+    this.services = services;
     this.events = services.events;
     this.router = new Router([
       ...statusRoutes(services.status),
@@ -57,19 +67,31 @@ export class HttpApi {
       ...editRoutes(services.edit),
       ...exportRoutes(services.exporter),
       ...dicomWebRoutes(services.dicomweb),
+      ...accountRoutes(services.accounts),
+      ...auditRoutes(services.audit.store),
     ]);
     this.corsOrigins = () => services.dicomweb.corsOrigins();
-    this.secret = Buffer.from(secret);
+    this.auth = new RequestAuth(secret, services.accounts.accounts);
     this.log = log;
-    this.http = http.createServer((req, res) => void this.serve(req, res));
-    this.sockets = new WebSocketServer({ noServer: true });
-    this.http.on('upgrade', (req, socket, head) => {
+    this.http = server;
+    this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.serve(req, res));
+    this.limits.attach(this.http);
+    this.sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/api/events' || !this.authorized(req, url)) {
+      if (url.pathname !== '/api/events' || !this.auth.principal(req, url)) {
         socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
         return;
       }
-      this.sockets.handleUpgrade(req, socket, head, (ws) => this.stream(ws));
+      const address = req.socket.remoteAddress ?? '';
+      if (!this.limits.openStream(address)) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n');
+        return;
+      }
+      this.sockets.handleUpgrade(req, socket, head, (ws) => {
+        ws.once('close', () => this.limits.closeStream(address));
+        this.stream(ws);
+      });
     });
   }
 
@@ -90,10 +112,11 @@ export class HttpApi {
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 
-  private authorized(req: http.IncomingMessage, url: URL): boolean {
-    const header = req.headers.authorization?.replace(/^Bearer\s+/i, '');
-    const given = Buffer.from(header ?? url.searchParams.get('token') ?? '');
-    return given.length === this.secret.length && timingSafeEqual(given, this.secret);
+  /** Whether `principal` may use a route that asks for `access`: a 401 (not signed in) or 403 (not this role) otherwise. */
+  private allow(access: RouteAccess, principal: Principal | undefined, what: string): void {
+    if (access === 'public') return;
+    if (!principal) throw new HttpError(401, 'sign in first (or give the install\'s secret from this computer: Authorization: Bearer)');
+    if (access !== 'signed-in' && !may(principal.role, access)) throw new HttpError(403, `${principal.user} (${principal.role}) may not ${what}: it needs the ${access} permission`);
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -105,16 +128,31 @@ export class HttpApi {
         if (await serveUi(url.pathname, res)) return;
         throw new HttpError(404, `no ${url.pathname}`);
       }
-      if (!this.authorized(req, url)) throw new HttpError(401, 'this request needs the install\'s secret (Authorization: Bearer, or ?token=)');
+      const principal = this.auth.principal(req, url);
+      const source = req.socket.remoteAddress ?? '';
+      // Unknown addresses are answered 401 before 404, so that the list of routes is not open to anyone.
+      if (!principal && !this.router.isPublic(req.method ?? 'GET', url.pathname)) this.allow('view', undefined, '');
       const { route, params } = this.router.match(req.method ?? 'GET', url.pathname);
-      const body = !route.rawBody && (req.method === 'POST' || req.method === 'PUT') ? await this.body(req) : undefined;
+      const audit = this.services.audit.record;
+      try {
+        this.allow(route.permission, principal, `${req.method} ${route.path}`);
+      } catch (err) {
+        if (principal) audit({ user: principal.user, source, action: 'refused', outcome: 'refused', detail: `${req.method} ${url.pathname}` });
+        throw err;
+      }
+      if (route.rawBody) checkUploadSize(req, this.services.maxUploadBytes());
+      const body = !route.rawBody && (req.method === 'POST' || req.method === 'PUT') ? await readJsonBody(req) : undefined;
       const gone = new AbortController();
       res.once('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away (cancelled)')); });
-      const answer = await route.handler({ req, url, params, body, signal: gone.signal });
+      const answer = await route.handler({
+        req, url, params, body, signal: gone.signal, principal, source,
+        audit: (entry) => audit({ ...entry, user: principal?.user ?? '', source }),
+      });
       if (answer instanceof Streamed) await answer.write(res);
       else this.json(res, 200, answer);
     } catch (err) {
-      const status = err instanceof HttpError ? err.status
+      if (err instanceof AccountRefused && err.retryAfterSeconds && !res.headersSent) res.setHeader('retry-after', String(err.retryAfterSeconds));
+      const status = err instanceof HttpError || err instanceof AccountRefused ? err.status
         : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused || err instanceof EditError || err instanceof ExportError ? 400
           : err instanceof ListenerNotMoved ? 409
           : err instanceof DicomOperationError || err instanceof WebNodeError ? 502 : 500;
@@ -145,21 +183,6 @@ export class HttpApi {
     });
     res.end();
     return true;
-  }
-
-  private async body(req: http.IncomingMessage): Promise<unknown> {
-    const parts: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
-      parts.push(chunk as Buffer);
-    }
-    try {
-      return parts.length ? JSON.parse(Buffer.concat(parts).toString('utf8')) : {};
-    } catch {
-      throw new HttpError(400, 'the request body is not JSON');
-    }
   }
 
   private json(res: http.ServerResponse, status: number, value: unknown): void {

@@ -1,5 +1,6 @@
 import type { RetrieveRequest, SendRequest } from './contract.ts';
 import { withJobStudies } from './query-routes.ts';
+import { queryText } from './archive-routes.ts';
 import { HttpError, found, text, type RouteDef } from './router.ts';
 import type { ArchiveService, JobService } from './services.ts';
 
@@ -21,20 +22,24 @@ export function jobRoutes(jobs: JobService, archive: Pick<ArchiveService, 'index
     { method: 'POST', path: '/api/jobs/:id/retry', permission: 'transfer', handler: async ({ params: [id] }) => found(await jobs.queue.retry(Number(id)), `job ${id}`) },
     {
       method: 'POST', path: '/api/send', permission: 'transfer',
-      handler: async ({ body }) => {
+      handler: async ({ body, audit }) => {
         const b = body as Partial<SendRequest>;
         if (!LEVELS.has(String(b.level))) throw new HttpError(400, 'level must be PATIENT, STUDY, SERIES or IMAGE');
         if (b.commit !== undefined && typeof b.commit !== 'boolean') throw new HttpError(400, 'commit must be true or false');
-        return jobs.transfers.send(text(b.destination, 'destination'), b.level!, text(b.uid, 'uid'), { commit: b.commit });
+        const job = await jobs.transfers.send(text(b.destination, 'destination'), b.level!, text(b.uid, 'uid'), { commit: b.commit });
+        audit({ action: 'send', studyUid: b.level === 'STUDY' ? b.uid : '', detail: `${b.level} ${b.uid} to ${b.destination} (job ${job.id})` });
+        return job;
       },
     },
     {
       method: 'POST', path: '/api/retrieve', permission: 'transfer',
-      handler: async ({ body }) => {
+      handler: async ({ body, audit }) => {
         const b = body as Partial<RetrieveRequest>;
         if (b.how !== 'move' && b.how !== 'get') throw new HttpError(400, 'how must be move or get');
         if (!b.query || !LEVELS.has(String(b.query.level)) || typeof b.query.keys !== 'object') throw new HttpError(400, 'query needs a level and keys');
-        return jobs.transfers.retrieve(text(b.source, 'source'), b.query, b.how, b.destination ?? '');
+        const job = await jobs.transfers.retrieve(text(b.source, 'source'), b.query, b.how, b.destination ?? '');
+        audit({ action: 'retrieve', studyUid: String(b.query.keys.StudyInstanceUID ?? ''), detail: `C-${b.how.toUpperCase()} from ${b.source} to ${b.destination || 'here'}: ${queryText(b.query)}` });
+        return job;
       },
     },
   ];

@@ -1,13 +1,16 @@
 import type http from 'node:http';
+import type { Permission } from '../../common/roles.ts';
+import type { Principal } from '../accounts/accounts.ts';
+import type { AuditEntry } from '../audit/audit-record.ts';
 
 /**
  * The API's routes as data: each declares its method, path, what it needs from the core (its module gets only that
- * interface) and the permission it asks for. Today one install secret grants every permission; accounts and roles
- * (a later issue) check `permission` here, in one place.
+ * interface) and the permission it asks for (common/roles.ts); the HTTP layer enforces it, in one place, before the
+ * handler runs.
  */
 
-/** What a route does, for the roles to come: look, move objects between nodes, change data, change configuration. */
-export type Permission = 'view' | 'transfer' | 'edit' | 'configure';
+/** What a route asks of its caller: a permission of their role, only to be signed in, or nothing (login, set-up). */
+export type RouteAccess = Permission | 'signed-in' | 'public';
 
 export class HttpError extends Error {
   readonly status: number;
@@ -26,6 +29,12 @@ export interface RouteContext {
   body: unknown;
   /** Aborts when the client goes away before the answer (a Cancel in the UI): long DICOM operations stop then. */
   signal: AbortSignal;
+  /** Who asks (undefined only on public routes). */
+  principal?: Principal;
+  /** The client's address. */
+  source: string;
+  /** Record what this request did in the audit trail, as its user from its address. */
+  audit(entry: Omit<AuditEntry, 'user' | 'source'>): void;
 }
 
 /** A route's answer written by the route itself (a file streamed), instead of JSON. */
@@ -40,7 +49,7 @@ export interface RouteDef {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** "/api/nodes/:ae/echo" */
   path: string;
-  permission: Permission;
+  permission: RouteAccess;
   /** The handler reads the request body itself (an upload) instead of getting it parsed as JSON. */
   rawBody?: boolean;
   handler(ctx: RouteContext): Promise<unknown>;
@@ -66,6 +75,11 @@ export class Router {
     } catch {
       throw new HttpError(400, `${pathname} is not a well-formed address`);
     }
+  }
+
+  /** Whether a public route (login, set-up, who-am-I) answers this request. */
+  isPublic(method: string, pathname: string): boolean {
+    return this.routes.some((r) => r.method === method && r.permission === 'public' && r.pattern.test(pathname));
   }
 
   /** Every route, for listing and for tests that check each declares what it needs. */

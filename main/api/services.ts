@@ -10,6 +10,8 @@ import type { DicomTranscoder } from '../codec/transcoder.ts';
 import type { DicomWebService } from './dicomweb-routes.ts';
 import type { StudyEditor } from '../edit/study-editor.ts';
 import type { Exporter } from '../export/exporter.ts';
+import type { AccountService } from './account-routes.ts';
+import type { AuditEntry, AuditStore } from '../audit/audit-record.ts';
 
 /**
  * What each group of API routes needs from the core, and nothing more (the routes never see the server). The server
@@ -25,6 +27,7 @@ export interface StatusService {
   /** The storage folders. */
   devices(): string[];
   activity(): ActivitySnapshot;
+  https(): { fingerprint: string; selfSigned: boolean } | undefined;
 }
 
 /** The local archive: searches, objects and their files, deleting, importing. */
@@ -44,7 +47,9 @@ export interface ArchiveService {
 
 /** acrnema.map and talking to its nodes. */
 export interface NodeService {
-  config(): Pick<LoadedConfig, 'nodes' | 'webNodes' | 'forwardRules' | 'settings'>;
+  config(): Pick<LoadedConfig, 'configDir' | 'nodes' | 'webNodes' | 'forwardRules' | 'settings' | 'nodeRights'>;
+  /** noderights.map was written: read it again (and resolve the hosts it checks). */
+  reloadAccess(): Promise<void>;
   transfers: Pick<Transfers, 'echo' | 'node' | 'webNode' | 'client'>;
 }
 
@@ -80,4 +85,8 @@ export interface ApiServices {
   exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>;
   dicomweb: DicomWebService;
   events: ArchiveEvents;
+  accounts: AccountService;
+  audit: { record(entry: AuditEntry): void; store: Pick<AuditStore, 'list'> };
+  /** MaxUploadMB in bytes (0: no limit): an import or STOW-RS request larger than this is refused. */
+  maxUploadBytes(): number;
 }

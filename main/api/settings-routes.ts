@@ -6,7 +6,7 @@ import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION, SETTING_KEYS, findSetting, readSettings } from '../config/server-settings.ts';
 import { settingEffect } from '../config/setting-effects.ts';
 import type { ListenerRestarted, SettingsDto, SettingsSaved } from './contract.ts';
-import { text as required, type RouteDef } from './router.ts';
+import { text as required, type RouteContext, type RouteDef } from './router.ts';
 import type { SettingsService } from './services.ts';
 
 /** A refused dicom.ini: every problem with its line, for the settings screen to point at. */
@@ -45,7 +45,7 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
  * Check a new dicom.ini the way start-up does (every key, the forwarding rules against the nodes) and save it only if it
  * passes; then apply at once what can be. The answer lists the changed keys with when each takes effect.
  */
-export async function saveSettings(settings: SettingsService, text: string): Promise<SettingsSaved> {
+export async function saveSettings(settings: SettingsService, text: string, audit?: RouteContext['audit']): Promise<SettingsSaved> {
   const file = iniFile(settings);
   const doc = new IniDocument(file, text);
   try {
@@ -61,6 +61,9 @@ export async function saveSettings(settings: SettingsService, text: string): Pro
   const keys = new Set([...before.entries(SECTION).map((e) => e.key), ...doc.entries(SECTION).map((e) => e.key)]);
   const changed = [...keys].filter((k) => value(before, k) !== value(doc, k));
   await writeFile(file, doc.toString());
+  // Values of secrets (the MySQL password) are not written into the audit trail.
+  const shown = (k: string, v: string | undefined) => (/password/i.test(k) ? (v ? '(set)' : '(empty)') : JSON.stringify(v ?? null));
+  for (const key of changed) audit?.({ action: 'settings-changed', detail: `${key}: ${shown(key, value(before, key))} -> ${shown(key, value(doc, key))}` });
   await settings.applySettings();
   return { saved: true, changed: changed.map((key) => ({ key, effect: settingEffect(key) })) };
 }
@@ -68,7 +71,7 @@ export async function saveSettings(settings: SettingsService, text: string): Pro
 export function settingsRoutes(settings: SettingsService): RouteDef[] {
   return [
     { method: 'GET', path: '/api/settings', permission: 'configure', handler: async () => readSettingsDto(settings) },
-    { method: 'PUT', path: '/api/settings', permission: 'configure', handler: async ({ body }) => saveSettings(settings, required((body as { text?: unknown }).text, 'text')) },
+    { method: 'PUT', path: '/api/settings', permission: 'configure', handler: async ({ body, audit }) => saveSettings(settings, required((body as { text?: unknown }).text, 'text'), audit) },
     {
       method: 'POST', path: '/api/listener/restart', permission: 'configure',
       handler: async () => {

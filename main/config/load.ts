@@ -7,6 +7,9 @@ import { parseSopList, type SopList } from './sop-list.ts';
 import { readSettings, type ServerSettings } from './server-settings.ts';
 import { readForwardRules, type ForwardRule } from './forward-rules.ts';
 import { WEB_NODES_FILE, WebNodeMap } from './web-nodes.ts';
+import { NODE_RIGHTS_FILE, NodeRightsMap } from './node-rights.ts';
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
 
 /** The shipped defaults, copied into a new configuration folder on first start. */
 export const DEFAULT_CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
@@ -22,6 +25,22 @@ export interface LoadedConfig {
   webNodes: WebNodeMap;
   sopList: SopList;
   forwardRules: ForwardRule[];
+  /** What each node may ask of us (noderights.map; everything when the file is not there). */
+  nodeRights: NodeRightsMap;
+  /** For nodes whose calls are checked against their address: acrnema.map's host as addresses, by AE title (upper case). */
+  checkedHosts: Map<string, string[]>;
+}
+
+/** The addresses of the acrnema.map hosts of nodes whose address noderights.map checks (names resolved once, here). */
+export async function resolveCheckedHosts(nodes: AcrNemaMap, rights: NodeRightsMap): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const node of nodes.nodes) {
+    if (!rights.of(node.ae).checkHost) continue;
+    if (node.host === '*') { out.set(node.ae.toUpperCase(), ['*']); continue; }
+    const addresses = net.isIP(node.host) ? [node.host] : (await lookup(node.host, { all: true }).catch(() => [])).map((a) => a.address);
+    out.set(node.ae.toUpperCase(), addresses);
+  }
+  return out;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -51,5 +70,7 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
   const forwardRules = readForwardRules(ini, nodes);
   const webFile = path.join(configDir, WEB_NODES_FILE);
   const webNodes = new WebNodeMap(webFile, (await exists(webFile)) ? await readFile(webFile, 'utf8') : '');
-  return { configDir, dataDir, ini, settings, nodes, webNodes, sopList, forwardRules };
+  const rightsFile = path.join(configDir, NODE_RIGHTS_FILE);
+  const nodeRights = new NodeRightsMap(rightsFile, (await exists(rightsFile)) ? await readFile(rightsFile, 'utf8') : '');
+  return { configDir, dataDir, ini, settings, nodes, webNodes, sopList, forwardRules, nodeRights, checkedHosts: await resolveCheckedHosts(nodes, nodeRights) };
 }

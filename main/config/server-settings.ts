@@ -77,6 +77,19 @@ export interface ServerSettings {
   tlsRequireClientCertificate: boolean;
   /** Nodes (AE titles) our SCU reaches over TLS (their acrnema.map port is their TLS port). */
   tlsNodes: string[];
+  /** Sessions: end after this many idle minutes, and this many hours after the login in any case. */
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  /** The largest import or STOW-RS request, in MB (0: no limit). */
+  maxUploadMB: number;
+  /** Audit records older than this many days are purged (0: kept for ever); where they are also sent as ATNA syslog. */
+  auditRetentionDays: number;
+  auditSyslogHost: string;
+  auditSyslogProtocol: 'udp' | 'tls';
+  /** HTTPS for the API and UI: 'auto' (whenever not on loopback) or 'on' (always); its certificate and key. */
+  apiHttps: 'auto' | 'on';
+  apiCertificate: string;
+  apiPrivateKey: string;
 }
 
 type Parse<T> = (value: string) => T;
@@ -107,6 +120,7 @@ const addressList: Parse<string[]> = (v) => {
   for (const a of list) if (!/^[0-9A-Fa-f.:]+$/.test(a)) reason(`"${a}" is not an IP address`);
   return list;
 };
+const hostPort: Parse<string> = (v) => (v === '' || /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/.test(v) ? v : reason(`"${v}" is not host:port`));
 const address: Parse<string> = (v) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(`"${v}" is not an IP address`));
 
 /** Every key the core understands: its default, how it is checked, and a line of help for the settings screen. */
@@ -167,6 +181,15 @@ export const SETTING_KEYS = {
   TLSCACertificates: { def: '', parse: (v: string) => v, help: 'The CA certificates we trust (PEM file): a peer\'s certificate must chain to one of them, both ways.' },
   TLSRequireClientCertificate: { def: '1', parse: flag, help: 'The TLS listener refuses peers that show no certificate from a trusted CA (mutual authentication).' },
   TLSNodes: { def: '', parse: aeList, help: 'AE titles (acrnema.map) our SCU reaches over TLS, separated by commas; their acrnema.map port is their TLS port.' },
+  SessionIdleMinutes: { def: '30', parse: int(1, 1440), help: 'A signed-in user is signed out after this many minutes without using the archive.' },
+  SessionMaxHours: { def: '12', parse: int(1, 720), help: 'A sign-in lasts at most this many hours, used or not.' },
+  MaxUploadMB: { def: '4096', parse: int(0, 1048576), help: 'The largest file the UI may import or a DICOMweb client may send in one request (STOW-RS), in MB (0: no limit).' },
+  AuditRetentionDays: { def: '400', parse: int(0, 36500), help: 'Audit records (logins, changes, queries, retrieves, views, ...) older than this many days are removed, every hour (0: kept for ever).' },
+  AuditSyslogHost: { def: '', parse: hostPort, help: 'Also send every audit record as an IHE ATNA message (DICOM PS3.15 A.5) over syslog to this host:port (an audit record repository); empty for none.' },
+  AuditSyslogProtocol: { def: 'udp', parse: oneOf('udp', 'tls'), help: 'How audit messages reach AuditSyslogHost: udp (RFC 5426) or tls (RFC 5425; trusts TLSCACertificates, shows TLSCertificate).' },
+  APIHttps: { def: 'auto', parse: oneOf('auto', 'on'), help: 'HTTPS for the UI and API: auto uses it whenever APIAddress is not this computer only (loopback); on uses it always. Plain HTTP is never used beyond loopback.' },
+  APICertificate: { def: '', parse: (v: string) => v, help: 'The certificate for HTTPS (PEM file, relative to the configuration folder); empty: a self-signed one made at the first start (DATA/https), its fingerprint shown in the log and on the Monitor.' },
+  APIPrivateKey: { def: '', parse: (v: string) => v, help: 'The private key of APICertificate (PEM file, unencrypted).' },
 } as const;
 
 type KeyName = keyof typeof SETTING_KEYS;
@@ -260,6 +283,15 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     tlsCaCertificates: get('TLSCACertificates') && path.resolve(configDir, get('TLSCACertificates')),
     tlsRequireClientCertificate: get('TLSRequireClientCertificate'),
     tlsNodes: get('TLSNodes'),
+    sessionIdleMinutes: get('SessionIdleMinutes'),
+    sessionMaxHours: get('SessionMaxHours'),
+    maxUploadMB: get('MaxUploadMB'),
+    auditRetentionDays: get('AuditRetentionDays'),
+    auditSyslogHost: get('AuditSyslogHost'),
+    auditSyslogProtocol: get('AuditSyslogProtocol'),
+    apiHttps: get('APIHttps'),
+    apiCertificate: get('APICertificate') && path.resolve(configDir, get('APICertificate')),
+    apiPrivateKey: get('APIPrivateKey') && path.resolve(configDir, get('APIPrivateKey')),
   };
 }
 

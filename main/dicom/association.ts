@@ -51,7 +51,7 @@ export interface AssociationOptions {
 
 export interface AssociationHandler {
   /** Acceptor only: decide the A-ASSOCIATE-AC or -RJ. */
-  negotiate?(rq: AssociateRQ): NegotiationResult;
+  negotiate?(rq: AssociateRQ, assoc: Association): NegotiationResult;
   /** A request's command set is complete. */
   onCommand?(assoc: Association, msg: IncomingMessage): void;
   /** A message without a streamed data set is complete, with its data set bytes if any. */
@@ -330,7 +330,7 @@ export class Association extends EventEmitter {
     this.callingAe = rq.callingAe;
     this.calledAe = rq.calledAe;
     this.peerImplementation = `${rq.userInfo.implementationClassUid} ${rq.userInfo.implementationVersionName ?? ''}`.trim();
-    const decision = this.handler.negotiate!(rq);
+    const decision = this.handler.negotiate!(rq, this);
     if (decision.rejection) {
       const r = decision.rejection;
       this.log.warn(`${this.label}: association rejected: ${r.why}`);

@@ -15,6 +15,10 @@ export interface AcceptancePolicy {
   sopClasses: ReadonlySet<string>;
   /** Transfer syntaxes accepted, for any SOP class. */
   transferSyntaxes: ReadonlySet<string>;
+  /** Why this calling AE may not associate from this address (the archive's per-node rules); undefined when it may. */
+  callerRefused?: (callingAe: string, address: string) => string | undefined;
+  /** Whether the calling AE may use a SOP class (`receiving`: storage it receives as SCP, C-GET's sub-operations). */
+  mayUse?: (callingAe: string, sopClass: string, receiving: boolean) => boolean;
 }
 
 export interface Rejection {
@@ -34,7 +38,7 @@ export interface NegotiationResult {
  * Decide the A-ASSOCIATE-AC or -RJ for a request (PS3.8 7.1.1, 9.3.3.2). Within a context the requestor's order of
  * transfer syntaxes is its preference, and we take the first we support, so objects are stored as the modality sent them.
  */
-export function negotiate(rq: AssociateRQ, policy: AcceptancePolicy): NegotiationResult {
+export function negotiate(rq: AssociateRQ, policy: AcceptancePolicy, peerAddress = ''): NegotiationResult {
   const reject = (reason: number, why: string, source: number = RejectSource.ServiceUser): NegotiationResult => ({
     rejection: { result: RejectResult.Permanent, source, reason, why }, contexts: [], roles: [],
   });
@@ -47,12 +51,18 @@ export function negotiate(rq: AssociateRQ, policy: AcceptancePolicy): Negotiatio
   if (policy.knownCallingAe && !policy.knownCallingAe(rq.callingAe)) {
     return reject(RejectReason.CallingAeNotRecognized, `calling AE title "${rq.callingAe}" is not a known node`);
   }
+  const refused = policy.callerRefused?.(rq.callingAe, peerAddress);
+  if (refused) return reject(RejectReason.CallingAeNotRecognized, refused);
   // Storage classes the requestor wants to receive (C-GET) get an uncompressed syntax when it offers one: every
   // uncompressed object can be converted to it, while a compressed syntax would carry only objects stored so.
   const receiving = new Set(rq.userInfo.roles.filter((r) => r.scpRole && isStorageClass(r.sopClass)).map((r) => r.sopClass));
   const contexts = rq.contexts.map((pc): AcceptedContext => {
     const known = pc.abstractSyntax === VERIFICATION_SOP_CLASS || policy.sopClasses.has(pc.abstractSyntax);
     if (!known) return { id: pc.id, result: ContextResult.AbstractSyntaxNotSupported, transferSyntax: pc.transferSyntaxes[0] ?? '' };
+    // PS3.8 9.3.3.2: a context the calling node has no right to is rejected by the user (us), not as unknown.
+    if (pc.abstractSyntax !== VERIFICATION_SOP_CLASS && policy.mayUse && !policy.mayUse(rq.callingAe, pc.abstractSyntax, receiving.has(pc.abstractSyntax))) {
+      return { id: pc.id, result: ContextResult.UserRejection, transferSyntax: pc.transferSyntaxes[0] ?? '' };
+    }
     const supported = pc.transferSyntaxes.filter((t) => policy.transferSyntaxes.has(t));
     const ts = (receiving.has(pc.abstractSyntax) ? supported.find((t) => UNCOMPRESSED_SYNTAXES.includes(t)) : undefined) ?? supported[0];
     if (!ts) return { id: pc.id, result: ContextResult.TransferSyntaxesNotSupported, transferSyntax: pc.transferSyntaxes[0] ?? '' };

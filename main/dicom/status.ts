@@ -27,6 +27,8 @@ export const Status = {
   SopClassNotSupported: 0x0122,
   ProcessingFailure: 0x0110,
   UnrecognizedOperation: 0x0211,
+  /** PS3.7 C.5.22: the requester may not invoke this operation (here: a C-MOVE destination noderights.map does not allow). */
+  NotAuthorized: 0x0124,
   /** N-services (PS3.7 C.5) */
   NoSuchSopClass: 0x0118,
   NoSuchSopInstance: 0x0112,

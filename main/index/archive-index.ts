@@ -7,6 +7,8 @@ import type { StoredWorklistEntry, WorklistEntry } from './worklist-entry.ts';
 import type { JobStore } from '../jobs/job.ts';
 import type { MppsStore } from './mpps-record.ts';
 import type { DeletionRecord } from './deletion-record.ts';
+import type { AccountStore } from '../accounts/account-record.ts';
+import type { AuditStore } from '../audit/audit-record.ts';
 
 export type { DeletionRecord };
 
@@ -124,5 +126,9 @@ export interface ArchiveIndex {
   jobStore(): JobStore;
   /** Modality Performed Procedure Steps, linked to their worklist entries. */
   mppsStore(): MppsStore;
+  /** Users and their roles. */
+  accountStore(): AccountStore;
+  /** Who did what to which patient's data. */
+  auditStore(): AuditStore;
   close(): Promise<void>;
 }

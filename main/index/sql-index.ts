@@ -9,6 +9,8 @@ import { HierarchySql, seriesAttributes, writeBatch, type BatchItem, type Series
 import type { SqlEngine } from './sql-engine.ts';
 import { SqlJobStore } from './sql-jobs.ts';
 import { SqlMppsStore } from './sql-mpps.ts';
+import { SqlAccountStore } from './sql-accounts.ts';
+import { SqlAuditStore } from './sql-audit.ts';
 import { mergePatients, updatePatient } from './sql-patient-changes.ts';
 import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
 import {
@@ -277,6 +279,14 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   mppsStore(): SqlMppsStore {
     return new SqlMppsStore(this.engine);
+  }
+
+  accountStore(): SqlAccountStore {
+    return new SqlAccountStore(this.engine);
+  }
+
+  auditStore(): SqlAuditStore {
+    return new SqlAuditStore(this.engine);
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 
 /**
@@ -47,7 +48,9 @@ export function compileLayout(syntax: string): Layout {
     syntax,
     relativePath(header) {
       const raw = pieces.map((p) => (typeof p === 'string' ? p : safeComponent(p(header)))).join('');
-      return raw.split('/').filter((c) => c.length > 0).map(safeSegment).join('/');
+      const segments = raw.split('/').filter((c) => c.length > 0).map(safeSegment);
+      const whole = segments.join('/');
+      return whole.length <= MAX_RELATIVE_PATH ? whole : segments.map(shortened).join('/');
     },
   };
 }
@@ -58,6 +61,32 @@ function safeComponent(value: string): string {
   return cleaned.length ? cleaned : 'unknown';
 }
 
-function safeSegment(segment: string): string {
-  return segment === '.' || segment === '..' ? '_' : segment;
+/**
+ * Names Windows cannot open or delete (Explorer, cmd, backup tools; Node's \\?\ paths could still make them): the
+ * devices CON, PRN, AUX, NUL, COM0-9 and LPT0-9, with or without an extension, and names ending in a dot or a space.
+ * They get a leading or trailing "_", so the same patient ID always maps to the same folder, on Linux too.
+ */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+
+export function safeSegment(segment: string): string {
+  if (segment === '.' || segment === '..') return '_';
+  let out = segment.replace(/[. ]+$/, (tail) => '_'.repeat(tail.length));
+  if (RESERVED.test(out)) out = `_${out}`;
+  return out;
+}
+
+/**
+ * Paths below the storage folder stay well under Windows' 260 characters (MAX_PATH, which many tools still obey) with
+ * room for the storage folder itself: a layout whose path would pass MAX_RELATIVE_PATH has its long segments shortened
+ * to their start and a hash of the whole (the same value, the same folder).
+ */
+export const MAX_RELATIVE_PATH = 160;
+const LONG_SEGMENT = 40;
+
+function shortened(segment: string): string {
+  if (segment.length <= LONG_SEGMENT) return segment;
+  const dot = segment.lastIndexOf('.');
+  const ext = dot > 0 && segment.length - dot <= 5 ? segment.slice(dot) : '';
+  const hash = createHash('sha256').update(segment).digest('hex').slice(0, 16);
+  return `${segment.slice(0, 12)}~${hash}${ext}`;
 }

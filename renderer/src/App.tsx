@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { API_ROUTES, type StatusDto } from '../../main/api/contract.ts';
-import { call, currentToken, setToken } from './api.ts';
+import { API_ROUTES, type SessionDto, type StatusDto } from '../../main/api/contract.ts';
+import type { Permission } from '../../common/roles.ts';
+import { call } from './api.ts';
 import { useLoad, useRoute } from './hooks.ts';
 import { useLive } from './live.ts';
 import { Monitor } from './screens/Monitor.tsx';
@@ -10,64 +11,65 @@ import { QueryRetrieve } from './screens/QueryRetrieve.tsx';
 import { Studies } from './screens/Studies.tsx';
 import { Viewer } from './screens/Viewer.tsx';
 import { Worklist } from './screens/Worklist.tsx';
+import { Users } from './screens/Users.tsx';
+import { Audit } from './screens/Audit.tsx';
+import { AccountMenu, SignIn } from './sign-in.tsx';
+import { PermissionsContext } from './permissions.ts';
 
-const SCREENS = [
-  ['monitor', 'Monitor'],
-  ['studies', 'Studies'],
-  ['query', 'Query/Retrieve'],
-  ['worklist', 'Worklist'],
-  ['nodes', 'Nodes'],
-  ['settings', 'Settings'],
-] as const;
-
-/** Asks for the install's secret when the page was opened without one (or with a wrong one). */
-function Login({ onDone, failed }: { onDone: () => void; failed: boolean }) {
-  const [value, setValue] = useState('');
-  return (
-    <main className="login">
-      <h1>PACS Workstation</h1>
-      <p>{failed ? 'That key was not accepted.' : 'This archive asks for its access key.'} Open the address the server printed
-        at start (it ends in <code>?token=…</code>), or paste the key from the file <code>api-secret</code> in the data folder.</p>
-      <form onSubmit={(e) => { e.preventDefault(); setToken(value); onDone(); }}>
-        <input aria-label="Access key" value={value} onChange={(e) => setValue(e.target.value)} autoFocus size={50} />
-        <button type="submit" className="primary">Open</button>
-      </form>
-    </main>
-  );
-}
+/** The screens, each with the permission it needs to be shown (the API checks again on every request). */
+const SCREENS: [string, string, Permission][] = [
+  ['monitor', 'Monitor', 'view'],
+  ['studies', 'Studies', 'view'],
+  ['query', 'Query/Retrieve', 'transfer'],
+  ['worklist', 'Worklist', 'view'],
+  ['nodes', 'Nodes', 'view'],
+  ['settings', 'Settings', 'configure'],
+  ['users', 'Users', 'users'],
+  ['audit', 'Audit', 'audit'],
+];
 
 export function App() {
   const [attempt, setAttempt] = useState(0);
-  const status = useLoad(() => call<StatusDto>('GET', API_ROUTES.status), [attempt]);
+  const session = useLoad(() => call<SessionDto>('GET', API_ROUTES.session), [attempt]);
+  const signedIn = !!session.data?.user;
+  const status = useLoad(() => (signedIn ? call<StatusDto>('GET', API_ROUTES.status) : Promise.resolve(undefined)), [attempt, signedIn]);
   const route = useRoute();
-  const live = useLive();
-  if (!currentToken() || status.errorStatus === 401) {
-    return <Login failed={!!currentToken()} onDone={() => setAttempt((a) => a + 1)} />;
+  const live = useLive(signedIn);
+  if (session.loading && !session.data) return <main className="login"><p>…</p></main>;
+  if (!session.data || !signedIn) {
+    return <SignIn needsSetup={session.data?.needsSetup ?? false} onDone={() => setAttempt((a) => a + 1)} />;
   }
+  const me = session.data;
+  const allowed = SCREENS.filter(([, , p]) => me.permissions.includes(p));
   const screen = route[0] ?? 'monitor';
+  const shown = screen === 'viewer' || allowed.some(([id]) => id === screen) ? screen : 'monitor';
   const s = status.data;
   return (
-    <div className="app">
-      <nav className="top">
-        <span className="brand">PACS Workstation</span>
-        {SCREENS.map(([id, label]) => (
-          <a key={id} href={`#/${id}`} className={screen === id ? 'active' : ''}>{label}</a>
-        ))}
-        <span className="spacer" />
-        <span className={`server ${live.connected ? 'up' : 'down'}`} title={live.connected ? 'live events connected' : 'live events disconnected'}>
-          {s ? `${s.aeTitle} · port ${s.dicomPort}` : status.error || '…'}
-        </span>
-      </nav>
-      <main className={`screen screen-${screen}`}>
-        {screen === 'monitor' && <Monitor />}
-        {screen === 'studies' && <Studies />}
-        {screen === 'query' && <QueryRetrieve />}
-        {screen === 'worklist' && <Worklist />}
-        {screen === 'nodes' && <Nodes />}
-        {screen === 'settings' && <Settings onServerChanged={() => setAttempt((a) => a + 1)} />}
-        {screen === 'viewer' && <Viewer key={route[1] ?? ''} studyUid={route[1] ?? ''} />}
-      </main>
-    </div>
+    <PermissionsContext.Provider value={me.permissions}>
+      <div className="app">
+        <nav className="top">
+          <span className="brand">PACS Workstation</span>
+          {allowed.map(([id, label]) => (
+            <a key={id} href={`#/${id}`} className={shown === id ? 'active' : ''}>{label}</a>
+          ))}
+          <span className="spacer" />
+          <span className={`server ${live.connected ? 'up' : 'down'}`} title={live.connected ? 'live events connected' : 'live events disconnected'}>
+            {s ? `${s.aeTitle} · port ${s.dicomPort}` : status.error || '…'}
+          </span>
+          <AccountMenu user={me.user!} role={me.role!} local={me.local} onSignedOut={() => location.reload()} />
+        </nav>
+        <main className={`screen screen-${shown}`}>
+          {shown === 'monitor' && <Monitor />}
+          {shown === 'studies' && <Studies />}
+          {shown === 'query' && <QueryRetrieve />}
+          {shown === 'worklist' && <Worklist />}
+          {shown === 'nodes' && <Nodes />}
+          {shown === 'settings' && <Settings onServerChanged={() => setAttempt((a) => a + 1)} />}
+          {shown === 'users' && <Users me={me.user!} />}
+          {shown === 'audit' && <Audit />}
+          {shown === 'viewer' && <Viewer key={route[1] ?? ''} studyUid={route[1] ?? ''} />}
+        </main>
+      </div>
+    </PermissionsContext.Provider>
   );
 }
-

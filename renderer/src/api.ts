@@ -2,9 +2,10 @@ import { API_ROUTES, type ApiError as ApiErrorBody, type EventMessage } from '..
 import type { DesktopBridge } from '../../common/desktop-bridge.ts';
 
 /**
- * The renderer's one way to the core: the HTTP API with the install's secret, the event WebSocket, and WADO image ids.
- * The secret comes from the desktop shell's preload (window.pacs) or, in a browser, from the login URL's ?token=,
- * which is then kept for the tab only (sessionStorage) and taken out of the address bar.
+ * The renderer's one way to the core: the HTTP API, the event WebSocket, and WADO image ids. It is signed in one of
+ * two ways: the desktop shell's local secret (window.pacs, or in a browser on the archive's computer the link's
+ * ?token=, then kept for the tab only and taken out of the address bar), sent as a header; or a user's session, an
+ * HttpOnly cookie the login sets, which the browser sends by itself (page script never sees it).
  */
 
 
@@ -38,7 +39,13 @@ export function currentToken(): string {
 
 export function setToken(value: string): void {
   token = value.trim();
-  sessionStorage.setItem(TOKEN_KEY, token);
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** The local secret as a header, when the page has it; a session's cookie goes by itself. */
+export function authHeaders(): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
 }
 
 export class ApiError extends Error {
@@ -59,7 +66,7 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: 
   try {
     res = await fetch(apiBase + route, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
@@ -78,16 +85,20 @@ async function answer<T>(res: Response): Promise<T> {
 
 /** Send a file as the body of a POST (uploads), with the secret; the answer as JSON. */
 export async function upload<T>(route: string, file: Blob): Promise<T> {
-  const res = await fetch(apiBase + route, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/dicom' }, body: file });
+  const res = await fetch(apiBase + route, { method: 'POST', headers: { ...authHeaders(), 'content-type': 'application/dicom' }, body: file });
   return answer<T>(res);
 }
 
 /**
- * A link the browser downloads by itself (an export's ZIP or ISO), so it carries the secret in the URL: a download
- * cannot send a header.
+ * A link the browser downloads by itself (an export's ZIP or ISO): a signed-in user's cookie goes with it; the desktop's
+ * local secret has to be in the URL (a download cannot send a header).
  */
 export function exportUrl(params: Record<string, string>): string {
-  return `${apiBase}${API_ROUTES.export}?${new URLSearchParams({ ...params, token })}`;
+  return `${apiBase}${API_ROUTES.export}?${new URLSearchParams({ ...params, ...(token ? { token } : {}) })}`;
+}
+
+export function auditCsvUrl(params: Record<string, string>): string {
+  return `${apiBase}${API_ROUTES.auditCsv}?${new URLSearchParams({ ...params, ...(token ? { token } : {}) })}`;
 }
 
 /** The cornerstone image id of a stored object: WADO-URI on this API (the loader adds the secret as a header). */
@@ -103,7 +114,7 @@ export function subscribe(onMessage: (m: EventMessage) => void, onConnected: (up
   const connect = () => {
     const url = new URL(API_ROUTES.events, apiBase);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.searchParams.set('token', token);
+    if (token) url.searchParams.set('token', token);
     socket = new WebSocket(url);
     socket.onopen = () => onConnected(true);
     socket.onmessage = (ev) => onMessage(JSON.parse(String(ev.data)) as EventMessage);

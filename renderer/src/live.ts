@@ -54,7 +54,8 @@ function start(): void {
   });
 }
 
-export function useLive(): LiveState {
-  start();
+/** The live state; the event stream starts once someone is signed in (`enabled`). */
+export function useLive(enabled = true): LiveState {
+  if (enabled) start();
   return useSyncExternalStore((l) => { listeners.add(l); return () => listeners.delete(l); }, () => state);
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { apiBase, currentToken } from './api.ts';
+import { apiBase, authHeaders } from './api.ts';
 
 /**
  * A picture the core renders (a study's thumbnail, an object's frame), fetched with the install's secret in a header
@@ -13,7 +13,7 @@ export function Picture({ route, alt, className, size }: { route: string; alt: s
     let current = true;
     setSrc(undefined);
     setFailed('');
-    fetch(apiBase + route, { headers: { authorization: `Bearer ${currentToken()}` } })
+    fetch(apiBase + route, { headers: authHeaders() })
       .then(async (res) => {
         if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`);
         const blob = await res.blob();

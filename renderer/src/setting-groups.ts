@@ -6,5 +6,6 @@ export const SETTING_GROUPS: [string, string[]][] = [
   ['Sending and retrieving', ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'JobHistoryDays']],
   ['DICOM TLS', ['TLSPort', 'TLSCertificate', 'TLSPrivateKey', 'TLSCACertificates', 'TLSRequireClientCertificate', 'TLSNodes']],
   ['Hospital workflow: storage commitment, MPPS, HL7', ['StorageCommitment', 'CommitmentWaitSeconds', 'MPPS', 'MPPSForward', 'HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'HL7DefaultCharset']],
-  ['Files, API, DICOMweb and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'LogLevel']],
+  ['Users, HTTPS and audit', ['APIHttps', 'APICertificate', 'APIPrivateKey', 'SessionIdleMinutes', 'SessionMaxHours', 'AuditRetentionDays', 'AuditSyslogHost', 'AuditSyslogProtocol']],
+  ['Files, API, DICOMweb and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'MaxUploadMB', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'LogLevel']],
 ];

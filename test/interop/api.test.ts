@@ -45,7 +45,7 @@ describe('HTTP and WebSocket API', () => {
     expect((await call('POST', API_ROUTES.nodes, { ae: 'SELF', host: '127.0.0.1', port: archive.port })).status).toBe(200);
     const map = await readFile(archive.server.config.settings.acrNemaMap, 'utf8');
     expect(map).toMatch(new RegExp(`^SELF\\s+127\\.0\\.0\\.1\\s+${archive.port}\\s+un$`, 'm'));
-    expect((await call('GET', API_ROUTES.nodes)).json as unknown as NodeDto[]).toContainEqual({ ae: 'SELF', host: '127.0.0.1', port: archive.port, compression: 'un' });
+    expect((await call('GET', API_ROUTES.nodes)).json as unknown as NodeDto[]).toContainEqual({ ae: 'SELF', host: '127.0.0.1', port: archive.port, compression: 'un', access: { rights: ['store', 'query', 'retrieve', 'worklist', 'commit', 'mpps'], retrieveTo: '*', checkHost: false, own: false } });
     // Echo ourselves under the node's AE title: our listener answers only to its own title, so the echo is refused.
     const echo = await call('POST', API_ROUTES.echo('SELF'));
     expect(echo.json).toMatchObject({ ae: 'SELF', ok: false });

@@ -58,6 +58,27 @@ describe('FileNameSyntax layout', () => {
     expect(compileLayout('4').relativePath(h)).toBe('.._etc_PID_7/1.2.3/1.2.3.4/1.2.3.4.5.dcm');
     expect(compileLayout('%id/%sopuid').relativePath({ ...h, patientId: '..' })).toBe('_/1.2.3.4.5');
   });
+  it('maps patient IDs Windows cannot use as names (devices, trailing dots and spaces, <>:"|?*) the same on every system', () => {
+    const layout = compileLayout('%id/%sopuid.dcm');
+    const folder = (patientId: string) => layout.relativePath({ ...h, patientId }).split('/')[0];
+    expect(['CON', 'aux', 'COM1', 'NUL.txt', 'lpt9', 'prn', 'Com0'].map(folder)).toEqual(['_CON', '_aux', '_COM1', '_NUL.txt', '_lpt9', '_prn', '_Com0']);
+    expect(['abc.', 'abc..', 'abc. ', ' x '].map(folder)).toEqual(['abc_', 'abc__', 'abc_', 'x']);
+    expect(folder('a<b>c:d"e|f?g*h\\i/j')).toBe('a_b_c_d_e_f_g_h_i_j');
+    expect(['CONSOLE', 'COM10', 'NULL', 'CON_1'].map(folder)).toEqual(['CONSOLE', 'COM10', 'NULL', 'CON_1']);
+  });
+  it('keeps paths below the storage folder well under 260 characters, the same value always to the same folder', () => {
+    const uid = (n: number) => `1.2.826.0.1.3680043.8.498.${String(n).repeat(40)}`.slice(0, 64);
+    const long = { ...h, patientId: 'P'.repeat(64), studyInstanceUid: uid(1), seriesInstanceUid: uid(2), sopInstanceUid: uid(3) };
+    const layout = compileLayout('%id/%studyuid/%seriesuid/%sopuid.dcm');
+    const p = layout.relativePath(long);
+    expect(p.length).toBeLessThanOrEqual(160);
+    expect(p.split('/')).toHaveLength(4);
+    expect(p.endsWith('.dcm')).toBe(true);
+    expect(layout.relativePath({ ...long, sopInstanceUid: uid(4) }).split('/').slice(0, 3)).toEqual(p.split('/').slice(0, 3));
+    expect(layout.relativePath({ ...long, sopInstanceUid: uid(4) })).not.toBe(p);
+    // Short paths stay as they were.
+    expect(layout.relativePath(h)).toBe('.._etc_PID_7/1.2.3/1.2.3.4/1.2.3.4.5.dcm');
+  });
   it('refuses unknown variables and templates without %sopuid', () => {
     expect(() => compileLayout('%nope/%sopuid')).toThrow(/unknown variable %nope/);
     expect(() => compileLayout('%id/%studyuid')).toThrow(/must contain %sopuid/);

@@ -45,6 +45,7 @@ export class ServiceRegistry {
   private readonly found = new Map<string, DimseService | { status: number; why: string }>();
   private readonly log: SourceLogger;
   private readonly cancels: CancelTarget;
+  private readonly observers: ((assoc: Association, msg: IncomingMessage, data: Buffer | undefined) => void)[] = [];
 
   constructor(log: SourceLogger, cancels: CancelTarget) {
     this.log = log;
@@ -55,6 +56,12 @@ export class ServiceRegistry {
     if (typeof service.sopClasses === 'function') this.families.push(service);
     else for (const uid of service.sopClasses) this.exact.set(uid, [...(this.exact.get(uid) ?? []), service]);
     this.found.clear();
+    return this;
+  }
+
+  /** See every whole request before it is served (the audit trail); streamed ones (C-STORE) are not seen. */
+  observe(observer: (assoc: Association, msg: IncomingMessage, data: Buffer | undefined) => void): this {
+    this.observers.push(observer);
     return this;
   }
 
@@ -97,6 +104,13 @@ export class ServiceRegistry {
       if (this.cancels.cancel(assoc, id)) this.log.info(`${assoc.label}: C-CANCEL of message ${id}`);
       else this.log.debug(`${assoc.label}: C-CANCEL of message ${id}, which no longer runs`);
       return;
+    }
+    for (const observe of this.observers) {
+      try {
+        observe(assoc, msg, data);
+      } catch (err) {
+        this.log.error(`${assoc.label}: observer failed: ${(err as Error).message}`);
+      }
     }
     const sopClass = requestSopClass(msg);
     const found = this.lookup(sopClass, field);

@@ -216,4 +216,36 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       `ALTER TABLE jobs ADD INDEX jobs_study (study_uid)`,
     ],
   },
+  {
+    // Accounts (users with a role) and the audit trail of who did what to which patient's data.
+    version: 10,
+    statements: [
+      `CREATE TABLE users (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        name VARCHAR(64) NOT NULL UNIQUE,
+        role VARCHAR(16) NOT NULL,
+        password_hash VARCHAR(255) NOT NULL,
+        created_at VARCHAR(32) NOT NULL,
+        changed_at VARCHAR(32) NOT NULL,
+        failures INT NOT NULL DEFAULT 0,
+        locked_until VARCHAR(32) NOT NULL DEFAULT '',
+        last_login VARCHAR(32) NOT NULL DEFAULT ''
+      ) ${TABLE}`,
+      `CREATE TABLE audit (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        at VARCHAR(32) NOT NULL,
+        user_name VARCHAR(64) NOT NULL DEFAULT '',
+        source VARCHAR(255) NOT NULL DEFAULT '',
+        action VARCHAR(32) NOT NULL,
+        outcome VARCHAR(16) NOT NULL DEFAULT 'success',
+        patient_id VARCHAR(64) NOT NULL DEFAULT '',
+        study_uid VARCHAR(64) NOT NULL DEFAULT '',
+        detail TEXT NULL,
+        INDEX audit_at (at),
+        INDEX audit_user (user_name),
+        INDEX audit_patient (patient_id),
+        INDEX audit_action (action)
+      ) ${TABLE}`,
+    ],
+  },
 ];

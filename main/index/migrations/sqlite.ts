@@ -239,4 +239,36 @@ CREATE TABLE patient_aliases (
 CREATE INDEX jobs_study ON jobs(study_uid);
 `,
   },
+  {
+    // Accounts (users with a role) and the audit trail of who did what to which patient's data.
+    version: 10,
+    sql: `
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  changed_at TEXT NOT NULL,
+  failures INTEGER NOT NULL DEFAULT 0,
+  locked_until TEXT NOT NULL DEFAULT '',
+  last_login TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  user_name TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL,
+  outcome TEXT NOT NULL DEFAULT 'success',
+  patient_id TEXT NOT NULL DEFAULT '',
+  study_uid TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_at ON audit(at);
+CREATE INDEX audit_user ON audit(user_name);
+CREATE INDEX audit_patient ON audit(patient_id);
+CREATE INDEX audit_action ON audit(action);
+`,
+  },
 ];

@@ -108,6 +108,11 @@ export function Monitor() {
                 <span className="bar"><span style={{ width: `${Math.round((100 * (d.totalBytes - d.freeBytes)) / Math.max(d.totalBytes, 1))}%` }} /></span>
               </div>
             ))}
+            {s.https && (
+              <div className="https" title="Compare with the certificate your browser shows for this address">
+                HTTPS certificate{s.https.selfSigned ? ' (self-signed)' : ''}: SHA-256 <code>{s.https.fingerprint}</code>
+              </div>
+            )}
           </div>
         )}
       </Section>

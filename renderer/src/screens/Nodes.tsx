@@ -5,6 +5,8 @@ import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { CompressionSelect, compressionWords } from '../compression-select.tsx';
 import { WebNodes } from '../web-nodes.tsx';
+import { ALL_ACCESS, NodeAccessFields, accessDto, accessForm, accessSummary, type AccessForm } from '../node-access.tsx';
+import { useMay } from '../permissions.ts';
 
 /** The DICOM nodes of acrnema.map: add, edit, delete, and echo each one. */
 
@@ -33,12 +35,15 @@ export function Nodes() {
   const [formError, setFormError] = useState('');
   const [echo, setEcho] = useState<Record<string, EchoResult | 'busy'>>({});
   const [echoing, setEchoing] = useState<Record<string, AbortController>>({});
+  const [access, setAccess] = useState<AccessForm>(ALL_ACCESS);
+  const configure = useMay('configure');
+  const transfer = useMay('transfer');
 
   const save = async () => {
     const problem = nodeProblem(form);
     setFormError(problem);
     if (problem) return;
-    const node = { ae: form.ae.trim(), host: form.host.trim(), port: Number(form.port), compression: form.compression.trim() || 'as' };
+    const node = { ae: form.ae.trim(), host: form.host.trim(), port: Number(form.port), compression: form.compression.trim() || 'as', access: accessDto(access) };
     // acrnema.map keeps one node per AE title: saving another with a title in use replaces that node.
     const existing = (nodes.data ?? []).find((n) => n.ae.toUpperCase() === node.ae.toUpperCase() && n.ae !== editing);
     if (existing && !confirm(`A node ${existing.ae} exists already (${existing.host}:${existing.port}). Replace it with ${node.host}:${node.port}?`)) return;
@@ -46,6 +51,7 @@ export function Nodes() {
       await call('POST', API_ROUTES.nodes, node);
       if (editing && editing !== node.ae) await call('DELETE', API_ROUTES.node(editing));
       setForm(EMPTY);
+      setAccess(ALL_ACCESS);
       setEditing(undefined);
       nodes.reload();
     } catch (e) {
@@ -67,7 +73,7 @@ export function Nodes() {
       <Section title="DICOM nodes" actions={<button type="button" onClick={nodes.reload}>Refresh</button>}>
         <ErrorText error={nodes.error} />
         <table>
-          <thead><tr><th>AE title</th><th>Host</th><th>Port</th><th>Compression</th><th>Echo</th><th /></tr></thead>
+          <thead><tr><th>AE title</th><th>Host</th><th>Port</th><th>Compression</th><th>May</th><th>Echo</th><th /></tr></thead>
           <tbody>
             {(nodes.data ?? []).map((n) => {
               const e = echo[n.ae];
@@ -77,15 +83,18 @@ export function Nodes() {
                   <td>{n.host}</td>
                   <td className="num">{n.port}</td>
                   <td title={compressionWords(n.compression)}>{n.compression}</td>
+                  <td className="node-rights">{accessSummary(n.access)}</td>
                   <td className="echo-result">
                     {e === 'busy' ? 'echoing…' : e ? (e.ok ? <span className="ok">OK, {e.milliseconds} ms</span> : <span className="error inline">{e.error}</span>) : ''}
                   </td>
                   <td className="row-actions">
-                    {e === 'busy'
+                    {transfer && (e === 'busy'
                       ? <button type="button" onClick={() => echoing[n.ae]?.abort()}>Cancel</button>
-                      : <button type="button" onClick={() => void runEcho(n.ae)}>Echo</button>}
-                    <button type="button" onClick={() => { setEditing(n.ae); setForm({ ae: n.ae, host: n.host, port: String(n.port), compression: n.compression }); setFormError(''); }}>Edit</button>
-                    <DeleteButton question={`Delete the node ${n.ae}?`} route={API_ROUTES.node(n.ae)} onDeleted={nodes.reload} />
+                      : <button type="button" onClick={() => void runEcho(n.ae)}>Echo</button>)}
+                    {configure && <button type="button" onClick={() => {
+                      setEditing(n.ae); setForm({ ae: n.ae, host: n.host, port: String(n.port), compression: n.compression }); setAccess(accessForm(n.access)); setFormError('');
+                    }}>Edit</button>}
+                    {configure && <DeleteButton question={`Delete the node ${n.ae}?`} route={API_ROUTES.node(n.ae)} onDeleted={nodes.reload} />}
                   </td>
                 </tr>
               );
@@ -93,7 +102,7 @@ export function Nodes() {
           </tbody>
         </table>
       </Section>
-      <Section title={editing ? `Edit ${editing}` : 'Add a node'}>
+      {configure && <Section title={editing ? `Edit ${editing}` : 'Add a node'}>
         <form className="node-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
           <Field label="AE title" help="Up to 16 characters, as the node is configured."><input name="ae" value={form.ae} maxLength={16} onChange={(e) => setForm({ ...form, ae: e.target.value })} /></Field>
           <Field label="Host" help="Name or IP address; * accepts it from any address."><input name="host" value={form.host} onChange={(e) => setForm({ ...form, host: e.target.value })} /></Field>
@@ -101,13 +110,14 @@ export function Nodes() {
           <Field label="Send images as" help="What objects sent to this node are in (acrnema.map's compression code). A syntax the node refuses falls back to uncompressed. Lossy codes lose detail: only for nodes that need small images.">
             <CompressionSelect label="Send images as" value={form.compression} onChange={(compression) => setForm({ ...form, compression })} />
           </Field>
+          <NodeAccessFields value={access} onChange={setAccess} />
           <div className="form-actions">
             <button type="submit" className="primary">{editing ? 'Save' : 'Add'}</button>
-            {editing && <button type="button" onClick={() => { setEditing(undefined); setForm(EMPTY); setFormError(''); }}>Cancel</button>}
+            {editing && <button type="button" onClick={() => { setEditing(undefined); setForm(EMPTY); setAccess(ALL_ACCESS); setFormError(''); }}>Cancel</button>}
           </div>
           <ErrorText error={formError} />
         </form>
-      </Section>
+      </Section>}
       <WebNodes />
     </div>
   );

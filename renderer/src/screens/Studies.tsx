@@ -9,6 +9,7 @@ import { useLive } from '../live.ts';
 import { useRemoteNodes } from '../remote-nodes.ts';
 import { Picture } from '../picture.tsx';
 import { StudyEdit } from '../study-edit.tsx';
+import { useMay } from '../permissions.ts';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 
 /** The local archive: search, sort, page; send a study to a node, delete it, open it in the viewer. */
@@ -64,6 +65,7 @@ export function Studies() {
   const [page, setPage] = useState(0);
   const [editing, setEditing] = useState<string>();
   useEffect(() => setPage(0), [search, sort]);
+  const [mayEdit, mayTransfer, mayDelete] = [useMay('edit'), useMay('transfer'), useMay('delete')];
 
   const sorted = useMemo(() => {
     const rows = (studies.data ?? []).slice(0, SHOWN);
@@ -105,22 +107,22 @@ export function Studies() {
                 <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
                 <td className="row-actions">
                   <button type="button" className="primary" onClick={() => go('viewer', r.StudyInstanceUID!)}>View</button>
-                  <button type="button" aria-expanded={editing === r.StudyInstanceUID} onClick={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}>Edit</button>
-                  <SendTo studyUid={r.StudyInstanceUID!} nodes={nodes.data ?? []} />
-                  <ActionButton pressed={isProtected.has(r.StudyInstanceUID!)}
+                  {mayEdit && <button type="button" aria-expanded={editing === r.StudyInstanceUID} onClick={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}>Edit</button>}
+                  {mayTransfer && <SendTo studyUid={r.StudyInstanceUID!} nodes={nodes.data ?? []} />}
+                  {mayDelete && <ActionButton pressed={isProtected.has(r.StudyInstanceUID!)}
                     title="A protected study is never deleted by the clean-up when the disk fills (MAGDeviceThreshold), nor by Delete"
                     onClick={async () => {
                       await call('PUT', API_ROUTES.studyProtection(r.StudyInstanceUID!), { protected: !isProtected.has(r.StudyInstanceUID!) });
                       protectedList.reload();
-                    }}>{isProtected.has(r.StudyInstanceUID!) ? 'Protected' : 'Protect'}</ActionButton>
-                  <DeleteButton<StudyDeleted>
+                    }}>{isProtected.has(r.StudyInstanceUID!) ? 'Protected' : 'Protect'}</ActionButton>}
+                  {mayDelete && <DeleteButton<StudyDeleted>
                     question={`Delete the study of ${personName(r.PatientName ?? '')} from ${date(r.StudyDate ?? '')} (${r.NumberOfStudyRelatedInstances} images) from this archive? This cannot be undone.`}
                     route={API_ROUTES.study(r.StudyInstanceUID!)}
                     onDeleted={(done) => {
                       if (done.filesNotDeleted) alert(`${done.filesNotDeleted} file(s) could not be deleted from the disk; see the server log.`);
                       setTick((t) => t + 1);
                     }}
-                  />
+                  />}
                 </td>
               </tr>
               {editing === r.StudyInstanceUID && (
@@ -133,7 +135,7 @@ export function Studies() {
             </Fragment>))}
           </tbody>
         </table>
-        {shown.length > 1 && (
+        {mayTransfer && shown.length > 1 && (
           <p className="export-result">
             <a className="button" download title="The studies on this page as one ZIP of a DICOM media set with its DICOMDIR"
               href={exportUrl({ level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>
@@ -148,10 +150,10 @@ export function Studies() {
             <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Next</button>
           </div>
         )}
-        <div className="imports">
+        {mayEdit && <div className="imports">
           <UploadFiles onDone={() => setTick((t) => t + 1)} />
           {window.pacs && <ImportFolder onDone={() => setTick((t) => t + 1)} />}
-        </div>
+        </div>}
       </Section>
     </div>
   );

@@ -24,7 +24,7 @@ export function setUpCornerstone(): void {
   wadoLoader.configure({
     useWebWorkers: true,
     // The API wants the install's secret; WADO requests carry it as a header, never in the image id.
-    beforeSend: (xhr) => xhr.setRequestHeader('Authorization', `Bearer ${currentToken()}`),
+    beforeSend: (xhr) => { if (currentToken()) xhr.setRequestHeader('Authorization', `Bearer ${currentToken()}`); },
     decodeConfig: { convertFloatPixelDataToInt: false, use16BitDataType: true },
   });
   startDecoderWorkers();

@@ -1,0 +1,238 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { isRole, type Role } from '../../common/roles.ts';
+import type { AuditEntry } from '../audit/audit-record.ts';
+import type { AccountStore, UserRecord } from './account-record.ts';
+import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './password.ts';
+
+/** Who a request comes from: an account with its role, or the desktop's local secret (the local admin). */
+export interface Principal {
+  user: string;
+  role: Role;
+  via: 'secret' | 'session';
+  /** The session's token hash (to end it at logout). */
+  session?: string;
+}
+
+export interface UserDto {
+  name: string;
+  role: Role;
+  createdAt: string;
+  changedAt: string;
+  lastLogin: string;
+  locked: boolean;
+}
+
+export interface SessionGrant {
+  token: string;
+  user: string;
+  role: Role;
+  expiresAt: string;
+}
+
+/** A request about accounts refused, with the HTTP status that fits it. */
+export class AccountRefused extends Error {
+  readonly status: 400 | 401 | 403 | 404 | 409 | 429;
+  readonly retryAfterSeconds?: number;
+  constructor(status: 400 | 401 | 403 | 404 | 409 | 429, message: string, retryAfterSeconds?: number) {
+    super(message);
+    this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export const LOCAL_ADMIN = 'local admin';
+/** Consecutive failures allowed before the account is locked; the lock then doubles with each further failure. */
+const FREE_FAILURES = 5;
+const FIRST_LOCK_MS = 30_000;
+const MAX_LOCK_MS = 15 * 60_000;
+const NAME = /^[\p{L}\p{N}._@-]{1,64}$/u;
+
+export interface SessionLimits {
+  /** A session ends after this long without a request... */
+  idleMinutes: number;
+  /** ...and this long after the login in any case. */
+  maxHours: number;
+}
+
+interface Session {
+  user: string;
+  role: Role;
+  created: number;
+  seen: number;
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/**
+ * Users, passwords, sessions and the first administrator's set-up. Sessions live in memory (a restart logs everyone
+ * out); an account's role change, password reset or deletion ends its sessions at once.
+ */
+export class Accounts {
+  private readonly sessions = new Map<string, Session>();
+  private setupToken: string | undefined;
+
+  private readonly store: AccountStore;
+  private readonly audit: (entry: AuditEntry) => void;
+  private readonly limits: () => SessionLimits;
+
+  constructor(store: AccountStore, audit: (entry: AuditEntry) => void, limits: () => SessionLimits) {
+    this.store = store;
+    this.audit = audit;
+    this.limits = limits;
+  }
+
+  /** At start: when there is no account yet, a one-time token that lets one person create the first administrator. */
+  async prepareSetup(): Promise<string | undefined> {
+    this.setupToken = (await this.store.list()).length ? undefined : randomBytes(24).toString('base64url');
+    return this.setupToken;
+  }
+
+  needsSetup(): boolean {
+    return this.setupToken !== undefined;
+  }
+
+  async completeSetup(token: unknown, name: unknown, password: unknown, source: string): Promise<SessionGrant> {
+    if (!this.setupToken || typeof token !== 'string' || digest(token) !== digest(this.setupToken)) {
+      this.audit({ user: String(name ?? ''), source, action: 'setup', outcome: 'refused', detail: 'wrong or used set-up link' });
+      throw new AccountRefused(403, 'this set-up link is not valid (it works once, until the first administrator exists)');
+    }
+    const user = await this.newUser(name, 'admin', password);
+    this.setupToken = undefined;
+    this.audit({ user: user.name, source, action: 'setup', detail: 'first administrator created' });
+    return this.open(user.name, 'admin');
+  }
+
+  async login(name: unknown, password: unknown, source: string): Promise<SessionGrant> {
+    const userName = typeof name === 'string' ? name.trim() : '';
+    const user = userName ? await this.store.find(userName) : undefined;
+    const now = Date.now();
+    if (user?.lockedUntil && Date.parse(user.lockedUntil) > now) {
+      const wait = Math.ceil((Date.parse(user.lockedUntil) - now) / 1000);
+      this.audit({ user: userName, source, action: 'login-failed', outcome: 'refused', detail: `locked for ${wait} s more` });
+      throw new AccountRefused(429, `too many failed logins: try again in ${wait} s`, wait);
+    }
+    const good = await verifyPassword(typeof password === 'string' ? password : '', user?.passwordHash ?? DUMMY_HASH) && user !== undefined;
+    if (!good) {
+      if (user) await this.failed(user, now);
+      this.audit({ user: userName, source, action: 'login-failed', outcome: 'failure', detail: user ? 'wrong password' : 'no such user' });
+      throw new AccountRefused(401, 'wrong user name or password');
+    }
+    await this.store.update(user.name, { failures: 0, lockedUntil: '', lastLogin: new Date(now).toISOString() });
+    this.audit({ user: user.name, source, action: 'login' });
+    return this.open(user.name, user.role);
+  }
+
+  private async failed(user: UserRecord, now: number): Promise<void> {
+    const failures = user.failures + 1;
+    const lockMs = failures < FREE_FAILURES ? 0 : Math.min(MAX_LOCK_MS, FIRST_LOCK_MS * 2 ** (failures - FREE_FAILURES));
+    await this.store.update(user.name, { failures, lockedUntil: lockMs ? new Date(now + lockMs).toISOString() : '' });
+  }
+
+  private open(user: string, role: Role): SessionGrant {
+    const token = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    this.sessions.set(digest(token), { user, role, created: now, seen: now });
+    return { token, user, role, expiresAt: new Date(now + this.limits().maxHours * 3_600_000).toISOString() };
+  }
+
+  /** The principal of a session token, if it is open and not expired (each request keeps it alive). */
+  session(token: string): Principal | undefined {
+    const key = digest(token);
+    const s = this.sessions.get(key);
+    if (!s) return undefined;
+    const now = Date.now();
+    const { idleMinutes, maxHours } = this.limits();
+    if (now - s.seen > idleMinutes * 60_000 || now - s.created > maxHours * 3_600_000) {
+      this.sessions.delete(key);
+      return undefined;
+    }
+    s.seen = now;
+    return { user: s.user, role: s.role, via: 'session', session: key };
+  }
+
+  logout(principal: Principal, source: string): void {
+    if (principal.session) this.sessions.delete(principal.session);
+    this.audit({ user: principal.user, source, action: 'logout' });
+  }
+
+  private endSessions(user: string): void {
+    for (const [key, s] of this.sessions) if (s.user === user) this.sessions.delete(key);
+  }
+
+  async changePassword(principal: Principal, current: unknown, next: unknown, source: string): Promise<void> {
+    if (principal.via !== 'session') throw new AccountRefused(400, 'the local administrator has no password; sign in with an account to change its password');
+    const user = await this.store.find(principal.user);
+    if (!user || !(await verifyPassword(typeof current === 'string' ? current : '', user.passwordHash))) {
+      this.audit({ user: principal.user, source, action: 'password-changed', outcome: 'refused', detail: 'current password wrong' });
+      throw new AccountRefused(403, 'the current password is wrong');
+    }
+    const problem = passwordProblem(next, user.name);
+    if (problem) throw new AccountRefused(400, problem);
+    await this.store.update(user.name, { passwordHash: await hashPassword(next as string) });
+    this.audit({ user: user.name, source, action: 'password-changed' });
+  }
+
+  async listUsers(): Promise<UserDto[]> {
+    const now = Date.now();
+    return (await this.store.list()).map((u) => ({
+      name: u.name, role: u.role, createdAt: u.createdAt, changedAt: u.changedAt, lastLogin: u.lastLogin,
+      locked: u.lockedUntil !== '' && Date.parse(u.lockedUntil) > now,
+    }));
+  }
+
+  async createUser(by: Principal, name: unknown, role: unknown, password: unknown, source: string): Promise<UserDto> {
+    const user = await this.newUser(name, role, password);
+    this.audit({ user: by.user, source, action: 'user-created', detail: `${user.name} as ${user.role}` });
+    return (await this.listUsers()).find((u) => u.name === user.name)!;
+  }
+
+  private async newUser(name: unknown, role: unknown, password: unknown): Promise<{ name: string; role: Role }> {
+    const userName = typeof name === 'string' ? name.trim() : '';
+    if (!NAME.test(userName)) throw new AccountRefused(400, 'a user name is 1-64 letters, digits, ".", "_", "@" or "-"');
+    if (userName.toLowerCase() === LOCAL_ADMIN) throw new AccountRefused(400, `"${LOCAL_ADMIN}" is the desktop's own name`);
+    if (!isRole(role)) throw new AccountRefused(400, 'the role is admin, technician or viewer');
+    const problem = passwordProblem(password, userName);
+    if (problem) throw new AccountRefused(400, problem);
+    if (!(await this.store.create({ name: userName, role, passwordHash: await hashPassword(password as string) }))) {
+      throw new AccountRefused(409, `there is already a user ${userName}`);
+    }
+    return { name: userName, role };
+  }
+
+  /** An admin changes a user's role or sets a new password (which also unlocks it); the user's sessions end. */
+  async updateUser(by: Principal, name: string, changes: { role?: unknown; password?: unknown }, source: string): Promise<UserDto> {
+    const user = await this.store.find(name);
+    if (!user) throw new AccountRefused(404, `no user ${name}`);
+    const update: Parameters<AccountStore['update']>[1] = {};
+    if (changes.role !== undefined) {
+      if (!isRole(changes.role)) throw new AccountRefused(400, 'the role is admin, technician or viewer');
+      if (user.role === 'admin' && changes.role !== 'admin') await this.keepOneAdmin(name);
+      update.role = changes.role;
+    }
+    if (changes.password !== undefined) {
+      const problem = passwordProblem(changes.password, name);
+      if (problem) throw new AccountRefused(400, problem);
+      Object.assign(update, { passwordHash: await hashPassword(changes.password as string), failures: 0, lockedUntil: '' });
+    }
+    await this.store.update(name, update);
+    this.endSessions(name);
+    const what = [update.role && user.role !== update.role ? `role ${user.role} -> ${update.role}` : '', update.passwordHash ? 'password reset' : ''].filter(Boolean).join(', ');
+    this.audit({ user: by.user, source, action: 'user-changed', detail: `${name}: ${what || 'unchanged'}` });
+    return (await this.listUsers()).find((u) => u.name === name)!;
+  }
+
+  async deleteUser(by: Principal, name: string, source: string): Promise<void> {
+    const user = await this.store.find(name);
+    if (!user) throw new AccountRefused(404, `no user ${name}`);
+    if (user.role === 'admin') await this.keepOneAdmin(name);
+    await this.store.remove(name);
+    this.endSessions(name);
+    this.audit({ user: by.user, source, action: 'user-deleted', detail: `${name} (${user.role})` });
+  }
+
+  private async keepOneAdmin(leaving: string): Promise<void> {
+    if (!(await this.store.list()).some((u) => u.role === 'admin' && u.name !== leaving)) {
+      throw new AccountRefused(409, `${leaving} is the last administrator: make another user an administrator first`);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+/**
+ * Passwords kept as scrypt hashes (memory-hard: 32 MiB per guess), never as text. The stored form names its parameters,
+ * "scrypt$N$r$p$salt$hash" (base64), so stronger ones can come later and old hashes still verify.
+ */
+
+const N = 1 << 15;
+const R = 8;
+const P = 1;
+const KEY_BYTES = 32;
+export const MIN_PASSWORD_LENGTH = 10;
+
+function derive(password: string, salt: Buffer, options: ScryptOptions, bytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFC'), salt, bytes, { ...options, maxmem: 128 * options.N! * options.r! * 2 }, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, { N, r: R, p: P }, KEY_BYTES);
+  return ['scrypt', N, R, P, salt.toString('base64'), key.toString('base64')].join('$');
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = stored.split('$');
+  if (kind !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) }, expected.length);
+  return timingSafeEqual(key, expected);
+}
+
+/** Why a new password is refused, or undefined when it will do. */
+export function passwordProblem(password: unknown, userName: string): string | undefined {
+  if (typeof password !== 'string') return 'a password is required';
+  if ([...password].length < MIN_PASSWORD_LENGTH) return `a password needs at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (password.toLowerCase().includes(userName.toLowerCase())) return 'a password may not contain the user name';
+  return undefined;
+}
+
+/** A hash to verify against when the user does not exist, so that the answer takes as long as for a wrong password. */
+export const DUMMY_HASH = `scrypt$${N}$${R}$${P}$AAAAAAAAAAAAAAAAAAAAAA==$${Buffer.alloc(KEY_BYTES).toString('base64')}`;

@@ -1,0 +1,79 @@
+import type http from 'node:http';
+import { permissionsOf } from '../../common/roles.ts';
+import type { Accounts, SessionGrant } from '../accounts/accounts.ts';
+import { clearedCookie, sessionCookie } from './request-auth.ts';
+import type { SessionDto } from './contract.ts';
+import { HttpError, Streamed, type RouteDef } from './router.ts';
+
+export interface AccountService {
+  accounts: Accounts;
+  /** The session's longest life (the cookie's Max-Age) and whether the API speaks HTTPS (the cookie's Secure flag). */
+  sessionMaxHours(): number;
+  secure(): boolean;
+}
+
+function withHeaders(status: number, headers: http.OutgoingHttpHeaders, value: unknown): Streamed {
+  return new Streamed(async (res) => {
+    const body = JSON.stringify(value);
+    res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(body);
+  });
+}
+
+/** Signing in and out, the first administrator's set-up, one's own password, and (for admins) the users. */
+export function accountRoutes(service: AccountService): RouteDef[] {
+  const { accounts } = service;
+  const granted = (grant: SessionGrant) => withHeaders(200, { 'set-cookie': sessionCookie(grant.token, service.sessionMaxHours(), service.secure()) },
+    { user: grant.user, role: grant.role, permissions: permissionsOf(grant.role), token: grant.token, expiresAt: grant.expiresAt });
+  const body = (b: unknown) => (b ?? {}) as Record<string, unknown>;
+  return [
+    {
+      // Who am I: the UI asks first, to show the login (or the set-up) or the screens this role may use.
+      method: 'GET', path: '/api/session', permission: 'public',
+      handler: async ({ principal }) => ({
+        needsSetup: accounts.needsSetup(), user: principal?.user, role: principal?.role,
+        permissions: principal ? permissionsOf(principal.role) : [], local: principal?.via === 'secret',
+      }) satisfies SessionDto,
+    },
+    { method: 'POST', path: '/api/login', permission: 'public', handler: async ({ body: b, source }) => granted(await accounts.login(body(b).name, body(b).password, source)) },
+    {
+      method: 'POST', path: '/api/setup', permission: 'public',
+      handler: async ({ body: b, source }) => granted(await accounts.completeSetup(body(b).token, body(b).name, body(b).password, source)),
+    },
+    {
+      method: 'POST', path: '/api/logout', permission: 'signed-in',
+      handler: async ({ principal, source }) => {
+        accounts.logout(principal!, source);
+        return withHeaders(200, { 'set-cookie': clearedCookie(service.secure()) }, { loggedOut: true });
+      },
+    },
+    {
+      method: 'POST', path: '/api/password', permission: 'signed-in',
+      handler: async ({ principal, body: b, source }) => {
+        await accounts.changePassword(principal!, body(b).current, body(b).next, source);
+        return { changed: true };
+      },
+    },
+    { method: 'GET', path: '/api/users', permission: 'users', handler: async () => accounts.listUsers() },
+    {
+      method: 'POST', path: '/api/users', permission: 'users',
+      handler: async ({ principal, body: b, source }) => accounts.createUser(principal!, body(b).name, body(b).role, body(b).password, source),
+    },
+    {
+      method: 'PUT', path: '/api/users/:name', permission: 'users',
+      handler: async ({ principal, params: [name], body: b, source }) => {
+        const { role, password } = body(b);
+        if (role === undefined && password === undefined) throw new HttpError(400, 'give a role or a password');
+        return accounts.updateUser(principal!, name!, { role, password }, source);
+      },
+    },
+    {
+      method: 'DELETE', path: '/api/users/:name', permission: 'users',
+      handler: async ({ principal, params: [name], source }) => {
+        if (principal!.user === name) throw new HttpError(409, 'you cannot delete your own account');
+        await accounts.deleteUser(principal!, name!, source);
+        return { removed: name! };
+      },
+    },
+  ];
+}
