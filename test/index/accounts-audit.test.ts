@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArchiveIndex } from '../../main/index/archive-index.ts';
+import { Accounts } from '../../main/accounts/accounts.ts';
+import type { AuditEntry } from '../../main/audit/audit-record.ts';
+import { INDEX_ENGINES } from '../helpers/index-engines.ts';
+
+/** Users and the audit trail behave the same on every index engine; sessions expire as configured. */
+describe.each(INDEX_ENGINES)('accounts and audit on the $name index', (engine) => {
+  let index: ArchiveIndex;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => { ({ index, dispose } = await engine.open('accounts')); });
+  afterAll(async () => { await dispose?.(); });
+
+  it('keeps users with their role, failures and lock, and refuses a taken name', async () => {
+    const users = index.accountStore();
+    expect(await users.create({ name: 'Anna', role: 'admin', passwordHash: 'scrypt$x' })).toBe(true);
+    expect(await users.create({ name: 'Anna', role: 'viewer', passwordHash: 'scrypt$y' })).toBe(false);
+    expect(await users.create({ name: 'Petr', role: 'viewer', passwordHash: 'scrypt$z' })).toBe(true);
+    expect(await users.update('Petr', { failures: 3, lockedUntil: '2026-11-26T10:00:00.000Z' })).toBe(true);
+    expect(await users.update('Nobody', { failures: 1 })).toBe(false);
+    const petr = await users.find('Petr');
+    expect(petr).toMatchObject({ name: 'Petr', role: 'viewer', passwordHash: 'scrypt$z', failures: 3, lockedUntil: '2026-11-26T10:00:00.000Z', lastLogin: '' });
+    expect(petr!.changedAt).toBe(petr!.createdAt);
+    await users.update('Petr', { role: 'technician' });
+    expect((await users.find('Petr'))!.role).toBe('technician');
+    expect((await users.list()).map((u) => u.name)).toEqual(['Anna', 'Petr']);
+    expect(await users.remove('Petr')).toBe(true);
+    expect(await users.find('Petr')).toBeUndefined();
+  });
+
+  it('appends audit records, filters them by user, patient, action and dates, newest first, and purges old ones', async () => {
+    const audit = index.auditStore();
+    const base = { source: '127.0.0.1', detail: 'd' };
+    await audit.append([
+      { ...base, at: '2026-01-10T08:00:00.000Z', user: 'anna', action: 'login' },
+      { ...base, at: '2026-03-02T09:00:00.000Z', user: 'anna', action: 'view', patientId: 'P1', studyUid: '1.2.3' },
+      { ...base, at: '2026-03-02T23:59:00.000Z', user: 'CT1', action: 'query', patientId: 'P1', outcome: 'refused', detail: 'C-FIND PatientID=P1' },
+      { ...base, at: '2026-04-01T00:00:00.000Z', user: 'petr', action: 'delete', patientId: 'P2', studyUid: '1.2.4' },
+    ]);
+    expect((await audit.list({})).map((r) => r.action)).toEqual(['delete', 'query', 'view', 'login']);
+    expect((await audit.list({ user: 'anna' })).map((r) => r.action)).toEqual(['view', 'login']);
+    expect((await audit.list({ patientId: 'P1' })).map((r) => r.user)).toEqual(['CT1', 'anna']);
+    expect((await audit.list({ action: 'query' }))[0]).toMatchObject({ outcome: 'refused', detail: 'C-FIND PatientID=P1', source: '127.0.0.1' });
+    expect((await audit.list({ from: '2026-03-01', to: '2026-03-02' })).map((r) => r.action)).toEqual(['query', 'view']);
+    expect(await audit.list({ limit: 1 })).toHaveLength(1);
+    const [newest] = await audit.list({});
+    expect((await audit.list({ before: newest!.id })).map((r) => r.action)).toEqual(['query', 'view', 'login']);
+    expect(await audit.purge('2026-03-01T00:00:00.000Z')).toBe(1);
+    expect((await audit.list({})).map((r) => r.action)).toEqual(['delete', 'query', 'view']);
+  });
+
+  it('ends a session after its idle time and after its longest life', async () => {
+    const records: AuditEntry[] = [];
+    let limits = { idleMinutes: 0.002, maxHours: 1 };
+    const accounts = new Accounts(index.accountStore(), (e) => records.push(e), () => limits);
+    await accounts.createUser({ user: 'test', role: 'admin', via: 'secret' }, 'Eva', 'viewer', 'pw-for-the-test', 'here');
+    const grant = await accounts.login('Eva', 'pw-for-the-test', 'here');
+    expect(accounts.session(grant.token)).toMatchObject({ user: 'Eva', role: 'viewer', via: 'session' });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(accounts.session(grant.token)).toBeUndefined();
+    limits = { idleMinutes: 60, maxHours: 0.00005 };
+    const second = await accounts.login('Eva', 'pw-for-the-test', 'here');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(accounts.session(second.token)).toBeUndefined();
+    expect(records.map((r) => r.action)).toEqual(['user-created', 'login', 'login']);
+  });
+});

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ROLES, may, type Role } from '../../common/roles.ts';
+import { API_ROUTES } from '../../main/api/contract.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
+
+/**
+ * Accounts and roles through the API as a browser and scripts use it: the first administrator from the one-time set-up
+ * link, users of each role, every route tried with every role (allowed, or 403), sessions by cookie and by bearer token,
+ * lockout after failed logins, password changes, and passwords never written anywhere but as their scrypt hash.
+ */
+
+const PASSWORDS: Record<Role, string> = { admin: 'correct horse battery', technician: 'tech-secret-2026', viewer: 'just looking 1234' };
+
+describe('accounts and roles', () => {
+  let archive: TestArchive;
+  const sessions: Partial<Record<Role, string>> = {};
+  const url = (route: string) => `${archive.server.apiUrl}${route}`;
+  const as = (token: string | undefined, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => fetch(url(route), {
+    method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const login = async (name: string, password: string) => as(undefined, 'POST', API_ROUTES.login, { name, password });
+
+  beforeAll(async () => { archive = await startArchive(); });
+  afterAll(async () => { await archive?.stop(); });
+
+  it('sets up the first administrator once, from the link printed at start, without a default password', async () => {
+    expect((await (await as(undefined, 'GET', API_ROUTES.session)).json())).toMatchObject({ needsSetup: true, permissions: [] });
+    const link = archive.server.setupLink!;
+    expect(archive.logText()).toContain(link);
+    const token = new URL(link).hash.replace('#setup=', '');
+    expect((await as(undefined, 'POST', API_ROUTES.setup, { token: 'guess', name: 'boss', password: PASSWORDS.admin })).status).toBe(403);
+    expect((await as(undefined, 'POST', API_ROUTES.setup, { token, name: 'boss', password: 'short' })).status).toBe(400);
+    const done = await as(undefined, 'POST', API_ROUTES.setup, { token, name: 'boss', password: PASSWORDS.admin });
+    expect(done.status).toBe(200);
+    expect(done.headers.get('set-cookie')).toMatch(/^pacs_session=[\w-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
+    sessions.admin = (await done.json()).token;
+    expect((await as(undefined, 'POST', API_ROUTES.setup, { token, name: 'boss2', password: PASSWORDS.admin })).status).toBe(403);
+    expect((await (await as(sessions.admin, 'GET', API_ROUTES.session)).json())).toMatchObject({ needsSetup: false, user: 'boss', role: 'admin' });
+  });
+
+  it('lets an admin add users of each role, and refuses weak passwords and taken names', async () => {
+    for (const role of ['technician', 'viewer'] as const) {
+      const made = await as(sessions.admin, 'POST', API_ROUTES.users, { name: role, role, password: PASSWORDS[role] });
+      expect(made.status).toBe(200);
+      sessions[role] = (await (await login(role, PASSWORDS[role])).json()).token;
+    }
+    expect((await as(sessions.admin, 'POST', API_ROUTES.users, { name: 'viewer', role: 'viewer', password: 'another long one' })).status).toBe(409);
+    expect((await as(sessions.admin, 'POST', API_ROUTES.users, { name: 'x', role: 'boss', password: 'another long one' })).status).toBe(400);
+    expect((await (await as(sessions.admin, 'POST', API_ROUTES.users, { name: 'pat', role: 'viewer', password: 'pat1234567890' })).json()).error).toMatch(/user name/);
+    expect((await as(sessions.technician, 'POST', API_ROUTES.users, { name: 'sneaky', role: 'admin', password: 'long enough pw' })).status).toBe(403);
+  });
+
+  it('walks every route with every role: each is allowed or answered 403, and nothing is open without signing in', async () => {
+    const routes = archive.server.api!.router.list().filter((r) => r.permission !== 'public' && r.permission !== 'signed-in');
+    expect(routes.length).toBeGreaterThan(50);
+    const tried: string[] = [];
+    for (const route of routes) {
+      // Parameters that name nothing: a handler that may run answers 4xx, not a change to data.
+      const pathname = route.path.replace(/:\w+/g, 'no-such-thing');
+      // The listener restart is allowed for admins and would drop associations: only its refusals are checked.
+      const skipAllowed = route.path === '/api/listener/restart';
+      const anonymous = await as(undefined, route.method, pathname, route.method === 'GET' || route.method === 'DELETE' ? undefined : {});
+      expect(anonymous.status, `${route.method} ${route.path} without signing in`).toBe(401);
+      for (const role of ROLES) {
+        if (skipAllowed && may(role, route.permission as never)) continue;
+        const res = await as(sessions[role], route.method, pathname, route.method === 'GET' || route.method === 'DELETE' ? undefined : {});
+        const allowed = may(role, route.permission as never);
+        if (allowed) expect(res.status, `${role} ${route.method} ${route.path}`).not.toBe(403);
+        else expect(res.status, `${role} ${route.method} ${route.path}`).toBe(403);
+        if (!allowed) expect((await res.json()).error).toMatch(new RegExp(`needs the ${route.permission} permission`));
+        tried.push(`${role} ${route.method} ${route.path} ${res.status}`);
+      }
+    }
+    // A viewer searches and views; a technician also queries other nodes; only an admin changes settings.
+    expect(tried).toContain('viewer POST /api/find 400');
+    expect(tried).toContain('viewer PUT /api/settings 403');
+    expect(tried).toContain('technician PUT /api/settings 403');
+    expect(tried).toContain('technician DELETE /api/studies/:uid 403');
+    expect(tried).toContain('viewer POST /api/nodes/:ae/find 403');
+    expect(tried).toContain('admin DELETE /api/studies/:uid 404');
+    expect((await as(sessions.viewer, 'GET', API_ROUTES.status)).status).toBe(200);
+  });
+
+  it('takes the install secret as the local admin from this computer, and a session from its cookie only from this origin', async () => {
+    expect((await apiFetch(archive, 'GET', API_ROUTES.users)).status).toBe(200);
+    expect((await (await apiFetch(archive, 'GET', API_ROUTES.session)).json())).toMatchObject({ user: 'local admin', role: 'admin', local: true });
+    const cookie = `pacs_session=${sessions.viewer}`;
+    expect((await as(undefined, 'GET', API_ROUTES.status, undefined, { cookie })).status).toBe(200);
+    expect((await as(undefined, 'GET', API_ROUTES.status, undefined, { cookie, origin: 'http://evil.example' })).status).toBe(401);
+    expect((await as(undefined, 'GET', API_ROUTES.status, undefined, { cookie, origin: new URL(archive.server.apiUrl).origin })).status).toBe(200);
+    // A session never travels in a URL: ?token= is for the local secret only.
+    expect((await fetch(url(`${API_ROUTES.status}?token=${sessions.viewer}`))).status).toBe(401);
+  });
+
+  it('locks an account after repeated failed logins, with a growing wait, and says how long', async () => {
+    for (let i = 0; i < 4; i++) expect((await login('viewer', 'wrong password')).status).toBe(401);
+    const locked = await login('viewer', 'wrong password');
+    expect(locked.status).toBe(401);
+    const refused = await login('viewer', PASSWORDS.viewer);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(20);
+    expect((await refused.json()).error).toMatch(/too many failed logins: try again in \d+ s/);
+    const listed = await (await as(sessions.admin, 'GET', API_ROUTES.users)).json() as { name: string; locked: boolean }[];
+    expect(listed.find((u) => u.name === 'viewer')?.locked).toBe(true);
+    // An admin's new password unlocks it (and ends the user's sessions).
+    expect((await as(sessions.admin, 'PUT', API_ROUTES.user('viewer'), { password: 'fresh secret 99x' })).status).toBe(200);
+    expect((await as(sessions.viewer, 'GET', API_ROUTES.status)).status).toBe(401);
+    sessions.viewer = (await (await login('viewer', 'fresh secret 99x')).json()).token;
+    expect(sessions.viewer).toBeTruthy();
+    expect((await login('nobody', 'whatever it is')).status).toBe(401);
+  });
+
+  it('changes one\'s own password with the current one; a role change ends the sessions; the last admin stays', async () => {
+    expect((await as(sessions.technician, 'POST', API_ROUTES.password, { current: 'wrong', next: 'tech-new-password' })).status).toBe(403);
+    expect((await as(sessions.technician, 'POST', API_ROUTES.password, { current: PASSWORDS.technician, next: 'technician-2' })).status).toBe(400);
+    expect((await as(sessions.technician, 'POST', API_ROUTES.password, { current: PASSWORDS.technician, next: 'tech-new-password' })).status).toBe(200);
+    expect((await login('technician', PASSWORDS.technician)).status).toBe(401);
+    sessions.technician = (await (await login('technician', 'tech-new-password')).json()).token;
+    expect((await as(sessions.admin, 'PUT', API_ROUTES.user('technician'), { role: 'viewer' })).status).toBe(200);
+    expect((await as(sessions.technician, 'GET', API_ROUTES.status)).status).toBe(401);
+    expect((await as(sessions.admin, 'PUT', API_ROUTES.user('boss'), { role: 'viewer' })).status).toBe(409);
+    expect((await as(sessions.admin, 'DELETE', API_ROUTES.user('boss'))).status).toBe(409);
+    const out = await as(sessions.admin, 'POST', API_ROUTES.logout);
+    expect(out.headers.get('set-cookie')).toMatch(/Max-Age=0/);
+    expect((await as(sessions.admin, 'GET', API_ROUTES.status)).status).toBe(401);
+  });
+
+  it('keeps users across a restart, passwords only as scrypt hashes, never in the log or the audit trail', async () => {
+    await archive.restart();
+    expect((await (await as(undefined, 'GET', API_ROUTES.session)).json()).needsSetup).toBe(false);
+    expect(archive.server.setupLink).toBeUndefined();
+    expect((await login('boss', PASSWORDS.admin)).status).toBe(200);
+    await archive.server.audit.flush();
+    const db = new Database(path.join(archive.dataDir, 'index', 'archive.db3'), { readonly: true });
+    const hashes = db.prepare('SELECT name, password_hash AS h FROM users').all() as { name: string; h: string }[];
+    const audit = JSON.stringify(db.prepare('SELECT * FROM audit').all());
+    db.close();
+    expect(hashes.map((u) => u.h)).toEqual(hashes.map(() => expect.stringMatching(/^scrypt\$32768\$8\$1\$[\w+/=]+\$[\w+/=]+$/)));
+    const dbFile = path.join(archive.dataDir, 'index', 'archive.db3');
+    const everything = [archive.logText(), audit, await readFile(dbFile, 'latin1'), await readFile(`${dbFile}-wal`, 'latin1').catch(() => '')].join('\n');
+    for (const pw of [...Object.values(PASSWORDS), 'fresh secret 99x', 'tech-new-password']) expect(everything).not.toContain(pw);
+    expect(audit).toContain('login-failed');
+    expect(audit).toContain('password-changed');
+  });
+});
