@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { loadConfig, seedConfig, type LoadedConfig } from './config/load.ts';
 import { Logger, consoleSink, type SourceLogger } from './util/log.ts';
 import { DicomListener } from './dicom/network.ts';
@@ -146,7 +147,8 @@ export class ArchiveServer {
     this.audit.patientsOf = async (uids) => new Map((await findLocal(this.index, { level: 'STUDY', keys: { StudyInstanceUID: uids.join('\\'), PatientID: '' } }))
       .map((r) => [r.StudyInstanceUID!, r.PatientID!]));
     if (s.auditSyslogHost) {
-      this.atna = new AtnaSyslog({ ...parseHostPort(s.auditSyslogHost), protocol: s.auditSyslogProtocol, credentials: this.tlsCredentials },
+      const credentials = this.tlsCredentials ?? (s.tlsCaCertificates ? { ca: await readFile(s.tlsCaCertificates) } : undefined);
+      this.atna = new AtnaSyslog({ ...parseHostPort(s.auditSyslogHost), protocol: s.auditSyslogProtocol, credentials },
         () => this.config.settings.aeTitle, this.logger.child('audit'));
       this.audit.addSink(this.atna);
     }

@@ -19,6 +19,8 @@ python3-hl7          mllp_send                  the hospital information system 
 python3-pydicom      /usr/lib/python3/dist-packages/pydicom     reads exported media sets back through their DICOMDIR (pydicom FileSet)
 xorriso              xorriso                    makes the ISO 9660 images of exports, and reads them back in the tests
 openssl              openssl                    makes the test CA and certificates for the DICOM TLS tests
+rsyslog              /usr/sbin/rsyslogd         an audit record repository receiving the ATNA syslog messages (UDP and TLS)
+rsyslog-gnutls       /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so   the TLS driver of rsyslog (RFC 5425 syslog over TLS)
 '
 
 present() {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ServerSettings } from '../config/server-settings.ts';
 import { isLoopback } from './request-auth.ts';
+import { LIMITS } from './client-limits.ts';
 import { fingerprintOf, selfSignedCertificate } from '../util/self-signed.ts';
 
 /**
@@ -50,6 +51,8 @@ export async function apiCertificate(s: Pick<ServerSettings, 'apiCertificate' | 
 
 /** The API's server: HTTPS with `certificate` (TLS 1.2 at least), else plain HTTP. */
 export function apiServer(certificate: ApiCertificate | undefined): http.Server {
-  if (!certificate) return http.createServer();
-  return https.createServer({ cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' }) as unknown as http.Server;
+  // Timeouts are checked this often: a client dripping its headers is cut off within it after LIMITS.headersMs.
+  const timing = { headersTimeout: LIMITS.headersMs, requestTimeout: LIMITS.requestMs, connectionsCheckingInterval: Math.min(2000, LIMITS.headersMs) };
+  if (!certificate) return http.createServer(timing);
+  return https.createServer({ ...timing, cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' }) as unknown as http.Server;
 }

@@ -31,6 +31,7 @@ import { auditRoutes } from './audit-routes.ts';
 import { RequestAuth } from './request-auth.ts';
 import { checkUploadSize, readJsonBody } from './request-body.ts';
 import { ClientLimits } from './client-limits.ts';
+import { apiServer } from './api-tls.ts';
 import type { RouteAccess } from './router.ts';
 import type { Principal } from '../accounts/accounts.ts';
 
@@ -54,7 +55,7 @@ export class HttpApi {
   port = 0;
 
   /** Each group of routes gets only the service it needs (services.ts); `server` is plain HTTP or HTTPS (api-tls.ts). */
-  constructor(services: ApiServices, secret: string, log: SourceLogger, server: http.Server = http.createServer()) {
+  constructor(services: ApiServices, secret: string, log: SourceLogger, server: http.Server = apiServer(undefined)) {
     this.services = services;
     this.events = services.events;
     this.router = new Router([

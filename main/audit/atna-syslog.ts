@@ -27,8 +27,8 @@ export interface SyslogTarget {
   host: string;
   port: number;
   protocol: 'udp' | 'tls';
-  /** TLS: our certificate and key (optional) and the CAs that sign the repository's certificate. */
-  credentials?: TlsSettings;
+  /** TLS: our certificate and key (optional: a repository may ask for them) and the CAs that sign the repository's certificate. */
+  credentials?: Partial<Pick<TlsSettings, 'ca' | 'cert' | 'key'>>;
 }
 
 export function parseHostPort(value: string): { host: string; port: number } {

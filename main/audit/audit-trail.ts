@@ -20,6 +20,8 @@ export interface AuditSink {
  */
 export class AuditTrail {
   private queue: AuditEntry[] = [];
+  /** The patient of a record that names only its study, looked up when it is recorded (before the study may go). */
+  private readonly lookups = new Map<AuditEntry, Promise<string>>();
   private timer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
@@ -50,7 +52,12 @@ export class AuditTrail {
       if (this.views.size > 10_000) this.views.clear();
       this.views.set(key, now);
     }
-    this.queue.push({ ...entry, at: entry.at ?? new Date().toISOString(), outcome: entry.outcome ?? 'success' });
+    const queued = { ...entry, at: entry.at ?? new Date().toISOString(), outcome: entry.outcome ?? 'success' } satisfies AuditEntry;
+    if (queued.studyUid && !queued.patientId && this.patientsOf) {
+      const uid = queued.studyUid;
+      this.lookups.set(queued, this.patientsOf([uid]).then((m) => m.get(uid) ?? '', () => ''));
+    }
+    this.queue.push(queued);
     if (this.queue.length >= FLUSH_COUNT) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
   }
@@ -74,10 +81,12 @@ export class AuditTrail {
   }
 
   private async addPatients(batch: AuditEntry[]): Promise<void> {
-    const unknown = [...new Set(batch.filter((e) => e.studyUid && !e.patientId).map((e) => e.studyUid!))];
-    if (!unknown.length || !this.patientsOf) return;
-    const patients = await this.patientsOf(unknown).catch(() => new Map<string, string>());
-    for (const e of batch) if (e.studyUid && !e.patientId) e.patientId = patients.get(e.studyUid) ?? '';
+    for (const e of batch) {
+      const lookup = this.lookups.get(e);
+      if (!lookup) continue;
+      e.patientId = await lookup;
+      this.lookups.delete(e);
+    }
   }
 
   async start(): Promise<void> {

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { API_ROUTES } from '../../main/api/contract.ts';
-import { call, setToken } from './api.ts';
+import { call, currentToken, setToken } from './api.ts';
 import { ErrorText, Field } from './components.tsx';
 
 /**
@@ -37,6 +37,7 @@ export function SignIn({ needsSetup, onDone }: { needsSetup: boolean; onDone: ()
   return (
     <main className="login">
       <h1>PACS Workstation</h1>
+      {currentToken() && <p className="error" role="alert">That access key was not accepted (it works only on the archive's own computer).</p>}
       {setup
         ? <p>No one can sign in yet. Create the first administrator: choose a user name and a password of at least 10 characters.</p>
         : needsSetup

@@ -59,11 +59,12 @@ describe('the workstation UI in a browser', () => {
     expect(page.url()).not.toContain('token=');
     const other = await browser.newPage();
     await other.goto(`http://127.0.0.1:${local.server.api!.port}/`);
-    await other.getByText('This archive asks for its access key').waitFor();
-    // A wrong key is refused; the right one typed in opens the archive.
+    await other.getByText('No user accounts exist yet.').waitFor();
+    // A wrong key is refused; the right one typed in opens the archive (on this computer).
     await other.goto(`http://127.0.0.1:${local.server.api!.port}/?token=wrong`);
-    await other.getByText('That key was not accepted.').waitFor();
-    await other.getByLabel('Access key').fill(local.server.apiSecret);
+    await other.getByText('That access key was not accepted').waitFor();
+    await other.getByText('On the archive\'s computer: use its access key').click();
+    await other.getByLabel('Access key', { exact: true }).fill(local.server.apiSecret);
     await other.getByRole('button', { name: 'Open' }).click();
     await expect.poll(() => other.locator('nav .server').textContent()).toContain('WORKSTATION');
     await other.close();

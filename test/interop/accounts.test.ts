@@ -37,7 +37,7 @@ describe('accounts and roles', () => {
     const done = await as(undefined, 'POST', API_ROUTES.setup, { token, name: 'boss', password: PASSWORDS.admin });
     expect(done.status).toBe(200);
     expect(done.headers.get('set-cookie')).toMatch(/^pacs_session=[\w-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
-    sessions.admin = (await done.json()).token;
+    sessions.admin = (await done.json() as { token: string }).token;
     expect((await as(undefined, 'POST', API_ROUTES.setup, { token, name: 'boss2', password: PASSWORDS.admin })).status).toBe(403);
     expect((await (await as(sessions.admin, 'GET', API_ROUTES.session)).json())).toMatchObject({ needsSetup: false, user: 'boss', role: 'admin' });
   });
@@ -46,11 +46,11 @@ describe('accounts and roles', () => {
     for (const role of ['technician', 'viewer'] as const) {
       const made = await as(sessions.admin, 'POST', API_ROUTES.users, { name: role, role, password: PASSWORDS[role] });
       expect(made.status).toBe(200);
-      sessions[role] = (await (await login(role, PASSWORDS[role])).json()).token;
+      sessions[role] = (await (await login(role, PASSWORDS[role])).json() as { token: string }).token;
     }
     expect((await as(sessions.admin, 'POST', API_ROUTES.users, { name: 'viewer', role: 'viewer', password: 'another long one' })).status).toBe(409);
     expect((await as(sessions.admin, 'POST', API_ROUTES.users, { name: 'x', role: 'boss', password: 'another long one' })).status).toBe(400);
-    expect((await (await as(sessions.admin, 'POST', API_ROUTES.users, { name: 'pat', role: 'viewer', password: 'pat1234567890' })).json()).error).toMatch(/user name/);
+    expect((await (await as(sessions.admin, 'POST', API_ROUTES.users, { name: 'pat', role: 'viewer', password: 'pat1234567890' })).json() as { error: string }).error).toMatch(/user name/);
     expect((await as(sessions.technician, 'POST', API_ROUTES.users, { name: 'sneaky', role: 'admin', password: 'long enough pw' })).status).toBe(403);
   });
 
@@ -71,7 +71,7 @@ describe('accounts and roles', () => {
         const allowed = may(role, route.permission as never);
         if (allowed) expect(res.status, `${role} ${route.method} ${route.path}`).not.toBe(403);
         else expect(res.status, `${role} ${route.method} ${route.path}`).toBe(403);
-        if (!allowed) expect((await res.json()).error).toMatch(new RegExp(`needs the ${route.permission} permission`));
+        if (!allowed) expect((await res.json() as { error: string }).error).toMatch(new RegExp(`needs the ${route.permission} permission`));
         tried.push(`${role} ${route.method} ${route.path} ${res.status}`);
       }
     }
@@ -103,13 +103,13 @@ describe('accounts and roles', () => {
     const refused = await login('viewer', PASSWORDS.viewer);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(20);
-    expect((await refused.json()).error).toMatch(/too many failed logins: try again in \d+ s/);
+    expect((await refused.json() as { error: string }).error).toMatch(/too many failed logins: try again in \d+ s/);
     const listed = await (await as(sessions.admin, 'GET', API_ROUTES.users)).json() as { name: string; locked: boolean }[];
     expect(listed.find((u) => u.name === 'viewer')?.locked).toBe(true);
     // An admin's new password unlocks it (and ends the user's sessions).
     expect((await as(sessions.admin, 'PUT', API_ROUTES.user('viewer'), { password: 'fresh secret 99x' })).status).toBe(200);
     expect((await as(sessions.viewer, 'GET', API_ROUTES.status)).status).toBe(401);
-    sessions.viewer = (await (await login('viewer', 'fresh secret 99x')).json()).token;
+    sessions.viewer = (await (await login('viewer', 'fresh secret 99x')).json() as { token: string }).token;
     expect(sessions.viewer).toBeTruthy();
     expect((await login('nobody', 'whatever it is')).status).toBe(401);
   });
@@ -119,7 +119,7 @@ describe('accounts and roles', () => {
     expect((await as(sessions.technician, 'POST', API_ROUTES.password, { current: PASSWORDS.technician, next: 'technician-2' })).status).toBe(400);
     expect((await as(sessions.technician, 'POST', API_ROUTES.password, { current: PASSWORDS.technician, next: 'tech-new-password' })).status).toBe(200);
     expect((await login('technician', PASSWORDS.technician)).status).toBe(401);
-    sessions.technician = (await (await login('technician', 'tech-new-password')).json()).token;
+    sessions.technician = (await (await login('technician', 'tech-new-password')).json() as { token: string }).token;
     expect((await as(sessions.admin, 'PUT', API_ROUTES.user('technician'), { role: 'viewer' })).status).toBe(200);
     expect((await as(sessions.technician, 'GET', API_ROUTES.status)).status).toBe(401);
     expect((await as(sessions.admin, 'PUT', API_ROUTES.user('boss'), { role: 'viewer' })).status).toBe(409);
@@ -131,7 +131,7 @@ describe('accounts and roles', () => {
 
   it('keeps users across a restart, passwords only as scrypt hashes, never in the log or the audit trail', async () => {
     await archive.restart();
-    expect((await (await as(undefined, 'GET', API_ROUTES.session)).json()).needsSetup).toBe(false);
+    expect((await (await as(undefined, 'GET', API_ROUTES.session)).json() as { needsSetup: boolean }).needsSetup).toBe(false);
     expect(archive.server.setupLink).toBeUndefined();
     expect((await login('boss', PASSWORDS.admin)).status).toBe(200);
     await archive.server.audit.flush();
