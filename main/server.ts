@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { loadConfig, seedConfig, type LoadedConfig } from './config/load.ts';
 import { Logger, consoleSink, type SourceLogger } from './util/log.ts';
 import { DicomListener } from './dicom/network.ts';
-import { negotiate, type AcceptancePolicy } from './dicom/negotiation.ts';
+import { negotiate, type AcceptancePolicy, type NegotiationResult } from './dicom/negotiation.ts';
+import { ContextResult, type AssociateRQ } from './dicom/pdu.ts';
 import type { AssociationHandler } from './dicom/association.ts';
 import { CommandField } from './dicom/command.ts';
 import { verificationService } from './dicom/services/echo.ts';
@@ -204,7 +205,7 @@ export class ArchiveServer {
     for (const service of commitmentServices(this.transfers.commitments, this.logger.child('commitment'))) registry.register(service);
     registry.register(mppsService(this.transfers.performedSteps, this.logger.child('mpps')));
     registry.observe((assoc, msg, data) => auditRequest(assoc, msg, data, (e) => this.audit.record(e)));
-    this.handler = { negotiate: (rq, assoc) => negotiate(rq, this.acceptancePolicy(), assoc.remoteAddress), ...registry.handlers() };
+    this.handler = { negotiate: (rq, assoc) => this.negotiated(rq, assoc, negotiate(rq, this.acceptancePolicy(), assoc.remoteAddress)), ...registry.handlers() };
     if (options.listen === false) return;
     await this.openListener();
     await this.openHl7();
@@ -377,6 +378,18 @@ export class ArchiveServer {
       throw new ListenerNotMoved(`${(err as Error).message}; still listening as ${before.settings.aeTitle} on port ${this.port}`);
     }
     return this.port;
+  }
+
+  /** Services noderights.map refused the caller (rejected presentation contexts): logged and audited. */
+  private negotiated(rq: AssociateRQ, assoc: Association, decision: NegotiationResult): NegotiationResult {
+    const refused = decision.contexts.filter((c) => c.result === ContextResult.UserRejection)
+      .map((c) => rq.contexts.find((p) => p.id === c.id)?.abstractSyntax ?? '');
+    if (refused.length) {
+      const classes = [...new Set(refused)].join(', ');
+      this.log.warn(`${rq.callingAe} (${assoc.remoteAddress}) may not use ${classes} (noderights.map): presentation contexts rejected`);
+      this.audit.record({ user: rq.callingAe, source: `${rq.callingAe}@${assoc.remoteAddress}`, action: 'refused', outcome: 'refused', detail: `SOP classes refused by noderights.map: ${classes}` });
+    }
+    return decision;
   }
 
   /** Each association peers open to us: on the event stream (Monitor) and in the audit trail. */

@@ -70,7 +70,8 @@ export function negotiate(rq: AssociateRQ, policy: AcceptancePolicy, peerAddress
   });
   if (!contexts.some((c) => c.result === ContextResult.Acceptance)) {
     const classes = [...new Set(rq.contexts.map((c) => c.abstractSyntax))].join(', ');
-    return reject(RejectReason.NoReasonGiven, `no acceptable presentation context among ${rq.contexts.length} proposed (${classes || 'none'})`);
+    // The per-context results stay with the rejection, so that the archive can say which were refused and why.
+    return { ...reject(RejectReason.NoReasonGiven, `no acceptable presentation context among ${rq.contexts.length} proposed (${classes || 'none'})`), contexts };
   }
   // A requestor may take the SCP role for storage classes, so that C-GET can send it objects on this association
   // (PS3.7 D.3.3.4, PS3.4 C.4.3), and for Storage Commitment, to report on a request of ours (PS3.4 J.3.3.1.3); for

@@ -43,7 +43,7 @@ describe('accounts in the UI', () => {
     await page.getByRole('button', { name: 'Create administrator' }).click();
     await page.getByRole('button', { name: 'ines (admin)' }).waitFor();
     expect(page.url()).not.toContain('setup=');
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
     expect((await page.context().cookies()).map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([['pacs_session', true, 'Strict']]);
     for (const tab of ['Monitor', 'Studies', 'Query/Retrieve', 'Worklist', 'Nodes', 'Settings', 'Users', 'Audit']) {
       await page.getByRole('link', { name: tab, exact: true }).waitFor();

@@ -60,6 +60,7 @@ describe('per-node rights with storescu, findscu and movescu', () => {
     expect(found.code).not.toBe(0);
     expect(found.stderr + found.stdout).toMatch(/Association Rejected/);
     expect(archive.logText()).toMatch(/MODALITY -> TESTPACS .*association rejected: no acceptable presentation context/);
+    expect(archive.logText()).toContain('MODALITY (127.0.0.1) may not use 1.2.840.10008.5.1.4.1.2.2.1 (noderights.map): presentation contexts rejected');
   });
 
   it('lets the viewer query and retrieve to itself, refuses a retrieve to another node with 0x0124, and refuses its stores', async () => {
@@ -86,6 +87,7 @@ describe('per-node rights with storescu, findscu and movescu', () => {
     await archive.server.audit.flush();
     const audit = await archive.server.index.auditStore().list({});
     expect(audit).toContainEqual(expect.objectContaining({ user: 'ELSEWHERE', action: 'association-rejected', outcome: 'refused' }));
+    expect(audit).toContainEqual(expect.objectContaining({ user: 'MODALITY', action: 'refused', detail: 'SOP classes refused by noderights.map: 1.2.840.10008.5.1.4.1.2.2.1' }));
     expect(audit).toContainEqual(expect.objectContaining({ user: 'VIEWER', action: 'retrieve', studyUid: study, detail: expect.stringMatching(/^C-MOVE to OTHER: /) }));
     expect(audit).toContainEqual(expect.objectContaining({ user: 'VIEWER', action: 'query', patientId: 'RIGHTS1', detail: expect.stringContaining('PatientID=RIGHTS1') }));
   });
