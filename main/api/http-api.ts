@@ -1,5 +1,6 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ListenerNotMoved } from '../listener-not-moved.ts';
 import { WorklistEntryError } from '../index/worklist-entry.ts';
@@ -13,7 +14,7 @@ import type { EventMessage } from './contract.ts';
 import { jobRoutes } from './job-routes.ts';
 import { nodeRoutes } from './node-routes.ts';
 import { QueryRefused } from './query-routes.ts';
-import { HttpError, Router, Streamed } from './router.ts';
+import { HttpError, Router, Streamed, type RouteAccess } from './router.ts';
 import type { ApiServices } from './services.ts';
 import { SettingsRefused, settingsRoutes } from './settings-routes.ts';
 import { serveUi } from './static-ui.ts';
@@ -25,15 +26,13 @@ import { exportRoutes } from './export-routes.ts';
 import { ExportError } from '../export/media-set.ts';
 import { DICOMWEB_PREFIX, dicomWebRoutes } from './dicomweb-routes.ts';
 import { may } from '../../common/roles.ts';
-import { AccountRefused } from '../accounts/accounts.ts';
+import { AccountRefused, type Principal } from '../accounts/accounts.ts';
 import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { RequestAuth } from './request-auth.ts';
 import { checkUploadSize, readJsonBody } from './request-body.ts';
 import { ClientLimits } from './client-limits.ts';
 import { apiServer } from './api-tls.ts';
-import type { RouteAccess } from './router.ts';
-import type { Principal } from '../accounts/accounts.ts';
 
 /**
  * The core's HTTP + WebSocket API (contract.ts): status, nodes (acrnema.map) with echo, jobs, sends and retrieves, the
@@ -78,7 +77,7 @@ export class HttpApi {
     this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.serve(req, res));
     this.limits.attach(this.http);
     this.sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
-    this.http.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/api/events' || !this.auth.principal(req, url)) {
         socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');

@@ -1,4 +1,4 @@
-import { ConfigError, ConfigErrors } from './config-error.ts';
+import { LineMap } from './line-map.ts';
 import { aeMatches, aeTitleProblem } from './ae-title.ts';
 
 /**
@@ -28,11 +28,6 @@ export interface NodeRights {
 
 export const ALL_RIGHTS: Omit<NodeRights, 'ae' | 'line'> = { rights: [...RIGHTS], retrieveTo: '*', checkHost: false };
 
-interface Line {
-  raw: string;
-  entry?: NodeRights;
-}
-
 export function nodeRightsLine(fields: string[]): Omit<NodeRights, 'line'> | string {
   const [ae, rights, retrieveTo = '*', check = '-', ...extra] = fields;
   if (!ae || !rights) return 'a line is: AE  RIGHTS  [RETRIEVE-TO]  [host]';
@@ -57,25 +52,24 @@ export function formatNodeRights(r: Omit<NodeRights, 'line'>): string {
 }
 
 export class NodeRightsMap {
-  readonly file: string;
-  private readonly lines: Line[] = [];
+  private readonly map: LineMap<NodeRights>;
+  /** The file did not exist (or was empty): it is written with a header that explains its columns. */
+  private readonly fresh: boolean;
 
   constructor(file: string, text: string) {
-    this.file = file;
-    const errors: ConfigError[] = [];
-    text.split(/\r?\n/).forEach((raw, i) => {
-      const content = raw.replace(/#.*$/, '').trim();
-      if (!content) { this.lines.push({ raw }); return; }
-      const parsed = nodeRightsLine(content.split(/\s+/));
-      if (typeof parsed === 'string') { errors.push(new ConfigError(file, i + 1, parsed)); this.lines.push({ raw }); return; }
-      this.lines.push({ raw, entry: { ...parsed, line: i + 1 } });
+    this.fresh = text.trim() === '';
+    this.map = new LineMap<NodeRights>(file, text, (fields, line) => {
+      const parsed = nodeRightsLine(fields);
+      return typeof parsed === 'string' ? parsed : { ...parsed, line };
     });
-    if (this.lines.length > 1 && this.lines[this.lines.length - 1]!.raw === '') this.lines.pop();
-    if (errors.length) throw new ConfigErrors(errors);
+  }
+
+  get file(): string {
+    return this.map.file;
   }
 
   get entries(): NodeRights[] {
-    return this.lines.flatMap((l) => (l.entry ? [l.entry] : []));
+    return this.map.entries;
   }
 
   /** The line for this calling AE (its own before a pattern's, as written), undefined when none names it. */
@@ -96,21 +90,20 @@ export class NodeRightsMap {
     return retrieveTo.some((d) => (d === 'self' ? destination.toUpperCase() === ae.toUpperCase() : d.toUpperCase() === destination.toUpperCase()));
   }
 
-  /** Set or replace the line of exactly this AE (undefined: remove it, so it gets everything again). */
+  /** Set or replace the line of exactly this AE (undefined: remove it, so it gets everything again, or the `*` line's rights). */
   set(ae: string, rights: Omit<NodeRights, 'ae' | 'line'> | undefined): void {
-    const at = this.lines.findIndex((l) => l.entry && l.entry.ae.toUpperCase() === ae.toUpperCase());
-    if (!rights) { if (at >= 0) this.lines.splice(at, 1); return; }
+    const same = (e: NodeRights) => e.ae.toUpperCase() === ae.toUpperCase();
+    if (!rights) { this.map.remove(same); return; }
     const entry = { ae, ...rights, line: 0 };
-    const raw = formatNodeRights(entry);
-    if (at >= 0) this.lines[at] = { raw, entry };
-    else this.lines.push({ raw, entry });
+    this.map.set(same, entry, formatNodeRights(entry));
   }
 
   toString(): string {
-    const header = this.lines.length ? [] : [
+    const header = this.fresh ? [
       '# What each node of acrnema.map may ask of this archive (Conquest does not read this file).',
       '# AE            RIGHTS (store,query,retrieve,worklist,commit,mpps | all | -)  RETRIEVE-TO (* | self | AEs)  CHECK (host | -)',
-    ];
-    return [...header, ...this.lines.map((l) => l.raw)].join('\n') + '\n';
+      '',
+    ].join('\n') + '\n' : '';
+    return header + this.map.toString();
   }
 }

@@ -1,4 +1,5 @@
-import { ConfigError, ConfigErrors } from './config-error.ts';
+import { ConfigError } from './config-error.ts';
+import { LineMap } from './line-map.ts';
 import { aeTitleProblem } from './ae-title.ts';
 
 /**
@@ -12,11 +13,6 @@ export interface WebNode {
   url: string;
   auth: string;
   line: number;
-}
-
-interface Line {
-  raw: string;
-  node?: WebNode;
 }
 
 export const WEB_NODES_FILE = 'dicomweb.map';
@@ -39,26 +35,21 @@ export function webNodeProblem(node: { name: string; url: string; auth: string }
 }
 
 export class WebNodeMap {
-  readonly file: string;
-  private readonly lines: Line[] = [];
+  private readonly map: LineMap<WebNode>;
 
   constructor(file: string, text: string) {
-    this.file = file;
-    const errors: ConfigError[] = [];
-    text.split(/\r?\n/).forEach((raw, i) => {
-      const content = raw.replace(/#.*$/, '').trim();
-      if (!content) { this.lines.push({ raw }); return; }
-      const [name = '', url = '', auth = '', ...extra] = content.split(/\s+/);
+    this.map = new LineMap<WebNode>(file, text, ([name = '', url = '', auth = '', ...extra], line) => {
       const problem = extra.length ? `expected "NAME URL [AUTH]", found ${3 + extra.length} fields` : webNodeProblem({ name, url, auth });
-      if (problem) { errors.push(new ConfigError(file, i + 1, problem)); this.lines.push({ raw }); return; }
-      this.lines.push({ raw, node: { name, url: url.replace(/\/+$/, ''), auth, line: i + 1 } });
+      return problem ?? { name, url: url.replace(/\/+$/, ''), auth, line };
     });
-    if (this.lines.length && this.lines[this.lines.length - 1]!.raw === '') this.lines.pop();
-    if (errors.length) throw new ConfigErrors(errors);
+  }
+
+  get file(): string {
+    return this.map.file;
   }
 
   get nodes(): WebNode[] {
-    return this.lines.flatMap((l) => (l.node ? [l.node] : []));
+    return this.map.entries;
   }
 
   /** By name, case aside (as AE titles are looked up). */
@@ -70,21 +61,14 @@ export class WebNodeMap {
     const problem = webNodeProblem(node);
     if (problem) throw new ConfigError(this.file, 0, problem);
     const url = node.url.replace(/\/+$/, '');
-    const entry = { raw: [node.name.padEnd(17), url, node.auth].join(' ').trimEnd(), node: { ...node, url, line: 0 } };
-    const at = this.lines.findIndex((l) => l.node?.name.toUpperCase() === node.name.toUpperCase());
-    if (at >= 0) this.lines[at] = entry; else this.lines.push(entry);
-    this.lines.forEach((l, i) => { if (l.node) l.node.line = i + 1; });
+    this.map.set((n) => n.name.toUpperCase() === node.name.toUpperCase(), { ...node, url, line: 0 }, [node.name.padEnd(17), url, node.auth].join(' ').trimEnd());
   }
 
   remove(name: string): boolean {
-    const at = this.lines.findIndex((l) => l.node?.name.toUpperCase() === name.toUpperCase());
-    if (at < 0) return false;
-    this.lines.splice(at, 1);
-    this.lines.forEach((l, i) => { if (l.node) l.node.line = i + 1; });
-    return true;
+    return this.map.remove((n) => n.name.toUpperCase() === name.toUpperCase());
   }
 
   toString(): string {
-    return `${this.lines.map((l) => l.raw).join('\n')}\n`;
+    return this.map.toString();
   }
 }

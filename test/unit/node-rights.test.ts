@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { NodeRightsMap } from '../../main/config/node-rights.ts';
+import { rightsFor } from '../../main/node-access.ts';
+import { ConfigErrors } from '../../main/config/config-error.ts';
+
+describe('noderights.map', () => {
+  it('reads rights, destinations, the host check and a default line; refuses bad lines with their numbers', () => {
+    const map = new NodeRightsMap('noderights.map', '# comment\nCT1 store,mpps - host\nWS* query,retrieve self,VIEWER\n*  query\n');
+    expect(map.of('CT1')).toMatchObject({ rights: ['store', 'mpps'], retrieveTo: [], checkHost: true });
+    expect(map.of('WS2')).toMatchObject({ rights: ['query', 'retrieve'], retrieveTo: ['self', 'VIEWER'] });
+    expect(map.of('ANYONE').rights).toEqual(['query']);
+    expect(map.mayRetrieveTo('WS2', 'ws2')).toBe(true);
+    expect(map.mayRetrieveTo('WS2', 'VIEWER')).toBe(true);
+    expect(map.mayRetrieveTo('WS2', 'OTHER')).toBe(false);
+    expect(new NodeRightsMap('f', '').of('X').rights).toHaveLength(6);
+    try {
+      new NodeRightsMap('noderights.map', 'A fly\nB store * maybe\nC\n');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigErrors).errors.map((e) => [e.line, e.reason])).toEqual([
+        [1, '"fly" is not a right (store, query, retrieve, worklist, commit, mpps, all or -)'],
+        [2, 'the last column is "host" (check the caller\'s address) or "-", not "maybe"'],
+        [3, 'a line is: AE  RIGHTS  [RETRIEVE-TO]  [host]'],
+      ]);
+    }
+  });
+
+  it('writes a new file with a header, keeps comments and order, and removes a line', () => {
+    const fresh = new NodeRightsMap('f', '');
+    fresh.set('CT1', { rights: ['store'], retrieveTo: '*', checkHost: true });
+    expect(fresh.toString()).toMatch(/^# What each node[^\n]*\n# AE[^\n]*\n\nCT1\s+store\s+\*\s+host\n$/);
+    const kept = new NodeRightsMap('f', '# mine\nA all\nB query\n');
+    kept.set('A', { rights: [], retrieveTo: [], checkHost: false });
+    kept.set('B', undefined);
+    expect(kept.toString()).toMatch(/^# mine\nA\s+-\s+-\s+-\n$/);
+  });
+
+  it('names the right each SOP class needs', () => {
+    expect(rightsFor('1.2.840.10008.5.1.4.1.1.2', false)).toEqual(['store']);
+    expect(rightsFor('1.2.840.10008.5.1.4.1.1.2', true)).toEqual(['retrieve', 'store']);
+    expect(rightsFor('1.2.840.10008.5.1.4.1.2.2.1', false)).toEqual(['query']);
+    expect(rightsFor('1.2.840.10008.5.1.4.1.2.2.2', false)).toEqual(['retrieve']);
+    expect(rightsFor('1.2.840.10008.5.1.4.1.2.1.3', false)).toEqual(['retrieve']);
+    expect(rightsFor('1.2.840.10008.5.1.4.31', false)).toEqual(['worklist']);
+    expect(rightsFor('1.2.840.10008.1.20.1', false)).toEqual(['commit']);
+    expect(rightsFor('1.2.840.10008.3.1.2.3.3', false)).toEqual(['mpps']);
+  });
+});
