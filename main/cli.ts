@@ -6,11 +6,13 @@ import { migrateConquest } from './config/conquest-migration.ts';
 import { regenerate, type RegenProgress } from './index/regen.ts';
 import { importPath } from './importer.ts';
 import { createWriteStream } from 'node:fs';
+import { removeCoreRecord, stopRunningCore, writeCoreRecord } from './running-core.ts';
 
 const USAGE = `usage: node main/cli.ts COMMAND [options]
 
 commands:
   serve                    run the archive headless
+  stop                     stop the archive serving this data folder (as a service manager does; signals need not work)
   regen                    rebuild the index from the files in the storage folders
   import PATH [--link]     import a folder or a DICOMDIR (CD, USB disk): copy the objects in, or link them in place
   migrate-conquest --from CONQUEST_DIR
@@ -47,7 +49,7 @@ async function main(): Promise<number> {
     },
   });
   const command = positionals[0];
-  if (values.help || !['serve', 'regen', 'import', 'migrate-conquest', 'export'].includes(command ?? '')) {
+  if (values.help || !['serve', 'stop', 'regen', 'import', 'migrate-conquest', 'export'].includes(command ?? '')) {
     report(USAGE);
     return values.help ? 0 : 2;
   }
@@ -66,8 +68,15 @@ async function main(): Promise<number> {
   const exported = values.patient ? ['PATIENT', values.patient] as const : values.study ? ['STUDY', values.study] as const : values.series ? ['SERIES', values.series] as const : undefined;
   if (command === 'export' && (!exported || !values.to)) { process.stderr.write('export needs --patient, --study or --series, and --to PATH\n'); return 2; }
 
+  if (command === 'stop') {
+    const outcome = await stopRunningCore(dataDir);
+    report(`stop: ${outcome === 'stopped' ? 'the archive has stopped' : outcome === 'not running' ? `no archive runs on ${dataDir}` : 'the archive did not stop within 30 s'}`);
+    return outcome === 'still running' ? 1 : 0;
+  }
+
   const apiPort = values['api-port'] === undefined ? undefined : Number(values['api-port']);
-  const server = new ArchiveServer({ dataDir, configDir, port, listenAddress: values.listen, apiPort });
+  let stop: (why: string) => Promise<void> = async () => undefined;
+  const server = new ArchiveServer({ dataDir, configDir, port, listenAddress: values.listen, apiPort, onShutdownRequest: () => stop('stop asked through the API') });
   try {
     await server.start({ listen: command === 'serve' });
   } catch (err) {
@@ -78,16 +87,26 @@ async function main(): Promise<number> {
     throw err;
   }
   if (command === 'serve') {
+    // The core's record first, so that whoever reads the lines below finds it (the desktop window, `stop`).
+    await writeCoreRecord(dataDir, { pid: process.pid, aeTitle: server.config.settings.aeTitle, dicomPort: server.port, apiUrl: server.apiUrl, startedAt: new Date().toISOString() });
     // Machine-readable line for scripts and tests that start us on a free port.
     report(`LISTENING ${server.config.settings.aeTitle} ${server.port}`);
     report(`API ${server.apiUrl}/?token=${server.apiSecret}`);
-    const stop = async (signal: string) => {
-      server.logger.write('info', 'server', `${signal}: stopping`);
+    let stopping = false;
+    stop = async (why: string) => {
+      if (stopping) { server.logger.write('info', 'server', `${why}: already stopping`); return; }
+      stopping = true;
+      server.logger.write('info', 'server', `${why}: stopping`);
+      // Stopping is bounded: a stuck peer or disk does not keep a service manager (or Windows' shutdown) waiting.
+      const limit = setTimeout(() => { server.logger.write('error', 'server', 'not stopped within 20 s: exiting'); process.exit(1); }, 20_000);
+      limit.unref();
       await server.stop();
+      await removeCoreRecord(dataDir);
       process.exit(0);
     };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+    // SIGINT: Ctrl+C; SIGTERM: kill, systemd; SIGHUP: the terminal or (Windows) the console window closed, or a logoff;
+    // SIGBREAK: Ctrl+Break on Windows. A Windows service is stopped with `stop` (no signal reaches it there).
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.on(signal, () => void stop(signal));
     return -1;
   }
   try {

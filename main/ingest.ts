@@ -1,6 +1,6 @@
 import type { InstanceHeader } from './dicom/instance-header.ts';
 import type { ObjectReceiver, ReceivedObject } from './dicom/services/store-scp.ts';
-import { Status } from './dicom/status.ts';
+import { Status, ioFailureStatus } from './dicom/status.ts';
 import { sameLocation, type FileStore, type StoredLocation } from './store/file-store.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { DuplicatePolicy } from './config/server-settings.ts';
@@ -112,7 +112,8 @@ export class ArchiveIngest implements ObjectReceiver {
           return await complete(header);
         } catch (err) {
           await file.discard().catch(() => undefined);
-          return { status: Status.OutOfResources, comment: `cannot store: ${(err as Error).message}` };
+          this.log.error(`cannot store ${header.sopInstanceUid} from ${meta.callingAe}: ${(err as Error).message}`);
+          return { status: ioFailureStatus(err), comment: `cannot store: ${(err as Error).message}` };
         }
       },
       discard: () => file.discard(),

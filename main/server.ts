@@ -68,6 +68,8 @@ export interface ServerOptions {
   apiPort?: number;
   /** DICOM TLS port for this run, overriding TLSPort (0 picks a free one). */
   tlsPort?: number;
+  /** What POST /api/shutdown does (serve: stop and exit); without it the route says the core cannot stop itself. */
+  onShutdownRequest?: () => Promise<void>;
   logger?: Logger;
 }
 
@@ -211,6 +213,7 @@ export class ArchiveServer {
     await this.openHl7();
     await this.transfers.start();
     this.retention.start();
+    this.removal.start();
     await this.audit.start();
     this.apiSecret = await apiSecret(dataDir);
     this.apiCertificate = apiNeedsTls(s) ? await apiCertificate(s, dataDir) : undefined;
@@ -220,6 +223,7 @@ export class ArchiveServer {
     if (this.apiCertificate) {
       this.log.info(`HTTPS certificate${this.apiCertificate.selfSigned ? ' (self-signed, made here)' : ''}: SHA-256 fingerprint ${this.apiCertificate.fingerprint}`);
     }
+    this.audit.record({ user: 'system', source: '', action: 'application-start', detail: `${s.aeTitle} on DICOM port ${this.port}, API ${this.apiUrl}` });
     const setup = await this.accounts.prepareSetup();
     if (setup) {
       this.setupLink = `${this.apiUrl}/#setup=${setup}`;
@@ -242,7 +246,10 @@ export class ArchiveServer {
       },
       nodes: { config, transfers: this.transfers, reloadAccess: () => this.applySettings() },
       jobs: { transfers: this.transfers, queue: this.transfers.queue },
-      settings: { config, applySettings: () => this.applySettings(), restartListener: () => this.restartListener() },
+      settings: {
+        config, applySettings: () => this.applySettings(), restartListener: () => this.restartListener(),
+        shutdown: this.options.onShutdownRequest,
+      },
       worklist: this.index,
       edit: { editor: this.editor, destinations: (uid) => this.index.studyDestinations(uid) },
       exporter: this.exporter(),
@@ -422,7 +429,9 @@ export class ArchiveServer {
   }
 
   async stop(): Promise<void> {
+    if (this.api) this.audit?.record({ user: 'system', source: '', action: 'application-stop' });
     await this.retention?.stop();
+    this.removal?.stop();
     await this.access?.flush();
     await this.api?.close();
     await this.transfers?.stop();

@@ -64,6 +64,8 @@ export interface SettingsService {
   config(): Pick<LoadedConfig, 'configDir' | 'dataDir' | 'nodes' | 'settings'>;
   applySettings(): Promise<void>;
   restartListener(): Promise<number>;
+  /** Stop the program (set by `serve`; absent when the core runs inside another program). */
+  shutdown?: () => Promise<void>;
 }
 
 /** Corrections of stored objects, each queued as an edit job; where a study was sent, so the correction can follow. */

@@ -6,7 +6,8 @@ import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION, SETTING_KEYS, findSetting, readSettings } from '../config/server-settings.ts';
 import { settingEffect } from '../config/setting-effects.ts';
 import type { ListenerRestarted, SettingsDto, SettingsSaved } from './contract.ts';
-import { text as required, type RouteContext, type RouteDef } from './router.ts';
+import { HttpError, text as required, type RouteContext, type RouteDef } from './router.ts';
+import { isLoopback } from './request-auth.ts';
 import type { SettingsService } from './services.ts';
 
 /** A refused dicom.ini: every problem with its line, for the settings screen to point at. */
@@ -72,6 +73,17 @@ export function settingsRoutes(settings: SettingsService): RouteDef[] {
   return [
     { method: 'GET', path: '/api/settings', permission: 'configure', handler: async () => readSettingsDto(settings) },
     { method: 'PUT', path: '/api/settings', permission: 'configure', handler: async ({ body, audit }) => saveSettings(settings, required((body as { text?: unknown }).text, 'text'), audit) },
+    {
+      // Stop the whole program (`cli.ts stop`, a service manager): for the local administrator on this computer.
+      method: 'POST', path: '/api/shutdown', permission: 'configure',
+      handler: async ({ source, audit }) => {
+        if (!isLoopback(source)) throw new HttpError(403, 'the archive is stopped from its own computer');
+        if (!settings.shutdown) throw new HttpError(409, 'this archive runs inside another program (the desktop window, a test): stop that');
+        audit({ action: 'application-stop', detail: 'stop asked through the API' });
+        setImmediate(() => void settings.shutdown!());
+        return { stopping: true };
+      },
+    },
     {
       method: 'POST', path: '/api/listener/restart', permission: 'configure',
       handler: async () => {

@@ -34,6 +34,8 @@ const EVENTS: Record<AuditAction, EventCodes> = {
   edit: { id: ['110103', 'DICOM Instances Accessed'], action: 'U' },
   view: { id: ['110103', 'DICOM Instances Accessed'], action: 'R' },
   refused: { id: ['110113', 'Security Alert'], type: ['110132', 'Use of Restricted Function'], action: 'E' },
+  'application-start': { id: ['110100', 'Application Activity'], type: ['110120', 'Application Start'], action: 'E' },
+  'application-stop': { id: ['110100', 'Application Activity'], type: ['110121', 'Application Stop'], action: 'E' },
 };
 
 /** PS3.15 A.5.1: 0 success, 4 minor failure (refused), 8 serious failure. */

@@ -2,7 +2,7 @@
 export const AUDIT_ACTIONS = [
   'login', 'login-failed', 'logout', 'setup', 'password-changed', 'user-created', 'user-changed', 'user-deleted',
   'settings-changed', 'nodes-changed', 'association-accepted', 'association-rejected', 'query', 'retrieve', 'send',
-  'import', 'export', 'delete', 'edit', 'view', 'refused',
+  'import', 'export', 'delete', 'edit', 'view', 'refused', 'application-start', 'application-stop',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditOutcome = 'success' | 'refused' | 'failure';

@@ -64,3 +64,13 @@ export class DimseError extends Error {
     this.identifier = identifier;
   }
 }
+
+/**
+ * The status for an object or identifier that could not be written or read: out of resources (0xA700) only when the
+ * disk is full (a modality then tries another archive, or later); a file another program holds, or any other failure,
+ * is a processing failure (0x0110, PS3.7 C.5) whose comment says what happened.
+ */
+export function ioFailureStatus(err: unknown): number {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? Status.OutOfResources : Status.ProcessingFailure;
+}

@@ -1,4 +1,5 @@
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
+import { renameHeld } from '../store/held-files.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { UTF8_TERM, encodeText } from '../dicom/charset-encode.ts';
 import { DataSetScanner } from '../dicom/dataset-scanner.ts';
@@ -32,7 +33,7 @@ export class RewriteError extends Error {}
 /** Rewrite `file` with `changes` applied, through `temp` (a file on the same device); returns the object's new size. */
 export async function rewriteObject(file: string, changes: AttributeChanges, temp: string): Promise<number> {
   const size = await transformObject(file, temp, (ds) => applyChanges(ds, changes));
-  await rename(temp, file);
+  await renameHeld(temp, file);
   return size;
 }
 

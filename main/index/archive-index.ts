@@ -83,8 +83,8 @@ export interface ArchiveIndex {
    * files is written, in one transaction. 'protected' (nothing done) for a protected study unless `force`.
    */
   beginStudyDeletion(studyUid: string, reason: string, force?: boolean): Promise<StudyDeletion | 'protected' | undefined>;
-  /** The journaled deletion's files are gone. */
-  finishDeletion(id: number): Promise<void>;
+  /** The journaled deletion's files are gone; or only `left` remain (held by another program) and it stays pending with those. */
+  finishDeletion(id: number, left?: StoredLocation[]): Promise<void>;
   /** Deletions whose files may still be on disk (a crash came between the rows and the files). */
   pendingDeletions(): Promise<{ id: number; locations: StoredLocation[] }[]>;
   listDeletions(limit?: number): Promise<DeletionRecord[]>;

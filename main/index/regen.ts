@@ -5,7 +5,8 @@ import { readObjectHeader } from '../store/object-header.ts';
 
 /**
  * Rebuild the index from the files (Conquest's "regen"): every file under the storage folders is read as the store SCP
- * would read it and indexed where it lies. A file that is not a readable DICOM object is reported and skipped.
+ * would read it and indexed where it lies. A file that is not a readable DICOM object is reported and skipped, and so is
+ * one whose study was deleted while the file could not be (its deletion is still pending in the journal).
  */
 export interface RegenProgress {
   files: number;
@@ -37,11 +38,17 @@ export async function regenerate(devices: string[], index: ArchiveIndex, options
     progress.seconds = (performance.now() - started) / 1000;
     if (force || performance.now() - lastReport > 250) { lastReport = performance.now(); options.onProgress?.({ ...progress, skipped: [...progress.skipped] }); }
   };
+  // Files of deleted studies still waiting to be deleted (another program held them) do not come back.
+  const deleted = new Set((await index.pendingDeletions()).flatMap((d) => d.locations.map((l) => `${l.device}/${l.relativePath}`)));
   const running = new Set<Promise<void>>();
   for (const [device, root] of devices.entries()) {
     for await (const relativePath of walk(root)) {
       progress.files++;
       const file = path.join(root, relativePath);
+      if (deleted.has(`${device}/${relativePath}`)) {
+        progress.skipped.push({ file, reason: 'its study was deleted; the file waits to be deleted (another program held it)' });
+        continue;
+      }
       const one = (async () => {
         try {
           const { header, meta, size } = await readObjectHeader(file);

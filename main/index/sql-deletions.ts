@@ -37,8 +37,10 @@ export async function beginStudyDeletion(engine: SqlEngine, studyUid: string, re
   });
 }
 
-export async function finishDeletion(engine: SqlEngine, id: number): Promise<void> {
-  await engine.run("UPDATE deletions SET state = 'done', files = '' WHERE id = ?", [id]);
+/** The deletion's files are gone, or only `left` remain (held by another program): it stays pending with just those. */
+export async function finishDeletion(engine: SqlEngine, id: number, left: StoredLocation[] = []): Promise<void> {
+  if (left.length) await engine.run('UPDATE deletions SET files = ? WHERE id = ?', [JSON.stringify(left), id]);
+  else await engine.run("UPDATE deletions SET state = 'done', files = '' WHERE id = ?", [id]);
 }
 
 export async function pendingDeletions(engine: SqlEngine): Promise<{ id: number; locations: StoredLocation[] }[]> {

@@ -214,8 +214,8 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return result;
   }
 
-  finishDeletion(id: number): Promise<void> {
-    return finishDeletion(this.engine, id);
+  finishDeletion(id: number, left?: StoredLocation[]): Promise<void> {
+    return finishDeletion(this.engine, id, left);
   }
 
   pendingDeletions(): Promise<{ id: number; locations: StoredLocation[] }[]> {

@@ -1,4 +1,5 @@
-import { mkdir, readdir, rename, rmdir, statfs, symlink, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, statfs, symlink, unlink } from 'node:fs/promises';
+import { renameHeld, unlinkHeld } from './held-files.ts';
 import path from 'node:path';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { SourceLogger } from '../util/log.ts';
@@ -96,7 +97,7 @@ export class FileStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // The folder was removed behind our back: make it again once.
       await mkdir(dir, { recursive: true });
-      await rename(object.tempPath, absolute);
+      await renameHeld(object.tempPath, absolute);
     }
     if (this.durable) await this.dirSync.sync(dir);
     return { device: object.device, relativePath };
@@ -126,18 +127,18 @@ export class FileStore {
 
   /**
    * Delete stored objects (their index rows are already gone), then the folders the layout made for them once empty;
-   * a linked object loses its link, never the file it points to. Returns how many files could not be deleted.
+   * a linked object loses its link, never the file it points to. Returns the objects whose files could not be deleted.
    */
-  async removeObjects(locations: StoredLocation[]): Promise<number> {
-    let failed = 0;
+  async removeObjects(locations: StoredLocation[]): Promise<StoredLocation[]> {
+    const failed: StoredLocation[] = [];
     const dirs = new Set<string>();
     for (const location of locations) {
       const file = this.absolutePath(location);
       try {
-        await unlink(file);
+        await unlinkHeld(file);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-          failed++;
+          failed.push(location);
           this.log.warn(`cannot delete ${file}: ${(err as Error).message}`);
         }
       }
@@ -165,7 +166,7 @@ export class FileStore {
   }
 
   async remove(location: StoredLocation): Promise<void> {
-    await unlink(this.absolutePath(location)).catch((err: NodeJS.ErrnoException) => {
+    await unlinkHeld(this.absolutePath(location)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
   }

@@ -1,5 +1,6 @@
 import { close, fdatasync, open, writev } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
+import { renameHeld } from './held-files.ts';
 import { promisify } from 'node:util';
 
 const openFile = promisify(open);
@@ -110,7 +111,7 @@ export class IncomingObject {
   async moveTo(finalPath: string): Promise<void> {
     if (process.platform === 'win32') {
       await this.close();
-      await rename(this.tempPath, finalPath);
+      await renameHeld(this.tempPath, finalPath);
       return;
     }
     const closing = this.close();

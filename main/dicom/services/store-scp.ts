@@ -2,7 +2,7 @@ import type { Association, DataSink, IncomingMessage } from '../association.ts';
 import { CommandField } from '../command.ts';
 import { DataSetError, DataSetScanner } from '../dataset-scanner.ts';
 import { INDEXED_TAGS, instanceHeaderFrom, type InstanceHeader } from '../instance-header.ts';
-import { DimseError, Status, formatStatus } from '../status.ts';
+import { DimseError, Status, formatStatus, ioFailureStatus } from '../status.ts';
 import { isStorageClass } from '../negotiation.ts';
 import type { DimseService } from './registry.ts';
 import { encodingOf, isValidUid } from '../../../common/uids.ts';
@@ -92,7 +92,7 @@ class StoreOperation implements DataSink {
         calledAe: assoc.calledAe,
       });
     } catch (err) {
-      this.failure = new DimseError(Status.OutOfResources, `cannot start storing: ${(err as Error).message}`);
+      this.failure = new DimseError(ioFailureStatus(err), `cannot start storing: ${(err as Error).message}`);
     }
   }
 
@@ -124,7 +124,7 @@ class StoreOperation implements DataSink {
     if (this.failure) return;
     this.failure = err instanceof DimseError ? err
       : err instanceof DataSetError ? new DimseError(Status.CannotUnderstand, `data set does not parse: ${err.message}`)
-        : new DimseError(Status.OutOfResources, (err as Error).message);
+        : new DimseError(ioFailureStatus(err), (err as Error).message);
   }
 
   private async finish(): Promise<void> {

@@ -5,7 +5,7 @@ import { ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 
 const ACTIONS = ['', 'login', 'login-failed', 'logout', 'setup', 'password-changed', 'user-created', 'user-changed', 'user-deleted', 'settings-changed',
-  'nodes-changed', 'association-accepted', 'association-rejected', 'query', 'retrieve', 'send', 'import', 'export', 'delete', 'edit', 'view', 'refused'];
+  'nodes-changed', 'association-accepted', 'association-rejected', 'query', 'retrieve', 'send', 'import', 'export', 'delete', 'edit', 'view', 'refused', 'application-start', 'application-stop'];
 
 /** The audit trail, for administrators: who did what to which patient's data, filtered, and as CSV to keep. */
 export function Audit() {
