@@ -58,7 +58,7 @@ describe('a clean-up killed in the middle', () => {
       expect(stored).toEqual(rows);
       expect(pending.n).toBe(0);
       // Where the kill landed, for the record: between the journal and the last file, the restart finished the deletion.
-      if (left > 1 && left < 401) expect(second.output()).toMatch(/study deletion\(s\) interrupted by the last stop finished/);
+      if (left > 1 && left < 401) expect(second.output()).toMatch(/pending study deletion\(s\) finished: their files are deleted now/);
       console.log(`clean-up killed with ${left} of 401 files left; after the restart ${stored.length} files, ${rows.length} rows`);
     } finally {
       await rm(data, { recursive: true, force: true });
