@@ -21,6 +21,7 @@ xorriso              xorriso                    makes the ISO 9660 images of exp
 openssl              openssl                    makes the test CA and certificates for the DICOM TLS tests
 rsyslog              /usr/sbin/rsyslogd         an audit record repository receiving the ATNA syslog messages (UDP and TLS)
 rsyslog-gnutls       /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so   the TLS driver of rsyslog (RFC 5425 syslog over TLS)
+wine64               wine                       runs the Windows build of Node (scripts/windows-node.sh) for the Windows lane under Wine
 '
 
 present() {
@@ -43,8 +44,10 @@ case "${1:-}" in
       echo "Install them with: sudo apt-get install ${missing[*]}   (or: bash scripts/test-deps.sh --install)" >&2
       exit 1
     fi
+    bash "$(dirname "$0")/windows-node.sh" --check
     ;;
   --install)
+    bash "$(dirname "$0")/windows-node.sh" --install
     [ ${#missing[@]} -eq 0 ] && exit 0
     sudo=''
     [ "$(id -u)" -eq 0 ] || sudo='sudo'
