@@ -14,10 +14,13 @@ export interface IniLine {
 
 export class IniDocument {
   readonly file: string;
+  /** The file's line ending, kept when it is written back (a file edited in Windows' Notepad keeps CRLF). */
+  private readonly eol: '\r\n' | '\n';
   readonly lines: IniLine[];
 
   constructor(file: string, text: string) {
     this.file = file;
+    this.eol = text.includes('\r\n') ? '\r\n' : '\n';
     this.lines = [];
     let section = '';
     for (const raw of text.split(/\r?\n/)) {
@@ -88,7 +91,7 @@ export class IniDocument {
   }
 
   toString(): string {
-    return this.lines.map((l) => l.raw).join('\n') + '\n';
+    return this.lines.map((l) => l.raw).join(this.eol) + this.eol;
   }
 }
 

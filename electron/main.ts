@@ -10,16 +10,27 @@ import { fileURLToPath } from 'node:url';
 import { ArchiveServer } from '../main/server.ts';
 import { importPath } from '../main/importer.ts';
 import { BRIDGE_CHANNEL, IMPORT_CHANNEL, type BridgeValues } from '../common/desktop-bridge.ts';
+import { access, constants } from 'node:fs/promises';
+import { chooseDesktopCore, machineDataDir } from '../main/data-location.ts';
+import { findRunningCore } from '../main/running-core.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let server: ArchiveServer | undefined;
+/** The core this window attached to instead of running one (the archive service on the per-machine folder). */
+let attached: { apiUrl: string; secret: string } | undefined;
 let window: BrowserWindow | undefined;
 let tray: Tray | undefined;
 let status = 'starting';
 
 function apiBase(): string {
-  return server!.apiUrl;
+  return attached?.apiUrl ?? server!.apiUrl;
 }
+
+function apiSecret(): string {
+  return attached?.secret ?? server!.apiSecret;
+}
+
+const running = () => !!attached || !!server?.api;
 
 function showWindow(): void {
   if (window) { window.show(); window.focus(); return; }
@@ -35,24 +46,26 @@ function showWindow(): void {
   // The window shows the API's UI and nothing else: other pages open in the user's browser.
   window.webContents.setWindowOpenHandler(({ url }) => { void shell.openExternal(url); return { action: 'deny' }; });
   window.webContents.on('will-navigate', (event, url) => { if (new URL(url).origin !== origin) event.preventDefault(); });
-  if (server?.api) void window.loadURL(`${apiBase()}/`);
+  if (running()) void window.loadURL(`${apiBase()}/`);
   else void window.loadURL(`data:text/plain;charset=utf-8,${encodeURIComponent(`PACS Workstation is not running: ${status}`)}`);
 }
 
 function refreshTray(): void {
   if (!tray) return;
-  const line = server?.api ? `${server.config.settings.aeTitle} on port ${server.port} · ${server.openAssociations} association(s)` : status;
+  const line = attached ? `attached to the archive service (${attached.apiUrl})`
+    : server?.api ? `${server.config.settings.aeTitle} on port ${server.port} · ${server.openAssociations} association(s)` : status;
   tray.setToolTip(`PACS Workstation: ${line}`);
   tray.setContextMenu(Menu.buildFromTemplate([
     { label: line, enabled: false },
     { label: 'Open', click: showWindow },
-    { label: 'Open in a browser', enabled: !!server?.api, click: () => void shell.openExternal(`${apiBase()}/?token=${server!.apiSecret}`) },
+    { label: 'Open in a browser', enabled: running(), click: () => void shell.openExternal(`${apiBase()}/?token=${apiSecret()}`) },
     { type: 'separator' },
-    { label: 'Quit (stops the archive)', click: () => app.quit() },
+    { label: attached ? 'Quit (the archive service keeps running)' : 'Quit (stops the archive)', click: () => app.quit() },
   ]));
 }
 
 async function importFolder(): Promise<string | undefined> {
+  if (!server) return 'The archive runs as a service here: import files with the Upload button instead.';
   const picked = await dialog.showOpenDialog(window!, { title: 'Import a folder, CD or DICOMDIR', properties: ['openDirectory'] });
   if (picked.canceled || !picked.filePaths[0]) return undefined;
   const result = await importPath(picked.filePaths[0], server!.importTarget(), 'copy');
@@ -62,14 +75,23 @@ async function importFolder(): Promise<string | undefined> {
 async function start(): Promise<void> {
   // No page may ask for the camera, notifications, geolocation …
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  const dataDir = path.join(app.getPath('userData'), 'data');
-  server = new ArchiveServer({ dataDir, configDir: path.join(dataDir, 'config') });
-  try {
-    await server.start();
-    status = 'running';
-  } catch (err) {
-    status = `not running: ${(err as Error).message}`;
-    server = undefined;
+  // The archive service's core when one runs on the per-machine folder; else the core in this process (data-location.ts).
+  const core = await chooseDesktopCore({
+    machineDir: machineDataDir(), userDir: path.join(app.getPath('userData'), 'data'), running: (dir) => findRunningCore(dir),
+    writable: (dir) => access(dir, constants.W_OK).then(() => true, () => false),
+  });
+  if (core.kind === 'attach') {
+    attached = { apiUrl: core.apiUrl, secret: core.secret };
+    status = 'attached';
+  } else {
+    server = new ArchiveServer({ dataDir: core.dataDir, configDir: path.join(core.dataDir, 'config') });
+    try {
+      await server.start();
+      status = 'running';
+    } catch (err) {
+      status = `not running: ${(err as Error).message}`;
+      server = undefined;
+    }
   }
   // The API's own HTTPS certificate (self-signed when the admin gave none) is trusted for its origin only, by fingerprint.
   app.on('certificate-error', (event, _wc, url, _error, certificate, callback) => {
@@ -79,7 +101,7 @@ async function start(): Promise<void> {
     callback(mine);
   });
   ipcMain.on(BRIDGE_CHANNEL, (event) => {
-    event.returnValue = (server?.api ? { apiBase: apiBase(), token: server.apiSecret } : { apiBase: '', token: '' }) satisfies BridgeValues;
+    event.returnValue = (running() ? { apiBase: apiBase(), token: apiSecret() } : { apiBase: '', token: '' }) satisfies BridgeValues;
   });
   ipcMain.handle(IMPORT_CHANNEL, () => importFolder());
   tray = new Tray(nativeImage.createFromPath(path.join(here, 'tray.png')));

@@ -131,6 +131,9 @@ async function main(): Promise<number> {
       const result = await importPath(path.resolve(positionals[1]!), server.importTarget(), values.link ? 'link' : 'copy');
       for (const x of result.skipped) report(`skipped ${x.file}: ${x.reason}`);
       report(`import: ${result.files} file(s), ${result.imported} imported, ${result.duplicates} duplicate(s), ${result.skipped.length} skipped`);
+      if (result.notLinked) {
+        report(`import: this account may not make symbolic links (on Windows: administrators, or Developer Mode): ${result.notLinked.hardlinked} object(s) hard-linked, ${result.notLinked.copied} copied instead`);
+      }
       // DroppedFileCompression re-encodes after storing: the command ends when that is done too.
       await server.ingest.recodingIdle();
     }

@@ -4,4 +4,9 @@ export interface ImportResult {
   imported: number;
   duplicates: number;
   skipped: { file: string; reason: string }[];
+  /**
+   * An import by link where symbolic links are not allowed (Windows without administrator rights or Developer Mode):
+   * how many objects were hard-linked instead (same volume) or copied.
+   */
+  notLinked?: { hardlinked: number; copied: number };
 }

@@ -84,7 +84,7 @@ export async function importPath(source: string, target: ImportTarget, mode: 'co
   for await (const file of files) {
     result.files++;
     try {
-      const outcome = mode === 'copy' ? await copyOne(file, target) : await linkOne(file, target);
+      const outcome = mode === 'copy' ? await copyOne(file, target) : await linkOne(file, target, result);
       if (outcome === 'duplicate') result.duplicates++; else result.imported++;
     } catch (err) {
       result.skipped.push({ file, reason: (err as Error).message });
@@ -143,11 +143,15 @@ async function ingestThrough(read: (copyTo: (meta: FileMetaInfo) => DataSetCopy)
 }
 
 /** Index the file where it is, through a link in the storage layout; the duplicate policy decides as for a copy. */
-async function linkOne(file: string, target: ImportTarget): Promise<'imported' | 'duplicate'> {
+async function linkOne(file: string, target: ImportTarget, result: ImportResult): Promise<'imported' | 'duplicate'> {
   const { header, meta, size } = await readObjectHeader(file);
   const known = await target.index.findInstance(header.sopInstanceUid);
   if (known && target.policy !== 'replace') return 'duplicate';
-  const location = await target.store.link(file, header);
+  const { location, how } = await target.store.link(file, header);
+  if (how !== 'symlink') {
+    result.notLinked = result.notLinked ?? { hardlinked: 0, copied: 0 };
+    result.notLinked[how === 'hardlink' ? 'hardlinked' : 'copied']++;
+  }
   const { replaced } = await target.index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location, size, callingAe: 'IMPORT' });
   if (replaced && !sameLocation(replaced, location)) await target.store.remove(replaced);
   return 'imported';

@@ -46,8 +46,11 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
  * Check a new dicom.ini the way start-up does (every key, the forwarding rules against the nodes) and save it only if it
  * passes; then apply at once what can be. The answer lists the changed keys with when each takes effect.
  */
-export async function saveSettings(settings: SettingsService, text: string, audit?: RouteContext['audit']): Promise<SettingsSaved> {
+export async function saveSettings(settings: SettingsService, given: string, audit?: RouteContext['audit']): Promise<SettingsSaved> {
   const file = iniFile(settings);
+  const current = await readFile(file, 'utf8');
+  // A browser's text box gives LF line endings: a dicom.ini kept with CRLF (Windows, Conquest) stays CRLF.
+  const text = current.includes('\r\n') ? given.replace(/\r?\n/g, '\r\n') : given;
   const doc = new IniDocument(file, text);
   try {
     readSettings(doc, settings.config().configDir, settings.config().dataDir);
@@ -57,7 +60,7 @@ export async function saveSettings(settings: SettingsService, text: string, audi
     if (err instanceof ConfigError) throw new SettingsRefused([err]);
     throw err;
   }
-  const before = new IniDocument(file, await readFile(file, 'utf8'));
+  const before = new IniDocument(file, current);
   const value = (d: IniDocument, key: string) => d.get(SECTION, key)?.value;
   const keys = new Set([...before.entries(SECTION).map((e) => e.key), ...doc.entries(SECTION).map((e) => e.key)]);
   const changed = [...keys].filter((k) => value(before, k) !== value(doc, k));

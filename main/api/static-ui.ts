@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,36 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+function notBuilt(res: http.ServerResponse): true {
+  const body = 'The UI is not built: run `npm run build:ui` (npm run serve does it first).\n';
+  res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+  return true;
+}
+
+/** The build's files by their exact relative names ("/assets/x.js"), read once per root and again after a miss (at most every 5 s). */
+const buildFiles = new Map<string, { files: Set<string>; at: number }>();
+
+async function listFiles(root: string, dir = ''): Promise<string[]> {
+  const entries = await readdir(path.join(root, dir), { withFileTypes: true }).catch(() => []);
+  const out: string[] = [];
+  for (const e of entries) {
+    const rel = `${dir}/${e.name}`;
+    if (e.isDirectory()) out.push(...(await listFiles(root, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+async function exactName(root: string, relative: string): Promise<boolean> {
+  const known = buildFiles.get(root);
+  if (known?.files.has(relative)) return true;
+  if (known && Date.now() - known.at < 5000) return false;
+  const files = new Set(await listFiles(root));
+  buildFiles.set(root, { files, at: Date.now() });
+  return files.has(relative);
+}
+
 /** Serve GET `pathname` from the UI build; false when it names no file there (the caller answers 404). */
 export async function serveUi(pathname: string, res: http.ServerResponse, root = UI_ROOT): Promise<boolean> {
   let relative: string;
@@ -62,16 +92,11 @@ export async function serveUi(pathname: string, res: http.ServerResponse, root =
   }
   const file = path.resolve(root, '.' + relative);
   if (!file.startsWith(root) || relative.includes('\0')) return false;
+  // Only the build's exact names: on a case-insensitive file system (Windows, macOS) /INDEX.HTML would otherwise be the
+  // page, served as an unknown type without its Content-Security-Policy.
+  if (!(await exactName(root, relative))) return pathname === '/' || pathname === '/index.html' ? notBuilt(res) : false;
   const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) {
-    if (pathname === '/' || pathname === '/index.html') {
-      const body = 'The UI is not built: run `npm run build:ui` (npm run serve does it first).\n';
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-      return true;
-    }
-    return false;
-  }
+  if (!info?.isFile()) return pathname === '/' || pathname === '/index.html' ? notBuilt(res) : false;
   const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
   const headers: http.OutgoingHttpHeaders = {
     'content-type': type,

@@ -19,10 +19,13 @@ interface MapLine {
 /** The node list, kept line by line so the header and comments survive a rewrite. */
 export class AcrNemaMap {
   readonly file: string;
+  /** The file's line ending, kept when it is written back (a file edited in Windows' Notepad keeps CRLF). */
+  private readonly eol: '\r\n' | '\n';
   private readonly lines: MapLine[];
 
   constructor(file: string, text: string) {
     this.file = file;
+    this.eol = text.includes('\r\n') ? '\r\n' : '\n';
     this.lines = [];
     const errors: ConfigError[] = [];
     let inBlockComment = false;
@@ -79,7 +82,7 @@ export class AcrNemaMap {
   }
 
   toString(): string {
-    return this.lines.map((l) => l.raw).join('\n') + '\n';
+    return this.lines.map((l) => l.raw).join(this.eol) + this.eol;
   }
 
   private renumber(): void {

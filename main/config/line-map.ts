@@ -7,10 +7,13 @@ import { ConfigError, ConfigErrors } from './config-error.ts';
  */
 export class LineMap<T extends { line: number }> {
   readonly file: string;
+  /** The file's line ending, kept when it is written back (a file edited in Windows' Notepad keeps CRLF). */
+  private readonly eol: '\r\n' | '\n';
   private readonly lines: { raw: string; entry?: T }[] = [];
 
   constructor(file: string, text: string, parse: (fields: string[], line: number) => T | string) {
     this.file = file;
+    this.eol = text.includes('\r\n') ? '\r\n' : '\n';
     const errors: ConfigError[] = [];
     text.split(/\r?\n/).forEach((raw, i) => {
       const content = raw.replace(/#.*$/, '').trim();
@@ -48,6 +51,6 @@ export class LineMap<T extends { line: number }> {
   }
 
   toString(): string {
-    return `${this.lines.map((l) => l.raw).join('\n')}\n`;
+    return this.lines.map((l) => l.raw).join(this.eol) + this.eol;
   }
 }

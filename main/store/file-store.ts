@@ -1,4 +1,4 @@
-import { mkdir, readdir, rmdir, statfs, symlink, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rmdir, statfs, symlink, unlink } from 'node:fs/promises';
 import { renameHeld, unlinkHeld } from './held-files.ts';
 import path from 'node:path';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
@@ -39,6 +39,14 @@ const FREE_SPACE_TTL_MS = 5000;
  * Objects on disk. Each one is written to a temporary file on the device it will live on, then renamed into place,
  * so a half-received object never appears under its final name.
  */
+/** How `link` makes its links (the file system's; a test can stand in for a Windows account without the right). */
+export interface LinkMakers {
+  symlink(target: string, file: string): Promise<void>;
+  link(target: string, file: string): Promise<void>;
+  copyFile(target: string, file: string): Promise<void>;
+}
+const FS_LINKS: LinkMakers = { symlink: (t, f) => symlink(t, f), link: (t, f) => link(t, f), copyFile: (t, f) => copyFile(t, f) };
+
 export class FileStore {
   readonly devices: string[];
   private readonly layout: Layout;
@@ -113,16 +121,32 @@ export class FileStore {
 
   /**
    * Place a file that stays where it is (a CD, a USB disk, a Conquest folder being imported by link): a symbolic link
-   * under the object's layout name points to it, replacing any file there.
+   * under the object's layout name points to it, replacing any file there. Windows allows symbolic links only to
+   * administrators and in Developer Mode: without that right (EPERM) the object is hard-linked when the file is on the
+   * same volume, else copied; `how` says which.
    */
-  async link(target: string, header: InstanceHeader): Promise<StoredLocation> {
+  async link(target: string, header: InstanceHeader, make: LinkMakers = FS_LINKS): Promise<{ location: StoredLocation; how: 'symlink' | 'hardlink' | 'copy' }> {
     const device = this.currentDevice;
     const relativePath = this.layout.relativePath(header);
     const absolute = this.absolutePath({ device, relativePath });
     await mkdir(path.dirname(absolute), { recursive: true });
     await unlink(absolute).catch(() => undefined);
-    await symlink(path.resolve(target), absolute);
-    return { device, relativePath };
+    const location = { device, relativePath };
+    try {
+      await make.symlink(path.resolve(target), absolute);
+      return { location, how: 'symlink' };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    }
+    try {
+      await make.link(path.resolve(target), absolute);
+      return { location, how: 'hardlink' };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EXDEV' && code !== 'EPERM') throw err;
+    }
+    await make.copyFile(path.resolve(target), absolute);
+    return { location, how: 'copy' };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 
 export interface RunResult {
   code: number;
@@ -9,7 +10,7 @@ export interface RunResult {
 
 /** Fail loudly when a DCMTK tool (or another peer, by its full path) is missing: these tests never pass empty. */
 export function requireTool(name: string): string {
-  if (name.startsWith('/')) {
+  if (path.isAbsolute(name)) {
     try {
       accessSync(name, constants.X_OK);
       return name;
@@ -17,12 +18,16 @@ export function requireTool(name: string): string {
       throw new Error(`${name} not found: install its Debian package (scripts/test-deps.sh lists them); .ci/run does`);
     }
   }
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    const candidate = `${dir}/${name}`;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch { /* next */ }
+  // Windows: PATH is separated by ";" and programs end in ".exe".
+  const names = process.platform === 'win32' ? [`${name}.exe`, name] : [name];
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    for (const n of names) {
+      const candidate = path.join(dir, n);
+      try {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch { /* next */ }
+    }
   }
   throw new Error(`${name} not found on PATH: install DCMTK (Debian package "dcmtk"); .ci/run does`);
 }

@@ -8,6 +8,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
 import { serveCli } from '../helpers/cli-server.ts';
 import { findRunningCore } from '../../main/running-core.ts';
+import { chooseDesktopCore, machineDataDir } from '../../main/data-location.ts';
 
 const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
 
@@ -28,6 +29,11 @@ describe('stopping the headless core', () => {
       const { port } = await first.started;
       const core = await findRunningCore(data);
       expect(core?.record).toMatchObject({ pid: first.child.pid, aeTitle: 'PACSWS', dicomPort: port });
+      // The desktop window attaches to it rather than running a second core on the same data.
+      const choose = (running: boolean) => chooseDesktopCore({
+        machineDir: data, userDir: '/home/someone/data', running: (dir) => (running ? findRunningCore(dir) : Promise.resolve(undefined)), writable: async () => false,
+      });
+      expect(await choose(true)).toEqual({ kind: 'attach', dataDir: data, apiUrl: core!.record.apiUrl, secret: core!.secret });
       const files = await writeImages(path.join(data, 'sent'), [1, 2, 3].map((i) => makeImage({ patientId: 'STOP1', studyUid: '1.2.826.0.1.3680043.8.498.77', instanceNumber: i })));
       expect((await run('storescu', ['-aec', 'PACSWS', '127.0.0.1', String(port), ...files])).code).toBe(0);
       const stopped = await cli(['stop', '--data', data]);
@@ -39,6 +45,10 @@ describe('stopping the headless core', () => {
       // The index was closed cleanly: SQLite left no write-ahead log behind.
       await expect(access(path.join(data, 'index', 'archive.db3-wal'))).rejects.toThrow();
       expect(await findRunningCore(data)).toBeUndefined();
+      expect(await choose(true)).toEqual({ kind: 'run', dataDir: '/home/someone/data' });
+      expect(await chooseDesktopCore({ machineDir: data, userDir: '/x', running: findRunningCore, writable: async () => true })).toEqual({ kind: 'run', dataDir: data });
+      expect(machineDataDir('win32', { ProgramData: 'D:\\ProgramData' })).toBe('D:\\ProgramData\\PACS Workstation');
+      expect(machineDataDir('linux', {})).toBe('/var/lib/pacs-workstation');
       expect(await cli(['stop', '--data', data])).toEqual({ code: 0, out: `stop: no archive runs on ${data}\n` });
 
       const second = serveCli(data);

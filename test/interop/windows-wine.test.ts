@@ -72,6 +72,13 @@ describe('the core on Windows (Node for Windows under Wine)', () => {
     expect(await readdir(path.join(data, 'storage'))).toContain('_CON');
   });
 
+  it('serves the UI only by its files\' exact names, as the page with its policy', async () => {
+    const page = await fetch(`${api.url}/index.html`);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    await page.text();
+    expect((await fetch(`${api.url}/INDEX.HTML`)).status).toBe(404);
+  });
+
   it('replaces a duplicate while another program holds the stored file, once it lets go', async () => {
     const [stored] = (await filesUnder(path.join(data, 'storage'))).filter((f) => f.endsWith('.dcm')).sort();
     const p = await hold(stored!, 2500);

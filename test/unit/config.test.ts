@@ -124,3 +124,24 @@ describe('dgatesop.lst', () => {
     expect(() => parseSopList('dgatesop.lst', 'A 1.2.3 service\n')).toThrow(/dgatesop.lst:1: kind "service"/);
   });
 });
+
+describe('line endings', () => {
+  it('writes dicom.ini, acrnema.map and dicomweb.map/noderights.map back with the line ending they were read with', async () => {
+    const { WebNodeMap } = await import('../../main/config/web-nodes.ts');
+    const { NodeRightsMap } = await import('../../main/config/node-rights.ts');
+    const crlf = INI.replace(/\n/g, '\r\n');
+    const doc = new IniDocument('dicom.ini', crlf);
+    doc.set('sscscp', 'TCPPort', '104');
+    expect(doc.toString()).toBe(crlf.replace('TCPPort        = 5678', 'TCPPort        = 104'));
+    expect(new IniDocument('dicom.ini', INI).toString()).toBe(INI);
+    const map = new AcrNemaMap('acrnema.map', 'PACS2  10.0.0.2  104  un\r\n');
+    map.upsert({ ae: 'CT1', host: '10.0.0.3', port: 104, compression: 'un' });
+    expect(map.toString()).toMatch(/^PACS2  10\.0\.0\.2  104  un\r\nCT1\s+10\.0\.0\.3\s+104\s+un\r\n$/);
+    const web = new WebNodeMap('dicomweb.map', '# web\r\nORTHANC http://x/dicom-web\r\n');
+    web.remove('ORTHANC');
+    expect(web.toString()).toBe('# web\r\n');
+    const rights = new NodeRightsMap('noderights.map', 'CT1 store\r\n');
+    rights.set('WS', { rights: ['query'], retrieveTo: '*', checkHost: false });
+    expect(rights.toString()).toMatch(/^CT1 store\r\nWS\s+query\s+\*\s+-\r\n$/);
+  });
+});
