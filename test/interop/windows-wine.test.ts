@@ -51,7 +51,7 @@ describe('the core on Windows (Node for Windows under Wine)', () => {
     ].join('\n'));
     files = await writeImages(path.join(work, 'sent'), [1, 2, 3].map((i) => makeImage({ patientId: 'CON', studyUid: study, instanceNumber: i })));
     await serve();
-  });
+  }, 240_000); // the first run on a machine makes Wine's prefix, which takes a while
   afterAll(async () => {
     if (core && core.child.exitCode === null) core.child.kill('SIGKILL');
     await rm(data, { recursive: true, force: true });
