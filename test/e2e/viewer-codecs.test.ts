@@ -104,7 +104,7 @@ describe('viewer codecs', () => {
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => state.textContent()).toContain('Image 2/3');
     // The second frame's spot sits elsewhere: the picture changes.
-    await expect.poll(async () => (await viewportPixels(page)).grid.filter((v, i) => Math.abs(v - first.grid[i]!) > 3).length).toBeGreaterThan(0);
+    await expect.poll(async () => (await viewportPixels(page)).fine.filter((v, i) => Math.abs(v - first.fine[i]!) > 3).length).toBeGreaterThan(0);
     // And the last frame is there too (frames count from 0 in the loader's image ids).
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => state.textContent()).toContain('Image 3/3');

@@ -66,6 +66,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** Statistics of the viewport canvas's pixels (RGBA), read in the page: what the user sees, not the DOM. */
 export interface CanvasPixels {
+  /** 64 x 64 samples. */
+  fine: number[];
   width: number;
   height: number;
   /** Mean gray level (0-255) and how many pixels are not black. */
@@ -101,6 +103,14 @@ export async function viewportPixels(page: Page): Promise<CanvasPixels> {
         colour.push(data[i]!, data[i + 1]!, data[i + 2]!);
       }
     }
-    return { width, height, mean: sum / (width * height), lit, grid, colour };
+    // A finer grid, for changes smaller than a 16x16 grid's cells (a spot that moves between frames).
+    const fine: number[] = [];
+    for (let gy = 0; gy < 64; gy++) {
+      for (let gx = 0; gx < 64; gx++) {
+        const i = (Math.floor(((gy + 0.5) * height) / 64) * width + Math.floor(((gx + 0.5) * width) / 64)) * 4;
+        fine.push(Math.round((data[i]! + data[i + 1]! + data[i + 2]!) / 3));
+      }
+    }
+    return { width, height, mean: sum / (width * height), lit, grid, colour, fine };
   });
 }

@@ -1,265 +1,197 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { API_ROUTES, type FindAnswer, type HeaderRow } from '../../../main/api/contract.ts';
-import { call } from '../api.ts';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { FindAnswer } from '../../../main/api/contract.ts';
 import { ErrorText } from '../components.tsx';
-import { date, personName } from '../format.ts';
-import { useLoad } from '../hooks.ts';
-import { cornerstone, cornerstoneTools, setUpCornerstone } from '../viewer/cornerstone-setup.ts';
-import { CT_PRESETS, LEFT_TOOLS, type LeftTool } from '../viewer/presets.ts';
-import { seriesImages, studyInfo, studySeries, type ViewerImage } from '../viewer/study-images.ts';
+import { date } from '../format.ts';
+import { go, useLoad } from '../hooks.ts';
+import { LEFT_TOOLS, MEASURE_TOOLS, type LeftTool } from '../viewer/presets.ts';
+import { studyInfo, studySeries, type ViewerSeries } from '../viewer/study-images.ts';
 import { Thumbnail } from '../viewer/Thumbnail.tsx';
-import { REPORT_MODALITIES, ReportView } from '../viewer/ReportView.tsx';
-import { autoWindow, isUsableWindow, type WindowedImage } from '../viewer/auto-window.ts';
-import type { Viewport } from 'cornerstone-core';
+import { HIDDEN_MODALITIES, REPORT_MODALITIES } from '../viewer/report-modalities.ts';
+import { HeaderPanel } from '../viewer/HeaderPanel.tsx';
+import { ViewportPane, type PaneApi, type PaneContent, type PaneStatus } from '../viewer/ViewportPane.tsx';
+import { firstSeries } from '../viewer/first-series.ts';
+import { keyAction, LAYOUTS, presetsFor, SHORTCUTS, type Layout } from '../viewer/keymap.ts';
+import { patientStudies, seriesFrames } from '../viewer/priors.ts';
+import { ViewportSync } from '../viewer/sync.ts';
 
 /**
- * The viewer: a study's series as thumbnails, one stack in the viewport (cornerstone, images by WADO-URI), with scroll,
- * window/level and CT presets, zoom, pan, invert, reset, and the header of the image shown.
+ * The viewer: a study's series as thumbnails and the patient's prior studies beside them; one, two or four viewports
+ * (each a stack with window/level, zoom, pan, measurements, overlays and cine); synchronized scrolling and windowing;
+ * the keyboard as peers have it; the header of the image shown.
  */
 
-const BUTTON = { left: 1, right: 2, middle: 4 };
+const PANES: Record<Layout, number> = { '1x1': 1, '1x2': 2, '2x2': 4 };
+const SPEEDS = [0.25, 0.5, 1, 2, 4];
 
-interface Overlay { index: number; total: number; ww: number; wc: number; zoom: number }
-
-/** Blank the canvas: after an error nothing of an earlier image (perhaps of another patient) stays on screen. */
-function blank(el: HTMLElement): void {
-  const canvas = el.querySelector('canvas');
-  const ctx = canvas?.getContext('2d');
-  if (canvas && ctx) { ctx.setTransform(1, 0, 0, 1, 0, 0); ctx.fillStyle = '#000'; ctx.fillRect(0, 0, canvas.width, canvas.height); }
+async function seriesWithFrames(studyUid: string): Promise<ViewerSeries[]> {
+  const [series, frames] = await Promise.all([studySeries(studyUid), seriesFrames(studyUid)]);
+  return series.filter((s) => !HIDDEN_MODALITIES.has(s.modality)).map((s) => ({ ...s, frames: frames.get(s.uid) }));
 }
 
-/**
- * The viewport: cornerstone and its tools on `element`. `onImageFailed` hears of an image of the stack that could not
- * be loaded (while scrolling or prefetching the one shown); `onImageShown` of each image displayed.
- */
-function useViewport(element: React.RefObject<HTMLDivElement | null>, onImageFailed: (imageId: string, why: string) => void, onImageShown: () => void) {
-  const [overlay, setOverlay] = useState<Overlay>({ index: 0, total: 0, ww: 0, wc: 0, zoom: 1 });
-  const handlers = useRef({ onImageFailed, onImageShown });
-  handlers.current = { onImageFailed, onImageShown };
-  useEffect(() => {
-    const el = element.current!;
-    setUpCornerstone();
-    cornerstone.enable(el);
-    cornerstoneTools.addToolForElement(el, cornerstoneTools.WwwcTool);
-    cornerstoneTools.addToolForElement(el, cornerstoneTools.PanTool);
-    cornerstoneTools.addToolForElement(el, cornerstoneTools.ZoomTool);
-    cornerstoneTools.addToolForElement(el, cornerstoneTools.StackScrollTool);
-    cornerstoneTools.addToolForElement(el, cornerstoneTools.StackScrollMouseWheelTool);
-    cornerstoneTools.setToolActiveForElement(el, 'Pan', { mouseButtonMask: BUTTON.middle });
-    cornerstoneTools.setToolActiveForElement(el, 'Zoom', { mouseButtonMask: BUTTON.right });
-    cornerstoneTools.setToolActiveForElement(el, 'Wwwc', { mouseButtonMask: BUTTON.left });
-    cornerstoneTools.setToolActiveForElement(el, 'StackScrollMouseWheel', {});
-    const onRendered = (e: Event) => {
-      const { viewport } = (e as CustomEvent<{ viewport: { voi: { windowWidth: number; windowCenter: number }; scale: number } }>).detail;
-      const stack = cornerstoneTools.getToolState(el, 'stack')?.data[0];
-      setOverlay({ index: stack?.currentImageIdIndex ?? 0, total: stack?.imageIds.length ?? 0, ww: viewport.voi.windowWidth, wc: viewport.voi.windowCenter, zoom: viewport.scale });
-    };
-    el.addEventListener(cornerstone.EVENTS.IMAGE_RENDERED, onRendered);
-    // Each new image is fitted to the viewport unless the user zoomed or panned the one before: a stack whose images
-    // differ in size (a 3x3 localizer before 512x512 slices) would otherwise keep the first one's scale.
-    let fitted: { rows: number; columns: number; scale: number; x: number; y: number } | undefined;
-    const onNewImage = (e: Event) => {
-      const { image, viewport } = (e as CustomEvent<{ image: WindowedImage & { rows: number; columns: number }; viewport: Viewport }>).detail;
-      if (!isUsableWindow(viewport.voi)) cornerstone.setViewport(el, { voi: autoWindow(image) });
-      const untouched = !fitted || (viewport.scale === fitted.scale && viewport.translation.x === fitted.x && viewport.translation.y === fitted.y);
-      if (fitted && untouched && (image.rows !== fitted.rows || image.columns !== fitted.columns)) cornerstone.fitToWindow(el);
-      const now = cornerstone.getViewport(el);
-      if (untouched && now) fitted = { rows: image.rows, columns: image.columns, scale: now.scale, x: now.translation.x, y: now.translation.y };
-      handlers.current.onImageShown();
-    };
-    el.addEventListener(cornerstone.EVENTS.NEW_IMAGE, onNewImage);
-    const onLoadFailed = (e: Event) => {
-      const { imageId, error } = (e as CustomEvent<{ imageId: string; error: unknown }>).detail;
-      handlers.current.onImageFailed(imageId, reasonOf(error));
-    };
-    cornerstone.events.addEventListener(cornerstone.EVENTS.IMAGE_LOAD_FAILED, onLoadFailed);
-    // The canvas follows the element's size (window resized, header panel shown or hidden).
-    const resized = new ResizeObserver(() => cornerstone.resize(el));
-    resized.observe(el);
-    return () => {
-      el.removeEventListener(cornerstone.EVENTS.NEW_IMAGE, onNewImage);
-      cornerstone.events.removeEventListener(cornerstone.EVENTS.IMAGE_LOAD_FAILED, onLoadFailed);
-      el.removeEventListener(cornerstone.EVENTS.IMAGE_RENDERED, onRendered);
-      resized.disconnect();
-      cornerstoneTools.stackPrefetch.disable(el);
-      cornerstone.disable(el);
-    };
-  }, [element]);
-  return overlay;
-}
-
-function HeaderPanel({ sopInstanceUid }: { sopInstanceUid: string }) {
-  const header = useLoad(() => call<HeaderRow[]>('GET', API_ROUTES.objectHeader(sopInstanceUid)), [sopInstanceUid]);
-  const [filter, setFilter] = useState('');
-  const f = filter.toLowerCase();
-  const rows = (header.data ?? []).filter((r) => !f || r.keyword.toLowerCase().includes(f) || r.tag.toLowerCase().includes(f) || r.value.toLowerCase().includes(f));
+function SeriesButton({ studyUid, s, active, onOpen }: { studyUid: string; s: ViewerSeries; active: boolean; onOpen: () => void }) {
+  const frames = (s.frames ?? 0) > s.count ? ` · ${s.frames} frames` : '';
   return (
-    <aside className="header-panel">
-      <input placeholder="Filter (name, tag, value)" value={filter} onChange={(e) => setFilter(e.target.value)} />
-      <ErrorText error={header.error} />
-      <table className="dicom-header">
-        <tbody>
-          {rows.map((r, i) => (
-            <tr key={i}>
-              <td className="tag">({r.tag})</td>
-              <td className="vr">{r.vr}</td>
-              <td style={{ paddingLeft: `${r.depth * 12}px` }}>{r.keyword || <i>private</i>}</td>
-              <td className="value">{r.value}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </aside>
+    <button type="button" className={`series ${active ? 'active' : ''}`} onClick={onOpen} title={s.description}>
+      {REPORT_MODALITIES.has(s.modality) ? <div className="thumb report-thumb">Report</div> : <Thumbnail studyUid={studyUid} seriesUid={s.uid} />}
+      <span>{s.modality} {s.number ? `#${s.number}` : ''} · {s.count} img{frames}<br />{s.description}</span>
+    </button>
   );
-}
-
-/** The words of whatever a loader rejected with (an Error, an XHR, a string). */
-function reasonOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error && typeof error === 'object') {
-    const e = error as { message?: string; error?: unknown; request?: { status?: number; statusText?: string } };
-    if (e.message) return e.message;
-    if (e.request?.status) return `the server answered ${e.request.status} ${e.request.statusText ?? ''}`.trim();
-    if (e.error) return reasonOf(e.error);
-  }
-  return typeof error === 'string' ? error : 'unknown error';
 }
 
 /** The viewer of one study; App mounts a new one for each study, so nothing of one study survives into the next. */
 export function Viewer({ studyUid }: { studyUid: string }) {
-  const element = useRef<HTMLDivElement>(null);
-  const [error, setError] = useState('');
-  const showError = useCallback((why: string) => {
-    setError(why);
-    if (element.current) blank(element.current);
-  }, []);
-  const overlay = useViewport(element, (imageId, why) => {
-    const el = element.current;
-    const stack = el ? cornerstoneTools.getToolState(el, 'stack')?.data[0] : undefined;
-    // Only the image the user is looking at: a failed prefetch of another one is said when it is scrolled to.
-    if (stack && stack.imageIds[stack.currentImageIdIndex] === imageId) showError(`Image ${stack.currentImageIdIndex + 1} cannot be shown: ${why}`);
-  }, () => setError(''));
   const study = useLoad<FindAnswer | undefined>(() => studyInfo(studyUid), [studyUid]);
-  const series = useLoad(() => studySeries(studyUid), [studyUid]);
-  const [seriesUid, setSeriesUid] = useState('');
-  const [images, setImages] = useState<ViewerImage[]>([]);
-  /** The objects of a report series on show (read as text), instead of images. */
-  const [reports, setReports] = useState<string[]>([]);
+  const series = useLoad(() => seriesWithFrames(studyUid), [studyUid]);
+  const priors = useLoad(() => (study.data ? patientStudies(study.data.PatientID ?? '', studyUid) : Promise.resolve([])), [study.data]);
+  const [openPrior, setOpenPrior] = useState<{ uid: string; series: ViewerSeries[] } | undefined>();
+  const [layout, setLayout] = useState<Layout>('1x1');
+  const [panes, setPanes] = useState<(PaneContent | undefined)[]>([undefined, undefined, undefined, undefined]);
+  const [activePane, setActivePane] = useState(0);
   const [tool, setTool] = useState<LeftTool>('Wwwc');
+  const [overlays, setOverlays] = useState(true);
+  const [synced, setSynced] = useState(false);
+  const [speed, setSpeed] = useState(1);
   const [showHeader, setShowHeader] = useState(false);
-  const current = reports.length ? reports[0] : images[overlay.index]?.sopInstanceUid;
+  const [showKeys, setShowKeys] = useState(false);
+  const [status, setStatus] = useState<PaneStatus[]>([]);
+  const apis = useRef<(PaneApi | null)[]>([]);
+  const elements = useRef<(HTMLDivElement | null)[]>([]);
+  const sync = useMemo(() => new ViewportSync(), []);
+  useEffect(() => () => sync.destroy(), [sync]);
+  const count = PANES[layout];
+  const studies = useRef(new Map<string, FindAnswer>());
+  if (study.data) studies.current.set(studyUid, study.data);
 
-  useEffect(() => { if (!seriesUid && series.data?.[0]) setSeriesUid(series.data[0].uid); }, [series.data, seriesUid]);
-  const isReport = REPORT_MODALITIES.has(series.data?.find((x) => x.uid === seriesUid)?.modality ?? '');
-
-  // Show a series: its first image, and the whole series as the stack to scroll.
-  useEffect(() => {
-    if (!seriesUid) return;
-    const el = element.current!;
-    let live = true;
-    setError('');
-    setReports([]);
-    (async () => {
-      const list = await seriesImages(studyUid, seriesUid);
-      if (!list.length) throw new Error('This series has no images.');
-      // A report series is read as text (the report panel); nothing of the last image stays under it.
-      if (isReport) {
-        if (!live) return;
-        cornerstoneTools.stackPrefetch.disable(el);
-        blank(el);
-        setReports([...new Set(list.map((i) => i.sopInstanceUid))]);
-        return;
-      }
-      const image = await cornerstone.loadAndCacheImage(list[0]!.imageId);
-      if (!live) return;
-      cornerstoneTools.stackPrefetch.disable(el);
-      cornerstoneTools.clearToolState(el, 'stack');
-      cornerstoneTools.addStackStateManager(el, ['stack']);
-      cornerstoneTools.addToolState(el, 'stack', { currentImageIdIndex: 0, imageIds: list.map((i) => i.imageId) });
-      setImages(list);
-      cornerstone.displayImage(el, image, cornerstone.getDefaultViewportForImage(el, image));
-      // Load the rest of the series in the background, nearest images first, so scrolling does not wait.
-      cornerstoneTools.stackPrefetch.enable(el);
-    })().catch((e: unknown) => { if (live) showError(`The image cannot be shown: ${reasonOf(e)}`); });
-    return () => { live = false; };
-  }, [studyUid, seriesUid, isReport, showError]);
-
-  const chooseTool = (t: LeftTool) => {
-    const el = element.current!;
-    cornerstoneTools.setToolActiveForElement(el, t, { mouseButtonMask: BUTTON.left });
-    // Zoom and pan keep their own buttons when another tool takes the left one.
-    if (t !== 'Pan') cornerstoneTools.setToolActiveForElement(el, 'Pan', { mouseButtonMask: BUTTON.middle });
-    if (t !== 'Zoom') cornerstoneTools.setToolActiveForElement(el, 'Zoom', { mouseButtonMask: BUTTON.right });
-    setTool(t);
-  };
-  const setWindow = (ww: number, wc: number) => {
-    const el = element.current!;
-    cornerstone.setViewport(el, { voi: { windowWidth: ww, windowCenter: wc } });
-  };
-  const step = useCallback((delta: number) => {
-    const el = element.current!;
-    const stack = cornerstoneTools.getToolState(el, 'stack')?.data[0];
-    if (!stack) return;
-    const next = Math.min(Math.max(stack.currentImageIdIndex + delta, 0), stack.imageIds.length - 1);
-    if (next !== stack.currentImageIdIndex) cornerstoneTools.importInternal('util/scrollToIndex')(el, next);
+  const open = useCallback((pane: number, content: PaneContent) => {
+    setPanes((p) => p.map((x, i) => (i === pane ? content : x)));
+    setActivePane(pane);
   }, []);
+
+  // The study opens with its largest image series in the first viewport.
+  useEffect(() => {
+    const first = series.data && firstSeries(series.data);
+    if (first && !panes[0]) open(0, { studyUid, series: first });
+  }, [series.data, studyUid, panes, open]);
+
+  useEffect(() => {
+    sync.setElements(elements.current.slice(0, count).filter((e): e is HTMLDivElement => !!e));
+    sync.enable(synced && count > 1);
+  }, [sync, synced, count, panes]);
+
+  useEffect(() => { apis.current[activePane]?.setTool(tool); }, [activePane, tool]);
+
+  const api = () => apis.current[activePane];
+  const activeContent = panes[activePane];
+  const modality = activeContent?.series.modality ?? '';
+
+  const openPriorStudy = async (prior: FindAnswer) => {
+    const uid = prior.StudyInstanceUID!;
+    studies.current.set(uid, { ...study.data, ...prior });
+    const list = await seriesWithFrames(uid);
+    setOpenPrior({ uid, series: list });
+    const first = firstSeries(list);
+    if (!first) return;
+    // Beside the current study: a single viewport becomes two.
+    const target = count === 1 ? 1 : (activePane + 1) % count;
+    if (count === 1) setLayout('1x2');
+    open(target, { studyUid: uid, series: first });
+  };
+
+  const onKey = (e: React.KeyboardEvent) => {
+    if ((e.target as HTMLElement).closest('input, select, textarea')) return;
+    const action = keyAction(e, modality);
+    if (!action) return;
+    e.preventDefault();
+    const p = api();
+    switch (action.kind) {
+      case 'step': p?.step(action.delta); break;
+      case 'first': p?.goTo('first'); break;
+      case 'last': p?.goTo('last'); break;
+      case 'cine': p?.toggleCine(); break;
+      case 'invert': p?.invert(); break;
+      case 'reset': p?.reset(); break;
+      case 'overlays': setOverlays((o) => !o); break;
+      case 'back': go('studies'); break;
+      case 'preset': p?.setWindow(action.ww, action.wc); break;
+      case 'layout': setLayout(action.layout); break;
+    }
+  };
+
   const s = study.data;
+  const current = status[activePane];
+  const presets = presetsFor(modality);
 
   return (
-    <div className="viewer">
+    <div className="viewer" onKeyDown={onKey}>
       <aside className="series-list">
         <ErrorText error={series.error} />
         {(series.data ?? []).map((x) => (
-          <button type="button" key={x.uid} className={`series ${x.uid === seriesUid ? 'active' : ''}`} onClick={() => setSeriesUid(x.uid)} title={x.description}>
-            {REPORT_MODALITIES.has(x.modality) ? <div className="thumb report-thumb">Report</div> : <Thumbnail studyUid={studyUid} seriesUid={x.uid} />}
-            <span>{x.modality} {x.number ? `#${x.number}` : ''} · {x.count} img<br />{x.description}</span>
-          </button>
+          <SeriesButton key={x.uid} studyUid={studyUid} s={x} active={activeContent?.series.uid === x.uid} onOpen={() => open(activePane, { studyUid, series: x })} />
         ))}
+        <h3 className="priors-title">Other studies of this patient</h3>
+        {priors.data?.length === 0 && <p className="help">None in this archive.</p>}
+        <ul className="priors" aria-label="Other studies of this patient">
+          {(priors.data ?? []).map((p) => (
+            <li key={p.StudyInstanceUID}>
+              <button type="button" className={openPrior?.uid === p.StudyInstanceUID ? 'active' : ''} onClick={() => void openPriorStudy(p)}>
+                {date(p.StudyDate ?? '')} · {p.ModalitiesInStudy}<br />{p.StudyDescription} ({p.NumberOfStudyRelatedInstances} img)
+              </button>
+              {openPrior?.uid === p.StudyInstanceUID && openPrior.series.map((x) => (
+                <SeriesButton key={x.uid} studyUid={p.StudyInstanceUID!} s={x} active={activeContent?.series.uid === x.uid}
+                  onOpen={() => open(activePane, { studyUid: p.StudyInstanceUID!, series: x })} />
+              ))}
+            </li>
+          ))}
+        </ul>
       </aside>
       <div className="viewport-column">
-        <div className="toolbar">
+        <div className="toolbar" role="toolbar" aria-label="Viewer tools">
           {LEFT_TOOLS.map(([id, label]) => (
-            <button type="button" key={id} className={tool === id ? 'active' : ''} onClick={() => chooseTool(id)}>{label}</button>
+            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => setTool(id)}>{label}</button>
           ))}
           <span className="sep" />
-          {CT_PRESETS.map(([name, ww, wc]) => (
-            <button type="button" key={name} title={`W ${ww} / L ${wc}`} onClick={() => setWindow(ww, wc)}>{name}</button>
+          {MEASURE_TOOLS.map(([id, label]) => (
+            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => setTool(id)}>{label}</button>
           ))}
           <span className="sep" />
-          <button type="button" onClick={() => { const el = element.current!; const v = cornerstone.getViewport(el); if (v) cornerstone.setViewport(el, { invert: !v.invert }); }}>Invert</button>
-          <button type="button" onClick={() => cornerstone.reset(element.current!)}>Reset</button>
+          {presets.map(([name, ww, wc], i) => (
+            <button type="button" key={name} title={`W ${ww} / L ${wc} (key ${i + 1})`} onClick={() => api()?.setWindow(ww, wc)}>{name}</button>
+          ))}
+          {presets.length > 0 && <span className="sep" />}
+          <button type="button" onClick={() => api()?.invert()} title="I">Invert</button>
+          <button type="button" onClick={() => api()?.reset()} title="R">Reset</button>
+          <button type="button" className={overlays ? 'active' : ''} aria-pressed={overlays} onClick={() => setOverlays(!overlays)} title="O">Overlays</button>
+          <span className="sep" />
+          <button type="button" className={current?.playing ? 'active' : ''} aria-pressed={!!current?.playing} onClick={() => api()?.toggleCine()} title="Space">
+            {current?.playing ? 'Pause' : 'Play'}
+          </button>
+          <label className="speed">Speed <select aria-label="Cine speed" value={speed} onChange={(e) => setSpeed(Number(e.target.value))}>
+            {SPEEDS.map((x) => <option key={x} value={x}>{x}×{current ? ` (${(current.baseFps * x).toFixed(0)} fps)` : ''}</option>)}
+          </select></label>
+          <span className="sep" />
+          {LAYOUTS.map((l) => (
+            <button type="button" key={l} className={layout === l ? 'active' : ''} aria-pressed={layout === l} aria-label={`Layout ${l}`} onClick={() => setLayout(l)}>{l}</button>
+          ))}
+          <button type="button" className={synced ? 'active' : ''} aria-pressed={synced} onClick={() => setSynced(!synced)} title="Scroll and window/level the viewports together">Sync</button>
+          <span className="sep" />
           <button type="button" className={showHeader ? 'active' : ''} onClick={() => setShowHeader(!showHeader)}>Header</button>
+          <button type="button" className={showKeys ? 'active' : ''} aria-expanded={showKeys} onClick={() => setShowKeys(!showKeys)}>Keys</button>
         </div>
-        <div className="viewport-area">
-        <div
-          className="viewport"
-          ref={element}
-          tabIndex={0}
-          data-image-index={overlay.index}
-          onContextMenu={(e) => e.preventDefault()}
-          onKeyDown={(e) => {
-            if (e.key === 'ArrowDown' || e.key === 'PageDown') { e.preventDefault(); step(1); }
-            if (e.key === 'ArrowUp' || e.key === 'PageUp') { e.preventDefault(); step(-1); }
-          }}
-        >
-          <div className="overlay top-left">
-            {s && <>{personName(s.PatientName ?? '')}<br />{s.PatientID} · {date(s.StudyDate ?? '')}<br />{s.StudyDescription}</>}
-          </div>
-          {error && <div className="viewport-message" role="alert">{error}</div>}
-          <div className="overlay bottom-left" data-testid="viewport-state">
-            Image {overlay.total ? overlay.index + 1 : 0}/{overlay.total} · W {Math.round(overlay.ww)} L {Math.round(overlay.wc)} · Zoom {overlay.zoom.toFixed(2)}
-          </div>
-        </div>
-        {/* Beside the viewport, not in it: the viewport's scroll and drag tools never reach the report. */}
-        {reports.length > 0 && (
-          <div className="report-panel">
-            {s && <p className="report-patient">{personName(s.PatientName ?? '')} · {s.PatientID} · {date(s.StudyDate ?? '')}</p>}
-            {reports.map((uid) => <ReportView key={uid} sopInstanceUid={uid} />)}
-          </div>
+        {showKeys && (
+          <table className="shortcuts" aria-label="Keyboard and mouse">
+            <tbody>{SHORTCUTS.map(([k, what]) => <tr key={k}><th scope="row">{k}</th><td>{what}</td></tr>)}</tbody>
+          </table>
         )}
+        <div className={`viewport-grid layout-${layout}`} data-layout={layout}>
+          {[0, 1, 2, 3].slice(0, count).map((i) => (
+            <ViewportPane key={i} ref={(a) => { apis.current[i] = a; }} content={panes[i]} study={panes[i] ? studies.current.get(panes[i]!.studyUid) ?? s : s}
+              active={i === activePane} overlays={overlays} speed={speed} onActivate={() => setActivePane(i)}
+              onStatus={(st) => setStatus((all) => { const next = [...all]; next[i] = st; return next; })}
+              onElement={(el) => { elements.current[i] = el; }} />
+          ))}
         </div>
       </div>
-      {showHeader && current && <HeaderPanel sopInstanceUid={current} />}
+      {showHeader && current?.sopInstanceUid && <HeaderPanel sopInstanceUid={current.sopInstanceUid} />}
     </div>
   );
 }

@@ -4,7 +4,7 @@ import { ErrorText } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 
 /** Modalities whose objects are documents to read, not pixels to show (PS3.3 C.17.1: SR, key object selection). */
-export const REPORT_MODALITIES = new Set(['SR', 'KO']);
+export { REPORT_MODALITIES } from './report-modalities.ts';
 
 function Item({ item }: { item: ReportItem }) {
   const value = item.value + (item.unit ? ` ${item.unit}` : '');

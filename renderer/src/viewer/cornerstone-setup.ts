@@ -44,11 +44,62 @@ function tolerateMissingMetadata(): void {
   cornerstone.metaData.removeProvider(provider);
   cornerstone.metaData.addProvider((type, imageId) => {
     try {
-      return provider(type, imageId);
+      if (type === VIEWER_MODULE) return viewerFacts(imageId);
+      const module = provider(type, imageId) as Record<string, unknown> | undefined;
+      return type === 'imagePlaneModule' && module ? withImagerSpacing(module, imageId) : module;
     } catch {
       return undefined;
     }
   });
+}
+
+/** What the viewer's overlays and cine read of an image beyond the loader's modules (`cornerstone.metaData.get(VIEWER_MODULE, id)`). */
+export const VIEWER_MODULE = 'pacsViewerModule';
+
+export interface ViewerFacts {
+  instanceNumber?: number;
+  seriesDescription: string;
+  modality: string;
+  sliceThickness?: number;
+  sliceLocation?: number;
+  frameTime?: number;
+  frameTimeVector?: number[];
+  recommendedDisplayFrameRate?: number;
+  cineRate?: number;
+  numberOfFrames: number;
+  /** Burned In Annotation (0028,0301) is YES: the pixels carry text of their own. */
+  burnedIn: boolean;
+  /** Lengths come from Imager Pixel Spacing (at the detector), not Pixel Spacing (PS3.3 10.7.1.1). */
+  imagerSpacing: boolean;
+}
+
+function dataSetOf(imageId: string): { string(tag: string): string | undefined; floatString(tag: string, i?: number): number | undefined; intString(tag: string): number | undefined } | undefined {
+  if (!imageId.startsWith('wadouri:')) return undefined;
+  const { url } = wadoLoader.wadouri.parseImageId(imageId);
+  return wadoLoader.wadouri.dataSetCacheManager.get(url);
+}
+
+function viewerFacts(imageId: string): ViewerFacts | undefined {
+  const ds = dataSetOf(imageId);
+  if (!ds) return undefined;
+  const num = (tag: string) => { const v = ds.floatString(tag); return v === undefined || Number.isNaN(v) ? undefined : v; };
+  const vector = (ds.string('x00181065') ?? '').split('\\').map(Number).filter((n) => Number.isFinite(n));
+  return {
+    instanceNumber: ds.intString('x00200013'), seriesDescription: ds.string('x0008103e') ?? '', modality: ds.string('x00080060') ?? '',
+    sliceThickness: num('x00180050'), sliceLocation: num('x00201041'), frameTime: num('x00181063'), frameTimeVector: vector.length ? vector : undefined,
+    recommendedDisplayFrameRate: num('x00082144'), cineRate: num('x00180040'), numberOfFrames: ds.intString('x00280008') ?? 1,
+    burnedIn: (ds.string('x00280301') ?? '').toUpperCase() === 'YES',
+    imagerSpacing: !ds.string('x00280030') && !!ds.string('x00181164'),
+  };
+}
+
+/** Projection radiographs often carry only Imager Pixel Spacing: lengths are measured with it then, and the overlay says so. */
+function withImagerSpacing(module: Record<string, unknown>, imageId: string): Record<string, unknown> {
+  if (module.rowPixelSpacing) return module;
+  const ds = dataSetOf(imageId);
+  const row = ds?.floatString('x00181164', 0);
+  const column = ds?.floatString('x00181164', 1);
+  return row && column ? { ...module, pixelSpacing: [row, column], rowPixelSpacing: row, columnPixelSpacing: column } : module;
 }
 
 /**

@@ -45,7 +45,9 @@ declare module 'cornerstone-core' {
     metaData: {
       addProvider(provider: (type: string, imageId: string) => unknown, priority?: number): void;
       removeProvider(provider: (type: string, imageId: string) => unknown): void;
+      get(type: string, imageId: string): unknown;
     };
+    updateImage(element: HTMLElement): void;
     events: EventTarget;
     EVENTS: { IMAGE_RENDERED: string; NEW_IMAGE: string; IMAGE_LOAD_FAILED: string };
   };
@@ -72,6 +74,27 @@ declare module 'cornerstone-tools' {
     StackScrollTool: Tool;
     StackScrollMouseWheelTool: Tool;
     ZoomMouseWheelTool: Tool;
+    LengthTool: Tool;
+    AngleTool: Tool;
+    CobbAngleTool: Tool;
+    EllipticalRoiTool: Tool;
+    RectangleRoiTool: Tool;
+    ProbeTool: Tool;
+    ArrowAnnotateTool: Tool;
+    EraserTool: Tool;
+    setToolPassive(name: string): void;
+    playClip(element: HTMLElement, framesPerSecond?: number): void;
+    stopClip(element: HTMLElement): void;
+    Synchronizer: new (event: string, handler: unknown) => { add(element: HTMLElement): void; remove(element: HTMLElement): void; destroy(): void; enabled: boolean };
+    stackImagePositionSynchronizer: unknown;
+    stackImageIndexSynchronizer: unknown;
+    wwwcSynchronizer: unknown;
+    globalImageIdSpecificToolStateManager: {
+      saveToolState(): Record<string, Record<string, { data: Record<string, unknown>[] }>>;
+      restoreToolState(state: Record<string, Record<string, { data: Record<string, unknown>[] }>>): void;
+      clear(element: HTMLElement): void;
+    };
+    EVENTS: { MEASUREMENT_COMPLETED: string; MEASUREMENT_MODIFIED: string; MEASUREMENT_REMOVED: string; STACK_SCROLL: string };
   };
   export default cornerstoneTools;
 }
@@ -96,7 +119,8 @@ declare module 'cornerstone-wado-image-loader' {
   interface ParsedDataSet {
     elements: Record<string, unknown>;
     uint16(tag: string): number | undefined;
-    floatString(tag: string): number | undefined;
+    floatString(tag: string, index?: number): number | undefined;
+    intString(tag: string): number | undefined;
     string(tag: string): string | undefined;
   }
   const loader: {

@@ -15,4 +15,18 @@ export const LEFT_TOOLS = [
   ['Zoom', 'Zoom'],
   ['StackScroll', 'Scroll'],
 ] as const;
-export type LeftTool = (typeof LEFT_TOOLS)[number][0];
+
+/** Measurement and annotation tools (cornerstone-tools), kept on the images and saved as a presentation state. */
+export const MEASURE_TOOLS = [
+  ['Length', 'Length'],
+  ['Angle', 'Angle'],
+  ['CobbAngle', 'Cobb angle'],
+  ['EllipticalRoi', 'Ellipse ROI'],
+  ['RectangleRoi', 'Rectangle ROI'],
+  ['Probe', 'Probe'],
+  ['ArrowAnnotate', 'Arrow and text'],
+  ['Eraser', 'Delete'],
+] as const;
+
+export type LeftTool = (typeof LEFT_TOOLS)[number][0] | (typeof MEASURE_TOOLS)[number][0];
+export const ANNOTATION_TOOLS = MEASURE_TOOLS.map(([id]) => id).filter((id) => id !== 'Eraser');

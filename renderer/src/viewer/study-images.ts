@@ -18,6 +18,8 @@ export interface ViewerSeries {
   modality: string;
   description: string;
   count: number;
+  /** Frames in all its objects (a multi-frame US loop: one object, 40 frames), when known. */
+  frames?: number;
 }
 
 export async function studyInfo(studyUid: string): Promise<FindAnswer | undefined> {

@@ -1,0 +1,71 @@
+import type { FindAnswer } from '../../../main/api/contract.ts';
+import { date, personName } from '../format.ts';
+import { cornerstone, VIEWER_MODULE, type ViewerFacts } from './cornerstone-setup.ts';
+import { orientationLabels } from './orientation.ts';
+import { scaleBar } from './scale-bar.ts';
+import type { ViewerSeries } from './study-images.ts';
+
+/** What a viewport shows of the image on screen, as peers show it: four corners, orientation markers, a scale bar. */
+export interface ViewState {
+  index: number;
+  total: number;
+  ww: number;
+  wc: number;
+  zoom: number;
+  imageId: string;
+  /** Frames per second reached while cine plays (0 when it does not). */
+  fps: number;
+  width: number;
+}
+
+const num = (n: number | undefined, digits = 1) => (n === undefined ? '' : Number(n.toFixed(digits)).toString());
+
+export function CornerOverlays({ state, study, series, visible }: { state: ViewState; study: FindAnswer | undefined; series: ViewerSeries | undefined; visible: boolean }) {
+  const facts = state.imageId ? cornerstone.metaData.get(VIEWER_MODULE, state.imageId) as ViewerFacts | undefined : undefined;
+  const plane = state.imageId ? cornerstone.metaData.get('imagePlaneModule', state.imageId) as { rowCosines?: number[]; columnCosines?: number[]; rowPixelSpacing?: number } | undefined : undefined;
+  const edges = orientationLabels(plane?.rowCosines ?? undefined, plane?.columnCosines ?? undefined);
+  const bar = plane?.rowPixelSpacing ? scaleBar(plane.rowPixelSpacing, state.zoom, Math.max(40, state.width / 4)) : undefined;
+  // The state line stays even with the overlays off: what the user does to the image (window, zoom) stays visible.
+  const stateLine = (
+    <div className="overlay bottom-left" data-testid="viewport-state">
+      {visible && facts && (facts.sliceLocation !== undefined || facts.sliceThickness !== undefined) && (
+        <>{facts.sliceLocation !== undefined && `Loc ${num(facts.sliceLocation)} mm`}{facts.sliceThickness !== undefined && ` · Thick ${num(facts.sliceThickness)} mm`}<br /></>
+      )}
+      Image {state.total ? state.index + 1 : 0}/{state.total} · W {Math.round(state.ww)} L {Math.round(state.wc)} · Zoom {state.zoom.toFixed(2)}
+    </div>
+  );
+  if (!visible) return stateLine;
+  // Text burned into the pixels sits in the corners: the patient and study corners give way to it.
+  const burned = facts?.burnedIn ?? false;
+  return (
+    <>
+      {!burned && study && (
+        <div className="overlay top-left" data-corner="patient">
+          {personName(study.PatientName ?? '')}<br />
+          {study.PatientID}{study.PatientBirthDate ? ` · ${date(study.PatientBirthDate)}` : ''}{study.PatientSex ? ` · ${study.PatientSex}` : ''}
+        </div>
+      )}
+      {!burned && (
+        <div className="overlay top-right" data-corner="study">
+          {study && <>{date(study.StudyDate ?? '')} · {study.StudyDescription}<br /></>}
+          {series && <>Se {series.number}{(series.description || facts?.seriesDescription) ? ` · ${series.description || facts?.seriesDescription}` : ''}<br /></>}
+          {facts?.instanceNumber !== undefined && <>Im {facts.instanceNumber}{facts.numberOfFrames > 1 ? ` · ${facts.numberOfFrames} frames` : ''}</>}
+        </div>
+      )}
+      {stateLine}
+      <div className="overlay bottom-right" data-corner="image">
+        {state.fps > 0 && <span data-testid="cine-fps">{state.fps.toFixed(0)} fps<br /></span>}
+        {facts?.imagerSpacing && <span title="Imager Pixel Spacing: measured at the detector, not corrected for geometric magnification (PS3.3 10.7.1.1)">Lengths at detector<br /></span>}
+        {bar && <span className="scale-bar" data-testid="scale-bar" style={{ width: `${bar.px}px` }}>{bar.label}</span>}
+      </div>
+      {edges && (
+        <>
+          <div className="orientation left" data-testid="orientation-left">{edges.left}</div>
+          <div className="orientation right">{edges.right}</div>
+          <div className="orientation top">{edges.top}</div>
+          <div className="orientation bottom">{edges.bottom}</div>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,19 @@
+import { API_ROUTES, type FindAnswer } from '../../../main/api/contract.ts';
+import { call } from '../api.ts';
+
+/** The patient's other studies in this archive, newest first (the priors a radiographer compares with). */
+export async function patientStudies(patientId: string, exceptStudyUid: string): Promise<FindAnswer[]> {
+  if (!patientId) return [];
+  const keys = { PatientID: patientId, StudyInstanceUID: '', StudyDate: '', StudyDescription: '', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '' };
+  const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys });
+  return rows.filter((r) => r.StudyInstanceUID !== exceptStudyUid).sort((a, b) => (b.StudyDate ?? '').localeCompare(a.StudyDate ?? ''));
+}
+
+/** Frames per series of a study (a multi-frame object counts its frames), by Series Instance UID. */
+export async function seriesFrames(studyUid: string): Promise<Map<string, number>> {
+  const keys = { StudyInstanceUID: studyUid, SeriesInstanceUID: '', SOPInstanceUID: '', NumberOfFrames: '' };
+  const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'IMAGE', keys });
+  const frames = new Map<string, number>();
+  for (const r of rows) frames.set(r.SeriesInstanceUID!, (frames.get(r.SeriesInstanceUID!) ?? 0) + (Number(r.NumberOfFrames) || 1));
+  return frames;
+}

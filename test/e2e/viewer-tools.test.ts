@@ -1,0 +1,174 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { run } from '../helpers/dcmtk.ts';
+import { makeImage, phantom, uid, writeImages, type Element } from '../helpers/fixtures.ts';
+import { compressedFile, TS } from '../helpers/compressed.ts';
+import { collectPageErrors, launchChromium, newTestPage, screenshot, screenshotIfFailed, viewportPixels } from '../helpers/browser.ts';
+
+/**
+ * The viewer as radiographers use it (issue 18): overlays in the four corners with orientation markers and a scale bar,
+ * the keyboard (Home/End, Page Up/Down, presets by modality, invert, reset, overlays, Esc), cine of a 40-frame JPEG
+ * ultrasound loop at its own rate, the largest series first, layouts with the patient's prior study beside the current
+ * one, and synchronized scrolling.
+ */
+describe('viewer tools', () => {
+  let archive: TestArchive;
+  let browser: Browser;
+  let page: Page;
+  let work: string;
+  let errors: string[];
+  const ct = { study: uid(), localizer: uid(), axial: uid(), frame: uid() };
+  const prior = { study: uid(), series: uid() };
+  const us = { study: uid() };
+  const state = () => page.locator('.pane.active [data-testid=viewport-state]');
+  const open = (study: string) => page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/viewer/${study}`);
+  const index = async (pane = '.pane.active') => Number(await page.locator(`${pane} .viewport`).getAttribute('data-image-index'));
+
+  /** An axial CT slice at z, 0.5 mm pixels, 2.5 mm thick, in frame of reference `frame`. */
+  const axial = (z: number, frame: string): Element[] => [
+    { tag: 0x00180050, vr: 'DS', value: '2.5' },
+    { tag: 0x00200032, vr: 'DS', value: `-64\\-64\\${z}` },
+    { tag: 0x00200037, vr: 'DS', value: '1\\0\\0\\0\\1\\0' },
+    { tag: 0x00200052, vr: 'UI', value: frame },
+    { tag: 0x00201041, vr: 'DS', value: String(z) },
+    { tag: 0x00280030, vr: 'DS', value: '0.5\\0.5' },
+  ];
+
+  beforeAll(async () => {
+    archive = await startArchive({}, [], 'WORKSTATION');
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-viewer-tools-'));
+    const patient = { patientId: 'TOOLS1', patientName: 'Tools^Tina', rows: 128, columns: 128, rescaleIntercept: -1024 };
+    const images = [
+      // The current CT: a one-image localizer as series 1, twelve axial slices as series 2.
+      makeImage({ ...patient, studyUid: ct.study, seriesUid: ct.localizer, seriesNumber: 1, pixel: phantom(128, 128, 9) }),
+      ...Array.from({ length: 12 }, (_, i) => makeImage({ ...patient, studyUid: ct.study, seriesUid: ct.axial, seriesNumber: 2, instanceNumber: i + 1,
+        pixel: phantom(128, 128, i), extra: axial(i * 2.5, ct.frame) })),
+      // A prior CT of the same patient, a year before, in another frame of reference.
+      ...Array.from({ length: 6 }, (_, i) => makeImage({ ...patient, studyUid: prior.study, seriesUid: prior.series, seriesNumber: 3, instanceNumber: i + 1,
+        studyDate: '20251125', pixel: phantom(128, 128, i), extra: axial(i * 5, uid()) })),
+    ];
+    const files = await writeImages(work, images);
+    // A 40-frame 640x480 ultrasound loop in JPEG baseline at 30 frames a second (Frame Time 33.3 ms).
+    const loop = makeImage({ patientId: 'US1', patientName: 'Echo^Emil', studyUid: us.study, modality: 'US', sopClassUid: '1.2.840.10008.5.1.4.1.1.3.1',
+      rows: 480, columns: 640, frames: 40, bitsAllocated: 8, pixel: (r, c, f) => (Math.hypot(r - 240, c - 320 - 6 * (f - 20)) < 60 ? 230 : 40),
+      extra: [{ tag: 0x00181063, vr: 'DS', value: '33.3' }, { tag: 0x00181065, vr: 'DS', value: '33.3' }] });
+    files.push(await compressedFile(work, loop, TS.jpegBaseline, 480, 640));
+    const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'WORKSTATION', '-xy', '127.0.0.1', String(archive.port), ...files]);
+    expect(sent.code, sent.stderr).toBe(0);
+    browser = await launchChromium();
+    page = await newTestPage(browser, { width: 1280, height: 900 });
+    page.on('dialog', (d) => void d.accept());
+    errors = collectPageErrors(page);
+  });
+  afterEach((ctx) => screenshotIfFailed(page, ctx));
+  afterAll(async () => {
+    await browser?.close();
+    await archive?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('opens the largest series, with patient, study, series, slice and orientation in the corners and a scale bar', async () => {
+    await open(ct.study);
+    await expect.poll(() => state().textContent()).toContain('Image 1/12');
+    expect(await page.locator('.pane.active .viewport').getAttribute('data-series')).toBe(ct.axial);
+    await expect.poll(() => page.locator('[data-corner=patient]').textContent()).toContain('Tools, Tina');
+    expect(await page.locator('[data-corner=patient]').textContent()).toMatch(/TOOLS1 · 01\.01\.1970 · O|TOOLS1 · .*1970.* · O/);
+    expect(await page.locator('[data-corner=study]').textContent()).toMatch(/Head routine.*Se 2.*Im 1/s);
+    expect(await state().textContent()).toMatch(/Loc 0 mm · Thick 2\.5 mm/);
+    expect(await page.locator('.pane.active .orientation.left').textContent()).toBe('R');
+    expect(await page.locator('.pane.active .orientation.top').textContent()).toBe('A');
+    expect(await page.locator('.pane.active [data-testid=scale-bar]').textContent()).toMatch(/^\d+ (cm|mm)$/);
+    // The localizer is there too, and the thumbnails say how many images.
+    expect(await page.locator('.series-list .series').allTextContents()).toEqual([expect.stringContaining('CT #1 · 1 img'), expect.stringContaining('CT #2 · 12 img')]);
+    await screenshot(page, 'viewer-overlays');
+  });
+
+  it('takes the keyboard as peers do', async () => {
+    await page.locator('.pane.active .viewport').focus();
+    await page.keyboard.press('End');
+    await expect.poll(() => state().textContent()).toContain('Image 12/12');
+    await expect.poll(() => state().textContent()).toMatch(/Loc 27\.5 mm/);
+    await page.keyboard.press('Home');
+    await expect.poll(() => state().textContent()).toContain('Image 1/12');
+    await page.keyboard.press('PageDown');
+    await expect.poll(() => state().textContent()).toContain('Image 11/12');
+    await page.keyboard.press('5');
+    await expect.poll(() => state().textContent()).toContain('W 1500 L -600');
+    const before = await viewportPixels(page);
+    await page.keyboard.press('i');
+    // Inverted: each pixel's grey level becomes its complement.
+    await expect.poll(async () => { const g = (await viewportPixels(page)).grid; return g.filter((v, i) => Math.abs(v + before.grid[i]! - 255) <= 2).length; }).toBeGreaterThan(150);
+    await page.keyboard.press('r');
+    await expect.poll(() => state().textContent()).not.toContain('W 1500 L -600');
+    await expect.poll(async () => (await viewportPixels(page)).grid.filter((v, i) => Math.abs(v + before.grid[i]! - 255) <= 2).length).toBeLessThan(200);
+    await page.keyboard.press('o');
+    await expect.poll(() => page.locator('[data-corner=patient]').count()).toBe(0);
+    await page.keyboard.press('o');
+    await expect.poll(() => page.locator('[data-corner=patient]').count()).toBe(1);
+    await page.getByRole('button', { name: 'Keys' }).click();
+    expect(await page.getByRole('table', { name: 'Keyboard and mouse' }).textContent()).toContain('Page Up / Page Down');
+    await page.getByRole('button', { name: 'Keys' }).click();
+  });
+
+  it('puts the prior study beside the current one, in 1x2 and 2x2, and scrolls them together when synchronized', async () => {
+    await page.locator('.pane.active .viewport').focus();
+    await page.keyboard.press('Home');
+    const priorButton = page.getByRole('list', { name: 'Other studies of this patient' }).getByRole('button').first();
+    expect(await priorButton.textContent()).toMatch(/2025.*CT.*6 img/);
+    await priorButton.click();
+    await expect.poll(() => page.locator('.viewport-grid').getAttribute('data-layout')).toBe('1x2');
+    await expect.poll(() => page.locator('.pane').nth(1).locator('.viewport').getAttribute('data-series')).toBe(prior.series);
+    await expect.poll(() => page.locator('.pane').nth(1).locator('[data-testid=viewport-state]').textContent()).toContain('Image 1/6');
+    // Synchronized: the prior follows the current study's scrolling (another frame of reference: by index).
+    await page.getByRole('button', { name: 'Sync' }).click();
+    await page.locator('.pane').first().locator('.viewport').click();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => index('.pane:nth-child(1)')).toBe(2);
+    await expect.poll(() => index('.pane:nth-child(2)')).toBe(2);
+    await page.getByRole('button', { name: 'Layout 2x2' }).click();
+    await expect.poll(() => page.locator('.pane').count()).toBe(4);
+    await page.locator('.pane').nth(3).locator('.viewport').click();
+    await page.locator('.series-list .series').first().click();
+    await expect.poll(() => page.locator('.pane').nth(3).locator('.viewport').getAttribute('data-series')).toBe(ct.localizer);
+    await expect.poll(() => page.locator('.pane').nth(3).locator('[data-testid=viewport-state]').textContent()).toContain('Image 1/1');
+    await screenshot(page, 'viewer-2x2');
+    await page.getByRole('button', { name: 'Sync' }).click();
+  });
+
+  it('plays a multi-frame ultrasound loop at its rate, with speed control, and pauses', async () => {
+    await open(us.study);
+    await expect.poll(() => state().textContent()).toContain('Image 1/40');
+    expect(await page.locator('.series-list .series').first().textContent()).toContain('1 img · 40 frames');
+    await expect.poll(() => page.getByLabel('Cine speed').locator('option:checked').textContent()).toBe('1× (30 fps)');
+    // US has no window presets.
+    expect(await page.getByRole('button', { name: 'Lung' }).count()).toBe(0);
+    await page.locator('.pane.active .viewport').focus();
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.locator('.pane.active .viewport').getAttribute('data-playing')).toBe('yes');
+    const seen = new Set<number>();
+    await expect.poll(async () => { seen.add(await index()); return seen.size; }).toBeGreaterThan(10);
+    await expect.poll(async () => Number(await page.locator('[data-testid=cine-fps]').textContent().then((t) => t?.replace(/ fps/, '')))).toBeGreaterThan(0);
+    await screenshot(page, 'viewer-cine');
+    await page.getByLabel('Cine speed').selectOption('2');
+    await expect.poll(() => page.getByLabel('Cine speed').locator('option:checked').textContent()).toBe('2× (60 fps)');
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.locator('.pane.active .viewport').getAttribute('data-playing')).toBe('no');
+    // A frame already on its way may still land; after that the loop stands still.
+    await new Promise((r) => setTimeout(r, 300));
+    const stopped = await index();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await index()).toBe(stopped);
+  });
+
+  it('goes back to the study list with Esc', async () => {
+    await page.locator('.pane.active .viewport').focus();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.url()).toMatch(/#\/studies$/);
+    expect(errors).toEqual([]);
+  });
+});
