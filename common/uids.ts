@@ -71,6 +71,8 @@ export const QrSopClass = {
 /** Storage Commitment Push Model (PS3.4 J.3.5): the class and its one well-known instance that N-ACTION names. */
 export const STORAGE_COMMITMENT_SOP_CLASS = '1.2.840.10008.1.20.1';
 export const STORAGE_COMMITMENT_SOP_INSTANCE = '1.2.840.10008.1.20.1.1';
+/** Grayscale Softcopy Presentation State Storage (PS3.4 B.5): the viewer's measurements, kept in the archive. */
+export const GSPS_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.11.1';
 /** Modality Performed Procedure Step (PS3.4 F.7.3). */
 export const MPPS_SOP_CLASS = '1.2.840.10008.3.1.2.3.3';
 

@@ -50,6 +50,7 @@ import { Hl7Listener } from './hl7/hl7-listener.ts';
 import { Accounts } from './accounts/accounts.ts';
 import { findLocal } from './api/query-routes.ts';
 import { nodeAccess } from './node-access.ts';
+import { PresentationStates } from './presentation/presentation-states.ts';
 import { auditAssociation, auditRequest } from './audit/dicom-audit.ts';
 import { AtnaSyslog, parseHostPort } from './audit/atna-syslog.ts';
 import type { Association } from './dicom/association.ts';
@@ -263,6 +264,7 @@ export class ArchiveServer {
       },
       audit: { record: (e) => this.audit.record(e), store: this.index.auditStore() },
       maxUploadBytes: () => this.config.settings.maxUploadMB * 1024 * 1024,
+      presentations: new PresentationStates({ index: this.index, objectFile: (location) => this.store.absolutePath(location), importTarget: () => this.importTarget() }),
     };
   }
 

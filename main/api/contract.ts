@@ -13,6 +13,7 @@ import type { MediaSetSummary } from '../export/media-set-summary.ts';
 import type { Permission, Role } from '../../common/roles.ts';
 export type { UserDto } from '../accounts/accounts.ts';
 export type { AuditRecord as AuditDto } from '../audit/audit-record.ts';
+export type { Annotation as AnnotationDto, PresentationStateSummary } from '../presentation/annotation.ts';
 
 /** Who the UI is signed in as (nothing when no one is), and whether the first administrator is still to be set up. */
 export interface SessionDto {
@@ -240,6 +241,7 @@ export const API_ROUTES = {
   user: (name: string) => `/api/users/${encodeURIComponent(name)}`,
   audit: '/api/audit',
   auditCsv: '/api/audit.csv',
+  annotations: (studyUid: string) => `/api/studies/${encodeURIComponent(studyUid)}/annotations`,
   wado: '/wado',
   objectHeader: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/header`,
   objectReport: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/report`,

@@ -29,6 +29,8 @@ import { may } from '../../common/roles.ts';
 import { AccountRefused, type Principal } from '../accounts/accounts.ts';
 import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { presentationRoutes } from './presentation-routes.ts';
+import { AnnotationRefused } from '../presentation/presentation-states.ts';
 import { RequestAuth } from './request-auth.ts';
 import { checkUploadSize, readJsonBody } from './request-body.ts';
 import { ClientLimits } from './client-limits.ts';
@@ -69,6 +71,7 @@ export class HttpApi {
       ...dicomWebRoutes(services.dicomweb),
       ...accountRoutes(services.accounts),
       ...auditRoutes(services.audit.store),
+      ...presentationRoutes(services.presentations),
     ]);
     this.corsOrigins = () => services.dicomweb.corsOrigins();
     this.auth = new RequestAuth(secret, services.accounts.accounts);
@@ -153,7 +156,7 @@ export class HttpApi {
     } catch (err) {
       if (err instanceof AccountRefused && err.retryAfterSeconds && !res.headersSent) res.setHeader('retry-after', String(err.retryAfterSeconds));
       const status = err instanceof HttpError || err instanceof AccountRefused ? err.status
-        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused || err instanceof EditError || err instanceof ExportError ? 400
+        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused || err instanceof EditError || err instanceof ExportError || err instanceof AnnotationRefused ? 400
           : err instanceof ListenerNotMoved ? 409
           : err instanceof DicomOperationError || err instanceof WebNodeError ? 502 : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);

@@ -11,6 +11,7 @@ import type { DicomWebService } from './dicomweb-routes.ts';
 import type { StudyEditor } from '../edit/study-editor.ts';
 import type { Exporter } from '../export/exporter.ts';
 import type { AccountService } from './account-routes.ts';
+import type { PresentationStates } from '../presentation/presentation-states.ts';
 import type { AuditEntry, AuditStore } from '../audit/audit-record.ts';
 
 /**
@@ -89,6 +90,8 @@ export interface ApiServices {
   events: ArchiveEvents;
   accounts: AccountService;
   audit: { record(entry: AuditEntry): void; store: Pick<AuditStore, 'list'> };
+  /** The viewer's measurements as presentation states. */
+  presentations: Pick<PresentationStates, 'latest' | 'save'>;
   /** MaxUploadMB in bytes (0: no limit): an import or STOW-RS request larger than this is refused. */
   maxUploadBytes(): number;
 }

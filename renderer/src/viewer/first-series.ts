@@ -1,4 +1,4 @@
-import type { ViewerSeries } from './study-images.ts';
+import type { ViewerSeries } from './viewer-series.ts';
 import { REPORT_MODALITIES } from './report-modalities.ts';
 
 /**

@@ -1,6 +1,7 @@
 import { API_ROUTES, type FindAnswer } from '../../../main/api/contract.ts';
 import { call, wadoImageId } from '../api.ts';
 import { TransferSyntax, UNCOMPRESSED_SYNTAXES } from '../../../common/uids.ts';
+import type { ViewerSeries } from './viewer-series.ts';
 
 /**
  * The syntaxes cornerstone's WADO image loader decodes in the browser. Anything else (HTJ2K's final UIDs, which the
@@ -12,15 +13,7 @@ const BROWSER_DECODES: ReadonlySet<string> = new Set([...UNCOMPRESSED_SYNTAXES, 
 
 /** What the viewer shows of a study: its series in order, and each series' image ids (one per frame) in order. */
 
-export interface ViewerSeries {
-  uid: string;
-  number: string;
-  modality: string;
-  description: string;
-  count: number;
-  /** Frames in all its objects (a multi-frame US loop: one object, 40 frames), when known. */
-  frames?: number;
-}
+export type { ViewerSeries } from './viewer-series.ts';
 
 export async function studyInfo(studyUid: string): Promise<FindAnswer | undefined> {
   const keys = { StudyInstanceUID: studyUid, PatientName: '', PatientID: '', PatientBirthDate: '', PatientSex: '', StudyDate: '', StudyDescription: '', AccessionNumber: '' };
