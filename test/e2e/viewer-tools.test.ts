@@ -114,6 +114,47 @@ describe('viewer tools', () => {
     await page.getByRole('button', { name: 'Keys' }).click();
   });
 
+  it('measures a length and an ellipse, saves them as a presentation state, and shows them again when the study opens', async () => {
+    await open(ct.study);
+    await expect.poll(() => state().textContent()).toContain('Image 1/12');
+    const drawn = async () => page.locator('.pane.active .viewport canvas').evaluate((c) => {
+      const canvas = c as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i]! > 200 && d[i + 1]! > 200 && d[i + 2]! < 90) n++;
+      return n;
+    });
+    expect(await drawn()).toBe(0);
+    const box = (await page.locator('.pane.active .viewport').boundingBox())!;
+    const at = (fx: number, fy: number) => [box.x + box.width * fx, box.y + box.height * fy] as const;
+    await page.getByRole('button', { name: 'Length', exact: true }).click();
+    await page.mouse.move(...at(0.35, 0.5));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.5, 0.5), { steps: 5 });
+    await page.mouse.move(...at(0.65, 0.5), { steps: 5 });
+    await page.mouse.up();
+    await page.getByRole('button', { name: 'Ellipse ROI' }).click();
+    await page.mouse.move(...at(0.45, 0.35));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.55, 0.42), { steps: 5 });
+    await page.mouse.up();
+    await page.getByRole('button', { name: 'Window/level' }).click();
+    await expect.poll(drawn).toBeGreaterThan(50);
+    await page.getByRole('button', { name: 'Save measurements' }).click();
+    await page.getByRole('button', { name: 'Measurements saved' }).waitFor();
+    const saved = await (await fetch(`${archive.server.apiUrl}/api/studies/${ct.study}/annotations`, { headers: { authorization: `Bearer ${archive.server.apiSecret}` } })).json() as { annotations: { kind: string; text: string }[] };
+    expect(saved.annotations.map((a) => a.kind).sort()).toEqual(['EllipticalRoi', 'Length']);
+    // 0.5 mm pixels: the length is in millimetres, the ROI's mean in Hounsfield units.
+    expect(saved.annotations.find((a) => a.kind === 'Length')!.text).toMatch(/^\d+\.\d mm$/);
+    expect(saved.annotations.find((a) => a.kind === 'EllipticalRoi')!.text).toMatch(/^Mean -?\d+\.\d HU SD .* Area \d+\.\d mm²$/);
+    await screenshot(page, 'viewer-measurements');
+    // Opened again: drawn from the presentation state.
+    await page.goto('about:blank');
+    await open(ct.study);
+    await expect.poll(() => state().textContent()).toContain('Image 1/12');
+    await expect.poll(drawn).toBeGreaterThan(50);
+  });
+
   it('puts the prior study beside the current one, in 1x2 and 2x2, and scrolls them together when synchronized', async () => {
     await page.locator('.pane.active .viewport').focus();
     await page.keyboard.press('Home');

@@ -13,6 +13,8 @@ import { firstSeries } from '../viewer/first-series.ts';
 import { keyAction, LAYOUTS, presetsFor, SHORTCUTS, type Layout } from '../viewer/keymap.ts';
 import { patientStudies, seriesFrames } from '../viewer/priors.ts';
 import { ViewportSync } from '../viewer/sync.ts';
+import { useMeasurements } from '../viewer/use-measurements.ts';
+import { useMay } from '../permissions.ts';
 
 /**
  * The viewer: a study's series as thumbnails and the patient's prior studies beside them; one, two or four viewports
@@ -59,6 +61,8 @@ export function Viewer({ studyUid }: { studyUid: string }) {
   const sync = useMemo(() => new ViewportSync(), []);
   useEffect(() => () => sync.destroy(), [sync]);
   const count = PANES[layout];
+  const measurements = useMeasurements();
+  const mayEdit = useMay('edit');
   const studies = useRef(new Map<string, FindAnswer>());
   if (study.data) studies.current.set(studyUid, study.data);
 
@@ -111,7 +115,7 @@ export function Viewer({ studyUid }: { studyUid: string }) {
       case 'invert': p?.invert(); break;
       case 'reset': p?.reset(); break;
       case 'overlays': setOverlays((o) => !o); break;
-      case 'back': go('studies'); break;
+      case 'back': if (!measurements.dirty || confirm('Leave the viewer without saving the measurements?')) go('studies'); break;
       case 'preset': p?.setWindow(action.ww, action.wc); break;
       case 'layout': setLayout(action.layout); break;
     }
@@ -174,9 +178,16 @@ export function Viewer({ studyUid }: { studyUid: string }) {
           ))}
           <button type="button" className={synced ? 'active' : ''} aria-pressed={synced} onClick={() => setSynced(!synced)} title="Scroll and window/level the viewports together">Sync</button>
           <span className="sep" />
+          {mayEdit && (
+            <button type="button" className={measurements.dirty ? 'primary' : ''} disabled={!measurements.dirty} onClick={() => void measurements.save()}
+              title="Keep the measurements in the archive (a presentation state other workstations show too)">
+              {measurements.dirty ? 'Save measurements' : measurements.saved ? 'Measurements saved' : 'Measurements'}
+            </button>
+          )}
           <button type="button" className={showHeader ? 'active' : ''} onClick={() => setShowHeader(!showHeader)}>Header</button>
           <button type="button" className={showKeys ? 'active' : ''} aria-expanded={showKeys} onClick={() => setShowKeys(!showKeys)}>Keys</button>
         </div>
+        {measurements.error && <p className="error" role="alert">{measurements.error}</p>}
         {showKeys && (
           <table className="shortcuts" aria-label="Keyboard and mouse">
             <tbody>{SHORTCUTS.map(([k, what]) => <tr key={k}><th scope="row">{k}</th><td>{what}</td></tr>)}</tbody>
@@ -187,7 +198,8 @@ export function Viewer({ studyUid }: { studyUid: string }) {
             <ViewportPane key={i} ref={(a) => { apis.current[i] = a; }} content={panes[i]} study={panes[i] ? studies.current.get(panes[i]!.studyUid) ?? s : s}
               active={i === activePane} overlays={overlays} speed={speed} onActivate={() => setActivePane(i)}
               onStatus={(st) => setStatus((all) => { const next = [...all]; next[i] = st; return next; })}
-              onElement={(el) => { elements.current[i] = el; }} />
+              onElement={(el) => { elements.current[i] = el; }} onMeasured={measurements.measured}
+              onImages={(study, list) => void measurements.shown(study, list, elements.current[i] ?? null)} />
           ))}
         </div>
       </div>

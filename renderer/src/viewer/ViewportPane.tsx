@@ -70,11 +70,15 @@ interface Props {
   speed: number;
   onActivate(): void;
   onStatus(status: PaneStatus): void;
+  /** A measurement was made, moved or deleted in this viewport. */
+  onMeasured(): void;
+  /** Each series shown: its images (the viewer restores their saved measurements, and knows their study). */
+  onImages(studyUid: string, images: ViewerImage[]): void;
   /** The pane's element is ready (or gone): the viewer adds it to its synchronizers. */
   onElement(el: HTMLDivElement | null): void;
 }
 
-export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ content, study, active, overlays, speed, onActivate, onStatus, onElement }, ref) {
+export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ content, study, active, overlays, speed, onActivate, onStatus, onElement, onMeasured, onImages }, ref) {
   const element = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<ViewState>({ index: 0, total: 0, ww: 0, wc: 0, zoom: 1, imageId: '', fps: 0, width: 0 });
   const [error, setError] = useState('');
@@ -83,8 +87,8 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
   const [playing, setPlaying] = useState(false);
   const [baseFps, setBaseFps] = useState(10);
   const frames = useRef<number[]>([]);
-  const handlers = useRef({ onStatus, onElement });
-  handlers.current = { onStatus, onElement };
+  const handlers = useRef({ onStatus, onElement, onMeasured, onImages });
+  handlers.current = { onStatus, onElement, onMeasured, onImages };
   const showError = useCallback((why: string) => {
     setError(why);
     if (element.current) blank(element.current);
@@ -143,11 +147,15 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
       if (v) cornerstone.setViewport(el, { scale: Math.min(Math.max(v.scale * (e.deltaY < 0 ? 1.15 : 1 / 1.15), 0.05), 40) });
     };
     el.addEventListener('wheel', onWheel, { capture: true, passive: false });
+    const onMeasurement = () => handlers.current.onMeasured();
+    const measurementEvents = [cornerstoneTools.EVENTS.MEASUREMENT_COMPLETED, cornerstoneTools.EVENTS.MEASUREMENT_MODIFIED, cornerstoneTools.EVENTS.MEASUREMENT_REMOVED];
+    for (const name of measurementEvents) el.addEventListener(name, onMeasurement);
     const resized = new ResizeObserver(() => cornerstone.resize(el));
     resized.observe(el);
     handlers.current.onElement(el);
     return () => {
       handlers.current.onElement(null);
+      for (const name of measurementEvents) el.removeEventListener(name, onMeasurement);
       cornerstoneTools.stopClip(el);
       el.removeEventListener('wheel', onWheel, { capture: true });
       el.removeEventListener(cornerstone.EVENTS.NEW_IMAGE, onNewImage);
@@ -182,6 +190,7 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
       }
       const image = await cornerstone.loadAndCacheImage(list[0]!.imageId);
       if (!live) return;
+      handlers.current.onImages(content.studyUid, list);
       cornerstoneTools.stackPrefetch.disable(el);
       cornerstoneTools.clearToolState(el, 'stack');
       cornerstoneTools.addStackStateManager(el, ['stack', 'playClip']);

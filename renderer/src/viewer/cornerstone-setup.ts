@@ -32,6 +32,9 @@ export function setUpCornerstone(): void {
   cornerstoneTools.external.cornerstoneMath = cornerstoneMath;
   cornerstoneTools.external.Hammer = Hammer;
   cornerstoneTools.init({ showSVGCursors: false, globalToolSyncEnabled: false });
+  // Measurements in yellow (green while being drawn), as peers draw them: they stand out on a grey image.
+  cornerstoneTools.toolColors.setToolColor('rgb(255, 255, 0)');
+  cornerstoneTools.toolColors.setActiveColor('rgb(0, 255, 0)');
 }
 
 /**

@@ -83,6 +83,7 @@ declare module 'cornerstone-tools' {
     ArrowAnnotateTool: Tool;
     EraserTool: Tool;
     setToolPassive(name: string): void;
+    toolColors: { setToolColor(color: string): void; setActiveColor(color: string): void };
     playClip(element: HTMLElement, framesPerSecond?: number): void;
     stopClip(element: HTMLElement): void;
     Synchronizer: new (event: string, handler: unknown) => { add(element: HTMLElement): void; remove(element: HTMLElement): void; destroy(): void; enabled: boolean };
