@@ -238,7 +238,7 @@ export class ArchiveServer {
     return {
       status: {
         aeTitle: () => this.config.settings.aeTitle, dicomPort: () => this.port, openAssociations: () => this.openAssociations,
-        counts: () => this.index.counts(), devices: () => this.store.devices, activity: () => this.activity.snapshot(),
+        counts: () => this.index.counts(), devices: () => this.store.devices, activity: () => this.activity.snapshot(), storedBytes: () => this.storedBytes(),
         https: () => (this.apiCertificate ? { fingerprint: this.apiCertificate.fingerprint, selfSigned: this.apiCertificate.selfSigned } : undefined),
       },
       archive: {
@@ -266,6 +266,15 @@ export class ArchiveServer {
       maxUploadBytes: () => this.config.settings.maxUploadMB * 1024 * 1024,
       presentations: new PresentationStates({ index: this.index, objectFile: (location) => this.store.absolutePath(location), importTarget: () => this.importTarget() }),
     };
+  }
+
+  /** The archive's size, recomputed at most every minute: a sum over every object row is a full scan on a big index. */
+  private storedBytesCache?: { at: number; value: Promise<number> };
+
+  private storedBytes(): Promise<number> {
+    const now = Date.now();
+    if (!this.storedBytesCache || now - this.storedBytesCache.at > 60_000) this.storedBytesCache = { at: now, value: this.index.storedBytes() };
+    return this.storedBytesCache.value;
   }
 
   /** Media export (folder, ZIP, ISO) of what the archive holds; also the CLI's `export`. */

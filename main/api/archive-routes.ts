@@ -158,13 +158,13 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
       },
     },
     {
-      // One Part-10 object per request; ?name= is the file's name, for the report.
+      // One Part-10 object per request, or a ZIP of them (and folders, a DICOMDIR); ?name= is the file's name, for the report.
       method: 'POST', path: '/api/import', permission: 'edit', rawBody: true,
       handler: async ({ req, url, audit }) => {
         const type = req.headers['content-type'] ?? '';
-        if (!/^application\/(dicom|octet-stream)\b/.test(type)) throw new HttpError(415, 'send one DICOM file as application/dicom');
+        if (!/^application\/(dicom|octet-stream|zip|x-zip-compressed)\b/.test(type)) throw new HttpError(415, 'send one DICOM file as application/dicom, or a ZIP of them as application/zip');
         const name = url.searchParams.get('name') ?? 'upload';
-        const result = await importUpload(archive, req, name);
+        const result = await importUpload(archive, req, name, /zip/.test(type));
         audit({ action: 'import', outcome: result.imported || result.duplicates ? 'success' : 'failure', detail: `${name}: ${result.imported} stored, ${result.skipped.length} skipped` });
         return result;
       },

@@ -31,6 +31,8 @@ export interface StatusDto {
   associations: number;
   counts: { patients: number; studies: number; series: number; instances: number };
   storage: { path: string; freeBytes: number; totalBytes: number }[];
+  /** What the archive's own objects take on disk (the storage folders may hold other things too). */
+  archiveBytes: number;
   /** The API's HTTPS certificate, when it speaks HTTPS: users compare the fingerprint with what their browser shows. */
   https?: { fingerprint: string; selfSigned: boolean };
 }

@@ -31,6 +31,7 @@ import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { presentationRoutes } from './presentation-routes.ts';
 import { AnnotationRefused } from '../presentation/presentation-states.ts';
+import { ZipRefused } from '../zip-extract.ts';
 import { RequestAuth } from './request-auth.ts';
 import { checkUploadSize, readJsonBody } from './request-body.ts';
 import { ClientLimits } from './client-limits.ts';
@@ -156,7 +157,7 @@ export class HttpApi {
     } catch (err) {
       if (err instanceof AccountRefused && err.retryAfterSeconds && !res.headersSent) res.setHeader('retry-after', String(err.retryAfterSeconds));
       const status = err instanceof HttpError || err instanceof AccountRefused ? err.status
-        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused || err instanceof EditError || err instanceof ExportError || err instanceof AnnotationRefused ? 400
+        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused || err instanceof EditError || err instanceof ExportError || err instanceof AnnotationRefused || err instanceof ZipRefused ? 400
           : err instanceof ListenerNotMoved ? 409
           : err instanceof DicomOperationError || err instanceof WebNodeError ? 502 : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);

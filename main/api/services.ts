@@ -25,6 +25,8 @@ export interface StatusService {
   dicomPort(): number;
   openAssociations(): number;
   counts(): Promise<IndexCounts>;
+  /** Bytes the archive's objects take (recomputed at most every minute). */
+  storedBytes(): Promise<number>;
   /** The storage folders. */
   devices(): string[];
   activity(): ActivitySnapshot;

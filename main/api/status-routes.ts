@@ -13,7 +13,7 @@ export function statusRoutes(status: StatusService): RouteDef[] {
           const s = await statfs(p);
           return { path: p, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
         }));
-        return { aeTitle: status.aeTitle(), dicomPort: status.dicomPort(), associations: status.openAssociations(), counts: await status.counts(), storage, https: status.https() } satisfies StatusDto;
+        return { aeTitle: status.aeTitle(), dicomPort: status.dicomPort(), associations: status.openAssociations(), counts: await status.counts(), storage, https: status.https(), archiveBytes: await status.storedBytes() } satisfies StatusDto;
       },
     },
     { method: 'GET', path: '/api/activity', permission: 'view', handler: async () => status.activity() },

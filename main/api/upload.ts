@@ -6,22 +6,32 @@ import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { importPath, type ImportResult } from '../importer.ts';
 import type { ArchiveService } from './services.ts';
+import { extractZip } from '../zip-extract.ts';
 
 /**
  * An object uploaded from the UI (a browser has no path to give, and the API reads no path it is given): the request
  * body, one Part-10 file, goes to a temporary file in the data folder and is imported as a file from a CD would be
  * (checked, stored through the ingest, the duplicate policy applied), then the temporary file is removed.
  */
-export async function importUpload(archive: ArchiveService, req: http.IncomingMessage, name: string): Promise<ImportResult> {
+export async function importUpload(archive: ArchiveService, req: http.IncomingMessage, name: string, zip = false): Promise<ImportResult> {
   const dir = archive.uploadDir();
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${randomUUID()}.dcm`);
+  const file = path.join(dir, `${randomUUID()}.${zip ? 'zip' : 'dcm'}`);
+  const unpacked = `${file}.d`;
   try {
     await pipeline(req, createWriteStream(file));
+    if (zip) {
+      // A ZIP (a CD's copy, a mailed study): unpacked into a folder and imported as a folder (its DICOMDIR too).
+      const { skipped } = await extractZip(file, unpacked);
+      const result = await importPath(unpacked, archive.importTarget(), 'copy');
+      const inZip = (f: string) => `${name}: ${path.relative(unpacked, f) || f}`;
+      return { ...result, skipped: [...skipped.map((x) => ({ ...x, file: `${name}: ${x.file}` })), ...result.skipped.map((x) => ({ ...x, file: inZip(x.file) }))] };
+    }
     const result = await importPath(file, archive.importTarget(), 'copy');
     // Reported by the name the user picked, not our temporary one.
     return { ...result, skipped: result.skipped.map((x) => ({ ...x, file: name })) };
   } finally {
     await rm(file, { force: true });
+    await rm(unpacked, { recursive: true, force: true });
   }
 }

@@ -68,6 +68,8 @@ export interface ArchiveIndex {
     to: { location: StoredLocation; transferSyntaxUid: string; size: number }): Promise<boolean>;
   findPatient(patientId: string): Promise<PatientRow | undefined>;
   counts(): Promise<IndexCounts>;
+  /** The size of every stored object together (a full scan: callers cache it). */
+  storedBytes(): Promise<number>;
   /** Remove every patient, study, series and instance row (before a regen); worklist and jobs stay. */
   clearArchive(): Promise<void>;
   /**

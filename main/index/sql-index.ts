@@ -134,6 +134,11 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return { patients: Number(r!.patients), studies: Number(r!.studies), series: Number(r!.series), instances: Number(r!.instances) };
   }
 
+  async storedBytes(): Promise<number> {
+    const [r] = await this.engine.all<{ bytes: number | string | null }>('SELECT SUM(size) AS bytes FROM instances');
+    return Number(r?.bytes ?? 0);
+  }
+
   async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number, offset?: number): Promise<Row[]> {
     const where = whereSql(conditions, this.engine.dialect);
     return this.engine.all<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit, offset)}`, where.params);

@@ -84,8 +84,8 @@ async function answer<T>(res: Response): Promise<T> {
 }
 
 /** Send a file as the body of a POST (uploads), with the secret; the answer as JSON. */
-export async function upload<T>(route: string, file: Blob): Promise<T> {
-  const res = await fetch(apiBase + route, { method: 'POST', headers: { ...authHeaders(), 'content-type': 'application/dicom' }, body: file });
+export async function upload<T>(route: string, file: Blob, contentType = 'application/dicom'): Promise<T> {
+  const res = await fetch(apiBase + route, { method: 'POST', headers: { ...authHeaders(), 'content-type': contentType }, body: file });
   return answer<T>(res);
 }
 

@@ -15,7 +15,7 @@ export interface SearchValues {
 export const EMPTY_SEARCH: SearchValues = { name: '', patientId: '', from: '', to: '', modality: '', accession: '' };
 
 /** What the study tables show. */
-export const STUDY_RETURN_KEYS = ['PatientName', 'PatientID', 'PatientBirthDate', 'StudyDate', 'StudyTime', 'AccessionNumber', 'StudyDescription',
+export const STUDY_RETURN_KEYS = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'AccessionNumber', 'StudyDescription',
   'ModalitiesInStudy', 'NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances', 'StudyInstanceUID'];
 
 export function studyKeys(v: SearchValues): Record<string, string> {
@@ -28,6 +28,16 @@ export function studyKeys(v: SearchValues): Record<string, string> {
   if (v.modality.trim()) keys.ModalitiesInStudy = v.modality.trim().toUpperCase();
   if (v.accession.trim()) keys.AccessionNumber = v.accession.trim();
   return keys;
+}
+
+/** Quick study date filters: [label, days back of the last day, days long]. */
+const QUICK_DATES: [string, number, number][] = [['Today', 0, 1], ['Yesterday', 1, 1], ['Last 7 days', 0, 7]];
+
+/** The local date `offset` days from today, as an <input type=date> value. */
+function isoDay(offset: number): string {
+  const d = new Date();
+  d.setDate(d.getDate() + offset);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
 /** `onCancel`, when given, offers a Cancel button while `busy` (a search on a remote node may wait for it). */
@@ -46,6 +56,15 @@ export function SearchForm({ onSearch, busy, onCancel, children }: { onSearch: (
       {field('patientId', 'Patient ID')}
       {field('from', 'Study date from', 'date', 10)}
       {field('to', 'to', 'date', 10)}
+      <span className="quick-dates" role="group" aria-label="Study date">
+        {QUICK_DATES.map(([label, back, days]) => (
+          <button type="button" key={label} onClick={() => {
+            const next = { ...v, from: isoDay(-back - days + 1), to: isoDay(-back) };
+            setV(next);
+            onSearch(next);
+          }}>{label}</button>
+        ))}
+      </span>
       {field('modality', 'Modality', 'text', 5)}
       {field('accession', 'Accession', 'text', 12)}
       <button type="submit" className="primary" disabled={busy}>{busy ? 'Searching…' : 'Search'}</button>

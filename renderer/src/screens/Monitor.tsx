@@ -102,6 +102,7 @@ export function Monitor() {
             <div><b>{s.counts.studies}</b> studies</div>
             <div><b>{s.counts.series}</b> series</div>
             <div><b>{s.counts.instances}</b> objects</div>
+            <div data-testid="archive-size">The archive takes <b>{bytes(s.archiveBytes)}</b></div>
             {s.storage.map((d) => (
               <div key={d.path} className="storage" title={d.path}>
                 Storage <b>{bytes(d.totalBytes - d.freeBytes)}</b> used, <b>{bytes(d.freeBytes)}</b> free

@@ -4,7 +4,7 @@ import { call, exportUrl } from '../api.ts';
 import { ActionButton, DeleteButton, ErrorText, Section } from '../components.tsx';
 import { commitmentText, date, personName } from '../format.ts';
 import { go, useLoad } from '../hooks.ts';
-import { UploadFiles } from '../upload-files.tsx';
+import { DropImport, UploadFiles } from '../upload-files.tsx';
 import { useLive } from '../live.ts';
 import { useRemoteNodes } from '../remote-nodes.ts';
 import { Picture } from '../picture.tsx';
@@ -18,10 +18,10 @@ const PAGE = 50;
 /** The most recently stored studies a search shows; a narrower search finds the others. */
 const SHOWN = 1000;
 const COLUMNS: [string, string][] = [
-  ['PatientName', 'Patient'], ['PatientID', 'ID'], ['StudyDate', 'Date'], ['ModalitiesInStudy', 'Modalities'],
-  ['StudyDescription', 'Description'], ['AccessionNumber', 'Accession'], ['NumberOfStudyRelatedInstances', 'Images'],
+  ['PatientName', 'Patient'], ['PatientID', 'ID'], ['PatientBirthDate', 'Born'], ['PatientSex', 'Sex'], ['StudyDate', 'Date'], ['ModalitiesInStudy', 'Modalities'],
+  ['StudyDescription', 'Description'], ['AccessionNumber', 'Accession'], ['NumberOfStudyRelatedSeries', 'Series'], ['NumberOfStudyRelatedInstances', 'Images'],
 ];
-const NUMERIC = new Set(['NumberOfStudyRelatedInstances']);
+const NUMERIC = new Set(['NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances']);
 
 /** A job's state in a few words, as it changes (live job events). */
 function JobState({ job }: { job: JobDto }) {
@@ -82,6 +82,7 @@ export function Studies() {
   const shown = sorted.slice(page * PAGE, page * PAGE + PAGE);
 
   return (
+    <DropImport enabled={mayEdit} onDone={() => setTick((t) => t + 1)}>
     <div className="studies">
       <Section title="Studies in this archive" actions={<button type="button" onClick={() => setTick((t) => t + 1)}>Refresh</button>}>
         <SearchForm onSearch={setSearch} busy={studies.loading} />
@@ -91,20 +92,24 @@ export function Studies() {
             <tr>
               <th />
               {COLUMNS.map(([key, label]) => (
-                <th key={key} className="sortable" onClick={() => setSort({ key, up: sort.key === key ? !sort.up : true })}>
-                  {label}{sort.key === key ? (sort.up ? ' ▲' : ' ▼') : ''}
+                <th key={key} className="sortable" aria-sort={sort.key === key ? (sort.up ? 'ascending' : 'descending') : 'none'}>
+                  <button type="button" className="sort" onClick={() => setSort({ key, up: sort.key === key ? !sort.up : true })}>
+                    {label}{sort.key === key ? (sort.up ? ' ▲' : ' ▼') : ''}
+                  </button>
                 </th>
               ))}
               <th />
             </tr>
           </thead>
           <tbody>
-            {!studies.loading && shown.length === 0 && <tr><td colSpan={9} className="empty">No study matches.</td></tr>}
+            {!studies.loading && shown.length === 0 && <tr><td colSpan={COLUMNS.length + 2} className="empty">No study matches.</td></tr>}
             {shown.map((r) => (<Fragment key={r.StudyInstanceUID}>
-              <tr data-study={r.StudyInstanceUID}>
+              {/* A double click opens the study, as in peers' study lists. */}
+              <tr data-study={r.StudyInstanceUID} onDoubleClick={(e) => { if (!(e.target as HTMLElement).closest('button, select, input, a')) go('viewer', r.StudyInstanceUID!); }}>
                 <td className="study-thumb"><Picture route={API_ROUTES.studyThumbnail(r.StudyInstanceUID!, 48)} alt="study" size={48} /></td>
-                <td>{personName(r.PatientName ?? '')}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
-                <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
+                <td>{personName(r.PatientName ?? '')}</td><td>{r.PatientID}</td><td>{date(r.PatientBirthDate ?? '')}</td><td>{r.PatientSex}</td>
+                <td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
+                <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedSeries}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
                 <td className="row-actions">
                   <button type="button" className="primary" onClick={() => go('viewer', r.StudyInstanceUID!)}>View</button>
                   {mayEdit && <button type="button" aria-expanded={editing === r.StudyInstanceUID} onClick={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}>Edit</button>}
@@ -156,6 +161,7 @@ export function Studies() {
         </div>}
       </Section>
     </div>
+    </DropImport>
   );
 }
 
