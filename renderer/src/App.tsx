@@ -15,6 +15,7 @@ import { Users } from './screens/Users.tsx';
 import { Audit } from './screens/Audit.tsx';
 import { AccountMenu, SignIn } from './sign-in.tsx';
 import { PermissionsContext } from './permissions.ts';
+import { useTheme } from './theme.ts';
 
 /** The screens, each with the permission it needs to be shown (the API checks again on every request). */
 const SCREENS: [string, string, Permission][] = [
@@ -35,6 +36,7 @@ export function App() {
   const status = useLoad(() => (signedIn ? call<StatusDto>('GET', API_ROUTES.status) : Promise.resolve(undefined)), [attempt, signedIn]);
   const route = useRoute();
   const live = useLive(signedIn);
+  const [theme, toggleTheme] = useTheme();
   if (session.loading && !session.data) return <main className="login"><p>…</p></main>;
   if (!session.data || !signedIn) {
     return <SignIn needsSetup={session.data?.needsSetup ?? false} onDone={() => setAttempt((a) => a + 1)} />;
@@ -56,6 +58,9 @@ export function App() {
           <span className={`server ${live.connected ? 'up' : 'down'}`} title={live.connected ? 'live events connected' : 'live events disconnected'}>
             {s ? `${s.aeTitle} · port ${s.dicomPort}` : status.error || '…'}
           </span>
+          <button type="button" className="theme" aria-pressed={theme === 'dark'} onClick={toggleTheme} title="Light or dark look">
+            {theme === 'dark' ? 'Light' : 'Dark'}
+          </button>
           <AccountMenu user={me.user!} role={me.role!} local={me.local} onSignedOut={() => location.reload()} />
         </nav>
         <main className={`screen screen-${shown}`}>
