@@ -48,7 +48,7 @@ import { Exporter } from './export/exporter.ts';
 import type { Condition } from './query/condition.ts';
 import { Hl7Listener } from './hl7/hl7-listener.ts';
 import { Accounts } from './accounts/accounts.ts';
-import { findLocal } from './api/query-routes.ts';
+import { findLocal } from './query/local-find.ts';
 import { nodeAccess } from './node-access.ts';
 import { PresentationStates } from './presentation/presentation-states.ts';
 import { auditAssociation, auditRequest } from './audit/dicom-audit.ts';

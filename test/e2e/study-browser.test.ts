@@ -71,8 +71,10 @@ describe('the study browser', () => {
     expect((await run('/usr/bin/python3', ['-c', `import zipfile\nz = zipfile.ZipFile(${JSON.stringify(zip)}, 'w', zipfile.ZIP_DEFLATED)\nz.write(${JSON.stringify(zipped[0])}, 'IMG1')\nz.close()`])).code).toBe(0);
     const files = [{ name: 'dropped.dcm', type: 'application/dicom', bytes: [...dropped.bytes] }, { name: 'dropped.zip', type: 'application/zip', bytes: [...await readFile(zip)] }];
     const transfer = await page.evaluateHandle((list) => {
-      const dt = new DataTransfer();
-      for (const f of list) dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
+      // (test/ is typed without the DOM library: the page's constructors, as much of them as is used)
+      const w = globalThis as unknown as { DataTransfer: new () => { items: { add(f: unknown): void } }; File: new (parts: unknown[], name: string, o: { type: string }) => unknown };
+      const dt = new w.DataTransfer();
+      for (const f of list) dt.items.add(new w.File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
       return dt;
     }, files);
     await page.locator('[data-testid=drop-zone]').dispatchEvent('dragover', { dataTransfer: transfer });
