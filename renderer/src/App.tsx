@@ -16,6 +16,9 @@ import { Audit } from './screens/Audit.tsx';
 import { AccountMenu, SignIn } from './sign-in.tsx';
 import { PermissionsContext } from './permissions.ts';
 import { useTheme } from './theme.ts';
+import { LanguageSelect } from './language-select.tsx';
+import { language } from './i18n.ts';
+import { t } from './i18n.ts';
 
 /** The screens, each with the permission it needs to be shown (the API checks again on every request). */
 const SCREENS: [string, string, Permission][] = [
@@ -37,9 +40,11 @@ export function App() {
   const route = useRoute();
   const live = useLive(signedIn);
   const [theme, toggleTheme] = useTheme();
+  // A new language draws the whole UI again.
+  const [lang, setLang] = useState(language());
   if (session.loading && !session.data) return <main className="login"><p>…</p></main>;
   if (!session.data || !signedIn) {
-    return <SignIn needsSetup={session.data?.needsSetup ?? false} onDone={() => setAttempt((a) => a + 1)} />;
+    return <SignIn key={lang} needsSetup={session.data?.needsSetup ?? false} onDone={() => setAttempt((a) => a + 1)} language={<LanguageSelect onChange={setLang} />} />;
   }
   const me = session.data;
   const allowed = SCREENS.filter(([, , p]) => me.permissions.includes(p));
@@ -48,18 +53,19 @@ export function App() {
   const s = status.data;
   return (
     <PermissionsContext.Provider value={me.permissions}>
-      <div className="app">
+      <div className="app" key={lang}>
         <nav className="top">
-          <span className="brand">PACS Workstation</span>
+          <span className="brand">{t('PACS Workstation')}</span>
           {allowed.map(([id, label]) => (
-            <a key={id} href={`#/${id}`} className={shown === id ? 'active' : ''}>{label}</a>
+            <a key={id} href={`#/${id}`} className={shown === id ? 'active' : ''}>{t(label)}</a>
           ))}
           <span className="spacer" />
           <span className={`server ${live.connected ? 'up' : 'down'}`} title={live.connected ? 'live events connected' : 'live events disconnected'}>
-            {s ? `${s.aeTitle} · port ${s.dicomPort}` : status.error || '…'}
+            {s ? t('{ae} · port {port}', { ae: s.aeTitle, port: s.dicomPort }) : status.error || '…'}
           </span>
-          <button type="button" className="theme" aria-pressed={theme === 'dark'} onClick={toggleTheme} title="Light or dark look">
-            {theme === 'dark' ? 'Light' : 'Dark'}
+          <LanguageSelect onChange={setLang} />
+          <button type="button" className="theme" aria-pressed={theme === 'dark'} onClick={toggleTheme} title={t('Light or dark look')}>
+            {theme === 'dark' ? t('Light') : t('Dark')}
           </button>
           <AccountMenu user={me.user!} role={me.role!} local={me.local} onSignedOut={() => location.reload()} />
         </nav>

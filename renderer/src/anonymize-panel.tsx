@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { API_ROUTES } from '../../main/api/contract.ts';
 import { call, exportUrl } from './api.ts';
 import { ActionButton, Field } from './components.tsx';
+import { t } from './i18n.ts';
 
 /**
  * De-identifying a study (PS3.15 Annex E Basic profile) on the Studies screen: the options a user needs, the new
@@ -25,20 +26,20 @@ export function AnonymizePanel({ studyUid }: { studyUid: string }) {
     ...Object.fromEntries(OPTIONS.filter(([k]) => options[k]).map(([, q]) => [q, '1'])) });
   return (
     <fieldset className="anonymize">
-      <legend>Anonymize (DICOM PS3.15 Annex E, Basic profile)</legend>
+      <legend>{t('Anonymize (DICOM PS3.15 Annex E, Basic profile)')}</legend>
       {OPTIONS.map(([key, , label]) => (
-        <label key={key} className="inline"><input type="checkbox" checked={options[key] ?? false} onChange={(e) => setOptions({ ...options, [key]: e.target.checked })} /> {label}</label>
+        <label key={key} className="inline"><input type="checkbox" checked={options[key] ?? false} onChange={(e) => setOptions({ ...options, [key]: e.target.checked })} /> {t(label)}</label>
       ))}
       <div className="grid-form">
-        <Field label="New patient name" help="Empty: ANONYMOUS^ and a random code"><input name="anon-name" value={patientName} onChange={(e) => setPatientName(e.target.value)} /></Field>
-        <Field label="New patient ID" help="Empty: ANON and the same code"><input name="anon-id" value={patientId} onChange={(e) => setPatientId(e.target.value)} /></Field>
+        <Field label={t('New patient name')} help={t('Empty: ANONYMOUS^ and a random code')}><input name="anon-name" value={patientName} onChange={(e) => setPatientName(e.target.value)} /></Field>
+        <Field label={t('New patient ID')} help={t('Empty: ANON and the same code')}><input name="anon-id" value={patientId} onChange={(e) => setPatientId(e.target.value)} /></Field>
       </div>
       <ActionButton onClick={async () => {
         const r = await call<{ patientId: string; patientName: string; objects: number; warnings?: string[] }>('POST', API_ROUTES.anonymize, {
           level: 'STUDY', uid: studyUid, options: { ...options, patientName: patientName || undefined, patientId: patientId || undefined } });
-        setResult(`A de-identified copy of ${r.objects} object(s) is here as patient ${r.patientId} (${r.patientName}).${r.warnings?.length ? ` Careful: ${r.warnings.join('; ')}.` : ''}`);
-      }}>Copy as a new anonymized study</ActionButton>
-      <a className="button" href={href} download>Download anonymized ZIP</a>
+        setResult(t('A de-identified copy of {n} object(s) is here as patient {id} ({name}).', { n: r.objects, id: r.patientId, name: r.patientName }) + (r.warnings?.length ? ` ${t('Careful: {what}.', { what: r.warnings.join('; ') })}` : ''));
+      }}>{t('Copy as a new anonymized study')}</ActionButton>
+      <a className="button" href={href} download>{t('Download anonymized ZIP')}</a>
       {result && <p className="ok" role="status">{result}</p>}
     </fieldset>
   );

@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { call } from './api.ts';
+import { t } from './i18n.ts';
 
 /** Small pieces every screen uses. */
 
@@ -48,7 +49,7 @@ export function Progress({ done, failed, total }: { done: number; failed: number
   return (
     <span className="progress" title={`${done} done, ${failed} failed of ${total}`}>
       <span className="bar"><span style={{ width: `${pct}%` }} /></span>
-      {done}{failed ? ` + ${failed} failed` : ''} / {total || '?'}
+      {done}{failed ? ` + ${t('{n} failed', { n: failed })}` : ''} / {total || '?'}
     </span>
   );
 }
@@ -59,6 +60,6 @@ export function DeleteButton<T>({ question, route, onDeleted }: { question: stri
     <ActionButton kind="danger" onClick={async () => {
       if (!confirm(question)) return;
       onDeleted(await call<T>('DELETE', route));
-    }}>Delete</ActionButton>
+    }}>{t('Delete')}</ActionButton>
   );
 }

@@ -1,9 +1,10 @@
 import { COMPRESSION_CHOICES } from '../../common/compression-code.ts';
+import { t } from './i18n.ts';
 
 /** A compression code's words ("js: JPEG-LS lossless ..."), or the code itself when it is not one of the choices. */
 export function compressionWords(code: string): string {
   const choice = COMPRESSION_CHOICES.find((c) => c.code === code.toLowerCase());
-  return choice ? `${choice.code}: ${choice.words}` : code;
+  return choice ? `${choice.code}: ${t(choice.words)}` : code;
 }
 
 /**

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { API_ROUTES, type MediaSetSummaryDto } from '../../main/api/contract.ts';
 import { call, exportUrl } from './api.ts';
 import { ActionButton } from './components.tsx';
+import { t } from './i18n.ts';
 
 /**
  * Exporting a study as DICOM media with its DICOMDIR: a ZIP or an ISO image (to burn) downloaded by the browser, or a
@@ -12,14 +13,14 @@ export function ExportLinks({ studyUid }: { studyUid: string }) {
   const href = (format: string) => exportUrl({ level: 'STUDY', uid: studyUid, format });
   return (
     <span className="export">
-      <a className="button" href={href('zip')} download title="The study as a ZIP of a DICOM media set with its DICOMDIR">ZIP</a>
-      <a className="button" href={href('iso')} download title="The study as an ISO 9660 image with its DICOMDIR, to burn on a CD or DVD">ISO</a>
-      <ActionButton title="Write the study as a DICOM media set (DICOMDIR) into a folder of the archive's computer, e.g. a USB stick" onClick={async () => {
-        const to = prompt('Folder to write the study into (a full path on the archive\'s computer, e.g. a USB stick; empty, or without a DICOMDIR):');
+      <a className="button" href={href('zip')} download title={t('The study as a ZIP of a DICOM media set with its DICOMDIR')}>{t('ZIP')}</a>
+      <a className="button" href={href('iso')} download title={t('The study as an ISO 9660 image with its DICOMDIR, to burn on a CD or DVD')}>{t('ISO')}</a>
+      <ActionButton title={t('Write the study as a DICOM media set (DICOMDIR) into a folder of the archive\'s computer, e.g. a USB stick')} onClick={async () => {
+        const to = prompt(t('Folder to write the study into (a full path on the archive\'s computer, e.g. a USB stick; empty, or without a DICOMDIR):'));
         if (!to) return;
         const s = await call<MediaSetSummaryDto>('POST', API_ROUTES.export, { level: 'STUDY', uid: studyUid, to });
-        setResult(`${s.objects} object(s) written to ${s.folder}`);
-      }}>To folder…</ActionButton>
+        setResult(t('{n} object(s) written to {folder}', { n: s.objects, folder: s.folder }));
+      }}>{t('To folder…')}</ActionButton>
       {result && <span className="ok inline" role="status">{result}</span>}
     </span>
   );

@@ -1,3 +1,5 @@
+import { formatDate, locale, t } from './i18n.ts';
+
 /** How values read in the UI. */
 
 export function bytes(n: number): string {
@@ -13,9 +15,15 @@ export function rate(bytesPerSecond: number): string {
   return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
 }
 
-/** DICOM DA (YYYYMMDD) as YYYY-MM-DD; anything else as it is. */
+/** DICOM DA (YYYYMMDD) as the language writes dates (2026-11-25, 25. 11. 2026, 25.11.2026); anything else as it is. */
 export function date(da: string): string {
-  return /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6)}` : da;
+  return /^\d{8}$/.test(da) ? formatDate(Number(da.slice(0, 4)), Number(da.slice(4, 6)), Number(da.slice(6))) : da;
+}
+
+/** An ISO time stamp as the language writes date and time. */
+export function dateTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${formatDate(d.getFullYear(), d.getMonth() + 1, d.getDate())} ${d.toLocaleTimeString(locale())}`;
 }
 
 /** YYYY-MM-DD (an <input type=date>) as DICOM DA. */
@@ -35,10 +43,11 @@ export function personName(pn: string): string {
 
 export function time(iso: string | number): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString();
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString(locale());
 }
 
 /** A send's Storage Commitment state in words ('' when it was not asked for). */
 export function commitmentText(commitment: string): string {
-  return ({ asked: 'commitment to ask', requested: 'commitment requested', committed: 'committed', failed: 'not committed' } as Record<string, string>)[commitment] ?? '';
+  const words = ({ asked: 'commitment to ask', requested: 'commitment requested', committed: 'committed', failed: 'not committed' } as Record<string, string>)[commitment];
+  return words ? t(words) : '';
 }

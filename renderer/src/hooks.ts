@@ -29,12 +29,37 @@ export function useInterval(fn: () => void, ms: number): void {
   }, [fn, ms]);
 }
 
+/** Asked before the screen changes while a screen has unsaved changes (false: stay). */
+let leaveGuard: (() => boolean) | undefined;
+
+/**
+ * While `dirty`, leaving the screen (another screen, a reload, closing the tab) asks first with `message`, so unsaved
+ * changes are not lost silently.
+ */
+export function useUnsavedGuard(dirty: boolean, message: string): void {
+  useEffect(() => {
+    if (!dirty) return;
+    const guard = () => confirm(message);
+    leaveGuard = guard;
+    const warn = (e: BeforeUnloadEvent) => { e.preventDefault(); };
+    window.addEventListener('beforeunload', warn);
+    return () => {
+      if (leaveGuard === guard) leaveGuard = undefined;
+      window.removeEventListener('beforeunload', warn);
+    };
+  }, [dirty, message]);
+}
+
 /** The current location hash split into parts: #/viewer/1.2.3 -> ['viewer', '1.2.3']. */
 export function useRoute(): string[] {
   const read = () => location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   const [route, setRoute] = useState(read);
   useEffect(() => {
-    const on = () => setRoute(read());
+    const on = (e: HashChangeEvent) => {
+      // Declined: back to where we were, without a history entry, and the screen stays.
+      if (leaveGuard && !leaveGuard()) { history.replaceState(null, '', e.oldURL); return; }
+      setRoute(read());
+    };
     window.addEventListener('hashchange', on);
     return () => window.removeEventListener('hashchange', on);
   }, []);

@@ -1,5 +1,6 @@
 import type { NodeAccessDto } from '../../main/api/contract.ts';
 import { Field } from './components.tsx';
+import { t } from './i18n.ts';
 
 /** What a node may ask of this archive (noderights.map), as the Nodes screen shows and edits it. */
 
@@ -30,29 +31,27 @@ export function accessDto(f: AccessForm): Omit<NodeAccessDto, 'own'> {
 export function accessSummary(a: NodeAccessDto | undefined): string {
   if (!a) return '';
   const all = a.rights.length === RIGHT_WORDS.length;
-  const rights = all ? 'everything' : a.rights.length ? a.rights.join(', ') : 'echo only';
-  const to = a.retrieveTo === '*' || !a.rights.includes('retrieve') ? '' : `; retrieve to ${a.retrieveTo.join(', ') || 'nowhere'}`;
-  return `${rights}${to}${a.checkHost ? '; address checked' : ''}`;
+  const rights = all ? t('everything') : a.rights.length ? a.rights.join(', ') : t('echo only');
+  const to = a.retrieveTo === '*' || !a.rights.includes('retrieve') ? '' : `; ${t('retrieve to {nodes}', { nodes: a.retrieveTo.join(', ') || t('nowhere') })}`;
+  return `${rights}${to}${a.checkHost ? `; ${t('address checked')}` : ''}`;
 }
 
 export function NodeAccessFields({ value, onChange }: { value: AccessForm; onChange: (v: AccessForm) => void }) {
   return (
     <fieldset className="node-access">
-      <legend>This node may</legend>
+      <legend>{t('This node may')}</legend>
       {RIGHT_WORDS.map(([right, words]) => (
         <label key={right} className="check">
           <input type="checkbox" name={`right-${right}`} checked={value.rights.includes(right)}
             onChange={(e) => onChange({ ...value, rights: e.target.checked ? [...value.rights, right] : value.rights.filter((r) => r !== right) })} />
-          {words}
+          {t(words)}
         </label>
       ))}
-      <Field label="Its retrieves may send to" help="* for any node; or AE titles separated by commas (self: only to itself).">
+      <Field label={t('Its retrieves may send to')} help={t('* for any node; or AE titles separated by commas (self: only to itself).')}>
         <input name="retrieve-to" value={value.retrieveTo} onChange={(e) => onChange({ ...value, retrieveTo: e.target.value })} />
       </Field>
       <label className="check">
-        <input type="checkbox" name="check-host" checked={value.checkHost} onChange={(e) => onChange({ ...value, checkHost: e.target.checked })} />
-        only from its host above (calls with this AE title from other addresses are refused)
-      </label>
+        <input type="checkbox" name="check-host" checked={value.checkHost} onChange={(e) => onChange({ ...value, checkHost: e.target.checked })} />{t('only from its host above (calls with this AE title from other addresses are refused)')}</label>
     </fieldset>
   );
 }

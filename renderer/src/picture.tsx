@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { apiBase, authHeaders } from './api.ts';
+import { t } from './i18n.ts';
 
 /**
  * A picture the core renders (a study's thumbnail, an object's frame), fetched with the install's secret in a header
@@ -27,6 +28,6 @@ export function Picture({ route, alt, className, size }: { route: string; alt: s
       if (url) URL.revokeObjectURL(url);
     };
   }, [route]);
-  if (failed) return <div className={`${className ?? ''} picture-failed`} title={failed} style={{ width: size, height: size }}>no picture</div>;
+  if (failed) return <div className={`${className ?? ''} picture-failed`} title={failed} style={{ width: size, height: size }}>{t('no picture')}</div>;
   return src ? <img className={className} src={src} alt={alt} style={{ maxWidth: size, maxHeight: size }} /> : <div className={className} style={{ width: size, height: size }} />;
 }

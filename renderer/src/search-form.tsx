@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { toDicomDate } from './format.ts';
+import { t } from './i18n.ts';
 
 /** The search fields Query/Retrieve and Studies share, turned into C-FIND keys at the STUDY level. */
 
@@ -45,7 +46,7 @@ export function SearchForm({ onSearch, busy, onCancel, children }: { onSearch: (
   const [v, setV] = useState(EMPTY_SEARCH);
   const field = (key: keyof SearchValues, label: string, type = 'text', size = 14) => (
     <label className="field compact">
-      <span className="label">{label}</span>
+      <span className="label">{t(label)}</span>
       <input name={key} type={type} size={size} value={v[key]} onChange={(e) => setV({ ...v, [key]: e.target.value })} />
     </label>
   );
@@ -56,20 +57,20 @@ export function SearchForm({ onSearch, busy, onCancel, children }: { onSearch: (
       {field('patientId', 'Patient ID')}
       {field('from', 'Study date from', 'date', 10)}
       {field('to', 'to', 'date', 10)}
-      <span className="quick-dates" role="group" aria-label="Study date">
+      <span className="quick-dates" role="group" aria-label={t('Study date')}>
         {QUICK_DATES.map(([label, back, days]) => (
           <button type="button" key={label} onClick={() => {
             const next = { ...v, from: isoDay(-back - days + 1), to: isoDay(-back) };
             setV(next);
             onSearch(next);
-          }}>{label}</button>
+          }}>{t(label)}</button>
         ))}
       </span>
       {field('modality', 'Modality', 'text', 5)}
       {field('accession', 'Accession', 'text', 12)}
-      <button type="submit" className="primary" disabled={busy}>{busy ? 'Searching…' : 'Search'}</button>
-      {busy && onCancel && <button type="button" onClick={onCancel}>Cancel</button>}
-      <button type="button" onClick={() => { setV(EMPTY_SEARCH); onSearch(EMPTY_SEARCH); }}>Clear</button>
+      <button type="submit" className="primary" disabled={busy}>{busy ? t('Searching…') : t('Search')}</button>
+      {busy && onCancel && <button type="button" onClick={onCancel}>{t('Cancel')}</button>}
+      <button type="button" onClick={() => { setV(EMPTY_SEARCH); onSearch(EMPTY_SEARCH); }}>{t('Clear')}</button>
     </form>
   );
 }

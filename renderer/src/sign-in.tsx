@@ -2,12 +2,13 @@ import { useState } from 'react';
 import { API_ROUTES } from '../../main/api/contract.ts';
 import { call, currentToken, setToken } from './api.ts';
 import { ErrorText, Field } from './components.tsx';
+import { t } from './i18n.ts';
 
 /**
  * Signing in: with a user name and password; the first time, creating the first administrator through the one-time
  * set-up link the server printed (#setup=…); or, on the archive's own computer, with its local access key.
  */
-export function SignIn({ needsSetup, onDone }: { needsSetup: boolean; onDone: () => void }) {
+export function SignIn({ needsSetup, onDone, language }: { needsSetup: boolean; onDone: () => void; language?: React.ReactNode }) {
   const setupToken = new URLSearchParams(location.hash.replace(/^#/, '')).get('setup') ?? '';
   const setup = needsSetup && !!setupToken;
   const [name, setName] = useState('');
@@ -18,7 +19,7 @@ export function SignIn({ needsSetup, onDone }: { needsSetup: boolean; onDone: ()
   const [busy, setBusy] = useState(false);
   const submit = async () => {
     setError('');
-    if (setup && password !== again) { setError('The two passwords differ.'); return; }
+    if (setup && password !== again) { setError(t('The two passwords differ.')); return; }
     setBusy(true);
     try {
       if (setup) {
@@ -36,27 +37,28 @@ export function SignIn({ needsSetup, onDone }: { needsSetup: boolean; onDone: ()
   };
   return (
     <main className="login">
-      <h1>PACS Workstation</h1>
-      {currentToken() && <p className="error" role="alert">That access key was not accepted (it works only on the archive's own computer).</p>}
+      <h1>{t('PACS Workstation')}</h1>
+      {language}
+      {currentToken() && <p className="error" role="alert">{t('That access key was not accepted (it works only on the archive\'s own computer).')}</p>}
       {setup
-        ? <p>No one can sign in yet. Create the first administrator: choose a user name and a password of at least 10 characters.</p>
+        ? <p>{t('No one can sign in yet. Create the first administrator: choose a user name and a password of at least 10 characters.')}</p>
         : needsSetup
-          ? <p>No user accounts exist yet. Open the set-up link the archive printed when it started (it ends in <code>#setup=…</code>), or use the access key on the archive's computer.</p>
-          : <p>Sign in with your user name and password.</p>}
+          ? <p>{t('No user accounts exist yet. Open the set-up link the archive printed when it started (it ends in #setup=…), or use the access key on the archive\'s computer.')}</p>
+          : <p>{t('Sign in with your user name and password.')}</p>}
       <form onSubmit={(e) => { e.preventDefault(); void submit(); }} className="sign-in">
-        <Field label="User name"><input name="username" autoComplete="username" value={name} onChange={(e) => setName(e.target.value)} autoFocus /></Field>
-        <Field label="Password"><input name="password" type="password" autoComplete={setup ? 'new-password' : 'current-password'} value={password} onChange={(e) => setPassword(e.target.value)} /></Field>
-        {setup && <Field label="Password again"><input name="password-again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} /></Field>}
-        <button type="submit" className="primary" disabled={busy}>{setup ? 'Create administrator' : 'Sign in'}</button>
+        <Field label={t('User name')}><input name="username" autoComplete="username" value={name} onChange={(e) => setName(e.target.value)} autoFocus /></Field>
+        <Field label={t('Password')}><input name="password" type="password" autoComplete={setup ? 'new-password' : 'current-password'} value={password} onChange={(e) => setPassword(e.target.value)} /></Field>
+        {setup && <Field label={t('Password again')}><input name="password-again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} /></Field>}
+        <button type="submit" className="primary" disabled={busy}>{setup ? t('Create administrator') : t('Sign in')}</button>
         <ErrorText error={error} />
       </form>
       {!setup && (
         <details className="local-key">
-          <summary>On the archive's computer: use its access key</summary>
-          <p>The key is in the file <code>api-secret</code> in the data folder (the link printed at start carries it). It works only on that computer.</p>
+          <summary>{t('On the archive\'s computer: use its access key')}</summary>
+          <p>{t('The key is in the file api-secret in the data folder (the link printed at start carries it). It works only on that computer.')}</p>
           <form onSubmit={(e) => { e.preventDefault(); setToken(key); onDone(); }}>
-            <input aria-label="Access key" value={key} onChange={(e) => setKey(e.target.value)} size={50} />
-            <button type="submit">Open</button>
+            <input aria-label={t('Access key')} value={key} onChange={(e) => setKey(e.target.value)} size={50} />
+            <button type="submit">{t('Open')}</button>
           </form>
         </details>
       )}
@@ -73,19 +75,19 @@ export function AccountMenu({ user, role, local, onSignedOut }: { user: string; 
   const [error, setError] = useState('');
   return (
     <span className="account">
-      <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>{user} ({role})</button>
+      <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>{user} ({t(role)})</button>
       {open && (
-        <div className="account-panel" role="dialog" aria-label="Account">
-          {local ? <p>Signed in with this computer's access key.</p> : (
+        <div className="account-panel" role="dialog" aria-label={t('Account')}>
+          {local ? <p>{t('Signed in with this computer\'s access key.')}</p> : (
             <form onSubmit={(e) => {
               e.preventDefault();
               setError('');
               call('POST', API_ROUTES.password, { current, next })
                 .then(() => { setMessage('Password changed.'); setCurrent(''); setNext(''); }, (err: Error) => setError(err.message));
             }}>
-              <Field label="Current password"><input name="current-password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} /></Field>
-              <Field label="New password"><input name="new-password" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} /></Field>
-              <button type="submit">Change password</button>
+              <Field label={t('Current password')}><input name="current-password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} /></Field>
+              <Field label={t('New password')}><input name="new-password" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} /></Field>
+              <button type="submit">{t('Change password')}</button>
               {message && <p role="status">{message}</p>}
               <ErrorText error={error} />
             </form>
@@ -93,7 +95,7 @@ export function AccountMenu({ user, role, local, onSignedOut }: { user: string; 
           <button type="button" onClick={() => {
             setToken('');
             void call('POST', API_ROUTES.logout).catch(() => undefined).finally(onSignedOut);
-          }}>Sign out</button>
+          }}>{t('Sign out')}</button>
         </div>
       )}
     </span>

@@ -5,6 +5,7 @@ import { ActionButton, ErrorText, Field } from './components.tsx';
 import { useLive } from './live.ts';
 import { ExportLinks } from './export-links.tsx';
 import { AnonymizePanel } from './anonymize-panel.tsx';
+import { t } from './i18n.ts';
 
 /**
  * Correcting a study on the Studies screen (issue 17): the patient's and the study's attributes in a form, saved as edit
@@ -22,7 +23,7 @@ function changed(fields: [string, string, string][], before: FindAnswer, after: 
 }
 
 function words(fields: [string, string, string][], before: FindAnswer, after: Record<string, string>): string[] {
-  return fields.filter(([key]) => (after[key] ?? '') !== (before[key] ?? '')).map(([key, , label]) => `${label}: "${before[key] ?? ''}" → "${after[key] ?? ''}"`);
+  return fields.filter(([key]) => (after[key] ?? '') !== (before[key] ?? '')).map(([key, , label]) => `${t(label)}: "${before[key] ?? ''}" → "${after[key] ?? ''}"`);
 }
 
 /** The jobs' state in words, and the nodes the correction can follow to once they are done. */
@@ -36,11 +37,9 @@ function EditJobs({ jobs, studyUid, onDone }: { jobs: JobDto[]; studyUid: string
   useEffect(() => { if (done) void call<string[]>('GET', `/api/studies/${encodeURIComponent(studyUid)}/destinations`).then(setDestinations, () => undefined); }, [done, studyUid]);
   return (
     <div className="edit-result" role="status">
-      {states.map((j) => <div key={j.id} className={j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending'}>job {j.id}: {j.state} {j.done}/{j.total}{j.error ? ` (${j.error})` : ''}</div>)}
+      {states.map((j) => <div key={j.id} className={j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending'}>{t('job {id}', { id: j.id })}: {t(j.state)} {j.done}/{j.total}{j.error ? ` (${j.error})` : ''}</div>)}
       {done && destinations.length > 0 && (
-        <div className="send-correction">
-          This study was sent to {destinations.join(', ')}. Send the correction there too (the same SOP Instance UIDs: each node's duplicate policy decides):
-          {destinations.map((ae) => (
+        <div className="send-correction">{t('This study was sent to {nodes}. Send the correction there too (the same SOP Instance UIDs: each node\'s duplicate policy decides):', { nodes: destinations.join(', ') })}{destinations.map((ae) => (
             <ActionButton key={ae} onClick={async () => {
               const job = await call<JobDto>('POST', API_ROUTES.send, { destination: ae, level: 'STUDY', uid: studyUid });
               setSent({ ...sent, [ae]: `job ${job.id} queued` });
@@ -69,7 +68,7 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
 
   const run = async (what: string, requests: [string, object][]) => {
     setError('');
-    if (!requests.length) { setError('Nothing has changed.'); return; }
+    if (!requests.length) { setError(t('Nothing has changed.')); return; }
     if (!confirm(what)) return;
     const queued: JobDto[] = [];
     for (const [route, body] of requests) queued.push(await call<JobDto>('POST', route, body));
@@ -81,34 +80,34 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
     const requests: [string, object][] = [];
     if (Object.keys(patient).length) requests.push(['/api/edit/patient', { patientId: before.PatientID, changes: patient }]);
     if (Object.keys(studyChanges).length) requests.push(['/api/edit/study', { studyUid: uid, changes: studyChanges }]);
-    const lines = [...words(PATIENT, before, form).map((w) => `${w} (every study of patient ${before.PatientID})`), ...words(STUDY, before, form)];
-    return run(`Rewrite the stored objects with:\n${lines.join('\n')}`, requests);
+    const lines = [...words(PATIENT, before, form).map((w) => `${w} ${t('(every study of patient {id})', { id: before.PatientID ?? '' })}`), ...words(STUDY, before, form)];
+    return run(`${t('Rewrite the stored objects with:')}\n${lines.join('\n')}`, requests);
   };
   return (
     <div className="study-edit">
       <div className="grid-form">
         {[...PATIENT, ...STUDY].map(([key, , label]) => (
-          <Field key={key} label={label}>
+          <Field key={key} label={t(label)}>
             <input name={`edit-${key}`} value={form[key] ?? ''} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />
           </Field>
         ))}
       </div>
       <div className="form-actions">
-        <ActionButton kind="primary" onClick={save}>Save corrections</ActionButton>
+        <ActionButton kind="primary" onClick={save}>{t('Save corrections')}</ActionButton>
         <ExportLinks studyUid={uid} />
         <span className="merge">
-          <input aria-label="Merge into patient ID" placeholder="patient ID" value={mergePatient} onChange={(e) => setMergePatient(e.target.value)} />
-          <ActionButton onClick={() => run(`Move every study of patient ${before.PatientID} to patient ${mergePatient}, with that patient's name, birth date and sex?`,
-            mergePatient ? [['/api/edit/merge-patients', { from: before.PatientID, into: mergePatient }]] : [])}>Merge patient into…</ActionButton>
+          <input aria-label={t('Merge into patient ID')} placeholder={t('patient ID')} value={mergePatient} onChange={(e) => setMergePatient(e.target.value)} />
+          <ActionButton onClick={() => run(t('Move every study of patient {from} to patient {to}, with that patient\'s name, birth date and sex?', { from: before.PatientID ?? '', to: mergePatient }),
+            mergePatient ? [['/api/edit/merge-patients', { from: before.PatientID, into: mergePatient }]] : [])}>{t('Merge patient into…')}</ActionButton>
         </span>
         {others.length > 0 && (
           <span className="merge">
-            <select aria-label="Merge into study" value={mergeStudy} onChange={(e) => setMergeStudy(e.target.value)}>
-              <option value="">another study…</option>
+            <select aria-label={t('Merge into study')} value={mergeStudy} onChange={(e) => setMergeStudy(e.target.value)}>
+              <option value="">{t('another study…')}</option>
               {others.map((o) => <option key={o.StudyInstanceUID} value={o.StudyInstanceUID}>{o.StudyDate} {o.StudyDescription} ({o.PatientID})</option>)}
             </select>
-            <ActionButton onClick={() => run(`Move every series of this study into the chosen study (its UID, date, description and patient)?`,
-              mergeStudy ? [['/api/edit/merge-studies', { from: uid, into: mergeStudy }]] : [])}>Merge study into…</ActionButton>
+            <ActionButton onClick={() => run(t('Move every series of this study into the chosen study (its UID, date, description and patient)?'),
+              mergeStudy ? [['/api/edit/merge-studies', { from: uid, into: mergeStudy }]] : [])}>{t('Merge study into…')}</ActionButton>
           </span>
         )}
       </div>
@@ -131,19 +130,18 @@ function MoveSeries({ studyUid, others, onMoved }: { studyUid: string; others: F
   if (series.length < 1) return null;
   return (
     <fieldset className="move-series">
-      <legend>Series</legend>
+      <legend>{t('Series')}</legend>
       {series.map((s) => (
         <div key={s.SeriesInstanceUID} data-series={s.SeriesInstanceUID}>
-          {s.SeriesNumber} {s.Modality} {s.SeriesDescription} ({s.NumberOfSeriesRelatedInstances} images)
-          <select aria-label="Move series to" value={target[s.SeriesInstanceUID!] ?? 'new'} onChange={(e) => setTarget({ ...target, [s.SeriesInstanceUID!]: e.target.value })}>
-            <option value="new">a new study</option>
+          {s.SeriesNumber} {s.Modality} {s.SeriesDescription} ({t('{n} images', { n: s.NumberOfSeriesRelatedInstances ?? '' })})<select aria-label={t('Move series to')} value={target[s.SeriesInstanceUID!] ?? 'new'} onChange={(e) => setTarget({ ...target, [s.SeriesInstanceUID!]: e.target.value })}>
+            <option value="new">{t('a new study')}</option>
             {others.map((o) => <option key={o.StudyInstanceUID} value={o.StudyInstanceUID}>{o.StudyDate} {o.StudyDescription} ({o.PatientID})</option>)}
           </select>
           <ActionButton onClick={async () => {
             const into = target[s.SeriesInstanceUID!] ?? 'new';
-            if (!confirm(`Move series ${s.SeriesNumber ?? ''} ${s.SeriesDescription ?? ''} to ${into === 'new' ? 'a new study of the same patient' : 'the chosen study (its UID, date, description and patient)'}?`)) return;
+            if (!confirm(t('Move series {series} to {where}?', { series: `${s.SeriesNumber ?? ''} ${s.SeriesDescription ?? ''}`.trim(), where: into === 'new' ? t('a new study of the same patient') : t('the chosen study (its UID, date, description and patient)') }))) return;
             onMoved(await call<JobDto>('POST', '/api/edit/move-series', { seriesUid: s.SeriesInstanceUID, into }));
-          }}>Move series to…</ActionButton>
+          }}>{t('Move series to…')}</ActionButton>
         </div>
       ))}
     </fieldset>

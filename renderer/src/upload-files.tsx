@@ -1,6 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { API_ROUTES, type ImportResult } from '../../main/api/contract.ts';
 import { upload } from './api.ts';
+import { t } from './i18n.ts';
 
 /**
  * Import DICOM files into the archive from the browser (or the desktop window): picked in a file dialog, or dropped on
@@ -18,7 +19,7 @@ function useImport(onDone: () => void) {
   const run = async (files: File[]) => {
     const total: Report = { imported: 0, duplicates: 0, skipped: [] };
     for (const [i, file] of files.entries()) {
-      setBusy(`importing ${i + 1} of ${files.length}…`);
+      setBusy(t('importing {n} of {total}…', { n: i + 1, total: files.length }));
       try {
         const r = await upload<ImportResult>(API_ROUTES.importFile(file.name), file, isZip(file) ? 'application/zip' : 'application/dicom');
         total.imported += r.imported;
@@ -61,8 +62,7 @@ function ImportReport({ busy, report }: { busy: string; report?: Report }) {
       {busy && <span className="inline">{busy}</span>}
       {report && (
         <div className="import-report" role="status">
-          <span className="ok">{report.imported} imported</span>, {report.duplicates} already here
-          {report.skipped.length > 0 && <>, {report.skipped.length} skipped:<ul>{report.skipped.map((s, i) => <li key={i} className="error">{s.file}: {s.reason}</li>)}</ul></>}
+          <span className="ok">{t('{n} imported', { n: report.imported })}</span>, {t('{n} already here', { n: report.duplicates })}{report.skipped.length > 0 && <>, {t('{n} skipped:', { n: report.skipped.length })}<ul>{report.skipped.map((s, i) => <li key={i} className="error">{s.file}: {s.reason}</li>)}</ul></>}
         </div>
       )}
     </div>
@@ -75,8 +75,8 @@ export function UploadFiles({ onDone }: { onDone: () => void }) {
   return (
     <div className="import">
       <label className="field compact">
-        <span className="label">Import DICOM files or ZIPs (or drop them, or folders, on this screen)</span>
-        <input type="file" multiple aria-label="Import DICOM files" disabled={!!busy}
+        <span className="label">{t('Import DICOM files or ZIPs (or drop them, or folders, on this screen)')}</span>
+        <input type="file" multiple aria-label={t('Import DICOM files')} disabled={!!busy}
           onChange={(e) => { const files = [...(e.target.files ?? [])]; e.target.value = ''; if (files.length) void run(files); }} />
       </label>
       <ImportReport busy={busy} report={report} />

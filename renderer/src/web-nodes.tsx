@@ -3,6 +3,7 @@ import { API_ROUTES, type EchoResult, type WebNodeDto } from '../../main/api/con
 import { call } from './api.ts';
 import { DeleteButton, ErrorText, Field, Section } from './components.tsx';
 import { useLoad } from './hooks.ts';
+import { t } from './i18n.ts';
 
 /**
  * DICOMweb nodes (dicomweb.map): archives reached by QIDO-RS, WADO-RS and STOW-RS (Orthanc, dcm4chee, a cloud
@@ -24,9 +25,9 @@ export function WebNodes() {
   const [tests, setTests] = useState<Record<string, EchoResult | 'busy'>>({});
 
   const save = async () => {
-    if (!/^https?:\/\/\S+$/.test(form.url.trim())) { setError('The URL is the DICOMweb root, starting with http:// or https://.'); return; }
-    if (form.kind === 'bearer' && !form.token.trim()) { setError('A bearer token is required.'); return; }
-    if (form.kind === 'basic' && !form.user.trim()) { setError('A user name is required.'); return; }
+    if (!/^https?:\/\/\S+$/.test(form.url.trim())) { setError(t('The URL is the DICOMweb root, starting with http:// or https://.')); return; }
+    if (form.kind === 'bearer' && !form.token.trim()) { setError(t('A bearer token is required.')); return; }
+    if (form.kind === 'basic' && !form.user.trim()) { setError(t('A user name is required.')); return; }
     try {
       await call('POST', API_ROUTES.webNodes, { name: form.name.trim(), url: form.url.trim(), auth: authOf(form) } satisfies WebNodeDto);
       setForm(EMPTY);
@@ -45,23 +46,23 @@ export function WebNodes() {
 
   return (
     <>
-      <Section title="DICOMweb nodes">
+      <Section title={t('DICOMweb nodes')}>
         <ErrorText error={nodes.error} />
-        {(nodes.data ?? []).length === 0 ? <p className="help">None yet. A DICOMweb node is searched, retrieved from and sent to over HTTP.</p> : (
+        {(nodes.data ?? []).length === 0 ? <p className="help">{t('None yet. A DICOMweb node is searched, retrieved from and sent to over HTTP.')}</p> : (
           <table>
-            <thead><tr><th>Name</th><th>DICOMweb URL</th><th>Authentication</th><th>Test</th><th /></tr></thead>
+            <thead><tr><th>{t('Name')}</th><th>{t('DICOMweb URL')}</th><th>{t('Authentication')}</th><th>{t('Test')}</th><th /></tr></thead>
             <tbody>
               {(nodes.data ?? []).map((n) => {
-                const t = tests[n.name];
+                const result = tests[n.name];
                 return (
                   <tr key={n.name} data-web-node={n.name}>
                     <td><b>{n.name}</b></td>
                     <td>{n.url}</td>
-                    <td>{n.auth || 'none'}</td>
-                    <td className="echo-result">{t === 'busy' ? 'testing…' : t ? (t.ok ? <span className="ok">OK, {t.milliseconds} ms</span> : <span className="error inline">{t.error}</span>) : ''}</td>
+                    <td>{n.auth || t('none')}</td>
+                    <td className="echo-result">{result === 'busy' ? t('testing…') : result ? (result.ok ? <span className="ok">{t('OK, {ms} ms', { ms: result.milliseconds ?? 0 })}</span> : <span className="error inline">{result.error}</span>) : ''}</td>
                     <td className="row-actions">
-                      <button type="button" onClick={() => void test(n.name)}>Test</button>
-                      <DeleteButton question={`Delete the DICOMweb node ${n.name}?`} route={API_ROUTES.webNode(n.name)} onDeleted={nodes.reload} />
+                      <button type="button" onClick={() => void test(n.name)}>{t('Test')}</button>
+                      <DeleteButton question={t('Delete the DICOMweb node {name}?', { name: n.name })} route={API_ROUTES.webNode(n.name)} onDeleted={nodes.reload} />
                     </td>
                   </tr>
                 );
@@ -70,27 +71,27 @@ export function WebNodes() {
           </table>
         )}
       </Section>
-      <Section title="Add a DICOMweb node">
+      <Section title={t('Add a DICOMweb node')}>
         <form className="node-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
-          <Field label="Name" help="How jobs and screens name it; not an AE title of a DICOM node."><input name="web-name" value={form.name} maxLength={16} onChange={(e) => setForm({ ...form, name: e.target.value })} /></Field>
-          <Field label="DICOMweb URL" help="The root of its QIDO-RS, WADO-RS and STOW-RS, e.g. http://pacs:8042/dicom-web">
+          <Field label={t('Name')} help={t('How jobs and screens name it; not an AE title of a DICOM node.')}><input name="web-name" value={form.name} maxLength={16} onChange={(e) => setForm({ ...form, name: e.target.value })} /></Field>
+          <Field label={t('DICOMweb URL')} help={t('The root of its QIDO-RS, WADO-RS and STOW-RS, e.g. http://pacs:8042/dicom-web')}>
             <input name="web-url" value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} />
           </Field>
-          <Field label="Authentication">
+          <Field label={t('Authentication')}>
             <select name="web-auth" value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value })}>
-              <option value="">none</option>
-              <option value="bearer">bearer token</option>
-              <option value="basic">user and password</option>
+              <option value="">{t('none')}</option>
+              <option value="bearer">{t('bearer token')}</option>
+              <option value="basic">{t('user and password')}</option>
             </select>
           </Field>
-          {form.kind === 'bearer' && <Field label="Token"><input name="web-token" value={form.token} onChange={(e) => setForm({ ...form, token: e.target.value })} /></Field>}
+          {form.kind === 'bearer' && <Field label={t('Token')}><input name="web-token" value={form.token} onChange={(e) => setForm({ ...form, token: e.target.value })} /></Field>}
           {form.kind === 'basic' && (
             <>
-              <Field label="User"><input name="web-user" value={form.user} onChange={(e) => setForm({ ...form, user: e.target.value })} /></Field>
-              <Field label="Password"><input name="web-password" type="password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} /></Field>
+              <Field label={t('User')}><input name="web-user" value={form.user} onChange={(e) => setForm({ ...form, user: e.target.value })} /></Field>
+              <Field label={t('Password')}><input name="web-password" type="password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} /></Field>
             </>
           )}
-          <div className="form-actions"><button type="submit" className="primary">Add DICOMweb node</button></div>
+          <div className="form-actions"><button type="submit" className="primary">{t('Add DICOMweb node')}</button></div>
           <ErrorText error={error} />
         </form>
       </Section>

@@ -2,20 +2,21 @@ import { useCallback, useEffect } from 'react';
 import { API_ROUTES, type AssociationSummary, type DeletionDto, type JobDto, type JobStudy, type StatusDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { ActionButton, ErrorText, Progress, Section } from '../components.tsx';
-import { bytes, commitmentText, personName, rate, time } from '../format.ts';
+import { bytes, commitmentText, date, personName, rate, time } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
 import { useLive } from '../live.ts';
+import { t } from '../i18n.ts';
 
 /** Live associations and transfers, the job queue with cancel/retry, storage, and recent errors. */
 
 function AssociationRow({ a }: { a: AssociationSummary }) {
   const seconds = Math.max(((a.closedAt ?? a.lastAt) - a.openedAt) / 1000, 0.001);
-  const direction = a.role === 'acceptor' ? `${a.callingAe} → us` : `us → ${a.calledAe}`;
+  const direction = a.role === 'acceptor' ? t('{ae} → us', { ae: a.callingAe }) : t('us → {ae}', { ae: a.calledAe });
   return (
     <tr>
       <td>{direction}</td>
       <td>{a.peer}</td>
-      <td className="num">{a.objects}{a.failed ? <span className="error inline"> ({a.failed} failed)</span> : null}</td>
+      <td className="num">{a.objects}{a.failed ? <span className="error inline"> ({t('{n} failed', { n: a.failed })})</span> : null}</td>
       <td className="num">{bytes(a.bytes)}</td>
       <td className="num">{a.bytes ? rate(a.bytes / seconds) : ''}</td>
       <td>{time(a.openedAt)}{a.closedAt ? ` – ${time(a.closedAt)}` : ''}</td>
@@ -25,10 +26,10 @@ function AssociationRow({ a }: { a: AssociationSummary }) {
 }
 
 function AssociationTable({ rows, closed }: { rows: AssociationSummary[]; closed?: boolean }) {
-  if (!rows.length) return <p className="empty">{closed ? 'None yet.' : 'No association is open.'}</p>;
+  if (!rows.length) return <p className="empty">{closed ? t('None yet.') : t('No association is open.')}</p>;
   return (
     <table>
-      <thead><tr><th>Direction</th><th>Peer</th><th>Objects</th><th>Data</th><th>Speed</th><th>Time</th>{closed && <th>Ended</th>}</tr></thead>
+      <thead><tr><th>{t('Direction')}</th><th>{t('Peer')}</th><th>{t('Objects')}</th><th>{t('Data')}</th><th>{t('Speed')}</th><th>{t('Time')}</th>{closed && <th>{t('Ended')}</th>}</tr></thead>
       <tbody>{rows.map((a) => <AssociationRow key={a.id} a={a} />)}</tbody>
     </table>
   );
@@ -43,27 +44,27 @@ function JobStudyCell({ study }: { study?: JobStudy }) {
 
 export function JobTable({ jobs, reload }: { jobs: JobDto[]; reload: () => void }) {
   const live = useLive();
-  if (!jobs.length) return <p className="empty">No jobs.</p>;
+  if (!jobs.length) return <p className="empty">{t('No jobs.')}</p>;
   return (
     <table className="jobs">
-      <thead><tr><th>#</th><th>Kind</th><th>Study</th><th>From</th><th>To</th><th>State</th><th>Progress</th><th>Speed</th><th>Error</th><th /></tr></thead>
+      <thead><tr><th>#</th><th>{t('Kind')}</th><th>{t('Study')}</th><th>{t('From')}</th><th>{t('To')}</th><th>{t('State')}</th><th>{t('Progress')}</th><th>{t('Speed')}</th><th>{t('Error')}</th><th /></tr></thead>
       <tbody>
         {jobs.map((listed) => {
           const j = { ...listed, ...live.jobs[listed.id] } as JobDto & { rate?: number };
           return (
             <tr key={j.id} className={`job-${j.state}`}>
               <td className="num">{j.id}</td>
-              <td>{j.kind}</td>
+              <td>{t(j.kind)}</td>
               <td className="job-study"><JobStudyCell study={listed.study} /></td>
-              <td>{j.source || 'here'}</td>
-              <td>{j.destination || 'here'}</td>
-              <td className="state">{j.state}{commitmentText(j.commitment) && <span className={`commitment ${j.commitment}`}> · {commitmentText(j.commitment)}</span>}</td>
+              <td>{j.source || t('here')}</td>
+              <td>{j.destination || t('here')}</td>
+              <td className="state">{t(j.state)}{commitmentText(j.commitment) && <span className={`commitment ${j.commitment}`}> · {commitmentText(j.commitment)}</span>}</td>
               <td><Progress done={j.done} failed={j.failed} total={j.total} /></td>
               <td className="num">{j.state === 'running' && j.rate ? rate(j.rate) : j.bytes ? bytes(j.bytes) : ''}</td>
               <td className="error-cell">{j.error}</td>
               <td>
-                {(j.state === 'queued' || j.state === 'running') && <ActionButton onClick={() => call('POST', API_ROUTES.cancelJob(j.id)).then(reload)}>Cancel</ActionButton>}
-                {(j.state === 'failed' || j.state === 'cancelled') && <ActionButton onClick={() => call('POST', API_ROUTES.retryJob(j.id)).then(reload)}>Retry</ActionButton>}
+                {(j.state === 'queued' || j.state === 'running') && <ActionButton onClick={() => call('POST', API_ROUTES.cancelJob(j.id)).then(reload)}>{t('Cancel')}</ActionButton>}
+                {(j.state === 'failed' || j.state === 'cancelled') && <ActionButton onClick={() => call('POST', API_ROUTES.retryJob(j.id)).then(reload)}>{t('Retry')}</ActionButton>}
               </td>
             </tr>
           );
@@ -94,40 +95,37 @@ export function Monitor() {
   const s = status.data;
   return (
     <div className="monitor">
-      <Section title="Archive">
+      <Section title={t('Archive')}>
         <ErrorText error={status.error} />
         {s && (
           <div className="facts">
-            <div><b>{s.counts.patients}</b> patients</div>
-            <div><b>{s.counts.studies}</b> studies</div>
-            <div><b>{s.counts.series}</b> series</div>
-            <div><b>{s.counts.instances}</b> objects</div>
-            <div data-testid="archive-size">The archive takes <b>{bytes(s.archiveBytes)}</b></div>
+            <div><b>{s.counts.patients}</b> {t('patients')}</div>
+            <div><b>{s.counts.studies}</b> {t('studies')}</div>
+            <div><b>{s.counts.series}</b> {t('series')}</div>
+            <div><b>{s.counts.instances}</b> {t('objects')}</div>
+            <div data-testid="archive-size">{t('The archive takes')} <b>{bytes(s.archiveBytes)}</b></div>
             {s.storage.map((d) => (
-              <div key={d.path} className="storage" title={d.path}>
-                Storage <b>{bytes(d.totalBytes - d.freeBytes)}</b> used, <b>{bytes(d.freeBytes)}</b> free
-                <span className="bar"><span style={{ width: `${Math.round((100 * (d.totalBytes - d.freeBytes)) / Math.max(d.totalBytes, 1))}%` }} /></span>
+              <div key={d.path} className="storage" title={d.path}>{t('Storage')} <b>{bytes(d.totalBytes - d.freeBytes)}</b> {t('used,')} <b>{bytes(d.freeBytes)}</b> {t('free')}<span className="bar"><span style={{ width: `${Math.round((100 * (d.totalBytes - d.freeBytes)) / Math.max(d.totalBytes, 1))}%` }} /></span>
               </div>
             ))}
             {s.https && (
-              <div className="https" title="Compare with the certificate your browser shows for this address">
-                HTTPS certificate{s.https.selfSigned ? ' (self-signed)' : ''}: SHA-256 <code>{s.https.fingerprint}</code>
+              <div className="https" title={t('Compare with the certificate your browser shows for this address')}>{s.https.selfSigned ? t('HTTPS certificate (self-signed): SHA-256') : t('HTTPS certificate: SHA-256')} <code>{s.https.fingerprint}</code>
               </div>
             )}
           </div>
         )}
       </Section>
-      <Section title={`Open associations (${live.activity.open.length})`}>
+      <Section title={t('Open associations ({n})', { n: live.activity.open.length })}>
         <AssociationTable rows={live.activity.open} />
       </Section>
-      <Section title="Jobs" actions={<button type="button" onClick={jobs.reload}>Refresh</button>}>
+      <Section title={t('Jobs')} actions={<button type="button" onClick={jobs.reload}>{t('Refresh')}</button>}>
         <ErrorText error={jobs.error} />
         <JobTable jobs={[...(jobs.data ?? [])].reverse()} reload={jobs.reload} />
       </Section>
-      <Section title="HL7 messages received">
+      <Section title={t('HL7 messages received')}>
         {live.activity.hl7.length ? (
           <table className="hl7">
-            <thead><tr><th>Time</th><th>From</th><th>Message</th><th>Control ID</th><th>Answer</th><th>What it did</th></tr></thead>
+            <thead><tr><th>{t('Time')}</th><th>{t('From')}</th><th>{t('Message')}</th><th>{t('Control ID')}</th><th>{t('Answer')}</th><th>{t('What it did')}</th></tr></thead>
             <tbody>
               {live.activity.hl7.map((m, i) => (
                 <tr key={i} className={m.code === 'AA' ? '' : 'hl7-refused'}>
@@ -136,31 +134,31 @@ export function Monitor() {
               ))}
             </tbody>
           </table>
-        ) : <p className="empty">None since the server started (HL7Listener in Settings turns the listener on).</p>}
+        ) : <p className="empty">{t('None since the server started (HL7Listener in Settings turns the listener on).')}</p>}
       </Section>
-      <Section title="Deleted studies" actions={<button type="button" onClick={deletions.reload}>Refresh</button>}>
+      <Section title={t('Deleted studies')} actions={<button type="button" onClick={deletions.reload}>{t('Refresh')}</button>}>
         <ErrorText error={deletions.error} />
         {deletions.data?.length ? (
           <table className="deletions">
-            <thead><tr><th>Time</th><th>Patient</th><th>Study</th><th>Objects</th><th>Size</th><th>Why</th></tr></thead>
+            <thead><tr><th>{t('Time')}</th><th>{t('Patient')}</th><th>{t('Study')}</th><th>{t('Objects')}</th><th>{t('Size')}</th><th>{t('Why')}</th></tr></thead>
             <tbody>
               {deletions.data.map((d) => (
                 <tr key={d.id}>
-                  <td>{time(d.at)}</td><td>{personName(d.patientName)} ({d.patientId})</td><td title={d.studyUid}>{d.studyDate} {d.description}</td>
-                  <td className="num">{d.objects}</td><td className="num">{bytes(d.bytes)}</td><td>{d.reason}{d.state === 'pending' ? ' (files being deleted)' : ''}</td>
+                  <td>{time(d.at)}</td><td>{personName(d.patientName)} ({d.patientId})</td><td title={d.studyUid}>{date(d.studyDate)} {d.description}</td>
+                  <td className="num">{d.objects}</td><td className="num">{bytes(d.bytes)}</td><td>{d.reason}{d.state === 'pending' ? ` ${t('(files being deleted)')}` : ''}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-        ) : <p className="empty">No study has been deleted.</p>}
+        ) : <p className="empty">{t('No study has been deleted.')}</p>}
       </Section>
-      <Section title="Recently closed associations">
+      <Section title={t('Recently closed associations')}>
         <AssociationTable rows={live.activity.recent} closed />
       </Section>
-      <Section title="Recent errors">
+      <Section title={t('Recent errors')}>
         {live.activity.errors.length ? (
           <ul className="errors">{live.activity.errors.map((e, i) => <li key={i}><time>{time(e.at)}</time> {e.text}</li>)}</ul>
-        ) : <p className="empty">No errors since the server started.</p>}
+        ) : <p className="empty">{t('No errors since the server started.')}</p>}
       </Section>
     </div>
   );

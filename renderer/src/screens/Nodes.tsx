@@ -7,22 +7,23 @@ import { CompressionSelect, compressionWords } from '../compression-select.tsx';
 import { WebNodes } from '../web-nodes.tsx';
 import { ALL_ACCESS, NodeAccessFields, accessDto, accessForm, accessSummary, type AccessForm } from '../node-access.tsx';
 import { useMay } from '../permissions.ts';
+import { t } from '../i18n.ts';
 
 /** The DICOM nodes of acrnema.map: add, edit, delete, and echo each one. */
 
 /** AE title rules (PS3.5 6.2, AE): 1 to 16 characters, no backslash or control characters, not only spaces. */
 export function aeTitleProblem(ae: string): string {
-  if (!ae.trim()) return 'An AE title is required.';
-  if (ae.length > 16) return 'An AE title has at most 16 characters.';
-  if (/[\\\x00-\x1f\x7f]/.test(ae)) return 'An AE title cannot contain a backslash or control characters.';
+  if (!ae.trim()) return t('An AE title is required.');
+  if (ae.length > 16) return t('An AE title has at most 16 characters.');
+  if (/[\\\x00-\x1f\x7f]/.test(ae)) return t('An AE title cannot contain a backslash or control characters.');
   return '';
 }
 
 function nodeProblem(n: { ae: string; host: string; port: string }): string {
   const ae = aeTitleProblem(n.ae);
   if (ae) return ae;
-  if (!n.host.trim() || /\s/.test(n.host.trim())) return 'The host is a name or an IP address, without spaces.';
-  if (!/^\d+$/.test(n.port) || Number(n.port) < 1 || Number(n.port) > 65535) return 'The port is a whole number from 1 to 65535.';
+  if (!n.host.trim() || /\s/.test(n.host.trim())) return t('The host is a name or an IP address, without spaces.');
+  if (!/^\d+$/.test(n.port) || Number(n.port) < 1 || Number(n.port) > 65535) return t('The port is a whole number from 1 to 65535.');
   return '';
 }
 
@@ -46,7 +47,7 @@ export function Nodes() {
     const node = { ae: form.ae.trim(), host: form.host.trim(), port: Number(form.port), compression: form.compression.trim() || 'as', access: accessDto(access) };
     // acrnema.map keeps one node per AE title: saving another with a title in use replaces that node.
     const existing = (nodes.data ?? []).find((n) => n.ae.toUpperCase() === node.ae.toUpperCase() && n.ae !== editing);
-    if (existing && !confirm(`A node ${existing.ae} exists already (${existing.host}:${existing.port}). Replace it with ${node.host}:${node.port}?`)) return;
+    if (existing && !confirm(t('A node {ae} exists already ({old}). Replace it with {new}?', { ae: existing.ae, old: `${existing.host}:${existing.port}`, new: `${node.host}:${node.port}` }))) return;
     try {
       await call('POST', API_ROUTES.nodes, node);
       if (editing && editing !== node.ae) await call('DELETE', API_ROUTES.node(editing));
@@ -70,10 +71,10 @@ export function Nodes() {
 
   return (
     <div className="nodes">
-      <Section title="DICOM nodes" actions={<button type="button" onClick={nodes.reload}>Refresh</button>}>
+      <Section title={t('DICOM nodes')} actions={<button type="button" onClick={nodes.reload}>{t('Refresh')}</button>}>
         <ErrorText error={nodes.error} />
         <table>
-          <thead><tr><th>AE title</th><th>Host</th><th>Port</th><th>Compression</th><th>May</th><th>Echo</th><th /></tr></thead>
+          <thead><tr><th>{t('AE title')}</th><th>{t('Host')}</th><th>{t('Port')}</th><th>{t('Compression')}</th><th>{t('May')}</th><th>{t('Echo')}</th><th /></tr></thead>
           <tbody>
             {(nodes.data ?? []).map((n) => {
               const e = echo[n.ae];
@@ -85,16 +86,16 @@ export function Nodes() {
                   <td title={compressionWords(n.compression)}>{n.compression}</td>
                   <td className="node-rights">{accessSummary(n.access)}</td>
                   <td className="echo-result">
-                    {e === 'busy' ? 'echoing…' : e ? (e.ok ? <span className="ok">OK, {e.milliseconds} ms</span> : <span className="error inline">{e.error}</span>) : ''}
+                    {e === 'busy' ? t('echoing…') : e ? (e.ok ? <span className="ok">{t('OK, {ms} ms', { ms: e.milliseconds ?? 0 })}</span> : <span className="error inline">{e.error}</span>) : ''}
                   </td>
                   <td className="row-actions">
                     {transfer && (e === 'busy'
-                      ? <button type="button" onClick={() => echoing[n.ae]?.abort()}>Cancel</button>
-                      : <button type="button" onClick={() => void runEcho(n.ae)}>Echo</button>)}
+                      ? <button type="button" onClick={() => echoing[n.ae]?.abort()}>{t('Cancel')}</button>
+                      : <button type="button" onClick={() => void runEcho(n.ae)}>{t('Echo')}</button>)}
                     {configure && <button type="button" onClick={() => {
                       setEditing(n.ae); setForm({ ae: n.ae, host: n.host, port: String(n.port), compression: n.compression }); setAccess(accessForm(n.access)); setFormError('');
-                    }}>Edit</button>}
-                    {configure && <DeleteButton question={`Delete the node ${n.ae}?`} route={API_ROUTES.node(n.ae)} onDeleted={nodes.reload} />}
+                    }}>{t('Edit')}</button>}
+                    {configure && <DeleteButton question={t('Delete the node {ae}?', { ae: n.ae })} route={API_ROUTES.node(n.ae)} onDeleted={nodes.reload} />}
                   </td>
                 </tr>
               );
@@ -102,18 +103,18 @@ export function Nodes() {
           </tbody>
         </table>
       </Section>
-      {configure && <Section title={editing ? `Edit ${editing}` : 'Add a node'}>
+      {configure && <Section title={editing ? t('Edit {ae}', { ae: editing }) : t('Add a node')}>
         <form className="node-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
-          <Field label="AE title" help="Up to 16 characters, as the node is configured."><input name="ae" value={form.ae} maxLength={16} onChange={(e) => setForm({ ...form, ae: e.target.value })} /></Field>
-          <Field label="Host" help="Name or IP address; * accepts it from any address."><input name="host" value={form.host} onChange={(e) => setForm({ ...form, host: e.target.value })} /></Field>
-          <Field label="Port"><input name="port" value={form.port} inputMode="numeric" onChange={(e) => setForm({ ...form, port: e.target.value })} /></Field>
-          <Field label="Send images as" help="What objects sent to this node are in (acrnema.map's compression code). A syntax the node refuses falls back to uncompressed. Lossy codes lose detail: only for nodes that need small images.">
-            <CompressionSelect label="Send images as" value={form.compression} onChange={(compression) => setForm({ ...form, compression })} />
+          <Field label={t('AE title')} help={t('Up to 16 characters, as the node is configured.')}><input name="ae" value={form.ae} maxLength={16} onChange={(e) => setForm({ ...form, ae: e.target.value })} /></Field>
+          <Field label={t('Host')} help={t('Name or IP address; * accepts it from any address.')}><input name="host" value={form.host} onChange={(e) => setForm({ ...form, host: e.target.value })} /></Field>
+          <Field label={t('Port')}><input name="port" value={form.port} inputMode="numeric" onChange={(e) => setForm({ ...form, port: e.target.value })} /></Field>
+          <Field label={t('Send images as')} help={t('What objects sent to this node are in (acrnema.map\'s compression code). A syntax the node refuses falls back to uncompressed. Lossy codes lose detail: only for nodes that need small images.')}>
+            <CompressionSelect label={t('Send images as')} value={form.compression} onChange={(compression) => setForm({ ...form, compression })} />
           </Field>
           <NodeAccessFields value={access} onChange={setAccess} />
           <div className="form-actions">
             <button type="submit" className="primary">{editing ? 'Save' : 'Add'}</button>
-            {editing && <button type="button" onClick={() => { setEditing(undefined); setForm(EMPTY); setAccess(ALL_ACCESS); setFormError(''); }}>Cancel</button>}
+            {editing && <button type="button" onClick={() => { setEditing(undefined); setForm(EMPTY); setAccess(ALL_ACCESS); setFormError(''); }}>{t('Cancel')}</button>}
           </div>
           <ErrorText error={formError} />
         </form>

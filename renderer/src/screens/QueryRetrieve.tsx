@@ -8,6 +8,7 @@ import { nodeLabel, useRemoteNodes, type RemoteNode } from '../remote-nodes.ts';
 import { Picture } from '../picture.tsx';
 import { SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 import { JobTable, useJobs } from './Monitor.tsx';
+import { t } from '../i18n.ts';
 
 /** Search another node (C-FIND), see studies then their series, and retrieve them here (C-MOVE/C-GET) or to a third node. */
 
@@ -19,18 +20,18 @@ function RetrieveButtons({ node, nodes, level, keys }: { node: string; nodes: Re
   const web = nodes.find((n) => n.ae === node)?.web;
   // A DICOMweb node gives objects to us (WADO-RS) and nowhere else.
   const retrieve = () => call<JobDto>('POST', API_ROUTES.retrieve, { source: node, how: web ? 'get' : how, destination: web ? '' : to, query: { level, keys } } satisfies RetrieveRequest);
-  if (web) return <span className="retrieve"><ActionButton kind="primary" onClick={retrieve}>Retrieve here</ActionButton></span>;
+  if (web) return <span className="retrieve"><ActionButton kind="primary" onClick={retrieve}>{t('Retrieve here')}</ActionButton></span>;
   return (
     <span className="retrieve">
-      <select aria-label="How" value={how} onChange={(e) => setHow(e.target.value as 'move' | 'get')} title="C-MOVE: the node sends to us on a new association; C-GET: on this association">
-        <option value="move">C-MOVE</option>
-        <option value="get">C-GET</option>
+      <select aria-label={t('How')} value={how} onChange={(e) => setHow(e.target.value as 'move' | 'get')} title={t('C-MOVE: the node sends to us on a new association; C-GET: on this association')}>
+        <option value="move">{t('C-MOVE')}</option>
+        <option value="get">{t('C-GET')}</option>
       </select>
-      <select aria-label="To" value={to} onChange={(e) => { setTo(e.target.value); if (e.target.value) setHow('move'); }}>
-        <option value="">to here</option>
-        {nodes.filter((n) => n.ae !== node && !n.web).map((n) => <option key={n.ae} value={n.ae}>to {n.ae}</option>)}
+      <select aria-label={t('To')} value={to} onChange={(e) => { setTo(e.target.value); if (e.target.value) setHow('move'); }}>
+        <option value="">{t('to here')}</option>
+        {nodes.filter((n) => n.ae !== node && !n.web).map((n) => <option key={n.ae} value={n.ae}>{t('to {ae}', { ae: n.ae })}</option>)}
       </select>
-      <ActionButton kind="primary" onClick={retrieve}>Retrieve</ActionButton>
+      <ActionButton kind="primary" onClick={retrieve}>{t('Retrieve')}</ActionButton>
     </span>
   );
 }
@@ -41,9 +42,9 @@ function SeriesRows({ node, nodes, study }: { node: string; nodes: RemoteNode[];
     <tr className="series-rows">
       <td colSpan={9}>
         <ErrorText error={series.error} />
-        {series.loading ? 'Searching series…' : (
+        {series.loading ? t('Searching series…') : (
           <table className="inner">
-            <thead><tr><th>#</th><th>Modality</th><th>Description</th><th>Body part</th><th>Images</th><th /></tr></thead>
+            <thead><tr><th>#</th><th>{t('Modality')}</th><th>{t('Description')}</th><th>{t('Body part')}</th><th>{t('Images')}</th><th /></tr></thead>
             <tbody>
               {[...(series.data ?? [])].sort((a, b) => Number(a.SeriesNumber) - Number(b.SeriesNumber)).map((s) => (
                 <tr key={s.SeriesInstanceUID}>
@@ -81,7 +82,7 @@ export function QueryRetrieve() {
   const chosen = node || nodes.data?.[0]?.ae || '';
 
   const search = async (v: SearchValues) => {
-    if (!chosen) { setError('Add a node first (Nodes screen).'); return; }
+    if (!chosen) { setError(t('Add a node first (Nodes screen).')); return; }
     const controller = new AbortController();
     setSearching(controller);
     setError('');
@@ -91,7 +92,7 @@ export function QueryRetrieve() {
       setResults(found);
       setHere(await studiesHere(found.map((r) => r.StudyInstanceUID ?? '')));
     } catch (e) {
-      setError(e instanceof Cancelled ? 'Search cancelled.' : (e as Error).message);
+      setError(e instanceof Cancelled ? t('Search cancelled.') : (e as Error).message);
       setResults(undefined);
     } finally {
       setSearching(undefined);
@@ -101,10 +102,10 @@ export function QueryRetrieve() {
 
   return (
     <div className="query">
-      <Section title="Search a node">
+      <Section title={t('Search a node')}>
         <SearchForm onSearch={(v) => void search(v)} busy={searching !== undefined} onCancel={() => searching?.abort()}>
           <label className="field compact">
-            <span className="label">Node</span>
+            <span className="label">{t('Node')}</span>
             <select name="node" value={chosen} onChange={(e) => { setNode(e.target.value); setResults(undefined); }}>
               {(nodes.data ?? []).map((n) => <option key={n.ae} value={n.ae}>{nodeLabel(n)}</option>)}
             </select>
@@ -113,16 +114,16 @@ export function QueryRetrieve() {
         <ErrorText error={error || nodes.error} />
         {results && (
           <table className="results">
-            <thead><tr><th /><th>Patient</th><th>ID</th><th>Date</th><th>Modalities</th><th>Description</th><th>Accession</th><th>Series/Images</th><th /></tr></thead>
+            <thead><tr><th /><th>{t('Patient')}</th><th>{t('ID')}</th><th>{t('Date')}</th><th>{t('Modalities')}</th><th>{t('Description')}</th><th>{t('Accession')}</th><th>{t('Series/Images')}</th><th /></tr></thead>
             <tbody>
-              {results.length === 0 && <tr><td colSpan={9} className="empty">No study matches.</td></tr>}
+              {results.length === 0 && <tr><td colSpan={9} className="empty">{t('No study matches.')}</td></tr>}
               {results.map((r) => {
                 const uid = r.StudyInstanceUID!;
                 return [
                   <tr key={uid} className={open === uid ? 'open' : ''}>
-                    <td><button type="button" className="expand" aria-label="Series" onClick={() => setOpen(open === uid ? undefined : uid)}>{open === uid ? '▾' : '▸'}</button></td>
-                    <td>{personName(r.PatientName ?? '')}{here.has(uid) && <> <a className="here" href={`#/viewer/${encodeURIComponent(uid)}`} title="This study is in this archive already: open it">here</a>
-                      <Picture className="here-thumb" route={API_ROUTES.studyThumbnail(uid, 40)} alt="here" size={40} /></>}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
+                    <td><button type="button" className="expand" aria-label={t('Series')} onClick={() => setOpen(open === uid ? undefined : uid)}>{open === uid ? '▾' : '▸'}</button></td>
+                    <td>{personName(r.PatientName ?? '')}{here.has(uid) && <> <a className="here" href={`#/viewer/${encodeURIComponent(uid)}`} title={t('This study is in this archive already: open it')}>{t('here')}</a>
+                      <Picture className="here-thumb" route={API_ROUTES.studyThumbnail(uid, 40)} alt={t('here')} size={40} /></>}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                     <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td>
                     <td className="num">{r.NumberOfStudyRelatedSeries}/{r.NumberOfStudyRelatedInstances}</td>
                     <td><RetrieveButtons node={chosen} nodes={nodes.data ?? []} level="STUDY" keys={{ StudyInstanceUID: uid }} /></td>
@@ -134,7 +135,7 @@ export function QueryRetrieve() {
           </table>
         )}
       </Section>
-      <Section title="Retrieves">
+      <Section title={t('Retrieves')}>
         <JobTable jobs={retrieveJobs} reload={jobs.reload} />
       </Section>
     </div>

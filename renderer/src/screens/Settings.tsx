@@ -7,16 +7,17 @@ import { useLoad } from '../hooks.ts';
 import { lineOfKey, setKey, valueOfKey } from '../../../common/dicom-ini-text.ts';
 import { COMPRESSION_CHOICES } from '../../../common/compression-code.ts';
 import { ForwardingRules } from '../forwarding-rules.tsx';
+import { t } from '../i18n.ts';
+import { MAG_DEVICE_HELP, MAG_DEVICE_LABEL, SETTING_LABELS, YES_NO_KEYS } from '../setting-labels.ts';
+import { useUnsavedGuard } from '../hooks.ts';
 
 /** dicom.ini as a grouped form with help for each key, and as raw text; checked by the server before it is saved. */
 
 /** Keys chosen from a list: each value, and the words shown for it (the value itself when none). */
-const compression = COMPRESSION_CHOICES.map(({ code, words }): [string, string] => [code, `${code}: ${words}`]);
+const compression = COMPRESSION_CHOICES.map(({ code, words }): [string, string] => [code, `${code}: ${t(words)}`]);
 const CHOICES: Record<string, [string, string?][]> = {
-  SqLite: [['0'], ['1']], MySQL: [['0'], ['1']], AcceptAnyCalledAE: [['0'], ['1']], RequireKnownCallingAE: [['0'], ['1']],
   LogLevel: [['debug'], ['info'], ['warn'], ['error']], DuplicatePolicy: [['replace'], ['keep'], ['reject']], NameMatching: [['exact'], ['forgiving']],
   IncomingCompression: compression, DroppedFileCompression: compression,
-  DurableWrites: [['0'], ['1']], TLSRequireClientCertificate: [['0'], ['1']], StorageCommitment: [['0'], ['1']], MPPS: [['0'], ['1']], HL7Listener: [['0'], ['1']],
   HL7DefaultCharset: [['ASCII'], ['8859/1'], ['8859/2'], ['UNICODE UTF-8']],
 };
 const EFFECT_TEXT: Record<SettingEffect, string> = {
@@ -37,7 +38,10 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
   const [error, setError] = useState('');
   const [saved, setSaved] = useState<SettingsSaved>();
   const [restarted, setRestarted] = useState<ListenerRestarted>();
-  useEffect(() => { if (loaded.data) setText(loaded.data.text); }, [loaded.data]);
+  // The text as loaded, set with the text in one go: the form is unsaved only where the user changed it.
+  const [base, setBase] = useState<string>();
+  useEffect(() => { if (loaded.data) { setText(loaded.data.text); setBase(loaded.data.text); } }, [loaded.data]);
+  useUnsavedGuard(base !== undefined && text !== base, t('dicom.ini has unsaved changes. Leave without saving them?'));
   if (!loaded.data) return <ErrorText error={loaded.error} />;
   const keys = loaded.data.keys;
   const dirty = text !== loaded.data.text;
@@ -71,10 +75,20 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
     const value = valueOfKey(text, name) ?? spec.default;
     const set = (v: string) => setText(setKey(text, name, v));
     const problem = problemFor(name);
+    const device = /^MAGDevice\d+$/.test(key) ? key.slice(9) : undefined;
+    const words = SETTING_LABELS[key] ? t(SETTING_LABELS[key]) : device !== undefined ? t(MAG_DEVICE_LABEL, { n: device }) : '';
+    // A storage folder's help is the same for each (the server numbers it): said here in the UI's language.
+    const help = device !== undefined ? t(MAG_DEVICE_HELP, { n: device }) : t(spec.help ?? '');
     return (
       <label key={key} className={`setting ${problem ? 'invalid' : ''}`} data-key={key}>
-        <span className="label">{key}{name !== key ? ` (written ${name})` : ''}</span>
-        {CHOICES[key] ? (
+        {/* Plain words first, the key beside them (as it is written in dicom.ini). */}
+        <span className="label">{words ? <>{words} <code>{name}</code></> : <code>{name}</code>}</span>
+        {YES_NO_KEYS.has(key) ? (
+          <span className="switch" role="radiogroup" aria-label={words || key}>
+            <label><input type="radio" name={`yes-no-${key}`} checked={value === '1'} onChange={() => set('1')} /> {t('yes')}</label>
+            <label><input type="radio" name={`yes-no-${key}`} checked={value !== '1'} onChange={() => set('0')} /> {t('no')}</label>
+          </span>
+        ) : CHOICES[key] ? (
           <select value={value} onChange={(e) => set(e.target.value)}>
             {/* A value written by hand that the list lacks (a Conquest code, in another case) stays shown as it is. */}
             {!CHOICES[key].some(([c]) => c === value) && <option value={value}>{value}</option>}
@@ -83,42 +97,40 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
         ) : (
           <input type={key === 'Password' ? 'password' : 'text'} value={value} onChange={(e) => set(e.target.value)} />
         )}
-        <span className="help">{spec.help} <i>Default {spec.default || '(empty)'}; {EFFECT_TEXT[spec.effect]}.</i></span>
-        {problem && <span className="error inline">Line {problem.line}: {problem.reason}</span>}
+        <span className="help">{help} <i>{t('Default {value}', { value: spec.default || t('(empty)') })}; {t(EFFECT_TEXT[spec.effect])}.</i></span>
+        {problem && <span className="error inline">{t('Line {n}', { n: problem.line })}: {problem.reason}</span>}
       </label>
     );
   };
 
   return (
     <div className="settings">
-      <Section title="dicom.ini" actions={
+      <Section title={t('dicom.ini')} actions={
         <>
-          <button type="button" className={mode === 'form' ? 'active' : ''} onClick={() => setMode('form')}>Form</button>
-          <button type="button" className={mode === 'text' ? 'active' : ''} onClick={() => setMode('text')}>Text</button>
+          <button type="button" className={mode === 'form' ? 'active' : ''} onClick={() => setMode('form')}>{t('Form')}</button>
+          <button type="button" className={mode === 'text' ? 'active' : ''} onClick={() => setMode('text')}>{t('Text')}</button>
         </>
       }>
         <div className="settings-bar">
           <div className="form-actions">
-            <button type="button" className="primary" disabled={!dirty} onClick={() => void save()}>Save</button>
-            <button type="button" disabled={!dirty} onClick={() => { setText(loaded.data!.text); setProblems([]); }}>Undo changes</button>
+            <button type="button" className="primary" disabled={!dirty} onClick={() => void save()}>{t('Save')}</button>
+            <button type="button" disabled={!dirty} onClick={() => { setText(loaded.data!.text); setProblems([]); }}>{t('Undo changes')}</button>
           </div>
           {problems.length > 0 && (
             <div className="problems" role="alert">
-              <p className="error">Not saved: dicom.ini has {problems.length} problem{problems.length > 1 ? 's' : ''}.</p>
-              <ul>{problems.map((p, i) => <li key={i}>Line {p.line}: {p.reason}</li>)}</ul>
+              <p className="error">{problems.length > 1 ? t('Not saved: dicom.ini has {n} problems.', { n: problems.length }) : t('Not saved: dicom.ini has a problem.')}</p>
+              <ul>{problems.map((p, i) => <li key={i}>{t('Line {n}', { n: p.line })}: {p.reason}</li>)}</ul>
             </div>
           )}
           <ErrorText error={error} />
           {saved && (
             <div className="saved" role="status">
-              <p className="ok">Saved. {saved.changed.length ? '' : 'Nothing changed.'}</p>
-              <ul>{saved.changed.map((c) => <li key={c.key}><b>{c.key}</b>: {EFFECT_TEXT[c.effect]}</li>)}</ul>
+              <p className="ok">{t('Saved.')} {saved.changed.length ? '' : t('Nothing changed.')}</p>
+              <ul>{saved.changed.map((c) => <li key={c.key}><b>{c.key}</b>: {t(EFFECT_TEXT[c.effect])}</li>)}</ul>
               {needsListener && !restarted && (
-                <ActionButton kind="primary" onClick={async () => { setRestarted(await call<ListenerRestarted>('POST', API_ROUTES.restartListener)); onServerChanged(); }}>
-                  Restart the DICOM listener now (open associations are dropped)
-                </ActionButton>
+                <ActionButton kind="primary" onClick={async () => { setRestarted(await call<ListenerRestarted>('POST', API_ROUTES.restartListener)); onServerChanged(); }}>{t('Restart the DICOM listener now (open associations are dropped)')}</ActionButton>
               )}
-              {restarted && <p className="ok">Listener restarted: {restarted.aeTitle} on port {restarted.dicomPort}.</p>}
+              {restarted && <p className="ok">{t('Listener restarted: {ae} on port {port}.', { ae: restarted.aeTitle, port: restarted.dicomPort })}</p>}
             </div>
           )}
         </div>
@@ -126,7 +138,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
           <div className="setting-groups">
             {SETTING_GROUPS.map(([title, names]) => (
               <fieldset key={title}>
-                <legend>{title}</legend>
+                <legend>{t(title)}</legend>
                 {names.map(input)}
                 {title === 'Storage' && keys.filter((k) => /^MAGDevice\d+$/.test(k.key)).map((k) => input(k.key))}
               </fieldset>

@@ -11,6 +11,7 @@ import { Picture } from '../picture.tsx';
 import { StudyEdit } from '../study-edit.tsx';
 import { useMay } from '../permissions.ts';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
+import { t } from '../i18n.ts';
 
 /** The local archive: search, sort, page; send a study to a node, delete it, open it in the viewer. */
 
@@ -27,10 +28,10 @@ const NUMERIC = new Set(['NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInst
 function JobState({ job }: { job: JobDto }) {
   const live = useLive().jobs[job.id];
   const j = { ...job, ...live };
-  const counts = j.total ? ` ${j.done}${j.failed ? ` + ${j.failed} failed` : ''} / ${j.total}` : '';
+  const counts = j.total ? ` ${j.done}${j.failed ? ` + ${t('{n} failed', { n: j.failed })}` : ''} / ${j.total}` : '';
   const kind = j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending';
   const commitment = commitmentText(j.commitment) ? `, ${commitmentText(j.commitment)}` : '';
-  return <span className={`${kind} inline job-state`} title={j.error}>job {j.id} {j.state}{counts}{commitment}{j.state === 'failed' && j.error ? `: ${j.error}` : ''}</span>;
+  return <span className={`${kind} inline job-state`} title={j.error}>{t('job {id}', { id: j.id })} {t(j.state)}{counts}{commitment}{j.state === 'failed' && j.error ? `: ${j.error}` : ''}</span>;
 }
 
 function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
@@ -41,13 +42,12 @@ function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
   if (!nodes.length) return null;
   return (
     <span className="send">
-      <select aria-label="Send to" value={target} onChange={(e) => setTo(e.target.value)}>
+      <select aria-label={t('Send to')} value={target} onChange={(e) => setTo(e.target.value)}>
         {nodes.map((n) => <option key={n.ae} value={n.ae}>{n.ae}</option>)}
       </select>
-      <label className="inline" title="Ask the node to confirm it keeps every object (DICOM Storage Commitment)">
-        <input type="checkbox" checked={commit} onChange={(e) => setCommit(e.target.checked)} /> commit
-      </label>
-      <ActionButton onClick={async () => setSent(await call<JobDto>('POST', API_ROUTES.send, { destination: target, level: 'STUDY', uid: studyUid, commit }))}>Send</ActionButton>
+      <label className="inline" title={t('Ask the node to confirm it keeps every object (DICOM Storage Commitment)')}>
+        <input type="checkbox" checked={commit} onChange={(e) => setCommit(e.target.checked)} /> {t('commit')}</label>
+      <ActionButton onClick={async () => setSent(await call<JobDto>('POST', API_ROUTES.send, { destination: target, level: 'STUDY', uid: studyUid, commit }))}>{t('Send')}</ActionButton>
       {sent && <JobState job={sent} />}
     </span>
   );
@@ -84,7 +84,7 @@ export function Studies() {
   return (
     <DropImport enabled={mayEdit} onDone={() => setTick((t) => t + 1)}>
     <div className="studies">
-      <Section title="Studies in this archive" actions={<button type="button" onClick={() => setTick((t) => t + 1)}>Refresh</button>}>
+      <Section title={t('Studies in this archive')} actions={<button type="button" onClick={() => setTick((t) => t + 1)}>{t('Refresh')}</button>}>
         <SearchForm onSearch={setSearch} busy={studies.loading} />
         <ErrorText error={studies.error || nodes.error} />
         <table className="results">
@@ -94,7 +94,7 @@ export function Studies() {
               {COLUMNS.map(([key, label]) => (
                 <th key={key} className="sortable" aria-sort={sort.key === key ? (sort.up ? 'ascending' : 'descending') : 'none'}>
                   <button type="button" className="sort" onClick={() => setSort({ key, up: sort.key === key ? !sort.up : true })}>
-                    {label}{sort.key === key ? (sort.up ? ' ▲' : ' ▼') : ''}
+                    {t(label)}{sort.key === key ? (sort.up ? ' ▲' : ' ▼') : ''}
                   </button>
                 </th>
               ))}
@@ -102,29 +102,29 @@ export function Studies() {
             </tr>
           </thead>
           <tbody>
-            {!studies.loading && shown.length === 0 && <tr><td colSpan={COLUMNS.length + 2} className="empty">No study matches.</td></tr>}
+            {!studies.loading && shown.length === 0 && <tr><td colSpan={COLUMNS.length + 2} className="empty">{t('No study matches.')}</td></tr>}
             {shown.map((r) => (<Fragment key={r.StudyInstanceUID}>
               {/* A double click opens the study, as in peers' study lists. */}
               <tr data-study={r.StudyInstanceUID} onDoubleClick={(e) => { if (!(e.target as HTMLElement).closest('button, select, input, a')) go('viewer', r.StudyInstanceUID!); }}>
-                <td className="study-thumb"><Picture route={API_ROUTES.studyThumbnail(r.StudyInstanceUID!, 48)} alt="study" size={48} /></td>
+                <td className="study-thumb"><Picture route={API_ROUTES.studyThumbnail(r.StudyInstanceUID!, 48)} alt={t('study')} size={48} /></td>
                 <td>{personName(r.PatientName ?? '')}</td><td>{r.PatientID}</td><td>{date(r.PatientBirthDate ?? '')}</td><td>{r.PatientSex}</td>
                 <td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                 <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedSeries}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
                 <td className="row-actions">
-                  <button type="button" className="primary" onClick={() => go('viewer', r.StudyInstanceUID!)}>View</button>
-                  {mayEdit && <button type="button" aria-expanded={editing === r.StudyInstanceUID} onClick={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}>Edit</button>}
+                  <button type="button" className="primary" onClick={() => go('viewer', r.StudyInstanceUID!)}>{t('View')}</button>
+                  {mayEdit && <button type="button" aria-expanded={editing === r.StudyInstanceUID} onClick={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}>{t('Edit')}</button>}
                   {mayTransfer && <SendTo studyUid={r.StudyInstanceUID!} nodes={nodes.data ?? []} />}
                   {mayDelete && <ActionButton pressed={isProtected.has(r.StudyInstanceUID!)}
-                    title="A protected study is never deleted by the clean-up when the disk fills (MAGDeviceThreshold), nor by Delete"
+                    title={t('A protected study is never deleted by the clean-up when the disk fills (MAGDeviceThreshold), nor by Delete')}
                     onClick={async () => {
                       await call('PUT', API_ROUTES.studyProtection(r.StudyInstanceUID!), { protected: !isProtected.has(r.StudyInstanceUID!) });
                       protectedList.reload();
-                    }}>{isProtected.has(r.StudyInstanceUID!) ? 'Protected' : 'Protect'}</ActionButton>}
+                    }}>{isProtected.has(r.StudyInstanceUID!) ? t('Protected') : t('Protect')}</ActionButton>}
                   {mayDelete && <DeleteButton<StudyDeleted>
-                    question={`Delete the study of ${personName(r.PatientName ?? '')} from ${date(r.StudyDate ?? '')} (${r.NumberOfStudyRelatedInstances} images) from this archive? This cannot be undone.`}
+                    question={t('Delete the study of {name} from {date} ({n} images) from this archive? This cannot be undone.', { name: personName(r.PatientName ?? ''), date: date(r.StudyDate ?? ''), n: r.NumberOfStudyRelatedInstances ?? '' })}
                     route={API_ROUTES.study(r.StudyInstanceUID!)}
                     onDeleted={(done) => {
-                      if (done.filesNotDeleted) alert(`${done.filesNotDeleted} file(s) could not be deleted from the disk; see the server log.`);
+                      if (done.filesNotDeleted) alert(t('{n} file(s) could not be deleted from the disk yet (another program holds them): they are deleted later.', { n: done.filesNotDeleted }));
                       setTick((t) => t + 1);
                     }}
                   />}
@@ -142,17 +142,16 @@ export function Studies() {
         </table>
         {mayTransfer && shown.length > 1 && (
           <p className="export-result">
-            <a className="button" download title="The studies on this page as one ZIP of a DICOM media set with its DICOMDIR"
-              href={exportUrl({ level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>
-              Export these {shown.length} studies as ZIP</a>
+            <a className="button" download title={t('The studies on this page as one ZIP of a DICOM media set with its DICOMDIR')}
+              href={exportUrl({ level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>{t('Export these {n} studies as ZIP', { n: shown.length })}</a>
           </p>
         )}
-        {more && <p className="help">More than {SHOWN} studies match: these are the {SHOWN} most recently received. Narrow the search to find others.</p>}
+        {more && <p className="help">{t('More than {n} studies match: these are the {n} most recently received. Narrow the search to find others.', { n: SHOWN })}</p>}
         {pages > 1 && (
           <div className="pager">
-            <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>Previous</button>
-            <span>Page {page + 1} of {pages} ({sorted.length} studies)</span>
-            <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Next</button>
+            <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>{t('Previous')}</button>
+            <span>{t('Page {page} of {pages} ({n} studies)', { page: page + 1, pages, n: sorted.length })}</span>
+            <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>{t('Next')}</button>
           </div>
         )}
         {mayEdit && <div className="imports">
@@ -173,7 +172,7 @@ function ImportFolder({ onDone }: { onDone: () => void }) {
       <ActionButton onClick={async () => {
         const summary = await window.pacs!.importFolder();
         if (summary) { setResult(summary); onDone(); }
-      }}>Import a folder or CD…</ActionButton>
+      }}>{t('Import a folder or CD…')}</ActionButton>
       {result && <span className="ok inline">{result}</span>}
     </div>
   );

@@ -4,6 +4,8 @@ import { ROLES } from '../../../common/roles.ts';
 import { call } from '../api.ts';
 import { ActionButton, DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
+import { dateTime } from '../format.ts';
+import { t } from '../i18n.ts';
 
 const ROLE_HELP: Record<string, string> = {
   admin: 'everything: settings, nodes, users, deleting, retention, the audit trail',
@@ -18,28 +20,28 @@ export function Users({ me }: { me: string }) {
   const [error, setError] = useState('');
   return (
     <>
-      <Section title="Users">
+      <Section title={t('Users')}>
         <ErrorText error={users.error} />
         <table className="list">
-          <thead><tr><th>User</th><th>Role</th><th>Last sign-in</th><th>State</th><th /></tr></thead>
+          <thead><tr><th>{t('User')}</th><th>{t('Role')}</th><th>{t('Last sign-in')}</th><th>{t('State')}</th><th /></tr></thead>
           <tbody>
             {users.data?.map((u) => (
               <tr key={u.name}>
                 <td>{u.name}</td>
                 <td>
-                  <select aria-label={`Role of ${u.name}`} value={u.role} onChange={(e) => {
+                  <select aria-label={t('Role of {name}', { name: u.name })} value={u.role} onChange={(e) => {
                     call('PUT', API_ROUTES.user(u.name), { role: e.target.value }).then(users.reload, (err: Error) => { setError(err.message); users.reload(); });
-                  }}>{ROLES.map((r) => <option key={r} value={r}>{r}</option>)}</select>
+                  }}>{ROLES.map((r) => <option key={r} value={r}>{t(r)}</option>)}</select>
                 </td>
-                <td>{u.lastLogin ? new Date(u.lastLogin).toLocaleString() : 'never'}</td>
-                <td>{u.locked ? 'locked (too many failed sign-ins)' : 'active'}</td>
+                <td>{u.lastLogin ? dateTime(u.lastLogin) : t('never')}</td>
+                <td>{u.locked ? t('locked (too many failed sign-ins)') : t('active')}</td>
                 <td>
                   <ActionButton onClick={async () => {
-                    const password = prompt(`New password for ${u.name} (at least 10 characters):`);
+                    const password = prompt(t('New password for {name} (at least 10 characters):', { name: u.name }));
                     if (password) await call('PUT', API_ROUTES.user(u.name), { password });
                     users.reload();
-                  }}>Set password</ActionButton>
-                  {u.name !== me && <DeleteButton question={`Delete the user ${u.name}?`} route={API_ROUTES.user(u.name)} onDeleted={users.reload} />}
+                  }}>{t('Set password')}</ActionButton>
+                  {u.name !== me && <DeleteButton question={t('Delete the user {name}?', { name: u.name })} route={API_ROUTES.user(u.name)} onDeleted={users.reload} />}
                 </td>
               </tr>
             ))}
@@ -47,20 +49,20 @@ export function Users({ me }: { me: string }) {
         </table>
         <ErrorText error={error} />
       </Section>
-      <Section title="Add a user">
+      <Section title={t('Add a user')}>
         <form className="inline-form" onSubmit={(e) => {
           e.preventDefault();
           setError('');
           call('POST', API_ROUTES.users, form).then(() => { setForm({ name: '', role: form.role, password: '' }); users.reload(); }, (err: Error) => setError(err.message));
         }}>
-          <Field label="User name"><input name="new-user" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></Field>
-          <Field label="Role" help={ROLE_HELP[form.role]}>
-            <select name="new-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>{ROLES.map((r) => <option key={r} value={r}>{r}</option>)}</select>
+          <Field label={t('User name')}><input name="new-user" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></Field>
+          <Field label={t('Role')} help={t(ROLE_HELP[form.role] ?? '')}>
+            <select name="new-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>{ROLES.map((r) => <option key={r} value={r}>{t(r)}</option>)}</select>
           </Field>
-          <Field label="Password" help="At least 10 characters; the user can change it after signing in.">
+          <Field label={t('Password')} help={t('At least 10 characters; the user can change it after signing in.')}>
             <input name="new-password" type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
           </Field>
-          <button type="submit" className="primary">Add user</button>
+          <button type="submit" className="primary">{t('Add user')}</button>
         </form>
       </Section>
     </>

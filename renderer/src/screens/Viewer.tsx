@@ -10,11 +10,12 @@ import { HIDDEN_MODALITIES, REPORT_MODALITIES } from '../viewer/report-modalitie
 import { HeaderPanel } from '../viewer/HeaderPanel.tsx';
 import { ViewportPane, type PaneApi, type PaneContent, type PaneStatus } from '../viewer/ViewportPane.tsx';
 import { firstSeries } from '../viewer/first-series.ts';
-import { keyAction, LAYOUTS, presetsFor, SHORTCUTS, type Layout } from '../viewer/keymap.ts';
+import { keyAction, LAYOUTS, PAGE_STEP, presetsFor, SHORTCUTS, type Layout } from '../viewer/keymap.ts';
 import { patientStudies, seriesFrames } from '../viewer/priors.ts';
 import { ViewportSync } from '../viewer/sync.ts';
 import { useMeasurements } from '../viewer/use-measurements.ts';
 import { useMay } from '../permissions.ts';
+import { t } from '../i18n.ts';
 
 /**
  * The viewer: a study's series as thumbnails and the patient's prior studies beside them; one, two or four viewports
@@ -31,11 +32,11 @@ async function seriesWithFrames(studyUid: string): Promise<ViewerSeries[]> {
 }
 
 function SeriesButton({ studyUid, s, active, onOpen }: { studyUid: string; s: ViewerSeries; active: boolean; onOpen: () => void }) {
-  const frames = (s.frames ?? 0) > s.count ? ` · ${s.frames} frames` : '';
+  const frames = (s.frames ?? 0) > s.count ? ` · ${t('{n} frames', { n: s.frames ?? 0 })}` : '';
   return (
     <button type="button" className={`series ${active ? 'active' : ''}`} onClick={onOpen} title={s.description}>
-      {REPORT_MODALITIES.has(s.modality) ? <div className="thumb report-thumb">Report</div> : <Thumbnail studyUid={studyUid} seriesUid={s.uid} />}
-      <span>{s.modality} {s.number ? `#${s.number}` : ''} · {s.count} img{frames}<br />{s.description}</span>
+      {REPORT_MODALITIES.has(s.modality) ? <div className="thumb report-thumb">{t('Report')}</div> : <Thumbnail studyUid={studyUid} seriesUid={s.uid} />}
+      <span>{s.modality} {s.number ? `#${s.number}` : ''} · {t('{n} img', { n: s.count })}{frames}<br />{s.description}</span>
     </button>
   );
 }
@@ -115,7 +116,7 @@ export function Viewer({ studyUid }: { studyUid: string }) {
       case 'invert': p?.invert(); break;
       case 'reset': p?.reset(); break;
       case 'overlays': setOverlays((o) => !o); break;
-      case 'back': if (!measurements.dirty || confirm('Leave the viewer without saving the measurements?')) go('studies'); break;
+      case 'back': go('studies'); break;
       case 'preset': p?.setWindow(action.ww, action.wc); break;
       case 'layout': setLayout(action.layout); break;
     }
@@ -132,14 +133,13 @@ export function Viewer({ studyUid }: { studyUid: string }) {
         {(series.data ?? []).map((x) => (
           <SeriesButton key={x.uid} studyUid={studyUid} s={x} active={activeContent?.series.uid === x.uid} onOpen={() => open(activePane, { studyUid, series: x })} />
         ))}
-        <h3 className="priors-title">Other studies of this patient</h3>
-        {priors.data?.length === 0 && <p className="help">None in this archive.</p>}
-        <ul className="priors" aria-label="Other studies of this patient">
+        <h3 className="priors-title">{t('Other studies of this patient')}</h3>
+        {priors.data?.length === 0 && <p className="help">{t('None in this archive.')}</p>}
+        <ul className="priors" aria-label={t('Other studies of this patient')}>
           {(priors.data ?? []).map((p) => (
             <li key={p.StudyInstanceUID}>
               <button type="button" className={openPrior?.uid === p.StudyInstanceUID ? 'active' : ''} onClick={() => void openPriorStudy(p)}>
-                {date(p.StudyDate ?? '')} · {p.ModalitiesInStudy}<br />{p.StudyDescription} ({p.NumberOfStudyRelatedInstances} img)
-              </button>
+                {date(p.StudyDate ?? '')} · {p.ModalitiesInStudy}<br />{p.StudyDescription} ({t('{n} img', { n: p.NumberOfStudyRelatedInstances ?? '' })})</button>
               {openPrior?.uid === p.StudyInstanceUID && openPrior.series.map((x) => (
                 <SeriesButton key={x.uid} studyUid={p.StudyInstanceUID!} s={x} active={activeContent?.series.uid === x.uid}
                   onOpen={() => open(activePane, { studyUid: p.StudyInstanceUID!, series: x })} />
@@ -149,48 +149,48 @@ export function Viewer({ studyUid }: { studyUid: string }) {
         </ul>
       </aside>
       <div className="viewport-column">
-        <div className="toolbar" role="toolbar" aria-label="Viewer tools">
+        <div className="toolbar" role="toolbar" aria-label={t('Viewer tools')}>
           {LEFT_TOOLS.map(([id, label]) => (
-            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => setTool(id)}>{label}</button>
+            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => setTool(id)}>{t(label)}</button>
           ))}
           <span className="sep" />
           {MEASURE_TOOLS.map(([id, label]) => (
-            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => setTool(id)}>{label}</button>
+            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => setTool(id)}>{t(label)}</button>
           ))}
           <span className="sep" />
           {presets.map(([name, ww, wc], i) => (
-            <button type="button" key={name} title={`W ${ww} / L ${wc} (key ${i + 1})`} onClick={() => api()?.setWindow(ww, wc)}>{name}</button>
+            <button type="button" key={name} title={`W ${ww} / L ${wc} (key ${i + 1})`} onClick={() => api()?.setWindow(ww, wc)}>{t(name)}</button>
           ))}
           {presets.length > 0 && <span className="sep" />}
-          <button type="button" onClick={() => api()?.invert()} title="I">Invert</button>
-          <button type="button" onClick={() => api()?.reset()} title="R">Reset</button>
-          <button type="button" className={overlays ? 'active' : ''} aria-pressed={overlays} onClick={() => setOverlays(!overlays)} title="O">Overlays</button>
+          <button type="button" onClick={() => api()?.invert()} title="I">{t('Invert')}</button>
+          <button type="button" onClick={() => api()?.reset()} title="R">{t('Reset')}</button>
+          <button type="button" className={overlays ? 'active' : ''} aria-pressed={overlays} onClick={() => setOverlays(!overlays)} title="O">{t('Overlays')}</button>
           <span className="sep" />
-          <button type="button" className={current?.playing ? 'active' : ''} aria-pressed={!!current?.playing} onClick={() => api()?.toggleCine()} title="Space">
-            {current?.playing ? 'Pause' : 'Play'}
+          <button type="button" className={current?.playing ? 'active' : ''} aria-pressed={!!current?.playing} onClick={() => api()?.toggleCine()} title={t('Space')}>
+            {current?.playing ? t('Pause') : t('Play')}
           </button>
-          <label className="speed">Speed <select aria-label="Cine speed" value={speed} onChange={(e) => setSpeed(Number(e.target.value))}>
+          <label className="speed">{t('Speed')} <select aria-label={t('Cine speed')} value={speed} onChange={(e) => setSpeed(Number(e.target.value))}>
             {SPEEDS.map((x) => <option key={x} value={x}>{x}×{current ? ` (${(current.baseFps * x).toFixed(0)} fps)` : ''}</option>)}
           </select></label>
           <span className="sep" />
           {LAYOUTS.map((l) => (
             <button type="button" key={l} className={layout === l ? 'active' : ''} aria-pressed={layout === l} aria-label={`Layout ${l}`} onClick={() => setLayout(l)}>{l}</button>
           ))}
-          <button type="button" className={synced ? 'active' : ''} aria-pressed={synced} onClick={() => setSynced(!synced)} title="Scroll and window/level the viewports together">Sync</button>
+          <button type="button" className={synced ? 'active' : ''} aria-pressed={synced} onClick={() => setSynced(!synced)} title={t('Scroll and window/level the viewports together')}>{t('Sync')}</button>
           <span className="sep" />
           {mayEdit && (
             <button type="button" className={measurements.dirty ? 'primary' : ''} disabled={!measurements.dirty} onClick={() => void measurements.save()}
-              title="Keep the measurements in the archive (a presentation state other workstations show too)">
-              {measurements.dirty ? 'Save measurements' : measurements.saved ? 'Measurements saved' : 'Measurements'}
+              title={t('Keep the measurements in the archive (a presentation state other workstations show too)')}>
+              {measurements.dirty ? t('Save measurements') : measurements.saved ? t('Measurements saved') : t('Measurements')}
             </button>
           )}
-          <button type="button" className={showHeader ? 'active' : ''} onClick={() => setShowHeader(!showHeader)}>Header</button>
-          <button type="button" className={showKeys ? 'active' : ''} aria-expanded={showKeys} onClick={() => setShowKeys(!showKeys)}>Keys</button>
+          <button type="button" className={showHeader ? 'active' : ''} onClick={() => setShowHeader(!showHeader)}>{t('Header')}</button>
+          <button type="button" className={showKeys ? 'active' : ''} aria-expanded={showKeys} onClick={() => setShowKeys(!showKeys)}>{t('Keys')}</button>
         </div>
         {measurements.error && <p className="error" role="alert">{measurements.error}</p>}
         {showKeys && (
-          <table className="shortcuts" aria-label="Keyboard and mouse">
-            <tbody>{SHORTCUTS.map(([k, what]) => <tr key={k}><th scope="row">{k}</th><td>{what}</td></tr>)}</tbody>
+          <table className="shortcuts" aria-label={t('Keyboard and mouse')}>
+            <tbody>{SHORTCUTS.map(([k, what]) => <tr key={k}><th scope="row">{t(k)}</th><td>{t(what, { n: PAGE_STEP })}</td></tr>)}</tbody>
           </table>
         )}
         <div className={`viewport-grid layout-${layout}`} data-layout={layout}>

@@ -4,6 +4,7 @@ import { call } from '../api.ts';
 import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
+import { t } from '../i18n.ts';
 
 /** Scheduled procedure steps that modalities fetch with a Modality Worklist C-FIND: list, add, edit, delete. */
 
@@ -46,12 +47,12 @@ function toForm(e: WorklistEntryDto): Partial<Form> {
 
 /** What the modality reported (MPPS): the state, and the series it made. */
 function PerformedStep({ state, step }: { state: string; step?: MppsDto }) {
-  if (!state) return <span className="empty">not started</span>;
+  if (!state) return <span className="empty">{t('not started')}</span>;
   const series = step?.series ?? [];
   const images = series.reduce((n, s) => n + s.images, 0);
   return (
-    <span className={`mpps-${state.toLowerCase().replace(' ', '-')}`} title={series.map((s) => `${s.description || s.seriesUid}: ${s.images} image(s)`).join('\n')}>
-      {state}{series.length ? ` · ${series.length} series, ${images} image(s)` : ''}{step?.callingAe ? ` · from ${step.callingAe}` : ''}
+    <span className={`mpps-${state.toLowerCase().replace(' ', '-')}`} title={series.map((s) => `${s.description || s.seriesUid}: ${t('{n} image(s)', { n: s.images })}`).join('\n')}>
+      {t(state)}{series.length ? ` · ${t('{n} series, {images} image(s)', { n: series.length, images })}` : ''}{step?.callingAe ? ` · ${t('from {ae}', { ae: step.callingAe })}` : ''}
     </span>
   );
 }
@@ -79,38 +80,38 @@ export function Worklist() {
 
   return (
     <div className="worklist">
-      <Section title="Modality worklist" actions={<button type="button" onClick={() => { entries.reload(); steps.reload(); }}>Refresh</button>}>
+      <Section title={t('Modality worklist')} actions={<button type="button" onClick={() => { entries.reload(); steps.reload(); }}>{t('Refresh')}</button>}>
         <ErrorText error={entries.error || steps.error} />
         <table>
-          <thead><tr><th>Date</th><th>Time</th><th>Patient</th><th>ID</th><th>Modality</th><th>Station</th><th>Procedure</th><th>Accession</th><th>Status</th><th>Performed</th><th>From</th><th /></tr></thead>
+          <thead><tr><th>{t('Date')}</th><th>{t('Time')}</th><th>{t('Patient')}</th><th>{t('ID')}</th><th>{t('Modality')}</th><th>{t('Station')}</th><th>{t('Procedure')}</th><th>{t('Accession')}</th><th>{t('Status')}</th><th>{t('Performed')}</th><th>{t('From')}</th><th /></tr></thead>
           <tbody>
-            {(entries.data ?? []).length === 0 && <tr><td colSpan={12} className="empty">Nothing scheduled.</td></tr>}
+            {(entries.data ?? []).length === 0 && <tr><td colSpan={12} className="empty">{t('Nothing scheduled.')}</td></tr>}
             {(entries.data ?? []).map((e) => (
               <tr key={e.id}>
                 <td>{date(e.scheduledDate)}</td><td>{e.scheduledTime.slice(0, 2)}{e.scheduledTime ? ':' : ''}{e.scheduledTime.slice(2, 4)}</td>
                 <td>{personName(e.patientName)}</td><td>{e.patientId}</td><td>{e.modality}</td><td>{e.scheduledAe}</td>
                 <td>{e.requestedProcedureDescription}</td><td>{e.accessionNumber}</td><td>{e.stepStatus}</td>
                 <td className="mpps"><PerformedStep state={e.mppsStatus} step={performed.get(e.mppsUid)} /></td>
-                <td>{e.source === 'HL7' ? `HL7 order ${e.placerOrder}` : 'typed'}</td>
+                <td>{e.source === 'HL7' ? t('HL7 order {order}', { order: e.placerOrder }) : t('typed')}</td>
                 <td className="row-actions">
-                  <button type="button" onClick={() => { setEditing(e.id); setForm(toForm(e)); setError(''); }}>Edit</button>
-                  <DeleteButton question={`Delete the scheduled step of ${personName(e.patientName)}?`} route={API_ROUTES.worklistEntry(e.id)} onDeleted={entries.reload} />
+                  <button type="button" onClick={() => { setEditing(e.id); setForm(toForm(e)); setError(''); }}>{t('Edit')}</button>
+                  <DeleteButton question={t('Delete the scheduled step of {name}?', { name: personName(e.patientName) })} route={API_ROUTES.worklistEntry(e.id)} onDeleted={entries.reload} />
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       </Section>
-      <Section title={editing !== undefined ? `Edit scheduled step ${editing}` : 'Schedule a procedure step'}>
+      <Section title={editing !== undefined ? t('Edit scheduled step {id}', { id: editing }) : t('Schedule a procedure step')}>
         <form className="grid-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
           {FIELDS.map(([key, label, help, type]) => (
-            <Field key={key} label={label} help={help}>
+            <Field key={key} label={t(label)} help={help ? t(help) : undefined}>
               <input name={key} type={type ?? 'text'} value={form[key] ?? ''} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />
             </Field>
           ))}
           <div className="form-actions">
-            <button type="submit" className="primary">{editing !== undefined ? 'Save' : 'Add to worklist'}</button>
-            {editing !== undefined && <button type="button" onClick={() => { setEditing(undefined); setForm(blank()); }}>Cancel</button>}
+            <button type="submit" className="primary">{editing !== undefined ? t('Save') : t('Add to worklist')}</button>
+            {editing !== undefined && <button type="button" onClick={() => { setEditing(undefined); setForm(blank()); }}>{t('Cancel')}</button>}
           </div>
           <ErrorText error={error} />
         </form>

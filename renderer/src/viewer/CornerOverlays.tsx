@@ -4,6 +4,7 @@ import { cornerstone, VIEWER_MODULE, type ViewerFacts } from './cornerstone-setu
 import { orientationLabels } from './orientation.ts';
 import { scaleBar } from './scale-bar.ts';
 import type { ViewerSeries } from './study-images.ts';
+import { t } from '../i18n.ts';
 
 /** What a viewport shows of the image on screen, as peers show it: four corners, orientation markers, a scale bar. */
 export interface ViewState {
@@ -29,9 +30,8 @@ export function CornerOverlays({ state, study, series, visible }: { state: ViewS
   const stateLine = (
     <div className="overlay bottom-left" data-testid="viewport-state">
       {visible && facts && (facts.sliceLocation !== undefined || facts.sliceThickness !== undefined) && (
-        <>{facts.sliceLocation !== undefined && `Loc ${num(facts.sliceLocation)} mm`}{facts.sliceThickness !== undefined && ` · Thick ${num(facts.sliceThickness)} mm`}<br /></>
-      )}
-      Image {state.total ? state.index + 1 : 0}/{state.total} · W {Math.round(state.ww)} L {Math.round(state.wc)} · Zoom {state.zoom.toFixed(2)}
+        <>{facts.sliceLocation !== undefined && t('Loc {mm} mm', { mm: num(facts.sliceLocation) })}{facts.sliceThickness !== undefined && ` · ${t('Thick {mm} mm', { mm: num(facts.sliceThickness) })}`}<br /></>
+      )}{t('Image {n}/{total} · W {ww} L {wc} · Zoom {zoom}', { n: state.total ? state.index + 1 : 0, total: state.total, ww: Math.round(state.ww), wc: Math.round(state.wc), zoom: state.zoom.toFixed(2) })}
     </div>
   );
   if (!visible) return stateLine;
@@ -48,14 +48,14 @@ export function CornerOverlays({ state, study, series, visible }: { state: ViewS
       {!burned && (
         <div className="overlay top-right" data-corner="study">
           {study && <>{date(study.StudyDate ?? '')} · {study.StudyDescription}<br /></>}
-          {series && <>Se {series.number}{(series.description || facts?.seriesDescription) ? ` · ${series.description || facts?.seriesDescription}` : ''}<br /></>}
-          {facts?.instanceNumber !== undefined && <>Im {facts.instanceNumber}{facts.numberOfFrames > 1 ? ` · ${facts.numberOfFrames} frames` : ''}</>}
+          {series && <>{t('Se {n}', { n: series.number })}{(series.description || facts?.seriesDescription) ? ` · ${series.description || facts?.seriesDescription}` : ''}<br /></>}
+          {facts?.instanceNumber !== undefined && <>{t('Im {n}', { n: facts.instanceNumber })}{facts.numberOfFrames > 1 ? ` · ${t('{n} frames', { n: facts.numberOfFrames })}` : ''}</>}
         </div>
       )}
       {stateLine}
       <div className="overlay bottom-right" data-corner="image">
-        {state.fps > 0 && <span data-testid="cine-fps">{state.fps.toFixed(0)} fps<br /></span>}
-        {facts?.imagerSpacing && <span title="Imager Pixel Spacing: measured at the detector, not corrected for geometric magnification (PS3.3 10.7.1.1)">Lengths at detector<br /></span>}
+        {state.fps > 0 && <span data-testid="cine-fps">{t('{n} fps', { n: state.fps.toFixed(0) })}<br /></span>}
+        {facts?.imagerSpacing && <span title={t('Imager Pixel Spacing: measured at the detector, not corrected for geometric magnification (PS3.3 10.7.1.1)')}>{t('Lengths at detector')}<br /></span>}
         {bar && <span className="scale-bar" data-testid="scale-bar" style={{ width: `${bar.px}px` }}>{bar.label}</span>}
       </div>
       {edges && (

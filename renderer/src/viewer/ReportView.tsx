@@ -2,6 +2,7 @@ import { API_ROUTES, type ReportItem, type StructuredReport } from '../../../mai
 import { call } from '../api.ts';
 import { ErrorText } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
+import { t } from '../i18n.ts';
 
 /** Modalities whose objects are documents to read, not pixels to show (PS3.3 C.17.1: SR, key object selection). */
 export { REPORT_MODALITIES } from './report-modalities.ts';
@@ -25,7 +26,7 @@ export function ReportView({ sopInstanceUid }: { sopInstanceUid: string }) {
       <ErrorText error={report.error} />
       {r && (
         <>
-          <h3>{r.title || 'Structured report'}</h3>
+          <h3>{r.title || t('Structured report')}</h3>
           <p className="flags">{[r.completion, r.verification].filter(Boolean).join(' · ')}</p>
           <ul>{r.items.map((c, i) => <Item key={i} item={c} />)}</ul>
         </>

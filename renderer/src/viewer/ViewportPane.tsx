@@ -10,6 +10,7 @@ import { CornerOverlays, type ViewState } from './CornerOverlays.tsx';
 import { MEASURE_TOOLS, type LeftTool } from './presets.ts';
 import { cineFramesPerSecond } from './cine-rate.ts';
 import { date, personName } from '../format.ts';
+import { t } from '../i18n.ts';
 
 /**
  * One viewport of the viewer's layout: a series as a stack (cornerstone, images by WADO-URI) with its tools, overlays
@@ -59,7 +60,7 @@ export function reasonOf(error: unknown): string {
     if (e.request?.status) return `the server answered ${e.request.status} ${e.request.statusText ?? ''}`.trim();
     if (e.error) return reasonOf(e.error);
   }
-  return typeof error === 'string' ? error : 'unknown error';
+  return typeof error === 'string' ? error : t('unknown error');
 }
 
 interface Props {
@@ -135,7 +136,7 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
       const { imageId, error: why } = (e as CustomEvent<{ imageId: string; error: unknown }>).detail;
       const stack = cornerstoneTools.getToolState(el, 'stack')?.data[0];
       // Only the image the user is looking at: a failed prefetch of another one is said when it is scrolled to.
-      if (stack && stack.imageIds[stack.currentImageIdIndex] === imageId) showError(`Image ${stack.currentImageIdIndex + 1} cannot be shown: ${reasonOf(why)}`);
+      if (stack && stack.imageIds[stack.currentImageIdIndex] === imageId) showError(t('Image {n} cannot be shown: {why}', { n: stack.currentImageIdIndex + 1, why: reasonOf(why) }));
     };
     cornerstone.events.addEventListener(cornerstone.EVENTS.IMAGE_LOAD_FAILED, onLoadFailed);
     // Ctrl + wheel zooms (the wheel alone scrolls the stack).
@@ -180,7 +181,7 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
     setReports([]);
     (async () => {
       const list = await seriesImages(content.studyUid, content.series.uid);
-      if (!list.length) throw new Error('This series has no images.');
+      if (!list.length) throw new Error(t('This series has no images.'));
       if (isReport) {
         if (!live) return;
         cornerstoneTools.stackPrefetch.disable(el);
@@ -200,7 +201,7 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
       cornerstone.displayImage(el, image, cornerstone.getDefaultViewportForImage(el, image));
       // Load the rest of the series in the background, nearest images first, so scrolling does not wait.
       cornerstoneTools.stackPrefetch.enable(el);
-    })().catch((e: unknown) => { if (live) showError(`The image cannot be shown: ${reasonOf(e)}`); });
+    })().catch((e: unknown) => { if (live) showError(t('The image cannot be shown: {why}', { why: reasonOf(e) })); });
     return () => { live = false; };
   }, [content, isReport, showError]);
 
@@ -257,7 +258,7 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
         onContextMenu={(e) => e.preventDefault()} onFocus={onActivate}>
         <CornerOverlays state={state} study={study} series={content?.series} visible={overlays} />
         {error && <div className="viewport-message" role="alert">{error}</div>}
-        {!content && <div className="viewport-message empty-pane">Choose a series or a prior study for this viewport.</div>}
+        {!content && <div className="viewport-message empty-pane">{t('Choose a series or a prior study for this viewport.')}</div>}
       </div>
       {/* Beside the viewport, not in it: the viewport's scroll and drag tools never reach the report. */}
       {reports.length > 0 && (

@@ -15,7 +15,8 @@ export type Layout = '1x1' | '1x2' | '2x2';
 export const LAYOUTS: Layout[] = ['1x1', '1x2', '2x2'];
 
 /** Images a Page Up / Page Down moves. */
-const PAGE = 10;
+export const PAGE_STEP = 10;
+const PAGE = PAGE_STEP;
 
 /** Window presets by modality: CT's in Hounsfield units; none where a fixed window makes no sense (US, XA, photos). */
 export function presetsFor(modality: string): [string, number, number][] {
@@ -48,7 +49,7 @@ export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean
 /** The shortcut list the viewer shows (key, what it does). */
 export const SHORTCUTS: [string, string][] = [
   ['↑ ↓ or mouse wheel', 'previous / next image'],
-  ['Page Up / Page Down', `${PAGE} images back / on`],
+  ['Page Up / Page Down', '{n} images back / on'],
   ['Home / End', 'first / last image'],
   ['Space', 'play / pause (cine)'],
   ['1 – 9', 'window presets of the modality (CT)'],

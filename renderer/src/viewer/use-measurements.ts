@@ -4,6 +4,8 @@ import { call } from '../api.ts';
 import { cornerstone, cornerstoneTools } from './cornerstone-setup.ts';
 import { toAnnotations, toToolData, type ToolState } from './measurements.ts';
 import type { ViewerImage } from './study-images.ts';
+import { useUnsavedGuard } from '../hooks.ts';
+import { t } from '../i18n.ts';
 
 /**
  * The viewer's measurements across its viewports: the newest saved presentation state of each study shown is drawn on
@@ -74,13 +76,8 @@ export function useMeasurements() {
     setDirty(false);
   }, [annotationsOf, manager]);
 
-  // Leaving the page with unsaved measurements asks first.
-  useEffect(() => {
-    if (!dirty) return;
-    const warn = (e: BeforeUnloadEvent) => { e.preventDefault(); };
-    window.addEventListener('beforeunload', warn);
-    return () => window.removeEventListener('beforeunload', warn);
-  }, [dirty]);
+  // Leaving the viewer (another screen, Esc, a reload) with unsaved measurements asks first.
+  useUnsavedGuard(dirty, t('Leave the viewer without saving the measurements?'));
 
   // The tool state of this viewer's images is dropped when it closes (the next study starts clean).
   useEffect(() => () => {
