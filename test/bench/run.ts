@@ -8,9 +8,10 @@
  *   transcode  C-MOVE of a compressed study (JPEG-LS, JPEG lossless, JPEG 2000) to a storescp that takes only
  *           uncompressed syntaxes, beside each codec's decode time (not in the default run: --only transcode)
  *   dicomweb  WADO-RS beside C-MOVE, STOW-RS beside C-STORE, QIDO-RS beside C-FIND (not in the default run)
+ *   viewer  the viewer in Chromium: time to the first image, scroll step p50/p95, cine frame rate of a JPEG US loop
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools. A shared 2-core machine is noisy: sections
  * that compare take the best of several rounds.
- * Options: --only ingest,query,move,send,engines,transcode,dicomweb   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
+ * Options: --only ingest,query,move,send,engines,transcode,dicomweb,viewer   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -25,6 +26,7 @@ import { sendBench } from './send.ts';
 import { enginesBench, withMariaDb } from './engines.ts';
 import { transcodeBench } from './transcode.ts';
 import { dicomWebBench } from './dicomweb.ts';
+import { viewerBench } from './viewer.ts';
 import type { MysqlOptions } from '../../main/index/mysql.ts';
 
 const { values } = parseArgs({
@@ -33,7 +35,7 @@ const { values } = parseArgs({
     queries: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
   },
 });
-const ALL = ['ingest', 'query', 'move', 'send', 'engines', 'transcode', 'dicomweb'];
+const ALL = ['ingest', 'query', 'move', 'send', 'engines', 'transcode', 'dicomweb', 'viewer'];
 const DEFAULT = ALL.filter((s) => s !== 'transcode' && s !== 'dicomweb');
 const sections = new Set((values.only ?? DEFAULT.join(',')).split(','));
 for (const s of sections) if (!ALL.includes(s)) throw new Error(`unknown section "${s}" (${ALL.join(', ')})`);
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
       await sendBench(work, shim, Number(values.count ?? 1000), rounds);
     }
     if (sections.has('transcode')) await transcodeBench(work, shim, Number(values['move-count'] ?? 250), rounds);
+    if (sections.has('viewer')) { out(''); await viewerBench(work, rounds); }
     if (sections.has('dicomweb')) await dicomWebBench(work, shim, Number(values['move-count'] ?? 250), Number(values.count ?? 1000), rounds);
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
