@@ -47,7 +47,7 @@ export function Field({ label, children, help }: { label: string; children: Reac
 export function Progress({ done, failed, total }: { done: number; failed: number; total: number }) {
   const pct = total ? Math.round((100 * (done + failed)) / total) : 0;
   return (
-    <span className="progress" title={`${done} done, ${failed} failed of ${total}`}>
+    <span className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={total || 1} aria-valuenow={done + failed} title={`${done} / ${total}`}>
       <span className="bar"><span style={{ width: `${pct}%` }} /></span>
       {done}{failed ? ` + ${t('{n} failed', { n: failed })}` : ''} / {total || '?'}
     </span>

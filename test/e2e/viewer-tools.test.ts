@@ -105,6 +105,16 @@ describe('viewer tools', () => {
     await page.keyboard.press('r');
     await expect.poll(() => state().textContent()).not.toContain('W 1500 L -600');
     await expect.poll(async () => (await viewportPixels(page)).grid.filter((v, i) => Math.abs(v + before.grid[i]! - 255) <= 2).length).toBeLessThan(200);
+    // Ctrl + wheel zooms (the wheel alone scrolls).
+    const zoomOf = async () => Number(/Zoom ([\d.]+)/.exec((await state().textContent()) ?? '')?.[1]);
+    const zoom = await zoomOf();
+    const box = (await page.locator('.pane.active .viewport').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -200);
+    await page.keyboard.up('Control');
+    await expect.poll(zoomOf).toBeGreaterThan(zoom);
+    await page.keyboard.press('r');
     await page.keyboard.press('o');
     await expect.poll(() => page.locator('[data-corner=patient]').count()).toBe(0);
     await page.keyboard.press('o');
