@@ -48,7 +48,6 @@ import { Exporter } from './export/exporter.ts';
 import type { Condition } from './query/condition.ts';
 import { Hl7Listener } from './hl7/hl7-listener.ts';
 import { Accounts } from './accounts/accounts.ts';
-import { findLocal } from './query/local-find.ts';
 import { nodeAccess } from './node-access.ts';
 import { PresentationStates } from './presentation/presentation-states.ts';
 import { auditAssociation, auditRequest } from './audit/dicom-audit.ts';
@@ -148,8 +147,7 @@ export class ArchiveServer {
       this.index = await (await import('./index/mysql.ts')).MysqlIndex.open(mysqlOptions);
     }
     this.audit = new AuditTrail(this.index.auditStore(), () => this.config.settings.auditRetentionDays, this.logger.child('audit'));
-    this.audit.patientsOf = async (uids) => new Map((await findLocal(this.index, { level: 'STUDY', keys: { StudyInstanceUID: uids.join('\\'), PatientID: '' } }))
-      .map((r) => [r.StudyInstanceUID!, r.PatientID!]));
+    this.audit.patientsOf = (uids) => this.index.patientsOfStudies(uids);
     if (s.auditSyslogHost) {
       const credentials = this.tlsCredentials ?? (s.tlsCaCertificates ? { ca: await readFile(s.tlsCaCertificates) } : undefined);
       this.atna = new AtnaSyslog({ ...parseHostPort(s.auditSyslogHost), protocol: s.auditSyslogProtocol, credentials },

@@ -109,6 +109,8 @@ export interface ArchiveIndex {
   patientAliases(): Promise<Map<string, string>>;
   /** The nodes a study was sent or forwarded to (finished jobs), so a correction can follow. */
   studyDestinations(studyUid: string): Promise<string[]>;
+  /** The patient ID of each study named that is in the index (an audit record's patient, read before the study may go). */
+  patientsOfStudies(studyUids: string[]): Promise<Map<string, string>>;
   /** C-MOVE / C-GET: the stored objects under the matching entities, in series and instance order. */
   instancesMatching(conditions: Condition[]): Promise<StoredInstance[]>;
   /** Modality Worklist C-FIND over the scheduled procedure steps. */

@@ -97,6 +97,10 @@ class MysqlTransaction implements SqlEngine {
     return chunksOf(this.all<T>(sql, params), chunk);
   }
 
+  search<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.all<T>(sql, params);
+  }
+
   async commit(): Promise<void> {
     if (this.begun && !this.committed) await this.conn.query('COMMIT');
   }
@@ -127,6 +131,11 @@ class MysqlEngine implements SqlEngine {
 
   all<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.retried(async () => (await this.pool.query<RowDataPacket[]>(sql, params))[0] as T[]);
+  }
+
+  /** The server does the work: the event loop only waits for the rows. */
+  search<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.all<T>(sql, params);
   }
 
   run(sql: string, params: unknown[] = []): Promise<{ changes: number; insertId: number }> {

@@ -23,6 +23,8 @@ export interface SqlEngine {
    * result in memory, and writes go on meanwhile. Leaving the loop early ends the query.
    */
   stream<T = Record<string, unknown>>(sql: string, params?: unknown[], chunk?: number): AsyncIterable<T[]>;
+  /** Rows of a SELECT that may take long (a search of the UI or of QIDO-RS): off the event loop where the engine can. */
+  search<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
 /** `rows` in chunks, for an engine (or a transaction's view) that reads a result whole. */

@@ -141,7 +141,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number, offset?: number): Promise<Row[]> {
     const where = whereSql(conditions, this.engine.dialect);
-    return this.engine.all<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit, offset)}`, where.params);
+    return this.engine.search<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit, offset)}`, where.params);
   }
 
   streamArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): AsyncIterable<Row[]> {
@@ -267,6 +267,14 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   studyDestinations(studyUid: string): Promise<string[]> {
     return studyDestinations(this.engine, studyUid);
+  }
+
+  /** On the main connection, in order with the writes: a lookup queued before a deletion sees the study. */
+  async patientsOfStudies(studyUids: string[]): Promise<Map<string, string>> {
+    if (!studyUids.length) return new Map();
+    const rows = await this.engine.all<{ study_uid: string; patient_id: string }>(`SELECT st.study_uid, p.patient_id FROM studies st
+      JOIN patients p ON p.id = st.patient_fk WHERE st.study_uid IN (${studyUids.map(() => '?').join(', ')})`, studyUids);
+    return new Map(rows.map((r) => [r.study_uid, r.patient_id]));
   }
 
   async clearArchive(): Promise<void> {

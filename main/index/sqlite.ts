@@ -7,6 +7,7 @@ import { foldName } from '../query/name-fold.ts';
 import { SQLITE_DIALECT } from '../query/sql.ts';
 import { chunksOf, type IndexDialect, type SqlEngine, type Statement } from './sql-engine.ts';
 import { SqlArchiveIndex } from './sql-index.ts';
+import { SqliteReaders } from './sqlite-reader.ts';
 
 /** SQLite's SQL where it differs (sql-engine.ts). */
 export const SQLITE_INDEX_DIALECT: IndexDialect = {
@@ -32,11 +33,11 @@ const MAX_PREPARED = 500;
 class SqliteEngine implements SqlEngine {
   readonly dialect = SQLITE_INDEX_DIALECT;
   private readonly db: Database.Database;
-  private readonly shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: ReaderPool };
+  private readonly shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: SqliteReaders };
   /** The view inside a transaction: it runs at once, never waiting for itself. */
   private readonly inside: boolean;
 
-  constructor(db: Database.Database, shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: ReaderPool } = { prepared: new Map(), busy: undefined }, inside = false) {
+  constructor(db: Database.Database, shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: SqliteReaders } = { prepared: new Map(), busy: undefined }, inside = false) {
     this.db = db;
     this.shared = shared;
     this.inside = inside;
@@ -85,32 +86,21 @@ class SqliteEngine implements SqlEngine {
   }
 
   /**
-   * A result read in chunks on a read-only connection of its own (WAL lets it read while the main connection writes),
-   * so the main connection stays free for stores while a large answer is sent. An in-memory database, and a
-   * transaction's view, have no second connection: their result is read whole and handed out in chunks.
+   * A result read in chunks on a read-only connection in a worker thread (sqlite-reader.ts): the scan never holds the
+   * event loop, and WAL lets it read while the main connection writes. An in-memory database, and a transaction's view,
+   * have no second connection: their result is read here, whole, and handed out in chunks.
    */
   async *stream<T = Record<string, unknown>>(sql: string, params: unknown[] = [], chunk = 256): AsyncIterable<T[]> {
-    const reader = this.inside ? undefined : this.shared.readers?.take();
-    if (!reader) {
+    if (this.inside || !this.shared.readers) {
       yield* chunksOf(this.all<T>(sql, params), chunk);
       return;
     }
-    const rows = reader.statement(sql).iterate(...params) as IterableIterator<T>;
-    try {
-      for (;;) {
-        const batch: T[] = [];
-        for (let n = 0; n < chunk; n++) {
-          const next = rows.next();
-          if (next.done) break;
-          batch.push(next.value);
-        }
-        if (batch.length) yield batch;
-        if (batch.length < chunk) return;
-      }
-    } finally {
-      rows.return?.();
-      this.shared.readers!.give(reader);
-    }
+    yield* this.shared.readers.stream<T>(sql, params, chunk);
+  }
+
+  /** A read that may be long (a search): in a worker thread too, where there is one. */
+  search<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.inside || !this.shared.readers ? this.all<T>(sql, params) : this.shared.readers.all<T>(sql, params);
   }
 
   async transaction<T>(work: (tx: SqlEngine) => Promise<T>): Promise<T> {
@@ -143,12 +133,12 @@ class SqliteEngine implements SqlEngine {
 export class SqliteIndex extends SqlArchiveIndex {
   private readonly db: Database.Database;
 
-  private readonly readers: ReaderPool | undefined;
+  private readonly readers: SqliteReaders | undefined;
 
   /** Opening is synchronous and happens once at start-up, before any association is served. */
   constructor(file: string, options: { durable?: boolean } = {}) {
     const db = openDatabase(file, options.durable ?? false);
-    const readers = file === ':memory:' ? undefined : new ReaderPool(file);
+    const readers = file === ':memory:' ? undefined : new SqliteReaders(file);
     super(new SqliteEngine(db, { prepared: new Map(), busy: undefined, readers }));
     this.db = db;
     this.readers = readers;
@@ -156,47 +146,8 @@ export class SqliteIndex extends SqlArchiveIndex {
 
   override async close(): Promise<void> {
     await super.close();
-    this.readers?.close();
+    await this.readers?.close();
     this.db.close();
-  }
-}
-
-/** Read-only connections for streamed results, opened when first needed; a few idle ones are kept. */
-class ReaderPool {
-  private readonly file: string;
-  private readonly idle: Reader[] = [];
-
-  constructor(file: string) {
-    this.file = file;
-  }
-
-  take(): Reader {
-    return this.idle.pop() ?? new Reader(new Database(this.file, { readonly: true, fileMustExist: true }));
-  }
-
-  give(reader: Reader): void {
-    if (this.idle.length < 4) this.idle.push(reader); else reader.db.close();
-  }
-
-  close(): void {
-    for (const r of this.idle.splice(0)) r.db.close();
-  }
-}
-
-class Reader {
-  readonly db: Database.Database;
-  private readonly prepared = new Map<string, Prepared>();
-  constructor(db: Database.Database) {
-    this.db = db;
-  }
-  statement(sql: string): Prepared {
-    let st = this.prepared.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      if (this.prepared.size >= MAX_PREPARED) this.prepared.clear();
-      this.prepared.set(sql, st);
-    }
-    return st;
   }
 }
 

@@ -1,0 +1,99 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Reads of the SQLite index that may take long — a C-FIND streamed to a peer, a search of the UI or of QIDO-RS — run on
+ * read-only connections in worker threads (sqlite-reader-worker.ts): better-sqlite3 is synchronous, and a scan over
+ * millions of rows on the main thread would stop every association and the UI meanwhile. WAL lets them read while the
+ * main connection writes. A stream asks for its next chunk only when its consumer takes the last one (backpressure),
+ * and leaving it early closes its cursor. Workers start when first needed, two at most, requests spread over them.
+ */
+
+const WORKER_URL = new URL('./sqlite-reader-worker.ts', import.meta.url);
+
+type Answer = { id: number; rows?: unknown[]; done?: boolean; error?: string };
+
+class ReaderThread {
+  readonly worker: Worker;
+  private readonly waiting = new Map<number, (a: Answer) => void>();
+  /** Why the thread is gone (it failed or exited): every question since is answered with it. */
+  gone: string | undefined;
+
+  constructor(file: string) {
+    this.worker = new Worker(WORKER_URL, { workerData: { file } });
+    this.worker.unref();
+    this.worker.on('message', (a: Answer) => {
+      const resolve = this.waiting.get(a.id);
+      this.waiting.delete(a.id);
+      if (this.waiting.size === 0) this.worker.unref();
+      resolve?.(a);
+    });
+    const fail = (why: string) => {
+      this.gone ??= why;
+      for (const [id, resolve] of this.waiting) resolve({ id, error: `the index reader ${this.gone}` });
+      this.waiting.clear();
+    };
+    this.worker.on('error', (err) => fail(`failed: ${err.message}`));
+    this.worker.on('exit', (code) => fail(`stopped (${code})`));
+  }
+
+  /** Send `message` and wait for the answer with its id (the worker keeps the process alive meanwhile). */
+  ask(message: { kind: string; id: number } & Record<string, unknown>): Promise<Answer> {
+    if (this.gone) return Promise.resolve({ id: message.id, error: `the index reader ${this.gone}` });
+    return new Promise((resolve) => {
+      if (this.waiting.size === 0) this.worker.ref();
+      this.waiting.set(message.id, resolve);
+      this.worker.postMessage(message);
+    });
+  }
+
+  tell(message: { kind: string; id: number } & Record<string, unknown>): void {
+    if (!this.gone) this.worker.postMessage(message);
+  }
+}
+
+export class SqliteReaders {
+  private readonly file: string;
+  private readonly size: number;
+  private readonly threads: ReaderThread[] = [];
+  private nextId = 1;
+  private turn = 0;
+
+  constructor(file: string, size = 2) {
+    this.file = file;
+    this.size = size;
+  }
+
+  private thread(): ReaderThread {
+    // A thread that failed is replaced by the next question (its own questions were answered with the reason).
+    for (let i = this.threads.length - 1; i >= 0; i--) if (this.threads[i]!.gone) this.threads.splice(i, 1);
+    if (this.threads.length < this.size) this.threads.push(new ReaderThread(this.file));
+    return this.threads[this.turn++ % this.threads.length]!;
+  }
+
+  async all<T>(sql: string, params: unknown[]): Promise<T[]> {
+    const answer = await this.thread().ask({ kind: 'all', id: this.nextId++, sql, params });
+    if (answer.error !== undefined) throw new Error(answer.error);
+    return answer.rows as T[];
+  }
+
+  async *stream<T>(sql: string, params: unknown[], chunk: number): AsyncIterable<T[]> {
+    const thread = this.thread();
+    const id = this.nextId++;
+    thread.tell({ kind: 'open', id, sql, params });
+    let done = false;
+    try {
+      while (!done) {
+        const answer = await thread.ask({ kind: 'next', id, chunk });
+        if (answer.error !== undefined) { done = true; throw new Error(answer.error); }
+        done = answer.done ?? true;
+        if (answer.rows?.length) yield answer.rows as T[];
+      }
+    } finally {
+      if (!done) thread.tell({ kind: 'close', id });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
+  }
+}
