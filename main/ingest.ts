@@ -1,7 +1,8 @@
 import type { InstanceHeader } from './dicom/instance-header.ts';
 import type { ObjectReceiver, ReceivedObject } from './dicom/services/store-scp.ts';
 import { Status, ioFailureStatus } from './dicom/status.ts';
-import { sameLocation, type FileStore, type StoredLocation } from './store/file-store.ts';
+import { NotDurableError, sameLocation, type FileStore, type StoredLocation } from './store/file-store.ts';
+import type { IncomingObject } from './store/incoming-object.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { DuplicatePolicy } from './config/server-settings.ts';
 import type { SourceLogger } from './util/log.ts';
@@ -64,6 +65,48 @@ export class ArchiveIngest implements ObjectReceiver {
     return this.recoder.close();
   }
 
+  /**
+   * The file put in place and its row written, side by side: with DurableWrites the file's flushes (its data, then its
+   * folder entry) and the index's commit overlap instead of following each other. Success needs both; whichever failed,
+   * the other is taken back (a row whose file is not there, a file without its row). A crash between the two can leave
+   * the row without its file: the check at the next start (repairNewestRows) removes such rows, whose sender was never
+   * told the object was stored.
+   */
+  private async place(file: IncomingObject & { device: number }, header: InstanceHeader, transferSyntaxUid: string, callingAe: string):
+    Promise<{ location: StoredLocation; replaced?: StoredLocation } | { error: string }> {
+    const uid = header.sopInstanceUid;
+    this.recoder.supersede(uid);
+    const location = this.store.locate(file, header);
+    const [placed, indexed] = await Promise.allSettled([
+      this.store.commit(file, header),
+      this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe }),
+    ]);
+    const fileThere = placed.status === 'fulfilled' || placed.reason instanceof NotDurableError;
+    if (indexed.status === 'rejected') {
+      const message = (indexed.reason as Error).message;
+      this.log.error(`index write failed for ${uid}: ${message}`);
+      if (fileThere) {
+        // Not indexed means not stored: take the file away again unless it replaced an indexed one in place.
+        const old = await this.index.findInstance(uid).catch(() => undefined);
+        if (!old || !sameLocation(old.location, location)) await this.store.remove(location);
+      } else {
+        await file.discard().catch(() => undefined);
+      }
+      return { error: `index write failed: ${message}` };
+    }
+    if (placed.status === 'rejected') {
+      const err = placed.reason as Error;
+      // In place and indexed, so consistent; but the sender must not be told it is safely stored.
+      if (fileThere) return { error: err.message };
+      // The row names a file that is not there: it is taken back before the failure is answered.
+      const undone = await this.index.undoStore(uid, { location, transferSyntaxUid }, indexed.value.replaced)
+        .catch((undoErr: Error) => { this.log.error(`could not take back the row of ${uid} after its file failed: ${undoErr.message}`); return true; });
+      if (!undone) this.log.warn(`the row of ${uid} changed before it could be taken back after its file failed`);
+      throw err;
+    }
+    return { location, ...indexed.value };
+  }
+
   /** `dropped`: an import (folder, CD, upload), stored by DroppedFileCompression instead of IncomingCompression. */
   begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string; calledAe: string; dropped?: boolean }): ReceivedObject {
     const file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
@@ -82,20 +125,8 @@ export class ArchiveIngest implements ObjectReceiver {
       const plan = this.compression(meta.dropped ?? false);
       const target = targetSyntax(plan, transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
       // Under the object's lock: a background re-encoding of an earlier copy cannot rename over this one.
-      const stored = await this.locks.run(header.sopInstanceUid, async () => {
-        this.recoder.supersede(header.sopInstanceUid);
-        const location = await this.store.commit(file, header);
-        try {
-          return { location, ...(await this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe: meta.callingAe })) };
-        } catch (err) {
-          // Not indexed means not stored: take the file away again unless it replaced an indexed one in place.
-          const old = await this.index.findInstance(header.sopInstanceUid).catch(() => undefined);
-          if (!old || !sameLocation(old.location, location)) await this.store.remove(location);
-          this.log.error(`index write failed for ${header.sopInstanceUid}: ${(err as Error).message}`);
-          return { error: (err as Error).message };
-        }
-      });
-      if ('error' in stored) return { status: Status.OutOfResources, comment: `index write failed: ${stored.error}` };
+      const stored = await this.locks.run(header.sopInstanceUid, () => this.place(file, header, transferSyntaxUid, meta.callingAe));
+      if ('error' in stored) return { status: Status.OutOfResources, comment: stored.error };
       const { location, replaced } = stored;
       if (replaced && !sameLocation(replaced, location)) {
         await this.store.remove(replaced).catch((err) => this.log.warn(`could not remove replaced file: ${(err as Error).message}`));

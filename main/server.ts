@@ -37,6 +37,7 @@ import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
 import { importPath, ingestBytes, type ImportTarget } from './importer.ts';
 import { Hl7Inbox } from './hl7/hl7-inbox.ts';
+import { repairNewestRows } from './store-repair.ts';
 import { StudyRemoval } from './study-removal.ts';
 import { StudyAccess } from './study-access.ts';
 import { Retention } from './retention.ts';
@@ -160,6 +161,7 @@ export class ArchiveServer {
     await this.activityFile.open();
     this.removal = new StudyRemoval(this.index, this.store, this.logger.child('retention'));
     await this.removal.recover();
+    await repairNewestRows(this.index, this.store, this.logger.child('store'));
     this.access = new StudyAccess(this.index, this.logger.child('retention'));
     this.retention = new Retention({
       index: this.index, store: this.store, access: this.access, removal: this.removal, log: this.logger.child('retention'),

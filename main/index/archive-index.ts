@@ -13,6 +13,12 @@ import type { AuditStore } from '../audit/audit-record.ts';
 export type { DeletionRecord };
 
 /** One stored object as the index records it. */
+/** What a stored-again object's row named before: its file, syntax and size. */
+export interface ReplacedInstance extends StoredLocation {
+  transferSyntaxUid: string;
+  size: number;
+}
+
 export interface InstanceRecord {
   header: InstanceHeader;
   transferSyntaxUid: string;
@@ -58,7 +64,14 @@ export interface IndexCounts {
  */
 export interface ArchiveIndex {
   /** Insert or replace one object's rows in one transaction; returns where the replaced object was, if any. */
-  storeInstance(record: InstanceRecord): Promise<{ replaced?: StoredLocation }>;
+  storeInstance(record: InstanceRecord): Promise<{ replaced?: ReplacedInstance }>;
+  /**
+   * Take back a row just written whose file could not be put in place: a new object's row goes (with its series, study
+   * and patient if left empty); a replaced one's row names its former file again. False if the row changed meanwhile.
+   */
+  undoStore(sopInstanceUid: string, written: { location: StoredLocation; transferSyntaxUid: string }, replaced?: ReplacedInstance): Promise<boolean>;
+  /** The rows written last (by row id, newest first): after a crash, those whose file did not survive are found here. */
+  newestInstances(limit: number): Promise<{ sopInstanceUid: string; location: StoredLocation; transferSyntaxUid: string }[]>;
   findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined>;
   /**
    * An object's file re-encoded (background-recode.ts): its row takes the new file, syntax and size, only if it still

@@ -1,5 +1,4 @@
-import type { InstanceRecord } from './archive-index.ts';
-import type { StoredLocation } from '../store/file-store.ts';
+import type { InstanceRecord, ReplacedInstance } from './archive-index.ts';
 import { foldName } from '../query/name-fold.ts';
 import { personNameKey } from '../query/sql.ts';
 import type { IndexDialect, SqlEngine, Statement } from './sql-engine.ts';
@@ -83,7 +82,7 @@ export interface BatchItem {
  * was stored, and the row ids of every series in the batch.
  */
 export async function writeBatch(tx: SqlEngine, sql: HierarchySql, batch: BatchItem[], known: (seriesUid: string, attributes: string) => SeriesIds | undefined):
-  Promise<{ replaced: (StoredLocation | undefined)[]; seriesIds: Map<string, SeriesIds> }> {
+  Promise<{ replaced: (ReplacedInstance | undefined)[]; seriesIds: Map<string, SeriesIds> }> {
   const now = new Date().toISOString();
   const seriesIds = new Map<string, SeriesIds>();
   const touchedStudies = new Set<number>();
@@ -99,7 +98,7 @@ export async function writeBatch(tx: SqlEngine, sql: HierarchySql, batch: BatchI
   const uids = batch.map((b) => b.record.header.sopInstanceUid);
   const inList = `(${uids.map(() => '?').join(', ')})`;
   const statements: Statement[] = [
-    { sql: `SELECT sop_uid, device, path FROM instances WHERE sop_uid IN ${inList}`, params: uids },
+    { sql: `SELECT sop_uid, device, path, transfer_syntax, size FROM instances WHERE sop_uid IN ${inList}`, params: uids },
     // Counts: every object stored again leaves its old series and study, then every object joins its new ones.
     { sql: `UPDATE studies SET num_instances = num_instances - (SELECT count(*) FROM instances i JOIN series s ON s.id = i.series_fk
         WHERE s.study_fk = studies.id AND i.sop_uid IN ${inList})
@@ -123,6 +122,6 @@ export async function writeBatch(tx: SqlEngine, sql: HierarchySql, batch: BatchI
   }
   for (const study of touchedStudies) statements.push({ sql: sql.refreshStudy(), params: [study, study, study] });
   const [before] = await tx.script(statements, { last: true });
-  const previous = new Map(before!.map((r) => [String(r.sop_uid), { device: Number(r.device), relativePath: String(r.path) }]));
+  const previous = new Map(before!.map((r) => [String(r.sop_uid), { device: Number(r.device), relativePath: String(r.path), transferSyntaxUid: String(r.transfer_syntax), size: Number(r.size) }]));
   return { replaced: uids.map((u) => previous.get(u)), seriesIds };
 }

@@ -1,4 +1,4 @@
-import type { ArchiveIndex, DeletionRecord, IndexCounts, InstanceRecord, PatientRow, StoredInstance, StudyDeletion } from './archive-index.ts';
+import type { ArchiveIndex, DeletionRecord, IndexCounts, InstanceRecord, PatientRow, ReplacedInstance, StoredInstance, StudyDeletion } from './archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import { QR_FROM, newestFirstSql, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
@@ -13,6 +13,7 @@ import { SqlAccountStore } from './sql-accounts.ts';
 import { SqlAuditStore } from './sql-audit.ts';
 import { mergePatients, updatePatient } from './sql-patient-changes.ts';
 import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
+import { forgetInstance, newestInstances } from './sql-store-repair.ts';
 import {
   beginStudyDeletion, finishDeletion, leastRecentlyUsed, listDeletions, pendingDeletions, protectedStudies, setStudyProtected, touchMatching, touchStudies,
 } from './sql-deletions.ts';
@@ -22,7 +23,7 @@ import { WORKLIST_COLUMNS, WORKLIST_FIELDS, normalizeWorklistEntry, type StoredW
 const MAX_BATCH = 200;
 
 interface Pending extends BatchItem {
-  resolve: (r: { replaced?: StoredLocation }) => void;
+  resolve: (r: { replaced?: ReplacedInstance }) => void;
   reject: (e: Error) => void;
 }
 
@@ -61,7 +62,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
     }
   }
 
-  storeInstance(record: InstanceRecord): Promise<{ replaced?: StoredLocation }> {
+  storeInstance(record: InstanceRecord): Promise<{ replaced?: ReplacedInstance }> {
     return new Promise((resolve, reject) => {
       this.pending.push({ record, attributes: seriesAttributes(record.header), resolve, reject });
       this.startFlush();
@@ -267,6 +268,16 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   studyDestinations(studyUid: string): Promise<string[]> {
     return studyDestinations(this.engine, studyUid);
+  }
+
+  async undoStore(sopInstanceUid: string, written: { location: StoredLocation; transferSyntaxUid: string }, replaced?: ReplacedInstance): Promise<boolean> {
+    await this.settled();
+    if (replaced) return this.recodedInstance(sopInstanceUid, written, { location: replaced, transferSyntaxUid: replaced.transferSyntaxUid, size: replaced.size });
+    return forgetInstance(this.engine, sopInstanceUid, written);
+  }
+
+  newestInstances(limit: number): Promise<{ sopInstanceUid: string; location: StoredLocation; transferSyntaxUid: string }[]> {
+    return newestInstances(this.engine, limit);
   }
 
   /** On the main connection, in order with the writes: a lookup queued before a deletion sees the study. */

@@ -18,8 +18,10 @@ type Request =
 const db = new Database((workerData as { file: string }).file, { readonly: true, fileMustExist: true });
 db.function('fold_name', { deterministic: true }, (name: unknown) => foldName(String(name ?? '')));
 const prepared = new Map<string, Statement>();
-const cursors = new Map<number, IterableIterator<unknown>>();
+/** Open cursors, or why one could not open (told with its first `next`). */
+const cursors = new Map<number, { rows?: IterableIterator<unknown>; error?: string }>();
 
+/** A prepared statement, kept for the next time. */
 function statement(sql: string): Statement {
   let st = prepared.get(sql);
   if (!st) {
@@ -37,14 +39,20 @@ parentPort!.on('message', (m: Request) => {
         parentPort!.postMessage({ id: m.id, rows: statement(m.sql).all(...m.params), done: true });
         break;
       case 'open':
-        cursors.set(m.id, statement(m.sql).iterate(...m.params) as IterableIterator<unknown>);
+        // Nothing is answered to an open: its first chunk (or its error) answers the `next` that follows it.
+        try {
+          cursors.set(m.id, { rows: statement(m.sql).iterate(...m.params) as IterableIterator<unknown> });
+        } catch (err) {
+          cursors.set(m.id, { error: (err as Error).message });
+        }
         break;
       case 'next': {
         const cursor = cursors.get(m.id);
+        if (cursor?.error !== undefined) throw new Error(cursor.error);
         const rows: unknown[] = [];
-        let done = !cursor;
-        while (cursor && rows.length < m.chunk) {
-          const next = cursor.next();
+        let done = !cursor?.rows;
+        while (cursor?.rows && rows.length < m.chunk) {
+          const next = cursor.rows.next();
           if (next.done) { done = true; break; }
           rows.push(next.value);
         }
@@ -53,11 +61,12 @@ parentPort!.on('message', (m: Request) => {
         break;
       }
       case 'close':
-        cursors.get(m.id)?.return?.();
+        cursors.get(m.id)?.rows?.return?.();
         cursors.delete(m.id);
         break;
     }
   } catch (err) {
+    cursors.get(m.id)?.rows?.return?.();
     cursors.delete(m.id);
     parentPort!.postMessage({ id: m.id, error: (err as Error).message });
   }

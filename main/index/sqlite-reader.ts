@@ -76,20 +76,29 @@ export class SqliteReaders {
     return answer.rows as T[];
   }
 
+  /**
+   * The rows in chunks. The next chunk is asked for as soon as one arrives, so the thread reads it while this one is
+   * answered (two chunks at most are held); leaving early closes the cursor.
+   */
   async *stream<T>(sql: string, params: unknown[], chunk: number): AsyncIterable<T[]> {
     const thread = this.thread();
     const id = this.nextId++;
     thread.tell({ kind: 'open', id, sql, params });
-    let done = false;
+    let ahead: Promise<Answer> | undefined = thread.ask({ kind: 'next', id, chunk });
     try {
-      while (!done) {
-        const answer = await thread.ask({ kind: 'next', id, chunk });
-        if (answer.error !== undefined) { done = true; throw new Error(answer.error); }
-        done = answer.done ?? true;
+      while (ahead) {
+        const answer = await ahead;
+        ahead = undefined;
+        if (answer.error !== undefined) throw new Error(answer.error);
+        if (!answer.done) ahead = thread.ask({ kind: 'next', id, chunk });
         if (answer.rows?.length) yield answer.rows as T[];
       }
     } finally {
-      if (!done) thread.tell({ kind: 'close', id });
+      // Left early (a C-CANCEL, a dropped association): the chunk asked for ahead is dropped with the cursor.
+      if (ahead) {
+        thread.tell({ kind: 'close', id });
+        void ahead.catch(() => undefined);
+      }
     }
   }
 

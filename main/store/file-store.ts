@@ -14,6 +14,17 @@ export interface StoredLocation {
   relativePath: string;
 }
 
+/**
+ * The object is in place under its final name, but its folder entry could not be made durable (the folder's fsync
+ * failed): it is there now, and may not be after a power cut.
+ */
+export class NotDurableError extends Error {
+  constructor(cause: Error) {
+    super(`stored, but not made durable: ${cause.message}`, { cause });
+    this.name = 'NotDurableError';
+  }
+}
+
 /** Whether two locations name the same file. */
 export function sameLocation(a: StoredLocation, b: StoredLocation): boolean {
   return a.device === b.device && a.relativePath === b.relativePath;
@@ -88,9 +99,17 @@ export class FileStore {
     return Object.assign(new IncomingObject(temp, encodeFileMeta(meta)), { device });
   }
 
-  /** Move a complete object into place under its final name, replacing any file there. */
+  /** Where `commit` will put the object. */
+  locate(object: IncomingObject & { device: number }, header: InstanceHeader): StoredLocation {
+    return { device: object.device, relativePath: this.layout.relativePath(header) };
+  }
+
+  /**
+   * Move a complete object into place under its final name, replacing any file there. Throws NotDurableError when it
+   * is in place but its folder's flush failed; any other error leaves the final name as it was.
+   */
   async commit(object: IncomingObject & { device: number }, header: InstanceHeader): Promise<StoredLocation> {
-    const relativePath = this.layout.relativePath(header);
+    const { relativePath } = this.locate(object, header);
     const absolute = this.absolutePath({ device: object.device, relativePath });
     const dir = path.dirname(absolute);
     if (!this.knownDirs.has(dir)) {
@@ -107,7 +126,7 @@ export class FileStore {
       await mkdir(dir, { recursive: true });
       await renameHeld(object.tempPath, absolute);
     }
-    if (this.durable) await this.dirSync.sync(dir);
+    if (this.durable) await this.dirSync.sync(dir).catch((err: Error) => { throw new NotDurableError(err); });
     return { device: object.device, relativePath };
   }
 

@@ -1,4 +1,4 @@
-import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeImage, uid } from '../helpers/fixtures.ts';
 import { prepareDataDir, countIndexed, out, peakRssMB, runTool, startOurs, startStorescp, stop } from './common.ts';
@@ -68,10 +68,57 @@ export async function storescuToStorescp(shim: string, receiveDir: string, port:
   }
 }
 
-export async function ingestBench(work: string, shim: string, count: number, rounds: number, bigMb: number): Promise<void> {
+/** `files` spread over `n` folders (hard links), one for each sender. */
+async function spread(files: string[], n: number, base: string): Promise<string[]> {
+  const dirs = Array.from({ length: n }, (_, i) => path.join(base, `sender-${i}`));
+  for (const d of dirs) await mkdir(d, { recursive: true });
+  await Promise.all(files.map((f, i) => link(f, path.join(dirs[i % n]!, path.basename(f)))));
+  return dirs;
+}
+
+/** `dirs` sent at once, one storescu (one association) each; the seconds until the last one ends. */
+async function sendTogether(shim: string, port: number, calledAe: string, dirs: string[]): Promise<number> {
+  const started = performance.now();
+  await Promise.all(dirs.map((d) => storescu(shim, port, calledAe, d)));
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * What durability costs when several modalities send at once: the folder and index flushes are shared by the objects
+ * that arrive while one runs (batching), where one sender that waits for each answer leaves nothing to share.
+ */
+async function durableWithSenders(work: string, shim: string, files: string[], senders: number, rounds: number): Promise<void> {
+  const dirs = await spread(files, senders, path.join(work, 'ingest-spread'));
+  const times = { scp: [] as number[], durable: [] as number[], fast: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    const scpDir = path.join(work, `storescp-many-${round}`);
+    const scp = await startStorescp(shim, scpDir);
+    times.scp.push(await sendTogether(shim, scp.port, 'STORESCP', dirs));
+    await stop(scp.child);
+    await rm(scpDir, { recursive: true, force: true });
+    for (const durable of [true, false]) {
+      const dataDir = path.join(work, `ours-many-${durable}-${round}`);
+      if (!durable) await prepareDataDir(dataDir, { DurableWrites: '0' });
+      const ours = await startOurs(dataDir);
+      (durable ? times.durable : times.fast).push(await sendTogether(shim, ours.port, ours.ae, dirs));
+      await stop(ours.child);
+      const indexed = await countIndexed(dataDir);
+      if (indexed !== files.length) throw new Error(`our index holds ${indexed} instances, expected ${files.length}`);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  await rm(path.join(work, 'ingest-spread'), { recursive: true, force: true });
+  const best = (t: number[]) => Math.min(...t);
+  out(`\n${senders} senders at once (${files.length / senders} objects each, one association each), best of ${rounds}`);
+  out(`  DCMTK storescp                ${best(times.scp).toFixed(2)} s   ${(files.length / best(times.scp)).toFixed(0)} images/s`);
+  out(`  ours, DurableWrites = 1       ${best(times.durable).toFixed(2)} s   ${(files.length / best(times.durable)).toFixed(0)} images/s`);
+  out(`  ours, DurableWrites = 0       ${best(times.fast).toFixed(2)} s   ${(files.length / best(times.fast)).toFixed(0)} images/s   (durability costs ${((1 - best(times.fast) / best(times.durable)) * 100).toFixed(0)} % of the rate; goal < 15 %)`);
+}
+
+export async function ingestBench(work: string, shim: string, count: number, rounds: number, bigMb: number, senders = 4): Promise<void> {
   out(`generating ${count} CT objects (512x512x16 bit) ...`);
   const inDir = path.join(work, 'ingest-in');
-  await generateStudy(inDir, count);
+  const { files } = await generateStudy(inDir, count);
   const mb = (count * 512 * 512 * 2) / (1024 * 1024);
   const scpTimes: number[] = [];
   const ourTimes: number[] = [];
@@ -111,6 +158,7 @@ export async function ingestBench(work: string, shim: string, count: number, rou
   out(`  ratio ours / storescp          ${(rate(tOurs) / rate(tScp)).toFixed(2)}`);
   const tFast = Math.min(...fastTimes);
   out(`  ours without DurableWrites     ${tFast.toFixed(2)} s   ${rate(tFast).toFixed(0)} images/s   (durability costs ${((1 - tFast / tOurs) * 100).toFixed(0)} % of the rate; goal < 15 %)`);
+  if (senders > 1) await durableWithSenders(work, shim, files, senders, rounds);
 
   if (bigMb > 0) {
     const bigDir = path.join(work, 'big');

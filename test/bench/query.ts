@@ -4,6 +4,7 @@ import { encodeDataSet } from '../../main/dicom/dataset.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
+import { BytePeer, commandSet } from '../helpers/dimse-bytes.ts';
 import { apiOf, out, peakRssMB, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
 import { copyIndexToMysql } from './engines.ts';
 import type { MysqlOptions } from '../../main/index/mysql.ts';
@@ -75,26 +76,59 @@ export function latenciesFrom(log: string): number[] {
 
 /** Answers the universal query is cancelled after (findscu's --cancel): enough to see the rate, short enough to run. */
 const UNIVERSAL_ANSWERS = 200_000;
+const VERIFICATION = '1.2.840.10008.1.1';
+
+/**
+ * A C-ECHO from inside the bench (associate, echo, release on one socket: no process start), the server's own delay in
+ * answering another peer while a query runs.
+ */
+async function echoMs(ours: Awaited<ReturnType<typeof startOurs>>): Promise<number> {
+  const started = performance.now();
+  const peer = await BytePeer.associate(ours.port, ours.ae, 'ECHOER', VERIFICATION);
+  const answer = await peer.request(commandSet([[0x0002, VERIFICATION], [0x0100, 0x0030], [0x0110, 1], [0x0800, 0x0101]]));
+  if (answer.get(0x0900) !== 0) throw new Error(`C-ECHO answered ${String(answer.get(0x0900))}`);
+  await peer.release();
+  return performance.now() - started;
+}
+
+/** C-ECHOs every 50 ms (ours, in process) and every 100 ms (echoscu) until `query` settles. */
+async function echoesDuring(ours: Awaited<ReturnType<typeof startOurs>>, shim: string, query: Promise<unknown>): Promise<{ ours: number[]; echoscu: number[]; rss: number[] }> {
+  let running = true;
+  void query.finally(() => { running = false; });
+  const result = { ours: [] as number[], echoscu: [] as number[], rss: [] as number[] };
+  const ownLoop = (async () => {
+    while (running) {
+      result.ours.push(await echoMs(ours));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  while (running) {
+    result.echoscu.push((await runTool('echoscu', ['-aec', ours.ae, '127.0.0.1', String(ours.port)], shim)).seconds * 1000);
+    result.rss.push(await peakRssMB(ours.child.pid!).catch(() => 0));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await ownLoop;
+  await query;
+  return result;
+}
+
+const echoSummary = (e: { ours: number[]; echoscu: number[] }) =>
+  `C-ECHO during it: association + echo + release median ${percentile(e.ours, 50).toFixed(1)} ms, worst ${Math.max(...e.ours).toFixed(1)} ms (${e.ours.length});`
+  + ` echoscu (process start to exit) median ${percentile(e.echoscu, 50).toFixed(0)} ms, worst ${Math.max(...e.echoscu).toFixed(0)} ms`;
 
 /**
  * The universal IMAGE-level query (every instance: no key has a value) from findscu, cancelled after 200,000 answers:
  * the first answer's latency and the answer rate from findscu's log, the server's peak resident memory, and C-ECHOs
- * (echoscu, process start to exit) while it runs beside one on an idle server.
+ * while it runs beside those on an idle server. Then a query that matches nothing but must read every instance (a key
+ * without an index): it holds SQLite for seconds, which must not hold the rest of the archive.
  */
 async function universalQuery(ours: Awaited<ReturnType<typeof startOurs>>, shim: string, logConfig: string): Promise<void> {
-  const echo = async () => (await runTool('echoscu', ['-aec', ours.ae, '127.0.0.1', String(ours.port)], shim)).seconds * 1000;
-  const idleEcho = Math.min(await echo(), await echo(), await echo());
+  const idleOurs = Math.min(await echoMs(ours), await echoMs(ours), await echoMs(ours));
+  const idleEchoscu = Math.min(...await Promise.all([0, 1, 2].map(async () => (await runTool('echoscu', ['-aec', ours.ae, '127.0.0.1', String(ours.port)], shim)).seconds * 1000)));
+  out(`  C-ECHO on the idle server: association + echo + release ${idleOurs.toFixed(1)} ms; echoscu ${idleEchoscu.toFixed(0)} ms`);
   const query = runTool('findscu', ['-lc', logConfig, '-S', '--cancel', String(UNIVERSAL_ANSWERS), '-aet', 'BENCH', '-aec', ours.ae, '127.0.0.1', String(ours.port),
     '-k', 'QueryRetrieveLevel=IMAGE', '-k', 'StudyInstanceUID', '-k', 'SeriesInstanceUID', '-k', 'SOPInstanceUID'], shim);
-  let running = true;
-  const echoes: number[] = [];
-  const rss: number[] = [];
-  void query.finally(() => { running = false; });
-  while (running) {
-    echoes.push(await echo());
-    rss.push(await peakRssMB(ours.child.pid!).catch(() => 0));
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const echoes = await echoesDuring(ours, shim, query);
   const { output } = await query;
   const lines = output.split('\n');
   const sentAt = lines.map((l) => /^(\d\d:\d\d:\d\d\.\d+\.\d+) Sending Find Request/.exec(l)).find(Boolean);
@@ -102,8 +136,13 @@ async function universalQuery(ours: Awaited<ReturnType<typeof startOurs>>, shim:
   const first = sentAt && answerStamps.length ? (answerStamps[0]! - stamp(sentAt[1]!)) * 1000 : NaN;
   const rate = answerStamps.length > 1 ? (answerStamps.length - 1) / (answerStamps.at(-1)! - answerStamps[0]!) : NaN;
   out(`  universal IMAGE query (cancelled after ${answerStamps.length.toLocaleString('en')} answers): first answer ${first.toFixed(0)} ms, ${rate.toFixed(0)} answers/s,`
-    + ` server peak RSS ${Math.max(...rss).toFixed(0)} MB; C-ECHO (echoscu, process start to exit) during it: median ${percentile(echoes, 50).toFixed(0)} ms,`
-    + ` worst ${Math.max(...echoes).toFixed(0)} ms (idle: ${idleEcho.toFixed(0)} ms)`);
+    + ` server peak RSS ${Math.max(...echoes.rss).toFixed(0)} MB; ${echoSummary(echoes)}`);
+
+  const scanStarted = performance.now();
+  const scan = runTool('findscu', ['-S', '-aet', 'BENCH', '-aec', ours.ae, '127.0.0.1', String(ours.port),
+    '-k', 'QueryRetrieveLevel=IMAGE', '-k', 'InstanceNumber=987654321', '-k', 'SOPInstanceUID'], shim).then(() => performance.now() - scanStarted);
+  const scanEchoes = await echoesDuring(ours, shim, scan);
+  out(`  IMAGE query on a key without an index (InstanceNumber, no match, every instance read): ${((await scan) / 1000).toFixed(1)} s; ${echoSummary(scanEchoes)}`);
 }
 
 /** Surnames of patients picked at random (deterministically) from the generated index. */

@@ -11,7 +11,7 @@
  *   viewer  the viewer in Chromium: time to the first image, scroll step p50/p95, cine frame rate of a JPEG US loop
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools. A shared 2-core machine is noisy: sections
  * that compare take the best of several rounds.
- * Options: --only ingest,query,move,send,engines,transcode,dicomweb,viewer   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)
+ * Options: --only ingest,query,move,send,engines,transcode,dicomweb,viewer   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,7 +32,7 @@ import type { MysqlOptions } from '../../main/index/mysql.ts';
 const { values } = parseArgs({
   options: {
     only: { type: 'string' }, count: { type: 'string' }, rounds: { type: 'string' }, 'big-mb': { type: 'string' },
-    queries: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
+    queries: { type: 'string' }, senders: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
   },
 });
 const ALL = ['ingest', 'query', 'move', 'send', 'engines', 'transcode', 'dicomweb', 'viewer'];
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   try {
     const shim = buildShim(work);
     const rounds = Number(values.rounds ?? 3);
-    if (sections.has('ingest')) await ingestBench(work, shim, Number(values.count ?? 1000), rounds, Number(values['big-mb'] ?? 1024));
+    if (sections.has('ingest')) await ingestBench(work, shim, Number(values.count ?? 1000), rounds, Number(values['big-mb'] ?? 1024), Number(values.senders ?? 4));
     // MariaDB is started once when a section needs it: the query section then runs on both engines.
     const needsMariaDb = sections.has('engines');
     const run = async (mariadb?: Omit<MysqlOptions, 'database'>) => {

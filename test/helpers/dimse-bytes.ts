@@ -143,6 +143,12 @@ export class BytePeer {
 
   /** Send a command set and its data set on presentation context 1; resolve with the response's command values. */
   async request(command: Buffer, dataSet?: Buffer): Promise<Map<number, number | string>> {
+    this.send(command, dataSet);
+    return this.next();
+  }
+
+  /** Send a command set (and its data set) without waiting for anything (a C-CANCEL has no response). */
+  send(command: Buffer, dataSet?: Buffer): void {
     const pdv = (data: Buffer, header: number) => {
       const b = Buffer.alloc(6);
       b.writeUInt32BE(data.length + 2, 0); b[4] = 1; b[5] = header;
@@ -150,6 +156,19 @@ export class BytePeer {
     };
     this.socket.write(pdv(command, 0x03));
     if (dataSet) this.socket.write(pdv(dataSet, 0x02));
+  }
+
+  /** Stop reading the socket (the sender's writes back up), and start again. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** The next message's command values, as it arrives. */
+  async next(): Promise<Map<number, number | string>> {
     for (;;) {
       const message = this.messages.shift();
       if (message) return readCommandSet(message.command);
