@@ -31,7 +31,7 @@ export class SqlAuditStore implements AuditStore {
     if (filter.to) add('at <= ?', /^\d{4}-\d{2}-\d{2}$/.test(filter.to) ? `${filter.to}T99` : filter.to);
     if (filter.before) add('id < ?', filter.before);
     const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 500)), 100_000);
-    const rows = await this.engine.all<Record<string, unknown>>(`SELECT id, ${COLUMNS.join(', ')} FROM audit
+    const rows = await this.engine.search<Record<string, unknown>>(`SELECT id, ${COLUMNS.join(', ')} FROM audit
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`, params);
     return rows.map((r) => ({
       id: Number(r.id), at: String(r.at), user: String(r.user_name), source: String(r.source), action: String(r.action) as AuditRecord['action'],

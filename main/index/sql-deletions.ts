@@ -90,7 +90,8 @@ export async function protectedStudies(engine: SqlEngine): Promise<string[]> {
  * as recent as the last use of any of its studies): what clean-up deletes next.
  */
 export async function leastRecentlyUsed(engine: SqlEngine, device: number): Promise<{ patientId: string; studyUids: string[] } | undefined> {
-  const [patient] = await engine.all<{ pid: number; patient_id: string }>(`SELECT p.id AS pid, p.patient_id FROM patients p JOIN studies st ON st.patient_fk = p.id
+  // A scan of every patient's studies: off the event loop where the engine can.
+  const [patient] = await engine.search<{ pid: number; patient_id: string }>(`SELECT p.id AS pid, p.patient_id FROM patients p JOIN studies st ON st.patient_fk = p.id
     GROUP BY p.id, p.patient_id
     HAVING SUM(CASE WHEN st.protected = 0 AND EXISTS (SELECT 1 FROM series se JOIN instances i ON i.series_fk = se.id WHERE se.study_fk = st.id AND i.device = ?) THEN 1 ELSE 0 END) > 0
     ORDER BY MAX(${LAST_USE}), p.id LIMIT 1`, [device]);

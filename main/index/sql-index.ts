@@ -129,14 +129,18 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return row;
   }
 
+  /**
+   * Polled by the Monitor: off the event loop, and the instances summed from the studies' running counts, since
+   * counting 8.7 M instance rows takes SQLite seconds.
+   */
   async counts(): Promise<IndexCounts> {
-    const [r] = await this.engine.all(`SELECT (SELECT count(*) FROM patients) AS patients, (SELECT count(*) FROM studies) AS studies,
-      (SELECT count(*) FROM series) AS series, (SELECT count(*) FROM instances) AS instances`);
+    const [r] = await this.engine.search(`SELECT (SELECT count(*) FROM patients) AS patients, (SELECT count(*) FROM studies) AS studies,
+      (SELECT count(*) FROM series) AS series, (SELECT COALESCE(SUM(num_instances), 0) FROM studies) AS instances`);
     return { patients: Number(r!.patients), studies: Number(r!.studies), series: Number(r!.series), instances: Number(r!.instances) };
   }
 
   async storedBytes(): Promise<number> {
-    const [r] = await this.engine.all<{ bytes: number | string | null }>('SELECT SUM(size) AS bytes FROM instances');
+    const [r] = await this.engine.search<{ bytes: number | string | null }>('SELECT SUM(size) AS bytes FROM instances');
     return Number(r?.bytes ?? 0);
   }
 
