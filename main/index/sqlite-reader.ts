@@ -4,8 +4,9 @@ import { Worker } from 'node:worker_threads';
  * Reads of the SQLite index that may take long — a C-FIND streamed to a peer, a search of the UI or of QIDO-RS — run on
  * read-only connections in worker threads (sqlite-reader-worker.ts): better-sqlite3 is synchronous, and a scan over
  * millions of rows on the main thread would stop every association and the UI meanwhile. WAL lets them read while the
- * main connection writes. A stream asks for its next chunk only when its consumer takes the last one (backpressure),
- * and leaving it early closes its cursor. Workers start when first needed, two at most, requests spread over them.
+ * main connection writes. A stream holds two chunks at most: the one its consumer is taking and the next, read
+ * meanwhile (backpressure: no more is read until the consumer takes it); leaving early closes its cursor. Workers start
+ * when first needed, two at most, requests spread over them; one that fails is replaced.
  */
 
 const WORKER_URL = new URL('./sqlite-reader-worker.ts', import.meta.url);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteIndex } from '../../main/index/sqlite.ts';
 import { SqliteReaders } from '../../main/index/sqlite-reader.ts';
+import { testHeader } from '../helpers/index-engines.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
 
@@ -87,12 +88,7 @@ describe('the SQLite index reader threads', () => {
   it('sees rows the main connection committed, while the index stores and searches on', async () => {
     const before = await readers.all<{ n: number }>('SELECT count(*) AS n FROM instances', []);
     await index.storeInstance({
-      header: {
-        specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: '1.2.3.4.5', studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4',
-        patientId: 'R1', patientName: 'Reader^Test', patientBirthDate: '', patientSex: '', studyDate: '20240110', studyTime: '', accessionNumber: '', studyId: '',
-        studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1', seriesDescription: '', seriesDate: '', seriesTime: '', bodyPartExamined: '',
-        instanceNumber: '1', rows: 64, columns: 64, numberOfFrames: '',
-      },
+      header: testHeader({ studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', patientId: 'R1' }, 5, '1.2.3.4'),
       transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'r1' }, size: 1, callingAe: 'CT',
     });
     expect(await readers.all<{ n: number }>('SELECT count(*) AS n FROM instances', [])).toEqual([{ n: before[0]!.n + 1 }]);

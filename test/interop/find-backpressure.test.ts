@@ -9,7 +9,7 @@ import { BytePeer, commandSet } from '../helpers/dimse-bytes.ts';
 import { encodeDataSet } from '../../main/dicom/dataset.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
-import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
+import { testHeader } from '../helpers/index-engines.ts';
 
 /**
  * A universal query answered to a peer that stops reading (issue 13): the answers wait for the socket, the rest of the
@@ -27,12 +27,8 @@ describe('a C-FIND whose peer stops reading', () => {
     archive = await startArchive();
     work = await mkdtemp(path.join(tmpdir(), 'pacs-backpressure-'));
     // Enough matches that their answers fill the socket's buffers several times over.
-    const header = (n: number): InstanceHeader => ({
-      specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `1.2.826.0.1.3680043.9.7.${n}`, studyInstanceUid: `1.2.826.0.1.3680043.9.6.${n % 40}`,
-      seriesInstanceUid: `1.2.826.0.1.3680043.9.5.${n % 400}`, patientId: `BP${n % 40}`, patientName: 'Back^Pressure', patientBirthDate: '', patientSex: '', studyDate: '20240110',
-      studyTime: '', accessionNumber: '', studyId: '', studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1', seriesDescription: '',
-      seriesDate: '', seriesTime: '', bodyPartExamined: '', instanceNumber: String(n), rows: 64, columns: 64, numberOfFrames: '',
-    });
+    const header = (n: number) => testHeader({ studyInstanceUid: `1.2.826.0.1.3680043.9.6.${n % 40}`, seriesInstanceUid: `1.2.826.0.1.3680043.9.5.${n % 400}`,
+      patientId: `BP${n % 40}`, patientName: 'Back^Pressure' }, n, '1.2.826.0.1.3680043.9.7');
     await Promise.all(Array.from({ length: ROWS }, (_, n) => archive.server.index.storeInstance({
       header: header(n), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: `none/${n}.dcm` }, size: 1, callingAe: 'GEN',
     })));

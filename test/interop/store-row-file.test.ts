@@ -8,7 +8,7 @@ import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { SqliteIndex } from '../../main/index/sqlite.ts';
 import { Logger, type LogRecord } from '../../main/util/log.ts';
 import { MOST_ROWS_REPAIRED, repairNewestRows } from '../../main/store-repair.ts';
-import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
+import { testHeader } from '../helpers/index-engines.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
 
@@ -83,12 +83,7 @@ describe('the start-up check of the newest rows', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const header = (n: number): InstanceHeader => ({
-    specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `1.2.9.${n}`, studyInstanceUid: '1.2.9', seriesInstanceUid: '1.2.9.0',
-    patientId: 'REPAIR', patientName: 'Repair^Test', patientBirthDate: '', patientSex: '', studyDate: '20240110', studyTime: '', accessionNumber: '', studyId: '',
-    studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1', seriesDescription: '', seriesDate: '', seriesTime: '', bodyPartExamined: '',
-    instanceNumber: String(n), rows: 64, columns: 64, numberOfFrames: '',
-  });
+  const header = (n: number) => testHeader({ studyInstanceUid: '1.2.9', seriesInstanceUid: '1.2.9.0', patientId: 'REPAIR' }, n, '1.2.9');
 
   it('keeps every row when more files are missing than a crash leaves (a storage folder not there)', async () => {
     for (let n = 1; n <= MOST_ROWS_REPAIRED + 6; n++) {
