@@ -1,5 +1,5 @@
 import type { Association, IncomingMessage } from '../association.ts';
-import { parseDataSet, type DataSet } from '../dataset.ts';
+import { encodeDataSet, parseDataSet, type DataSet } from '../dataset.ts';
 import { DataSetError } from '../dataset-scanner.ts';
 import { DimseError, Status, formatStatus } from '../status.ts';
 import { CommandField } from '../command.ts';
@@ -54,8 +54,14 @@ export class FindScp implements DimseService {
       const { chunks, pending } = this.search(sopClass, identifier, msg.context.transferSyntax);
       const max = this.maxResults();
       // Answers leave in bursts (one system call each); between bursts the socket is read, so a C-CANCEL gets in.
+      // One command set for every pending answer (encoded once a burst); each answer its own identifier.
+      const pendingCommand = response(msg, { status: pending }, Buffer.alloc(0)).command;
+      const encoding = encodingOf(msg.context.transferSyntax);
       const send = async (answers: (() => DataSet | Buffer)[]) => {
-        await assoc.sendMessageBatch(msg.context.id, answers.map((answer) => response(msg, { status: pending }, answer())));
+        await assoc.sendMessageBatch(msg.context.id, answers.map((answer) => {
+          const identifier = answer();
+          return { command: pendingCommand, dataSet: Buffer.isBuffer(identifier) ? identifier : encodeDataSet(identifier, encoding) };
+        }));
         sent += answers.length;
       };
       outer: for await (const answers of chunks) {
