@@ -3,6 +3,7 @@ import { API_ROUTES, type MediaSetSummaryDto } from '../../main/api/contract.ts'
 import { call, exportUrl } from './api.ts';
 import { ActionButton } from './components.tsx';
 import { t } from './i18n.ts';
+import { askText } from './ask-text.tsx';
 
 /**
  * Exporting a study as DICOM media with its DICOMDIR: a ZIP or an ISO image (to burn) downloaded by the browser, or a
@@ -16,7 +17,7 @@ export function ExportLinks({ studyUid }: { studyUid: string }) {
       <a className="button" href={href('zip')} download title={t('The study as a ZIP of a DICOM media set with its DICOMDIR')}>{t('ZIP')}</a>
       <a className="button" href={href('iso')} download title={t('The study as an ISO 9660 image with its DICOMDIR, to burn on a CD or DVD')}>{t('ISO')}</a>
       <ActionButton title={t('Write the study as a DICOM media set (DICOMDIR) into a folder of the archive\'s computer, e.g. a USB stick')} onClick={async () => {
-        const to = prompt(t('Folder to write the study into (a full path on the archive\'s computer, e.g. a USB stick; empty, or without a DICOMDIR):'));
+        const to = await askText(t('Folder to write the study into (a full path on the archive\'s computer, e.g. a USB stick; empty, or without a DICOMDIR):'));
         if (!to) return;
         const s = await call<MediaSetSummaryDto>('POST', API_ROUTES.export, { level: 'STUDY', uid: studyUid, to });
         setResult(t('{n} object(s) written to {folder}', { n: s.objects, folder: s.folder }));

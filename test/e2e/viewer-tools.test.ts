@@ -124,7 +124,7 @@ describe('viewer tools', () => {
     await page.getByRole('button', { name: 'Keys' }).click();
   });
 
-  it('measures a length and an ellipse, saves them as a presentation state, and shows them again when the study opens', async () => {
+  it('measures a length and an ellipse, labels an arrow, saves them as a presentation state, and shows them again when the study opens', async () => {
     await open(ct.study);
     await expect.poll(() => state().textContent()).toContain('Image 1/12');
     const drawn = async () => page.locator('.pane.active .viewport canvas').evaluate((c) => {
@@ -148,12 +148,23 @@ describe('viewer tools', () => {
     await page.mouse.down();
     await page.mouse.move(...at(0.55, 0.42), { steps: 5 });
     await page.mouse.up();
+    // The arrow's text is asked in the page (window.prompt does not exist in Electron's windows).
+    await page.getByRole('button', { name: 'Arrow and text' }).click();
+    await page.mouse.move(...at(0.3, 0.7));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.4, 0.62), { steps: 5 });
+    await page.mouse.up();
+    const ask = page.getByRole('dialog');
+    await ask.getByLabel('Text of the arrow:').fill('Lesion');
+    await ask.getByLabel('Text of the arrow:').press('Enter');
+    await ask.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Window/level' }).click();
     await expect.poll(drawn).toBeGreaterThan(50);
     await page.getByRole('button', { name: 'Save measurements' }).click();
     await page.getByRole('button', { name: 'Measurements saved' }).waitFor();
     const saved = await (await fetch(`${archive.server.apiUrl}/api/studies/${ct.study}/annotations`, { headers: { authorization: `Bearer ${archive.server.apiSecret}` } })).json() as { annotations: { kind: string; text: string }[] };
-    expect(saved.annotations.map((a) => a.kind).sort()).toEqual(['EllipticalRoi', 'Length']);
+    expect(saved.annotations.map((a) => a.kind).sort()).toEqual(['ArrowAnnotate', 'EllipticalRoi', 'Length']);
+    expect(saved.annotations.find((a) => a.kind === 'ArrowAnnotate')!.text).toBe('Lesion');
     // 0.5 mm pixels: the length is in millimetres, the ROI's mean in Hounsfield units.
     expect(saved.annotations.find((a) => a.kind === 'Length')!.text).toMatch(/^\d+\.\d mm$/);
     expect(saved.annotations.find((a) => a.kind === 'EllipticalRoi')!.text).toMatch(/^Mean -?\d+\.\d HU SD .* Area \d+\.\d mm²$/);

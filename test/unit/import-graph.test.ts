@@ -73,6 +73,12 @@ describe('the import graph', () => {
     expect(leaks).toEqual([]);
   });
 
+  it('asks for text in the page, never with window.prompt (Electron\'s windows have none)', () => {
+    const users = files(path.join(ROOT, 'renderer/src')).filter((f) => /(?<![\w.])(?:window\.)?prompt\(/.test(readFileSync(f, 'utf8')))
+      .map((f) => path.relative(ROOT, f));
+    expect(users).toEqual([]);
+  });
+
   it('keeps common/ pure: it imports nothing outside itself', () => {
     const shared = graph('common');
     const leaks = [...shared].flatMap(([f, deps]) => deps.filter((d) => !d.startsWith('common/')).map((d) => `${f} -> ${d}`));

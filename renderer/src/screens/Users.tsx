@@ -6,6 +6,7 @@ import { ActionButton, DeleteButton, ErrorText, Field, Section } from '../compon
 import { useLoad } from '../hooks.ts';
 import { dateTime } from '../format.ts';
 import { t } from '../i18n.ts';
+import { askText } from '../ask-text.tsx';
 
 const ROLE_HELP: Record<string, string> = {
   admin: 'everything: settings, nodes, users, deleting, retention, the audit trail',
@@ -37,7 +38,7 @@ export function Users({ me }: { me: string }) {
                 <td>{u.locked ? t('locked (too many failed sign-ins)') : t('active')}</td>
                 <td>
                   <ActionButton onClick={async () => {
-                    const password = prompt(t('New password for {name} (at least 10 characters):', { name: u.name }));
+                    const password = await askText(t('New password for {name} (at least 10 characters):', { name: u.name }), { secret: true });
                     if (password) await call('PUT', API_ROUTES.user(u.name), { password });
                     users.reload();
                   }}>{t('Set password')}</ActionButton>

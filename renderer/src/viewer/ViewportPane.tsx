@@ -11,6 +11,7 @@ import { MEASURE_TOOLS, type LeftTool } from './presets.ts';
 import { cineFramesPerSecond } from './cine-rate.ts';
 import { date, personName } from '../format.ts';
 import { t } from '../i18n.ts';
+import { askText } from '../ask-text.tsx';
 
 /**
  * One viewport of the viewer's layout: a series as a stack (cornerstone, images by WADO-URI) with its tools, overlays
@@ -102,9 +103,15 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
     cornerstone.enable(el);
     for (const tool of [cornerstoneTools.WwwcTool, cornerstoneTools.PanTool, cornerstoneTools.ZoomTool, cornerstoneTools.StackScrollTool, cornerstoneTools.StackScrollMouseWheelTool,
       cornerstoneTools.LengthTool, cornerstoneTools.AngleTool, cornerstoneTools.CobbAngleTool, cornerstoneTools.EllipticalRoiTool, cornerstoneTools.RectangleRoiTool,
-      cornerstoneTools.ProbeTool, cornerstoneTools.ArrowAnnotateTool, cornerstoneTools.EraserTool]) {
+      cornerstoneTools.ProbeTool, cornerstoneTools.EraserTool]) {
       cornerstoneTools.addToolForElement(el, tool);
     }
+    // The arrow's text asked for in the page (cornerstone-tools would use window.prompt, which Electron lacks).
+    cornerstoneTools.addToolForElement(el, cornerstoneTools.ArrowAnnotateTool, { configuration: {
+      getTextCallback: (done: (text: string | null) => void) => void askText(t('Text of the arrow:')).then(done),
+      changeTextCallback: (data: { text?: string }, _event: unknown, done: (text: string | null | undefined) => void) =>
+        void askText(t('Text of the arrow:'), { value: data.text ?? '' }).then((text) => done(text ?? data.text)),
+    } });
     cornerstoneTools.setToolActiveForElement(el, 'Pan', { mouseButtonMask: BUTTON.middle });
     cornerstoneTools.setToolActiveForElement(el, 'Zoom', { mouseButtonMask: BUTTON.right });
     cornerstoneTools.setToolActiveForElement(el, 'Wwwc', { mouseButtonMask: BUTTON.left });
