@@ -5,10 +5,10 @@ import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
-import { SqliteIndex } from '../../main/index/sqlite.ts';
+import type { ArchiveIndex } from '../../main/index/archive-index.ts';
 import { Logger, type LogRecord } from '../../main/util/log.ts';
 import { MOST_ROWS_REPAIRED, repairNewestRows } from '../../main/store-repair.ts';
-import { testHeader } from '../helpers/index-engines.ts';
+import { INDEX_ENGINES, testHeader } from '../helpers/index-engines.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
 
@@ -68,22 +68,39 @@ describe('an object file and its row, written side by side', () => {
   });
 });
 
-describe('the start-up check of the newest rows', () => {
+describe.each(INDEX_ENGINES)('the start-up check of the newest rows on $name', (engine) => {
   let dir: string;
-  let index: SqliteIndex;
+  let index: ArchiveIndex;
+  let dispose: () => Promise<void>;
   const logs: LogRecord[] = [];
   const logger = new Logger('debug');
   logger.addSink((r) => logs.push(r));
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pacs-repair-'));
-    index = new SqliteIndex(path.join(dir, 'archive.db3'));
+    ({ index, dispose } = await engine.open('repair'));
   });
   afterAll(async () => {
-    await index?.close();
+    await dispose?.();
     await rm(dir, { recursive: true, force: true });
   });
 
   const header = (n: number) => testHeader({ studyInstanceUid: '1.2.9', seriesInstanceUid: '1.2.9.0', patientId: 'REPAIR' }, n, '1.2.9');
+
+  it('takes back a row: a new object\'s goes with its empty series and study, a stored-again one names its former file again', async () => {
+    const lone = testHeader({ studyInstanceUid: '1.2.7', seriesInstanceUid: '1.2.7.1', patientId: 'UNDO' }, 1, '1.2.7.9');
+    await index.storeInstance({ header: lone, transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'u/1.dcm' }, size: 10, callingAe: 'CT' });
+    expect(await index.undoStore(lone.sopInstanceUid, { location: { device: 0, relativePath: 'u/1.dcm' }, transferSyntaxUid: '1.2.840.10008.1.2.1' })).toBe(true);
+    expect(await index.findInstance(lone.sopInstanceUid)).toBeUndefined();
+    expect(await index.patientsOfStudies(['1.2.7'])).toEqual(new Map());
+
+    const again = testHeader({ studyInstanceUid: '1.2.6', seriesInstanceUid: '1.2.6.1', patientId: 'UNDO' }, 1, '1.2.6.9');
+    await index.storeInstance({ header: again, transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'a/old.dcm' }, size: 10, callingAe: 'CT' });
+    const { replaced } = await index.storeInstance({ header: again, transferSyntaxUid: '1.2.840.10008.1.2.4.80', location: { device: 0, relativePath: 'a/new.dcm' }, size: 4, callingAe: 'CT' });
+    expect(replaced).toEqual({ device: 0, relativePath: 'a/old.dcm', transferSyntaxUid: '1.2.840.10008.1.2.1', size: 10 });
+    expect(await index.undoStore(again.sopInstanceUid, { location: { device: 0, relativePath: 'a/new.dcm' }, transferSyntaxUid: '1.2.840.10008.1.2.4.80' }, replaced)).toBe(true);
+    expect(await index.findInstance(again.sopInstanceUid)).toMatchObject({ location: { device: 0, relativePath: 'a/old.dcm' }, transferSyntaxUid: '1.2.840.10008.1.2.1', size: 10 });
+    await index.undoStore(again.sopInstanceUid, { location: { device: 0, relativePath: 'a/old.dcm' }, transferSyntaxUid: '1.2.840.10008.1.2.1' });
+  });
 
   it('keeps every row when more files are missing than a crash leaves (a storage folder not there)', async () => {
     for (let n = 1; n <= MOST_ROWS_REPAIRED + 6; n++) {
