@@ -119,4 +119,21 @@ describe('the core on Windows (Node for Windows under Wine)', () => {
     core.child.kill('SIGINT');
     expect(await core.exited).toBe(0);
   });
+
+  it('after a hard kill, removes at start the row of an object whose file did not survive', async () => {
+    await serve();
+    const lost = await writeImages(path.join(work, 'lost'), [makeImage({ patientId: 'WIN3', studyUid: uid() })]);
+    expect((await run('storescu', ['-aec', 'PACSWS', '127.0.0.1', String(dicomPort), ...lost])).code).toBe(0);
+    core.child.kill('SIGKILL');
+    await core.exited;
+    // What a power cut before the file reached the disk leaves: the row, without its file.
+    await rm(path.join(data, 'storage', 'WIN3'), { recursive: true });
+    await serve();
+    expect(core.output()).toMatch(/object [0-9.]+: no file at WIN3\/.*its row is removed/);
+    const found = await run('findscu', ['-v', '-P', '-aec', 'PACSWS', '-k', 'QueryRetrieveLevel=PATIENT', '-k', 'PatientID=WIN3', '-k', 'PatientName', '127.0.0.1', String(dicomPort)]);
+    expect(found.stdout + found.stderr).toMatch(/Received Final Find Response \(Success\)/);
+    expect(found.stdout + found.stderr).not.toMatch(/Find Response: \d+ \(Pending\)/);
+    core.child.kill('SIGINT');
+    expect(await core.exited).toBe(0);
+  });
 });
