@@ -1,22 +1,11 @@
 import type { Socket } from 'node:net';
 import { encodeCommand, type CommandSet } from './command.ts';
-import { PDU_HEADER_LENGTH, PduType, encodePDataHeader } from './pdu.ts';
+import { PDU_HEADER_LENGTH, encodePDataHeader, pDataLength, writePData, type PresentationDataValue } from './pdu.ts';
 
 /** When the peer sets no maximum (0) we still cut our P-DATA into PDUs of this size. */
 const DEFAULT_SEND_PDU = 1 << 20;
 /** A batch of messages up to this size, each message in one PDU, goes out as one buffer. */
 const COALESCED_BYTES = 256 * 1024;
-/** A PDV item's header: its length (4 bytes), the presentation context and the message control header. */
-const PDV_HEADER_LENGTH = 6;
-
-/** One PDV (the whole of a command set or data set, so "last fragment") at `at`; where the next begins. */
-function writePdv(out: Buffer, at: number, contextId: number, isCommand: boolean, data: Uint8Array): number {
-  out.writeUInt32BE(data.length + 2, at);
-  out[at + 4] = contextId;
-  out[at + 5] = (isCommand ? 0x01 : 0) | 0x02;
-  out.set(data, at + PDV_HEADER_LENGTH);
-  return at + PDV_HEADER_LENGTH + data.length;
-}
 
 /** What the sender asks of its association. */
 export interface SenderPort {
@@ -68,44 +57,38 @@ export class PDataSender {
     return this.enqueue(async () => {
       this.port.checkCanSend();
       // A command set that repeats (the same object: a query's pending answers) is encoded once.
-      const encoded: { command: Uint8Array; dataSet?: Uint8Array }[] = [];
+      const pdus: PresentationDataValue[][] = [];
       let last: CommandSet | undefined;
       let lastBytes: Uint8Array | undefined;
       for (const m of messages) {
         if (m.command !== last) { last = m.command; lastBytes = encodeCommand(m.command); }
-        encoded.push({ command: lastBytes!, dataSet: m.dataSet });
+        const pdvs: PresentationDataValue[] = [{ contextId, isCommand: true, isLast: true, data: lastBytes! }];
+        if (m.dataSet) pdvs.push({ contextId, isCommand: false, isLast: true, data: m.dataSet });
+        pdus.push(pdvs);
       }
       // Small messages (C-FIND answers) whose command and data set fit one PDU together: each message one P-DATA-TF
       // PDU with two PDVs (PS3.8 9.3.5: one or more), all of them copied into one buffer and written at once.
       const limit = this.sendLimit();
-      const bodyOf = (e: { command: Uint8Array; dataSet?: Uint8Array }) => PDV_HEADER_LENGTH + e.command.length + (e.dataSet ? PDV_HEADER_LENGTH + e.dataSet.length : 0);
       let total = 0;
       let onePduEach = true;
-      for (const e of encoded) {
-        const body = bodyOf(e);
-        total += PDU_HEADER_LENGTH + body;
-        if (body > limit) onePduEach = false;
+      for (const pdvs of pdus) {
+        const length = pDataLength(pdvs);
+        total += length;
+        if (length - PDU_HEADER_LENGTH > limit) onePduEach = false;
       }
       if (onePduEach && total <= COALESCED_BYTES) {
         const out = Buffer.allocUnsafe(total);
         let at = 0;
-        for (const e of encoded) {
-          out[at] = PduType.PData;
-          out[at + 1] = 0;
-          out.writeUInt32BE(bodyOf(e), at + 2);
-          at = writePdv(out, at + PDU_HEADER_LENGTH, contextId, true, e.command);
-          if (e.dataSet) at = writePdv(out, at, contextId, false, e.dataSet);
-        }
+        for (const pdvs of pdus) at = writePData(out, at, pdvs);
         this.socket.write(out);
       } else {
+        const push = (isCommand: boolean, data: Uint8Array) => {
+          let at = 0;
+          do at = this.writePdu(contextId, isCommand, data, at, true).next; while (at < data.length);
+        };
         this.socket.cork();
         try {
-          for (const e of encoded) {
-            for (const [isCommand, data] of e.dataSet ? [[true, e.command], [false, e.dataSet]] as const : [[true, e.command]] as const) {
-              let at = 0;
-              do at = this.writePdu(contextId, isCommand, data, at, true).next; while (at < data.length);
-            }
-          }
+          for (const pdvs of pdus) for (const pdv of pdvs) push(pdv.isCommand, pdv.data);
         } finally {
           this.socket.uncork();
         }

@@ -262,13 +262,24 @@ export function encodePdu(pdu: Pdu): Buffer {
 
 /** One P-DATA-TF holding the given PDVs (PS3.8 9.3.5). */
 export function encodePData(pdvs: PresentationDataValue[]): Buffer {
-  let total = 0;
+  const out = Buffer.allocUnsafe(pDataLength(pdvs));
+  writePData(out, 0, pdvs);
+  return out;
+}
+
+/** The bytes of a P-DATA-TF holding these PDVs, its header included. */
+export function pDataLength(pdvs: PresentationDataValue[]): number {
+  let total = PDU_HEADER_LENGTH;
   for (const pdv of pdvs) total += 6 + pdv.data.length;
-  const out = Buffer.allocUnsafe(PDU_HEADER_LENGTH + total);
-  out[0] = PduType.PData;
-  out[1] = 0;
-  out.writeUInt32BE(total, 2);
-  let at = PDU_HEADER_LENGTH;
+  return total;
+}
+
+/** A P-DATA-TF holding these PDVs written into `out` at `at` (several PDUs built in one buffer); where the next begins. */
+export function writePData(out: Buffer, at: number, pdvs: PresentationDataValue[]): number {
+  out[at] = PduType.PData;
+  out[at + 1] = 0;
+  out.writeUInt32BE(pDataLength(pdvs) - PDU_HEADER_LENGTH, at + 2);
+  at += PDU_HEADER_LENGTH;
   for (const pdv of pdvs) {
     out.writeUInt32BE(pdv.data.length + 2, at);
     out[at + 4] = pdv.contextId;
@@ -276,7 +287,7 @@ export function encodePData(pdvs: PresentationDataValue[]): Buffer {
     out.set(pdv.data, at + 6);
     at += 6 + pdv.data.length;
   }
-  return out;
+  return at;
 }
 
 /** The 12 bytes before a lone PDV's data: the P-DATA-TF header and the PDV item header (PS3.8 9.3.5.1, E.2). */
