@@ -11,7 +11,20 @@ import { Worker } from 'node:worker_threads';
 
 const WORKER_URL = new URL('./sqlite-reader-worker.ts', import.meta.url);
 
-type Answer = { id: number; rows?: unknown[]; done?: boolean; error?: string };
+type Answer = { id: number; columns?: string[]; rows?: unknown[][]; done?: boolean; error?: string };
+
+/** Rows as the worker sends them (arrays of values) made objects named by their columns again. */
+function rowObjects<T>(columns: string[] | undefined, rows: unknown[][] | undefined): T[] {
+  if (!rows?.length || !columns) return [];
+  const out = new Array<T>(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const values = rows[r]!;
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c];
+    out[r] = row as T;
+  }
+  return out;
+}
 
 class ReaderThread {
   readonly worker: Worker;
@@ -74,7 +87,7 @@ export class SqliteReaders {
   async all<T>(sql: string, params: unknown[]): Promise<T[]> {
     const answer = await this.thread().ask({ kind: 'all', id: this.nextId++, sql, params });
     if (answer.error !== undefined) throw new Error(answer.error);
-    return answer.rows as T[];
+    return rowObjects<T>(answer.columns, answer.rows);
   }
 
   /**
@@ -84,15 +97,18 @@ export class SqliteReaders {
   async *stream<T>(sql: string, params: unknown[], chunk: number): AsyncIterable<T[]> {
     const thread = this.thread();
     const id = this.nextId++;
-    thread.tell({ kind: 'open', id, sql, params });
-    let ahead: Promise<Answer> | undefined = thread.ask({ kind: 'next', id, chunk });
+    let size = chunk;
+    // The cursor is opened and its first chunk read in one message.
+    let ahead: Promise<Answer> | undefined = thread.ask({ kind: 'open', id, sql, params, chunk: size });
     try {
       while (ahead) {
         const answer = await ahead;
         ahead = undefined;
         if (answer.error !== undefined) throw new Error(answer.error);
-        if (!answer.done) ahead = thread.ask({ kind: 'next', id, chunk });
-        if (answer.rows?.length) yield answer.rows as T[];
+        // A small first chunk answers soon; the next ones grow (to 16 times), each a round trip fewer between threads.
+        size = Math.min(size * 4, chunk * 16);
+        if (!answer.done) ahead = thread.ask({ kind: 'next', id, chunk: size });
+        if (answer.rows?.length) yield rowObjects<T>(answer.columns, answer.rows);
       }
     } finally {
       // Left early (a C-CANCEL, a dropped association): the chunk asked for ahead is dropped with the cursor.

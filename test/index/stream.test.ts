@@ -59,7 +59,9 @@ describe.each([FILE_SQLITE, INDEX_ENGINES.find((e) => e.name === 'MariaDB')!])('
       for (const row of chunk) uids.add(String(row.SOPInstanceUID));
     }
     expect(uids.size).toBe(COUNT);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(256);
+    // A first chunk of 256 at most; on SQLite the next ones grow to 16 times that (fewer round trips to its reader thread).
+    expect(sizes[0]).toBeLessThanOrEqual(256);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(16 * 256);
     expect(sizes.length).toBeGreaterThan(1);
   });
 
