@@ -1,8 +1,7 @@
 import type { InstanceHeader } from './dicom/instance-header.ts';
 import type { ObjectReceiver, ReceivedObject } from './dicom/services/store-scp.ts';
 import { Status, ioFailureStatus } from './dicom/status.ts';
-import { NotDurableError, sameLocation, type FileStore, type StoredLocation } from './store/file-store.ts';
-import type { IncomingObject } from './store/incoming-object.ts';
+import { sameLocation, type FileStore, type StoreObject, type StoredLocation } from './store/file-store.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { DuplicatePolicy } from './config/server-settings.ts';
 import type { SourceLogger } from './util/log.ts';
@@ -66,13 +65,13 @@ export class ArchiveIngest implements ObjectReceiver {
   }
 
   /**
-   * The file put in place and its row written, side by side: with DurableWrites the file's flushes (its data, then its
-   * folder entry) and the index's commit overlap instead of following each other. Success needs both; whichever failed,
-   * the other is taken back (a row whose file is not there, a file without its row). A crash between the two can leave
-   * the row without its file: the check at the next start (repairNewestRows) removes such rows, whose sender was never
-   * told the object was stored.
+   * The file put in place and its row written, side by side: with DurableWrites the file's flush and the index's commit
+   * overlap instead of following each other. Success needs both; whichever failed, the other is taken back (a row whose
+   * file is not there, a file without its row). A crash between the two can leave the row without its file: the checks
+   * at the next start put the file in place from the incoming folder when it was complete there (recoverIncoming), and
+   * remove rows whose file never reached the disk (repairNewestRows), whose sender was never told the object was stored.
    */
-  private async place(file: IncomingObject & { device: number }, header: InstanceHeader, transferSyntaxUid: string, callingAe: string):
+  private async place(file: StoreObject, header: InstanceHeader, transferSyntaxUid: string, callingAe: string):
     Promise<{ location: StoredLocation; replaced?: StoredLocation } | { error: string }> {
     const uid = header.sopInstanceUid;
     this.recoder.supersede(uid);
@@ -81,11 +80,10 @@ export class ArchiveIngest implements ObjectReceiver {
       this.store.commit(file, header),
       this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe }),
     ]);
-    const fileThere = placed.status === 'fulfilled' || placed.reason instanceof NotDurableError;
     if (indexed.status === 'rejected') {
       const message = (indexed.reason as Error).message;
       this.log.error(`index write failed for ${uid}: ${message}`);
-      if (fileThere) {
+      if (placed.status === 'fulfilled') {
         // Not indexed means not stored: take the file away again unless it replaced an indexed one in place.
         const old = await this.index.findInstance(uid).catch(() => undefined);
         if (!old || !sameLocation(old.location, location)) await this.store.remove(location);
@@ -96,8 +94,6 @@ export class ArchiveIngest implements ObjectReceiver {
     }
     if (placed.status === 'rejected') {
       const err = placed.reason as Error;
-      // In place and indexed, so consistent; but the sender must not be told it is safely stored.
-      if (fileThere) return { error: err.message };
       // The row names a file that is not there: it is taken back before the failure is answered.
       const undone = await this.index.undoStore(uid, { location, transferSyntaxUid }, indexed.value.replaced)
         .catch((undoErr: Error) => { this.log.error(`could not take back the row of ${uid} after its file failed: ${undoErr.message}`); return true; });

@@ -37,7 +37,7 @@ import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
 import { importPath, ingestBytes, type ImportTarget } from './importer.ts';
 import { Hl7Inbox } from './hl7/hl7-inbox.ts';
-import { repairNewestRows } from './store-repair.ts';
+import { recoverIncoming, repairNewestRows } from './store-repair.ts';
 import { StudyRemoval } from './study-removal.ts';
 import { StudyAccess } from './study-access.ts';
 import { Retention } from './retention.ts';
@@ -161,6 +161,7 @@ export class ArchiveServer {
     await this.activityFile.open();
     this.removal = new StudyRemoval(this.index, this.store, this.logger.child('retention'));
     await this.removal.recover();
+    await recoverIncoming(this.index, this.store, this.logger.child('store'));
     await repairNewestRows(this.index, this.store, this.logger.child('store'));
     this.access = new StudyAccess(this.index, this.logger.child('retention'));
     this.retention = new Retention({

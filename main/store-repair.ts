@@ -1,4 +1,5 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, open, unlink } from 'node:fs/promises';
+import { readFileMeta } from './store/file-meta.ts';
 import type { ArchiveIndex } from './index/archive-index.ts';
 import type { FileStore } from './store/file-store.ts';
 import type { SourceLogger } from './util/log.ts';
@@ -36,4 +37,42 @@ export async function repairNewestRows(index: ArchiveIndex, store: Pick<FileStor
     }
   }
   return removed;
+}
+
+/**
+ * Received objects' temporary files found at start (FileStore.leftovers). With DurableWrites an object is answered as
+ * stored once its bytes and its temporary name are on stable storage; its rename into place may not have reached the
+ * disk before a crash or power cut. Such an object (complete: its size is its row's; its row naming a place where the
+ * file is missing or not that size) is put in place. Every other leftover is removed: an object cut short, one whose
+ * row was never written, one whose rename did reach the disk. Runs before repairNewestRows.
+ */
+export async function recoverIncoming(index: Pick<ArchiveIndex, 'findInstance'>, store: Pick<FileStore, 'leftovers' | 'absolutePath' | 'putInPlace'>, log: SourceLogger): Promise<number> {
+  let restored = 0;
+  let removed = 0;
+  for (const { device, file } of store.leftovers.splice(0)) {
+    const row = await sopInstanceUidOf(file).then((uid) => (uid ? index.findInstance(uid) : undefined)).catch(() => undefined);
+    const size = await lstat(file).then((s) => s.size, () => -1);
+    const inPlace = row && await lstat(store.absolutePath(row.location)).then((s) => s.size === row.size, () => false);
+    if (row && row.location.device === device && size === row.size && !inPlace) {
+      await store.putInPlace(file, row.location);
+      restored++;
+      log.warn(`object ${row.sopInstanceUid}: found complete in the incoming folder after the last stop (its move into place had not reached the disk); put in place`);
+      continue;
+    }
+    if (await unlink(file).then(() => true, () => false)) removed++;
+  }
+  if (removed) log.warn(`removed ${removed} partial or unneeded received object(s) left in the incoming folders by an earlier run`);
+  return restored;
+}
+
+/** The SOP Instance UID a received object's temporary file names in its meta header. */
+async function sopInstanceUidOf(file: string): Promise<string | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return readFileMeta(head.subarray(0, bytesRead)).sopInstanceUid || undefined;
+  } finally {
+    await handle.close();
+  }
 }

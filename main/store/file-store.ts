@@ -14,16 +14,8 @@ export interface StoredLocation {
   relativePath: string;
 }
 
-/**
- * The object is in place under its final name, but its folder entry could not be made durable (the folder's fsync
- * failed): it is there now, and may not be after a power cut.
- */
-export class NotDurableError extends Error {
-  constructor(cause: Error) {
-    super(`stored, but not made durable: ${cause.message}`, { cause });
-    this.name = 'NotDurableError';
-  }
-}
+/** An object being received by the store: on which storage folder, and its temporary name's flush (DurableWrites). */
+export type StoreObject = IncomingObject & { device: number; named: Promise<void> };
 
 /** Whether two locations name the same file. */
 export function sameLocation(a: StoredLocation, b: StoredLocation): boolean {
@@ -37,13 +29,17 @@ export interface FileStoreOptions {
   /** A device with less free space than this (MB) is skipped for new objects (Conquest's MAGDeviceFullThreshold). */
   thresholdMB: number;
   /**
-   * DurableWrites: an object is committed only once its bytes and its folder entry are on stable storage (fdatasync of
-   * the file, fsync of the folders it and new folders were named in), so a power cut after the answer loses nothing.
+   * DurableWrites: an object is committed only once its bytes and its temporary file's name are on stable storage
+   * (fdatasync of the file; fsync of the incoming folder, done while the object arrives), so a power cut after the
+   * answer loses nothing: should its rename into place not reach the disk, the next start finds it complete in the
+   * incoming folder and puts it in place (store-repair.ts, recoverIncoming).
    */
   durable?: boolean;
 }
 
 const INCOMING = '.incoming';
+/** A received object's temporary file (others there: an edit's, a re-encoding's). */
+export const RECEIVED_SUFFIX = '.part';
 const FREE_SPACE_TTL_MS = 5000;
 
 /**
@@ -66,6 +62,8 @@ export class FileStore {
   private readonly knownDirs = new Set<string>();
   private readonly durable: boolean;
   private readonly dirSync = new DirectorySync();
+  /** Received objects' temporary files found at open (see open). */
+  readonly leftovers: { device: number; file: string }[] = [];
   private currentDevice = 0;
   private sequence = Date.now();
   private checkedAt = 0;
@@ -79,45 +77,60 @@ export class FileStore {
     this.log = log;
   }
 
-  /** Create the folders and remove temporary files a crash left behind. */
+  /**
+   * Create the folders and remove temporary files a crash left behind, except received objects' (RECEIVED_SUFFIX): a
+   * complete one may be an object answered as stored whose rename did not reach the disk; `leftovers` lists them for
+   * recoverIncoming, which puts such objects in place and removes the rest.
+   */
   async open(): Promise<void> {
-    for (const device of this.devices) {
-      const incoming = path.join(device, INCOMING);
+    for (const [device, root] of this.devices.entries()) {
+      const incoming = path.join(root, INCOMING);
       await mkdir(incoming, { recursive: true });
-      const leftovers = await readdir(incoming);
-      for (const name of leftovers) await unlink(path.join(incoming, name)).catch(() => undefined);
-      if (leftovers.length) this.log.warn(`removed ${leftovers.length} partial object(s) left in ${incoming} by an earlier run`);
+      let removed = 0;
+      for (const name of await readdir(incoming)) {
+        if (name.endsWith(RECEIVED_SUFFIX)) this.leftovers.push({ device, file: path.join(incoming, name) });
+        else if (await unlink(path.join(incoming, name)).then(() => true, () => false)) removed++;
+      }
+      if (removed) this.log.warn(`removed ${removed} temporary file(s) left in ${incoming} by an earlier run`);
     }
     if (this.devices.length > 1 && this.thresholdBytes > 0) this.currentDevice = await this.chooseDevice();
   }
 
   /** Start receiving one object: its meta header is written now, its data set bytes as they come. */
-  begin(meta: FileMeta): IncomingObject & { device: number } {
+  begin(meta: FileMeta): StoreObject {
     const device = this.currentDevice;
     this.refreshDeviceChoice();
-    const temp = path.join(this.devices[device]!, INCOMING, `${process.pid}-${(this.sequence++).toString(36)}.part`);
-    return Object.assign(new IncomingObject(temp, encodeFileMeta(meta)), { device });
+    const incoming = path.join(this.devices[device]!, INCOMING);
+    const temp = path.join(incoming, `${process.pid}-${(this.sequence++).toString(36)}${RECEIVED_SUFFIX}`);
+    const object = new IncomingObject(temp, encodeFileMeta(meta));
+    // DurableWrites: the temporary file's name made durable while the object arrives, not after it.
+    const named = this.durable ? object.opened.then(() => this.dirSync.sync(incoming)) : Promise.resolve();
+    named.catch(() => undefined);
+    return Object.assign(object, { device, named });
   }
 
   /** Where `commit` will put the object. */
-  locate(object: IncomingObject & { device: number }, header: InstanceHeader): StoredLocation {
+  locate(object: StoreObject, header: InstanceHeader): StoredLocation {
     return { device: object.device, relativePath: this.layout.relativePath(header) };
   }
 
   /**
-   * Move a complete object into place under its final name, replacing any file there. Throws NotDurableError when it
-   * is in place but its folder's flush failed; any other error leaves the final name as it was.
+   * Move a complete object into place under its final name, replacing any file there; any error leaves the final name
+   * as it was. With DurableWrites the object's bytes and its temporary name are on stable storage first; the rename
+   * itself is not waited for (see FileStoreOptions.durable).
    */
-  async commit(object: IncomingObject & { device: number }, header: InstanceHeader): Promise<StoredLocation> {
+  async commit(object: StoreObject, header: InstanceHeader): Promise<StoredLocation> {
     const { relativePath } = this.locate(object, header);
     const absolute = this.absolutePath({ device: object.device, relativePath });
     const dir = path.dirname(absolute);
     if (!this.knownDirs.has(dir)) {
-      const made = await mkdir(dir, { recursive: true });
-      if (made && this.durable) await this.syncNewFolders(made, dir);
+      await mkdir(dir, { recursive: true });
       this.knownDirs.add(dir);
     }
-    if (this.durable) await object.sync();
+    if (this.durable) {
+      await object.sync();
+      await object.named;
+    }
     try {
       await object.moveTo(absolute);
     } catch (err) {
@@ -126,16 +139,25 @@ export class FileStore {
       await mkdir(dir, { recursive: true });
       await renameHeld(object.tempPath, absolute);
     }
-    if (this.durable) await this.dirSync.sync(dir).catch((err: Error) => { throw new NotDurableError(err); });
     return { device: object.device, relativePath };
   }
 
-  /** Folders just made (from `first` down to `last`): each one's entry in its parent made durable. */
-  private async syncNewFolders(first: string, last: string): Promise<void> {
-    for (let d = last; ; d = path.dirname(d)) {
-      await this.dirSync.sync(path.dirname(d));
-      if (d === first || path.dirname(d) === d) break;
+  /**
+   * Put a received object found complete in the incoming folder at its place (recoverIncoming), durably: its new name
+   * and the folders made for it flushed before the row that names it is trusted again.
+   */
+  async putInPlace(file: string, location: StoredLocation): Promise<void> {
+    const absolute = this.absolutePath(location);
+    const dir = path.dirname(absolute);
+    const made = await mkdir(dir, { recursive: true });
+    await renameHeld(file, absolute);
+    // Its folder, and the parent of each folder just made for it (from `made`, the topmost, down to `dir`).
+    const folders = [dir];
+    if (made) for (let d = dir; path.dirname(d) !== d; d = path.dirname(d)) {
+      folders.push(path.dirname(d));
+      if (d === made) break;
     }
+    for (const d of folders) await this.dirSync.sync(d);
   }
 
   /**

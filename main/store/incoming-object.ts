@@ -19,7 +19,8 @@ const MAX_IN_FLIGHT = 8 << 20;
 export class IncomingObject {
   readonly tempPath: string;
   private fd: number | undefined;
-  private readonly opened: Promise<void>;
+  /** Resolves once the temporary file is made (or could not be: `finish` then says why). */
+  readonly opened: Promise<void>;
   private failure: Error | undefined;
   private bytes = 0;
   private inFlight = 0;

@@ -11,7 +11,8 @@ export interface TestArchive {
   server: ArchiveServer;
   port: number;
   /** Stop the server and start a new one on the same data folder (a new port). */
-  restart(): Promise<void>;
+  /** Stop and start again on the same data folder; `between` runs while it is stopped (what a crash left, made by hand). */
+  restart(between?: () => Promise<void>): Promise<void>;
   aeTitle: string;
   dataDir: string;
   logs: LogRecord[];
@@ -45,8 +46,9 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
   const archive: TestArchive = {
     server,
     port: server.port,
-    restart: async () => {
+    restart: async (between) => {
       await archive.server.stop();
+      await between?.();
       archive.server = new ArchiveServer({ dataDir, configDir, port: 0, apiPort: 0, logger });
       await archive.server.start();
       archive.port = archive.server.port;
