@@ -14,7 +14,8 @@ import { wineNode, wineSpawn, windowsPath } from '../helpers/wine.ts';
  * Windows, lets the deletion through and removes the file at the holder's close: the queue of files that could not be
  * deleted is tested on Linux, held-deletion.test.ts); stops on Ctrl+C (Wine delivers
  * SIGINT as the console's control event) and on `cli.ts stop` (what a service manager runs), and starts again with
- * nothing lost. Wine is not Windows: see README for what only a real Windows machine shows.
+ * nothing lost; after a hard kill it repairs what a power cut can leave (a row without its file, an object whose move
+ * out of the incoming folder was lost). Wine is not Windows: see README for what only a real Windows machine shows.
  */
 describe('the core on Windows (Node for Windows under Wine)', () => {
   let data: string;
@@ -133,6 +134,25 @@ describe('the core on Windows (Node for Windows under Wine)', () => {
     const found = await run('findscu', ['-v', '-P', '-aec', 'PACSWS', '-k', 'QueryRetrieveLevel=PATIENT', '-k', 'PatientID=WIN3', '-k', 'PatientName', '127.0.0.1', String(dicomPort)]);
     expect(found.stdout + found.stderr).toMatch(/Received Final Find Response \(Success\)/);
     expect(found.stdout + found.stderr).not.toMatch(/Find Response: \d+ \(Pending\)/);
+    core.child.kill('SIGINT');
+    expect(await core.exited).toBe(0);
+  });
+
+  it('after a hard kill, puts in place an object whose move from the incoming folder was lost', async () => {
+    await serve();
+    const moved = await writeImages(path.join(work, 'moved'), [makeImage({ patientId: 'WIN4', studyUid: uid() })]);
+    expect((await run('storescu', ['-aec', 'PACSWS', '127.0.0.1', String(dicomPort), ...moved])).code).toBe(0);
+    core.child.kill('SIGKILL');
+    await core.exited;
+    // What a power cut can leave with DurableWrites: the object complete under its temporary name, its rename lost.
+    const [stored] = (await filesUnder(path.join(data, 'storage', 'WIN4'))).filter((f) => f.endsWith('.dcm'));
+    const bytes = await readFile(stored!);
+    await rm(path.join(data, 'storage', 'WIN4'), { recursive: true });
+    await writeFile(path.join(data, 'storage', '.incoming', '77-lost.part'), bytes);
+    await serve();
+    expect(core.output()).toMatch(/object [0-9.]+: found complete in the incoming folder after the last stop .*put in place/);
+    expect((await readFile(stored!)).equals(bytes)).toBe(true);
+    expect(await readdir(path.join(data, 'storage', '.incoming'))).toEqual([]);
     core.child.kill('SIGINT');
     expect(await core.exited).toBe(0);
   });
