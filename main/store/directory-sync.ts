@@ -1,10 +1,10 @@
 import { open } from 'node:fs/promises';
 
 /**
- * A folder's entries made durable (fsync of the directory, after a rename or mkdir put a name in it), with one flush
- * covering every change that came while the previous one ran: under a stream of objects into one series folder, the
- * folder is flushed about once per disk round trip, not once per object. Windows has no directory fsync (its
- * metadata journal orders renames): there it does nothing.
+ * A folder's entries made durable (fsync of the directory, after a file, a rename or a mkdir put a name in it), with
+ * one flush covering every change that came while the previous one ran: under objects arriving from several senders
+ * at once, each a new temporary file in the incoming folder, that folder is flushed about once per disk round trip,
+ * not once per object. Windows has no directory fsync (its metadata journal orders renames): there it does nothing.
  */
 export class DirectorySync {
   private readonly state = new Map<string, { running?: Promise<void>; queued?: Promise<void> }>();
