@@ -57,8 +57,11 @@ describe('a C-FIND whose peer stops reading', () => {
     expect(found.code, found.stderr).toBe(0);
     expect(found.stdout + found.stderr).toMatch(/Find Response: 1 \(Pending\)[\s\S]*Received Final Find Response \(Success\)/);
 
-    // The cancel is sent while the answers are stuck; reading again, the peer gets fewer than all, then Cancel.
+    // The cancel is sent while the answers are stuck: the query ends while the peer still reads nothing, not once it
+    // reads again (issue 13: C-CANCEL stops it at once); reading again, the peer gets the answers already sent, then
+    // Cancel.
     peer.send(commandSet([[0x0100, C_CANCEL_RQ], [0x0120, 7], [0x0800, 0x0101]]));
+    await expect.poll(() => archive.logText(), { timeout: 5000, interval: 5 }).toMatch(/SLOWREADER.*C-FIND .* -> Cancel \(0xFE00\)/);
     peer.resume();
     let answers = 1;
     let final: Map<number, number | string>;

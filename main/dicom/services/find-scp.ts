@@ -58,11 +58,12 @@ export class FindScp implements DimseService {
       const pendingCommand = response(msg, { status: pending }, Buffer.alloc(0)).command;
       const encoding = encodingOf(msg.context.transferSyntax);
       const send = async (answers: (() => DataSet | Buffer)[]) => {
-        await assoc.sendMessageBatch(msg.context.id, answers.map((answer) => {
+        const queued = assoc.sendMessageBatch(msg.context.id, answers.map((answer) => {
           const identifier = answer();
           return { command: pendingCommand, dataSet: Buffer.isBuffer(identifier) ? identifier : encodeDataSet(identifier, encoding) };
         }));
         sent += answers.length;
+        await queued;
       };
       outer: for await (const answers of chunks) {
         for (let at = 0; at < answers.length; at += ANSWERS_PER_BURST) {
@@ -73,7 +74,10 @@ export class FindScp implements DimseService {
             await send(burst.slice(0, max - sent));
             throw new DimseError(Status.OutOfResources, `more than ${max} matches (MaxQueryResults): the first ${max} were answered; narrow the query`);
           }
-          await send(burst);
+          // The wait for the socket ends at a C-CANCEL: what is sent already reaches the peer before the final answer.
+          const sending = send(burst);
+          sending.catch(() => undefined);
+          await Promise.race([sending, op.whenCancelled]);
           await yieldToIo();
         }
       }
