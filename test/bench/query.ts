@@ -136,8 +136,13 @@ async function universalQuery(ours: Awaited<ReturnType<typeof startOurs>>, shim:
   const answerStamps = lines.map((l) => /^(\d\d:\d\d:\d\d\.\d+\.\d+) Received Find Response/.exec(l)).filter(Boolean).map((m) => stamp(m![1]!));
   const first = sentAt && answerStamps.length ? (answerStamps[0]! - stamp(sentAt[1]!)) * 1000 : NaN;
   const rate = answerStamps.length > 1 ? (answerStamps.length - 1) / (answerStamps.at(-1)! - answerStamps[0]!) : NaN;
+  // findscu sends its C-CANCEL after the 200,000th answer; what was already in the sockets' buffers still comes first.
+  const cancelAt = lines.map((l) => /^(\d\d:\d\d:\d\d\.\d+\.\d+) Sending Cancel Request/.exec(l)).find(Boolean);
+  const finalAt = lines.map((l) => /^(\d\d:\d\d:\d\d\.\d+\.\d+) Received Final Find Response/.exec(l)).find(Boolean);
+  const cancelMs = cancelAt && finalAt ? (stamp(finalAt[1]!) - stamp(cancelAt[1]!)) * 1000 : NaN;
   out(`  universal IMAGE query (cancelled after ${answerStamps.length.toLocaleString('en')} answers): first answer ${first.toFixed(0)} ms, ${rate.toFixed(0)} answers/s,`
-    + ` server peak RSS ${Math.max(...echoes.rss).toFixed(0)} MB; ${echoSummary(echoes)}`);
+    + ` server peak RSS ${Math.max(...echoes.rss).toFixed(0)} MB; C-CANCEL to the final answer ${cancelMs.toFixed(0)} ms at findscu`
+    + ` (${(answerStamps.length - UNIVERSAL_ANSWERS).toLocaleString('en')} answers already on their way); ${echoSummary(echoes)}`);
 
   const scanStarted = performance.now();
   const scan = runTool('findscu', ['-S', '-aet', 'BENCH', '-aec', ours.ae, '127.0.0.1', String(ours.port),
