@@ -75,6 +75,11 @@ export class Activity {
     return { open: [...this.open.values()].map((a) => ({ ...a })), recent: [...this.recent], errors: [...this.errors], hl7: [...this.hl7] };
   }
 
+  /** A problem the archive found itself (at start, what a crash left and was repaired): shown with the errors. */
+  problem(text: string): void {
+    this.error(text);
+  }
+
   private error(text: string): void {
     this.errors = [{ at: Date.now(), text }, ...this.errors].slice(0, ERRORS);
     this.onChange();

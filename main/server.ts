@@ -161,8 +161,11 @@ export class ArchiveServer {
     await this.activityFile.open();
     this.removal = new StudyRemoval(this.index, this.store, this.logger.child('retention'));
     await this.removal.recover();
-    await recoverIncoming(this.index, this.store, this.logger.child('store'));
-    await repairNewestRows(this.index, this.store, this.logger.child('store'));
+    // What a crash or power cut left, repaired; the Monitor shows it with the recent errors.
+    const restored = await recoverIncoming(this.index, this.store, this.logger.child('store'));
+    if (restored) this.activity.problem(`at start: ${restored} object(s) answered as stored before a crash or power cut were put in place from the incoming folder`);
+    const rowsRemoved = await repairNewestRows(this.index, this.store, this.logger.child('store'));
+    if (rowsRemoved) this.activity.problem(`at start: ${rowsRemoved} index row(s) whose file never reached the disk were removed (their senders were not told the objects were stored)`);
     this.access = new StudyAccess(this.index, this.logger.child('retention'));
     this.retention = new Retention({
       index: this.index, store: this.store, access: this.access, removal: this.removal, log: this.logger.child('retention'),

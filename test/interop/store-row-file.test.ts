@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import type { ArchiveIndex } from '../../main/index/archive-index.ts';
@@ -65,6 +65,8 @@ describe('an object file and its row, written side by side', () => {
     expect(await archive.server.index.findInstance(first.sopUid)).toBeUndefined();
     expect(await archive.server.index.findInstance(second.sopUid)).toBeDefined();
     expect(archive.logText()).toContain(`object ${first.sopUid}: no file at `);
+    const activity = await (await apiFetch(archive, 'GET', '/api/activity')).json() as { errors: { text: string }[] };
+    expect(activity.errors.map((e) => e.text)).toContain('at start: 1 index row(s) whose file never reached the disk were removed (their senders were not told the objects were stored)');
   });
 });
 
