@@ -1,4 +1,4 @@
-import { link, mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeImage, uid } from '../helpers/fixtures.ts';
 import { prepareDataDir, countIndexed, out, peakRssMB, runTool, startOurs, startStorescp, stop } from './common.ts';
@@ -123,6 +123,8 @@ export async function ingestBench(work: string, shim: string, count: number, rou
   const scpTimes: number[] = [];
   const ourTimes: number[] = [];
   const fastTimes: number[] = [];
+  /** MB the whole machine wrote to disk during each timed run (Linux: /proc/vmstat), to show what durability writes. */
+  const written = { durable: [] as number[], fast: [] as number[] };
   let rss = 0;
   for (let round = 0; round < rounds; round++) {
     const scpDir = path.join(work, `storescp-out-${round}`);
@@ -133,7 +135,9 @@ export async function ingestBench(work: string, shim: string, count: number, rou
 
     const dataDir = path.join(work, `ours-${round}`);
     const ours = await startOurs(dataDir);
+    const before = await diskWrittenMB();
     ourTimes.push((await storescu(shim, ours.port, ours.ae, inDir)).seconds);
+    written.durable.push(await diskWrittenMB() - before);
     rss = Math.max(rss, await peakRssMB(ours.child.pid!));
     await stop(ours.child);
     const indexed = await countIndexed(dataDir);
@@ -144,7 +148,9 @@ export async function ingestBench(work: string, shim: string, count: number, rou
     const fastDir = path.join(work, `ours-fast-${round}`);
     await prepareDataDir(fastDir, { DurableWrites: '0' });
     const fast = await startOurs(fastDir);
+    const fastBefore = await diskWrittenMB();
     fastTimes.push((await storescu(shim, fast.port, fast.ae, inDir)).seconds);
+    written.fast.push(await diskWrittenMB() - fastBefore);
     await stop(fast.child);
     await rm(fastDir, { recursive: true, force: true });
     out(`  round ${round + 1}: storescp ${scpTimes[round]!.toFixed(2)} s, ours ${ourTimes[round]!.toFixed(2)} s, ours without DurableWrites ${fastTimes[round]!.toFixed(2)} s`);
@@ -158,6 +164,8 @@ export async function ingestBench(work: string, shim: string, count: number, rou
   out(`  ratio ours / storescp          ${(rate(tOurs) / rate(tScp)).toFixed(2)}`);
   const tFast = Math.min(...fastTimes);
   out(`  ours without DurableWrites     ${tFast.toFixed(2)} s   ${rate(tFast).toFixed(0)} images/s   (durability costs ${((1 - tFast / tOurs) * 100).toFixed(0)} % of the rate; goal < 15 %)`);
+  const mbRange = (v: number[]) => (v.every(Number.isNaN) ? 'unknown' : `${Math.min(...v).toFixed(0)}-${Math.max(...v).toFixed(0)} MB`);
+  out(`  written to disk while timed: durable ${mbRange(written.durable)}, without DurableWrites ${mbRange(written.fast)} (the rest waits in the page cache)`);
   if (senders > 1) await durableWithSenders(work, shim, files, senders, rounds);
 
   if (bigMb > 0) {
@@ -174,4 +182,11 @@ export async function ingestBench(work: string, shim: string, count: number, rou
     await rm(path.join(work, 'ours-big'), { recursive: true, force: true });
   }
   await rm(inDir, { recursive: true, force: true });
+}
+
+/** MB written to block devices since boot (Linux /proc/vmstat nr_written, 4 KB pages); NaN elsewhere. */
+async function diskWrittenMB(): Promise<number> {
+  const vmstat = await readFile('/proc/vmstat', 'utf8').catch(() => '');
+  const pages = /^nr_written (\d+)$/m.exec(vmstat);
+  return pages ? (Number(pages[1]) * 4096) / (1024 * 1024) : NaN;
 }
