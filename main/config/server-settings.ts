@@ -235,6 +235,11 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
   }
   if (errors.length) throw new ConfigErrors(errors.sort((a, b) => a.line - b.line));
   const get = <K extends KeyName>(k: K) => values.get(k) as ReturnType<(typeof SETTING_KEYS)[K]['parse']>;
+  /** A file a key may name, relative to the configuration folder; empty when it names none. */
+  const optionalFile = (k: 'TLSCertificate' | 'TLSPrivateKey' | 'TLSCACertificates' | 'APICertificate' | 'APIPrivateKey') => {
+    const file = get(k);
+    return file && path.resolve(configDir, file);
+  };
   return {
     aeTitle: get('MyACRNema'),
     port: get('TCPPort'),
@@ -278,9 +283,9 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     hl7AllowedSenders: get('HL7AllowedSenders'),
     hl7DefaultCharset: get('HL7DefaultCharset'),
     tlsPort: get('TLSPort'),
-    tlsCertificate: get('TLSCertificate') && path.resolve(configDir, get('TLSCertificate')),
-    tlsPrivateKey: get('TLSPrivateKey') && path.resolve(configDir, get('TLSPrivateKey')),
-    tlsCaCertificates: get('TLSCACertificates') && path.resolve(configDir, get('TLSCACertificates')),
+    tlsCertificate: optionalFile('TLSCertificate'),
+    tlsPrivateKey: optionalFile('TLSPrivateKey'),
+    tlsCaCertificates: optionalFile('TLSCACertificates'),
     tlsRequireClientCertificate: get('TLSRequireClientCertificate'),
     tlsNodes: get('TLSNodes'),
     sessionIdleMinutes: get('SessionIdleMinutes'),
@@ -290,8 +295,8 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     auditSyslogHost: get('AuditSyslogHost'),
     auditSyslogProtocol: get('AuditSyslogProtocol'),
     apiHttps: get('APIHttps'),
-    apiCertificate: get('APICertificate') && path.resolve(configDir, get('APICertificate')),
-    apiPrivateKey: get('APIPrivateKey') && path.resolve(configDir, get('APIPrivateKey')),
+    apiCertificate: optionalFile('APICertificate'),
+    apiPrivateKey: optionalFile('APIPrivateKey'),
   };
 }
 
