@@ -20,6 +20,8 @@ export interface AssociationSummary {
   bytes: number;
   closedAt?: number;
   reason?: string;
+  /** Median time per object (C-STORE request to response), ms, over the objects timed so far. */
+  msPerObject?: number;
 }
 
 export interface ActivityError {
@@ -92,8 +94,9 @@ export class Activity {
       return;
     }
     const a = this.open.get(e.id);
+    if (a && e.msPerObject !== undefined) a.msPerObject = e.msPerObject;
+    if (e.type === 'timing' || !a) return;
     this.open.delete(e.id);
-    if (!a) return;
     this.recent = [{ ...a, closedAt: now, reason: e.reason ?? '' }, ...this.recent].slice(0, RECENT);
     this.onChange();
     if (e.reason && e.reason !== 'released' && e.reason !== 'closed') this.error(`${e.callingAe} → ${e.calledAe} (${e.peer}): association ${e.reason}`);

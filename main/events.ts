@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
  */
 
 export interface AssociationEvent {
-  type: 'opened' | 'closed';
+  /** 'timing': objects went over it (at most once a second while they do). */
+  type: 'opened' | 'timing' | 'closed';
   id: number;
   /** acceptor: a peer called us; requestor: we called a peer. */
   role: 'acceptor' | 'requestor';
@@ -16,6 +17,9 @@ export interface AssociationEvent {
   /** Accepted abstract syntaxes with their transfer syntax. */
   contexts: { abstractSyntax: string; transferSyntax: string }[];
   reason?: string;
+  /** C-STORE requests answered on it so far, either way, and the median of their times (request to response), ms. */
+  objectsTimed?: number;
+  msPerObject?: number;
 }
 
 export interface ObjectEvent {

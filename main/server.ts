@@ -25,7 +25,7 @@ import { Activity } from './activity.ts';
 import { ListenerNotMoved } from './listener-not-moved.ts';
 import { readForwardRules } from './config/forward-rules.ts';
 import { LISTENER_FIELDS, LIVE_FIELDS, withFields } from './config/setting-effects.ts';
-import { watchAssociation } from './monitoring.ts';
+import { retrieveObserver, watchAssociation } from './monitoring.ts';
 import { Transfers } from './transfers.ts';
 import { HttpApi } from './api/http-api.ts';
 import type { ApiServices } from './api/services.ts';
@@ -202,6 +202,7 @@ export class ArchiveServer {
     const retrieveScp = new RetrieveScp({
       objects: retrievePort(ports), destination: destinationPort(() => this.config, () => this.tlsCredentials), aeTitle,
       subAssociationOptions: () => this.associationOptions(), operations: this.operations, log: this.logger.child('retrieve-scp'),
+      observer: retrieveObserver(this.events),
     });
     const registry = new ServiceRegistry(this.logger.child('dimse'), this.operations)
       .register(verificationService)

@@ -7,11 +7,13 @@ import {
 } from './pdu.ts';
 import { PduReader, type PdvPiece } from './pdu-reader.ts';
 import { PDataSender } from './pdata-sender.ts';
-import { CommandError, commandName, decodeCommand, isResponse, type CommandSet } from './command.ts';
+import { CommandError, CommandField, commandName, decodeCommand, isResponse, type CommandSet } from './command.ts';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, APPLICATION_CONTEXT } from '../../common/uids.ts';
 import type { NegotiationResult } from './negotiation.ts';
 import { ACTIONS, EVENTS, STATES, actionFor, type Action, type Event, type State } from './upper-layer-fsm.ts';
 import type { SourceLogger } from '../util/log.ts';
+import { immediateAck, type ImmediateAck } from './immediate-ack.ts';
+import { StoreTimes } from './store-times.ts';
 
 /** Where a message's data set goes as it arrives. `write` returning false pauses the socket until `drained()` resolves. */
 export interface DataSink {
@@ -86,6 +88,8 @@ export class Association extends EventEmitter {
   readonly contexts = new Map<number, PresentationContext>();
   roles: RoleSelection[] = [];
   peerMaxPduLength = 0;
+  /** Each C-STORE's time, request to response, either way (the Monitor's time per object); 'stored' follows each. */
+  readonly storeTimes = new StoreTimes();
 
   private state: State;
   private readonly socket: Socket;
@@ -99,7 +103,10 @@ export class Association extends EventEmitter {
   private acse: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
   private readonly sender: PDataSender;
+  private readonly ack: ImmediateAck;
   private commandParts: Uint8Array[] = [];
+  /** When the first fragment of the command being received arrived. */
+  private commandStartedAt = 0;
   private current: { msg: IncomingMessage; buffered?: Uint8Array[]; bufferedBytes: number } | undefined;
   private pendingResponses = new Map<number, Waiter>();
   private requestorWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -127,6 +134,7 @@ export class Association extends EventEmitter {
       label: () => this.label, peerMaxPduLength: () => this.peerMaxPduLength, checkCanSend: () => this.checkCanSend(), broken: (why) => this.abort(why),
     });
     socket.setNoDelay(true);
+    this.ack = immediateAck(socket, log);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.handle('Evt17', `socket error: ${err.message}`));
     socket.on('close', () => this.handle('Evt17', 'connection closed by peer'));
@@ -366,6 +374,7 @@ export class Association extends EventEmitter {
     onPending?: (rsp: CommandSet, data: Buffer | undefined) => void): Promise<{ command: CommandSet; dataSet: Buffer | undefined }> {
     const id = command.messageId!;
     const seconds = this.options.dimseTimeout ?? 0;
+    if (command.commandField === CommandField.CStoreRQ) this.storeTimes.begin(id);
     const done = new Promise<{ command: CommandSet; dataSet: Buffer | undefined }>((resolve, reject) => {
       const waiter: Waiter = {
         onResponse: (msg, data) => {
@@ -373,6 +382,7 @@ export class Association extends EventEmitter {
           if (status === 0xff00 || status === 0xff01) { waiter.timer?.refresh(); onPending?.(msg.command, data); return; }
           clearTimeout(waiter.timer);
           this.pendingResponses.delete(id);
+          this.timed(id);
           resolve({ command: msg.command, dataSet: data });
         },
         fail: (e) => { clearTimeout(waiter.timer); reject(e); },
@@ -424,7 +434,13 @@ export class Association extends EventEmitter {
 
   /** Queue one DIMSE message; messages never interleave on the wire (PS3.7 9.1). */
   sendMessage(contextId: number, command: CommandSet, dataSet?: Buffer | AsyncIterable<Uint8Array>): Promise<void> {
+    if (command.commandField === CommandField.CStoreRSP) this.timed(command.messageIdBeingRespondedTo ?? -1);
     return this.sender.sendMessage(contextId, command, dataSet);
+  }
+
+  private timed(messageId: number): void {
+    const ms = this.storeTimes.end(messageId);
+    if (ms !== undefined) this.emit('stored', ms);
   }
 
   /** Several small messages leaving together, in one system call (C-FIND answers). */
@@ -465,7 +481,14 @@ export class Association extends EventEmitter {
     [PduType.ReleaseRQ]: 'Evt12', [PduType.ReleaseRP]: 'Evt13', [PduType.Abort]: 'Evt16',
   };
 
+  /** Whether the kernel acknowledges at once what arrives now (Linux); undefined where the system cannot tell. */
+  acknowledgesAtOnce(): boolean | undefined {
+    return this.ack.inForce();
+  }
+
   private onData(chunk: Buffer): void {
+    // First of all: a peer that keeps Nagle's algorithm on may be holding the rest of this PDU until it hears from us.
+    this.ack.afterRead();
     if (this.state === 'Sta1') return;
     this.touchIdle();
     try {
@@ -504,6 +527,7 @@ export class Association extends EventEmitter {
     if (!context) throw new PduError(`presentation data value on context ${pdv.contextId}, which was not accepted`, AbortReason.UnexpectedPduParameter);
     if (pdv.isCommand) {
       if (this.current) throw new PduError('a command fragment arrived before the previous data set was complete', AbortReason.UnexpectedPdu);
+      if (!this.commandParts.length) this.commandStartedAt = performance.now();
       this.commandParts.push(pdv.data);
       if (pdv.isLast && pdv.pdvEnd) {
         const bytes = Buffer.concat(this.commandParts);
@@ -533,6 +557,7 @@ export class Association extends EventEmitter {
 
   private onCommandComplete(context: PresentationContext, command: CommandSet): void {
     const msg: IncomingMessage = { context, command };
+    if (command.commandField === CommandField.CStoreRQ) this.storeTimes.begin(command.messageId ?? -1, this.commandStartedAt);
     if (!isResponse(command.commandField)) this.handler.onCommand?.(this, msg);
     if (command.hasDataSet) {
       this.current = { msg, buffered: msg.dataSink ? undefined : [], bufferedBytes: 0 };

@@ -11,6 +11,11 @@ export function bytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
+/** A duration in milliseconds, to a tenth below 10, in the language's number format. */
+export function milliseconds(ms: number): string {
+  return ms.toLocaleString(locale(), { maximumFractionDigits: ms < 10 ? 1 : 0 });
+}
+
 export function rate(bytesPerSecond: number): string {
   return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
 }

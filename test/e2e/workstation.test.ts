@@ -142,6 +142,8 @@ describe('the workstation UI in a browser', () => {
     const association = page.locator('tr', { hasText: 'REMOTEPACS → us' }).first();
     await association.waitFor();
     expect(await association.locator('td').nth(2).textContent()).toBe('5');
+    // The median time per object, request to response (issue 37).
+    expect(await association.getByTestId('ms-per-object').textContent()).toMatch(/^[\d,]+(\.\d)? ms$/);
     await page.locator('table.jobs tr.job-done', { hasText: 'move' }).waitFor();
     await screenshot(page, 'monitor');
   });

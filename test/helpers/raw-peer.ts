@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { PduReader } from '../../main/dicom/pdu-reader.ts';
 import { decodePdu, encodePData, encodePdu, PduType, type Pdu } from '../../main/dicom/pdu.ts';
 import { encodeCommand, CommandField, decodeCommand, type CommandSet } from '../../main/dicom/command.ts';
@@ -39,6 +40,19 @@ export class RawPeer {
       const s = net.connect({ host: '127.0.0.1', port }, () => resolve(new RawPeer(s)));
       s.once('error', reject);
     });
+  }
+
+  /** Over TLS, with the certificates the test gives. */
+  static connectTls(port: number, options: tls.ConnectionOptions): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, ...options }, () => resolve(new RawPeer(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** A socket the test accepted itself: the peer plays the acceptor. */
+  static over(socket: net.Socket): RawPeer {
+    return new RawPeer(socket);
   }
 
   send(bytes: Buffer): void {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,21 @@ const ENV = { ...process.env, WINEDEBUG: '-all', WINEPREFIX: path.join(ROOT, '.c
 function requireWindowsNode(): string {
   requireTool('wine');
   if (!existsSync(WINDOWS_NODE)) throw new Error(`${WINDOWS_NODE} not found: bash scripts/windows-node.sh --install (scripts/test-deps.sh --install does)`);
+  provideKoffiForWindows();
   return WINDOWS_NODE;
+}
+
+/**
+ * koffi's Windows binary where npm puts it on Windows (node_modules/@koromix/koffi-win32-x64): npm leaves it out here,
+ * as its package is for win32 only; scripts/windows-node.sh keeps a copy in .cache.
+ */
+function provideKoffiForWindows(): void {
+  const target = path.join(ROOT, 'node_modules', '@koromix', 'koffi-win32-x64');
+  if (existsSync(target)) return;
+  const copy = path.join(ROOT, '.cache', 'koffi-win32-x64');
+  if (!existsSync(path.join(copy, 'win32_x64', 'koffi.node'))) throw new Error(`${copy} not found: bash scripts/windows-node.sh --install`);
+  mkdirSync(path.dirname(target), { recursive: true });
+  symlinkSync(copy, target, 'dir');
 }
 
 /** A Linux path as Windows programs under Wine see it (drive Z: is the Linux root). */

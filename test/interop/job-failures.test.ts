@@ -6,6 +6,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { freePort, startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { slowLink, type SlowLink } from '../helpers/slow-link.ts';
 import type { Job } from '../../main/jobs/job.ts';
 
 /** Jobs against nodes that refuse, go away, or are down while the archive restarts. */
@@ -15,6 +16,8 @@ describe('transfer jobs when things go wrong', () => {
   const scps: RunningStorescp[] = [];
   let work: string;
   const ports = { vanishing: 0, restart: 0, down: 0 };
+  /** The sends that are stopped mid-way go through links that hold each answer 30 ms, so they are still running then. */
+  const links: SlowLink[] = [];
   const big = uid();
   const small = uid();
 
@@ -22,10 +25,11 @@ describe('transfer jobs when things go wrong', () => {
     work = await mkdtemp(path.join(tmpdir(), 'pacs-jobfail-'));
     picky = await startArchive({ RequireKnownCallingAE: '1' }, [], 'PICKY');
     for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+    links.push(await slowLink(ports.vanishing, 30), await slowLink(ports.restart, 30));
     local = await startArchive({ RetryDelay: '1', MaximumExportRetries: '1', MaxJobsPerNode: '1',
       ExportConverters: '1', ExportConverter0: 'forward to DOWN', ExportModality0: 'US' }, [
-      `PICKY 127.0.0.1 ${picky.port} un`, `VANISHING 127.0.0.1 ${ports.vanishing} un`,
-      `RESTART 127.0.0.1 ${ports.restart} un`, `DOWN 127.0.0.1 ${ports.down} un`,
+      `PICKY 127.0.0.1 ${picky.port} un`, `VANISHING 127.0.0.1 ${links[0]!.port} un`,
+      `RESTART 127.0.0.1 ${links[1]!.port} un`, `DOWN 127.0.0.1 ${ports.down} un`,
     ], 'LOCAL');
     const many = Array.from({ length: 60 }, (_, i) => makeImage({ studyUid: big, instanceNumber: i + 1, rows: 16, columns: 16 }));
     const few = Array.from({ length: 3 }, (_, i) => makeImage({ studyUid: small, instanceNumber: i + 1 }));
@@ -36,6 +40,7 @@ describe('transfer jobs when things go wrong', () => {
     await local?.stop();
     await picky?.stop();
     for (const s of scps) await s.stop();
+    for (const l of links) await l.close();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -65,7 +70,9 @@ describe('transfer jobs when things go wrong', () => {
     scps.push(scp);
     const { id } = await local.server.transfers.send('VANISHING', 'STUDY', big);
     await until('some objects are sent', async () => (await job(id)).done >= 5);
+    // The node goes away: its storescp and the link in front of it.
     scp.kill();
+    await links[0]!.close();
     await queue().idle();
     const failed = await job(id);
     expect(failed.state).toBe('failed');
@@ -76,6 +83,7 @@ describe('transfer jobs when things go wrong', () => {
     // Retry by id once the node is back: only what was not sent goes.
     const back = await startStorescp('VANISHING', [], process.env, ports.vanishing);
     scps.push(back);
+    links[0] = await slowLink(ports.vanishing, 30, links[0]!.port);
     await queue().retry(id);
     await queue().idle();
     expect(await job(id)).toMatchObject({ state: 'done', done: 60, failed: 0 });

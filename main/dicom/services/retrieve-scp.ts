@@ -26,6 +26,8 @@ export interface RetrieveDependencies {
   subAssociationOptions: () => AssociationOptions;
   operations: RunningOperations;
   log: SourceLogger;
+  /** Told of each C-MOVE sub-association as it opens, and of each object sent, on it or back over a C-GET's own. */
+  observer?: { association(sub: Association): void; sent(via: Association, obj: OutgoingObject, result: SendResult): void };
 }
 
 /** Sends the objects of one retrieve and records each sub-operation's outcome. */
@@ -63,6 +65,7 @@ export class RetrieveScp {
         let sub: Association;
         try {
           sub = await connect(dest.host, dest.port, this.deps.subAssociationOptions(), {}, this.deps.log, undefined, dest.tls);
+          this.deps.observer?.association(sub);
           await sub.requestAssociation(this.deps.aeTitle(), ae, group.contexts);
         } catch (err) {
           const reason = `cannot open an association to ${ae} at ${dest.host}:${dest.port}: ${(err as Error).message}`;
@@ -73,7 +76,7 @@ export class RetrieveScp {
         try {
           for (const { obj, prepared } of prepareAhead(sub, group.objects, undefined, dest.compression)) {
             if (op.cancelled) break;
-            await progress(obj, await sendOrFail(sub, obj, { moveOriginator: origin, prepared }));
+            await progress(obj, await this.sendOrFail(sub, obj, { moveOriginator: origin, prepared }));
           }
         } finally {
           await sub.release().catch(() => undefined);
@@ -89,7 +92,7 @@ export class RetrieveScp {
       const usable = (ctx: { abstractSyntax: string }) => asScp.has(ctx.abstractSyntax);
       for (const { obj, prepared } of prepareAhead(assoc, objects, usable)) {
         if (op.cancelled) return;
-        await progress(obj, await sendOrFail(assoc, obj, { usable, prepared }));
+        await progress(obj, await this.sendOrFail(assoc, obj, { usable, prepared }));
       }
     });
   }
@@ -132,6 +135,18 @@ export class RetrieveScp {
       .catch((err) => this.deps.log.warn(`${assoc.label}: ${what} final response not sent: ${(err as Error).message}`));
   }
 
+  /** A sub-operation whose association fails mid-way counts as failed, with the reason. */
+  private async sendOrFail(via: Association, obj: OutgoingObject, options: Parameters<typeof sendObject>[2]): Promise<SendResult> {
+    let result: SendResult;
+    try {
+      result = await sendObject(via, obj, options);
+    } catch (err) {
+      result = { outcome: 'failed', reason: (err as Error).message };
+    }
+    this.deps.observer?.sent(via, obj, result);
+    return result;
+  }
+
   /** The stored objects the identifier names; its level's unique key must be given (PS3.4 C.4.2.2.1). */
   private async objectsFor(msg: IncomingMessage, data: Buffer | undefined): Promise<OutgoingObject[]> {
     const sopClass = msg.command.affectedSopClassUid ?? msg.context.abstractSyntax;
@@ -148,11 +163,3 @@ export class RetrieveScp {
   }
 }
 
-/** A sub-operation whose association fails mid-way counts as failed, with the reason. */
-async function sendOrFail(assoc: Association, obj: OutgoingObject, options: Parameters<typeof sendObject>[2]): Promise<SendResult> {
-  try {
-    return await sendObject(assoc, obj, options);
-  } catch (err) {
-    return { outcome: 'failed', reason: (err as Error).message };
-  }
-}

@@ -2,7 +2,7 @@ import { useCallback, useEffect } from 'react';
 import { API_ROUTES, type AssociationSummary, type DeletionDto, type JobDto, type JobStudy, type StatusDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { ActionButton, ErrorText, Progress, Section } from '../components.tsx';
-import { bytes, commitmentText, date, personName, rate, time } from '../format.ts';
+import { bytes, commitmentText, date, milliseconds, personName, rate, time } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
 import { useLive } from '../live.ts';
 import { t } from '../i18n.ts';
@@ -19,6 +19,7 @@ function AssociationRow({ a }: { a: AssociationSummary }) {
       <td className="num">{a.objects}{a.failed ? <span className="error inline"> ({t('{n} failed', { n: a.failed })})</span> : null}</td>
       <td className="num">{bytes(a.bytes)}</td>
       <td className="num">{a.bytes ? rate(a.bytes / seconds) : ''}</td>
+      <td className="num" data-testid="ms-per-object">{a.msPerObject === undefined ? '' : t('{ms} ms', { ms: milliseconds(a.msPerObject) })}</td>
       <td>{time(a.openedAt)}{a.closedAt ? ` – ${time(a.closedAt)}` : ''}</td>
       {a.closedAt !== undefined && <td>{a.reason}</td>}
     </tr>
@@ -29,7 +30,7 @@ function AssociationTable({ rows, closed }: { rows: AssociationSummary[]; closed
   if (!rows.length) return <p className="empty">{closed ? t('None yet.') : t('No association is open.')}</p>;
   return (
     <table>
-      <thead><tr><th>{t('Direction')}</th><th>{t('Peer')}</th><th>{t('Objects')}</th><th>{t('Data')}</th><th>{t('Speed')}</th><th>{t('Time')}</th>{closed && <th>{t('Ended')}</th>}</tr></thead>
+      <thead><tr><th>{t('Direction')}</th><th>{t('Peer')}</th><th>{t('Objects')}</th><th>{t('Data')}</th><th>{t('Speed')}</th><th title={t('Median time from a C-STORE request to its response: a slow peer shows here at once')}>{t('Per object')}</th><th>{t('Time')}</th>{closed && <th>{t('Ended')}</th>}</tr></thead>
       <tbody>{rows.map((a) => <AssociationRow key={a.id} a={a} />)}</tbody>
     </table>
   );
