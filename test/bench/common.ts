@@ -45,11 +45,16 @@ export function buildShim(work: string): string {
   return file;
 }
 
-/** Run a DCMTK tool to its end with the shim; resolves with its output and wall time in seconds. */
+/** The environment of a DCMTK tool: with the shim, or as it ships when `shim` is ''. */
+function toolEnv(shim: string): NodeJS.ProcessEnv {
+  return shim ? { ...process.env, LD_PRELOAD: shim } : process.env;
+}
+
+/** Run a DCMTK tool to its end with the shim ('' for none); resolves with its output and wall time in seconds. */
 export function runTool(tool: string, args: string[], shim: string): Promise<{ seconds: number; output: string }> {
   const start = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(requireTool(tool), args, { env: { ...process.env, LD_PRELOAD: shim }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(requireTool(tool), args, { env: toolEnv(shim), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (d) => { output += d; });
     child.stderr!.on('data', (d) => { output += d; });
@@ -61,11 +66,14 @@ export function runTool(tool: string, args: string[], shim: string): Promise<{ s
   });
 }
 
-/** DCMTK storescp; `accept` its transfer syntax options (every syntax by default; [] for its own default: uncompressed only). */
+/**
+ * DCMTK storescp (with the shim, or as it ships when `shim` is ''); `accept` its transfer syntax options (every syntax
+ * by default; [] for its own default: uncompressed only).
+ */
 export async function startStorescp(shim: string, dir: string, aeTitle = 'STORESCP', port?: number, accept = ['+xa']): Promise<{ port: number; child: ChildProcess }> {
   const p = port ?? await freePort();
   await mkdir(dir, { recursive: true });
-  const child = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...accept, String(p)], { env: { ...process.env, LD_PRELOAD: shim }, stdio: 'ignore' });
+  const child = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...accept, String(p)], { env: toolEnv(shim), stdio: 'ignore' });
   await waitForPort(p, child);
   return { port: p, child };
 }

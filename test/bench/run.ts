@@ -3,15 +3,17 @@
  *   ingest  1000 CT objects by storescu to storescp and to us; one 1 GB multi-frame object and our peak RSS
  *   query   C-FIND latency p50/p95 over an index of 8.7 M instances, with findscu
  *   move    C-MOVE of a 250-image study to storescp, with movescu; storescu -> storescp beside it
+ *   peers   getscu, C-MOVE to storescp and storescu with DCMTK as it ships (Nagle on) beside the shim, for us, Orthanc
+ *           and (where built) Conquest; the cost of acknowledging at once
  *   send    a send job of 1000 objects to storescp beside storescu sending the same files
  *   engines ingest on SQLite beside MariaDB (a private server), regen rate; with it, query runs on both engines
  *   transcode  C-MOVE of a compressed study (JPEG-LS, JPEG lossless, JPEG 2000) to a storescp that takes only
  *           uncompressed syntaxes, beside each codec's decode time (not in the default run: --only transcode)
  *   dicomweb  WADO-RS beside C-MOVE, STOW-RS beside C-STORE, QIDO-RS beside C-FIND (not in the default run)
  *   viewer  the viewer in Chromium: time to the first image, scroll step p50/p95, cine frame rate of a JPEG US loop
- * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools. A shared 2-core machine is noisy: sections
- * that compare take the best of several rounds.
- * Options: --only ingest,query,move,send,engines,transcode,dicomweb,viewer   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
+ * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools, except where the peers section runs them as they
+ * ship. A shared 2-core machine is noisy: sections that compare take the best of several rounds.
+ * Options: --only ingest,query,move,peers,send,engines,transcode,dicomweb,viewer   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,6 +24,7 @@ import { buildShim, out } from './common.ts';
 import { ingestBench } from './ingest.ts';
 import { queryBench } from './query.ts';
 import { moveBench } from './move.ts';
+import { peersBench } from './peers.ts';
 import { sendBench } from './send.ts';
 import { enginesBench, withMariaDb } from './engines.ts';
 import { transcodeBench } from './transcode.ts';
@@ -35,7 +38,7 @@ const { values } = parseArgs({
     queries: { type: 'string' }, senders: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
   },
 });
-const ALL = ['ingest', 'query', 'move', 'send', 'engines', 'transcode', 'dicomweb', 'viewer'];
+const ALL = ['ingest', 'query', 'move', 'peers', 'send', 'engines', 'transcode', 'dicomweb', 'viewer'];
 const DEFAULT = ALL.filter((s) => s !== 'transcode' && s !== 'dicomweb');
 const sections = new Set((values.only ?? DEFAULT.join(',')).split(','));
 for (const s of sections) if (!ALL.includes(s)) throw new Error(`unknown section "${s}" (${ALL.join(', ')})`);
@@ -59,6 +62,10 @@ async function main(): Promise<void> {
     if (sections.has('move')) {
       out('');
       await moveBench(work, shim, Number(values['move-count'] ?? 250), rounds);
+    }
+    if (sections.has('peers')) {
+      out('');
+      await peersBench(work, shim, Number(values['move-count'] ?? 250), rounds);
     }
     if (sections.has('send')) {
       out('');

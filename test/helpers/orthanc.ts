@@ -21,8 +21,8 @@ export interface RunningOrthanc {
 export const ORTHANC = '/usr/sbin/Orthanc';
 const PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
-/** `extra`: more of Orthanc's configuration (DicomModalities, ...), merged over ours. */
-export async function startOrthanc(ours: { url: string; secret: string }, extra: Record<string, unknown> = {}): Promise<RunningOrthanc> {
+/** `extra`: more of Orthanc's configuration (DicomModalities, ...), merged over ours; `env` its environment. */
+export async function startOrthanc(ours: { url: string; secret: string }, extra: Record<string, unknown> = {}, env = process.env): Promise<RunningOrthanc> {
   const dir = await mkdtemp(path.join(tmpdir(), 'orthanc-'));
   const httpPort = await freePort();
   const dicomPort = typeof extra.DicomPort === 'number' ? extra.DicomPort : await freePort();
@@ -40,7 +40,7 @@ export async function startOrthanc(ours: { url: string; secret: string }, extra:
   const file = path.join(dir, 'orthanc.json');
   await writeFile(file, JSON.stringify(config));
   let output = '';
-  const proc = spawn(ORTHANC, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(ORTHANC, [file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d) => { output += d; });
   proc.stderr!.on('data', (d) => { output += d; });
   const url = `http://127.0.0.1:${httpPort}`;
