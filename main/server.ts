@@ -257,7 +257,7 @@ export class ArchiveServer {
         shutdown: this.options.onShutdownRequest,
       },
       worklist: this.index,
-      edit: { editor: this.editor, destinations: (uid) => this.index.studyDestinations(uid) },
+      edit: { editor: this.editor, destinations: (uid) => this.index.studyDestinations(uid), patientNames: (ids) => this.index.patientNames(ids) },
       exporter: this.exporter(),
       dicomweb: {
         index: this.index, objectFile: (location) => this.store.absolutePath(location), transcoder, importTarget: () => this.importTarget(),

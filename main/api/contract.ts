@@ -206,6 +206,15 @@ export type EventMessage =
   | { type: 'hl7'; event: Hl7Event };
 
 /** The routes, for the renderer's client. */
+/** The name a patient goes by here, and each spelling its studies were received with (two or more: a conflict). */
+export interface PatientNamesDto {
+  patientId: string;
+  name: string;
+  /** An admin chose it (or the hospital's HL7 ADT gave it): arriving studies do not change it. */
+  confirmed: boolean;
+  spellings: { name: string; studies: number }[];
+}
+
 export const API_ROUTES = {
   status: '/api/status',
   activity: '/api/activity',
@@ -227,6 +236,8 @@ export const API_ROUTES = {
   worklist: '/api/worklist',
   mpps: '/api/mpps',
   deletions: '/api/deletions',
+  patientNames: '/api/patient-names',
+  reconcileName: '/api/edit/reconcile-name',
   export: '/api/export',
   anonymize: '/api/anonymize',
   protectedStudies: '/api/protected-studies',

@@ -19,6 +19,11 @@ export function editRoutes(edit: EditService): RouteDef[] {
       handler: async ({ body: b }): Promise<Job> => edit.editor.editStudy(text(body(b).studyUid, 'studyUid'), changes(body(b))),
     },
     {
+      // The spellings a patient's studies were received with become the one chosen (files rewritten, name confirmed).
+      method: 'POST', path: '/api/edit/reconcile-name', permission: 'edit',
+      handler: async ({ body: b }): Promise<Job> => edit.editor.reconcilePatientName(text(body(b).patientId, 'patientId'), text(body(b).patientName, 'patientName')),
+    },
+    {
       method: 'POST', path: '/api/edit/merge-patients', permission: 'edit',
       handler: async ({ body: b }): Promise<Job> => edit.editor.mergePatients(text(body(b).from, 'from'), text(body(b).into, 'into')),
     },
@@ -46,5 +51,16 @@ export function editRoutes(edit: EditService): RouteDef[] {
       return job;
     },
   }));
-  return [...audited, { method: 'GET', path: '/api/studies/:uid/destinations', permission: 'view', handler: async ({ params: [uid] }) => edit.destinations(uid!) }];
+  return [
+    ...audited,
+    { method: 'GET', path: '/api/studies/:uid/destinations', permission: 'view', handler: async ({ params: [uid] }) => edit.destinations(uid!) },
+    {
+      method: 'POST', path: '/api/patient-names', permission: 'view',
+      handler: async ({ body: b }) => {
+        const ids = body(b).patientIds;
+        if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string') || ids.length > 5000) throw new HttpError(400, 'patientIds must be a list of at most 5000 patient IDs');
+        return edit.patientNames(ids as string[]);
+      },
+    },
+  ];
 }

@@ -73,7 +73,9 @@ export interface SettingsService {
 
 /** Corrections of stored objects, each queued as an edit job; where a study was sent, so the correction can follow. */
 export interface EditService {
-  editor: Pick<StudyEditor, 'editPatient' | 'editStudy' | 'mergePatients' | 'mergeStudies' | 'moveSeries'>;
+  editor: Pick<StudyEditor, 'editPatient' | 'editStudy' | 'mergePatients' | 'mergeStudies' | 'moveSeries' | 'reconcilePatientName'>;
+  /** The names patients go by and their studies' spellings (conflicts shown on the Studies screen). */
+  patientNames: ArchiveIndex['patientNames'];
   destinations(studyUid: string): Promise<string[]>;
 }
 

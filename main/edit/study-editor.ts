@@ -59,6 +59,16 @@ export class StudyEditor {
     return this.queue(`patient ${patientId}: ${describe(values)}`, objects, values, newId && newId !== patientId ? [patientId, newId] : undefined);
   }
 
+  /**
+   * The spellings of a patient's name become one (issue 28): the chosen name is confirmed in the index, so that no
+   * arriving study changes it, and written into every object of the patient.
+   */
+  async reconcilePatientName(patientId: string, patientName: string): Promise<Job> {
+    checkPatientChanges({ patientName });
+    if (!await this.deps.index.confirmPatientName(patientId, patientName.trim())) throw new EditError(`patient ${patientId} is not in the archive`);
+    return this.editPatient(patientId, { patientName });
+  }
+
   /** A study's description, accession number, referring physician, date or time. */
   async editStudy(studyUid: string, changes: StudyChanges): Promise<Job> {
     const values = checkStudyChanges(changes);

@@ -44,6 +44,16 @@ export interface PatientRow {
   sex: string;
 }
 
+/** The name a patient goes by here, and each spelling its studies were received with (more than one: a conflict). */
+export interface PatientNames {
+  patientId: string;
+  /** Its newest study's, or the one confirmed. */
+  name: string;
+  /** An admin reconciled the spellings, or the hospital's HL7 ADT gave the name: arriving studies do not change it. */
+  confirmed: boolean;
+  spellings: { name: string; studies: number }[];
+}
+
 /** A study's deletion as journaled: its files, still to be deleted, and their size. */
 export interface StudyDeletion {
   id: number;
@@ -135,6 +145,10 @@ export interface ArchiveIndex {
   listWorklist(): Promise<StoredWorklistEntry[]>;
   /** The worklist entries of an order (HL7 ORC-2, the placer order number). */
   worklistByOrder(placerOrder: string): Promise<StoredWorklistEntry[]>;
+  /** Per patient ID asked for (those the archive holds): its name and its studies' spellings of it. */
+  patientNames(patientIds: string[]): Promise<PatientNames[]>;
+  /** The name the patient goes by from now on, whatever studies arrive; false when the patient is unknown. */
+  confirmPatientName(patientId: string, patientName: string): Promise<boolean>;
   /** A patient's name, birth date and sex changed (HL7 ADT^A08/A31), in its row and its worklist entries; false when unknown. */
   updatePatient(patient: PatientRow): Promise<boolean>;
   /** HL7 ADT^A40: the prior patient's studies and worklist entries go to the survivor; recorded; how many studies moved. */

@@ -5,13 +5,19 @@ import type { IndexDialect, SqlEngine, Statement } from './sql-engine.ts';
 
 /**
  * What storing objects does to the patient, study, series and instance rows, written once for every engine (as
- * Orthanc's StatelessDatabaseOperations): each object's patient, study and series are inserted or updated with the
- * object's values, its instance row inserted or replaced, and the counts kept — an object stored again into another
- * series leaves the old one. Objects are written in batches: one transaction, the instance rows in one statement.
+ * Orthanc's StatelessDatabaseOperations): each object's study and series are inserted or updated with the object's
+ * values, its instance row inserted or replaced, and the counts kept — an object stored again into another series
+ * leaves the old one. Objects are written in batches: one transaction, the instance rows in one statement.
+ *
+ * A patient's identity does not follow whichever object came last. Each study keeps the patient name its own objects
+ * give; the patient's name, birth date and sex are those of its newest study (by study date and time), so a prior
+ * retrieved from another archive, written years ago as `DVORAK^JIRI`, never renames `Dvořák^Jiří`. A name an admin
+ * reconciled, or the hospital's HL7 ADT gave, is kept (`name_confirmed`) whatever study arrives.
  */
 
 const PATIENT = ['patient_id', 'patient_name', 'name_key', 'name_fold', 'birth_date', 'sex', 'updated_at'] as const;
-const STUDY = ['study_uid', 'patient_fk', 'study_date', 'study_time', 'accession_number', 'study_id', 'description', 'referring_physician', 'charset', 'updated_at'] as const;
+const STUDY = ['study_uid', 'patient_fk', 'patient_name', 'name_key', 'name_fold', 'study_date', 'study_time', 'accession_number', 'study_id',
+  'description', 'referring_physician', 'charset', 'updated_at'] as const;
 const SERIES = ['series_uid', 'study_fk', 'modality', 'series_number', 'description', 'body_part', 'series_date', 'series_time', 'updated_at'] as const;
 const INSTANCE = ['sop_uid', 'series_fk', 'sop_class_uid', 'instance_number', 'transfer_syntax', 'rows', 'columns', 'frames', 'device', 'path', 'size', 'calling_ae', 'received_at'] as const;
 
@@ -34,12 +40,19 @@ export class HierarchySql {
   readonly patient: string;
   readonly study: string;
   readonly series: string;
+  /** The patient's newest study: the one whose patient attributes the patient takes. */
+  readonly newestStudy = 'SELECT id FROM studies WHERE patient_fk = ? ORDER BY study_date DESC, study_time DESC, id DESC LIMIT 1';
+  /** The patient's attributes from its newest study's object (a confirmed name stays). */
+  readonly patientFromStudy = `UPDATE patients SET patient_name = CASE WHEN name_confirmed = 1 THEN patient_name ELSE ? END,
+    name_key = CASE WHEN name_confirmed = 1 THEN name_key ELSE ? END, name_fold = CASE WHEN name_confirmed = 1 THEN name_fold ELSE ? END,
+    birth_date = ?, sex = ? WHERE id = ?`;
   private readonly dialect: IndexDialect;
   private readonly instanceSql = new Map<number, string>();
 
   constructor(dialect: IndexDialect) {
     this.dialect = dialect;
-    this.patient = dialect.upsert('patients', 'patient_id', PATIENT, PATIENT.slice(1), 1, true);
+    // A patient who exists keeps its attributes here: upsertHierarchy decides whether this object's study gives them.
+    this.patient = dialect.upsert('patients', 'patient_id', PATIENT, ['updated_at'], 1, true);
     this.study = dialect.upsert('studies', 'study_uid', STUDY, STUDY.slice(1), 1, true);
     this.series = dialect.upsert('series', 'series_uid', SERIES, SERIES.slice(1), 1, true);
   }
@@ -63,9 +76,12 @@ export class HierarchySql {
 
 /** Insert or update an object's patient, study and series rows; the series' and study's row ids. */
 export async function upsertHierarchy(tx: SqlEngine, sql: HierarchySql, h: Header, now: string): Promise<SeriesIds> {
-  const patient = (await tx.run(sql.patient, [h.patientId, h.patientName, personNameKey(h.patientName), foldName(h.patientName), h.patientBirthDate, h.patientSex, now])).insertId;
-  const study = (await tx.run(sql.study, [h.studyInstanceUid, patient, h.studyDate, h.studyTime, h.accessionNumber, h.studyId, h.studyDescription,
+  const name = [h.patientName, personNameKey(h.patientName), foldName(h.patientName)];
+  const patient = (await tx.run(sql.patient, [h.patientId, ...name, h.patientBirthDate, h.patientSex, now])).insertId;
+  const study = (await tx.run(sql.study, [h.studyInstanceUid, patient, ...name, h.studyDate, h.studyTime, h.accessionNumber, h.studyId, h.studyDescription,
     h.referringPhysicianName, h.specificCharacterSet, now])).insertId;
+  const [newest] = await tx.all<{ id: number | string }>(sql.newestStudy, [patient]);
+  if (Number(newest?.id) === study) await tx.run(sql.patientFromStudy, [...name, h.patientBirthDate, h.patientSex, patient]);
   const series = (await tx.run(sql.series, [h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription, h.bodyPartExamined,
     h.seriesDate, h.seriesTime, now])).insertId;
   return { id: series, studyId: study };

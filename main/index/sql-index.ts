@@ -1,4 +1,4 @@
-import type { ArchiveIndex, DeletionRecord, IndexCounts, InstanceRecord, PatientRow, ReplacedInstance, StoredInstance, StudyDeletion } from './archive-index.ts';
+import type { ArchiveIndex, DeletionRecord, IndexCounts, InstanceRecord, PatientNames, PatientRow, ReplacedInstance, StoredInstance, StudyDeletion } from './archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import { QR_FROM, newestFirstSql, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
@@ -11,7 +11,7 @@ import { SqlJobStore } from './sql-jobs.ts';
 import { SqlMppsStore } from './sql-mpps.ts';
 import { SqlAccountStore } from './sql-accounts.ts';
 import { SqlAuditStore } from './sql-audit.ts';
-import { mergePatients, updatePatient } from './sql-patient-changes.ts';
+import { confirmPatientName, mergePatients, patientNames, updatePatient } from './sql-patient-changes.ts';
 import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
 import { forgetInstance, newestInstances } from './sql-store-repair.ts';
 import {
@@ -52,7 +52,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   /** Names stored before the folded search key existed (index migration 5) get it now. */
   protected async fillNameFolds(): Promise<void> {
-    for (const table of ['patients', 'worklist']) {
+    for (const table of ['patients', 'studies', 'worklist']) {
       const rows = await this.engine.all<{ id: number; name: string }>(`SELECT id, patient_name AS name FROM ${table} WHERE name_fold = '' AND patient_name <> ''`);
       for (let at = 0; at < rows.length; at += 1000) {
         const batch = rows.slice(at, at + 1000);
@@ -201,6 +201,17 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   async worklistByOrder(placerOrder: string): Promise<StoredWorklistEntry[]> {
     return this.worklistWhere('placer_order = ?', [placerOrder]);
+  }
+
+  patientNames(patientIds: string[]): Promise<PatientNames[]> {
+    return patientNames(this.engine, patientIds);
+  }
+
+  async confirmPatientName(patientId: string, patientName: string): Promise<boolean> {
+    await this.settled();
+    const known = await confirmPatientName(this.engine, patientId, patientName);
+    this.seriesCache.clear();
+    return known;
   }
 
   async updatePatient(patient: PatientRow): Promise<boolean> {

@@ -81,6 +81,17 @@ export const UNIQUE_KEYS = [0x00100020, 0x0020000d, 0x0020000e, 0x00080018] as c
 
 export const QR_BY_TAG = new Map(QR_ATTRIBUTES.map((a) => [a.tag, a]));
 
+/**
+ * Below the PATIENT level, Patient's Name is the study's own, as its objects gave it (hierarchy.ts): a study is never
+ * answered, listed or shown under another study's spelling of its patient's name.
+ */
+const STUDY_PATIENT_NAME: QrAttribute = { ...QR_BY_TAG.get(0x00100010)!, column: 'st.patient_name', matchColumn: 'st.name_key', foldColumn: 'st.name_fold' };
+
+/** The attribute a tag names in a query at `level`. */
+export function qrAttribute(tag: number, level: LevelNumber): QrAttribute | undefined {
+  return tag === STUDY_PATIENT_NAME.tag && level >= Level.STUDY ? STUDY_PATIENT_NAME : QR_BY_TAG.get(tag);
+}
+
 /** Tables joined from the level's own table up to the patient. */
 /** Each level's own table alias in QR_FROM (its rows' ids grow as entities are first stored). */
 export const QR_ALIAS = ['p', 'st', 'se', 'i'] as const;

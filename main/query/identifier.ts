@@ -3,7 +3,7 @@ import { answerCharacterSet, encodeText } from '../dicom/charset-encode.ts';
 import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { DimseError, Status } from '../dicom/status.ts';
 import {
-  LEVEL_NAMES, MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES, QR_BY_TAG, SCHEDULED_PROCEDURE_STEP_SEQUENCE,
+  LEVEL_NAMES, MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES, SCHEDULED_PROCEDURE_STEP_SEQUENCE, qrAttribute,
   type KeyAttribute, type LevelNumber, type QrAttribute,
 } from './attributes.ts';
 import { MatchError, parseMatch } from './matching.ts';
@@ -76,7 +76,7 @@ export function qrRequestFrom(identifier: DataSet, model: QrModel): QrRequest {
   const request: QrRequest = { level: level as LevelNumber, conditions: [], returns: [], identifier, requestCharset, unsupportedMatching: false };
   for (const [tag, e] of identifier) {
     if (tag === SPECIFIC_CHARACTER_SET || tag === QUERY_RETRIEVE_LEVEL) continue;
-    const attr = QR_BY_TAG.get(tag);
+    const attr = qrAttribute(tag, level as LevelNumber);
     if (!attr || attr.level > level) {
       if (hasValue(e) && tag !== RETRIEVE_AE_TITLE && tag !== INSTANCE_AVAILABILITY) request.unsupportedMatching = true;
       continue;
@@ -129,7 +129,7 @@ export function qrAnswer(row: Row, request: QrRequest, retrieveAeTitle: string):
   const values: AnswerValue[] = [];
   for (const [tag, e] of request.identifier) {
     if (tag === SPECIFIC_CHARACTER_SET || tag === QUERY_RETRIEVE_LEVEL) continue;
-    const attr = QR_BY_TAG.get(tag);
+    const attr = qrAttribute(tag, request.level);
     if (attr && attr.level <= request.level) values.push({ attr, value: valueOf(row, attr) });
     else if (tag === RETRIEVE_AE_TITLE) put(answer, { tag, vr: 'AE', value: Buffer.from(retrieveAeTitle, 'latin1') });
     else if (tag === INSTANCE_AVAILABILITY) put(answer, { tag, vr: 'CS', value: Buffer.from('ONLINE', 'latin1') });

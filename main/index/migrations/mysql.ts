@@ -248,4 +248,16 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    // Each study keeps its own patient name as its objects give it; the patient's name follows its newest study unless
+    // an admin (or the hospital's HL7 ADT) confirmed one. Existing studies take their patient's name until re-indexed.
+    version: 11,
+    statements: [
+      `ALTER TABLE studies ADD COLUMN patient_name VARCHAR(324) NOT NULL DEFAULT '', ADD COLUMN name_key VARCHAR(324) NOT NULL DEFAULT '',
+        ADD COLUMN name_fold VARCHAR(324) NOT NULL DEFAULT '', ADD INDEX studies_name_key (name_key), ADD INDEX studies_name_fold (name_fold)`,
+      `UPDATE studies st JOIN patients p ON p.id = st.patient_fk SET st.patient_name = p.patient_name, st.name_key = p.name_key, st.name_fold = p.name_fold`,
+      `ALTER TABLE patients ADD COLUMN name_confirmed TINYINT NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
+

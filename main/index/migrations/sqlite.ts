@@ -271,4 +271,20 @@ CREATE INDEX audit_patient ON audit(patient_id);
 CREATE INDEX audit_action ON audit(action);
 `,
   },
+  {
+    // Each study keeps its own patient name as its objects give it; the patient's name follows its newest study unless
+    // an admin (or the hospital's HL7 ADT) confirmed one. Existing studies take their patient's name until re-indexed.
+    version: 11,
+    sql: `
+ALTER TABLE studies ADD COLUMN patient_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE studies ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE studies ADD COLUMN name_fold TEXT NOT NULL DEFAULT '';
+UPDATE studies SET patient_name = (SELECT p.patient_name FROM patients p WHERE p.id = studies.patient_fk),
+  name_key = (SELECT p.name_key FROM patients p WHERE p.id = studies.patient_fk),
+  name_fold = (SELECT p.name_fold FROM patients p WHERE p.id = studies.patient_fk);
+CREATE INDEX studies_name_key ON studies(name_key);
+CREATE INDEX studies_name_fold ON studies(name_fold);
+ALTER TABLE patients ADD COLUMN name_confirmed INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

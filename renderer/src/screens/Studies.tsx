@@ -1,5 +1,5 @@
 import { Fragment, useEffect, useMemo, useState } from 'react';
-import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type StudyDeleted } from '../../../main/api/contract.ts';
+import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type PatientNamesDto, type StudyDeleted } from '../../../main/api/contract.ts';
 import { call, exportUrl } from '../api.ts';
 import { ActionButton, DeleteButton, ErrorText, Section } from '../components.tsx';
 import { commitmentText, date, personName } from '../format.ts';
@@ -9,6 +9,7 @@ import { useLive } from '../live.ts';
 import { useRemoteNodes } from '../remote-nodes.ts';
 import { Picture } from '../picture.tsx';
 import { StudyEdit } from '../study-edit.tsx';
+import { NameConflict } from '../name-conflict.tsx';
 import { useMay } from '../permissions.ts';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 import { t } from '../i18n.ts';
@@ -58,6 +59,12 @@ export function Studies() {
   const [tick, setTick] = useState(0);
   const studies = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: studyKeys(search), limit: SHOWN + 1 }), [search, tick]);
   const more = (studies.data?.length ?? 0) > SHOWN;
+  // Each study shows its own spelling of the patient's name; a patient with several is marked (name-conflict.tsx).
+  const names = useLoad(async () => {
+    const ids = [...new Set((studies.data ?? []).map((r) => r.PatientID ?? ''))];
+    return ids.length ? call<PatientNamesDto[]>('POST', API_ROUTES.patientNames, { patientIds: ids }) : [];
+  }, [studies.data]);
+  const namesOf = new Map((names.data ?? []).map((n) => [n.patientId, n]));
   const nodes = useRemoteNodes();
   const protectedList = useLoad(() => call<string[]>('GET', API_ROUTES.protectedStudies), [tick]);
   const isProtected = new Set(protectedList.data ?? []);
@@ -107,7 +114,9 @@ export function Studies() {
               {/* A double click opens the study, as in peers' study lists. */}
               <tr data-study={r.StudyInstanceUID} onDoubleClick={(e) => { if (!(e.target as HTMLElement).closest('button, select, input, a')) go('viewer', r.StudyInstanceUID!); }}>
                 <td className="study-thumb"><Picture route={API_ROUTES.studyThumbnail(r.StudyInstanceUID!, 48)} alt={t('study')} size={48} /></td>
-                <td>{personName(r.PatientName ?? '')}</td><td>{r.PatientID}</td><td>{date(r.PatientBirthDate ?? '')}</td><td>{r.PatientSex}</td>
+                <td className="patient-name">{personName(r.PatientName ?? '')}
+                  {namesOf.get(r.PatientID ?? '') && <NameConflict names={namesOf.get(r.PatientID ?? '')!} mayEdit={mayEdit} onDone={() => setTick((t) => t + 1)} />}</td>
+                <td>{r.PatientID}</td><td>{date(r.PatientBirthDate ?? '')}</td><td>{r.PatientSex}</td>
                 <td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                 <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedSeries}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
                 <td className="row-actions">
