@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { DeletionDto, StudyDeleted } from './contract.ts';
 import { objectHeader } from './object-header.ts';
 import { findLocal } from './query-routes.ts';
-import { HttpError, Streamed, found, text, type RouteDef } from './router.ts';
+import { HttpError, Streamed, found, text, type RouteContext, type RouteDef } from './router.ts';
 import type { ArchiveService } from './services.ts';
 import { NotAReport, structuredReport } from './structured-report.ts';
 import { importUpload } from './upload.ts';
@@ -11,6 +11,7 @@ import { readDataSetBytes } from '../store/object-reader.ts';
 import { picture } from './picture.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import type { RenderRequest } from '../codec/render.ts';
+import type { StoredInstance } from '../index/archive-index.ts';
 
 /**
  * The local archive: searches, an object's header and report, WADO-URI (PS3.18 9: by its UIDs, only indexed objects,
@@ -46,6 +47,18 @@ function renderRequest(q: URLSearchParams, contentType: 'image/jpeg' | 'image/pn
 }
 
 
+/** The keys that name objects rather than search for them. */
+const UID_KEYS = new Set(['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID']);
+
+/**
+ * Whether a search of the local archive is one to audit: a search by patient, date, name... is; the viewer's and the
+ * lists' look-ups of objects by their UIDs are not (what is then seen is audited as a view, with its patient).
+ */
+export function isSearch(body: unknown): boolean {
+  const keys = ((body ?? {}) as { keys?: Record<string, unknown> }).keys ?? {};
+  return Object.entries(keys).some(([k, v]) => v !== '' && v !== undefined && v !== null && !UID_KEYS.has(k));
+}
+
 /** A search's level and keys with values, for the audit trail. */
 export function queryText(body: unknown): string {
   const b = (body ?? {}) as { level?: unknown; keys?: Record<string, unknown> };
@@ -53,22 +66,47 @@ export function queryText(body: unknown): string {
   return `${String(b.level ?? 'STUDY')} ${keys.join(' ') || '(all)'}`.slice(0, 1000);
 }
 
+type AuditFn = RouteContext['audit'];
+
 export function archiveRoutes(archive: ArchiveService): RouteDef[] {
-  const fileOf = async (uid: string) => archive.objectFile(found(await archive.index.findInstance(uid), `object ${uid}`).location);
+  /** An object shown to the user: a view of its study, audited with the study's patient and counted as use (retention). */
+  const seen = (inst: StoredInstance, audit: AuditFn, how: string) => {
+    const studyUid = inst.studyInstanceUid ?? '';
+    archive.used(studyUid);
+    audit({ action: 'view', studyUid, detail: how });
+  };
+  const viewedFile = async (uid: string, audit: AuditFn, how: string) => {
+    const inst = found(await archive.index.findInstance(uid), `object ${uid}`);
+    seen(inst, audit, how);
+    return archive.objectFile(inst.location);
+  };
   return [
     {
       method: 'POST', path: '/api/find', permission: 'view',
       handler: async ({ body, audit }) => {
-        audit({ action: 'query', detail: `local: ${queryText(body)}` });
+        if (isSearch(body)) audit({ action: 'query', detail: `local: ${queryText(body)}` });
         return findLocal(archive.index, body as object);
       },
     },
-    { method: 'GET', path: '/api/objects/:uid/header', permission: 'view', handler: async ({ params: [uid] }) => objectHeader(await fileOf(uid!)) },
+    {
+      // The patient's other studies here, for the viewer: a look-up by the study, audited with the view, not as a search.
+      method: 'GET', path: '/api/studies/:uid/priors', permission: 'view',
+      handler: async ({ params: [uid] }) => {
+        const [study] = await findLocal(archive.index, { level: 'STUDY', keys: { StudyInstanceUID: uid!, PatientID: '' } });
+        if (!study?.PatientID) return [];
+        const keys = { PatientID: study.PatientID, StudyInstanceUID: '', PatientName: '', StudyDate: '', StudyDescription: '', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '' };
+        return (await findLocal(archive.index, { level: 'STUDY', keys })).filter((r) => r.StudyInstanceUID !== uid);
+      },
+    },
+    {
+      method: 'GET', path: '/api/objects/:uid/header', permission: 'view',
+      handler: async ({ params: [uid], audit }) => objectHeader(await viewedFile(uid!, audit, 'header')),
+    },
     {
       method: 'GET', path: '/api/objects/:uid/report', permission: 'view',
-      handler: async ({ params: [uid] }) => {
+      handler: async ({ params: [uid], audit }) => {
         try {
-          return await structuredReport(await fileOf(uid!));
+          return await structuredReport(await viewedFile(uid!, audit, 'report'));
         } catch (err) {
           if (err instanceof NotAReport) throw new HttpError(422, err.message);
           throw err;
@@ -85,8 +123,7 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
         const contentType = (q.get('contentType') ?? 'image/jpeg').split(',')[0]!.trim();
         const inst = found(await archive.index.findInstance(objectUid), `object ${objectUid}`);
         const file = archive.objectFile(inst.location);
-        archive.used(q.get('studyUID') ?? '');
-        viewed({ action: 'view', studyUid: q.get('studyUID') ?? '', detail: 'WADO' });
+        seen(inst, viewed, 'WADO');
         if (contentType === 'image/jpeg' || contentType === 'image/png') return picture(archive, inst, renderRequest(q, contentType));
         if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom, image/jpeg and image/png are)`);
         const wanted = q.get('transferSyntax');

@@ -12,7 +12,9 @@ import type { DeletionRecord } from '../index/deletion-record.ts';
 import type { MediaSetSummary } from '../export/media-set-summary.ts';
 import type { Permission, Role } from '../../common/roles.ts';
 export type { UserDto } from '../accounts/accounts.ts';
-export type { AuditRecord as AuditDto } from '../audit/audit-record.ts';
+import type { AuditRecord } from '../audit/audit-record.ts';
+/** An audit record with the name its patient goes by. */
+export type AuditDto = AuditRecord & { patientName?: string };
 export type { Annotation as AnnotationDto, PresentationStateSummary } from '../presentation/annotation.ts';
 
 /** Who the UI is signed in as (nothing when no one is), and whether the first administrator is still to be set up. */
@@ -102,6 +104,8 @@ export interface RetrieveRequest {
   how: 'move' | 'get';
   /** A third node to move to; empty or absent: to us. */
   destination?: string;
+  /** The patient the search answer named, for the audit trail (the study may not be here yet to look it up). */
+  patientId?: string;
 }
 
 /**
@@ -227,6 +231,7 @@ export const API_ROUTES = {
   echo: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/echo`,
   studies: '/api/find',
   study: (uid: string) => `/api/studies/${encodeURIComponent(uid)}`,
+  priors: (uid: string) => `/api/studies/${encodeURIComponent(uid)}/priors`,
   remoteFind: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/find`,
   jobs: '/api/jobs',
   cancelJob: (id: number) => `/api/jobs/${id}/cancel`,

@@ -71,7 +71,7 @@ export class HttpApi {
       ...exportRoutes(services.exporter),
       ...dicomWebRoutes(services.dicomweb),
       ...accountRoutes(services.accounts),
-      ...auditRoutes(services.audit.store),
+      ...auditRoutes(services.audit.store, { index: services.archive.index, names: services.edit.patientNames }),
       ...presentationRoutes(services.presentations),
     ]);
     this.corsOrigins = () => services.dicomweb.corsOrigins();

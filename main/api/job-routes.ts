@@ -38,7 +38,8 @@ export function jobRoutes(jobs: JobService, archive: Pick<ArchiveService, 'index
         if (b.how !== 'move' && b.how !== 'get') throw new HttpError(400, 'how must be move or get');
         if (!b.query || !LEVELS.has(String(b.query.level)) || typeof b.query.keys !== 'object') throw new HttpError(400, 'query needs a level and keys');
         const job = await jobs.transfers.retrieve(text(b.source, 'source'), b.query, b.how, b.destination ?? '');
-        audit({ action: 'retrieve', studyUid: String(b.query.keys.StudyInstanceUID ?? ''), detail: `C-${b.how.toUpperCase()} from ${b.source} to ${b.destination || 'here'}: ${queryText(b.query)}` });
+        const patientId = typeof b.patientId === 'string' ? b.patientId.slice(0, 64) : String(b.query.keys.PatientID ?? '');
+        audit({ action: 'retrieve', studyUid: String(b.query.keys.StudyInstanceUID ?? ''), patientId, detail: `C-${b.how.toUpperCase()} from ${b.source} to ${b.destination || 'here'}: ${queryText(b.query)}` });
         return job;
       },
     },

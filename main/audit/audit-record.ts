@@ -29,6 +29,8 @@ export interface AuditRecord extends Required<AuditEntry> {
 export interface AuditFilter {
   user?: string;
   patientId?: string;
+  /** Any of these patients (a name searched for may be several). */
+  patientIds?: string[];
   action?: string;
   /** ISO date or time bounds, inclusive. */
   from?: string;

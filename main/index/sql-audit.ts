@@ -25,6 +25,10 @@ export class SqlAuditStore implements AuditStore {
     const add = (sql: string, value: unknown) => { where.push(sql); params.push(value); };
     if (filter.user) add('user_name = ?', filter.user);
     if (filter.patientId) add('patient_id = ?', filter.patientId);
+    if (filter.patientIds) {
+      where.push(filter.patientIds.length ? `patient_id IN (${filter.patientIds.map(() => '?').join(', ')})` : '1 = 0');
+      params.push(...filter.patientIds);
+    }
     if (filter.action) add('action = ?', filter.action);
     if (filter.from) add('at >= ?', filter.from);
     // A date alone as the upper bound means the whole day.

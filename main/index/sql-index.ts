@@ -111,8 +111,9 @@ export class SqlArchiveIndex implements ArchiveIndex {
   }
 
   async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {
-    const [row] = await this.engine.all<InstanceRow>('SELECT sop_uid, sop_class_uid, transfer_syntax, device, path, size, calling_ae FROM instances WHERE sop_uid = ?', [sopInstanceUid]);
-    return row ? toStoredInstance(row) : undefined;
+    const [row] = await this.engine.all<InstanceRow & { study_uid: string }>(`SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size,
+      i.calling_ae, st.study_uid FROM ${QR_FROM[3]} WHERE i.sop_uid = ?`, [sopInstanceUid]);
+    return row ? { ...toStoredInstance(row), studyInstanceUid: row.study_uid } : undefined;
   }
 
   async recodedInstance(sopInstanceUid: string, from: { location: StoredLocation; transferSyntaxUid: string },

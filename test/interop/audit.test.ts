@@ -69,6 +69,8 @@ describe('audit trail', () => {
   it('filters by user, patient, action and date, and exports CSV safe to open in a spreadsheet', async () => {
     expect((await records('?user=WORKSTATION')).every((r) => r.user === 'WORKSTATION')).toBe(true);
     expect((await records('?patient=AUD1')).map((r) => r.action).sort()).toEqual(['view']);
+    // By name too, as people search (the study is deleted: its patient's records are found by the ID as written).
+    expect(await records('?patient=nobody-by-that-name')).toEqual([]);
     expect((await records('?action=delete'))).toHaveLength(1);
     const today = new Date().toISOString().slice(0, 10);
     expect((await records(`?from=${today}&to=${today}`)).length).toBeGreaterThan(4);
@@ -76,10 +78,16 @@ describe('audit trail', () => {
     expect((await apiFetch(archive, 'GET', `${API_ROUTES.audit}?from=yesterday`)).status).toBe(400);
     await apiFetch(archive, 'POST', API_ROUTES.login, { name: '=HYPERLINK("http://x")', password: 'nope nope nope' });
     await archive.server.audit.flush();
-    const csv = await (await apiFetch(archive, 'GET', `${API_ROUTES.auditCsv}?action=login-failed`)).text();
-    const lines = csv.trimEnd().split('\r\n');
+    const bytes = Buffer.from(await (await apiFetch(archive, 'GET', `${API_ROUTES.auditCsv}?action=login-failed`)).arrayBuffer());
+    // UTF-8 with its byte order mark, so that a spreadsheet reads names with diacritics right.
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = bytes.subarray(3).toString('utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe('id,at,user,source,action,outcome,patientId,studyUid,detail');
     expect(lines[1]).toMatch(/^\d+,[\d-]+T[\d:.]+Z,"'=HYPERLINK\(""http:\/\/x""\)",127\.0\.0\.1,login-failed,failure,,,no such user$/);
+    // Semicolons, as Czech and German spreadsheets split fields.
+    const semicolons = (await (await apiFetch(archive, 'GET', `${API_ROUTES.auditCsv}?action=login-failed&sep=%3B`)).text()).trimEnd().split('\r\n');
+    expect(semicolons[0]).toBe('id;at;user;source;action;outcome;patientId;studyUid;detail');
+    expect(semicolons[1]).toMatch(/^\d+;[\d-]+T[\d:.]+Z;"'=HYPERLINK\(""http:\/\/x""\)";127\.0\.0\.1;login-failed;failure;;;no such user$/);
   });
 
   it('sends each record to the audit repository as an ATNA message over syslog, by UDP and by TLS', async () => {

@@ -3,8 +3,13 @@ import { API_ROUTES, type AuditDto } from '../../../main/api/contract.ts';
 import { auditCsvUrl, call } from '../api.ts';
 import { ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
-import { dateTime } from '../format.ts';
-import { t } from '../i18n.ts';
+import { dateTime, personName } from '../format.ts';
+import { locale, t } from '../i18n.ts';
+
+/** Spreadsheets in a language that writes 1,5 for one and a half split CSV fields at semicolons. */
+function csvSeparator(): string {
+  return (1.5).toLocaleString(locale()).includes(',') ? ';' : ',';
+}
 
 const ACTIONS = ['', 'login', 'login-failed', 'logout', 'setup', 'password-changed', 'user-created', 'user-changed', 'user-deleted', 'settings-changed',
   'nodes-changed', 'association-accepted', 'association-rejected', 'query', 'retrieve', 'send', 'import', 'export', 'delete', 'edit', 'view', 'refused', 'application-start', 'application-stop'];
@@ -17,10 +22,10 @@ export function Audit() {
   const records = useLoad(() => call<AuditDto[]>('GET', `${API_ROUTES.audit}?${new URLSearchParams({ ...params, limit: '500' })}`), [JSON.stringify(applied)]);
   const set = (k: keyof typeof filter) => (e: { target: { value: string } }) => setFilter({ ...filter, [k]: e.target.value });
   return (
-    <Section title={t('Audit trail')} actions={<a className="button" href={auditCsvUrl(params)} download>{t('Export CSV')}</a>}>
+    <Section title={t('Audit trail')} actions={<a className="button" href={auditCsvUrl({ ...params, sep: csvSeparator() })} download>{t('Export CSV')}</a>}>
       <form className="inline-form" onSubmit={(e) => { e.preventDefault(); setApplied(filter); }}>
         <Field label={t('User or AE')}><input name="audit-user" value={filter.user} onChange={set('user')} /></Field>
-        <Field label={t('Patient ID')}><input name="audit-patient" value={filter.patient} onChange={set('patient')} /></Field>
+        <Field label={t('Patient (ID or name)')}><input name="audit-patient" value={filter.patient} onChange={set('patient')} /></Field>
         <Field label={t('Action')}><select name="audit-action" value={filter.action} onChange={set('action')}>{ACTIONS.map((a) => <option key={a} value={a}>{a ? t(a) : t('any')}</option>)}</select></Field>
         <Field label={t('From')}><input name="audit-from" type="date" value={filter.from} onChange={set('from')} /></Field>
         <Field label={t('To')}><input name="audit-to" type="date" value={filter.to} onChange={set('to')} /></Field>
@@ -33,7 +38,7 @@ export function Audit() {
           {records.data?.map((r) => (
             <tr key={r.id} className={r.outcome === 'success' ? '' : 'failed'}>
               <td>{dateTime(r.at)}</td><td>{r.user}</td><td>{r.source}</td><td>{t(r.action)}</td><td>{t(r.outcome)}</td>
-              <td>{r.patientId}</td><td title={r.studyUid}>{r.studyUid ? `…${r.studyUid.slice(-12)}` : ''}</td><td className="detail">{r.detail}</td>
+              <td>{r.patientName ? `${personName(r.patientName)} (${r.patientId})` : r.patientId}</td><td title={r.studyUid}>{r.studyUid ? `…${r.studyUid.slice(-12)}` : ''}</td><td className="detail">{r.detail}</td>
             </tr>
           ))}
         </tbody>

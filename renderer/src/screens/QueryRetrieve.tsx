@@ -14,12 +14,12 @@ import { t } from '../i18n.ts';
 
 const SERIES_KEYS = { SeriesInstanceUID: '', SeriesNumber: '', Modality: '', SeriesDescription: '', NumberOfSeriesRelatedInstances: '', BodyPartExamined: '' };
 
-function RetrieveButtons({ node, nodes, level, keys }: { node: string; nodes: RemoteNode[]; level: 'STUDY' | 'SERIES'; keys: Record<string, string> }) {
+function RetrieveButtons({ node, nodes, level, keys, patientId }: { node: string; nodes: RemoteNode[]; level: 'STUDY' | 'SERIES'; keys: Record<string, string>; patientId: string }) {
   const [how, setHow] = useState<'move' | 'get'>('move');
   const [to, setTo] = useState('');
   const web = nodes.find((n) => n.ae === node)?.web;
   // A DICOMweb node gives objects to us (WADO-RS) and nowhere else.
-  const retrieve = () => call<JobDto>('POST', API_ROUTES.retrieve, { source: node, how: web ? 'get' : how, destination: web ? '' : to, query: { level, keys } } satisfies RetrieveRequest);
+  const retrieve = () => call<JobDto>('POST', API_ROUTES.retrieve, { source: node, how: web ? 'get' : how, destination: web ? '' : to, query: { level, keys }, patientId } satisfies RetrieveRequest);
   if (web) return <span className="retrieve"><ActionButton kind="primary" onClick={retrieve}>{t('Retrieve here')}</ActionButton></span>;
   return (
     <span className="retrieve">
@@ -50,7 +50,7 @@ function SeriesRows({ node, nodes, study }: { node: string; nodes: RemoteNode[];
                 <tr key={s.SeriesInstanceUID}>
                   <td className="num">{s.SeriesNumber}</td><td>{s.Modality}</td><td>{s.SeriesDescription}</td><td>{s.BodyPartExamined}</td>
                   <td className="num">{s.NumberOfSeriesRelatedInstances}</td>
-                  <td><RetrieveButtons node={node} nodes={nodes} level="SERIES" keys={{ StudyInstanceUID: study.StudyInstanceUID!, SeriesInstanceUID: s.SeriesInstanceUID! }} /></td>
+                  <td><RetrieveButtons node={node} nodes={nodes} level="SERIES" keys={{ StudyInstanceUID: study.StudyInstanceUID!, SeriesInstanceUID: s.SeriesInstanceUID! }} patientId={study.PatientID ?? ''} /></td>
                 </tr>
               ))}
             </tbody>
@@ -126,7 +126,7 @@ export function QueryRetrieve() {
                       <Picture className="here-thumb" route={API_ROUTES.studyThumbnail(uid, 40)} alt={t('here')} size={40} /></>}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                     <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td>
                     <td className="num">{r.NumberOfStudyRelatedSeries}/{r.NumberOfStudyRelatedInstances}</td>
-                    <td><RetrieveButtons node={chosen} nodes={nodes.data ?? []} level="STUDY" keys={{ StudyInstanceUID: uid }} /></td>
+                    <td><RetrieveButtons node={chosen} nodes={nodes.data ?? []} level="STUDY" keys={{ StudyInstanceUID: uid }} patientId={r.PatientID ?? ''} /></td>
                   </tr>,
                   open === uid && <SeriesRows key={`${uid}-series`} node={chosen} nodes={nodes.data ?? []} study={r} />,
                 ];

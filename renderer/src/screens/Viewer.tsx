@@ -45,7 +45,7 @@ function SeriesButton({ studyUid, s, active, onOpen }: { studyUid: string; s: Vi
 export function Viewer({ studyUid }: { studyUid: string }) {
   const study = useLoad<FindAnswer | undefined>(() => studyInfo(studyUid), [studyUid]);
   const series = useLoad(() => seriesWithFrames(studyUid), [studyUid]);
-  const priors = useLoad(() => (study.data ? patientStudies(study.data.PatientID ?? '', studyUid) : Promise.resolve([])), [study.data]);
+  const priors = useLoad(() => (study.data ? patientStudies(studyUid) : Promise.resolve([])), [study.data]);
   const [openPrior, setOpenPrior] = useState<{ uid: string; series: ViewerSeries[] } | undefined>();
   const [layout, setLayout] = useState<Layout>('1x1');
   const [panes, setPanes] = useState<(PaneContent | undefined)[]>([undefined, undefined, undefined, undefined]);

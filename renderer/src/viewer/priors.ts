@@ -2,11 +2,9 @@ import { API_ROUTES, type FindAnswer } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 
 /** The patient's other studies in this archive, newest first (the priors a radiographer compares with). */
-export async function patientStudies(patientId: string, exceptStudyUid: string): Promise<FindAnswer[]> {
-  if (!patientId) return [];
-  const keys = { PatientID: patientId, StudyInstanceUID: '', StudyDate: '', StudyDescription: '', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '' };
-  const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys });
-  return rows.filter((r) => r.StudyInstanceUID !== exceptStudyUid).sort((a, b) => (b.StudyDate ?? '').localeCompare(a.StudyDate ?? ''));
+export async function patientStudies(studyUid: string): Promise<FindAnswer[]> {
+  const rows = await call<FindAnswer[]>('GET', API_ROUTES.priors(studyUid));
+  return rows.sort((a, b) => (b.StudyDate ?? '').localeCompare(a.StudyDate ?? ''));
 }
 
 /** Frames per series of a study (a multi-frame object counts its frames), by Series Instance UID. */
