@@ -6,6 +6,29 @@ import { useLive } from './live.ts';
 import { ExportLinks } from './export-links.tsx';
 import { AnonymizePanel } from './anonymize-panel.tsx';
 import { t } from './i18n.ts';
+import { date, personName } from './format.ts';
+import { confirmMove, type MoveSide } from './confirm-move.tsx';
+
+/** A study as the merge and move dialogs compare it. */
+function sideOf(r: FindAnswer, withStudy = true): MoveSide {
+  return {
+    patientName: r.PatientName ?? '', patientId: r.PatientID ?? '', birthDate: r.PatientBirthDate ?? '',
+    ...(withStudy ? { studyDate: r.StudyDate ?? '', description: r.StudyDescription ?? '' } : {}),
+  };
+}
+
+/** Another study as a choice: who and what, the patient's own studies first. */
+function StudyOptions({ others, patientId }: { others: FindAnswer[]; patientId: string }) {
+  const label = (o: FindAnswer) => `${date(o.StudyDate ?? '')} · ${personName(o.PatientName ?? '')} (${o.PatientID ?? ''}) · ${o.StudyDescription ?? ''}`;
+  const same = others.filter((o) => o.PatientID === patientId);
+  const different = others.filter((o) => o.PatientID !== patientId);
+  return (
+    <>
+      {same.length > 0 && <optgroup label={t('Same patient')}>{same.map((o) => <option key={o.StudyInstanceUID} value={o.StudyInstanceUID}>{label(o)}</option>)}</optgroup>}
+      {different.length > 0 && <optgroup label={t('Other patients')}>{different.map((o) => <option key={o.StudyInstanceUID} value={o.StudyInstanceUID}>{label(o)}</option>)}</optgroup>}
+    </>
+  );
+}
 
 /**
  * Correcting a study on the Studies screen (issue 17): the patient's and the study's attributes in a form, saved as edit
@@ -66,10 +89,10 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
   }, [uid]);
   if (!before) return <ErrorText error={error} />;
 
-  const run = async (what: string, requests: [string, object][]) => {
+  const run = async (what: string | (() => Promise<boolean>), requests: [string, object][]) => {
     setError('');
     if (!requests.length) { setError(t('Nothing has changed.')); return; }
-    if (!confirm(what)) return;
+    if (!(typeof what === 'string' ? confirm(what) : await what())) return;
     const queued: JobDto[] = [];
     for (const [route, body] of requests) queued.push(await call<JobDto>('POST', route, body));
     setJobs(queued);
@@ -97,21 +120,29 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
         <ExportLinks studyUid={uid} />
         <span className="merge">
           <input aria-label={t('Merge into patient ID')} placeholder={t('patient ID')} value={mergePatient} onChange={(e) => setMergePatient(e.target.value)} />
-          <ActionButton onClick={() => run(t('Move every study of patient {from} to patient {to}, with that patient\'s name, birth date and sex?', { from: before.PatientID ?? '', to: mergePatient }),
-            mergePatient ? [['/api/edit/merge-patients', { from: before.PatientID, into: mergePatient }]] : [])}>{t('Merge patient into…')}</ActionButton>
+          <ActionButton onClick={async () => {
+            const keys = { PatientID: mergePatient.trim(), PatientName: '', PatientBirthDate: '' };
+            const [target] = mergePatient.trim() ? await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'PATIENT', keys }) : [];
+            if (mergePatient.trim() && !target) { setError(t('Patient {id} is not in this archive.', { id: mergePatient.trim() })); return; }
+            await run(() => confirmMove(t('Move every study of patient {from} to patient {to}, with that patient\'s name, birth date and sex?', { from: before.PatientID ?? '', to: mergePatient.trim() }),
+              sideOf(before, false), sideOf(target!, false)), target ? [['/api/edit/merge-patients', { from: before.PatientID, into: target.PatientID }]] : []);
+          }}>{t('Merge patient into…')}</ActionButton>
         </span>
         {others.length > 0 && (
           <span className="merge">
             <select aria-label={t('Merge into study')} value={mergeStudy} onChange={(e) => setMergeStudy(e.target.value)}>
               <option value="">{t('another study…')}</option>
-              {others.map((o) => <option key={o.StudyInstanceUID} value={o.StudyInstanceUID}>{o.StudyDate} {o.StudyDescription} ({o.PatientID})</option>)}
+              <StudyOptions others={others} patientId={before.PatientID ?? ''} />
             </select>
-            <ActionButton onClick={() => run(t('Move every series of this study into the chosen study (its UID, date, description and patient)?'),
-              mergeStudy ? [['/api/edit/merge-studies', { from: uid, into: mergeStudy }]] : [])}>{t('Merge study into…')}</ActionButton>
+            <ActionButton onClick={() => {
+              const target = others.find((o) => o.StudyInstanceUID === mergeStudy);
+              return run(() => confirmMove(t('Move every series of this study into the chosen study (its UID, date, description and patient)?'), sideOf(before), sideOf(target!)),
+                target ? [['/api/edit/merge-studies', { from: uid, into: mergeStudy }]] : []);
+            }}>{t('Merge study into…')}</ActionButton>
           </span>
         )}
       </div>
-      <MoveSeries studyUid={uid} others={others} onMoved={(job) => setJobs([job])} />
+      <MoveSeries study={before} others={others} onMoved={(job) => setJobs([job])} />
       <AnonymizePanel studyUid={uid} />
       <ErrorText error={error} />
       {jobs.length > 0 && <EditJobs jobs={jobs} studyUid={mergeStudy || uid} onDone={onDone} />}
@@ -120,7 +151,8 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
 }
 
 /** Each series of the study, movable to another study of the list or to a new study of its own. */
-function MoveSeries({ studyUid, others, onMoved }: { studyUid: string; others: FindAnswer[]; onMoved: (job: JobDto) => void }) {
+function MoveSeries({ study, others, onMoved }: { study: FindAnswer; others: FindAnswer[]; onMoved: (job: JobDto) => void }) {
+  const studyUid = study.StudyInstanceUID!;
   const [series, setSeries] = useState<FindAnswer[]>([]);
   const [target, setTarget] = useState<Record<string, string>>({});
   useEffect(() => {
@@ -135,11 +167,13 @@ function MoveSeries({ studyUid, others, onMoved }: { studyUid: string; others: F
         <div key={s.SeriesInstanceUID} data-series={s.SeriesInstanceUID}>
           {s.SeriesNumber} {s.Modality} {s.SeriesDescription} ({t('{n} images', { n: s.NumberOfSeriesRelatedInstances ?? '' })})<select aria-label={t('Move series to')} value={target[s.SeriesInstanceUID!] ?? 'new'} onChange={(e) => setTarget({ ...target, [s.SeriesInstanceUID!]: e.target.value })}>
             <option value="new">{t('a new study')}</option>
-            {others.map((o) => <option key={o.StudyInstanceUID} value={o.StudyInstanceUID}>{o.StudyDate} {o.StudyDescription} ({o.PatientID})</option>)}
+            <StudyOptions others={others} patientId={study.PatientID ?? ''} />
           </select>
           <ActionButton onClick={async () => {
             const into = target[s.SeriesInstanceUID!] ?? 'new';
-            if (!confirm(t('Move series {series} to {where}?', { series: `${s.SeriesNumber ?? ''} ${s.SeriesDescription ?? ''}`.trim(), where: into === 'new' ? t('a new study of the same patient') : t('the chosen study (its UID, date, description and patient)') }))) return;
+            const question = t('Move series {series} to {where}?', { series: `${s.SeriesNumber ?? ''} ${s.SeriesDescription ?? ''}`.trim(), where: into === 'new' ? t('a new study of the same patient') : t('the chosen study (its UID, date, description and patient)') });
+            const chosen = others.find((o) => o.StudyInstanceUID === into);
+            if (!(chosen ? await confirmMove(question, sideOf(study), sideOf(chosen)) : confirm(question))) return;
             onMoved(await call<JobDto>('POST', '/api/edit/move-series', { seriesUid: s.SeriesInstanceUID, into }));
           }}>{t('Move series to…')}</ActionButton>
         </div>

@@ -82,7 +82,35 @@ describe('editing a study in the UI', () => {
     expect(copy?.patientName).toMatch(/^ANONYMOUS\^/);
   }, 60_000);
 
+  it('shows who a study would be merged into, and asks for the other patient\'s name before merging across patients', async () => {
+    await page.reload(); // the list with the anonymized copy of the test before, another patient's study
+    const row = page.locator(`tr[data-study="${studyUid}"]`);
+    await row.getByRole('button', { name: 'Edit', exact: true }).click();
+    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
+    const merge = panel.getByLabel('Merge into study');
+    // The choices say whose study each is and when, the patient's own first.
+    const label = await merge.locator('optgroup[label="Other patients"] option').first().textContent();
+    expect(label).toMatch(/^\d{4}-\d{2}-\d{2} · ANONYMOUS, [0-9A-F]{8} \(RESEARCH-7\) · /);
+    await merge.selectOption({ label: label! });
+    await panel.getByRole('button', { name: 'Merge study into…' }).click();
+    const dialog = page.locator('dialog.confirm-move');
+    await dialog.getByText('These are two different patients.').waitFor();
+    expect(await dialog.locator('tr.differs').allTextContents()).toEqual([expect.stringMatching(/^PatientTypo, Eva.*ANONYMOUS/), 'Patient IDTYPO9RESEARCH-7', 'Born1970-01-01']); // the copy has no birth date
+    const go = dialog.getByRole('button', { name: 'Move to the other patient' });
+    expect(await go.isDisabled()).toBe(true);
+    await dialog.locator('input[name=confirm-patient-name]').fill('Typo');
+    expect(await go.isDisabled()).toBe(true);
+    await dialog.locator('input[name=confirm-patient-name]').fill('anonymous');
+    expect(await go.isDisabled()).toBe(false);
+    await screenshot(page, 'merge-other-patient');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await archive.server.index.findPatient('TYPO9')).toBeDefined();
+    await row.getByRole('button', { name: 'Edit', exact: true }).click();
+  }, 60_000);
+
   it('moves a series to a new study, and exports the search result as one ZIP', async () => {
+    await page.locator(`tr[data-study="${studyUid}"]`).getByRole('button', { name: 'Edit', exact: true }).click();
     const panel = page.locator(`tr[data-editing="${studyUid}"]`);
     const first = panel.locator('fieldset.move-series [data-series]').first();
     await first.getByRole('button', { name: 'Move series to…' }).click();
