@@ -87,8 +87,11 @@ describe('viewer tools', () => {
     await screenshot(page, 'viewer-overlays');
   });
 
-  it('takes the keyboard as peers do', async () => {
-    await page.locator('.pane.active .viewport').focus();
+  it('takes the keyboard as peers do, at once, without a click on the image first', async () => {
+    // Opened from the study list: the focus is wherever the View button left it.
+    await page.goto(`http://127.0.0.1:${archive.server.api!.port}/#/studies`);
+    await page.locator(`tr[data-study="${ct.study}"]`).getByRole('button', { name: 'View' }).click();
+    await expect.poll(() => state().textContent()).toContain('Image 1/12');
     await page.keyboard.press('End');
     await expect.poll(() => state().textContent()).toContain('Image 12/12');
     await expect.poll(() => state().textContent()).toMatch(/Loc 27\.5 mm/);
@@ -177,7 +180,6 @@ describe('viewer tools', () => {
   });
 
   it('puts the prior study beside the current one, in 1x2 and 2x2, and scrolls them together when synchronized', async () => {
-    await page.locator('.pane.active .viewport').focus();
     await page.keyboard.press('Home');
     const priorButton = page.getByRole('list', { name: 'Other studies of this patient' }).getByRole('button').first();
     expect(await priorButton.textContent()).toMatch(/2025.*CT.*6 img/);
@@ -185,13 +187,27 @@ describe('viewer tools', () => {
     await expect.poll(() => page.locator('.viewport-grid').getAttribute('data-layout')).toBe('1x2');
     await expect.poll(() => page.locator('.pane').nth(1).locator('.viewport').getAttribute('data-series')).toBe(prior.series);
     await expect.poll(() => page.locator('.pane').nth(1).locator('[data-testid=viewport-state]').textContent()).toContain('Image 1/6');
-    // Synchronized: the prior follows the current study's scrolling (another frame of reference: by index).
+    // The prior is in another frame of reference: the user scrolls it to the same anatomy (z 10 mm against 0 mm here),
+    // then presses Sync; from then on it follows by position with that offset (its slices are 5 mm apart, these 2.5).
+    await page.locator('.pane').nth(1).locator('.viewport').click();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => index('.pane:nth-child(2)')).toBe(2);
     await page.getByRole('button', { name: 'Sync' }).click();
     await page.locator('.pane').first().locator('.viewport').click();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => index('.pane:nth-child(1)')).toBe(2);
+    await expect.poll(() => index('.pane:nth-child(2)')).toBe(3); // z 5 + 10 = 15 mm: its fourth slice
+    await page.keyboard.press('End');
+    await expect.poll(() => index('.pane:nth-child(2)')).toBe(5); // z 27.5 + 10 = 37.5 mm: nearest its last, 25 mm
+    await page.keyboard.press('Home');
     await expect.poll(() => index('.pane:nth-child(2)')).toBe(2);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => index('.pane:nth-child(2)')).toBe(3);
+
+    // A localizer opened in a third viewport moves neither of the others.
     await page.getByRole('button', { name: 'Layout 2x2' }).click();
     await expect.poll(() => page.locator('.pane').count()).toBe(4);
     await page.locator('.pane').nth(3).locator('.viewport').click();
@@ -199,6 +215,15 @@ describe('viewer tools', () => {
     await expect.poll(() => page.locator('.pane').nth(3).locator('.viewport').getAttribute('data-series')).toBe(ct.localizer);
     await expect.poll(() => page.locator('.pane').nth(3).locator('[data-testid=viewport-state]').textContent()).toContain('Image 1/1');
     await screenshot(page, 'viewer-2x2');
+    expect(await index('.pane:nth-child(1)')).toBe(2);
+    expect(await index('.pane:nth-child(2)')).toBe(3);
+
+    // Back to one viewport while the fourth was active: the one shown becomes active, and the keys move it.
+    await page.getByRole('button', { name: 'Layout 1x1' }).click();
+    await expect.poll(() => page.locator('.pane').count()).toBe(1);
+    expect(await page.locator('.pane.active').count()).toBe(1);
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => index('.pane:nth-child(1)')).toBe(3);
     await page.getByRole('button', { name: 'Sync' }).click();
   });
 

@@ -102,8 +102,11 @@ export function Viewer({ studyUid }: { studyUid: string }) {
     open(target, { studyUid: uid, series: first });
   };
 
-  const onKey = (e: React.KeyboardEvent) => {
-    if ((e.target as HTMLElement).closest('input, select, textarea')) return;
+  const onKey = (e: KeyboardEvent) => {
+    const target = e.target as HTMLElement;
+    // Typing goes to fields, a dialog keeps its keys, and a focused button takes Space and Enter as its click.
+    if (target.closest?.('input, select, textarea, dialog') || document.querySelector('dialog[open]')) return;
+    if (target.closest?.('button, a') && (e.key === ' ' || e.key === 'Enter')) return;
     const action = keyAction(e, modality);
     if (!action) return;
     e.preventDefault();
@@ -122,12 +125,24 @@ export function Viewer({ studyUid }: { studyUid: string }) {
     }
   };
 
+  // The keys work as soon as the viewer opens, wherever the focus was left (the View button is gone by then).
+  const latestKey = useRef(onKey);
+  latestKey.current = onKey;
+  useEffect(() => {
+    const listener = (e: KeyboardEvent) => latestKey.current(e);
+    window.addEventListener('keydown', listener);
+    return () => window.removeEventListener('keydown', listener);
+  }, []);
+
+  // A layout with fewer viewports keeps an active one among those shown: the tools and keys act on what is seen.
+  useEffect(() => { if (activePane >= count) setActivePane(0); }, [activePane, count]);
+
   const s = study.data;
   const current = status[activePane];
   const presets = presetsFor(modality);
 
   return (
-    <div className="viewer" onKeyDown={onKey}>
+    <div className="viewer">
       <aside className="series-list">
         <ErrorText error={series.error} />
         {(series.data ?? []).map((x) => (
@@ -176,7 +191,7 @@ export function Viewer({ studyUid }: { studyUid: string }) {
           {LAYOUTS.map((l) => (
             <button type="button" key={l} className={layout === l ? 'active' : ''} aria-pressed={layout === l} aria-label={`Layout ${l}`} onClick={() => setLayout(l)}>{l}</button>
           ))}
-          <button type="button" className={synced ? 'active' : ''} aria-pressed={synced} onClick={() => setSynced(!synced)} title={t('Scroll and window/level the viewports together')}>{t('Sync')}</button>
+          <button type="button" className={synced ? 'active' : ''} aria-pressed={synced} onClick={() => setSynced(!synced)} title={t('Scroll and window/level the viewports together. Scroll them to the same anatomy first: a study of another frame of reference keeps that offset.')}>{t('Sync')}</button>
           <span className="sep" />
           {mayEdit && (
             <button type="button" className={measurements.dirty ? 'primary' : ''} disabled={!measurements.dirty} onClick={() => void measurements.save()}

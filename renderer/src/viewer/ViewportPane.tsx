@@ -10,6 +10,7 @@ import { CornerOverlays, type ViewState } from './CornerOverlays.tsx';
 import { MEASURE_TOOLS, type LeftTool } from './presets.ts';
 import { cineFramesPerSecond } from './cine-rate.ts';
 import { date, personName } from '../format.ts';
+import { JUST_OPENED } from './sync.ts';
 import { t } from '../i18n.ts';
 import { askText } from '../ask-text.tsx';
 
@@ -120,6 +121,8 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
     for (const [id] of MEASURE_TOOLS) if (id !== 'Eraser') cornerstoneTools.setToolPassiveForElement(el, id);
     const onRendered = (e: Event) => {
       const { viewport, image } = (e as CustomEvent<{ viewport: Viewport; image: { imageId: string } }>).detail;
+      // The synchronizers have seen this rendering too: from the next one on, this viewport leads again (sync.ts).
+      if (el.dataset[JUST_OPENED]) requestAnimationFrame(() => { delete el.dataset[JUST_OPENED]; });
       const stack = cornerstoneTools.getToolState(el, 'stack')?.data[0];
       setState((s) => ({ ...s, index: stack?.currentImageIdIndex ?? 0, total: stack?.imageIds.length ?? 0, ww: viewport.voi.windowWidth, wc: viewport.voi.windowCenter,
         zoom: viewport.scale, imageId: image?.imageId ?? '', width: el.clientWidth }));
@@ -205,6 +208,8 @@ export const ViewportPane = forwardRef<PaneApi, Props>(function ViewportPane({ c
       cornerstoneTools.addToolState(el, 'stack', { currentImageIdIndex: 0, imageIds: list.map((i) => i.imageId) });
       setImages(list);
       setBaseFps(cineFramesPerSecond(cornerstone.metaData.get(VIEWER_MODULE, list[0]!.imageId) as ViewerFacts ?? {}));
+      // A series just opened moves no other viewport, and takes its own window (sync.ts).
+      el.dataset[JUST_OPENED] = 'yes';
       cornerstone.displayImage(el, image, cornerstone.getDefaultViewportForImage(el, image));
       // Load the rest of the series in the background, nearest images first, so scrolling does not wait.
       cornerstoneTools.stackPrefetch.enable(el);

@@ -88,6 +88,7 @@ declare module 'cornerstone-tools' {
     stopClip(element: HTMLElement): void;
     Synchronizer: new (event: string, handler: unknown) => { add(element: HTMLElement): void; remove(element: HTMLElement): void; destroy(): void; enabled: boolean };
     stackImagePositionSynchronizer: unknown;
+    stackImagePositionOffsetSynchronizer: unknown;
     stackImageIndexSynchronizer: unknown;
     wwwcSynchronizer: unknown;
     globalImageIdSpecificToolStateManager: {
