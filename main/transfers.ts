@@ -2,7 +2,7 @@ import type { AssociationHandler, AssociationOptions } from './dicom/association
 import type { StoredInstance, ArchiveIndex } from './index/archive-index.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { ruleMatches } from './config/forward-rules.ts';
-import type { ArchiveEvents } from './events.ts';
+import type { ArchiveEvents, ObjectEvent } from './events.ts';
 import type { StoredEvent } from './ingest.ts';
 import { JobQueue } from './jobs/job-queue.ts';
 import { jobRunners } from './jobs/job-runners.ts';
@@ -67,6 +67,11 @@ export class Transfers {
         index: deps.index, client: this.client, node: (ae) => this.node(ae), ourAe: () => settings().aeTitle, read: deps.read, storage: deps.storage,
         webNode: (name) => this.webNode(name), ingestObject: deps.ingestObject,
         requestCommitment: (ctx, node) => this.commitments.requestFor(ctx, node),
+        receivedFrom: (ae, listener) => {
+          const onObject = (e: ObjectEvent) => { if (e.direction === 'received' && e.peerAe === ae && e.status === 0) listener(e.size); };
+          deps.events.on('object', onObject);
+          return () => deps.events.off('object', onObject);
+        },
       }),
       settings: () => ({ maxRetries: settings().maxExportRetries, retryDelaySeconds: settings().retryDelaySeconds, maxPerNode: settings().maxJobsPerNode,
         historyDays: settings().jobHistoryDays }),

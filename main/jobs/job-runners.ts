@@ -26,6 +26,8 @@ export interface RunnerDependencies {
   ingestObject: (object: Buffer, source: string) => Promise<void>;
   /** Storage Commitment of a send's objects once all are sent (storage-commitment.ts). */
   requestCommitment?: (ctx: JobContext, node: RemoteNode) => Promise<void>;
+  /** Each object stored here from the node with this AE title, by its size, until the returned function is called. */
+  receivedFrom?: (ae: string, listener: (bytes: number) => void) => () => void;
 }
 
 export function jobRunners(deps: RunnerDependencies): Partial<Record<JobKind, JobRunner>> {
@@ -132,17 +134,25 @@ function retrieveRunner(deps: RunnerDependencies, how: 'move' | 'get'): JobRunne
     const node = nodeOf(deps, job.source);
     const patientRoot = job.query.level === 'PATIENT';
     const identifier = identifierFromKeywords(job.query.keys, job.query.level);
-    const onProgress = (c: { remaining?: number; completed: number; failed: number; warning: number }) => {
-      void progress({ total: (c.remaining ?? 0) + c.completed + c.failed + c.warning, done: c.completed + c.warning, failed: c.failed });
-    };
+    // The total is what the node announced (remaining + done): a cancelled retrieve shows how much was left undone.
+    const counts = (c: { remaining?: number; completed: number; failed: number; warning: number }) =>
+      ({ total: Math.max(job.total, (c.remaining ?? 0) + c.completed + c.failed + c.warning), done: c.completed + c.warning, failed: c.failed });
+    const onProgress = (c: { remaining?: number; completed: number; failed: number; warning: number }) => { void progress(counts(c)); };
+    // What arrives here from the node while it runs gives the job its size and speed (to a third node nothing does).
+    const here = !job.destination || job.destination === deps.ourAe();
+    const stopCounting = here ? deps.receivedFrom?.(node.ae, (bytes) => { void progress({ bytes: job.bytes + bytes }); }) : undefined;
     let outcome: RetrieveOutcome;
-    if (how === 'move') {
-      outcome = await deps.client.move(node, patientRoot ? QrSopClass.PatientRootMove : QrSopClass.StudyRootMove, identifier,
-        job.destination || deps.ourAe(), onProgress, signal);
-    } else {
-      outcome = await deps.client.get(node, patientRoot ? QrSopClass.PatientRootGet : QrSopClass.StudyRootGet, identifier, deps.storage, onProgress, signal);
+    try {
+      if (how === 'move') {
+        outcome = await deps.client.move(node, patientRoot ? QrSopClass.PatientRootMove : QrSopClass.StudyRootMove, identifier,
+          job.destination || deps.ourAe(), onProgress, signal);
+      } else {
+        outcome = await deps.client.get(node, patientRoot ? QrSopClass.PatientRootGet : QrSopClass.StudyRootGet, identifier, deps.storage, onProgress, signal);
+      }
+    } finally {
+      stopCounting?.();
     }
-    await progress({ total: outcome.completed + outcome.failed + outcome.warning, done: outcome.completed + outcome.warning, failed: outcome.failed }, true);
+    await progress(counts(outcome), true);
     if (signal.aborted || outcome.status === Status.Cancel) return;
     if (outcome.status !== Status.Success) {
       const why = `${node.ae} answered ${formatStatus(outcome.status)}${outcome.comment ? ' (' + outcome.comment + ')' : ''}: ${outcome.failed} failed, ${outcome.completed} completed`;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { dumpDataSet, run } from '../helpers/dcmtk.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { slowLink } from '../helpers/slow-link.ts';
 import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
 import { textOf } from '../../main/dicom/dataset.ts';
 import { QrSopClass } from '../../common/uids.ts';
@@ -77,7 +78,12 @@ describe('SCU operations and jobs between two archives and storescp', () => {
   it('moves a study from the remote archive to us as a job, with events for the association, each object and the job', async () => {
     const job = await transfers().retrieve('REMOTEPACS', { level: 'STUDY', keys: { StudyInstanceUID: X.study } }, 'move');
     await transfers().queue.idle();
-    expect(await transfers().queue.get(job.id)).toMatchObject({ state: 'done', total: 5, done: 5, failed: 0, attempts: 1 });
+    const moved = (await transfers().queue.get(job.id))!;
+    expect(moved).toMatchObject({ state: 'done', total: 5, done: 5, failed: 0, attempts: 1 });
+    // Its size: what arrived from the node while it ran (the C-MOVE's objects come on another association).
+    const sizes = events.object.filter((o) => o.direction === 'received' && o.peerAe === 'REMOTEPACS').reduce((n, o) => n + o.size, 0);
+    expect(moved.bytes).toBe(sizes);
+    expect(moved.bytes).toBeGreaterThan(5 * 8000);
     for (const f of X.files) expect(await local.server.index.findInstance(path.basename(f, '.dcm'))).toBeDefined();
     expect(events.association).toContainEqual(expect.objectContaining({ type: 'opened', role: 'requestor', calledAe: 'REMOTEPACS', callingAe: 'LOCAL' }));
     expect(events.association).toContainEqual(expect.objectContaining({ type: 'closed', role: 'acceptor', callingAe: 'REMOTEPACS' }));
@@ -89,8 +95,30 @@ describe('SCU operations and jobs between two archives and storescp', () => {
     const job = await transfers().retrieve('REMOTEPACS', { level: 'STUDY', keys: { StudyInstanceUID: Y.study } }, 'get');
     await transfers().queue.idle();
     expect(await transfers().queue.get(job.id)).toMatchObject({ kind: 'get', state: 'done', done: 3, failed: 0 });
+    expect((await transfers().queue.get(job.id))!.bytes).toBeGreaterThan(3 * 8000);
     const here = await local.server.index.queryArchive(1, [], [{ attr: (await import('../../main/query/attributes.ts')).QR_BY_TAG.get(0x0020000d)!, match: { kind: 'single', value: Y.study } }]);
     expect(here).toHaveLength(1);
+  });
+
+  it('keeps the total the node announced when a retrieve is cancelled half way', async () => {
+    const Z = uid();
+    const images = Array.from({ length: 40 }, (_, i) => makeImage({ patientId: 'PZ', studyUid: Z, instanceNumber: i + 1, rows: 16, columns: 16 }));
+    expect((await run('storescu', ['-aec', 'REMOTEPACS', '127.0.0.1', String(remote.port), ...await writeImages(path.join(work, 'z'), images)])).code).toBe(0);
+    // The remote's sub-operations reach us through a link that holds each of our answers 30 ms: it is still running.
+    const link = await slowLink(local.port, 30);
+    remote.server.config.nodes.upsert({ ae: 'LOCAL', host: '127.0.0.1', port: link.port, compression: 'un' });
+    try {
+      const job = await transfers().retrieve('REMOTEPACS', { level: 'STUDY', keys: { StudyInstanceUID: Z } }, 'move');
+      await vi.waitFor(async () => expect((await transfers().queue.get(job.id))!.done).toBeGreaterThanOrEqual(3), { timeout: 20_000 });
+      await transfers().queue.cancel(job.id);
+      await transfers().queue.idle();
+      const cancelled = (await transfers().queue.get(job.id))!;
+      expect(cancelled).toMatchObject({ state: 'cancelled', total: 40 });
+      expect(cancelled.done).toBeLessThan(40);
+    } finally {
+      remote.server.config.nodes.upsert({ ae: 'LOCAL', host: '127.0.0.1', port: local.port, compression: 'un' });
+      await link.close();
+    }
   });
 
   it('has the remote archive move a study to a third node', async () => {
