@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { API_ROUTES, type EchoResult, type WebNodeDto } from '../../main/api/contract.ts';
 import { call } from './api.ts';
 import { DeleteButton, ErrorText, Field, Section } from './components.tsx';
+import { useMay } from './permissions.ts';
 import { useLoad } from './hooks.ts';
 import { t } from './i18n.ts';
 
@@ -18,7 +19,10 @@ function authOf(f: typeof EMPTY): string {
   return '';
 }
 
+/** The DICOMweb nodes; who may configure adds and deletes them, who may transfer tests them (as for DICOM nodes). */
 export function WebNodes() {
+  const mayConfigure = useMay('configure');
+  const mayTest = useMay('transfer');
   const nodes = useLoad(() => call<WebNodeDto[]>('GET', API_ROUTES.webNodes), []);
   const [form, setForm] = useState(EMPTY);
   const [error, setError] = useState('');
@@ -50,7 +54,7 @@ export function WebNodes() {
         <ErrorText error={nodes.error} />
         {(nodes.data ?? []).length === 0 ? <p className="help">{t('None yet. A DICOMweb node is searched, retrieved from and sent to over HTTP.')}</p> : (
           <table>
-            <thead><tr><th>{t('Name')}</th><th>{t('DICOMweb URL')}</th><th>{t('Authentication')}</th><th>{t('Test')}</th><th /></tr></thead>
+            <thead><tr><th>{t('Name')}</th><th>{t('DICOMweb URL')}</th><th>{t('Authentication')}</th>{mayTest && <th>{t('Test')}</th>}<th /></tr></thead>
             <tbody>
               {(nodes.data ?? []).map((n) => {
                 const result = tests[n.name];
@@ -59,10 +63,10 @@ export function WebNodes() {
                     <td><b>{n.name}</b></td>
                     <td>{n.url}</td>
                     <td>{n.auth || t('none')}</td>
-                    <td className="echo-result">{result === 'busy' ? t('testing…') : result ? (result.ok ? <span className="ok">{t('OK, {ms} ms', { ms: result.milliseconds ?? 0 })}</span> : <span className="error inline">{result.error}</span>) : ''}</td>
+                    {mayTest && <td className="echo-result">{result === 'busy' ? t('testing…') : result ? (result.ok ? <span className="ok">{t('OK, {ms} ms', { ms: result.milliseconds ?? 0 })}</span> : <span className="error inline">{result.error}</span>) : ''}</td>}
                     <td className="row-actions">
-                      <button type="button" onClick={() => void test(n.name)}>{t('Test')}</button>
-                      <DeleteButton question={t('Delete the DICOMweb node {name}?', { name: n.name })} route={API_ROUTES.webNode(n.name)} onDeleted={nodes.reload} />
+                      {mayTest && <button type="button" onClick={() => void test(n.name)}>{t('Test')}</button>}
+                      {mayConfigure && <DeleteButton question={t('Delete the DICOMweb node {name}?', { name: n.name })} route={API_ROUTES.webNode(n.name)} onDeleted={nodes.reload} />}
                     </td>
                   </tr>
                 );
@@ -71,7 +75,7 @@ export function WebNodes() {
           </table>
         )}
       </Section>
-      <Section title={t('Add a DICOMweb node')}>
+      {mayConfigure && <Section title={t('Add a DICOMweb node')}>
         <form className="node-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
           <Field label={t('Name')} help={t('How jobs and screens name it; not an AE title of a DICOM node.')}><input name="web-name" value={form.name} maxLength={16} onChange={(e) => setForm({ ...form, name: e.target.value })} /></Field>
           <Field label={t('DICOMweb URL')} help={t('The root of its QIDO-RS, WADO-RS and STOW-RS, e.g. http://pacs:8042/dicom-web')}>
@@ -94,7 +98,7 @@ export function WebNodes() {
           <div className="form-actions"><button type="submit" className="primary">{t('Add DICOMweb node')}</button></div>
           <ErrorText error={error} />
         </form>
-      </Section>
+      </Section>}
     </>
   );
 }

@@ -83,6 +83,7 @@ describe('accounts in the UI', () => {
     await page.getByRole('link', { name: 'Nodes', exact: true }).click();
     await page.getByRole('heading', { name: 'DICOM nodes' }).waitFor();
     expect(await page.getByRole('heading', { name: 'Add a node' }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Add a DICOMweb node' }).count()).toBe(0);
     await page.getByRole('button', { name: 'tomas (technician)' }).click();
     await page.getByLabel('Current password').fill('works-here-2026');
     await page.getByLabel('New password').fill('changed-it-2026');
@@ -91,6 +92,27 @@ describe('accounts in the UI', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn('ines', 'the first admin pw');
     await page.getByRole('button', { name: 'ines (admin)' }).waitFor();
+  });
+
+  it('offers a viewer no node form, test or delete it could only be refused', async () => {
+    archive.server.config.webNodes.upsert({ name: 'CLOUD', url: 'http://127.0.0.1:9/dicom-web', auth: '' });
+    const admin = await page.context().cookies();
+    expect(admin.length).toBe(1);
+    const headers = { cookie: `pacs_session=${admin[0]!.value}`, 'content-type': 'application/json', origin: origin() };
+    expect((await fetch(`${origin()}/api/users`, { method: 'POST', headers, body: JSON.stringify({ name: 'vera', role: 'viewer', password: 'only-looking-2026' }) })).status).toBe(200);
+    const viewer = await newTestPage(browser);
+    try {
+      await viewer.goto(`${origin()}/#/nodes`);
+      await viewer.getByLabel('User name').fill('vera');
+      await viewer.getByLabel('Password', { exact: true }).fill('only-looking-2026');
+      await viewer.getByRole('button', { name: 'Sign in' }).click();
+      await viewer.locator('tr[data-web-node=CLOUD]').waitFor();
+      expect(await viewer.locator('tr[data-web-node=CLOUD] button').count()).toBe(0);
+      expect(await viewer.getByRole('heading', { name: 'Add a DICOMweb node' }).count()).toBe(0);
+      expect(await viewer.getByRole('heading', { name: 'Add a node' }).count()).toBe(0);
+    } finally {
+      await viewer.close();
+    }
   });
 
   it('edits what a node may do on the Nodes screen', async () => {
@@ -121,7 +143,8 @@ describe('accounts in the UI', () => {
     const csv = await (await download).createReadStream();
     let text = '';
     for await (const chunk of csv) text += String(chunk);
-    expect(text.split('\r\n')[0]).toBe('id,at,user,source,action,outcome,patientId,studyUid,detail');
+    expect(text.startsWith('\uFEFF')).toBe(true); // UTF-8 with its byte order mark, for spreadsheets
+    expect(text.slice(1).split('\r\n')[0]).toBe('id,at,user,source,action,outcome,patientId,studyUid,detail');
     expect(text).toContain('password-changed');
     expect(errors.filter((e) => !/status of 40[013]/.test(e)), errors.join('\n')).toEqual([]);
   });
