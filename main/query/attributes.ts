@@ -23,6 +23,8 @@ export interface KeyAttribute {
   personName?: boolean;
   /** A column holding the name folded for forgiving search (name-fold.ts), where there is one. */
   foldColumn?: string;
+  /** An identifier a forgiving search matches case aside (cz780 finds CZ780). */
+  caseFold?: boolean;
   /** Only returned (counts); a value given for it is not matched. */
   returnOnly?: boolean;
 }
@@ -36,7 +38,7 @@ const countOf = (sql: string) => `(${sql})`;
 export const QR_ATTRIBUTES: QrAttribute[] = [
   // Patient (PS3.4 C.6.1.1.2)
   { level: 0, tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'p.patient_name', matchColumn: 'p.name_key', foldColumn: 'p.name_fold', text: true, personName: true },
-  { level: 0, tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'p.patient_id', text: true },
+  { level: 0, tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'p.patient_id', text: true, caseFold: true },
   { level: 0, tag: 0x00100030, keyword: 'PatientBirthDate', vr: 'DA', column: 'p.birth_date' },
   { level: 0, tag: 0x00100040, keyword: 'PatientSex', vr: 'CS', column: 'p.sex' },
   { level: 0, tag: 0x00201200, keyword: 'NumberOfPatientRelatedStudies', vr: 'IS', returnOnly: true,
@@ -49,7 +51,7 @@ export const QR_ATTRIBUTES: QrAttribute[] = [
   { level: 1, tag: 0x0020000d, keyword: 'StudyInstanceUID', vr: 'UI', column: 'st.study_uid' },
   { level: 1, tag: 0x00080020, keyword: 'StudyDate', vr: 'DA', column: 'st.study_date' },
   { level: 1, tag: 0x00080030, keyword: 'StudyTime', vr: 'TM', column: 'st.study_time' },
-  { level: 1, tag: 0x00080050, keyword: 'AccessionNumber', vr: 'SH', column: 'st.accession_number', text: true },
+  { level: 1, tag: 0x00080050, keyword: 'AccessionNumber', vr: 'SH', column: 'st.accession_number', text: true, caseFold: true },
   { level: 1, tag: 0x00200010, keyword: 'StudyID', vr: 'SH', column: 'st.study_id', text: true },
   { level: 1, tag: 0x00081030, keyword: 'StudyDescription', vr: 'LO', column: 'st.description', text: true },
   { level: 1, tag: 0x00080090, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'st.referring_physician', matchColumn: 'upper(st.referring_physician)', text: true, personName: true },
@@ -117,10 +119,10 @@ export const SCHEDULED_PROCEDURE_STEP_SEQUENCE = 0x00400100;
 /** Keys at the top level of a worklist identifier. */
 export const MWL_ATTRIBUTES: KeyAttribute[] = [
   { tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'w.patient_name', matchColumn: 'w.name_key', foldColumn: 'w.name_fold', text: true, personName: true },
-  { tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'w.patient_id', text: true },
+  { tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'w.patient_id', text: true, caseFold: true },
   { tag: 0x00100030, keyword: 'PatientBirthDate', vr: 'DA', column: 'w.birth_date' },
   { tag: 0x00100040, keyword: 'PatientSex', vr: 'CS', column: 'w.sex' },
-  { tag: 0x00080050, keyword: 'AccessionNumber', vr: 'SH', column: 'w.accession_number', text: true },
+  { tag: 0x00080050, keyword: 'AccessionNumber', vr: 'SH', column: 'w.accession_number', text: true, caseFold: true },
   { tag: 0x00080090, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'w.referring_physician', matchColumn: 'upper(w.referring_physician)', text: true, personName: true },
   { tag: 0x0020000d, keyword: 'StudyInstanceUID', vr: 'UI', column: 'w.study_uid' },
   { tag: 0x00401001, keyword: 'RequestedProcedureID', vr: 'SH', column: 'w.requested_procedure_id', text: true },

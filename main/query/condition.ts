@@ -5,11 +5,11 @@ import type { Match } from './matching.ts';
 export interface Condition {
   attr: KeyAttribute;
   match: Match;
-  /** Person names: match the spelling-forgiving key (name-fold.ts) instead of the exact upper-case one. */
+  /** Forgiving: person names by their spelling-forgiving key (name-fold.ts), identifiers case aside. */
   foldNames?: boolean;
 }
 
-/** The conditions with person names matched forgivingly where the attribute has a folded key. */
+/** The conditions matched forgivingly: person names where the attribute has a folded key, identifiers case aside. */
 export function withFoldedNames(conditions: Condition[]): Condition[] {
-  return conditions.map((c) => (c.attr.foldColumn ? { ...c, foldNames: true } : c));
+  return conditions.map((c) => (c.attr.foldColumn || c.attr.caseFold ? { ...c, foldNames: true } : c));
 }

@@ -28,8 +28,9 @@ export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: s
   for (const { attr, match: raw, foldNames } of conditions) {
     if (raw.kind === 'universal' || attr.returnOnly) continue;
     const folded = foldNames && attr.foldColumn !== undefined;
-    const match = folded ? mapValues(raw, foldName) : attr.personName ? foldPersonName(raw) : raw;
-    const expr = folded ? attr.foldColumn! : attr.matchColumn ?? attr.column;
+    const caseAside = foldNames && attr.caseFold === true;
+    const match = folded ? mapValues(raw, foldName) : attr.personName ? foldPersonName(raw) : caseAside ? foldCase(raw) : raw;
+    const expr = folded ? attr.foldColumn! : caseAside ? `upper(${attr.column})` : attr.matchColumn ?? attr.column;
     let sql = '';
     switch (match.kind) {
       case 'single': sql = `${expr} = ?`; params.push(match.value); break;

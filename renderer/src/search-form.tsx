@@ -19,15 +19,19 @@ export const EMPTY_SEARCH: SearchValues = { name: '', patientId: '', from: '', t
 export const STUDY_RETURN_KEYS = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'AccessionNumber', 'StudyDescription',
   'ModalitiesInStudy', 'NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances', 'StudyInstanceUID'];
 
+/** A text field's value as a key: as typed when it has wildcards, otherwise what begins with it (the form says so). */
+function beginsWith(text: string): string {
+  const v = text.trim();
+  return /[*?]/.test(v) ? v : `${v}*`;
+}
+
 export function studyKeys(v: SearchValues): Record<string, string> {
   const keys: Record<string, string> = Object.fromEntries(STUDY_RETURN_KEYS.map((k) => [k, '']));
-  const name = v.name.trim();
-  // A name is matched as typed when it has wildcards; otherwise as the start of the name.
-  if (name) keys.PatientName = /[*?]/.test(name) ? name : `${name}*`;
-  if (v.patientId.trim()) keys.PatientID = v.patientId.trim();
+  if (v.name.trim()) keys.PatientName = beginsWith(v.name);
+  if (v.patientId.trim()) keys.PatientID = beginsWith(v.patientId);
   if (v.from || v.to) keys.StudyDate = v.from === v.to ? toDicomDate(v.from) : `${toDicomDate(v.from)}-${toDicomDate(v.to)}`;
   if (v.modality.trim()) keys.ModalitiesInStudy = v.modality.trim().toUpperCase();
-  if (v.accession.trim()) keys.AccessionNumber = v.accession.trim();
+  if (v.accession.trim()) keys.AccessionNumber = beginsWith(v.accession);
   return keys;
 }
 
@@ -44,17 +48,18 @@ function isoDay(offset: number): string {
 /** `onCancel`, when given, offers a Cancel button while `busy` (a search on a remote node may wait for it). */
 export function SearchForm({ onSearch, busy, onCancel, children }: { onSearch: (v: SearchValues) => void; busy: boolean; onCancel?: () => void; children?: React.ReactNode }) {
   const [v, setV] = useState(EMPTY_SEARCH);
-  const field = (key: keyof SearchValues, label: string, type = 'text', size = 14) => (
+  const field = (key: keyof SearchValues, label: string, type = 'text', size = 14, placeholder = '') => (
     <label className="field compact">
       <span className="label">{t(label)}</span>
-      <input name={key} type={type} size={size} value={v[key]} onChange={(e) => setV({ ...v, [key]: e.target.value })} />
+      <input name={key} type={type} size={size} value={v[key]} placeholder={placeholder} onChange={(e) => setV({ ...v, [key]: e.target.value })} />
     </label>
   );
+  const starts = t('begins with…');
   return (
     <form className="search-form" onSubmit={(e) => { e.preventDefault(); onSearch(v); }}>
       {children}
-      {field('name', 'Patient name', 'text', 18)}
-      {field('patientId', 'Patient ID')}
+      {field('name', 'Patient name', 'text', 18, starts)}
+      {field('patientId', 'Patient ID', 'text', 14, starts)}
       {field('from', 'Study date from', 'date', 10)}
       {field('to', 'to', 'date', 10)}
       <span className="quick-dates" role="group" aria-label={t('Study date')}>
@@ -67,10 +72,11 @@ export function SearchForm({ onSearch, busy, onCancel, children }: { onSearch: (
         ))}
       </span>
       {field('modality', 'Modality', 'text', 5)}
-      {field('accession', 'Accession', 'text', 12)}
+      {field('accession', 'Accession', 'text', 12, starts)}
       <button type="submit" className="primary" disabled={busy}>{busy ? t('Searching…') : t('Search')}</button>
       {busy && onCancel && <button type="button" onClick={onCancel}>{t('Cancel')}</button>}
       <button type="button" onClick={() => { setV(EMPTY_SEARCH); onSearch(EMPTY_SEARCH); }}>{t('Clear')}</button>
+      <p className="help search-help">{t('Name, patient ID and accession find what begins with what you type (* and ? are wildcards), here whatever the case and diacritics; another node matches as it does.')}</p>
     </form>
   );
 }

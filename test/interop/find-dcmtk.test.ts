@@ -121,16 +121,19 @@ describe('C-FIND SCP with findscu', () => {
     expect(plain.answers.map((a) => a.PatientName)).toEqual(['Novák^Jiří']);
   });
 
-  it('matches names forgivingly (no diacritics, ue as ü) when dicom.ini asks for NameMatching = forgiving', async () => {
+  it('matches names (no diacritics, ue as ü), patient IDs and accession numbers (case aside) forgivingly, as shipped; exactly when dicom.ini asks', async () => {
     const keys = ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'PatientName=novak*'];
-    expect((await find(STUDY_ROOT, keys)).answers).toEqual([]);
-    await archive.setIni('NameMatching', 'forgiving');
+    const r = await find(STUDY_ROOT, keys);
+    expect(r.answers.map((a) => a.StudyInstanceUID)).toEqual([D.study]);
+    expect((await find(STUDY_ROOT, ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'PatientName=NOVAK^JIRI'])).answers).toHaveLength(1);
+    const byId = ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'PatientID=pid003', 'AccessionNumber=c1*'];
+    expect((await find(STUDY_ROOT, byId)).answers.map((a) => a.StudyInstanceUID)).toEqual([D.study]);
+    await archive.setIni('NameMatching', 'exact');
     try {
-      const r = await find(STUDY_ROOT, keys);
-      expect(r.answers.map((a) => a.StudyInstanceUID)).toEqual([D.study]);
-      expect((await find(STUDY_ROOT, ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'PatientName=NOVAK^JIRI'])).answers).toHaveLength(1);
+      expect((await find(STUDY_ROOT, keys)).answers).toEqual([]);
+      expect((await find(STUDY_ROOT, byId)).answers).toEqual([]);
     } finally {
-      await archive.setIni('NameMatching', 'exact');
+      await archive.setIni('NameMatching', 'forgiving');
     }
   });
 
