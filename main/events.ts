@@ -60,8 +60,16 @@ export interface Hl7Event {
   text: string;
 }
 
+/** The worklist changed outside the screen that shows it: a modality's MPPS (created or set), an HL7 order. */
+export interface WorklistEvent {
+  reason: 'mpps';
+  sopInstanceUid: string;
+  status: string;
+}
+
 interface EventMap {
   hl7: [Hl7Event];
+  worklist: [WorklistEvent];
   association: [AssociationEvent];
   object: [ObjectEvent];
   job: [JobEvent];

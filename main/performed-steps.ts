@@ -12,6 +12,7 @@ import type { MppsRecord } from './index/mpps-record.ts';
 import { PermanentJobError, type JobContext, type JobQueue, type JobRunner } from './jobs/job-queue.ts';
 import type { DicomClient, RemoteNode } from './scu/dicom-client.ts';
 import type { SourceLogger } from './util/log.ts';
+import type { ArchiveEvents } from './events.ts';
 
 /** Steps are kept and passed on in Explicit VR Little Endian. */
 const STORED_ENCODING = { explicitVR: true, littleEndian: true, deflated: false };
@@ -24,6 +25,8 @@ export interface PerformedStepDependencies {
   /** MPPSForward: the nodes each message is passed on to. */
   forwardTo: () => string[];
   log: SourceLogger;
+  /** Told of each step created or set (the Worklist screen shows it at once). */
+  events?: ArchiveEvents;
 }
 
 /**
@@ -42,6 +45,7 @@ export class PerformedSteps implements MppsPort {
     const now = new Date().toISOString();
     const record = { ...recordOf(sopInstanceUid, step, callingAe), createdAt: now, updatedAt: now };
     if (!(await this.deps.index.mppsStore().create(record))) throw new DimseError(Status.DuplicateSopInstance, `procedure step ${sopInstanceUid} exists`);
+    this.deps.events?.emit('worklist', { reason: 'mpps', sopInstanceUid, status: record.status });
     await this.forward('create', sopInstanceUid, step);
   }
 
@@ -53,7 +57,9 @@ export class PerformedSteps implements MppsPort {
   async set(sopInstanceUid: string, step: DataSet, changes: DataSet, callingAe: string): Promise<void> {
     const store = this.deps.index.mppsStore();
     const before = (await store.get(sopInstanceUid))!;
-    await store.update({ ...recordOf(sopInstanceUid, step, callingAe), worklistId: before.worklistId, createdAt: before.createdAt, updatedAt: new Date().toISOString() });
+    const record = recordOf(sopInstanceUid, step, callingAe);
+    await store.update({ ...record, worklistId: before.worklistId, createdAt: before.createdAt, updatedAt: new Date().toISOString() });
+    this.deps.events?.emit('worklist', { reason: 'mpps', sopInstanceUid, status: record.status });
     await this.forward('set', sopInstanceUid, changes);
   }
 

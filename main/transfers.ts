@@ -84,6 +84,7 @@ export class Transfers {
     });
     this.performedSteps = new PerformedSteps({
       index: deps.index, queue: this.queue, client: this.client, node: (ae) => this.node(ae), forwardTo: () => settings().mppsForward, log: deps.logger.child('mpps'),
+      events: deps.events,
     });
   }
 

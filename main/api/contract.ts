@@ -3,7 +3,7 @@
  * of the core. Every request but login and set-up is signed: the desktop's local secret (Authorization: Bearer, or
  * ?token= for <img> and WebSocket, from this computer only), or a session (its HttpOnly cookie, or Authorization: Bearer).
  */
-import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent } from '../events.ts';
+import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../events.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
 import type { SettingEffect } from '../config/setting-effects.ts';
 import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
@@ -88,7 +88,8 @@ export type MediaSetSummaryDto = MediaSetSummary;
 export type DeletionDto = DeletionRecord;
 
 /** A performed procedure step a modality reported (MPPS), without its data set. */
-export type MppsDto = Omit<MppsRecord, 'dataSet'>;
+/** A performed step as the Worklist shows it: each series with how many of its images are here now. */
+export type MppsDto = Omit<MppsRecord, 'dataSet' | 'series'> & { series: (MppsRecord['series'][number] & { here: number })[] };
 
 export interface SendRequest {
   destination: string;
@@ -198,7 +199,7 @@ export interface ListenerRestarted {
   dicomPort: number;
 }
 
-export type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent };
+export type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent };
 /** GET /api/activity: open and recent associations with their objects and bytes, recent errors. */
 export type { ActivitySnapshot, AssociationSummary, ActivityError } from '../activity.ts';
 
@@ -207,7 +208,8 @@ export type EventMessage =
   | { type: 'association'; event: AssociationEvent }
   | { type: 'object'; event: ObjectEvent }
   | { type: 'job'; event: JobEvent }
-  | { type: 'hl7'; event: Hl7Event };
+  | { type: 'hl7'; event: Hl7Event }
+  | { type: 'worklist'; event: WorklistEvent };
 
 /** The routes, for the renderer's client. */
 /** The name a patient goes by here, and each spelling its studies were received with (two or more: a conflict). */

@@ -6,7 +6,7 @@ import { ListenerNotMoved } from '../listener-not-moved.ts';
 import { WorklistEntryError } from '../index/worklist-entry.ts';
 import { TransferError } from '../transfers.ts';
 import type { SourceLogger } from '../util/log.ts';
-import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent } from '../events.ts';
+import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../events.ts';
 import { DicomOperationError } from '../scu/dicom-client.ts';
 import { WebNodeError } from '../scu/dicomweb-client.ts';
 import { archiveRoutes } from './archive-routes.ts';
@@ -202,16 +202,19 @@ export class HttpApi {
     const onObject = (event: ObjectEvent) => send({ type: 'object', event });
     const onJob = (event: JobEvent) => send({ type: 'job', event });
     const onHl7 = (event: Hl7Event) => send({ type: 'hl7', event });
+    const onWorklist = (event: WorklistEvent) => send({ type: 'worklist', event });
     const events = this.events;
     events.on('association', onAssociation);
     events.on('object', onObject);
     events.on('job', onJob);
     events.on('hl7', onHl7);
+    events.on('worklist', onWorklist);
     ws.on('close', () => {
       events.off('association', onAssociation);
       events.off('object', onObject);
       events.off('job', onJob);
       events.off('hl7', onHl7);
+      events.off('worklist', onWorklist);
     });
   }
 }

@@ -79,7 +79,7 @@ export interface EditService {
   destinations(studyUid: string): Promise<string[]>;
 }
 
-export type WorklistService = Pick<ArchiveIndex, 'listWorklist' | 'addWorklistEntry' | 'updateWorklistEntry' | 'deleteWorklistEntry' | 'mppsStore'>;
+export type WorklistService = Pick<ArchiveIndex, 'listWorklist' | 'addWorklistEntry' | 'updateWorklistEntry' | 'deleteWorklistEntry' | 'mppsStore' | 'queryArchive'>;
 
 export interface ApiServices {
   status: StatusService;

@@ -15,9 +15,11 @@ export interface LiveState {
   jobs: Record<number, JobEvent>;
   /** Bumped when a job appears or changes state, so a screen knows to fetch the job list again. */
   jobVersion: number;
+  /** Bumped when the worklist changed from outside (a modality's MPPS, an HL7 order). */
+  worklistVersion: number;
 }
 
-let state: LiveState = { connected: false, activity: { open: [], recent: [], errors: [], hl7: [] }, jobs: {}, jobVersion: 0 };
+let state: LiveState = { connected: false, activity: { open: [], recent: [], errors: [], hl7: [] }, jobs: {}, jobVersion: 0, worklistVersion: 0 };
 const listeners = new Set<() => void>();
 let started = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -42,6 +44,7 @@ function onMessage(m: EventMessage): void {
     const changed = !before || before.state !== m.event.state;
     set({ jobs: { ...state.jobs, [m.event.id]: m.event }, jobVersion: state.jobVersion + (changed ? 1 : 0) });
   }
+  if (m.type === 'worklist' || m.type === 'hl7') set({ worklistVersion: state.worklistVersion + 1 });
   refreshSoon();
 }
 

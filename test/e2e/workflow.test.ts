@@ -22,6 +22,7 @@ describe('the workflow screens', () => {
   let page: Page;
   let work: string;
   const studyUid = uid();
+  let ppsUid = '';
 
   beforeAll(async () => {
     keeper = await startArchive({}, [], 'KEEPER');
@@ -41,15 +42,11 @@ describe('the workflow screens', () => {
     const step = (...elements: Buffer[]) => parseDataSet(Buffer.concat(elements), { explicitVR: true, littleEndian: true, deflated: false });
     const client = archive.server.transfers.client;
     const me = { ae: archive.aeTitle, host: '127.0.0.1', port: archive.port };
-    const ppsUid = uid();
+    ppsUid = uid();
     await client.sendMpps(me, 'create', ppsUid, step(
       el(0x00080060, 'CS', 'US'), el(0x00100010, 'PN', 'Vesela^Anna'), el(0x00100020, 'LO', 'UI100'), el(0x00400241, 'AE', 'US01'),
       el(0x00400244, 'DA', '20261127'), el(0x00400245, 'TM', '080500'), el(0x00400252, 'CS', 'IN PROGRESS'), el(0x00400253, 'SH', 'PPS-UI'),
       el(0x00400270, 'SQ', [[el(0x0020000d, 'UI', studyUid), el(0x00400009, 'SH', 'ORD-UI')]]), el(0x00400340, 'SQ', []),
-    ));
-    await client.sendMpps(me, 'set', ppsUid, step(
-      el(0x00400250, 'DA', '20261127'), el(0x00400251, 'TM', '081500'), el(0x00400252, 'CS', 'COMPLETED'),
-      el(0x00400340, 'SQ', [[el(0x0008103e, 'LO', 'Abdomen'), el(0x00081140, 'SQ', [[el(0x00081155, 'UI', uid())], [el(0x00081155, 'UI', uid())], [el(0x00081155, 'UI', uid())]]), el(0x0020000e, 'UI', uid())]]),
     ));
     const files = await writeImages(work, [makeImage({ patientId: 'UI100', patientName: 'Vesela^Anna', studyUid, rows: 8, columns: 8 })]);
     expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
@@ -66,13 +63,21 @@ describe('the workflow screens', () => {
 
   const open = (screen: string) => page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/${screen}`);
 
-  it('shows the HL7 order with its source and what the modality performed', async () => {
+  it('shows the HL7 order with its source and what the modality performed, as it reports it, and the images that never came', async () => {
     await open('worklist');
     const row = page.locator('tr', { hasText: 'ACC-UI' });
     await row.waitFor();
     expect(await row.textContent()).toContain('HL7 order ORD-UI');
-    expect(await row.locator('td').nth(8).textContent()).toBe('COMPLETED'); // the scheduled step's own status follows the performed one
-    expect(await row.locator('td.mpps').textContent()).toBe('COMPLETED · 1 series, 3 image(s) · from TESTPACS');
+    await expect.poll(() => row.locator('td.mpps').textContent()).toBe('IN PROGRESS · from TESTPACS');
+    // The modality completes the step while the screen is open: the row follows without a reload. It names three
+    // images of a series that never arrived here: the row says so.
+    const step = (...elements: Buffer[]) => parseDataSet(Buffer.concat(elements), { explicitVR: true, littleEndian: true, deflated: false });
+    await archive.server.transfers.client.sendMpps({ ae: archive.aeTitle, host: '127.0.0.1', port: archive.port }, 'set', ppsUid, step(
+      el(0x00400250, 'DA', '20261127'), el(0x00400251, 'TM', '081500'), el(0x00400252, 'CS', 'COMPLETED'),
+      el(0x00400340, 'SQ', [[el(0x0008103e, 'LO', 'Abdomen'), el(0x00081140, 'SQ', [[el(0x00081155, 'UI', uid())], [el(0x00081155, 'UI', uid())], [el(0x00081155, 'UI', uid())]]), el(0x0020000e, 'UI', uid())]]),
+    ));
+    await expect.poll(() => row.locator('td').nth(8).textContent()).toBe('COMPLETED'); // the scheduled step's own status follows the performed one
+    await expect.poll(() => row.locator('td.mpps').textContent()).toBe('COMPLETED · 1 series, 3 image(s) · from TESTPACS⚠ 3 image(s) the modality reported are not here');
     await screenshot(page, 'worklist-hl7-mpps');
   });
 

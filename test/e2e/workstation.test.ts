@@ -211,10 +211,15 @@ describe('the workstation UI in a browser', () => {
 
   it('schedules a worklist step that a modality then finds with C-FIND', async () => {
     await open('worklist');
-    await page.fill('input[name=patientName]', 'Worklist^Wendy');
+    // The date proposed is today as this computer's calendar has it.
+    const now = new Date();
+    expect(await page.inputValue('input[name=scheduledDate]')).toBe(`${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`);
+    await page.fill('input[name=familyName]', 'Worklist');
+    await page.fill('input[name=givenName]', 'Wendy');
+    await page.selectOption('select[name=sex]', 'F');
     await page.fill('input[name=patientId]', 'WL42');
     await page.fill('input[name=accessionNumber]', 'ACC42');
-    await page.fill('input[name=modality]', 'MR');
+    await page.selectOption('select[name=modality]', 'MR');
     await page.fill('input[name=scheduledAe]', 'MRI1');
     await page.fill('input[name=scheduledDate]', '2026-12-01');
     await page.fill('input[name=scheduledTime]', '09:30');
@@ -231,6 +236,7 @@ describe('the workstation UI in a browser', () => {
       '127.0.0.1', String(local.port)]);
     const out = found.stdout + found.stderr;
     expect(out).toContain('Worklist^Wendy');
+    expect((await local.server.index.listWorklist()).find((e) => e.patientId === 'WL42')).toMatchObject({ patientName: 'Worklist^Wendy', sex: 'F', modality: 'MR' });
     expect(out).toMatch(/\(0040,0003\) TM \[101500\]|\(0040,0003\) TM \[1015\]/);
   });
 

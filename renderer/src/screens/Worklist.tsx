@@ -5,23 +5,30 @@ import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { t } from '../i18n.ts';
+import { useLive } from '../live.ts';
 
 /** Scheduled procedure steps that modalities fetch with a Modality Worklist C-FIND: list, add, edit, delete. */
 
-type Form = Record<keyof NewWorklistEntryDto & string, string>;
+/** The form: the entry's fields, with the patient's name as family and given names apart. */
+type Form = Record<Exclude<keyof NewWorklistEntryDto & string, 'patientName'> | 'familyName' | 'givenName', string>;
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** Today as this computer's calendar has it (not UTC's: at 00:30 in Prague that is still yesterday). */
+function today(): string {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
 const blank = (): Partial<Form> => ({ scheduledDate: today(), scheduledTime: '', modality: 'CT', sex: '' });
 
-/** The form's fields: [field, label, help, input type]. */
+/** Modalities a worklist entry is scheduled for (PS3.3 C.7.3.1.1.1), the common ones. */
+export const MODALITIES = ['CT', 'MR', 'US', 'CR', 'DX', 'MG', 'XA', 'RF', 'NM', 'PT', 'ES', 'OP', 'IO', 'PX', 'OT'];
+const SEXES: [string, string][] = [['', 'unknown'], ['F', 'female'], ['M', 'male'], ['O', 'other']];
+
+/** The text fields: [field, label, help, input type]. */
 const FIELDS: [keyof Form, string, string, string?][] = [
-  ['patientName', 'Patient name', 'Family^Given, as DICOM writes it (e.g. Smith^John)'],
   ['patientId', 'Patient ID', ''],
   ['birthDate', 'Birth date', '', 'date'],
-  ['sex', 'Sex', 'M, F or O'],
   ['accessionNumber', 'Accession number', ''],
   ['requestedProcedureDescription', 'Procedure', 'What is requested, e.g. CT head without contrast'],
-  ['modality', 'Modality', 'CT, MR, US, CR, DX …'],
   ['scheduledAe', 'Scheduled station AE', 'The modality\'s AE title; empty: any'],
   ['scheduledDate', 'Date', '', 'date'],
   ['scheduledTime', 'Time', '', 'time'],
@@ -29,37 +36,43 @@ const FIELDS: [keyof Form, string, string, string?][] = [
   ['referringPhysician', 'Referring physician', ''],
 ];
 
-/** Dates and times as the API wants them (DICOM DA/TM). */
+/** Dates and times as the API wants them (DICOM DA/TM), the name as DICOM writes it (Family^Given). */
 function toEntry(f: Partial<Form>): NewWorklistEntryDto {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(f)) {
-    if (v === undefined) continue;
+    if (v === undefined || k === 'familyName' || k === 'givenName') continue;
     out[k] = k === 'scheduledDate' || k === 'birthDate' ? v.replaceAll('-', '') : k === 'scheduledTime' ? v.replaceAll(':', '') : v;
   }
-  return out as NewWorklistEntryDto;
+  out.patientName = [f.familyName?.trim() ?? '', f.givenName?.trim() ?? ''].join('^').replace(/\^+$/, '');
+  return out as unknown as NewWorklistEntryDto;
 }
 
 function toForm(e: WorklistEntryDto): Partial<Form> {
   const iso = (d: string) => (/^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d);
   const hm = (t: string) => (/^\d{4}/.test(t) ? `${t.slice(0, 2)}:${t.slice(2, 4)}` : t);
-  return { ...e, birthDate: iso(e.birthDate), scheduledDate: iso(e.scheduledDate), scheduledTime: hm(e.scheduledTime) } as unknown as Partial<Form>;
+  const [familyName = '', givenName = ''] = e.patientName.split('=')[0]!.split('^');
+  const { patientName: _name, ...rest } = e;
+  return { ...rest, familyName, givenName, birthDate: iso(e.birthDate), scheduledDate: iso(e.scheduledDate), scheduledTime: hm(e.scheduledTime) } as unknown as Partial<Form>;
 }
 
-/** What the modality reported (MPPS): the state, and the series it made. */
+/** What the modality reported (MPPS): the state, the series it made, and any of their images not here. */
 function PerformedStep({ state, step }: { state: string; step?: MppsDto }) {
   if (!state) return <span className="empty">{t('not started')}</span>;
   const series = step?.series ?? [];
   const images = series.reduce((n, s) => n + s.images, 0);
+  const missing = series.reduce((n, s) => n + Math.max(0, s.images - s.here), 0);
   return (
-    <span className={`mpps-${state.toLowerCase().replace(' ', '-')}`} title={series.map((s) => `${s.description || s.seriesUid}: ${t('{n} image(s)', { n: s.images })}`).join('\n')}>
+    <span className={`mpps-${state.toLowerCase().replace(' ', '-')}`} title={series.map((s) => `${s.description || s.seriesUid}: ${t('{n} image(s)', { n: s.images })}, ${t('{n} here', { n: s.here })}`).join('\n')}>
       {t(state)}{series.length ? ` · ${t('{n} series, {images} image(s)', { n: series.length, images })}` : ''}{step?.callingAe ? ` · ${t('from {ae}', { ae: step.callingAe })}` : ''}
+      {state === 'COMPLETED' && missing > 0 && <span className="error inline missing-images" role="alert">⚠ {t('{n} image(s) the modality reported are not here', { n: missing })}</span>}
     </span>
   );
 }
 
 export function Worklist() {
-  const entries = useLoad(() => call<WorklistEntryDto[]>('GET', API_ROUTES.worklist), []);
-  const steps = useLoad(() => call<MppsDto[]>('GET', API_ROUTES.mpps), []);
+  const live = useLive();
+  const entries = useLoad(() => call<WorklistEntryDto[]>('GET', API_ROUTES.worklist), [live.worklistVersion]);
+  const steps = useLoad(() => call<MppsDto[]>('GET', API_ROUTES.mpps), [live.worklistVersion]);
   const performed = new Map((steps.data ?? []).map((s) => [s.sopInstanceUid, s]));
   const [form, setForm] = useState<Partial<Form>>(blank);
   const [editing, setEditing] = useState<number>();
@@ -104,6 +117,18 @@ export function Worklist() {
       </Section>
       <Section title={editing !== undefined ? t('Edit scheduled step {id}', { id: editing }) : t('Schedule a procedure step')}>
         <form className="grid-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
+          <Field label={t('Family name')}><input name="familyName" value={form.familyName ?? ''} onChange={(e) => setForm({ ...form, familyName: e.target.value })} /></Field>
+          <Field label={t('Given name')}><input name="givenName" value={form.givenName ?? ''} onChange={(e) => setForm({ ...form, givenName: e.target.value })} /></Field>
+          <Field label={t('Sex')}>
+            <select name="sex" value={form.sex ?? ''} onChange={(e) => setForm({ ...form, sex: e.target.value })}>
+              {SEXES.map(([code, label]) => <option key={code} value={code}>{t(label)}</option>)}
+            </select>
+          </Field>
+          <Field label={t('Modality')}>
+            <select name="modality" value={form.modality ?? 'CT'} onChange={(e) => setForm({ ...form, modality: e.target.value })}>
+              {[...new Set([...MODALITIES, form.modality ?? 'CT'])].map((m) => <option key={m} value={m}>{m}</option>)}
+            </select>
+          </Field>
           {FIELDS.map(([key, label, help, type]) => (
             <Field key={key} label={t(label)} help={help ? t(help) : undefined}>
               <input name={key} type={type ?? 'text'} value={form[key] ?? ''} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />
