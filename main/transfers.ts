@@ -18,6 +18,8 @@ import { StorageCommitments } from './storage-commitment.ts';
 import type { TlsSettings } from './dicom/network.ts';
 import { isTlsNode } from './config/tls-files.ts';
 import { PerformedSteps } from './performed-steps.ts';
+import { Refusal } from './util/refusal.ts';
+import type { Message } from '../common/message.ts';
 
 export interface TransferDependencies {
   config: () => LoadedConfig;
@@ -36,7 +38,11 @@ export interface TransferDependencies {
   logger: Logger;
 }
 
-export class TransferError extends Error {}
+export class TransferError extends Refusal {
+  constructor(said: Message | string) {
+    super(400, said);
+  }
+}
 
 /**
  * The archive talking to other nodes: the SCU operations (echo, find, move, get, store), the persistent job queue

@@ -1,6 +1,8 @@
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import { Refusal } from './util/refusal.ts';
+import type { Message } from '../common/message.ts';
 
 /**
  * Unpack a ZIP archive a user dropped on the window (a CD copied into a ZIP, a study a colleague mailed) into a folder,
@@ -9,7 +11,11 @@ import { inflateRawSync } from 'node:zlib';
  * directories, encrypted entries and other methods are skipped with the reason. Without ZIP64 (4 GB, 65,535 entries).
  */
 
-export class ZipRefused extends Error {}
+export class ZipRefused extends Refusal {
+  constructor(said: Message | string) {
+    super(400, said);
+  }
+}
 
 const EOCD = 0x06054b50;
 const CENTRAL = 0x02014b50;

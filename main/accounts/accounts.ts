@@ -3,6 +3,8 @@ import { isRole, type Role } from '../../common/roles.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
 import type { AccountStore, UserRecord } from './account-record.ts';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './password.ts';
+import { Refusal } from '../util/refusal.ts';
+import type { Message } from '../../common/message.ts';
 
 /** Who a request comes from: an account with its role, or the desktop's local secret (the local admin). */
 export interface Principal {
@@ -30,11 +32,11 @@ export interface SessionGrant {
 }
 
 /** A request about accounts refused, with the HTTP status that fits it. */
-export class AccountRefused extends Error {
+export class AccountRefused extends Refusal {
   readonly status: 400 | 401 | 403 | 404 | 409 | 429;
   readonly retryAfterSeconds?: number;
-  constructor(status: 400 | 401 | 403 | 404 | 409 | 429, message: string, retryAfterSeconds?: number) {
-    super(message);
+  constructor(status: 400 | 401 | 403 | 404 | 409 | 429, message: Message | string, retryAfterSeconds?: number) {
+    super(status, message);
     this.status = status;
     this.retryAfterSeconds = retryAfterSeconds;
   }

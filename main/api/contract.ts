@@ -13,6 +13,7 @@ import type { MediaSetSummary } from '../export/media-set-summary.ts';
 import type { Permission, Role } from '../../common/roles.ts';
 export type { UserDto } from '../accounts/accounts.ts';
 import type { AuditRecord } from '../audit/audit-record.ts';
+import type { Message } from '../../common/message.ts';
 /** An audit record with the name its patient goes by. */
 export type AuditDto = AuditRecord & { patientName?: string };
 export type { Annotation as AnnotationDto, PresentationStateSummary } from '../presentation/annotation.ts';
@@ -130,11 +131,6 @@ export interface EchoResult {
   error?: string;
 }
 
-/** An error answer (4xx/5xx): what was wrong, in words for the user; a refused dicom.ini also lists its problems. */
-export interface ApiError {
-  error: string;
-  problems?: { line: number; reason: string }[];
-}
 
 export interface SettingsDto {
   /** dicom.ini as it is on disk. */
@@ -219,6 +215,17 @@ export interface PatientNamesDto {
   /** An admin chose it (or the hospital's HL7 ADT gave it): arriving studies do not change it. */
   confirmed: boolean;
   spellings: { name: string; studies: number }[];
+}
+
+/**
+ * An error answer (4xx/5xx): what was wrong, in English (scripts, logs) and as a message the UI says in the user's
+ * language; a refused dicom.ini also lists its problems.
+ */
+export interface ApiErrorBody {
+  error: string;
+  message?: Message;
+  /** Settings refused: each line and why. */
+  problems?: { line: number; reason: string }[];
 }
 
 export const API_ROUTES = {

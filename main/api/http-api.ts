@@ -2,36 +2,27 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ListenerNotMoved } from '../listener-not-moved.ts';
-import { WorklistEntryError } from '../index/worklist-entry.ts';
-import { TransferError } from '../transfers.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../events.ts';
-import { DicomOperationError } from '../scu/dicom-client.ts';
-import { WebNodeError } from '../scu/dicomweb-client.ts';
 import { archiveRoutes } from './archive-routes.ts';
-import type { EventMessage } from './contract.ts';
+import type { ApiErrorBody, EventMessage } from './contract.ts';
 import { jobRoutes } from './job-routes.ts';
 import { nodeRoutes } from './node-routes.ts';
-import { QueryRefused } from './query-routes.ts';
 import { HttpError, Router, Streamed, type RouteAccess } from './router.ts';
 import type { ApiServices } from './services.ts';
 import { SettingsRefused, settingsRoutes } from './settings-routes.ts';
+import { Refusal } from '../util/refusal.ts';
 import { serveUi } from './static-ui.ts';
 import { statusRoutes } from './status-routes.ts';
 import { worklistRoutes } from './worklist-routes.ts';
 import { editRoutes } from './edit-routes.ts';
-import { EditError } from '../edit/edit-requests.ts';
 import { exportRoutes } from './export-routes.ts';
-import { ExportError } from '../export/media-set.ts';
 import { DICOMWEB_PREFIX, dicomWebRoutes } from './dicomweb-routes.ts';
 import { may } from '../../common/roles.ts';
 import { AccountRefused, type Principal } from '../accounts/accounts.ts';
 import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { presentationRoutes } from './presentation-routes.ts';
-import { AnnotationRefused } from '../presentation/presentation-states.ts';
-import { ZipRefused } from '../zip-extract.ts';
 import { RequestAuth } from './request-auth.ts';
 import { checkUploadSize, readJsonBody } from './request-body.ts';
 import { ClientLimits } from './client-limits.ts';
@@ -156,13 +147,11 @@ export class HttpApi {
       else this.json(res, 200, answer);
     } catch (err) {
       if (err instanceof AccountRefused && err.retryAfterSeconds && !res.headersSent) res.setHeader('retry-after', String(err.retryAfterSeconds));
-      const status = err instanceof HttpError || err instanceof AccountRefused ? err.status
-        : err instanceof WorklistEntryError || err instanceof TransferError || err instanceof SettingsRefused || err instanceof QueryRefused || err instanceof EditError || err instanceof ExportError || err instanceof AnnotationRefused || err instanceof ZipRefused ? 400
-          : err instanceof ListenerNotMoved ? 409
-          : err instanceof DicomOperationError || err instanceof WebNodeError ? 502 : 500;
+      const status = err instanceof Refusal ? err.httpStatus : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);
       const problems = err instanceof SettingsRefused ? err.problems : undefined;
-      if (!res.headersSent) this.json(res, status, { error: (err as Error).message, problems });
+      // `error` in English (scripts, logs); `message` for the UI to say in the user's language.
+      if (!res.headersSent) this.json(res, status, { error: (err as Error).message, message: err instanceof Refusal ? err.said : undefined, problems } satisfies ApiErrorBody);
       else res.destroy();
     }
   }

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { Permission } from '../../common/roles.ts';
 import type { Principal } from '../accounts/accounts.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
+import { Refusal } from '../util/refusal.ts';
 
 /**
  * The API's routes as data: each declares its method, path, what it needs from the core (its module gets only that
@@ -12,11 +13,9 @@ import type { AuditEntry } from '../audit/audit-record.ts';
 /** What a route asks of its caller: a permission of their role, only to be signed in, or nothing (login, set-up). */
 export type RouteAccess = Permission | 'signed-in' | 'public';
 
-export class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
+export class HttpError extends Refusal {
+  get status(): number {
+    return this.httpStatus;
   }
 }
 

@@ -9,12 +9,13 @@ import type { ListenerRestarted, SettingsDto, SettingsSaved } from './contract.t
 import { HttpError, text as required, type RouteContext, type RouteDef } from './router.ts';
 import { isLoopback } from './request-auth.ts';
 import type { SettingsService } from './services.ts';
+import { Refusal } from '../util/refusal.ts';
 
 /** A refused dicom.ini: every problem with its line, for the settings screen to point at. */
-export class SettingsRefused extends Error {
+export class SettingsRefused extends Refusal {
   readonly problems: { line: number; reason: string }[];
   constructor(errors: ConfigError[]) {
-    super(errors.map((e) => `line ${e.line}: ${e.reason}`).join('; '));
+    super(400, errors.map((e) => `line ${e.line}: ${e.reason}`).join('; '));
     this.problems = errors.map((e) => ({ line: e.line, reason: e.reason }));
   }
 }

@@ -1,8 +1,14 @@
 import type { AttributeChanges } from './object-rewrite.ts';
+import { Refusal } from '../util/refusal.ts';
+import type { Message } from '../../common/message.ts';
 
 /** What a user may correct, as the API and the Studies screen name it, and the checks the values must pass. */
 
-export class EditError extends Error {}
+export class EditError extends Refusal {
+  constructor(said: Message | string) {
+    super(400, said);
+  }
+}
 
 export interface PatientChanges {
   patientId?: string;

@@ -16,6 +16,8 @@ import type { Anonymizer } from '../anonymize/anonymizer.ts';
 import { transformObject } from '../edit/object-rewrite.ts';
 
 import type { MediaSetSummary } from './media-set-summary.ts';
+import { Refusal } from '../util/refusal.ts';
+import type { Message } from '../../common/message.ts';
 
 export type { MediaSetSummary };
 
@@ -26,7 +28,11 @@ export type { MediaSetSummary };
  * can), and the DICOMDIR at the root that lists them.
  */
 
-export class ExportError extends Error {}
+export class ExportError extends Refusal {
+  constructor(said: Message | string) {
+    super(400, said);
+  }
+}
 
 export interface ExportDependencies {
   objectFile: (location: StoredLocation) => string;

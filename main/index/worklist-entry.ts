@@ -1,4 +1,6 @@
 import { newUid } from '../../common/uids.ts';
+import { Refusal } from '../util/refusal.ts';
+import type { Message } from '../../common/message.ts';
 
 /**
  * One scheduled procedure step of the Modality Worklist (PS3.4 K.6.1, PS3.3 C.4.10): who, what and where. Admins
@@ -36,9 +38,9 @@ export interface StoredWorklistEntry extends WorklistEntry {
   mppsUid: string;
 }
 
-export class WorklistEntryError extends Error {
-  constructor(message: string) {
-    super(message);
+export class WorklistEntryError extends Refusal {
+  constructor(message: Message | string) {
+    super(400, message);
     this.name = 'WorklistEntryError';
   }
 }

@@ -9,6 +9,8 @@ import type { StoredLocation } from '../store/file-store.ts';
 import { ANNOTATION_KINDS, POINTS_OF, type Annotation, type PresentationStateSummary } from './annotation.ts';
 import { buildGsps, type ReferencedImage } from './gsps-writer.ts';
 import { readGsps } from './gsps-reader.ts';
+import { Refusal } from '../util/refusal.ts';
+import type { Message } from '../../common/message.ts';
 
 /**
  * The viewer's measurements kept in the archive as Grayscale Softcopy Presentation States: each save is a new one (the
@@ -16,7 +18,11 @@ import { readGsps } from './gsps-reader.ts';
  * retrieved with the study); opening a study reads the newest.
  */
 
-export class AnnotationRefused extends Error {}
+export class AnnotationRefused extends Refusal {
+  constructor(said: Message | string) {
+    super(400, said);
+  }
+}
 
 export interface PresentationDeps {
   index: Pick<ArchiveIndex, 'queryArchive' | 'findInstance'>;

@@ -4,9 +4,15 @@ import { identifierFromKeywords, KeywordError } from '../scu/identifiers.ts';
 import { withFoldedNames } from './condition.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import type { FindRequest, FindAnswer } from '../api/contract.ts';
+import { Refusal } from '../util/refusal.ts';
+import type { Message } from '../../common/message.ts';
 
 /** A query the UI states with keywords, refused with the reason when it is not one the archive can run. */
-export class QueryRefused extends Error {}
+export class QueryRefused extends Refusal {
+  constructor(said: Message | string) {
+    super(400, said);
+  }
+}
 
 /** The keys a level answers with, when the request names none: all the archive supports up to that level. */
 function defaultKeys(level: number): Record<string, string> {

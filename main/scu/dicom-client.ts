@@ -12,6 +12,8 @@ import type { ArchiveEvents } from '../events.ts';
 import { watchAssociation } from '../monitoring.ts';
 import type { SourceLogger } from '../util/log.ts';
 import { MPPS_SOP_CLASS, STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE } from '../../common/uids.ts';
+import { Refusal } from '../util/refusal.ts';
+import type { Message } from '../../common/message.ts';
 import {
   REQUEST_COMMITMENT_ACTION, readCommitmentResult, writeCommitmentRequest, writeCommitmentResult,
   type CommitmentRequest, type CommitmentResult,
@@ -53,10 +55,11 @@ export interface RetrieveOutcome {
 
 export type RetrieveProgress = (counts: { remaining?: number; completed: number; failed: number; warning: number }) => void;
 
-export class DicomOperationError extends Error {
+export class DicomOperationError extends Refusal {
+  /** The DICOM status the node answered, if it did. */
   readonly status?: number;
-  constructor(message: string, status?: number) {
-    super(message);
+  constructor(message: Message | string, status?: number) {
+    super(502, message);
     this.name = 'DicomOperationError';
     this.status = status;
   }

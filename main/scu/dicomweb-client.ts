@@ -6,6 +6,8 @@ import { MultipartError, mediaType, newBoundary, parseMultipart } from '../dicom
 import type { OutgoingObject, SendResult } from '../dicom/services/store-scu.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import { wholeBytes } from '../util/whole-bytes.ts';
+import { Refusal } from '../util/refusal.ts';
+import type { Message } from '../../common/message.ts';
 
 /**
  * Our side as a DICOMweb client (issue 15): a DICOMweb node searched with QIDO-RS, retrieved from with WADO-RS (each
@@ -13,7 +15,11 @@ import { wholeBytes } from '../util/whole-bytes.ts';
  * request and what it answered.
  */
 
-export class WebNodeError extends Error {}
+export class WebNodeError extends Refusal {
+  constructor(said: Message | string) {
+    super(502, said);
+  }
+}
 
 export type WebAnswer = Record<string, string>;
 

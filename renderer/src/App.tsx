@@ -61,7 +61,7 @@ export function App() {
           ))}
           <span className="spacer" />
           <span className={`server ${live.connected ? 'up' : 'down'}`} title={live.connected ? 'live events connected' : 'live events disconnected'}>
-            {s ? t('{ae} · port {port}', { ae: s.aeTitle, port: s.dicomPort }) : status.error || '…'}
+            {s ? t('{ae} · port {port}', { ae: s.aeTitle, port: String(s.dicomPort) }) : status.error || '…'}
           </span>
           <LanguageSelect onChange={setLang} />
           <button type="button" className="theme" aria-pressed={theme === 'dark'} onClick={toggleTheme} title={t('Light or dark look')}>

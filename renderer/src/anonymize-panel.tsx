@@ -37,7 +37,7 @@ export function AnonymizePanel({ studyUid }: { studyUid: string }) {
       <ActionButton onClick={async () => {
         const r = await call<{ patientId: string; patientName: string; objects: number; warnings?: string[] }>('POST', API_ROUTES.anonymize, {
           level: 'STUDY', uid: studyUid, options: { ...options, patientName: patientName || undefined, patientId: patientId || undefined } });
-        setResult(t('A de-identified copy of {n} object(s) is here as patient {id} ({name}).', { n: r.objects, id: r.patientId, name: r.patientName }) + (r.warnings?.length ? ` ${t('Careful: {what}.', { what: r.warnings.join('; ') })}` : ''));
+        setResult(t('A de-identified copy of {n, plural, one {# object} other {# objects}} is here as patient {id} ({name}).', { n: r.objects, id: r.patientId, name: r.patientName }) + (r.warnings?.length ? ` ${t('Careful: {what}.', { what: r.warnings.join('; ') })}` : ''));
       }}>{t('Copy as a new anonymized study')}</ActionButton>
       <a className="button" href={href} download>{t('Download anonymized ZIP')}</a>
       {result && <p className="ok" role="status">{result}</p>}

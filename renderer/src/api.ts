@@ -1,4 +1,5 @@
-import { API_ROUTES, type ApiError as ApiErrorBody, type EventMessage } from '../../main/api/contract.ts';
+import { API_ROUTES, type ApiErrorBody, type EventMessage } from '../../main/api/contract.ts';
+import { tm } from './i18n.ts';
 import type { DesktopBridge } from '../../common/desktop-bridge.ts';
 
 /**
@@ -48,11 +49,12 @@ export function authHeaders(): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
+/** A refused request: why, in the user's language when the core said it as a message (common/message.ts). */
 export class ApiError extends Error {
   readonly status: number;
   readonly problems: { line: number; reason: string }[];
   constructor(status: number, body: Partial<ApiErrorBody>) {
-    super(body.error ?? `HTTP ${status}`);
+    super(body.message ? tm(body.message) : body.error ?? `HTTP ${status}`);
     this.status = status;
     this.problems = body.problems ?? [];
   }

@@ -20,7 +20,7 @@ export function ExportLinks({ studyUid }: { studyUid: string }) {
         const to = await askText(t('Folder to write the study into (a full path on the archive\'s computer, e.g. a USB stick; empty, or without a DICOMDIR):'));
         if (!to) return;
         const s = await call<MediaSetSummaryDto>('POST', API_ROUTES.export, { level: 'STUDY', uid: studyUid, to });
-        setResult(t('{n} object(s) written to {folder}', { n: s.objects, folder: s.folder }));
+        setResult(t('{n, plural, one {# object} other {# objects}} written to {folder}', { n: s.objects, folder: s.folder }));
       }}>{t('To folder…')}</ActionButton>
       {result && <span className="ok inline" role="status">{result}</span>}
     </span>

@@ -1,3 +1,4 @@
+import { say, type Message } from '../../common/message.ts';
 import { CS } from './i18n/cs.ts';
 import { DE } from './i18n/de.ts';
 
@@ -35,14 +36,30 @@ export function setLanguage(lang: Language): void {
   document.documentElement.lang = lang;
 }
 
+/** The current language's text for an English one (recorded in `missing` when the catalog lacks it). */
+function translated(text: string): string {
+  if (current === 'en') return text;
+  const found = CATALOGS[current][text];
+  if (found === undefined) missing.add(text);
+  return found ?? text;
+}
+
+/**
+ * A UI text in the current language: an ICU message (common/message.ts), {name} filled from `vars`, plurals by the
+ * language's rules ("{n, plural, one {# image} other {# images}}"), numbers in its format.
+ */
 export function t(text: string, vars?: Record<string, string | number>): string {
-  let out = text;
-  if (current !== 'en') {
-    const found = CATALOGS[current][text];
-    if (found === undefined) missing.add(text);
-    else out = found;
-  }
-  return vars ? out.replace(/\{(\w+)\}/g, (m, k: string) => (vars[k] === undefined ? m : String(vars[k]))) : out;
+  return say({ text, params: vars }, locale(), translated);
+}
+
+/** A message from the core (an API refusal, a job's error) in the current language. */
+export function tm(message: Message): string {
+  return say(message, locale(), translated);
+}
+
+/** A number as the language writes it (2 231,21 in Czech, 2.231,21 in German). */
+export function formatNumber(n: number, fractionDigits = 0): string {
+  return n.toLocaleString(locale(), { maximumFractionDigits: fractionDigits, minimumFractionDigits: 0 });
 }
 
 /** Dates and times as the language writes them: ISO (2026-11-25) in English, 25. 11. 2026 in Czech, 25.11.2026 in German. */

@@ -19,19 +19,19 @@ export function NameConflict({ names, mayEdit, onDone }: { names: PatientNamesDt
   const live = useLive().jobs[job?.id ?? -1];
   const state = live?.state ?? job?.state;
   useEffect(() => { if (state === 'done') onDone(); }, [state]);
-  const spellings = names.spellings.map((s) => `${personName(s.name) || t('(empty)')} (${t('{n} studies', { n: s.studies })})`).join(', ');
+  const spellings = names.spellings.map((s) => `${personName(s.name) || t('(empty)')} (${t('{n, plural, one {# study} other {# studies}}', { n: s.studies })})`).join(', ');
   if (names.spellings.length < 2) return null;
   return (
     <span className="name-conflict">
       <span className="warning inline" title={t('The studies of patient {id} were received with different names: {names}', { id: names.patientId, names: spellings })}>
-        ⚠ {t('{n} spellings', { n: names.spellings.length })}</span>
+        ⚠ {t('{n, plural, one {# spelling} other {# spellings}}', { n: names.spellings.length })}</span>
       {mayEdit && <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>{t('Reconcile…')}</button>}
       {open && (
         <span className="reconcile" role="group" aria-label={t('The name patient {id} goes by', { id: names.patientId })}>
           {names.spellings.map((s) => (
             <label key={s.name} className="inline">
               <input type="radio" name={`name-${names.patientId}`} checked={chosen === s.name} onChange={() => setChosen(s.name)} />
-              {' '}{s.name} ({t('{n} studies', { n: s.studies })})
+              {' '}{s.name} ({t('{n, plural, one {# study} other {# studies}}', { n: s.studies })})
             </label>
           ))}
           <ActionButton kind="primary" onClick={async () => {
@@ -39,7 +39,7 @@ export function NameConflict({ names, mayEdit, onDone }: { names: PatientNamesDt
               { name: chosen, id: names.patientId, n: names.spellings.reduce((n, s) => n + s.studies, 0) }))) return;
             setJob(await call<JobDto>('POST', API_ROUTES.reconcileName, { patientId: names.patientId, patientName: chosen }));
           }}>{t('Use this name in every study')}</ActionButton>
-          {job && <span className={state === 'failed' ? 'error inline' : 'pending inline'} role="status">{t('job {id}', { id: job.id })} {t(state ?? '')}</span>}
+          {job && <span className={state === 'failed' ? 'error inline' : 'pending inline'} role="status">{t('job {id}', { id: String(job.id) })} {t(state ?? '')}</span>}
         </span>
       )}
     </span>

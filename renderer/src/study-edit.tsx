@@ -60,7 +60,7 @@ function EditJobs({ jobs, studyUid, onDone }: { jobs: JobDto[]; studyUid: string
   useEffect(() => { if (done) void call<string[]>('GET', `/api/studies/${encodeURIComponent(studyUid)}/destinations`).then(setDestinations, () => undefined); }, [done, studyUid]);
   return (
     <div className="edit-result" role="status">
-      {states.map((j) => <div key={j.id} className={j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending'}>{t('job {id}', { id: j.id })}: {t(j.state)} {j.done}/{j.total}{j.error ? ` (${j.error})` : ''}</div>)}
+      {states.map((j) => <div key={j.id} className={j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending'}>{t('job {id}', { id: String(j.id) })}: {t(j.state)} {j.done}/{j.total}{j.error ? ` (${j.error})` : ''}</div>)}
       {done && destinations.length > 0 && (
         <div className="send-correction">{t('This study was sent to {nodes}. Send the correction there too (the same SOP Instance UIDs: each node\'s duplicate policy decides):', { nodes: destinations.join(', ') })}{destinations.map((ae) => (
             <ActionButton key={ae} onClick={async () => {
@@ -165,7 +165,7 @@ function MoveSeries({ study, others, onMoved }: { study: FindAnswer; others: Fin
       <legend>{t('Series')}</legend>
       {series.map((s) => (
         <div key={s.SeriesInstanceUID} data-series={s.SeriesInstanceUID}>
-          {s.SeriesNumber} {s.Modality} {s.SeriesDescription} ({t('{n} images', { n: s.NumberOfSeriesRelatedInstances ?? '' })})<select aria-label={t('Move series to')} value={target[s.SeriesInstanceUID!] ?? 'new'} onChange={(e) => setTarget({ ...target, [s.SeriesInstanceUID!]: e.target.value })}>
+          {s.SeriesNumber} {s.Modality} {s.SeriesDescription} ({t('{n, plural, one {# image} other {# images}}', { n: s.NumberOfSeriesRelatedInstances ?? '' })})<select aria-label={t('Move series to')} value={target[s.SeriesInstanceUID!] ?? 'new'} onChange={(e) => setTarget({ ...target, [s.SeriesInstanceUID!]: e.target.value })}>
             <option value="new">{t('a new study')}</option>
             <StudyOptions others={others} patientId={study.PatientID ?? ''} />
           </select>

@@ -98,7 +98,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
           <input type={key === 'Password' ? 'password' : 'text'} value={value} onChange={(e) => set(e.target.value)} />
         )}
         <span className="help">{help} <i>{t('Default {value}', { value: spec.default || t('(empty)') })}; {t(EFFECT_TEXT[spec.effect])}.</i></span>
-        {problem && <span className="error inline">{t('Line {n}', { n: problem.line })}: {problem.reason}</span>}
+        {problem && <span className="error inline">{t('Line {n}', { n: String(problem.line) })}: {problem.reason}</span>}
       </label>
     );
   };
@@ -118,8 +118,8 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
           </div>
           {problems.length > 0 && (
             <div className="problems" role="alert">
-              <p className="error">{problems.length > 1 ? t('Not saved: dicom.ini has {n} problems.', { n: problems.length }) : t('Not saved: dicom.ini has a problem.')}</p>
-              <ul>{problems.map((p, i) => <li key={i}>{t('Line {n}', { n: p.line })}: {p.reason}</li>)}</ul>
+              <p className="error">{problems.length > 1 ? t('Not saved: dicom.ini has {n, plural, one {# problem} other {# problems}}.', { n: problems.length }) : t('Not saved: dicom.ini has a problem.')}</p>
+              <ul>{problems.map((p, i) => <li key={i}>{t('Line {n}', { n: String(p.line) })}: {p.reason}</li>)}</ul>
             </div>
           )}
           <ErrorText error={error} />
@@ -130,7 +130,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
               {needsListener && !restarted && (
                 <ActionButton kind="primary" onClick={async () => { setRestarted(await call<ListenerRestarted>('POST', API_ROUTES.restartListener)); onServerChanged(); }}>{t('Restart the DICOM listener now (open associations are dropped)')}</ActionButton>
               )}
-              {restarted && <p className="ok">{t('Listener restarted: {ae} on port {port}.', { ae: restarted.aeTitle, port: restarted.dicomPort })}</p>}
+              {restarted && <p className="ok">{t('Listener restarted: {ae} on port {port}.', { ae: restarted.aeTitle, port: String(restarted.dicomPort) })}</p>}
             </div>
           )}
         </div>

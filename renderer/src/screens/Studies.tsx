@@ -32,7 +32,7 @@ function JobState({ job }: { job: JobDto }) {
   const counts = j.total ? ` ${j.done}${j.failed ? ` + ${t('{n} failed', { n: j.failed })}` : ''} / ${j.total}` : '';
   const kind = j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending';
   const commitment = commitmentText(j.commitment) ? `, ${commitmentText(j.commitment)}` : '';
-  return <span className={`${kind} inline job-state`} title={j.error}>{t('job {id}', { id: j.id })} {t(j.state)}{counts}{commitment}{j.state === 'failed' && j.error ? `: ${j.error}` : ''}</span>;
+  return <span className={`${kind} inline job-state`} title={j.error}>{t('job {id}', { id: String(j.id) })} {t(j.state)}{counts}{commitment}{j.state === 'failed' && j.error ? `: ${j.error}` : ''}</span>;
 }
 
 function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
@@ -130,10 +130,10 @@ export function Studies() {
                       protectedList.reload();
                     }}>{isProtected.has(r.StudyInstanceUID!) ? t('Protected') : t('Protect')}</ActionButton>}
                   {mayDelete && <DeleteButton<StudyDeleted>
-                    question={t('Delete the study of {name} from {date} ({n} images) from this archive? This cannot be undone.', { name: personName(r.PatientName ?? ''), date: date(r.StudyDate ?? ''), n: r.NumberOfStudyRelatedInstances ?? '' })}
+                    question={t('Delete the study of {name} from {date} ({n, plural, one {# image} other {# images}}) from this archive? This cannot be undone.', { name: personName(r.PatientName ?? ''), date: date(r.StudyDate ?? ''), n: r.NumberOfStudyRelatedInstances ?? '' })}
                     route={API_ROUTES.study(r.StudyInstanceUID!)}
                     onDeleted={(done) => {
-                      if (done.filesNotDeleted) alert(t('{n} file(s) could not be deleted from the disk yet (another program holds them): they are deleted later.', { n: done.filesNotDeleted }));
+                      if (done.filesNotDeleted) alert(t('{n, plural, one {# file} other {# files}} could not be deleted from the disk yet (another program holds them): they are deleted later.', { n: done.filesNotDeleted }));
                       setTick((t) => t + 1);
                     }}
                   />}
@@ -152,14 +152,14 @@ export function Studies() {
         {mayTransfer && shown.length > 1 && (
           <p className="export-result">
             <a className="button" download title={t('The studies on this page as one ZIP of a DICOM media set with its DICOMDIR')}
-              href={exportUrl({ level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>{t('Export these {n} studies as ZIP', { n: shown.length })}</a>
+              href={exportUrl({ level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>{t('Export {n, plural, one {this study} other {these # studies}} as ZIP', { n: shown.length })}</a>
           </p>
         )}
-        {more && <p className="help">{t('More than {n} studies match: these are the {n} most recently received. Narrow the search to find others.', { n: SHOWN })}</p>}
+        {more && <p className="help">{t('More than {n, plural, one {# study matches} other {# studies match}}: these are the {n} most recently received. Narrow the search to find others.', { n: SHOWN })}</p>}
         {pages > 1 && (
           <div className="pager">
             <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>{t('Previous')}</button>
-            <span>{t('Page {page} of {pages} ({n} studies)', { page: page + 1, pages, n: sorted.length })}</span>
+            <span>{t('Page {page} of {pages} ({n, plural, one {# study} other {# studies}})', { page: page + 1, pages, n: sorted.length })}</span>
             <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>{t('Next')}</button>
           </div>
         )}

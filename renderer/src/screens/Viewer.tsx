@@ -32,7 +32,7 @@ async function seriesWithFrames(studyUid: string): Promise<ViewerSeries[]> {
 }
 
 function SeriesButton({ studyUid, s, active, onOpen }: { studyUid: string; s: ViewerSeries; active: boolean; onOpen: () => void }) {
-  const frames = (s.frames ?? 0) > s.count ? ` · ${t('{n} frames', { n: s.frames ?? 0 })}` : '';
+  const frames = (s.frames ?? 0) > s.count ? ` · ${t('{n, plural, one {# frame} other {# frames}}', { n: s.frames ?? 0 })}` : '';
   return (
     <button type="button" className={`series ${active ? 'active' : ''}`} onClick={onOpen} title={s.description}>
       {REPORT_MODALITIES.has(s.modality) ? <div className="thumb report-thumb">{t('Report')}</div> : <Thumbnail studyUid={studyUid} seriesUid={s.uid} />}

@@ -62,9 +62,9 @@ function PerformedStep({ state, step }: { state: string; step?: MppsDto }) {
   const images = series.reduce((n, s) => n + s.images, 0);
   const missing = series.reduce((n, s) => n + Math.max(0, s.images - s.here), 0);
   return (
-    <span className={`mpps-${state.toLowerCase().replace(' ', '-')}`} title={series.map((s) => `${s.description || s.seriesUid}: ${t('{n} image(s)', { n: s.images })}, ${t('{n} here', { n: s.here })}`).join('\n')}>
-      {t(state)}{series.length ? ` · ${t('{n} series, {images} image(s)', { n: series.length, images })}` : ''}{step?.callingAe ? ` · ${t('from {ae}', { ae: step.callingAe })}` : ''}
-      {state === 'COMPLETED' && missing > 0 && <span className="error inline missing-images" role="alert">⚠ {t('{n} image(s) the modality reported are not here', { n: missing })}</span>}
+    <span className={`mpps-${state.toLowerCase().replace(' ', '-')}`} title={series.map((s) => `${s.description || s.seriesUid}: ${t('{n, plural, one {# image} other {# images}}', { n: s.images })}, ${t('{n} here', { n: s.here })}`).join('\n')}>
+      {t(state)}{series.length ? ` · ${t('{n} series, {images, plural, one {# image} other {# images}}', { n: series.length, images })}` : ''}{step?.callingAe ? ` · ${t('from {ae}', { ae: step.callingAe })}` : ''}
+      {state === 'COMPLETED' && missing > 0 && <span className="error inline missing-images" role="alert">⚠ {t('{n, plural, one {# image the modality reported is not here} other {# images the modality reported are not here}}', { n: missing })}</span>}
     </span>
   );
 }
@@ -115,7 +115,7 @@ export function Worklist() {
           </tbody>
         </table>
       </Section>
-      <Section title={editing !== undefined ? t('Edit scheduled step {id}', { id: editing }) : t('Schedule a procedure step')}>
+      <Section title={editing !== undefined ? t('Edit scheduled step {id}', { id: String(editing) }) : t('Schedule a procedure step')}>
         <form className="grid-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
           <Field label={t('Family name')}><input name="familyName" value={form.familyName ?? ''} onChange={(e) => setForm({ ...form, familyName: e.target.value })} /></Field>
           <Field label={t('Given name')}><input name="givenName" value={form.givenName ?? ''} onChange={(e) => setForm({ ...form, givenName: e.target.value })} /></Field>

@@ -31,7 +31,7 @@ export function CornerOverlays({ state, study, series, visible }: { state: ViewS
     <div className="overlay bottom-left" data-testid="viewport-state">
       {visible && facts && (facts.sliceLocation !== undefined || facts.sliceThickness !== undefined) && (
         <>{facts.sliceLocation !== undefined && t('Loc {mm} mm', { mm: num(facts.sliceLocation) })}{facts.sliceThickness !== undefined && ` · ${t('Thick {mm} mm', { mm: num(facts.sliceThickness) })}`}<br /></>
-      )}{t('Image {n}/{total} · W {ww} L {wc} · Zoom {zoom}', { n: state.total ? state.index + 1 : 0, total: state.total, ww: Math.round(state.ww), wc: Math.round(state.wc), zoom: state.zoom.toFixed(2) })}
+      )}{t('Image {n}/{total} · W {ww} L {wc} · Zoom {zoom}', { n: String(state.total ? state.index + 1 : 0), total: String(state.total), ww: String(Math.round(state.ww)), wc: String(Math.round(state.wc)), zoom: state.zoom.toFixed(2) })}
     </div>
   );
   if (!visible) return stateLine;
@@ -49,7 +49,7 @@ export function CornerOverlays({ state, study, series, visible }: { state: ViewS
         <div className="overlay top-right" data-corner="study">
           {study && <>{date(study.StudyDate ?? '')} · {study.StudyDescription}<br /></>}
           {series && <>{t('Se {n}', { n: series.number })}{(series.description || facts?.seriesDescription) ? ` · ${series.description || facts?.seriesDescription}` : ''}<br /></>}
-          {facts?.instanceNumber !== undefined && <>{t('Im {n}', { n: facts.instanceNumber })}{facts.numberOfFrames > 1 ? ` · ${t('{n} frames', { n: facts.numberOfFrames })}` : ''}</>}
+          {facts?.instanceNumber !== undefined && <>{t('Im {n}', { n: facts.instanceNumber })}{facts.numberOfFrames > 1 ? ` · ${t('{n, plural, one {# frame} other {# frames}}', { n: facts.numberOfFrames })}` : ''}</>}
         </div>
       )}
       {stateLine}
