@@ -1,4 +1,5 @@
 import { TransferSyntax } from './uids.ts';
+import { SaidError, msg, type Message } from './message.ts';
 
 /**
  * Conquest's compression codes (its manual's "Compression Configuration"), as dicom.ini's IncomingCompression and
@@ -48,12 +49,12 @@ const CODES = 'as, un, uj, js, jk, j1, j2, j3NN, j4NN, j7NN, jlNN';
 /** The plan for a code the configuration already accepted (it throws on one it would have refused). */
 export function compressionPlan(code: string): CompressionPlan {
   const plan = parseCompressionCode(code);
-  if ('error' in plan) throw new Error(plan.error);
+  if ('error' in plan) throw new SaidError(plan.error);
   return plan;
 }
 
 /** The plan for a code, or why it cannot be followed (for the configuration's refusal, with its line). */
-export function parseCompressionCode(raw: string): CompressionPlan | { error: string } {
+export function parseCompressionCode(raw: string): CompressionPlan | { error: Message } {
   const code = raw.trim().toLowerCase();
   if (code === '' || code === 'as' || code === 'is') return { kind: 'keep' };
   if (code === 'un' || code === 'uj') return { kind: 'uncompressed', keepJpeg: code === 'uj' };
@@ -62,15 +63,15 @@ export function parseCompressionCode(raw: string): CompressionPlan | { error: st
   const lossy = /^(j[347l])(\d{1,3})?$/.exec(code);
   if (lossy) {
     const quality = lossy[2] === undefined ? 90 : Number(lossy[2]);
-    if (quality < 1 || quality > 100) return { error: `"${raw}": the quality after ${lossy[1]} goes from 1 to 100` };
+    if (quality < 1 || quality > 100) return { error: msg('"{code}": the quality after {kind} goes from 1 to 100', { code: raw, kind: lossy[1]! }) };
     return { kind: 'compress', transferSyntax: LOSSY_CODES[lossy[1]!]!, quality };
   }
-  if (/^j[56](\d\d)?$/.test(code)) return { error: `"${raw}": spectral selection and progressive JPEG are retired from DICOM (PS3.5 since 2011); use j3 for lossy JPEG` };
-  if (/^(n[1-5j])$/.test(code)) return { error: `"${raw}": NKI private compression is not supported` };
-  if (/^k[1-9a-c]$/.test(code)) return { error: `"${raw}": downsizing images is not supported` };
-  if (/^s\d$/.test(code)) return { error: `"${raw}": compression converters (s0-s9) are not supported` };
-  if (/^v/.test(code)) return { error: `"${raw}": "do not store" is not supported` };
-  return { error: `"${raw}" is not a compression code (${CODES})` };
+  if (/^j[56](\d\d)?$/.test(code)) return { error: msg('"{code}": spectral selection and progressive JPEG are retired from DICOM (PS3.5 since 2011); use j3 for lossy JPEG', { code: raw }) };
+  if (/^(n[1-5j])$/.test(code)) return { error: msg('"{code}": NKI private compression is not supported', { code: raw }) };
+  if (/^k[1-9a-c]$/.test(code)) return { error: msg('"{code}": downsizing images is not supported', { code: raw }) };
+  if (/^s\d$/.test(code)) return { error: msg('"{code}": compression converters (s0-s9) are not supported', { code: raw }) };
+  if (/^v/.test(code)) return { error: msg('"{code}": "do not store" is not supported', { code: raw }) };
+  return { error: msg('"{code}" is not a compression code ({codes})', { code: raw, codes: CODES }) };
 }
 
 /** The transfer syntax an object in `transferSyntax` is to be stored in under `plan`; undefined to keep it. */

@@ -12,6 +12,13 @@ export type MessageParams = Record<string, string | number | Message>;
 export interface Message {
   text: string;
   params?: MessageParams;
+  /** Said as it is, not read as an ICU message (a sentence made before messages had parameters: it may hold braces). */
+  verbatim?: boolean;
+}
+
+/** A sentence already made, said as it is. */
+export function verbatim(text: string): Message {
+  return { text, verbatim: true };
 }
 
 export function msg(text: string, params?: MessageParams): Message {
@@ -31,6 +38,7 @@ const formats = new Map<string, IntlMessageFormat>();
 export function say(m: Message | string, locale = 'en', translate: (text: string) => string = (t) => t): string {
   const message = typeof m === 'string' ? { text: m } : m;
   const text = translate(message.text);
+  if (message.verbatim) return text;
   const params: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(message.params ?? {})) params[k] = isMessage(v) ? say(v, locale, translate) : v;
   const key = `${locale}\u0000${text}`;
@@ -50,4 +58,19 @@ export function say(m: Message | string, locale = 'en', translate: (text: string
 /** The English sentence: what logs and the API's `error` field say. */
 export function english(m: Message | string): string {
   return say(m, 'en');
+}
+
+/** An error whose reason is a message: `message` says it in English, `said` keeps it for another language. */
+export class SaidError extends Error {
+  readonly said: Message;
+  constructor(said: Message | string) {
+    // A plain string is already the sentence (it may hold names or values with braces): only a message is formatted.
+    super(typeof said === 'string' ? said : english(said));
+    this.said = typeof said === 'string' ? verbatim(said) : said;
+  }
+}
+
+/** What an error said, as a message (an error that is not a SaidError: its English text). */
+export function saidOf(err: unknown): Message {
+  return err instanceof SaidError ? err.said : verbatim(err instanceof Error ? err.message : String(err));
 }

@@ -1,3 +1,4 @@
+import type { Message } from '../common/message.ts';
 import { EventEmitter } from 'node:events';
 
 /**
@@ -46,6 +47,8 @@ export interface JobEvent {
   /** Bytes per second since the job started running. */
   rate: number;
   error: string;
+  /** The error as a message, for the UI to say in the user's language. */
+  errorMessage?: Message;
   /** Storage Commitment of a send or forward ('' when not asked): asked, requested, committed, failed. */
   commitment: string;
 }

@@ -13,6 +13,7 @@ import { PermanentJobError, type JobContext, type JobQueue, type JobRunner } fro
 import type { DicomClient, RemoteNode } from './scu/dicom-client.ts';
 import type { SourceLogger } from './util/log.ts';
 import type { ArchiveEvents } from './events.ts';
+import { msg } from '../common/message.ts';
 
 /** Steps are kept and passed on in Explicit VR Little Endian. */
 const STORED_ENCODING = { explicitVR: true, littleEndian: true, deflated: false };
@@ -79,7 +80,7 @@ export class PerformedSteps implements MppsPort {
         .find((j) => j.kind === 'mpps-forward' && j.id < job.id && j.destination === job.destination && j.transactionUid === job.transactionUid);
       if (earlier) throw new Error(`waits for job ${earlier.id}, an earlier message of the same step`);
       const node = this.deps.node(job.destination);
-      if (!node) throw new PermanentJobError(`${job.destination} is not in acrnema.map`);
+      if (!node) throw new PermanentJobError(msg('{destination} is not in acrnema.map', { destination: job.destination }));
       const { operation, dataSet } = JSON.parse(job.detail) as { operation: 'create' | 'set'; dataSet: string };
       await this.deps.client.sendMpps(node, operation, job.transactionUid, parseDataSet(Buffer.from(dataSet, 'base64'), STORED_ENCODING), signal);
       this.deps.log.info(`procedure step ${job.transactionUid}: N-${operation.toUpperCase()} passed on to ${node.ae}`);

@@ -10,6 +10,7 @@ import { PermanentJobError, type JobContext, type JobQueue, type JobRunner } fro
 import type { Job } from './jobs/job.ts';
 import { DicomOperationError, sendCommitmentReport, type DicomClient, type RemoteNode } from './scu/dicom-client.ts';
 import type { SourceLogger } from './util/log.ts';
+import { msg } from '../common/message.ts';
 
 /**
  * Storage Commitment for the archive (PS3.4 J), both roles, on the job queue so that nothing is lost in a restart:
@@ -118,7 +119,7 @@ export class StorageCommitments implements CommitmentPort {
       }
     }
     const node = this.deps.node(job.destination);
-    if (!node) throw new PermanentJobError(`${job.destination} has released the association and is not in acrnema.map: add it, then retry, to send the report`);
+    if (!node) throw new PermanentJobError(msg('{destination} has released the association and is not in acrnema.map: add it, then retry, to send the report', { destination: job.destination }));
     await this.deps.client.reportCommitment(node, result, signal);
   }
 

@@ -20,6 +20,7 @@ import { isTlsNode } from './config/tls-files.ts';
 import { PerformedSteps } from './performed-steps.ts';
 import { Refusal } from './util/refusal.ts';
 import type { Message } from '../common/message.ts';
+import { msg } from '../common/message.ts';
 
 export interface TransferDependencies {
   config: () => LoadedConfig;
@@ -108,7 +109,7 @@ export class Transfers {
 
   /** A node jobs may name: of acrnema.map, or a DICOMweb node. */
   private required(ae: string): void {
-    if (!this.node(ae) && !this.webNode(ae)) throw new TransferError(`${ae} is not in acrnema.map or dicomweb.map`);
+    if (!this.node(ae) && !this.webNode(ae)) throw new TransferError(msg('{ae} is not in acrnema.map or dicomweb.map', { ae }));
   }
 
   /** Queue forwards for a newly stored object, one per matching rule; never delays or fails the store itself. */
@@ -125,8 +126,8 @@ export class Transfers {
     this.required(destination);
     const attr = QR_BY_TAG.get(UNIQUE_KEYS[LEVEL_NAMES.indexOf(level)]!)!;
     const instances = await this.deps.index.instancesMatching([{ attr, match: { kind: 'single', value: uid } }]);
-    if (!instances.length) throw new TransferError(`nothing in the archive for ${level} ${uid}`);
-    if (options.commit && this.webNode(destination)) throw new TransferError(`${destination} is a DICOMweb node: Storage Commitment is a DICOM service`);
+    if (!instances.length) throw new TransferError(msg('nothing in the archive for {level} {uid}', { level, uid: String(uid) }));
+    if (options.commit && this.webNode(destination)) throw new TransferError(msg('{destination} is a DICOMweb node: Storage Commitment is a DICOM service', { destination }));
     return this.queue.add('send', { destination, studyUid: level === 'STUDY' ? uid : undefined, commitment: options.commit ? 'asked' : '' },
       instances.map((i) => i.sopInstanceUid));
   }
@@ -143,7 +144,7 @@ export class Transfers {
     const web = this.webNode(ae);
     if (web) return pingWebNode(web, signal);
     const node = this.node(ae);
-    if (!node) throw new TransferError(`${ae} is not in acrnema.map or dicomweb.map`);
+    if (!node) throw new TransferError(msg('{ae} is not in acrnema.map or dicomweb.map', { ae }));
     return this.client.echo(node, signal);
   }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { Refusal } from './util/refusal.ts';
 import type { Message } from '../common/message.ts';
+import { msg } from '../common/message.ts';
 
 /**
  * Unpack a ZIP archive a user dropped on the window (a CD copied into a ZIP, a study a colleague mailed) into a folder,
@@ -24,7 +25,7 @@ const LOCAL = 0x04034b50;
 /** A relative path under the target folder made of the entry name's segments, or the reason it is refused. */
 function safeName(name: string): string {
   const segments = name.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
-  if (/^([a-zA-Z]:|\/)/.test(name) || segments.some((s) => s === '..')) throw new ZipRefused(`the archive names a file outside itself: "${name}"`);
+  if (/^([a-zA-Z]:|\/)/.test(name) || segments.some((s) => s === '..')) throw new ZipRefused(msg('the archive names a file outside itself: "{name}"', { name }));
   return segments.map((s) => s.replace(/[<>:"|?*\x00-\x1f]/g, '_')).join(path.sep);
 }
 
@@ -38,16 +39,16 @@ export async function extractZip(file: string, folder: string): Promise<{ files:
     await handle.read(tail, 0, tailLength, size - tailLength);
     let at = -1;
     for (let i = tailLength - 22; i >= 0; i--) if (tail.readUInt32LE(i) === EOCD) { at = i; break; }
-    if (at < 0) throw new ZipRefused('not a ZIP archive (no end of central directory)');
+    if (at < 0) throw new ZipRefused(msg('not a ZIP archive (no end of central directory)'));
     const entries = tail.readUInt16LE(at + 10);
     const dirSize = tail.readUInt32LE(at + 12);
     const dirOffset = tail.readUInt32LE(at + 16);
-    if (dirOffset === 0xffffffff || entries === 0xffff) throw new ZipRefused('a ZIP64 archive (over 4 GB or 65,535 files): unpack it and import the folder');
+    if (dirOffset === 0xffffffff || entries === 0xffff) throw new ZipRefused(msg('a ZIP64 archive (over 4 GB or 65,535 files): unpack it and import the folder'));
     const dir = Buffer.alloc(dirSize);
     await handle.read(dir, 0, dirSize, dirOffset);
     const list: { name: string; method: number; flags: number; compressed: number; local: number }[] = [];
     for (let p = 0, n = 0; n < entries; n++) {
-      if (dir.readUInt32LE(p) !== CENTRAL) throw new ZipRefused('the central directory is damaged');
+      if (dir.readUInt32LE(p) !== CENTRAL) throw new ZipRefused(msg('the central directory is damaged'));
       const nameLength = dir.readUInt16LE(p + 28);
       const extraLength = dir.readUInt16LE(p + 30);
       const commentLength = dir.readUInt16LE(p + 32);

@@ -5,6 +5,7 @@ import type { AccountStore, UserRecord } from './account-record.ts';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
+import { msg } from '../../common/message.ts';
 
 /** Who a request comes from: an account with its role, or the desktop's local secret (the local admin). */
 export interface Principal {
@@ -96,7 +97,7 @@ export class Accounts {
   async completeSetup(token: unknown, name: unknown, password: unknown, source: string): Promise<SessionGrant> {
     if (!this.setupToken || typeof token !== 'string' || digest(token) !== digest(this.setupToken)) {
       this.audit({ user: String(name ?? ''), source, action: 'setup', outcome: 'refused', detail: 'wrong or used set-up link' });
-      throw new AccountRefused(403, 'this set-up link is not valid (it works once, until the first administrator exists)');
+      throw new AccountRefused(403, msg('this set-up link is not valid (it works once, until the first administrator exists)'));
     }
     const user = await this.newUser(name, 'admin', password);
     this.setupToken = undefined;
@@ -111,13 +112,13 @@ export class Accounts {
     if (user?.lockedUntil && Date.parse(user.lockedUntil) > now) {
       const wait = Math.ceil((Date.parse(user.lockedUntil) - now) / 1000);
       this.audit({ user: userName, source, action: 'login-failed', outcome: 'refused', detail: `locked for ${wait} s more` });
-      throw new AccountRefused(429, `too many failed logins: try again in ${wait} s`, wait);
+      throw new AccountRefused(429, msg('too many failed logins: try again in {wait} s', { wait: String(wait) }), wait);
     }
     const good = await verifyPassword(typeof password === 'string' ? password : '', user?.passwordHash ?? DUMMY_HASH) && user !== undefined;
     if (!good) {
       if (user) await this.failed(user, now);
       this.audit({ user: userName, source, action: 'login-failed', outcome: 'failure', detail: user ? 'wrong password' : 'no such user' });
-      throw new AccountRefused(401, 'wrong user name or password');
+      throw new AccountRefused(401, msg('wrong user name or password'));
     }
     await this.store.update(user.name, { failures: 0, lockedUntil: '', lastLogin: new Date(now).toISOString() });
     this.audit({ user: user.name, source, action: 'login' });
@@ -162,11 +163,11 @@ export class Accounts {
   }
 
   async changePassword(principal: Principal, current: unknown, next: unknown, source: string): Promise<void> {
-    if (principal.via !== 'session') throw new AccountRefused(400, 'the local administrator has no password; sign in with an account to change its password');
+    if (principal.via !== 'session') throw new AccountRefused(400, msg('the local administrator has no password; sign in with an account to change its password'));
     const user = await this.store.find(principal.user);
     if (!user || !(await verifyPassword(typeof current === 'string' ? current : '', user.passwordHash))) {
       this.audit({ user: principal.user, source, action: 'password-changed', outcome: 'refused', detail: 'current password wrong' });
-      throw new AccountRefused(403, 'the current password is wrong');
+      throw new AccountRefused(403, msg('the current password is wrong'));
     }
     const problem = passwordProblem(next, user.name);
     if (problem) throw new AccountRefused(400, problem);
@@ -190,13 +191,13 @@ export class Accounts {
 
   private async newUser(name: unknown, role: unknown, password: unknown): Promise<{ name: string; role: Role }> {
     const userName = typeof name === 'string' ? name.trim() : '';
-    if (!NAME.test(userName)) throw new AccountRefused(400, 'a user name is 1-64 letters, digits, ".", "_", "@" or "-"');
-    if (userName.toLowerCase() === LOCAL_ADMIN) throw new AccountRefused(400, `"${LOCAL_ADMIN}" is the desktop's own name`);
-    if (!isRole(role)) throw new AccountRefused(400, 'the role is admin, technician or viewer');
+    if (!NAME.test(userName)) throw new AccountRefused(400, msg('a user name is 1-64 letters, digits, ".", "_", "@" or "-"'));
+    if (userName.toLowerCase() === LOCAL_ADMIN) throw new AccountRefused(400, msg('"{name}" is the desktop\'s own name', { name: LOCAL_ADMIN }));
+    if (!isRole(role)) throw new AccountRefused(400, msg('the role is admin, technician or viewer'));
     const problem = passwordProblem(password, userName);
     if (problem) throw new AccountRefused(400, problem);
     if (!(await this.store.create({ name: userName, role, passwordHash: await hashPassword(password as string) }))) {
-      throw new AccountRefused(409, `there is already a user ${userName}`);
+      throw new AccountRefused(409, msg('there is already a user {userName}', { userName }));
     }
     return { name: userName, role };
   }
@@ -204,10 +205,10 @@ export class Accounts {
   /** An admin changes a user's role or sets a new password (which also unlocks it); the user's sessions end. */
   async updateUser(by: Principal, name: string, changes: { role?: unknown; password?: unknown }, source: string): Promise<UserDto> {
     const user = await this.store.find(name);
-    if (!user) throw new AccountRefused(404, `no user ${name}`);
+    if (!user) throw new AccountRefused(404, msg('no user {name}', { name }));
     const update: Parameters<AccountStore['update']>[1] = {};
     if (changes.role !== undefined) {
-      if (!isRole(changes.role)) throw new AccountRefused(400, 'the role is admin, technician or viewer');
+      if (!isRole(changes.role)) throw new AccountRefused(400, msg('the role is admin, technician or viewer'));
       if (user.role === 'admin' && changes.role !== 'admin') await this.keepOneAdmin(name);
       update.role = changes.role;
     }
@@ -225,7 +226,7 @@ export class Accounts {
 
   async deleteUser(by: Principal, name: string, source: string): Promise<void> {
     const user = await this.store.find(name);
-    if (!user) throw new AccountRefused(404, `no user ${name}`);
+    if (!user) throw new AccountRefused(404, msg('no user {name}', { name }));
     if (user.role === 'admin') await this.keepOneAdmin(name);
     await this.store.remove(name);
     this.endSessions(name);
@@ -234,7 +235,7 @@ export class Accounts {
 
   private async keepOneAdmin(leaving: string): Promise<void> {
     if (!(await this.store.list()).some((u) => u.role === 'admin' && u.name !== leaving)) {
-      throw new AccountRefused(409, `${leaving} is the last administrator: make another user an administrator first`);
+      throw new AccountRefused(409, msg('{leaving} is the last administrator: make another user an administrator first', { leaving }));
     }
   }
 }

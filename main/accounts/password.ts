@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { msg, type Message } from '../../common/message.ts';
 
 /**
  * Passwords kept as scrypt hashes (memory-hard: 32 MiB per guess), never as text. The stored form names its parameters,
@@ -32,10 +33,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /** Why a new password is refused, or undefined when it will do. */
-export function passwordProblem(password: unknown, userName: string): string | undefined {
-  if (typeof password !== 'string') return 'a password is required';
-  if ([...password].length < MIN_PASSWORD_LENGTH) return `a password needs at least ${MIN_PASSWORD_LENGTH} characters`;
-  if (password.toLowerCase().includes(userName.toLowerCase())) return 'a password may not contain the user name';
+export function passwordProblem(password: unknown, userName: string): Message | undefined {
+  if (typeof password !== 'string') return msg('a password is required');
+  if ([...password].length < MIN_PASSWORD_LENGTH) return msg('a password needs at least {n} characters', { n: MIN_PASSWORD_LENGTH });
+  if (password.toLowerCase().includes(userName.toLowerCase())) return msg('a password may not contain the user name');
   return undefined;
 }
 

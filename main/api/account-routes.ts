@@ -4,6 +4,7 @@ import type { Accounts, SessionGrant } from '../accounts/accounts.ts';
 import { clearedCookie, sessionCookie } from './request-auth.ts';
 import type { SessionDto } from './contract.ts';
 import { HttpError, Streamed, type RouteDef } from './router.ts';
+import { msg } from '../../common/message.ts';
 
 export interface AccountService {
   accounts: Accounts;
@@ -70,7 +71,7 @@ export function accountRoutes(service: AccountService): RouteDef[] {
     {
       method: 'DELETE', path: '/api/users/:name', permission: 'users',
       handler: async ({ principal, params: [name], source }) => {
-        if (principal!.user === name) throw new HttpError(409, 'you cannot delete your own account');
+        if (principal!.user === name) throw new HttpError(409, msg('you cannot delete your own account'));
         await accounts.deleteUser(principal!, name!, source);
         return { removed: name! };
       },

@@ -12,6 +12,7 @@ import { picture } from './picture.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import type { RenderRequest } from '../codec/render.ts';
 import type { StoredInstance } from '../index/archive-index.ts';
+import { msg } from '../../common/message.ts';
 
 /**
  * The local archive: searches, an object's header and report, WADO-URI (PS3.18 9: by its UIDs, only indexed objects,
@@ -160,7 +161,7 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
           .filter((r) => Number(r.Rows) > 0)
           .sort((a, b) => (Number(a.SeriesNumber) || 0) - (Number(b.SeriesNumber) || 0) || (Number(a.InstanceNumber) || 0) - (Number(b.InstanceNumber) || 0));
         const first = images[0];
-        if (!first) throw new HttpError(404, `study ${uid!} has no image to show`);
+        if (!first) throw new HttpError(404, msg('study {value} has no image to show', { value: String(uid!) }));
         const inst = found(await archive.index.findInstance(first.SOPInstanceUID!), `object ${first.SOPInstanceUID!}`);
         return picture(archive, inst, { contentType: 'image/jpeg', frame: 0, rows: size, columns: size, quality: 80 });
       },
@@ -169,7 +170,7 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
       method: 'DELETE', path: '/api/studies/:uid', permission: 'delete',
       handler: async ({ params: [uid], audit }) => {
         const done = found(await archive.deleteStudy(uid!), `study ${uid!}`);
-        if (done === 'protected') throw new HttpError(409, `study ${uid!} is protected: remove its protection first`);
+        if (done === 'protected') throw new HttpError(409, msg('study {value} is protected: remove its protection first', { value: String(uid!) }));
         audit({ action: 'delete', studyUid: uid!, detail: `${done.objects} objects, by the user` });
         return { studyUid: uid!, ...done } satisfies StudyDeleted;
       },

@@ -129,6 +129,8 @@ export interface EchoResult {
   ok: boolean;
   milliseconds?: number;
   error?: string;
+  /** The error as a message, for the UI to say in the user's language. */
+  message?: Message;
 }
 
 
@@ -225,7 +227,7 @@ export interface ApiErrorBody {
   error: string;
   message?: Message;
   /** Settings refused: each line and why. */
-  problems?: { line: number; reason: string }[];
+  problems?: { line: number; reason: string; message?: Message }[];
 }
 
 export const API_ROUTES = {

@@ -2,6 +2,7 @@ import type { Exporter, ExportLevel } from '../export/exporter.ts';
 import type { AnonymizeRequest } from '../anonymize/anonymizer.ts';
 import { HttpError, Streamed, text, type RouteDef } from './router.ts';
 import { isLoopback } from './request-auth.ts';
+import { msg } from '../../common/message.ts';
 
 /** Export as DICOM media (issue 17): a ZIP or an ISO image downloaded, or a media set written to a folder of this computer. */
 export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>): RouteDef[] {
@@ -53,7 +54,7 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' |
       // A folder of this computer: only for a user at this computer (a remote client downloads a ZIP instead).
       method: 'POST', path: '/api/export', permission: 'transfer',
       handler: async ({ body, source, audit }) => {
-        if (!isLoopback(source)) throw new HttpError(403, 'export to a folder is for a user at the archive\'s computer; download a ZIP or ISO instead');
+        if (!isLoopback(source)) throw new HttpError(403, msg('export to a folder is for a user at the archive\'s computer; download a ZIP or ISO instead'));
         const b = (body ?? {}) as Record<string, unknown>;
         const what = level(b.level ?? 'STUDY');
         const uid = text(b.uid, 'uid');

@@ -27,6 +27,7 @@ import { RequestAuth } from './request-auth.ts';
 import { checkUploadSize, readJsonBody } from './request-body.ts';
 import { ClientLimits } from './client-limits.ts';
 import { apiServer } from './api-tls.ts';
+import { msg } from '../../common/message.ts';
 
 /**
  * The core's HTTP + WebSocket API (contract.ts): status, nodes (acrnema.map) with echo, jobs, sends and retrieves, the
@@ -110,8 +111,8 @@ export class HttpApi {
   /** Whether `principal` may use a route that asks for `access`: a 401 (not signed in) or 403 (not this role) otherwise. */
   private allow(access: RouteAccess, principal: Principal | undefined, what: string): void {
     if (access === 'public') return;
-    if (!principal) throw new HttpError(401, 'sign in first (or give the install\'s secret from this computer: Authorization: Bearer)');
-    if (access !== 'signed-in' && !may(principal.role, access)) throw new HttpError(403, `${principal.user} (${principal.role}) may not ${what}: it needs the ${access} permission`);
+    if (!principal) throw new HttpError(401, msg('sign in first (or give the install\'s secret from this computer: Authorization: Bearer)'));
+    if (access !== 'signed-in' && !may(principal.role, access)) throw new HttpError(403, msg('{user} ({role}) may not {what}: it needs the {access} permission', { user: principal.user, role: principal.role, what, access }));
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -121,7 +122,7 @@ export class HttpApi {
       if (dicomWeb && this.cors(req, res)) return;
       if (req.method === 'GET' && !url.pathname.startsWith('/api/') && url.pathname !== '/wado' && !dicomWeb) {
         if (await serveUi(url.pathname, res)) return;
-        throw new HttpError(404, `no ${url.pathname}`);
+        throw new HttpError(404, msg('no {pathname}', { pathname: url.pathname }));
       }
       const principal = this.auth.principal(req, url);
       const source = req.socket.remoteAddress ?? '';

@@ -7,6 +7,7 @@ import { findRemote } from './query-routes.ts';
 import { queryText } from './archive-routes.ts';
 import { HttpError, text, type RouteDef } from './router.ts';
 import type { NodeService } from './services.ts';
+import { isMessage, msg, saidOf } from '../../common/message.ts';
 
 function accessOf(map: NodeRightsMap, ae: string): NodeAccessDto {
   const own = map.find(ae);
@@ -20,7 +21,7 @@ function checkedAccess(ae: string, a: Partial<NodeAccessDto>): Omit<NodeRights, 
   const to = a.retrieveTo === '*' || a.retrieveTo === undefined ? '*' : Array.isArray(a.retrieveTo) ? (a.retrieveTo.length ? a.retrieveTo.join(',') : '-') : undefined;
   if (to === undefined) throw new HttpError(400, 'access.retrieveTo is "*" or a list of AE titles');
   const parsed = nodeRightsLine([ae, a.rights.length ? a.rights.join(',') : '-', to, a.checkHost ? 'host' : '-']);
-  if (typeof parsed === 'string') throw new HttpError(400, parsed);
+  if (isMessage(parsed)) throw new HttpError(400, parsed);
   const { ae: _ae, ...rights } = parsed;
   return rights;
 }
@@ -46,7 +47,7 @@ export function nodeRoutes(nodes: NodeService): RouteDef[] {
         try {
           nodes.config().nodes.upsert(node);
         } catch (err) {
-          if (err instanceof ConfigError) throw new HttpError(400, err.reason);
+          if (err instanceof ConfigError) throw new HttpError(400, err.reasonSaid);
           throw err;
         }
         await save();
@@ -64,8 +65,8 @@ export function nodeRoutes(nodes: NodeService): RouteDef[] {
       handler: async ({ params: [ae], audit }) => {
         // A forwarding rule naming the node would make dicom.ini refused at the next start.
         const rule = nodes.config().forwardRules.find((r) => r.destination.toUpperCase() === ae!.toUpperCase());
-        if (rule) throw new HttpError(409, `ExportConverter${rule.index} (dicom.ini line ${rule.line}) forwards to ${rule.destination}: change or remove that rule first`);
-        if (!nodes.config().nodes.remove(ae!)) throw new HttpError(404, `no node ${ae!}`);
+        if (rule) throw new HttpError(409, msg('ExportConverter{index} (dicom.ini line {line}) forwards to {destination}: change or remove that rule first', { index: rule.index, line: String(rule.line), destination: rule.destination }));
+        if (!nodes.config().nodes.remove(ae!)) throw new HttpError(404, msg('no node {value}', { value: ae! }));
         await save();
         if (nodes.config().nodeRights.find(ae!)?.ae.toUpperCase() === ae!.toUpperCase()) {
           nodes.config().nodeRights.set(ae!, undefined);
@@ -81,7 +82,7 @@ export function nodeRoutes(nodes: NodeService): RouteDef[] {
         try {
           return { ae: ae!, ok: true, milliseconds: Math.round(await nodes.transfers.echo(ae!, signal)) } satisfies EchoResult;
         } catch (err) {
-          return { ae: ae!, ok: false, error: (err as Error).message } satisfies EchoResult;
+          return { ae: ae!, ok: false, error: (err as Error).message, message: saidOf(err) } satisfies EchoResult;
         }
       },
     },
@@ -103,12 +104,12 @@ export function nodeRoutes(nodes: NodeService): RouteDef[] {
         const b = body as Partial<WebNodeDto>;
         const name = text(b.name, 'name');
         const map = nodes.config().webNodes;
-        if (nodes.config().nodes.nodes.some((n) => n.ae.toUpperCase() === name.toUpperCase())) throw new HttpError(409, `${name} is a DICOM node of acrnema.map: give the DICOMweb node another name`);
+        if (nodes.config().nodes.nodes.some((n) => n.ae.toUpperCase() === name.toUpperCase())) throw new HttpError(409, msg('{name} is a DICOM node of acrnema.map: give the DICOMweb node another name', { name }));
         const auth = b.auth === 'keep' ? map.find(name)?.auth ?? '' : (b.auth ?? '').trim();
         try {
           map.upsert({ name, url: text(b.url, 'url'), auth });
         } catch (err) {
-          if (err instanceof ConfigError) throw new HttpError(400, err.reason);
+          if (err instanceof ConfigError) throw new HttpError(400, err.reasonSaid);
           throw err;
         }
         await writeFile(map.file, map.toString());
@@ -120,7 +121,7 @@ export function nodeRoutes(nodes: NodeService): RouteDef[] {
       method: 'DELETE', path: '/api/web-nodes/:name', permission: 'configure',
       handler: async ({ params: [name], audit }) => {
         const map = nodes.config().webNodes;
-        if (!map.remove(name!)) throw new HttpError(404, `no DICOMweb node ${name!}`);
+        if (!map.remove(name!)) throw new HttpError(404, msg('no DICOMweb node {value}', { value: name! }));
         await writeFile(map.file, map.toString());
         audit({ action: 'nodes-changed', detail: `DICOMweb ${name!} removed` });
         return { removed: name! };

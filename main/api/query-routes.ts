@@ -13,6 +13,7 @@ import type { Job } from '../jobs/job.ts';
 
 export { QueryRefused, findLocal } from '../query/local-find.ts';
 import { QueryRefused, checkedFindRequest as checked, findLocal } from '../query/local-find.ts';
+import { msg } from '../../common/message.ts';
 
 /** Search a remote node with C-FIND (Study Root, Patient Root for the PATIENT level); answers decoded to text. */
 export async function findRemote(nodes: NodeService, ae: string, request: Partial<FindRequest>, signal?: AbortSignal): Promise<FindAnswer[]> {
@@ -20,11 +21,11 @@ export async function findRemote(nodes: NodeService, ae: string, request: Partia
   const web = nodes.transfers.webNode(ae);
   if (web) {
     // A DICOMweb node: QIDO-RS has no patient level; its studies are searched instead.
-    if (level === 0) throw new QueryRefused(`${ae} is a DICOMweb node: search its studies (QIDO-RS has no patient level)`);
+    if (level === 0) throw new QueryRefused(msg('{ae} is a DICOMweb node: search its studies (QIDO-RS has no patient level)', { ae }));
     return searchWebNode(web, LEVEL_NAMES[level] as 'STUDY' | 'SERIES' | 'IMAGE', keys, signal);
   }
   const node = nodes.transfers.node(ae);
-  if (!node) throw new QueryRefused(`${ae} is not in acrnema.map`);
+  if (!node) throw new QueryRefused(msg('{ae} is not in acrnema.map', { ae }));
   let identifier: DataSet;
   try {
     identifier = identifierFromKeywords({ ...keys, SpecificCharacterSet: 'ISO_IR 192' }, LEVEL_NAMES[level]);

@@ -3,6 +3,7 @@ import type { Permission } from '../../common/roles.ts';
 import type { Principal } from '../accounts/accounts.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
 import { Refusal } from '../util/refusal.ts';
+import { msg } from '../../common/message.ts';
 
 /**
  * The API's routes as data: each declares its method, path, what it needs from the core (its module gets only that
@@ -89,12 +90,12 @@ export class Router {
 
 /** A required text field of a request body. */
 export function text(v: unknown, what: string): string {
-  if (typeof v !== 'string' || !v.trim()) throw new HttpError(400, `${what} is required`);
+  if (typeof v !== 'string' || !v.trim()) throw new HttpError(400, msg('{what} is required', { what }));
   return v.trim();
 }
 
 /** 404 for something the archive does not have. */
 export function found<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new HttpError(404, `no ${what}`);
+  if (value === undefined) throw new HttpError(404, msg('no {what}', { what }));
   return value;
 }

@@ -10,13 +10,15 @@ import { HttpError, text as required, type RouteContext, type RouteDef } from '.
 import { isLoopback } from './request-auth.ts';
 import type { SettingsService } from './services.ts';
 import { Refusal } from '../util/refusal.ts';
+import type { Message } from '../../common/message.ts';
+import { msg } from '../../common/message.ts';
 
 /** A refused dicom.ini: every problem with its line, for the settings screen to point at. */
 export class SettingsRefused extends Refusal {
-  readonly problems: { line: number; reason: string }[];
+  readonly problems: { line: number; reason: string; message: Message }[];
   constructor(errors: ConfigError[]) {
     super(400, errors.map((e) => `line ${e.line}: ${e.reason}`).join('; '));
-    this.problems = errors.map((e) => ({ line: e.line, reason: e.reason }));
+    this.problems = errors.map((e) => ({ line: e.line, reason: e.reason, message: e.reasonSaid }));
   }
 }
 
@@ -81,8 +83,8 @@ export function settingsRoutes(settings: SettingsService): RouteDef[] {
       // Stop the whole program (`cli.ts stop`, a service manager): for the local administrator on this computer.
       method: 'POST', path: '/api/shutdown', permission: 'configure',
       handler: async ({ source, audit }) => {
-        if (!isLoopback(source)) throw new HttpError(403, 'the archive is stopped from its own computer');
-        if (!settings.shutdown) throw new HttpError(409, 'this archive runs inside another program (the desktop window, a test): stop that');
+        if (!isLoopback(source)) throw new HttpError(403, msg('the archive is stopped from its own computer'));
+        if (!settings.shutdown) throw new HttpError(409, msg('this archive runs inside another program (the desktop window, a test): stop that'));
         audit({ action: 'application-stop', detail: 'stop asked through the API' });
         setImmediate(() => void settings.shutdown!());
         return { stopping: true };

@@ -2,6 +2,7 @@ import { HttpError, found, type RouteDef } from './router.ts';
 import type { WorklistService } from './services.ts';
 import type { MppsDto } from './contract.ts';
 import { findLocal } from './query-routes.ts';
+import { msg } from '../../common/message.ts';
 
 /** The modality worklist's scheduled procedure steps. */
 export function worklistRoutes(worklist: WorklistService): RouteDef[] {
@@ -26,7 +27,7 @@ export function worklistRoutes(worklist: WorklistService): RouteDef[] {
     {
       method: 'DELETE', path: '/api/worklist/:id', permission: 'edit',
       handler: async ({ params: [id] }) => {
-        if (!(await worklist.deleteWorklistEntry(Number(id)))) throw new HttpError(404, `no worklist entry ${id}`);
+        if (!(await worklist.deleteWorklistEntry(Number(id)))) throw new HttpError(404, msg('no worklist entry {id}', { id: String(id) }));
         return { removed: Number(id) };
       },
     },

@@ -1,6 +1,7 @@
 import { parseCompressionCode } from '../../common/compression-code.ts';
 import { ConfigError, ConfigErrors } from './config-error.ts';
 import { aeTitleProblem, aeMatches } from './ae-title.ts';
+import { msg, type Message } from '../../common/message.ts';
 
 /** One remote DICOM node: `AE  host  port  compression` (Conquest's acrnema.map). */
 export interface DicomNode {
@@ -90,16 +91,16 @@ export class AcrNemaMap {
   }
 }
 
-function nodeProblem(fields: string[]): string | undefined {
-  if (fields.length < 3 || fields.length > 4) return `expected "AE host port [compression]", found ${fields.length} field(s)`;
+function nodeProblem(fields: string[]): Message | undefined {
+  if (fields.length < 3 || fields.length > 4) return msg('expected "AE host port [compression]", found {n, plural, one {# field} other {# fields}}', { n: fields.length });
   const aeProblem = aeTitleProblem(fields[0]!, true);
   if (aeProblem) return aeProblem;
-  if (!/^[A-Za-z0-9.\-:_*]+$/.test(fields[1]!)) return `host "${fields[1]}" is not a host name or address`;
+  if (!/^[A-Za-z0-9.\-:_*]+$/.test(fields[1]!)) return msg('host "{host}" is not a host name or address', { host: fields[1]! });
   const port = Number(fields[2]);
-  if (!/^\d+$/.test(fields[2]!) || port < 1 || port > 65535) return `port "${fields[2]}" is not a number from 1 to 65535`;
+  if (!/^\d+$/.test(fields[2]!) || port < 1 || port > 65535) return msg('port "{port}" is not a number from 1 to 65535', { port: fields[2]! });
   if (fields[3] !== undefined) {
     const plan = parseCompressionCode(fields[3]);
-    if ('error' in plan) return `compression ${plan.error}`;
+    if ('error' in plan) return msg('compression {reason}', { reason: plan.error });
   }
   return undefined;
 }

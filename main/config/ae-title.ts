@@ -1,9 +1,11 @@
+import { msg, type Message } from '../../common/message.ts';
+
 /** Why an AE title is unusable (PS3.5 6.2 AE: 16 characters, no backslash or control characters, not all spaces). */
-export function aeTitleProblem(ae: string, allowWildcards = false): string | undefined {
-  if (ae.trim().length === 0) return 'an AE title cannot be empty';
-  if (ae.length > 16) return `AE title "${ae}" is longer than 16 characters`;
-  if (/[\\\x00-\x1f\x7f]/.test(ae)) return `AE title "${ae}" contains a backslash or a control character`;
-  if (!allowWildcards && /[*?]/.test(ae)) return `AE title "${ae}" contains a wildcard`;
+export function aeTitleProblem(ae: string, allowWildcards = false): Message | undefined {
+  if (ae.trim().length === 0) return msg('an AE title cannot be empty');
+  if (ae.length > 16) return msg('AE title "{ae}" is longer than 16 characters', { ae });
+  if (/[\\\x00-\x1f\x7f]/.test(ae)) return msg('AE title "{ae}" contains a backslash or a control character', { ae });
+  if (!allowWildcards && /[*?]/.test(ae)) return msg('AE title "{ae}" contains a wildcard', { ae });
   return undefined;
 }
 

@@ -1,14 +1,22 @@
-/** A configuration problem, always with the file, the line and the reason. */
-export class ConfigError extends Error {
+import { SaidError, english, msg, verbatim, type Message } from '../../common/message.ts';
+
+/** A configuration problem, always with the file, the line and the reason (a message the UI says in its language). */
+export class ConfigError extends SaidError {
   readonly file: string;
   readonly line: number;
+  /** The reason in English. */
   readonly reason: string;
-  constructor(file: string, line: number, reason: string) {
-    super(`${file}:${line}: ${reason}`);
+  constructor(file: string, line: number, reason: Message | string) {
+    super(msg('{file}:{line}: {reason}', { file, line: String(line), reason: typeof reason === 'string' ? verbatim(reason) : reason }));
     this.name = 'ConfigError';
     this.file = file;
     this.line = line;
-    this.reason = reason;
+    this.reason = typeof reason === 'string' ? reason : english(reason);
+  }
+
+  /** The reason alone, as a message. */
+  get reasonSaid(): Message {
+    return (this.said.params?.reason as Message | undefined) ?? verbatim(this.reason);
   }
 }
 

@@ -1,4 +1,5 @@
 import { ConfigError, ConfigErrors } from './config-error.ts';
+import { isMessage, type Message } from '../../common/message.ts';
 
 /**
  * A small configuration file of one entry a line (dicomweb.map, noderights.map), kept line by line so that comments,
@@ -11,7 +12,7 @@ export class LineMap<T extends { line: number }> {
   private readonly eol: '\r\n' | '\n';
   private readonly lines: { raw: string; entry?: T }[] = [];
 
-  constructor(file: string, text: string, parse: (fields: string[], line: number) => T | string) {
+  constructor(file: string, text: string, parse: (fields: string[], line: number) => T | Message | string) {
     this.file = file;
     this.eol = text.includes('\r\n') ? '\r\n' : '\n';
     const errors: ConfigError[] = [];
@@ -19,7 +20,7 @@ export class LineMap<T extends { line: number }> {
       const content = raw.replace(/#.*$/, '').trim();
       if (!content) { this.lines.push({ raw }); return; }
       const parsed = parse(content.split(/\s+/), i + 1);
-      if (typeof parsed === 'string') { errors.push(new ConfigError(file, i + 1, parsed)); this.lines.push({ raw }); return; }
+      if (typeof parsed === 'string' || isMessage(parsed)) { errors.push(new ConfigError(file, i + 1, parsed)); this.lines.push({ raw }); return; }
       this.lines.push({ raw, entry: parsed });
     });
     if (this.lines.length && this.lines[this.lines.length - 1]!.raw === '') this.lines.pop();

@@ -1,5 +1,6 @@
 import { LineMap } from './line-map.ts';
 import { aeMatches, aeTitleProblem } from './ae-title.ts';
+import { msg, type Message } from '../../common/message.ts';
 
 /**
  * What each node may ask of this archive, in `noderights.map` beside acrnema.map (a file of its own: Conquest reads
@@ -28,20 +29,20 @@ export interface NodeRights {
 
 export const ALL_RIGHTS: Omit<NodeRights, 'ae' | 'line'> = { rights: [...RIGHTS], retrieveTo: '*', checkHost: false };
 
-export function nodeRightsLine(fields: string[]): Omit<NodeRights, 'line'> | string {
+export function nodeRightsLine(fields: string[]): Omit<NodeRights, 'line'> | Message {
   const [ae, rights, retrieveTo = '*', check = '-', ...extra] = fields;
-  if (!ae || !rights) return 'a line is: AE  RIGHTS  [RETRIEVE-TO]  [host]';
-  if (extra.length) return `unexpected "${extra.join(' ')}" after the check column`;
+  if (!ae || !rights) return msg('a line is: AE  RIGHTS  [RETRIEVE-TO]  [host]');
+  if (extra.length) return msg('unexpected "{text}" after the check column', { text: extra.join(' ') });
   if (ae !== '*') { const p = aeTitleProblem(ae.replace(/[*?]/g, 'X')); if (p) return p; }
   const list = rights === 'all' ? [...RIGHTS] : rights === '-' ? [] : rights.split(',').map((r) => r.trim().toLowerCase());
   const unknown = list.filter((r) => !(RIGHTS as readonly string[]).includes(r));
-  if (unknown.length) return `"${unknown.join(', ')}" is not a right (${RIGHTS.join(', ')}, all or -)`;
+  if (unknown.length) return msg('"{rights}" is not a right ({known}, all or -)', { rights: unknown.join(', '), known: RIGHTS.join(', ') });
   let to: '*' | string[] = '*';
   if (retrieveTo !== '*') {
     to = retrieveTo === '-' ? [] : retrieveTo.split(',').filter(Boolean);
-    for (const dest of to) { if (dest !== 'self') { const p = aeTitleProblem(dest); if (p) return `retrieve-to: ${p}`; } }
+    for (const dest of to) { if (dest !== 'self') { const p = aeTitleProblem(dest); if (p) return msg('retrieve-to: {reason}', { reason: p }); } }
   }
-  if (check !== '-' && check.toLowerCase() !== 'host') return `the last column is "host" (check the caller's address) or "-", not "${check}"`;
+  if (check !== '-' && check.toLowerCase() !== 'host') return msg('the last column is "host" (check the caller\'s address) or "-", not "{check}"', { check });
   return { ae, rights: list as NodeRight[], retrieveTo: to, checkHost: check.toLowerCase() === 'host' };
 }
 

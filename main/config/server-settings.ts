@@ -4,6 +4,7 @@ import type { IniDocument } from '../../common/ini-document.ts';
 import { aeTitleProblem } from './ae-title.ts';
 import { compileLayout, FileNameSyntaxError } from '../store/layout.ts';
 import { parseCompressionCode, type CompressionPlan } from '../../common/compression-code.ts';
+import { SaidError, msg, saidOf, type Message } from '../../common/message.ts';
 
 export const SECTION = 'sscscp';
 
@@ -93,17 +94,17 @@ export interface ServerSettings {
 }
 
 type Parse<T> = (value: string) => T;
-const reason = (text: string): never => { throw new Error(text); };
+const reason = (said: Message | string): never => { throw new SaidError(said); };
 
 const int = (min: number, max: number): Parse<number> => (v) =>
-  /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? Number(v) : reason(`"${v}" is not a whole number from ${min} to ${max}`);
-const flag: Parse<boolean> = (v) => (v === '1' ? true : v === '0' ? false : reason(`"${v}" must be 0 or 1`));
+  /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? Number(v) : reason(msg('"{value}" is not a whole number from {min} to {max}', { value: v, min: String(min), max: String(max) }));
+const flag: Parse<boolean> = (v) => (v === '1' ? true : v === '0' ? false : reason(msg('"{value}" must be 0 or 1', { value: v })));
 const oneOf = <T extends string>(...allowed: T[]): Parse<T> => (v) =>
-  (allowed as string[]).includes(v.toLowerCase()) ? (v.toLowerCase() as T) : reason(`"${v}" must be one of ${allowed.join(', ')}`);
-const text: Parse<string> = (v) => (v.length ? v : reason('a value is required'));
+  (allowed as string[]).includes(v.toLowerCase()) ? (v.toLowerCase() as T) : reason(msg('"{value}" must be one of {allowed}', { value: v, allowed: allowed.join(', ') }));
+const text: Parse<string> = (v) => (v.length ? v : reason(msg('a value is required')));
 const origins: Parse<string[]> = (v) => {
   const list = v.split(',').map((o) => o.trim()).filter(Boolean);
-  for (const o of list) if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) reason(`"${o}" is not a web origin (http://host:port, https://host) or *`);
+  for (const o of list) if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) reason(msg('"{value}" is not a web origin (http://host:port, https://host) or *', { value: o }));
   return list;
 };
 const compression: Parse<CompressionPlan> = (v) => {
@@ -117,11 +118,11 @@ const aeList: Parse<string[]> = (v) => {
 };
 const addressList: Parse<string[]> = (v) => {
   const list = v.split(/[,\s]+/).filter(Boolean);
-  for (const a of list) if (!/^[0-9A-Fa-f.:]+$/.test(a)) reason(`"${a}" is not an IP address`);
+  for (const a of list) if (!/^[0-9A-Fa-f.:]+$/.test(a)) reason(msg('"{value}" is not an IP address', { value: a }));
   return list;
 };
-const hostPort: Parse<string> = (v) => (v === '' || /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/.test(v) ? v : reason(`"${v}" is not host:port`));
-const address: Parse<string> = (v) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(`"${v}" is not an IP address`));
+const hostPort: Parse<string> = (v) => (v === '' || /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/.test(v) ? v : reason(msg('"{value}" is not host:port', { value: v })));
+const address: Parse<string> = (v) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(msg('"{value}" is not an IP address', { value: v })));
 
 /** Every key the core understands: its default, how it is checked, and a line of help for the settings screen. */
 export const SETTING_KEYS = {
@@ -139,7 +140,7 @@ export const SETTING_KEYS = {
   SQLServer: { def: 'index/archive.db3', parse: text, help: 'SQLite: the index database file; MySQL/MariaDB: the database name.' },
   SqLite: { def: '1', parse: flag, help: 'Use the embedded SQLite index.' },
   MySQL: { def: '0', parse: flag, help: 'Use a MySQL/MariaDB server for the index (SQLHost, SQLPort, Username, Password, SQLServer).' },
-  SQLHost: { def: 'localhost', parse: (v: string) => (/^[A-Za-z0-9.\-:_]+$/.test(v) ? v : reason(`"${v}" is not a host name or address`)), help: 'MySQL/MariaDB: the server (host or host:port).' },
+  SQLHost: { def: 'localhost', parse: (v: string) => (/^[A-Za-z0-9.\-:_]+$/.test(v) ? v : reason(msg('"{value}" is not a host name or address', { value: v }))), help: 'MySQL/MariaDB: the server (host or host:port).' },
   SQLPort: { def: '3306', parse: int(1, 65535), help: 'MySQL/MariaDB: the server port, when SQLHost does not name one.' },
   Username: { def: 'root', parse: text, help: 'MySQL/MariaDB: the user.' },
   Password: { def: '', parse: (v: string) => v, help: 'MySQL/MariaDB: the password.' },
@@ -222,14 +223,14 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     try {
       values.set(key, spec.parse(found ? found.value : spec.def));
     } catch (err) {
-      errors.push(new ConfigError(doc.file, found?.line ?? 0, `${key}: ${(err as Error).message}`));
+      errors.push(new ConfigError(doc.file, found?.line ?? 0, msg('{key}: {reason}', { key, reason: saidOf(err) })));
     }
   }
   const devices: string[] = [];
   const count = (values.get('MAGDevices') as number | undefined) ?? 1;
   for (let i = 0; i < count; i++) {
     const found = doc.get(SECTION, `MAGDevice${i}`);
-    if (!found && i > 0) { errors.push(new ConfigError(doc.file, doc.get(SECTION, 'MAGDevices')?.line ?? 0, `MAGDevices is ${count} but MAGDevice${i} is not set`)); continue; }
+    if (!found && i > 0) { errors.push(new ConfigError(doc.file, doc.get(SECTION, 'MAGDevices')?.line ?? 0, msg('MAGDevices is {count} but MAGDevice{i} is not set', { count: String(count), i: String(i) }))); continue; }
     const value = found?.value || 'storage';
     devices.push(path.resolve(dataDir, value));
   }

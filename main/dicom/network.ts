@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Association, type AssociationHandler, type AssociationOptions } from './association.ts';
 import type { SourceLogger } from '../util/log.ts';
+import { SaidError, msg, verbatim, type Message } from '../../common/message.ts';
 
 /**
  * DICOM over TLS (PS3.15 B.1, the BCP 195 profiles): TLS 1.2 or later, our certificate and key, the CAs whose
@@ -88,9 +89,10 @@ export function connect(host: string, port: number, options: AssociationOptions,
       ? tls.connect({ host, port, key: secure.key, cert: secure.cert, ca: secure.ca, minVersion: MIN_TLS, rejectUnauthorized: true, checkServerIdentity: () => undefined })
       : net.connect({ host, port, noDelay: true });
     const seconds = options.connectTimeout ?? 0;
-    const fail = (why: string) => { settle(); socket.destroy(); reject(new Error(why)); };
-    const timer = seconds > 0 ? setTimeout(() => fail(`no answer from ${host}:${port} within ${seconds} s (connect timeout): the computer is off, the address is wrong, or a firewall drops the connection`), seconds * 1000) : undefined;
-    const onAbort = () => fail('cancelled while connecting');
+    const fail = (why: Message) => { settle(); socket.destroy(); reject(new SaidError(why)); };
+    const timer = seconds > 0 ? setTimeout(() => fail(msg('no answer from {host}:{port} within {seconds} s (connect timeout): the computer is off, the address is wrong, or a firewall drops the connection',
+      { host, port: String(port), seconds })), seconds * 1000) : undefined;
+    const onAbort = () => fail(msg('cancelled while connecting'));
     const settle = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); socket.removeAllListeners('error'); };
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -103,14 +105,15 @@ export function connect(host: string, port: number, options: AssociationOptions,
   });
 }
 
-function connectFailure(err: NodeJS.ErrnoException, host: string, port: number, secure: boolean): string {
+function connectFailure(err: NodeJS.ErrnoException, host: string, port: number, secure: boolean): Message {
+  const where = { host, port: String(port) };
   if (secure && (err.code?.startsWith('ERR_SSL') || /certificate|self.signed|handshake|alert|SSL|TLS/i.test(err.message))) {
-    return `the TLS handshake with ${host}:${port} failed: ${err.message} (is it a TLS port, and is its certificate from a CA in TLSCACertificates?)`;
+    return msg('the TLS handshake with {host}:{port} failed: {reason} (is it a TLS port, and is its certificate from a CA in TLSCACertificates?)', { ...where, reason: verbatim(err.message) });
   }
   switch (err.code) {
-    case 'ECONNREFUSED': return `nothing listens on ${host}:${port} (connection refused)`;
-    case 'ENOTFOUND': case 'EAI_AGAIN': return `the host name ${host} is not known (${err.code})`;
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return `${host} cannot be reached from this computer (${err.code})`;
-    default: return err.message;
+    case 'ECONNREFUSED': return msg('nothing listens on {host}:{port} (connection refused)', where);
+    case 'ENOTFOUND': case 'EAI_AGAIN': return msg('the host name {host} is not known ({code})', { host, code: err.code });
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return msg('{host} cannot be reached from this computer ({code})', { host, code: err.code });
+    default: return verbatim(err.message);
   }
 }

@@ -1,6 +1,7 @@
 import type { AttributeChanges } from './object-rewrite.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
+import { msg } from '../../common/message.ts';
 
 /** What a user may correct, as the API and the Studies screen name it, and the checks the values must pass. */
 
@@ -56,7 +57,7 @@ function collect<T extends object>(changes: T, fields: Record<string, number>, c
     out.set(fields[field]!, v);
   }
   if (problems.length) throw new EditError(problems.join('; '));
-  if (!out.size) throw new EditError('nothing to change');
+  if (!out.size) throw new EditError(msg('nothing to change'));
   return out;
 }
 

@@ -10,6 +10,7 @@ import type { SourceLogger } from '../util/log.ts';
 import type { KeyedLock } from '../util/keyed-lock.ts';
 import { rewriteObject, type AttributeChanges } from './object-rewrite.ts';
 import { EditError, PATIENT_TAGS, STUDY_TAGS, checkPatientChanges, checkStudyChanges, type PatientChanges, type StudyChanges } from './edit-requests.ts';
+import { msg } from '../../common/message.ts';
 
 const STUDY_INSTANCE_UID = 0x0020000d;
 const SERIES_INSTANCE_UID = 0x0020000e;
@@ -65,7 +66,7 @@ export class StudyEditor {
    */
   async reconcilePatientName(patientId: string, patientName: string): Promise<Job> {
     checkPatientChanges({ patientName });
-    if (!await this.deps.index.confirmPatientName(patientId, patientName.trim())) throw new EditError(`patient ${patientId} is not in the archive`);
+    if (!await this.deps.index.confirmPatientName(patientId, patientName.trim())) throw new EditError(msg('patient {patientId} is not in the archive', { patientId: String(patientId) }));
     return this.editPatient(patientId, { patientName });
   }
 
@@ -78,9 +79,9 @@ export class StudyEditor {
 
   /** Every study of patient `from` joins patient `into`, taking its name, birth date and sex. */
   async mergePatients(from: string, into: string): Promise<Job> {
-    if (from === into) throw new EditError('a patient cannot be merged into itself');
+    if (from === into) throw new EditError(msg('a patient cannot be merged into itself'));
     const target = await this.deps.index.findPatient(into);
-    if (!target) throw new EditError(`patient ${into} is not in the archive`);
+    if (!target) throw new EditError(msg('patient {into} is not in the archive', { into }));
     const objects = await this.objects([this.condition(0x00100020, from)], `patient ${from}`);
     const values = checkPatientChanges({ patientId: into, patientName: target.patientName, birthDate: target.birthDate, sex: target.sex });
     return this.queue(`patient ${from} merged into ${into}`, objects, values, [from, into]);
@@ -88,7 +89,7 @@ export class StudyEditor {
 
   /** Every series of study `from` joins study `into` (its UID, study and patient attributes). */
   async mergeStudies(from: string, into: string): Promise<Job> {
-    if (from === into) throw new EditError('a study cannot be merged into itself');
+    if (from === into) throw new EditError(msg('a study cannot be merged into itself'));
     const objects = await this.objects([this.condition(STUDY_INSTANCE_UID, from)], `study ${from}`);
     return this.queue(`study ${from} merged into ${into}`, objects, await this.joining(into), undefined, into);
   }
@@ -108,7 +109,7 @@ export class StudyEditor {
   /** The attributes an object takes to join study `uid`: its UID and the study's and patient's values, from one of its objects. */
   private async joining(uid: string): Promise<AttributeChanges> {
     const [sample] = await this.deps.index.instancesMatching([this.condition(STUDY_INSTANCE_UID, uid)]);
-    if (!sample) throw new EditError(`study ${uid} is not in the archive`);
+    if (!sample) throw new EditError(msg('study {uid} is not in the archive', { uid: String(uid) }));
     const { header } = await readObjectHeader(this.deps.objectFile(sample.location));
     // The study's and its patient's attributes, which every object of the study shares.
     return new Map<number, string | null>([
@@ -137,7 +138,7 @@ export class StudyEditor {
 
   private async objects(conditions: Condition[], what: string): Promise<StoredInstance[]> {
     const found = await this.deps.index.instancesMatching(conditions);
-    if (!found.length) throw new EditError(`${what} is not in the archive`);
+    if (!found.length) throw new EditError(msg('{what} is not in the archive', { what }));
     return found;
   }
 
@@ -207,7 +208,7 @@ export class StudyEditor {
       }
       await progress({ done, failed }, true);
       this.deps.log.info(`edit done: ${detail.description}: ${done} object(s) rewritten${failed ? `, ${failed} not (${lastError})` : ''}`);
-      if (failed) throw new PermanentJobError(`${failed} object(s) could not be edited; last: ${lastError}`);
+      if (failed) throw new PermanentJobError(msg('{failed} object(s) could not be edited; last: {lastError}', { failed, lastError }));
     };
   }
 }

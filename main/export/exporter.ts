@@ -9,6 +9,7 @@ import { writeZip } from './zip-writer.ts';
 import { writeIsoImage } from './iso-image.ts';
 import { Anonymizer, type AnonymizeRequest } from '../anonymize/anonymizer.ts';
 import type { ImportResult } from '../import-result.ts';
+import { msg } from '../../common/message.ts';
 
 export type ExportLevel = 'PATIENT' | 'STUDY' | 'SERIES';
 const KEY: Record<ExportLevel, number> = { PATIENT: 0x00100020, STUDY: 0x0020000d, SERIES: 0x0020000e };
@@ -34,15 +35,15 @@ export class Exporter {
 
   private async instances(level: ExportLevel, uids: string[]) {
     const attr = QR_BY_TAG.get(KEY[level]);
-    if (!attr) throw new ExportError(`${level} is not a level to export (PATIENT, STUDY, SERIES)`);
+    if (!attr) throw new ExportError(msg('{level} is not a level to export (PATIENT, STUDY, SERIES)', { level }));
     const found = await this.index.instancesMatching([{ attr, match: uids.length === 1 ? { kind: 'single', value: uids[0]! } : { kind: 'list', values: uids } }]);
-    if (!found.length) throw new ExportError(`nothing in the archive for ${level} ${uids.join(', ')}`);
+    if (!found.length) throw new ExportError(msg('nothing in the archive for {level} {value}', { level, value: uids.join(', ') }));
     return found;
   }
 
   /** A media set in `folder` (absolute), which must be empty of another media set; de-identified when `anonymize` is given. */
   async toFolder(level: ExportLevel, uids: string[], folder: string, anonymize?: AnonymizeRequest): Promise<MediaSetSummary> {
-    if (!path.isAbsolute(folder)) throw new ExportError(`${folder} is not a full path`);
+    if (!path.isAbsolute(folder)) throw new ExportError(msg('{folder} is not a full path', { folder }));
     return writeMediaSet(await this.instances(level, uids), folder, this.deps, 'PACSWS', anonymize && new Anonymizer(anonymize));
   }
 
@@ -51,7 +52,7 @@ export class Exporter {
    * in the work folder, then imported like a CD. Returns what was written, and the new patient.
    */
   async anonymizedCopy(level: ExportLevel, uids: string[], request: AnonymizeRequest): Promise<MediaSetSummary & { patientId: string; patientName: string; imported: number }> {
-    if (!this.importFolder) throw new ExportError('this archive cannot import here');
+    if (!this.importFolder) throw new ExportError(msg('this archive cannot import here'));
     const instances = await this.instances(level, uids);
     await mkdir(this.workDir, { recursive: true });
     const work = await mkdtemp(path.join(this.workDir, 'anonymize-'));
@@ -59,7 +60,7 @@ export class Exporter {
       const anonymizer = new Anonymizer(request);
       const summary = await writeMediaSet(instances, path.join(work, 'set'), this.deps, 'PACSWS', anonymizer);
       const result = await this.importFolder(path.join(work, 'set', 'DICOMDIR'));
-      if (result.skipped.length) throw new ExportError(`${result.skipped.length} de-identified object(s) could not be stored: ${result.skipped[0]!.reason}`);
+      if (result.skipped.length) throw new ExportError(msg('{n} de-identified object(s) could not be stored: {reason}', { n: result.skipped.length, reason: result.skipped[0]!.reason }));
       return { ...summary, patientId: anonymizer.patientId, patientName: anonymizer.patientName, imported: result.imported };
     } finally {
       await rm(work, { recursive: true, force: true });

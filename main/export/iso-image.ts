@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ExportError } from './media-set.ts';
+import { msg } from '../../common/message.ts';
 
 const run = promisify(execFile);
 
@@ -18,8 +19,8 @@ export async function writeIsoImage(folder: string, file: string, label: string)
       return tool;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new ExportError(`${tool} could not make the ISO image: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').slice(-3).join(' ')}`);
+      throw new ExportError(msg('{tool} could not make the ISO image: {value}', { tool, value: ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').slice(-3).join(' ') }));
     }
   }
-  throw new ExportError('no ISO 9660 tool is installed: install xorriso (or genisoimage) to make images to burn, or export to a folder or a ZIP');
+  throw new ExportError(msg('no ISO 9660 tool is installed: install xorriso (or genisoimage) to make images to burn, or export to a folder or a ZIP'));
 }

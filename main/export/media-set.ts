@@ -18,6 +18,7 @@ import { transformObject } from '../edit/object-rewrite.ts';
 import type { MediaSetSummary } from './media-set-summary.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
+import { msg } from '../../common/message.ts';
 
 export type { MediaSetSummary };
 
@@ -44,10 +45,10 @@ const id = (letter: string, n: number) => `${letter}${String(n).padStart(7, '0')
 
 /** `anonymizer`: each object de-identified on its way to the medium (anonymize/anonymizer.ts), the DICOMDIR from the result. */
 export async function writeMediaSet(instances: StoredInstance[], to: string, deps: ExportDependencies, fileSetId = 'PACSWS', anonymizer?: Anonymizer): Promise<MediaSetSummary> {
-  if (!instances.length) throw new ExportError('nothing to export');
+  if (!instances.length) throw new ExportError(msg('nothing to export'));
   await mkdir(to, { recursive: true });
   if ((await readdir(to)).some((n) => n.toUpperCase() === 'DICOMDIR' || n.toUpperCase() === 'DICOM')) {
-    throw new ExportError(`${to} already holds a DICOM media set (DICOMDIR or DICOM): choose an empty folder`);
+    throw new ExportError(msg('{to} already holds a DICOM media set (DICOMDIR or DICOM): choose an empty folder', { to }));
   }
   // Each entry keeps its ordinal among its siblings: the number in its file ID component.
   type SeriesEntry = { n: number; record: DirectoryRecord };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { ExportError } from './media-set.ts';
+import { msg } from '../../common/message.ts';
 
 /**
  * A folder as a ZIP archive (PKWARE APPNOTE 4.3), written as it is read: entries stored, not compressed (DICOM pixel
@@ -35,10 +36,10 @@ function writer(out: Writable): (chunk: Buffer) => Promise<void> {
 
 export async function writeZip(folder: string, out: Writable): Promise<{ files: number; bytes: number }> {
   const files = await filesOf(folder);
-  if (files.length > 0xffff) throw new ExportError(`${files.length} files are more than a ZIP without ZIP64 holds: export to a folder instead`);
+  if (files.length > 0xffff) throw new ExportError(msg('{n} files are more than a ZIP without ZIP64 holds: export to a folder instead', { n: files.length }));
   let total = 0;
   for (const f of files) total += (await stat(f)).size;
-  if (total + files.length * 200 > LIMIT) throw new ExportError(`${(total / 2 ** 30).toFixed(1)} GB is more than a ZIP without ZIP64 holds: export to a folder instead`);
+  if (total + files.length * 200 > LIMIT) throw new ExportError(msg('{value} GB is more than a ZIP without ZIP64 holds: export to a folder instead', { value: (total / 2 ** 30).toFixed(1) }));
   const write = writer(out);
   const central: Buffer[] = [];
   let offset = 0;

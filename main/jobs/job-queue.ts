@@ -1,6 +1,7 @@
 import type { ArchiveEvents } from '../events.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { Job, JobKind, JobStore, NewJob } from './job.ts';
+import { english, msg, SaidError, saidOf, type Message } from '../../common/message.ts';
 
 /**
  * The queue of transfer jobs: persistent (the index), resumed after a restart, at most `maxPerNode` running with one
@@ -19,7 +20,8 @@ export interface JobContext {
 export type JobRunner = (ctx: JobContext) => Promise<void>;
 
 /** A failure retrying cannot cure (an unknown node, nothing to send): the job fails at once. */
-export class PermanentJobError extends Error {}
+/** A job failure that retrying cannot mend (the node is unknown, the request makes no sense). */
+export class PermanentJobError extends SaidError {}
 
 export interface JobQueueOptions {
   store: JobStore;
@@ -109,7 +111,7 @@ export class JobQueue {
       running.controller.abort(new Error('cancelled'));
       await running.done;
     } else if (job.state === 'queued') {
-      await this.finish(job, 'cancelled', 'cancelled by the user');
+      await this.finish(job, 'cancelled', msg('cancelled by the user'));
     }
     return this.options.store.getJob(id);
   }
@@ -120,7 +122,7 @@ export class JobQueue {
     if (!job || (job.state !== 'failed' && job.state !== 'cancelled')) return job;
     const failed = await this.options.store.items(id, 'failed');
     await this.options.store.setItems(id, failed, 'pending');
-    await this.options.store.updateJob(id, { state: 'queued', attempts: 0, error: '', nextAttemptAt: 0, failed: 0, finishedAt: '' });
+    await this.options.store.updateJob(id, { state: 'queued', attempts: 0, error: '', errorMessage: undefined, nextAttemptAt: 0, failed: 0, finishedAt: '' });
     this.options.log.info(`job ${id} queued again by the user`);
     void this.pump();
     return this.options.store.getJob(id);
@@ -217,7 +219,7 @@ export class JobQueue {
     const store = this.options.store;
     const attempts = queued.attempts + 1;
     const startedAt = new Date().toISOString();
-    await store.updateJob(queued.id, { state: 'running', attempts, startedAt: queued.startedAt || startedAt, error: '' });
+    await store.updateJob(queued.id, { state: 'running', attempts, startedAt: queued.startedAt || startedAt, error: '', errorMessage: undefined });
     let job = (await store.getJob(queued.id))!;
     this.announce(job);
     const t0 = performance.now();
@@ -239,42 +241,43 @@ export class JobQueue {
     };
     try {
       const runner = this.options.runners[job.kind];
-      if (!runner) throw new PermanentJobError(`this version cannot run ${job.kind} jobs`);
+      if (!runner) throw new PermanentJobError(msg('this version cannot run {kind} jobs', { kind: job.kind }));
       await runner(ctx);
       if (controller.signal.aborted) throw controller.signal.reason;
-      await this.finish(job, 'done', '');
+      await this.finish(job, 'done');
       this.options.log.info(`job ${job.id} done: ${describe(job)}, ${job.done} object(s), ${job.failed} failed, ${(job.bytes / 1048576).toFixed(1)} MB`);
     } catch (err) {
       job = (await store.getJob(job.id))!;
-      const reason = (err as Error)?.message ?? String(err);
+      const said = saidOf(err);
+      const reason = english(said);
       if (controller.signal.aborted) {
         if (this.stopped) return; // stays 'running' in the index: resumed at the next start
-        await this.finish(job, 'cancelled', 'cancelled by the user');
+        await this.finish(job, 'cancelled', msg('cancelled by the user'));
         this.options.log.info(`job ${job.id} cancelled`);
         return;
       }
       const { maxRetries, retryDelaySeconds } = this.options.settings();
       if (err instanceof PermanentJobError || attempts > maxRetries) {
-        await this.finish(job, 'failed', reason);
+        await this.finish(job, 'failed', said);
         this.options.log.warn(`job ${job.id} failed after ${attempts} attempt(s): ${reason}`);
         return;
       }
       const delay = retryDelaySeconds * 1000 * 2 ** (attempts - 1);
-      await store.updateJob(job.id, { state: 'queued', error: reason, nextAttemptAt: Date.now() + delay });
+      await store.updateJob(job.id, { state: 'queued', error: reason, errorMessage: said, nextAttemptAt: Date.now() + delay });
       this.options.log.warn(`job ${job.id} attempt ${attempts} failed (${reason}); next try in ${(delay / 1000).toFixed(0)} s`);
       this.announce((await store.getJob(job.id))!);
     }
   }
 
-  private async finish(job: Job, state: 'done' | 'failed' | 'cancelled', error: string): Promise<void> {
-    await this.options.store.updateJob(job.id, { state, error, finishedAt: new Date().toISOString() });
+  private async finish(job: Job, state: 'done' | 'failed' | 'cancelled', error?: Message): Promise<void> {
+    await this.options.store.updateJob(job.id, { state, error: error ? english(error) : '', errorMessage: error, finishedAt: new Date().toISOString() });
     this.announce((await this.options.store.getJob(job.id))!);
   }
 
   private announce(job: Job, rate = 0): void {
     this.options.events?.emit('job', {
       id: job.id, kind: job.kind, state: job.state, source: job.source, destination: job.destination,
-      total: job.total, done: job.done, failed: job.failed, bytes: job.bytes, rate, error: job.error, commitment: job.commitment,
+      total: job.total, done: job.done, failed: job.failed, bytes: job.bytes, rate, error: job.error, errorMessage: job.errorMessage, commitment: job.commitment,
     });
   }
 }

@@ -9,6 +9,7 @@ import type { JobKind } from './job.ts';
 import type { WebNode } from '../config/web-nodes.ts';
 import { retrieveFromWebNode, searchWebNode, sendToWebNode } from '../scu/dicomweb-client.ts';
 import { PermanentJobError, type JobContext, type JobRunner } from './job-queue.ts';
+import { msg } from '../../common/message.ts';
 
 /** What each kind of job does, with the archive's parts. */
 export interface RunnerDependencies {
@@ -37,7 +38,7 @@ export function jobRunners(deps: RunnerDependencies): Partial<Record<JobKind, Jo
 
 function nodeOf(deps: RunnerDependencies, ae: string): RemoteNode {
   const node = deps.node(ae);
-  if (!node) throw new PermanentJobError(`${ae} is not in acrnema.map or dicomweb.map`);
+  if (!node) throw new PermanentJobError(msg('{ae} is not in acrnema.map or dicomweb.map', { ae }));
   return node;
 }
 
@@ -58,7 +59,7 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
       objects.push({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: inst.transferSyntaxUid, read: deps.read(inst) });
     }
     await store.setItems(job.id, missing, 'failed');
-    if (!objects.length && missing.length) throw new PermanentJobError(`none of the job's ${missing.length} object(s) is in the archive any more`);
+    if (!objects.length && missing.length) throw new PermanentJobError(msg('none of the job\'s {n} object(s) is in the archive any more', { n: missing.length }));
     let done = (await store.items(job.id, 'done')).length;
     let failed = missing.length;
     let bytes = job.bytes;
@@ -103,12 +104,12 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
  */
 async function retrieveFromWeb(deps: RunnerDependencies, web: WebNode, { job, signal, progress }: JobContext): Promise<void> {
   const query = job.query!;
-  if (job.destination && job.destination !== deps.ourAe()) throw new PermanentJobError(`${web.name} is a DICOMweb node: it can give objects to this archive, not send them to ${job.destination}`);
+  if (job.destination && job.destination !== deps.ourAe()) throw new PermanentJobError(msg('{name} is a DICOMweb node: it can give objects to this archive, not send them to {destination}', { name: web.name, destination: job.destination }));
   const keys = query.keys;
   const studies = query.level === 'PATIENT' || !keys.StudyInstanceUID
     ? (await searchWebNode(web, 'STUDY', { ...keys, StudyInstanceUID: '' }, signal)).map((s) => s.StudyInstanceUID!).filter(Boolean)
     : keys.StudyInstanceUID.split('\\');
-  if (!studies.length) throw new PermanentJobError(`${web.name} has nothing that matches ${JSON.stringify(keys)}`);
+  if (!studies.length) throw new PermanentJobError(msg('{name} has nothing that matches {keys}', { name: web.name, keys: JSON.stringify(keys) }));
   let done = 0;
   let failed = 0;
   let lastFailure = '';
@@ -128,7 +129,7 @@ async function retrieveFromWeb(deps: RunnerDependencies, web: WebNode, { job, si
 function retrieveRunner(deps: RunnerDependencies, how: 'move' | 'get'): JobRunner {
   return async (context: JobContext) => {
     const { job, signal, progress } = context;
-    if (!job.query) throw new PermanentJobError('the job has no query');
+    if (!job.query) throw new PermanentJobError(msg('the job has no query'));
     const web = deps.webNode(job.source);
     if (web) return retrieveFromWeb(deps, web, context);
     const node = nodeOf(deps, job.source);
@@ -156,7 +157,7 @@ function retrieveRunner(deps: RunnerDependencies, how: 'move' | 'get'): JobRunne
     if (signal.aborted || outcome.status === Status.Cancel) return;
     if (outcome.status !== Status.Success) {
       const why = `${node.ae} answered ${formatStatus(outcome.status)}${outcome.comment ? ' (' + outcome.comment + ')' : ''}: ${outcome.failed} failed, ${outcome.completed} completed`;
-      if (outcome.status === Status.MoveDestinationUnknown) throw new PermanentJobError(`${why}; ${node.ae} does not know ${job.destination || deps.ourAe()}`);
+      if (outcome.status === Status.MoveDestinationUnknown) throw new PermanentJobError(msg('{why}; {ae} does not know {value}', { why, ae: node.ae, value: job.destination || deps.ourAe() }));
       throw new Error(why);
     }
   };

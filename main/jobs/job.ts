@@ -1,3 +1,5 @@
+import type { Message } from '../../common/message.ts';
+
 /** A transfer the archive carries out for a user or a rule, kept in the index so it survives a restart. */
 
 /**
@@ -46,7 +48,10 @@ export interface Job {
   failed: number;
   bytes: number;
   state: JobState;
+  /** Why it failed or waits, in English. */
   error: string;
+  /** The same as a message, for the UI to say in the user's language (undefined for older jobs). */
+  errorMessage?: Message;
   attempts: number;
   /** Epoch milliseconds before which a queued job waits (retry backoff). */
   nextAttemptAt: number;

@@ -11,6 +11,7 @@ import { buildGsps, type ReferencedImage } from './gsps-writer.ts';
 import { readGsps } from './gsps-reader.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
+import { msg } from '../../common/message.ts';
 
 /**
  * The viewer's measurements kept in the archive as Grayscale Softcopy Presentation States: each save is a new one (the
@@ -70,16 +71,16 @@ export class PresentationStates {
     const images = new Map<string, ReferencedImage>();
     for (const uid of new Set(list.map((a) => a.sopInstanceUid))) {
       const inst = await this.deps.index.findInstance(uid);
-      if (!inst) throw new AnnotationRefused(`no object ${uid} in this archive`);
+      if (!inst) throw new AnnotationRefused(msg('no object {uid} in this archive', { uid: String(uid) }));
       const { header } = await readObjectHeader(this.deps.objectFile(inst.location));
-      if (header.studyInstanceUid !== studyUid) throw new AnnotationRefused(`object ${uid} is not of study ${studyUid}`);
+      if (header.studyInstanceUid !== studyUid) throw new AnnotationRefused(msg('object {uid} is not of study {studyUid}', { uid: String(uid), studyUid: String(studyUid) }));
       images.set(uid, { header, frames: Number(header.numberOfFrames) || 1 });
     }
     if (!images.size) {
       // Nothing left to show: a state that references the first image of the study, without annotations.
       const [first] = await findLocal(this.deps.index, { level: 'IMAGE', keys: { StudyInstanceUID: studyUid, SOPInstanceUID: '', Rows: '' } });
       const inst = first && Number(first.Rows) > 0 ? await this.deps.index.findInstance(first.SOPInstanceUID!) : undefined;
-      if (!inst) throw new AnnotationRefused(`study ${studyUid} has no image to annotate`);
+      if (!inst) throw new AnnotationRefused(msg('study {studyUid} has no image to annotate', { studyUid: String(studyUid) }));
       const { header } = await readObjectHeader(this.deps.objectFile(inst.location));
       images.set(header.sopInstanceUid, { header, frames: Number(header.numberOfFrames) || 1 });
     }

@@ -14,6 +14,7 @@ import type { SourceLogger } from '../util/log.ts';
 import { MPPS_SOP_CLASS, STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE } from '../../common/uids.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
+import { msg, saidOf } from '../../common/message.ts';
 import {
   REQUEST_COMMITMENT_ACTION, readCommitmentResult, writeCommitmentRequest, writeCommitmentResult,
   type CommitmentRequest, type CommitmentResult,
@@ -89,7 +90,7 @@ export class DicomClient {
     try {
       assoc = await connect(node.host, node.port, this.options.associationOptions(), handler, this.options.log, signal, node.tls);
     } catch (err) {
-      throw new DicomOperationError(`cannot connect to ${node.ae} at ${node.host}:${node.port}: ${(err as Error).message}`);
+      throw new DicomOperationError(msg('cannot connect to {ae} at {host}:{port}: {reason}', { ae: node.ae, host: node.host, port: String(node.port), reason: saidOf(err) }));
     }
     if (this.options.events) watchAssociation(assoc, this.options.events);
     this.openAssociations.add(assoc);
@@ -103,7 +104,9 @@ export class DicomClient {
       assoc.abort('association not set up');
       const why = (err as Error).message;
       const refused = /rejected by/.test(why);
-      throw new DicomOperationError(`${node.ae} at ${node.host}:${node.port} ${refused ? 'refused the association' : 'did not accept the association'}: ${why}`);
+      throw new DicomOperationError(refused
+        ? msg('{ae} at {host}:{port} refused the association: {why}', { ae: node.ae, host: node.host, port: String(node.port), why })
+        : msg('{ae} at {host}:{port} did not accept the association: {why}', { ae: node.ae, host: node.host, port: String(node.port), why: saidOf(err) }));
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -139,7 +142,7 @@ export class DicomClient {
 
   private contextFor(assoc: Association, abstractSyntax: string, node: RemoteNode): number {
     for (const ctx of assoc.contexts.values()) if (ctx.abstractSyntax === abstractSyntax) return ctx.id;
-    throw new DicomOperationError(`${node.ae} does not support ${abstractSyntax}`);
+    throw new DicomOperationError(msg('{ae} does not support {abstractSyntax}', { ae: node.ae, abstractSyntax }));
   }
 
   /** C-ECHO; resolves with the round trip in milliseconds (association included). */
@@ -150,7 +153,7 @@ export class DicomClient {
       const stop = () => assoc.abort('echo cancelled');
       if (signal?.aborted) stop(); else signal?.addEventListener('abort', stop, { once: true });
       const rsp = await assoc.request(1, { commandField: CommandField.CEchoRQ, messageId: assoc.nextMessageId(), affectedSopClassUid: VERIFICATION_SOP_CLASS, hasDataSet: false });
-      if (rsp.command.status !== Status.Success) throw new DicomOperationError(`C-ECHO to ${node.ae}: ${formatStatus(rsp.command.status ?? -1)}`, rsp.command.status);
+      if (rsp.command.status !== Status.Success) throw new DicomOperationError(msg('C-ECHO to {ae}: {value}', { ae: node.ae, value: String(formatStatus(rsp.command.status ?? -1)) }), rsp.command.status);
     }, signal);
     return performance.now() - started;
   }
@@ -163,7 +166,7 @@ export class DicomClient {
       const final = await this.cancellable(assoc, ctx.id, { commandField: CommandField.CFindRQ, affectedSopClassUid: sopClass },
         encodeDataSet(identifier, encoding), (_rsp, data) => { if (data) answers.push(parseDataSet(data, encoding)); }, signal);
       const status = final.status ?? -1;
-      if (status !== Status.Success && status !== Status.Cancel) throw new DicomOperationError(`C-FIND on ${node.ae}: ${formatStatus(status)}${final.errorComment ? ': ' + final.errorComment : ''}`, status);
+      if (status !== Status.Success && status !== Status.Cancel) throw new DicomOperationError(msg('C-FIND on {ae}: {status}{value}', { ae: node.ae, status: String(formatStatus(status)), value: final.errorComment ? ': ' + final.errorComment : '' }), status);
       return answers;
     }, signal);
   }
@@ -204,7 +207,7 @@ export class DicomClient {
           if (signal?.aborted) return;
           // A refused object is a result; an association that breaks is an error (the rest are not attempted).
           const result = await sendObject(assoc, obj, { prepared }).catch((err: Error) => {
-            throw new DicomOperationError(`association with ${node.ae} ended while sending ${obj.sopInstanceUid}: ${err.message}`);
+            throw new DicomOperationError(msg('association with {ae} ended while sending {sopInstanceUid}: {reason}', { ae: node.ae, sopInstanceUid: String(obj.sopInstanceUid), reason: saidOf(err) }));
           });
           onResult?.(obj, result);
           this.options.events?.emit('object', { direction: 'sent', associationId: assoc.id, peerAe: node.ae, sopInstanceUid: obj.sopInstanceUid,
@@ -298,7 +301,7 @@ export class DicomClient {
     identifier: Buffer, onPending: (rsp: CommandSet, data: Buffer | undefined) => void, signal?: AbortSignal,
     onFinalData?: (data: Buffer) => void) {
     // Cancelled while the association was being set up: the request is not sent at all.
-    if (signal?.aborted) throw new DicomOperationError(`cancelled: ${(signal.reason as Error)?.message ?? 'by the user'}`);
+    if (signal?.aborted) throw new DicomOperationError(signal.reason ? msg('cancelled: {reason}', { reason: saidOf(signal.reason) }) : msg('cancelled by the user'));
     const messageId = assoc.nextMessageId();
     let grace: NodeJS.Timeout | undefined;
     const onAbort = () => {
@@ -333,5 +336,5 @@ export async function sendCommitmentReport(assoc: Association, contextId: number
 /** A response other than success is an error that says `what`, the status and the node's comment. */
 function expectSuccess(rsp: CommandSet, what: string): void {
   const status = rsp.status ?? -1;
-  if (status !== Status.Success) throw new DicomOperationError(`${what} ${formatStatus(status)}${rsp.errorComment ? ' (' + rsp.errorComment + ')' : ''}`, status);
+  if (status !== Status.Success) throw new DicomOperationError(msg('{what} {status}{value}', { what, status: String(formatStatus(status)), value: rsp.errorComment ? ' (' + rsp.errorComment + ')' : '' }), status);
 }

@@ -8,6 +8,7 @@ import { encodeFileMeta } from '../store/part10.ts';
 import { wholeBytes } from '../util/whole-bytes.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
+import { msg } from '../../common/message.ts';
 
 /**
  * Our side as a DICOMweb client (issue 15): a DICOMweb node searched with QIDO-RS, retrieved from with WADO-RS (each
@@ -39,7 +40,7 @@ async function request(node: WebNode, path: string, init: RequestInit & { header
   } catch (err) {
     if (signal?.aborted) throw err;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new WebNodeError(`${node.name} at ${node.url} cannot be reached: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw new WebNodeError(msg('{name} at {url} cannot be reached: {value}', { name: node.name, url: node.url, value: cause?.code ?? cause?.message ?? (err as Error).message }));
   }
   if (res.status >= 400 && !accept.includes(res.status)) {
     const text = (await res.text().catch(() => '')).slice(0, 300);
@@ -78,7 +79,7 @@ export async function searchWebNode(node: WebNode, level: 'STUDY' | 'SERIES' | '
   const res = await request(node, `${path}${params.size ? `?${params}` : ''}`, { headers: { accept: 'application/dicom+json' } }, signal);
   if (res.status === 204) return [];
   const body = (await res.json()) as Record<string, { vr?: string; Value?: unknown[] }>[];
-  if (!Array.isArray(body)) throw new WebNodeError(`${node.name} answered a search with something other than a JSON array`);
+  if (!Array.isArray(body)) throw new WebNodeError(msg('{name} answered a search with something other than a JSON array', { name: node.name }));
   return body.map((ds) => Object.fromEntries(Object.keys(keys).map((k) => [k, textOf(ds[keywordTag(k)!.tag.toString(16).toUpperCase().padStart(8, '0')])])));
 }
 
@@ -100,7 +101,7 @@ export async function retrieveFromWebNode(node: WebNode, uids: { study: string; 
   if (uids.series && uids.instance) path += `/instances/${uids.instance}`;
   const res = await request(node, path, { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' } }, signal);
   const { type, params } = mediaType(res.headers.get('content-type') ?? '');
-  if (type !== 'multipart/related' || !params.boundary || !res.body) throw new WebNodeError(`${node.name} answered a retrieve with ${res.headers.get('content-type') ?? 'no content type'}, not multipart/related`);
+  if (type !== 'multipart/related' || !params.boundary || !res.body) throw new WebNodeError(msg('{name} answered a retrieve with {value}, not multipart/related', { name: node.name, value: res.headers.get('content-type') ?? 'no content type' }));
   let completed = 0;
   let failed = 0;
   let lastFailure = '';
@@ -116,7 +117,7 @@ export async function retrieveFromWebNode(node: WebNode, uids: { study: string; 
       onProgress(completed, failed);
     }
   } catch (err) {
-    if (err instanceof MultipartError) throw new WebNodeError(`${node.name}'s answer broke off after ${completed} object(s): ${err.message}`);
+    if (err instanceof MultipartError) throw new WebNodeError(msg('{name}\'s answer broke off after {completed} object(s): {value}', { name: node.name, completed, value: err.message }));
     throw err;
   }
   return { completed, failed, lastFailure };

@@ -1,5 +1,6 @@
 import { API_ROUTES, type ApiErrorBody, type EventMessage } from '../../main/api/contract.ts';
 import { tm } from './i18n.ts';
+import type { Message } from '../../common/message.ts';
 import type { DesktopBridge } from '../../common/desktop-bridge.ts';
 
 /**
@@ -52,7 +53,7 @@ export function authHeaders(): Record<string, string> {
 /** A refused request: why, in the user's language when the core said it as a message (common/message.ts). */
 export class ApiError extends Error {
   readonly status: number;
-  readonly problems: { line: number; reason: string }[];
+  readonly problems: { line: number; reason: string; message?: Message }[];
   constructor(status: number, body: Partial<ApiErrorBody>) {
     super(body.message ? tm(body.message) : body.error ?? `HTTP ${status}`);
     this.status = status;

@@ -1,4 +1,5 @@
-import { formatDate, locale, t } from './i18n.ts';
+import { formatDate, locale, t, tm } from './i18n.ts';
+import type { Message } from '../../common/message.ts';
 
 /** How values read in the UI. */
 
@@ -55,4 +56,9 @@ export function time(iso: string | number): string {
 export function commitmentText(commitment: string): string {
   const words = ({ asked: 'commitment to ask', requested: 'commitment requested', committed: 'committed', failed: 'not committed' } as Record<string, string>)[commitment];
   return words ? t(words) : '';
+}
+
+/** Why something failed as the core said it: its message in the user's language, or its English text. */
+export function why(error: string | undefined, message?: Message): string {
+  return message ? tm(message) : error ?? '';
 }

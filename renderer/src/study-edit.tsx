@@ -6,7 +6,7 @@ import { useLive } from './live.ts';
 import { ExportLinks } from './export-links.tsx';
 import { AnonymizePanel } from './anonymize-panel.tsx';
 import { t } from './i18n.ts';
-import { date, personName } from './format.ts';
+import { date, personName, why } from './format.ts';
 import { confirmMove, type MoveSide } from './confirm-move.tsx';
 
 /** A study as the merge and move dialogs compare it. */
@@ -60,7 +60,7 @@ function EditJobs({ jobs, studyUid, onDone }: { jobs: JobDto[]; studyUid: string
   useEffect(() => { if (done) void call<string[]>('GET', `/api/studies/${encodeURIComponent(studyUid)}/destinations`).then(setDestinations, () => undefined); }, [done, studyUid]);
   return (
     <div className="edit-result" role="status">
-      {states.map((j) => <div key={j.id} className={j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending'}>{t('job {id}', { id: String(j.id) })}: {t(j.state)} {j.done}/{j.total}{j.error ? ` (${j.error})` : ''}</div>)}
+      {states.map((j) => <div key={j.id} className={j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending'}>{t('job {id}', { id: String(j.id) })}: {t(j.state)} {j.done}/{j.total}{j.error ? ` (${why(j.error, j.errorMessage)})` : ''}</div>)}
       {done && destinations.length > 0 && (
         <div className="send-correction">{t('This study was sent to {nodes}. Send the correction there too (the same SOP Instance UIDs: each node\'s duplicate policy decides):', { nodes: destinations.join(', ') })}{destinations.map((ae) => (
             <ActionButton key={ae} onClick={async () => {

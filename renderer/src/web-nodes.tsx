@@ -5,6 +5,7 @@ import { DeleteButton, ErrorText, Field, Section } from './components.tsx';
 import { useMay } from './permissions.ts';
 import { useLoad } from './hooks.ts';
 import { t } from './i18n.ts';
+import { why } from './format.ts';
 
 /**
  * DICOMweb nodes (dicomweb.map): archives reached by QIDO-RS, WADO-RS and STOW-RS (Orthanc, dcm4chee, a cloud
@@ -63,7 +64,7 @@ export function WebNodes() {
                     <td><b>{n.name}</b></td>
                     <td>{n.url}</td>
                     <td>{n.auth || t('none')}</td>
-                    {mayTest && <td className="echo-result">{result === 'busy' ? t('testing…') : result ? (result.ok ? <span className="ok">{t('OK, {ms} ms', { ms: result.milliseconds ?? 0 })}</span> : <span className="error inline">{result.error}</span>) : ''}</td>}
+                    {mayTest && <td className="echo-result">{result === 'busy' ? t('testing…') : result ? (result.ok ? <span className="ok">{t('OK, {ms} ms', { ms: result.milliseconds ?? 0 })}</span> : <span className="error inline">{why(result.error, result.message)}</span>) : ''}</td>}
                     <td className="row-actions">
                       {mayTest && <button type="button" onClick={() => void test(n.name)}>{t('Test')}</button>}
                       {mayConfigure && <DeleteButton question={t('Delete the DICOMweb node {name}?', { name: n.name })} route={API_ROUTES.webNode(n.name)} onDeleted={nodes.reload} />}

@@ -77,7 +77,7 @@ describe('editing a study in the UI', () => {
     await panel.getByLabel('Keep dates and times (Retain Longitudinal Temporal Information)').check();
     await panel.locator('input[name=anon-id]').fill('RESEARCH-7');
     await panel.getByRole('button', { name: 'Copy as a new anonymized study' }).click();
-    await expect.poll(() => panel.locator('fieldset.anonymize .ok').textContent()).toMatch(/A de-identified copy of 2 object\(s\) is here as patient RESEARCH-7 \(ANONYMOUS\^[0-9A-F]{8}\)/);
+    await expect.poll(() => panel.locator('fieldset.anonymize .ok').textContent()).toMatch(/A de-identified copy of 2 objects is here as patient RESEARCH-7 \(ANONYMOUS\^[0-9A-F]{8}\)/);
     const copy = await archive.server.index.findPatient('RESEARCH-7');
     expect(copy?.patientName).toMatch(/^ANONYMOUS\^/);
   }, 60_000);

@@ -77,7 +77,7 @@ describe('the workflow screens', () => {
       el(0x00400340, 'SQ', [[el(0x0008103e, 'LO', 'Abdomen'), el(0x00081140, 'SQ', [[el(0x00081155, 'UI', uid())], [el(0x00081155, 'UI', uid())], [el(0x00081155, 'UI', uid())]]), el(0x0020000e, 'UI', uid())]]),
     ));
     await expect.poll(() => row.locator('td').nth(8).textContent()).toBe('COMPLETED'); // the scheduled step's own status follows the performed one
-    await expect.poll(() => row.locator('td.mpps').textContent()).toBe('COMPLETED · 1 series, 3 image(s) · from TESTPACS⚠ 3 image(s) the modality reported are not here');
+    await expect.poll(() => row.locator('td.mpps').textContent()).toBe('COMPLETED · 1 series, 3 images · from TESTPACS⚠ 3 images the modality reported are not here');
     await screenshot(page, 'worklist-hl7-mpps');
   });
 

@@ -107,7 +107,7 @@ describe('HTTP and WebSocket API', () => {
     const badLine = badText.split('\n').findIndex((l) => l.startsWith('TCPPort')) + 1;
     const bad = await call('PUT', API_ROUTES.settings, { text: badText });
     expect(bad.status).toBe(400);
-    expect(bad.json.problems).toEqual([{ line: badLine, reason: 'TCPPort: "eleven" is not a whole number from 0 to 65535' }]);
+    expect(bad.json.problems).toEqual([{ line: badLine, reason: 'TCPPort: "eleven" is not a whole number from 0 to 65535', message: expect.objectContaining({ text: '{key}: {reason}' }) }]);
     expect(await readFile(path.join(archive.dataDir, 'config', 'dicom.ini'), 'utf8')).toBe(text);
     const good = await call('PUT', API_ROUTES.settings, { text: text.replace(/^LogLevel\s*=.*$/m, 'LogLevel = warn') });
     expect(good.json).toEqual({ saved: true, changed: [{ key: 'LogLevel', effect: 'live' }] });

@@ -259,5 +259,9 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       `ALTER TABLE patients ADD COLUMN name_confirmed TINYINT NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    // A job's error as a message too (common/message.ts), so the UI says it in the user's language.
+    version: 12,
+    statements: [`ALTER TABLE jobs ADD COLUMN error_message LONGTEXT NULL`],
+  },
 ];
-

@@ -287,4 +287,9 @@ CREATE INDEX studies_name_fold ON studies(name_fold);
 ALTER TABLE patients ADD COLUMN name_confirmed INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    // A job's error as a message too (common/message.ts), so the UI says it in the user's language.
+    version: 12,
+    sql: `ALTER TABLE jobs ADD COLUMN error_message TEXT NOT NULL DEFAULT '';`,
+  },
 ];

@@ -2,7 +2,7 @@ import { useCallback, useEffect } from 'react';
 import { API_ROUTES, type AssociationSummary, type DeletionDto, type JobDto, type JobStudy, type StatusDto } from '../../../main/api/contract.ts';
 import { call } from '../api.ts';
 import { ActionButton, ErrorText, Progress, Section } from '../components.tsx';
-import { bytes, commitmentText, date, milliseconds, personName, rate, time } from '../format.ts';
+import { bytes, commitmentText, date, milliseconds, personName, rate, time, why } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
 import { useLive } from '../live.ts';
 import { t } from '../i18n.ts';
@@ -62,7 +62,7 @@ export function JobTable({ jobs, reload }: { jobs: JobDto[]; reload: () => void 
               <td className="state">{t(j.state)}{commitmentText(j.commitment) && <span className={`commitment ${j.commitment}`}> · {commitmentText(j.commitment)}</span>}</td>
               <td><Progress done={j.done} failed={j.failed} total={j.total} /></td>
               <td className="num">{j.state === 'running' && j.rate ? rate(j.rate) : j.bytes ? bytes(j.bytes) : ''}</td>
-              <td className="error-cell">{j.error}</td>
+              <td className="error-cell">{why(j.error, j.errorMessage)}</td>
               <td>
                 {(j.state === 'queued' || j.state === 'running') && <ActionButton onClick={() => call('POST', API_ROUTES.cancelJob(j.id)).then(reload)}>{t('Cancel')}</ActionButton>}
                 {(j.state === 'failed' || j.state === 'cancelled') && <ActionButton onClick={() => call('POST', API_ROUTES.retryJob(j.id)).then(reload)}>{t('Retry')}</ActionButton>}

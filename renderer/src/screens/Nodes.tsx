@@ -8,6 +8,7 @@ import { WebNodes } from '../web-nodes.tsx';
 import { ALL_ACCESS, NodeAccessFields, accessDto, accessForm, accessSummary, type AccessForm } from '../node-access.tsx';
 import { useMay } from '../permissions.ts';
 import { t } from '../i18n.ts';
+import { why } from '../format.ts';
 
 /** The DICOM nodes of acrnema.map: add, edit, delete, and echo each one. */
 
@@ -86,7 +87,7 @@ export function Nodes() {
                   <td title={compressionWords(n.compression)}>{n.compression}</td>
                   <td className="node-rights">{accessSummary(n.access)}</td>
                   <td className="echo-result">
-                    {e === 'busy' ? t('echoing…') : e ? (e.ok ? <span className="ok">{t('OK, {ms} ms', { ms: e.milliseconds ?? 0 })}</span> : <span className="error inline">{e.error}</span>) : ''}
+                    {e === 'busy' ? t('echoing…') : e ? (e.ok ? <span className="ok">{t('OK, {ms} ms', { ms: e.milliseconds ?? 0 })}</span> : <span className="error inline">{why(e.error, e.message)}</span>) : ''}
                   </td>
                   <td className="row-actions">
                     {transfer && (e === 'busy'

@@ -10,6 +10,8 @@ import { ForwardingRules } from '../forwarding-rules.tsx';
 import { t } from '../i18n.ts';
 import { MAG_DEVICE_HELP, MAG_DEVICE_LABEL, SETTING_LABELS, YES_NO_KEYS } from '../setting-labels.ts';
 import { useUnsavedGuard } from '../hooks.ts';
+import { why } from '../format.ts';
+import type { Message } from '../../../common/message.ts';
 
 /** dicom.ini as a grouped form with help for each key, and as raw text; checked by the server before it is saved. */
 
@@ -27,7 +29,7 @@ const EFFECT_TEXT: Record<SettingEffect, string> = {
   unused: 'kept in the file; this server does not read it',
 };
 
-type Problem = { line: number; reason: string };
+type Problem = { line: number; reason: string; message?: Message };
 
 export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
   const loaded = useLoad(() => call<SettingsDto>('GET', API_ROUTES.settings), []);
@@ -98,7 +100,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
           <input type={key === 'Password' ? 'password' : 'text'} value={value} onChange={(e) => set(e.target.value)} />
         )}
         <span className="help">{help} <i>{t('Default {value}', { value: spec.default || t('(empty)') })}; {t(EFFECT_TEXT[spec.effect])}.</i></span>
-        {problem && <span className="error inline">{t('Line {n}', { n: String(problem.line) })}: {problem.reason}</span>}
+        {problem && <span className="error inline">{t('Line {n}', { n: String(problem.line) })}: {why(problem.reason, problem.message)}</span>}
       </label>
     );
   };
@@ -119,7 +121,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
           {problems.length > 0 && (
             <div className="problems" role="alert">
               <p className="error">{problems.length > 1 ? t('Not saved: dicom.ini has {n, plural, one {# problem} other {# problems}}.', { n: problems.length }) : t('Not saved: dicom.ini has a problem.')}</p>
-              <ul>{problems.map((p, i) => <li key={i}>{t('Line {n}', { n: String(p.line) })}: {p.reason}</li>)}</ul>
+              <ul>{problems.map((p, i) => <li key={i}>{t('Line {n}', { n: String(p.line) })}: {why(p.reason, p.message)}</li>)}</ul>
             </div>
           )}
           <ErrorText error={error} />

@@ -2,7 +2,7 @@ import { Fragment, useEffect, useMemo, useState } from 'react';
 import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type PatientNamesDto, type StudyDeleted } from '../../../main/api/contract.ts';
 import { call, exportUrl } from '../api.ts';
 import { ActionButton, DeleteButton, ErrorText, Section } from '../components.tsx';
-import { commitmentText, date, personName } from '../format.ts';
+import { commitmentText, date, personName, why } from '../format.ts';
 import { go, useLoad } from '../hooks.ts';
 import { DropImport, UploadFiles } from '../upload-files.tsx';
 import { useLive } from '../live.ts';
@@ -32,7 +32,7 @@ function JobState({ job }: { job: JobDto }) {
   const counts = j.total ? ` ${j.done}${j.failed ? ` + ${t('{n} failed', { n: j.failed })}` : ''} / ${j.total}` : '';
   const kind = j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending';
   const commitment = commitmentText(j.commitment) ? `, ${commitmentText(j.commitment)}` : '';
-  return <span className={`${kind} inline job-state`} title={j.error}>{t('job {id}', { id: String(j.id) })} {t(j.state)}{counts}{commitment}{j.state === 'failed' && j.error ? `: ${j.error}` : ''}</span>;
+  return <span className={`${kind} inline job-state`} title={why(j.error, j.errorMessage)}>{t('job {id}', { id: String(j.id) })} {t(j.state)}{counts}{commitment}{j.state === 'failed' && j.error ? `: ${why(j.error, j.errorMessage)}` : ''}</span>;
 }
 
 function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
