@@ -1,3 +1,4 @@
+import { english, msg, verbatim, type Message } from '../common/message.ts';
 import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent } from './events.ts';
 
 /**
@@ -26,7 +27,9 @@ export interface AssociationSummary {
 
 export interface ActivityError {
   at: number;
+  /** In English; `message` for the UI to say in the user's language. */
   text: string;
+  message?: Message;
 }
 
 export interface ActivitySnapshot {
@@ -58,7 +61,7 @@ export class Activity {
     events.on('job', (e) => this.onJob(e));
     events.on('hl7', (e) => {
       this.hl7 = [e, ...this.hl7].slice(0, HL7_RECENT);
-      if (e.code !== 'AA') this.error(`HL7 ${e.type || 'connection'} from ${e.peer}: ${e.code} ${e.text}`);
+      if (e.code !== 'AA') this.error(msg('HL7 {type} from {peer}: {code} {reason}', { type: e.type || 'connection', peer: e.peer, code: e.code, reason: e.message ?? verbatim(e.text) }));
       this.onChange();
     });
   }
@@ -78,12 +81,12 @@ export class Activity {
   }
 
   /** A problem the archive found itself (at start, what a crash left and was repaired): shown with the errors. */
-  problem(text: string): void {
-    this.error(text);
+  problem(said: Message): void {
+    this.error(said);
   }
 
-  private error(text: string): void {
-    this.errors = [{ at: Date.now(), text }, ...this.errors].slice(0, ERRORS);
+  private error(said: Message): void {
+    this.errors = [{ at: Date.now(), text: english(said), message: said }, ...this.errors].slice(0, ERRORS);
     this.onChange();
   }
 
@@ -99,7 +102,7 @@ export class Activity {
     this.open.delete(e.id);
     this.recent = [{ ...a, closedAt: now, reason: e.reason ?? '' }, ...this.recent].slice(0, RECENT);
     this.onChange();
-    if (e.reason && e.reason !== 'released' && e.reason !== 'closed') this.error(`${e.callingAe} → ${e.calledAe} (${e.peer}): association ${e.reason}`);
+    if (e.reason && e.reason !== 'released' && e.reason !== 'closed') this.error(msg('{calling} → {called} ({peer}): association {reason}', { calling: e.callingAe, called: e.calledAe, peer: e.peer, reason: verbatim(e.reason) }));
   }
 
   private onObject(e: ObjectEvent): void {
@@ -111,10 +114,16 @@ export class Activity {
       a.lastAt = Date.now();
       if (failed) a.failed++;
     }
-    if (failed) this.error(`${e.direction === 'received' ? 'receiving from' : 'sending to'} ${e.peerAe}: object ${e.sopInstanceUid} failed with status 0x${e.status.toString(16).padStart(4, '0')}`);
+    const status = `0x${e.status.toString(16).padStart(4, '0')}`;
+    if (failed) {
+      this.error(e.direction === 'received' ? msg('receiving from {ae}: object {uid} failed with status {status}', { ae: e.peerAe, uid: e.sopInstanceUid, status })
+        : msg('sending to {ae}: object {uid} failed with status {status}', { ae: e.peerAe, uid: e.sopInstanceUid, status }));
+    }
   }
 
   private onJob(e: JobEvent): void {
-    if (e.state === 'failed') this.error(`job ${e.id} (${e.kind} ${e.source || 'here'} → ${e.destination || 'here'}) failed: ${e.error}`);
+    if (e.state === 'failed') {
+      this.error(msg('job {id} ({kind} {from} → {to}) failed: {reason}', { id: String(e.id), kind: e.kind, from: e.source || msg('here'), to: e.destination || msg('here'), reason: e.errorMessage ?? verbatim(e.error) }));
+    }
   }
 }

@@ -61,6 +61,8 @@ export interface Hl7Event {
   controlId: string;
   code: string;
   text: string;
+  /** What it did, as a message for the UI to say in the user's language. */
+  message?: Message;
 }
 
 /** The worklist changed outside the screen that shows it: a modality's MPPS (created or set), an HL7 order. */

@@ -56,6 +56,7 @@ import { AtnaSyslog, parseHostPort } from './audit/atna-syslog.ts';
 import type { Association } from './dicom/association.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { apiCertificate, apiNeedsTls, apiServer, type ApiCertificate } from './api/api-tls.ts';
+import { msg } from '../common/message.ts';
 
 export interface ServerOptions {
   /** Folder holding dicom.ini, acrnema.map and dgatesop.lst; seeded with defaults when empty. */
@@ -163,9 +164,9 @@ export class ArchiveServer {
     await this.removal.recover();
     // What a crash or power cut left, repaired; the Monitor shows it with the recent errors.
     const restored = await recoverIncoming(this.index, this.store, this.logger.child('store'));
-    if (restored) this.activity.problem(`at start: ${restored} object(s) answered as stored before a crash or power cut were put in place from the incoming folder`);
+    if (restored) this.activity.problem(msg('at start: {n, plural, one {# object answered as stored before a crash or power cut was} other {# objects answered as stored before a crash or power cut were}} put in place from the incoming folder', { n: restored }));
     const rowsRemoved = await repairNewestRows(this.index, this.store, this.logger.child('store'));
-    if (rowsRemoved) this.activity.problem(`at start: ${rowsRemoved} index row(s) whose file never reached the disk were removed (their senders were not told the objects were stored)`);
+    if (rowsRemoved) this.activity.problem(msg('at start: {n, plural, one {# index row whose file never reached the disk was} other {# index rows whose files never reached the disk were}} removed (their senders were not told the objects were stored)', { n: rowsRemoved }));
     this.access = new StudyAccess(this.index, this.logger.child('retention'));
     this.retention = new Retention({
       index: this.index, store: this.store, access: this.access, removal: this.removal, log: this.logger.child('retention'),

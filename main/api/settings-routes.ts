@@ -10,14 +10,13 @@ import { HttpError, text as required, type RouteContext, type RouteDef } from '.
 import { isLoopback } from './request-auth.ts';
 import type { SettingsService } from './services.ts';
 import { Refusal } from '../util/refusal.ts';
-import type { Message } from '../../common/message.ts';
-import { msg } from '../../common/message.ts';
+import { msg, type Message } from '../../common/message.ts';
 
 /** A refused dicom.ini: every problem with its line, for the settings screen to point at. */
 export class SettingsRefused extends Refusal {
   readonly problems: { line: number; reason: string; message: Message }[];
   constructor(errors: ConfigError[]) {
-    super(400, errors.map((e) => `line ${e.line}: ${e.reason}`).join('; '));
+    super(400, errors.map((e) => msg('line {line}: {reason}', { line: String(e.line), reason: e.reasonSaid })).reduce((all, one) => msg('{all}; {one}', { all, one })));
     this.problems = errors.map((e) => ({ line: e.line, reason: e.reason, message: e.reasonSaid }));
   }
 }

@@ -3,6 +3,7 @@ import { WorklistEntryError, normalizeWorklistEntry, type StoredWorklistEntry } 
 import type { SourceLogger } from '../util/log.ts';
 import { acknowledgment, type AckCode } from './ack.ts';
 import { Hl7Error, parseMessage, type Hl7Message } from './message.ts';
+import { english, msg, saidOf, type Message } from '../../common/message.ts';
 import { readOrders, type OrderAction } from './orders.ts';
 import { readPatientMessage } from './patients.ts';
 import type { StudyEditor } from '../edit/study-editor.ts';
@@ -13,8 +14,9 @@ export interface Hl7Outcome {
   type: string;
   controlId: string;
   code: AckCode;
-  /** What changed, or why nothing did. */
+  /** What changed, or why nothing did: in English, and as a message. */
   text: string;
+  said: Message;
   ack: Buffer;
 }
 
@@ -42,25 +44,27 @@ export class Hl7Inbox {
     let message: Hl7Message | undefined;
     try {
       message = parseMessage(bytes, defaultCharset);
-      const text = await this.apply(message, from);
-      return this.outcome(message, 'AA', text, 0, ourApplication);
+      const said = await this.apply(message, from);
+      return this.outcome(message, 'AA', said, 0, ourApplication);
     } catch (err) {
       const known = err instanceof Hl7Error || err instanceof WorklistEntryError;
       if (!known) this.log.error(`HL7 from ${from}: ${(err as Error).stack ?? err}`);
       const code: AckCode = !message || (err instanceof Hl7Error && (err.code === 200 || err.code === 100 || err.code === 102)) ? 'AR' : 'AE';
       const errorCode = err instanceof Hl7Error ? err.code : 207;
-      return this.outcome(message, code, (err as Error).message, errorCode, ourApplication);
+      return this.outcome(message, code, saidOf(err), errorCode, ourApplication);
     }
   }
 
-  private outcome(message: Hl7Message | undefined, code: AckCode, text: string, errorCode: number, ourApplication: string): Hl7Outcome {
+  /** The answer: the acknowledgment says it in English (MSA-3), the Monitor in the user's language. */
+  private outcome(message: Hl7Message | undefined, code: AckCode, said: Message, errorCode: number, ourApplication: string): Hl7Outcome {
+    const text = english(said);
     return {
-      type: message ? `${message.type}^${message.trigger}` : '?', controlId: message?.controlId ?? '', code, text,
+      type: message ? `${message.type}^${message.trigger}` : '?', controlId: message?.controlId ?? '', code, text, said,
       ack: acknowledgment(message, code, text, errorCode, ourApplication),
     };
   }
 
-  private async apply(message: Hl7Message, from: string): Promise<string> {
+  private async apply(message: Hl7Message, from: string): Promise<Message> {
     const kind = `${message.type}^${message.trigger}`;
     if (kind === 'ORM^O01' || kind === 'OMI^O23') {
       return this.orders(readOrders(message));
@@ -76,21 +80,23 @@ export class Hl7Inbox {
         const differs = stored && (stored.patientName !== patientName || stored.birthDate !== birthDate || stored.sex !== sex);
         const rewrite = differs ? await this.rewrite(patientId, { patientName, birthDate, sex }) : '';
         const known = await this.index.updatePatient({ patientId, patientName, birthDate, sex });
-        return known ? `patient ${patientId} updated${rewrite}` : `patient ${patientId} is not in the archive (its worklist entries, if any, updated)`;
+        const done = known ? msg('patient {id} updated', { id: patientId }) : msg('patient {id} is not in the archive (its worklist entries, if any, updated)', { id: patientId });
+        return rewrite ? msg('{done}; its files are rewritten by job {job}', { done, job: rewrite }) : done;
       }
       const rewrite = await this.rewrite(action.priorPatientId, { patientId, patientName, birthDate, sex });
       const moved = await this.index.mergePatients(action.priorPatientId, { patientId, patientName, birthDate, sex }, `HL7 ${from} ${message.controlId}`);
-      return `patient ${action.priorPatientId} merged into ${patientId}: ${moved} stud${moved === 1 ? 'y' : 'ies'} moved${rewrite}`;
+      const done = msg('patient {prior} merged into {id}: {n, plural, one {# study} other {# studies}} moved', { prior: action.priorPatientId, id: patientId, n: moved });
+      return rewrite ? msg('{done}; its files are rewritten by job {job}', { done, job: rewrite }) : done;
     }
-    throw new Hl7Error(200, `${kind} is not a message this archive takes (ORM^O01, OMI^O23, ADT^A08, ADT^A31, ADT^A40)`);
+    throw new Hl7Error(200, msg('{kind} is not a message this archive takes (ORM^O01, OMI^O23, ADT^A08, ADT^A31, ADT^A40)', { kind }));
   }
 
-  /** Queue the files' rewrite for a patient's new values; what to add to the answer's text. */
+  /** Queue the files' rewrite for a patient's new values; the job's number ('' when there is nothing to rewrite). */
   private async rewrite(patientId: string, changes: PatientChanges): Promise<string> {
     if (!this.editor) return '';
     try {
       const job = await this.editor.editPatient(patientId, changes);
-      return `; its files are rewritten by job ${job.id}`;
+      return String(job.id);
     } catch (err) {
       if (err instanceof EditError) return ''; // no object of that patient here, or a value an object cannot hold
       throw err;
@@ -101,17 +107,17 @@ export class Hl7Inbox {
    * The ORC groups of one message: all are checked first (the order known or not, the entry complete), then applied, so
    * a message that cannot be applied whole changes nothing.
    */
-  private async orders(orders: OrderAction[]): Promise<string> {
+  private async orders(orders: OrderAction[]): Promise<Message> {
     const planned: { order: OrderAction; existing: StoredWorklistEntry[] }[] = [];
     for (const order of orders) {
       const existing = await this.index.worklistByOrder(order.placerOrder);
-      if (order.control === 'new' && existing.length) throw new Hl7Error(207, `order ${order.placerOrder} is already in the worklist (send XO to change it)`);
-      if (order.control !== 'new' && !existing.length) throw new Hl7Error(207, `order ${order.placerOrder} is not in the worklist`);
+      if (order.control === 'new' && existing.length) throw new Hl7Error(207, msg('order {placerOrder} is already in the worklist (send XO to change it)', { placerOrder: order.placerOrder }));
+      if (order.control !== 'new' && !existing.length) throw new Hl7Error(207, msg('order {placerOrder} is not in the worklist', { placerOrder: order.placerOrder }));
       if (order.control === 'new') normalizeWorklistEntry(order.entry);
       for (const e of order.control === 'change' ? existing : []) normalizeWorklistEntry({ ...e, ...given(order.entry) });
       planned.push({ order, existing });
     }
-    const done: string[] = [];
+    const done: Message[] = [];
     for (const { order, existing } of planned) {
       if (order.control === 'new') await this.index.addWorklistEntry(order.entry);
       for (const e of existing) {
@@ -119,9 +125,11 @@ export class Hl7Inbox {
         if (order.control === 'cancel') await this.index.deleteWorklistEntry(e.id);
         if (order.control === 'discontinue') await this.index.updateWorklistEntry(e.id, { stepStatus: 'DISCONTINUED' });
       }
-      done.push(`order ${order.placerOrder} ${{ new: 'scheduled', change: 'changed', cancel: 'cancelled', discontinue: 'discontinued' }[order.control]}`);
+      const order_ = order.placerOrder;
+      done.push({ new: msg('order {order} scheduled', { order: order_ }), change: msg('order {order} changed', { order: order_ }),
+        cancel: msg('order {order} cancelled', { order: order_ }), discontinue: msg('order {order} discontinued', { order: order_ }) }[order.control]);
     }
-    return done.join('; ');
+    return done.reduce((all, one) => msg('{all}; {one}', { all, one }));
   }
 }
 

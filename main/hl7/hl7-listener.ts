@@ -4,6 +4,7 @@ import type { SourceLogger } from '../util/log.ts';
 import type { Hl7Inbox } from './hl7-inbox.ts';
 import { acknowledgment } from './ack.ts';
 import { MllpReader, frame } from './mllp.ts';
+import { english, msg } from '../../common/message.ts';
 
 /** Largest message taken (an order or ADT is a few kB; this leaves room for long notes). */
 const MAX_MESSAGE_BYTES = 1 << 20;
@@ -55,7 +56,8 @@ export class Hl7Listener {
     const allowed = this.allowed();
     if (allowed.length && !allowed.includes(address)) {
       this.log.warn(`HL7 connection from ${peer} refused: not in HL7AllowedSenders`);
-      this.events.emit('hl7', { at: Date.now(), peer, type: '', controlId: '', code: 'AR', text: 'sender not allowed (HL7AllowedSenders)' });
+      const said = msg('sender not allowed (HL7AllowedSenders)');
+      this.events.emit('hl7', { at: Date.now(), peer, type: '', controlId: '', code: 'AR', text: english(said), message: said });
       socket.destroy();
       return;
     }
@@ -78,7 +80,7 @@ export class Hl7Listener {
           const outcome = await this.inbox.receive(ev.bytes, peer);
           const line = `HL7 ${outcome.type} ${outcome.controlId} from ${peer}: ${outcome.code} ${outcome.text}`;
           if (outcome.code === 'AA') this.log.info(line); else this.log.warn(line);
-          this.events.emit('hl7', { at: Date.now(), peer, type: outcome.type, controlId: outcome.controlId, code: outcome.code, text: outcome.text });
+          this.events.emit('hl7', { at: Date.now(), peer, type: outcome.type, controlId: outcome.controlId, code: outcome.code, text: outcome.text, message: outcome.said });
           if (!socket.destroyed) socket.write(frame(outcome.ack));
         });
       }

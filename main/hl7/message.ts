@@ -1,13 +1,14 @@
+import { msg, SaidError, type Message } from '../../common/message.ts';
 /**
  * HL7 v2 messages (HL7 v2.5 chapter 2): segments separated by carriage returns, fields by MSH-1, and within a field
  * repetitions, components, subcomponents by MSH-2's characters, with escape sequences (2.7). The bytes are decoded in the
  * character set MSH-18 names (table 0211); a message whose MSH cannot be read is a Hl7Error, answered with AR.
  */
 
-export class Hl7Error extends Error {
+export class Hl7Error extends SaidError {
   /** HL7 table 0357 error code: 100 segment sequence, 101 required field missing, 102 data type, 200 unsupported message type, 207 application error. */
   readonly code: number;
-  constructor(code: number, message: string) {
+  constructor(code: number, message: Message | string) {
     super(message);
     this.name = 'Hl7Error';
     this.code = code;
@@ -85,27 +86,27 @@ export function charsetLabel(name: string): string | undefined {
 export function parseMessage(bytes: Buffer, defaultCharset = 'ASCII'): Hl7Message {
   // MSH's first fields are ASCII in every character set table 0211 names: read them first to learn MSH-18.
   const head = bytes.toString('latin1', 0, Math.min(bytes.length, 4096));
-  if (!head.startsWith('MSH') || head.length < 8) throw new Hl7Error(100, 'the message does not start with an MSH segment');
+  if (!head.startsWith('MSH') || head.length < 8) throw new Hl7Error(100, msg('the message does not start with an MSH segment'));
   const d: Delimiters = { field: head[3]!, component: head[4]!, repetition: head[5]!, escape: head[6]!, subcomponent: head[7]! };
-  if (new Set(Object.values(d)).size !== 5 || /[\r\n\w]/.test(Object.values(d).join(''))) throw new Hl7Error(102, `MSH-1/MSH-2 "${head.slice(3, 8)}" are not five distinct delimiters`);
+  if (new Set(Object.values(d)).size !== 5 || /[\r\n\w]/.test(Object.values(d).join(''))) throw new Hl7Error(102, msg('MSH-1/MSH-2 "{value}" are not five distinct delimiters', { value: head.slice(3, 8) }));
   const msh = new Segment(head.split(/\r\n|\r|\n/)[0]!, d);
   const charset = msh.get(18);
   const label = charsetLabel(charset || defaultCharset);
-  if (!label) throw new Hl7Error(102, `MSH-18 character set "${charset}" is not one this archive reads (ASCII, 8859/1, 8859/2, UNICODE UTF-8)`);
+  if (!label) throw new Hl7Error(102, msg('MSH-18 character set "{charset}" is not one this archive reads (ASCII, 8859/1, 8859/2, UNICODE UTF-8)', { charset }));
   let decoded: string;
   try {
     decoded = label === 'latin1' ? bytes.toString('latin1') : new TextDecoder(label, { fatal: true }).decode(bytes);
   } catch {
-    throw new Hl7Error(102, `the message is not valid ${charset || defaultCharset}`);
+    throw new Hl7Error(102, msg('the message is not valid {value}', { value: charset || defaultCharset }));
   }
   const segments = decoded.split(/\r\n|\r|\n/).filter((s) => s.trim()).map((s) => new Segment(s, d));
   const first = segments[0]!;
-  for (const s of segments) if (!/^[A-Z][A-Z0-9]{2}$/.test(s.name)) throw new Hl7Error(100, `"${s.name.slice(0, 10)}" is not a segment name`);
+  for (const s of segments) if (!/^[A-Z][A-Z0-9]{2}$/.test(s.name)) throw new Hl7Error(100, msg('"{value}" is not a segment name', { value: s.name.slice(0, 10) }));
   const type = first.get(9, 1);
   const trigger = first.get(9, 2);
   const controlId = first.get(10);
-  if (!type) throw new Hl7Error(101, 'MSH-9 (message type) is empty');
-  if (!controlId) throw new Hl7Error(101, 'MSH-10 (message control ID) is empty');
+  if (!type) throw new Hl7Error(101, msg('MSH-9 (message type) is empty'));
+  if (!controlId) throw new Hl7Error(101, msg('MSH-10 (message control ID) is empty'));
   return {
     delimiters: d, segments, type: type.toUpperCase(), trigger: trigger.toUpperCase(), controlId, version: first.get(12), charset,
     sendingApplication: first.raw(3), sendingFacility: first.raw(4), receivingApplication: first.raw(5), receivingFacility: first.raw(6),

@@ -1,5 +1,6 @@
 import type { WorklistEntry } from '../index/worklist-entry.ts';
 import { Hl7Error, segment, type Hl7Message, type Segment } from './message.ts';
+import { msg } from '../../common/message.ts';
 
 /**
  * Orders into the worklist: ORM^O01 (HL7 v2.3-2.4) and OMI^O23 (v2.5, with IPC) as IHE Radiology's RAD-4 fills a
@@ -36,9 +37,9 @@ const SEX: Record<string, string> = { M: 'M', F: 'F', O: 'O' };
 /** Patient attributes from PID (and the referring physician from PV1-8) shared by orders and ADT. */
 export function patientOf(message: Hl7Message): Pick<WorklistEntry, 'patientId' | 'patientName' | 'birthDate' | 'sex'> {
   const pid = segment(message, 'PID');
-  if (!pid) throw new Hl7Error(100, 'the message has no PID segment');
+  if (!pid) throw new Hl7Error(100, msg('the message has no PID segment'));
   const patientId = pid.get(3) || pid.get(2);
-  if (!patientId) throw new Hl7Error(101, 'PID-3 (patient identifier) is empty');
+  if (!patientId) throw new Hl7Error(101, msg('PID-3 (patient identifier) is empty'));
   return { patientId, patientName: personName(pid.components(5)), birthDate: dateTime(pid.get(7)).date, sex: SEX[pid.get(8).toUpperCase()] ?? '' };
 }
 
@@ -55,15 +56,15 @@ export function readOrders(message: Hl7Message): OrderAction[] {
     if (s.name === 'IPC' && !g.ipc) g.ipc = s;
     if (s.name === 'TQ1' && !g.tq1) g.tq1 = s;
   }
-  if (!groups.length) throw new Hl7Error(100, 'the order has no ORC segment');
+  if (!groups.length) throw new Hl7Error(100, msg('the order has no ORC segment'));
   return groups.map(({ orc, obr, ipc, tq1 }, i) => {
     const code = orc.get(1).toUpperCase();
     const control = CONTROLS[code === 'SC' ? orc.get(5).toUpperCase() : code];
-    if (!control) throw new Hl7Error(207, `ORC-1 order control "${code}" of order ${i + 1} is not NW, XO, CA or DC`);
+    if (!control) throw new Hl7Error(207, msg('ORC-1 order control "{code}" of order {value} is not NW, XO, CA or DC', { code, value: i + 1 }));
     const placerOrder = orc.get(2) || obr?.get(2) || orc.get(3);
-    if (!placerOrder) throw new Hl7Error(101, `order ${i + 1} has no placer order number (ORC-2, OBR-2) nor filler order number (ORC-3)`);
+    if (!placerOrder) throw new Hl7Error(101, msg('order {value} has no placer order number (ORC-2, OBR-2) nor filler order number (ORC-3)', { value: i + 1 }));
     if (control !== 'new' && control !== 'change') return { control, placerOrder, entry: {} };
-    if (!obr) throw new Hl7Error(100, `order ${placerOrder} has no OBR segment`);
+    if (!obr) throw new Hl7Error(100, msg('order {placerOrder} has no OBR segment', { placerOrder }));
     // Scheduled start: TQ1-7 (v2.5), OBR-27.4 (quantity/timing, v2.3), OBR-36, then ORC-9 (the order's time).
     const start = dateTime(tq1?.get(7) || obr.get(27, 4) || obr.get(36) || orc.get(9));
     const entry: Partial<WorklistEntry> = {

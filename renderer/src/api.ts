@@ -1,5 +1,5 @@
 import { API_ROUTES, type ApiErrorBody, type EventMessage } from '../../main/api/contract.ts';
-import { tm } from './i18n.ts';
+import { t, tm } from './i18n.ts';
 import type { Message } from '../../common/message.ts';
 import type { DesktopBridge } from '../../common/desktop-bridge.ts';
 
@@ -74,7 +74,7 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: 
       signal,
     });
   } catch (e) {
-    if (signal?.aborted) throw new Cancelled('Cancelled.');
+    if (signal?.aborted) throw new Cancelled(t('Cancelled.'));
     throw e;
   }
   return answer<T>(res);

@@ -31,7 +31,7 @@ export function accessDto(f: AccessForm): Omit<NodeAccessDto, 'own'> {
 export function accessSummary(a: NodeAccessDto | undefined): string {
   if (!a) return '';
   const all = a.rights.length === RIGHT_WORDS.length;
-  const rights = all ? t('everything') : a.rights.length ? a.rights.join(', ') : t('echo only');
+  const rights = all ? t('everything') : a.rights.length ? a.rights.map((r) => t(r)).join(', ') : t('echo only');
   const to = a.retrieveTo === '*' || !a.rights.includes('retrieve') ? '' : `; ${t('retrieve to {nodes}', { nodes: a.retrieveTo.join(', ') || t('nowhere') })}`;
   return `${rights}${to}${a.checkHost ? `; ${t('address checked')}` : ''}`;
 }

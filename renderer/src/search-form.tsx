@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { toDicomDate } from './format.ts';
 import { t } from './i18n.ts';
+import { DateField } from './date-field.tsx';
 
 /** The search fields Query/Retrieve and Studies share, turned into C-FIND keys at the STUDY level. */
 
@@ -51,7 +52,9 @@ export function SearchForm({ onSearch, busy, onCancel, children }: { onSearch: (
   const field = (key: keyof SearchValues, label: string, type = 'text', size = 14, placeholder = '') => (
     <label className="field compact">
       <span className="label">{t(label)}</span>
-      <input name={key} type={type} size={size} value={v[key]} placeholder={placeholder} onChange={(e) => setV({ ...v, [key]: e.target.value })} />
+      {type === 'date'
+        ? <DateField name={key} value={v[key]} onChange={(iso) => setV({ ...v, [key]: iso })} />
+        : <input name={key} type={type} size={size} value={v[key]} placeholder={placeholder} onChange={(e) => setV({ ...v, [key]: e.target.value })} />}
     </label>
   );
   const starts = t('begins with…');

@@ -75,7 +75,7 @@ export function AccountMenu({ user, role, local, onSignedOut }: { user: string; 
   const [error, setError] = useState('');
   return (
     <span className="account">
-      <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>{user} ({t(role)})</button>
+      <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>{local ? t('local admin') : user} ({t(role)})</button>
       {open && (
         <div className="account-panel" role="dialog" aria-label={t('Account')}>
           {local ? <p>{t('Signed in with this computer\'s access key.')}</p> : (
@@ -83,7 +83,7 @@ export function AccountMenu({ user, role, local, onSignedOut }: { user: string; 
               e.preventDefault();
               setError('');
               call('POST', API_ROUTES.password, { current, next })
-                .then(() => { setMessage('Password changed.'); setCurrent(''); setNext(''); }, (err: Error) => setError(err.message));
+                .then(() => { setMessage(t('Password changed.')); setCurrent(''); setNext(''); }, (err: Error) => setError(err.message));
             }}>
               <Field label={t('Current password')}><input name="current-password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} /></Field>
               <Field label={t('New password')}><input name="new-password" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} /></Field>

@@ -7,6 +7,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { launchChromium, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { freePort } from '../helpers/storescp.ts';
 import { CS } from '../../renderer/src/i18n/cs.ts';
 import { DE } from '../../renderer/src/i18n/de.ts';
 
@@ -31,10 +32,12 @@ describe.each([
   let page: Page;
   let work: string;
   const study = uid();
+  let deadPort = 0;
   const base = () => `http://127.0.0.1:${archive.server.api!.port}`;
 
   beforeAll(async () => {
-    archive = await startArchive({}, [], 'WORKSTATION');
+    deadPort = await freePort();
+    archive = await startArchive({ MaximumExportRetries: '0' }, [], 'WORKSTATION');
     work = await mkdtemp(path.join(tmpdir(), `pacs-${lang}-`));
     const files = await writeImages(work, [makeImage({ patientId: 'LANG1', patientName: 'Jazyk^Jan', studyUid: study, studyDate: '20261125' })]);
     expect((await run('storescu', ['-aec', 'WORKSTATION', '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
@@ -94,6 +97,45 @@ describe.each([
     expect(await page.locator('label[data-key=DurableWrites]').getByRole('radio', { name: yes }).isChecked()).toBe(true);
     expect(await missing()).toEqual([]);
     await screenshot(page, `settings-${lang}`);
+  });
+
+  it('says what goes wrong in the language too: a refused setting, a node that does not answer, a failed job, a plural', async () => {
+    // A setting refused by the core, with its line and reason.
+    await page.goto(`${base()}/#/settings`);
+    const port = page.locator('label[data-key=TCPPort] input');
+    await port.fill('eleven');
+    await page.locator('.settings-bar .form-actions button.primary').click();
+    const problem = page.locator('.problems li').first();
+    await problem.waitFor();
+    expect(await problem.textContent()).toMatch(lang === 'cs' ? /TCPPort: „eleven“ není celé číslo od 0 do 65535/ : /TCPPort: „eleven“ ist keine ganze Zahl von 0 bis 65535/);
+    await page.locator('.settings-bar .form-actions button').nth(1).click();
+
+    // A node that is not there: its echo, and a send to it that fails.
+    await page.goto(`${base()}/#/nodes`);
+    await page.fill('input[name=ae]', 'GONE');
+    await page.fill('input[name=host]', '127.0.0.1');
+    await page.fill('input[name=port]', String(deadPort));
+    await page.locator('form.node-form button[type=submit]').first().click();
+    const row = page.locator('tr[data-ae=GONE]');
+    await row.locator('td.row-actions button').first().click();
+    await expect.poll(() => row.locator('.echo-result .error').textContent()).toMatch(lang === 'cs'
+      ? /^nelze se připojit k GONE na 127\.0\.0\.1:\d+: na 127\.0\.0\.1:\d+ nic nenaslouchá \(spojení odmítnuto\)$/
+      : /^keine Verbindung zu GONE unter 127\.0\.0\.1:\d+: auf 127\.0\.0\.1:\d+ lauscht nichts \(Verbindung abgelehnt\)$/);
+    await archive.server.transfers.send('GONE', 'STUDY', study);
+    await archive.server.transfers.queue.idle();
+    await page.goto(`${base()}/#/monitor`);
+    const failed = page.locator('table.jobs tr.job-failed .error-cell').first();
+    await expect.poll(() => failed.textContent()).toMatch(lang === 'cs' ? /^nelze se připojit k GONE/ : /^keine Verbindung zu GONE/);
+    await page.waitForLoadState('networkidle');
+    expect(await english(), `monitor with errors in ${lang}`).toEqual([]);
+    expect(await missing()).toEqual([]);
+
+    // Plurals by the language's rules: the study list counts one image.
+    await page.goto(`${base()}/#/studies`);
+    const oneImage = page.locator(`tr[data-study="${study}"]`);
+    await oneImage.waitFor();
+    expect(await page.locator('.pager, .export-result').count()).toBe(0);
+    expect(await english(), `studies in ${lang}`).toEqual([]);
   });
 
   it('keeps the language chosen in the top bar', async () => {

@@ -70,7 +70,7 @@ describe('received objects left in the incoming folder at start', () => {
     expect(log).toContain('removed 1 temporary file(s)');
     // The Monitor shows the repair with the recent errors (it means the server stopped without its stop).
     const activity = await (await apiFetch(archive, 'GET', '/api/activity')).json() as { errors: { text: string }[] };
-    expect(activity.errors.map((e) => e.text)).toContain('at start: 1 object(s) answered as stored before a crash or power cut were put in place from the incoming folder');
+    expect(activity.errors.map((e) => e.text)).toContain('at start: 1 object answered as stored before a crash or power cut was put in place from the incoming folder');
     // The object put back is served to a peer like any other.
     const got = await run('getscu', ['-aec', archive.aeTitle, '-od', work, '-k', 'QueryRetrieveLevel=IMAGE', '-k', `StudyInstanceUID=${study}`,
       '-k', `SeriesInstanceUID=${series}`, '-k', `SOPInstanceUID=${lostMove!.sopUid}`, '127.0.0.1', String(archive.port)]);

@@ -66,7 +66,7 @@ describe('an object file and its row, written side by side', () => {
     expect(await archive.server.index.findInstance(second.sopUid)).toBeDefined();
     expect(archive.logText()).toContain(`object ${first.sopUid}: no file at `);
     const activity = await (await apiFetch(archive, 'GET', '/api/activity')).json() as { errors: { text: string }[] };
-    expect(activity.errors.map((e) => e.text)).toContain('at start: 1 index row(s) whose file never reached the disk were removed (their senders were not told the objects were stored)');
+    expect(activity.errors.map((e) => e.text)).toContain('at start: 1 index row whose file never reached the disk was removed (their senders were not told the objects were stored)');
   });
 });
 

@@ -5,6 +5,7 @@ import { ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { dateTime, personName } from '../format.ts';
 import { locale, t } from '../i18n.ts';
+import { DateField } from '../date-field.tsx';
 
 /** Spreadsheets in a language that writes 1,5 for one and a half split CSV fields at semicolons. */
 function csvSeparator(): string {
@@ -27,8 +28,8 @@ export function Audit() {
         <Field label={t('User or AE')}><input name="audit-user" value={filter.user} onChange={set('user')} /></Field>
         <Field label={t('Patient (ID or name)')}><input name="audit-patient" value={filter.patient} onChange={set('patient')} /></Field>
         <Field label={t('Action')}><select name="audit-action" value={filter.action} onChange={set('action')}>{ACTIONS.map((a) => <option key={a} value={a}>{a ? t(a) : t('any')}</option>)}</select></Field>
-        <Field label={t('From')}><input name="audit-from" type="date" value={filter.from} onChange={set('from')} /></Field>
-        <Field label={t('To')}><input name="audit-to" type="date" value={filter.to} onChange={set('to')} /></Field>
+        <Field label={t('Since')}><DateField name="audit-from" value={filter.from} onChange={(from) => setFilter({ ...filter, from })} /></Field>
+        <Field label={t('Until')}><DateField name="audit-to" value={filter.to} onChange={(to) => setFilter({ ...filter, to })} /></Field>
         <button type="submit" className="primary">{t('Filter')}</button>
       </form>
       <ErrorText error={records.error} />

@@ -130,7 +130,7 @@ export function Monitor() {
             <tbody>
               {live.activity.hl7.map((m, i) => (
                 <tr key={i} className={m.code === 'AA' ? '' : 'hl7-refused'}>
-                  <td>{time(m.at)}</td><td>{m.peer}</td><td>{m.type}</td><td>{m.controlId}</td><td>{m.code}</td><td>{m.text}</td>
+                  <td>{time(m.at)}</td><td>{m.peer}</td><td>{m.type}</td><td>{m.controlId}</td><td>{m.code}</td><td>{why(m.text, m.message)}</td>
                 </tr>
               ))}
             </tbody>
@@ -158,7 +158,7 @@ export function Monitor() {
       </Section>
       <Section title={t('Recent errors')}>
         {live.activity.errors.length ? (
-          <ul className="errors">{live.activity.errors.map((e, i) => <li key={i}><time>{time(e.at)}</time> {e.text}</li>)}</ul>
+          <ul className="errors">{live.activity.errors.map((e, i) => <li key={i}><time>{time(e.at)}</time> {why(e.text, e.message)}</li>)}</ul>
         ) : <p className="empty">{t('No errors since the server started.')}</p>}
       </Section>
     </div>

@@ -114,7 +114,7 @@ export function Nodes() {
           </Field>
           <NodeAccessFields value={access} onChange={setAccess} />
           <div className="form-actions">
-            <button type="submit" className="primary">{editing ? 'Save' : 'Add'}</button>
+            <button type="submit" className="primary">{editing ? t('Save') : t('Add')}</button>
             {editing && <button type="button" onClick={() => { setEditing(undefined); setForm(EMPTY); setAccess(ALL_ACCESS); setFormError(''); }}>{t('Cancel')}</button>}
           </div>
           <ErrorText error={formError} />

@@ -6,6 +6,7 @@ import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { t } from '../i18n.ts';
 import { useLive } from '../live.ts';
+import { DateField } from '../date-field.tsx';
 
 /** Scheduled procedure steps that modalities fetch with a Modality Worklist C-FIND: list, add, edit, delete. */
 
@@ -103,7 +104,7 @@ export function Worklist() {
               <tr key={e.id}>
                 <td>{date(e.scheduledDate)}</td><td>{e.scheduledTime.slice(0, 2)}{e.scheduledTime ? ':' : ''}{e.scheduledTime.slice(2, 4)}</td>
                 <td>{personName(e.patientName)}</td><td>{e.patientId}</td><td>{e.modality}</td><td>{e.scheduledAe}</td>
-                <td>{e.requestedProcedureDescription}</td><td>{e.accessionNumber}</td><td>{e.stepStatus}</td>
+                <td>{e.requestedProcedureDescription}</td><td>{e.accessionNumber}</td><td>{t(e.stepStatus)}</td>
                 <td className="mpps"><PerformedStep state={e.mppsStatus} step={performed.get(e.mppsUid)} /></td>
                 <td>{e.source === 'HL7' ? t('HL7 order {order}', { order: e.placerOrder }) : t('typed')}</td>
                 <td className="row-actions">
@@ -131,7 +132,9 @@ export function Worklist() {
           </Field>
           {FIELDS.map(([key, label, help, type]) => (
             <Field key={key} label={t(label)} help={help ? t(help) : undefined}>
-              <input name={key} type={type ?? 'text'} value={form[key] ?? ''} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />
+              {type === 'date'
+                ? <DateField name={key} value={form[key] ?? ''} onChange={(iso) => setForm({ ...form, [key]: iso })} />
+                : <input name={key} type={type ?? 'text'} value={form[key] ?? ''} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />}
             </Field>
           ))}
           <div className="form-actions">
