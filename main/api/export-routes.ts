@@ -3,9 +3,26 @@ import type { AnonymizeRequest } from '../anonymize/anonymizer.ts';
 import { HttpError, Streamed, text, type RouteDef } from './router.ts';
 import { isLoopback } from './request-auth.ts';
 import { msg } from '../../common/message.ts';
+import type { ArchiveIndex } from '../index/archive-index.ts';
+import { findLocal } from './query-routes.ts';
 
 /** Export as DICOM media (issue 17): a ZIP or an ISO image downloaded, or a media set written to a folder of this computer. */
-export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>): RouteDef[] {
+/**
+ * A download's file name: whose and what, for a single study or patient (Novak_Jan_20261120_US.zip, with its diacritics
+ * where the browser takes them: filename*); a de-identified copy never names its patient.
+ */
+async function downloadName(index: Pick<ArchiveIndex, 'queryArchive'>, level: string, uids: string[], format: string, anonymized: boolean): Promise<{ text: string; ascii: string }> {
+  const plain = (text: string) => ({ text, ascii: text });
+  if (uids.length > 1) return plain(`${uids.length}-${level.toLowerCase()}-export.${format}`);
+  const keys: Record<string, string> = level === 'PATIENT' ? { PatientID: uids[0]!, PatientName: '' } : { StudyInstanceUID: uids[0]!, PatientName: '', StudyDate: '', ModalitiesInStudy: '' };
+  const [row] = level === 'PATIENT' || level === 'STUDY' ? await findLocal(index, { level, keys }) : [];
+  if (!row) return plain(`${level.toLowerCase()}-${uids[0]!.slice(-24)}.${format}`);
+  const who = anonymized ? 'anonymized' : (row.PatientName ?? '').split('=')[0]!.split('^').filter(Boolean).slice(0, 2).join('_');
+  const text = [who, row.StudyDate, row.ModalitiesInStudy?.replace(/\\/g, '-')].filter(Boolean).join('_').replace(/[\\/:*?"<>|\s]+/g, '_') + `.${format}`;
+  return { text, ascii: text.normalize('NFD').replace(/\p{M}/gu, '').replace(/[^\x20-\x7e]/g, '_') };
+}
+
+export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>, index: Pick<ArchiveIndex, 'queryArchive'>): RouteDef[] {
   const level = (v: unknown): ExportLevel => {
     if (v !== 'PATIENT' && v !== 'STUDY' && v !== 'SERIES') throw new HttpError(400, 'level must be PATIENT, STUDY or SERIES');
     return v;
@@ -38,13 +55,13 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' |
         const what = level(q.get('level') ?? 'STUDY');
         // Several (a search result): UIDs separated by commas, which no UID contains.
         const uids = text(q.get('uid'), 'uid').split(',').map((u) => u.trim()).filter(Boolean);
-        const name = uids.length === 1 ? `${what.toLowerCase()}-${uids[0]!.slice(-24)}.${format}` : `${uids.length}-${what.toLowerCase()}-export.${format}`;
+        const name = await downloadName(index, what, uids, format, q.get('anonymize') === '1');
         for (const uid of uids) audit({ action: 'export', studyUid: what === 'STUDY' ? uid : '', patientId: what === 'PATIENT' ? uid : '', detail: `${format} download of ${what} ${uid}${q.get('anonymize') === '1' ? ', de-identified' : ''}` });
         return new Streamed(async (res) => {
           await exporter.toArchive(what, uids, format, res, (size) => {
             res.writeHead(200, {
               'content-type': format === 'zip' ? 'application/zip' : 'application/x-iso9660-image',
-              'content-disposition': `attachment; filename="${name}"`, ...(size === undefined ? {} : { 'content-length': size }),
+              'content-disposition': `attachment; filename="${name.ascii}"; filename*=UTF-8''${encodeURIComponent(name.text)}`, ...(size === undefined ? {} : { 'content-length': size }),
             });
           }, fromQuery(q));
         });

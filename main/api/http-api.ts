@@ -60,7 +60,7 @@ export class HttpApi {
       ...settingsRoutes(services.settings),
       ...worklistRoutes(services.worklist),
       ...editRoutes(services.edit),
-      ...exportRoutes(services.exporter),
+      ...exportRoutes(services.exporter, services.archive.index),
       ...dicomWebRoutes(services.dicomweb),
       ...accountRoutes(services.accounts),
       ...auditRoutes(services.audit.store, { index: services.archive.index, names: services.edit.patientNames }),

@@ -34,15 +34,17 @@ describe('protected studies and deletions in the UI', () => {
 
   const open = (screen: string) => page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/${screen}`);
 
-  it('protects a study so that Delete is refused, and deletes it once unprotected; the Monitor lists it', async () => {
+  it('protects a study so that Delete is not offered, and deletes it once unprotected; the Monitor lists it', async () => {
     await open('studies');
     const row = page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
     await row.getByRole('button', { name: 'Protect', exact: true }).click();
     await expect.poll(() => row.getByRole('button', { name: 'Protected', exact: true }).getAttribute('aria-pressed')).toBe('true');
     expect(await archive.server.index.protectedStudies()).toEqual([studyUid]);
-    await row.getByRole('button', { name: 'Delete' }).click();
-    await expect.poll(() => row.locator('.error').textContent()).toMatch(/is protected: remove its protection first/);
+    // Delete is not offered while protected (it would ask "cannot be undone" and then be refused), and says why.
+    const refusedDelete = row.getByRole('button', { name: 'Delete' });
+    expect(await refusedDelete.isDisabled()).toBe(true);
+    expect(await refusedDelete.getAttribute('title')).toBe('A protected study cannot be deleted: remove its protection first');
     expect(await archive.server.index.findPatient('KEEP1')).toBeDefined();
 
     await row.getByRole('button', { name: 'Protected', exact: true }).click();

@@ -65,7 +65,7 @@ describe('editing a study in the UI', () => {
   it('downloads the study as a ZIP from the edit panel', async () => {
     const panel = page.locator(`tr[data-editing="${studyUid}"]`);
     const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('link', { name: 'ZIP', exact: true }).click()]);
-    expect(download.suggestedFilename()).toMatch(/^study-.*\.zip$/);
+    expect(download.suggestedFilename()).toMatch(/^Typo_Eva_\d{8}_CT\.zip$/);
     const file = path.join(work, 'download.zip');
     await download.saveAs(file);
     const r = await run('/usr/bin/python3', ['-c', 'import sys, zipfile; print(sorted(zipfile.ZipFile(sys.argv[1]).namelist())[-1])', file]);

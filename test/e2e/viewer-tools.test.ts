@@ -90,7 +90,7 @@ describe('viewer tools', () => {
   it('takes the keyboard as peers do, at once, without a click on the image first', async () => {
     // Opened from the study list: the focus is wherever the View button left it.
     await page.goto(`http://127.0.0.1:${archive.server.api!.port}/#/studies`);
-    await page.locator(`tr[data-study="${ct.study}"]`).getByRole('button', { name: 'View' }).click();
+    await page.locator(`tr[data-study="${ct.study}"]`).getByRole('link', { name: 'View' }).click();
     await expect.poll(() => state().textContent()).toContain('Image 1/12');
     await page.keyboard.press('End');
     await expect.poll(() => state().textContent()).toContain('Image 12/12');

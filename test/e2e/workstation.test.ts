@@ -150,7 +150,7 @@ describe('the workstation UI in a browser', () => {
 
   it('opens the study in the viewer: the image on the canvas, window/level, scrolling, the header', async () => {
     await open('studies');
-    await page.locator(`tr[data-study="${studyUid}"]`).getByRole('button', { name: 'View' }).click();
+    await page.locator(`tr[data-study="${studyUid}"]`).getByRole('link', { name: 'View' }).click();
     await expect.poll(() => state().textContent(), { timeout: 20_000 }).toContain('Image 1/3');
     const first = await viewportPixels(page);
     // The phantom fills much of the canvas, bright skull around gray tissue, on black air.

@@ -120,7 +120,8 @@ export function Studies() {
                 <td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                 <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedSeries}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
                 <td className="row-actions">
-                  <button type="button" className="primary" onClick={() => go('viewer', r.StudyInstanceUID!)}>{t('View')}</button>
+                  {/* A link: Ctrl+click or the middle button opens the study in a window of its own (a second monitor). */}
+                  <a className="button primary" href={`#/viewer/${encodeURIComponent(r.StudyInstanceUID!)}`}>{t('View')}</a>
                   {mayEdit && <button type="button" aria-expanded={editing === r.StudyInstanceUID} onClick={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}>{t('Edit')}</button>}
                   {mayTransfer && <SendTo studyUid={r.StudyInstanceUID!} nodes={nodes.data ?? []} />}
                   {mayDelete && <ActionButton pressed={isProtected.has(r.StudyInstanceUID!)}
@@ -129,7 +130,8 @@ export function Studies() {
                       await call('PUT', API_ROUTES.studyProtection(r.StudyInstanceUID!), { protected: !isProtected.has(r.StudyInstanceUID!) });
                       protectedList.reload();
                     }}>{isProtected.has(r.StudyInstanceUID!) ? t('Protected') : t('Protect')}</ActionButton>}
-                  {mayDelete && <DeleteButton<StudyDeleted>
+                  {mayDelete && isProtected.has(r.StudyInstanceUID!) && <button type="button" className="danger" disabled title={t('A protected study cannot be deleted: remove its protection first')}>{t('Delete')}</button>}
+                  {mayDelete && !isProtected.has(r.StudyInstanceUID!) && <DeleteButton<StudyDeleted>
                     question={t('Delete the study of {name} from {date} ({n, plural, one {# image} other {# images}}) from this archive? This cannot be undone.', { name: personName(r.PatientName ?? ''), date: date(r.StudyDate ?? ''), n: r.NumberOfStudyRelatedInstances ?? '' })}
                     route={API_ROUTES.study(r.StudyInstanceUID!)}
                     onDeleted={(done) => {

@@ -141,6 +141,16 @@ export function Viewer({ studyUid }: { studyUid: string }) {
   const current = status[activePane];
   const presets = presetsFor(modality);
 
+  // A link to a study this archive does not hold (deleted since, or mistyped) says so instead of an empty viewer.
+  if (!study.loading && !study.error && !s) {
+    return (
+      <div className="viewer-missing" role="alert">
+        <p className="error">{t('This study is not in this archive (deleted, or the link is wrong).')}</p>
+        <p><a href="#/studies">{t('Back to the studies')}</a></p>
+      </div>
+    );
+  }
+
   return (
     <div className="viewer">
       <aside className="series-list">

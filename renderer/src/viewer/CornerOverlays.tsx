@@ -4,7 +4,7 @@ import { cornerstone, VIEWER_MODULE, type ViewerFacts } from './cornerstone-setu
 import { orientationLabels } from './orientation.ts';
 import { scaleBar } from './scale-bar.ts';
 import type { ViewerSeries } from './study-images.ts';
-import { t } from '../i18n.ts';
+import { locale, t } from '../i18n.ts';
 
 /** What a viewport shows of the image on screen, as peers show it: four corners, orientation markers, a scale bar. */
 export interface ViewState {
@@ -19,7 +19,10 @@ export interface ViewState {
   width: number;
 }
 
-const num = (n: number | undefined, digits = 1) => (n === undefined ? '' : Number(n.toFixed(digits)).toString());
+/** A measure as a reader wants it: no grouping, and as many decimals as it has (1.25 mm stays 1.25; 0.42 Gy too). */
+const num = (n: number | undefined, digits = 2) => (n === undefined ? '' : n.toLocaleString(locale(), { useGrouping: false, maximumFractionDigits: digits }));
+/** A window's width or level: whole numbers for CT's hundreds, decimals where the values are small (an RT Dose in Gy). */
+const level = (n: number) => num(n, Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 1 ? 1 : 3);
 
 export function CornerOverlays({ state, study, series, visible }: { state: ViewState; study: FindAnswer | undefined; series: ViewerSeries | undefined; visible: boolean }) {
   const facts = state.imageId ? cornerstone.metaData.get(VIEWER_MODULE, state.imageId) as ViewerFacts | undefined : undefined;
@@ -31,7 +34,7 @@ export function CornerOverlays({ state, study, series, visible }: { state: ViewS
     <div className="overlay bottom-left" data-testid="viewport-state">
       {visible && facts && (facts.sliceLocation !== undefined || facts.sliceThickness !== undefined) && (
         <>{facts.sliceLocation !== undefined && t('Loc {mm} mm', { mm: num(facts.sliceLocation) })}{facts.sliceThickness !== undefined && ` · ${t('Thick {mm} mm', { mm: num(facts.sliceThickness) })}`}<br /></>
-      )}{t('Image {n}/{total} · W {ww} L {wc} · Zoom {zoom}', { n: String(state.total ? state.index + 1 : 0), total: String(state.total), ww: String(Math.round(state.ww)), wc: String(Math.round(state.wc)), zoom: state.zoom.toFixed(2) })}
+      )}{t('Image {n}/{total} · W {ww} L {wc} · Zoom {zoom}', { n: String(state.total ? state.index + 1 : 0), total: String(state.total), ww: level(state.ww), wc: level(state.wc), zoom: num(state.zoom) })}
     </div>
   );
   if (!visible) return stateLine;
