@@ -49,7 +49,8 @@ describe('viewer traps', () => {
         patientId: 'PD', studyUid: D.study, sopClassUid: RT_DOSE, modality: 'RTDOSE', rows: 40, columns: 40, frames: 3, bitsAllocated: 32,
         pixel: (r, c, f) => Math.round(2_000_000 * Math.exp(-((r - 20) ** 2 + (c - 20) ** 2) / (60 + 40 * f))),
         extra: [
-          { tag: 0x3004000e, vr: 'DS', value: '0.00001' }, { tag: 0x30040004, vr: 'CS', value: 'PHYSICAL' }, { tag: 0x30040002, vr: 'CS', value: 'GY' },
+          // Doses up to 1 Gy (Dose Grid Scaling 5e-7), 1.25 mm grid planes.
+          { tag: 0x3004000e, vr: 'DS', value: '0.0000005' }, { tag: 0x00180050, vr: 'DS', value: '1.25' }, { tag: 0x30040004, vr: 'CS', value: 'PHYSICAL' }, { tag: 0x30040002, vr: 'CS', value: 'GY' },
           { tag: 0x3004000c, vr: 'DS', value: '0\\3\\6' }, { tag: 0x00280009, vr: 'AT', value: Buffer.from([0x04, 0x30, 0x0c, 0x00]) },
         ],
       }),
@@ -150,11 +151,22 @@ describe('viewer traps', () => {
     const text = (await state().textContent())!;
     expect(text).toMatch(/Image 1\/3/);
     expect(text).not.toMatch(/W 0 L 0/);
+    // The window in Gy as it is (level 0.5, not rounded to 1), the thickness to the hundredth (1.25 mm, not 1.3).
+    expect(text).toMatch(/W 1 L 0\.5\b/);
+    expect(text).toContain('Thick 1.25 mm');
     const px = await viewportPixels(page);
     // The dose peak in the middle is bright, the corners dark.
     expect(px.grid[8 * 16 + 8]).toBeGreaterThan(150);
     expect(px.grid[0]).toBeLessThan(30);
     await screenshot(page, 'viewer-rt-dose');
+  });
+
+  it('says so when the study is not in this archive, instead of an empty viewer', async () => {
+    await open(uid());
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('This study is not in this archive');
+    expect(await page.locator('.viewport').count()).toBe(0);
+    await page.getByRole('link', { name: 'Back to the studies' }).click();
+    await expect.poll(() => page.url()).toMatch(/#\/studies$/);
   });
 
   it('left no page errors', () => {
