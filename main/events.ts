@@ -49,6 +49,8 @@ export interface JobEvent {
   error: string;
   /** The error as a message, for the UI to say in the user's language. */
   errorMessage?: Message;
+  /** A queued job that failed an attempt: when it tries again (epoch ms; 0 when it is not waiting to retry). */
+  nextAttemptAt: number;
   /** Storage Commitment of a send or forward ('' when not asked): asked, requested, committed, failed. */
   commitment: string;
 }

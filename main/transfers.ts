@@ -133,10 +133,11 @@ export class Transfers {
   }
 
   /** Queue a retrieve from a node: C-MOVE to us (or to `destination`), or C-GET into our archive. */
-  async retrieve(source: string, query: RetrieveQuery, how: 'move' | 'get', destination = ''): Promise<Job> {
+  /** `detail`: what the job list shows of the study until it is here (the search answer's patient name and description). */
+  async retrieve(source: string, query: RetrieveQuery, how: 'move' | 'get', destination = '', detail = ''): Promise<Job> {
     this.required(source);
     if (destination) this.required(destination);
-    return this.queue.add(how, { source, destination, query });
+    return this.queue.add(how, { source, destination, query, detail });
   }
 
   /** C-ECHO, or for a DICOMweb node the smallest search: how long it took, in ms. */

@@ -108,6 +108,14 @@ export interface RetrieveRequest {
   destination?: string;
   /** The patient the search answer named, for the audit trail (the study may not be here yet to look it up). */
   patientId?: string;
+  /** What the search answer said of the study, for the job list to name it until it is here. */
+  about?: RetrievedStudyNames;
+}
+
+/** A retrieve's study as the node's search answer named it (kept in the job's detail). */
+export interface RetrievedStudyNames {
+  patientName?: string;
+  description?: string;
 }
 
 /**

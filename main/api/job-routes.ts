@@ -6,6 +6,14 @@ import type { ArchiveService, JobService } from './services.ts';
 
 const LEVELS = new Set(['PATIENT', 'STUDY', 'SERIES', 'IMAGE']);
 
+/** A retrieve's patient name and description as its detail: short strings only, anything else left out. */
+function aboutDetail(about: unknown): string {
+  if (typeof about !== 'object' || about === null) return '';
+  const { patientName, description } = about as Record<string, unknown>;
+  const kept = Object.fromEntries(Object.entries({ patientName, description }).filter(([, v]) => typeof v === 'string' && v).map(([k, v]) => [k, (v as string).slice(0, 200)]));
+  return Object.keys(kept).length ? JSON.stringify(kept) : '';
+}
+
 /** Sends, retrieves and the job queue (each job named by its study, as this archive knows it). */
 export function jobRoutes(jobs: JobService, archive: Pick<ArchiveService, 'index'>): RouteDef[] {
   return [
@@ -37,7 +45,7 @@ export function jobRoutes(jobs: JobService, archive: Pick<ArchiveService, 'index
         const b = body as Partial<RetrieveRequest>;
         if (b.how !== 'move' && b.how !== 'get') throw new HttpError(400, 'how must be move or get');
         if (!b.query || !LEVELS.has(String(b.query.level)) || typeof b.query.keys !== 'object') throw new HttpError(400, 'query needs a level and keys');
-        const job = await jobs.transfers.retrieve(text(b.source, 'source'), b.query, b.how, b.destination ?? '');
+        const job = await jobs.transfers.retrieve(text(b.source, 'source'), b.query, b.how, b.destination ?? '', aboutDetail(b.about));
         const patientId = typeof b.patientId === 'string' ? b.patientId.slice(0, 64) : String(b.query.keys.PatientID ?? '');
         audit({ action: 'retrieve', studyUid: String(b.query.keys.StudyInstanceUID ?? ''), patientId, detail: `C-${b.how.toUpperCase()} from ${b.source} to ${b.destination || 'here'}: ${queryText(b.query)}` });
         return job;

@@ -8,7 +8,7 @@ import { identifierFromKeywords } from '../scu/identifiers.ts';
 import { searchWebNode } from '../scu/dicomweb-client.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import type { NodeService } from './services.ts';
-import type { FindRequest, FindAnswer, JobDto } from './contract.ts';
+import type { FindRequest, FindAnswer, JobDto, RetrievedStudyNames } from './contract.ts';
 import type { Job } from '../jobs/job.ts';
 
 export { QueryRefused, findLocal } from '../query/local-find.ts';
@@ -45,6 +45,15 @@ export async function findRemote(nodes: NodeService, ae: string, request: Partia
   });
 }
 
+function aboutOf(j: Job): RetrievedStudyNames {
+  if ((j.kind !== 'move' && j.kind !== 'get') || !j.detail.startsWith('{')) return {};
+  try {
+    return JSON.parse(j.detail) as RetrievedStudyNames;
+  } catch {
+    return {};
+  }
+}
+
 /** The study each job is about (a send's or forward's study, a retrieve's StudyInstanceUID), with what this archive knows of it. */
 export async function withJobStudies(index: Pick<ArchiveIndex, 'queryArchive'>, jobs: Job[]): Promise<JobDto[]> {
   const uidOf = (j: Job) => j.studyUid || j.query?.keys.StudyInstanceUID || '';
@@ -58,6 +67,8 @@ export async function withJobStudies(index: Pick<ArchiveIndex, 'queryArchive'>, 
     const uid = uidOf(j);
     if (!uid) return j;
     const row = known.get(uid);
-    return { ...j, study: { uid, patientName: row?.PatientName ?? '', description: row?.StudyDescription ?? '', here: row !== undefined } };
+    // A retrieve's study not here yet: named as the node's search answer named it.
+    const about = row ? {} : aboutOf(j);
+    return { ...j, study: { uid, patientName: row?.PatientName ?? about.patientName ?? '', description: row?.StudyDescription ?? about.description ?? '', here: row !== undefined } };
   });
 }

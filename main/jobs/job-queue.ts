@@ -277,7 +277,8 @@ export class JobQueue {
   private announce(job: Job, rate = 0): void {
     this.options.events?.emit('job', {
       id: job.id, kind: job.kind, state: job.state, source: job.source, destination: job.destination,
-      total: job.total, done: job.done, failed: job.failed, bytes: job.bytes, rate, error: job.error, errorMessage: job.errorMessage, commitment: job.commitment,
+      total: job.total, done: job.done, failed: job.failed, bytes: job.bytes, rate, error: job.error, errorMessage: job.errorMessage,
+      nextAttemptAt: job.state === 'queued' && job.error ? job.nextAttemptAt : 0, commitment: job.commitment,
     });
   }
 }

@@ -60,12 +60,12 @@ export function App() {
             <a key={id} href={`#/${id}`} className={shown === id ? 'active' : ''}>{t(label)}</a>
           ))}
           <span className="spacer" />
-          <span className={`server ${live.connected ? 'up' : 'down'}`} title={live.connected ? 'live events connected' : 'live events disconnected'}>
-            {s ? t('{ae} · port {port}', { ae: s.aeTitle, port: String(s.dicomPort) }) : status.error || '…'}
+          <span className={`server ${live.connected ? 'up' : 'down'}`} title={`${s ? t('{ae} · port {port}', { ae: s.aeTitle, port: String(s.dicomPort) }) : ''} · ${live.connected ? t('live events connected') : t('live events disconnected')}`}>
+            {s ? `${s.aeTitle} · ${s.dicomPort}` : status.error || '…'}
           </span>
           <LanguageSelect onChange={setLang} />
-          <button type="button" className="theme" aria-pressed={theme === 'dark'} onClick={toggleTheme} title={t('Light or dark look')}>
-            {theme === 'dark' ? t('Light') : t('Dark')}
+          <button type="button" className="theme" aria-pressed={theme === 'dark'} onClick={toggleTheme} title={t('Light or dark look')} aria-label={theme === 'dark' ? t('Light') : t('Dark')}>
+            <span aria-hidden="true">{theme === 'dark' ? '☀' : '☾'}</span>
           </button>
           <AccountMenu user={me.user!} role={me.role!} local={me.local} onSignedOut={() => location.reload()} />
         </nav>

@@ -39,7 +39,11 @@ export function DateField({ name, value, onChange, label }: { name: string; valu
         onChange={(e) => { setText(e.target.value); const iso = parseDate(e.target.value); if (iso !== undefined) onChange(iso); }}
         onBlur={() => setText(value ? showDate(value) : '')} />
       <input ref={picker} type="date" className="date-picker" tabIndex={-1} aria-hidden="true" value={value} onChange={(e) => onChange(e.target.value)} />
-      <button type="button" className="calendar" title={t('Choose a date')} aria-label={t('Choose a date')} onClick={() => picker.current?.showPicker?.()}>📅</button>
+      <button type="button" className="calendar" title={t('Choose a date')} aria-label={t('Choose a date')} onClick={() => picker.current?.showPicker?.()}>
+        {/* Drawn, not an emoji: a computer without an emoji font (Linux without one) showed an empty box. */}
+        <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.4">
+          <rect x="1.5" y="2.5" width="11" height="10" rx="1" /><path d="M1.5 5.5h11M4.5 1v3M9.5 1v3" />
+        </svg></button>
     </span>
   );
 }

@@ -75,7 +75,9 @@ export function AccountMenu({ user, role, local, onSignedOut }: { user: string; 
   const [error, setError] = useState('');
   return (
     <span className="account">
-      <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>{local ? t('local admin') : user} ({t(role)})</button>
+      {/* The role in the button's name and title, not on the top bar (a laptop's screen keeps it on one line). */}
+      <button type="button" className="link" aria-expanded={open} aria-label={`${local ? t('local admin') : user} (${t(role)})`} title={`${local ? t('local admin') : user} (${t(role)})`}
+        onClick={() => setOpen(!open)}>{local ? t('local admin') : user}</button>
       {open && (
         <div className="account-panel" role="dialog" aria-label={t('Account')}>
           {local ? <p>{t('Signed in with this computer\'s access key.')}</p> : (

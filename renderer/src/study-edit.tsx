@@ -3,7 +3,6 @@ import { API_ROUTES, type FindAnswer, type JobDto } from '../../main/api/contrac
 import { call } from './api.ts';
 import { ActionButton, ErrorText, Field } from './components.tsx';
 import { useLive } from './live.ts';
-import { ExportLinks } from './export-links.tsx';
 import { AnonymizePanel } from './anonymize-panel.tsx';
 import { t } from './i18n.ts';
 import { date, personName, why } from './format.ts';
@@ -117,7 +116,6 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
       </div>
       <div className="form-actions">
         <ActionButton kind="primary" onClick={save}>{t('Save corrections')}</ActionButton>
-        <ExportLinks studyUid={uid} />
         <span className="merge">
           <input aria-label={t('Merge into patient ID')} placeholder={t('patient ID')} value={mergePatient} onChange={(e) => setMergePatient(e.target.value)} />
           <ActionButton onClick={async () => {

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { freePort } from '../helpers/storescp.ts';
 import { collectPageErrors, launchChromium, screenshot, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 
 /**
@@ -29,7 +30,8 @@ describe('first day in the UI', () => {
     // The remote matches names forgivingly (dicom.ini NameMatching), so "mueller" finds Müller there too.
     remote = await startArchive({ NameMatching: 'forgiving' }, [], 'REMOTEPACS');
     // As many sites have it: acrnema.map lists this workstation itself first (for the peers' moves back to it).
-    local = await startArchive({}, [`WORKSTATION 127.0.0.1 11112 un`, `REMOTEPACS 127.0.0.1 ${remote.port} un`], 'WORKSTATION');
+    // DOWN: a node whose computer is off (nothing listens on its port).
+    local = await startArchive({}, [`WORKSTATION 127.0.0.1 11112 un`, `REMOTEPACS 127.0.0.1 ${remote.port} un`, `DOWN 127.0.0.1 ${await freePort()} un`], 'WORKSTATION');
     remote.server.config.nodes.upsert({ ae: 'WORKSTATION', host: '127.0.0.1', port: local.port, compression: 'un' });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-first-day-'));
     const utf8 = { specificCharacterSet: 'ISO_IR 192' };
@@ -69,14 +71,25 @@ describe('first day in the UI', () => {
     await open('studies');
     await search('dvořák');
     const row = page.locator(`tr[data-study="${dvorak.study}"]`);
+    await row.getByRole('button', { name: 'Send', exact: true }).click();
     await expect.poll(() => row.getByLabel('Send to').locator('option').allTextContents()).toContain('REMOTEPACS');
     expect(await row.getByLabel('Send to').locator('option').allTextContents()).not.toContain('WORKSTATION');
     await row.getByLabel('Send to').selectOption('REMOTEPACS');
-    await row.getByRole('button', { name: 'Send' }).click();
+    await row.getByRole('button', { name: 'Send now' }).click();
     await expect.poll(() => row.locator('.job-state').textContent()).toMatch(/job \d+ done 1 \/ 1/);
     await open('monitor');
     const link = page.locator('table.jobs .job-study a', { hasText: 'Dvořák, Jiří' });
     await expect.poll(() => link.getAttribute('href')).toBe(`#/viewer/${dvorak.study}`);
+  });
+
+  it('says on the row why a send waits, not only "queued"', async () => {
+    await open('studies');
+    const row = page.locator(`tr[data-study="${dvorak.study}"]`);
+    await row.getByRole('button', { name: 'Send', exact: true }).click();
+    await row.getByLabel('Send to').selectOption('DOWN');
+    await row.getByRole('button', { name: 'Send now' }).click();
+    await expect.poll(() => row.locator('.job-state').textContent()).toMatch(/^job \d+ queued 0 \/ 1: cannot connect to DOWN at 127\.0\.0\.1:\d+: .* \(next try at .+\)$/);
+    expect(await row.locator('.job-state').getAttribute('class')).toContain('warning');
   });
 
   it('searches a remote node, never this workstation, and marks the studies that are here already', async () => {

@@ -74,6 +74,12 @@ describe.each([
     await page.getByRole('link', { name: studies, exact: true }).waitFor();
     await page.locator(`tr[data-study="${study}"]`).waitFor();
     expect(await page.locator(`tr[data-study="${study}"]`).textContent()).toContain(date);
+    // The row's menus, open: what they hold is in the language too.
+    for (const menu of ['Send', 'More']) {
+      await page.locator(`tr[data-study="${study}"]`).getByRole('button', { name: catalog[menu]!, exact: true }).click();
+      expect(await english(), `${menu} menu in ${lang}`).toEqual([]);
+      await page.keyboard.press('Escape');
+    }
     for (const screen of SCREENS) {
       await page.goto(`${base()}/#/${screen}`);
       await page.locator('main.screen .panel, main.screen section').first().waitFor();
@@ -85,6 +91,11 @@ describe.each([
     await page.getByRole('button', { name: catalog['Keys']! }).click();
     await page.waitForLoadState('networkidle');
     expect(await english(), `viewer in ${lang}`).toEqual([]);
+    for (const menu of ['Measure', 'Presets']) {
+      await page.getByRole('button', { name: catalog[menu]!, exact: true }).click();
+      expect(await english(), `${menu} menu in ${lang}`).toEqual([]);
+      await page.keyboard.press('Escape');
+    }
     expect(await missing()).toEqual([]);
     await screenshot(page, `viewer-${lang}`);
   });

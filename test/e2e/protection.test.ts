@@ -38,6 +38,7 @@ describe('protected studies and deletions in the UI', () => {
     await open('studies');
     const row = page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
+    await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Protect', exact: true }).click();
     await expect.poll(() => row.getByRole('button', { name: 'Protected', exact: true }).getAttribute('aria-pressed')).toBe('true');
     expect(await archive.server.index.protectedStudies()).toEqual([studyUid]);

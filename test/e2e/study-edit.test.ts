@@ -44,6 +44,7 @@ describe('editing a study in the UI', () => {
     await page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/studies`);
     const row = page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
+    await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Edit', exact: true }).click();
     const panel = page.locator(`tr[data-editing="${studyUid}"]`);
     await panel.locator('input[name=edit-PatientName]').fill('Typo^Eva');
@@ -62,9 +63,10 @@ describe('editing a study in the UI', () => {
     for (const f of await pacs.files()) expect(await dumpKeys(f)).toMatchObject({ StudyDescription: 'CT břicha', StudyInstanceUID: studyUid });
   }, 60_000);
 
-  it('downloads the study as a ZIP from the edit panel', async () => {
-    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
-    const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('link', { name: 'ZIP', exact: true }).click()]);
+  it('downloads the study as a ZIP from the row\'s More menu, named by patient, date and modality', async () => {
+    const row = page.locator(`tr[data-study="${studyUid}"]`);
+    await row.getByRole('button', { name: 'More' }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: 'ZIP', exact: true }).click()]);
     expect(download.suggestedFilename()).toMatch(/^Typo_Eva_\d{8}_CT\.zip$/);
     const file = path.join(work, 'download.zip');
     await download.saveAs(file);
@@ -85,6 +87,7 @@ describe('editing a study in the UI', () => {
   it('shows who a study would be merged into, and asks for the other patient\'s name before merging across patients', async () => {
     await page.reload(); // the list with the anonymized copy of the test before, another patient's study
     const row = page.locator(`tr[data-study="${studyUid}"]`);
+    await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Edit', exact: true }).click();
     const panel = page.locator(`tr[data-editing="${studyUid}"]`);
     const merge = panel.getByLabel('Merge into study');
@@ -106,10 +109,12 @@ describe('editing a study in the UI', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
     expect(await archive.server.index.findPatient('TYPO9')).toBeDefined();
+    await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Edit', exact: true }).click();
   }, 60_000);
 
   it('moves a series to a new study, and exports the search result as one ZIP', async () => {
+    await page.locator(`tr[data-study="${studyUid}"]`).getByRole('button', { name: 'More' }).click();
     await page.locator(`tr[data-study="${studyUid}"]`).getByRole('button', { name: 'Edit', exact: true }).click();
     const panel = page.locator(`tr[data-editing="${studyUid}"]`);
     const first = panel.locator('fieldset.move-series [data-series]').first();

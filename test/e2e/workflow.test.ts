@@ -92,9 +92,10 @@ describe('the workflow screens', () => {
     await open('studies');
     const row = page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
+    await row.getByRole('button', { name: 'Send', exact: true }).click();
     await row.getByLabel('Send to').selectOption('KEEPER');
     await row.getByRole('checkbox').check();
-    await row.getByRole('button', { name: 'Send', exact: true }).click();
+    await row.getByRole('button', { name: 'Send now' }).click();
     await expect.poll(() => row.locator('.job-state').textContent(), { timeout: 20_000 }).toMatch(/done 1 \/ 1, committed/);
     await open('monitor');
     await expect.poll(() => page.locator('table.jobs tr', { hasText: 'KEEPER' }).first().locator('td.state').textContent(), { timeout: 10_000 }).toBe('done · committed');

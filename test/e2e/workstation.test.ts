@@ -27,7 +27,8 @@ describe('the workstation UI in a browser', () => {
   const open = (screen: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/${screen}`);
 
   beforeAll(async () => {
-    local = await startArchive({}, [], 'WORKSTATION');
+    // NOWHERE: a node the remote PACS does not know, to move to (a retrieve that never brings the study here).
+    local = await startArchive({}, ['NOWHERE 127.0.0.1 9 un'], 'WORKSTATION');
     // The remote PACS knows us (for its C-MOVE to us); we learn about it through the UI.
     remote = await startArchive({}, [`WORKSTATION 127.0.0.1 ${local.port} un`], 'REMOTEPACS');
     work = await mkdtemp(path.join(tmpdir(), 'pacs-e2e-'));
@@ -127,9 +128,18 @@ describe('the workstation UI in a browser', () => {
     expect(await study.textContent()).toContain('E2E001');
     await study.getByRole('button', { name: 'Series' }).click();
     await page.locator('tr.series-rows table.inner tbody tr', { hasText: 'CT' }).waitFor();
+    // A retrieve whose study is not here names the patient as the search answer did, not by the study's UID.
+    await study.getByRole('combobox', { name: 'To', exact: true }).selectOption('NOWHERE');
+    await study.getByRole('button', { name: 'Retrieve' }).click();
+    const elsewhere = page.locator('table.jobs tr', { hasText: 'NOWHERE' });
+    await expect.poll(() => elsewhere.locator('td.job-study').textContent()).toBe('Phantom, Head · Head routine');
+    expect(await study.locator('a.here').count()).toBe(0);
+    await study.getByRole('combobox', { name: 'To', exact: true }).selectOption('');
     await study.getByRole('button', { name: 'Retrieve' }).click();
     await page.locator('table.jobs tr.job-done', { hasText: 'move' }).waitFor({ timeout: 30_000 });
     expect((await local.server.index.counts()).instances).toBe(5);
+    // The results mark the study as here once the retrieve is done, without a new search.
+    await study.locator('a.here').waitFor();
     // The series again, by C-GET this time (on the same association; the objects replace the moved ones).
     const series = page.locator('tr.series-rows table.inner tbody tr', { hasText: 'CT' });
     await series.getByRole('combobox', { name: 'How' }).selectOption('get');
@@ -158,6 +168,7 @@ describe('the workstation UI in a browser', () => {
     expect(Math.max(...first.grid)).toBeGreaterThan(200);
     expect(first.grid[0]).toBeLessThan(10);
 
+    await page.getByRole('button', { name: 'Presets' }).click();
     await page.getByRole('button', { name: 'Brain' }).click();
     await expect.poll(() => state().textContent()).toContain('W 80 L 40');
     const brain = await viewportPixels(page);
@@ -181,9 +192,10 @@ describe('the workstation UI in a browser', () => {
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 120, { steps: 8 });
     await page.mouse.up();
     await expect.poll(zoomOf).not.toBe(fitted);
-    await page.getByRole('button', { name: 'Reset' }).click();
+    await page.getByRole('button', { name: 'Reset', exact: true }).click();
     await expect.poll(zoomOf).toBe(fitted);
     await page.getByRole('button', { name: 'Window/level' }).click();
+    await page.getByRole('button', { name: 'Presets' }).click();
     await page.getByRole('button', { name: 'Soft tissue' }).click();
     await screenshot(page, 'viewer');
 
@@ -244,14 +256,18 @@ describe('the workstation UI in a browser', () => {
     await open('studies');
     const row = page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
+    await row.getByRole('button', { name: 'Send', exact: true }).click();
     await row.getByRole('combobox', { name: 'Send to' }).selectOption('REMOTEPACS');
-    await row.getByRole('button', { name: 'Send' }).click();
+    await row.getByRole('button', { name: 'Send now' }).click();
+    // The menu closes once the job is queued.
+    await row.getByRole('combobox', { name: 'Send to' }).waitFor({ state: 'detached' });
     // The job's state follows it on the row, to its end.
     await expect.poll(() => row.locator('.job-state').textContent()).toMatch(/job \d+ done 5 \/ 5/);
     const jobId = Number(/job (\d+)/.exec((await row.locator('.job-state').textContent()) ?? '')?.[1]);
     expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)?.state).toBe('done');
     expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)).toMatchObject({ kind: 'send', destination: 'REMOTEPACS', done: 5, failed: 0 });
     await screenshot(page, 'studies');
+    await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.waitFor({ state: 'detached' });
     expect(await local.server.index.counts()).toMatchObject({ studies: 0, instances: 0 });

@@ -76,6 +76,8 @@ export interface ImageOptions {
   instanceNumber?: number;
   accessionNumber?: string;
   studyDate?: string;
+  /** Default 'Head routine'. */
+  studyDescription?: string;
   seriesNumber?: number;
   /** Pixel values by row, column and frame; the default is a sawtooth. */
   pixel?: (row: number, column: number, frame: number) => number;
@@ -148,7 +150,7 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
     { tag: 0x00080030, vr: 'TM', value: '101500' },
     { tag: 0x00080050, vr: 'SH', value: o.accessionNumber ?? 'ACC001' },
     ...(o.modality === null ? [] : [{ tag: 0x00080060, vr: 'CS', value: o.modality ?? 'CT' }]),
-    { tag: 0x00081030, vr: 'LO', value: 'Head routine' },
+    { tag: 0x00081030, vr: 'LO', value: o.studyDescription ?? 'Head routine' },
     { tag: 0x00081140, vr: 'SQ', value: [[
       { tag: 0x00081150, vr: 'UI', value: CT_IMAGE_STORAGE },
       { tag: 0x00081155, vr: 'UI', value: uid() },

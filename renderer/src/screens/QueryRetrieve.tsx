@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { API_ROUTES, type FindAnswer, type JobDto, type RetrieveRequest } from '../../../main/api/contract.ts';
 import { Cancelled, call } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
@@ -8,18 +8,20 @@ import { nodeLabel, useRemoteNodes, type RemoteNode } from '../remote-nodes.ts';
 import { Picture } from '../picture.tsx';
 import { SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 import { JobTable, useJobs } from './Monitor.tsx';
+import { useLive } from '../live.ts';
 import { t } from '../i18n.ts';
 
 /** Search another node (C-FIND), see studies then their series, and retrieve them here (C-MOVE/C-GET) or to a third node. */
 
 const SERIES_KEYS = { SeriesInstanceUID: '', SeriesNumber: '', Modality: '', SeriesDescription: '', NumberOfSeriesRelatedInstances: '', BodyPartExamined: '' };
 
-function RetrieveButtons({ node, nodes, level, keys, patientId }: { node: string; nodes: RemoteNode[]; level: 'STUDY' | 'SERIES'; keys: Record<string, string>; patientId: string }) {
+function RetrieveButtons({ node, nodes, level, keys, study }: { node: string; nodes: RemoteNode[]; level: 'STUDY' | 'SERIES'; keys: Record<string, string>; study: FindAnswer }) {
   const [how, setHow] = useState<'move' | 'get'>('move');
   const [to, setTo] = useState('');
   const web = nodes.find((n) => n.ae === node)?.web;
   // A DICOMweb node gives objects to us (WADO-RS) and nowhere else.
-  const retrieve = () => call<JobDto>('POST', API_ROUTES.retrieve, { source: node, how: web ? 'get' : how, destination: web ? '' : to, query: { level, keys }, patientId } satisfies RetrieveRequest);
+  const retrieve = () => call<JobDto>('POST', API_ROUTES.retrieve, { source: node, how: web ? 'get' : how, destination: web ? '' : to, query: { level, keys },
+    patientId: study.PatientID ?? '', about: { patientName: study.PatientName ?? '', description: study.StudyDescription ?? '' } } satisfies RetrieveRequest);
   if (web) return <span className="retrieve"><ActionButton kind="primary" onClick={retrieve}>{t('Retrieve here')}</ActionButton></span>;
   return (
     <span className="retrieve">
@@ -50,7 +52,7 @@ function SeriesRows({ node, nodes, study }: { node: string; nodes: RemoteNode[];
                 <tr key={s.SeriesInstanceUID}>
                   <td className="num">{s.SeriesNumber}</td><td>{s.Modality}</td><td>{s.SeriesDescription}</td><td>{s.BodyPartExamined}</td>
                   <td className="num">{s.NumberOfSeriesRelatedInstances}</td>
-                  <td><RetrieveButtons node={node} nodes={nodes} level="SERIES" keys={{ StudyInstanceUID: study.StudyInstanceUID!, SeriesInstanceUID: s.SeriesInstanceUID! }} patientId={study.PatientID ?? ''} /></td>
+                  <td><RetrieveButtons node={node} nodes={nodes} level="SERIES" keys={{ StudyInstanceUID: study.StudyInstanceUID!, SeriesInstanceUID: s.SeriesInstanceUID! }} study={study} /></td>
                 </tr>
               ))}
             </tbody>
@@ -98,6 +100,11 @@ export function QueryRetrieve() {
       setSearching(undefined);
     }
   };
+  // A retrieve that ends (or a study arriving otherwise) may bring a study of the results here: look again.
+  const { jobVersion } = useLive();
+  useEffect(() => {
+    if (results?.length) void studiesHere(results.map((r) => r.StudyInstanceUID ?? '')).then(setHere, () => undefined);
+  }, [jobVersion]);
   const retrieveJobs = (jobs.data ?? []).filter((j) => j.kind === 'move' || j.kind === 'get').reverse().slice(0, 10);
 
   return (
@@ -126,7 +133,7 @@ export function QueryRetrieve() {
                       <Picture className="here-thumb" route={API_ROUTES.studyThumbnail(uid, 40)} alt={t('here')} size={40} /></>}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                     <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td>
                     <td className="num">{r.NumberOfStudyRelatedSeries}/{r.NumberOfStudyRelatedInstances}</td>
-                    <td><RetrieveButtons node={chosen} nodes={nodes.data ?? []} level="STUDY" keys={{ StudyInstanceUID: uid }} patientId={r.PatientID ?? ''} /></td>
+                    <td><RetrieveButtons node={chosen} nodes={nodes.data ?? []} level="STUDY" keys={{ StudyInstanceUID: uid }} study={r} /></td>
                   </tr>,
                   open === uid && <SeriesRows key={`${uid}-series`} node={chosen} nodes={nodes.data ?? []} study={r} />,
                 ];

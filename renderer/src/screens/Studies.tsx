@@ -1,15 +1,12 @@
 import { Fragment, useEffect, useMemo, useState } from 'react';
-import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type PatientNamesDto, type StudyDeleted } from '../../../main/api/contract.ts';
+import { API_ROUTES, type FindAnswer, type PatientNamesDto } from '../../../main/api/contract.ts';
 import { call, exportUrl } from '../api.ts';
-import { ActionButton, DeleteButton, ErrorText, Section } from '../components.tsx';
-import { commitmentText, date, personName, why } from '../format.ts';
-import { go, useLoad } from '../hooks.ts';
+import { ActionButton, ErrorText, Section } from '../components.tsx';
+import { useLoad } from '../hooks.ts';
 import { DropImport, UploadFiles } from '../upload-files.tsx';
-import { useLive } from '../live.ts';
 import { useRemoteNodes } from '../remote-nodes.ts';
-import { Picture } from '../picture.tsx';
 import { StudyEdit } from '../study-edit.tsx';
-import { NameConflict } from '../name-conflict.tsx';
+import { StudyRow } from '../study-row.tsx';
 import { useMay } from '../permissions.ts';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 import { t } from '../i18n.ts';
@@ -24,35 +21,6 @@ const COLUMNS: [string, string][] = [
   ['StudyDescription', 'Description'], ['AccessionNumber', 'Accession'], ['NumberOfStudyRelatedSeries', 'Series'], ['NumberOfStudyRelatedInstances', 'Images'],
 ];
 const NUMERIC = new Set(['NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances']);
-
-/** A job's state in a few words, as it changes (live job events). */
-function JobState({ job }: { job: JobDto }) {
-  const live = useLive().jobs[job.id];
-  const j = { ...job, ...live };
-  const counts = j.total ? ` ${j.done}${j.failed ? ` + ${t('{n} failed', { n: j.failed })}` : ''} / ${j.total}` : '';
-  const kind = j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending';
-  const commitment = commitmentText(j.commitment) ? `, ${commitmentText(j.commitment)}` : '';
-  return <span className={`${kind} inline job-state`} title={why(j.error, j.errorMessage)}>{t('job {id}', { id: String(j.id) })} {t(j.state)}{counts}{commitment}{j.state === 'failed' && j.error ? `: ${why(j.error, j.errorMessage)}` : ''}</span>;
-}
-
-function SendTo({ studyUid, nodes }: { studyUid: string; nodes: NodeDto[] }) {
-  const [to, setTo] = useState('');
-  const [sent, setSent] = useState<JobDto>();
-  const [commit, setCommit] = useState(false);
-  const target = to || nodes[0]?.ae || '';
-  if (!nodes.length) return null;
-  return (
-    <span className="send">
-      <select aria-label={t('Send to')} value={target} onChange={(e) => setTo(e.target.value)}>
-        {nodes.map((n) => <option key={n.ae} value={n.ae}>{n.ae}</option>)}
-      </select>
-      <label className="inline" title={t('Ask the node to confirm it keeps every object (DICOM Storage Commitment)')}>
-        <input type="checkbox" checked={commit} onChange={(e) => setCommit(e.target.checked)} /> {t('commit')}</label>
-      <ActionButton onClick={async () => setSent(await call<JobDto>('POST', API_ROUTES.send, { destination: target, level: 'STUDY', uid: studyUid, commit }))}>{t('Send')}</ActionButton>
-      {sent && <JobState job={sent} />}
-    </span>
-  );
-}
 
 export function Studies() {
   const [search, setSearch] = useState<SearchValues>(EMPTY_SEARCH);
@@ -72,7 +40,7 @@ export function Studies() {
   const [page, setPage] = useState(0);
   const [editing, setEditing] = useState<string>();
   useEffect(() => setPage(0), [search, sort]);
-  const [mayEdit, mayTransfer, mayDelete] = [useMay('edit'), useMay('transfer'), useMay('delete')];
+  const [mayEdit, mayTransfer] = [useMay('edit'), useMay('transfer')];
 
   const sorted = useMemo(() => {
     const rows = (studies.data ?? []).slice(0, SHOWN);
@@ -111,36 +79,9 @@ export function Studies() {
           <tbody>
             {!studies.loading && shown.length === 0 && <tr><td colSpan={COLUMNS.length + 2} className="empty">{t('No study matches.')}</td></tr>}
             {shown.map((r) => (<Fragment key={r.StudyInstanceUID}>
-              {/* A double click opens the study, as in peers' study lists. */}
-              <tr data-study={r.StudyInstanceUID} onDoubleClick={(e) => { if (!(e.target as HTMLElement).closest('button, select, input, a')) go('viewer', r.StudyInstanceUID!); }}>
-                <td className="study-thumb"><Picture route={API_ROUTES.studyThumbnail(r.StudyInstanceUID!, 48)} alt={t('study')} size={48} /></td>
-                <td className="patient-name">{personName(r.PatientName ?? '')}
-                  {namesOf.get(r.PatientID ?? '') && <NameConflict names={namesOf.get(r.PatientID ?? '')!} mayEdit={mayEdit} onDone={() => setTick((t) => t + 1)} />}</td>
-                <td>{r.PatientID}</td><td>{date(r.PatientBirthDate ?? '')}</td><td>{r.PatientSex}</td>
-                <td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
-                <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td><td className="num">{r.NumberOfStudyRelatedSeries}</td><td className="num">{r.NumberOfStudyRelatedInstances}</td>
-                <td className="row-actions">
-                  {/* A link: Ctrl+click or the middle button opens the study in a window of its own (a second monitor). */}
-                  <a className="button primary" href={`#/viewer/${encodeURIComponent(r.StudyInstanceUID!)}`}>{t('View')}</a>
-                  {mayEdit && <button type="button" aria-expanded={editing === r.StudyInstanceUID} onClick={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}>{t('Edit')}</button>}
-                  {mayTransfer && <SendTo studyUid={r.StudyInstanceUID!} nodes={nodes.data ?? []} />}
-                  {mayDelete && <ActionButton pressed={isProtected.has(r.StudyInstanceUID!)}
-                    title={t('A protected study is never deleted by the clean-up when the disk fills (MAGDeviceThreshold), nor by Delete')}
-                    onClick={async () => {
-                      await call('PUT', API_ROUTES.studyProtection(r.StudyInstanceUID!), { protected: !isProtected.has(r.StudyInstanceUID!) });
-                      protectedList.reload();
-                    }}>{isProtected.has(r.StudyInstanceUID!) ? t('Protected') : t('Protect')}</ActionButton>}
-                  {mayDelete && isProtected.has(r.StudyInstanceUID!) && <button type="button" className="danger" disabled title={t('A protected study cannot be deleted: remove its protection first')}>{t('Delete')}</button>}
-                  {mayDelete && !isProtected.has(r.StudyInstanceUID!) && <DeleteButton<StudyDeleted>
-                    question={t('Delete the study of {name} from {date} ({n, plural, one {# image} other {# images}}) from this archive? This cannot be undone.', { name: personName(r.PatientName ?? ''), date: date(r.StudyDate ?? ''), n: r.NumberOfStudyRelatedInstances ?? '' })}
-                    route={API_ROUTES.study(r.StudyInstanceUID!)}
-                    onDeleted={(done) => {
-                      if (done.filesNotDeleted) alert(t('{n, plural, one {# file} other {# files}} could not be deleted from the disk yet (another program holds them): they are deleted later.', { n: done.filesNotDeleted }));
-                      setTick((t) => t + 1);
-                    }}
-                  />}
-                </td>
-              </tr>
+              <StudyRow r={r} names={namesOf.get(r.PatientID ?? '')} nodes={nodes.data ?? []} isProtected={isProtected.has(r.StudyInstanceUID!)}
+                editing={editing === r.StudyInstanceUID} onEdit={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}
+                onChanged={(what) => (what === 'protection' ? protectedList.reload() : setTick((t) => t + 1))} />
               {editing === r.StudyInstanceUID && (
                 <tr className="edit-row" data-editing={r.StudyInstanceUID}>
                   <td colSpan={COLUMNS.length + 2}>

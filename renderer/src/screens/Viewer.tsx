@@ -16,6 +16,7 @@ import { ViewportSync } from '../viewer/sync.ts';
 import { useMeasurements } from '../viewer/use-measurements.ts';
 import { useMay } from '../permissions.ts';
 import { t } from '../i18n.ts';
+import { MenuButton } from '../menu-button.tsx';
 
 /**
  * The viewer: a study's series as thumbnails and the patient's prior studies beside them; one, two or four viewports
@@ -51,6 +52,7 @@ export function Viewer({ studyUid }: { studyUid: string }) {
   const [panes, setPanes] = useState<(PaneContent | undefined)[]>([undefined, undefined, undefined, undefined]);
   const [activePane, setActivePane] = useState(0);
   const [tool, setTool] = useState<LeftTool>('Wwwc');
+  const measuring = MEASURE_TOOLS.find(([id]) => id === tool);
   const [overlays, setOverlays] = useState(true);
   const [synced, setSynced] = useState(false);
   const [speed, setSpeed] = useState(1);
@@ -179,22 +181,22 @@ export function Viewer({ studyUid }: { studyUid: string }) {
             <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => setTool(id)}>{t(label)}</button>
           ))}
           <span className="sep" />
-          {MEASURE_TOOLS.map(([id, label]) => (
-            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => setTool(id)}>{t(label)}</button>
-          ))}
+          {/* Measurements and presets each behind one button: the toolbar stays one row on a 1366-pixel screen. */}
+          <MenuButton label={t('Measure')} active={!!measuring} title={measuring ? t(measuring[1]) : undefined}>{(close) => MEASURE_TOOLS.map(([id, label]) => (
+            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => { setTool(id); close(); }}>{t(label)}</button>
+          ))}</MenuButton>
+          {presets.length > 0 && <MenuButton label={t('Presets')}>{(close) => presets.map(([name, ww, wc], i) => (
+            <button type="button" key={name} title={`W ${ww} / L ${wc}`} onClick={() => { api()?.setWindow(ww, wc); close(); }}>{t(name)} <kbd>{i + 1}</kbd></button>
+          ))}</MenuButton>}
           <span className="sep" />
-          {presets.map(([name, ww, wc], i) => (
-            <button type="button" key={name} title={`W ${ww} / L ${wc} (key ${i + 1})`} onClick={() => api()?.setWindow(ww, wc)}>{t(name)}</button>
-          ))}
-          {presets.length > 0 && <span className="sep" />}
           <button type="button" onClick={() => api()?.invert()} title="I">{t('Invert')}</button>
           <button type="button" onClick={() => api()?.reset()} title="R">{t('Reset')}</button>
           <button type="button" className={overlays ? 'active' : ''} aria-pressed={overlays} onClick={() => setOverlays(!overlays)} title="O">{t('Overlays')}</button>
           <span className="sep" />
-          <button type="button" className={current?.playing ? 'active' : ''} aria-pressed={!!current?.playing} onClick={() => api()?.toggleCine()} title={t('Space')}>
-            {current?.playing ? t('Pause') : t('Play')}
+          <button type="button" className={current?.playing ? 'active' : ''} aria-pressed={!!current?.playing} onClick={() => api()?.toggleCine()} title={`${current?.playing ? t('Pause') : t('Play')} (${t('Space')})`}
+            aria-label={current?.playing ? t('Pause') : t('Play')}><span aria-hidden="true">{current?.playing ? '❚❚' : '▶'}</span>
           </button>
-          <label className="speed">{t('Speed')} <select aria-label={t('Cine speed')} value={speed} onChange={(e) => setSpeed(Number(e.target.value))}>
+          <label className="speed"><select aria-label={t('Cine speed')} title={t('Cine speed')} value={speed} onChange={(e) => setSpeed(Number(e.target.value))}>
             {SPEEDS.map((x) => <option key={x} value={x}>{x}×{current ? ` (${(current.baseFps * x).toFixed(0)} fps)` : ''}</option>)}
           </select></label>
           <span className="sep" />
@@ -203,14 +205,14 @@ export function Viewer({ studyUid }: { studyUid: string }) {
           ))}
           <button type="button" className={synced ? 'active' : ''} aria-pressed={synced} onClick={() => setSynced(!synced)} title={t('Scroll and window/level the viewports together. Scroll them to the same anatomy first: a study of another frame of reference keeps that offset.')}>{t('Sync')}</button>
           <span className="sep" />
-          {mayEdit && (
+          {mayEdit && (measurements.dirty || measurements.saved) && (
             <button type="button" className={measurements.dirty ? 'primary' : ''} disabled={!measurements.dirty} onClick={() => void measurements.save()}
               title={t('Keep the measurements in the archive (a presentation state other workstations show too)')}>
               {measurements.dirty ? t('Save measurements') : measurements.saved ? t('Measurements saved') : t('Measurements')}
             </button>
           )}
           <button type="button" className={showHeader ? 'active' : ''} onClick={() => setShowHeader(!showHeader)}>{t('Header')}</button>
-          <button type="button" className={showKeys ? 'active' : ''} aria-expanded={showKeys} onClick={() => setShowKeys(!showKeys)}>{t('Keys')}</button>
+          <button type="button" className={showKeys ? 'active' : ''} aria-expanded={showKeys} aria-label={t('Keys')} title={t('Keys')} onClick={() => setShowKeys(!showKeys)}>?</button>
         </div>
         {measurements.error && <p className="error" role="alert">{measurements.error}</p>}
         {showKeys && (
