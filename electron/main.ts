@@ -69,7 +69,8 @@ async function importFolder(): Promise<string | undefined> {
   const picked = await dialog.showOpenDialog(window!, { title: 'Import a folder, CD or DICOMDIR', properties: ['openDirectory'] });
   if (picked.canceled || !picked.filePaths[0]) return undefined;
   const result = await importPath(picked.filePaths[0], server!.importTarget(), 'copy');
-  return `${result.imported} object(s) imported, ${result.duplicates} already here, ${result.skipped.length} file(s) skipped of ${result.files}`;
+  return `${result.imported} object(s) imported, ${result.duplicates} already here, ${result.skipped.length} file(s) skipped of ${result.files}` +
+    (result.other.length ? `; ${result.other.length} other file(s), not DICOM, left aside` : '');
 }
 
 async function start(): Promise<void> {

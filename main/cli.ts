@@ -130,7 +130,9 @@ async function main(): Promise<number> {
     } else {
       const result = await importPath(path.resolve(positionals[1]!), server.importTarget(), values.link ? 'link' : 'copy');
       for (const x of result.skipped) report(`skipped ${x.file}: ${x.reason}`);
-      report(`import: ${result.files} file(s), ${result.imported} imported, ${result.duplicates} duplicate(s), ${result.skipped.length} skipped`);
+      for (const x of result.other) report(`left aside (not DICOM): ${x}`);
+      report(`import: ${result.files} file(s), ${result.imported} imported, ${result.duplicates} duplicate(s), ${result.skipped.length} skipped` +
+        (result.other.length ? `, ${result.other.length} not DICOM (left aside)` : ''));
       if (result.notLinked) {
         report(`import: this account may not make symbolic links (on Windows: administrators, or Developer Mode): ${result.notLinked.hardlinked} object(s) hard-linked, ${result.notLinked.copied} copied instead`);
       }

@@ -8,14 +8,14 @@ import type { ArchiveIndex } from './index/archive-index.ts';
 import type { ArchiveIngest } from './ingest.ts';
 import type { InstanceHeader } from './dicom/instance-header.ts';
 import { sameLocation, type FileStore } from './store/file-store.ts';
-import { readFileMeta, type FileMetaInfo } from './store/file-meta.ts';
+import { NotDicom, readFileMeta, type FileMetaInfo } from './store/file-meta.ts';
 import { objectHeaderOf, readObjectHeader, type DataSetCopy, type ObjectOnDisk } from './store/object-header.ts';
 import type { ImportResult } from './import-result.ts';
 
 /**
  * Import objects from a folder or a DICOMDIR (a CD, a USB disk) into the archive: copied through the same ingest as
- * received objects (so the duplicate policy applies), or linked in place. What is not a readable DICOM object is
- * reported and skipped.
+ * received objects (so the duplicate policy applies), or linked in place. A DICOM object that cannot be read is
+ * reported and skipped; a file that is not DICOM at all (a CD's README, its viewer) is counted and left aside.
  */
 export type { ImportResult } from './import-result.ts';
 
@@ -70,7 +70,7 @@ export async function dicomdirFiles(dicomdir: string): Promise<{ files: string[]
 }
 
 export async function importPath(source: string, target: ImportTarget, mode: 'copy' | 'link', onProgress?: (r: ImportResult) => void): Promise<ImportResult> {
-  const result: ImportResult = { files: 0, imported: 0, duplicates: 0, skipped: [] };
+  const result: ImportResult = { files: 0, imported: 0, duplicates: 0, skipped: [], other: [] };
   let files: AsyncIterable<string> | string[];
   const info = await stat(source);
   if (info.isDirectory()) {
@@ -87,7 +87,8 @@ export async function importPath(source: string, target: ImportTarget, mode: 'co
       const outcome = mode === 'copy' ? await copyOne(file, target) : await linkOne(file, target, result);
       if (outcome === 'duplicate') result.duplicates++; else result.imported++;
     } catch (err) {
-      result.skipped.push({ file, reason: (err as Error).message });
+      if (err instanceof NotDicom) result.other.push(file);
+      else result.skipped.push({ file, reason: (err as Error).message });
     }
     onProgress?.(result);
   }

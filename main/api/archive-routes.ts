@@ -203,7 +203,7 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
         if (!/^application\/(dicom|octet-stream|zip|x-zip-compressed)\b/.test(type)) throw new HttpError(415, 'send one DICOM file as application/dicom, or a ZIP of them as application/zip');
         const name = url.searchParams.get('name') ?? 'upload';
         const result = await importUpload(archive, req, name, /zip/.test(type));
-        audit({ action: 'import', outcome: result.imported || result.duplicates ? 'success' : 'failure', detail: `${name}: ${result.imported} stored, ${result.skipped.length} skipped` });
+        audit({ action: 'import', outcome: result.imported || result.duplicates ? 'success' : 'failure', detail: `${name}: ${result.imported} stored, ${result.skipped.length} skipped, ${result.other.length} not DICOM` });
         return result;
       },
     },

@@ -25,11 +25,11 @@ export async function importUpload(archive: ArchiveService, req: http.IncomingMe
       const { skipped } = await extractZip(file, unpacked);
       const result = await importPath(unpacked, archive.importTarget(), 'copy');
       const inZip = (f: string) => `${name}: ${path.relative(unpacked, f) || f}`;
-      return { ...result, skipped: [...skipped.map((x) => ({ ...x, file: `${name}: ${x.file}` })), ...result.skipped.map((x) => ({ ...x, file: inZip(x.file) }))] };
+      return { ...result, skipped: [...skipped.map((x) => ({ ...x, file: `${name}: ${x.file}` })), ...result.skipped.map((x) => ({ ...x, file: inZip(x.file) }))], other: result.other.map(inZip) };
     }
     const result = await importPath(file, archive.importTarget(), 'copy');
     // Reported by the name the user picked, not our temporary one.
-    return { ...result, skipped: result.skipped.map((x) => ({ ...x, file: name })) };
+    return { ...result, skipped: result.skipped.map((x) => ({ ...x, file: name })), other: result.other.map(() => name) };
   } finally {
     await rm(file, { force: true });
     await rm(unpacked, { recursive: true, force: true });

@@ -23,6 +23,9 @@ function text(head: Buffer, at: number, length: number): string {
 }
 
 /** Read the meta group from a file's first bytes (64 KB is plenty); throws when the header itself is cut short. */
+/** A file that is no DICOM object at all (a CD's README, its viewer program), as opposed to a damaged one. */
+export class NotDicom extends Error {}
+
 export function readFileMeta(head: Buffer): FileMetaInfo {
   if (head.length >= 132 && head.toString('latin1', 128, 132) === 'DICM') {
     const meta: FileMetaInfo = { dataSetOffset: 132, transferSyntaxUid: '', sopClassUid: '', sopInstanceUid: '', part10: true };
@@ -44,10 +47,10 @@ export function readFileMeta(head: Buffer): FileMetaInfo {
     if (!meta.transferSyntaxUid) throw new Error('the file meta information has no Transfer Syntax UID (0002,0010)');
     return meta;
   }
-  if (head.length < 8) throw new Error(`only ${head.length} bytes: not a DICOM file`);
+  if (head.length < 8) throw new NotDicom(`only ${head.length} bytes: not a DICOM file`);
   // A bare data set (old Conquest .v2) starts with a low even group, in practice 0008 (or a group length, 0002, 0004).
   if (![0x0000, 0x0002, 0x0004, 0x0008].includes(head.readUInt16LE(0))) {
-    throw new Error('not a DICOM file: no "DICM" at byte 128, and it does not begin like a data set');
+    throw new NotDicom('not a DICOM file: no "DICM" at byte 128, and it does not begin like a data set');
   }
   const explicit = EXPLICIT_VRS.has(head.toString('latin1', 4, 6));
   return { dataSetOffset: 0, transferSyntaxUid: explicit ? TransferSyntax.ExplicitLittleEndian : TransferSyntax.ImplicitLittleEndian, sopClassUid: '', sopInstanceUid: '', part10: false };

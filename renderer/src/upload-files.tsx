@@ -9,7 +9,7 @@ import { t } from './i18n.ts';
  * and stored as if from a CD; the report says what came in and what was skipped, and why.
  */
 
-type Report = { imported: number; duplicates: number; skipped: { file: string; reason: string }[] };
+type Report = { imported: number; duplicates: number; skipped: { file: string; reason: string }[]; other: string[] };
 
 const isZip = (f: File) => /\.zip$/i.test(f.name) || f.type === 'application/zip';
 
@@ -17,7 +17,7 @@ function useImport(onDone: () => void) {
   const [busy, setBusy] = useState('');
   const [report, setReport] = useState<Report>();
   const run = async (files: File[]) => {
-    const total: Report = { imported: 0, duplicates: 0, skipped: [] };
+    const total: Report = { imported: 0, duplicates: 0, skipped: [], other: [] };
     for (const [i, file] of files.entries()) {
       setBusy(t('importing {n} of {total}…', { n: i + 1, total: files.length }));
       try {
@@ -25,6 +25,7 @@ function useImport(onDone: () => void) {
         total.imported += r.imported;
         total.duplicates += r.duplicates;
         total.skipped.push(...r.skipped);
+        total.other.push(...(r.other ?? []));
       } catch (e) {
         total.skipped.push({ file: file.name, reason: (e as Error).message });
       }
@@ -62,7 +63,10 @@ function ImportReport({ busy, report }: { busy: string; report?: Report }) {
       {busy && <span className="inline">{busy}</span>}
       {report && (
         <div className="import-report" role="status">
-          <span className="ok">{t('{n} imported', { n: report.imported })}</span>, {t('{n} already here', { n: report.duplicates })}{report.skipped.length > 0 && <>, {t('{n} skipped:', { n: report.skipped.length })}<ul>{report.skipped.map((s, i) => <li key={i} className="error">{s.file}: {s.reason}</li>)}</ul></>}
+          <span className="ok">{t('{n} imported', { n: report.imported })}</span>, {t('{n} already here', { n: report.duplicates })}
+          {/* A CD's README or viewer program is no error: counted, named on request. */}
+          {report.other.length > 0 && <>, <details className="other-files"><summary>{t('{n, plural, one {# other file} other {# other files}} (not DICOM) left aside', { n: report.other.length })}</summary>{report.other.join(', ')}</details></>}
+          {report.skipped.length > 0 && <>, {t('{n} skipped:', { n: report.skipped.length })}<ul>{report.skipped.map((s, i) => <li key={i} className="error">{s.file}: {s.reason}</li>)}</ul></>}
         </div>
       )}
     </div>

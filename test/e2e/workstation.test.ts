@@ -273,7 +273,7 @@ describe('the workstation UI in a browser', () => {
     expect(await local.server.index.counts()).toMatchObject({ studies: 0, instances: 0 });
   });
 
-  it('imports DICOM files picked in the browser, reporting what it skipped', async () => {
+  it('imports DICOM files picked in the browser, leaving aside what is not DICOM without calling it an error', async () => {
     await open('studies');
     const images = [1, 2].map((n) => makeImage({ patientId: 'UPLOAD1', patientName: 'Upload^Ursula', instanceNumber: n, studyUid: uid(), seriesUid: uid() }));
     const files = await writeImages(path.join(work, 'upload'), images);
@@ -282,7 +282,10 @@ describe('the workstation UI in a browser', () => {
     await page.getByLabel('Import DICOM files').setInputFiles([...files, notes]);
     const report = page.locator('.import-report');
     await report.getByText('2 imported').waitFor();
-    expect(await report.textContent()).toMatch(/1 skipped:notes\.txt: not a DICOM file/);
+    expect(await report.textContent()).toMatch(/1 other file \(not DICOM\) left aside/);
+    expect(await report.locator('.error').count()).toBe(0);
+    await report.getByText('1 other file').click();
+    expect(await report.locator('details.other-files').textContent()).toContain('notes.txt');
     await page.locator('tr', { hasText: 'UPLOAD1' }).first().waitFor();
     expect((await local.server.index.findInstance(images[0]!.sopUid))?.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');
     await screenshot(page, 'studies-import');

@@ -193,7 +193,7 @@ describe('HTTP and WebSocket API', () => {
     const post = (body: Buffer, type: string) => fetch(base + API_ROUTES.importFile('scan.dcm'), {
       method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': type }, body });
     const ok = await post(upload.bytes, 'application/dicom');
-    expect(await ok.json()).toEqual({ files: 1, imported: 1, duplicates: 0, skipped: [] });
+    expect(await ok.json()).toEqual({ files: 1, imported: 1, duplicates: 0, skipped: [], other: [] });
     expect(await archive.server.index.findInstance(upload.sopUid)).toBeDefined();
     const cut = await post(upload.bytes.subarray(0, upload.bytes.length - 100), 'application/dicom');
     expect(await cut.json()).toMatchObject({ files: 1, imported: 0, skipped: [{ file: 'scan.dcm', reason: expect.stringMatching(/short|ends/) }] });

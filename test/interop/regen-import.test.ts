@@ -75,7 +75,7 @@ describe('regen, import and migration from Conquest', () => {
     expect(f.answers).toEqual([expect.objectContaining({ NumberOfStudyRelatedInstances: '13', ModalitiesInStudy: 'CT\\MR', PatientName: 'Dvorak^Antonin' })]);
   });
 
-  it('imports a folder, copying each object in and skipping what is not DICOM; a second import replaces, adding nothing', async () => {
+  it('imports a folder, copying each object in and leaving aside what is not DICOM; a second import replaces, adding nothing', async () => {
     const folder = path.join(work, 'usb');
     const images = Array.from({ length: 4 }, (_, i) => makeImage({ patientId: 'IMP1', instanceNumber: i + 1 }));
     await writeImages(path.join(folder, 'a'), images.slice(0, 2));
@@ -87,8 +87,8 @@ describe('regen, import and migration from Conquest', () => {
     expect((await run('dcmconv', ['+ti', '-F', bareIn!, path.join(folder, 'b', 'bare.v2')])).code).toBe(0);
     await archive.server.stop();
     const first = await cli(['import', folder, '--data', archive.dataDir]);
-    expect(first.out).toMatch(/import: 6 file\(s\), 5 imported, 0 duplicate\(s\), 1 skipped/);
-    expect(first.out).toMatch(/skipped .*README\.TXT/);
+    expect(first.out).toMatch(/import: 6 file\(s\), 5 imported, 0 duplicate\(s\), 0 skipped, 1 not DICOM \(left aside\)/);
+    expect(first.out).toMatch(/left aside \(not DICOM\): .*README\.TXT/);
     const again = await cli(['import', folder, '--data', archive.dataDir]);
     expect(again.out).toMatch(/import: 6 file\(s\), 5 imported/);
     await archive.restart();

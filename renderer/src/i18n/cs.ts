@@ -813,6 +813,7 @@ export const CS: Record<string, string> = {
   "{n, plural, one {# image the modality reported is not here} other {# images the modality reported are not here}}": "{n, plural, one {# snímek hlášený modalitou tu není} few {# snímky hlášené modalitou tu nejsou} other {# snímků hlášených modalitou tu není}}",
   "{n, plural, one {# image} other {# images}}": "{n, plural, one {# snímek} few {# snímky} other {# snímků}}",
   "{n, plural, one {# object} other {# objects}} written to {folder}": "{n, plural, one {# objekt zapsán} few {# objekty zapsány} other {# objektů zapsáno}} do {folder}",
+  "{n, plural, one {# other file} other {# other files}} (not DICOM) left aside": "{n, plural, one {# jiný soubor} few {# jiné soubory} other {# jiných souborů}} (ne DICOM) ponechán{n, plural, one {} few {y} other {o}} stranou",
   "{n, plural, one {# spelling} other {# spellings}}": "{n, plural, one {# podoba jména} few {# podoby jména} other {# podob jména}}",
   "{n, plural, one {# study} other {# studies}}": "{n, plural, one {# studie} few {# studie} other {# studií}}",
   "{name} answered a retrieve with {value}, not multipart/related": "{name} odpověděl na stažení typem {value}, ne multipart/related",

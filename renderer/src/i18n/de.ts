@@ -813,6 +813,7 @@ export const DE: Record<string, string> = {
   "{n, plural, one {# image the modality reported is not here} other {# images the modality reported are not here}}": "{n, plural, one {# von der Modalität gemeldetes Bild ist nicht hier} other {# von der Modalität gemeldete Bilder sind nicht hier}}",
   "{n, plural, one {# image} other {# images}}": "{n, plural, one {# Bild} other {# Bilder}}",
   "{n, plural, one {# object} other {# objects}} written to {folder}": "{n, plural, one {# Objekt} other {# Objekte}} geschrieben nach {folder}",
+  "{n, plural, one {# other file} other {# other files}} (not DICOM) left aside": "{n, plural, one {# andere Datei} other {# andere Dateien}} (kein DICOM) beiseitegelassen",
   "{n, plural, one {# spelling} other {# spellings}}": "{n, plural, one {# Schreibweise} other {# Schreibweisen}}",
   "{n, plural, one {# study} other {# studies}}": "{n, plural, one {# Studie} other {# Studien}}",
   "{name} answered a retrieve with {value}, not multipart/related": "{name} antwortete auf einen Abruf mit {value}, nicht multipart/related",
