@@ -7,6 +7,8 @@ import { AnonymizePanel } from './anonymize-panel.tsx';
 import { t } from './i18n.ts';
 import { date, personName, why } from './format.ts';
 import { confirmMove, type MoveSide } from './confirm-move.tsx';
+import { DateField } from './date-field.tsx';
+import { SEXES, clockToTm, daToIso, isoToDa, nameParts, tmToClock, withNameParts } from './person-name.ts';
 
 /** A study as the merge and move dialogs compare it. */
 function sideOf(r: FindAnswer, withStudy = true): MoveSide {
@@ -36,16 +38,55 @@ function StudyOptions({ others, patientId }: { others: FindAnswer[]; patientId: 
  */
 
 const PATIENT: [string, string, string][] = [['PatientName', 'patientName', 'Patient name'], ['PatientID', 'patientId', 'Patient ID'],
-  ['PatientBirthDate', 'birthDate', 'Birth date (YYYYMMDD)'], ['PatientSex', 'sex', 'Sex (M, F, O)']];
+  ['PatientBirthDate', 'birthDate', 'Birth date'], ['PatientSex', 'sex', 'Sex']];
 const STUDY: [string, string, string][] = [['StudyDescription', 'description', 'Study description'], ['AccessionNumber', 'accessionNumber', 'Accession number'],
-  ['ReferringPhysicianName', 'referringPhysician', 'Referring physician'], ['StudyDate', 'studyDate', 'Study date (YYYYMMDD)'], ['StudyTime', 'studyTime', 'Study time (HHMMSS)']];
+  ['ReferringPhysicianName', 'referringPhysician', 'Referring physician'], ['StudyDate', 'studyDate', 'Study date'], ['StudyTime', 'studyTime', 'Study time']];
+
+/** A value as the confirmation says it: names, dates, times and sex as people write them, not DICOM's formats. */
+function shown(key: string, value: string): string {
+  if (key === 'PatientName' || key === 'ReferringPhysicianName') return personName(value);
+  if (key === 'PatientBirthDate' || key === 'StudyDate') return date(value);
+  if (key === 'StudyTime') return tmToClock(value);
+  if (key === 'PatientSex') return t(SEXES.find(([code]) => code === value)?.[1] ?? value);
+  return value;
+}
+
+/**
+ * One field of the form, as people write it: a name as family and given names, dates in the UI's language, the sex
+ * from a list, a time as a clock does; the form holds DICOM's values (Müller^Jürgen, 19561203, M, 101500).
+ */
+function EditField({ name, label, value, onChange }: { name: string; label: string; value: string; onChange: (value: string) => void }) {
+  if (name === 'PatientName' || name === 'ReferringPhysicianName') {
+    const { family, given } = nameParts(value);
+    return (
+      <fieldset className="name-field">
+        <legend>{label}</legend>
+        <Field label={t('Family name')}><input name={`edit-${name}-family`} value={family} onChange={(e) => onChange(withNameParts(value, e.target.value, given))} /></Field>
+        <Field label={t('Given name')}><input name={`edit-${name}-given`} value={given} onChange={(e) => onChange(withNameParts(value, family, e.target.value))} /></Field>
+      </fieldset>
+    );
+  }
+  let input;
+  if (name === 'PatientBirthDate' || name === 'StudyDate') input = <DateField name={`edit-${name}`} value={daToIso(value)} onChange={(iso) => onChange(isoToDa(iso))} />;
+  else if (name === 'PatientSex') {
+    const known = SEXES.some(([code]) => code === value);
+    input = (
+      <select name={`edit-${name}`} value={value} onChange={(e) => onChange(e.target.value)}>
+        {SEXES.map(([code, word]) => <option key={code} value={code}>{t(word)}</option>)}
+        {!known && <option value={value}>{value}</option>}
+      </select>
+    );
+  } else if (name === 'StudyTime') input = <input name={`edit-${name}`} type="time" step={1} value={tmToClock(value)} onChange={(e) => onChange(clockToTm(e.target.value))} />;
+  else input = <input name={`edit-${name}`} value={value} onChange={(e) => onChange(e.target.value)} />;
+  return <Field label={label}>{input}</Field>;
+}
 
 function changed(fields: [string, string, string][], before: FindAnswer, after: Record<string, string>): Record<string, string> {
   return Object.fromEntries(fields.filter(([key]) => (after[key] ?? '') !== (before[key] ?? '')).map(([key, field]) => [field, after[key] ?? '']));
 }
 
 function words(fields: [string, string, string][], before: FindAnswer, after: Record<string, string>): string[] {
-  return fields.filter(([key]) => (after[key] ?? '') !== (before[key] ?? '')).map(([key, , label]) => `${t(label)}: "${before[key] ?? ''}" → "${after[key] ?? ''}"`);
+  return fields.filter(([key]) => (after[key] ?? '') !== (before[key] ?? '')).map(([key, , label]) => `${t(label)}: "${shown(key, before[key] ?? '')}" → "${shown(key, after[key] ?? '')}"`);
 }
 
 /** The jobs' state in words, and the nodes the correction can follow to once they are done. */
@@ -64,8 +105,8 @@ function EditJobs({ jobs, studyUid, onDone }: { jobs: JobDto[]; studyUid: string
         <div className="send-correction">{t('This study was sent to {nodes}. Send the correction there too (the same SOP Instance UIDs: each node\'s duplicate policy decides):', { nodes: destinations.join(', ') })}{destinations.map((ae) => (
             <ActionButton key={ae} onClick={async () => {
               const job = await call<JobDto>('POST', API_ROUTES.send, { destination: ae, level: 'STUDY', uid: studyUid });
-              setSent({ ...sent, [ae]: `job ${job.id} queued` });
-            }}>{sent[ae] ?? `Send to ${ae}`}</ActionButton>
+              setSent({ ...sent, [ae]: t('job {id} queued', { id: String(job.id) }) });
+            }}>{sent[ae] ?? t('Send to {ae}', { ae })}</ActionButton>
           ))}
         </div>
       )}
@@ -109,9 +150,7 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
     <div className="study-edit">
       <div className="grid-form">
         {[...PATIENT, ...STUDY].map(([key, , label]) => (
-          <Field key={key} label={t(label)}>
-            <input name={`edit-${key}`} value={form[key] ?? ''} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />
-          </Field>
+          <EditField key={key} name={key} label={t(label)} value={form[key] ?? ''} onChange={(value) => setForm((f) => ({ ...f, [key]: value }))} />
         ))}
       </div>
       <div className="form-actions">

@@ -47,12 +47,23 @@ describe('editing a study in the UI', () => {
     await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Edit', exact: true }).click();
     const panel = page.locator(`tr[data-editing="${studyUid}"]`);
-    await panel.locator('input[name=edit-PatientName]').fill('Typo^Eva');
+    // The name as family and given names, not DICOM's Family^Given.
+    expect(await panel.locator('input[name=edit-PatientName-family]').inputValue()).toBe('Tpyo');
+    expect(await panel.locator('input[name=edit-PatientName-given]').inputValue()).toBe('Eva');
+    await panel.locator('input[name=edit-PatientName-family]').fill('Typo');
+    // Dates as the UI's language writes them, the sex from a list.
+    expect(await panel.locator('input[name=edit-PatientBirthDate]').inputValue()).toBe('1970-01-01');
+    expect(await panel.locator('select[name=edit-PatientSex] option:checked').textContent()).toBe('other');
+    await panel.locator('input[name=edit-PatientBirthDate]').fill('1956-12-03');
+    await panel.locator('select[name=edit-PatientSex]').selectOption({ label: 'male' });
     await panel.locator('input[name=edit-StudyDescription]').fill('CT břicha');
     await panel.getByRole('button', { name: 'Save corrections' }).click();
     await expect.poll(() => panel.locator('.send-correction').textContent(), { timeout: 20_000 }).toMatch(/sent to PACS2/);
-    expect(dialogs.at(-1)).toMatch(/Patient name: "Tpyo\^Eva" → "Typo\^Eva" \(every study of patient TYPO9\)\nStudy description: "Head routine" → "CT břicha"/);
+    expect(dialogs.at(-1)).toMatch(/Patient name: "Tpyo, Eva" → "Typo, Eva" \(every study of patient TYPO9\)\nBirth date: "1970-01-01" → "1956-12-03" .*\nSex: "other" → "male" .*\nStudy description: "Head routine" → "CT břicha"/);
     await expect.poll(() => row.textContent()).toMatch(/Typo.*Eva.*CT břicha/);
+    // Written as DICOM writes them.
+    const [after] = await (await apiFetch(archive, 'POST', '/api/find', { level: 'STUDY', keys: { StudyInstanceUID: studyUid, PatientName: '', PatientBirthDate: '', PatientSex: '' } })).json() as Record<string, string>[];
+    expect(after).toMatchObject({ PatientName: 'Typo^Eva', PatientBirthDate: '19561203', PatientSex: 'M' });
     await screenshot(page, 'studies-edit');
 
     // storescp names files by SOP Instance UID: the corrected objects replace the ones it had.
@@ -98,7 +109,7 @@ describe('editing a study in the UI', () => {
     await panel.getByRole('button', { name: 'Merge study into…' }).click();
     const dialog = page.locator('dialog.confirm-move');
     await dialog.getByText('These are two different patients.').waitFor();
-    expect(await dialog.locator('tr.differs').allTextContents()).toEqual([expect.stringMatching(/^PatientTypo, Eva.*ANONYMOUS/), 'Patient IDTYPO9RESEARCH-7', 'Born1970-01-01']); // the copy has no birth date
+    expect(await dialog.locator('tr.differs').allTextContents()).toEqual([expect.stringMatching(/^PatientTypo, Eva.*ANONYMOUS/), 'Patient IDTYPO9RESEARCH-7', 'Born1956-12-03']); // the copy has no birth date
     const go = dialog.getByRole('button', { name: 'Move to the other patient' });
     expect(await go.isDisabled()).toBe(true);
     await dialog.locator('input[name=confirm-patient-name]').fill('Typo');

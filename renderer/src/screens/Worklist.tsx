@@ -7,11 +7,12 @@ import { useLoad } from '../hooks.ts';
 import { t } from '../i18n.ts';
 import { useLive } from '../live.ts';
 import { DateField } from '../date-field.tsx';
+import { SEXES, daToIso, nameParts, withNameParts } from '../person-name.ts';
 
 /** Scheduled procedure steps that modalities fetch with a Modality Worklist C-FIND: list, add, edit, delete. */
 
 /** The form: the entry's fields, with the patient's name as family and given names apart. */
-type Form = Record<Exclude<keyof NewWorklistEntryDto & string, 'patientName'> | 'familyName' | 'givenName', string>;
+type Form = Record<(keyof NewWorklistEntryDto & string) | 'familyName' | 'givenName', string>;
 
 /** Today as this computer's calendar has it (not UTC's: at 00:30 in Prague that is still yesterday). */
 function today(): string {
@@ -22,7 +23,6 @@ const blank = (): Partial<Form> => ({ scheduledDate: today(), scheduledTime: '',
 
 /** Modalities a worklist entry is scheduled for (PS3.3 C.7.3.1.1.1), the common ones. */
 export const MODALITIES = ['CT', 'MR', 'US', 'CR', 'DX', 'MG', 'XA', 'RF', 'NM', 'PT', 'ES', 'OP', 'IO', 'PX', 'OT'];
-const SEXES: [string, string][] = [['', 'unknown'], ['F', 'female'], ['M', 'male'], ['O', 'other']];
 
 /** The text fields: [field, label, help, input type]. */
 const FIELDS: [keyof Form, string, string, string?][] = [
@@ -44,16 +44,15 @@ function toEntry(f: Partial<Form>): NewWorklistEntryDto {
     if (v === undefined || k === 'familyName' || k === 'givenName') continue;
     out[k] = k === 'scheduledDate' || k === 'birthDate' ? v.replaceAll('-', '') : k === 'scheduledTime' ? v.replaceAll(':', '') : v;
   }
-  out.patientName = [f.familyName?.trim() ?? '', f.givenName?.trim() ?? ''].join('^').replace(/\^+$/, '');
+  out.patientName = withNameParts(f.patientName ?? '', f.familyName ?? '', f.givenName ?? '');
   return out as unknown as NewWorklistEntryDto;
 }
 
 function toForm(e: WorklistEntryDto): Partial<Form> {
-  const iso = (d: string) => (/^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d);
   const hm = (t: string) => (/^\d{4}/.test(t) ? `${t.slice(0, 2)}:${t.slice(2, 4)}` : t);
-  const [familyName = '', givenName = ''] = e.patientName.split('=')[0]!.split('^');
-  const { patientName: _name, ...rest } = e;
-  return { ...rest, familyName, givenName, birthDate: iso(e.birthDate), scheduledDate: iso(e.scheduledDate), scheduledTime: hm(e.scheduledTime) } as unknown as Partial<Form>;
+  const { family: familyName, given: givenName } = nameParts(e.patientName);
+  // The stored name too: its middle name, prefix, suffix and other groups are kept when the form writes it back.
+  return { ...e, familyName, givenName, birthDate: daToIso(e.birthDate), scheduledDate: daToIso(e.scheduledDate), scheduledTime: hm(e.scheduledTime) } as unknown as Partial<Form>;
 }
 
 /** What the modality reported (MPPS): the state, the series it made, and any of their images not here. */
