@@ -49,6 +49,7 @@ import { Exporter } from './export/exporter.ts';
 import type { Condition } from './query/condition.ts';
 import { Hl7Listener } from './hl7/hl7-listener.ts';
 import { Accounts } from './accounts/accounts.ts';
+import { ApiKeys } from './accounts/api-keys.ts';
 import { nodeAccess } from './node-access.ts';
 import { PresentationStates } from './presentation/presentation-states.ts';
 import { auditAssociation, auditRequest } from './audit/dicom-audit.ts';
@@ -122,6 +123,7 @@ export class ArchiveServer {
   /** Who did what (audit-trail.ts); users, sessions and the first administrator's set-up. */
   audit!: AuditTrail;
   accounts!: Accounts;
+  apiKeys!: ApiKeys;
   /** The API's HTTPS certificate, when it speaks HTTPS; the one-time link that sets up the first administrator. */
   apiCertificate?: ApiCertificate;
   setupLink?: string;
@@ -158,6 +160,8 @@ export class ArchiveServer {
     }
     this.accounts = new Accounts(this.index.accountStore(), (e) => this.audit.record(e),
       () => ({ idleMinutes: this.config.settings.sessionIdleMinutes, maxHours: this.config.settings.sessionMaxHours }));
+    this.apiKeys = new ApiKeys(this.index.apiKeyStore(), (e) => this.audit.record(e));
+    await this.apiKeys.load();
     this.activityFile = new ActivityFile(path.join(dataDir, 'activity.json'), this.activity, this.logger.child('server'));
     await this.activityFile.open();
     this.removal = new StudyRemoval(this.index, this.store, this.logger.child('retention'));
@@ -266,7 +270,7 @@ export class ArchiveServer {
       },
       events: this.events,
       accounts: {
-        accounts: this.accounts, sessionMaxHours: () => this.config.settings.sessionMaxHours, secure: () => this.apiCertificate !== undefined,
+        accounts: this.accounts, keys: this.apiKeys, sessionMaxHours: () => this.config.settings.sessionMaxHours, secure: () => this.apiCertificate !== undefined,
       },
       audit: { record: (e) => this.audit.record(e), store: this.index.auditStore() },
       maxUploadBytes: () => this.config.settings.maxUploadMB * 1024 * 1024,

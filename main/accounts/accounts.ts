@@ -7,11 +7,11 @@ import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
 import { msg } from '../../common/message.ts';
 
-/** Who a request comes from: an account with its role, or the desktop's local secret (the local admin). */
+/** Who a request comes from: an account with its role, the desktop's local secret (the local admin), or an API key. */
 export interface Principal {
   user: string;
   role: Role;
-  via: 'secret' | 'session';
+  via: 'secret' | 'session' | 'key';
   /** The session's token hash (to end it at logout). */
   session?: string;
 }

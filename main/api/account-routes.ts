@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { permissionsOf } from '../../common/roles.ts';
 import type { Accounts, SessionGrant } from '../accounts/accounts.ts';
+import type { ApiKeys } from '../accounts/api-keys.ts';
 import { clearedCookie, sessionCookie } from './request-auth.ts';
 import type { SessionDto } from './contract.ts';
 import { HttpError, Streamed, type RouteDef } from './router.ts';
@@ -8,6 +9,8 @@ import { msg } from '../../common/message.ts';
 
 export interface AccountService {
   accounts: Accounts;
+  /** Keys other systems sign their requests with. */
+  keys: ApiKeys;
   /** The session's longest life (the cookie's Max-Age) and whether the API speaks HTTPS (the cookie's Secure flag). */
   sessionMaxHours(): number;
   secure(): boolean;
@@ -21,9 +24,9 @@ function withHeaders(status: number, headers: http.OutgoingHttpHeaders, value: u
   });
 }
 
-/** Signing in and out, the first administrator's set-up, one's own password, and (for admins) the users. */
+/** Signing in and out, the first administrator's set-up, one's own password, and (for admins) the users and API keys. */
 export function accountRoutes(service: AccountService): RouteDef[] {
-  const { accounts } = service;
+  const { accounts, keys } = service;
   const granted = (grant: SessionGrant) => withHeaders(200, { 'set-cookie': sessionCookie(grant.token, service.sessionMaxHours(), service.secure()) },
     { user: grant.user, role: grant.role, permissions: permissionsOf(grant.role), token: grant.token, expiresAt: grant.expiresAt });
   const body = (b: unknown) => (b ?? {}) as Record<string, unknown>;
@@ -66,6 +69,19 @@ export function accountRoutes(service: AccountService): RouteDef[] {
         const { role, password } = body(b);
         if (role === undefined && password === undefined) throw new HttpError(400, 'give a role or a password');
         return accounts.updateUser(principal!, name!, { role, password }, source);
+      },
+    },
+    { method: 'GET', path: '/api/keys', permission: 'users', handler: async () => keys.list() },
+    {
+      // The key itself is in this answer only: the index keeps its hash.
+      method: 'POST', path: '/api/keys', permission: 'users',
+      handler: async ({ principal, body: b, source }) => keys.create(principal!, body(b).name, body(b).role, source),
+    },
+    {
+      method: 'DELETE', path: '/api/keys/:name', permission: 'users',
+      handler: async ({ principal, params: [name], source }) => {
+        await keys.revoke(principal!, name!, source);
+        return { removed: name! };
       },
     },
     {

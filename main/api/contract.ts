@@ -12,6 +12,9 @@ import type { DeletionRecord } from '../index/deletion-record.ts';
 import type { MediaSetSummary } from '../export/media-set-summary.ts';
 import type { Permission, Role } from '../../common/roles.ts';
 export type { UserDto } from '../accounts/accounts.ts';
+export type { ApiKeyDto } from '../accounts/api-keys.ts';
+/** POST /api/keys answers the new key once, with its record. */
+export type NewApiKeyDto = import('../accounts/api-keys.ts').ApiKeyDto & { key: string };
 import type { AuditRecord } from '../audit/audit-record.ts';
 import type { Message } from '../../common/message.ts';
 /** An audit record with the name its patient goes by. */
@@ -276,6 +279,8 @@ export const API_ROUTES = {
   password: '/api/password',
   users: '/api/users',
   user: (name: string) => `/api/users/${encodeURIComponent(name)}`,
+  keys: '/api/keys',
+  key: (name: string) => `/api/keys/${encodeURIComponent(name)}`,
   audit: '/api/audit',
   auditCsv: '/api/audit.csv',
   annotations: (studyUid: string) => `/api/studies/${encodeURIComponent(studyUid)}/annotations`,

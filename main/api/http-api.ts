@@ -67,7 +67,7 @@ export class HttpApi {
       ...presentationRoutes(services.presentations),
     ]);
     this.corsOrigins = () => services.dicomweb.corsOrigins();
-    this.auth = new RequestAuth(secret, services.accounts.accounts);
+    this.auth = new RequestAuth(secret, services.accounts.accounts, services.accounts.keys);
     this.log = log;
     this.http = server;
     this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.serve(req, res));

@@ -1,11 +1,12 @@
 import type http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { LOCAL_ADMIN, type Accounts, type Principal } from '../accounts/accounts.ts';
+import { API_KEY_PREFIX, type ApiKeys } from '../accounts/api-keys.ts';
 
 /**
  * Who an API request comes from. The install's secret (DATA/api-secret, given to the desktop window by its preload) is
- * the local administrator, and is taken only from this computer (loopback): other desks sign in with an account. A
- * session comes as a bearer token (scripts, DICOMweb clients) or as the HttpOnly cookie the login set (the browser UI:
+ * the local administrator, and is taken only from this computer (loopback): other desks sign in with an account. An
+ * API key (pacs_…, made by an admin for another system) comes as a bearer token from anywhere. A session comes as a bearer token (scripts, DICOMweb clients) or as the HttpOnly cookie the login set (the browser UI:
  * no token in page script or in URLs). A request authenticated by the cookie must come from a page of this origin
  * (its Origin header, when it has one, names this host) so that another site cannot act with it.
  */
@@ -46,10 +47,12 @@ function sameOrigin(req: http.IncomingMessage): boolean {
 export class RequestAuth {
   private readonly secret: Buffer;
   private readonly accounts: Accounts;
+  private readonly keys: ApiKeys;
 
-  constructor(secret: string, accounts: Accounts) {
+  constructor(secret: string, accounts: Accounts, keys: ApiKeys) {
     this.secret = Buffer.from(secret);
     this.accounts = accounts;
+    this.keys = keys;
   }
 
   private isSecret(given: string): boolean {
@@ -63,6 +66,7 @@ export class RequestAuth {
     // ?token= only for the install secret (the desktop's <img> and WebSocket URLs): a session never travels in a URL.
     const given = bearer ?? url.searchParams.get('token') ?? undefined;
     if (given && this.isSecret(given)) return isLoopback(req.socket.remoteAddress) ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret' } : undefined;
+    if (bearer?.startsWith(API_KEY_PREFIX)) return this.keys.principal(bearer);
     if (bearer) return this.accounts.session(bearer);
     const fromCookie = cookie(req, SESSION_COOKIE);
     if (fromCookie && sameOrigin(req)) return this.accounts.session(fromCookie);

@@ -21,6 +21,8 @@ const EVENTS: Record<AuditAction, EventCodes> = {
   'user-created': { id: ['110113', 'Security Alert'], type: ['110136', 'Security Roles Changed'], action: 'E' },
   'user-changed': { id: ['110113', 'Security Alert'], type: ['110136', 'Security Roles Changed'], action: 'E' },
   'user-deleted': { id: ['110113', 'Security Alert'], type: ['110136', 'Security Roles Changed'], action: 'E' },
+  'key-created': { id: ['110113', 'Security Alert'], type: ['110136', 'Security Roles Changed'], action: 'E' },
+  'key-revoked': { id: ['110113', 'Security Alert'], type: ['110136', 'Security Roles Changed'], action: 'E' },
   'settings-changed': { id: ['110113', 'Security Alert'], type: ['110129', 'Security Configuration'], action: 'E' },
   'nodes-changed': { id: ['110113', 'Security Alert'], type: ['110128', 'Network Configuration'], action: 'E' },
   'association-accepted': { id: ['110113', 'Security Alert'], type: ['110126', 'Node Authentication'], action: 'E' },

@@ -10,6 +10,7 @@ import type { SqlEngine } from './sql-engine.ts';
 import { SqlJobStore } from './sql-jobs.ts';
 import { SqlMppsStore } from './sql-mpps.ts';
 import { SqlAccountStore } from './sql-accounts.ts';
+import { SqlApiKeyStore } from './sql-api-keys.ts';
 import { SqlAuditStore } from './sql-audit.ts';
 import { confirmPatientName, mergePatients, patientNames, updatePatient } from './sql-patient-changes.ts';
 import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
@@ -323,6 +324,10 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   accountStore(): SqlAccountStore {
     return new SqlAccountStore(this.engine);
+  }
+
+  apiKeyStore(): SqlApiKeyStore {
+    return new SqlApiKeyStore(this.engine);
   }
 
   auditStore(): SqlAuditStore {

@@ -28,6 +28,21 @@ describe.each(INDEX_ENGINES)('accounts and audit on the $name index', (engine) =
     expect(await users.find('Petr')).toBeUndefined();
   });
 
+  it('keeps API keys by name and hash, refuses a taken name, records the last use, and forgets a revoked key', async () => {
+    const keys = index.apiKeyStore();
+    expect(await keys.create({ name: 'WS2', role: 'technician', keyHash: 'a'.repeat(64), createdBy: 'Anna' })).toBe(true);
+    expect(await keys.create({ name: 'WS2', role: 'viewer', keyHash: 'b'.repeat(64), createdBy: 'Anna' })).toBe(false);
+    expect(await keys.create({ name: 'script', role: 'viewer', keyHash: 'c'.repeat(64), createdBy: 'Anna' })).toBe(true);
+    await keys.touch('WS2', '2026-12-07T08:00:00.000Z');
+    expect(await keys.list()).toEqual([
+      expect.objectContaining({ name: 'WS2', role: 'technician', keyHash: 'a'.repeat(64), createdBy: 'Anna', lastUsed: '2026-12-07T08:00:00.000Z' }),
+      expect.objectContaining({ name: 'script', role: 'viewer', lastUsed: '' }),
+    ]);
+    expect(await keys.remove('script')).toBe(true);
+    expect(await keys.remove('script')).toBe(false);
+    expect((await keys.list()).map((k) => k.name)).toEqual(['WS2']);
+  });
+
   it('appends audit records, filters them by user, patient, action and dates, newest first, and purges old ones', async () => {
     const audit = index.auditStore();
     const base = { source: '127.0.0.1', detail: 'd' };

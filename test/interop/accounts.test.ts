@@ -4,7 +4,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ROLES, may, type Role } from '../../common/roles.ts';
 import { API_ROUTES } from '../../main/api/contract.ts';
+import type http from 'node:http';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
+import { RequestAuth } from '../../main/api/request-auth.ts';
 
 /**
  * Accounts and roles through the API as a browser and scripts use it: the first administrator from the one-time set-up
@@ -129,8 +131,42 @@ describe('accounts and roles', () => {
     expect((await as(sessions.admin, 'GET', API_ROUTES.status)).status).toBe(401);
   });
 
+  let peerKey = '';
+  it('makes a key for another system: its role only (never admin), shown once, taken from any computer, refused once revoked', async () => {
+    const token = async (name: string, password: string) => (await (await login(name, password)).json() as { token: string }).token;
+    const admin = await token('boss', PASSWORDS.admin);
+    const notAdmin = await token('technician', 'tech-new-password');
+    expect((await as(admin, 'POST', API_ROUTES.keys, { name: 'WS2', role: 'admin' })).status).toBe(400);
+    expect((await as(notAdmin, 'POST', API_ROUTES.keys, { name: 'WS2', role: 'viewer' })).status).toBe(403);
+    const made = await as(admin, 'POST', API_ROUTES.keys, { name: 'WS2', role: 'technician' });
+    expect(made.status).toBe(200);
+    peerKey = (await made.json() as { key: string }).key;
+    expect(peerKey).toMatch(/^pacs_[\w-]{43}$/);
+    expect((await as(admin, 'POST', API_ROUTES.keys, { name: 'WS2', role: 'viewer' })).status).toBe(409);
+    expect(await (await as(peerKey, 'GET', API_ROUTES.session)).json()).toMatchObject({ user: 'WS2 (API key)', role: 'technician', local: false });
+    expect((await as(peerKey, 'GET', API_ROUTES.users)).status).toBe(403);
+    const listed = await (await as(admin, 'GET', API_ROUTES.keys)).json();
+    expect(listed).toEqual([expect.objectContaining({ name: 'WS2', role: 'technician', createdBy: 'boss' })]);
+    expect(JSON.stringify(listed)).not.toContain(peerKey);
+    // Not in a URL (that is for the local secret), and from another computer the key is taken while the secret is not.
+    expect((await fetch(url(`${API_ROUTES.status}?token=${peerKey}`))).status).toBe(401);
+    const auth = new RequestAuth(archive.server.apiSecret, archive.server.accounts, archive.server.apiKeys);
+    const from = (address: string, token: string) => auth.principal({ headers: { authorization: `Bearer ${token}` }, socket: { remoteAddress: address } } as unknown as http.IncomingMessage, new URL(url('/')));
+    expect(from('192.0.2.7', peerKey)).toMatchObject({ user: 'WS2 (API key)', via: 'key' });
+    expect(from('192.0.2.7', archive.server.apiSecret)).toBeUndefined();
+    expect(from('127.0.0.1', archive.server.apiSecret)).toMatchObject({ via: 'secret' });
+    // Revoked: refused at once.
+    const other = (await (await as(admin, 'POST', API_ROUTES.keys, { name: 'nightly script', role: 'viewer' })).json() as { key: string }).key;
+    expect((await as(other, 'GET', API_ROUTES.status)).status).toBe(200);
+    expect((await as(admin, 'DELETE', API_ROUTES.key('nightly script'))).status).toBe(200);
+    expect((await as(other, 'GET', API_ROUTES.status)).status).toBe(401);
+    expect((await as(admin, 'DELETE', API_ROUTES.key('nightly script'))).status).toBe(404);
+  });
+
   it('keeps users across a restart, passwords only as scrypt hashes, never in the log or the audit trail', async () => {
     await archive.restart();
+    // A key outlives the restart (sessions do not), and is kept only as its hash.
+    expect((await as(peerKey, 'GET', API_ROUTES.status)).status).toBe(200);
     expect((await (await as(undefined, 'GET', API_ROUTES.session)).json() as { needsSetup: boolean }).needsSetup).toBe(false);
     expect(archive.server.setupLink).toBeUndefined();
     expect((await login('boss', PASSWORDS.admin)).status).toBe(200);
@@ -142,8 +178,10 @@ describe('accounts and roles', () => {
     expect(hashes.map((u) => u.h)).toEqual(hashes.map(() => expect.stringMatching(/^scrypt\$32768\$8\$1\$[\w+/=]+\$[\w+/=]+$/)));
     const dbFile = path.join(archive.dataDir, 'index', 'archive.db3');
     const everything = [archive.logText(), audit, await readFile(dbFile, 'latin1'), await readFile(`${dbFile}-wal`, 'latin1').catch(() => '')].join('\n');
-    for (const pw of [...Object.values(PASSWORDS), 'fresh secret 99x', 'tech-new-password']) expect(everything).not.toContain(pw);
+    for (const pw of [...Object.values(PASSWORDS), 'fresh secret 99x', 'tech-new-password', peerKey]) expect(everything).not.toContain(pw);
     expect(audit).toContain('login-failed');
     expect(audit).toContain('password-changed');
+    expect(audit).toContain('key-created');
+    expect(audit).toContain('key-revoked');
   });
 });

@@ -264,4 +264,19 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
     version: 12,
     statements: [`ALTER TABLE jobs ADD COLUMN error_message LONGTEXT NULL`],
   },
+  {
+    // Keys other systems sign their requests with (a second workstation's DICOMweb node), kept as hashes.
+    version: 13,
+    statements: [
+      `CREATE TABLE api_keys (
+        id BIGINT PRIMARY KEY AUTO_INCREMENT,
+        name VARCHAR(64) NOT NULL UNIQUE,
+        role VARCHAR(16) NOT NULL,
+        key_hash VARCHAR(64) NOT NULL UNIQUE,
+        created_at VARCHAR(32) NOT NULL,
+        created_by VARCHAR(64) NOT NULL DEFAULT '',
+        last_used VARCHAR(32) NOT NULL DEFAULT ''
+      ) ${TABLE}`,
+    ],
+  },
 ];

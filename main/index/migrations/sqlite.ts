@@ -292,4 +292,19 @@ ALTER TABLE patients ADD COLUMN name_confirmed INTEGER NOT NULL DEFAULT 0;
     version: 12,
     sql: `ALTER TABLE jobs ADD COLUMN error_message TEXT NOT NULL DEFAULT '';`,
   },
+  {
+    // Keys other systems sign their requests with (a second workstation's DICOMweb node), kept as hashes.
+    version: 13,
+    sql: `
+CREATE TABLE api_keys (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  last_used TEXT NOT NULL DEFAULT ''
+);
+`,
+  },
 ];

@@ -12,7 +12,7 @@ function csvSeparator(): string {
   return (1.5).toLocaleString(locale()).includes(',') ? ';' : ',';
 }
 
-const ACTIONS = ['', 'login', 'login-failed', 'logout', 'setup', 'password-changed', 'user-created', 'user-changed', 'user-deleted', 'settings-changed',
+const ACTIONS = ['', 'login', 'login-failed', 'logout', 'setup', 'password-changed', 'user-created', 'user-changed', 'user-deleted', 'key-created', 'key-revoked', 'settings-changed',
   'nodes-changed', 'association-accepted', 'association-rejected', 'query', 'retrieve', 'send', 'import', 'export', 'delete', 'edit', 'view', 'refused', 'application-start', 'application-stop'];
 
 /** The audit trail, for administrators: who did what to which patient's data, filtered, and as CSV to keep. */

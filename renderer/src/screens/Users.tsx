@@ -7,6 +7,7 @@ import { useLoad } from '../hooks.ts';
 import { dateTime } from '../format.ts';
 import { t } from '../i18n.ts';
 import { askText } from '../ask-text.tsx';
+import { ApiKeys } from '../api-keys.tsx';
 
 const ROLE_HELP: Record<string, string> = {
   admin: 'everything: settings, nodes, users, deleting, retention, the audit trail',
@@ -66,6 +67,7 @@ export function Users({ me }: { me: string }) {
           <button type="submit" className="primary">{t('Add user')}</button>
         </form>
       </Section>
+      <ApiKeys />
     </>
   );
 }
