@@ -77,11 +77,14 @@ export class Accounts {
   private readonly store: AccountStore;
   private readonly audit: (entry: AuditEntry) => void;
   private readonly limits: () => SessionLimits;
+  /** The clock sessions and lockouts are timed by (a test's own, to step through an hour without waiting it). */
+  private readonly now: () => number;
 
-  constructor(store: AccountStore, audit: (entry: AuditEntry) => void, limits: () => SessionLimits) {
+  constructor(store: AccountStore, audit: (entry: AuditEntry) => void, limits: () => SessionLimits, now: () => number = Date.now) {
     this.store = store;
     this.audit = audit;
     this.limits = limits;
+    this.now = now;
   }
 
   /** At start: when there is no account yet, a one-time token that lets one person create the first administrator. */
@@ -108,7 +111,7 @@ export class Accounts {
   async login(name: unknown, password: unknown, source: string): Promise<SessionGrant> {
     const userName = typeof name === 'string' ? name.trim() : '';
     const user = userName ? await this.store.find(userName) : undefined;
-    const now = Date.now();
+    const now = this.now();
     if (user?.lockedUntil && Date.parse(user.lockedUntil) > now) {
       const wait = Math.ceil((Date.parse(user.lockedUntil) - now) / 1000);
       this.audit({ user: userName, source, action: 'login-failed', outcome: 'refused', detail: `locked for ${wait} s more` });
@@ -133,7 +136,7 @@ export class Accounts {
 
   private open(user: string, role: Role): SessionGrant {
     const token = randomBytes(32).toString('base64url');
-    const now = Date.now();
+    const now = this.now();
     this.sessions.set(digest(token), { user, role, created: now, seen: now });
     return { token, user, role, expiresAt: new Date(now + this.limits().maxHours * 3_600_000).toISOString() };
   }
@@ -143,7 +146,7 @@ export class Accounts {
     const key = digest(token);
     const s = this.sessions.get(key);
     if (!s) return undefined;
-    const now = Date.now();
+    const now = this.now();
     const { idleMinutes, maxHours } = this.limits();
     if (now - s.seen > idleMinutes * 60_000 || now - s.created > maxHours * 3_600_000) {
       this.sessions.delete(key);
@@ -176,7 +179,7 @@ export class Accounts {
   }
 
   async listUsers(): Promise<UserDto[]> {
-    const now = Date.now();
+    const now = this.now();
     return (await this.store.list()).map((u) => ({
       name: u.name, role: u.role, createdAt: u.createdAt, changedAt: u.changedAt, lastLogin: u.lastLogin,
       locked: u.lockedUntil !== '' && Date.parse(u.lockedUntil) > now,

@@ -20,10 +20,12 @@ function defaultKeys(level: number): Record<string, string> {
 }
 
 export function checkedFindRequest(request: Partial<FindRequest>): { level: number; keys: Record<string, string> } {
+  // A body of null, a number or a list is refused as the rest are (it came as JSON from anyone).
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new QueryRefused('the search is a JSON object with a level and keys');
   const level = LEVEL_NAMES.indexOf(String(request.level) as (typeof LEVEL_NAMES)[number]);
   if (level < 0) throw new QueryRefused('level must be PATIENT, STUDY, SERIES or IMAGE');
   const keys = request.keys ?? {};
-  if (typeof keys !== 'object' || Object.values(keys).some((v) => typeof v !== 'string')) throw new QueryRefused('keys must map keywords to text');
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys) || Object.values(keys).some((v) => typeof v !== 'string')) throw new QueryRefused('keys must map keywords to text');
   // Keys with empty values are what to return; a request naming none gets every key the level answers.
   const namesReturnKeys = Object.values(keys).some((v) => v === '');
   return { level, keys: namesReturnKeys ? keys : { ...defaultKeys(level), ...keys } };

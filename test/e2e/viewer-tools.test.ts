@@ -248,10 +248,12 @@ describe('viewer tools', () => {
     await expect.poll(() => page.getByLabel('Cine speed').locator('option:checked').textContent()).toBe('2× (60 fps)');
     await page.keyboard.press('Space');
     await expect.poll(() => page.locator('.pane.active .viewport').getAttribute('data-playing')).toBe('no');
-    // A frame already on its way may still land; after that the loop stands still.
-    await new Promise((r) => setTimeout(r, 300));
+    // A frame already on its way may still land; after that the loop stands still. Counted in the page's own frames
+    // (requestAnimationFrame), not in milliseconds: a loaded machine draws fewer of both, the cine's and these.
+    const frames = (n: number) => page.evaluate(`new Promise((r) => { let left = ${n}; const f = () => (--left > 0 ? requestAnimationFrame(f) : r(0)); requestAnimationFrame(f); })`);
+    await frames(10);
     const stopped = await index();
-    await new Promise((r) => setTimeout(r, 500));
+    await frames(30);
     expect(await index()).toBe(stopped);
   });
 

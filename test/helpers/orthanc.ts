@@ -48,7 +48,7 @@ export async function startOrthanc(ours: { url: string; secret: string }, extra:
     if (proc.exitCode !== null) throw new Error(`Orthanc exited: ${output.slice(-2000)}`);
     const up = await fetch(`${url}/system`).then((r) => r.ok, () => false);
     if (up) break;
-    if (i > 200) throw new Error(`Orthanc did not answer on ${httpPort}: ${output.slice(-2000)}`);
+    if (i > 600) throw new Error(`Orthanc did not answer on ${httpPort}: ${output.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const call = async (method: string, route: string, body?: unknown) => {

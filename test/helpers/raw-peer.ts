@@ -119,4 +119,9 @@ export class RawPeer {
   destroy(): void {
     this.socket.destroy();
   }
+
+  /** Close after what was written is delivered (a FIN behind the data), as the system closes a crashed program's socket. */
+  hangUp(): void {
+    this.socket.end();
+  }
 }

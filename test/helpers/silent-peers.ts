@@ -66,7 +66,17 @@ export async function neverAccepts(): Promise<SilentPeer> {
     '    try: c.connect(("127.0.0.1", port))',
     '    except BlockingIOError: pass',
     '    fill.append(c)',
-    'time.sleep(0.3); print(port, flush=True); sys.stdin.read()',
+    // Until the kernel says the accept queue is full (for a listening socket /proc/net/tcp gives the queue's length as
+    // rx_queue and its limit as tx_queue), not for a fixed time.
+    'def full():',
+    '    for row in open("/proc/net/tcp").read().splitlines()[1:]:',
+    '        f = row.split()',
+    '        if f[1].endswith(":%04X" % port) and f[3] == "0A":',
+    '            limit, length = (int(x, 16) for x in f[4].split(":"))',
+    '            return length > limit',
+    '    return False',
+    'while not full(): time.sleep(0.01)',
+    'print(port, flush=True); sys.stdin.read()',
   ].join('\n');
   const child: ChildProcess = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {

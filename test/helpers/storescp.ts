@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,17 +39,35 @@ export async function freePort(): Promise<number> {
   }
 }
 
-async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`storescp exited (${proc.exitCode ?? proc.signalCode}): ${log()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
+/** Whether process `pid` holds the socket listening on `port` (Linux: /proc/net/tcp* names the socket, /proc/PID/fd the holder). */
+async function listensOn(pid: number, port: number): Promise<boolean> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const rows = (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1);
+    for (const row of rows) {
+      const f = row.trim().split(/\s+/);
+      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A') inodes.add(f[9]!);
+    }
   }
-  throw new Error(`storescp did not listen on ${port}: ${log()}`);
+  if (!inodes.size) return false;
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? '')) return true;
+  }
+  return false;
+}
+
+/** Until this storescp listens on the port (not another program that took the port first: then it exits). */
+async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<'listening' | 'exited'> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) return 'exited';
+    if (await listensOn(proc.pid!, port)) return 'listening';
+    if (Date.now() > end) throw new Error(`storescp did not listen on ${port}: ${log()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 export async function startStorescp(aeTitle: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, fixedPort?: number): Promise<RunningStorescp & { kill(): void }> {
@@ -59,10 +77,7 @@ export async function startStorescp(aeTitle: string, args: string[] = [], env: N
   const proc = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...args, String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
   proc.stdout!.on('data', (d) => { output += d; });
   proc.stderr!.on('data', (d) => { output += d; });
-  await waitForPort(port, proc, () => output);
-  // The port answering is not proof that this storescp holds it: a storescp that could not bind exits at once.
-  await new Promise((r) => setTimeout(r, 150));
-  if (proc.exitCode !== null || proc.signalCode !== null) {
+  if (await waitForPort(port, proc, () => output) === 'exited') {
     await rm(dir, { recursive: true, force: true });
     if (fixedPort === undefined) return startStorescp(aeTitle, args, env);
     throw new Error(`storescp could not listen on ${port}: ${output}`);

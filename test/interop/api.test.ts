@@ -7,6 +7,7 @@ import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts'
 import { dumpDataSet, run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
 import { API_ROUTES, type ActivitySnapshot, type EventMessage, type NodeDto } from '../../main/api/contract.ts';
+import { until } from '../helpers/wait.ts';
 
 /** The HTTP + WebSocket API as the UI uses it: the secret, nodes with echo, the worklist, jobs, events, WADO-URI. */
 describe('HTTP and WebSocket API', () => {
@@ -76,7 +77,7 @@ describe('HTTP and WebSocket API', () => {
     ws.on('message', (data) => messages.push(JSON.parse(String(data)) as EventMessage));
     const r = await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, [image])]);
     expect(r.code, r.stderr).toBe(0);
-    for (let i = 0; i < 100 && !messages.some((m) => m.type === 'association' && m.event.type === 'closed'); i++) await new Promise((x) => setTimeout(x, 20));
+    await until('the association\'s closed event', () => messages.some((m) => m.type === 'association' && m.event.type === 'closed'));
     ws.close();
     expect(messages).toContainEqual({ type: 'object', event: expect.objectContaining({ direction: 'received', peerAe: 'MODALITY', sopInstanceUid: image.sopUid, status: 0 }) });
     expect(messages).toContainEqual({ type: 'association', event: expect.objectContaining({ type: 'opened', callingAe: 'MODALITY', role: 'acceptor' }) });

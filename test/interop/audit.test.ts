@@ -8,6 +8,7 @@ import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { makeCertificates, type TestCertificates } from '../helpers/tls-certs.ts';
 import { startRsyslog, type RunningSyslog } from '../helpers/rsyslog.ts';
 import { API_ROUTES, type AuditDto } from '../../main/api/contract.ts';
+import { valueWhen } from '../helpers/wait.ts';
 
 /**
  * The audit trail as an admin reads it and as an audit record repository receives it: what users and peers did (a
@@ -91,9 +92,7 @@ describe('audit trail', () => {
   });
 
   it('sends each record to the audit repository as an ATNA message over syslog, by UDP and by TLS', async () => {
-    const deadline = Date.now() + 10_000;
-    let messages: string[] = [];
-    while (Date.now() < deadline && !(messages = await syslog.messages()).some((m) => m.includes('110105'))) await new Promise((r) => setTimeout(r, 100));
+    let messages = await valueWhen('the deletion reaches the repository', () => syslog.messages(), (all) => all.some((m) => m.includes('110105')));
     const deleted = messages.find((m) => m.includes('110105'))!;
     expect(deleted).toMatch(/^<85>1 \S+ \S+ PACSWS \d+ IHE\+RFC-3881 - /);
     expect(deleted).toContain('<EventIdentification EventActionCode="D"');
@@ -108,8 +107,7 @@ describe('audit trail', () => {
     await archive.restart();
     await apiFetch(archive, 'POST', API_ROUTES.login, { name: 'tls-check', password: 'wrong password 1' });
     await archive.server.audit.flush();
-    const until = Date.now() + 10_000;
-    while (Date.now() < until && !(messages = await syslog.messages()).some((m) => m.includes('UserID="tls-check"'))) await new Promise((r) => setTimeout(r, 100));
+    messages = await valueWhen('the failed login reaches the repository by TLS', () => syslog.messages(), (all) => all.some((m) => m.includes('UserID="tls-check"')));
     const failed = messages.find((m) => m.includes('UserID="tls-check"'));
     expect(failed).toContain('EventOutcomeIndicator="8"');
     expect(failed).toContain('<EventTypeCode csd-code="110122" codeSystemName="DCM" originalText="Login"/>');

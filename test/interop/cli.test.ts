@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
+import { until } from '../helpers/wait.ts';
 
 const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
 
@@ -32,8 +33,9 @@ describe('serve (headless)', () => {
       const s = serve(['--data', data, '--port', '0', '--api-port', '0', '--listen', '127.0.0.1']);
       const port = await s.listening;
       // The API's address with the install's secret, printed for the admin to open.
-      await new Promise((r) => setTimeout(r, 100));
-      const api = /API (http:\/\/127\.0\.0\.1:\d+\/)\?token=([0-9a-f]{64})/.exec(s.output());
+      const API_LINE = /API (http:\/\/127\.0\.0\.1:\d+\/)\?token=([0-9a-f]{64})/;
+      await until('the API address is printed', () => API_LINE.test(s.output()));
+      const api = API_LINE.exec(s.output());
       expect(api, s.output()).not.toBeNull();
       const status = await fetch(`${api![1]}api/status`, { headers: { authorization: `Bearer ${api![2]}` } });
       expect(await status.json()).toMatchObject({ aeTitle: 'PACSWS', dicomPort: port });

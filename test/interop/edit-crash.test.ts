@@ -9,6 +9,7 @@ import { filesUnder, serveCli } from '../helpers/cli-server.ts';
 import { findscu } from '../helpers/qr-tools.ts';
 import { seedConfig } from '../../main/config/load.ts';
 import { readObjectHeader } from '../../main/store/object-header.ts';
+import { until } from '../helpers/wait.ts';
 
 /**
  * An edit killed in the middle (issue 17): the server is killed (SIGKILL) as soon as the first corrected object replaces
@@ -50,11 +51,10 @@ describe('an edit killed in the middle', () => {
 
       const second = serveCli(data);
       const again = await second.started;
-      for (let i = 0; i < 100; i++) {
+      await until('the interrupted edit is finished after the restart', async () => {
         const f = await findscu(again.port, 'PACSWS', ['-P'], ['QueryRetrieveLevel=PATIENT', 'PatientID', 'NumberOfPatientRelatedInstances']);
-        if (f.answers.length === 1 && f.answers[0]!.PatientID === 'FIXED' && f.answers[0]!.NumberOfPatientRelatedInstances === '200') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+        return f.answers.length === 1 && f.answers[0]!.PatientID === 'FIXED' && f.answers[0]!.NumberOfPatientRelatedInstances === '200';
+      });
       const patients = await findscu(again.port, 'PACSWS', ['-P'], ['QueryRetrieveLevel=PATIENT', 'PatientID', 'PatientName', 'NumberOfPatientRelatedInstances']);
       expect(patients.answers).toEqual([expect.objectContaining({ PatientID: 'FIXED', PatientName: 'Fixed^Name', NumberOfPatientRelatedInstances: '200' })]);
       second.child.kill('SIGTERM');

@@ -8,6 +8,7 @@ import { makeImage, uid, writeImages, type MadeImage } from '../helpers/fixtures
 import { dumpKeys, findscu } from '../helpers/qr-tools.ts';
 import { startStorescp } from '../helpers/storescp.ts';
 import type { Job } from '../../main/jobs/job.ts';
+import { until } from '../helpers/wait.ts';
 
 /**
  * Correcting stored studies (issue 17) through the API as the Studies screen does: each correction is an edit job; what
@@ -92,7 +93,7 @@ describe('editing patients and studies', () => {
   it('maps an object that arrives later under the old patient ID to the corrected one', async () => {
     const late = makeImage({ patientId: 'WRONG1', patientName: latin1, specificCharacterSet: 'ISO_IR 100', studyUid: studyA, seriesUid: seriesA[1], instanceNumber: 9, rows: 16, columns: 16 });
     await store([late]);
-    for (let i = 0; i < 50 && (await archive.server.index.findPatient('WRONG1')); i++) await new Promise((r) => setTimeout(r, 100));
+    await until('the late object is mapped to the corrected patient', async () => !(await archive.server.index.findPatient('WRONG1')));
     await archive.server.transfers.queue.idle();
     expect(await archive.server.index.findPatient('WRONG1')).toBeUndefined();
     const o = (await retrieved(studyA)).find((x) => x.keys.SOPInstanceUID === late.sopUid)!;

@@ -9,6 +9,7 @@ import { retrieveResponses } from '../helpers/qr-tools.ts';
 import { PROPOSE, TS, compressedFile, pixelsOf } from '../helpers/compressed.ts';
 import { makeImage, phantom, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { TransferSyntax } from '../../common/uids.ts';
+import { valueWhen } from '../helpers/wait.ts';
 
 const SIZE = 64;
 
@@ -114,11 +115,7 @@ describe('compression per node (acrnema.map) and per forward rule', () => {
   it('forwards with the rule\'s own code ("forward compressed as jk to AE") over the node\'s "un"', async () => {
     const mr = makeImage({ patientId: 'NODECODE', studyUid: study, instanceNumber: ++n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n), modality: 'MR' });
     await store(mr);
-    let file: string | undefined;
-    for (let i = 0; i < 100 && !file; i++) {
-      file = (await any.files()).find((f) => f.endsWith(mr.sopUid));
-      if (!file) await new Promise((r) => setTimeout(r, 100));
-    }
+    const file = await valueWhen('the object is forwarded', async () => (await any.files()).find((f) => f.endsWith(mr.sopUid)), (f) => f !== undefined);
     expect(file, 'forwarded object').toBeDefined();
     expect(await transferSyntaxOf(file!)).toBe(TS.jpeg2000);
   });

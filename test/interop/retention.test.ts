@@ -8,6 +8,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import type { DeletionDto } from '../../main/api/contract.ts';
 import { filesUnder } from '../helpers/cli-server.ts';
+import { until, valueWhen } from '../helpers/wait.ts';
 
 /**
  * Clean-up when the disk fills (issue 13, Conquest's MAGDeviceThreshold) on a real small disk: a 40 MB tmpfs (mounting
@@ -46,7 +47,8 @@ describe('clean-up when the disk fills', () => {
     const r = await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files]);
     expect(r.code, r.stderr).toBe(0);
     patients[patient] = { study, files };
-    await new Promise((r) => setTimeout(r, 20)); // each patient stored at its own time
+    const storedAt = Date.now();
+    await until('the clock moves on (each patient stored at its own time)', () => Date.now() > storedAt + 1);
   }
 
   it('deletes the least recently used patient, not the one viewed since, nor the protected one', async () => {
@@ -61,11 +63,7 @@ describe('clean-up when the disk fills', () => {
     await archive.server.access.flush();
 
     await store('PD', 7); // 21 MB used of 40: below the threshold of 21 MB free
-    let deleted: DeletionDto[] = [];
-    for (let i = 0; i < 100 && !deleted.length; i++) {
-      deleted = (await (await api('GET', '/api/deletions')).json()) as DeletionDto[];
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let deleted = await valueWhen('the clean-up deletes a patient', async () => (await (await api('GET', '/api/deletions')).json()) as DeletionDto[], (d) => d.length > 0);
     await archive.server.retention.idle(); // a clean-up still running ends first
     deleted = (await (await api('GET', '/api/deletions')).json()) as DeletionDto[];
     expect(deleted.map((d) => [d.patientId, d.objects, d.state])).toEqual([['PB', 8, 'done']]);

@@ -8,6 +8,7 @@ import { CT_IMAGE_STORAGE, makeImage, uid, writeImages } from '../helpers/fixtur
 import { startOrthanc, type RunningOrthanc } from '../helpers/orthanc.ts';
 import { freePort, startStorescp } from '../helpers/storescp.ts';
 import type { Job } from '../../main/jobs/job.ts';
+import { valueWhen } from '../helpers/wait.ts';
 
 type Report = { Status: string; Success?: { SOPClassUID: string; SOPInstanceUID: string }[]; Failures?: { SOPClassUID: string; SOPInstanceUID: string; FailureReason: number }[] };
 
@@ -17,6 +18,9 @@ type Report = { Status: string; Success?: { SOPClassUID: string; SOPInstanceUID:
  * asks Orthanc for commitment and takes its report on the association Orthanc opens to us. A restart between request
  * and report loses nothing.
  */
+/** A job once it has ended (the report can reach the peer before the job's end is written). */
+const ended = (find: () => Promise<Job | undefined>) => valueWhen('the job ends', find, (job) => job?.state === 'done' || job?.state === 'failed');
+
 describe('Storage Commitment with Orthanc', () => {
   let archive: TestArchive;
   let orthanc: RunningOrthanc;
@@ -42,14 +46,9 @@ describe('Storage Commitment with Orthanc', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  async function reportOf(transaction: string): Promise<Report> {
-    for (let i = 0; i < 150; i++) {
-      const report = await orthanc.rest<Report>('GET', `/storage-commitment/${transaction}`);
-      if (report.Status !== 'Pending') return report;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`Orthanc got no report for ${transaction}`);
-  }
+  const reportOf = (transaction: string) => valueWhen(`Orthanc has the report of ${transaction}`,
+    () => orthanc.rest<Report>('GET', `/storage-commitment/${transaction}`), (report) => report.Status !== 'Pending');
+
 
   it('commits to what the archive holds and reports what it does not, to Orthanc as the SCU', async () => {
     const missing = uid();
@@ -59,7 +58,7 @@ describe('Storage Commitment with Orthanc', () => {
     expect(report.Status).toBe('Failure');
     expect(report.Success!.map((s) => s.SOPInstanceUID).sort()).toEqual(images.map((i) => i.sopUid).sort());
     expect(report.Failures).toMatchObject([{ SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: missing, FailureReason: 0x0112 }]);
-    const job = (await archive.server.transfers.queue.list()).find((j) => j.transactionUid === ID)!;
+    const job = await ended(async () => (await archive.server.transfers.queue.list()).find((j) => j.transactionUid === ID));
     expect(job).toMatchObject({ kind: 'commit-report', destination: 'ORTHANC', state: 'done', done: 3, failed: 1 });
   }, 60_000);
 
@@ -94,13 +93,7 @@ describe('Storage Commitment with Orthanc', () => {
     const res = await apiFetch(archive, 'POST', '/api/send', { destination, level: 'STUDY', uid: studyUid, commit: true });
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as Job;
-    let job: Job | undefined;
-    for (let i = 0; i < 200; i++) {
-      job = await archive.server.transfers.queue.get(id);
-      if (job?.state === 'done' || job?.state === 'failed') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return job!;
+    return (await ended(() => archive.server.transfers.queue.get(id)))!;
   }
 
   it('shows the objects a node did not commit to as the job\'s failed objects', async () => {
@@ -138,11 +131,7 @@ describe('Storage Commitment with Orthanc', () => {
     const { ID } = await orthanc.rest<{ ID: string }>('POST', '/modalities/ours/storage-commitment', {
       DicomInstances: [{ SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: images[2]!.sopUid }],
     });
-    let job: Job | undefined;
-    for (let i = 0; i < 100 && !job?.error; i++) {
-      job = (await archive.server.transfers.queue.list()).find((j) => j.transactionUid === ID);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const job = await valueWhen('the report fails to reach Orthanc', async () => (await archive.server.transfers.queue.list()).find((j) => j.transactionUid === ID), (j) => !!j?.error);
     expect(job).toMatchObject({ kind: 'commit-report', state: 'queued' });
     expect(job!.error).toMatch(/cannot connect to ORTHANC/);
     expect((await orthanc.rest<Report>('GET', `/storage-commitment/${ID}`)).Status).toBe('Pending');
@@ -150,8 +139,7 @@ describe('Storage Commitment with Orthanc', () => {
     await archive.restart();
     const report = await reportOf(ID);
     expect(report).toMatchObject({ Status: 'Success', Success: [{ SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: images[2]!.sopUid }] });
-    for (let i = 0; i < 50 && (await archive.server.transfers.queue.get(job!.id))?.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await archive.server.transfers.queue.get(job!.id)).toMatchObject({ state: 'done', done: 1, failed: 0 });
+    expect(await ended(() => archive.server.transfers.queue.get(job!.id))).toMatchObject({ state: 'done', done: 1, failed: 0 });
   }, 60_000);
 });
 
@@ -168,7 +156,7 @@ describe('Storage Commitment between two of our archives', () => {
       await sender.server.transfers.queue.idle();
       expect(await sender.server.transfers.queue.get(job.id)).toMatchObject({ state: 'done', commitment: 'committed', done: 2 });
       expect(sender.logText()).toMatch(/reported at once/);
-      const report = (await keeper.server.transfers.queue.list()).find((j) => j.kind === 'commit-report')!;
+      const report = await ended(async () => (await keeper.server.transfers.queue.list()).find((j) => j.kind === 'commit-report'));
       expect(report).toMatchObject({ state: 'done', source: 'SENDER', done: 2, failed: 0 });
     } finally {
       await sender.stop();
@@ -184,8 +172,7 @@ describe('Storage Commitment between two of our archives', () => {
     try {
       const files = await writeImages(work, [makeImage({ patientId: 'SC4', studyUid: uid(), rows: 8, columns: 8 })]);
       expect((await run('storescu', ['-aec', router.aeTitle, '127.0.0.1', String(router.port), ...files])).code).toBe(0);
-      await router.server.transfers.queue.idle();
-      const [forward] = (await router.server.transfers.queue.list()).filter((j) => j.kind === 'forward');
+      const forward = await ended(async () => (await router.server.transfers.queue.list()).find((j) => j.kind === 'forward'));
       expect(forward).toMatchObject({ state: 'done', commitment: 'committed', done: 1 });
     } finally {
       await router.stop();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { KeyedLock } from '../../main/util/keyed-lock.ts';
 
-const tick = () => new Promise((r) => setTimeout(r, 1));
+/** One turn of the event loop (no timer): other holders get their chance. */
+const tick = () => new Promise((r) => setImmediate(r));
 
 describe('KeyedLock', () => {
   it('runs holders of one key one after another, and of other keys side by side', async () => {
