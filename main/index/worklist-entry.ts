@@ -1,6 +1,6 @@
 import { newUid } from '../../common/uids.ts';
 import { Refusal } from '../util/refusal.ts';
-import type { Message } from '../../common/message.ts';
+import { msg, type Message } from '../../common/message.ts';
 
 /**
  * One scheduled procedure step of the Modality Worklist (PS3.4 K.6.1, PS3.3 C.4.10): who, what and where. Admins
@@ -61,17 +61,18 @@ export function normalizeWorklistEntry(input: Partial<WorklistEntry>): WorklistE
       e[k] = v.trim();
     }
   }
-  const problems: string[] = [];
-  if (!e.patientId) problems.push('patientId is required');
-  if (!e.patientName) problems.push('patientName is required');
-  if (!e.modality) problems.push('modality is required');
-  if (!/^\d{8}$/.test(e.scheduledDate)) problems.push(`scheduledDate "${e.scheduledDate}" is not YYYYMMDD`);
-  if (e.scheduledTime && !/^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/.test(e.scheduledTime)) problems.push(`scheduledTime "${e.scheduledTime}" is not HHMMSS`);
-  if (e.birthDate && !/^\d{8}$/.test(e.birthDate)) problems.push(`birthDate "${e.birthDate}" is not YYYYMMDD`);
-  if (e.sex && !['M', 'F', 'O'].includes(e.sex)) problems.push(`sex "${e.sex}" is not M, F or O`);
-  if (e.scheduledAe.length > 16) problems.push(`scheduledAe "${e.scheduledAe}" is longer than 16 characters`);
-  if (e.modality.length > 16 || !/^[A-Z0-9_ ]*$/.test(e.modality)) problems.push(`modality "${e.modality}" is not a code string (e.g. CT, MR)`);
-  if (problems.length) throw new WorklistEntryError(problems.join('; '));
+  const problems: Message[] = [];
+  if (!e.patientId) problems.push(msg('the patient ID is required'));
+  if (!e.patientName) problems.push(msg('the patient\'s name is required'));
+  if (!e.modality) problems.push(msg('the modality is required'));
+  if (!/^\d{8}$/.test(e.scheduledDate)) problems.push(msg('the scheduled date "{value}" is not a date (YYYYMMDD)', { value: e.scheduledDate }));
+  if (e.scheduledTime && !/^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/.test(e.scheduledTime)) problems.push(msg('the scheduled time "{value}" is not a time (HHMMSS)', { value: e.scheduledTime }));
+  if (e.birthDate && !/^\d{8}$/.test(e.birthDate)) problems.push(msg('the birth date "{value}" is not a date (YYYYMMDD)', { value: e.birthDate }));
+  if (e.sex && !['M', 'F', 'O'].includes(e.sex)) problems.push(msg('the sex "{value}" is not M, F or O', { value: e.sex }));
+  if (e.scheduledAe.length > 16) problems.push(msg('the station\'s AE title "{value}" is longer than 16 characters', { value: e.scheduledAe }));
+  if (e.modality.length > 16 || !/^[A-Z0-9_ ]*$/.test(e.modality)) problems.push(msg('the modality "{value}" is not a code (e.g. CT, MR)', { value: e.modality }));
+  // Every problem at once, each said in the reader's language.
+  if (problems.length) throw new WorklistEntryError(problems.reduceRight((rest, p) => msg('{problem}; {rest}', { problem: p, rest })));
   if (!e.studyUid) e.studyUid = newUid();
   if (!e.stepId) e.stepId = e.accessionNumber || e.requestedProcedureId;
   return e;

@@ -61,7 +61,7 @@ describe('HTTP and WebSocket API', () => {
   it('creates, edits and deletes worklist entries, saying what is wrong with a bad one', async () => {
     const bad = await call('POST', API_ROUTES.worklist, { patientId: 'W1', patientName: 'Doe^Jane', modality: 'MR', scheduledDate: 'tomorrow' });
     expect(bad.status).toBe(400);
-    expect(bad.json.error).toMatch(/scheduledDate "tomorrow" is not YYYYMMDD/);
+    expect(bad.json.error).toMatch(/the scheduled date "tomorrow" is not a date \(YYYYMMDD\)/);
     const made = await call('POST', API_ROUTES.worklist, { patientId: 'W1', patientName: 'Doe^Jane', modality: 'MR', scheduledDate: '20261125' });
     const id = Number(made.json.id);
     expect((await call('PUT', API_ROUTES.worklistEntry(id), { modality: 'CT' })).json).toMatchObject({ id, modality: 'CT' });
