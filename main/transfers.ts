@@ -132,8 +132,10 @@ export class Transfers {
       instances.map((i) => i.sopInstanceUid));
   }
 
-  /** Queue a retrieve from a node: C-MOVE to us (or to `destination`), or C-GET into our archive. */
-  /** `detail`: what the job list shows of the study until it is here (the search answer's patient name and description). */
+  /**
+   * Queue a retrieve from a node: C-MOVE to us (or to `destination`), or C-GET into our archive. `detail`: what the job
+   * list shows of the study until it is here (the search answer's patient name and description, as JSON).
+   */
   async retrieve(source: string, query: RetrieveQuery, how: 'move' | 'get', destination = '', detail = ''): Promise<Job> {
     this.required(source);
     if (destination) this.required(destination);

@@ -6,7 +6,6 @@ import { msg } from '../../common/message.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import { findLocal } from './query-routes.ts';
 
-/** Export as DICOM media (issue 17): a ZIP or an ISO image downloaded, or a media set written to a folder of this computer. */
 /**
  * A download's file name: whose and what, for a single study or patient (Novak_Jan_20261120_US.zip, with its diacritics
  * where the browser takes them: filename*); a de-identified copy never names its patient.
@@ -22,6 +21,7 @@ async function downloadName(index: Pick<ArchiveIndex, 'queryArchive'>, level: st
   return { text, ascii: text.normalize('NFD').replace(/\p{M}/gu, '').replace(/[^\x20-\x7e]/g, '_') };
 }
 
+/** Export as DICOM media (issue 17): a ZIP or an ISO image downloaded, or a media set written to a folder of this computer. */
 export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>, index: Pick<ArchiveIndex, 'queryArchive'>): RouteDef[] {
   const level = (v: unknown): ExportLevel => {
     if (v !== 'PATIENT' && v !== 'STUDY' && v !== 'SERIES') throw new HttpError(400, 'level must be PATIENT, STUDY or SERIES');

@@ -6,8 +6,9 @@ import { API_KEY_PREFIX, type ApiKeys } from '../accounts/api-keys.ts';
 /**
  * Who an API request comes from. The install's secret (DATA/api-secret, given to the desktop window by its preload) is
  * the local administrator, and is taken only from this computer (loopback): other desks sign in with an account. An
- * API key (pacs_…, made by an admin for another system) comes as a bearer token from anywhere. A session comes as a bearer token (scripts, DICOMweb clients) or as the HttpOnly cookie the login set (the browser UI:
- * no token in page script or in URLs). A request authenticated by the cookie must come from a page of this origin
+ * API key (pacs_…, made by an admin for another system) comes as a bearer token from anywhere. A session comes as a
+ * bearer token (scripts, DICOMweb clients) or as the HttpOnly cookie the login set (the browser UI: no token in page
+ * script or in URLs). A request authenticated by the cookie must come from a page of this origin
  * (its Origin header, when it has one, names this host) so that another site cannot act with it.
  */
 

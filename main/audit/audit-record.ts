@@ -1,6 +1,7 @@
 /** What the audit trail records: who did what, from where, to which patient's data, and how it ended. */
 export const AUDIT_ACTIONS = [
-  'login', 'login-failed', 'logout', 'setup', 'password-changed', 'user-created', 'user-changed', 'user-deleted', 'key-created', 'key-revoked',
+  'login', 'login-failed', 'logout', 'setup', 'password-changed', 'user-created', 'user-changed', 'user-deleted',
+  'key-created', 'key-revoked',
   'settings-changed', 'nodes-changed', 'association-accepted', 'association-rejected', 'query', 'retrieve', 'send',
   'import', 'export', 'delete', 'edit', 'view', 'refused', 'application-start', 'application-stop',
 ] as const;

@@ -22,10 +22,10 @@ function text(head: Buffer, at: number, length: number): string {
   return head.toString('latin1', at, at + length).replace(/[\0 ]+$/, '');
 }
 
-/** Read the meta group from a file's first bytes (64 KB is plenty); throws when the header itself is cut short. */
 /** A file that is no DICOM object at all (a CD's README, its viewer program), as opposed to a damaged one. */
 export class NotDicom extends Error {}
 
+/** Read the meta group from a file's first bytes (64 KB is plenty); throws when the header itself is cut short. */
 export function readFileMeta(head: Buffer): FileMetaInfo {
   if (head.length >= 132 && head.toString('latin1', 128, 132) === 'DICM') {
     const meta: FileMetaInfo = { dataSetOffset: 132, transferSyntaxUid: '', sopClassUid: '', sopInstanceUid: '', part10: true };

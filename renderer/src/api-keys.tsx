@@ -56,7 +56,8 @@ export function ApiKeys() {
         <div className="new-key" role="status">
           <p>{t('The key for {name}, shown this once (only its hash is kept): copy it now.', { name: made.name })}</p>
           <Field label={t('Key')}><input readOnly name="made-key" value={made.key} onFocus={(e) => e.target.select()} size={52} /></Field>
-          <Field label={t('DICOMweb address')}><input readOnly name="made-url" value={dicomweb} onFocus={(e) => e.target.select()} size={52} /></Field>
+          <Field label={t('DICOMweb address')} help={/^(127\.|\[::1\]|localhost)/.test(location.hostname) ? t('Seen from this computer: the other workstation uses this computer\'s name or network address instead (and the API must listen on the network: APIAddress).') : undefined}>
+            <input readOnly name="made-url" value={dicomweb} onFocus={(e) => e.target.select()} size={52} /></Field>
         </div>
       )}
     </Section>

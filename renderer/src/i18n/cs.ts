@@ -446,6 +446,7 @@ export const CS: Record<string, string> = {
   "Seconds to wait for a remote node to take the connection (echo, query, send, retrieve).": "Sekundy čekání, než vzdálený uzel přijme spojení (echo, dotaz, odeslání, stažení).",
   "Seconds to wait for a remote node's next response to a request (each progress report restarts it; 0: no limit).": "Sekundy čekání na další odpověď vzdáleného uzlu (každé hlášení průběhu čekání obnoví; 0: bez omezení).",
   "Seconds to wait for association set-up or release.": "Sekundy čekání na navázání nebo uvolnění asociace.",
+  "Seen from this computer: the other workstation uses this computer's name or network address instead (and the API must listen on the network: APIAddress).": "Tak, jak ji vidí tento počítač: jiná stanice místo toho použije název nebo síťovou adresu tohoto počítače (a API musí naslouchat v síti: APIAddress).",
   "Send": "Odeslat",
   "Send audit records to (host:port)": "Posílat auditní záznamy na (host:port)",
   "Send images as": "Posílat snímky jako",

@@ -446,6 +446,7 @@ export const DE: Record<string, string> = {
   "Seconds to wait for a remote node to take the connection (echo, query, send, retrieve).": "Sekunden Wartezeit, bis ein entfernter Knoten die Verbindung annimmt (Echo, Abfrage, Senden, Abrufen).",
   "Seconds to wait for a remote node's next response to a request (each progress report restarts it; 0: no limit).": "Sekunden Wartezeit auf die nächste Antwort eines entfernten Knotens (jede Fortschrittsmeldung startet sie neu; 0: unbegrenzt).",
   "Seconds to wait for association set-up or release.": "Sekunden Wartezeit für Aufbau oder Freigabe einer Assoziation.",
+  "Seen from this computer: the other workstation uses this computer's name or network address instead (and the API must listen on the network: APIAddress).": "Von diesem Computer aus gesehen: die andere Workstation verwendet stattdessen den Namen oder die Netzwerkadresse dieses Computers (und die API muss im Netzwerk lauschen: APIAddress).",
   "Send": "Senden",
   "Send audit records to (host:port)": "Audit-Einträge senden an (Host:Port)",
   "Send images as": "Bilder senden als",
