@@ -1,15 +1,20 @@
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { Refusal } from './util/refusal.ts';
 import type { Message } from '../common/message.ts';
 import { msg } from '../common/message.ts';
 
 /**
  * Unpack a ZIP archive a user dropped on the window (a CD copied into a ZIP, a study a colleague mailed) into a folder,
- * for the importer (PKWARE APPNOTE 4.3: the central directory, entries stored or deflated). Entry names are checked
- * before anything is written: an absolute name, a drive letter or a ".." segment ("zip slip") refuses the archive;
- * directories, encrypted entries and other methods are skipped with the reason. Without ZIP64 (4 GB, 65,535 entries).
+ * for the importer. Read by yauzl (maintained, ZIP64, each entry's inflated size checked against what the directory
+ * says), streamed to disk, never held in memory. Checked before anything is written: an entry name that is absolute,
+ * has a drive letter or a ".." segment ("zip slip") refuses the archive, and so does an archive whose entries would
+ * unpack to more than `limits.maxBytes` (a ZIP bomb). Directories, encrypted entries and other methods are skipped
+ * with the reason.
  */
 
 export class ZipRefused extends Refusal {
@@ -18,9 +23,13 @@ export class ZipRefused extends Refusal {
   }
 }
 
-const EOCD = 0x06054b50;
-const CENTRAL = 0x02014b50;
-const LOCAL = 0x04034b50;
+/** yauzl's own name decoding (CP437 or UTF-8, the Info-ZIP Unicode Path field), used here with our own name checks. */
+const decodeName = (yauzl as unknown as { getFileNameLowLevel(flags: number, raw: Buffer, extra: Entry['extraFields'], strict: boolean): string }).getFileNameLowLevel;
+
+/** How far an archive may unpack: 20 times its own size and 64 MiB more (DICOM deflates 1.5-4x; a bomb 1000x). */
+export function expansionLimit(zipBytes: number): number {
+  return 64 * 2 ** 20 + 20 * zipBytes;
+}
 
 /** A relative path under the target folder made of the entry name's segments, or the reason it is refused. */
 function safeName(name: string): string {
@@ -29,60 +38,78 @@ function safeName(name: string): string {
   return segments.map((s) => s.replace(/[<>:"|?*\x00-\x1f]/g, '_')).join(path.sep);
 }
 
-export async function extractZip(file: string, folder: string): Promise<{ files: number; skipped: { file: string; reason: string }[] }> {
-  const handle = await open(file, 'r');
+/** Every entry of the central directory, before any is unpacked. */
+function entriesOf(zip: ZipFile): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    const entries: Entry[] = [];
+    zip.on('entry', (e: Entry) => { entries.push(e); zip.readEntry(); });
+    zip.once('end', () => resolve(entries));
+    zip.once('error', reject);
+    zip.readEntry();
+  });
+}
+
+/** yauzl's errors about the archive itself, in words for the user. */
+function refusal(err: Error): Error {
+  if (err instanceof Refusal) return err;
+  if (/end of central directory record signature not found/i.test(err.message)) return new ZipRefused(msg('not a ZIP archive (no end of central directory)'));
+  return new ZipRefused(msg('the ZIP archive is damaged: {reason}', { reason: err.message }));
+}
+
+/** `maxBytes`: what the entries may unpack to in all (expansionLimit of the archive's size unless given). */
+export async function extractZip(file: string, folder: string, maxBytes?: number): Promise<{ files: number; skipped: { file: string; reason: string }[] }> {
+  const limit = maxBytes ?? expansionLimit((await stat(file)).size);
+  let zip: ZipFile;
   try {
-    const { size } = await handle.stat();
-    // The End of Central Directory record is in the last 64 KiB + 22 bytes (its comment is at most 65,535 bytes).
-    const tailLength = Math.min(size, 65_557);
-    const tail = Buffer.alloc(tailLength);
-    await handle.read(tail, 0, tailLength, size - tailLength);
-    let at = -1;
-    for (let i = tailLength - 22; i >= 0; i--) if (tail.readUInt32LE(i) === EOCD) { at = i; break; }
-    if (at < 0) throw new ZipRefused(msg('not a ZIP archive (no end of central directory)'));
-    const entries = tail.readUInt16LE(at + 10);
-    const dirSize = tail.readUInt32LE(at + 12);
-    const dirOffset = tail.readUInt32LE(at + 16);
-    if (dirOffset === 0xffffffff || entries === 0xffff) throw new ZipRefused(msg('a ZIP64 archive (over 4 GB or 65,535 files): unpack it and import the folder'));
-    const dir = Buffer.alloc(dirSize);
-    await handle.read(dir, 0, dirSize, dirOffset);
-    const list: { name: string; method: number; flags: number; compressed: number; local: number }[] = [];
-    for (let p = 0, n = 0; n < entries; n++) {
-      if (dir.readUInt32LE(p) !== CENTRAL) throw new ZipRefused(msg('the central directory is damaged'));
-      const nameLength = dir.readUInt16LE(p + 28);
-      const extraLength = dir.readUInt16LE(p + 30);
-      const commentLength = dir.readUInt16LE(p + 32);
-      list.push({
-        flags: dir.readUInt16LE(p + 8), method: dir.readUInt16LE(p + 10), compressed: dir.readUInt32LE(p + 20), local: dir.readUInt32LE(p + 42),
-        name: dir.subarray(p + 46, p + 46 + nameLength).toString(dir.readUInt16LE(p + 8) & 0x800 ? 'utf8' : 'latin1'),
-      });
-      p += 46 + nameLength + extraLength + commentLength;
+    zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true });
+  } catch (err) {
+    throw refusal(err as Error);
+  }
+  try {
+    const entries = await entriesOf(zip).catch((err: Error) => { throw refusal(err); });
+    // All names and the total size first: one bad name or a bomb refuses the whole archive before a file is written.
+    const named = entries.map((e) => {
+      const name = decodeName(e.generalPurposeBitFlag, e.fileNameRaw, e.extraFields, false);
+      return { entry: e, name, target: safeName(name) };
+    });
+    const total = entries.reduce((sum, e) => sum + e.uncompressedSize, 0);
+    if (total > limit) {
+      throw new ZipRefused(msg('the archive would unpack to {size} MB, more than the {limit} MB a ZIP of its size may (a ZIP bomb?)',
+        { size: Math.round(total / 2 ** 20), limit: Math.round(limit / 2 ** 20) }));
     }
-    // All names first: one bad name refuses the whole archive before a file is written.
-    const names = list.map((e) => safeName(e.name));
     const skipped: { file: string; reason: string }[] = [];
     let files = 0;
-    for (const [i, e] of list.entries()) {
-      if (e.name.endsWith('/')) continue;
-      if (e.flags & 1) { skipped.push({ file: e.name, reason: 'encrypted' }); continue; }
-      if (e.method !== 0 && e.method !== 8) { skipped.push({ file: e.name, reason: `compression method ${e.method} is not read (only stored and deflated)` }); continue; }
-      const head = Buffer.alloc(30);
-      await handle.read(head, 0, 30, e.local);
-      if (head.readUInt32LE(0) !== LOCAL) { skipped.push({ file: e.name, reason: 'damaged entry' }); continue; }
-      const start = e.local + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-      const data = Buffer.alloc(e.compressed);
-      await handle.read(data, 0, e.compressed, start);
-      const target = path.join(folder, names[i]!);
-      await mkdir(path.dirname(target), { recursive: true });
+    for (const { entry: e, name, target } of named) {
+      if (name.endsWith('/')) continue;
+      if (e.generalPurposeBitFlag & 1) { skipped.push({ file: name, reason: 'encrypted' }); continue; }
+      if (e.compressionMethod !== 0 && e.compressionMethod !== 8) {
+        skipped.push({ file: name, reason: `compression method ${e.compressionMethod} is not read (only stored and deflated)` });
+        continue;
+      }
+      const to = path.join(folder, target);
+      await mkdir(path.dirname(to), { recursive: true });
       try {
-        await writeFile(target, e.method === 8 ? inflateRawSync(data) : data);
+        // The directory's size is a promise yauzl keeps (validateEntrySizes): more or fewer bytes end the entry in error.
+        await pipeline(await zip.openReadStreamPromise(e), capped(e.uncompressedSize), createWriteStream(to));
         files++;
       } catch (err) {
-        skipped.push({ file: e.name, reason: (err as Error).message });
+        skipped.push({ file: name, reason: (err as Error).message });
       }
     }
     return { files, skipped };
   } finally {
-    await handle.close();
+    zip.close();
   }
+}
+
+/** A second guard on an entry's size, whatever the reader checks: no more than the directory announced passes. */
+function capped(announced: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > announced) done(new Error(`more than the ${announced} bytes the directory announced`));
+      else done(null, chunk);
+    },
+  });
 }

@@ -67,7 +67,7 @@ export class Exporter {
     }
   }
 
-  /** A ZIP or an ISO image of the media set, written to `out` (an HTTP response, a file); `before` learns its size first (ISO). */
+  /** A ZIP or an ISO image of the media set, written to `out` (an HTTP response, a file); `before` learns its size first. */
   async toArchive(level: ExportLevel, uids: string[], format: 'zip' | 'iso', out: Writable, before?: (size?: number) => void, anonymize?: AnonymizeRequest): Promise<MediaSetSummary> {
     const instances = await this.instances(level, uids);
     await mkdir(this.workDir, { recursive: true });
@@ -75,8 +75,7 @@ export class Exporter {
     try {
       const summary = await writeMediaSet(instances, path.join(work, 'set'), this.deps, 'PACSWS', anonymize && new Anonymizer(anonymize));
       if (format === 'zip') {
-        before?.();
-        await writeZip(path.join(work, 'set'), out);
+        await writeZip(path.join(work, 'set'), out, before);
       } else {
         const iso = path.join(work, 'image.iso');
         await writeIsoImage(path.join(work, 'set'), iso, `${level}_${uids[0]!.slice(-16)}`);

@@ -127,7 +127,10 @@ describe('export as DICOM media', () => {
       expect(res.status, await res.clone().text().catch(() => '')).toBe(200);
       // Named by whose and what it is: ASCII for every browser, the diacritics for those that read filename*.
       expect(res.headers.get('content-disposition')).toBe(`attachment; filename="Dvorak_Jiri_20261125_CT.${format}"; filename*=UTF-8''Dvo%C5%99%C3%A1k_Ji%C5%99%C3%AD_20261125_CT.${format}`);
-      return Buffer.from(await res.arrayBuffer());
+      const body = Buffer.from(await res.arrayBuffer());
+      // The size is said before the first byte, the ZIP's too: the browser shows how much is left.
+      expect(Number(res.headers.get('content-length'))).toBe(body.length);
+      return body;
     };
     const zip = path.join(work, 'study.zip');
     await writeFile(zip, await get('zip'));

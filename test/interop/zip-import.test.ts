@@ -9,7 +9,9 @@ import { API_ROUTES } from '../../main/api/contract.ts';
 
 /**
  * A ZIP dropped on the window is imported: Python's zipfile writes it (deflated, in folders, with a file that is not
- * DICOM), the core unpacks and imports it; an archive naming files outside itself ("zip slip") is refused whole.
+ * DICOM), the core unpacks and imports it; an archive naming files outside itself ("zip slip"), a ZIP bomb, an entry
+ * claiming more than the file holds and a directory that disagrees with its end record are refused whole, with a 400
+ * and nothing written or held in memory.
  */
 describe('importing a ZIP upload', () => {
   let archive: TestArchive;
@@ -66,5 +68,54 @@ z.close()`)).code).toBe(0);
     });
     expect(plain.status).toBe(400);
     expect((await plain.json() as { error: string }).error).toBe('not a ZIP archive (no end of central directory)');
+  });
+
+  const uploadsLeft = async () => (await import('node:fs/promises')).readdir(path.join(archive.server.config.dataDir, 'uploads')).catch(() => [] as string[]);
+
+  it('refuses a ZIP bomb before unpacking a byte, and the server keeps its memory', async () => {
+    const bomb = path.join(work, 'bomb.zip');
+    // 150 MB of zeros deflate to about 150 KB.
+    expect((await py(`import zipfile
+z = zipfile.ZipFile(${JSON.stringify(bomb)}, 'w', zipfile.ZIP_DEFLATED)
+z.writestr('IMAGES/IM1', bytes(150 * 1024 * 1024))
+z.close()`)).code).toBe(0);
+    const before = process.memoryUsage().rss;
+    const res = await post(bomb, 'bomb.zip');
+    expect(res.status).toBe(400);
+    expect((await res.json() as { error: string }).error).toMatch(/^the archive would unpack to 150 MB, more than the \d+ MB a ZIP of its size may \(a ZIP bomb\?\)$/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(100 * 2 ** 20);
+    expect(await uploadsLeft()).toEqual([]);
+  });
+
+  it('refuses an entry that claims more than the file holds, and a directory that disagrees with its end record', async () => {
+    // A tiny archive whose directory says its one stored entry is 256 MB.
+    const claims = path.join(work, 'claims.zip');
+    expect((await py(`import zipfile, struct
+z = zipfile.ZipFile(${JSON.stringify(claims)}, 'w')
+z.writestr('IM1', b'tiny')
+z.close()
+data = bytearray(open(${JSON.stringify(claims)}, 'rb').read())
+cd = data.find(b'PK\\x01\\x02')
+struct.pack_into('<II', data, cd + 20, 256 * 1024 * 1024, 256 * 1024 * 1024)
+open(${JSON.stringify(claims)}, 'wb').write(bytes(data))`)).code).toBe(0);
+    const big = await post(claims, 'claims.zip');
+    expect(big.status).toBe(400);
+    expect((await big.json() as { error: string }).error).toMatch(/would unpack to 256 MB/);
+
+    const twisted = path.join(work, 'twisted.zip');
+    expect((await py(`import zipfile, struct
+z = zipfile.ZipFile(${JSON.stringify(twisted)}, 'w')
+z.writestr('IM1', b'one')
+z.close()
+data = bytearray(open(${JSON.stringify(twisted)}, 'rb').read())
+end = data.rfind(b'PK\\x05\\x06')
+struct.pack_into('<HH', data, end + 8, 3, 3)
+open(${JSON.stringify(twisted)}, 'wb').write(bytes(data))`)).code).toBe(0);
+    const damaged = await post(twisted, 'twisted.zip');
+    expect(damaged.status).toBe(400);
+    expect((await damaged.json() as { error: string }).error).toMatch(/^the ZIP archive is damaged: /);
+    expect(await uploadsLeft()).toEqual([]);
+    // And the archive still takes a good one.
+    expect((await post(path.join(work, 'study.zip'), 'study.zip')).status).toBe(200);
   });
 });
