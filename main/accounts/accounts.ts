@@ -102,8 +102,16 @@ export class Accounts {
       this.audit({ user: String(name ?? ''), source, action: 'setup', outcome: 'refused', detail: 'wrong or used set-up link' });
       throw new AccountRefused(403, msg('this set-up link is not valid (it works once, until the first administrator exists)'));
     }
-    const user = await this.newUser(name, 'admin', password);
+    // Claimed before the first await: the same link used several times at once makes one administrator, not several.
+    const claimed = this.setupToken;
     this.setupToken = undefined;
+    let user: { name: string; role: Role };
+    try {
+      user = await this.newUser(name, 'admin', password);
+    } catch (err) {
+      this.setupToken = claimed; // refused (a weak password): the link still works
+      throw err;
+    }
     this.audit({ user: user.name, source, action: 'setup', detail: 'first administrator created' });
     return this.open(user.name, 'admin');
   }
@@ -161,8 +169,8 @@ export class Accounts {
     this.audit({ user: principal.user, source, action: 'logout' });
   }
 
-  private endSessions(user: string): void {
-    for (const [key, s] of this.sessions) if (s.user === user) this.sessions.delete(key);
+  private endSessions(user: string, except?: string): void {
+    for (const [key, s] of this.sessions) if (s.user === user && key !== except) this.sessions.delete(key);
   }
 
   async changePassword(principal: Principal, current: unknown, next: unknown, source: string): Promise<void> {
@@ -175,6 +183,8 @@ export class Accounts {
     const problem = passwordProblem(next, user.name);
     if (problem) throw new AccountRefused(400, problem);
     await this.store.update(user.name, { passwordHash: await hashPassword(next as string) });
+    // Whoever else was signed in as this user (a stolen session, another desk) is signed out; this session goes on.
+    this.endSessions(user.name, principal.session);
     this.audit({ user: user.name, source, action: 'password-changed' });
   }
 

@@ -119,7 +119,12 @@ describe('accounts and roles', () => {
   it('changes one\'s own password with the current one; a role change ends the sessions; the last admin stays', async () => {
     expect((await as(sessions.technician, 'POST', API_ROUTES.password, { current: 'wrong', next: 'tech-new-password' })).status).toBe(403);
     expect((await as(sessions.technician, 'POST', API_ROUTES.password, { current: PASSWORDS.technician, next: 'technician-2' })).status).toBe(400);
+    // Signed in at another desk too: the password change signs that session out, not the one that changed it.
+    const otherDesk = (await (await login('technician', PASSWORDS.technician)).json() as { token: string }).token;
+    expect((await as(otherDesk, 'GET', API_ROUTES.status)).status).toBe(200);
     expect((await as(sessions.technician, 'POST', API_ROUTES.password, { current: PASSWORDS.technician, next: 'tech-new-password' })).status).toBe(200);
+    expect((await as(otherDesk, 'GET', API_ROUTES.status)).status).toBe(401);
+    expect((await as(sessions.technician, 'GET', API_ROUTES.status)).status).toBe(200);
     expect((await login('technician', PASSWORDS.technician)).status).toBe(401);
     sessions.technician = (await (await login('technician', 'tech-new-password')).json() as { token: string }).token;
     expect((await as(sessions.admin, 'PUT', API_ROUTES.user('technician'), { role: 'viewer' })).status).toBe(200);
@@ -183,5 +188,19 @@ describe('accounts and roles', () => {
     expect(audit).toContain('password-changed');
     expect(audit).toContain('key-created');
     expect(audit).toContain('key-revoked');
+  });
+
+  it('makes one administrator from the set-up link used several times at once', async () => {
+    const fresh = await startArchive();
+    try {
+      const token = new URL(fresh.server.setupLink!).hash.replace('#setup=', '');
+      const tries = await Promise.all(['first', 'second', 'third'].map((name) => fetch(`${fresh.server.apiUrl}${API_ROUTES.setup}`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, name, password: PASSWORDS.admin }),
+      })));
+      expect(tries.map((r) => r.status).sort()).toEqual([200, 403, 403]);
+      expect((await (await apiFetch(fresh, 'GET', API_ROUTES.users)).json() as unknown[]).length).toBe(1);
+    } finally {
+      await fresh.stop();
+    }
   });
 });
