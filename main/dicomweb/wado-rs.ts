@@ -42,8 +42,20 @@ export interface RetrieveScope {
   sopInstanceUid?: string;
 }
 
+/**
+ * A path names one study, series or instance (PS3.18 10.4.1): not a list (`\`), a wildcard or nothing, which as a
+ * matching key would read every study of the archive, or several under one request.
+ */
+function oneUid(what: string, uid: string | undefined): void {
+  if (uid === undefined) return;
+  if (!uid || uid.length > 64 || /[\\*?]/.test(uid)) throw new DicomWebError(400, `"${uid.slice(0, 80)}" is not one ${what} UID`);
+}
+
 /** The stored instances of a study, series or instance, in series and instance order; 404 when there are none. */
 export async function instancesOf(deps: WadoRsDeps, scope: RetrieveScope): Promise<StoredInstance[]> {
+  oneUid('study', scope.studyUid);
+  oneUid('series', scope.seriesUid);
+  oneUid('instance', scope.sopInstanceUid);
   const keys: Record<string, string> = { StudyInstanceUID: scope.studyUid };
   if (scope.seriesUid) keys.SeriesInstanceUID = scope.seriesUid;
   if (scope.sopInstanceUid) keys.SOPInstanceUID = scope.sopInstanceUid;

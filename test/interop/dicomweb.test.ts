@@ -139,6 +139,16 @@ describe('DICOMweb: QIDO-RS, WADO-RS and STOW-RS', () => {
     }
   });
 
+  it('refuses a path that names no study, a list of studies or a wildcard, instead of reading the whole archive', async () => {
+    const cases: [string, string][] = [['%5C', 'multipart/related; type="application/dicom"'], [`${study}%5C${study}`, 'multipart/related; type="application/dicom"'],
+      ['*', 'multipart/related; type="application/dicom"'], [`${study}/series/%5C`, 'multipart/related; type="application/dicom"'], ['1.2%5C3/metadata', 'application/dicom+json']];
+    for (const [bad, accept] of cases) {
+      const res = await web.get(`/studies/${bad}`, accept);
+      expect(res.status, bad).toBe(400);
+      expect(await res.text(), bad).toMatch(/is not one (study|series) UID/);
+    }
+  });
+
   it('converts to explicit VR little endian by default, decoding what is stored compressed, pixel for pixel', async () => {
     const res = await web.get(`/studies/${study}/series/${compressed.seriesUid}/instances/${compressed.sopUid}`);
     const [part] = splitMultipart(Buffer.from(await res.arrayBuffer()), res.headers.get('content-type')!);
