@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { DeletionDto, StudyDeleted } from './contract.ts';
 import { objectHeader } from './object-header.ts';
 import { findLocal } from './query-routes.ts';
-import { HttpError, Streamed, found, text, type RouteContext, type RouteDef } from './router.ts';
+import { HttpError, Streamed, found, listLimit, text, type RouteContext, type RouteDef } from './router.ts';
 import type { ArchiveService } from './services.ts';
 import { NotAReport, structuredReport } from './structured-report.ts';
 import { importUpload } from './upload.ts';
@@ -190,9 +190,7 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     {
       method: 'GET', path: '/api/deletions', permission: 'view',
       handler: async ({ url }) => {
-        const limit = Number(url.searchParams.get('limit') ?? 200);
-        if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, 'limit must be a whole number above 0');
-        return archive.index.listDeletions(limit) satisfies Promise<DeletionDto[]>;
+        return archive.index.listDeletions(listLimit(url.searchParams.get('limit'), 200)) satisfies Promise<DeletionDto[]>;
       },
     },
     {

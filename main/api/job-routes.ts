@@ -1,7 +1,7 @@
 import type { RetrieveRequest, SendRequest } from './contract.ts';
 import { withJobStudies } from './query-routes.ts';
 import { queryText } from './archive-routes.ts';
-import { HttpError, found, text, type RouteDef } from './router.ts';
+import { HttpError, found, listLimit, text, type RouteDef } from './router.ts';
 import type { ArchiveService, JobService } from './services.ts';
 
 const LEVELS = new Set(['PATIENT', 'STUDY', 'SERIES', 'IMAGE']);
@@ -21,9 +21,7 @@ export function jobRoutes(jobs: JobService, archive: Pick<ArchiveService, 'index
       // The newest jobs (`?limit=`, 200 by default): the queue keeps every job it ever ran.
       method: 'GET', path: '/api/jobs', permission: 'view',
       handler: async ({ url }) => {
-        const limit = Number(url.searchParams.get('limit') ?? 200);
-        if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, 'limit must be a whole number above 0');
-        return withJobStudies(archive.index, (await jobs.queue.list()).slice(-limit));
+        return withJobStudies(archive.index, (await jobs.queue.list()).slice(-listLimit(url.searchParams.get('limit'), 200)));
       },
     },
     { method: 'POST', path: '/api/jobs/:id/cancel', permission: 'transfer', handler: async ({ params: [id] }) => found(await jobs.queue.cancel(Number(id)), `job ${id}`) },

@@ -21,11 +21,15 @@ export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> 
   if (!parts.length) return {};
   const text = Buffer.concat(parts).toString('utf8');
   if (nesting(text) > MAX_JSON_DEPTH) throw new HttpError(400, `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'the request body is not JSON');
   }
+  // Every route takes an object ({...}); null, a list, a number or a string is refused here, not met by a handler.
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the request body is a JSON object ({...})');
+  return body;
 }
 
 /** How deep brackets nest in JSON text (outside strings), counted without parsing. */

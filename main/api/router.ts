@@ -94,6 +94,13 @@ export function text(v: unknown, what: string): string {
   return v.trim();
 }
 
+/** A `?limit=` of a list: a whole number from 1 to `max` (a database takes no 1e21), `fallback` when not given. */
+export function listLimit(raw: string | null, fallback: number, max = 100_000): number {
+  const limit = raw === null ? fallback : Number(raw);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) throw new HttpError(400, msg('limit must be a whole number from 1 to {max}', { max }));
+  return limit;
+}
+
 /** 404 for something the archive does not have. */
 export function found<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new HttpError(404, msg('no {what}', { what }));

@@ -166,4 +166,27 @@ describe('the API under hostile input', () => {
     expect((await send('GET', API_ROUTES.status, undefined)).status).toBe(200);
     expect(archive.logText()).not.toMatch(/^error/m);
   });
+
+  it('answers every route given a body of null, a list, a number or a string, and huge limits, with a 4xx, never a 5xx', async () => {
+    const routes = archive.server.api!.router.list().filter((r) => r.path !== '/api/listener/restart' && r.path !== '/api/shutdown');
+    const failures: string[] = [];
+    for (const route of routes) {
+      const pathname = route.path.replace(/:\w+/g, '1.2.3');
+      const tries = route.method === 'GET' || route.method === 'DELETE'
+        ? [['?limit=1e21&offset=9223372036854775807', undefined], ['?limit=9223372036854775807&offset=1e21', undefined]]
+        : ['null', '[]', '7', '"x"', '{"keys":null,"level":null,"changes":null,"query":null}'].map((body) => ['', body]);
+      for (const [query, body] of tries) {
+        const res = await fetch(`${base()}${pathname}${query}`, { method: route.method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body });
+        if (res.status >= 500) failures.push(`${res.status} ${route.method} ${pathname}${query} ${body ?? ''}: ${(await res.text()).slice(0, 120)}`);
+        else await res.arrayBuffer();
+      }
+    }
+    for (const [limit, offset] of [[1e21, 9223372036854775807], [9223372036854775807, 1e21], [-1, -1], [0.5, 'x']]) {
+      const res = await fetch(`${base()}${API_ROUTES.studies}`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ level: 'STUDY', keys: { PatientID: '' }, limit, offset }) });
+      if (res.status >= 500) failures.push(`${res.status} POST /api/find limit ${limit} offset ${offset}: ${(await res.text()).slice(0, 120)}`);
+    }
+    expect(failures).toEqual([]);
+    expect((await send('GET', API_ROUTES.status, undefined)).status).toBe(200);
+  });
 });

@@ -654,6 +654,7 @@ export const CS: Record<string, string> = {
   "kept in the file; this server does not read it": "zůstává v souboru; tento server jej nečte",
   "key-created": "vytvořený klíč",
   "key-revoked": "zrušený klíč",
+  "limit must be a whole number from 1 to {max}": "limit musí být celé číslo od 1 do {max}",
   "line {line}: {reason}": "řádek {line}: {reason}",
   "live events connected": "živé události připojeny",
   "live events disconnected": "živé události odpojeny",

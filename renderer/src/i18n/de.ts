@@ -654,6 +654,7 @@ export const DE: Record<string, string> = {
   "kept in the file; this server does not read it": "bleibt in der Datei; dieser Server liest ihn nicht",
   "key-created": "Schlüssel erstellt",
   "key-revoked": "Schlüssel widerrufen",
+  "limit must be a whole number from 1 to {max}": "limit muss eine ganze Zahl von 1 bis {max} sein",
   "line {line}: {reason}": "Zeile {line}: {reason}",
   "live events connected": "Live-Ereignisse verbunden",
   "live events disconnected": "Live-Ereignisse getrennt",
