@@ -12,7 +12,7 @@ export interface Principal {
   user: string;
   role: Role;
   via: 'secret' | 'session' | 'key';
-  /** The session's token hash (to end it at logout). */
+  /** The session's token hash (to end it at logout), or the API key's hash. */
   session?: string;
 }
 
@@ -162,6 +162,15 @@ export class Accounts {
     }
     s.seen = now;
     return { user: s.user, role: s.role, via: 'session', session: key };
+  }
+
+  /** Whether a session is still open (not ended, not expired), without counting this as its use. */
+  sessionOpen(key: string): boolean {
+    const s = this.sessions.get(key);
+    if (!s) return false;
+    const now = this.now();
+    const { idleMinutes, maxHours } = this.limits();
+    return now - s.seen <= idleMinutes * 60_000 && now - s.created <= maxHours * 3_600_000;
   }
 
   logout(principal: Principal, source: string): void {

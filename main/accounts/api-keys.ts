@@ -48,7 +48,12 @@ export class ApiKeys {
       found.touched = now;
       void this.store.touch(found.name, new Date(now).toISOString()).catch(() => undefined);
     }
-    return { user: `${found.name} (API key)`, role: found.role, via: 'key' };
+    return { user: `${found.name} (API key)`, role: found.role, via: 'key', session: digest(key) };
+  }
+
+  /** Whether the key with this hash is still valid (not revoked). */
+  valid(hash: string): boolean {
+    return this.byHash.has(hash);
   }
 
   async list(): Promise<ApiKeyDto[]> {

@@ -36,6 +36,9 @@ import { msg } from '../../common/message.ts';
  * against the caller's role here, before its handler runs; the API serves only indexed objects, never a path it is given.
  */
 
+/** How often an idle event stream checks that its session still holds. */
+const STREAM_CHECK_MS = 2_000;
+
 export class HttpApi {
   private readonly events: ArchiveEvents;
   private readonly auth: RequestAuth;
@@ -75,7 +78,8 @@ export class HttpApi {
     this.sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/api/events' || !this.auth.principal(req, url)) {
+      const principal = url.pathname === '/api/events' ? this.auth.principal(req, url) : undefined;
+      if (!principal) {
         socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
         return;
       }
@@ -86,7 +90,7 @@ export class HttpApi {
       }
       this.sockets.handleUpgrade(req, socket, head, (ws) => {
         ws.once('close', () => this.limits.closeStream(address));
-        this.stream(ws);
+        this.stream(ws, () => this.auth.stillValid(principal));
       });
     });
   }
@@ -185,9 +189,20 @@ export class HttpApi {
     res.end(body);
   }
 
-  /** The event stream: every association, object, job and HL7 event as one JSON message. */
-  private stream(ws: WebSocket): void {
-    const send = (message: EventMessage) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message)); };
+  /**
+   * The event stream: every association, object, job and HL7 event as one JSON message, for as long as what signed it
+   * holds: a session that ends (sign-out, expiry, a role or password change, the user deleted) or a revoked key closes
+   * it (code 4401), checked before each message and every few seconds.
+   */
+  private stream(ws: WebSocket, valid: () => boolean): void {
+    const ended = () => {
+      if (valid()) return false;
+      if (ws.readyState === ws.OPEN) ws.close(4401, 'signed out');
+      return true;
+    };
+    const send = (message: EventMessage) => { if (ws.readyState === ws.OPEN && !ended()) ws.send(JSON.stringify(message)); };
+    const check = setInterval(ended, STREAM_CHECK_MS);
+    check.unref();
     const onAssociation = (event: AssociationEvent) => send({ type: 'association', event });
     const onObject = (event: ObjectEvent) => send({ type: 'object', event });
     const onJob = (event: JobEvent) => send({ type: 'job', event });
@@ -200,6 +215,7 @@ export class HttpApi {
     events.on('hl7', onHl7);
     events.on('worklist', onWorklist);
     ws.on('close', () => {
+      clearInterval(check);
       events.off('association', onAssociation);
       events.off('object', onObject);
       events.off('job', onJob);

@@ -61,6 +61,13 @@ export class RequestAuth {
     return bytes.length === this.secret.length && timingSafeEqual(bytes, this.secret);
   }
 
+  /** Whether what signed a long-lived request (an event stream) still holds: the session open, the key not revoked. */
+  stillValid(principal: Principal): boolean {
+    if (principal.via === 'secret') return true;
+    if (principal.via === 'key') return this.keys.valid(principal.session ?? '');
+    return this.accounts.sessionOpen(principal.session ?? '');
+  }
+
   /** The request's principal, or undefined (not signed in, expired, or the secret from another computer). */
   principal(req: http.IncomingMessage, url: URL): Principal | undefined {
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();

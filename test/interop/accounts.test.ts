@@ -7,6 +7,7 @@ import { API_ROUTES } from '../../main/api/contract.ts';
 import type http from 'node:http';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { RequestAuth } from '../../main/api/request-auth.ts';
+import { WebSocket } from 'ws';
 
 /**
  * Accounts and roles through the API as a browser and scripts use it: the first administrator from the one-time set-up
@@ -202,5 +203,22 @@ describe('accounts and roles', () => {
     } finally {
       await fresh.stop();
     }
+  });
+
+  it('closes an event stream once what signed it no longer holds: the user deleted, the key revoked', async () => {
+    const admin = (await (await login('boss', PASSWORDS.admin)).json() as { token: string }).token;
+    expect((await as(admin, 'POST', API_ROUTES.users, { name: 'watcher', role: 'viewer', password: 'watching-2026-x' })).status).toBe(200);
+    const watcher = (await (await login('watcher', 'watching-2026-x')).json() as { token: string }).token;
+    const key = (await (await as(admin, 'POST', API_ROUTES.keys, { name: 'monitor wall', role: 'viewer' })).json() as { key: string }).key;
+    const stream = async (token: string) => {
+      const ws = new WebSocket(`${archive.server.apiUrl.replace('http', 'ws')}${API_ROUTES.events}`, { headers: { authorization: `Bearer ${token}` } });
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      return { ws, closed: new Promise<number>((resolve) => ws.once('close', (code) => resolve(code))) };
+    };
+    const [user, byKey] = [await stream(watcher), await stream(key)];
+    expect((await as(admin, 'DELETE', API_ROUTES.user('watcher'))).status).toBe(200);
+    expect(await user.closed).toBe(4401);
+    expect((await as(admin, 'DELETE', API_ROUTES.key('monitor wall'))).status).toBe(200);
+    expect(await byKey.closed).toBe(4401);
   });
 });
