@@ -330,7 +330,7 @@ export class ArchiveServer {
     const s = this.config.settings;
     if (!s.hl7Listener) return;
     const inbox = new Hl7Inbox(this.index, () => ({ defaultCharset: this.config.settings.hl7DefaultCharset, ourApplication: this.config.settings.aeTitle }),
-      this.logger.child('hl7'), this.editor);
+      this.logger.child('hl7'), this.editor, (e) => this.audit.record(e));
     this.hl7 = new Hl7Listener(inbox, () => this.config.settings.hl7AllowedSenders, this.events, this.logger.child('hl7'));
     await this.hl7.listen(s.hl7Port, this.options.listenAddress ?? s.listenAddress);
   }

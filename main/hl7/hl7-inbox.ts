@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../audit/audit-record.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import { WorklistEntryError, normalizeWorklistEntry, type StoredWorklistEntry } from '../index/worklist-entry.ts';
 import type { SourceLogger } from '../util/log.ts';
@@ -30,13 +31,19 @@ export class Hl7Inbox {
   private readonly log: SourceLogger;
   private readonly settings: () => { defaultCharset: string; ourApplication: string };
   private readonly editor?: Pick<StudyEditor, 'editPatient'>;
+  private readonly audit: (entry: AuditEntry) => void;
 
-  /** `editor`: patient updates and merges rewrite the stored objects too (edit jobs), not only the index. */
-  constructor(index: ArchiveIndex, settings: () => { defaultCharset: string; ourApplication: string }, log: SourceLogger, editor?: Pick<StudyEditor, 'editPatient'>) {
+  /**
+   * `editor`: patient updates and merges rewrite the stored objects too (edit jobs), not only the index. `audit`: each
+   * patient the hospital changes is recorded with what changed (as ATNA and dcm4chee record them).
+   */
+  constructor(index: ArchiveIndex, settings: () => { defaultCharset: string; ourApplication: string }, log: SourceLogger, editor?: Pick<StudyEditor, 'editPatient'>,
+    audit: (entry: AuditEntry) => void = () => undefined) {
     this.index = index;
     this.settings = settings;
     this.log = log;
     this.editor = editor;
+    this.audit = audit;
   }
 
   async receive(bytes: Buffer, from: string): Promise<Hl7Outcome> {
@@ -80,15 +87,29 @@ export class Hl7Inbox {
         const differs = stored && (stored.patientName !== patientName || stored.birthDate !== birthDate || stored.sex !== sex);
         const rewrite = differs ? await this.rewrite(patientId, { patientName, birthDate, sex }) : '';
         const known = await this.index.updatePatient({ patientId, patientName, birthDate, sex });
+        if (differs) {
+          const changed = [['name', stored.patientName, patientName], ['birth date', stored.birthDate, birthDate], ['sex', stored.sex, sex]]
+            .filter(([, before, after]) => before !== after).map(([what, before, after]) => `${what} "${before}" -> "${after}"`).join(', ');
+          this.recordChange(message, from, patientId, `${kind} ${changed}${rewrite ? ` (job ${rewrite})` : ''}`);
+        }
         const done = known ? msg('patient {id} updated', { id: patientId }) : msg('patient {id} is not in the archive (its worklist entries, if any, updated)', { id: patientId });
         return rewrite ? msg('{done}; its files are rewritten by job {job}', { done, job: rewrite }) : done;
       }
       const rewrite = await this.rewrite(action.priorPatientId, { patientId, patientName, birthDate, sex });
       const moved = await this.index.mergePatients(action.priorPatientId, { patientId, patientName, birthDate, sex }, `HL7 ${from} ${message.controlId}`);
+      // Both patients touched: the one that ends and the one that takes its studies.
+      for (const id of [action.priorPatientId, patientId]) {
+        this.recordChange(message, from, id, `${kind} patient ${action.priorPatientId} merged into ${patientId} ("${patientName}"), ${moved} study(ies) moved${rewrite ? ` (job ${rewrite})` : ''}`);
+      }
       const done = msg('patient {prior} merged into {id}: {n, plural, one {# study} other {# studies}} moved', { prior: action.priorPatientId, id: patientId, n: moved });
       return rewrite ? msg('{done}; its files are rewritten by job {job}', { done, job: rewrite }) : done;
     }
     throw new Hl7Error(200, msg('{kind} is not a message this archive takes (ORM^O01, OMI^O23, ADT^A08, ADT^A31, ADT^A40)', { kind }));
+  }
+
+  private recordChange(message: Hl7Message, from: string, patientId: string, detail: string): void {
+    const sender = [message.sendingApplication, message.sendingFacility].filter(Boolean).join('/') || 'HL7';
+    this.audit({ user: sender, source: from, action: 'edit', patientId, detail: `HL7 ${message.controlId}: ${detail}` });
   }
 
   /** Queue the files' rewrite for a patient's new values; the job's number ('' when there is nothing to rewrite). */

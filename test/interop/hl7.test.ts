@@ -168,6 +168,13 @@ describe('HL7 orders and patient updates', () => {
     expect(g.code, g.stderr).toBe(0);
     const retrieved = await Promise.all((await readdir(dir)).map((f) => dumpKeys(path.join(dir, f))));
     expect(retrieved.map((k) => [k.PatientID, k.PatientName])).toEqual([['P1', 'Novák^Jan^Karel'], ['P1', 'Novák^Jan^Karel']]);
+    // Each change is in the audit trail with its patient, the sender and what changed; the A08 that changed nothing is not.
+    await archive.server.audit.flush();
+    const edits = await archive.server.index.auditStore().list({ action: 'edit' });
+    const hl7 = edits.filter((r) => r.detail.startsWith('HL7 '));
+    expect(hl7.map((r) => [r.patientId, r.detail.split(':')[0]]).sort()).toEqual([['P1', 'HL7 A08-1'], ['P1', 'HL7 A40-1'], ['P2', 'HL7 A40-1']]);
+    expect(hl7.find((r) => r.detail.startsWith('HL7 A08-1'))!.detail).toMatch(/ADT\^A08 name "Novak\^Jan" -> "Novák\^Jan\^Karel"/);
+    expect(hl7.find((r) => r.patientId === 'P2')!.detail).toMatch(/patient P2 merged into P1/);
   }, 60_000);
 
   it('disconnects a sender that HL7AllowedSenders does not name', async () => {
