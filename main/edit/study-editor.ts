@@ -46,6 +46,8 @@ export class StudyEditor {
   private readonly deps: EditorDependencies;
   /** Corrected patient IDs, old -> new (the index keeps them; here for every stored object to be checked against). */
   private aliases = new Map<string, string>();
+  /** The changes of patient edits still running, by the old ID: what an object arriving meanwhile under it takes. */
+  private readonly pendingAliases = new Map<string, AttributeChanges>();
 
   constructor(deps: EditorDependencies) {
     this.deps = deps;
@@ -55,9 +57,24 @@ export class StudyEditor {
   /** A patient's name, ID, birth date or sex, in every object of the patient; a new ID that exists merges into it. */
   async editPatient(patientId: string, changes: PatientChanges): Promise<Job> {
     const values = checkPatientChanges(changes);
-    const objects = await this.objects([this.condition(0x00100020, patientId)], `patient ${patientId}`);
     const newId = changes.patientId;
-    return this.queue(`patient ${patientId}: ${describe(values)}`, objects, values, newId && newId !== patientId ? [patientId, newId] : undefined);
+    const alias: [string, string] | undefined = newId && newId !== patientId ? [patientId, newId] : undefined;
+    const objects = await this.objectsAfterAlias(patientId, alias, values);
+    return this.queue(`patient ${patientId}: ${describe(values)}`, objects, values, alias);
+  }
+
+  /**
+   * A patient's objects for an edit that changes its ID: the alias is recorded first, then the objects are collected,
+   * so an object arriving at any moment is either in the job or followed by the alias (followAlias) - never neither.
+   */
+  private async objectsAfterAlias(patientId: string, alias: [string, string] | undefined, values: AttributeChanges): Promise<StoredInstance[]> {
+    const condition = [this.condition(0x00100020, patientId)];
+    const objects = await this.objects(condition, `patient ${patientId}`);
+    if (!alias) return objects;
+    this.pendingAliases.set(alias[0], values);
+    await this.deps.index.addPatientAlias(alias[0], alias[1]);
+    this.aliases = await this.deps.index.patientAliases();
+    return this.deps.index.instancesMatching(condition);
   }
 
   /**
@@ -82,8 +99,8 @@ export class StudyEditor {
     if (from === into) throw new EditError(msg('a patient cannot be merged into itself'));
     const target = await this.deps.index.findPatient(into);
     if (!target) throw new EditError(msg('patient {into} is not in the archive', { into }));
-    const objects = await this.objects([this.condition(0x00100020, from)], `patient ${from}`);
     const values = checkPatientChanges({ patientId: into, patientName: target.patientName, birthDate: target.birthDate, sex: target.sex });
+    const objects = await this.objectsAfterAlias(from, [from, into], values);
     return this.queue(`patient ${from} merged into ${into}`, objects, values, [from, into]);
   }
 
@@ -153,6 +170,12 @@ export class StudyEditor {
 
   async open(): Promise<void> {
     this.aliases = await this.deps.index.patientAliases();
+    // Edits of a patient's ID that a stop interrupted: objects arriving before they end take their values too.
+    for (const job of await this.deps.index.jobStore().listJobs(['queued', 'running'])) {
+      if (job.kind !== 'edit') continue;
+      const detail = JSON.parse(job.detail) as EditDetail;
+      if (detail.alias) this.pendingAliases.set(detail.alias[0], new Map(detail.changes));
+    }
   }
 
   /** The corrected ID of a patient ID that was corrected, if it was. */
@@ -162,8 +185,10 @@ export class StudyEditor {
 
   /** An object that arrived under a corrected patient ID: the same correction, for it alone. */
   async followAlias(sopInstanceUid: string, patientId: string, newId: string): Promise<void> {
-    const target = await this.deps.index.findPatient(newId);
-    const values = checkPatientChanges({ patientId: newId, ...(target ? { patientName: target.patientName, birthDate: target.birthDate, sex: target.sex } : {}) });
+    // While the patient's edit runs, its values; once it has ended, the corrected patient's as the index has them.
+    const pending = this.pendingAliases.get(patientId);
+    const target = pending ? undefined : await this.deps.index.findPatient(newId);
+    const values = pending ?? checkPatientChanges({ patientId: newId, ...(target ? { patientName: target.patientName, birthDate: target.birthDate, sex: target.sex } : {}) });
     const inst = await this.deps.index.findInstance(sopInstanceUid);
     const studies = inst ? await this.studiesOf([inst]) : [];
     await this.deps.queue.add('edit', { detail: JSON.stringify({ description: `object ${sopInstanceUid} of ${patientId}, now ${newId}`, changes: [...values], studies } satisfies EditDetail) },
@@ -205,6 +230,7 @@ export class StudyEditor {
       if (detail.alias) {
         await this.deps.index.addPatientAlias(detail.alias[0], detail.alias[1]);
         this.aliases = await this.deps.index.patientAliases();
+        this.pendingAliases.delete(detail.alias[0]);
       }
       await progress({ done, failed }, true);
       this.deps.log.info(`edit done: ${detail.description}: ${done} object(s) rewritten${failed ? `, ${failed} not (${lastError})` : ''}`);
