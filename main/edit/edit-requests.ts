@@ -50,7 +50,7 @@ function collect<T extends object>(changes: T, fields: Record<string, number>, c
     if (!(field in fields)) { problems.push(`${field} cannot be edited`); continue; }
     if (typeof value !== 'string') { problems.push(`${field} must be text`); continue; }
     const v = value.trim();
-    if (/[\\\r\n\f]/.test(v)) { problems.push(`${field} may not hold a backslash or a line break`); continue; }
+    if (/[\\\x00-\x1f\x7f]/.test(v)) { problems.push(`${field} may not hold a backslash, a line break or another control character`); continue; }
     if (v.length > (MAX[field] ?? 64)) { problems.push(`${field} is longer than ${MAX[field] ?? 64} characters`); continue; }
     const problem = check(field, v);
     if (problem) { problems.push(problem); continue; }

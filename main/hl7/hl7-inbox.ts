@@ -8,7 +8,7 @@ import { english, msg, saidOf, type Message } from '../../common/message.ts';
 import { readOrders, type OrderAction } from './orders.ts';
 import { readPatientMessage } from './patients.ts';
 import type { StudyEditor } from '../edit/study-editor.ts';
-import { EditError, type PatientChanges } from '../edit/edit-requests.ts';
+import { EditError, checkPatientChanges, type PatientChanges } from '../edit/edit-requests.ts';
 
 /** What one message did, for the log and the monitor. */
 export interface Hl7Outcome {
@@ -79,6 +79,14 @@ export class Hl7Inbox {
     if (message.type === 'ADT') {
       const action = readPatientMessage(message);
       const { patientId, patientName, birthDate, sex } = action;
+      // Values the stored files cannot hold (a control character, an over-long name, a date that is none) are refused
+      // before anything changes: the index and the files never disagree.
+      try {
+        checkPatientChanges({ patientId, patientName, birthDate, sex });
+      } catch (err) {
+        if (err instanceof EditError) throw new Hl7Error(207, msg('the archive cannot store these values: {reason}', { reason: err.said }));
+        throw err;
+      }
       // The stored files follow through an edit job (queued first: it takes the objects as the index has them now);
       // the index and the worklist change at once, so C-FIND answers the new values before the files are rewritten.
       if (action.kind === 'update') {

@@ -177,6 +177,22 @@ describe('HL7 orders and patient updates', () => {
     expect(hl7.find((r) => r.patientId === 'P2')!.detail).toMatch(/patient P2 merged into P1/);
   }, 60_000);
 
+  it('refuses an A08 whose values the files cannot hold (AE with the reason), changing neither the index nor the files', async () => {
+    const p9 = makeImage({ patientId: 'P9', patientName: 'Stary^Petr', studyUid: uid(), rows: 8, columns: 8 });
+    const [file] = await writeImages(path.join(work, 'p9'), [p9]);
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file!])).code).toBe(0);
+    const lineBreak = message(msh('ADT^A08', 'A08-CR'), seg('EVN', { 1: 'A08' }), seg('PID', { 3: 'P9', 5: 'Novy\\X0D\\Petr' }));
+    const tooLong = message(msh('ADT^A08', 'A08-LONG'), seg('EVN', { 1: 'A08' }), seg('PID', { 3: 'P9', 5: `${'N'.repeat(120)}^${'P'.repeat(100)}` }));
+    const acks = await send(Buffer.from(lineBreak), Buffer.from(tooLong));
+    expect(acks.map((a) => msa(a).slice(1, 3))).toEqual([['AE', 'A08-CR'], ['AE', 'A08-LONG']]);
+    expect(acks[0]!.find((s) => s.startsWith('ERR'))).toMatch(/cannot store these values: patientName may not hold a backslash, a line break or another control character/);
+    expect(acks[1]!.find((s) => s.startsWith('ERR'))).toMatch(/patientName is longer than/);
+    await archive.server.transfers.queue.idle();
+    expect((await archive.server.index.findPatient('P9'))?.patientName).toBe('Stary^Petr');
+    const stored = (await archive.server.index.findInstance(p9.sopUid))!;
+    expect((await dumpKeys(archive.server.store.absolutePath(stored.location))).PatientName).toBe('Stary^Petr');
+  });
+
   it('disconnects a sender that HL7AllowedSenders does not name', async () => {
     await archive.setIni('HL7AllowedSenders', '10.9.9.9');
     await archive.server.restartListener();

@@ -755,6 +755,7 @@ export const CS: Record<string, string> = {
   "testing…": "zkouším…",
   "the TLS handshake with {host}:{port} failed: {reason} (is it a TLS port, and is its certificate from a CA in TLSCACertificates?)": "navázání TLS s {host}:{port} selhalo: {reason} (je to port TLS a je jeho certifikát od CA z TLSCACertificates?)",
   "the ZIP archive is damaged: {reason}": "archiv ZIP je poškozený: {reason}",
+  "the archive cannot store these values: {reason}": "archiv tyto hodnoty nemůže uložit: {reason}",
   "the archive is stopped from its own computer": "archiv se zastavuje z jeho vlastního počítače",
   "the archive names a file outside itself: \"{name}\"": "archiv obsahuje soubor mimo sebe: „{name}“",
   "the archive would unpack to {size} MB, more than the {limit} MB a ZIP of its size may (a ZIP bomb?)": "archiv by se rozbalil na {size} MB, víc než {limit} MB, které ZIP jeho velikosti smí (ZIP bomba?)",

@@ -755,6 +755,7 @@ export const DE: Record<string, string> = {
   "testing…": "teste…",
   "the TLS handshake with {host}:{port} failed: {reason} (is it a TLS port, and is its certificate from a CA in TLSCACertificates?)": "der TLS-Handshake mit {host}:{port} schlug fehl: {reason} (ist es ein TLS-Port, und stammt sein Zertifikat von einer CA aus TLSCACertificates?)",
   "the ZIP archive is damaged: {reason}": "das ZIP-Archiv ist beschädigt: {reason}",
+  "the archive cannot store these values: {reason}": "das Archiv kann diese Werte nicht speichern: {reason}",
   "the archive is stopped from its own computer": "das Archiv wird von seinem eigenen Rechner aus gestoppt",
   "the archive names a file outside itself: \"{name}\"": "das Archiv nennt eine Datei außerhalb seiner selbst: „{name}“",
   "the archive would unpack to {size} MB, more than the {limit} MB a ZIP of its size may (a ZIP bomb?)": "das Archiv würde auf {size} MB entpackt, mehr als die {limit} MB, die einem ZIP seiner Größe zustehen (eine ZIP-Bombe?)",
