@@ -83,7 +83,8 @@ export class ArchiveServer {
   index!: ArchiveIndex;
   store!: FileStore;
   port = 0;
-  private listener!: DicomListener;
+  /** The plain DICOM listener (TCPPort); none when PlainDICOM = 0 leaves only the TLS one. */
+  private listener?: DicomListener;
   private readonly options: ServerOptions;
   private readonly log: SourceLogger;
   private readonly storedListeners: ((e: StoredEvent) => void)[] = [];
@@ -247,7 +248,7 @@ export class ArchiveServer {
     const config = () => this.config;
     return {
       status: {
-        aeTitle: () => this.config.settings.aeTitle, dicomPort: () => this.port, openAssociations: () => this.openAssociations,
+        aeTitle: () => this.config.settings.aeTitle, dicomPort: () => this.port || this.tlsPort, openAssociations: () => this.openAssociations,
         counts: () => this.index.counts(), devices: () => this.store.devices, activity: () => this.activity.snapshot(), storedBytes: () => this.storedBytes(),
         https: () => (this.apiCertificate ? { fingerprint: this.apiCertificate.fingerprint, selfSigned: this.apiCertificate.selfSigned } : undefined),
       },
@@ -352,9 +353,14 @@ export class ArchiveServer {
 
   private async openListener(): Promise<void> {
     const s = this.config.settings;
-    this.listener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom'), (assoc) => this.watch(assoc));
     const host = this.options.listenAddress ?? s.listenAddress;
-    this.port = await this.listener.listen(this.options.port ?? s.port, host);
+    if (s.plainDicom) {
+      this.listener = new DicomListener(this.associationOptions(), this.handler, this.logger.child('dicom'), (assoc) => this.watch(assoc));
+      this.port = await this.listener.listen(this.options.port ?? s.port, host);
+    } else {
+      this.listener = undefined;
+      this.port = 0;
+    }
     if (s.tlsPort || this.options.tlsPort !== undefined) {
       const secure = await readTlsFiles(s);
       if (!secure) throw new TlsFileError('TLSPort is set but TLSCertificate and TLSPrivateKey are not');
@@ -363,7 +369,7 @@ export class ArchiveServer {
       this.tlsPort = await this.tlsListener.listen(this.options.tlsPort ?? s.tlsPort, host);
       this.log.info(`${s.aeTitle} listening for DICOM TLS on ${host}:${this.tlsPort}${secure.requireClientCertificate ? ' (client certificates required)' : ''}`);
     }
-    this.log.info(`${s.aeTitle} listening on ${host}:${this.port}; storage ${s.devices.join(', ')}; index ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.user}@${s.index.host}:${s.index.port}/${s.index.database}`}`);
+    this.log.info(`${s.aeTitle} ${this.listener ? `listening on ${host}:${this.port}` : 'listening for DICOM over TLS only (PlainDICOM = 0)'}; storage ${s.devices.join(', ')}; index ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.user}@${s.index.host}:${s.index.port}/${s.index.database}`}`);
   }
 
   /**
@@ -388,7 +394,7 @@ export class ArchiveServer {
   async restartListener(): Promise<number> {
     const fresh = await loadConfig(this.config.configDir, this.config.dataDir);
     const before = this.config;
-    await this.listener.close();
+    await this.listener?.close();
     await this.closeTls();
     await this.closeHl7();
     this.config = { ...before, sopList: fresh.sopList, settings: withFields(before.settings, fresh.settings, LISTENER_FIELDS) };
@@ -397,7 +403,7 @@ export class ArchiveServer {
       await this.openHl7();
     } catch (err) {
       // The DICOM listener may be up on the new settings while the HL7 one could not start: both go back.
-      await this.listener.close().catch(() => undefined);
+      await this.listener?.close().catch(() => undefined);
       await this.closeTls();
       await this.closeHl7();
       this.config = before;

@@ -72,6 +72,8 @@ export interface ServerSettings {
   hl7DefaultCharset: string;
   /** DICOM TLS: a second listener (0: none), our certificate and key, the CAs we trust, whether peers must show one. */
   tlsPort: number;
+  /** The plain (unencrypted) listener on TCPPort; off, only the TLS one serves (needs TLSPort). */
+  plainDicom: boolean;
   tlsCertificate: string;
   tlsPrivateKey: string;
   tlsCaCertificates: string;
@@ -180,6 +182,7 @@ export const SETTING_KEYS = {
   TLSCertificate: { def: '', parse: (v: string) => v, help: 'Our certificate for DICOM TLS (PEM file, relative to the configuration folder), shown to peers by the TLS listener and by our SCU.' },
   TLSPrivateKey: { def: '', parse: (v: string) => v, help: 'The private key of TLSCertificate (PEM file, unencrypted; keep it readable only by the archive).' },
   TLSCACertificates: { def: '', parse: (v: string) => v, help: 'The CA certificates we trust (PEM file): a peer\'s certificate must chain to one of them, both ways.' },
+  PlainDICOM: { def: '1', parse: flag, help: 'The plain, unencrypted DICOM listener on TCPPort. 0 with TLSPort set: only the TLS listener serves, so every peer must use TLS.' },
   TLSRequireClientCertificate: { def: '1', parse: flag, help: 'The TLS listener refuses peers that show no certificate from a trusted CA (mutual authentication).' },
   TLSNodes: { def: '', parse: aeList, help: 'AE titles (acrnema.map) our SCU reaches over TLS, separated by commas; their acrnema.map port is their TLS port.' },
   SessionIdleMinutes: { def: '30', parse: int(1, 1440), help: 'A signed-in user is signed out after this many minutes without using the archive.' },
@@ -234,6 +237,9 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     const value = found?.value || 'storage';
     devices.push(path.resolve(dataDir, value));
   }
+  if (values.get('PlainDICOM') === false && !values.get('TLSPort')) {
+    errors.push(new ConfigError(doc.file, findSetting(doc, 'PlainDICOM')?.line ?? 0, msg('PlainDICOM: 0 needs TLSPort set (the TLS listener would be the only one)')));
+  }
   if (errors.length) throw new ConfigErrors(errors.sort((a, b) => a.line - b.line));
   const get = <K extends KeyName>(k: K) => values.get(k) as ReturnType<(typeof SETTING_KEYS)[K]['parse']>;
   /** A file a key may name, relative to the configuration folder; empty when it names none. */
@@ -284,6 +290,7 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     hl7AllowedSenders: get('HL7AllowedSenders'),
     hl7DefaultCharset: get('HL7DefaultCharset'),
     tlsPort: get('TLSPort'),
+    plainDicom: get('PlainDICOM'),
     tlsCertificate: optionalFile('TLSCertificate'),
     tlsPrivateKey: optionalFile('TLSPrivateKey'),
     tlsCaCertificates: optionalFile('TLSCACertificates'),

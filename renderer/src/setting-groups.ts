@@ -4,7 +4,7 @@ export const SETTING_GROUPS: [string, string[]][] = [
   ['Storage', ['MAGDevices', 'MAGDeviceFullThreshold', 'MAGDeviceThreshold', 'NightlyCleanThreshold', 'FileNameSyntax', 'DuplicatePolicy', 'IncomingCompression', 'DroppedFileCompression', 'DurableWrites']],
   ['Index database', ['SqLite', 'MySQL', 'SQLServer', 'SQLHost', 'SQLPort', 'Username', 'Password']],
   ['Sending and retrieving', ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'JobHistoryDays']],
-  ['DICOM TLS', ['TLSPort', 'TLSCertificate', 'TLSPrivateKey', 'TLSCACertificates', 'TLSRequireClientCertificate', 'TLSNodes']],
+  ['DICOM TLS', ['TLSPort', 'TLSCertificate', 'TLSPrivateKey', 'TLSCACertificates', 'TLSRequireClientCertificate', 'PlainDICOM', 'TLSNodes']],
   ['Hospital workflow: storage commitment, MPPS, HL7', ['StorageCommitment', 'CommitmentWaitSeconds', 'MPPS', 'MPPSForward', 'HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'HL7DefaultCharset']],
   ['Users, HTTPS and audit', ['APIHttps', 'APICertificate', 'APIPrivateKey', 'SessionIdleMinutes', 'SessionMaxHours', 'AuditRetentionDays', 'AuditSyslogHost', 'AuditSyslogProtocol']],
   ['Files, API, DICOMweb and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'MaxUploadMB', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'LogLevel']],

@@ -55,6 +55,7 @@ export const SETTING_LABELS: Record<string, string> = {
   TLSPrivateKey: 'TLS private key file',
   TLSCACertificates: 'Trusted CA certificates file',
   TLSRequireClientCertificate: 'TLS peers must show a certificate',
+  PlainDICOM: 'Also serve unencrypted DICOM (TCPPort)',
   TLSNodes: 'Nodes reached over TLS',
   SessionIdleMinutes: 'Sign out after idle minutes',
   SessionMaxHours: 'Longest sign-in (hours)',
@@ -72,4 +73,4 @@ export const MAG_DEVICE_LABEL = 'Storage folder {n}';
 export const MAG_DEVICE_HELP = 'Storage folder {n} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.';
 
 /** Keys shown as a yes/no switch (their values are 0 and 1). */
-export const YES_NO_KEYS = new Set(['SqLite', 'MySQL', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'DurableWrites', 'TLSRequireClientCertificate', 'StorageCommitment', 'MPPS', 'HL7Listener']);
+export const YES_NO_KEYS = new Set(['SqLite', 'MySQL', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'DurableWrites', 'TLSRequireClientCertificate', 'PlainDICOM', 'StorageCommitment', 'MPPS', 'HL7Listener']);

@@ -103,4 +103,24 @@ describe('DICOM over TLS', () => {
       await impostor.stop();
     }
   }, 60_000);
+
+  it('serves DICOM over TLS only when PlainDICOM = 0, and refuses PlainDICOM = 0 without TLSPort with its line', async () => {
+    const plainPort = archive.port;
+    await archive.setIni('PlainDICOM', '0');
+    await archive.server.restartListener();
+    try {
+      const plain = await run('echoscu', ['-aec', archive.aeTitle, '-to', '5', '127.0.0.1', String(plainPort)]);
+      expect(plain.code).not.toBe(0);
+      const secure = await run('echoscu', [...tlsClient(certs.client), '-aec', archive.aeTitle, '127.0.0.1', String(archive.server.tlsPort)]);
+      expect(secure.code, secure.stderr).toBe(0);
+      expect(archive.logText()).toMatch(/listening for DICOM over TLS only \(PlainDICOM = 0\)/);
+      const { IniDocument } = await import('../../common/ini-document.ts');
+      const { readSettings } = await import('../../main/config/server-settings.ts');
+      const lone = new IniDocument('dicom.ini', '[sscscp]\nMyACRNema = X\nPlainDICOM = 0\n');
+      expect(() => readSettings(lone, work, work)).toThrow(/dicom.ini:3: PlainDICOM: 0 needs TLSPort set/);
+    } finally {
+      await archive.setIni('PlainDICOM', '1');
+      await archive.server.restartListener();
+    }
+  }, 60_000);
 });
