@@ -3,6 +3,8 @@ import { isRole, type Role } from '../../common/roles.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
 import type { AccountStore, UserRecord } from './account-record.ts';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './password.ts';
+import { BusyHashing } from './password-hasher.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
 import { msg } from '../../common/message.ts';
@@ -79,12 +81,14 @@ export class Accounts {
   private readonly limits: () => SessionLimits;
   /** The clock sessions and lockouts are timed by (a test's own, to step through an hour without waiting it). */
   private readonly now: () => number;
+  private readonly throttle: LoginThrottle;
 
   constructor(store: AccountStore, audit: (entry: AuditEntry) => void, limits: () => SessionLimits, now: () => number = Date.now) {
     this.store = store;
     this.audit = audit;
     this.limits = limits;
     this.now = now;
+    this.throttle = new LoginThrottle(now);
   }
 
   /** At start: when there is no account yet, a one-time token that lets one person create the first administrator. */
@@ -118,6 +122,12 @@ export class Accounts {
 
   async login(name: unknown, password: unknown, source: string): Promise<SessionGrant> {
     const userName = typeof name === 'string' ? name.trim() : '';
+    // An address that keeps failing waits before its next try, and costs no hashing meanwhile.
+    const wait = this.throttle.waitFor(source);
+    if (wait) {
+      this.audit({ user: userName, source, action: 'login-failed', outcome: 'refused', detail: `too many failed logins from ${source}` });
+      throw new AccountRefused(429, msg('too many failed logins from this computer: try again in {wait} s', { wait: String(wait) }), wait);
+    }
     const user = userName ? await this.store.find(userName) : undefined;
     const now = this.now();
     if (user?.lockedUntil && Date.parse(user.lockedUntil) > now) {
@@ -125,8 +135,15 @@ export class Accounts {
       this.audit({ user: userName, source, action: 'login-failed', outcome: 'refused', detail: `locked for ${wait} s more` });
       throw new AccountRefused(429, msg('too many failed logins: try again in {wait} s', { wait: String(wait) }), wait);
     }
-    const good = await verifyPassword(typeof password === 'string' ? password : '', user?.passwordHash ?? DUMMY_HASH) && user !== undefined;
-    if (!good) {
+    let good: boolean;
+    try {
+      good = await verifyPassword(typeof password === 'string' ? password : '', user?.passwordHash ?? DUMMY_HASH) && user !== undefined;
+    } catch (err) {
+      if (err instanceof BusyHashing) throw new AccountRefused(429, msg('too many sign-ins at once: try again in a few seconds'), 2);
+      throw err;
+    }
+    if (!good || !user) {
+      this.throttle.failed(source);
       if (user) await this.failed(user, now);
       this.audit({ user: userName, source, action: 'login-failed', outcome: 'failure', detail: user ? 'wrong password' : 'no such user' });
       throw new AccountRefused(401, msg('wrong user name or password'));

@@ -1,4 +1,5 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { deriveKey } from './password-hasher.ts';
 import { msg, type Message } from '../../common/message.ts';
 
 /**
@@ -12,10 +13,8 @@ const P = 1;
 const KEY_BYTES = 32;
 export const MIN_PASSWORD_LENGTH = 10;
 
-function derive(password: string, salt: Buffer, options: ScryptOptions, bytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, bytes, { ...options, maxmem: 128 * options.N! * options.r! * 2 }, (err, key) => (err ? reject(err) : resolve(key)));
-  });
+function derive(password: string, salt: Buffer, options: { N: number; r: number; p: number }, bytes: number): Promise<Buffer> {
+  return deriveKey(password.normalize('NFC'), salt, options, bytes);
 }
 
 export async function hashPassword(password: string): Promise<string> {

@@ -28,6 +28,23 @@ describe.each(INDEX_ENGINES)('accounts and audit on the $name index', (engine) =
     expect(await users.find('Petr')).toBeUndefined();
   });
 
+  it('throttles failed logins per address: an address that keeps failing waits, others sign in as before', async () => {
+    let clock = Date.parse('2026-12-07T09:00:00Z');
+    const accounts = new Accounts(index.accountStore(), () => undefined, () => ({ idleMinutes: 30, maxHours: 12 }), () => clock);
+    await accounts.createUser({ user: 'test', role: 'admin', via: 'secret' }, 'Olga', 'viewer', 'viewing-password-1', 'here');
+    const attempt = (source: string, password: string) => accounts.login('nobody', password, source).then(() => 200, (e: { status: number }) => e.status);
+    const flood = [];
+    for (let i = 0; i < 12; i++) flood.push(await attempt('192.0.2.66', 'guess'));
+    expect(flood).toEqual([...Array(10).fill(401), 429, 429]);
+    // Another computer is not held up, and the right password from it works.
+    expect(await attempt('192.0.2.7', 'guess')).toBe(401);
+    expect((await accounts.login('Olga', 'viewing-password-1', '192.0.2.7')).user).toBe('Olga');
+    // One more try for the flooding address every 6 s.
+    clock += 6_000;
+    expect(await attempt('192.0.2.66', 'guess')).toBe(401);
+    expect(await attempt('192.0.2.66', 'guess')).toBe(429);
+  });
+
   it('keeps API keys by name and hash, refuses a taken name, records the last use, and forgets a revoked key', async () => {
     const keys = index.apiKeyStore();
     expect(await keys.create({ name: 'WS2', role: 'technician', keyHash: 'a'.repeat(64), createdBy: 'Anna' })).toBe(true);
