@@ -125,7 +125,10 @@ export class Accounts {
     // An address that keeps failing waits before its next try, and costs no hashing meanwhile.
     const wait = this.throttle.waitFor(source);
     if (wait) {
-      this.audit({ user: userName, source, action: 'login-failed', outcome: 'refused', detail: `too many failed logins from ${source}` });
+      // Recorded once a minute per address, not once per request: a flood would otherwise fill the audit trail.
+      if (this.throttle.shouldReport(source)) this.audit({ user: userName, source, action: 'login-failed', outcome: 'refused', detail: `too many failed logins from ${source}: refused for a while` });
+      // Answered after a pause: a flooding client's connections wait instead of asking thousands of times a second.
+      await new Promise((resolve) => setTimeout(resolve, this.throttle.pauseMs));
       throw new AccountRefused(429, msg('too many failed logins from this computer: try again in {wait} s', { wait: String(wait) }), wait);
     }
     const user = userName ? await this.store.find(userName) : undefined;
