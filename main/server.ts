@@ -332,7 +332,9 @@ export class ArchiveServer {
     if (!s.hl7Listener) return;
     const inbox = new Hl7Inbox(this.index, () => ({ defaultCharset: this.config.settings.hl7DefaultCharset, ourApplication: this.config.settings.aeTitle }),
       this.logger.child('hl7'), this.editor, (e) => this.audit.record(e));
-    this.hl7 = new Hl7Listener(inbox, () => this.config.settings.hl7AllowedSenders, this.events, this.logger.child('hl7'));
+    const secure = s.hl7Tls ? await readTlsFiles(s) : undefined;
+    if (s.hl7Tls && !secure) throw new TlsFileError('HL7TLS is on but TLSCertificate and TLSPrivateKey are not set');
+    this.hl7 = new Hl7Listener(inbox, () => this.config.settings.hl7AllowedSenders, this.events, this.logger.child('hl7'), secure);
     await this.hl7.listen(s.hl7Port, this.options.listenAddress ?? s.listenAddress);
   }
 

@@ -68,7 +68,9 @@ export interface ServerSettings {
   /** The HL7 v2 listener (MLLP): on or off, its port, who may send, the character set of messages without MSH-18. */
   hl7Listener: boolean;
   hl7Port: number;
+  /** Empty: loopback only; ['*']: any address. */
   hl7AllowedSenders: string[];
+  hl7Tls: boolean;
   hl7DefaultCharset: string;
   /** DICOM TLS: a second listener (0: none), our certificate and key, the CAs we trust, whether peers must show one. */
   tlsPort: number;
@@ -123,6 +125,8 @@ const addressList: Parse<string[]> = (v) => {
   for (const a of list) if (!/^[0-9A-Fa-f.:]+$/.test(a)) reason(msg('"{value}" is not an IP address', { value: a }));
   return list;
 };
+/** HL7AllowedSenders: addresses, or * alone for any. */
+const senderList: Parse<string[]> = (v) => (v.trim() === '*' ? ['*'] : addressList(v));
 const hostPort: Parse<string> = (v) => (v === '' || /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/.test(v) ? v : reason(msg('"{value}" is not host:port', { value: v })));
 const address: Parse<string> = (v) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(msg('"{value}" is not an IP address', { value: v })));
 
@@ -176,7 +180,8 @@ export const SETTING_KEYS = {
   MPPSForward: { def: '', parse: aeList, help: 'AE titles (acrnema.map) every MPPS message is passed on to, separated by commas (a RIS, another archive); empty for none.' },
   HL7Listener: { def: '0', parse: flag, help: 'Receive HL7 v2 messages (MLLP): orders (ORM^O01, OMI^O23) fill the worklist, ADT^A08/A31 update patients, ADT^A40 merges them.' },
   HL7Port: { def: '2575', parse: int(0, 65535), help: 'TCP port of the HL7 listener (0 picks a free one).' },
-  HL7AllowedSenders: { def: '', parse: addressList, help: 'IP addresses allowed to send HL7 messages, separated by commas; empty allows any.' },
+  HL7AllowedSenders: { def: '', parse: senderList, help: 'IP addresses allowed to send HL7 messages (the RIS), separated by commas; empty: this computer only; * allows any.' },
+  HL7TLS: { def: '0', parse: flag, help: 'The HL7 listener speaks MLLP over TLS, with the DICOM TLS certificate, key and trusted CAs (and TLSRequireClientCertificate).' },
   HL7DefaultCharset: { def: 'ASCII', parse: oneOf('ascii', '8859/1', '8859/2', 'unicode utf-8'), help: 'Character set of HL7 messages whose MSH-18 is empty: ASCII, 8859/1, 8859/2 or UNICODE UTF-8.' },
   TLSPort: { def: '0', parse: int(0, 65535), help: 'DICOM over TLS (PS3.15 B.1, TLS 1.2+): a second listener on this port beside TCPPort (0: none). Needs TLSCertificate and TLSPrivateKey.' },
   TLSCertificate: { def: '', parse: (v: string) => v, help: 'Our certificate for DICOM TLS (PEM file, relative to the configuration folder), shown to peers by the TLS listener and by our SCU.' },
@@ -288,6 +293,7 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     hl7Listener: get('HL7Listener'),
     hl7Port: get('HL7Port'),
     hl7AllowedSenders: get('HL7AllowedSenders'),
+    hl7Tls: get('HL7TLS'),
     hl7DefaultCharset: get('HL7DefaultCharset'),
     tlsPort: get('TLSPort'),
     plainDicom: get('PlainDICOM'),

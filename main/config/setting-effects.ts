@@ -10,7 +10,7 @@ import { canonicalKey, type ServerSettings } from './server-settings.ts';
  */
 export type SettingEffect = 'live' | 'listener' | 'restart' | 'unused';
 
-const LISTENER_KEYS = ['MyACRNema', 'TCPPort', 'ListenAddress', 'RequireKnownCallingAE', 'AcceptAnyCalledAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout', 'SOPClassList', 'StorageCommitment', 'MPPS', 'HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'TLSPort', 'TLSCertificate', 'TLSPrivateKey', 'TLSCACertificates', 'TLSRequireClientCertificate', 'PlainDICOM'];
+const LISTENER_KEYS = ['MyACRNema', 'TCPPort', 'ListenAddress', 'RequireKnownCallingAE', 'AcceptAnyCalledAE', 'MaxPDULength', 'ARTIMTimeout', 'IdleTimeout', 'SOPClassList', 'StorageCommitment', 'MPPS', 'HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'HL7TLS', 'TLSPort', 'TLSCertificate', 'TLSPrivateKey', 'TLSCACertificates', 'TLSRequireClientCertificate', 'PlainDICOM'];
 const LIVE_KEYS = ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'LogLevel', 'ExportConverters', 'DuplicatePolicy', 'NameMatching', 'IncomingCompression', 'DroppedFileCompression', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'MaxQueryResults', 'JobHistoryDays', 'CommitmentWaitSeconds', 'MPPSForward', 'HL7DefaultCharset', 'MAGDeviceThreshold', 'NightlyCleanThreshold', 'TLSNodes', 'SessionIdleMinutes', 'SessionMaxHours', 'MaxUploadMB', 'AuditRetentionDays'];
 const RESTART_KEYS = ['MAGDevices', 'MAGDeviceFullThreshold', 'FileNameSyntax', 'SQLServer', 'SqLite', 'MySQL', 'SQLHost', 'SQLPort', 'Username', 'Password', 'ACRNemaMap', 'APIPort', 'APIAddress', 'DurableWrites', 'AuditSyslogHost', 'AuditSyslogProtocol', 'APIHttps', 'APICertificate', 'APIPrivateKey'];
 
@@ -29,7 +29,7 @@ export function settingEffect(key: string): SettingEffect {
 
 /** The settings fields each effect governs (what a live apply or a listener restart copies from a new dicom.ini). */
 export const LIVE_FIELDS = ['connectTimeout', 'dimseTimeout', 'logLevel', 'maxExportRetries', 'retryDelaySeconds', 'maxJobsPerNode', 'duplicatePolicy', 'nameMatching', 'incomingCompression', 'droppedFileCompression', 'dicomWebMaxResults', 'dicomWebCorsOrigins', 'maxQueryResults', 'jobHistoryDays', 'commitmentWaitSeconds', 'mppsForward', 'hl7DefaultCharset', 'magCleanThresholdMB', 'nightlyCleanThresholdMB', 'tlsNodes', 'sessionIdleMinutes', 'sessionMaxHours', 'maxUploadMB', 'auditRetentionDays'] as const satisfies (keyof ServerSettings)[];
-export const LISTENER_FIELDS = ['aeTitle', 'port', 'listenAddress', 'requireKnownCallingAe', 'acceptAnyCalledAe', 'maxPduLength', 'artimTimeout', 'idleTimeout', 'sopClassList', 'storageCommitment', 'mpps', 'hl7Listener', 'hl7Port', 'hl7AllowedSenders', 'tlsPort', 'tlsCertificate', 'tlsPrivateKey', 'tlsCaCertificates', 'tlsRequireClientCertificate', 'plainDicom'] as const satisfies (keyof ServerSettings)[];
+export const LISTENER_FIELDS = ['aeTitle', 'port', 'listenAddress', 'requireKnownCallingAe', 'acceptAnyCalledAe', 'maxPduLength', 'artimTimeout', 'idleTimeout', 'sopClassList', 'storageCommitment', 'mpps', 'hl7Listener', 'hl7Port', 'hl7AllowedSenders', 'hl7Tls', 'tlsPort', 'tlsCertificate', 'tlsPrivateKey', 'tlsCaCertificates', 'tlsRequireClientCertificate', 'plainDicom'] as const satisfies (keyof ServerSettings)[];
 
 export function withFields(base: ServerSettings, from: ServerSettings, fields: readonly (keyof ServerSettings)[]): ServerSettings {
   const out = { ...base } as Record<keyof ServerSettings, unknown>;

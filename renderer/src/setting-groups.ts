@@ -5,7 +5,7 @@ export const SETTING_GROUPS: [string, string[]][] = [
   ['Index database', ['SqLite', 'MySQL', 'SQLServer', 'SQLHost', 'SQLPort', 'Username', 'Password']],
   ['Sending and retrieving', ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'JobHistoryDays']],
   ['DICOM TLS', ['TLSPort', 'TLSCertificate', 'TLSPrivateKey', 'TLSCACertificates', 'TLSRequireClientCertificate', 'PlainDICOM', 'TLSNodes']],
-  ['Hospital workflow: storage commitment, MPPS, HL7', ['StorageCommitment', 'CommitmentWaitSeconds', 'MPPS', 'MPPSForward', 'HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'HL7DefaultCharset']],
+  ['Hospital workflow: storage commitment, MPPS, HL7', ['StorageCommitment', 'CommitmentWaitSeconds', 'MPPS', 'MPPSForward', 'HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'HL7TLS', 'HL7DefaultCharset']],
   ['Users, HTTPS and audit', ['APIHttps', 'APICertificate', 'APIPrivateKey', 'SessionIdleMinutes', 'SessionMaxHours', 'AuditRetentionDays', 'AuditSyslogHost', 'AuditSyslogProtocol']],
   ['Files, API, DICOMweb and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'MaxUploadMB', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'LogLevel']],
 ];

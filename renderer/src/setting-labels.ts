@@ -49,6 +49,7 @@ export const SETTING_LABELS: Record<string, string> = {
   HL7Listener: 'Receive HL7 messages',
   HL7Port: 'HL7 port',
   HL7AllowedSenders: 'HL7 senders allowed',
+  HL7TLS: 'HL7 over TLS',
   HL7DefaultCharset: 'HL7 character set when none is given',
   TLSPort: 'DICOM TLS port',
   TLSCertificate: 'TLS certificate file',
@@ -73,4 +74,4 @@ export const MAG_DEVICE_LABEL = 'Storage folder {n}';
 export const MAG_DEVICE_HELP = 'Storage folder {n} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.';
 
 /** Keys shown as a yes/no switch (their values are 0 and 1). */
-export const YES_NO_KEYS = new Set(['SqLite', 'MySQL', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'DurableWrites', 'TLSRequireClientCertificate', 'PlainDICOM', 'StorageCommitment', 'MPPS', 'HL7Listener']);
+export const YES_NO_KEYS = new Set(['SqLite', 'MySQL', 'AcceptAnyCalledAE', 'RequireKnownCallingAE', 'DurableWrites', 'TLSRequireClientCertificate', 'PlainDICOM', 'StorageCommitment', 'MPPS', 'HL7Listener', 'HL7TLS']);

@@ -12,9 +12,10 @@
  *   dicomweb  WADO-RS beside C-MOVE, STOW-RS beside C-STORE, QIDO-RS beside C-FIND (not in the default run)
  *   viewer  the viewer in Chromium: time to the first image, scroll step p50/p95, cine frame rate of a JPEG US loop
  *   flood   a storescu of 10 objects idle and beside a 48-connection login flood (not in the default run: --only flood)
+ *   hl7flood  echoscu idle and while 4 connections flood the HL7 port with garbage frames (not in the default run)
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools, except where the peers section runs them as they
  * ship. A shared 2-core machine is noisy: sections that compare take the best of several rounds.
- * Options: --only ingest,query,move,peers,send,engines,transcode,dicomweb,viewer,flood   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
+ * Options: --only ingest,query,move,peers,send,engines,transcode,dicomweb,viewer,flood,hl7flood   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,6 +33,7 @@ import { transcodeBench } from './transcode.ts';
 import { dicomWebBench } from './dicomweb.ts';
 import { viewerBench } from './viewer.ts';
 import { floodBench } from './flood.ts';
+import { hl7FloodBench } from './hl7-flood.ts';
 import type { MysqlOptions } from '../../main/index/mysql.ts';
 
 const { values } = parseArgs({
@@ -40,8 +42,8 @@ const { values } = parseArgs({
     queries: { type: 'string' }, senders: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
   },
 });
-const ALL = ['ingest', 'query', 'move', 'peers', 'send', 'engines', 'transcode', 'dicomweb', 'viewer', 'flood'];
-const DEFAULT = ALL.filter((s) => s !== 'transcode' && s !== 'dicomweb' && s !== 'flood');
+const ALL = ['ingest', 'query', 'move', 'peers', 'send', 'engines', 'transcode', 'dicomweb', 'viewer', 'flood', 'hl7flood'];
+const DEFAULT = ALL.filter((s) => s !== 'transcode' && s !== 'dicomweb' && s !== 'flood' && s !== 'hl7flood');
 const sections = new Set((values.only ?? DEFAULT.join(',')).split(','));
 for (const s of sections) if (!ALL.includes(s)) throw new Error(`unknown section "${s}" (${ALL.join(', ')})`);
 
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
     if (sections.has('transcode')) await transcodeBench(work, shim, Number(values['move-count'] ?? 250), rounds);
     if (sections.has('viewer')) { out(''); await viewerBench(work, rounds); }
     if (sections.has('flood')) { out(''); await floodBench(work, shim, rounds); }
+    if (sections.has('hl7flood')) { out(''); await hl7FloodBench(work, shim); }
     if (sections.has('dicomweb')) await dicomWebBench(work, shim, Number(values['move-count'] ?? 250), Number(values.count ?? 1000), rounds);
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
