@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { deriveKey } from './password-hasher.ts';
 import { msg, type Message } from '../../common/message.ts';
 
@@ -11,7 +12,7 @@ const N = 1 << 15;
 const R = 8;
 const P = 1;
 const KEY_BYTES = 32;
-export const MIN_PASSWORD_LENGTH = 10;
+export const MIN_PASSWORD_LENGTH = 12;
 
 function derive(password: string, salt: Buffer, options: { N: number; r: number; p: number }, bytes: number): Promise<Buffer> {
   return deriveKey(password.normalize('NFC'), salt, options, bytes);
@@ -31,11 +32,30 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(key, expected);
 }
 
-/** Why a new password is refused, or undefined when it will do. */
+/**
+ * The 49,233 most common passwords of the "10 million passwords" list, as zxcvbn-ts ships them (lower case), loaded on
+ * the first password set.
+ */
+let common: Set<string> | undefined;
+function commonPasswords(): Set<string> {
+  common ??= new Set((createRequire(import.meta.url)('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> }).dictionary['passwords-common']);
+  return common;
+}
+
+/**
+ * Why a new password is refused, or undefined when it will do: at least 12 characters, not a common password (nor one
+ * with digits or signs stuck on either end, "Dragon2026!!"), not built from the user name, more than a few different
+ * characters.
+ */
 export function passwordProblem(password: unknown, userName: string): Message | undefined {
   if (typeof password !== 'string') return msg('a password is required');
   if ([...password].length < MIN_PASSWORD_LENGTH) return msg('a password needs at least {n} characters', { n: MIN_PASSWORD_LENGTH });
-  if (password.toLowerCase().includes(userName.toLowerCase())) return msg('a password may not contain the user name');
+  const lower = password.toLowerCase();
+  const name = userName.toLowerCase();
+  if (name && (lower.includes(name) || lower.includes([...name].reverse().join('')))) return msg('a password may not contain the user name');
+  const core = lower.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
+  if (commonPasswords().has(lower) || commonPasswords().has(core)) return msg('this password is among the most common ones; choose another');
+  if (new Set(lower).size < 5) return msg('a password needs more than four different characters');
   return undefined;
 }
 

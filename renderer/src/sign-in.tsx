@@ -41,7 +41,7 @@ export function SignIn({ needsSetup, onDone, language }: { needsSetup: boolean; 
       {language}
       {currentToken() && <p className="error" role="alert">{t('That access key was not accepted (it works only on the archive\'s own computer).')}</p>}
       {setup
-        ? <p>{t('No one can sign in yet. Create the first administrator: choose a user name and a password of at least 10 characters.')}</p>
+        ? <p>{t('No one can sign in yet. Create the first administrator: choose a user name and a password of at least 12 characters.')}</p>
         : needsSetup
           ? <p>{t('No user accounts exist yet. Open the set-up link the archive printed when it started (it ends in #setup=…), or use the access key on the archive\'s computer.')}</p>
           : <p>{t('Sign in with your user name and password.')}</p>}

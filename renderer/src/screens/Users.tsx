@@ -39,7 +39,7 @@ export function Users({ me }: { me: string }) {
                 <td>{u.locked ? t('locked (too many failed sign-ins)') : t('active')}</td>
                 <td>
                   <ActionButton onClick={async () => {
-                    const password = await askText(t('New password for {name} (at least 10 characters):', { name: u.name }), { secret: true });
+                    const password = await askText(t('New password for {name} (at least 12 characters):', { name: u.name }), { secret: true });
                     if (password) await call('PUT', API_ROUTES.user(u.name), { password });
                     users.reload();
                   }}>{t('Set password')}</ActionButton>
@@ -61,7 +61,7 @@ export function Users({ me }: { me: string }) {
           <Field label={t('Role')} help={t(ROLE_HELP[form.role] ?? '')}>
             <select name="new-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>{ROLES.map((r) => <option key={r} value={r}>{t(r)}</option>)}</select>
           </Field>
-          <Field label={t('Password')} help={t('At least 10 characters; the user can change it after signing in.')}>
+          <Field label={t('Password')} help={t('At least 12 characters; the user can change it after signing in.')}>
             <input name="new-password" type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
           </Field>
           <button type="submit" className="primary">{t('Add user')}</button>
