@@ -12,12 +12,12 @@ import { importPath } from '../main/importer.ts';
 import { BRIDGE_CHANNEL, IMPORT_CHANNEL, type BridgeValues } from '../common/desktop-bridge.ts';
 import { access, constants } from 'node:fs/promises';
 import { chooseDesktopCore, machineDataDir } from '../main/data-location.ts';
-import { findRunningCore } from '../main/running-core.ts';
+import { findRunningCore, signInLinkOfRunningCore } from '../main/running-core.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let server: ArchiveServer | undefined;
 /** The core this window attached to instead of running one (the archive service on the per-machine folder). */
-let attached: { apiUrl: string; secret: string } | undefined;
+let attached: { apiUrl: string; secret: string; dataDir: string } | undefined;
 let window: BrowserWindow | undefined;
 let tray: Tray | undefined;
 let status = 'starting';
@@ -58,10 +58,17 @@ function refreshTray(): void {
   tray.setContextMenu(Menu.buildFromTemplate([
     { label: line, enabled: false },
     { label: 'Open', click: showWindow },
-    { label: 'Open in a browser', enabled: running(), click: () => void shell.openExternal(`${apiBase()}/?token=${apiSecret()}`) },
+    { label: 'Open in a browser', enabled: running(), click: () => void openInBrowser() },
     { type: 'separator' },
     { label: attached ? 'Quit (the archive service keeps running)' : 'Quit (stops the archive)', click: () => app.quit() },
   ]));
+}
+
+/** The UI in the default browser, signed in by a one-time sign-in link (the secret never goes in a URL or history). */
+async function openInBrowser(): Promise<void> {
+  const link = attached ? await signInLinkOfRunningCore(attached.dataDir).catch(() => undefined)
+    : server?.api ? `${server.apiUrl}/?signin=${server.signIns.issue(true).token}` : undefined;
+  if (link) await shell.openExternal(link);
 }
 
 async function importFolder(): Promise<string | undefined> {
@@ -82,7 +89,7 @@ async function start(): Promise<void> {
     writable: (dir) => access(dir, constants.W_OK).then(() => true, () => false),
   });
   if (core.kind === 'attach') {
-    attached = { apiUrl: core.apiUrl, secret: core.secret };
+    attached = { apiUrl: core.apiUrl, secret: core.secret, dataDir: core.dataDir };
     status = 'attached';
   } else {
     server = new ArchiveServer({ dataDir: core.dataDir, configDir: path.join(core.dataDir, 'config') });

@@ -6,13 +6,17 @@ import { migrateConquest } from './config/conquest-migration.ts';
 import { regenerate, type RegenProgress } from './index/regen.ts';
 import { importPath } from './importer.ts';
 import { createWriteStream } from 'node:fs';
-import { removeCoreRecord, stopRunningCore, writeCoreRecord } from './running-core.ts';
+import { removeCoreRecord, rotateSecret, signInLinkOfRunningCore, stopRunningCore, writeCoreRecord } from './running-core.ts';
+import { SECRET_FILE } from './api/secret.ts';
 
 const USAGE = `usage: node main/cli.ts COMMAND [options]
 
 commands:
   serve                    run the archive headless
   stop                     stop the archive serving this data folder (as a service manager does; signals need not work)
+  sign-in-link             a link that signs this computer's browser in to the running archive as the local
+                           administrator (once, within 10 minutes)
+  rotate-secret            replace the install's secret (DATA/api-secret); what signed in with the old one signs in again
   regen                    rebuild the index from the files in the storage folders
   import PATH [--link]     import a folder or a DICOMDIR (CD, USB disk): copy the objects in, or link them in place
   migrate-conquest --from CONQUEST_DIR
@@ -49,7 +53,7 @@ async function main(): Promise<number> {
     },
   });
   const command = positionals[0];
-  if (values.help || !['serve', 'stop', 'regen', 'import', 'migrate-conquest', 'export'].includes(command ?? '')) {
+  if (values.help || !['serve', 'stop', 'sign-in-link', 'rotate-secret', 'regen', 'import', 'migrate-conquest', 'export'].includes(command ?? '')) {
     report(USAGE);
     return values.help ? 0 : 2;
   }
@@ -73,6 +77,18 @@ async function main(): Promise<number> {
     report(`stop: ${outcome === 'stopped' ? 'the archive has stopped' : outcome === 'not running' ? `no archive runs on ${dataDir}` : 'the archive did not stop within 30 s'}`);
     return outcome === 'still running' ? 1 : 0;
   }
+  if (command === 'sign-in-link') {
+    const link = await signInLinkOfRunningCore(dataDir);
+    if (!link) { process.stderr.write(`sign-in-link: no archive runs on ${dataDir}\n`); return 1; }
+    report(`SIGN-IN ${link} (this computer's browser, once, within 10 minutes)`);
+    return 0;
+  }
+  if (command === 'rotate-secret') {
+    const where = await rotateSecret(dataDir);
+    report(`rotate-secret: ${path.join(dataDir, SECRET_FILE)} holds a new secret${where === 'running core' ? ', in force at once in the running archive' : ''}; `
+      + 'windows and browsers signed in with the old one sign in again');
+    return 0;
+  }
 
   const apiPort = values['api-port'] === undefined ? undefined : Number(values['api-port']);
   let stop: (why: string) => Promise<void> = async () => undefined;
@@ -91,7 +107,9 @@ async function main(): Promise<number> {
     await writeCoreRecord(dataDir, { pid: process.pid, aeTitle: server.config.settings.aeTitle, dicomPort: server.port, apiUrl: server.apiUrl, startedAt: new Date().toISOString() });
     // Machine-readable line for scripts and tests that start us on a free port.
     report(`LISTENING ${server.config.settings.aeTitle} ${server.port}`);
-    report(`API ${server.apiUrl}/?token=${server.apiSecret}`);
+    // Never the secret itself (a service's output ends in a journal others read): where it is, and a one-time link.
+    report(`API ${server.apiUrl}/ (the local administrator's secret is in ${path.join(dataDir, SECRET_FILE)})`);
+    report(`SIGN-IN ${server.apiUrl}/?signin=${server.signIns.issue(true).token} (this computer's browser, once, within 10 minutes; another: cli.ts sign-in-link)`);
     let stopping = false;
     stop = async (why: string) => {
       if (stopping) { server.logger.write('info', 'server', `${why}: already stopping`); return; }

@@ -9,7 +9,7 @@ import type { ArchiveIngest } from './ingest.ts';
 import type { InstanceHeader } from './dicom/instance-header.ts';
 import { sameLocation, type FileStore } from './store/file-store.ts';
 import { NotDicom, readFileMeta, type FileMetaInfo } from './store/file-meta.ts';
-import { objectHeaderOf, readObjectHeader, type DataSetCopy, type ObjectOnDisk } from './store/object-header.ts';
+import { objectHeaderOf, objectHeaderOfStream, readObjectHeader, type DataSetCopy, type ObjectOnDisk } from './store/object-header.ts';
 import type { ImportResult } from './import-result.ts';
 
 /**
@@ -116,6 +116,12 @@ export class ObjectRefused extends Error {}
 export function ingestBytes(bytes: Buffer, target: ImportTarget, callingAe: string, check?: (header: InstanceHeader) => string | undefined):
   Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
   return ingestThrough((copyTo) => objectHeaderOf(bytes, copyTo), target, { callingAe, dropped: false }, check);
+}
+
+/** The same for an object arriving in pieces (a STOW-RS part): its bytes go to the ingest's temporary file as they come. */
+export function ingestStream(chunks: AsyncIterable<Buffer>, target: ImportTarget, callingAe: string, check?: (header: InstanceHeader) => string | undefined):
+  Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
+  return ingestThrough((copyTo) => objectHeaderOfStream(chunks, copyTo), target, { callingAe, dropped: false }, check);
 }
 
 async function ingestThrough(read: (copyTo: (meta: FileMetaInfo) => DataSetCopy) => Promise<ObjectOnDisk>, target: ImportTarget,

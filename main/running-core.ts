@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import { newApiSecret } from './api/secret.ts';
 
 /**
  * The running core of a data folder, as others find it: `serve` writes DATA/server.json (process, AE title, ports, the
@@ -31,12 +32,19 @@ export async function removeCoreRecord(dataDir: string): Promise<void> {
 
 /** A request to the local core's API with the install's secret (trusting its own HTTPS certificate, if it has one). */
 async function localRequest(dataDir: string, url: string, secret: string, method: 'GET' | 'POST', timeoutMs: number): Promise<number> {
+  return (await localAnswer(dataDir, url, secret, method, timeoutMs)).status;
+}
+
+/** Like localRequest, with the answer's body. */
+async function localAnswer(dataDir: string, url: string, secret: string, method: 'GET' | 'POST', timeoutMs: number): Promise<{ status: number; body: string }> {
   const secure = url.startsWith('https:');
   const ca = secure ? await readFile(path.join(dataDir, 'https', 'certificate.pem')).catch(() => undefined) : undefined;
   return new Promise((resolve, reject) => {
     const req = (secure ? https : http).request(url, { method, ca, headers: { authorization: `Bearer ${secret}` }, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in ${timeoutMs} ms`)));
     req.on('error', reject);
@@ -75,4 +83,25 @@ export async function stopRunningCore(dataDir: string, timeoutMs = 30_000): Prom
     await new Promise((r) => setTimeout(r, 100));
   }
   return 'stopped';
+}
+
+/** A sign-in link from the core of `dataDir` (for this computer's browser, once, within 10 minutes). */
+export async function signInLinkOfRunningCore(dataDir: string): Promise<string | undefined> {
+  const core = await findRunningCore(dataDir);
+  if (!core) return undefined;
+  const answer = await localAnswer(dataDir, `${core.record.apiUrl}/api/sign-in-link`, core.secret, 'POST', 5000);
+  if (answer.status !== 200) throw new Error(`the core (process ${core.record.pid}) made no sign-in link: HTTP ${answer.status} ${answer.body}`);
+  return (JSON.parse(answer.body) as { url: string }).url;
+}
+
+/** Replace the install's secret: through the running core (which takes the new one at once), or in the file. */
+export async function rotateSecret(dataDir: string): Promise<'running core' | 'file'> {
+  const core = await findRunningCore(dataDir);
+  if (!core) {
+    await newApiSecret(dataDir);
+    return 'file';
+  }
+  const answer = await localAnswer(dataDir, `${core.record.apiUrl}/api/rotate-secret`, core.secret, 'POST', 5000);
+  if (answer.status !== 200) throw new Error(`the core (process ${core.record.pid}) did not replace its secret: HTTP ${answer.status} ${answer.body}`);
+  return 'running core';
 }

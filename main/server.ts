@@ -29,13 +29,17 @@ import { retrieveObserver, watchAssociation } from './monitoring.ts';
 import { Transfers } from './transfers.ts';
 import { HttpApi } from './api/http-api.ts';
 import type { ApiServices } from './api/services.ts';
-import { apiSecret } from './api/secret.ts';
+import { apiSecret, newApiSecret } from './api/secret.ts';
+import { OneTimeTokens } from './api/one-time-tokens.ts';
+import { UploadSpace } from './api/upload-space.ts';
+import { exportRoots } from './export/export-roots.ts';
+import type { LinkGrant } from './api/request-auth.ts';
 import { FileStore } from './store/file-store.ts';
 import { compileLayout } from './store/layout.ts';
 import { SqliteIndex } from './index/sqlite.ts';
 import type { ArchiveIndex, StoredInstance } from './index/archive-index.ts';
 import { ArchiveIngest, type StoredEvent } from './ingest.ts';
-import { importPath, ingestBytes, type ImportTarget } from './importer.ts';
+import { importPath, ingestStream, type ImportTarget } from './importer.ts';
 import { Hl7Inbox } from './hl7/hl7-inbox.ts';
 import { recoverIncoming, repairNewestRows } from './store-repair.ts';
 import { StudyRemoval } from './study-removal.ts';
@@ -98,6 +102,10 @@ export class ArchiveServer {
   /** The HTTP/WebSocket API, and the secret its clients must show (kept in DATA/api-secret). */
   api?: HttpApi;
   apiSecret = '';
+  /** One-time link tokens (a download or WebSocket URL of a page signed in with the secret: 60 s). */
+  readonly linkTokens = new OneTimeTokens<LinkGrant>(60_000);
+  /** One-time sign-in links for this computer's browser (printed at start, `cli.ts sign-in-link`: 10 minutes). */
+  readonly signIns = new OneTimeTokens<true>(10 * 60_000);
   private handler!: AssociationHandler;
 
   constructor(options: ServerOptions) {
@@ -188,7 +196,7 @@ export class ArchiveServer {
       config: () => this.config, index: this.index, read, associationOptions: () => this.associationOptions(), events: this.events,
       objectFile: (location) => this.store.absolutePath(location), tls: () => this.tlsCredentials,
       logger: this.logger, storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg); },
-      ingestObject: async (object, source) => { await ingestBytes(object, this.importTarget(), source); },
+      ingestObject: async (object, source) => { await ingestStream(object, this.importTarget(), source); },
     });
     this.onStored((e) => this.transfers.onStored(e));
     this.editor = new StudyEditor({ index: this.index, queue: this.transfers.queue, objectFile: (location) => this.store.absolutePath(location),
@@ -229,7 +237,7 @@ export class ArchiveServer {
     await this.audit.start();
     this.apiSecret = await apiSecret(dataDir);
     this.apiCertificate = apiNeedsTls(s) ? await apiCertificate(s, dataDir) : undefined;
-    this.api = new HttpApi(this.apiServices(), this.apiSecret, this.logger.child('api'), apiServer(this.apiCertificate));
+    this.api = new HttpApi(this.apiServices(), this.logger.child('api'), apiServer(this.apiCertificate));
     await this.api.listen(this.options.apiPort ?? s.apiPort, s.apiAddress);
     this.log.info(`API on ${this.apiCertificate ? 'https' : 'http'}://${s.apiAddress}:${this.api.port}/`);
     if (this.apiCertificate) {
@@ -273,8 +281,17 @@ export class ArchiveServer {
       accounts: {
         accounts: this.accounts, keys: this.apiKeys, sessionMaxHours: () => this.config.settings.sessionMaxHours, secure: () => this.apiCertificate !== undefined,
       },
+      links: {
+        links: this.linkTokens, signIns: this.signIns, secret: () => this.apiSecret, apiUrl: () => this.apiUrl,
+        rotateSecret: async () => { this.apiSecret = await newApiSecret(path.resolve(this.options.dataDir)); },
+      },
       audit: { record: (e) => this.audit.record(e), store: this.index.auditStore() },
-      maxUploadBytes: () => this.config.settings.maxUploadMB * 1024 * 1024,
+      uploads: new UploadSpace({
+        dir: () => path.join(this.config.dataDir, 'uploads'), limitBytes: () => this.config.settings.maxUploadMB * 1024 * 1024,
+        reserveBytes: () => this.config.settings.magFullThresholdMB * 1024 * 1024,
+      }),
+      hostNames: () => this.config.settings.apiHostNames,
+      exportRoots: () => exportRoots(this.config.settings.exportRoots, path.resolve(this.options.dataDir)),
       presentations: new PresentationStates({ index: this.index, objectFile: (location) => this.store.absolutePath(location), importTarget: () => this.importTarget() }),
     };
   }

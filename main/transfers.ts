@@ -29,7 +29,7 @@ export interface TransferDependencies {
   /** Our store SCP, answering the objects a C-GET brings back. */
   storage: AssociationHandler['onCommand'];
   /** An object retrieved from a DICOMweb node, into the archive (through the ingest, calling AE `source`). */
-  ingestObject: (object: Buffer, source: string) => Promise<void>;
+  ingestObject: (object: AsyncIterable<Buffer>, source: string) => Promise<void>;
   associationOptions: () => AssociationOptions;
   /** Our DICOM TLS credentials (read at start), for the nodes of TLSNodes. */
   tls: () => TlsSettings | undefined;

@@ -196,11 +196,11 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     {
       // One Part-10 object per request, or a ZIP of them (and folders, a DICOMDIR); ?name= is the file's name, for the report.
       method: 'POST', path: '/api/import', permission: 'edit', rawBody: true,
-      handler: async ({ req, url, audit }) => {
+      handler: async ({ req, url, upload, audit }) => {
         const type = req.headers['content-type'] ?? '';
         if (!/^application\/(dicom|octet-stream|zip|x-zip-compressed)\b/.test(type)) throw new HttpError(415, 'send one DICOM file as application/dicom, or a ZIP of them as application/zip');
         const name = url.searchParams.get('name') ?? 'upload';
-        const result = await importUpload(archive, req, name, /zip/.test(type));
+        const result = await importUpload(archive, upload!, name, /zip/.test(type));
         audit({ action: 'import', outcome: result.imported || result.duplicates ? 'success' : 'failure', detail: `${name}: ${result.imported} stored, ${result.skipped.length} skipped, ${result.other.length} not DICOM` });
         return result;
       },

@@ -1,7 +1,8 @@
 /**
  * The API contract between the core and its UI (renderer), types only: the renderer imports this file and nothing else
- * of the core. Every request but login and set-up is signed: the desktop's local secret (Authorization: Bearer, or
- * ?token= for <img> and WebSocket, from this computer only), or a session (its HttpOnly cookie, or Authorization: Bearer).
+ * of the core. Every request but login and set-up is signed: the desktop's local secret (Authorization: Bearer, from
+ * this computer only), or a session (its HttpOnly cookie, or Authorization: Bearer), or an API key; a download link or
+ * the event WebSocket of a page signed in with the secret carries a one-time link token (?token=) instead.
  */
 import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../events.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
@@ -29,6 +30,18 @@ export interface SessionDto {
   permissions: readonly Permission[];
   /** Signed in with the desktop's local secret (no password, no logout). */
   local: boolean;
+}
+
+/** POST /api/link-token: a token for one download or WebSocket URL (`?token=`), usable once, until `expiresAt`. */
+export interface LinkTokenDto {
+  token: string;
+  expiresAt: string;
+}
+
+/** POST /api/sign-in-link: a link that signs this computer's browser in as the local admin, once, until `expiresAt`. */
+export interface SignInLinkDto {
+  url: string;
+  expiresAt: string;
 }
 
 export interface StatusDto {
@@ -276,6 +289,10 @@ export const API_ROUTES = {
   login: '/api/login',
   logout: '/api/logout',
   setup: '/api/setup',
+  linkToken: '/api/link-token',
+  signInLink: '/api/sign-in-link',
+  signIn: '/api/sign-in',
+  rotateSecret: '/api/rotate-secret',
   password: '/api/password',
   users: '/api/users',
   user: (name: string) => `/api/users/${encodeURIComponent(name)}`,

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import type { ImportTarget } from '../importer.ts';
 import type { StoredLocation } from '../store/file-store.ts';
@@ -33,8 +34,9 @@ export interface DicomWebService {
 export const DICOMWEB_PREFIX = '/dicom-web';
 
 /** The DICOMweb base URL as the client reached it (Retrieve URLs and BulkDataURIs are made from it). */
+/** URLs in answers: the scheme the client came by (HTTPS when the API speaks it), the Host it named (http-api.ts checks it). */
 function baseUrl(req: http.IncomingMessage): string {
-  return `http://${req.headers.host ?? 'localhost'}${DICOMWEB_PREFIX}`;
+  return `${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${DICOMWEB_PREFIX}`;
 }
 
 /** DICOMweb's own errors as HTTP answers with their status. */
@@ -187,16 +189,16 @@ export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
     },
     {
       method: 'POST', path: `${P}/studies`, permission: 'edit', rawBody: true,
-      handler: ({ req, audit }) => answering(async () => {
-        const outcome = await stow(req, service.importTarget(), baseUrl(req));
+      handler: ({ req, upload, audit }) => answering(async () => {
+        const outcome = await stow(req, upload!, service.importTarget(), baseUrl(req));
         audit({ action: 'import', outcome: outcome.status < 300 ? 'success' : 'failure', detail: `STOW-RS, HTTP ${outcome.status}` });
         return json(outcome.status, outcome.body);
       }),
     },
     {
       method: 'POST', path: `${P}/studies/:study`, permission: 'edit', rawBody: true,
-      handler: ({ req, params: [study], audit }) => answering(async () => {
-        const outcome = await stow(req, service.importTarget(), baseUrl(req), study);
+      handler: ({ req, upload, params: [study], audit }) => answering(async () => {
+        const outcome = await stow(req, upload!, service.importTarget(), baseUrl(req), study);
         audit({ action: 'import', studyUid: study, outcome: outcome.status < 300 ? 'success' : 'failure', detail: `STOW-RS, HTTP ${outcome.status}` });
         return json(outcome.status, outcome.body);
       }),

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { Exporter, ExportLevel } from '../export/exporter.ts';
+import { insideRoots } from '../export/export-roots.ts';
 import type { AnonymizeRequest } from '../anonymize/anonymizer.ts';
 import { HttpError, Streamed, text, type RouteDef } from './router.ts';
 import { isLoopback } from './request-auth.ts';
@@ -22,7 +24,8 @@ async function downloadName(index: Pick<ArchiveIndex, 'queryArchive'>, level: st
 }
 
 /** Export as DICOM media (issue 17): a ZIP or an ISO image downloaded, or a media set written to a folder of this computer. */
-export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>, index: Pick<ArchiveIndex, 'queryArchive'>): RouteDef[] {
+/** `roots`: the folders an export folder may be in (export-roots.ts). */
+export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>, index: Pick<ArchiveIndex, 'queryArchive'>, roots: () => string[]): RouteDef[] {
   const level = (v: unknown): ExportLevel => {
     if (v !== 'PATIENT' && v !== 'STUDY' && v !== 'SERIES') throw new HttpError(400, 'level must be PATIENT, STUDY or SERIES');
     return v;
@@ -75,8 +78,13 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' |
         const b = (body ?? {}) as Record<string, unknown>;
         const what = level(b.level ?? 'STUDY');
         const uid = text(b.uid, 'uid');
-        audit({ action: 'export', studyUid: what === 'STUDY' ? uid : '', detail: `folder ${String(b.to)} of ${what} ${uid}${b.anonymize ? ', de-identified' : ''}` });
-        return exporter.toFolder(what, [uid], text(b.to, 'to'), anonymizeFrom(b.anonymize));
+        const to = text(b.to, 'to');
+        const allowed = roots();
+        if (!path.isAbsolute(to) || !(await insideRoots(to, allowed))) {
+          throw new HttpError(403, msg('an export folder goes under one of {roots} (ExportRoots)', { roots: allowed.join('; ') }));
+        }
+        audit({ action: 'export', studyUid: what === 'STUDY' ? uid : '', detail: `folder ${to} of ${what} ${uid}${b.anonymize ? ', de-identified' : ''}` });
+        return exporter.toFolder(what, [uid], to, anonymizeFrom(b.anonymize));
       },
     },
     {

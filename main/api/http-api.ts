@@ -24,10 +24,17 @@ import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { presentationRoutes } from './presentation-routes.ts';
 import { RequestAuth } from './request-auth.ts';
-import { checkUploadSize, readJsonBody } from './request-body.ts';
+import { linkRoutes } from './link-routes.ts';
+import { readJsonBody } from './request-body.ts';
+import type { Upload } from './upload-space.ts';
 import { ClientLimits } from './client-limits.ts';
 import { apiServer } from './api-tls.ts';
 import { msg } from '../../common/message.ts';
+import type { TLSSocket } from 'node:tls';
+import { hostAllowed } from './host-names.ts';
+
+/** HSTS on every HTTPS answer: a browser that met the archive over HTTPS never tries plain HTTP on it again. */
+const HSTS = 'max-age=15552000';
 
 /**
  * The core's HTTP + WebSocket API (contract.ts): status, nodes (acrnema.map) with echo, jobs, sends and retrieves, the
@@ -52,7 +59,7 @@ export class HttpApi {
   port = 0;
 
   /** Each group of routes gets only the service it needs (services.ts); `server` is plain HTTP or HTTPS (api-tls.ts). */
-  constructor(services: ApiServices, secret: string, log: SourceLogger, server: http.Server = apiServer(undefined)) {
+  constructor(services: ApiServices, log: SourceLogger, server: http.Server = apiServer(undefined)) {
     this.services = services;
     this.events = services.events;
     this.router = new Router([
@@ -63,14 +70,15 @@ export class HttpApi {
       ...settingsRoutes(services.settings),
       ...worklistRoutes(services.worklist),
       ...editRoutes(services.edit),
-      ...exportRoutes(services.exporter, services.archive.index),
+      ...exportRoutes(services.exporter, services.archive.index, () => services.exportRoots()),
       ...dicomWebRoutes(services.dicomweb),
       ...accountRoutes(services.accounts),
       ...auditRoutes(services.audit.store, { index: services.archive.index, names: services.edit.patientNames }),
       ...presentationRoutes(services.presentations),
+      ...linkRoutes(services.links),
     ]);
     this.corsOrigins = () => services.dicomweb.corsOrigins();
-    this.auth = new RequestAuth(secret, services.accounts.accounts, services.accounts.keys);
+    this.auth = new RequestAuth(() => services.links.secret(), services.accounts.accounts, services.accounts.keys, services.links.links);
     this.log = log;
     this.http = server;
     this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.serve(req, res));
@@ -78,6 +86,10 @@ export class HttpApi {
     this.sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (!hostAllowed(req.headers.host, this.services.hostNames())) {
+        socket.end('HTTP/1.1 421 Misdirected Request\r\n\r\n');
+        return;
+      }
       const principal = url.pathname === '/api/events' ? this.auth.principal(req, url) : undefined;
       if (!principal) {
         socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
@@ -122,7 +134,12 @@ export class HttpApi {
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const dicomWeb = url.pathname === DICOMWEB_PREFIX || url.pathname.startsWith(`${DICOMWEB_PREFIX}/`);
+    if ((req.socket as TLSSocket).encrypted) res.setHeader('strict-transport-security', HSTS);
+    let upload: Upload | undefined;
     try {
+      if (!hostAllowed(req.headers.host, this.services.hostNames())) {
+        throw new HttpError(421, msg('this archive does not answer to the name {host}; an admin adds it to APIHostNames', { host: req.headers.host ?? '' }));
+      }
       if (dicomWeb && this.cors(req, res)) return;
       if (req.method === 'GET' && !url.pathname.startsWith('/api/') && url.pathname !== '/wado' && !dicomWeb) {
         if (await serveUi(url.pathname, res)) return;
@@ -140,17 +157,20 @@ export class HttpApi {
         if (principal) audit({ user: principal.user, source, action: 'refused', outcome: 'refused', detail: `${req.method} ${url.pathname}` });
         throw err;
       }
-      if (route.rawBody) checkUploadSize(req, this.services.maxUploadBytes());
+      if (route.rawBody) upload = await this.services.uploads.open(req);
       const body = !route.rawBody && (req.method === 'POST' || req.method === 'PUT') ? await readJsonBody(req) : undefined;
       const gone = new AbortController();
       res.once('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away (cancelled)')); });
       const answer = await route.handler({
-        req, url, params, body, signal: gone.signal, principal, source,
+        req, url, params, body, upload: upload?.chunks, signal: gone.signal, principal, source,
         audit: (entry) => audit({ ...entry, user: principal?.user ?? '', source }),
       });
       if (answer instanceof Streamed) await answer.write(res);
       else this.json(res, 200, answer);
     } catch (err) {
+      // A refused upload's rest is not read: the connection ends with the answer.
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      if (hasBody && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
       if (err instanceof AccountRefused && err.retryAfterSeconds && !res.headersSent) res.setHeader('retry-after', String(err.retryAfterSeconds));
       const status = err instanceof Refusal ? err.httpStatus : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);
@@ -158,6 +178,8 @@ export class HttpApi {
       // `error` in English (scripts, logs); `message` for the UI to say in the user's language.
       if (!res.headersSent) this.json(res, status, { error: (err as Error).message, message: err instanceof Refusal ? err.said : undefined, problems } satisfies ApiErrorBody);
       else res.destroy();
+    } finally {
+      upload?.done();
     }
   }
 

@@ -2,14 +2,17 @@ import type http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { LOCAL_ADMIN, type Accounts, type Principal } from '../accounts/accounts.ts';
 import { API_KEY_PREFIX, type ApiKeys } from '../accounts/api-keys.ts';
+import type { OneTimeTokens } from './one-time-tokens.ts';
 
 /**
  * Who an API request comes from. The install's secret (DATA/api-secret, given to the desktop window by its preload) is
- * the local administrator, and is taken only from this computer (loopback): other desks sign in with an account. An
- * API key (pacs_…, made by an admin for another system) comes as a bearer token from anywhere. A session comes as a
- * bearer token (scripts, DICOMweb clients) or as the HttpOnly cookie the login set (the browser UI: no token in page
- * script or in URLs). A request authenticated by the cookie must come from a page of this origin
- * (its Origin header, when it has one, names this host) so that another site cannot act with it.
+ * the local administrator, and is taken only from this computer (loopback) and only as a header: other desks sign in
+ * with an account. An API key (pacs_…, made by an admin for another system) comes as a bearer token from anywhere. A
+ * session comes as a bearer token (scripts, DICOMweb clients) or as the HttpOnly cookie the login set (the browser UI:
+ * no token in page script or in URLs). A request authenticated by the cookie must come from a page of this origin
+ * (its Origin header, when it has one, names this host) so that another site cannot act with it. A URL that cannot
+ * carry a header (a download link, the event WebSocket) carries `?token=` of a link token instead: made for one path
+ * and whoever asked, usable once within a minute (link-routes.ts).
  */
 
 export const SESSION_COOKIE = 'pacs_session';
@@ -45,20 +48,30 @@ function sameOrigin(req: http.IncomingMessage): boolean {
   }
 }
 
+/** What a link token stands for: who asked, for which path. */
+export interface LinkGrant {
+  principal: Principal;
+  path: string;
+}
+
 export class RequestAuth {
-  private readonly secret: Buffer;
+  private readonly secret: () => string;
   private readonly accounts: Accounts;
   private readonly keys: ApiKeys;
+  private readonly links: OneTimeTokens<LinkGrant>;
 
-  constructor(secret: string, accounts: Accounts, keys: ApiKeys) {
-    this.secret = Buffer.from(secret);
+  /** `secret`: the install's secret as it is now (`rotate-secret` replaces it while the core runs). */
+  constructor(secret: () => string, accounts: Accounts, keys: ApiKeys, links: OneTimeTokens<LinkGrant>) {
+    this.secret = secret;
     this.accounts = accounts;
     this.keys = keys;
+    this.links = links;
   }
 
   private isSecret(given: string): boolean {
     const bytes = Buffer.from(given);
-    return bytes.length === this.secret.length && timingSafeEqual(bytes, this.secret);
+    const secret = Buffer.from(this.secret());
+    return bytes.length === secret.length && timingSafeEqual(bytes, secret);
   }
 
   /** Whether what signed a long-lived request (an event stream) still holds: the session open, the key not revoked. */
@@ -71,11 +84,16 @@ export class RequestAuth {
   /** The request's principal, or undefined (not signed in, expired, or the secret from another computer). */
   principal(req: http.IncomingMessage, url: URL): Principal | undefined {
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
-    // ?token= only for the install secret (the desktop's <img> and WebSocket URLs): a session never travels in a URL.
-    const given = bearer ?? url.searchParams.get('token') ?? undefined;
-    if (given && this.isSecret(given)) return isLoopback(req.socket.remoteAddress) ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret' } : undefined;
+    if (bearer && this.isSecret(bearer)) return isLoopback(req.socket.remoteAddress) ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret' } : undefined;
     if (bearer?.startsWith(API_KEY_PREFIX)) return this.keys.principal(bearer);
     if (bearer) return this.accounts.session(bearer);
+    // ?token= only for a link token (made for this path, once): no secret, session or key ever travels in a URL.
+    const link = url.searchParams.get('token');
+    if (link) {
+      const grant = this.links.take(link);
+      if (!grant || grant.path !== url.pathname || !this.stillValid(grant.principal)) return undefined;
+      return grant.principal.via !== 'secret' || isLoopback(req.socket.remoteAddress) ? grant.principal : undefined;
+    }
     const fromCookie = cookie(req, SESSION_COOKIE);
     if (fromCookie && sameOrigin(req)) return this.accounts.session(fromCookie);
     return undefined;

@@ -1,6 +1,5 @@
 import type http from 'node:http';
 import { HttpError } from './router.ts';
-import { msg } from '../../common/message.ts';
 
 /** A JSON request body is small (searches, settings text, a user): 2 MiB is far above any the UI sends. */
 export const MAX_JSON_BODY = 2 << 20;
@@ -47,10 +46,4 @@ function nesting(text: string): number {
     else if (c === 0x5d || c === 0x7d) depth--;
   }
   return max;
-}
-
-/** An upload (import, STOW-RS) larger than `limitBytes` is refused before it is read, or when it passes it. */
-export function checkUploadSize(req: http.IncomingMessage, limitBytes: number): void {
-  const declared = Number(req.headers['content-length']);
-  if (limitBytes > 0 && declared > limitBytes) throw new HttpError(413, msg('the upload is {declared} bytes; MaxUploadMB allows {limitBytes} bytes', { declared, limitBytes }));
 }

@@ -27,6 +27,8 @@ export interface RouteContext {
   params: string[];
   /** The JSON body (POST/PUT), unless the route reads the body itself. */
   body: unknown;
+  /** A rawBody route's body as it is read, counted against MaxUploadMB and the disk's reserve (upload-space.ts). */
+  upload?: AsyncIterable<Buffer>;
   /** Aborts when the client goes away before the answer (a Cancel in the UI): long DICOM operations stop then. */
   signal: AbortSignal;
   /** Who asks (undefined only on public routes). */

@@ -1,3 +1,4 @@
+import type { UploadSpace } from './upload-space.ts';
 import type { ActivitySnapshot } from '../activity.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { ArchiveEvents } from '../events.ts';
@@ -11,6 +12,7 @@ import type { DicomWebService } from './dicomweb-routes.ts';
 import type { StudyEditor } from '../edit/study-editor.ts';
 import type { Exporter } from '../export/exporter.ts';
 import type { AccountService } from './account-routes.ts';
+import type { LinkService } from './link-routes.ts';
 import type { PresentationStates } from '../presentation/presentation-states.ts';
 import type { AuditEntry, AuditStore } from '../audit/audit-record.ts';
 
@@ -93,9 +95,15 @@ export interface ApiServices {
   dicomweb: DicomWebService;
   events: ArchiveEvents;
   accounts: AccountService;
+  /** Link tokens, sign-in links and the install secret (link-routes.ts). */
+  links: LinkService;
   audit: { record(entry: AuditEntry): void; store: Pick<AuditStore, 'list'> };
   /** The viewer's measurements as presentation states. */
   presentations: Pick<PresentationStates, 'latest' | 'save'>;
-  /** MaxUploadMB in bytes (0: no limit): an import or STOW-RS request larger than this is refused. */
-  maxUploadBytes(): number;
+  /** The folders the UI may export into (ExportRoots, or its default: export-roots.ts). */
+  exportRoots(): string[];
+  /** APIHostNames: names the API answers to besides IP addresses, localhost and this computer's name. */
+  hostNames(): string[];
+  /** Uploads (import, STOW-RS) counted against MaxUploadMB and the space kept for modalities. */
+  uploads: UploadSpace;
 }

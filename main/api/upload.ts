@@ -1,6 +1,5 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import type http from 'node:http';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -10,16 +9,16 @@ import { extractZip } from '../zip-extract.ts';
 
 /**
  * An object uploaded from the UI (a browser has no path to give, and the API reads no path it is given): the request
- * body, one Part-10 file, goes to a temporary file in the data folder and is imported as a file from a CD would be
+ * body (counted as it is read: upload-space.ts), one Part-10 file, goes to a temporary file in the data folder and is imported as a file from a CD would be
  * (checked, stored through the ingest, the duplicate policy applied), then the temporary file is removed.
  */
-export async function importUpload(archive: ArchiveService, req: http.IncomingMessage, name: string, zip = false): Promise<ImportResult> {
+export async function importUpload(archive: ArchiveService, body: AsyncIterable<Buffer>, name: string, zip = false): Promise<ImportResult> {
   const dir = archive.uploadDir();
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${randomUUID()}.${zip ? 'zip' : 'dcm'}`);
   const unpacked = `${file}.d`;
   try {
-    await pipeline(req, createWriteStream(file));
+    await pipeline(body, createWriteStream(file));
     if (zip) {
       // A ZIP (a CD's copy, a mailed study): unpacked into a folder and imported as a folder (its DICOMDIR too).
       const { skipped } = await extractZip(file, unpacked);

@@ -93,6 +93,10 @@ export interface ServerSettings {
   auditSyslogProtocol: 'udp' | 'tls';
   /** HTTPS for the API and UI: 'auto' (whenever not on loopback) or 'on' (always); its certificate and key. */
   apiHttps: 'auto' | 'on';
+  /** Host names the API answers to besides IP addresses, localhost and this computer's name (['*']: any). */
+  apiHostNames: string[];
+  /** Folders the UI may export into (empty: removable media places and DATA/exports; export-roots.ts). */
+  exportRoots: string[];
   apiCertificate: string;
   apiPrivateKey: string;
 }
@@ -123,6 +127,19 @@ const aeList: Parse<string[]> = (v) => {
 const addressList: Parse<string[]> = (v) => {
   const list = v.split(/[,\s]+/).filter(Boolean);
   for (const a of list) if (!/^[0-9A-Fa-f.:]+$/.test(a)) reason(msg('"{value}" is not an IP address', { value: a }));
+  return list;
+};
+/** ExportRoots: absolute folders, separated by ; (a Windows path may hold a comma). */
+const folderList: Parse<string[]> = (v) => {
+  const list = v.split(';').map((f) => f.trim()).filter(Boolean);
+  for (const f of list) if (!path.isAbsolute(f) && !/^[A-Za-z]:[\\/]/.test(f)) reason(msg('"{value}" is not a full path', { value: f }));
+  return list;
+};
+/** APIHostNames: DNS names, or * alone for any. */
+const hostNameList: Parse<string[]> = (v) => {
+  if (v.trim() === '*') return ['*'];
+  const list = v.split(/[,\s]+/).filter(Boolean);
+  for (const n of list) if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(n)) reason(msg('"{value}" is not a host name', { value: n }));
   return list;
 };
 /** HL7AllowedSenders: addresses, or * alone for any. */
@@ -196,6 +213,8 @@ export const SETTING_KEYS = {
   AuditRetentionDays: { def: '400', parse: int(0, 36500), help: 'Audit records (logins, changes, queries, retrieves, views, ...) older than this many days are removed, every hour (0: kept for ever).' },
   AuditSyslogHost: { def: '', parse: hostPort, help: 'Also send every audit record as an IHE ATNA message (DICOM PS3.15 A.5) over syslog to this host:port (an audit record repository); empty for none.' },
   AuditSyslogProtocol: { def: 'udp', parse: oneOf('udp', 'tls'), help: 'How audit messages reach AuditSyslogHost: udp (RFC 5426) or tls (RFC 5425; trusts TLSCACertificates, shows TLSCertificate).' },
+  ExportRoots: { def: '', parse: folderList, help: 'Folders (separated by ;) under which the UI may write an export folder; empty: where removable media appear (/media, /run/media, /mnt; on Windows every drive but the system drive) and the data folder\'s exports.' },
+  APIHostNames: { def: '', parse: hostNameList, help: 'Names the UI and API answer to besides IP addresses, localhost and this computer\'s name (e.g. pacs.clinic.local), separated by commas; * takes any. Other names are refused (against DNS rebinding).' },
   APIHttps: { def: 'auto', parse: oneOf('auto', 'on'), help: 'HTTPS for the UI and API: auto uses it whenever APIAddress is not this computer only (loopback); on uses it always. Plain HTTP is never used beyond loopback.' },
   APICertificate: { def: '', parse: (v: string) => v, help: 'The certificate for HTTPS (PEM file, relative to the configuration folder); empty: a self-signed one made at the first start (DATA/https), its fingerprint shown in the log and on the Monitor.' },
   APIPrivateKey: { def: '', parse: (v: string) => v, help: 'The private key of APICertificate (PEM file, unencrypted).' },
@@ -309,6 +328,8 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     auditSyslogHost: get('AuditSyslogHost'),
     auditSyslogProtocol: get('AuditSyslogProtocol'),
     apiHttps: get('APIHttps'),
+    apiHostNames: get('APIHostNames'),
+    exportRoots: get('ExportRoots'),
     apiCertificate: optionalFile('APICertificate'),
     apiPrivateKey: optionalFile('APIPrivateKey'),
   };

@@ -4,8 +4,8 @@ import { once } from 'node:events';
 
 /**
  * multipart/related (RFC 2387), the body of WADO-RS answers and STOW-RS requests: a writer that streams parts to an HTTP
- * response as they are ready (with the socket's backpressure), and a parser that splits a request body into parts as
- * it arrives, never holding more than one part.
+ * response as they are ready (with the socket's backpressure), and a parser that splits a body into parts as it
+ * arrives, handing each part's bytes on as they come (a STOW-RS part of 2 GB is never held in memory).
  */
 
 export function newBoundary(): string {
@@ -63,82 +63,112 @@ export function mediaType(value: string): { type: string; params: Record<string,
 
 export class MultipartError extends Error {}
 
-export interface Part {
-  headers: Record<string, string>;
-  body: Buffer;
-}
+/** What a multipart body holds, in order: a part's headers, its body's bytes in pieces, its end. */
+export type MultipartEvent = { part: Record<string, string> } | { data: Buffer } | { end: true };
+
+/** A part's header block longer than this is no part of ours (and is not held while waiting for its end). */
+const MAX_PART_HEADERS = 16 * 1024;
 
 /**
- * The parts of a multipart body as they complete. Each part is yielded whole (a DICOM object of a STOW-RS request);
- * `maxPart` bounds what one part may hold in memory. A body that ends before its closing boundary is an error: the
- * parts already yielded were complete, the one cut short is not yielded.
+ * The events of a multipart body as it arrives: only a boundary's length of body bytes (and one part's headers) is held,
+ * whatever a part's size. A body that ends before its closing boundary is an error: the parts that ended before were
+ * complete, the one cut short has no end event.
  */
-export async function* parseMultipart(body: AsyncIterable<Uint8Array>, boundary: string, maxPart: number): AsyncGenerator<Part> {
+export async function* multipartEvents(body: AsyncIterable<Uint8Array>, boundary: string): AsyncGenerator<MultipartEvent> {
   const delimiter = Buffer.from(`\r\n--${boundary}`);
-  // What is not consumed yet, in a buffer that doubles when it must (appending chunk by chunk stays linear).
-  let store = Buffer.allocUnsafe(1 << 20);
   // The first boundary may come without the CRLF before it: pretend it was there.
-  let length = store.write('\r\n', 0, 'latin1');
-  let searchFrom = 0;
-  let inPart = false;
-  let closed = false;
-  const append = (chunk: Uint8Array) => {
-    if (length + chunk.length > store.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(store.length * 2, length + chunk.length));
-      store.copy(bigger, 0, 0, length);
-      store = bigger;
-    }
-    store.set(chunk, length);
-    length += chunk.length;
-  };
-  const consume = function* (): Generator<Part> {
-    for (;;) {
-      const view = store.subarray(0, length);
-      const at = view.indexOf(delimiter, searchFrom);
-      if (at < 0) {
-        searchFrom = Math.max(0, length - delimiter.length);
-        return;
-      }
-      const after = at + delimiter.length;
-      // Whether "--" (the end) or the rest of the boundary line follows is seen once its CRLF is here.
-      const eol = view.indexOf('\r\n', after);
-      if (length < after + 2 || (view.toString('latin1', after, after + 2) !== '--' && eol < 0)) {
-        searchFrom = at;
-        return;
-      }
-      if (inPart) yield partOf(Buffer.from(view.subarray(0, at)));
-      if (view.toString('latin1', after, after + 2) === '--') {
-        closed = true;
-        length = 0;
-        return;
-      }
-      // Transport padding (spaces) may follow the boundary before its CRLF.
-      store.copyWithin(0, eol + 2, length);
-      length -= eol + 2;
-      searchFrom = 0;
-      inPart = true;
-    }
-  };
+  let held: Buffer = Buffer.from('\r\n', 'latin1');
+  let state: 'preamble' | 'boundary-line' | 'headers' | 'body' | 'closed' = 'preamble';
   for await (const chunk of body) {
-    if (closed) continue;
-    append(chunk);
-    yield* consume();
-    if (length > maxPart + 64 * 1024) throw new MultipartError(`a part is larger than ${maxPart} bytes`);
+    if (state === 'closed') continue;
+    const piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    held = held.length ? Buffer.concat([held, piece]) : piece;
+    for (;;) {
+      if (state === 'preamble' || state === 'body') {
+        const at = held.indexOf(delimiter);
+        if (at < 0) {
+          // All but what could be the start of a delimiter is body (or preamble, dropped).
+          const keep = Math.min(held.length, delimiter.length - 1);
+          if (state === 'body' && held.length > keep) yield { data: held.subarray(0, held.length - keep) };
+          held = held.subarray(held.length - keep);
+          break;
+        }
+        if (state === 'body') {
+          if (at > 0) yield { data: held.subarray(0, at) };
+          yield { end: true };
+        }
+        held = held.subarray(at + delimiter.length);
+        state = 'boundary-line';
+      }
+      if (state === 'boundary-line') {
+        // "--" ends the body; otherwise transport padding (spaces) may come before the line's CRLF.
+        if (held.length < 2) break;
+        if (held[0] === 0x2d && held[1] === 0x2d) { state = 'closed'; held = Buffer.alloc(0); break; }
+        const eol = held.indexOf('\r\n');
+        if (eol < 0) {
+          if (held.length > 1024) throw new MultipartError('a boundary line does not end');
+          break;
+        }
+        held = held.subarray(eol + 2);
+        state = 'headers';
+      }
+      if (state === 'headers') {
+        // A part without headers starts with its empty line.
+        const bare = held.length >= 2 && held[0] === 0x0d && held[1] === 0x0a;
+        const end = bare ? 0 : held.indexOf('\r\n\r\n');
+        const next = held.indexOf(delimiter);
+        if (!bare && next >= 0 && (end < 0 || next < end)) throw new MultipartError('a part has no empty line after its headers');
+        if (!bare && end < 0) {
+          if (held.length > MAX_PART_HEADERS) throw new MultipartError(`a part's headers are longer than ${MAX_PART_HEADERS} bytes`);
+          break;
+        }
+        yield { part: headersOf(held.toString('latin1', 0, end)) };
+        held = held.subarray(bare ? 2 : end + 4);
+        state = 'body';
+      }
+    }
   }
-  if (!closed) throw new MultipartError('the request body ended before its closing boundary: the last part is incomplete');
+  if (state !== 'closed') throw new MultipartError('the request body ended before its closing boundary: the last part is incomplete');
 }
 
-function partOf(raw: Buffer): Part {
-  // A part without headers starts with its empty line.
-  const bare = raw.length >= 2 && raw[0] === 0x0d && raw[1] === 0x0a;
-  const end = bare ? -1 : raw.indexOf('\r\n\r\n');
-  if (!bare && end < 0) throw new MultipartError('a part has no empty line after its headers');
-  const headerText = bare ? '' : raw.toString('latin1', 0, end);
-  const body = bare ? raw.subarray(2) : raw.subarray(end + 4);
+function headersOf(text: string): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const line of headerText.split('\r\n')) {
+  for (const line of text.split('\r\n')) {
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
-  return { headers, body };
+  return headers;
+}
+
+/**
+ * Each part in turn to `take`, its body as the pieces arrive (nothing of it held here): `take` may stop reading early
+ * (or throw); the rest of that part is skipped and the next part comes. An error of `take` stops the walk.
+ */
+export async function forEachPart(body: AsyncIterable<Uint8Array>, boundary: string,
+  take: (headers: Record<string, string>, chunks: AsyncIterable<Buffer>) => Promise<void>): Promise<number> {
+  const events = multipartEvents(body, boundary)[Symbol.asyncIterator]();
+  let parts = 0;
+  let next = await events.next();
+  while (!next.done) {
+    const event = next.value;
+    if (!('part' in event)) { next = await events.next(); continue; }
+    parts++;
+    let ended = false;
+    const chunks = async function* (): AsyncGenerator<Buffer> {
+      for (;;) {
+        const piece = await events.next();
+        if (piece.done) throw new MultipartError('the request body ended inside a part');
+        if ('data' in piece.value) yield piece.value.data;
+        else { ended = true; return; }
+      }
+    };
+    await take(event.part, chunks());
+    // What `take` left unread of its part is skipped.
+    while (!ended) {
+      const piece = await events.next();
+      if (piece.done || !('data' in piece.value)) ended = true;
+    }
+    next = await events.next();
+  }
+  return parts;
 }

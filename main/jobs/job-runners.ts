@@ -24,7 +24,7 @@ export interface RunnerDependencies {
   /** A DICOMweb node by name (dicomweb.map), or undefined. */
   webNode: (name: string) => WebNode | undefined;
   /** One Part-10 object from a DICOMweb node into the archive, through the ingest; throws with the reason it is refused. */
-  ingestObject: (object: Buffer, source: string) => Promise<void>;
+  ingestObject: (object: AsyncIterable<Buffer>, source: string) => Promise<void>;
   /** Storage Commitment of a send's objects once all are sent (storage-commitment.ts). */
   requestCommitment?: (ctx: JobContext, node: RemoteNode) => Promise<void>;
   /** Each object stored here from the node with this AE title, by its size, until the returned function is called. */

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { WebNode } from '../config/web-nodes.ts';
 import { keywordTag } from '../dicom/dictionary.ts';
-import { MultipartError, mediaType, newBoundary, parseMultipart } from '../dicomweb/multipart.ts';
+import { MultipartError, forEachPart, mediaType, newBoundary } from '../dicomweb/multipart.ts';
 import type { OutgoingObject, SendResult } from '../dicom/services/store-scu.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import { wholeBytes } from '../util/whole-bytes.ts';
@@ -95,7 +95,7 @@ export async function pingWebNode(node: WebNode, signal?: AbortSignal): Promise<
  * arrives. Returns how many came; an object `take` refuses counts as failed with its reason, the rest go on.
  */
 export async function retrieveFromWebNode(node: WebNode, uids: { study: string; series?: string; instance?: string },
-  take: (object: Buffer) => Promise<void>, onProgress: (done: number, failed: number) => void, signal?: AbortSignal): Promise<{ completed: number; failed: number; lastFailure: string }> {
+  take: (object: AsyncIterable<Buffer>) => Promise<void>, onProgress: (done: number, failed: number) => void, signal?: AbortSignal): Promise<{ completed: number; failed: number; lastFailure: string }> {
   let path = `/studies/${uids.study}`;
   if (uids.series) path += `/series/${uids.series}`;
   if (uids.series && uids.instance) path += `/instances/${uids.instance}`;
@@ -106,16 +106,18 @@ export async function retrieveFromWebNode(node: WebNode, uids: { study: string; 
   let failed = 0;
   let lastFailure = '';
   try {
-    for await (const part of parseMultipart(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), params.boundary, 2 ** 31 - 1)) {
+    // Each object goes to the ingest as it arrives, never held whole in memory.
+    await forEachPart(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), params.boundary, async (_headers, chunks) => {
       try {
-        await take(part.body);
+        await take(chunks);
         completed++;
       } catch (err) {
+        if (err instanceof MultipartError) throw err;
         failed++;
         lastFailure = (err as Error).message;
       }
       onProgress(completed, failed);
-    }
+    });
   } catch (err) {
     if (err instanceof MultipartError) throw new WebNodeError(msg('{name}\'s answer broke off after {completed} object(s): {value}', { name: node.name, completed, value: err.message }));
     throw err;

@@ -53,6 +53,37 @@ export function objectHeaderOf(bytes: Buffer, copyTo?: (meta: FileMetaInfo) => D
   return scanObject(bytes.subarray(0, 64 * 1024), bytes.length, rest, copyTo);
 }
 
+/**
+ * The same for an object arriving in pieces (a STOW-RS part, a DICOMweb retrieve's part): only its first 64 KB are
+ * held (for the meta information), the rest passes through the scanner to `copyTo` as it comes.
+ */
+export async function objectHeaderOfStream(chunks: AsyncIterable<Buffer>, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
+  const source = chunks[Symbol.asyncIterator]();
+  const first: Buffer[] = [];
+  let headLength = 0;
+  let ended = false;
+  while (headLength < 64 * 1024) {
+    const next = await source.next();
+    if (next.done) { ended = true; break; }
+    first.push(next.value);
+    headLength += next.value.length;
+  }
+  const head = Buffer.concat(first);
+  let size = head.length;
+  async function* rest(from: number): AsyncIterable<Buffer> {
+    if (from < head.length) yield head.subarray(from);
+    if (ended) return;
+    for (;;) {
+      const next = await source.next();
+      if (next.done) return;
+      size += next.value.length;
+      yield next.value;
+    }
+  }
+  const object = await scanObject(head.subarray(0, 64 * 1024), head.length, rest, copyTo);
+  return { ...object, size };
+}
+
 /** `head`: the object's first bytes; `rest(offset)`: its bytes from the data set's start on. */
 async function scanObject(head: Buffer, size: number, rest: (from: number) => AsyncIterable<Buffer>, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
   const meta = readFileMeta(head);

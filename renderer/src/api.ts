@@ -1,13 +1,14 @@
-import { API_ROUTES, type ApiErrorBody, type EventMessage } from '../../main/api/contract.ts';
+import { API_ROUTES, type ApiErrorBody, type EventMessage, type LinkTokenDto } from '../../main/api/contract.ts';
 import { t, tm } from './i18n.ts';
 import type { Message } from '../../common/message.ts';
 import type { DesktopBridge } from '../../common/desktop-bridge.ts';
 
 /**
  * The renderer's one way to the core: the HTTP API, the event WebSocket, and WADO image ids. It is signed in one of
- * two ways: the desktop shell's local secret (window.pacs, or in a browser on the archive's computer the link's
- * ?token=, then kept for the tab only and taken out of the address bar), sent as a header; or a user's session, an
- * HttpOnly cookie the login sets, which the browser sends by itself (page script never sees it).
+ * two ways: the desktop shell's local secret (window.pacs, or in a browser on the archive's computer the sign-in link's
+ * one-time ?signin= code traded for it, then kept for the tab only and taken out of the address bar), sent as a
+ * header; or a user's session, an HttpOnly cookie the login sets, which the browser sends by itself (page script never
+ * sees it). The secret never goes in a URL: a download link or the WebSocket gets a one-time link token instead.
  */
 
 
@@ -21,19 +22,27 @@ const TOKEN_KEY = 'pacs-api-token';
 
 export const apiBase = window.pacs?.apiBase ?? location.origin;
 
-export function initialToken(): string {
-  if (window.pacs) return window.pacs.token;
-  const url = new URL(location.href);
-  const given = url.searchParams.get('token');
-  if (given) {
-    sessionStorage.setItem(TOKEN_KEY, given);
-    url.searchParams.delete('token');
-    history.replaceState(null, '', url.pathname + url.search + url.hash);
-  }
-  return sessionStorage.getItem(TOKEN_KEY) ?? '';
-}
+let token = window.pacs ? window.pacs.token : sessionStorage.getItem(TOKEN_KEY) ?? '';
 
-let token = initialToken();
+/** Why the sign-in link did not sign this page in ('' when there was none, or it did). */
+export let signInLinkProblem = '';
+
+/**
+ * A sign-in link's code (?signin=, printed at start or by `cli.ts sign-in-link`), taken out of the address bar and
+ * traded once for the local secret; the app renders after this.
+ */
+export const ready: Promise<void> = (async () => {
+  const url = new URL(location.href);
+  const code = url.searchParams.get('signin');
+  if (!code || window.pacs) return;
+  url.searchParams.delete('signin');
+  history.replaceState(null, '', url.pathname + url.search + url.hash);
+  try {
+    setToken((await call<{ token: string }>('POST', API_ROUTES.signIn, { code })).token);
+  } catch (e) {
+    signInLinkProblem = (e as Error).message;
+  }
+})();
 
 export function currentToken(): string {
   return token;
@@ -92,16 +101,30 @@ export async function upload<T>(route: string, file: Blob, contentType = 'applic
   return answer<T>(res);
 }
 
-/**
- * A link the browser downloads by itself (an export's ZIP or ISO): a signed-in user's cookie goes with it; the desktop's
- * local secret has to be in the URL (a download cannot send a header).
- */
-export function exportUrl(params: Record<string, string>): string {
-  return `${apiBase}${API_ROUTES.export}?${new URLSearchParams({ ...params, ...(token ? { token } : {}) })}`;
+/** A one-time token for one URL that cannot carry a header (a download, the WebSocket) of a page signed in with the secret. */
+async function linkToken(route: string): Promise<string> {
+  return (await call<LinkTokenDto>('POST', API_ROUTES.linkToken, { path: route })).token;
 }
 
-export function auditCsvUrl(params: Record<string, string>): string {
-  return `${apiBase}${API_ROUTES.auditCsv}?${new URLSearchParams({ ...params, ...(token ? { token } : {}) })}`;
+/**
+ * A link the browser downloads by itself (an export's ZIP or ISO, the audit CSV): a signed-in user's cookie goes with
+ * `href`; a page signed in with the local secret asks for a one-time link token at the click and follows that.
+ */
+export function downloadLink(route: typeof API_ROUTES.export | typeof API_ROUTES.auditCsv, params: Record<string, string>): { href: string; onClick: (e: { preventDefault(): void }) => void } {
+  const href = `${apiBase}${route}?${new URLSearchParams(params)}`;
+  return {
+    href,
+    onClick: (e) => {
+      if (!token) return;
+      e.preventDefault();
+      void linkToken(route).then((once) => {
+        const a = document.createElement('a');
+        a.href = `${href}&token=${encodeURIComponent(once)}`;
+        a.download = '';
+        a.click();
+      });
+    },
+  };
 }
 
 /** The cornerstone image id of a stored object: WADO-URI on this API (the loader adds the secret as a header). */
@@ -114,19 +137,28 @@ export function subscribe(onMessage: (m: EventMessage) => void, onConnected: (up
   let socket: WebSocket | undefined;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const connect = () => {
+  const connect = async () => {
     const url = new URL(API_ROUTES.events, apiBase);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    if (token) url.searchParams.set('token', token);
+    if (token) {
+      try {
+        url.searchParams.set('token', await linkToken(API_ROUTES.events));
+      } catch {
+        onConnected(false);
+        if (!stopped) timer = setTimeout(() => void connect(), 2000);
+        return;
+      }
+    }
+    if (stopped) return;
     socket = new WebSocket(url);
     socket.onopen = () => onConnected(true);
     socket.onmessage = (ev) => onMessage(JSON.parse(String(ev.data)) as EventMessage);
     socket.onclose = () => {
       onConnected(false);
-      if (!stopped) timer = setTimeout(connect, 2000);
+      if (!stopped) timer = setTimeout(() => void connect(), 2000);
     };
   };
-  connect();
+  void connect();
   return () => {
     stopped = true;
     clearTimeout(timer);

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { API_ROUTES, type MediaSetSummaryDto } from '../../main/api/contract.ts';
-import { call, exportUrl } from './api.ts';
+import { call, downloadLink } from './api.ts';
 import { ActionButton } from './components.tsx';
 import { t } from './i18n.ts';
 import { askText } from './ask-text.tsx';
@@ -11,11 +11,11 @@ import { askText } from './ask-text.tsx';
  */
 export function ExportLinks({ studyUid }: { studyUid: string }) {
   const [result, setResult] = useState('');
-  const href = (format: string) => exportUrl({ level: 'STUDY', uid: studyUid, format });
+  const link = (format: string) => downloadLink(API_ROUTES.export, { level: 'STUDY', uid: studyUid, format });
   return (
     <span className="export">
-      <a className="button" href={href('zip')} download title={t('The study as a ZIP of a DICOM media set with its DICOMDIR')}>{t('ZIP')}</a>
-      <a className="button" href={href('iso')} download title={t('The study as an ISO 9660 image with its DICOMDIR, to burn on a CD or DVD')}>{t('ISO')}</a>
+      <a className="button" {...link('zip')} download title={t('The study as a ZIP of a DICOM media set with its DICOMDIR')}>{t('ZIP')}</a>
+      <a className="button" {...link('iso')} download title={t('The study as an ISO 9660 image with its DICOMDIR, to burn on a CD or DVD')}>{t('ISO')}</a>
       <ActionButton title={t('Write the study as a DICOM media set (DICOMDIR) into a folder of the archive\'s computer, e.g. a USB stick')} onClick={async () => {
         const to = await askText(t('Folder to write the study into (a full path on the archive\'s computer, e.g. a USB stick; empty, or without a DICOMDIR):'));
         if (!to) return;

@@ -6,6 +6,6 @@ export const SETTING_GROUPS: [string, string[]][] = [
   ['Sending and retrieving', ['ConnectTimeout', 'DIMSETimeout', 'MaximumExportRetries', 'RetryDelay', 'MaxJobsPerNode', 'JobHistoryDays']],
   ['DICOM TLS', ['TLSPort', 'TLSCertificate', 'TLSPrivateKey', 'TLSCACertificates', 'TLSRequireClientCertificate', 'PlainDICOM', 'TLSNodes']],
   ['Hospital workflow: storage commitment, MPPS, HL7', ['StorageCommitment', 'CommitmentWaitSeconds', 'MPPS', 'MPPSForward', 'HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'HL7TLS', 'HL7DefaultCharset']],
-  ['Users, HTTPS and audit', ['APIHttps', 'APICertificate', 'APIPrivateKey', 'SessionIdleMinutes', 'SessionMaxHours', 'AuditRetentionDays', 'AuditSyslogHost', 'AuditSyslogProtocol']],
-  ['Files, API, DICOMweb and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'MaxUploadMB', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'LogLevel']],
+  ['Users, HTTPS and audit', ['APIHttps', 'APIHostNames', 'APICertificate', 'APIPrivateKey', 'SessionIdleMinutes', 'SessionMaxHours', 'AuditRetentionDays', 'AuditSyslogHost', 'AuditSyslogProtocol']],
+  ['Files, API, DICOMweb and log', ['ACRNemaMap', 'SOPClassList', 'APIPort', 'APIAddress', 'MaxUploadMB', 'ExportRoots', 'DicomWebMaxResults', 'DicomWebCorsOrigins', 'LogLevel']],
 ];

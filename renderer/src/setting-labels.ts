@@ -65,6 +65,8 @@ export const SETTING_LABELS: Record<string, string> = {
   AuditSyslogHost: 'Send audit records to (host:port)',
   AuditSyslogProtocol: 'Audit records sent by',
   APIHttps: 'HTTPS for the web UI and API',
+  APIHostNames: 'Names of this archive on the network',
+  ExportRoots: 'Folders exports may be written into',
   APICertificate: 'HTTPS certificate file',
   APIPrivateKey: 'HTTPS private key file',
 };

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { API_ROUTES } from '../../main/api/contract.ts';
-import { call, currentToken, setToken } from './api.ts';
+import { call, currentToken, setToken, signInLinkProblem } from './api.ts';
 import { ErrorText, Field } from './components.tsx';
 import { t } from './i18n.ts';
 
@@ -40,6 +40,7 @@ export function SignIn({ needsSetup, onDone, language }: { needsSetup: boolean; 
       <h1>{t('PACS Workstation')}</h1>
       {language}
       {currentToken() && <p className="error" role="alert">{t('That access key was not accepted (it works only on the archive\'s own computer).')}</p>}
+      {signInLinkProblem && <p className="error" role="alert">{signInLinkProblem}</p>}
       {setup
         ? <p>{t('No one can sign in yet. Create the first administrator: choose a user name and a password of at least 12 characters.')}</p>
         : needsSetup
@@ -55,7 +56,7 @@ export function SignIn({ needsSetup, onDone, language }: { needsSetup: boolean; 
       {!setup && (
         <details className="local-key">
           <summary>{t('On the archive\'s computer: use its access key')}</summary>
-          <p>{t('The key is in the file api-secret in the data folder (the link printed at start carries it). It works only on that computer.')}</p>
+          <p>{t('The key is in the file api-secret in the data folder; or open the sign-in link the archive printed at start (cli.ts sign-in-link makes another). Both work only on that computer.')}</p>
           <form onSubmit={(e) => { e.preventDefault(); setToken(key); onDone(); }}>
             <input aria-label={t('Access key')} value={key} onChange={(e) => setKey(e.target.value)} size={50} />
             <button type="submit">{t('Open')}</button>

@@ -84,6 +84,7 @@ export interface OurServer {
   child: ChildProcess;
   /** Everything the server logged so far. */
   log(): string;
+  dataDir: string;
 }
 
 /** Our server, headless, as `npm run serve` starts it, on a free loopback port. */
@@ -101,14 +102,15 @@ export async function startOurs(dataDir: string): Promise<OurServer> {
     });
     child.on('exit', (code) => reject(new Error(`server exited ${code}: ${text}`)));
   });
-  return { port, child, ae, log: () => text };
+  return { port, child, ae, log: () => text, dataDir };
 }
 
-/** The server's DICOMweb base and secret, from the line it prints after LISTENING. */
+/** The server's DICOMweb base, from the line it prints after LISTENING, and its secret, from the data folder. */
 export async function apiOf(server: OurServer): Promise<{ base: string; auth: Record<string, string> }> {
   for (let i = 0; i < 100; i++) {
-    const m = /API (http:\/\/\S+)\/\?token=(\S+)/.exec(server.log());
-    if (m) return { base: `${m[1]}/dicom-web`, auth: { authorization: `Bearer ${m[2]}` } };
+    const m = /API (http:\/\/\S+)\/ /.exec(server.log());
+    const secret = (await readFile(path.join(server.dataDir, 'api-secret'), 'utf8')).trim();
+    if (m) return { base: `${m[1]}/dicom-web`, auth: { authorization: `Bearer ${secret}` } };
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`no API line in the server's output: ${server.log().slice(0, 2000)}`);

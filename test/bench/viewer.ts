@@ -5,6 +5,7 @@ import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { compressedFile, TS } from '../helpers/compressed.ts';
 import { launchChromium, newTestPage } from '../helpers/browser.ts';
 import { out } from './common.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * The viewer in Debian's Chromium against our server: time from opening a study to its first image on the canvas
@@ -25,7 +26,7 @@ export async function viewerBench(work: string, rounds: number): Promise<void> {
     const sent = await run('storescu', ['-aec', 'BENCHVIEW', '-xy', '127.0.0.1', String(archive.port), ...files]);
     if (sent.code !== 0) throw new Error(`storescu: ${sent.stderr}`);
     const page = await newTestPage(browser, { width: 1280, height: 900 });
-    const url = (study: string) => `http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/viewer/${study}`;
+    const url = async (study: string) => signInUrl(archive.server, `#/viewer/${study}`);
     const state = page.locator('[data-testid=viewport-state]').first();
     // (test/ is typed without the DOM library: the page's document, as much of it as is used; functions, not strings,
     // since the page's CSP forbids evaluating strings)
@@ -36,7 +37,7 @@ export async function viewerBench(work: string, rounds: number): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       await page.goto('about:blank');
       const start = performance.now();
-      await page.goto(url(ct));
+      await page.goto(await url(ct));
       await showing('Image 1/60');
       firstImage.push(performance.now() - start);
     }
@@ -51,7 +52,7 @@ export async function viewerBench(work: string, rounds: number): Promise<void> {
       steps.push(performance.now() - start);
     }
     steps.sort((a, b) => a - b);
-    await page.goto(url(us));
+    await page.goto(await url(us));
     await state.waitFor();
     await showing('Image 1/40');
     await page.locator('.pane.active .viewport').focus();

@@ -6,6 +6,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { makeImage, phantom, uid } from '../helpers/fixtures.ts';
 import { startOrthanc, type RunningOrthanc } from '../helpers/orthanc.ts';
 import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * A DICOMweb node the way an admin and a technician meet it (issue 15): added on the Nodes screen with its URL,
@@ -35,7 +36,7 @@ describe('a DICOMweb node in the UI', () => {
     await archive?.stop();
   });
 
-  const open = (screen: string) => page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/${screen}`);
+  const open = async (screen: string) => page.goto(await signInUrl(archive.server, `#/${screen}`));
 
   it('is added and tested on the Nodes screen', async () => {
     await open('nodes');

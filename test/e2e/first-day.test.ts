@@ -8,6 +8,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { freePort } from '../helpers/storescp.ts';
 import { collectPageErrors, launchChromium, screenshot, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * Words and defaults a technician meets on the first day (issue 11): names read family name first and found without
@@ -23,7 +24,7 @@ describe('first day in the UI', () => {
   let errors: string[];
   const dvorak = { study: uid(), name: Buffer.from('Dvořák^Jiří', 'utf8') };
   const muller = { study: uid(), name: Buffer.from('Müller^Hans', 'utf8') };
-  const open = (screen: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/${screen}`);
+  const open = async (screen: string) => page.goto(await signInUrl(local.server, `#/${screen}`));
   const store = async (port: number, ae: string, files: string[]) => expect((await run('storescu', ['-aec', ae, '127.0.0.1', String(port), ...files])).code).toBe(0);
 
   beforeAll(async () => {

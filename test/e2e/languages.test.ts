@@ -10,6 +10,7 @@ import { launchChromium, screenshot, screenshotIfFailed } from '../helpers/brows
 import { freePort } from '../helpers/storescp.ts';
 import { CS } from '../../renderer/src/i18n/cs.ts';
 import { DE } from '../../renderer/src/i18n/de.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * The UI in Czech and German (issue 18): every screen walked in each language with nothing left in English — no string
@@ -70,7 +71,7 @@ describe.each([
   const missing = () => page.evaluate('[...window.pacsI18n.missing]') as Promise<string[]>;
 
   it('takes the system\'s language, and shows every screen without an English string', async () => {
-    await page.goto(`${base()}/?token=${archive.server.apiSecret}#/studies`);
+    await page.goto(await signInUrl(archive.server, '#/studies'));
     await page.getByRole('link', { name: studies, exact: true }).waitFor();
     await page.locator(`tr[data-study="${study}"]`).waitFor();
     expect(await page.locator(`tr[data-study="${study}"]`).textContent()).toContain(date);

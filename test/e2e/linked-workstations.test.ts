@@ -7,6 +7,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * Two workstations linked over DICOMweb for good (issue 28.12): the admin of the first makes a key for the second on
@@ -22,7 +23,7 @@ describe('two workstations linked by an API key', () => {
   const study = uid();
   let key = '';
   let address = '';
-  const open = (a: TestArchive, screen: string) => page.goto(`http://127.0.0.1:${a.server.api!.port}/?token=${a.server.apiSecret}#/${screen}`);
+  const open = async (a: TestArchive, screen: string) => page.goto(await signInUrl(a.server, `#/${screen}`));
 
   beforeAll(async () => {
     first = await startArchive({}, [], 'FIRSTWS');

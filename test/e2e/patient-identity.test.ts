@@ -9,6 +9,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { dumpKeys } from '../helpers/qr-tools.ts';
 import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * A retrieved prior does not rename the patient (issue 28): Dvořák^Jiří has two studies here; his 2024 study, which an
@@ -26,7 +27,7 @@ describe('a patient\'s name across a retrieved prior', () => {
   const PID = 'CZ7801011234';
   const studies = { s2026: uid(), s2025: uid(), s2024: uid(), s2027: uid() };
   const utf8 = (name: string) => ({ patientName: Buffer.from(name, 'utf8'), specificCharacterSet: 'ISO_IR 192' });
-  const open = (screen: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/${screen}`);
+  const open = async (screen: string) => page.goto(await signInUrl(local.server, `#/${screen}`));
   const row = (studyUid: string) => page.locator(`tr[data-study="${studyUid}"]`);
   const store = async (port: number, ae: string, dir: string, images: ReturnType<typeof makeImage>[]) => {
     const r = await run('storescu', ['-aec', ae, '127.0.0.1', String(port), ...await writeImages(path.join(work, dir), images)]);

@@ -7,6 +7,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { launchChromium, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /** Protecting a study from deletion on the Studies screen, and the deletions on the Monitor (issue 13). */
 describe('protected studies and deletions in the UI', () => {
@@ -32,7 +33,7 @@ describe('protected studies and deletions in the UI', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const open = (screen: string) => page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/${screen}`);
+  const open = async (screen: string) => page.goto(await signInUrl(archive.server, `#/${screen}`));
 
   it('protects a study so that Delete is not offered, and deletes it once unprotected; the Monitor lists it', async () => {
     await open('studies');

@@ -7,6 +7,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { launchChromium, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * The UI on a clinic's 1366x768 laptop screen (issue 28.12), in English and in German (whose words are longest): the top
@@ -26,7 +27,7 @@ describe.each([{ lang: 'en' }, { lang: 'de' }])('a 1366x768 screen in $lang', ({
   let page: Page;
   let work: string;
   const studies = Array.from({ length: 12 }, () => uid());
-  const base = () => `http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}`;
+  const base = (hash: string) => signInUrl(archive.server, hash);
 
   beforeAll(async () => {
     archive = await startArchive({}, ['PACS1 127.0.0.1 104 un', 'ARCHIVE2 127.0.0.1 105 un'], 'WORKSTATION');
@@ -51,7 +52,7 @@ describe.each([{ lang: 'en' }, { lang: 'de' }])('a 1366x768 screen in $lang', ({
   });
 
   it('keeps the top bar on one line', async () => {
-    await page.goto(`${base()}#/studies`);
+    await page.goto(await base(`#/studies`));
     await page.locator('tr[data-study]').first().waitFor();
     const tops = await page.locator('nav.top > *').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().bottom)));
     const navHeight = await page.locator('nav.top').evaluate((e) => e.getBoundingClientRect().height);
@@ -61,7 +62,7 @@ describe.each([{ lang: 'en' }, { lang: 'de' }])('a 1366x768 screen in $lang', ({
   });
 
   it('shows eight or more studies without scrolling, each row on one line, no word cut', async () => {
-    await page.goto(`${base()}#/studies`);
+    await page.goto(await base(`#/studies`));
     await page.locator('tr[data-study]').nth(11).waitFor();
     const rows = await page.locator('tr[data-study]').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()));
     const visible = rows.filter((r) => r.bottom <= 768).length;
@@ -74,7 +75,7 @@ describe.each([{ lang: 'en' }, { lang: 'de' }])('a 1366x768 screen in $lang', ({
   });
 
   it('has the viewer\'s tools on one row', async () => {
-    await page.goto(`${base()}#/viewer/${studies[0]}`);
+    await page.goto(await base(`#/viewer/${studies[0]}`));
     await page.locator('[data-testid=viewport-state]').first().waitFor();
     const items = await page.locator('.toolbar > *').evaluateAll((els) => els.filter((e) => e.getClientRects().length > 0).map((e) => Math.round(e.getBoundingClientRect().top)));
     console.log(lang, 'toolbar tops', [...new Set(items)]);

@@ -7,6 +7,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { collectPageErrors, launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * The study list as technicians use it (issue 18): birth date, sex and series count, quick date filters, sorting from
@@ -45,7 +46,7 @@ describe('the study browser', () => {
   const rows = () => page.locator('tr[data-study]');
 
   it('shows birth date, sex and series, filters today with one click, and sorts from the keyboard', async () => {
-    await page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/studies`);
+    await page.goto(await signInUrl(archive.server, `#/studies`));
     await expect.poll(() => rows().count()).toBe(2);
     const oldRow = page.locator(`tr[data-study="${old.study}"]`);
     expect(await oldRow.textContent()).toMatch(/Stary, Stan.*OLD1.*1970.*O.*2020.*CT.*2.*2/);

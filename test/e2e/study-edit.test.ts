@@ -9,6 +9,7 @@ import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
 import { dumpKeys } from '../helpers/qr-tools.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /** Correcting a study on the Studies screen as a technician does (issue 17), and sending the correction after it. */
 describe('editing a study in the UI', () => {
@@ -41,7 +42,7 @@ describe('editing a study in the UI', () => {
   });
 
   it('corrects the patient\'s name and the study description, says what changes first, and sends the correction where the study went', async () => {
-    await page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/studies`);
+    await page.goto(await signInUrl(archive.server, `#/studies`));
     const row = page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
     await row.getByRole('button', { name: 'More' }).click();

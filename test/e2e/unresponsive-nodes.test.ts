@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { acceptsAndSilent, httpServer, type SilentPeer } from '../helpers/silent-peers.ts';
 import { launchChromium, screenshot, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * A technician's first-day mistakes in the UI (issue 11): the web port typed as a node's DICOM port, and a node that
@@ -15,7 +16,7 @@ describe('waiting on nodes in the UI', () => {
   let mute: SilentPeer;
   let browser: Browser;
   let page: Page;
-  const open = (screen: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/${screen}`);
+  const open = async (screen: string) => page.goto(await signInUrl(local.server, `#/${screen}`));
   const row = (ae: string) => page.locator(`tr[data-ae=${ae}]`);
 
   beforeAll(async () => {

@@ -10,6 +10,7 @@ import { PROPOSE, compressedFile, TS } from '../helpers/compressed.ts';
 import { writePaletteImage } from '../helpers/palette.ts';
 import { importPath } from '../../main/importer.ts';
 import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * The viewer decodes every transfer syntax a clinic's modalities send: each compressed object (made by real encoders)
@@ -76,7 +77,7 @@ describe('viewer codecs', () => {
   for (const c of cases) {
     it(`shows ${c.name}`, async () => {
       expect((await archive.server.index.findInstance(c.image.sopUid))?.transferSyntaxUid).toBe(c.ts ?? '1.2.840.10008.1.2.1');
-      await page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/viewer/${c.image.studyUid}`);
+      await page.goto(await signInUrl(archive.server, `#/viewer/${c.image.studyUid}`));
       await expect.poll(() => page.locator('[data-testid=viewport-state]').textContent()).toContain('Image 1/1');
       const pixels = await viewportPixels(page);
       await screenshot(page, `codec-${c.id}`);
@@ -96,7 +97,7 @@ describe('viewer codecs', () => {
       pixel: (r, c, f) => phantom(SIZE, SIZE, f * 3)(r, c) });
     const [file] = await writeImages(work, [frames]);
     expect((await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file!])).code).toBe(0);
-    await page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/viewer/${frames.studyUid}`);
+    await page.goto(await signInUrl(archive.server, `#/viewer/${frames.studyUid}`));
     const state = page.locator('[data-testid=viewport-state]');
     await expect.poll(() => state.textContent()).toContain('Image 1/3');
     const first = await viewportPixels(page);

@@ -8,6 +8,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages, type Element } from '../helpers/fixtures.ts';
 import { compressedFile, TS } from '../helpers/compressed.ts';
 import { collectPageErrors, launchChromium, newTestPage, screenshot, screenshotIfFailed, viewportPixels } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * The viewer as radiographers use it (issue 18): overlays in the four corners with orientation markers and a scale bar,
@@ -25,7 +26,7 @@ describe('viewer tools', () => {
   const prior = { study: uid(), series: uid() };
   const us = { study: uid() };
   const state = () => page.locator('.pane.active [data-testid=viewport-state]');
-  const open = (study: string) => page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/viewer/${study}`);
+  const open = async (study: string) => page.goto(await signInUrl(archive.server, `#/viewer/${study}`));
   const index = async (pane = '.pane.active') => Number(await page.locator(`${pane} .viewport`).getAttribute('data-image-index'));
 
   /** An axial CT slice at z, 0.5 mm pixels, 2.5 mm thick, in frame of reference `frame`. */

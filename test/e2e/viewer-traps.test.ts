@@ -8,6 +8,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { makeDoseReport } from '../helpers/report-fixture.ts';
 import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 const RT_DOSE = '1.2.840.10008.5.1.4.1.1.481.2';
 
@@ -27,7 +28,7 @@ describe('viewer traps', () => {
   const C = { study: uid() };
   const D = { study: uid() };
   const state = () => page.locator('[data-testid=viewport-state]');
-  const open = (study: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/viewer/${study}`);
+  const open = async (study: string) => page.goto(await signInUrl(local.server, `#/viewer/${study}`));
   const rendered = async () => { await expect.poll(async () => (await viewportPixels(page)).lit).toBeGreaterThan(100); };
 
   beforeAll(async () => {

@@ -9,6 +9,7 @@ import { el } from '../helpers/dimse-bytes.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
 import { parseDataSet } from '../../main/dicom/dataset.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * The hospital's workflow as the clinic's staff see it (issue 16): an HL7 order on the Worklist screen with where it came
@@ -61,7 +62,7 @@ describe('the workflow screens', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const open = (screen: string) => page.goto(`http://127.0.0.1:${archive.server.api!.port}/?token=${archive.server.apiSecret}#/${screen}`);
+  const open = async (screen: string) => page.goto(await signInUrl(archive.server, `#/${screen}`));
 
   it('shows the HL7 order with its source and what the modality performed, as it reports it, and the images that never came', async () => {
     await open('worklist');

@@ -7,6 +7,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
  * The UI as a technician uses it, in Debian's Chromium against the real headless server, with a second server as the
@@ -24,7 +25,7 @@ describe('the workstation UI in a browser', () => {
   const seriesUid = uid();
   const state = () => page.locator('[data-testid=viewport-state]');
   /** A screen, by the login URL (the page takes the secret from it, as a user's first visit does). */
-  const open = (screen: string) => page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}#/${screen}`);
+  const open = async (screen: string) => page.goto(await signInUrl(local.server, `#/${screen}`));
 
   beforeAll(async () => {
     // NOWHERE: a node the remote PACS does not know, to move to (a retrieve that never brings the study here).
@@ -54,20 +55,33 @@ describe('the workstation UI in a browser', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('opens with the login URL and takes the secret out of the address bar', async () => {
-    await page.goto(`http://127.0.0.1:${local.server.api!.port}/?token=${local.server.apiSecret}`);
+  it('opens with a one-time sign-in link, takes it out of the address bar, and never puts the secret in a URL', async () => {
+    const link = await signInUrl(local.server);
+    expect(link).not.toContain(local.server.apiSecret);
+    await page.goto(link);
     await expect.poll(() => page.locator('nav .server').textContent()).toContain('WORKSTATION');
-    expect(page.url()).not.toContain('token=');
+    expect(page.url()).not.toContain('signin=');
     const other = await browser.newPage();
-    await other.goto(`http://127.0.0.1:${local.server.api!.port}/`);
+    // Used already: refused, and said why.
+    await other.goto(link);
+    await other.getByText('this sign-in link was used already, has expired, or is not for this computer').waitFor();
     await other.getByText('No user accounts exist yet.').waitFor();
     // A wrong key is refused; the right one typed in opens the archive (on this computer).
-    await other.goto(`http://127.0.0.1:${local.server.api!.port}/?token=wrong`);
-    await other.getByText('That access key was not accepted').waitFor();
     await other.getByText('On the archive\'s computer: use its access key').click();
+    await other.getByLabel('Access key', { exact: true }).fill('wrong');
+    await other.getByRole('button', { name: 'Open' }).click();
+    await other.getByText('That access key was not accepted').waitFor();
     await other.getByLabel('Access key', { exact: true }).fill(local.server.apiSecret);
     await other.getByRole('button', { name: 'Open' }).click();
     await expect.poll(() => other.locator('nav .server').textContent()).toContain('WORKSTATION');
+    // What the page asked for carried no secret in its URL: the event stream and downloads take one-time link tokens.
+    const urls: string[] = [];
+    other.on('request', (r) => urls.push(r.url()));
+    other.on('websocket', (ws) => urls.push(ws.url()));
+    await other.reload();
+    await expect.poll(() => other.locator('nav .server').textContent()).toContain('WORKSTATION');
+    await expect.poll(() => urls.some((u) => u.includes('/api/events?token='))).toBe(true);
+    expect(urls.filter((u) => u.includes(local.server.apiSecret))).toEqual([]);
     await other.close();
   });
 

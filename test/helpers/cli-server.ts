@@ -16,10 +16,10 @@ export function serveCli(data: string) {
   const started = new Promise<{ port: number; origin: string; token: string }>((resolve, reject) => {
     child.stdout.on('data', () => {
       const port = /LISTENING \S+ (\d+)/.exec(out);
-      const api = /^API (http\S+)/m.exec(out);
+      const api = /^API (http\S+) \(the local administrator's secret is in (.+)\)$/m.exec(out);
       if (port && api) {
         const url = new URL(api[1]!);
-        resolve({ port: Number(port[1]), origin: url.origin, token: url.searchParams.get('token')! });
+        void readFile(api[2]!, 'utf8').then((secret) => resolve({ port: Number(port[1]), origin: url.origin, token: secret.trim() }), reject);
       }
     });
     void exited.then(() => reject(new Error(`exited: ${out}`)));

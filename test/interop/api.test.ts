@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { dumpDataSet, run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
-import { API_ROUTES, type ActivitySnapshot, type EventMessage, type NodeDto } from '../../main/api/contract.ts';
+import { API_ROUTES, type ActivitySnapshot, type EventMessage, type LinkTokenDto, type NodeDto } from '../../main/api/contract.ts';
 import { until } from '../helpers/wait.ts';
 
 /** The HTTP + WebSocket API as the UI uses it: the secret, nodes with echo, the worklist, jobs, events, WADO-URI. */
@@ -70,9 +70,17 @@ describe('HTTP and WebSocket API', () => {
     expect((await call('PUT', API_ROUTES.worklistEntry(id), { modality: 'CT' })).status).toBe(404);
   });
 
+  const opens = (ws: WebSocket) => new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+
   it('streams association and object events to a WebSocket while a modality stores', async () => {
-    const ws = new WebSocket(`${base.replace('http', 'ws')}${API_ROUTES.events}?token=${archive.server.apiSecret}`);
-    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    // A page signed in with the secret opens the stream with a one-time link token (a WebSocket URL carries no header).
+    const link = (await call('POST', API_ROUTES.linkToken, { path: API_ROUTES.events })).json as unknown as LinkTokenDto;
+    const eventsUrl = `${base.replace('http', 'ws')}${API_ROUTES.events}`;
+    const ws = new WebSocket(`${eventsUrl}?token=${link.token}`);
+    await opens(ws);
+    // Once only; and never the secret itself in a URL.
+    await expect(opens(new WebSocket(`${eventsUrl}?token=${link.token}`))).rejects.toThrow(/401/);
+    await expect(opens(new WebSocket(`${eventsUrl}?token=${archive.server.apiSecret}`))).rejects.toThrow(/401/);
     const messages: EventMessage[] = [];
     ws.on('message', (data) => messages.push(JSON.parse(String(data)) as EventMessage));
     const r = await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, [image])]);
@@ -85,18 +93,35 @@ describe('HTTP and WebSocket API', () => {
     await expect(new Promise((resolve, reject) => { unauthorized.once('open', resolve); unauthorized.once('error', reject); })).rejects.toThrow(/401/);
   });
 
+  it('opens a download with a link token for its path only, once, never with the secret in the URL', async () => {
+    const link = async (path: string) => (await call('POST', API_ROUTES.linkToken, { path })).json as unknown as LinkTokenDto;
+    const csv = `${base}${API_ROUTES.auditCsv}?limit=5`;
+    expect((await fetch(`${csv}&token=${archive.server.apiSecret}`)).status).toBe(401);
+    const wrongPath = await link(API_ROUTES.export);
+    expect((await fetch(`${csv}&token=${wrongPath.token}`)).status).toBe(401);
+    const once = await link(API_ROUTES.auditCsv);
+    const first = await fetch(`${csv}&token=${once.token}`);
+    expect(first.status).toBe(200);
+    expect(await first.text()).toMatch(/^id,at,user/); // (text() drops the byte order mark)
+    expect((await fetch(`${csv}&token=${once.token}`)).status).toBe(401);
+    // Only the paths a browser must open without a header.
+    expect((await call('POST', API_ROUTES.linkToken, { path: API_ROUTES.status })).status).toBe(400);
+  });
+
   it('serves a stored object by WADO-URI, and nothing that is not indexed', async () => {
-    const url = `${base}${API_ROUTES.wado}?requestType=WADO&studyUID=${image.studyUid}&seriesUID=${image.seriesUid}&objectUID=${image.sopUid}&contentType=application%2Fdicom&token=${archive.server.apiSecret}`;
-    const res = await fetch(url);
+    const url = `${base}${API_ROUTES.wado}?requestType=WADO&studyUID=${image.studyUid}&seriesUID=${image.seriesUid}&objectUID=${image.sopUid}&contentType=application%2Fdicom`;
+    const signed = { headers: { authorization: `Bearer ${archive.server.apiSecret}` } };
+    expect((await fetch(`${url}&token=${archive.server.apiSecret}`)).status).toBe(401);
+    const res = await fetch(url, signed);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/dicom');
     const file = path.join(work, 'wado.dcm');
     await writeFile(file, Buffer.from(await res.arrayBuffer()));
     expect(await dumpDataSet(file)).toBe(await dumpDataSet(path.join(work, `${image.sopUid}.dcm`)));
-    expect((await fetch(url.replace(image.sopUid, '1.2.3.4'))).status).toBe(404);
-    expect((await fetch(url.replace('requestType=WADO', 'requestType=OTHER'))).status).toBe(400);
-    expect((await fetch(url.replace('application%2Fdicom', 'image%2Fgif'))).status).toBe(406);
-    expect((await fetch(`${base}/wado?requestType=WADO&objectUID=..%2F..%2Fetc%2Fpasswd&token=${archive.server.apiSecret}`)).status).toBe(404);
+    expect((await fetch(url.replace(image.sopUid, '1.2.3.4'), signed)).status).toBe(404);
+    expect((await fetch(url.replace('requestType=WADO', 'requestType=OTHER'), signed)).status).toBe(400);
+    expect((await fetch(url.replace('application%2Fdicom', 'image%2Fgif'), signed)).status).toBe(406);
+    expect((await fetch(`${base}/wado?requestType=WADO&objectUID=..%2F..%2Fetc%2Fpasswd`, signed)).status).toBe(404);
   });
 
   it('shows dicom.ini as keys with help, refuses a bad value with its line, and saves a good one', async () => {

@@ -32,19 +32,51 @@ describe('serve (headless)', () => {
     try {
       const s = serve(['--data', data, '--port', '0', '--api-port', '0', '--listen', '127.0.0.1']);
       const port = await s.listening;
-      // The API's address with the install's secret, printed for the admin to open.
-      const API_LINE = /API (http:\/\/127\.0\.0\.1:\d+\/)\?token=([0-9a-f]{64})/;
-      await until('the API address is printed', () => API_LINE.test(s.output()));
-      const api = API_LINE.exec(s.output());
-      expect(api, s.output()).not.toBeNull();
-      const status = await fetch(`${api![1]}api/status`, { headers: { authorization: `Bearer ${api![2]}` } });
+      // The API's address and where the secret is, and a one-time sign-in link: never the secret itself (issue 30.4).
+      const API_LINE = /API (http:\/\/127\.0\.0\.1:\d+\/) \(the local administrator's secret is in (.+)\)/;
+      const SIGN_IN = /SIGN-IN (http:\/\/127\.0\.0\.1:\d+\/)\?signin=([\w-]+) /;
+      await until('the API address and the sign-in link are printed', () => API_LINE.test(s.output()) && SIGN_IN.test(s.output()));
+      const [, base, secretFile] = API_LINE.exec(s.output())!;
+      expect(secretFile).toBe(path.join(data, 'api-secret'));
+      const secret = (await readFile(secretFile!, 'utf8')).trim();
+      expect(secret).toMatch(/^[0-9a-f]{64}$/);
+      expect(s.output()).not.toContain(secret);
+      const status = await fetch(`${base}api/status`, { headers: { authorization: `Bearer ${secret}` } });
       expect(await status.json()).toMatchObject({ aeTitle: 'PACSWS', dicomPort: port });
-      expect((await fetch(`${api![1]}api/status`)).status).toBe(401);
+      expect((await fetch(`${base}api/status`)).status).toBe(401);
+      expect((await fetch(`${base}api/status?token=${secret}`)).status).toBe(401);
+      // The sign-in link's code is traded for the secret once, on this computer.
+      const code = SIGN_IN.exec(s.output())![2];
+      const trade = () => fetch(`${base}api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+      const traded = await trade();
+      expect(traded.status).toBe(200);
+      expect(await traded.json()).toEqual({ token: secret });
+      expect((await trade()).status).toBe(403);
       expect(await readFile(path.join(data, 'config', 'dicom.ini'), 'utf8')).toMatch(/MyACRNema\s+= PACSWS/);
       const echo = await run('echoscu', ['-aec', 'PACSWS', '127.0.0.1', String(port)]);
       expect(echo.code, echo.stderr).toBe(0);
+
+      // Another sign-in link from the running archive; the secret replaced while it runs (the old one refused at once).
+      const link = await run(process.execPath, [CLI, 'sign-in-link', '--data', data]);
+      expect(link.code, link.stderr).toBe(0);
+      expect(link.stdout).toMatch(SIGN_IN);
+      expect(link.stdout).not.toContain(secret);
+      const rotated = await run(process.execPath, [CLI, 'rotate-secret', '--data', data]);
+      expect(rotated.code, rotated.stderr).toBe(0);
+      expect(rotated.stdout).toMatch(/in force at once in the running archive/);
+      const fresh = (await readFile(secretFile!, 'utf8')).trim();
+      expect(fresh).toMatch(/^[0-9a-f]{64}$/);
+      expect(fresh).not.toBe(secret);
+      expect((await fetch(`${base}api/status`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
+      expect((await fetch(`${base}api/status`, { headers: { authorization: `Bearer ${fresh}` } })).status).toBe(200);
       s.child.kill('SIGTERM');
       expect(await s.exited).toBe(0);
+      // Stopped: rotate-secret writes the file, sign-in-link says nothing runs.
+      expect((await run(process.execPath, [CLI, 'rotate-secret', '--data', data])).stdout).not.toMatch(/running archive/);
+      expect((await readFile(secretFile!, 'utf8')).trim()).not.toBe(fresh);
+      const none = await run(process.execPath, [CLI, 'sign-in-link', '--data', data]);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/no archive runs on/);
     } finally {
       await rm(data, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -155,5 +155,29 @@ describe('export as DICOM media', () => {
     const res = await apiFetch(archive, 'GET', '/api/export?level=STUDY&uid=1.2.3.4.5&format=zip');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/nothing in the archive for STUDY 1.2.3.4.5/);
+  });
+
+  it('writes an export folder from the UI only under ExportRoots (by default the data folder\'s exports and removable media)', async () => {
+    const post = (to: string) => apiFetch(archive, 'POST', '/api/export', { level: 'STUDY', uid: study, to });
+    const outside = path.join(work, 'anywhere');
+    const refused = await post(outside);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/an export folder goes under one of .*exports.* \(ExportRoots\)/);
+    const inData = path.join(archive.dataDir, 'exports', 'cd-1');
+    const written = await post(inData);
+    expect(written.status, await written.clone().text()).toBe(200);
+    expect((await fileSet(path.join(inData, 'DICOMDIR'))).instances).toHaveLength(3);
+    // The roots the admin names; a way out of them by .. or by a symbolic link is refused.
+    const usb = path.join(work, 'usb');
+    await mkdir(usb, { recursive: true });
+    await archive.setIni('ExportRoots', usb);
+    expect((await post(inData)).status).toBe(403);
+    expect((await post(`${usb}/../escaped`)).status).toBe(403);
+    await symlink(work, path.join(usb, 'link'));
+    expect((await post(path.join(usb, 'link', 'escaped'))).status).toBe(403);
+    expect((await post('relative/folder')).status).toBe(403);
+    expect((await post(path.join(usb, 'study'))).status).toBe(200);
+    expect((await fileSet(path.join(usb, 'study', 'DICOMDIR'))).instances).toHaveLength(3);
+    await archive.setIni('ExportRoots', '');
   });
 });

@@ -123,10 +123,11 @@ describe('the API under hostile input', () => {
     // Once the server has seen them close, this client is served again.
     await until('the closed connections are no longer counted', async () => (await send('GET', API_ROUTES.status, undefined)).status === 200);
 
-    const wsUrl = `${base().replace('http', 'ws')}${API_ROUTES.events}?token=${archive.server.apiSecret}`;
-    const open = await Promise.all([1, 2, 3].map(() => new Promise<WebSocket>((resolve, reject) => { const ws = new WebSocket(wsUrl); ws.once('open', () => resolve(ws)); ws.once('error', reject); })));
+    const wsUrl = `${base().replace('http', 'ws')}${API_ROUTES.events}`;
+    const signed = { headers: { authorization: `Bearer ${archive.server.apiSecret}` } };
+    const open = await Promise.all([1, 2, 3].map(() => new Promise<WebSocket>((resolve, reject) => { const ws = new WebSocket(wsUrl, signed); ws.once('open', () => resolve(ws)); ws.once('error', reject); })));
     const fourth = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(wsUrl);
+      const ws = new WebSocket(wsUrl, signed);
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.once('open', () => resolve(101));
       ws.once('error', () => undefined);

@@ -1,18 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import https from 'node:https';
 import { X509Certificate } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeCertificates, type TestCertificates } from '../helpers/tls-certs.ts';
+import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { apiNeedsTls } from '../../main/api/api-tls.ts';
 import { API_ROUTES, type StatusDto } from '../../main/api/contract.ts';
 
 function get(url: string, ca: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    https.get(url, { ca, headers }, (res) => {
+    // A Host header of another name (the DNS rebinding test): the certificate is still pinned by `ca`.
+    https.get(url, { ca, headers, ...(headers.host ? { checkServerIdentity: () => undefined } : {}) }, (res) => {
       let body = '';
       res.on('data', (d) => { body += String(d); });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -60,6 +63,31 @@ describe('HTTPS for the API and UI', () => {
     expect(await readFile(path.join(archive.dataDir, 'https', 'certificate.pem'), 'utf8')).toBe(pem);
   });
 
+  it('sends HSTS, builds DICOMweb URLs as https, and answers only to its own names (DNS rebinding)', async () => {
+    const pem = await readFile(path.join(archive.dataDir, 'https', 'certificate.pem'), 'utf8');
+    const signed = { authorization: `Bearer ${archive.server.apiSecret}` };
+    const image = makeImage({ patientId: 'HTTPS1', studyUid: uid(), rows: 8, columns: 8 });
+    const [file] = await writeImages(await mkdtemp(path.join(tmpdir(), 'pacs-https-')), [image]);
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file!])).code).toBe(0);
+    const port = new URL(archive.server.apiUrl).port;
+    const qido = await get(`${archive.server.apiUrl}/dicom-web/studies?PatientID=HTTPS1`, pem, { ...signed, host: `localhost:${port}` });
+    expect(qido.status).toBe(200);
+    expect(qido.headers['strict-transport-security']).toBe('max-age=15552000');
+    const retrieve = (JSON.parse(qido.body) as Record<string, { Value?: string[] }>[])[0]!['00081190']!.Value![0];
+    expect(retrieve).toBe(`https://localhost:${port}/dicom-web/studies/${image.studyUid}`);
+    // A name the archive was not given: refused, on the API, the UI and the WebSocket; until an admin lists it.
+    const rebound = await get(`${archive.server.apiUrl}/dicom-web/studies`, pem, { ...signed, host: `evil.example:${port}` });
+    expect(rebound.status).toBe(421);
+    expect(JSON.parse(rebound.body).error).toMatch(/does not answer to the name evil\.example/);
+    expect((await get(`${archive.server.apiUrl}/`, pem, { host: 'evil.example' })).status).toBe(421);
+    const ws = new WebSocket(`${archive.server.apiUrl.replace('https', 'wss')}${API_ROUTES.events}`, { ca: pem, headers: { ...signed, host: 'evil.example' } });
+    await expect(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); })).rejects.toThrow(/421/);
+    await archive.setIni('APIHostNames', 'pacs.clinic.local, evil.example');
+    expect((await get(`${archive.server.apiUrl}/dicom-web/studies`, pem, { ...signed, host: `Evil.Example:${port}` })).status).toBe(200);
+    expect((await get(`${archive.server.apiUrl}/dicom-web/studies`, pem, { ...signed, host: 'other.example' })).status).toBe(421);
+    await archive.setIni('APIHostNames', '');
+  });
+
   it('sets the session cookie Secure, and serves the event WebSocket over wss', async () => {
     const pem = await readFile(path.join(archive.dataDir, 'https', 'certificate.pem'), 'utf8');
     const session = await get(`${archive.server.apiUrl}${API_ROUTES.session}`, pem);
@@ -73,7 +101,7 @@ describe('HTTPS for the API and UI', () => {
     });
     expect(failed.status).toBe(200);
     expect(failed.cookie).toMatch(/; Secure$/);
-    const ws = new WebSocket(`${archive.server.apiUrl.replace('https', 'wss')}${API_ROUTES.events}?token=${archive.server.apiSecret}`, { ca: pem });
+    const ws = new WebSocket(`${archive.server.apiUrl.replace('https', 'wss')}${API_ROUTES.events}`, { ca: pem, headers: { authorization: `Bearer ${archive.server.apiSecret}` } });
     await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
     ws.close();
   });

@@ -88,7 +88,8 @@ describe('WADO-URI rendered images', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const wado = (uid: string, params: string) => fetch(`http://127.0.0.1:${archive.server.api!.port}/wado?requestType=WADO&objectUID=${uid}&${params}&token=${archive.server.apiSecret}`);
+  const wado = (uid: string, params: string) => fetch(`http://127.0.0.1:${archive.server.api!.port}/wado?requestType=WADO&objectUID=${uid}&${params}`,
+    { headers: { authorization: `Bearer ${archive.server.apiSecret}` } });
 
   it('renders a CT frame as PNG in the window asked for, value by value', async () => {
     const res = await wado(ct.sopUid, 'contentType=image%2Fpng&windowCenter=40&windowWidth=400');

@@ -30,8 +30,8 @@ describe('the core on Windows (Node for Windows under Wine)', () => {
   const serve = async () => {
     core = wineSpawn(['main/cli.ts', 'serve', '--data', windowsPath(data), '--port', '0', '--api-port', '0', '--listen', '127.0.0.1']);
     dicomPort = Number((await core.waitFor(/LISTENING \S+ (\d+)/))[1]);
-    const m = await core.waitFor(/^API (http:\/\/[^/]+)\/\?token=(\w+)/m);
-    api = { url: m[1]!, token: m[2]! };
+    const m = await core.waitFor(/^API (http:\/\/[^/]+)\/ \(the local administrator's secret is in /m);
+    api = { url: m[1]!, token: (await readFile(path.join(data, 'api-secret'), 'utf8')).trim() };
   };
   /** A Windows program holding `file` open with no sharing (UV_FS_O_EXLOCK) for `ms`. */
   const hold = async (file: string, ms: number) => {

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { API_ROUTES, type AuditDto } from '../../../main/api/contract.ts';
-import { auditCsvUrl, call } from '../api.ts';
+import { call, downloadLink } from '../api.ts';
 import { ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { dateTime, personName } from '../format.ts';
@@ -23,7 +23,7 @@ export function Audit() {
   const records = useLoad(() => call<AuditDto[]>('GET', `${API_ROUTES.audit}?${new URLSearchParams({ ...params, limit: '500' })}`), [JSON.stringify(applied)]);
   const set = (k: keyof typeof filter) => (e: { target: { value: string } }) => setFilter({ ...filter, [k]: e.target.value });
   return (
-    <Section title={t('Audit trail')} actions={<a className="button" href={auditCsvUrl({ ...params, sep: csvSeparator() })} download>{t('Export CSV')}</a>}>
+    <Section title={t('Audit trail')} actions={<a className="button" {...downloadLink(API_ROUTES.auditCsv, { ...params, sep: csvSeparator() })} download>{t('Export CSV')}</a>}>
       <form className="inline-form" onSubmit={(e) => { e.preventDefault(); setApplied(filter); }}>
         <Field label={t('User or AE')}><input name="audit-user" value={filter.user} onChange={set('user')} /></Field>
         <Field label={t('Patient (ID or name)')}><input name="audit-patient" value={filter.patient} onChange={set('patient')} /></Field>

@@ -1,6 +1,6 @@
 import { Fragment, useEffect, useMemo, useState } from 'react';
 import { API_ROUTES, type FindAnswer, type PatientNamesDto } from '../../../main/api/contract.ts';
-import { call, exportUrl } from '../api.ts';
+import { call, downloadLink } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { DropImport, UploadFiles } from '../upload-files.tsx';
@@ -95,7 +95,7 @@ export function Studies() {
         {mayTransfer && shown.length > 1 && (
           <p className="export-result">
             <a className="button" download title={t('The studies on this page as one ZIP of a DICOM media set with its DICOMDIR')}
-              href={exportUrl({ level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>{t('Export {n, plural, one {this study} other {these # studies}} as ZIP', { n: shown.length })}</a>
+              {...downloadLink(API_ROUTES.export, { level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>{t('Export {n, plural, one {this study} other {these # studies}} as ZIP', { n: shown.length })}</a>
           </p>
         )}
         {more && <p className="help">{t('More than {n, plural, one {# study matches} other {# studies match}}: these are the {n} most recently received. Narrow the search to find others.', { n: SHOWN })}</p>}

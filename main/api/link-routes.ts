@@ -1,0 +1,76 @@
+import { LOCAL_ADMIN, type Principal } from '../accounts/accounts.ts';
+import { API_ROUTES, type LinkTokenDto, type SignInLinkDto } from './contract.ts';
+import type { OneTimeTokens } from './one-time-tokens.ts';
+import { isLoopback, type LinkGrant } from './request-auth.ts';
+import { HttpError, type RouteDef } from './router.ts';
+import { msg, type Message } from '../../common/message.ts';
+
+/** The paths a link token may open: what a browser downloads by itself, and the event WebSocket. */
+export const LINKABLE_PATHS: readonly string[] = [API_ROUTES.export, API_ROUTES.auditCsv, API_ROUTES.events];
+
+export interface LinkService {
+  links: OneTimeTokens<LinkGrant>;
+  /** One-time sign-in codes for this computer's browser (the link printed at start, `cli.ts sign-in-link`). */
+  signIns: OneTimeTokens<true>;
+  secret(): string;
+  /** A new install secret in place of the old one (DATA/api-secret rewritten); the old one stops working at once. */
+  rotateSecret(): Promise<void>;
+  apiUrl(): string;
+}
+
+const localOnly = (principal: Principal | undefined, refusal: Message) => {
+  if (principal?.via !== 'secret') throw new HttpError(403, refusal);
+};
+
+/**
+ * Credentials for URLs: link tokens (60 s, once, one path) for the downloads and the WebSocket of a page signed in with
+ * the install's secret; sign-in links for this computer's browser, in place of the secret in a URL; and the secret's
+ * rotation.
+ */
+export function linkRoutes(service: LinkService): RouteDef[] {
+  return [
+    {
+      method: 'POST', path: API_ROUTES.linkToken, permission: 'signed-in',
+      handler: async ({ principal, body }) => {
+        const path = (body as { path?: unknown } | undefined)?.path;
+        if (typeof path !== 'string' || !LINKABLE_PATHS.includes(path)) {
+          throw new HttpError(400, msg('a link token opens one of {paths}', { paths: LINKABLE_PATHS.join(', ') }));
+        }
+        return service.links.issue({ principal: principal!, path }) satisfies LinkTokenDto;
+      },
+    },
+    {
+      method: 'POST', path: API_ROUTES.signInLink, permission: 'signed-in',
+      handler: async ({ principal }) => {
+        localOnly(principal, msg('only the install\'s secret makes sign-in links'));
+        const { token, expiresAt } = service.signIns.issue(true);
+        return { url: `${service.apiUrl()}/?signin=${token}`, expiresAt } satisfies SignInLinkDto;
+      },
+    },
+    {
+      // The sign-in link's page trades its code for the secret (kept for the tab only): on this computer, once.
+      method: 'POST', path: API_ROUTES.signIn, permission: 'public',
+      handler: async ({ req, body, audit }) => {
+        const code = (body as { code?: unknown } | undefined)?.code;
+        const fromHere = isLoopback(req.socket.remoteAddress);
+        if (typeof code !== 'string' || !fromHere || !service.signIns.take(code)) {
+          audit({ action: 'login-failed', outcome: 'refused', detail: `sign-in link${fromHere ? ' used, expired or unknown' : ' from another computer'}` });
+          throw new HttpError(403, msg('this sign-in link was used already, has expired, or is not for this computer; ask for a new one (cli.ts sign-in-link)'));
+        }
+        audit({ action: 'login', detail: `${LOCAL_ADMIN} signed in by a sign-in link` });
+        return { token: service.secret() };
+      },
+    },
+    {
+      method: 'POST', path: API_ROUTES.rotateSecret, permission: 'signed-in',
+      handler: async ({ principal, audit }) => {
+        localOnly(principal, msg('only the install\'s secret may replace itself'));
+        await service.rotateSecret();
+        service.links.clear();
+        service.signIns.clear();
+        audit({ action: 'settings-changed', detail: 'install secret replaced (rotate-secret)' });
+        return { rotated: true };
+      },
+    },
+  ];
+}
