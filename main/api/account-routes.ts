@@ -27,9 +27,10 @@ function withHeaders(status: number, headers: http.OutgoingHttpHeaders, value: u
 /** Signing in and out, the first administrator's set-up, one's own password, and (for admins) the users and API keys. */
 export function accountRoutes(service: AccountService): RouteDef[] {
   const { accounts, keys } = service;
-  const granted = (grant: SessionGrant) => withHeaders(200, { 'set-cookie': sessionCookie(grant.token, service.sessionMaxHours(), service.secure()) },
-    { user: grant.user, role: grant.role, permissions: permissionsOf(grant.role), token: grant.token, expiresAt: grant.expiresAt });
   const body = (b: unknown) => (b ?? {}) as Record<string, unknown>;
+  // The browser's session goes only in the HttpOnly cookie; a script that asks ({"bearer": true}) gets it as a token.
+  const granted = (grant: SessionGrant, b: unknown) => withHeaders(200, { 'set-cookie': sessionCookie(grant.token, service.sessionMaxHours(), service.secure()) },
+    { user: grant.user, role: grant.role, permissions: permissionsOf(grant.role), expiresAt: grant.expiresAt, ...(body(b).bearer === true ? { token: grant.token } : {}) });
   return [
     {
       // Who am I: the UI asks first, to show the login (or the set-up) or the screens this role may use.
@@ -39,10 +40,10 @@ export function accountRoutes(service: AccountService): RouteDef[] {
         permissions: principal ? permissionsOf(principal.role) : [], local: principal?.via === 'secret',
       }) satisfies SessionDto,
     },
-    { method: 'POST', path: '/api/login', permission: 'public', handler: async ({ body: b, source }) => granted(await accounts.login(body(b).name, body(b).password, source)) },
+    { method: 'POST', path: '/api/login', permission: 'public', handler: async ({ body: b, source }) => granted(await accounts.login(body(b).name, body(b).password, source), b) },
     {
       method: 'POST', path: '/api/setup', permission: 'public',
-      handler: async ({ body: b, source }) => granted(await accounts.completeSetup(body(b).token, body(b).name, body(b).password, source)),
+      handler: async ({ body: b, source }) => granted(await accounts.completeSetup(body(b).token, body(b).name, body(b).password, source), b),
     },
     {
       method: 'POST', path: '/api/logout', permission: 'signed-in',

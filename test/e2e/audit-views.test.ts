@@ -48,7 +48,7 @@ describe('views in the audit trail', () => {
     const stored = await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, images)]);
     expect(stored.code, stored.stderr).toBe(0);
     const token = new URL(archive.server.setupLink!).hash.replace('#setup=', '');
-    admin = (await (await fetch(`${origin()}${API_ROUTES.setup}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, name: 'ines', password: PASSWORD }) })).json() as { token: string }).token;
+    admin = (await (await fetch(`${origin()}${API_ROUTES.setup}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, name: 'ines', password: PASSWORD, bearer: true }) })).json() as { token: string }).token;
     for (const [name, role] of [['tomas', 'technician'], ['vera', 'viewer']]) {
       expect((await asAdmin('POST', API_ROUTES.users, { name, role, password: PASSWORD })).status).toBe(200);
     }

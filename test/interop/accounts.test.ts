@@ -25,7 +25,7 @@ describe('accounts and roles', () => {
     method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const login = async (name: string, password: string) => as(undefined, 'POST', API_ROUTES.login, { name, password });
+  const login = async (name: string, password: string) => as(undefined, 'POST', API_ROUTES.login, { name, password, bearer: true });
 
   beforeAll(async () => { archive = await startArchive(); });
   afterAll(async () => { await archive?.stop(); });
@@ -37,7 +37,7 @@ describe('accounts and roles', () => {
     const token = new URL(link).hash.replace('#setup=', '');
     expect((await as(undefined, 'POST', API_ROUTES.setup, { token: 'guess', name: 'boss', password: PASSWORDS.admin })).status).toBe(403);
     expect((await as(undefined, 'POST', API_ROUTES.setup, { token, name: 'boss', password: 'short' })).status).toBe(400);
-    const done = await as(undefined, 'POST', API_ROUTES.setup, { token, name: 'boss', password: PASSWORDS.admin });
+    const done = await as(undefined, 'POST', API_ROUTES.setup, { token, name: 'boss', password: PASSWORDS.admin, bearer: true });
     expect(done.status).toBe(200);
     expect(done.headers.get('set-cookie')).toMatch(/^pacs_session=[\w-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
     sessions.admin = (await done.json() as { token: string }).token;
@@ -91,6 +91,11 @@ describe('accounts and roles', () => {
   it('takes the install secret as the local admin from this computer, and a session from its cookie only from this origin', async () => {
     expect((await apiFetch(archive, 'GET', API_ROUTES.users)).status).toBe(200);
     expect((await (await apiFetch(archive, 'GET', API_ROUTES.session)).json())).toMatchObject({ user: 'local admin', role: 'admin', local: true });
+    // A browser's login: the session only in the HttpOnly cookie, no token in the answer for page script to read.
+    const browser = await as(undefined, 'POST', API_ROUTES.login, { name: 'viewer', password: PASSWORDS.viewer });
+    expect(await browser.json()).not.toHaveProperty('token');
+    const browserCookie = /^pacs_session=([\w-]+);/.exec(browser.headers.get('set-cookie') ?? '')?.[1];
+    expect((await as(undefined, 'GET', API_ROUTES.status, undefined, { cookie: `pacs_session=${browserCookie}` })).status).toBe(200);
     const cookie = `pacs_session=${sessions.viewer}`;
     expect((await as(undefined, 'GET', API_ROUTES.status, undefined, { cookie })).status).toBe(200);
     expect((await as(undefined, 'GET', API_ROUTES.status, undefined, { cookie, origin: 'http://evil.example' })).status).toBe(401);

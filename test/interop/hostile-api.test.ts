@@ -58,7 +58,7 @@ describe('the API under hostile input', () => {
     for (const [name, role] of [['fuzzviewer', 'viewer'], ['fuzzadmin', 'admin']]) {
       expect((await apiFetch(archive, 'POST', API_ROUTES.users, { name, role, password: 'a fuzzing password' })).status).toBe(200);
     }
-    const login = async (name: string) => ((await (await fetch(`${base()}${API_ROUTES.login}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password: 'a fuzzing password' }) })).json()) as { token: string }).token;
+    const login = async (name: string) => ((await (await fetch(`${base()}${API_ROUTES.login}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password: 'a fuzzing password', bearer: true }) })).json()) as { token: string }).token;
     viewer = await login('fuzzviewer');
     admin = await login('fuzzadmin');
   });
