@@ -8,11 +8,11 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, Tray, nativeImage, session, 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArchiveServer } from '../main/server.ts';
-import { importPath } from '../main/importer.ts';
+import { importPath } from '../main/archive/importer.ts';
 import { BRIDGE_CHANNEL, IMPORT_CHANNEL, type BridgeValues } from '../common/desktop-bridge.ts';
 import { access, constants } from 'node:fs/promises';
-import { chooseDesktopCore, machineDataDir } from '../main/data-location.ts';
-import { findRunningCore, signInLinkOfRunningCore } from '../main/running-core.ts';
+import { chooseDesktopCore, machineDataDir } from '../main/runtime/data-location.ts';
+import { findRunningCore, signInLinkOfRunningCore } from '../main/runtime/running-core.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let server: ArchiveServer | undefined;

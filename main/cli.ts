@@ -4,10 +4,10 @@ import { ArchiveServer } from './server.ts';
 import { ConfigError, ConfigErrors } from './config/config-error.ts';
 import { migrateConquest } from './config/conquest-migration.ts';
 import { regenerate, type RegenProgress } from './index/regen.ts';
-import { importPath } from './importer.ts';
+import { importPath } from './archive/importer.ts';
 import { createWriteStream } from 'node:fs';
-import { removeCoreRecord, rotateSecret, signInLinkOfRunningCore, stopRunningCore, writeCoreRecord } from './running-core.ts';
-import { SECRET_FILE } from './api/secret.ts';
+import { removeCoreRecord, rotateSecret, signInLinkOfRunningCore, stopRunningCore, writeCoreRecord } from './runtime/running-core.ts';
+import { SECRET_FILE } from './accounts/install-secret.ts';
 
 const USAGE = `usage: node main/cli.ts COMMAND [options]
 

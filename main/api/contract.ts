@@ -4,7 +4,7 @@
  * this computer only), or a session (its HttpOnly cookie, or Authorization: Bearer), or an API key; a download link or
  * the event WebSocket of a page signed in with the secret carries a one-time link token (?token=) instead.
  */
-import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../events.ts';
+import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../runtime/events.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
 import type { SettingEffect } from '../config/setting-effects.ts';
 import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
@@ -214,7 +214,7 @@ export interface HeaderRow {
 }
 
 /** POST /api/import?name=…: one uploaded file, imported as from a CD. */
-export type { ImportResult } from '../import-result.ts';
+export type { ImportResult } from '../archive/import-result.ts';
 
 export interface ListenerRestarted {
   aeTitle: string;
@@ -223,7 +223,7 @@ export interface ListenerRestarted {
 
 export type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent };
 /** GET /api/activity: open and recent associations with their objects and bytes, recent errors. */
-export type { ActivitySnapshot, AssociationSummary, ActivityError } from '../activity.ts';
+export type { ActivitySnapshot, AssociationSummary, ActivityError } from '../runtime/activity.ts';
 
 /** Messages on the /api/events WebSocket. */
 export type EventMessage =

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
-import type { ImportTarget } from '../importer.ts';
+import type { ImportTarget } from '../archive/importer.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import type { DicomTranscoder } from '../codec/transcoder.ts';
 import type { RenderRequest } from '../codec/render.ts';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SourceLogger } from '../util/log.ts';
-import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../events.ts';
+import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../runtime/events.ts';
 import { archiveRoutes } from './archive-routes.ts';
 import type { ApiErrorBody, EventMessage } from './contract.ts';
 import { jobRoutes } from './job-routes.ts';

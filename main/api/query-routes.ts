@@ -4,15 +4,15 @@ import { keywordTag } from '../dicom/dictionary.ts';
 import { QrSopClass } from '../../common/uids.ts';
 import { LEVEL_NAMES } from '../query/attributes.ts';
 import { SPECIFIC_CHARACTER_SET } from '../query/identifier.ts';
-import { identifierFromKeywords } from '../scu/identifiers.ts';
+import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
 import { searchWebNode } from '../scu/dicomweb-client.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import type { NodeService } from './services.ts';
 import type { FindRequest, FindAnswer, JobDto, RetrievedStudyNames } from './contract.ts';
 import type { Job } from '../jobs/job.ts';
 
-export { QueryRefused, findLocal } from '../query/local-find.ts';
-import { QueryRefused, checkedFindRequest as checked, findLocal } from '../query/local-find.ts';
+export { QueryRefused, findLocal } from '../archive/local-find.ts';
+import { QueryRefused, checkedFindRequest as checked, findLocal } from '../archive/local-find.ts';
 import { msg } from '../../common/message.ts';
 
 /** Search a remote node with C-FIND (Study Root, Patient Root for the PATIENT level); answers decoded to text. */

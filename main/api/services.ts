@@ -1,12 +1,12 @@
 import type { UploadSpace } from './upload-space.ts';
-import type { ActivitySnapshot } from '../activity.ts';
+import type { ActivitySnapshot } from '../runtime/activity.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import type { ArchiveEvents } from '../events.ts';
-import type { ImportTarget } from '../importer.ts';
+import type { ArchiveEvents } from '../runtime/events.ts';
+import type { ImportTarget } from '../archive/importer.ts';
 import type { ArchiveIndex, IndexCounts } from '../index/archive-index.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import type { StoredLocation } from '../store/file-store.ts';
-import type { Transfers } from '../transfers.ts';
+import type { Transfers } from '../archive/transfers.ts';
 import type { DicomTranscoder } from '../codec/transcoder.ts';
 import type { DicomWebService } from './dicomweb-routes.ts';
 import type { StudyEditor } from '../edit/study-editor.ts';

@@ -3,9 +3,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { importPath, type ImportResult } from '../importer.ts';
+import { importPath, type ImportResult } from '../archive/importer.ts';
 import type { ArchiveService } from './services.ts';
-import { extractZip } from '../zip-extract.ts';
+import { extractZip } from '../archive/zip-extract.ts';
 
 /**
  * An object uploaded from the UI (a browser has no path to give, and the API reads no path it is given): the request

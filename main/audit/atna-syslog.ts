@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import os from 'node:os';
 import tls from 'node:tls';
 import type { SourceLogger } from '../util/log.ts';
-import type { TlsSettings } from '../dicom/network.ts';
+import type { TlsSettings } from '../protocol/network.ts';
 import type { AuditEntry } from './audit-record.ts';
 import type { AuditSink } from './audit-trail.ts';
 import { atnaMessage } from './atna-message.ts';

@@ -1,5 +1,5 @@
-import type { Association, IncomingMessage } from '../dicom/association.ts';
-import { CommandField } from '../dicom/command.ts';
+import type { Association, IncomingMessage } from '../protocol/association.ts';
+import { CommandField } from '../protocol/command.ts';
 import { isSequence, parseDataSet, textOf } from '../dicom/dataset.ts';
 import { keywordOf } from '../dicom/dictionary.ts';
 import { encodingOf } from '../../common/uids.ts';

@@ -4,7 +4,7 @@ import type { PixelModule } from './pixel-module.ts';
 /**
  * dcmjs-codecs' one WebAssembly build of libjpeg-turbo 3 (JPEG baseline, extended 12-bit and lossless process 14,
  * decode and encode), OpenJPEG and OpenJPH, loaded once per codec worker. We use it where the cornerstone builds stop:
- * JPEG lossless and 12-bit JPEG, colour and lossy JPEG 2000, HTJ2K encoding (see README, "Codecs").
+ * JPEG lossless and 12-bit JPEG, colour and lossy JPEG 2000, HTJ2K encoding (see docs/features.md, "Codecs").
  */
 
 interface CodecContext {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { TlsSettings } from '../dicom/network.ts';
+import type { TlsSettings } from '../protocol/network.ts';
 import type { ServerSettings } from './server-settings.ts';
 
 /** A DICOM TLS file named in dicom.ini that cannot be read: the key, the file and why. */

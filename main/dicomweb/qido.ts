@@ -2,7 +2,7 @@ import { keywordOf, keywordTag } from '../dicom/dictionary.ts';
 import { LEVEL_NAMES, QR_ATTRIBUTES, QR_BY_TAG, type LevelNumber } from '../query/attributes.ts';
 import { IdentifierError, qrRequestFrom } from '../query/identifier.ts';
 import { withFoldedNames } from '../query/condition.ts';
-import { identifierFromKeywords } from '../scu/identifiers.ts';
+import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import { jsonFromRow, tagKey, type JsonDataSet } from './dicom-json.ts';
 

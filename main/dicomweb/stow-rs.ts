@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { DicomWebError } from './errors.ts';
 import { readFileMeta } from '../store/file-meta.ts';
-import { ObjectRefused, ingestStream, type ImportTarget } from '../importer.ts';
+import { ObjectRefused, ingestStream, type ImportTarget } from '../archive/importer.ts';
 import { Refusal } from '../util/refusal.ts';
 import { MultipartError, forEachPart, mediaType } from './multipart.ts';
 import { instanceUrl } from './wado-rs.ts';

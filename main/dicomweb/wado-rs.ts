@@ -12,7 +12,7 @@ import { readDataSetBytes } from '../store/object-reader.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import { framesOf } from '../codec/fragments.ts';
 import { PixelTag, frameLength, pixelModuleOf } from '../codec/pixel-module.ts';
-import { identifierFromKeywords } from '../scu/identifiers.ts';
+import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
 import { qrRequestFrom } from '../query/identifier.ts';
 import { MultipartWriter, mediaType, writeOrWait } from './multipart.ts';
 import { jsonFromDataSet, tagKey } from './dicom-json.ts';

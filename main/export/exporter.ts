@@ -8,7 +8,7 @@ import { ExportError, writeMediaSet, type ExportDependencies, type MediaSetSumma
 import { writeZip } from './zip-writer.ts';
 import { writeIsoImage } from './iso-image.ts';
 import { Anonymizer, type AnonymizeRequest } from '../anonymize/anonymizer.ts';
-import type { ImportResult } from '../import-result.ts';
+import type { ImportResult } from '../archive/import-result.ts';
 import { msg } from '../../common/message.ts';
 
 export type ExportLevel = 'PATIENT' | 'STUDY' | 'SERIES';

@@ -7,7 +7,7 @@ import type { SqlEngine } from './sql-engine.ts';
  * Patient demographics changed from outside (HL7 ADT): a patient's row and its worklist entries take the new name,
  * birth date and sex, the name confirmed (arriving studies no longer change it, hierarchy.ts); a merge moves the prior
  * patient's studies and worklist entries to the surviving patient and keeps a record of it. Only the index changes:
- * the stored files keep what the modality wrote (see README). And the names a patient's studies were received with.
+ * the stored files keep what the modality wrote (see docs/features.md, "Patient identity"). And the names a patient's studies were received with.
  */
 
 /** True when the patient is in the archive. */

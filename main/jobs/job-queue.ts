@@ -1,4 +1,4 @@
-import type { ArchiveEvents } from '../events.ts';
+import type { ArchiveEvents } from '../runtime/events.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { Job, JobKind, JobStore, NewJob } from './job.ts';
 import { english, msg, SaidError, saidOf, type Message } from '../../common/message.ts';
@@ -6,7 +6,7 @@ import { english, msg, SaidError, saidOf, type Message } from '../../common/mess
 /**
  * The queue of transfer jobs: persistent (the index), resumed after a restart, at most `maxPerNode` running with one
  * remote node, failed attempts retried with doubling delays up to `maxRetries`, cancel and retry by id. What a job of
- * each kind does is the runner's business (job-runners.ts).
+ * each kind does is the runner's business (archive/job-runners.ts).
  */
 
 export interface JobContext {

@@ -1,8 +1,8 @@
 import { GSPS_SOP_CLASS, encodingOf } from '../../common/uids.ts';
 import { parseDataSet, textOf } from '../dicom/dataset.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
-import { ingestBytes, type ImportTarget } from '../importer.ts';
-import { findLocal } from '../query/local-find.ts';
+import { ingestBytes, type ImportTarget } from '../archive/importer.ts';
+import { findLocal } from '../archive/local-find.ts';
 import { readDataSetBytes } from '../store/object-reader.ts';
 import { readObjectHeader } from '../store/object-header.ts';
 import type { StoredLocation } from '../store/file-store.ts';

@@ -1,15 +1,15 @@
-import type { Association, AssociationHandler, AssociationOptions, PresentationContext } from '../dicom/association.ts';
-import { connect, type TlsSettings } from '../dicom/network.ts';
-import { CommandField, Priority, type CommandSet } from '../dicom/command.ts';
+import type { Association, AssociationHandler, AssociationOptions, PresentationContext } from '../protocol/association.ts';
+import { connect, type TlsSettings } from '../protocol/network.ts';
+import { CommandField, Priority, type CommandSet } from '../protocol/command.ts';
 import { encodeDataSet, parseDataSet, type DataSet } from '../dicom/dataset.ts';
-import type { ProposedContext, RoleSelection } from '../dicom/pdu.ts';
+import type { ProposedContext, RoleSelection } from '../protocol/pdu.ts';
 import { Status, formatStatus } from '../dicom/status.ts';
 import { TransferSyntax, VERIFICATION_SOP_CLASS, encodingOf } from '../../common/uids.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
-import { isStorageClass } from '../dicom/negotiation.ts';
-import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult } from '../dicom/services/store-scu.ts';
-import type { ArchiveEvents } from '../events.ts';
-import { watchAssociation } from '../monitoring.ts';
+import { isStorageClass } from '../protocol/negotiation.ts';
+import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult } from '../protocol/services/store-scu.ts';
+import type { ArchiveEvents } from '../runtime/events.ts';
+import { watchAssociation } from '../runtime/monitoring.ts';
 import type { SourceLogger } from '../util/log.ts';
 import { MPPS_SOP_CLASS, STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE } from '../../common/uids.ts';
 import { Refusal } from '../util/refusal.ts';
@@ -18,7 +18,7 @@ import { msg, saidOf } from '../../common/message.ts';
 import {
   REQUEST_COMMITMENT_ACTION, readCommitmentResult, writeCommitmentRequest, writeCommitmentResult,
   type CommitmentRequest, type CommitmentResult,
-} from '../dicom/services/commitment-info.ts';
+} from '../protocol/services/commitment-info.ts';
 
 /**
  * The SCU side of the archive (PS3.4 A, B, C, K): echo, find, move, get and store against a remote node, each over an

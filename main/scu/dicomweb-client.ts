@@ -3,7 +3,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { WebNode } from '../config/web-nodes.ts';
 import { keywordTag } from '../dicom/dictionary.ts';
 import { MultipartError, forEachPart, mediaType, newBoundary } from '../dicomweb/multipart.ts';
-import type { OutgoingObject, SendResult } from '../dicom/services/store-scu.ts';
+import type { OutgoingObject, SendResult } from '../protocol/services/store-scu.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import { wholeBytes } from '../util/whole-bytes.ts';
 import { Refusal } from '../util/refusal.ts';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort, out, prepareDataDir, runTool, startOurs, startStorescp, stop, waitForPort } from './common.ts';
 import { generateStudy, storescu } from './ingest.ts';
 import { ORTHANC, startOrthanc } from '../helpers/orthanc.ts';
-import { immediateAck, immediateAckSupport } from '../../main/dicom/immediate-ack.ts';
+import { immediateAck, immediateAckSupport } from '../../main/protocol/immediate-ack.ts';
 import { Logger } from '../../main/util/log.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeDataSet } from '../../main/dicom/dataset.ts';
-import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
+import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
 import { BytePeer, commandSet } from '../helpers/dimse-bytes.ts';

@@ -8,7 +8,7 @@ import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { PROPOSE, compressedFile, TS } from '../helpers/compressed.ts';
 import { writePaletteImage } from '../helpers/palette.ts';
-import { importPath } from '../../main/importer.ts';
+import { importPath } from '../../main/archive/importer.ts';
 import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
 

@@ -1,8 +1,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { PduReader } from '../../main/dicom/pdu-reader.ts';
-import { decodePdu, encodePData, encodePdu, PduType, type Pdu } from '../../main/dicom/pdu.ts';
-import { encodeCommand, CommandField, decodeCommand, type CommandSet } from '../../main/dicom/command.ts';
+import { PduReader } from '../../main/protocol/pdu-reader.ts';
+import { decodePdu, encodePData, encodePdu, PduType, type Pdu } from '../../main/protocol/pdu.ts';
+import { encodeCommand, CommandField, decodeCommand, type CommandSet } from '../../main/protocol/command.ts';
 import { APPLICATION_CONTEXT } from '../../common/uids.ts';
 
 /**

@@ -1,8 +1,8 @@
 import net from 'node:net';
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { PduReader } from '../../main/dicom/pdu-reader.ts';
-import { ContextResult, decodePdu, encodePdu, PduType, type AssociateRQ } from '../../main/dicom/pdu.ts';
+import { PduReader } from '../../main/protocol/pdu-reader.ts';
+import { ContextResult, decodePdu, encodePdu, PduType, type AssociateRQ } from '../../main/protocol/pdu.ts';
 
 /**
  * Nodes that are not what an admin thinks they are: a web server on the port typed in, a socket that accepts and

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SqliteIndex } from '../../main/index/sqlite.ts';
 import { SqliteReaders } from '../../main/index/sqlite-reader.ts';
 import { testHeader } from '../helpers/index-engines.ts';
-import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
+import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
 
 /**

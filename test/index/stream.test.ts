@@ -6,7 +6,7 @@ import type { ArchiveIndex } from '../../main/index/archive-index.ts';
 import { SqliteIndex } from '../../main/index/sqlite.ts';
 import { INDEX_ENGINES, type IndexEngine } from '../helpers/index-engines.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
-import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
+import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
 
 /**

@@ -6,7 +6,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { RawPeer } from '../helpers/raw-peer.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { CT_IMAGE_STORAGE, EXPLICIT_LE, dataSetOf, makeImage, writeImages } from '../helpers/fixtures.ts';
-import { AbortReason, PduType, encodePdu } from '../../main/dicom/pdu.ts';
+import { AbortReason, PduType, encodePdu } from '../../main/protocol/pdu.ts';
 import { Status } from '../../main/dicom/status.ts';
 
 /** Each kind of bad input costs the peer that sent it its association or its object, and nothing else. */

@@ -7,7 +7,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
 import { BytePeer, commandSet } from '../helpers/dimse-bytes.ts';
 import { encodeDataSet } from '../../main/dicom/dataset.ts';
-import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
+import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
 import { testHeader } from '../helpers/index-engines.ts';
 

@@ -8,7 +8,7 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeCertificates, type TestCertificates } from '../helpers/tls-certs.ts';
 import { until } from '../helpers/wait.ts';
-import { senderAllowed } from '../../main/hl7/hl7-listener.ts';
+import { senderAllowed } from '../../main/workflow/hl7/hl7-listener.ts';
 
 const a08 = (control: string) => `MSH|^~\\&|HIS|NEMOCNICE|PACSWS|RDG|20261207080000||ADT^A08|${control}|P|2.3.1\rEVN|A08\rPID|||B1||Novak^Jan||19700101|M`;
 const framed = (text: string) => Buffer.from(`\x0b${text}\x1c\r`, 'latin1');

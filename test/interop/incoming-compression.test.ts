@@ -10,7 +10,7 @@ import { PROPOSE, TS, compressedFile } from '../helpers/compressed.ts';
 import { makeImage, phantom, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { parseDataSet } from '../../main/dicom/dataset.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
-import { importPath } from '../../main/importer.ts';
+import { importPath } from '../../main/archive/importer.ts';
 import { TransferSyntax, encodingOf } from '../../common/uids.ts';
 
 const SIZE = 80;

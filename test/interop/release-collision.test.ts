@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DicomListener, connect } from '../../main/dicom/network.ts';
-import type { Association } from '../../main/dicom/association.ts';
-import { negotiate } from '../../main/dicom/negotiation.ts';
+import { DicomListener, connect } from '../../main/protocol/network.ts';
+import type { Association } from '../../main/protocol/association.ts';
+import { negotiate } from '../../main/protocol/negotiation.ts';
 import { TransferSyntax, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
 import { Logger, type LogRecord } from '../../main/util/log.ts';
 

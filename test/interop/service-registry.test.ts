@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DicomListener, connect } from '../../main/dicom/network.ts';
-import type { Association } from '../../main/dicom/association.ts';
-import { negotiate } from '../../main/dicom/negotiation.ts';
-import { CommandField } from '../../main/dicom/command.ts';
+import { DicomListener, connect } from '../../main/protocol/network.ts';
+import type { Association } from '../../main/protocol/association.ts';
+import { negotiate } from '../../main/protocol/negotiation.ts';
+import { CommandField } from '../../main/protocol/command.ts';
 import { DimseError, Status } from '../../main/dicom/status.ts';
 import { TransferSyntax, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
-import { ServiceRegistry } from '../../main/dicom/services/registry.ts';
-import { verificationService } from '../../main/dicom/services/echo.ts';
-import { RunningOperations } from '../../main/dicom/services/operations.ts';
+import { ServiceRegistry } from '../../main/protocol/services/registry.ts';
+import { verificationService } from '../../main/protocol/services/echo.ts';
+import { RunningOperations } from '../../main/protocol/services/operations.ts';
 import { Logger } from '../../main/util/log.ts';
 
 const STORAGE_COMMITMENT = '1.2.840.10008.1.20.1';

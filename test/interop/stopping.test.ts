@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
 import { serveCli } from '../helpers/cli-server.ts';
-import { findRunningCore } from '../../main/running-core.ts';
-import { chooseDesktopCore, machineDataDir } from '../../main/data-location.ts';
+import { findRunningCore } from '../../main/runtime/running-core.ts';
+import { chooseDesktopCore, machineDataDir } from '../../main/runtime/data-location.ts';
 
 const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
 

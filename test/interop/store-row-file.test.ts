@@ -7,9 +7,9 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import type { ArchiveIndex } from '../../main/index/archive-index.ts';
 import { Logger, type LogRecord } from '../../main/util/log.ts';
-import { MOST_ROWS_REPAIRED, repairNewestRows } from '../../main/store-repair.ts';
+import { MOST_ROWS_REPAIRED, repairNewestRows } from '../../main/archive/store-repair.ts';
 import { INDEX_ENGINES, testHeader } from '../helpers/index-engines.ts';
-import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
+import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
 
 /**

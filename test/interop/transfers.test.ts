@@ -7,10 +7,10 @@ import { dumpDataSet, run } from '../helpers/dcmtk.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { slowLink } from '../helpers/slow-link.ts';
-import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
+import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { textOf } from '../../main/dicom/dataset.ts';
 import { QrSopClass } from '../../common/uids.ts';
-import type { AssociationEvent, JobEvent, ObjectEvent } from '../../main/events.ts';
+import type { AssociationEvent, JobEvent, ObjectEvent } from '../../main/runtime/events.ts';
 
 /**
  * Our archive (LOCAL) talking to a second instance of itself as a remote PACS (REMOTEPACS) and to DCMTK's storescp:

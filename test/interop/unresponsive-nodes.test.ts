@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { acceptsAndSilent, associatesAndSilent, httpServer, neverAccepts, type SilentPeer } from '../helpers/silent-peers.ts';
-import { identifierFromKeywords } from '../../main/scu/identifiers.ts';
+import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { QrSopClass } from '../../common/uids.ts';
 
 /** Fails when `work` has not settled after `seconds`: a hang is a bug here, whatever the machine's speed. */

@@ -15,7 +15,7 @@ import { wineNode, wineSpawn, windowsPath } from '../helpers/wine.ts';
  * deleted is tested on Linux, held-deletion.test.ts); stops on Ctrl+C (Wine delivers
  * SIGINT as the console's control event) and on `cli.ts stop` (what a service manager runs), and starts again with
  * nothing lost; after a hard kill it repairs what a power cut can leave (a row without its file, an object whose move
- * out of the incoming folder was lost). Wine is not Windows: see README for what only a real Windows machine shows.
+ * out of the incoming folder was lost). Wine is not Windows: see docs/platforms.md for what only a real Windows machine shows.
  */
 describe('the core on Windows (Node for Windows under Wine)', () => {
   let data: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommandField, decodeCommand, encodeCommand, CommandError } from '../../main/dicom/command.ts';
+import { CommandField, decodeCommand, encodeCommand, CommandError } from '../../main/protocol/command.ts';
 
 describe('DIMSE command sets (PS3.7 E)', () => {
   it('encodes in implicit VR LE with the group length first and even-padded UIDs', () => {

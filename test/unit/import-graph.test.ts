@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The architecture's arrows, read from the source: no import cycle in main/ (type imports count: a reader follows
- * them too), the protocol layer knows no database, file store or API, and the renderer imports nothing of the core
- * but the API contract and the shared pure code.
+ * them too) and no two folders importing each other, the data model (main/dicom) stands alone, the protocol layer knows
+ * no database, file store or API, main/ holds only its entry points, and the renderer imports nothing of the core but
+ * the API contract and the shared pure code.
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,10 +61,32 @@ describe('the import graph', () => {
     expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
   });
 
-  it('keeps the protocol layer (main/dicom) free of the index, the file store and the API', () => {
-    const leaks = [...core].filter(([f]) => f.startsWith('main/dicom/'))
+  it('keeps the protocol layer (main/protocol) free of the index, the file store and the API', () => {
+    const leaks = [...core].filter(([f]) => f.startsWith('main/protocol/'))
       .flatMap(([f, deps]) => deps.filter((d) => /^main\/(index|store|api)\//.test(d)).map((d) => `${f} -> ${d}`));
     expect(leaks).toEqual([]);
+  });
+
+  it('keeps the data model (main/dicom) on its own: it imports nothing of the core but itself', () => {
+    const leaks = [...core].filter(([f]) => f.startsWith('main/dicom/'))
+      .flatMap(([f, deps]) => deps.filter((d) => d.startsWith('main/') && !d.startsWith('main/dicom/')).map((d) => `${f} -> ${d}`));
+    expect(leaks).toEqual([]);
+  });
+
+  it('has no two folders of main/ importing each other', () => {
+    const folderOf = (f: string) => f.split('/').slice(0, 2).join('/');
+    const arrows = new Map<string, string>();
+    for (const [f, deps] of core) {
+      for (const d of deps) if (d.startsWith('main/') && folderOf(d) !== folderOf(f)) arrows.set(`${folderOf(f)} -> ${folderOf(d)}`, `${f} -> ${d}`);
+    }
+    const twoWay = [...arrows.keys()].filter((a) => arrows.has(a.split(' -> ').reverse().join(' -> ')))
+      .map((a) => `${a} (${arrows.get(a)})`);
+    expect(twoWay).toEqual([]);
+  });
+
+  it('keeps main/ to its entry points: every other file lives in a folder named for what it does', () => {
+    const loose = readdirSync(path.join(ROOT, 'main')).filter((n) => /\.tsx?$/.test(n) && !['cli.ts', 'server.ts'].includes(n));
+    expect(loose).toEqual([]);
   });
 
   it('lets the renderer import only the API contract and common/ of the core', () => {

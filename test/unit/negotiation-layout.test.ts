@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { negotiate, type AcceptancePolicy } from '../../main/dicom/negotiation.ts';
-import { PduType, ContextResult, RejectReason, type AssociateRQ } from '../../main/dicom/pdu.ts';
+import { negotiate, type AcceptancePolicy } from '../../main/protocol/negotiation.ts';
+import { PduType, ContextResult, RejectReason, type AssociateRQ } from '../../main/protocol/pdu.ts';
 import { compileLayout } from '../../main/store/layout.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 

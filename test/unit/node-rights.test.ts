@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NodeRightsMap } from '../../main/config/node-rights.ts';
-import { rightsFor } from '../../main/node-access.ts';
+import { rightsFor } from '../../main/archive/node-access.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
 
 describe('noderights.map', () => {

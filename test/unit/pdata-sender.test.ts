@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
-import { PDataSender } from '../../main/dicom/pdata-sender.ts';
-import { decodePdu, PduType, type PDataTF } from '../../main/dicom/pdu.ts';
-import { decodeCommand, type CommandSet } from '../../main/dicom/command.ts';
+import { PDataSender } from '../../main/protocol/pdata-sender.ts';
+import { decodePdu, PduType, type PDataTF } from '../../main/protocol/pdu.ts';
+import { decodeCommand, type CommandSet } from '../../main/protocol/command.ts';
 
 /**
  * A burst of small messages (C-FIND answers) leaves as one buffer, each message one P-DATA-TF PDU holding its command

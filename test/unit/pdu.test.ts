@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodePdu, encodePdu, encodePData, PduError, PduType, AbortReason, type AssociateRQ, type Pdu } from '../../main/dicom/pdu.ts';
-import { PduReader, type ReaderEvent } from '../../main/dicom/pdu-reader.ts';
+import { decodePdu, encodePdu, encodePData, PduError, PduType, AbortReason, type AssociateRQ, type Pdu } from '../../main/protocol/pdu.ts';
+import { PduReader, type ReaderEvent } from '../../main/protocol/pdu-reader.ts';
 
 const rq: AssociateRQ = {
   type: PduType.AssociateRQ, calledAe: 'ARCHIVE', callingAe: 'CT1', applicationContext: '1.2.840.10008.3.1.1.1',

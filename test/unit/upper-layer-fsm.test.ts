@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIONS, ALL_STATES, TRANSITIONS, actionFor, type Event, type State } from '../../main/dicom/upper-layer-fsm.ts';
+import { ACTIONS, ALL_STATES, TRANSITIONS, actionFor, type Event, type State } from '../../main/protocol/upper-layer-fsm.ts';
 
 /** The table against PS3.8 Table 9-10: spot checks of each kind of row, and what must hold for every state. */
 describe('the upper layer state machine table (PS3.8 9.2)', () => {

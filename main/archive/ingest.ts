@@ -1,0 +1,149 @@
+import type { InstanceHeader } from '../dicom/instance-header.ts';
+import type { ObjectReceiver, ReceivedObject } from '../protocol/services/store-scp.ts';
+import { Status, ioFailureStatus } from '../dicom/status.ts';
+import { sameLocation, type FileStore, type StoreObject, type StoredLocation } from '../store/file-store.ts';
+import type { ArchiveIndex } from '../index/archive-index.ts';
+import type { DuplicatePolicy } from '../config/server-settings.ts';
+import type { SourceLogger } from '../util/log.ts';
+import { targetSyntax, type CompressionPlan } from '../../common/compression-code.ts';
+import { UNCOMPRESSED_SYNTAXES } from '../../common/uids.ts';
+import { availableParallelism } from 'node:os';
+import { BackgroundRecoder } from './background-recode.ts';
+import { KeyedLock } from '../util/keyed-lock.ts';
+
+/** A stored object, as announced to whoever listens (monitoring, forwarding). */
+export interface StoredEvent {
+  header: InstanceHeader;
+  location: StoredLocation;
+  size: number;
+  transferSyntaxUid: string;
+  callingAe: string;
+  calledAe: string;
+  replaced: boolean;
+}
+
+/**
+ * Receiving into the archive: the file store writes and places the file, the index records it, and the duplicate
+ * policy decides what a known SOP Instance UID does. The index row is committed only after the file is in place.
+ * IncomingCompression and DroppedFileCompression are applied after the sender heard success (background-recode.ts).
+ */
+export class ArchiveIngest implements ObjectReceiver {
+  private readonly store: FileStore;
+  private readonly index: ArchiveIndex;
+  private readonly policy: () => DuplicatePolicy;
+  private readonly log: SourceLogger;
+  private readonly onStored: (event: StoredEvent) => void;
+  private readonly compression: (dropped: boolean) => CompressionPlan;
+  /** One holder at a time per SOP Instance UID: storing a copy, re-encoding it in the background, editing it. */
+  readonly locks = new KeyedLock();
+  private readonly recoder: BackgroundRecoder;
+
+  /**
+   * `policy` and `compression` (IncomingCompression, or DroppedFileCompression for imports) are read for each object,
+   * so a changed dicom.ini applies at once.
+   */
+  constructor(store: FileStore, index: ArchiveIndex, policy: () => DuplicatePolicy, log: SourceLogger, onStored: (e: StoredEvent) => void = () => undefined,
+    compression: (dropped: boolean) => CompressionPlan = () => ({ kind: 'keep' })) {
+    this.store = store;
+    this.index = index;
+    this.policy = policy;
+    this.log = log;
+    this.onStored = onStored;
+    this.compression = compression;
+    // Twice the codec workers: while one job reads or writes its files, the workers have the next one to encode.
+    this.recoder = new BackgroundRecoder({ store, index, log, locks: this.locks, parallel: 2 * Math.max(1, Math.min(availableParallelism(), 4)) });
+  }
+
+  /** Resolves when every object waiting to be re-encoded is (tests; a stop). */
+  recodingIdle(): Promise<void> {
+    return this.recoder.idle();
+  }
+
+  /** Stop re-encoding: those being written finish, those waiting stay as received. */
+  close(): Promise<void> {
+    return this.recoder.close();
+  }
+
+  /**
+   * The file put in place and its row written, side by side: with DurableWrites the file's flush and the index's commit
+   * overlap instead of following each other. Success needs both; whichever failed, the other is taken back (a row whose
+   * file is not there, a file without its row). A crash between the two can leave the row without its file: the checks
+   * at the next start put the file in place from the incoming folder when it was complete there (recoverIncoming), and
+   * remove rows whose file never reached the disk (repairNewestRows), whose sender was never told the object was stored.
+   */
+  private async place(file: StoreObject, header: InstanceHeader, transferSyntaxUid: string, callingAe: string):
+    Promise<{ location: StoredLocation; replaced?: StoredLocation } | { error: string }> {
+    const uid = header.sopInstanceUid;
+    this.recoder.supersede(uid);
+    const location = this.store.locate(file, header);
+    const [placed, indexed] = await Promise.allSettled([
+      this.store.commit(file, header),
+      this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe }),
+    ]);
+    if (indexed.status === 'rejected') {
+      const message = (indexed.reason as Error).message;
+      this.log.error(`index write failed for ${uid}: ${message}`);
+      if (placed.status === 'fulfilled') {
+        // Not indexed means not stored: take the file away again unless it replaced an indexed one in place.
+        const old = await this.index.findInstance(uid).catch(() => undefined);
+        if (!old || !sameLocation(old.location, location)) await this.store.remove(location);
+      } else {
+        await file.discard().catch(() => undefined);
+      }
+      return { error: `index write failed: ${message}` };
+    }
+    if (placed.status === 'rejected') {
+      const err = placed.reason as Error;
+      // The row names a file that is not there: it is taken back before the failure is answered.
+      const undone = await this.index.undoStore(uid, { location, transferSyntaxUid }, indexed.value.replaced)
+        .catch((undoErr: Error) => { this.log.error(`could not take back the row of ${uid} after its file failed: ${undoErr.message}`); return true; });
+      if (!undone) this.log.warn(`the row of ${uid} changed before it could be taken back after its file failed`);
+      throw err;
+    }
+    return { location, ...indexed.value };
+  }
+
+  /** `dropped`: an import (folder, CD, upload), stored by DroppedFileCompression instead of IncomingCompression. */
+  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string; calledAe: string; dropped?: boolean }): ReceivedObject {
+    const file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
+    const complete = async (header: InstanceHeader): Promise<{ status: number; comment?: string }> => {
+      await file.finish();
+      const policy = this.policy();
+      if (policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {
+        await file.discard();
+        if (policy === 'keep') {
+          this.log.info(`duplicate ${header.sopInstanceUid} from ${meta.callingAe}: first copy kept`);
+          return { status: Status.Success };
+        }
+        return { status: Status.DuplicateSopInstance, comment: `SOP Instance ${header.sopInstanceUid} is already stored` };
+      }
+      const transferSyntaxUid = meta.transferSyntaxUid;
+      const plan = this.compression(meta.dropped ?? false);
+      const target = targetSyntax(plan, transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
+      // Under the object's lock: a background re-encoding of an earlier copy cannot rename over this one.
+      const stored = await this.locks.run(header.sopInstanceUid, () => this.place(file, header, transferSyntaxUid, meta.callingAe));
+      if ('error' in stored) return { status: Status.OutOfResources, comment: stored.error };
+      const { location, replaced } = stored;
+      if (replaced && !sameLocation(replaced, location)) {
+        await this.store.remove(replaced).catch((err) => this.log.warn(`could not remove replaced file: ${(err as Error).message}`));
+      }
+      this.onStored({ header, location, size: file.size, transferSyntaxUid, callingAe: meta.callingAe, calledAe: meta.calledAe, replaced: !!replaced });
+      if (target) this.recoder.add({ header, location, from: transferSyntaxUid, to: target, options: { quality: plan.kind === 'compress' ? plan.quality : undefined }, callingAe: meta.callingAe });
+      return { status: Status.Success };
+    };
+    return {
+      write: (chunk) => file.write(chunk),
+      drained: () => file.drained(),
+      complete: async (header) => {
+        try {
+          return await complete(header);
+        } catch (err) {
+          await file.discard().catch(() => undefined);
+          this.log.error(`cannot store ${header.sopInstanceUid} from ${meta.callingAe}: ${(err as Error).message}`);
+          return { status: ioFailureStatus(err), comment: `cannot store: ${(err as Error).message}` };
+        }
+      },
+      discard: () => file.discard(),
+    };
+  }
+}

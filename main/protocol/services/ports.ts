@@ -1,0 +1,59 @@
+import type { CompressionPlan } from '../../../common/compression-code.ts';
+import type { Association } from '../association.ts';
+import type { QrRequest, Row, WorklistRequest } from '../../query/identifier.ts';
+import type { OutgoingObject } from './store-scu.ts';
+import type { CommitmentRequest, CommitmentResult } from './commitment-info.ts';
+import type { DataSet } from '../../dicom/dataset.ts';
+import type { TlsSettings } from '../network.ts';
+
+/**
+ * What the query and retrieve services ask of the archive (as Orthanc's I*RequestHandler): they parse the request,
+ * count, cancel and answer; the archive behind these ports decides how to search and where objects are. The protocol
+ * code knows no database or file (the storage service's port is ObjectReceiver, in store-scp.ts).
+ */
+
+/** C-FIND: the rows matching a parsed request, each with the request's return keys by keyword. */
+export interface QueryPort {
+  /** In chunks, read as the answers leave: a query over millions of objects never sits in memory. */
+  findArchive(request: QrRequest): AsyncIterable<Row[]>;
+  findWorklist(request: WorklistRequest): Promise<Row[]>;
+}
+
+/** C-MOVE and C-GET: the stored objects under the entities a request names, in series and instance order. */
+export interface RetrievePort {
+  objectsFor(request: QrRequest): Promise<OutgoingObject[]>;
+}
+
+export interface MoveDestination {
+  host: string;
+  port: number;
+  /** The node's compression code (acrnema.map): what its objects are sent in. */
+  compression: CompressionPlan;
+  /** Reached over DICOM TLS (TLSNodes), with these credentials. */
+  tls?: TlsSettings;
+}
+
+/** C-MOVE: where a move destination AE title lives (acrnema.map); undefined when unknown. */
+export type DestinationPort = (ae: string, requester: Association) => MoveDestination | undefined;
+
+/**
+ * Storage Commitment (PS3.4 J): the archive keeps each request until it has reported on it, and matches the reports
+ * other nodes send on requests of ours. `answered` settles once the N-ACTION response is on its way, so a report sent
+ * on the same association never overtakes it.
+ */
+export interface CommitmentPort {
+  requested(request: CommitmentRequest, from: { assoc: Association; contextId: number }, answered: Promise<void>): Promise<void>;
+  /** A node's report on a request of ours; false when no request of ours has that Transaction UID. */
+  reported(result: CommitmentResult, fromAe: string): Promise<boolean>;
+}
+
+/**
+ * Modality Performed Procedure Step (PS3.4 F): steps by SOP Instance UID, as data sets the service has checked
+ * (mpps-rules.ts). `create` refuses a UID it already holds with DimseError(DuplicateSopInstance).
+ */
+export interface MppsPort {
+  create(sopInstanceUid: string, step: DataSet, callingAe: string): Promise<void>;
+  get(sopInstanceUid: string): Promise<DataSet | undefined>;
+  /** The step after an N-SET (`changes` applied), with what the N-SET carried. */
+  set(sopInstanceUid: string, step: DataSet, changes: DataSet, callingAe: string): Promise<void>;
+}
