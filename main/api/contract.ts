@@ -6,7 +6,6 @@
  */
 import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../runtime/events.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
-import type { SettingEffect } from '../config/setting-effects.ts';
 import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
 import type { MppsRecord } from '../index/mpps-record.ts';
 import type { DeletionRecord } from '../index/deletion-record.ts';
@@ -163,11 +162,20 @@ export interface SettingsDto {
   text: string;
   /** Every key the core reads: its value (or default), its line (0: not in the file) and a line of help. */
   /** `spelling`: the name the file uses for the key (Conquest spells some two ways: MAGDeviceThreshHold). */
-  keys: { key: string; spelling: string; value: string; default: string; line: number; help: string; effect: SettingEffect }[];
+  /** `label`: the form's plain words for it; `input`: how the form asks for it (`choices` for a list). */
+  keys: {
+    key: string; spelling: string; value: string; default: string; line: number; help: string; effect: SettingEffect;
+    label: string; input: SettingInputDto; choices?: string[];
+  }[];
+  /** The form's groups in the order shown: each title (English; the UI says it in its language) and its keys. */
+  groups: { title: string; keys: string[] }[];
 }
 
-/** When a changed key takes effect (setting-effects.ts); `listener` means after POST /api/listener/restart. */
-export type { SettingEffect } from '../config/setting-effects.ts';
+/** How the Settings form asks for a value: typed text, a yes/no switch (0/1), one of `choices`, a compression code, a secret. */
+export type SettingInputDto = 'text' | 'yes-no' | 'choice' | 'compression' | 'secret';
+
+/** When a changed key takes effect (setting-keys.ts); `listener` means after POST /api/listener/restart; `unused`: a key the core does not read. */
+export type SettingEffect = 'live' | 'listener' | 'restart' | 'unused';
 
 export interface SettingsSaved {
   saved: true;

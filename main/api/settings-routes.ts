@@ -4,6 +4,7 @@ import { ConfigError, ConfigErrors } from '../config/config-error.ts';
 import { readForwardRules } from '../config/forward-rules.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION, SETTING_KEYS, findSetting, readSettings } from '../config/server-settings.ts';
+import { SETTING_GROUPS, type SettingSpec } from '../config/setting-keys.ts';
 import { settingEffect } from '../config/setting-effects.ts';
 import type { ListenerRestarted, SettingsDto, SettingsSaved } from './contract.ts';
 import { HttpError, text as required, type RouteContext, type RouteDef } from './router.ts';
@@ -29,19 +30,25 @@ function iniFile(settings: SettingsService): string {
 export async function readSettingsDto(settings: SettingsService): Promise<SettingsDto> {
   const text = await readFile(iniFile(settings), 'utf8');
   const doc = new IniDocument(iniFile(settings), text);
-  const keys: SettingsDto['keys'] = Object.entries(SETTING_KEYS).map(([key, spec]) => {
+  const keys: SettingsDto['keys'] = (Object.entries(SETTING_KEYS) as [string, SettingSpec][]).map(([key, spec]) => {
     const found = findSetting(doc, key);
-    return { key, spelling: found?.spelling ?? key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help, effect: settingEffect(key) };
+    return {
+      key, spelling: found?.spelling ?? key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help,
+      effect: settingEffect(key), label: spec.label, input: spec.input ?? spec.parse.input ?? 'text', choices: spec.parse.choices && [...spec.parse.choices],
+    };
   });
-  // The storage folders, one key each (MAGDevice0 ... as many as MAGDevices says).
+  const group = (key: string) => (SETTING_KEYS as Record<string, SettingSpec>)[key]?.group ?? 'storage';
+  // The storage folders, one key each (MAGDevice0 ... as many as MAGDevices says), shown with the storage keys.
   const count = Math.min(Math.max(Number(doc.get(SECTION, 'MAGDevices')?.value) || 1, 1), 10);
   for (let i = 0; i < count; i++) {
     const found = doc.get(SECTION, `MAGDevice${i}`);
     const def = i === 0 ? 'storage' : '';
     keys.push({ key: `MAGDevice${i}`, spelling: `MAGDevice${i}`, value: found?.value ?? def, default: def, line: found?.line ?? 0, effect: settingEffect(`MAGDevice${i}`),
-      help: `Storage folder ${i} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.` });
+      help: `Storage folder ${i} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.`,
+      label: '', input: 'text' });
   }
-  return { text, keys };
+  const groups = Object.entries(SETTING_GROUPS).map(([id, title]) => ({ title, keys: keys.filter((k) => group(k.key) === id).map((k) => k.key) }));
+  return { text, keys, groups };
 }
 
 /**

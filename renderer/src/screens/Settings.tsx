@@ -1,4 +1,3 @@
-import { SETTING_GROUPS } from '../setting-groups.ts';
 import { useEffect, useState } from 'react';
 import { API_ROUTES, type ListenerRestarted, type NodeDto, type SettingEffect, type SettingsDto, type SettingsSaved } from '../../../main/api/contract.ts';
 import { ApiError, call } from '../api.ts';
@@ -8,20 +7,15 @@ import { lineOfKey, setKey, valueOfKey } from '../../../common/dicom-ini-text.ts
 import { COMPRESSION_CHOICES } from '../../../common/compression-code.ts';
 import { ForwardingRules } from '../forwarding-rules.tsx';
 import { t } from '../i18n.ts';
-import { MAG_DEVICE_HELP, MAG_DEVICE_LABEL, SETTING_LABELS, YES_NO_KEYS } from '../setting-labels.ts';
+import { MAG_DEVICE_HELP, MAG_DEVICE_LABEL } from '../setting-labels.ts';
 import { useUnsavedGuard } from '../hooks.ts';
 import { why } from '../format.ts';
 import type { Message } from '../../../common/message.ts';
 
 /** dicom.ini as a grouped form with help for each key, and as raw text; checked by the server before it is saved. */
 
-/** Keys chosen from a list: each value, and the words shown for it (the value itself when none). */
-const compression = COMPRESSION_CHOICES.map(({ code, words }): [string, string] => [code, `${code}: ${t(words)}`]);
-const CHOICES: Record<string, [string, string?][]> = {
-  LogLevel: [['debug'], ['info'], ['warn'], ['error']], DuplicatePolicy: [['replace'], ['keep'], ['reject']], NameMatching: [['exact'], ['forgiving']],
-  IncomingCompression: compression, DroppedFileCompression: compression,
-  HL7DefaultCharset: [['ASCII'], ['8859/1'], ['8859/2'], ['UNICODE UTF-8']],
-};
+/** A compression code's list: each code, and the words shown for it. */
+const compression = COMPRESSION_CHOICES.map(({ code, words }): [string, string?] => [code, `${code}: ${t(words)}`]);
 const EFFECT_TEXT: Record<SettingEffect, string> = {
   live: 'applied now',
   listener: 'applies when the DICOM listener restarts',
@@ -78,26 +72,28 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
     const set = (v: string) => setText(setKey(text, name, v));
     const problem = problemFor(name);
     const device = /^MAGDevice\d+$/.test(key) ? key.slice(9) : undefined;
-    const words = SETTING_LABELS[key] ? t(SETTING_LABELS[key]) : device !== undefined ? t(MAG_DEVICE_LABEL, { n: device }) : '';
+    const words = device !== undefined ? t(MAG_DEVICE_LABEL, { n: device }) : spec.label ? t(spec.label) : '';
+    // A list to choose from: the core's (each value shown as it is), or the compression codes with their words.
+    const choices: [string, string?][] | undefined = spec.input === 'compression' ? compression : spec.choices?.map((c): [string, string?] => [c]);
     // A storage folder's help is the same for each (the server numbers it): said here in the UI's language.
     const help = device !== undefined ? t(MAG_DEVICE_HELP, { n: device }) : t(spec.help ?? '');
     return (
       <label key={key} className={`setting ${problem ? 'invalid' : ''}`} data-key={key}>
         {/* Plain words first, the key beside them (as it is written in dicom.ini). */}
         <span className="label">{words ? <>{words} <code>{name}</code></> : <code>{name}</code>}</span>
-        {YES_NO_KEYS.has(key) ? (
+        {spec.input === 'yes-no' ? (
           <span className="switch" role="radiogroup" aria-label={words || key}>
             <label><input type="radio" name={`yes-no-${key}`} checked={value === '1'} onChange={() => set('1')} /> {t('yes')}</label>
             <label><input type="radio" name={`yes-no-${key}`} checked={value !== '1'} onChange={() => set('0')} /> {t('no')}</label>
           </span>
-        ) : CHOICES[key] ? (
+        ) : choices ? (
           <select value={value} onChange={(e) => set(e.target.value)}>
             {/* A value written by hand that the list lacks (a Conquest code, in another case) stays shown as it is. */}
-            {!CHOICES[key].some(([c]) => c === value) && <option value={value}>{value}</option>}
-            {CHOICES[key].map(([c, words]) => <option key={c} value={c}>{words ?? c}</option>)}
+            {!choices.some(([c]) => c === value) && <option value={value}>{value}</option>}
+            {choices.map(([c, words]) => <option key={c} value={c}>{words ?? c}</option>)}
           </select>
         ) : (
-          <input type={key === 'Password' ? 'password' : 'text'} value={value} onChange={(e) => set(e.target.value)} />
+          <input type={spec.input === 'secret' ? 'password' : 'text'} value={value} onChange={(e) => set(e.target.value)} />
         )}
         <span className="help">{help} <i>{t('Default {value}', { value: spec.default || t('(empty)') })}; {t(EFFECT_TEXT[spec.effect])}.</i></span>
         {problem && <span className="error inline">{t('Line {n}', { n: String(problem.line) })}: {why(problem.reason, problem.message)}</span>}
@@ -138,11 +134,10 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
         </div>
         {mode === 'form' ? (
           <div className="setting-groups">
-            {SETTING_GROUPS.map(([title, names]) => (
+            {loaded.data.groups.map(({ title, keys: names }) => (
               <fieldset key={title}>
                 <legend>{t(title)}</legend>
                 {names.map(input)}
-                {title === 'Storage' && keys.filter((k) => /^MAGDevice\d+$/.test(k.key)).map((k) => input(k.key))}
               </fieldset>
             ))}
             <ForwardingRules text={text} setText={setText} nodes={nodes.data ?? []} />
