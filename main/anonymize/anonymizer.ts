@@ -4,6 +4,7 @@ import { CharacterSet } from '../dicom/charset.ts';
 import { encodeText } from '../dicom/charset-encode.ts';
 import { isSequence, textElement, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { actionFor, methodCodes, type ProfileOptions } from './confidentiality-profile.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * De-identification of a set of objects (a patient, a study, a series) by the Basic Application Level Confidentiality
@@ -18,16 +19,16 @@ export interface AnonymizeRequest extends ProfileOptions {
   patientId?: string;
 }
 
-const SPECIFIC_CHARACTER_SET = 0x00080005;
-const PATIENT_NAME = 0x00100010;
-const PATIENT_ID = 0x00100020;
-const MODALITY = 0x00080060;
-const SOP_CLASS_UID = 0x00080016;
-const BURNED_IN_ANNOTATION = 0x00280301;
-const PATIENT_IDENTITY_REMOVED = 0x00120062;
-const DEIDENTIFICATION_METHOD = 0x00120063;
-const DEIDENTIFICATION_METHOD_CODES = 0x00120064;
-const LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED = 0x00280303;
+const SPECIFIC_CHARACTER_SET = Tag.SpecificCharacterSet;
+const PATIENT_NAME = Tag.PatientName;
+const PATIENT_ID = Tag.PatientID;
+const MODALITY = Tag.Modality;
+const SOP_CLASS_UID = Tag.SOPClassUID;
+const BURNED_IN_ANNOTATION = Tag.BurnedInAnnotation;
+const PATIENT_IDENTITY_REMOVED = Tag.PatientIdentityRemoved;
+const DEIDENTIFICATION_METHOD = Tag.DeidentificationMethod;
+const DEIDENTIFICATION_METHOD_CODES = Tag.DeidentificationMethodCodeSequence;
+const LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED = Tag.LongitudinalTemporalInformationModified;
 const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
 const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
 const DUMMY: Record<string, string> = { PN: 'ANONYMOUS', DA: '19000101', TM: '000000', DT: '19000101000000', AS: '000Y' };
@@ -80,7 +81,7 @@ export class Anonymizer {
     const codes = methodCodes(this.options);
     put(textElement(DEIDENTIFICATION_METHOD, 'LO', `PS3.15 E.1 ${codes.map(([, meaning]) => meaning).join('; ')}`.slice(0, 64)));
     put({ tag: DEIDENTIFICATION_METHOD_CODES, vr: 'SQ', value: codes.map(([value, meaning]) => new Map([
-      [0x00080100, textElement(0x00080100, 'SH', value)], [0x00080102, textElement(0x00080102, 'SH', 'DCM')], [0x00080104, textElement(0x00080104, 'LO', meaning)],
+      [Tag.CodeValue, textElement(Tag.CodeValue, 'SH', value)], [Tag.CodingSchemeDesignator, textElement(Tag.CodingSchemeDesignator, 'SH', 'DCM')], [Tag.CodeMeaning, textElement(Tag.CodeMeaning, 'LO', meaning)],
     ])) });
     put(textElement(LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED, 'CS', this.options.retainLongitudinalFullDates ? 'UNMODIFIED' : 'REMOVED'));
     return new Map([...out].sort((a, b) => a[0] - b[0]));

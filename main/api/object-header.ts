@@ -5,12 +5,13 @@ import { keywordOf } from '../dicom/dictionary.ts';
 import { encodingOf } from '../../common/uids.ts';
 import { readFileMeta } from '../store/file-meta.ts';
 import type { HeaderRow } from './contract.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /** The header of a stored object as rows for the viewer's header panel: every element, sequences nested, values as text. */
 
 /** Objects larger than this are read only up to here; elements after the cut (rare: after pixel data) are not shown. */
 const READ_LIMIT = 64 << 20;
-const PIXEL_DATA = 0x7fe00010;
+const PIXEL_DATA = Tag.PixelData;
 const TEXT_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UI', 'UR', 'UT']);
 const NUMBERS: Record<string, [number, (b: Buffer, at: number) => number | bigint]> = {
   US: [2, (b, at) => b.readUInt16LE(at)], SS: [2, (b, at) => b.readInt16LE(at)], UL: [4, (b, at) => b.readUInt32LE(at)],
@@ -47,7 +48,7 @@ function valueText(e: DicomElement, charset: CharacterSet): string {
 }
 
 function rows(ds: DataSet, depth: number, charset: CharacterSet, out: HeaderRow[]): void {
-  const cs = ds.get(0x00080005);
+  const cs = ds.get(Tag.SpecificCharacterSet);
   const set = cs ? new CharacterSet(textOf(cs)) : charset;
   for (const e of [...ds.values()].sort((a, b) => a.tag - b.tag)) {
     out.push({ depth, tag: tagText(e.tag), vr: e.vr, keyword: keywordOf(e.tag), value: valueText(e, set) });

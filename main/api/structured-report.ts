@@ -4,6 +4,7 @@ import { isSequence, itemsOf, parseDataSet, textOf, type DataSet } from '../dico
 import { encodingOf } from '../../common/uids.ts';
 import { readFileMeta } from '../store/file-meta.ts';
 import type { ReportItem, StructuredReport } from './contract.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * A stored Structured Report (PS3.3 C.17.3, SR Document Content) as a tree a person reads: each content item's concept
@@ -13,30 +14,6 @@ import type { ReportItem, StructuredReport } from './contract.ts';
 
 /** SR documents are text; one larger than this is not read whole. */
 const MAX_REPORT_BYTES = 16 << 20;
-
-const Tag = {
-  SpecificCharacterSet: 0x00080005,
-  CodeValue: 0x00080100,
-  CodeMeaning: 0x00080104,
-  ReferencedSopSequence: 0x00081199,
-  ReferencedSopInstanceUid: 0x00081155,
-  MeasurementUnitsCodeSequence: 0x004008ea,
-  RelationshipType: 0x0040a010,
-  ValueType: 0x0040a040,
-  ConceptNameCodeSequence: 0x0040a043,
-  DateTime: 0x0040a120,
-  Date: 0x0040a121,
-  Time: 0x0040a122,
-  PersonName: 0x0040a123,
-  Uid: 0x0040a124,
-  TextValue: 0x0040a160,
-  ConceptCodeSequence: 0x0040a168,
-  MeasuredValueSequence: 0x0040a300,
-  NumericValue: 0x0040a30a,
-  CompletionFlag: 0x0040a491,
-  VerificationFlag: 0x0040a493,
-  ContentSequence: 0x0040a730,
-} as const;
 
 /** Items nested deeper than this are not followed (a malformed or hostile report). */
 const MAX_DEPTH = 32;
@@ -76,10 +53,10 @@ function valueOf(item: DataSet, type: string, charset: CharacterSet): { value: s
     case 'DATE': return { value: text(item, Tag.Date, charset) };
     case 'TIME': return { value: text(item, Tag.Time, charset) };
     case 'PNAME': return { value: text(item, Tag.PersonName, charset) };
-    case 'UIDREF': return { value: text(item, Tag.Uid, charset) };
+    case 'UIDREF': return { value: text(item, Tag.UID, charset) };
     case 'IMAGE': case 'COMPOSITE': case 'WAVEFORM': {
-      const ref = firstItem(item, Tag.ReferencedSopSequence);
-      return { value: ref ? `object ${text(ref, Tag.ReferencedSopInstanceUid, charset)}` : '' };
+      const ref = firstItem(item, Tag.ReferencedSOPSequence);
+      return { value: ref ? `object ${text(ref, Tag.ReferencedSOPInstanceUID, charset)}` : '' };
     }
     default: return { value: '' };
   }

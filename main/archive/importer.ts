@@ -11,6 +11,7 @@ import { sameLocation, type FileStore } from '../store/file-store.ts';
 import { NotDicom, readFileMeta, type FileMetaInfo } from '../store/file-meta.ts';
 import { objectHeaderOf, objectHeaderOfStream, readObjectHeader, type DataSetCopy, type ObjectOnDisk } from '../store/object-header.ts';
 import type { ImportResult } from './import-result.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * Import objects from a folder or a DICOMDIR (a CD, a USB disk) into the archive: copied through the same ingest as
@@ -26,8 +27,8 @@ export interface ImportTarget {
   policy: DuplicatePolicy;
 }
 
-const DIRECTORY_RECORD_SEQUENCE = 0x00041220;
-const REFERENCED_FILE_ID = 0x00041500;
+const DIRECTORY_RECORD_SEQUENCE = Tag.DirectoryRecordSequence;
+const REFERENCED_FILE_ID = Tag.ReferencedFileID;
 
 async function* walk(dir: string): AsyncGenerator<string> {
   const entries = await readdir(dir, { withFileTypes: true });

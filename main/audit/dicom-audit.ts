@@ -4,6 +4,7 @@ import { isSequence, parseDataSet, textOf } from '../dicom/dataset.ts';
 import { keywordOf } from '../dicom/dictionary.ts';
 import { encodingOf } from '../../common/uids.ts';
 import type { AuditEntry } from './audit-record.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * The DICOM side of the audit trail: associations peers open to us (accepted, or rejected and why), and the queries and
@@ -31,9 +32,9 @@ function keysOf(data: Buffer, transferSyntax: string): { text: string; patientId
     for (const [tag, e] of ds) {
       if (isSequence(e)) continue;
       const value = textOf(e);
-      if (value && tag !== 0x00080005) keys.push(`${keywordOf(tag) || tag.toString(16).padStart(8, '0')}=${value}`);
+      if (value && tag !== Tag.SpecificCharacterSet) keys.push(`${keywordOf(tag) || tag.toString(16).padStart(8, '0')}=${value}`);
     }
-    return { text: keys.join(' ').slice(0, 1000), patientId: textOf(ds.get(0x00100020)), studyUid: textOf(ds.get(0x0020000d)) };
+    return { text: keys.join(' ').slice(0, 1000), patientId: textOf(ds.get(Tag.PatientID)), studyUid: textOf(ds.get(Tag.StudyInstanceUID)) };
   } catch {
     return { text: '(identifier not readable)', patientId: '', studyUid: '' };
   }

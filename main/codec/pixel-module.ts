@@ -1,4 +1,5 @@
 import { textOf, type DataSet } from '../dicom/dataset.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /** The Image Pixel module's description of the pixels (PS3.3 C.7.6.3), what a codec needs to know of a frame. */
 export interface PixelModule {
@@ -16,20 +17,20 @@ export interface PixelModule {
 }
 
 export const PixelTag = {
-  SamplesPerPixel: 0x00280002,
-  PhotometricInterpretation: 0x00280004,
-  PlanarConfiguration: 0x00280006,
-  NumberOfFrames: 0x00280008,
-  Rows: 0x00280010,
-  Columns: 0x00280011,
-  BitsAllocated: 0x00280100,
-  BitsStored: 0x00280101,
-  HighBit: 0x00280102,
-  PixelRepresentation: 0x00280103,
-  LossyImageCompression: 0x00282110,
-  LossyImageCompressionRatio: 0x00282112,
-  LossyImageCompressionMethod: 0x00282114,
-  PixelData: 0x7fe00010,
+  SamplesPerPixel: Tag.SamplesPerPixel,
+  PhotometricInterpretation: Tag.PhotometricInterpretation,
+  PlanarConfiguration: Tag.PlanarConfiguration,
+  NumberOfFrames: Tag.NumberOfFrames,
+  Rows: Tag.Rows,
+  Columns: Tag.Columns,
+  BitsAllocated: Tag.BitsAllocated,
+  BitsStored: Tag.BitsStored,
+  HighBit: Tag.HighBit,
+  PixelRepresentation: Tag.PixelRepresentation,
+  LossyImageCompression: Tag.LossyImageCompression,
+  LossyImageCompressionRatio: Tag.LossyImageCompressionRatio,
+  LossyImageCompressionMethod: Tag.LossyImageCompressionMethod,
+  PixelData: Tag.PixelData,
 } as const;
 
 function us(ds: DataSet, tag: number): number | undefined {

@@ -6,6 +6,7 @@ import { decodeFrame } from './decoders.ts';
 import { nativeEncode } from './native-codecs.ts';
 import { framesOf } from './fragments.ts';
 import { PixelTag, frameLength, pixelModuleOf, type PixelModule } from './pixel-module.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * One frame of an object as a picture (WADO-URI's image/jpeg and image/png, PS3.18 9.1): decoded if it is compressed,
@@ -74,10 +75,10 @@ function displayValues(frame: Uint8Array, p: PixelModule, d: DataSet, request: R
   }
   if (p.samplesPerPixel !== 1) throw new RenderError(`${p.samplesPerPixel} samples per pixel are not rendered`);
   if (p.photometricInterpretation === 'PALETTE COLOR') return { pixels: paletteColour(samples, count, d), components: 3 };
-  const slope = ds(0x00281053, d) ?? 1;
-  const intercept = ds(0x00281052, d) ?? 0;
-  let center = request.windowCenter ?? ds(0x00281050, d);
-  let width = request.windowWidth ?? ds(0x00281051, d);
+  const slope = ds(Tag.RescaleSlope, d) ?? 1;
+  const intercept = ds(Tag.RescaleIntercept, d) ?? 0;
+  let center = request.windowCenter ?? ds(Tag.WindowCenter, d);
+  let width = request.windowWidth ?? ds(Tag.WindowWidth, d);
   if (center === undefined || width === undefined || width <= 0) {
     let min = Infinity;
     let max = -Infinity;
@@ -102,8 +103,8 @@ function displayValues(frame: Uint8Array, p: PixelModule, d: DataSet, request: R
 function paletteColour(samples: ArrayLike<number>, count: number, d: DataSet): Uint8Array {
   const rgb = new Uint8Array(count * 3);
   for (let c = 0; c < 3; c++) {
-    const descriptor = d.get(0x00281101 + c)?.value;
-    const data = d.get(0x00281201 + c)?.value;
+    const descriptor = d.get(Tag.RedPaletteColorLookupTableDescriptor + c)?.value;
+    const data = d.get(Tag.RedPaletteColorLookupTableData + c)?.value;
     if (!Buffer.isBuffer(descriptor) || descriptor.length < 6 || !Buffer.isBuffer(data)) {
       throw new RenderError('palette colour without its LUT descriptor and data (segmented palettes are not rendered)');
     }

@@ -1,4 +1,6 @@
 import type { TransferSyntaxEncoding } from '../../common/uids.ts';
+import { Tag } from './tags.ts';
+import { LONG_VRS } from './vr.ts';
 
 /**
  * Walks a data set as its bytes stream in (PS3.5 7.1-7.5), checking its structure to the last byte and keeping the
@@ -18,14 +20,12 @@ export interface CapturedValue {
   value: Buffer;
 }
 
-const ITEM = 0xfffee000;
-const ITEM_DELIMITER = 0xfffee00d;
-const SEQUENCE_DELIMITER = 0xfffee0dd;
-const PIXEL_DATA = 0x7fe00010;
+const ITEM = Tag.Item;
+const ITEM_DELIMITER = Tag.ItemDelimitationItem;
+const SEQUENCE_DELIMITER = Tag.SequenceDelimitationItem;
+const PIXEL_DATA = Tag.PixelData;
 const UNDEFINED = 0xffffffff;
 
-/** VRs whose explicit encoding has a 2-byte reserved field and a 32-bit length (PS3.5 Table 7.1-1). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 
 type FrameKind = 'sequence' | 'item' | 'fragments';
 interface Frame {

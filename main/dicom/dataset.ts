@@ -1,6 +1,8 @@
 import { DataSetError } from './dataset-scanner.ts';
 import { vrOf } from './dictionary.ts';
 import type { TransferSyntaxEncoding } from '../../common/uids.ts';
+import { Tag } from './tags.ts';
+import { LONG_VRS } from './vr.ts';
 
 /**
  * A data set held in memory as elements (PS3.5 7): for identifiers (C-FIND, C-MOVE, worklist) and for re-encoding an
@@ -20,13 +22,11 @@ export interface EncapsulatedValue {
 
 export type DataSet = Map<number, DicomElement>;
 
-const ITEM = 0xfffee000;
-const ITEM_DELIMITER = 0xfffee00d;
-const SEQUENCE_DELIMITER = 0xfffee0dd;
+const ITEM = Tag.Item;
+const ITEM_DELIMITER = Tag.ItemDelimitationItem;
+const SEQUENCE_DELIMITER = Tag.SequenceDelimitationItem;
 const UNDEFINED = 0xffffffff;
 
-/** VRs whose explicit encoding has a 2-byte reserved field and a 32-bit length (PS3.5 Table 7.1-1). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 /** Bytes per swapped unit for VRs whose values change with byte order. */
 const SWAP: Record<string, number> = { US: 2, SS: 2, OW: 2, AT: 2, UL: 4, SL: 4, FL: 4, OF: 4, OL: 4, FD: 8, OD: 8, SV: 8, UV: 8, OV: 8 };
 

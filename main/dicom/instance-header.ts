@@ -1,5 +1,6 @@
 import { CharacterSet } from './charset.ts';
 import type { CapturedValue } from './dataset-scanner.ts';
+import { Tag } from './tags.ts';
 
 /** The attributes of one object that the archive indexes, decoded to text (PS3.4 C.6 keys and a few more). */
 export interface InstanceHeader {
@@ -34,38 +35,38 @@ type StringKey = Exclude<keyof InstanceHeader, 'rows' | 'columns'>;
 
 /** Tag -> field; `text` says the value is in the Specific Character Set (PS3.5 6.1.2.3). */
 const STRING_TAGS: [number, StringKey, boolean][] = [
-  [0x00080005, 'specificCharacterSet', false],
-  [0x00080016, 'sopClassUid', false],
-  [0x00080018, 'sopInstanceUid', false],
-  [0x00080020, 'studyDate', false],
-  [0x00080021, 'seriesDate', false],
-  [0x00080030, 'studyTime', false],
-  [0x00080031, 'seriesTime', false],
-  [0x00080050, 'accessionNumber', true],
-  [0x00080060, 'modality', false],
-  [0x00080090, 'referringPhysicianName', true],
-  [0x00081030, 'studyDescription', true],
-  [0x0008103e, 'seriesDescription', true],
-  [0x00100010, 'patientName', true],
-  [0x00100020, 'patientId', true],
-  [0x00100030, 'patientBirthDate', false],
-  [0x00100040, 'patientSex', false],
-  [0x00180015, 'bodyPartExamined', true],
-  [0x0020000d, 'studyInstanceUid', false],
-  [0x0020000e, 'seriesInstanceUid', false],
-  [0x00200010, 'studyId', true],
-  [0x00200011, 'seriesNumber', false],
-  [0x00200013, 'instanceNumber', false],
-  [0x00280008, 'numberOfFrames', false],
+  [Tag.SpecificCharacterSet, 'specificCharacterSet', false],
+  [Tag.SOPClassUID, 'sopClassUid', false],
+  [Tag.SOPInstanceUID, 'sopInstanceUid', false],
+  [Tag.StudyDate, 'studyDate', false],
+  [Tag.SeriesDate, 'seriesDate', false],
+  [Tag.StudyTime, 'studyTime', false],
+  [Tag.SeriesTime, 'seriesTime', false],
+  [Tag.AccessionNumber, 'accessionNumber', true],
+  [Tag.Modality, 'modality', false],
+  [Tag.ReferringPhysicianName, 'referringPhysicianName', true],
+  [Tag.StudyDescription, 'studyDescription', true],
+  [Tag.SeriesDescription, 'seriesDescription', true],
+  [Tag.PatientName, 'patientName', true],
+  [Tag.PatientID, 'patientId', true],
+  [Tag.PatientBirthDate, 'patientBirthDate', false],
+  [Tag.PatientSex, 'patientSex', false],
+  [Tag.BodyPartExamined, 'bodyPartExamined', true],
+  [Tag.StudyInstanceUID, 'studyInstanceUid', false],
+  [Tag.SeriesInstanceUID, 'seriesInstanceUid', false],
+  [Tag.StudyID, 'studyId', true],
+  [Tag.SeriesNumber, 'seriesNumber', false],
+  [Tag.InstanceNumber, 'instanceNumber', false],
+  [Tag.NumberOfFrames, 'numberOfFrames', false],
 ];
-const ROWS = 0x00280010;
-const COLUMNS = 0x00280011;
+const ROWS = Tag.Rows;
+const COLUMNS = Tag.Columns;
 
 export const INDEXED_TAGS: ReadonlySet<number> = new Set([...STRING_TAGS.map(([t]) => t), ROWS, COLUMNS]);
 
 /** Build the header from captured values; `littleEndian` tells how US values were encoded. */
 export function instanceHeaderFrom(captured: Map<number, CapturedValue>, littleEndian: boolean): InstanceHeader {
-  const charsetBytes = captured.get(0x00080005)?.value;
+  const charsetBytes = captured.get(Tag.SpecificCharacterSet)?.value;
   const charset = new CharacterSet(charsetBytes ? trimText(charsetBytes.toString('latin1')) : undefined);
   const header = { rows: readUS(captured.get(ROWS), littleEndian), columns: readUS(captured.get(COLUMNS), littleEndian) } as InstanceHeader;
   for (const [tag, key, text] of STRING_TAGS) {

@@ -1,8 +1,9 @@
 import { encodeDataSet, parseDataSet, type DataSet } from './dataset.ts';
 import { encodingOf, UNCOMPRESSED_SYNTAXES } from '../../common/uids.ts';
+import { Tag } from './tags.ts';
 
-const PIXEL_DATA = 0x7fe00010;
-const BITS_ALLOCATED = 0x00280100;
+const PIXEL_DATA = Tag.PixelData;
+const BITS_ALLOCATED = Tag.BitsAllocated;
 
 /** True when a data set in `from` can be re-encoded in `to` without a codec (both native pixel data). */
 export function canTranscode(from: string, to: string): boolean {

@@ -1,6 +1,7 @@
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import type { KeyAttribute } from '../query/attributes.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * The DICOM JSON Model (PS3.18 F.2): attributes keyed by their tag as eight upper-case hex digits, each with its VR and
@@ -84,7 +85,7 @@ export interface JsonOptions {
 
 /** A parsed data set (values little endian, as dataset.ts keeps them) in the JSON model. */
 export function jsonFromDataSet(ds: DataSet, options: JsonOptions = {}, charset?: CharacterSet, depth = 0): JsonDataSet {
-  const cs = charset ?? new CharacterSet(textOfRaw(ds.get(0x00080005)));
+  const cs = charset ?? new CharacterSet(textOfRaw(ds.get(Tag.SpecificCharacterSet)));
   const out: JsonDataSet = {};
   for (const e of [...ds.values()].sort((a, b) => a.tag - b.tag)) {
     // Group lengths are retired and carry nothing a client needs (PS3.18 F.2: they should not be sent).
@@ -102,7 +103,7 @@ function attribute(e: DicomElement, options: JsonOptions, cs: CharacterSet, dept
   const vr = e.vr;
   if (isSequence(e)) {
     // An item may change the character set for itself (PS3.5 7.5.2).
-    return e.value.length ? { vr: 'SQ', Value: e.value.map((item) => jsonFromDataSet(item, {}, item.has(0x00080005) ? undefined : cs, depth + 1)) } : { vr: 'SQ' };
+    return e.value.length ? { vr: 'SQ', Value: e.value.map((item) => jsonFromDataSet(item, {}, item.has(Tag.SpecificCharacterSet) ? undefined : cs, depth + 1)) } : { vr: 'SQ' };
   }
   if (!Buffer.isBuffer(e.value)) {
     // Encapsulated pixel data: only by reference.

@@ -5,6 +5,7 @@ import { withFoldedNames } from '../query/condition.ts';
 import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import { jsonFromRow, tagKey, type JsonDataSet } from './dicom-json.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * QIDO-RS (PS3.18 10.6): the search resources for studies, series and instances, answered from the index with the
@@ -122,6 +123,6 @@ function retrieveUrl(row: Record<string, unknown>, level: LevelNumber, baseUrl: 
   const parts = [`${baseUrl}/studies/${row.StudyInstanceUID}`];
   if (level >= 2) parts.push(`/series/${row.SeriesInstanceUID}`);
   if (level >= 3) parts.push(`/instances/${row.SOPInstanceUID}`);
-  return { [tagKey(0x00081190)]: { vr: 'UR', Value: [parts.join('')] } };
+  return { [tagKey(Tag.RetrieveURL)]: { vr: 'UR', Value: [parts.join('')] } };
 }
 

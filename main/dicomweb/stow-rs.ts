@@ -6,6 +6,7 @@ import { Refusal } from '../util/refusal.ts';
 import { MultipartError, forEachPart, mediaType } from './multipart.ts';
 import { instanceUrl } from './wado-rs.ts';
 import { tagKey, type JsonDataSet } from './dicom-json.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * STOW-RS (PS3.18 10.5): a multipart/related request of application/dicom parts, each stored through the same ingest
@@ -51,7 +52,7 @@ export async function stow(req: http.IncomingMessage, content: AsyncIterable<Buf
   const stored: JsonDataSet[] = [];
   const failed: JsonDataSet[] = [];
   const fail = (sopClass: string, sop: string, reason: number) => failed.push({
-    [tagKey(0x00081150)]: ui(sopClass), [tagKey(0x00081155)]: ui(sop), [tagKey(0x00081197)]: { vr: 'US', Value: [reason] },
+    [tagKey(Tag.ReferencedSOPClassUID)]: ui(sopClass), [tagKey(Tag.ReferencedSOPInstanceUID)]: ui(sop), [tagKey(Tag.FailureReason)]: { vr: 'US', Value: [reason] },
   });
   // The resource names a study: an object of another study is refused, not stored elsewhere.
   const check = studyUid ? (h: { studyInstanceUid: string }) => (h.studyInstanceUid === studyUid ? undefined : `of study ${h.studyInstanceUid}, not ${studyUid}`) : undefined;
@@ -72,7 +73,7 @@ export async function stow(req: http.IncomingMessage, content: AsyncIterable<Buf
         const { outcome, header } = await ingestStream(passing, target, 'STOW-RS', check);
         if (outcome === 'duplicate' && target.policy === 'reject') { fail(header.sopClassUid, header.sopInstanceUid, Reason.Duplicate); return; }
         const url = instanceUrl(baseUrl, header.studyInstanceUid, header.seriesInstanceUid, header.sopInstanceUid);
-        stored.push({ [tagKey(0x00081150)]: ui(header.sopClassUid), [tagKey(0x00081155)]: ui(header.sopInstanceUid), [tagKey(0x00081190)]: { vr: 'UR', Value: [url] } });
+        stored.push({ [tagKey(Tag.ReferencedSOPClassUID)]: ui(header.sopClassUid), [tagKey(Tag.ReferencedSOPInstanceUID)]: ui(header.sopInstanceUid), [tagKey(Tag.RetrieveURL)]: { vr: 'UR', Value: [url] } });
       } catch (err) {
         // The request itself broke off or passed a limit: not this part's fault, the whole request ends.
         if (err instanceof MultipartError || err instanceof Refusal) throw err;
@@ -88,8 +89,8 @@ export async function stow(req: http.IncomingMessage, content: AsyncIterable<Buf
   }
   if (!parts) throw new DicomWebError(400, 'the request has no parts');
   const body: JsonDataSet = {};
-  if (studyUid) body[tagKey(0x00081190)] = { vr: 'UR', Value: [`${baseUrl}/studies/${studyUid}`] };
-  if (failed.length) body[tagKey(0x00081198)] = { vr: 'SQ', Value: failed };
-  if (stored.length) body[tagKey(0x00081199)] = { vr: 'SQ', Value: stored };
+  if (studyUid) body[tagKey(Tag.RetrieveURL)] = { vr: 'UR', Value: [`${baseUrl}/studies/${studyUid}`] };
+  if (failed.length) body[tagKey(Tag.FailedSOPSequence)] = { vr: 'SQ', Value: failed };
+  if (stored.length) body[tagKey(Tag.ReferencedSOPSequence)] = { vr: 'SQ', Value: stored };
   return { status: failed.length === 0 ? 200 : stored.length ? 202 : 409, body };
 }

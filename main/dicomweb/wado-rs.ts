@@ -17,6 +17,7 @@ import { qrRequestFrom } from '../query/identifier.ts';
 import { MultipartWriter, mediaType, writeOrWait } from './multipart.ts';
 import { jsonFromDataSet, tagKey } from './dicom-json.ts';
 import { xmlFromJson } from './dicom-xml.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * WADO-RS (PS3.18 10.4): studies, series and instances as multipart/related application/dicom, each object streamed
@@ -153,7 +154,7 @@ export function modelFor(accept: string | undefined): 'json' | 'xml' {
 /** Metadata (PS3.18 10.4.1.1.2): one data set per instance, streamed as a JSON array or as XML parts. */
 export async function writeMetadata(res: http.ServerResponse, deps: WadoRsDeps, instances: StoredInstance[], baseUrl: string, model: 'json' | 'xml' = 'json'): Promise<void> {
   const json = (ds: DataSet, inst: StoredInstance) => {
-    const url = instanceUrl(baseUrl, uidOf(ds, 0x0020000d), uidOf(ds, 0x0020000e), inst.sopInstanceUid);
+    const url = instanceUrl(baseUrl, uidOf(ds, Tag.StudyInstanceUID), uidOf(ds, Tag.SeriesInstanceUID), inst.sopInstanceUid);
     return jsonFromDataSet(ds, { bulkDataUri: (tag) => (tag === PixelTag.PixelData ? `${url}/frames/${frameList(ds)}` : `${url}/bulk/${tagKey(tag)}`) });
   };
   if (model === 'xml') {

@@ -2,6 +2,7 @@ import type { AttributeChanges } from './object-rewrite.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
 import { msg } from '../../common/message.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /** What a user may correct, as the API and the Studies screen name it, and the checks the values must pass. */
 
@@ -30,9 +31,9 @@ export interface StudyChanges {
   studyTime?: string;
 }
 
-const PATIENT_FIELDS: Record<keyof PatientChanges, number> = { patientId: 0x00100020, patientName: 0x00100010, birthDate: 0x00100030, sex: 0x00100040 };
+const PATIENT_FIELDS: Record<keyof PatientChanges, number> = { patientId: Tag.PatientID, patientName: Tag.PatientName, birthDate: Tag.PatientBirthDate, sex: Tag.PatientSex };
 const STUDY_FIELDS: Record<keyof StudyChanges, number> = {
-  description: 0x00081030, accessionNumber: 0x00080050, referringPhysician: 0x00080090, studyDate: 0x00080020, studyTime: 0x00080030,
+  description: Tag.StudyDescription, accessionNumber: Tag.AccessionNumber, referringPhysician: Tag.ReferringPhysicianName, studyDate: Tag.StudyDate, studyTime: Tag.StudyTime,
 };
 
 /** Tag -> the field's name, for log lines and job descriptions. */

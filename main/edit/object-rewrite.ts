@@ -8,6 +8,7 @@ import { vrOf } from '../dicom/dictionary.ts';
 import { encodingOf } from '../../common/uids.ts';
 import { readFileMeta } from '../store/file-meta.ts';
 import { encodeFileMeta } from '../store/part10.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * Rewriting a stored object with new attribute values (patient, study and series attributes; UIDs of a moved series):
@@ -19,9 +20,9 @@ import { encodeFileMeta } from '../store/part10.ts';
 /** Attribute changes by tag: a text value to set (as a string; '' empties it), or null to remove the element. */
 export type AttributeChanges = Map<number, string | null>;
 
-const SPECIFIC_CHARACTER_SET = 0x00080005;
-const SOP_CLASS_UID = 0x00080016;
-const SOP_INSTANCE_UID = 0x00080018;
+const SPECIFIC_CHARACTER_SET = Tag.SpecificCharacterSet;
+const SOP_CLASS_UID = Tag.SOPClassUID;
+const SOP_INSTANCE_UID = Tag.SOPInstanceUID;
 /** Text VRs whose bytes the Specific Character Set decides (PS3.5 6.1.2.3). */
 const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
 const CHUNK = 1 << 20;

@@ -11,9 +11,10 @@ import type { KeyedLock } from '../util/keyed-lock.ts';
 import { rewriteObject, type AttributeChanges } from './object-rewrite.ts';
 import { EditError, PATIENT_TAGS, STUDY_TAGS, checkPatientChanges, checkStudyChanges, type PatientChanges, type StudyChanges } from './edit-requests.ts';
 import { msg } from '../../common/message.ts';
+import { Tag } from '../dicom/tags.ts';
 
-const STUDY_INSTANCE_UID = 0x0020000d;
-const SERIES_INSTANCE_UID = 0x0020000e;
+const STUDY_INSTANCE_UID = Tag.StudyInstanceUID;
+const SERIES_INSTANCE_UID = Tag.SeriesInstanceUID;
 
 export interface EditorDependencies {
   index: ArchiveIndex;
@@ -68,7 +69,7 @@ export class StudyEditor {
    * so an object arriving at any moment is either in the job or followed by the alias (followAlias) - never neither.
    */
   private async objectsAfterAlias(patientId: string, alias: [string, string] | undefined, values: AttributeChanges): Promise<StoredInstance[]> {
-    const condition = [this.condition(0x00100020, patientId)];
+    const condition = [this.condition(Tag.PatientID, patientId)];
     const objects = await this.objects(condition, `patient ${patientId}`);
     if (!alias) return objects;
     this.pendingAliases.set(alias[0], values);
@@ -130,16 +131,16 @@ export class StudyEditor {
     const { header } = await readObjectHeader(this.deps.objectFile(sample.location));
     // The study's and its patient's attributes, which every object of the study shares.
     return new Map<number, string | null>([
-      [STUDY_INSTANCE_UID, uid], [0x00080020, header.studyDate], [0x00080030, header.studyTime], [0x00080050, header.accessionNumber],
-      [0x00080090, header.referringPhysicianName], [0x00081030, header.studyDescription], [0x00200010, header.studyId], [0x00100010, header.patientName],
-      [0x00100020, header.patientId], [0x00100030, header.patientBirthDate], [0x00100040, header.patientSex],
+      [STUDY_INSTANCE_UID, uid], [Tag.StudyDate, header.studyDate], [Tag.StudyTime, header.studyTime], [Tag.AccessionNumber, header.accessionNumber],
+      [Tag.ReferringPhysicianName, header.referringPhysicianName], [Tag.StudyDescription, header.studyDescription], [Tag.StudyID, header.studyId], [Tag.PatientName, header.patientName],
+      [Tag.PatientID, header.patientId], [Tag.PatientBirthDate, header.patientBirthDate], [Tag.PatientSex, header.patientSex],
     ]);
   }
 
   /** The studies objects are in now. */
   private async studiesOf(objects: StoredInstance[]): Promise<string[]> {
     const uids = new Set<string>();
-    const attr = QR_BY_TAG.get(0x00080018)!;
+    const attr = QR_BY_TAG.get(Tag.SOPInstanceUID)!;
     const studyUid = QR_BY_TAG.get(STUDY_INSTANCE_UID)!;
     for (let at = 0; at < objects.length; at += 500) {
       const list = objects.slice(at, at + 500).map((o) => o.sopInstanceUid);

@@ -1,6 +1,7 @@
 import { encodeDataSet, textElement, uint16Element, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import { TransferSyntax } from '../../common/uids.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * The DICOMDIR of a media set (PS3.10 8, PS3.3 F.3): one directory record per patient, study, series and image, linked
@@ -12,15 +13,15 @@ import { TransferSyntax } from '../../common/uids.ts';
 export const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
 
 const EXPLICIT_LE = { explicitVR: true, littleEndian: true, deflated: false };
-const FILE_SET_ID = 0x00041130;
-const FIRST_ROOT = 0x00041200;
-const LAST_ROOT = 0x00041202;
-const CONSISTENCY = 0x00041212;
-const RECORD_SEQUENCE = 0x00041220;
-const NEXT = 0x00041400;
-const IN_USE = 0x00041410;
-const LOWER = 0x00041420;
-const RECORD_TYPE = 0x00041430;
+const FILE_SET_ID = Tag.FileSetID;
+const FIRST_ROOT = Tag.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity;
+const LAST_ROOT = Tag.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity;
+const CONSISTENCY = Tag.FileSetConsistencyFlag;
+const RECORD_SEQUENCE = Tag.DirectoryRecordSequence;
+const NEXT = Tag.OffsetOfTheNextDirectoryRecord;
+const IN_USE = Tag.RecordInUseFlag;
+const LOWER = Tag.OffsetOfReferencedLowerLevelDirectoryEntity;
+const RECORD_TYPE = Tag.DirectoryRecordType;
 
 export type RecordType = 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
 

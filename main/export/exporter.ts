@@ -10,9 +10,10 @@ import { writeIsoImage } from './iso-image.ts';
 import { Anonymizer, type AnonymizeRequest } from '../anonymize/anonymizer.ts';
 import type { ImportResult } from '../archive/import-result.ts';
 import { msg } from '../../common/message.ts';
+import { Tag } from '../dicom/tags.ts';
 
 export type ExportLevel = 'PATIENT' | 'STUDY' | 'SERIES';
-const KEY: Record<ExportLevel, number> = { PATIENT: 0x00100020, STUDY: 0x0020000d, SERIES: 0x0020000e };
+const KEY: Record<ExportLevel, number> = { PATIENT: Tag.PatientID, STUDY: Tag.StudyInstanceUID, SERIES: Tag.SeriesInstanceUID };
 
 /**
  * Exporting what the archive holds as DICOM media (issue 17): a patient, a study or a series to a folder (a USB stick),

@@ -19,6 +19,7 @@ import type { MediaSetSummary } from './media-set-summary.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
 import { msg } from '../../common/message.ts';
+import { Tag } from '../dicom/tags.ts';
 
 export type { MediaSetSummary };
 
@@ -146,31 +147,31 @@ async function writeObject(file: string, target: string, inst: StoredInstance, s
 /** Text elements in the object's character set when they fit, else as they are (ASCII keys need nothing). */
 function texts(h: InstanceHeader, values: [number, string, string][]): DicomElement[] {
   const charset = h.specificCharacterSet || 'ISO_IR 6';
-  const out: DicomElement[] = h.specificCharacterSet ? [textElement(0x00080005, 'CS', h.specificCharacterSet)] : [];
+  const out: DicomElement[] = h.specificCharacterSet ? [textElement(Tag.SpecificCharacterSet, 'CS', h.specificCharacterSet)] : [];
   for (const [tag, vr, value] of values) out.push(textElement(tag, vr, encodeText(value, charset) ?? Buffer.from(value, 'utf8')));
   return out;
 }
 
 function patientKeys(h: InstanceHeader): DicomElement[] {
-  return texts(h, [[0x00100010, 'PN', h.patientName], [0x00100020, 'LO', h.patientId], [0x00100030, 'DA', h.patientBirthDate], [0x00100040, 'CS', h.patientSex]]);
+  return texts(h, [[Tag.PatientName, 'PN', h.patientName], [Tag.PatientID, 'LO', h.patientId], [Tag.PatientBirthDate, 'DA', h.patientBirthDate], [Tag.PatientSex, 'CS', h.patientSex]]);
 }
 
 function studyKeys(h: InstanceHeader): DicomElement[] {
-  return texts(h, [[0x00080020, 'DA', h.studyDate], [0x00080030, 'TM', h.studyTime], [0x00080050, 'SH', h.accessionNumber], [0x00081030, 'LO', h.studyDescription],
-    [0x0020000d, 'UI', h.studyInstanceUid], [0x00200010, 'SH', h.studyId]]);
+  return texts(h, [[Tag.StudyDate, 'DA', h.studyDate], [Tag.StudyTime, 'TM', h.studyTime], [Tag.AccessionNumber, 'SH', h.accessionNumber], [Tag.StudyDescription, 'LO', h.studyDescription],
+    [Tag.StudyInstanceUID, 'UI', h.studyInstanceUid], [Tag.StudyID, 'SH', h.studyId]]);
 }
 
 function seriesKeys(h: InstanceHeader): DicomElement[] {
-  return [textElement(0x00080060, 'CS', h.modality), textElement(0x0020000e, 'UI', h.seriesInstanceUid), textElement(0x00200011, 'IS', h.seriesNumber)];
+  return [textElement(Tag.Modality, 'CS', h.modality), textElement(Tag.SeriesInstanceUID, 'UI', h.seriesInstanceUid), textElement(Tag.SeriesNumber, 'IS', h.seriesNumber)];
 }
 
 function imageKeys(h: InstanceHeader, fileId: string[], syntax: string): DicomElement[] {
   return [
-    textElement(0x00041500, 'CS', fileId.join('\\')),
-    textElement(0x00041510, 'UI', h.sopClassUid),
-    textElement(0x00041511, 'UI', h.sopInstanceUid),
-    textElement(0x00041512, 'UI', syntax),
-    textElement(0x00200013, 'IS', h.instanceNumber),
+    textElement(Tag.ReferencedFileID, 'CS', fileId.join('\\')),
+    textElement(Tag.ReferencedSOPClassUIDInFile, 'UI', h.sopClassUid),
+    textElement(Tag.ReferencedSOPInstanceUIDInFile, 'UI', h.sopInstanceUid),
+    textElement(Tag.ReferencedTransferSyntaxUIDInFile, 'UI', syntax),
+    textElement(Tag.InstanceNumber, 'IS', h.instanceNumber),
   ];
 }
 

@@ -1,6 +1,7 @@
 import { itemsOf, textOf, type DataSet } from '../dicom/dataset.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { ANNOTATION_KINDS, type Annotation, type AnnotationKind } from './annotation.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * The measurements of a Grayscale Softcopy Presentation State, as the viewer draws them: ours come back as the tools
@@ -18,7 +19,7 @@ function floatsOf(ds: DataSet, tag: number): number[] {
 
 /** Graphic Group ID (0070,0295): UL (some writers use US). */
 function groupOf(ds: DataSet): number | undefined {
-  const v = ds.get(0x00700295)?.value;
+  const v = ds.get(Tag.GraphicGroupID)?.value;
   if (!Buffer.isBuffer(v)) return undefined;
   return v.length >= 4 ? v.readUInt32LE(0) : v.length >= 2 ? v.readUInt16LE(0) : undefined;
 }
@@ -56,20 +57,20 @@ function pointsOf(kind: AnnotationKind, graphics: Graphic[]): [number, number][]
 }
 
 export function readGsps(ds: DataSet): Annotation[] {
-  const charset = new CharacterSet(textOf(ds.get(0x00080005)));
-  const labels = new Map(itemsOf(ds, 0x00700234).map((g) => [groupOf(g), textOf(g.get(0x00700207))]));
+  const charset = new CharacterSet(textOf(ds.get(Tag.SpecificCharacterSet)));
+  const labels = new Map(itemsOf(ds, Tag.GraphicGroupSequence).map((g) => [groupOf(g), textOf(g.get(Tag.GraphicGroupLabel))]));
   const out: Annotation[] = [];
-  for (const item of itemsOf(ds, 0x00700001)) {
-    for (const ref of itemsOf(item, 0x00081140)) {
-      const sopInstanceUid = textOf(ref.get(0x00081155));
-      const frame = Number(textOf(ref.get(0x00081160)).split('\\')[0]) || undefined;
-      const graphics: Graphic[] = itemsOf(item, 0x00700009)
-        .filter((g) => textOf(g.get(0x00700005)) === 'PIXEL')
-        .map((g) => ({ type: textOf(g.get(0x00700023)), points: pairs(floatsOf(g, 0x00700022)), group: groupOf(g) }));
-      const texts = itemsOf(item, 0x00700008).map((t) => ({
-        text: charset.decode(t.get(0x00700006)?.value as Buffer ?? Buffer.alloc(0)).replace(/[\0 ]+$/, ''),
-        group: groupOf(t), anchor: pairs(floatsOf(t, 0x00700014))[0], anchored: textOf(t.get(0x00700015)) === 'Y',
-        pixel: textOf(t.get(0x00700004)) === 'PIXEL',
+  for (const item of itemsOf(ds, Tag.GraphicAnnotationSequence)) {
+    for (const ref of itemsOf(item, Tag.ReferencedImageSequence)) {
+      const sopInstanceUid = textOf(ref.get(Tag.ReferencedSOPInstanceUID));
+      const frame = Number(textOf(ref.get(Tag.ReferencedFrameNumber)).split('\\')[0]) || undefined;
+      const graphics: Graphic[] = itemsOf(item, Tag.GraphicObjectSequence)
+        .filter((g) => textOf(g.get(Tag.GraphicAnnotationUnits)) === 'PIXEL')
+        .map((g) => ({ type: textOf(g.get(Tag.GraphicType)), points: pairs(floatsOf(g, Tag.GraphicData)), group: groupOf(g) }));
+      const texts = itemsOf(item, Tag.TextObjectSequence).map((t) => ({
+        text: charset.decode(t.get(Tag.UnformattedTextValue)?.value as Buffer ?? Buffer.alloc(0)).replace(/[\0 ]+$/, ''),
+        group: groupOf(t), anchor: pairs(floatsOf(t, Tag.AnchorPoint))[0], anchored: textOf(t.get(Tag.AnchorPointVisibility)) === 'Y',
+        pixel: textOf(t.get(Tag.AnchorPointAnnotationUnits)) === 'PIXEL',
       }));
       // By graphic group where there are groups; else each graphic on its own.
       const keys = [...new Set([...graphics.map((g) => g.group), ...texts.map((t) => t.group)])];

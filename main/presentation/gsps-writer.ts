@@ -3,6 +3,7 @@ import { encodeDataSet, textElement, uint16Element, type DataSet, type DicomElem
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import type { Annotation } from './annotation.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * A Grayscale Softcopy Presentation State (PS3.3 A.33.1) carrying the viewer's measurements: one graphic annotation
@@ -40,27 +41,27 @@ function ints(tag: number, vr: 'SL' | 'US', values: number[]): DicomElement {
 function groupId(group: number): DicomElement {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(group);
-  return { tag: 0x00700295, vr: 'UL', value: b };
+  return { tag: Tag.GraphicGroupID, vr: 'UL', value: b };
 }
 
 function graphic(type: 'POLYLINE' | 'POINT' | 'ELLIPSE', points: [number, number][], group: number, filled?: boolean): DataSet {
   return ds(
-    el(0x00700005, 'CS', 'PIXEL'), // Graphic Annotation Units
-    uint16Element(0x00700020, 2), // Graphic Dimensions
-    uint16Element(0x00700021, points.length), // Number of Graphic Points
-    floats(0x00700022, points.flat()), // Graphic Data
-    el(0x00700023, 'CS', type),
-    filled === undefined ? undefined : el(0x00700024, 'CS', filled ? 'Y' : 'N'), // Graphic Filled (closed graphics)
+    el(Tag.GraphicAnnotationUnits, 'CS', 'PIXEL'), // Graphic Annotation Units
+    uint16Element(Tag.GraphicDimensions, 2), // Graphic Dimensions
+    uint16Element(Tag.NumberOfGraphicPoints, points.length), // Number of Graphic Points
+    floats(Tag.GraphicData, points.flat()), // Graphic Data
+    el(Tag.GraphicType, 'CS', type),
+    filled === undefined ? undefined : el(Tag.GraphicFilled, 'CS', filled ? 'Y' : 'N'), // Graphic Filled (closed graphics)
     groupId(group), // Graphic Group ID
   );
 }
 
 function text(value: string, anchor: [number, number], visible: boolean, group: number): DataSet {
   return ds(
-    el(0x00700004, 'CS', 'PIXEL'), // Anchor Point Annotation Units
-    el(0x00700006, 'ST', value.slice(0, 1024)), // Unformatted Text Value
-    floats(0x00700014, anchor), // Anchor Point
-    el(0x00700015, 'CS', visible ? 'Y' : 'N'), // Anchor Point Visibility
+    el(Tag.AnchorPointAnnotationUnits, 'CS', 'PIXEL'), // Anchor Point Annotation Units
+    el(Tag.UnformattedTextValue, 'ST', value.slice(0, 1024)), // Unformatted Text Value
+    floats(Tag.AnchorPoint, anchor), // Anchor Point
+    el(Tag.AnchorPointVisibility, 'CS', visible ? 'Y' : 'N'), // Anchor Point Visibility
     groupId(group),
   );
 }
@@ -116,13 +117,13 @@ export function buildGsps(r: GspsRequest): { bytes: Buffer; sopInstanceUid: stri
   for (const img of r.images.values()) bySeries.set(img.header.seriesInstanceUid, [...(bySeries.get(img.header.seriesInstanceUid) ?? []), img]);
   // Referenced Frame Number: the frame an annotation is on, in a multi-frame object (none: all frames).
   const imageRef = (img: ReferencedImage, frame?: number) => ds(
-    el(0x00081150, 'UI', img.header.sopClassUid),
-    el(0x00081155, 'UI', img.header.sopInstanceUid),
-    frame && img.frames > 1 ? el(0x00081160, 'IS', String(frame)) : undefined,
+    el(Tag.ReferencedSOPClassUID, 'UI', img.header.sopClassUid),
+    el(Tag.ReferencedSOPInstanceUID, 'UI', img.header.sopInstanceUid),
+    frame && img.frames > 1 ? el(Tag.ReferencedFrameNumber, 'IS', String(frame)) : undefined,
   );
   const referencedSeries = [...bySeries].map(([uid, imgs]) => ds(
-    seq(0x00081140, imgs.map((img) => imageRef(img))),
-    el(0x0020000e, 'UI', uid),
+    seq(Tag.ReferencedImageSequence, imgs.map((img) => imageRef(img))),
+    el(Tag.SeriesInstanceUID, 'UI', uid),
   ));
 
   // One graphic annotation item per annotated image or frame; each annotation a graphic group.
@@ -139,58 +140,58 @@ export function buildGsps(r: GspsRequest): { bytes: Buffer; sopInstanceUid: stri
     const texts: DataSet[] = [];
     for (const a of list) {
       group++;
-      groups.push(ds(groupId(group), el(0x00700207, 'LO', a.kind)));
+      groups.push(ds(groupId(group), el(Tag.GraphicGroupLabel, 'LO', a.kind)));
       graphics.push(...graphicsOf(a, group));
       const anchor = a.kind === 'ArrowAnnotate' ? a.points[0]! : a.points[a.points.length - 1]!;
       if (a.text) texts.push(text(a.text, anchor, a.kind === 'ArrowAnnotate', group));
     }
     return ds(
-      seq(0x00081140, [imageRef(img, list[0]!.frame)]),
-      el(0x00700002, 'CS', LAYER),
-      texts.length ? seq(0x00700008, texts) : undefined,
-      graphics.length ? seq(0x00700009, graphics) : undefined,
+      seq(Tag.ReferencedImageSequence, [imageRef(img, list[0]!.frame)]),
+      el(Tag.GraphicLayer, 'CS', LAYER),
+      texts.length ? seq(Tag.TextObjectSequence, texts) : undefined,
+      graphics.length ? seq(Tag.GraphicObjectSequence, graphics) : undefined,
     );
   });
 
   const charset = [h.patientName, h.studyDescription, r.description, r.creator, ...r.annotations.map((a) => a.text)].some((t) => /[^\x20-\x7e]/.test(t));
   const displayedAreas = [...r.images.values()].map((img) => ds(
-    seq(0x00081140, [imageRef(img)]),
-    ints(0x00700052, 'SL', [1, 1]), // Displayed Area Top Left Hand Corner
-    ints(0x00700053, 'SL', [img.header.columns ?? 1, img.header.rows ?? 1]), // Bottom Right Hand Corner
-    el(0x00700100, 'CS', 'SCALE TO FIT'), // Presentation Size Mode
-    el(0x00700102, 'IS', '1\\1'), // Presentation Pixel Aspect Ratio
+    seq(Tag.ReferencedImageSequence, [imageRef(img)]),
+    ints(Tag.DisplayedAreaTopLeftHandCorner, 'SL', [1, 1]), // Displayed Area Top Left Hand Corner
+    ints(Tag.DisplayedAreaBottomRightHandCorner, 'SL', [img.header.columns ?? 1, img.header.rows ?? 1]), // Bottom Right Hand Corner
+    el(Tag.PresentationSizeMode, 'CS', 'SCALE TO FIT'), // Presentation Size Mode
+    el(Tag.PresentationPixelAspectRatio, 'IS', '1\\1'), // Presentation Pixel Aspect Ratio
   ));
   const dataSet = ds(
-    charset ? el(0x00080005, 'CS', 'ISO_IR 192') : undefined,
-    el(0x00080016, 'UI', GSPS_SOP_CLASS),
-    el(0x00080018, 'UI', sopInstanceUid),
-    el(0x00080020, 'DA', h.studyDate),
-    el(0x00080030, 'TM', h.studyTime),
-    el(0x00080050, 'SH', h.accessionNumber),
-    el(0x00080060, 'CS', 'PR'),
-    el(0x00080070, 'LO', 'PACS Workstation'),
-    el(0x00080090, 'PN', h.referringPhysicianName),
-    el(0x00081030, 'LO', h.studyDescription),
-    seq(0x00081115, referencedSeries), // Referenced Series Sequence
-    el(0x00100010, 'PN', h.patientName),
-    el(0x00100020, 'LO', h.patientId),
-    el(0x00100030, 'DA', h.patientBirthDate),
-    el(0x00100040, 'CS', h.patientSex),
-    el(0x0020000d, 'UI', h.studyInstanceUid),
-    el(0x0020000e, 'UI', seriesInstanceUid),
-    el(0x00200010, 'SH', h.studyId),
-    el(0x00200011, 'IS', '9001'),
-    el(0x00200013, 'IS', String(r.instanceNumber)),
-    annotationItems.length ? seq(0x00700001, annotationItems) : undefined, // Graphic Annotation Sequence
-    annotationItems.length ? seq(0x00700060, [ds(el(0x00700002, 'CS', LAYER), el(0x00700062, 'IS', '1'), el(0x00700068, 'LO', 'Measurements and annotations'))]) : undefined, // Graphic Layer Sequence
-    el(0x00700080, 'CS', r.label), // Content Label
-    el(0x00700081, 'LO', r.description), // Content Description
-    el(0x00700082, 'DA', date), // Presentation Creation Date
-    el(0x00700083, 'TM', time), // Presentation Creation Time
-    el(0x00700084, 'PN', r.creator), // Content Creator's Name
-    seq(0x0070005a, displayedAreas), // Displayed Area Selection Sequence
-    groups.length ? seq(0x00700234, groups) : undefined, // Graphic Group Sequence
-    el(0x20500020, 'CS', 'IDENTITY'), // Presentation LUT Shape
+    charset ? el(Tag.SpecificCharacterSet, 'CS', 'ISO_IR 192') : undefined,
+    el(Tag.SOPClassUID, 'UI', GSPS_SOP_CLASS),
+    el(Tag.SOPInstanceUID, 'UI', sopInstanceUid),
+    el(Tag.StudyDate, 'DA', h.studyDate),
+    el(Tag.StudyTime, 'TM', h.studyTime),
+    el(Tag.AccessionNumber, 'SH', h.accessionNumber),
+    el(Tag.Modality, 'CS', 'PR'),
+    el(Tag.Manufacturer, 'LO', 'PACS Workstation'),
+    el(Tag.ReferringPhysicianName, 'PN', h.referringPhysicianName),
+    el(Tag.StudyDescription, 'LO', h.studyDescription),
+    seq(Tag.ReferencedSeriesSequence, referencedSeries), // Referenced Series Sequence
+    el(Tag.PatientName, 'PN', h.patientName),
+    el(Tag.PatientID, 'LO', h.patientId),
+    el(Tag.PatientBirthDate, 'DA', h.patientBirthDate),
+    el(Tag.PatientSex, 'CS', h.patientSex),
+    el(Tag.StudyInstanceUID, 'UI', h.studyInstanceUid),
+    el(Tag.SeriesInstanceUID, 'UI', seriesInstanceUid),
+    el(Tag.StudyID, 'SH', h.studyId),
+    el(Tag.SeriesNumber, 'IS', '9001'),
+    el(Tag.InstanceNumber, 'IS', String(r.instanceNumber)),
+    annotationItems.length ? seq(Tag.GraphicAnnotationSequence, annotationItems) : undefined, // Graphic Annotation Sequence
+    annotationItems.length ? seq(Tag.GraphicLayerSequence, [ds(el(Tag.GraphicLayer, 'CS', LAYER), el(Tag.GraphicLayerOrder, 'IS', '1'), el(Tag.GraphicLayerDescription, 'LO', 'Measurements and annotations'))]) : undefined, // Graphic Layer Sequence
+    el(Tag.ContentLabel, 'CS', r.label), // Content Label
+    el(Tag.ContentDescription, 'LO', r.description), // Content Description
+    el(Tag.PresentationCreationDate, 'DA', date), // Presentation Creation Date
+    el(Tag.PresentationCreationTime, 'TM', time), // Presentation Creation Time
+    el(Tag.ContentCreatorName, 'PN', r.creator), // Content Creator's Name
+    seq(Tag.DisplayedAreaSelectionSequence, displayedAreas), // Displayed Area Selection Sequence
+    groups.length ? seq(Tag.GraphicGroupSequence, groups) : undefined, // Graphic Group Sequence
+    el(Tag.PresentationLUTShape, 'CS', 'IDENTITY'), // Presentation LUT Shape
   );
   const body = encodeDataSet(dataSet, encodingOf(TransferSyntax.ExplicitLittleEndian));
   return {

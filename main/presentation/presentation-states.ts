@@ -12,6 +12,7 @@ import { readGsps } from './gsps-reader.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
 import { msg } from '../../common/message.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * The viewer's measurements kept in the archive as Grayscale Softcopy Presentation States: each save is a new one (the
@@ -54,11 +55,11 @@ export class PresentationStates {
     for (const { sopInstanceUid, file } of await this.statesOf(studyUid)) {
       const { bytes, transferSyntaxUid } = await readDataSetBytes(file);
       const ds = parseDataSet(bytes, encodingOf(transferSyntaxUid));
-      const d = textOf(ds.get(0x00700082));
-      const t = textOf(ds.get(0x00700083)).padEnd(6, '0');
+      const d = textOf(ds.get(Tag.PresentationCreationDate));
+      const t = textOf(ds.get(Tag.PresentationCreationTime)).padEnd(6, '0');
       const created = /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${t.slice(0, 2)}:${t.slice(2, 4)}:${t.slice(4, 6)}Z` : '';
-      const state = { sopInstanceUid, created, creator: Buffer.from(ds.get(0x00700084)?.value as Buffer ?? []).toString('utf8').trim(), label: textOf(ds.get(0x00700080)) };
-      const n = Number(textOf(ds.get(0x00200013))) || 0;
+      const state = { sopInstanceUid, created, creator: Buffer.from(ds.get(Tag.ContentCreatorName)?.value as Buffer ?? []).toString('utf8').trim(), label: textOf(ds.get(Tag.ContentLabel)) };
+      const n = Number(textOf(ds.get(Tag.InstanceNumber))) || 0;
       // The newest: by creation time, then by instance number (two saves within one second).
       if (!best || created > best.state.created || (created === best.state.created && n > best.number)) best = { state, annotations: readGsps(ds), number: n };
     }

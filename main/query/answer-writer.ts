@@ -4,15 +4,16 @@ import type { TransferSyntaxEncoding } from '../../common/uids.ts';
 import type { KeyAttribute } from './attributes.ts';
 import { QUERY_RETRIEVE_LEVEL, SPECIFIC_CHARACTER_SET, qrAnswer, type QrRequest, type Row } from './identifier.ts';
 import { LEVEL_NAMES, QR_BY_TAG } from './attributes.ts';
+import { Tag } from '../dicom/tags.ts';
+import { LONG_VRS } from '../dicom/vr.ts';
 
 /**
  * C-FIND answers written straight into one buffer per match, from a plan made once per request: a query of a thousand
  * matches must not build a thousand element maps. Gives the same bytes as encoding `qrAnswer` (tests hold it to that).
  */
 
-const RETRIEVE_AE_TITLE = 0x00080054;
-const INSTANCE_AVAILABILITY = 0x00080056;
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+const RETRIEVE_AE_TITLE = Tag.RetrieveAETitle;
+const INSTANCE_AVAILABILITY = Tag.InstanceAvailability;
 
 interface Slot {
   tag: number;

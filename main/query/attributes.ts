@@ -1,3 +1,4 @@
+import { Tag } from '../dicom/tags.ts';
 /**
  * The keys the archive answers on, per information model: where each lives in the index (an SQL expression over the
  * tables aliased p, st, se, i for Query/Retrieve and w for the worklist) and how it matches. Keys not listed here are
@@ -37,49 +38,49 @@ const countOf = (sql: string) => `(${sql})`;
 
 export const QR_ATTRIBUTES: QrAttribute[] = [
   // Patient (PS3.4 C.6.1.1.2)
-  { level: 0, tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'p.patient_name', matchColumn: 'p.name_key', foldColumn: 'p.name_fold', text: true, personName: true },
-  { level: 0, tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'p.patient_id', text: true, caseFold: true },
-  { level: 0, tag: 0x00100030, keyword: 'PatientBirthDate', vr: 'DA', column: 'p.birth_date' },
-  { level: 0, tag: 0x00100040, keyword: 'PatientSex', vr: 'CS', column: 'p.sex' },
-  { level: 0, tag: 0x00201200, keyword: 'NumberOfPatientRelatedStudies', vr: 'IS', returnOnly: true,
+  { level: 0, tag: Tag.PatientName, keyword: 'PatientName', vr: 'PN', column: 'p.patient_name', matchColumn: 'p.name_key', foldColumn: 'p.name_fold', text: true, personName: true },
+  { level: 0, tag: Tag.PatientID, keyword: 'PatientID', vr: 'LO', column: 'p.patient_id', text: true, caseFold: true },
+  { level: 0, tag: Tag.PatientBirthDate, keyword: 'PatientBirthDate', vr: 'DA', column: 'p.birth_date' },
+  { level: 0, tag: Tag.PatientSex, keyword: 'PatientSex', vr: 'CS', column: 'p.sex' },
+  { level: 0, tag: Tag.NumberOfPatientRelatedStudies, keyword: 'NumberOfPatientRelatedStudies', vr: 'IS', returnOnly: true,
     column: countOf('SELECT count(*) FROM studies x WHERE x.patient_fk = p.id') },
-  { level: 0, tag: 0x00201202, keyword: 'NumberOfPatientRelatedSeries', vr: 'IS', returnOnly: true,
+  { level: 0, tag: Tag.NumberOfPatientRelatedSeries, keyword: 'NumberOfPatientRelatedSeries', vr: 'IS', returnOnly: true,
     column: countOf('SELECT coalesce(sum(x.num_series), 0) FROM studies x WHERE x.patient_fk = p.id') },
-  { level: 0, tag: 0x00201204, keyword: 'NumberOfPatientRelatedInstances', vr: 'IS', returnOnly: true,
+  { level: 0, tag: Tag.NumberOfPatientRelatedInstances, keyword: 'NumberOfPatientRelatedInstances', vr: 'IS', returnOnly: true,
     column: countOf('SELECT coalesce(sum(x.num_instances), 0) FROM studies x WHERE x.patient_fk = p.id') },
   // Study (PS3.4 C.6.1.1.3, C.6.2.1.2)
-  { level: 1, tag: 0x0020000d, keyword: 'StudyInstanceUID', vr: 'UI', column: 'st.study_uid' },
-  { level: 1, tag: 0x00080020, keyword: 'StudyDate', vr: 'DA', column: 'st.study_date' },
-  { level: 1, tag: 0x00080030, keyword: 'StudyTime', vr: 'TM', column: 'st.study_time' },
-  { level: 1, tag: 0x00080050, keyword: 'AccessionNumber', vr: 'SH', column: 'st.accession_number', text: true, caseFold: true },
-  { level: 1, tag: 0x00200010, keyword: 'StudyID', vr: 'SH', column: 'st.study_id', text: true },
-  { level: 1, tag: 0x00081030, keyword: 'StudyDescription', vr: 'LO', column: 'st.description', text: true },
-  { level: 1, tag: 0x00080090, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'st.referring_physician', matchColumn: 'upper(st.referring_physician)', text: true, personName: true },
-  { level: 1, tag: 0x00080061, keyword: 'ModalitiesInStudy', vr: 'CS', column: 'st.modalities',
+  { level: 1, tag: Tag.StudyInstanceUID, keyword: 'StudyInstanceUID', vr: 'UI', column: 'st.study_uid' },
+  { level: 1, tag: Tag.StudyDate, keyword: 'StudyDate', vr: 'DA', column: 'st.study_date' },
+  { level: 1, tag: Tag.StudyTime, keyword: 'StudyTime', vr: 'TM', column: 'st.study_time' },
+  { level: 1, tag: Tag.AccessionNumber, keyword: 'AccessionNumber', vr: 'SH', column: 'st.accession_number', text: true, caseFold: true },
+  { level: 1, tag: Tag.StudyID, keyword: 'StudyID', vr: 'SH', column: 'st.study_id', text: true },
+  { level: 1, tag: Tag.StudyDescription, keyword: 'StudyDescription', vr: 'LO', column: 'st.description', text: true },
+  { level: 1, tag: Tag.ReferringPhysicianName, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'st.referring_physician', matchColumn: 'upper(st.referring_physician)', text: true, personName: true },
+  { level: 1, tag: Tag.ModalitiesInStudy, keyword: 'ModalitiesInStudy', vr: 'CS', column: 'st.modalities',
     existsFrom: 'series x WHERE x.study_fk = st.id', matchColumn: 'x.modality' },
-  { level: 1, tag: 0x00201206, keyword: 'NumberOfStudyRelatedSeries', vr: 'IS', returnOnly: true, column: 'st.num_series' },
-  { level: 1, tag: 0x00201208, keyword: 'NumberOfStudyRelatedInstances', vr: 'IS', returnOnly: true, column: 'st.num_instances' },
+  { level: 1, tag: Tag.NumberOfStudyRelatedSeries, keyword: 'NumberOfStudyRelatedSeries', vr: 'IS', returnOnly: true, column: 'st.num_series' },
+  { level: 1, tag: Tag.NumberOfStudyRelatedInstances, keyword: 'NumberOfStudyRelatedInstances', vr: 'IS', returnOnly: true, column: 'st.num_instances' },
   // Series (PS3.4 C.6.1.1.4)
-  { level: 2, tag: 0x0020000e, keyword: 'SeriesInstanceUID', vr: 'UI', column: 'se.series_uid' },
-  { level: 2, tag: 0x00080060, keyword: 'Modality', vr: 'CS', column: 'se.modality' },
-  { level: 2, tag: 0x00200011, keyword: 'SeriesNumber', vr: 'IS', column: 'se.series_number' },
-  { level: 2, tag: 0x0008103e, keyword: 'SeriesDescription', vr: 'LO', column: 'se.description', text: true },
-  { level: 2, tag: 0x00180015, keyword: 'BodyPartExamined', vr: 'CS', column: 'se.body_part' },
-  { level: 2, tag: 0x00080021, keyword: 'SeriesDate', vr: 'DA', column: 'se.series_date' },
-  { level: 2, tag: 0x00080031, keyword: 'SeriesTime', vr: 'TM', column: 'se.series_time' },
-  { level: 2, tag: 0x00201209, keyword: 'NumberOfSeriesRelatedInstances', vr: 'IS', returnOnly: true, column: 'se.num_instances' },
+  { level: 2, tag: Tag.SeriesInstanceUID, keyword: 'SeriesInstanceUID', vr: 'UI', column: 'se.series_uid' },
+  { level: 2, tag: Tag.Modality, keyword: 'Modality', vr: 'CS', column: 'se.modality' },
+  { level: 2, tag: Tag.SeriesNumber, keyword: 'SeriesNumber', vr: 'IS', column: 'se.series_number' },
+  { level: 2, tag: Tag.SeriesDescription, keyword: 'SeriesDescription', vr: 'LO', column: 'se.description', text: true },
+  { level: 2, tag: Tag.BodyPartExamined, keyword: 'BodyPartExamined', vr: 'CS', column: 'se.body_part' },
+  { level: 2, tag: Tag.SeriesDate, keyword: 'SeriesDate', vr: 'DA', column: 'se.series_date' },
+  { level: 2, tag: Tag.SeriesTime, keyword: 'SeriesTime', vr: 'TM', column: 'se.series_time' },
+  { level: 2, tag: Tag.NumberOfSeriesRelatedInstances, keyword: 'NumberOfSeriesRelatedInstances', vr: 'IS', returnOnly: true, column: 'se.num_instances' },
   // Image (PS3.4 C.6.1.1.5)
-  { level: 3, tag: 0x00080018, keyword: 'SOPInstanceUID', vr: 'UI', column: 'i.sop_uid' },
-  { level: 3, tag: 0x00080016, keyword: 'SOPClassUID', vr: 'UI', column: 'i.sop_class_uid' },
-  { level: 3, tag: 0x00200013, keyword: 'InstanceNumber', vr: 'IS', column: 'i.instance_number' },
-  { level: 3, tag: 0x00280010, keyword: 'Rows', vr: 'US', column: 'i.rows' },
-  { level: 3, tag: 0x00280011, keyword: 'Columns', vr: 'US', column: 'i.columns' },
-  { level: 3, tag: 0x00280008, keyword: 'NumberOfFrames', vr: 'IS', column: 'i.frames' },
-  { level: 3, tag: 0x00083002, keyword: 'AvailableTransferSyntaxUID', vr: 'UI', column: 'i.transfer_syntax' },
+  { level: 3, tag: Tag.SOPInstanceUID, keyword: 'SOPInstanceUID', vr: 'UI', column: 'i.sop_uid' },
+  { level: 3, tag: Tag.SOPClassUID, keyword: 'SOPClassUID', vr: 'UI', column: 'i.sop_class_uid' },
+  { level: 3, tag: Tag.InstanceNumber, keyword: 'InstanceNumber', vr: 'IS', column: 'i.instance_number' },
+  { level: 3, tag: Tag.Rows, keyword: 'Rows', vr: 'US', column: 'i.rows' },
+  { level: 3, tag: Tag.Columns, keyword: 'Columns', vr: 'US', column: 'i.columns' },
+  { level: 3, tag: Tag.NumberOfFrames, keyword: 'NumberOfFrames', vr: 'IS', column: 'i.frames' },
+  { level: 3, tag: Tag.AvailableTransferSyntaxUID, keyword: 'AvailableTransferSyntaxUID', vr: 'UI', column: 'i.transfer_syntax' },
 ];
 
 /** The unique key of each level (PS3.4 C.6.1.1, C.6.2.1). */
-export const UNIQUE_KEYS = [0x00100020, 0x0020000d, 0x0020000e, 0x00080018] as const;
+export const UNIQUE_KEYS = [Tag.PatientID, Tag.StudyInstanceUID, Tag.SeriesInstanceUID, Tag.SOPInstanceUID] as const;
 
 export const QR_BY_TAG = new Map(QR_ATTRIBUTES.map((a) => [a.tag, a]));
 
@@ -87,7 +88,7 @@ export const QR_BY_TAG = new Map(QR_ATTRIBUTES.map((a) => [a.tag, a]));
  * Below the PATIENT level, Patient's Name is the study's own, as its objects gave it (hierarchy.ts): a study is never
  * answered, listed or shown under another study's spelling of its patient's name.
  */
-const STUDY_PATIENT_NAME: QrAttribute = { ...QR_BY_TAG.get(0x00100010)!, column: 'st.patient_name', matchColumn: 'st.name_key', foldColumn: 'st.name_fold' };
+const STUDY_PATIENT_NAME: QrAttribute = { ...QR_BY_TAG.get(Tag.PatientName)!, column: 'st.patient_name', matchColumn: 'st.name_key', foldColumn: 'st.name_fold' };
 
 /** The attribute a tag names in a query at `level`. */
 export function qrAttribute(tag: number, level: LevelNumber): QrAttribute | undefined {
@@ -114,30 +115,30 @@ export const QR_FROM = [
 
 // ------------------------------------------------------------------ Modality Worklist (PS3.4 K.6.1.2)
 
-export const SCHEDULED_PROCEDURE_STEP_SEQUENCE = 0x00400100;
+export const SCHEDULED_PROCEDURE_STEP_SEQUENCE = Tag.ScheduledProcedureStepSequence;
 
 /** Keys at the top level of a worklist identifier. */
 export const MWL_ATTRIBUTES: KeyAttribute[] = [
-  { tag: 0x00100010, keyword: 'PatientName', vr: 'PN', column: 'w.patient_name', matchColumn: 'w.name_key', foldColumn: 'w.name_fold', text: true, personName: true },
-  { tag: 0x00100020, keyword: 'PatientID', vr: 'LO', column: 'w.patient_id', text: true, caseFold: true },
-  { tag: 0x00100030, keyword: 'PatientBirthDate', vr: 'DA', column: 'w.birth_date' },
-  { tag: 0x00100040, keyword: 'PatientSex', vr: 'CS', column: 'w.sex' },
-  { tag: 0x00080050, keyword: 'AccessionNumber', vr: 'SH', column: 'w.accession_number', text: true, caseFold: true },
-  { tag: 0x00080090, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'w.referring_physician', matchColumn: 'upper(w.referring_physician)', text: true, personName: true },
-  { tag: 0x0020000d, keyword: 'StudyInstanceUID', vr: 'UI', column: 'w.study_uid' },
-  { tag: 0x00401001, keyword: 'RequestedProcedureID', vr: 'SH', column: 'w.requested_procedure_id', text: true },
-  { tag: 0x00321060, keyword: 'RequestedProcedureDescription', vr: 'LO', column: 'w.requested_procedure_description', text: true },
+  { tag: Tag.PatientName, keyword: 'PatientName', vr: 'PN', column: 'w.patient_name', matchColumn: 'w.name_key', foldColumn: 'w.name_fold', text: true, personName: true },
+  { tag: Tag.PatientID, keyword: 'PatientID', vr: 'LO', column: 'w.patient_id', text: true, caseFold: true },
+  { tag: Tag.PatientBirthDate, keyword: 'PatientBirthDate', vr: 'DA', column: 'w.birth_date' },
+  { tag: Tag.PatientSex, keyword: 'PatientSex', vr: 'CS', column: 'w.sex' },
+  { tag: Tag.AccessionNumber, keyword: 'AccessionNumber', vr: 'SH', column: 'w.accession_number', text: true, caseFold: true },
+  { tag: Tag.ReferringPhysicianName, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'w.referring_physician', matchColumn: 'upper(w.referring_physician)', text: true, personName: true },
+  { tag: Tag.StudyInstanceUID, keyword: 'StudyInstanceUID', vr: 'UI', column: 'w.study_uid' },
+  { tag: Tag.RequestedProcedureID, keyword: 'RequestedProcedureID', vr: 'SH', column: 'w.requested_procedure_id', text: true },
+  { tag: Tag.RequestedProcedureDescription, keyword: 'RequestedProcedureDescription', vr: 'LO', column: 'w.requested_procedure_description', text: true },
 ];
 
 /** Keys inside the Scheduled Procedure Step Sequence item. */
 export const MWL_STEP_ATTRIBUTES: KeyAttribute[] = [
-  { tag: 0x00080060, keyword: 'Modality', vr: 'CS', column: 'w.modality' },
-  { tag: 0x00400001, keyword: 'ScheduledStationAETitle', vr: 'AE', column: 'w.scheduled_ae' },
-  { tag: 0x00400002, keyword: 'ScheduledProcedureStepStartDate', vr: 'DA', column: 'w.scheduled_date' },
-  { tag: 0x00400003, keyword: 'ScheduledProcedureStepStartTime', vr: 'TM', column: 'w.scheduled_time' },
-  { tag: 0x00400006, keyword: 'ScheduledPerformingPhysicianName', vr: 'PN', column: 'w.performing_physician', matchColumn: 'upper(w.performing_physician)', text: true, personName: true },
-  { tag: 0x00400007, keyword: 'ScheduledProcedureStepDescription', vr: 'LO', column: 'w.step_description', text: true },
-  { tag: 0x00400009, keyword: 'ScheduledProcedureStepID', vr: 'SH', column: 'w.step_id', text: true },
-  { tag: 0x00400010, keyword: 'ScheduledStationName', vr: 'SH', column: 'w.station_name', text: true },
-  { tag: 0x00400020, keyword: 'ScheduledProcedureStepStatus', vr: 'CS', column: 'w.step_status' },
+  { tag: Tag.Modality, keyword: 'Modality', vr: 'CS', column: 'w.modality' },
+  { tag: Tag.ScheduledStationAETitle, keyword: 'ScheduledStationAETitle', vr: 'AE', column: 'w.scheduled_ae' },
+  { tag: Tag.ScheduledProcedureStepStartDate, keyword: 'ScheduledProcedureStepStartDate', vr: 'DA', column: 'w.scheduled_date' },
+  { tag: Tag.ScheduledProcedureStepStartTime, keyword: 'ScheduledProcedureStepStartTime', vr: 'TM', column: 'w.scheduled_time' },
+  { tag: Tag.ScheduledPerformingPhysicianName, keyword: 'ScheduledPerformingPhysicianName', vr: 'PN', column: 'w.performing_physician', matchColumn: 'upper(w.performing_physician)', text: true, personName: true },
+  { tag: Tag.ScheduledProcedureStepDescription, keyword: 'ScheduledProcedureStepDescription', vr: 'LO', column: 'w.step_description', text: true },
+  { tag: Tag.ScheduledProcedureStepID, keyword: 'ScheduledProcedureStepID', vr: 'SH', column: 'w.step_id', text: true },
+  { tag: Tag.ScheduledStationName, keyword: 'ScheduledStationName', vr: 'SH', column: 'w.station_name', text: true },
+  { tag: Tag.ScheduledProcedureStepStatus, keyword: 'ScheduledProcedureStepStatus', vr: 'CS', column: 'w.step_status' },
 ];

@@ -8,16 +8,17 @@ import {
 } from './attributes.ts';
 import { MatchError, parseMatch } from './matching.ts';
 import type { Condition } from './condition.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * From a C-FIND / C-MOVE identifier to what the index is asked, and from an index row back to an answer identifier
  * (PS3.4 C.4.1.1.3, K.4.1.1.3).
  */
 
-export const SPECIFIC_CHARACTER_SET = 0x00080005;
-export const QUERY_RETRIEVE_LEVEL = 0x00080052;
-const RETRIEVE_AE_TITLE = 0x00080054;
-const INSTANCE_AVAILABILITY = 0x00080056;
+export const SPECIFIC_CHARACTER_SET = Tag.SpecificCharacterSet;
+export const QUERY_RETRIEVE_LEVEL = Tag.QueryRetrieveLevel;
+const RETRIEVE_AE_TITLE = Tag.RetrieveAETitle;
+const INSTANCE_AVAILABILITY = Tag.InstanceAvailability;
 
 /** A request the SCP answers with a failure status (A900 identifier does not match, C000 cannot process). */
 /** An identifier the SCP cannot take: answered with its status (A900, C000 ...) and the reason. */

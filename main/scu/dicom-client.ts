@@ -19,6 +19,7 @@ import {
   REQUEST_COMMITMENT_ACTION, readCommitmentResult, writeCommitmentRequest, writeCommitmentResult,
   type CommitmentRequest, type CommitmentResult,
 } from '../protocol/services/commitment-info.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /**
  * The SCU side of the archive (PS3.4 A, B, C, K): echo, find, move, get and store against a remote node, each over an
@@ -67,7 +68,7 @@ export class DicomOperationError extends Refusal {
 }
 
 const UNCOMPRESSED = [TransferSyntax.ExplicitLittleEndian, TransferSyntax.ImplicitLittleEndian];
-const FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
+const FAILED_SOP_INSTANCE_UID_LIST = Tag.FailedSOPInstanceUIDList;
 
 /** How long a cancelled operation waits for the node's final response before the association is aborted. */
 const CANCEL_GRACE_MS = 5000;

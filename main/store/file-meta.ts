@@ -1,4 +1,5 @@
 import { TransferSyntax } from '../../common/uids.ts';
+import { LONG_VRS } from '../dicom/vr.ts';
 
 /**
  * What the start of a stored file says about it: where the data set begins and in which transfer syntax (PS3.10 7.1).
@@ -16,7 +17,6 @@ export interface FileMetaInfo {
 
 const EXPLICIT_VRS = new Set(['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OW', 'OV', 'PN', 'SH', 'SL',
   'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV']);
-const LONG_VRS = new Set(['OB', 'OW', 'UN', 'SQ', 'UT', 'UC', 'UR', 'OD', 'OF', 'OL', 'OV', 'SV', 'UV']);
 
 function text(head: Buffer, at: number, length: number): string {
   return head.toString('latin1', at, at + length).replace(/[\0 ]+$/, '');

@@ -3,10 +3,11 @@ import { DataSetScanner } from '../dicom/dataset-scanner.ts';
 import { INDEXED_TAGS, instanceHeaderFrom, type InstanceHeader } from '../dicom/instance-header.ts';
 import { encodingOf, isValidUid } from '../../common/uids.ts';
 import { readFileMeta, type FileMetaInfo } from './file-meta.ts';
+import { Tag } from '../dicom/tags.ts';
 
 const CHUNK = 1 << 20;
-const SOP_CLASS_UID = 0x00080016;
-const SOP_INSTANCE_UID = 0x00080018;
+const SOP_CLASS_UID = Tag.SOPClassUID;
+const SOP_INSTANCE_UID = Tag.SOPInstanceUID;
 
 export interface ObjectOnDisk {
   header: InstanceHeader;

@@ -1,6 +1,7 @@
 import { isSequence, itemsOf, textElement, textOf, uint16Element, type DataSet } from '../../dicom/dataset.ts';
 import { DimseError, Status } from '../../dicom/status.ts';
 import { isValidUid } from '../../../common/uids.ts';
+import { Tag } from '../../dicom/tags.ts';
 
 /**
  * The data sets of Storage Commitment Push Model (PS3.4 J.3.2, J.3.3): the N-ACTION's Action Information (a Transaction
@@ -8,13 +9,13 @@ import { isValidUid } from '../../../common/uids.ts';
  * references and the failed ones with a reason). Pure: both the SCP and the SCU side read and write them here.
  */
 
-export const TRANSACTION_UID = 0x00081195;
-export const REFERENCED_SOP_SEQUENCE = 0x00081199;
-export const FAILED_SOP_SEQUENCE = 0x00081198;
-export const REFERENCED_SOP_CLASS_UID = 0x00081150;
-export const REFERENCED_SOP_INSTANCE_UID = 0x00081155;
-export const FAILURE_REASON = 0x00081197;
-export const RETRIEVE_AE_TITLE = 0x00080054;
+export const TRANSACTION_UID = Tag.TransactionUID;
+export const REFERENCED_SOP_SEQUENCE = Tag.ReferencedSOPSequence;
+export const FAILED_SOP_SEQUENCE = Tag.FailedSOPSequence;
+export const REFERENCED_SOP_CLASS_UID = Tag.ReferencedSOPClassUID;
+export const REFERENCED_SOP_INSTANCE_UID = Tag.ReferencedSOPInstanceUID;
+export const FAILURE_REASON = Tag.FailureReason;
+export const RETRIEVE_AE_TITLE = Tag.RetrieveAETitle;
 
 /** Action Type ID 1: Request Storage Commitment (PS3.4 Table J.3-1). */
 export const REQUEST_COMMITMENT_ACTION = 1;

@@ -1,5 +1,6 @@
 import { isSequence, textOf, type DataSet } from '../../dicom/dataset.ts';
 import { DimseError, Status } from '../../dicom/status.ts';
+import { Tag } from '../../dicom/tags.ts';
 
 /**
  * What Modality Performed Procedure Step requires of N-CREATE and N-SET (PS3.4 F.7.2, Table F.7.2-1): pure checks over
@@ -7,26 +8,26 @@ import { DimseError, Status } from '../../dicom/status.ts';
  * message that breaks them.
  */
 
-export const SCHEDULED_STEP_ATTRIBUTE_SEQUENCE = 0x00400270;
-export const STUDY_INSTANCE_UID = 0x0020000d;
-export const SCHEDULED_PROCEDURE_STEP_ID = 0x00400009;
-export const ACCESSION_NUMBER = 0x00080050;
-export const PERFORMED_STATION_AE_TITLE = 0x00400241;
-export const PPS_START_DATE = 0x00400244;
-export const PPS_START_TIME = 0x00400245;
-export const PPS_END_DATE = 0x00400250;
-export const PPS_END_TIME = 0x00400251;
-export const PPS_STATUS = 0x00400252;
-export const PPS_ID = 0x00400253;
-export const PPS_DESCRIPTION = 0x00400254;
-export const MODALITY = 0x00080060;
-export const PERFORMED_SERIES_SEQUENCE = 0x00400340;
-export const SERIES_INSTANCE_UID = 0x0020000e;
-export const SERIES_DESCRIPTION = 0x0008103e;
-export const REFERENCED_IMAGE_SEQUENCE = 0x00081140;
-export const PATIENT_NAME = 0x00100010;
-export const PATIENT_ID = 0x00100020;
-export const SPECIFIC_CHARACTER_SET = 0x00080005;
+export const SCHEDULED_STEP_ATTRIBUTE_SEQUENCE = Tag.ScheduledStepAttributesSequence;
+export const STUDY_INSTANCE_UID = Tag.StudyInstanceUID;
+export const SCHEDULED_PROCEDURE_STEP_ID = Tag.ScheduledProcedureStepID;
+export const ACCESSION_NUMBER = Tag.AccessionNumber;
+export const PERFORMED_STATION_AE_TITLE = Tag.PerformedStationAETitle;
+export const PPS_START_DATE = Tag.PerformedProcedureStepStartDate;
+export const PPS_START_TIME = Tag.PerformedProcedureStepStartTime;
+export const PPS_END_DATE = Tag.PerformedProcedureStepEndDate;
+export const PPS_END_TIME = Tag.PerformedProcedureStepEndTime;
+export const PPS_STATUS = Tag.PerformedProcedureStepStatus;
+export const PPS_ID = Tag.PerformedProcedureStepID;
+export const PPS_DESCRIPTION = Tag.PerformedProcedureStepDescription;
+export const MODALITY = Tag.Modality;
+export const PERFORMED_SERIES_SEQUENCE = Tag.PerformedSeriesSequence;
+export const SERIES_INSTANCE_UID = Tag.SeriesInstanceUID;
+export const SERIES_DESCRIPTION = Tag.SeriesDescription;
+export const REFERENCED_IMAGE_SEQUENCE = Tag.ReferencedImageSequence;
+export const PATIENT_NAME = Tag.PatientName;
+export const PATIENT_ID = Tag.PatientID;
+export const SPECIFIC_CHARACTER_SET = Tag.SpecificCharacterSet;
 
 export type PpsStatus = 'IN PROGRESS' | 'COMPLETED' | 'DISCONTINUED';
 const STATUSES: readonly string[] = ['IN PROGRESS', 'COMPLETED', 'DISCONTINUED'];

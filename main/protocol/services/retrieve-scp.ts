@@ -14,8 +14,9 @@ import type { DimseService } from './registry.ts';
 import { respond } from './responses.ts';
 import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult } from './store-scu.ts';
 import { SubOperations } from './sub-operations.ts';
+import { Tag } from '../../dicom/tags.ts';
 
-const FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
+const FAILED_SOP_INSTANCE_UID_LIST = Tag.FailedSOPInstanceUIDList;
 /** Pending responses go out at most this often (and after the first sub-operation), so a fast move is not slowed. */
 const PENDING_INTERVAL_MS = 100;
 
