@@ -186,9 +186,10 @@ export class ArchiveServer {
       thresholds: () => ({ cleanMB: this.config.settings.magCleanThresholdMB, nightlyMB: this.config.settings.nightlyCleanThresholdMB }),
     });
     this.onStored((e) => { this.access.touch(e.header.studyInstanceUid); this.retention.nudge(); });
-    const ingest = this.ingest = new ArchiveIngest(this.store, this.index, () => this.config.settings.duplicatePolicy, this.logger.child('ingest'),
+    this.ingest = new ArchiveIngest(this.store, this.index, () => this.config.settings.duplicatePolicy, this.logger.child('ingest'),
       (e) => { for (const l of this.storedListeners) l(e); },
       (dropped) => (dropped ? this.config.settings.droppedFileCompression : this.config.settings.incomingCompression));
+    const ingest = this.ingest;
     const storeScp = new StoreScp(ingest, this.logger.child('store-scp'), (assoc, r) => this.events.emit('object', {
       direction: 'received', associationId: assoc.id, peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe, ...r }));
     const read = (inst: StoredInstance) => () => readStoredDataSet(this.store.absolutePath(inst.location));

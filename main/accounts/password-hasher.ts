@@ -33,7 +33,8 @@ function thread(): Worker {
     waiting.clear();
     worker = undefined;
   });
-  return (worker = w);
+  worker = w;
+  return w;
 }
 
 /** scrypt(password, salt) in the hashing thread; BusyHashing when too many wait already. */

@@ -170,7 +170,7 @@ export class DataSetScanner {
       return;
     }
     if (tag === ITEM_DELIMITER) {
-      if (!top || top.kind !== 'item') throw this.error('item delimiter outside an undefined-length item');
+      if (top?.kind !== 'item') throw this.error('item delimiter outside an undefined-length item');
       this.stack.pop();
       return;
     }

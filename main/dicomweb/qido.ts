@@ -92,7 +92,7 @@ export async function qido(index: Pick<ArchiveIndex, 'queryArchive'>, scope: Qid
   const identifierKeys: Record<string, string> = { SpecificCharacterSet: 'ISO_IR 192' };
   for (const k of returned) identifierKeys[k] = '';
   Object.assign(identifierKeys, keys);
-  let request;
+  let request: ReturnType<typeof qrRequestFrom>;
   try {
     request = qrRequestFrom(identifierFromKeywords(identifierKeys, LEVEL_NAMES[level]), 'STUDY');
   } catch (err) {

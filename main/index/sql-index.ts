@@ -98,7 +98,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
           if (this.seriesCache.size >= 10_000) this.seriesCache.clear();
           this.seriesCache.set(p.record.header.seriesInstanceUid, { ...seriesIds.get(p.record.header.seriesInstanceUid)!, attributes: p.attributes });
         }
-        batch.forEach((p, i) => p.resolve(replaced[i] ? { replaced: replaced[i] } : {}));
+        batch.forEach((p, i) => { p.resolve(replaced[i] ? { replaced: replaced[i] } : {}); });
       } catch (err) {
         this.seriesCache.clear(); // rows the failed transaction wrote may not exist
         for (const p of batch) p.reject(err as Error);

@@ -63,7 +63,10 @@ export async function patientNames(engine: SqlEngine, patientIds: string[]): Pro
        GROUP BY p.patient_id, p.patient_name, p.name_confirmed, st.patient_name ORDER BY n DESC, spelling`, ids);
     for (const r of rows) {
       let p = out.get(r.patient_id);
-      if (!p) out.set(r.patient_id, p = { patientId: r.patient_id, name: r.name, confirmed: Number(r.confirmed) === 1, spellings: [] });
+      if (!p) {
+        p = { patientId: r.patient_id, name: r.name, confirmed: Number(r.confirmed) === 1, spellings: [] };
+        out.set(r.patient_id, p);
+      }
       p.spellings.push({ name: r.spelling, studies: Number(r.n) });
     }
   }

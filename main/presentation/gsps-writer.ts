@@ -26,14 +26,14 @@ const ds = (...elements: (DicomElement | undefined)[]): DataSet => new Map(eleme
 
 function floats(tag: number, values: number[]): DicomElement {
   const b = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => b.writeFloatLE(v, i * 4));
+  values.forEach((v, i) => { b.writeFloatLE(v, i * 4); });
   return { tag, vr: 'FL', value: b };
 }
 
 function ints(tag: number, vr: 'SL' | 'US', values: number[]): DicomElement {
   const size = vr === 'SL' ? 4 : 2;
   const b = Buffer.alloc(values.length * size);
-  values.forEach((v, i) => (vr === 'SL' ? b.writeInt32LE(Math.round(v), i * 4) : b.writeUInt16LE(v, i * 2)));
+  values.forEach((v, i) => { if (vr === 'SL') b.writeInt32LE(Math.round(v), i * 4); else b.writeUInt16LE(v, i * 2); });
   return { tag, vr, value: b };
 }
 

@@ -66,7 +66,7 @@ function EditField({ name, label, value, onChange }: { name: string; label: stri
       </fieldset>
     );
   }
-  let input;
+  let input: React.ReactNode;
   if (name === 'PatientBirthDate' || name === 'StudyDate') input = <DateField name={`edit-${name}`} value={daToIso(value)} onChange={(iso) => onChange(isoToDa(iso))} />;
   else if (name === 'PatientSex') {
     const known = SEXES.some(([code]) => code === value);

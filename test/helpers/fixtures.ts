@@ -25,7 +25,7 @@ function valueBytes(vr: string, value: Value): Buffer {
   }
   if (vr === 'US') {
     const b = Buffer.alloc(2 * (value as number[]).length);
-    (value as number[]).forEach((n, i) => b.writeUInt16LE(n, i * 2));
+    (value as number[]).forEach((n, i) => { b.writeUInt16LE(n, i * 2); });
     return b;
   }
   throw new Error(`no encoding for ${vr}`);

@@ -31,7 +31,7 @@ describe('DICOMweb with Orthanc as the client', () => {
     archive = await startArchive();
     work = await mkdtemp(path.join(tmpdir(), 'pacs-orthanc-'));
     const files = await writeImages(work, [...plain, jls]);
-    [...plain, jls].forEach((img, i) => originals.set(img.sopUid, files[i]!));
+    [...plain, jls].forEach((img, i) => { originals.set(img.sopUid, files[i]!); });
     expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), files[0]!, files[1]!])).code).toBe(0);
     const compressed = await compressedFile(await mkdtemp(path.join(work, 'jls-')), jls, TS.jpegLs, SIZE, SIZE);
     expect((await run('storescu', [PROPOSE[TS.jpegLs]!, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), compressed])).code).toBe(0);

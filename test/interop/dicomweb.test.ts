@@ -37,7 +37,7 @@ describe('DICOMweb: QIDO-RS, WADO-RS and STOW-RS', () => {
     web = dicomWeb(archive);
     work = await mkdtemp(path.join(tmpdir(), 'pacs-dicomweb-'));
     const written = await writeImages(work, images);
-    images.forEach((img, i) => files.set(img.sopUid, written[i]!));
+    images.forEach((img, i) => { files.set(img.sopUid, written[i]!); });
     files.set(compressed.sopUid, await compressedFile(work, compressed, TS.jpegLs, SIZE, SIZE));
     expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...written])).code).toBe(0);
     expect((await run('storescu', [PROPOSE[TS.jpegLs]!, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), files.get(compressed.sopUid)!])).code).toBe(0);

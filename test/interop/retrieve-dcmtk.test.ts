@@ -48,7 +48,7 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
     work = await mkdtemp(path.join(tmpdir(), 'pacs-retrieve-'));
     const images = [1, 2, 3, 4].map((i) => makeImage({ patientId: 'PID100', studyUid: study, seriesUid: series, instanceNumber: i }));
     const files = await writeImages(path.join(work, 'sent'), images);
-    images.forEach((img, i) => originals.set(img.sopUid, files[i]!));
+    images.forEach((img, i) => { originals.set(img.sopUid, files[i]!); });
     // One object stored as implicit VR little endian, one RLE-compressed: each is kept as sent.
     const implicit = makeImage({ patientId: 'PID100', studyUid: study, seriesUid: uid() });
     const rle = makeImage({ patientId: 'PID100', studyUid: study, seriesUid: uid() });

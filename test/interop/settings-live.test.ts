@@ -73,7 +73,7 @@ describe('settings applied live and listener restart', () => {
     expect((await call('PUT', API_ROUTES.settings, { text: settingsNow.replace(/^ListenAddress\s*=.*$/m, 'ListenAddress = 192.0.2.1') })).status).toBe(200);
     const refused = await call('POST', API_ROUTES.restartListener);
     expect(refused.status).toBe(409);
-    expect(refused.json.error).toMatch(new RegExp(`cannot listen on 192\\.0\\.2\\.1:.*; still listening as TESTPACS on port \\d+$`));
+    expect(refused.json.error).toMatch(/cannot listen on 192\.0\.2\.1:.*; still listening as TESTPACS on port \d+$/);
     const stillPort = Number(/port (\d+)$/.exec(String(refused.json.error))![1]);
     expect((await echo('TESTPACS', stillPort)).code).toBe(0);
     expect((await call('PUT', API_ROUTES.settings, { text: settingsNow })).status).toBe(200);

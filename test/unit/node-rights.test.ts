@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NodeRightsMap } from '../../main/config/node-rights.ts';
 import { rightsFor } from '../../main/archive/node-access.ts';
-import { ConfigErrors } from '../../main/config/config-error.ts';
+import type { ConfigErrors } from '../../main/config/config-error.ts';
 
 describe('noderights.map', () => {
   it('reads rights, destinations, the host check and a default line; refuses bad lines with their numbers', () => {

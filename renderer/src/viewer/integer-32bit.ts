@@ -42,7 +42,7 @@ export function registerInteger32Loader(): void {
     const loading = wadouri.loadImage(imageId);
     const promise = loading.promise.then((loaded) => {
       const ds = wadouri.dataSetCacheManager.get(wadouri.parseImageId(imageId).url);
-      if (!ds || ds.uint16('x00280100') !== 32 || !ds.elements['x7fe00010'] || ds.elements['x7fe00008']) return loaded;
+      if (ds?.uint16('x00280100') !== 32 || !ds.elements['x7fe00010'] || ds.elements['x7fe00008']) return loaded;
       readAsIntegers(loaded, ds.uint16('x00280103') === 1, ds.floatString('x3004000e') || ds.floatString('x00281053') || 1);
       return loaded;
     });

@@ -45,8 +45,10 @@ export function useMeasurements() {
       const frame = /[?&]frame=(\d+)/.exec(image.imageId)?.[1];
       const mine = annotations.filter((a) => a.sopInstanceUid === image.sopInstanceUid && (a.frame ?? 1) === (frame === undefined ? 1 : Number(frame) + 1));
       for (const a of mine) {
-        const tools = state[image.imageId] ?? (state[image.imageId] = {});
-        (tools[a.kind] ?? (tools[a.kind] = { data: [] })).data.push(toToolData(a));
+        state[image.imageId] ??= {};
+        const tools = state[image.imageId]!;
+        tools[a.kind] ??= { data: [] };
+        tools[a.kind]!.data.push(toToolData(a));
         added++;
       }
     }
