@@ -66,9 +66,25 @@ export const QrSopClass = {
   StudyRootMove: '1.2.840.10008.5.1.4.1.2.2.2',
   StudyRootGet: '1.2.840.10008.5.1.4.1.2.2.3',
   ModalityWorklistFind: '1.2.840.10008.5.1.4.31',
+  /** Retired (PS3.4 2004), still sent by old peers. */
+  PatientStudyOnlyRootFind: '1.2.840.10008.5.1.4.1.2.3.1',
 } as const;
 
 /** Storage Commitment Push Model (PS3.4 J.3.5): the class and its one well-known instance that N-ACTION names. */
+/** Storage SOP classes the archive or its tests name (PS3.4 B.5); every other one is stored all the same. */
+export const StorageSopClass = {
+  CtImage: '1.2.840.10008.5.1.4.1.1.2',
+  MrImage: '1.2.840.10008.5.1.4.1.1.4',
+  SecondaryCapture: '1.2.840.10008.5.1.4.1.1.7',
+  UsMultiFrameImage: '1.2.840.10008.5.1.4.1.1.3.1',
+  RtDose: '1.2.840.10008.5.1.4.1.1.481.2',
+  XRayRadiationDoseSr: '1.2.840.10008.5.1.4.1.1.88.67',
+  OphthalmicTomography: '1.2.840.10008.5.1.4.1.1.77.1.5.4',
+} as const;
+
+/** The DICOMDIR's SOP class (PS3.10 7.2, Media Storage Directory Storage). */
+export const MEDIA_STORAGE_DIRECTORY_SOP_CLASS = '1.2.840.10008.1.3.10';
+
 export const STORAGE_COMMITMENT_SOP_CLASS = '1.2.840.10008.1.20.1';
 export const STORAGE_COMMITMENT_SOP_INSTANCE = '1.2.840.10008.1.20.1.1';
 /** Grayscale Softcopy Presentation State Storage (PS3.4 B.5): the viewer's measurements, kept in the archive. */

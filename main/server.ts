@@ -197,7 +197,7 @@ export class ArchiveServer {
       config: () => this.config, index: this.index, read, associationOptions: () => this.associationOptions(), events: this.events,
       objectFile: (location) => this.store.absolutePath(location), tls: () => this.tlsCredentials,
       logger: this.logger, storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg); },
-      ingestObject: async (object, source) => { await ingestStream(object, this.importTarget(), source); },
+      ingestObject: async (object, source) => { await ingestStream(object, this.importTarget(), source); }, codecs: transcoder,
     });
     this.onStored((e) => this.transfers.onStored(e));
     this.editor = new StudyEditor({ index: this.index, queue: this.transfers.queue, objectFile: (location) => this.store.absolutePath(location),
@@ -217,7 +217,7 @@ export class ArchiveServer {
     const retrieveScp = new RetrieveScp({
       objects: retrievePort(ports), destination: destinationPort(() => this.config, () => this.tlsCredentials), aeTitle,
       subAssociationOptions: () => this.associationOptions(), operations: this.operations, log: this.logger.child('retrieve-scp'),
-      observer: retrieveObserver(this.events),
+      observer: retrieveObserver(this.events), codecs: transcoder,
     });
     const registry = new ServiceRegistry(this.logger.child('dimse'), this.operations)
       .register(verificationService)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { newUid } from '../../common/uids.ts';
+import { newUid, StorageSopClass } from '../../common/uids.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { encodeText } from '../dicom/charset-encode.ts';
 import { isSequence, textElement, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
@@ -29,7 +29,7 @@ const PATIENT_IDENTITY_REMOVED = Tag.PatientIdentityRemoved;
 const DEIDENTIFICATION_METHOD = Tag.DeidentificationMethod;
 const DEIDENTIFICATION_METHOD_CODES = Tag.DeidentificationMethodCodeSequence;
 const LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED = Tag.LongitudinalTemporalInformationModified;
-const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
+const SECONDARY_CAPTURE = StorageSopClass.SecondaryCapture;
 const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
 const DUMMY: Record<string, string> = { PN: 'ANONYMOUS', DA: '19000101', TM: '000000', DT: '19000101000000', AS: '000Y' };
 

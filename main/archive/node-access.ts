@@ -14,7 +14,7 @@ export function rightsFor(sopClass: string, receiving: boolean): NodeRight[] {
   if (sopClass === QrSopClass.ModalityWorklistFind) return ['worklist'];
   if (sopClass === STORAGE_COMMITMENT_SOP_CLASS) return ['commit'];
   if (sopClass === MPPS_SOP_CLASS) return ['mpps'];
-  if (sopClass === QrSopClass.PatientRootFind || sopClass === QrSopClass.StudyRootFind || sopClass === '1.2.840.10008.5.1.4.1.2.3.1') return ['query'];
+  if (sopClass === QrSopClass.PatientRootFind || sopClass === QrSopClass.StudyRootFind || sopClass === QrSopClass.PatientStudyOnlyRootFind) return ['query'];
   if (qrModelOf(sopClass) || sopClass.startsWith('1.2.840.10008.5.1.4.1.2.')) return ['retrieve'];
   if (isStorageClass(sopClass)) return receiving ? ['retrieve', 'store'] : ['store'];
   return ['retrieve'];

@@ -11,7 +11,7 @@ import { LEVEL_NAMES, QR_BY_TAG, UNIQUE_KEYS } from '../query/attributes.ts';
 import { DicomClient, type RemoteNode } from '../scu/dicom-client.ts';
 import type { WebNode } from '../config/web-nodes.ts';
 import { pingWebNode } from '../scu/dicomweb-client.ts';
-import type { OutgoingObject } from '../protocol/services/store-scu.ts';
+import type { OutgoingObject, TranscodePort } from '../protocol/services/store-scu.ts';
 import type { Logger } from '../util/log.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import { StorageCommitments } from '../workflow/storage-commitment.ts';
@@ -24,6 +24,8 @@ import { msg } from '../../common/message.ts';
 
 export interface TransferDependencies {
   config: () => LoadedConfig;
+  /** The codecs, for sends to nodes that take another syntax than the stored one. */
+  codecs: TranscodePort;
   index: ArchiveIndex;
   read: (instance: StoredInstance) => OutgoingObject['read'];
   /** Our store SCP, answering the objects a C-GET brings back. */
@@ -67,6 +69,7 @@ export class Transfers {
       storage: () => deps.config().sopList,
       events: deps.events,
       log: deps.logger.child('scu'),
+      codecs: deps.codecs,
     });
     this.queue = new JobQueue({
       store: deps.index.jobStore(),

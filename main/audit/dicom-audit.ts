@@ -2,7 +2,7 @@ import type { Association, IncomingMessage } from '../protocol/association.ts';
 import { CommandField } from '../protocol/command.ts';
 import { isSequence, parseDataSet, textOf } from '../dicom/dataset.ts';
 import { keywordOf } from '../dicom/dictionary.ts';
-import { encodingOf } from '../../common/uids.ts';
+import { encodingOf, QrSopClass } from '../../common/uids.ts';
 import type { AuditEntry } from './audit-record.ts';
 import { Tag } from '../dicom/tags.ts';
 
@@ -51,6 +51,6 @@ export function auditRequest(assoc: Association, msg: IncomingMessage, data: Buf
   if (!kind || !data) return;
   const keys = keysOf(data, msg.context.transferSyntax);
   const destination = msg.command.commandField === CommandField.CMoveRQ ? ` to ${msg.command.moveDestination ?? ''}` : '';
-  const model = msg.context.abstractSyntax === '1.2.840.10008.5.1.4.31' ? ' worklist' : '';
+  const model = msg.context.abstractSyntax === QrSopClass.ModalityWorklistFind ? ' worklist' : '';
   record({ ...who(assoc), action: kind.action, patientId: keys.patientId, studyUid: keys.studyUid, detail: `${kind.what}${model}${destination}: ${keys.text}` });
 }

@@ -1,6 +1,6 @@
 import { encodeDataSet, textElement, uint16Element, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { encodeFileMeta } from '../store/part10.ts';
-import { TransferSyntax } from '../../common/uids.ts';
+import { TransferSyntax, MEDIA_STORAGE_DIRECTORY_SOP_CLASS } from '../../common/uids.ts';
 import { Tag } from '../dicom/tags.ts';
 
 /**
@@ -9,8 +9,6 @@ import { Tag } from '../dicom/tags.ts';
  * (the preamble is part of the File Meta Information, PS3.10 7.1), so the records are encoded once to learn their
  * sizes, then again with the offsets filled in (they are UL, so their values do not change the sizes).
  */
-
-export const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
 
 const EXPLICIT_LE = { explicitVR: true, littleEndian: true, deflated: false };
 const FILE_SET_ID = Tag.FileSetID;
@@ -56,7 +54,7 @@ function flatten(records: DirectoryRecord[]): { record: DirectoryRecord; sibling
 
 /** The DICOMDIR file's bytes for `roots` (the patients), with File-set ID `fileSetId` (CS, 16 characters at most). */
 export function encodeDicomDir(roots: DirectoryRecord[], fileSetId: string, sopInstanceUid: string): Buffer {
-  const meta = encodeFileMeta({ sopClassUid: MEDIA_STORAGE_DIRECTORY, sopInstanceUid, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian });
+  const meta = encodeFileMeta({ sopClassUid: MEDIA_STORAGE_DIRECTORY_SOP_CLASS, sopInstanceUid, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian });
   const head = (first: number, last: number) => encodeDataSet(new Map<number, DicomElement>([
     [FILE_SET_ID, textElement(FILE_SET_ID, 'CS', fileSetId)],
     [FIRST_ROOT, ul(FIRST_ROOT, first)],

@@ -7,7 +7,7 @@ import { Status, formatStatus } from '../dicom/status.ts';
 import { TransferSyntax, VERIFICATION_SOP_CLASS, encodingOf } from '../../common/uids.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 import { isStorageClass } from '../protocol/negotiation.ts';
-import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult } from '../protocol/services/store-scu.ts';
+import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult, type TranscodePort } from '../protocol/services/store-scu.ts';
 import type { ArchiveEvents } from '../runtime/events.ts';
 import { watchAssociation } from '../runtime/monitoring.ts';
 import type { SourceLogger } from '../util/log.ts';
@@ -44,6 +44,8 @@ export interface ClientOptions {
   storage: () => { sopClasses: Iterable<string>; transferSyntaxes: Iterable<string> };
   events?: ArchiveEvents;
   log: SourceLogger;
+  /** The codecs, to send an object in a syntax the node accepted when it is stored in another. */
+  codecs: TranscodePort;
 }
 
 export interface RetrieveOutcome {
@@ -201,13 +203,13 @@ export class DicomClient {
   /** C-STORE of local objects, as few associations as their SOP classes allow; never throws for a refused object. */
   async store(node: RemoteNode, objects: OutgoingObject[], onResult?: (obj: OutgoingObject, result: SendResult) => void, signal?: AbortSignal): Promise<void> {
     const plan = compressionPlan(node.compression ?? 'as');
-    for (const group of planAssociations(objects, plan)) {
+    for (const group of planAssociations(objects, this.options.codecs, plan)) {
       if (signal?.aborted) return;
       await this.withAssociation(node, group.contexts, async (assoc) => {
-        for (const { obj, prepared } of prepareAhead(assoc, group.objects, undefined, plan)) {
+        for (const { obj, prepared } of prepareAhead(assoc, group.objects, this.options.codecs, undefined, plan)) {
           if (signal?.aborted) return;
           // A refused object is a result; an association that breaks is an error (the rest are not attempted).
-          const result = await sendObject(assoc, obj, { prepared }).catch((err: Error) => {
+          const result = await sendObject(assoc, obj, this.options.codecs, { prepared }).catch((err: Error) => {
             throw new DicomOperationError(msg('association with {ae} ended while sending {sopInstanceUid}: {reason}', { ae: node.ae, sopInstanceUid: String(obj.sopInstanceUid), reason: saidOf(err) }));
           });
           onResult?.(obj, result);

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { SqliteIndex } from '../../main/index/sqlite.ts';
 import { personNameKey } from '../../main/query/sql.ts';
+import { StorageSopClass } from '../../common/uids.ts';
 
 /**
  * An index the size of the archives we replace (27,000 patients, 36,300 studies, 335,000 series, 8.7 M instances by
@@ -105,7 +106,7 @@ export async function generateIndex(file: string, shape: IndexShape = CLINIC_SHA
         insSeries.run(se, seriesUidOf(se), study, studyModality[study], String(se % 20), 'series', '', '', now, until - instance);
         for (let n = 1; instance < until; n++) {
           instance++;
-          insInstance.run(`${ROOT}.3.${String(instance).padStart(10, '0')}`, se, '1.2.840.10008.5.1.4.1.1.4', String(n), `bench/${instance}.dcm`, now);
+          insInstance.run(`${ROOT}.3.${String(instance).padStart(10, '0')}`, se, StorageSopClass.MrImage, String(n), `bench/${instance}.dcm`, now);
         }
       }
     })();

@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeDataSet } from '../../main/dicom/dataset.ts';
 import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
-import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
+import { QrSopClass, TransferSyntax, encodingOf, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
 import { BytePeer, commandSet } from '../helpers/dimse-bytes.ts';
 import { apiOf, out, peakRssMB, percentile, prepareDataDir, runTool, startOurs, stop } from './common.ts';
@@ -77,7 +77,7 @@ export function latenciesFrom(log: string): number[] {
 
 /** Answers the universal query is cancelled after (findscu's --cancel): enough to see the rate, short enough to run. */
 const UNIVERSAL_ANSWERS = 200_000;
-const VERIFICATION = '1.2.840.10008.1.1';
+const VERIFICATION = VERIFICATION_SOP_CLASS;
 
 /**
  * A C-ECHO from inside the bench (associate, echo, release on one socket: no process start), the server's own delay in

@@ -6,6 +6,7 @@ import { compressedFile, TS } from '../helpers/compressed.ts';
 import { launchChromium, newTestPage } from '../helpers/browser.ts';
 import { out } from './common.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
+import { StorageSopClass } from '../../common/uids.ts';
 
 /**
  * The viewer in Debian's Chromium against our server: time from opening a study to its first image on the canvas
@@ -20,7 +21,7 @@ export async function viewerBench(work: string, rounds: number): Promise<void> {
     const series = uid();
     const images = Array.from({ length: 60 }, (_, i) => makeImage({ patientId: 'VIEWBENCH', studyUid: ct, seriesUid: series, instanceNumber: i + 1, rows: 512, columns: 512, rescaleIntercept: -1024, pixel: phantom(512, 512, i) }));
     const us = uid();
-    const loop = makeImage({ patientId: 'VIEWBENCH', studyUid: us, modality: 'US', sopClassUid: '1.2.840.10008.5.1.4.1.1.3.1', rows: 480, columns: 640, frames: 40, bitsAllocated: 8,
+    const loop = makeImage({ patientId: 'VIEWBENCH', studyUid: us, modality: 'US', sopClassUid: StorageSopClass.UsMultiFrameImage, rows: 480, columns: 640, frames: 40, bitsAllocated: 8,
       pixel: (r, c, f) => (Math.hypot(r - 240, c - 320 - 6 * (f - 20)) < 60 ? 230 : 40), extra: [{ tag: 0x00181063, vr: 'DS', value: '33.3' }] });
     const files = [...await writeImages(path.join(work, 'viewer'), images), await compressedFile(path.join(work, 'viewer'), loop, TS.jpegBaseline, 480, 640)];
     const sent = await run('storescu', ['-aec', 'BENCHVIEW', '-xy', '127.0.0.1', String(archive.port), ...files]);

@@ -11,6 +11,7 @@ import { writePaletteImage } from '../helpers/palette.ts';
 import { importPath } from '../../main/archive/importer.ts';
 import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
+import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
 
 /**
  * The viewer decodes every transfer syntax a clinic's modalities send: each compressed object (made by real encoders)
@@ -26,8 +27,8 @@ describe('viewer codecs', () => {
   let errors: string[];
   const wide = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 1), rescaleIntercept: -1024 });
   const narrow = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 1, 8), bitsAllocated: 8 });
-  const colour = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', pixel: phantom(SIZE, SIZE, 1, 8) });
-  const indexed = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, bitsAllocated: 8, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', pixel: phantom(SIZE, SIZE, 1, 8) });
+  const colour = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: StorageSopClass.SecondaryCapture, pixel: phantom(SIZE, SIZE, 1, 8) });
+  const indexed = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, bitsAllocated: 8, sopClassUid: StorageSopClass.SecondaryCapture, pixel: phantom(SIZE, SIZE, 1, 8) });
   /** palette: an 8-bit image made PALETTE COLOR whose LUT paints it as the colour reference is painted. */
   const cases: { name: string; id: string; ts?: string; image: MadeImage; reference: string; lossy?: boolean; palette?: boolean }[] = [
     { name: 'explicit VR little endian, 12 bits', id: 'REF16', image: wide('REF16'), reference: 'REF16' },
@@ -76,7 +77,7 @@ describe('viewer codecs', () => {
 
   for (const c of cases) {
     it(`shows ${c.name}`, async () => {
-      expect((await archive.server.index.findInstance(c.image.sopUid))?.transferSyntaxUid).toBe(c.ts ?? '1.2.840.10008.1.2.1');
+      expect((await archive.server.index.findInstance(c.image.sopUid))?.transferSyntaxUid).toBe(c.ts ?? TransferSyntax.ExplicitLittleEndian);
       await page.goto(await signInUrl(archive.server, `#/viewer/${c.image.studyUid}`));
       await expect.poll(() => page.locator('[data-testid=viewport-state]').textContent()).toContain('Image 1/1');
       const pixels = await viewportPixels(page);

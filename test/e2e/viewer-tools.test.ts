@@ -9,6 +9,7 @@ import { makeImage, phantom, uid, writeImages, type Element } from '../helpers/f
 import { compressedFile, TS } from '../helpers/compressed.ts';
 import { collectPageErrors, launchChromium, newTestPage, screenshot, screenshotIfFailed, viewportPixels } from '../helpers/browser.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
+import { StorageSopClass } from '../../common/uids.ts';
 
 /**
  * The viewer as radiographers use it (issue 18): overlays in the four corners with orientation markers and a scale bar,
@@ -54,7 +55,7 @@ describe('viewer tools', () => {
     ];
     const files = await writeImages(work, images);
     // A 40-frame 640x480 ultrasound loop in JPEG baseline at 30 frames a second (Frame Time 33.3 ms).
-    const loop = makeImage({ patientId: 'US1', patientName: 'Echo^Emil', studyUid: us.study, modality: 'US', sopClassUid: '1.2.840.10008.5.1.4.1.1.3.1',
+    const loop = makeImage({ patientId: 'US1', patientName: 'Echo^Emil', studyUid: us.study, modality: 'US', sopClassUid: StorageSopClass.UsMultiFrameImage,
       rows: 480, columns: 640, frames: 40, bitsAllocated: 8, pixel: (r, c, f) => (Math.hypot(r - 240, c - 320 - 6 * (f - 20)) < 60 ? 230 : 40),
       extra: [{ tag: 0x00181063, vr: 'DS', value: '33.3' }, { tag: 0x00181065, vr: 'DS', value: '33.3' }] });
     files.push(await compressedFile(work, loop, TS.jpegBaseline, 480, 640));

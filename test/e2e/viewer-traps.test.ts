@@ -9,8 +9,9 @@ import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { makeDoseReport } from '../helpers/report-fixture.ts';
 import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
+import { StorageSopClass } from '../../common/uids.ts';
 
-const RT_DOSE = '1.2.840.10008.5.1.4.1.1.481.2';
+const RT_DOSE = StorageSopClass.RtDose;
 
 /**
  * Objects that made the viewer show the wrong thing or nothing (issue 11): an image without a Modality, a study opened
@@ -41,7 +42,7 @@ describe('viewer traps', () => {
       ...[0, 1, 2].map((i) => makeImage({ patientId: 'PA', patientName: A.name, studyUid: A.study, seriesUid: ctSeries, instanceNumber: i + 1, rows: 128, columns: 128, rescaleIntercept: -1024, pixel: phantom(128, 128, i) })),
       makeDoseReport({ studyUid: A.study, patientId: 'PA', patientName: A.name, dlp: '812.5' }),
       // B: a scanned document without Modality: bright left half, dark right half.
-      makeImage({ patientId: 'PB', patientName: B.name, studyUid: B.study, modality: null, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', rows: 64, columns: 64, pixel: (_r, c) => (c < 32 ? 4000 : 0) }),
+      makeImage({ patientId: 'PB', patientName: B.name, studyUid: B.study, modality: null, sopClassUid: StorageSopClass.SecondaryCapture, rows: 64, columns: 64, pixel: (_r, c) => (c < 32 ? 4000 : 0) }),
       // C: a 3x3 image, then two 100x100 images, in one series.
       makeImage({ patientId: 'PC', studyUid: C.study, seriesUid: cSeries, instanceNumber: 1, rows: 3, columns: 3, pixel: (r, c) => ((r + c) % 2 ? 3000 : 500) }),
       ...[2, 3].map((n) => makeImage({ patientId: 'PC', studyUid: C.study, seriesUid: cSeries, instanceNumber: n, rows: 100, columns: 100, pixel: (r, c) => (Math.hypot(r - 50, c - 50) < 30 ? 3000 : 200) })),
@@ -141,7 +142,7 @@ describe('viewer traps', () => {
     // The series' image is not left under the report.
     expect((await viewportPixels(page)).lit).toBe(0);
     await page.getByRole('button', { name: 'Header' }).click();
-    await expect.poll(() => page.locator('.header-panel').textContent()).toContain('1.2.840.10008.5.1.4.1.1.88.67');
+    await expect.poll(() => page.locator('.header-panel').textContent()).toContain(StorageSopClass.XRayRadiationDoseSr);
     await page.getByRole('button', { name: 'Header' }).click();
     await screenshot(page, 'viewer-dose-report');
   });

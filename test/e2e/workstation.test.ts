@@ -8,6 +8,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
+import { TransferSyntax } from '../../common/uids.ts';
 
 /**
  * The UI as a technician uses it, in Debian's Chromium against the real headless server, with a second server as the
@@ -301,7 +302,7 @@ describe('the workstation UI in a browser', () => {
     await report.getByText('1 other file').click();
     expect(await report.locator('details.other-files').textContent()).toContain('notes.txt');
     await page.locator('tr', { hasText: 'UPLOAD1' }).first().waitFor();
-    expect((await local.server.index.findInstance(images[0]!.sopUid))?.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');
+    expect((await local.server.index.findInstance(images[0]!.sopUid))?.transferSyntaxUid).toBe(TransferSyntax.ExplicitLittleEndian);
     await screenshot(page, 'studies-import');
   });
 
@@ -323,7 +324,7 @@ describe('the workstation UI in a browser', () => {
     expect(sent.code, sent.stderr).toBe(0);
     await expect.poll(async () => (await remote.server.index.findInstance(ct.sopUid)) !== undefined).toBe(true);
     // Sent as the rule says, JPEG 2000 lossless, though the node's own code is js.
-    expect((await remote.server.index.findInstance(ct.sopUid))!.transferSyntaxUid).toBe('1.2.840.10008.1.2.4.90');
+    expect((await remote.server.index.findInstance(ct.sopUid))!.transferSyntaxUid).toBe(TransferSyntax.Jpeg2000Lossless);
     await local.server.transfers.queue.idle();
     expect(await remote.server.index.findInstance(mr.sopUid)).toBeUndefined();
     // Removed again.

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeDataSet, parseDataSet, textOf } from '../../main/dicom/dataset.ts';
-import { encodingOf } from '../../common/uids.ts';
+import { encodingOf, TransferSyntax } from '../../common/uids.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
 import { run } from './dcmtk.ts';
 import { fileMeta, type MadeImage } from './fixtures.ts';
@@ -16,14 +16,14 @@ import { transcoder } from '../../main/codec/transcoder.ts';
  */
 
 export const TS = {
-  rle: '1.2.840.10008.1.2.5',
-  jpegBaseline: '1.2.840.10008.1.2.4.50',
-  jpegExtended: '1.2.840.10008.1.2.4.51',
-  jpegLossless: '1.2.840.10008.1.2.4.70',
-  jpegLs: '1.2.840.10008.1.2.4.80',
-  jpeg2000: '1.2.840.10008.1.2.4.90',
-  htj2k: '1.2.840.10008.1.2.4.201',
-  bigEndian: '1.2.840.10008.1.2.2',
+  rle: TransferSyntax.Rle,
+  jpegBaseline: TransferSyntax.JpegBaseline,
+  jpegExtended: TransferSyntax.JpegExtended,
+  jpegLossless: TransferSyntax.JpegLosslessSV1,
+  jpegLs: TransferSyntax.JpegLsLossless,
+  jpeg2000: TransferSyntax.Jpeg2000Lossless,
+  htj2k: TransferSyntax.HtJpeg2000Lossless,
+  bigEndian: TransferSyntax.ExplicitBigEndian,
 } as const;
 
 /** storescu's option that proposes each syntax (it proposes a compressed one only when told which). */

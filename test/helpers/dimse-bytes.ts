@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { APPLICATION_CONTEXT, TransferSyntax } from '../../common/uids.ts';
 
 /**
  * DIMSE messages written byte by byte from the standard, without the product's encoders: command sets in Implicit VR
@@ -95,12 +96,12 @@ export class BytePeer {
     const peer = new BytePeer(socket);
     const ae = (t: string) => Buffer.from(t.padEnd(16, ' '), 'latin1');
     const uidItem = (type: number, uid: string) => item(type, Buffer.from(uid, 'latin1'));
-    const context = item(0x20, Buffer.concat([Buffer.from([1, 0, 0, 0]), uidItem(0x30, sopClass), uidItem(0x40, '1.2.840.10008.1.2.1')]));
+    const context = item(0x20, Buffer.concat([Buffer.from([1, 0, 0, 0]), uidItem(0x30, sopClass), uidItem(0x40, TransferSyntax.ExplicitLittleEndian)]));
     const maxLength = Buffer.alloc(4); maxLength.writeUInt32BE(65536, 0);
     const userInfo = item(0x50, Buffer.concat([item(0x51, maxLength), uidItem(0x52, '2.25.1234')]));
     const head = Buffer.alloc(68);
     head.writeUInt16BE(1, 0); ae(calledAe).copy(head, 4); ae(callingAe).copy(head, 20);
-    socket.write(pdu(0x01, Buffer.concat([head, uidItem(0x10, '1.2.840.10008.3.1.1.1'), context, userInfo])));
+    socket.write(pdu(0x01, Buffer.concat([head, uidItem(0x10, APPLICATION_CONTEXT), context, userInfo])));
     const type = await peer.nextPduType();
     if (type !== 0x02) throw new Error(`association not accepted (PDU type ${type})`);
     return peer;

@@ -1,11 +1,12 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
 
 /** Test objects made in the test: a small explicit VR little endian Part-10 writer, enough for CT-like images. */
 
-export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
-export const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+export const CT_IMAGE_STORAGE = StorageSopClass.CtImage;
+export const EXPLICIT_LE = TransferSyntax.ExplicitLittleEndian;
 
 export function uid(): string {
   return '2.25.' + BigInt('0x' + randomBytes(15).toString('hex')).toString();

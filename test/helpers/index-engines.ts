@@ -4,6 +4,7 @@ import type { ArchiveIndex } from '../../main/index/archive-index.ts';
 import { SqliteIndex } from '../../main/index/sqlite.ts';
 import { MysqlIndex } from '../../main/index/mysql.ts';
 import { freshDatabaseName, testMariaDb } from './mariadb.ts';
+import { StorageSopClass } from '../../common/uids.ts';
 
 /** Each index engine the product supports, opened empty for a test file; `dispose` closes it and drops what it made. */
 export interface IndexEngine {
@@ -44,7 +45,7 @@ export const INDEX_ENGINES: IndexEngine[] = [
  */
 export function testHeader(h: Partial<InstanceHeader>, n: number, uidRoot = '1.2.3'): InstanceHeader {
   return {
-    specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `${uidRoot}.${n}`, studyInstanceUid: '1.1', seriesInstanceUid: '1.1.1',
+    specificCharacterSet: '', sopClassUid: StorageSopClass.CtImage, sopInstanceUid: `${uidRoot}.${n}`, studyInstanceUid: '1.1', seriesInstanceUid: '1.1.1',
     patientId: 'P1', patientName: 'Doe^John', patientBirthDate: '19700101', patientSex: 'M', studyDate: '20240110', studyTime: '101500',
     accessionNumber: 'A1', studyId: '1', studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1',
     seriesDescription: '', seriesDate: '', seriesTime: '', bodyPartExamined: '', instanceNumber: String(n), rows: 512, columns: 512,

@@ -1,10 +1,11 @@
 import { part10, uid, type Element, type MadeImage } from './fixtures.ts';
+import { StorageSopClass } from '../../common/uids.ts';
 
 /**
  * A CT radiation dose report (X-Ray Radiation Dose SR, TID 10011 in outline): the kind of structured report every
  * modern CT study carries, with a container, codes, a person's name, a date-time and numbers with UCUM units.
  */
-export const XRAY_DOSE_SR = '1.2.840.10008.5.1.4.1.1.88.67';
+export const XRAY_DOSE_SR = StorageSopClass.XRayRadiationDoseSr;
 
 const code = (value: string, scheme: string, meaning: string): Element[] => [
   { tag: 0x00080100, vr: 'SH', value }, { tag: 0x00080102, vr: 'SH', value: scheme }, { tag: 0x00080104, vr: 'LO', value: meaning },

@@ -6,6 +6,7 @@ import type { DataSet } from '../../main/dicom/dataset.ts';
 import { qrAnswer, qrRequestFrom, IdentifierError, type QrModel } from '../../main/query/identifier.ts';
 import { Status } from '../../main/dicom/status.ts';
 import { withFoldedNames } from '../../main/query/condition.ts';
+import { TransferSyntax } from '../../common/uids.ts';
 
 /** The index answers identifiers the way PS3.4 C.2.2.2 says, each matching kind at each level. */
 
@@ -34,7 +35,7 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
   beforeAll(async () => {
     ({ index, dispose } = await engine.open('query'));
     n = 0; // the same SOP Instance UIDs (1.2.3.1 ...) for each engine
-    const add = (h: Partial<InstanceHeader>) => index.storeInstance({ header: header(h), transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: `f${n}` }, size: 10, callingAe: 'CT1' });
+    const add = (h: Partial<InstanceHeader>) => index.storeInstance({ header: header(h), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: `f${n}` }, size: 10, callingAe: 'CT1' });
     // Doe^John: study 1.1 (CT, 2 series, 3 images), study 1.2 (MR, 1 image)
     await add({});
     await add({});
@@ -65,7 +66,7 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
 
   it('matches person names forgivingly when asked: without diacritics or case, ue and oe as ü and ö', async () => {
     await index.storeInstance({ header: header({ patientId: 'P9', patientName: 'Müller^Hans', studyInstanceUid: '9.1', seriesInstanceUid: '9.1.1' }),
-      transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'f-muller' }, size: 10, callingAe: 'CT1' });
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'f-muller' }, size: 10, callingAe: 'CT1' });
     const forgiving = async (name: string) => {
       const request = qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '', PatientName: name }), 'STUDY');
       return (await index.queryArchive(request.level, request.returns, withFoldedNames(request.conditions))).map((r) => r.StudyInstanceUID).sort();
@@ -146,11 +147,11 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
       .rows.map((r) => [r.SeriesInstanceUID, r.NumberOfSeriesRelatedInstances]).sort();
     expect(await counts()).toEqual([['1.1.1', 2], ['1.1.2', 1]]);
     const again = header({ sopInstanceUid: '1.2.3.1', seriesInstanceUid: '1.1.2', seriesNumber: '2', instanceNumber: '9' });
-    await index.storeInstance({ header: again, transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'again' }, size: 10, callingAe: 'CT1' });
+    await index.storeInstance({ header: again, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'again' }, size: 10, callingAe: 'CT1' });
     expect(await counts()).toEqual([['1.1.1', 1], ['1.1.2', 2]]);
     const study = (await find({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '1.1', NumberOfStudyRelatedInstances: '' })).rows[0];
     expect(study?.NumberOfStudyRelatedInstances).toBe(3);
-    await index.storeInstance({ header: { ...again, seriesInstanceUid: '1.1.1', seriesNumber: '1' }, transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'back' }, size: 10, callingAe: 'CT1' });
+    await index.storeInstance({ header: { ...again, seriesInstanceUid: '1.1.1', seriesNumber: '1' }, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'back' }, size: 10, callingAe: 'CT1' });
     expect(await counts()).toEqual([['1.1.1', 2], ['1.1.2', 1]]);
   });
 
@@ -187,7 +188,7 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
     expect(await index.findPatient('P1')).toBeUndefined();
     expect(await index.counts()).toMatchObject({ patients: 2, studies: 2, series: 2, instances: 2 });
     // A new object of the deleted series makes it anew (no stale cached series row).
-    await index.storeInstance({ header: header({ sopInstanceUid: '1.2.3.99' }), transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'new' }, size: 10, callingAe: 'CT1' });
+    await index.storeInstance({ header: header({ sopInstanceUid: '1.2.3.99' }), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'new' }, size: 10, callingAe: 'CT1' });
     expect((await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '', NumberOfSeriesRelatedInstances: '' })).rows)
       .toEqual([expect.objectContaining({ SeriesInstanceUID: '1.1.1', NumberOfSeriesRelatedInstances: 1 })]);
   });

@@ -7,6 +7,7 @@ import { SqliteReaders } from '../../main/index/sqlite-reader.ts';
 import { testHeader } from '../helpers/index-engines.ts';
 import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
+import { TransferSyntax } from '../../common/uids.ts';
 
 /**
  * Long reads of the SQLite index run in worker threads (issue 13): better-sqlite3 is synchronous, so a scan on the main
@@ -90,7 +91,7 @@ describe('the SQLite index reader threads', () => {
     const before = await readers.all<{ n: number }>('SELECT count(*) AS n FROM instances', []);
     await index.storeInstance({
       header: testHeader({ studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', patientId: 'R1' }, 5, '1.2.3.4'),
-      transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'r1' }, size: 1, callingAe: 'CT',
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'r1' }, size: 1, callingAe: 'CT',
     });
     expect(await readers.all<{ n: number }>('SELECT count(*) AS n FROM instances', [])).toEqual([{ n: before[0]!.n + 1 }]);
     // The index's own searches (the UI's, QIDO-RS's) go through its reader threads as well.

@@ -8,6 +8,7 @@ import { INDEX_ENGINES, type IndexEngine } from '../helpers/index-engines.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
+import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
 
 /**
  * C-FIND's matches come out of the index in chunks as they are asked for (issue 13): a universal query over the whole
@@ -28,7 +29,7 @@ let n = 0;
 function header(h: Partial<InstanceHeader> = {}): InstanceHeader {
   n++;
   return {
-    specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `1.2.4.${n}`, studyInstanceUid: `1.4.${n % 7}`, seriesInstanceUid: `1.4.${n % 7}.1`,
+    specificCharacterSet: '', sopClassUid: StorageSopClass.CtImage, sopInstanceUid: `1.2.4.${n}`, studyInstanceUid: `1.4.${n % 7}`, seriesInstanceUid: `1.4.${n % 7}.1`,
     patientId: `P${n % 7}`, patientName: 'Stream^Test', patientBirthDate: '', patientSex: '', studyDate: '20240110', studyTime: '', accessionNumber: '', studyId: '',
     studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1', seriesDescription: '', seriesDate: '', seriesTime: '', bodyPartExamined: '',
     instanceNumber: String(n), rows: 64, columns: 64, numberOfFrames: '', ...h,
@@ -39,7 +40,7 @@ describe.each([FILE_SQLITE, INDEX_ENGINES.find((e) => e.name === 'MariaDB')!])('
   let index: ArchiveIndex;
   let dispose: () => Promise<void>;
   const COUNT = 1500;
-  const store = () => index.storeInstance({ header: header(), transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: `s${n}` }, size: 1, callingAe: 'CT' });
+  const store = () => index.storeInstance({ header: header(), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: `s${n}` }, size: 1, callingAe: 'CT' });
   beforeAll(async () => {
     ({ index, dispose } = await engine.open('stream'));
     await Promise.all(Array.from({ length: COUNT }, () => store()));

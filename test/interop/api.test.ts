@@ -8,6 +8,7 @@ import { dumpDataSet, run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
 import { API_ROUTES, type ActivitySnapshot, type EventMessage, type LinkTokenDto, type NodeDto } from '../../main/api/contract.ts';
 import { until } from '../helpers/wait.ts';
+import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
 
 /** The HTTP + WebSocket API as the UI uses it: the secret, nodes with echo, the worklist, jobs, events, WADO-URI. */
 describe('HTTP and WebSocket API', () => {
@@ -176,7 +177,7 @@ describe('HTTP and WebSocket API', () => {
     const header = await call('GET', API_ROUTES.objectHeader(image.sopUid));
     expect(header.status).toBe(200);
     const rows = header.json as unknown as { depth: number; tag: string; vr: string; keyword: string; value: string }[];
-    expect(rows[0]).toEqual({ depth: 0, tag: '0002,0010', vr: 'UI', keyword: 'TransferSyntaxUID', value: '1.2.840.10008.1.2.1' });
+    expect(rows[0]).toEqual({ depth: 0, tag: '0002,0010', vr: 'UI', keyword: 'TransferSyntaxUID', value: TransferSyntax.ExplicitLittleEndian });
     expect(rows).toContainEqual({ depth: 0, tag: '0010,0010', vr: 'PN', keyword: 'PatientName', value: 'Test^Patient' });
     expect(rows).toContainEqual({ depth: 0, tag: '0028,0010', vr: 'US', keyword: 'Rows', value: '64' });
     expect(rows).toContainEqual({ depth: 0, tag: '0009,1001', vr: 'LO', keyword: '', value: 'private value' });
@@ -185,7 +186,7 @@ describe('HTTP and WebSocket API', () => {
     expect(rows.slice(seq, seq + 3)).toEqual([
       { depth: 0, tag: '0008,1140', vr: 'SQ', keyword: 'ReferencedImageSequence', value: '1 item(s)' },
       { depth: 1, tag: 'FFFE,E000', vr: '', keyword: 'Item 1', value: '' },
-      { depth: 2, tag: '0008,1150', vr: 'UI', keyword: 'ReferencedSOPClassUID', value: '1.2.840.10008.5.1.4.1.1.2' },
+      { depth: 2, tag: '0008,1150', vr: 'UI', keyword: 'ReferencedSOPClassUID', value: StorageSopClass.CtImage },
     ]);
     expect((await call('GET', API_ROUTES.objectHeader('1.2.3'))).status).toBe(404);
   });

@@ -8,6 +8,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { CT_IMAGE_STORAGE, EXPLICIT_LE, dataSetOf, makeImage, writeImages } from '../helpers/fixtures.ts';
 import { AbortReason, PduType, encodePdu } from '../../main/protocol/pdu.ts';
 import { Status } from '../../main/dicom/status.ts';
+import { APPLICATION_CONTEXT } from '../../common/uids.ts';
 
 /** Each kind of bad input costs the peer that sent it its association or its object, and nothing else. */
 describe('bad input', () => {
@@ -55,7 +56,7 @@ describe('bad input', () => {
 
   it('aborts on an A-ASSOCIATE-RQ whose items overrun it', async () => {
     const good = encodePdu({
-      type: PduType.AssociateRQ, calledAe: archive.aeTitle, callingAe: 'RAW', applicationContext: '1.2.840.10008.3.1.1.1',
+      type: PduType.AssociateRQ, calledAe: archive.aeTitle, callingAe: 'RAW', applicationContext: APPLICATION_CONTEXT,
       contexts: [{ id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT_LE] }],
       userInfo: { maxPduLength: 16384, implementationClassUid: '2.25.1', roles: [], other: [] },
     });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
 import { until } from '../helpers/wait.ts';
+import { TransferSyntax } from '../../common/uids.ts';
 
 const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
 
@@ -108,7 +109,7 @@ describe('serve (headless)', () => {
       expect(r.output).toMatch(/import: 2 file\(s\), 2 imported/);
       const stored = await findFiles(path.join(data, 'storage'));
       expect(stored).toHaveLength(2);
-      for (const f of stored) expect(await transferSyntaxOf(f)).toBe('1.2.840.10008.1.2.4.80');
+      for (const f of stored) expect(await transferSyntaxOf(f)).toBe(TransferSyntax.JpegLsLossless);
     } finally {
       await rm(data, { recursive: true, force: true });
     }

@@ -9,6 +9,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { PROPOSE, TS, compressedFile, pixelsOf } from '../helpers/compressed.ts';
 import { filesUnder } from '../helpers/cli-server.ts';
+import { TransferSyntax } from '../../common/uids.ts';
 
 const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
 
@@ -90,7 +91,7 @@ describe('export as DICOM media', () => {
     expect(set.patients).toBe(1);
     expect(set.instances.map((i) => i.sop).sort()).toEqual([...images, jls].map((i) => i.sopUid).sort());
     // Every object in Explicit VR Little Endian on the medium (the JPEG-LS one converted), pixels whole.
-    for (const i of set.instances) expect(i).toMatchObject({ patient: 'EXP1', name: 'Dvořák^Jiří', study, ts: '1.2.840.10008.1.2.1', pixels: SIZE * SIZE * 2 });
+    for (const i of set.instances) expect(i).toMatchObject({ patient: 'EXP1', name: 'Dvořák^Jiří', study, ts: TransferSyntax.ExplicitLittleEndian, pixels: SIZE * SIZE * 2 });
     const converted = set.instances.find((i) => i.sop === jls.sopUid)!;
     const original = jls.bytes.subarray(jls.bytes.length - SIZE * SIZE * 2);
     expect((await pixelsOf(path.resolve(to, converted.path))).pixels.equals(original)).toBe(true); // JPEG-LS lossless: the same pixels
@@ -107,7 +108,7 @@ describe('export as DICOM media', () => {
     expect(a.code, a.out).toBe(0);
     const anonSet = await fileSet(path.join(anon, 'DICOMDIR'));
     expect(anonSet.instances).toHaveLength(3);
-    for (const i of anonSet.instances) expect(i).toMatchObject({ patient: expect.stringMatching(/^ANON[0-9A-F]{8}$/), ts: '1.2.840.10008.1.2.1', pixels: SIZE * SIZE * 2 });
+    for (const i of anonSet.instances) expect(i).toMatchObject({ patient: expect.stringMatching(/^ANON[0-9A-F]{8}$/), ts: TransferSyntax.ExplicitLittleEndian, pixels: SIZE * SIZE * 2 });
     expect(new Set(anonSet.instances.map((i) => i.study)).size).toBe(1);
     expect(anonSet.instances.map((i) => i.study)).not.toContain(study);
     // The JPEG-LS object is the one alone in its series.

@@ -13,7 +13,7 @@ import { encodePData } from '../../main/protocol/pdu.ts';
 import { encodeCommand } from '../../main/protocol/command.ts';
 import { Status } from '../../main/dicom/status.ts';
 import { encodeFileMeta } from '../../main/store/part10.ts';
-import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
+import { QrSopClass, TransferSyntax, encodingOf, StorageSopClass } from '../../common/uids.ts';
 
 const STUDY_ROOT = ['-S'];
 const PATIENT_ROOT = ['-P'];
@@ -91,7 +91,7 @@ describe('C-FIND SCP with findscu', () => {
     const images = await find(PATIENT_ROOT, ['QueryRetrieveLevel=IMAGE', 'PatientID=PID001', `StudyInstanceUID=${A.study}`, `SeriesInstanceUID=${A.ct1}`, 'SOPInstanceUID', 'InstanceNumber', 'SOPClassUID', 'Rows']);
     expect(images.final).toBe('Success');
     expect(images.answers.map((a) => a.InstanceNumber).sort()).toEqual(['1', '2', '3']);
-    expect(images.answers[0]).toMatchObject({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.2', Rows: '64', QueryRetrieveLevel: 'IMAGE' });
+    expect(images.answers[0]).toMatchObject({ SOPClassUID: StorageSopClass.CtImage, Rows: '64', QueryRetrieveLevel: 'IMAGE' });
   });
 
   it('returns unsupported keys empty, and says so with FF01 when one carried a value', async () => {

@@ -11,7 +11,7 @@ import { makeImage, phantom, uid, writeImages, type MadeImage } from '../helpers
 import { parseDataSet } from '../../main/dicom/dataset.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
 import { importPath } from '../../main/archive/importer.ts';
-import { TransferSyntax, encodingOf } from '../../common/uids.ts';
+import { TransferSyntax, encodingOf, StorageSopClass } from '../../common/uids.ts';
 
 const SIZE = 80;
 
@@ -34,7 +34,7 @@ describe('storing received objects compressed or uncompressed', () => {
   let work: string;
   const grey = (n: number, study = uid()) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n), rescaleIntercept: -1024 });
   const multi = (study: string) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 9, rows: SIZE, columns: SIZE, frames: 3, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c) });
-  const colour = (study: string) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 10, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', pixel: phantom(SIZE, SIZE, 2, 8) });
+  const colour = (study: string) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 10, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: StorageSopClass.SecondaryCapture, pixel: phantom(SIZE, SIZE, 2, 8) });
 
   beforeAll(async () => {
     plain = await startStorescp('PLAIN');
@@ -86,7 +86,7 @@ describe('storing received objects compressed or uncompressed', () => {
     const g = grey(3, study);
     const c = colour(study);
     // An RT Dose grid with all 32 bits stored: no JPEG codec takes more than 16.
-    const dose = makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 11, rows: 16, columns: 16, bitsAllocated: 32, sopClassUid: '1.2.840.10008.5.1.4.1.1.481.2', pixel: (r, col) => r * 100_000 + col });
+    const dose = makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 11, rows: 16, columns: 16, bitsAllocated: 32, sopClassUid: StorageSopClass.RtDose, pixel: (r, col) => r * 100_000 + col });
     await store([g, c, dose]);
     expect((await storedFile(g.sopUid)).ts).toBe(TS.jpeg2000);
     expect((await storedFile(c.sopUid)).ts).toBe(TS.jpeg2000);

@@ -10,6 +10,7 @@ import { freshDatabaseName, restartMariaDb, startMariaDb, stopMariaDb, testMaria
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { MysqlIndex } from '../../main/index/mysql.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
+import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
 
 /** The archive with its index on MariaDB (MySQL = 1 in dicom.ini), driven by DCMTK like the SQLite one. */
 describe('the archive on a MariaDB index', () => {
@@ -57,11 +58,11 @@ describe('the archive on a MariaDB index', () => {
       const writer = (async () => {
         for (let i = 0; !stop; i++) {
           const sop = `1.2.826.0.1.3680043.10.999.9.${i}`;
-          const header = { specificCharacterSet: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: sop, studyInstanceUid: '1.9', seriesInstanceUid: `1.9.${i % 3}`,
+          const header = { specificCharacterSet: '', sopClassUid: StorageSopClass.CtImage, sopInstanceUid: sop, studyInstanceUid: '1.9', seriesInstanceUid: `1.9.${i % 3}`,
             patientId: 'CRASH', patientName: 'Crash^Test', patientBirthDate: '', patientSex: '', studyDate: '', studyTime: '', accessionNumber: '', studyId: '',
             studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1', seriesDescription: '', seriesDate: '', seriesTime: '',
             bodyPartExamined: '', instanceNumber: String(i), rows: 1, columns: 1, numberOfFrames: '' } satisfies InstanceHeader;
-          await index!.storeInstance({ header, transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: `x/${i}` }, size: 1, callingAe: 'T' })
+          await index!.storeInstance({ header, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: `x/${i}` }, size: 1, callingAe: 'T' })
             .then(() => acknowledged.push(sop), () => failed.push(sop));
         }
       })();

@@ -3,8 +3,9 @@ import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts'
 import { BytePeer, commandSet, el } from '../helpers/dimse-bytes.ts';
 import { uid } from '../helpers/fixtures.ts';
 import type { MppsDto, WorklistEntryDto } from '../../main/api/contract.ts';
+import { MPPS_SOP_CLASS, StorageSopClass } from '../../common/uids.ts';
 
-const MPPS = '1.2.840.10008.3.1.2.3.3';
+const MPPS = MPPS_SOP_CLASS;
 const N_CREATE_RQ = 0x0140;
 const N_SET_RQ = 0x0120;
 
@@ -37,7 +38,7 @@ function createAttributes(o: { studyUid: string; stepId: string; accession: stri
 
 /** An N-SET modification list that ends the step. */
 function finalAttributes(status: 'COMPLETED' | 'DISCONTINUED', withEnd = true, seriesUid = uid()): Buffer {
-  const image = (n: number) => [el(0x00081150, 'UI', '1.2.840.10008.5.1.4.1.1.2'), el(0x00081155, 'UI', `${seriesUid}.${n}`)];
+  const image = (n: number) => [el(0x00081150, 'UI', StorageSopClass.CtImage), el(0x00081155, 'UI', `${seriesUid}.${n}`)];
   return Buffer.concat([
     ...(withEnd ? [el(0x00400250, 'DA', '20261126'), el(0x00400251, 'TM', '103000')] : []),
     el(0x00400252, 'CS', status),

@@ -4,14 +4,14 @@ import type { Association } from '../../main/protocol/association.ts';
 import { negotiate } from '../../main/protocol/negotiation.ts';
 import { CommandField } from '../../main/protocol/command.ts';
 import { DimseError, Status } from '../../main/dicom/status.ts';
-import { TransferSyntax, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
+import { TransferSyntax, VERIFICATION_SOP_CLASS, MPPS_SOP_CLASS, STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE } from '../../common/uids.ts';
 import { ServiceRegistry } from '../../main/protocol/services/registry.ts';
 import { verificationService } from '../../main/protocol/services/echo.ts';
 import { RunningOperations } from '../../main/protocol/services/operations.ts';
 import { Logger } from '../../main/util/log.ts';
 
-const STORAGE_COMMITMENT = '1.2.840.10008.1.20.1';
-const MPPS = '1.2.840.10008.3.1.2.3.3';
+const STORAGE_COMMITMENT = STORAGE_COMMITMENT_SOP_CLASS;
+const MPPS = MPPS_SOP_CLASS;
 const OPTIONS = { maxPduLength: 65536, artimTimeout: 10, idleTimeout: 30, maxBufferedDataSet: 1 << 20 };
 
 /**
@@ -61,9 +61,9 @@ describe('DIMSE service registry', () => {
   });
 
   it('routes an N-ACTION by its Requested SOP Class to the service registered for it', async () => {
-    const rsp = await request(3, { commandField: CommandField.NActionRQ, requestedSopClassUid: STORAGE_COMMITMENT, requestedSopInstanceUid: '1.2.840.10008.1.20.1.1', actionTypeId: 1, hasDataSet: false });
-    expect(rsp.command).toMatchObject({ commandField: CommandField.NActionRSP, status: Status.Success, affectedSopInstanceUid: '1.2.840.10008.1.20.1.1' });
-    expect(actions.at(-1)).toEqual({ sopInstance: '1.2.840.10008.1.20.1.1', actionType: 1 });
+    const rsp = await request(3, { commandField: CommandField.NActionRQ, requestedSopClassUid: STORAGE_COMMITMENT, requestedSopInstanceUid: STORAGE_COMMITMENT_SOP_INSTANCE, actionTypeId: 1, hasDataSet: false });
+    expect(rsp.command).toMatchObject({ commandField: CommandField.NActionRSP, status: Status.Success, affectedSopInstanceUid: STORAGE_COMMITMENT_SOP_INSTANCE });
+    expect(actions.at(-1)).toEqual({ sopInstance: STORAGE_COMMITMENT_SOP_INSTANCE, actionType: 1 });
   });
 
   it('answers a service\'s DimseError with its status and comment', async () => {

@@ -9,6 +9,7 @@ import { startOrthanc, type RunningOrthanc } from '../helpers/orthanc.ts';
 import { freePort, startStorescp } from '../helpers/storescp.ts';
 import type { Job } from '../../main/jobs/job.ts';
 import { valueWhen } from '../helpers/wait.ts';
+import { StorageSopClass } from '../../common/uids.ts';
 
 type Report = { Status: string; Success?: { SOPClassUID: string; SOPInstanceUID: string }[]; Failures?: { SOPClassUID: string; SOPInstanceUID: string; FailureReason: number }[] };
 
@@ -72,7 +73,7 @@ describe('Storage Commitment with Orthanc', () => {
     try {
       const { ID } = await orthanc.rest<{ ID: string }>('POST', '/modalities/ours/storage-commitment', { DicomInstances: [
         { SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: first!.sopUid },
-        { SOPClassUID: '1.2.840.10008.5.1.4.1.1.4', SOPInstanceUID: second!.sopUid },
+        { SOPClassUID: StorageSopClass.MrImage, SOPInstanceUID: second!.sopUid },
       ] });
       const report = await reportOf(ID);
       expect(report.Status).toBe('Failure');
@@ -101,7 +102,7 @@ describe('Storage Commitment with Orthanc', () => {
     // success) and, asked for commitment, reports the conflict.
     const other = uid();
     const conflict = makeImage({ patientId: 'SC2', patientName: 'Commit^Conflict', studyUid: other, instanceNumber: 1, rows: 16, columns: 16 });
-    const mr = makeImage({ patientId: 'SC2', patientName: 'Commit^Conflict', studyUid: other, instanceNumber: 1, rows: 16, columns: 16, sopUid: conflict.sopUid, sopClassUid: '1.2.840.10008.5.1.4.1.1.4' });
+    const mr = makeImage({ patientId: 'SC2', patientName: 'Commit^Conflict', studyUid: other, instanceNumber: 1, rows: 16, columns: 16, sopUid: conflict.sopUid, sopClassUid: StorageSopClass.MrImage });
     await orthanc.rest('POST', '/instances', mr.bytes);
     const [file] = await writeImages(path.join(work, 'conflict'), [conflict]);
     expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file!])).code).toBe(0);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { dumpDataSet, run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
+import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
 
 /** The archive as modalities see it: DCMTK's echoscu and storescu against our listener. */
 describe('C-ECHO and C-STORE with DCMTK peers', () => {
@@ -59,11 +60,11 @@ describe('C-ECHO and C-STORE with DCMTK peers', () => {
 
   // Each input file is made in the syntax under test by DCMTK, and storescu proposes that syntax first.
   it.each([
-    ['implicit VR little endian', 'dcmconv', ['+ti'], '-xi', '1.2.840.10008.1.2'],
-    ['explicit VR little endian', 'dcmconv', ['+te'], '-xe', '1.2.840.10008.1.2.1'],
-    ['explicit VR big endian', 'dcmconv', ['+tb'], '-xb', '1.2.840.10008.1.2.2'],
-    ['RLE lossless (encapsulated)', 'dcmcrle', [], '-xr', '1.2.840.10008.1.2.5'],
-    ['JPEG lossless SV1 (encapsulated)', 'dcmcjpeg', ['+e1'], '-xs', '1.2.840.10008.1.2.4.70'],
+    ['implicit VR little endian', 'dcmconv', ['+ti'], '-xi', TransferSyntax.ImplicitLittleEndian],
+    ['explicit VR little endian', 'dcmconv', ['+te'], '-xe', TransferSyntax.ExplicitLittleEndian],
+    ['explicit VR big endian', 'dcmconv', ['+tb'], '-xb', TransferSyntax.ExplicitBigEndian],
+    ['RLE lossless (encapsulated)', 'dcmcrle', [], '-xr', TransferSyntax.Rle],
+    ['JPEG lossless SV1 (encapsulated)', 'dcmcjpeg', ['+e1'], '-xs', TransferSyntax.JpegLosslessSV1],
   ])('stores %s exactly as received', async (_name, tool, args, propose, tsUid) => {
     const img = makeImage({ rows: 128, columns: 128 });
     const [plain] = await writeImages(path.join(work, tool + args.join('')), [img]);
@@ -81,7 +82,7 @@ describe('C-ECHO and C-STORE with DCMTK peers', () => {
 
   it('rejects an unknown SOP class, stores nothing, and serves the next peer', async () => {
     // Ophthalmic Tomography: a standard storage class, but not in our dgatesop.lst.
-    const odd = makeImage({ sopClassUid: '1.2.840.10008.5.1.4.1.1.77.1.5.4' });
+    const odd = makeImage({ sopClassUid: StorageSopClass.OphthalmicTomography });
     const [file] = await writeImages(path.join(work, 'unknown'), [odd]);
     // Proposed alone, the unknown class leaves nothing to accept: A-ASSOCIATE-RJ.
     const alone = await run('storescu', ['-R', ...peer(), file!]);

@@ -11,6 +11,7 @@ import { MOST_ROWS_REPAIRED, repairNewestRows } from '../../main/archive/store-r
 import { INDEX_ENGINES, testHeader } from '../helpers/index-engines.ts';
 import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
+import { TransferSyntax } from '../../common/uids.ts';
 
 /**
  * An object's file and its index row are written side by side (issue 13: the index's commit overlaps the file's
@@ -90,23 +91,23 @@ describe.each(INDEX_ENGINES)('the start-up check of the newest rows on $name', (
 
   it('takes back a row: a new object\'s goes with its empty series and study, a stored-again one names its former file again', async () => {
     const lone = testHeader({ studyInstanceUid: '1.2.7', seriesInstanceUid: '1.2.7.1', patientId: 'UNDO' }, 1, '1.2.7.9');
-    await index.storeInstance({ header: lone, transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'u/1.dcm' }, size: 10, callingAe: 'CT' });
-    expect(await index.undoStore(lone.sopInstanceUid, { location: { device: 0, relativePath: 'u/1.dcm' }, transferSyntaxUid: '1.2.840.10008.1.2.1' })).toBe(true);
+    await index.storeInstance({ header: lone, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'u/1.dcm' }, size: 10, callingAe: 'CT' });
+    expect(await index.undoStore(lone.sopInstanceUid, { location: { device: 0, relativePath: 'u/1.dcm' }, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian })).toBe(true);
     expect(await index.findInstance(lone.sopInstanceUid)).toBeUndefined();
     expect(await index.patientsOfStudies(['1.2.7'])).toEqual(new Map());
 
     const again = testHeader({ studyInstanceUid: '1.2.6', seriesInstanceUid: '1.2.6.1', patientId: 'UNDO' }, 1, '1.2.6.9');
-    await index.storeInstance({ header: again, transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: 'a/old.dcm' }, size: 10, callingAe: 'CT' });
-    const { replaced } = await index.storeInstance({ header: again, transferSyntaxUid: '1.2.840.10008.1.2.4.80', location: { device: 0, relativePath: 'a/new.dcm' }, size: 4, callingAe: 'CT' });
-    expect(replaced).toEqual({ device: 0, relativePath: 'a/old.dcm', transferSyntaxUid: '1.2.840.10008.1.2.1', size: 10 });
-    expect(await index.undoStore(again.sopInstanceUid, { location: { device: 0, relativePath: 'a/new.dcm' }, transferSyntaxUid: '1.2.840.10008.1.2.4.80' }, replaced)).toBe(true);
-    expect(await index.findInstance(again.sopInstanceUid)).toMatchObject({ location: { device: 0, relativePath: 'a/old.dcm' }, transferSyntaxUid: '1.2.840.10008.1.2.1', size: 10 });
-    await index.undoStore(again.sopInstanceUid, { location: { device: 0, relativePath: 'a/old.dcm' }, transferSyntaxUid: '1.2.840.10008.1.2.1' });
+    await index.storeInstance({ header: again, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'a/old.dcm' }, size: 10, callingAe: 'CT' });
+    const { replaced } = await index.storeInstance({ header: again, transferSyntaxUid: TransferSyntax.JpegLsLossless, location: { device: 0, relativePath: 'a/new.dcm' }, size: 4, callingAe: 'CT' });
+    expect(replaced).toEqual({ device: 0, relativePath: 'a/old.dcm', transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, size: 10 });
+    expect(await index.undoStore(again.sopInstanceUid, { location: { device: 0, relativePath: 'a/new.dcm' }, transferSyntaxUid: TransferSyntax.JpegLsLossless }, replaced)).toBe(true);
+    expect(await index.findInstance(again.sopInstanceUid)).toMatchObject({ location: { device: 0, relativePath: 'a/old.dcm' }, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, size: 10 });
+    await index.undoStore(again.sopInstanceUid, { location: { device: 0, relativePath: 'a/old.dcm' }, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian });
   });
 
   it('keeps every row when more files are missing than a crash leaves (a storage folder not there)', async () => {
     for (let n = 1; n <= MOST_ROWS_REPAIRED + 6; n++) {
-      await index.storeInstance({ header: header(n), transferSyntaxUid: '1.2.840.10008.1.2.1', location: { device: 0, relativePath: `f${n}.dcm` }, size: 1, callingAe: 'CT' });
+      await index.storeInstance({ header: header(n), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: `f${n}.dcm` }, size: 1, callingAe: 'CT' });
     }
     const store = { absolutePath: (l: { relativePath: string }) => path.join(dir, 'nowhere', l.relativePath) };
     expect(await repairNewestRows(index, store, logger.child('store'))).toBe(0);

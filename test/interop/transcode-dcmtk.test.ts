@@ -12,7 +12,7 @@ import { transcoder } from '../../main/codec/transcoder.ts';
 import { framesOf } from '../../main/codec/fragments.ts';
 import { parseDataSet } from '../../main/dicom/dataset.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
-import { TransferSyntax, encodingOf } from '../../common/uids.ts';
+import { TransferSyntax, encodingOf, StorageSopClass } from '../../common/uids.ts';
 
 const SIZE = 96;
 
@@ -40,7 +40,7 @@ describe('decoding compressed objects for peers that take only uncompressed ones
     work = await mkdtemp(path.join(tmpdir(), 'pacs-transcode-'));
     const wide = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n), rescaleIntercept: -1024 });
     const frames = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, frames: 3, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c), rescaleIntercept: -1024 });
-    const colour = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', pixel: phantom(SIZE, SIZE, n, 8) });
+    const colour = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: StorageSopClass.SecondaryCapture, pixel: phantom(SIZE, SIZE, n, 8) });
     const narrow = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n, 8), bitsAllocated: 8 });
     cases.push(
       { name: 'RLE lossless', ts: TS.rle, image: wide(1) },

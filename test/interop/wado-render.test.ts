@@ -8,6 +8,7 @@ import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { PROPOSE, TS, compressedFile } from '../helpers/compressed.ts';
 import { makeImage, phantom, writeImages } from '../helpers/fixtures.ts';
 import { writePaletteImage } from '../helpers/palette.ts';
+import { TransferSyntax } from '../../common/uids.ts';
 
 const SIZE = 128;
 
@@ -153,7 +154,7 @@ describe('WADO-URI rendered images', () => {
     expect(res.status).toBe(200);
     const file = path.join(work, 'as-explicit.dcm');
     await writeFile(file, Buffer.from(await res.arrayBuffer()));
-    expect(await transferSyntaxOf(file)).toBe('1.2.840.10008.1.2.1');
+    expect(await transferSyntaxOf(file)).toBe(TransferSyntax.ExplicitLittleEndian);
     expect((await run('dcmdump', [file])).code).toBe(0);
     expect((await wado(jls.sopUid, 'contentType=application%2Fdicom&transferSyntax=1.2.840.10008.1.2.4.100')).status).toBe(406);
   });

@@ -3,7 +3,7 @@ import type { DataSet } from '../../main/dicom/dataset.ts';
 import { qrAnswer, qrRequestFrom } from '../../main/query/identifier.ts';
 import { QrAnswerWriter } from '../../main/query/answer-writer.ts';
 import { encodeDataSet } from '../../main/dicom/dataset.ts';
-import { encodingOf } from '../../common/uids.ts';
+import { encodingOf, TransferSyntax } from '../../common/uids.ts';
 
 const TAGS: Record<string, [number, string]> = {
   QueryRetrieveLevel: [0x00080052, 'CS'], PatientName: [0x00100010, 'PN'], PatientID: [0x00100020, 'LO'], StudyDate: [0x00080020, 'DA'],
@@ -30,7 +30,7 @@ describe('answers written from a plan', () => {
       const withCharset = new Map(keys);
       if (charset) withCharset.set(0x00080005, { tag: 0x00080005, vr: 'CS', value: Buffer.from(charset) });
       const request = qrRequestFrom(withCharset, 'STUDY');
-      for (const ts of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']) {
+      for (const ts of [TransferSyntax.ImplicitLittleEndian, TransferSyntax.ExplicitLittleEndian, TransferSyntax.ExplicitBigEndian]) {
         const writer = new QrAnswerWriter(request, 'ARCHIVE', encodingOf(ts));
         for (const row of rows) expect(writer.write(row)).toEqual(encodeDataSet(qrAnswer(row, request, 'ARCHIVE'), encodingOf(ts)));
       }

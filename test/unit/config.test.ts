@@ -7,6 +7,7 @@ import { parseSopList } from '../../main/config/sop-list.ts';
 import { readSettings } from '../../main/config/server-settings.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
 import { DEFAULT_CONFIG_DIR } from '../../main/config/load.ts';
+import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
 
 const INI = `# Conquest style
 [sscscp]
@@ -56,7 +57,7 @@ LogLevel                 = debug
 
   it('reads Conquest\'s compression codes, refusing those this version cannot follow with the line and the reason', () => {
     const ok = readSettings(new IniDocument('/d.ini', '[sscscp]\nIncomingCompression = JS\nDroppedFileCompression = uj\n'), '/cfg', '/data');
-    expect(ok.incomingCompression).toEqual({ kind: 'compress', transferSyntax: '1.2.840.10008.1.2.4.80' });
+    expect(ok.incomingCompression).toEqual({ kind: 'compress', transferSyntax: TransferSyntax.JpegLsLossless });
     expect(ok.droppedFileCompression).toEqual({ kind: 'uncompressed', keepJpeg: true });
     const doc = new IniDocument('/d.ini', '[sscscp]\nIncomingCompression = n2\nDroppedFileCompression = k4\n');
     let caught: ConfigErrors | undefined;
@@ -116,8 +117,8 @@ CT*            10.0.0.5    104    as   # scanners
 describe('dgatesop.lst', () => {
   it('reads SOP classes and transfer syntaxes, skipping comments', () => {
     const list = parseSopList('dgatesop.lst', '# c\nCTImageStorage 1.2.840.10008.5.1.4.1.1.2 sop\n#MRImageStorage 1.2.840.10008.5.1.4.1.1.4 sop\nLittleEndianImplicit 1.2.840.10008.1.2 transfer\n');
-    expect([...list.sopClasses]).toEqual(['1.2.840.10008.5.1.4.1.1.2']);
-    expect([...list.transferSyntaxes]).toEqual(['1.2.840.10008.1.2']);
+    expect([...list.sopClasses]).toEqual([StorageSopClass.CtImage]);
+    expect([...list.transferSyntaxes]).toEqual([TransferSyntax.ImplicitLittleEndian]);
   });
   it('refuses a bad UID or kind with its line', () => {
     expect(() => parseSopList('dgatesop.lst', 'A 1.2.3 sop\nB 1..2 sop\n')).toThrow(/dgatesop.lst:2: "1..2" is not a valid UID/);

@@ -3,6 +3,7 @@ import { IniDocument } from '../../common/ini-document.ts';
 import { AcrNemaMap } from '../../main/config/acrnema-map.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
 import { readForwardRules, ruleMatches } from '../../main/config/forward-rules.ts';
+import { StorageSopClass } from '../../common/uids.ts';
 
 const NODES = new AcrNemaMap('acrnema.map', 'PACS2  10.0.0.2  104  un\nVIEWER  10.0.0.3  104  un\n');
 
@@ -20,12 +21,12 @@ ExportConverter1 = forward compressed as j2 to VIEWER
 ExportSOPClass1 = 1.2.840.10008.5.1.4.1.1.4
 `);
     expect(mr).toMatchObject({ destination: 'PACS2', modality: 'MR', callingAe: 'MRI*', calledAe: '', sopClass: '', line: 3 });
-    expect(any).toMatchObject({ destination: 'VIEWER', sopClass: '1.2.840.10008.5.1.4.1.1.4' });
-    const object = { modality: 'MR', callingAe: 'MRI_3T', calledAe: 'ARCHIVE', sopClassUid: '1.2.840.10008.5.1.4.1.1.4' };
+    expect(any).toMatchObject({ destination: 'VIEWER', sopClass: StorageSopClass.MrImage });
+    const object = { modality: 'MR', callingAe: 'MRI_3T', calledAe: 'ARCHIVE', sopClassUid: StorageSopClass.MrImage };
     expect(ruleMatches(mr!, object)).toBe(true);
     expect(ruleMatches(mr!, { ...object, modality: 'CT' })).toBe(false);
     expect(ruleMatches(mr!, { ...object, callingAe: 'CT1' })).toBe(false);
-    expect(ruleMatches(any!, { ...object, sopClassUid: '1.2.840.10008.5.1.4.1.1.2' })).toBe(false);
+    expect(ruleMatches(any!, { ...object, sopClassUid: StorageSopClass.CtImage })).toBe(false);
     expect(rules('')).toEqual([]);
   });
 

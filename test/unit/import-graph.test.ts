@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * The architecture's arrows, read from the source: no import cycle in main/ (type imports count: a reader follows
  * them too) and no two folders importing each other, the data model (main/dicom) stands alone, the protocol layer knows
- * no database, file store or API, main/ holds only its entry points, and the renderer imports nothing of the core but
- * the API contract and the shared pure code.
+ * no database, file store, API or codec (it reaches the codecs through a port), main/ holds only its entry points,
+ * and the renderer imports nothing of the core but the API contract and the shared pure code.
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,9 +61,9 @@ describe('the import graph', () => {
     expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
   });
 
-  it('keeps the protocol layer (main/protocol) free of the index, the file store and the API', () => {
+  it('keeps the protocol layer (main/protocol) free of the index, the file store, the API and the codecs (a port)', () => {
     const leaks = [...core].filter(([f]) => f.startsWith('main/protocol/'))
-      .flatMap(([f, deps]) => deps.filter((d) => /^main\/(index|store|api)\//.test(d)).map((d) => `${f} -> ${d}`));
+      .flatMap(([f, deps]) => deps.filter((d) => /^main\/(index|store|api|codec)\//.test(d)).map((d) => `${f} -> ${d}`));
     expect(leaks).toEqual([]);
   });
 

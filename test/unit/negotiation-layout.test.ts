@@ -3,39 +3,40 @@ import { negotiate, type AcceptancePolicy } from '../../main/protocol/negotiatio
 import { PduType, ContextResult, RejectReason, type AssociateRQ } from '../../main/protocol/pdu.ts';
 import { compileLayout } from '../../main/store/layout.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
+import { APPLICATION_CONTEXT, QrSopClass, StorageSopClass, TransferSyntax, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
 
-const CT = '1.2.840.10008.5.1.4.1.1.2';
+const CT = StorageSopClass.CtImage;
 const policy: AcceptancePolicy = {
   aeTitle: 'ARCHIVE', acceptAnyCalledAe: false, sopClasses: new Set([CT]),
-  transferSyntaxes: new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']),
+  transferSyntaxes: new Set([TransferSyntax.ImplicitLittleEndian, TransferSyntax.ExplicitLittleEndian]),
 };
 function rq(contexts: AssociateRQ['contexts'], calledAe = 'ARCHIVE'): AssociateRQ {
-  return { type: PduType.AssociateRQ, calledAe, callingAe: 'CT1', applicationContext: '1.2.840.10008.3.1.1.1', contexts,
+  return { type: PduType.AssociateRQ, calledAe, callingAe: 'CT1', applicationContext: APPLICATION_CONTEXT, contexts,
     userInfo: { maxPduLength: 0, implementationClassUid: '1.2', roles: [{ sopClass: CT, scuRole: true, scpRole: true }], other: [] } };
 }
 
 describe('presentation context negotiation (PS3.8 9.3.3.2)', () => {
   it("takes the requestor's first supported transfer syntax and says why others are refused", () => {
     const r = negotiate(rq([
-      { id: 1, abstractSyntax: CT, transferSyntaxes: ['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] },
-      { id: 3, abstractSyntax: '1.2.840.10008.5.1.4.1.1.4', transferSyntaxes: ['1.2.840.10008.1.2'] },
-      { id: 5, abstractSyntax: CT, transferSyntaxes: ['1.2.840.10008.1.2.5'] },
-      { id: 7, abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] },
+      { id: 1, abstractSyntax: CT, transferSyntaxes: [TransferSyntax.JpegBaseline, TransferSyntax.ExplicitLittleEndian, TransferSyntax.ImplicitLittleEndian] },
+      { id: 3, abstractSyntax: StorageSopClass.MrImage, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] },
+      { id: 5, abstractSyntax: CT, transferSyntaxes: [TransferSyntax.Rle] },
+      { id: 7, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] },
     ]), policy);
     expect(r.rejection).toBeUndefined();
     expect(r.contexts).toEqual([
-      { id: 1, result: ContextResult.Acceptance, transferSyntax: '1.2.840.10008.1.2.1' },
-      { id: 3, result: ContextResult.AbstractSyntaxNotSupported, transferSyntax: '1.2.840.10008.1.2' },
-      { id: 5, result: ContextResult.TransferSyntaxesNotSupported, transferSyntax: '1.2.840.10008.1.2.5' },
-      { id: 7, result: ContextResult.Acceptance, transferSyntax: '1.2.840.10008.1.2' },
+      { id: 1, result: ContextResult.Acceptance, transferSyntax: TransferSyntax.ExplicitLittleEndian },
+      { id: 3, result: ContextResult.AbstractSyntaxNotSupported, transferSyntax: TransferSyntax.ImplicitLittleEndian },
+      { id: 5, result: ContextResult.TransferSyntaxesNotSupported, transferSyntax: TransferSyntax.Rle },
+      { id: 7, result: ContextResult.Acceptance, transferSyntax: TransferSyntax.ImplicitLittleEndian },
     ]);
     // A storage class: the requestor may act as its SCP, so C-GET can send it objects.
     expect(r.roles).toEqual([{ sopClass: CT, scuRole: true, scpRole: true }]);
   });
 
   it('keeps a requestor SCU for the Query/Retrieve classes it proposes the SCP role for', () => {
-    const find = '1.2.840.10008.5.1.4.1.2.2.1';
-    const request = rq([{ id: 1, abstractSyntax: find, transferSyntaxes: ['1.2.840.10008.1.2'] }]);
+    const find = QrSopClass.StudyRootFind;
+    const request = rq([{ id: 1, abstractSyntax: find, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] }]);
     request.userInfo.roles = [{ sopClass: find, scuRole: true, scpRole: true }];
     const r = negotiate(request, { ...policy, sopClasses: new Set([find]) });
     expect(r.roles).toEqual([{ sopClass: find, scuRole: true, scpRole: false }]);
@@ -43,9 +44,9 @@ describe('presentation context negotiation (PS3.8 9.3.3.2)', () => {
 
   it('rejects a wrong called AE, an unknown caller, and a request with nothing acceptable', () => {
     expect(negotiate(rq([], 'OTHER'), policy).rejection?.reason).toBe(RejectReason.CalledAeNotRecognized);
-    expect(negotiate(rq([{ id: 1, abstractSyntax: CT, transferSyntaxes: ['1.2.840.10008.1.2'] }]), { ...policy, knownCallingAe: () => false }).rejection?.reason)
+    expect(negotiate(rq([{ id: 1, abstractSyntax: CT, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] }]), { ...policy, knownCallingAe: () => false }).rejection?.reason)
       .toBe(RejectReason.CallingAeNotRecognized);
-    const none = negotiate(rq([{ id: 1, abstractSyntax: '1.2.3', transferSyntaxes: ['1.2.840.10008.1.2'] }]), policy);
+    const none = negotiate(rq([{ id: 1, abstractSyntax: '1.2.3', transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] }]), policy);
     expect(none.rejection).toMatchObject({ result: 1, source: 1, reason: RejectReason.NoReasonGiven });
   });
 });

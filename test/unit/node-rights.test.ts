@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeRightsMap } from '../../main/config/node-rights.ts';
 import { rightsFor } from '../../main/archive/node-access.ts';
 import type { ConfigErrors } from '../../main/config/config-error.ts';
+import { MPPS_SOP_CLASS, QrSopClass, STORAGE_COMMITMENT_SOP_CLASS, StorageSopClass } from '../../common/uids.ts';
 
 describe('noderights.map', () => {
   it('reads rights, destinations, the host check and a default line; refuses bad lines with their numbers', () => {
@@ -36,13 +37,13 @@ describe('noderights.map', () => {
   });
 
   it('names the right each SOP class needs', () => {
-    expect(rightsFor('1.2.840.10008.5.1.4.1.1.2', false)).toEqual(['store']);
-    expect(rightsFor('1.2.840.10008.5.1.4.1.1.2', true)).toEqual(['retrieve', 'store']);
-    expect(rightsFor('1.2.840.10008.5.1.4.1.2.2.1', false)).toEqual(['query']);
-    expect(rightsFor('1.2.840.10008.5.1.4.1.2.2.2', false)).toEqual(['retrieve']);
-    expect(rightsFor('1.2.840.10008.5.1.4.1.2.1.3', false)).toEqual(['retrieve']);
-    expect(rightsFor('1.2.840.10008.5.1.4.31', false)).toEqual(['worklist']);
-    expect(rightsFor('1.2.840.10008.1.20.1', false)).toEqual(['commit']);
-    expect(rightsFor('1.2.840.10008.3.1.2.3.3', false)).toEqual(['mpps']);
+    expect(rightsFor(StorageSopClass.CtImage, false)).toEqual(['store']);
+    expect(rightsFor(StorageSopClass.CtImage, true)).toEqual(['retrieve', 'store']);
+    expect(rightsFor(QrSopClass.StudyRootFind, false)).toEqual(['query']);
+    expect(rightsFor(QrSopClass.StudyRootMove, false)).toEqual(['retrieve']);
+    expect(rightsFor(QrSopClass.PatientRootGet, false)).toEqual(['retrieve']);
+    expect(rightsFor(QrSopClass.ModalityWorklistFind, false)).toEqual(['worklist']);
+    expect(rightsFor(STORAGE_COMMITMENT_SOP_CLASS, false)).toEqual(['commit']);
+    expect(rightsFor(MPPS_SOP_CLASS, false)).toEqual(['mpps']);
   });
 });

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { PDataSender } from '../../main/protocol/pdata-sender.ts';
 import { decodePdu, PduType, type PDataTF } from '../../main/protocol/pdu.ts';
 import { decodeCommand, type CommandSet } from '../../main/protocol/command.ts';
+import { QrSopClass } from '../../common/uids.ts';
 
 /**
  * A burst of small messages (C-FIND answers) leaves as one buffer, each message one P-DATA-TF PDU holding its command
@@ -32,7 +33,7 @@ function capture(maxPdu: number): { sender: PDataSender; pdus: () => PDataTF[]; 
   };
 }
 
-const pending: CommandSet = { commandField: 0x8020, messageIdBeingRespondedTo: 3, affectedSopClassUid: '1.2.840.10008.5.1.4.1.2.2.1', status: 0xff00, hasDataSet: true };
+const pending: CommandSet = { commandField: 0x8020, messageIdBeingRespondedTo: 3, affectedSopClassUid: QrSopClass.StudyRootFind, status: 0xff00, hasDataSet: true };
 const answers = [Buffer.from('first answer'), Buffer.from('second answer!'), Buffer.from('third')];
 
 describe('sending a burst of DIMSE messages', () => {

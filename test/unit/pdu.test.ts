@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { decodePdu, encodePdu, encodePData, PduError, PduType, AbortReason, type AssociateRQ, type Pdu } from '../../main/protocol/pdu.ts';
 import { PduReader, type ReaderEvent } from '../../main/protocol/pdu-reader.ts';
+import { APPLICATION_CONTEXT, StorageSopClass, TransferSyntax, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
 
 const rq: AssociateRQ = {
-  type: PduType.AssociateRQ, calledAe: 'ARCHIVE', callingAe: 'CT1', applicationContext: '1.2.840.10008.3.1.1.1',
-  contexts: [{ id: 1, abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] }],
-  userInfo: { maxPduLength: 16384, implementationClassUid: '1.2.3', implementationVersionName: 'V1', roles: [{ sopClass: '1.2.840.10008.5.1.4.1.1.2', scuRole: true, scpRole: false }], other: [] },
+  type: PduType.AssociateRQ, calledAe: 'ARCHIVE', callingAe: 'CT1', applicationContext: APPLICATION_CONTEXT,
+  contexts: [{ id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] }],
+  userInfo: { maxPduLength: 16384, implementationClassUid: '1.2.3', implementationVersionName: 'V1', roles: [{ sopClass: StorageSopClass.CtImage, scuRole: true, scpRole: false }], other: [] },
 };
 
 describe('PDU codec (PS3.8 9.3)', () => {
@@ -19,14 +20,14 @@ describe('PDU codec (PS3.8 9.3)', () => {
     expect(bytes.subarray(42, 74).every((b) => b === 0)).toBe(true);
     // application context item: type 0x10, reserved, length 21, UID without padding
     expect([...bytes.subarray(74, 78)]).toEqual([0x10, 0, 0, 21]);
-    expect(bytes.toString('latin1', 78, 99)).toBe('1.2.840.10008.3.1.1.1');
+    expect(bytes.toString('latin1', 78, 99)).toBe(APPLICATION_CONTEXT);
     expect(bytes[99]).toBe(0x20);
   });
 
   it('round-trips every PDU type', () => {
     const pdus: Pdu[] = [
       rq,
-      { ...rq, type: PduType.AssociateAC, contexts: [{ id: 1, result: 0, transferSyntax: '1.2.840.10008.1.2' }] },
+      { ...rq, type: PduType.AssociateAC, contexts: [{ id: 1, result: 0, transferSyntax: TransferSyntax.ImplicitLittleEndian }] },
       { type: PduType.AssociateRJ, result: 1, source: 1, reason: 7 },
       { type: PduType.ReleaseRQ }, { type: PduType.ReleaseRP },
       { type: PduType.Abort, source: 2, reason: 6 },

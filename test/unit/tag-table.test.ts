@@ -7,7 +7,8 @@ import { keywordTag } from '../../main/dicom/dictionary.ts';
 
 /**
  * One table of named tags (issue 29.3): every entry of main/dicom/tags.ts is the tag the data dictionary gives its
- * keyword, and no other file of main/ writes a tag as an 8-digit number in its code.
+ * keyword, and no other file of main/ writes a tag as an 8-digit number in its code. Likewise the standard's UIDs
+ * (SOP classes, transfer syntaxes) come from common/uids.ts, in the core, the UI and the tests' fixtures (29.4).
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** 8-digit numbers that are no tags: the undefined length, and Windows' SIO_TCP_SET_ACK_FREQUENCY ioctl code. */
@@ -35,5 +36,18 @@ describe('the tag table', () => {
       });
     }
     expect(bare).toEqual([]);
+  });
+
+  it('leaves the standard\'s UIDs to common/uids.ts: none written out in main/, renderer/src/ or test/helpers/', () => {
+    const written: string[] = [];
+    for (const dir of ['main', 'renderer/src', 'test/helpers']) {
+      const files = readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && /\.tsx?$/.test(e.name)).map((e) => path.join(e.parentPath, e.name));
+      for (const file of files) {
+        // A prefix ending in a dot ('1.2.840.10008.5.1.4.1.1.': every storage class) is a rule, not a UID.
+        for (const m of readFileSync(file, 'utf8').matchAll(/['"`](1\.2\.840\.10008\.[0-9.]*[0-9])['"`]/g)) written.push(`${path.relative(ROOT, file)} ${m[1]}`);
+      }
+    }
+    expect(written).toEqual([]);
   });
 });

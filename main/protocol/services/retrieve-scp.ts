@@ -12,7 +12,7 @@ import type { RunningOperation, RunningOperations } from './operations.ts';
 import type { DestinationPort, RetrievePort } from './ports.ts';
 import type { DimseService } from './registry.ts';
 import { respond } from './responses.ts';
-import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult } from './store-scu.ts';
+import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult, type TranscodePort } from './store-scu.ts';
 import { SubOperations } from './sub-operations.ts';
 import { Tag } from '../../dicom/tags.ts';
 
@@ -27,6 +27,8 @@ export interface RetrieveDependencies {
   subAssociationOptions: () => AssociationOptions;
   operations: RunningOperations;
   log: SourceLogger;
+  /** The codecs, to send an object in a syntax the peer accepted when it is stored in another. */
+  codecs: TranscodePort;
   /** Told of each C-MOVE sub-association as it opens, and of each object sent, on it or back over a C-GET's own. */
   observer?: { association(sub: Association): void; sent(via: Association, obj: OutgoingObject, result: SendResult): void };
 }
@@ -61,7 +63,7 @@ export class RetrieveScp {
       const dest = this.deps.destination(ae, assoc);
       if (!dest) throw new DimseError(Status.MoveDestinationUnknown, `move destination "${ae}" is not in acrnema.map`);
       const origin = { ae: assoc.callingAe, messageId: msg.command.messageId ?? 0 };
-      for (const group of planAssociations(objects, dest.compression)) {
+      for (const group of planAssociations(objects, this.deps.codecs, dest.compression)) {
         if (op.cancelled) return;
         let sub: Association;
         try {
@@ -75,7 +77,7 @@ export class RetrieveScp {
           continue;
         }
         try {
-          for (const { obj, prepared } of prepareAhead(sub, group.objects, undefined, dest.compression)) {
+          for (const { obj, prepared } of prepareAhead(sub, group.objects, this.deps.codecs, undefined, dest.compression)) {
             if (op.cancelled) break;
             await progress(obj, await this.sendOrFail(sub, obj, { moveOriginator: origin, prepared }));
           }
@@ -91,7 +93,7 @@ export class RetrieveScp {
     const asScp = new Set(assoc.roles.filter((r) => r.scpRole).map((r) => r.sopClass));
     await this.run('C-GET', assoc, msg, data, async (objects, op, progress) => {
       const usable = (ctx: { abstractSyntax: string }) => asScp.has(ctx.abstractSyntax);
-      for (const { obj, prepared } of prepareAhead(assoc, objects, usable)) {
+      for (const { obj, prepared } of prepareAhead(assoc, objects, this.deps.codecs, usable)) {
         if (op.cancelled) return;
         await progress(obj, await this.sendOrFail(assoc, obj, { usable, prepared }));
       }
@@ -137,10 +139,10 @@ export class RetrieveScp {
   }
 
   /** A sub-operation whose association fails mid-way counts as failed, with the reason. */
-  private async sendOrFail(via: Association, obj: OutgoingObject, options: Parameters<typeof sendObject>[2]): Promise<SendResult> {
+  private async sendOrFail(via: Association, obj: OutgoingObject, options: Parameters<typeof sendObject>[3]): Promise<SendResult> {
     let result: SendResult;
     try {
-      result = await sendObject(via, obj, options);
+      result = await sendObject(via, obj, this.deps.codecs, options);
     } catch (err) {
       result = { outcome: 'failed', reason: (err as Error).message };
     }

@@ -2,11 +2,23 @@ import type { Association, PresentationContext } from '../association.ts';
 import { CommandField, Priority } from '../command.ts';
 import type { ProposedContext } from '../pdu.ts';
 import { Status, formatStatus } from '../../dicom/status.ts';
-import { transcoder } from '../../codec/transcoder.ts';
 import { UNCOMPRESSED_SYNTAXES } from '../../../common/uids.ts';
 import { JPEG_SYNTAXES, LOSSY_SYNTAXES, type CompressionPlan } from '../../../common/compression-code.ts';
-import type { EncodeOptions } from '../../codec/encoders.ts';
 import { wholeBytes } from '../../util/whole-bytes.ts';
+
+/** How an object is encoded into a lossy syntax: the quality an admin chose (1-100, Conquest's NN). */
+export interface EncodeOptions {
+  quality?: number;
+}
+
+/**
+ * The protocol's way to the codecs (main/codec/ implements it; the server hands it in): whether a stored syntax
+ * converts to another, and the conversion, so that an object can go in a syntax the peer accepted.
+ */
+export interface TranscodePort {
+  canTranscode(from: string, to: string, options?: EncodeOptions): boolean;
+  transcode(dataSet: Buffer, from: string, to: string, options?: EncodeOptions): Promise<Buffer>;
+}
 
 /**
  * Storage SCU (PS3.4 B.2): sending objects over an established association, for C-MOVE and C-GET sub-operations and
@@ -51,7 +63,7 @@ const MAX_CONTEXTS = 128;
  * can become uncompressed (so it can still go, converted or decoded, to a node that takes only one of them). Contexts
  * are split into groups of at most 128, each group being one association with the objects it can carry.
  */
-export function planAssociations<T extends OutgoingObject>(objects: T[], plan: CompressionPlan = KEEP): { contexts: ProposedContext[]; objects: T[] }[] {
+export function planAssociations<T extends OutgoingObject>(objects: T[], codecs: TranscodePort, plan: CompressionPlan = KEEP): { contexts: ProposedContext[]; objects: T[] }[] {
   const byClass = new Map<string, Map<string, T[]>>();
   for (const o of objects) {
     let bySyntax = byClass.get(o.sopClassUid);
@@ -62,7 +74,7 @@ export function planAssociations<T extends OutgoingObject>(objects: T[], plan: C
   const groups: { contexts: ProposedContext[]; objects: T[] }[] = [];
   let current: { contexts: ProposedContext[]; objects: T[] } | undefined;
   for (const [sopClass, bySyntax] of byClass) {
-    const wanted = proposals([...bySyntax.keys()], plan);
+    const wanted = proposals([...bySyntax.keys()], plan, codecs);
     if (!current || current.contexts.length + wanted.length > MAX_CONTEXTS) { current = { contexts: [], objects: [] }; groups.push(current); }
     for (const transferSyntaxes of wanted) current.contexts.push({ id: current.contexts.length * 2 + 1, abstractSyntax: sopClass, transferSyntaxes });
     for (const list of bySyntax.values()) current.objects.push(...list);
@@ -71,20 +83,20 @@ export function planAssociations<T extends OutgoingObject>(objects: T[], plan: C
 }
 
 /** The transfer syntax lists to propose for one SOP class whose objects are stored in `stored`. */
-function proposals(stored: string[], plan: CompressionPlan): string[][] {
+function proposals(stored: string[], plan: CompressionPlan, codecs: TranscodePort): string[][] {
   const native = UNCOMPRESSED_SYNTAXES[0]!;
   const uncompressed = [...UNCOMPRESSED_SYNTAXES];
-  const decodable = stored.some((ts) => transcoder.canTranscode(ts, native));
+  const decodable = stored.some((ts) => codecs.canTranscode(ts, native));
   switch (plan.kind) {
     case 'keep':
       return decodable ? [...stored.map((ts) => [ts]), uncompressed] : stored.map((ts) => [ts]);
     case 'uncompressed': {
-      const kept = stored.filter((ts) => UNCOMPRESSED_SYNTAXES.includes(ts) || (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) || !transcoder.canTranscode(ts, native));
+      const kept = stored.filter((ts) => UNCOMPRESSED_SYNTAXES.includes(ts) || (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) || !codecs.canTranscode(ts, native));
       return [...kept.map((ts) => [ts]), ...(decodable ? [uncompressed] : [])];
     }
     case 'compress': {
       // What cannot be decoded can only go as it is.
-      const stuck = stored.filter((ts) => !transcoder.canTranscode(ts, native) && ts !== plan.transferSyntax);
+      const stuck = stored.filter((ts) => !codecs.canTranscode(ts, native) && ts !== plan.transferSyntax);
       return [[plan.transferSyntax], uncompressed, ...stuck.map((ts) => [ts])];
     }
   }
@@ -99,7 +111,8 @@ function encodeOptions(plan: CompressionPlan, transferSyntax: string): EncodeOpt
  * The accepted contexts an object may go on, best first (see the plans above); each must be reachable from the stored
  * syntax. Lossy-compressed objects are never compressed lossy again (the losses would add up).
  */
-export function contextsFor(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true, plan: CompressionPlan = KEEP): PresentationContext[] {
+export function contextsFor(assoc: Association, obj: OutgoingObject, codecs: TranscodePort, usable: (ctx: PresentationContext) => boolean = () => true,
+  plan: CompressionPlan = KEEP): PresentationContext[] {
   const rank = (ts: string): number => {
     const uncompressed = UNCOMPRESSED_SYNTAXES.includes(ts);
     if (plan.kind === 'compress') {
@@ -107,7 +120,7 @@ export function contextsFor(assoc: Association, obj: OutgoingObject, usable: (ct
       return uncompressed ? 1 : ts === obj.transferSyntaxUid ? 2 : -1;
     }
     if (plan.kind === 'uncompressed') {
-      const keepsStored = ts === obj.transferSyntaxUid && (uncompressed || (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) || !transcoder.canTranscode(ts, UNCOMPRESSED_SYNTAXES[0]!));
+      const keepsStored = ts === obj.transferSyntaxUid && (uncompressed || (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) || !codecs.canTranscode(ts, UNCOMPRESSED_SYNTAXES[0]!));
       return keepsStored ? 0 : uncompressed ? 1 : -1;
     }
     return ts === obj.transferSyntaxUid ? 0 : uncompressed ? 1 : 2;
@@ -116,7 +129,7 @@ export function contextsFor(assoc: Association, obj: OutgoingObject, usable: (ct
   for (const ctx of assoc.contexts.values()) {
     if (ctx.abstractSyntax !== obj.sopClassUid || !usable(ctx)) continue;
     const r = rank(ctx.transferSyntax);
-    if (r < 0 || !transcoder.canTranscode(obj.transferSyntaxUid, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax))) continue;
+    if (r < 0 || !codecs.canTranscode(obj.transferSyntaxUid, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax))) continue;
     found.push([r, ctx]);
   }
   return found.sort((a, b) => a[0] - b[0]).map(([, ctx]) => ctx);
@@ -135,7 +148,7 @@ export type PreparedObject = { ctx: PresentationContext; data: Buffer | AsyncIte
  * Choose the object's context, read it, and convert, decode or encode it to the context's syntax when it must be; when
  * that fails, the next accepted context (an image no encoder takes goes uncompressed). Never throws.
  */
-export async function prepareObject(assoc: Association, obj: OutgoingObject, usable: (ctx: PresentationContext) => boolean = () => true,
+export async function prepareObject(assoc: Association, obj: OutgoingObject, codecs: TranscodePort, usable: (ctx: PresentationContext) => boolean = () => true,
   plan: CompressionPlan = KEEP): Promise<PreparedObject> {
   let read: Awaited<ReturnType<OutgoingObject['read']>>;
   try {
@@ -144,7 +157,7 @@ export async function prepareObject(assoc: Association, obj: OutgoingObject, usa
     return { failed: `cannot read ${obj.sopInstanceUid}: ${(err as Error).message}` };
   }
   const stored = read.transferSyntaxUid ?? obj.transferSyntaxUid;
-  const candidates = contextsFor(assoc, stored === obj.transferSyntaxUid ? obj : { ...obj, transferSyntaxUid: stored }, usable, plan);
+  const candidates = contextsFor(assoc, stored === obj.transferSyntaxUid ? obj : { ...obj, transferSyntaxUid: stored }, codecs, usable, plan);
   if (!candidates.length) return { failed: `no presentation context was accepted for ${obj.sopClassUid} in ${stored} or a syntax it converts to` };
   const reasons: string[] = [];
   let whole: Buffer | undefined;
@@ -152,7 +165,7 @@ export async function prepareObject(assoc: Association, obj: OutgoingObject, usa
     if (ctx.transferSyntax === stored) return { ctx, data: whole ?? read.bytes, size: read.length };
     try {
       whole ??= await wholeBytes(read.bytes);
-      const data = await transcoder.transcode(whole, stored, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax));
+      const data = await codecs.transcode(whole, stored, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax));
       return { ctx, data, size: data.length };
     } catch (err) {
       reasons.push(`to ${ctx.transferSyntax}: ${(err as Error).message}`);
@@ -162,14 +175,14 @@ export async function prepareObject(assoc: Association, obj: OutgoingObject, usa
 }
 
 /** Send one object with C-STORE and wait for the response; never throws for what the peer answers. */
-export async function sendObject(assoc: Association, obj: OutgoingObject, options: {
+export async function sendObject(assoc: Association, obj: OutgoingObject, codecs: TranscodePort, options: {
   usable?: (ctx: PresentationContext) => boolean;
   moveOriginator?: { ae: string; messageId: number };
   plan?: CompressionPlan;
   /** The object already being prepared (see prepareAhead). */
   prepared?: Promise<PreparedObject>;
 } = {}): Promise<SendResult> {
-  const prepared = await (options.prepared ?? prepareObject(assoc, obj, options.usable, options.plan));
+  const prepared = await (options.prepared ?? prepareObject(assoc, obj, codecs, options.usable, options.plan));
   if ('failed' in prepared) return { outcome: 'failed', reason: prepared.failed };
   const rsp = await assoc.request(prepared.ctx.id, {
     commandField: CommandField.CStoreRQ,
@@ -194,11 +207,12 @@ const READ_AHEAD = 3;
  * Each object with its preparation (read, and decoding in the codec workers when the peer needs it) started a few
  * ahead: reading and decoding the next ones overlap sending the current, on every core.
  */
-export function* prepareAhead(assoc: Association, objects: OutgoingObject[], usable?: (ctx: PresentationContext) => boolean, plan?: CompressionPlan):
+export function* prepareAhead(assoc: Association, objects: OutgoingObject[], codecs: TranscodePort, usable?: (ctx: PresentationContext) => boolean,
+  plan?: CompressionPlan):
   Generator<{ obj: OutgoingObject; prepared: Promise<PreparedObject> }> {
   const started: Promise<PreparedObject>[] = [];
   for (let i = 0; i < objects.length; i++) {
-    while (started.length < READ_AHEAD && i + started.length < objects.length) started.push(prepareObject(assoc, objects[i + started.length]!, usable, plan));
+    while (started.length < READ_AHEAD && i + started.length < objects.length) started.push(prepareObject(assoc, objects[i + started.length]!, codecs, usable, plan));
     yield { obj: objects[i]!, prepared: started.shift()! };
   }
 }
