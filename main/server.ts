@@ -31,6 +31,7 @@ import { HttpApi } from './api/http-api.ts';
 import type { ApiServices } from './api/services.ts';
 import { apiSecret, newApiSecret } from './accounts/install-secret.ts';
 import { OneTimeTokens } from './api/one-time-tokens.ts';
+import { LocalSessions } from './api/local-sessions.ts';
 import { UploadSpace } from './api/upload-space.ts';
 import { exportRoots } from './export/export-roots.ts';
 import type { LinkGrant } from './api/request-auth.ts';
@@ -106,6 +107,8 @@ export class ArchiveServer {
   readonly linkTokens = new OneTimeTokens<LinkGrant>(60_000);
   /** One-time sign-in links for this computer's browser (printed at start, `cli.ts sign-in-link`: 10 minutes). */
   readonly signIns = new OneTimeTokens<true>(10 * 60_000);
+  /** The local administrator's browser sessions, opened by sign-in links. */
+  readonly localSessions = new LocalSessions(() => this.config.settings.sessionMaxHours);
   private handler!: AssociationHandler;
 
   constructor(options: ServerOptions) {
@@ -283,7 +286,8 @@ export class ArchiveServer {
         accounts: this.accounts, keys: this.apiKeys, sessionMaxHours: () => this.config.settings.sessionMaxHours, secure: () => this.apiCertificate !== undefined,
       },
       links: {
-        links: this.linkTokens, signIns: this.signIns, secret: () => this.apiSecret, apiUrl: () => this.apiUrl,
+        links: this.linkTokens, signIns: this.signIns, secret: () => this.apiSecret, apiUrl: () => this.apiUrl, local: this.localSessions,
+        sessionMaxHours: () => this.config.settings.sessionMaxHours, secure: () => this.apiCertificate !== undefined,
         rotateSecret: async () => { this.apiSecret = await newApiSecret(path.resolve(this.options.dataDir)); },
       },
       audit: { record: (e) => this.audit.record(e), store: this.index.auditStore() },

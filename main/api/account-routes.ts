@@ -16,7 +16,7 @@ export interface AccountService {
   secure(): boolean;
 }
 
-function withHeaders(status: number, headers: http.OutgoingHttpHeaders, value: unknown): Streamed {
+export function withHeaders(status: number, headers: http.OutgoingHttpHeaders, value: unknown): Streamed {
   return new Streamed(async (res) => {
     const body = JSON.stringify(value);
     res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });

@@ -78,7 +78,7 @@ export class HttpApi {
       ...linkRoutes(services.links),
     ]);
     this.corsOrigins = () => services.dicomweb.corsOrigins();
-    this.auth = new RequestAuth(() => services.links.secret(), services.accounts.accounts, services.accounts.keys, services.links.links);
+    this.auth = new RequestAuth(() => services.links.secret(), services.accounts.accounts, services.accounts.keys, services.links.links, services.links.local);
     this.log = log;
     this.http = server;
     this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.serve(req, res));

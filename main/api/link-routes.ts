@@ -1,8 +1,10 @@
 import { LOCAL_ADMIN, type Principal } from '../accounts/accounts.ts';
 import { API_ROUTES, type LinkTokenDto, type SignInLinkDto } from './contract.ts';
 import type { OneTimeTokens } from './one-time-tokens.ts';
-import { isLoopback, type LinkGrant } from './request-auth.ts';
+import { isLoopback, sessionCookie, type LinkGrant } from './request-auth.ts';
 import { HttpError, type RouteDef } from './router.ts';
+import { withHeaders } from './account-routes.ts';
+import type { LocalSessions } from './local-sessions.ts';
 import { msg, type Message } from '../../common/message.ts';
 
 /** The paths a link token may open: what a browser downloads by itself, and the event WebSocket. */
@@ -13,6 +15,11 @@ export interface LinkService {
   /** One-time sign-in codes for this computer's browser (the link printed at start, `cli.ts sign-in-link`). */
   signIns: OneTimeTokens<true>;
   secret(): string;
+  /** The local administrator's browser sessions that sign-in links open. */
+  local: LocalSessions;
+  /** The cookie's life and whether it is Secure (HTTPS). */
+  sessionMaxHours(): number;
+  secure(): boolean;
   /** A new install secret in place of the old one (DATA/api-secret rewritten); the old one stops working at once. */
   rotateSecret(): Promise<void>;
   apiUrl(): string;
@@ -48,7 +55,8 @@ export function linkRoutes(service: LinkService): RouteDef[] {
       },
     },
     {
-      // The sign-in link's page trades its code for the secret (kept for the tab only): on this computer, once.
+      // The sign-in link's page trades its code for a session of the local administrator (an HttpOnly cookie: the page
+      // never holds the secret): on this computer, once.
       method: 'POST', path: API_ROUTES.signIn, permission: 'public',
       handler: async ({ req, body, audit }) => {
         const code = (body as { code?: unknown } | undefined)?.code;
@@ -58,7 +66,8 @@ export function linkRoutes(service: LinkService): RouteDef[] {
           throw new HttpError(403, msg('this sign-in link was used already, has expired, or is not for this computer; ask for a new one (cli.ts sign-in-link)'));
         }
         audit({ action: 'login', detail: `${LOCAL_ADMIN} signed in by a sign-in link` });
-        return { token: service.secret() };
+        const token = service.local.start();
+        return withHeaders(200, { 'set-cookie': sessionCookie(token, service.sessionMaxHours(), service.secure()) }, { signedIn: true });
       },
     },
     {
@@ -68,6 +77,7 @@ export function linkRoutes(service: LinkService): RouteDef[] {
         await service.rotateSecret();
         service.links.clear();
         service.signIns.clear();
+        service.local.clear();
         audit({ action: 'settings-changed', detail: 'install secret replaced (rotate-secret)' });
         return { rotated: true };
       },

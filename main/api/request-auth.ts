@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { LOCAL_ADMIN, type Accounts, type Principal } from '../accounts/accounts.ts';
 import { API_KEY_PREFIX, type ApiKeys } from '../accounts/api-keys.ts';
 import type { OneTimeTokens } from './one-time-tokens.ts';
+import type { LocalSessions } from './local-sessions.ts';
 
 /**
  * Who an API request comes from. The install's secret (DATA/api-secret, given to the desktop window by its preload) is
@@ -59,13 +60,15 @@ export class RequestAuth {
   private readonly accounts: Accounts;
   private readonly keys: ApiKeys;
   private readonly links: OneTimeTokens<LinkGrant>;
+  private readonly local: LocalSessions;
 
   /** `secret`: the install's secret as it is now (`rotate-secret` replaces it while the core runs). */
-  constructor(secret: () => string, accounts: Accounts, keys: ApiKeys, links: OneTimeTokens<LinkGrant>) {
+  constructor(secret: () => string, accounts: Accounts, keys: ApiKeys, links: OneTimeTokens<LinkGrant>, local: LocalSessions) {
     this.secret = secret;
     this.accounts = accounts;
     this.keys = keys;
     this.links = links;
+    this.local = local;
   }
 
   private isSecret(given: string): boolean {
@@ -76,7 +79,7 @@ export class RequestAuth {
 
   /** Whether what signed a long-lived request (an event stream) still holds: the session open, the key not revoked. */
   stillValid(principal: Principal): boolean {
-    if (principal.via === 'secret') return true;
+    if (principal.via === 'secret') return !principal.session || this.local.valid(principal.session);
     if (principal.via === 'key') return this.keys.valid(principal.session ?? '');
     return this.accounts.sessionOpen(principal.session ?? '');
   }
@@ -95,7 +98,9 @@ export class RequestAuth {
       return grant.principal.via !== 'secret' || isLoopback(req.socket.remoteAddress) ? grant.principal : undefined;
     }
     const fromCookie = cookie(req, SESSION_COOKIE);
-    if (fromCookie && sameOrigin(req)) return this.accounts.session(fromCookie);
-    return undefined;
+    if (!fromCookie || !sameOrigin(req)) return undefined;
+    // The local administrator's browser session (a sign-in link's), on this computer only.
+    if (this.local.valid(fromCookie)) return isLoopback(req.socket.remoteAddress) ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret', session: fromCookie } : undefined;
+    return this.accounts.session(fromCookie);
   }
 }

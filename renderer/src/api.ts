@@ -29,7 +29,8 @@ export let signInLinkProblem = '';
 
 /**
  * A sign-in link's code (?signin=, printed at start or by `cli.ts sign-in-link`), taken out of the address bar and
- * traded once for the local secret; the app renders after this.
+ * traded once for a session of the local administrator (an HttpOnly cookie: the page never holds the secret); the app
+ * renders after this.
  */
 export const ready: Promise<void> = (async () => {
   const url = new URL(location.href);
@@ -38,7 +39,7 @@ export const ready: Promise<void> = (async () => {
   url.searchParams.delete('signin');
   history.replaceState(null, '', url.pathname + url.search + url.hash);
   try {
-    setToken((await call<{ token: string }>('POST', API_ROUTES.signIn, { code })).token);
+    await call<{ signedIn: true }>('POST', API_ROUTES.signIn, { code });
   } catch (e) {
     signInLinkProblem = (e as Error).message;
   }

@@ -62,6 +62,9 @@ describe('the workstation UI in a browser', () => {
     await page.goto(link);
     await expect.poll(() => page.locator('nav .server').textContent()).toContain('WORKSTATION');
     expect(page.url()).not.toContain('signin=');
+    // Signed in by an HttpOnly cookie: page script holds no secret (nothing in sessionStorage, no readable cookie).
+    expect(await page.evaluate('JSON.stringify({ ...sessionStorage }) + document.cookie')).not.toContain(local.server.apiSecret);
+    expect((await page.context().cookies()).find((c) => c.name === 'pacs_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     const other = await browser.newPage();
     // Used already: refused, and said why.
     await other.goto(link);

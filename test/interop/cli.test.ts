@@ -46,12 +46,17 @@ describe('serve (headless)', () => {
       expect(await status.json()).toMatchObject({ aeTitle: 'PACSWS', dicomPort: port });
       expect((await fetch(`${base}api/status`)).status).toBe(401);
       expect((await fetch(`${base}api/status?token=${secret}`)).status).toBe(401);
-      // The sign-in link's code is traded for the secret once, on this computer.
+      // The sign-in link's code is traded once, on this computer, for a session of the local administrator in an
+      // HttpOnly cookie: the page never holds the secret.
       const code = SIGN_IN.exec(s.output())![2];
       const trade = () => fetch(`${base}api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
       const traded = await trade();
       expect(traded.status).toBe(200);
-      expect(await traded.json()).toEqual({ token: secret });
+      expect(await traded.json()).toEqual({ signedIn: true });
+      const localCookie = /^(pacs_session=[\w-]+);.*HttpOnly/.exec(traded.headers.get('set-cookie') ?? '')?.[1];
+      expect(localCookie).toBeDefined();
+      expect(JSON.stringify(await (await fetch(`${base}api/session`, { headers: { cookie: localCookie! } })).json())).toMatch(/"local":true/);
+      expect((await fetch(`${base}api/status`, { headers: { cookie: localCookie! } })).status).toBe(200);
       expect((await trade()).status).toBe(403);
       expect(await readFile(path.join(data, 'config', 'dicom.ini'), 'utf8')).toMatch(/MyACRNema\s+= PACSWS/);
       const echo = await run('echoscu', ['-aec', 'PACSWS', '127.0.0.1', String(port)]);
@@ -70,6 +75,8 @@ describe('serve (headless)', () => {
       expect(fresh).not.toBe(secret);
       expect((await fetch(`${base}api/status`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
       expect((await fetch(`${base}api/status`, { headers: { authorization: `Bearer ${fresh}` } })).status).toBe(200);
+      // The browser sessions the old secret's sign-in links opened end with it.
+      expect((await fetch(`${base}api/status`, { headers: { cookie: localCookie! } })).status).toBe(401);
       s.child.kill('SIGTERM');
       expect(await s.exited).toBe(0);
       // Stopped: rotate-secret writes the file, sign-in-link says nothing runs.

@@ -17,7 +17,9 @@ import { wineNode, wineSpawn, windowsPath } from '../helpers/wine.ts';
  * nothing lost; after a hard kill it repairs what a power cut can leave (a row without its file, an object whose move
  * out of the incoming folder was lost). Wine is not Windows: see docs/platforms.md for what only a real Windows machine shows.
  */
-describe('the core on Windows (Node for Windows under Wine)', () => {
+// A step may start Node for Windows under Wine twice (a `stop`, then the core again): each a cold start of seconds,
+// tens of seconds on a loaded 2-core machine; a hang still fails, after three minutes instead of one.
+describe('the core on Windows (Node for Windows under Wine)', { timeout: 180_000 }, () => {
   let data: string;
   let work: string;
   let holder: string;
