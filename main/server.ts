@@ -30,8 +30,7 @@ import { Transfers } from './archive/transfers.ts';
 import { HttpApi } from './api/http-api.ts';
 import type { ApiServices } from './api/services.ts';
 import { apiSecret, newApiSecret } from './accounts/install-secret.ts';
-import { OneTimeTokens } from './api/one-time-tokens.ts';
-import { LocalSessions } from './api/local-sessions.ts';
+import { ExpiringTokens } from './api/expiring-tokens.ts';
 import { UploadSpace } from './api/upload-space.ts';
 import { exportRoots } from './export/export-roots.ts';
 import type { LinkGrant } from './api/request-auth.ts';
@@ -104,11 +103,11 @@ export class ArchiveServer {
   api?: HttpApi;
   apiSecret = '';
   /** One-time link tokens (a download or WebSocket URL of a page signed in with the secret: 60 s). */
-  readonly linkTokens = new OneTimeTokens<LinkGrant>(60_000);
+  readonly linkTokens = new ExpiringTokens<LinkGrant>(60_000);
   /** One-time sign-in links for this computer's browser (printed at start, `cli.ts sign-in-link`: 10 minutes). */
-  readonly signIns = new OneTimeTokens<true>(10 * 60_000);
-  /** The local administrator's browser sessions, opened by sign-in links. */
-  readonly localSessions = new LocalSessions(() => this.config.settings.sessionMaxHours);
+  readonly signIns = new ExpiringTokens<true>(10 * 60_000);
+  /** The local administrator's browser sessions, opened by sign-in links (SessionMaxHours; at most 100). */
+  readonly localSessions = new ExpiringTokens<true>(() => this.config.settings.sessionMaxHours * 3_600_000, { max: 100 });
   private handler!: AssociationHandler;
 
   constructor(options: ServerOptions) {

@@ -1,22 +1,21 @@
 import { LOCAL_ADMIN, type Principal } from '../accounts/accounts.ts';
 import { API_ROUTES, type LinkTokenDto, type SignInLinkDto } from './contract.ts';
-import type { OneTimeTokens } from './one-time-tokens.ts';
+import type { ExpiringTokens } from './expiring-tokens.ts';
 import { isLoopback, sessionCookie, type LinkGrant } from './request-auth.ts';
 import { HttpError, type RouteDef } from './router.ts';
 import { withHeaders } from './account-routes.ts';
-import type { LocalSessions } from './local-sessions.ts';
 import { msg, type Message } from '../../common/message.ts';
 
 /** The paths a link token may open: what a browser downloads by itself, and the event WebSocket. */
 export const LINKABLE_PATHS: readonly string[] = [API_ROUTES.export, API_ROUTES.auditCsv, API_ROUTES.events];
 
 export interface LinkService {
-  links: OneTimeTokens<LinkGrant>;
+  links: ExpiringTokens<LinkGrant>;
   /** One-time sign-in codes for this computer's browser (the link printed at start, `cli.ts sign-in-link`). */
-  signIns: OneTimeTokens<true>;
+  signIns: ExpiringTokens<true>;
   secret(): string;
   /** The local administrator's browser sessions that sign-in links open. */
-  local: LocalSessions;
+  local: ExpiringTokens<true>;
   /** The cookie's life and whether it is Secure (HTTPS). */
   sessionMaxHours(): number;
   secure(): boolean;
@@ -66,7 +65,7 @@ export function linkRoutes(service: LinkService): RouteDef[] {
           throw new HttpError(403, msg('this sign-in link was used already, has expired, or is not for this computer; ask for a new one (cli.ts sign-in-link)'));
         }
         audit({ action: 'login', detail: `${LOCAL_ADMIN} signed in by a sign-in link` });
-        const token = service.local.start();
+        const { token } = service.local.issue(true);
         return withHeaders(200, { 'set-cookie': sessionCookie(token, service.sessionMaxHours(), service.secure()) }, { signedIn: true });
       },
     },

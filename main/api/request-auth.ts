@@ -2,8 +2,7 @@ import type http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { LOCAL_ADMIN, type Accounts, type Principal } from '../accounts/accounts.ts';
 import { API_KEY_PREFIX, type ApiKeys } from '../accounts/api-keys.ts';
-import type { OneTimeTokens } from './one-time-tokens.ts';
-import type { LocalSessions } from './local-sessions.ts';
+import type { ExpiringTokens } from './expiring-tokens.ts';
 
 /**
  * Who an API request comes from. The install's secret (DATA/api-secret, given to the desktop window by its preload) is
@@ -59,11 +58,12 @@ export class RequestAuth {
   private readonly secret: () => string;
   private readonly accounts: Accounts;
   private readonly keys: ApiKeys;
-  private readonly links: OneTimeTokens<LinkGrant>;
-  private readonly local: LocalSessions;
+  private readonly links: ExpiringTokens<LinkGrant>;
+  /** The local administrator's browser sessions (sign-in links'). */
+  private readonly local: ExpiringTokens<true>;
 
   /** `secret`: the install's secret as it is now (`rotate-secret` replaces it while the core runs). */
-  constructor(secret: () => string, accounts: Accounts, keys: ApiKeys, links: OneTimeTokens<LinkGrant>, local: LocalSessions) {
+  constructor(secret: () => string, accounts: Accounts, keys: ApiKeys, links: ExpiringTokens<LinkGrant>, local: ExpiringTokens<true>) {
     this.secret = secret;
     this.accounts = accounts;
     this.keys = keys;
@@ -79,7 +79,7 @@ export class RequestAuth {
 
   /** Whether what signed a long-lived request (an event stream) still holds: the session open, the key not revoked. */
   stillValid(principal: Principal): boolean {
-    if (principal.via === 'secret') return !principal.session || this.local.valid(principal.session);
+    if (principal.via === 'secret') return !principal.session || this.local.peek(principal.session) !== undefined;
     if (principal.via === 'key') return this.keys.valid(principal.session ?? '');
     return this.accounts.sessionOpen(principal.session ?? '');
   }
@@ -100,7 +100,7 @@ export class RequestAuth {
     const fromCookie = cookie(req, SESSION_COOKIE);
     if (!fromCookie || !sameOrigin(req)) return undefined;
     // The local administrator's browser session (a sign-in link's), on this computer only.
-    if (this.local.valid(fromCookie)) return isLoopback(req.socket.remoteAddress) ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret', session: fromCookie } : undefined;
+    if (this.local.peek(fromCookie)) return isLoopback(req.socket.remoteAddress) ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret', session: fromCookie } : undefined;
     return this.accounts.session(fromCookie);
   }
 }
