@@ -9,7 +9,7 @@ import type { ArchiveIngest } from './ingest.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import { sameLocation, type FileStore } from '../store/file-store.ts';
 import { NotDicom, readFileMeta, type FileMetaInfo } from '../store/file-meta.ts';
-import { objectHeaderOf, objectHeaderOfStream, readObjectHeader, type DataSetCopy, type ObjectOnDisk } from '../store/object-header.ts';
+import { objectHeaderOfStream, readObjectHeader, type DataSetCopy, type ObjectOnDisk } from '../store/object-header.ts';
 import type { ImportResult } from './import-result.ts';
 import { Tag } from '../dicom/tags.ts';
 
@@ -111,18 +111,18 @@ async function copyOne(file: string, target: ImportTarget): Promise<'imported' |
 export class ObjectRefused extends Error {}
 
 /**
- * One Part-10 object in memory (a STOW-RS part) through the ingest as if it came over the network from `callingAe`:
- * IncomingCompression, the duplicate policy, forwarding and events apply. Throws with the reason when it is refused.
+ * One Part-10 object arriving in pieces (a STOW-RS part, a DICOMweb retrieve's part) through the ingest as if it came
+ * over the network from `callingAe`: its bytes go to the ingest's temporary file as they come; IncomingCompression,
+ * the duplicate policy, forwarding and events apply. Throws with the reason when it is refused.
  */
-export function ingestBytes(bytes: Buffer, target: ImportTarget, callingAe: string, check?: (header: InstanceHeader) => string | undefined):
-  Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
-  return ingestThrough((copyTo) => objectHeaderOf(bytes, copyTo), target, { callingAe, dropped: false }, check);
-}
-
-/** The same for an object arriving in pieces (a STOW-RS part): its bytes go to the ingest's temporary file as they come. */
 export function ingestStream(chunks: AsyncIterable<Buffer>, target: ImportTarget, callingAe: string, check?: (header: InstanceHeader) => string | undefined):
   Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
   return ingestThrough((copyTo) => objectHeaderOfStream(chunks, copyTo), target, { callingAe, dropped: false }, check);
+}
+
+/** The same for an object made in memory (the viewer's presentation state). */
+export function ingestBytes(bytes: Buffer, target: ImportTarget, callingAe: string): Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
+  return ingestStream((async function* () { yield bytes; })(), target, callingAe);
 }
 
 async function ingestThrough(read: (copyTo: (meta: FileMetaInfo) => DataSetCopy) => Promise<ObjectOnDisk>, target: ImportTarget,

@@ -46,17 +46,9 @@ export async function readObjectHeader(file: string, copyTo?: (meta: FileMetaInf
   }
 }
 
-/** The same for a whole Part-10 object already in memory (a STOW-RS part). */
-export function objectHeaderOf(bytes: Buffer, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
-  async function* rest(from: number): AsyncIterable<Buffer> {
-    for (let at = from; at < bytes.length; at += CHUNK) yield bytes.subarray(at, Math.min(bytes.length, at + CHUNK));
-  }
-  return scanObject(bytes.subarray(0, 64 * 1024), bytes.length, rest, copyTo);
-}
-
 /**
- * The same for an object arriving in pieces (a STOW-RS part, a DICOMweb retrieve's part): only its first 64 KB are
- * held (for the meta information), the rest passes through the scanner to `copyTo` as it comes.
+ * The same for an object arriving in pieces (a STOW-RS part, a DICOMweb retrieve's part, one made in memory): only its
+ * first 64 KB are held (for the meta information), the rest passes through the scanner to `copyTo` as it comes.
  */
 export async function objectHeaderOfStream(chunks: AsyncIterable<Buffer>, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
   const source = chunks[Symbol.asyncIterator]();
@@ -69,7 +61,7 @@ export async function objectHeaderOfStream(chunks: AsyncIterable<Buffer>, copyTo
     first.push(next.value);
     headLength += next.value.length;
   }
-  const head = Buffer.concat(first);
+  const head = first.length === 1 ? first[0]! : Buffer.concat(first);
   let size = head.length;
   async function* rest(from: number): AsyncIterable<Buffer> {
     if (from < head.length) yield head.subarray(from);
