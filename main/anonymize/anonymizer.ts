@@ -19,16 +19,6 @@ export interface AnonymizeRequest extends ProfileOptions {
   patientId?: string;
 }
 
-const SPECIFIC_CHARACTER_SET = Tag.SpecificCharacterSet;
-const PATIENT_NAME = Tag.PatientName;
-const PATIENT_ID = Tag.PatientID;
-const MODALITY = Tag.Modality;
-const SOP_CLASS_UID = Tag.SOPClassUID;
-const BURNED_IN_ANNOTATION = Tag.BurnedInAnnotation;
-const PATIENT_IDENTITY_REMOVED = Tag.PatientIdentityRemoved;
-const DEIDENTIFICATION_METHOD = Tag.DeidentificationMethod;
-const DEIDENTIFICATION_METHOD_CODES = Tag.DeidentificationMethodCodeSequence;
-const LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED = Tag.LongitudinalTemporalInformationModified;
 const SECONDARY_CAPTURE = StorageSopClass.SecondaryCapture;
 const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
 const DUMMY: Record<string, string> = { PN: 'ANONYMOUS', DA: '19000101', TM: '000000', DT: '19000101000000', AS: '000Y' };
@@ -59,31 +49,31 @@ export class Anonymizer {
   /** Why an object may still identify the patient after this: text in its pixels. */
   warnings(ds: DataSet): string[] {
     const out: string[] = [];
-    if (textOf(ds.get(BURNED_IN_ANNOTATION)).toUpperCase() === 'YES') out.push('Burned In Annotation is YES: the pixels hold text that may identify the patient');
-    else if (textOf(ds.get(MODALITY)).toUpperCase() === 'US') out.push('an ultrasound image: text is usually burned into its pixels');
-    else if (textOf(ds.get(SOP_CLASS_UID)) === SECONDARY_CAPTURE) out.push('a secondary capture: a screenshot may show the patient\'s name');
+    if (textOf(ds.get(Tag.BurnedInAnnotation)).toUpperCase() === 'YES') out.push('Burned In Annotation is YES: the pixels hold text that may identify the patient');
+    else if (textOf(ds.get(Tag.Modality)).toUpperCase() === 'US') out.push('an ultrasound image: text is usually burned into its pixels');
+    else if (textOf(ds.get(Tag.SOPClassUID)) === SECONDARY_CAPTURE) out.push('a secondary capture: a screenshot may show the patient\'s name');
     return out;
   }
 
   /** The data set de-identified (the elements before Pixel Data). */
   transform(ds: DataSet): DataSet {
-    const charsetTerm = textOf(ds.get(SPECIFIC_CHARACTER_SET));
+    const charsetTerm = textOf(ds.get(Tag.SpecificCharacterSet));
     const charset = new CharacterSet(charsetTerm || undefined);
     const decode = (b: Buffer) => charset.decode(b);
     // Words that would identify the patient in a cleaned description: the name's parts and the ID.
-    const identity = [...textOf(ds.get(PATIENT_NAME), decode).split(/[\^= ]+/), textOf(ds.get(PATIENT_ID), decode)]
+    const identity = [...textOf(ds.get(Tag.PatientName), decode).split(/[\^= ]+/), textOf(ds.get(Tag.PatientID), decode)]
       .map((w) => w.trim()).filter((w) => w.length >= 3);
     const out = this.clean(ds, charsetTerm, decode, identity);
     const put = (e: DicomElement) => out.set(e.tag, e);
-    put(textElement(PATIENT_NAME, 'PN', encodeText(this.patientName, charsetTerm || 'ISO_IR 6') ?? Buffer.from(this.patientName, 'utf8')));
-    put(textElement(PATIENT_ID, 'LO', this.patientId));
-    put(textElement(PATIENT_IDENTITY_REMOVED, 'CS', 'YES'));
+    put(textElement(Tag.PatientName, 'PN', encodeText(this.patientName, charsetTerm || 'ISO_IR 6') ?? Buffer.from(this.patientName, 'utf8')));
+    put(textElement(Tag.PatientID, 'LO', this.patientId));
+    put(textElement(Tag.PatientIdentityRemoved, 'CS', 'YES'));
     const codes = methodCodes(this.options);
-    put(textElement(DEIDENTIFICATION_METHOD, 'LO', `PS3.15 E.1 ${codes.map(([, meaning]) => meaning).join('; ')}`.slice(0, 64)));
-    put({ tag: DEIDENTIFICATION_METHOD_CODES, vr: 'SQ', value: codes.map(([value, meaning]) => new Map([
+    put(textElement(Tag.DeidentificationMethod, 'LO', `PS3.15 E.1 ${codes.map(([, meaning]) => meaning).join('; ')}`.slice(0, 64)));
+    put({ tag: Tag.DeidentificationMethodCodeSequence, vr: 'SQ', value: codes.map(([value, meaning]) => new Map([
       [Tag.CodeValue, textElement(Tag.CodeValue, 'SH', value)], [Tag.CodingSchemeDesignator, textElement(Tag.CodingSchemeDesignator, 'SH', 'DCM')], [Tag.CodeMeaning, textElement(Tag.CodeMeaning, 'LO', meaning)],
     ])) });
-    put(textElement(LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED, 'CS', this.options.retainLongitudinalFullDates ? 'UNMODIFIED' : 'REMOVED'));
+    put(textElement(Tag.LongitudinalTemporalInformationModified, 'CS', this.options.retainLongitudinalFullDates ? 'UNMODIFIED' : 'REMOVED'));
     return new Map([...out].sort((a, b) => a[0] - b[0]));
   }
 

@@ -11,7 +11,6 @@ import { Tag } from '../dicom/tags.ts';
 
 /** Objects larger than this are read only up to here; elements after the cut (rare: after pixel data) are not shown. */
 const READ_LIMIT = 64 << 20;
-const PIXEL_DATA = Tag.PixelData;
 const TEXT_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UI', 'UR', 'UT']);
 const NUMBERS: Record<string, [number, (b: Buffer, at: number) => number | bigint]> = {
   US: [2, (b, at) => b.readUInt16LE(at)], SS: [2, (b, at) => b.readInt16LE(at)], UL: [4, (b, at) => b.readUInt32LE(at)],
@@ -96,6 +95,6 @@ export async function objectHeader(file: string, readLimit = READ_LIMIT): Promis
 /** Where the top-level Pixel Data element starts: its tag's first appearance (elements before it are short). */
 function pixelDataOffset(body: Buffer, littleEndian: boolean): number {
   const tag = Buffer.alloc(4);
-  if (littleEndian) { tag.writeUInt16LE(PIXEL_DATA >>> 16, 0); tag.writeUInt16LE(PIXEL_DATA & 0xffff, 2); } else tag.writeUInt32BE(PIXEL_DATA, 0);
+  if (littleEndian) { tag.writeUInt16LE(Tag.PixelData >>> 16, 0); tag.writeUInt16LE(Tag.PixelData & 0xffff, 2); } else tag.writeUInt32BE(Tag.PixelData, 0);
   return body.indexOf(tag);
 }

@@ -3,7 +3,6 @@ import { isSequence, textOf, type DataSet } from '../dicom/dataset.ts';
 import { keywordTag } from '../dicom/dictionary.ts';
 import { QrSopClass } from '../../common/uids.ts';
 import { LEVEL_NAMES } from '../query/attributes.ts';
-import { SPECIFIC_CHARACTER_SET } from '../query/identifier.ts';
 import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
 import { searchWebNode } from '../scu/dicomweb-client.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
@@ -14,6 +13,7 @@ import type { Job } from '../jobs/job.ts';
 export { QueryRefused, findLocal } from '../archive/local-find.ts';
 import { QueryRefused, checkedFindRequest as checked, findLocal } from '../archive/local-find.ts';
 import { msg } from '../../common/message.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /** Search a remote node with C-FIND (Study Root, Patient Root for the PATIENT level); answers decoded to text. */
 export async function findRemote(nodes: NodeService, ae: string, request: Partial<FindRequest>, signal?: AbortSignal): Promise<FindAnswer[]> {
@@ -34,7 +34,7 @@ export async function findRemote(nodes: NodeService, ae: string, request: Partia
   }
   const answers = await nodes.transfers.client.find(node, level === 0 ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind, identifier, signal);
   return answers.map((ds) => {
-    const charset = new CharacterSet(textOf(ds.get(SPECIFIC_CHARACTER_SET)));
+    const charset = new CharacterSet(textOf(ds.get(Tag.SpecificCharacterSet)));
     const out: FindAnswer = {};
     for (const keyword of Object.keys(keys)) {
       const tag = keywordTag(keyword)?.tag;

@@ -27,8 +27,6 @@ export interface ImportTarget {
   policy: DuplicatePolicy;
 }
 
-const DIRECTORY_RECORD_SEQUENCE = Tag.DirectoryRecordSequence;
-const REFERENCED_FILE_ID = Tag.ReferencedFileID;
 
 async function* walk(dir: string): AsyncGenerator<string> {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -57,12 +55,12 @@ export async function dicomdirFiles(dicomdir: string): Promise<{ files: string[]
   const bytes = await readFile(dicomdir);
   const meta = readFileMeta(bytes.subarray(0, 64 * 1024));
   const ds = parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid));
-  const records = ds.get(DIRECTORY_RECORD_SEQUENCE);
+  const records = ds.get(Tag.DirectoryRecordSequence);
   const files: string[] = [];
   const missing: string[] = [];
   if (!records || !isSequence(records)) return { files, missing };
   for (const item of records.value) {
-    const id = textOf(item.get(REFERENCED_FILE_ID));
+    const id = textOf(item.get(Tag.ReferencedFileID));
     if (!id) continue;
     const found = await resolveFileId(path.dirname(dicomdir), id.split('\\'));
     if (found) files.push(found); else missing.push(id);

@@ -59,16 +59,14 @@ const STRING_TAGS: [number, StringKey, boolean][] = [
   [Tag.InstanceNumber, 'instanceNumber', false],
   [Tag.NumberOfFrames, 'numberOfFrames', false],
 ];
-const ROWS = Tag.Rows;
-const COLUMNS = Tag.Columns;
 
-export const INDEXED_TAGS: ReadonlySet<number> = new Set([...STRING_TAGS.map(([t]) => t), ROWS, COLUMNS]);
+export const INDEXED_TAGS: ReadonlySet<number> = new Set([...STRING_TAGS.map(([t]) => t), Tag.Rows, Tag.Columns]);
 
 /** Build the header from captured values; `littleEndian` tells how US values were encoded. */
 export function instanceHeaderFrom(captured: Map<number, CapturedValue>, littleEndian: boolean): InstanceHeader {
   const charsetBytes = captured.get(Tag.SpecificCharacterSet)?.value;
   const charset = new CharacterSet(charsetBytes ? trimText(charsetBytes.toString('latin1')) : undefined);
-  const header = { rows: readUS(captured.get(ROWS), littleEndian), columns: readUS(captured.get(COLUMNS), littleEndian) } as InstanceHeader;
+  const header = { rows: readUS(captured.get(Tag.Rows), littleEndian), columns: readUS(captured.get(Tag.Columns), littleEndian) } as InstanceHeader;
   for (const [tag, key, text] of STRING_TAGS) {
     const v = captured.get(tag)?.value;
     if (!v) { header[key] = ''; continue; }

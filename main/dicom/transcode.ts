@@ -2,8 +2,6 @@ import { encodeDataSet, parseDataSet, type DataSet } from './dataset.ts';
 import { encodingOf, UNCOMPRESSED_SYNTAXES } from '../../common/uids.ts';
 import { Tag } from './tags.ts';
 
-const PIXEL_DATA = Tag.PixelData;
-const BITS_ALLOCATED = Tag.BitsAllocated;
 
 /** True when a data set in `from` can be re-encoded in `to` without a codec (both native pixel data). */
 export function canTranscode(from: string, to: string): boolean {
@@ -23,8 +21,8 @@ export function transcode(dataSet: Buffer, from: string, to: string): Buffer {
 }
 
 function fixPixelDataVr(ds: DataSet): void {
-  const pixels = ds.get(PIXEL_DATA);
-  const bits = ds.get(BITS_ALLOCATED);
+  const pixels = ds.get(Tag.PixelData);
+  const bits = ds.get(Tag.BitsAllocated);
   if (!pixels || !bits || !Buffer.isBuffer(bits.value) || bits.value.length < 2) return;
   pixels.vr = bits.value.readUInt16LE(0) <= 8 ? 'OB' : 'OW';
 }

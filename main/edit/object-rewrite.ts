@@ -20,9 +20,6 @@ import { Tag } from '../dicom/tags.ts';
 /** Attribute changes by tag: a text value to set (as a string; '' empties it), or null to remove the element. */
 export type AttributeChanges = Map<number, string | null>;
 
-const SPECIFIC_CHARACTER_SET = Tag.SpecificCharacterSet;
-const SOP_CLASS_UID = Tag.SOPClassUID;
-const SOP_INSTANCE_UID = Tag.SOPInstanceUID;
 /** Text VRs whose bytes the Specific Character Set decides (PS3.5 6.1.2.3). */
 const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
 const CHUNK = 1 << 20;
@@ -70,8 +67,8 @@ export async function transformObject(file: string, target: string, transform: (
     const dataSet = transform(parseDataSet(headerBytes, encoding));
     // Always a Part-10 file after an edit, even from a bare data set (a Conquest .v2 file): every reader here takes both.
     const newHead = Buffer.concat([
-      encodeFileMeta({ sopClassUid: textOf(dataSet.get(SOP_CLASS_UID)) || meta.sopClassUid,
-        sopInstanceUid: textOf(dataSet.get(SOP_INSTANCE_UID)) || meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid }),
+      encodeFileMeta({ sopClassUid: textOf(dataSet.get(Tag.SOPClassUID)) || meta.sopClassUid,
+        sopInstanceUid: textOf(dataSet.get(Tag.SOPInstanceUID)) || meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid }),
       encodeDataSet(dataSet, encoding),
     ]);
     const out = await open(target, 'w');
@@ -104,14 +101,14 @@ export async function transformObject(file: string, target: string, transform: (
  * name in a Latin-1 object), every text value is written again in UTF-8 (ISO_IR 192) so the object stays one character set.
  */
 export function applyChanges(dataSet: DataSet, changes: AttributeChanges): DataSet {
-  let charset = textOf(dataSet.get(SPECIFIC_CHARACTER_SET));
+  let charset = textOf(dataSet.get(Tag.SpecificCharacterSet));
   const values = [...changes.values()].filter((v): v is string => typeof v === 'string');
   const fits = values.every((v) => encodeText(v, charset || 'ISO_IR 6') !== undefined);
   const out: DataSet = new Map(dataSet);
   if (!fits) {
     reencode(out, new CharacterSet(charset || undefined));
     charset = UTF8_TERM;
-    out.set(SPECIFIC_CHARACTER_SET, textElement(SPECIFIC_CHARACTER_SET, 'CS', UTF8_TERM));
+    out.set(Tag.SpecificCharacterSet, textElement(Tag.SpecificCharacterSet, 'CS', UTF8_TERM));
   }
   for (const [tag, value] of changes) {
     if (value === null) { out.delete(tag); continue; }

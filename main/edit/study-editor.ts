@@ -13,8 +13,6 @@ import { EditError, PATIENT_TAGS, STUDY_TAGS, checkPatientChanges, checkStudyCha
 import { msg } from '../../common/message.ts';
 import { Tag } from '../dicom/tags.ts';
 
-const STUDY_INSTANCE_UID = Tag.StudyInstanceUID;
-const SERIES_INSTANCE_UID = Tag.SeriesInstanceUID;
 
 export interface EditorDependencies {
   index: ArchiveIndex;
@@ -91,7 +89,7 @@ export class StudyEditor {
   /** A study's description, accession number, referring physician, date or time. */
   async editStudy(studyUid: string, changes: StudyChanges): Promise<Job> {
     const values = checkStudyChanges(changes);
-    const objects = await this.objects([this.condition(STUDY_INSTANCE_UID, studyUid)], `study ${studyUid}`);
+    const objects = await this.objects([this.condition(Tag.StudyInstanceUID, studyUid)], `study ${studyUid}`);
     return this.queue(`study ${studyUid}: ${describe(values)}`, objects, values, undefined, studyUid);
   }
 
@@ -108,7 +106,7 @@ export class StudyEditor {
   /** Every series of study `from` joins study `into` (its UID, study and patient attributes). */
   async mergeStudies(from: string, into: string): Promise<Job> {
     if (from === into) throw new EditError(msg('a study cannot be merged into itself'));
-    const objects = await this.objects([this.condition(STUDY_INSTANCE_UID, from)], `study ${from}`);
+    const objects = await this.objects([this.condition(Tag.StudyInstanceUID, from)], `study ${from}`);
     return this.queue(`study ${from} merged into ${into}`, objects, await this.joining(into), undefined, into);
   }
 
@@ -117,21 +115,21 @@ export class StudyEditor {
    * `newSeriesUid` gives it a new Series Instance UID too (the standard allows either: its objects stay the same images).
    */
   async moveSeries(seriesUid: string, into: string, newSeriesUid = false): Promise<Job> {
-    const objects = await this.objects([this.condition(SERIES_INSTANCE_UID, seriesUid)], `series ${seriesUid}`);
-    const values: AttributeChanges = into === 'new' ? new Map([[STUDY_INSTANCE_UID, newUid()]]) : await this.joining(into);
-    if (newSeriesUid) values.set(SERIES_INSTANCE_UID, newUid());
-    const study = values.get(STUDY_INSTANCE_UID)!;
+    const objects = await this.objects([this.condition(Tag.SeriesInstanceUID, seriesUid)], `series ${seriesUid}`);
+    const values: AttributeChanges = into === 'new' ? new Map([[Tag.StudyInstanceUID, newUid()]]) : await this.joining(into);
+    if (newSeriesUid) values.set(Tag.SeriesInstanceUID, newUid());
+    const study = values.get(Tag.StudyInstanceUID)!;
     return this.queue(`series ${seriesUid} moved to ${into === 'new' ? `a new study ${study}` : `study ${into}`}`, objects, values, undefined, study);
   }
 
   /** The attributes an object takes to join study `uid`: its UID and the study's and patient's values, from one of its objects. */
   private async joining(uid: string): Promise<AttributeChanges> {
-    const [sample] = await this.deps.index.instancesMatching([this.condition(STUDY_INSTANCE_UID, uid)]);
+    const [sample] = await this.deps.index.instancesMatching([this.condition(Tag.StudyInstanceUID, uid)]);
     if (!sample) throw new EditError(msg('study {uid} is not in the archive', { uid: String(uid) }));
     const { header } = await readObjectHeader(this.deps.objectFile(sample.location));
     // The study's and its patient's attributes, which every object of the study shares.
     return new Map<number, string | null>([
-      [STUDY_INSTANCE_UID, uid], [Tag.StudyDate, header.studyDate], [Tag.StudyTime, header.studyTime], [Tag.AccessionNumber, header.accessionNumber],
+      [Tag.StudyInstanceUID, uid], [Tag.StudyDate, header.studyDate], [Tag.StudyTime, header.studyTime], [Tag.AccessionNumber, header.accessionNumber],
       [Tag.ReferringPhysicianName, header.referringPhysicianName], [Tag.StudyDescription, header.studyDescription], [Tag.StudyID, header.studyId], [Tag.PatientName, header.patientName],
       [Tag.PatientID, header.patientId], [Tag.PatientBirthDate, header.patientBirthDate], [Tag.PatientSex, header.patientSex],
     ]);
@@ -141,7 +139,7 @@ export class StudyEditor {
   private async studiesOf(objects: StoredInstance[]): Promise<string[]> {
     const uids = new Set<string>();
     const attr = QR_BY_TAG.get(Tag.SOPInstanceUID)!;
-    const studyUid = QR_BY_TAG.get(STUDY_INSTANCE_UID)!;
+    const studyUid = QR_BY_TAG.get(Tag.StudyInstanceUID)!;
     for (let at = 0; at < objects.length; at += 500) {
       const list = objects.slice(at, at + 500).map((o) => o.sopInstanceUid);
       const rows = await this.deps.index.queryArchive(3, [studyUid], [{ attr, match: { kind: 'list', values: list } }]);
@@ -162,7 +160,7 @@ export class StudyEditor {
 
   private async queue(description: string, objects: StoredInstance[], changes: AttributeChanges, alias?: [string, string], studyUid = ''): Promise<Job> {
     const studies = await this.studiesOf(objects);
-    const target = changes.get(STUDY_INSTANCE_UID);
+    const target = changes.get(Tag.StudyInstanceUID);
     if (target) studies.push(target);
     const detail: EditDetail = { description, changes: [...changes], alias, studies };
     this.deps.log.info(`edit queued: ${description} (${objects.length} object(s))`);

@@ -11,15 +11,6 @@ import { Tag } from '../dicom/tags.ts';
  */
 
 const EXPLICIT_LE = { explicitVR: true, littleEndian: true, deflated: false };
-const FILE_SET_ID = Tag.FileSetID;
-const FIRST_ROOT = Tag.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity;
-const LAST_ROOT = Tag.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity;
-const CONSISTENCY = Tag.FileSetConsistencyFlag;
-const RECORD_SEQUENCE = Tag.DirectoryRecordSequence;
-const NEXT = Tag.OffsetOfTheNextDirectoryRecord;
-const IN_USE = Tag.RecordInUseFlag;
-const LOWER = Tag.OffsetOfReferencedLowerLevelDirectoryEntity;
-const RECORD_TYPE = Tag.DirectoryRecordType;
 
 export type RecordType = 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
 
@@ -38,10 +29,10 @@ function ul(tag: number, value: number): DicomElement {
 
 function recordDataSet(r: DirectoryRecord, next: number, lower: number): DataSet {
   const ds: DataSet = new Map([
-    [NEXT, ul(NEXT, next)],
-    [IN_USE, uint16Element(IN_USE, 0xffff)],
-    [LOWER, ul(LOWER, lower)],
-    [RECORD_TYPE, textElement(RECORD_TYPE, 'CS', r.type)],
+    [Tag.OffsetOfTheNextDirectoryRecord, ul(Tag.OffsetOfTheNextDirectoryRecord, next)],
+    [Tag.RecordInUseFlag, uint16Element(Tag.RecordInUseFlag, 0xffff)],
+    [Tag.OffsetOfReferencedLowerLevelDirectoryEntity, ul(Tag.OffsetOfReferencedLowerLevelDirectoryEntity, lower)],
+    [Tag.DirectoryRecordType, textElement(Tag.DirectoryRecordType, 'CS', r.type)],
   ]);
   for (const e of r.attributes) ds.set(e.tag, e);
   return new Map([...ds].sort((a, b) => a[0] - b[0]));
@@ -56,10 +47,10 @@ function flatten(records: DirectoryRecord[]): { record: DirectoryRecord; sibling
 export function encodeDicomDir(roots: DirectoryRecord[], fileSetId: string, sopInstanceUid: string): Buffer {
   const meta = encodeFileMeta({ sopClassUid: MEDIA_STORAGE_DIRECTORY_SOP_CLASS, sopInstanceUid, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian });
   const head = (first: number, last: number) => encodeDataSet(new Map<number, DicomElement>([
-    [FILE_SET_ID, textElement(FILE_SET_ID, 'CS', fileSetId)],
-    [FIRST_ROOT, ul(FIRST_ROOT, first)],
-    [LAST_ROOT, ul(LAST_ROOT, last)],
-    [CONSISTENCY, uint16Element(CONSISTENCY, 0)],
+    [Tag.FileSetID, textElement(Tag.FileSetID, 'CS', fileSetId)],
+    [Tag.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity, ul(Tag.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity, first)],
+    [Tag.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity, ul(Tag.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity, last)],
+    [Tag.FileSetConsistencyFlag, uint16Element(Tag.FileSetConsistencyFlag, 0)],
   ]), EXPLICIT_LE);
   const order = flatten(roots);
   // Pass 1: where each record's item starts (an item is its 8-byte header and its data set).
@@ -78,7 +69,7 @@ export function encodeDicomDir(roots: DirectoryRecord[], fileSetId: string, sopI
   });
   const content = Buffer.concat(items);
   const sq = Buffer.alloc(12);
-  sq.writeUInt16LE(RECORD_SEQUENCE >>> 16, 0); sq.writeUInt16LE(RECORD_SEQUENCE & 0xffff, 2); sq.write('SQ', 4, 'latin1'); sq.writeUInt32LE(content.length, 8);
+  sq.writeUInt16LE(Tag.DirectoryRecordSequence >>> 16, 0); sq.writeUInt16LE(Tag.DirectoryRecordSequence & 0xffff, 2); sq.write('SQ', 4, 'latin1'); sq.writeUInt32LE(content.length, 8);
   const first = roots[0] ? position.get(roots[0])! : 0;
   const last = roots.length ? position.get(roots[roots.length - 1]!)! : 0;
   return Buffer.concat([meta, head(first, last), sq, content]);

@@ -2,7 +2,7 @@ import { answerCharacterSet, encodeText } from '../dicom/charset-encode.ts';
 import { encodeDataSet, isSequence } from '../dicom/dataset.ts';
 import type { TransferSyntaxEncoding } from '../../common/uids.ts';
 import type { KeyAttribute } from './attributes.ts';
-import { QUERY_RETRIEVE_LEVEL, SPECIFIC_CHARACTER_SET, qrAnswer, type QrRequest, type Row } from './identifier.ts';
+import { qrAnswer, type QrRequest, type Row } from './identifier.ts';
 import { LEVEL_NAMES, QR_BY_TAG } from './attributes.ts';
 import { Tag } from '../dicom/tags.ts';
 import { LONG_VRS } from '../dicom/vr.ts';
@@ -12,8 +12,6 @@ import { LONG_VRS } from '../dicom/vr.ts';
  * matches must not build a thousand element maps. Gives the same bytes as encoding `qrAnswer` (tests hold it to that).
  */
 
-const RETRIEVE_AE_TITLE = Tag.RetrieveAETitle;
-const INSTANCE_AVAILABILITY = Tag.InstanceAvailability;
 
 interface Slot {
   tag: number;
@@ -43,14 +41,14 @@ export class QrAnswerWriter {
     this.explicit = encoding.explicitVR;
     // Big endian answers are rare enough to take the general path.
     this.fallback = encoding.littleEndian ? undefined : (row) => encodeDataSet(qrAnswer(row, request, retrieveAeTitle), encoding);
-    const slots: Slot[] = [{ tag: SPECIFIC_CHARACTER_SET, vr: 'CS', charset: true },
-      { tag: QUERY_RETRIEVE_LEVEL, vr: 'CS', fixed: Buffer.from(LEVEL_NAMES[request.level], 'latin1') }];
+    const slots: Slot[] = [{ tag: Tag.SpecificCharacterSet, vr: 'CS', charset: true },
+      { tag: Tag.QueryRetrieveLevel, vr: 'CS', fixed: Buffer.from(LEVEL_NAMES[request.level], 'latin1') }];
     for (const [tag, e] of request.identifier) {
-      if (tag === SPECIFIC_CHARACTER_SET || tag === QUERY_RETRIEVE_LEVEL) continue;
+      if (tag === Tag.SpecificCharacterSet || tag === Tag.QueryRetrieveLevel) continue;
       const attr = QR_BY_TAG.get(tag);
       if (attr && attr.level <= request.level) slots.push({ tag, vr: attr.vr, attr });
-      else if (tag === RETRIEVE_AE_TITLE) slots.push({ tag, vr: 'AE', fixed: Buffer.from(retrieveAeTitle, 'latin1') });
-      else if (tag === INSTANCE_AVAILABILITY) slots.push({ tag, vr: 'CS', fixed: Buffer.from('ONLINE', 'latin1') });
+      else if (tag === Tag.RetrieveAETitle) slots.push({ tag, vr: 'AE', fixed: Buffer.from(retrieveAeTitle, 'latin1') });
+      else if (tag === Tag.InstanceAvailability) slots.push({ tag, vr: 'CS', fixed: Buffer.from('ONLINE', 'latin1') });
       else slots.push({ tag, vr: isSequence(e) ? 'SQ' : e.vr, fixed: Buffer.alloc(0) });
     }
     this.slots = slots.sort((a, b) => a.tag - b.tag);

@@ -115,7 +115,6 @@ export const QR_FROM = [
 
 // ------------------------------------------------------------------ Modality Worklist (PS3.4 K.6.1.2)
 
-export const SCHEDULED_PROCEDURE_STEP_SEQUENCE = Tag.ScheduledProcedureStepSequence;
 
 /** Keys at the top level of a worklist identifier. */
 export const MWL_ATTRIBUTES: KeyAttribute[] = [

@@ -2,10 +2,7 @@ import { CharacterSet } from '../dicom/charset.ts';
 import { answerCharacterSet, encodeText } from '../dicom/charset-encode.ts';
 import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { DimseError, Status } from '../dicom/status.ts';
-import {
-  LEVEL_NAMES, MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES, SCHEDULED_PROCEDURE_STEP_SEQUENCE, qrAttribute,
-  type KeyAttribute, type LevelNumber, type QrAttribute,
-} from './attributes.ts';
+import { LEVEL_NAMES, MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES, qrAttribute, type KeyAttribute, type LevelNumber, type QrAttribute } from './attributes.ts';
 import { MatchError, parseMatch } from './matching.ts';
 import type { Condition } from './condition.ts';
 import { Tag } from '../dicom/tags.ts';
@@ -15,10 +12,6 @@ import { Tag } from '../dicom/tags.ts';
  * (PS3.4 C.4.1.1.3, K.4.1.1.3).
  */
 
-export const SPECIFIC_CHARACTER_SET = Tag.SpecificCharacterSet;
-export const QUERY_RETRIEVE_LEVEL = Tag.QueryRetrieveLevel;
-const RETRIEVE_AE_TITLE = Tag.RetrieveAETitle;
-const INSTANCE_AVAILABILITY = Tag.InstanceAvailability;
 
 /** A request the SCP answers with a failure status (A900 identifier does not match, C000 cannot process). */
 /** An identifier the SCP cannot take: answered with its status (A900, C000 ...) and the reason. */
@@ -40,7 +33,7 @@ export interface QrRequest {
 export type QrModel = 'PATIENT' | 'STUDY';
 
 function charsetOf(identifier: DataSet): string {
-  return textOf(identifier.get(SPECIFIC_CHARACTER_SET));
+  return textOf(identifier.get(Tag.SpecificCharacterSet));
 }
 
 /** The value of a key as text (binary US values as their number). */
@@ -66,7 +59,7 @@ function hasValue(e: DicomElement): boolean {
 
 /** Read a Query/Retrieve identifier; `model` decides which levels exist (Study Root has no PATIENT level). */
 export function qrRequestFrom(identifier: DataSet, model: QrModel): QrRequest {
-  const levelName = textOf(identifier.get(QUERY_RETRIEVE_LEVEL)).toUpperCase();
+  const levelName = textOf(identifier.get(Tag.QueryRetrieveLevel)).toUpperCase();
   const level = LEVEL_NAMES.indexOf(levelName as (typeof LEVEL_NAMES)[number]);
   if (level < 0) {
     throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, levelName ? `Query/Retrieve Level "${levelName}" is not PATIENT, STUDY, SERIES or IMAGE` : 'identifier has no Query/Retrieve Level (0008,0052)');
@@ -76,10 +69,10 @@ export function qrRequestFrom(identifier: DataSet, model: QrModel): QrRequest {
   const charset = new CharacterSet(requestCharset);
   const request: QrRequest = { level: level as LevelNumber, conditions: [], returns: [], identifier, requestCharset, unsupportedMatching: false };
   for (const [tag, e] of identifier) {
-    if (tag === SPECIFIC_CHARACTER_SET || tag === QUERY_RETRIEVE_LEVEL) continue;
+    if (tag === Tag.SpecificCharacterSet || tag === Tag.QueryRetrieveLevel) continue;
     const attr = qrAttribute(tag, level as LevelNumber);
     if (!attr || attr.level > level) {
-      if (hasValue(e) && tag !== RETRIEVE_AE_TITLE && tag !== INSTANCE_AVAILABILITY) request.unsupportedMatching = true;
+      if (hasValue(e) && tag !== Tag.RetrieveAETitle && tag !== Tag.InstanceAvailability) request.unsupportedMatching = true;
       continue;
     }
     request.returns.push(attr);
@@ -129,17 +122,17 @@ export function qrAnswer(row: Row, request: QrRequest, retrieveAeTitle: string):
   const answer: DataSet = new Map();
   const values: AnswerValue[] = [];
   for (const [tag, e] of request.identifier) {
-    if (tag === SPECIFIC_CHARACTER_SET || tag === QUERY_RETRIEVE_LEVEL) continue;
+    if (tag === Tag.SpecificCharacterSet || tag === Tag.QueryRetrieveLevel) continue;
     const attr = qrAttribute(tag, request.level);
     if (attr && attr.level <= request.level) values.push({ attr, value: valueOf(row, attr) });
-    else if (tag === RETRIEVE_AE_TITLE) put(answer, { tag, vr: 'AE', value: Buffer.from(retrieveAeTitle, 'latin1') });
-    else if (tag === INSTANCE_AVAILABILITY) put(answer, { tag, vr: 'CS', value: Buffer.from('ONLINE', 'latin1') });
+    else if (tag === Tag.RetrieveAETitle) put(answer, { tag, vr: 'AE', value: Buffer.from(retrieveAeTitle, 'latin1') });
+    else if (tag === Tag.InstanceAvailability) put(answer, { tag, vr: 'CS', value: Buffer.from('ONLINE', 'latin1') });
     else put(answer, emptyLike(e));
   }
   const { charset, elements } = encodeValues(values, request.requestCharset);
   for (const e of elements) put(answer, e);
-  if (charset) put(answer, { tag: SPECIFIC_CHARACTER_SET, vr: 'CS', value: Buffer.from(charset, 'latin1') });
-  put(answer, { tag: QUERY_RETRIEVE_LEVEL, vr: 'CS', value: Buffer.from(LEVEL_NAMES[request.level], 'latin1') });
+  if (charset) put(answer, { tag: Tag.SpecificCharacterSet, vr: 'CS', value: Buffer.from(charset, 'latin1') });
+  put(answer, { tag: Tag.QueryRetrieveLevel, vr: 'CS', value: Buffer.from(LEVEL_NAMES[request.level], 'latin1') });
   return answer;
 }
 
@@ -166,7 +159,7 @@ export function worklistRequestFrom(identifier: DataSet): WorklistRequest {
   const request: WorklistRequest = { conditions: [], returns: [], stepReturns: [], identifier, stepItem: undefined, requestCharset, unsupportedMatching: false };
   const collect = (ds: DataSet, table: Map<number, KeyAttribute>, returns: KeyAttribute[]) => {
     for (const [tag, e] of ds) {
-      if (tag === SPECIFIC_CHARACTER_SET || tag === SCHEDULED_PROCEDURE_STEP_SEQUENCE) continue;
+      if (tag === Tag.SpecificCharacterSet || tag === Tag.ScheduledProcedureStepSequence) continue;
       const attr = table.get(tag);
       if (!attr) { if (hasValue(e)) request.unsupportedMatching = true; continue; }
       returns.push(attr);
@@ -175,7 +168,7 @@ export function worklistRequestFrom(identifier: DataSet): WorklistRequest {
     }
   };
   collect(identifier, MWL_BY_TAG, request.returns);
-  const steps = identifier.get(SCHEDULED_PROCEDURE_STEP_SEQUENCE);
+  const steps = identifier.get(Tag.ScheduledProcedureStepSequence);
   if (steps) {
     if (!isSequence(steps)) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'Scheduled Procedure Step Sequence (0040,0100) is not a sequence');
     if (steps.value.length > 1) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'Scheduled Procedure Step Sequence holds more than one item');
@@ -191,15 +184,15 @@ export function worklistAnswer(row: Row, request: WorklistRequest): DataSet {
   const { charset, elements } = encodeValues([...top, ...step], request.requestCharset);
   const answer: DataSet = new Map();
   const build = (source: DataSet, target: DataSet, table: Map<number, KeyAttribute>) => {
-    for (const [tag, e] of source) if (!table.has(tag) && tag !== SPECIFIC_CHARACTER_SET && tag !== SCHEDULED_PROCEDURE_STEP_SEQUENCE) put(target, emptyLike(e));
+    for (const [tag, e] of source) if (!table.has(tag) && tag !== Tag.SpecificCharacterSet && tag !== Tag.ScheduledProcedureStepSequence) put(target, emptyLike(e));
     for (const e of elements) if (table.has(e.tag) && source.has(e.tag)) put(target, e);
   };
   build(request.identifier, answer, MWL_BY_TAG);
   if (request.stepItem) {
     const item: DataSet = new Map();
     build(request.stepItem, item, MWL_STEP_BY_TAG);
-    put(answer, { tag: SCHEDULED_PROCEDURE_STEP_SEQUENCE, vr: 'SQ', value: [item] });
+    put(answer, { tag: Tag.ScheduledProcedureStepSequence, vr: 'SQ', value: [item] });
   }
-  if (charset) put(answer, { tag: SPECIFIC_CHARACTER_SET, vr: 'CS', value: Buffer.from(charset, 'latin1') });
+  if (charset) put(answer, { tag: Tag.SpecificCharacterSet, vr: 'CS', value: Buffer.from(charset, 'latin1') });
   return answer;
 }

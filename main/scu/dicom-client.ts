@@ -70,7 +70,6 @@ export class DicomOperationError extends Refusal {
 }
 
 const UNCOMPRESSED = [TransferSyntax.ExplicitLittleEndian, TransferSyntax.ImplicitLittleEndian];
-const FAILED_SOP_INSTANCE_UID_LIST = Tag.FailedSOPInstanceUIDList;
 
 /** How long a cancelled operation waits for the node's final response before the association is aborted. */
 const CANCEL_GRACE_MS = 5000;
@@ -293,7 +292,7 @@ export class DicomClient {
     }, signal, (data) => { failedList = data; });
     let failedUids: string[] = [];
     if (failedList) {
-      const e = parseDataSet(failedList, encodingOf(transferSyntax)).get(FAILED_SOP_INSTANCE_UID_LIST);
+      const e = parseDataSet(failedList, encodingOf(transferSyntax)).get(Tag.FailedSOPInstanceUIDList);
       if (e && Buffer.isBuffer(e.value)) failedUids = e.value.toString('latin1').replace(/[\0 ]+$/, '').split('\\').filter(Boolean);
     }
     return { status: final.status ?? -1, completed: final.completed ?? 0, failed: final.failed ?? 0, warning: final.warning ?? 0, failedUids, comment: final.errorComment };

@@ -6,8 +6,6 @@ import { readFileMeta, type FileMetaInfo } from './file-meta.ts';
 import { Tag } from '../dicom/tags.ts';
 
 const CHUNK = 1 << 20;
-const SOP_CLASS_UID = Tag.SOPClassUID;
-const SOP_INSTANCE_UID = Tag.SOPInstanceUID;
 
 export interface ObjectOnDisk {
   header: InstanceHeader;
@@ -84,11 +82,11 @@ async function scanObject(head: Buffer, size: number, rest: (from: number) => As
   if (encoding.deflated) throw new Error('deflated data sets are not supported');
   if (!meta.part10) {
     // A bare data set names its SOP class and instance only inside: look at its first bytes for a copy's meta header.
-    const peek = new DataSetScanner(encoding, new Set([SOP_CLASS_UID, SOP_INSTANCE_UID]));
+    const peek = new DataSetScanner(encoding, new Set([Tag.SOPClassUID, Tag.SOPInstanceUID]));
     try { peek.push(head); } catch { /* the full scan below reports what is wrong */ }
     const uid = (tag: number) => peek.captured.get(tag)?.value.toString('latin1').replace(/[\0 ]+$/, '') ?? '';
-    meta.sopClassUid = uid(SOP_CLASS_UID);
-    meta.sopInstanceUid = uid(SOP_INSTANCE_UID);
+    meta.sopClassUid = uid(Tag.SOPClassUID);
+    meta.sopInstanceUid = uid(Tag.SOPInstanceUID);
   }
   const scanner = new DataSetScanner(encoding, INDEXED_TAGS);
   const copy = copyTo?.(meta);

@@ -2,11 +2,7 @@ import { CharacterSet } from '../dicom/charset.ts';
 import { encodeDataSet, itemsOf, parseDataSet, textOf, type DataSet } from '../dicom/dataset.ts';
 import { DimseError, Status } from '../dicom/status.ts';
 import type { MppsPort } from '../protocol/services/ports.ts';
-import {
-  ACCESSION_NUMBER, MODALITY, PATIENT_ID, PATIENT_NAME, PERFORMED_SERIES_SEQUENCE, PPS_DESCRIPTION, PPS_END_DATE, PPS_END_TIME, PPS_START_DATE,
-  PPS_START_TIME, REFERENCED_IMAGE_SEQUENCE, SCHEDULED_PROCEDURE_STEP_ID, SCHEDULED_STEP_ATTRIBUTE_SEQUENCE, SERIES_DESCRIPTION, SERIES_INSTANCE_UID,
-  SPECIFIC_CHARACTER_SET, STUDY_INSTANCE_UID, statusOf,
-} from '../protocol/services/mpps-rules.ts';
+import { statusOf } from '../protocol/services/mpps-rules.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import type { MppsRecord } from '../index/mpps-record.ts';
 import { PermanentJobError, type JobContext, type JobQueue, type JobRunner } from '../jobs/job-queue.ts';
@@ -14,6 +10,7 @@ import type { DicomClient, RemoteNode } from '../scu/dicom-client.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { ArchiveEvents } from '../runtime/events.ts';
 import { msg } from '../../common/message.ts';
+import { Tag } from '../dicom/tags.ts';
 
 /** Steps are kept and passed on in Explicit VR Little Endian. */
 const STORED_ENCODING = { explicitVR: true, littleEndian: true, deflated: false };
@@ -90,24 +87,24 @@ export class PerformedSteps implements MppsPort {
 
 /** What the index and the worklist show of a step, read from its data set. */
 function recordOf(sopInstanceUid: string, step: DataSet, callingAe: string): Omit<MppsRecord, 'createdAt' | 'updatedAt'> {
-  const charset = new CharacterSet(textOf(step.get(SPECIFIC_CHARACTER_SET)) || undefined);
+  const charset = new CharacterSet(textOf(step.get(Tag.SpecificCharacterSet)) || undefined);
   const text = (ds: DataSet, tag: number) => textOf(ds.get(tag), (b) => charset.decode(b));
-  const scheduled = itemsOf(step, SCHEDULED_STEP_ATTRIBUTE_SEQUENCE)[0] ?? new Map();
+  const scheduled = itemsOf(step, Tag.ScheduledStepAttributesSequence)[0] ?? new Map();
   return {
     sopInstanceUid,
     status: statusOf(step),
     callingAe,
-    patientId: text(step, PATIENT_ID),
-    patientName: text(step, PATIENT_NAME),
-    studyUid: text(scheduled, STUDY_INSTANCE_UID),
-    stepId: text(scheduled, SCHEDULED_PROCEDURE_STEP_ID),
-    accessionNumber: text(scheduled, ACCESSION_NUMBER),
-    modality: text(step, MODALITY),
-    description: text(step, PPS_DESCRIPTION),
-    started: text(step, PPS_START_DATE) + text(step, PPS_START_TIME),
-    ended: text(step, PPS_END_DATE) + text(step, PPS_END_TIME),
-    series: itemsOf(step, PERFORMED_SERIES_SEQUENCE).map((s) => ({
-      seriesUid: text(s, SERIES_INSTANCE_UID), description: text(s, SERIES_DESCRIPTION), images: itemsOf(s, REFERENCED_IMAGE_SEQUENCE).length,
+    patientId: text(step, Tag.PatientID),
+    patientName: text(step, Tag.PatientName),
+    studyUid: text(scheduled, Tag.StudyInstanceUID),
+    stepId: text(scheduled, Tag.ScheduledProcedureStepID),
+    accessionNumber: text(scheduled, Tag.AccessionNumber),
+    modality: text(step, Tag.Modality),
+    description: text(step, Tag.PerformedProcedureStepDescription),
+    started: text(step, Tag.PerformedProcedureStepStartDate) + text(step, Tag.PerformedProcedureStepStartTime),
+    ended: text(step, Tag.PerformedProcedureStepEndDate) + text(step, Tag.PerformedProcedureStepEndTime),
+    series: itemsOf(step, Tag.PerformedSeriesSequence).map((s) => ({
+      seriesUid: text(s, Tag.SeriesInstanceUID), description: text(s, Tag.SeriesDescription), images: itemsOf(s, Tag.ReferencedImageSequence).length,
     })),
     dataSet: encodeDataSet(step, STORED_ENCODING).toString('base64'),
   };

@@ -8,26 +8,6 @@ import { Tag } from '../../dicom/tags.ts';
  * message that breaks them.
  */
 
-export const SCHEDULED_STEP_ATTRIBUTE_SEQUENCE = Tag.ScheduledStepAttributesSequence;
-export const STUDY_INSTANCE_UID = Tag.StudyInstanceUID;
-export const SCHEDULED_PROCEDURE_STEP_ID = Tag.ScheduledProcedureStepID;
-export const ACCESSION_NUMBER = Tag.AccessionNumber;
-export const PERFORMED_STATION_AE_TITLE = Tag.PerformedStationAETitle;
-export const PPS_START_DATE = Tag.PerformedProcedureStepStartDate;
-export const PPS_START_TIME = Tag.PerformedProcedureStepStartTime;
-export const PPS_END_DATE = Tag.PerformedProcedureStepEndDate;
-export const PPS_END_TIME = Tag.PerformedProcedureStepEndTime;
-export const PPS_STATUS = Tag.PerformedProcedureStepStatus;
-export const PPS_ID = Tag.PerformedProcedureStepID;
-export const PPS_DESCRIPTION = Tag.PerformedProcedureStepDescription;
-export const MODALITY = Tag.Modality;
-export const PERFORMED_SERIES_SEQUENCE = Tag.PerformedSeriesSequence;
-export const SERIES_INSTANCE_UID = Tag.SeriesInstanceUID;
-export const SERIES_DESCRIPTION = Tag.SeriesDescription;
-export const REFERENCED_IMAGE_SEQUENCE = Tag.ReferencedImageSequence;
-export const PATIENT_NAME = Tag.PatientName;
-export const PATIENT_ID = Tag.PatientID;
-export const SPECIFIC_CHARACTER_SET = Tag.SpecificCharacterSet;
 
 export type PpsStatus = 'IN PROGRESS' | 'COMPLETED' | 'DISCONTINUED';
 const STATUSES: readonly string[] = ['IN PROGRESS', 'COMPLETED', 'DISCONTINUED'];
@@ -36,29 +16,29 @@ const FINAL: readonly string[] = ['COMPLETED', 'DISCONTINUED'];
 
 /** Attributes an N-CREATE must carry with a value (Table F.7.2-1, N-CREATE usage 1/1). */
 const CREATE_REQUIRED: [number, string][] = [
-  [PERFORMED_STATION_AE_TITLE, 'Performed Station AE Title (0040,0241)'],
-  [PPS_START_DATE, 'Performed Procedure Step Start Date (0040,0244)'],
-  [PPS_START_TIME, 'Performed Procedure Step Start Time (0040,0245)'],
-  [PPS_ID, 'Performed Procedure Step ID (0040,0253)'],
-  [MODALITY, 'Modality (0008,0060)'],
+  [Tag.PerformedStationAETitle, 'Performed Station AE Title (0040,0241)'],
+  [Tag.PerformedProcedureStepStartDate, 'Performed Procedure Step Start Date (0040,0244)'],
+  [Tag.PerformedProcedureStepStartTime, 'Performed Procedure Step Start Time (0040,0245)'],
+  [Tag.PerformedProcedureStepID, 'Performed Procedure Step ID (0040,0253)'],
+  [Tag.Modality, 'Modality (0008,0060)'],
 ];
 
 /** Attributes an N-SET may not change (Table F.7.2-1, N-SET usage "Not allowed"). */
 const SET_NOT_ALLOWED: [number, string][] = [
-  [SCHEDULED_STEP_ATTRIBUTE_SEQUENCE, 'Scheduled Step Attribute Sequence (0040,0270)'],
-  [PATIENT_ID, 'Patient ID (0010,0020)'],
-  [PPS_ID, 'Performed Procedure Step ID (0040,0253)'],
-  [PERFORMED_STATION_AE_TITLE, 'Performed Station AE Title (0040,0241)'],
-  [PPS_START_DATE, 'Performed Procedure Step Start Date (0040,0244)'],
-  [PPS_START_TIME, 'Performed Procedure Step Start Time (0040,0245)'],
-  [MODALITY, 'Modality (0008,0060)'],
+  [Tag.ScheduledStepAttributesSequence, 'Scheduled Step Attribute Sequence (0040,0270)'],
+  [Tag.PatientID, 'Patient ID (0010,0020)'],
+  [Tag.PerformedProcedureStepID, 'Performed Procedure Step ID (0040,0253)'],
+  [Tag.PerformedStationAETitle, 'Performed Station AE Title (0040,0241)'],
+  [Tag.PerformedProcedureStepStartDate, 'Performed Procedure Step Start Date (0040,0244)'],
+  [Tag.PerformedProcedureStepStartTime, 'Performed Procedure Step Start Time (0040,0245)'],
+  [Tag.Modality, 'Modality (0008,0060)'],
 ];
 
 /** PS3.7 C.5: "Missing Attribute Value", for attributes present but empty where a final state needs a value. */
 const MISSING_ATTRIBUTE_VALUE = 0x0121;
 
 export function statusOf(ds: DataSet): string {
-  return textOf(ds.get(PPS_STATUS)).toUpperCase();
+  return textOf(ds.get(Tag.PerformedProcedureStepStatus)).toUpperCase();
 }
 
 /** Check an N-CREATE's attribute list: the Type 1 attributes, one scheduled step with its study, status IN PROGRESS. */
@@ -68,12 +48,12 @@ export function checkCreate(ds: DataSet | undefined): DataSet {
     if (!ds.has(tag)) throw new DimseError(Status.MissingAttribute, `${name} is missing`);
     if (!textOf(ds.get(tag))) throw new DimseError(MISSING_ATTRIBUTE_VALUE, `${name} has no value`);
   }
-  const steps = ds.get(SCHEDULED_STEP_ATTRIBUTE_SEQUENCE);
+  const steps = ds.get(Tag.ScheduledStepAttributesSequence);
   if (!steps || !isSequence(steps)) throw new DimseError(Status.MissingAttribute, 'Scheduled Step Attribute Sequence (0040,0270) is missing');
-  if (!steps.value.length || !textOf(steps.value[0]!.get(STUDY_INSTANCE_UID))) {
+  if (!steps.value.length || !textOf(steps.value[0]!.get(Tag.StudyInstanceUID))) {
     throw new DimseError(MISSING_ATTRIBUTE_VALUE, 'Scheduled Step Attribute Sequence needs an item with a Study Instance UID');
   }
-  if (!ds.has(PPS_STATUS)) throw new DimseError(Status.MissingAttribute, 'Performed Procedure Step Status (0040,0252) is missing');
+  if (!ds.has(Tag.PerformedProcedureStepStatus)) throw new DimseError(Status.MissingAttribute, 'Performed Procedure Step Status (0040,0252) is missing');
   if (statusOf(ds) !== 'IN PROGRESS') throw new DimseError(Status.InvalidAttributeValue, `a step is created IN PROGRESS, not "${statusOf(ds)}"`);
   return ds;
 }
@@ -94,10 +74,10 @@ export function applySet(current: DataSet, changes: DataSet | undefined): DataSe
   const status = statusOf(merged);
   if (!STATUSES.includes(status)) throw new DimseError(Status.InvalidAttributeValue, `Performed Procedure Step Status "${status}" is not IN PROGRESS, COMPLETED or DISCONTINUED`);
   if (FINAL.includes(status)) {
-    if (!textOf(merged.get(PPS_END_DATE)) || !textOf(merged.get(PPS_END_TIME))) {
+    if (!textOf(merged.get(Tag.PerformedProcedureStepEndDate)) || !textOf(merged.get(Tag.PerformedProcedureStepEndTime))) {
       throw new DimseError(MISSING_ATTRIBUTE_VALUE, `a step ${status} needs its End Date (0040,0250) and End Time (0040,0251)`);
     }
-    const series = merged.get(PERFORMED_SERIES_SEQUENCE);
+    const series = merged.get(Tag.PerformedSeriesSequence);
     if (status === 'COMPLETED' && (!series || !isSequence(series) || !series.value.length)) {
       throw new DimseError(MISSING_ATTRIBUTE_VALUE, 'a step COMPLETED needs its Performed Series Sequence (0040,0340)');
     }

@@ -16,7 +16,6 @@ import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type S
 import { SubOperations } from './sub-operations.ts';
 import { Tag } from '../../dicom/tags.ts';
 
-const FAILED_SOP_INSTANCE_UID_LIST = Tag.FailedSOPInstanceUIDList;
 /** Pending responses go out at most this often (and after the first sub-operation), so a fast move is not slowed. */
 const PENDING_INTERVAL_MS = 100;
 
@@ -130,7 +129,7 @@ export class RetrieveScp {
     }
     const { status, counts, failedUids } = subOps.final(op.cancelled && refused === undefined, refused);
     const identifier: DataSet | undefined = failedUids.length
-      ? new Map([[FAILED_SOP_INSTANCE_UID_LIST, { tag: FAILED_SOP_INSTANCE_UID_LIST, vr: 'UI', value: Buffer.from(failedUids.join('\\'), 'latin1') }]])
+      ? new Map([[Tag.FailedSOPInstanceUIDList, { tag: Tag.FailedSOPInstanceUIDList, vr: 'UI', value: Buffer.from(failedUids.join('\\'), 'latin1') }]])
       : undefined;
     const line = `${assoc.label}: ${what} of ${subOps.objects.length} object(s)${msg.command.moveDestination ? ' to ' + msg.command.moveDestination : ''}: ${counts.completed} completed, ${counts.warning} warning, ${counts.failed} failed -> ${formatStatus(status)}${comment ? ': ' + comment : ''} in ${(performance.now() - started).toFixed(0)} ms`;
     if (status === Status.Success) this.deps.log.info(line); else this.deps.log.warn(line);
