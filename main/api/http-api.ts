@@ -4,27 +4,17 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SourceLogger } from '../util/log.ts';
 import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../runtime/events.ts';
-import { archiveRoutes } from './archive-routes.ts';
 import type { ApiErrorBody, EventMessage } from './contract.ts';
-import { jobRoutes } from './job-routes.ts';
-import { nodeRoutes } from './node-routes.ts';
-import { HttpError, Router, Streamed, type RouteAccess } from './router.ts';
-import type { ApiServices } from './services.ts';
-import { SettingsRefused, settingsRoutes } from './settings-routes.ts';
+import { HttpError, Router, Streamed, type RouteAccess, type RouteDef } from './router.ts';
+import type { ApiFrame } from './services.ts';
+import type { AuditEntry } from '../audit/audit-record.ts';
+import { SettingsRefused } from './settings-routes.ts';
 import { Refusal } from '../util/refusal.ts';
 import { serveUi } from './static-ui.ts';
-import { statusRoutes } from './status-routes.ts';
-import { worklistRoutes } from './worklist-routes.ts';
-import { editRoutes } from './edit-routes.ts';
-import { exportRoutes } from './export-routes.ts';
-import { DICOMWEB_PREFIX, dicomWebRoutes } from './dicomweb-routes.ts';
+import { DICOMWEB_PREFIX } from './dicomweb-routes.ts';
 import { may } from '../../common/roles.ts';
 import { AccountRefused, type Principal } from '../accounts/accounts.ts';
-import { accountRoutes } from './account-routes.ts';
-import { auditRoutes } from './audit-routes.ts';
-import { presentationRoutes } from './presentation-routes.ts';
 import { RequestAuth } from './request-auth.ts';
-import { linkRoutes } from './link-routes.ts';
 import { readJsonBody } from './request-body.ts';
 import type { Upload } from './upload-space.ts';
 import { ClientLimits } from './client-limits.ts';
@@ -55,30 +45,16 @@ export class HttpApi {
   private readonly limits = new ClientLimits();
   readonly router: Router;
   private readonly corsOrigins: () => string[];
-  private readonly services: ApiServices;
+  private readonly frame: ApiFrame;
   port = 0;
 
-  /** Each group of routes gets only the service it needs (services.ts); `server` is plain HTTP or HTTPS (api-tls.ts). */
-  constructor(services: ApiServices, log: SourceLogger, server: http.Server = apiServer(undefined)) {
-    this.services = services;
-    this.events = services.events;
-    this.router = new Router([
-      ...statusRoutes(services.status),
-      ...nodeRoutes(services.nodes),
-      ...archiveRoutes(services.archive),
-      ...jobRoutes(services.jobs, services.archive),
-      ...settingsRoutes(services.settings),
-      ...worklistRoutes(services.worklist),
-      ...editRoutes(services.edit),
-      ...exportRoutes(services.exporter, services.archive.index, () => services.exportRoots()),
-      ...dicomWebRoutes(services.dicomweb),
-      ...accountRoutes(services.accounts),
-      ...auditRoutes(services.audit.store, { index: services.archive.index, names: services.edit.patientNames }),
-      ...presentationRoutes(services.presentations),
-      ...linkRoutes(services.links),
-    ]);
-    this.corsOrigins = () => services.dicomweb.corsOrigins();
-    this.auth = new RequestAuth(() => services.links.secret(), services.accounts.accounts, services.accounts.keys, services.links.links, services.links.local);
+  /** The routes the features contribute (each group got only the service it needs); `server` is plain HTTP or HTTPS (api-tls.ts). */
+  constructor(frame: ApiFrame, routes: readonly RouteDef[], log: SourceLogger, server: http.Server = apiServer(undefined)) {
+    this.frame = frame;
+    this.events = frame.events;
+    this.router = new Router(routes);
+    this.corsOrigins = () => frame.corsOrigins();
+    this.auth = new RequestAuth(() => frame.links.secret(), frame.accounts.accounts, frame.accounts.keys, frame.links.links, frame.links.local);
     this.log = log;
     this.http = server;
     this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.serve(req, res));
@@ -86,7 +62,7 @@ export class HttpApi {
     this.sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (!hostAllowed(req.headers.host, this.services.hostNames())) {
+      if (!hostAllowed(req.headers.host, this.frame.hostNames())) {
         socket.end('HTTP/1.1 421 Misdirected Request\r\n\r\n');
         return;
       }
@@ -137,7 +113,7 @@ export class HttpApi {
     if ((req.socket as TLSSocket).encrypted) res.setHeader('strict-transport-security', HSTS);
     let upload: Upload | undefined;
     try {
-      if (!hostAllowed(req.headers.host, this.services.hostNames())) {
+      if (!hostAllowed(req.headers.host, this.frame.hostNames())) {
         throw new HttpError(421, msg('this archive does not answer to the name {host}; an admin adds it to APIHostNames', { host: req.headers.host ?? '' }));
       }
       if (dicomWeb && this.cors(req, res)) return;
@@ -150,14 +126,14 @@ export class HttpApi {
       // Unknown addresses are answered 401 before 404, so that the list of routes is not open to anyone.
       if (!principal && !this.router.isPublic(req.method ?? 'GET', url.pathname)) this.allow('view', undefined, '');
       const { route, params } = this.router.match(req.method ?? 'GET', url.pathname);
-      const audit = this.services.audit.record;
+      const audit = (entry: AuditEntry) => this.frame.audit(entry);
       try {
         this.allow(route.permission, principal, `${req.method} ${route.path}`);
       } catch (err) {
         if (principal) audit({ user: principal.user, source, action: 'refused', outcome: 'refused', detail: `${req.method} ${url.pathname}` });
         throw err;
       }
-      if (route.rawBody) upload = await this.services.uploads.open(req);
+      if (route.rawBody) upload = await this.frame.uploads.open(req);
       const body = !route.rawBody && (req.method === 'POST' || req.method === 'PUT') ? await readJsonBody(req) : undefined;
       const gone = new AbortController();
       res.once('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away (cancelled)')); });

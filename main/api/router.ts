@@ -64,8 +64,11 @@ interface CompiledRoute extends RouteDef {
 export class Router {
   private readonly routes: CompiledRoute[];
 
-  constructor(routes: RouteDef[]) {
-    this.routes = routes.map((r) => ({ ...r, pattern: new RegExp(`^${r.path.replace(/:\w+/g, '([^/]+)')}$`) }));
+  /** Routes come from many features in any order: one with fewer :parameters is tried first (a literal path wins). */
+  constructor(routes: readonly RouteDef[]) {
+    const params = (r: RouteDef) => r.path.match(/:\w+/g)?.length ?? 0;
+    this.routes = [...routes].sort((a, b) => params(a) - params(b))
+      .map((r) => ({ ...r, pattern: new RegExp(`^${r.path.replace(/:\w+/g, '([^/]+)')}$`) }));
   }
 
   /** The route for a request and its decoded parameters; a 404 or a 400 (a malformed parameter) otherwise. */

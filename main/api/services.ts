@@ -8,17 +8,14 @@ import type { JobQueue } from '../jobs/job-queue.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import type { Transfers } from '../archive/transfers.ts';
 import type { DicomTranscoder } from '../codec/transcoder.ts';
-import type { DicomWebService } from './dicomweb-routes.ts';
 import type { StudyEditor } from '../edit/study-editor.ts';
-import type { Exporter } from '../export/exporter.ts';
 import type { AccountService } from './account-routes.ts';
 import type { LinkService } from './link-routes.ts';
-import type { PresentationStates } from '../presentation/presentation-states.ts';
-import type { AuditEntry, AuditStore } from '../audit/audit-record.ts';
+import type { AuditEntry } from '../audit/audit-record.ts';
 
 /**
- * What each group of API routes needs from the core, and nothing more (the routes never see the server). The server
- * builds these from its parts (main/api-services.ts); a test may build them from others.
+ * What each group of API routes needs from the core, and nothing more (the routes never see the server). The features
+ * (main/features) build these from the core's parts; a test may build them from others.
  */
 
 /** The monitor's facts. */
@@ -83,27 +80,20 @@ export interface EditService {
 
 export type WorklistService = Pick<ArchiveIndex, 'listWorklist' | 'addWorklistEntry' | 'updateWorklistEntry' | 'deleteWorklistEntry' | 'mppsStore' | 'queryArchive'>;
 
-export interface ApiServices {
-  status: StatusService;
-  archive: ArchiveService;
-  nodes: NodeService;
-  jobs: JobService;
-  settings: SettingsService;
-  worklist: WorklistService;
-  edit: EditService;
-  exporter: Pick<Exporter, 'toFolder' | 'toArchive' | 'anonymizedCopy'>;
-  dicomweb: DicomWebService;
+/**
+ * What the HTTP layer itself needs besides the routes the features contribute: who may call (the install secret,
+ * accounts, keys, link tokens and local sessions), the audit trail, the event stream, uploads, the names it answers to
+ * and DICOMweb's allowed origins.
+ */
+export interface ApiFrame {
   events: ArchiveEvents;
-  accounts: AccountService;
-  /** Link tokens, sign-in links and the install secret (link-routes.ts). */
-  links: LinkService;
-  audit: { record(entry: AuditEntry): void; store: Pick<AuditStore, 'list'> };
-  /** The viewer's measurements as presentation states. */
-  presentations: Pick<PresentationStates, 'latest' | 'save'>;
-  /** The folders the UI may export into (ExportRoots, or its default: export-roots.ts). */
-  exportRoots(): string[];
-  /** APIHostNames: names the API answers to besides IP addresses, localhost and this computer's name. */
-  hostNames(): string[];
+  accounts: Pick<AccountService, 'accounts' | 'keys'>;
+  links: Pick<LinkService, 'links' | 'local' | 'secret'>;
+  audit(entry: AuditEntry): void;
   /** Uploads (import, STOW-RS) counted against MaxUploadMB and the space kept for modalities. */
   uploads: UploadSpace;
+  /** APIHostNames: names the API answers to besides IP addresses, localhost and this computer's name. */
+  hostNames(): string[];
+  /** Web origins whose pages may call DICOMweb (CORS); '*' for any. */
+  corsOrigins(): string[];
 }

@@ -4,26 +4,25 @@ import type { LoadedConfig } from '../config/load.ts';
 import { ruleMatches } from '../config/forward-rules.ts';
 import type { ArchiveEvents, ObjectEvent } from '../runtime/events.ts';
 import type { StoredEvent } from './ingest.ts';
-import { JobQueue } from '../jobs/job-queue.ts';
+import { PermanentJobError, type JobContext, type JobQueue } from '../jobs/job-queue.ts';
 import { jobRunners } from './job-runners.ts';
-import type { Job, RetrieveQuery } from '../jobs/job.ts';
+import type { Job, JobKind, RetrieveQuery } from '../jobs/job.ts';
 import { LEVEL_NAMES, QR_BY_TAG, UNIQUE_KEYS } from '../query/attributes.ts';
 import { DicomClient, type RemoteNode } from '../scu/dicom-client.ts';
 import type { WebNode } from '../config/web-nodes.ts';
 import { pingWebNode } from '../scu/dicomweb-client.ts';
 import type { OutgoingObject, TranscodePort } from '../protocol/services/store-scu.ts';
 import type { Logger } from '../util/log.ts';
-import type { StoredLocation } from '../store/file-store.ts';
-import { StorageCommitments } from '../workflow/storage-commitment.ts';
 import type { TlsSettings } from '../protocol/network.ts';
 import { isTlsNode } from '../config/tls-files.ts';
-import { PerformedSteps } from '../workflow/performed-steps.ts';
 import { Refusal } from '../util/refusal.ts';
 import type { Message } from '../../common/message.ts';
 import { msg } from '../../common/message.ts';
 
 export interface TransferDependencies {
   config: () => LoadedConfig;
+  /** The archive's job queue: sends, forwards and retrieves run on it. */
+  queue: JobQueue;
   /** The codecs, for sends to nodes that take another syntax than the stored one. */
   codecs: TranscodePort;
   index: ArchiveIndex;
@@ -35,8 +34,6 @@ export interface TransferDependencies {
   associationOptions: () => AssociationOptions;
   /** Our DICOM TLS credentials (read at start), for the nodes of TLSNodes. */
   tls: () => TlsSettings | undefined;
-  /** Where a stored object's file is (Storage Commitment checks it is there). */
-  objectFile: (location: StoredLocation) => string;
   events: ArchiveEvents;
   logger: Logger;
 }
@@ -54,11 +51,9 @@ export class TransferError extends Refusal {
 export class Transfers {
   readonly client: DicomClient;
   readonly queue: JobQueue;
-  /** Storage Commitment in both roles, on the queue. */
-  readonly commitments: StorageCommitments;
-  /** MPPS steps kept and passed on (MPPSForward), on the queue. */
-  readonly performedSteps: PerformedSteps;
   private readonly deps: TransferDependencies;
+  /** Storage Commitment of a send's objects once all are sent (the commitment feature, when it runs). */
+  private commitment?: (ctx: JobContext, node: RemoteNode) => Promise<void>;
 
   constructor(deps: TransferDependencies) {
     this.deps = deps;
@@ -71,31 +66,25 @@ export class Transfers {
       log: deps.logger.child('scu'),
       codecs: deps.codecs,
     });
-    this.queue = new JobQueue({
-      store: deps.index.jobStore(),
-      runners: jobRunners({
-        index: deps.index, client: this.client, node: (ae) => this.node(ae), ourAe: () => settings().aeTitle, read: deps.read, storage: deps.storage,
-        webNode: (name) => this.webNode(name), ingestObject: deps.ingestObject,
-        requestCommitment: (ctx, node) => this.commitments.requestFor(ctx, node),
-        receivedFrom: (ae, listener) => {
-          const onObject = (e: ObjectEvent) => { if (e.direction === 'received' && e.peerAe === ae && e.status === 0) listener(e.size); };
-          deps.events.on('object', onObject);
-          return () => deps.events.off('object', onObject);
-        },
-      }),
-      settings: () => ({ maxRetries: settings().maxExportRetries, retryDelaySeconds: settings().retryDelaySeconds, maxPerNode: settings().maxJobsPerNode,
-        historyDays: settings().jobHistoryDays }),
-      events: deps.events,
-      log: deps.logger.child('jobs'),
-    });
-    this.commitments = new StorageCommitments({
-      index: deps.index, queue: this.queue, client: this.client, node: (ae) => this.node(ae), objectFile: deps.objectFile,
-      ourAe: () => settings().aeTitle, waitSeconds: () => settings().commitmentWaitSeconds, log: deps.logger.child('commitment'),
-    });
-    this.performedSteps = new PerformedSteps({
-      index: deps.index, queue: this.queue, client: this.client, node: (ae) => this.node(ae), forwardTo: () => settings().mppsForward, log: deps.logger.child('mpps'),
-      events: deps.events,
-    });
+    this.queue = deps.queue;
+    for (const [kind, runner] of Object.entries(jobRunners({
+      index: deps.index, client: this.client, node: (ae) => this.node(ae), ourAe: () => settings().aeTitle, read: deps.read, storage: deps.storage,
+      webNode: (name) => this.webNode(name), ingestObject: deps.ingestObject,
+      requestCommitment: (ctx, node) => {
+        if (!this.commitment) throw new PermanentJobError(msg('Storage Commitment is not part of this archive'));
+        return this.commitment(ctx, node);
+      },
+      receivedFrom: (ae, listener) => {
+        const onObject = (e: ObjectEvent) => { if (e.direction === 'received' && e.peerAe === ae && e.status === 0) listener(e.size); };
+        deps.events.on('object', onObject);
+        return () => deps.events.off('object', onObject);
+      },
+    }))) this.queue.addRunner(kind as JobKind, runner);
+  }
+
+  /** Sends asked for commitment ask it through `request` (the commitment feature). */
+  commitWith(request: (ctx: JobContext, node: RemoteNode) => Promise<void>): void {
+    this.commitment = request;
   }
 
   /** A node of acrnema.map by exact AE title (wildcard entries name callers, not destinations). */
@@ -130,6 +119,7 @@ export class Transfers {
     const attr = QR_BY_TAG.get(UNIQUE_KEYS[LEVEL_NAMES.indexOf(level)]!)!;
     const instances = await this.deps.index.instancesMatching([{ attr, match: { kind: 'single', value: uid } }]);
     if (!instances.length) throw new TransferError(msg('nothing in the archive for {level} {uid}', { level, uid: String(uid) }));
+    if (options.commit && !this.commitment) throw new TransferError(msg('Storage Commitment is not part of this archive'));
     if (options.commit && this.webNode(destination)) throw new TransferError(msg('{destination} is a DICOMweb node: Storage Commitment is a DICOM service', { destination }));
     return this.queue.add('send', { destination, studyUid: level === 'STUDY' ? uid : undefined, commitment: options.commit ? 'asked' : '' },
       instances.map((i) => i.sopInstanceUid));
@@ -152,10 +142,6 @@ export class Transfers {
     const node = this.node(ae);
     if (!node) throw new TransferError(msg('{ae} is not in acrnema.map or dicomweb.map', { ae }));
     return this.client.echo(node, signal);
-  }
-
-  start(): Promise<void> {
-    return this.queue.start();
   }
 
   /** Interrupt running jobs (they resume at the next start) and end every association to a remote node now. */

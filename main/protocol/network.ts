@@ -25,6 +25,8 @@ const MIN_TLS = 'TLSv1.2';
  */
 export class DicomListener {
   readonly associations = new Set<Association>();
+  /** Sockets of associations that ended while the peer keeps the connection (after an A-ASSOCIATE-RJ, until ARTIM). */
+  private readonly lingering = new Set<net.Socket>();
   private readonly server: net.Server;
   private readonly options: AssociationOptions;
   private readonly handler: AssociationHandler;
@@ -65,13 +67,18 @@ export class DicomListener {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const assoc of this.associations) assoc.abort('server is stopping');
+    for (const socket of this.lingering) socket.destroy();
     await closed;
   }
 
   private accept(socket: net.Socket): void {
     const assoc = new Association(socket, 'acceptor', this.options, this.handler, this.log);
     this.associations.add(assoc);
-    assoc.on('closed', () => this.associations.delete(assoc));
+    assoc.on('closed', () => {
+      this.associations.delete(assoc);
+      if (!socket.destroyed) this.lingering.add(socket);
+    });
+    socket.once('close', () => this.lingering.delete(socket));
     this.onAssociation(assoc);
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { ArchiveServer } from '../../main/server.ts';
+import type { Feature } from '../../main/core/feature.ts';
 import { seedConfig } from '../../main/config/load.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { Logger, type LogRecord } from '../../main/util/log.ts';
@@ -22,8 +23,12 @@ export interface TestArchive {
   stop(): Promise<void>;
 }
 
-/** Our server on a free loopback port, in a fresh data folder, with dicom.ini keys overridden as given. */
-export async function startArchive(settings: Record<string, string> = {}, acrnemaLines: string[] = [], aeTitle = 'TESTPACS'): Promise<TestArchive> {
+/**
+ * Our server on a free loopback port, in a fresh data folder, with dicom.ini keys overridden as given; with only the
+ * features given (and what they need) when `options.features` names some.
+ */
+export async function startArchive(settings: Record<string, string> = {}, acrnemaLines: string[] = [], aeTitle = 'TESTPACS',
+  options: { features?: readonly Feature<unknown>[] } = {}): Promise<TestArchive> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'pacs-test-'));
   const configDir = path.join(dataDir, 'config');
   await seedConfig(configDir);
@@ -41,7 +46,7 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
   const logs: LogRecord[] = [];
   logger.addSink((r) => logs.push(r));
   if (process.env.TEST_LOG) logger.addSink((r) => process.stderr.write(`${r.level} [${r.source}] ${r.message}\n`));
-  const server = new ArchiveServer({ dataDir, configDir, port: 0, apiPort: 0, logger });
+  const server = new ArchiveServer({ dataDir, configDir, port: 0, apiPort: 0, logger, features: options.features });
   await server.start();
   const archive: TestArchive = {
     server,
@@ -49,7 +54,7 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
     restart: async (between) => {
       await archive.server.stop();
       await between?.();
-      archive.server = new ArchiveServer({ dataDir, configDir, port: 0, apiPort: 0, logger });
+      archive.server = new ArchiveServer({ dataDir, configDir, port: 0, apiPort: 0, logger, features: options.features });
       await archive.server.start();
       archive.port = archive.server.port;
     },

@@ -104,10 +104,14 @@ export class BytePeer {
     socket.write(pdu(0x01, Buffer.concat([head, uidItem(0x10, APPLICATION_CONTEXT), context, userInfo])));
     const type = await peer.nextPduType();
     if (type !== 0x02) throw new Error(`association not accepted (PDU type ${type})`);
+    peer.contextResult = presentationContextResult(peer.accept!);
     return peer;
   }
 
   private pduTypes: number[] = [];
+  private accept: Buffer | undefined;
+  /** The A-ASSOCIATE-AC's answer to the one presentation context proposed: 0 accepted, 3 abstract syntax not supported... */
+  contextResult = -1;
   private nextPduType(): Promise<number> {
     return new Promise((resolve) => {
       const check = () => (this.pduTypes.length ? resolve(this.pduTypes.shift()!) : this.waiters.push(check));
@@ -122,6 +126,7 @@ export class BytePeer {
       const type = this.buffer[0]!;
       const body = this.buffer.subarray(6, 6 + len);
       this.buffer = this.buffer.subarray(6 + len);
+      if (type === 0x02) this.accept = body;
       if (type !== 0x04) { this.pduTypes.push(type); continue; }
       for (let at = 0; at < body.length;) {
         const itemLength = body.readUInt32BE(at);
@@ -183,4 +188,15 @@ export class BytePeer {
     await this.nextPduType();
     this.socket.destroy();
   }
+}
+
+/** The result field of the first presentation context item (0x21) of an A-ASSOCIATE-AC body (PS3.8 9.3.3.2). */
+function presentationContextResult(body: Buffer): number {
+  for (let at = 68; at + 4 <= body.length;) {
+    const type = body[at]!;
+    const length = body.readUInt16BE(at + 2);
+    if (type === 0x21) return body[at + 6]!;
+    at += 4 + length;
+  }
+  return -1;
 }

@@ -1,3 +1,5 @@
+import { accounts } from '../../main/features/accounts.ts';
+import { api as apiFeature } from '../../main/features/api.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -161,7 +163,8 @@ describe('accounts and roles', () => {
     expect(JSON.stringify(listed)).not.toContain(peerKey);
     // Not in a URL (that is for link tokens only), and from another computer the key is taken while the secret is not.
     expect((await fetch(url(`${API_ROUTES.status}?token=${peerKey}`))).status).toBe(401);
-    const auth = new RequestAuth(() => archive.server.apiSecret, archive.server.accounts, archive.server.apiKeys, archive.server.linkTokens, archive.server.localSessions);
+    const auth = new RequestAuth(() => archive.server.apiSecret, archive.server.accounts, archive.server.feature(accounts).keys, archive.server.feature(apiFeature).linkTokens,
+      archive.server.feature(apiFeature).localSessions);
     const from = (address: string, token: string) => auth.principal({ headers: { authorization: `Bearer ${token}` }, socket: { remoteAddress: address } } as unknown as http.IncomingMessage, new URL(url('/')));
     expect(from('192.0.2.7', peerKey)).toMatchObject({ user: 'WS2 (API key)', via: 'key' });
     expect(from('192.0.2.7', archive.server.apiSecret)).toBeUndefined();

@@ -53,7 +53,7 @@ describe('files of deleted studies that cannot be deleted yet', () => {
     const regen = await regenerate(archive.server.store.devices, archive.server.index);
     expect(regen.skipped).toEqual([{ file: blocked, reason: 'its study was deleted; the file waits to be deleted (another program held it)' }]);
     expect((await archive.server.index.counts()).instances).toBe(0);
-    expect(await archive.server.removal.recover()).toBe(1);
+    expect(await archive.server.core.removal.recover()).toBe(1);
     expect(await filesUnder(path.join(archive.dataDir, 'storage'))).toEqual([]);
     blocked = '';
     const [done] = await (await apiFetch(archive, 'GET', API_ROUTES.deletions)).json() as DeletionDto[];

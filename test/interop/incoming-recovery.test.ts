@@ -43,18 +43,19 @@ describe('received objects left in the incoming folder at start', () => {
       const file = await fileOf(image.sopUid);
       stored.set(image.sopUid, { file, bytes: await readFile(file) });
     }
+    const incomingDir = incoming(); // the stopped archive's folder, the same as the next one's
     await archive.restart(async () => {
       // The move into place did not reach the disk: the object is still in the incoming folder, complete.
-      await rename(stored.get(lostMove!.sopUid)!.file, path.join(incoming(), '9-lost.part'));
+      await rename(stored.get(lostMove!.sopUid)!.file, path.join(incomingDir, '9-lost.part'));
       // A crash while an object arrived: a part of it.
-      await copyFile(stored.get(cutShort!.sopUid)!.file, path.join(incoming(), '9-cut.part'));
-      await truncate(path.join(incoming(), '9-cut.part'), 2000);
+      await copyFile(stored.get(cutShort!.sopUid)!.file, path.join(incomingDir, '9-cut.part'));
+      await truncate(path.join(incomingDir, '9-cut.part'), 2000);
       // A move that did reach the disk, its old name too (a file system that does not make a rename one step).
-      await copyFile(stored.get(bothNames!.sopUid)!.file, path.join(incoming(), '9-both.part'));
+      await copyFile(stored.get(bothNames!.sopUid)!.file, path.join(incomingDir, '9-both.part'));
       // Complete, but its row never written: its sender heard no success.
-      await writeFile(path.join(incoming(), '9-never.part'), neverIndexed.bytes);
+      await writeFile(path.join(incomingDir, '9-never.part'), neverIndexed.bytes);
       // Not a received object's: removed as before.
-      await writeFile(path.join(incoming(), '9-x.edit'), 'half an edit');
+      await writeFile(path.join(incomingDir, '9-x.edit'), 'half an edit');
     });
 
     for (const image of images) {

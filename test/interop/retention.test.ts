@@ -60,7 +60,7 @@ describe('clean-up when the disk fills', () => {
     const paObject = (await api('POST', '/api/find', { level: 'IMAGE', keys: { StudyInstanceUID: patients.PA!.study, SOPInstanceUID: '' } }));
     const [{ SOPInstanceUID }] = (await paObject.json()) as { SOPInstanceUID: string }[];
     expect((await api('GET', `/wado?requestType=WADO&studyUID=${patients.PA!.study}&objectUID=${SOPInstanceUID}&contentType=image/jpeg&rows=64`)).status).toBe(200);
-    await archive.server.access.flush();
+    await archive.server.core.access.flush();
 
     await store('PD', 7); // 21 MB used of 40: below the threshold of 21 MB free
     let deleted = await valueWhen('the clean-up deletes a patient', async () => (await (await api('GET', '/api/deletions')).json()) as DeletionDto[], (d) => d.length > 0);

@@ -487,6 +487,7 @@ export const CS: Record<string, string> = {
   "Stop writing to a folder below (MB free)": "Nezapisovat do složky pod (MB volno)",
   "Storage": "Úložiště",
   "Storage Commitment SCP: modalities may ask us to commit to keeping what they sent (N-ACTION); we report on the same association while the modality keeps it open, else on a new one to its AE in acrnema.map.": "Storage Commitment SCP: modality nás mohou požádat o potvrzení, že uchováme, co poslaly (N-ACTION); hlásíme na téže asociaci, dokud ji modalita drží otevřenou, jinak na nové k jejímu AE v acrnema.map.",
+  "Storage Commitment is not part of this archive": "Potvrzení uložení (Storage Commitment) není součástí tohoto archivu",
   "Storage commitment service": "Služba potvrzení uložení",
   "Storage folder {n}": "Složka úložiště {n}",
   "Storage folder {n} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.": "Složka úložiště {n} (vzhledem ke složce dat, nebo úplná cesta); nové objekty jdou do první s volným místem nad MAGDeviceFullThreshold.",

@@ -487,6 +487,7 @@ export const DE: Record<string, string> = {
   "Stop writing to a folder below (MB free)": "Nicht mehr in einen Ordner schreiben unter (MB frei)",
   "Storage": "Speicher",
   "Storage Commitment SCP: modalities may ask us to commit to keeping what they sent (N-ACTION); we report on the same association while the modality keeps it open, else on a new one to its AE in acrnema.map.": "Storage Commitment SCP: Modalitäten können uns bestätigen lassen, dass wir Gesendetes behalten (N-ACTION); wir berichten auf derselben Assoziation, solange die Modalität sie offen hält, sonst auf einer neuen zu ihrem AE in acrnema.map.",
+  "Storage Commitment is not part of this archive": "Storage Commitment ist nicht Teil dieses Archivs",
   "Storage commitment service": "Speicherbestätigungsdienst",
   "Storage folder {n}": "Speicherordner {n}",
   "Storage folder {n} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.": "Speicherordner {n} (relativ zum Datenordner oder ein vollständiger Pfad); neue Objekte gehen in den ersten mit freiem Platz über MAGDeviceFullThreshold.",
