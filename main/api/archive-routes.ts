@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import type { DeletionDto, StudyDeleted } from './contract.ts';
 import { objectHeader } from './object-header.ts';
 import { findLocal } from './query-routes.ts';
-import { HttpError, Streamed, found, listLimit, text, type RouteContext, type RouteDef } from './router.ts';
+import { HttpError, Streamed, found, listLimit, text, type RouteContext, type RouteDef, route } from './router.ts';
+import { ENDPOINTS } from './endpoints.ts';
 import type { ArchiveService } from './services.ts';
 import { NotAReport, structuredReport } from './structured-report.ts';
 import { importUpload } from './upload.ts';
@@ -82,128 +83,98 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     return archive.objectFile(inst.location);
   };
   return [
-    {
-      method: 'POST', path: '/api/find', permission: 'view',
-      handler: async ({ body, audit }) => {
-        if (isSearch(body)) audit({ action: 'query', detail: `local: ${queryText(body)}` });
-        return findLocal(archive.index, body as object);
-      },
-    },
-    {
-      // The patient's other studies here, for the viewer: a look-up by the study, audited with the view, not as a search.
-      method: 'GET', path: '/api/studies/:uid/priors', permission: 'view',
-      handler: async ({ params: [uid] }) => {
-        const [study] = await findLocal(archive.index, { level: 'STUDY', keys: { StudyInstanceUID: uid!, PatientID: '' } });
-        if (!study?.PatientID) return [];
-        const keys = { PatientID: study.PatientID, StudyInstanceUID: '', PatientName: '', StudyDate: '', StudyDescription: '', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '' };
-        return (await findLocal(archive.index, { level: 'STUDY', keys })).filter((r) => r.StudyInstanceUID !== uid);
-      },
-    },
-    {
-      method: 'GET', path: '/api/objects/:uid/header', permission: 'view',
-      handler: async ({ params: [uid], audit }) => objectHeader(await viewedFile(uid!, audit, 'header')),
-    },
-    {
-      method: 'GET', path: '/api/objects/:uid/report', permission: 'view',
-      handler: async ({ params: [uid], audit }) => {
-        try {
-          return await structuredReport(await viewedFile(uid!, audit, 'report'));
-        } catch (err) {
-          if (err instanceof NotAReport) throw new HttpError(422, err.message);
-          throw err;
-        }
-      },
-    },
-    {
-      method: 'GET', path: '/wado', permission: 'view',
-      handler: async ({ url, audit: viewed }) => {
-        const q = url.searchParams;
-        if (q.get('requestType') !== 'WADO') throw new HttpError(400, 'requestType must be WADO');
-        const objectUid = text(q.get('objectUID'), 'objectUID');
-        // PS3.18 9.1: image/jpeg unless the request names another type.
-        const contentType = (q.get('contentType') ?? 'image/jpeg').split(',')[0]!.trim();
-        const inst = found(await archive.index.findInstance(objectUid), `object ${objectUid}`);
-        const file = archive.objectFile(inst.location);
-        seen(inst, viewed, 'WADO');
-        if (contentType === 'image/jpeg' || contentType === 'image/png') return picture(archive, inst, renderRequest(q, contentType));
-        if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom, image/jpeg and image/png are)`);
-        const wanted = q.get('transferSyntax');
-        if (wanted && wanted !== inst.transferSyntaxUid) {
-          if (!archive.transcoder.canTranscode(inst.transferSyntaxUid, wanted)) throw new HttpError(406, `${objectUid} cannot be converted from ${inst.transferSyntaxUid} to ${wanted}`);
-          const stored = await readDataSetBytes(file);
-          const body = await archive.transcoder.transcode(stored.bytes, stored.transferSyntaxUid, wanted);
-          const part10 = Buffer.concat([encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: objectUid, transferSyntaxUid: wanted }), body]);
-          return new Streamed(async (res) => {
-            res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': part10.length, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });
-            res.end(part10);
-          });
-        }
-        const { size } = await stat(file);
+    route(ENDPOINTS.studies, async ({ body, audit }) => {
+      if (isSearch(body)) audit({ action: 'query', detail: `local: ${queryText(body)}` });
+      return findLocal(archive.index, body as object);
+    }),
+    // The patient's other studies here, for the viewer: a look-up by the study, audited with the view, not as a search.
+    route(ENDPOINTS.priors, async ({ params: [uid] }) => {
+      const [study] = await findLocal(archive.index, { level: 'STUDY', keys: { StudyInstanceUID: uid!, PatientID: '' } });
+      if (!study?.PatientID) return [];
+      const keys = { PatientID: study.PatientID, StudyInstanceUID: '', PatientName: '', StudyDate: '', StudyDescription: '', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '' };
+      return (await findLocal(archive.index, { level: 'STUDY', keys })).filter((r) => r.StudyInstanceUID !== uid);
+    }),
+    route(ENDPOINTS.objectHeader, async ({ params: [uid], audit }) => objectHeader(await viewedFile(uid!, audit, 'header'))),
+    route(ENDPOINTS.objectReport, async ({ params: [uid], audit }) => {
+      try {
+        return await structuredReport(await viewedFile(uid!, audit, 'report'));
+      } catch (err) {
+        if (err instanceof NotAReport) throw new HttpError(422, err.message);
+        throw err;
+      }
+    }),
+    route(ENDPOINTS.wado, async ({ url, audit: viewed }) => {
+      const q = url.searchParams;
+      if (q.get('requestType') !== 'WADO') throw new HttpError(400, 'requestType must be WADO');
+      const objectUid = text(q.get('objectUID'), 'objectUID');
+      // PS3.18 9.1: image/jpeg unless the request names another type.
+      const contentType = (q.get('contentType') ?? 'image/jpeg').split(',')[0]!.trim();
+      const inst = found(await archive.index.findInstance(objectUid), `object ${objectUid}`);
+      const file = archive.objectFile(inst.location);
+      seen(inst, viewed, 'WADO');
+      if (contentType === 'image/jpeg' || contentType === 'image/png') return picture(archive, inst, renderRequest(q, contentType));
+      if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom, image/jpeg and image/png are)`);
+      const wanted = q.get('transferSyntax');
+      if (wanted && wanted !== inst.transferSyntaxUid) {
+        if (!archive.transcoder.canTranscode(inst.transferSyntaxUid, wanted)) throw new HttpError(406, `${objectUid} cannot be converted from ${inst.transferSyntaxUid} to ${wanted}`);
+        const stored = await readDataSetBytes(file);
+        const body = await archive.transcoder.transcode(stored.bytes, stored.transferSyntaxUid, wanted);
+        const part10 = Buffer.concat([encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: objectUid, transferSyntaxUid: wanted }), body]);
         return new Streamed(async (res) => {
-          res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': size, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });
-          const stream = createReadStream(file);
-          await new Promise<void>((resolve, reject) => {
-            stream.on('error', reject);
-            stream.on('end', () => resolve());
-            stream.pipe(res);
-          });
+          res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': part10.length, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });
+          res.end(part10);
         });
-      },
-    },
-    {
-      // A small picture of a study (its first image of the first series that has one), for lists.
-      method: 'GET', path: '/api/studies/:uid/thumbnail', permission: 'view',
-      handler: async ({ params: [uid], url }) => {
-        const size = Number(url.searchParams.get('size') ?? 64);
-        if (!Number.isInteger(size) || size < 8 || size > 512) throw new HttpError(400, 'size must be a whole number from 8 to 512');
-        const keys = { StudyInstanceUID: uid!, SeriesNumber: '', InstanceNumber: '', SOPInstanceUID: '', Rows: '' };
-        const images = (await findLocal(archive.index, { level: 'IMAGE', keys }))
-          .filter((r) => Number(r.Rows) > 0)
-          .sort((a, b) => (Number(a.SeriesNumber) || 0) - (Number(b.SeriesNumber) || 0) || (Number(a.InstanceNumber) || 0) - (Number(b.InstanceNumber) || 0));
-        const first = images[0];
-        if (!first) throw new HttpError(404, msg('study {value} has no image to show', { value: String(uid!) }));
-        const inst = found(await archive.index.findInstance(first.SOPInstanceUID!), `object ${first.SOPInstanceUID!}`);
-        return picture(archive, inst, { contentType: 'image/jpeg', frame: 0, rows: size, columns: size, quality: 80 });
-      },
-    },
-    {
-      method: 'DELETE', path: '/api/studies/:uid', permission: 'delete',
-      handler: async ({ params: [uid], audit }) => {
-        const done = found(await archive.deleteStudy(uid!), `study ${uid!}`);
-        if (done === 'protected') throw new HttpError(409, msg('study {value} is protected: remove its protection first', { value: String(uid!) }));
-        audit({ action: 'delete', studyUid: uid!, detail: `${done.objects} objects, by the user` });
-        return { studyUid: uid!, ...done } satisfies StudyDeleted;
-      },
-    },
-    {
-      // Protected studies are never deleted by clean-up (MAGDeviceThreshold), nor by the user while protected.
-      method: 'PUT', path: '/api/studies/:uid/protection', permission: 'delete',
-      handler: async ({ params: [uid], body, audit }) => {
-        const on = (body as { protected?: unknown }).protected;
-        if (typeof on !== 'boolean') throw new HttpError(400, 'protected must be true or false');
-        found(await archive.index.setStudyProtected(uid!, on) || undefined, `study ${uid!}`);
-        audit({ action: 'edit', studyUid: uid!, detail: on ? 'protected from clean-up' : 'protection removed' });
-        return { studyUid: uid!, protected: on };
-      },
-    },
-    { method: 'GET', path: '/api/protected-studies', permission: 'view', handler: async () => archive.index.protectedStudies() },
-    {
-      method: 'GET', path: '/api/deletions', permission: 'view',
-      handler: async ({ url }) => {
-        return archive.index.listDeletions(listLimit(url.searchParams.get('limit'), 200)) satisfies Promise<DeletionDto[]>;
-      },
-    },
-    {
-      // One Part-10 object per request, or a ZIP of them (and folders, a DICOMDIR); ?name= is the file's name, for the report.
-      method: 'POST', path: '/api/import', permission: 'edit', rawBody: true,
-      handler: async ({ req, url, upload, audit }) => {
-        const type = req.headers['content-type'] ?? '';
-        if (!/^application\/(dicom|octet-stream|zip|x-zip-compressed)\b/.test(type)) throw new HttpError(415, 'send one DICOM file as application/dicom, or a ZIP of them as application/zip');
-        const name = url.searchParams.get('name') ?? 'upload';
-        const result = await importUpload(archive, upload!, name, /zip/.test(type));
-        audit({ action: 'import', outcome: result.imported || result.duplicates ? 'success' : 'failure', detail: `${name}: ${result.imported} stored, ${result.skipped.length} skipped, ${result.other.length} not DICOM` });
-        return result;
-      },
-    },
+      }
+      const { size } = await stat(file);
+      return new Streamed(async (res) => {
+        res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': size, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });
+        const stream = createReadStream(file);
+        await new Promise<void>((resolve, reject) => {
+          stream.on('error', reject);
+          stream.on('end', () => resolve());
+          stream.pipe(res);
+        });
+      });
+    }),
+    // A small picture of a study (its first image of the first series that has one), for lists.
+    route(ENDPOINTS.studyThumbnail, async ({ params: [uid], url }) => {
+      const size = Number(url.searchParams.get('size') ?? 64);
+      if (!Number.isInteger(size) || size < 8 || size > 512) throw new HttpError(400, 'size must be a whole number from 8 to 512');
+      const keys = { StudyInstanceUID: uid!, SeriesNumber: '', InstanceNumber: '', SOPInstanceUID: '', Rows: '' };
+      const images = (await findLocal(archive.index, { level: 'IMAGE', keys }))
+        .filter((r) => Number(r.Rows) > 0)
+        .sort((a, b) => (Number(a.SeriesNumber) || 0) - (Number(b.SeriesNumber) || 0) || (Number(a.InstanceNumber) || 0) - (Number(b.InstanceNumber) || 0));
+      const first = images[0];
+      if (!first) throw new HttpError(404, msg('study {value} has no image to show', { value: String(uid!) }));
+      const inst = found(await archive.index.findInstance(first.SOPInstanceUID!), `object ${first.SOPInstanceUID!}`);
+      return picture(archive, inst, { contentType: 'image/jpeg', frame: 0, rows: size, columns: size, quality: 80 });
+    }),
+    route(ENDPOINTS.study, async ({ params: [uid], audit }) => {
+      const done = found(await archive.deleteStudy(uid!), `study ${uid!}`);
+      if (done === 'protected') throw new HttpError(409, msg('study {value} is protected: remove its protection first', { value: String(uid!) }));
+      audit({ action: 'delete', studyUid: uid!, detail: `${done.objects} objects, by the user` });
+      return { studyUid: uid!, ...done } satisfies StudyDeleted;
+    }),
+    // Protected studies are never deleted by clean-up (MAGDeviceThreshold), nor by the user while protected.
+    route(ENDPOINTS.studyProtection, async ({ params: [uid], body, audit }) => {
+      const on = (body as { protected?: unknown }).protected;
+      if (typeof on !== 'boolean') throw new HttpError(400, 'protected must be true or false');
+      found(await archive.index.setStudyProtected(uid!, on) || undefined, `study ${uid!}`);
+      audit({ action: 'edit', studyUid: uid!, detail: on ? 'protected from clean-up' : 'protection removed' });
+      return { studyUid: uid!, protected: on };
+    }),
+    route(ENDPOINTS.protectedStudies, async () => archive.index.protectedStudies()),
+    route(ENDPOINTS.deletions, async ({ url }) => {
+      return archive.index.listDeletions(listLimit(url.searchParams.get('limit'), 200)) satisfies Promise<DeletionDto[]>;
+    }),
+    // One Part-10 object per request, or a ZIP of them (and folders, a DICOMDIR); ?name= is the file's name, for the report.
+    route(ENDPOINTS.importFile, async ({ req, url, upload, audit }) => {
+      const type = req.headers['content-type'] ?? '';
+      if (!/^application\/(dicom|octet-stream|zip|x-zip-compressed)\b/.test(type)) throw new HttpError(415, 'send one DICOM file as application/dicom, or a ZIP of them as application/zip');
+      const name = url.searchParams.get('name') ?? 'upload';
+      const result = await importUpload(archive, upload!, name, /zip/.test(type));
+      audit({ action: 'import', outcome: result.imported || result.duplicates ? 'success' : 'failure', detail: `${name}: ${result.imported} stored, ${result.skipped.length} skipped, ${result.other.length} not DICOM` });
+      return result;
+    }, { rawBody: true }),
   ];
 }

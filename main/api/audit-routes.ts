@@ -1,7 +1,8 @@
 import type { AuditFilter, AuditRecord, AuditStore } from '../audit/audit-record.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import { findLocal } from './query-routes.ts';
-import { HttpError, Streamed, type RouteDef } from './router.ts';
+import { HttpError, Streamed, type RouteDef, route } from './router.ts';
+import { ENDPOINTS } from './endpoints.ts';
 
 const CSV_COLUMNS: (keyof AuditRecord)[] = ['id', 'at', 'user', 'source', 'action', 'outcome', 'patientId', 'studyUid', 'detail'];
 
@@ -59,27 +60,21 @@ export function auditRoutes(store: Pick<AuditStore, 'list'>, patients: AuditPati
     return store.list({ ...filterOf(q, defaultLimit), patientIds: patient ? await patientsNamed(patients, patient) : undefined });
   };
   return [
-    {
-      method: 'GET', path: '/api/audit', permission: 'audit',
-      handler: async ({ url }) => {
-        const records = await list(url.searchParams, 500);
-        const names = new Map((await patients.names([...new Set(records.map((r) => r.patientId).filter(Boolean))])).map((p) => [p.patientId, p.name]));
-        return records.map((r) => ({ ...r, patientName: names.get(r.patientId) ?? '' }));
-      },
-    },
-    {
-      method: 'GET', path: '/api/audit.csv', permission: 'audit',
-      handler: async ({ url, audit }) => {
-        const records = await list(url.searchParams, 100_000);
-        const sep = url.searchParams.get('sep') === ';' ? ';' : ',';
-        audit({ action: 'export', detail: `audit trail as CSV, ${records.length} records` });
-        const line = (fields: unknown[]) => fields.map((f) => csvField(f, sep)).join(sep);
-        const text = '\uFEFF' + [line(CSV_COLUMNS), ...records.map((r) => line(CSV_COLUMNS.map((c) => r[c])))].join('\r\n') + '\r\n';
-        return new Streamed(async (res) => {
-          res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="audit.csv"', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-          res.end(text);
-        });
-      },
-    },
+    route(ENDPOINTS.audit, async ({ url }) => {
+      const records = await list(url.searchParams, 500);
+      const names = new Map((await patients.names([...new Set(records.map((r) => r.patientId).filter(Boolean))])).map((p) => [p.patientId, p.name]));
+      return records.map((r) => ({ ...r, patientName: names.get(r.patientId) ?? '' }));
+    }),
+    route(ENDPOINTS.auditCsv, async ({ url, audit }) => {
+      const records = await list(url.searchParams, 100_000);
+      const sep = url.searchParams.get('sep') === ';' ? ';' : ',';
+      audit({ action: 'export', detail: `audit trail as CSV, ${records.length} records` });
+      const line = (fields: unknown[]) => fields.map((f) => csvField(f, sep)).join(sep);
+      const text = '\uFEFF' + [line(CSV_COLUMNS), ...records.map((r) => line(CSV_COLUMNS.map((c) => r[c])))].join('\r\n') + '\r\n';
+      return new Streamed(async (res) => {
+        res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="audit.csv"', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+        res.end(text);
+      });
+    }),
   ];
 }

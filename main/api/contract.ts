@@ -5,21 +5,13 @@
  * the event WebSocket of a page signed in with the secret carries a one-time link token (?token=) instead.
  */
 import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../runtime/events.ts';
-import type { Job, RetrieveQuery } from '../jobs/job.ts';
-import type { StoredWorklistEntry, WorklistEntry } from '../index/worklist-entry.ts';
-import type { MppsRecord } from '../index/mpps-record.ts';
-import type { DeletionRecord } from '../index/deletion-record.ts';
-import type { MediaSetSummary } from '../export/media-set-summary.ts';
 import type { Permission, Role } from '../../common/roles.ts';
-export type { UserDto } from '../accounts/accounts.ts';
-export type { ApiKeyDto } from '../accounts/api-keys.ts';
-/** POST /api/keys answers the new key once, with its record. */
-export type NewApiKeyDto = import('../accounts/api-keys.ts').ApiKeyDto & { key: string };
-import type { AuditRecord } from '../audit/audit-record.ts';
+import type { QueryDto } from './dto.ts';
+export type {
+  AnnotationDto, ApiKeyDto, AuditDto, DeletionDto, ImportResult, JobDto, JobStudy, MediaSetSummaryDto, MppsDto, NewApiKeyDto, NewWorklistEntryDto,
+  PresentationStateSummary, QueryDto, UserDto, WorklistEntryDto,
+} from './dto.ts';
 import type { Message } from '../../common/message.ts';
-/** An audit record with the name its patient goes by. */
-export type AuditDto = AuditRecord & { patientName?: string };
-export type { Annotation as AnnotationDto, PresentationStateSummary } from '../presentation/annotation.ts';
 
 /** Who the UI is signed in as (nothing when no one is), and whether the first administrator is still to be set up. */
 export interface SessionDto {
@@ -85,31 +77,9 @@ export interface WebNodeDto {
   auth: string;
 }
 
-/** The study a job is about, as this archive knows it (empty name and description when it is not here). */
-export interface JobStudy {
-  uid: string;
-  patientName: string;
-  description: string;
-  /** The study is in this archive (sent from here, or retrieved): the viewer can open it. */
-  here: boolean;
-}
-
-export type JobDto = Job & { study?: JobStudy };
-export type WorklistEntryDto = StoredWorklistEntry;
-export type NewWorklistEntryDto = Partial<WorklistEntry>;
-/** What an export to a folder wrote. */
-export type MediaSetSummaryDto = MediaSetSummary;
-
-/** A study deleted, by the user or by clean-up, as the Monitor lists it. */
-export type DeletionDto = DeletionRecord;
-
-/** A performed procedure step a modality reported (MPPS), without its data set. */
-/** A performed step as the Worklist shows it: each series with how many of its images are here now. */
-export type MppsDto = Omit<MppsRecord, 'dataSet' | 'series'> & { series: (MppsRecord['series'][number] & { here: number })[] };
-
 export interface SendRequest {
   destination: string;
-  level: RetrieveQuery['level'];
+  level: QueryDto['level'];
   uid: string;
   /** Ask the destination for Storage Commitment once everything is sent; the job shows whether it committed. */
   commit?: boolean;
@@ -117,7 +87,7 @@ export interface SendRequest {
 
 export interface RetrieveRequest {
   source: string;
-  query: RetrieveQuery;
+  query: QueryDto;
   how: 'move' | 'get';
   /** A third node to move to; empty or absent: to us. */
   destination?: string;
@@ -221,8 +191,6 @@ export interface HeaderRow {
   value: string;
 }
 
-/** POST /api/import?name=…: one uploaded file, imported as from a CD. */
-export type { ImportResult } from '../archive/import-result.ts';
 
 export interface ListenerRestarted {
   aeTitle: string;
@@ -261,58 +229,3 @@ export interface ApiErrorBody {
   /** Settings refused: each line and why. */
   problems?: { line: number; reason: string; message?: Message }[];
 }
-
-export const API_ROUTES = {
-  status: '/api/status',
-  activity: '/api/activity',
-  settings: '/api/settings',
-  restartListener: '/api/listener/restart',
-  nodes: '/api/nodes',
-  node: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}`,
-  webNodes: '/api/web-nodes',
-  webNode: (name: string) => `/api/web-nodes/${encodeURIComponent(name)}`,
-  echo: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/echo`,
-  studies: '/api/find',
-  study: (uid: string) => `/api/studies/${encodeURIComponent(uid)}`,
-  priors: (uid: string) => `/api/studies/${encodeURIComponent(uid)}/priors`,
-  remoteFind: (ae: string) => `/api/nodes/${encodeURIComponent(ae)}/find`,
-  jobs: '/api/jobs',
-  cancelJob: (id: number) => `/api/jobs/${id}/cancel`,
-  retryJob: (id: number) => `/api/jobs/${id}/retry`,
-  send: '/api/send',
-  retrieve: '/api/retrieve',
-  worklist: '/api/worklist',
-  mpps: '/api/mpps',
-  deletions: '/api/deletions',
-  patientNames: '/api/patient-names',
-  reconcileName: '/api/edit/reconcile-name',
-  export: '/api/export',
-  anonymize: '/api/anonymize',
-  protectedStudies: '/api/protected-studies',
-  studyProtection: (uid: string) => `/api/studies/${encodeURIComponent(uid)}/protection`,
-  importFile: (name: string) => `/api/import?name=${encodeURIComponent(name)}`,
-  worklistEntry: (id: number) => `/api/worklist/${id}`,
-  events: '/api/events',
-  session: '/api/session',
-  login: '/api/login',
-  logout: '/api/logout',
-  setup: '/api/setup',
-  linkToken: '/api/link-token',
-  signInLink: '/api/sign-in-link',
-  signIn: '/api/sign-in',
-  rotateSecret: '/api/rotate-secret',
-  password: '/api/password',
-  users: '/api/users',
-  user: (name: string) => `/api/users/${encodeURIComponent(name)}`,
-  keys: '/api/keys',
-  key: (name: string) => `/api/keys/${encodeURIComponent(name)}`,
-  audit: '/api/audit',
-  auditCsv: '/api/audit.csv',
-  annotations: (studyUid: string) => `/api/studies/${encodeURIComponent(studyUid)}/annotations`,
-  wado: '/wado',
-  objectHeader: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/header`,
-  objectReport: (uid: string) => `/api/objects/${encodeURIComponent(uid)}/report`,
-  studyThumbnail: (uid: string, size: number) => `/api/studies/${encodeURIComponent(uid)}/thumbnail?size=${size}`,
-  /** One frame of an object as a JPEG picture, `size` pixels on its longer side (WADO-URI). */
-  objectPicture: (uid: string, size: number) => `/wado?requestType=WADO&contentType=image%2Fjpeg&objectUID=${encodeURIComponent(uid)}&rows=${size}&columns=${size}`,
-} as const;

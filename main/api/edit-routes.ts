@@ -1,5 +1,6 @@
 import type { Job } from '../jobs/job.ts';
-import { HttpError, text, type RouteDef } from './router.ts';
+import { HttpError, text, type RouteDef, route } from './router.ts';
+import { ENDPOINTS } from './endpoints.ts';
 import type { EditService } from './services.ts';
 
 /** Corrections of stored objects (issue 17): each answers the edit job that carries it out. */
@@ -10,35 +11,17 @@ export function editRoutes(edit: EditService): RouteDef[] {
     return b.changes as Record<string, string>;
   };
   const routes: RouteDef[] = [
-    {
-      method: 'POST', path: '/api/edit/patient', permission: 'edit',
-      handler: async ({ body: b }): Promise<Job> => edit.editor.editPatient(text(body(b).patientId, 'patientId'), changes(body(b))),
-    },
-    {
-      method: 'POST', path: '/api/edit/study', permission: 'edit',
-      handler: async ({ body: b }): Promise<Job> => edit.editor.editStudy(text(body(b).studyUid, 'studyUid'), changes(body(b))),
-    },
-    {
-      // The spellings a patient's studies were received with become the one chosen (files rewritten, name confirmed).
-      method: 'POST', path: '/api/edit/reconcile-name', permission: 'edit',
-      handler: async ({ body: b }): Promise<Job> => edit.editor.reconcilePatientName(text(body(b).patientId, 'patientId'), text(body(b).patientName, 'patientName')),
-    },
-    {
-      method: 'POST', path: '/api/edit/merge-patients', permission: 'edit',
-      handler: async ({ body: b }): Promise<Job> => edit.editor.mergePatients(text(body(b).from, 'from'), text(body(b).into, 'into')),
-    },
-    {
-      method: 'POST', path: '/api/edit/merge-studies', permission: 'edit',
-      handler: async ({ body: b }): Promise<Job> => edit.editor.mergeStudies(text(body(b).from, 'from'), text(body(b).into, 'into')),
-    },
-    {
-      method: 'POST', path: '/api/edit/move-series', permission: 'edit',
-      handler: async ({ body: b }): Promise<Job> => {
-        const { newSeriesUid } = body(b);
-        if (newSeriesUid !== undefined && typeof newSeriesUid !== 'boolean') throw new HttpError(400, 'newSeriesUid must be true or false');
-        return edit.editor.moveSeries(text(body(b).seriesUid, 'seriesUid'), text(body(b).into, 'into'), newSeriesUid === true);
-      },
-    },
+    route(ENDPOINTS.editPatient, async ({ body: b }): Promise<Job> => edit.editor.editPatient(text(body(b).patientId, 'patientId'), changes(body(b)))),
+    route(ENDPOINTS.editStudy, async ({ body: b }): Promise<Job> => edit.editor.editStudy(text(body(b).studyUid, 'studyUid'), changes(body(b)))),
+    // The spellings a patient's studies were received with become the one chosen (files rewritten, name confirmed).
+    route(ENDPOINTS.reconcileName, async ({ body: b }): Promise<Job> => edit.editor.reconcilePatientName(text(body(b).patientId, 'patientId'), text(body(b).patientName, 'patientName'))),
+    route(ENDPOINTS.mergePatients, async ({ body: b }): Promise<Job> => edit.editor.mergePatients(text(body(b).from, 'from'), text(body(b).into, 'into'))),
+    route(ENDPOINTS.mergeStudies, async ({ body: b }): Promise<Job> => edit.editor.mergeStudies(text(body(b).from, 'from'), text(body(b).into, 'into'))),
+    route(ENDPOINTS.moveSeries, async ({ body: b }): Promise<Job> => {
+      const { newSeriesUid } = body(b);
+      if (newSeriesUid !== undefined && typeof newSeriesUid !== 'boolean') throw new HttpError(400, 'newSeriesUid must be true or false');
+      return edit.editor.moveSeries(text(body(b).seriesUid, 'seriesUid'), text(body(b).into, 'into'), newSeriesUid === true);
+    }),
   ];
   // Every correction is audited with what it asked (the job carries it out).
   const audited = routes.map((r): RouteDef => ({
@@ -53,14 +36,11 @@ export function editRoutes(edit: EditService): RouteDef[] {
   }));
   return [
     ...audited,
-    { method: 'GET', path: '/api/studies/:uid/destinations', permission: 'view', handler: async ({ params: [uid] }) => edit.destinations(uid!) },
-    {
-      method: 'POST', path: '/api/patient-names', permission: 'view',
-      handler: async ({ body: b }) => {
-        const ids = body(b).patientIds;
-        if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string') || ids.length > 5000) throw new HttpError(400, 'patientIds must be a list of at most 5000 patient IDs');
-        return edit.patientNames(ids as string[]);
-      },
-    },
+    route(ENDPOINTS.destinations, async ({ params: [uid] }) => edit.destinations(uid!)),
+    route(ENDPOINTS.patientNames, async ({ body: b }) => {
+      const ids = body(b).patientIds;
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string') || ids.length > 5000) throw new HttpError(400, 'patientIds must be a list of at most 5000 patient IDs');
+      return edit.patientNames(ids as string[]);
+    }),
   ];
 }

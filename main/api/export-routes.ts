@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { Exporter, ExportLevel } from '../export/exporter.ts';
 import { insideRoots } from '../export/export-roots.ts';
 import type { AnonymizeRequest } from '../anonymize/anonymizer.ts';
-import { HttpError, Streamed, text, type RouteDef } from './router.ts';
+import { HttpError, Streamed, text, type RouteDef, route } from './router.ts';
+import { ENDPOINTS } from './endpoints.ts';
 import { isLoopback } from './request-auth.ts';
 import { msg } from '../../common/message.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
@@ -49,52 +50,43 @@ export function exportRoutes(exporter: Pick<Exporter, 'toFolder' | 'toArchive' |
     patientName: q.get('patientName') ?? undefined, patientId: q.get('patientId') ?? undefined,
   }) : undefined);
   return [
-    {
-      method: 'GET', path: '/api/export', permission: 'transfer',
-      handler: async ({ url, audit }) => {
-        const q = url.searchParams;
-        const format = q.get('format') ?? 'zip';
-        if (format !== 'zip' && format !== 'iso') throw new HttpError(400, 'format must be zip or iso');
-        const what = level(q.get('level') ?? 'STUDY');
-        // Several (a search result): UIDs separated by commas, which no UID contains.
-        const uids = text(q.get('uid'), 'uid').split(',').map((u) => u.trim()).filter(Boolean);
-        const name = await downloadName(index, what, uids, format, q.get('anonymize') === '1');
-        for (const uid of uids) audit({ action: 'export', studyUid: what === 'STUDY' ? uid : '', patientId: what === 'PATIENT' ? uid : '', detail: `${format} download of ${what} ${uid}${q.get('anonymize') === '1' ? ', de-identified' : ''}` });
-        return new Streamed(async (res) => {
-          await exporter.toArchive(what, uids, format, res, (size) => {
-            res.writeHead(200, {
-              'content-type': format === 'zip' ? 'application/zip' : 'application/x-iso9660-image',
-              'content-disposition': `attachment; filename="${name.ascii}"; filename*=UTF-8''${encodeURIComponent(name.text)}`, ...(size === undefined ? {} : { 'content-length': size }),
-            });
-          }, fromQuery(q));
-        });
-      },
-    },
-    {
-      // A folder of this computer: only for a user at this computer (a remote client downloads a ZIP instead).
-      method: 'POST', path: '/api/export', permission: 'transfer',
-      handler: async ({ body, source, audit }) => {
-        if (!isLoopback(source)) throw new HttpError(403, msg('export to a folder is for a user at the archive\'s computer; download a ZIP or ISO instead'));
-        const b = (body ?? {}) as Record<string, unknown>;
-        const what = level(b.level ?? 'STUDY');
-        const uid = text(b.uid, 'uid');
-        const to = text(b.to, 'to');
-        const allowed = roots();
-        if (!path.isAbsolute(to) || !(await insideRoots(to, allowed))) {
-          throw new HttpError(403, msg('an export folder goes under one of {roots} (ExportRoots)', { roots: allowed.join('; ') }));
-        }
-        audit({ action: 'export', studyUid: what === 'STUDY' ? uid : '', detail: `folder ${to} of ${what} ${uid}${b.anonymize ? ', de-identified' : ''}` });
-        return exporter.toFolder(what, [uid], to, anonymizeFrom(b.anonymize));
-      },
-    },
-    {
-      // A de-identified copy kept here as a new patient and study (PS3.15 Annex E Basic profile, with its options).
-      method: 'POST', path: '/api/anonymize', permission: 'edit',
-      handler: async ({ body, audit }) => {
-        const b = (body ?? {}) as Record<string, unknown>;
-        audit({ action: 'export', detail: `de-identified copy of ${String(b.level ?? 'STUDY')} ${String(b.uid)}` });
-        return exporter.anonymizedCopy(level(b.level ?? 'STUDY'), [text(b.uid, 'uid')], anonymizeFrom(b.options ?? true)!);
-      },
-    },
+    route(ENDPOINTS.export, async ({ url, audit }) => {
+      const q = url.searchParams;
+      const format = q.get('format') ?? 'zip';
+      if (format !== 'zip' && format !== 'iso') throw new HttpError(400, 'format must be zip or iso');
+      const what = level(q.get('level') ?? 'STUDY');
+      // Several (a search result): UIDs separated by commas, which no UID contains.
+      const uids = text(q.get('uid'), 'uid').split(',').map((u) => u.trim()).filter(Boolean);
+      const name = await downloadName(index, what, uids, format, q.get('anonymize') === '1');
+      for (const uid of uids) audit({ action: 'export', studyUid: what === 'STUDY' ? uid : '', patientId: what === 'PATIENT' ? uid : '', detail: `${format} download of ${what} ${uid}${q.get('anonymize') === '1' ? ', de-identified' : ''}` });
+      return new Streamed(async (res) => {
+        await exporter.toArchive(what, uids, format, res, (size) => {
+          res.writeHead(200, {
+            'content-type': format === 'zip' ? 'application/zip' : 'application/x-iso9660-image',
+            'content-disposition': `attachment; filename="${name.ascii}"; filename*=UTF-8''${encodeURIComponent(name.text)}`, ...(size === undefined ? {} : { 'content-length': size }),
+          });
+        }, fromQuery(q));
+      });
+    }),
+    // A folder of this computer: only for a user at this computer (a remote client downloads a ZIP instead).
+    route(ENDPOINTS.exportTo, async ({ body, source, audit }) => {
+      if (!isLoopback(source)) throw new HttpError(403, msg('export to a folder is for a user at the archive\'s computer; download a ZIP or ISO instead'));
+      const b = (body ?? {}) as Record<string, unknown>;
+      const what = level(b.level ?? 'STUDY');
+      const uid = text(b.uid, 'uid');
+      const to = text(b.to, 'to');
+      const allowed = roots();
+      if (!path.isAbsolute(to) || !(await insideRoots(to, allowed))) {
+        throw new HttpError(403, msg('an export folder goes under one of {roots} (ExportRoots)', { roots: allowed.join('; ') }));
+      }
+      audit({ action: 'export', studyUid: what === 'STUDY' ? uid : '', detail: `folder ${to} of ${what} ${uid}${b.anonymize ? ', de-identified' : ''}` });
+      return exporter.toFolder(what, [uid], to, anonymizeFrom(b.anonymize));
+    }),
+    // A de-identified copy kept here as a new patient and study (PS3.15 Annex E Basic profile, with its options).
+    route(ENDPOINTS.anonymize, async ({ body, audit }) => {
+      const b = (body ?? {}) as Record<string, unknown>;
+      audit({ action: 'export', detail: `de-identified copy of ${String(b.level ?? 'STUDY')} ${String(b.uid)}` });
+      return exporter.anonymizedCopy(level(b.level ?? 'STUDY'), [text(b.uid, 'uid')], anonymizeFrom(b.options ?? true)!);
+    }),
   ];
 }

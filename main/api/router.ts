@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Permission } from '../../common/roles.ts';
+import type { Endpoint, ResponseOf, RouteAccess } from './endpoints.ts';
 import type { Principal } from '../accounts/accounts.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
 import { Refusal } from '../util/refusal.ts';
@@ -11,8 +11,7 @@ import { msg } from '../../common/message.ts';
  * handler runs.
  */
 
-/** What a route asks of its caller: a permission of their role, only to be signed in, or nothing (login, set-up). */
-export type RouteAccess = Permission | 'signed-in' | 'public';
+export type { RouteAccess } from './endpoints.ts';
 
 export class HttpError extends Refusal {
   get status(): number {
@@ -55,6 +54,15 @@ export interface RouteDef {
   /** The handler reads the request body itself (an upload) instead of getting it parsed as JSON. */
   rawBody?: boolean;
   handler(ctx: RouteContext): Promise<unknown>;
+}
+
+/**
+ * A route on its endpoint (endpoints.ts): method, path and permission come from there, and the handler must answer the
+ * endpoint's type (or write its answer itself: a file, a cookie).
+ */
+export function route<E extends Endpoint<unknown, unknown>>(endpoint: E, handler: (ctx: RouteContext) => Promise<ResponseOf<E> | Streamed>,
+  options: { rawBody?: boolean } = {}): RouteDef {
+  return { method: endpoint.method, path: endpoint.path, permission: endpoint.permission, ...options, handler };
 }
 
 interface CompiledRoute extends RouteDef {

@@ -7,7 +7,8 @@ import { SECTION, SETTING_KEYS, findSetting, readSettings } from '../config/serv
 import { SETTING_GROUPS, type SettingSpec } from '../config/setting-keys.ts';
 import { settingEffect } from '../config/setting-effects.ts';
 import type { ListenerRestarted, SettingsDto, SettingsSaved } from './contract.ts';
-import { HttpError, text as required, type RouteContext, type RouteDef } from './router.ts';
+import { HttpError, text as required, type RouteContext, type RouteDef, route } from './router.ts';
+import { ENDPOINTS } from './endpoints.ts';
 import { isLoopback } from './request-auth.ts';
 import type { SettingsService } from './services.ts';
 import { Refusal } from '../util/refusal.ts';
@@ -83,25 +84,19 @@ export async function saveSettings(settings: SettingsService, given: string, aud
 
 export function settingsRoutes(settings: SettingsService): RouteDef[] {
   return [
-    { method: 'GET', path: '/api/settings', permission: 'configure', handler: async () => readSettingsDto(settings) },
-    { method: 'PUT', path: '/api/settings', permission: 'configure', handler: async ({ body, audit }) => saveSettings(settings, required((body as { text?: unknown }).text, 'text'), audit) },
-    {
-      // Stop the whole program (`cli.ts stop`, a service manager): for the local administrator on this computer.
-      method: 'POST', path: '/api/shutdown', permission: 'configure',
-      handler: async ({ source, audit }) => {
-        if (!isLoopback(source)) throw new HttpError(403, msg('the archive is stopped from its own computer'));
-        if (!settings.shutdown) throw new HttpError(409, msg('this archive runs inside another program (the desktop window, a test): stop that'));
-        audit({ action: 'application-stop', detail: 'stop asked through the API' });
-        setImmediate(() => void settings.shutdown!());
-        return { stopping: true };
-      },
-    },
-    {
-      method: 'POST', path: '/api/listener/restart', permission: 'configure',
-      handler: async () => {
-        const dicomPort = await settings.restartListener();
-        return { aeTitle: settings.config().settings.aeTitle, dicomPort } satisfies ListenerRestarted;
-      },
-    },
+    route(ENDPOINTS.settings, async () => readSettingsDto(settings)),
+    route(ENDPOINTS.saveSettings, async ({ body, audit }) => saveSettings(settings, required((body as { text?: unknown }).text, 'text'), audit)),
+    // Stop the whole program (`cli.ts stop`, a service manager): for the local administrator on this computer.
+    route(ENDPOINTS.shutdown, async ({ source, audit }) => {
+      if (!isLoopback(source)) throw new HttpError(403, msg('the archive is stopped from its own computer'));
+      if (!settings.shutdown) throw new HttpError(409, msg('this archive runs inside another program (the desktop window, a test): stop that'));
+      audit({ action: 'application-stop', detail: 'stop asked through the API' });
+      setImmediate(() => void settings.shutdown!());
+      return { stopping: true };
+    }),
+    route(ENDPOINTS.restartListener, async () => {
+      const dicomPort = await settings.restartListener();
+      return { aeTitle: settings.config().settings.aeTitle, dicomPort } satisfies ListenerRestarted;
+    }),
   ];
 }

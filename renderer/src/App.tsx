@@ -1,7 +1,7 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type SessionDto, type StatusDto } from '../../main/api/contract.ts';
 import type { Permission } from '../../common/roles.ts';
-import { call } from './api.ts';
+import { api } from './api.ts';
 import { useLoad, useRoute } from './hooks.ts';
 import { useLive } from './live.ts';
 import { Monitor } from './screens/Monitor.tsx';
@@ -34,9 +34,9 @@ const SCREENS: [string, string, Permission][] = [
 
 export function App() {
   const [attempt, setAttempt] = useState(0);
-  const session = useLoad(() => call<SessionDto>('GET', API_ROUTES.session), [attempt]);
+  const session = useLoad(() => api(ENDPOINTS.session), [attempt]);
   const signedIn = !!session.data?.user;
-  const status = useLoad(() => (signedIn ? call<StatusDto>('GET', API_ROUTES.status) : Promise.resolve(undefined)), [attempt, signedIn]);
+  const status = useLoad(() => (signedIn ? api(ENDPOINTS.status) : Promise.resolve(undefined)), [attempt, signedIn]);
   const route = useRoute();
   const live = useLive(signedIn);
   const [theme, toggleTheme] = useTheme();

@@ -1,6 +1,6 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES } from '../../main/api/contract.ts';
-import { call, downloadLink } from './api.ts';
+import { api, downloadLink } from './api.ts';
 import { ActionButton, Field } from './components.tsx';
 import { t } from './i18n.ts';
 
@@ -21,7 +21,7 @@ export function AnonymizePanel({ studyUid }: { studyUid: string }) {
   const [patientName, setPatientName] = useState('');
   const [patientId, setPatientId] = useState('');
   const [result, setResult] = useState('');
-  const link = downloadLink(API_ROUTES.export, { level: 'STUDY', uid: studyUid, format: 'zip', anonymize: '1',
+  const link = downloadLink(ENDPOINTS.export, { level: 'STUDY', uid: studyUid, format: 'zip', anonymize: '1',
     ...(patientName ? { patientName } : {}), ...(patientId ? { patientId } : {}),
     ...Object.fromEntries(OPTIONS.filter(([k]) => options[k]).map(([, q]) => [q, '1'])) });
   return (
@@ -35,8 +35,8 @@ export function AnonymizePanel({ studyUid }: { studyUid: string }) {
         <Field label={t('New patient ID')} help={t('Empty: ANON and the same code')}><input name="anon-id" value={patientId} onChange={(e) => setPatientId(e.target.value)} /></Field>
       </div>
       <ActionButton onClick={async () => {
-        const r = await call<{ patientId: string; patientName: string; objects: number; warnings?: string[] }>('POST', API_ROUTES.anonymize, {
-          level: 'STUDY', uid: studyUid, options: { ...options, patientName: patientName || undefined, patientId: patientId || undefined } });
+        const r = await api(ENDPOINTS.anonymize, { body: {
+          level: 'STUDY', uid: studyUid, options: { ...options, patientName: patientName || undefined, patientId: patientId || undefined } } });
         setResult(t('A de-identified copy of {n, plural, one {# object} other {# objects}} is here as patient {id} ({name}).', { n: r.objects, id: r.patientId, name: r.patientName }) + (r.warnings?.length ? ` ${t('Careful: {what}.', { what: r.warnings.join('; ') })}` : ''));
       }}>{t('Copy as a new anonymized study')}</ActionButton>
       <a className="button" {...link} download>{t('Download anonymized ZIP')}</a>

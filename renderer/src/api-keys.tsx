@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type ApiKeyDto, type NewApiKeyDto } from '../../main/api/contract.ts';
-import { call } from './api.ts';
+import type {NewApiKeyDto } from '../../main/api/contract.ts';
+import { api } from './api.ts';
 import { DeleteButton, ErrorText, Field, Section } from './components.tsx';
 import { useLoad } from './hooks.ts';
 import { dateTime } from './format.ts';
@@ -12,7 +13,7 @@ import { t } from './i18n.ts';
  * The key is shown once, with the DICOMweb address to give with it.
  */
 export function ApiKeys() {
-  const keys = useLoad(() => call<ApiKeyDto[]>('GET', API_ROUTES.keys), []);
+  const keys = useLoad(() => api(ENDPOINTS.keys), []);
   const [form, setForm] = useState({ name: '', role: 'technician' });
   const [made, setMade] = useState<NewApiKeyDto>();
   const [error, setError] = useState('');
@@ -30,7 +31,7 @@ export function ApiKeys() {
                 <td>{k.name}</td><td>{t(k.role)}</td>
                 <td>{dateTime(k.createdAt)} ({k.createdBy})</td>
                 <td>{k.lastUsed ? dateTime(k.lastUsed) : t('never')}</td>
-                <td><DeleteButton question={t('Revoke the key {name}? The system that uses it can no longer reach this archive.', { name: k.name })} route={API_ROUTES.key(k.name)}
+                <td><DeleteButton question={t('Revoke the key {name}? The system that uses it can no longer reach this archive.', { name: k.name })} endpoint={ENDPOINTS.deleteKey} params={[k.name]}
                   onDeleted={() => { setMade(undefined); keys.reload(); }} /></td>
               </tr>
             ))}
@@ -40,7 +41,7 @@ export function ApiKeys() {
       <form className="inline-form" onSubmit={(e) => {
         e.preventDefault();
         setError('');
-        call<NewApiKeyDto>('POST', API_ROUTES.keys, form).then((k) => { setMade(k); setForm({ ...form, name: '' }); keys.reload(); }, (err: Error) => setError(err.message));
+        api(ENDPOINTS.addKey, { body: form }).then((k) => { setMade(k); setForm({ ...form, name: '' }); keys.reload(); }, (err: Error) => setError(err.message));
       }}>
         <Field label={t('Name')} help={t('Who holds it, e.g. the other workstation\'s name')}><input name="key-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></Field>
         <Field label={t('Role')} help={form.role === 'viewer' ? t('search and view only') : t('search, retrieve, and send studies here (STOW-RS)')}>

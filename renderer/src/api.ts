@@ -1,4 +1,5 @@
-import { API_ROUTES, type ApiErrorBody, type EventMessage, type LinkTokenDto } from '../../main/api/contract.ts';
+import type { ApiErrorBody, EventMessage } from '../../main/api/contract.ts';
+import { ENDPOINTS, pathOf, type Endpoint, type RequestOf, type ResponseOf } from '../../main/api/endpoints.ts';
 import { t, tm } from './i18n.ts';
 import type { Message } from '../../common/message.ts';
 import type { DesktopBridge } from '../../common/desktop-bridge.ts';
@@ -39,7 +40,7 @@ export const ready: Promise<void> = (async () => {
   url.searchParams.delete('signin');
   history.replaceState(null, '', url.pathname + url.search + url.hash);
   try {
-    await call<{ signedIn: true }>('POST', API_ROUTES.signIn, { code });
+    await api(ENDPOINTS.signIn, { body: { code } });
   } catch (e) {
     signInLinkProblem = (e as Error).message;
   }
@@ -74,7 +75,20 @@ export class ApiError extends Error {
 /** The error of a request the user cancelled (its `signal` aborted); the core stops the DICOM operation behind it. */
 export class Cancelled extends Error {}
 
-export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+export interface CallOptions<Req> {
+  /** The path's :parameters, in order. */
+  params?: readonly (string | number)[];
+  query?: Record<string, string>;
+  body?: Req;
+  signal?: AbortSignal;
+}
+
+/** Call an endpoint of the API (main/api/endpoints.ts): its body and its answer have the types declared there. */
+export function api<E extends Endpoint<unknown, unknown>>(endpoint: E, options: CallOptions<RequestOf<E>> = {}): Promise<ResponseOf<E>> {
+  return call<ResponseOf<E>>(endpoint.method, pathOf(endpoint, options.params, options.query), options.body, options.signal);
+}
+
+async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
     res = await fetch(apiBase + route, {
@@ -96,23 +110,24 @@ async function answer<T>(res: Response): Promise<T> {
   return json as T;
 }
 
-/** Send a file as the body of a POST (uploads), with the secret; the answer as JSON. */
-export async function upload<T>(route: string, file: Blob, contentType = 'application/dicom'): Promise<T> {
-  const res = await fetch(apiBase + route, { method: 'POST', headers: { ...authHeaders(), 'content-type': contentType }, body: file });
-  return answer<T>(res);
+/** Send a file as the body of an upload endpoint, with the secret; the answer as JSON. */
+export async function upload<E extends Endpoint<Blob, unknown>>(endpoint: E, file: Blob, query: Record<string, string>, contentType = 'application/dicom'): Promise<ResponseOf<E>> {
+  const res = await fetch(apiBase + pathOf(endpoint, [], query), { method: endpoint.method, headers: { ...authHeaders(), 'content-type': contentType }, body: file });
+  return answer<ResponseOf<E>>(res);
 }
 
 /** A one-time token for one URL that cannot carry a header (a download, the WebSocket) of a page signed in with the secret. */
 async function linkToken(route: string): Promise<string> {
-  return (await call<LinkTokenDto>('POST', API_ROUTES.linkToken, { path: route })).token;
+  return (await api(ENDPOINTS.linkToken, { body: { path: route } })).token;
 }
 
 /**
  * A link the browser downloads by itself (an export's ZIP or ISO, the audit CSV): a signed-in user's cookie goes with
  * `href`; a page signed in with the local secret asks for a one-time link token at the click and follows that.
  */
-export function downloadLink(route: typeof API_ROUTES.export | typeof API_ROUTES.auditCsv, params: Record<string, string>): { href: string; onClick: (e: { preventDefault(): void }) => void } {
-  const href = `${apiBase}${route}?${new URLSearchParams(params)}`;
+export function downloadLink(endpoint: typeof ENDPOINTS.export | typeof ENDPOINTS.auditCsv, params: Record<string, string>): { href: string; onClick: (e: { preventDefault(): void }) => void } {
+  const route = endpoint.path;
+  const href = `${apiBase}${pathOf(endpoint, [], params)}`;
   return {
     href,
     onClick: (e) => {
@@ -128,9 +143,14 @@ export function downloadLink(route: typeof API_ROUTES.export | typeof API_ROUTES
   };
 }
 
+/** One frame of an object as a JPEG picture, `size` pixels on its longer side (WADO-URI). */
+export function objectPicture(objectUid: string, size: number): string {
+  return pathOf(ENDPOINTS.wado, [], { requestType: 'WADO', contentType: 'image/jpeg', objectUID: objectUid, rows: String(size), columns: String(size) });
+}
+
 /** The cornerstone image id of a stored object: WADO-URI on this API (the loader adds the secret as a header). */
 export function wadoImageId(objectUid: string): string {
-  return `wadouri:${apiBase}${API_ROUTES.wado}?requestType=WADO&contentType=application%2Fdicom&objectUID=${encodeURIComponent(objectUid)}`;
+  return `wadouri:${apiBase}${pathOf(ENDPOINTS.wado, [], { requestType: 'WADO', contentType: 'application/dicom', objectUID: objectUid })}`;
 }
 
 /** Live events; reconnects after a drop. Returns a function that stops listening. */
@@ -139,11 +159,11 @@ export function subscribe(onMessage: (m: EventMessage) => void, onConnected: (up
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const connect = async () => {
-    const url = new URL(API_ROUTES.events, apiBase);
+    const url = new URL(ENDPOINTS.events.path, apiBase);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     if (token) {
       try {
-        url.searchParams.set('token', await linkToken(API_ROUTES.events));
+        url.searchParams.set('token', await linkToken(ENDPOINTS.events.path));
       } catch {
         onConnected(false);
         if (!stopped) timer = setTimeout(() => void connect(), 2000);

@@ -1,5 +1,6 @@
+import type { Endpoint, ResponseOf } from '../../main/api/endpoints.ts';
 import { useState, type ReactNode } from 'react';
-import { call } from './api.ts';
+import { api } from './api.ts';
 import { t } from './i18n.ts';
 
 /** Small pieces every screen uses. */
@@ -55,11 +56,12 @@ export function Progress({ done, failed, total }: { done: number; failed: number
 }
 
 /** Delete something through the API after the user confirms `question`; `onDeleted` gets the API's answer. */
-export function DeleteButton<T>({ question, route, onDeleted }: { question: string; route: string; onDeleted: (answer: T) => void }) {
+export function DeleteButton<E extends Endpoint<undefined, unknown>>({ question, endpoint, params, onDeleted }:
+  { question: string; endpoint: E; params: readonly (string | number)[]; onDeleted: (answer: ResponseOf<E>) => void }) {
   return (
     <ActionButton kind="danger" onClick={async () => {
       if (!confirm(question)) return;
-      onDeleted(await call<T>('DELETE', route));
+      onDeleted(await api(endpoint, { params }));
     }}>{t('Delete')}</ActionButton>
   );
 }

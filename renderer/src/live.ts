@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useSyncExternalStore } from 'react';
-import { API_ROUTES, type ActivitySnapshot, type EventMessage, type JobEvent } from '../../main/api/contract.ts';
-import { call, subscribe } from './api.ts';
+import type { ActivitySnapshot, EventMessage, JobEvent } from '../../main/api/contract.ts';
+import { api, subscribe } from './api.ts';
 
 /**
  * The monitor's live view: the core's activity (open and recent associations, errors, kept by the core), fetched again
@@ -33,7 +34,7 @@ function refreshSoon(): void {
   if (timer) return;
   timer = setTimeout(() => {
     timer = undefined;
-    call<ActivitySnapshot>('GET', API_ROUTES.activity).then((activity) => set({ activity }), () => undefined);
+    api(ENDPOINTS.activity).then((activity) => set({ activity }), () => undefined);
   }, 300);
 }
 

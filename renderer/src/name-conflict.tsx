@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useEffect, useState } from 'react';
-import { API_ROUTES, type JobDto, type PatientNamesDto } from '../../main/api/contract.ts';
-import { call } from './api.ts';
+import type { JobDto, PatientNamesDto } from '../../main/api/contract.ts';
+import { api } from './api.ts';
 import { ActionButton } from './components.tsx';
 import { personName } from './format.ts';
 import { useLive } from './live.ts';
@@ -37,7 +38,7 @@ export function NameConflict({ names, mayEdit, onDone }: { names: PatientNamesDt
           <ActionButton kind="primary" onClick={async () => {
             if (!confirm(t('Write "{name}" as the name of patient {id} into every one of its studies ({n})? The stored files are rewritten, and studies arriving later do not change the name again.',
               { name: chosen, id: names.patientId, n: names.spellings.reduce((n, s) => n + s.studies, 0) }))) return;
-            setJob(await call<JobDto>('POST', API_ROUTES.reconcileName, { patientId: names.patientId, patientName: chosen }));
+            setJob(await api(ENDPOINTS.reconcileName, { body: { patientId: names.patientId, patientName: chosen } }));
           }}>{t('Use this name in every study')}</ActionButton>
           {job && <span className={state === 'failed' ? 'error inline' : 'pending inline'} role="status">{t('job {id}', { id: String(job.id) })} {t(state ?? '')}</span>}
         </span>

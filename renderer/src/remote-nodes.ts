@@ -1,5 +1,6 @@
-import { API_ROUTES, type NodeDto, type StatusDto, type WebNodeDto } from '../../main/api/contract.ts';
-import { call } from './api.ts';
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
+import type { NodeDto} from '../../main/api/contract.ts';
+import { api } from './api.ts';
 import { useLoad } from './hooks.ts';
 
 /** A node to send to or search: a DICOM node of acrnema.map, or a DICOMweb node (`web`: its URL is in `host`). */
@@ -16,9 +17,9 @@ export function nodeLabel(n: RemoteNode): string {
  * entries (a wildcard host), then the DICOMweb nodes. Send to, retrieve to and Query/Retrieve choose from these.
  */
 export function useRemoteNodes(): { data: RemoteNode[] | undefined; error: string } {
-  const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
-  const web = useLoad(() => call<WebNodeDto[]>('GET', API_ROUTES.webNodes), []);
-  const status = useLoad(() => call<StatusDto>('GET', API_ROUTES.status), []);
+  const nodes = useLoad(() => api(ENDPOINTS.nodes), []);
+  const web = useLoad(() => api(ENDPOINTS.webNodes), []);
+  const status = useLoad(() => api(ENDPOINTS.status), []);
   const ours = status.data?.aeTitle.toUpperCase();
   const data = nodes.data && status.data && web.data
     ? [...nodes.data.filter((n) => n.ae.toUpperCase() !== ours && !/[*?]/.test(n.host)),

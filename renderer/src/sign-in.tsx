@@ -1,6 +1,6 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES } from '../../main/api/contract.ts';
-import { call, currentToken, setToken, signInLinkProblem } from './api.ts';
+import { api, currentToken, setToken, signInLinkProblem } from './api.ts';
 import { ErrorText, Field } from './components.tsx';
 import { t } from './i18n.ts';
 
@@ -23,10 +23,10 @@ export function SignIn({ needsSetup, onDone, language }: { needsSetup: boolean; 
     setBusy(true);
     try {
       if (setup) {
-        await call('POST', API_ROUTES.setup, { token: setupToken, name, password });
+        await api(ENDPOINTS.setup, { body: { token: setupToken, name, password } });
         history.replaceState(null, '', location.pathname + location.search);
       } else {
-        await call('POST', API_ROUTES.login, { name, password });
+        await api(ENDPOINTS.login, { body: { name, password } });
       }
       onDone();
     } catch (e) {
@@ -85,7 +85,7 @@ export function AccountMenu({ user, role, local, onSignedOut }: { user: string; 
             <form onSubmit={(e) => {
               e.preventDefault();
               setError('');
-              call('POST', API_ROUTES.password, { current, next })
+              api(ENDPOINTS.password, { body: { current, next } })
                 .then(() => { setMessage(t('Password changed.')); setCurrent(''); setNext(''); }, (err: Error) => setError(err.message));
             }}>
               <Field label={t('Current password')}><input name="current-password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} /></Field>
@@ -97,7 +97,7 @@ export function AccountMenu({ user, role, local, onSignedOut }: { user: string; 
           )}
           <button type="button" onClick={() => {
             setToken('');
-            void call('POST', API_ROUTES.logout).catch(() => undefined).finally(onSignedOut);
+            void api(ENDPOINTS.logout).catch(() => undefined).finally(onSignedOut);
           }}>{t('Sign out')}</button>
         </div>
       )}

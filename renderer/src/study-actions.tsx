@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type JobDto, type NodeDto } from '../../main/api/contract.ts';
-import { call } from './api.ts';
+import type { JobDto, NodeDto } from '../../main/api/contract.ts';
+import { api } from './api.ts';
 import { ActionButton } from './components.tsx';
 import { commitmentText, time, why } from './format.ts';
 import { useLive } from './live.ts';
@@ -39,7 +40,7 @@ export function SendStudy({ studyUid, nodes, onSent }: { studyUid: string; nodes
       <label className="inline" title={t('Ask the node to confirm it keeps every object (DICOM Storage Commitment)')}>
         <input type="checkbox" checked={commit} onChange={(e) => setCommit(e.target.checked)} /> {t('commit')}</label>
       <ActionButton kind="primary" onClick={async () => {
-        onSent(await call<JobDto>('POST', API_ROUTES.send, { destination: target, level: 'STUDY', uid: studyUid, commit }));
+        onSent(await api(ENDPOINTS.send, { body: { destination: target, level: 'STUDY', uid: studyUid, commit } }));
         close();
       }}>{t('Send now')}</ActionButton>
     </>}</MenuButton>

@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useEffect, useState } from 'react';
-import { API_ROUTES, type FindAnswer, type JobDto } from '../../main/api/contract.ts';
-import { call } from './api.ts';
+import type { FindAnswer, JobDto } from '../../main/api/contract.ts';
+import { api } from './api.ts';
 import { ActionButton, ErrorText, Field } from './components.tsx';
 import { useLive } from './live.ts';
 import { AnonymizePanel } from './anonymize-panel.tsx';
@@ -97,14 +98,14 @@ function EditJobs({ jobs, studyUid, onDone }: { jobs: JobDto[]; studyUid: string
   useEffect(() => { if (done) onDone(); }, [done]);
   const [destinations, setDestinations] = useState<string[]>([]);
   const [sent, setSent] = useState<Record<string, string>>({});
-  useEffect(() => { if (done) void call<string[]>('GET', `/api/studies/${encodeURIComponent(studyUid)}/destinations`).then(setDestinations, () => undefined); }, [done, studyUid]);
+  useEffect(() => { if (done) void api(ENDPOINTS.destinations, { params: [studyUid] }).then(setDestinations, () => undefined); }, [done, studyUid]);
   return (
     <div className="edit-result" role="status">
       {states.map((j) => <div key={j.id} className={j.state === 'failed' ? 'error' : j.state === 'done' ? 'ok' : 'pending'}>{t('job {id}', { id: String(j.id) })}: {t(j.state)} {j.done}/{j.total}{j.error ? ` (${why(j.error, j.errorMessage)})` : ''}</div>)}
       {done && destinations.length > 0 && (
         <div className="send-correction">{t('This study was sent to {nodes}. Send the correction there too (the same SOP Instance UIDs: each node\'s duplicate policy decides):', { nodes: destinations.join(', ') })}{destinations.map((ae) => (
             <ActionButton key={ae} onClick={async () => {
-              const job = await call<JobDto>('POST', API_ROUTES.send, { destination: ae, level: 'STUDY', uid: studyUid });
+              const job = await api(ENDPOINTS.send, { body: { destination: ae, level: 'STUDY', uid: studyUid } });
               setSent({ ...sent, [ae]: t('job {id} queued', { id: String(job.id) }) });
             }}>{sent[ae] ?? t('Send to {ae}', { ae })}</ActionButton>
           ))}
@@ -124,25 +125,25 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
   const [mergeStudy, setMergeStudy] = useState('');
   useEffect(() => {
     const keys = Object.fromEntries([...PATIENT, ...STUDY].map(([k]) => [k, ''] as const));
-    call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: { ...keys, StudyInstanceUID: uid } })
+    api(ENDPOINTS.studies, { body: { level: 'STUDY', keys: { ...keys, StudyInstanceUID: uid } } })
       .then(([row]) => { setBefore(row ?? study); setForm({ ...(row ?? study) }); }, (e: Error) => setError(e.message));
   }, [uid]);
   if (!before) return <ErrorText error={error} />;
 
-  const run = async (what: string | (() => Promise<boolean>), requests: [string, object][]) => {
+  const run = async (what: string | (() => Promise<boolean>), requests: (() => Promise<JobDto>)[]) => {
     setError('');
     if (!requests.length) { setError(t('Nothing has changed.')); return; }
     if (!(typeof what === 'string' ? confirm(what) : await what())) return;
     const queued: JobDto[] = [];
-    for (const [route, body] of requests) queued.push(await call<JobDto>('POST', route, body));
+    for (const request of requests) queued.push(await request());
     setJobs(queued);
   };
   const save = () => {
     const patient = changed(PATIENT, before, form);
     const studyChanges = changed(STUDY, before, form);
-    const requests: [string, object][] = [];
-    if (Object.keys(patient).length) requests.push(['/api/edit/patient', { patientId: before.PatientID, changes: patient }]);
-    if (Object.keys(studyChanges).length) requests.push(['/api/edit/study', { studyUid: uid, changes: studyChanges }]);
+    const requests: (() => Promise<JobDto>)[] = [];
+    if (Object.keys(patient).length) requests.push(() => api(ENDPOINTS.editPatient, { body: { patientId: before.PatientID ?? '', changes: patient } }));
+    if (Object.keys(studyChanges).length) requests.push(() => api(ENDPOINTS.editStudy, { body: { studyUid: uid, changes: studyChanges } }));
     const lines = [...words(PATIENT, before, form).map((w) => `${w} ${t('(every study of patient {id})', { id: before.PatientID ?? '' })}`), ...words(STUDY, before, form)];
     return run(`${t('Rewrite the stored objects with:')}\n${lines.join('\n')}`, requests);
   };
@@ -159,10 +160,10 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
           <input aria-label={t('Merge into patient ID')} placeholder={t('patient ID')} value={mergePatient} onChange={(e) => setMergePatient(e.target.value)} />
           <ActionButton onClick={async () => {
             const keys = { PatientID: mergePatient.trim(), PatientName: '', PatientBirthDate: '' };
-            const [target] = mergePatient.trim() ? await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'PATIENT', keys }) : [];
+            const [target] = mergePatient.trim() ? await api(ENDPOINTS.studies, { body: { level: 'PATIENT', keys } }) : [];
             if (mergePatient.trim() && !target) { setError(t('Patient {id} is not in this archive.', { id: mergePatient.trim() })); return; }
             await run(() => confirmMove(t('Move every study of patient {from} to patient {to}, with that patient\'s name, birth date and sex?', { from: before.PatientID ?? '', to: mergePatient.trim() }),
-              sideOf(before, false), sideOf(target!, false)), target ? [['/api/edit/merge-patients', { from: before.PatientID, into: target.PatientID }]] : []);
+              sideOf(before, false), sideOf(target!, false)), target ? [() => api(ENDPOINTS.mergePatients, { body: { from: before.PatientID ?? '', into: target.PatientID ?? '' } })] : []);
           }}>{t('Merge patient into…')}</ActionButton>
         </span>
         {others.length > 0 && (
@@ -174,7 +175,7 @@ export function StudyEdit({ study, others, onDone }: { study: FindAnswer; others
             <ActionButton onClick={() => {
               const target = others.find((o) => o.StudyInstanceUID === mergeStudy);
               return run(() => confirmMove(t('Move every series of this study into the chosen study (its UID, date, description and patient)?'), sideOf(before), sideOf(target!)),
-                target ? [['/api/edit/merge-studies', { from: uid, into: mergeStudy }]] : []);
+                target ? [() => api(ENDPOINTS.mergeStudies, { body: { from: uid, into: mergeStudy } })] : []);
             }}>{t('Merge study into…')}</ActionButton>
           </span>
         )}
@@ -193,7 +194,7 @@ function MoveSeries({ study, others, onMoved }: { study: FindAnswer; others: Fin
   const [series, setSeries] = useState<FindAnswer[]>([]);
   const [target, setTarget] = useState<Record<string, string>>({});
   useEffect(() => {
-    void call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'SERIES', keys: { StudyInstanceUID: studyUid, SeriesInstanceUID: '', SeriesNumber: '', SeriesDescription: '', Modality: '', NumberOfSeriesRelatedInstances: '' } })
+    void api(ENDPOINTS.studies, { body: { level: 'SERIES', keys: { StudyInstanceUID: studyUid, SeriesInstanceUID: '', SeriesNumber: '', SeriesDescription: '', Modality: '', NumberOfSeriesRelatedInstances: '' } } })
       .then(setSeries, () => undefined);
   }, [studyUid]);
   if (series.length < 1) return null;
@@ -211,7 +212,7 @@ function MoveSeries({ study, others, onMoved }: { study: FindAnswer; others: Fin
             const question = t('Move series {series} to {where}?', { series: `${s.SeriesNumber ?? ''} ${s.SeriesDescription ?? ''}`.trim(), where: into === 'new' ? t('a new study of the same patient') : t('the chosen study (its UID, date, description and patient)') });
             const chosen = others.find((o) => o.StudyInstanceUID === into);
             if (!(chosen ? await confirmMove(question, sideOf(study), sideOf(chosen)) : confirm(question))) return;
-            onMoved(await call<JobDto>('POST', '/api/edit/move-series', { seriesUid: s.SeriesInstanceUID, into }));
+            onMoved(await api(ENDPOINTS.moveSeries, { body: { seriesUid: s.SeriesInstanceUID ?? '', into } }));
           }}>{t('Move series to…')}</ActionButton>
         </div>
       ))}

@@ -1,6 +1,7 @@
+import { ENDPOINTS, pathOf } from '../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type FindAnswer, type JobDto, type NodeDto, type PatientNamesDto, type StudyDeleted } from '../../main/api/contract.ts';
-import { call } from './api.ts';
+import type { FindAnswer, JobDto, NodeDto, PatientNamesDto} from '../../main/api/contract.ts';
+import { api } from './api.ts';
 import { ActionButton, DeleteButton } from './components.tsx';
 import { date, personName } from './format.ts';
 import { go } from './hooks.ts';
@@ -28,7 +29,7 @@ export function StudyRow({ r, names, nodes, isProtected, editing, onEdit, onChan
   return (
     // A double click opens the study, as in peers' study lists.
     <tr data-study={uid} onDoubleClick={(e) => { if (!(e.target as HTMLElement).closest('button, select, input, a, .menu-panel')) go('viewer', uid); }}>
-      <td className="study-thumb"><Picture route={API_ROUTES.studyThumbnail(uid, 48)} alt={t('study')} size={48} /></td>
+      <td className="study-thumb"><Picture route={pathOf(ENDPOINTS.studyThumbnail, [uid], { size: '48' })} alt={t('study')} size={48} /></td>
       <td className="patient-name"><span className="clip" title={name}>{name}</span>
         {names && <NameConflict names={names} mayEdit={mayEdit} onDone={() => onChanged('studies')} />}</td>
       <td>{r.PatientID}</td><td>{date(r.PatientBirthDate ?? '')}</td><td>{r.PatientSex}</td>
@@ -46,14 +47,14 @@ export function StudyRow({ r, names, nodes, isProtected, editing, onEdit, onChan
               <ActionButton pressed={isProtected}
                 title={t('A protected study is never deleted by the clean-up when the disk fills (MAGDeviceThreshold), nor by Delete')}
                 onClick={async () => {
-                  await call('PUT', API_ROUTES.studyProtection(uid), { protected: !isProtected });
+                  await api(ENDPOINTS.studyProtection, { params: [uid], body: { protected: !isProtected } });
                   onChanged('protection');
                 }}>{isProtected ? t('Protected') : t('Protect')}</ActionButton>
               {isProtected
                 ? <button type="button" className="danger" disabled title={t('A protected study cannot be deleted: remove its protection first')}>{t('Delete')}</button>
-                : <DeleteButton<StudyDeleted>
+                : <DeleteButton
                   question={t('Delete the study of {name} from {date} ({n, plural, one {# image} other {# images}}) from this archive? This cannot be undone.', { name, date: date(r.StudyDate ?? ''), n: r.NumberOfStudyRelatedInstances ?? '' })}
-                  route={API_ROUTES.study(uid)}
+                  endpoint={ENDPOINTS.study} params={[uid]}
                   onDeleted={(done) => {
                     if (done.filesNotDeleted) alert(t('{n, plural, one {# file} other {# files}} could not be deleted from the disk yet (another program holds them): they are deleted later.', { n: done.filesNotDeleted }));
                     onChanged('studies');

@@ -1,5 +1,5 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useState, type ReactNode } from 'react';
-import { API_ROUTES, type ImportResult } from '../../main/api/contract.ts';
 import { upload } from './api.ts';
 import { t } from './i18n.ts';
 
@@ -21,7 +21,7 @@ function useImport(onDone: () => void) {
     for (const [i, file] of files.entries()) {
       setBusy(t('importing {n} of {total}…', { n: i + 1, total: files.length }));
       try {
-        const r = await upload<ImportResult>(API_ROUTES.importFile(file.name), file, isZip(file) ? 'application/zip' : 'application/dicom');
+        const r = await upload(ENDPOINTS.importFile, file, { name: file.name }, isZip(file) ? 'application/zip' : 'application/dicom');
         total.imported += r.imported;
         total.duplicates += r.duplicates;
         total.skipped.push(...r.skipped);

@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type EchoResult, type WebNodeDto } from '../../main/api/contract.ts';
-import { call } from './api.ts';
+import type { EchoResult, WebNodeDto } from '../../main/api/contract.ts';
+import { api } from './api.ts';
 import { DeleteButton, ErrorText, Field, Section } from './components.tsx';
 import { useMay } from './permissions.ts';
 import { useLoad } from './hooks.ts';
@@ -24,7 +25,7 @@ function authOf(f: typeof EMPTY): string {
 export function WebNodes() {
   const mayConfigure = useMay('configure');
   const mayTest = useMay('transfer');
-  const nodes = useLoad(() => call<WebNodeDto[]>('GET', API_ROUTES.webNodes), []);
+  const nodes = useLoad(() => api(ENDPOINTS.webNodes), []);
   const [form, setForm] = useState(EMPTY);
   const [error, setError] = useState('');
   const [tests, setTests] = useState<Record<string, EchoResult | 'busy'>>({});
@@ -34,7 +35,7 @@ export function WebNodes() {
     if (form.kind === 'bearer' && !form.token.trim()) { setError(t('A bearer token is required.')); return; }
     if (form.kind === 'basic' && !form.user.trim()) { setError(t('A user name is required.')); return; }
     try {
-      await call('POST', API_ROUTES.webNodes, { name: form.name.trim(), url: form.url.trim(), auth: authOf(form) } satisfies WebNodeDto);
+      await api(ENDPOINTS.addWebNode, { body: { name: form.name.trim(), url: form.url.trim(), auth: authOf(form) } satisfies WebNodeDto });
       setForm(EMPTY);
       setError('');
       nodes.reload();
@@ -45,7 +46,7 @@ export function WebNodes() {
 
   const test = async (name: string) => {
     setTests((x) => ({ ...x, [name]: 'busy' }));
-    const result = await call<EchoResult>('POST', API_ROUTES.echo(name)).catch((e: Error): EchoResult => ({ ae: name, ok: false, error: e.message }));
+    const result = await api(ENDPOINTS.echo, { params: [name] }).catch((e: Error): EchoResult => ({ ae: name, ok: false, error: e.message }));
     setTests((x) => ({ ...x, [name]: result }));
   };
 
@@ -67,7 +68,7 @@ export function WebNodes() {
                     {mayTest && <td className="echo-result">{result === 'busy' ? t('testing…') : result ? (result.ok ? <span className="ok">{t('OK, {ms} ms', { ms: result.milliseconds ?? 0 })}</span> : <span className="error inline">{why(result.error, result.message)}</span>) : ''}</td>}
                     <td className="row-actions">
                       {mayTest && <button type="button" onClick={() => void test(n.name)}>{t('Test')}</button>}
-                      {mayConfigure && <DeleteButton question={t('Delete the DICOMweb node {name}?', { name: n.name })} route={API_ROUTES.webNode(n.name)} onDeleted={nodes.reload} />}
+                      {mayConfigure && <DeleteButton question={t('Delete the DICOMweb node {name}?', { name: n.name })} endpoint={ENDPOINTS.webNode} params={[n.name]} onDeleted={nodes.reload} />}
                     </td>
                   </tr>
                 );

@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
-import { collectPageErrors, launchChromium, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 
 /**
  * Accounts as people meet them in the browser: the first administrator from the set-up link the server printed, a
@@ -9,101 +8,93 @@ import { collectPageErrors, launchChromium, newTestPage, screenshotIfFailed } fr
  * the Nodes screen, and the Audit screen listing who signed in.
  */
 describe('accounts in the UI', () => {
+  const ui = uiSuite('accounts', { acceptDialogs: true });
   let archive: TestArchive;
-  let browser: Browser;
-  let page: Page;
-  let errors: string[];
   const origin = () => `http://127.0.0.1:${archive.server.api!.port}`;
 
   beforeAll(async () => {
     archive = await startArchive();
-    browser = await launchChromium();
-    page = await newTestPage(browser);
-    page.on('dialog', (d) => void d.accept());
-    errors = collectPageErrors(page);
   });
-  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
-    await browser?.close();
     await archive?.stop();
   });
 
   const signIn = async (name: string, password: string) => {
-    await page.getByLabel('User name').fill(name);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await ui.page.getByLabel('User name').fill(name);
+    await ui.page.getByLabel('Password', { exact: true }).fill(password);
+    await ui.page.getByRole('button', { name: 'Sign in' }).click();
   };
 
   it('creates the first administrator from the set-up link, and keeps the session in a cookie the page cannot read', async () => {
-    await page.goto(archive.server.setupLink!);
-    await page.getByText('Create the first administrator').waitFor();
-    await page.getByLabel('User name').fill('ines');
-    await page.getByLabel('Password', { exact: true }).fill('the first admin pw');
-    await page.getByLabel('Password again').fill('the first admin pw');
-    await page.getByRole('button', { name: 'Create administrator' }).click();
-    await page.getByRole('button', { name: 'ines (admin)' }).waitFor();
-    expect(page.url()).not.toContain('setup=');
-    expect(await page.evaluate('document.cookie')).toBe('');
-    expect((await page.context().cookies()).map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([['pacs_session', true, 'Strict']]);
+    await ui.page.goto(archive.server.setupLink!);
+    await ui.page.getByText('Create the first administrator').waitFor();
+    await ui.page.getByLabel('User name').fill('ines');
+    await ui.page.getByLabel('Password', { exact: true }).fill('the first admin pw');
+    await ui.page.getByLabel('Password again').fill('the first admin pw');
+    await ui.page.getByRole('button', { name: 'Create administrator' }).click();
+    await ui.page.getByRole('button', { name: 'ines (admin)' }).waitFor();
+    expect(ui.page.url()).not.toContain('setup=');
+    expect(await ui.page.evaluate('document.cookie')).toBe('');
+    expect((await ui.page.context().cookies()).map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([['pacs_session', true, 'Strict']]);
     for (const tab of ['Monitor', 'Studies', 'Query/Retrieve', 'Worklist', 'Nodes', 'Settings', 'Users', 'Audit']) {
-      await page.getByRole('link', { name: tab, exact: true }).waitFor();
+      await ui.page.getByRole('link', { name: tab, exact: true }).waitFor();
     }
     // Reloading keeps the session.
-    await page.reload();
-    await page.getByRole('button', { name: 'ines (admin)' }).waitFor();
+    await ui.page.reload();
+    await ui.page.getByRole('button', { name: 'ines (admin)' }).waitFor();
   });
 
   it('adds a technician on the Users screen; signed in as them, the admin screens and the delete buttons are gone', async () => {
-    await page.getByRole('link', { name: 'Users', exact: true }).click();
-    await page.fill('input[name=new-user]', 'tomas');
-    await page.selectOption('select[name=new-role]', 'technician');
-    await page.fill('input[name=new-password]', 'short');
-    await page.getByRole('button', { name: 'Add user' }).click();
-    await page.getByText('a password needs at least 12 characters').waitFor();
-    await page.fill('input[name=new-password]', 'Password2026!');
-    await page.getByRole('button', { name: 'Add user' }).click();
-    await page.getByText('this password is among the most common ones; choose another').waitFor();
-    await page.fill('input[name=new-password]', 'first-one-2026');
-    await page.getByRole('button', { name: 'Add user' }).click();
-    await page.getByRole('cell', { name: 'tomas', exact: true }).waitFor();
+    await ui.page.getByRole('link', { name: 'Users', exact: true }).click();
+    await ui.page.fill('input[name=new-user]', 'tomas');
+    await ui.page.selectOption('select[name=new-role]', 'technician');
+    await ui.page.fill('input[name=new-password]', 'short');
+    await ui.page.getByRole('button', { name: 'Add user' }).click();
+    await ui.page.getByText('a password needs at least 12 characters').waitFor();
+    await ui.page.fill('input[name=new-password]', 'Password2026!');
+    await ui.page.getByRole('button', { name: 'Add user' }).click();
+    await ui.page.getByText('this password is among the most common ones; choose another').waitFor();
+    await ui.page.fill('input[name=new-password]', 'first-one-2026');
+    await ui.page.getByRole('button', { name: 'Add user' }).click();
+    await ui.page.getByRole('cell', { name: 'tomas', exact: true }).waitFor();
     // The admin sets another password for him, asked in the page (Electron's windows have no window.prompt).
-    await page.getByRole('row', { name: /tomas/ }).getByRole('button', { name: 'Set password' }).click();
-    const ask = page.getByRole('dialog');
+    await ui.page.getByRole('row', { name: /tomas/ }).getByRole('button', { name: 'Set password' }).click();
+    const ask = ui.page.getByRole('dialog');
     await ask.getByLabel('New password for tomas (at least 12 characters):').fill('works-here-2026');
     await ask.getByRole('button', { name: 'OK' }).click();
     await ask.waitFor({ state: 'detached' });
-    await page.getByRole('button', { name: 'ines (admin)' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await ui.page.getByRole('button', { name: 'ines (admin)' }).click();
+    await ui.page.getByRole('button', { name: 'Sign out' }).click();
+    await ui.page.getByRole('button', { name: 'Sign in' }).waitFor();
     await signIn('tomas', 'wrong password');
-    await page.getByText('wrong user name or password').waitFor();
+    await ui.page.getByText('wrong user name or password').waitFor();
     await signIn('tomas', 'works-here-2026');
-    await page.getByRole('button', { name: 'tomas (technician)' }).waitFor();
-    await page.getByRole('link', { name: 'Query/Retrieve', exact: true }).waitFor();
-    for (const tab of ['Settings', 'Users', 'Audit']) expect(await page.getByRole('link', { name: tab, exact: true }).count()).toBe(0);
-    await page.goto(`${origin()}/#/settings`);
-    await page.getByRole('heading', { name: /Open associations/ }).waitFor();
-    await page.getByRole('link', { name: 'Nodes', exact: true }).click();
-    await page.getByRole('heading', { name: 'DICOM nodes' }).waitFor();
-    expect(await page.getByRole('heading', { name: 'Add a node' }).count()).toBe(0);
-    expect(await page.getByRole('heading', { name: 'Add a DICOMweb node' }).count()).toBe(0);
-    await page.getByRole('button', { name: 'tomas (technician)' }).click();
-    await page.getByLabel('Current password').fill('works-here-2026');
-    await page.getByLabel('New password').fill('changed-it-2026');
-    await page.getByRole('button', { name: 'Change password' }).click();
-    await page.getByText('Password changed.').waitFor();
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await ui.page.getByRole('button', { name: 'tomas (technician)' }).waitFor();
+    await ui.page.getByRole('link', { name: 'Query/Retrieve', exact: true }).waitFor();
+    for (const tab of ['Settings', 'Users', 'Audit']) expect(await ui.page.getByRole('link', { name: tab, exact: true }).count()).toBe(0);
+    await ui.page.goto(`${origin()}/#/settings`);
+    await ui.page.getByRole('heading', { name: /Open associations/ }).waitFor();
+    await ui.page.getByRole('link', { name: 'Nodes', exact: true }).click();
+    await ui.page.getByRole('heading', { name: 'DICOM nodes' }).waitFor();
+    expect(await ui.page.getByRole('heading', { name: 'Add a node' }).count()).toBe(0);
+    expect(await ui.page.getByRole('heading', { name: 'Add a DICOMweb node' }).count()).toBe(0);
+    await ui.page.getByRole('button', { name: 'tomas (technician)' }).click();
+    await ui.page.getByLabel('Current password').fill('works-here-2026');
+    await ui.page.getByLabel('New password').fill('changed-it-2026');
+    await ui.page.getByRole('button', { name: 'Change password' }).click();
+    await ui.page.getByText('Password changed.').waitFor();
+    await ui.page.getByRole('button', { name: 'Sign out' }).click();
     await signIn('ines', 'the first admin pw');
-    await page.getByRole('button', { name: 'ines (admin)' }).waitFor();
+    await ui.page.getByRole('button', { name: 'ines (admin)' }).waitFor();
   });
 
   it('offers a viewer no node form, test or delete it could only be refused', async () => {
     archive.server.config.webNodes.upsert({ name: 'CLOUD', url: 'http://127.0.0.1:9/dicom-web', auth: '' });
-    const admin = await page.context().cookies();
+    const admin = await ui.page.context().cookies();
     expect(admin.length).toBe(1);
     const headers = { cookie: `pacs_session=${admin[0]!.value}`, 'content-type': 'application/json', origin: origin() };
     expect((await fetch(`${origin()}/api/users`, { method: 'POST', headers, body: JSON.stringify({ name: 'vera', role: 'viewer', password: 'only-looking-2026' }) })).status).toBe(200);
-    const viewer = await newTestPage(browser);
+    const viewer = await ui.newPage();
     try {
       await viewer.goto(`${origin()}/#/nodes`);
       await viewer.getByLabel('User name').fill('vera');
@@ -119,36 +110,36 @@ describe('accounts in the UI', () => {
   });
 
   it('edits what a node may do on the Nodes screen', async () => {
-    await page.getByRole('link', { name: 'Nodes', exact: true }).click();
-    await page.fill('input[name=ae]', 'CT_ROOM');
-    await page.fill('input[name=host]', '127.0.0.1');
-    await page.fill('input[name=port]', '104');
-    for (const right of ['query', 'retrieve', 'worklist']) await page.uncheck(`input[name=right-${right}]`);
-    await page.check('input[name=check-host]');
-    await page.getByRole('button', { name: 'Add', exact: true }).click();
-    await expect.poll(() => page.locator('tr[data-ae=CT_ROOM] .node-rights').textContent()).toBe('store, commit, mpps; address checked');
+    await ui.page.getByRole('link', { name: 'Nodes', exact: true }).click();
+    await ui.page.fill('input[name=ae]', 'CT_ROOM');
+    await ui.page.fill('input[name=host]', '127.0.0.1');
+    await ui.page.fill('input[name=port]', '104');
+    for (const right of ['query', 'retrieve', 'worklist']) await ui.page.uncheck(`input[name=right-${right}]`);
+    await ui.page.check('input[name=check-host]');
+    await ui.page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect.poll(() => ui.page.locator('tr[data-ae=CT_ROOM] .node-rights').textContent()).toBe('store, commit, mpps; address checked');
     expect(archive.server.config.nodeRights.of('CT_ROOM')).toMatchObject({ rights: ['store', 'commit', 'mpps'], checkHost: true });
   });
 
   it('shows the audit trail to the admin: sign-ins, the failed one, the user added, filtered by user', async () => {
     await archive.server.audit.flush();
-    await page.getByRole('link', { name: 'Audit', exact: true }).click();
-    await page.locator('table.audit tbody tr').first().waitFor();
-    const rows = async () => page.locator('table.audit tbody tr').allTextContents();
+    await ui.page.getByRole('link', { name: 'Audit', exact: true }).click();
+    await ui.page.locator('table.audit tbody tr').first().waitFor();
+    const rows = async () => ui.page.locator('table.audit tbody tr').allTextContents();
     expect((await rows()).some((r) => r.includes('tomas') && r.includes('login-failed'))).toBe(true);
     expect((await rows()).some((r) => r.includes('ines') && r.includes('user-created') && r.includes('tomas as technician'))).toBe(true);
     expect((await rows()).some((r) => r.includes('nodes-changed') && r.includes('CT_ROOM'))).toBe(true);
-    await page.fill('input[name=audit-user]', 'tomas');
-    await page.getByRole('button', { name: 'Filter' }).click();
+    await ui.page.fill('input[name=audit-user]', 'tomas');
+    await ui.page.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(async () => (await rows()).every((r) => r.includes('tomas'))).toBe(true);
-    const download = page.waitForEvent('download');
-    await page.getByRole('link', { name: 'Export CSV' }).click();
+    const download = ui.page.waitForEvent('download');
+    await ui.page.getByRole('link', { name: 'Export CSV' }).click();
     const csv = await (await download).createReadStream();
     let text = '';
     for await (const chunk of csv) text += String(chunk);
     expect(text.startsWith('\uFEFF')).toBe(true); // UTF-8 with its byte order mark, for spreadsheets
     expect(text.slice(1).split('\r\n')[0]).toBe('id,at,user,source,action,outcome,patientId,studyUid,detail');
     expect(text).toContain('password-changed');
-    expect(errors.filter((e) => !/status of 40[013]/.test(e)), errors.join('\n')).toEqual([]);
+    expect(ui.errors.filter((e) => !/status of 40[013]/.test(e)), ui.errors.join('\n')).toEqual([]);
   });
 });

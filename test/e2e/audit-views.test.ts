@@ -1,14 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser, Page } from 'playwright-core';
-import { API_ROUTES, type AuditDto } from '../../main/api/contract.ts';
+import type { AuditDto } from '../../main/api/contract.ts';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
-import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { screenshot } from '../helpers/browser.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 
 /**
  * Every view is audited with its patient and study (issue 28): three people open studies in the viewer; each opening
@@ -16,10 +15,8 @@ import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../
  * as use for the clean-up, and "who saw Dvořák's images" is one filter on the Audit screen.
  */
 describe('views in the audit trail', () => {
+  const ui = uiSuite('audit-views');
   let archive: TestArchive;
-  let browser: Browser;
-  let work: string;
-  const pages: Page[] = [];
   const dvorak = uid();
   const other = uid();
   const PASSWORD = 'a long enough pw';
@@ -39,32 +36,26 @@ describe('views in the audit trail', () => {
 
   beforeAll(async () => {
     archive = await startArchive();
-    work = await mkdtemp(path.join(tmpdir(), 'pacs-audit-views-'));
     const [s1, s2] = [uid(), uid()];
     const images = [
       ...[1, 2, 3].map((n) => makeImage({ seriesUid: s1, patientId: 'CZ55', patientName: Buffer.from('Dvořák^Jiří', 'utf8'), specificCharacterSet: 'ISO_IR 192', studyUid: dvorak, instanceNumber: n, rows: 16, columns: 16 })),
       ...[1, 2].map((n) => makeImage({ seriesUid: s2, patientId: 'CZ66', patientName: 'Novak^Petr', studyUid: other, instanceNumber: n, rows: 16, columns: 16 })),
     ];
-    const stored = await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, images)]);
+    const stored = await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(ui.work, images)]);
     expect(stored.code, stored.stderr).toBe(0);
     const token = new URL(archive.server.setupLink!).hash.replace('#setup=', '');
-    admin = (await (await fetch(`${origin()}${API_ROUTES.setup}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, name: 'ines', password: PASSWORD, bearer: true }) })).json() as { token: string }).token;
+    admin = (await (await fetch(`${origin()}${ENDPOINTS.setup.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, name: 'ines', password: PASSWORD, bearer: true }) })).json() as { token: string }).token;
     for (const [name, role] of [['tomas', 'technician'], ['vera', 'viewer']]) {
-      expect((await asAdmin('POST', API_ROUTES.users, { name, role, password: PASSWORD })).status).toBe(200);
+      expect((await asAdmin('POST', ENDPOINTS.users.path, { name, role, password: PASSWORD })).status).toBe(200);
     }
-    browser = await launchChromium();
   });
-  afterEach((ctx) => screenshotIfFailed(pages.at(-1), ctx));
   afterAll(async () => {
-    await browser?.close();
     await archive?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
   });
 
   /** A person signs in in a browser of their own and opens a study in the viewer. */
   const view = async (user: string, studyUid: string) => {
-    const page = await newTestPage(browser); // a context of its own: its own sign-in
-    pages.push(page);
+    const page = await ui.newPage(); // a context of its own: its own sign-in
     await page.goto(`${origin()}/#/viewer/${studyUid}`);
     await page.getByLabel('User name').fill(user);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
@@ -83,18 +74,17 @@ describe('views in the audit trail', () => {
     await view('vera', dvorak);
     await view('vera', other); // two images
     await archive.server.audit.flush();
-    const all = await (await asAdmin('GET', `${API_ROUTES.audit}?action=view`)).json() as AuditDto[];
+    const all = await (await asAdmin('GET', `${ENDPOINTS.audit.path}?action=view`)).json() as AuditDto[];
     const seen = all.map((r) => `${r.user} ${r.patientId} ${r.studyUid === dvorak ? 'dvorak' : r.studyUid === other ? 'other' : r.studyUid}`).sort();
     expect(seen).toEqual(['ines CZ55 dvorak', 'tomas CZ55 dvorak', 'vera CZ55 dvorak', 'vera CZ66 other']);
-    const searches = await (await asAdmin('GET', `${API_ROUTES.audit}?action=query`)).json() as AuditDto[];
+    const searches = await (await asAdmin('GET', `${ENDPOINTS.audit.path}?action=query`)).json() as AuditDto[];
     expect(searches.map((r) => r.detail)).toEqual([]);
     // The viewing is use: the study is not the least recently used one for the clean-up.
     await expect.poll(() => accessedAt(dvorak) > before).toBe(true);
   }, 120_000);
 
   it('answers "who saw Dvořák\'s images" with one filter on the Audit screen', async () => {
-    const page = await newTestPage(browser);
-    pages.push(page);
+    const page = await ui.newPage();
     await page.goto(`${origin()}/#/audit`);
     await page.getByLabel('User name').fill('ines');
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);

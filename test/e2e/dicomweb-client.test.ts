@@ -1,15 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { readFile} from 'node:fs/promises';
+import { uiSuite } from '../helpers/ui-suite.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { freePort } from '../helpers/storescp.ts';
-import { launchChromium, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
 
 const CLIENT = createRequire(import.meta.url).resolve('dicomweb-client/build/dicomweb-client.js');
 
@@ -30,12 +27,10 @@ interface ClientRun {
  * refused by the browser.
  */
 describe('dicomweb-client in a browser, from another origin', () => {
+  const ui = uiSuite('dwclient');
   let archive: TestArchive;
   let viewer: http.Server;
   let viewerOrigin: string;
-  let browser: Browser;
-  let page: Page;
-  let work: string;
   const study = uid();
   const SIZE = 32;
   const image = makeImage({ patientId: 'WEBCLIENT', patientName: 'Client^Web', studyUid: study, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 2) });
@@ -47,25 +42,19 @@ describe('dicomweb-client in a browser, from another origin', () => {
     viewer = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><title>viewer</title>'); });
     await new Promise<void>((resolve) => viewer.listen(port, '127.0.0.1', resolve));
     archive = await startArchive({ DicomWebCorsOrigins: viewerOrigin });
-    work = await mkdtemp(path.join(tmpdir(), 'pacs-dwclient-'));
-    const [file] = await writeImages(work, [image]);
+    const [file] = await writeImages(ui.work, [image]);
     expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file!])).code).toBe(0);
-    browser = await launchChromium();
-    page = await newTestPage(browser);
   });
-  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
-    await browser?.close();
     await archive?.stop();
     await new Promise((resolve) => viewer?.close(resolve));
-    await rm(work, { recursive: true, force: true });
   });
 
   it('searches, reads metadata, retrieves an instance and a frame, and stores', async () => {
-    await page.goto(`${viewerOrigin}/`);
-    await page.addScriptTag({ content: await readFile(CLIENT, 'utf8') });
+    await ui.page.goto(`${viewerOrigin}/`);
+    await ui.page.addScriptTag({ content: await readFile(CLIENT, 'utf8') });
     const fresh = makeImage({ patientId: 'WEBSTOW', rows: 8, columns: 8 });
-    const result = await page.evaluate(async ({ url, secret, study, series, sop, upload }) => {
+    const result = await ui.page.evaluate(async ({ url, secret, study, series, sop, upload }) => {
       // (test/ is typed without the DOM library: the client's global, as much of it as is used here)
       const api = (globalThis as unknown as { DICOMwebClient: { api: { DICOMwebClient: new (o: object) => Record<string, (o: object) => Promise<unknown>> } } }).DICOMwebClient.api;
       const client = new api.DICOMwebClient({ url, headers: { Authorization: `Bearer ${secret}` } });
@@ -100,8 +89,8 @@ describe('dicomweb-client in a browser, from another origin', () => {
 
   it('is refused by the browser from an origin the archive does not allow', async () => {
     await archive.setIni('DicomWebCorsOrigins', 'http://some-other-viewer.example');
-    await page.goto(`${viewerOrigin}/`);
-    const outcome = await page.evaluate(async ({ url, secret }) => {
+    await ui.page.goto(`${viewerOrigin}/`);
+    const outcome = await ui.page.evaluate(async ({ url, secret }) => {
       try {
         const res = await fetch(`${url}/studies`, { headers: { Authorization: `Bearer ${secret}` } });
         return `answered ${res.status}`;

@@ -1,53 +1,43 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
-import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { screenshot } from '../helpers/browser.ts';
 import { dumpKeys } from '../helpers/qr-tools.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 
 /** Correcting a study on the Studies screen as a technician does (issue 17), and sending the correction after it. */
 describe('editing a study in the UI', () => {
+  const ui = uiSuite('uiedit');
   let archive: TestArchive;
   let pacs: RunningStorescp & { kill(): void };
-  let browser: Browser;
-  let page: Page;
-  let work: string;
   const studyUid = uid();
   const dialogs: string[] = [];
 
   beforeAll(async () => {
     pacs = await startStorescp('PACS2');
     archive = await startArchive({}, [`PACS2 127.0.0.1 ${pacs.port} un`]);
-    work = await mkdtemp(path.join(tmpdir(), 'pacs-uiedit-'));
-    const files = await writeImages(work, [1, 2].map((n) => makeImage({ patientId: 'TYPO9', patientName: 'Tpyo^Eva', studyUid, instanceNumber: n, rows: 8, columns: 8 })));
+    const files = await writeImages(ui.work, [1, 2].map((n) => makeImage({ patientId: 'TYPO9', patientName: 'Tpyo^Eva', studyUid, instanceNumber: n, rows: 8, columns: 8 })));
     expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
     await archive.server.transfers.send('PACS2', 'STUDY', studyUid);
     await archive.server.transfers.queue.idle();
-    browser = await launchChromium();
-    page = await newTestPage(browser);
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.accept(); });
+    ui.page.on('dialog', (d) => { dialogs.push(d.message()); void d.accept(); });
   }, 60_000);
-  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
-    await browser?.close();
     await archive?.stop();
     await pacs?.stop();
-    await rm(work, { recursive: true, force: true });
   });
 
   it('corrects the patient\'s name and the study description, says what changes first, and sends the correction where the study went', async () => {
-    await page.goto(await signInUrl(archive.server, `#/studies`));
-    const row = page.locator(`tr[data-study="${studyUid}"]`);
+    await ui.page.goto(await signInUrl(archive.server, `#/studies`));
+    const row = ui.page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
     await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Edit', exact: true }).click();
-    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
+    const panel = ui.page.locator(`tr[data-editing="${studyUid}"]`);
     // The name as family and given names, not DICOM's Family^Given.
     expect(await panel.locator('input[name=edit-PatientName-family]').inputValue()).toBe('Tpyo');
     expect(await panel.locator('input[name=edit-PatientName-given]').inputValue()).toBe('Eva');
@@ -65,7 +55,7 @@ describe('editing a study in the UI', () => {
     // Written as DICOM writes them.
     const [after] = await (await apiFetch(archive, 'POST', '/api/find', { level: 'STUDY', keys: { StudyInstanceUID: studyUid, PatientName: '', PatientBirthDate: '', PatientSex: '' } })).json() as Record<string, string>[];
     expect(after).toMatchObject({ PatientName: 'Typo^Eva', PatientBirthDate: '19561203', PatientSex: 'M' });
-    await screenshot(page, 'studies-edit');
+    await screenshot(ui.page, 'studies-edit');
 
     // storescp names files by SOP Instance UID: the corrected objects replace the ones it had.
     const names = async () => Promise.all((await pacs.files()).map(async (f) => (await dumpKeys(f)).PatientName));
@@ -76,18 +66,18 @@ describe('editing a study in the UI', () => {
   }, 60_000);
 
   it('downloads the study as a ZIP from the row\'s More menu, named by patient, date and modality', async () => {
-    const row = page.locator(`tr[data-study="${studyUid}"]`);
+    const row = ui.page.locator(`tr[data-study="${studyUid}"]`);
     await row.getByRole('button', { name: 'More' }).click();
-    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: 'ZIP', exact: true }).click()]);
+    const [download] = await Promise.all([ui.page.waitForEvent('download'), row.getByRole('link', { name: 'ZIP', exact: true }).click()]);
     expect(download.suggestedFilename()).toMatch(/^Typo_Eva_\d{8}_CT\.zip$/);
-    const file = path.join(work, 'download.zip');
+    const file = path.join(ui.work, 'download.zip');
     await download.saveAs(file);
     const r = await run('/usr/bin/python3', ['-c', 'import sys, zipfile; print(sorted(zipfile.ZipFile(sys.argv[1]).namelist())[-1])', file]);
     expect(r.stdout.trim()).toBe('DICOMDIR');
   }, 60_000);
 
   it('copies the study as a new anonymized study from the edit panel, saying what may still identify the patient', async () => {
-    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
+    const panel = ui.page.locator(`tr[data-editing="${studyUid}"]`);
     await panel.getByLabel('Keep dates and times (Retain Longitudinal Temporal Information)').check();
     await panel.locator('input[name=anon-id]').fill('RESEARCH-7');
     await panel.getByRole('button', { name: 'Copy as a new anonymized study' }).click();
@@ -97,18 +87,18 @@ describe('editing a study in the UI', () => {
   }, 60_000);
 
   it('shows who a study would be merged into, and asks for the other patient\'s name before merging across patients', async () => {
-    await page.reload(); // the list with the anonymized copy of the test before, another patient's study
-    const row = page.locator(`tr[data-study="${studyUid}"]`);
+    await ui.page.reload(); // the list with the anonymized copy of the test before, another patient's study
+    const row = ui.page.locator(`tr[data-study="${studyUid}"]`);
     await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Edit', exact: true }).click();
-    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
+    const panel = ui.page.locator(`tr[data-editing="${studyUid}"]`);
     const merge = panel.getByLabel('Merge into study');
     // The choices say whose study each is and when, the patient's own first.
     const label = await merge.locator('optgroup[label="Other patients"] option').first().textContent();
     expect(label).toMatch(/^\d{4}-\d{2}-\d{2} · ANONYMOUS, [0-9A-F]{8} \(RESEARCH-7\) · /);
     await merge.selectOption({ label: label! });
     await panel.getByRole('button', { name: 'Merge study into…' }).click();
-    const dialog = page.locator('dialog.confirm-move');
+    const dialog = ui.page.locator('dialog.confirm-move');
     await dialog.getByText('These are two different patients.').waitFor();
     expect(await dialog.locator('tr.differs').allTextContents()).toEqual([expect.stringMatching(/^PatientTypo, Eva.*ANONYMOUS/), 'Patient IDTYPO9RESEARCH-7', 'Born1956-12-03']); // the copy has no birth date
     const go = dialog.getByRole('button', { name: 'Move to the other patient' });
@@ -117,7 +107,7 @@ describe('editing a study in the UI', () => {
     expect(await go.isDisabled()).toBe(true);
     await dialog.locator('input[name=confirm-patient-name]').fill('anonymous');
     expect(await go.isDisabled()).toBe(false);
-    await screenshot(page, 'merge-other-patient');
+    await screenshot(ui.page, 'merge-other-patient');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
     expect(await archive.server.index.findPatient('TYPO9')).toBeDefined();
@@ -126,9 +116,9 @@ describe('editing a study in the UI', () => {
   }, 60_000);
 
   it('moves a series to a new study, and exports the search result as one ZIP', async () => {
-    await page.locator(`tr[data-study="${studyUid}"]`).getByRole('button', { name: 'More' }).click();
-    await page.locator(`tr[data-study="${studyUid}"]`).getByRole('button', { name: 'Edit', exact: true }).click();
-    const panel = page.locator(`tr[data-editing="${studyUid}"]`);
+    await ui.page.locator(`tr[data-study="${studyUid}"]`).getByRole('button', { name: 'More' }).click();
+    await ui.page.locator(`tr[data-study="${studyUid}"]`).getByRole('button', { name: 'Edit', exact: true }).click();
+    const panel = ui.page.locator(`tr[data-editing="${studyUid}"]`);
     const first = panel.locator('fieldset.move-series [data-series]').first();
     await first.getByRole('button', { name: 'Move series to…' }).click();
     await expect.poll(async () => (await archive.server.index.queryArchive(1, [], [])).length, { timeout: 20_000 }).toBe(3); // with the anonymized copy
@@ -136,7 +126,7 @@ describe('editing a study in the UI', () => {
     expect(studies.map((x) => x.NumberOfStudyRelatedInstances)).toEqual(['1', '1']);
     const res = await apiFetch(archive, 'GET', `/api/export?level=STUDY&format=zip&uid=${studies.map((x) => x.StudyInstanceUID).join(',')}`);
     expect(res.headers.get('content-disposition')).toMatch(/2-study-export\.zip/);
-    const file = path.join(work, 'two.zip');
+    const file = path.join(ui.work, 'two.zip');
     const { writeFile } = await import('node:fs/promises');
     await writeFile(file, Buffer.from(await res.arrayBuffer()));
     const r = await run('/usr/bin/python3', ['-c', 'import sys, zipfile; print(" ".join(sorted(n for n in zipfile.ZipFile(sys.argv[1]).namelist())))', file]);

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 import { acceptsAndSilent, httpServer, type SilentPeer } from '../helpers/silent-peers.ts';
-import { launchChromium, screenshot, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { screenshot } from '../helpers/browser.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
 
 /**
@@ -11,25 +11,20 @@ import { signInUrl } from '../helpers/sign-in.ts';
  * cancelling ends the association in the core too. The timeouts stay long so that only Cancel can end the wait.
  */
 describe('waiting on nodes in the UI', () => {
+  const ui = uiSuite('unresponsive-nodes');
   let local: TestArchive;
   let web: SilentPeer;
   let mute: SilentPeer;
-  let browser: Browser;
-  let page: Page;
-  const open = async (screen: string) => page.goto(await signInUrl(local.server, `#/${screen}`));
-  const row = (ae: string) => page.locator(`tr[data-ae=${ae}]`);
+  const open = async (screen: string) => ui.page.goto(await signInUrl(local.server, `#/${screen}`));
+  const row = (ae: string) => ui.page.locator(`tr[data-ae=${ae}]`);
 
   beforeAll(async () => {
     web = await httpServer();
     mute = await acceptsAndSilent();
     local = await startArchive({ ARTIMTimeout: '600', ConnectTimeout: '600', DIMSETimeout: '600' },
       [`WEBPORT 127.0.0.1 ${web.port} un`, `MUTE 127.0.0.1 ${mute.port} un`], 'WORKSTATION');
-    browser = await launchChromium();
-    page = await newTestPage(browser);
   });
-  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
-    await browser?.close();
     await local?.stop();
     await web?.stop();
     await mute?.stop();
@@ -39,7 +34,7 @@ describe('waiting on nodes in the UI', () => {
     await open('nodes');
     await row('WEBPORT').getByRole('button', { name: 'Echo' }).click();
     await expect.poll(() => row('WEBPORT').locator('.echo-result').textContent()).toMatch(/not a DICOM peer, or not its DICOM port/);
-    await screenshot(page, 'echo-not-dicom');
+    await screenshot(ui.page, 'echo-not-dicom');
   });
 
   it('cancels an echo that waits on a silent node, and the core drops the association', async () => {
@@ -54,13 +49,13 @@ describe('waiting on nodes in the UI', () => {
 
   it('cancels a search that waits on a silent node', async () => {
     await open('query');
-    await page.locator('select[name=node]').selectOption('MUTE');
-    await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await page.getByRole('button', { name: 'Searching…' }).waitFor();
+    await ui.page.locator('select[name=node]').selectOption('MUTE');
+    await ui.page.getByRole('button', { name: 'Search', exact: true }).click();
+    await ui.page.getByRole('button', { name: 'Searching…' }).waitFor();
     const aborted = local.logs.length;
-    await page.getByRole('button', { name: 'Cancel' }).click();
-    await page.getByText('Search cancelled.').waitFor();
+    await ui.page.getByRole('button', { name: 'Cancel' }).click();
+    await ui.page.getByText('Search cancelled.').waitFor();
     await expect.poll(() => local.logs.slice(aborted).map((r) => r.message).join('\n')).toMatch(/MUTE.*aborting: cancelled while negotiating the association/);
-    await page.getByRole('button', { name: 'Search', exact: true }).waitFor();
+    await ui.page.getByRole('button', { name: 'Search', exact: true }).waitFor();
   });
 });

@@ -1,17 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, transferSyntaxOf } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { PROPOSE, compressedFile, TS } from '../helpers/compressed.ts';
 import { writePaletteImage } from '../helpers/palette.ts';
 import { importPath } from '../../main/archive/importer.ts';
-import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { screenshot, viewportPixels } from '../helpers/browser.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
 import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 
 /**
  * The viewer decodes every transfer syntax a clinic's modalities send: each compressed object (made by real encoders)
@@ -19,12 +16,9 @@ import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
  * baseline.
  */
 describe('viewer codecs', () => {
+  const ui = uiSuite('codecs', { viewport: { width: 900, height: 700 } });
   const SIZE = 128;
   let archive: TestArchive;
-  let browser: Browser;
-  let page: Page;
-  let work: string;
-  let errors: string[];
   const wide = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 1), rescaleIntercept: -1024 });
   const narrow = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 1, 8), bitsAllocated: 8 });
   const colour = (id: string) => makeImage({ patientId: id, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: StorageSopClass.SecondaryCapture, pixel: phantom(SIZE, SIZE, 1, 8) });
@@ -50,10 +44,9 @@ describe('viewer codecs', () => {
 
   beforeAll(async () => {
     archive = await startArchive();
-    work = await mkdtemp(path.join(tmpdir(), 'pacs-codecs-'));
     for (const c of cases) {
-      const file = c.palette ? await writePaletteImage(work, c.image)
-        : c.ts ? await compressedFile(work, c.image, c.ts, SIZE, SIZE) : (await writeImages(work, [c.image]))[0]!;
+      const file = c.palette ? await writePaletteImage(ui.work, c.image)
+        : c.ts ? await compressedFile(ui.work, c.image, c.ts, SIZE, SIZE) : (await writeImages(ui.work, [c.image]))[0]!;
       if (c.ts) expect(await transferSyntaxOf(file)).toBe(c.ts);
       if (c.ts === TS.htj2k) {
         // DCMTK's storescu does not know HTJ2K: the object comes in as a clinic's import would bring it.
@@ -64,24 +57,18 @@ describe('viewer codecs', () => {
       const stored = await run('storescu', [...(c.ts ? [PROPOSE[c.ts]!] : []), '-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file]);
       expect(stored.code, stored.stderr).toBe(0);
     }
-    browser = await launchChromium();
-    page = await newTestPage(browser, { width: 900, height: 700 });
-    errors = collectPageErrors(page);
   });
-  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
-    await browser?.close();
     await archive?.stop();
-    await rm(work, { recursive: true, force: true });
   });
 
   for (const c of cases) {
     it(`shows ${c.name}`, async () => {
       expect((await archive.server.index.findInstance(c.image.sopUid))?.transferSyntaxUid).toBe(c.ts ?? TransferSyntax.ExplicitLittleEndian);
-      await page.goto(await signInUrl(archive.server, `#/viewer/${c.image.studyUid}`));
-      await expect.poll(() => page.locator('[data-testid=viewport-state]').textContent()).toContain('Image 1/1');
-      const pixels = await viewportPixels(page);
-      await screenshot(page, `codec-${c.id}`);
+      await ui.page.goto(await signInUrl(archive.server, `#/viewer/${c.image.studyUid}`));
+      await expect.poll(() => ui.page.locator('[data-testid=viewport-state]').textContent()).toContain('Image 1/1');
+      const pixels = await viewportPixels(ui.page);
+      await screenshot(ui.page, `codec-${c.id}`);
       expect(pixels.lit / (pixels.width * pixels.height)).toBeGreaterThan(0.2);
       // Colour is compared channel by channel, grey by grey level.
       const values = c.reference === 'REFRGB' ? pixels.colour : pixels.grid;
@@ -96,24 +83,24 @@ describe('viewer codecs', () => {
   it('shows each frame of a multi-frame object as one image of the stack', async () => {
     const frames = makeImage({ patientId: 'MULTIFRAME', rows: SIZE, columns: SIZE, frames: 3, rescaleIntercept: -1024,
       pixel: (r, c, f) => phantom(SIZE, SIZE, f * 3)(r, c) });
-    const [file] = await writeImages(work, [frames]);
+    const [file] = await writeImages(ui.work, [frames]);
     expect((await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file!])).code).toBe(0);
-    await page.goto(await signInUrl(archive.server, `#/viewer/${frames.studyUid}`));
-    const state = page.locator('[data-testid=viewport-state]');
+    await ui.page.goto(await signInUrl(archive.server, `#/viewer/${frames.studyUid}`));
+    const state = ui.page.locator('[data-testid=viewport-state]');
     await expect.poll(() => state.textContent()).toContain('Image 1/3');
-    const first = await viewportPixels(page);
-    await page.locator('.viewport').focus();
-    await page.keyboard.press('ArrowDown');
+    const first = await viewportPixels(ui.page);
+    await ui.page.locator('.viewport').focus();
+    await ui.page.keyboard.press('ArrowDown');
     await expect.poll(() => state.textContent()).toContain('Image 2/3');
     // The second frame's spot sits elsewhere: the picture changes.
-    await expect.poll(async () => (await viewportPixels(page)).fine.filter((v, i) => Math.abs(v - first.fine[i]!) > 3).length).toBeGreaterThan(0);
+    await expect.poll(async () => (await viewportPixels(ui.page)).fine.filter((v, i) => Math.abs(v - first.fine[i]!) > 3).length).toBeGreaterThan(0);
     // And the last frame is there too (frames count from 0 in the loader's image ids).
-    await page.keyboard.press('ArrowDown');
+    await ui.page.keyboard.press('ArrowDown');
     await expect.poll(() => state.textContent()).toContain('Image 3/3');
-    await expect.poll(async () => (await viewportPixels(page)).lit).toBeGreaterThan(1000);
+    await expect.poll(async () => (await viewportPixels(ui.page)).lit).toBeGreaterThan(1000);
   });
 
   it('reported no page errors', () => {
-    expect(errors).toEqual([]);
+    expect(ui.errors).toEqual([]);
   });
 });

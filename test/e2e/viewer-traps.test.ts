@@ -1,15 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, phantom, uid, writeImages } from '../helpers/fixtures.ts';
 import { makeDoseReport } from '../helpers/report-fixture.ts';
-import { collectPageErrors, launchChromium, screenshot, viewportPixels, newTestPage, screenshotIfFailed } from '../helpers/browser.ts';
+import { screenshot, viewportPixels } from '../helpers/browser.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
 import { StorageSopClass } from '../../common/uids.ts';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 
 const RT_DOSE = StorageSopClass.RtDose;
 
@@ -19,22 +16,18 @@ const RT_DOSE = StorageSopClass.RtDose;
  * report, and a 32-bit multi-frame RT Dose. Each is checked on the canvas's pixels, as the user sees them.
  */
 describe('viewer traps', () => {
+  const ui = uiSuite('viewer-traps');
   let local: TestArchive;
-  let browser: Browser;
-  let page: Page;
-  let work: string;
-  let errors: string[];
   const A = { study: uid(), name: 'Alpha^Anna' };
   const B = { study: uid(), name: 'Beta^Bert' };
   const C = { study: uid() };
   const D = { study: uid() };
-  const state = () => page.locator('[data-testid=viewport-state]');
-  const open = async (study: string) => page.goto(await signInUrl(local.server, `#/viewer/${study}`));
-  const rendered = async () => { await expect.poll(async () => (await viewportPixels(page)).lit).toBeGreaterThan(100); };
+  const state = () => ui.page.locator('[data-testid=viewport-state]');
+  const open = async (study: string) => ui.page.goto(await signInUrl(local.server, `#/viewer/${study}`));
+  const rendered = async () => { await expect.poll(async () => (await viewportPixels(ui.page)).lit).toBeGreaterThan(100); };
 
   beforeAll(async () => {
     local = await startArchive({}, [], 'WORKSTATION');
-    work = await mkdtemp(path.join(tmpdir(), 'pacs-viewer-traps-'));
     const ctSeries = uid();
     const cSeries = uid();
     const images = [
@@ -57,43 +50,37 @@ describe('viewer traps', () => {
         ],
       }),
     ];
-    const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'WORKSTATION', '127.0.0.1', String(local.port), ...await writeImages(work, images)]);
+    const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'WORKSTATION', '127.0.0.1', String(local.port), ...await writeImages(ui.work, images)]);
     expect(sent.code).toBe(0);
-    browser = await launchChromium();
-    page = await newTestPage(browser);
-    errors = collectPageErrors(page);
   });
-  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
-    await browser?.close();
     await local?.stop();
-    await rm(work, { recursive: true, force: true });
   });
 
   it('shows an image that has no Modality', async () => {
     await open(B.study);
     await rendered();
-    const px = await viewportPixels(page);
+    const px = await viewportPixels(ui.page);
     // Bright left, dark right, as the object holds.
     const row = px.grid.slice(8 * 16, 9 * 16);
     expect(Math.min(...row.slice(5, 7))).toBeGreaterThan(150);
     expect(Math.max(...row.slice(9, 11))).toBeLessThan(30);
-    expect(await page.locator('.viewport-message').count()).toBe(0);
-    await screenshot(page, 'viewer-no-modality');
+    expect(await ui.page.locator('.viewport-message').count()).toBe(0);
+    await screenshot(ui.page, 'viewer-no-modality');
   });
 
   it('going from one study straight to another shows only the second study\'s patient and image', async () => {
     await open(A.study);
-    await expect.poll(() => page.locator('.viewport .top-left').textContent()).toContain('Alpha');
+    await expect.poll(() => ui.page.locator('.viewport .top-left').textContent()).toContain('Alpha');
     await rendered();
-    const a = await viewportPixels(page);
+    const a = await viewportPixels(ui.page);
     await open(B.study);
-    await expect.poll(() => page.locator('.viewport .top-left').textContent()).toContain('Beta');
+    await expect.poll(() => ui.page.locator('.viewport .top-left').textContent()).toContain('Beta');
     // The canvas shows B's image (bright left half, dark right), not A's phantom.
-    await expect.poll(async () => { const g = (await viewportPixels(page)).grid; return g[8 * 16 + 5]! > 150 && g[8 * 16 + 10]! < 30; }).toBe(true);
-    expect((await viewportPixels(page)).grid).not.toEqual(a.grid);
+    await expect.poll(async () => { const g = (await viewportPixels(ui.page)).grid; return g[8 * 16 + 5]! > 150 && g[8 * 16 + 10]! < 30; }).toBe(true);
+    expect((await viewportPixels(ui.page)).grid).not.toEqual(a.grid);
     // B has one series; A's series are not offered.
-    await expect.poll(() => page.locator('.series-list .series').count()).toBe(1);
+    await expect.poll(() => ui.page.locator('.series-list .series').count()).toBe(1);
     await expect.poll(() => state().textContent()).toMatch(/Image 1\/1/);
   });
 
@@ -101,25 +88,25 @@ describe('viewer traps', () => {
     await open(C.study);
     await rendered();
     await expect.poll(() => state().textContent()).toMatch(/Image 1\/3/);
-    await page.locator('.viewport').focus();
-    await page.keyboard.press('ArrowDown');
+    await ui.page.locator('.viewport').focus();
+    await ui.page.keyboard.press('ArrowDown');
     await expect.poll(() => state().textContent()).toMatch(/Image 2\/3/);
     // The 100x100 disc is seen whole: bright centre, dark border, not one magnified band of pixels.
-    await expect.poll(async () => { const g = (await viewportPixels(page)).grid; return g[8 * 16 + 8]! > 150 && g[8 * 16 + 1]! < 60; }).toBe(true);
+    await expect.poll(async () => { const g = (await viewportPixels(ui.page)).grid; return g[8 * 16 + 8]! > 150 && g[8 * 16 + 1]! < 60; }).toBe(true);
     const zoomOf = (text: string) => Number(/Zoom ([\d.]+)/.exec(text)![1]);
     const fitted = zoomOf((await state().textContent())!);
     // Zoomed by the user (right-drag), the next image keeps that zoom.
-    const box = (await page.locator('.viewport').boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await page.mouse.down({ button: 'right' });
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 120, { steps: 5 });
-    await page.mouse.up({ button: 'right' });
+    const box = (await ui.page.locator('.viewport').boundingBox())!;
+    await ui.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await ui.page.mouse.down({ button: 'right' });
+    await ui.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 120, { steps: 5 });
+    await ui.page.mouse.up({ button: 'right' });
     // The overlay follows the last render of the drag: read it once it has settled.
     let last = NaN;
     await expect.poll(async () => { const now = zoomOf((await state().textContent())!); const same = now === last; last = now; return same; }).toBe(true);
     const zoomed = last;
     expect(zoomed).not.toBe(fitted);
-    await page.keyboard.press('ArrowDown');
+    await ui.page.keyboard.press('ArrowDown');
     await expect.poll(() => state().textContent()).toMatch(/Image 3\/3/);
     expect(zoomOf((await state().textContent())!)).toBe(zoomed);
   });
@@ -127,11 +114,11 @@ describe('viewer traps', () => {
   it('reads a CT dose report as text, and shows its header', async () => {
     await open(A.study);
     // The series strip: the CT series as a picture the core rendered, the report as a report.
-    const ctThumb = page.locator('.series-list .series', { hasText: 'CT' }).locator('img.thumb');
+    const ctThumb = ui.page.locator('.series-list .series', { hasText: 'CT' }).locator('img.thumb');
     await expect.poll(() => ctThumb.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(96);
-    await expect.poll(() => page.locator('.series-list .series', { hasText: 'SR' }).locator('.report-thumb').count()).toBe(1);
-    await page.locator('.series-list .series', { hasText: 'SR' }).click();
-    const report = page.getByTestId('report');
+    await expect.poll(() => ui.page.locator('.series-list .series', { hasText: 'SR' }).locator('.report-thumb').count()).toBe(1);
+    await ui.page.locator('.series-list .series', { hasText: 'SR' }).click();
+    const report = ui.page.getByTestId('report');
     await expect.poll(() => report.textContent()).toContain('X-Ray Radiation Dose Report');
     const text = (await report.textContent())!;
     expect(text).toContain('CT Dose Length Product Total: 812.5 mGy.cm');
@@ -140,11 +127,11 @@ describe('viewer traps', () => {
     expect(text).toContain('Acquisition Protocol: Head routine');
     expect(text).toContain('COMPLETE');
     // The series' image is not left under the report.
-    expect((await viewportPixels(page)).lit).toBe(0);
-    await page.getByRole('button', { name: 'Header' }).click();
-    await expect.poll(() => page.locator('.header-panel').textContent()).toContain(StorageSopClass.XRayRadiationDoseSr);
-    await page.getByRole('button', { name: 'Header' }).click();
-    await screenshot(page, 'viewer-dose-report');
+    expect((await viewportPixels(ui.page)).lit).toBe(0);
+    await ui.page.getByRole('button', { name: 'Header' }).click();
+    await expect.poll(() => ui.page.locator('.header-panel').textContent()).toContain(StorageSopClass.XRayRadiationDoseSr);
+    await ui.page.getByRole('button', { name: 'Header' }).click();
+    await screenshot(ui.page, 'viewer-dose-report');
   });
 
   it('displays a 32-bit multi-frame RT Dose with a usable window', async () => {
@@ -156,22 +143,22 @@ describe('viewer traps', () => {
     // The window in Gy as it is (level 0.5, not rounded to 1), the thickness to the hundredth (1.25 mm, not 1.3).
     expect(text).toMatch(/W 1 L 0\.5\b/);
     expect(text).toContain('Thick 1.25 mm');
-    const px = await viewportPixels(page);
+    const px = await viewportPixels(ui.page);
     // The dose peak in the middle is bright, the corners dark.
     expect(px.grid[8 * 16 + 8]).toBeGreaterThan(150);
     expect(px.grid[0]).toBeLessThan(30);
-    await screenshot(page, 'viewer-rt-dose');
+    await screenshot(ui.page, 'viewer-rt-dose');
   });
 
   it('says so when the study is not in this archive, instead of an empty viewer', async () => {
     await open(uid());
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('This study is not in this archive');
-    expect(await page.locator('.viewport').count()).toBe(0);
-    await page.getByRole('link', { name: 'Back to the studies' }).click();
-    await expect.poll(() => page.url()).toMatch(/#\/studies$/);
+    await expect.poll(() => ui.page.getByRole('alert').textContent()).toContain('This study is not in this archive');
+    expect(await ui.page.locator('.viewport').count()).toBe(0);
+    await ui.page.getByRole('link', { name: 'Back to the studies' }).click();
+    await expect.poll(() => ui.page.url()).toMatch(/#\/studies$/);
   });
 
   it('left no page errors', () => {
-    expect(errors).toEqual([]);
+    expect(ui.errors).toEqual([]);
   });
 });

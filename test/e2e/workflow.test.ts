@@ -1,15 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { el } from '../helpers/dimse-bytes.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
-import { launchChromium, newTestPage, screenshot, screenshotIfFailed } from '../helpers/browser.ts';
+import { screenshot } from '../helpers/browser.ts';
 import { parseDataSet } from '../../main/dicom/dataset.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
 
 /**
  * The hospital's workflow as the clinic's staff see it (issue 16): an HL7 order on the Worklist screen with where it came
@@ -17,18 +16,15 @@ import { signInUrl } from '../helpers/sign-in.ts';
  * commitment showing "committed".
  */
 describe('the workflow screens', () => {
+  const ui = uiSuite('workflow');
   let archive: TestArchive;
   let keeper: TestArchive;
-  let browser: Browser;
-  let page: Page;
-  let work: string;
   const studyUid = uid();
   let ppsUid = '';
 
   beforeAll(async () => {
     keeper = await startArchive({}, [], 'KEEPER');
     archive = await startArchive({ HL7Listener: '1', HL7Port: '0' }, [`KEEPER 127.0.0.1 ${keeper.port} un`, `SELF 127.0.0.1 1 un`]);
-    work = await mkdtemp(path.join(tmpdir(), 'pacs-workflow-'));
     const order = [
       'MSH|^~\\&|HIS|NEM|PACSWS|RDG|20261126080000||ORM^O01|UI-1|P|2.3.1',
       'PID|||UI100^^^NEM||Vesela^Anna||19800101|F',
@@ -36,8 +32,8 @@ describe('the workflow screens', () => {
       `OBR|1|ORD-UI||US-ABD^US bricha${'|'.repeat(14)}ACC-UI${'|'.repeat(6)}US|||^^^20261127080000`,
       `ZDS|${studyUid}`,
     ].join('\r');
-    await writeFile(path.join(work, 'order.hl7'), order + '\n');
-    const sent = await run('mllp_send', ['--loose', '-f', path.join(work, 'order.hl7'), '-p', String(archive.server.hl7!.port), '127.0.0.1']);
+    await writeFile(path.join(ui.work, 'order.hl7'), order + '\n');
+    const sent = await run('mllp_send', ['--loose', '-f', path.join(ui.work, 'order.hl7'), '-p', String(archive.server.hl7!.port), '127.0.0.1']);
     expect(sent.stdout).toMatch(/MSA\|AA\|UI-1/);
     // The ultrasound reports its procedure with our own MPPS SCU, as a modality would.
     const step = (...elements: Buffer[]) => parseDataSet(Buffer.concat(elements), { explicitVR: true, littleEndian: true, deflated: false });
@@ -49,24 +45,19 @@ describe('the workflow screens', () => {
       el(0x00400244, 'DA', '20261127'), el(0x00400245, 'TM', '080500'), el(0x00400252, 'CS', 'IN PROGRESS'), el(0x00400253, 'SH', 'PPS-UI'),
       el(0x00400270, 'SQ', [[el(0x0020000d, 'UI', studyUid), el(0x00400009, 'SH', 'ORD-UI')]]), el(0x00400340, 'SQ', []),
     ));
-    const files = await writeImages(work, [makeImage({ patientId: 'UI100', patientName: 'Vesela^Anna', studyUid, rows: 8, columns: 8 })]);
+    const files = await writeImages(ui.work, [makeImage({ patientId: 'UI100', patientName: 'Vesela^Anna', studyUid, rows: 8, columns: 8 })]);
     expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
-    browser = await launchChromium();
-    page = await newTestPage(browser);
   }, 60_000);
-  afterEach((ctx) => screenshotIfFailed(page, ctx));
   afterAll(async () => {
-    await browser?.close();
     await archive?.stop();
     await keeper?.stop();
-    await rm(work, { recursive: true, force: true });
   });
 
-  const open = async (screen: string) => page.goto(await signInUrl(archive.server, `#/${screen}`));
+  const open = async (screen: string) => ui.page.goto(await signInUrl(archive.server, `#/${screen}`));
 
   it('shows the HL7 order with its source and what the modality performed, as it reports it, and the images that never came', async () => {
     await open('worklist');
-    const row = page.locator('tr', { hasText: 'ACC-UI' });
+    const row = ui.page.locator('tr', { hasText: 'ACC-UI' });
     await row.waitFor();
     expect(await row.textContent()).toContain('HL7 order ORD-UI');
     await expect.poll(() => row.locator('td.mpps').textContent()).toBe('IN PROGRESS · from TESTPACS');
@@ -79,19 +70,19 @@ describe('the workflow screens', () => {
     ));
     await expect.poll(() => row.locator('td').nth(8).textContent()).toBe('COMPLETED'); // the scheduled step's own status follows the performed one
     await expect.poll(() => row.locator('td.mpps').textContent()).toBe('COMPLETED · 1 series, 3 images · from TESTPACS⚠ 3 images the modality reported are not here');
-    await screenshot(page, 'worklist-hl7-mpps');
+    await screenshot(ui.page, 'worklist-hl7-mpps');
   });
 
   it('lists the HL7 message on the Monitor', async () => {
     await open('monitor');
-    const row = page.locator('table.hl7 tr', { hasText: 'UI-1' });
+    const row = ui.page.locator('table.hl7 tr', { hasText: 'UI-1' });
     await row.waitFor();
     expect(await row.textContent()).toMatch(/ORM\^O01.*UI-1.*AA.*order ORD-UI scheduled/);
   });
 
   it('sends a study asking for storage commitment and shows it committed', async () => {
     await open('studies');
-    const row = page.locator(`tr[data-study="${studyUid}"]`);
+    const row = ui.page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
     await row.getByRole('button', { name: 'Send', exact: true }).click();
     await row.getByLabel('Send to').selectOption('KEEPER');
@@ -99,7 +90,7 @@ describe('the workflow screens', () => {
     await row.getByRole('button', { name: 'Send now' }).click();
     await expect.poll(() => row.locator('.job-state').textContent(), { timeout: 20_000 }).toMatch(/done 1 \/ 1, committed/);
     await open('monitor');
-    await expect.poll(() => page.locator('table.jobs tr', { hasText: 'KEEPER' }).first().locator('td.state').textContent(), { timeout: 10_000 }).toBe('done · committed');
-    await screenshot(page, 'monitor-committed');
+    await expect.poll(() => ui.page.locator('table.jobs tr', { hasText: 'KEEPER' }).first().locator('td.state').textContent(), { timeout: 10_000 }).toBe('done · committed');
+    await screenshot(ui.page, 'monitor-committed');
   }, 60_000);
 });

@@ -34,9 +34,8 @@ export async function screenshotIfFailed(page: Page | undefined, ctx: { task: { 
   if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
 }
 
-/** Everything the page reports as an error (console errors, uncaught exceptions, CSP violations), to assert on. */
-export function collectPageErrors(page: Page): string[] {
-  const errors: string[] = [];
+/** Everything the page reports as an error (console errors, uncaught exceptions, CSP violations), into `errors`, to assert on. */
+export function collectPageErrors(page: Page, errors: string[] = []): string[] {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     // An object logged is described by its message or its first few hundred characters of JSON.

@@ -1,3 +1,4 @@
+import { ENDPOINTS, pathOf } from '../../main/api/endpoints.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { makeCertificates, type TestCertificates } from '../helpers/tls-certs.ts';
 import { startRsyslog, type RunningSyslog } from '../helpers/rsyslog.ts';
-import { API_ROUTES, type AuditDto } from '../../main/api/contract.ts';
+import type { AuditDto } from '../../main/api/contract.ts';
 import { valueWhen } from '../helpers/wait.ts';
 
 /**
@@ -43,20 +44,20 @@ describe('audit trail', () => {
 
   const records = async (query = ''): Promise<AuditDto[]> => {
     await archive.server.audit.flush();
-    return (await apiFetch(archive, 'GET', `${API_ROUTES.audit}${query}`)).json() as Promise<AuditDto[]>;
+    return (await apiFetch(archive, 'GET', `${ENDPOINTS.audit.path}${query}`)).json() as Promise<AuditDto[]>;
   };
 
   it('records associations, DICOM queries with their keys, one view per study, settings changes and deletions', async () => {
     const found = await run('findscu', ['-S', '-aet', 'WORKSTATION', '-aec', archive.aeTitle, '-k', 'QueryRetrieveLevel=STUDY', '-k', 'PatientName=Audit*', '-k', 'StudyInstanceUID', '127.0.0.1', String(archive.port)]);
     expect(found.code, found.stderr).toBe(0);
     for (const sop of sops) {
-      const res = await apiFetch(archive, 'GET', `${API_ROUTES.wado}?requestType=WADO&contentType=application%2Fdicom&studyUID=${study}&objectUID=${sop}`);
+      const res = await apiFetch(archive, 'GET', `${ENDPOINTS.wado.path}?requestType=WADO&contentType=application%2Fdicom&studyUID=${study}&objectUID=${sop}`);
       expect(res.status).toBe(200);
       await res.arrayBuffer();
     }
-    const settings = await (await apiFetch(archive, 'GET', API_ROUTES.settings)).json() as { text: string };
-    expect((await apiFetch(archive, 'PUT', API_ROUTES.settings, { text: settings.text.replace(/^MaxQueryResults\s*=.*$/m, '').replace(/\s*$/, '\nMaxQueryResults = 500\n') })).status).toBe(200);
-    expect((await apiFetch(archive, 'DELETE', API_ROUTES.study(study))).status).toBe(200);
+    const settings = await (await apiFetch(archive, 'GET', ENDPOINTS.settings.path)).json() as { text: string };
+    expect((await apiFetch(archive, 'PUT', ENDPOINTS.settings.path, { text: settings.text.replace(/^MaxQueryResults\s*=.*$/m, '').replace(/\s*$/, '\nMaxQueryResults = 500\n') })).status).toBe(200);
+    expect((await apiFetch(archive, 'DELETE', pathOf(ENDPOINTS.study, [study]))).status).toBe(200);
 
     const all = await records();
     expect(all).toContainEqual(expect.objectContaining({ user: 'CT_ROOM', source: 'CT_ROOM@127.0.0.1', action: 'association-accepted' }));
@@ -76,17 +77,17 @@ describe('audit trail', () => {
     const today = new Date().toISOString().slice(0, 10);
     expect((await records(`?from=${today}&to=${today}`)).length).toBeGreaterThan(4);
     expect(await records('?to=2000-01-01')).toEqual([]);
-    expect((await apiFetch(archive, 'GET', `${API_ROUTES.audit}?from=yesterday`)).status).toBe(400);
-    await apiFetch(archive, 'POST', API_ROUTES.login, { name: '=HYPERLINK("http://x")', password: 'nope nope nope' });
+    expect((await apiFetch(archive, 'GET', `${ENDPOINTS.audit.path}?from=yesterday`)).status).toBe(400);
+    await apiFetch(archive, 'POST', ENDPOINTS.login.path, { name: '=HYPERLINK("http://x")', password: 'nope nope nope' });
     await archive.server.audit.flush();
-    const bytes = Buffer.from(await (await apiFetch(archive, 'GET', `${API_ROUTES.auditCsv}?action=login-failed`)).arrayBuffer());
+    const bytes = Buffer.from(await (await apiFetch(archive, 'GET', `${ENDPOINTS.auditCsv.path}?action=login-failed`)).arrayBuffer());
     // UTF-8 with its byte order mark, so that a spreadsheet reads names with diacritics right.
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.subarray(3).toString('utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe('id,at,user,source,action,outcome,patientId,studyUid,detail');
     expect(lines[1]).toMatch(/^\d+,[\d-]+T[\d:.]+Z,"'=HYPERLINK\(""http:\/\/x""\)",127\.0\.0\.1,login-failed,failure,,,no such user$/);
     // Semicolons, as Czech and German spreadsheets split fields.
-    const semicolons = (await (await apiFetch(archive, 'GET', `${API_ROUTES.auditCsv}?action=login-failed&sep=%3B`)).text()).trimEnd().split('\r\n');
+    const semicolons = (await (await apiFetch(archive, 'GET', `${ENDPOINTS.auditCsv.path}?action=login-failed&sep=%3B`)).text()).trimEnd().split('\r\n');
     expect(semicolons[0]).toBe('id;at;user;source;action;outcome;patientId;studyUid;detail');
     expect(semicolons[1]).toMatch(/^\d+;[\d-]+T[\d:.]+Z;"'=HYPERLINK\(""http:\/\/x""\)";127\.0\.0\.1;login-failed;failure;;;no such user$/);
   });
@@ -105,7 +106,7 @@ describe('audit trail', () => {
     await archive.setIni('AuditSyslogHost', `127.0.0.1:${syslog.tlsPort}`);
     await archive.setIni('TLSCACertificates', certs.ca);
     await archive.restart();
-    await apiFetch(archive, 'POST', API_ROUTES.login, { name: 'tls-check', password: 'wrong password 1' });
+    await apiFetch(archive, 'POST', ENDPOINTS.login.path, { name: 'tls-check', password: 'wrong password 1' });
     await archive.server.audit.flush();
     messages = await valueWhen('the failed login reaches the repository by TLS', () => syslog.messages(), (all) => all.some((m) => m.includes('UserID="tls-check"')));
     const failed = messages.find((m) => m.includes('UserID="tls-check"'));

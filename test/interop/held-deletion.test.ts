@@ -1,3 +1,4 @@
+import { ENDPOINTS, pathOf } from '../../main/api/endpoints.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { filesUnder } from '../helpers/cli-server.ts';
 import { regenerate } from '../../main/index/regen.ts';
-import { API_ROUTES, type DeletionDto } from '../../main/api/contract.ts';
+import type { DeletionDto } from '../../main/api/contract.ts';
 
 /**
  * A study deleted while one of its files cannot be deleted (on Windows: another program holds it past the retries;
@@ -43,10 +44,10 @@ describe('files of deleted studies that cannot be deleted yet', () => {
     } catch (err) {
       throw new Error(`this test bind-mounts over a stored file so that it cannot be deleted, and needs root: ${(err as Error).message}`);
     }
-    const deleted = await (await apiFetch(archive, 'DELETE', API_ROUTES.study(study))).json();
+    const deleted = await (await apiFetch(archive, 'DELETE', pathOf(ENDPOINTS.study, [study]))).json();
     expect(deleted).toMatchObject({ objects: 2, filesNotDeleted: 1 });
     expect(archive.logText()).toMatch(/1 file\(s\) held by another program are deleted later/);
-    const [deletion] = await (await apiFetch(archive, 'GET', API_ROUTES.deletions)).json() as DeletionDto[];
+    const [deletion] = await (await apiFetch(archive, 'GET', ENDPOINTS.deletions.path)).json() as DeletionDto[];
     expect(deletion).toMatchObject({ studyUid: study, state: 'pending' });
     execFileSync('umount', [blocked]);
     // The file is back in view (the mount is gone) and still waits: a regen does not index it again.
@@ -56,7 +57,7 @@ describe('files of deleted studies that cannot be deleted yet', () => {
     expect(await archive.server.core.removal.recover()).toBe(1);
     expect(await filesUnder(path.join(archive.dataDir, 'storage'))).toEqual([]);
     blocked = '';
-    const [done] = await (await apiFetch(archive, 'GET', API_ROUTES.deletions)).json() as DeletionDto[];
+    const [done] = await (await apiFetch(archive, 'GET', ENDPOINTS.deletions.path)).json() as DeletionDto[];
     expect(done!.state).toBe('done');
   });
 });

@@ -1,8 +1,8 @@
+import { ENDPOINTS, pathOf } from '../../main/api/endpoints.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { LIMITS } from '../../main/api/client-limits.ts';
-import { API_ROUTES } from '../../main/api/contract.ts';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -56,9 +56,9 @@ describe('the API under hostile input', () => {
     Object.assign(LIMITS, { headersMs: 1000, connectionsPerClient: 12, eventStreamsPerClient: 3 });
     archive = await startArchive({ MaxUploadMB: '1' });
     for (const [name, role] of [['fuzzviewer', 'viewer'], ['fuzzadmin', 'admin']]) {
-      expect((await apiFetch(archive, 'POST', API_ROUTES.users, { name, role, password: 'a fuzzing password' })).status).toBe(200);
+      expect((await apiFetch(archive, 'POST', ENDPOINTS.users.path, { name, role, password: 'a fuzzing password' })).status).toBe(200);
     }
-    const login = async (name: string) => ((await (await fetch(`${base()}${API_ROUTES.login}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password: 'a fuzzing password', bearer: true }) })).json()) as { token: string }).token;
+    const login = async (name: string) => ((await (await fetch(`${base()}${ENDPOINTS.login.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password: 'a fuzzing password', bearer: true }) })).json()) as { token: string }).token;
     viewer = await login('fuzzviewer');
     admin = await login('fuzzadmin');
   });
@@ -71,17 +71,17 @@ describe('the API under hostile input', () => {
     fetch(`${base()}${route}`, { method, headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': 'application/json', ...headers }, body });
 
   it('refuses oversized, malformed and deeply nested bodies with a 4xx that says why', async () => {
-    const big = await send('POST', API_ROUTES.studies, JSON.stringify({ level: 'STUDY', keys: { PatientName: 'x'.repeat(3 << 20) } }));
+    const big = await send('POST', ENDPOINTS.studies.path, JSON.stringify({ level: 'STUDY', keys: { PatientName: 'x'.repeat(3 << 20) } }));
     expect(big.status).toBe(413);
     expect((await big.json() as { error: string }).error).toMatch(/request body is \d+ bytes; at most 2097152/);
-    const bad = await send('POST', API_ROUTES.studies, '{"level": "STUDY", ');
+    const bad = await send('POST', ENDPOINTS.studies.path, '{"level": "STUDY", ');
     expect([bad.status, (await bad.json() as { error: string }).error]).toEqual([400, 'the request body is not JSON']);
-    const deep = await send('POST', API_ROUTES.studies, '['.repeat(200_000) + ']'.repeat(200_000));
+    const deep = await send('POST', ENDPOINTS.studies.path, '['.repeat(200_000) + ']'.repeat(200_000));
     expect([deep.status, (await deep.json() as { error: string }).error]).toEqual([400, 'the request body nests deeper than 32 levels']);
-    const upload = await fetch(`${base()}${API_ROUTES.importFile('big.dcm')}`, { method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': 'application/dicom' }, body: Buffer.alloc(2 << 20) });
+    const upload = await fetch(`${base()}${pathOf(ENDPOINTS.importFile, [], { name: 'big.dcm' })}`, { method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': 'application/dicom' }, body: Buffer.alloc(2 << 20) });
     expect(upload.status).toBe(413);
     expect((await upload.json() as { error: string }).error).toMatch(/MaxUploadMB allows 1048576 bytes/);
-    expect((await send('GET', API_ROUTES.status, undefined)).status).toBe(200);
+    expect((await send('GET', ENDPOINTS.status.path, undefined)).status).toBe(200);
   });
 
   it('answers odd path parameters and UI paths with 400 or 404, never a file outside the archive', async () => {
@@ -121,9 +121,9 @@ describe('the API under hostile input', () => {
     expect(refused).toMatch(/^HTTP\/1\.1 503 Service Unavailable[\s\S]*more than 12 connections from/);
     for (const s of sockets) s.destroy();
     // Once the server has seen them close, this client is served again.
-    await until('the closed connections are no longer counted', async () => (await send('GET', API_ROUTES.status, undefined)).status === 200);
+    await until('the closed connections are no longer counted', async () => (await send('GET', ENDPOINTS.status.path, undefined)).status === 200);
 
-    const wsUrl = `${base().replace('http', 'ws')}${API_ROUTES.events}`;
+    const wsUrl = `${base().replace('http', 'ws')}${ENDPOINTS.events.path}`;
     const signed = { headers: { authorization: `Bearer ${archive.server.apiSecret}` } };
     const open = await Promise.all([1, 2, 3].map(() => new Promise<WebSocket>((resolve, reject) => { const ws = new WebSocket(wsUrl, signed); ws.once('open', () => resolve(ws)); ws.once('error', reject); })));
     const fourth = await new Promise<number>((resolve) => {
@@ -137,7 +137,7 @@ describe('the API under hostile input', () => {
   });
 
   it('survives a seeded fuzz of every route: no 5xx, no stack trace, nothing changed by those not allowed to', async () => {
-    const snapshot = async () => JSON.stringify(await Promise.all([API_ROUTES.nodes, API_ROUTES.users, API_ROUTES.settings, API_ROUTES.worklist, API_ROUTES.webNodes]
+    const snapshot = async () => JSON.stringify(await Promise.all([ENDPOINTS.nodes.path, ENDPOINTS.users.path, ENDPOINTS.settings.path, ENDPOINTS.worklist.path, ENDPOINTS.webNodes.path]
       .map(async (r) => (await apiFetch(archive, 'GET', r)).json())));
     const before = await snapshot();
     const routes = archive.server.api!.router.list();
@@ -164,7 +164,7 @@ describe('the API under hostile input', () => {
     // An admin may change things; the fuzz leaves out what would leave the test's sandbox (listener port, folders of this computer).
     await fuzz(admin, 300, (p) => p === '/api/listener/restart' || p === '/api/export' || p === '/api/settings');
     expect(results.length).toBeGreaterThan(500);
-    expect((await send('GET', API_ROUTES.status, undefined)).status).toBe(200);
+    expect((await send('GET', ENDPOINTS.status.path, undefined)).status).toBe(200);
     expect(archive.logText()).not.toMatch(/^error/m);
   });
 
@@ -184,11 +184,11 @@ describe('the API under hostile input', () => {
     }
     // biome-ignore lint/correctness/noPrecisionLoss: a client's 2^63-1 that JavaScript cannot hold exactly is the hostile input.
     for (const [limit, offset] of [[1e21, 9223372036854775807], [9223372036854775807, 1e21], [-1, -1], [0.5, 'x']]) {
-      const res = await fetch(`${base()}${API_ROUTES.studies}`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      const res = await fetch(`${base()}${ENDPOINTS.studies.path}`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
         body: JSON.stringify({ level: 'STUDY', keys: { PatientID: '' }, limit, offset }) });
       if (res.status >= 500) failures.push(`${res.status} POST /api/find limit ${limit} offset ${offset}: ${(await res.text()).slice(0, 120)}`);
     }
     expect(failures).toEqual([]);
-    expect((await send('GET', API_ROUTES.status, undefined)).status).toBe(200);
+    expect((await send('GET', ENDPOINTS.status.path, undefined)).status).toBe(200);
   });
 });

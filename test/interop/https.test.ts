@@ -1,3 +1,4 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import https from 'node:https';
 import { X509Certificate } from 'node:crypto';
@@ -10,7 +11,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeCertificates, type TestCertificates } from '../helpers/tls-certs.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { apiNeedsTls } from '../../main/api/api-tls.ts';
-import { API_ROUTES, type StatusDto } from '../../main/api/contract.ts';
+import type { StatusDto } from '../../main/api/contract.ts';
 
 function get(url: string, ca: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
@@ -49,7 +50,7 @@ describe('HTTPS for the API and UI', () => {
     const pem = await readFile(path.join(archive.dataDir, 'https', 'certificate.pem'), 'utf8');
     const cert = new X509Certificate(pem);
     expect(cert.subjectAltName).toContain('IP Address:127.0.0.1');
-    const status = await get(`${archive.server.apiUrl}${API_ROUTES.status}`, pem, { authorization: `Bearer ${archive.server.apiSecret}` });
+    const status = await get(`${archive.server.apiUrl}${ENDPOINTS.status.path}`, pem, { authorization: `Bearer ${archive.server.apiSecret}` });
     expect(status.status).toBe(200);
     expect((JSON.parse(status.body) as StatusDto).https).toEqual({ fingerprint: cert.fingerprint256, selfSigned: true });
     expect(archive.logText()).toContain(`SHA-256 fingerprint ${cert.fingerprint256}`);
@@ -58,7 +59,7 @@ describe('HTTPS for the API and UI', () => {
     const shown = await run('sh', ['-c', `openssl s_client -connect 127.0.0.1:${port} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`]);
     expect(shown.stdout.trim()).toBe(`sha256 Fingerprint=${cert.fingerprint256}`);
     // Plain HTTP is not answered on the HTTPS port.
-    await expect(fetch(`http://127.0.0.1:${port}${API_ROUTES.session}`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${port}${ENDPOINTS.session.path}`)).rejects.toThrow();
     await archive.restart();
     expect(await readFile(path.join(archive.dataDir, 'https', 'certificate.pem'), 'utf8')).toBe(pem);
   });
@@ -80,7 +81,7 @@ describe('HTTPS for the API and UI', () => {
     expect(rebound.status).toBe(421);
     expect(JSON.parse(rebound.body).error).toMatch(/does not answer to the name evil\.example/);
     expect((await get(`${archive.server.apiUrl}/`, pem, { host: 'evil.example' })).status).toBe(421);
-    const ws = new WebSocket(`${archive.server.apiUrl.replace('https', 'wss')}${API_ROUTES.events}`, { ca: pem, headers: { ...signed, host: 'evil.example' } });
+    const ws = new WebSocket(`${archive.server.apiUrl.replace('https', 'wss')}${ENDPOINTS.events.path}`, { ca: pem, headers: { ...signed, host: 'evil.example' } });
     await expect(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); })).rejects.toThrow(/421/);
     await archive.setIni('APIHostNames', 'pacs.clinic.local, evil.example');
     expect((await get(`${archive.server.apiUrl}/dicom-web/studies`, pem, { ...signed, host: `Evil.Example:${port}` })).status).toBe(200);
@@ -90,10 +91,10 @@ describe('HTTPS for the API and UI', () => {
 
   it('sets the session cookie Secure, and serves the event WebSocket over wss', async () => {
     const pem = await readFile(path.join(archive.dataDir, 'https', 'certificate.pem'), 'utf8');
-    const session = await get(`${archive.server.apiUrl}${API_ROUTES.session}`, pem);
+    const session = await get(`${archive.server.apiUrl}${ENDPOINTS.session.path}`, pem);
     expect(JSON.parse(session.body)).toMatchObject({ needsSetup: true });
     const failed = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
-      const req = https.request(`${archive.server.apiUrl}${API_ROUTES.setup}`, { method: 'POST', ca: pem, headers: { 'content-type': 'application/json' } }, (res) => {
+      const req = https.request(`${archive.server.apiUrl}${ENDPOINTS.setup.path}`, { method: 'POST', ca: pem, headers: { 'content-type': 'application/json' } }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie'] ?? '') }));
       }).on('error', reject);
@@ -101,7 +102,7 @@ describe('HTTPS for the API and UI', () => {
     });
     expect(failed.status).toBe(200);
     expect(failed.cookie).toMatch(/; Secure$/);
-    const ws = new WebSocket(`${archive.server.apiUrl.replace('https', 'wss')}${API_ROUTES.events}`, { ca: pem, headers: { authorization: `Bearer ${archive.server.apiSecret}` } });
+    const ws = new WebSocket(`${archive.server.apiUrl.replace('https', 'wss')}${ENDPOINTS.events.path}`, { ca: pem, headers: { authorization: `Bearer ${archive.server.apiSecret}` } });
     await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
     ws.close();
   });
@@ -111,7 +112,7 @@ describe('HTTPS for the API and UI', () => {
     await archive.setIni('APIPrivateKey', certs.server.key);
     await archive.restart();
     const given = new X509Certificate(await readFile(certs.server.cert));
-    const status = await get(`${archive.server.apiUrl}${API_ROUTES.status}`, await readFile(certs.ca), { authorization: `Bearer ${archive.server.apiSecret}` });
+    const status = await get(`${archive.server.apiUrl}${ENDPOINTS.status.path}`, await readFile(certs.ca), { authorization: `Bearer ${archive.server.apiSecret}` });
     expect((JSON.parse(status.body) as StatusDto).https).toEqual({ fingerprint: given.fingerprint256, selfSigned: false });
   });
 });

@@ -1,3 +1,4 @@
+import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts'
 import { run } from '../helpers/dcmtk.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
-import { API_ROUTES, type NodeDto } from '../../main/api/contract.ts';
+import type { NodeDto } from '../../main/api/contract.ts';
 
 /**
  * Per-node rights (noderights.map) against DCMTK peers: a modality that may only store, a workstation that may query
@@ -93,12 +94,12 @@ describe('per-node rights with storescu, findscu and movescu', () => {
   });
 
   it('shows and saves rights through the Nodes API, keeping the file readable and applying them at once', async () => {
-    const nodes = await (await apiFetch(archive, 'GET', API_ROUTES.nodes)).json() as NodeDto[];
+    const nodes = await (await apiFetch(archive, 'GET', ENDPOINTS.nodes.path)).json() as NodeDto[];
     expect(nodes.find((n) => n.ae === 'VIEWER')?.access).toEqual({ rights: ['query', 'retrieve'], retrieveTo: ['self'], checkHost: false, own: true });
     expect(nodes.find((n) => n.ae === 'OTHER')?.access?.own).toBe(false);
-    const bad = await apiFetch(archive, 'POST', API_ROUTES.nodes, { ae: 'OTHER', host: '127.0.0.1', port: other.port, compression: 'un', access: { rights: ['fly'], retrieveTo: '*', checkHost: false } });
+    const bad = await apiFetch(archive, 'POST', ENDPOINTS.nodes.path, { ae: 'OTHER', host: '127.0.0.1', port: other.port, compression: 'un', access: { rights: ['fly'], retrieveTo: '*', checkHost: false } });
     expect(bad.status).toBe(400);
-    const saved = await apiFetch(archive, 'POST', API_ROUTES.nodes, { ae: 'OTHER', host: '127.0.0.1', port: other.port, compression: 'un', access: { rights: ['store'], retrieveTo: '*', checkHost: false } });
+    const saved = await apiFetch(archive, 'POST', ENDPOINTS.nodes.path, { ae: 'OTHER', host: '127.0.0.1', port: other.port, compression: 'un', access: { rights: ['store'], retrieveTo: '*', checkHost: false } });
     expect(saved.status).toBe(200);
     expect(await readFile(path.join(archive.dataDir, 'config', 'noderights.map'), 'utf8')).toMatch(/^OTHER\s+store\s+\*\s+-$/m);
     expect((await find('OTHER')).code).not.toBe(0);

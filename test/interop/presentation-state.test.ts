@@ -1,3 +1,4 @@
+import { ENDPOINTS, pathOf } from '../../main/api/endpoints.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,7 @@ import path from 'node:path';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
-import { API_ROUTES, type AnnotationDto } from '../../main/api/contract.ts';
+import type { AnnotationDto } from '../../main/api/contract.ts';
 import { GSPS_SOP_CLASS } from '../../common/uids.ts';
 
 /**
@@ -41,7 +42,7 @@ describe('measurements as a presentation state', () => {
   });
 
   it('saves them as a presentation state that dcmpschk accepts, and reads them back as the same tools', async () => {
-    const saved = await apiFetch(archive, 'POST', API_ROUTES.annotations(study), { annotations });
+    const saved = await apiFetch(archive, 'POST', pathOf(ENDPOINTS.annotations, [study]), { annotations });
     expect(saved.status).toBe(200);
     const state = await saved.json() as { sopInstanceUid: string; creator: string; label: string };
     expect(state).toMatchObject({ creator: 'local admin', label: 'MEASUREMENTS1' });
@@ -55,7 +56,7 @@ describe('measurements as a presentation state', () => {
     expect(dump.stdout).toMatch(/\(0070,0023\) CS \[ELLIPSE\]/);
     expect(dump.stdout).toMatch(/\(0008,1160\) IS \[2\]/);
     expect(dump.stdout).toContain('Zlomenina');
-    const back = await (await apiFetch(archive, 'GET', API_ROUTES.annotations(study))).json() as { state: { sopInstanceUid: string }; annotations: AnnotationDto[] };
+    const back = await (await apiFetch(archive, 'GET', pathOf(ENDPOINTS.annotations, [study]))).json() as { state: { sopInstanceUid: string }; annotations: AnnotationDto[] };
     expect(back.state.sopInstanceUid).toBe(state.sopInstanceUid);
     const sortKey = (a: { sopInstanceUid: string; frame?: number; kind: string }) => `${a.sopInstanceUid}${a.frame ?? ''}${a.kind}`;
     const near = (list: AnnotationDto[]) => list.map((a) => ({ ...a, frame: a.frame ?? undefined, points: a.points.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]) })).sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
@@ -63,18 +64,18 @@ describe('measurements as a presentation state', () => {
   });
 
   it('gives the newest of several, keeps the older, and empties with an empty save', async () => {
-    expect((await apiFetch(archive, 'POST', API_ROUTES.annotations(study), { annotations: annotations.slice(0, 1) })).status).toBe(200);
-    const back = await (await apiFetch(archive, 'GET', API_ROUTES.annotations(study))).json() as { annotations: AnnotationDto[] };
+    expect((await apiFetch(archive, 'POST', pathOf(ENDPOINTS.annotations, [study]), { annotations: annotations.slice(0, 1) })).status).toBe(200);
+    const back = await (await apiFetch(archive, 'GET', pathOf(ENDPOINTS.annotations, [study]))).json() as { annotations: AnnotationDto[] };
     expect(back.annotations).toHaveLength(1);
-    expect((await apiFetch(archive, 'POST', API_ROUTES.annotations(study), { annotations: [] })).status).toBe(200);
-    expect((await (await apiFetch(archive, 'GET', API_ROUTES.annotations(study))).json() as { annotations: AnnotationDto[] }).annotations).toEqual([]);
+    expect((await apiFetch(archive, 'POST', pathOf(ENDPOINTS.annotations, [study]), { annotations: [] })).status).toBe(200);
+    expect((await (await apiFetch(archive, 'GET', pathOf(ENDPOINTS.annotations, [study]))).json() as { annotations: AnnotationDto[] }).annotations).toEqual([]);
     // The series list of the study has the presentation states as series of modality PR (the viewer hides them).
-    const series = await (await apiFetch(archive, 'POST', API_ROUTES.studies, { level: 'SERIES', keys: { StudyInstanceUID: study, Modality: 'PR', SeriesInstanceUID: '' } })).json() as unknown[];
+    const series = await (await apiFetch(archive, 'POST', ENDPOINTS.studies.path, { level: 'SERIES', keys: { StudyInstanceUID: study, Modality: 'PR', SeriesInstanceUID: '' } })).json() as unknown[];
     expect(series).toHaveLength(3);
   });
 
   it('refuses malformed measurements with the reason', async () => {
-    const bad = async (a: unknown) => (await (await apiFetch(archive, 'POST', API_ROUTES.annotations(study), { annotations: a })).json() as { error: string }).error;
+    const bad = async (a: unknown) => (await (await apiFetch(archive, 'POST', pathOf(ENDPOINTS.annotations, [study]), { annotations: a })).json() as { error: string }).error;
     expect(await bad('x')).toBe('annotations must be a list');
     expect(await bad([{ ...annotations[0], kind: 'Laser' }])).toMatch(/annotation 1: kind is one of Length/);
     expect(await bad([{ ...annotations[0], points: [[1, 2]] }])).toBe('annotation 1: a Length has 2 points of two finite numbers');

@@ -1,3 +1,4 @@
+import { ENDPOINTS, pathOf } from '../../main/api/endpoints.ts';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,6 @@ import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
-import { API_ROUTES } from '../../main/api/contract.ts';
 
 /**
  * Uploads bounded in bytes, memory and disk (issue 30.9), driven over HTTP as a technician's browser or a DICOMweb
@@ -84,7 +84,7 @@ describe('uploads bounded in bytes, memory and disk', () => {
   it('counts chunked uploads against MaxUploadMB as they are read: import and STOW-RS both 413, nothing left behind', async () => {
     archive = await startArchive({ MaxUploadMB: '1' });
     const zeros = Buffer.alloc(64 * 1024);
-    const imported = await post(archive, API_ROUTES.importFile('big.dcm'), 'application/dicom', chunkedBody(3 << 20, zeros));
+    const imported = await post(archive, pathOf(ENDPOINTS.importFile, [], { name: 'big.dcm' }), 'application/dicom', chunkedBody(3 << 20, zeros));
     expect(imported.status).toBe(413);
     expect((await imported.json() as { error: string }).error).toMatch(/passed 1048576 bytes; MaxUploadMB/);
     const head = Buffer.from(`--${BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n`);
@@ -94,7 +94,7 @@ describe('uploads bounded in bytes, memory and disk', () => {
     expect(await readdir(path.join(archive.dataDir, '.incoming')).catch(() => [])).toEqual([]);
     // Within the limit, a chunked upload is taken.
     const small = makeImage({ patientId: 'UPLOAD1', rows: 32, columns: 32 });
-    const ok = await post(archive, API_ROUTES.importFile('small.dcm'), 'application/dicom', chunkedBody(small.bytes.length, small.bytes));
+    const ok = await post(archive, pathOf(ENDPOINTS.importFile, [], { name: 'small.dcm' }), 'application/dicom', chunkedBody(small.bytes.length, small.bytes));
     expect(ok.status).toBe(200);
     expect(await archive.server.index.findInstance(small.sopUid)).toBeDefined();
   });
@@ -140,13 +140,13 @@ describe('uploads bounded in bytes, memory and disk', () => {
     const s = await statfs(dir);
     const freeMB = Math.floor((s.bavail * s.bsize) / (1 << 20));
     archive = await startArchive({ MaxUploadMB: '0', MAGDeviceFullThreshold: String(Math.max(1, freeMB - 96)) });
-    const refused = await post(archive, API_ROUTES.importFile('huge.dcm'), 'application/dicom', chunkedBody(1 << 30, Buffer.alloc(1 << 20)));
+    const refused = await post(archive, pathOf(ENDPOINTS.importFile, [], { name: 'huge.dcm' }), 'application/dicom', chunkedBody(1 << 30, Buffer.alloc(1 << 20)));
     expect(refused.status).toBe(507);
     expect((await refused.json() as { error: string }).error).toMatch(/stay for the modalities \(MAGDeviceFullThreshold\)/);
     await expect.poll(() => uploadsLeft(archive!)).toEqual([]);
     // A declared size beyond the room left is refused before a byte is read.
     const declared = await new Promise<number>((resolve, reject) => {
-      const url = new URL(`${archive!.server.apiUrl}${API_ROUTES.importFile('declared.dcm')}`);
+      const url = new URL(`${archive!.server.apiUrl}${pathOf(ENDPOINTS.importFile, [], { name: 'declared.dcm' })}`);
       const req = http.request(url, { method: 'POST', headers: { authorization: `Bearer ${archive!.server.apiSecret}`, 'content-type': 'application/dicom', 'content-length': String(512 << 20) } });
       req.on('response', (answer) => { answer.resume(); resolve(answer.statusCode ?? 0); req.destroy(); });
       req.on('error', reject);

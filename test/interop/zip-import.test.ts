@@ -1,3 +1,4 @@
+import { ENDPOINTS, pathOf } from '../../main/api/endpoints.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,6 @@ import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
-import { API_ROUTES } from '../../main/api/contract.ts';
 
 /**
  * A ZIP dropped on the window is imported: Python's zipfile writes it (deflated, in folders, with a file that is not
@@ -18,7 +18,7 @@ describe('importing a ZIP upload', () => {
   let work: string;
   const study = uid();
   const py = (script: string) => run('/usr/bin/python3', ['-c', script]);
-  const post = async (file: string, name: string) => fetch(`${archive.server.apiUrl}${API_ROUTES.importFile(name)}`, {
+  const post = async (file: string, name: string) => fetch(`${archive.server.apiUrl}${pathOf(ENDPOINTS.importFile, [], { name: name })}`, {
     method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': 'application/zip' }, body: await readFile(file),
   });
 
@@ -63,7 +63,7 @@ z.close()`)).code).toBe(0);
     const res = await post(zip, 'evil.zip');
     expect(res.status).toBe(400);
     expect((await res.json() as { error: string }).error).toBe('the archive names a file outside itself: "../../outside.dcm"');
-    const plain = await fetch(`${archive.server.apiUrl}${API_ROUTES.importFile('x.zip')}`, {
+    const plain = await fetch(`${archive.server.apiUrl}${pathOf(ENDPOINTS.importFile, [], { name: 'x.zip' })}`, {
       method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': 'application/zip' }, body: 'this is not a zip at all',
     });
     expect(plain.status).toBe(400);

@@ -1,6 +1,6 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type AuditDto } from '../../../main/api/contract.ts';
-import { call, downloadLink } from '../api.ts';
+import { api, downloadLink } from '../api.ts';
 import { ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { dateTime, personName } from '../format.ts';
@@ -20,10 +20,10 @@ export function Audit() {
   const [filter, setFilter] = useState({ user: '', patient: '', action: '', from: '', to: '' });
   const [applied, setApplied] = useState(filter);
   const params = Object.fromEntries(Object.entries(applied).filter(([, v]) => v));
-  const records = useLoad(() => call<AuditDto[]>('GET', `${API_ROUTES.audit}?${new URLSearchParams({ ...params, limit: '500' })}`), [JSON.stringify(applied)]);
+  const records = useLoad(() => api(ENDPOINTS.audit, { query: { ...params, limit: '500' } }), [JSON.stringify(applied)]);
   const set = (k: keyof typeof filter) => (e: { target: { value: string } }) => setFilter({ ...filter, [k]: e.target.value });
   return (
-    <Section title={t('Audit trail')} actions={<a className="button" {...downloadLink(API_ROUTES.auditCsv, { ...params, sep: csvSeparator() })} download>{t('Export CSV')}</a>}>
+    <Section title={t('Audit trail')} actions={<a className="button" {...downloadLink(ENDPOINTS.auditCsv, { ...params, sep: csvSeparator() })} download>{t('Export CSV')}</a>}>
       <form className="inline-form" onSubmit={(e) => { e.preventDefault(); setApplied(filter); }}>
         <Field label={t('User or AE')}><input name="audit-user" value={filter.user} onChange={set('user')} /></Field>
         <Field label={t('Patient (ID or name)')}><input name="audit-patient" value={filter.patient} onChange={set('patient')} /></Field>

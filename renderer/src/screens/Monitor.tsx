@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import { useCallback, useEffect } from 'react';
-import { API_ROUTES, type AssociationSummary, type DeletionDto, type JobDto, type JobStudy, type StatusDto } from '../../../main/api/contract.ts';
-import { call } from '../api.ts';
+import type { AssociationSummary, JobDto, JobStudy} from '../../../main/api/contract.ts';
+import { api } from '../api.ts';
 import { ActionButton, ErrorText, Progress, Section } from '../components.tsx';
 import { bytes, commitmentText, date, milliseconds, personName, rate, time, why } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
@@ -64,8 +65,8 @@ export function JobTable({ jobs, reload }: { jobs: JobDto[]; reload: () => void 
               <td className="num">{j.state === 'running' && j.rate ? rate(j.rate) : j.bytes ? bytes(j.bytes) : ''}</td>
               <td className="error-cell">{why(j.error, j.errorMessage)}</td>
               <td>
-                {(j.state === 'queued' || j.state === 'running') && <ActionButton onClick={() => call('POST', API_ROUTES.cancelJob(j.id)).then(reload)}>{t('Cancel')}</ActionButton>}
-                {(j.state === 'failed' || j.state === 'cancelled') && <ActionButton onClick={() => call('POST', API_ROUTES.retryJob(j.id)).then(reload)}>{t('Retry')}</ActionButton>}
+                {(j.state === 'queued' || j.state === 'running') && <ActionButton onClick={() => api(ENDPOINTS.cancelJob, { params: [j.id] }).then(reload)}>{t('Cancel')}</ActionButton>}
+                {(j.state === 'failed' || j.state === 'cancelled') && <ActionButton onClick={() => api(ENDPOINTS.retryJob, { params: [j.id] }).then(reload)}>{t('Retry')}</ActionButton>}
               </td>
             </tr>
           );
@@ -78,7 +79,7 @@ export function JobTable({ jobs, reload }: { jobs: JobDto[]; reload: () => void 
 /** The job list, fetched again whenever a job event arrives. */
 export function useJobs() {
   const live = useLive();
-  const jobs = useLoad(() => call<JobDto[]>('GET', API_ROUTES.jobs), []);
+  const jobs = useLoad(() => api(ENDPOINTS.jobs), []);
   const { reload } = jobs;
   useEffect(() => { if (live.jobVersion) reload(); }, [live.jobVersion, reload]);
   return jobs;
@@ -86,11 +87,11 @@ export function useJobs() {
 
 export function Monitor() {
   const live = useLive();
-  const status = useLoad(() => call<StatusDto>('GET', API_ROUTES.status), []);
+  const status = useLoad(() => api(ENDPOINTS.status), []);
   const refresh = useCallback(() => status.reload(), [status.reload]);
   useInterval(refresh, 5000);
   const jobs = useJobs();
-  const deletions = useLoad(() => call<DeletionDto[]>('GET', `${API_ROUTES.deletions}?limit=50`), []);
+  const deletions = useLoad(() => api(ENDPOINTS.deletions, { query: { limit: '50' } }), []);
   const refreshDeletions = useCallback(() => deletions.reload(), [deletions.reload]);
   useInterval(refreshDeletions, 10_000);
   const s = status.data;

@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type EchoResult, type NodeDto } from '../../../main/api/contract.ts';
-import { call } from '../api.ts';
+import type { EchoResult} from '../../../main/api/contract.ts';
+import { api } from '../api.ts';
 import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { CompressionSelect, compressionWords } from '../compression-select.tsx';
@@ -31,7 +32,7 @@ function nodeProblem(n: { ae: string; host: string; port: string }): string {
 const EMPTY = { ae: '', host: '', port: '104', compression: 'as' };
 
 export function Nodes() {
-  const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
+  const nodes = useLoad(() => api(ENDPOINTS.nodes), []);
   const [form, setForm] = useState(EMPTY);
   const [editing, setEditing] = useState<string | undefined>();
   const [formError, setFormError] = useState('');
@@ -50,8 +51,8 @@ export function Nodes() {
     const existing = (nodes.data ?? []).find((n) => n.ae.toUpperCase() === node.ae.toUpperCase() && n.ae !== editing);
     if (existing && !confirm(t('A node {ae} exists already ({old}). Replace it with {new}?', { ae: existing.ae, old: `${existing.host}:${existing.port}`, new: `${node.host}:${node.port}` }))) return;
     try {
-      await call('POST', API_ROUTES.nodes, node);
-      if (editing && editing !== node.ae) await call('DELETE', API_ROUTES.node(editing));
+      await api(ENDPOINTS.addNode, { body: node });
+      if (editing && editing !== node.ae) await api(ENDPOINTS.node, { params: [editing] });
       setForm(EMPTY);
       setAccess(ALL_ACCESS);
       setEditing(undefined);
@@ -65,7 +66,7 @@ export function Nodes() {
     const controller = new AbortController();
     setEchoing((x) => ({ ...x, [ae]: controller }));
     setEcho((x) => ({ ...x, [ae]: 'busy' }));
-    const result = await call<EchoResult>('POST', API_ROUTES.echo(ae), undefined, controller.signal).catch((e: Error): EchoResult => ({ ae, ok: false, error: e.message }));
+    const result = await api(ENDPOINTS.echo, { params: [ae], signal: controller.signal }).catch((e: Error): EchoResult => ({ ae, ok: false, error: e.message }));
     setEchoing(({ [ae]: _done, ...rest }) => rest);
     setEcho((x) => ({ ...x, [ae]: result }));
   };
@@ -96,7 +97,7 @@ export function Nodes() {
                     {configure && <button type="button" onClick={() => {
                       setEditing(n.ae); setForm({ ae: n.ae, host: n.host, port: String(n.port), compression: n.compression }); setAccess(accessForm(n.access)); setFormError('');
                     }}>{t('Edit')}</button>}
-                    {configure && <DeleteButton question={t('Delete the node {ae}?', { ae: n.ae })} route={API_ROUTES.node(n.ae)} onDeleted={nodes.reload} />}
+                    {configure && <DeleteButton question={t('Delete the node {ae}?', { ae: n.ae })} endpoint={ENDPOINTS.node} params={[n.ae]} onDeleted={nodes.reload} />}
                   </td>
                 </tr>
               );

@@ -1,6 +1,7 @@
+import { ENDPOINTS, pathOf } from '../../../main/api/endpoints.ts';
 import { useEffect, useState } from 'react';
-import { API_ROUTES, type FindAnswer, type JobDto, type RetrieveRequest } from '../../../main/api/contract.ts';
-import { Cancelled, call } from '../api.ts';
+import type { FindAnswer, RetrieveRequest } from '../../../main/api/contract.ts';
+import { api, Cancelled } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
@@ -20,8 +21,8 @@ function RetrieveButtons({ node, nodes, level, keys, study }: { node: string; no
   const [to, setTo] = useState('');
   const web = nodes.find((n) => n.ae === node)?.web;
   // A DICOMweb node gives objects to us (WADO-RS) and nowhere else.
-  const retrieve = () => call<JobDto>('POST', API_ROUTES.retrieve, { source: node, how: web ? 'get' : how, destination: web ? '' : to, query: { level, keys },
-    patientId: study.PatientID ?? '', about: { patientName: study.PatientName ?? '', description: study.StudyDescription ?? '' } } satisfies RetrieveRequest);
+  const retrieve = () => api(ENDPOINTS.retrieve, { body: { source: node, how: web ? 'get' : how, destination: web ? '' : to, query: { level, keys },
+    patientId: study.PatientID ?? '', about: { patientName: study.PatientName ?? '', description: study.StudyDescription ?? '' } } satisfies RetrieveRequest });
   if (web) return <span className="retrieve"><ActionButton kind="primary" onClick={retrieve}>{t('Retrieve here')}</ActionButton></span>;
   return (
     <span className="retrieve">
@@ -39,7 +40,7 @@ function RetrieveButtons({ node, nodes, level, keys, study }: { node: string; no
 }
 
 function SeriesRows({ node, nodes, study }: { node: string; nodes: RemoteNode[]; study: FindAnswer }) {
-  const series = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.remoteFind(node), { level: 'SERIES', keys: { StudyInstanceUID: study.StudyInstanceUID!, ...SERIES_KEYS } }), [node, study.StudyInstanceUID]);
+  const series = useLoad(() => api(ENDPOINTS.remoteFind, { params: [node], body: { level: 'SERIES', keys: { StudyInstanceUID: study.StudyInstanceUID!, ...SERIES_KEYS } } }), [node, study.StudyInstanceUID]);
   return (
     <tr className="series-rows">
       <td colSpan={9}>
@@ -67,7 +68,7 @@ function SeriesRows({ node, nodes, study }: { node: string; nodes: RemoteNode[];
 async function studiesHere(uids: string[]): Promise<Set<string>> {
   const wanted = uids.filter((u) => u && !u.includes('\\'));
   if (!wanted.length) return new Set();
-  const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: { StudyInstanceUID: wanted.join('\\') } });
+  const rows = await api(ENDPOINTS.studies, { body: { level: 'STUDY', keys: { StudyInstanceUID: wanted.join('\\') } } });
   return new Set(rows.map((r) => r.StudyInstanceUID!));
 }
 
@@ -90,7 +91,7 @@ export function QueryRetrieve() {
     setError('');
     setOpen(undefined);
     try {
-      const found = await call<FindAnswer[]>('POST', API_ROUTES.remoteFind(chosen), { level: 'STUDY', keys: studyKeys(v) }, controller.signal);
+      const found = await api(ENDPOINTS.remoteFind, { params: [chosen], body: { level: 'STUDY', keys: studyKeys(v) }, signal: controller.signal });
       setResults(found);
       setHere(await studiesHere(found.map((r) => r.StudyInstanceUID ?? '')));
     } catch (e) {
@@ -130,7 +131,7 @@ export function QueryRetrieve() {
                   <tr key={uid} className={open === uid ? 'open' : ''}>
                     <td><button type="button" className="expand" aria-label={t('Series')} onClick={() => setOpen(open === uid ? undefined : uid)}>{open === uid ? '▾' : '▸'}</button></td>
                     <td>{personName(r.PatientName ?? '')}{here.has(uid) && <> <a className="here" href={`#/viewer/${encodeURIComponent(uid)}`} title={t('This study is in this archive already: open it')}>{t('here')}</a>
-                      <Picture className="here-thumb" route={API_ROUTES.studyThumbnail(uid, 40)} alt={t('here')} size={40} /></>}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
+                      <Picture className="here-thumb" route={pathOf(ENDPOINTS.studyThumbnail, [uid], { size: '40' })} alt={t('here')} size={40} /></>}</td><td>{r.PatientID}</td><td>{date(r.StudyDate ?? '')}</td><td>{r.ModalitiesInStudy}</td>
                     <td>{r.StudyDescription}</td><td>{r.AccessionNumber}</td>
                     <td className="num">{r.NumberOfStudyRelatedSeries}/{r.NumberOfStudyRelatedInstances}</td>
                     <td><RetrieveButtons node={chosen} nodes={nodes.data ?? []} level="STUDY" keys={{ StudyInstanceUID: uid }} study={r} /></td>

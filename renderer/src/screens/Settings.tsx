@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import { useEffect, useState } from 'react';
-import { API_ROUTES, type ListenerRestarted, type NodeDto, type SettingEffect, type SettingsDto, type SettingsSaved } from '../../../main/api/contract.ts';
-import { ApiError, call } from '../api.ts';
+import type { ListenerRestarted, SettingEffect, SettingsSaved } from '../../../main/api/contract.ts';
+import { api, ApiError } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { lineOfKey, setKey, valueOfKey } from '../../../common/dicom-ini-text.ts';
@@ -26,8 +27,8 @@ const EFFECT_TEXT: Record<SettingEffect, string> = {
 type Problem = { line: number; reason: string; message?: Message };
 
 export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
-  const loaded = useLoad(() => call<SettingsDto>('GET', API_ROUTES.settings), []);
-  const nodes = useLoad(() => call<NodeDto[]>('GET', API_ROUTES.nodes), []);
+  const loaded = useLoad(() => api(ENDPOINTS.settings), []);
+  const nodes = useLoad(() => api(ENDPOINTS.nodes), []);
   const [text, setText] = useState('');
   const [mode, setMode] = useState<'form' | 'text'>('form');
   const [problems, setProblems] = useState<Problem[]>([]);
@@ -48,7 +49,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
     setSaved(undefined);
     setRestarted(undefined);
     try {
-      const result = await call<SettingsSaved>('PUT', API_ROUTES.settings, { text });
+      const result = await api(ENDPOINTS.saveSettings, { body: { text } });
       setSaved(result);
       loaded.reload();
       onServerChanged();
@@ -126,7 +127,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
               <p className="ok">{t('Saved.')} {saved.changed.length ? '' : t('Nothing changed.')}</p>
               <ul>{saved.changed.map((c) => <li key={c.key}><b>{c.key}</b>: {t(EFFECT_TEXT[c.effect])}</li>)}</ul>
               {needsListener && !restarted && (
-                <ActionButton kind="primary" onClick={async () => { setRestarted(await call<ListenerRestarted>('POST', API_ROUTES.restartListener)); onServerChanged(); }}>{t('Restart the DICOM listener now (open associations are dropped)')}</ActionButton>
+                <ActionButton kind="primary" onClick={async () => { setRestarted(await api(ENDPOINTS.restartListener)); onServerChanged(); }}>{t('Restart the DICOM listener now (open associations are dropped)')}</ActionButton>
               )}
               {restarted && <p className="ok">{t('Listener restarted: {ae} on port {port}.', { ae: restarted.aeTitle, port: String(restarted.dicomPort) })}</p>}
             </div>

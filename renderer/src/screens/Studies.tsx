@@ -1,6 +1,6 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import { Fragment, useEffect, useMemo, useState } from 'react';
-import { API_ROUTES, type FindAnswer, type PatientNamesDto } from '../../../main/api/contract.ts';
-import { call, downloadLink } from '../api.ts';
+import { api, downloadLink } from '../api.ts';
 import { ActionButton, ErrorText, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { DropImport, UploadFiles } from '../upload-files.tsx';
@@ -25,16 +25,16 @@ const NUMERIC = new Set(['NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInst
 export function Studies() {
   const [search, setSearch] = useState<SearchValues>(EMPTY_SEARCH);
   const [tick, setTick] = useState(0);
-  const studies = useLoad(() => call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys: studyKeys(search), limit: SHOWN + 1 }), [search, tick]);
+  const studies = useLoad(() => api(ENDPOINTS.studies, { body: { level: 'STUDY', keys: studyKeys(search), limit: SHOWN + 1 } }), [search, tick]);
   const more = (studies.data?.length ?? 0) > SHOWN;
   // Each study shows its own spelling of the patient's name; a patient with several is marked (name-conflict.tsx).
   const names = useLoad(async () => {
     const ids = [...new Set((studies.data ?? []).map((r) => r.PatientID ?? ''))];
-    return ids.length ? call<PatientNamesDto[]>('POST', API_ROUTES.patientNames, { patientIds: ids }) : [];
+    return ids.length ? api(ENDPOINTS.patientNames, { body: { patientIds: ids } }) : [];
   }, [studies.data]);
   const namesOf = new Map((names.data ?? []).map((n) => [n.patientId, n]));
   const nodes = useRemoteNodes();
-  const protectedList = useLoad(() => call<string[]>('GET', API_ROUTES.protectedStudies), [tick]);
+  const protectedList = useLoad(() => api(ENDPOINTS.protectedStudies), [tick]);
   const isProtected = new Set(protectedList.data ?? []);
   const [sort, setSort] = useState<{ key: string; up: boolean }>({ key: 'StudyDate', up: false });
   const [page, setPage] = useState(0);
@@ -95,7 +95,7 @@ export function Studies() {
         {mayTransfer && shown.length > 1 && (
           <p className="export-result">
             <a className="button" download title={t('The studies on this page as one ZIP of a DICOM media set with its DICOMDIR')}
-              {...downloadLink(API_ROUTES.export, { level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>{t('Export {n, plural, one {this study} other {these # studies}} as ZIP', { n: shown.length })}</a>
+              {...downloadLink(ENDPOINTS.export, { level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>{t('Export {n, plural, one {this study} other {these # studies}} as ZIP', { n: shown.length })}</a>
           </p>
         )}
         {more && <p className="help">{t('More than {n, plural, one {# study matches} other {# studies match}}: these are the {n} most recently received. Narrow the search to find others.', { n: SHOWN })}</p>}

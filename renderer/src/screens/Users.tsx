@@ -1,7 +1,7 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type UserDto } from '../../../main/api/contract.ts';
 import { ROLES } from '../../../common/roles.ts';
-import { call } from '../api.ts';
+import { api } from '../api.ts';
 import { ActionButton, DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { dateTime } from '../format.ts';
@@ -17,7 +17,7 @@ const ROLE_HELP: Record<string, string> = {
 
 /** Accounts, for administrators: who may sign in with which role; new passwords; who is locked out. */
 export function Users({ me }: { me: string }) {
-  const users = useLoad(() => call<UserDto[]>('GET', API_ROUTES.users), []);
+  const users = useLoad(() => api(ENDPOINTS.users), []);
   const [form, setForm] = useState({ name: '', role: 'technician', password: '' });
   const [error, setError] = useState('');
   return (
@@ -32,7 +32,7 @@ export function Users({ me }: { me: string }) {
                 <td>{u.name}</td>
                 <td>
                   <select aria-label={t('Role of {name}', { name: u.name })} value={u.role} onChange={(e) => {
-                    call('PUT', API_ROUTES.user(u.name), { role: e.target.value }).then(users.reload, (err: Error) => { setError(err.message); users.reload(); });
+                    api(ENDPOINTS.user, { params: [u.name], body: { role: e.target.value } }).then(users.reload, (err: Error) => { setError(err.message); users.reload(); });
                   }}>{ROLES.map((r) => <option key={r} value={r}>{t(r)}</option>)}</select>
                 </td>
                 <td>{u.lastLogin ? dateTime(u.lastLogin) : t('never')}</td>
@@ -40,10 +40,10 @@ export function Users({ me }: { me: string }) {
                 <td>
                   <ActionButton onClick={async () => {
                     const password = await askText(t('New password for {name} (at least 12 characters):', { name: u.name }), { secret: true });
-                    if (password) await call('PUT', API_ROUTES.user(u.name), { password });
+                    if (password) await api(ENDPOINTS.user, { params: [u.name], body: { password } });
                     users.reload();
                   }}>{t('Set password')}</ActionButton>
-                  {u.name !== me && <DeleteButton question={t('Delete the user {name}?', { name: u.name })} route={API_ROUTES.user(u.name)} onDeleted={users.reload} />}
+                  {u.name !== me && <DeleteButton question={t('Delete the user {name}?', { name: u.name })} endpoint={ENDPOINTS.deleteUser} params={[u.name]} onDeleted={users.reload} />}
                 </td>
               </tr>
             ))}
@@ -55,7 +55,7 @@ export function Users({ me }: { me: string }) {
         <form className="inline-form" onSubmit={(e) => {
           e.preventDefault();
           setError('');
-          call('POST', API_ROUTES.users, form).then(() => { setForm({ name: '', role: form.role, password: '' }); users.reload(); }, (err: Error) => setError(err.message));
+          api(ENDPOINTS.addUser, { body: form }).then(() => { setForm({ name: '', role: form.role, password: '' }); users.reload(); }, (err: Error) => setError(err.message));
         }}>
           <Field label={t('User name')}><input name="new-user" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></Field>
           <Field label={t('Role')} help={t(ROLE_HELP[form.role] ?? '')}>

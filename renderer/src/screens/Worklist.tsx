@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type MppsDto, type NewWorklistEntryDto, type WorklistEntryDto } from '../../../main/api/contract.ts';
-import { call } from '../api.ts';
+import type { MppsDto, NewWorklistEntryDto, WorklistEntryDto } from '../../../main/api/contract.ts';
+import { api } from '../api.ts';
 import { DeleteButton, ErrorText, Field, Section } from '../components.tsx';
 import { date, personName } from '../format.ts';
 import { useLoad } from '../hooks.ts';
@@ -71,8 +72,8 @@ function PerformedStep({ state, step }: { state: string; step?: MppsDto }) {
 
 export function Worklist() {
   const live = useLive();
-  const entries = useLoad(() => call<WorklistEntryDto[]>('GET', API_ROUTES.worklist), [live.worklistVersion]);
-  const steps = useLoad(() => call<MppsDto[]>('GET', API_ROUTES.mpps), [live.worklistVersion]);
+  const entries = useLoad(() => api(ENDPOINTS.worklist), [live.worklistVersion]);
+  const steps = useLoad(() => api(ENDPOINTS.mpps), [live.worklistVersion]);
   const performed = new Map((steps.data ?? []).map((s) => [s.sopInstanceUid, s]));
   const [form, setForm] = useState<Partial<Form>>(blank);
   const [editing, setEditing] = useState<number>();
@@ -81,8 +82,8 @@ export function Worklist() {
   const save = async () => {
     setError('');
     try {
-      if (editing !== undefined) await call('PUT', API_ROUTES.worklistEntry(editing), toEntry(form));
-      else await call('POST', API_ROUTES.worklist, toEntry(form));
+      if (editing !== undefined) await api(ENDPOINTS.worklistEntry, { params: [editing], body: toEntry(form) });
+      else await api(ENDPOINTS.addWorklistEntry, { body: toEntry(form) });
       setForm(blank());
       setEditing(undefined);
       entries.reload();
@@ -108,7 +109,7 @@ export function Worklist() {
                 <td>{e.source === 'HL7' ? t('HL7 order {order}', { order: e.placerOrder }) : t('typed')}</td>
                 <td className="row-actions">
                   <button type="button" onClick={() => { setEditing(e.id); setForm(toForm(e)); setError(''); }}>{t('Edit')}</button>
-                  <DeleteButton question={t('Delete the scheduled step of {name}?', { name: personName(e.patientName) })} route={API_ROUTES.worklistEntry(e.id)} onDeleted={entries.reload} />
+                  <DeleteButton question={t('Delete the scheduled step of {name}?', { name: personName(e.patientName) })} endpoint={ENDPOINTS.deleteWorklistEntry} params={[e.id]} onDeleted={entries.reload} />
                 </td>
               </tr>
             ))}

@@ -1,13 +1,13 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import { useState } from 'react';
-import { API_ROUTES, type HeaderRow } from '../../../main/api/contract.ts';
-import { call } from '../api.ts';
+import { api } from '../api.ts';
 import { ErrorText } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { t } from '../i18n.ts';
 
 /** The DICOM header of the object shown, filtered by name, tag or value. */
 export function HeaderPanel({ sopInstanceUid }: { sopInstanceUid: string }) {
-  const header = useLoad(() => call<HeaderRow[]>('GET', API_ROUTES.objectHeader(sopInstanceUid)), [sopInstanceUid]);
+  const header = useLoad(() => api(ENDPOINTS.objectHeader, { params: [sopInstanceUid] }), [sopInstanceUid]);
   const [filter, setFilter] = useState('');
   const f = filter.toLowerCase();
   const rows = (header.data ?? []).filter((r) => !f || r.keyword.toLowerCase().includes(f) || r.tag.toLowerCase().includes(f) || r.value.toLowerCase().includes(f));

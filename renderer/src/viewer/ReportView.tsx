@@ -1,5 +1,6 @@
-import { API_ROUTES, type ReportItem, type StructuredReport } from '../../../main/api/contract.ts';
-import { call } from '../api.ts';
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
+import type { ReportItem} from '../../../main/api/contract.ts';
+import { api } from '../api.ts';
 import { ErrorText } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { t } from '../i18n.ts';
@@ -19,7 +20,7 @@ function Item({ item }: { item: ReportItem }) {
 
 /** A structured report as text: its title, flags, and the tree of headings and values. */
 export function ReportView({ sopInstanceUid }: { sopInstanceUid: string }) {
-  const report = useLoad(() => call<StructuredReport>('GET', API_ROUTES.objectReport(sopInstanceUid)), [sopInstanceUid]);
+  const report = useLoad(() => api(ENDPOINTS.objectReport, { params: [sopInstanceUid] }), [sopInstanceUid]);
   const r = report.data;
   return (
     <article className="report" data-testid="report">

@@ -1,4 +1,4 @@
-import { API_ROUTES } from '../../../main/api/contract.ts';
+import { objectPicture } from '../api.ts';
 import { useLoad } from '../hooks.ts';
 import { Picture } from '../picture.tsx';
 import { seriesImages } from './study-images.ts';
@@ -8,5 +8,5 @@ import { t } from '../i18n.ts';
 export function Thumbnail({ studyUid, seriesUid }: { studyUid: string; seriesUid: string }) {
   const first = useLoad(async () => (await seriesImages(studyUid, seriesUid))[0], [studyUid, seriesUid]);
   if (first.error || (!first.loading && !first.data)) return <div className="thumb failed" title={first.error || 'no images'}>{t('cannot show')}</div>;
-  return first.data ? <Picture className="thumb" route={API_ROUTES.objectPicture(first.data.sopInstanceUid, 96)} alt={t('series')} size={96} /> : <div className="thumb" />;
+  return first.data ? <Picture className="thumb" route={objectPicture(first.data.sopInstanceUid, 96)} alt={t('series')} size={96} /> : <div className="thumb" />;
 }

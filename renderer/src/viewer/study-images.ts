@@ -1,5 +1,6 @@
-import { API_ROUTES, type FindAnswer } from '../../../main/api/contract.ts';
-import { call, wadoImageId } from '../api.ts';
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
+import type { FindAnswer } from '../../../main/api/contract.ts';
+import { api, wadoImageId } from '../api.ts';
 import { TransferSyntax, UNCOMPRESSED_SYNTAXES } from '../../../common/uids.ts';
 import type { ViewerSeries } from './viewer-series.ts';
 
@@ -17,12 +18,12 @@ export type { ViewerSeries } from './viewer-series.ts';
 
 export async function studyInfo(studyUid: string): Promise<FindAnswer | undefined> {
   const keys = { StudyInstanceUID: studyUid, PatientName: '', PatientID: '', PatientBirthDate: '', PatientSex: '', StudyDate: '', StudyDescription: '', AccessionNumber: '' };
-  return (await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'STUDY', keys }))[0];
+  return (await api(ENDPOINTS.studies, { body: { level: 'STUDY', keys } }))[0];
 }
 
 export async function studySeries(studyUid: string): Promise<ViewerSeries[]> {
   const keys = { StudyInstanceUID: studyUid, SeriesInstanceUID: '', SeriesNumber: '', Modality: '', SeriesDescription: '', NumberOfSeriesRelatedInstances: '' };
-  const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'SERIES', keys });
+  const rows = await api(ENDPOINTS.studies, { body: { level: 'SERIES', keys } });
   return rows
     .map((r) => ({ uid: r.SeriesInstanceUID!, number: r.SeriesNumber ?? '', modality: r.Modality ?? '', description: r.SeriesDescription ?? '', count: Number(r.NumberOfSeriesRelatedInstances) || 0 }))
     .sort((a, b) => (Number(a.number) || 0) - (Number(b.number) || 0));
@@ -35,7 +36,7 @@ export interface ViewerImage {
 
 export async function seriesImages(studyUid: string, seriesUid: string): Promise<ViewerImage[]> {
   const keys = { StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: '', InstanceNumber: '', NumberOfFrames: '', AvailableTransferSyntaxUID: '' };
-  const rows = await call<FindAnswer[]>('POST', API_ROUTES.studies, { level: 'IMAGE', keys });
+  const rows = await api(ENDPOINTS.studies, { body: { level: 'IMAGE', keys } });
   rows.sort((a, b) => (Number(a.InstanceNumber) || 0) - (Number(b.InstanceNumber) || 0));
   return rows.flatMap((r) => {
     const uid = r.SOPInstanceUID!;

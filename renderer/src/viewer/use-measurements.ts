@@ -1,6 +1,7 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { API_ROUTES, type AnnotationDto, type PresentationStateSummary } from '../../../main/api/contract.ts';
-import { call } from '../api.ts';
+import type { AnnotationDto, PresentationStateSummary } from '../../../main/api/contract.ts';
+import { api } from '../api.ts';
 import { cornerstone, cornerstoneTools } from './cornerstone-setup.ts';
 import { toAnnotations, toToolData, type ToolState } from './measurements.ts';
 import type { ViewerImage } from './study-images.ts';
@@ -25,7 +26,7 @@ export function useMeasurements() {
   const annotationsOf = useCallback((studyUid: string) => {
     let p = loaded.current.get(studyUid);
     if (!p) {
-      p = call<{ annotations: AnnotationDto[] }>('GET', API_ROUTES.annotations(studyUid)).then((r) => r.annotations, (e: Error) => { setError(e.message); return []; });
+      p = api(ENDPOINTS.annotations, { params: [studyUid] }).then((r) => r.annotations, (e: Error) => { setError(e.message); return []; });
       loaded.current.set(studyUid, p);
     }
     return p;
@@ -71,7 +72,7 @@ export function useMeasurements() {
       const annotations = toAnnotations(mine, hasSpacing);
       const before = await annotationsOf(studyUid);
       if (!annotations.length && !before.length) continue;
-      last = await call<PresentationStateSummary>('POST', API_ROUTES.annotations(studyUid), { annotations });
+      last = await api(ENDPOINTS.saveAnnotations, { params: [studyUid], body: { annotations } });
       loaded.current.set(studyUid, Promise.resolve(annotations));
     }
     setSaved(last);
