@@ -4,7 +4,7 @@
  * this computer only), or a session (its HttpOnly cookie, or Authorization: Bearer), or an API key; a download link or
  * the event WebSocket of a page signed in with the secret carries a one-time link token (?token=) instead.
  */
-import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../runtime/events.ts';
+import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from './event-dto.ts';
 import type { Permission, Role } from '../../common/roles.ts';
 import type { QueryDto } from './dto.ts';
 export type {
@@ -199,7 +199,7 @@ export interface ListenerRestarted {
 
 export type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent };
 /** GET /api/activity: open and recent associations with their objects and bytes, recent errors. */
-export type { ActivitySnapshot, AssociationSummary, ActivityError } from '../runtime/activity.ts';
+export type { ActivitySnapshot, AssociationSummary, ActivityError } from './event-dto.ts';
 
 /** Messages on the /api/events WebSocket. */
 export type EventMessage =

@@ -102,6 +102,13 @@ describe('the import graph', () => {
     expect(users).toEqual([]);
   });
 
+  it('keeps the API contract its own: contract.ts, endpoints.ts and their DTOs import only each other and common/', () => {
+    const contract = ['main/api/contract.ts', 'main/api/endpoints.ts', 'main/api/dto.ts', 'main/api/event-dto.ts'];
+    const leaks = [...core].filter(([f]) => contract.includes(f))
+      .flatMap(([f, deps]) => deps.filter((d) => !contract.includes(d) && !d.startsWith('common/')).map((d) => `${f} -> ${d}`));
+    expect(leaks).toEqual([]);
+  });
+
   it('keeps common/ pure: it imports nothing outside itself', () => {
     const shared = graph('common');
     const leaks = [...shared].flatMap(([f, deps]) => deps.filter((d) => !d.startsWith('common/')).map((d) => `${f} -> ${d}`));
