@@ -32,17 +32,33 @@ export const COMPRESSION_CHOICES: { code: string; words: string }[] = [
   { code: 'jl', words: 'LOSSY: JPEG 2000, quality 90' },
 ];
 
-export const JPEG_SYNTAXES: ReadonlySet<string> = new Set([TransferSyntax.JpegBaseline, TransferSyntax.JpegExtended, TransferSyntax.JpegLossless, TransferSyntax.JpegLosslessSV1]);
+export const JPEG_SYNTAXES: ReadonlySet<string> = new Set([
+  TransferSyntax.JpegBaseline,
+  TransferSyntax.JpegExtended,
+  TransferSyntax.JpegLossless,
+  TransferSyntax.JpegLosslessSV1,
+]);
 
 /** Syntaxes whose pixels lost information to compression. */
-export const LOSSY_SYNTAXES: ReadonlySet<string> = new Set([TransferSyntax.JpegBaseline, TransferSyntax.JpegExtended, TransferSyntax.JpegLsNearLossless,
-  TransferSyntax.Jpeg2000, TransferSyntax.HtJpeg2000]);
+export const LOSSY_SYNTAXES: ReadonlySet<string> = new Set([
+  TransferSyntax.JpegBaseline,
+  TransferSyntax.JpegExtended,
+  TransferSyntax.JpegLsNearLossless,
+  TransferSyntax.Jpeg2000,
+  TransferSyntax.HtJpeg2000,
+]);
 
 const LOSSLESS_CODES: Record<string, string> = {
-  js: TransferSyntax.JpegLsLossless, jk: TransferSyntax.Jpeg2000Lossless, j1: TransferSyntax.JpegLosslessSV1, j2: TransferSyntax.JpegLossless,
+  js: TransferSyntax.JpegLsLossless,
+  jk: TransferSyntax.Jpeg2000Lossless,
+  j1: TransferSyntax.JpegLosslessSV1,
+  j2: TransferSyntax.JpegLossless,
 };
 const LOSSY_CODES: Record<string, string> = {
-  j3: TransferSyntax.JpegBaseline, j4: TransferSyntax.JpegExtended, j7: TransferSyntax.JpegLsNearLossless, jl: TransferSyntax.Jpeg2000,
+  j3: TransferSyntax.JpegBaseline,
+  j4: TransferSyntax.JpegExtended,
+  j7: TransferSyntax.JpegLsNearLossless,
+  jl: TransferSyntax.Jpeg2000,
 };
 const CODES = 'as, un, uj, js, jk, j1, j2, j3NN, j4NN, j7NN, jlNN';
 
@@ -63,23 +79,37 @@ export function parseCompressionCode(raw: string): CompressionPlan | { error: Me
   const lossy = /^(j[347l])(\d{1,3})?$/.exec(code);
   if (lossy) {
     const quality = lossy[2] === undefined ? 90 : Number(lossy[2]);
-    if (quality < 1 || quality > 100) return { error: msg('"{code}": the quality after {kind} goes from 1 to 100', { code: raw, kind: lossy[1]! }) };
+    if (quality < 1 || quality > 100)
+      return { error: msg('"{code}": the quality after {kind} goes from 1 to 100', { code: raw, kind: lossy[1]! }) };
     return { kind: 'compress', transferSyntax: LOSSY_CODES[lossy[1]!]!, quality };
   }
-  if (/^j[56](\d\d)?$/.test(code)) return { error: msg('"{code}": spectral selection and progressive JPEG are retired from DICOM (PS3.5 since 2011); use j3 for lossy JPEG', { code: raw }) };
-  if (/^(n[1-5j])$/.test(code)) return { error: msg('"{code}": NKI private compression is not supported', { code: raw }) };
+  if (/^j[56](\d\d)?$/.test(code))
+    return {
+      error: msg(
+        '"{code}": spectral selection and progressive JPEG are retired from DICOM (PS3.5 since 2011); use j3 for lossy JPEG',
+        { code: raw },
+      ),
+    };
+  if (/^(n[1-5j])$/.test(code))
+    return { error: msg('"{code}": NKI private compression is not supported', { code: raw }) };
   if (/^k[1-9a-c]$/.test(code)) return { error: msg('"{code}": downsizing images is not supported', { code: raw }) };
-  if (/^s\d$/.test(code)) return { error: msg('"{code}": compression converters (s0-s9) are not supported', { code: raw }) };
+  if (/^s\d$/.test(code))
+    return { error: msg('"{code}": compression converters (s0-s9) are not supported', { code: raw }) };
   if (/^v/.test(code)) return { error: msg('"{code}": "do not store" is not supported', { code: raw }) };
   return { error: msg('"{code}" is not a compression code ({codes})', { code: raw, codes: CODES }) };
 }
 
 /** The transfer syntax an object in `transferSyntax` is to be stored in under `plan`; undefined to keep it. */
-export function targetSyntax(plan: CompressionPlan, transferSyntax: string, uncompressed: readonly string[]): string | undefined {
+export function targetSyntax(
+  plan: CompressionPlan,
+  transferSyntax: string,
+  uncompressed: readonly string[],
+): string | undefined {
   if (plan.kind === 'keep') return undefined;
   if (plan.kind === 'compress') {
     // Lossy compression is never applied to pixels already compressed lossy: the losses would add up.
-    if (plan.transferSyntax === transferSyntax || (plan.quality !== undefined && LOSSY_SYNTAXES.has(transferSyntax))) return undefined;
+    if (plan.transferSyntax === transferSyntax || (plan.quality !== undefined && LOSSY_SYNTAXES.has(transferSyntax)))
+      return undefined;
     return plan.transferSyntax;
   }
   if (uncompressed.includes(transferSyntax) || (plan.keepJpeg && JPEG_SYNTAXES.has(transferSyntax))) return undefined;

@@ -7,7 +7,12 @@
 const FORWARD = /^forward(?:\s+compressed\s+as\s+(\S+))?\s+to\s+(\S+)\s*$/i;
 
 /** The filters of a rule: the field each fills, and its dicom.ini key without the rule's number. */
-export const FORWARD_FILTERS = [['modality', 'ExportModality'], ['callingAe', 'ExportCallingAE'], ['calledAe', 'ExportCalledAE'], ['sopClass', 'ExportSOPClass']] as const;
+export const FORWARD_FILTERS = [
+  ['modality', 'ExportModality'],
+  ['callingAe', 'ExportCallingAE'],
+  ['calledAe', 'ExportCalledAE'],
+  ['sopClass', 'ExportSOPClass'],
+] as const;
 
 export type ForwardFilter = (typeof FORWARD_FILTERS)[number][0];
 

@@ -45,7 +45,8 @@ export class IniDocument {
   entries(section: string): { key: string; value: string; line: number }[] {
     const out: { key: string; value: string; line: number }[] = [];
     this.lines.forEach((l, i) => {
-      if (l.key !== undefined && sameKey(l.section ?? '', section)) out.push({ key: l.key, value: l.value ?? '', line: i + 1 });
+      if (l.key !== undefined && sameKey(l.section ?? '', section))
+        out.push({ key: l.key, value: l.value ?? '', line: i + 1 });
     });
     return out;
   }
@@ -57,7 +58,9 @@ export class IniDocument {
 
   /** Change a value in place (keeping the key's spelling and the alignment of '='), or append it to the section. */
   set(section: string, key: string, value: string): void {
-    const index = this.lines.findLastIndex((l) => l.key !== undefined && sameKey(l.section ?? '', section) && sameKey(l.key, key));
+    const index = this.lines.findLastIndex(
+      (l) => l.key !== undefined && sameKey(l.section ?? '', section) && sameKey(l.key, key),
+    );
     if (index >= 0) {
       const line = this.lines[index]!;
       const eq = line.raw.indexOf('=');

@@ -101,5 +101,7 @@ export function qrModelOf(sopClass: string): 'PATIENT' | 'STUDY' | undefined {
 
 /** Transfer syntaxes whose pixel data is native: an object can move between them without a codec. */
 export const UNCOMPRESSED_SYNTAXES: readonly string[] = [
-  TransferSyntax.ExplicitLittleEndian, TransferSyntax.ImplicitLittleEndian, TransferSyntax.ExplicitBigEndian,
+  TransferSyntax.ExplicitLittleEndian,
+  TransferSyntax.ImplicitLittleEndian,
+  TransferSyntax.ExplicitBigEndian,
 ];

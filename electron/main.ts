@@ -4,6 +4,7 @@
  * imports, through the preload (preload.cjs) and nothing else: no Node in the page, sandboxed, context-isolated.
  * Runs on Electron's own Node with its TypeScript type stripping (no build step for the shell).
  */
+import { api as apiFeature } from '../main/features/api.ts';
 import { app, BrowserWindow, dialog, ipcMain, Menu, Tray, nativeImage, session, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,51 +34,87 @@ function apiSecret(): string {
 const running = () => !!attached || !!server?.api;
 
 function showWindow(): void {
-  if (window) { window.show(); window.focus(); return; }
+  if (window) {
+    window.show();
+    window.focus();
+    return;
+  }
   window = new BrowserWindow({
     width: 1280,
     height: 860,
     title: 'PACS Workstation',
     icon: path.join(here, 'tray.png'),
-    webPreferences: { preload: path.join(here, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
+    webPreferences: {
+      preload: path.join(here, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
   });
-  window.on('closed', () => { window = undefined; });
+  window.on('closed', () => {
+    window = undefined;
+  });
   const origin = new URL(apiBase()).origin;
   // The window shows the API's UI and nothing else: other pages open in the user's browser.
-  window.webContents.setWindowOpenHandler(({ url }) => { void shell.openExternal(url); return { action: 'deny' }; });
-  window.webContents.on('will-navigate', (event, url) => { if (new URL(url).origin !== origin) event.preventDefault(); });
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  window.webContents.on('will-navigate', (event, url) => {
+    if (new URL(url).origin !== origin) event.preventDefault();
+  });
   if (running()) void window.loadURL(`${apiBase()}/`);
-  else void window.loadURL(`data:text/plain;charset=utf-8,${encodeURIComponent(`PACS Workstation is not running: ${status}`)}`);
+  else
+    void window.loadURL(
+      `data:text/plain;charset=utf-8,${encodeURIComponent(`PACS Workstation is not running: ${status}`)}`,
+    );
 }
 
 function refreshTray(): void {
   if (!tray) return;
-  const line = attached ? `attached to the archive service (${attached.apiUrl})`
-    : server?.api ? `${server.config.settings.aeTitle} on port ${server.port} · ${server.openAssociations} association(s)` : status;
+  const line = attached
+    ? `attached to the archive service (${attached.apiUrl})`
+    : server?.api
+      ? `${server.config.settings.aeTitle} on port ${server.port} · ${server.openAssociations} association(s)`
+      : status;
   tray.setToolTip(`PACS Workstation: ${line}`);
-  tray.setContextMenu(Menu.buildFromTemplate([
-    { label: line, enabled: false },
-    { label: 'Open', click: showWindow },
-    { label: 'Open in a browser', enabled: running(), click: () => void openInBrowser() },
-    { type: 'separator' },
-    { label: attached ? 'Quit (the archive service keeps running)' : 'Quit (stops the archive)', click: () => app.quit() },
-  ]));
+  tray.setContextMenu(
+    Menu.buildFromTemplate([
+      { label: line, enabled: false },
+      { label: 'Open', click: showWindow },
+      { label: 'Open in a browser', enabled: running(), click: () => void openInBrowser() },
+      { type: 'separator' },
+      {
+        label: attached ? 'Quit (the archive service keeps running)' : 'Quit (stops the archive)',
+        click: () => app.quit(),
+      },
+    ]),
+  );
 }
 
 /** The UI in the default browser, signed in by a one-time sign-in link (the secret never goes in a URL or history). */
 async function openInBrowser(): Promise<void> {
-  const link = attached ? await signInLinkOfRunningCore(attached.dataDir).catch(() => undefined)
-    : server?.api ? `${server.apiUrl}/?signin=${server.signIns.issue(true).token}` : undefined;
+  const link = attached
+    ? await signInLinkOfRunningCore(attached.dataDir).catch(() => undefined)
+    : server?.api
+      ? `${server.apiUrl}/?signin=${server.feature(apiFeature).signIns.issue(true).token}`
+      : undefined;
   if (link) await shell.openExternal(link);
 }
 
 async function importFolder(): Promise<string | undefined> {
   if (!server) return 'The archive runs as a service here: import files with the Upload button instead.';
-  const picked = await dialog.showOpenDialog(window!, { title: 'Import a folder, CD or DICOMDIR', properties: ['openDirectory'] });
+  const picked = await dialog.showOpenDialog(window!, {
+    title: 'Import a folder, CD or DICOMDIR',
+    properties: ['openDirectory'],
+  });
   if (picked.canceled || !picked.filePaths[0]) return undefined;
-  const result = await importPath(picked.filePaths[0], server!.importTarget(), 'copy');
-  return `${result.imported} object(s) imported, ${result.duplicates} already here, ${result.skipped.length} file(s) skipped of ${result.files}` +
-    (result.other.length ? `; ${result.other.length} other file(s), not DICOM, left aside` : '');
+  const result = await importPath(picked.filePaths[0], server!.core.importTarget(), 'copy');
+  return (
+    `${result.imported} object(s) imported, ${result.duplicates} already here, ${result.skipped.length} file(s) skipped of ${result.files}` +
+    (result.other.length ? `; ${result.other.length} other file(s), not DICOM, left aside` : '')
+  );
 }
 
 async function start(): Promise<void> {
@@ -85,8 +122,14 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   // The archive service's core when one runs on the per-machine folder; else the core in this process (data-location.ts).
   const core = await chooseDesktopCore({
-    machineDir: machineDataDir(), userDir: path.join(app.getPath('userData'), 'data'), running: (dir) => findRunningCore(dir),
-    writable: (dir) => access(dir, constants.W_OK).then(() => true, () => false),
+    machineDir: machineDataDir(),
+    userDir: path.join(app.getPath('userData'), 'data'),
+    running: (dir) => findRunningCore(dir),
+    writable: (dir) =>
+      access(dir, constants.W_OK).then(
+        () => true,
+        () => false,
+      ),
   });
   if (core.kind === 'attach') {
     attached = { apiUrl: core.apiUrl, secret: core.secret, dataDir: core.dataDir };
@@ -103,13 +146,18 @@ async function start(): Promise<void> {
   }
   // The API's own HTTPS certificate (self-signed when the admin gave none) is trusted for its origin only, by fingerprint.
   app.on('certificate-error', (event, _wc, url, _error, certificate, callback) => {
-    const ours = server?.apiCertificate;
-    const mine = !!ours && new URL(url).origin === new URL(apiBase()).origin && certificate.fingerprint === `sha256/${Buffer.from(ours.fingerprint.replace(/:/g, ''), 'hex').toString('base64')}`;
+    const ours = server?.feature(apiFeature).certificate();
+    const mine =
+      !!ours &&
+      new URL(url).origin === new URL(apiBase()).origin &&
+      certificate.fingerprint === `sha256/${Buffer.from(ours.fingerprint.replace(/:/g, ''), 'hex').toString('base64')}`;
     if (mine) event.preventDefault();
     callback(mine);
   });
   ipcMain.on(BRIDGE_CHANNEL, (event) => {
-    event.returnValue = (running() ? { apiBase: apiBase(), token: apiSecret() } : { apiBase: '', token: '' }) satisfies BridgeValues;
+    event.returnValue = (
+      running() ? { apiBase: apiBase(), token: apiSecret() } : { apiBase: '', token: '' }
+    ) satisfies BridgeValues;
   });
   ipcMain.handle(IMPORT_CHANNEL, () => importFolder());
   tray = new Tray(nativeImage.createFromPath(path.join(here, 'tray.png')));
@@ -122,7 +170,9 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', showWindow);
-  app.whenReady().then(start, (err) => { status = String(err); });
+  app.whenReady().then(start, (err) => {
+    status = String(err);
+  });
   // The archive keeps serving with the window closed; Quit in the tray stops it.
   app.on('window-all-closed', () => undefined);
   // Quit waits for the core to stop (associations aborted, jobs saved for the next start, the index closed); the core
@@ -134,6 +184,9 @@ if (!app.requestSingleInstanceLock()) {
     stopping = true;
     const running = server;
     server = undefined;
-    running.stop().catch((err: unknown) => console.error(`stopping the archive: ${String(err)}`)).finally(() => app.quit());
+    running
+      .stop()
+      .catch((err: unknown) => console.error(`stopping the archive: ${String(err)}`))
+      .finally(() => app.quit());
   });
 }

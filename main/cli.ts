@@ -1,3 +1,4 @@
+import { api as apiFeature } from './features/api.ts';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArchiveServer } from './server.ts';
@@ -6,7 +7,13 @@ import { migrateConquest } from './config/conquest-migration.ts';
 import { regenerate, type RegenProgress } from './index/regen.ts';
 import { importPath } from './archive/importer.ts';
 import { createWriteStream } from 'node:fs';
-import { removeCoreRecord, rotateSecret, signInLinkOfRunningCore, stopRunningCore, writeCoreRecord } from './runtime/running-core.ts';
+import {
+  removeCoreRecord,
+  rotateSecret,
+  signInLinkOfRunningCore,
+  stopRunningCore,
+  writeCoreRecord,
+} from './runtime/running-core.ts';
 import { SECRET_FILE } from './accounts/install-secret.ts';
 
 const USAGE = `usage: node main/cli.ts COMMAND [options]
@@ -47,13 +54,30 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      data: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, listen: { type: 'string' }, 'api-port': { type: 'string' },
-      from: { type: 'string' }, link: { type: 'boolean' }, help: { type: 'boolean' },
-      patient: { type: 'string' }, study: { type: 'string' }, series: { type: 'string' }, to: { type: 'string' }, zip: { type: 'boolean' }, iso: { type: 'boolean' }, anonymize: { type: 'boolean' },
+      data: { type: 'string' },
+      config: { type: 'string' },
+      port: { type: 'string' },
+      listen: { type: 'string' },
+      'api-port': { type: 'string' },
+      from: { type: 'string' },
+      link: { type: 'boolean' },
+      help: { type: 'boolean' },
+      patient: { type: 'string' },
+      study: { type: 'string' },
+      series: { type: 'string' },
+      to: { type: 'string' },
+      zip: { type: 'boolean' },
+      iso: { type: 'boolean' },
+      anonymize: { type: 'boolean' },
     },
   });
   const command = positionals[0];
-  if (values.help || !['serve', 'stop', 'sign-in-link', 'rotate-secret', 'regen', 'import', 'migrate-conquest', 'export'].includes(command ?? '')) {
+  if (
+    values.help ||
+    !['serve', 'stop', 'sign-in-link', 'rotate-secret', 'regen', 'import', 'migrate-conquest', 'export'].includes(
+      command ?? '',
+    )
+  ) {
     report(USAGE);
     return values.help ? 0 : 2;
   }
@@ -65,34 +89,63 @@ async function main(): Promise<number> {
     return 2;
   }
   if (command === 'migrate-conquest') {
-    if (!values.from) { process.stderr.write('migrate-conquest needs --from CONQUEST_DIR\n'); return 2; }
+    if (!values.from) {
+      process.stderr.write('migrate-conquest needs --from CONQUEST_DIR\n');
+      return 2;
+    }
     for (const note of await migrateConquest(path.resolve(values.from), configDir)) report(`migrate: ${note}`);
   }
-  if (command === 'import' && !positionals[1]) { process.stderr.write('import needs a PATH (a folder or a DICOMDIR)\n'); return 2; }
-  const exported = values.patient ? ['PATIENT', values.patient] as const : values.study ? ['STUDY', values.study] as const : values.series ? ['SERIES', values.series] as const : undefined;
-  if (command === 'export' && (!exported || !values.to)) { process.stderr.write('export needs --patient, --study or --series, and --to PATH\n'); return 2; }
+  if (command === 'import' && !positionals[1]) {
+    process.stderr.write('import needs a PATH (a folder or a DICOMDIR)\n');
+    return 2;
+  }
+  const exported = values.patient
+    ? (['PATIENT', values.patient] as const)
+    : values.study
+      ? (['STUDY', values.study] as const)
+      : values.series
+        ? (['SERIES', values.series] as const)
+        : undefined;
+  if (command === 'export' && (!exported || !values.to)) {
+    process.stderr.write('export needs --patient, --study or --series, and --to PATH\n');
+    return 2;
+  }
 
   if (command === 'stop') {
     const outcome = await stopRunningCore(dataDir);
-    report(`stop: ${outcome === 'stopped' ? 'the archive has stopped' : outcome === 'not running' ? `no archive runs on ${dataDir}` : 'the archive did not stop within 30 s'}`);
+    report(
+      `stop: ${outcome === 'stopped' ? 'the archive has stopped' : outcome === 'not running' ? `no archive runs on ${dataDir}` : 'the archive did not stop within 30 s'}`,
+    );
     return outcome === 'still running' ? 1 : 0;
   }
   if (command === 'sign-in-link') {
     const link = await signInLinkOfRunningCore(dataDir);
-    if (!link) { process.stderr.write(`sign-in-link: no archive runs on ${dataDir}\n`); return 1; }
+    if (!link) {
+      process.stderr.write(`sign-in-link: no archive runs on ${dataDir}\n`);
+      return 1;
+    }
     report(`SIGN-IN ${link} (this computer's browser, once, within 10 minutes)`);
     return 0;
   }
   if (command === 'rotate-secret') {
     const where = await rotateSecret(dataDir);
-    report(`rotate-secret: ${path.join(dataDir, SECRET_FILE)} holds a new secret${where === 'running core' ? ', in force at once in the running archive' : ''}; `
-      + 'windows and browsers signed in with the old one sign in again');
+    report(
+      `rotate-secret: ${path.join(dataDir, SECRET_FILE)} holds a new secret${where === 'running core' ? ', in force at once in the running archive' : ''}; ` +
+        'windows and browsers signed in with the old one sign in again',
+    );
     return 0;
   }
 
   const apiPort = values['api-port'] === undefined ? undefined : Number(values['api-port']);
   let stop: (why: string) => Promise<void> = async () => undefined;
-  const server = new ArchiveServer({ dataDir, configDir, port, listenAddress: values.listen, apiPort, onShutdownRequest: () => stop('stop asked through the API') });
+  const server = new ArchiveServer({
+    dataDir,
+    configDir,
+    port,
+    listenAddress: values.listen,
+    apiPort,
+    onShutdownRequest: () => stop('stop asked through the API'),
+  });
   try {
     await server.start({ listen: command === 'serve' });
   } catch (err) {
@@ -104,19 +157,33 @@ async function main(): Promise<number> {
   }
   if (command === 'serve') {
     // The core's record first, so that whoever reads the lines below finds it (the desktop window, `stop`).
-    await writeCoreRecord(dataDir, { pid: process.pid, aeTitle: server.config.settings.aeTitle, dicomPort: server.port, apiUrl: server.apiUrl, startedAt: new Date().toISOString() });
+    await writeCoreRecord(dataDir, {
+      pid: process.pid,
+      aeTitle: server.config.settings.aeTitle,
+      dicomPort: server.port,
+      apiUrl: server.apiUrl,
+      startedAt: new Date().toISOString(),
+    });
     // Machine-readable line for scripts and tests that start us on a free port.
     report(`LISTENING ${server.config.settings.aeTitle} ${server.port}`);
     // Never the secret itself (a service's output ends in a journal others read): where it is, and a one-time link.
     report(`API ${server.apiUrl}/ (the local administrator's secret is in ${path.join(dataDir, SECRET_FILE)})`);
-    report(`SIGN-IN ${server.apiUrl}/?signin=${server.signIns.issue(true).token} (this computer's browser, once, within 10 minutes; another: cli.ts sign-in-link)`);
+    report(
+      `SIGN-IN ${server.apiUrl}/?signin=${server.feature(apiFeature).signIns.issue(true).token} (this computer's browser, once, within 10 minutes; another: cli.ts sign-in-link)`,
+    );
     let stopping = false;
     stop = async (why: string) => {
-      if (stopping) { server.logger.write('info', 'server', `${why}: already stopping`); return; }
+      if (stopping) {
+        server.logger.write('info', 'server', `${why}: already stopping`);
+        return;
+      }
       stopping = true;
       server.logger.write('info', 'server', `${why}: stopping`);
       // Stopping is bounded: a stuck peer or disk does not keep a service manager (or Windows' shutdown) waiting.
-      const limit = setTimeout(() => { server.logger.write('error', 'server', 'not stopped within 20 s: exiting'); process.exit(1); }, 20_000);
+      const limit = setTimeout(() => {
+        server.logger.write('error', 'server', 'not stopped within 20 s: exiting');
+        process.exit(1);
+      }, 20_000);
       limit.unref();
       await server.stop();
       await removeCoreRecord(dataDir);
@@ -124,38 +191,64 @@ async function main(): Promise<number> {
     };
     // SIGINT: Ctrl+C; SIGTERM: kill, systemd; SIGHUP: the terminal or (Windows) the console window closed, or a logoff;
     // SIGBREAK: Ctrl+Break on Windows. A Windows service is stopped with `stop` (no signal reaches it there).
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.on(signal, () => void stop(signal));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const)
+      process.on(signal, () => void stop(signal));
     return -1;
   }
   try {
     if (command === 'export') {
       const [level, uid] = exported!;
       const to = path.resolve(values.to!);
-      const summary = values.zip || values.iso
-        ? await server.exporter().toArchive(level, [uid], values.iso ? 'iso' : 'zip', createWriteStream(to), undefined, values.anonymize ? {} : undefined)
-        : await server.exporter().toFolder(level, [uid], to, values.anonymize ? {} : undefined);
-      report(`export: ${summary.patients} patient(s), ${summary.studies} stud${summary.studies === 1 ? 'y' : 'ies'}, ${summary.series} series, ${summary.objects} object(s) to ${to}` +
-        (summary.notConverted ? `; ${summary.notConverted} kept compressed (no codec to convert them)` : ''));
+      const summary =
+        values.zip || values.iso
+          ? await server
+              .exporter()
+              .toArchive(
+                level,
+                [uid],
+                values.iso ? 'iso' : 'zip',
+                createWriteStream(to),
+                undefined,
+                values.anonymize ? {} : undefined,
+              )
+          : await server.exporter().toFolder(level, [uid], to, values.anonymize ? {} : undefined);
+      report(
+        `export: ${summary.patients} patient(s), ${summary.studies} stud${summary.studies === 1 ? 'y' : 'ies'}, ${summary.series} series, ${summary.objects} object(s) to ${to}` +
+          (summary.notConverted ? `; ${summary.notConverted} kept compressed (no codec to convert them)` : ''),
+      );
       for (const w of summary.warnings ?? []) report(`export: warning: ${w}`);
     } else if (command === 'regen' || command === 'migrate-conquest') {
       let last = 0;
       const result = await regenerate(server.store.devices, server.index, {
         clear: true,
-        onProgress: (p) => { if (p.seconds - last >= 2) { last = p.seconds; report(regenLine(p)); } },
+        onProgress: (p) => {
+          if (p.seconds - last >= 2) {
+            last = p.seconds;
+            report(regenLine(p));
+          }
+        },
       });
       for (const s of result.skipped) report(`skipped ${s.file}: ${s.reason}`);
       report(regenLine(result));
     } else {
-      const result = await importPath(path.resolve(positionals[1]!), server.importTarget(), values.link ? 'link' : 'copy');
+      const result = await importPath(
+        path.resolve(positionals[1]!),
+        server.core.importTarget(),
+        values.link ? 'link' : 'copy',
+      );
       for (const x of result.skipped) report(`skipped ${x.file}: ${x.reason}`);
       for (const x of result.other) report(`left aside (not DICOM): ${x}`);
-      report(`import: ${result.files} file(s), ${result.imported} imported, ${result.duplicates} duplicate(s), ${result.skipped.length} skipped` +
-        (result.other.length ? `, ${result.other.length} not DICOM (left aside)` : ''));
+      report(
+        `import: ${result.files} file(s), ${result.imported} imported, ${result.duplicates} duplicate(s), ${result.skipped.length} skipped` +
+          (result.other.length ? `, ${result.other.length} not DICOM (left aside)` : ''),
+      );
       if (result.notLinked) {
-        report(`import: this account may not make symbolic links (on Windows: administrators, or Developer Mode): ${result.notLinked.hardlinked} object(s) hard-linked, ${result.notLinked.copied} copied instead`);
+        report(
+          `import: this account may not make symbolic links (on Windows: administrators, or Developer Mode): ${result.notLinked.hardlinked} object(s) hard-linked, ${result.notLinked.copied} copied instead`,
+        );
       }
       // DroppedFileCompression re-encodes after storing: the command ends when that is done too.
-      await server.ingest.recodingIdle();
+      await server.core.ingest.recodingIdle();
     }
   } finally {
     await server.stop();
@@ -163,7 +256,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => { if (code >= 0) process.exit(code); }, (err) => {
-  process.stderr.write(`${(err as Error).stack ?? err}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -2,25 +2,12 @@ import { ArchiveCore, type CoreOptions } from './core/archive-core.ts';
 import { Composition } from './core/compose.ts';
 import type { Feature } from './core/feature.ts';
 import { Logger, consoleSink } from './util/log.ts';
+import { ALL_FEATURES } from './features/all.ts';
 import { dicomListener } from './features/dicom-listener.ts';
-import { queryRetrieve } from './features/query-retrieve.ts';
 import { transfers } from './features/transfers.ts';
-import { commitment } from './features/commitment.ts';
-import { mpps } from './features/mpps.ts';
-import { edit } from './features/edit.ts';
 import { hl7 } from './features/hl7.ts';
-import { retention } from './features/retention.ts';
-import { studies, deleteStudy } from './features/studies.ts';
-import { mediaExport, exporterOf } from './features/media-export.ts';
-import { presentations } from './features/presentations.ts';
-import { dicomWeb } from './features/dicomweb.ts';
-import { accounts } from './features/accounts.ts';
+import { exporterOf } from './features/media-export.ts';
 import { api } from './features/api.ts';
-
-/** Every feature of the archive, in the order they start (each also after what it needs). */
-export const ALL_FEATURES: readonly Feature<unknown>[] = [
-  dicomListener, queryRetrieve, transfers, commitment, mpps, edit, hl7, retention, studies, mediaExport, presentations, dicomWeb, accounts, api,
-] as Feature<unknown>[];
 
 export interface ServerOptions extends Omit<CoreOptions, 'overrides'> {
   /** Overrides of dicom.ini for this run only. */
@@ -53,7 +40,10 @@ export class ArchiveServer {
   async start(options: { listen?: boolean } = {}): Promise<void> {
     const { port, listenAddress, apiPort, tlsPort } = this.options;
     const core = await ArchiveCore.open({
-      ...this.options, logger: this.logger, levelFromSettings: !this.options.logger, overrides: { port, listenAddress, apiPort, tlsPort },
+      ...this.options,
+      logger: this.logger,
+      levelFromSettings: !this.options.logger,
+      overrides: { port, listenAddress, apiPort, tlsPort },
     });
     let features: Composition | undefined;
     try {
@@ -93,31 +83,39 @@ export class ArchiveServer {
   }
 
   // What the shells (cli.ts, electron/) and tests reach most, by name.
-  get config() { return this.core.config; }
-  get index() { return this.core.index; }
-  get store() { return this.core.store; }
-  get ingest() { return this.core.ingest; }
-  get audit() { return this.core.audit; }
-  get events() { return this.core.events; }
-  get activity() { return this.core.activity; }
+  get config() {
+    return this.core.config;
+  }
+  get index() {
+    return this.core.index;
+  }
+  get store() {
+    return this.core.store;
+  }
   /** The DICOM ports and open associations: 0 without a DICOM listener. */
-  get port(): number { return this.has(dicomListener) ? this.feature(dicomListener).port() : 0; }
-  get tlsPort(): number { return this.has(dicomListener) ? this.feature(dicomListener).tlsPort() : 0; }
-  get openAssociations(): number { return this.has(dicomListener) ? this.feature(dicomListener).openAssociations() : 0; }
-  get transfers() { return this.feature(transfers); }
-  get retention() { return this.feature(retention); }
-  get hl7() { return this.feature(hl7).listener(); }
-  get apiUrl(): string { return this.feature(api).url(); }
-  get apiSecret(): string { return this.feature(api).secret(); }
-  get api() { return this.feature(api).http(); }
-  get apiCertificate() { return this.feature(api).certificate(); }
-  get setupLink() { return this.feature(api).setupLink(); }
-  get signIns() { return this.feature(api).signIns; }
-  get accounts() { return this.feature(accounts).accounts; }
-  importTarget() { return this.core.importTarget(); }
-  applySettings() { return this.core.applySettings(); }
-  restartListener() { return this.feature(dicomListener).restart(); }
-  deleteStudy(studyUid: string) { return deleteStudy(this.core, studyUid); }
+  get port(): number {
+    return this.has(dicomListener) ? this.feature(dicomListener).port() : 0;
+  }
+  get openAssociations(): number {
+    return this.has(dicomListener) ? this.feature(dicomListener).openAssociations() : 0;
+  }
+  get transfers() {
+    return this.feature(transfers);
+  }
+  get hl7() {
+    return this.feature(hl7).listener();
+  }
+  get apiUrl(): string {
+    return this.feature(api).url();
+  }
+  get apiSecret(): string {
+    return this.feature(api).secret();
+  }
+  get api() {
+    return this.feature(api).http();
+  }
   /** Media export (folder, ZIP, ISO) of what the archive holds; also the CLI's `export`. */
-  exporter() { return exporterOf(this.core); }
+  exporter() {
+    return exporterOf(this.core);
+  }
 }

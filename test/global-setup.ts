@@ -15,7 +15,9 @@ export async function setup(): Promise<void> {
     process.env[MARIADB_ENV] = JSON.stringify({ host: db.host, port: db.port, user: db.user, password: db.password });
   } catch (err) {
     // The MySQL tests read this and fail with it; the others run.
-    process.env[MARIADB_ENV] = JSON.stringify({ error: `MariaDB could not be started for the tests: ${(err as Error).message}` });
+    process.env[MARIADB_ENV] = JSON.stringify({
+      error: `MariaDB could not be started for the tests: ${(err as Error).message}`,
+    });
   }
 }
 

@@ -20,6 +20,9 @@ export interface AccountStore {
   /** False when the name is taken. */
   create(user: Pick<UserRecord, 'name' | 'role' | 'passwordHash'>): Promise<boolean>;
   /** False for an unknown user. */
-  update(name: string, changes: Partial<Pick<UserRecord, 'role' | 'passwordHash' | 'failures' | 'lockedUntil' | 'lastLogin'>>): Promise<boolean>;
+  update(
+    name: string,
+    changes: Partial<Pick<UserRecord, 'role' | 'passwordHash' | 'failures' | 'lockedUntil' | 'lastLogin'>>,
+  ): Promise<boolean>;
   remove(name: string): Promise<boolean>;
 }

@@ -83,7 +83,12 @@ export class Accounts {
   private readonly now: () => number;
   private readonly throttle: LoginThrottle;
 
-  constructor(store: AccountStore, audit: (entry: AuditEntry) => void, limits: () => SessionLimits, now: () => number = Date.now) {
+  constructor(
+    store: AccountStore,
+    audit: (entry: AuditEntry) => void,
+    limits: () => SessionLimits,
+    now: () => number = Date.now,
+  ) {
     this.store = store;
     this.audit = audit;
     this.limits = limits;
@@ -103,8 +108,17 @@ export class Accounts {
 
   async completeSetup(token: unknown, name: unknown, password: unknown, source: string): Promise<SessionGrant> {
     if (!this.setupToken || typeof token !== 'string' || digest(token) !== digest(this.setupToken)) {
-      this.audit({ user: String(name ?? ''), source, action: 'setup', outcome: 'refused', detail: 'wrong or used set-up link' });
-      throw new AccountRefused(403, msg('this set-up link is not valid (it works once, until the first administrator exists)'));
+      this.audit({
+        user: String(name ?? ''),
+        source,
+        action: 'setup',
+        outcome: 'refused',
+        detail: 'wrong or used set-up link',
+      });
+      throw new AccountRefused(
+        403,
+        msg('this set-up link is not valid (it works once, until the first administrator exists)'),
+      );
     }
     // Claimed before the first await: the same link used several times at once makes one administrator, not several.
     const claimed = this.setupToken;
@@ -126,29 +140,55 @@ export class Accounts {
     const wait = this.throttle.waitFor(source);
     if (wait) {
       // Recorded once a minute per address, not once per request: a flood would otherwise fill the audit trail.
-      if (this.throttle.shouldReport(source)) this.audit({ user: userName, source, action: 'login-failed', outcome: 'refused', detail: `too many failed logins from ${source}: refused for a while` });
+      if (this.throttle.shouldReport(source))
+        this.audit({
+          user: userName,
+          source,
+          action: 'login-failed',
+          outcome: 'refused',
+          detail: `too many failed logins from ${source}: refused for a while`,
+        });
       // Answered after a pause: a flooding client's connections wait instead of asking thousands of times a second.
       await new Promise((resolve) => setTimeout(resolve, this.throttle.pauseMs));
-      throw new AccountRefused(429, msg('too many failed logins from this computer: try again in {wait} s', { wait: String(wait) }), wait);
+      throw new AccountRefused(
+        429,
+        msg('too many failed logins from this computer: try again in {wait} s', { wait: String(wait) }),
+        wait,
+      );
     }
     const user = userName ? await this.store.find(userName) : undefined;
     const now = this.now();
     if (user?.lockedUntil && Date.parse(user.lockedUntil) > now) {
       const wait = Math.ceil((Date.parse(user.lockedUntil) - now) / 1000);
-      this.audit({ user: userName, source, action: 'login-failed', outcome: 'refused', detail: `locked for ${wait} s more` });
+      this.audit({
+        user: userName,
+        source,
+        action: 'login-failed',
+        outcome: 'refused',
+        detail: `locked for ${wait} s more`,
+      });
       throw new AccountRefused(429, msg('too many failed logins: try again in {wait} s', { wait: String(wait) }), wait);
     }
     let good: boolean;
     try {
-      good = await verifyPassword(typeof password === 'string' ? password : '', user?.passwordHash ?? DUMMY_HASH) && user !== undefined;
+      good =
+        (await verifyPassword(typeof password === 'string' ? password : '', user?.passwordHash ?? DUMMY_HASH)) &&
+        user !== undefined;
     } catch (err) {
-      if (err instanceof BusyHashing) throw new AccountRefused(429, msg('too many sign-ins at once: try again in a few seconds'), 2);
+      if (err instanceof BusyHashing)
+        throw new AccountRefused(429, msg('too many sign-ins at once: try again in a few seconds'), 2);
       throw err;
     }
     if (!good || !user) {
       this.throttle.failed(source);
       if (user) await this.failed(user, now);
-      this.audit({ user: userName, source, action: 'login-failed', outcome: 'failure', detail: user ? 'wrong password' : 'no such user' });
+      this.audit({
+        user: userName,
+        source,
+        action: 'login-failed',
+        outcome: 'failure',
+        detail: user ? 'wrong password' : 'no such user',
+      });
       throw new AccountRefused(401, msg('wrong user name or password'));
     }
     await this.store.update(user.name, { failures: 0, lockedUntil: '', lastLogin: new Date(now).toISOString() });
@@ -158,7 +198,8 @@ export class Accounts {
 
   private async failed(user: UserRecord, now: number): Promise<void> {
     const failures = user.failures + 1;
-    const lockMs = failures < FREE_FAILURES ? 0 : Math.min(MAX_LOCK_MS, FIRST_LOCK_MS * 2 ** (failures - FREE_FAILURES));
+    const lockMs =
+      failures < FREE_FAILURES ? 0 : Math.min(MAX_LOCK_MS, FIRST_LOCK_MS * 2 ** (failures - FREE_FAILURES));
     await this.store.update(user.name, { failures, lockedUntil: lockMs ? new Date(now + lockMs).toISOString() : '' });
   }
 
@@ -203,10 +244,20 @@ export class Accounts {
   }
 
   async changePassword(principal: Principal, current: unknown, next: unknown, source: string): Promise<void> {
-    if (principal.via !== 'session') throw new AccountRefused(400, msg('the local administrator has no password; sign in with an account to change its password'));
+    if (principal.via !== 'session')
+      throw new AccountRefused(
+        400,
+        msg('the local administrator has no password; sign in with an account to change its password'),
+      );
     const user = await this.store.find(principal.user);
     if (!user || !(await verifyPassword(typeof current === 'string' ? current : '', user.passwordHash))) {
-      this.audit({ user: principal.user, source, action: 'password-changed', outcome: 'refused', detail: 'current password wrong' });
+      this.audit({
+        user: principal.user,
+        source,
+        action: 'password-changed',
+        outcome: 'refused',
+        detail: 'current password wrong',
+      });
       throw new AccountRefused(403, msg('the current password is wrong'));
     }
     const problem = passwordProblem(next, user.name);
@@ -220,7 +271,11 @@ export class Accounts {
   async listUsers(): Promise<UserDto[]> {
     const now = this.now();
     return (await this.store.list()).map((u) => ({
-      name: u.name, role: u.role, createdAt: u.createdAt, changedAt: u.changedAt, lastLogin: u.lastLogin,
+      name: u.name,
+      role: u.role,
+      createdAt: u.createdAt,
+      changedAt: u.changedAt,
+      lastLogin: u.lastLogin,
       locked: u.lockedUntil !== '' && Date.parse(u.lockedUntil) > now,
     }));
   }
@@ -233,8 +288,10 @@ export class Accounts {
 
   private async newUser(name: unknown, role: unknown, password: unknown): Promise<{ name: string; role: Role }> {
     const userName = typeof name === 'string' ? name.trim() : '';
-    if (!NAME.test(userName)) throw new AccountRefused(400, msg('a user name is 1-64 letters, digits, ".", "_", "@" or "-"'));
-    if (userName.toLowerCase() === LOCAL_ADMIN) throw new AccountRefused(400, msg('"{name}" is the desktop\'s own name', { name: LOCAL_ADMIN }));
+    if (!NAME.test(userName))
+      throw new AccountRefused(400, msg('a user name is 1-64 letters, digits, ".", "_", "@" or "-"'));
+    if (userName.toLowerCase() === LOCAL_ADMIN)
+      throw new AccountRefused(400, msg('"{name}" is the desktop\'s own name', { name: LOCAL_ADMIN }));
     if (!isRole(role)) throw new AccountRefused(400, msg('the role is admin, technician or viewer'));
     const problem = passwordProblem(password, userName);
     if (problem) throw new AccountRefused(400, problem);
@@ -245,7 +302,12 @@ export class Accounts {
   }
 
   /** An admin changes a user's role or sets a new password (which also unlocks it); the user's sessions end. */
-  async updateUser(by: Principal, name: string, changes: { role?: unknown; password?: unknown }, source: string): Promise<UserDto> {
+  async updateUser(
+    by: Principal,
+    name: string,
+    changes: { role?: unknown; password?: unknown },
+    source: string,
+  ): Promise<UserDto> {
     const user = await this.store.find(name);
     if (!user) throw new AccountRefused(404, msg('no user {name}', { name }));
     const update: Parameters<AccountStore['update']>[1] = {};
@@ -257,11 +319,20 @@ export class Accounts {
     if (changes.password !== undefined) {
       const problem = passwordProblem(changes.password, name);
       if (problem) throw new AccountRefused(400, problem);
-      Object.assign(update, { passwordHash: await hashPassword(changes.password as string), failures: 0, lockedUntil: '' });
+      Object.assign(update, {
+        passwordHash: await hashPassword(changes.password as string),
+        failures: 0,
+        lockedUntil: '',
+      });
     }
     await this.store.update(name, update);
     this.endSessions(name);
-    const what = [update.role && user.role !== update.role ? `role ${user.role} -> ${update.role}` : '', update.passwordHash ? 'password reset' : ''].filter(Boolean).join(', ');
+    const what = [
+      update.role && user.role !== update.role ? `role ${user.role} -> ${update.role}` : '',
+      update.passwordHash ? 'password reset' : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
     this.audit({ user: by.user, source, action: 'user-changed', detail: `${name}: ${what || 'unchanged'}` });
     return (await this.listUsers()).find((u) => u.name === name)!;
   }
@@ -277,7 +348,10 @@ export class Accounts {
 
   private async keepOneAdmin(leaving: string): Promise<void> {
     if (!(await this.store.list()).some((u) => u.role === 'admin' && u.name !== leaving)) {
-      throw new AccountRefused(409, msg('{leaving} is the last administrator: make another user an administrator first', { leaving }));
+      throw new AccountRefused(
+        409,
+        msg('{leaving} is the last administrator: make another user an administrator first', { leaving }),
+      );
     }
   }
 }

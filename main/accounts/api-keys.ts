@@ -63,8 +63,9 @@ export class ApiKeys {
   /** A new key for `name`: the key itself is in the answer, and nowhere else ever after. */
   async create(by: Principal, name: unknown, role: unknown, source: string): Promise<ApiKeyDto & { key: string }> {
     const keyName = typeof name === 'string' ? name.trim() : '';
-    if (!NAME.test(keyName)) throw new AccountRefused(400, msg('a key\'s name is 1-64 letters, digits, spaces, ".", "_", "@" or "-"'));
-    if (!KEY_ROLES.includes(role as Role)) throw new AccountRefused(400, msg('a key\'s role is viewer or technician'));
+    if (!NAME.test(keyName))
+      throw new AccountRefused(400, msg('a key\'s name is 1-64 letters, digits, spaces, ".", "_", "@" or "-"'));
+    if (!KEY_ROLES.includes(role as Role)) throw new AccountRefused(400, msg("a key's role is viewer or technician"));
     const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
     const keyHash = digest(key);
     if (!(await this.store.create({ name: keyName, role: role as Role, keyHash, createdBy: by.user }))) {

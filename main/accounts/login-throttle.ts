@@ -26,7 +26,10 @@ export class LoginThrottle {
     const now = this.now();
     const b = this.buckets.get(address) ?? { tokens: BURST, at: now };
     const refilled = Math.floor((now - b.at) / REFILL_MS);
-    if (refilled > 0) { b.tokens = Math.min(BURST, b.tokens + refilled); b.at = b.tokens === BURST ? now : b.at + refilled * REFILL_MS; }
+    if (refilled > 0) {
+      b.tokens = Math.min(BURST, b.tokens + refilled);
+      b.at = b.tokens === BURST ? now : b.at + refilled * REFILL_MS;
+    }
     this.buckets.delete(address);
     this.buckets.set(address, b);
     if (this.buckets.size > MAX_ADDRESSES) this.buckets.delete(this.buckets.keys().next().value!);

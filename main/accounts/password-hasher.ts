@@ -38,7 +38,12 @@ function thread(): Worker {
 }
 
 /** scrypt(password, salt) in the hashing thread; BusyHashing when too many wait already. */
-export function deriveKey(password: string, salt: Buffer, options: Required<Pick<ScryptOptions, 'N' | 'r' | 'p'>>, bytes: number): Promise<Buffer> {
+export function deriveKey(
+  password: string,
+  salt: Buffer,
+  options: Required<Pick<ScryptOptions, 'N' | 'r' | 'p'>>,
+  bytes: number,
+): Promise<Buffer> {
   if (waiting.size >= MAX_WAITING) return Promise.reject(new BusyHashing('too many sign-ins at once'));
   const w = thread();
   const id = nextId++;

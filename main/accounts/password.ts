@@ -14,7 +14,12 @@ const P = 1;
 const KEY_BYTES = 32;
 export const MIN_PASSWORD_LENGTH = 12;
 
-function derive(password: string, salt: Buffer, options: { N: number; r: number; p: number }, bytes: number): Promise<Buffer> {
+function derive(
+  password: string,
+  salt: Buffer,
+  options: { N: number; r: number; p: number },
+  bytes: number,
+): Promise<Buffer> {
   return deriveKey(password.normalize('NFC'), salt, options, bytes);
 }
 
@@ -28,7 +33,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [kind, n, r, p, salt, hash] = stored.split('$');
   if (kind !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) }, expected.length);
+  const key = await derive(
+    password,
+    Buffer.from(salt, 'base64'),
+    { N: Number(n), r: Number(r), p: Number(p) },
+    expected.length,
+  );
   return timingSafeEqual(key, expected);
 }
 
@@ -38,7 +48,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
  */
 let common: Set<string> | undefined;
 function commonPasswords(): Set<string> {
-  common ??= new Set((createRequire(import.meta.url)('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> }).dictionary['passwords-common']);
+  common ??= new Set(
+    (createRequire(import.meta.url)('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> })
+      .dictionary['passwords-common'],
+  );
   return common;
 }
 
@@ -49,12 +62,15 @@ function commonPasswords(): Set<string> {
  */
 export function passwordProblem(password: unknown, userName: string): Message | undefined {
   if (typeof password !== 'string') return msg('a password is required');
-  if ([...password].length < MIN_PASSWORD_LENGTH) return msg('a password needs at least {n} characters', { n: MIN_PASSWORD_LENGTH });
+  if ([...password].length < MIN_PASSWORD_LENGTH)
+    return msg('a password needs at least {n} characters', { n: MIN_PASSWORD_LENGTH });
   const lower = password.toLowerCase();
   const name = userName.toLowerCase();
-  if (name && (lower.includes(name) || lower.includes([...name].reverse().join('')))) return msg('a password may not contain the user name');
+  if (name && (lower.includes(name) || lower.includes([...name].reverse().join(''))))
+    return msg('a password may not contain the user name');
   const core = lower.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
-  if (commonPasswords().has(lower) || commonPasswords().has(core)) return msg('this password is among the most common ones; choose another');
+  if (commonPasswords().has(lower) || commonPasswords().has(core))
+    return msg('this password is among the most common ones; choose another');
   if (new Set(lower).size < 5) return msg('a password needs more than four different characters');
   return undefined;
 }

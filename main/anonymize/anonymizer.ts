@@ -21,7 +21,13 @@ export interface AnonymizeRequest extends ProfileOptions {
 
 const SECONDARY_CAPTURE = StorageSopClass.SecondaryCapture;
 const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
-const DUMMY: Record<string, string> = { PN: 'ANONYMOUS', DA: '19000101', TM: '000000', DT: '19000101000000', AS: '000Y' };
+const DUMMY: Record<string, string> = {
+  PN: 'ANONYMOUS',
+  DA: '19000101',
+  TM: '000000',
+  DT: '19000101000000',
+  AS: '000Y',
+};
 
 export class Anonymizer {
   readonly patientName: string;
@@ -49,9 +55,12 @@ export class Anonymizer {
   /** Why an object may still identify the patient after this: text in its pixels. */
   warnings(ds: DataSet): string[] {
     const out: string[] = [];
-    if (textOf(ds.get(Tag.BurnedInAnnotation)).toUpperCase() === 'YES') out.push('Burned In Annotation is YES: the pixels hold text that may identify the patient');
-    else if (textOf(ds.get(Tag.Modality)).toUpperCase() === 'US') out.push('an ultrasound image: text is usually burned into its pixels');
-    else if (textOf(ds.get(Tag.SOPClassUID)) === SECONDARY_CAPTURE) out.push('a secondary capture: a screenshot may show the patient\'s name');
+    if (textOf(ds.get(Tag.BurnedInAnnotation)).toUpperCase() === 'YES')
+      out.push('Burned In Annotation is YES: the pixels hold text that may identify the patient');
+    else if (textOf(ds.get(Tag.Modality)).toUpperCase() === 'US')
+      out.push('an ultrasound image: text is usually burned into its pixels');
+    else if (textOf(ds.get(Tag.SOPClassUID)) === SECONDARY_CAPTURE)
+      out.push("a secondary capture: a screenshot may show the patient's name");
     return out;
   }
 
@@ -61,19 +70,50 @@ export class Anonymizer {
     const charset = new CharacterSet(charsetTerm || undefined);
     const decode = (b: Buffer) => charset.decode(b);
     // Words that would identify the patient in a cleaned description: the name's parts and the ID.
-    const identity = [...textOf(ds.get(Tag.PatientName), decode).split(/[\^= ]+/), textOf(ds.get(Tag.PatientID), decode)]
-      .map((w) => w.trim()).filter((w) => w.length >= 3);
+    const identity = [
+      ...textOf(ds.get(Tag.PatientName), decode).split(/[\^= ]+/),
+      textOf(ds.get(Tag.PatientID), decode),
+    ]
+      .map((w) => w.trim())
+      .filter((w) => w.length >= 3);
     const out = this.clean(ds, charsetTerm, decode, identity);
     const put = (e: DicomElement) => out.set(e.tag, e);
-    put(textElement(Tag.PatientName, 'PN', encodeText(this.patientName, charsetTerm || 'ISO_IR 6') ?? Buffer.from(this.patientName, 'utf8')));
+    put(
+      textElement(
+        Tag.PatientName,
+        'PN',
+        encodeText(this.patientName, charsetTerm || 'ISO_IR 6') ?? Buffer.from(this.patientName, 'utf8'),
+      ),
+    );
     put(textElement(Tag.PatientID, 'LO', this.patientId));
     put(textElement(Tag.PatientIdentityRemoved, 'CS', 'YES'));
     const codes = methodCodes(this.options);
-    put(textElement(Tag.DeidentificationMethod, 'LO', `PS3.15 E.1 ${codes.map(([, meaning]) => meaning).join('; ')}`.slice(0, 64)));
-    put({ tag: Tag.DeidentificationMethodCodeSequence, vr: 'SQ', value: codes.map(([value, meaning]) => new Map([
-      [Tag.CodeValue, textElement(Tag.CodeValue, 'SH', value)], [Tag.CodingSchemeDesignator, textElement(Tag.CodingSchemeDesignator, 'SH', 'DCM')], [Tag.CodeMeaning, textElement(Tag.CodeMeaning, 'LO', meaning)],
-    ])) });
-    put(textElement(Tag.LongitudinalTemporalInformationModified, 'CS', this.options.retainLongitudinalFullDates ? 'UNMODIFIED' : 'REMOVED'));
+    put(
+      textElement(
+        Tag.DeidentificationMethod,
+        'LO',
+        `PS3.15 E.1 ${codes.map(([, meaning]) => meaning).join('; ')}`.slice(0, 64),
+      ),
+    );
+    put({
+      tag: Tag.DeidentificationMethodCodeSequence,
+      vr: 'SQ',
+      value: codes.map(
+        ([value, meaning]) =>
+          new Map([
+            [Tag.CodeValue, textElement(Tag.CodeValue, 'SH', value)],
+            [Tag.CodingSchemeDesignator, textElement(Tag.CodingSchemeDesignator, 'SH', 'DCM')],
+            [Tag.CodeMeaning, textElement(Tag.CodeMeaning, 'LO', meaning)],
+          ]),
+      ),
+    });
+    put(
+      textElement(
+        Tag.LongitudinalTemporalInformationModified,
+        'CS',
+        this.options.retainLongitudinalFullDates ? 'UNMODIFIED' : 'REMOVED',
+      ),
+    );
     return new Map([...out].sort((a, b) => a[0] - b[0]));
   }
 
@@ -84,23 +124,55 @@ export class Anonymizer {
       if (action === 'X') continue;
       if (isSequence(e)) {
         // Z: an empty sequence; K and C: kept, each item cleaned by the same rules; D and U do not apply to sequences.
-        out.set(tag, action === 'Z' ? { ...e, value: [] } : { ...e, value: e.value.map((item) => this.clean(item, charsetTerm, decode, identity)) });
+        out.set(
+          tag,
+          action === 'Z'
+            ? { ...e, value: [] }
+            : { ...e, value: e.value.map((item) => this.clean(item, charsetTerm, decode, identity)) },
+        );
         continue;
       }
-      if (!Buffer.isBuffer(e.value)) { out.set(tag, e); continue; }
+      if (!Buffer.isBuffer(e.value)) {
+        out.set(tag, e);
+        continue;
+      }
       switch (action) {
-        case 'Z': out.set(tag, { ...e, value: Buffer.alloc(0) }); break;
-        case 'D': out.set(tag, textElement(tag, e.vr, DUMMY[e.vr] ?? 'ANONYMIZED')); break;
-        case 'U': out.set(tag, textElement(tag, e.vr, textOf(e).split('\\').map((u) => (u ? this.uid(u) : u)).join('\\'))); break;
+        case 'Z':
+          out.set(tag, { ...e, value: Buffer.alloc(0) });
+          break;
+        case 'D':
+          out.set(tag, textElement(tag, e.vr, DUMMY[e.vr] ?? 'ANONYMIZED'));
+          break;
+        case 'U':
+          out.set(
+            tag,
+            textElement(
+              tag,
+              e.vr,
+              textOf(e)
+                .split('\\')
+                .map((u) => (u ? this.uid(u) : u))
+                .join('\\'),
+            ),
+          );
+          break;
         case 'C': {
-          if (!TEXT_VRS.has(e.vr)) { out.set(tag, e); break; }
+          if (!TEXT_VRS.has(e.vr)) {
+            out.set(tag, e);
+            break;
+          }
           let text = textOf(e, decode);
-          for (const word of identity) text = text.replace(new RegExp(word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '');
+          for (const word of identity)
+            text = text.replace(new RegExp(word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '');
           text = text.replace(/\s{2,}/g, ' ').trim();
-          out.set(tag, textElement(tag, e.vr, encodeText(text, charsetTerm || 'ISO_IR 6') ?? Buffer.from(text, 'utf8')));
+          out.set(
+            tag,
+            textElement(tag, e.vr, encodeText(text, charsetTerm || 'ISO_IR 6') ?? Buffer.from(text, 'utf8')),
+          );
           break;
         }
-        default: out.set(tag, e);
+        default:
+          out.set(tag, e);
       }
     }
     return out;

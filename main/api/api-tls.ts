@@ -28,21 +28,44 @@ export interface ApiCertificate {
   selfSigned: boolean;
 }
 
-export async function apiCertificate(s: Pick<ServerSettings, 'apiCertificate' | 'apiPrivateKey'>, dataDir: string): Promise<ApiCertificate> {
+export async function apiCertificate(
+  s: Pick<ServerSettings, 'apiCertificate' | 'apiPrivateKey'>,
+  dataDir: string,
+): Promise<ApiCertificate> {
   if (s.apiCertificate || s.apiPrivateKey) {
-    if (!s.apiCertificate || !s.apiPrivateKey) throw new Error('APICertificate and APIPrivateKey go together: set both, or neither for a self-signed certificate');
-    const cert = await readFile(s.apiCertificate, 'utf8').catch((err: Error) => { throw new Error(`APICertificate ${s.apiCertificate}: ${err.message}`); });
-    const key = await readFile(s.apiPrivateKey, 'utf8').catch((err: Error) => { throw new Error(`APIPrivateKey ${s.apiPrivateKey}: ${err.message}`); });
+    if (!s.apiCertificate || !s.apiPrivateKey)
+      throw new Error(
+        'APICertificate and APIPrivateKey go together: set both, or neither for a self-signed certificate',
+      );
+    const cert = await readFile(s.apiCertificate, 'utf8').catch((err: Error) => {
+      throw new Error(`APICertificate ${s.apiCertificate}: ${err.message}`);
+    });
+    const key = await readFile(s.apiPrivateKey, 'utf8').catch((err: Error) => {
+      throw new Error(`APIPrivateKey ${s.apiPrivateKey}: ${err.message}`);
+    });
     return { cert, key, fingerprint: fingerprintOf(new X509Certificate(cert).raw), selfSigned: false };
   }
   const dir = path.join(dataDir, 'https');
   const certFile = path.join(dir, 'certificate.pem');
   const keyFile = path.join(dir, 'private-key.pem');
   const existing = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]).catch(() => undefined);
-  if (existing) return { cert: existing[0], key: existing[1], fingerprint: fingerprintOf(new X509Certificate(existing[0]).raw), selfSigned: true };
+  if (existing)
+    return {
+      cert: existing[0],
+      key: existing[1],
+      fingerprint: fingerprintOf(new X509Certificate(existing[0]).raw),
+      selfSigned: true,
+    };
   const host = os.hostname();
-  const addresses = Object.values(os.networkInterfaces()).flat().map((i) => i?.address ?? '').filter(Boolean);
-  const made = selfSignedCertificate(`${host} PACS archive`, ['localhost', host, ...(host.includes('.') ? [] : [`${host}.local`])], ['127.0.0.1', '::1', ...addresses]);
+  const addresses = Object.values(os.networkInterfaces())
+    .flat()
+    .map((i) => i?.address ?? '')
+    .filter(Boolean);
+  const made = selfSignedCertificate(
+    `${host} PACS archive`,
+    ['localhost', host, ...(host.includes('.') ? [] : [`${host}.local`])],
+    ['127.0.0.1', '::1', ...addresses],
+  );
   await mkdir(dir, { recursive: true });
   await writeFile(keyFile, made.privateKeyPem, { mode: 0o600 });
   await writeFile(certFile, made.certificatePem);
@@ -52,7 +75,16 @@ export async function apiCertificate(s: Pick<ServerSettings, 'apiCertificate' | 
 /** The API's server: HTTPS with `certificate` (TLS 1.2 at least), else plain HTTP. */
 export function apiServer(certificate: ApiCertificate | undefined): http.Server {
   // Timeouts are checked this often: a client dripping its headers is cut off within it after LIMITS.headersMs.
-  const timing = { headersTimeout: LIMITS.headersMs, requestTimeout: LIMITS.requestMs, connectionsCheckingInterval: Math.min(2000, LIMITS.headersMs) };
+  const timing = {
+    headersTimeout: LIMITS.headersMs,
+    requestTimeout: LIMITS.requestMs,
+    connectionsCheckingInterval: Math.min(2000, LIMITS.headersMs),
+  };
   if (!certificate) return http.createServer(timing);
-  return https.createServer({ ...timing, cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' }) as unknown as http.Server;
+  return https.createServer({
+    ...timing,
+    cert: certificate.cert,
+    key: certificate.key,
+    minVersion: 'TLSv1.2',
+  }) as unknown as http.Server;
 }

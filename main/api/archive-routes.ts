@@ -34,7 +34,8 @@ function renderRequest(q: URLSearchParams, contentType: 'image/jpeg' | 'image/pn
   let parts: number[] | undefined;
   if (region) {
     parts = region.split(',').map(Number);
-    if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) throw new HttpError(400, 'region must be four numbers: left,top,right,bottom');
+    if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n)))
+      throw new HttpError(400, 'region must be four numbers: left,top,right,bottom');
   }
   return {
     contentType,
@@ -47,7 +48,6 @@ function renderRequest(q: URLSearchParams, contentType: 'image/jpeg' | 'image/pn
     quality: number('imageQuality', (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'a whole number from 1 to 100'),
   };
 }
-
 
 /** The keys that name objects rather than search for them. */
 const UID_KEYS = new Set(['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID']);
@@ -64,7 +64,9 @@ export function isSearch(body: unknown): boolean {
 /** A search's level and keys with values, for the audit trail. */
 export function queryText(body: unknown): string {
   const b = (body ?? {}) as { level?: unknown; keys?: Record<string, unknown> };
-  const keys = Object.entries(b.keys ?? {}).filter(([, v]) => v !== '' && v !== undefined && v !== null).map(([k, v]) => `${k}=${String(v)}`);
+  const keys = Object.entries(b.keys ?? {})
+    .filter(([, v]) => v !== '' && v !== undefined && v !== null)
+    .map(([k, v]) => `${k}=${String(v)}`);
   return `${String(b.level ?? 'STUDY')} ${keys.join(' ') || '(all)'}`.slice(0, 1000);
 }
 
@@ -89,12 +91,25 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     }),
     // The patient's other studies here, for the viewer: a look-up by the study, audited with the view, not as a search.
     route(ENDPOINTS.priors, async ({ params: [uid] }) => {
-      const [study] = await findLocal(archive.index, { level: 'STUDY', keys: { StudyInstanceUID: uid!, PatientID: '' } });
+      const [study] = await findLocal(archive.index, {
+        level: 'STUDY',
+        keys: { StudyInstanceUID: uid!, PatientID: '' },
+      });
       if (!study?.PatientID) return [];
-      const keys = { PatientID: study.PatientID, StudyInstanceUID: '', PatientName: '', StudyDate: '', StudyDescription: '', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '' };
+      const keys = {
+        PatientID: study.PatientID,
+        StudyInstanceUID: '',
+        PatientName: '',
+        StudyDate: '',
+        StudyDescription: '',
+        ModalitiesInStudy: '',
+        NumberOfStudyRelatedInstances: '',
+      };
       return (await findLocal(archive.index, { level: 'STUDY', keys })).filter((r) => r.StudyInstanceUID !== uid);
     }),
-    route(ENDPOINTS.objectHeader, async ({ params: [uid], audit }) => objectHeader(await viewedFile(uid!, audit, 'header'))),
+    route(ENDPOINTS.objectHeader, async ({ params: [uid], audit }) =>
+      objectHeader(await viewedFile(uid!, audit, 'header')),
+    ),
     route(ENDPOINTS.objectReport, async ({ params: [uid], audit }) => {
       try {
         return await structuredReport(await viewedFile(uid!, audit, 'report'));
@@ -112,22 +127,39 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
       const inst = found(await archive.index.findInstance(objectUid), `object ${objectUid}`);
       const file = archive.objectFile(inst.location);
       seen(inst, viewed, 'WADO');
-      if (contentType === 'image/jpeg' || contentType === 'image/png') return picture(archive, inst, renderRequest(q, contentType));
-      if (contentType !== 'application/dicom') throw new HttpError(406, `contentType ${contentType} is not available (application/dicom, image/jpeg and image/png are)`);
+      if (contentType === 'image/jpeg' || contentType === 'image/png')
+        return picture(archive, inst, renderRequest(q, contentType));
+      if (contentType !== 'application/dicom')
+        throw new HttpError(
+          406,
+          `contentType ${contentType} is not available (application/dicom, image/jpeg and image/png are)`,
+        );
       const wanted = q.get('transferSyntax');
       if (wanted && wanted !== inst.transferSyntaxUid) {
-        if (!archive.transcoder.canTranscode(inst.transferSyntaxUid, wanted)) throw new HttpError(406, `${objectUid} cannot be converted from ${inst.transferSyntaxUid} to ${wanted}`);
+        if (!archive.transcoder.canTranscode(inst.transferSyntaxUid, wanted))
+          throw new HttpError(406, `${objectUid} cannot be converted from ${inst.transferSyntaxUid} to ${wanted}`);
         const stored = await readDataSetBytes(file);
         const body = await archive.transcoder.transcode(stored.bytes, stored.transferSyntaxUid, wanted);
-        const part10 = Buffer.concat([encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: objectUid, transferSyntaxUid: wanted }), body]);
+        const part10 = Buffer.concat([
+          encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: objectUid, transferSyntaxUid: wanted }),
+          body,
+        ]);
         return new Streamed(async (res) => {
-          res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': part10.length, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });
+          res.writeHead(200, {
+            'content-type': 'application/dicom',
+            'content-length': part10.length,
+            'content-disposition': `attachment; filename="${objectUid}.dcm"`,
+          });
           res.end(part10);
         });
       }
       const { size } = await stat(file);
       return new Streamed(async (res) => {
-        res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': size, 'content-disposition': `attachment; filename="${objectUid}.dcm"` });
+        res.writeHead(200, {
+          'content-type': 'application/dicom',
+          'content-length': size,
+          'content-disposition': `attachment; filename="${objectUid}.dcm"`,
+        });
         const stream = createReadStream(file);
         await new Promise<void>((resolve, reject) => {
           stream.on('error', reject);
@@ -139,11 +171,16 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     // A small picture of a study (its first image of the first series that has one), for lists.
     route(ENDPOINTS.studyThumbnail, async ({ params: [uid], url }) => {
       const size = Number(url.searchParams.get('size') ?? 64);
-      if (!Number.isInteger(size) || size < 8 || size > 512) throw new HttpError(400, 'size must be a whole number from 8 to 512');
+      if (!Number.isInteger(size) || size < 8 || size > 512)
+        throw new HttpError(400, 'size must be a whole number from 8 to 512');
       const keys = { StudyInstanceUID: uid!, SeriesNumber: '', InstanceNumber: '', SOPInstanceUID: '', Rows: '' };
       const images = (await findLocal(archive.index, { level: 'IMAGE', keys }))
         .filter((r) => Number(r.Rows) > 0)
-        .sort((a, b) => (Number(a.SeriesNumber) || 0) - (Number(b.SeriesNumber) || 0) || (Number(a.InstanceNumber) || 0) - (Number(b.InstanceNumber) || 0));
+        .sort(
+          (a, b) =>
+            (Number(a.SeriesNumber) || 0) - (Number(b.SeriesNumber) || 0) ||
+            (Number(a.InstanceNumber) || 0) - (Number(b.InstanceNumber) || 0),
+        );
       const first = images[0];
       if (!first) throw new HttpError(404, msg('study {value} has no image to show', { value: String(uid!) }));
       const inst = found(await archive.index.findInstance(first.SOPInstanceUID!), `object ${first.SOPInstanceUID!}`);
@@ -151,7 +188,11 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     }),
     route(ENDPOINTS.study, async ({ params: [uid], audit }) => {
       const done = found(await archive.deleteStudy(uid!), `study ${uid!}`);
-      if (done === 'protected') throw new HttpError(409, msg('study {value} is protected: remove its protection first', { value: String(uid!) }));
+      if (done === 'protected')
+        throw new HttpError(
+          409,
+          msg('study {value} is protected: remove its protection first', { value: String(uid!) }),
+        );
       audit({ action: 'delete', studyUid: uid!, detail: `${done.objects} objects, by the user` });
       return { studyUid: uid!, ...done } satisfies StudyDeleted;
     }),
@@ -159,22 +200,33 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
     route(ENDPOINTS.studyProtection, async ({ params: [uid], body, audit }) => {
       const on = (body as { protected?: unknown }).protected;
       if (typeof on !== 'boolean') throw new HttpError(400, 'protected must be true or false');
-      found(await archive.index.setStudyProtected(uid!, on) || undefined, `study ${uid!}`);
+      found((await archive.index.setStudyProtected(uid!, on)) || undefined, `study ${uid!}`);
       audit({ action: 'edit', studyUid: uid!, detail: on ? 'protected from clean-up' : 'protection removed' });
       return { studyUid: uid!, protected: on };
     }),
     route(ENDPOINTS.protectedStudies, async () => archive.index.protectedStudies()),
     route(ENDPOINTS.deletions, async ({ url }) => {
-      return archive.index.listDeletions(listLimit(url.searchParams.get('limit'), 200)) satisfies Promise<DeletionDto[]>;
+      return archive.index.listDeletions(listLimit(url.searchParams.get('limit'), 200)) satisfies Promise<
+        DeletionDto[]
+      >;
     }),
     // One Part-10 object per request, or a ZIP of them (and folders, a DICOMDIR); ?name= is the file's name, for the report.
-    route(ENDPOINTS.importFile, async ({ req, url, upload, audit }) => {
-      const type = req.headers['content-type'] ?? '';
-      if (!/^application\/(dicom|octet-stream|zip|x-zip-compressed)\b/.test(type)) throw new HttpError(415, 'send one DICOM file as application/dicom, or a ZIP of them as application/zip');
-      const name = url.searchParams.get('name') ?? 'upload';
-      const result = await importUpload(archive, upload!, name, /zip/.test(type));
-      audit({ action: 'import', outcome: result.imported || result.duplicates ? 'success' : 'failure', detail: `${name}: ${result.imported} stored, ${result.skipped.length} skipped, ${result.other.length} not DICOM` });
-      return result;
-    }, { rawBody: true }),
+    route(
+      ENDPOINTS.importFile,
+      async ({ req, url, upload, audit }) => {
+        const type = req.headers['content-type'] ?? '';
+        if (!/^application\/(dicom|octet-stream|zip|x-zip-compressed)\b/.test(type))
+          throw new HttpError(415, 'send one DICOM file as application/dicom, or a ZIP of them as application/zip');
+        const name = url.searchParams.get('name') ?? 'upload';
+        const result = await importUpload(archive, upload!, name, /zip/.test(type));
+        audit({
+          action: 'import',
+          outcome: result.imported || result.duplicates ? 'success' : 'failure',
+          detail: `${name}: ${result.imported} stored, ${result.skipped.length} skipped, ${result.other.length} not DICOM`,
+        });
+        return result;
+      },
+      { rawBody: true },
+    ),
   ];
 }

@@ -35,7 +35,9 @@ export class ClientLimits {
       this.connections.set(address, open);
       socket.once('close', () => this.release(this.connections, address));
       if (open > LIMITS.connectionsPerClient) {
-        socket.end(`HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nmore than ${LIMITS.connectionsPerClient} connections from ${address}\n`);
+        socket.end(
+          `HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nmore than ${LIMITS.connectionsPerClient} connections from ${address}\n`,
+        );
         socket.destroySoon();
       }
     });

@@ -8,8 +8,21 @@ import type { AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent }
 import type { Permission, Role } from '../../common/roles.ts';
 import type { QueryDto } from './dto.ts';
 export type {
-  AnnotationDto, ApiKeyDto, AuditDto, DeletionDto, ImportResult, JobDto, JobStudy, MediaSetSummaryDto, MppsDto, NewApiKeyDto, NewWorklistEntryDto,
-  PresentationStateSummary, QueryDto, UserDto, WorklistEntryDto,
+  AnnotationDto,
+  ApiKeyDto,
+  AuditDto,
+  DeletionDto,
+  ImportResult,
+  JobDto,
+  JobStudy,
+  MediaSetSummaryDto,
+  MppsDto,
+  NewApiKeyDto,
+  NewWorklistEntryDto,
+  PresentationStateSummary,
+  QueryDto,
+  UserDto,
+  WorklistEntryDto,
 } from './dto.ts';
 import type { Message } from '../../common/message.ts';
 
@@ -126,7 +139,6 @@ export interface EchoResult {
   message?: Message;
 }
 
-
 export interface SettingsDto {
   /** dicom.ini as it is on disk. */
   text: string;
@@ -134,8 +146,16 @@ export interface SettingsDto {
   /** `spelling`: the name the file uses for the key (Conquest spells some two ways: MAGDeviceThreshHold). */
   /** `label`: the form's plain words for it; `input`: how the form asks for it (`choices` for a list). */
   keys: {
-    key: string; spelling: string; value: string; default: string; line: number; help: string; effect: SettingEffect;
-    label: string; input: SettingInputDto; choices?: string[];
+    key: string;
+    spelling: string;
+    value: string;
+    default: string;
+    line: number;
+    help: string;
+    effect: SettingEffect;
+    label: string;
+    input: SettingInputDto;
+    choices?: string[];
   }[];
   /** The form's groups in the order shown: each title (English; the UI says it in its language) and its keys. */
   groups: { title: string; keys: string[] }[];
@@ -190,7 +210,6 @@ export interface HeaderRow {
   keyword: string;
   value: string;
 }
-
 
 export interface ListenerRestarted {
   aeTitle: string;

@@ -8,7 +8,17 @@ import type { RenderRequest } from '../codec/render.ts';
 import { picture } from './picture.ts';
 import { HttpError, Streamed, type RouteDef } from './router.ts';
 import { QidoError, qido, type QidoScope } from '../dicomweb/qido.ts';
-import { acceptRanges, dicomSyntaxFor, instancesOf, modelFor, writeBulk, writeFrames, writeInstances, writeMetadata, type RetrieveScope } from '../dicomweb/wado-rs.ts';
+import {
+  acceptRanges,
+  dicomSyntaxFor,
+  instancesOf,
+  modelFor,
+  writeBulk,
+  writeFrames,
+  writeInstances,
+  writeMetadata,
+  type RetrieveScope,
+} from '../dicomweb/wado-rs.ts';
 import { MultipartWriter } from '../dicomweb/multipart.ts';
 import { xmlFromJson } from '../dicomweb/dicom-xml.ts';
 import { stow } from '../dicomweb/stow-rs.ts';
@@ -50,31 +60,45 @@ async function answering<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Streamed(async (res) => {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/dicom+json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
-  res.end(text);
-});
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Streamed(async (res) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/dicom+json',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      ...headers,
+    });
+    res.end(text);
+  });
 
 /** A rendered picture's request from PS3.18 8.3.5.1.3's parameters (window, viewport, quality) and Accept. */
 function renderRequest(url: URL, accept: string | undefined, frame: number, thumbnail: boolean): RenderRequest {
   let contentType: RenderRequest['contentType'] | undefined;
   for (const r of acceptRanges(accept)) {
-    if (r.type === 'image/jpeg' || r.type === 'image/*' || r.type === '*/*') { contentType = 'image/jpeg'; break; }
-    if (r.type === 'image/png') { contentType = 'image/png'; break; }
+    if (r.type === 'image/jpeg' || r.type === 'image/*' || r.type === '*/*') {
+      contentType = 'image/jpeg';
+      break;
+    }
+    if (r.type === 'image/png') {
+      contentType = 'image/png';
+      break;
+    }
   }
   if (!contentType) throw new HttpError(406, 'rendered images are given as image/jpeg or image/png');
   const request: RenderRequest = { contentType, frame, ...(thumbnail ? { rows: 128, columns: 128 } : {}) };
   const window = url.searchParams.get('window');
   if (window) {
     const [center, width] = window.split(',').map(Number);
-    if (!Number.isFinite(center) || !Number.isFinite(width) || width! <= 0) throw new HttpError(400, 'window is center,width[,function] with a width above 0');
+    if (!Number.isFinite(center) || !Number.isFinite(width) || width! <= 0)
+      throw new HttpError(400, 'window is center,width[,function] with a width above 0');
     Object.assign(request, { windowCenter: center, windowWidth: width });
   }
   const viewport = url.searchParams.get('viewport');
   if (viewport) {
     const [columns, rows] = viewport.split(',').map(Number);
-    if (!Number.isInteger(columns) || !Number.isInteger(rows) || columns! < 1 || rows! < 1) throw new HttpError(400, 'viewport is width,height in pixels');
+    if (!Number.isInteger(columns) || !Number.isInteger(rows) || columns! < 1 || rows! < 1)
+      throw new HttpError(400, 'viewport is width,height in pixels');
     Object.assign(request, { columns, rows });
   }
   const quality = url.searchParams.get('quality');
@@ -95,43 +119,53 @@ async function representative(service: DicomWebService, scope: RetrieveScope): P
 export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
   const P = DICOMWEB_PREFIX;
   const search = (path: string, scope: (params: string[]) => QidoScope): RouteDef => ({
-    method: 'GET', path: `${P}${path}`, permission: 'view',
-    handler: ({ req, url, params }) => answering(async () => {
-      const model = modelFor(req.headers.accept);
-      const answer = await qido(service.index, scope(params), url.searchParams, baseUrl(req), service.maxResults());
-      const warning: Record<string, string> = answer.warnings.length ? { warning: answer.warnings.join(', ') } : {};
-      if (model === 'json') return json(200, answer.results, warning);
-      // XML: one Native DICOM Model document a match (PS3.18 10.6.3.2.2).
-      return new Streamed(async (res) => {
-        for (const [k, v] of Object.entries(warning)) res.setHeader(k, v);
-        const out = new MultipartWriter(res, 'application/dicom+xml');
-        for (const result of answer.results) await out.part({ 'Content-Type': 'application/dicom+xml' }, Buffer.from(xmlFromJson(result)));
-        await out.end();
-      });
-    }),
+    method: 'GET',
+    path: `${P}${path}`,
+    permission: 'view',
+    handler: ({ req, url, params }) =>
+      answering(async () => {
+        const model = modelFor(req.headers.accept);
+        const answer = await qido(service.index, scope(params), url.searchParams, baseUrl(req), service.maxResults());
+        const warning: Record<string, string> = answer.warnings.length ? { warning: answer.warnings.join(', ') } : {};
+        if (model === 'json') return json(200, answer.results, warning);
+        // XML: one Native DICOM Model document a match (PS3.18 10.6.3.2.2).
+        return new Streamed(async (res) => {
+          for (const [k, v] of Object.entries(warning)) res.setHeader(k, v);
+          const out = new MultipartWriter(res, 'application/dicom+xml');
+          for (const result of answer.results)
+            await out.part({ 'Content-Type': 'application/dicom+xml' }, Buffer.from(xmlFromJson(result)));
+          await out.end();
+        });
+      }),
   });
   const retrieve = (path: string, scope: (params: string[]) => RetrieveScope): RouteDef[] => [
     {
-      method: 'GET', path: `${P}${path}`, permission: 'view',
-      handler: ({ req, params, audit }) => answering(async () => {
-        const syntax = dicomSyntaxFor(req.headers.accept);
-        const wanted = scope(params);
-        const instances = await instancesOf(service, wanted);
-        if (wanted.studyUid) service.used(wanted.studyUid);
-        audit({ action: 'view', studyUid: wanted.studyUid ?? '', detail: 'WADO-RS' });
-        return new Streamed((res) => answering(() => writeInstances(res, service, instances, syntax)));
-      }),
+      method: 'GET',
+      path: `${P}${path}`,
+      permission: 'view',
+      handler: ({ req, params, audit }) =>
+        answering(async () => {
+          const syntax = dicomSyntaxFor(req.headers.accept);
+          const wanted = scope(params);
+          const instances = await instancesOf(service, wanted);
+          if (wanted.studyUid) service.used(wanted.studyUid);
+          audit({ action: 'view', studyUid: wanted.studyUid ?? '', detail: 'WADO-RS' });
+          return new Streamed((res) => answering(() => writeInstances(res, service, instances, syntax)));
+        }),
     },
     {
-      method: 'GET', path: `${P}${path}/metadata`, permission: 'view',
-      handler: ({ req, params, audit }) => answering(async () => {
-        const model = modelFor(req.headers.accept);
-        const wanted = scope(params);
-        const instances = await instancesOf(service, wanted);
-        if (wanted.studyUid) service.used(wanted.studyUid);
-        audit({ action: 'view', studyUid: wanted.studyUid ?? '', detail: 'WADO-RS metadata' });
-        return new Streamed((res) => writeMetadata(res, service, instances, baseUrl(req), model));
-      }),
+      method: 'GET',
+      path: `${P}${path}/metadata`,
+      permission: 'view',
+      handler: ({ req, params, audit }) =>
+        answering(async () => {
+          const model = modelFor(req.headers.accept);
+          const wanted = scope(params);
+          const instances = await instancesOf(service, wanted);
+          if (wanted.studyUid) service.used(wanted.studyUid);
+          audit({ action: 'view', studyUid: wanted.studyUid ?? '', detail: 'WADO-RS metadata' });
+          return new Streamed((res) => writeMetadata(res, service, instances, baseUrl(req), model));
+        }),
     },
   ];
   const instance = (params: string[]) => ({ studyUid: params[0]!, seriesUid: params[1]!, sopInstanceUid: params[2]! });
@@ -143,65 +177,119 @@ export function dicomWebRoutes(service: DicomWebService): RouteDef[] {
     search('/instances', () => ({ level: 3 })),
     search('/studies/:study/series', ([study]) => ({ level: 2, studyUid: study })),
     search('/studies/:study/instances', ([study]) => ({ level: 3, studyUid: study })),
-    search('/studies/:study/series/:series/instances', ([study, series]) => ({ level: 3, studyUid: study, seriesUid: series })),
+    search('/studies/:study/series/:series/instances', ([study, series]) => ({
+      level: 3,
+      studyUid: study,
+      seriesUid: series,
+    })),
     ...retrieve('/studies/:study', ([study]) => ({ studyUid: study! })),
     ...retrieve('/studies/:study/series/:series', ([study, series]) => ({ studyUid: study!, seriesUid: series })),
     ...retrieve(I, instance),
     {
-      method: 'GET', path: `${P}${I}/frames/:frames`, permission: 'view',
-      handler: ({ req, params }) => answering(async () => {
-        const inst = await one(params);
-        return new Streamed((res) => answering(() => writeFrames(res, service, inst, params[3]!, req.headers.accept)));
-      }),
+      method: 'GET',
+      path: `${P}${I}/frames/:frames`,
+      permission: 'view',
+      handler: ({ req, params }) =>
+        answering(async () => {
+          const inst = await one(params);
+          return new Streamed((res) =>
+            answering(() => writeFrames(res, service, inst, params[3]!, req.headers.accept)),
+          );
+        }),
     },
     {
-      method: 'GET', path: `${P}${I}/bulk/:tag`, permission: 'view',
-      handler: ({ params }) => answering(async () => {
-        const inst = await one(params);
-        return new Streamed((res) => answering(() => writeBulk(res, service, inst, params[3]!)));
-      }),
+      method: 'GET',
+      path: `${P}${I}/bulk/:tag`,
+      permission: 'view',
+      handler: ({ params }) =>
+        answering(async () => {
+          const inst = await one(params);
+          return new Streamed((res) => answering(() => writeBulk(res, service, inst, params[3]!)));
+        }),
     },
     {
-      method: 'GET', path: `${P}${I}/rendered`, permission: 'view',
-      handler: ({ req, url, params }) => answering(async () => picture(service, await one(params), renderRequest(url, req.headers.accept, 0, false))),
+      method: 'GET',
+      path: `${P}${I}/rendered`,
+      permission: 'view',
+      handler: ({ req, url, params }) =>
+        answering(async () => picture(service, await one(params), renderRequest(url, req.headers.accept, 0, false))),
     },
     {
-      method: 'GET', path: `${P}${I}/frames/:frame/rendered`, permission: 'view',
-      handler: ({ req, url, params }) => answering(async () => {
-        const frame = Number(params[3]);
-        if (!Number.isInteger(frame) || frame < 1) throw new HttpError(400, 'the frame number counts from 1');
-        return picture(service, await one(params), renderRequest(url, req.headers.accept, frame - 1, false));
-      }),
+      method: 'GET',
+      path: `${P}${I}/frames/:frame/rendered`,
+      permission: 'view',
+      handler: ({ req, url, params }) =>
+        answering(async () => {
+          const frame = Number(params[3]);
+          if (!Number.isInteger(frame) || frame < 1) throw new HttpError(400, 'the frame number counts from 1');
+          return picture(service, await one(params), renderRequest(url, req.headers.accept, frame - 1, false));
+        }),
     },
     {
-      method: 'GET', path: `${P}${I}/thumbnail`, permission: 'view',
-      handler: ({ req, url, params }) => answering(async () => picture(service, await one(params), renderRequest(url, req.headers.accept, 0, true))),
+      method: 'GET',
+      path: `${P}${I}/thumbnail`,
+      permission: 'view',
+      handler: ({ req, url, params }) =>
+        answering(async () => picture(service, await one(params), renderRequest(url, req.headers.accept, 0, true))),
     },
     {
-      method: 'GET', path: `${P}/studies/:study/series/:series/thumbnail`, permission: 'view',
-      handler: ({ req, url, params: [study, series] }) => answering(async () =>
-        picture(service, await representative(service, { studyUid: study!, seriesUid: series }), renderRequest(url, req.headers.accept, 0, true))),
+      method: 'GET',
+      path: `${P}/studies/:study/series/:series/thumbnail`,
+      permission: 'view',
+      handler: ({ req, url, params: [study, series] }) =>
+        answering(async () =>
+          picture(
+            service,
+            await representative(service, { studyUid: study!, seriesUid: series }),
+            renderRequest(url, req.headers.accept, 0, true),
+          ),
+        ),
     },
     {
-      method: 'GET', path: `${P}/studies/:study/thumbnail`, permission: 'view',
-      handler: ({ req, url, params: [study] }) => answering(async () =>
-        picture(service, await representative(service, { studyUid: study! }), renderRequest(url, req.headers.accept, 0, true))),
+      method: 'GET',
+      path: `${P}/studies/:study/thumbnail`,
+      permission: 'view',
+      handler: ({ req, url, params: [study] }) =>
+        answering(async () =>
+          picture(
+            service,
+            await representative(service, { studyUid: study! }),
+            renderRequest(url, req.headers.accept, 0, true),
+          ),
+        ),
     },
     {
-      method: 'POST', path: `${P}/studies`, permission: 'edit', rawBody: true,
-      handler: ({ req, upload, audit }) => answering(async () => {
-        const outcome = await stow(req, upload!, service.importTarget(), baseUrl(req));
-        audit({ action: 'import', outcome: outcome.status < 300 ? 'success' : 'failure', detail: `STOW-RS, HTTP ${outcome.status}` });
-        return json(outcome.status, outcome.body);
-      }),
+      method: 'POST',
+      path: `${P}/studies`,
+      permission: 'edit',
+      rawBody: true,
+      handler: ({ req, upload, audit }) =>
+        answering(async () => {
+          const outcome = await stow(req, upload!, service.importTarget(), baseUrl(req));
+          audit({
+            action: 'import',
+            outcome: outcome.status < 300 ? 'success' : 'failure',
+            detail: `STOW-RS, HTTP ${outcome.status}`,
+          });
+          return json(outcome.status, outcome.body);
+        }),
     },
     {
-      method: 'POST', path: `${P}/studies/:study`, permission: 'edit', rawBody: true,
-      handler: ({ req, upload, params: [study], audit }) => answering(async () => {
-        const outcome = await stow(req, upload!, service.importTarget(), baseUrl(req), study);
-        audit({ action: 'import', studyUid: study, outcome: outcome.status < 300 ? 'success' : 'failure', detail: `STOW-RS, HTTP ${outcome.status}` });
-        return json(outcome.status, outcome.body);
-      }),
+      method: 'POST',
+      path: `${P}/studies/:study`,
+      permission: 'edit',
+      rawBody: true,
+      handler: ({ req, upload, params: [study], audit }) =>
+        answering(async () => {
+          const outcome = await stow(req, upload!, service.importTarget(), baseUrl(req), study);
+          audit({
+            action: 'import',
+            studyUid: study,
+            outcome: outcome.status < 300 ? 'success' : 'failure',
+            detail: `STOW-RS, HTTP ${outcome.status}`,
+          });
+          return json(outcome.status, outcome.body);
+        }),
     },
   ];
 }

@@ -1,9 +1,38 @@
 import type { Permission } from '../../common/roles.ts';
 import type {
-  ActivitySnapshot, AnnotationDto, ApiKeyDto, AuditDto, DeletionDto, EchoResult, FindAnswer, FindRequest, HeaderRow, ImportResult, JobDto,
-  LinkTokenDto, ListenerRestarted, MediaSetSummaryDto, MppsDto, NewApiKeyDto, NewWorklistEntryDto, NodeAccessDto, NodeDto, PatientNamesDto,
-  PresentationStateSummary, RetrieveRequest, SendRequest, SessionDto, SettingsDto, SettingsSaved, SignInLinkDto, StatusDto, StructuredReport,
-  StudyDeleted, UserDto, WebNodeDto, WorklistEntryDto,
+  ActivitySnapshot,
+  AnnotationDto,
+  ApiKeyDto,
+  AuditDto,
+  DeletionDto,
+  EchoResult,
+  FindAnswer,
+  FindRequest,
+  HeaderRow,
+  ImportResult,
+  JobDto,
+  LinkTokenDto,
+  ListenerRestarted,
+  MediaSetSummaryDto,
+  MppsDto,
+  NewApiKeyDto,
+  NewWorklistEntryDto,
+  NodeAccessDto,
+  NodeDto,
+  PatientNamesDto,
+  PresentationStateSummary,
+  RetrieveRequest,
+  SendRequest,
+  SessionDto,
+  SettingsDto,
+  SettingsSaved,
+  SignInLinkDto,
+  StatusDto,
+  StructuredReport,
+  StudyDeleted,
+  UserDto,
+  WebNodeDto,
+  WorklistEntryDto,
 } from './contract.ts';
 
 /**
@@ -30,12 +59,20 @@ export interface Endpoint<Req, Res> {
 export type RequestOf<E> = E extends Endpoint<infer Req, unknown> ? Req : never;
 export type ResponseOf<E> = E extends Endpoint<unknown, infer Res> ? Res : never;
 
-function ep<Req = undefined, Res = unknown>(method: HttpMethod, path: string, permission: RouteAccess): Endpoint<Req, Res> {
+function ep<Req = undefined, Res = unknown>(
+  method: HttpMethod,
+  path: string,
+  permission: RouteAccess,
+): Endpoint<Req, Res> {
   return { method, path, permission };
 }
 
 /** The address of an endpoint with its parameters filled in (encoded) and a query string, if any. */
-export function pathOf(endpoint: Pick<Endpoint<unknown, unknown>, 'path'>, params: readonly (string | number)[] = [], query?: Record<string, string>): string {
+export function pathOf(
+  endpoint: Pick<Endpoint<unknown, unknown>, 'path'>,
+  params: readonly (string | number)[] = [],
+  query?: Record<string, string>,
+): string {
   let i = 0;
   const path = endpoint.path.replace(/:\w+/g, (name) => {
     if (i >= params.length) throw new Error(`${endpoint.path} needs ${name}`);
@@ -81,7 +118,11 @@ export const ENDPOINTS = {
   deletions: ep<undefined, DeletionDto[]>('GET', '/api/deletions', 'view'),
   importFile: ep<Blob, ImportResult>('POST', '/api/import', 'edit'),
   annotations: ep<undefined, { annotations: AnnotationDto[] }>('GET', '/api/studies/:uid/annotations', 'view'),
-  saveAnnotations: ep<{ annotations: AnnotationDto[] }, PresentationStateSummary>('POST', '/api/studies/:uid/annotations', 'edit'),
+  saveAnnotations: ep<{ annotations: AnnotationDto[] }, PresentationStateSummary>(
+    'POST',
+    '/api/studies/:uid/annotations',
+    'edit',
+  ),
   // Corrections (edit-routes.ts).
   editPatient: ep<{ patientId: string; changes: Record<string, string> }, JobDto>('POST', '/api/edit/patient', 'edit'),
   editStudy: ep<{ studyUid: string; changes: Record<string, string> }, JobDto>('POST', '/api/edit/study', 'edit'),
@@ -93,9 +134,15 @@ export const ENDPOINTS = {
   patientNames: ep<{ patientIds: string[] }, PatientNamesDto[]>('POST', '/api/patient-names', 'view'),
   // Media export and anonymised copies (export-routes.ts).
   export: ep<undefined, Blob>('GET', '/api/export', 'transfer'),
-  exportTo: ep<{ level: string; uid: string; to: string; anonymize?: boolean }, MediaSetSummaryDto>('POST', '/api/export', 'transfer'),
-  anonymize: ep<{ level: string; uid: string; options?: Record<string, unknown> },
-    { patientId: string; patientName: string; objects: number; warnings?: string[] }>('POST', '/api/anonymize', 'edit'),
+  exportTo: ep<{ level: string; uid: string; to: string; anonymize?: boolean }, MediaSetSummaryDto>(
+    'POST',
+    '/api/export',
+    'transfer',
+  ),
+  anonymize: ep<
+    { level: string; uid: string; options?: Record<string, unknown> },
+    { patientId: string; patientName: string; objects: number; warnings?: string[] }
+  >('POST', '/api/anonymize', 'edit'),
   // Jobs, sends and retrieves (job-routes.ts).
   jobs: ep<undefined, JobDto[]>('GET', '/api/jobs', 'view'),
   cancelJob: ep<undefined, JobDto>('POST', '/api/jobs/:id/cancel', 'transfer'),
@@ -104,7 +151,11 @@ export const ENDPOINTS = {
   retrieve: ep<RetrieveRequest, JobDto>('POST', '/api/retrieve', 'transfer'),
   // Nodes (node-routes.ts).
   nodes: ep<undefined, NodeDto[]>('GET', '/api/nodes', 'view'),
-  addNode: ep<Omit<NodeDto, 'access'> & { access?: Omit<NodeAccessDto, 'own'> }, NodeDto>('POST', '/api/nodes', 'configure'),
+  addNode: ep<Omit<NodeDto, 'access'> & { access?: Omit<NodeAccessDto, 'own'> }, NodeDto>(
+    'POST',
+    '/api/nodes',
+    'configure',
+  ),
   node: ep<undefined, Removed>('DELETE', '/api/nodes/:ae', 'configure'),
   echo: ep<undefined, EchoResult>('POST', '/api/nodes/:ae/echo', 'transfer'),
   remoteFind: ep<FindRequest, FindAnswer[]>('POST', '/api/nodes/:ae/find', 'transfer'),

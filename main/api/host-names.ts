@@ -14,7 +14,11 @@ function hostOf(header: string): string {
  * (also short and as name.local), or a name the admin lists in APIHostNames (`*` takes any). A request without a Host
  * header (HTTP/1.0) names nothing and is taken.
  */
-export function hostAllowed(header: string | undefined, listed: readonly string[], computerName = os.hostname()): boolean {
+export function hostAllowed(
+  header: string | undefined,
+  listed: readonly string[],
+  computerName = os.hostname(),
+): boolean {
   if (!header) return true;
   const host = hostOf(header);
   if (net.isIP(host) || host === 'localhost' || listed.includes('*')) return true;

@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SourceLogger } from '../util/log.ts';
-import type { ArchiveEvents, AssociationEvent, Hl7Event, JobEvent, ObjectEvent, WorklistEvent } from '../runtime/events.ts';
+import type {
+  ArchiveEvents,
+  AssociationEvent,
+  Hl7Event,
+  JobEvent,
+  ObjectEvent,
+  WorklistEvent,
+} from '../runtime/events.ts';
 import type { ApiErrorBody, EventMessage } from './contract.ts';
 import { HttpError, Router, Streamed, type RouteAccess, type RouteDef } from './router.ts';
 import type { ApiFrame } from './services.ts';
@@ -49,12 +56,23 @@ export class HttpApi {
   port = 0;
 
   /** The routes the features contribute (each group got only the service it needs); `server` is plain HTTP or HTTPS (api-tls.ts). */
-  constructor(frame: ApiFrame, routes: readonly RouteDef[], log: SourceLogger, server: http.Server = apiServer(undefined)) {
+  constructor(
+    frame: ApiFrame,
+    routes: readonly RouteDef[],
+    log: SourceLogger,
+    server: http.Server = apiServer(undefined),
+  ) {
     this.frame = frame;
     this.events = frame.events;
     this.router = new Router(routes);
     this.corsOrigins = () => frame.corsOrigins();
-    this.auth = new RequestAuth(() => frame.links.secret(), frame.accounts.accounts, frame.accounts.keys, frame.links.links, frame.links.local);
+    this.auth = new RequestAuth(
+      () => frame.links.secret(),
+      frame.accounts.accounts,
+      frame.accounts.keys,
+      frame.links.links,
+      frame.links.local,
+    );
     this.log = log;
     this.http = server;
     this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.serve(req, res));
@@ -103,8 +121,21 @@ export class HttpApi {
   /** Whether `principal` may use a route that asks for `access`: a 401 (not signed in) or 403 (not this role) otherwise. */
   private allow(access: RouteAccess, principal: Principal | undefined, what: string): void {
     if (access === 'public') return;
-    if (!principal) throw new HttpError(401, msg('sign in first (or give the install\'s secret from this computer: Authorization: Bearer)'));
-    if (access !== 'signed-in' && !may(principal.role, access)) throw new HttpError(403, msg('{user} ({role}) may not {what}: it needs the {access} permission', { user: principal.user, role: principal.role, what, access }));
+    if (!principal)
+      throw new HttpError(
+        401,
+        msg("sign in first (or give the install's secret from this computer: Authorization: Bearer)"),
+      );
+    if (access !== 'signed-in' && !may(principal.role, access))
+      throw new HttpError(
+        403,
+        msg('{user} ({role}) may not {what}: it needs the {access} permission', {
+          user: principal.user,
+          role: principal.role,
+          what,
+          access,
+        }),
+      );
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -114,7 +145,12 @@ export class HttpApi {
     let upload: Upload | undefined;
     try {
       if (!hostAllowed(req.headers.host, this.frame.hostNames())) {
-        throw new HttpError(421, msg('this archive does not answer to the name {host}; an admin adds it to APIHostNames', { host: req.headers.host ?? '' }));
+        throw new HttpError(
+          421,
+          msg('this archive does not answer to the name {host}; an admin adds it to APIHostNames', {
+            host: req.headers.host ?? '',
+          }),
+        );
       }
       if (dicomWeb && this.cors(req, res)) return;
       if (req.method === 'GET' && !url.pathname.startsWith('/api/') && url.pathname !== '/wado' && !dicomWeb) {
@@ -130,15 +166,32 @@ export class HttpApi {
       try {
         this.allow(route.permission, principal, `${req.method} ${route.path}`);
       } catch (err) {
-        if (principal) audit({ user: principal.user, source, action: 'refused', outcome: 'refused', detail: `${req.method} ${url.pathname}` });
+        if (principal)
+          audit({
+            user: principal.user,
+            source,
+            action: 'refused',
+            outcome: 'refused',
+            detail: `${req.method} ${url.pathname}`,
+          });
         throw err;
       }
       if (route.rawBody) upload = await this.frame.uploads.open(req);
-      const body = !route.rawBody && (req.method === 'POST' || req.method === 'PUT') ? await readJsonBody(req) : undefined;
+      const body =
+        !route.rawBody && (req.method === 'POST' || req.method === 'PUT') ? await readJsonBody(req) : undefined;
       const gone = new AbortController();
-      res.once('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away (cancelled)')); });
+      res.once('close', () => {
+        if (!res.writableFinished) gone.abort(new Error('the client went away (cancelled)'));
+      });
       const answer = await route.handler({
-        req, url, params, body, upload: upload?.chunks, signal: gone.signal, principal, source,
+        req,
+        url,
+        params,
+        body,
+        upload: upload?.chunks,
+        signal: gone.signal,
+        principal,
+        source,
         audit: (entry) => audit({ ...entry, user: principal?.user ?? '', source }),
       });
       if (answer instanceof Streamed) await answer.write(res);
@@ -147,12 +200,18 @@ export class HttpApi {
       // A refused upload's rest is not read: the connection ends with the answer.
       const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
       if (hasBody && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
-      if (err instanceof AccountRefused && err.retryAfterSeconds && !res.headersSent) res.setHeader('retry-after', String(err.retryAfterSeconds));
+      if (err instanceof AccountRefused && err.retryAfterSeconds && !res.headersSent)
+        res.setHeader('retry-after', String(err.retryAfterSeconds));
       const status = err instanceof Refusal ? err.httpStatus : 500;
       if (status === 500) this.log.error(`${req.method} ${url.pathname}: ${(err as Error).stack}`);
       const problems = err instanceof SettingsRefused ? err.problems : undefined;
       // `error` in English (scripts, logs); `message` for the UI to say in the user's language.
-      if (!res.headersSent) this.json(res, status, { error: (err as Error).message, message: err instanceof Refusal ? err.said : undefined, problems } satisfies ApiErrorBody);
+      if (!res.headersSent)
+        this.json(res, status, {
+          error: (err as Error).message,
+          message: err instanceof Refusal ? err.said : undefined,
+          problems,
+        } satisfies ApiErrorBody);
       else res.destroy();
     } finally {
       upload?.done();
@@ -174,7 +233,8 @@ export class HttpApi {
     if (req.method !== 'OPTIONS') return false;
     res.writeHead(204, {
       'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'Authorization, Accept, Content-Type',
+      'access-control-allow-headers':
+        req.headers['access-control-request-headers'] ?? 'Authorization, Accept, Content-Type',
       'access-control-max-age': '600',
     });
     res.end();
@@ -183,7 +243,11 @@ export class HttpApi {
 
   private json(res: http.ServerResponse, status: number, value: unknown): void {
     const body = JSON.stringify(value);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+    });
     res.end(body);
   }
 
@@ -198,7 +262,9 @@ export class HttpApi {
       if (ws.readyState === ws.OPEN) ws.close(4401, 'signed out');
       return true;
     };
-    const send = (message: EventMessage) => { if (ws.readyState === ws.OPEN && !ended()) ws.send(JSON.stringify(message)); };
+    const send = (message: EventMessage) => {
+      if (ws.readyState === ws.OPEN && !ended()) ws.send(JSON.stringify(message));
+    };
     const check = setInterval(ended, STREAM_CHECK_MS);
     check.unref();
     const onAssociation = (event: AssociationEvent) => send({ type: 'association', event });

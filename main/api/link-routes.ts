@@ -8,7 +8,11 @@ import { withHeaders } from './account-routes.ts';
 import { msg, type Message } from '../../common/message.ts';
 
 /** The paths a link token may open: what a browser downloads by itself, and the event WebSocket. */
-export const LINKABLE_PATHS: readonly string[] = [ENDPOINTS.export.path, ENDPOINTS.auditCsv.path, ENDPOINTS.events.path];
+export const LINKABLE_PATHS: readonly string[] = [
+  ENDPOINTS.export.path,
+  ENDPOINTS.auditCsv.path,
+  ENDPOINTS.events.path,
+];
 
 export interface LinkService {
   links: ExpiringTokens<LinkGrant>;
@@ -44,7 +48,7 @@ export function linkRoutes(service: LinkService): RouteDef[] {
       return service.links.issue({ principal: principal!, path }) satisfies LinkTokenDto;
     }),
     route(ENDPOINTS.signInLink, async ({ principal }) => {
-      localOnly(principal, msg('only the install\'s secret makes sign-in links'));
+      localOnly(principal, msg("only the install's secret makes sign-in links"));
       const { token, expiresAt } = service.signIns.issue(true);
       return { url: `${service.apiUrl()}/?signin=${token}`, expiresAt } satisfies SignInLinkDto;
     }),
@@ -54,15 +58,28 @@ export function linkRoutes(service: LinkService): RouteDef[] {
       const code = (body as { code?: unknown } | undefined)?.code;
       const fromHere = isLoopback(req.socket.remoteAddress);
       if (typeof code !== 'string' || !fromHere || !service.signIns.take(code)) {
-        audit({ action: 'login-failed', outcome: 'refused', detail: `sign-in link${fromHere ? ' used, expired or unknown' : ' from another computer'}` });
-        throw new HttpError(403, msg('this sign-in link was used already, has expired, or is not for this computer; ask for a new one (cli.ts sign-in-link)'));
+        audit({
+          action: 'login-failed',
+          outcome: 'refused',
+          detail: `sign-in link${fromHere ? ' used, expired or unknown' : ' from another computer'}`,
+        });
+        throw new HttpError(
+          403,
+          msg(
+            'this sign-in link was used already, has expired, or is not for this computer; ask for a new one (cli.ts sign-in-link)',
+          ),
+        );
       }
       audit({ action: 'login', detail: `${LOCAL_ADMIN} signed in by a sign-in link` });
       const { token } = service.local.issue(true);
-      return withHeaders(200, { 'set-cookie': sessionCookie(token, service.sessionMaxHours(), service.secure()) }, { signedIn: true });
+      return withHeaders(
+        200,
+        { 'set-cookie': sessionCookie(token, service.sessionMaxHours(), service.secure()) },
+        { signedIn: true },
+      );
     }),
     route(ENDPOINTS.rotateSecret, async ({ principal, audit }) => {
-      localOnly(principal, msg('only the install\'s secret may replace itself'));
+      localOnly(principal, msg("only the install's secret may replace itself"));
       await service.rotateSecret();
       service.links.clear();
       service.signIns.clear();

@@ -11,11 +11,34 @@ import { Tag } from '../dicom/tags.ts';
 
 /** Objects larger than this are read only up to here; elements after the cut (rare: after pixel data) are not shown. */
 const READ_LIMIT = 64 << 20;
-const TEXT_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UI', 'UR', 'UT']);
+const TEXT_VRS = new Set([
+  'AE',
+  'AS',
+  'CS',
+  'DA',
+  'DS',
+  'DT',
+  'IS',
+  'LO',
+  'LT',
+  'PN',
+  'SH',
+  'ST',
+  'TM',
+  'UC',
+  'UI',
+  'UR',
+  'UT',
+]);
 const NUMBERS: Record<string, [number, (b: Buffer, at: number) => number | bigint]> = {
-  US: [2, (b, at) => b.readUInt16LE(at)], SS: [2, (b, at) => b.readInt16LE(at)], UL: [4, (b, at) => b.readUInt32LE(at)],
-  SL: [4, (b, at) => b.readInt32LE(at)], FL: [4, (b, at) => b.readFloatLE(at)], FD: [8, (b, at) => b.readDoubleLE(at)],
-  SV: [8, (b, at) => b.readBigInt64LE(at)], UV: [8, (b, at) => b.readBigUInt64LE(at)],
+  US: [2, (b, at) => b.readUInt16LE(at)],
+  SS: [2, (b, at) => b.readInt16LE(at)],
+  UL: [4, (b, at) => b.readUInt32LE(at)],
+  SL: [4, (b, at) => b.readInt32LE(at)],
+  FL: [4, (b, at) => b.readFloatLE(at)],
+  FD: [8, (b, at) => b.readDoubleLE(at)],
+  SV: [8, (b, at) => b.readBigInt64LE(at)],
+  UV: [8, (b, at) => b.readBigUInt64LE(at)],
 };
 const MAX_TEXT = 256;
 const MAX_NUMBERS = 16;
@@ -25,15 +48,22 @@ function tagText(tag: number): string {
 }
 
 function valueText(e: DicomElement, charset: CharacterSet): string {
-  if (!Buffer.isBuffer(e.value)) return isSequence(e) ? `${e.value.length} item(s)` : `encapsulated, ${(e.value as { fragments: Buffer }).fragments.length} bytes`;
+  if (!Buffer.isBuffer(e.value))
+    return isSequence(e)
+      ? `${e.value.length} item(s)`
+      : `encapsulated, ${(e.value as { fragments: Buffer }).fragments.length} bytes`;
   const b = e.value;
   if (TEXT_VRS.has(e.vr)) {
-    const s = textOf(e, e.vr === 'UI' || e.vr === 'CS' || e.vr === 'DA' || e.vr === 'TM' ? undefined : (v) => charset.decode(v));
+    const s = textOf(
+      e,
+      e.vr === 'UI' || e.vr === 'CS' || e.vr === 'DA' || e.vr === 'TM' ? undefined : (v) => charset.decode(v),
+    );
     return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s;
   }
   if (e.vr === 'AT') {
     const tags: string[] = [];
-    for (let at = 0; at + 4 <= b.length; at += 4) tags.push(`(${tagText(((b.readUInt16LE(at) << 16) | b.readUInt16LE(at + 2)) >>> 0)})`);
+    for (let at = 0; at + 4 <= b.length; at += 4)
+      tags.push(`(${tagText(((b.readUInt16LE(at) << 16) | b.readUInt16LE(at + 2)) >>> 0)})`);
     return tags.join('\\');
   }
   const number = NUMBERS[e.vr];
@@ -87,7 +117,9 @@ export async function objectHeader(file: string, readLimit = READ_LIMIT): Promis
     body = body.subarray(0, at);
     ds = parseDataSet(body, encoding);
   }
-  const out: HeaderRow[] = [{ depth: 0, tag: '0002,0010', vr: 'UI', keyword: 'TransferSyntaxUID', value: meta.transferSyntaxUid }];
+  const out: HeaderRow[] = [
+    { depth: 0, tag: '0002,0010', vr: 'UI', keyword: 'TransferSyntaxUID', value: meta.transferSyntaxUid },
+  ];
   rows(ds, 0, new CharacterSet(''), out);
   return out;
 }
@@ -95,6 +127,9 @@ export async function objectHeader(file: string, readLimit = READ_LIMIT): Promis
 /** Where the top-level Pixel Data element starts: its tag's first appearance (elements before it are short). */
 function pixelDataOffset(body: Buffer, littleEndian: boolean): number {
   const tag = Buffer.alloc(4);
-  if (littleEndian) { tag.writeUInt16LE(Tag.PixelData >>> 16, 0); tag.writeUInt16LE(Tag.PixelData & 0xffff, 2); } else tag.writeUInt32BE(Tag.PixelData, 0);
+  if (littleEndian) {
+    tag.writeUInt16LE(Tag.PixelData >>> 16, 0);
+    tag.writeUInt16LE(Tag.PixelData & 0xffff, 2);
+  } else tag.writeUInt32BE(Tag.PixelData, 0);
   return body.indexOf(tag);
 }

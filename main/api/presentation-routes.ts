@@ -9,7 +9,11 @@ export function presentationRoutes(states: Pick<PresentationStates, 'latest' | '
     route(ENDPOINTS.saveAnnotations, async ({ params: [uid], body, principal, audit }) => {
       const annotations = (body as { annotations?: unknown }).annotations;
       const saved = await states.save(uid!, annotations, principal!.user);
-      audit({ action: 'edit', studyUid: uid!, detail: `${Array.isArray(annotations) ? annotations.length : 0} measurement(s) saved as presentation state ${saved.sopInstanceUid}` });
+      audit({
+        action: 'edit',
+        studyUid: uid!,
+        detail: `${Array.isArray(annotations) ? annotations.length : 0} measurement(s) saved as presentation state ${saved.sopInstanceUid}`,
+      });
       return saved;
     }),
   ];

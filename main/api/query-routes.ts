@@ -16,12 +16,18 @@ import { msg } from '../../common/message.ts';
 import { Tag } from '../dicom/tags.ts';
 
 /** Search a remote node with C-FIND (Study Root, Patient Root for the PATIENT level); answers decoded to text. */
-export async function findRemote(nodes: NodeService, ae: string, request: Partial<FindRequest>, signal?: AbortSignal): Promise<FindAnswer[]> {
+export async function findRemote(
+  nodes: NodeService,
+  ae: string,
+  request: Partial<FindRequest>,
+  signal?: AbortSignal,
+): Promise<FindAnswer[]> {
   const { level, keys } = checked(request);
   const web = nodes.transfers.webNode(ae);
   if (web) {
     // A DICOMweb node: QIDO-RS has no patient level; its studies are searched instead.
-    if (level === 0) throw new QueryRefused(msg('{ae} is a DICOMweb node: search its studies (QIDO-RS has no patient level)', { ae }));
+    if (level === 0)
+      throw new QueryRefused(msg('{ae} is a DICOMweb node: search its studies (QIDO-RS has no patient level)', { ae }));
     return searchWebNode(web, LEVEL_NAMES[level] as 'STUDY' | 'SERIES' | 'IMAGE', keys, signal);
   }
   const node = nodes.transfers.node(ae);
@@ -32,7 +38,12 @@ export async function findRemote(nodes: NodeService, ae: string, request: Partia
   } catch (err) {
     throw new QueryRefused((err as Error).message);
   }
-  const answers = await nodes.transfers.client.find(node, level === 0 ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind, identifier, signal);
+  const answers = await nodes.transfers.client.find(
+    node,
+    level === 0 ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind,
+    identifier,
+    signal,
+  );
   return answers.map((ds) => {
     const charset = new CharacterSet(textOf(ds.get(Tag.SpecificCharacterSet)));
     const out: FindAnswer = {};
@@ -69,6 +80,14 @@ export async function withJobStudies(index: Pick<ArchiveIndex, 'queryArchive'>, 
     const row = known.get(uid);
     // A retrieve's study not here yet: named as the node's search answer named it.
     const about = row ? {} : aboutOf(j);
-    return { ...j, study: { uid, patientName: row?.PatientName ?? about.patientName ?? '', description: row?.StudyDescription ?? about.description ?? '', here: row !== undefined } };
+    return {
+      ...j,
+      study: {
+        uid,
+        patientName: row?.PatientName ?? about.patientName ?? '',
+        description: row?.StudyDescription ?? about.description ?? '',
+        here: row !== undefined,
+      },
+    };
   });
 }

@@ -63,7 +63,13 @@ export class RequestAuth {
   private readonly local: ExpiringTokens<true>;
 
   /** `secret`: the install's secret as it is now (`rotate-secret` replaces it while the core runs). */
-  constructor(secret: () => string, accounts: Accounts, keys: ApiKeys, links: ExpiringTokens<LinkGrant>, local: ExpiringTokens<true>) {
+  constructor(
+    secret: () => string,
+    accounts: Accounts,
+    keys: ApiKeys,
+    links: ExpiringTokens<LinkGrant>,
+    local: ExpiringTokens<true>,
+  ) {
     this.secret = secret;
     this.accounts = accounts;
     this.keys = keys;
@@ -87,7 +93,8 @@ export class RequestAuth {
   /** The request's principal, or undefined (not signed in, expired, or the secret from another computer). */
   principal(req: http.IncomingMessage, url: URL): Principal | undefined {
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
-    if (bearer && this.isSecret(bearer)) return isLoopback(req.socket.remoteAddress) ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret' } : undefined;
+    if (bearer && this.isSecret(bearer))
+      return isLoopback(req.socket.remoteAddress) ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret' } : undefined;
     if (bearer?.startsWith(API_KEY_PREFIX)) return this.keys.principal(bearer);
     if (bearer) return this.accounts.session(bearer);
     // ?token= only for a link token (made for this path, once): no secret, session or key ever travels in a URL.
@@ -100,7 +107,10 @@ export class RequestAuth {
     const fromCookie = cookie(req, SESSION_COOKIE);
     if (!fromCookie || !sameOrigin(req)) return undefined;
     // The local administrator's browser session (a sign-in link's), on this computer only.
-    if (this.local.peek(fromCookie)) return isLoopback(req.socket.remoteAddress) ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret', session: fromCookie } : undefined;
+    if (this.local.peek(fromCookie))
+      return isLoopback(req.socket.remoteAddress)
+        ? { user: LOCAL_ADMIN, role: 'admin', via: 'secret', session: fromCookie }
+        : undefined;
     return this.accounts.session(fromCookie);
   }
 }

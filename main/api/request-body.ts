@@ -9,7 +9,8 @@ const MAX_JSON_DEPTH = 32;
 /** The request's JSON body, read up to its size limit, checked for depth: a 413 or a 400 that says why otherwise. */
 export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
-  if (declared > MAX_JSON_BODY) throw new HttpError(413, `the request body is ${declared} bytes; at most ${MAX_JSON_BODY} are read`);
+  if (declared > MAX_JSON_BODY)
+    throw new HttpError(413, `the request body is ${declared} bytes; at most ${MAX_JSON_BODY} are read`);
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -19,7 +20,8 @@ export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> 
   }
   if (!parts.length) return {};
   const text = Buffer.concat(parts).toString('utf8');
-  if (nesting(text) > MAX_JSON_DEPTH) throw new HttpError(400, `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (nesting(text) > MAX_JSON_DEPTH)
+    throw new HttpError(400, `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -27,7 +29,8 @@ export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> 
     throw new HttpError(400, 'the request body is not JSON');
   }
   // Every route takes an object ({...}); null, a list, a number or a string is refused here, not met by a handler.
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the request body is a JSON object ({...})');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'the request body is a JSON object ({...})');
   return body;
 }
 

@@ -60,8 +60,11 @@ export interface RouteDef {
  * A route on its endpoint (endpoints.ts): method, path and permission come from there, and the handler must answer the
  * endpoint's type (or write its answer itself: a file, a cookie).
  */
-export function route<E extends Endpoint<unknown, unknown>>(endpoint: E, handler: (ctx: RouteContext) => Promise<ResponseOf<E> | Streamed>,
-  options: { rawBody?: boolean } = {}): RouteDef {
+export function route<E extends Endpoint<unknown, unknown>>(
+  endpoint: E,
+  handler: (ctx: RouteContext) => Promise<ResponseOf<E> | Streamed>,
+  options: { rawBody?: boolean } = {},
+): RouteDef {
   return { method: endpoint.method, path: endpoint.path, permission: endpoint.permission, ...options, handler };
 }
 
@@ -75,7 +78,8 @@ export class Router {
   /** Routes come from many features in any order: one with fewer :parameters is tried first (a literal path wins). */
   constructor(routes: readonly RouteDef[]) {
     const params = (r: RouteDef) => r.path.match(/:\w+/g)?.length ?? 0;
-    this.routes = [...routes].sort((a, b) => params(a) - params(b))
+    this.routes = [...routes]
+      .sort((a, b) => params(a) - params(b))
       .map((r) => ({ ...r, pattern: new RegExp(`^${r.path.replace(/:\w+/g, '([^/]+)')}$`) }));
   }
 
@@ -110,7 +114,8 @@ export function text(v: unknown, what: string): string {
 /** A `?limit=` of a list: a whole number from 1 to `max` (a database takes no 1e21), `fallback` when not given. */
 export function listLimit(raw: string | null, fallback: number, max = 100_000): number {
   const limit = raw === null ? fallback : Number(raw);
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) throw new HttpError(400, msg('limit must be a whole number from 1 to {max}', { max }));
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max)
+    throw new HttpError(400, msg('limit must be a whole number from 1 to {max}', { max }));
   return limit;
 }
 

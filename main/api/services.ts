@@ -34,7 +34,10 @@ export interface StatusService {
 
 /** The local archive: searches, objects and their files, deleting, importing. */
 export interface ArchiveService {
-  index: Pick<ArchiveIndex, 'findInstance' | 'queryArchive' | 'setStudyProtected' | 'protectedStudies' | 'listDeletions'>;
+  index: Pick<
+    ArchiveIndex,
+    'findInstance' | 'queryArchive' | 'setStudyProtected' | 'protectedStudies' | 'listDeletions'
+  >;
   objectFile(location: StoredLocation): string;
   /** Undefined for an unknown study; 'protected' when it is protected (it must be unprotected first). */
   deleteStudy(studyUid: string): Promise<{ objects: number; filesNotDeleted: number } | 'protected' | undefined>;
@@ -72,13 +75,19 @@ export interface SettingsService {
 
 /** Corrections of stored objects, each queued as an edit job; where a study was sent, so the correction can follow. */
 export interface EditService {
-  editor: Pick<StudyEditor, 'editPatient' | 'editStudy' | 'mergePatients' | 'mergeStudies' | 'moveSeries' | 'reconcilePatientName'>;
+  editor: Pick<
+    StudyEditor,
+    'editPatient' | 'editStudy' | 'mergePatients' | 'mergeStudies' | 'moveSeries' | 'reconcilePatientName'
+  >;
   /** The names patients go by and their studies' spellings (conflicts shown on the Studies screen). */
   patientNames: ArchiveIndex['patientNames'];
   destinations(studyUid: string): Promise<string[]>;
 }
 
-export type WorklistService = Pick<ArchiveIndex, 'listWorklist' | 'addWorklistEntry' | 'updateWorklistEntry' | 'deleteWorklistEntry' | 'mppsStore' | 'queryArchive'>;
+export type WorklistService = Pick<
+  ArchiveIndex,
+  'listWorklist' | 'addWorklistEntry' | 'updateWorklistEntry' | 'deleteWorklistEntry' | 'mppsStore' | 'queryArchive'
+>;
 
 /**
  * What the HTTP layer itself needs besides the routes the features contribute: who may call (the install secret,

@@ -1,3 +1,4 @@
+import { readImportConverters } from '../config/import-converters.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../config/config-error.ts';
@@ -18,7 +19,12 @@ import { msg, type Message } from '../../common/message.ts';
 export class SettingsRefused extends Refusal {
   readonly problems: { line: number; reason: string; message: Message }[];
   constructor(errors: ConfigError[]) {
-    super(400, errors.map((e) => msg('line {line}: {reason}', { line: String(e.line), reason: e.reasonSaid })).reduce((all, one) => msg('{all}; {one}', { all, one })));
+    super(
+      400,
+      errors
+        .map((e) => msg('line {line}: {reason}', { line: String(e.line), reason: e.reasonSaid }))
+        .reduce((all, one) => msg('{all}; {one}', { all, one })),
+    );
     this.problems = errors.map((e) => ({ line: e.line, reason: e.reason, message: e.reasonSaid }));
   }
 }
@@ -34,8 +40,16 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
   const keys: SettingsDto['keys'] = (Object.entries(SETTING_KEYS) as [string, SettingSpec][]).map(([key, spec]) => {
     const found = findSetting(doc, key);
     return {
-      key, spelling: found?.spelling ?? key, value: found?.value ?? spec.def, default: spec.def, line: found?.line ?? 0, help: spec.help,
-      effect: settingEffect(key), label: spec.label, input: spec.input ?? spec.parse.input ?? 'text', choices: spec.parse.choices && [...spec.parse.choices],
+      key,
+      spelling: found?.spelling ?? key,
+      value: found?.value ?? spec.def,
+      default: spec.def,
+      line: found?.line ?? 0,
+      help: spec.help,
+      effect: settingEffect(key),
+      label: spec.label,
+      input: spec.input ?? spec.parse.input ?? 'text',
+      choices: spec.parse.choices && [...spec.parse.choices],
     };
   });
   const group = (key: string) => (SETTING_KEYS as Record<string, SettingSpec>)[key]?.group ?? 'storage';
@@ -44,11 +58,22 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
   for (let i = 0; i < count; i++) {
     const found = doc.get(SECTION, `MAGDevice${i}`);
     const def = i === 0 ? 'storage' : '';
-    keys.push({ key: `MAGDevice${i}`, spelling: `MAGDevice${i}`, value: found?.value ?? def, default: def, line: found?.line ?? 0, effect: settingEffect(`MAGDevice${i}`),
+    keys.push({
+      key: `MAGDevice${i}`,
+      spelling: `MAGDevice${i}`,
+      value: found?.value ?? def,
+      default: def,
+      line: found?.line ?? 0,
+      effect: settingEffect(`MAGDevice${i}`),
       help: `Storage folder ${i} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.`,
-      label: '', input: 'text' });
+      label: '',
+      input: 'text',
+    });
   }
-  const groups = Object.entries(SETTING_GROUPS).map(([id, title]) => ({ title, keys: keys.filter((k) => group(k.key) === id).map((k) => k.key) }));
+  const groups = Object.entries(SETTING_GROUPS).map(([id, title]) => ({
+    title,
+    keys: keys.filter((k) => group(k.key) === id).map((k) => k.key),
+  }));
   return { text, keys, groups };
 }
 
@@ -56,7 +81,11 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
  * Check a new dicom.ini the way start-up does (every key, the forwarding rules against the nodes) and save it only if it
  * passes; then apply at once what can be. The answer lists the changed keys with when each takes effect.
  */
-export async function saveSettings(settings: SettingsService, given: string, audit?: RouteContext['audit']): Promise<SettingsSaved> {
+export async function saveSettings(
+  settings: SettingsService,
+  given: string,
+  audit?: RouteContext['audit'],
+): Promise<SettingsSaved> {
   const file = iniFile(settings);
   const current = await readFile(file, 'utf8');
   // A browser's text box gives LF line endings: a dicom.ini kept with CRLF (Windows, Conquest) stays CRLF.
@@ -65,6 +94,7 @@ export async function saveSettings(settings: SettingsService, given: string, aud
   try {
     readSettings(doc, settings.config().configDir, settings.config().dataDir);
     readForwardRules(doc, settings.config().nodes);
+    readImportConverters(doc);
   } catch (err) {
     if (err instanceof ConfigErrors) throw new SettingsRefused(err.errors);
     if (err instanceof ConfigError) throw new SettingsRefused([err]);
@@ -76,8 +106,13 @@ export async function saveSettings(settings: SettingsService, given: string, aud
   const changed = [...keys].filter((k) => value(before, k) !== value(doc, k));
   await writeFile(file, doc.toString());
   // Values of secrets (the MySQL password) are not written into the audit trail.
-  const shown = (k: string, v: string | undefined) => (/password/i.test(k) ? (v ? '(set)' : '(empty)') : JSON.stringify(v ?? null));
-  for (const key of changed) audit?.({ action: 'settings-changed', detail: `${key}: ${shown(key, value(before, key))} -> ${shown(key, value(doc, key))}` });
+  const shown = (k: string, v: string | undefined) =>
+    /password/i.test(k) ? (v ? '(set)' : '(empty)') : JSON.stringify(v ?? null);
+  for (const key of changed)
+    audit?.({
+      action: 'settings-changed',
+      detail: `${key}: ${shown(key, value(before, key))} -> ${shown(key, value(doc, key))}`,
+    });
   await settings.applySettings();
   return { saved: true, changed: changed.map((key) => ({ key, effect: settingEffect(key) })) };
 }
@@ -85,11 +120,17 @@ export async function saveSettings(settings: SettingsService, given: string, aud
 export function settingsRoutes(settings: SettingsService): RouteDef[] {
   return [
     route(ENDPOINTS.settings, async () => readSettingsDto(settings)),
-    route(ENDPOINTS.saveSettings, async ({ body, audit }) => saveSettings(settings, required((body as { text?: unknown }).text, 'text'), audit)),
+    route(ENDPOINTS.saveSettings, async ({ body, audit }) =>
+      saveSettings(settings, required((body as { text?: unknown }).text, 'text'), audit),
+    ),
     // Stop the whole program (`cli.ts stop`, a service manager): for the local administrator on this computer.
     route(ENDPOINTS.shutdown, async ({ source, audit }) => {
       if (!isLoopback(source)) throw new HttpError(403, msg('the archive is stopped from its own computer'));
-      if (!settings.shutdown) throw new HttpError(409, msg('this archive runs inside another program (the desktop window, a test): stop that'));
+      if (!settings.shutdown)
+        throw new HttpError(
+          409,
+          msg('this archive runs inside another program (the desktop window, a test): stop that'),
+        );
       audit({ action: 'application-stop', detail: 'stop asked through the API' });
       setImmediate(() => void settings.shutdown!());
       return { stopping: true };

@@ -37,7 +37,7 @@ export const CONTENT_SECURITY_POLICY = [
 export const WORKER_POLICY = [
   "default-src 'none'",
   "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'",
-  "connect-src data:",
+  'connect-src data:',
 ].join('; ');
 
 const TYPES: Record<string, string> = {
@@ -104,7 +104,10 @@ export async function serveUi(pathname: string, res: http.ServerResponse, root =
     'x-content-type-options': 'nosniff',
     // Vite names assets by content hash: they never change; the page and the decoder worker (a fixed name) are always
     // fetched anew.
-    'cache-control': relative.startsWith('/assets/') && !relative.endsWith('.worker.js') ? 'public, max-age=31536000, immutable' : 'no-store',
+    'cache-control':
+      relative.startsWith('/assets/') && !relative.endsWith('.worker.js')
+        ? 'public, max-age=31536000, immutable'
+        : 'no-store',
   };
   if (relative.endsWith('.worker.js')) headers['content-security-policy'] = WORKER_POLICY;
   if (type.startsWith('text/html')) {

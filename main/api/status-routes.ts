@@ -8,11 +8,21 @@ import type { StatusService } from './services.ts';
 export function statusRoutes(status: StatusService): RouteDef[] {
   return [
     route(ENDPOINTS.status, async () => {
-      const storage = await Promise.all(status.devices().map(async (p) => {
-        const s = await statfs(p);
-        return { path: p, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
-      }));
-      return { aeTitle: status.aeTitle(), dicomPort: status.dicomPort(), associations: status.openAssociations(), counts: await status.counts(), storage, https: status.https(), archiveBytes: await status.storedBytes() } satisfies StatusDto;
+      const storage = await Promise.all(
+        status.devices().map(async (p) => {
+          const s = await statfs(p);
+          return { path: p, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+        }),
+      );
+      return {
+        aeTitle: status.aeTitle(),
+        dicomPort: status.dicomPort(),
+        associations: status.openAssociations(),
+        counts: await status.counts(),
+        storage,
+        https: status.https(),
+        archiveBytes: await status.storedBytes(),
+      } satisfies StatusDto;
     }),
     route(ENDPOINTS.activity, async () => status.activity()),
   ];

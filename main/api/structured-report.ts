@@ -39,26 +39,39 @@ function text(ds: DataSet, tag: number, charset: CharacterSet): string {
 /** A content item's value as text, and its unit for numbers. */
 function valueOf(item: DataSet, type: string, charset: CharacterSet): { value: string; unit?: string } {
   switch (type) {
-    case 'TEXT': return { value: text(item, Tag.TextValue, charset) };
+    case 'TEXT':
+      return { value: text(item, Tag.TextValue, charset) };
     case 'NUM': {
       const measured = firstItem(item, Tag.MeasuredValueSequence);
       if (!measured) return { value: '(no value)' };
       const unit = firstItem(measured, Tag.MeasurementUnitsCodeSequence);
       // UCUM's "1" is "no unit"; the code value (mGy.cm) reads better than its meaning where a meaning is long.
       const unitText = unit ? textOf(unit.get(Tag.CodeValue)) : '';
-      return { value: text(measured, Tag.NumericValue, charset), unit: unitText === '1' ? undefined : unitText || codeMeaning(unit, charset) };
+      return {
+        value: text(measured, Tag.NumericValue, charset),
+        unit: unitText === '1' ? undefined : unitText || codeMeaning(unit, charset),
+      };
     }
-    case 'CODE': return { value: codeMeaning(firstItem(item, Tag.ConceptCodeSequence), charset) };
-    case 'DATETIME': return { value: text(item, Tag.DateTime, charset) };
-    case 'DATE': return { value: text(item, Tag.Date, charset) };
-    case 'TIME': return { value: text(item, Tag.Time, charset) };
-    case 'PNAME': return { value: text(item, Tag.PersonName, charset) };
-    case 'UIDREF': return { value: text(item, Tag.UID, charset) };
-    case 'IMAGE': case 'COMPOSITE': case 'WAVEFORM': {
+    case 'CODE':
+      return { value: codeMeaning(firstItem(item, Tag.ConceptCodeSequence), charset) };
+    case 'DATETIME':
+      return { value: text(item, Tag.DateTime, charset) };
+    case 'DATE':
+      return { value: text(item, Tag.Date, charset) };
+    case 'TIME':
+      return { value: text(item, Tag.Time, charset) };
+    case 'PNAME':
+      return { value: text(item, Tag.PersonName, charset) };
+    case 'UIDREF':
+      return { value: text(item, Tag.UID, charset) };
+    case 'IMAGE':
+    case 'COMPOSITE':
+    case 'WAVEFORM': {
       const ref = firstItem(item, Tag.ReferencedSOPSequence);
       return { value: ref ? `object ${text(ref, Tag.ReferencedSOPInstanceUID, charset)}` : '' };
     }
-    default: return { value: '' };
+    default:
+      return { value: '' };
   }
 }
 
@@ -79,7 +92,8 @@ function contentItems(ds: DataSet, charset: CharacterSet, depth: number): Report
 /** The report of an SR data set; NotAReport when the data set has no SR content (an image, say). */
 export function reportOf(ds: DataSet): StructuredReport {
   const type = textOf(ds.get(Tag.ValueType));
-  if (type !== 'CONTAINER' || !ds.get(Tag.ContentSequence)) throw new NotAReport('this object is not a structured report (no SR document content)');
+  if (type !== 'CONTAINER' || !ds.get(Tag.ContentSequence))
+    throw new NotAReport('this object is not a structured report (no SR document content)');
   const charset = new CharacterSet(textOf(ds.get(Tag.SpecificCharacterSet)));
   return {
     title: codeMeaning(firstItem(ds, Tag.ConceptNameCodeSequence), charset),
@@ -92,7 +106,10 @@ export function reportOf(ds: DataSet): StructuredReport {
 /** Read a stored object's report. */
 export async function structuredReport(file: string): Promise<StructuredReport> {
   const { size } = await stat(file);
-  if (size > MAX_REPORT_BYTES) throw new NotAReport(`the object has ${size} bytes, more than a structured report this viewer reads (${MAX_REPORT_BYTES})`);
+  if (size > MAX_REPORT_BYTES)
+    throw new NotAReport(
+      `the object has ${size} bytes, more than a structured report this viewer reads (${MAX_REPORT_BYTES})`,
+    );
   const bytes = await readFile(file);
   const meta = readFileMeta(bytes.subarray(0, 64 * 1024));
   return reportOf(parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid)));

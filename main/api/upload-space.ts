@@ -87,8 +87,13 @@ export class UploadSpace {
     const free = s.bavail * s.bsize;
     const left = free - this.inProgress - more;
     if (left < reserve) {
-      throw new HttpError(507, msg('not enough free space for this upload: {free} MB are free, uploads in progress hold {held} MB, and {reserve} MB stay for the modalities (MAGDeviceFullThreshold)',
-        { free: mb(free), held: mb(this.inProgress + more), reserve: mb(reserve) }));
+      throw new HttpError(
+        507,
+        msg(
+          'not enough free space for this upload: {free} MB are free, uploads in progress hold {held} MB, and {reserve} MB stay for the modalities (MAGDeviceFullThreshold)',
+          { free: mb(free), held: mb(this.inProgress + more), reserve: mb(reserve) },
+        ),
+      );
     }
   }
 }
@@ -100,5 +105,8 @@ function mb(bytes: number): number {
 function tooLarge(size: number, limitBytes: number, read = false): HttpError {
   return read
     ? new HttpError(413, msg('the upload passed {limitBytes} bytes; MaxUploadMB allows no more', { limitBytes }))
-    : new HttpError(413, msg('the upload is {declared} bytes; MaxUploadMB allows {limitBytes} bytes', { declared: size, limitBytes }));
+    : new HttpError(
+        413,
+        msg('the upload is {declared} bytes; MaxUploadMB allows {limitBytes} bytes', { declared: size, limitBytes }),
+      );
 }

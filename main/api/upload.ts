@@ -12,7 +12,12 @@ import { extractZip } from '../archive/zip-extract.ts';
  * body (counted as it is read: upload-space.ts), one Part-10 file, goes to a temporary file in the data folder and is imported as a file from a CD would be
  * (checked, stored through the ingest, the duplicate policy applied), then the temporary file is removed.
  */
-export async function importUpload(archive: ArchiveService, body: AsyncIterable<Buffer>, name: string, zip = false): Promise<ImportResult> {
+export async function importUpload(
+  archive: ArchiveService,
+  body: AsyncIterable<Buffer>,
+  name: string,
+  zip = false,
+): Promise<ImportResult> {
   const dir = archive.uploadDir();
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${randomUUID()}.${zip ? 'zip' : 'dcm'}`);
@@ -24,11 +29,22 @@ export async function importUpload(archive: ArchiveService, body: AsyncIterable<
       const { skipped } = await extractZip(file, unpacked);
       const result = await importPath(unpacked, archive.importTarget(), 'copy');
       const inZip = (f: string) => `${name}: ${path.relative(unpacked, f) || f}`;
-      return { ...result, skipped: [...skipped.map((x) => ({ ...x, file: `${name}: ${x.file}` })), ...result.skipped.map((x) => ({ ...x, file: inZip(x.file) }))], other: result.other.map(inZip) };
+      return {
+        ...result,
+        skipped: [
+          ...skipped.map((x) => ({ ...x, file: `${name}: ${x.file}` })),
+          ...result.skipped.map((x) => ({ ...x, file: inZip(x.file) })),
+        ],
+        other: result.other.map(inZip),
+      };
     }
     const result = await importPath(file, archive.importTarget(), 'copy');
     // Reported by the name the user picked, not our temporary one.
-    return { ...result, skipped: result.skipped.map((x) => ({ ...x, file: name })), other: result.other.map(() => name) };
+    return {
+      ...result,
+      skipped: result.skipped.map((x) => ({ ...x, file: name })),
+      other: result.other.map(() => name),
+    };
   } finally {
     await rm(file, { force: true });
     await rm(unpacked, { recursive: true, force: true });

@@ -16,14 +16,21 @@ export function worklistRoutes(worklist: WorklistService): RouteDef[] {
       const here = new Map<string, number>();
       for (let at = 0; at < uids.length; at += 500) {
         const keys = { SeriesInstanceUID: uids.slice(at, at + 500).join('\\'), NumberOfSeriesRelatedInstances: '' };
-        for (const r of await findLocal(worklist, { level: 'SERIES', keys })) here.set(r.SeriesInstanceUID!, Number(r.NumberOfSeriesRelatedInstances) || 0);
+        for (const r of await findLocal(worklist, { level: 'SERIES', keys }))
+          here.set(r.SeriesInstanceUID!, Number(r.NumberOfSeriesRelatedInstances) || 0);
       }
-      return steps.map(({ dataSet: _omitted, series, ...step }) => ({ ...step, series: series.map((x) => ({ ...x, here: here.get(x.seriesUid) ?? 0 })) }));
+      return steps.map(({ dataSet: _omitted, series, ...step }) => ({
+        ...step,
+        series: series.map((x) => ({ ...x, here: here.get(x.seriesUid) ?? 0 })),
+      }));
     }),
     route(ENDPOINTS.addWorklistEntry, async ({ body }) => worklist.addWorklistEntry(body as object)),
-    route(ENDPOINTS.worklistEntry, async ({ params: [id], body }) => found(await worklist.updateWorklistEntry(Number(id), body as object), `worklist entry ${id}`)),
+    route(ENDPOINTS.worklistEntry, async ({ params: [id], body }) =>
+      found(await worklist.updateWorklistEntry(Number(id), body as object), `worklist entry ${id}`),
+    ),
     route(ENDPOINTS.deleteWorklistEntry, async ({ params: [id] }) => {
-      if (!(await worklist.deleteWorklistEntry(Number(id)))) throw new HttpError(404, msg('no worklist entry {id}', { id: String(id) }));
+      if (!(await worklist.deleteWorklistEntry(Number(id))))
+        throw new HttpError(404, msg('no worklist entry {id}', { id: String(id) }));
       return { removed: Number(id) };
     }),
   ];

@@ -24,7 +24,7 @@ export interface ArchivePortDependencies {
 export function queryPort({ index, config }: ArchivePortDependencies): QueryPort {
   // dicom.ini NameMatching = forgiving: person names match without regard to diacritics (query/name-fold.ts).
   const names = <T extends { conditions: Parameters<typeof withFoldedNames>[0] }>(r: T) =>
-    (config().settings.nameMatching === 'forgiving' ? withFoldedNames(r.conditions) : r.conditions);
+    config().settings.nameMatching === 'forgiving' ? withFoldedNames(r.conditions) : r.conditions;
   return {
     findArchive: (request) => index.streamArchive(request.level, request.returns, names(request)),
     findWorklist: (request) => index.queryWorklist([...request.returns, ...request.stepReturns], names(request)),
@@ -36,7 +36,10 @@ export function retrievePort({ index, read, retrieved }: ArchivePortDependencies
     objectsFor: async (request) => {
       retrieved?.(request.conditions);
       return (await index.instancesMatching(request.conditions)).map((inst) => ({
-        sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: inst.transferSyntaxUid, read: read(inst),
+        sopClassUid: inst.sopClassUid,
+        sopInstanceUid: inst.sopInstanceUid,
+        transferSyntaxUid: inst.transferSyntaxUid,
+        read: read(inst),
       }));
     },
   };
@@ -46,13 +49,23 @@ export function retrievePort({ index, read, retrieved }: ArchivePortDependencies
  * acrnema.map's node for a move destination; Conquest's "*" host means the address the request came from. A destination
  * noderights.map does not allow the requester is refused with 0x0124 (Refused: Not Authorized).
  */
-export function destinationPort(config: () => LoadedConfig, tls: () => TlsSettings | undefined = () => undefined): DestinationPort {
+export function destinationPort(
+  config: () => LoadedConfig,
+  tls: () => TlsSettings | undefined = () => undefined,
+): DestinationPort {
   return (ae, requester) => {
     if (!config().nodeRights.mayRetrieveTo(requester.callingAe, ae)) {
       throw new DimseError(Status.NotAuthorized, `${requester.callingAe} may not retrieve to ${ae} (noderights.map)`);
     }
     const node = config().nodes.find(ae);
     const secure = isTlsNode(config().settings, ae) ? tls() : undefined;
-    return node ? { host: node.host === '*' ? requester.remoteAddress : node.host, port: node.port, compression: compressionPlan(node.compression), tls: secure } : undefined;
+    return node
+      ? {
+          host: node.host === '*' ? requester.remoteAddress : node.host,
+          port: node.port,
+          compression: compressionPlan(node.compression),
+          tls: secure,
+        }
+      : undefined;
   };
 }

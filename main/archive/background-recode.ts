@@ -33,7 +33,13 @@ export class BackgroundRecoder {
   private running = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
-  private readonly deps: { store: FileStore; index: ArchiveIndex; log: SourceLogger; locks: KeyedLock; parallel: number };
+  private readonly deps: {
+    store: FileStore;
+    index: ArchiveIndex;
+    log: SourceLogger;
+    locks: KeyedLock;
+    parallel: number;
+  };
 
   constructor(deps: { store: FileStore; index: ArchiveIndex; log: SourceLogger; locks: KeyedLock; parallel: number }) {
     this.deps = deps;
@@ -97,10 +103,17 @@ export class BackgroundRecoder {
       try {
         converted = await transcoder.transcode(stored.bytes, job.from, job.to, job.options);
       } catch (err) {
-        log.warn(`${sop} from ${job.callingAe} kept as received (${job.from}): cannot store it as ${job.to}: ${(err as Error).message}`);
+        log.warn(
+          `${sop} from ${job.callingAe} kept as received (${job.from}): cannot store it as ${job.to}: ${(err as Error).message}`,
+        );
         return;
       }
-      const next = store.begin({ sopClassUid: job.header.sopClassUid, sopInstanceUid: sop, transferSyntaxUid: job.to, sourceAe: job.callingAe });
+      const next = store.begin({
+        sopClassUid: job.header.sopClassUid,
+        sopInstanceUid: sop,
+        transferSyntaxUid: job.to,
+        sourceAe: job.callingAe,
+      });
       next.write(converted);
       await next.finish();
       await locks.run(sop, async () => {
@@ -110,12 +123,22 @@ export class BackgroundRecoder {
         }
         const location = await store.commit(next, job.header);
         const moved = !sameLocation(location, job.location);
-        if (!(await index.recodedInstance(sop, { location: job.location, transferSyntaxUid: job.from }, { location, transferSyntaxUid: job.to, size: next.size }))) {
+        if (
+          !(await index.recodedInstance(
+            sop,
+            { location: job.location, transferSyntaxUid: job.from },
+            { location, transferSyntaxUid: job.to, size: next.size },
+          ))
+        ) {
           // Deleted between the check and the rename: the file put back is nobody's.
           await store.remove(location).catch(() => undefined);
         } else if (moved) {
           // Written on another device (the first filled up meanwhile): the old file goes.
-          await store.remove(job.location).catch((err) => log.warn(`${sop}: could not remove the file it was re-encoded from: ${(err as Error).message}`));
+          await store
+            .remove(job.location)
+            .catch((err) =>
+              log.warn(`${sop}: could not remove the file it was re-encoded from: ${(err as Error).message}`),
+            );
         }
       });
     } catch (err) {

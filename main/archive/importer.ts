@@ -27,7 +27,6 @@ export interface ImportTarget {
   policy: DuplicatePolicy;
 }
 
-
 async function* walk(dir: string): AsyncGenerator<string> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
@@ -63,12 +62,18 @@ export async function dicomdirFiles(dicomdir: string): Promise<{ files: string[]
     const id = textOf(item.get(Tag.ReferencedFileID));
     if (!id) continue;
     const found = await resolveFileId(path.dirname(dicomdir), id.split('\\'));
-    if (found) files.push(found); else missing.push(id);
+    if (found) files.push(found);
+    else missing.push(id);
   }
   return { files, missing };
 }
 
-export async function importPath(source: string, target: ImportTarget, mode: 'copy' | 'link', onProgress?: (r: ImportResult) => void): Promise<ImportResult> {
+export async function importPath(
+  source: string,
+  target: ImportTarget,
+  mode: 'copy' | 'link',
+  onProgress?: (r: ImportResult) => void,
+): Promise<ImportResult> {
   const result: ImportResult = { files: 0, imported: 0, duplicates: 0, skipped: [], other: [] };
   let files: AsyncIterable<string> | string[];
   const info = await stat(source);
@@ -84,7 +89,8 @@ export async function importPath(source: string, target: ImportTarget, mode: 'co
     result.files++;
     try {
       const outcome = mode === 'copy' ? await copyOne(file, target) : await linkOne(file, target, result);
-      if (outcome === 'duplicate') result.duplicates++; else result.imported++;
+      if (outcome === 'duplicate') result.duplicates++;
+      else result.imported++;
     } catch (err) {
       if (err instanceof NotDicom) result.other.push(file);
       else result.skipped.push({ file, reason: (err as Error).message });
@@ -96,13 +102,16 @@ export async function importPath(source: string, target: ImportTarget, mode: 'co
 
 async function fromDicomdir(dicomdir: string, result: ImportResult): Promise<string[]> {
   const { files, missing } = await dicomdirFiles(dicomdir);
-  for (const id of missing) result.skipped.push({ file: id, reason: 'referenced by the DICOMDIR but not on the medium' });
+  for (const id of missing)
+    result.skipped.push({ file: id, reason: 'referenced by the DICOMDIR but not on the medium' });
   return files;
 }
 
 /** Copy through the ingest: the same temporary file, checks, rename and index row as a received object. */
 async function copyOne(file: string, target: ImportTarget): Promise<'imported' | 'duplicate'> {
-  return (await ingestThrough((copyTo) => readObjectHeader(file, copyTo), target, { callingAe: 'IMPORT', dropped: true })).outcome;
+  return (
+    await ingestThrough((copyTo) => readObjectHeader(file, copyTo), target, { callingAe: 'IMPORT', dropped: true })
+  ).outcome;
 }
 
 /** An object the caller's check refused before it was stored (STOW-RS: not of the study the request names). */
@@ -113,23 +122,48 @@ export class ObjectRefused extends Error {}
  * over the network from `callingAe`: its bytes go to the ingest's temporary file as they come; IncomingCompression,
  * the duplicate policy, forwarding and events apply. Throws with the reason when it is refused.
  */
-export function ingestStream(chunks: AsyncIterable<Buffer>, target: ImportTarget, callingAe: string, check?: (header: InstanceHeader) => string | undefined):
-  Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
+export function ingestStream(
+  chunks: AsyncIterable<Buffer>,
+  target: ImportTarget,
+  callingAe: string,
+  check?: (header: InstanceHeader) => string | undefined,
+): Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
   return ingestThrough((copyTo) => objectHeaderOfStream(chunks, copyTo), target, { callingAe, dropped: false }, check);
 }
 
 /** The same for an object made in memory (the viewer's presentation state). */
-export function ingestBytes(bytes: Buffer, target: ImportTarget, callingAe: string): Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
-  return ingestStream((async function* () { yield bytes; })(), target, callingAe);
+export function ingestBytes(
+  bytes: Buffer,
+  target: ImportTarget,
+  callingAe: string,
+): Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
+  return ingestStream(
+    (async function* () {
+      yield bytes;
+    })(),
+    target,
+    callingAe,
+  );
 }
 
-async function ingestThrough(read: (copyTo: (meta: FileMetaInfo) => DataSetCopy) => Promise<ObjectOnDisk>, target: ImportTarget,
-  source: { callingAe: string; dropped: boolean }, check?: (header: InstanceHeader) => string | undefined): Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
+async function ingestThrough(
+  read: (copyTo: (meta: FileMetaInfo) => DataSetCopy) => Promise<ObjectOnDisk>,
+  target: ImportTarget,
+  source: { callingAe: string; dropped: boolean },
+  check?: (header: InstanceHeader) => string | undefined,
+): Promise<{ outcome: 'imported' | 'duplicate'; header: InstanceHeader }> {
   let object: ReturnType<ArchiveIngest['begin']> | undefined;
   let header: ObjectOnDisk['header'];
   try {
     ({ header } = await read((meta) => {
-      object = target.ingest.begin({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid, callingAe: source.callingAe, calledAe: '', dropped: source.dropped });
+      object = target.ingest.begin({
+        sopClassUid: meta.sopClassUid,
+        sopInstanceUid: meta.sopInstanceUid,
+        transferSyntaxUid: meta.transferSyntaxUid,
+        callingAe: source.callingAe,
+        calledAe: '',
+        dropped: source.dropped,
+      });
       return object;
     }));
   } catch (err) {
@@ -158,7 +192,13 @@ async function linkOne(file: string, target: ImportTarget, result: ImportResult)
     result.notLinked = result.notLinked ?? { hardlinked: 0, copied: 0 };
     result.notLinked[how === 'hardlink' ? 'hardlinked' : 'copied']++;
   }
-  const { replaced } = await target.index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location, size, callingAe: 'IMPORT' });
+  const { replaced } = await target.index.storeInstance({
+    header,
+    transferSyntaxUid: meta.transferSyntaxUid,
+    location,
+    size,
+    callingAe: 'IMPORT',
+  });
   if (replaced && !sameLocation(replaced, location)) await target.store.remove(replaced);
   return 'imported';
 }

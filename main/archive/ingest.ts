@@ -22,6 +22,25 @@ export interface StoredEvent {
   replaced: boolean;
 }
 
+/** An object received in full and not yet stored, for a check that may change, drop or refuse it (import converters). */
+export interface ArrivingObject {
+  /** Its complete temporary file. */
+  file: string;
+  header: InstanceHeader;
+  callingAe: string;
+  calledAe: string;
+  /** An import (folder, CD, upload) rather than a DICOM peer. */
+  dropped: boolean;
+  /** Put a rewritten copy (flushed, on the same device) in place of the temporary file. */
+  replaceWith(path: string, size: number): Promise<void>;
+}
+
+/** What a check decided: store (with the header of the object as it now is), drop quietly, or refuse to the sender. */
+export type ArrivalDecision =
+  | { outcome: 'store'; header: InstanceHeader; afterStore?: () => void }
+  | { outcome: 'destroy' }
+  | { outcome: 'reject'; comment: string };
+
 /**
  * Receiving into the archive: the file store writes and places the file, the index records it, and the duplicate
  * policy decides what a known SOP Instance UID does. The index row is committed only after the file is in place.
@@ -37,13 +56,20 @@ export class ArchiveIngest implements ObjectReceiver {
   /** One holder at a time per SOP Instance UID: storing a copy, re-encoding it in the background, editing it. */
   readonly locks = new KeyedLock();
   private readonly recoder: BackgroundRecoder;
+  private readonly checks: ((object: ArrivingObject) => Promise<ArrivalDecision>)[] = [];
 
   /**
    * `policy` and `compression` (IncomingCompression, or DroppedFileCompression for imports) are read for each object,
    * so a changed dicom.ini applies at once.
    */
-  constructor(store: FileStore, index: ArchiveIndex, policy: () => DuplicatePolicy, log: SourceLogger, onStored: (e: StoredEvent) => void = () => undefined,
-    compression: (dropped: boolean) => CompressionPlan = () => ({ kind: 'keep' })) {
+  constructor(
+    store: FileStore,
+    index: ArchiveIndex,
+    policy: () => DuplicatePolicy,
+    log: SourceLogger,
+    onStored: (e: StoredEvent) => void = () => undefined,
+    compression: (dropped: boolean) => CompressionPlan = () => ({ kind: 'keep' }),
+  ) {
     this.store = store;
     this.index = index;
     this.policy = policy;
@@ -51,7 +77,18 @@ export class ArchiveIngest implements ObjectReceiver {
     this.onStored = onStored;
     this.compression = compression;
     // Twice the codec workers: while one job reads or writes its files, the workers have the next one to encode.
-    this.recoder = new BackgroundRecoder({ store, index, log, locks: this.locks, parallel: 2 * Math.max(1, Math.min(availableParallelism(), 4)) });
+    this.recoder = new BackgroundRecoder({
+      store,
+      index,
+      log,
+      locks: this.locks,
+      parallel: 2 * Math.max(1, Math.min(availableParallelism(), 4)),
+    });
+  }
+
+  /** Run `check` on each object received in full, before it is stored (and before its sender hears the outcome). */
+  beforeStore(check: (object: ArrivingObject) => Promise<ArrivalDecision>): void {
+    this.checks.push(check);
   }
 
   /** Resolves when every object waiting to be re-encoded is (tests; a stop). */
@@ -71,8 +108,12 @@ export class ArchiveIngest implements ObjectReceiver {
    * at the next start put the file in place from the incoming folder when it was complete there (recoverIncoming), and
    * remove rows whose file never reached the disk (repairNewestRows), whose sender was never told the object was stored.
    */
-  private async place(file: StoreObject, header: InstanceHeader, transferSyntaxUid: string, callingAe: string):
-    Promise<{ location: StoredLocation; replaced?: StoredLocation } | { error: string }> {
+  private async place(
+    file: StoreObject,
+    header: InstanceHeader,
+    transferSyntaxUid: string,
+    callingAe: string,
+  ): Promise<{ location: StoredLocation; replaced?: StoredLocation } | { error: string }> {
     const uid = header.sopInstanceUid;
     this.recoder.supersede(uid);
     const location = this.store.locate(file, header);
@@ -95,8 +136,12 @@ export class ArchiveIngest implements ObjectReceiver {
     if (placed.status === 'rejected') {
       const err = placed.reason as Error;
       // The row names a file that is not there: it is taken back before the failure is answered.
-      const undone = await this.index.undoStore(uid, { location, transferSyntaxUid }, indexed.value.replaced)
-        .catch((undoErr: Error) => { this.log.error(`could not take back the row of ${uid} after its file failed: ${undoErr.message}`); return true; });
+      const undone = await this.index
+        .undoStore(uid, { location, transferSyntaxUid }, indexed.value.replaced)
+        .catch((undoErr: Error) => {
+          this.log.error(`could not take back the row of ${uid} after its file failed: ${undoErr.message}`);
+          return true;
+        });
       if (!undone) this.log.warn(`the row of ${uid} changed before it could be taken back after its file failed`);
       throw err;
     }
@@ -104,10 +149,39 @@ export class ArchiveIngest implements ObjectReceiver {
   }
 
   /** `dropped`: an import (folder, CD, upload), stored by DroppedFileCompression instead of IncomingCompression. */
-  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string; calledAe: string; dropped?: boolean }): ReceivedObject {
+  begin(meta: {
+    sopClassUid: string;
+    sopInstanceUid: string;
+    transferSyntaxUid: string;
+    callingAe: string;
+    calledAe: string;
+    dropped?: boolean;
+  }): ReceivedObject {
     const file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
-    const complete = async (header: InstanceHeader): Promise<{ status: number; comment?: string }> => {
+    const complete = async (received: InstanceHeader): Promise<{ status: number; comment?: string }> => {
       await file.finish();
+      let header = received;
+      const after: (() => void)[] = [];
+      for (const check of this.checks) {
+        const decision = await check({
+          file: file.tempPath,
+          header,
+          callingAe: meta.callingAe,
+          calledAe: meta.calledAe,
+          dropped: meta.dropped ?? false,
+          replaceWith: (path, size) => file.replaceWith(path, size),
+        });
+        if (decision.outcome === 'destroy') {
+          await file.discard();
+          return { status: Status.Success };
+        }
+        if (decision.outcome === 'reject') {
+          await file.discard();
+          return { status: Status.UnableToProcess, comment: decision.comment };
+        }
+        header = decision.header;
+        if (decision.afterStore) after.push(decision.afterStore);
+      }
       const policy = this.policy();
       if (policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {
         await file.discard();
@@ -115,20 +189,44 @@ export class ArchiveIngest implements ObjectReceiver {
           this.log.info(`duplicate ${header.sopInstanceUid} from ${meta.callingAe}: first copy kept`);
           return { status: Status.Success };
         }
-        return { status: Status.DuplicateSopInstance, comment: `SOP Instance ${header.sopInstanceUid} is already stored` };
+        return {
+          status: Status.DuplicateSopInstance,
+          comment: `SOP Instance ${header.sopInstanceUid} is already stored`,
+        };
       }
       const transferSyntaxUid = meta.transferSyntaxUid;
       const plan = this.compression(meta.dropped ?? false);
       const target = targetSyntax(plan, transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
       // Under the object's lock: a background re-encoding of an earlier copy cannot rename over this one.
-      const stored = await this.locks.run(header.sopInstanceUid, () => this.place(file, header, transferSyntaxUid, meta.callingAe));
+      const stored = await this.locks.run(header.sopInstanceUid, () =>
+        this.place(file, header, transferSyntaxUid, meta.callingAe),
+      );
       if ('error' in stored) return { status: Status.OutOfResources, comment: stored.error };
       const { location, replaced } = stored;
       if (replaced && !sameLocation(replaced, location)) {
-        await this.store.remove(replaced).catch((err) => this.log.warn(`could not remove replaced file: ${(err as Error).message}`));
+        await this.store
+          .remove(replaced)
+          .catch((err) => this.log.warn(`could not remove replaced file: ${(err as Error).message}`));
       }
-      this.onStored({ header, location, size: file.size, transferSyntaxUid, callingAe: meta.callingAe, calledAe: meta.calledAe, replaced: !!replaced });
-      if (target) this.recoder.add({ header, location, from: transferSyntaxUid, to: target, options: { quality: plan.kind === 'compress' ? plan.quality : undefined }, callingAe: meta.callingAe });
+      this.onStored({
+        header,
+        location,
+        size: file.size,
+        transferSyntaxUid,
+        callingAe: meta.callingAe,
+        calledAe: meta.calledAe,
+        replaced: !!replaced,
+      });
+      for (const done of after) done();
+      if (target)
+        this.recoder.add({
+          header,
+          location,
+          from: transferSyntaxUid,
+          to: target,
+          options: { quality: plan.kind === 'compress' ? plan.quality : undefined },
+          callingAe: meta.callingAe,
+        });
       return { status: Status.Success };
     };
     return {

@@ -55,11 +55,22 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
     const missing: string[] = [];
     for (const uid of await store.items(job.id, 'pending')) {
       const inst = await deps.index.findInstance(uid);
-      if (!inst) { missing.push(uid); continue; }
-      objects.push({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: inst.transferSyntaxUid, read: deps.read(inst) });
+      if (!inst) {
+        missing.push(uid);
+        continue;
+      }
+      objects.push({
+        sopClassUid: inst.sopClassUid,
+        sopInstanceUid: inst.sopInstanceUid,
+        transferSyntaxUid: inst.transferSyntaxUid,
+        read: deps.read(inst),
+      });
     }
     await store.setItems(job.id, missing, 'failed');
-    if (!objects.length && missing.length) throw new PermanentJobError(msg('none of the job\'s {n} object(s) is in the archive any more', { n: missing.length }));
+    if (!objects.length && missing.length)
+      throw new PermanentJobError(
+        msg("none of the job's {n} object(s) is in the archive any more", { n: missing.length }),
+      );
     let done = (await store.items(job.id, 'done')).length;
     let failed = missing.length;
     let bytes = job.bytes;
@@ -75,12 +86,19 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
     let lastFlush = performance.now();
     try {
       const onResult = (obj: OutgoingObject, result: { outcome: string; reason: string; size?: number }) => {
-        if (result.outcome === 'failed') { failed++; lastRefusal = `${obj.sopInstanceUid}: ${result.reason}`; settled.failed.push(obj.sopInstanceUid); } else {
+        if (result.outcome === 'failed') {
+          failed++;
+          lastRefusal = `${obj.sopInstanceUid}: ${result.reason}`;
+          settled.failed.push(obj.sopInstanceUid);
+        } else {
           done++;
           settled.done.push(obj.sopInstanceUid);
         }
         bytes += result.size ?? 0;
-        if (performance.now() - lastFlush >= 100) { lastFlush = performance.now(); void flush(); }
+        if (performance.now() - lastFlush >= 100) {
+          lastFlush = performance.now();
+          void flush();
+        }
         void progress({ done, failed, bytes });
       };
       if (web) await sendToWebNode(web, objects, onResult, signal);
@@ -102,23 +120,51 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
  * Retrieve from a DICOMweb node with WADO-RS, into this archive: each study the query names (a patient's: found first
  * with QIDO-RS), each object through the ingest as it arrives.
  */
-async function retrieveFromWeb(deps: RunnerDependencies, web: WebNode, { job, signal, progress }: JobContext): Promise<void> {
+async function retrieveFromWeb(
+  deps: RunnerDependencies,
+  web: WebNode,
+  { job, signal, progress }: JobContext,
+): Promise<void> {
   const query = job.query!;
-  if (job.destination && job.destination !== deps.ourAe()) throw new PermanentJobError(msg('{name} is a DICOMweb node: it can give objects to this archive, not send them to {destination}', { name: web.name, destination: job.destination }));
+  if (job.destination && job.destination !== deps.ourAe())
+    throw new PermanentJobError(
+      msg('{name} is a DICOMweb node: it can give objects to this archive, not send them to {destination}', {
+        name: web.name,
+        destination: job.destination,
+      }),
+    );
   const keys = query.keys;
-  const studies = query.level === 'PATIENT' || !keys.StudyInstanceUID
-    ? (await searchWebNode(web, 'STUDY', { ...keys, StudyInstanceUID: '' }, signal)).map((s) => s.StudyInstanceUID!).filter(Boolean)
-    : keys.StudyInstanceUID.split('\\');
-  if (!studies.length) throw new PermanentJobError(msg('{name} has nothing that matches {keys}', { name: web.name, keys: JSON.stringify(keys) }));
+  const studies =
+    query.level === 'PATIENT' || !keys.StudyInstanceUID
+      ? (await searchWebNode(web, 'STUDY', { ...keys, StudyInstanceUID: '' }, signal))
+          .map((s) => s.StudyInstanceUID!)
+          .filter(Boolean)
+      : keys.StudyInstanceUID.split('\\');
+  if (!studies.length)
+    throw new PermanentJobError(
+      msg('{name} has nothing that matches {keys}', { name: web.name, keys: JSON.stringify(keys) }),
+    );
   let done = 0;
   let failed = 0;
   let lastFailure = '';
   for (const study of studies) {
     if (signal.aborted) return;
     const before = { done, failed };
-    const result = await retrieveFromWebNode(web, { study, series: query.level !== 'STUDY' ? keys.SeriesInstanceUID : undefined, instance: query.level === 'IMAGE' ? keys.SOPInstanceUID : undefined },
+    const result = await retrieveFromWebNode(
+      web,
+      {
+        study,
+        series: query.level !== 'STUDY' ? keys.SeriesInstanceUID : undefined,
+        instance: query.level === 'IMAGE' ? keys.SOPInstanceUID : undefined,
+      },
       (object) => deps.ingestObject(object, web.name),
-      (d, f) => { done = before.done + d; failed = before.failed + f; void progress({ total: done + failed, done, failed }); }, signal);
+      (d, f) => {
+        done = before.done + d;
+        failed = before.failed + f;
+        void progress({ total: done + failed, done, failed });
+      },
+      signal,
+    );
     if (result.lastFailure) lastFailure = result.lastFailure;
   }
   await progress({ total: done + failed, done, failed }, true);
@@ -136,19 +182,41 @@ function retrieveRunner(deps: RunnerDependencies, how: 'move' | 'get'): JobRunne
     const patientRoot = job.query.level === 'PATIENT';
     const identifier = identifierFromKeywords(job.query.keys, job.query.level);
     // The total is what the node announced (remaining + done): a cancelled retrieve shows how much was left undone.
-    const counts = (c: { remaining?: number; completed: number; failed: number; warning: number }) =>
-      ({ total: Math.max(job.total, (c.remaining ?? 0) + c.completed + c.failed + c.warning), done: c.completed + c.warning, failed: c.failed });
-    const onProgress = (c: { remaining?: number; completed: number; failed: number; warning: number }) => { void progress(counts(c)); };
+    const counts = (c: { remaining?: number; completed: number; failed: number; warning: number }) => ({
+      total: Math.max(job.total, (c.remaining ?? 0) + c.completed + c.failed + c.warning),
+      done: c.completed + c.warning,
+      failed: c.failed,
+    });
+    const onProgress = (c: { remaining?: number; completed: number; failed: number; warning: number }) => {
+      void progress(counts(c));
+    };
     // What arrives here from the node while it runs gives the job its size and speed (to a third node nothing does).
     const here = !job.destination || job.destination === deps.ourAe();
-    const stopCounting = here ? deps.receivedFrom?.(node.ae, (bytes) => { void progress({ bytes: job.bytes + bytes }); }) : undefined;
+    const stopCounting = here
+      ? deps.receivedFrom?.(node.ae, (bytes) => {
+          void progress({ bytes: job.bytes + bytes });
+        })
+      : undefined;
     let outcome: RetrieveOutcome;
     try {
       if (how === 'move') {
-        outcome = await deps.client.move(node, patientRoot ? QrSopClass.PatientRootMove : QrSopClass.StudyRootMove, identifier,
-          job.destination || deps.ourAe(), onProgress, signal);
+        outcome = await deps.client.move(
+          node,
+          patientRoot ? QrSopClass.PatientRootMove : QrSopClass.StudyRootMove,
+          identifier,
+          job.destination || deps.ourAe(),
+          onProgress,
+          signal,
+        );
       } else {
-        outcome = await deps.client.get(node, patientRoot ? QrSopClass.PatientRootGet : QrSopClass.StudyRootGet, identifier, deps.storage, onProgress, signal);
+        outcome = await deps.client.get(
+          node,
+          patientRoot ? QrSopClass.PatientRootGet : QrSopClass.StudyRootGet,
+          identifier,
+          deps.storage,
+          onProgress,
+          signal,
+        );
       }
     } finally {
       stopCounting?.();
@@ -157,7 +225,10 @@ function retrieveRunner(deps: RunnerDependencies, how: 'move' | 'get'): JobRunne
     if (signal.aborted || outcome.status === Status.Cancel) return;
     if (outcome.status !== Status.Success) {
       const why = `${node.ae} answered ${formatStatus(outcome.status)}${outcome.comment ? ' (' + outcome.comment + ')' : ''}: ${outcome.failed} failed, ${outcome.completed} completed`;
-      if (outcome.status === Status.MoveDestinationUnknown) throw new PermanentJobError(msg('{why}; {ae} does not know {value}', { why, ae: node.ae, value: job.destination || deps.ourAe() }));
+      if (outcome.status === Status.MoveDestinationUnknown)
+        throw new PermanentJobError(
+          msg('{why}; {ae} does not know {value}', { why, ae: node.ae, value: job.destination || deps.ourAe() }),
+        );
       throw new Error(why);
     }
   };

@@ -29,32 +29,55 @@ function defaultKeys(level: number): Record<string, string> {
   return Object.fromEntries(QR_ATTRIBUTES.filter((a) => a.level <= level).map((a) => [a.keyword, '']));
 }
 
-export function checkedFindRequest(request: Partial<LocalFindRequest>): { level: number; keys: Record<string, string> } {
+export function checkedFindRequest(request: Partial<LocalFindRequest>): {
+  level: number;
+  keys: Record<string, string>;
+} {
   // A body of null, a number or a list is refused as the rest are (it came as JSON from anyone).
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new QueryRefused('the search is a JSON object with a level and keys');
+  if (typeof request !== 'object' || request === null || Array.isArray(request))
+    throw new QueryRefused('the search is a JSON object with a level and keys');
   const level = LEVEL_NAMES.indexOf(String(request.level) as (typeof LEVEL_NAMES)[number]);
   if (level < 0) throw new QueryRefused('level must be PATIENT, STUDY, SERIES or IMAGE');
   const keys = request.keys ?? {};
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys) || Object.values(keys).some((v) => typeof v !== 'string')) throw new QueryRefused('keys must map keywords to text');
+  if (
+    typeof keys !== 'object' ||
+    keys === null ||
+    Array.isArray(keys) ||
+    Object.values(keys).some((v) => typeof v !== 'string')
+  )
+    throw new QueryRefused('keys must map keywords to text');
   // Keys with empty values are what to return; a request naming none gets every key the level answers.
   const namesReturnKeys = Object.values(keys).some((v) => v === '');
   return { level, keys: namesReturnKeys ? keys : { ...defaultKeys(level), ...keys } };
 }
 
 /** Search the local archive, as a C-FIND in the Patient Root model would (the answers' keys by keyword). */
-export async function findLocal(index: Pick<ArchiveIndex, 'queryArchive'>, request: Partial<LocalFindRequest>): Promise<LocalFindAnswer[]> {
+export async function findLocal(
+  index: Pick<ArchiveIndex, 'queryArchive'>,
+  request: Partial<LocalFindRequest>,
+): Promise<LocalFindAnswer[]> {
   const { level, keys } = checkedFindRequest(request);
   try {
     // Values come as JavaScript text, written in UTF-8: the identifier says so.
-    const q = qrRequestFrom(identifierFromKeywords({ ...keys, SpecificCharacterSet: 'ISO_IR 192' }, LEVEL_NAMES[level]), 'PATIENT');
+    const q = qrRequestFrom(
+      identifierFromKeywords({ ...keys, SpecificCharacterSet: 'ISO_IR 192' }, LEVEL_NAMES[level]),
+      'PATIENT',
+    );
     const limit = request.limit;
-    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new QueryRefused('limit must be a whole number above 0');
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
+      throw new QueryRefused('limit must be a whole number above 0');
     // People search the way they type: "dvorak" finds Dvořák, "mueller" Müller.
     const rows = await index.queryArchive(q.level, q.returns, withFoldedNames(q.conditions), limit);
-    return rows.map((row) => Object.fromEntries(q.returns.map((a) => [a.keyword, row[a.keyword] === null || row[a.keyword] === undefined ? '' : String(row[a.keyword])])));
+    return rows.map((row) =>
+      Object.fromEntries(
+        q.returns.map((a) => [
+          a.keyword,
+          row[a.keyword] === null || row[a.keyword] === undefined ? '' : String(row[a.keyword]),
+        ]),
+      ),
+    );
   } catch (err) {
     if (err instanceof IdentifierError || err instanceof KeywordError) throw new QueryRefused(err.message);
     throw err;
   }
 }
-

@@ -14,7 +14,12 @@ export function rightsFor(sopClass: string, receiving: boolean): NodeRight[] {
   if (sopClass === QrSopClass.ModalityWorklistFind) return ['worklist'];
   if (sopClass === STORAGE_COMMITMENT_SOP_CLASS) return ['commit'];
   if (sopClass === MPPS_SOP_CLASS) return ['mpps'];
-  if (sopClass === QrSopClass.PatientRootFind || sopClass === QrSopClass.StudyRootFind || sopClass === QrSopClass.PatientStudyOnlyRootFind) return ['query'];
+  if (
+    sopClass === QrSopClass.PatientRootFind ||
+    sopClass === QrSopClass.StudyRootFind ||
+    sopClass === QrSopClass.PatientStudyOnlyRootFind
+  )
+    return ['query'];
   if (qrModelOf(sopClass) || sopClass.startsWith('1.2.840.10008.5.1.4.1.2.')) return ['retrieve'];
   if (isStorageClass(sopClass)) return receiving ? ['retrieve', 'store'] : ['store'];
   return ['retrieve'];
@@ -33,7 +38,9 @@ export function nodeAccess(config: () => LoadedConfig): Pick<AcceptancePolicy, '
       const node = c.nodes.find(ae);
       if (!node) return `calling AE title "${ae}" must come from its acrnema.map address, and is not in acrnema.map`;
       const allowed = c.checkedHosts.get(node.ae.toUpperCase()) ?? [];
-      return addressMatches(allowed, address) ? undefined : `calling AE title "${ae}" called from ${address}, not from its acrnema.map host ${node.host}`;
+      return addressMatches(allowed, address)
+        ? undefined
+        : `calling AE title "${ae}" called from ${address}, not from its acrnema.map host ${node.host}`;
     },
     mayUse: (ae, sopClass, receiving) => {
       const granted = config().nodeRights.of(ae).rights;

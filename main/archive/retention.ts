@@ -78,8 +78,13 @@ export class Retention {
   check(thresholdMB = this.deps.thresholds().cleanMB, reason = 'MAGDeviceThreshold'): Promise<number> {
     if (!thresholdMB) return Promise.resolve(0);
     this.running ??= this.clean(thresholdMB, reason)
-      .catch((err: Error) => { this.deps.log.error(`clean-up failed: ${err.message}`); return 0; })
-      .finally(() => { this.running = undefined; });
+      .catch((err: Error) => {
+        this.deps.log.error(`clean-up failed: ${err.message}`);
+        return 0;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
     return this.running;
   }
 
@@ -91,15 +96,22 @@ export class Retention {
       if ((await store.freeBytes(device)) >= thresholdMB * MB) continue;
       await this.deps.access.flush(); // the latest views and stores count
       const target = (thresholdMB + MARGIN_MB) * MB;
-      this.deps.log.warn(`clean-up: ${folder} has ${((await store.freeBytes(device)) / MB).toFixed(0)} MB free, below ${reason} = ${thresholdMB} MB; deleting the least recently used patients until ${thresholdMB + MARGIN_MB} MB are free`);
+      this.deps.log.warn(
+        `clean-up: ${folder} has ${((await store.freeBytes(device)) / MB).toFixed(0)} MB free, below ${reason} = ${thresholdMB} MB; deleting the least recently used patients until ${thresholdMB + MARGIN_MB} MB are free`,
+      );
       while ((await store.freeBytes(device)) < target) {
         const next = await this.deps.index.leastRecentlyUsed(device);
         if (!next) {
-          this.deps.log.error(`clean-up: ${folder} is still below ${thresholdMB + MARGIN_MB} MB free, and nothing there is left to delete but protected studies`);
+          this.deps.log.error(
+            `clean-up: ${folder} is still below ${thresholdMB + MARGIN_MB} MB free, and nothing there is left to delete but protected studies`,
+          );
           break;
         }
         for (const uid of next.studyUids) {
-          const done = await this.deps.removal.remove(uid, `clean-up: ${reason} ${thresholdMB} MB, least recently used patient ${next.patientId}`);
+          const done = await this.deps.removal.remove(
+            uid,
+            `clean-up: ${reason} ${thresholdMB} MB, least recently used patient ${next.patientId}`,
+          );
           if (done && done !== 'protected') deleted++;
         }
       }

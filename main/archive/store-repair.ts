@@ -16,24 +16,38 @@ export const NEWEST_ROWS_CHECKED = 1000;
 /** More missing files than a crash can leave: nothing is removed. */
 export const MOST_ROWS_REPAIRED = 64;
 
-export async function repairNewestRows(index: ArchiveIndex, store: Pick<FileStore, 'absolutePath'>, log: SourceLogger, limit = NEWEST_ROWS_CHECKED): Promise<number> {
+export async function repairNewestRows(
+  index: ArchiveIndex,
+  store: Pick<FileStore, 'absolutePath'>,
+  log: SourceLogger,
+  limit = NEWEST_ROWS_CHECKED,
+): Promise<number> {
   const rows = await index.newestInstances(limit);
   const missing: typeof rows = [];
   for (const row of rows) {
-    const there = await lstat(store.absolutePath(row.location)).then(() => true, (err: NodeJS.ErrnoException) => err.code !== 'ENOENT');
+    const there = await lstat(store.absolutePath(row.location)).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+    );
     if (!there) missing.push(row);
   }
   if (!missing.length) return 0;
   if (missing.length > MOST_ROWS_REPAIRED) {
-    log.warn(`${missing.length} of the ${rows.length} objects stored last have no file (first: ${store.absolutePath(missing[0]!.location)}); `
-      + 'more than a crash leaves, so their rows are kept: is a storage folder missing? If the files were removed on purpose, regen the index');
+    log.warn(
+      `${missing.length} of the ${rows.length} objects stored last have no file (first: ${store.absolutePath(missing[0]!.location)}); ` +
+        'more than a crash leaves, so their rows are kept: is a storage folder missing? If the files were removed on purpose, regen the index',
+    );
     return 0;
   }
   let removed = 0;
   for (const row of missing) {
-    if (await index.undoStore(row.sopInstanceUid, { location: row.location, transferSyntaxUid: row.transferSyntaxUid })) {
+    if (
+      await index.undoStore(row.sopInstanceUid, { location: row.location, transferSyntaxUid: row.transferSyntaxUid })
+    ) {
       removed++;
-      log.warn(`object ${row.sopInstanceUid}: no file at ${row.location.relativePath}, its row is removed (a crash before the object was answered leaves such a row; its sender sends it again)`);
+      log.warn(
+        `object ${row.sopInstanceUid}: no file at ${row.location.relativePath}, its row is removed (a crash before the object was answered leaves such a row; its sender sends it again)`,
+      );
     }
   }
   return removed;
@@ -46,22 +60,47 @@ export async function repairNewestRows(index: ArchiveIndex, store: Pick<FileStor
  * file is missing or not that size) is put in place. Every other leftover is removed: an object cut short, one whose
  * row was never written, one whose rename did reach the disk. Runs before repairNewestRows.
  */
-export async function recoverIncoming(index: Pick<ArchiveIndex, 'findInstance'>, store: Pick<FileStore, 'leftovers' | 'absolutePath' | 'putInPlace'>, log: SourceLogger): Promise<number> {
+export async function recoverIncoming(
+  index: Pick<ArchiveIndex, 'findInstance'>,
+  store: Pick<FileStore, 'leftovers' | 'absolutePath' | 'putInPlace'>,
+  log: SourceLogger,
+): Promise<number> {
   let restored = 0;
   let removed = 0;
   for (const { device, file } of store.leftovers.splice(0)) {
-    const row = await sopInstanceUidOf(file).then((uid) => (uid ? index.findInstance(uid) : undefined)).catch(() => undefined);
-    const size = await lstat(file).then((s) => s.size, () => -1);
-    const inPlace = row && await lstat(store.absolutePath(row.location)).then((s) => s.size === row.size, () => false);
+    const row = await sopInstanceUidOf(file)
+      .then((uid) => (uid ? index.findInstance(uid) : undefined))
+      .catch(() => undefined);
+    const size = await lstat(file).then(
+      (s) => s.size,
+      () => -1,
+    );
+    const inPlace =
+      row &&
+      (await lstat(store.absolutePath(row.location)).then(
+        (s) => s.size === row.size,
+        () => false,
+      ));
     if (row && row.location.device === device && size === row.size && !inPlace) {
       await store.putInPlace(file, row.location);
       restored++;
-      log.warn(`object ${row.sopInstanceUid}: found complete in the incoming folder after the last stop (its move into place had not reached the disk); put in place`);
+      log.warn(
+        `object ${row.sopInstanceUid}: found complete in the incoming folder after the last stop (its move into place had not reached the disk); put in place`,
+      );
       continue;
     }
-    if (await unlink(file).then(() => true, () => false)) removed++;
+    if (
+      await unlink(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed++;
   }
-  if (removed) log.warn(`removed ${removed} partial or unneeded received object(s) left in the incoming folders by an earlier run`);
+  if (removed)
+    log.warn(
+      `removed ${removed} partial or unneeded received object(s) left in the incoming folders by an earlier run`,
+    );
   return restored;
 }
 

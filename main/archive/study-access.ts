@@ -25,21 +25,30 @@ export class StudyAccess {
   touch(studyUid: string): void {
     if (!studyUid) return;
     this.pending.set(studyUid, new Date().toISOString());
-    this.timer ??= setTimeout(() => { this.timer = undefined; void this.flush(); }, FLUSH_DELAY_MS);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, FLUSH_DELAY_MS);
   }
 
   /** A retrieve: the studies its conditions name, at once (one per request, never per object). */
   retrieved(conditions: Condition[]): void {
-    void this.index.touchMatching(conditions, new Date().toISOString()).catch((err: Error) => this.log.warn(`cannot record a retrieve's use: ${err.message}`));
+    void this.index
+      .touchMatching(conditions, new Date().toISOString())
+      .catch((err: Error) => this.log.warn(`cannot record a retrieve's use: ${err.message}`));
   }
 
   /** Write what is pending now (before a clean-up decides, and at stop). */
   flush(): Promise<void> {
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const uses = [...this.pending];
     this.pending = new Map();
     if (uses.length) {
-      this.flushing = this.flushing.then(() => this.index.touchStudies(uses))
+      this.flushing = this.flushing
+        .then(() => this.index.touchStudies(uses))
         .catch((err: Error) => this.log.warn(`cannot record the use of ${uses.length} studies: ${err.message}`));
     }
     return this.flushing;

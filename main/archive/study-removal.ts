@@ -33,13 +33,17 @@ export class StudyRemoval {
       if (!left.length) finished++;
     }
     if (finished) this.log.warn(`${finished} pending study deletion(s) finished: their files are deleted now`);
-    if (finished < pending.length) this.log.warn(`${pending.length - finished} study deletion(s) still wait for files other programs hold`);
+    if (finished < pending.length)
+      this.log.warn(`${pending.length - finished} study deletion(s) still wait for files other programs hold`);
     return finished;
   }
 
   /** Try pending deletions again now and then (files other programs held). */
   start(): void {
-    this.timer = setInterval(() => void this.recover().catch((err: Error) => this.log.error(`pending deletions: ${err.message}`)), RETRY_MS);
+    this.timer = setInterval(
+      () => void this.recover().catch((err: Error) => this.log.error(`pending deletions: ${err.message}`)),
+      RETRY_MS,
+    );
     this.timer.unref();
   }
 
@@ -51,13 +55,18 @@ export class StudyRemoval {
    * Delete a study's rows and files; undefined for an unknown study, 'protected' for a protected one.
    * `reason` is recorded and logged (who or what deleted it).
    */
-  async remove(studyUid: string, reason: string): Promise<{ objects: number; bytes: number; filesNotDeleted: number } | 'protected' | undefined> {
+  async remove(
+    studyUid: string,
+    reason: string,
+  ): Promise<{ objects: number; bytes: number; filesNotDeleted: number } | 'protected' | undefined> {
     const deletion = await this.index.beginStudyDeletion(studyUid, reason);
     if (deletion === undefined || deletion === 'protected') return deletion;
     const left = await this.store.removeObjects(deletion.locations);
     await this.index.finishDeletion(deletion.id, left);
-    this.log.info(`study ${studyUid} deleted (${reason}): ${deletion.locations.length} object(s), ${(deletion.bytes / 1048576).toFixed(1)} MB` +
-      (left.length ? `; ${left.length} file(s) held by another program are deleted later` : ''));
+    this.log.info(
+      `study ${studyUid} deleted (${reason}): ${deletion.locations.length} object(s), ${(deletion.bytes / 1048576).toFixed(1)} MB` +
+        (left.length ? `; ${left.length} file(s) held by another program are deleted later` : ''),
+    );
     return { objects: deletion.locations.length, bytes: deletion.bytes, filesNotDeleted: left.length };
   }
 }

@@ -67,19 +67,30 @@ export class Transfers {
       codecs: deps.codecs,
     });
     this.queue = deps.queue;
-    for (const [kind, runner] of Object.entries(jobRunners({
-      index: deps.index, client: this.client, node: (ae) => this.node(ae), ourAe: () => settings().aeTitle, read: deps.read, storage: deps.storage,
-      webNode: (name) => this.webNode(name), ingestObject: deps.ingestObject,
-      requestCommitment: (ctx, node) => {
-        if (!this.commitment) throw new PermanentJobError(msg('Storage Commitment is not part of this archive'));
-        return this.commitment(ctx, node);
-      },
-      receivedFrom: (ae, listener) => {
-        const onObject = (e: ObjectEvent) => { if (e.direction === 'received' && e.peerAe === ae && e.status === 0) listener(e.size); };
-        deps.events.on('object', onObject);
-        return () => deps.events.off('object', onObject);
-      },
-    }))) this.queue.addRunner(kind as JobKind, runner);
+    for (const [kind, runner] of Object.entries(
+      jobRunners({
+        index: deps.index,
+        client: this.client,
+        node: (ae) => this.node(ae),
+        ourAe: () => settings().aeTitle,
+        read: deps.read,
+        storage: deps.storage,
+        webNode: (name) => this.webNode(name),
+        ingestObject: deps.ingestObject,
+        requestCommitment: (ctx, node) => {
+          if (!this.commitment) throw new PermanentJobError(msg('Storage Commitment is not part of this archive'));
+          return this.commitment(ctx, node);
+        },
+        receivedFrom: (ae, listener) => {
+          const onObject = (e: ObjectEvent) => {
+            if (e.direction === 'received' && e.peerAe === ae && e.status === 0) listener(e.size);
+          };
+          deps.events.on('object', onObject);
+          return () => deps.events.off('object', onObject);
+        },
+      }),
+    ))
+      this.queue.addRunner(kind as JobKind, runner);
   }
 
   /** Sends asked for commitment ask it through `request` (the commitment feature). */
@@ -89,7 +100,9 @@ export class Transfers {
 
   /** A node of acrnema.map by exact AE title (wildcard entries name callers, not destinations). */
   node(ae: string): RemoteNode | undefined {
-    const n = this.deps.config().nodes.nodes.find((x) => x.ae.toUpperCase() === ae.toUpperCase() && !/[*?]/.test(x.host));
+    const n = this.deps
+      .config()
+      .nodes.nodes.find((x) => x.ae.toUpperCase() === ae.toUpperCase() && !/[*?]/.test(x.host));
     const tls = isTlsNode(this.deps.config().settings, ae) ? this.deps.tls() : undefined;
     return n ? { ae: n.ae, host: n.host, port: n.port, compression: n.compression, tls } : undefined;
   }
@@ -101,35 +114,76 @@ export class Transfers {
 
   /** A node jobs may name: of acrnema.map, or a DICOMweb node. */
   private required(ae: string): void {
-    if (!this.node(ae) && !this.webNode(ae)) throw new TransferError(msg('{ae} is not in acrnema.map or dicomweb.map', { ae }));
+    if (!this.node(ae) && !this.webNode(ae))
+      throw new TransferError(msg('{ae} is not in acrnema.map or dicomweb.map', { ae }));
   }
 
   /** Queue forwards for a newly stored object, one per matching rule; never delays or fails the store itself. */
   onStored(e: StoredEvent): void {
     for (const rule of this.deps.config().forwardRules) {
-      if (!ruleMatches(rule, { modality: e.header.modality, callingAe: e.callingAe, calledAe: e.calledAe, sopClassUid: e.header.sopClassUid })) continue;
-      this.queue.forward(rule.destination, e.header.studyInstanceUid, e.header.sopInstanceUid, rule.compression, rule.commitment)
-        .catch((err) => this.deps.logger.child('jobs').error(`cannot queue forward of ${e.header.sopInstanceUid} to ${rule.destination}: ${(err as Error).message}`));
+      if (
+        !ruleMatches(rule, {
+          modality: e.header.modality,
+          callingAe: e.callingAe,
+          calledAe: e.calledAe,
+          sopClassUid: e.header.sopClassUid,
+        })
+      )
+        continue;
+      this.queue
+        .forward(
+          rule.destination,
+          e.header.studyInstanceUid,
+          e.header.sopInstanceUid,
+          rule.compression,
+          rule.commitment,
+        )
+        .catch((err) =>
+          this.deps.logger
+            .child('jobs')
+            .error(
+              `cannot queue forward of ${e.header.sopInstanceUid} to ${rule.destination}: ${(err as Error).message}`,
+            ),
+        );
     }
   }
 
   /** Queue a send of a local patient, study, series or object to a node. */
-  async send(destination: string, level: RetrieveQuery['level'], uid: string, options: { commit?: boolean } = {}): Promise<Job> {
+  async send(
+    destination: string,
+    level: RetrieveQuery['level'],
+    uid: string,
+    options: { commit?: boolean } = {},
+  ): Promise<Job> {
     this.required(destination);
     const attr = QR_BY_TAG.get(UNIQUE_KEYS[LEVEL_NAMES.indexOf(level)]!)!;
     const instances = await this.deps.index.instancesMatching([{ attr, match: { kind: 'single', value: uid } }]);
-    if (!instances.length) throw new TransferError(msg('nothing in the archive for {level} {uid}', { level, uid: String(uid) }));
-    if (options.commit && !this.commitment) throw new TransferError(msg('Storage Commitment is not part of this archive'));
-    if (options.commit && this.webNode(destination)) throw new TransferError(msg('{destination} is a DICOMweb node: Storage Commitment is a DICOM service', { destination }));
-    return this.queue.add('send', { destination, studyUid: level === 'STUDY' ? uid : undefined, commitment: options.commit ? 'asked' : '' },
-      instances.map((i) => i.sopInstanceUid));
+    if (!instances.length)
+      throw new TransferError(msg('nothing in the archive for {level} {uid}', { level, uid: String(uid) }));
+    if (options.commit && !this.commitment)
+      throw new TransferError(msg('Storage Commitment is not part of this archive'));
+    if (options.commit && this.webNode(destination))
+      throw new TransferError(
+        msg('{destination} is a DICOMweb node: Storage Commitment is a DICOM service', { destination }),
+      );
+    return this.queue.add(
+      'send',
+      { destination, studyUid: level === 'STUDY' ? uid : undefined, commitment: options.commit ? 'asked' : '' },
+      instances.map((i) => i.sopInstanceUid),
+    );
   }
 
   /**
    * Queue a retrieve from a node: C-MOVE to us (or to `destination`), or C-GET into our archive. `detail`: what the job
    * list shows of the study until it is here (the search answer's patient name and description, as JSON).
    */
-  async retrieve(source: string, query: RetrieveQuery, how: 'move' | 'get', destination = '', detail = ''): Promise<Job> {
+  async retrieve(
+    source: string,
+    query: RetrieveQuery,
+    how: 'move' | 'get',
+    destination = '',
+    detail = '',
+  ): Promise<Job> {
     this.required(source);
     if (destination) this.required(destination);
     return this.queue.add(how, { source, destination, query, detail });

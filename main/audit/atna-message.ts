@@ -17,7 +17,11 @@ const EVENTS: Record<AuditAction, EventCodes> = {
   'login-failed': { id: ['110114', 'User Authentication'], type: ['110122', 'Login'], action: 'E' },
   logout: { id: ['110114', 'User Authentication'], type: ['110123', 'Logout'], action: 'E' },
   setup: { id: ['110113', 'Security Alert'], type: ['110136', 'Security Roles Changed'], action: 'E' },
-  'password-changed': { id: ['110113', 'Security Alert'], type: ['110137', 'User Security Attributes Changed'], action: 'E' },
+  'password-changed': {
+    id: ['110113', 'Security Alert'],
+    type: ['110137', 'User Security Attributes Changed'],
+    action: 'E',
+  },
   'user-created': { id: ['110113', 'Security Alert'], type: ['110136', 'Security Roles Changed'], action: 'E' },
   'user-changed': { id: ['110113', 'Security Alert'], type: ['110136', 'Security Roles Changed'], action: 'E' },
   'user-deleted': { id: ['110113', 'Security Alert'], type: ['110136', 'Security Roles Changed'], action: 'E' },
@@ -44,9 +48,15 @@ const EVENTS: Record<AuditAction, EventCodes> = {
 const OUTCOME = { success: '0', refused: '4', failure: '8' } as const;
 
 function attr(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-    // XML 1.0 allows no control characters but tab, line feed and carriage return.
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  return (
+    value
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      // XML 1.0 allows no control characters but tab, line feed and carriage return.
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+  );
 }
 
 const code = (element: string, [value, text]: [string, string], system = 'DCM') =>
@@ -65,15 +75,31 @@ export function atnaMessage(e: AuditEntry, auditSourceId: string): string {
     `<ActiveParticipant UserID="${attr(e.user || '-')}" UserIsRequestor="true"${address ? ` NetworkAccessPointID="${attr(address)}" NetworkAccessPointTypeCode="2"` : ''}/>`,
     `<ActiveParticipant UserID="${attr(auditSourceId)}" UserIsRequestor="false"/>`,
     `<AuditSourceIdentification AuditSourceID="${attr(auditSourceId)}"/>`,
-    ...(e.patientId ? [`<ParticipantObjectIdentification ParticipantObjectID="${attr(e.patientId)}" ParticipantObjectTypeCode="1" ParticipantObjectTypeCodeRole="1">`,
-      code('ParticipantObjectIDTypeCode', ['2', 'Patient Number'], 'RFC-3881'), '</ParticipantObjectIdentification>'] : []),
-    ...(e.studyUid ? [`<ParticipantObjectIdentification ParticipantObjectID="${attr(e.studyUid)}" ParticipantObjectTypeCode="2" ParticipantObjectTypeCodeRole="3">`,
-      code('ParticipantObjectIDTypeCode', ['110180', 'Study Instance UID']),
-      ...(e.detail ? [`<ParticipantObjectDetail type="Description" value="${Buffer.from(e.detail).toString('base64')}"/>`] : []),
-      '</ParticipantObjectIdentification>'] : []),
-    ...(!e.studyUid && e.detail ? [`<ParticipantObjectIdentification ParticipantObjectID="${attr(e.action)}" ParticipantObjectTypeCode="2" ParticipantObjectTypeCodeRole="13">`,
-      code('ParticipantObjectIDTypeCode', ['110182', 'Node ID']), `<ParticipantObjectDetail type="Description" value="${Buffer.from(e.detail).toString('base64')}"/>`,
-      '</ParticipantObjectIdentification>'] : []),
+    ...(e.patientId
+      ? [
+          `<ParticipantObjectIdentification ParticipantObjectID="${attr(e.patientId)}" ParticipantObjectTypeCode="1" ParticipantObjectTypeCodeRole="1">`,
+          code('ParticipantObjectIDTypeCode', ['2', 'Patient Number'], 'RFC-3881'),
+          '</ParticipantObjectIdentification>',
+        ]
+      : []),
+    ...(e.studyUid
+      ? [
+          `<ParticipantObjectIdentification ParticipantObjectID="${attr(e.studyUid)}" ParticipantObjectTypeCode="2" ParticipantObjectTypeCodeRole="3">`,
+          code('ParticipantObjectIDTypeCode', ['110180', 'Study Instance UID']),
+          ...(e.detail
+            ? [`<ParticipantObjectDetail type="Description" value="${Buffer.from(e.detail).toString('base64')}"/>`]
+            : []),
+          '</ParticipantObjectIdentification>',
+        ]
+      : []),
+    ...(!e.studyUid && e.detail
+      ? [
+          `<ParticipantObjectIdentification ParticipantObjectID="${attr(e.action)}" ParticipantObjectTypeCode="2" ParticipantObjectTypeCodeRole="13">`,
+          code('ParticipantObjectIDTypeCode', ['110182', 'Node ID']),
+          `<ParticipantObjectDetail type="Description" value="${Buffer.from(e.detail).toString('base64')}"/>`,
+          '</ParticipantObjectIdentification>',
+        ]
+      : []),
     '</AuditMessage>',
   ];
   return parts.join('');

@@ -18,7 +18,11 @@ const PRI = 10 * 8 + 5;
 const MAX_QUEUED = 10_000;
 
 export function syslogFrame(xml: string, at: string, appName = 'PACSWS'): Buffer {
-  const host = os.hostname().replace(/[^\x21-\x7e]/g, '').slice(0, 255) || '-';
+  const host =
+    os
+      .hostname()
+      .replace(/[^\x21-\x7e]/g, '')
+      .slice(0, 255) || '-';
   const header = `<${PRI}>1 ${at} ${host} ${appName} ${process.pid} IHE+RFC-3881 - `;
   return Buffer.concat([Buffer.from(header, 'ascii'), Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(xml, 'utf8')]);
 }
@@ -55,15 +59,22 @@ export class AtnaSyslog implements AuditSink {
   send(entries: AuditEntry[]): void {
     const frames = entries.map((e) => syslogFrame(atnaMessage(e, this.sourceId()), e.at ?? new Date().toISOString()));
     if (this.target.protocol === 'udp') {
-      this.udp ??= dgram.createSocket(this.target.host.includes(':') ? 'udp6' : 'udp4').on('error', (err) => this.log.warn(`audit syslog: ${err.message}`));
+      this.udp ??= dgram
+        .createSocket(this.target.host.includes(':') ? 'udp6' : 'udp4')
+        .on('error', (err) => this.log.warn(`audit syslog: ${err.message}`));
       this.udp.unref();
-      for (const f of frames) this.udp.send(f, this.target.port, this.target.host, (err) => { if (err) this.log.warn(`audit syslog to ${this.target.host}:${this.target.port}: ${err.message}`); });
+      for (const f of frames)
+        this.udp.send(f, this.target.port, this.target.host, (err) => {
+          if (err) this.log.warn(`audit syslog to ${this.target.host}:${this.target.port}: ${err.message}`);
+        });
       return;
     }
     // RFC 5425 4.3: MSG-LEN SP SYSLOG-MSG.
     this.pending.push(...frames.map((f) => Buffer.concat([Buffer.from(`${f.length} `), f])));
     if (this.pending.length > MAX_QUEUED) {
-      this.log.warn(`audit syslog: ${this.pending.length - MAX_QUEUED} messages dropped, ${this.target.host}:${this.target.port} does not take them`);
+      this.log.warn(
+        `audit syslog: ${this.pending.length - MAX_QUEUED} messages dropped, ${this.target.host}:${this.target.port} does not take them`,
+      );
       this.pending = this.pending.slice(-MAX_QUEUED);
     }
     this.drain();
@@ -77,18 +88,31 @@ export class AtnaSyslog implements AuditSink {
     if (this.connecting) return;
     this.connecting = true;
     const c = this.target.credentials;
-    const socket = tls.connect({ host: this.target.host, port: this.target.port, minVersion: 'TLSv1.2', ca: c?.ca, cert: c?.cert, key: c?.key, servername: this.target.host.match(/^[\d.:]+$/) ? undefined : this.target.host });
+    const socket = tls.connect({
+      host: this.target.host,
+      port: this.target.port,
+      minVersion: 'TLSv1.2',
+      ca: c?.ca,
+      cert: c?.cert,
+      key: c?.key,
+      servername: this.target.host.match(/^[\d.:]+$/) ? undefined : this.target.host,
+    });
     socket.once('secureConnect', () => {
       this.connecting = false;
       this.socket = socket;
       this.drain();
     });
     socket.on('error', (err) => {
-      this.log.warn(`audit syslog over TLS to ${this.target.host}:${this.target.port}: ${err.message}; ${this.pending.length} messages wait`);
+      this.log.warn(
+        `audit syslog over TLS to ${this.target.host}:${this.target.port}: ${err.message}; ${this.pending.length} messages wait`,
+      );
       this.connecting = false;
       socket.destroy();
     });
-    socket.on('close', () => { if (this.socket === socket) this.socket = undefined; this.connecting = false; });
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = undefined;
+      this.connecting = false;
+    });
   }
 
   /** Send what waits, then close (at stop). */

@@ -52,10 +52,20 @@ export class AuditTrail {
       if (this.views.size > 10_000) this.views.clear();
       this.views.set(key, now);
     }
-    const queued = { ...entry, at: entry.at ?? new Date().toISOString(), outcome: entry.outcome ?? 'success' } satisfies AuditEntry;
+    const queued = {
+      ...entry,
+      at: entry.at ?? new Date().toISOString(),
+      outcome: entry.outcome ?? 'success',
+    } satisfies AuditEntry;
     if (queued.studyUid && !queued.patientId && this.patientsOf) {
       const uid = queued.studyUid;
-      this.lookups.set(queued, this.patientsOf([uid]).then((m) => m.get(uid) ?? '', () => ''));
+      this.lookups.set(
+        queued,
+        this.patientsOf([uid]).then(
+          (m) => m.get(uid) ?? '',
+          () => '',
+        ),
+      );
     }
     this.queue.push(queued);
     if (this.queue.length >= FLUSH_COUNT) void this.flush();
@@ -69,13 +79,15 @@ export class AuditTrail {
     const batch = this.queue;
     this.queue = [];
     if (batch.length) {
-      this.writing = this.writing.then(async () => {
-        await this.addPatients(batch);
-        for (const sink of this.sinks) sink.send(batch);
-        await this.store.append(batch);
-      }).catch((err: Error) => {
-        this.log.error(`${batch.length} audit records not written (${err.message}): ${JSON.stringify(batch)}`);
-      });
+      this.writing = this.writing
+        .then(async () => {
+          await this.addPatients(batch);
+          for (const sink of this.sinks) sink.send(batch);
+          await this.store.append(batch);
+        })
+        .catch((err: Error) => {
+          this.log.error(`${batch.length} audit records not written (${err.message}): ${JSON.stringify(batch)}`);
+        });
     }
     return this.writing;
   }

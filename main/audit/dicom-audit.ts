@@ -17,10 +17,19 @@ const who = (assoc: Association) => ({ user: assoc.callingAe, source: `${assoc.c
 export function auditAssociation(assoc: Association, record: (e: AuditEntry) => void): void {
   assoc.once('established', () => {
     if (assoc.role !== 'acceptor') return;
-    record({ ...who(assoc), action: 'association-accepted', detail: `called ${assoc.calledAe}, ${assoc.contexts.size} presentation contexts accepted` });
+    record({
+      ...who(assoc),
+      action: 'association-accepted',
+      detail: `called ${assoc.calledAe}, ${assoc.contexts.size} presentation contexts accepted`,
+    });
   });
   assoc.once('rejected', (r: { why: string }) => {
-    record({ ...who(assoc), action: 'association-rejected', outcome: 'refused', detail: `called ${assoc.calledAe}: ${r.why}` });
+    record({
+      ...who(assoc),
+      action: 'association-rejected',
+      outcome: 'refused',
+      detail: `called ${assoc.calledAe}: ${r.why}`,
+    });
   });
 }
 
@@ -32,9 +41,14 @@ function keysOf(data: Buffer, transferSyntax: string): { text: string; patientId
     for (const [tag, e] of ds) {
       if (isSequence(e)) continue;
       const value = textOf(e);
-      if (value && tag !== Tag.SpecificCharacterSet) keys.push(`${keywordOf(tag) || tag.toString(16).padStart(8, '0')}=${value}`);
+      if (value && tag !== Tag.SpecificCharacterSet)
+        keys.push(`${keywordOf(tag) || tag.toString(16).padStart(8, '0')}=${value}`);
     }
-    return { text: keys.join(' ').slice(0, 1000), patientId: textOf(ds.get(Tag.PatientID)), studyUid: textOf(ds.get(Tag.StudyInstanceUID)) };
+    return {
+      text: keys.join(' ').slice(0, 1000),
+      patientId: textOf(ds.get(Tag.PatientID)),
+      studyUid: textOf(ds.get(Tag.StudyInstanceUID)),
+    };
   } catch {
     return { text: '(identifier not readable)', patientId: '', studyUid: '' };
   }
@@ -46,11 +60,23 @@ const ACTIONS: Partial<Record<number, { action: AuditEntry['action']; what: stri
   [CommandField.CGetRQ]: { action: 'retrieve', what: 'C-GET' },
 };
 
-export function auditRequest(assoc: Association, msg: IncomingMessage, data: Buffer | undefined, record: (e: AuditEntry) => void): void {
+export function auditRequest(
+  assoc: Association,
+  msg: IncomingMessage,
+  data: Buffer | undefined,
+  record: (e: AuditEntry) => void,
+): void {
   const kind = ACTIONS[msg.command.commandField];
   if (!kind || !data) return;
   const keys = keysOf(data, msg.context.transferSyntax);
-  const destination = msg.command.commandField === CommandField.CMoveRQ ? ` to ${msg.command.moveDestination ?? ''}` : '';
+  const destination =
+    msg.command.commandField === CommandField.CMoveRQ ? ` to ${msg.command.moveDestination ?? ''}` : '';
   const model = msg.context.abstractSyntax === QrSopClass.ModalityWorklistFind ? ' worklist' : '';
-  record({ ...who(assoc), action: kind.action, patientId: keys.patientId, studyUid: keys.studyUid, detail: `${kind.what}${model}${destination}: ${keys.text}` });
+  record({
+    ...who(assoc),
+    action: kind.action,
+    patientId: keys.patientId,
+    studyUid: keys.studyUid,
+    detail: `${kind.what}${model}${destination}: ${keys.text}`,
+  });
 }

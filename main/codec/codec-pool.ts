@@ -74,7 +74,8 @@ export class CodecPool {
       this.idle.push(worker);
       worker.unref();
       if (pending) {
-        if (answer.ok) pending.resolve(Buffer.from(answer.bytes.buffer, answer.bytes.byteOffset, answer.bytes.byteLength));
+        if (answer.ok)
+          pending.resolve(Buffer.from(answer.bytes.buffer, answer.bytes.byteOffset, answer.bytes.byteLength));
         else pending.reject(new Error(answer.error));
       }
       this.next();
@@ -89,7 +90,9 @@ export class CodecPool {
       if (!this.closed) this.next();
     };
     worker.on('error', (err) => gone(`failed: ${err.message}`));
-    worker.on('exit', (code) => { if (this.busy.has(worker) || this.idle.includes(worker)) gone(`exited (${code})`); });
+    worker.on('exit', (code) => {
+      if (this.busy.has(worker) || this.idle.includes(worker)) gone(`exited (${code})`);
+    });
     return worker;
   }
 

@@ -23,12 +23,16 @@ if (process.platform === 'linux' && parentPort) {
 }
 
 parentPort?.on('message', (job: CodecJob) => {
-  const work = job.kind === 'convert' ? convertDataSet(job.dataSet, job.from, job.to, job.options) : renderDataSet(job.dataSet, job.transferSyntax, job.request);
+  const work =
+    job.kind === 'convert'
+      ? convertDataSet(job.dataSet, job.from, job.to, job.options)
+      : renderDataSet(job.dataSet, job.transferSyntax, job.request);
   work.then(
     (result) => {
       const bytes = new Uint8Array(result.buffer, result.byteOffset, result.byteLength);
       // The answer's buffer moves to the main thread instead of being copied (a pooled Buffer's is copied).
-      const transfer = result.byteOffset === 0 && result.byteLength === result.buffer.byteLength ? [result.buffer as ArrayBuffer] : [];
+      const transfer =
+        result.byteOffset === 0 && result.byteLength === result.buffer.byteLength ? [result.buffer as ArrayBuffer] : [];
       parentPort!.postMessage({ id: job.id, ok: true, bytes } satisfies CodecAnswer, transfer);
     },
     (err: Error) => parentPort!.postMessage({ id: job.id, ok: false, error: err.message } satisfies CodecAnswer),

@@ -16,27 +16,35 @@ import { PixelTag, frameLength, pixelModuleOf, type PixelModule } from './pixel-
  * dcm4chee do, and records what was done as PS3.3 C.7.6.1.1.5 asks: Lossy Image Compression 01, the ratio and the
  * method appended to those already there. Decoding an object that was sent lossy keeps (or sets) its 01.
  */
-export async function convertDataSet(dataSet: Uint8Array, from: string, to: string, options: EncodeOptions = {}): Promise<Buffer> {
+export async function convertDataSet(
+  dataSet: Uint8Array,
+  from: string,
+  to: string,
+  options: EncodeOptions = {},
+): Promise<Buffer> {
   const ds = parseDataSet(Buffer.from(dataSet.buffer, dataSet.byteOffset, dataSet.byteLength), encodingOf(from));
   const element = ds.get(PixelTag.PixelData);
   if (element && !Buffer.isBuffer(element.value) && !Array.isArray(element.value)) {
     const pixels = pixelModuleOf(ds);
     const decoded = [];
-    for (const frame of framesOf(element.value.fragments, pixels.frames)) decoded.push(await decodeFrame(from, frame, pixels));
+    for (const frame of framesOf(element.value.fragments, pixels.frames))
+      decoded.push(await decodeFrame(from, frame, pixels));
     ds.set(PixelTag.PixelData, {
-      tag: PixelTag.PixelData, vr: pixels.bitsAllocated <= 8 ? 'OB' : 'OW',
+      tag: PixelTag.PixelData,
+      vr: pixels.bitsAllocated <= 8 ? 'OB' : 'OW',
       value: Buffer.concat(decoded.map((d) => Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength))),
     });
     const photometric = decoded[0]?.photometricInterpretation;
-    if (photometric && photometric !== pixels.photometricInterpretation) setText(ds, PixelTag.PhotometricInterpretation, photometric);
+    if (photometric && photometric !== pixels.photometricInterpretation)
+      setText(ds, PixelTag.PhotometricInterpretation, photometric);
     const planar = decoded[0]?.planarConfiguration;
-    if (pixels.samplesPerPixel > 1 && planar !== undefined) ds.set(PixelTag.PlanarConfiguration, uint16Element(PixelTag.PlanarConfiguration, planar));
+    if (pixels.samplesPerPixel > 1 && planar !== undefined)
+      ds.set(PixelTag.PlanarConfiguration, uint16Element(PixelTag.PlanarConfiguration, planar));
     if (LOSSY_SYNTAXES.has(from)) setText(ds, PixelTag.LossyImageCompression, '01');
   }
   if (ENCODABLE.has(to) || LOSSY_ENCODABLE.has(to)) await encodePixels(ds, to, options);
   return encodeDataSet(ds, encodingOf(to));
 }
-
 
 function setText(ds: DataSet, tag: number, value: string): void {
   ds.set(tag, textElement(tag, 'CS', value.length % 2 ? `${value} ` : value));
@@ -55,7 +63,8 @@ async function encodePixels(ds: DataSet, transferSyntax: string, options: Encode
   if (!element || !Buffer.isBuffer(element.value)) return;
   const pixels = pixelModuleOf(ds);
   const size = frameLength(pixels);
-  if (element.value.length < size * pixels.frames) throw new Error(`pixel data holds ${element.value.length} bytes, ${size * pixels.frames} expected`);
+  if (element.value.length < size * pixels.frames)
+    throw new Error(`pixel data holds ${element.value.length} bytes, ${size * pixels.frames} expected`);
   const planar = pixels.samplesPerPixel > 1 && pixels.planarConfiguration === 1;
   const layout = planar ? { ...pixels, planarConfiguration: 0 } : pixels;
   const frames = [];
@@ -64,7 +73,11 @@ async function encodePixels(ds: DataSet, transferSyntax: string, options: Encode
     frames.push(await encodeFrame(transferSyntax, planar ? interleave(native, pixels) : native, layout, options));
   }
   if (planar) ds.set(PixelTag.PlanarConfiguration, uint16Element(PixelTag.PlanarConfiguration, 0));
-  ds.set(PixelTag.PixelData, { tag: PixelTag.PixelData, vr: 'OB', value: { fragments: encapsulate(frames.map((f) => f.data)) } });
+  ds.set(PixelTag.PixelData, {
+    tag: PixelTag.PixelData,
+    vr: 'OB',
+    value: { fragments: encapsulate(frames.map((f) => f.data)) },
+  });
   const photometric = frames[0]?.photometricInterpretation;
   if (photometric) setText(ds, PixelTag.PhotometricInterpretation, photometric);
   const method = lossyMethod(transferSyntax, options);
@@ -83,7 +96,8 @@ function interleave(frame: Uint8Array, p: PixelModule): Uint8Array {
   const out = new Uint8Array(frame.length);
   for (let s = 0; s < p.samplesPerPixel; s++) {
     for (let i = 0; i < count; i++) {
-      for (let b = 0; b < bytes; b++) out[(i * p.samplesPerPixel + s) * bytes + b] = frame[(s * count + i) * bytes + b]!;
+      for (let b = 0; b < bytes; b++)
+        out[(i * p.samplesPerPixel + s) * bytes + b] = frame[(s * count + i) * bytes + b]!;
     }
   }
   return out;

@@ -62,12 +62,16 @@ const WASM_DECODERS: Record<string, [string, string]> = {
   [TransferSyntax.HtJpeg2000]: ['@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KDecoder'],
 };
 
-
 /** The transfer syntaxes whose pixel data this archive decodes. */
-export const DECODABLE: ReadonlySet<string> = new Set([...Object.keys(WASM_DECODERS), ...JPEG_SYNTAXES, TransferSyntax.Rle]);
+export const DECODABLE: ReadonlySet<string> = new Set([
+  ...Object.keys(WASM_DECODERS),
+  ...JPEG_SYNTAXES,
+  TransferSyntax.Rle,
+]);
 
 export async function decodeFrame(transferSyntax: string, frame: Uint8Array, p: PixelModule): Promise<DecodedFrame> {
-  if (transferSyntax === TransferSyntax.Rle) return { data: decodeRle(frame, p), planarConfiguration: p.samplesPerPixel > 1 ? 0 : undefined };
+  if (transferSyntax === TransferSyntax.Rle)
+    return { data: decodeRle(frame, p), planarConfiguration: p.samplesPerPixel > 1 ? 0 : undefined };
   if (JPEG_SYNTAXES.has(transferSyntax)) return decodeJpeg(transferSyntax, frame, p);
   const spec = WASM_DECODERS[transferSyntax];
   if (!spec) throw new Error(`no decoder for transfer syntax ${transferSyntax}`);
@@ -77,7 +81,9 @@ export async function decodeFrame(transferSyntax: string, frame: Uint8Array, p: 
     decoder.decode();
     const info = decoder.getFrameInfo();
     if (info.width !== p.columns || info.height !== p.rows || info.componentCount !== p.samplesPerPixel) {
-      throw new Error(`the codestream is ${info.width}x${info.height}x${info.componentCount}, the object says ${p.columns}x${p.rows}x${p.samplesPerPixel}`);
+      throw new Error(
+        `the codestream is ${info.width}x${info.height}x${info.componentCount}, the object says ${p.columns}x${p.rows}x${p.samplesPerPixel}`,
+      );
     }
     const data = fitSamples(copyOut(decoder.getDecodedBuffer()), info.bitsPerSample, p);
     if (p.samplesPerPixel === 1) return { data: signExtended(data, p) };
@@ -98,7 +104,10 @@ async function decodeJpeg(transferSyntax: string, frame: Uint8Array, p: PixelMod
   const colour = p.samplesPerPixel > 1;
   const decoded = await nativeDecode('decodeJpeg', frame, p, lossy && colour);
   const data = fitSamples(decoded.data, decoded.data.length === p.rows * p.columns * p.samplesPerPixel ? 8 : 16, p);
-  if (data.length !== frameLength(p)) throw new Error(`the JPEG frame decoded to ${data.length} bytes, ${frameLength(p)} expected: its size or precision differs from the object's`);
+  if (data.length !== frameLength(p))
+    throw new Error(
+      `the JPEG frame decoded to ${data.length} bytes, ${frameLength(p)} expected: its size or precision differs from the object's`,
+    );
   if (!colour) return { data };
   return { data, planarConfiguration: 0, photometricInterpretation: lossy ? 'RGB' : undefined };
 }

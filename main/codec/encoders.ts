@@ -24,7 +24,13 @@ export interface EncodedFrame {
 }
 
 interface WasmEncoder {
-  getDecodedBuffer(info: { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned: boolean }): Uint8Array;
+  getDecodedBuffer(info: {
+    width: number;
+    height: number;
+    bitsPerSample: number;
+    componentCount: number;
+    isSigned: boolean;
+  }): Uint8Array;
   getEncodedBuffer(): Uint8Array;
   encode(): void;
   setNearLossless?(n: number): void;
@@ -35,22 +41,34 @@ interface WasmEncoder {
 
 /** Syntaxes encoded without loss: any conversion may choose them. */
 export const ENCODABLE: ReadonlySet<string> = new Set([
-  TransferSyntax.JpegLsLossless, TransferSyntax.Jpeg2000Lossless, TransferSyntax.JpegLossless, TransferSyntax.JpegLosslessSV1,
-  TransferSyntax.HtJpeg2000Lossless, TransferSyntax.Rle,
+  TransferSyntax.JpegLsLossless,
+  TransferSyntax.Jpeg2000Lossless,
+  TransferSyntax.JpegLossless,
+  TransferSyntax.JpegLosslessSV1,
+  TransferSyntax.HtJpeg2000Lossless,
+  TransferSyntax.Rle,
 ]);
 
 /** Syntaxes that lose information: encoded only when an admin's compression code asks for them (with a quality). */
 export const LOSSY_ENCODABLE: ReadonlySet<string> = new Set([
-  TransferSyntax.JpegBaseline, TransferSyntax.JpegExtended, TransferSyntax.JpegLsNearLossless, TransferSyntax.Jpeg2000,
+  TransferSyntax.JpegBaseline,
+  TransferSyntax.JpegExtended,
+  TransferSyntax.JpegLsNearLossless,
+  TransferSyntax.Jpeg2000,
 ]);
 
 /** The method (0028,2114) a lossy encoding into `transferSyntax` at `options` records, or undefined when it loses nothing. */
 export function lossyMethod(transferSyntax: string, options: EncodeOptions): string | undefined {
   switch (transferSyntax) {
-    case TransferSyntax.JpegBaseline: case TransferSyntax.JpegExtended: return 'ISO_10918_1';
-    case TransferSyntax.JpegLsNearLossless: return nearFor(options) > 0 ? 'ISO_14495_1' : undefined;
-    case TransferSyntax.Jpeg2000: return 'ISO_15444_1';
-    default: return undefined;
+    case TransferSyntax.JpegBaseline:
+    case TransferSyntax.JpegExtended:
+      return 'ISO_10918_1';
+    case TransferSyntax.JpegLsNearLossless:
+      return nearFor(options) > 0 ? 'ISO_14495_1' : undefined;
+    case TransferSyntax.Jpeg2000:
+      return 'ISO_15444_1';
+    default:
+      return undefined;
   }
 }
 
@@ -60,9 +78,16 @@ const nearFor = (o: EncodeOptions): number => 10 - Math.floor((quality(o) + 9) /
 /** JPEG 2000's compression ratio from a quality: 100 gives 2:1, 90 gives 7:1, 50 gives 27:1. */
 const ratioFor = (o: EncodeOptions): number => 2 + (100 - quality(o)) / 2;
 
-export async function encodeFrame(transferSyntax: string, frame: Uint8Array, p: PixelModule, options: EncodeOptions = {}): Promise<EncodedFrame> {
-  if (p.bitsAllocated > 16) throw new Error(`${p.bitsAllocated}-bit samples are not compressed: the codecs take up to 16 bits`);
-  if (p.samplesPerPixel > 1 && p.planarConfiguration !== 0) throw new Error('colour by plane reaches the encoders interleaved (convert-data-set.ts)');
+export async function encodeFrame(
+  transferSyntax: string,
+  frame: Uint8Array,
+  p: PixelModule,
+  options: EncodeOptions = {},
+): Promise<EncodedFrame> {
+  if (p.bitsAllocated > 16)
+    throw new Error(`${p.bitsAllocated}-bit samples are not compressed: the codecs take up to 16 bits`);
+  if (p.samplesPerPixel > 1 && p.planarConfiguration !== 0)
+    throw new Error('colour by plane reaches the encoders interleaved (convert-data-set.ts)');
   const colour = p.samplesPerPixel > 1;
   switch (transferSyntax) {
     case TransferSyntax.Rle:
@@ -75,12 +100,16 @@ export async function encodeFrame(transferSyntax: string, frame: Uint8Array, p: 
       if (!colour) return { data: await encodeOpenJpeg(frame, p) };
       return { data: await nativeEncode('encodeJpeg2000', frame, p, { lossy: false, allowMct: false }) };
     case TransferSyntax.Jpeg2000:
-      return { data: await nativeEncode('encodeJpeg2000', frame, p, { lossy: true, rate: ratioFor(options), allowMct: false }) };
+      return {
+        data: await nativeEncode('encodeJpeg2000', frame, p, { lossy: true, rate: ratioFor(options), allowMct: false }),
+      };
     case TransferSyntax.HtJpeg2000Lossless:
       return { data: await nativeEncode('encodeHtJpeg2000', frame, p, { lossy: false, allowMct: false }) };
-    case TransferSyntax.JpegLossless: case TransferSyntax.JpegLosslessSV1:
+    case TransferSyntax.JpegLossless:
+    case TransferSyntax.JpegLosslessSV1:
       return { data: await nativeEncode('encodeJpeg', frame, p, { lossy: false, predictor: 1, pointTransform: 0 }) };
-    case TransferSyntax.JpegBaseline: case TransferSyntax.JpegExtended:
+    case TransferSyntax.JpegBaseline:
+    case TransferSyntax.JpegExtended:
       return encodeJpegLossy(frame, p, options);
     default:
       throw new Error(`no encoder for transfer syntax ${transferSyntax}`);
@@ -89,13 +118,19 @@ export async function encodeFrame(transferSyntax: string, frame: Uint8Array, p: 
 
 async function encodeJpegLossy(frame: Uint8Array, p: PixelModule, options: EncodeOptions): Promise<EncodedFrame> {
   if (p.bitsAllocated !== 8 || p.bitsStored > 8) {
-    throw new Error(`lossy JPEG is made of 8-bit images only; this one has ${p.bitsStored} bits (use JPEG 2000 lossy, jl, or JPEG-LS near-lossless, j7, for 12 and 16 bits)`);
+    throw new Error(
+      `lossy JPEG is made of 8-bit images only; this one has ${p.bitsStored} bits (use JPEG 2000 lossy, jl, or JPEG-LS near-lossless, j7, for 12 and 16 bits)`,
+    );
   }
   const colour = p.samplesPerPixel > 1;
   if (colour && p.photometricInterpretation !== 'RGB' && p.photometricInterpretation !== 'YBR_FULL') {
     throw new Error(`lossy JPEG takes RGB or YBR_FULL colour, not ${p.photometricInterpretation}`);
   }
-  const data = await nativeEncode('encodeJpeg', frame, p, { lossy: true, quality: quality(options), ...(colour ? { sampleFactor: SAMPLE_FACTOR_422 } : {}) });
+  const data = await nativeEncode('encodeJpeg', frame, p, {
+    lossy: true,
+    quality: quality(options),
+    ...(colour ? { sampleFactor: SAMPLE_FACTOR_422 } : {}),
+  });
   return colour ? { data, photometricInterpretation: 'YBR_FULL_422' } : { data };
 }
 
@@ -107,14 +142,28 @@ async function encodeCharls(frame: Uint8Array, p: PixelModule, near: number): Pr
 }
 
 async function encodeOpenJpeg(frame: Uint8Array, p: PixelModule): Promise<Uint8Array> {
-  return withWasmEncoder('@cornerstonejs/codec-openjpeg/wasmjs', 'J2KEncoder', frame, p, (encoder) => encoder.setQuality?.(true, 0));
+  return withWasmEncoder('@cornerstonejs/codec-openjpeg/wasmjs', 'J2KEncoder', frame, p, (encoder) =>
+    encoder.setQuality?.(true, 0),
+  );
 }
 
-async function withWasmEncoder(pkg: string, name: string, frame: Uint8Array, p: PixelModule, configure: (e: WasmEncoder) => void): Promise<Uint8Array> {
+async function withWasmEncoder(
+  pkg: string,
+  name: string,
+  frame: Uint8Array,
+  p: PixelModule,
+  configure: (e: WasmEncoder) => void,
+): Promise<Uint8Array> {
   const module = await wasmModule(pkg);
   const encoder = new (module as unknown as Record<string, new () => WasmEncoder>)[name]!();
   try {
-    const info = { width: p.columns, height: p.rows, bitsPerSample: p.bitsStored, componentCount: p.samplesPerPixel, isSigned: p.pixelRepresentation === 1 };
+    const info = {
+      width: p.columns,
+      height: p.rows,
+      bitsPerSample: p.bitsStored,
+      componentCount: p.samplesPerPixel,
+      isSigned: p.pixelRepresentation === 1,
+    };
     encoder.getDecodedBuffer(info).set(frame);
     configure(encoder);
     encoder.encode();

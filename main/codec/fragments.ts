@@ -5,7 +5,10 @@
 
 export class FragmentError extends Error {}
 
-interface Item { offset: number; data: Buffer }
+interface Item {
+  offset: number;
+  data: Buffer;
+}
 
 /** The items of encapsulated pixel data (without the sequence delimiter). */
 export function itemsOf(fragments: Buffer): Item[] {
@@ -16,8 +19,12 @@ export function itemsOf(fragments: Buffer): Item[] {
     const element = fragments.readUInt16LE(at + 2);
     const length = fragments.readUInt32LE(at + 4);
     if (group === 0xfffe && element === 0xe0dd) break;
-    if (group !== 0xfffe || element !== 0xe000) throw new FragmentError(`encapsulated pixel data has (${group.toString(16)},${element.toString(16)}) where an item belongs, at byte ${at}`);
-    if (length === 0xffffffff || at + 8 + length > fragments.length) throw new FragmentError(`a pixel data fragment of ${length} bytes overruns the data at byte ${at}`);
+    if (group !== 0xfffe || element !== 0xe000)
+      throw new FragmentError(
+        `encapsulated pixel data has (${group.toString(16)},${element.toString(16)}) where an item belongs, at byte ${at}`,
+      );
+    if (length === 0xffffffff || at + 8 + length > fragments.length)
+      throw new FragmentError(`a pixel data fragment of ${length} bytes overruns the data at byte ${at}`);
     items.push({ offset: at, data: fragments.subarray(at + 8, at + 8 + length) });
     at += 8 + length;
   }
@@ -50,12 +57,16 @@ export function framesOf(fragments: Buffer, frameCount: number): Buffer[] {
     if (startsFrame(it.data) || !frames.length) frames.push([it.data]);
     else frames[frames.length - 1]!.push(it.data);
   }
-  if (frames.length !== frameCount) throw new FragmentError(`${items.length} fragments make ${frames.length} frame(s), the object says ${frameCount}`);
+  if (frames.length !== frameCount)
+    throw new FragmentError(`${items.length} fragments make ${frames.length} frame(s), the object says ${frameCount}`);
   return frames.map((parts) => Buffer.concat(parts));
 }
 
 function item(data: Uint8Array): Buffer {
-  const padded = data.length % 2 ? Buffer.concat([data, Buffer.alloc(1)]) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const padded =
+    data.length % 2
+      ? Buffer.concat([data, Buffer.alloc(1)])
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const head = Buffer.alloc(8);
   head.writeUInt16LE(0xfffe, 0);
   head.writeUInt16LE(0xe000, 2);
@@ -68,6 +79,9 @@ export function encapsulate(frames: Uint8Array[]): Buffer {
   const items = frames.map(item);
   const table = Buffer.alloc(4 * frames.length);
   let offset = 0;
-  items.forEach((it, i) => { table.writeUInt32LE(offset, 4 * i); offset += it.length; });
+  items.forEach((it, i) => {
+    table.writeUInt32LE(offset, 4 * i);
+    offset += it.length;
+  });
   return Buffer.concat([item(table), ...items]);
 }

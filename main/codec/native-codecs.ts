@@ -13,18 +13,35 @@ interface CodecContext {
   getPhotometricInterpretation(): string;
 }
 interface ContextAttrs {
-  width: number; height: number; bitsAllocated: number; bitsStored: number; samplesPerPixel: number;
-  pixelRepresentation: number; planarConfiguration: number; photometricInterpretation: string;
-  encodedBuffer?: Uint8Array; decodedBuffer?: Uint8Array;
+  width: number;
+  height: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  samplesPerPixel: number;
+  pixelRepresentation: number;
+  planarConfiguration: number;
+  photometricInterpretation: string;
+  encodedBuffer?: Uint8Array;
+  decodedBuffer?: Uint8Array;
 }
 export interface EncodeParameters {
-  lossy?: boolean; quality?: number; predictor?: number; pointTransform?: number; sampleFactor?: number;
-  allowedLossyError?: number; rate?: number; allowMct?: boolean; progressionOrder?: number;
+  lossy?: boolean;
+  quality?: number;
+  predictor?: number;
+  pointTransform?: number;
+  sampleFactor?: number;
+  allowedLossyError?: number;
+  rate?: number;
+  allowMct?: boolean;
+  progressionOrder?: number;
 }
 type Method = 'decodeJpeg' | 'encodeJpeg' | 'decodeJpeg2000' | 'encodeJpeg2000' | 'encodeHtJpeg2000';
 interface Library {
   Context: new (attrs: ContextAttrs) => CodecContext;
-  NativeCodecs: Record<Method, (c: CodecContext, p?: EncodeParameters & { convertColorspaceToRgb?: boolean }) => CodecContext> & {
+  NativeCodecs: Record<
+    Method,
+    (c: CodecContext, p?: EncodeParameters & { convertColorspaceToRgb?: boolean }) => CodecContext
+  > & {
     initializeAsync(o?: { logCodecsInfo?: boolean; logCodecsTrace?: boolean }): Promise<void>;
   };
   log: { setLevel(level: string): void };
@@ -48,22 +65,40 @@ function load(): Promise<Library> {
 
 function attrs(p: PixelModule, photometric = p.photometricInterpretation): ContextAttrs {
   return {
-    width: p.columns, height: p.rows, bitsAllocated: p.bitsAllocated, bitsStored: p.bitsStored, samplesPerPixel: p.samplesPerPixel,
-    pixelRepresentation: p.pixelRepresentation, planarConfiguration: p.planarConfiguration, photometricInterpretation: photometric,
+    width: p.columns,
+    height: p.rows,
+    bitsAllocated: p.bitsAllocated,
+    bitsStored: p.bitsStored,
+    samplesPerPixel: p.samplesPerPixel,
+    pixelRepresentation: p.pixelRepresentation,
+    planarConfiguration: p.planarConfiguration,
+    photometricInterpretation: photometric,
   };
 }
 
 /** One compressed frame decoded; the buffers it returns are its own (copied out of the module's memory). */
-export async function nativeDecode(method: 'decodeJpeg' | 'decodeJpeg2000', frame: Uint8Array, p: PixelModule, toRgb = false): Promise<{ data: Uint8Array; photometricInterpretation: string }> {
+export async function nativeDecode(
+  method: 'decodeJpeg' | 'decodeJpeg2000',
+  frame: Uint8Array,
+  p: PixelModule,
+  toRgb = false,
+): Promise<{ data: Uint8Array; photometricInterpretation: string }> {
   const lib = await load();
-  const out = lib.NativeCodecs[method](new lib.Context({ ...attrs(p), encodedBuffer: frame }), { convertColorspaceToRgb: toRgb });
+  const out = lib.NativeCodecs[method](new lib.Context({ ...attrs(p), encodedBuffer: frame }), {
+    convertColorspaceToRgb: toRgb,
+  });
   const data = out.getDecodedBuffer();
   if (!data) throw new Error('the codec gave no pixels');
   return { data, photometricInterpretation: out.getPhotometricInterpretation() };
 }
 
 /** One native frame encoded. */
-export async function nativeEncode(method: 'encodeJpeg' | 'encodeJpeg2000' | 'encodeHtJpeg2000', frame: Uint8Array, p: PixelModule, params: EncodeParameters): Promise<Uint8Array> {
+export async function nativeEncode(
+  method: 'encodeJpeg' | 'encodeJpeg2000' | 'encodeHtJpeg2000',
+  frame: Uint8Array,
+  p: PixelModule,
+  params: EncodeParameters,
+): Promise<Uint8Array> {
   const lib = await load();
   const out = lib.NativeCodecs[method](new lib.Context({ ...attrs(p), decodedBuffer: frame }), params);
   const data = out.getEncodedBuffer();

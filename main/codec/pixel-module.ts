@@ -45,10 +45,13 @@ export function pixelModuleOf(ds: DataSet): PixelModule {
   const rows = us(ds, PixelTag.Rows);
   const columns = us(ds, PixelTag.Columns);
   const bitsAllocated = us(ds, PixelTag.BitsAllocated);
-  if (!rows || !columns || !bitsAllocated) throw new PixelModuleError('the object has no Rows, Columns or Bits Allocated: no image to decode');
+  if (!rows || !columns || !bitsAllocated)
+    throw new PixelModuleError('the object has no Rows, Columns or Bits Allocated: no image to decode');
   const frames = Number(textOf(ds.get(PixelTag.NumberOfFrames)) || '1');
   return {
-    rows, columns, bitsAllocated,
+    rows,
+    columns,
+    bitsAllocated,
     samplesPerPixel: us(ds, PixelTag.SamplesPerPixel) ?? 1,
     bitsStored: us(ds, PixelTag.BitsStored) ?? bitsAllocated,
     pixelRepresentation: us(ds, PixelTag.PixelRepresentation) ?? 0,

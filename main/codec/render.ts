@@ -45,7 +45,12 @@ function samplesOf(frame: Uint8Array, p: PixelModule): ArrayLike<number> {
   const signed = p.pixelRepresentation === 1;
   const shift = 32 - p.bitsStored;
   for (let i = 0; i < count; i++) {
-    let v = p.bitsAllocated === 8 ? view.getUint8(i) : p.bitsAllocated === 16 ? view.getUint16(2 * i, true) : view.getUint32(4 * i, true);
+    let v =
+      p.bitsAllocated === 8
+        ? view.getUint8(i)
+        : p.bitsAllocated === 16
+          ? view.getUint16(2 * i, true)
+          : view.getUint32(4 * i, true);
     if (p.bitsStored < 32) v = signed ? (v << shift) >> shift : v & (2 ** p.bitsStored - 1);
     out[i] = v;
   }
@@ -53,7 +58,12 @@ function samplesOf(frame: Uint8Array, p: PixelModule): ArrayLike<number> {
 }
 
 /** 8-bit display values, one (grey) or three (RGB) a pixel. */
-function displayValues(frame: Uint8Array, p: PixelModule, d: DataSet, request: RenderRequest): { pixels: Uint8Array; components: number } {
+function displayValues(
+  frame: Uint8Array,
+  p: PixelModule,
+  d: DataSet,
+  request: RenderRequest,
+): { pixels: Uint8Array; components: number } {
   const samples = samplesOf(frame, p);
   const count = p.rows * p.columns;
   if (p.samplesPerPixel === 3) {
@@ -62,19 +72,24 @@ function displayValues(frame: Uint8Array, p: PixelModule, d: DataSet, request: R
     const planar = p.planarConfiguration === 1;
     const ybr = p.photometricInterpretation.startsWith('YBR_FULL');
     for (let i = 0; i < count; i++) {
-      const [a, b, c] = planar ? [samples[i]!, samples[count + i]!, samples[2 * count + i]!] : [samples[3 * i]!, samples[3 * i + 1]!, samples[3 * i + 2]!];
+      const [a, b, c] = planar
+        ? [samples[i]!, samples[count + i]!, samples[2 * count + i]!]
+        : [samples[3 * i]!, samples[3 * i + 1]!, samples[3 * i + 2]!];
       if (ybr) {
         rgb[3 * i] = clamp(a + 1.402 * (c - 128));
         rgb[3 * i + 1] = clamp(a - 0.344136 * (b - 128) - 0.714136 * (c - 128));
         rgb[3 * i + 2] = clamp(a + 1.772 * (b - 128));
       } else {
-        rgb[3 * i] = a; rgb[3 * i + 1] = b; rgb[3 * i + 2] = c;
+        rgb[3 * i] = a;
+        rgb[3 * i + 1] = b;
+        rgb[3 * i + 2] = c;
       }
     }
     return { pixels: rgb, components: 3 };
   }
   if (p.samplesPerPixel !== 1) throw new RenderError(`${p.samplesPerPixel} samples per pixel are not rendered`);
-  if (p.photometricInterpretation === 'PALETTE COLOR') return { pixels: paletteColour(samples, count, d), components: 3 };
+  if (p.photometricInterpretation === 'PALETTE COLOR')
+    return { pixels: paletteColour(samples, count, d), components: 3 };
   const slope = ds(Tag.RescaleSlope, d) ?? 1;
   const intercept = ds(Tag.RescaleIntercept, d) ?? 0;
   let center = request.windowCenter ?? ds(Tag.WindowCenter, d);
@@ -82,7 +97,11 @@ function displayValues(frame: Uint8Array, p: PixelModule, d: DataSet, request: R
   if (center === undefined || width === undefined || width <= 0) {
     let min = Infinity;
     let max = -Infinity;
-    for (let i = 0; i < count; i++) { const v = samples[i]! * slope + intercept; if (v < min) min = v; if (v > max) max = v; }
+    for (let i = 0; i < count; i++) {
+      const v = samples[i]! * slope + intercept;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
     center = (max + min) / 2;
     width = Math.max(max - min, 1);
   }
@@ -125,9 +144,18 @@ function clamp(v: number): number {
 }
 
 /** Cut the region and scale to the size asked for (one of rows/columns keeps the aspect ratio). */
-function resize(src: Uint8Array, width: number, height: number, components: number, request: RenderRequest): { pixels: Uint8Array; width: number; height: number } {
+function resize(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  components: number,
+  request: RenderRequest,
+): { pixels: Uint8Array; width: number; height: number } {
   const [l, t, r, b] = request.region ?? [0, 0, 1, 1];
-  if (!(l >= 0 && t >= 0 && r <= 1 && b <= 1 && l < r && t < b)) throw new RenderError('region must be four fractions from 0 to 1: left, top, right, bottom, with left < right and top < bottom');
+  if (!(l >= 0 && t >= 0 && r <= 1 && b <= 1 && l < r && t < b))
+    throw new RenderError(
+      'region must be four fractions from 0 to 1: left, top, right, bottom, with left < right and top < bottom',
+    );
   const x0 = Math.floor(l * width);
   const y0 = Math.floor(t * height);
   const cw = Math.max(1, Math.round((r - l) * width));
@@ -151,7 +179,8 @@ function resize(src: Uint8Array, width: number, height: number, components: numb
     const sy = y0 + Math.min(ch - 1, Math.floor(((y + 0.5) * ch) / oh));
     for (let x = 0; x < ow; x++) {
       const sx = x0 + Math.min(cw - 1, Math.floor(((x + 0.5) * cw) / ow));
-      for (let c = 0; c < components; c++) out[(y * ow + x) * components + c] = src[(sy * width + sx) * components + c]!;
+      for (let c = 0; c < components; c++)
+        out[(y * ow + x) * components + c] = src[(sy * width + sx) * components + c]!;
     }
   }
   return { pixels: out, width: ow, height: oh };
@@ -174,20 +203,42 @@ function png(pixels: Uint8Array, width: number, height: number, components: numb
   const stride = width * components;
   const raw = Buffer.alloc((stride + 1) * height);
   for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
-async function jpeg(pixels: Uint8Array, width: number, height: number, components: number, quality: number): Promise<Buffer> {
+async function jpeg(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  components: number,
+  quality: number,
+): Promise<Buffer> {
   const picture = {
-    rows: height, columns: width, samplesPerPixel: components, bitsAllocated: 8, bitsStored: 8, pixelRepresentation: 0,
-    photometricInterpretation: components === 3 ? 'RGB' : 'MONOCHROME2', planarConfiguration: 0, frames: 1,
+    rows: height,
+    columns: width,
+    samplesPerPixel: components,
+    bitsAllocated: 8,
+    bitsStored: 8,
+    pixelRepresentation: 0,
+    photometricInterpretation: components === 3 ? 'RGB' : 'MONOCHROME2',
+    planarConfiguration: 0,
+    frames: 1,
   };
   const out = await nativeEncode('encodeJpeg', pixels, picture, { lossy: true, quality });
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Render one frame of a data set (in `transferSyntax`) as the request asks. */
-export async function renderDataSet(dataSet: Uint8Array, transferSyntax: string, request: RenderRequest): Promise<Buffer> {
+export async function renderDataSet(
+  dataSet: Uint8Array,
+  transferSyntax: string,
+  request: RenderRequest,
+): Promise<Buffer> {
   let bytes = Buffer.from(dataSet.buffer, dataSet.byteOffset, dataSet.byteLength);
   if (transferSyntax === TransferSyntax.DeflatedExplicitLittleEndian) {
     bytes = inflateRawSync(bytes);
@@ -200,10 +251,12 @@ export async function renderDataSet(dataSet: Uint8Array, transferSyntax: string,
   const element = d.get(PixelTag.PixelData);
   if (!element) throw new RenderError('the object has no pixel data');
   const p = pixelModuleOf(d);
-  if (request.frame < 0 || request.frame >= p.frames) throw new RenderError(`frameNumber ${request.frame + 1} is outside the object's ${p.frames} frame(s)`);
+  if (request.frame < 0 || request.frame >= p.frames)
+    throw new RenderError(`frameNumber ${request.frame + 1} is outside the object's ${p.frames} frame(s)`);
   let frame: Uint8Array;
   if (Buffer.isBuffer(element.value)) {
-    if (!UNCOMPRESSED_SYNTAXES.includes(transferSyntax)) throw new RenderError(`pixel data in ${transferSyntax} is not rendered`);
+    if (!UNCOMPRESSED_SYNTAXES.includes(transferSyntax))
+      throw new RenderError(`pixel data in ${transferSyntax} is not rendered`);
     const size = frameLength(p);
     frame = element.value.subarray(request.frame * size, (request.frame + 1) * size);
   } else if (!Array.isArray(element.value)) {
@@ -217,5 +270,7 @@ export async function renderDataSet(dataSet: Uint8Array, transferSyntax: string,
   }
   const { pixels, components } = displayValues(frame, p, d, request);
   const out = resize(pixels, p.columns, p.rows, components, request);
-  return request.contentType === 'image/png' ? png(out.pixels, out.width, out.height, components) : jpeg(out.pixels, out.width, out.height, components, request.quality ?? 90);
+  return request.contentType === 'image/png'
+    ? png(out.pixels, out.width, out.height, components)
+    : jpeg(out.pixels, out.width, out.height, components, request.quality ?? 90);
 }

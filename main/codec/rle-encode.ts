@@ -22,11 +22,17 @@ export function encodeRle(frame: Uint8Array, p: PixelModule): Uint8Array {
   const view = new DataView(header.buffer);
   view.setUint32(0, segments.length, true);
   let offset = 64;
-  segments.forEach((seg, i) => { view.setUint32(4 + 4 * i, offset, true); offset += seg.length; });
+  segments.forEach((seg, i) => {
+    view.setUint32(4 + 4 * i, offset, true);
+    offset += seg.length;
+  });
   const out = new Uint8Array(offset);
   out.set(header);
   let at = 64;
-  for (const seg of segments) { out.set(seg, at); at += seg.length; }
+  for (const seg of segments) {
+    out.set(seg, at);
+    at += seg.length;
+  }
   return out;
 }
 

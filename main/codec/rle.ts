@@ -11,7 +11,10 @@ export function decodeRle(frame: Uint8Array, p: PixelModule): Uint8Array {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   if (frame.length < 64) throw new Error(`RLE frame of ${frame.length} bytes has no header`);
   const segments = view.getUint32(0, true);
-  if (segments !== planes) throw new Error(`RLE frame has ${segments} segment(s), ${planes} expected for ${p.samplesPerPixel} sample(s) of ${p.bitsAllocated} bits`);
+  if (segments !== planes)
+    throw new Error(
+      `RLE frame has ${segments} segment(s), ${planes} expected for ${p.samplesPerPixel} sample(s) of ${p.bitsAllocated} bits`,
+    );
   const pixels = p.rows * p.columns;
   const out = new Uint8Array(pixels * planes);
   for (let s = 0; s < segments; s++) {

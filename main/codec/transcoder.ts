@@ -27,15 +27,21 @@ export class DicomTranscoder implements Transcoder {
   canTranscode(from: string, to: string, options?: EncodeOptions): boolean {
     if (from === to) return true;
     const source = from === DEFLATED || NATIVE.has(from) || DECODABLE.has(from);
-    const target = to === DEFLATED || NATIVE.has(to) || ENCODABLE.has(to) || (options?.quality !== undefined && LOSSY_ENCODABLE.has(to));
+    const target =
+      to === DEFLATED ||
+      NATIVE.has(to) ||
+      ENCODABLE.has(to) ||
+      (options?.quality !== undefined && LOSSY_ENCODABLE.has(to));
     return source && target;
   }
 
   async transcode(dataSet: Buffer, from: string, to: string, options?: EncodeOptions): Promise<Buffer> {
     if (from === to) return dataSet;
     if (!this.canTranscode(from, to, options)) throw new Error(`cannot convert ${from} to ${to}`);
-    if (to === DEFLATED) return deflateRawSync(await this.transcode(dataSet, from, TransferSyntax.ExplicitLittleEndian));
-    if (from === DEFLATED) return this.transcode(inflateRawSync(dataSet), TransferSyntax.ExplicitLittleEndian, to, options);
+    if (to === DEFLATED)
+      return deflateRawSync(await this.transcode(dataSet, from, TransferSyntax.ExplicitLittleEndian));
+    if (from === DEFLATED)
+      return this.transcode(inflateRawSync(dataSet), TransferSyntax.ExplicitLittleEndian, to, options);
     if (canConvertNative(from, to)) return convertNative(dataSet, from, to);
     this.pool ??= new CodecPool();
     return this.pool.convert(dataSet, from, to, options);

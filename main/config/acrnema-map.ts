@@ -35,19 +35,41 @@ export class AcrNemaMap {
       let content = raw;
       if (inBlockComment) {
         const end = content.indexOf('*/');
-        if (end < 0) { this.lines.push({ raw }); return; }
+        if (end < 0) {
+          this.lines.push({ raw });
+          return;
+        }
         inBlockComment = false;
         content = content.slice(end + 2);
       }
       content = content.replace(/\/\*.*?\*\//g, '');
       const open = content.indexOf('/*');
-      if (open >= 0) { inBlockComment = true; content = content.slice(0, open); }
+      if (open >= 0) {
+        inBlockComment = true;
+        content = content.slice(0, open);
+      }
       content = content.replace(/(#|\/\/).*$/, '').trim();
-      if (!content) { this.lines.push({ raw }); return; }
+      if (!content) {
+        this.lines.push({ raw });
+        return;
+      }
       const fields = content.split(/\s+/);
       const problem = nodeProblem(fields);
-      if (problem) { errors.push(new ConfigError(file, lineNo, problem)); this.lines.push({ raw }); return; }
-      this.lines.push({ raw, node: { ae: fields[0]!, host: fields[1]!, port: Number(fields[2]), compression: fields[3] ?? 'un', line: lineNo } });
+      if (problem) {
+        errors.push(new ConfigError(file, lineNo, problem));
+        this.lines.push({ raw });
+        return;
+      }
+      this.lines.push({
+        raw,
+        node: {
+          ae: fields[0]!,
+          host: fields[1]!,
+          port: Number(fields[2]),
+          compression: fields[3] ?? 'un',
+          line: lineNo,
+        },
+      });
     });
     if (this.lines.length > 1 && this.lines[this.lines.length - 1]!.raw === '') this.lines.pop();
     if (errors.length) throw new ConfigErrors(errors);
@@ -87,17 +109,24 @@ export class AcrNemaMap {
   }
 
   private renumber(): void {
-    this.lines.forEach((l, i) => { if (l.node) l.node.line = i + 1; });
+    this.lines.forEach((l, i) => {
+      if (l.node) l.node.line = i + 1;
+    });
   }
 }
 
 function nodeProblem(fields: string[]): Message | undefined {
-  if (fields.length < 3 || fields.length > 4) return msg('expected "AE host port [compression]", found {n, plural, one {# field} other {# fields}}', { n: fields.length });
+  if (fields.length < 3 || fields.length > 4)
+    return msg('expected "AE host port [compression]", found {n, plural, one {# field} other {# fields}}', {
+      n: fields.length,
+    });
   const aeProblem = aeTitleProblem(fields[0]!, true);
   if (aeProblem) return aeProblem;
-  if (!/^[A-Za-z0-9.\-:_*]+$/.test(fields[1]!)) return msg('host "{host}" is not a host name or address', { host: fields[1]! });
+  if (!/^[A-Za-z0-9.\-:_*]+$/.test(fields[1]!))
+    return msg('host "{host}" is not a host name or address', { host: fields[1]! });
   const port = Number(fields[2]);
-  if (!/^\d+$/.test(fields[2]!) || port < 1 || port > 65535) return msg('port "{port}" is not a number from 1 to 65535', { port: fields[2]! });
+  if (!/^\d+$/.test(fields[2]!) || port < 1 || port > 65535)
+    return msg('port "{port}" is not a number from 1 to 65535', { port: fields[2]! });
   if (fields[3] !== undefined) {
     const plan = parseCompressionCode(fields[3]);
     if ('error' in plan) return msg('compression {reason}', { reason: plan.error });

@@ -11,6 +11,14 @@ export function aeTitleProblem(ae: string, allowWildcards = false): Message | un
 
 /** Conquest-style matching of a node's AE pattern (`*` and `?`) against a title, ignoring case. */
 export function aeMatches(pattern: string, ae: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+    'i',
+  );
   return re.test(ae.trim());
 }

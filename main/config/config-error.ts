@@ -7,7 +7,13 @@ export class ConfigError extends SaidError {
   /** The reason in English. */
   readonly reason: string;
   constructor(file: string, line: number, reason: Message | string) {
-    super(msg('{file}:{line}: {reason}', { file, line: String(line), reason: typeof reason === 'string' ? verbatim(reason) : reason }));
+    super(
+      msg('{file}:{line}: {reason}', {
+        file,
+        line: String(line),
+        reason: typeof reason === 'string' ? verbatim(reason) : reason,
+      }),
+    );
     this.name = 'ConfigError';
     this.file = file;
     this.line = line;

@@ -28,32 +28,44 @@ export async function migrateConquest(conquestDir: string, configDir: string): P
   ini.set(SECTION, 'SqLite', '1');
   ini.set(SECTION, 'MySQL', '0');
   ini.set(SECTION, 'SQLServer', 'index/archive.db3');
-  notes.push(`index: a new SQLite index in the data folder, rebuilt from the files${wasMysql ? ' (Conquest used MySQL; set MySQL = 1 and the SQL keys to use a server again)' : ''}`);
+  notes.push(
+    `index: a new SQLite index in the data folder, rebuilt from the files${wasMysql ? ' (Conquest used MySQL; set MySQL = 1 and the SQL keys to use a server again)' : ''}`,
+  );
   ini.set(SECTION, 'SOPClassList', 'dgatesop.lst');
 
   const converters = Number(ini.get(SECTION, 'ExportConverters')?.value ?? '0') || 0;
   const unsupported: string[] = [];
   for (let i = 0; i < converters; i++) {
     const v = ini.get(SECTION, `ExportConverter${i}`)?.value ?? '';
-    if (!/^forward(\s+compressed\s+as\s+\S+)?\s+to\s+\S+$/i.test(v.trim())) unsupported.push(`ExportConverter${i} = ${v}`);
+    if (!/^forward(\s+compressed\s+as\s+\S+)?\s+to\s+\S+$/i.test(v.trim()))
+      unsupported.push(`ExportConverter${i} = ${v}`);
   }
   if (unsupported.length) {
     ini.set(SECTION, 'ExportConverters', '0');
-    notes.push(`forwarding switched off (ExportConverters = 0): this version runs only "forward to AE" rules, not ${unsupported.join('; ')}`);
+    notes.push(
+      `forwarding switched off (ExportConverters = 0): this version runs only "forward to AE" rules, not ${unsupported.join('; ')}`,
+    );
   }
 
   // Conquest's disk keys (either spelling, any case) mean here what they mean there: say so, since earlier versions of
   // this archive read MAGDeviceThreshHold as the stop-writing limit.
   const clean = findSetting(ini, 'MAGDeviceThreshold');
-  if (clean && Number(clean.value) > 0) notes.push(`${clean.spelling} = ${clean.value}: clean-up is on, as in Conquest: below ${clean.value} MB free the least recently used patients are deleted (protect studies on the Studies screen to keep them)`);
+  if (clean && Number(clean.value) > 0)
+    notes.push(
+      `${clean.spelling} = ${clean.value}: clean-up is on, as in Conquest: below ${clean.value} MB free the least recently used patients are deleted (protect studies on the Studies screen to keep them)`,
+    );
   const full = findSetting(ini, 'MAGDeviceFullThreshold');
-  notes.push(`${full ? `${full.spelling} = ${full.value}` : 'MAGDeviceFullThreshold = 30 (Conquest\'s default)'}: a storage folder with less free space takes no new objects`);
+  notes.push(
+    `${full ? `${full.spelling} = ${full.value}` : "MAGDeviceFullThreshold = 30 (Conquest's default)"}: a storage folder with less free space takes no new objects`,
+  );
 
   const mapName = ini.get(SECTION, 'ACRNemaMap')?.value || 'acrnema.map';
   ini.set(SECTION, 'ACRNemaMap', 'acrnema.map');
   await copyFile(path.join(conquestDir, mapName), path.join(configDir, 'acrnema.map'));
   await writeFile(path.join(configDir, 'dicom.ini'), ini.toString());
   await seedConfig(configDir);
-  notes.push(`AE title ${ini.get(SECTION, 'MyACRNema')?.value}, port ${ini.get(SECTION, 'TCPPort')?.value}, nodes from ${mapName}`);
+  notes.push(
+    `AE title ${ini.get(SECTION, 'MyACRNema')?.value}, port ${ini.get(SECTION, 'TCPPort')?.value}, nodes from ${mapName}`,
+  );
   return notes;
 }

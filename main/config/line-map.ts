@@ -18,9 +18,16 @@ export class LineMap<T extends { line: number }> {
     const errors: ConfigError[] = [];
     text.split(/\r?\n/).forEach((raw, i) => {
       const content = raw.replace(/#.*$/, '').trim();
-      if (!content) { this.lines.push({ raw }); return; }
+      if (!content) {
+        this.lines.push({ raw });
+        return;
+      }
       const parsed = parse(content.split(/\s+/), i + 1);
-      if (typeof parsed === 'string' || isMessage(parsed)) { errors.push(new ConfigError(file, i + 1, parsed)); this.lines.push({ raw }); return; }
+      if (typeof parsed === 'string' || isMessage(parsed)) {
+        errors.push(new ConfigError(file, i + 1, parsed));
+        this.lines.push({ raw });
+        return;
+      }
       this.lines.push({ raw, entry: parsed });
     });
     if (this.lines.length && this.lines[this.lines.length - 1]!.raw === '') this.lines.pop();
@@ -34,7 +41,8 @@ export class LineMap<T extends { line: number }> {
   /** Replace the first entry `same` picks (in its place), or add at the end; `raw` is the line written for it. */
   set(same: (entry: T) => boolean, entry: T, raw: string): void {
     const at = this.lines.findIndex((l) => l.entry && same(l.entry));
-    if (at >= 0) this.lines[at] = { raw, entry }; else this.lines.push({ raw, entry });
+    if (at >= 0) this.lines[at] = { raw, entry };
+    else this.lines.push({ raw, entry });
     this.renumber();
   }
 
@@ -48,7 +56,9 @@ export class LineMap<T extends { line: number }> {
   }
 
   private renumber(): void {
-    this.lines.forEach((l, i) => { if (l.entry) l.entry.line = i + 1; });
+    this.lines.forEach((l, i) => {
+      if (l.entry) l.entry.line = i + 1;
+    });
   }
 
   toString(): string {

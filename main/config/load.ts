@@ -1,3 +1,4 @@
+import { readImportConverters, type ImportConverter } from './import-converters.ts';
 import { copyFile, mkdir, readFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ export interface LoadedConfig {
   webNodes: WebNodeMap;
   sopList: SopList;
   forwardRules: ForwardRule[];
+  /** ImportConverter0..99 with their filters (import-converters.ts). */
+  importConverters: ImportConverter[];
   /** What each node may ask of us (noderights.map; everything when the file is not there). */
   nodeRights: NodeRightsMap;
   /** For nodes whose calls are checked against their address: acrnema.map's host as addresses, by AE title (upper case). */
@@ -36,15 +39,23 @@ export async function resolveCheckedHosts(nodes: AcrNemaMap, rights: NodeRightsM
   const out = new Map<string, string[]>();
   for (const node of nodes.nodes) {
     if (!rights.of(node.ae).checkHost) continue;
-    if (node.host === '*') { out.set(node.ae.toUpperCase(), ['*']); continue; }
-    const addresses = net.isIP(node.host) ? [node.host] : (await lookup(node.host, { all: true }).catch(() => [])).map((a) => a.address);
+    if (node.host === '*') {
+      out.set(node.ae.toUpperCase(), ['*']);
+      continue;
+    }
+    const addresses = net.isIP(node.host)
+      ? [node.host]
+      : (await lookup(node.host, { all: true }).catch(() => [])).map((a) => a.address);
     out.set(node.ae.toUpperCase(), addresses);
   }
   return out;
 }
 
 async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Give a configuration folder the default files it lacks, so a fresh install starts with no editing. */
@@ -68,9 +79,25 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
   const nodes = new AcrNemaMap(settings.acrNemaMap, await readFile(settings.acrNemaMap, 'utf8'));
   const sopList = parseSopList(settings.sopClassList, await readFile(settings.sopClassList, 'utf8'));
   const forwardRules = readForwardRules(ini, nodes);
+  const importConverters = readImportConverters(ini);
   const webFile = path.join(configDir, WEB_NODES_FILE);
   const webNodes = new WebNodeMap(webFile, (await exists(webFile)) ? await readFile(webFile, 'utf8') : '');
   const rightsFile = path.join(configDir, NODE_RIGHTS_FILE);
-  const nodeRights = new NodeRightsMap(rightsFile, (await exists(rightsFile)) ? await readFile(rightsFile, 'utf8') : '');
-  return { configDir, dataDir, ini, settings, nodes, webNodes, sopList, forwardRules, nodeRights, checkedHosts: await resolveCheckedHosts(nodes, nodeRights) };
+  const nodeRights = new NodeRightsMap(
+    rightsFile,
+    (await exists(rightsFile)) ? await readFile(rightsFile, 'utf8') : '',
+  );
+  return {
+    configDir,
+    dataDir,
+    ini,
+    settings,
+    nodes,
+    webNodes,
+    sopList,
+    forwardRules,
+    importConverters,
+    nodeRights,
+    checkedHosts: await resolveCheckedHosts(nodes, nodeRights),
+  };
 }

@@ -33,16 +33,30 @@ export function nodeRightsLine(fields: string[]): Omit<NodeRights, 'line'> | Mes
   const [ae, rights, retrieveTo = '*', check = '-', ...extra] = fields;
   if (!ae || !rights) return msg('a line is: AE  RIGHTS  [RETRIEVE-TO]  [host]');
   if (extra.length) return msg('unexpected "{text}" after the check column', { text: extra.join(' ') });
-  if (ae !== '*') { const p = aeTitleProblem(ae.replace(/[*?]/g, 'X')); if (p) return p; }
-  const list = rights === 'all' ? [...RIGHTS] : rights === '-' ? [] : rights.split(',').map((r) => r.trim().toLowerCase());
+  if (ae !== '*') {
+    const p = aeTitleProblem(ae.replace(/[*?]/g, 'X'));
+    if (p) return p;
+  }
+  const list =
+    rights === 'all' ? [...RIGHTS] : rights === '-' ? [] : rights.split(',').map((r) => r.trim().toLowerCase());
   const unknown = list.filter((r) => !(RIGHTS as readonly string[]).includes(r));
-  if (unknown.length) return msg('"{rights}" is not a right ({known}, all or -)', { rights: unknown.join(', '), known: RIGHTS.join(', ') });
+  if (unknown.length)
+    return msg('"{rights}" is not a right ({known}, all or -)', {
+      rights: unknown.join(', '),
+      known: RIGHTS.join(', '),
+    });
   let to: '*' | string[] = '*';
   if (retrieveTo !== '*') {
     to = retrieveTo === '-' ? [] : retrieveTo.split(',').filter(Boolean);
-    for (const dest of to) { if (dest !== 'self') { const p = aeTitleProblem(dest); if (p) return msg('retrieve-to: {reason}', { reason: p }); } }
+    for (const dest of to) {
+      if (dest !== 'self') {
+        const p = aeTitleProblem(dest);
+        if (p) return msg('retrieve-to: {reason}', { reason: p });
+      }
+    }
   }
-  if (check !== '-' && check.toLowerCase() !== 'host') return msg('the last column is "host" (check the caller\'s address) or "-", not "{check}"', { check });
+  if (check !== '-' && check.toLowerCase() !== 'host')
+    return msg('the last column is "host" (check the caller\'s address) or "-", not "{check}"', { check });
   return { ae, rights: list as NodeRight[], retrieveTo: to, checkHost: check.toLowerCase() === 'host' };
 }
 
@@ -76,7 +90,11 @@ export class NodeRightsMap {
   /** The line for this calling AE (its own before a pattern's, as written), undefined when none names it. */
   find(ae: string): NodeRights | undefined {
     const entries = this.entries;
-    return entries.find((e) => e.ae.toUpperCase() === ae.toUpperCase()) ?? entries.find((e) => e.ae !== '*' && aeMatches(e.ae, ae)) ?? entries.find((e) => e.ae === '*');
+    return (
+      entries.find((e) => e.ae.toUpperCase() === ae.toUpperCase()) ??
+      entries.find((e) => e.ae !== '*' && aeMatches(e.ae, ae)) ??
+      entries.find((e) => e.ae === '*')
+    );
   }
 
   /** What `ae` may do: its line, or everything. */
@@ -88,23 +106,30 @@ export class NodeRightsMap {
   mayRetrieveTo(ae: string, destination: string): boolean {
     const { retrieveTo } = this.of(ae);
     if (retrieveTo === '*') return true;
-    return retrieveTo.some((d) => (d === 'self' ? destination.toUpperCase() === ae.toUpperCase() : d.toUpperCase() === destination.toUpperCase()));
+    return retrieveTo.some((d) =>
+      d === 'self' ? destination.toUpperCase() === ae.toUpperCase() : d.toUpperCase() === destination.toUpperCase(),
+    );
   }
 
   /** Set or replace the line of exactly this AE (undefined: remove it, so it gets everything again, or the `*` line's rights). */
   set(ae: string, rights: Omit<NodeRights, 'ae' | 'line'> | undefined): void {
     const same = (e: NodeRights) => e.ae.toUpperCase() === ae.toUpperCase();
-    if (!rights) { this.map.remove(same); return; }
+    if (!rights) {
+      this.map.remove(same);
+      return;
+    }
     const entry = { ae, ...rights, line: 0 };
     this.map.set(same, entry, formatNodeRights(entry));
   }
 
   toString(): string {
-    const header = this.fresh ? [
-      '# What each node of acrnema.map may ask of this archive (Conquest does not read this file).',
-      '# AE            RIGHTS (store,query,retrieve,worklist,commit,mpps | all | -)  RETRIEVE-TO (* | self | AEs)  CHECK (host | -)',
-      '',
-    ].join('\n') + '\n' : '';
+    const header = this.fresh
+      ? [
+          '# What each node of acrnema.map may ask of this archive (Conquest does not read this file).',
+          '# AE            RIGHTS (store,query,retrieve,worklist,commit,mpps | all | -)  RETRIEVE-TO (* | self | AEs)  CHECK (host | -)',
+          '',
+        ].join('\n') + '\n'
+      : '';
     return header + this.map.toString();
   }
 }

@@ -10,9 +10,11 @@ export { SETTING_KEYS } from './setting-keys.ts';
 
 export const SECTION = 'sscscp';
 
-
 /** A key's line in dicom.ini under its name or one of its aliases (Conquest spells some two ways; case never matters). */
-export function findSetting(doc: IniDocument, key: string): { value: string; line: number; spelling: string } | undefined {
+export function findSetting(
+  doc: IniDocument,
+  key: string,
+): { value: string; line: number; spelling: string } | undefined {
   const spec = (SETTING_KEYS as Record<string, { aliases?: readonly string[] }>)[key];
   for (const name of [key, ...(spec?.aliases ?? [])]) {
     const found = doc.get(SECTION, name);
@@ -46,32 +48,74 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
   const count = (values.get('MAGDevices') as number | undefined) ?? 1;
   for (let i = 0; i < count; i++) {
     const found = doc.get(SECTION, `MAGDevice${i}`);
-    if (!found && i > 0) { errors.push(new ConfigError(doc.file, doc.get(SECTION, 'MAGDevices')?.line ?? 0, msg('MAGDevices is {count} but MAGDevice{i} is not set', { count: String(count), i: String(i) }))); continue; }
+    if (!found && i > 0) {
+      errors.push(
+        new ConfigError(
+          doc.file,
+          doc.get(SECTION, 'MAGDevices')?.line ?? 0,
+          msg('MAGDevices is {count} but MAGDevice{i} is not set', { count: String(count), i: String(i) }),
+        ),
+      );
+      continue;
+    }
     const value = found?.value || 'storage';
     devices.push(path.resolve(dataDir, value));
   }
   if (values.get('PlainDICOM') === false && !values.get('TLSPort')) {
-    errors.push(new ConfigError(doc.file, findSetting(doc, 'PlainDICOM')?.line ?? 0, msg('PlainDICOM: 0 needs TLSPort set (the TLS listener would be the only one)')));
+    errors.push(
+      new ConfigError(
+        doc.file,
+        findSetting(doc, 'PlainDICOM')?.line ?? 0,
+        msg('PlainDICOM: 0 needs TLSPort set (the TLS listener would be the only one)'),
+      ),
+    );
   }
   if (errors.length) throw new ConfigErrors(errors.sort((a, b) => a.line - b.line));
   const get = <K extends KeyName>(k: K) => values.get(k) as ReturnType<(typeof SETTING_KEYS)[K]['parse']>;
   // Each key that sets a field by itself sets it here (a file name resolved against the configuration folder).
   const settings: Partial<Record<keyof ServerSettings, unknown>> = {
     devices,
-    index: indexSettings(get('MySQL'), get('SQLServer'), get('SQLHost'), get('SQLPort'), get('Username'), get('Password'), dataDir, doc),
+    index: indexSettings(
+      get('MySQL'),
+      get('SQLServer'),
+      get('SQLHost'),
+      get('SQLPort'),
+      get('Username'),
+      get('Password'),
+      dataDir,
+      doc,
+    ),
   };
   for (const [key, spec] of Object.entries(SETTING_KEYS) as [KeyName, SettingSpec][]) {
     if (!spec.field) continue;
     const value = values.get(key);
-    settings[spec.field] = spec.resolve && typeof value === 'string' && (value || spec.resolve === 'config-file') ? path.resolve(configDir, value) : value;
+    settings[spec.field] =
+      spec.resolve && typeof value === 'string' && (value || spec.resolve === 'config-file')
+        ? path.resolve(configDir, value)
+        : value;
   }
   return settings as ServerSettings;
 }
 
-function indexSettings(mysql: boolean, server: string, host: string, port: number, user: string, password: string, dataDir: string, doc: IniDocument): IndexSettings {
+function indexSettings(
+  mysql: boolean,
+  server: string,
+  host: string,
+  port: number,
+  user: string,
+  password: string,
+  dataDir: string,
+  doc: IniDocument,
+): IndexSettings {
   if (!mysql) return { engine: 'sqlite', file: path.resolve(dataDir, server) };
   if (!/^[A-Za-z0-9_$]{1,64}$/.test(server)) {
-    throw new ConfigErrors([new ConfigError(doc.file, doc.get(SECTION, 'SQLServer')?.line ?? 0, `SQLServer: "${server}" is not a MySQL database name (letters, digits, _ and $)`)]);
+    throw new ConfigErrors([
+      new ConfigError(
+        doc.file,
+        doc.get(SECTION, 'SQLServer')?.line ?? 0,
+        `SQLServer: "${server}" is not a MySQL database name (letters, digits, _ and $)`,
+      ),
+    ]);
   }
   const [h, p] = host.split(':');
   return { engine: 'mysql', host: h!, port: p ? Number(p) : port, user, password, database: server };

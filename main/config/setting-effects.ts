@@ -18,13 +18,18 @@ export function settingEffect(key: string): SettingEffect {
   return EFFECTS.get(k) ?? 'unused';
 }
 
-const fieldsOf = (effect: KeyEffect) => SPECS.flatMap(([, spec]) => (spec.effect === effect && spec.field ? [spec.field] : []));
+const fieldsOf = (effect: KeyEffect) =>
+  SPECS.flatMap(([, spec]) => (spec.effect === effect && spec.field ? [spec.field] : []));
 
 /** The settings fields each effect governs (what a live apply or a listener restart copies from a new dicom.ini). */
 export const LIVE_FIELDS: readonly (keyof ServerSettings)[] = fieldsOf('live');
 export const LISTENER_FIELDS: readonly (keyof ServerSettings)[] = fieldsOf('listener');
 
-export function withFields(base: ServerSettings, from: ServerSettings, fields: readonly (keyof ServerSettings)[]): ServerSettings {
+export function withFields(
+  base: ServerSettings,
+  from: ServerSettings,
+  fields: readonly (keyof ServerSettings)[],
+): ServerSettings {
   const out = { ...base } as Record<keyof ServerSettings, unknown>;
   for (const f of fields) out[f] = from[f];
   return out as unknown as ServerSettings;

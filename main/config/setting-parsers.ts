@@ -17,19 +17,41 @@ function tagged<T>(parse: (value: string) => T, input: SettingInput, choices?: r
 
 /** Reads one dicom.ini value: the value, or a SaidError that says why it is refused. */
 export type Parse<T> = ((value: string) => T) & { input?: SettingInput; choices?: readonly string[] };
-export const reason = (said: Message | string): never => { throw new SaidError(said); };
+export const reason = (said: Message | string): never => {
+  throw new SaidError(said);
+};
 
-export const int = (min: number, max: number): Parse<number> => (v) =>
-  /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? Number(v) : reason(msg('"{value}" is not a whole number from {min} to {max}', { value: v, min: String(min), max: String(max) }));
-export const flag: Parse<boolean> = tagged((v) => (v === '1' ? true : v === '0' ? false : reason(msg('"{value}" must be 0 or 1', { value: v }))), 'yes-no');
+export const int =
+  (min: number, max: number): Parse<number> =>
+  (v) =>
+    /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max
+      ? Number(v)
+      : reason(
+          msg('"{value}" is not a whole number from {min} to {max}', { value: v, min: String(min), max: String(max) }),
+        );
+export const flag: Parse<boolean> = tagged(
+  (v) => (v === '1' ? true : v === '0' ? false : reason(msg('"{value}" must be 0 or 1', { value: v }))),
+  'yes-no',
+);
 /** One of a list, in any case (the value in lower case; the list as the form offers it). */
-export const oneOf = <T extends string>(...allowed: T[]): Parse<Lowercase<T>> => tagged((v) =>
-  allowed.some((a) => a.toLowerCase() === v.toLowerCase()) ? (v.toLowerCase() as Lowercase<T>)
-    : reason(msg('"{value}" must be one of {allowed}', { value: v, allowed: allowed.join(', ') })), 'choice', allowed);
+export const oneOf = <T extends string>(...allowed: T[]): Parse<Lowercase<T>> =>
+  tagged(
+    (v) =>
+      allowed.some((a) => a.toLowerCase() === v.toLowerCase())
+        ? (v.toLowerCase() as Lowercase<T>)
+        : reason(msg('"{value}" must be one of {allowed}', { value: v, allowed: allowed.join(', ') })),
+    'choice',
+    allowed,
+  );
 export const text: Parse<string> = (v) => (v.length ? v : reason(msg('a value is required')));
 export const origins: Parse<string[]> = (v) => {
-  const list = v.split(',').map((o) => o.trim()).filter(Boolean);
-  for (const o of list) if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) reason(msg('"{value}" is not a web origin (http://host:port, https://host) or *', { value: o }));
+  const list = v
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of list)
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+      reason(msg('"{value}" is not a web origin (http://host:port, https://host) or *', { value: o }));
   return list;
 };
 export const compression: Parse<CompressionPlan> = tagged((v) => {
@@ -38,7 +60,10 @@ export const compression: Parse<CompressionPlan> = tagged((v) => {
 }, 'compression');
 export const aeList: Parse<string[]> = (v) => {
   const list = v.split(/[,\s]+/).filter(Boolean);
-  for (const ae of list) { const p = aeTitleProblem(ae); if (p) reason(p); }
+  for (const ae of list) {
+    const p = aeTitleProblem(ae);
+    if (p) reason(p);
+  }
   return list;
 };
 export const addressList: Parse<string[]> = (v) => {
@@ -48,18 +73,28 @@ export const addressList: Parse<string[]> = (v) => {
 };
 /** ExportRoots: absolute folders, separated by ; (a Windows path may hold a comma). */
 export const folderList: Parse<string[]> = (v) => {
-  const list = v.split(';').map((f) => f.trim()).filter(Boolean);
-  for (const f of list) if (!path.isAbsolute(f) && !/^[A-Za-z]:[\\/]/.test(f)) reason(msg('"{value}" is not a full path', { value: f }));
+  const list = v
+    .split(';')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  for (const f of list)
+    if (!path.isAbsolute(f) && !/^[A-Za-z]:[\\/]/.test(f)) reason(msg('"{value}" is not a full path', { value: f }));
   return list;
 };
 /** APIHostNames: DNS names, or * alone for any. */
 export const hostNameList: Parse<string[]> = (v) => {
   if (v.trim() === '*') return ['*'];
   const list = v.split(/[,\s]+/).filter(Boolean);
-  for (const n of list) if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(n)) reason(msg('"{value}" is not a host name', { value: n }));
+  for (const n of list)
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(n))
+      reason(msg('"{value}" is not a host name', { value: n }));
   return list;
 };
 /** HL7AllowedSenders: addresses, or * alone for any. */
 export const senderList: Parse<string[]> = (v) => (v.trim() === '*' ? ['*'] : addressList(v));
-export const hostPort: Parse<string> = (v) => (v === '' || /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/.test(v) ? v : reason(msg('"{value}" is not host:port', { value: v })));
-export const address: Parse<string> = (v) => (/^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(msg('"{value}" is not an IP address', { value: v })));
+export const hostPort: Parse<string> = (v) =>
+  v === '' || /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/.test(v)
+    ? v
+    : reason(msg('"{value}" is not host:port', { value: v }));
+export const address: Parse<string> = (v) =>
+  /^[0-9A-Fa-f.:]+$|^localhost$/.test(v) ? v : reason(msg('"{value}" is not an IP address', { value: v }));

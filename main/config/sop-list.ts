@@ -21,9 +21,15 @@ export function parseSopList(file: string, text: string): SopList {
       errors.push(new ConfigError(file, i + 1, `expected "Name UID sop|transfer|application", found "${content}"`));
       return;
     }
-    if (!isValidUid(uid)) { errors.push(new ConfigError(file, i + 1, `"${uid}" is not a valid UID`)); return; }
+    if (!isValidUid(uid)) {
+      errors.push(new ConfigError(file, i + 1, `"${uid}" is not a valid UID`));
+      return;
+    }
     const k = kind.toLowerCase();
-    if (!KINDS.has(k)) { errors.push(new ConfigError(file, i + 1, `kind "${kind}" is not one of sop, transfer, application`)); return; }
+    if (!KINDS.has(k)) {
+      errors.push(new ConfigError(file, i + 1, `kind "${kind}" is not one of sop, transfer, application`));
+      return;
+    }
     if (k === 'sop') list.sopClasses.add(uid);
     if (k === 'transfer') list.transferSyntaxes.add(uid);
     list.names.set(uid, name!);

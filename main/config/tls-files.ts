@@ -17,9 +17,12 @@ async function read(key: string, file: string): Promise<Buffer> {
  * Our certificate, key and trusted CAs for DICOM TLS, read from the files dicom.ini names; undefined when no certificate
  * is configured (then neither the TLS listener nor TLS to nodes can run).
  */
-export async function readTlsFiles(s: Pick<ServerSettings, 'tlsCertificate' | 'tlsPrivateKey' | 'tlsCaCertificates' | 'tlsRequireClientCertificate'>): Promise<TlsSettings | undefined> {
+export async function readTlsFiles(
+  s: Pick<ServerSettings, 'tlsCertificate' | 'tlsPrivateKey' | 'tlsCaCertificates' | 'tlsRequireClientCertificate'>,
+): Promise<TlsSettings | undefined> {
   if (!s.tlsCertificate && !s.tlsPrivateKey) return undefined;
-  if (!s.tlsCertificate || !s.tlsPrivateKey) throw new TlsFileError('DICOM TLS needs both TLSCertificate and TLSPrivateKey');
+  if (!s.tlsCertificate || !s.tlsPrivateKey)
+    throw new TlsFileError('DICOM TLS needs both TLSCertificate and TLSPrivateKey');
   return {
     cert: await read('TLSCertificate', s.tlsCertificate),
     key: await read('TLSPrivateKey', s.tlsPrivateKey),

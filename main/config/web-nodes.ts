@@ -39,7 +39,9 @@ export class WebNodeMap {
 
   constructor(file: string, text: string) {
     this.map = new LineMap<WebNode>(file, text, ([name = '', url = '', auth = '', ...extra], line) => {
-      const problem = extra.length ? `expected "NAME URL [AUTH]", found ${3 + extra.length} fields` : webNodeProblem({ name, url, auth });
+      const problem = extra.length
+        ? `expected "NAME URL [AUTH]", found ${3 + extra.length} fields`
+        : webNodeProblem({ name, url, auth });
       return problem ?? { name, url: url.replace(/\/+$/, ''), auth, line };
     });
   }
@@ -61,7 +63,11 @@ export class WebNodeMap {
     const problem = webNodeProblem(node);
     if (problem) throw new ConfigError(this.file, 0, problem);
     const url = node.url.replace(/\/+$/, '');
-    this.map.set((n) => n.name.toUpperCase() === node.name.toUpperCase(), { ...node, url, line: 0 }, [node.name.padEnd(17), url, node.auth].join(' ').trimEnd());
+    this.map.set(
+      (n) => n.name.toUpperCase() === node.name.toUpperCase(),
+      { ...node, url, line: 0 },
+      [node.name.padEnd(17), url, node.auth].join(' ').trimEnd(),
+    );
   }
 
   remove(name: string): boolean {

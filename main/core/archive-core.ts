@@ -26,6 +26,46 @@ import type { TlsSettings } from '../protocol/network.ts';
 import type { AssociationOptions } from '../protocol/association.ts';
 import { msg } from '../../common/message.ts';
 
+import type { KeyName } from '../config/setting-keys.ts';
+
+/** The dicom.ini keys of the core itself: storage, index, jobs, associations, DICOM TLS credentials, audit, files, log. */
+export const CORE_SETTINGS: readonly KeyName[] = [
+  'MyACRNema',
+  'MaxPDULength',
+  'ARTIMTimeout',
+  'IdleTimeout',
+  'ConnectTimeout',
+  'DIMSETimeout',
+  'MAGDevices',
+  'MAGDeviceFullThreshold',
+  'FileNameSyntax',
+  'DuplicatePolicy',
+  'IncomingCompression',
+  'DroppedFileCompression',
+  'DurableWrites',
+  'SqLite',
+  'MySQL',
+  'SQLServer',
+  'SQLHost',
+  'SQLPort',
+  'Username',
+  'Password',
+  'MaximumExportRetries',
+  'RetryDelay',
+  'MaxJobsPerNode',
+  'JobHistoryDays',
+  'TLSCertificate',
+  'TLSPrivateKey',
+  'TLSCACertificates',
+  'TLSNodes',
+  'AuditRetentionDays',
+  'AuditSyslogHost',
+  'AuditSyslogProtocol',
+  'ACRNemaMap',
+  'SOPClassList',
+  'LogLevel',
+];
+
 export interface CoreOptions {
   /** Folder holding dicom.ini, acrnema.map and dgatesop.lst; seeded with defaults when empty. */
   configDir: string;
@@ -97,20 +137,46 @@ export class ArchiveCore {
     this.dataDir = path.resolve(options.dataDir);
     this.overrides = options.overrides ?? {};
     this.shutdown = options.onShutdownRequest;
-    ({ config: this.config, tls: this.tls, store: this.store, index: this.index, audit: this.audit, atna: this.atna } = parts);
+    ({
+      config: this.config,
+      tls: this.tls,
+      store: this.store,
+      index: this.index,
+      audit: this.audit,
+      atna: this.atna,
+    } = parts);
     this.queue = new JobQueue({
-      store: this.index.jobStore(), runners: {}, events: this.events, log: logger.child('jobs'),
+      store: this.index.jobStore(),
+      runners: {},
+      events: this.events,
+      log: logger.child('jobs'),
       settings: () => {
         const s = this.settings;
-        return { maxRetries: s.maxExportRetries, retryDelaySeconds: s.retryDelaySeconds, maxPerNode: s.maxJobsPerNode, historyDays: s.jobHistoryDays };
+        return {
+          maxRetries: s.maxExportRetries,
+          retryDelaySeconds: s.retryDelaySeconds,
+          maxPerNode: s.maxJobsPerNode,
+          historyDays: s.jobHistoryDays,
+        };
       },
     });
-    this.ingest = new ArchiveIngest(this.store, this.index, () => this.settings.duplicatePolicy, logger.child('ingest'),
-      (e) => { for (const hook of this.storedHooks) hook(e); },
-      (dropped) => (dropped ? this.settings.droppedFileCompression : this.settings.incomingCompression));
+    this.ingest = new ArchiveIngest(
+      this.store,
+      this.index,
+      () => this.settings.duplicatePolicy,
+      logger.child('ingest'),
+      (e) => {
+        for (const hook of this.storedHooks) hook(e);
+      },
+      (dropped) => (dropped ? this.settings.droppedFileCompression : this.settings.incomingCompression),
+    );
     this.removal = new StudyRemoval(this.index, this.store, logger.child('retention'));
     this.access = new StudyAccess(this.index, logger.child('retention'));
-    this.activityFile = new ActivityFile(path.join(this.dataDir, 'activity.json'), this.activity, logger.child('server'));
+    this.activityFile = new ActivityFile(
+      path.join(this.dataDir, 'activity.json'),
+      this.activity,
+      logger.child('server'),
+    );
     this.onStored((e) => this.access.touch(e.header.studyInstanceUid));
   }
 
@@ -120,14 +186,24 @@ export class ArchiveCore {
     if (!options.logger) logger.addSink(consoleSink);
     const configDir = path.resolve(options.configDir);
     const seeded = await seedConfig(configDir);
-    if (seeded.length) logger.child('server').info(`new configuration in ${configDir}: ${seeded.join(', ')} from the defaults`);
+    if (seeded.length)
+      logger.child('server').info(`new configuration in ${configDir}: ${seeded.join(', ')} from the defaults`);
     const config = await loadConfig(configDir, path.resolve(options.dataDir));
     const s = config.settings;
     if (options.levelFromSettings ?? !options.logger) logger.level = s.logLevel;
     // DICOM TLS credentials, read once: a node of TLSNodes is reached with them, the TLS listener shows them.
     const tls = await readTlsFiles(s);
-    if (s.tlsNodes.length && !tls) throw new TlsFileError('TLSNodes names nodes, but TLSCertificate and TLSPrivateKey are not set');
-    const store = new FileStore({ devices: s.devices, layout: compileLayout(s.fileNameSyntax), thresholdMB: s.magFullThresholdMB, durable: s.durableWrites }, logger.child('store'));
+    if (s.tlsNodes.length && !tls)
+      throw new TlsFileError('TLSNodes names nodes, but TLSCertificate and TLSPrivateKey are not set');
+    const store = new FileStore(
+      {
+        devices: s.devices,
+        layout: compileLayout(s.fileNameSyntax),
+        thresholdMB: s.magFullThresholdMB,
+        durable: s.durableWrites,
+      },
+      logger.child('store'),
+    );
     await store.open();
     const index = await openIndex(s);
     const audit = new AuditTrail(index.auditStore(), () => core.settings.auditRetentionDays, logger.child('audit'));
@@ -135,7 +211,11 @@ export class ArchiveCore {
     let atna: AtnaSyslog | undefined;
     if (s.auditSyslogHost) {
       const credentials = tls ?? (s.tlsCaCertificates ? { ca: await readFile(s.tlsCaCertificates) } : undefined);
-      atna = new AtnaSyslog({ ...parseHostPort(s.auditSyslogHost), protocol: s.auditSyslogProtocol, credentials }, () => core.settings.aeTitle, logger.child('audit'));
+      atna = new AtnaSyslog(
+        { ...parseHostPort(s.auditSyslogHost), protocol: s.auditSyslogProtocol, credentials },
+        () => core.settings.aeTitle,
+        logger.child('audit'),
+      );
       audit.addSink(atna);
     }
     const core = new ArchiveCore(options, logger, { config, tls, store, index, audit, atna });
@@ -149,9 +229,21 @@ export class ArchiveCore {
     await this.removal.recover();
     const log = this.logger.child('store');
     const restored = await recoverIncoming(this.index, this.store, log);
-    if (restored) this.activity.problem(msg('at start: {n, plural, one {# object answered as stored before a crash or power cut was} other {# objects answered as stored before a crash or power cut were}} put in place from the incoming folder', { n: restored }));
+    if (restored)
+      this.activity.problem(
+        msg(
+          'at start: {n, plural, one {# object answered as stored before a crash or power cut was} other {# objects answered as stored before a crash or power cut were}} put in place from the incoming folder',
+          { n: restored },
+        ),
+      );
     const rowsRemoved = await repairNewestRows(this.index, this.store, log);
-    if (rowsRemoved) this.activity.problem(msg('at start: {n, plural, one {# index row whose file never reached the disk was} other {# index rows whose files never reached the disk were}} removed (their senders were not told the objects were stored)', { n: rowsRemoved }));
+    if (rowsRemoved)
+      this.activity.problem(
+        msg(
+          'at start: {n, plural, one {# index row whose file never reached the disk was} other {# index rows whose files never reached the disk were}} removed (their senders were not told the objects were stored)',
+          { n: rowsRemoved },
+        ),
+      );
   }
 
   get settings(): Settings {
@@ -190,8 +282,12 @@ export class ArchiveCore {
   associationOptions(): AssociationOptions {
     const s = this.settings;
     return {
-      maxPduLength: s.maxPduLength, artimTimeout: s.artimTimeout, idleTimeout: s.idleTimeout, maxBufferedDataSet: 16 << 20,
-      connectTimeout: s.connectTimeout, dimseTimeout: s.dimseTimeout,
+      maxPduLength: s.maxPduLength,
+      artimTimeout: s.artimTimeout,
+      idleTimeout: s.idleTimeout,
+      maxBufferedDataSet: 16 << 20,
+      connectTimeout: s.connectTimeout,
+      dimseTimeout: s.dimseTimeout,
     };
   }
 
@@ -203,8 +299,13 @@ export class ArchiveCore {
     const fresh = await loadConfig(this.config.configDir, this.config.dataDir);
     const old = this.config;
     this.config = {
-      ...old, ini: fresh.ini, forwardRules: readForwardRules(fresh.ini, old.nodes), settings: withFields(old.settings, fresh.settings, LIVE_FIELDS),
-      nodeRights: fresh.nodeRights, checkedHosts: fresh.checkedHosts,
+      ...old,
+      ini: fresh.ini,
+      forwardRules: readForwardRules(fresh.ini, old.nodes),
+      importConverters: fresh.importConverters,
+      settings: withFields(old.settings, fresh.settings, LIVE_FIELDS),
+      nodeRights: fresh.nodeRights,
+      checkedHosts: fresh.checkedHosts,
     };
     if (this.ownLogger) this.logger.level = this.settings.logLevel;
   }

@@ -12,7 +12,10 @@ export function startOrder(features: readonly Feature<unknown>[]): Feature<unkno
   const visiting: Feature<unknown>[] = [];
   const visit = (f: Feature<unknown>) => {
     if (ordered.includes(f)) return;
-    if (visiting.includes(f)) throw new FeatureOrderError(`features need each other: ${[...visiting.slice(visiting.indexOf(f)), f].map((x) => x.name).join(' -> ')}`);
+    if (visiting.includes(f))
+      throw new FeatureOrderError(
+        `features need each other: ${[...visiting.slice(visiting.indexOf(f)), f].map((x) => x.name).join(' -> ')}`,
+      );
     visiting.push(f);
     for (const n of f.needs ?? []) visit(n);
     visiting.pop();
@@ -50,7 +53,8 @@ export class Composition {
     const needs = f.needs ?? [];
     const ctx: FeatureContext = {
       the: <P>(other: Feature<P>) => {
-        if (!needs.includes(other as Feature<unknown>)) throw new FeatureOrderError(`${f.name} asks for ${other.name}, which it does not name in its needs`);
+        if (!needs.includes(other as Feature<unknown>))
+          throw new FeatureOrderError(`${f.name} asks for ${other.name}, which it does not name in its needs`);
         return this.get(other) as P;
       },
       maybe: <P>(other: Feature<P>) => this.running.get(other as Feature<unknown>)?.provides as P | undefined,
@@ -86,7 +90,9 @@ export class Composition {
     routes: () => this.parts().flatMap((r) => r.routes ?? []),
     restartListeners: async (apply) => {
       const listeners = this.parts().flatMap((r) => (r.listener ? [r.listener] : []));
-      const closeAll = async () => { for (const l of [...listeners].reverse()) await l.close().catch(() => undefined); };
+      const closeAll = async () => {
+        for (const l of [...listeners].reverse()) await l.close().catch(() => undefined);
+      };
       await closeAll();
       const undo = await apply();
       try {

@@ -1,6 +1,7 @@
 import type { DimseService } from '../protocol/services/registry.ts';
 import type { RouteDef } from '../api/router.ts';
 import type { ArchiveCore } from './archive-core.ts';
+import type { KeyName } from '../config/setting-keys.ts';
 
 /**
  * A feature of the archive as one unit (dcm4che's device extensions, VS Code's contributions): what it needs of other
@@ -14,6 +15,8 @@ export interface Feature<P = undefined> {
   readonly name: string;
   /** Features that must run first; `ctx.the(feature)` in `start` gives what they provide. */
   readonly needs?: readonly Feature<unknown>[];
+  /** The dicom.ini keys this feature brings (declared in config/setting-keys.ts; each key belongs to one feature or the core). */
+  readonly settings?: readonly KeyName[];
   start(core: ArchiveCore, ctx: FeatureContext): Promise<Running<P>> | Running<P>;
 }
 

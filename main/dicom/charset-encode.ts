@@ -7,9 +7,16 @@ import { TextDecoder } from 'node:util';
 
 /** Single-byte terms we can write, with the ISO 8859 part whose upper half they use. */
 const SINGLE_BYTE: Record<string, string> = {
-  'ISO_IR 100': 'latin1', 'ISO_IR 101': 'iso-8859-2', 'ISO_IR 109': 'iso-8859-3', 'ISO_IR 110': 'iso-8859-4',
-  'ISO_IR 144': 'iso-8859-5', 'ISO_IR 127': 'iso-8859-6', 'ISO_IR 126': 'iso-8859-7', 'ISO_IR 138': 'iso-8859-8',
-  'ISO_IR 148': 'iso-8859-9', 'ISO_IR 203': 'iso-8859-15',
+  'ISO_IR 100': 'latin1',
+  'ISO_IR 101': 'iso-8859-2',
+  'ISO_IR 109': 'iso-8859-3',
+  'ISO_IR 110': 'iso-8859-4',
+  'ISO_IR 144': 'iso-8859-5',
+  'ISO_IR 127': 'iso-8859-6',
+  'ISO_IR 126': 'iso-8859-7',
+  'ISO_IR 138': 'iso-8859-8',
+  'ISO_IR 148': 'iso-8859-9',
+  'ISO_IR 203': 'iso-8859-15',
 };
 export const UTF8_TERM = 'ISO_IR 192';
 
@@ -23,7 +30,9 @@ function tableFor(label: string): Map<string, number> {
     for (let i = 0; i < 128; i++) upper[i] = 128 + i;
     const text = label === 'latin1' ? upper.toString('latin1') : new TextDecoder(label).decode(upper);
     // A decoder maps unassigned bytes to U+FFFD; those are simply not in the table.
-    [...text].forEach((ch, i) => { if (ch !== '\ufffd') t!.set(ch, 128 + i); });
+    [...text].forEach((ch, i) => {
+      if (ch !== '\ufffd') t!.set(ch, 128 + i);
+    });
     tables.set(label, t);
   }
   return t;

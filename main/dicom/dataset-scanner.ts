@@ -26,7 +26,6 @@ const SEQUENCE_DELIMITER = Tag.SequenceDelimitationItem;
 const PIXEL_DATA = Tag.PixelData;
 const UNDEFINED = 0xffffffff;
 
-
 type FrameKind = 'sequence' | 'item' | 'fragments';
 interface Frame {
   kind: FrameKind;
@@ -74,7 +73,10 @@ export class DataSetScanner {
       const need = this.capture ? this.capture.length : this.headerNeed();
       const have = this.pending.length;
       const take = Math.min(need - have, chunk.length - at);
-      this.pending = have === 0 ? Buffer.from(chunk.subarray(at, at + take)) : Buffer.concat([this.pending, chunk.subarray(at, at + take)]);
+      this.pending =
+        have === 0
+          ? Buffer.from(chunk.subarray(at, at + take))
+          : Buffer.concat([this.pending, chunk.subarray(at, at + take)]);
       at += take;
       this.offset += take;
       if (this.pending.length < need) continue;
@@ -93,10 +95,14 @@ export class DataSetScanner {
   /** Call once all bytes were pushed; throws if the data set stops inside an element or a sequence. */
   end(): void {
     if (this.skipRemaining > 0 || this.capture) {
-      throw new DataSetError(`data set ends ${this.skipRemaining || this.capture?.length} bytes short inside an element value (at byte ${this.offset})`);
+      throw new DataSetError(
+        `data set ends ${this.skipRemaining || this.capture?.length} bytes short inside an element value (at byte ${this.offset})`,
+      );
     }
-    if (this.pending.length > 0) throw new DataSetError(`data set ends inside an element header (at byte ${this.offset})`);
-    if (this.stack.length > 0) throw new DataSetError(`data set ends inside an undefined-length ${this.stack[this.stack.length - 1]!.kind}`);
+    if (this.pending.length > 0)
+      throw new DataSetError(`data set ends inside an element header (at byte ${this.offset})`);
+    if (this.stack.length > 0)
+      throw new DataSetError(`data set ends inside an undefined-length ${this.stack[this.stack.length - 1]!.kind}`);
   }
 
   /** How many header bytes to read next; explicit VR headers need 6 bytes to learn whether they are 8 or 12 long. */
@@ -135,7 +141,8 @@ export class DataSetScanner {
     let length: number;
     if (this.explicitVR) {
       vr = h.toString('latin1', 4, 6);
-      if (!/^[A-Z]{2}$/.test(vr)) throw this.error(`element ${tagText(tag)} has no valid VR (bytes ${h.subarray(4, 6).toString('hex')})`);
+      if (!/^[A-Z]{2}$/.test(vr))
+        throw this.error(`element ${tagText(tag)} has no valid VR (bytes ${h.subarray(4, 6).toString('hex')})`);
       length = h.length === 12 ? this.u32(h, 8) : this.u16(h, 6);
     } else {
       length = this.u32(h, 4);
@@ -163,7 +170,10 @@ export class DataSetScanner {
   private onDelimiterOrItem(tag: number, length: number, top: Frame | undefined): void {
     if (tag === ITEM) {
       if (!top || top.kind === 'item') throw this.error('item found outside a sequence');
-      if (length !== UNDEFINED) { this.skipRemaining = length; return; }
+      if (length !== UNDEFINED) {
+        this.skipRemaining = length;
+        return;
+      }
       if (top.kind === 'fragments') throw this.error('pixel data fragment with undefined length');
       this.stack.push({ kind: 'item', explicitVR: top.explicitVR });
       this.explicitVR = top.explicitVR;
@@ -184,7 +194,8 @@ export class DataSetScanner {
   }
 
   private enclosingExplicitVR(): boolean {
-    for (let i = this.stack.length - 1; i >= 0; i--) if (this.stack[i]!.kind === 'item') return this.stack[i]!.explicitVR;
+    for (let i = this.stack.length - 1; i >= 0; i--)
+      if (this.stack[i]!.kind === 'item') return this.stack[i]!.explicitVR;
     return this.rootExplicitVR;
   }
 

@@ -28,7 +28,22 @@ const SEQUENCE_DELIMITER = Tag.SequenceDelimitationItem;
 const UNDEFINED = 0xffffffff;
 
 /** Bytes per swapped unit for VRs whose values change with byte order. */
-const SWAP: Record<string, number> = { US: 2, SS: 2, OW: 2, AT: 2, UL: 4, SL: 4, FL: 4, OF: 4, OL: 4, FD: 8, OD: 8, SV: 8, UV: 8, OV: 8 };
+const SWAP: Record<string, number> = {
+  US: 2,
+  SS: 2,
+  OW: 2,
+  AT: 2,
+  UL: 4,
+  SL: 4,
+  FL: 4,
+  OF: 4,
+  OL: 4,
+  FD: 8,
+  OD: 8,
+  SV: 8,
+  UV: 8,
+  OV: 8,
+};
 
 export function isSequence(e: DicomElement): e is DicomElement & { value: DataSet[] } {
   return Array.isArray(e.value);
@@ -44,11 +59,27 @@ class Reader {
     this.at = at;
   }
   need(n: number, what: string): void {
-    if (this.at + n > this.bytes.length) throw new DataSetError(`${what} at byte ${this.at} runs past the end of the data set (${this.bytes.length} bytes)`);
+    if (this.at + n > this.bytes.length)
+      throw new DataSetError(
+        `${what} at byte ${this.at} runs past the end of the data set (${this.bytes.length} bytes)`,
+      );
   }
-  u16(): number { this.need(2, 'value'); const v = this.le ? this.bytes.readUInt16LE(this.at) : this.bytes.readUInt16BE(this.at); this.at += 2; return v; }
-  u32(): number { this.need(4, 'value'); const v = this.le ? this.bytes.readUInt32LE(this.at) : this.bytes.readUInt32BE(this.at); this.at += 4; return v; }
-  tag(): number { const g = this.u16(); return ((g << 16) | this.u16()) >>> 0; }
+  u16(): number {
+    this.need(2, 'value');
+    const v = this.le ? this.bytes.readUInt16LE(this.at) : this.bytes.readUInt16BE(this.at);
+    this.at += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4, 'value');
+    const v = this.le ? this.bytes.readUInt32LE(this.at) : this.bytes.readUInt32BE(this.at);
+    this.at += 4;
+    return v;
+  }
+  tag(): number {
+    const g = this.u16();
+    return ((g << 16) | this.u16()) >>> 0;
+  }
 }
 
 /** Parse a whole data set; throws DataSetError naming the byte where it is malformed. */
@@ -70,8 +101,12 @@ function readElements(r: Reader, explicit: boolean, end: number, inItem: boolean
       r.u32();
       return ds;
     }
-    if (tag === ITEM || tag === SEQUENCE_DELIMITER) throw new DataSetError(`unexpected (FFFE,${(tag & 0xffff).toString(16).toUpperCase()}) at byte ${start}`);
-    if (tag <= last) throw new DataSetError(`element (${hex(tag >>> 16)},${hex(tag & 0xffff)}) at byte ${start} is out of ascending order`);
+    if (tag === ITEM || tag === SEQUENCE_DELIMITER)
+      throw new DataSetError(`unexpected (FFFE,${(tag & 0xffff).toString(16).toUpperCase()}) at byte ${start}`);
+    if (tag <= last)
+      throw new DataSetError(
+        `element (${hex(tag >>> 16)},${hex(tag & 0xffff)}) at byte ${start} is out of ascending order`,
+      );
     last = tag;
     let vr: string;
     let length: number;
@@ -80,7 +115,11 @@ function readElements(r: Reader, explicit: boolean, end: number, inItem: boolean
       vr = r.bytes.toString('latin1', r.at, r.at + 2);
       r.at += 2;
       if (!/^[A-Z]{2}$/.test(vr)) throw new DataSetError(`invalid VR "${vr}" at byte ${start}`);
-      if (LONG_VRS.has(vr)) { r.need(2, 'reserved field'); r.at += 2; length = r.u32(); } else length = r.u16();
+      if (LONG_VRS.has(vr)) {
+        r.need(2, 'reserved field');
+        r.at += 2;
+        length = r.u32();
+      } else length = r.u16();
     } else {
       vr = vrOf(tag);
       length = r.u32();
@@ -91,16 +130,31 @@ function readElements(r: Reader, explicit: boolean, end: number, inItem: boolean
   return ds;
 }
 
-function readValue(r: Reader, tag: number, vr: string, length: number, explicit: boolean, end: number, start: number): DicomElement {
+function readValue(
+  r: Reader,
+  tag: number,
+  vr: string,
+  length: number,
+  explicit: boolean,
+  end: number,
+  start: number,
+): DicomElement {
   if (length === UNDEFINED) {
     if (vr === 'SQ' || vr === 'UN' || !explicit) {
       // An undefined-length UN is a sequence in implicit VR little endian (PS3.5 6.2.2).
       const itemExplicit = vr === 'UN' ? false : explicit;
-      return { tag, vr: 'SQ', value: readItems(new Reader(r.bytes, vr === 'UN' ? true : r.le, r.at), r, itemExplicit, end, UNDEFINED) };
+      return {
+        tag,
+        vr: 'SQ',
+        value: readItems(new Reader(r.bytes, vr === 'UN' ? true : r.le, r.at), r, itemExplicit, end, UNDEFINED),
+      };
     }
     return { tag, vr, value: { fragments: readFragments(r, start) } };
   }
-  if (r.at + length > end) throw new DataSetError(`element (${hex(tag >>> 16)},${hex(tag & 0xffff)}) at byte ${start} has length ${length}, past the end of its container`);
+  if (r.at + length > end)
+    throw new DataSetError(
+      `element (${hex(tag >>> 16)},${hex(tag & 0xffff)}) at byte ${start} has length ${length}, past the end of its container`,
+    );
   if (vr === 'SQ') {
     return { tag, vr, value: readItems(new Reader(r.bytes, r.le, r.at), r, explicit, r.at + length, length) };
   }
@@ -118,14 +172,19 @@ function readItems(r: Reader, outer: Reader, explicit: boolean, end: number, len
     const at = r.at;
     const tag = r.tag();
     const itemLength = r.u32();
-    if (tag === SEQUENCE_DELIMITER) { if (length !== UNDEFINED) throw new DataSetError(`sequence delimiter in a defined-length sequence at byte ${at}`); break; }
+    if (tag === SEQUENCE_DELIMITER) {
+      if (length !== UNDEFINED) throw new DataSetError(`sequence delimiter in a defined-length sequence at byte ${at}`);
+      break;
+    }
     if (tag !== ITEM) throw new DataSetError(`expected an item tag in a sequence at byte ${at}`);
     if (itemLength === UNDEFINED) items.push(readElements(r, explicit, limit, true));
     else {
-      if (r.at + itemLength > limit) throw new DataSetError(`item at byte ${at} has length ${itemLength}, past the end of its sequence`);
+      if (r.at + itemLength > limit)
+        throw new DataSetError(`item at byte ${at} has length ${itemLength}, past the end of its sequence`);
       items.push(readElements(r, explicit, r.at + itemLength, false));
     }
-    if (length === UNDEFINED && r.at >= limit) throw new DataSetError('sequence without its delimiter at the end of the data set');
+    if (length === UNDEFINED && r.at >= limit)
+      throw new DataSetError('sequence without its delimiter at the end of the data set');
   }
   outer.at = r.at;
   return items;
@@ -137,7 +196,8 @@ function readFragments(r: Reader, start: number): Buffer {
     const tag = r.tag();
     const length = r.u32();
     if (tag === SEQUENCE_DELIMITER) return Buffer.from(r.bytes.subarray(from, r.at - 8));
-    if (tag !== ITEM || length === UNDEFINED) throw new DataSetError(`bad fragment item in encapsulated pixel data starting at byte ${start}`);
+    if (tag !== ITEM || length === UNDEFINED)
+      throw new DataSetError(`bad fragment item in encapsulated pixel data starting at byte ${start}`);
     r.need(length, 'fragment');
     r.at += length;
   }
@@ -146,7 +206,9 @@ function readFragments(r: Reader, start: number): Buffer {
 function swapped(value: Buffer, unit: number): Buffer {
   const out = Buffer.from(value);
   if (out.length % unit !== 0) return out;
-  if (unit === 2) out.swap16(); else if (unit === 4) out.swap32(); else out.swap64();
+  if (unit === 2) out.swap16();
+  else if (unit === 4) out.swap32();
+  else out.swap64();
   return out;
 }
 
@@ -179,8 +241,12 @@ function header(tag: number, vr: string, length: number, enc: TransferSyntaxEnco
   if (!enc.explicitVR) w32(length, 4);
   else {
     b.write(vr, 4, 'latin1');
-    if (long) w32(length, 8); else {
-      if (length > 0xffff) throw new DataSetError(`value of (${hex(tag >>> 16)},${hex(tag & 0xffff)}) is ${length} bytes, too long for VR ${vr}`);
+    if (long) w32(length, 8);
+    else {
+      if (length > 0xffff)
+        throw new DataSetError(
+          `value of (${hex(tag >>> 16)},${hex(tag & 0xffff)}) is ${length} bytes, too long for VR ${vr}`,
+        );
       w16(length, 6);
     }
   }
@@ -189,14 +255,23 @@ function header(tag: number, vr: string, length: number, enc: TransferSyntaxEnco
 
 function delimiter(tag: number, enc: TransferSyntaxEncoding): Buffer {
   const b = Buffer.alloc(8);
-  if (enc.littleEndian) { b.writeUInt16LE(tag >>> 16, 0); b.writeUInt16LE(tag & 0xffff, 2); } else { b.writeUInt16BE(tag >>> 16, 0); b.writeUInt16BE(tag & 0xffff, 2); }
+  if (enc.littleEndian) {
+    b.writeUInt16LE(tag >>> 16, 0);
+    b.writeUInt16LE(tag & 0xffff, 2);
+  } else {
+    b.writeUInt16BE(tag >>> 16, 0);
+    b.writeUInt16BE(tag & 0xffff, 2);
+  }
   if (tag === ITEM) b.writeUInt32LE(UNDEFINED, 4);
   return b;
 }
 
 function writeElement(parts: Buffer[], e: DicomElement, enc: TransferSyntaxEncoding): void {
   if (Array.isArray(e.value)) {
-    if (e.value.length === 0) { parts.push(header(e.tag, 'SQ', 0, enc)); return; } // an empty sequence: zero length
+    if (e.value.length === 0) {
+      parts.push(header(e.tag, 'SQ', 0, enc));
+      return;
+    } // an empty sequence: zero length
     parts.push(header(e.tag, 'SQ', UNDEFINED, enc));
     for (const item of e.value) {
       parts.push(delimiter(ITEM, enc));
@@ -207,12 +282,16 @@ function writeElement(parts: Buffer[], e: DicomElement, enc: TransferSyntaxEncod
     return;
   }
   if (!Buffer.isBuffer(e.value)) {
-    if (!enc.explicitVR || !enc.littleEndian) throw new DataSetError('encapsulated pixel data can only be written in an explicit little endian transfer syntax');
+    if (!enc.explicitVR || !enc.littleEndian)
+      throw new DataSetError(
+        'encapsulated pixel data can only be written in an explicit little endian transfer syntax',
+      );
     parts.push(header(e.tag, e.vr, UNDEFINED, enc), e.value.fragments, delimiter(SEQUENCE_DELIMITER, enc));
     return;
   }
   let value = e.value;
-  if (value.length % 2 === 1) value = Buffer.concat([value, Buffer.from([e.vr === 'UI' || e.vr === 'OB' || e.vr === 'UN' ? 0 : 0x20])]);
+  if (value.length % 2 === 1)
+    value = Buffer.concat([value, Buffer.from([e.vr === 'UI' || e.vr === 'OB' || e.vr === 'UN' ? 0 : 0x20])]);
   if (!enc.littleEndian && SWAP[e.vr]) value = swapped(value, SWAP[e.vr]!);
   parts.push(header(e.tag, e.vr, value.length, enc), value);
 }

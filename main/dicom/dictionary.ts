@@ -8,7 +8,15 @@ const table = dcmjs.data.DicomMetaDictionary.dictionary;
 const cache = new Map<number, string>();
 
 /** dcmjs names a few ambiguous VRs in its own way ('ox', 'xs', 'lt'); these are the wire VRs they stand for. */
-const AMBIGUOUS: Record<string, string> = { ox: 'OW', xs: 'US', lt: 'OW', 'OB or OW': 'OW', 'US or SS': 'US', 'US or OW': 'US', 'US or SS or OW': 'US' };
+const AMBIGUOUS: Record<string, string> = {
+  ox: 'OW',
+  xs: 'US',
+  lt: 'OW',
+  'OB or OW': 'OW',
+  'US or SS': 'US',
+  'US or OW': 'US',
+  'US or SS or OW': 'US',
+};
 
 function key(group: number, element: string): string {
   return `(${group.toString(16).padStart(4, '0').toUpperCase()},${element})`;
@@ -20,13 +28,18 @@ export function vrOf(tag: number): string {
   const group = tag >>> 16;
   const element = tag & 0xffff;
   let vr: string;
-  if (element === 0) vr = 'UL'; // group length (PS3.5 7.2)
-  else if (group % 2 === 1) vr = element >= 0x10 && element <= 0xff ? 'LO' : 'UN'; // private creator / private data
+  if (element === 0)
+    vr = 'UL'; // group length (PS3.5 7.2)
+  else if (group % 2 === 1)
+    vr = element >= 0x10 && element <= 0xff ? 'LO' : 'UN'; // private creator / private data
   else {
     const el = element.toString(16).padStart(4, '0').toUpperCase();
-    const entry = table[key(group, el)]
-      ?? ((group & 0xff00) === 0x6000 || (group & 0xff00) === 0x5000 ? table[`(${(group >> 8).toString(16)}xx,${el})`] : undefined);
-    vr = entry ? AMBIGUOUS[entry.vr] ?? entry.vr : 'UN';
+    const entry =
+      table[key(group, el)] ??
+      ((group & 0xff00) === 0x6000 || (group & 0xff00) === 0x5000
+        ? table[`(${(group >> 8).toString(16)}xx,${el})`]
+        : undefined);
+    vr = entry ? (AMBIGUOUS[entry.vr] ?? entry.vr) : 'UN';
   }
   cache.set(tag, vr);
   return vr;

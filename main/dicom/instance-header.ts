@@ -66,11 +66,19 @@ export const INDEXED_TAGS: ReadonlySet<number> = new Set([...STRING_TAGS.map(([t
 export function instanceHeaderFrom(captured: Map<number, CapturedValue>, littleEndian: boolean): InstanceHeader {
   const charsetBytes = captured.get(Tag.SpecificCharacterSet)?.value;
   const charset = new CharacterSet(charsetBytes ? trimText(charsetBytes.toString('latin1')) : undefined);
-  const header = { rows: readUS(captured.get(Tag.Rows), littleEndian), columns: readUS(captured.get(Tag.Columns), littleEndian) } as InstanceHeader;
+  const header = {
+    rows: readUS(captured.get(Tag.Rows), littleEndian),
+    columns: readUS(captured.get(Tag.Columns), littleEndian),
+  } as InstanceHeader;
   for (const [tag, key, text] of STRING_TAGS) {
     const v = captured.get(tag)?.value;
-    if (!v) { header[key] = ''; continue; }
-    header[key] = key.endsWith('Uid') ? v.toString('latin1').replace(/[\0 ]+$/, '') : trimText(text ? charset.decode(v) : v.toString('latin1'));
+    if (!v) {
+      header[key] = '';
+      continue;
+    }
+    header[key] = key.endsWith('Uid')
+      ? v.toString('latin1').replace(/[\0 ]+$/, '')
+      : trimText(text ? charset.decode(v) : v.toString('latin1'));
   }
   return header;
 }

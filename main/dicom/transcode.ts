@@ -2,7 +2,6 @@ import { encodeDataSet, parseDataSet, type DataSet } from './dataset.ts';
 import { encodingOf, UNCOMPRESSED_SYNTAXES } from '../../common/uids.ts';
 import { Tag } from './tags.ts';
 
-
 /** True when a data set in `from` can be re-encoded in `to` without a codec (both native pixel data). */
 export function canTranscode(from: string, to: string): boolean {
   return UNCOMPRESSED_SYNTAXES.includes(from) && UNCOMPRESSED_SYNTAXES.includes(to);

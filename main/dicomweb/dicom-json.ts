@@ -22,10 +22,14 @@ export const tagKey = (tag: number): string => tag.toString(16).toUpperCase().pa
 const NUMBER_TEXT = new Set(['DS', 'IS']);
 const BINARY = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 const NUMERIC: Record<string, [number, (b: Buffer, at: number) => number | bigint]> = {
-  US: [2, (b, at) => b.readUInt16LE(at)], SS: [2, (b, at) => b.readInt16LE(at)],
-  UL: [4, (b, at) => b.readUInt32LE(at)], SL: [4, (b, at) => b.readInt32LE(at)],
-  FL: [4, (b, at) => b.readFloatLE(at)], FD: [8, (b, at) => b.readDoubleLE(at)],
-  SV: [8, (b, at) => b.readBigInt64LE(at)], UV: [8, (b, at) => b.readBigUInt64LE(at)],
+  US: [2, (b, at) => b.readUInt16LE(at)],
+  SS: [2, (b, at) => b.readInt16LE(at)],
+  UL: [4, (b, at) => b.readUInt32LE(at)],
+  SL: [4, (b, at) => b.readInt32LE(at)],
+  FL: [4, (b, at) => b.readFloatLE(at)],
+  FD: [8, (b, at) => b.readDoubleLE(at)],
+  SV: [8, (b, at) => b.readBigInt64LE(at)],
+  UV: [8, (b, at) => b.readBigUInt64LE(at)],
 };
 /** Text VRs whose characters follow the Specific Character Set (the others are ASCII by definition). */
 const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'PN', 'UC']);
@@ -55,7 +59,13 @@ function textValues(vr: string, text: string): unknown[] | undefined {
 /** One attribute of an index row (QIDO-RS answers): its text as the index keeps it. */
 export function attributeFromText(vr: string, text: string): JsonAttribute {
   if (vr === 'US' || vr === 'UL' || vr === 'SS' || vr === 'SL') {
-    const values = text === '' ? [] : text.split('\\').map(Number).filter((n) => Number.isFinite(n));
+    const values =
+      text === ''
+        ? []
+        : text
+            .split('\\')
+            .map(Number)
+            .filter((n) => Number.isFinite(n));
     return values.length ? { vr, Value: values } : { vr };
   }
   const values = textValues(vr, text);
@@ -63,7 +73,11 @@ export function attributeFromText(vr: string, text: string): JsonAttribute {
 }
 
 /** An answer row (by keyword) of the index as a JSON data set, with the attributes given and extra ones. */
-export function jsonFromRow(row: Record<string, string | number | null>, attributes: readonly KeyAttribute[], extra: JsonDataSet = {}): JsonDataSet {
+export function jsonFromRow(
+  row: Record<string, string | number | null>,
+  attributes: readonly KeyAttribute[],
+  extra: JsonDataSet = {},
+): JsonDataSet {
   const out: JsonDataSet = { ...extra };
   for (const a of attributes) {
     const v = row[a.keyword];
@@ -84,7 +98,12 @@ export interface JsonOptions {
 }
 
 /** A parsed data set (values little endian, as dataset.ts keeps them) in the JSON model. */
-export function jsonFromDataSet(ds: DataSet, options: JsonOptions = {}, charset?: CharacterSet, depth = 0): JsonDataSet {
+export function jsonFromDataSet(
+  ds: DataSet,
+  options: JsonOptions = {},
+  charset?: CharacterSet,
+  depth = 0,
+): JsonDataSet {
   const cs = charset ?? new CharacterSet(textOfRaw(ds.get(Tag.SpecificCharacterSet)));
   const out: JsonDataSet = {};
   for (const e of [...ds.values()].sort((a, b) => a.tag - b.tag)) {
@@ -103,7 +122,14 @@ function attribute(e: DicomElement, options: JsonOptions, cs: CharacterSet, dept
   const vr = e.vr;
   if (isSequence(e)) {
     // An item may change the character set for itself (PS3.5 7.5.2).
-    return e.value.length ? { vr: 'SQ', Value: e.value.map((item) => jsonFromDataSet(item, {}, item.has(Tag.SpecificCharacterSet) ? undefined : cs, depth + 1)) } : { vr: 'SQ' };
+    return e.value.length
+      ? {
+          vr: 'SQ',
+          Value: e.value.map((item) =>
+            jsonFromDataSet(item, {}, item.has(Tag.SpecificCharacterSet) ? undefined : cs, depth + 1),
+          ),
+        }
+      : { vr: 'SQ' };
   }
   if (!Buffer.isBuffer(e.value)) {
     // Encapsulated pixel data: only by reference.
@@ -112,7 +138,8 @@ function attribute(e: DicomElement, options: JsonOptions, cs: CharacterSet, dept
   const bytes = e.value;
   if (BINARY.has(vr)) {
     if (bytes.length === 0) return { vr };
-    if (options.bulkDataUri && depth === 0 && bytes.length > (options.inlineLimit ?? 1024)) return { vr, BulkDataURI: options.bulkDataUri(e.tag) };
+    if (options.bulkDataUri && depth === 0 && bytes.length > (options.inlineLimit ?? 1024))
+      return { vr, BulkDataURI: options.bulkDataUri(e.tag) };
     return { vr, InlineBinary: bytes.toString('base64') };
   }
   const numeric = NUMERIC[vr];
@@ -121,13 +148,20 @@ function attribute(e: DicomElement, options: JsonOptions, cs: CharacterSet, dept
     const values: unknown[] = [];
     for (let at = 0; at + size <= bytes.length; at += size) {
       const v = read(bytes, at);
-      values.push(typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v);
+      values.push(
+        typeof v === 'bigint'
+          ? v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+            ? Number(v)
+            : v.toString()
+          : v,
+      );
     }
     return values.length ? { vr, Value: values } : { vr };
   }
   if (vr === 'AT') {
     const values: string[] = [];
-    for (let at = 0; at + 4 <= bytes.length; at += 4) values.push(tagKey(((bytes.readUInt16LE(at) << 16) | bytes.readUInt16LE(at + 2)) >>> 0));
+    for (let at = 0; at + 4 <= bytes.length; at += 4)
+      values.push(tagKey(((bytes.readUInt16LE(at) << 16) | bytes.readUInt16LE(at + 2)) >>> 0));
     return values.length ? { vr, Value: values } : { vr };
   }
   const text = CHARSET_VRS.has(vr) ? cs.decode(bytes) : bytes.toString('latin1');

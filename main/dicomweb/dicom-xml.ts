@@ -7,15 +7,21 @@ import type { JsonDataSet } from './dicom-json.ts';
  * numbered from 1, person names by component group and component, sequences as numbered items, bulk data by URI.
  */
 
-const escape = (text: string) => text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+const escape = (text: string) =>
+  text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 const NAME_PARTS = ['FamilyName', 'GivenName', 'MiddleName', 'NamePrefix', 'NameSuffix'];
 
 function personName(value: Record<string, string>): string {
-  return ['Alphabetic', 'Ideographic', 'Phonetic'].filter((group) => value[group]).map((group) => {
-    const parts = value[group]!.split('^').map((p, i) => (p ? `<${NAME_PARTS[i]}>${escape(p)}</${NAME_PARTS[i]}>` : '')).join('');
-    return `<${group}>${parts}</${group}>`;
-  }).join('');
+  return ['Alphabetic', 'Ideographic', 'Phonetic']
+    .filter((group) => value[group])
+    .map((group) => {
+      const parts = value[group]!.split('^')
+        .map((p, i) => (p ? `<${NAME_PARTS[i]}>${escape(p)}</${NAME_PARTS[i]}>` : ''))
+        .join('');
+      return `<${group}>${parts}</${group}>`;
+    })
+    .join('');
 }
 
 function attributes(ds: JsonDataSet): string {
@@ -28,8 +34,13 @@ function attributes(ds: JsonDataSet): string {
     (attr.Value ?? []).forEach((v, i) => {
       const n = i + 1;
       if (attr.vr === 'SQ') out += `<Item number="${n}">${attributes(v as JsonDataSet)}</Item>`;
-      else if (attr.vr === 'PN') out += `<PersonName number="${n}">${personName((v ?? {}) as Record<string, string>)}</PersonName>`;
-      else out += v === null || v === undefined ? `<Value number="${n}"/>` : `<Value number="${n}">${escape(String(v))}</Value>`;
+      else if (attr.vr === 'PN')
+        out += `<PersonName number="${n}">${personName((v ?? {}) as Record<string, string>)}</PersonName>`;
+      else
+        out +=
+          v === null || v === undefined
+            ? `<Value number="${n}"/>`
+            : `<Value number="${n}">${escape(String(v))}</Value>`;
     });
     out += '</DicomAttribute>';
   }

@@ -27,7 +27,10 @@ export class MultipartWriter {
   constructor(res: http.ServerResponse, type: string, boundary = newBoundary()) {
     this.res = res;
     this.boundary = boundary;
-    res.writeHead(200, { 'content-type': `multipart/related; type="${type}"; boundary=${boundary}`, 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': `multipart/related; type="${type}"; boundary=${boundary}`,
+      'cache-control': 'no-store',
+    });
   }
 
   private write(chunk: Uint8Array | string): Promise<void> {
@@ -36,7 +39,9 @@ export class MultipartWriter {
 
   /** One part: its headers, then its body (one buffer, or chunks as they are read). */
   async part(headers: Record<string, string>, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
-    const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const head = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     await this.write(`${this.started ? '\r\n' : ''}--${this.boundary}\r\n${head}\r\n`);
     this.started = true;
     if (body instanceof Uint8Array) await this.write(body);
@@ -56,7 +61,10 @@ export function mediaType(value: string): { type: string; params: Record<string,
   for (const p of rest) {
     const at = p.indexOf('=');
     if (at < 0) continue;
-    params[p.slice(0, at).trim().toLowerCase()] = p.slice(at + 1).trim().replace(/^"(.*)"$/, '$1');
+    params[p.slice(0, at).trim().toLowerCase()] = p
+      .slice(at + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
   }
   return { type: (type ?? '').trim().toLowerCase(), params };
 }
@@ -74,7 +82,10 @@ const MAX_PART_HEADERS = 16 * 1024;
  * whatever a part's size. A body that ends before its closing boundary is an error: the parts that ended before were
  * complete, the one cut short has no end event.
  */
-export async function* multipartEvents(body: AsyncIterable<Uint8Array>, boundary: string): AsyncGenerator<MultipartEvent> {
+export async function* multipartEvents(
+  body: AsyncIterable<Uint8Array>,
+  boundary: string,
+): AsyncGenerator<MultipartEvent> {
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   // The first boundary may come without the CRLF before it: pretend it was there.
   let held: Buffer = Buffer.from('\r\n', 'latin1');
@@ -103,7 +114,11 @@ export async function* multipartEvents(body: AsyncIterable<Uint8Array>, boundary
       if (state === 'boundary-line') {
         // "--" ends the body; otherwise transport padding (spaces) may come before the line's CRLF.
         if (held.length < 2) break;
-        if (held[0] === 0x2d && held[1] === 0x2d) { state = 'closed'; held = Buffer.alloc(0); break; }
+        if (held[0] === 0x2d && held[1] === 0x2d) {
+          state = 'closed';
+          held = Buffer.alloc(0);
+          break;
+        }
         const eol = held.indexOf('\r\n');
         if (eol < 0) {
           if (held.length > 1024) throw new MultipartError('a boundary line does not end');
@@ -117,9 +132,11 @@ export async function* multipartEvents(body: AsyncIterable<Uint8Array>, boundary
         const bare = held.length >= 2 && held[0] === 0x0d && held[1] === 0x0a;
         const end = bare ? 0 : held.indexOf('\r\n\r\n');
         const next = held.indexOf(delimiter);
-        if (!bare && next >= 0 && (end < 0 || next < end)) throw new MultipartError('a part has no empty line after its headers');
+        if (!bare && next >= 0 && (end < 0 || next < end))
+          throw new MultipartError('a part has no empty line after its headers');
         if (!bare && end < 0) {
-          if (held.length > MAX_PART_HEADERS) throw new MultipartError(`a part's headers are longer than ${MAX_PART_HEADERS} bytes`);
+          if (held.length > MAX_PART_HEADERS)
+            throw new MultipartError(`a part's headers are longer than ${MAX_PART_HEADERS} bytes`);
           break;
         }
         yield { part: headersOf(held.toString('latin1', 0, end)) };
@@ -128,7 +145,8 @@ export async function* multipartEvents(body: AsyncIterable<Uint8Array>, boundary
       }
     }
   }
-  if (state !== 'closed') throw new MultipartError('the request body ended before its closing boundary: the last part is incomplete');
+  if (state !== 'closed')
+    throw new MultipartError('the request body ended before its closing boundary: the last part is incomplete');
 }
 
 function headersOf(text: string): Record<string, string> {
@@ -144,14 +162,20 @@ function headersOf(text: string): Record<string, string> {
  * Each part in turn to `take`, its body as the pieces arrive (nothing of it held here): `take` may stop reading early
  * (or throw); the rest of that part is skipped and the next part comes. An error of `take` stops the walk.
  */
-export async function forEachPart(body: AsyncIterable<Uint8Array>, boundary: string,
-  take: (headers: Record<string, string>, chunks: AsyncIterable<Buffer>) => Promise<void>): Promise<number> {
+export async function forEachPart(
+  body: AsyncIterable<Uint8Array>,
+  boundary: string,
+  take: (headers: Record<string, string>, chunks: AsyncIterable<Buffer>) => Promise<void>,
+): Promise<number> {
   const events = multipartEvents(body, boundary)[Symbol.asyncIterator]();
   let parts = 0;
   let next = await events.next();
   while (!next.done) {
     const event = next.value;
-    if (!('part' in event)) { next = await events.next(); continue; }
+    if (!('part' in event)) {
+      next = await events.next();
+      continue;
+    }
     parts++;
     let ended = false;
     const chunks = async function* (): AsyncGenerator<Buffer> {
@@ -159,7 +183,10 @@ export async function forEachPart(body: AsyncIterable<Uint8Array>, boundary: str
         const piece = await events.next();
         if (piece.done) throw new MultipartError('the request body ended inside a part');
         if ('data' in piece.value) yield piece.value.data;
-        else { ended = true; return; }
+        else {
+          ended = true;
+          return;
+        }
       }
     };
     await take(event.part, chunks());

@@ -32,10 +32,41 @@ const RESERVED = new Set(['includefield', 'limit', 'offset', 'fuzzymatching', 't
 
 /** What each level returns by default (PS3.18 Table 10.6.3-3 to -5, as far as the index keeps them). */
 const DEFAULT_RETURNS: Record<number, string[]> = {
-  1: ['StudyDate', 'StudyTime', 'AccessionNumber', 'ModalitiesInStudy', 'ReferringPhysicianName', 'PatientName', 'PatientID', 'PatientBirthDate',
-    'PatientSex', 'StudyInstanceUID', 'StudyID', 'StudyDescription', 'NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances'],
-  2: ['Modality', 'SeriesDescription', 'SeriesInstanceUID', 'SeriesNumber', 'SeriesDate', 'SeriesTime', 'BodyPartExamined', 'NumberOfSeriesRelatedInstances'],
-  3: ['SOPClassUID', 'SOPInstanceUID', 'InstanceNumber', 'Rows', 'Columns', 'NumberOfFrames', 'AvailableTransferSyntaxUID'],
+  1: [
+    'StudyDate',
+    'StudyTime',
+    'AccessionNumber',
+    'ModalitiesInStudy',
+    'ReferringPhysicianName',
+    'PatientName',
+    'PatientID',
+    'PatientBirthDate',
+    'PatientSex',
+    'StudyInstanceUID',
+    'StudyID',
+    'StudyDescription',
+    'NumberOfStudyRelatedSeries',
+    'NumberOfStudyRelatedInstances',
+  ],
+  2: [
+    'Modality',
+    'SeriesDescription',
+    'SeriesInstanceUID',
+    'SeriesNumber',
+    'SeriesDate',
+    'SeriesTime',
+    'BodyPartExamined',
+    'NumberOfSeriesRelatedInstances',
+  ],
+  3: [
+    'SOPClassUID',
+    'SOPInstanceUID',
+    'InstanceNumber',
+    'Rows',
+    'Columns',
+    'NumberOfFrames',
+    'AvailableTransferSyntaxUID',
+  ],
 };
 
 /** An attribute named in a query, by keyword or by tag (eight hex digits); undefined when it is neither. */
@@ -45,7 +76,13 @@ function attributeName(name: string): string | undefined {
 }
 
 /** The QIDO-RS answer for a scope (the resource's path) and the query's parameters. */
-export async function qido(index: Pick<ArchiveIndex, 'queryArchive'>, scope: QidoScope, params: URLSearchParams, baseUrl: string, maxResults: number): Promise<QidoAnswer> {
+export async function qido(
+  index: Pick<ArchiveIndex, 'queryArchive'>,
+  scope: QidoScope,
+  params: URLSearchParams,
+  baseUrl: string,
+  maxResults: number,
+): Promise<QidoAnswer> {
   const level = scope.level as LevelNumber;
   const warnings: string[] = [];
   const keys: Record<string, string> = {};
@@ -55,7 +92,10 @@ export async function qido(index: Pick<ArchiveIndex, 'queryArchive'>, scope: Qid
     const keyword = attributeName(name);
     if (!keyword) throw new QidoError(`"${name}" is not a DICOM attribute keyword or tag`);
     const attr = QR_BY_TAG.get(keywordTag(keyword)!.tag);
-    if (!attr || attr.level > level) { unmatched.push(keyword); continue; }
+    if (!attr || attr.level > level) {
+      unmatched.push(keyword);
+      continue;
+    }
     // A list of UIDs may be written with commas (PS3.18 8.3.4.1); C-FIND's separator is the backslash.
     keys[keyword] = attr.vr === 'UI' ? value.replace(/,/g, '\\') : value;
   }
@@ -82,12 +122,16 @@ export async function qido(index: Pick<ArchiveIndex, 'queryArchive'>, scope: Qid
     if (!attr || attr.level > level) warnings.push(`299 pacs: ${keyword} is not kept in the index and is not returned`);
     else returned.add(keyword);
   }
-  if (unmatched.length) warnings.push(`299 pacs: matching on ${unmatched.join(', ')} is not supported at this level; those keys were ignored`);
+  if (unmatched.length)
+    warnings.push(
+      `299 pacs: matching on ${unmatched.join(', ')} is not supported at this level; those keys were ignored`,
+    );
 
   const limit = whole(params.get('limit'), 'limit', 1);
   const offset = whole(params.get('offset'), 'offset', 0) ?? 0;
   const fuzzy = params.get('fuzzymatching');
-  if (fuzzy !== null && fuzzy !== 'true' && fuzzy !== 'false') throw new QidoError('fuzzymatching must be true or false');
+  if (fuzzy !== null && fuzzy !== 'true' && fuzzy !== 'false')
+    throw new QidoError('fuzzymatching must be true or false');
 
   const identifierKeys: Record<string, string> = { SpecificCharacterSet: 'ISO_IR 192' };
   for (const k of returned) identifierKeys[k] = '';
@@ -105,7 +149,9 @@ export async function qido(index: Pick<ArchiveIndex, 'queryArchive'>, scope: Qid
   if (rows.length > cap) {
     rows.length = cap;
     if (limit === undefined || limit > maxResults) {
-      warnings.push(`299 pacs: The number of results exceeded the maximum supported by the server (${maxResults}). Additional results can be requested with offset.`);
+      warnings.push(
+        `299 pacs: The number of results exceeded the maximum supported by the server (${maxResults}). Additional results can be requested with offset.`,
+      );
     }
   }
   return { results: rows.map((row) => jsonFromRow(row, request.returns, retrieveUrl(row, level, baseUrl))), warnings };
@@ -125,4 +171,3 @@ function retrieveUrl(row: Record<string, unknown>, level: LevelNumber, baseUrl: 
   if (level >= 3) parts.push(`/instances/${row.SOPInstanceUID}`);
   return { [tagKey(Tag.RetrieveURL)]: { vr: 'UR', Value: [parts.join('')] } };
 }
-

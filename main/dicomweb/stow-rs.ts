@@ -17,7 +17,13 @@ import { Tag } from '../dicom/tags.ts';
  */
 
 /** Failure reasons (0008,1197), as C-STORE statuses (PS3.4 B.2.3, PS3.18 Table 10.5.3-3). */
-const Reason = { Processing: 0x0110, Duplicate: 0x0111, OutOfResources: 0xa700, StudyMismatch: 0xa900, CannotUnderstand: 0xc000 } as const;
+const Reason = {
+  Processing: 0x0110,
+  Duplicate: 0x0111,
+  OutOfResources: 0xa700,
+  StudyMismatch: 0xa900,
+  CannotUnderstand: 0xc000,
+} as const;
 
 export interface StowOutcome {
   status: 200 | 202 | 409;
@@ -30,7 +36,10 @@ const ui = (v: string) => ({ vr: 'UI', Value: [v] });
 async function* keepingHead(chunks: AsyncIterable<Buffer>, head: Buffer[]): AsyncGenerator<Buffer> {
   let kept = 0;
   for await (const chunk of chunks) {
-    if (kept < 64 * 1024) { head.push(chunk.subarray(0, 64 * 1024 - kept)); kept += Math.min(chunk.length, 64 * 1024 - kept); }
+    if (kept < 64 * 1024) {
+      head.push(chunk.subarray(0, 64 * 1024 - kept));
+      kept += Math.min(chunk.length, 64 * 1024 - kept);
+    }
     yield chunk;
   }
 }
@@ -45,17 +54,31 @@ function uidsOf(head: Buffer[]): { sopClass: string; sop: string } {
 }
 
 /** `content`: the request's bytes as they are read (counted against MaxUploadMB and the disk's reserve by the caller). */
-export async function stow(req: http.IncomingMessage, content: AsyncIterable<Buffer>, target: ImportTarget, baseUrl: string, studyUid?: string): Promise<StowOutcome> {
+export async function stow(
+  req: http.IncomingMessage,
+  content: AsyncIterable<Buffer>,
+  target: ImportTarget,
+  baseUrl: string,
+  studyUid?: string,
+): Promise<StowOutcome> {
   const { type, params } = mediaType(req.headers['content-type'] ?? '');
-  if (type !== 'multipart/related' || !params.boundary) throw new DicomWebError(415, 'send multipart/related; type="application/dicom" with a boundary');
-  if (params.type && params.type.toLowerCase() !== 'application/dicom') throw new DicomWebError(415, `parts of type ${params.type} are not taken: send application/dicom`);
+  if (type !== 'multipart/related' || !params.boundary)
+    throw new DicomWebError(415, 'send multipart/related; type="application/dicom" with a boundary');
+  if (params.type && params.type.toLowerCase() !== 'application/dicom')
+    throw new DicomWebError(415, `parts of type ${params.type} are not taken: send application/dicom`);
   const stored: JsonDataSet[] = [];
   const failed: JsonDataSet[] = [];
-  const fail = (sopClass: string, sop: string, reason: number) => failed.push({
-    [tagKey(Tag.ReferencedSOPClassUID)]: ui(sopClass), [tagKey(Tag.ReferencedSOPInstanceUID)]: ui(sop), [tagKey(Tag.FailureReason)]: { vr: 'US', Value: [reason] },
-  });
+  const fail = (sopClass: string, sop: string, reason: number) =>
+    failed.push({
+      [tagKey(Tag.ReferencedSOPClassUID)]: ui(sopClass),
+      [tagKey(Tag.ReferencedSOPInstanceUID)]: ui(sop),
+      [tagKey(Tag.FailureReason)]: { vr: 'US', Value: [reason] },
+    });
   // The resource names a study: an object of another study is refused, not stored elsewhere.
-  const check = studyUid ? (h: { studyInstanceUid: string }) => (h.studyInstanceUid === studyUid ? undefined : `of study ${h.studyInstanceUid}, not ${studyUid}`) : undefined;
+  const check = studyUid
+    ? (h: { studyInstanceUid: string }) =>
+        h.studyInstanceUid === studyUid ? undefined : `of study ${h.studyInstanceUid}, not ${studyUid}`
+    : undefined;
   let parts = 0;
   try {
     // Each part goes to the ingest's temporary file as it arrives: a part of any size is never held in memory.
@@ -71,20 +94,39 @@ export async function stow(req: http.IncomingMessage, content: AsyncIterable<Buf
       }
       try {
         const { outcome, header } = await ingestStream(passing, target, 'STOW-RS', check);
-        if (outcome === 'duplicate' && target.policy === 'reject') { fail(header.sopClassUid, header.sopInstanceUid, Reason.Duplicate); return; }
+        if (outcome === 'duplicate' && target.policy === 'reject') {
+          fail(header.sopClassUid, header.sopInstanceUid, Reason.Duplicate);
+          return;
+        }
         const url = instanceUrl(baseUrl, header.studyInstanceUid, header.seriesInstanceUid, header.sopInstanceUid);
-        stored.push({ [tagKey(Tag.ReferencedSOPClassUID)]: ui(header.sopClassUid), [tagKey(Tag.ReferencedSOPInstanceUID)]: ui(header.sopInstanceUid), [tagKey(Tag.RetrieveURL)]: { vr: 'UR', Value: [url] } });
+        stored.push({
+          [tagKey(Tag.ReferencedSOPClassUID)]: ui(header.sopClassUid),
+          [tagKey(Tag.ReferencedSOPInstanceUID)]: ui(header.sopInstanceUid),
+          [tagKey(Tag.RetrieveURL)]: { vr: 'UR', Value: [url] },
+        });
       } catch (err) {
         // The request itself broke off or passed a limit: not this part's fault, the whole request ends.
         if (err instanceof MultipartError || err instanceof Refusal) throw err;
         const { sopClass, sop } = uidsOf(head);
-        if (err instanceof ObjectRefused) { fail(sopClass, sop, Reason.StudyMismatch); return; }
+        if (err instanceof ObjectRefused) {
+          fail(sopClass, sop, Reason.StudyMismatch);
+          return;
+        }
         const message = (err as Error).message;
-        fail(sopClass, sop, /no space|ENOSPC|out of resources|index write failed/i.test(message) ? Reason.OutOfResources : sop ? Reason.Processing : Reason.CannotUnderstand);
+        fail(
+          sopClass,
+          sop,
+          /no space|ENOSPC|out of resources|index write failed/i.test(message)
+            ? Reason.OutOfResources
+            : sop
+              ? Reason.Processing
+              : Reason.CannotUnderstand,
+        );
       }
     });
   } catch (err) {
-    if (err instanceof MultipartError) throw new DicomWebError(400, `${err.message} (${stored.length} object(s) before it were stored)`);
+    if (err instanceof MultipartError)
+      throw new DicomWebError(400, `${err.message} (${stored.length} object(s) before it were stored)`);
     throw err;
   }
   if (!parts) throw new DicomWebError(400, 'the request has no parts');

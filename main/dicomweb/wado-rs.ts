@@ -49,7 +49,8 @@ export interface RetrieveScope {
  */
 function oneUid(what: string, uid: string | undefined): void {
   if (uid === undefined) return;
-  if (!uid || uid.length > 64 || /[\\*?]/.test(uid)) throw new DicomWebError(400, `"${uid.slice(0, 80)}" is not one ${what} UID`);
+  if (!uid || uid.length > 64 || /[\\*?]/.test(uid))
+    throw new DicomWebError(400, `"${uid.slice(0, 80)}" is not one ${what} UID`);
 }
 
 /** The stored instances of a study, series or instance, in series and instance order; 404 when there are none. */
@@ -63,13 +64,20 @@ export async function instancesOf(deps: WadoRsDeps, scope: RetrieveScope): Promi
   const level = scope.sopInstanceUid ? 'IMAGE' : scope.seriesUid ? 'SERIES' : 'STUDY';
   const request = qrRequestFrom(identifierFromKeywords(keys, level), 'STUDY');
   const found = await deps.index.instancesMatching(request.conditions);
-  if (!found.length) throw new DicomWebError(404, `no ${scope.sopInstanceUid ? `instance ${scope.sopInstanceUid}` : scope.seriesUid ? `series ${scope.seriesUid}` : `study ${scope.studyUid}`} here`);
+  if (!found.length)
+    throw new DicomWebError(
+      404,
+      `no ${scope.sopInstanceUid ? `instance ${scope.sopInstanceUid}` : scope.seriesUid ? `series ${scope.seriesUid}` : `study ${scope.studyUid}`} here`,
+    );
   return found;
 }
 
 /** The media ranges of an Accept header, best first (by q, then as written). */
 export function acceptRanges(accept: string | undefined): { type: string; params: Record<string, string> }[] {
-  const ranges = (accept ?? '*/*').split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((r) => mediaType(r)).filter((r) => r.type);
+  const ranges = (accept ?? '*/*')
+    .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+    .map((r) => mediaType(r))
+    .filter((r) => r.type);
   return ranges
     .map((r, i) => ({ r, i, q: r.params.q === undefined ? 1 : Number(r.params.q) }))
     .filter((x) => x.q > 0)
@@ -82,31 +90,53 @@ export function dicomSyntaxFor(accept: string | undefined): string {
   for (const r of acceptRanges(accept)) {
     if (r.type === '*/*' || r.type === 'multipart/*') return TransferSyntax.ExplicitLittleEndian;
     if (r.type !== 'multipart/related' && r.type !== 'application/dicom') continue;
-    const partType = r.type === 'application/dicom' ? 'application/dicom' : (r.params.type ?? 'application/dicom').toLowerCase();
+    const partType =
+      r.type === 'application/dicom' ? 'application/dicom' : (r.params.type ?? 'application/dicom').toLowerCase();
     if (partType !== 'application/dicom') continue;
     return r.params['transfer-syntax'] ?? TransferSyntax.ExplicitLittleEndian;
   }
-  throw new DicomWebError(406, 'this resource is given as multipart/related; type="application/dicom" (transfer-syntax=* for objects as stored)');
+  throw new DicomWebError(
+    406,
+    'this resource is given as multipart/related; type="application/dicom" (transfer-syntax=* for objects as stored)',
+  );
 }
 
 /** Objects as multipart/related application/dicom, each as stored or converted to `syntax`. */
-export async function writeInstances(res: http.ServerResponse, deps: WadoRsDeps, instances: StoredInstance[], syntax: string): Promise<void> {
+export async function writeInstances(
+  res: http.ServerResponse,
+  deps: WadoRsDeps,
+  instances: StoredInstance[],
+  syntax: string,
+): Promise<void> {
   // Refuse before the first byte when a conversion cannot be made for some object.
   if (syntax !== '*') {
     const stuck = instances.find((i) => !deps.transcoder.canTranscode(i.transferSyntaxUid, syntax));
-    if (stuck) throw new DicomWebError(406, `${stuck.sopInstanceUid} (${stuck.transferSyntaxUid}) cannot be given in ${syntax}; ask with transfer-syntax=* for objects as stored`);
+    if (stuck)
+      throw new DicomWebError(
+        406,
+        `${stuck.sopInstanceUid} (${stuck.transferSyntaxUid}) cannot be given in ${syntax}; ask with transfer-syntax=* for objects as stored`,
+      );
   }
   // Up to three objects are read (or converted) ahead while the current one is written, as C-MOVE does.
-  const prepare = async (inst: StoredInstance): Promise<{ type: string; body: Uint8Array | AsyncIterable<Uint8Array> }> => {
+  const prepare = async (
+    inst: StoredInstance,
+  ): Promise<{ type: string; body: Uint8Array | AsyncIterable<Uint8Array> }> => {
     const file = deps.objectFile(inst.location);
     if (syntax === '*' || syntax === inst.transferSyntaxUid) {
       // The file as it is: its own meta header names its syntax. Whole when it fits comfortably in memory.
       const { size } = await stat(file);
-      return { type: syntax === '*' ? inst.transferSyntaxUid : syntax, body: size <= WHOLE_READ_LIMIT ? await readFile(file) : createReadStream(file) };
+      return {
+        type: syntax === '*' ? inst.transferSyntaxUid : syntax,
+        body: size <= WHOLE_READ_LIMIT ? await readFile(file) : createReadStream(file),
+      };
     }
     const stored = await readDataSetBytes(file);
     const body = await deps.transcoder.transcode(stored.bytes, stored.transferSyntaxUid, syntax);
-    const meta = encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: syntax });
+    const meta = encodeFileMeta({
+      sopClassUid: inst.sopClassUid,
+      sopInstanceUid: inst.sopInstanceUid,
+      transferSyntaxUid: syntax,
+    });
     return { type: syntax, body: Buffer.concat([meta, body]) };
   };
   const out = new MultipartWriter(res, 'application/dicom');
@@ -124,15 +154,24 @@ export async function writeInstances(res: http.ServerResponse, deps: WadoRsDeps,
 }
 
 /** A stored object's data set, parsed (deflated ones inflated first), and the syntax its values were in. */
-async function parsedObject(deps: WadoRsDeps, inst: StoredInstance): Promise<{ ds: DataSet; transferSyntaxUid: string }> {
+async function parsedObject(
+  deps: WadoRsDeps,
+  inst: StoredInstance,
+): Promise<{ ds: DataSet; transferSyntaxUid: string }> {
   return parsed(await readDataSetBytes(deps.objectFile(inst.location)));
 }
 
 function parsed(stored: { bytes: Buffer; transferSyntaxUid: string }): { ds: DataSet; transferSyntaxUid: string } {
   if (stored.transferSyntaxUid === TransferSyntax.DeflatedExplicitLittleEndian) {
-    return { ds: parseDataSet(inflateRawSync(stored.bytes), encodingOf(TransferSyntax.ExplicitLittleEndian)), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian };
+    return {
+      ds: parseDataSet(inflateRawSync(stored.bytes), encodingOf(TransferSyntax.ExplicitLittleEndian)),
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+    };
   }
-  return { ds: parseDataSet(stored.bytes, encodingOf(stored.transferSyntaxUid)), transferSyntaxUid: stored.transferSyntaxUid };
+  return {
+    ds: parseDataSet(stored.bytes, encodingOf(stored.transferSyntaxUid)),
+    transferSyntaxUid: stored.transferSyntaxUid,
+  };
 }
 
 const uidOf = (ds: DataSet, tag: number) => textOf(ds.get(tag));
@@ -145,17 +184,44 @@ export function instanceUrl(baseUrl: string, study: string, series: string, sop:
 /** The answer's form for JSON-or-XML resources (QIDO-RS, metadata) from the Accept header; a 406 when neither. */
 export function modelFor(accept: string | undefined): 'json' | 'xml' {
   for (const r of acceptRanges(accept)) {
-    if (r.type === 'application/dicom+json' || r.type === 'application/json' || r.type === '*/*' || r.type === 'application/*') return 'json';
-    if (r.type === 'application/dicom+xml' || (r.type === 'multipart/related' && (r.params.type ?? '').toLowerCase() === 'application/dicom+xml')) return 'xml';
+    if (
+      r.type === 'application/dicom+json' ||
+      r.type === 'application/json' ||
+      r.type === '*/*' ||
+      r.type === 'application/*'
+    )
+      return 'json';
+    if (
+      r.type === 'application/dicom+xml' ||
+      (r.type === 'multipart/related' && (r.params.type ?? '').toLowerCase() === 'application/dicom+xml')
+    )
+      return 'xml';
   }
-  throw new DicomWebError(406, 'this resource is given as application/dicom+json, or as multipart/related; type="application/dicom+xml"');
+  throw new DicomWebError(
+    406,
+    'this resource is given as application/dicom+json, or as multipart/related; type="application/dicom+xml"',
+  );
 }
 
 /** Metadata (PS3.18 10.4.1.1.2): one data set per instance, streamed as a JSON array or as XML parts. */
-export async function writeMetadata(res: http.ServerResponse, deps: WadoRsDeps, instances: StoredInstance[], baseUrl: string, model: 'json' | 'xml' = 'json'): Promise<void> {
+export async function writeMetadata(
+  res: http.ServerResponse,
+  deps: WadoRsDeps,
+  instances: StoredInstance[],
+  baseUrl: string,
+  model: 'json' | 'xml' = 'json',
+): Promise<void> {
   const json = (ds: DataSet, inst: StoredInstance) => {
-    const url = instanceUrl(baseUrl, uidOf(ds, Tag.StudyInstanceUID), uidOf(ds, Tag.SeriesInstanceUID), inst.sopInstanceUid);
-    return jsonFromDataSet(ds, { bulkDataUri: (tag) => (tag === PixelTag.PixelData ? `${url}/frames/${frameList(ds)}` : `${url}/bulk/${tagKey(tag)}`) });
+    const url = instanceUrl(
+      baseUrl,
+      uidOf(ds, Tag.StudyInstanceUID),
+      uidOf(ds, Tag.SeriesInstanceUID),
+      inst.sopInstanceUid,
+    );
+    return jsonFromDataSet(ds, {
+      bulkDataUri: (tag) =>
+        tag === PixelTag.PixelData ? `${url}/frames/${frameList(ds)}` : `${url}/bulk/${tagKey(tag)}`,
+    });
   };
   if (model === 'xml') {
     const out = new MultipartWriter(res, 'application/dicom+xml');
@@ -184,46 +250,86 @@ function frameList(ds: DataSet): string {
 
 /** Media types of compressed frames as stored (PS3.18 Table 8.7.3-2), by transfer syntax. */
 const FRAME_MEDIA: Record<string, string> = {
-  [TransferSyntax.JpegBaseline]: 'image/jpeg', [TransferSyntax.JpegExtended]: 'image/jpeg', [TransferSyntax.JpegLossless]: 'image/jpeg',
-  [TransferSyntax.JpegLosslessSV1]: 'image/jpeg', [TransferSyntax.JpegLsLossless]: 'image/jls', [TransferSyntax.JpegLsNearLossless]: 'image/jls',
-  [TransferSyntax.Jpeg2000Lossless]: 'image/jp2', [TransferSyntax.Jpeg2000]: 'image/jp2', [TransferSyntax.HtJpeg2000Lossless]: 'image/jphc',
-  [TransferSyntax.HtJpeg2000LosslessRpcl]: 'image/jphc', [TransferSyntax.HtJpeg2000]: 'image/jphc', [TransferSyntax.Rle]: 'image/x-dicom-rle',
+  [TransferSyntax.JpegBaseline]: 'image/jpeg',
+  [TransferSyntax.JpegExtended]: 'image/jpeg',
+  [TransferSyntax.JpegLossless]: 'image/jpeg',
+  [TransferSyntax.JpegLosslessSV1]: 'image/jpeg',
+  [TransferSyntax.JpegLsLossless]: 'image/jls',
+  [TransferSyntax.JpegLsNearLossless]: 'image/jls',
+  [TransferSyntax.Jpeg2000Lossless]: 'image/jp2',
+  [TransferSyntax.Jpeg2000]: 'image/jp2',
+  [TransferSyntax.HtJpeg2000Lossless]: 'image/jphc',
+  [TransferSyntax.HtJpeg2000LosslessRpcl]: 'image/jphc',
+  [TransferSyntax.HtJpeg2000]: 'image/jphc',
+  [TransferSyntax.Rle]: 'image/x-dicom-rle',
 };
 
 /**
  * Frames (PS3.18 10.4.1.1.3), numbered from 1: native pixels as application/octet-stream (decoded by the codecs when
  * stored compressed), or as stored with transfer-syntax=* (compressed ones in their own media type).
  */
-export async function writeFrames(res: http.ServerResponse, deps: WadoRsDeps, inst: StoredInstance, list: string, accept: string | undefined): Promise<void> {
+export async function writeFrames(
+  res: http.ServerResponse,
+  deps: WadoRsDeps,
+  inst: StoredInstance,
+  list: string,
+  accept: string | undefined,
+): Promise<void> {
   const numbers = list.split(',').map((f) => Number(f.trim()));
-  if (!numbers.length || numbers.some((n) => !Number.isInteger(n) || n < 1)) throw new DicomWebError(400, `"${list}" is not a list of frame numbers from 1`);
+  if (!numbers.length || numbers.some((n) => !Number.isInteger(n) || n < 1))
+    throw new DicomWebError(400, `"${list}" is not a list of frame numbers from 1`);
   let asStored = false;
   let chosen = false;
   for (const r of acceptRanges(accept)) {
-    if (r.type === '*/*' || r.type === 'multipart/*') { chosen = true; break; }
+    if (r.type === '*/*' || r.type === 'multipart/*') {
+      chosen = true;
+      break;
+    }
     if (r.type !== 'multipart/related') continue;
     const partType = (r.params.type ?? 'application/octet-stream').toLowerCase();
     const syntax = r.params['transfer-syntax'];
-    if (syntax === '*') { asStored = true; chosen = true; break; }
-    if (partType === 'application/octet-stream' && (!syntax || syntax === TransferSyntax.ExplicitLittleEndian)) { chosen = true; break; }
-    if (syntax === inst.transferSyntaxUid || FRAME_MEDIA[inst.transferSyntaxUid] === partType) { asStored = true; chosen = true; break; }
+    if (syntax === '*') {
+      asStored = true;
+      chosen = true;
+      break;
+    }
+    if (partType === 'application/octet-stream' && (!syntax || syntax === TransferSyntax.ExplicitLittleEndian)) {
+      chosen = true;
+      break;
+    }
+    if (syntax === inst.transferSyntaxUid || FRAME_MEDIA[inst.transferSyntaxUid] === partType) {
+      asStored = true;
+      chosen = true;
+      break;
+    }
   }
-  if (!chosen) throw new DicomWebError(406, 'frames are given as multipart/related; type="application/octet-stream" (uncompressed), or as stored with transfer-syntax=*');
+  if (!chosen)
+    throw new DicomWebError(
+      406,
+      'frames are given as multipart/related; type="application/octet-stream" (uncompressed), or as stored with transfer-syntax=*',
+    );
   // Read once: parsed as stored, and converted from the same bytes when the frames are wanted native.
   const stored = await readDataSetBytes(deps.objectFile(inst.location));
   let { ds, transferSyntaxUid } = parsed(stored);
   const compressed = !Buffer.isBuffer(ds.get(PixelTag.PixelData)?.value);
   if (compressed && !asStored) {
-    const native = await deps.transcoder.transcode(stored.bytes, stored.transferSyntaxUid, TransferSyntax.ExplicitLittleEndian);
+    const native = await deps.transcoder.transcode(
+      stored.bytes,
+      stored.transferSyntaxUid,
+      TransferSyntax.ExplicitLittleEndian,
+    );
     ds = parseDataSet(native, encodingOf(TransferSyntax.ExplicitLittleEndian));
     transferSyntaxUid = TransferSyntax.ExplicitLittleEndian;
   }
   const pixel = ds.get(PixelTag.PixelData);
   if (!pixel) throw new DicomWebError(404, `${inst.sopInstanceUid} has no pixel data`);
   const p = pixelModuleOf(ds);
-  if (numbers.some((n) => n > p.frames)) throw new DicomWebError(404, `${inst.sopInstanceUid} has ${p.frames} frame(s)`);
-  const frames = Buffer.isBuffer(pixel.value) ? undefined : framesOf((pixel.value as { fragments: Buffer }).fragments, p.frames);
-  const media = frames ? FRAME_MEDIA[transferSyntaxUid] ?? 'application/octet-stream' : 'application/octet-stream';
+  if (numbers.some((n) => n > p.frames))
+    throw new DicomWebError(404, `${inst.sopInstanceUid} has ${p.frames} frame(s)`);
+  const frames = Buffer.isBuffer(pixel.value)
+    ? undefined
+    : framesOf((pixel.value as { fragments: Buffer }).fragments, p.frames);
+  const media = frames ? (FRAME_MEDIA[transferSyntaxUid] ?? 'application/octet-stream') : 'application/octet-stream';
   const out = new MultipartWriter(res, media);
   const size = frameLength(p);
   for (const n of numbers) {
@@ -234,11 +340,17 @@ export async function writeFrames(res: http.ServerResponse, deps: WadoRsDeps, in
 }
 
 /** A large binary value of the instance's top level (the BulkDataURIs of its metadata), as application/octet-stream. */
-export async function writeBulk(res: http.ServerResponse, deps: WadoRsDeps, inst: StoredInstance, tagText: string): Promise<void> {
+export async function writeBulk(
+  res: http.ServerResponse,
+  deps: WadoRsDeps,
+  inst: StoredInstance,
+  tagText: string,
+): Promise<void> {
   if (!/^[0-9A-Fa-f]{8}$/.test(tagText)) throw new DicomWebError(400, `"${tagText}" is not a tag (eight hex digits)`);
   const { ds } = await parsedObject(deps, inst);
   const e = ds.get(parseInt(tagText, 16));
-  if (!e || !Buffer.isBuffer(e.value)) throw new DicomWebError(404, `${inst.sopInstanceUid} has no bulk data at ${tagText.toUpperCase()}`);
+  if (!e || !Buffer.isBuffer(e.value))
+    throw new DicomWebError(404, `${inst.sopInstanceUid} has no bulk data at ${tagText.toUpperCase()}`);
   const out = new MultipartWriter(res, 'application/octet-stream');
   await out.part({ 'Content-Type': 'application/octet-stream' }, e.value);
   await out.end();

@@ -1,4 +1,4 @@
-import { open, unlink } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { renameHeld } from '../store/held-files.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { UTF8_TERM, encodeText } from '../dicom/charset-encode.ts';
@@ -40,35 +40,94 @@ export async function rewriteObject(file: string, changes: AttributeChanges, tem
  * add or remove any of them, UIDs included); Pixel Data and what follows are copied in chunks. The target is flushed
  * before this resolves; on failure it is removed. Returns its size.
  */
-export async function transformObject(file: string, target: string, transform: (dataSet: DataSet) => DataSet): Promise<number> {
+export async function transformObject(
+  file: string,
+  target: string,
+  transform: (dataSet: DataSet) => DataSet,
+): Promise<number> {
   const source = await open(file, 'r');
   try {
-    const { size } = await source.stat();
-    const head = Buffer.alloc(Math.min(size, 64 * 1024));
-    await source.read(head, 0, head.length, 0);
-    const meta = readFileMeta(head);
-    const encoding = encodingOf(meta.transferSyntaxUid);
-    if (encoding.deflated) throw new RewriteError('deflated objects cannot be edited');
-    // Where Pixel Data starts (or the end): the scanner walks the elements, nested sequences included, and stops there.
-    const scanner = new DataSetScanner(encoding, new Set());
-    let at = meta.dataSetOffset;
-    const headerParts: Buffer[] = [];
-    while (at < size && scanner.pixelDataOffset === undefined) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
-      const { bytesRead } = await source.read(buf, 0, buf.length, at);
-      if (!bytesRead) break;
-      scanner.push(buf.subarray(0, bytesRead));
-      headerParts.push(buf.subarray(0, bytesRead));
-      at += bytesRead;
-      if (at - meta.dataSetOffset > MAX_HEADER && scanner.pixelDataOffset === undefined) throw new RewriteError(`more than ${MAX_HEADER >> 20} MB before Pixel Data`);
-    }
-    const headerLength = scanner.pixelDataOffset ?? size - meta.dataSetOffset;
-    const headerBytes = Buffer.concat(headerParts).subarray(0, headerLength);
-    const dataSet = transform(parseDataSet(headerBytes, encoding));
+    const head = await readHead(source, file);
+    return await writeObject(source, file, head, transform(head.dataSet), target);
+  } finally {
+    await source.close();
+  }
+}
+
+/** The elements of `file` before Pixel Data, as a data set (what converters and edits look at). */
+export async function readObjectHead(file: string): Promise<DataSet> {
+  const source = await open(file, 'r');
+  try {
+    return (await readHead(source, file)).dataSet;
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Write `file`'s object to `target` with `dataSet` (read from it by readObjectHead and changed) in place of its elements
+ * before Pixel Data; flushed before this resolves, removed on failure. Returns its size.
+ */
+export async function writeObjectWith(file: string, dataSet: DataSet, target: string): Promise<number> {
+  const source = await open(file, 'r');
+  try {
+    return await writeObject(source, file, await readHead(source, file), dataSet, target);
+  } finally {
+    await source.close();
+  }
+}
+
+interface ObjectHead {
+  size: number;
+  meta: ReturnType<typeof readFileMeta>;
+  encoding: ReturnType<typeof encodingOf>;
+  /** Bytes of the data set before Pixel Data (or all of it). */
+  headerLength: number;
+  dataSet: DataSet;
+}
+
+async function readHead(source: FileHandle, file: string): Promise<ObjectHead> {
+  const { size } = await source.stat();
+  const head = Buffer.alloc(Math.min(size, 64 * 1024));
+  await source.read(head, 0, head.length, 0);
+  const meta = readFileMeta(head);
+  const encoding = encodingOf(meta.transferSyntaxUid);
+  if (encoding.deflated) throw new RewriteError('deflated objects cannot be edited');
+  // Where Pixel Data starts (or the end): the scanner walks the elements, nested sequences included, and stops there.
+  const scanner = new DataSetScanner(encoding, new Set());
+  let at = meta.dataSetOffset;
+  const headerParts: Buffer[] = [];
+  while (at < size && scanner.pixelDataOffset === undefined) {
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
+    const { bytesRead } = await source.read(buf, 0, buf.length, at);
+    if (!bytesRead) break;
+    scanner.push(buf.subarray(0, bytesRead));
+    headerParts.push(buf.subarray(0, bytesRead));
+    at += bytesRead;
+    if (at - meta.dataSetOffset > MAX_HEADER && scanner.pixelDataOffset === undefined)
+      throw new RewriteError(`${file}: more than ${MAX_HEADER >> 20} MB before Pixel Data`);
+  }
+  const headerLength = scanner.pixelDataOffset ?? size - meta.dataSetOffset;
+  const dataSet = parseDataSet(Buffer.concat(headerParts).subarray(0, headerLength), encoding);
+  return { size, meta, encoding, headerLength, dataSet };
+}
+
+async function writeObject(
+  source: FileHandle,
+  file: string,
+  head: ObjectHead,
+  dataSet: DataSet,
+  target: string,
+): Promise<number> {
+  const { size, meta, encoding, headerLength } = head;
+  try {
     // Always a Part-10 file after an edit, even from a bare data set (a Conquest .v2 file): every reader here takes both.
     const newHead = Buffer.concat([
-      encodeFileMeta({ sopClassUid: textOf(dataSet.get(Tag.SOPClassUID)) || meta.sopClassUid,
-        sopInstanceUid: textOf(dataSet.get(Tag.SOPInstanceUID)) || meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid }),
+      encodeFileMeta({
+        sopClassUid: textOf(dataSet.get(Tag.SOPClassUID)) || meta.sopClassUid,
+        sopInstanceUid: textOf(dataSet.get(Tag.SOPInstanceUID)) || meta.sopInstanceUid,
+        transferSyntaxUid: meta.transferSyntaxUid,
+      }),
       encodeDataSet(dataSet, encoding),
     ]);
     const out = await open(target, 'w');
@@ -91,8 +150,6 @@ export async function transformObject(file: string, target: string, transform: (
   } catch (err) {
     await unlink(target).catch(() => undefined);
     throw err;
-  } finally {
-    await source.close();
   }
 }
 
@@ -111,7 +168,10 @@ export function applyChanges(dataSet: DataSet, changes: AttributeChanges): DataS
     out.set(Tag.SpecificCharacterSet, textElement(Tag.SpecificCharacterSet, 'CS', UTF8_TERM));
   }
   for (const [tag, value] of changes) {
-    if (value === null) { out.delete(tag); continue; }
+    if (value === null) {
+      out.delete(tag);
+      continue;
+    }
     const vr = vrOf(tag);
     const bytes = CHARSET_VRS.has(vr) ? encodeText(value, charset || 'ISO_IR 6')! : Buffer.from(value, 'latin1');
     out.set(tag, textElement(tag, vr, bytes));
@@ -123,7 +183,11 @@ export function applyChanges(dataSet: DataSet, changes: AttributeChanges): DataS
 function reencode(ds: DataSet, from: CharacterSet): void {
   for (const [tag, e] of ds) {
     if (isSequence(e)) {
-      const items = e.value.map((item) => { const copy: DataSet = new Map(item); reencode(copy, from); return copy; });
+      const items = e.value.map((item) => {
+        const copy: DataSet = new Map(item);
+        reencode(copy, from);
+        return copy;
+      });
       ds.set(tag, { ...e, value: items });
     } else if (CHARSET_VRS.has(e.vr) && Buffer.isBuffer(e.value)) {
       ds.set(tag, { ...e, value: Buffer.from(from.decode(e.value), 'utf8') });

@@ -9,10 +9,17 @@ import { readObjectHeader } from '../store/object-header.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { KeyedLock } from '../util/keyed-lock.ts';
 import { rewriteObject, type AttributeChanges } from './object-rewrite.ts';
-import { EditError, PATIENT_TAGS, STUDY_TAGS, checkPatientChanges, checkStudyChanges, type PatientChanges, type StudyChanges } from './edit-requests.ts';
+import {
+  EditError,
+  PATIENT_TAGS,
+  STUDY_TAGS,
+  checkPatientChanges,
+  checkStudyChanges,
+  type PatientChanges,
+  type StudyChanges,
+} from './edit-requests.ts';
 import { msg } from '../../common/message.ts';
 import { Tag } from '../dicom/tags.ts';
-
 
 export interface EditorDependencies {
   index: ArchiveIndex;
@@ -66,7 +73,11 @@ export class StudyEditor {
    * A patient's objects for an edit that changes its ID: the alias is recorded first, then the objects are collected,
    * so an object arriving at any moment is either in the job or followed by the alias (followAlias) - never neither.
    */
-  private async objectsAfterAlias(patientId: string, alias: [string, string] | undefined, values: AttributeChanges): Promise<StoredInstance[]> {
+  private async objectsAfterAlias(
+    patientId: string,
+    alias: [string, string] | undefined,
+    values: AttributeChanges,
+  ): Promise<StoredInstance[]> {
     const condition = [this.condition(Tag.PatientID, patientId)];
     const objects = await this.objects(condition, `patient ${patientId}`);
     if (!alias) return objects;
@@ -82,7 +93,8 @@ export class StudyEditor {
    */
   async reconcilePatientName(patientId: string, patientName: string): Promise<Job> {
     checkPatientChanges({ patientName });
-    if (!await this.deps.index.confirmPatientName(patientId, patientName.trim())) throw new EditError(msg('patient {patientId} is not in the archive', { patientId: String(patientId) }));
+    if (!(await this.deps.index.confirmPatientName(patientId, patientName.trim())))
+      throw new EditError(msg('patient {patientId} is not in the archive', { patientId: String(patientId) }));
     return this.editPatient(patientId, { patientName });
   }
 
@@ -98,7 +110,12 @@ export class StudyEditor {
     if (from === into) throw new EditError(msg('a patient cannot be merged into itself'));
     const target = await this.deps.index.findPatient(into);
     if (!target) throw new EditError(msg('patient {into} is not in the archive', { into }));
-    const values = checkPatientChanges({ patientId: into, patientName: target.patientName, birthDate: target.birthDate, sex: target.sex });
+    const values = checkPatientChanges({
+      patientId: into,
+      patientName: target.patientName,
+      birthDate: target.birthDate,
+      sex: target.sex,
+    });
     const objects = await this.objectsAfterAlias(from, [from, into], values);
     return this.queue(`patient ${from} merged into ${into}`, objects, values, [from, into]);
   }
@@ -116,10 +133,17 @@ export class StudyEditor {
    */
   async moveSeries(seriesUid: string, into: string, newSeriesUid = false): Promise<Job> {
     const objects = await this.objects([this.condition(Tag.SeriesInstanceUID, seriesUid)], `series ${seriesUid}`);
-    const values: AttributeChanges = into === 'new' ? new Map([[Tag.StudyInstanceUID, newUid()]]) : await this.joining(into);
+    const values: AttributeChanges =
+      into === 'new' ? new Map([[Tag.StudyInstanceUID, newUid()]]) : await this.joining(into);
     if (newSeriesUid) values.set(Tag.SeriesInstanceUID, newUid());
     const study = values.get(Tag.StudyInstanceUID)!;
-    return this.queue(`series ${seriesUid} moved to ${into === 'new' ? `a new study ${study}` : `study ${into}`}`, objects, values, undefined, study);
+    return this.queue(
+      `series ${seriesUid} moved to ${into === 'new' ? `a new study ${study}` : `study ${into}`}`,
+      objects,
+      values,
+      undefined,
+      study,
+    );
   }
 
   /** The attributes an object takes to join study `uid`: its UID and the study's and patient's values, from one of its objects. */
@@ -129,9 +153,17 @@ export class StudyEditor {
     const { header } = await readObjectHeader(this.deps.objectFile(sample.location));
     // The study's and its patient's attributes, which every object of the study shares.
     return new Map<number, string | null>([
-      [Tag.StudyInstanceUID, uid], [Tag.StudyDate, header.studyDate], [Tag.StudyTime, header.studyTime], [Tag.AccessionNumber, header.accessionNumber],
-      [Tag.ReferringPhysicianName, header.referringPhysicianName], [Tag.StudyDescription, header.studyDescription], [Tag.StudyID, header.studyId], [Tag.PatientName, header.patientName],
-      [Tag.PatientID, header.patientId], [Tag.PatientBirthDate, header.patientBirthDate], [Tag.PatientSex, header.patientSex],
+      [Tag.StudyInstanceUID, uid],
+      [Tag.StudyDate, header.studyDate],
+      [Tag.StudyTime, header.studyTime],
+      [Tag.AccessionNumber, header.accessionNumber],
+      [Tag.ReferringPhysicianName, header.referringPhysicianName],
+      [Tag.StudyDescription, header.studyDescription],
+      [Tag.StudyID, header.studyId],
+      [Tag.PatientName, header.patientName],
+      [Tag.PatientID, header.patientId],
+      [Tag.PatientBirthDate, header.patientBirthDate],
+      [Tag.PatientSex, header.patientSex],
     ]);
   }
 
@@ -158,13 +190,23 @@ export class StudyEditor {
     return found;
   }
 
-  private async queue(description: string, objects: StoredInstance[], changes: AttributeChanges, alias?: [string, string], studyUid = ''): Promise<Job> {
+  private async queue(
+    description: string,
+    objects: StoredInstance[],
+    changes: AttributeChanges,
+    alias?: [string, string],
+    studyUid = '',
+  ): Promise<Job> {
     const studies = await this.studiesOf(objects);
     const target = changes.get(Tag.StudyInstanceUID);
     if (target) studies.push(target);
     const detail: EditDetail = { description, changes: [...changes], alias, studies };
     this.deps.log.info(`edit queued: ${description} (${objects.length} object(s))`);
-    return this.deps.queue.add('edit', { detail: JSON.stringify(detail), studyUid }, objects.map((o) => o.sopInstanceUid));
+    return this.deps.queue.add(
+      'edit',
+      { detail: JSON.stringify(detail), studyUid },
+      objects.map((o) => o.sopInstanceUid),
+    );
   }
 
   async open(): Promise<void> {
@@ -187,11 +229,25 @@ export class StudyEditor {
     // While the patient's edit runs, its values; once it has ended, the corrected patient's as the index has them.
     const pending = this.pendingAliases.get(patientId);
     const target = pending ? undefined : await this.deps.index.findPatient(newId);
-    const values = pending ?? checkPatientChanges({ patientId: newId, ...(target ? { patientName: target.patientName, birthDate: target.birthDate, sex: target.sex } : {}) });
+    const values =
+      pending ??
+      checkPatientChanges({
+        patientId: newId,
+        ...(target ? { patientName: target.patientName, birthDate: target.birthDate, sex: target.sex } : {}),
+      });
     const inst = await this.deps.index.findInstance(sopInstanceUid);
     const studies = inst ? await this.studiesOf([inst]) : [];
-    await this.deps.queue.add('edit', { detail: JSON.stringify({ description: `object ${sopInstanceUid} of ${patientId}, now ${newId}`, changes: [...values], studies } satisfies EditDetail) },
-      [sopInstanceUid]);
+    await this.deps.queue.add(
+      'edit',
+      {
+        detail: JSON.stringify({
+          description: `object ${sopInstanceUid} of ${patientId}, now ${newId}`,
+          changes: [...values],
+          studies,
+        } satisfies EditDetail),
+      },
+      [sopInstanceUid],
+    );
   }
 
   private runner(): JobRunner {
@@ -212,10 +268,21 @@ export class StudyEditor {
             const file = this.deps.objectFile(inst.location);
             await rewriteObject(file, changes, this.deps.tempFile(inst.location));
             const { header, meta, size } = await readObjectHeader(file);
-            await this.deps.index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location: inst.location, size, callingAe: inst.callingAe ?? '' });
+            await this.deps.index.storeInstance({
+              header,
+              transferSyntaxUid: meta.transferSyntaxUid,
+              location: inst.location,
+              size,
+              callingAe: inst.callingAe ?? '',
+            });
             return true;
           });
-          if (!edited) { failed++; lastError = `${uid} is no longer in the archive`; await store.setItems(job.id, [uid], 'failed'); continue; }
+          if (!edited) {
+            failed++;
+            lastError = `${uid} is no longer in the archive`;
+            await store.setItems(job.id, [uid], 'failed');
+            continue;
+          }
           await store.setItems(job.id, [uid], 'done');
           done++;
         } catch (err) {
@@ -232,12 +299,16 @@ export class StudyEditor {
         this.pendingAliases.delete(detail.alias[0]);
       }
       await progress({ done, failed }, true);
-      this.deps.log.info(`edit done: ${detail.description}: ${done} object(s) rewritten${failed ? `, ${failed} not (${lastError})` : ''}`);
-      if (failed) throw new PermanentJobError(msg('{failed} object(s) could not be edited; last: {lastError}', { failed, lastError }));
+      this.deps.log.info(
+        `edit done: ${detail.description}: ${done} object(s) rewritten${failed ? `, ${failed} not (${lastError})` : ''}`,
+      );
+      if (failed)
+        throw new PermanentJobError(
+          msg('{failed} object(s) could not be edited; last: {lastError}', { failed, lastError }),
+        );
     };
   }
 }
-
 
 function describe(changes: AttributeChanges): string {
   const names: Record<number, string> = { ...PATIENT_TAGS, ...STUDY_TAGS };

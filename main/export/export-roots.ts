@@ -6,7 +6,12 @@ import path from 'node:path';
  * media appear (Linux /media, /run/media and /mnt; macOS /Volumes; Windows every drive but the system's) and the data
  * folder's `exports`. A service running as root or LocalSystem then cannot be made to write into system folders.
  */
-export function exportRoots(listed: readonly string[], dataDir: string, platform = process.platform, systemDrive = process.env.SystemDrive ?? 'C:'): string[] {
+export function exportRoots(
+  listed: readonly string[],
+  dataDir: string,
+  platform = process.platform,
+  systemDrive = process.env.SystemDrive ?? 'C:',
+): string[] {
   if (listed.length) return listed.map((r) => path.resolve(r));
   const own = path.join(dataDir, 'exports');
   if (platform === 'win32') {
@@ -35,7 +40,11 @@ async function resolved(folder: string): Promise<string> {
 }
 
 /** Whether `folder` (once its links are followed) is one of the roots or inside one. */
-export async function insideRoots(folder: string, roots: readonly string[], platform = process.platform): Promise<boolean> {
+export async function insideRoots(
+  folder: string,
+  roots: readonly string[],
+  platform = process.platform,
+): Promise<boolean> {
   const fold = (p: string) => (platform === 'win32' ? p.toLowerCase() : p);
   const target = fold(await resolved(folder));
   for (const root of roots) {

@@ -11,16 +11,32 @@ const run = promisify(execFile);
  * it from the desktop is a later step.
  */
 export async function writeIsoImage(folder: string, file: string, label: string): Promise<string> {
-  const volume = label.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32) || 'DICOM';
+  const volume =
+    label
+      .toUpperCase()
+      .replace(/[^A-Z0-9_]/g, '_')
+      .slice(0, 32) || 'DICOM';
   const args = ['-iso-level', '1', '-J', '-V', volume, '-o', file, folder];
-  for (const [tool, prefix] of [['xorriso', ['-as', 'mkisofs']], ['genisoimage', []]] as const) {
+  for (const [tool, prefix] of [
+    ['xorriso', ['-as', 'mkisofs']],
+    ['genisoimage', []],
+  ] as const) {
     try {
       await run(tool, [...prefix, ...args], { timeout: 600_000, maxBuffer: 16 << 20 });
       return tool;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new ExportError(msg('{tool} could not make the ISO image: {value}', { tool, value: ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').slice(-3).join(' ') }));
+      throw new ExportError(
+        msg('{tool} could not make the ISO image: {value}', {
+          tool,
+          value: ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').slice(-3).join(' '),
+        }),
+      );
     }
   }
-  throw new ExportError(msg('no ISO 9660 tool is installed: install xorriso (or genisoimage) to make images to burn, or export to a folder or a ZIP'));
+  throw new ExportError(
+    msg(
+      'no ISO 9660 tool is installed: install xorriso (or genisoimage) to make images to burn, or export to a folder or a ZIP',
+    ),
+  );
 }

@@ -41,15 +41,22 @@ export interface ExportDependencies {
   transcoder: Pick<Transcoder, 'canTranscode' | 'transcode'>;
 }
 
-
 const id = (letter: string, n: number) => `${letter}${String(n).padStart(7, '0')}`;
 
 /** `anonymizer`: each object de-identified on its way to the medium (anonymize/anonymizer.ts), the DICOMDIR from the result. */
-export async function writeMediaSet(instances: StoredInstance[], to: string, deps: ExportDependencies, fileSetId = 'PACSWS', anonymizer?: Anonymizer): Promise<MediaSetSummary> {
+export async function writeMediaSet(
+  instances: StoredInstance[],
+  to: string,
+  deps: ExportDependencies,
+  fileSetId = 'PACSWS',
+  anonymizer?: Anonymizer,
+): Promise<MediaSetSummary> {
   if (!instances.length) throw new ExportError(msg('nothing to export'));
   await mkdir(to, { recursive: true });
   if ((await readdir(to)).some((n) => n.toUpperCase() === 'DICOMDIR' || n.toUpperCase() === 'DICOM')) {
-    throw new ExportError(msg('{to} already holds a DICOM media set (DICOMDIR or DICOM): choose an empty folder', { to }));
+    throw new ExportError(
+      msg('{to} already holds a DICOM media set (DICOMDIR or DICOM): choose an empty folder', { to }),
+    );
   }
   // Each entry keeps its ordinal among its siblings: the number in its file ID component.
   type SeriesEntry = { n: number; record: DirectoryRecord };
@@ -71,7 +78,11 @@ export async function writeMediaSet(instances: StoredInstance[], to: string, dep
     }
     let study = patient.studies.get(grouping.studyInstanceUid);
     if (!study) {
-      study = { n: patient.studies.size + 1, record: { type: 'STUDY', attributes: [], children: [] }, series: new Map() };
+      study = {
+        n: patient.studies.size + 1,
+        record: { type: 'STUDY', attributes: [], children: [] },
+        series: new Map(),
+      };
       patient.studies.set(grouping.studyInstanceUid, study);
       patient.record.children.push(study.record);
     }
@@ -81,10 +92,23 @@ export async function writeMediaSet(instances: StoredInstance[], to: string, dep
       study.series.set(grouping.seriesInstanceUid, series);
       study.record.children.push(series.record);
     }
-    const fileId = ['DICOM', id('P', patient.n), id('S', study.n), id('E', series.n), id('I', series.record.children.length + 1)];
+    const fileId = [
+      'DICOM',
+      id('P', patient.n),
+      id('S', study.n),
+      id('E', series.n),
+      id('I', series.record.children.length + 1),
+    ];
     const target = path.join(to, ...fileId);
     await mkdir(path.dirname(target), { recursive: true });
-    const syntax = await writeObject(file, target, inst, meta, deps, anonymizer && { anonymizer, warn: (w) => warnings.add(w) });
+    const syntax = await writeObject(
+      file,
+      target,
+      inst,
+      meta,
+      deps,
+      anonymizer && { anonymizer, warn: (w) => warnings.add(w) },
+    );
     if (syntax !== TransferSyntax.ExplicitLittleEndian) notConverted++;
     // The records say what the medium holds: the object as written (de-identified, if it was).
     const header = anonymizer ? (await readObjectHeader(target)).header : grouping;
@@ -96,18 +120,45 @@ export async function writeMediaSet(instances: StoredInstance[], to: string, dep
   }
   const roots = [...tree.values()].map((p) => p.record);
   // DICOMDIR last: a media set cut short by an error has none, and is not mistaken for a whole one.
-  await writeFile(path.join(to, 'DICOMDIR'), encodeDicomDir(roots, fileSetId.toUpperCase().replace(/[^A-Z0-9_ ]/g, '_').slice(0, 16), newUid()));
+  await writeFile(
+    path.join(to, 'DICOMDIR'),
+    encodeDicomDir(
+      roots,
+      fileSetId
+        .toUpperCase()
+        .replace(/[^A-Z0-9_ ]/g, '_')
+        .slice(0, 16),
+      newUid(),
+    ),
+  );
   const studies = [...tree.values()].reduce((n, p) => n + p.studies.size, 0);
-  const seriesCount = [...tree.values()].reduce((n, p) => n + [...p.studies.values()].reduce((m, s) => m + s.series.size, 0), 0);
-  return { folder: to, patients: tree.size, studies, series: seriesCount, objects, notConverted, warnings: [...warnings] };
+  const seriesCount = [...tree.values()].reduce(
+    (n, p) => n + [...p.studies.values()].reduce((m, s) => m + s.series.size, 0),
+    0,
+  );
+  return {
+    folder: to,
+    patients: tree.size,
+    studies,
+    series: seriesCount,
+    objects,
+    notConverted,
+    warnings: [...warnings],
+  };
 }
 
 /**
  * Copy the object, or write it converted to Explicit VR Little Endian, de-identified on the way when asked; the transfer
  * syntax it has on the medium.
  */
-async function writeObject(file: string, target: string, inst: StoredInstance, stored: FileMetaInfo, deps: ExportDependencies,
-  deidentify?: { anonymizer: Anonymizer; warn: (w: string) => void }): Promise<string> {
+async function writeObject(
+  file: string,
+  target: string,
+  inst: StoredInstance,
+  stored: FileMetaInfo,
+  deps: ExportDependencies,
+  deidentify?: { anonymizer: Anonymizer; warn: (w: string) => void },
+): Promise<string> {
   const explicit = TransferSyntax.ExplicitLittleEndian;
   if (deidentify) {
     // De-identified straight from the stored file when it is in the profile's syntax (transformObject writes a Part-10
@@ -125,7 +176,8 @@ async function writeObject(file: string, target: string, inst: StoredInstance, s
     }
     return syntax;
   }
-  const meta = (ts: string) => encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: ts });
+  const meta = (ts: string) =>
+    encodeFileMeta({ sopClassUid: inst.sopClassUid, sopInstanceUid: inst.sopInstanceUid, transferSyntaxUid: ts });
   // A Part-10 file already in the profile's syntax is copied as it is, never read into memory.
   if (stored.part10 && stored.transferSyntaxUid === explicit) {
     await copyFile(file, target);
@@ -137,7 +189,10 @@ async function writeObject(file: string, target: string, inst: StoredInstance, s
     return explicit;
   }
   if (deps.transcoder.canTranscode(data.transferSyntaxUid, explicit)) {
-    await writeFile(target, Buffer.concat([meta(explicit), await deps.transcoder.transcode(data.bytes, data.transferSyntaxUid, explicit)]));
+    await writeFile(
+      target,
+      Buffer.concat([meta(explicit), await deps.transcoder.transcode(data.bytes, data.transferSyntaxUid, explicit)]),
+    );
     return explicit;
   }
   await writeFile(target, Buffer.concat([meta(data.transferSyntaxUid), data.bytes]));
@@ -147,22 +202,40 @@ async function writeObject(file: string, target: string, inst: StoredInstance, s
 /** Text elements in the object's character set when they fit, else as they are (ASCII keys need nothing). */
 function texts(h: InstanceHeader, values: [number, string, string][]): DicomElement[] {
   const charset = h.specificCharacterSet || 'ISO_IR 6';
-  const out: DicomElement[] = h.specificCharacterSet ? [textElement(Tag.SpecificCharacterSet, 'CS', h.specificCharacterSet)] : [];
-  for (const [tag, vr, value] of values) out.push(textElement(tag, vr, encodeText(value, charset) ?? Buffer.from(value, 'utf8')));
+  const out: DicomElement[] = h.specificCharacterSet
+    ? [textElement(Tag.SpecificCharacterSet, 'CS', h.specificCharacterSet)]
+    : [];
+  for (const [tag, vr, value] of values)
+    out.push(textElement(tag, vr, encodeText(value, charset) ?? Buffer.from(value, 'utf8')));
   return out;
 }
 
 function patientKeys(h: InstanceHeader): DicomElement[] {
-  return texts(h, [[Tag.PatientName, 'PN', h.patientName], [Tag.PatientID, 'LO', h.patientId], [Tag.PatientBirthDate, 'DA', h.patientBirthDate], [Tag.PatientSex, 'CS', h.patientSex]]);
+  return texts(h, [
+    [Tag.PatientName, 'PN', h.patientName],
+    [Tag.PatientID, 'LO', h.patientId],
+    [Tag.PatientBirthDate, 'DA', h.patientBirthDate],
+    [Tag.PatientSex, 'CS', h.patientSex],
+  ]);
 }
 
 function studyKeys(h: InstanceHeader): DicomElement[] {
-  return texts(h, [[Tag.StudyDate, 'DA', h.studyDate], [Tag.StudyTime, 'TM', h.studyTime], [Tag.AccessionNumber, 'SH', h.accessionNumber], [Tag.StudyDescription, 'LO', h.studyDescription],
-    [Tag.StudyInstanceUID, 'UI', h.studyInstanceUid], [Tag.StudyID, 'SH', h.studyId]]);
+  return texts(h, [
+    [Tag.StudyDate, 'DA', h.studyDate],
+    [Tag.StudyTime, 'TM', h.studyTime],
+    [Tag.AccessionNumber, 'SH', h.accessionNumber],
+    [Tag.StudyDescription, 'LO', h.studyDescription],
+    [Tag.StudyInstanceUID, 'UI', h.studyInstanceUid],
+    [Tag.StudyID, 'SH', h.studyId],
+  ]);
 }
 
 function seriesKeys(h: InstanceHeader): DicomElement[] {
-  return [textElement(Tag.Modality, 'CS', h.modality), textElement(Tag.SeriesInstanceUID, 'UI', h.seriesInstanceUid), textElement(Tag.SeriesNumber, 'IS', h.seriesNumber)];
+  return [
+    textElement(Tag.Modality, 'CS', h.modality),
+    textElement(Tag.SeriesInstanceUID, 'UI', h.seriesInstanceUid),
+    textElement(Tag.SeriesNumber, 'IS', h.seriesNumber),
+  ];
 }
 
 function imageKeys(h: InstanceHeader, fileId: string[], syntax: string): DicomElement[] {
@@ -174,5 +247,3 @@ function imageKeys(h: InstanceHeader, fileId: string[], syntax: string): DicomEl
     textElement(Tag.InstanceNumber, 'IS', h.instanceNumber),
   ];
 }
-
-

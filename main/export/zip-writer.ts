@@ -20,21 +20,34 @@ async function filesOf(root: string, dir = root): Promise<string[]> {
 }
 
 /** Write the ZIP of `folder` to `out` (not ended); `before` learns the archive's size first. */
-export async function writeZip(folder: string, out: Writable, before?: (size?: number) => void): Promise<{ files: number; bytes: number }> {
+export async function writeZip(
+  folder: string,
+  out: Writable,
+  before?: (size?: number) => void,
+): Promise<{ files: number; bytes: number }> {
   const files = await filesOf(folder);
   const zip = new yazl.ZipFile();
-  for (const file of files) zip.addFile(file, path.relative(folder, file).split(path.sep).join('/'), { compress: false });
+  for (const file of files)
+    zip.addFile(file, path.relative(folder, file).split(path.sep).join('/'), { compress: false });
   const failed = new Promise<never>((_, reject) => zip.once('error', reject));
   // yazl calls back with the total once every entry's size is known (-1 when it cannot be), before it writes a byte.
-  const size = await Promise.race([failed, new Promise<number>((resolve) => (zip.end as (o: object, done: (n: number) => void) => void)({}, resolve))]);
+  const size = await Promise.race([
+    failed,
+    new Promise<number>((resolve) => (zip.end as (o: object, done: (n: number) => void) => void)({}, resolve)),
+  ]);
   before?.(size >= 0 ? size : undefined);
   let bytes = 0;
-  zip.outputStream.on('data', (chunk: Buffer) => { bytes += chunk.length; });
-  await Promise.race([failed, new Promise<void>((resolve, reject) => {
-    zip.outputStream.once('end', resolve);
-    zip.outputStream.once('error', reject);
-    out.once('error', reject);
-    zip.outputStream.pipe(out, { end: false });
-  })]);
+  zip.outputStream.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+  });
+  await Promise.race([
+    failed,
+    new Promise<void>((resolve, reject) => {
+      zip.outputStream.once('end', resolve);
+      zip.outputStream.once('error', reject);
+      out.once('error', reject);
+      zip.outputStream.pipe(out, { end: false });
+    }),
+  ]);
   return { files: files.length, bytes };
 }

@@ -38,6 +38,16 @@ export interface Api {
  */
 export const api: Feature<Api> = {
   name: 'api',
+  settings: [
+    'APIHttps',
+    'APIHostNames',
+    'APICertificate',
+    'APIPrivateKey',
+    'APIPort',
+    'APIAddress',
+    'MaxUploadMB',
+    'SessionMaxHours',
+  ],
   needs: [accounts],
   start(core, { the, maybe, all }) {
     const users = the(accounts);
@@ -50,7 +60,8 @@ export const api: Feature<Api> = {
     const secure = () => certificate !== undefined;
     const sessionMaxHours = () => core.settings.sessionMaxHours;
     const links = {
-      links: new ExpiringTokens<LinkGrant>(60_000), signIns: new ExpiringTokens<true>(10 * 60_000),
+      links: new ExpiringTokens<LinkGrant>(60_000),
+      signIns: new ExpiringTokens<true>(10 * 60_000),
       local: new ExpiringTokens<true>(() => sessionMaxHours() * 3_600_000, { max: 100 }),
     };
     const log = core.child('api');
@@ -60,38 +71,67 @@ export const api: Feature<Api> = {
       certificate = apiNeedsTls(s) ? await apiCertificate(s, core.dataDir) : undefined;
       const routes = [
         ...statusRoutes({
-          aeTitle: () => core.settings.aeTitle, dicomPort: () => (listener ? listener.port() || listener.tlsPort() : 0),
-          openAssociations: () => listener?.openAssociations() ?? 0, counts: () => core.index.counts(), devices: () => core.store.devices,
-          activity: () => core.activity.snapshot(), storedBytes: storedBytesOf(core),
-          https: () => (certificate ? { fingerprint: certificate.fingerprint, selfSigned: certificate.selfSigned } : undefined),
+          aeTitle: () => core.settings.aeTitle,
+          dicomPort: () => (listener ? listener.port() || listener.tlsPort() : 0),
+          openAssociations: () => listener?.openAssociations() ?? 0,
+          counts: () => core.index.counts(),
+          devices: () => core.store.devices,
+          activity: () => core.activity.snapshot(),
+          storedBytes: storedBytesOf(core),
+          https: () =>
+            certificate ? { fingerprint: certificate.fingerprint, selfSigned: certificate.selfSigned } : undefined,
         }),
         ...settingsRoutes({
-          config: () => core.config, applySettings: () => core.applySettings(), shutdown: core.shutdown,
-          restartListener: () => (listener ? listener.restart() : all.restartListeners(async () => () => undefined).then(() => 0)),
+          config: () => core.config,
+          applySettings: () => core.applySettings(),
+          shutdown: core.shutdown,
+          restartListener: () =>
+            listener ? listener.restart() : all.restartListeners(async () => () => undefined).then(() => 0),
         }),
         ...linkRoutes({
-          ...links, secret: () => secret, apiUrl: url, sessionMaxHours, secure,
-          rotateSecret: async () => { secret = await newApiSecret(core.dataDir); },
+          ...links,
+          secret: () => secret,
+          apiUrl: url,
+          sessionMaxHours,
+          secure,
+          rotateSecret: async () => {
+            secret = await newApiSecret(core.dataDir);
+          },
         }),
         ...all.routes(),
       ];
       const frame = {
-        events: core.events, accounts: users, links: { ...links, secret: () => secret }, audit: (e: Parameters<typeof core.audit.record>[0]) => core.audit.record(e),
+        events: core.events,
+        accounts: users,
+        links: { ...links, secret: () => secret },
+        audit: (e: Parameters<typeof core.audit.record>[0]) => core.audit.record(e),
         uploads: new UploadSpace({
-          dir: () => path.join(core.config.dataDir, 'uploads'), limitBytes: () => core.settings.maxUploadMB * 1024 * 1024,
+          dir: () => path.join(core.config.dataDir, 'uploads'),
+          limitBytes: () => core.settings.maxUploadMB * 1024 * 1024,
           reserveBytes: () => core.settings.magFullThresholdMB * 1024 * 1024,
         }),
-        hostNames: () => core.settings.apiHostNames, corsOrigins: () => core.settings.dicomWebCorsOrigins,
+        hostNames: () => core.settings.apiHostNames,
+        corsOrigins: () => core.settings.dicomWebCorsOrigins,
       };
       http = new HttpApi(frame, routes, log, apiServer(certificate));
       await http.listen(core.overrides.apiPort ?? s.apiPort, s.apiAddress);
       log.info(`API on ${certificate ? 'https' : 'http'}://${s.apiAddress}:${http.port}/`);
-      if (certificate) log.info(`HTTPS certificate${certificate.selfSigned ? ' (self-signed, made here)' : ''}: SHA-256 fingerprint ${certificate.fingerprint}`);
-      core.audit.record({ user: 'system', source: '', action: 'application-start', detail: `${s.aeTitle} on DICOM port ${listener?.port() ?? 0}, API ${url()}` });
+      if (certificate)
+        log.info(
+          `HTTPS certificate${certificate.selfSigned ? ' (self-signed, made here)' : ''}: SHA-256 fingerprint ${certificate.fingerprint}`,
+        );
+      core.audit.record({
+        user: 'system',
+        source: '',
+        action: 'application-start',
+        detail: `${s.aeTitle} on DICOM port ${listener?.port() ?? 0}, API ${url()}`,
+      });
       const code = await users.accounts.prepareSetup();
       if (code) {
         setup = `${url()}/#setup=${code}`;
-        log.warn(`no user accounts yet: open ${setup} once to create the first administrator (the link works until then)`);
+        log.warn(
+          `no user accounts yet: open ${setup} once to create the first administrator (the link works until then)`,
+        );
       }
     };
     const stop = async () => {
@@ -101,17 +141,25 @@ export const api: Feature<Api> = {
     };
     return {
       provides: {
-        http: () => http, url, secret: () => secret, linkTokens: links.links, signIns: links.signIns, localSessions: links.local,
-        certificate: () => certificate, setupLink: () => setup,
+        http: () => http,
+        url,
+        secret: () => secret,
+        linkTokens: links.links,
+        signIns: links.signIns,
+        localSessions: links.local,
+        certificate: () => certificate,
+        setupLink: () => setup,
       },
-      serve, stop,
+      serve,
+      stop,
     };
   },
 };
 
 function apiUrl(core: ArchiveCore, https: boolean, port: number): string {
   const address = core.settings.apiAddress;
-  const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+  const host =
+    address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
   return `${https ? 'https' : 'http'}://${host}:${port}`;
 }
 

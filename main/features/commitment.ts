@@ -10,12 +10,19 @@ import { transfers } from './transfers.ts';
  */
 export const commitment: Feature<StorageCommitments> = {
   name: 'storage-commitment',
+  settings: ['StorageCommitment', 'CommitmentWaitSeconds'],
   needs: [transfers],
   start(core, { the }) {
     const sends = the(transfers);
     const commitments = new StorageCommitments({
-      index: core.index, queue: core.queue, client: sends.client, node: (ae) => sends.node(ae), objectFile: (location) => core.objectFile(location),
-      ourAe: () => core.settings.aeTitle, waitSeconds: () => core.settings.commitmentWaitSeconds, log: core.child('commitment'),
+      index: core.index,
+      queue: core.queue,
+      client: sends.client,
+      node: (ae) => sends.node(ae),
+      objectFile: (location) => core.objectFile(location),
+      ourAe: () => core.settings.aeTitle,
+      waitSeconds: () => core.settings.commitmentWaitSeconds,
+      log: core.child('commitment'),
     });
     sends.commitWith((ctx, node) => commitments.requestFor(ctx, node));
     return {

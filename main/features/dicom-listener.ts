@@ -36,6 +36,15 @@ export interface DicomPorts {
  */
 export const dicomListener: Feature<DicomPorts> = {
   name: 'dicom-listener',
+  settings: [
+    'TCPPort',
+    'ListenAddress',
+    'AcceptAnyCalledAE',
+    'RequireKnownCallingAE',
+    'TLSPort',
+    'TLSRequireClientCertificate',
+    'PlainDICOM',
+  ],
   start(core, { all }) {
     const operations = new RunningOperations();
     let plain: DicomListener | undefined;
@@ -49,7 +58,16 @@ export const dicomListener: Feature<DicomPorts> = {
       const registry = new ServiceRegistry(core.child('dimse'), operations).register(verificationService);
       for (const service of all.services()) registry.register(service);
       registry.observe((assoc, msg, data) => auditRequest(assoc, msg, data, (e) => core.audit.record(e)));
-      return { negotiate: (rq, assoc) => refusalsAudited(core, rq, assoc, negotiate(rq, acceptancePolicy(core, all.sopClasses()), assoc.remoteAddress)), ...registry.handlers() };
+      return {
+        negotiate: (rq, assoc) =>
+          refusalsAudited(
+            core,
+            rq,
+            assoc,
+            negotiate(rq, acceptancePolicy(core, all.sopClasses()), assoc.remoteAddress),
+          ),
+        ...registry.handlers(),
+      };
     };
     const log = core.child('server');
     const open = async () => {
@@ -65,9 +83,13 @@ export const dicomListener: Feature<DicomPorts> = {
         if (!credentials) throw new TlsFileError('TLSPort is set but TLSCertificate and TLSPrivateKey are not');
         secure = new DicomListener(core.associationOptions(), served, core.child('dicom-tls'), watch, credentials);
         ports.tls = await secure.listen(core.overrides.tlsPort ?? s.tlsPort, host);
-        log.info(`${s.aeTitle} listening for DICOM TLS on ${host}:${ports.tls}${credentials.requireClientCertificate ? ' (client certificates required)' : ''}`);
+        log.info(
+          `${s.aeTitle} listening for DICOM TLS on ${host}:${ports.tls}${credentials.requireClientCertificate ? ' (client certificates required)' : ''}`,
+        );
       }
-      log.info(`${s.aeTitle} ${plain ? `listening on ${host}:${ports.plain}` : 'listening for DICOM over TLS only (PlainDICOM = 0)'}; storage ${s.devices.join(', ')}; index ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.user}@${s.index.host}:${s.index.port}/${s.index.database}`}`);
+      log.info(
+        `${s.aeTitle} ${plain ? `listening on ${host}:${ports.plain}` : 'listening for DICOM over TLS only (PlainDICOM = 0)'}; storage ${s.devices.join(', ')}; index ${s.index.engine === 'sqlite' ? s.index.file : `MySQL ${s.index.user}@${s.index.host}:${s.index.port}/${s.index.database}`}`,
+      );
     };
     const close = async () => {
       await plain?.close().catch(() => undefined);
@@ -80,17 +102,28 @@ export const dicomListener: Feature<DicomPorts> = {
       try {
         await all.restartListeners(async () => {
           const fresh = await loadConfig(before.configDir, before.dataDir);
-          core.config = { ...before, sopList: fresh.sopList, settings: withFields(before.settings, fresh.settings, LISTENER_FIELDS) };
-          return () => { core.config = before; };
+          core.config = {
+            ...before,
+            sopList: fresh.sopList,
+            settings: withFields(before.settings, fresh.settings, LISTENER_FIELDS),
+          };
+          return () => {
+            core.config = before;
+          };
         });
       } catch (err) {
-        throw new ListenerNotMoved(`${(err as Error).message}; still listening as ${before.settings.aeTitle} on port ${ports.plain}`);
+        throw new ListenerNotMoved(
+          `${(err as Error).message}; still listening as ${before.settings.aeTitle} on port ${ports.plain}`,
+        );
       }
       return ports.plain;
     };
     return {
       provides: {
-        operations, port: () => ports.plain, tlsPort: () => ports.tls, restart,
+        operations,
+        port: () => ports.plain,
+        tlsPort: () => ports.tls,
+        restart,
         openAssociations: () => (plain?.associations.size ?? 0) + (secure?.associations.size ?? 0),
       },
       listener: { open, close },
@@ -106,20 +139,38 @@ function acceptancePolicy(core: ArchiveCore, extraSopClasses: string[]): Accepta
     acceptAnyCalledAe: s.acceptAnyCalledAe,
     knownCallingAe: s.requireKnownCallingAe ? (ae) => core.config.nodes.find(ae) !== undefined : undefined,
     // dgatesop.lst's classes, and the N-services features turn on (a Conquest dgatesop.lst does not list them).
-    sopClasses: extraSopClasses.length ? new Set([...core.config.sopList.sopClasses, ...extraSopClasses]) : core.config.sopList.sopClasses,
+    sopClasses: extraSopClasses.length
+      ? new Set([...core.config.sopList.sopClasses, ...extraSopClasses])
+      : core.config.sopList.sopClasses,
     transferSyntaxes: core.config.sopList.transferSyntaxes,
     ...nodeAccess(config),
   };
 }
 
 /** Services noderights.map refused the caller (rejected presentation contexts): logged and audited. */
-function refusalsAudited(core: ArchiveCore, rq: AssociateRQ, assoc: Association, decision: NegotiationResult): NegotiationResult {
-  const refused = decision.contexts.filter((c) => c.result === ContextResult.UserRejection)
+function refusalsAudited(
+  core: ArchiveCore,
+  rq: AssociateRQ,
+  assoc: Association,
+  decision: NegotiationResult,
+): NegotiationResult {
+  const refused = decision.contexts
+    .filter((c) => c.result === ContextResult.UserRejection)
     .map((c) => rq.contexts.find((p) => p.id === c.id)?.abstractSyntax ?? '');
   if (refused.length) {
     const classes = [...new Set(refused)].join(', ');
-    core.child('server').warn(`${rq.callingAe} (${assoc.remoteAddress}) may not use ${classes} (noderights.map): presentation contexts rejected`);
-    core.audit.record({ user: rq.callingAe, source: `${rq.callingAe}@${assoc.remoteAddress}`, action: 'refused', outcome: 'refused', detail: `SOP classes refused by noderights.map: ${classes}` });
+    core
+      .child('server')
+      .warn(
+        `${rq.callingAe} (${assoc.remoteAddress}) may not use ${classes} (noderights.map): presentation contexts rejected`,
+      );
+    core.audit.record({
+      user: rq.callingAe,
+      source: `${rq.callingAe}@${assoc.remoteAddress}`,
+      action: 'refused',
+      outcome: 'refused',
+      detail: `SOP classes refused by noderights.map: ${classes}`,
+    });
   }
   return decision;
 }

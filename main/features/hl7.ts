@@ -15,17 +15,29 @@ export interface Hl7 {
  */
 export const hl7: Feature<Hl7> = {
   name: 'hl7',
+  settings: ['HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'HL7TLS', 'HL7DefaultCharset'],
   needs: [edit],
   start(core, { the }) {
-    const inbox = new Hl7Inbox(core.index, () => ({ defaultCharset: core.settings.hl7DefaultCharset, ourApplication: core.settings.aeTitle }),
-      core.child('hl7'), the(edit), (e) => core.audit.record(e));
+    const inbox = new Hl7Inbox(
+      core.index,
+      () => ({ defaultCharset: core.settings.hl7DefaultCharset, ourApplication: core.settings.aeTitle }),
+      core.child('hl7'),
+      the(edit),
+      (e) => core.audit.record(e),
+    );
     let listener: Hl7Listener | undefined;
     const open = async () => {
       const s = core.settings;
       if (!s.hl7Listener) return;
       const secure = s.hl7Tls ? await readTlsFiles(s) : undefined;
       if (s.hl7Tls && !secure) throw new TlsFileError('HL7TLS is on but TLSCertificate and TLSPrivateKey are not set');
-      const opening = new Hl7Listener(inbox, () => core.settings.hl7AllowedSenders, core.events, core.child('hl7'), secure);
+      const opening = new Hl7Listener(
+        inbox,
+        () => core.settings.hl7AllowedSenders,
+        core.events,
+        core.child('hl7'),
+        secure,
+      );
       await opening.listen(s.hl7Port, core.listenAddress);
       listener = opening;
     };

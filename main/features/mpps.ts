@@ -10,13 +10,23 @@ import { transfers } from './transfers.ts';
  */
 export const mpps: Feature<PerformedSteps> = {
   name: 'mpps',
+  settings: ['MPPS', 'MPPSForward'],
   needs: [transfers],
   start(core, { the }) {
     const sends = the(transfers);
     const steps = new PerformedSteps({
-      index: core.index, queue: core.queue, client: sends.client, node: (ae) => sends.node(ae), forwardTo: () => core.settings.mppsForward,
-      log: core.child('mpps'), events: core.events,
+      index: core.index,
+      queue: core.queue,
+      client: sends.client,
+      node: (ae) => sends.node(ae),
+      forwardTo: () => core.settings.mppsForward,
+      log: core.child('mpps'),
+      events: core.events,
     });
-    return { provides: steps, services: [mppsService(steps, core.child('mpps'))], sopClasses: () => (core.settings.mpps ? [MPPS_SOP_CLASS] : []) };
+    return {
+      provides: steps,
+      services: [mppsService(steps, core.child('mpps'))],
+      sopClasses: () => (core.settings.mpps ? [MPPS_SOP_CLASS] : []),
+    };
   },
 };

@@ -6,7 +6,11 @@ import { presentationRoutes } from '../api/presentation-routes.ts';
 export const presentations: Feature<undefined> = {
   name: 'presentations',
   start(core) {
-    const states = new PresentationStates({ index: core.index, objectFile: (location) => core.objectFile(location), importTarget: () => core.importTarget() });
+    const states = new PresentationStates({
+      index: core.index,
+      objectFile: (location) => core.objectFile(location),
+      importTarget: () => core.importTarget(),
+    });
     return { provides: undefined, routes: presentationRoutes(states) };
   },
 };

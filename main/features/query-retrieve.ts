@@ -18,19 +18,45 @@ export interface QueryRetrieve {
  */
 export const queryRetrieve: Feature<QueryRetrieve> = {
   name: 'query-retrieve',
+  settings: ['NameMatching', 'MaxQueryResults'],
   needs: [dicomListener],
   start(core, { the }) {
     const { operations } = the(dicomListener);
-    const storeScp = new StoreScp(core.ingest, core.child('store-scp'), (assoc, r) => core.events.emit('object', {
-      direction: 'received', associationId: assoc.id, peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe, ...r }));
-    const ports = { index: core.index, config: () => core.config, read: core.reader.bind(core), retrieved: core.access.retrieved.bind(core.access) };
+    const storeScp = new StoreScp(core.ingest, core.child('store-scp'), (assoc, r) =>
+      core.events.emit('object', {
+        direction: 'received',
+        associationId: assoc.id,
+        peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe,
+        ...r,
+      }),
+    );
+    const ports = {
+      index: core.index,
+      config: () => core.config,
+      read: core.reader.bind(core),
+      retrieved: core.access.retrieved.bind(core.access),
+    };
     const aeTitle = () => core.settings.aeTitle;
     const retrieveScp = new RetrieveScp({
-      objects: retrievePort(ports), destination: destinationPort(() => core.config, () => core.tls), aeTitle,
-      subAssociationOptions: () => core.associationOptions(), operations, log: core.child('retrieve-scp'),
-      observer: retrieveObserver(core.events), codecs: transcoder,
+      objects: retrievePort(ports),
+      destination: destinationPort(
+        () => core.config,
+        () => core.tls,
+      ),
+      aeTitle,
+      subAssociationOptions: () => core.associationOptions(),
+      operations,
+      log: core.child('retrieve-scp'),
+      observer: retrieveObserver(core.events),
+      codecs: transcoder,
     });
-    const findScp = new FindScp(queryPort(ports), aeTitle, operations, core.child('find-scp'), () => core.settings.maxQueryResults);
+    const findScp = new FindScp(
+      queryPort(ports),
+      aeTitle,
+      operations,
+      core.child('find-scp'),
+      () => core.settings.maxQueryResults,
+    );
     return { provides: { storeScp }, services: [storeScp, findScp, retrieveScp.move, retrieveScp.get] };
   },
 };

@@ -7,10 +7,18 @@ import { Retention } from '../archive/retention.ts';
  */
 export const retention: Feature<Retention> = {
   name: 'retention',
+  settings: ['MAGDeviceThreshold', 'NightlyCleanThreshold'],
   start(core) {
     const running = new Retention({
-      index: core.index, store: core.store, access: core.access, removal: core.removal, log: core.child('retention'),
-      thresholds: () => ({ cleanMB: core.settings.magCleanThresholdMB, nightlyMB: core.settings.nightlyCleanThresholdMB }),
+      index: core.index,
+      store: core.store,
+      access: core.access,
+      removal: core.removal,
+      log: core.child('retention'),
+      thresholds: () => ({
+        cleanMB: core.settings.magCleanThresholdMB,
+        nightlyMB: core.settings.nightlyCleanThresholdMB,
+      }),
     });
     core.onStored(() => running.nudge());
     return { provides: running, serve: () => running.start(), stop: () => running.stop() };

@@ -17,11 +17,22 @@ export const transfers: Feature<Transfers> = {
   start(core, { the }) {
     const { storeScp } = the(queryRetrieve);
     const running = new Transfers({
-      config: () => core.config, queue: core.queue, index: core.index, read: core.reader.bind(core), associationOptions: () => core.associationOptions(),
-      events: core.events, tls: () => core.tls, logger: core.logger, codecs: transcoder,
+      config: () => core.config,
+      queue: core.queue,
+      index: core.index,
+      read: core.reader.bind(core),
+      associationOptions: () => core.associationOptions(),
+      events: core.events,
+      tls: () => core.tls,
+      logger: core.logger,
+      codecs: transcoder,
       // The objects a C-GET of ours brings back, into our storage SCP.
-      storage: (assoc, msg) => { if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg); },
-      ingestObject: async (object, source) => { await ingestStream(object, core.importTarget(), source); },
+      storage: (assoc, msg) => {
+        if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg);
+      },
+      ingestObject: async (object, source) => {
+        await ingestStream(object, core.importTarget(), source);
+      },
     });
     core.onStored((e) => running.onStored(e));
     const routes = [

@@ -82,16 +82,25 @@ export interface ArchiveIndex {
    * Take back a row just written whose file could not be put in place: a new object's row goes (with its series, study
    * and patient if left empty); a replaced one's row names its former file again. False if the row changed meanwhile.
    */
-  undoStore(sopInstanceUid: string, written: { location: StoredLocation; transferSyntaxUid: string }, replaced?: ReplacedInstance): Promise<boolean>;
+  undoStore(
+    sopInstanceUid: string,
+    written: { location: StoredLocation; transferSyntaxUid: string },
+    replaced?: ReplacedInstance,
+  ): Promise<boolean>;
   /** The rows written last (by row id, newest first): after a crash, those whose file did not survive are found here. */
-  newestInstances(limit: number): Promise<{ sopInstanceUid: string; location: StoredLocation; transferSyntaxUid: string }[]>;
+  newestInstances(
+    limit: number,
+  ): Promise<{ sopInstanceUid: string; location: StoredLocation; transferSyntaxUid: string }[]>;
   findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined>;
   /**
    * An object's file re-encoded (background-recode.ts): its row takes the new file, syntax and size, only if it still
    * names the old file in the old syntax (not replaced or deleted meanwhile). Returns whether it did.
    */
-  recodedInstance(sopInstanceUid: string, from: { location: StoredLocation; transferSyntaxUid: string },
-    to: { location: StoredLocation; transferSyntaxUid: string; size: number }): Promise<boolean>;
+  recodedInstance(
+    sopInstanceUid: string,
+    from: { location: StoredLocation; transferSyntaxUid: string },
+    to: { location: StoredLocation; transferSyntaxUid: string; size: number },
+  ): Promise<boolean>;
   findPatient(patientId: string): Promise<PatientRow | undefined>;
   counts(): Promise<IndexCounts>;
   /** The size of every stored object together (a full scan: callers cache it). */
@@ -105,12 +114,22 @@ export interface ArchiveIndex {
   /** Matching rows of a level in chunks, read as they are asked for (C-FIND answers: never the whole result at once). */
   streamArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): AsyncIterable<Row[]>;
   /** Matching rows of a level; with `limit`, the newest first, skipping `offset` of them. */
-  queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number, offset?: number): Promise<Row[]>;
+  queryArchive(
+    level: LevelNumber,
+    returns: QrAttribute[],
+    conditions: Condition[],
+    limit?: number,
+    offset?: number,
+  ): Promise<Row[]>;
   /**
    * Deletion that a crash cannot leave half done (sql-deletions.ts): the study's rows go and a journal entry with its
    * files is written, in one transaction. 'protected' (nothing done) for a protected study unless `force`.
    */
-  beginStudyDeletion(studyUid: string, reason: string, force?: boolean): Promise<StudyDeletion | 'protected' | undefined>;
+  beginStudyDeletion(
+    studyUid: string,
+    reason: string,
+    force?: boolean,
+  ): Promise<StudyDeletion | 'protected' | undefined>;
   /** The journaled deletion's files are gone; or only `left` remain (held by another program) and it stays pending with those. */
   finishDeletion(id: number, left?: StoredLocation[]): Promise<void>;
   /** Deletions whose files may still be on disk (a crash came between the rows and the files). */

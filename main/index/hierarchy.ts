@@ -16,18 +16,72 @@ import type { IndexDialect, SqlEngine, Statement } from './sql-engine.ts';
  */
 
 const PATIENT = ['patient_id', 'patient_name', 'name_key', 'name_fold', 'birth_date', 'sex', 'updated_at'] as const;
-const STUDY = ['study_uid', 'patient_fk', 'patient_name', 'name_key', 'name_fold', 'study_date', 'study_time', 'accession_number', 'study_id',
-  'description', 'referring_physician', 'charset', 'updated_at'] as const;
-const SERIES = ['series_uid', 'study_fk', 'modality', 'series_number', 'description', 'body_part', 'series_date', 'series_time', 'updated_at'] as const;
-const INSTANCE = ['sop_uid', 'series_fk', 'sop_class_uid', 'instance_number', 'transfer_syntax', 'rows', 'columns', 'frames', 'device', 'path', 'size', 'calling_ae', 'received_at'] as const;
+const STUDY = [
+  'study_uid',
+  'patient_fk',
+  'patient_name',
+  'name_key',
+  'name_fold',
+  'study_date',
+  'study_time',
+  'accession_number',
+  'study_id',
+  'description',
+  'referring_physician',
+  'charset',
+  'updated_at',
+] as const;
+const SERIES = [
+  'series_uid',
+  'study_fk',
+  'modality',
+  'series_number',
+  'description',
+  'body_part',
+  'series_date',
+  'series_time',
+  'updated_at',
+] as const;
+const INSTANCE = [
+  'sop_uid',
+  'series_fk',
+  'sop_class_uid',
+  'instance_number',
+  'transfer_syntax',
+  'rows',
+  'columns',
+  'frames',
+  'device',
+  'path',
+  'size',
+  'calling_ae',
+  'received_at',
+] as const;
 
 type Header = InstanceRecord['header'];
 
 /** The values a series' patient, study and series rows take: objects of a series that share them write only instances. */
 export function seriesAttributes(h: Header): string {
-  return [h.patientId, h.patientName, h.patientBirthDate, h.patientSex, h.studyInstanceUid, h.studyDate, h.studyTime,
-    h.accessionNumber, h.studyId, h.studyDescription, h.referringPhysicianName, h.specificCharacterSet, h.modality,
-    h.seriesNumber, h.seriesDescription, h.bodyPartExamined, h.seriesDate, h.seriesTime].join('\u0000');
+  return [
+    h.patientId,
+    h.patientName,
+    h.patientBirthDate,
+    h.patientSex,
+    h.studyInstanceUid,
+    h.studyDate,
+    h.studyTime,
+    h.accessionNumber,
+    h.studyId,
+    h.studyDescription,
+    h.referringPhysicianName,
+    h.specificCharacterSet,
+    h.modality,
+    h.seriesNumber,
+    h.seriesDescription,
+    h.bodyPartExamined,
+    h.seriesDate,
+    h.seriesTime,
+  ].join('\u0000');
 }
 
 export interface SeriesIds {
@@ -41,9 +95,11 @@ export class HierarchySql {
   readonly study: string;
   readonly series: string;
   /** The patient's newest study: the one whose patient attributes the patient takes. */
-  readonly newestStudy = 'SELECT id FROM studies WHERE patient_fk = ? ORDER BY study_date DESC, study_time DESC, id DESC LIMIT 1';
+  readonly newestStudy =
+    'SELECT id FROM studies WHERE patient_fk = ? ORDER BY study_date DESC, study_time DESC, id DESC LIMIT 1';
   /** The patient's attributes from its newest study's object (a confirmed name stays). */
-  readonly patientFromStudy = `UPDATE patients SET patient_name = CASE WHEN name_confirmed = 1 THEN patient_name ELSE ? END,
+  readonly patientFromStudy =
+    `UPDATE patients SET patient_name = CASE WHEN name_confirmed = 1 THEN patient_name ELSE ? END,
     name_key = CASE WHEN name_confirmed = 1 THEN name_key ELSE ? END, name_fold = CASE WHEN name_confirmed = 1 THEN name_fold ELSE ? END,
     birth_date = ?, sex = ? WHERE id = ?`;
   private readonly dialect: IndexDialect;
@@ -78,12 +134,37 @@ export class HierarchySql {
 export async function upsertHierarchy(tx: SqlEngine, sql: HierarchySql, h: Header, now: string): Promise<SeriesIds> {
   const name = [h.patientName, personNameKey(h.patientName), foldName(h.patientName)];
   const patient = (await tx.run(sql.patient, [h.patientId, ...name, h.patientBirthDate, h.patientSex, now])).insertId;
-  const study = (await tx.run(sql.study, [h.studyInstanceUid, patient, ...name, h.studyDate, h.studyTime, h.accessionNumber, h.studyId, h.studyDescription,
-    h.referringPhysicianName, h.specificCharacterSet, now])).insertId;
+  const study = (
+    await tx.run(sql.study, [
+      h.studyInstanceUid,
+      patient,
+      ...name,
+      h.studyDate,
+      h.studyTime,
+      h.accessionNumber,
+      h.studyId,
+      h.studyDescription,
+      h.referringPhysicianName,
+      h.specificCharacterSet,
+      now,
+    ])
+  ).insertId;
   const [newest] = await tx.all<{ id: number | string }>(sql.newestStudy, [patient]);
-  if (Number(newest?.id) === study) await tx.run(sql.patientFromStudy, [...name, h.patientBirthDate, h.patientSex, patient]);
-  const series = (await tx.run(sql.series, [h.seriesInstanceUid, study, h.modality, h.seriesNumber, h.seriesDescription, h.bodyPartExamined,
-    h.seriesDate, h.seriesTime, now])).insertId;
+  if (Number(newest?.id) === study)
+    await tx.run(sql.patientFromStudy, [...name, h.patientBirthDate, h.patientSex, patient]);
+  const series = (
+    await tx.run(sql.series, [
+      h.seriesInstanceUid,
+      study,
+      h.modality,
+      h.seriesNumber,
+      h.seriesDescription,
+      h.bodyPartExamined,
+      h.seriesDate,
+      h.seriesTime,
+      now,
+    ])
+  ).insertId;
   return { id: series, studyId: study };
 }
 
@@ -97,8 +178,12 @@ export interface BatchItem {
  * rows were last written with the same attributes; the others are upserted first. Returns where each replaced object
  * was stored, and the row ids of every series in the batch.
  */
-export async function writeBatch(tx: SqlEngine, sql: HierarchySql, batch: BatchItem[], known: (seriesUid: string, attributes: string) => SeriesIds | undefined):
-  Promise<{ replaced: (ReplacedInstance | undefined)[]; seriesIds: Map<string, SeriesIds> }> {
+export async function writeBatch(
+  tx: SqlEngine,
+  sql: HierarchySql,
+  batch: BatchItem[],
+  known: (seriesUid: string, attributes: string) => SeriesIds | undefined,
+): Promise<{ replaced: (ReplacedInstance | undefined)[]; seriesIds: Map<string, SeriesIds> }> {
   const now = new Date().toISOString();
   const seriesIds = new Map<string, SeriesIds>();
   const touchedStudies = new Set<number>();
@@ -106,7 +191,10 @@ export async function writeBatch(tx: SqlEngine, sql: HierarchySql, batch: BatchI
     const h = record.header;
     if (seriesIds.has(h.seriesInstanceUid)) continue;
     const cached = known(h.seriesInstanceUid, attributes);
-    if (cached) { seriesIds.set(h.seriesInstanceUid, cached); continue; }
+    if (cached) {
+      seriesIds.set(h.seriesInstanceUid, cached);
+      continue;
+    }
     const ids = await upsertHierarchy(tx, sql, h, now);
     seriesIds.set(h.seriesInstanceUid, ids);
     touchedStudies.add(ids.studyId);
@@ -114,18 +202,43 @@ export async function writeBatch(tx: SqlEngine, sql: HierarchySql, batch: BatchI
   const uids = batch.map((b) => b.record.header.sopInstanceUid);
   const inList = `(${uids.map(() => '?').join(', ')})`;
   const statements: Statement[] = [
-    { sql: `SELECT sop_uid, device, path, transfer_syntax, size FROM instances WHERE sop_uid IN ${inList}`, params: uids },
+    {
+      sql: `SELECT sop_uid, device, path, transfer_syntax, size FROM instances WHERE sop_uid IN ${inList}`,
+      params: uids,
+    },
     // Counts: every object stored again leaves its old series and study, then every object joins its new ones.
-    { sql: `UPDATE studies SET num_instances = num_instances - (SELECT count(*) FROM instances i JOIN series s ON s.id = i.series_fk
+    {
+      sql: `UPDATE studies SET num_instances = num_instances - (SELECT count(*) FROM instances i JOIN series s ON s.id = i.series_fk
         WHERE s.study_fk = studies.id AND i.sop_uid IN ${inList})
-      WHERE id IN (SELECT s.study_fk FROM series s JOIN instances i ON i.series_fk = s.id WHERE i.sop_uid IN ${inList})`, params: [...uids, ...uids] },
-    { sql: `UPDATE series SET num_instances = num_instances - (SELECT count(*) FROM instances WHERE series_fk = series.id AND sop_uid IN ${inList})
-      WHERE id IN (SELECT series_fk FROM instances WHERE sop_uid IN ${inList})`, params: [...uids, ...uids] },
-    { sql: sql.instances(batch.length), params: batch.flatMap(({ record: r }) => {
-      const h = r.header;
-      return [h.sopInstanceUid, seriesIds.get(h.seriesInstanceUid)!.id, h.sopClassUid, h.instanceNumber, r.transferSyntaxUid, h.rows, h.columns,
-        h.numberOfFrames, r.location.device, r.location.relativePath, r.size, r.callingAe, now];
-    }) },
+      WHERE id IN (SELECT s.study_fk FROM series s JOIN instances i ON i.series_fk = s.id WHERE i.sop_uid IN ${inList})`,
+      params: [...uids, ...uids],
+    },
+    {
+      sql: `UPDATE series SET num_instances = num_instances - (SELECT count(*) FROM instances WHERE series_fk = series.id AND sop_uid IN ${inList})
+      WHERE id IN (SELECT series_fk FROM instances WHERE sop_uid IN ${inList})`,
+      params: [...uids, ...uids],
+    },
+    {
+      sql: sql.instances(batch.length),
+      params: batch.flatMap(({ record: r }) => {
+        const h = r.header;
+        return [
+          h.sopInstanceUid,
+          seriesIds.get(h.seriesInstanceUid)!.id,
+          h.sopClassUid,
+          h.instanceNumber,
+          r.transferSyntaxUid,
+          h.rows,
+          h.columns,
+          h.numberOfFrames,
+          r.location.device,
+          r.location.relativePath,
+          r.size,
+          r.callingAe,
+          now,
+        ];
+      }),
+    },
   ];
   const perSeries = new Map<number, number>();
   for (const { record } of batch) {
@@ -134,10 +247,23 @@ export async function writeBatch(tx: SqlEngine, sql: HierarchySql, batch: BatchI
   }
   for (const [series, n] of perSeries) {
     statements.push({ sql: 'UPDATE series SET num_instances = num_instances + ? WHERE id = ?', params: [n, series] });
-    statements.push({ sql: 'UPDATE studies SET num_instances = num_instances + ? WHERE id = (SELECT study_fk FROM series WHERE id = ?)', params: [n, series] });
+    statements.push({
+      sql: 'UPDATE studies SET num_instances = num_instances + ? WHERE id = (SELECT study_fk FROM series WHERE id = ?)',
+      params: [n, series],
+    });
   }
   for (const study of touchedStudies) statements.push({ sql: sql.refreshStudy(), params: [study, study, study] });
   const [before] = await tx.script(statements, { last: true });
-  const previous = new Map(before!.map((r) => [String(r.sop_uid), { device: Number(r.device), relativePath: String(r.path), transferSyntaxUid: String(r.transfer_syntax), size: Number(r.size) }]));
+  const previous = new Map(
+    before!.map((r) => [
+      String(r.sop_uid),
+      {
+        device: Number(r.device),
+        relativePath: String(r.path),
+        transferSyntaxUid: String(r.transfer_syntax),
+        size: Number(r.size),
+      },
+    ]),
+  );
   return { replaced: uids.map((u) => previous.get(u)), seriesIds };
 }

@@ -18,7 +18,10 @@ export interface MysqlOptions {
 export const MYSQL_DIALECT: SqlDialect = {
   wildcard: (expr, pattern) => ({
     sql: `${expr} LIKE ? ESCAPE '!'`,
-    param: pattern.replace(/[!%_]/g, (c) => '!' + c).replace(/\*/g, '%').replace(/\?/g, '_'),
+    param: pattern
+      .replace(/[!%_]/g, (c) => '!' + c)
+      .replace(/\*/g, '%')
+      .replace(/\?/g, '_'),
   }),
 };
 
@@ -30,13 +33,23 @@ export const MYSQL_INDEX_DIALECT: IndexDialect = {
     VALUES ${Array.from({ length: rows }, () => `(${columns.map(() => '?').join(', ')})`).join(', ')}
     ON DUPLICATE KEY UPDATE ${withId ? 'id = LAST_INSERT_ID(id), ' : ''}${update.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
   insertionOrder: 'seq',
-  studyModalities: (p) => `COALESCE((SELECT GROUP_CONCAT(DISTINCT modality ORDER BY modality SEPARATOR '\\\\') FROM series WHERE study_fk = ${p}), '')`,
+  studyModalities: (p) =>
+    `COALESCE((SELECT GROUP_CONCAT(DISTINCT modality ORDER BY modality SEPARATOR '\\\\') FROM series WHERE study_fk = ${p}), '')`,
   forUpdate: ' FOR UPDATE',
   quote: (column) => `\`${column}\``,
 };
 
 /** Errors after which the same transaction may succeed on a new connection (the server restarted, the link dropped). */
-const RETRYABLE = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ER_SERVER_SHUTDOWN', 'ETIMEDOUT', 'ER_LOCK_DEADLOCK', 'ER_CON_COUNT_ERROR']);
+const RETRYABLE = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ER_SERVER_SHUTDOWN',
+  'ETIMEDOUT',
+  'ER_LOCK_DEADLOCK',
+  'ER_CON_COUNT_ERROR',
+]);
 const RETRIES = 20;
 const RETRY_DELAY_MS = 250;
 
@@ -68,7 +81,10 @@ class MysqlTransaction implements SqlEngine {
   private async send(statements: Statement[]): Promise<unknown[]> {
     const all = this.begun ? statements : [{ sql: 'START TRANSACTION', params: [] }, ...statements];
     this.begun = true;
-    const [results] = await this.conn.query(all.map((s) => s.sql).join(';\n'), all.flatMap((s) => s.params));
+    const [results] = await this.conn.query(
+      all.map((s) => s.sql).join(';\n'),
+      all.flatMap((s) => s.params),
+    );
     const list = all.length > 1 ? (results as unknown[]) : [results];
     return list.slice(all.length - statements.length);
   }
@@ -153,14 +169,21 @@ class MysqlEngine implements SqlEngine {
   async *stream<T = Record<string, unknown>>(sql: string, params: unknown[] = [], chunk = 256): AsyncIterable<T[]> {
     const conn = await this.retried(() => this.pool.getConnection());
     // The promise wrapper's underlying connection: its query() gives a row stream (the typings name it the wrapper).
-    const core = (conn as unknown as { connection: { query(sql: string, params: unknown[]): { stream(o: { highWaterMark: number }): Readable } } }).connection;
+    const core = (
+      conn as unknown as {
+        connection: { query(sql: string, params: unknown[]): { stream(o: { highWaterMark: number }): Readable } };
+      }
+    ).connection;
     const rows = core.query(sql, params).stream({ highWaterMark: chunk });
     let done = false;
     try {
       let batch: T[] = [];
       for await (const row of rows) {
         batch.push(row as T);
-        if (batch.length >= chunk) { yield batch; batch = []; }
+        if (batch.length >= chunk) {
+          yield batch;
+          batch = [];
+        }
       }
       if (batch.length) yield batch;
       done = true;
@@ -206,15 +229,31 @@ export class MysqlIndex extends SqlArchiveIndex {
   }
 
   static async open(options: MysqlOptions): Promise<MysqlIndex> {
-    const admin = await mysql.createConnection({ host: options.host, port: options.port, user: options.user, password: options.password });
+    const admin = await mysql.createConnection({
+      host: options.host,
+      port: options.port,
+      user: options.user,
+      password: options.password,
+    });
     try {
-      await admin.query(`CREATE DATABASE IF NOT EXISTS \`${options.database.replace(/`/g, '')}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+      await admin.query(
+        `CREATE DATABASE IF NOT EXISTS \`${options.database.replace(/`/g, '')}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+      );
     } finally {
       await admin.end();
     }
-    const pool = mysql.createPool({ ...options, connectionLimit: 4, decimalNumbers: true, charset: 'utf8mb4', enableKeepAlive: true, multipleStatements: true });
+    const pool = mysql.createPool({
+      ...options,
+      connectionLimit: 4,
+      decimalNumbers: true,
+      charset: 'utf8mb4',
+      enableKeepAlive: true,
+      multipleStatements: true,
+    });
     // Identifiers in double quotes, as the shared query builder writes them.
-    pool.on('connection', (c) => { c.query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')"); });
+    pool.on('connection', (c) => {
+      c.query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')");
+    });
     const index = new MysqlIndex(new MysqlEngine(pool));
     await index.migrate();
     return index;

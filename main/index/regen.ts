@@ -29,30 +29,48 @@ async function* walk(root: string, dir = ''): AsyncGenerator<string> {
   }
 }
 
-export async function regenerate(devices: string[], index: ArchiveIndex, options: { clear?: boolean; onProgress?: (p: RegenProgress) => void } = {}): Promise<RegenProgress> {
+export async function regenerate(
+  devices: string[],
+  index: ArchiveIndex,
+  options: { clear?: boolean; onProgress?: (p: RegenProgress) => void } = {},
+): Promise<RegenProgress> {
   const started = performance.now();
   const progress: RegenProgress = { files: 0, indexed: 0, skipped: [], seconds: 0 };
   if (options.clear) await index.clearArchive();
   let lastReport = 0;
   const report = (force = false) => {
     progress.seconds = (performance.now() - started) / 1000;
-    if (force || performance.now() - lastReport > 250) { lastReport = performance.now(); options.onProgress?.({ ...progress, skipped: [...progress.skipped] }); }
+    if (force || performance.now() - lastReport > 250) {
+      lastReport = performance.now();
+      options.onProgress?.({ ...progress, skipped: [...progress.skipped] });
+    }
   };
   // Files of deleted studies still waiting to be deleted (another program held them) do not come back.
-  const deleted = new Set((await index.pendingDeletions()).flatMap((d) => d.locations.map((l) => `${l.device}/${l.relativePath}`)));
+  const deleted = new Set(
+    (await index.pendingDeletions()).flatMap((d) => d.locations.map((l) => `${l.device}/${l.relativePath}`)),
+  );
   const running = new Set<Promise<void>>();
   for (const [device, root] of devices.entries()) {
     for await (const relativePath of walk(root)) {
       progress.files++;
       const file = path.join(root, relativePath);
       if (deleted.has(`${device}/${relativePath}`)) {
-        progress.skipped.push({ file, reason: 'its study was deleted; the file waits to be deleted (another program held it)' });
+        progress.skipped.push({
+          file,
+          reason: 'its study was deleted; the file waits to be deleted (another program held it)',
+        });
         continue;
       }
       const one = (async () => {
         try {
           const { header, meta, size } = await readObjectHeader(file);
-          await index.storeInstance({ header, transferSyntaxUid: meta.transferSyntaxUid, location: { device, relativePath }, size, callingAe: '' });
+          await index.storeInstance({
+            header,
+            transferSyntaxUid: meta.transferSyntaxUid,
+            location: { device, relativePath },
+            size,
+            callingAe: '',
+          });
           progress.indexed++;
         } catch (err) {
           progress.skipped.push({ file, reason: (err as Error).message });

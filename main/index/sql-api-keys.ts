@@ -11,17 +11,24 @@ export class SqlApiKeyStore implements ApiKeyStore {
   }
 
   async list(): Promise<ApiKeyRecord[]> {
-    const rows = await this.engine.all(`SELECT name, role, key_hash AS "keyHash", created_at AS "createdAt", created_by AS "createdBy", last_used AS "lastUsed"
+    const rows =
+      await this.engine.all(`SELECT name, role, key_hash AS "keyHash", created_at AS "createdAt", created_by AS "createdBy", last_used AS "lastUsed"
       FROM api_keys ORDER BY name`);
     return rows.map((r) => ({
-      name: String(r.name), role: String(r.role) as Role, keyHash: String(r.keyHash), createdAt: String(r.createdAt),
-      createdBy: String(r.createdBy), lastUsed: String(r.lastUsed ?? ''),
+      name: String(r.name),
+      role: String(r.role) as Role,
+      keyHash: String(r.keyHash),
+      createdAt: String(r.createdAt),
+      createdBy: String(r.createdBy),
+      lastUsed: String(r.lastUsed ?? ''),
     }));
   }
 
   async create(key: Omit<ApiKeyRecord, 'createdAt' | 'lastUsed'>): Promise<boolean> {
-    const { changes } = await this.engine.run(`${this.engine.dialect.insertIgnore} INTO api_keys (name, role, key_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)`,
-      [key.name, key.role, key.keyHash, new Date().toISOString(), key.createdBy]);
+    const { changes } = await this.engine.run(
+      `${this.engine.dialect.insertIgnore} INTO api_keys (name, role, key_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)`,
+      [key.name, key.role, key.keyHash, new Date().toISOString(), key.createdBy],
+    );
     return changes > 0;
   }
 

@@ -14,15 +14,29 @@ export class SqlAuditStore implements AuditStore {
   async append(entries: AuditEntry[]): Promise<void> {
     for (let i = 0; i < entries.length; i += 200) {
       const chunk = entries.slice(i, i + 200);
-      await this.engine.run(`INSERT INTO audit (${COLUMNS.join(', ')}) VALUES ${chunk.map(() => `(${COLUMNS.map(() => '?').join(', ')})`).join(', ')}`,
-        chunk.flatMap((e) => [e.at ?? new Date().toISOString(), e.user, e.source, e.action, e.outcome ?? 'success', e.patientId ?? '', e.studyUid ?? '', e.detail ?? '']));
+      await this.engine.run(
+        `INSERT INTO audit (${COLUMNS.join(', ')}) VALUES ${chunk.map(() => `(${COLUMNS.map(() => '?').join(', ')})`).join(', ')}`,
+        chunk.flatMap((e) => [
+          e.at ?? new Date().toISOString(),
+          e.user,
+          e.source,
+          e.action,
+          e.outcome ?? 'success',
+          e.patientId ?? '',
+          e.studyUid ?? '',
+          e.detail ?? '',
+        ]),
+      );
     }
   }
 
   async list(filter: AuditFilter): Promise<AuditRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => { where.push(sql); params.push(value); };
+    const add = (sql: string, value: unknown) => {
+      where.push(sql);
+      params.push(value);
+    };
     if (filter.user) add('user_name = ?', filter.user);
     if (filter.patientId) add('patient_id = ?', filter.patientId);
     if (filter.patientIds) {
@@ -35,11 +49,21 @@ export class SqlAuditStore implements AuditStore {
     if (filter.to) add('at <= ?', /^\d{4}-\d{2}-\d{2}$/.test(filter.to) ? `${filter.to}T99` : filter.to);
     if (filter.before) add('id < ?', filter.before);
     const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 500)), 100_000);
-    const rows = await this.engine.search<Record<string, unknown>>(`SELECT id, ${COLUMNS.join(', ')} FROM audit
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`, params);
+    const rows = await this.engine.search<Record<string, unknown>>(
+      `SELECT id, ${COLUMNS.join(', ')} FROM audit
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`,
+      params,
+    );
     return rows.map((r) => ({
-      id: Number(r.id), at: String(r.at), user: String(r.user_name), source: String(r.source), action: String(r.action) as AuditRecord['action'],
-      outcome: String(r.outcome) as AuditRecord['outcome'], patientId: String(r.patient_id), studyUid: String(r.study_uid), detail: String(r.detail ?? ''),
+      id: Number(r.id),
+      at: String(r.at),
+      user: String(r.user_name),
+      source: String(r.source),
+      action: String(r.action) as AuditRecord['action'],
+      outcome: String(r.outcome) as AuditRecord['outcome'],
+      patientId: String(r.patient_id),
+      studyUid: String(r.study_uid),
+      detail: String(r.detail ?? ''),
     }));
   }
 

@@ -45,7 +45,14 @@ export interface IndexDialect extends SqlDialect {
    * INSERT of `rows` rows of `columns` into `table` that updates `update` where `key` exists. With `withId`, `run` gives
    * the row's id whether it was inserted or updated (RETURNING id in SQLite; LAST_INSERT_ID(id) in MySQL).
    */
-  upsert(table: string, key: string, columns: readonly string[], update: readonly string[], rows: number, withId: boolean): string;
+  upsert(
+    table: string,
+    key: string,
+    columns: readonly string[],
+    update: readonly string[],
+    rows: number,
+    withId: boolean,
+  ): string;
   /** The column that orders rows as they were inserted (job items): SQLite's rowid, MySQL's seq. */
   insertionOrder: string;
   /** A study's modalities, distinct, sorted, separated by "\" (PS3.5 value multiplicity), from its series. */

@@ -1,4 +1,14 @@
-import type { ArchiveIndex, DeletionRecord, IndexCounts, InstanceRecord, PatientNames, PatientRow, ReplacedInstance, StoredInstance, StudyDeletion } from './archive-index.ts';
+import type {
+  ArchiveIndex,
+  DeletionRecord,
+  IndexCounts,
+  InstanceRecord,
+  PatientNames,
+  PatientRow,
+  ReplacedInstance,
+  StoredInstance,
+  StudyDeletion,
+} from './archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 import { QR_FROM, newestFirstSql, type KeyAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 import type { Row } from '../query/identifier.ts';
@@ -16,9 +26,23 @@ import { confirmPatientName, mergePatients, patientNames, updatePatient } from '
 import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
 import { forgetInstance, newestInstances } from './sql-store-repair.ts';
 import {
-  beginStudyDeletion, finishDeletion, leastRecentlyUsed, listDeletions, pendingDeletions, protectedStudies, setStudyProtected, touchMatching, touchStudies,
+  beginStudyDeletion,
+  finishDeletion,
+  leastRecentlyUsed,
+  listDeletions,
+  pendingDeletions,
+  protectedStudies,
+  setStudyProtected,
+  touchMatching,
+  touchStudies,
 } from './sql-deletions.ts';
-import { WORKLIST_COLUMNS, WORKLIST_FIELDS, normalizeWorklistEntry, type StoredWorklistEntry, type WorklistEntry } from './worklist-entry.ts';
+import {
+  WORKLIST_COLUMNS,
+  WORKLIST_FIELDS,
+  normalizeWorklistEntry,
+  type StoredWorklistEntry,
+  type WorklistEntry,
+} from './worklist-entry.ts';
 
 /** Objects committed together at most (one transaction, the instance rows in one statement). */
 const MAX_BATCH = 200;
@@ -54,11 +78,15 @@ export class SqlArchiveIndex implements ArchiveIndex {
   /** Names stored before the folded search key existed (index migration 5) get it now. */
   protected async fillNameFolds(): Promise<void> {
     for (const table of ['patients', 'studies', 'worklist']) {
-      const rows = await this.engine.all<{ id: number; name: string }>(`SELECT id, patient_name AS name FROM ${table} WHERE name_fold = '' AND patient_name <> ''`);
+      const rows = await this.engine.all<{ id: number; name: string }>(
+        `SELECT id, patient_name AS name FROM ${table} WHERE name_fold = '' AND patient_name <> ''`,
+      );
       for (let at = 0; at < rows.length; at += 1000) {
         const batch = rows.slice(at, at + 1000);
-        await this.engine.run(`UPDATE ${table} SET name_fold = CASE id ${batch.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (${batch.map(() => '?').join(', ')})`,
-          [...batch.flatMap((r) => [r.id, foldName(String(r.name))]), ...batch.map((r) => r.id)]);
+        await this.engine.run(
+          `UPDATE ${table} SET name_fold = CASE id ${batch.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (${batch.map(() => '?').join(', ')})`,
+          [...batch.flatMap((r) => [r.id, foldName(String(r.name))]), ...batch.map((r) => r.id)],
+        );
       }
     }
   }
@@ -85,7 +113,8 @@ export class SqlArchiveIndex implements ArchiveIndex {
       // A batch never holds the same object twice, so each row's "was it there before" is known up front.
       const seen = new Set<string>();
       let n = 0;
-      while (n < this.pending.length && n < MAX_BATCH && !seen.has(this.pending[n]!.record.header.sopInstanceUid)) seen.add(this.pending[n++]!.record.header.sopInstanceUid);
+      while (n < this.pending.length && n < MAX_BATCH && !seen.has(this.pending[n]!.record.header.sopInstanceUid))
+        seen.add(this.pending[n++]!.record.header.sopInstanceUid);
       const batch = this.pending.splice(0, n);
       try {
         const known = (uid: string, attributes: string) => {
@@ -96,9 +125,14 @@ export class SqlArchiveIndex implements ArchiveIndex {
         // Cached only once committed: a rolled-back transaction must not leave row ids that do not exist.
         for (const p of batch) {
           if (this.seriesCache.size >= 10_000) this.seriesCache.clear();
-          this.seriesCache.set(p.record.header.seriesInstanceUid, { ...seriesIds.get(p.record.header.seriesInstanceUid)!, attributes: p.attributes });
+          this.seriesCache.set(p.record.header.seriesInstanceUid, {
+            ...seriesIds.get(p.record.header.seriesInstanceUid)!,
+            attributes: p.attributes,
+          });
         }
-        batch.forEach((p, i) => { p.resolve(replaced[i] ? { replaced: replaced[i] } : {}); });
+        batch.forEach((p, i) => {
+          p.resolve(replaced[i] ? { replaced: replaced[i] } : {});
+        });
       } catch (err) {
         this.seriesCache.clear(); // rows the failed transaction wrote may not exist
         for (const p of batch) p.reject(err as Error);
@@ -112,22 +146,42 @@ export class SqlArchiveIndex implements ArchiveIndex {
   }
 
   async findInstance(sopInstanceUid: string): Promise<StoredInstance | undefined> {
-    const [row] = await this.engine.all<InstanceRow & { study_uid: string }>(`SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size,
-      i.calling_ae, st.study_uid FROM ${QR_FROM[3]} WHERE i.sop_uid = ?`, [sopInstanceUid]);
+    const [row] = await this.engine.all<InstanceRow & { study_uid: string }>(
+      `SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size,
+      i.calling_ae, st.study_uid FROM ${QR_FROM[3]} WHERE i.sop_uid = ?`,
+      [sopInstanceUid],
+    );
     return row ? { ...toStoredInstance(row), studyInstanceUid: row.study_uid } : undefined;
   }
 
-  async recodedInstance(sopInstanceUid: string, from: { location: StoredLocation; transferSyntaxUid: string },
-    to: { location: StoredLocation; transferSyntaxUid: string; size: number }): Promise<boolean> {
-    const { changes } = await this.engine.run(`UPDATE instances SET transfer_syntax = ?, device = ?, path = ?, size = ?
+  async recodedInstance(
+    sopInstanceUid: string,
+    from: { location: StoredLocation; transferSyntaxUid: string },
+    to: { location: StoredLocation; transferSyntaxUid: string; size: number },
+  ): Promise<boolean> {
+    const { changes } = await this.engine.run(
+      `UPDATE instances SET transfer_syntax = ?, device = ?, path = ?, size = ?
       WHERE sop_uid = ? AND transfer_syntax = ? AND device = ? AND path = ?`,
-    [to.transferSyntaxUid, to.location.device, to.location.relativePath, to.size, sopInstanceUid, from.transferSyntaxUid, from.location.device, from.location.relativePath]);
+      [
+        to.transferSyntaxUid,
+        to.location.device,
+        to.location.relativePath,
+        to.size,
+        sopInstanceUid,
+        from.transferSyntaxUid,
+        from.location.device,
+        from.location.relativePath,
+      ],
+    );
     return changes > 0;
   }
 
   async findPatient(patientId: string): Promise<PatientRow | undefined> {
-    const [row] = await this.engine.all<PatientRow>(`SELECT patient_id AS "patientId", patient_name AS "patientName", birth_date AS "birthDate", sex
-      FROM patients WHERE patient_id = ?`, [patientId]);
+    const [row] = await this.engine.all<PatientRow>(
+      `SELECT patient_id AS "patientId", patient_name AS "patientName", birth_date AS "birthDate", sex
+      FROM patients WHERE patient_id = ?`,
+      [patientId],
+    );
     return row;
   }
 
@@ -136,9 +190,15 @@ export class SqlArchiveIndex implements ArchiveIndex {
    * counting 8.7 M instance rows takes SQLite seconds.
    */
   async counts(): Promise<IndexCounts> {
-    const [r] = await this.engine.search(`SELECT (SELECT count(*) FROM patients) AS patients, (SELECT count(*) FROM studies) AS studies,
+    const [r] =
+      await this.engine.search(`SELECT (SELECT count(*) FROM patients) AS patients, (SELECT count(*) FROM studies) AS studies,
       (SELECT count(*) FROM series) AS series, (SELECT COALESCE(SUM(num_instances), 0) FROM studies) AS instances`);
-    return { patients: Number(r!.patients), studies: Number(r!.studies), series: Number(r!.series), instances: Number(r!.instances) };
+    return {
+      patients: Number(r!.patients),
+      studies: Number(r!.studies),
+      series: Number(r!.series),
+      instances: Number(r!.instances),
+    };
   }
 
   async storedBytes(): Promise<number> {
@@ -146,33 +206,59 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return Number(r?.bytes ?? 0);
   }
 
-  async queryArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[], limit?: number, offset?: number): Promise<Row[]> {
+  async queryArchive(
+    level: LevelNumber,
+    returns: QrAttribute[],
+    conditions: Condition[],
+    limit?: number,
+    offset?: number,
+  ): Promise<Row[]> {
     const where = whereSql(conditions, this.engine.dialect);
-    return this.engine.search<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit, offset)}`, where.params);
+    return this.engine.search<Row>(
+      `SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}${newestFirstSql(level, limit, offset)}`,
+      where.params,
+    );
   }
 
   streamArchive(level: LevelNumber, returns: QrAttribute[], conditions: Condition[]): AsyncIterable<Row[]> {
     const where = whereSql(conditions, this.engine.dialect);
-    return this.engine.stream<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}`, where.params);
+    return this.engine.stream<Row>(
+      `SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM ${QR_FROM[level]} WHERE ${where.sql}`,
+      where.params,
+    );
   }
 
   async instancesMatching(conditions: Condition[]): Promise<StoredInstance[]> {
     const where = whereSql(conditions, this.engine.dialect);
-    const rows = await this.engine.all<InstanceRow>(`SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size, i.calling_ae FROM ${QR_FROM[3]}
-      WHERE ${where.sql} ORDER BY st.id, se.id, i.id`, where.params);
+    const rows = await this.engine.all<InstanceRow>(
+      `SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size, i.calling_ae FROM ${QR_FROM[3]}
+      WHERE ${where.sql} ORDER BY st.id, se.id, i.id`,
+      where.params,
+    );
     return rows.map(toStoredInstance);
   }
 
   async queryWorklist(returns: KeyAttribute[], conditions: Condition[]): Promise<Row[]> {
     const where = whereSql(conditions, this.engine.dialect);
-    return this.engine.all<Row>(`SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM worklist w WHERE ${where.sql}
-      ORDER BY w.scheduled_date, w.scheduled_time, w.id`, where.params);
+    return this.engine.all<Row>(
+      `SELECT ${returns.length ? selectList(returns) : '1 AS one'} FROM worklist w WHERE ${where.sql}
+      ORDER BY w.scheduled_date, w.scheduled_time, w.id`,
+      where.params,
+    );
   }
 
   async addWorklistEntry(input: Partial<WorklistEntry>): Promise<StoredWorklistEntry> {
     const e = normalizeWorklistEntry(input);
-    const { insertId } = await this.engine.run(`INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, name_fold, updated_at)
-      VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`, [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString()]);
+    const { insertId } = await this.engine.run(
+      `INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, name_fold, updated_at)
+      VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`,
+      [
+        ...WORKLIST_FIELDS.map((f) => e[f]),
+        personNameKey(e.patientName),
+        foldName(e.patientName),
+        new Date().toISOString(),
+      ],
+    );
     return { id: insertId, ...e, mppsStatus: '', mppsUid: '' };
   }
 
@@ -181,8 +267,16 @@ export class SqlArchiveIndex implements ArchiveIndex {
     if (!current) return undefined;
     const { id: _ignored, mppsStatus: _status, mppsUid: _uid, ...rest } = { ...current, ...changes, id };
     const e = normalizeWorklistEntry(rest);
-    await this.engine.run(`UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, name_fold = ?, updated_at = ? WHERE id = ?`,
-      [...WORKLIST_FIELDS.map((f) => e[f]), personNameKey(e.patientName), foldName(e.patientName), new Date().toISOString(), id]);
+    await this.engine.run(
+      `UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, name_fold = ?, updated_at = ? WHERE id = ?`,
+      [
+        ...WORKLIST_FIELDS.map((f) => e[f]),
+        personNameKey(e.patientName),
+        foldName(e.patientName),
+        new Date().toISOString(),
+        id,
+      ],
+    );
     return { id, ...e, mppsStatus: current.mppsStatus, mppsUid: current.mppsUid };
   }
 
@@ -196,8 +290,11 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   private async worklistWhere(where: string, params: unknown[]): Promise<StoredWorklistEntry[]> {
     const columns = WORKLIST_FIELDS.map((f, i) => `${WORKLIST_COLUMNS[i]} AS "${f}"`).join(', ');
-    const rows = await this.engine.all<StoredWorklistEntry>(`SELECT id, ${columns}, mpps_status AS "mppsStatus", mpps_uid AS "mppsUid" FROM worklist
-      WHERE ${where} ORDER BY scheduled_date, scheduled_time, id`, params);
+    const rows = await this.engine.all<StoredWorklistEntry>(
+      `SELECT id, ${columns}, mpps_status AS "mppsStatus", mpps_uid AS "mppsUid" FROM worklist
+      WHERE ${where} ORDER BY scheduled_date, scheduled_time, id`,
+      params,
+    );
     return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
 
@@ -230,7 +327,11 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return moved;
   }
 
-  async beginStudyDeletion(studyUid: string, reason: string, force = false): Promise<StudyDeletion | 'protected' | undefined> {
+  async beginStudyDeletion(
+    studyUid: string,
+    reason: string,
+    force = false,
+  ): Promise<StudyDeletion | 'protected' | undefined> {
     await this.settled();
     const result = await beginStudyDeletion(this.engine, studyUid, reason, force);
     this.seriesCache.clear(); // cached series ids may name deleted rows now
@@ -287,21 +388,35 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return studyDestinations(this.engine, studyUid);
   }
 
-  async undoStore(sopInstanceUid: string, written: { location: StoredLocation; transferSyntaxUid: string }, replaced?: ReplacedInstance): Promise<boolean> {
+  async undoStore(
+    sopInstanceUid: string,
+    written: { location: StoredLocation; transferSyntaxUid: string },
+    replaced?: ReplacedInstance,
+  ): Promise<boolean> {
     await this.settled();
-    if (replaced) return this.recodedInstance(sopInstanceUid, written, { location: replaced, transferSyntaxUid: replaced.transferSyntaxUid, size: replaced.size });
+    if (replaced)
+      return this.recodedInstance(sopInstanceUid, written, {
+        location: replaced,
+        transferSyntaxUid: replaced.transferSyntaxUid,
+        size: replaced.size,
+      });
     return forgetInstance(this.engine, sopInstanceUid, written);
   }
 
-  newestInstances(limit: number): Promise<{ sopInstanceUid: string; location: StoredLocation; transferSyntaxUid: string }[]> {
+  newestInstances(
+    limit: number,
+  ): Promise<{ sopInstanceUid: string; location: StoredLocation; transferSyntaxUid: string }[]> {
     return newestInstances(this.engine, limit);
   }
 
   /** On the main connection, in order with the writes: a lookup queued before a deletion sees the study. */
   async patientsOfStudies(studyUids: string[]): Promise<Map<string, string>> {
     if (!studyUids.length) return new Map();
-    const rows = await this.engine.all<{ study_uid: string; patient_id: string }>(`SELECT st.study_uid, p.patient_id FROM studies st
-      JOIN patients p ON p.id = st.patient_fk WHERE st.study_uid IN (${studyUids.map(() => '?').join(', ')})`, studyUids);
+    const rows = await this.engine.all<{ study_uid: string; patient_id: string }>(
+      `SELECT st.study_uid, p.patient_id FROM studies st
+      JOIN patients p ON p.id = st.patient_fk WHERE st.study_uid IN (${studyUids.map(() => '?').join(', ')})`,
+      studyUids,
+    );
     return new Map(rows.map((r) => [r.study_uid, r.patient_id]));
   }
 
@@ -339,11 +454,23 @@ export class SqlArchiveIndex implements ArchiveIndex {
   }
 }
 
-interface InstanceRow { sop_uid: string; sop_class_uid: string; transfer_syntax: string; device: number; path: string; size: number; calling_ae?: string }
+interface InstanceRow {
+  sop_uid: string;
+  sop_class_uid: string;
+  transfer_syntax: string;
+  device: number;
+  path: string;
+  size: number;
+  calling_ae?: string;
+}
 
 function toStoredInstance(row: InstanceRow): StoredInstance {
   return {
-    sopInstanceUid: row.sop_uid, sopClassUid: row.sop_class_uid, transferSyntaxUid: row.transfer_syntax,
-    location: { device: Number(row.device), relativePath: row.path }, size: Number(row.size), callingAe: row.calling_ae ?? '',
+    sopInstanceUid: row.sop_uid,
+    sopClassUid: row.sop_class_uid,
+    transferSyntaxUid: row.transfer_syntax,
+    location: { device: Number(row.device), relativePath: row.path },
+    size: Number(row.size),
+    callingAe: row.calling_ae ?? '',
   };
 }

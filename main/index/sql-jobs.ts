@@ -15,10 +15,23 @@ export class SqlJobStore implements JobStore {
 
   async createJob(job: NewJob, items: string[] = []): Promise<Job> {
     const id = await this.engine.transaction(async (tx) => {
-      const { insertId } = await tx.run(`INSERT INTO jobs (kind, source, destination, query, study_uid, compression, transaction_uid, commitment, detail,
+      const { insertId } = await tx.run(
+        `INSERT INTO jobs (kind, source, destination, query, study_uid, compression, transaction_uid, commitment, detail,
         total, state, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', '', ?)`,
-      [job.kind, job.source, job.destination, job.query ? JSON.stringify(job.query) : '{}', job.studyUid ?? '', job.compression ?? '',
-        job.transactionUid ?? '', job.commitment ?? '', job.detail ?? '', items.length, new Date().toISOString()]);
+        [
+          job.kind,
+          job.source,
+          job.destination,
+          job.query ? JSON.stringify(job.query) : '{}',
+          job.studyUid ?? '',
+          job.compression ?? '',
+          job.transactionUid ?? '',
+          job.commitment ?? '',
+          job.detail ?? '',
+          items.length,
+          new Date().toISOString(),
+        ],
+      );
       await insertItems(tx, insertId, items);
       return insertId;
     });
@@ -29,20 +42,34 @@ export class SqlJobStore implements JobStore {
     if (!sopUids.length) return;
     await this.engine.transaction(async (tx) => {
       await insertItems(tx, jobId, sopUids);
-      await tx.run('UPDATE jobs SET total = (SELECT count(*) FROM job_items WHERE job_fk = ?) WHERE id = ?', [jobId, jobId]);
+      await tx.run('UPDATE jobs SET total = (SELECT count(*) FROM job_items WHERE job_fk = ?) WHERE id = ?', [
+        jobId,
+        jobId,
+      ]);
     });
   }
 
-  async openForwardJob(destination: string, studyUid: string, compression = '', commitment: CommitmentState = ''): Promise<Job | undefined> {
-    const [row] = await this.engine.all<JobRow>(`SELECT * FROM jobs WHERE kind = 'forward' AND state = 'queued' AND attempts = 0
-      AND destination = ? AND study_uid = ? AND compression = ? AND commitment = ? ORDER BY id DESC LIMIT 1`, [destination, studyUid, compression, commitment]);
+  async openForwardJob(
+    destination: string,
+    studyUid: string,
+    compression = '',
+    commitment: CommitmentState = '',
+  ): Promise<Job | undefined> {
+    const [row] = await this.engine.all<JobRow>(
+      `SELECT * FROM jobs WHERE kind = 'forward' AND state = 'queued' AND attempts = 0
+      AND destination = ? AND study_uid = ? AND compression = ? AND commitment = ? ORDER BY id DESC LIMIT 1`,
+      [destination, studyUid, compression, commitment],
+    );
     return row ? jobFromRow(row) : undefined;
   }
 
   /** The job's objects in the order they were added (the order they are sent in). */
   async items(jobId: number, state?: ItemState): Promise<string[]> {
-    const rows = await this.engine.all<{ sop_uid: string }>(`SELECT sop_uid FROM job_items WHERE job_fk = ?${state ? ' AND state = ?' : ''}
-      ORDER BY ${this.engine.dialect.insertionOrder}`, state ? [jobId, state] : [jobId]);
+    const rows = await this.engine.all<{ sop_uid: string }>(
+      `SELECT sop_uid FROM job_items WHERE job_fk = ?${state ? ' AND state = ?' : ''}
+      ORDER BY ${this.engine.dialect.insertionOrder}`,
+      state ? [jobId, state] : [jobId],
+    );
     return rows.map((r) => r.sop_uid);
   }
 
@@ -51,7 +78,10 @@ export class SqlJobStore implements JobStore {
     await this.engine.transaction(async (tx) => {
       for (let at = 0; at < sopUids.length; at += CHUNK) {
         const chunk = sopUids.slice(at, at + CHUNK);
-        await tx.run(`UPDATE job_items SET state = ? WHERE job_fk = ? AND sop_uid IN (${chunk.map(() => '?').join(', ')})`, [state, jobId, ...chunk]);
+        await tx.run(
+          `UPDATE job_items SET state = ? WHERE job_fk = ? AND sop_uid IN (${chunk.map(() => '?').join(', ')})`,
+          [state, jobId, ...chunk],
+        );
       }
     });
   }
@@ -67,13 +97,20 @@ export class SqlJobStore implements JobStore {
   }
 
   async listJobs(states?: JobState[]): Promise<Job[]> {
-    const rows = await this.engine.all<JobRow>(states?.length ? `SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id`
-      : 'SELECT * FROM jobs ORDER BY id', states ?? []);
+    const rows = await this.engine.all<JobRow>(
+      states?.length
+        ? `SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id`
+        : 'SELECT * FROM jobs ORDER BY id',
+      states ?? [],
+    );
     return rows.map(jobFromRow);
   }
 
   async jobByTransaction(transactionUid: string): Promise<Job | undefined> {
-    const [row] = await this.engine.all<JobRow>('SELECT * FROM jobs WHERE transaction_uid = ? ORDER BY id DESC LIMIT 1', [transactionUid]);
+    const [row] = await this.engine.all<JobRow>(
+      'SELECT * FROM jobs WHERE transaction_uid = ? ORDER BY id DESC LIMIT 1',
+      [transactionUid],
+    );
     return row ? jobFromRow(row) : undefined;
   }
 
@@ -93,6 +130,9 @@ export class SqlJobStore implements JobStore {
 async function insertItems(tx: SqlEngine, jobId: number, sopUids: string[]): Promise<void> {
   for (let at = 0; at < sopUids.length; at += CHUNK) {
     const chunk = sopUids.slice(at, at + CHUNK);
-    await tx.run(`${tx.dialect.insertIgnore} INTO job_items (job_fk, sop_uid) VALUES ${chunk.map(() => '(?, ?)').join(', ')}`, chunk.flatMap((u) => [jobId, u]));
+    await tx.run(
+      `${tx.dialect.insertIgnore} INTO job_items (job_fk, sop_uid) VALUES ${chunk.map(() => '(?, ?)').join(', ')}`,
+      chunk.flatMap((u) => [jobId, u]),
+    );
   }
 }

@@ -2,13 +2,44 @@ import type { MppsRecord, MppsStore } from './mpps-record.ts';
 import type { SqlEngine } from './sql-engine.ts';
 
 interface MppsRow {
-  sop_uid: string; status: string; calling_ae: string; patient_id: string; patient_name: string; study_uid: string; step_id: string;
-  accession_number: string; modality: string; description: string; started: string; ended: string; series: string | null; data_set: string | null;
-  worklist_fk: number | string | null; created_at: string; updated_at: string;
+  sop_uid: string;
+  status: string;
+  calling_ae: string;
+  patient_id: string;
+  patient_name: string;
+  study_uid: string;
+  step_id: string;
+  accession_number: string;
+  modality: string;
+  description: string;
+  started: string;
+  ended: string;
+  series: string | null;
+  data_set: string | null;
+  worklist_fk: number | string | null;
+  created_at: string;
+  updated_at: string;
 }
 
-const COLUMNS = ['sop_uid', 'status', 'calling_ae', 'patient_id', 'patient_name', 'study_uid', 'step_id', 'accession_number', 'modality', 'description',
-  'started', 'ended', 'series', 'data_set', 'worklist_fk', 'created_at', 'updated_at'];
+const COLUMNS = [
+  'sop_uid',
+  'status',
+  'calling_ae',
+  'patient_id',
+  'patient_name',
+  'study_uid',
+  'step_id',
+  'accession_number',
+  'modality',
+  'description',
+  'started',
+  'ended',
+  'series',
+  'data_set',
+  'worklist_fk',
+  'created_at',
+  'updated_at',
+];
 
 /**
  * Performed procedure steps in the index (migration 7), the same on every engine. A step is linked to the worklist entry
@@ -24,12 +55,22 @@ export class SqlMppsStore implements MppsStore {
 
   async create(record: MppsRecord): Promise<boolean> {
     return this.engine.transaction(async (tx) => {
-      const [exists] = await tx.all(`SELECT id FROM mpps WHERE sop_uid = ?${tx.dialect.forUpdate}`, [record.sopInstanceUid]);
+      const [exists] = await tx.all(`SELECT id FROM mpps WHERE sop_uid = ?${tx.dialect.forUpdate}`, [
+        record.sopInstanceUid,
+      ]);
       if (exists) return false;
       const worklistId = await linkedEntry(tx, record);
-      await tx.run(`INSERT INTO mpps (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`, values({ ...record, worklistId }));
+      await tx.run(
+        `INSERT INTO mpps (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
+        values({ ...record, worklistId }),
+      );
       if (worklistId !== undefined) {
-        await tx.run('UPDATE worklist SET mpps_status = ?, mpps_uid = ?, step_status = ? WHERE id = ?', [record.status, record.sopInstanceUid, stepStatus(record.status), worklistId]);
+        await tx.run('UPDATE worklist SET mpps_status = ?, mpps_uid = ?, step_status = ? WHERE id = ?', [
+          record.status,
+          record.sopInstanceUid,
+          stepStatus(record.status),
+          worklistId,
+        ]);
       }
       return true;
     });
@@ -44,14 +85,22 @@ export class SqlMppsStore implements MppsStore {
     await this.engine.transaction(async (tx) => {
       const set = COLUMNS.filter((c) => c !== 'sop_uid' && c !== 'created_at' && c !== 'worklist_fk');
       const all = values(record);
-      await tx.run(`UPDATE mpps SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE sop_uid = ?`,
-        [...set.map((c) => all[COLUMNS.indexOf(c)]), record.sopInstanceUid]);
-      await tx.run('UPDATE worklist SET mpps_status = ?, step_status = ? WHERE mpps_uid = ?', [record.status, stepStatus(record.status), record.sopInstanceUid]);
+      await tx.run(`UPDATE mpps SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE sop_uid = ?`, [
+        ...set.map((c) => all[COLUMNS.indexOf(c)]),
+        record.sopInstanceUid,
+      ]);
+      await tx.run('UPDATE worklist SET mpps_status = ?, step_status = ? WHERE mpps_uid = ?', [
+        record.status,
+        stepStatus(record.status),
+        record.sopInstanceUid,
+      ]);
     });
   }
 
   async list(limit = 500): Promise<MppsRecord[]> {
-    const rows = await this.engine.all<MppsRow>(`SELECT * FROM mpps ORDER BY id DESC LIMIT ${Math.max(1, Math.floor(limit))}`);
+    const rows = await this.engine.all<MppsRow>(
+      `SELECT * FROM mpps ORDER BY id DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+    );
     return rows.map(fromRow);
   }
 }
@@ -71,22 +120,55 @@ async function linkedEntry(tx: SqlEngine, r: MppsRecord): Promise<number | undef
   if (r.studyUid) tries.push(['study_uid = ?', [r.studyUid]]);
   if (r.accessionNumber) tries.push(['accession_number = ?', [r.accessionNumber]]);
   for (const [where, params] of tries) {
-    const [row] = await tx.all<{ id: number | string }>(`SELECT id FROM worklist WHERE ${where} ORDER BY id LIMIT 1`, params);
+    const [row] = await tx.all<{ id: number | string }>(
+      `SELECT id FROM worklist WHERE ${where} ORDER BY id LIMIT 1`,
+      params,
+    );
     if (row) return Number(row.id);
   }
   return undefined;
 }
 
 function values(r: MppsRecord): unknown[] {
-  return [r.sopInstanceUid, r.status, r.callingAe, r.patientId, r.patientName, r.studyUid, r.stepId, r.accessionNumber, r.modality, r.description,
-    r.started, r.ended, JSON.stringify(r.series), r.dataSet, r.worklistId ?? null, r.createdAt, r.updatedAt];
+  return [
+    r.sopInstanceUid,
+    r.status,
+    r.callingAe,
+    r.patientId,
+    r.patientName,
+    r.studyUid,
+    r.stepId,
+    r.accessionNumber,
+    r.modality,
+    r.description,
+    r.started,
+    r.ended,
+    JSON.stringify(r.series),
+    r.dataSet,
+    r.worklistId ?? null,
+    r.createdAt,
+    r.updatedAt,
+  ];
 }
 
 function fromRow(r: MppsRow): MppsRecord {
   return {
-    sopInstanceUid: r.sop_uid, status: r.status, callingAe: r.calling_ae, patientId: r.patient_id, patientName: r.patient_name, studyUid: r.study_uid,
-    stepId: r.step_id, accessionNumber: r.accession_number, modality: r.modality, description: r.description, started: r.started, ended: r.ended,
-    series: JSON.parse(r.series || '[]'), dataSet: r.data_set ?? '', worklistId: r.worklist_fk === null ? undefined : Number(r.worklist_fk),
-    createdAt: r.created_at, updatedAt: r.updated_at,
+    sopInstanceUid: r.sop_uid,
+    status: r.status,
+    callingAe: r.calling_ae,
+    patientId: r.patient_id,
+    patientName: r.patient_name,
+    studyUid: r.study_uid,
+    stepId: r.step_id,
+    accessionNumber: r.accession_number,
+    modality: r.modality,
+    description: r.description,
+    started: r.started,
+    ended: r.ended,
+    series: JSON.parse(r.series || '[]'),
+    dataSet: r.data_set ?? '',
+    worklistId: r.worklist_fk === null ? undefined : Number(r.worklist_fk),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }

@@ -44,7 +44,10 @@ function readChunk(id: number, chunk: number): void {
   let done = !cursor;
   while (cursor && rows.length < chunk) {
     const next = cursor.rows.next();
-    if (next.done) { done = true; break; }
+    if (next.done) {
+      done = true;
+      break;
+    }
     rows.push(next.value);
   }
   if (done) cursors.delete(id);

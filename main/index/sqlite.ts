@@ -18,7 +18,8 @@ export const SQLITE_INDEX_DIALECT: IndexDialect = {
     ON CONFLICT (${key}) DO UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(', ')}${withId ? ' RETURNING id' : ''}`,
   insertionOrder: 'rowid',
   // DISTINCT aggregates take no separator in SQLite: the distinct, sorted modalities come from a subquery.
-  studyModalities: (p) => `(SELECT coalesce(group_concat(m, '\\'), '') FROM (SELECT DISTINCT modality AS m FROM series WHERE study_fk = ${p} ORDER BY modality))`,
+  studyModalities: (p) =>
+    `(SELECT coalesce(group_concat(m, '\\'), '') FROM (SELECT DISTINCT modality AS m FROM series WHERE study_fk = ${p} ORDER BY modality))`,
   forUpdate: '',
   quote: (column) => column,
 };
@@ -33,11 +34,22 @@ const MAX_PREPARED = 500;
 class SqliteEngine implements SqlEngine {
   readonly dialect = SQLITE_INDEX_DIALECT;
   private readonly db: Database.Database;
-  private readonly shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: SqliteReaders };
+  private readonly shared: {
+    prepared: Map<string, Prepared>;
+    busy: Promise<void> | undefined;
+    readers?: SqliteReaders;
+  };
   /** The view inside a transaction: it runs at once, never waiting for itself. */
   private readonly inside: boolean;
 
-  constructor(db: Database.Database, shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: SqliteReaders } = { prepared: new Map(), busy: undefined }, inside = false) {
+  constructor(
+    db: Database.Database,
+    shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: SqliteReaders } = {
+      prepared: new Map(),
+      busy: undefined,
+    },
+    inside = false,
+  ) {
     this.db = db;
     this.shared = shared;
     this.inside = inside;
@@ -108,7 +120,9 @@ class SqliteEngine implements SqlEngine {
     while (this.shared.busy) await this.shared.busy;
     // Taken in the same synchronous step as the check above: no other call can slip in between.
     let release!: () => void;
-    this.shared.busy = new Promise((resolve) => { release = resolve; });
+    this.shared.busy = new Promise((resolve) => {
+      release = resolve;
+    });
     try {
       this.db.exec('BEGIN IMMEDIATE');
       const result = await work(new SqliteEngine(this.db, this.shared, true));

@@ -46,9 +46,26 @@ export class WorklistEntryError extends Refusal {
 }
 
 const DEFAULTS: WorklistEntry = {
-  patientId: '', patientName: '', birthDate: '', sex: '', accessionNumber: '', referringPhysician: '', studyUid: '',
-  requestedProcedureId: '', requestedProcedureDescription: '', modality: '', scheduledAe: '', scheduledDate: '',
-  scheduledTime: '', performingPhysician: '', stepId: '', stepDescription: '', stationName: '', stepStatus: 'SCHEDULED', source: 'typed', placerOrder: '',
+  patientId: '',
+  patientName: '',
+  birthDate: '',
+  sex: '',
+  accessionNumber: '',
+  referringPhysician: '',
+  studyUid: '',
+  requestedProcedureId: '',
+  requestedProcedureDescription: '',
+  modality: '',
+  scheduledAe: '',
+  scheduledDate: '',
+  scheduledTime: '',
+  performingPhysician: '',
+  stepId: '',
+  stepDescription: '',
+  stationName: '',
+  stepStatus: 'SCHEDULED',
+  source: 'typed',
+  placerOrder: '',
 };
 
 /** Fill defaults and check an entry; a new Study Instance UID is made when none is given (2.25 UUID form, PS3.5 B.2). */
@@ -63,23 +80,49 @@ export function normalizeWorklistEntry(input: Partial<WorklistEntry>): WorklistE
   }
   const problems: Message[] = [];
   if (!e.patientId) problems.push(msg('the patient ID is required'));
-  if (!e.patientName) problems.push(msg('the patient\'s name is required'));
+  if (!e.patientName) problems.push(msg("the patient's name is required"));
   if (!e.modality) problems.push(msg('the modality is required'));
-  if (!/^\d{8}$/.test(e.scheduledDate)) problems.push(msg('the scheduled date "{value}" is not a date (YYYYMMDD)', { value: e.scheduledDate }));
-  if (e.scheduledTime && !/^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/.test(e.scheduledTime)) problems.push(msg('the scheduled time "{value}" is not a time (HHMMSS)', { value: e.scheduledTime }));
-  if (e.birthDate && !/^\d{8}$/.test(e.birthDate)) problems.push(msg('the birth date "{value}" is not a date (YYYYMMDD)', { value: e.birthDate }));
-  if (e.sex && !['M', 'F', 'O'].includes(e.sex)) problems.push(msg('the sex "{value}" is not M, F or O', { value: e.sex }));
-  if (e.scheduledAe.length > 16) problems.push(msg('the station\'s AE title "{value}" is longer than 16 characters', { value: e.scheduledAe }));
-  if (e.modality.length > 16 || !/^[A-Z0-9_ ]*$/.test(e.modality)) problems.push(msg('the modality "{value}" is not a code (e.g. CT, MR)', { value: e.modality }));
+  if (!/^\d{8}$/.test(e.scheduledDate))
+    problems.push(msg('the scheduled date "{value}" is not a date (YYYYMMDD)', { value: e.scheduledDate }));
+  if (e.scheduledTime && !/^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/.test(e.scheduledTime))
+    problems.push(msg('the scheduled time "{value}" is not a time (HHMMSS)', { value: e.scheduledTime }));
+  if (e.birthDate && !/^\d{8}$/.test(e.birthDate))
+    problems.push(msg('the birth date "{value}" is not a date (YYYYMMDD)', { value: e.birthDate }));
+  if (e.sex && !['M', 'F', 'O'].includes(e.sex))
+    problems.push(msg('the sex "{value}" is not M, F or O', { value: e.sex }));
+  if (e.scheduledAe.length > 16)
+    problems.push(msg('the station\'s AE title "{value}" is longer than 16 characters', { value: e.scheduledAe }));
+  if (e.modality.length > 16 || !/^[A-Z0-9_ ]*$/.test(e.modality))
+    problems.push(msg('the modality "{value}" is not a code (e.g. CT, MR)', { value: e.modality }));
   // Every problem at once, each said in the reader's language.
-  if (problems.length) throw new WorklistEntryError(problems.reduceRight((rest, p) => msg('{problem}; {rest}', { problem: p, rest })));
+  if (problems.length)
+    throw new WorklistEntryError(problems.reduceRight((rest, p) => msg('{problem}; {rest}', { problem: p, rest })));
   if (!e.studyUid) e.studyUid = newUid();
   if (!e.stepId) e.stepId = e.accessionNumber || e.requestedProcedureId;
   return e;
 }
 
 /** Worklist entry fields and their columns in the `worklist` table, in the same order (both index engines). */
-export const WORKLIST_FIELDS: (keyof WorklistEntry)[] = ['patientId', 'patientName', 'birthDate', 'sex', 'accessionNumber',
-  'referringPhysician', 'studyUid', 'requestedProcedureId', 'requestedProcedureDescription', 'modality', 'scheduledAe',
-  'scheduledDate', 'scheduledTime', 'performingPhysician', 'stepId', 'stepDescription', 'stationName', 'stepStatus', 'source', 'placerOrder'];
+export const WORKLIST_FIELDS: (keyof WorklistEntry)[] = [
+  'patientId',
+  'patientName',
+  'birthDate',
+  'sex',
+  'accessionNumber',
+  'referringPhysician',
+  'studyUid',
+  'requestedProcedureId',
+  'requestedProcedureDescription',
+  'modality',
+  'scheduledAe',
+  'scheduledDate',
+  'scheduledTime',
+  'performingPhysician',
+  'stepId',
+  'stepDescription',
+  'stationName',
+  'stepStatus',
+  'source',
+  'placerOrder',
+];
 export const WORKLIST_COLUMNS = WORKLIST_FIELDS.map((f) => f.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase()));

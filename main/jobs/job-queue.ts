@@ -65,8 +65,12 @@ export class JobQueue {
   async purge(now = Date.now()): Promise<number> {
     const days = this.options.settings().historyDays ?? 0;
     if (days <= 0) return 0;
-    const purged = await this.options.store.purgeFinished(new Date(now - days * 86_400_000).toISOString())
-      .catch((err: Error) => { this.options.log.warn(`could not purge old jobs: ${err.message}`); return 0; });
+    const purged = await this.options.store
+      .purgeFinished(new Date(now - days * 86_400_000).toISOString())
+      .catch((err: Error) => {
+        this.options.log.warn(`could not purge old jobs: ${err.message}`);
+        return 0;
+      });
     if (purged) this.options.log.info(`${purged} finished job(s) older than ${days} day(s) removed from the history`);
     return purged;
   }
@@ -85,7 +89,10 @@ export class JobQueue {
   }
 
   async add(kind: JobKind, fields: Partial<Omit<NewJob, 'kind'>>, items?: string[]): Promise<Job> {
-    const job = await this.options.store.createJob({ ...fields, kind, source: fields.source ?? '', destination: fields.destination ?? '' }, items);
+    const job = await this.options.store.createJob(
+      { ...fields, kind, source: fields.source ?? '', destination: fields.destination ?? '' },
+      items,
+    );
     this.options.log.info(`job ${job.id} queued: ${describe(job)}`);
     this.announce(job);
     void this.pump();
@@ -93,7 +100,13 @@ export class JobQueue {
   }
 
   /** Add objects of a stored study to a forward job still waiting, or queue a new one. */
-  async forward(destination: string, studyUid: string, sopUid: string, compression = '', commit = false): Promise<void> {
+  async forward(
+    destination: string,
+    studyUid: string,
+    sopUid: string,
+    compression = '',
+    commit = false,
+  ): Promise<void> {
     const open = await this.options.store.openForwardJob(destination, studyUid, compression, commit ? 'asked' : '');
     if (open && !this.running.has(open.id)) {
       await this.options.store.addItems(open.id, [sopUid]);
@@ -122,7 +135,15 @@ export class JobQueue {
     if (!job || (job.state !== 'failed' && job.state !== 'cancelled')) return job;
     const failed = await this.options.store.items(id, 'failed');
     await this.options.store.setItems(id, failed, 'pending');
-    await this.options.store.updateJob(id, { state: 'queued', attempts: 0, error: '', errorMessage: undefined, nextAttemptAt: 0, failed: 0, finishedAt: '' });
+    await this.options.store.updateJob(id, {
+      state: 'queued',
+      attempts: 0,
+      error: '',
+      errorMessage: undefined,
+      nextAttemptAt: 0,
+      failed: 0,
+      finishedAt: '',
+    });
     this.options.log.info(`job ${id} queued again by the user`);
     void this.pump();
     return this.options.store.getJob(id);
@@ -176,7 +197,10 @@ export class JobQueue {
 
   private async pumpOnce(): Promise<void> {
     if (this.stopped) return;
-    if (this.pumping) { this.pumpAgain = true; return; }
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
     this.pumping = true;
     try {
       do {
@@ -185,7 +209,10 @@ export class JobQueue {
         let nextWake = Infinity;
         for (const job of await this.options.store.listJobs(['queued'])) {
           if (this.running.has(job.id)) continue;
-          if (job.nextAttemptAt > now) { nextWake = Math.min(nextWake, job.nextAttemptAt); continue; }
+          if (job.nextAttemptAt > now) {
+            nextWake = Math.min(nextWake, job.nextAttemptAt);
+            continue;
+          }
           const node = this.nodeOf(job);
           const busy = [...this.running.values()].filter((r) => r.node === node).length;
           if (busy >= this.options.settings().maxPerNode) continue;
@@ -208,7 +235,11 @@ export class JobQueue {
     const entry = { node, controller, done: Promise.resolve() };
     this.running.set(queued.id, entry);
     entry.done = this.attempt(queued, controller)
-      .catch((err) => this.options.log.error(`job ${queued.id}: the job could not be recorded (${(err as Error).message}); it runs again at the next start`))
+      .catch((err) =>
+        this.options.log.error(
+          `job ${queued.id}: the job could not be recorded (${(err as Error).message}); it runs again at the next start`,
+        ),
+      )
       .finally(() => {
         this.running.delete(queued.id);
         void this.pump();
@@ -219,7 +250,13 @@ export class JobQueue {
     const store = this.options.store;
     const attempts = queued.attempts + 1;
     const startedAt = new Date().toISOString();
-    await store.updateJob(queued.id, { state: 'running', attempts, startedAt: queued.startedAt || startedAt, error: '', errorMessage: undefined });
+    await store.updateJob(queued.id, {
+      state: 'running',
+      attempts,
+      startedAt: queued.startedAt || startedAt,
+      error: '',
+      errorMessage: undefined,
+    });
     let job = (await store.getJob(queued.id))!;
     this.announce(job);
     const t0 = performance.now();
@@ -245,7 +282,9 @@ export class JobQueue {
       await runner(ctx);
       if (controller.signal.aborted) throw controller.signal.reason;
       await this.finish(job, 'done');
-      this.options.log.info(`job ${job.id} done: ${describe(job)}, ${job.done} object(s), ${job.failed} failed, ${(job.bytes / 1048576).toFixed(1)} MB`);
+      this.options.log.info(
+        `job ${job.id} done: ${describe(job)}, ${job.done} object(s), ${job.failed} failed, ${(job.bytes / 1048576).toFixed(1)} MB`,
+      );
     } catch (err) {
       job = (await store.getJob(job.id))!;
       const said = saidOf(err);
@@ -263,22 +302,45 @@ export class JobQueue {
         return;
       }
       const delay = retryDelaySeconds * 1000 * 2 ** (attempts - 1);
-      await store.updateJob(job.id, { state: 'queued', error: reason, errorMessage: said, nextAttemptAt: Date.now() + delay });
-      this.options.log.warn(`job ${job.id} attempt ${attempts} failed (${reason}); next try in ${(delay / 1000).toFixed(0)} s`);
+      await store.updateJob(job.id, {
+        state: 'queued',
+        error: reason,
+        errorMessage: said,
+        nextAttemptAt: Date.now() + delay,
+      });
+      this.options.log.warn(
+        `job ${job.id} attempt ${attempts} failed (${reason}); next try in ${(delay / 1000).toFixed(0)} s`,
+      );
       this.announce((await store.getJob(job.id))!);
     }
   }
 
   private async finish(job: Job, state: 'done' | 'failed' | 'cancelled', error?: Message): Promise<void> {
-    await this.options.store.updateJob(job.id, { state, error: error ? english(error) : '', errorMessage: error, finishedAt: new Date().toISOString() });
+    await this.options.store.updateJob(job.id, {
+      state,
+      error: error ? english(error) : '',
+      errorMessage: error,
+      finishedAt: new Date().toISOString(),
+    });
     this.announce((await this.options.store.getJob(job.id))!);
   }
 
   private announce(job: Job, rate = 0): void {
     this.options.events?.emit('job', {
-      id: job.id, kind: job.kind, state: job.state, source: job.source, destination: job.destination,
-      total: job.total, done: job.done, failed: job.failed, bytes: job.bytes, rate, error: job.error, errorMessage: job.errorMessage,
-      nextAttemptAt: job.state === 'queued' && job.error ? job.nextAttemptAt : 0, commitment: job.commitment,
+      id: job.id,
+      kind: job.kind,
+      state: job.state,
+      source: job.source,
+      destination: job.destination,
+      total: job.total,
+      done: job.done,
+      failed: job.failed,
+      bytes: job.bytes,
+      rate,
+      error: job.error,
+      errorMessage: job.errorMessage,
+      nextAttemptAt: job.state === 'queued' && job.error ? job.nextAttemptAt : 0,
+      commitment: job.commitment,
     });
   }
 }

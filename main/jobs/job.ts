@@ -60,7 +60,8 @@ export interface Job {
   finishedAt: string;
 }
 
-export type NewJob = Pick<Job, 'kind' | 'source' | 'destination'> & Partial<Pick<Job, 'query' | 'studyUid' | 'compression' | 'transactionUid' | 'commitment' | 'detail'>>;
+export type NewJob = Pick<Job, 'kind' | 'source' | 'destination'> &
+  Partial<Pick<Job, 'query' | 'studyUid' | 'compression' | 'transactionUid' | 'commitment' | 'detail'>>;
 
 /** Where jobs are kept: the index database. */
 export interface JobStore {
@@ -68,7 +69,12 @@ export interface JobStore {
   /** Add objects to a queued job (a forward collecting a study's objects). */
   addItems(jobId: number, sopUids: string[]): Promise<void>;
   /** The queued, never started forward job for this destination and study, if any. */
-  openForwardJob(destination: string, studyUid: string, compression?: string, commitment?: CommitmentState): Promise<Job | undefined>;
+  openForwardJob(
+    destination: string,
+    studyUid: string,
+    compression?: string,
+    commitment?: CommitmentState,
+  ): Promise<Job | undefined>;
   items(jobId: number, state?: ItemState): Promise<string[]>;
   setItems(jobId: number, sopUids: string[], state: ItemState): Promise<void>;
   updateJob(id: number, changes: Partial<Omit<Job, 'id' | 'kind'>>): Promise<void>;

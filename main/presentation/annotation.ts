@@ -3,7 +3,15 @@
  * State keeps it. Points are image pixel coordinates (PS3.3 C.10.5.1.2 PIXEL units: 0\0 is the top left hand corner of
  * the top left pixel). `text` is what is shown with it (the length, the angle, the ROI's statistics, the label).
  */
-export const ANNOTATION_KINDS = ['Length', 'Angle', 'CobbAngle', 'EllipticalRoi', 'RectangleRoi', 'Probe', 'ArrowAnnotate'] as const;
+export const ANNOTATION_KINDS = [
+  'Length',
+  'Angle',
+  'CobbAngle',
+  'EllipticalRoi',
+  'RectangleRoi',
+  'Probe',
+  'ArrowAnnotate',
+] as const;
 export type AnnotationKind = (typeof ANNOTATION_KINDS)[number];
 
 export interface Annotation {
@@ -27,4 +35,12 @@ export interface PresentationStateSummary {
   label: string;
 }
 
-export const POINTS_OF: Record<AnnotationKind, number> = { Length: 2, Angle: 3, CobbAngle: 4, EllipticalRoi: 2, RectangleRoi: 2, Probe: 1, ArrowAnnotate: 2 };
+export const POINTS_OF: Record<AnnotationKind, number> = {
+  Length: 2,
+  Angle: 3,
+  CobbAngle: 4,
+  EllipticalRoi: 2,
+  RectangleRoi: 2,
+  Probe: 1,
+  ArrowAnnotate: 2,
+};

@@ -22,18 +22,24 @@ const LAYER = 'MEASUREMENTS';
 
 const el = (tag: number, vr: string, value: string): DicomElement => textElement(tag, vr, Buffer.from(value, 'utf8'));
 const seq = (tag: number, items: DataSet[]): DicomElement => ({ tag, vr: 'SQ', value: items });
-const ds = (...elements: (DicomElement | undefined)[]): DataSet => new Map(elements.filter((e): e is DicomElement => !!e).map((e) => [e.tag, e]));
+const ds = (...elements: (DicomElement | undefined)[]): DataSet =>
+  new Map(elements.filter((e): e is DicomElement => !!e).map((e) => [e.tag, e]));
 
 function floats(tag: number, values: number[]): DicomElement {
   const b = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => { b.writeFloatLE(v, i * 4); });
+  values.forEach((v, i) => {
+    b.writeFloatLE(v, i * 4);
+  });
   return { tag, vr: 'FL', value: b };
 }
 
 function ints(tag: number, vr: 'SL' | 'US', values: number[]): DicomElement {
   const size = vr === 'SL' ? 4 : 2;
   const b = Buffer.alloc(values.length * size);
-  values.forEach((v, i) => { if (vr === 'SL') b.writeInt32LE(Math.round(v), i * 4); else b.writeUInt16LE(v, i * 2); });
+  values.forEach((v, i) => {
+    if (vr === 'SL') b.writeInt32LE(Math.round(v), i * 4);
+    else b.writeUInt16LE(v, i * 2);
+  });
   return { tag, vr, value: b };
 }
 
@@ -44,7 +50,12 @@ function groupId(group: number): DicomElement {
   return { tag: Tag.GraphicGroupID, vr: 'UL', value: b };
 }
 
-function graphic(type: 'POLYLINE' | 'POINT' | 'ELLIPSE', points: [number, number][], group: number, filled?: boolean): DataSet {
+function graphic(
+  type: 'POLYLINE' | 'POINT' | 'ELLIPSE',
+  points: [number, number][],
+  group: number,
+  filled?: boolean,
+): DataSet {
   return ds(
     el(Tag.GraphicAnnotationUnits, 'CS', 'PIXEL'), // Graphic Annotation Units
     uint16Element(Tag.GraphicDimensions, 2), // Graphic Dimensions
@@ -70,23 +81,47 @@ function text(value: string, anchor: [number, number], visible: boolean, group: 
 export function graphicsOf(a: Annotation, group: number): DataSet[] {
   const p = a.points;
   switch (a.kind) {
-    case 'Length': return [graphic('POLYLINE', [p[0]!, p[1]!], group)];
-    case 'Angle': return [graphic('POLYLINE', [p[0]!, p[1]!, p[2]!], group)];
-    case 'CobbAngle': return [graphic('POLYLINE', [p[0]!, p[1]!], group), graphic('POLYLINE', [p[2]!, p[3]!], group)];
+    case 'Length':
+      return [graphic('POLYLINE', [p[0]!, p[1]!], group)];
+    case 'Angle':
+      return [graphic('POLYLINE', [p[0]!, p[1]!, p[2]!], group)];
+    case 'CobbAngle':
+      return [graphic('POLYLINE', [p[0]!, p[1]!], group), graphic('POLYLINE', [p[2]!, p[3]!], group)];
     case 'RectangleRoi': {
       const [[x0, y0], [x1, y1]] = [p[0]!, p[1]!];
-      return [graphic('POLYLINE', [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]], group, false)];
+      return [
+        graphic(
+          'POLYLINE',
+          [
+            [x0, y0],
+            [x1, y0],
+            [x1, y1],
+            [x0, y1],
+            [x0, y0],
+          ],
+          group,
+          false,
+        ),
+      ];
     }
     case 'EllipticalRoi': {
       // ELLIPSE: the major axis' two end points, then the minor axis' (PS3.3 C.10.5.1.2).
       const [[x0, y0], [x1, y1]] = [p[0]!, p[1]!];
       const [cx, cy, rx, ry] = [(x0 + x1) / 2, (y0 + y1) / 2, Math.abs(x1 - x0) / 2, Math.abs(y1 - y0) / 2];
-      const horizontal: [number, number][] = [[cx - rx, cy], [cx + rx, cy]];
-      const vertical: [number, number][] = [[cx, cy - ry], [cx, cy + ry]];
+      const horizontal: [number, number][] = [
+        [cx - rx, cy],
+        [cx + rx, cy],
+      ];
+      const vertical: [number, number][] = [
+        [cx, cy - ry],
+        [cx, cy + ry],
+      ];
       return [graphic('ELLIPSE', rx >= ry ? [...horizontal, ...vertical] : [...vertical, ...horizontal], group, false)];
     }
-    case 'Probe': return [graphic('POINT', [p[0]!], group)];
-    case 'ArrowAnnotate': return [graphic('POLYLINE', [p[1]!, p[0]!], group)];
+    case 'Probe':
+      return [graphic('POINT', [p[0]!], group)];
+    case 'ArrowAnnotate':
+      return [graphic('POLYLINE', [p[1]!, p[0]!], group)];
   }
 }
 
@@ -114,17 +149,24 @@ export function buildGsps(r: GspsRequest): { bytes: Buffer; sopInstanceUid: stri
 
   // Presentation State Relationship: every referenced image, by series.
   const bySeries = new Map<string, ReferencedImage[]>();
-  for (const img of r.images.values()) bySeries.set(img.header.seriesInstanceUid, [...(bySeries.get(img.header.seriesInstanceUid) ?? []), img]);
+  for (const img of r.images.values())
+    bySeries.set(img.header.seriesInstanceUid, [...(bySeries.get(img.header.seriesInstanceUid) ?? []), img]);
   // Referenced Frame Number: the frame an annotation is on, in a multi-frame object (none: all frames).
-  const imageRef = (img: ReferencedImage, frame?: number) => ds(
-    el(Tag.ReferencedSOPClassUID, 'UI', img.header.sopClassUid),
-    el(Tag.ReferencedSOPInstanceUID, 'UI', img.header.sopInstanceUid),
-    frame && img.frames > 1 ? el(Tag.ReferencedFrameNumber, 'IS', String(frame)) : undefined,
+  const imageRef = (img: ReferencedImage, frame?: number) =>
+    ds(
+      el(Tag.ReferencedSOPClassUID, 'UI', img.header.sopClassUid),
+      el(Tag.ReferencedSOPInstanceUID, 'UI', img.header.sopInstanceUid),
+      frame && img.frames > 1 ? el(Tag.ReferencedFrameNumber, 'IS', String(frame)) : undefined,
+    );
+  const referencedSeries = [...bySeries].map(([uid, imgs]) =>
+    ds(
+      seq(
+        Tag.ReferencedImageSequence,
+        imgs.map((img) => imageRef(img)),
+      ),
+      el(Tag.SeriesInstanceUID, 'UI', uid),
+    ),
   );
-  const referencedSeries = [...bySeries].map(([uid, imgs]) => ds(
-    seq(Tag.ReferencedImageSequence, imgs.map((img) => imageRef(img))),
-    el(Tag.SeriesInstanceUID, 'UI', uid),
-  ));
 
   // One graphic annotation item per annotated image or frame; each annotation a graphic group.
   const perImage = new Map<string, Annotation[]>();
@@ -153,14 +195,22 @@ export function buildGsps(r: GspsRequest): { bytes: Buffer; sopInstanceUid: stri
     );
   });
 
-  const charset = [h.patientName, h.studyDescription, r.description, r.creator, ...r.annotations.map((a) => a.text)].some((t) => /[^\x20-\x7e]/.test(t));
-  const displayedAreas = [...r.images.values()].map((img) => ds(
-    seq(Tag.ReferencedImageSequence, [imageRef(img)]),
-    ints(Tag.DisplayedAreaTopLeftHandCorner, 'SL', [1, 1]), // Displayed Area Top Left Hand Corner
-    ints(Tag.DisplayedAreaBottomRightHandCorner, 'SL', [img.header.columns ?? 1, img.header.rows ?? 1]), // Bottom Right Hand Corner
-    el(Tag.PresentationSizeMode, 'CS', 'SCALE TO FIT'), // Presentation Size Mode
-    el(Tag.PresentationPixelAspectRatio, 'IS', '1\\1'), // Presentation Pixel Aspect Ratio
-  ));
+  const charset = [
+    h.patientName,
+    h.studyDescription,
+    r.description,
+    r.creator,
+    ...r.annotations.map((a) => a.text),
+  ].some((t) => /[^\x20-\x7e]/.test(t));
+  const displayedAreas = [...r.images.values()].map((img) =>
+    ds(
+      seq(Tag.ReferencedImageSequence, [imageRef(img)]),
+      ints(Tag.DisplayedAreaTopLeftHandCorner, 'SL', [1, 1]), // Displayed Area Top Left Hand Corner
+      ints(Tag.DisplayedAreaBottomRightHandCorner, 'SL', [img.header.columns ?? 1, img.header.rows ?? 1]), // Bottom Right Hand Corner
+      el(Tag.PresentationSizeMode, 'CS', 'SCALE TO FIT'), // Presentation Size Mode
+      el(Tag.PresentationPixelAspectRatio, 'IS', '1\\1'), // Presentation Pixel Aspect Ratio
+    ),
+  );
   const dataSet = ds(
     charset ? el(Tag.SpecificCharacterSet, 'CS', 'ISO_IR 192') : undefined,
     el(Tag.SOPClassUID, 'UI', GSPS_SOP_CLASS),
@@ -183,7 +233,15 @@ export function buildGsps(r: GspsRequest): { bytes: Buffer; sopInstanceUid: stri
     el(Tag.SeriesNumber, 'IS', '9001'),
     el(Tag.InstanceNumber, 'IS', String(r.instanceNumber)),
     annotationItems.length ? seq(Tag.GraphicAnnotationSequence, annotationItems) : undefined, // Graphic Annotation Sequence
-    annotationItems.length ? seq(Tag.GraphicLayerSequence, [ds(el(Tag.GraphicLayer, 'CS', LAYER), el(Tag.GraphicLayerOrder, 'IS', '1'), el(Tag.GraphicLayerDescription, 'LO', 'Measurements and annotations'))]) : undefined, // Graphic Layer Sequence
+    annotationItems.length
+      ? seq(Tag.GraphicLayerSequence, [
+          ds(
+            el(Tag.GraphicLayer, 'CS', LAYER),
+            el(Tag.GraphicLayerOrder, 'IS', '1'),
+            el(Tag.GraphicLayerDescription, 'LO', 'Measurements and annotations'),
+          ),
+        ])
+      : undefined, // Graphic Layer Sequence
     el(Tag.ContentLabel, 'CS', r.label), // Content Label
     el(Tag.ContentDescription, 'LO', r.description), // Content Description
     el(Tag.PresentationCreationDate, 'DA', date), // Presentation Creation Date
@@ -195,7 +253,15 @@ export function buildGsps(r: GspsRequest): { bytes: Buffer; sopInstanceUid: stri
   );
   const body = encodeDataSet(dataSet, encodingOf(TransferSyntax.ExplicitLittleEndian));
   return {
-    bytes: Buffer.concat([encodeFileMeta({ sopClassUid: GSPS_SOP_CLASS, sopInstanceUid, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian }), body]),
-    sopInstanceUid, seriesInstanceUid,
+    bytes: Buffer.concat([
+      encodeFileMeta({
+        sopClassUid: GSPS_SOP_CLASS,
+        sopInstanceUid,
+        transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      }),
+      body,
+    ]),
+    sopInstanceUid,
+    seriesInstanceUid,
   };
 }

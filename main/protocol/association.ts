@@ -1,9 +1,22 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import {
-  AbortReason, AbortSource, ContextResult, PduError, PduType, decodePdu, describeRejection, encodePdu,
-  type AcceptedContext, type AssociateAC, type AssociateRJ, type AssociateRQ, type Abort as AbortPdu, type Pdu,
-  type ProposedContext, type RoleSelection,
+  AbortReason,
+  AbortSource,
+  ContextResult,
+  PduError,
+  PduType,
+  decodePdu,
+  describeRejection,
+  encodePdu,
+  type AcceptedContext,
+  type AssociateAC,
+  type AssociateRJ,
+  type AssociateRQ,
+  type Abort as AbortPdu,
+  type Pdu,
+  type ProposedContext,
+  type RoleSelection,
 } from './pdu.ts';
 import { PduReader, type PdvPiece } from './pdu-reader.ts';
 import { PDataSender } from './pdata-sender.ts';
@@ -67,7 +80,11 @@ const MAX_ANY_PDU = 32 << 20;
 
 let nextAssociationId = 1;
 
-type Waiter = { onResponse: (msg: IncomingMessage, data: Buffer | undefined) => void; fail: (e: Error) => void; timer?: NodeJS.Timeout };
+type Waiter = {
+  onResponse: (msg: IncomingMessage, data: Buffer | undefined) => void;
+  fail: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+};
 
 /**
  * One association over one socket, in either role: the upper-layer state machine (PS3.8 9.2, the table in
@@ -120,7 +137,13 @@ export class Association extends EventEmitter {
   /** Why the association ended, once it has (Sta13 or Sta1). */
   private ended: string | undefined;
 
-  constructor(socket: Socket, role: 'acceptor' | 'requestor', options: AssociationOptions, handler: AssociationHandler, log: SourceLogger) {
+  constructor(
+    socket: Socket,
+    role: 'acceptor' | 'requestor',
+    options: AssociationOptions,
+    handler: AssociationHandler,
+    log: SourceLogger,
+  ) {
     super();
     this.socket = socket;
     this.role = role;
@@ -129,9 +152,14 @@ export class Association extends EventEmitter {
     this.log = log;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.reader = new PduReader(Math.min(MAX_ANY_PDU, options.maxPduLength ? Math.max(options.maxPduLength * 4, MAX_CONTROL_PDU) : MAX_ANY_PDU));
+    this.reader = new PduReader(
+      Math.min(MAX_ANY_PDU, options.maxPduLength ? Math.max(options.maxPduLength * 4, MAX_CONTROL_PDU) : MAX_ANY_PDU),
+    );
     this.sender = new PDataSender(socket, {
-      label: () => this.label, peerMaxPduLength: () => this.peerMaxPduLength, checkCanSend: () => this.checkCanSend(), broken: (why) => this.abort(why),
+      label: () => this.label,
+      peerMaxPduLength: () => this.peerMaxPduLength,
+      checkCanSend: () => this.checkCanSend(),
+      broken: (why) => this.abort(why),
     });
     socket.setNoDelay(true);
     this.ack = immediateAck(socket, log);
@@ -167,7 +195,8 @@ export class Association extends EventEmitter {
   private handle(event: Event, why = '', pdu?: Pdu): void {
     const action = actionFor(this.state, event);
     if (!action) {
-      if (this.state !== 'Sta1') this.log.debug(`${this.label}: ${EVENTS[event]} ignored in ${this.state} (${STATES[this.state]})`);
+      if (this.state !== 'Sta1')
+        this.log.debug(`${this.label}: ${EVENTS[event]} ignored in ${this.state} (${STATES[this.state]})`);
       return;
     }
     this.act(action, event, why, pdu);
@@ -176,18 +205,26 @@ export class Association extends EventEmitter {
   private act(action: Action, event: Event, why: string, pdu?: Pdu): void {
     const from = this.state;
     switch (action) {
-      case 'AE-2': return this.sendAssociateRQ();
-      case 'AE-3': return this.associationAccepted(pdu as AssociateAC);
+      case 'AE-2':
+        return this.sendAssociateRQ();
+      case 'AE-3':
+        return this.associationAccepted(pdu as AssociateAC);
       case 'AE-4': {
         const rj = pdu as AssociateRJ;
         this.closeTransport();
-        return this.end('Sta1', `association rejected by ${this.calledAe}: ${describeRejection(rj.result, rj.source, rj.reason)}`);
+        return this.end(
+          'Sta1',
+          `association rejected by ${this.calledAe}: ${describeRejection(rj.result, rj.source, rj.reason)}`,
+        );
       }
       case 'AE-5':
         this.state = 'Sta2';
         return this.startArtim('waiting for A-ASSOCIATE-RQ');
-      case 'AE-6': return this.associationRequested(pdu as AssociateRQ);
-      case 'DT-2': case 'AR-6': return; // the PDV is delivered by onData
+      case 'AE-6':
+        return this.associationRequested(pdu as AssociateRQ);
+      case 'DT-2':
+      case 'AR-6':
+        return; // the PDV is delivered by onData
       case 'AR-1':
         this.state = 'Sta7';
         this.sendPdu(encodePdu({ type: PduType.ReleaseRQ }));
@@ -207,14 +244,18 @@ export class Association extends EventEmitter {
         this.sendPdu(encodePdu({ type: PduType.ReleaseRP }));
         this.startArtim('waiting for the peer to close after A-RELEASE-RP');
         return this.end('Sta13', 'released');
-      case 'AR-5': case 'AA-5':
+      case 'AR-5':
+      case 'AA-5':
         this.stopArtim();
         this.state = 'Sta1';
         return;
       case 'AR-8':
         // Both ends asked to release at once: the requestor answers first, then each waits for the other's RP.
         this.log.debug(`${this.label}: release collision`);
-        if (this.role === 'requestor') { this.state = 'Sta9'; return this.handle('Evt14'); }
+        if (this.role === 'requestor') {
+          this.state = 'Sta9';
+          return this.handle('Evt14');
+        }
         this.state = 'Sta10';
         return;
       case 'AR-9':
@@ -236,7 +277,8 @@ export class Association extends EventEmitter {
       case 'AA-2':
         this.stopArtim();
         this.closeTransport();
-        if (event === 'Evt18') this.log.warn(`${this.label}: ARTIM timer expired after ${this.options.artimTimeout}s ${why}`);
+        if (event === 'Evt18')
+          this.log.warn(`${this.label}: ARTIM timer expired after ${this.options.artimTimeout}s ${why}`);
         return this.end('Sta1', event === 'Evt18' ? `timed out after ${this.options.artimTimeout} s ${why}` : why);
       case 'AA-3': {
         const abort = pdu as AbortPdu;
@@ -247,8 +289,14 @@ export class Association extends EventEmitter {
       }
       case 'AA-4':
         this.log.warn(`${this.label}: ${why} in ${from}`);
-        return this.end('Sta1', from === 'Sta5' ? `${why} before answering the A-ASSOCIATE-RQ (not a DICOM peer, or not its DICOM port?)` : why);
-      case 'AA-6': return;
+        return this.end(
+          'Sta1',
+          from === 'Sta5'
+            ? `${why} before answering the A-ASSOCIATE-RQ (not a DICOM peer, or not its DICOM port?)`
+            : why,
+        );
+      case 'AA-6':
+        return;
       case 'AA-7':
         this.sendAbort(AbortSource.ServiceProvider, AbortReason.UnexpectedPdu);
         return;
@@ -283,9 +331,11 @@ export class Association extends EventEmitter {
     this.stopAcse();
     if (state === 'Sta1') this.stopArtim();
     if (this.idle) clearTimeout(this.idle);
-    if (this.current?.msg.dataSink) this.current.msg.dataSink.abort(new Error(`association ${this.label} ended mid data set: ${why}`));
+    if (this.current?.msg.dataSink)
+      this.current.msg.dataSink.abort(new Error(`association ${this.label} ended mid data set: ${why}`));
     this.current = undefined;
-    for (const waiter of this.pendingResponses.values()) waiter.fail(new Error(`association ${this.label} closed before the response: ${why}`));
+    for (const waiter of this.pendingResponses.values())
+      waiter.fail(new Error(`association ${this.label} closed before the response: ${why}`));
     this.pendingResponses.clear();
     this.requestorWaiter?.reject(new Error(why));
     this.requestorWaiter = undefined;
@@ -296,12 +346,20 @@ export class Association extends EventEmitter {
   // ------------------------------------------------------------ association set-up
 
   /** Send an A-ASSOCIATE-RQ and wait for the AC; rejects with the reason on RJ, abort, timeout or a non-DICOM answer. */
-  requestAssociation(callingAe: string, calledAe: string, contexts: ProposedContext[], roles: RoleSelection[] = []): Promise<void> {
-    if (this.state !== 'Sta4') return Promise.reject(new Error(`association ${this.label} cannot request an association in ${this.state}`));
+  requestAssociation(
+    callingAe: string,
+    calledAe: string,
+    contexts: ProposedContext[],
+    roles: RoleSelection[] = [],
+  ): Promise<void> {
+    if (this.state !== 'Sta4')
+      return Promise.reject(new Error(`association ${this.label} cannot request an association in ${this.state}`));
     this.callingAe = callingAe;
     this.calledAe = calledAe;
     this.proposed = contexts;
-    const done = new Promise<void>((resolve, reject) => { this.requestorWaiter = { resolve, reject }; });
+    const done = new Promise<void>((resolve, reject) => {
+      this.requestorWaiter = { resolve, reject };
+    });
     this.proposedRoles = roles;
     this.handle('Evt2');
     return done;
@@ -309,10 +367,16 @@ export class Association extends EventEmitter {
 
   private sendAssociateRQ(): void {
     this.state = 'Sta5';
-    this.sendPdu(encodePdu({
-      type: PduType.AssociateRQ, calledAe: this.calledAe, callingAe: this.callingAe, applicationContext: APPLICATION_CONTEXT,
-      contexts: this.proposed, userInfo: this.ourUserInfo(this.proposedRoles),
-    }));
+    this.sendPdu(
+      encodePdu({
+        type: PduType.AssociateRQ,
+        calledAe: this.calledAe,
+        callingAe: this.callingAe,
+        applicationContext: APPLICATION_CONTEXT,
+        contexts: this.proposed,
+        userInfo: this.ourUserInfo(this.proposedRoles),
+      }),
+    );
     this.startAcse('waiting for A-ASSOCIATE-AC');
   }
 
@@ -322,7 +386,8 @@ export class Association extends EventEmitter {
     this.roles = ac.userInfo.roles;
     for (const c of ac.contexts as AcceptedContext[]) {
       const pc = this.proposed.find((p) => p.id === c.id);
-      if (pc && c.result === ContextResult.Acceptance) this.contexts.set(c.id, { id: c.id, abstractSyntax: pc.abstractSyntax, transferSyntax: c.transferSyntax });
+      if (pc && c.result === ContextResult.Acceptance)
+        this.contexts.set(c.id, { id: c.id, abstractSyntax: pc.abstractSyntax, transferSyntax: c.transferSyntax });
     }
     this.state = 'Sta6';
     this.touchIdle();
@@ -337,7 +402,8 @@ export class Association extends EventEmitter {
     this.state = 'Sta3';
     this.callingAe = rq.callingAe;
     this.calledAe = rq.calledAe;
-    this.peerImplementation = `${rq.userInfo.implementationClassUid} ${rq.userInfo.implementationVersionName ?? ''}`.trim();
+    this.peerImplementation =
+      `${rq.userInfo.implementationClassUid} ${rq.userInfo.implementationVersionName ?? ''}`.trim();
     const decision = this.handler.negotiate!(rq, this);
     if (decision.rejection) {
       const r = decision.rejection;
@@ -354,13 +420,21 @@ export class Association extends EventEmitter {
       this.contexts.set(c.id, { id: c.id, abstractSyntax: pc.abstractSyntax, transferSyntax: c.transferSyntax });
     }
     this.roles = decision.roles;
-    this.sendPdu(encodePdu({
-      type: PduType.AssociateAC, calledAe: rq.calledAe, callingAe: rq.callingAe, applicationContext: APPLICATION_CONTEXT,
-      contexts: decision.contexts, userInfo: this.ourUserInfo(decision.roles),
-    }));
+    this.sendPdu(
+      encodePdu({
+        type: PduType.AssociateAC,
+        calledAe: rq.calledAe,
+        callingAe: rq.callingAe,
+        applicationContext: APPLICATION_CONTEXT,
+        contexts: decision.contexts,
+        userInfo: this.ourUserInfo(decision.roles),
+      }),
+    );
     this.state = 'Sta6';
     this.touchIdle();
-    this.log.info(`${this.label}: association accepted, ${this.contexts.size}/${rq.contexts.length} contexts, peer max PDU ${this.peerMaxPduLength}, peer ${this.peerImplementation}`);
+    this.log.info(
+      `${this.label}: association accepted, ${this.contexts.size}/${rq.contexts.length} contexts, peer max PDU ${this.peerMaxPduLength}, peer ${this.peerImplementation}`,
+    );
     this.emit('established');
   }
 
@@ -370,8 +444,12 @@ export class Association extends EventEmitter {
    * Send a request and collect its responses until the final (non-pending) one. Without any response for
    * `dimseTimeout` seconds the association is aborted and the request fails with that reason.
    */
-  request(contextId: number, command: CommandSet, dataSet?: Buffer | AsyncIterable<Uint8Array>,
-    onPending?: (rsp: CommandSet, data: Buffer | undefined) => void): Promise<{ command: CommandSet; dataSet: Buffer | undefined }> {
+  request(
+    contextId: number,
+    command: CommandSet,
+    dataSet?: Buffer | AsyncIterable<Uint8Array>,
+    onPending?: (rsp: CommandSet, data: Buffer | undefined) => void,
+  ): Promise<{ command: CommandSet; dataSet: Buffer | undefined }> {
     const id = command.messageId!;
     const seconds = this.options.dimseTimeout ?? 0;
     if (command.commandField === CommandField.CStoreRQ) this.storeTimes.begin(id);
@@ -379,13 +457,20 @@ export class Association extends EventEmitter {
       const waiter: Waiter = {
         onResponse: (msg, data) => {
           const status = msg.command.status ?? 0;
-          if (status === 0xff00 || status === 0xff01) { waiter.timer?.refresh(); onPending?.(msg.command, data); return; }
+          if (status === 0xff00 || status === 0xff01) {
+            waiter.timer?.refresh();
+            onPending?.(msg.command, data);
+            return;
+          }
           clearTimeout(waiter.timer);
           this.pendingResponses.delete(id);
           this.timed(id);
           resolve({ command: msg.command, dataSet: data });
         },
-        fail: (e) => { clearTimeout(waiter.timer); reject(e); },
+        fail: (e) => {
+          clearTimeout(waiter.timer);
+          reject(e);
+        },
       };
       if (seconds > 0) {
         waiter.timer = setTimeout(() => {
@@ -459,7 +544,9 @@ export class Association extends EventEmitter {
   /** P-DATA (Evt9) goes out only where the table allows it: Sta6, and Sta8 (responses before our A-RELEASE-RP). */
   private checkCanSend(): void {
     if (!actionFor(this.state, 'Evt9') || this.socket.destroyed) {
-      throw new Error(`association ${this.label} is ${this.ended !== undefined ? `closed (${this.ended})` : `not open for data (${this.state}: ${STATES[this.state]})`}`);
+      throw new Error(
+        `association ${this.label} is ${this.ended !== undefined ? `closed (${this.ended})` : `not open for data (${this.state}: ${STATES[this.state]})`}`,
+      );
     }
   }
 
@@ -477,8 +564,12 @@ export class Association extends EventEmitter {
 
   /** PDU events for the table: each PDU type's event (PS3.8 Table 9-2); P-DATA-TF arrives as PDV pieces. */
   private static readonly PDU_EVENTS: Record<number, Event> = {
-    [PduType.AssociateRQ]: 'Evt6', [PduType.AssociateAC]: 'Evt3', [PduType.AssociateRJ]: 'Evt4',
-    [PduType.ReleaseRQ]: 'Evt12', [PduType.ReleaseRP]: 'Evt13', [PduType.Abort]: 'Evt16',
+    [PduType.AssociateRQ]: 'Evt6',
+    [PduType.AssociateAC]: 'Evt3',
+    [PduType.AssociateRJ]: 'Evt4',
+    [PduType.ReleaseRQ]: 'Evt12',
+    [PduType.ReleaseRP]: 'Evt13',
+    [PduType.Abort]: 'Evt16',
   };
 
   /** Whether the kernel acknowledges at once what arrives now (Linux); undefined where the system cannot tell. */
@@ -498,12 +589,18 @@ export class Association extends EventEmitter {
           if (action === 'DT-2' || action === 'AR-6') this.onPdvPiece(event);
           else this.handle('Evt10', `unexpected P-DATA-TF in ${this.state} (${STATES[this.state]})`);
         } else {
-          if (event.body.length > MAX_CONTROL_PDU) throw new PduError(`PDU type 0x${event.type.toString(16)} of ${event.body.length} bytes is too large`);
+          if (event.body.length > MAX_CONTROL_PDU)
+            throw new PduError(`PDU type 0x${event.type.toString(16)} of ${event.body.length} bytes is too large`);
           const pdu = decodePdu(event.type, event.body);
           const pduEvent = Association.PDU_EVENTS[pdu.type];
-          if (!pduEvent) throw new PduError(`unexpected PDU type 0x${pdu.type.toString(16)}`, AbortReason.UnexpectedPdu);
+          if (!pduEvent)
+            throw new PduError(`unexpected PDU type 0x${pdu.type.toString(16)}`, AbortReason.UnexpectedPdu);
           this.abortReason = AbortReason.UnexpectedPdu;
-          this.handle(pduEvent, `unexpected ${EVENTS[pduEvent].replace(' received', '')} in ${this.state} (${STATES[this.state]})`, pdu);
+          this.handle(
+            pduEvent,
+            `unexpected ${EVENTS[pduEvent].replace(' received', '')} in ${this.state} (${STATES[this.state]})`,
+            pdu,
+          );
         }
         if (this.ended !== undefined) return;
       }
@@ -512,9 +609,10 @@ export class Association extends EventEmitter {
       if (err instanceof PduError || err instanceof CommandError) {
         this.abortReason = err instanceof PduError ? err.abortReason : AbortReason.InvalidPduParameterValue;
         const what = err instanceof PduError ? 'malformed PDU from peer' : 'malformed command set from peer';
-        const why = this.state === 'Sta5'
-          ? `${this.calledAe} at ${this.remote} answered with bytes that are not DICOM (${describeBytes(chunk)}): not a DICOM peer, or not its DICOM port`
-          : `${what}: ${err.message}`;
+        const why =
+          this.state === 'Sta5'
+            ? `${this.calledAe} at ${this.remote} answered with bytes that are not DICOM (${describeBytes(chunk)}): not a DICOM peer, or not its DICOM port`
+            : `${what}: ${err.message}`;
         this.handle('Evt19', why);
       } else {
         this.abort(`internal error: ${(err as Error).stack ?? err}`);
@@ -524,9 +622,17 @@ export class Association extends EventEmitter {
 
   private onPdvPiece(pdv: PdvPiece): void {
     const context = this.contexts.get(pdv.contextId);
-    if (!context) throw new PduError(`presentation data value on context ${pdv.contextId}, which was not accepted`, AbortReason.UnexpectedPduParameter);
+    if (!context)
+      throw new PduError(
+        `presentation data value on context ${pdv.contextId}, which was not accepted`,
+        AbortReason.UnexpectedPduParameter,
+      );
     if (pdv.isCommand) {
-      if (this.current) throw new PduError('a command fragment arrived before the previous data set was complete', AbortReason.UnexpectedPdu);
+      if (this.current)
+        throw new PduError(
+          'a command fragment arrived before the previous data set was complete',
+          AbortReason.UnexpectedPdu,
+        );
       if (!this.commandParts.length) this.commandStartedAt = performance.now();
       this.commandParts.push(pdv.data);
       if (pdv.isLast && pdv.pdvEnd) {
@@ -537,14 +643,19 @@ export class Association extends EventEmitter {
       return;
     }
     const cur = this.current;
-    if (!cur) throw new PduError('a data set fragment arrived with no command expecting one', AbortReason.UnexpectedPdu);
-    if (cur.msg.context.id !== pdv.contextId) throw new PduError(`data set fragment on context ${pdv.contextId}, command was on ${cur.msg.context.id}`);
+    if (!cur)
+      throw new PduError('a data set fragment arrived with no command expecting one', AbortReason.UnexpectedPdu);
+    if (cur.msg.context.id !== pdv.contextId)
+      throw new PduError(`data set fragment on context ${pdv.contextId}, command was on ${cur.msg.context.id}`);
     if (cur.msg.dataSink) {
       if (pdv.data.length && !cur.msg.dataSink.write(pdv.data)) this.pauseUntil(cur.msg.dataSink.drained());
     } else {
       cur.bufferedBytes += pdv.data.length;
       if (cur.bufferedBytes > this.options.maxBufferedDataSet) {
-        throw new PduError(`data set of a ${cur.msg.command.commandField.toString(16)} message exceeds ${this.options.maxBufferedDataSet} bytes`, AbortReason.NotSpecified);
+        throw new PduError(
+          `data set of a ${cur.msg.command.commandField.toString(16)} message exceeds ${this.options.maxBufferedDataSet} bytes`,
+          AbortReason.NotSpecified,
+        );
       }
       cur.buffered!.push(pdv.data);
     }
@@ -557,7 +668,8 @@ export class Association extends EventEmitter {
 
   private onCommandComplete(context: PresentationContext, command: CommandSet): void {
     const msg: IncomingMessage = { context, command };
-    if (command.commandField === CommandField.CStoreRQ) this.storeTimes.begin(command.messageId ?? -1, this.commandStartedAt);
+    if (command.commandField === CommandField.CStoreRQ)
+      this.storeTimes.begin(command.messageId ?? -1, this.commandStartedAt);
     if (!isResponse(command.commandField)) this.handler.onCommand?.(this, msg);
     if (command.hasDataSet) {
       this.current = { msg, buffered: msg.dataSink ? undefined : [], bufferedBytes: 0 };
@@ -578,7 +690,12 @@ export class Association extends EventEmitter {
 
   private pauseUntil(ready: Promise<void>): void {
     this.socket.pause();
-    ready.then(() => { if (this.ended === undefined) this.socket.resume(); }, () => undefined);
+    ready.then(
+      () => {
+        if (this.ended === undefined) this.socket.resume();
+      },
+      () => undefined,
+    );
   }
 
   // ------------------------------------------------------------ timers
@@ -597,7 +714,10 @@ export class Association extends EventEmitter {
   /** Waiting for the peer's AC or RP: when it does not come, our side gives up with an A-ABORT (Evt15). */
   private startAcse(what: string): void {
     this.stopAcse();
-    this.acse = setTimeout(() => this.abort(`timed out after ${this.options.artimTimeout} s ${what}`), this.options.artimTimeout * 1000);
+    this.acse = setTimeout(
+      () => this.abort(`timed out after ${this.options.artimTimeout} s ${what}`),
+      this.options.artimTimeout * 1000,
+    );
     this.acse.unref();
   }
 
@@ -608,7 +728,10 @@ export class Association extends EventEmitter {
 
   private touchIdle(): void {
     if (this.state !== 'Sta6' || this.options.idleTimeout <= 0) return;
-    if (this.idle) { this.idle.refresh(); return; }
+    if (this.idle) {
+      this.idle.refresh();
+      return;
+    }
     this.idle = setTimeout(() => {
       if (this.state === 'Sta6') this.abort(`idle for ${this.options.idleTimeout}s`);
     }, this.options.idleTimeout * 1000);

@@ -113,7 +113,10 @@ function encodeValue(kind: FieldKind, value: unknown): Buffer {
     case 'AT': {
       const tags = value as number[];
       const b = Buffer.alloc(tags.length * 4);
-      tags.forEach((t, i) => { b.writeUInt16LE(t >>> 16, i * 4); b.writeUInt16LE(t & 0xffff, i * 4 + 2); });
+      tags.forEach((t, i) => {
+        b.writeUInt16LE(t >>> 16, i * 4);
+        b.writeUInt16LE(t & 0xffff, i * 4 + 2);
+      });
       return b;
     }
     default: {
@@ -153,30 +156,38 @@ export function decodeCommand(bytes: Buffer): CommandSet {
     const group = bytes.readUInt16LE(at);
     const element = bytes.readUInt16LE(at + 2);
     const len = bytes.readUInt32LE(at + 4);
-    if (group !== 0x0000) throw new CommandError(`command set holds element (${hex(group)},${hex(element)}) outside group 0000`);
-    if (at + 8 + len > bytes.length) throw new CommandError(`command element (0000,${hex(element)}) length ${len} overruns the command set`);
+    if (group !== 0x0000)
+      throw new CommandError(`command set holds element (${hex(group)},${hex(element)}) outside group 0000`);
+    if (at + 8 + len > bytes.length)
+      throw new CommandError(`command element (0000,${hex(element)}) length ${len} overruns the command set`);
     const value = bytes.subarray(at + 8, at + 8 + len);
     const field = BY_ELEMENT.get(element);
     if (field) out[field.key] = decodeValue(field.kind, value, element);
     at += 8 + len;
   }
   if (typeof out.commandField !== 'number') throw new CommandError('command set has no Command Field (0000,0100)');
-  if (typeof out.hasDataSet !== 'number') throw new CommandError('command set has no Command Data Set Type (0000,0800)');
+  if (typeof out.hasDataSet !== 'number')
+    throw new CommandError('command set has no Command Data Set Type (0000,0800)');
   return { ...(out as object), hasDataSet: out.hasDataSet !== NO_DATA_SET } as CommandSet;
 }
 
 function decodeValue(kind: FieldKind, value: Buffer, element: number): unknown {
   switch (kind) {
     case 'US':
-      if (value.length !== 2) throw new CommandError(`command element (0000,${hex(element)}) is US but ${value.length} bytes long`);
+      if (value.length !== 2)
+        throw new CommandError(`command element (0000,${hex(element)}) is US but ${value.length} bytes long`);
       return value.readUInt16LE(0);
     case 'AT': {
       const tags: number[] = [];
-      for (let i = 0; i + 4 <= value.length; i += 4) tags.push(((value.readUInt16LE(i) << 16) | value.readUInt16LE(i + 2)) >>> 0);
+      for (let i = 0; i + 4 <= value.length; i += 4)
+        tags.push(((value.readUInt16LE(i) << 16) | value.readUInt16LE(i + 2)) >>> 0);
       return tags;
     }
     default:
-      return value.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+      return value
+        .toString('latin1')
+        .replace(/[\0 ]+$/, '')
+        .replace(/^ +/, '');
   }
 }
 
@@ -191,7 +202,11 @@ export function isResponse(commandField: number): boolean {
 /** "C-ECHO-RSP", "C-FIND-RQ", ... for log lines and errors; unknown fields as hex. */
 export function commandName(commandField: number): string {
   for (const [key, value] of Object.entries(CommandField)) {
-    if (value === commandField) return key.replace(/^([CN])([A-Z][a-z]+)(RQ|RSP)$/, (_m, c: string, op: string, kind: string) => `${c}-${op.toUpperCase()}-${kind}`);
+    if (value === commandField)
+      return key.replace(
+        /^([CN])([A-Z][a-z]+)(RQ|RSP)$/,
+        (_m, c: string, op: string, kind: string) => `${c}-${op.toUpperCase()}-${kind}`,
+      );
   }
   return `command 0x${commandField.toString(16).padStart(4, '0')}`;
 }

@@ -48,7 +48,9 @@ export function immediateAck(socket: Socket, log: SourceLogger): ImmediateAck {
   }
   if (!toldUnavailable) {
     toldUnavailable = true;
-    log.warn(`TCP acknowledgements cannot be sent at once here (${why}): peers that keep Nagle's algorithm on may send only 20-30 objects a second`);
+    log.warn(
+      `TCP acknowledgements cannot be sent at once here (${why}): peers that keep Nagle's algorithm on may send only 20-30 objects a second`,
+    );
   }
   return NONE;
 }
@@ -97,9 +99,12 @@ function linux(koffi: typeof import('koffi')): Platform {
     forSocket(socket) {
       const fd = socketFd(socket);
       if (fd === undefined) return { why: 'the socket has no file descriptor' };
-      if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, one, 4) !== 0) return { why: `setsockopt failed (errno ${koffi.errno()})`, refused: true };
+      if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, one, 4) !== 0)
+        return { why: `setsockopt failed (errno ${koffi.errno()})`, refused: true };
       return {
-        afterRead: () => { if (!socket.destroyed) setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, one, 4); },
+        afterRead: () => {
+          if (!socket.destroyed) setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, one, 4);
+        },
         inForce: () => (socket.destroyed ? undefined : probe(fd)),
       };
     },
@@ -115,12 +120,15 @@ function windows(koffi: typeof import('koffi')): Platform {
   const ws2 = koffi.load('ws2_32.dll');
   const getsockname = ws2.func('int __stdcall getsockname(uintptr_t s, void *name, _Inout_ int *length)');
   const getpeername = ws2.func('int __stdcall getpeername(uintptr_t s, void *name, _Inout_ int *length)');
-  const wsaIoctl = ws2.func('int __stdcall WSAIoctl(uintptr_t s, uint32_t code, const void *input, uint32_t inputLength, void *output, uint32_t outputLength, _Out_ uint32_t *returned, void *overlapped, void *completion)');
+  const wsaIoctl = ws2.func(
+    'int __stdcall WSAIoctl(uintptr_t s, uint32_t code, const void *input, uint32_t inputLength, void *output, uint32_t outputLength, _Out_ uint32_t *returned, void *overlapped, void *completion)',
+  );
   const wsaGetLastError = ws2.func('int __stdcall WSAGetLastError()');
   const frequencyOne = Buffer.from([1]);
   const address = Buffer.alloc(128);
   /** The port a sockaddr_in or sockaddr_in6 names (bytes 2-3, network order), or -1. */
-  const portOf = (call: typeof getsockname, handle: number) => (call(handle, address, [address.length]) === 0 ? address.readUInt16BE(2) : -1);
+  const portOf = (call: typeof getsockname, handle: number) =>
+    call(handle, address, [address.length]) === 0 ? address.readUInt16BE(2) : -1;
   return {
     name: 'acknowledgement frequency 1 (SIO_TCP_SET_ACK_FREQUENCY)',
     forSocket(socket) {

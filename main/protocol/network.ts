@@ -34,17 +34,35 @@ export class DicomListener {
   private readonly onAssociation: (assoc: Association) => void;
 
   /** `secure`: a TLS listener (its handshake done before the association starts); refused handshakes are logged. */
-  constructor(options: AssociationOptions, handler: AssociationHandler, log: SourceLogger, onAssociation: (a: Association) => void = () => undefined, secure?: TlsSettings) {
+  constructor(
+    options: AssociationOptions,
+    handler: AssociationHandler,
+    log: SourceLogger,
+    onAssociation: (a: Association) => void = () => undefined,
+    secure?: TlsSettings,
+  ) {
     this.options = options;
     this.handler = handler;
     this.log = log;
     this.onAssociation = onAssociation;
     if (secure) {
-      const server = tls.createServer({
-        key: secure.key, cert: secure.cert, ca: secure.ca, minVersion: MIN_TLS,
-        requestCert: true, rejectUnauthorized: secure.requireClientCertificate ?? true,
-      }, (socket) => { socket.setNoDelay(true); this.accept(socket); });
-      server.on('tlsClientError', (err, socket) => this.log.warn(`TLS connection from ${socket.remoteAddress}:${socket.remotePort} refused: ${err.message}`));
+      const server = tls.createServer(
+        {
+          key: secure.key,
+          cert: secure.cert,
+          ca: secure.ca,
+          minVersion: MIN_TLS,
+          requestCert: true,
+          rejectUnauthorized: secure.requireClientCertificate ?? true,
+        },
+        (socket) => {
+          socket.setNoDelay(true);
+          this.accept(socket);
+        },
+      );
+      server.on('tlsClientError', (err, socket) =>
+        this.log.warn(`TLS connection from ${socket.remoteAddress}:${socket.remotePort} refused: ${err.message}`),
+      );
       this.server = server;
     } else {
       this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
@@ -87,20 +105,55 @@ export class DicomListener {
  * Open a requestor association's transport (TCP_NODELAY on, as on every socket we open). Refused and unreachable
  * addresses fail with words an admin can act on; a connection not completed in `connectTimeout` seconds is given up.
  */
-export function connect(host: string, port: number, options: AssociationOptions, handler: AssociationHandler, log: SourceLogger,
-  signal?: AbortSignal, secure?: Omit<TlsSettings, 'requireClientCertificate'>): Promise<Association> {
+export function connect(
+  host: string,
+  port: number,
+  options: AssociationOptions,
+  handler: AssociationHandler,
+  log: SourceLogger,
+  signal?: AbortSignal,
+  secure?: Omit<TlsSettings, 'requireClientCertificate'>,
+): Promise<Association> {
   return new Promise((resolve, reject) => {
     // TLS: the peer's certificate must chain to a trusted CA; its host name is not checked against the certificate, as
     // DICOM nodes are named by AE title and often reached by address (DCMTK does the same).
     const socket = secure
-      ? tls.connect({ host, port, key: secure.key, cert: secure.cert, ca: secure.ca, minVersion: MIN_TLS, rejectUnauthorized: true, checkServerIdentity: () => undefined })
+      ? tls.connect({
+          host,
+          port,
+          key: secure.key,
+          cert: secure.cert,
+          ca: secure.ca,
+          minVersion: MIN_TLS,
+          rejectUnauthorized: true,
+          checkServerIdentity: () => undefined,
+        })
       : net.connect({ host, port, noDelay: true });
     const seconds = options.connectTimeout ?? 0;
-    const fail = (why: Message) => { settle(); socket.destroy(); reject(new SaidError(why)); };
-    const timer = seconds > 0 ? setTimeout(() => fail(msg('no answer from {host}:{port} within {seconds} s (connect timeout): the computer is off, the address is wrong, or a firewall drops the connection',
-      { host, port: String(port), seconds })), seconds * 1000) : undefined;
+    const fail = (why: Message) => {
+      settle();
+      socket.destroy();
+      reject(new SaidError(why));
+    };
+    const timer =
+      seconds > 0
+        ? setTimeout(
+            () =>
+              fail(
+                msg(
+                  'no answer from {host}:{port} within {seconds} s (connect timeout): the computer is off, the address is wrong, or a firewall drops the connection',
+                  { host, port: String(port), seconds },
+                ),
+              ),
+            seconds * 1000,
+          )
+        : undefined;
     const onAbort = () => fail(msg('cancelled while connecting'));
-    const settle = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); socket.removeAllListeners('error'); };
+    const settle = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('error');
+    };
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('error', (err: NodeJS.ErrnoException) => fail(connectFailure(err, host, port, secure !== undefined)));
@@ -114,13 +167,25 @@ export function connect(host: string, port: number, options: AssociationOptions,
 
 function connectFailure(err: NodeJS.ErrnoException, host: string, port: number, secure: boolean): Message {
   const where = { host, port: String(port) };
-  if (secure && (err.code?.startsWith('ERR_SSL') || /certificate|self.signed|handshake|alert|SSL|TLS/i.test(err.message))) {
-    return msg('the TLS handshake with {host}:{port} failed: {reason} (is it a TLS port, and is its certificate from a CA in TLSCACertificates?)', { ...where, reason: verbatim(err.message) });
+  if (
+    secure &&
+    (err.code?.startsWith('ERR_SSL') || /certificate|self.signed|handshake|alert|SSL|TLS/i.test(err.message))
+  ) {
+    return msg(
+      'the TLS handshake with {host}:{port} failed: {reason} (is it a TLS port, and is its certificate from a CA in TLSCACertificates?)',
+      { ...where, reason: verbatim(err.message) },
+    );
   }
   switch (err.code) {
-    case 'ECONNREFUSED': return msg('nothing listens on {host}:{port} (connection refused)', where);
-    case 'ENOTFOUND': case 'EAI_AGAIN': return msg('the host name {host} is not known ({code})', { host, code: err.code });
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return msg('{host} cannot be reached from this computer ({code})', { host, code: err.code });
-    default: return verbatim(err.message);
+    case 'ECONNREFUSED':
+      return msg('nothing listens on {host}:{port} (connection refused)', where);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return msg('the host name {host} is not known ({code})', { host, code: err.code });
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return msg('{host} cannot be reached from this computer ({code})', { host, code: err.code });
+    default:
+      return verbatim(err.message);
   }
 }

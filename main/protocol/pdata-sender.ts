@@ -33,7 +33,6 @@ export class PDataSender {
     this.port = port;
   }
 
-
   /** Queue one DIMSE message; messages never interleave on the wire (PS3.7 9.1). */
   sendMessage(contextId: number, command: CommandSet, dataSet?: Buffer | AsyncIterable<Uint8Array>): Promise<void> {
     return this.enqueue(async () => {
@@ -61,7 +60,10 @@ export class PDataSender {
       let last: CommandSet | undefined;
       let lastBytes: Uint8Array | undefined;
       for (const m of messages) {
-        if (m.command !== last) { last = m.command; lastBytes = encodeCommand(m.command); }
+        if (m.command !== last) {
+          last = m.command;
+          lastBytes = encodeCommand(m.command);
+        }
         const pdvs: PresentationDataValue[] = [{ contextId, isCommand: true, isLast: true, data: lastBytes! }];
         if (m.dataSet) pdvs.push({ contextId, isCommand: false, isLast: true, data: m.dataSet });
         pdus.push(pdvs);
@@ -84,7 +86,8 @@ export class PDataSender {
       } else {
         const push = (isCommand: boolean, data: Uint8Array) => {
           let at = 0;
-          do at = this.writePdu(contextId, isCommand, data, at, true).next; while (at < data.length);
+          do at = this.writePdu(contextId, isCommand, data, at, true).next;
+          while (at < data.length);
         };
         this.socket.cork();
         try {
@@ -113,14 +116,24 @@ export class PDataSender {
    * are, without copying, corked so that a burst of PDUs leaves in one system call.
    */
   /** One P-DATA-TF PDU with one PDV of `data` from `at`; `ok` false means the socket wants to drain. */
-  private writePdu(contextId: number, isCommand: boolean, data: Uint8Array, at: number, isLast: boolean): { next: number; ok: boolean } {
+  private writePdu(
+    contextId: number,
+    isCommand: boolean,
+    data: Uint8Array,
+    at: number,
+    isLast: boolean,
+  ): { next: number; ok: boolean } {
     const n = Math.min(this.sendLimit(), data.length - at);
     let ok = this.socket.write(encodePDataHeader(contextId, isCommand, isLast && at + n >= data.length, n));
     if (n > 0) ok = this.socket.write(data.subarray(at, at + n));
     return { next: at + n, ok };
   }
 
-  private async writeFragments(contextId: number, isCommand: boolean, parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+  private async writeFragments(
+    contextId: number,
+    isCommand: boolean,
+    parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  ): Promise<void> {
     let held: Uint8Array | undefined;
     const emit = async (data: Uint8Array, isLast: boolean) => {
       this.port.checkCanSend();
@@ -154,10 +167,17 @@ export class PDataSender {
   }
 
   private drained(): Promise<void> {
-    if (this.socket.destroyed) return Promise.reject(new Error(`association ${this.port.label()} closed while sending`));
+    if (this.socket.destroyed)
+      return Promise.reject(new Error(`association ${this.port.label()} closed while sending`));
     return new Promise((resolve, reject) => {
-      const onDrain = () => { this.socket.off('close', onClose); resolve(); };
-      const onClose = () => { this.socket.off('drain', onDrain); reject(new Error(`association ${this.port.label()} closed while sending`)); };
+      const onDrain = () => {
+        this.socket.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        this.socket.off('drain', onDrain);
+        reject(new Error(`association ${this.port.label()} closed while sending`));
+      };
       this.socket.once('drain', onDrain);
       this.socket.once('close', onClose);
     });

@@ -57,11 +57,14 @@ export class PduReader {
       const type = head[0]!;
       const length = head.readUInt32BE(2);
       if (length > this.maxBodyLength) {
-        throw new PduError(`PDU type 0x${type.toString(16)} announces ${length} bytes, more than the ${this.maxBodyLength} accepted`,
-          AbortReason.InvalidPduParameterValue);
+        throw new PduError(
+          `PDU type 0x${type.toString(16)} announces ${length} bytes, more than the ${this.maxBodyLength} accepted`,
+          AbortReason.InvalidPduParameterValue,
+        );
       }
       if (type === PduType.PData) {
-        if (length < PDV_HEADER_LENGTH) throw new PduError(`P-DATA-TF of ${length} bytes holds no presentation data value`);
+        if (length < PDV_HEADER_LENGTH)
+          throw new PduError(`P-DATA-TF of ${length} bytes holds no presentation data value`);
         this.take(PDU_HEADER_LENGTH);
         this.pdataLeft = length;
         continue;
@@ -76,12 +79,15 @@ export class PduReader {
   /** Consume what is buffered of the current P-DATA body; false when more bytes are needed. */
   private stepPData(out: ReaderEvent[]): boolean {
     if (this.pdvLeft === 0) {
-      if (this.pdataLeft < PDV_HEADER_LENGTH) throw new PduError(`${this.pdataLeft} stray bytes at the end of a P-DATA-TF`);
+      if (this.pdataLeft < PDV_HEADER_LENGTH)
+        throw new PduError(`${this.pdataLeft} stray bytes at the end of a P-DATA-TF`);
       if (this.buffered < PDV_HEADER_LENGTH) return false;
       const h = this.take(PDV_HEADER_LENGTH);
       const itemLength = h.readUInt32BE(0);
       if (itemLength < 2 || itemLength + 4 > this.pdataLeft) {
-        throw new PduError(`presentation data value length ${itemLength} does not fit the ${this.pdataLeft} bytes left in its PDU`);
+        throw new PduError(
+          `presentation data value length ${itemLength} does not fit the ${this.pdataLeft} bytes left in its PDU`,
+        );
       }
       this.pdataLeft -= PDV_HEADER_LENGTH;
       this.pdvLeft = itemLength - 2;

@@ -40,14 +40,26 @@ export const RejectReason = {
 
 /** An A-ASSOCIATE-RJ in words an admin can act on, with the codes beside (PS3.8 Table 9-21). */
 export function describeRejection(result: number, source: number, reason: number): string {
-  const words = source === RejectSource.ServiceUser
-    ? ({ [RejectReason.ApplicationContextNotSupported]: 'it does not support the DICOM application context',
-      [RejectReason.CallingAeNotRecognized]: 'it does not know our (calling) AE title',
-      [RejectReason.CalledAeNotRecognized]: 'it does not accept the called AE title: check the node\'s AE title' } as Record<number, string>)[reason]
-    : source === RejectSource.ServiceProviderAcse ? (reason === 2 ? 'it does not support the protocol version' : undefined)
-      : source === RejectSource.ServiceProviderPresentation ? (reason === RejectReason.TemporaryCongestion ? 'it is busy (temporary congestion)'
-        : reason === RejectReason.LocalLimitExceeded ? 'it has too many associations open (local limit exceeded)' : undefined)
-        : undefined;
+  const words =
+    source === RejectSource.ServiceUser
+      ? (
+          {
+            [RejectReason.ApplicationContextNotSupported]: 'it does not support the DICOM application context',
+            [RejectReason.CallingAeNotRecognized]: 'it does not know our (calling) AE title',
+            [RejectReason.CalledAeNotRecognized]: "it does not accept the called AE title: check the node's AE title",
+          } as Record<number, string>
+        )[reason]
+      : source === RejectSource.ServiceProviderAcse
+        ? reason === 2
+          ? 'it does not support the protocol version'
+          : undefined
+        : source === RejectSource.ServiceProviderPresentation
+          ? reason === RejectReason.TemporaryCongestion
+            ? 'it is busy (temporary congestion)'
+            : reason === RejectReason.LocalLimitExceeded
+              ? 'it has too many associations open (local limit exceeded)'
+              : undefined
+          : undefined;
   const kind = result === RejectResult.Transient ? 'for now' : 'permanently';
   return `${words ?? 'no reason given'} (rejected ${kind}: result ${result}, source ${source}, reason ${reason})`;
 }
@@ -135,9 +147,17 @@ export interface PDataTF {
   pdvs: PresentationDataValue[];
 }
 
-export interface ReleaseRQ { type: typeof PduType.ReleaseRQ }
-export interface ReleaseRP { type: typeof PduType.ReleaseRP }
-export interface Abort { type: typeof PduType.Abort; source: number; reason: number }
+export interface ReleaseRQ {
+  type: typeof PduType.ReleaseRQ;
+}
+export interface ReleaseRP {
+  type: typeof PduType.ReleaseRP;
+}
+export interface Abort {
+  type: typeof PduType.Abort;
+  source: number;
+  reason: number;
+}
 
 export type Pdu = AssociateRQ | AssociateAC | AssociateRJ | PDataTF | ReleaseRQ | ReleaseRP | Abort;
 
@@ -229,24 +249,33 @@ export function encodePdu(pdu: Pdu): Buffer {
         for (const ts of pc.transferSyntaxes) subs.push(item(ItemType.TransferSyntax, ascii(ts)));
         return item(ItemType.PresentationContextRQ, Buffer.concat([head, ...subs]));
       });
-      return pduFrame(pdu.type, Buffer.concat([
-        associateHeader(pdu.calledAe, pdu.callingAe),
-        item(ItemType.ApplicationContext, ascii(pdu.applicationContext)),
-        ...contexts,
-        encodeUserInfo(pdu.userInfo),
-      ]));
+      return pduFrame(
+        pdu.type,
+        Buffer.concat([
+          associateHeader(pdu.calledAe, pdu.callingAe),
+          item(ItemType.ApplicationContext, ascii(pdu.applicationContext)),
+          ...contexts,
+          encodeUserInfo(pdu.userInfo),
+        ]),
+      );
     }
     case PduType.AssociateAC: {
       const contexts = pdu.contexts.map((pc) => {
         const head = Buffer.from([pc.id, 0, pc.result, 0]);
-        return item(ItemType.PresentationContextAC, Buffer.concat([head, item(ItemType.TransferSyntax, ascii(pc.transferSyntax))]));
+        return item(
+          ItemType.PresentationContextAC,
+          Buffer.concat([head, item(ItemType.TransferSyntax, ascii(pc.transferSyntax))]),
+        );
       });
-      return pduFrame(pdu.type, Buffer.concat([
-        associateHeader(pdu.calledAe, pdu.callingAe),
-        item(ItemType.ApplicationContext, ascii(pdu.applicationContext)),
-        ...contexts,
-        encodeUserInfo(pdu.userInfo),
-      ]));
+      return pduFrame(
+        pdu.type,
+        Buffer.concat([
+          associateHeader(pdu.calledAe, pdu.callingAe),
+          item(ItemType.ApplicationContext, ascii(pdu.applicationContext)),
+          ...contexts,
+          encodeUserInfo(pdu.userInfo),
+        ]),
+      );
     }
     case PduType.AssociateRJ:
       return pduFrame(pdu.type, Buffer.from([0, pdu.result, pdu.source, pdu.reason]));
@@ -310,10 +339,15 @@ function trimAe(bytes: Uint8Array): string {
 
 /** UIDs may carry a trailing NUL pad from some peers; it is not part of the UID. */
 function uidText(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('latin1').replace(/[\0 ]+$/, '');
+  return Buffer.from(bytes)
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '');
 }
 
-interface RawItem { type: number; body: Buffer }
+interface RawItem {
+  type: number;
+  body: Buffer;
+}
 
 function readItems(buf: Buffer, what: string): RawItem[] {
   const items: RawItem[] = [];
@@ -322,7 +356,10 @@ function readItems(buf: Buffer, what: string): RawItem[] {
     if (at + 4 > buf.length) throw new PduError(`truncated item header in ${what}`);
     const type = buf[at]!;
     const len = buf.readUInt16BE(at + 2);
-    if (at + 4 + len > buf.length) throw new PduError(`item 0x${type.toString(16)} in ${what} claims ${len} bytes, only ${buf.length - at - 4} left`);
+    if (at + 4 + len > buf.length)
+      throw new PduError(
+        `item 0x${type.toString(16)} in ${what} claims ${len} bytes, only ${buf.length - at - 4} left`,
+      );
     items.push({ type, body: buf.subarray(at + 4, at + 4 + len) });
     at += 4 + len;
   }
@@ -366,7 +403,8 @@ function decodeUserInfo(body: Buffer): UserInformation {
 }
 
 function decodeAssociate(type: 1 | 2, body: Buffer): AssociateRQ | AssociateAC {
-  if (body.length < 68) throw new PduError(`A-ASSOCIATE PDU body of ${body.length} bytes is shorter than its fixed part`);
+  if (body.length < 68)
+    throw new PduError(`A-ASSOCIATE PDU body of ${body.length} bytes is shorter than its fixed part`);
   const version = body.readUInt16BE(0);
   if ((version & 0x0001) === 0) throw new PduError(`protocol version 0x${version.toString(16)} not supported`);
   const calledAe = trimAe(body.subarray(4, 20));
@@ -384,7 +422,11 @@ function decodeAssociate(type: 1 | 2, body: Buffer): AssociateRQ | AssociateAC {
       for (const sub of readItems(it.body.subarray(4), 'presentation context')) {
         if (sub.type === ItemType.AbstractSyntax) pc.abstractSyntax = uidText(sub.body);
         else if (sub.type === ItemType.TransferSyntax) pc.transferSyntaxes.push(uidText(sub.body));
-        else throw new PduError(`unexpected sub-item 0x${sub.type.toString(16)} in presentation context`, AbortReason.UnexpectedPduParameter);
+        else
+          throw new PduError(
+            `unexpected sub-item 0x${sub.type.toString(16)} in presentation context`,
+            AbortReason.UnexpectedPduParameter,
+          );
       }
       if (pc.id % 2 === 0) throw new PduError(`presentation context ID ${pc.id} is even`);
       proposed.push(pc);
@@ -398,7 +440,10 @@ function decodeAssociate(type: 1 | 2, body: Buffer): AssociateRQ | AssociateAC {
     } else if (it.type === ItemType.UserInformation) {
       userInfo = decodeUserInfo(it.body);
     } else {
-      throw new PduError(`unexpected item 0x${it.type.toString(16)} in A-ASSOCIATE`, AbortReason.UnexpectedPduParameter);
+      throw new PduError(
+        `unexpected item 0x${it.type.toString(16)} in A-ASSOCIATE`,
+        AbortReason.UnexpectedPduParameter,
+      );
     }
   }
   if (!applicationContext) throw new PduError('A-ASSOCIATE has no application context item');
@@ -415,7 +460,8 @@ function decodePData(body: Buffer): PDataTF {
   while (at < body.length) {
     if (at + 6 > body.length) throw new PduError('truncated presentation data value header');
     const len = body.readUInt32BE(at);
-    if (len < 2 || at + 4 + len > body.length) throw new PduError(`presentation data value length ${len} does not fit the PDU`);
+    if (len < 2 || at + 4 + len > body.length)
+      throw new PduError(`presentation data value length ${len} does not fit the PDU`);
     const header = body[at + 5]!;
     pdvs.push({
       contextId: body[at + 4]!,

@@ -52,7 +52,10 @@ export const ACTIONS = {
   'AE-3': { does: 'issue the A-ASSOCIATE confirmation (accept)', next: 'Sta6' },
   'AE-4': { does: 'issue the A-ASSOCIATE confirmation (reject), close the transport', next: 'Sta1' },
   'AE-5': { does: 'accept the transport connection, start ARTIM', next: 'Sta2' },
-  'AE-6': { does: 'stop ARTIM; issue the A-ASSOCIATE indication, or send A-ASSOCIATE-RJ and start ARTIM', next: 'Sta3|Sta13' },
+  'AE-6': {
+    does: 'stop ARTIM; issue the A-ASSOCIATE indication, or send A-ASSOCIATE-RJ and start ARTIM',
+    next: 'Sta3|Sta13',
+  },
   'AE-7': { does: 'send the A-ASSOCIATE-AC PDU', next: 'Sta6' },
   'AE-8': { does: 'send the A-ASSOCIATE-RJ PDU, start ARTIM', next: 'Sta13' },
   'DT-1': { does: 'send the P-DATA-TF PDU', next: 'Sta6' },
@@ -74,18 +77,35 @@ export const ACTIONS = {
   'AA-5': { does: 'stop ARTIM', next: 'Sta1' },
   'AA-6': { does: 'ignore the PDU', next: 'Sta13' },
   'AA-7': { does: 'send the A-ABORT PDU', next: 'Sta13' },
-  'AA-8': { does: 'send the A-ABORT PDU (service-provider), issue the A-P-ABORT indication, start ARTIM', next: 'Sta13' },
+  'AA-8': {
+    does: 'send the A-ABORT PDU (service-provider), issue the A-P-ABORT indication, start ARTIM',
+    next: 'Sta13',
+  },
 } as const;
 export type Action = keyof typeof ACTIONS;
 
-const ALL: State[] = ['Sta2', 'Sta3', 'Sta4', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12', 'Sta13'];
+const ALL: State[] = [
+  'Sta2',
+  'Sta3',
+  'Sta4',
+  'Sta5',
+  'Sta6',
+  'Sta7',
+  'Sta8',
+  'Sta9',
+  'Sta10',
+  'Sta11',
+  'Sta12',
+  'Sta13',
+];
 /** The PDU events' usual row: Sta2 AA-1, Sta3 and Sta5-Sta12 AA-8, Sta13 AA-6, with the given exceptions. */
 function pduRow(except: Partial<Record<State, Action>>): Partial<Record<State, Action>> {
   const row: Partial<Record<State, Action>> = { Sta2: 'AA-1', Sta3: 'AA-8', Sta13: 'AA-6' };
   for (const s of ['Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12'] as State[]) row[s] = 'AA-8';
   return { ...row, ...except };
 }
-const every = (action: Action, states: State[]) => Object.fromEntries(states.map((s) => [s, action])) as Partial<Record<State, Action>>;
+const every = (action: Action, states: State[]) =>
+  Object.fromEntries(states.map((s) => [s, action])) as Partial<Record<State, Action>>;
 
 /** PS3.8 Table 9-10. */
 export const TRANSITIONS: Record<Event, Partial<Record<State, Action>>> = {
@@ -103,11 +123,26 @@ export const TRANSITIONS: Record<Event, Partial<Record<State, Action>>> = {
   Evt12: pduRow({ Sta6: 'AR-2', Sta7: 'AR-8' }),
   Evt13: pduRow({ Sta7: 'AR-3', Sta10: 'AR-10', Sta11: 'AR-3' }),
   Evt14: { Sta8: 'AR-4', Sta9: 'AR-9', Sta12: 'AR-4' },
-  Evt15: { ...every('AA-1', ['Sta3', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12']), Sta4: 'AA-2' },
-  Evt16: { ...every('AA-3', ['Sta3', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12']), Sta2: 'AA-2', Sta13: 'AA-2' },
-  Evt17: { ...every('AA-4', ['Sta3', 'Sta4', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12']), Sta2: 'AA-5', Sta13: 'AR-5' },
+  Evt15: {
+    ...every('AA-1', ['Sta3', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12']),
+    Sta4: 'AA-2',
+  },
+  Evt16: {
+    ...every('AA-3', ['Sta3', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12']),
+    Sta2: 'AA-2',
+    Sta13: 'AA-2',
+  },
+  Evt17: {
+    ...every('AA-4', ['Sta3', 'Sta4', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12']),
+    Sta2: 'AA-5',
+    Sta13: 'AR-5',
+  },
   Evt18: { Sta2: 'AA-2', Sta13: 'AA-2' },
-  Evt19: { ...every('AA-8', ['Sta3', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12']), Sta2: 'AA-1', Sta13: 'AA-7' },
+  Evt19: {
+    ...every('AA-8', ['Sta3', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12']),
+    Sta2: 'AA-1',
+    Sta13: 'AA-7',
+  },
 };
 
 /** The action for an event in a state; undefined when the standard has none (a local primitive out of place). */

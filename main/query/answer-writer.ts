@@ -12,7 +12,6 @@ import { LONG_VRS } from '../dicom/vr.ts';
  * matches must not build a thousand element maps. Gives the same bytes as encoding `qrAnswer` (tests hold it to that).
  */
 
-
 interface Slot {
   tag: number;
   vr: string;
@@ -40,14 +39,19 @@ export class QrAnswerWriter {
     this.request = request;
     this.explicit = encoding.explicitVR;
     // Big endian answers are rare enough to take the general path.
-    this.fallback = encoding.littleEndian ? undefined : (row) => encodeDataSet(qrAnswer(row, request, retrieveAeTitle), encoding);
-    const slots: Slot[] = [{ tag: Tag.SpecificCharacterSet, vr: 'CS', charset: true },
-      { tag: Tag.QueryRetrieveLevel, vr: 'CS', fixed: Buffer.from(LEVEL_NAMES[request.level], 'latin1') }];
+    this.fallback = encoding.littleEndian
+      ? undefined
+      : (row) => encodeDataSet(qrAnswer(row, request, retrieveAeTitle), encoding);
+    const slots: Slot[] = [
+      { tag: Tag.SpecificCharacterSet, vr: 'CS', charset: true },
+      { tag: Tag.QueryRetrieveLevel, vr: 'CS', fixed: Buffer.from(LEVEL_NAMES[request.level], 'latin1') },
+    ];
     for (const [tag, e] of request.identifier) {
       if (tag === Tag.SpecificCharacterSet || tag === Tag.QueryRetrieveLevel) continue;
       const attr = QR_BY_TAG.get(tag);
       if (attr && attr.level <= request.level) slots.push({ tag, vr: attr.vr, attr });
-      else if (tag === Tag.RetrieveAETitle) slots.push({ tag, vr: 'AE', fixed: Buffer.from(retrieveAeTitle, 'latin1') });
+      else if (tag === Tag.RetrieveAETitle)
+        slots.push({ tag, vr: 'AE', fixed: Buffer.from(retrieveAeTitle, 'latin1') });
       else if (tag === Tag.InstanceAvailability) slots.push({ tag, vr: 'CS', fixed: Buffer.from('ONLINE', 'latin1') });
       else slots.push({ tag, vr: isSequence(e) ? 'SQ' : e.vr, fixed: Buffer.alloc(0) });
     }
@@ -67,8 +71,12 @@ export class QrAnswerWriter {
       values[i] = text;
       if (attr.text && allAscii && !isAscii(text)) allAscii = false;
     }
-    const charset = allAscii ? this.request.requestCharset
-      : answerCharacterSet(this.request.requestCharset, this.textAttrs.map((a) => String(row[a.keyword] ?? '')));
+    const charset = allAscii
+      ? this.request.requestCharset
+      : answerCharacterSet(
+          this.request.requestCharset,
+          this.textAttrs.map((a) => String(row[a.keyword] ?? '')),
+        );
     let total = 0;
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i]!;
@@ -82,7 +90,7 @@ export class QrAnswerWriter {
         value = b;
       } else {
         const text = values[i] as string;
-        value = slot.attr!.text && !isAscii(text) ? encodeText(text, charset) ?? Buffer.from(text, 'utf8') : text;
+        value = slot.attr!.text && !isAscii(text) ? (encodeText(text, charset) ?? Buffer.from(text, 'utf8')) : text;
       }
       values[i] = value;
       if (value === undefined) continue;
@@ -99,7 +107,10 @@ export class QrAnswerWriter {
       const padded = length + (length & 1);
       out.writeUInt16LE(slot.tag >>> 16, at);
       out.writeUInt16LE(slot.tag & 0xffff, at + 2);
-      if (!this.explicit) { out.writeUInt32LE(padded, at + 4); at += 8; } else if (LONG_VRS.has(slot.vr)) {
+      if (!this.explicit) {
+        out.writeUInt32LE(padded, at + 4);
+        at += 8;
+      } else if (LONG_VRS.has(slot.vr)) {
         out.write(slot.vr, at + 4, 'latin1');
         out.writeUInt16LE(0, at + 6);
         out.writeUInt32LE(padded, at + 8);
@@ -109,7 +120,8 @@ export class QrAnswerWriter {
         out.writeUInt16LE(padded, at + 6);
         at += 8;
       }
-      if (typeof value === 'string') out.write(value, at, 'latin1'); else value.copy(out, at);
+      if (typeof value === 'string') out.write(value, at, 'latin1');
+      else value.copy(out, at);
       at += length;
       if (length & 1) out[at++] = slot.vr === 'UI' || slot.vr === 'OB' || slot.vr === 'UN' ? 0 : 0x20;
     }

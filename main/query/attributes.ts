@@ -38,37 +38,117 @@ const countOf = (sql: string) => `(${sql})`;
 
 export const QR_ATTRIBUTES: QrAttribute[] = [
   // Patient (PS3.4 C.6.1.1.2)
-  { level: 0, tag: Tag.PatientName, keyword: 'PatientName', vr: 'PN', column: 'p.patient_name', matchColumn: 'p.name_key', foldColumn: 'p.name_fold', text: true, personName: true },
+  {
+    level: 0,
+    tag: Tag.PatientName,
+    keyword: 'PatientName',
+    vr: 'PN',
+    column: 'p.patient_name',
+    matchColumn: 'p.name_key',
+    foldColumn: 'p.name_fold',
+    text: true,
+    personName: true,
+  },
   { level: 0, tag: Tag.PatientID, keyword: 'PatientID', vr: 'LO', column: 'p.patient_id', text: true, caseFold: true },
   { level: 0, tag: Tag.PatientBirthDate, keyword: 'PatientBirthDate', vr: 'DA', column: 'p.birth_date' },
   { level: 0, tag: Tag.PatientSex, keyword: 'PatientSex', vr: 'CS', column: 'p.sex' },
-  { level: 0, tag: Tag.NumberOfPatientRelatedStudies, keyword: 'NumberOfPatientRelatedStudies', vr: 'IS', returnOnly: true,
-    column: countOf('SELECT count(*) FROM studies x WHERE x.patient_fk = p.id') },
-  { level: 0, tag: Tag.NumberOfPatientRelatedSeries, keyword: 'NumberOfPatientRelatedSeries', vr: 'IS', returnOnly: true,
-    column: countOf('SELECT coalesce(sum(x.num_series), 0) FROM studies x WHERE x.patient_fk = p.id') },
-  { level: 0, tag: Tag.NumberOfPatientRelatedInstances, keyword: 'NumberOfPatientRelatedInstances', vr: 'IS', returnOnly: true,
-    column: countOf('SELECT coalesce(sum(x.num_instances), 0) FROM studies x WHERE x.patient_fk = p.id') },
+  {
+    level: 0,
+    tag: Tag.NumberOfPatientRelatedStudies,
+    keyword: 'NumberOfPatientRelatedStudies',
+    vr: 'IS',
+    returnOnly: true,
+    column: countOf('SELECT count(*) FROM studies x WHERE x.patient_fk = p.id'),
+  },
+  {
+    level: 0,
+    tag: Tag.NumberOfPatientRelatedSeries,
+    keyword: 'NumberOfPatientRelatedSeries',
+    vr: 'IS',
+    returnOnly: true,
+    column: countOf('SELECT coalesce(sum(x.num_series), 0) FROM studies x WHERE x.patient_fk = p.id'),
+  },
+  {
+    level: 0,
+    tag: Tag.NumberOfPatientRelatedInstances,
+    keyword: 'NumberOfPatientRelatedInstances',
+    vr: 'IS',
+    returnOnly: true,
+    column: countOf('SELECT coalesce(sum(x.num_instances), 0) FROM studies x WHERE x.patient_fk = p.id'),
+  },
   // Study (PS3.4 C.6.1.1.3, C.6.2.1.2)
   { level: 1, tag: Tag.StudyInstanceUID, keyword: 'StudyInstanceUID', vr: 'UI', column: 'st.study_uid' },
   { level: 1, tag: Tag.StudyDate, keyword: 'StudyDate', vr: 'DA', column: 'st.study_date' },
   { level: 1, tag: Tag.StudyTime, keyword: 'StudyTime', vr: 'TM', column: 'st.study_time' },
-  { level: 1, tag: Tag.AccessionNumber, keyword: 'AccessionNumber', vr: 'SH', column: 'st.accession_number', text: true, caseFold: true },
+  {
+    level: 1,
+    tag: Tag.AccessionNumber,
+    keyword: 'AccessionNumber',
+    vr: 'SH',
+    column: 'st.accession_number',
+    text: true,
+    caseFold: true,
+  },
   { level: 1, tag: Tag.StudyID, keyword: 'StudyID', vr: 'SH', column: 'st.study_id', text: true },
   { level: 1, tag: Tag.StudyDescription, keyword: 'StudyDescription', vr: 'LO', column: 'st.description', text: true },
-  { level: 1, tag: Tag.ReferringPhysicianName, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'st.referring_physician', matchColumn: 'upper(st.referring_physician)', text: true, personName: true },
-  { level: 1, tag: Tag.ModalitiesInStudy, keyword: 'ModalitiesInStudy', vr: 'CS', column: 'st.modalities',
-    existsFrom: 'series x WHERE x.study_fk = st.id', matchColumn: 'x.modality' },
-  { level: 1, tag: Tag.NumberOfStudyRelatedSeries, keyword: 'NumberOfStudyRelatedSeries', vr: 'IS', returnOnly: true, column: 'st.num_series' },
-  { level: 1, tag: Tag.NumberOfStudyRelatedInstances, keyword: 'NumberOfStudyRelatedInstances', vr: 'IS', returnOnly: true, column: 'st.num_instances' },
+  {
+    level: 1,
+    tag: Tag.ReferringPhysicianName,
+    keyword: 'ReferringPhysicianName',
+    vr: 'PN',
+    column: 'st.referring_physician',
+    matchColumn: 'upper(st.referring_physician)',
+    text: true,
+    personName: true,
+  },
+  {
+    level: 1,
+    tag: Tag.ModalitiesInStudy,
+    keyword: 'ModalitiesInStudy',
+    vr: 'CS',
+    column: 'st.modalities',
+    existsFrom: 'series x WHERE x.study_fk = st.id',
+    matchColumn: 'x.modality',
+  },
+  {
+    level: 1,
+    tag: Tag.NumberOfStudyRelatedSeries,
+    keyword: 'NumberOfStudyRelatedSeries',
+    vr: 'IS',
+    returnOnly: true,
+    column: 'st.num_series',
+  },
+  {
+    level: 1,
+    tag: Tag.NumberOfStudyRelatedInstances,
+    keyword: 'NumberOfStudyRelatedInstances',
+    vr: 'IS',
+    returnOnly: true,
+    column: 'st.num_instances',
+  },
   // Series (PS3.4 C.6.1.1.4)
   { level: 2, tag: Tag.SeriesInstanceUID, keyword: 'SeriesInstanceUID', vr: 'UI', column: 'se.series_uid' },
   { level: 2, tag: Tag.Modality, keyword: 'Modality', vr: 'CS', column: 'se.modality' },
   { level: 2, tag: Tag.SeriesNumber, keyword: 'SeriesNumber', vr: 'IS', column: 'se.series_number' },
-  { level: 2, tag: Tag.SeriesDescription, keyword: 'SeriesDescription', vr: 'LO', column: 'se.description', text: true },
+  {
+    level: 2,
+    tag: Tag.SeriesDescription,
+    keyword: 'SeriesDescription',
+    vr: 'LO',
+    column: 'se.description',
+    text: true,
+  },
   { level: 2, tag: Tag.BodyPartExamined, keyword: 'BodyPartExamined', vr: 'CS', column: 'se.body_part' },
   { level: 2, tag: Tag.SeriesDate, keyword: 'SeriesDate', vr: 'DA', column: 'se.series_date' },
   { level: 2, tag: Tag.SeriesTime, keyword: 'SeriesTime', vr: 'TM', column: 'se.series_time' },
-  { level: 2, tag: Tag.NumberOfSeriesRelatedInstances, keyword: 'NumberOfSeriesRelatedInstances', vr: 'IS', returnOnly: true, column: 'se.num_instances' },
+  {
+    level: 2,
+    tag: Tag.NumberOfSeriesRelatedInstances,
+    keyword: 'NumberOfSeriesRelatedInstances',
+    vr: 'IS',
+    returnOnly: true,
+    column: 'se.num_instances',
+  },
   // Image (PS3.4 C.6.1.1.5)
   { level: 3, tag: Tag.SOPInstanceUID, keyword: 'SOPInstanceUID', vr: 'UI', column: 'i.sop_uid' },
   { level: 3, tag: Tag.SOPClassUID, keyword: 'SOPClassUID', vr: 'UI', column: 'i.sop_class_uid' },
@@ -76,7 +156,13 @@ export const QR_ATTRIBUTES: QrAttribute[] = [
   { level: 3, tag: Tag.Rows, keyword: 'Rows', vr: 'US', column: 'i.rows' },
   { level: 3, tag: Tag.Columns, keyword: 'Columns', vr: 'US', column: 'i.columns' },
   { level: 3, tag: Tag.NumberOfFrames, keyword: 'NumberOfFrames', vr: 'IS', column: 'i.frames' },
-  { level: 3, tag: Tag.AvailableTransferSyntaxUID, keyword: 'AvailableTransferSyntaxUID', vr: 'UI', column: 'i.transfer_syntax' },
+  {
+    level: 3,
+    tag: Tag.AvailableTransferSyntaxUID,
+    keyword: 'AvailableTransferSyntaxUID',
+    vr: 'UI',
+    column: 'i.transfer_syntax',
+  },
 ];
 
 /** The unique key of each level (PS3.4 C.6.1.1, C.6.2.1). */
@@ -88,7 +174,12 @@ export const QR_BY_TAG = new Map(QR_ATTRIBUTES.map((a) => [a.tag, a]));
  * Below the PATIENT level, Patient's Name is the study's own, as its objects gave it (hierarchy.ts): a study is never
  * answered, listed or shown under another study's spelling of its patient's name.
  */
-const STUDY_PATIENT_NAME: QrAttribute = { ...QR_BY_TAG.get(Tag.PatientName)!, column: 'st.patient_name', matchColumn: 'st.name_key', foldColumn: 'st.name_fold' };
+const STUDY_PATIENT_NAME: QrAttribute = {
+  ...QR_BY_TAG.get(Tag.PatientName)!,
+  column: 'st.patient_name',
+  matchColumn: 'st.name_key',
+  foldColumn: 'st.name_fold',
+};
 
 /** The attribute a tag names in a query at `level`. */
 export function qrAttribute(tag: number, level: LevelNumber): QrAttribute | undefined {
@@ -115,28 +206,87 @@ export const QR_FROM = [
 
 // ------------------------------------------------------------------ Modality Worklist (PS3.4 K.6.1.2)
 
-
 /** Keys at the top level of a worklist identifier. */
 export const MWL_ATTRIBUTES: KeyAttribute[] = [
-  { tag: Tag.PatientName, keyword: 'PatientName', vr: 'PN', column: 'w.patient_name', matchColumn: 'w.name_key', foldColumn: 'w.name_fold', text: true, personName: true },
+  {
+    tag: Tag.PatientName,
+    keyword: 'PatientName',
+    vr: 'PN',
+    column: 'w.patient_name',
+    matchColumn: 'w.name_key',
+    foldColumn: 'w.name_fold',
+    text: true,
+    personName: true,
+  },
   { tag: Tag.PatientID, keyword: 'PatientID', vr: 'LO', column: 'w.patient_id', text: true, caseFold: true },
   { tag: Tag.PatientBirthDate, keyword: 'PatientBirthDate', vr: 'DA', column: 'w.birth_date' },
   { tag: Tag.PatientSex, keyword: 'PatientSex', vr: 'CS', column: 'w.sex' },
-  { tag: Tag.AccessionNumber, keyword: 'AccessionNumber', vr: 'SH', column: 'w.accession_number', text: true, caseFold: true },
-  { tag: Tag.ReferringPhysicianName, keyword: 'ReferringPhysicianName', vr: 'PN', column: 'w.referring_physician', matchColumn: 'upper(w.referring_physician)', text: true, personName: true },
+  {
+    tag: Tag.AccessionNumber,
+    keyword: 'AccessionNumber',
+    vr: 'SH',
+    column: 'w.accession_number',
+    text: true,
+    caseFold: true,
+  },
+  {
+    tag: Tag.ReferringPhysicianName,
+    keyword: 'ReferringPhysicianName',
+    vr: 'PN',
+    column: 'w.referring_physician',
+    matchColumn: 'upper(w.referring_physician)',
+    text: true,
+    personName: true,
+  },
   { tag: Tag.StudyInstanceUID, keyword: 'StudyInstanceUID', vr: 'UI', column: 'w.study_uid' },
-  { tag: Tag.RequestedProcedureID, keyword: 'RequestedProcedureID', vr: 'SH', column: 'w.requested_procedure_id', text: true },
-  { tag: Tag.RequestedProcedureDescription, keyword: 'RequestedProcedureDescription', vr: 'LO', column: 'w.requested_procedure_description', text: true },
+  {
+    tag: Tag.RequestedProcedureID,
+    keyword: 'RequestedProcedureID',
+    vr: 'SH',
+    column: 'w.requested_procedure_id',
+    text: true,
+  },
+  {
+    tag: Tag.RequestedProcedureDescription,
+    keyword: 'RequestedProcedureDescription',
+    vr: 'LO',
+    column: 'w.requested_procedure_description',
+    text: true,
+  },
 ];
 
 /** Keys inside the Scheduled Procedure Step Sequence item. */
 export const MWL_STEP_ATTRIBUTES: KeyAttribute[] = [
   { tag: Tag.Modality, keyword: 'Modality', vr: 'CS', column: 'w.modality' },
   { tag: Tag.ScheduledStationAETitle, keyword: 'ScheduledStationAETitle', vr: 'AE', column: 'w.scheduled_ae' },
-  { tag: Tag.ScheduledProcedureStepStartDate, keyword: 'ScheduledProcedureStepStartDate', vr: 'DA', column: 'w.scheduled_date' },
-  { tag: Tag.ScheduledProcedureStepStartTime, keyword: 'ScheduledProcedureStepStartTime', vr: 'TM', column: 'w.scheduled_time' },
-  { tag: Tag.ScheduledPerformingPhysicianName, keyword: 'ScheduledPerformingPhysicianName', vr: 'PN', column: 'w.performing_physician', matchColumn: 'upper(w.performing_physician)', text: true, personName: true },
-  { tag: Tag.ScheduledProcedureStepDescription, keyword: 'ScheduledProcedureStepDescription', vr: 'LO', column: 'w.step_description', text: true },
+  {
+    tag: Tag.ScheduledProcedureStepStartDate,
+    keyword: 'ScheduledProcedureStepStartDate',
+    vr: 'DA',
+    column: 'w.scheduled_date',
+  },
+  {
+    tag: Tag.ScheduledProcedureStepStartTime,
+    keyword: 'ScheduledProcedureStepStartTime',
+    vr: 'TM',
+    column: 'w.scheduled_time',
+  },
+  {
+    tag: Tag.ScheduledPerformingPhysicianName,
+    keyword: 'ScheduledPerformingPhysicianName',
+    vr: 'PN',
+    column: 'w.performing_physician',
+    matchColumn: 'upper(w.performing_physician)',
+    text: true,
+    personName: true,
+  },
+  {
+    tag: Tag.ScheduledProcedureStepDescription,
+    keyword: 'ScheduledProcedureStepDescription',
+    vr: 'LO',
+    column: 'w.step_description',
+    text: true,
+  },
   { tag: Tag.ScheduledProcedureStepID, keyword: 'ScheduledProcedureStepID', vr: 'SH', column: 'w.step_id', text: true },
   { tag: Tag.ScheduledStationName, keyword: 'ScheduledStationName', vr: 'SH', column: 'w.station_name', text: true },
   { tag: Tag.ScheduledProcedureStepStatus, keyword: 'ScheduledProcedureStepStatus', vr: 'CS', column: 'w.step_status' },

@@ -2,7 +2,15 @@ import { CharacterSet } from '../dicom/charset.ts';
 import { answerCharacterSet, encodeText } from '../dicom/charset-encode.ts';
 import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { DimseError, Status } from '../dicom/status.ts';
-import { LEVEL_NAMES, MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES, qrAttribute, type KeyAttribute, type LevelNumber, type QrAttribute } from './attributes.ts';
+import {
+  LEVEL_NAMES,
+  MWL_ATTRIBUTES,
+  MWL_STEP_ATTRIBUTES,
+  qrAttribute,
+  type KeyAttribute,
+  type LevelNumber,
+  type QrAttribute,
+} from './attributes.ts';
 import { MatchError, parseMatch } from './matching.ts';
 import type { Condition } from './condition.ts';
 import { Tag } from '../dicom/tags.ts';
@@ -11,7 +19,6 @@ import { Tag } from '../dicom/tags.ts';
  * From a C-FIND / C-MOVE identifier to what the index is asked, and from an index row back to an answer identifier
  * (PS3.4 C.4.1.1.3, K.4.1.1.3).
  */
-
 
 /** A request the SCP answers with a failure status (A900 identifier does not match, C000 cannot process). */
 /** An identifier the SCP cannot take: answered with its status (A900, C000 ...) and the reason. */
@@ -62,17 +69,31 @@ export function qrRequestFrom(identifier: DataSet, model: QrModel): QrRequest {
   const levelName = textOf(identifier.get(Tag.QueryRetrieveLevel)).toUpperCase();
   const level = LEVEL_NAMES.indexOf(levelName as (typeof LEVEL_NAMES)[number]);
   if (level < 0) {
-    throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, levelName ? `Query/Retrieve Level "${levelName}" is not PATIENT, STUDY, SERIES or IMAGE` : 'identifier has no Query/Retrieve Level (0008,0052)');
+    throw new IdentifierError(
+      Status.IdentifierDoesNotMatchSopClass,
+      levelName
+        ? `Query/Retrieve Level "${levelName}" is not PATIENT, STUDY, SERIES or IMAGE`
+        : 'identifier has no Query/Retrieve Level (0008,0052)',
+    );
   }
-  if (model === 'STUDY' && level === 0) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'the Study Root model has no PATIENT level');
+  if (model === 'STUDY' && level === 0)
+    throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'the Study Root model has no PATIENT level');
   const requestCharset = charsetOf(identifier);
   const charset = new CharacterSet(requestCharset);
-  const request: QrRequest = { level: level as LevelNumber, conditions: [], returns: [], identifier, requestCharset, unsupportedMatching: false };
+  const request: QrRequest = {
+    level: level as LevelNumber,
+    conditions: [],
+    returns: [],
+    identifier,
+    requestCharset,
+    unsupportedMatching: false,
+  };
   for (const [tag, e] of identifier) {
     if (tag === Tag.SpecificCharacterSet || tag === Tag.QueryRetrieveLevel) continue;
     const attr = qrAttribute(tag, level as LevelNumber);
     if (!attr || attr.level > level) {
-      if (hasValue(e) && tag !== Tag.RetrieveAETitle && tag !== Tag.InstanceAvailability) request.unsupportedMatching = true;
+      if (hasValue(e) && tag !== Tag.RetrieveAETitle && tag !== Tag.InstanceAvailability)
+        request.unsupportedMatching = true;
       continue;
     }
     request.returns.push(attr);
@@ -100,14 +121,17 @@ function valueOf(row: Row, attr: KeyAttribute): string {
 }
 
 function encodeValues(values: AnswerValue[], requestCharset: string): { charset: string; elements: DicomElement[] } {
-  const charset = answerCharacterSet(requestCharset, values.filter((v) => v.attr.text).map((v) => v.value));
+  const charset = answerCharacterSet(
+    requestCharset,
+    values.filter((v) => v.attr.text).map((v) => v.value),
+  );
   const elements = values.map(({ attr, value }): DicomElement => {
     if (attr.vr === 'US') {
       const b = Buffer.alloc(value === '' ? 0 : 2);
       if (value !== '') b.writeUInt16LE(Number(value), 0);
       return { tag: attr.tag, vr: 'US', value: b };
     }
-    const bytes = attr.text ? encodeText(value, charset) ?? Buffer.from(value, 'utf8') : Buffer.from(value, 'latin1');
+    const bytes = attr.text ? (encodeText(value, charset) ?? Buffer.from(value, 'utf8')) : Buffer.from(value, 'latin1');
     return { tag: attr.tag, vr: attr.vr, value: bytes };
   });
   return { charset, elements };
@@ -156,12 +180,23 @@ const MWL_STEP_BY_TAG = new Map(MWL_STEP_ATTRIBUTES.map((a) => [a.tag, a]));
 export function worklistRequestFrom(identifier: DataSet): WorklistRequest {
   const requestCharset = charsetOf(identifier);
   const charset = new CharacterSet(requestCharset);
-  const request: WorklistRequest = { conditions: [], returns: [], stepReturns: [], identifier, stepItem: undefined, requestCharset, unsupportedMatching: false };
+  const request: WorklistRequest = {
+    conditions: [],
+    returns: [],
+    stepReturns: [],
+    identifier,
+    stepItem: undefined,
+    requestCharset,
+    unsupportedMatching: false,
+  };
   const collect = (ds: DataSet, table: Map<number, KeyAttribute>, returns: KeyAttribute[]) => {
     for (const [tag, e] of ds) {
       if (tag === Tag.SpecificCharacterSet || tag === Tag.ScheduledProcedureStepSequence) continue;
       const attr = table.get(tag);
-      if (!attr) { if (hasValue(e)) request.unsupportedMatching = true; continue; }
+      if (!attr) {
+        if (hasValue(e)) request.unsupportedMatching = true;
+        continue;
+      }
       returns.push(attr);
       const condition = conditionFor(e, attr, charset);
       if (condition) request.conditions.push(condition);
@@ -170,8 +205,16 @@ export function worklistRequestFrom(identifier: DataSet): WorklistRequest {
   collect(identifier, MWL_BY_TAG, request.returns);
   const steps = identifier.get(Tag.ScheduledProcedureStepSequence);
   if (steps) {
-    if (!isSequence(steps)) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'Scheduled Procedure Step Sequence (0040,0100) is not a sequence');
-    if (steps.value.length > 1) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'Scheduled Procedure Step Sequence holds more than one item');
+    if (!isSequence(steps))
+      throw new IdentifierError(
+        Status.IdentifierDoesNotMatchSopClass,
+        'Scheduled Procedure Step Sequence (0040,0100) is not a sequence',
+      );
+    if (steps.value.length > 1)
+      throw new IdentifierError(
+        Status.IdentifierDoesNotMatchSopClass,
+        'Scheduled Procedure Step Sequence holds more than one item',
+      );
     request.stepItem = steps.value[0] ?? new Map();
     collect(request.stepItem, MWL_STEP_BY_TAG, request.stepReturns);
   }
@@ -184,7 +227,9 @@ export function worklistAnswer(row: Row, request: WorklistRequest): DataSet {
   const { charset, elements } = encodeValues([...top, ...step], request.requestCharset);
   const answer: DataSet = new Map();
   const build = (source: DataSet, target: DataSet, table: Map<number, KeyAttribute>) => {
-    for (const [tag, e] of source) if (!table.has(tag) && tag !== Tag.SpecificCharacterSet && tag !== Tag.ScheduledProcedureStepSequence) put(target, emptyLike(e));
+    for (const [tag, e] of source)
+      if (!table.has(tag) && tag !== Tag.SpecificCharacterSet && tag !== Tag.ScheduledProcedureStepSequence)
+        put(target, emptyLike(e));
     for (const e of elements) if (table.has(e.tag) && source.has(e.tag)) put(target, e);
   };
   build(request.identifier, answer, MWL_BY_TAG);

@@ -13,7 +13,11 @@ export function identifierFromKeywords(keys: Record<string, string>, level?: str
   for (const [keyword, value] of Object.entries(all)) {
     const known = keywordTag(keyword);
     if (!known) throw new KeywordError(`"${keyword}" is not a DICOM attribute keyword`);
-    ds.set(known.tag, { tag: known.tag, vr: known.vr, value: Buffer.from(value, /^[\x00-\x7f]*$/.test(value) ? 'latin1' : 'utf8') });
+    ds.set(known.tag, {
+      tag: known.tag,
+      vr: known.vr,
+      value: Buffer.from(value, /^[\x00-\x7f]*$/.test(value) ? 'latin1' : 'utf8'),
+    });
   }
   return ds;
 }

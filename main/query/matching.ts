@@ -28,7 +28,10 @@ export function parseMatch(raw: string, vr: string): Match {
   const value = raw.trim();
   if (value === '' || (value === '*' && vr !== 'UI')) return { kind: 'universal' };
   if (value.includes('\\')) {
-    const values = value.split('\\').map((v) => v.trim()).filter((v) => v !== '');
+    const values = value
+      .split('\\')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     if (values.some((v) => v.includes('*') || v.includes('?') || (RANGE_VRS.has(vr) && v.includes('-')))) {
       throw new MatchError(`"${value}": a list of values cannot hold wildcards or ranges`);
     }
@@ -50,18 +53,25 @@ export function parseMatch(raw: string, vr: string): Match {
 }
 
 function checkDateOrTime(value: string, vr: string): void {
-  const ok = vr === 'DA' ? /^(\d{8})?-?(\d{8})?$/.test(value.replace(/\s/g, ''))
-    : vr === 'TM' ? /^[\d.:]*-?[\d.:]*$/.test(value)
-      : /^[\d.+-]*$/.test(value);
+  const ok =
+    vr === 'DA'
+      ? /^(\d{8})?-?(\d{8})?$/.test(value.replace(/\s/g, ''))
+      : vr === 'TM'
+        ? /^[\d.:]*-?[\d.:]*$/.test(value)
+        : /^[\d.+-]*$/.test(value);
   if (!ok) throw new MatchError(`"${value}" is not a valid ${vr} value or range`);
 }
 
 /** Person names match without regard to case (what users expect; PS3.4 C.2.2.2.1 leaves it to the SCP). */
 export function foldCase(m: Match): Match {
   switch (m.kind) {
-    case 'single': return { kind: 'single', value: m.value.toUpperCase() };
-    case 'wildcard': return { kind: 'wildcard', pattern: m.pattern.toUpperCase() };
-    case 'list': return { kind: 'list', values: m.values.map((v) => v.toUpperCase()) };
-    default: return m;
+    case 'single':
+      return { kind: 'single', value: m.value.toUpperCase() };
+    case 'wildcard':
+      return { kind: 'wildcard', pattern: m.pattern.toUpperCase() };
+    case 'list':
+      return { kind: 'list', values: m.values.map((v) => v.toUpperCase()) };
+    default:
+      return m;
   }
 }

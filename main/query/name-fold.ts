@@ -5,15 +5,33 @@
  */
 
 /** Letters that Unicode decomposition leaves whole. */
-const SPECIAL: Record<string, string> = { 'ß': 'SS', 'ẞ': 'SS', 'Ł': 'L', 'ł': 'L', 'Đ': 'D', 'đ': 'D', 'Ø': 'O', 'ø': 'O', 'Æ': 'AE', 'æ': 'AE', 'Œ': 'OE', 'œ': 'OE', 'Þ': 'TH', 'þ': 'TH', 'ı': 'I' };
+const SPECIAL: Record<string, string> = {
+  ß: 'SS',
+  ẞ: 'SS',
+  Ł: 'L',
+  ł: 'L',
+  Đ: 'D',
+  đ: 'D',
+  Ø: 'O',
+  ø: 'O',
+  Æ: 'AE',
+  æ: 'AE',
+  Œ: 'OE',
+  œ: 'OE',
+  Þ: 'TH',
+  þ: 'TH',
+  ı: 'I',
+};
 
 export function foldName(name: string): string {
-  return name
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[ßẞŁłĐđØøÆæŒœÞþı]/g, (c) => SPECIAL[c]!)
-    .toUpperCase()
-    // ä/ö/ü are written ae/oe/ue without the umlaut: both become the plain vowel.
-    .replace(/([AOU])E/g, '$1')
-    .replace(/[\^ =]+$/, '');
+  return (
+    name
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[ßẞŁłĐđØøÆæŒœÞþı]/g, (c) => SPECIAL[c]!)
+      .toUpperCase()
+      // ä/ö/ü are written ae/oe/ue without the umlaut: both become the plain vowel.
+      .replace(/([AOU])E/g, '$1')
+      .replace(/[\^ =]+$/, '')
+  );
 }

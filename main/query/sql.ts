@@ -29,16 +29,42 @@ export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: s
     if (raw.kind === 'universal' || attr.returnOnly) continue;
     const folded = foldNames && attr.foldColumn !== undefined;
     const caseAside = foldNames && attr.caseFold === true;
-    const match = folded ? mapValues(raw, foldName) : attr.personName ? foldPersonName(raw) : caseAside ? foldCase(raw) : raw;
-    const expr = folded ? attr.foldColumn! : caseAside ? `upper(${attr.column})` : attr.matchColumn ?? attr.column;
+    const match = folded
+      ? mapValues(raw, foldName)
+      : attr.personName
+        ? foldPersonName(raw)
+        : caseAside
+          ? foldCase(raw)
+          : raw;
+    const expr = folded ? attr.foldColumn! : caseAside ? `upper(${attr.column})` : (attr.matchColumn ?? attr.column);
     let sql = '';
     switch (match.kind) {
-      case 'single': sql = `${expr} = ?`; params.push(match.value); break;
-      case 'list': sql = `${expr} IN (${match.values.map(() => '?').join(', ')})`; params.push(...match.values); break;
-      case 'wildcard': { const w = dialect.wildcard(expr, match.pattern); sql = w.sql; params.push(w.param); break; }
+      case 'single':
+        sql = `${expr} = ?`;
+        params.push(match.value);
+        break;
+      case 'list':
+        sql = `${expr} IN (${match.values.map(() => '?').join(', ')})`;
+        params.push(...match.values);
+        break;
+      case 'wildcard': {
+        const w = dialect.wildcard(expr, match.pattern);
+        sql = w.sql;
+        params.push(w.param);
+        break;
+      }
       case 'range':
         // An empty value has no date, so it is never inside a range.
-        if (match.from && match.to) { sql = `${expr} BETWEEN ? AND ?`; params.push(match.from, match.to); } else if (match.from) { sql = `${expr} >= ?`; params.push(match.from); } else { sql = `(${expr} <= ? AND ${expr} <> '')`; params.push(match.to); }
+        if (match.from && match.to) {
+          sql = `${expr} BETWEEN ? AND ?`;
+          params.push(match.from, match.to);
+        } else if (match.from) {
+          sql = `${expr} >= ?`;
+          params.push(match.from);
+        } else {
+          sql = `(${expr} <= ? AND ${expr} <> '')`;
+          params.push(match.to);
+        }
         break;
     }
     parts.push(attr.existsFrom ? `EXISTS (SELECT 1 FROM ${attr.existsFrom} AND ${sql})` : sql);
@@ -48,11 +74,15 @@ export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: s
 
 function mapValues(m: Match, f: (v: string) => string): Match {
   switch (m.kind) {
-    case 'single': return { kind: 'single', value: f(m.value) };
-    case 'list': return { kind: 'list', values: m.values.map(f) };
+    case 'single':
+      return { kind: 'single', value: f(m.value) };
+    case 'list':
+      return { kind: 'list', values: m.values.map(f) };
     // Wildcards survive folding: "*" and "?" are neither letters nor trailing separators that it removes.
-    case 'wildcard': return { kind: 'wildcard', pattern: f(m.pattern) };
-    default: return m;
+    case 'wildcard':
+      return { kind: 'wildcard', pattern: f(m.pattern) };
+    default:
+      return m;
   }
 }
 

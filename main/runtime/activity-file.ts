@@ -27,27 +27,36 @@ export class ActivityFile {
     try {
       this.activity.restore(JSON.parse(await readFile(this.file, 'utf8')));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`${this.file} could not be read (${(err as Error).message}); the monitor starts empty`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log.warn(`${this.file} could not be read (${(err as Error).message}); the monitor starts empty`);
     }
     this.activity.onChange = () => {
-      this.timer ??= setTimeout(() => { this.timer = undefined; void this.save(); }, SAVE_DELAY_MS);
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        void this.save();
+      }, SAVE_DELAY_MS);
       this.timer.unref();
     };
   }
 
   async close(): Promise<void> {
     this.activity.onChange = () => undefined;
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     await this.save();
   }
 
   private save(): Promise<void> {
     const { recent, errors, hl7 } = this.activity.snapshot();
     const temp = `${this.file}.${process.pid}.tmp`;
-    this.saving = this.saving.then(async () => {
-      await writeFile(temp, JSON.stringify({ recent, errors, hl7 }));
-      await rename(temp, this.file);
-    }).catch((err: Error) => this.log.warn(`cannot save the monitor's activity to ${this.file}: ${err.message}`));
+    this.saving = this.saving
+      .then(async () => {
+        await writeFile(temp, JSON.stringify({ recent, errors, hl7 }));
+        await rename(temp, this.file);
+      })
+      .catch((err: Error) => this.log.warn(`cannot save the monitor's activity to ${this.file}: ${err.message}`));
     return this.saving;
   }
 }

@@ -61,7 +61,15 @@ export class Activity {
     events.on('job', (e) => this.onJob(e));
     events.on('hl7', (e) => {
       this.hl7 = [e, ...this.hl7].slice(0, HL7_RECENT);
-      if (e.code !== 'AA') this.error(msg('HL7 {type} from {peer}: {code} {reason}', { type: e.type || 'connection', peer: e.peer, code: e.code, reason: e.message ?? verbatim(e.text) }));
+      if (e.code !== 'AA')
+        this.error(
+          msg('HL7 {type} from {peer}: {code} {reason}', {
+            type: e.type || 'connection',
+            peer: e.peer,
+            code: e.code,
+            reason: e.message ?? verbatim(e.text),
+          }),
+        );
       this.onChange();
     });
   }
@@ -77,7 +85,12 @@ export class Activity {
   }
 
   snapshot(): ActivitySnapshot {
-    return { open: [...this.open.values()].map((a) => ({ ...a })), recent: [...this.recent], errors: [...this.errors], hl7: [...this.hl7] };
+    return {
+      open: [...this.open.values()].map((a) => ({ ...a })),
+      recent: [...this.recent],
+      errors: [...this.errors],
+      hl7: [...this.hl7],
+    };
   }
 
   /** A problem the archive found itself (at start, what a crash left and was repaired): shown with the errors. */
@@ -93,7 +106,18 @@ export class Activity {
   private onAssociation(e: AssociationEvent): void {
     const now = Date.now();
     if (e.type === 'opened') {
-      this.open.set(e.id, { id: e.id, role: e.role, peer: e.peer, callingAe: e.callingAe, calledAe: e.calledAe, openedAt: now, lastAt: now, objects: 0, failed: 0, bytes: 0 });
+      this.open.set(e.id, {
+        id: e.id,
+        role: e.role,
+        peer: e.peer,
+        callingAe: e.callingAe,
+        calledAe: e.calledAe,
+        openedAt: now,
+        lastAt: now,
+        objects: 0,
+        failed: 0,
+        bytes: 0,
+      });
       return;
     }
     const a = this.open.get(e.id);
@@ -102,7 +126,15 @@ export class Activity {
     this.open.delete(e.id);
     this.recent = [{ ...a, closedAt: now, reason: e.reason ?? '' }, ...this.recent].slice(0, RECENT);
     this.onChange();
-    if (e.reason && e.reason !== 'released' && e.reason !== 'closed') this.error(msg('{calling} → {called} ({peer}): association {reason}', { calling: e.callingAe, called: e.calledAe, peer: e.peer, reason: verbatim(e.reason) }));
+    if (e.reason && e.reason !== 'released' && e.reason !== 'closed')
+      this.error(
+        msg('{calling} → {called} ({peer}): association {reason}', {
+          calling: e.callingAe,
+          called: e.calledAe,
+          peer: e.peer,
+          reason: verbatim(e.reason),
+        }),
+      );
   }
 
   private onObject(e: ObjectEvent): void {
@@ -116,14 +148,33 @@ export class Activity {
     }
     const status = `0x${e.status.toString(16).padStart(4, '0')}`;
     if (failed) {
-      this.error(e.direction === 'received' ? msg('receiving from {ae}: object {uid} failed with status {status}', { ae: e.peerAe, uid: e.sopInstanceUid, status })
-        : msg('sending to {ae}: object {uid} failed with status {status}', { ae: e.peerAe, uid: e.sopInstanceUid, status }));
+      this.error(
+        e.direction === 'received'
+          ? msg('receiving from {ae}: object {uid} failed with status {status}', {
+              ae: e.peerAe,
+              uid: e.sopInstanceUid,
+              status,
+            })
+          : msg('sending to {ae}: object {uid} failed with status {status}', {
+              ae: e.peerAe,
+              uid: e.sopInstanceUid,
+              status,
+            }),
+      );
     }
   }
 
   private onJob(e: JobEvent): void {
     if (e.state === 'failed') {
-      this.error(msg('job {id} ({kind} {from} → {to}) failed: {reason}', { id: String(e.id), kind: e.kind, from: e.source || msg('here'), to: e.destination || msg('here'), reason: e.errorMessage ?? verbatim(e.error) }));
+      this.error(
+        msg('job {id} ({kind} {from} → {to}) failed: {reason}', {
+          id: String(e.id),
+          kind: e.kind,
+          from: e.source || msg('here'),
+          to: e.destination || msg('here'),
+          reason: e.errorMessage ?? verbatim(e.error),
+        }),
+      );
     }
   }
 }

@@ -6,8 +6,12 @@ import path from 'node:path';
  * /var/lib/pacs-workstation on Linux. The desktop window uses that folder when it exists (attaching to the service's
  * core when one runs, else running the core itself on it), and the user's own folder only for a per-user install.
  */
-export function machineDataDir(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
-  if (platform === 'win32') return path.win32.join(env.ProgramData ?? env.ALLUSERSPROFILE ?? 'C:\\ProgramData', 'PACS Workstation');
+export function machineDataDir(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (platform === 'win32')
+    return path.win32.join(env.ProgramData ?? env.ALLUSERSPROFILE ?? 'C:\\ProgramData', 'PACS Workstation');
   if (platform === 'darwin') return '/Library/Application Support/PACS Workstation';
   return '/var/lib/pacs-workstation';
 }

@@ -88,7 +88,11 @@ export class ArchiveEvents extends EventEmitter<EventMap> {
 
   override emit<K extends keyof EventMap>(event: K, ...args: EventMap[K]): boolean {
     try {
-      return (EventEmitter.prototype.emit as (this: EventEmitter, e: string, ...a: unknown[]) => boolean).call(this, event, ...args);
+      return (EventEmitter.prototype.emit as (this: EventEmitter, e: string, ...a: unknown[]) => boolean).call(
+        this,
+        event,
+        ...args,
+      );
     } catch (err) {
       this.onListenerError(err as Error);
       return true;

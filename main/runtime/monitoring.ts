@@ -9,10 +9,18 @@ const TIMING_INTERVAL_MS = 1000;
 /** Report an association's opening (once established), its time per object while objects go, and its closing. */
 export function watchAssociation(assoc: Association, events: ArchiveEvents): void {
   const describe = () => ({
-    id: assoc.id, role: assoc.role, peer: assoc.remote, callingAe: assoc.callingAe, calledAe: assoc.calledAe,
-    contexts: [...assoc.contexts.values()].map((c) => ({ abstractSyntax: c.abstractSyntax, transferSyntax: c.transferSyntax })),
+    id: assoc.id,
+    role: assoc.role,
+    peer: assoc.remote,
+    callingAe: assoc.callingAe,
+    calledAe: assoc.calledAe,
+    contexts: [...assoc.contexts.values()].map((c) => ({
+      abstractSyntax: c.abstractSyntax,
+      transferSyntax: c.transferSyntax,
+    })),
   });
-  const timing = () => (assoc.storeTimes.count ? { objectsTimed: assoc.storeTimes.count, msPerObject: assoc.storeTimes.median() } : {});
+  const timing = () =>
+    assoc.storeTimes.count ? { objectsTimed: assoc.storeTimes.count, msPerObject: assoc.storeTimes.median() } : {};
   let opened = false;
   let reported = 0;
   let later: NodeJS.Timeout | undefined;
@@ -41,10 +49,16 @@ export function watchAssociation(assoc: Association, events: ArchiveEvents): voi
 export function retrieveObserver(events: ArchiveEvents): NonNullable<RetrieveDependencies['observer']> {
   return {
     association: (sub) => watchAssociation(sub, events),
-    sent: (via, obj, r) => events.emit('object', {
-      direction: 'sent', associationId: via.id, peerAe: via.role === 'acceptor' ? via.callingAe : via.calledAe,
-      sopInstanceUid: obj.sopInstanceUid, sopClassUid: obj.sopClassUid, transferSyntaxUid: obj.transferSyntaxUid, size: r.size ?? 0,
-      status: r.status ?? (r.outcome === 'failed' ? Status.ProcessingFailure : Status.Success),
-    }),
+    sent: (via, obj, r) =>
+      events.emit('object', {
+        direction: 'sent',
+        associationId: via.id,
+        peerAe: via.role === 'acceptor' ? via.callingAe : via.calledAe,
+        sopInstanceUid: obj.sopInstanceUid,
+        sopClassUid: obj.sopClassUid,
+        transferSyntaxUid: obj.transferSyntaxUid,
+        size: r.size ?? 0,
+        status: r.status ?? (r.outcome === 'failed' ? Status.ProcessingFailure : Status.Success),
+      }),
   };
 }

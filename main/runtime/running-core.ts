@@ -31,21 +31,39 @@ export async function removeCoreRecord(dataDir: string): Promise<void> {
 }
 
 /** A request to the local core's API with the install's secret (trusting its own HTTPS certificate, if it has one). */
-async function localRequest(dataDir: string, url: string, secret: string, method: 'GET' | 'POST', timeoutMs: number): Promise<number> {
+async function localRequest(
+  dataDir: string,
+  url: string,
+  secret: string,
+  method: 'GET' | 'POST',
+  timeoutMs: number,
+): Promise<number> {
   return (await localAnswer(dataDir, url, secret, method, timeoutMs)).status;
 }
 
 /** Like localRequest, with the answer's body. */
-async function localAnswer(dataDir: string, url: string, secret: string, method: 'GET' | 'POST', timeoutMs: number): Promise<{ status: number; body: string }> {
+async function localAnswer(
+  dataDir: string,
+  url: string,
+  secret: string,
+  method: 'GET' | 'POST',
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
   const secure = url.startsWith('https:');
   const ca = secure ? await readFile(path.join(dataDir, 'https', 'certificate.pem')).catch(() => undefined) : undefined;
   return new Promise((resolve, reject) => {
-    const req = (secure ? https : http).request(url, { method, ca, headers: { authorization: `Bearer ${secret}` }, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = (secure ? https : http).request(
+      url,
+      { method, ca, headers: { authorization: `Bearer ${secret}` }, timeout: timeoutMs },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
@@ -62,8 +80,13 @@ function alive(pid: number): boolean {
 }
 
 /** The core serving `dataDir`, if one runs and answers with this folder's secret. */
-export async function findRunningCore(dataDir: string, timeoutMs = 2000): Promise<{ record: CoreRecord; secret: string } | undefined> {
-  const record = JSON.parse(await readFile(path.join(dataDir, CORE_FILE), 'utf8').catch(() => 'null')) as CoreRecord | null;
+export async function findRunningCore(
+  dataDir: string,
+  timeoutMs = 2000,
+): Promise<{ record: CoreRecord; secret: string } | undefined> {
+  const record = JSON.parse(
+    await readFile(path.join(dataDir, CORE_FILE), 'utf8').catch(() => 'null'),
+  ) as CoreRecord | null;
   if (!record || !alive(record.pid)) return undefined;
   const secret = (await readFile(path.join(dataDir, 'api-secret'), 'utf8').catch(() => '')).trim();
   if (!secret) return undefined;
@@ -72,7 +95,10 @@ export async function findRunningCore(dataDir: string, timeoutMs = 2000): Promis
 }
 
 /** Ask the core of `dataDir` to stop, and wait until its process has ended (or `timeoutMs` passed). */
-export async function stopRunningCore(dataDir: string, timeoutMs = 30_000): Promise<'stopped' | 'not running' | 'still running'> {
+export async function stopRunningCore(
+  dataDir: string,
+  timeoutMs = 30_000,
+): Promise<'stopped' | 'not running' | 'still running'> {
   const core = await findRunningCore(dataDir);
   if (!core) return 'not running';
   const status = await localRequest(dataDir, `${core.record.apiUrl}/api/shutdown`, core.secret, 'POST', 5000);
@@ -90,7 +116,8 @@ export async function signInLinkOfRunningCore(dataDir: string): Promise<string |
   const core = await findRunningCore(dataDir);
   if (!core) return undefined;
   const answer = await localAnswer(dataDir, `${core.record.apiUrl}/api/sign-in-link`, core.secret, 'POST', 5000);
-  if (answer.status !== 200) throw new Error(`the core (process ${core.record.pid}) made no sign-in link: HTTP ${answer.status} ${answer.body}`);
+  if (answer.status !== 200)
+    throw new Error(`the core (process ${core.record.pid}) made no sign-in link: HTTP ${answer.status} ${answer.body}`);
   return (JSON.parse(answer.body) as { url: string }).url;
 }
 
@@ -102,6 +129,9 @@ export async function rotateSecret(dataDir: string): Promise<'running core' | 'f
     return 'file';
   }
   const answer = await localAnswer(dataDir, `${core.record.apiUrl}/api/rotate-secret`, core.secret, 'POST', 5000);
-  if (answer.status !== 200) throw new Error(`the core (process ${core.record.pid}) did not replace its secret: HTTP ${answer.status} ${answer.body}`);
+  if (answer.status !== 200)
+    throw new Error(
+      `the core (process ${core.record.pid}) did not replace its secret: HTTP ${answer.status} ${answer.body}`,
+    );
   return 'running core';
 }

@@ -11,13 +11,18 @@ export class DirectorySync {
   private readonly flush: (dir: string) => Promise<void>;
 
   /** `flush`: how one folder is flushed (fsync; a test counts the calls). */
-  constructor(flush: (dir: string) => Promise<void> = process.platform === 'win32' ? async () => undefined : fsyncDirectory) {
+  constructor(
+    flush: (dir: string) => Promise<void> = process.platform === 'win32' ? async () => undefined : fsyncDirectory,
+  ) {
     this.flush = flush;
   }
 
   sync(dir: string): Promise<void> {
     let s = this.state.get(dir);
-    if (!s) { s = {}; this.state.set(dir, s); }
+    if (!s) {
+      s = {};
+      this.state.set(dir, s);
+    }
     const entry = s;
     if (!entry.running) {
       entry.running = this.flush(dir).finally(() => {
@@ -27,10 +32,12 @@ export class DirectorySync {
       return entry.running;
     }
     // A flush is running: it may have started before this change, so one more follows it, shared by all who wait.
-    entry.queued ??= entry.running.catch(() => undefined).then(() => {
-      entry.queued = undefined;
-      return this.sync(dir);
-    });
+    entry.queued ??= entry.running
+      .catch(() => undefined)
+      .then(() => {
+        entry.queued = undefined;
+        return this.sync(dir);
+      });
     return entry.queued;
   }
 }

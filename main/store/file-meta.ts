@@ -15,8 +15,42 @@ export interface FileMetaInfo {
   part10: boolean;
 }
 
-const EXPLICIT_VRS = new Set(['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OW', 'OV', 'PN', 'SH', 'SL',
-  'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV']);
+const EXPLICIT_VRS = new Set([
+  'AE',
+  'AS',
+  'AT',
+  'CS',
+  'DA',
+  'DS',
+  'DT',
+  'FL',
+  'FD',
+  'IS',
+  'LO',
+  'LT',
+  'OB',
+  'OD',
+  'OF',
+  'OL',
+  'OW',
+  'OV',
+  'PN',
+  'SH',
+  'SL',
+  'SQ',
+  'SS',
+  'ST',
+  'SV',
+  'TM',
+  'UC',
+  'UI',
+  'UL',
+  'UN',
+  'UR',
+  'US',
+  'UT',
+  'UV',
+]);
 
 function text(head: Buffer, at: number, length: number): string {
   return head.toString('latin1', at, at + length).replace(/[\0 ]+$/, '');
@@ -28,7 +62,13 @@ export class NotDicom extends Error {}
 /** Read the meta group from a file's first bytes (64 KB is plenty); throws when the header itself is cut short. */
 export function readFileMeta(head: Buffer): FileMetaInfo {
   if (head.length >= 132 && head.toString('latin1', 128, 132) === 'DICM') {
-    const meta: FileMetaInfo = { dataSetOffset: 132, transferSyntaxUid: '', sopClassUid: '', sopInstanceUid: '', part10: true };
+    const meta: FileMetaInfo = {
+      dataSetOffset: 132,
+      transferSyntaxUid: '',
+      sopClassUid: '',
+      sopInstanceUid: '',
+      part10: true,
+    };
     let at = 132;
     while (at + 8 <= head.length && head.readUInt16LE(at) === 0x0002) {
       const element = head.readUInt16LE(at + 2);
@@ -53,5 +93,11 @@ export function readFileMeta(head: Buffer): FileMetaInfo {
     throw new NotDicom('not a DICOM file: no "DICM" at byte 128, and it does not begin like a data set');
   }
   const explicit = EXPLICIT_VRS.has(head.toString('latin1', 4, 6));
-  return { dataSetOffset: 0, transferSyntaxUid: explicit ? TransferSyntax.ExplicitLittleEndian : TransferSyntax.ImplicitLittleEndian, sopClassUid: '', sopInstanceUid: '', part10: false };
+  return {
+    dataSetOffset: 0,
+    transferSyntaxUid: explicit ? TransferSyntax.ExplicitLittleEndian : TransferSyntax.ImplicitLittleEndian,
+    sopClassUid: '',
+    sopInstanceUid: '',
+    part10: false,
+  };
 }

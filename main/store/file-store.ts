@@ -52,7 +52,11 @@ export interface LinkMakers {
   link(target: string, file: string): Promise<void>;
   copyFile(target: string, file: string): Promise<void>;
 }
-const FS_LINKS: LinkMakers = { symlink: (t, f) => symlink(t, f), link: (t, f) => link(t, f), copyFile: (t, f) => copyFile(t, f) };
+const FS_LINKS: LinkMakers = {
+  symlink: (t, f) => symlink(t, f),
+  link: (t, f) => link(t, f),
+  copyFile: (t, f) => copyFile(t, f),
+};
 
 export class FileStore {
   readonly devices: string[];
@@ -89,7 +93,13 @@ export class FileStore {
       let removed = 0;
       for (const name of await readdir(incoming)) {
         if (name.endsWith(RECEIVED_SUFFIX)) this.leftovers.push({ device, file: path.join(incoming, name) });
-        else if (await unlink(path.join(incoming, name)).then(() => true, () => false)) removed++;
+        else if (
+          await unlink(path.join(incoming, name)).then(
+            () => true,
+            () => false,
+          )
+        )
+          removed++;
       }
       if (removed) this.log.warn(`removed ${removed} temporary file(s) left in ${incoming} by an earlier run`);
     }
@@ -153,10 +163,11 @@ export class FileStore {
     await renameHeld(file, absolute);
     // Its folder, and the parent of each folder just made for it (from `made`, the topmost, down to `dir`).
     const folders = [dir];
-    if (made) for (let d = dir; path.dirname(d) !== d; d = path.dirname(d)) {
-      folders.push(path.dirname(d));
-      if (d === made) break;
-    }
+    if (made)
+      for (let d = dir; path.dirname(d) !== d; d = path.dirname(d)) {
+        folders.push(path.dirname(d));
+        if (d === made) break;
+      }
     for (const d of folders) await this.dirSync.sync(d);
   }
 
@@ -166,7 +177,11 @@ export class FileStore {
    * administrators and in Developer Mode: without that right (EPERM) the object is hard-linked when the file is on the
    * same volume, else copied; `how` says which.
    */
-  async link(target: string, header: InstanceHeader, make: LinkMakers = FS_LINKS): Promise<{ location: StoredLocation; how: 'symlink' | 'hardlink' | 'copy' }> {
+  async link(
+    target: string,
+    header: InstanceHeader,
+    make: LinkMakers = FS_LINKS,
+  ): Promise<{ location: StoredLocation; how: 'symlink' | 'hardlink' | 'copy' }> {
     const device = this.currentDevice;
     const relativePath = this.layout.relativePath(header);
     const absolute = this.absolutePath({ device, relativePath });
@@ -243,11 +258,18 @@ export class FileStore {
     if (now - this.checkedAt < FREE_SPACE_TTL_MS) return;
     this.checking = true;
     this.checkedAt = now;
-    void this.chooseDevice().then((device) => {
-      if (device !== this.currentDevice) this.log.info(`storage folder ${this.devices[this.currentDevice]} is below the free space threshold; now storing to ${this.devices[device]}`);
-      this.currentDevice = device;
-    }).catch((err) => this.log.error(`cannot read free space of the storage folders: ${(err as Error).message}`))
-      .finally(() => { this.checking = false; });
+    void this.chooseDevice()
+      .then((device) => {
+        if (device !== this.currentDevice)
+          this.log.info(
+            `storage folder ${this.devices[this.currentDevice]} is below the free space threshold; now storing to ${this.devices[device]}`,
+          );
+        this.currentDevice = device;
+      })
+      .catch((err) => this.log.error(`cannot read free space of the storage folders: ${(err as Error).message}`))
+      .finally(() => {
+        this.checking = false;
+      });
   }
 
   /** Free space a storage folder has for us (bytes). */

@@ -24,7 +24,12 @@ export function isHeld(err: unknown, platform: NodeJS.Platform = process.platfor
 }
 
 /** Run `op` until it succeeds, retrying while the file is held (Windows), 25 ms doubling to 1 s between tries. */
-export async function whileHeld<T>(what: string, file: string, op: () => Promise<T>, platform: NodeJS.Platform = process.platform): Promise<T> {
+export async function whileHeld<T>(
+  what: string,
+  file: string,
+  op: () => Promise<T>,
+  platform: NodeJS.Platform = process.platform,
+): Promise<T> {
   const deadline = Date.now() + HELD_FOR_MS.value;
   for (let wait = 25; ; wait = Math.min(wait * 2, 1000)) {
     try {

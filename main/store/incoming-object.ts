@@ -33,7 +33,14 @@ export class IncomingObject {
 
   constructor(tempPath: string, head: Buffer) {
     this.tempPath = tempPath;
-    this.opened = openFile(tempPath, 'wx').then((fd) => { this.fd = fd; }, (err: Error) => { this.failure ??= err; });
+    this.opened = openFile(tempPath, 'wx').then(
+      (fd) => {
+        this.fd = fd;
+      },
+      (err: Error) => {
+        this.failure ??= err;
+      },
+    );
     void this.opened.then(() => this.flush());
     this.write(head);
   }
@@ -123,6 +130,17 @@ export class IncomingObject {
     }
   }
 
+  /**
+   * The object was written again at `path` (flushed there: a converter changed it): it takes the temporary file's
+   * place, and the object's size is `size` from now on.
+   */
+  async replaceWith(path: string, size: number): Promise<void> {
+    await this.settled();
+    await this.close();
+    await renameHeld(path, this.tempPath);
+    this.bytes = size;
+  }
+
   /** Drop the object: close and remove the temporary file. */
   async discard(): Promise<void> {
     await this.settled().catch(() => undefined);
@@ -142,7 +160,10 @@ export class IncomingObject {
 function remainder(buffers: Uint8Array[], skip: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const b of buffers) {
-    if (skip >= b.length) { skip -= b.length; continue; }
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
     out.push(skip ? b.subarray(skip) : b);
     skip = 0;
   }

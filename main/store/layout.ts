@@ -37,18 +37,30 @@ export function compileLayout(syntax: string): Layout {
   const parts = template.split(/(%[a-z]+)/);
   const pieces: (string | ((h: InstanceHeader) => string))[] = [];
   for (const part of parts) {
-    if (!part.startsWith('%')) { pieces.push(part); continue; }
+    if (!part.startsWith('%')) {
+      pieces.push(part);
+      continue;
+    }
     const name = part.slice(1);
-    const fn = Object.keys(VARIABLES).sort((a, b) => b.length - a.length).find((v) => name.startsWith(v));
-    if (!fn) throw new FileNameSyntaxError(`unknown variable %${name} (known: ${LAYOUT_VARIABLES.map((v) => '%' + v).join(' ')})`);
+    const fn = Object.keys(VARIABLES)
+      .sort((a, b) => b.length - a.length)
+      .find((v) => name.startsWith(v));
+    if (!fn)
+      throw new FileNameSyntaxError(
+        `unknown variable %${name} (known: ${LAYOUT_VARIABLES.map((v) => '%' + v).join(' ')})`,
+      );
     pieces.push(VARIABLES[fn]!, name.slice(fn.length));
   }
-  if (!template.includes('%sopuid')) throw new FileNameSyntaxError('must contain %sopuid so that every object gets its own file');
+  if (!template.includes('%sopuid'))
+    throw new FileNameSyntaxError('must contain %sopuid so that every object gets its own file');
   return {
     syntax,
     relativePath(header) {
       const raw = pieces.map((p) => (typeof p === 'string' ? p : safeComponent(p(header)))).join('');
-      const segments = raw.split('/').filter((c) => c.length > 0).map(safeSegment);
+      const segments = raw
+        .split('/')
+        .filter((c) => c.length > 0)
+        .map(safeSegment);
       const whole = segments.join('/');
       return whole.length <= MAX_RELATIVE_PATH ? whole : segments.map(shortened).join('/');
     },
@@ -57,7 +69,11 @@ export function compileLayout(syntax: string): Layout {
 
 /** A value becomes part of a path: no separators, no control or reserved characters, never empty. */
 function safeComponent(value: string): string {
-  const cleaned = value.trim().replace(/[^A-Za-z0-9._\-^ ]/g, '_').replace(/\s+/g, '_').slice(0, 64);
+  const cleaned = value
+    .trim()
+    .replace(/[^A-Za-z0-9._\-^ ]/g, '_')
+    .replace(/\s+/g, '_')
+    .slice(0, 64);
   return cleaned.length ? cleaned : 'unknown';
 }
 

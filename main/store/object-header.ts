@@ -24,7 +24,10 @@ export interface DataSetCopy {
  * structural scanner (so a truncated or garbled file is caught), and the indexed attributes come out of it.
  * `copyTo`, given the file's meta information, may return where the data set bytes should also go.
  */
-export async function readObjectHeader(file: string, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
+export async function readObjectHeader(
+  file: string,
+  copyTo?: (meta: FileMetaInfo) => DataSetCopy,
+): Promise<ObjectOnDisk> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
@@ -48,14 +51,20 @@ export async function readObjectHeader(file: string, copyTo?: (meta: FileMetaInf
  * The same for an object arriving in pieces (a STOW-RS part, a DICOMweb retrieve's part, one made in memory): only its
  * first 64 KB are held (for the meta information), the rest passes through the scanner to `copyTo` as it comes.
  */
-export async function objectHeaderOfStream(chunks: AsyncIterable<Buffer>, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
+export async function objectHeaderOfStream(
+  chunks: AsyncIterable<Buffer>,
+  copyTo?: (meta: FileMetaInfo) => DataSetCopy,
+): Promise<ObjectOnDisk> {
   const source = chunks[Symbol.asyncIterator]();
   const first: Buffer[] = [];
   let headLength = 0;
   let ended = false;
   while (headLength < 64 * 1024) {
     const next = await source.next();
-    if (next.done) { ended = true; break; }
+    if (next.done) {
+      ended = true;
+      break;
+    }
     first.push(next.value);
     headLength += next.value.length;
   }
@@ -76,15 +85,28 @@ export async function objectHeaderOfStream(chunks: AsyncIterable<Buffer>, copyTo
 }
 
 /** `head`: the object's first bytes; `rest(offset)`: its bytes from the data set's start on. */
-async function scanObject(head: Buffer, size: number, rest: (from: number) => AsyncIterable<Buffer>, copyTo?: (meta: FileMetaInfo) => DataSetCopy): Promise<ObjectOnDisk> {
+async function scanObject(
+  head: Buffer,
+  size: number,
+  rest: (from: number) => AsyncIterable<Buffer>,
+  copyTo?: (meta: FileMetaInfo) => DataSetCopy,
+): Promise<ObjectOnDisk> {
   const meta = readFileMeta(head);
   const encoding = encodingOf(meta.transferSyntaxUid);
   if (encoding.deflated) throw new Error('deflated data sets are not supported');
   if (!meta.part10) {
     // A bare data set names its SOP class and instance only inside: look at its first bytes for a copy's meta header.
     const peek = new DataSetScanner(encoding, new Set([Tag.SOPClassUID, Tag.SOPInstanceUID]));
-    try { peek.push(head); } catch { /* the full scan below reports what is wrong */ }
-    const uid = (tag: number) => peek.captured.get(tag)?.value.toString('latin1').replace(/[\0 ]+$/, '') ?? '';
+    try {
+      peek.push(head);
+    } catch {
+      /* the full scan below reports what is wrong */
+    }
+    const uid = (tag: number) =>
+      peek.captured
+        .get(tag)
+        ?.value.toString('latin1')
+        .replace(/[\0 ]+$/, '') ?? '';
     meta.sopClassUid = uid(Tag.SOPClassUID);
     meta.sopInstanceUid = uid(Tag.SOPInstanceUID);
   }
@@ -98,7 +120,11 @@ async function scanObject(head: Buffer, size: number, rest: (from: number) => As
   const header = instanceHeaderFrom(scanner.captured, encoding.littleEndian);
   header.sopInstanceUid ||= meta.sopInstanceUid;
   header.sopClassUid ||= meta.sopClassUid;
-  for (const [key, what] of [['sopInstanceUid', 'SOP Instance UID'], ['studyInstanceUid', 'Study Instance UID'], ['seriesInstanceUid', 'Series Instance UID']] as const) {
+  for (const [key, what] of [
+    ['sopInstanceUid', 'SOP Instance UID'],
+    ['studyInstanceUid', 'Study Instance UID'],
+    ['seriesInstanceUid', 'Series Instance UID'],
+  ] as const) {
     if (!isValidUid(header[key])) throw new Error(`no valid ${what} ("${header[key]}")`);
   }
   return { header, meta, size };

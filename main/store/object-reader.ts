@@ -41,24 +41,39 @@ export async function readStoredDataSet(file: string): Promise<StoredDataSet> {
         got += bytesRead;
       }
       const meta = readFileMeta(all.subarray(0, Math.min(size, 64 * 1024)));
-      return { bytes: all.subarray(meta.dataSetOffset), length: size - meta.dataSetOffset, transferSyntaxUid: meta.transferSyntaxUid };
+      return {
+        bytes: all.subarray(meta.dataSetOffset),
+        length: size - meta.dataSetOffset,
+        transferSyntaxUid: meta.transferSyntaxUid,
+      };
     }
     const head = Buffer.alloc(64 * 1024);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const meta = readFileMeta(head.subarray(0, bytesRead));
     keepOpen = true;
-    return { bytes: chunks(handle, meta.dataSetOffset, size), length: size - meta.dataSetOffset, transferSyntaxUid: meta.transferSyntaxUid };
+    return {
+      bytes: chunks(handle, meta.dataSetOffset, size),
+      length: size - meta.dataSetOffset,
+      transferSyntaxUid: meta.transferSyntaxUid,
+    };
   } finally {
     if (!keepOpen) await handle.close();
   }
 }
 
-async function* chunks(handle: Awaited<ReturnType<typeof open>>, from: number, size: number): AsyncIterable<Uint8Array> {
+async function* chunks(
+  handle: Awaited<ReturnType<typeof open>>,
+  from: number,
+  size: number,
+): AsyncIterable<Uint8Array> {
   try {
     for (let at = from; at < size; at += CHUNK) {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
       const { bytesRead } = await handle.read(buf, 0, buf.length, at);
-      if (bytesRead !== buf.length) throw new StoredObjectError(`stored object shrank while being sent (read ${bytesRead} of ${buf.length} at ${at})`);
+      if (bytesRead !== buf.length)
+        throw new StoredObjectError(
+          `stored object shrank while being sent (read ${bytesRead} of ${buf.length} at ${at})`,
+        );
       yield buf;
     }
   } finally {

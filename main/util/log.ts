@@ -22,7 +22,10 @@ export class Logger {
 
   addSink(sink: LogSink): () => void {
     this.sinks.push(sink);
-    return () => { const i = this.sinks.indexOf(sink); if (i >= 0) this.sinks.splice(i, 1); };
+    return () => {
+      const i = this.sinks.indexOf(sink);
+      if (i >= 0) this.sinks.splice(i, 1);
+    };
   }
 
   child(source: string): SourceLogger {
@@ -43,12 +46,22 @@ export class SourceLogger {
     this.root = root;
     this.source = source;
   }
-  debug(message: string): void { this.root.write('debug', this.source, message); }
-  info(message: string): void { this.root.write('info', this.source, message); }
-  warn(message: string): void { this.root.write('warn', this.source, message); }
-  error(message: string): void { this.root.write('error', this.source, message); }
+  debug(message: string): void {
+    this.root.write('debug', this.source, message);
+  }
+  info(message: string): void {
+    this.root.write('info', this.source, message);
+  }
+  warn(message: string): void {
+    this.root.write('warn', this.source, message);
+  }
+  error(message: string): void {
+    this.root.write('error', this.source, message);
+  }
 }
 
 export function consoleSink(record: LogRecord): void {
-  process.stderr.write(`${record.time.toISOString()} ${record.level.toUpperCase().padEnd(5)} [${record.source}] ${record.message}\n`);
+  process.stderr.write(
+    `${record.time.toISOString()} ${record.level.toUpperCase().padEnd(5)} [${record.source}] ${record.message}\n`,
+  );
 }

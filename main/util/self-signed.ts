@@ -16,7 +16,12 @@ export interface SelfSigned {
   fingerprint: string;
 }
 
-export function selfSignedCertificate(commonNameText: string, dnsNames: string[], addresses: string[], now = new Date()): SelfSigned {
+export function selfSignedCertificate(
+  commonNameText: string,
+  dnsNames: string[],
+  addresses: string[],
+  now = new Date(),
+): SelfSigned {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const key = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
@@ -28,7 +33,9 @@ export function selfSignedCertificate(commonNameText: string, dnsNames: string[]
   cert.serialNumber = serial.toString('hex');
   cert.validity.notBefore = new Date(now.getTime() - 3_600_000);
   cert.validity.notAfter = new Date(now.getTime() + 10 * 365 * 86_400_000);
-  const name = [{ shortName: 'CN', value: commonNameText, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class }];
+  const name = [
+    { shortName: 'CN', value: commonNameText, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
+  ];
   cert.setSubject(name);
   cert.setIssuer(name);
   cert.setExtensions([
@@ -49,5 +56,9 @@ export function selfSignedCertificate(commonNameText: string, dnsNames: string[]
 }
 
 export function fingerprintOf(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  return createHash('sha256')
+    .update(der)
+    .digest('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
 }

@@ -42,7 +42,8 @@ export class PerformedSteps implements MppsPort {
   async create(sopInstanceUid: string, step: DataSet, callingAe: string): Promise<void> {
     const now = new Date().toISOString();
     const record = { ...recordOf(sopInstanceUid, step, callingAe), createdAt: now, updatedAt: now };
-    if (!(await this.deps.index.mppsStore().create(record))) throw new DimseError(Status.DuplicateSopInstance, `procedure step ${sopInstanceUid} exists`);
+    if (!(await this.deps.index.mppsStore().create(record)))
+      throw new DimseError(Status.DuplicateSopInstance, `procedure step ${sopInstanceUid} exists`);
     this.deps.events?.emit('worklist', { reason: 'mpps', sopInstanceUid, status: record.status });
     await this.forward('create', sopInstanceUid, step);
   }
@@ -56,7 +57,12 @@ export class PerformedSteps implements MppsPort {
     const store = this.deps.index.mppsStore();
     const before = (await store.get(sopInstanceUid))!;
     const record = recordOf(sopInstanceUid, step, callingAe);
-    await store.update({ ...record, worklistId: before.worklistId, createdAt: before.createdAt, updatedAt: new Date().toISOString() });
+    await store.update({
+      ...record,
+      worklistId: before.worklistId,
+      createdAt: before.createdAt,
+      updatedAt: new Date().toISOString(),
+    });
     this.deps.events?.emit('worklist', { reason: 'mpps', sopInstanceUid, status: record.status });
     await this.forward('set', sopInstanceUid, changes);
   }
@@ -64,7 +70,8 @@ export class PerformedSteps implements MppsPort {
   private async forward(operation: 'create' | 'set', sopInstanceUid: string, dataSet: DataSet): Promise<void> {
     for (const destination of this.deps.forwardTo()) {
       await this.deps.queue.add('mpps-forward', {
-        destination, transactionUid: sopInstanceUid,
+        destination,
+        transactionUid: sopInstanceUid,
         detail: JSON.stringify({ operation, dataSet: encodeDataSet(dataSet, STORED_ENCODING).toString('base64') }),
       });
     }
@@ -73,20 +80,36 @@ export class PerformedSteps implements MppsPort {
   private forwardRunner(): JobRunner {
     return async ({ job, signal }: JobContext) => {
       // An N-SET waits for the step's earlier messages to the same node: the receiver must see them in order.
-      const earlier = (await this.deps.queue.list(['queued', 'running']))
-        .find((j) => j.kind === 'mpps-forward' && j.id < job.id && j.destination === job.destination && j.transactionUid === job.transactionUid);
+      const earlier = (await this.deps.queue.list(['queued', 'running'])).find(
+        (j) =>
+          j.kind === 'mpps-forward' &&
+          j.id < job.id &&
+          j.destination === job.destination &&
+          j.transactionUid === job.transactionUid,
+      );
       if (earlier) throw new Error(`waits for job ${earlier.id}, an earlier message of the same step`);
       const node = this.deps.node(job.destination);
-      if (!node) throw new PermanentJobError(msg('{destination} is not in acrnema.map', { destination: job.destination }));
+      if (!node)
+        throw new PermanentJobError(msg('{destination} is not in acrnema.map', { destination: job.destination }));
       const { operation, dataSet } = JSON.parse(job.detail) as { operation: 'create' | 'set'; dataSet: string };
-      await this.deps.client.sendMpps(node, operation, job.transactionUid, parseDataSet(Buffer.from(dataSet, 'base64'), STORED_ENCODING), signal);
+      await this.deps.client.sendMpps(
+        node,
+        operation,
+        job.transactionUid,
+        parseDataSet(Buffer.from(dataSet, 'base64'), STORED_ENCODING),
+        signal,
+      );
       this.deps.log.info(`procedure step ${job.transactionUid}: N-${operation.toUpperCase()} passed on to ${node.ae}`);
     };
   }
 }
 
 /** What the index and the worklist show of a step, read from its data set. */
-function recordOf(sopInstanceUid: string, step: DataSet, callingAe: string): Omit<MppsRecord, 'createdAt' | 'updatedAt'> {
+function recordOf(
+  sopInstanceUid: string,
+  step: DataSet,
+  callingAe: string,
+): Omit<MppsRecord, 'createdAt' | 'updatedAt'> {
   const charset = new CharacterSet(textOf(step.get(Tag.SpecificCharacterSet)) || undefined);
   const text = (ds: DataSet, tag: number) => textOf(ds.get(tag), (b) => charset.decode(b));
   const scheduled = itemsOf(step, Tag.ScheduledStepAttributesSequence)[0] ?? new Map();
@@ -104,7 +127,9 @@ function recordOf(sopInstanceUid: string, step: DataSet, callingAe: string): Omi
     started: text(step, Tag.PerformedProcedureStepStartDate) + text(step, Tag.PerformedProcedureStepStartTime),
     ended: text(step, Tag.PerformedProcedureStepEndDate) + text(step, Tag.PerformedProcedureStepEndTime),
     series: itemsOf(step, Tag.PerformedSeriesSequence).map((s) => ({
-      seriesUid: text(s, Tag.SeriesInstanceUID), description: text(s, Tag.SeriesDescription), images: itemsOf(s, Tag.ReferencedImageSequence).length,
+      seriesUid: text(s, Tag.SeriesInstanceUID),
+      description: text(s, Tag.SeriesDescription),
+      images: itemsOf(s, Tag.ReferencedImageSequence).length,
     })),
     dataSet: encodeDataSet(step, STORED_ENCODING).toString('base64'),
   };

@@ -2,7 +2,13 @@ import { open } from 'node:fs/promises';
 import { newUid } from '../../common/uids.ts';
 import type { Association } from '../protocol/association.ts';
 import type { CommitmentPort } from '../protocol/services/ports.ts';
-import { FailureReason, type CommitmentRequest, type CommitmentResult, type FailedReference, type SopReference } from '../protocol/services/commitment-info.ts';
+import {
+  FailureReason,
+  type CommitmentRequest,
+  type CommitmentResult,
+  type FailedReference,
+  type SopReference,
+} from '../protocol/services/commitment-info.ts';
 import { formatStatus } from '../dicom/status.ts';
 import type { ArchiveIndex } from '../index/archive-index.ts';
 import type { StoredLocation } from '../store/file-store.ts';
@@ -56,22 +62,43 @@ export class StorageCommitments implements CommitmentPort {
 
   // ------------------------------------------------------------------ SCP: a node asks us
 
-  async requested(request: CommitmentRequest, from: { assoc: Association; contextId: number }, answered: Promise<void>): Promise<void> {
+  async requested(
+    request: CommitmentRequest,
+    from: { assoc: Association; contextId: number },
+    answered: Promise<void>,
+  ): Promise<void> {
     const { assoc } = from;
     this.channels.set(request.transactionUid, { ...from, answered });
-    assoc.once('closed', () => { if (this.channels.get(request.transactionUid)?.assoc === assoc) this.channels.delete(request.transactionUid); });
+    assoc.once('closed', () => {
+      if (this.channels.get(request.transactionUid)?.assoc === assoc) this.channels.delete(request.transactionUid);
+    });
     const classes = Object.fromEntries(request.references.map((r) => [r.sopInstanceUid, r.sopClassUid]));
-    await this.deps.queue.add('commit-report', {
-      source: assoc.callingAe, destination: assoc.callingAe, transactionUid: request.transactionUid, detail: JSON.stringify(classes),
-    }, request.references.map((r) => r.sopInstanceUid));
+    await this.deps.queue.add(
+      'commit-report',
+      {
+        source: assoc.callingAe,
+        destination: assoc.callingAe,
+        transactionUid: request.transactionUid,
+        detail: JSON.stringify(classes),
+      },
+      request.references.map((r) => r.sopInstanceUid),
+    );
   }
 
   private reportRunner(): JobRunner {
     return async ({ job, signal, progress }: JobContext) => {
       const store = this.deps.index.jobStore();
       const classes = JSON.parse(job.detail || '{}') as Record<string, string>;
-      const references = (await store.items(job.id)).map((uid) => ({ sopInstanceUid: uid, sopClassUid: classes[uid] ?? '' }));
-      const result: CommitmentResult = { transactionUid: job.transactionUid, committed: [], failed: [], retrieveAe: this.deps.ourAe() };
+      const references = (await store.items(job.id)).map((uid) => ({
+        sopInstanceUid: uid,
+        sopClassUid: classes[uid] ?? '',
+      }));
+      const result: CommitmentResult = {
+        transactionUid: job.transactionUid,
+        committed: [],
+        failed: [],
+        retrieveAe: this.deps.ourAe(),
+      };
       for (const ref of references) {
         const reason = await this.holds(ref);
         if (reason === undefined) result.committed.push(ref);
@@ -80,10 +107,20 @@ export class StorageCommitments implements CommitmentPort {
       await progress({ total: references.length, done: result.committed.length, failed: result.failed.length }, true);
       if (signal.aborted) return;
       await this.report(job, result, signal);
-      await store.setItems(job.id, result.committed.map((r) => r.sopInstanceUid), 'done');
-      await store.setItems(job.id, result.failed.map((r) => r.sopInstanceUid), 'failed');
+      await store.setItems(
+        job.id,
+        result.committed.map((r) => r.sopInstanceUid),
+        'done',
+      );
+      await store.setItems(
+        job.id,
+        result.failed.map((r) => r.sopInstanceUid),
+        'failed',
+      );
       this.channels.delete(job.transactionUid);
-      this.deps.log.info(`commitment ${job.transactionUid} reported to ${job.destination}: ${result.committed.length} committed, ${result.failed.length} not`);
+      this.deps.log.info(
+        `commitment ${job.transactionUid} reported to ${job.destination}: ${result.committed.length} committed, ${result.failed.length} not`,
+      );
     };
   }
 
@@ -98,7 +135,9 @@ export class StorageCommitments implements CommitmentPort {
       const head = Buffer.alloc(132);
       const { bytesRead } = await file.read(head, 0, 132, 0);
       const { size } = await file.stat();
-      return bytesRead === 132 && head.toString('latin1', 128, 132) === 'DICM' && size === inst.size ? undefined : FailureReason.ProcessingFailure;
+      return bytesRead === 132 && head.toString('latin1', 128, 132) === 'DICM' && size === inst.size
+        ? undefined
+        : FailureReason.ProcessingFailure;
     } catch {
       return FailureReason.ProcessingFailure;
     } finally {
@@ -115,11 +154,19 @@ export class StorageCommitments implements CommitmentPort {
         await sendCommitmentReport(channel.assoc, channel.contextId, result, job.destination);
         return;
       } catch (err) {
-        this.deps.log.info(`commitment ${job.transactionUid}: not reported on ${channel.assoc.label} (${(err as Error).message}); opening a new association`);
+        this.deps.log.info(
+          `commitment ${job.transactionUid}: not reported on ${channel.assoc.label} (${(err as Error).message}); opening a new association`,
+        );
       }
     }
     const node = this.deps.node(job.destination);
-    if (!node) throw new PermanentJobError(msg('{destination} has released the association and is not in acrnema.map: add it, then retry, to send the report', { destination: job.destination }));
+    if (!node)
+      throw new PermanentJobError(
+        msg(
+          '{destination} has released the association and is not in acrnema.map: add it, then retry, to send the report',
+          { destination: job.destination },
+        ),
+      );
     await this.deps.client.reportCommitment(node, result, signal);
   }
 
@@ -142,7 +189,12 @@ export class StorageCommitments implements CommitmentPort {
     const elsewhere = new Promise<void>((resolve) => this.waiting.set(transactionUid, resolve));
     let result: CommitmentResult | undefined;
     try {
-      result = await this.deps.client.requestCommitment(node, { transactionUid, references }, { ms: this.deps.waitSeconds() * 1000, elsewhere }, signal);
+      result = await this.deps.client.requestCommitment(
+        node,
+        { transactionUid, references },
+        { ms: this.deps.waitSeconds() * 1000, elsewhere },
+        signal,
+      );
     } catch (err) {
       // A node without the service will not commit however often the objects are sent again: the job ends here.
       if (!(err instanceof DicomOperationError) || !/does not support/.test(err.message)) throw err;
@@ -154,8 +206,11 @@ export class StorageCommitments implements CommitmentPort {
     }
     // A report on another association during the wait has been applied to the stored job: the run goes on from it.
     const fresh = await store.getJob(job.id);
-    if (fresh) Object.assign(job, { commitment: fresh.commitment, error: fresh.error, failed: fresh.failed, done: fresh.done });
-    this.deps.log.info(`job ${job.id}: commitment of ${references.length} object(s) requested from ${node.ae}, transaction ${transactionUid}${result ? '; reported at once' : ''}`);
+    if (fresh)
+      Object.assign(job, { commitment: fresh.commitment, error: fresh.error, failed: fresh.failed, done: fresh.done });
+    this.deps.log.info(
+      `job ${job.id}: commitment of ${references.length} object(s) requested from ${node.ae}, transaction ${transactionUid}${result ? '; reported at once' : ''}`,
+    );
     if (result) await this.apply(job, result, node.ae);
   }
 
@@ -164,7 +219,10 @@ export class StorageCommitments implements CommitmentPort {
     const store = this.deps.index.jobStore();
     const found = await store.jobByTransaction(result.transactionUid);
     if (!found || (found.kind !== 'send' && found.kind !== 'forward')) return false;
-    if (found.destination.toUpperCase() !== fromAe.toUpperCase()) this.deps.log.warn(`commitment ${result.transactionUid} of job ${found.id} (to ${found.destination}) reported by ${fromAe}`);
+    if (found.destination.toUpperCase() !== fromAe.toUpperCase())
+      this.deps.log.warn(
+        `commitment ${result.transactionUid} of job ${found.id} (to ${found.destination}) reported by ${fromAe}`,
+      );
     const waiter = this.waiting.get(result.transactionUid);
     // A run that no longer waits for this report is ending: apply the report to what it records, not under it.
     if (!waiter) await this.deps.queue.settled(found.id);
@@ -184,11 +242,21 @@ export class StorageCommitments implements CommitmentPort {
       return;
     }
     const error = `${result.failed.length} object(s) not committed by ${fromAe}: ${describeFailures(result.failed)}`;
-    await store.setItems(job.id, result.failed.map((f) => f.sopInstanceUid), 'failed');
+    await store.setItems(
+      job.id,
+      result.failed.map((f) => f.sopInstanceUid),
+      'failed',
+    );
     const failed = (await store.items(job.id, 'failed')).length;
     const done = (await store.items(job.id, 'done')).length;
     const finished = job.state !== 'running' && job.state !== 'queued';
-    await store.updateJob(job.id, { commitment: 'failed', failed, done, error, ...(finished ? { state: 'failed' as const } : {}) });
+    await store.updateJob(job.id, {
+      commitment: 'failed',
+      failed,
+      done,
+      error,
+      ...(finished ? { state: 'failed' as const } : {}),
+    });
     Object.assign(job, { commitment: 'failed', failed, done, error });
     this.deps.log.warn(`job ${job.id}: ${error}`);
   }
@@ -202,5 +270,7 @@ function describeFailures(failed: FailedReference[]): string {
 
 function reasonName(reason: number): string {
   const name = Object.entries(FailureReason).find(([, v]) => v === reason)?.[0];
-  return name ? `${name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} (0x${reason.toString(16).padStart(4, '0')})` : formatStatus(reason);
+  return name
+    ? `${name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} (0x${reason.toString(16).padStart(4, '0')})`
+    : formatStatus(reason);
 }

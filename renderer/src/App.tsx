@@ -42,9 +42,21 @@ export function App() {
   const [theme, toggleTheme] = useTheme();
   // A new language draws the whole UI again.
   const [lang, setLang] = useState(language());
-  if (session.loading && !session.data) return <main className="login"><p>…</p></main>;
+  if (session.loading && !session.data)
+    return (
+      <main className="login">
+        <p>…</p>
+      </main>
+    );
   if (!session.data || !signedIn) {
-    return <SignIn key={lang} needsSetup={session.data?.needsSetup ?? false} onDone={() => setAttempt((a) => a + 1)} language={<LanguageSelect onChange={setLang} />} />;
+    return (
+      <SignIn
+        key={lang}
+        needsSetup={session.data?.needsSetup ?? false}
+        onDone={() => setAttempt((a) => a + 1)}
+        language={<LanguageSelect onChange={setLang} />}
+      />
+    );
   }
   const me = session.data;
   const allowed = SCREENS.filter(([, , p]) => me.permissions.includes(p));
@@ -57,14 +69,26 @@ export function App() {
         <nav className="top">
           <span className="brand">{t('PACS Workstation')}</span>
           {allowed.map(([id, label]) => (
-            <a key={id} href={`#/${id}`} className={shown === id ? 'active' : ''}>{t(label)}</a>
+            <a key={id} href={`#/${id}`} className={shown === id ? 'active' : ''}>
+              {t(label)}
+            </a>
           ))}
           <span className="spacer" />
-          <span className={`server ${live.connected ? 'up' : 'down'}`} title={`${s ? t('{ae} · port {port}', { ae: s.aeTitle, port: String(s.dicomPort) }) : ''} · ${live.connected ? t('live events connected') : t('live events disconnected')}`}>
+          <span
+            className={`server ${live.connected ? 'up' : 'down'}`}
+            title={`${s ? t('{ae} · port {port}', { ae: s.aeTitle, port: String(s.dicomPort) }) : ''} · ${live.connected ? t('live events connected') : t('live events disconnected')}`}
+          >
             {s ? `${s.aeTitle} · ${s.dicomPort}` : status.error || '…'}
           </span>
           <LanguageSelect onChange={setLang} />
-          <button type="button" className="theme" aria-pressed={theme === 'dark'} onClick={toggleTheme} title={t('Light or dark look')} aria-label={theme === 'dark' ? t('Light') : t('Dark')}>
+          <button
+            type="button"
+            className="theme"
+            aria-pressed={theme === 'dark'}
+            onClick={toggleTheme}
+            title={t('Light or dark look')}
+            aria-label={theme === 'dark' ? t('Light') : t('Dark')}
+          >
             <span aria-hidden="true">{theme === 'dark' ? '☀' : '☾'}</span>
           </button>
           <AccountMenu user={me.user!} role={me.role!} local={me.local} onSignedOut={() => location.reload()} />

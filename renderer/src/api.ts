@@ -12,7 +12,6 @@ import type { DesktopBridge } from '../../common/desktop-bridge.ts';
  * sees it). The secret never goes in a URL: a download link or the WebSocket gets a one-time link token instead.
  */
 
-
 declare global {
   interface Window {
     pacs?: DesktopBridge;
@@ -23,7 +22,7 @@ const TOKEN_KEY = 'pacs-api-token';
 
 export const apiBase = window.pacs?.apiBase ?? location.origin;
 
-let token = window.pacs ? window.pacs.token : sessionStorage.getItem(TOKEN_KEY) ?? '';
+let token = window.pacs ? window.pacs.token : (sessionStorage.getItem(TOKEN_KEY) ?? '');
 
 /** Why the sign-in link did not sign this page in ('' when there was none, or it did). */
 export let signInLinkProblem = '';
@@ -66,7 +65,7 @@ export class ApiError extends Error {
   readonly status: number;
   readonly problems: { line: number; reason: string; message?: Message }[];
   constructor(status: number, body: Partial<ApiErrorBody>) {
-    super(body.message ? tm(body.message) : body.error ?? `HTTP ${status}`);
+    super(body.message ? tm(body.message) : (body.error ?? `HTTP ${status}`));
     this.status = status;
     this.problems = body.problems ?? [];
   }
@@ -84,11 +83,24 @@ export interface CallOptions<Req> {
 }
 
 /** Call an endpoint of the API (main/api/endpoints.ts): its body and its answer have the types declared there. */
-export function api<E extends Endpoint<unknown, unknown>>(endpoint: E, options: CallOptions<RequestOf<E>> = {}): Promise<ResponseOf<E>> {
-  return call<ResponseOf<E>>(endpoint.method, pathOf(endpoint, options.params, options.query), options.body, options.signal);
+export function api<E extends Endpoint<unknown, unknown>>(
+  endpoint: E,
+  options: CallOptions<RequestOf<E>> = {},
+): Promise<ResponseOf<E>> {
+  return call<ResponseOf<E>>(
+    endpoint.method,
+    pathOf(endpoint, options.params, options.query),
+    options.body,
+    options.signal,
+  );
 }
 
-async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+async function call<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  route: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(apiBase + route, {
@@ -111,8 +123,17 @@ async function answer<T>(res: Response): Promise<T> {
 }
 
 /** Send a file as the body of an upload endpoint, with the secret; the answer as JSON. */
-export async function upload<E extends Endpoint<Blob, unknown>>(endpoint: E, file: Blob, query: Record<string, string>, contentType = 'application/dicom'): Promise<ResponseOf<E>> {
-  const res = await fetch(apiBase + pathOf(endpoint, [], query), { method: endpoint.method, headers: { ...authHeaders(), 'content-type': contentType }, body: file });
+export async function upload<E extends Endpoint<Blob, unknown>>(
+  endpoint: E,
+  file: Blob,
+  query: Record<string, string>,
+  contentType = 'application/dicom',
+): Promise<ResponseOf<E>> {
+  const res = await fetch(apiBase + pathOf(endpoint, [], query), {
+    method: endpoint.method,
+    headers: { ...authHeaders(), 'content-type': contentType },
+    body: file,
+  });
   return answer<ResponseOf<E>>(res);
 }
 
@@ -125,7 +146,10 @@ async function linkToken(route: string): Promise<string> {
  * A link the browser downloads by itself (an export's ZIP or ISO, the audit CSV): a signed-in user's cookie goes with
  * `href`; a page signed in with the local secret asks for a one-time link token at the click and follows that.
  */
-export function downloadLink(endpoint: typeof ENDPOINTS.export | typeof ENDPOINTS.auditCsv, params: Record<string, string>): { href: string; onClick: (e: { preventDefault(): void }) => void } {
+export function downloadLink(
+  endpoint: typeof ENDPOINTS.export | typeof ENDPOINTS.auditCsv,
+  params: Record<string, string>,
+): { href: string; onClick: (e: { preventDefault(): void }) => void } {
   const route = endpoint.path;
   const href = `${apiBase}${pathOf(endpoint, [], params)}`;
   return {
@@ -145,7 +169,13 @@ export function downloadLink(endpoint: typeof ENDPOINTS.export | typeof ENDPOINT
 
 /** One frame of an object as a JPEG picture, `size` pixels on its longer side (WADO-URI). */
 export function objectPicture(objectUid: string, size: number): string {
-  return pathOf(ENDPOINTS.wado, [], { requestType: 'WADO', contentType: 'image/jpeg', objectUID: objectUid, rows: String(size), columns: String(size) });
+  return pathOf(ENDPOINTS.wado, [], {
+    requestType: 'WADO',
+    contentType: 'image/jpeg',
+    objectUID: objectUid,
+    rows: String(size),
+    columns: String(size),
+  });
 }
 
 /** The cornerstone image id of a stored object: WADO-URI on this API (the loader adds the secret as a header). */

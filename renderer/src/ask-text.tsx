@@ -17,24 +17,59 @@ export function askText(question: string, options: { value?: string; secret?: bo
       host.remove();
       resolve(value);
     };
-    root.render(<AskText question={question} initial={options.value ?? ''} secret={options.secret ?? false} done={done} />);
+    root.render(
+      <AskText question={question} initial={options.value ?? ''} secret={options.secret ?? false} done={done} />,
+    );
   });
 }
 
-function AskText({ question, initial, secret, done }: { question: string; initial: string; secret: boolean; done: (value: string | null) => void }) {
+function AskText({
+  question,
+  initial,
+  secret,
+  done,
+}: {
+  question: string;
+  initial: string;
+  secret: boolean;
+  done: (value: string | null) => void;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [value, setValue] = useState(initial);
-  useEffect(() => { dialog.current?.showModal(); }, []);
+  useEffect(() => {
+    dialog.current?.showModal();
+  }, []);
   return (
-    <dialog ref={dialog} className="ask-text" onCancel={(e) => { e.preventDefault(); done(null); }}>
-      <form onSubmit={(e) => { e.preventDefault(); done(value); }}>
+    <dialog
+      ref={dialog}
+      className="ask-text"
+      onCancel={(e) => {
+        e.preventDefault();
+        done(null);
+      }}
+    >
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          done(value);
+        }}
+      >
         <label>
           <span>{question}</span>
-          <input autoFocus type={secret ? 'password' : 'text'} value={value} onChange={(e) => setValue(e.target.value)} />
+          <input
+            autoFocus
+            type={secret ? 'password' : 'text'}
+            value={value}
+            onChange={(e) => setValue(e.target.value)}
+          />
         </label>
         <div className="buttons">
-          <button type="submit" className="primary">{t('OK')}</button>
-          <button type="button" onClick={() => done(null)}>{t('Cancel')}</button>
+          <button type="submit" className="primary">
+            {t('OK')}
+          </button>
+          <button type="button" onClick={() => done(null)}>
+            {t('Cancel')}
+          </button>
         </div>
       </form>
     </dialog>

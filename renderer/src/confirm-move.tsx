@@ -33,7 +33,12 @@ export function confirmMove(question: string, source: MoveSide, target: MoveSide
 
 /** Letters only, lower case, without diacritics: how a typed name is compared. */
 function folded(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 }
 
 /** Whether `typed` names the patient: the whole name or its family name. */
@@ -44,43 +49,105 @@ export function namesPatient(typed: string, patientName: string): boolean {
   return want === folded(patientName.split('=')[0]!) || want === folded(family);
 }
 
-function ConfirmMove({ question, source, target, done }: { question: string; source: MoveSide; target: MoveSide; done: (ok: boolean) => void }) {
+function ConfirmMove({
+  question,
+  source,
+  target,
+  done,
+}: {
+  question: string;
+  source: MoveSide;
+  target: MoveSide;
+  done: (ok: boolean) => void;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [typed, setTyped] = useState('');
-  useEffect(() => { dialog.current?.showModal(); }, []);
+  useEffect(() => {
+    dialog.current?.showModal();
+  }, []);
   const otherPatient = source.patientId !== target.patientId;
   const ready = !otherPatient || namesPatient(typed, target.patientName);
   const rows: [string, (s: MoveSide) => string, boolean][] = [
     [t('Patient'), (s) => personName(s.patientName), otherPatient],
     [t('Patient ID'), (s) => s.patientId, otherPatient],
     [t('Born'), (s) => date(s.birthDate), source.birthDate !== target.birthDate],
-    ...(source.studyDate !== undefined ? [[t('Study date'), (s: MoveSide) => date(s.studyDate ?? ''), false] as [string, (s: MoveSide) => string, boolean]] : []),
-    ...(source.description !== undefined ? [[t('Description'), (s: MoveSide) => s.description ?? '', false] as [string, (s: MoveSide) => string, boolean]] : []),
+    ...(source.studyDate !== undefined
+      ? [
+          [t('Study date'), (s: MoveSide) => date(s.studyDate ?? ''), false] as [
+            string,
+            (s: MoveSide) => string,
+            boolean,
+          ],
+        ]
+      : []),
+    ...(source.description !== undefined
+      ? [[t('Description'), (s: MoveSide) => s.description ?? '', false] as [string, (s: MoveSide) => string, boolean]]
+      : []),
   ];
   return (
-    <dialog ref={dialog} className="confirm-move" onCancel={(e) => { e.preventDefault(); done(false); }}>
-      <form onSubmit={(e) => { e.preventDefault(); if (ready) done(true); }}>
+    <dialog
+      ref={dialog}
+      className="confirm-move"
+      onCancel={(e) => {
+        e.preventDefault();
+        done(false);
+      }}
+    >
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (ready) done(true);
+        }}
+      >
         <p>{question}</p>
         <table>
-          <thead><tr><th /><th>{t('From')}</th><th>{t('Into')}</th></tr></thead>
+          <thead>
+            <tr>
+              <th />
+              <th>{t('From')}</th>
+              <th>{t('Into')}</th>
+            </tr>
+          </thead>
           <tbody>
             {rows.map(([label, value, differs]) => (
-              <tr key={label} className={differs ? 'differs' : ''}><th>{label}</th><td>{value(source)}</td><td>{value(target)}</td></tr>
+              <tr key={label} className={differs ? 'differs' : ''}>
+                <th>{label}</th>
+                <td>{value(source)}</td>
+                <td>{value(target)}</td>
+              </tr>
             ))}
           </tbody>
         </table>
         {otherPatient && (
           <div className="other-patient" role="alert">
-            <p><strong>{t('These are two different patients.')}</strong> {t('The objects will carry the name, ID, birth date and sex of {name}.', { name: personName(target.patientName) })}</p>
+            <p>
+              <strong>{t('These are two different patients.')}</strong>{' '}
+              {t('The objects will carry the name, ID, birth date and sex of {name}.', {
+                name: personName(target.patientName),
+              })}
+            </p>
             <label>
-              <span>{t('To go on, type the name of the patient they go to ({name}):', { name: personName(target.patientName) })}</span>
+              <span>
+                {t('To go on, type the name of the patient they go to ({name}):', {
+                  name: personName(target.patientName),
+                })}
+              </span>
               <input autoFocus name="confirm-patient-name" value={typed} onChange={(e) => setTyped(e.target.value)} />
             </label>
           </div>
         )}
         <div className="buttons">
-          <button type="submit" className={otherPatient ? 'go-other' : 'primary'} disabled={!ready} autoFocus={!otherPatient}>{otherPatient ? t('Move to the other patient') : t('OK')}</button>
-          <button type="button" onClick={() => done(false)}>{t('Cancel')}</button>
+          <button
+            type="submit"
+            className={otherPatient ? 'go-other' : 'primary'}
+            disabled={!ready}
+            autoFocus={!otherPatient}
+          >
+            {otherPatient ? t('Move to the other patient') : t('OK')}
+          </button>
+          <button type="button" onClick={() => done(false)}>
+            {t('Cancel')}
+          </button>
         </div>
       </form>
     </dialog>

@@ -8,7 +8,10 @@ export function bytes(n: number): string {
   const units = ['KB', 'MB', 'GB', 'TB'];
   let v = n / 1024;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
@@ -29,7 +32,9 @@ export function date(da: string): string {
 /** An ISO time stamp as the language writes date and time. */
 export function dateTime(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : `${formatDate(d.getFullYear(), d.getMonth() + 1, d.getDate())} ${d.toLocaleTimeString(locale())}`;
+  return Number.isNaN(d.getTime())
+    ? iso
+    : `${formatDate(d.getFullYear(), d.getMonth() + 1, d.getDate())} ${d.toLocaleTimeString(locale())}`;
 }
 
 /** YYYY-MM-DD (an <input type=date>) as DICOM DA. */
@@ -42,7 +47,9 @@ export function toDicomDate(iso: string): string {
  * "Dvořák, Jiří", "Novák, MUDr. Petr, Ph.D.".
  */
 export function personName(pn: string): string {
-  const [family = '', given = '', middle = '', prefix = '', suffix = ''] = (pn.split('=')[0] ?? '').split('^').map((p) => p.trim());
+  const [family = '', given = '', middle = '', prefix = '', suffix = ''] = (pn.split('=')[0] ?? '')
+    .split('^')
+    .map((p) => p.trim());
   const rest = [prefix, given, middle].filter(Boolean).join(' ');
   return [family, rest, suffix].filter(Boolean).join(', ') || pn;
 }
@@ -54,11 +61,18 @@ export function time(iso: string | number): string {
 
 /** A send's Storage Commitment state in words ('' when it was not asked for). */
 export function commitmentText(commitment: string): string {
-  const words = ({ asked: 'commitment to ask', requested: 'commitment requested', committed: 'committed', failed: 'not committed' } as Record<string, string>)[commitment];
+  const words = (
+    {
+      asked: 'commitment to ask',
+      requested: 'commitment requested',
+      committed: 'committed',
+      failed: 'not committed',
+    } as Record<string, string>
+  )[commitment];
   return words ? t(words) : '';
 }
 
 /** Why something failed as the core said it: its message in the user's language, or its English text. */
 export function why(error: string | undefined, message?: Message): string {
-  return message ? tm(message) : error ?? '';
+  return message ? tm(message) : (error ?? '');
 }

@@ -11,12 +11,17 @@ import { FORWARD_FILTERS, type ForwardFilter } from '../../common/forward-rule.t
 /** A rule as the form shows it: the converter as written (`forward to AE` for rules made here), its filters, and whether it asks for storage commitment (`ExportCommitment<i>`). */
 export type ForwardRuleRow = { converter: string; commitment?: boolean } & Record<ForwardFilter, string>;
 
-
 export function readRules(text: string): ForwardRuleRow[] {
   const n = Number(valueOfKey(text, 'ExportConverters') ?? 0);
   if (!Number.isInteger(n) || n < 0) return [];
   return Array.from({ length: Math.min(n, 100) }, (_, i) => {
-    const row: ForwardRuleRow = { converter: valueOfKey(text, `ExportConverter${i}`) ?? '', modality: '', callingAe: '', calledAe: '', sopClass: '' };
+    const row: ForwardRuleRow = {
+      converter: valueOfKey(text, `ExportConverter${i}`) ?? '',
+      modality: '',
+      callingAe: '',
+      calledAe: '',
+      sopClass: '',
+    };
     for (const [field, key] of FORWARD_FILTERS) row[field] = valueOfKey(text, `${key}${i}`) ?? '';
     row.commitment = valueOfKey(text, `ExportCommitment${i}`)?.trim() === '1';
     return row;
@@ -36,5 +41,7 @@ export function writeRules(text: string, rules: ForwardRuleRow[]): string {
     }
     out = rule?.commitment ? setKey(out, `ExportCommitment${i}`, '1') : removeKey(out, `ExportCommitment${i}`);
   }
-  return rules.length || valueOfKey(out, 'ExportConverters') !== undefined ? setKey(out, 'ExportConverters', String(rules.length)) : out;
+  return rules.length || valueOfKey(out, 'ExportConverters') !== undefined
+    ? setKey(out, 'ExportConverters', String(rules.length))
+    : out;
 }

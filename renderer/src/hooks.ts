@@ -2,7 +2,10 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError } from './api.ts';
 
 /** Load something from the API, with its error (and its HTTP status), and a way to load it again. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string; errorStatus: number; loading: boolean; reload: () => void } {
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+): { data: T | undefined; error: string; errorStatus: number; loading: boolean; reload: () => void } {
   const [data, setData] = useState<T>();
   const [error, setError] = useState('');
   const [errorStatus, setErrorStatus] = useState(0);
@@ -12,10 +15,25 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
     let current = true;
     setLoading(true);
     load().then(
-      (d) => { if (current) { setData(d); setError(''); setErrorStatus(0); setLoading(false); } },
-      (e: Error) => { if (current) { setError(e.message); setErrorStatus(e instanceof ApiError ? e.status : 0); setLoading(false); } },
+      (d) => {
+        if (current) {
+          setData(d);
+          setError('');
+          setErrorStatus(0);
+          setLoading(false);
+        }
+      },
+      (e: Error) => {
+        if (current) {
+          setError(e.message);
+          setErrorStatus(e instanceof ApiError ? e.status : 0);
+          setLoading(false);
+        }
+      },
     );
-    return () => { current = false; };
+    return () => {
+      current = false;
+    };
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, errorStatus, loading, reload };
@@ -41,7 +59,9 @@ export function useUnsavedGuard(dirty: boolean, message: string): void {
     if (!dirty) return;
     const guard = () => confirm(message);
     leaveGuard = guard;
-    const warn = (e: BeforeUnloadEvent) => { e.preventDefault(); };
+    const warn = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+    };
     window.addEventListener('beforeunload', warn);
     return () => {
       if (leaveGuard === guard) leaveGuard = undefined;
@@ -57,7 +77,10 @@ export function useRoute(): string[] {
   useEffect(() => {
     const on = (e: HashChangeEvent) => {
       // Declined: back to where we were, without a history entry, and the screen stays.
-      if (leaveGuard && !leaveGuard()) { history.replaceState(null, '', e.oldURL); return; }
+      if (leaveGuard && !leaveGuard()) {
+        history.replaceState(null, '', e.oldURL);
+        return;
+      }
       setRoute(read());
     };
     window.addEventListener('hashchange', on);

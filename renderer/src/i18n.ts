@@ -10,7 +10,11 @@ import { DE } from './i18n/de.ts';
  */
 
 export type Language = 'en' | 'cs' | 'de';
-export const LANGUAGES: [Language, string][] = [['en', 'English'], ['cs', 'Čeština'], ['de', 'Deutsch']];
+export const LANGUAGES: [Language, string][] = [
+  ['en', 'English'],
+  ['cs', 'Čeština'],
+  ['de', 'Deutsch'],
+];
 const CATALOGS: Record<Exclude<Language, 'en'>, Record<string, string>> = { cs: CS, de: DE };
 const KEY = 'pacs-language';
 

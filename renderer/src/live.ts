@@ -20,7 +20,13 @@ export interface LiveState {
   worklistVersion: number;
 }
 
-let state: LiveState = { connected: false, activity: { open: [], recent: [], errors: [], hl7: [] }, jobs: {}, jobVersion: 0, worklistVersion: 0 };
+let state: LiveState = {
+  connected: false,
+  activity: { open: [], recent: [], errors: [], hl7: [] },
+  jobs: {},
+  jobVersion: 0,
+  worklistVersion: 0,
+};
 const listeners = new Set<() => void>();
 let started = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -34,7 +40,10 @@ function refreshSoon(): void {
   if (timer) return;
   timer = setTimeout(() => {
     timer = undefined;
-    api(ENDPOINTS.activity).then((activity) => set({ activity }), () => undefined);
+    api(ENDPOINTS.activity).then(
+      (activity) => set({ activity }),
+      () => undefined,
+    );
   }, 300);
 }
 
@@ -61,5 +70,11 @@ function start(): void {
 /** The live state; the event stream starts once someone is signed in (`enabled`). */
 export function useLive(enabled = true): LiveState {
   if (enabled) start();
-  return useSyncExternalStore((l) => { listeners.add(l); return () => listeners.delete(l); }, () => state);
+  return useSyncExternalStore(
+    (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    () => state,
+  );
 }

@@ -18,11 +18,17 @@ export function withNameParts(pn: string, family: string, given: string): string
 }
 
 /** Patient's Sex (0010,0040) codes with their words (for t()). */
-export const SEXES: [string, string][] = [['', 'unknown'], ['F', 'female'], ['M', 'male'], ['O', 'other']];
+export const SEXES: [string, string][] = [
+  ['', 'unknown'],
+  ['F', 'female'],
+  ['M', 'male'],
+  ['O', 'other'],
+];
 
 /** DICOM DA (YYYYMMDD) to ISO (YYYY-MM-DD) and back; anything else is kept as it is. */
 export const daToIso = (d: string) => (/^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d);
 export const isoToDa = (d: string) => d.replaceAll('-', '');
 /** DICOM TM (HHMMSS.frac) to HH:MM[:SS] and back. */
-export const tmToClock = (tm: string) => (/^\d{4}/.test(tm) ? [tm.slice(0, 2), tm.slice(2, 4), tm.slice(4, 6)].filter(Boolean).join(':') : tm);
+export const tmToClock = (tm: string) =>
+  /^\d{4}/.test(tm) ? [tm.slice(0, 2), tm.slice(2, 4), tm.slice(4, 6)].filter(Boolean).join(':') : tm;
 export const clockToTm = (clock: string) => clock.replaceAll(':', '');

@@ -1,5 +1,5 @@
 import { ENDPOINTS } from '../../main/api/endpoints.ts';
-import type { NodeDto} from '../../main/api/contract.ts';
+import type { NodeDto } from '../../main/api/contract.ts';
 import { api } from './api.ts';
 import { useLoad } from './hooks.ts';
 
@@ -21,9 +21,12 @@ export function useRemoteNodes(): { data: RemoteNode[] | undefined; error: strin
   const web = useLoad(() => api(ENDPOINTS.webNodes), []);
   const status = useLoad(() => api(ENDPOINTS.status), []);
   const ours = status.data?.aeTitle.toUpperCase();
-  const data = nodes.data && status.data && web.data
-    ? [...nodes.data.filter((n) => n.ae.toUpperCase() !== ours && !/[*?]/.test(n.host)),
-      ...web.data.map((w): RemoteNode => ({ ae: w.name, host: w.url, port: 0, compression: 'as', web: true }))]
-    : undefined;
+  const data =
+    nodes.data && status.data && web.data
+      ? [
+          ...nodes.data.filter((n) => n.ae.toUpperCase() !== ours && !/[*?]/.test(n.host)),
+          ...web.data.map((w): RemoteNode => ({ ae: w.name, host: w.url, port: 0, compression: 'as', web: true })),
+        ]
+      : undefined;
   return { data, error: nodes.error || web.error || status.error };
 }

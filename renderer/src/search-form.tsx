@@ -17,8 +17,20 @@ export interface SearchValues {
 export const EMPTY_SEARCH: SearchValues = { name: '', patientId: '', from: '', to: '', modality: '', accession: '' };
 
 /** What the study tables show. */
-export const STUDY_RETURN_KEYS = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'AccessionNumber', 'StudyDescription',
-  'ModalitiesInStudy', 'NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances', 'StudyInstanceUID'];
+export const STUDY_RETURN_KEYS = [
+  'PatientName',
+  'PatientID',
+  'PatientBirthDate',
+  'PatientSex',
+  'StudyDate',
+  'StudyTime',
+  'AccessionNumber',
+  'StudyDescription',
+  'ModalitiesInStudy',
+  'NumberOfStudyRelatedSeries',
+  'NumberOfStudyRelatedInstances',
+  'StudyInstanceUID',
+];
 
 /** A text field's value as a key: as typed when it has wildcards, otherwise what begins with it (the form says so). */
 function beginsWith(text: string): string {
@@ -30,14 +42,19 @@ export function studyKeys(v: SearchValues): Record<string, string> {
   const keys: Record<string, string> = Object.fromEntries(STUDY_RETURN_KEYS.map((k) => [k, '']));
   if (v.name.trim()) keys.PatientName = beginsWith(v.name);
   if (v.patientId.trim()) keys.PatientID = beginsWith(v.patientId);
-  if (v.from || v.to) keys.StudyDate = v.from === v.to ? toDicomDate(v.from) : `${toDicomDate(v.from)}-${toDicomDate(v.to)}`;
+  if (v.from || v.to)
+    keys.StudyDate = v.from === v.to ? toDicomDate(v.from) : `${toDicomDate(v.from)}-${toDicomDate(v.to)}`;
   if (v.modality.trim()) keys.ModalitiesInStudy = v.modality.trim().toUpperCase();
   if (v.accession.trim()) keys.AccessionNumber = beginsWith(v.accession);
   return keys;
 }
 
 /** Quick study date filters: [label, days back of the last day, days long]. */
-const QUICK_DATES: [string, number, number][] = [['Today', 0, 1], ['Yesterday', 1, 1], ['Last 7 days', 0, 7]];
+const QUICK_DATES: [string, number, number][] = [
+  ['Today', 0, 1],
+  ['Yesterday', 1, 1],
+  ['Last 7 days', 0, 7],
+];
 
 /** The local date `offset` days from today, as an <input type=date> value. */
 function isoDay(offset: number): string {
@@ -47,19 +64,44 @@ function isoDay(offset: number): string {
 }
 
 /** `onCancel`, when given, offers a Cancel button while `busy` (a search on a remote node may wait for it). */
-export function SearchForm({ onSearch, busy, onCancel, children }: { onSearch: (v: SearchValues) => void; busy: boolean; onCancel?: () => void; children?: React.ReactNode }) {
+export function SearchForm({
+  onSearch,
+  busy,
+  onCancel,
+  children,
+}: {
+  onSearch: (v: SearchValues) => void;
+  busy: boolean;
+  onCancel?: () => void;
+  children?: React.ReactNode;
+}) {
   const [v, setV] = useState(EMPTY_SEARCH);
   const field = (key: keyof SearchValues, label: string, type = 'text', size = 14, placeholder = '') => (
     <label className="field compact">
       <span className="label">{t(label)}</span>
-      {type === 'date'
-        ? <DateField name={key} value={v[key]} onChange={(iso) => setV({ ...v, [key]: iso })} />
-        : <input name={key} type={type} size={size} value={v[key]} placeholder={placeholder} onChange={(e) => setV({ ...v, [key]: e.target.value })} />}
+      {type === 'date' ? (
+        <DateField name={key} value={v[key]} onChange={(iso) => setV({ ...v, [key]: iso })} />
+      ) : (
+        <input
+          name={key}
+          type={type}
+          size={size}
+          value={v[key]}
+          placeholder={placeholder}
+          onChange={(e) => setV({ ...v, [key]: e.target.value })}
+        />
+      )}
     </label>
   );
   const starts = t('begins with…');
   return (
-    <form className="search-form" onSubmit={(e) => { e.preventDefault(); onSearch(v); }}>
+    <form
+      className="search-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSearch(v);
+      }}
+    >
       {children}
       {field('name', 'Patient name', 'text', 18, starts)}
       {field('patientId', 'Patient ID', 'text', 14, starts)}
@@ -67,19 +109,43 @@ export function SearchForm({ onSearch, busy, onCancel, children }: { onSearch: (
       {field('to', 'to', 'date', 10)}
       <span className="quick-dates" role="group" aria-label={t('Study date')}>
         {QUICK_DATES.map(([label, back, days]) => (
-          <button type="button" key={label} onClick={() => {
-            const next = { ...v, from: isoDay(-back - days + 1), to: isoDay(-back) };
-            setV(next);
-            onSearch(next);
-          }}>{t(label)}</button>
+          <button
+            type="button"
+            key={label}
+            onClick={() => {
+              const next = { ...v, from: isoDay(-back - days + 1), to: isoDay(-back) };
+              setV(next);
+              onSearch(next);
+            }}
+          >
+            {t(label)}
+          </button>
         ))}
       </span>
       {field('modality', 'Modality', 'text', 5)}
       {field('accession', 'Accession', 'text', 12, starts)}
-      <button type="submit" className="primary" disabled={busy}>{busy ? t('Searching…') : t('Search')}</button>
-      {busy && onCancel && <button type="button" onClick={onCancel}>{t('Cancel')}</button>}
-      <button type="button" onClick={() => { setV(EMPTY_SEARCH); onSearch(EMPTY_SEARCH); }}>{t('Clear')}</button>
-      <p className="help search-help">{t('Name, patient ID and accession find what begins with what you type (* and ? are wildcards), here whatever the case and diacritics; another node matches as it does.')}</p>
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? t('Searching…') : t('Search')}
+      </button>
+      {busy && onCancel && (
+        <button type="button" onClick={onCancel}>
+          {t('Cancel')}
+        </button>
+      )}
+      <button
+        type="button"
+        onClick={() => {
+          setV(EMPTY_SEARCH);
+          onSearch(EMPTY_SEARCH);
+        }}
+      >
+        {t('Clear')}
+      </button>
+      <p className="help search-help">
+        {t(
+          'Name, patient ID and accession find what begins with what you type (* and ? are wildcards), here whatever the case and diacritics; another node matches as it does.',
+        )}
+      </p>
     </form>
   );
 }

@@ -4,4 +4,5 @@
  */
 /** A storage folder's label ("Storage folder 0"). */
 export const MAG_DEVICE_LABEL = 'Storage folder {n}';
-export const MAG_DEVICE_HELP = 'Storage folder {n} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.';
+export const MAG_DEVICE_HELP =
+  'Storage folder {n} (relative to the data folder, or a full path); new objects go to the first with free space above MAGDeviceFullThreshold.';

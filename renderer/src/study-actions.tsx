@@ -23,26 +23,61 @@ export function JobState({ job }: { job: JobDto }) {
   const commitment = commitmentText(j.commitment) ? `, ${commitmentText(j.commitment)}` : '';
   const reason = (j.state === 'failed' || waiting) && j.error ? `: ${why(j.error, j.errorMessage)}` : '';
   const retry = waiting && j.nextAttemptAt ? ` ${t('(next try at {time})', { time: time(j.nextAttemptAt) })}` : '';
-  return <span className={`${kind} inline job-state`} role="status" title={why(j.error, j.errorMessage)}>{t('job {id}', { id: String(j.id) })} {t(j.state)}{counts}{commitment}{reason}{retry}</span>;
+  return (
+    <span className={`${kind} inline job-state`} role="status" title={why(j.error, j.errorMessage)}>
+      {t('job {id}', { id: String(j.id) })} {t(j.state)}
+      {counts}
+      {commitment}
+      {reason}
+      {retry}
+    </span>
+  );
 }
 
 /** "Send ▾": to which node, with or without Storage Commitment; the job queued shows on the row. */
-export function SendStudy({ studyUid, nodes, onSent }: { studyUid: string; nodes: NodeDto[]; onSent: (job: JobDto) => void }) {
+export function SendStudy({
+  studyUid,
+  nodes,
+  onSent,
+}: {
+  studyUid: string;
+  nodes: NodeDto[];
+  onSent: (job: JobDto) => void;
+}) {
   const [to, setTo] = useState('');
   const [commit, setCommit] = useState(false);
   const target = to || nodes[0]?.ae || '';
   if (!nodes.length) return null;
   return (
-    <MenuButton label={t('Send')} className="send">{(close) => <>
-      <select aria-label={t('Send to')} value={target} onChange={(e) => setTo(e.target.value)}>
-        {nodes.map((n) => <option key={n.ae} value={n.ae}>{n.ae}</option>)}
-      </select>
-      <label className="inline" title={t('Ask the node to confirm it keeps every object (DICOM Storage Commitment)')}>
-        <input type="checkbox" checked={commit} onChange={(e) => setCommit(e.target.checked)} /> {t('commit')}</label>
-      <ActionButton kind="primary" onClick={async () => {
-        onSent(await api(ENDPOINTS.send, { body: { destination: target, level: 'STUDY', uid: studyUid, commit } }));
-        close();
-      }}>{t('Send now')}</ActionButton>
-    </>}</MenuButton>
+    <MenuButton label={t('Send')} className="send">
+      {(close) => (
+        <>
+          <select aria-label={t('Send to')} value={target} onChange={(e) => setTo(e.target.value)}>
+            {nodes.map((n) => (
+              <option key={n.ae} value={n.ae}>
+                {n.ae}
+              </option>
+            ))}
+          </select>
+          <label
+            className="inline"
+            title={t('Ask the node to confirm it keeps every object (DICOM Storage Commitment)')}
+          >
+            <input type="checkbox" checked={commit} onChange={(e) => setCommit(e.target.checked)} /> {t('commit')}
+          </label>
+          <ActionButton
+            kind="primary"
+            onClick={async () => {
+              onSent(
+                await api(ENDPOINTS.send, { body: { destination: target, level: 'STUDY', uid: studyUid, commit } }),
+              );
+              close();
+            }}
+          >
+            {t('Send now')}
+          </ActionButton>
+        </>
+      )}
+    </MenuButton>
   );
 }

@@ -12,10 +12,16 @@ function initial(): Theme {
 
 export function useTheme(): [Theme, () => void] {
   const [theme, setTheme] = useState<Theme>(initial);
-  useEffect(() => { document.documentElement.dataset.theme = theme; }, [theme]);
-  return [theme, () => setTheme((t) => {
-    const next = t === 'dark' ? 'light' : 'dark';
-    localStorage.setItem(KEY, next);
-    return next;
-  })];
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  return [
+    theme,
+    () =>
+      setTheme((t) => {
+        const next = t === 'dark' ? 'light' : 'dark';
+        localStorage.setItem(KEY, next);
+        return next;
+      }),
+  ];
 }

@@ -21,7 +21,12 @@ function useImport(onDone: () => void) {
     for (const [i, file] of files.entries()) {
       setBusy(t('importing {n} of {total}…', { n: i + 1, total: files.length }));
       try {
-        const r = await upload(ENDPOINTS.importFile, file, { name: file.name }, isZip(file) ? 'application/zip' : 'application/dicom');
+        const r = await upload(
+          ENDPOINTS.importFile,
+          file,
+          { name: file.name },
+          isZip(file) ? 'application/zip' : 'application/dicom',
+        );
         total.imported += r.imported;
         total.duplicates += r.duplicates;
         total.skipped.push(...r.skipped);
@@ -39,12 +44,22 @@ function useImport(onDone: () => void) {
 
 /** Every file of what was dropped: files as they are, folders walked (the File and Directory Entries API). */
 async function droppedFiles(dt: DataTransfer): Promise<File[]> {
-  type Entry = { isFile: boolean; isDirectory: boolean; file(ok: (f: File) => void, fail: (e: unknown) => void): void; createReader(): { readEntries(ok: (e: Entry[]) => void, fail: (e: unknown) => void): void } };
-  const entries = [...dt.items].map((i) => (i as unknown as { webkitGetAsEntry?(): Entry | null }).webkitGetAsEntry?.()).filter((e): e is Entry => !!e);
+  type Entry = {
+    isFile: boolean;
+    isDirectory: boolean;
+    file(ok: (f: File) => void, fail: (e: unknown) => void): void;
+    createReader(): { readEntries(ok: (e: Entry[]) => void, fail: (e: unknown) => void): void };
+  };
+  const entries = [...dt.items]
+    .map((i) => (i as unknown as { webkitGetAsEntry?(): Entry | null }).webkitGetAsEntry?.())
+    .filter((e): e is Entry => !!e);
   if (!entries.length) return [...dt.files];
   const out: File[] = [];
   const walk = async (entry: Entry): Promise<void> => {
-    if (entry.isFile) { out.push(await new Promise<File>((ok, fail) => entry.file(ok, fail))); return; }
+    if (entry.isFile) {
+      out.push(await new Promise<File>((ok, fail) => entry.file(ok, fail)));
+      return;
+    }
     if (!entry.isDirectory) return;
     const reader = entry.createReader();
     for (;;) {
@@ -63,10 +78,34 @@ function ImportReport({ busy, report }: { busy: string; report?: Report }) {
       {busy && <span className="inline">{busy}</span>}
       {report && (
         <div className="import-report" role="status">
-          <span className="ok">{t('{n} imported', { n: report.imported })}</span>, {t('{n} already here', { n: report.duplicates })}
+          <span className="ok">{t('{n} imported', { n: report.imported })}</span>,{' '}
+          {t('{n} already here', { n: report.duplicates })}
           {/* A CD's README or viewer program is no error: counted, named on request. */}
-          {report.other.length > 0 && <>, <details className="other-files"><summary>{t('{n, plural, one {# other file} other {# other files}} (not DICOM) left aside', { n: report.other.length })}</summary>{report.other.join(', ')}</details></>}
-          {report.skipped.length > 0 && <>, {t('{n} skipped:', { n: report.skipped.length })}<ul>{report.skipped.map((s, i) => <li key={i} className="error">{s.file}: {s.reason}</li>)}</ul></>}
+          {report.other.length > 0 && (
+            <>
+              ,{' '}
+              <details className="other-files">
+                <summary>
+                  {t('{n, plural, one {# other file} other {# other files}} (not DICOM) left aside', {
+                    n: report.other.length,
+                  })}
+                </summary>
+                {report.other.join(', ')}
+              </details>
+            </>
+          )}
+          {report.skipped.length > 0 && (
+            <>
+              , {t('{n} skipped:', { n: report.skipped.length })}
+              <ul>
+                {report.skipped.map((s, i) => (
+                  <li key={i} className="error">
+                    {s.file}: {s.reason}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </div>
       )}
     </div>
@@ -80,8 +119,17 @@ export function UploadFiles({ onDone }: { onDone: () => void }) {
     <div className="import">
       <label className="field compact">
         <span className="label">{t('Import DICOM files or ZIPs (or drop them, or folders, on this screen)')}</span>
-        <input type="file" multiple aria-label={t('Import DICOM files')} disabled={!!busy}
-          onChange={(e) => { const files = [...(e.target.files ?? [])]; e.target.value = ''; if (files.length) void run(files); }} />
+        <input
+          type="file"
+          multiple
+          aria-label={t('Import DICOM files')}
+          disabled={!!busy}
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            e.target.value = '';
+            if (files.length) void run(files);
+          }}
+        />
       </label>
       <ImportReport busy={busy} report={report} />
     </div>
@@ -89,16 +137,42 @@ export function UploadFiles({ onDone }: { onDone: () => void }) {
 }
 
 /** Files, folders and ZIPs dropped anywhere on `children` are imported (for those who may import). */
-export function DropImport({ enabled, onDone, children }: { enabled: boolean; onDone: () => void; children: ReactNode }) {
+export function DropImport({
+  enabled,
+  onDone,
+  children,
+}: {
+  enabled: boolean;
+  onDone: () => void;
+  children: ReactNode;
+}) {
   const { busy, report, run } = useImport(onDone);
   const [over, setOver] = useState(false);
   if (!enabled) return <>{children}</>;
   return (
-    <div className={`drop-zone ${over ? 'drop-target' : ''}`} data-testid="drop-zone"
-      onDragOver={(e) => { if (e.dataTransfer.types.includes('Files')) { e.preventDefault(); setOver(true); } }}
+    <div
+      className={`drop-zone ${over ? 'drop-target' : ''}`}
+      data-testid="drop-zone"
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes('Files')) {
+          e.preventDefault();
+          setOver(true);
+        }
+      }}
       onDragLeave={() => setOver(false)}
-      onDrop={(e) => { e.preventDefault(); setOver(false); void droppedFiles(e.dataTransfer).then((files) => { if (files.length) void run(files); }); }}>
-      {(busy || report) && <div className="drop-report"><ImportReport busy={busy} report={report} /></div>}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        void droppedFiles(e.dataTransfer).then((files) => {
+          if (files.length) void run(files);
+        });
+      }}
+    >
+      {(busy || report) && (
+        <div className="drop-report">
+          <ImportReport busy={busy} report={report} />
+        </div>
+      )}
       {children}
     </div>
   );

@@ -22,7 +22,10 @@ export async function waitForPort(port: number, child: ChildProcess): Promise<vo
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited with ${child.exitCode} before listening`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -39,7 +42,8 @@ export async function peakRssMB(pid: number): Promise<number> {
 
 /** The LD_PRELOAD shim that gives DCMTK's sockets TCP_NODELAY (DCMTK does not set it; we do on all of ours). */
 export function buildShim(work: string): string {
-  if (!existsSync(SHIM_SOURCE)) throw new Error(`TCP_NODELAY shim source not found at ${SHIM_SOURCE} (../shared/tools/nodelay.c)`);
+  if (!existsSync(SHIM_SOURCE))
+    throw new Error(`TCP_NODELAY shim source not found at ${SHIM_SOURCE} (../shared/tools/nodelay.c)`);
   const file = path.join(work, 'nodelay.so');
   execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', file, SHIM_SOURCE, '-ldl']);
   return file;
@@ -56,8 +60,12 @@ export function runTool(tool: string, args: string[], shim: string): Promise<{ s
   return new Promise((resolve, reject) => {
     const child = spawn(requireTool(tool), args, { env: toolEnv(shim), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout!.on('data', (d) => { output += d; });
-    child.stderr!.on('data', (d) => { output += d; });
+    child.stdout!.on('data', (d) => {
+      output += d;
+    });
+    child.stderr!.on('data', (d) => {
+      output += d;
+    });
     child.on('exit', (code) => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       if (code === 0) resolve({ seconds, output });
@@ -70,10 +78,19 @@ export function runTool(tool: string, args: string[], shim: string): Promise<{ s
  * DCMTK storescp (with the shim, or as it ships when `shim` is ''); `accept` its transfer syntax options (every syntax
  * by default; [] for its own default: uncompressed only).
  */
-export async function startStorescp(shim: string, dir: string, aeTitle = 'STORESCP', port?: number, accept = ['+xa']): Promise<{ port: number; child: ChildProcess }> {
-  const p = port ?? await freePort();
+export async function startStorescp(
+  shim: string,
+  dir: string,
+  aeTitle = 'STORESCP',
+  port?: number,
+  accept = ['+xa'],
+): Promise<{ port: number; child: ChildProcess }> {
+  const p = port ?? (await freePort());
   await mkdir(dir, { recursive: true });
-  const child = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...accept, String(p)], { env: toolEnv(shim), stdio: 'ignore' });
+  const child = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...accept, String(p)], {
+    env: toolEnv(shim),
+    stdio: 'ignore',
+  });
   await waitForPort(p, child);
   return { port: p, child };
 }
@@ -90,11 +107,29 @@ export interface OurServer {
 /** Our server, headless, as `npm run serve` starts it, on a free loopback port. */
 export async function startOurs(dataDir: string): Promise<OurServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, 'main/cli.ts'), 'serve', '--data', dataDir, '--port', String(port), '--api-port', '0', '--listen', '127.0.0.1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'main/cli.ts'),
+      'serve',
+      '--data',
+      dataDir,
+      '--port',
+      String(port),
+      '--api-port',
+      '0',
+      '--listen',
+      '127.0.0.1',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let text = '';
-  child.stderr!.on('data', (d) => { text += d; });
-  child.stdout!.on('data', (d) => { text += d; });
+  child.stderr!.on('data', (d) => {
+    text += d;
+  });
+  child.stdout!.on('data', (d) => {
+    text += d;
+  });
   const ae = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', () => {
       const m = /LISTENING (\S+) (\d+)/.exec(text);
@@ -128,7 +163,8 @@ export async function countIndexed(dataDir: string, transferSyntax?: string): Pr
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(path.join(dataDir, 'index/archive.db3'), { readonly: true });
   const n = transferSyntax
-    ? (db.prepare('SELECT count(*) AS n FROM instances WHERE transfer_syntax = ?').get(transferSyntax) as { n: number }).n
+    ? (db.prepare('SELECT count(*) AS n FROM instances WHERE transfer_syntax = ?').get(transferSyntax) as { n: number })
+        .n
     : (db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
   db.close();
   return n;
@@ -140,7 +176,11 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** A data folder whose dicom.ini has the given keys set and whose acrnema.map lists the given nodes. */
-export async function prepareDataDir(dataDir: string, settings: Record<string, string>, nodes: string[] = []): Promise<void> {
+export async function prepareDataDir(
+  dataDir: string,
+  settings: Record<string, string>,
+  nodes: string[] = [],
+): Promise<void> {
   const { seedConfig } = await import('../../main/config/load.ts');
   const { IniDocument } = await import('../../common/ini-document.ts');
   const { readFile: read, writeFile, appendFile } = await import('node:fs/promises');

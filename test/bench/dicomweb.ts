@@ -1,6 +1,16 @@
 import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { apiOf, freePort, out, prepareDataDir, runTool, startOurs, startStorescp, stop, countIndexed } from './common.ts';
+import {
+  apiOf,
+  freePort,
+  out,
+  prepareDataDir,
+  runTool,
+  startOurs,
+  startStorescp,
+  stop,
+  countIndexed,
+} from './common.ts';
 import { generateStudy, storescu } from './ingest.ts';
 import { multipartOf } from '../helpers/dicomweb.ts';
 
@@ -11,7 +21,13 @@ import { multipartOf } from '../helpers/dicomweb.ts';
  * of them; and QIDO-RS study searches beside C-FIND (findscu) on the same small index.
  */
 
-export async function dicomWebBench(work: string, shim: string, count: number, stowCount: number, rounds: number): Promise<void> {
+export async function dicomWebBench(
+  work: string,
+  shim: string,
+  count: number,
+  stowCount: number,
+  rounds: number,
+): Promise<void> {
   const inDir = path.join(work, 'dicomweb-in');
   out(`\ngenerating ${count} CT objects for DICOMweb ...`);
   const { studyUid } = await generateStudy(inDir, count, 'WEBBENCH');
@@ -32,8 +48,21 @@ export async function dicomWebBench(work: string, shim: string, count: number, s
       // curl as the client: a native program writing what it receives to disk, as storescp is for C-MOVE.
       const file = path.join(work, `wado-${round}.multipart`);
       let started = performance.now();
-      await runTool('curl', ['-sS', '-f', '-o', file, '-H', `Authorization: ${auth.authorization}`,
-        '-H', 'Accept: multipart/related; type="application/dicom"; transfer-syntax=*', `${base}/studies/${studyUid}`], shim);
+      await runTool(
+        'curl',
+        [
+          '-sS',
+          '-f',
+          '-o',
+          file,
+          '-H',
+          `Authorization: ${auth.authorization}`,
+          '-H',
+          'Accept: multipart/related; type="application/dicom"; transfer-syntax=*',
+          `${base}/studies/${studyUid}`,
+        ],
+        shim,
+      );
       wado.push((performance.now() - started) / 1000);
       if ((await stat(file)).size < count * 500_000) throw new Error('WADO-RS gave less than the study');
       await rm(file, { force: true });
@@ -41,8 +70,25 @@ export async function dicomWebBench(work: string, shim: string, count: number, s
       const outDir = path.join(work, `dicomweb-move-${round}`);
       const scp = await startStorescp(shim, outDir, 'STORESCP', destPort);
       started = performance.now();
-      await runTool('movescu', ['-S', '-aet', 'BENCH', '-aec', ours.ae, '-aem', 'STORESCP', '127.0.0.1', String(ours.port),
-        '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${studyUid}`], shim);
+      await runTool(
+        'movescu',
+        [
+          '-S',
+          '-aet',
+          'BENCH',
+          '-aec',
+          ours.ae,
+          '-aem',
+          'STORESCP',
+          '127.0.0.1',
+          String(ours.port),
+          '-k',
+          'QueryRetrieveLevel=STUDY',
+          '-k',
+          `StudyInstanceUID=${studyUid}`,
+        ],
+        shim,
+      );
       move.push((performance.now() - started) / 1000);
       await stop(scp.child);
       await rm(outDir, { recursive: true, force: true });
@@ -55,7 +101,23 @@ export async function dicomWebBench(work: string, shim: string, count: number, s
       await r.arrayBuffer();
       qido.push(performance.now() - t);
       t = performance.now();
-      await runTool('findscu', ['-S', '-aec', ours.ae, '127.0.0.1', String(ours.port), '-k', 'QueryRetrieveLevel=STUDY', '-k', 'PatientID=WEBBENCH', '-k', 'StudyInstanceUID'], shim);
+      await runTool(
+        'findscu',
+        [
+          '-S',
+          '-aec',
+          ours.ae,
+          '127.0.0.1',
+          String(ours.port),
+          '-k',
+          'QueryRetrieveLevel=STUDY',
+          '-k',
+          'PatientID=WEBBENCH',
+          '-k',
+          'StudyInstanceUID',
+        ],
+        shim,
+      );
       find.push(performance.now() - t);
     }
   } finally {
@@ -88,8 +150,23 @@ export async function dicomWebBench(work: string, shim: string, count: number, s
       const lane = async () => {
         while (next < bodies.length) {
           const bodyFile = bodies[next++]!;
-          await runTool('curl', ['-sS', '-f', '-o', '/dev/null', '-H', `Authorization: ${api.auth.authorization}`, '-H', `Content-Type: ${contentType}`,
-            '--data-binary', `@${bodyFile}`, `${api.base}/studies`], shim);
+          await runTool(
+            'curl',
+            [
+              '-sS',
+              '-f',
+              '-o',
+              '/dev/null',
+              '-H',
+              `Authorization: ${api.auth.authorization}`,
+              '-H',
+              `Content-Type: ${contentType}`,
+              '--data-binary',
+              `@${bodyFile}`,
+              `${api.base}/studies`,
+            ],
+            shim,
+          );
         }
       };
       await Promise.all([lane(), lane()]);
@@ -109,16 +186,26 @@ export async function dicomWebBench(work: string, shim: string, count: number, s
       await stop(other.child);
       await rm(storeDir, { recursive: true, force: true });
     }
-    out(`  round ${round + 1}: STOW-RS ${stowTimes[round]!.toFixed(2)} s, C-STORE (storescu) ${storeTimes[round]!.toFixed(2)} s`);
+    out(
+      `  round ${round + 1}: STOW-RS ${stowTimes[round]!.toFixed(2)} s, C-STORE (storescu) ${storeTimes[round]!.toFixed(2)} s`,
+    );
   }
   await rm(stowIn, { recursive: true, force: true });
   const best = (v: number[]) => Math.min(...v);
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   out(`\nDICOMweb beside DIMSE, objects of 0.5 MB, best of ${rounds}`);
-  out(`  WADO-RS retrieve of ${count}, as stored (curl)  ${best(wado).toFixed(2)} s   ${(count / best(wado)).toFixed(0)} images/s`);
-  out(`  C-MOVE of the same study to storescp       ${best(move).toFixed(2)} s   ${(count / best(move)).toFixed(0)} images/s   (goal: WADO-RS at least as fast)`);
-  out(`  STOW-RS of ${stowCount} (curl, 50 a request, 2 at a time)  ${best(stowTimes).toFixed(2)} s   ${(stowCount / best(stowTimes)).toFixed(0)} images/s`);
-  out(`  C-STORE of the same by storescu            ${best(storeTimes).toFixed(2)} s   ${(stowCount / best(storeTimes)).toFixed(0)} images/s`);
+  out(
+    `  WADO-RS retrieve of ${count}, as stored (curl)  ${best(wado).toFixed(2)} s   ${(count / best(wado)).toFixed(0)} images/s`,
+  );
+  out(
+    `  C-MOVE of the same study to storescp       ${best(move).toFixed(2)} s   ${(count / best(move)).toFixed(0)} images/s   (goal: WADO-RS at least as fast)`,
+  );
+  out(
+    `  STOW-RS of ${stowCount} (curl, 50 a request, 2 at a time)  ${best(stowTimes).toFixed(2)} s   ${(stowCount / best(stowTimes)).toFixed(0)} images/s`,
+  );
+  out(
+    `  C-STORE of the same by storescu            ${best(storeTimes).toFixed(2)} s   ${(stowCount / best(storeTimes)).toFixed(0)} images/s`,
+  );
   out(`  QIDO-RS study search, median of 50         ${median(qido).toFixed(1)} ms (HTTP request to last byte)`);
   out(`  C-FIND by findscu, median of 50            ${median(find).toFixed(1)} ms (process start to exit)`);
 }

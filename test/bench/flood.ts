@@ -35,7 +35,13 @@ export async function floodBench(work: string, shim: string, rounds: number): Pr
   await generateStudy(inDir, 10, 'FLOODBENCH');
   const dataDir = await mkdtemp(path.join(work, 'flood-archive-'));
   await prepareDataDir(dataDir, { MyACRNema: 'FLOODED', ListenAddress: '127.0.0.1' });
-  const server = new ArchiveServer({ dataDir, configDir: path.join(dataDir, 'config'), port: 0, apiPort: 0, logger: new Logger('error') });
+  const server = new ArchiveServer({
+    dataDir,
+    configDir: path.join(dataDir, 'config'),
+    port: 0,
+    apiPort: 0,
+    logger: new Logger('error'),
+  });
   await server.start();
   try {
     const idle: number[] = [];
@@ -43,20 +49,28 @@ export async function floodBench(work: string, shim: string, rounds: number): Pr
     let answers = '';
     for (let round = 0; round < rounds; round++) {
       idle.push((await storescu(shim, server.port, 'FLOODED', inDir)).seconds);
-      const child = spawn(process.execPath, ['--input-type=module', '-e', FLOOD, `${server.apiUrl}/api/login`, '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', FLOOD, `${server.apiUrl}/api/login`, '8'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let printed = '';
-      child.stdout.on('data', (d) => { printed += d; });
+      child.stdout.on('data', (d) => {
+        printed += d;
+      });
       const ended = new Promise((resolve) => child.on('exit', resolve));
       await new Promise((r) => setTimeout(r, 2000)); // the flood under way before the store starts
       flooded.push((await storescu(shim, server.port, 'FLOODED', inDir)).seconds);
       await ended;
       answers = printed.trim();
-      out(`  round ${round + 1}: idle ${idle[round]!.toFixed(2)} s, during the login flood ${flooded[round]!.toFixed(2)} s (flood answers by status: ${answers})`);
+      out(
+        `  round ${round + 1}: idle ${idle[round]!.toFixed(2)} s, during the login flood ${flooded[round]!.toFixed(2)} s (flood answers by status: ${answers})`,
+      );
     }
     const best = (v: number[]) => Math.min(...v);
     out(`\nC-STORE of 10 objects (0.5 MB) by storescu while 48 connections flood POST /api/login, best of ${rounds}`);
     out(`  idle                  ${best(idle).toFixed(2)} s`);
-    out(`  during the flood      ${best(flooded).toFixed(2)} s   ratio ${(best(flooded) / best(idle)).toFixed(2)}   (goal: at most 1.5)`);
+    out(
+      `  during the flood      ${best(flooded).toFixed(2)} s   ratio ${(best(flooded) / best(idle)).toFixed(2)}   (goal: at most 1.5)`,
+    );
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -24,14 +24,22 @@ setTimeout(() => { for (const s of sockets) s.destroy(); }, seconds * 1000);
 export async function hl7FloodBench(work: string, shim: string): Promise<void> {
   const dataDir = await mkdtemp(path.join(work, 'hl7-flood-archive-'));
   const hl7Port = await freePort();
-  await prepareDataDir(dataDir, { MyACRNema: 'HL7FLOOD', ListenAddress: '127.0.0.1', HL7Listener: '1', HL7Port: String(hl7Port) });
+  await prepareDataDir(dataDir, {
+    MyACRNema: 'HL7FLOOD',
+    ListenAddress: '127.0.0.1',
+    HL7Listener: '1',
+    HL7Port: String(hl7Port),
+  });
   const server = await startOurs(dataDir);
   const lines = () => server.log().split('\n').length;
   let failed = 0;
   /** One echoscu's time in ms; one that fails (its association times out) counts as failed and as infinitely slow. */
   const echo = async () => {
     try {
-      return (await runTool('echoscu', ['-to', '10', '-aec', server.ae, '127.0.0.1', String(server.port)], shim)).seconds * 1000;
+      return (
+        (await runTool('echoscu', ['-to', '10', '-aec', server.ae, '127.0.0.1', String(server.port)], shim)).seconds *
+        1000
+      );
     } catch {
       failed++;
       return Infinity;
@@ -41,7 +49,9 @@ export async function hl7FloodBench(work: string, shim: string): Promise<void> {
     const idle: number[] = [];
     for (let i = 0; i < 20; i++) idle.push(await echo());
     const before = lines();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', FLOOD, String(hl7Port), '20'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', FLOOD, String(hl7Port), '20'], {
+      stdio: 'ignore',
+    });
     const ended = new Promise((resolve) => child.on('exit', resolve));
     await new Promise((r) => setTimeout(r, 1000)); // the flood under way
     const flooded: number[] = [];
@@ -49,10 +59,14 @@ export async function hl7FloodBench(work: string, shim: string): Promise<void> {
     child.kill();
     await ended;
     const floodLines = lines() - before;
-    out('C-ECHO by echoscu (process start included), idle and while 4 connections write garbage HL7 frames as fast as taken, never reading');
+    out(
+      'C-ECHO by echoscu (process start included), idle and while 4 connections write garbage HL7 frames as fast as taken, never reading',
+    );
     out(`  idle            median ${percentile(idle, 50).toFixed(1)} ms   p95 ${percentile(idle, 95).toFixed(1)} ms`);
-    out(`  during flood    median ${percentile(flooded, 50).toFixed(1)} ms   p95 ${percentile(flooded, 95).toFixed(1)} ms   `
-      + `(median ${signed(percentile(flooded, 50) - percentile(idle, 50))} ms; goal: within 50 ms)`);
+    out(
+      `  during flood    median ${percentile(flooded, 50).toFixed(1)} ms   p95 ${percentile(flooded, 95).toFixed(1)} ms   ` +
+        `(median ${signed(percentile(flooded, 50) - percentile(idle, 50))} ms; goal: within 50 ms)`,
+    );
     out(`  echoes failed: ${failed}; log lines written during the flood (echoes included): ${floodLines}`);
   } finally {
     await stop(server.child);

@@ -16,19 +16,169 @@ export interface IndexShape {
 
 export const CLINIC_SHAPE: IndexShape = { patients: 27_000, studies: 36_300, series: 335_000, instances: 8_700_000 };
 
-const SURNAMES = ['SMITH', 'NOVAK', 'MUELLER', 'SCHMIDT', 'DVORAK', 'SVOBODA', 'HORVATH', 'KOVAC', 'WAGNER', 'BECKER', 'HOFFMANN',
-  'SCHULZ', 'KOCH', 'RICHTER', 'KLEIN', 'WOLF', 'NEUMANN', 'SCHWARZ', 'ZIMMERMANN', 'BRAUN', 'KRUGER', 'HOFMANN', 'HARTMANN',
-  'LANGE', 'WERNER', 'KRAUSE', 'LEHMANN', 'KOEHLER', 'MAIER', 'HERRMANN', 'KONIG', 'WALTER', 'MAYER', 'HUBER', 'KAISER', 'FUCHS',
-  'PETERS', 'LANG', 'SCHOLZ', 'MOLLER', 'WEISS', 'JUNG', 'HAHN', 'SCHUBERT', 'VOGEL', 'FRIEDRICH', 'KELLER', 'GUNTHER', 'FRANK',
-  'BERGER', 'WINKLER', 'ROTH', 'BECK', 'LORENZ', 'BAUMANN', 'FRANKE', 'ALBRECHT', 'SCHUSTER', 'SIMON', 'LUDWIG', 'BOHM', 'WINTER',
-  'KRAUS', 'MARTIN', 'SCHUMACHER', 'KRAMER', 'VOGT', 'STEIN', 'JAGER', 'OTTO', 'SOMMER', 'GROSS', 'SEIDEL', 'HEINRICH', 'BRANDT',
-  'HAAS', 'SCHREIBER', 'GRAF', 'SCHULTE', 'DIETRICH', 'ZIEGLER', 'KUHN', 'KUHL', 'POHL', 'ENGEL', 'HORN', 'BUSCH', 'BERGMANN',
-  'THOMAS', 'VOIGT', 'SAUER', 'ARNOLD', 'WOLFF', 'PFEIFFER', 'PROCHAZKA', 'KUCERA', 'VESELY', 'KRAL', 'BENES', 'POSPISIL'];
-const GIVEN = ['JAN', 'PETR', 'EVA', 'ANNA', 'JOSEF', 'MARIE', 'PAVEL', 'JANA', 'TOMAS', 'HANA', 'KLAUS', 'PETRA', 'HANS', 'URSULA',
-  'MICHAEL', 'SABINE', 'THOMAS', 'MONIKA', 'ANDREAS', 'KARIN', 'STEFAN', 'GABRIELE', 'MARTIN', 'BIRGIT', 'FRANK', 'ANDREA'];
+const SURNAMES = [
+  'SMITH',
+  'NOVAK',
+  'MUELLER',
+  'SCHMIDT',
+  'DVORAK',
+  'SVOBODA',
+  'HORVATH',
+  'KOVAC',
+  'WAGNER',
+  'BECKER',
+  'HOFFMANN',
+  'SCHULZ',
+  'KOCH',
+  'RICHTER',
+  'KLEIN',
+  'WOLF',
+  'NEUMANN',
+  'SCHWARZ',
+  'ZIMMERMANN',
+  'BRAUN',
+  'KRUGER',
+  'HOFMANN',
+  'HARTMANN',
+  'LANGE',
+  'WERNER',
+  'KRAUSE',
+  'LEHMANN',
+  'KOEHLER',
+  'MAIER',
+  'HERRMANN',
+  'KONIG',
+  'WALTER',
+  'MAYER',
+  'HUBER',
+  'KAISER',
+  'FUCHS',
+  'PETERS',
+  'LANG',
+  'SCHOLZ',
+  'MOLLER',
+  'WEISS',
+  'JUNG',
+  'HAHN',
+  'SCHUBERT',
+  'VOGEL',
+  'FRIEDRICH',
+  'KELLER',
+  'GUNTHER',
+  'FRANK',
+  'BERGER',
+  'WINKLER',
+  'ROTH',
+  'BECK',
+  'LORENZ',
+  'BAUMANN',
+  'FRANKE',
+  'ALBRECHT',
+  'SCHUSTER',
+  'SIMON',
+  'LUDWIG',
+  'BOHM',
+  'WINTER',
+  'KRAUS',
+  'MARTIN',
+  'SCHUMACHER',
+  'KRAMER',
+  'VOGT',
+  'STEIN',
+  'JAGER',
+  'OTTO',
+  'SOMMER',
+  'GROSS',
+  'SEIDEL',
+  'HEINRICH',
+  'BRANDT',
+  'HAAS',
+  'SCHREIBER',
+  'GRAF',
+  'SCHULTE',
+  'DIETRICH',
+  'ZIEGLER',
+  'KUHN',
+  'KUHL',
+  'POHL',
+  'ENGEL',
+  'HORN',
+  'BUSCH',
+  'BERGMANN',
+  'THOMAS',
+  'VOIGT',
+  'SAUER',
+  'ARNOLD',
+  'WOLFF',
+  'PFEIFFER',
+  'PROCHAZKA',
+  'KUCERA',
+  'VESELY',
+  'KRAL',
+  'BENES',
+  'POSPISIL',
+];
+const GIVEN = [
+  'JAN',
+  'PETR',
+  'EVA',
+  'ANNA',
+  'JOSEF',
+  'MARIE',
+  'PAVEL',
+  'JANA',
+  'TOMAS',
+  'HANA',
+  'KLAUS',
+  'PETRA',
+  'HANS',
+  'URSULA',
+  'MICHAEL',
+  'SABINE',
+  'THOMAS',
+  'MONIKA',
+  'ANDREAS',
+  'KARIN',
+  'STEFAN',
+  'GABRIELE',
+  'MARTIN',
+  'BIRGIT',
+  'FRANK',
+  'ANDREA',
+];
 /** Syllables for the long tail of surnames: a clinic of 27,000 patients sees thousands of distinct surnames. */
-const SYLLABLES = ['BA', 'BER', 'DO', 'FI', 'GAR', 'HAL', 'KA', 'KRE', 'LA', 'LIN', 'MA', 'MOR', 'NE', 'OS', 'PA', 'PRO', 'RA',
-  'RIN', 'SA', 'STE', 'TA', 'TRO', 'VA', 'VEL', 'WE', 'ZA', 'ZIM', 'CHO', 'DRA', 'GUS'];
+const SYLLABLES = [
+  'BA',
+  'BER',
+  'DO',
+  'FI',
+  'GAR',
+  'HAL',
+  'KA',
+  'KRE',
+  'LA',
+  'LIN',
+  'MA',
+  'MOR',
+  'NE',
+  'OS',
+  'PA',
+  'PRO',
+  'RA',
+  'RIN',
+  'SA',
+  'STE',
+  'TA',
+  'TRO',
+  'VA',
+  'VEL',
+  'WE',
+  'ZA',
+  'ZIM',
+  'CHO',
+  'DRA',
+  'GUS',
+];
 const CONSONANTS = 'BCDFGHJKLMNPRSTVWZ';
 const MODALITIES = ['MR', 'MR', 'MR', 'MR', 'CT', 'CT', 'CR', 'US', 'DX', 'MG'];
 const ROOT = '1.2.826.0.1.3680043.10.999';
@@ -56,30 +206,54 @@ function dateOf(dayOffset: number): string {
   return d.toISOString().slice(0, 10).replace(/-/g, '');
 }
 
-export async function generateIndex(file: string, shape: IndexShape = CLINIC_SHAPE, progress: (text: string) => void = () => undefined): Promise<void> {
+export async function generateIndex(
+  file: string,
+  shape: IndexShape = CLINIC_SHAPE,
+  progress: (text: string) => void = () => undefined,
+): Promise<void> {
   await new SqliteIndex(file).close(); // creates the schema with the product's migrations
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   const random = rng(42);
   const now = new Date().toISOString();
-  const insPatient = db.prepare('INSERT INTO patients (id, patient_id, patient_name, name_key, birth_date, sex, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const insStudy = db.prepare(`INSERT INTO studies (id, study_uid, patient_fk, study_date, study_time, accession_number, study_id, description,
+  const insPatient = db.prepare(
+    'INSERT INTO patients (id, patient_id, patient_name, name_key, birth_date, sex, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insStudy =
+    db.prepare(`INSERT INTO studies (id, study_uid, patient_fk, study_date, study_time, accession_number, study_id, description,
     referring_physician, charset, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', ?)`);
-  const insSeries = db.prepare(`INSERT INTO series (id, series_uid, study_fk, modality, series_number, description, body_part, series_date,
+  const insSeries =
+    db.prepare(`INSERT INTO series (id, series_uid, study_fk, modality, series_number, description, body_part, series_date,
     series_time, updated_at, num_instances) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`);
-  const insInstance = db.prepare(`INSERT INTO instances (sop_uid, series_fk, sop_class_uid, instance_number, transfer_syntax, rows, columns,
+  const insInstance =
+    db.prepare(`INSERT INTO instances (sop_uid, series_fk, sop_class_uid, instance_number, transfer_syntax, rows, columns,
     frames, device, path, size, calling_ae, received_at) VALUES (?, ?, ?, ?, '1.2.840.10008.1.2.1', 512, 512, '', 0, ?, 524288, 'MR1', ?)`);
 
   // A third of the patients carry one of the common surnames, the rest one of ~27,000 rarer ones.
   const letter = (set: string) => set[Math.floor(random() * set.length)]!;
-  const surname = () => random() < 0.33 ? SURNAMES[Math.floor(random() * SURNAMES.length)]!
-    : letter(CONSONANTS) + letter('AEIOUY') + letter(CONSONANTS)
-      + Array.from({ length: 1 + Math.floor(random() * 2) }, () => SYLLABLES[Math.floor(random() * SYLLABLES.length)]).join('');
+  const surname = () =>
+    random() < 0.33
+      ? SURNAMES[Math.floor(random() * SURNAMES.length)]!
+      : letter(CONSONANTS) +
+        letter('AEIOUY') +
+        letter(CONSONANTS) +
+        Array.from(
+          { length: 1 + Math.floor(random() * 2) },
+          () => SYLLABLES[Math.floor(random() * SYLLABLES.length)],
+        ).join('');
   db.transaction(() => {
     for (let p = 1; p <= shape.patients; p++) {
       const name = `${surname()}^${GIVEN[Math.floor(random() * GIVEN.length)]}`;
-      insPatient.run(p, patientIdOf(p), name, personNameKey(name), dateOf(-Math.floor(random() * 30_000)), random() < 0.5 ? 'F' : 'M', now);
+      insPatient.run(
+        p,
+        patientIdOf(p),
+        name,
+        personNameKey(name),
+        dateOf(-Math.floor(random() * 30_000)),
+        random() < 0.5 ? 'F' : 'M',
+        now,
+      );
     }
   })();
   progress(`${shape.patients} patients`);
@@ -90,7 +264,17 @@ export async function generateIndex(file: string, shape: IndexShape = CLINIC_SHA
       const patient = s <= shape.patients ? s : 1 + Math.floor(random() * shape.patients);
       studyModality[s] = MODALITIES[Math.floor(random() * MODALITIES.length)]!;
       const time = `${String(7 + Math.floor(random() * 12)).padStart(2, '0')}${String(Math.floor(random() * 60)).padStart(2, '0')}00`;
-      insStudy.run(s, studyUidOf(s), patient, dateOf(Math.floor(random() * 4300)), time, accessionOf(s), String(s), `${studyModality[s]} examination`, now);
+      insStudy.run(
+        s,
+        studyUidOf(s),
+        patient,
+        dateOf(Math.floor(random() * 4300)),
+        time,
+        accessionOf(s),
+        String(s),
+        `${studyModality[s]} examination`,
+        now,
+      );
     }
   })();
   progress(`${shape.studies} studies`);
@@ -103,10 +287,28 @@ export async function generateIndex(file: string, shape: IndexShape = CLINIC_SHA
       for (let se = start; se < Math.min(start + BATCH, shape.series + 1); se++) {
         const study = studyOfSeries(se, shape);
         const until = Math.round(se * perSeries);
-        insSeries.run(se, seriesUidOf(se), study, studyModality[study], String(se % 20), 'series', '', '', now, until - instance);
+        insSeries.run(
+          se,
+          seriesUidOf(se),
+          study,
+          studyModality[study],
+          String(se % 20),
+          'series',
+          '',
+          '',
+          now,
+          until - instance,
+        );
         for (let n = 1; instance < until; n++) {
           instance++;
-          insInstance.run(`${ROOT}.3.${String(instance).padStart(10, '0')}`, se, StorageSopClass.MrImage, String(n), `bench/${instance}.dcm`, now);
+          insInstance.run(
+            `${ROOT}.3.${String(instance).padStart(10, '0')}`,
+            se,
+            StorageSopClass.MrImage,
+            String(n),
+            `bench/${instance}.dcm`,
+            now,
+          );
         }
       }
     })();

@@ -9,7 +9,11 @@ import { prepareDataDir, countIndexed, out, peakRssMB, runTool, startOurs, start
  */
 
 /** CT objects of one study, 100 per series, written to `dir`. */
-export async function generateStudy(dir: string, count: number, patientId = 'BENCH'): Promise<{ files: string[]; studyUid: string }> {
+export async function generateStudy(
+  dir: string,
+  count: number,
+  patientId = 'BENCH',
+): Promise<{ files: string[]; studyUid: string }> {
   await mkdir(dir, { recursive: true });
   const studyUid = uid();
   const files: string[] = [];
@@ -53,8 +57,18 @@ function patchUS(buf: Buffer, tag: number, value: number): void {
 }
 
 /** storescu over a whole folder (a directory scan keeps the command line short). */
-export function storescu(shim: string, port: number, calledAe: string, dir: string, options: string[] = []): Promise<{ seconds: number }> {
-  return runTool('storescu', ['-aet', 'BENCH', ...options, '-aec', calledAe, '--scan-directories', '--no-halt', '127.0.0.1', String(port), dir], shim);
+export function storescu(
+  shim: string,
+  port: number,
+  calledAe: string,
+  dir: string,
+  options: string[] = [],
+): Promise<{ seconds: number }> {
+  return runTool(
+    'storescu',
+    ['-aet', 'BENCH', ...options, '-aec', calledAe, '--scan-directories', '--no-halt', '127.0.0.1', String(port), dir],
+    shim,
+  );
 }
 
 /** The reference beside a transfer of ours: DCMTK storescu sending `dir` to a fresh storescp on `port`; its seconds. */
@@ -87,7 +101,13 @@ async function sendTogether(shim: string, port: number, calledAe: string, dirs: 
  * What durability costs when several modalities send at once: the folder and index flushes are shared by the objects
  * that arrive while one runs (batching), where one sender that waits for each answer leaves nothing to share.
  */
-async function durableWithSenders(work: string, shim: string, files: string[], senders: number, rounds: number): Promise<void> {
+async function durableWithSenders(
+  work: string,
+  shim: string,
+  files: string[],
+  senders: number,
+  rounds: number,
+): Promise<void> {
   const dirs = await spread(files, senders, path.join(work, 'ingest-spread'));
   const times = { scp: [] as number[], durable: [] as number[], fast: [] as number[] };
   for (let round = 0; round < rounds; round++) {
@@ -110,12 +130,25 @@ async function durableWithSenders(work: string, shim: string, files: string[], s
   await rm(path.join(work, 'ingest-spread'), { recursive: true, force: true });
   const best = (t: number[]) => Math.min(...t);
   out(`\n${senders} senders at once (${files.length / senders} objects each, one association each), best of ${rounds}`);
-  out(`  DCMTK storescp                ${best(times.scp).toFixed(2)} s   ${(files.length / best(times.scp)).toFixed(0)} images/s`);
-  out(`  ours, DurableWrites = 1       ${best(times.durable).toFixed(2)} s   ${(files.length / best(times.durable)).toFixed(0)} images/s`);
-  out(`  ours, DurableWrites = 0       ${best(times.fast).toFixed(2)} s   ${(files.length / best(times.fast)).toFixed(0)} images/s   (durability costs ${((1 - best(times.fast) / best(times.durable)) * 100).toFixed(0)} % of the rate; goal < 15 %)`);
+  out(
+    `  DCMTK storescp                ${best(times.scp).toFixed(2)} s   ${(files.length / best(times.scp)).toFixed(0)} images/s`,
+  );
+  out(
+    `  ours, DurableWrites = 1       ${best(times.durable).toFixed(2)} s   ${(files.length / best(times.durable)).toFixed(0)} images/s`,
+  );
+  out(
+    `  ours, DurableWrites = 0       ${best(times.fast).toFixed(2)} s   ${(files.length / best(times.fast)).toFixed(0)} images/s   (durability costs ${((1 - best(times.fast) / best(times.durable)) * 100).toFixed(0)} % of the rate; goal < 15 %)`,
+  );
 }
 
-export async function ingestBench(work: string, shim: string, count: number, rounds: number, bigMb: number, senders = 4): Promise<void> {
+export async function ingestBench(
+  work: string,
+  shim: string,
+  count: number,
+  rounds: number,
+  bigMb: number,
+  senders = 4,
+): Promise<void> {
   out(`generating ${count} CT objects (512x512x16 bit) ...`);
   const inDir = path.join(work, 'ingest-in');
   const { files } = await generateStudy(inDir, count);
@@ -137,7 +170,7 @@ export async function ingestBench(work: string, shim: string, count: number, rou
     const ours = await startOurs(dataDir);
     const before = await diskWrittenMB();
     ourTimes.push((await storescu(shim, ours.port, ours.ae, inDir)).seconds);
-    written.durable.push(await diskWrittenMB() - before);
+    written.durable.push((await diskWrittenMB()) - before);
     rss = Math.max(rss, await peakRssMB(ours.child.pid!));
     await stop(ours.child);
     const indexed = await countIndexed(dataDir);
@@ -150,22 +183,33 @@ export async function ingestBench(work: string, shim: string, count: number, rou
     const fast = await startOurs(fastDir);
     const fastBefore = await diskWrittenMB();
     fastTimes.push((await storescu(shim, fast.port, fast.ae, inDir)).seconds);
-    written.fast.push(await diskWrittenMB() - fastBefore);
+    written.fast.push((await diskWrittenMB()) - fastBefore);
     await stop(fast.child);
     await rm(fastDir, { recursive: true, force: true });
-    out(`  round ${round + 1}: storescp ${scpTimes[round]!.toFixed(2)} s, ours ${ourTimes[round]!.toFixed(2)} s, ours without DurableWrites ${fastTimes[round]!.toFixed(2)} s`);
+    out(
+      `  round ${round + 1}: storescp ${scpTimes[round]!.toFixed(2)} s, ours ${ourTimes[round]!.toFixed(2)} s, ours without DurableWrites ${fastTimes[round]!.toFixed(2)} s`,
+    );
   }
   const tScp = Math.min(...scpTimes);
   const tOurs = Math.min(...ourTimes);
   const rate = (t: number) => count / t;
-  out(`\ningest of ${count} objects (${mb.toFixed(0)} MB of pixels), DCMTK storescu with TCP_NODELAY, one association, best of ${rounds}`);
+  out(
+    `\ningest of ${count} objects (${mb.toFixed(0)} MB of pixels), DCMTK storescu with TCP_NODELAY, one association, best of ${rounds}`,
+  );
   out(`  DCMTK storescp (files only)   ${tScp.toFixed(2)} s   ${rate(tScp).toFixed(0)} images/s`);
-  out(`  ours (files + SQLite index)   ${tOurs.toFixed(2)} s   ${rate(tOurs).toFixed(0)} images/s   peak RSS ${rss.toFixed(0)} MB`);
+  out(
+    `  ours (files + SQLite index)   ${tOurs.toFixed(2)} s   ${rate(tOurs).toFixed(0)} images/s   peak RSS ${rss.toFixed(0)} MB`,
+  );
   out(`  ratio ours / storescp          ${(rate(tOurs) / rate(tScp)).toFixed(2)}`);
   const tFast = Math.min(...fastTimes);
-  out(`  ours without DurableWrites     ${tFast.toFixed(2)} s   ${rate(tFast).toFixed(0)} images/s   (durability costs ${((1 - tFast / tOurs) * 100).toFixed(0)} % of the rate; goal < 15 %)`);
-  const mbRange = (v: number[]) => (v.every(Number.isNaN) ? 'unknown' : `${Math.min(...v).toFixed(0)}-${Math.max(...v).toFixed(0)} MB`);
-  out(`  written to disk while timed: durable ${mbRange(written.durable)}, without DurableWrites ${mbRange(written.fast)} (the rest waits in the page cache)`);
+  out(
+    `  ours without DurableWrites     ${tFast.toFixed(2)} s   ${rate(tFast).toFixed(0)} images/s   (durability costs ${((1 - tFast / tOurs) * 100).toFixed(0)} % of the rate; goal < 15 %)`,
+  );
+  const mbRange = (v: number[]) =>
+    v.every(Number.isNaN) ? 'unknown' : `${Math.min(...v).toFixed(0)}-${Math.max(...v).toFixed(0)} MB`;
+  out(
+    `  written to disk while timed: durable ${mbRange(written.durable)}, without DurableWrites ${mbRange(written.fast)} (the rest waits in the page cache)`,
+  );
   if (senders > 1) await durableWithSenders(work, shim, files, senders, rounds);
 
   if (bigMb > 0) {
@@ -177,7 +221,9 @@ export async function ingestBench(work: string, shim: string, count: number, rou
     const rssBig = await peakRssMB(big.child.pid!);
     await stop(big.child);
     const stored = await countIndexed(path.join(work, 'ours-big'));
-    out(`\none ${bigMb} MB multi-frame object: ${tBig.toFixed(2)} s, indexed ${stored}, our peak RSS ${rssBig.toFixed(0)} MB`);
+    out(
+      `\none ${bigMb} MB multi-frame object: ${tBig.toFixed(2)} s, indexed ${stored}, our peak RSS ${rssBig.toFixed(0)} MB`,
+    );
     await rm(bigDir, { recursive: true, force: true });
     await rm(path.join(work, 'ours-big'), { recursive: true, force: true });
   }

@@ -24,24 +24,56 @@ export async function moveBench(work: string, shim: string, count: number, round
       const outDir = path.join(work, `move-out-${round}`);
       const scp = await startStorescp(shim, outDir, 'STORESCP', destPort);
       const logBefore = ours.log().length;
-      const { seconds } = await runTool('movescu', ['-S', '-aet', 'BENCH', '-aec', ours.ae, '-aem', 'STORESCP', '127.0.0.1', String(ours.port),
-        '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${studyUid}`], shim);
+      const { seconds } = await runTool(
+        'movescu',
+        [
+          '-S',
+          '-aet',
+          'BENCH',
+          '-aec',
+          ours.ae,
+          '-aem',
+          'STORESCP',
+          '127.0.0.1',
+          String(ours.port),
+          '-k',
+          'QueryRetrieveLevel=STUDY',
+          '-k',
+          `StudyInstanceUID=${studyUid}`,
+        ],
+        shim,
+      );
       moveTimes.push(seconds);
-      const done = /C-MOVE of (\d+) object\(s\) to STORESCP: (\d+) completed.* in (\d+) ms/.exec(ours.log().slice(logBefore));
-      if (!done || Number(done[2]) !== count) throw new Error(`the move did not complete all ${count} objects: ${ours.log().slice(logBefore, logBefore + 2000)}`);
+      const done = /C-MOVE of (\d+) object\(s\) to STORESCP: (\d+) completed.* in (\d+) ms/.exec(
+        ours.log().slice(logBefore),
+      );
+      if (!done || Number(done[2]) !== count)
+        throw new Error(
+          `the move did not complete all ${count} objects: ${ours.log().slice(logBefore, logBefore + 2000)}`,
+        );
       serverTimes.push(Number(done[3]) / 1000);
       await stop(scp.child);
       await rm(outDir, { recursive: true, force: true });
 
       storeTimes.push(await storescuToStorescp(shim, path.join(work, `move-ref-${round}`), destPort, inDir));
-      out(`  round ${round + 1}: movescu ${seconds.toFixed(2)} s (server ${serverTimes[round]!.toFixed(2)} s), storescu -> storescp ${storeTimes[round]!.toFixed(2)} s`);
+      out(
+        `  round ${round + 1}: movescu ${seconds.toFixed(2)} s (server ${serverTimes[round]!.toFixed(2)} s), storescu -> storescp ${storeTimes[round]!.toFixed(2)} s`,
+      );
     }
     const rate = (t: number) => (count / t).toFixed(0);
     const best = (v: number[]) => Math.min(...v);
-    out(`\nC-MOVE of a ${count}-image study (0.5 MB objects) to DCMTK storescp, TCP_NODELAY everywhere, best of ${rounds}`);
-    out(`  ours, as movescu sees it (process start to final response)  ${best(moveTimes).toFixed(2)} s   ${rate(best(moveTimes))} images/s`);
-    out(`  ours, first to last sub-operation (server log)               ${best(serverTimes).toFixed(2)} s   ${rate(best(serverTimes))} images/s`);
-    out(`  reference: DCMTK storescu -> storescp, same files            ${best(storeTimes).toFixed(2)} s   ${rate(best(storeTimes))} images/s`);
+    out(
+      `\nC-MOVE of a ${count}-image study (0.5 MB objects) to DCMTK storescp, TCP_NODELAY everywhere, best of ${rounds}`,
+    );
+    out(
+      `  ours, as movescu sees it (process start to final response)  ${best(moveTimes).toFixed(2)} s   ${rate(best(moveTimes))} images/s`,
+    );
+    out(
+      `  ours, first to last sub-operation (server log)               ${best(serverTimes).toFixed(2)} s   ${rate(best(serverTimes))} images/s`,
+    );
+    out(
+      `  reference: DCMTK storescu -> storescp, same files            ${best(storeTimes).toFixed(2)} s   ${rate(best(storeTimes))} images/s`,
+    );
     out(`  goal: at least 1000 images/s`);
   } finally {
     await stop(ours.child);

@@ -39,13 +39,19 @@ export async function peersBench(work: string, shim: string, count: number, roun
   const starters: ((preload: string) => Promise<Archive>)[] = [() => ours(work, destPort), (p) => orthanc(destPort, p)];
   const conquestDir = process.env.CONQUEST ?? path.join(process.env.TMPDIR ?? '/tmp', 'conquest');
   if (existsSync(path.join(conquestDir, 'dgate'))) starters.push((p) => conquest(work, conquestDir, destPort, p));
-  else out(`  (Conquest not built at ${conquestDir}: its column is left out; ../shared/tools/conquest-build.sh builds it)`);
+  else
+    out(
+      `  (Conquest not built at ${conquestDir}: its column is left out; ../shared/tools/conquest-build.sh builds it)`,
+    );
 
   const results: { name: string; best: Record<string, number> }[] = [];
   for (const start of starters) {
     const best: Record<string, number> = {};
     let name = '';
-    for (const [mode, preload] of [['shim', shim], ['shipped', '']] as const) {
+    for (const [mode, preload] of [
+      ['shim', shim],
+      ['shipped', ''],
+    ] as const) {
       // The shim goes into the other archives too (both are DCMTK programs); ours sets TCP_NODELAY itself.
       const archive = await start(preload);
       name = archive.name;
@@ -53,8 +59,11 @@ export async function peersBench(work: string, shim: string, count: number, roun
         await storescu(shim, archive.port, archive.ae, inDir); // the study to retrieve
         for (let round = 0; round < rounds; round++) {
           const times = await transfers(work, archive, studyUid, inDir, destPort, preload);
-          for (const t of TRANSFERS) best[`${t.key} ${mode}`] = Math.min(best[`${t.key} ${mode}`] ?? Infinity, times[t.key]);
-          out(`  ${name} round ${round + 1}, ${mode === 'shim' ? 'with the shim' : 'as shipped'}: ${TRANSFERS.map((t) => `${t.key} ${rate(count, times[t.key])}`).join(', ')} images/s`);
+          for (const t of TRANSFERS)
+            best[`${t.key} ${mode}`] = Math.min(best[`${t.key} ${mode}`] ?? Infinity, times[t.key]);
+          out(
+            `  ${name} round ${round + 1}, ${mode === 'shim' ? 'with the shim' : 'as shipped'}: ${TRANSFERS.map((t) => `${t.key} ${rate(count, times[t.key])}`).join(', ')} images/s`,
+          );
         }
       } finally {
         await archive.stop();
@@ -64,14 +73,18 @@ export async function peersBench(work: string, shim: string, count: number, roun
   }
   await rm(inDir, { recursive: true, force: true });
 
-  out(`\nPeers as they ship: DCMTK's tools (and Orthanc, Conquest) with Nagle's algorithm on, beside the same with the TCP_NODELAY shim; a ${count}-image study (0.5 MB objects), images/s, best of ${rounds}`);
+  out(
+    `\nPeers as they ship: DCMTK's tools (and Orthanc, Conquest) with Nagle's algorithm on, beside the same with the TCP_NODELAY shim; a ${count}-image study (0.5 MB objects), images/s, best of ${rounds}`,
+  );
   out(`  ${''.padEnd(30)}${results.map((r) => r.name.padEnd(34)).join('')}`);
   out(`  ${''.padEnd(30)}${results.map(() => 'shim  as shipped  ratio'.padEnd(34)).join('')}`);
   for (const t of TRANSFERS) {
     const cells = results.map(({ best }) => {
       const withShim = count / best[`${t.key} shim`]!;
       const shipped = count / best[`${t.key} shipped`]!;
-      return `${withShim.toFixed(0).padStart(4)}  ${shipped.toFixed(0).padStart(10)}  ${(shipped / withShim).toFixed(2)}x`.padEnd(34);
+      return `${withShim.toFixed(0).padStart(4)}  ${shipped.toFixed(0).padStart(10)}  ${(shipped / withShim).toFixed(2)}x`.padEnd(
+        34,
+      );
     });
     out(`  ${t.label.padEnd(30)}${cells.join('')}`);
   }
@@ -80,16 +93,30 @@ export async function peersBench(work: string, shim: string, count: number, roun
 }
 
 /** One round: getscu of the study, a C-MOVE of it to a fresh storescp, storescu of its files; seconds of each. */
-async function transfers(work: string, archive: Archive, studyUid: string, inDir: string, destPort: number, preload: string): Promise<Record<Transfer, number>> {
+async function transfers(
+  work: string,
+  archive: Archive,
+  studyUid: string,
+  inDir: string,
+  destPort: number,
+  preload: string,
+): Promise<Record<Transfer, number>> {
   const keys = ['-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${studyUid}`];
   const got = path.join(work, 'peers-got');
   await mkdir(got, { recursive: true });
-  const get = await runTool('getscu', ['-S', '-aet', 'BENCH', '-aec', archive.ae, '-od', got, ...keys, '127.0.0.1', String(archive.port)], preload);
+  const get = await runTool(
+    'getscu',
+    ['-S', '-aet', 'BENCH', '-aec', archive.ae, '-od', got, ...keys, '127.0.0.1', String(archive.port)],
+    preload,
+  );
   await rm(got, { recursive: true, force: true });
   const scpDir = path.join(work, 'peers-scp');
   const scp = await startStorescp(preload, scpDir, 'STORESCP', destPort, []);
-  const move = await runTool('movescu', ['-S', '-aet', 'BENCH', '-aec', archive.ae, '-aem', 'STORESCP', ...keys, '127.0.0.1', String(archive.port)], preload)
-    .finally(() => stop(scp.child));
+  const move = await runTool(
+    'movescu',
+    ['-S', '-aet', 'BENCH', '-aec', archive.ae, '-aem', 'STORESCP', ...keys, '127.0.0.1', String(archive.port)],
+    preload,
+  ).finally(() => stop(scp.child));
   await rm(scpDir, { recursive: true, force: true });
   const store = await storescu(preload, archive.port, archive.ae, inDir);
   return { getscu: get.seconds, move: move.seconds, storescu: store.seconds };
@@ -120,7 +147,9 @@ async function acknowledgementCost(): Promise<void> {
   socket.destroy();
   await new Promise((r) => server.close(r));
   // A read takes at most 64 KB here (libuv's buffer): a 0.5 MB object is at least 8 reads.
-  out(`  acknowledgement at once (${support.how}): ${micros.toFixed(2)} µs a read, >= ${(micros * 8).toFixed(0)} µs for a 0.5 MB object`);
+  out(
+    `  acknowledgement at once (${support.how}): ${micros.toFixed(2)} µs a read, >= ${(micros * 8).toFixed(0)} µs for a 0.5 MB object`,
+  );
 }
 
 function preloaded(preload: string): NodeJS.ProcessEnv {
@@ -132,17 +161,27 @@ async function ours(work: string, destPort: number): Promise<Archive> {
   await prepareDataDir(dataDir, {}, [`STORESCP 127.0.0.1 ${destPort} un`]);
   const server = await startOurs(dataDir);
   return {
-    name: 'ours', ae: server.ae, port: server.port,
-    stop: async () => { await stop(server.child); await rm(dataDir, { recursive: true, force: true }); },
+    name: 'ours',
+    ae: server.ae,
+    port: server.port,
+    stop: async () => {
+      await stop(server.child);
+      await rm(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
 async function orthanc(destPort: number, preload: string): Promise<Archive> {
   const version = execFileSync(ORTHANC, ['--version'], { encoding: 'utf8' }).match(/\d+\.\d+\.\d+/)?.[0] ?? '';
-  const running = await startOrthanc({ url: 'http://127.0.0.1:9', secret: '' }, {
-    Plugins: [], DicomAet: 'ORTHANC',
-    DicomModalities: { storescp: ['STORESCP', '127.0.0.1', destPort], bench: ['BENCH', '127.0.0.1', 9] },
-  }, preloaded(preload));
+  const running = await startOrthanc(
+    { url: 'http://127.0.0.1:9', secret: '' },
+    {
+      Plugins: [],
+      DicomAet: 'ORTHANC',
+      DicomModalities: { storescp: ['STORESCP', '127.0.0.1', destPort], bench: ['BENCH', '127.0.0.1', 9] },
+    },
+    preloaded(preload),
+  );
   return { name: `Orthanc ${version}`, ae: 'ORTHANC', port: running.dicomPort, stop: () => running.stop() };
 }
 
@@ -152,15 +191,29 @@ async function conquest(work: string, built: string, destPort: number, preload: 
   await cp(path.join(built, 'run'), dir, { recursive: true });
   const port = await freePort();
   const template = path.join(built, 'run');
-  const ini = (await readFile(path.join(dir, 'dicom.ini'), 'latin1')).replaceAll(template, dir)
-    .replace(/^MyACRNema\s*=.*$/m, 'MyACRNema = CONQUEST').replace(/^TCPPort\s*=.*$/m, `TCPPort = ${port}`);
+  const ini = (await readFile(path.join(dir, 'dicom.ini'), 'latin1'))
+    .replaceAll(template, dir)
+    .replace(/^MyACRNema\s*=.*$/m, 'MyACRNema = CONQUEST')
+    .replace(/^TCPPort\s*=.*$/m, `TCPPort = ${port}`);
   await writeFile(path.join(dir, 'dicom.ini'), ini, 'latin1');
-  const map = (await readFile(path.join(dir, 'acrnema.map'), 'latin1')).replace(/^STORESCP\s.*$/m, `STORESCP\t\t127.0.0.1\t${destPort}\t\tun`);
+  const map = (await readFile(path.join(dir, 'acrnema.map'), 'latin1')).replace(
+    /^STORESCP\s.*$/m,
+    `STORESCP\t\t127.0.0.1\t${destPort}\t\tun`,
+  );
   await writeFile(path.join(dir, 'acrnema.map'), map, 'latin1');
-  const child: ChildProcess = spawn(path.join(built, 'dgate'), [`-w${dir}`], { cwd: dir, env: preloaded(preload), stdio: 'ignore' });
+  const child: ChildProcess = spawn(path.join(built, 'dgate'), [`-w${dir}`], {
+    cwd: dir,
+    env: preloaded(preload),
+    stdio: 'ignore',
+  });
   await waitForPort(port, child);
   return {
-    name: 'Conquest 1.5.0e', ae: 'CONQUEST', port,
-    stop: async () => { await stop(child); await rm(dir, { recursive: true, force: true }); },
+    name: 'Conquest 1.5.0e',
+    ae: 'CONQUEST',
+    port,
+    stop: async () => {
+      await stop(child);
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }

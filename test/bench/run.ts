@@ -38,11 +38,29 @@ import type { MysqlOptions } from '../../main/index/mysql.ts';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string' }, count: { type: 'string' }, rounds: { type: 'string' }, 'big-mb': { type: 'string' },
-    queries: { type: 'string' }, senders: { type: 'string' }, 'move-count': { type: 'string' }, keep: { type: 'boolean' },
+    only: { type: 'string' },
+    count: { type: 'string' },
+    rounds: { type: 'string' },
+    'big-mb': { type: 'string' },
+    queries: { type: 'string' },
+    senders: { type: 'string' },
+    'move-count': { type: 'string' },
+    keep: { type: 'boolean' },
   },
 });
-const ALL = ['ingest', 'query', 'move', 'peers', 'send', 'engines', 'transcode', 'dicomweb', 'viewer', 'flood', 'hl7flood'];
+const ALL = [
+  'ingest',
+  'query',
+  'move',
+  'peers',
+  'send',
+  'engines',
+  'transcode',
+  'dicomweb',
+  'viewer',
+  'flood',
+  'hl7flood',
+];
 const DEFAULT = ALL.filter((s) => s !== 'transcode' && s !== 'dicomweb' && s !== 'flood' && s !== 'hl7flood');
 const sections = new Set((values.only ?? DEFAULT.join(',')).split(','));
 for (const s of sections) if (!ALL.includes(s)) throw new Error(`unknown section "${s}" (${ALL.join(', ')})`);
@@ -52,7 +70,15 @@ async function main(): Promise<void> {
   try {
     const shim = buildShim(work);
     const rounds = Number(values.rounds ?? 3);
-    if (sections.has('ingest')) await ingestBench(work, shim, Number(values.count ?? 1000), rounds, Number(values['big-mb'] ?? 1024), Number(values.senders ?? 4));
+    if (sections.has('ingest'))
+      await ingestBench(
+        work,
+        shim,
+        Number(values.count ?? 1000),
+        rounds,
+        Number(values['big-mb'] ?? 1024),
+        Number(values.senders ?? 4),
+      );
     // MariaDB is started once when a section needs it: the query section then runs on both engines.
     const needsMariaDb = sections.has('engines');
     const run = async (mariadb?: Omit<MysqlOptions, 'database'>) => {
@@ -62,7 +88,8 @@ async function main(): Promise<void> {
         await enginesBench(work, shim, Number(values.count ?? 1000), rounds, mariadb);
       }
     };
-    if (needsMariaDb) await withMariaDb(run); else await run();
+    if (needsMariaDb) await withMariaDb(run);
+    else await run();
     if (sections.has('move')) {
       out('');
       await moveBench(work, shim, Number(values['move-count'] ?? 250), rounds);
@@ -76,10 +103,20 @@ async function main(): Promise<void> {
       await sendBench(work, shim, Number(values.count ?? 1000), rounds);
     }
     if (sections.has('transcode')) await transcodeBench(work, shim, Number(values['move-count'] ?? 250), rounds);
-    if (sections.has('viewer')) { out(''); await viewerBench(work, rounds); }
-    if (sections.has('flood')) { out(''); await floodBench(work, shim, rounds); }
-    if (sections.has('hl7flood')) { out(''); await hl7FloodBench(work, shim); }
-    if (sections.has('dicomweb')) await dicomWebBench(work, shim, Number(values['move-count'] ?? 250), Number(values.count ?? 1000), rounds);
+    if (sections.has('viewer')) {
+      out('');
+      await viewerBench(work, rounds);
+    }
+    if (sections.has('flood')) {
+      out('');
+      await floodBench(work, shim, rounds);
+    }
+    if (sections.has('hl7flood')) {
+      out('');
+      await hl7FloodBench(work, shim);
+    }
+    if (sections.has('dicomweb'))
+      await dicomWebBench(work, shim, Number(values['move-count'] ?? 250), Number(values.count ?? 1000), rounds);
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
     else out(`work folder kept: ${work}`);

@@ -15,8 +15,16 @@ export async function sendBench(work: string, shim: string, count: number, round
   const { studyUid } = await generateStudy(inDir, count, 'SENDBENCH');
   const destPort = await freePort();
   const dataDir = await mkdtemp(path.join(work, 'send-archive-'));
-  await prepareDataDir(dataDir, { MyACRNema: 'SENDER', ListenAddress: '127.0.0.1' }, [`STORESCP 127.0.0.1 ${destPort} un`]);
-  const server = new ArchiveServer({ dataDir, configDir: path.join(dataDir, 'config'), port: 0, apiPort: 0, logger: new Logger('warn') });
+  await prepareDataDir(dataDir, { MyACRNema: 'SENDER', ListenAddress: '127.0.0.1' }, [
+    `STORESCP 127.0.0.1 ${destPort} un`,
+  ]);
+  const server = new ArchiveServer({
+    dataDir,
+    configDir: path.join(dataDir, 'config'),
+    port: 0,
+    apiPort: 0,
+    logger: new Logger('warn'),
+  });
   await server.start();
   try {
     await storescu(shim, server.port, 'SENDER', inDir);
@@ -30,19 +38,28 @@ export async function sendBench(work: string, shim: string, count: number, round
       await server.transfers.queue.idle();
       ours.push((performance.now() - started) / 1000);
       const done = await server.transfers.queue.get(job.id);
-      if (done?.state !== 'done' || done.done !== count) throw new Error(`send job ended ${done?.state} with ${done?.done}/${count}: ${done?.error}`);
+      if (done?.state !== 'done' || done.done !== count)
+        throw new Error(`send job ended ${done?.state} with ${done?.done}/${count}: ${done?.error}`);
       await stop(scp.child);
       await rm(outDir, { recursive: true, force: true });
 
       theirs.push(await storescuToStorescp(shim, path.join(work, `send-ref-${round}`), destPort, inDir));
-      out(`  round ${round + 1}: our send job ${ours[round]!.toFixed(2)} s, DCMTK storescu ${theirs[round]!.toFixed(2)} s`);
+      out(
+        `  round ${round + 1}: our send job ${ours[round]!.toFixed(2)} s, DCMTK storescu ${theirs[round]!.toFixed(2)} s`,
+      );
     }
     const best = (v: number[]) => Math.min(...v);
     const rate = (t: number) => count / t;
     out(`\nC-STORE SCU: ${count} objects (0.5 MB) to DCMTK storescp (TCP_NODELAY), one association, best of ${rounds}`);
-    out(`  ours, one send job (index, files read back)   ${best(ours).toFixed(2)} s   ${rate(best(ours)).toFixed(0)} images/s`);
-    out(`  DCMTK storescu, the same files                 ${best(theirs).toFixed(2)} s   ${rate(best(theirs)).toFixed(0)} images/s`);
-    out(`  ratio ours / storescu                          ${(rate(best(ours)) / rate(best(theirs))).toFixed(2)}   (goal: at least 1.0)`);
+    out(
+      `  ours, one send job (index, files read back)   ${best(ours).toFixed(2)} s   ${rate(best(ours)).toFixed(0)} images/s`,
+    );
+    out(
+      `  DCMTK storescu, the same files                 ${best(theirs).toFixed(2)} s   ${rate(best(theirs)).toFixed(0)} images/s`,
+    );
+    out(
+      `  ratio ours / storescu                          ${(rate(best(ours)) / rate(best(theirs))).toFixed(2)}   (goal: at least 1.0)`,
+    );
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -18,19 +18,26 @@ import { encodingOf } from '../../common/uids.ts';
  * codec's own decode time per image in one thread, measured in the same run: the machine's limit is
  * cores x 1000 / decode ms; the goal is a move at 0.8 of that limit or more.
  */
-const CODECS: [string, string][] = [['JPEG-LS lossless', TS.jpegLs], ['JPEG lossless SV1', TS.jpegLossless], ['JPEG 2000 lossless', TS.jpeg2000]];
+const CODECS: [string, string][] = [
+  ['JPEG-LS lossless', TS.jpegLs],
+  ['JPEG lossless SV1', TS.jpegLossless],
+  ['JPEG 2000 lossless', TS.jpeg2000],
+];
 
 async function compressAll(files: string[], dir: string, ts: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   // Two encoders at a time (two cores).
   for (let at = 0; at < files.length; at += 2) {
-    await Promise.all(files.slice(at, at + 2).map(async (f) => {
-      const bytes = await readFile(f);
-      const meta = readFileMeta(bytes);
-      await compressedFile(dir, { bytes, sopUid: meta.sopInstanceUid, studyUid: '', seriesUid: '' }, ts, 512, 512);
-    }));
+    await Promise.all(
+      files.slice(at, at + 2).map(async (f) => {
+        const bytes = await readFile(f);
+        const meta = readFileMeta(bytes);
+        await compressedFile(dir, { bytes, sopUid: meta.sopInstanceUid, studyUid: '', seriesUid: '' }, ts, 512, 512);
+      }),
+    );
   }
-  for (const f of await readdir(dir)) if (!/^[0-9.]+\.dcm$/.test(f) || f.endsWith('.source.dcm')) await rm(path.join(dir, f), { force: true });
+  for (const f of await readdir(dir))
+    if (!/^[0-9.]+\.dcm$/.test(f) || f.endsWith('.source.dcm')) await rm(path.join(dir, f), { force: true });
 }
 
 /** Milliseconds to decode one frame of `file`, in this thread, median of `reps`. */
@@ -85,12 +92,36 @@ export async function transcodeBench(work: string, shim: string, count: number, 
         const outDir = path.join(work, `transcode-out-${round}`);
         const scp = await startStorescp(shim, outDir, 'PLAIN', destPort, []);
         const logBefore = ours.log().length;
-        const { seconds } = await runTool('movescu', ['-S', '-aet', 'BENCH', '-aec', ours.ae, '-aem', 'PLAIN', '127.0.0.1', String(ours.port),
-          '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${studyUid}`], shim);
-        const done = /C-MOVE of (\d+) object\(s\) to PLAIN: (\d+) completed.* in (\d+) ms/.exec(ours.log().slice(logBefore));
-        if (!done || Number(done[2]) !== count) throw new Error(`the ${name} move did not complete all ${count} objects: ${ours.log().slice(logBefore, logBefore + 2000)}`);
+        const { seconds } = await runTool(
+          'movescu',
+          [
+            '-S',
+            '-aet',
+            'BENCH',
+            '-aec',
+            ours.ae,
+            '-aem',
+            'PLAIN',
+            '127.0.0.1',
+            String(ours.port),
+            '-k',
+            'QueryRetrieveLevel=STUDY',
+            '-k',
+            `StudyInstanceUID=${studyUid}`,
+          ],
+          shim,
+        );
+        const done = /C-MOVE of (\d+) object\(s\) to PLAIN: (\d+) completed.* in (\d+) ms/.exec(
+          ours.log().slice(logBefore),
+        );
+        if (!done || Number(done[2]) !== count)
+          throw new Error(
+            `the ${name} move did not complete all ${count} objects: ${ours.log().slice(logBefore, logBefore + 2000)}`,
+          );
         serverTimes.push(Number(done[3]) / 1000);
-        out(`  ${name} round ${round + 1}: movescu ${seconds.toFixed(2)} s, server ${serverTimes[round]!.toFixed(2)} s`);
+        out(
+          `  ${name} round ${round + 1}: movescu ${seconds.toFixed(2)} s, server ${serverTimes[round]!.toFixed(2)} s`,
+        );
         await stop(scp.child);
         await rm(outDir, { recursive: true, force: true });
       }
@@ -115,19 +146,43 @@ export async function transcodeBench(work: string, shim: string, count: number, 
     try {
       await storescu(shim, ours.port, ours.ae, dir, [PROPOSE[TS.jpeg2000]!]);
       for (let round = 0; round < rounds; round++) {
-        for (const [during, times] of [[false, alone], [true, beside]] as const) {
+        for (const [during, times] of [
+          [false, alone],
+          [true, beside],
+        ] as const) {
           const modalityDir = path.join(work, `transcode-modality-${round}-${during}`);
           await generateStudy(modalityDir, count, `MODALITY${round}${during ? 'B' : 'A'}`);
           const outDir = path.join(work, 'transcode-beside-out');
           const scp = during ? await startStorescp(shim, outDir, 'PLAIN', destPort, []) : undefined;
-          const move = during ? runTool('movescu', ['-S', '-aet', 'BENCH', '-aec', ours.ae, '-aem', 'PLAIN', '127.0.0.1', String(ours.port),
-            '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${studyUid}`], shim) : undefined;
+          const move = during
+            ? runTool(
+                'movescu',
+                [
+                  '-S',
+                  '-aet',
+                  'BENCH',
+                  '-aec',
+                  ours.ae,
+                  '-aem',
+                  'PLAIN',
+                  '127.0.0.1',
+                  String(ours.port),
+                  '-k',
+                  'QueryRetrieveLevel=STUDY',
+                  '-k',
+                  `StudyInstanceUID=${studyUid}`,
+                ],
+                shim,
+              )
+            : undefined;
           times.push((await storescu(shim, ours.port, ours.ae, modalityDir)).seconds);
           await move;
           if (scp) await stop(scp.child);
           await rm(outDir, { recursive: true, force: true });
           await rm(modalityDir, { recursive: true, force: true });
-          out(`  C-STORE of ${count} ${during ? 'beside a decoding C-MOVE' : 'alone'}, round ${round + 1}: ${times[round]!.toFixed(2)} s`);
+          out(
+            `  C-STORE of ${count} ${during ? 'beside a decoding C-MOVE' : 'alone'}, round ${round + 1}: ${times[round]!.toFixed(2)} s`,
+          );
         }
       }
     } finally {
@@ -142,7 +197,9 @@ export async function transcodeBench(work: string, shim: string, count: number, 
     // The same study moved uncompressed, in the same run: the sending, storescp's receiving and its disk share the
     // cores with the decoders, so the pipeline's own limit is 1 / (1 / decode limit + 1 / this rate).
     const plainRate = await moveRate(plainDir, []);
-    rows.push(`  ${'uncompressed'.padEnd(20)} ${'-'.padStart(8)}    ${'-'.padStart(10)}       ${plainRate.toFixed(0).padStart(10)} img/s`);
+    rows.push(
+      `  ${'uncompressed'.padEnd(20)} ${'-'.padStart(8)}    ${'-'.padStart(10)}       ${plainRate.toFixed(0).padStart(10)} img/s`,
+    );
     for (const [name, ts] of CODECS) {
       const dir = path.join(work, `transcode-${ts}`);
       await compressAll(files, dir, ts);
@@ -152,7 +209,9 @@ export async function transcodeBench(work: string, shim: string, count: number, 
       const pipeline = 1 / (1 / limit + 1 / plainRate);
       try {
         const rate = await moveRate(dir, [PROPOSE[ts]!], name);
-        rows.push(`  ${name.padEnd(20)} ${ms.toFixed(1).padStart(8)} ms ${limit.toFixed(0).padStart(10)} img/s ${rate.toFixed(0).padStart(10)} img/s ${(rate / limit).toFixed(2).padStart(7)} ${(rate / pipeline).toFixed(2).padStart(9)}`);
+        rows.push(
+          `  ${name.padEnd(20)} ${ms.toFixed(1).padStart(8)} ms ${limit.toFixed(0).padStart(10)} img/s ${rate.toFixed(0).padStart(10)} img/s ${(rate / limit).toFixed(2).padStart(7)} ${(rate / pipeline).toFixed(2).padStart(9)}`,
+        );
         if (ts === TS.jpeg2000) beside = await storeBesideMove(dir);
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -173,7 +232,9 @@ export async function transcodeBench(work: string, shim: string, count: number, 
         ingestTimes.push((await storescu(shim, ours.port, ours.ae, plainDir)).seconds);
         while ((await countIndexed(dataDir, TS.jpegLs)) < count) await new Promise((r) => setTimeout(r, 20));
         compressedTimes.push((performance.now() - started) / 1000);
-        out(`  ingest with IncomingCompression = js, round ${round + 1}: answered in ${ingestTimes[round]!.toFixed(2)} s, all compressed in ${compressedTimes[round]!.toFixed(2)} s`);
+        out(
+          `  ingest with IncomingCompression = js, round ${round + 1}: answered in ${ingestTimes[round]!.toFixed(2)} s, all compressed in ${compressedTimes[round]!.toFixed(2)} s`,
+        );
       } finally {
         await stop(ours.child);
         await rm(dataDir, { recursive: true, force: true });
@@ -181,17 +242,27 @@ export async function transcodeBench(work: string, shim: string, count: number, 
     }
     const ingestRate = count / Math.min(...ingestTimes);
     const compressedRate = count / Math.min(...compressedTimes);
-    rows.push(`  ${'ingest, js'.padEnd(20)} ${encodeMsPerImage.toFixed(1).padStart(8)} ms ${encodeLimit.toFixed(0).padStart(10)} img/s ${compressedRate.toFixed(0).padStart(10)} img/s ${(compressedRate / encodeLimit).toFixed(2).padStart(7)}   (answered at ${ingestRate.toFixed(0)} img/s)`);
+    rows.push(
+      `  ${'ingest, js'.padEnd(20)} ${encodeMsPerImage.toFixed(1).padStart(8)} ms ${encodeLimit.toFixed(0).padStart(10)} img/s ${compressedRate.toFixed(0).padStart(10)} img/s ${(compressedRate / encodeLimit).toFixed(2).padStart(7)}   (answered at ${ingestRate.toFixed(0)} img/s)`,
+    );
   } finally {
     await rm(plainDir, { recursive: true, force: true });
   }
-  out(`\ntranscoding C-MOVE of ${count} CT objects to a storescp that takes only uncompressed syntaxes, best of ${rounds}; ${Math.min(cores, 4)} codec worker(s)`);
-  out(`  ${'codec'.padEnd(20)} ${'decode/img'.padStart(11)} ${'limit'.padStart(16)} ${'C-MOVE'.padStart(16)} ${'ratio'.padStart(7)} ${'pipeline'.padStart(9)}`);
+  out(
+    `\ntranscoding C-MOVE of ${count} CT objects to a storescp that takes only uncompressed syntaxes, best of ${rounds}; ${Math.min(cores, 4)} codec worker(s)`,
+  );
+  out(
+    `  ${'codec'.padEnd(20)} ${'decode/img'.padStart(11)} ${'limit'.padStart(16)} ${'C-MOVE'.padStart(16)} ${'ratio'.padStart(7)} ${'pipeline'.padStart(9)}`,
+  );
   for (const r of rows) out(r);
   out('  goal: every ratio at least 0.8 (the limit: cores x 1000 / decode (encode, for ingest) ms in one thread)');
-  out('  pipeline: the rate over 1 / (1 / limit + 1 / the uncompressed rate), the limit when decoding and moving share the cores');
+  out(
+    '  pipeline: the rate over 1 / (1 / limit + 1 / the uncompressed rate), the limit when decoding and moving share the cores',
+  );
   if (beside) {
-    out(`\na modality's C-STORE of ${count} objects: alone ${beside.alone.toFixed(0)} img/s, beside a JPEG 2000 decoding C-MOVE ${beside.beside.toFixed(0)} img/s`
-      + ` (ratio ${(beside.beside / beside.alone).toFixed(2)}; the move's decoders and the store share ${cores} core(s))`);
+    out(
+      `\na modality's C-STORE of ${count} objects: alone ${beside.alone.toFixed(0)} img/s, beside a JPEG 2000 decoding C-MOVE ${beside.beside.toFixed(0)} img/s` +
+        ` (ratio ${(beside.beside / beside.alone).toFixed(2)}; the move's decoders and the store share ${cores} core(s))`,
+    );
   }
 }

@@ -1,3 +1,4 @@
+import { api as apiFeature } from '../../main/features/api.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { uiSuite } from '../helpers/ui-suite.ts';
@@ -26,7 +27,7 @@ describe('accounts in the UI', () => {
   };
 
   it('creates the first administrator from the set-up link, and keeps the session in a cookie the page cannot read', async () => {
-    await ui.page.goto(archive.server.setupLink!);
+    await ui.page.goto(archive.server.feature(apiFeature).setupLink()!);
     await ui.page.getByText('Create the first administrator').waitFor();
     await ui.page.getByLabel('User name').fill('ines');
     await ui.page.getByLabel('Password', { exact: true }).fill('the first admin pw');
@@ -35,7 +36,9 @@ describe('accounts in the UI', () => {
     await ui.page.getByRole('button', { name: 'ines (admin)' }).waitFor();
     expect(ui.page.url()).not.toContain('setup=');
     expect(await ui.page.evaluate('document.cookie')).toBe('');
-    expect((await ui.page.context().cookies()).map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([['pacs_session', true, 'Strict']]);
+    expect((await ui.page.context().cookies()).map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([
+      ['pacs_session', true, 'Strict'],
+    ]);
     for (const tab of ['Monitor', 'Studies', 'Query/Retrieve', 'Worklist', 'Nodes', 'Settings', 'Users', 'Audit']) {
       await ui.page.getByRole('link', { name: tab, exact: true }).waitFor();
     }
@@ -71,7 +74,8 @@ describe('accounts in the UI', () => {
     await signIn('tomas', 'works-here-2026');
     await ui.page.getByRole('button', { name: 'tomas (technician)' }).waitFor();
     await ui.page.getByRole('link', { name: 'Query/Retrieve', exact: true }).waitFor();
-    for (const tab of ['Settings', 'Users', 'Audit']) expect(await ui.page.getByRole('link', { name: tab, exact: true }).count()).toBe(0);
+    for (const tab of ['Settings', 'Users', 'Audit'])
+      expect(await ui.page.getByRole('link', { name: tab, exact: true }).count()).toBe(0);
     await ui.page.goto(`${origin()}/#/settings`);
     await ui.page.getByRole('heading', { name: /Open associations/ }).waitFor();
     await ui.page.getByRole('link', { name: 'Nodes', exact: true }).click();
@@ -93,7 +97,15 @@ describe('accounts in the UI', () => {
     const admin = await ui.page.context().cookies();
     expect(admin.length).toBe(1);
     const headers = { cookie: `pacs_session=${admin[0]!.value}`, 'content-type': 'application/json', origin: origin() };
-    expect((await fetch(`${origin()}/api/users`, { method: 'POST', headers, body: JSON.stringify({ name: 'vera', role: 'viewer', password: 'only-looking-2026' }) })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${origin()}/api/users`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ name: 'vera', role: 'viewer', password: 'only-looking-2026' }),
+        })
+      ).status,
+    ).toBe(200);
     const viewer = await ui.newPage();
     try {
       await viewer.goto(`${origin()}/#/nodes`);
@@ -117,17 +129,24 @@ describe('accounts in the UI', () => {
     for (const right of ['query', 'retrieve', 'worklist']) await ui.page.uncheck(`input[name=right-${right}]`);
     await ui.page.check('input[name=check-host]');
     await ui.page.getByRole('button', { name: 'Add', exact: true }).click();
-    await expect.poll(() => ui.page.locator('tr[data-ae=CT_ROOM] .node-rights').textContent()).toBe('store, commit, mpps; address checked');
-    expect(archive.server.config.nodeRights.of('CT_ROOM')).toMatchObject({ rights: ['store', 'commit', 'mpps'], checkHost: true });
+    await expect
+      .poll(() => ui.page.locator('tr[data-ae=CT_ROOM] .node-rights').textContent())
+      .toBe('store, commit, mpps; address checked');
+    expect(archive.server.config.nodeRights.of('CT_ROOM')).toMatchObject({
+      rights: ['store', 'commit', 'mpps'],
+      checkHost: true,
+    });
   });
 
   it('shows the audit trail to the admin: sign-ins, the failed one, the user added, filtered by user', async () => {
-    await archive.server.audit.flush();
+    await archive.server.core.audit.flush();
     await ui.page.getByRole('link', { name: 'Audit', exact: true }).click();
     await ui.page.locator('table.audit tbody tr').first().waitFor();
     const rows = async () => ui.page.locator('table.audit tbody tr').allTextContents();
     expect((await rows()).some((r) => r.includes('tomas') && r.includes('login-failed'))).toBe(true);
-    expect((await rows()).some((r) => r.includes('ines') && r.includes('user-created') && r.includes('tomas as technician'))).toBe(true);
+    expect(
+      (await rows()).some((r) => r.includes('ines') && r.includes('user-created') && r.includes('tomas as technician')),
+    ).toBe(true);
     expect((await rows()).some((r) => r.includes('nodes-changed') && r.includes('CT_ROOM'))).toBe(true);
     await ui.page.fill('input[name=audit-user]', 'tomas');
     await ui.page.getByRole('button', { name: 'Filter' }).click();
@@ -140,6 +159,9 @@ describe('accounts in the UI', () => {
     expect(text.startsWith('\uFEFF')).toBe(true); // UTF-8 with its byte order mark, for spreadsheets
     expect(text.slice(1).split('\r\n')[0]).toBe('id,at,user,source,action,outcome,patientId,studyUid,detail');
     expect(text).toContain('password-changed');
-    expect(ui.errors.filter((e) => !/status of 40[013]/.test(e)), ui.errors.join('\n')).toEqual([]);
+    expect(
+      ui.errors.filter((e) => !/status of 40[013]/.test(e)),
+      ui.errors.join('\n'),
+    ).toEqual([]);
   });
 });

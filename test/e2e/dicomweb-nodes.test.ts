@@ -18,12 +18,25 @@ describe('a DICOMweb node in the UI', () => {
   let orthanc: RunningOrthanc;
   const study = uid();
   const series = uid();
-  const images = [1, 2].map((n) => makeImage({ patientId: 'WEBUI1', patientName: 'Webui^Patient', studyUid: study, seriesUid: series, instanceNumber: n,
-    rows: 24, columns: 24, pixel: phantom(24, 24, n) }));
+  const images = [1, 2].map((n) =>
+    makeImage({
+      patientId: 'WEBUI1',
+      patientName: 'Webui^Patient',
+      studyUid: study,
+      seriesUid: series,
+      instanceNumber: n,
+      rows: 24,
+      columns: 24,
+      pixel: phantom(24, 24, n),
+    }),
+  );
 
   beforeAll(async () => {
     archive = await startArchive();
-    orthanc = await startOrthanc({ url: `http://127.0.0.1:${archive.server.api!.port}/dicom-web`, secret: archive.server.apiSecret });
+    orthanc = await startOrthanc({
+      url: `http://127.0.0.1:${archive.server.api!.port}/dicom-web`,
+      secret: archive.server.apiSecret,
+    });
     for (const img of images) await orthanc.rest('POST', '/instances', img.bytes);
   }, 60_000);
   afterAll(async () => {
@@ -40,7 +53,9 @@ describe('a DICOMweb node in the UI', () => {
     await ui.page.getByRole('button', { name: 'Add DICOMweb node' }).click();
     const row = ui.page.locator('tr[data-web-node=ORTHANCWEB]');
     await row.waitFor();
-    expect(await readFile(path.join(archive.dataDir, 'config', 'dicomweb.map'), 'utf8')).toContain(`${orthanc.url}/dicom-web`);
+    expect(await readFile(path.join(archive.dataDir, 'config', 'dicomweb.map'), 'utf8')).toContain(
+      `${orthanc.url}/dicom-web`,
+    );
     await row.getByRole('button', { name: 'Test' }).click();
     await expect.poll(() => row.locator('.echo-result').textContent()).toMatch(/^OK, \d+ ms$/);
     await screenshot(ui.page, 'nodes-dicomweb');

@@ -21,18 +21,31 @@ describe('first day in the UI', () => {
   const dvorak = { study: uid(), name: Buffer.from('Dvořák^Jiří', 'utf8') };
   const muller = { study: uid(), name: Buffer.from('Müller^Hans', 'utf8') };
   const open = async (screen: string) => ui.page.goto(await signInUrl(local.server, `#/${screen}`));
-  const store = async (port: number, ae: string, files: string[]) => expect((await run('storescu', ['-aec', ae, '127.0.0.1', String(port), ...files])).code).toBe(0);
+  const store = async (port: number, ae: string, files: string[]) =>
+    expect((await run('storescu', ['-aec', ae, '127.0.0.1', String(port), ...files])).code).toBe(0);
 
   beforeAll(async () => {
     // The remote matches names forgivingly (dicom.ini NameMatching), so "mueller" finds Müller there too.
     remote = await startArchive({ NameMatching: 'forgiving' }, [], 'REMOTEPACS');
     // As many sites have it: acrnema.map lists this workstation itself first (for the peers' moves back to it).
     // DOWN: a node whose computer is off (nothing listens on its port).
-    local = await startArchive({}, [`WORKSTATION 127.0.0.1 11112 un`, `REMOTEPACS 127.0.0.1 ${remote.port} un`, `DOWN 127.0.0.1 ${await freePort()} un`], 'WORKSTATION');
+    local = await startArchive(
+      {},
+      [
+        `WORKSTATION 127.0.0.1 11112 un`,
+        `REMOTEPACS 127.0.0.1 ${remote.port} un`,
+        `DOWN 127.0.0.1 ${await freePort()} un`,
+      ],
+      'WORKSTATION',
+    );
     remote.server.config.nodes.upsert({ ae: 'WORKSTATION', host: '127.0.0.1', port: local.port, compression: 'un' });
     const utf8 = { specificCharacterSet: 'ISO_IR 192' };
-    const d = await writeImages(path.join(ui.work, 'd'), [makeImage({ ...utf8, patientId: 'PDV', patientName: dvorak.name, studyUid: dvorak.study })]);
-    const m = await writeImages(path.join(ui.work, 'm'), [makeImage({ ...utf8, patientId: 'PMU', patientName: muller.name, studyUid: muller.study })]);
+    const d = await writeImages(path.join(ui.work, 'd'), [
+      makeImage({ ...utf8, patientId: 'PDV', patientName: dvorak.name, studyUid: dvorak.study }),
+    ]);
+    const m = await writeImages(path.join(ui.work, 'm'), [
+      makeImage({ ...utf8, patientId: 'PMU', patientName: muller.name, studyUid: muller.study }),
+    ]);
     await store(remote.port, 'REMOTEPACS', [...d, ...m]);
     await store(local.port, 'WORKSTATION', d); // Dvořák is here already; Müller only on the remote
   });
@@ -54,7 +67,9 @@ describe('first day in the UI', () => {
     await expect.poll(() => ui.page.locator(`tr[data-study="${dvorak.study}"]`).count()).toBe(1);
     // Each row shows the study's picture, rendered by the core.
     const thumb = ui.page.locator(`tr[data-study="${dvorak.study}"] .study-thumb img`);
-    await expect.poll(() => thumb.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(48);
+    await expect
+      .poll(() => thumb.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
+      .toBe(48);
   });
 
   it('never offers this workstation as the destination of a send, and follows the job to its end', async () => {
@@ -78,7 +93,9 @@ describe('first day in the UI', () => {
     await row.getByRole('button', { name: 'Send', exact: true }).click();
     await row.getByLabel('Send to').selectOption('DOWN');
     await row.getByRole('button', { name: 'Send now' }).click();
-    await expect.poll(() => row.locator('.job-state').textContent()).toMatch(/^job \d+ queued 0 \/ 1: cannot connect to DOWN at 127\.0\.0\.1:\d+: .* \(next try at .+\)$/);
+    await expect
+      .poll(() => row.locator('.job-state').textContent())
+      .toMatch(/^job \d+ queued 0 \/ 1: cannot connect to DOWN at 127\.0\.0\.1:\d+: .* \(next try at .+\)$/);
     expect(await row.locator('.job-state').getAttribute('class')).toContain('warning');
   });
 
@@ -89,7 +106,9 @@ describe('first day in the UI', () => {
     expect(await nodes.allTextContents()).not.toContainEqual(expect.stringMatching(/^WORKSTATION /));
     await ui.page.locator('select[name=node]').selectOption('REMOTEPACS');
     await search('mueller');
-    await expect.poll(() => ui.page.locator('table.results > tbody > tr').allTextContents()).toEqual([expect.stringContaining('Müller, Hans')]);
+    await expect
+      .poll(() => ui.page.locator('table.results > tbody > tr').allTextContents())
+      .toEqual([expect.stringContaining('Müller, Hans')]);
     await search('*');
     const rows = ui.page.locator('table.results > tbody > tr');
     await expect.poll(() => rows.count()).toBe(2);
@@ -109,13 +128,20 @@ describe('first day in the UI', () => {
       await ui.page.getByRole('button', { name: 'Add', exact: true }).click();
     };
     let asked = '';
-    ui.page.once('dialog', (d) => { asked = d.message(); void d.dismiss(); });
+    ui.page.once('dialog', (d) => {
+      asked = d.message();
+      void d.dismiss();
+    });
     await add();
     await expect.poll(() => asked).toMatch(/REMOTEPACS exists already .*Replace it/);
-    expect(await readFile(local.server.config.settings.acrNemaMap, 'utf8')).toContain(`REMOTEPACS 127.0.0.1 ${remote.port}`.replace(/ /g, ' '));
+    expect(await readFile(local.server.config.settings.acrNemaMap, 'utf8')).toContain(
+      `REMOTEPACS 127.0.0.1 ${remote.port}`.replace(/ /g, ' '),
+    );
     ui.page.once('dialog', (d) => void d.accept());
     await add();
-    await expect.poll(async () => readFile(local.server.config.settings.acrNemaMap, 'utf8')).toMatch(/remotepacs\s+127\.0\.0\.9\s+4242/i);
+    await expect
+      .poll(async () => readFile(local.server.config.settings.acrNemaMap, 'utf8'))
+      .toMatch(/remotepacs\s+127\.0\.0\.9\s+4242/i);
   });
 
   it('reads dicom.ini lines as the core does: a trailing comment is not part of the value, and it survives a save', async () => {

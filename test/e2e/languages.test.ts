@@ -24,8 +24,24 @@ const SCREENS = ['monitor', 'studies', 'query', 'worklist', 'nodes', 'settings',
 const ENGLISH = /\b(the|and|with|this|that|from|are|you|your|has|have|will|not|of)\b/i;
 
 describe.each([
-  { lang: 'cs', catalog: CS, studies: 'Studie', date: '25. 11. 2026', dicomPort: 'Port DICOM', yes: 'ano', settings: 'Nastavení' },
-  { lang: 'de', catalog: DE, studies: 'Studien', date: '25.11.2026', dicomPort: 'DICOM-Port', yes: 'ja', settings: 'Einstellungen' },
+  {
+    lang: 'cs',
+    catalog: CS,
+    studies: 'Studie',
+    date: '25. 11. 2026',
+    dicomPort: 'Port DICOM',
+    yes: 'ano',
+    settings: 'Nastavení',
+  },
+  {
+    lang: 'de',
+    catalog: DE,
+    studies: 'Studien',
+    date: '25.11.2026',
+    dicomPort: 'DICOM-Port',
+    yes: 'ja',
+    settings: 'Einstellungen',
+  },
 ])('the UI in $lang', ({ lang, catalog, studies, date, dicomPort, yes, settings }) => {
   let archive: TestArchive;
   let browser: Browser;
@@ -40,11 +56,16 @@ describe.each([
     deadPort = await freePort();
     archive = await startArchive({ MaximumExportRetries: '0' }, [], 'WORKSTATION');
     work = await mkdtemp(path.join(tmpdir(), `pacs-${lang}-`));
-    const files = await writeImages(work, [makeImage({ patientId: 'LANG1', patientName: 'Jazyk^Jan', studyUid: study, studyDate: '20261125' })]);
+    const files = await writeImages(work, [
+      makeImage({ patientId: 'LANG1', patientName: 'Jazyk^Jan', studyUid: study, studyDate: '20261125' }),
+    ]);
     expect((await run('storescu', ['-aec', 'WORKSTATION', '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
     browser = await launchChromium();
     // The system's language is this one: the UI takes it until the user chooses.
-    context = await browser.newContext({ locale: lang === 'cs' ? 'cs-CZ' : 'de-DE', viewport: { width: 1400, height: 900 } });
+    context = await browser.newContext({
+      locale: lang === 'cs' ? 'cs-CZ' : 'de-DE',
+      viewport: { width: 1400, height: 900 },
+    });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
     page.on('dialog', (d) => void d.dismiss());
@@ -58,26 +79,32 @@ describe.each([
 
   /** Text on screen (and in titles, labels, placeholders) that is an English UI string or reads as English. */
   const english = async () => {
-    const texts = await page.evaluate(`(() => {
+    const texts = (await page.evaluate(`(() => {
       const out = [];
       const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
       for (let n = walker.nextNode(); n; n = walker.nextNode()) if (!n.parentElement.closest('code, .dicom-header, .ini-text, textarea, option[value=en]')) out.push(n.textContent.trim());
       for (const el of document.querySelectorAll('[title], [aria-label], [placeholder]')) for (const a of ['title', 'aria-label', 'placeholder']) if (el.getAttribute(a)) out.push(el.getAttribute(a));
       return out.filter((t) => /[A-Za-z]{3}/.test(t));
-    })()`) as string[];
+    })()`)) as string[];
     const translations = new Set(Object.values(catalog));
-    return texts.filter((text) => (catalog[text] !== undefined && catalog[text] !== text && !translations.has(text)) || ENGLISH.test(text));
+    return texts.filter(
+      (text) =>
+        (catalog[text] !== undefined && catalog[text] !== text && !translations.has(text)) || ENGLISH.test(text),
+    );
   };
   const missing = () => page.evaluate('[...window.pacsI18n.missing]') as Promise<string[]>;
 
-  it('takes the system\'s language, and shows every screen without an English string', async () => {
+  it("takes the system's language, and shows every screen without an English string", async () => {
     await page.goto(await signInUrl(archive.server, '#/studies'));
     await page.getByRole('link', { name: studies, exact: true }).waitFor();
     await page.locator(`tr[data-study="${study}"]`).waitFor();
     expect(await page.locator(`tr[data-study="${study}"]`).textContent()).toContain(date);
     // The row's menus, open: what they hold is in the language too.
     for (const menu of ['Send', 'More']) {
-      await page.locator(`tr[data-study="${study}"]`).getByRole('button', { name: catalog[menu]!, exact: true }).click();
+      await page
+        .locator(`tr[data-study="${study}"]`)
+        .getByRole('button', { name: catalog[menu]!, exact: true })
+        .click();
       expect(await english(), `${menu} menu in ${lang}`).toEqual([]);
       await page.keyboard.press('Escape');
     }
@@ -106,7 +133,9 @@ describe.each([
     const port = page.locator('label[data-key=TCPPort] .label');
     await expect.poll(() => port.textContent()).toBe(`${dicomPort} TCPPort`);
     await page.locator('label[data-key=DurableWrites]').getByRole('radio', { name: yes }).waitFor();
-    expect(await page.locator('label[data-key=DurableWrites]').getByRole('radio', { name: yes }).isChecked()).toBe(true);
+    expect(await page.locator('label[data-key=DurableWrites]').getByRole('radio', { name: yes }).isChecked()).toBe(
+      true,
+    );
     expect(await missing()).toEqual([]);
     await screenshot(page, `settings-${lang}`);
   });
@@ -119,7 +148,11 @@ describe.each([
     await page.locator('.settings-bar .form-actions button.primary').click();
     const problem = page.locator('.problems li').first();
     await problem.waitFor();
-    expect(await problem.textContent()).toMatch(lang === 'cs' ? /TCPPort: „eleven“ není celé číslo od 0 do 65535/ : /TCPPort: „eleven“ ist keine ganze Zahl von 0 bis 65535/);
+    expect(await problem.textContent()).toMatch(
+      lang === 'cs'
+        ? /TCPPort: „eleven“ není celé číslo od 0 do 65535/
+        : /TCPPort: „eleven“ ist keine ganze Zahl von 0 bis 65535/,
+    );
     await page.locator('.settings-bar .form-actions button').nth(1).click();
 
     // A node that is not there: its echo, and a send to it that fails.
@@ -130,14 +163,20 @@ describe.each([
     await page.locator('form.node-form button[type=submit]').first().click();
     const row = page.locator('tr[data-ae=GONE]');
     await row.locator('td.row-actions button').first().click();
-    await expect.poll(() => row.locator('.echo-result .error').textContent()).toMatch(lang === 'cs'
-      ? /^nelze se připojit k GONE na 127\.0\.0\.1:\d+: na 127\.0\.0\.1:\d+ nic nenaslouchá \(spojení odmítnuto\)$/
-      : /^keine Verbindung zu GONE unter 127\.0\.0\.1:\d+: auf 127\.0\.0\.1:\d+ lauscht nichts \(Verbindung abgelehnt\)$/);
+    await expect
+      .poll(() => row.locator('.echo-result .error').textContent())
+      .toMatch(
+        lang === 'cs'
+          ? /^nelze se připojit k GONE na 127\.0\.0\.1:\d+: na 127\.0\.0\.1:\d+ nic nenaslouchá \(spojení odmítnuto\)$/
+          : /^keine Verbindung zu GONE unter 127\.0\.0\.1:\d+: auf 127\.0\.0\.1:\d+ lauscht nichts \(Verbindung abgelehnt\)$/,
+      );
     await archive.server.transfers.send('GONE', 'STUDY', study);
     await archive.server.transfers.queue.idle();
     await page.goto(`${base()}/#/monitor`);
     const failed = page.locator('table.jobs tr.job-failed .error-cell').first();
-    await expect.poll(() => failed.textContent()).toMatch(lang === 'cs' ? /^nelze se připojit k GONE/ : /^keine Verbindung zu GONE/);
+    await expect
+      .poll(() => failed.textContent())
+      .toMatch(lang === 'cs' ? /^nelze se připojit k GONE/ : /^keine Verbindung zu GONE/);
     await page.waitForLoadState('networkidle');
     expect(await english(), `monitor with errors in ${lang}`).toEqual([]);
     expect(await missing()).toEqual([]);

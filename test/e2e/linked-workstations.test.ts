@@ -23,8 +23,20 @@ describe('two workstations linked by an API key', () => {
   beforeAll(async () => {
     first = await startArchive({}, [], 'FIRSTWS');
     second = await startArchive({}, [], 'SECONDWS');
-    const files = await writeImages(ui.work, [1, 2].map((n) => makeImage({ patientId: 'LINK1', patientName: 'Spojena^Lida', studyUid: study, instanceNumber: n,
-      rows: 32, columns: 32, pixel: phantom(32, 32, n) })));
+    const files = await writeImages(
+      ui.work,
+      [1, 2].map((n) =>
+        makeImage({
+          patientId: 'LINK1',
+          patientName: 'Spojena^Lida',
+          studyUid: study,
+          instanceNumber: n,
+          rows: 32,
+          columns: 32,
+          pixel: phantom(32, 32, n),
+        }),
+      ),
+    );
     expect((await run('storescu', ['-aec', 'FIRSTWS', '127.0.0.1', String(first.port), ...files])).code).toBe(0);
   });
   afterAll(async () => {
@@ -42,7 +54,9 @@ describe('two workstations linked by an API key', () => {
     address = await made.locator('input[name=made-url]').inputValue();
     expect(key).toMatch(/^pacs_[\w-]{43}$/);
     expect(address).toBe(`http://127.0.0.1:${first.server.api!.port}/dicom-web`);
-    await expect.poll(() => ui.page.locator('tr[data-key=SECONDWS]').textContent()).toMatch(/SECONDWS.*technician.*never/);
+    await expect
+      .poll(() => ui.page.locator('tr[data-key=SECONDWS]').textContent())
+      .toMatch(/SECONDWS.*technician.*never/);
     await screenshot(ui.page, 'users-api-key');
     // Listed again, the key itself is nowhere on the page.
     await ui.page.reload();

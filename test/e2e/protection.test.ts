@@ -13,8 +13,12 @@ describe('protected studies and deletions in the UI', () => {
 
   beforeAll(async () => {
     archive = await startArchive();
-    const files = await writeImages(ui.work, [makeImage({ patientId: 'KEEP1', patientName: 'Keep^Me', studyUid, rows: 8, columns: 8 })]);
-    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
+    const files = await writeImages(ui.work, [
+      makeImage({ patientId: 'KEEP1', patientName: 'Keep^Me', studyUid, rows: 8, columns: 8 }),
+    ]);
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(
+      0,
+    );
   }, 60_000);
   afterAll(async () => {
     await archive?.stop();
@@ -28,16 +32,22 @@ describe('protected studies and deletions in the UI', () => {
     await row.waitFor();
     await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Protect', exact: true }).click();
-    await expect.poll(() => row.getByRole('button', { name: 'Protected', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    await expect
+      .poll(() => row.getByRole('button', { name: 'Protected', exact: true }).getAttribute('aria-pressed'))
+      .toBe('true');
     expect(await archive.server.index.protectedStudies()).toEqual([studyUid]);
     // Delete is not offered while protected (it would ask "cannot be undone" and then be refused), and says why.
     const refusedDelete = row.getByRole('button', { name: 'Delete' });
     expect(await refusedDelete.isDisabled()).toBe(true);
-    expect(await refusedDelete.getAttribute('title')).toBe('A protected study cannot be deleted: remove its protection first');
+    expect(await refusedDelete.getAttribute('title')).toBe(
+      'A protected study cannot be deleted: remove its protection first',
+    );
     expect(await archive.server.index.findPatient('KEEP1')).toBeDefined();
 
     await row.getByRole('button', { name: 'Protected', exact: true }).click();
-    await expect.poll(() => row.getByRole('button', { name: 'Protect', exact: true }).getAttribute('aria-pressed')).toBe('false');
+    await expect
+      .poll(() => row.getByRole('button', { name: 'Protect', exact: true }).getAttribute('aria-pressed'))
+      .toBe('false');
     await row.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => ui.page.locator(`tr[data-study="${studyUid}"]`).count()).toBe(0);
 

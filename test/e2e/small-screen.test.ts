@@ -32,15 +32,35 @@ describe.each([{ lang: 'en' }, { lang: 'de' }])('a 1366x768 screen in $lang', ({
   beforeAll(async () => {
     archive = await startArchive({}, ['PACS1 127.0.0.1 104 un', 'ARCHIVE2 127.0.0.1 105 un'], 'WORKSTATION');
     work = await mkdtemp(path.join(tmpdir(), `pacs-small-${lang}-`));
-    const images = studies.flatMap((study, i) => [1, 2].map((n) => makeImage({
-      patientId: `SMALL${i}`, patientName: 'Dvorakova-Novakova^Alzbeta Marie^^Ing.', studyUid: study, studyDate: `202611${String(10 + i)}`,
-      instanceNumber: n, rows: 64, columns: 64, pixel: phantom(64, 64, n), accessionNumber: `ACC2026${i}`,
-      studyDescription: 'CT Hrudnik s kontrastem, protokol plicni embolie',
-    })));
-    const sent = await run('storescu', ['-aec', 'WORKSTATION', '127.0.0.1', String(archive.port), ...await writeImages(work, images)]);
+    const images = studies.flatMap((study, i) =>
+      [1, 2].map((n) =>
+        makeImage({
+          patientId: `SMALL${i}`,
+          patientName: 'Dvorakova-Novakova^Alzbeta Marie^^Ing.',
+          studyUid: study,
+          studyDate: `202611${String(10 + i)}`,
+          instanceNumber: n,
+          rows: 64,
+          columns: 64,
+          pixel: phantom(64, 64, n),
+          accessionNumber: `ACC2026${i}`,
+          studyDescription: 'CT Hrudnik s kontrastem, protokol plicni embolie',
+        }),
+      ),
+    );
+    const sent = await run('storescu', [
+      '-aec',
+      'WORKSTATION',
+      '127.0.0.1',
+      String(archive.port),
+      ...(await writeImages(work, images)),
+    ]);
     expect(sent.code, sent.stderr).toBe(0);
     browser = await launchChromium();
-    context = await browser.newContext({ locale: lang === 'de' ? 'de-DE' : 'en-GB', viewport: { width: 1366, height: 768 } });
+    context = await browser.newContext({
+      locale: lang === 'de' ? 'de-DE' : 'en-GB',
+      viewport: { width: 1366, height: 768 },
+    });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
   });
@@ -54,7 +74,9 @@ describe.each([{ lang: 'en' }, { lang: 'de' }])('a 1366x768 screen in $lang', ({
   it('keeps the top bar on one line', async () => {
     await page.goto(await base(`#/studies`));
     await page.locator('tr[data-study]').first().waitFor();
-    const tops = await page.locator('nav.top > *').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().bottom)));
+    const tops = await page
+      .locator('nav.top > *')
+      .evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().bottom)));
     const navHeight = await page.locator('nav.top').evaluate((e) => e.getBoundingClientRect().height);
     expect(Math.max(...tops)).toBeLessThanOrEqual(navHeight);
     const overflow = await page.locator('nav.top').evaluate((e) => e.scrollWidth - e.clientWidth);
@@ -74,10 +96,14 @@ describe.each([{ lang: 'en' }, { lang: 'de' }])('a 1366x768 screen in $lang', ({
     await screenshot(page, `small-screen-studies-${lang}`);
   });
 
-  it('has the viewer\'s tools on one row', async () => {
+  it("has the viewer's tools on one row", async () => {
     await page.goto(await base(`#/viewer/${studies[0]}`));
     await page.locator('[data-testid=viewport-state]').first().waitFor();
-    const items = await page.locator('.toolbar > *').evaluateAll((els) => els.filter((e) => e.getClientRects().length > 0).map((e) => Math.round(e.getBoundingClientRect().top)));
+    const items = await page
+      .locator('.toolbar > *')
+      .evaluateAll((els) =>
+        els.filter((e) => e.getClientRects().length > 0).map((e) => Math.round(e.getBoundingClientRect().top)),
+      );
     console.log(lang, 'toolbar tops', [...new Set(items)]);
     expect(new Set(items).size).toBe(1);
     expect(await page.evaluate(CLIPPED)).toEqual([]);

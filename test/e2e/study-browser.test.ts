@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {readFile} from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { uiSuite } from '../helpers/ui-suite.ts';
 import { run } from '../helpers/dcmtk.ts';
@@ -16,7 +16,10 @@ import { startArchive, type TestArchive } from '../helpers/archive.ts';
 describe('the study browser', () => {
   const ui = uiSuite('browser', { viewport: { width: 1400, height: 900 } });
   let archive: TestArchive;
-  const todayDa = (() => { const d = new Date(); return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`; })();
+  const todayDa = (() => {
+    const d = new Date();
+    return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+  })();
   const today = { study: uid() };
   const old = { study: uid() };
 
@@ -24,9 +27,28 @@ describe('the study browser', () => {
     archive = await startArchive({}, [], 'WORKSTATION');
     const images = [
       makeImage({ patientId: 'TODAY1', patientName: 'Dnes^Dana', studyUid: today.study, studyDate: todayDa }),
-      ...[1, 2].map((n) => makeImage({ patientId: 'OLD1', patientName: 'Stary^Stan', studyUid: old.study, studyDate: '20200102', seriesUid: uid(), seriesNumber: n })),
+      ...[1, 2].map((n) =>
+        makeImage({
+          patientId: 'OLD1',
+          patientName: 'Stary^Stan',
+          studyUid: old.study,
+          studyDate: '20200102',
+          seriesUid: uid(),
+          seriesNumber: n,
+        }),
+      ),
     ];
-    expect((await run('storescu', ['-aec', 'WORKSTATION', '127.0.0.1', String(archive.port), ...await writeImages(ui.work, images)])).code).toBe(0);
+    expect(
+      (
+        await run('storescu', [
+          '-aec',
+          'WORKSTATION',
+          '127.0.0.1',
+          String(archive.port),
+          ...(await writeImages(ui.work, images)),
+        ])
+      ).code,
+    ).toBe(0);
   });
   afterAll(async () => {
     await archive?.stop();
@@ -58,11 +80,24 @@ describe('the study browser', () => {
     const dropped = makeImage({ patientId: 'DROP1', patientName: 'Drop^Dora', studyUid: uid() });
     const zipped = await writeImages(path.join(ui.work, 'zip'), [makeImage({ patientId: 'ZIPPED1', studyUid: uid() })]);
     const zip = path.join(ui.work, 'dropped.zip');
-    expect((await run('/usr/bin/python3', ['-c', `import zipfile\nz = zipfile.ZipFile(${JSON.stringify(zip)}, 'w', zipfile.ZIP_DEFLATED)\nz.write(${JSON.stringify(zipped[0])}, 'IMG1')\nz.close()`])).code).toBe(0);
-    const files = [{ name: 'dropped.dcm', type: 'application/dicom', bytes: [...dropped.bytes] }, { name: 'dropped.zip', type: 'application/zip', bytes: [...await readFile(zip)] }];
+    expect(
+      (
+        await run('/usr/bin/python3', [
+          '-c',
+          `import zipfile\nz = zipfile.ZipFile(${JSON.stringify(zip)}, 'w', zipfile.ZIP_DEFLATED)\nz.write(${JSON.stringify(zipped[0])}, 'IMG1')\nz.close()`,
+        ])
+      ).code,
+    ).toBe(0);
+    const files = [
+      { name: 'dropped.dcm', type: 'application/dicom', bytes: [...dropped.bytes] },
+      { name: 'dropped.zip', type: 'application/zip', bytes: [...(await readFile(zip))] },
+    ];
     const transfer = await ui.page.evaluateHandle((list) => {
       // (test/ is typed without the DOM library: the page's constructors, as much of them as is used)
-      const w = globalThis as unknown as { DataTransfer: new () => { items: { add(f: unknown): void } }; File: new (parts: unknown[], name: string, o: { type: string }) => unknown };
+      const w = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(f: unknown): void } };
+        File: new (parts: unknown[], name: string, o: { type: string }) => unknown;
+      };
       const dt = new w.DataTransfer();
       for (const f of list) dt.items.add(new w.File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
       return dt;
@@ -79,9 +114,11 @@ describe('the study browser', () => {
     await ui.page.locator('[data-testid=viewport-state]').first().waitFor();
   });
 
-  it('shows the archive\'s own size, and keeps the dark theme once chosen', async () => {
+  it("shows the archive's own size, and keeps the dark theme once chosen", async () => {
     await ui.page.getByRole('link', { name: 'Monitor', exact: true }).click();
-    await expect.poll(() => ui.page.locator('[data-testid=archive-size]').textContent()).toMatch(/The archive takes \d+(\.\d+)? (kB|KB|MB)/);
+    await expect
+      .poll(() => ui.page.locator('[data-testid=archive-size]').textContent())
+      .toMatch(/The archive takes \d+(\.\d+)? (kB|KB|MB)/);
     await ui.page.getByRole('button', { name: 'Dark' }).click();
     await expect.poll(() => ui.page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
     const bg = await ui.page.evaluate('getComputedStyle(document.querySelector(".panel")).backgroundColor');

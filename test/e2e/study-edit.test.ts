@@ -20,18 +20,28 @@ describe('editing a study in the UI', () => {
   beforeAll(async () => {
     pacs = await startStorescp('PACS2');
     archive = await startArchive({}, [`PACS2 127.0.0.1 ${pacs.port} un`]);
-    const files = await writeImages(ui.work, [1, 2].map((n) => makeImage({ patientId: 'TYPO9', patientName: 'Tpyo^Eva', studyUid, instanceNumber: n, rows: 8, columns: 8 })));
-    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
+    const files = await writeImages(
+      ui.work,
+      [1, 2].map((n) =>
+        makeImage({ patientId: 'TYPO9', patientName: 'Tpyo^Eva', studyUid, instanceNumber: n, rows: 8, columns: 8 }),
+      ),
+    );
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(
+      0,
+    );
     await archive.server.transfers.send('PACS2', 'STUDY', studyUid);
     await archive.server.transfers.queue.idle();
-    ui.page.on('dialog', (d) => { dialogs.push(d.message()); void d.accept(); });
+    ui.page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
   }, 60_000);
   afterAll(async () => {
     await archive?.stop();
     await pacs?.stop();
   });
 
-  it('corrects the patient\'s name and the study description, says what changes first, and sends the correction where the study went', async () => {
+  it("corrects the patient's name and the study description, says what changes first, and sends the correction where the study went", async () => {
     await ui.page.goto(await signInUrl(archive.server, `#/studies`));
     const row = ui.page.locator(`tr[data-study="${studyUid}"]`);
     await row.waitFor();
@@ -49,11 +59,20 @@ describe('editing a study in the UI', () => {
     await panel.locator('select[name=edit-PatientSex]').selectOption({ label: 'male' });
     await panel.locator('input[name=edit-StudyDescription]').fill('CT břicha');
     await panel.getByRole('button', { name: 'Save corrections' }).click();
-    await expect.poll(() => panel.locator('.send-correction').textContent(), { timeout: 20_000 }).toMatch(/sent to PACS2/);
-    expect(dialogs.at(-1)).toMatch(/Patient name: "Tpyo, Eva" → "Typo, Eva" \(every study of patient TYPO9\)\nBirth date: "1970-01-01" → "1956-12-03" .*\nSex: "other" → "male" .*\nStudy description: "Head routine" → "CT břicha"/);
+    await expect
+      .poll(() => panel.locator('.send-correction').textContent(), { timeout: 20_000 })
+      .toMatch(/sent to PACS2/);
+    expect(dialogs.at(-1)).toMatch(
+      /Patient name: "Tpyo, Eva" → "Typo, Eva" \(every study of patient TYPO9\)\nBirth date: "1970-01-01" → "1956-12-03" .*\nSex: "other" → "male" .*\nStudy description: "Head routine" → "CT břicha"/,
+    );
     await expect.poll(() => row.textContent()).toMatch(/Typo.*Eva.*CT břicha/);
     // Written as DICOM writes them.
-    const [after] = await (await apiFetch(archive, 'POST', '/api/find', { level: 'STUDY', keys: { StudyInstanceUID: studyUid, PatientName: '', PatientBirthDate: '', PatientSex: '' } })).json() as Record<string, string>[];
+    const [after] = (await (
+      await apiFetch(archive, 'POST', '/api/find', {
+        level: 'STUDY',
+        keys: { StudyInstanceUID: studyUid, PatientName: '', PatientBirthDate: '', PatientSex: '' },
+      })
+    ).json()) as Record<string, string>[];
     expect(after).toMatchObject({ PatientName: 'Typo^Eva', PatientBirthDate: '19561203', PatientSex: 'M' });
     await screenshot(ui.page, 'studies-edit');
 
@@ -62,17 +81,25 @@ describe('editing a study in the UI', () => {
     expect(await names()).toEqual(['Tpyo^Eva', 'Tpyo^Eva']);
     await panel.getByRole('button', { name: 'Send to PACS2' }).click();
     await expect.poll(names, { timeout: 20_000 }).toEqual(['Typo^Eva', 'Typo^Eva']);
-    for (const f of await pacs.files()) expect(await dumpKeys(f)).toMatchObject({ StudyDescription: 'CT břicha', StudyInstanceUID: studyUid });
+    for (const f of await pacs.files())
+      expect(await dumpKeys(f)).toMatchObject({ StudyDescription: 'CT břicha', StudyInstanceUID: studyUid });
   }, 60_000);
 
-  it('downloads the study as a ZIP from the row\'s More menu, named by patient, date and modality', async () => {
+  it("downloads the study as a ZIP from the row's More menu, named by patient, date and modality", async () => {
     const row = ui.page.locator(`tr[data-study="${studyUid}"]`);
     await row.getByRole('button', { name: 'More' }).click();
-    const [download] = await Promise.all([ui.page.waitForEvent('download'), row.getByRole('link', { name: 'ZIP', exact: true }).click()]);
+    const [download] = await Promise.all([
+      ui.page.waitForEvent('download'),
+      row.getByRole('link', { name: 'ZIP', exact: true }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^Typo_Eva_\d{8}_CT\.zip$/);
     const file = path.join(ui.work, 'download.zip');
     await download.saveAs(file);
-    const r = await run('/usr/bin/python3', ['-c', 'import sys, zipfile; print(sorted(zipfile.ZipFile(sys.argv[1]).namelist())[-1])', file]);
+    const r = await run('/usr/bin/python3', [
+      '-c',
+      'import sys, zipfile; print(sorted(zipfile.ZipFile(sys.argv[1]).namelist())[-1])',
+      file,
+    ]);
     expect(r.stdout.trim()).toBe('DICOMDIR');
   }, 60_000);
 
@@ -81,12 +108,14 @@ describe('editing a study in the UI', () => {
     await panel.getByLabel('Keep dates and times (Retain Longitudinal Temporal Information)').check();
     await panel.locator('input[name=anon-id]').fill('RESEARCH-7');
     await panel.getByRole('button', { name: 'Copy as a new anonymized study' }).click();
-    await expect.poll(() => panel.locator('fieldset.anonymize .ok').textContent()).toMatch(/A de-identified copy of 2 objects is here as patient RESEARCH-7 \(ANONYMOUS\^[0-9A-F]{8}\)/);
+    await expect
+      .poll(() => panel.locator('fieldset.anonymize .ok').textContent())
+      .toMatch(/A de-identified copy of 2 objects is here as patient RESEARCH-7 \(ANONYMOUS\^[0-9A-F]{8}\)/);
     const copy = await archive.server.index.findPatient('RESEARCH-7');
     expect(copy?.patientName).toMatch(/^ANONYMOUS\^/);
   }, 60_000);
 
-  it('shows who a study would be merged into, and asks for the other patient\'s name before merging across patients', async () => {
+  it("shows who a study would be merged into, and asks for the other patient's name before merging across patients", async () => {
     await ui.page.reload(); // the list with the anonymized copy of the test before, another patient's study
     const row = ui.page.locator(`tr[data-study="${studyUid}"]`);
     await row.getByRole('button', { name: 'More' }).click();
@@ -100,7 +129,11 @@ describe('editing a study in the UI', () => {
     await panel.getByRole('button', { name: 'Merge study into…' }).click();
     const dialog = ui.page.locator('dialog.confirm-move');
     await dialog.getByText('These are two different patients.').waitFor();
-    expect(await dialog.locator('tr.differs').allTextContents()).toEqual([expect.stringMatching(/^PatientTypo, Eva.*ANONYMOUS/), 'Patient IDTYPO9RESEARCH-7', 'Born1956-12-03']); // the copy has no birth date
+    expect(await dialog.locator('tr.differs').allTextContents()).toEqual([
+      expect.stringMatching(/^PatientTypo, Eva.*ANONYMOUS/),
+      'Patient IDTYPO9RESEARCH-7',
+      'Born1956-12-03',
+    ]); // the copy has no birth date
     const go = dialog.getByRole('button', { name: 'Move to the other patient' });
     expect(await go.isDisabled()).toBe(true);
     await dialog.locator('input[name=confirm-patient-name]').fill('Typo');
@@ -121,15 +154,30 @@ describe('editing a study in the UI', () => {
     const panel = ui.page.locator(`tr[data-editing="${studyUid}"]`);
     const first = panel.locator('fieldset.move-series [data-series]').first();
     await first.getByRole('button', { name: 'Move series to…' }).click();
-    await expect.poll(async () => (await archive.server.index.queryArchive(1, [], [])).length, { timeout: 20_000 }).toBe(3); // with the anonymized copy
-    const studies = (await apiFetch(archive, 'POST', '/api/find', { level: 'STUDY', keys: { PatientID: 'TYPO9', StudyInstanceUID: '', NumberOfStudyRelatedInstances: '' } }).then((r) => r.json())) as Record<string, string>[];
+    await expect
+      .poll(async () => (await archive.server.index.queryArchive(1, [], [])).length, { timeout: 20_000 })
+      .toBe(3); // with the anonymized copy
+    const studies = (await apiFetch(archive, 'POST', '/api/find', {
+      level: 'STUDY',
+      keys: { PatientID: 'TYPO9', StudyInstanceUID: '', NumberOfStudyRelatedInstances: '' },
+    }).then((r) => r.json())) as Record<string, string>[];
     expect(studies.map((x) => x.NumberOfStudyRelatedInstances)).toEqual(['1', '1']);
-    const res = await apiFetch(archive, 'GET', `/api/export?level=STUDY&format=zip&uid=${studies.map((x) => x.StudyInstanceUID).join(',')}`);
+    const res = await apiFetch(
+      archive,
+      'GET',
+      `/api/export?level=STUDY&format=zip&uid=${studies.map((x) => x.StudyInstanceUID).join(',')}`,
+    );
     expect(res.headers.get('content-disposition')).toMatch(/2-study-export\.zip/);
     const file = path.join(ui.work, 'two.zip');
     const { writeFile } = await import('node:fs/promises');
     await writeFile(file, Buffer.from(await res.arrayBuffer()));
-    const r = await run('/usr/bin/python3', ['-c', 'import sys, zipfile; print(" ".join(sorted(n for n in zipfile.ZipFile(sys.argv[1]).namelist())))', file]);
-    expect(r.stdout.trim()).toBe('DICOM/P0000001/S0000001/E0000001/I0000001 DICOM/P0000001/S0000002/E0000001/I0000001 DICOMDIR');
+    const r = await run('/usr/bin/python3', [
+      '-c',
+      'import sys, zipfile; print(" ".join(sorted(n for n in zipfile.ZipFile(sys.argv[1]).namelist())))',
+      file,
+    ]);
+    expect(r.stdout.trim()).toBe(
+      'DICOM/P0000001/S0000001/E0000001/I0000001 DICOM/P0000001/S0000002/E0000001/I0000001 DICOMDIR',
+    );
   }, 60_000);
 });

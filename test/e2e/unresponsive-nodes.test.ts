@@ -21,8 +21,11 @@ describe('waiting on nodes in the UI', () => {
   beforeAll(async () => {
     web = await httpServer();
     mute = await acceptsAndSilent();
-    local = await startArchive({ ARTIMTimeout: '600', ConnectTimeout: '600', DIMSETimeout: '600' },
-      [`WEBPORT 127.0.0.1 ${web.port} un`, `MUTE 127.0.0.1 ${mute.port} un`], 'WORKSTATION');
+    local = await startArchive(
+      { ARTIMTimeout: '600', ConnectTimeout: '600', DIMSETimeout: '600' },
+      [`WEBPORT 127.0.0.1 ${web.port} un`, `MUTE 127.0.0.1 ${mute.port} un`],
+      'WORKSTATION',
+    );
   });
   afterAll(async () => {
     await local?.stop();
@@ -30,10 +33,12 @@ describe('waiting on nodes in the UI', () => {
     await mute?.stop();
   });
 
-  it('says that a web server on the node\'s port is not DICOM', async () => {
+  it("says that a web server on the node's port is not DICOM", async () => {
     await open('nodes');
     await row('WEBPORT').getByRole('button', { name: 'Echo' }).click();
-    await expect.poll(() => row('WEBPORT').locator('.echo-result').textContent()).toMatch(/not a DICOM peer, or not its DICOM port/);
+    await expect
+      .poll(() => row('WEBPORT').locator('.echo-result').textContent())
+      .toMatch(/not a DICOM peer, or not its DICOM port/);
     await screenshot(ui.page, 'echo-not-dicom');
   });
 
@@ -55,7 +60,14 @@ describe('waiting on nodes in the UI', () => {
     const aborted = local.logs.length;
     await ui.page.getByRole('button', { name: 'Cancel' }).click();
     await ui.page.getByText('Search cancelled.').waitFor();
-    await expect.poll(() => local.logs.slice(aborted).map((r) => r.message).join('\n')).toMatch(/MUTE.*aborting: cancelled while negotiating the association/);
+    await expect
+      .poll(() =>
+        local.logs
+          .slice(aborted)
+          .map((r) => r.message)
+          .join('\n'),
+      )
+      .toMatch(/MUTE.*aborting: cancelled while negotiating the association/);
     await ui.page.getByRole('button', { name: 'Search', exact: true }).waitFor();
   });
 });

@@ -24,7 +24,9 @@ describe('viewer traps', () => {
   const D = { study: uid() };
   const state = () => ui.page.locator('[data-testid=viewport-state]');
   const open = async (study: string) => ui.page.goto(await signInUrl(local.server, `#/viewer/${study}`));
-  const rendered = async () => { await expect.poll(async () => (await viewportPixels(ui.page)).lit).toBeGreaterThan(100); };
+  const rendered = async () => {
+    await expect.poll(async () => (await viewportPixels(ui.page)).lit).toBeGreaterThan(100);
+  };
 
   beforeAll(async () => {
     local = await startArchive({}, [], 'WORKSTATION');
@@ -32,25 +34,83 @@ describe('viewer traps', () => {
     const cSeries = uid();
     const images = [
       // A: a CT phantom series and its dose report.
-      ...[0, 1, 2].map((i) => makeImage({ patientId: 'PA', patientName: A.name, studyUid: A.study, seriesUid: ctSeries, instanceNumber: i + 1, rows: 128, columns: 128, rescaleIntercept: -1024, pixel: phantom(128, 128, i) })),
+      ...[0, 1, 2].map((i) =>
+        makeImage({
+          patientId: 'PA',
+          patientName: A.name,
+          studyUid: A.study,
+          seriesUid: ctSeries,
+          instanceNumber: i + 1,
+          rows: 128,
+          columns: 128,
+          rescaleIntercept: -1024,
+          pixel: phantom(128, 128, i),
+        }),
+      ),
       makeDoseReport({ studyUid: A.study, patientId: 'PA', patientName: A.name, dlp: '812.5' }),
       // B: a scanned document without Modality: bright left half, dark right half.
-      makeImage({ patientId: 'PB', patientName: B.name, studyUid: B.study, modality: null, sopClassUid: StorageSopClass.SecondaryCapture, rows: 64, columns: 64, pixel: (_r, c) => (c < 32 ? 4000 : 0) }),
+      makeImage({
+        patientId: 'PB',
+        patientName: B.name,
+        studyUid: B.study,
+        modality: null,
+        sopClassUid: StorageSopClass.SecondaryCapture,
+        rows: 64,
+        columns: 64,
+        pixel: (_r, c) => (c < 32 ? 4000 : 0),
+      }),
       // C: a 3x3 image, then two 100x100 images, in one series.
-      makeImage({ patientId: 'PC', studyUid: C.study, seriesUid: cSeries, instanceNumber: 1, rows: 3, columns: 3, pixel: (r, c) => ((r + c) % 2 ? 3000 : 500) }),
-      ...[2, 3].map((n) => makeImage({ patientId: 'PC', studyUid: C.study, seriesUid: cSeries, instanceNumber: n, rows: 100, columns: 100, pixel: (r, c) => (Math.hypot(r - 50, c - 50) < 30 ? 3000 : 200) })),
+      makeImage({
+        patientId: 'PC',
+        studyUid: C.study,
+        seriesUid: cSeries,
+        instanceNumber: 1,
+        rows: 3,
+        columns: 3,
+        pixel: (r, c) => ((r + c) % 2 ? 3000 : 500),
+      }),
+      ...[2, 3].map((n) =>
+        makeImage({
+          patientId: 'PC',
+          studyUid: C.study,
+          seriesUid: cSeries,
+          instanceNumber: n,
+          rows: 100,
+          columns: 100,
+          pixel: (r, c) => (Math.hypot(r - 50, c - 50) < 30 ? 3000 : 200),
+        }),
+      ),
       // D: an RT Dose grid, 32-bit unsigned, 3 frames, a dose peak in the middle of each.
       makeImage({
-        patientId: 'PD', studyUid: D.study, sopClassUid: RT_DOSE, modality: 'RTDOSE', rows: 40, columns: 40, frames: 3, bitsAllocated: 32,
+        patientId: 'PD',
+        studyUid: D.study,
+        sopClassUid: RT_DOSE,
+        modality: 'RTDOSE',
+        rows: 40,
+        columns: 40,
+        frames: 3,
+        bitsAllocated: 32,
         pixel: (r, c, f) => Math.round(2_000_000 * Math.exp(-((r - 20) ** 2 + (c - 20) ** 2) / (60 + 40 * f))),
         extra: [
           // Doses up to 1 Gy (Dose Grid Scaling 5e-7), 1.25 mm grid planes.
-          { tag: 0x3004000e, vr: 'DS', value: '0.0000005' }, { tag: 0x00180050, vr: 'DS', value: '1.25' }, { tag: 0x30040004, vr: 'CS', value: 'PHYSICAL' }, { tag: 0x30040002, vr: 'CS', value: 'GY' },
-          { tag: 0x3004000c, vr: 'DS', value: '0\\3\\6' }, { tag: 0x00280009, vr: 'AT', value: Buffer.from([0x04, 0x30, 0x0c, 0x00]) },
+          { tag: 0x3004000e, vr: 'DS', value: '0.0000005' },
+          { tag: 0x00180050, vr: 'DS', value: '1.25' },
+          { tag: 0x30040004, vr: 'CS', value: 'PHYSICAL' },
+          { tag: 0x30040002, vr: 'CS', value: 'GY' },
+          { tag: 0x3004000c, vr: 'DS', value: '0\\3\\6' },
+          { tag: 0x00280009, vr: 'AT', value: Buffer.from([0x04, 0x30, 0x0c, 0x00]) },
         ],
       }),
     ];
-    const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'WORKSTATION', '127.0.0.1', String(local.port), ...await writeImages(ui.work, images)]);
+    const sent = await run('storescu', [
+      '-aet',
+      'MODALITY',
+      '-aec',
+      'WORKSTATION',
+      '127.0.0.1',
+      String(local.port),
+      ...(await writeImages(ui.work, images)),
+    ]);
     expect(sent.code).toBe(0);
   });
   afterAll(async () => {
@@ -69,7 +129,7 @@ describe('viewer traps', () => {
     await screenshot(ui.page, 'viewer-no-modality');
   });
 
-  it('going from one study straight to another shows only the second study\'s patient and image', async () => {
+  it("going from one study straight to another shows only the second study's patient and image", async () => {
     await open(A.study);
     await expect.poll(() => ui.page.locator('.viewport .top-left').textContent()).toContain('Alpha');
     await rendered();
@@ -77,7 +137,12 @@ describe('viewer traps', () => {
     await open(B.study);
     await expect.poll(() => ui.page.locator('.viewport .top-left').textContent()).toContain('Beta');
     // The canvas shows B's image (bright left half, dark right), not A's phantom.
-    await expect.poll(async () => { const g = (await viewportPixels(ui.page)).grid; return g[8 * 16 + 5]! > 150 && g[8 * 16 + 10]! < 30; }).toBe(true);
+    await expect
+      .poll(async () => {
+        const g = (await viewportPixels(ui.page)).grid;
+        return g[8 * 16 + 5]! > 150 && g[8 * 16 + 10]! < 30;
+      })
+      .toBe(true);
     expect((await viewportPixels(ui.page)).grid).not.toEqual(a.grid);
     // B has one series; A's series are not offered.
     await expect.poll(() => ui.page.locator('.series-list .series').count()).toBe(1);
@@ -92,7 +157,12 @@ describe('viewer traps', () => {
     await ui.page.keyboard.press('ArrowDown');
     await expect.poll(() => state().textContent()).toMatch(/Image 2\/3/);
     // The 100x100 disc is seen whole: bright centre, dark border, not one magnified band of pixels.
-    await expect.poll(async () => { const g = (await viewportPixels(ui.page)).grid; return g[8 * 16 + 8]! > 150 && g[8 * 16 + 1]! < 60; }).toBe(true);
+    await expect
+      .poll(async () => {
+        const g = (await viewportPixels(ui.page)).grid;
+        return g[8 * 16 + 8]! > 150 && g[8 * 16 + 1]! < 60;
+      })
+      .toBe(true);
     const zoomOf = (text: string) => Number(/Zoom ([\d.]+)/.exec(text)![1]);
     const fitted = zoomOf((await state().textContent())!);
     // Zoomed by the user (right-drag), the next image keeps that zoom.
@@ -103,7 +173,14 @@ describe('viewer traps', () => {
     await ui.page.mouse.up({ button: 'right' });
     // The overlay follows the last render of the drag: read it once it has settled.
     let last = NaN;
-    await expect.poll(async () => { const now = zoomOf((await state().textContent())!); const same = now === last; last = now; return same; }).toBe(true);
+    await expect
+      .poll(async () => {
+        const now = zoomOf((await state().textContent())!);
+        const same = now === last;
+        last = now;
+        return same;
+      })
+      .toBe(true);
     const zoomed = last;
     expect(zoomed).not.toBe(fitted);
     await ui.page.keyboard.press('ArrowDown');
@@ -115,8 +192,12 @@ describe('viewer traps', () => {
     await open(A.study);
     // The series strip: the CT series as a picture the core rendered, the report as a report.
     const ctThumb = ui.page.locator('.series-list .series', { hasText: 'CT' }).locator('img.thumb');
-    await expect.poll(() => ctThumb.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(96);
-    await expect.poll(() => ui.page.locator('.series-list .series', { hasText: 'SR' }).locator('.report-thumb').count()).toBe(1);
+    await expect
+      .poll(() => ctThumb.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
+      .toBe(96);
+    await expect
+      .poll(() => ui.page.locator('.series-list .series', { hasText: 'SR' }).locator('.report-thumb').count())
+      .toBe(1);
     await ui.page.locator('.series-list .series', { hasText: 'SR' }).click();
     const report = ui.page.getByTestId('report');
     await expect.poll(() => report.textContent()).toContain('X-Ray Radiation Dose Report');
@@ -129,7 +210,9 @@ describe('viewer traps', () => {
     // The series' image is not left under the report.
     expect((await viewportPixels(ui.page)).lit).toBe(0);
     await ui.page.getByRole('button', { name: 'Header' }).click();
-    await expect.poll(() => ui.page.locator('.header-panel').textContent()).toContain(StorageSopClass.XRayRadiationDoseSr);
+    await expect
+      .poll(() => ui.page.locator('.header-panel').textContent())
+      .toContain(StorageSopClass.XRayRadiationDoseSr);
     await ui.page.getByRole('button', { name: 'Header' }).click();
     await screenshot(ui.page, 'viewer-dose-report');
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { uiSuite } from '../helpers/ui-suite.ts';
 import { run } from '../helpers/dcmtk.ts';
@@ -29,14 +29,39 @@ describe('the workstation UI in a browser', () => {
     local = await startArchive({}, ['NOWHERE 127.0.0.1 9 un'], 'WORKSTATION');
     // The remote PACS knows us (for its C-MOVE to us); we learn about it through the UI.
     remote = await startArchive({}, [`WORKSTATION 127.0.0.1 ${local.port} un`], 'REMOTEPACS');
-    const patient = { patientId: 'PHANTOM1', patientName: 'Phantom^Head', accessionNumber: 'E2E001', studyUid, rows: 256, columns: 256, rescaleIntercept: -1024 };
+    const patient = {
+      patientId: 'PHANTOM1',
+      patientName: 'Phantom^Head',
+      accessionNumber: 'E2E001',
+      studyUid,
+      rows: 256,
+      columns: 256,
+      rescaleIntercept: -1024,
+    };
     // A CT series of 3 images and an MR series of 2.
     const mrSeriesUid = uid();
     const images = [
       ...[0, 1, 2].map((i) => makeImage({ ...patient, seriesUid, instanceNumber: i + 1, pixel: phantom(256, 256, i) })),
-      ...[0, 1].map((i) => makeImage({ ...patient, seriesUid: mrSeriesUid, seriesNumber: 2, modality: 'MR', instanceNumber: i + 1, pixel: phantom(256, 256, 4 + i) })),
+      ...[0, 1].map((i) =>
+        makeImage({
+          ...patient,
+          seriesUid: mrSeriesUid,
+          seriesNumber: 2,
+          modality: 'MR',
+          instanceNumber: i + 1,
+          pixel: phantom(256, 256, 4 + i),
+        }),
+      ),
     ];
-    const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'REMOTEPACS', '127.0.0.1', String(remote.port), ...await writeImages(ui.work, images)]);
+    const sent = await run('storescu', [
+      '-aet',
+      'MODALITY',
+      '-aec',
+      'REMOTEPACS',
+      '127.0.0.1',
+      String(remote.port),
+      ...(await writeImages(ui.work, images)),
+    ]);
     expect(sent.code).toBe(0);
   });
   afterAll(async () => {
@@ -51,15 +76,20 @@ describe('the workstation UI in a browser', () => {
     await expect.poll(() => ui.page.locator('nav .server').textContent()).toContain('WORKSTATION');
     expect(ui.page.url()).not.toContain('signin=');
     // Signed in by an HttpOnly cookie: page script holds no secret (nothing in sessionStorage, no readable cookie).
-    expect(await ui.page.evaluate('JSON.stringify({ ...sessionStorage }) + document.cookie')).not.toContain(local.server.apiSecret);
-    expect((await ui.page.context().cookies()).find((c) => c.name === 'pacs_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(await ui.page.evaluate('JSON.stringify({ ...sessionStorage }) + document.cookie')).not.toContain(
+      local.server.apiSecret,
+    );
+    expect((await ui.page.context().cookies()).find((c) => c.name === 'pacs_session')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
     const other = await ui.browser.newPage();
     // Used already: refused, and said why.
     await other.goto(link);
     await other.getByText('this sign-in link was used already, has expired, or is not for this computer').waitFor();
     await other.getByText('No user accounts exist yet.').waitFor();
     // A wrong key is refused; the right one typed in opens the archive (on this computer).
-    await other.getByText('On the archive\'s computer: use its access key').click();
+    await other.getByText("On the archive's computer: use its access key").click();
     await other.getByLabel('Access key', { exact: true }).fill('wrong');
     await other.getByRole('button', { name: 'Open' }).click();
     await other.getByText('That access key was not accepted').waitFor();
@@ -94,7 +124,9 @@ describe('the workstation UI in a browser', () => {
     await ui.page.getByRole('button', { name: 'Add', exact: true }).click();
     const row = ui.page.locator('tr[data-ae=REMOTEPACS]');
     await row.waitFor();
-    expect(await readFile(path.join(local.dataDir, 'config', 'acrnema.map'), 'utf8')).toMatch(new RegExp(`^REMOTEPACS\\s+127\\.0\\.0\\.1\\s+${remote.port}\\s+js\\s*$`, 'm'));
+    expect(await readFile(path.join(local.dataDir, 'config', 'acrnema.map'), 'utf8')).toMatch(
+      new RegExp(`^REMOTEPACS\\s+127\\.0\\.0\\.1\\s+${remote.port}\\s+js\\s*$`, 'm'),
+    );
     await row.getByRole('button', { name: 'Echo' }).click();
     await expect.poll(() => row.locator('.echo-result').textContent()).toMatch(/^OK, \d+ ms$/);
     await screenshot(ui.page, 'nodes');
@@ -108,7 +140,10 @@ describe('the workstation UI in a browser', () => {
     await port.fill('eleven');
     await ui.page.getByRole('button', { name: 'Save' }).click();
     const line = before.split('\n').findIndex((l) => /^TCPPort\s*=/.test(l)) + 1;
-    await ui.page.locator('.problems').getByText(`Line ${line}: TCPPort: "eleven" is not a whole number from 0 to 65535`).waitFor();
+    await ui.page
+      .locator('.problems')
+      .getByText(`Line ${line}: TCPPort: "eleven" is not a whole number from 0 to 65535`)
+      .waitFor();
     await ui.page.locator('label[data-key=TCPPort].invalid').waitFor();
     await screenshot(ui.page, 'settings');
     expect(await readFile(iniFile, 'utf8')).toBe(before);
@@ -119,7 +154,10 @@ describe('the workstation UI in a browser', () => {
     await text.fill(before.replace(/^LogLevel\s*=.*$/m, 'LogLevel = chatty'));
     await ui.page.getByRole('button', { name: 'Save' }).click();
     const logLine = before.split('\n').findIndex((l) => /^LogLevel\s*=/.test(l)) + 1;
-    await ui.page.locator('.problems').getByText(`Line ${logLine}: LogLevel: "chatty" must be one of debug, info, warn, error`).waitFor();
+    await ui.page
+      .locator('.problems')
+      .getByText(`Line ${logLine}: LogLevel: "chatty" must be one of debug, info, warn, error`)
+      .waitFor();
     expect(await readFile(iniFile, 'utf8')).toBe(before);
     await ui.page.getByRole('button', { name: 'Undo changes' }).click();
   });
@@ -224,14 +262,18 @@ describe('the workstation UI in a browser', () => {
     await thumbnails.filter({ hasText: 'MR' }).click();
     await expect.poll(() => state().textContent()).toContain('Image 1/2');
     // The header panel follows (it is fetched again for the image shown).
-    await expect.poll(() => ui.page.locator('.header-panel tr', { hasText: 'Modality' }).first().locator('.value').textContent()).toBe('MR');
+    await expect
+      .poll(() => ui.page.locator('.header-panel tr', { hasText: 'Modality' }).first().locator('.value').textContent())
+      .toBe('MR');
   });
 
   it('schedules a worklist step that a modality then finds with C-FIND', async () => {
     await open('worklist');
     // The date proposed is today as this computer's calendar has it.
     const now = new Date();
-    expect(await ui.page.inputValue('input[name=scheduledDate]')).toBe(`${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`);
+    expect(await ui.page.inputValue('input[name=scheduledDate]')).toBe(
+      `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`,
+    );
     await ui.page.fill('input[name=familyName]', 'Worklist');
     await ui.page.fill('input[name=givenName]', 'Wendy');
     await ui.page.selectOption('select[name=sex]', 'F');
@@ -249,12 +291,30 @@ describe('the workstation UI in a browser', () => {
     await ui.page.getByRole('button', { name: 'Save' }).click();
     await ui.page.locator('tr', { hasText: '10:15' }).waitFor();
     await screenshot(ui.page, 'worklist');
-    const found = await run('findscu', ['-W', '-aet', 'MRI1', '-aec', 'WORKSTATION', '-k', 'PatientID=WL42', '-k', 'PatientName',
-      '-k', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime', '-k', 'ScheduledProcedureStepSequence[0].Modality',
-      '127.0.0.1', String(local.port)]);
+    const found = await run('findscu', [
+      '-W',
+      '-aet',
+      'MRI1',
+      '-aec',
+      'WORKSTATION',
+      '-k',
+      'PatientID=WL42',
+      '-k',
+      'PatientName',
+      '-k',
+      'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime',
+      '-k',
+      'ScheduledProcedureStepSequence[0].Modality',
+      '127.0.0.1',
+      String(local.port),
+    ]);
     const out = found.stdout + found.stderr;
     expect(out).toContain('Worklist^Wendy');
-    expect((await local.server.index.listWorklist()).find((e) => e.patientId === 'WL42')).toMatchObject({ patientName: 'Worklist^Wendy', sex: 'F', modality: 'MR' });
+    expect((await local.server.index.listWorklist()).find((e) => e.patientId === 'WL42')).toMatchObject({
+      patientName: 'Worklist^Wendy',
+      sex: 'F',
+      modality: 'MR',
+    });
     expect(out).toMatch(/\(0040,0003\) TM \[101500\]|\(0040,0003\) TM \[1015\]/);
   });
 
@@ -271,7 +331,12 @@ describe('the workstation UI in a browser', () => {
     await expect.poll(() => row.locator('.job-state').textContent()).toMatch(/job \d+ done 5 \/ 5/);
     const jobId = Number(/job (\d+)/.exec((await row.locator('.job-state').textContent()) ?? '')?.[1]);
     expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)?.state).toBe('done');
-    expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)).toMatchObject({ kind: 'send', destination: 'REMOTEPACS', done: 5, failed: 0 });
+    expect((await local.server.transfers.queue.list()).find((j) => j.id === jobId)).toMatchObject({
+      kind: 'send',
+      destination: 'REMOTEPACS',
+      done: 5,
+      failed: 0,
+    });
     await screenshot(ui.page, 'studies');
     await row.getByRole('button', { name: 'More' }).click();
     await row.getByRole('button', { name: 'Delete' }).click();
@@ -281,7 +346,15 @@ describe('the workstation UI in a browser', () => {
 
   it('imports DICOM files picked in the browser, leaving aside what is not DICOM without calling it an error', async () => {
     await open('studies');
-    const images = [1, 2].map((n) => makeImage({ patientId: 'UPLOAD1', patientName: 'Upload^Ursula', instanceNumber: n, studyUid: uid(), seriesUid: uid() }));
+    const images = [1, 2].map((n) =>
+      makeImage({
+        patientId: 'UPLOAD1',
+        patientName: 'Upload^Ursula',
+        instanceNumber: n,
+        studyUid: uid(),
+        seriesUid: uid(),
+      }),
+    );
     const files = await writeImages(path.join(ui.work, 'upload'), images);
     const notes = path.join(ui.work, 'upload', 'notes.txt');
     await writeFile(notes, 'not DICOM');
@@ -293,7 +366,9 @@ describe('the workstation UI in a browser', () => {
     await report.getByText('1 other file').click();
     expect(await report.locator('details.other-files').textContent()).toContain('notes.txt');
     await ui.page.locator('tr', { hasText: 'UPLOAD1' }).first().waitFor();
-    expect((await local.server.index.findInstance(images[0]!.sopUid))?.transferSyntaxUid).toBe(TransferSyntax.ExplicitLittleEndian);
+    expect((await local.server.index.findInstance(images[0]!.sopUid))?.transferSyntaxUid).toBe(
+      TransferSyntax.ExplicitLittleEndian,
+    );
     await screenshot(ui.page, 'studies-import');
   });
 
@@ -306,16 +381,30 @@ describe('the workstation UI in a browser', () => {
     await rule.getByRole('combobox', { name: 'Compression' }).selectOption('jk');
     await ui.page.getByRole('button', { name: 'Save' }).click();
     await ui.page.locator('.saved').getByText('ExportConverter0: applied now').waitFor();
-    expect(local.server.config.forwardRules).toEqual([expect.objectContaining({ destination: 'REMOTEPACS', modality: 'CT', compression: 'jk' })]);
-    expect(await readFile(path.join(local.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^ExportConverter0\s*= forward compressed as jk to REMOTEPACS$/m);
+    expect(local.server.config.forwardRules).toEqual([
+      expect.objectContaining({ destination: 'REMOTEPACS', modality: 'CT', compression: 'jk' }),
+    ]);
+    expect(await readFile(path.join(local.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(
+      /^ExportConverter0\s*= forward compressed as jk to REMOTEPACS$/m,
+    );
     await screenshot(ui.page, 'settings-forwarding');
     const ct = makeImage({ patientId: 'FWD1', modality: 'CT' });
     const mr = makeImage({ patientId: 'FWD2', modality: 'MR' });
-    const sent = await run('storescu', ['-aet', 'MODALITY', '-aec', 'WORKSTATION', '127.0.0.1', String(local.server.port), ...await writeImages(path.join(ui.work, 'fwd'), [ct, mr])]);
+    const sent = await run('storescu', [
+      '-aet',
+      'MODALITY',
+      '-aec',
+      'WORKSTATION',
+      '127.0.0.1',
+      String(local.server.port),
+      ...(await writeImages(path.join(ui.work, 'fwd'), [ct, mr])),
+    ]);
     expect(sent.code, sent.stderr).toBe(0);
     await expect.poll(async () => (await remote.server.index.findInstance(ct.sopUid)) !== undefined).toBe(true);
     // Sent as the rule says, JPEG 2000 lossless, though the node's own code is js.
-    expect((await remote.server.index.findInstance(ct.sopUid))!.transferSyntaxUid).toBe(TransferSyntax.Jpeg2000Lossless);
+    expect((await remote.server.index.findInstance(ct.sopUid))!.transferSyntaxUid).toBe(
+      TransferSyntax.Jpeg2000Lossless,
+    );
     await local.server.transfers.queue.idle();
     expect(await remote.server.index.findInstance(mr.sopUid)).toBeUndefined();
     // Removed again.
@@ -342,13 +431,20 @@ describe('the workstation UI in a browser', () => {
     expect(echo.code, echo.stderr).toBe(0);
   });
 
-  it('uses the desktop shell\'s bridge for the secret and the import dialog when it is there', async () => {
+  it("uses the desktop shell's bridge for the secret and the import dialog when it is there", async () => {
     const desktop = await ui.browser.newPage();
     const base = `http://127.0.0.1:${local.server.api!.port}`;
     // What electron/preload.cjs exposes; the dialog and the import itself run in Electron's main process, not here.
-    await desktop.addInitScript(([apiBase, token]) => {
-      (globalThis as unknown as { pacs: unknown }).pacs = { apiBase, token, importFolder: async () => '2 object(s) imported' };
-    }, [base, local.server.apiSecret]);
+    await desktop.addInitScript(
+      ([apiBase, token]) => {
+        (globalThis as unknown as { pacs: unknown }).pacs = {
+          apiBase,
+          token,
+          importFolder: async () => '2 object(s) imported',
+        };
+      },
+      [base, local.server.apiSecret],
+    );
     await desktop.goto(`${base}/#/studies`);
     await desktop.getByRole('button', { name: 'Import a folder or CD…' }).click();
     await desktop.getByText('2 object(s) imported').waitFor();

@@ -27,8 +27,12 @@ export interface TestArchive {
  * Our server on a free loopback port, in a fresh data folder, with dicom.ini keys overridden as given; with only the
  * features given (and what they need) when `options.features` names some.
  */
-export async function startArchive(settings: Record<string, string> = {}, acrnemaLines: string[] = [], aeTitle = 'TESTPACS',
-  options: { features?: readonly Feature<unknown>[] } = {}): Promise<TestArchive> {
+export async function startArchive(
+  settings: Record<string, string> = {},
+  acrnemaLines: string[] = [],
+  aeTitle = 'TESTPACS',
+  options: { features?: readonly Feature<unknown>[] } = {},
+): Promise<TestArchive> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'pacs-test-'));
   const configDir = path.join(dataDir, 'config');
   await seedConfig(configDir);
@@ -54,7 +58,14 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
     restart: async (between) => {
       await archive.server.stop();
       await between?.();
-      archive.server = new ArchiveServer({ dataDir, configDir, port: 0, apiPort: 0, logger, features: options.features });
+      archive.server = new ArchiveServer({
+        dataDir,
+        configDir,
+        port: 0,
+        apiPort: 0,
+        logger,
+        features: options.features,
+      });
       await archive.server.start();
       archive.port = archive.server.port;
     },
@@ -66,7 +77,7 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
       const doc = new IniDocument(iniFile, await readFile(iniFile, 'utf8'));
       doc.set('sscscp', key, value);
       await writeFile(iniFile, doc.toString());
-      await archive.server.applySettings();
+      await archive.server.core.applySettings();
     },
     stop: async () => {
       await archive.server.stop();
@@ -77,9 +88,18 @@ export async function startArchive(settings: Record<string, string> = {}, acrnem
 }
 
 /** A request to the archive's API with its secret, a body sent as JSON (the server of the moment: after a restart too). */
-export function apiFetch(archive: TestArchive, method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown): Promise<Response> {
+export function apiFetch(
+  archive: TestArchive,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  route: string,
+  body?: unknown,
+): Promise<Response> {
   return fetch(`${archive.server.apiUrl}${route}`, {
-    method, headers: { Authorization: `Bearer ${archive.server.apiSecret}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    method,
+    headers: {
+      Authorization: `Bearer ${archive.server.apiSecret}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }

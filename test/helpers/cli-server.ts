@@ -8,10 +8,18 @@ const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
 
 /** The headless server as a separate process on a data folder (to be killed as a power cut would), on free ports. */
 export function serveCli(data: string) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data', data, '--port', '0', '--api-port', '0', '--listen', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--data', data, '--port', '0', '--api-port', '0', '--listen', '127.0.0.1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const started = new Promise<{ port: number; origin: string; token: string }>((resolve, reject) => {
     child.stdout.on('data', () => {
@@ -19,7 +27,10 @@ export function serveCli(data: string) {
       const api = /^API (http\S+) \(the local administrator's secret is in (.+)\)$/m.exec(out);
       if (port && api) {
         const url = new URL(api[1]!);
-        void readFile(api[2]!, 'utf8').then((secret) => resolve({ port: Number(port[1]), origin: url.origin, token: secret.trim() }), reject);
+        void readFile(api[2]!, 'utf8').then(
+          (secret) => resolve({ port: Number(port[1]), origin: url.origin, token: secret.trim() }),
+          reject,
+        );
       }
     });
     void exited.then(() => reject(new Error(`exited: ${out}`)));

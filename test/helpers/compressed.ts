@@ -27,7 +27,15 @@ export const TS = {
 } as const;
 
 /** storescu's option that proposes each syntax (it proposes a compressed one only when told which). */
-export const PROPOSE: Record<string, string> = { [TS.rle]: '-xr', [TS.jpegLossless]: '-xs', [TS.jpegLs]: '-xt', [TS.jpeg2000]: '-xv', [TS.jpegBaseline]: '-xy', [TS.jpegExtended]: '-xx', [TS.bigEndian]: '-xb' };
+export const PROPOSE: Record<string, string> = {
+  [TS.rle]: '-xr',
+  [TS.jpegLossless]: '-xs',
+  [TS.jpegLs]: '-xt',
+  [TS.jpeg2000]: '-xv',
+  [TS.jpegBaseline]: '-xy',
+  [TS.jpegExtended]: '-xx',
+  [TS.bigEndian]: '-xb',
+};
 
 const DCMTK_ENCODER: Record<string, [string, string[]]> = {
   [TS.rle]: ['dcmcrle', []],
@@ -45,7 +53,13 @@ async function must(tool: string, args: string[]): Promise<void> {
 }
 
 /** Write `image` compressed into `transferSyntax` in `dir`; returns the file. */
-export async function compressedFile(dir: string, image: MadeImage, transferSyntax: string, rows: number, columns: number): Promise<string> {
+export async function compressedFile(
+  dir: string,
+  image: MadeImage,
+  transferSyntax: string,
+  rows: number,
+  columns: number,
+): Promise<string> {
   const source = path.join(dir, `${image.sopUid}.source.dcm`);
   const target = path.join(dir, `${image.sopUid}.dcm`);
   await writeFile(source, image.bytes);
@@ -78,11 +92,18 @@ export async function compressedFile(dir: string, image: MadeImage, transferSynt
 }
 
 /** The native pixel data bytes and a few attributes of a Part-10 file (as a reference decoder wrote it). */
-export async function pixelsOf(file: string): Promise<{ pixels: Buffer; photometric: string; ts: string; text: (tag: number) => string }> {
+export async function pixelsOf(
+  file: string,
+): Promise<{ pixels: Buffer; photometric: string; ts: string; text: (tag: number) => string }> {
   const bytes = await readFile(file);
   const meta = readFileMeta(bytes);
   const ds = parseDataSet(bytes.subarray(meta.dataSetOffset), encodingOf(meta.transferSyntaxUid));
   const e = ds.get(0x7fe00010)!;
   if (!Buffer.isBuffer(e.value)) throw new Error(`${file}: pixel data is not native`);
-  return { pixels: e.value, photometric: textOf(ds.get(0x00280004)), ts: meta.transferSyntaxUid, text: (tag) => textOf(ds.get(tag)).trim() };
+  return {
+    pixels: e.value,
+    photometric: textOf(ds.get(0x00280004)),
+    ts: meta.transferSyntaxUid,
+    text: (tag) => textOf(ds.get(tag)).trim(),
+  };
 }

@@ -26,7 +26,9 @@ export function requireTool(name: string): string {
       try {
         accessSync(candidate, constants.X_OK);
         return candidate;
-      } catch { /* next */ }
+      } catch {
+        /* next */
+      }
     }
   }
   throw new Error(`${name} not found on PATH: install DCMTK (Debian package "dcmtk"); .ci/run does`);
@@ -36,7 +38,11 @@ export function run(tool: string, args: string[], timeoutMs = 120_000): Promise<
   const bin = requireTool(tool);
   return new Promise((resolve) => {
     execFile(bin, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
+      const code = err
+        ? typeof (err as NodeJS.ErrnoException).code === 'number'
+          ? Number((err as NodeJS.ErrnoException).code)
+          : 1
+        : 0;
       resolve({ code, stdout, stderr });
     });
   });
@@ -46,11 +52,16 @@ export function run(tool: string, args: string[], timeoutMs = 120_000): Promise<
 export async function dumpDataSet(file: string): Promise<string> {
   const r = await run('dcmdump', ['-q', '+L', file]);
   if (r.code !== 0) throw new Error(`dcmdump ${file} failed: ${r.stderr}`);
-  return r.stdout.split('\n')
+  return r.stdout
+    .split('\n')
     .filter((l) => l.startsWith('(') || l.startsWith(' '))
     .filter((l) => !l.trimStart().startsWith('(0002,'))
-    .map((l) => l.replace(/\((Sequence|Item) with (explicit|undefined) length #=(\d+)\)/, '($1 #=$3)')
-      .replace(/ for re-encod(ing|\.)/, '').replace(/\s+# .*$/, ''))
+    .map((l) =>
+      l
+        .replace(/\((Sequence|Item) with (explicit|undefined) length #=(\d+)\)/, '($1 #=$3)')
+        .replace(/ for re-encod(ing|\.)/, '')
+        .replace(/\s+# .*$/, ''),
+    )
     .join('\n');
 }
 

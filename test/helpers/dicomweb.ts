@@ -27,18 +27,27 @@ export function splitMultipart(body: Buffer, contentType: string): { headers: Re
 /** A multipart/related body of application/dicom parts, for STOW-RS. */
 export function multipartOf(files: Buffer[], boundary = 'test-boundary-1234'): { body: Buffer; contentType: string } {
   const chunks: Buffer[] = [];
-  for (const f of files) chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), f, Buffer.from('\r\n'));
+  for (const f of files)
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), f, Buffer.from('\r\n'));
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/related; type="application/dicom"; boundary=${boundary}` };
+  return {
+    body: Buffer.concat(chunks),
+    contentType: `multipart/related; type="application/dicom"; boundary=${boundary}`,
+  };
 }
 
 /** The archive's DICOMweb base URL and a fetch with its secret. */
-export function dicomWeb(archive: TestArchive): { base: string; get: (path: string, accept?: string) => Promise<Response>; post: (path: string, body: Buffer, contentType: string) => Promise<Response> } {
+export function dicomWeb(archive: TestArchive): {
+  base: string;
+  get: (path: string, accept?: string) => Promise<Response>;
+  post: (path: string, body: Buffer, contentType: string) => Promise<Response>;
+} {
   const base = `http://127.0.0.1:${archive.server.api!.port}/dicom-web`;
   const auth = { authorization: `Bearer ${archive.server.apiSecret}` };
   return {
     base,
     get: (path, accept) => fetch(`${base}${path}`, { headers: { ...auth, ...(accept ? { accept } : {}) } }),
-    post: (path, body, contentType) => fetch(`${base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': contentType }, body }),
+    post: (path, body, contentType) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': contentType }, body }),
   };
 }

@@ -18,45 +18,64 @@ function pad(value: Buffer, vr: string): Buffer {
 export function el(tag: number, vr: string, value: string | number | Buffer | Buffer[][]): Buffer {
   let body: Buffer;
   if (vr === 'SQ') {
-    body = Buffer.concat((value as Buffer[][]).map((item) => {
-      const content = Buffer.concat(item);
-      const head = Buffer.alloc(8);
-      head.writeUInt16LE(0xfffe, 0); head.writeUInt16LE(0xe000, 2); head.writeUInt32LE(content.length, 4);
-      return Buffer.concat([head, content]);
-    }));
+    body = Buffer.concat(
+      (value as Buffer[][]).map((item) => {
+        const content = Buffer.concat(item);
+        const head = Buffer.alloc(8);
+        head.writeUInt16LE(0xfffe, 0);
+        head.writeUInt16LE(0xe000, 2);
+        head.writeUInt32LE(content.length, 4);
+        return Buffer.concat([head, content]);
+      }),
+    );
   } else if (vr === 'US') {
-    body = Buffer.alloc(2); body.writeUInt16LE(value as number, 0);
+    body = Buffer.alloc(2);
+    body.writeUInt16LE(value as number, 0);
   } else {
     body = pad(Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'latin1'), vr);
   }
   const head = Buffer.alloc(LONG.has(vr) ? 12 : 8);
-  head.writeUInt16LE(tag >>> 16, 0); head.writeUInt16LE(tag & 0xffff, 2); head.write(vr, 4, 'latin1');
-  if (LONG.has(vr)) head.writeUInt32LE(body.length, 8); else head.writeUInt16LE(body.length, 6);
+  head.writeUInt16LE(tag >>> 16, 0);
+  head.writeUInt16LE(tag & 0xffff, 2);
+  head.write(vr, 4, 'latin1');
+  if (LONG.has(vr)) head.writeUInt32LE(body.length, 8);
+  else head.writeUInt16LE(body.length, 6);
   return Buffer.concat([head, body]);
 }
 
 /** A command set (group 0000, Implicit VR LE) from (element, value) pairs; numbers are US, strings UI/AE text. */
 export function commandSet(fields: [number, string | number][]): Buffer {
-  const parts = fields.sort((a, b) => a[0] - b[0]).map(([element, value]) => {
-    const body = typeof value === 'number' ? Buffer.from([value & 0xff, value >> 8]) : pad(Buffer.from(value, 'latin1'), 'UI');
-    const head = Buffer.alloc(8);
-    head.writeUInt16LE(0x0000, 0); head.writeUInt16LE(element, 2); head.writeUInt32LE(body.length, 4);
-    return Buffer.concat([head, body]);
-  });
+  const parts = fields
+    .sort((a, b) => a[0] - b[0])
+    .map(([element, value]) => {
+      const body =
+        typeof value === 'number' ? Buffer.from([value & 0xff, value >> 8]) : pad(Buffer.from(value, 'latin1'), 'UI');
+      const head = Buffer.alloc(8);
+      head.writeUInt16LE(0x0000, 0);
+      head.writeUInt16LE(element, 2);
+      head.writeUInt32LE(body.length, 4);
+      return Buffer.concat([head, body]);
+    });
   const body = Buffer.concat(parts);
   const length = Buffer.alloc(12);
-  length.writeUInt32LE(4, 4); length.writeUInt32LE(body.length, 8);
+  length.writeUInt32LE(4, 4);
+  length.writeUInt32LE(body.length, 8);
   return Buffer.concat([length, body]);
 }
 
 /** The (0000,eeee) values of a command set, US as numbers and the rest as text. */
 export function readCommandSet(bytes: Buffer): Map<number, number | string> {
   const out = new Map<number, number | string>();
-  for (let at = 0; at + 8 <= bytes.length;) {
+  for (let at = 0; at + 8 <= bytes.length; ) {
     const element = bytes.readUInt16LE(at + 2);
     const len = bytes.readUInt32LE(at + 4);
     const value = bytes.subarray(at + 8, at + 8 + len);
-    out.set(element, len === 2 && ![0x0002, 0x0003, 0x1000, 0x1001, 0x0902].includes(element) ? value.readUInt16LE(0) : value.toString('latin1').replace(/[\0 ]+$/, ''));
+    out.set(
+      element,
+      len === 2 && ![0x0002, 0x0003, 0x1000, 0x1001, 0x0902].includes(element)
+        ? value.readUInt16LE(0)
+        : value.toString('latin1').replace(/[\0 ]+$/, ''),
+    );
     at += 8 + len;
   }
   return out;
@@ -64,13 +83,15 @@ export function readCommandSet(bytes: Buffer): Map<number, number | string> {
 
 function pdu(type: number, body: Buffer): Buffer {
   const head = Buffer.alloc(6);
-  head[0] = type; head.writeUInt32BE(body.length, 2);
+  head[0] = type;
+  head.writeUInt32BE(body.length, 2);
   return Buffer.concat([head, body]);
 }
 
 function item(type: number, body: Buffer): Buffer {
   const head = Buffer.alloc(4);
-  head[0] = type; head.writeUInt16BE(body.length, 2);
+  head[0] = type;
+  head.writeUInt16BE(body.length, 2);
   return Buffer.concat([head, body]);
 }
 
@@ -84,8 +105,13 @@ export class BytePeer {
   private readonly socket: net.Socket;
   private constructor(socket: net.Socket) {
     this.socket = socket;
-    socket.on('data', (chunk) => { this.buffer = Buffer.concat([this.buffer, chunk]); this.parse(); });
-    socket.on('close', () => { for (const w of this.waiters.splice(0)) w(); });
+    socket.on('data', (chunk) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.parse();
+    });
+    socket.on('close', () => {
+      for (const w of this.waiters.splice(0)) w();
+    });
   }
 
   static async associate(port: number, calledAe: string, callingAe: string, sopClass: string): Promise<BytePeer> {
@@ -96,11 +122,21 @@ export class BytePeer {
     const peer = new BytePeer(socket);
     const ae = (t: string) => Buffer.from(t.padEnd(16, ' '), 'latin1');
     const uidItem = (type: number, uid: string) => item(type, Buffer.from(uid, 'latin1'));
-    const context = item(0x20, Buffer.concat([Buffer.from([1, 0, 0, 0]), uidItem(0x30, sopClass), uidItem(0x40, TransferSyntax.ExplicitLittleEndian)]));
-    const maxLength = Buffer.alloc(4); maxLength.writeUInt32BE(65536, 0);
+    const context = item(
+      0x20,
+      Buffer.concat([
+        Buffer.from([1, 0, 0, 0]),
+        uidItem(0x30, sopClass),
+        uidItem(0x40, TransferSyntax.ExplicitLittleEndian),
+      ]),
+    );
+    const maxLength = Buffer.alloc(4);
+    maxLength.writeUInt32BE(65536, 0);
     const userInfo = item(0x50, Buffer.concat([item(0x51, maxLength), uidItem(0x52, '2.25.1234')]));
     const head = Buffer.alloc(68);
-    head.writeUInt16BE(1, 0); ae(calledAe).copy(head, 4); ae(callingAe).copy(head, 20);
+    head.writeUInt16BE(1, 0);
+    ae(calledAe).copy(head, 4);
+    ae(callingAe).copy(head, 20);
     socket.write(pdu(0x01, Buffer.concat([head, uidItem(0x10, APPLICATION_CONTEXT), context, userInfo])));
     const type = await peer.nextPduType();
     if (type !== 0x02) throw new Error(`association not accepted (PDU type ${type})`);
@@ -127,8 +163,11 @@ export class BytePeer {
       const body = this.buffer.subarray(6, 6 + len);
       this.buffer = this.buffer.subarray(6 + len);
       if (type === 0x02) this.accept = body;
-      if (type !== 0x04) { this.pduTypes.push(type); continue; }
-      for (let at = 0; at < body.length;) {
+      if (type !== 0x04) {
+        this.pduTypes.push(type);
+        continue;
+      }
+      for (let at = 0; at < body.length; ) {
         const itemLength = body.readUInt32BE(at);
         const header = body[at + 5]!;
         this.fragments.push(body.subarray(at + 6, at + 4 + itemLength));
@@ -157,7 +196,9 @@ export class BytePeer {
   send(command: Buffer, dataSet?: Buffer): void {
     const pdv = (data: Buffer, header: number) => {
       const b = Buffer.alloc(6);
-      b.writeUInt32BE(data.length + 2, 0); b[4] = 1; b[5] = header;
+      b.writeUInt32BE(data.length + 2, 0);
+      b[4] = 1;
+      b[5] = header;
       return pdu(0x04, Buffer.concat([b, data]));
     };
     this.socket.write(pdv(command, 0x03));
@@ -192,7 +233,7 @@ export class BytePeer {
 
 /** The result field of the first presentation context item (0x21) of an A-ASSOCIATE-AC body (PS3.8 9.3.3.2). */
 function presentationContextResult(body: Buffer): number {
-  for (let at = 68; at + 4 <= body.length;) {
+  for (let at = 68; at + 4 <= body.length; ) {
     const type = body[at]!;
     const length = body.readUInt16BE(at + 2);
     if (type === 0x21) return body[at + 6]!;

@@ -14,19 +14,26 @@ export function uid(): string {
 
 type Value = string | Buffer | number[] | Element[][];
 /** One element to write: text values in Latin-1 (already encoded Buffers as given), US as numbers, SQ as items. */
-export interface Element { tag: number; vr: string; value: Value }
+export interface Element {
+  tag: number;
+  vr: string;
+  value: Value;
+}
 
 const LONG = new Set(['OB', 'OW', 'SQ', 'UN', 'UT', 'UC', 'UR', 'OF', 'OD', 'OL']);
 
 function valueBytes(vr: string, value: Value): Buffer {
-  if (Buffer.isBuffer(value)) return value.length % 2 ? Buffer.concat([value, Buffer.from([vr === 'UI' ? 0 : 0x20])]) : value;
+  if (Buffer.isBuffer(value))
+    return value.length % 2 ? Buffer.concat([value, Buffer.from([vr === 'UI' ? 0 : 0x20])]) : value;
   if (typeof value === 'string') {
     const b = Buffer.from(value, 'latin1');
     return b.length % 2 ? Buffer.concat([b, Buffer.from([vr === 'UI' ? 0 : 0x20])]) : b;
   }
   if (vr === 'US') {
     const b = Buffer.alloc(2 * (value as number[]).length);
-    (value as number[]).forEach((n, i) => { b.writeUInt16LE(n, i * 2); });
+    (value as number[]).forEach((n, i) => {
+      b.writeUInt16LE(n, i * 2);
+    });
     return b;
   }
   throw new Error(`no encoding for ${vr}`);
@@ -37,16 +44,22 @@ function encodeElement(e: Element): Buffer {
     const items = (e.value as Element[][]).map((item) => {
       const body = Buffer.concat(item.map(encodeElement));
       const head = Buffer.alloc(8);
-      head.writeUInt16LE(0xfffe, 0); head.writeUInt16LE(0xe000, 2); head.writeUInt32LE(0xffffffff, 4);
+      head.writeUInt16LE(0xfffe, 0);
+      head.writeUInt16LE(0xe000, 2);
+      head.writeUInt32LE(0xffffffff, 4);
       const end = Buffer.alloc(8);
-      end.writeUInt16LE(0xfffe, 0); end.writeUInt16LE(0xe00d, 2);
+      end.writeUInt16LE(0xfffe, 0);
+      end.writeUInt16LE(0xe00d, 2);
       return Buffer.concat([head, body, end]);
     });
     const head = Buffer.alloc(12);
-    head.writeUInt16LE(e.tag >>> 16, 0); head.writeUInt16LE(e.tag & 0xffff, 2); head.write('SQ', 4, 'latin1');
+    head.writeUInt16LE(e.tag >>> 16, 0);
+    head.writeUInt16LE(e.tag & 0xffff, 2);
+    head.write('SQ', 4, 'latin1');
     head.writeUInt32LE(0xffffffff, 8);
     const end = Buffer.alloc(8);
-    end.writeUInt16LE(0xfffe, 0); end.writeUInt16LE(0xe0dd, 2);
+    end.writeUInt16LE(0xfffe, 0);
+    end.writeUInt16LE(0xe0dd, 2);
     return Buffer.concat([head, ...items, end]);
   }
   const v = valueBytes(e.vr, e.value);
@@ -130,13 +143,20 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
   const studyUid = o.studyUid ?? uid();
   const seriesUid = o.seriesUid ?? uid();
   const sopClass = o.sopClassUid ?? CT_IMAGE_STORAGE;
-  const bits = o.rgb ? 8 : o.bitsAllocated ?? 16;
+  const bits = o.rgb ? 8 : (o.bitsAllocated ?? 16);
   const bytesPer = bits / 8;
   const samples = o.rgb ? 3 : 1;
   const pixels = Buffer.alloc(rows * columns * frames * bytesPer * samples);
   for (let i = 0; i < rows * columns * frames; i++) {
-    const v = o.pixel ? o.pixel(Math.floor(i / columns) % rows, i % columns, Math.floor(i / (rows * columns))) : (i * 7) % 4096;
-    if (o.rgb) { pixels[3 * i] = v & 0xff; pixels[3 * i + 1] = 255 - (v & 0xff); pixels[3 * i + 2] = (3 * v) & 0xff; continue; }
+    const v = o.pixel
+      ? o.pixel(Math.floor(i / columns) % rows, i % columns, Math.floor(i / (rows * columns)))
+      : (i * 7) % 4096;
+    if (o.rgb) {
+      pixels[3 * i] = v & 0xff;
+      pixels[3 * i + 1] = 255 - (v & 0xff);
+      pixels[3 * i + 2] = (3 * v) & 0xff;
+      continue;
+    }
     if (bytesPer === 4) pixels.writeUInt32LE(v, i * 4);
     else if (bytesPer === 2 && o.signed) pixels.writeInt16LE(v, i * 2);
     else if (bytesPer === 2) pixels.writeUInt16LE(v, i * 2);
@@ -152,10 +172,16 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
     { tag: 0x00080050, vr: 'SH', value: o.accessionNumber ?? 'ACC001' },
     ...(o.modality === null ? [] : [{ tag: 0x00080060, vr: 'CS', value: o.modality ?? 'CT' }]),
     { tag: 0x00081030, vr: 'LO', value: o.studyDescription ?? 'Head routine' },
-    { tag: 0x00081140, vr: 'SQ', value: [[
-      { tag: 0x00081150, vr: 'UI', value: CT_IMAGE_STORAGE },
-      { tag: 0x00081155, vr: 'UI', value: uid() },
-    ]] },
+    {
+      tag: 0x00081140,
+      vr: 'SQ',
+      value: [
+        [
+          { tag: 0x00081150, vr: 'UI', value: CT_IMAGE_STORAGE },
+          { tag: 0x00081155, vr: 'UI', value: uid() },
+        ],
+      ],
+    },
     { tag: 0x00090010, vr: 'LO', value: 'TEST PRIVATE' },
     { tag: 0x00091001, vr: 'LO', value: 'private value' },
     { tag: 0x00100010, vr: 'PN', value: o.patientName ?? 'Test^Patient' },
@@ -177,10 +203,12 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
     { tag: 0x00280101, vr: 'US', value: [bits === 16 && !o.signed ? 12 : bits] },
     { tag: 0x00280102, vr: 'US', value: [bits === 16 && !o.signed ? 11 : bits - 1] },
     { tag: 0x00280103, vr: 'US', value: [o.signed ? 1 : 0] },
-    ...(o.rescaleIntercept !== undefined ? [
-      { tag: 0x00281052, vr: 'DS', value: String(o.rescaleIntercept) },
-      { tag: 0x00281053, vr: 'DS', value: '1' },
-    ] : []),
+    ...(o.rescaleIntercept !== undefined
+      ? [
+          { tag: 0x00281052, vr: 'DS', value: String(o.rescaleIntercept) },
+          { tag: 0x00281053, vr: 'DS', value: '1' },
+        ]
+      : []),
     ...(o.extra ?? []),
     { tag: 0x7fe00010, vr: bits === 8 ? 'OB' : 'OW', value: pixels },
   ];
@@ -204,7 +232,12 @@ export function fileMeta(sopClass: string, sopUid: string, ts: string): Buffer {
   ]);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(body.length);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), encodeElement({ tag: 0x00020000, vr: 'UL', value: len }), body]);
+  return Buffer.concat([
+    Buffer.alloc(128),
+    Buffer.from('DICM'),
+    encodeElement({ tag: 0x00020000, vr: 'UL', value: len }),
+    body,
+  ]);
 }
 
 /** The data set part of a file made above (after the meta group). */

@@ -32,9 +32,28 @@ export async function startMariaDb(options: string[] = []): Promise<RunningMaria
   const data = path.join(dir, 'data');
   const socket = path.join(dir, 'mysqld.sock');
   const user = userInfo().username;
-  await promisify(execFile)(installDb, ['--no-defaults', `--datadir=${data}`, `--user=${user}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { timeout: 120_000 });
+  await promisify(execFile)(
+    installDb,
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      `--user=${user}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+    ],
+    { timeout: 120_000 },
+  );
   const port = await freePort();
-  const db: RunningMariaDb = { host: '127.0.0.1', port, user: 'pacs', password: 'pacs', socket, child: undefined as unknown as ChildProcess, dir, options };
+  const db: RunningMariaDb = {
+    host: '127.0.0.1',
+    port,
+    user: 'pacs',
+    password: 'pacs',
+    socket,
+    child: undefined as unknown as ChildProcess,
+    dir,
+    options,
+  };
   await launch(db, mariadbd, data, user);
   const root = await mysql.createConnection({ socketPath: socket, user: 'root' });
   await root.query("CREATE USER IF NOT EXISTS 'pacs'@'%' IDENTIFIED BY 'pacs'");
@@ -43,12 +62,35 @@ export async function startMariaDb(options: string[] = []): Promise<RunningMaria
   return db;
 }
 
-async function launch(db: RunningMariaDb, mariadbd = requireTool('mariadbd'), data = path.join(db.dir, 'data'), user = userInfo().username): Promise<void> {
+async function launch(
+  db: RunningMariaDb,
+  mariadbd = requireTool('mariadbd'),
+  data = path.join(db.dir, 'data'),
+  user = userInfo().username,
+): Promise<void> {
   let log = '';
-  const child = spawn(mariadbd, ['--no-defaults', `--datadir=${data}`, `--socket=${db.socket}`, `--port=${db.port}`, '--bind-address=127.0.0.1',
-    `--user=${user}`, '--skip-name-resolve', '--innodb-buffer-pool-size=128M', `--pid-file=${path.join(db.dir, 'mysqld.pid')}`, ...db.options], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => { log += d; });
-  child.stderr!.on('data', (d) => { log += d; });
+  const child = spawn(
+    mariadbd,
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      `--socket=${db.socket}`,
+      `--port=${db.port}`,
+      '--bind-address=127.0.0.1',
+      `--user=${user}`,
+      '--skip-name-resolve',
+      '--innodb-buffer-pool-size=128M',
+      `--pid-file=${path.join(db.dir, 'mysqld.pid')}`,
+      ...db.options,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.on('data', (d) => {
+    log += d;
+  });
+  child.stderr!.on('data', (d) => {
+    log += d;
+  });
   db.child = child;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`mariadbd exited (${child.exitCode}): ${log.slice(-2000)}`);
@@ -57,14 +99,19 @@ async function launch(db: RunningMariaDb, mariadbd = requireTool('mariadbd'), da
       await root.end();
       return;
     } catch (err) {
-      if (i > 300) throw new Error(`mariadbd did not accept connections: ${(err as Error).message}\n${log.slice(-2000)}`);
+      if (i > 300)
+        throw new Error(`mariadbd did not accept connections: ${(err as Error).message}\n${log.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 }
 
 /** Kill the server as a crash or a restart would, then start it again on the same data and port. */
-export async function restartMariaDb(db: RunningMariaDb, signal: NodeJS.Signals = 'SIGKILL', downMs = 500): Promise<void> {
+export async function restartMariaDb(
+  db: RunningMariaDb,
+  signal: NodeJS.Signals = 'SIGKILL',
+  downMs = 500,
+): Promise<void> {
   const exited = new Promise((r) => db.child.once('exit', r));
   db.child.kill(signal);
   await exited;
@@ -84,7 +131,10 @@ export async function stopMariaDb(db: RunningMariaDb): Promise<void> {
 /** The test run's MariaDB, as the global setup started it; fails loudly when there is none. */
 export function testMariaDb(): { host: string; port: number; user: string; password: string } {
   const value = process.env[MARIADB_ENV];
-  if (!value) throw new Error(`no MariaDB for this test run (${MARIADB_ENV} is not set): install mariadb-server (Debian); .ci/run does`);
+  if (!value)
+    throw new Error(
+      `no MariaDB for this test run (${MARIADB_ENV} is not set): install mariadb-server (Debian); .ci/run does`,
+    );
   const parsed = JSON.parse(value) as { host: string; port: number; user: string; password: string; error?: string };
   if (parsed.error) throw new Error(parsed.error);
   return parsed;

@@ -16,11 +16,17 @@ export async function dumpKeys(file: string, utf8 = true): Promise<Answer> {
   for (const line of r.stdout.split('\n')) {
     // Each sequence level indents its items by 2 and their elements by 2 more.
     const level = Math.floor(/^ */.exec(line)![0].length / 4);
-    const m = /^\s*\(([0-9a-f]{4}),([0-9a-f]{4})\) (\w\w) (?:\[(.*?)\]|\((?:no value available|Sequence with .*?)\)|(\S+))\s+#\s*(?:\d+|u\/l),\s*\d+\s+(\S+)/.exec(line);
+    const m =
+      /^\s*\(([0-9a-f]{4}),([0-9a-f]{4})\) (\w\w) (?:\[(.*?)\]|\((?:no value available|Sequence with .*?)\)|(\S+))\s+#\s*(?:\d+|u\/l),\s*\d+\s+(\S+)/.exec(
+        line,
+      );
     if (!m) continue;
     seq.length = level;
     const keyword = m[6]!.replace(/^RETIRED_/, '');
-    if (m[3] === 'SQ') { seq[level] = keyword; continue; }
+    if (m[3] === 'SQ') {
+      seq[level] = keyword;
+      continue;
+    }
     out[[...seq, keyword].join('.')] = (m[4] ?? m[5] ?? '').replace(/\s+$/, '');
   }
   return out;
@@ -34,15 +40,41 @@ export interface FindResult extends RunResult {
 }
 
 /** findscu with `-k` keys (and `extra` arguments after the peer: query files); each answer is extracted to a file and read with dcmdump. */
-export async function findscu(port: number, calledAe: string, model: string[], keys: string[], extra: string[] = []): Promise<FindResult> {
+export async function findscu(
+  port: number,
+  calledAe: string,
+  model: string[],
+  keys: string[],
+  extra: string[] = [],
+): Promise<FindResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'findscu-'));
   try {
-    const r = await run('findscu', ['-v', '-X', '-od', dir, ...model, '-aet', 'FINDSCU', '-aec', calledAe, ...keys.flatMap((k) => ['-k', k]), '127.0.0.1', String(port), ...extra]);
+    const r = await run('findscu', [
+      '-v',
+      '-X',
+      '-od',
+      dir,
+      ...model,
+      '-aet',
+      'FINDSCU',
+      '-aec',
+      calledAe,
+      ...keys.flatMap((k) => ['-k', k]),
+      '127.0.0.1',
+      String(port),
+      ...extra,
+    ]);
     const files = (await readdir(dir)).filter((f) => f.startsWith('rsp')).sort();
     const answers = await Promise.all(files.map((f) => dumpKeys(path.join(dir, f))));
     // DCMTK logs to stdout or stderr depending on its options; read both.
     const log = r.stdout + r.stderr;
-    return { ...r, stdout: log, answers, final: finalStatus(log, 'Find'), pending: [...log.matchAll(/Received Find Response \d+ \((.*?)\)/g)].map((m) => m[1]!) };
+    return {
+      ...r,
+      stdout: log,
+      answers,
+      final: finalStatus(log, 'Find'),
+      pending: [...log.matchAll(/Received Find Response \d+ \((.*?)\)/g)].map((m) => m[1]!),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -50,7 +82,10 @@ export async function findscu(port: number, calledAe: string, model: string[], k
 
 /** The final status a DCMTK SCU printed ("Received Final Move Response (Success)"), or the whole output if none. */
 export function finalStatus(stdout: string, what: string): string {
-  return new RegExp(`Received Final ${what} Response \\((.*?)\\)`).exec(stdout)?.[1] ?? `no final ${what} response in: ${stdout}`;
+  return (
+    new RegExp(`Received Final ${what} Response \\((.*?)\\)`).exec(stdout)?.[1] ??
+    `no final ${what} response in: ${stdout}`
+  );
 }
 
 export interface RetrieveResponse {
@@ -73,7 +108,10 @@ export function retrieveResponses(log: string, what: 'Move' | 'C-GET'): Retrieve
     };
     out.push({
       final: b.startsWith('Final') || /DIMSE Status\s*: 0x(?!ff0)/.test(b),
-      remaining: num('Remaining'), completed: num('Completed') ?? 0, failed: num('Failed') ?? 0, warning: num('Warning') ?? 0,
+      remaining: num('Remaining'),
+      completed: num('Completed') ?? 0,
+      failed: num('Failed') ?? 0,
+      warning: num('Warning') ?? 0,
       status: /DIMSE Status\s*: (0x[0-9a-f]{4})/.exec(b)?.[1] ?? '?',
     });
   }

@@ -22,17 +22,28 @@ export class RawPeer {
     socket.setNoDelay(true);
     socket.on('data', (chunk) => {
       for (const ev of this.reader.push(chunk)) {
-        if (ev.kind === 'pdu') { this.received.push(decodePdu(ev.type, ev.body)); continue; }
+        if (ev.kind === 'pdu') {
+          this.received.push(decodePdu(ev.type, ev.body));
+          continue;
+        }
         this.pdvParts.push(ev.data);
         if (ev.pdvEnd) {
           const data = Buffer.concat(this.pdvParts.splice(0));
-          this.received.push({ type: PduType.PData, pdvs: [{ contextId: ev.contextId, isCommand: ev.isCommand, isLast: ev.isLast, data }] });
+          this.received.push({
+            type: PduType.PData,
+            pdvs: [{ contextId: ev.contextId, isCommand: ev.isCommand, isLast: ev.isLast, data }],
+          });
         }
       }
       for (const w of this.waiters.splice(0)) w();
     });
     socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) => socket.on('close', () => { resolve(); for (const w of this.waiters.splice(0)) w(); }));
+    this.closed = new Promise((resolve) =>
+      socket.on('close', () => {
+        resolve();
+        for (const w of this.waiters.splice(0)) w();
+      }),
+    );
   }
 
   static connect(port: number): Promise<RawPeer> {
@@ -74,11 +85,16 @@ export class RawPeer {
 
   /** A well-formed association for one SOP class and transfer syntax, as context 1. */
   async associate(calledAe: string, sopClass: string, transferSyntax: string, callingAe = 'RAWPEER'): Promise<void> {
-    this.send(encodePdu({
-      type: PduType.AssociateRQ, calledAe, callingAe, applicationContext: APPLICATION_CONTEXT,
-      contexts: [{ id: 1, abstractSyntax: sopClass, transferSyntaxes: [transferSyntax] }],
-      userInfo: { maxPduLength: 16384, implementationClassUid: '2.25.42', roles: [], other: [] },
-    }));
+    this.send(
+      encodePdu({
+        type: PduType.AssociateRQ,
+        calledAe,
+        callingAe,
+        applicationContext: APPLICATION_CONTEXT,
+        contexts: [{ id: 1, abstractSyntax: sopClass, transferSyntaxes: [transferSyntax] }],
+        userInfo: { maxPduLength: 16384, implementationClassUid: '2.25.42', roles: [], other: [] },
+      }),
+    );
     const ac = await this.next(PduType.AssociateAC);
     if (!ac) throw new Error('association not accepted');
   }
@@ -86,14 +102,22 @@ export class RawPeer {
   /** Send a C-STORE-RQ command and the given data set bytes, cut into PDVs; `last` false leaves the data set open. */
   sendStore(sopClass: string, sopInstance: string, dataSet: Buffer, last = true, messageId = 1): void {
     const command = encodeCommand({
-      commandField: CommandField.CStoreRQ, messageId, affectedSopClassUid: sopClass, affectedSopInstanceUid: sopInstance,
-      priority: 0, hasDataSet: true,
+      commandField: CommandField.CStoreRQ,
+      messageId,
+      affectedSopClassUid: sopClass,
+      affectedSopInstanceUid: sopInstance,
+      priority: 0,
+      hasDataSet: true,
     });
     this.send(encodePData([{ contextId: 1, isCommand: true, isLast: true, data: command }]));
     const step = 8000;
     for (let at = 0; at < dataSet.length; at += step) {
       const end = Math.min(at + step, dataSet.length);
-      this.send(encodePData([{ contextId: 1, isCommand: false, isLast: last && end === dataSet.length, data: dataSet.subarray(at, end) }]));
+      this.send(
+        encodePData([
+          { contextId: 1, isCommand: false, isLast: last && end === dataSet.length, data: dataSet.subarray(at, end) },
+        ]),
+      );
     }
   }
 

@@ -22,32 +22,47 @@ export async function startRsyslog(tls: { ca: string; cert: string; key: string 
   const udpPort = await freePort();
   const tlsPort = await freePort();
   const out = path.join(dir, 'messages.log');
-  await writeFile(path.join(dir, 'rsyslog.conf'), [
-    `global(workDirectory="${dir}" maxMessageSize="64k" DefaultNetstreamDriver="gtls"`,
-    `  DefaultNetstreamDriverCAFile="${tls.ca}" DefaultNetstreamDriverCertFile="${tls.cert}" DefaultNetstreamDriverKeyFile="${tls.key}")`,
-    'module(load="imudp")',
-    'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")',
-    `input(type="imudp" address="127.0.0.1" port="${udpPort}")`,
-    `input(type="imtcp" address="127.0.0.1" port="${tlsPort}")`,
-    `*.* action(type="omfile" file="${out}" template="RSYSLOG_SyslogProtocol23Format")`,
-  ].join('\n') + '\n');
-  const child: ChildProcess = spawn(bin, ['-n', '-f', path.join(dir, 'rsyslog.conf'), '-i', path.join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await writeFile(
+    path.join(dir, 'rsyslog.conf'),
+    [
+      `global(workDirectory="${dir}" maxMessageSize="64k" DefaultNetstreamDriver="gtls"`,
+      `  DefaultNetstreamDriverCAFile="${tls.ca}" DefaultNetstreamDriverCertFile="${tls.cert}" DefaultNetstreamDriverKeyFile="${tls.key}")`,
+      'module(load="imudp")',
+      'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")',
+      `input(type="imudp" address="127.0.0.1" port="${udpPort}")`,
+      `input(type="imtcp" address="127.0.0.1" port="${tlsPort}")`,
+      `*.* action(type="omfile" file="${out}" template="RSYSLOG_SyslogProtocol23Format")`,
+    ].join('\n') + '\n',
+  );
+  const child: ChildProcess = spawn(
+    bin,
+    ['-n', '-f', path.join(dir, 'rsyslog.conf'), '-i', path.join(dir, 'rsyslogd.pid')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let errors = '';
-  child.stderr!.on('data', (d) => { errors += String(d); });
+  child.stderr!.on('data', (d) => {
+    errors += String(d);
+  });
   // Ready when both ports listen (TLS: a TCP connect succeeds; UDP cannot be probed: the log line tells).
   const deadline = Date.now() + 15_000;
   const net = await import('node:net');
   for (;;) {
     if (child.exitCode !== null) throw new Error(`rsyslogd exited: ${errors}`);
     const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(tlsPort, '127.0.0.1', () => { s.destroy(); resolve(true); }).on('error', () => resolve(false));
+      const s = net
+        .connect(tlsPort, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        })
+        .on('error', () => resolve(false));
     });
     if (up) break;
     if (Date.now() > deadline) throw new Error(`rsyslogd did not listen on ${tlsPort}: ${errors}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    udpPort, tlsPort,
+    udpPort,
+    tlsPort,
     messages: async () => (await readFile(out, 'utf8').catch(() => '')).split('\n').filter(Boolean),
     stop: async () => {
       child.kill('SIGTERM');

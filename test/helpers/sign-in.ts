@@ -7,7 +7,10 @@ import type { ArchiveServer } from '../../main/server.ts';
  * it (POST /api/sign-in-link with the install's secret), opening `hash` (e.g. `#/studies`). Works once.
  */
 export async function signInUrl(server: ArchiveServer, hash = ''): Promise<string> {
-  const res = await fetch(`${server.apiUrl}${ENDPOINTS.signInLink.path}`, { method: 'POST', headers: { authorization: `Bearer ${server.apiSecret}` } });
+  const res = await fetch(`${server.apiUrl}${ENDPOINTS.signInLink.path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.apiSecret}` },
+  });
   if (res.status !== 200) throw new Error(`no sign-in link: HTTP ${res.status} ${await res.text()}`);
   return `${((await res.json()) as SignInLinkDto).url}${hash}`;
 }

@@ -15,11 +15,23 @@ export interface SilentPeer {
 }
 
 function listening(server: net.Server | http.Server, sockets: Set<net.Socket>): Promise<SilentPeer> {
-  server.on('connection', (s: net.Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => undefined); });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    port: (server.address() as net.AddressInfo).port,
-    stop: () => new Promise<void>((done) => { for (const s of sockets) s.destroy(); server.close(() => done()); }),
-  })));
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        stop: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => done());
+          }),
+      }),
+    ),
+  );
 }
 
 /** A plain HTTP server: what answers when the web port is typed instead of the DICOM port. */
@@ -30,7 +42,10 @@ export function httpServer(): Promise<SilentPeer> {
 
 /** Accepts the TCP connection and never sends a byte. */
 export function acceptsAndSilent(): Promise<SilentPeer> {
-  return listening(net.createServer(() => undefined), new Set());
+  return listening(
+    net.createServer(() => undefined),
+    new Set(),
+  );
 }
 
 /** Accepts the association (every context, its first transfer syntax), then never answers anything. */
@@ -41,11 +56,20 @@ export function associatesAndSilent(): Promise<SilentPeer> {
       for (const ev of reader.push(chunk)) {
         if (ev.kind !== 'pdu' || ev.type !== PduType.AssociateRQ) continue;
         const rq = decodePdu(ev.type, ev.body) as AssociateRQ;
-        socket.write(encodePdu({
-          type: PduType.AssociateAC, calledAe: rq.calledAe, callingAe: rq.callingAe, applicationContext: rq.applicationContext,
-          contexts: rq.contexts.map((c) => ({ id: c.id, result: ContextResult.Acceptance, transferSyntax: c.transferSyntaxes[0]! })),
-          userInfo: { maxPduLength: 16384, implementationClassUid: '2.25.7', roles: [], other: [] },
-        }));
+        socket.write(
+          encodePdu({
+            type: PduType.AssociateAC,
+            calledAe: rq.calledAe,
+            callingAe: rq.callingAe,
+            applicationContext: rq.applicationContext,
+            contexts: rq.contexts.map((c) => ({
+              id: c.id,
+              result: ContextResult.Acceptance,
+              transferSyntax: c.transferSyntaxes[0]!,
+            })),
+            userInfo: { maxPduLength: 16384, implementationClassUid: '2.25.7', roles: [], other: [] },
+          }),
+        );
       }
     });
   });
@@ -83,5 +107,11 @@ export async function neverAccepts(): Promise<SilentPeer> {
     child.once('error', (e) => reject(new Error(`python3 is needed for this test: ${e.message}`)));
     child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
   });
-  return { port, stop: async () => { child.stdin!.end(); child.kill(); } };
+  return {
+    port,
+    stop: async () => {
+      child.stdin!.end();
+      child.kill();
+    },
+  };
 }

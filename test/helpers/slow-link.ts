@@ -22,19 +22,27 @@ export async function slowLink(peerPort: number, delayMs: number, port = 0): Pro
     }
     near.pipe(far);
     // Timers of equal delay fire in the order they were set: the peer's bytes and its end keep their order.
-    far.on('data', (chunk: Buffer) => { setTimeout(() => near.write(chunk), delayMs); });
-    far.on('close', () => { setTimeout(() => near.destroy(), delayMs); });
+    far.on('data', (chunk: Buffer) => {
+      setTimeout(() => near.write(chunk), delayMs);
+    });
+    far.on('close', () => {
+      setTimeout(() => near.destroy(), delayMs);
+    });
     near.on('close', () => far.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   return {
     port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

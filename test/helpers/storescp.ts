@@ -70,25 +70,42 @@ async function waitForPort(port: number, proc: ChildProcess, log: () => string):
   }
 }
 
-export async function startStorescp(aeTitle: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, fixedPort?: number): Promise<RunningStorescp & { kill(): void }> {
+export async function startStorescp(
+  aeTitle: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+  fixedPort?: number,
+): Promise<RunningStorescp & { kill(): void }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'storescp-'));
-  const port = fixedPort ?? await freePort();
+  const port = fixedPort ?? (await freePort());
   let output = '';
-  const proc = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...args, String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  proc.stdout!.on('data', (d) => { output += d; });
-  proc.stderr!.on('data', (d) => { output += d; });
-  if (await waitForPort(port, proc, () => output) === 'exited') {
+  const proc = spawn(requireTool('storescp'), ['-aet', aeTitle, '-od', dir, ...args, String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  proc.stdout!.on('data', (d) => {
+    output += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    output += d;
+  });
+  if ((await waitForPort(port, proc, () => output)) === 'exited') {
     await rm(dir, { recursive: true, force: true });
     if (fixedPort === undefined) return startStorescp(aeTitle, args, env);
     throw new Error(`storescp could not listen on ${port}: ${output}`);
   }
   return {
-    aeTitle, port, dir,
+    aeTitle,
+    port,
+    dir,
     /** Kill it at once, as a node that goes away. */
-    kill: () => { proc.kill('SIGKILL'); },
+    kill: () => {
+      proc.kill('SIGKILL');
+    },
     files: async () => (await readdir(dir)).filter((f) => !f.startsWith('.')).map((f) => path.join(dir, f)),
     stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) { // still running (a killed process has a signal code instead)
+      if (proc.exitCode === null && proc.signalCode === null) {
+        // still running (a killed process has a signal code instead)
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill();
         await exited;

@@ -24,7 +24,10 @@ export interface UiSuite {
  * browser closed and the work folder removed after. Call it in the `describe` before the suite's own hooks; start and
  * stop the suite's archives there as usual.
  */
-export function uiSuite(name: string, options: { viewport?: { width: number; height: number }; acceptDialogs?: boolean } = {}): UiSuite {
+export function uiSuite(
+  name: string,
+  options: { viewport?: { width: number; height: number }; acceptDialogs?: boolean } = {},
+): UiSuite {
   let browser: Browser | undefined;
   let work = '';
   const pages: Page[] = [];
@@ -50,10 +53,16 @@ export function uiSuite(name: string, options: { viewport?: { width: number; hei
     return value;
   };
   return {
-    get browser() { return started(browser, 'the browser'); },
-    get page() { return started(pages[0], 'the page'); },
+    get browser() {
+      return started(browser, 'the browser');
+    },
+    get page() {
+      return started(pages[0], 'the page');
+    },
     errors,
-    get work() { return work || started<string>(undefined, 'the work folder'); },
+    get work() {
+      return work || started<string>(undefined, 'the work folder');
+    },
     newPage: (viewport) => open(viewport),
   };
 }

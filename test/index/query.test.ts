@@ -11,19 +11,33 @@ import { TransferSyntax } from '../../common/uids.ts';
 /** The index answers identifiers the way PS3.4 C.2.2.2 says, each matching kind at each level. */
 
 const TAGS: Record<string, [number, string]> = {
-  QueryRetrieveLevel: [0x00080052, 'CS'], PatientName: [0x00100010, 'PN'], PatientID: [0x00100020, 'LO'],
-  StudyDate: [0x00080020, 'DA'], StudyTime: [0x00080030, 'TM'], AccessionNumber: [0x00080050, 'SH'], StudyInstanceUID: [0x0020000d, 'UI'],
-  ModalitiesInStudy: [0x00080061, 'CS'], NumberOfStudyRelatedInstances: [0x00201208, 'IS'], NumberOfStudyRelatedSeries: [0x00201206, 'IS'],
-  SeriesInstanceUID: [0x0020000e, 'UI'], Modality: [0x00080060, 'CS'], NumberOfSeriesRelatedInstances: [0x00201209, 'IS'],
-  SOPInstanceUID: [0x00080018, 'UI'], InstanceNumber: [0x00200013, 'IS'], NumberOfPatientRelatedStudies: [0x00201200, 'IS'],
-  OtherPatientIDs: [0x00101000, 'LO'], SpecificCharacterSet: [0x00080005, 'CS'],
+  QueryRetrieveLevel: [0x00080052, 'CS'],
+  PatientName: [0x00100010, 'PN'],
+  PatientID: [0x00100020, 'LO'],
+  StudyDate: [0x00080020, 'DA'],
+  StudyTime: [0x00080030, 'TM'],
+  AccessionNumber: [0x00080050, 'SH'],
+  StudyInstanceUID: [0x0020000d, 'UI'],
+  ModalitiesInStudy: [0x00080061, 'CS'],
+  NumberOfStudyRelatedInstances: [0x00201208, 'IS'],
+  NumberOfStudyRelatedSeries: [0x00201206, 'IS'],
+  SeriesInstanceUID: [0x0020000e, 'UI'],
+  Modality: [0x00080060, 'CS'],
+  NumberOfSeriesRelatedInstances: [0x00201209, 'IS'],
+  SOPInstanceUID: [0x00080018, 'UI'],
+  InstanceNumber: [0x00200013, 'IS'],
+  NumberOfPatientRelatedStudies: [0x00201200, 'IS'],
+  OtherPatientIDs: [0x00101000, 'LO'],
+  SpecificCharacterSet: [0x00080005, 'CS'],
 };
 
 function identifier(keys: Record<string, string>): DataSet {
-  return new Map(Object.entries(keys).map(([k, v]) => {
-    const [tag, vr] = TAGS[k]!;
-    return [tag, { tag, vr, value: Buffer.from(v, 'latin1') }];
-  }));
+  return new Map(
+    Object.entries(keys).map(([k, v]) => {
+      const [tag, vr] = TAGS[k]!;
+      return [tag, { tag, vr, value: Buffer.from(v, 'latin1') }];
+    }),
+  );
 }
 
 let n = 0;
@@ -35,17 +49,48 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
   beforeAll(async () => {
     ({ index, dispose } = await engine.open('query'));
     n = 0; // the same SOP Instance UIDs (1.2.3.1 ...) for each engine
-    const add = (h: Partial<InstanceHeader>) => index.storeInstance({ header: header(h), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: `f${n}` }, size: 10, callingAe: 'CT1' });
+    const add = (h: Partial<InstanceHeader>) =>
+      index.storeInstance({
+        header: header(h),
+        transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+        location: { device: 0, relativePath: `f${n}` },
+        size: 10,
+        callingAe: 'CT1',
+      });
     // Doe^John: study 1.1 (CT, 2 series, 3 images), study 1.2 (MR, 1 image)
     await add({});
     await add({});
     await add({ seriesInstanceUid: '1.1.2', seriesNumber: '2' });
-    await add({ studyInstanceUid: '1.2', seriesInstanceUid: '1.2.1', modality: 'MR', studyDate: '20240320', studyTime: '140000', accessionNumber: 'A2' });
+    await add({
+      studyInstanceUid: '1.2',
+      seriesInstanceUid: '1.2.1',
+      modality: 'MR',
+      studyDate: '20240320',
+      studyTime: '140000',
+      accessionNumber: 'A2',
+    });
     // Doeson^Jane and Novák^Jiří
-    await add({ patientId: 'P2', patientName: 'Doeson^Jane^^', studyInstanceUid: '2.1', seriesInstanceUid: '2.1.1', studyDate: '20231201', accessionNumber: 'B1' });
-    await add({ patientId: 'P3', patientName: 'Novák^Jiří', studyInstanceUid: '3.1', seriesInstanceUid: '3.1.1', studyDate: '', accessionNumber: 'C1', modality: 'US' });
+    await add({
+      patientId: 'P2',
+      patientName: 'Doeson^Jane^^',
+      studyInstanceUid: '2.1',
+      seriesInstanceUid: '2.1.1',
+      studyDate: '20231201',
+      accessionNumber: 'B1',
+    });
+    await add({
+      patientId: 'P3',
+      patientName: 'Novák^Jiří',
+      studyInstanceUid: '3.1',
+      seriesInstanceUid: '3.1.1',
+      studyDate: '',
+      accessionNumber: 'C1',
+      modality: 'US',
+    });
   });
-  afterAll(async () => { await dispose?.(); });
+  afterAll(async () => {
+    await dispose?.();
+  });
 
   async function find(keys: Record<string, string>, model: QrModel = 'STUDY') {
     const request = qrRequestFrom(identifier(keys), model);
@@ -53,7 +98,9 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
     return { rows, request };
   }
   const studies = async (keys: Record<string, string>) =>
-    (await find({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '', ...keys })).rows.map((r) => r.StudyInstanceUID).sort();
+    (await find({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '', ...keys })).rows
+      .map((r) => r.StudyInstanceUID)
+      .sort();
 
   it('matches person names by single value and wildcard, ignoring case and trailing empty components', async () => {
     expect(await studies({ PatientName: 'doe^john' })).toEqual(['1.1', '1.2']);
@@ -65,11 +112,26 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
   });
 
   it('matches person names forgivingly when asked: without diacritics or case, ue and oe as ü and ö', async () => {
-    await index.storeInstance({ header: header({ patientId: 'P9', patientName: 'Müller^Hans', studyInstanceUid: '9.1', seriesInstanceUid: '9.1.1' }),
-      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'f-muller' }, size: 10, callingAe: 'CT1' });
+    await index.storeInstance({
+      header: header({
+        patientId: 'P9',
+        patientName: 'Müller^Hans',
+        studyInstanceUid: '9.1',
+        seriesInstanceUid: '9.1.1',
+      }),
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      location: { device: 0, relativePath: 'f-muller' },
+      size: 10,
+      callingAe: 'CT1',
+    });
     const forgiving = async (name: string) => {
-      const request = qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '', PatientName: name }), 'STUDY');
-      return (await index.queryArchive(request.level, request.returns, withFoldedNames(request.conditions))).map((r) => r.StudyInstanceUID).sort();
+      const request = qrRequestFrom(
+        identifier({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '', PatientName: name }),
+        'STUDY',
+      );
+      return (await index.queryArchive(request.level, request.returns, withFoldedNames(request.conditions)))
+        .map((r) => r.StudyInstanceUID)
+        .sort();
     };
     try {
       expect(await forgiving('novak^jiri')).toEqual(['3.1']);
@@ -104,33 +166,72 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
   });
 
   it('computes the counts and the modalities of a study, and leaves unsupported keys empty', async () => {
-    const { rows, request } = await find({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '1.1', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '', NumberOfStudyRelatedSeries: '', OtherPatientIDs: '' });
-    expect(rows).toEqual([{ StudyInstanceUID: '1.1', ModalitiesInStudy: 'CT', NumberOfStudyRelatedInstances: 3, NumberOfStudyRelatedSeries: 2 }]);
+    const { rows, request } = await find({
+      QueryRetrieveLevel: 'STUDY',
+      StudyInstanceUID: '1.1',
+      ModalitiesInStudy: '',
+      NumberOfStudyRelatedInstances: '',
+      NumberOfStudyRelatedSeries: '',
+      OtherPatientIDs: '',
+    });
+    expect(rows).toEqual([
+      {
+        StudyInstanceUID: '1.1',
+        ModalitiesInStudy: 'CT',
+        NumberOfStudyRelatedInstances: 3,
+        NumberOfStudyRelatedSeries: 2,
+      },
+    ]);
     const answer = qrAnswer(rows[0]!, request, 'ARCHIVE');
     expect((answer.get(0x00201208)!.value as Buffer).toString()).toBe('3');
     expect((answer.get(0x00101000)!.value as Buffer).length).toBe(0);
     expect((answer.get(0x00080052)!.value as Buffer).toString()).toBe('STUDY');
     expect(request.unsupportedMatching).toBe(false);
-    expect(qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', OtherPatientIDs: 'X' }), 'STUDY').unsupportedMatching).toBe(true);
+    expect(
+      qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', OtherPatientIDs: 'X' }), 'STUDY').unsupportedMatching,
+    ).toBe(true);
   });
 
   it('answers each level, and the patient level only in the Patient Root model', async () => {
-    const patients = await find({ QueryRetrieveLevel: 'PATIENT', PatientID: '', PatientName: 'DOE*', NumberOfPatientRelatedStudies: '' }, 'PATIENT');
-    expect(patients.rows.map((r) => [r.PatientID, r.NumberOfPatientRelatedStudies]).sort()).toEqual([['P1', 2], ['P2', 1]]);
-    const series = await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '', Modality: 'CT', NumberOfSeriesRelatedInstances: '' });
-    expect(series.rows.map((r) => [r.SeriesInstanceUID, r.NumberOfSeriesRelatedInstances])).toEqual([['1.1.1', 2], ['1.1.2', 1]]);
-    const images = await find({ QueryRetrieveLevel: 'IMAGE', StudyInstanceUID: '1.1', SeriesInstanceUID: '1.1.1', SOPInstanceUID: '' });
+    const patients = await find(
+      { QueryRetrieveLevel: 'PATIENT', PatientID: '', PatientName: 'DOE*', NumberOfPatientRelatedStudies: '' },
+      'PATIENT',
+    );
+    expect(patients.rows.map((r) => [r.PatientID, r.NumberOfPatientRelatedStudies]).sort()).toEqual([
+      ['P1', 2],
+      ['P2', 1],
+    ]);
+    const series = await find({
+      QueryRetrieveLevel: 'SERIES',
+      StudyInstanceUID: '1.1',
+      SeriesInstanceUID: '',
+      Modality: 'CT',
+      NumberOfSeriesRelatedInstances: '',
+    });
+    expect(series.rows.map((r) => [r.SeriesInstanceUID, r.NumberOfSeriesRelatedInstances])).toEqual([
+      ['1.1.1', 2],
+      ['1.1.2', 1],
+    ]);
+    const images = await find({
+      QueryRetrieveLevel: 'IMAGE',
+      StudyInstanceUID: '1.1',
+      SeriesInstanceUID: '1.1.1',
+      SOPInstanceUID: '',
+    });
     expect(images.rows).toHaveLength(2);
     expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'PATIENT' }), 'STUDY')).toThrow(IdentifierError);
-    expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'FRAME' }), 'STUDY'))
-      .toThrow(expect.objectContaining({ status: Status.IdentifierDoesNotMatchSopClass }));
+    expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'FRAME' }), 'STUDY')).toThrow(
+      expect.objectContaining({ status: Status.IdentifierDoesNotMatchSopClass }),
+    );
   });
 
   it('answers a Latin-2 request in Latin-2 and an ASCII request with UTF-8 when the name needs it', async () => {
     const latin2 = await find({ QueryRetrieveLevel: 'STUDY', SpecificCharacterSet: 'ISO_IR 101', PatientName: 'NOV*' });
     const answer = qrAnswer(latin2.rows[0]!, latin2.request, 'ARCHIVE');
     expect((answer.get(0x00080005)!.value as Buffer).toString()).toBe('ISO_IR 101');
-    expect([...(answer.get(0x00100010)!.value as Buffer)]).toEqual([...Buffer.from([0x4e, 0x6f, 0x76, 0xe1, 0x6b, 0x5e, 0x4a, 0x69, 0xf8, 0xed])]);
+    expect([...(answer.get(0x00100010)!.value as Buffer)]).toEqual([
+      ...Buffer.from([0x4e, 0x6f, 0x76, 0xe1, 0x6b, 0x5e, 0x4a, 0x69, 0xf8, 0xed]),
+    ]);
     const plain = await find({ QueryRetrieveLevel: 'STUDY', PatientName: 'NOV*' });
     const utf8 = qrAnswer(plain.rows[0]!, plain.request, 'ARCHIVE');
     expect((utf8.get(0x00080005)!.value as Buffer).toString()).toBe('ISO_IR 192');
@@ -138,21 +239,59 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
   });
 
   it('refuses a malformed date with status C000', () => {
-    expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyDate: '2024-01-01' }), 'STUDY'))
-      .toThrow(expect.objectContaining({ status: Status.UnableToProcess, message: expect.stringMatching(/StudyDate/) }));
+    expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyDate: '2024-01-01' }), 'STUDY')).toThrow(
+      expect.objectContaining({ status: Status.UnableToProcess, message: expect.stringMatching(/StudyDate/) }),
+    );
   });
 
   it('keeps the study and series counts right when an object is stored again into another series', async () => {
-    const counts = async () => (await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '', NumberOfSeriesRelatedInstances: '' }))
-      .rows.map((r) => [r.SeriesInstanceUID, r.NumberOfSeriesRelatedInstances]).sort();
-    expect(await counts()).toEqual([['1.1.1', 2], ['1.1.2', 1]]);
-    const again = header({ sopInstanceUid: '1.2.3.1', seriesInstanceUid: '1.1.2', seriesNumber: '2', instanceNumber: '9' });
-    await index.storeInstance({ header: again, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'again' }, size: 10, callingAe: 'CT1' });
-    expect(await counts()).toEqual([['1.1.1', 1], ['1.1.2', 2]]);
-    const study = (await find({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '1.1', NumberOfStudyRelatedInstances: '' })).rows[0];
+    const counts = async () =>
+      (
+        await find({
+          QueryRetrieveLevel: 'SERIES',
+          StudyInstanceUID: '1.1',
+          SeriesInstanceUID: '',
+          NumberOfSeriesRelatedInstances: '',
+        })
+      ).rows
+        .map((r) => [r.SeriesInstanceUID, r.NumberOfSeriesRelatedInstances])
+        .sort();
+    expect(await counts()).toEqual([
+      ['1.1.1', 2],
+      ['1.1.2', 1],
+    ]);
+    const again = header({
+      sopInstanceUid: '1.2.3.1',
+      seriesInstanceUid: '1.1.2',
+      seriesNumber: '2',
+      instanceNumber: '9',
+    });
+    await index.storeInstance({
+      header: again,
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      location: { device: 0, relativePath: 'again' },
+      size: 10,
+      callingAe: 'CT1',
+    });
+    expect(await counts()).toEqual([
+      ['1.1.1', 1],
+      ['1.1.2', 2],
+    ]);
+    const study = (
+      await find({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '1.1', NumberOfStudyRelatedInstances: '' })
+    ).rows[0];
     expect(study?.NumberOfStudyRelatedInstances).toBe(3);
-    await index.storeInstance({ header: { ...again, seriesInstanceUid: '1.1.1', seriesNumber: '1' }, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'back' }, size: 10, callingAe: 'CT1' });
-    expect(await counts()).toEqual([['1.1.1', 2], ['1.1.2', 1]]);
+    await index.storeInstance({
+      header: { ...again, seriesInstanceUid: '1.1.1', seriesNumber: '1' },
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      location: { device: 0, relativePath: 'back' },
+      size: 10,
+      callingAe: 'CT1',
+    });
+    expect(await counts()).toEqual([
+      ['1.1.1', 2],
+      ['1.1.2', 1],
+    ]);
   });
 
   it('finds the instances under a study for a retrieve, in order', async () => {
@@ -178,18 +317,44 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
     expect((await index.pendingDeletions()).map((d) => d.id)).toEqual([deletion.id]);
     await index.finishDeletion(deletion.id);
     expect(await index.pendingDeletions()).toEqual([]);
-    expect((await index.listDeletions())[0]).toMatchObject({ studyUid: '1.1', patientId: 'P1', objects: 3, reason: 'test', state: 'done' });
+    expect((await index.listDeletions())[0]).toMatchObject({
+      studyUid: '1.1',
+      patientId: 'P1',
+      objects: 3,
+      reason: 'test',
+      state: 'done',
+    });
     expect(await index.beginStudyDeletion('1.1', 'test')).toBeUndefined();
-    expect((await find({ QueryRetrieveLevel: 'STUDY', PatientID: 'P1', StudyInstanceUID: '' })).rows.map((r) => r.StudyInstanceUID)).toEqual(['1.2']);
+    expect(
+      (await find({ QueryRetrieveLevel: 'STUDY', PatientID: 'P1', StudyInstanceUID: '' })).rows.map(
+        (r) => r.StudyInstanceUID,
+      ),
+    ).toEqual(['1.2']);
     expect(await index.findInstance('1.2.3.1')).toBeUndefined();
-    expect((await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '' })).rows).toEqual([]);
+    expect((await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '' })).rows).toEqual(
+      [],
+    );
     expect(await index.findPatient('P1')).toBeDefined();
     await index.beginStudyDeletion('1.2', 'test');
     expect(await index.findPatient('P1')).toBeUndefined();
     expect(await index.counts()).toMatchObject({ patients: 2, studies: 2, series: 2, instances: 2 });
     // A new object of the deleted series makes it anew (no stale cached series row).
-    await index.storeInstance({ header: header({ sopInstanceUid: '1.2.3.99' }), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'new' }, size: 10, callingAe: 'CT1' });
-    expect((await find({ QueryRetrieveLevel: 'SERIES', StudyInstanceUID: '1.1', SeriesInstanceUID: '', NumberOfSeriesRelatedInstances: '' })).rows)
-      .toEqual([expect.objectContaining({ SeriesInstanceUID: '1.1.1', NumberOfSeriesRelatedInstances: 1 })]);
+    await index.storeInstance({
+      header: header({ sopInstanceUid: '1.2.3.99' }),
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      location: { device: 0, relativePath: 'new' },
+      size: 10,
+      callingAe: 'CT1',
+    });
+    expect(
+      (
+        await find({
+          QueryRetrieveLevel: 'SERIES',
+          StudyInstanceUID: '1.1',
+          SeriesInstanceUID: '',
+          NumberOfSeriesRelatedInstances: '',
+        })
+      ).rows,
+    ).toEqual([expect.objectContaining({ SeriesInstanceUID: '1.1.1', NumberOfSeriesRelatedInstances: 1 })]);
   });
 });

@@ -16,13 +16,19 @@ import { TransferSyntax } from '../../common/uids.ts';
  */
 
 /** A query SQLite needs a while for (a few million steps of a recursive CTE), with no table behind it. */
-const SLOW = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) AS n FROM c';
+const SLOW =
+  'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) AS n FROM c';
 
 /** Turns of the event loop (setImmediate callbacks) until `work` settles. */
 async function turnsDuring<T>(work: Promise<T>): Promise<{ value: T; turns: number }> {
   let turns = 0;
   let settled = false;
-  const spin = () => { if (!settled) { turns++; setImmediate(spin); } };
+  const spin = () => {
+    if (!settled) {
+      turns++;
+      setImmediate(spin);
+    }
+  };
   setImmediate(spin);
   try {
     return { value: await work, turns };
@@ -56,13 +62,15 @@ describe('the SQLite index reader threads', () => {
     const sql = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) SELECT x FROM c';
     const sizes: number[] = [];
     let last = 0;
-    const { turns } = await turnsDuring((async () => {
-      for await (const chunk of readers.stream<{ x: number }>(sql, [], 300)) {
-        sizes.push(chunk.length);
-        expect(chunk[0]!.x).toBe(last + 1);
-        last = chunk.at(-1)!.x;
-      }
-    })());
+    const { turns } = await turnsDuring(
+      (async () => {
+        for await (const chunk of readers.stream<{ x: number }>(sql, [], 300)) {
+          sizes.push(chunk.length);
+          expect(chunk[0]!.x).toBe(last + 1);
+          last = chunk.at(-1)!.x;
+        }
+      })(),
+    );
     expect(last).toBe(2000);
     // The first chunk as asked, the next ones four times bigger each, to 16 times at most.
     expect(sizes).toEqual([300, 1200, 500]);
@@ -82,7 +90,11 @@ describe('the SQLite index reader threads', () => {
 
   it('gives an SQL error as an error, in a stream too, and serves the next read', async () => {
     await expect(readers.all('SELECT * FROM no_such_table', [])).rejects.toThrow(/no such table/);
-    const stream = async () => { for await (const _ of readers.stream('SELECT * FROM no_such_table', [], 10)) { /* none */ } };
+    const stream = async () => {
+      for await (const _ of readers.stream('SELECT * FROM no_such_table', [], 10)) {
+        /* none */
+      }
+    };
     await expect(stream()).rejects.toThrow(/no such table/);
     expect(await readers.all('SELECT 1 AS one', [])).toEqual([{ one: 1 }]);
   });
@@ -91,11 +103,19 @@ describe('the SQLite index reader threads', () => {
     const before = await readers.all<{ n: number }>('SELECT count(*) AS n FROM instances', []);
     await index.storeInstance({
       header: testHeader({ studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', patientId: 'R1' }, 5, '1.2.3.4'),
-      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'r1' }, size: 1, callingAe: 'CT',
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      location: { device: 0, relativePath: 'r1' },
+      size: 1,
+      callingAe: 'CT',
     });
-    expect(await readers.all<{ n: number }>('SELECT count(*) AS n FROM instances', [])).toEqual([{ n: before[0]!.n + 1 }]);
+    expect(await readers.all<{ n: number }>('SELECT count(*) AS n FROM instances', [])).toEqual([
+      { n: before[0]!.n + 1 },
+    ]);
     // The index's own searches (the UI's, QIDO-RS's) go through its reader threads as well.
-    const request = qrRequestFrom(identifierFromKeywords({ PatientID: 'R1', PatientName: '', StudyInstanceUID: '' }, 'STUDY'), 'STUDY');
+    const request = qrRequestFrom(
+      identifierFromKeywords({ PatientID: 'R1', PatientName: '', StudyInstanceUID: '' }, 'STUDY'),
+      'STUDY',
+    );
     const rows = await index.queryArchive(request.level, request.returns, request.conditions);
     expect(rows.map((r) => r.StudyInstanceUID)).toEqual(['1.2.3']);
   });

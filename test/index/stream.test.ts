@@ -21,7 +21,13 @@ const FILE_SQLITE: IndexEngine = {
   open: async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'pacs-stream-'));
     const index = new SqliteIndex(path.join(dir, 'archive.db3'));
-    return { index, dispose: async () => { await index.close(); await rm(dir, { recursive: true, force: true }); } };
+    return {
+      index,
+      dispose: async () => {
+        await index.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
   },
 };
 
@@ -29,59 +35,96 @@ let n = 0;
 function header(h: Partial<InstanceHeader> = {}): InstanceHeader {
   n++;
   return {
-    specificCharacterSet: '', sopClassUid: StorageSopClass.CtImage, sopInstanceUid: `1.2.4.${n}`, studyInstanceUid: `1.4.${n % 7}`, seriesInstanceUid: `1.4.${n % 7}.1`,
-    patientId: `P${n % 7}`, patientName: 'Stream^Test', patientBirthDate: '', patientSex: '', studyDate: '20240110', studyTime: '', accessionNumber: '', studyId: '',
-    studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1', seriesDescription: '', seriesDate: '', seriesTime: '', bodyPartExamined: '',
-    instanceNumber: String(n), rows: 64, columns: 64, numberOfFrames: '', ...h,
+    specificCharacterSet: '',
+    sopClassUid: StorageSopClass.CtImage,
+    sopInstanceUid: `1.2.4.${n}`,
+    studyInstanceUid: `1.4.${n % 7}`,
+    seriesInstanceUid: `1.4.${n % 7}.1`,
+    patientId: `P${n % 7}`,
+    patientName: 'Stream^Test',
+    patientBirthDate: '',
+    patientSex: '',
+    studyDate: '20240110',
+    studyTime: '',
+    accessionNumber: '',
+    studyId: '',
+    studyDescription: '',
+    referringPhysicianName: '',
+    modality: 'CT',
+    seriesNumber: '1',
+    seriesDescription: '',
+    seriesDate: '',
+    seriesTime: '',
+    bodyPartExamined: '',
+    instanceNumber: String(n),
+    rows: 64,
+    columns: 64,
+    numberOfFrames: '',
+    ...h,
   };
 }
 
-describe.each([FILE_SQLITE, INDEX_ENGINES.find((e) => e.name === 'MariaDB')!])('streamed matches on $name', (engine) => {
-  let index: ArchiveIndex;
-  let dispose: () => Promise<void>;
-  const COUNT = 1500;
-  const store = () => index.storeInstance({ header: header(), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: `s${n}` }, size: 1, callingAe: 'CT' });
-  beforeAll(async () => {
-    ({ index, dispose } = await engine.open('stream'));
-    await Promise.all(Array.from({ length: COUNT }, () => store()));
-  });
-  afterAll(async () => { await dispose?.(); });
+describe.each([FILE_SQLITE, INDEX_ENGINES.find((e) => e.name === 'MariaDB')!])(
+  'streamed matches on $name',
+  (engine) => {
+    let index: ArchiveIndex;
+    let dispose: () => Promise<void>;
+    const COUNT = 1500;
+    const store = () =>
+      index.storeInstance({
+        header: header(),
+        transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+        location: { device: 0, relativePath: `s${n}` },
+        size: 1,
+        callingAe: 'CT',
+      });
+    beforeAll(async () => {
+      ({ index, dispose } = await engine.open('stream'));
+      await Promise.all(Array.from({ length: COUNT }, () => store()));
+    });
+    afterAll(async () => {
+      await dispose?.();
+    });
 
-  const universal = () => {
-    const request = qrRequestFrom(identifierFromKeywords({ StudyInstanceUID: '', SeriesInstanceUID: '', SOPInstanceUID: '' }, 'IMAGE'), 'STUDY');
-    return index.streamArchive(request.level, request.returns, request.conditions);
-  };
+    const universal = () => {
+      const request = qrRequestFrom(
+        identifierFromKeywords({ StudyInstanceUID: '', SeriesInstanceUID: '', SOPInstanceUID: '' }, 'IMAGE'),
+        'STUDY',
+      );
+      return index.streamArchive(request.level, request.returns, request.conditions);
+    };
 
-  it('gives every match, in chunks of a bounded size', async () => {
-    const sizes: number[] = [];
-    const uids = new Set<string>();
-    for await (const chunk of universal()) {
-      sizes.push(chunk.length);
-      for (const row of chunk) uids.add(String(row.SOPInstanceUID));
-    }
-    expect(uids.size).toBe(COUNT);
-    // A first chunk of 256 at most; on SQLite the next ones grow to 16 times that (fewer round trips to its reader thread).
-    expect(sizes[0]).toBeLessThanOrEqual(256);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(16 * 256);
-    expect(sizes.length).toBeGreaterThan(1);
-  });
-
-  it('lets a store write its row while a result is half read, and ends the query when the reader leaves', async () => {
-    const before = n;
-    let read = 0;
-    for await (const chunk of universal()) {
-      read += chunk.length;
-      if (read === chunk.length) {
-        // The query is open, its first chunk taken: a C-STORE's index write must not wait for it to end.
-        await store();
-        expect(await index.findInstance(`1.2.4.${n}`)).toBeDefined();
+    it('gives every match, in chunks of a bounded size', async () => {
+      const sizes: number[] = [];
+      const uids = new Set<string>();
+      for await (const chunk of universal()) {
+        sizes.push(chunk.length);
+        for (const row of chunk) uids.add(String(row.SOPInstanceUID));
       }
-      if (read >= 512) break;
-    }
-    expect(n).toBe(before + 1);
-    // Left early: the next query runs, and sees the new row.
-    let all = 0;
-    for await (const chunk of universal()) all += chunk.length;
-    expect(all).toBe(COUNT + 1);
-  });
-});
+      expect(uids.size).toBe(COUNT);
+      // A first chunk of 256 at most; on SQLite the next ones grow to 16 times that (fewer round trips to its reader thread).
+      expect(sizes[0]).toBeLessThanOrEqual(256);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(16 * 256);
+      expect(sizes.length).toBeGreaterThan(1);
+    });
+
+    it('lets a store write its row while a result is half read, and ends the query when the reader leaves', async () => {
+      const before = n;
+      let read = 0;
+      for await (const chunk of universal()) {
+        read += chunk.length;
+        if (read === chunk.length) {
+          // The query is open, its first chunk taken: a C-STORE's index write must not wait for it to end.
+          await store();
+          expect(await index.findInstance(`1.2.4.${n}`)).toBeDefined();
+        }
+        if (read >= 512) break;
+      }
+      expect(n).toBe(before + 1);
+      // Left early: the next query runs, and sees the new row.
+      let all = 0;
+      for await (const chunk of universal()) all += chunk.length;
+      expect(all).toBe(COUNT + 1);
+    });
+  },
+);

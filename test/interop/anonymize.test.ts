@@ -39,13 +39,44 @@ describe('anonymizing a study', () => {
   const study = uid();
   const series = uid();
   const first = uid();
-  const extra = (more: Element[] = []): Element[] => [...IDENTIFYING.map(([, tag, vr, value]) => ({ tag, vr, value })), ...more];
+  const extra = (more: Element[] = []): Element[] => [
+    ...IDENTIFYING.map(([, tag, vr, value]) => ({ tag, vr, value })),
+    ...more,
+  ];
   const images = [
-    makeImage({ patientId: '12345', patientName: 'Novak^Jan', studyUid: study, seriesUid: series, sopUid: first, instanceNumber: 1, rows: 8, columns: 8, extra: extra() }),
-    makeImage({ patientId: '12345', patientName: 'Novak^Jan', studyUid: study, seriesUid: series, instanceNumber: 2, rows: 8, columns: 8, extra: extra([
-      { tag: 0x00082112, vr: 'SQ', value: [[{ tag: 0x00081150, vr: 'UI', value: CT_IMAGE_STORAGE }, { tag: 0x00081155, vr: 'UI', value: first }]] },
-      { tag: 0x00280301, vr: 'CS', value: 'YES' },
-    ]) }),
+    makeImage({
+      patientId: '12345',
+      patientName: 'Novak^Jan',
+      studyUid: study,
+      seriesUid: series,
+      sopUid: first,
+      instanceNumber: 1,
+      rows: 8,
+      columns: 8,
+      extra: extra(),
+    }),
+    makeImage({
+      patientId: '12345',
+      patientName: 'Novak^Jan',
+      studyUid: study,
+      seriesUid: series,
+      instanceNumber: 2,
+      rows: 8,
+      columns: 8,
+      extra: extra([
+        {
+          tag: 0x00082112,
+          vr: 'SQ',
+          value: [
+            [
+              { tag: 0x00081150, vr: 'UI', value: CT_IMAGE_STORAGE },
+              { tag: 0x00081155, vr: 'UI', value: first },
+            ],
+          ],
+        },
+        { tag: 0x00280301, vr: 'CS', value: 'YES' },
+      ]),
+    }),
   ];
   const api = async <T>(route: string, body: unknown, expected = 200): Promise<T> => {
     const res = await apiFetch(archive, 'POST', route, body);
@@ -56,7 +87,19 @@ describe('anonymizing a study', () => {
   /** The objects of the archive's patient `id`, as getscu retrieves them, dumped (values in UTF-8). */
   async function objectsOf(patientId: string): Promise<Record<string, string>[]> {
     const dir = await mkdtemp(path.join(work, 'get-'));
-    const g = await run('getscu', ['-P', '-aec', archive.aeTitle, '-od', dir, '127.0.0.1', String(archive.port), '-k', 'QueryRetrieveLevel=PATIENT', '-k', `PatientID=${patientId}`]);
+    const g = await run('getscu', [
+      '-P',
+      '-aec',
+      archive.aeTitle,
+      '-od',
+      dir,
+      '127.0.0.1',
+      String(archive.port),
+      '-k',
+      'QueryRetrieveLevel=PATIENT',
+      '-k',
+      `PatientID=${patientId}`,
+    ]);
     expect(g.code, g.stderr).toBe(0);
     return Promise.all((await readdir(dir)).map((f) => dumpKeys(path.join(dir, f))));
   }
@@ -65,7 +108,9 @@ describe('anonymizing a study', () => {
     archive = await startArchive();
     work = await mkdtemp(path.join(tmpdir(), 'pacs-anon-'));
     const files = await writeImages(path.join(work, 'in'), images);
-    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(
+      0,
+    );
   }, 60_000);
   afterAll(async () => {
     await archive?.stop();
@@ -73,15 +118,28 @@ describe('anonymizing a study', () => {
   });
 
   it('copies the study as a new patient with every attribute treated as Table E.1-1 says, and UIDs replaced consistently', async () => {
-    const result = await api<{ patientId: string; patientName: string; objects: number; imported: number; warnings: string[] }>('/api/anonymize', { level: 'STUDY', uid: study });
+    const result = await api<{
+      patientId: string;
+      patientName: string;
+      objects: number;
+      imported: number;
+      warnings: string[];
+    }>('/api/anonymize', { level: 'STUDY', uid: study });
     expect(result).toMatchObject({ objects: 2, imported: 2 });
     expect(result.patientId).toMatch(/^ANON[0-9A-F]{8}$/);
-    expect(result.warnings).toEqual(['Burned In Annotation is YES: the pixels hold text that may identify the patient']);
+    expect(result.warnings).toEqual([
+      'Burned In Annotation is YES: the pixels hold text that may identify the patient',
+    ]);
     const out = await objectsOf(result.patientId);
     expect(out).toHaveLength(2);
     const sops = out.map((o) => o.SOPInstanceUID!);
     for (const o of out) {
-      expect(o).toMatchObject({ PatientName: result.patientName, PatientID: result.patientId, PatientIdentityRemoved: 'YES', LongitudinalTemporalInformationModified: 'REMOVED' });
+      expect(o).toMatchObject({
+        PatientName: result.patientName,
+        PatientID: result.patientId,
+        PatientIdentityRemoved: 'YES',
+        LongitudinalTemporalInformationModified: 'REMOVED',
+      });
       expect(o['DeidentificationMethodCodeSequence.CodeValue']).toBe('113100');
       // Patient and study: Z (emptied) or X (removed) as the table says; UIDs new.
       expect(o.PatientBirthDate).toBe('');
@@ -98,7 +156,10 @@ describe('anonymizing a study', () => {
       for (const [keyword, , , value, action] of IDENTIFYING) {
         if (action === 'X') expect(o[keyword], keyword).toBeUndefined();
         if (action === 'Z') expect(o[keyword], keyword).toBe('');
-        if (action === 'U') { expect(o[keyword], keyword).toMatch(/^2\.25\.\d+$/); expect(o[keyword]).not.toBe(value); }
+        if (action === 'U') {
+          expect(o[keyword], keyword).toMatch(/^2\.25\.\d+$/);
+          expect(o[keyword]).not.toBe(value);
+        }
         if (action === 'K') expect(o[keyword], keyword).toBe(value);
       }
     }
@@ -109,21 +170,43 @@ describe('anonymizing a study', () => {
     expect(sops).toContain(referring['SourceImageSequence.ReferencedSOPInstanceUID']);
     expect(referring['SourceImageSequence.ReferencedSOPInstanceUID']).not.toBe(referring.SOPInstanceUID);
     // The original is untouched.
-    const original = await findscu(archive.port, archive.aeTitle, ['-P'], ['QueryRetrieveLevel=PATIENT', 'PatientName', 'PatientID=12345']);
+    const original = await findscu(
+      archive.port,
+      archive.aeTitle,
+      ['-P'],
+      ['QueryRetrieveLevel=PATIENT', 'PatientName', 'PatientID=12345'],
+    );
     expect(original.answers).toEqual([expect.objectContaining({ PatientName: 'Novak^Jan' })]);
   }, 60_000);
 
   it('keeps dates, patient characteristics and cleaned descriptions with the options, under the name given', async () => {
-    const result = await api<{ patientId: string }>('/api/anonymize', { level: 'STUDY', uid: study, options: {
-      retainLongitudinalFullDates: true, retainPatientCharacteristics: true, cleanDescriptors: true, patientName: 'Studie^Pacient', patientId: 'RES-001',
-    } });
+    const result = await api<{ patientId: string }>('/api/anonymize', {
+      level: 'STUDY',
+      uid: study,
+      options: {
+        retainLongitudinalFullDates: true,
+        retainPatientCharacteristics: true,
+        cleanDescriptors: true,
+        patientName: 'Studie^Pacient',
+        patientId: 'RES-001',
+      },
+    });
     expect(result.patientId).toBe('RES-001');
     const [o] = await objectsOf('RES-001');
     expect(o).toMatchObject({
-      PatientName: 'Studie^Pacient', StudyDate: '20261125', AcquisitionDate: '20261125', ContentDate: '20261125', PatientSex: 'O', PatientAge: '045Y',
-      PatientWeight: '80', LongitudinalTemporalInformationModified: 'UNMODIFIED',
+      PatientName: 'Studie^Pacient',
+      StudyDate: '20261125',
+      AcquisitionDate: '20261125',
+      ContentDate: '20261125',
+      PatientSex: 'O',
+      PatientAge: '045Y',
+      PatientWeight: '80',
+      LongitudinalTemporalInformationModified: 'UNMODIFIED',
       // Clean Descriptors: kept, the patient's name and ID taken out.
-      SeriesDescription: 'head axial', ProtocolName: 'trauma', ImageComments: 'comment', StudyDescription: 'Head routine',
+      SeriesDescription: 'head axial',
+      ProtocolName: 'trauma',
+      ImageComments: 'comment',
+      StudyDescription: 'Head routine',
     });
     expect(o!.InstitutionName).toBeUndefined();
     expect(o!.PatientBirthDate).toBe('');
@@ -131,12 +214,18 @@ describe('anonymizing a study', () => {
   }, 60_000);
 
   it('exports an anonymized ZIP without changing the archive', async () => {
-    const res = await apiFetch(archive, 'GET', `/api/export?level=STUDY&uid=${study}&format=zip&anonymize=1&patientId=ZIP-1`);
+    const res = await apiFetch(
+      archive,
+      'GET',
+      `/api/export?level=STUDY&uid=${study}&format=zip&anonymize=1&patientId=ZIP-1`,
+    );
     expect(res.status).toBe(200);
     const zip = Buffer.from(await res.arrayBuffer());
     expect(zip.includes(Buffer.from('Novak'))).toBe(false);
     expect(zip.includes(Buffer.from('ZIP-1'))).toBe(true);
     expect(zip.includes(Buffer.from('Nemocnice'))).toBe(false);
-    expect((await findscu(archive.port, archive.aeTitle, ['-P'], ['QueryRetrieveLevel=PATIENT', 'PatientID=ZIP-1'])).answers).toEqual([]);
+    expect(
+      (await findscu(archive.port, archive.aeTitle, ['-P'], ['QueryRetrieveLevel=PATIENT', 'PatientID=ZIP-1'])).answers,
+    ).toEqual([]);
   }, 60_000);
 });

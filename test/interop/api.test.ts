@@ -30,14 +30,20 @@ describe('HTTP and WebSocket API', () => {
 
   const call = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown) => {
     const res = await apiFetch(archive, method, route, body);
-    return { status: res.status, json: await res.json() as Record<string, unknown> & unknown[] };
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> & unknown[] };
   };
 
   it('serves every endpoint of endpoints.ts with its method and permission, and no /api route besides', () => {
-    const served = archive.server.api!.router.list().filter((r) => !r.path.startsWith('/dicom-web'))
-      .map((r) => `${r.method} ${r.path} ${r.permission}`).sort();
+    const served = archive.server
+      .api!.router.list()
+      .filter((r) => !r.path.startsWith('/dicom-web'))
+      .map((r) => `${r.method} ${r.path} ${r.permission}`)
+      .sort();
     // The event stream is a WebSocket upgrade (http-api.ts), not a route.
-    const declared = Object.values(ENDPOINTS).filter((e) => e !== ENDPOINTS.events).map((e) => `${e.method} ${e.path} ${e.permission}`).sort();
+    const declared = Object.values(ENDPOINTS)
+      .filter((e) => e !== ENDPOINTS.events)
+      .map((e) => `${e.method} ${e.path} ${e.permission}`)
+      .sort();
     expect(served).toEqual(declared);
   });
 
@@ -45,18 +51,36 @@ describe('HTTP and WebSocket API', () => {
     expect((await fetch(base + ENDPOINTS.status.path)).status).toBe(401);
     const wrong = await fetch(base + ENDPOINTS.status.path, { headers: { authorization: 'Bearer 1234' } });
     expect(wrong.status).toBe(401);
-    expect((await call('GET', ENDPOINTS.status.path)).json).toMatchObject({ aeTitle: 'TESTPACS', dicomPort: archive.port });
+    expect((await call('GET', ENDPOINTS.status.path)).json).toMatchObject({
+      aeTitle: 'TESTPACS',
+      dicomPort: archive.port,
+    });
   });
 
   it('adds, validates, echoes and removes nodes, writing acrnema.map', async () => {
     const bad = await call('POST', ENDPOINTS.nodes.path, { ae: 'A_TITLE_FAR_TOO_LONG', host: '127.0.0.1', port: 104 });
     expect(bad.status).toBe(400);
     expect(bad.json.error).toMatch(/longer than 16 characters/);
-    expect((await call('POST', ENDPOINTS.nodes.path, { ae: 'SELF', host: '127.0.0.1', port: 70000 })).json.error).toMatch(/port "70000"/);
-    expect((await call('POST', ENDPOINTS.nodes.path, { ae: 'SELF', host: '127.0.0.1', port: archive.port })).status).toBe(200);
+    expect(
+      (await call('POST', ENDPOINTS.nodes.path, { ae: 'SELF', host: '127.0.0.1', port: 70000 })).json.error,
+    ).toMatch(/port "70000"/);
+    expect(
+      (await call('POST', ENDPOINTS.nodes.path, { ae: 'SELF', host: '127.0.0.1', port: archive.port })).status,
+    ).toBe(200);
     const map = await readFile(archive.server.config.settings.acrNemaMap, 'utf8');
     expect(map).toMatch(new RegExp(`^SELF\\s+127\\.0\\.0\\.1\\s+${archive.port}\\s+un$`, 'm'));
-    expect((await call('GET', ENDPOINTS.nodes.path)).json as unknown as NodeDto[]).toContainEqual({ ae: 'SELF', host: '127.0.0.1', port: archive.port, compression: 'un', access: { rights: ['store', 'query', 'retrieve', 'worklist', 'commit', 'mpps'], retrieveTo: '*', checkHost: false, own: false } });
+    expect((await call('GET', ENDPOINTS.nodes.path)).json as unknown as NodeDto[]).toContainEqual({
+      ae: 'SELF',
+      host: '127.0.0.1',
+      port: archive.port,
+      compression: 'un',
+      access: {
+        rights: ['store', 'query', 'retrieve', 'worklist', 'commit', 'mpps'],
+        retrieveTo: '*',
+        checkHost: false,
+        own: false,
+      },
+    });
     // Echo ourselves under the node's AE title: our listener answers only to its own title, so the echo is refused.
     const echo = await call('POST', pathOf(ENDPOINTS.echo, ['SELF']));
     expect(echo.json).toMatchObject({ ae: 'SELF', ok: false });
@@ -69,22 +93,40 @@ describe('HTTP and WebSocket API', () => {
   });
 
   it('creates, edits and deletes worklist entries, saying what is wrong with a bad one', async () => {
-    const bad = await call('POST', ENDPOINTS.worklist.path, { patientId: 'W1', patientName: 'Doe^Jane', modality: 'MR', scheduledDate: 'tomorrow' });
+    const bad = await call('POST', ENDPOINTS.worklist.path, {
+      patientId: 'W1',
+      patientName: 'Doe^Jane',
+      modality: 'MR',
+      scheduledDate: 'tomorrow',
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error).toMatch(/the scheduled date "tomorrow" is not a date \(YYYYMMDD\)/);
-    const made = await call('POST', ENDPOINTS.worklist.path, { patientId: 'W1', patientName: 'Doe^Jane', modality: 'MR', scheduledDate: '20261125' });
+    const made = await call('POST', ENDPOINTS.worklist.path, {
+      patientId: 'W1',
+      patientName: 'Doe^Jane',
+      modality: 'MR',
+      scheduledDate: '20261125',
+    });
     const id = Number(made.json.id);
-    expect((await call('PUT', pathOf(ENDPOINTS.worklistEntry, [id]), { modality: 'CT' })).json).toMatchObject({ id, modality: 'CT' });
+    expect((await call('PUT', pathOf(ENDPOINTS.worklistEntry, [id]), { modality: 'CT' })).json).toMatchObject({
+      id,
+      modality: 'CT',
+    });
     expect((await call('GET', ENDPOINTS.worklist.path)).json).toHaveLength(1);
     expect((await call('DELETE', pathOf(ENDPOINTS.worklistEntry, [id]))).status).toBe(200);
     expect((await call('PUT', pathOf(ENDPOINTS.worklistEntry, [id]), { modality: 'CT' })).status).toBe(404);
   });
 
-  const opens = (ws: WebSocket) => new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  const opens = (ws: WebSocket) =>
+    new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
 
   it('streams association and object events to a WebSocket while a modality stores', async () => {
     // A page signed in with the secret opens the stream with a one-time link token (a WebSocket URL carries no header).
-    const link = (await call('POST', ENDPOINTS.linkToken.path, { path: ENDPOINTS.events.path })).json as unknown as LinkTokenDto;
+    const link = (await call('POST', ENDPOINTS.linkToken.path, { path: ENDPOINTS.events.path }))
+      .json as unknown as LinkTokenDto;
     const eventsUrl = `${base.replace('http', 'ws')}${ENDPOINTS.events.path}`;
     const ws = new WebSocket(`${eventsUrl}?token=${link.token}`);
     await opens(ws);
@@ -93,18 +135,45 @@ describe('HTTP and WebSocket API', () => {
     await expect(opens(new WebSocket(`${eventsUrl}?token=${archive.server.apiSecret}`))).rejects.toThrow(/401/);
     const messages: EventMessage[] = [];
     ws.on('message', (data) => messages.push(JSON.parse(String(data)) as EventMessage));
-    const r = await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, [image])]);
+    const r = await run('storescu', [
+      '-aet',
+      'MODALITY',
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      ...(await writeImages(work, [image])),
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    await until('the association\'s closed event', () => messages.some((m) => m.type === 'association' && m.event.type === 'closed'));
+    await until("the association's closed event", () =>
+      messages.some((m) => m.type === 'association' && m.event.type === 'closed'),
+    );
     ws.close();
-    expect(messages).toContainEqual({ type: 'object', event: expect.objectContaining({ direction: 'received', peerAe: 'MODALITY', sopInstanceUid: image.sopUid, status: 0 }) });
-    expect(messages).toContainEqual({ type: 'association', event: expect.objectContaining({ type: 'opened', callingAe: 'MODALITY', role: 'acceptor' }) });
+    expect(messages).toContainEqual({
+      type: 'object',
+      event: expect.objectContaining({
+        direction: 'received',
+        peerAe: 'MODALITY',
+        sopInstanceUid: image.sopUid,
+        status: 0,
+      }),
+    });
+    expect(messages).toContainEqual({
+      type: 'association',
+      event: expect.objectContaining({ type: 'opened', callingAe: 'MODALITY', role: 'acceptor' }),
+    });
     const unauthorized = new WebSocket(`${base.replace('http', 'ws')}${ENDPOINTS.events.path}`);
-    await expect(new Promise((resolve, reject) => { unauthorized.once('open', resolve); unauthorized.once('error', reject); })).rejects.toThrow(/401/);
+    await expect(
+      new Promise((resolve, reject) => {
+        unauthorized.once('open', resolve);
+        unauthorized.once('error', reject);
+      }),
+    ).rejects.toThrow(/401/);
   });
 
   it('opens a download with a link token for its path only, once, never with the secret in the URL', async () => {
-    const link = async (path: string) => (await call('POST', ENDPOINTS.linkToken.path, { path })).json as unknown as LinkTokenDto;
+    const link = async (path: string) =>
+      (await call('POST', ENDPOINTS.linkToken.path, { path })).json as unknown as LinkTokenDto;
     const csv = `${base}${ENDPOINTS.auditCsv.path}?limit=5`;
     expect((await fetch(`${csv}&token=${archive.server.apiSecret}`)).status).toBe(401);
     const wrongPath = await link(ENDPOINTS.export.path);
@@ -137,15 +206,31 @@ describe('HTTP and WebSocket API', () => {
   it('shows dicom.ini as keys with help, refuses a bad value with its line, and saves a good one', async () => {
     const shown = await call('GET', ENDPOINTS.settings.path);
     const text = String(shown.json.text);
-    expect(shown.json.keys).toContainEqual(expect.objectContaining({ key: 'TCPPort', default: '11112', help: expect.stringMatching(/port/) }));
-    expect(shown.json.keys).toContainEqual(expect.objectContaining({ key: 'MAGDevice0', effect: 'restart', help: expect.stringMatching(/Storage folder 0/) }));
+    expect(shown.json.keys).toContainEqual(
+      expect.objectContaining({ key: 'TCPPort', default: '11112', help: expect.stringMatching(/port/) }),
+    );
+    expect(shown.json.keys).toContainEqual(
+      expect.objectContaining({
+        key: 'MAGDevice0',
+        effect: 'restart',
+        help: expect.stringMatching(/Storage folder 0/),
+      }),
+    );
     const badText = text.replace(/^TCPPort\s*=.*$/m, 'TCPPort = eleven');
     const badLine = badText.split('\n').findIndex((l) => l.startsWith('TCPPort')) + 1;
     const bad = await call('PUT', ENDPOINTS.settings.path, { text: badText });
     expect(bad.status).toBe(400);
-    expect(bad.json.problems).toEqual([{ line: badLine, reason: 'TCPPort: "eleven" is not a whole number from 0 to 65535', message: expect.objectContaining({ text: '{key}: {reason}' }) }]);
+    expect(bad.json.problems).toEqual([
+      {
+        line: badLine,
+        reason: 'TCPPort: "eleven" is not a whole number from 0 to 65535',
+        message: expect.objectContaining({ text: '{key}: {reason}' }),
+      },
+    ]);
     expect(await readFile(path.join(archive.dataDir, 'config', 'dicom.ini'), 'utf8')).toBe(text);
-    const good = await call('PUT', ENDPOINTS.settings.path, { text: text.replace(/^LogLevel\s*=.*$/m, 'LogLevel = warn') });
+    const good = await call('PUT', ENDPOINTS.settings.path, {
+      text: text.replace(/^LogLevel\s*=.*$/m, 'LogLevel = warn'),
+    });
     expect(good.json).toEqual({ saved: true, changed: [{ key: 'LogLevel', effect: 'live' }] });
     expect(archive.server.config.settings.logLevel).toBe('warn');
     expect(await readFile(path.join(archive.dataDir, 'config', 'dicom.ini'), 'utf8')).toMatch(/^LogLevel = warn$/m);
@@ -154,40 +239,103 @@ describe('HTTP and WebSocket API', () => {
   it('searches the local archive and a remote node with keywords', async () => {
     const local = await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { PatientID: 'API1' } });
     expect(local.status).toBe(200);
-    expect(local.json).toEqual([expect.objectContaining({ PatientID: 'API1', StudyInstanceUID: image.studyUid, NumberOfStudyRelatedInstances: '1', ModalitiesInStudy: 'CT' })]);
-    const byName = await call('POST', ENDPOINTS.studies.path, { level: 'PATIENT', keys: { PatientName: 'test^*', PatientID: '' } });
+    expect(local.json).toEqual([
+      expect.objectContaining({
+        PatientID: 'API1',
+        StudyInstanceUID: image.studyUid,
+        NumberOfStudyRelatedInstances: '1',
+        ModalitiesInStudy: 'CT',
+      }),
+    ]);
+    const byName = await call('POST', ENDPOINTS.studies.path, {
+      level: 'PATIENT',
+      keys: { PatientName: 'test^*', PatientID: '' },
+    });
     expect(byName.json).toEqual([{ PatientName: 'Test^Patient', PatientID: 'API1' }]);
-    expect((await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { StudyDate: 'yesterday' } })).json.error).toMatch(/StudyDate/);
-    expect((await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { NoSuchKeyword: '' } })).status).toBe(400);
-    expect((await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: {}, limit: 0 })).json.error).toMatch(/limit/);
-    expect((await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { PatientID: '' }, limit: 1 })).json).toEqual([{ PatientID: 'API1' }]);
-    const remote = await call('POST', pathOf(ENDPOINTS.remoteFind, ['TESTPACS']), { level: 'SERIES', keys: { StudyInstanceUID: image.studyUid, SeriesInstanceUID: '', Modality: '' } });
-    expect(remote.json).toEqual([{ StudyInstanceUID: image.studyUid, SeriesInstanceUID: image.seriesUid, Modality: 'CT' }]);
-    expect((await call('POST', pathOf(ENDPOINTS.remoteFind, ['NOWHERE']), { level: 'STUDY', keys: {} })).status).toBe(400);
+    expect(
+      (await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { StudyDate: 'yesterday' } })).json.error,
+    ).toMatch(/StudyDate/);
+    expect((await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { NoSuchKeyword: '' } })).status).toBe(
+      400,
+    );
+    expect((await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: {}, limit: 0 })).json.error).toMatch(
+      /limit/,
+    );
+    expect(
+      (await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { PatientID: '' }, limit: 1 })).json,
+    ).toEqual([{ PatientID: 'API1' }]);
+    const remote = await call('POST', pathOf(ENDPOINTS.remoteFind, ['TESTPACS']), {
+      level: 'SERIES',
+      keys: { StudyInstanceUID: image.studyUid, SeriesInstanceUID: '', Modality: '' },
+    });
+    expect(remote.json).toEqual([
+      { StudyInstanceUID: image.studyUid, SeriesInstanceUID: image.seriesUid, Modality: 'CT' },
+    ]);
+    expect((await call('POST', pathOf(ENDPOINTS.remoteFind, ['NOWHERE']), { level: 'STUDY', keys: {} })).status).toBe(
+      400,
+    );
   });
 
   it('queues sends and retrieves, refusing what it cannot run, and lists jobs', async () => {
-    expect((await call('POST', ENDPOINTS.send.path, { destination: 'NOWHERE', level: 'STUDY', uid: image.studyUid })).json.error).toMatch(/not in acrnema\.map/);
-    expect((await call('POST', ENDPOINTS.send.path, { destination: 'TESTPACS', level: 'FRAME', uid: image.studyUid })).status).toBe(400);
-    expect((await call('POST', ENDPOINTS.retrieve.path, { source: 'TESTPACS', how: 'push', query: { level: 'STUDY', keys: {} } })).json.error).toMatch(/move or get/);
-    const sent = await call('POST', ENDPOINTS.send.path, { destination: 'TESTPACS', level: 'STUDY', uid: image.studyUid });
+    expect(
+      (await call('POST', ENDPOINTS.send.path, { destination: 'NOWHERE', level: 'STUDY', uid: image.studyUid })).json
+        .error,
+    ).toMatch(/not in acrnema\.map/);
+    expect(
+      (await call('POST', ENDPOINTS.send.path, { destination: 'TESTPACS', level: 'FRAME', uid: image.studyUid }))
+        .status,
+    ).toBe(400);
+    expect(
+      (
+        await call('POST', ENDPOINTS.retrieve.path, {
+          source: 'TESTPACS',
+          how: 'push',
+          query: { level: 'STUDY', keys: {} },
+        })
+      ).json.error,
+    ).toMatch(/move or get/);
+    const sent = await call('POST', ENDPOINTS.send.path, {
+      destination: 'TESTPACS',
+      level: 'STUDY',
+      uid: image.studyUid,
+    });
     expect(sent.json).toMatchObject({ kind: 'send', destination: 'TESTPACS', total: 1 });
     await archive.server.transfers.queue.idle();
-    expect((await call('GET', ENDPOINTS.jobs.path)).json).toContainEqual(expect.objectContaining({ id: sent.json.id, state: 'done', done: 1 }));
-    expect((await call('GET', `${ENDPOINTS.jobs.path}?limit=1`)).json).toEqual([expect.objectContaining({ id: sent.json.id })]);
+    expect((await call('GET', ENDPOINTS.jobs.path)).json).toContainEqual(
+      expect.objectContaining({ id: sent.json.id, state: 'done', done: 1 }),
+    );
+    expect((await call('GET', `${ENDPOINTS.jobs.path}?limit=1`)).json).toEqual([
+      expect.objectContaining({ id: sent.json.id }),
+    ]);
     expect((await call('GET', `${ENDPOINTS.jobs.path}?limit=0`)).status).toBe(400);
     expect((await call('POST', pathOf(ENDPOINTS.cancelJob, [99999]))).status).toBe(404);
     expect((await call('GET', '/api/nothing')).status).toBe(404);
-    const notJson = await fetch(base + ENDPOINTS.worklist.path, { method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}` }, body: '{oops' });
+    const notJson = await fetch(base + ENDPOINTS.worklist.path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${archive.server.apiSecret}` },
+      body: '{oops',
+    });
     expect(notJson.status).toBe(400);
   });
 
-  it('shows an object\'s header with names, nested sequence items and values as text', async () => {
+  it("shows an object's header with names, nested sequence items and values as text", async () => {
     const header = await call('GET', pathOf(ENDPOINTS.objectHeader, [image.sopUid]));
     expect(header.status).toBe(200);
     const rows = header.json as unknown as { depth: number; tag: string; vr: string; keyword: string; value: string }[];
-    expect(rows[0]).toEqual({ depth: 0, tag: '0002,0010', vr: 'UI', keyword: 'TransferSyntaxUID', value: TransferSyntax.ExplicitLittleEndian });
-    expect(rows).toContainEqual({ depth: 0, tag: '0010,0010', vr: 'PN', keyword: 'PatientName', value: 'Test^Patient' });
+    expect(rows[0]).toEqual({
+      depth: 0,
+      tag: '0002,0010',
+      vr: 'UI',
+      keyword: 'TransferSyntaxUID',
+      value: TransferSyntax.ExplicitLittleEndian,
+    });
+    expect(rows).toContainEqual({
+      depth: 0,
+      tag: '0010,0010',
+      vr: 'PN',
+      keyword: 'PatientName',
+      value: 'Test^Patient',
+    });
     expect(rows).toContainEqual({ depth: 0, tag: '0028,0010', vr: 'US', keyword: 'Rows', value: '64' });
     expect(rows).toContainEqual({ depth: 0, tag: '0009,1001', vr: 'LO', keyword: '', value: 'private value' });
     expect(rows).toContainEqual({ depth: 0, tag: '7FE0,0010', vr: 'OW', keyword: 'PixelData', value: '8192 bytes' });
@@ -216,7 +364,9 @@ describe('HTTP and WebSocket API', () => {
     // The image decoders' worker runs under its own policy (eval for the codecs' glue, nothing to connect to).
     const worker = await fetch(`${base}/assets/index.worker.bundle.min.worker.js`);
     expect(worker.status).toBe(200);
-    expect(worker.headers.get('content-security-policy')).toBe("default-src 'none'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; connect-src data:");
+    expect(worker.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; connect-src data:",
+    );
     for (const bad of ['/%2e%2e/%2e%2e/package.json', '/..%2f..%2fpackage.json', '/assets/nothing.js', '/api-secret']) {
       expect((await fetch(base + bad)).status, bad).toBe(404);
     }
@@ -226,24 +376,50 @@ describe('HTTP and WebSocket API', () => {
 
   it('imports an uploaded object, and refuses what is not one DICOM file', async () => {
     const upload = makeImage({ patientId: 'UPL' });
-    const post = (body: Buffer, type: string) => fetch(base + pathOf(ENDPOINTS.importFile, [], { name: 'scan.dcm' }), {
-      method: 'POST', headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': type }, body });
+    const post = (body: Buffer, type: string) =>
+      fetch(base + pathOf(ENDPOINTS.importFile, [], { name: 'scan.dcm' }), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': type },
+        body,
+      });
     const ok = await post(upload.bytes, 'application/dicom');
     expect(await ok.json()).toEqual({ files: 1, imported: 1, duplicates: 0, skipped: [], other: [] });
     expect(await archive.server.index.findInstance(upload.sopUid)).toBeDefined();
     const cut = await post(upload.bytes.subarray(0, upload.bytes.length - 100), 'application/dicom');
-    expect(await cut.json()).toMatchObject({ files: 1, imported: 0, skipped: [{ file: 'scan.dcm', reason: expect.stringMatching(/short|ends/) }] });
+    expect(await cut.json()).toMatchObject({
+      files: 1,
+      imported: 0,
+      skipped: [{ file: 'scan.dcm', reason: expect.stringMatching(/short|ends/) }],
+    });
     expect((await post(upload.bytes, 'application/json')).status).toBe(415);
-    expect((await fetch(base + pathOf(ENDPOINTS.importFile, [], { name: 'x' }), { method: 'POST', body: upload.bytes })).status).toBe(401);
+    expect(
+      (await fetch(base + pathOf(ENDPOINTS.importFile, [], { name: 'x' }), { method: 'POST', body: upload.bytes }))
+        .status,
+    ).toBe(401);
     expect(await readdir(path.join(archive.dataDir, 'uploads'))).toEqual([]);
   });
 
   it('deletes a study: its rows, its files and the folders the layout made for them', async () => {
     const other = makeImage({ patientId: 'API2' });
-    const r = await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, [other])]);
+    const r = await run('storescu', [
+      '-aet',
+      'MODALITY',
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      ...(await writeImages(work, [other])),
+    ]);
     expect(r.code).toBe(0);
     const activity = (await call('GET', ENDPOINTS.activity.path)).json as unknown as ActivitySnapshot;
-    expect(activity.recent[0]).toMatchObject({ callingAe: 'MODALITY', calledAe: archive.aeTitle, role: 'acceptor', objects: 1, failed: 0, reason: 'released' });
+    expect(activity.recent[0]).toMatchObject({
+      callingAe: 'MODALITY',
+      calledAe: archive.aeTitle,
+      role: 'acceptor',
+      objects: 1,
+      failed: 0,
+      reason: 'released',
+    });
     expect(activity.recent[0]!.bytes).toBeGreaterThan(8192);
     const stored = await archive.server.index.findInstance(other.sopUid);
     const file = archive.server.store.absolutePath(stored!.location);
@@ -252,9 +428,13 @@ describe('HTTP and WebSocket API', () => {
     expect(deleted.json).toEqual({ studyUid: other.studyUid, objects: 1, filesNotDeleted: 0 });
     await expect(readFile(file)).rejects.toThrow(/ENOENT/);
     await expect(readFile(path.dirname(file))).rejects.toThrow(/ENOENT/);
-    expect((await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { PatientID: 'API2' } })).json).toEqual([]);
+    expect((await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { PatientID: 'API2' } })).json).toEqual(
+      [],
+    );
     expect((await call('DELETE', pathOf(ENDPOINTS.study, [other.studyUid]))).status).toBe(404);
     // The other study stays.
-    expect((await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { PatientID: 'API1' } })).json).toHaveLength(1);
+    expect(
+      (await call('POST', ENDPOINTS.studies.path, { level: 'STUDY', keys: { PatientID: 'API1' } })).json,
+    ).toHaveLength(1);
   });
 });

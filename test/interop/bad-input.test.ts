@@ -33,7 +33,8 @@ describe('bad input', () => {
   }
 
   async function nothingPartial(): Promise<void> {
-    for (const device of archive.server.store.devices) expect(await readdir(path.join(device, '.incoming'))).toEqual([]);
+    for (const device of archive.server.store.devices)
+      expect(await readdir(path.join(device, '.incoming'))).toEqual([]);
   }
 
   it('aborts on an unrecognized PDU type', async () => {
@@ -56,7 +57,10 @@ describe('bad input', () => {
 
   it('aborts on an A-ASSOCIATE-RQ whose items overrun it', async () => {
     const good = encodePdu({
-      type: PduType.AssociateRQ, calledAe: archive.aeTitle, callingAe: 'RAW', applicationContext: APPLICATION_CONTEXT,
+      type: PduType.AssociateRQ,
+      calledAe: archive.aeTitle,
+      callingAe: 'RAW',
+      applicationContext: APPLICATION_CONTEXT,
       contexts: [{ id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT_LE] }],
       userInfo: { maxPduLength: 16384, implementationClassUid: '2.25.1', roles: [], other: [] },
     });
@@ -77,7 +81,13 @@ describe('bad input', () => {
 
   it.each([
     ['garbage bytes', Buffer.from('this is not a DICOM data set at all, just text!!')],
-    ['an element longer than the data set', (() => { const d = Buffer.from(dataSetOf(makeImage().bytes)); return d.subarray(0, d.length - 100); })()],
+    [
+      'an element longer than the data set',
+      (() => {
+        const d = Buffer.from(dataSetOf(makeImage().bytes));
+        return d.subarray(0, d.length - 100);
+      })(),
+    ],
   ])('answers 0xC000 to a data set made of %s, and keeps nothing', async (_what, dataSet) => {
     const peer = await RawPeer.connect(archive.port);
     await peer.associate(archive.aeTitle, CT_IMAGE_STORAGE, EXPLICIT_LE);

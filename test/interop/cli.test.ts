@@ -15,11 +15,18 @@ function serve(args: string[]) {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
   const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
   const listening = new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', () => { const m = /LISTENING \S+ (\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    child.stdout.on('data', () => {
+      const m = /LISTENING \S+ (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
     void exited.then((code) => reject(new Error(`exited ${code}: ${err}`)));
   });
   listening.catch(() => undefined); // a test that expects the exit does not wait for LISTENING
@@ -36,7 +43,10 @@ describe('serve (headless)', () => {
       // The API's address and where the secret is, and a one-time sign-in link: never the secret itself (issue 30.4).
       const API_LINE = /API (http:\/\/127\.0\.0\.1:\d+\/) \(the local administrator's secret is in (.+)\)/;
       const SIGN_IN = /SIGN-IN (http:\/\/127\.0\.0\.1:\d+\/)\?signin=([\w-]+) /;
-      await until('the API address and the sign-in link are printed', () => API_LINE.test(s.output()) && SIGN_IN.test(s.output()));
+      await until(
+        'the API address and the sign-in link are printed',
+        () => API_LINE.test(s.output()) && SIGN_IN.test(s.output()),
+      );
       const [, base, secretFile] = API_LINE.exec(s.output())!;
       expect(secretFile).toBe(path.join(data, 'api-secret'));
       const secret = (await readFile(secretFile!, 'utf8')).trim();
@@ -49,13 +59,20 @@ describe('serve (headless)', () => {
       // The sign-in link's code is traded once, on this computer, for a session of the local administrator in an
       // HttpOnly cookie: the page never holds the secret.
       const code = SIGN_IN.exec(s.output())![2];
-      const trade = () => fetch(`${base}api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+      const trade = () =>
+        fetch(`${base}api/sign-in`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ code }),
+        });
       const traded = await trade();
       expect(traded.status).toBe(200);
       expect(await traded.json()).toEqual({ signedIn: true });
       const localCookie = /^(pacs_session=[\w-]+);.*HttpOnly/.exec(traded.headers.get('set-cookie') ?? '')?.[1];
       expect(localCookie).toBeDefined();
-      expect(JSON.stringify(await (await fetch(`${base}api/session`, { headers: { cookie: localCookie! } })).json())).toMatch(/"local":true/);
+      expect(
+        JSON.stringify(await (await fetch(`${base}api/session`, { headers: { cookie: localCookie! } })).json()),
+      ).toMatch(/"local":true/);
       expect((await fetch(`${base}api/status`, { headers: { cookie: localCookie! } })).status).toBe(200);
       expect((await trade()).status).toBe(403);
       expect(await readFile(path.join(data, 'config', 'dicom.ini'), 'utf8')).toMatch(/MyACRNema\s+= PACSWS/);
@@ -80,7 +97,9 @@ describe('serve (headless)', () => {
       s.child.kill('SIGTERM');
       expect(await s.exited).toBe(0);
       // Stopped: rotate-secret writes the file, sign-in-link says nothing runs.
-      expect((await run(process.execPath, [CLI, 'rotate-secret', '--data', data])).stdout).not.toMatch(/running archive/);
+      expect((await run(process.execPath, [CLI, 'rotate-secret', '--data', data])).stdout).not.toMatch(
+        /running archive/,
+      );
       expect((await readFile(secretFile!, 'utf8')).trim()).not.toBe(fresh);
       const none = await run(process.execPath, [CLI, 'sign-in-link', '--data', data]);
       expect(none.code).toBe(1);
@@ -126,8 +145,12 @@ describe('serve (headless)', () => {
 function runCli(args: string[]): Promise<{ code: number; output: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, output })));
 }
 

@@ -30,7 +30,12 @@ describe('codecs against DCMTK and GDCM', () => {
   const gray8 = makeImage({ rows: SIZE, columns: SIZE, bitsAllocated: 8, pixel: phantom(SIZE, SIZE, 1, 8) });
   const rgb = makeImage({ rows: SIZE, columns: SIZE, rgb: true, pixel: phantom(SIZE, SIZE, 4, 8) });
   // Hounsfield units stored directly: air at -1000, signed.
-  const signed = makeImage({ rows: SIZE, columns: SIZE, signed: true, pixel: (r, c) => phantom(SIZE, SIZE, 3)(r, c) - 1024 });
+  const signed = makeImage({
+    rows: SIZE,
+    columns: SIZE,
+    signed: true,
+    pixel: (r, c) => phantom(SIZE, SIZE, 3)(r, c) - 1024,
+  });
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'pacs-codecs-'));
@@ -43,7 +48,12 @@ describe('codecs against DCMTK and GDCM', () => {
   /** `image` encoded by us into `ts`, written as a Part-10 file that dcmdump reads without complaint. */
   async function encodeWithUs(image: MadeImage, ts: string, quality?: number): Promise<string> {
     const meta = readFileMeta(image.bytes);
-    const body = await transcoder.transcode(image.bytes.subarray(meta.dataSetOffset), TS.ExplicitLittleEndian, ts, quality === undefined ? undefined : { quality });
+    const body = await transcoder.transcode(
+      image.bytes.subarray(meta.dataSetOffset),
+      TS.ExplicitLittleEndian,
+      ts,
+      quality === undefined ? undefined : { quality },
+    );
     const file = path.join(work, `${image.sopUid}.${ts}.${quality ?? 'lossless'}.dcm`);
     await writeFile(file, Buffer.concat([fileMeta(meta.sopClassUid, image.sopUid, ts), body]));
     const dump = await run('dcmdump', ['-q', file]);
@@ -53,9 +63,13 @@ describe('codecs against DCMTK and GDCM', () => {
   }
 
   /** The native pixels a reference tool decodes from `file`. */
-  async function decodeWith(tool: 'dcmdjpeg' | 'dcmdjpls' | 'gdcmconv', file: string): Promise<Awaited<ReturnType<typeof pixelsOf>>> {
+  async function decodeWith(
+    tool: 'dcmdjpeg' | 'dcmdjpls' | 'gdcmconv',
+    file: string,
+  ): Promise<Awaited<ReturnType<typeof pixelsOf>>> {
     const out = `${file}.${tool}.dcm`;
-    const r = tool === 'gdcmconv' ? await run('gdcmconv', ['--raw', '-i', file, '-o', out]) : await run(tool, [file, out]);
+    const r =
+      tool === 'gdcmconv' ? await run('gdcmconv', ['--raw', '-i', file, '-o', out]) : await run(tool, [file, out]);
     expect(r.code, `${tool}: ${r.stderr}`).toBe(0);
     return pixelsOf(out);
   }
@@ -86,7 +100,9 @@ describe('codecs against DCMTK and GDCM', () => {
   it('encodes colour by plane (planar configuration 1) as colour by pixel, the pixels unchanged', async () => {
     const interleaved = (await writeImages(path.join(work, 'planar'), [rgb]))[0]!;
     const planarFile = path.join(work, 'planar', 'planar.dcm');
-    expect((await run('gdcmconv', ['--raw', '--planar-configuration', '1', '-i', interleaved, '-o', planarFile])).code).toBe(0);
+    expect(
+      (await run('gdcmconv', ['--raw', '--planar-configuration', '1', '-i', interleaved, '-o', planarFile])).code,
+    ).toBe(0);
     // The planes really are apart: the same samples, in another order.
     expect((await pixelsOf(planarFile)).pixels.equals((await source(rgb)).pixels)).toBe(false);
     for (const ts of [TS.JpegLsLossless, TS.Jpeg2000Lossless, TS.JpegLosslessSV1]) {
@@ -108,7 +124,10 @@ describe('codecs against DCMTK and GDCM', () => {
     const original = (await pixelsOf(file)).pixels;
     for (const ts of [TS.JpegLsLossless, TS.Jpeg2000Lossless, TS.JpegLosslessSV1, TS.Rle, TS.HtJpeg2000Lossless]) {
       const body = await transcoder.transcode(bytes.subarray(meta.dataSetOffset), meta.transferSyntaxUid, ts);
-      const back = parseDataSet(await transcoder.transcode(body, ts, TS.ExplicitLittleEndian), encodingOf(TS.ExplicitLittleEndian));
+      const back = parseDataSet(
+        await transcoder.transcode(body, ts, TS.ExplicitLittleEndian),
+        encodingOf(TS.ExplicitLittleEndian),
+      );
       expect((back.get(0x7fe00010)!.value as Buffer).equals(original), ts).toBe(true);
       if (ts === TS.HtJpeg2000Lossless) continue;
       // GDCM agrees on the 12 stored bits (it leaves CharLS's output without the sign extension).
@@ -116,7 +135,8 @@ describe('codecs against DCMTK and GDCM', () => {
       await writeFile(encoded, Buffer.concat([fileMeta(meta.sopClassUid, signed.sopUid, ts), body]));
       const reference = (await decodeWith('gdcmconv', encoded)).pixels;
       for (let i = 0; i < original.length; i += 2) {
-        if ((reference.readUInt16LE(i) & 0xfff) !== (original.readUInt16LE(i) & 0xfff)) expect.fail(`${ts}: sample ${i / 2} differs`);
+        if ((reference.readUInt16LE(i) & 0xfff) !== (original.readUInt16LE(i) & 0xfff))
+          expect.fail(`${ts}: sample ${i / 2} differs`);
       }
     }
   });
@@ -151,7 +171,11 @@ describe('codecs against DCMTK and GDCM', () => {
       expect(r.code, `${name}: ${r.stderr}`).toBe(0);
       const bytes = await readFile(encoded);
       const meta = readFileMeta(bytes);
-      const ours = await transcoder.transcode(bytes.subarray(meta.dataSetOffset), meta.transferSyntaxUid, TS.ExplicitLittleEndian);
+      const ours = await transcoder.transcode(
+        bytes.subarray(meta.dataSetOffset),
+        meta.transferSyntaxUid,
+        TS.ExplicitLittleEndian,
+      );
       const ds = parseDataSet(ours, encodingOf(TS.ExplicitLittleEndian));
       const reference = await decodeWith('gdcmconv', encoded);
       expect((ds.get(0x7fe00010)!.value as Buffer).equals(reference.pixels), name).toBe(true);
@@ -207,7 +231,10 @@ describe('codecs against DCMTK and GDCM', () => {
     expect(transcoder.canTranscode(TS.ExplicitLittleEndian, TS.JpegBaseline)).toBe(false);
     expect(transcoder.canTranscode(TS.ExplicitLittleEndian, TS.JpegBaseline, { quality: 90 })).toBe(true);
     const meta = readFileMeta(ct.bytes);
-    await expect(transcoder.transcode(ct.bytes.subarray(meta.dataSetOffset), TS.ExplicitLittleEndian, TS.JpegBaseline, { quality: 90 }))
-      .rejects.toThrow(/lossy JPEG is made of 8-bit images only; this one has 12 bits/);
+    await expect(
+      transcoder.transcode(ct.bytes.subarray(meta.dataSetOffset), TS.ExplicitLittleEndian, TS.JpegBaseline, {
+        quality: 90,
+      }),
+    ).rejects.toThrow(/lossy JPEG is made of 8-bit images only; this one has 12 bits/);
   });
 });

@@ -18,7 +18,9 @@ describe('storage folder full', () => {
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint]);
     } catch (err) {
-      throw new Error(`this test mounts a tiny tmpfs to fill a disk for real and needs root: ${(err as Error).message}`);
+      throw new Error(
+        `this test mounts a tiny tmpfs to fill a disk for real and needs root: ${(err as Error).message}`,
+      );
     }
     archive = await startArchive({ MAGDevice0: mountPoint });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-full-in-'));

@@ -14,7 +14,7 @@ import { until } from '../helpers/wait.ts';
  * name - those in the edit's job, and those that arrived after it was queued (the alias is recorded before the job
  * collects its objects, so an object is always one or the other). Twenty rounds (about 3 s each).
  */
-describe('a patient edit racing the patient\'s arrivals', () => {
+describe("a patient edit racing the patient's arrivals", () => {
   let archive: TestArchive;
   let work: string;
   beforeAll(async () => {
@@ -26,30 +26,51 @@ describe('a patient edit racing the patient\'s arrivals', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it.each(Array.from({ length: 20 }, (_, i) => i + 1))('leaves no file with the old patient ID (round %i)', async (round) => {
-    const [oldId, newId] = [`RACE${round}`, `FIXED${round}`];
-    const study = uid();
-    const images = Array.from({ length: 200 }, (_, i) => makeImage({ patientId: oldId, patientName: 'Race^Old', studyUid: study, instanceNumber: i + 1, rows: 16, columns: 16 }));
-    const files = await writeImages(path.join(work, String(round)), images);
-    const store = (list: string[]) => run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...list], 300_000);
-    expect((await store(files.slice(0, 20))).code).toBe(0);
-    const rest = store(files.slice(20));
-    const stored = async () => (await archive.server.index.counts()).instances;
-    const before = await stored();
-    await until('the rest begins to arrive', async () => (await stored()) >= before + 10);
-    const res = await apiFetch(archive, 'POST', '/api/edit/patient', { patientId: oldId, changes: { patientId: newId, patientName: 'Race^Fixed' } });
-    expect(res.status).toBe(200);
-    expect((await rest).code).toBe(0);
-    await until('every edit job has ended', async () => {
-      await archive.server.transfers.queue.idle();
-      return (await archive.server.transfers.queue.list()).every((j) => j.state !== 'queued' && j.state !== 'running');
-    });
-    const ids = await Promise.all(images.map(async (img) => {
-      const inst = await archive.server.index.findInstance(img.sopUid);
-      const { header } = await readObjectHeader(archive.server.store.absolutePath(inst!.location));
-      return `${header.patientId} ${header.patientName}`;
-    }));
-    expect(ids.filter((id) => id !== `${newId} Race^Fixed`)).toEqual([]);
-    expect(await archive.server.index.findPatient(oldId)).toBeUndefined();
-  }, 300_000);
+  it.each(Array.from({ length: 20 }, (_, i) => i + 1))(
+    'leaves no file with the old patient ID (round %i)',
+    async (round) => {
+      const [oldId, newId] = [`RACE${round}`, `FIXED${round}`];
+      const study = uid();
+      const images = Array.from({ length: 200 }, (_, i) =>
+        makeImage({
+          patientId: oldId,
+          patientName: 'Race^Old',
+          studyUid: study,
+          instanceNumber: i + 1,
+          rows: 16,
+          columns: 16,
+        }),
+      );
+      const files = await writeImages(path.join(work, String(round)), images);
+      const store = (list: string[]) =>
+        run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...list], 300_000);
+      expect((await store(files.slice(0, 20))).code).toBe(0);
+      const rest = store(files.slice(20));
+      const stored = async () => (await archive.server.index.counts()).instances;
+      const before = await stored();
+      await until('the rest begins to arrive', async () => (await stored()) >= before + 10);
+      const res = await apiFetch(archive, 'POST', '/api/edit/patient', {
+        patientId: oldId,
+        changes: { patientId: newId, patientName: 'Race^Fixed' },
+      });
+      expect(res.status).toBe(200);
+      expect((await rest).code).toBe(0);
+      await until('every edit job has ended', async () => {
+        await archive.server.transfers.queue.idle();
+        return (await archive.server.transfers.queue.list()).every(
+          (j) => j.state !== 'queued' && j.state !== 'running',
+        );
+      });
+      const ids = await Promise.all(
+        images.map(async (img) => {
+          const inst = await archive.server.index.findInstance(img.sopUid);
+          const { header } = await readObjectHeader(archive.server.store.absolutePath(inst!.location));
+          return `${header.patientId} ${header.patientName}`;
+        }),
+      );
+      expect(ids.filter((id) => id !== `${newId} Race^Fixed`)).toEqual([]);
+      expect(await archive.server.index.findPatient(oldId)).toBeUndefined();
+    },
+    300_000,
+  );
 });

@@ -26,16 +26,31 @@ describe('an edit killed in the middle', () => {
       const { port, origin, token } = await first.started;
       const study = uid();
       const series = uid();
-      const images = Array.from({ length: 200 }, (_, i) => makeImage({ patientId: 'TYPO', patientName: 'Typo^Name', studyUid: study, seriesUid: series, instanceNumber: i + 1, rows: 32, columns: 32 }));
+      const images = Array.from({ length: 200 }, (_, i) =>
+        makeImage({
+          patientId: 'TYPO',
+          patientName: 'Typo^Name',
+          studyUid: study,
+          seriesUid: series,
+          instanceNumber: i + 1,
+          rows: 32,
+          columns: 32,
+        }),
+      );
       const files = await writeImages(work, images);
       expect((await run('storescu', ['-aec', 'PACSWS', '127.0.0.1', String(port), ...files], 300_000)).code).toBe(0);
 
       const seriesDir = path.dirname((await filesUnder(path.join(data, 'storage'))).find((f) => f.includes(series))!);
       const killed = new Promise<void>((resolve) => {
-        const watcher = watch(seriesDir, () => { first.child.kill('SIGKILL'); watcher.close(); resolve(); });
+        const watcher = watch(seriesDir, () => {
+          first.child.kill('SIGKILL');
+          watcher.close();
+          resolve();
+        });
       });
       const res = await fetch(`${origin}/api/edit/patient`, {
-        method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
         body: JSON.stringify({ patientId: 'TYPO', changes: { patientId: 'FIXED', patientName: 'Fixed^Name' } }),
       });
       expect(res.status).toBe(200);
@@ -52,14 +67,36 @@ describe('an edit killed in the middle', () => {
       const second = serveCli(data);
       const again = await second.started;
       await until('the interrupted edit is finished after the restart', async () => {
-        const f = await findscu(again.port, 'PACSWS', ['-P'], ['QueryRetrieveLevel=PATIENT', 'PatientID', 'NumberOfPatientRelatedInstances']);
-        return f.answers.length === 1 && f.answers[0]!.PatientID === 'FIXED' && f.answers[0]!.NumberOfPatientRelatedInstances === '200';
+        const f = await findscu(
+          again.port,
+          'PACSWS',
+          ['-P'],
+          ['QueryRetrieveLevel=PATIENT', 'PatientID', 'NumberOfPatientRelatedInstances'],
+        );
+        return (
+          f.answers.length === 1 &&
+          f.answers[0]!.PatientID === 'FIXED' &&
+          f.answers[0]!.NumberOfPatientRelatedInstances === '200'
+        );
       });
-      const patients = await findscu(again.port, 'PACSWS', ['-P'], ['QueryRetrieveLevel=PATIENT', 'PatientID', 'PatientName', 'NumberOfPatientRelatedInstances']);
-      expect(patients.answers).toEqual([expect.objectContaining({ PatientID: 'FIXED', PatientName: 'Fixed^Name', NumberOfPatientRelatedInstances: '200' })]);
+      const patients = await findscu(
+        again.port,
+        'PACSWS',
+        ['-P'],
+        ['QueryRetrieveLevel=PATIENT', 'PatientID', 'PatientName', 'NumberOfPatientRelatedInstances'],
+      );
+      expect(patients.answers).toEqual([
+        expect.objectContaining({
+          PatientID: 'FIXED',
+          PatientName: 'Fixed^Name',
+          NumberOfPatientRelatedInstances: '200',
+        }),
+      ]);
       second.child.kill('SIGTERM');
       await second.exited;
-      const after = await Promise.all((await filesUnder(path.join(data, 'storage'))).map(async (f) => (await readObjectHeader(f)).header.patientId));
+      const after = await Promise.all(
+        (await filesUnder(path.join(data, 'storage'))).map(async (f) => (await readObjectHeader(f)).header.patientId),
+      );
       expect(after.filter((id) => id === 'FIXED')).toHaveLength(200);
       expect(await readdir(path.join(data, 'storage', '.incoming'))).toEqual([]);
       console.log(`edit killed with ${corrected} of 200 objects corrected; finished after the restart`);

@@ -26,7 +26,20 @@ for inst in fs:
 print(json.dumps({"id": fs.ID, "patients": len(fs.find_values("PatientID")), "instances": out}))
 `;
 
-async function fileSet(dicomdir: string): Promise<{ id: string; patients: number; instances: { patient: string; name: string; study: string; series: string; sop: string; ts: string; path: string; pixels: number }[] }> {
+async function fileSet(dicomdir: string): Promise<{
+  id: string;
+  patients: number;
+  instances: {
+    patient: string;
+    name: string;
+    study: string;
+    series: string;
+    sop: string;
+    ts: string;
+    path: string;
+    pixels: number;
+  }[];
+}> {
   const r = await run('/usr/bin/python3', ['-c', READ_FILESET, dicomdir]);
   if (r.code !== 0) throw new Error(`pydicom could not read ${dicomdir}: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -36,8 +49,12 @@ function cli(args: string[], data: string): Promise<{ code: number; out: string 
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
     child.on('exit', (code) => resolve({ code: code ?? -1, out }));
   });
 }
@@ -54,18 +71,58 @@ describe('export as DICOM media', () => {
   const series = [uid(), uid()];
   const SIZE = 24;
   const images = [
-    makeImage({ patientId: 'EXP1', patientName: Buffer.from('Dvořák^Jiří', 'utf8'), specificCharacterSet: 'ISO_IR 192', studyUid: study, seriesUid: series[0], instanceNumber: 1, rows: SIZE, columns: SIZE }),
-    makeImage({ patientId: 'EXP1', patientName: Buffer.from('Dvořák^Jiří', 'utf8'), specificCharacterSet: 'ISO_IR 192', studyUid: study, seriesUid: series[0], instanceNumber: 2, rows: SIZE, columns: SIZE }),
+    makeImage({
+      patientId: 'EXP1',
+      patientName: Buffer.from('Dvořák^Jiří', 'utf8'),
+      specificCharacterSet: 'ISO_IR 192',
+      studyUid: study,
+      seriesUid: series[0],
+      instanceNumber: 1,
+      rows: SIZE,
+      columns: SIZE,
+    }),
+    makeImage({
+      patientId: 'EXP1',
+      patientName: Buffer.from('Dvořák^Jiří', 'utf8'),
+      specificCharacterSet: 'ISO_IR 192',
+      studyUid: study,
+      seriesUid: series[0],
+      instanceNumber: 2,
+      rows: SIZE,
+      columns: SIZE,
+    }),
   ];
-  const jls = makeImage({ patientId: 'EXP1', patientName: Buffer.from('Dvořák^Jiří', 'utf8'), specificCharacterSet: 'ISO_IR 192', studyUid: study, seriesUid: series[1], instanceNumber: 1, rows: SIZE, columns: SIZE });
+  const jls = makeImage({
+    patientId: 'EXP1',
+    patientName: Buffer.from('Dvořák^Jiří', 'utf8'),
+    specificCharacterSet: 'ISO_IR 192',
+    studyUid: study,
+    seriesUid: series[1],
+    instanceNumber: 1,
+    rows: SIZE,
+    columns: SIZE,
+  });
 
   beforeAll(async () => {
     archive = await startArchive();
     work = await mkdtemp(path.join(tmpdir(), 'pacs-export-'));
     const files = await writeImages(path.join(work, 'in'), images);
-    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(
+      0,
+    );
     const compressed = await compressedFile(await mkdtemp(path.join(work, 'jls-')), jls, TS.jpegLs, SIZE, SIZE);
-    expect((await run('storescu', [PROPOSE[TS.jpegLs]!, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), compressed])).code).toBe(0);
+    expect(
+      (
+        await run('storescu', [
+          PROPOSE[TS.jpegLs]!,
+          '-aec',
+          archive.aeTitle,
+          '127.0.0.1',
+          String(archive.port),
+          compressed,
+        ])
+      ).code,
+    ).toBe(0);
     await archive.server.stop(); // the CLI opens the same data folder
   }, 60_000);
   afterAll(async () => {
@@ -79,8 +136,14 @@ describe('export as DICOM media', () => {
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/export: 1 patient\(s\), 1 study, 2 series, 3 object\(s\)/);
     const written = await filesUnder(to);
-    expect(written.map((f) => path.relative(to, f)).sort()).toEqual(['DICOM/P0000001/S0000001/E0000001/I0000001', 'DICOM/P0000001/S0000001/E0000001/I0000002',
-      'DICOM/P0000001/S0000001/E0000002/I0000001', 'DICOMDIR'].map((p) => p.split('/').join(path.sep)));
+    expect(written.map((f) => path.relative(to, f)).sort()).toEqual(
+      [
+        'DICOM/P0000001/S0000001/E0000001/I0000001',
+        'DICOM/P0000001/S0000001/E0000001/I0000002',
+        'DICOM/P0000001/S0000001/E0000002/I0000001',
+        'DICOMDIR',
+      ].map((p) => p.split('/').join(path.sep)),
+    );
     for (const f of written) expect((await run('dcmdump', ['-q', f])).code, f).toBe(0);
     const dump = (await run('dcmdump', ['-q', '+U8', path.join(to, 'DICOMDIR')])).stdout;
     expect(dump).toMatch(/\(0004,1430\) CS \[PATIENT\]/);
@@ -91,7 +154,14 @@ describe('export as DICOM media', () => {
     expect(set.patients).toBe(1);
     expect(set.instances.map((i) => i.sop).sort()).toEqual([...images, jls].map((i) => i.sopUid).sort());
     // Every object in Explicit VR Little Endian on the medium (the JPEG-LS one converted), pixels whole.
-    for (const i of set.instances) expect(i).toMatchObject({ patient: 'EXP1', name: 'Dvořák^Jiří', study, ts: TransferSyntax.ExplicitLittleEndian, pixels: SIZE * SIZE * 2 });
+    for (const i of set.instances)
+      expect(i).toMatchObject({
+        patient: 'EXP1',
+        name: 'Dvořák^Jiří',
+        study,
+        ts: TransferSyntax.ExplicitLittleEndian,
+        pixels: SIZE * SIZE * 2,
+      });
     const converted = set.instances.find((i) => i.sop === jls.sopUid)!;
     const original = jls.bytes.subarray(jls.bytes.length - SIZE * SIZE * 2);
     expect((await pixelsOf(path.resolve(to, converted.path))).pixels.equals(original)).toBe(true); // JPEG-LS lossless: the same pixels
@@ -108,7 +178,12 @@ describe('export as DICOM media', () => {
     expect(a.code, a.out).toBe(0);
     const anonSet = await fileSet(path.join(anon, 'DICOMDIR'));
     expect(anonSet.instances).toHaveLength(3);
-    for (const i of anonSet.instances) expect(i).toMatchObject({ patient: expect.stringMatching(/^ANON[0-9A-F]{8}$/), ts: TransferSyntax.ExplicitLittleEndian, pixels: SIZE * SIZE * 2 });
+    for (const i of anonSet.instances)
+      expect(i).toMatchObject({
+        patient: expect.stringMatching(/^ANON[0-9A-F]{8}$/),
+        ts: TransferSyntax.ExplicitLittleEndian,
+        pixels: SIZE * SIZE * 2,
+      });
     expect(new Set(anonSet.instances.map((i) => i.study)).size).toBe(1);
     expect(anonSet.instances.map((i) => i.study)).not.toContain(study);
     // The JPEG-LS object is the one alone in its series.
@@ -125,9 +200,17 @@ describe('export as DICOM media', () => {
     await archive.restart();
     const get = async (format: string) => {
       const res = await apiFetch(archive, 'GET', `/api/export?level=STUDY&uid=${study}&format=${format}`);
-      expect(res.status, await res.clone().text().catch(() => '')).toBe(200);
+      expect(
+        res.status,
+        await res
+          .clone()
+          .text()
+          .catch(() => ''),
+      ).toBe(200);
       // Named by whose and what it is: ASCII for every browser, the diacritics for those that read filename*.
-      expect(res.headers.get('content-disposition')).toBe(`attachment; filename="Dvorak_Jiri_20261125_CT.${format}"; filename*=UTF-8''Dvo%C5%99%C3%A1k_Ji%C5%99%C3%AD_20261125_CT.${format}`);
+      expect(res.headers.get('content-disposition')).toBe(
+        `attachment; filename="Dvorak_Jiri_20261125_CT.${format}"; filename*=UTF-8''Dvo%C5%99%C3%A1k_Ji%C5%99%C3%AD_20261125_CT.${format}`,
+      );
       const body = Buffer.from(await res.arrayBuffer());
       // The size is said before the first byte, the ZIP's too: the browser shows how much is left.
       expect(Number(res.headers.get('content-length'))).toBe(body.length);
@@ -137,7 +220,12 @@ describe('export as DICOM media', () => {
     await writeFile(zip, await get('zip'));
     const unzipped = path.join(work, 'unzipped');
     await mkdir(unzipped);
-    const x = await run('/usr/bin/python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2]); print(len(z.namelist()))', zip, unzipped]);
+    const x = await run('/usr/bin/python3', [
+      '-c',
+      'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2]); print(len(z.namelist()))',
+      zip,
+      unzipped,
+    ]);
     expect(x.code, x.stderr).toBe(0);
     expect(x.stdout.trim()).toBe('4');
     expect((await fileSet(path.join(unzipped, 'DICOMDIR'))).instances).toHaveLength(3);
@@ -149,7 +237,9 @@ describe('export as DICOM media', () => {
     expect(xo.code, xo.stderr).toBe(0);
     const names = (await filesUnder(extracted)).map((f) => path.relative(extracted, f));
     expect(names).toContain('DICOMDIR');
-    expect((await fileSet(path.join(extracted, 'DICOMDIR'))).instances.map((i) => i.sop).sort()).toEqual([...images, jls].map((i) => i.sopUid).sort());
+    expect((await fileSet(path.join(extracted, 'DICOMDIR'))).instances.map((i) => i.sop).sort()).toEqual(
+      [...images, jls].map((i) => i.sopUid).sort(),
+    );
   }, 120_000);
 
   it('refuses what it cannot export with the reason', async () => {
@@ -158,12 +248,14 @@ describe('export as DICOM media', () => {
     expect(((await res.json()) as { error: string }).error).toMatch(/nothing in the archive for STUDY 1.2.3.4.5/);
   });
 
-  it('writes an export folder from the UI only under ExportRoots (by default the data folder\'s exports and removable media)', async () => {
+  it("writes an export folder from the UI only under ExportRoots (by default the data folder's exports and removable media)", async () => {
     const post = (to: string) => apiFetch(archive, 'POST', '/api/export', { level: 'STUDY', uid: study, to });
     const outside = path.join(work, 'anywhere');
     const refused = await post(outside);
     expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { error: string }).error).toMatch(/an export folder goes under one of .*exports.* \(ExportRoots\)/);
+    expect(((await refused.json()) as { error: string }).error).toMatch(
+      /an export folder goes under one of .*exports.* \(ExportRoots\)/,
+    );
     const inData = path.join(archive.dataDir, 'exports', 'cd-1');
     const written = await post(inData);
     expect(written.status, await written.clone().text()).toBe(200);

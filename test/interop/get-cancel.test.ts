@@ -21,8 +21,20 @@ describe('C-GET cancel', () => {
   beforeAll(async () => {
     archive = await startArchive();
     work = await mkdtemp(path.join(tmpdir(), 'pacs-getcancel-'));
-    const images = Array.from({ length: 20 }, (_, i) => makeImage({ studyUid: study, instanceNumber: i + 1, rows: 16, columns: 16 }));
-    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...await writeImages(work, images)])).code).toBe(0);
+    const images = Array.from({ length: 20 }, (_, i) =>
+      makeImage({ studyUid: study, instanceNumber: i + 1, rows: 16, columns: 16 }),
+    );
+    expect(
+      (
+        await run('storescu', [
+          '-aec',
+          archive.aeTitle,
+          '127.0.0.1',
+          String(archive.port),
+          ...(await writeImages(work, images)),
+        ])
+      ).code,
+    ).toBe(0);
   });
   afterAll(async () => {
     await archive?.stop();
@@ -33,27 +45,61 @@ describe('C-GET cancel', () => {
     const received: string[] = [];
     let cancelSent = false;
     const options = { maxPduLength: 65536, artimTimeout: 10, idleTimeout: 30, maxBufferedDataSet: 16 << 20 };
-    const assoc = await connect('127.0.0.1', archive.port, options, {
-      onMessage: (a, msg) => {
-        if (msg.command.commandField !== CommandField.CStoreRQ) return;
-        received.push(msg.command.affectedSopInstanceUid!);
-        void a.sendMessage(msg.context.id, { commandField: CommandField.CStoreRSP, messageIdBeingRespondedTo: msg.command.messageId,
-          affectedSopClassUid: msg.command.affectedSopClassUid, affectedSopInstanceUid: msg.command.affectedSopInstanceUid, status: Status.Success, hasDataSet: false });
-        if (!cancelSent) {
-          cancelSent = true;
-          void a.sendMessage(1, { commandField: CommandField.CCancelRQ, messageIdBeingRespondedTo: 5, hasDataSet: false });
-        }
+    const assoc = await connect(
+      '127.0.0.1',
+      archive.port,
+      options,
+      {
+        onMessage: (a, msg) => {
+          if (msg.command.commandField !== CommandField.CStoreRQ) return;
+          received.push(msg.command.affectedSopInstanceUid!);
+          void a.sendMessage(msg.context.id, {
+            commandField: CommandField.CStoreRSP,
+            messageIdBeingRespondedTo: msg.command.messageId,
+            affectedSopClassUid: msg.command.affectedSopClassUid,
+            affectedSopInstanceUid: msg.command.affectedSopInstanceUid,
+            status: Status.Success,
+            hasDataSet: false,
+          });
+          if (!cancelSent) {
+            cancelSent = true;
+            void a.sendMessage(1, {
+              commandField: CommandField.CCancelRQ,
+              messageIdBeingRespondedTo: 5,
+              hasDataSet: false,
+            });
+          }
+        },
       },
-    }, new Logger('error').child('test'));
-    await assoc.requestAssociation('CANCELLER', archive.aeTitle, [
-      { id: 1, abstractSyntax: QrSopClass.StudyRootGet, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] },
-      { id: 3, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [TransferSyntax.ExplicitLittleEndian] },
-    ], [{ sopClass: CT_IMAGE_STORAGE, scuRole: false, scpRole: true }]);
-    const identifier = encodeDataSet(new Map([
-      [0x00080052, { tag: 0x00080052, vr: 'CS', value: Buffer.from('STUDY ') }],
-      [0x0020000d, { tag: 0x0020000d, vr: 'UI', value: Buffer.from(study) }],
-    ]), encodingOf(TransferSyntax.ImplicitLittleEndian));
-    const final = await assoc.request(1, { commandField: CommandField.CGetRQ, messageId: 5, affectedSopClassUid: QrSopClass.StudyRootGet, priority: 0, hasDataSet: true }, identifier);
+      new Logger('error').child('test'),
+    );
+    await assoc.requestAssociation(
+      'CANCELLER',
+      archive.aeTitle,
+      [
+        { id: 1, abstractSyntax: QrSopClass.StudyRootGet, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] },
+        { id: 3, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [TransferSyntax.ExplicitLittleEndian] },
+      ],
+      [{ sopClass: CT_IMAGE_STORAGE, scuRole: false, scpRole: true }],
+    );
+    const identifier = encodeDataSet(
+      new Map([
+        [0x00080052, { tag: 0x00080052, vr: 'CS', value: Buffer.from('STUDY ') }],
+        [0x0020000d, { tag: 0x0020000d, vr: 'UI', value: Buffer.from(study) }],
+      ]),
+      encodingOf(TransferSyntax.ImplicitLittleEndian),
+    );
+    const final = await assoc.request(
+      1,
+      {
+        commandField: CommandField.CGetRQ,
+        messageId: 5,
+        affectedSopClassUid: QrSopClass.StudyRootGet,
+        priority: 0,
+        hasDataSet: true,
+      },
+      identifier,
+    );
     await assoc.release();
     expect(final.command.status).toBe(Status.Cancel);
     expect(final.command.completed).toBe(received.length);

@@ -25,11 +25,22 @@ describe('files of deleted studies that cannot be deleted yet', () => {
   beforeAll(async () => {
     archive = await startArchive();
     work = await mkdtemp(path.join(tmpdir(), 'pacs-held-'));
-    const files = await writeImages(path.join(work, 'sent'), [1, 2].map((i) => makeImage({ patientId: 'HELD1', studyUid: study, instanceNumber: i })));
-    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
+    const files = await writeImages(
+      path.join(work, 'sent'),
+      [1, 2].map((i) => makeImage({ patientId: 'HELD1', studyUid: study, instanceNumber: i })),
+    );
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(
+      0,
+    );
   });
   afterAll(async () => {
-    if (blocked) { try { execFileSync('umount', [blocked]); } catch { /* already */ } }
+    if (blocked) {
+      try {
+        execFileSync('umount', [blocked]);
+      } catch {
+        /* already */
+      }
+    }
     await archive?.stop();
     await rm(work, { recursive: true, force: true });
   });
@@ -42,22 +53,26 @@ describe('files of deleted studies that cannot be deleted yet', () => {
     try {
       execFileSync('mount', ['--bind', cover, blocked]);
     } catch (err) {
-      throw new Error(`this test bind-mounts over a stored file so that it cannot be deleted, and needs root: ${(err as Error).message}`);
+      throw new Error(
+        `this test bind-mounts over a stored file so that it cannot be deleted, and needs root: ${(err as Error).message}`,
+      );
     }
     const deleted = await (await apiFetch(archive, 'DELETE', pathOf(ENDPOINTS.study, [study]))).json();
     expect(deleted).toMatchObject({ objects: 2, filesNotDeleted: 1 });
     expect(archive.logText()).toMatch(/1 file\(s\) held by another program are deleted later/);
-    const [deletion] = await (await apiFetch(archive, 'GET', ENDPOINTS.deletions.path)).json() as DeletionDto[];
+    const [deletion] = (await (await apiFetch(archive, 'GET', ENDPOINTS.deletions.path)).json()) as DeletionDto[];
     expect(deletion).toMatchObject({ studyUid: study, state: 'pending' });
     execFileSync('umount', [blocked]);
     // The file is back in view (the mount is gone) and still waits: a regen does not index it again.
     const regen = await regenerate(archive.server.store.devices, archive.server.index);
-    expect(regen.skipped).toEqual([{ file: blocked, reason: 'its study was deleted; the file waits to be deleted (another program held it)' }]);
+    expect(regen.skipped).toEqual([
+      { file: blocked, reason: 'its study was deleted; the file waits to be deleted (another program held it)' },
+    ]);
     expect((await archive.server.index.counts()).instances).toBe(0);
     expect(await archive.server.core.removal.recover()).toBe(1);
     expect(await filesUnder(path.join(archive.dataDir, 'storage'))).toEqual([]);
     blocked = '';
-    const [done] = await (await apiFetch(archive, 'GET', ENDPOINTS.deletions.path)).json() as DeletionDto[];
+    const [done] = (await (await apiFetch(archive, 'GET', ENDPOINTS.deletions.path)).json()) as DeletionDto[];
     expect(done!.state).toBe('done');
   });
 });

@@ -10,7 +10,8 @@ import { makeCertificates, type TestCertificates } from '../helpers/tls-certs.ts
 import { until } from '../helpers/wait.ts';
 import { senderAllowed } from '../../main/workflow/hl7/hl7-listener.ts';
 
-const a08 = (control: string) => `MSH|^~\\&|HIS|NEMOCNICE|PACSWS|RDG|20261207080000||ADT^A08|${control}|P|2.3.1\rEVN|A08\rPID|||B1||Novak^Jan||19700101|M`;
+const a08 = (control: string) =>
+  `MSH|^~\\&|HIS|NEMOCNICE|PACSWS|RDG|20261207080000||ADT^A08|${control}|P|2.3.1\rEVN|A08\rPID|||B1||Novak^Jan||19700101|M`;
 const framed = (text: string) => Buffer.from(`\x0b${text}\x1c\r`, 'latin1');
 
 /** A TCP connection to the HL7 port, open (or refused: closed before anything is read). */
@@ -20,7 +21,11 @@ function connect(port: number): Promise<net.Socket> {
     s.on('error', reject);
   });
 }
-const closed = (s: net.Socket) => new Promise<void>((resolve) => { if (s.destroyed) resolve(); else s.once('close', () => resolve()); });
+const closed = (s: net.Socket) =>
+  new Promise<void>((resolve) => {
+    if (s.destroyed) resolve();
+    else s.once('close', () => resolve());
+  });
 
 /**
  * The HL7 listener on a hostile LAN (issue 30.2): a sender writing garbage frames and never reading the answers is
@@ -47,7 +52,11 @@ describe('HL7 listener bounds', () => {
     await writeFile(file, `${a08(control).replace(/\r/g, '\n')}\n`);
     return run('mllp_send', ['--loose', '-f', file, '-p', String(port), '127.0.0.1']);
   }
-  const hl7Warnings = () => archive.logText().split('\n').filter((l) => l.startsWith('warn') && l.includes('HL7'));
+  const hl7Warnings = () =>
+    archive
+      .logText()
+      .split('\n')
+      .filter((l) => l.startsWith('warn') && l.includes('HL7'));
 
   it('paces a garbage flood that never reads its answers: DICOM and another sender are served, the log takes a few lines', async () => {
     const flood = await connect(port);
@@ -64,13 +73,15 @@ describe('HL7 listener bounds', () => {
     const during = hl7Warnings();
     expect(during.filter((l) => l.includes('HL7 ? ')).length).toBe(10);
     flood.destroy();
-    await until('the rest are counted in one line', () => hl7Warnings().some((l) => /\d+ more HL7 refusals like the last: HL7 \? /.test(l)));
+    await until('the rest are counted in one line', () =>
+      hl7Warnings().some((l) => /\d+ more HL7 refusals like the last: HL7 \? /.test(l)),
+    );
     const summary = hl7Warnings().find((l) => l.includes('more HL7 refusals'))!;
     const counted = Number(/(\d+) more/.exec(summary)![1]);
     expect(counted).toBeGreaterThan(0);
     expect(counted).toBeLessThan(100_000 - 10); // paced: not every frame was handled in the meantime
     expect(hl7Warnings().length).toBeLessThanOrEqual(during.length + 1);
-    const monitor = archive.server.activity.snapshot().hl7;
+    const monitor = archive.server.core.activity.snapshot().hl7;
     expect(monitor.filter((e) => e.type === '?').length).toBe(11);
     expect(monitor[0]!.text).toMatch(/more refusals like the last/);
   }, 120_000);
@@ -80,12 +91,20 @@ describe('HL7 listener bounds', () => {
     const open = await Promise.all([1, 2, 3, 4].map(() => connect(port)));
     const fifth = await connect(port);
     let said = '';
-    fifth.on('data', (d) => { said += d; });
+    fifth.on('data', (d) => {
+      said += d;
+    });
     await closed(fifth);
     expect(said).toBe('');
-    await until('the refusal is logged', () => /HL7 connection from 127\.0\.0\.1:\d+ refused: 4 connections already open from 127\.0\.0\.1/.test(archive.logText()));
+    await until('the refusal is logged', () =>
+      /HL7 connection from 127\.0\.0\.1:\d+ refused: 4 connections already open from 127\.0\.0\.1/.test(
+        archive.logText(),
+      ),
+    );
     open[0]!.destroy();
-    await until('a sender gets in again', async () => (await mllpSend('A08-AGAIN')).stdout.includes('MSA|AA|A08-AGAIN'));
+    await until('a sender gets in again', async () =>
+      (await mllpSend('A08-AGAIN')).stdout.includes('MSA|AA|A08-AGAIN'),
+    );
     for (const s of open) s.destroy();
   }, 60_000);
 
@@ -105,8 +124,15 @@ describe('HL7 over TLS', () => {
 
   beforeAll(async () => {
     certs = await makeCertificates();
-    archive = await startArchive({ HL7Listener: '1', HL7Port: '0', HL7TLS: '1', TLSCertificate: certs.server.cert, TLSPrivateKey: certs.server.key,
-      TLSCACertificates: certs.ca, TLSRequireClientCertificate: '1' });
+    archive = await startArchive({
+      HL7Listener: '1',
+      HL7Port: '0',
+      HL7TLS: '1',
+      TLSCertificate: certs.server.cert,
+      TLSPrivateKey: certs.server.key,
+      TLSCACertificates: certs.ca,
+      TLSRequireClientCertificate: '1',
+    });
   }, 60_000);
   afterAll(async () => {
     await archive?.stop();
@@ -115,8 +141,16 @@ describe('HL7 over TLS', () => {
 
   /** openssl s_client as the RIS: the message framed on its input, what came back before it closed or the ACK's end. */
   function sendOverTls(who: { cert: string; key: string } | undefined, message: string): Promise<string> {
-    const args = ['s_client', '-connect', `127.0.0.1:${archive.server.hl7!.port}`, '-CAfile', certs.ca, '-verify_return_error', '-quiet',
-      ...(who ? ['-cert', who.cert, '-key', who.key] : [])];
+    const args = [
+      's_client',
+      '-connect',
+      `127.0.0.1:${archive.server.hl7!.port}`,
+      '-CAfile',
+      certs.ca,
+      '-verify_return_error',
+      '-quiet',
+      ...(who ? ['-cert', who.cert, '-key', who.key] : []),
+    ];
     const child = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let got = '';
     return new Promise((resolve) => {
@@ -135,10 +169,14 @@ describe('HL7 over TLS', () => {
     expect(ack).toMatch(/MSA\|AA\|A08-TLS/);
     const anonymous = await sendOverTls(undefined, a08('A08-ANON'));
     expect(anonymous).not.toMatch(/MSA/);
-    await until('the refused handshake is logged', () => /HL7 TLS connection from 127\.0\.0\.1:\d+ refused: /.test(archive.logText()));
+    await until('the refused handshake is logged', () =>
+      /HL7 TLS connection from 127\.0\.0\.1:\d+ refused: /.test(archive.logText()),
+    );
     const plain = await connect(archive.server.hl7!.port);
     let said = '';
-    plain.on('data', (d) => { said += d; });
+    plain.on('data', (d) => {
+      said += d;
+    });
     plain.on('error', () => undefined);
     plain.write(framed(a08('A08-PLAIN')));
     await closed(plain);

@@ -42,11 +42,14 @@ describe.runIf(process.platform === 'linux')('acknowledging at once what a DICOM
   beforeAll(async () => {
     certs = await makeCertificates();
     const [cert, key, ca, clientCert, clientKey] = await Promise.all(
-      [certs.server.cert, certs.server.key, certs.ca, certs.client.cert, certs.client.key].map((f) => readFile(f)));
+      [certs.server.cert, certs.server.key, certs.ca, certs.client.cert, certs.client.key].map((f) => readFile(f)),
+    );
     serverTls = { cert: cert!, key: key!, ca: ca! };
     clientTls = { cert: clientCert, key: clientKey, ca, checkServerIdentity: () => undefined };
   });
-  afterAll(async () => { if (certs) await rm(certs.dir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    if (certs) await rm(certs.dir, { recursive: true, force: true });
+  });
 
   it('is available on this Linux through TCP_QUICKACK', () => {
     expect(immediateAckSupport()).toEqual({ available: true, how: 'TCP_QUICKACK after each read' });
@@ -54,9 +57,16 @@ describe.runIf(process.platform === 'linux')('acknowledging at once what a DICOM
 
   /** A C-ECHO request or response as one P-DATA-TF, cut in two. */
   const echoHalves = (commandField: number, messageId: number) => {
-    const command = commandField === CommandField.CEchoRQ
-      ? { commandField, messageId, affectedSopClassUid: VERIFICATION_SOP_CLASS, hasDataSet: false }
-      : { commandField, messageIdBeingRespondedTo: messageId, affectedSopClassUid: VERIFICATION_SOP_CLASS, status: Status.Success, hasDataSet: false };
+    const command =
+      commandField === CommandField.CEchoRQ
+        ? { commandField, messageId, affectedSopClassUid: VERIFICATION_SOP_CLASS, hasDataSet: false }
+        : {
+            commandField,
+            messageIdBeingRespondedTo: messageId,
+            affectedSopClassUid: VERIFICATION_SOP_CLASS,
+            status: Status.Success,
+            hasDataSet: false,
+          };
     const pdu = encodePData([{ contextId: 1, isCommand: true, isLast: true, data: encodeCommand(command) }]);
     const cut = Math.floor(pdu.length / 2);
     return [pdu.subarray(0, cut), pdu.subarray(cut)] as const;
@@ -74,14 +84,30 @@ describe.runIf(process.platform === 'linux')('acknowledging at once what a DICOM
     const kind = secure ? 'TLS' : 'plain';
 
     it(`on an accepted ${kind} socket, in force during a read that follows our answer`, async () => {
-      const policy = { aeTitle: 'SERVER', acceptAnyCalledAe: false, sopClasses: new Set([VERIFICATION_SOP_CLASS]), transferSyntaxes: new Set([IMPLICIT]) };
+      const policy = {
+        aeTitle: 'SERVER',
+        acceptAnyCalledAe: false,
+        sopClasses: new Set([VERIFICATION_SOP_CLASS]),
+        transferSyntaxes: new Set([IMPLICIT]),
+      };
       let reads: (boolean | undefined)[] = [];
-      const answerEcho = (a: Association, msg: IncomingMessage) => void a.sendMessage(msg.context.id, {
-        commandField: CommandField.CEchoRSP, messageIdBeingRespondedTo: msg.command.messageId, affectedSopClassUid: VERIFICATION_SOP_CLASS,
-        status: Status.Success, hasDataSet: false,
-      });
-      const listener = new DicomListener(OPTIONS, { negotiate: (rq) => negotiate(rq, policy), onMessage: answerEcho }, logger.child('server'),
-        (a) => { reads = watchReads(a); }, secure ? serverTls : undefined);
+      const answerEcho = (a: Association, msg: IncomingMessage) =>
+        void a.sendMessage(msg.context.id, {
+          commandField: CommandField.CEchoRSP,
+          messageIdBeingRespondedTo: msg.command.messageId,
+          affectedSopClassUid: VERIFICATION_SOP_CLASS,
+          status: Status.Success,
+          hasDataSet: false,
+        });
+      const listener = new DicomListener(
+        OPTIONS,
+        { negotiate: (rq) => negotiate(rq, policy), onMessage: answerEcho },
+        logger.child('server'),
+        (a) => {
+          reads = watchReads(a);
+        },
+        secure ? serverTls : undefined,
+      );
       const port = await listener.listen(0, '127.0.0.1');
       try {
         const peer = secure ? await RawPeer.connectTls(port, clientTls) : await RawPeer.connect(port);
@@ -101,7 +127,9 @@ describe.runIf(process.platform === 'linux')('acknowledging at once what a DICOM
 
     it(`on a connected ${kind} socket, in force during a read that follows our request`, async () => {
       let onPeer: (p: RawPeer) => void = () => undefined;
-      const accepted = new Promise<RawPeer>((resolve) => { onPeer = resolve; });
+      const accepted = new Promise<RawPeer>((resolve) => {
+        onPeer = resolve;
+      });
       const onSocket = (s: net.Socket) => onPeer(RawPeer.over(s));
       const server = secure
         ? tls.createServer({ cert: serverTls.cert, key: serverTls.key, ca: serverTls.ca, requestCert: true }, onSocket)
@@ -111,21 +139,40 @@ describe.runIf(process.platform === 'linux')('acknowledging at once what a DICOM
       let peer: RawPeer | undefined;
       try {
         const port = (server.address() as net.AddressInfo).port;
-        client = await connect('127.0.0.1', port, OPTIONS, {}, logger.child('client'), undefined,
-          secure ? { cert: clientTls.cert as Buffer, key: clientTls.key as Buffer, ca: serverTls.ca } : undefined);
+        client = await connect(
+          '127.0.0.1',
+          port,
+          OPTIONS,
+          {},
+          logger.child('client'),
+          undefined,
+          secure ? { cert: clientTls.cert as Buffer, key: clientTls.key as Buffer, ca: serverTls.ca } : undefined,
+        );
         const reads = watchReads(client);
         peer = await accepted;
-        const associated = client.requestAssociation('CLIENT', 'PEER', [{ id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [IMPLICIT] }]);
+        const associated = client.requestAssociation('CLIENT', 'PEER', [
+          { id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [IMPLICIT] },
+        ]);
         const rq = await peer.next(PduType.AssociateRQ);
         expect(rq?.callingAe).toBe('CLIENT');
-        peer.send(encodePdu({
-          type: PduType.AssociateAC, calledAe: 'PEER', callingAe: 'CLIENT', applicationContext: APPLICATION_CONTEXT,
-          contexts: [{ id: 1, result: 0, transferSyntax: IMPLICIT }],
-          userInfo: { maxPduLength: 16384, implementationClassUid: '2.25.42', roles: [], other: [] },
-        }));
+        peer.send(
+          encodePdu({
+            type: PduType.AssociateAC,
+            calledAe: 'PEER',
+            callingAe: 'CLIENT',
+            applicationContext: APPLICATION_CONTEXT,
+            contexts: [{ id: 1, result: 0, transferSyntax: IMPLICIT }],
+            userInfo: { maxPduLength: 16384, implementationClassUid: '2.25.42', roles: [], other: [] },
+          }),
+        );
         await associated;
         // Our C-ECHO-RQ goes out right after the A-ASSOCIATE-AC was read.
-        const echo = client.request(1, { commandField: CommandField.CEchoRQ, messageId: client.nextMessageId(), affectedSopClassUid: VERIFICATION_SOP_CLASS, hasDataSet: false });
+        const echo = client.request(1, {
+          commandField: CommandField.CEchoRQ,
+          messageId: client.nextMessageId(),
+          affectedSopClassUid: VERIFICATION_SOP_CLASS,
+          hasDataSet: false,
+        });
         await peer.next(PduType.PData);
         const [first, rest] = echoHalves(CommandField.CEchoRSP, 1);
         peer.send(first);
@@ -162,9 +209,21 @@ describe('DCMTK as it ships against the archive', () => {
     storescp = await startStorescp('STORESCP');
     archive = await startArchive({}, [`STORESCP 127.0.0.1 ${storescp.port} un`]);
     work = await mkdtemp(path.join(tmpdir(), 'pacs-as-shipped-'));
-    const files = await writeImages(path.join(work, 'sent'), Array.from({ length: COUNT }, (_, i) =>
-      makeImage({ rows: 256, columns: 256, patientId: 'NAGLE', studyUid: study, instanceNumber: i + 1 })));
-    const stored = await run('storescu', ['-aet', 'MODALITY', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files]);
+    const files = await writeImages(
+      path.join(work, 'sent'),
+      Array.from({ length: COUNT }, (_, i) =>
+        makeImage({ rows: 256, columns: 256, patientId: 'NAGLE', studyUid: study, instanceNumber: i + 1 }),
+      ),
+    );
+    const stored = await run('storescu', [
+      '-aet',
+      'MODALITY',
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      ...files,
+    ]);
     expect(stored.code, stored.stderr).toBe(0);
   });
   afterAll(async () => {
@@ -173,8 +232,10 @@ describe('DCMTK as it ships against the archive', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const recent = (match: Partial<AssociationSummary>) => archive.server.activity.snapshot().recent.find((a) =>
-    Object.entries(match).every(([k, v]) => a[k as keyof AssociationSummary] === v));
+  const recent = (match: Partial<AssociationSummary>) =>
+    archive.server.core.activity
+      .snapshot()
+      .recent.find((a) => Object.entries(match).every(([k, v]) => a[k as keyof AssociationSummary] === v));
 
   it('times each object the modality stored', async () => {
     await vi.waitFor(() => expect(recent({ callingAe: 'MODALITY', role: 'acceptor' })).toBeDefined());
@@ -186,7 +247,21 @@ describe('DCMTK as it ships against the archive', () => {
   it('serves getscu its C-GET to the last object, and times each', async () => {
     const out = path.join(work, 'got');
     await mkdir(out);
-    const got = await run('getscu', ['-S', '-aet', 'PULLER', '-aec', archive.aeTitle, '-od', out, '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`, '127.0.0.1', String(archive.port)]);
+    const got = await run('getscu', [
+      '-S',
+      '-aet',
+      'PULLER',
+      '-aec',
+      archive.aeTitle,
+      '-od',
+      out,
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+      '127.0.0.1',
+      String(archive.port),
+    ]);
     expect(got.code, got.stderr).toBe(0);
     expect(await readdir(out)).toHaveLength(COUNT);
     await vi.waitFor(() => expect(recent({ callingAe: 'PULLER' })).toBeDefined());
@@ -196,7 +271,21 @@ describe('DCMTK as it ships against the archive', () => {
   });
 
   it('moves the study to a storescp to the last object, and times each on the sub-association', async () => {
-    const moved = await run('movescu', ['-S', '-aet', 'MOVER', '-aec', archive.aeTitle, '-aem', 'STORESCP', '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`, '127.0.0.1', String(archive.port)]);
+    const moved = await run('movescu', [
+      '-S',
+      '-aet',
+      'MOVER',
+      '-aec',
+      archive.aeTitle,
+      '-aem',
+      'STORESCP',
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+      '127.0.0.1',
+      String(archive.port),
+    ]);
     expect(moved.code, moved.stderr).toBe(0);
     expect(await storescp.files()).toHaveLength(COUNT);
     await vi.waitFor(() => expect(recent({ calledAe: 'STORESCP', role: 'requestor' })).toBeDefined());

@@ -32,9 +32,37 @@ describe('storing received objects compressed or uncompressed', () => {
   let archive: TestArchive;
   let plain: RunningStorescp;
   let work: string;
-  const grey = (n: number, study = uid()) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n), rescaleIntercept: -1024 });
-  const multi = (study: string) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 9, rows: SIZE, columns: SIZE, frames: 3, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c) });
-  const colour = (study: string) => makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 10, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: StorageSopClass.SecondaryCapture, pixel: phantom(SIZE, SIZE, 2, 8) });
+  const grey = (n: number, study = uid()) =>
+    makeImage({
+      patientId: 'INCOMING',
+      studyUid: study,
+      instanceNumber: n,
+      rows: SIZE,
+      columns: SIZE,
+      pixel: phantom(SIZE, SIZE, n),
+      rescaleIntercept: -1024,
+    });
+  const multi = (study: string) =>
+    makeImage({
+      patientId: 'INCOMING',
+      studyUid: study,
+      instanceNumber: 9,
+      rows: SIZE,
+      columns: SIZE,
+      frames: 3,
+      pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c),
+    });
+  const colour = (study: string) =>
+    makeImage({
+      patientId: 'INCOMING',
+      studyUid: study,
+      instanceNumber: 10,
+      rows: SIZE,
+      columns: SIZE,
+      rgb: true,
+      sopClassUid: StorageSopClass.SecondaryCapture,
+      pixel: phantom(SIZE, SIZE, 2, 8),
+    });
 
   beforeAll(async () => {
     plain = await startStorescp('PLAIN');
@@ -55,7 +83,7 @@ describe('storing received objects compressed or uncompressed', () => {
   };
   /** Where an object is once its re-encoding (after the sender heard success) is done. */
   const storedFile = async (sop: string) => {
-    await archive.server.ingest.recodingIdle();
+    await archive.server.core.ingest.recodingIdle();
     const inst = (await archive.server.index.findInstance(sop))!;
     return { file: archive.server.store.absolutePath(inst.location), ts: inst.transferSyntaxUid };
   };
@@ -74,10 +102,29 @@ describe('storing received objects compressed or uncompressed', () => {
       expect((await pixelsOf(decoded)).equals(await pixelsOf(originals[i]!)), `object ${i}`).toBe(true);
     }
     // And out again, decoded for a peer that takes only uncompressed syntaxes, bit for bit.
-    const m = await run('movescu', ['-d', '-S', '-aet', 'MOVER', '-aem', 'PLAIN', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`]);
-    expect(retrieveResponses(m.stdout + m.stderr, 'Move').at(-1)).toMatchObject({ status: '0x0000', completed: images.length });
+    const m = await run('movescu', [
+      '-d',
+      '-S',
+      '-aet',
+      'MOVER',
+      '-aem',
+      'PLAIN',
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+    ]);
+    expect(retrieveResponses(m.stdout + m.stderr, 'Move').at(-1)).toMatchObject({
+      status: '0x0000',
+      completed: images.length,
+    });
     const got = new Map((await plain.files()).map((f) => [path.basename(f).replace(/^[A-Z]{2}\./, ''), f]));
-    for (const [i, img] of images.entries()) expect((await pixelsOf(got.get(img.sopUid)!)).equals(await pixelsOf(originals[i]!)), `moved ${i}`).toBe(true);
+    for (const [i, img] of images.entries())
+      expect((await pixelsOf(got.get(img.sopUid)!)).equals(await pixelsOf(originals[i]!)), `moved ${i}`).toBe(true);
   });
 
   it('stores as JPEG 2000 lossless (jk), keeping as received what it cannot encode', async () => {
@@ -86,32 +133,58 @@ describe('storing received objects compressed or uncompressed', () => {
     const g = grey(3, study);
     const c = colour(study);
     // An RT Dose grid with all 32 bits stored: no JPEG codec takes more than 16.
-    const dose = makeImage({ patientId: 'INCOMING', studyUid: study, instanceNumber: 11, rows: 16, columns: 16, bitsAllocated: 32, sopClassUid: StorageSopClass.RtDose, pixel: (r, col) => r * 100_000 + col });
+    const dose = makeImage({
+      patientId: 'INCOMING',
+      studyUid: study,
+      instanceNumber: 11,
+      rows: 16,
+      columns: 16,
+      bitsAllocated: 32,
+      sopClassUid: StorageSopClass.RtDose,
+      pixel: (r, col) => r * 100_000 + col,
+    });
     await store([g, c, dose]);
     expect((await storedFile(g.sopUid)).ts).toBe(TS.jpeg2000);
     expect((await storedFile(c.sopUid)).ts).toBe(TS.jpeg2000);
     expect((await storedFile(dose.sopUid)).ts).toBe(TransferSyntax.ExplicitLittleEndian);
-    expect(archive.logText()).toMatch(new RegExp(`${dose.sopUid.replace(/\./g, '\\.')} from STORESCU kept as received .*32-bit samples are not compressed`));
+    expect(archive.logText()).toMatch(
+      new RegExp(
+        `${dose.sopUid.replace(/\./g, '\\.')} from STORESCU kept as received .*32-bit samples are not compressed`,
+      ),
+    );
   });
 
   it('decompresses what arrives compressed (un), and applies DroppedFileCompression to imports', async () => {
     await archive.setIni('IncomingCompression', 'un');
     const img = grey(4);
     const jls = await compressedFile(path.join(work), img, TS.jpegLs, SIZE, SIZE);
-    const r = await run('storescu', [PROPOSE[TS.jpegLs]!, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), jls]);
+    const r = await run('storescu', [
+      PROPOSE[TS.jpegLs]!,
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      jls,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const { file, ts } = await storedFile(img.sopUid);
     expect(ts).toBe(TransferSyntax.ExplicitLittleEndian);
-    expect((await pixelsOf(file)).equals(await pixelsOf((await writeImages(path.join(work, 'orig4'), [img]))[0]!))).toBe(true);
+    expect(
+      (await pixelsOf(file)).equals(await pixelsOf((await writeImages(path.join(work, 'orig4'), [img]))[0]!)),
+    ).toBe(true);
 
     await archive.setIni('DroppedFileCompression', 'js');
     const dropped = grey(5);
-    const result = await importPath((await writeImages(path.join(work, 'drop'), [dropped]))[0]!, archive.server.importTarget(), 'copy');
+    const result = await importPath(
+      (await writeImages(path.join(work, 'drop'), [dropped]))[0]!,
+      archive.server.core.importTarget(),
+      'copy',
+    );
     expect(result.imported).toBe(1);
     expect((await storedFile(dropped.sopUid)).ts).toBe(TS.jpegLs);
   });
 
-  it('sends a file re-encoded behind a reader\'s back right: the file\'s own header names its syntax, not the index row read before', async () => {
+  it("sends a file re-encoded behind a reader's back right: the file's own header names its syntax, not the index row read before", async () => {
     await archive.setIni('IncomingCompression', 'js');
     const study = uid();
     const img = grey(6, study);
@@ -120,10 +193,29 @@ describe('storing received objects compressed or uncompressed', () => {
     expect(ts).toBe(TS.jpegLs);
     // The index row as a C-MOVE read it just before the re-encoding swapped the file: uncompressed.
     const inst = (await archive.server.index.findInstance(img.sopUid))!;
-    expect(await archive.server.index.recodedInstance(img.sopUid, { location: inst.location, transferSyntaxUid: TS.jpegLs },
-      { location: inst.location, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, size: inst.size })).toBe(true);
-    const m = await run('movescu', ['-d', '-S', '-aet', 'MOVER', '-aem', 'PLAIN', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port),
-      '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`]);
+    expect(
+      await archive.server.index.recodedInstance(
+        img.sopUid,
+        { location: inst.location, transferSyntaxUid: TS.jpegLs },
+        { location: inst.location, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, size: inst.size },
+      ),
+    ).toBe(true);
+    const m = await run('movescu', [
+      '-d',
+      '-S',
+      '-aet',
+      'MOVER',
+      '-aem',
+      'PLAIN',
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+    ]);
     expect(retrieveResponses(m.stdout + m.stderr, 'Move').at(-1)).toMatchObject({ status: '0x0000', completed: 1 });
     const got = (await plain.files()).find((f) => f.endsWith(img.sopUid))!;
     expect((await pixelsOf(got)).equals(await pixelsOf(original!))).toBe(true);
@@ -133,9 +225,28 @@ describe('storing received objects compressed or uncompressed', () => {
     await archive.setIni('IncomingCompression', 'jk');
     const sopUid = uid();
     // Large enough that the first copy is still being encoded when the second arrives on the same association.
-    const first = makeImage({ patientId: 'INCOMING', sopUid, rows: 512, columns: 512, pixel: phantom(512, 512, 1), rescaleIntercept: -1024 });
-    const second = makeImage({ patientId: 'INCOMING', sopUid, studyUid: first.studyUid, seriesUid: first.seriesUid, rows: 512, columns: 512, pixel: phantom(512, 512, 8), rescaleIntercept: -1024 });
-    const files = [...await writeImages(path.join(work, 'v1'), [first]), ...await writeImages(path.join(work, 'v2'), [second])];
+    const first = makeImage({
+      patientId: 'INCOMING',
+      sopUid,
+      rows: 512,
+      columns: 512,
+      pixel: phantom(512, 512, 1),
+      rescaleIntercept: -1024,
+    });
+    const second = makeImage({
+      patientId: 'INCOMING',
+      sopUid,
+      studyUid: first.studyUid,
+      seriesUid: first.seriesUid,
+      rows: 512,
+      columns: 512,
+      pixel: phantom(512, 512, 8),
+      rescaleIntercept: -1024,
+    });
+    const files = [
+      ...(await writeImages(path.join(work, 'v1'), [first])),
+      ...(await writeImages(path.join(work, 'v2'), [second])),
+    ];
     const r = await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files]);
     expect(r.code, r.stderr).toBe(0);
     const { file, ts } = await storedFile(sopUid);

@@ -18,7 +18,9 @@ describe('received objects left in the incoming folder at start', () => {
   let work: string;
   const study = uid();
   const series = uid();
-  const images = [1, 2, 3].map((n) => makeImage({ patientId: 'INCOMING', studyUid: study, seriesUid: series, instanceNumber: n }));
+  const images = [1, 2, 3].map((n) =>
+    makeImage({ patientId: 'INCOMING', studyUid: study, seriesUid: series, instanceNumber: n }),
+  );
   const [lostMove, cutShort, bothNames] = images;
   const neverIndexed = makeImage({ patientId: 'INCOMING', studyUid: study, seriesUid: series, instanceNumber: 4 });
 
@@ -31,7 +33,8 @@ describe('received objects left in the incoming folder at start', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const fileOf = async (sopUid: string) => archive.server.store.absolutePath((await archive.server.index.findInstance(sopUid))!.location);
+  const fileOf = async (sopUid: string) =>
+    archive.server.store.absolutePath((await archive.server.index.findInstance(sopUid))!.location);
   const incoming = () => path.join(archive.server.store.devices[0]!, '.incoming');
 
   it('puts in place an object whose move was lost, and removes the other leftovers', async () => {
@@ -70,11 +73,27 @@ describe('received objects left in the incoming folder at start', () => {
     expect(log).toContain('removed 3 partial or unneeded received object(s)');
     expect(log).toContain('removed 1 temporary file(s)');
     // The Monitor shows the repair with the recent errors (it means the server stopped without its stop).
-    const activity = await (await apiFetch(archive, 'GET', '/api/activity')).json() as { errors: { text: string }[] };
-    expect(activity.errors.map((e) => e.text)).toContain('at start: 1 object answered as stored before a crash or power cut was put in place from the incoming folder');
+    const activity = (await (await apiFetch(archive, 'GET', '/api/activity')).json()) as { errors: { text: string }[] };
+    expect(activity.errors.map((e) => e.text)).toContain(
+      'at start: 1 object answered as stored before a crash or power cut was put in place from the incoming folder',
+    );
     // The object put back is served to a peer like any other.
-    const got = await run('getscu', ['-aec', archive.aeTitle, '-od', work, '-k', 'QueryRetrieveLevel=IMAGE', '-k', `StudyInstanceUID=${study}`,
-      '-k', `SeriesInstanceUID=${series}`, '-k', `SOPInstanceUID=${lostMove!.sopUid}`, '127.0.0.1', String(archive.port)]);
+    const got = await run('getscu', [
+      '-aec',
+      archive.aeTitle,
+      '-od',
+      work,
+      '-k',
+      'QueryRetrieveLevel=IMAGE',
+      '-k',
+      `StudyInstanceUID=${study}`,
+      '-k',
+      `SeriesInstanceUID=${series}`,
+      '-k',
+      `SOPInstanceUID=${lostMove!.sopUid}`,
+      '127.0.0.1',
+      String(archive.port),
+    ]);
     expect(got.code).toBe(0);
     expect(await readdir(work)).toContain(`CT.${lostMove!.sopUid}`);
   });

@@ -26,14 +26,31 @@ describe('transfer jobs when things go wrong', () => {
     picky = await startArchive({ RequireKnownCallingAE: '1' }, [], 'PICKY');
     for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
     links.push(await slowLink(ports.vanishing, 30), await slowLink(ports.restart, 30));
-    local = await startArchive({ RetryDelay: '1', MaximumExportRetries: '1', MaxJobsPerNode: '1',
-      ExportConverters: '1', ExportConverter0: 'forward to DOWN', ExportModality0: 'US' }, [
-      `PICKY 127.0.0.1 ${picky.port} un`, `VANISHING 127.0.0.1 ${links[0]!.port} un`,
-      `RESTART 127.0.0.1 ${links[1]!.port} un`, `DOWN 127.0.0.1 ${ports.down} un`,
-    ], 'LOCAL');
-    const many = Array.from({ length: 60 }, (_, i) => makeImage({ studyUid: big, instanceNumber: i + 1, rows: 16, columns: 16 }));
+    local = await startArchive(
+      {
+        RetryDelay: '1',
+        MaximumExportRetries: '1',
+        MaxJobsPerNode: '1',
+        ExportConverters: '1',
+        ExportConverter0: 'forward to DOWN',
+        ExportModality0: 'US',
+      },
+      [
+        `PICKY 127.0.0.1 ${picky.port} un`,
+        `VANISHING 127.0.0.1 ${links[0]!.port} un`,
+        `RESTART 127.0.0.1 ${links[1]!.port} un`,
+        `DOWN 127.0.0.1 ${ports.down} un`,
+      ],
+      'LOCAL',
+    );
+    const many = Array.from({ length: 60 }, (_, i) =>
+      makeImage({ studyUid: big, instanceNumber: i + 1, rows: 16, columns: 16 }),
+    );
     const few = Array.from({ length: 3 }, (_, i) => makeImage({ studyUid: small, instanceNumber: i + 1 }));
-    const files = [...await writeImages(path.join(work, 'big'), many), ...await writeImages(path.join(work, 'small'), few)];
+    const files = [
+      ...(await writeImages(path.join(work, 'big'), many)),
+      ...(await writeImages(path.join(work, 'small'), few)),
+    ];
     expect((await run('storescu', ['-aec', 'LOCAL', '127.0.0.1', String(local.port), ...files])).code).toBe(0);
   });
   afterAll(async () => {
@@ -106,11 +123,19 @@ describe('transfer jobs when things go wrong', () => {
   it('stores objects at once while their forward destination is down; the forward waits in the queue', async () => {
     const us = makeImage({ modality: 'US' });
     const started = performance.now();
-    const r = await run('storescu', ['-aec', 'LOCAL', '127.0.0.1', String(local.port), ...await writeImages(path.join(work, 'us'), [us])]);
+    const r = await run('storescu', [
+      '-aec',
+      'LOCAL',
+      '127.0.0.1',
+      String(local.port),
+      ...(await writeImages(path.join(work, 'us'), [us])),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(performance.now() - started).toBeLessThan(5000);
     expect(await local.server.index.findInstance(us.sopUid)).toBeDefined();
-    await until('the forward was tried', async () => (await queue().list()).some((j) => j.kind === 'forward' && j.attempts >= 1));
+    await until('the forward was tried', async () =>
+      (await queue().list()).some((j) => j.kind === 'forward' && j.attempts >= 1),
+    );
     const forward = (await queue().list()).find((j) => j.kind === 'forward')!;
     expect(forward).toMatchObject({ destination: 'DOWN', total: 1, done: 0 });
     expect(forward.error).toMatch(/cannot connect to DOWN/);
@@ -118,7 +143,10 @@ describe('transfer jobs when things go wrong', () => {
 
   it('keeps a queued job waiting for a node that is down across a restart, and runs it when the node is up', async () => {
     const { id } = await local.server.transfers.send('DOWN', 'STUDY', small);
-    await until('the first attempt failed', async () => (await job(id)).attempts === 1 && (await job(id)).state === 'queued');
+    await until(
+      'the first attempt failed',
+      async () => (await job(id)).attempts === 1 && (await job(id)).state === 'queued',
+    );
     await local.server.stop();
     const scp = await startStorescp('DOWN', [], process.env, ports.down);
     scps.push(scp);
@@ -138,13 +166,14 @@ describe('transfer jobs when things go wrong', () => {
     let most = 0;
     const watch = (e: { id: number; state: string; destination: string }) => {
       if (e.destination !== 'RESTART') return;
-      if (e.state === 'running') running.add(e.id); else running.delete(e.id);
+      if (e.state === 'running') running.add(e.id);
+      else running.delete(e.id);
       most = Math.max(most, running.size);
     };
-    local.server.events.on('job', watch);
+    local.server.core.events.on('job', watch);
     const jobs = await Promise.all([1, 2, 3].map(() => local.server.transfers.send('RESTART', 'STUDY', small)));
     await queue().idle();
-    local.server.events.off('job', watch);
+    local.server.core.events.off('job', watch);
     for (const j of jobs) expect(await job(j.id)).toMatchObject({ state: 'done', done: 3 });
     expect(most).toBe(1);
   });

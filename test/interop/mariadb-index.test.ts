@@ -6,7 +6,14 @@ import mysql from 'mysql2/promise';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
 import { findscu } from '../helpers/qr-tools.ts';
-import { freshDatabaseName, restartMariaDb, startMariaDb, stopMariaDb, testMariaDb, type RunningMariaDb } from '../helpers/mariadb.ts';
+import {
+  freshDatabaseName,
+  restartMariaDb,
+  startMariaDb,
+  stopMariaDb,
+  testMariaDb,
+  type RunningMariaDb,
+} from '../helpers/mariadb.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { MysqlIndex } from '../../main/index/mysql.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
@@ -21,7 +28,14 @@ describe('the archive on a MariaDB index', () => {
 
   beforeAll(async () => {
     const db = testMariaDb();
-    archive = await startArchive({ MySQL: '1', SqLite: '0', SQLHost: `${db.host}:${db.port}`, SQLServer: database, Username: db.user, Password: db.password });
+    archive = await startArchive({
+      MySQL: '1',
+      SqLite: '0',
+      SQLHost: `${db.host}:${db.port}`,
+      SQLServer: database,
+      Username: db.user,
+      Password: db.password,
+    });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-mariadb-'));
   });
   afterAll(async () => {
@@ -34,15 +48,36 @@ describe('the archive on a MariaDB index', () => {
   });
 
   it('stores from four associations at once (group commit) and answers C-FIND from MariaDB', async () => {
-    const images = Array.from({ length: 40 }, (_, i) => makeImage({ patientName: 'Svoboda^Petr', patientId: 'PM1', studyUid: study, instanceNumber: i + 1 }));
+    const images = Array.from({ length: 40 }, (_, i) =>
+      makeImage({ patientName: 'Svoboda^Petr', patientId: 'PM1', studyUid: study, instanceNumber: i + 1 }),
+    );
     const files = await writeImages(work, images);
     const peer = ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port)];
-    const results = await Promise.all([0, 1, 2, 3].map((k) => run('storescu', [...peer, ...files.filter((_, i) => i % 4 === k)])));
+    const results = await Promise.all(
+      [0, 1, 2, 3].map((k) => run('storescu', [...peer, ...files.filter((_, i) => i % 4 === k)])),
+    );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     expect(await archive.server.index.counts()).toMatchObject({ patients: 1, studies: 1, instances: 40 });
-    const r = await findscu(archive.port, archive.aeTitle, ['-S'], ['QueryRetrieveLevel=STUDY', 'PatientName=svob*', 'StudyInstanceUID', 'NumberOfStudyRelatedInstances', 'ModalitiesInStudy']);
+    const r = await findscu(
+      archive.port,
+      archive.aeTitle,
+      ['-S'],
+      [
+        'QueryRetrieveLevel=STUDY',
+        'PatientName=svob*',
+        'StudyInstanceUID',
+        'NumberOfStudyRelatedInstances',
+        'ModalitiesInStudy',
+      ],
+    );
     expect(r.final).toBe('Success');
-    expect(r.answers).toEqual([expect.objectContaining({ StudyInstanceUID: study, NumberOfStudyRelatedInstances: '40', ModalitiesInStudy: 'CT' })]);
+    expect(r.answers).toEqual([
+      expect.objectContaining({
+        StudyInstanceUID: study,
+        NumberOfStudyRelatedInstances: '40',
+        ModalitiesInStudy: 'CT',
+      }),
+    ]);
   });
 
   it('loses no acknowledged object when the database server crashes and comes back during ingest', async () => {
@@ -51,19 +86,58 @@ describe('the archive on a MariaDB index', () => {
     let index: MysqlIndex | undefined;
     try {
       own = await startMariaDb();
-      index = await MysqlIndex.open({ host: own.host, port: own.port, user: own.user, password: own.password, database: 'crash' });
+      index = await MysqlIndex.open({
+        host: own.host,
+        port: own.port,
+        user: own.user,
+        password: own.password,
+        database: 'crash',
+      });
       const acknowledged: string[] = [];
       const failed: string[] = [];
       let stop = false;
       const writer = (async () => {
         for (let i = 0; !stop; i++) {
           const sop = `1.2.826.0.1.3680043.10.999.9.${i}`;
-          const header = { specificCharacterSet: '', sopClassUid: StorageSopClass.CtImage, sopInstanceUid: sop, studyInstanceUid: '1.9', seriesInstanceUid: `1.9.${i % 3}`,
-            patientId: 'CRASH', patientName: 'Crash^Test', patientBirthDate: '', patientSex: '', studyDate: '', studyTime: '', accessionNumber: '', studyId: '',
-            studyDescription: '', referringPhysicianName: '', modality: 'CT', seriesNumber: '1', seriesDescription: '', seriesDate: '', seriesTime: '',
-            bodyPartExamined: '', instanceNumber: String(i), rows: 1, columns: 1, numberOfFrames: '' } satisfies InstanceHeader;
-          await index!.storeInstance({ header, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: `x/${i}` }, size: 1, callingAe: 'T' })
-            .then(() => acknowledged.push(sop), () => failed.push(sop));
+          const header = {
+            specificCharacterSet: '',
+            sopClassUid: StorageSopClass.CtImage,
+            sopInstanceUid: sop,
+            studyInstanceUid: '1.9',
+            seriesInstanceUid: `1.9.${i % 3}`,
+            patientId: 'CRASH',
+            patientName: 'Crash^Test',
+            patientBirthDate: '',
+            patientSex: '',
+            studyDate: '',
+            studyTime: '',
+            accessionNumber: '',
+            studyId: '',
+            studyDescription: '',
+            referringPhysicianName: '',
+            modality: 'CT',
+            seriesNumber: '1',
+            seriesDescription: '',
+            seriesDate: '',
+            seriesTime: '',
+            bodyPartExamined: '',
+            instanceNumber: String(i),
+            rows: 1,
+            columns: 1,
+            numberOfFrames: '',
+          } satisfies InstanceHeader;
+          await index!
+            .storeInstance({
+              header,
+              transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+              location: { device: 0, relativePath: `x/${i}` },
+              size: 1,
+              callingAe: 'T',
+            })
+            .then(
+              () => acknowledged.push(sop),
+              () => failed.push(sop),
+            );
         }
       })();
       while (acknowledged.length < 50) await new Promise((r) => setTimeout(r, 5));

@@ -10,8 +10,22 @@ const N_CREATE_RQ = 0x0140;
 const N_SET_RQ = 0x0120;
 
 /** N-CREATE-RQ / N-SET-RQ command sets (PS3.7 10.3.5, 10.3.3). */
-const create = (instance: string, id = 1) => commandSet([[0x0002, MPPS], [0x0100, N_CREATE_RQ], [0x0110, id], [0x0800, 0x0000], [0x1000, instance]]);
-const set = (instance: string, id = 2) => commandSet([[0x0003, MPPS], [0x0100, N_SET_RQ], [0x0110, id], [0x0800, 0x0000], [0x1001, instance]]);
+const create = (instance: string, id = 1) =>
+  commandSet([
+    [0x0002, MPPS],
+    [0x0100, N_CREATE_RQ],
+    [0x0110, id],
+    [0x0800, 0x0000],
+    [0x1000, instance],
+  ]);
+const set = (instance: string, id = 2) =>
+  commandSet([
+    [0x0003, MPPS],
+    [0x0100, N_SET_RQ],
+    [0x0110, id],
+    [0x0800, 0x0000],
+    [0x1001, instance],
+  ]);
 
 /** An N-CREATE attribute list after PS3.4 Table F.7.2-1, attributes in tag order; `leaveOut` drops one tag. */
 function createAttributes(o: { studyUid: string; stepId: string; accession: string; leaveOut?: number }): Buffer {
@@ -28,9 +42,12 @@ function createAttributes(o: { studyUid: string; stepId: string; accession: stri
     [0x00400252, el(0x00400252, 'CS', 'IN PROGRESS')],
     [0x00400253, el(0x00400253, 'SH', 'PPS-1')],
     [0x00400254, el(0x00400254, 'LO', 'CT hlavy')],
-    [0x00400270, el(0x00400270, 'SQ', [[
-      el(0x00080050, 'SH', o.accession), el(0x0020000d, 'UI', o.studyUid), el(0x00400009, 'SH', o.stepId),
-    ]])],
+    [
+      0x00400270,
+      el(0x00400270, 'SQ', [
+        [el(0x00080050, 'SH', o.accession), el(0x0020000d, 'UI', o.studyUid), el(0x00400009, 'SH', o.stepId)],
+      ]),
+    ],
     [0x00400340, el(0x00400340, 'SQ', [])],
   ];
   return Buffer.concat(all.filter(([tag]) => tag !== o.leaveOut).map(([, b]) => b));
@@ -38,13 +55,26 @@ function createAttributes(o: { studyUid: string; stepId: string; accession: stri
 
 /** An N-SET modification list that ends the step. */
 function finalAttributes(status: 'COMPLETED' | 'DISCONTINUED', withEnd = true, seriesUid = uid()): Buffer {
-  const image = (n: number) => [el(0x00081150, 'UI', StorageSopClass.CtImage), el(0x00081155, 'UI', `${seriesUid}.${n}`)];
+  const image = (n: number) => [
+    el(0x00081150, 'UI', StorageSopClass.CtImage),
+    el(0x00081155, 'UI', `${seriesUid}.${n}`),
+  ];
   return Buffer.concat([
     ...(withEnd ? [el(0x00400250, 'DA', '20261126'), el(0x00400251, 'TM', '103000')] : []),
     el(0x00400252, 'CS', status),
-    el(0x00400340, 'SQ', status === 'COMPLETED' ? [[
-      el(0x0008103e, 'LO', 'Axial 5mm'), el(0x00081140, 'SQ', [image(1), image(2)]), el(0x0020000e, 'UI', seriesUid),
-    ]] : []),
+    el(
+      0x00400340,
+      'SQ',
+      status === 'COMPLETED'
+        ? [
+            [
+              el(0x0008103e, 'LO', 'Axial 5mm'),
+              el(0x00081140, 'SQ', [image(1), image(2)]),
+              el(0x0020000e, 'UI', seriesUid),
+            ],
+          ]
+        : [],
+    ),
   ]);
 }
 
@@ -67,7 +97,13 @@ describe('MPPS: a modality reports its procedure', () => {
     ris = await startArchive({}, [], 'RIS');
     archive = await startArchive({ MPPSForward: 'RIS', RetryDelay: '1' }, [`RIS 127.0.0.1 ${ris.port} un`]);
     entry = await api<WorklistEntryDto>('POST', '/api/worklist', {
-      patientId: 'MPPS1', patientName: 'Dvořák^Jiří', modality: 'CT', scheduledDate: '20261126', studyUid, stepId: 'SPS-7', accessionNumber: 'ACC-7',
+      patientId: 'MPPS1',
+      patientName: 'Dvořák^Jiří',
+      modality: 'CT',
+      scheduledDate: '20261126',
+      studyUid,
+      stepId: 'SPS-7',
+      accessionNumber: 'ACC-7',
     });
   }, 60_000);
   afterAll(async () => {
@@ -85,7 +121,14 @@ describe('MPPS: a modality reports its procedure', () => {
 
     // The same SOP Instance again: duplicate; a list without Modality: missing attribute; an unknown step: no such instance.
     expect((await peer.request(create(step, 3), attributes)).get(0x0900)).toBe(0x0111);
-    expect((await peer.request(create(uid(), 4), createAttributes({ studyUid, stepId: 'SPS-7', accession: 'ACC-7', leaveOut: 0x00080060 }))).get(0x0900)).toBe(0x0120);
+    expect(
+      (
+        await peer.request(
+          create(uid(), 4),
+          createAttributes({ studyUid, stepId: 'SPS-7', accession: 'ACC-7', leaveOut: 0x00080060 }),
+        )
+      ).get(0x0900),
+    ).toBe(0x0120);
     expect((await peer.request(set(uid(), 5), finalAttributes('COMPLETED'))).get(0x0900)).toBe(0x0112);
     // COMPLETED without its end date and time: missing attribute value, and the step stays IN PROGRESS.
     expect((await peer.request(set(step, 6), finalAttributes('COMPLETED', false))).get(0x0900)).toBe(0x0121);
@@ -98,8 +141,18 @@ describe('MPPS: a modality reports its procedure', () => {
     expect(listed).toMatchObject({ mppsStatus: 'COMPLETED', stepStatus: 'COMPLETED' });
     const [reported] = (await api<MppsDto[]>('GET', '/api/mpps')).filter((s) => s.sopInstanceUid === step);
     expect(reported).toMatchObject({
-      status: 'COMPLETED', patientName: 'Dvořák^Jiří', patientId: 'MPPS1', studyUid, stepId: 'SPS-7', accessionNumber: 'ACC-7', modality: 'CT',
-      description: 'CT hlavy', callingAe: 'CT01', started: '20261126101500', ended: '20261126103000', worklistId: entry.id,
+      status: 'COMPLETED',
+      patientName: 'Dvořák^Jiří',
+      patientId: 'MPPS1',
+      studyUid,
+      stepId: 'SPS-7',
+      accessionNumber: 'ACC-7',
+      modality: 'CT',
+      description: 'CT hlavy',
+      callingAe: 'CT01',
+      started: '20261126101500',
+      ended: '20261126103000',
+      worklistId: entry.id,
       series: [{ seriesUid, description: 'Axial 5mm', images: 2 }],
     });
 
@@ -113,10 +166,19 @@ describe('MPPS: a modality reports its procedure', () => {
   it('takes a step the modality discontinues, and one it names no UID for', async () => {
     const peer = await BytePeer.associate(archive.port, archive.aeTitle, 'CT01', MPPS);
     const step = uid();
-    expect((await peer.request(create(step), createAttributes({ studyUid: uid(), stepId: '', accession: '' }))).get(0x0900)).toBe(0x0000);
+    expect(
+      (await peer.request(create(step), createAttributes({ studyUid: uid(), stepId: '', accession: '' }))).get(0x0900),
+    ).toBe(0x0000);
     expect((await peer.request(set(step), finalAttributes('DISCONTINUED'))).get(0x0900)).toBe(0x0000);
-    const unnamed = await peer.request(commandSet([[0x0002, MPPS], [0x0100, N_CREATE_RQ], [0x0110, 9], [0x0800, 0x0000]]),
-      createAttributes({ studyUid: uid(), stepId: '', accession: '' }));
+    const unnamed = await peer.request(
+      commandSet([
+        [0x0002, MPPS],
+        [0x0100, N_CREATE_RQ],
+        [0x0110, 9],
+        [0x0800, 0x0000],
+      ]),
+      createAttributes({ studyUid: uid(), stepId: '', accession: '' }),
+    );
     expect(unnamed.get(0x0900)).toBe(0x0000);
     expect(String(unnamed.get(0x1000))).toMatch(/^2\.25\.\d+$/);
     await peer.release();
@@ -130,9 +192,15 @@ describe('MPPS: a modality reports its procedure', () => {
     await archive.server.transfers.queue.idle();
     const forwarded = await ris.server.index.mppsStore().list();
     const ours = await archive.server.index.mppsStore().list();
-    expect(forwarded.map((s) => [s.sopInstanceUid, s.status]).sort()).toEqual(ours.map((s) => [s.sopInstanceUid, s.status]).sort());
+    expect(forwarded.map((s) => [s.sopInstanceUid, s.status]).sort()).toEqual(
+      ours.map((s) => [s.sopInstanceUid, s.status]).sort(),
+    );
     const completed = forwarded.find((s) => s.status === 'COMPLETED')!;
-    expect(completed).toMatchObject({ patientName: 'Dvořák^Jiří', callingAe: archive.aeTitle, series: [{ description: 'Axial 5mm', images: 2 }] });
+    expect(completed).toMatchObject({
+      patientName: 'Dvořák^Jiří',
+      callingAe: archive.aeTitle,
+      series: [{ description: 'Axial 5mm', images: 2 }],
+    });
     const jobs = (await archive.server.transfers.queue.list()).filter((j) => j.kind === 'mpps-forward');
     expect(jobs.length).toBe(5);
     expect(jobs.every((j) => j.state === 'done')).toBe(true);

@@ -32,15 +32,21 @@ describe('per-node rights with storescu, findscu and movescu', () => {
       `OTHER 127.0.0.1 ${other.port} un`,
       'ELSEWHERE 127.0.0.2 104 un',
     ]);
-    await writeFile(path.join(archive.dataDir, 'config', 'noderights.map'), [
-      '# test rights',
-      'MODALITY   store,commit,mpps   -      host',
-      'VIEWER     query,retrieve      self   -',
-      'ELSEWHERE  all                 *      host',
-    ].join('\n') + '\n');
-    await archive.server.applySettings();
+    await writeFile(
+      path.join(archive.dataDir, 'config', 'noderights.map'),
+      [
+        '# test rights',
+        'MODALITY   store,commit,mpps   -      host',
+        'VIEWER     query,retrieve      self   -',
+        'ELSEWHERE  all                 *      host',
+      ].join('\n') + '\n',
+    );
+    await archive.server.core.applySettings();
     work = await mkdtemp(path.join(tmpdir(), 'pacs-rights-'));
-    files = await writeImages(work, [1, 2].map((i) => makeImage({ patientId: 'RIGHTS1', studyUid: study, instanceNumber: i })));
+    files = await writeImages(
+      work,
+      [1, 2].map((i) => makeImage({ patientId: 'RIGHTS1', studyUid: study, instanceNumber: i })),
+    );
   });
   afterAll(async () => {
     await archive?.stop();
@@ -49,9 +55,40 @@ describe('per-node rights with storescu, findscu and movescu', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const store = (ae: string) => run('storescu', ['-aet', ae, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files]);
-  const find = (ae: string) => run('findscu', ['-S', '-aet', ae, '-aec', archive.aeTitle, '-k', 'QueryRetrieveLevel=STUDY', '-k', 'PatientID=RIGHTS1', '-k', 'StudyInstanceUID', '127.0.0.1', String(archive.port)]);
-  const move = (ae: string, to: string) => run('movescu', ['-S', '-aet', ae, '-aec', archive.aeTitle, '-aem', to, '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`, '127.0.0.1', String(archive.port)]);
+  const store = (ae: string) =>
+    run('storescu', ['-aet', ae, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files]);
+  const find = (ae: string) =>
+    run('findscu', [
+      '-S',
+      '-aet',
+      ae,
+      '-aec',
+      archive.aeTitle,
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      'PatientID=RIGHTS1',
+      '-k',
+      'StudyInstanceUID',
+      '127.0.0.1',
+      String(archive.port),
+    ]);
+  const move = (ae: string, to: string) =>
+    run('movescu', [
+      '-S',
+      '-aet',
+      ae,
+      '-aec',
+      archive.aeTitle,
+      '-aem',
+      to,
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+      '127.0.0.1',
+      String(archive.port),
+    ]);
 
   it('lets the modality store from its address, and refuses its queries by rejecting their presentation context', async () => {
     const stored = await store('MODALITY');
@@ -60,8 +97,12 @@ describe('per-node rights with storescu, findscu and movescu', () => {
     const found = await find('MODALITY');
     expect(found.code).not.toBe(0);
     expect(found.stderr + found.stdout).toMatch(/Association Rejected/);
-    expect(archive.logText()).toMatch(/MODALITY -> TESTPACS .*association rejected: no acceptable presentation context/);
-    expect(archive.logText()).toContain('MODALITY (127.0.0.1) may not use 1.2.840.10008.5.1.4.1.2.2.1 (noderights.map): presentation contexts rejected');
+    expect(archive.logText()).toMatch(
+      /MODALITY -> TESTPACS .*association rejected: no acceptable presentation context/,
+    );
+    expect(archive.logText()).toContain(
+      'MODALITY (127.0.0.1) may not use 1.2.840.10008.5.1.4.1.2.2.1 (noderights.map): presentation contexts rejected',
+    );
   });
 
   it('lets the viewer query and retrieve to itself, refuses a retrieve to another node with 0x0124, and refuses its stores', async () => {
@@ -82,26 +123,69 @@ describe('per-node rights with storescu, findscu and movescu', () => {
     const refused = await store('ELSEWHERE');
     expect(refused.code).not.toBe(0);
     expect(refused.stderr + refused.stdout).toMatch(/Association Rejected|Calling AE Title Not Recognized/i);
-    expect(archive.logText()).toMatch(/ELSEWHERE" called from 127\.0\.0\.1, not from its acrnema\.map host 127\.0\.0\.2/);
+    expect(archive.logText()).toMatch(
+      /ELSEWHERE" called from 127\.0\.0\.1, not from its acrnema\.map host 127\.0\.0\.2/,
+    );
     const unlisted = await find('OTHER');
     expect(unlisted.code, unlisted.stderr).toBe(0);
-    await archive.server.audit.flush();
+    await archive.server.core.audit.flush();
     const audit = await archive.server.index.auditStore().list({});
-    expect(audit).toContainEqual(expect.objectContaining({ user: 'ELSEWHERE', action: 'association-rejected', outcome: 'refused' }));
-    expect(audit).toContainEqual(expect.objectContaining({ user: 'MODALITY', action: 'refused', detail: 'SOP classes refused by noderights.map: 1.2.840.10008.5.1.4.1.2.2.1' }));
-    expect(audit).toContainEqual(expect.objectContaining({ user: 'VIEWER', action: 'retrieve', studyUid: study, detail: expect.stringMatching(/^C-MOVE to OTHER: /) }));
-    expect(audit).toContainEqual(expect.objectContaining({ user: 'VIEWER', action: 'query', patientId: 'RIGHTS1', detail: expect.stringContaining('PatientID=RIGHTS1') }));
+    expect(audit).toContainEqual(
+      expect.objectContaining({ user: 'ELSEWHERE', action: 'association-rejected', outcome: 'refused' }),
+    );
+    expect(audit).toContainEqual(
+      expect.objectContaining({
+        user: 'MODALITY',
+        action: 'refused',
+        detail: 'SOP classes refused by noderights.map: 1.2.840.10008.5.1.4.1.2.2.1',
+      }),
+    );
+    expect(audit).toContainEqual(
+      expect.objectContaining({
+        user: 'VIEWER',
+        action: 'retrieve',
+        studyUid: study,
+        detail: expect.stringMatching(/^C-MOVE to OTHER: /),
+      }),
+    );
+    expect(audit).toContainEqual(
+      expect.objectContaining({
+        user: 'VIEWER',
+        action: 'query',
+        patientId: 'RIGHTS1',
+        detail: expect.stringContaining('PatientID=RIGHTS1'),
+      }),
+    );
   });
 
   it('shows and saves rights through the Nodes API, keeping the file readable and applying them at once', async () => {
-    const nodes = await (await apiFetch(archive, 'GET', ENDPOINTS.nodes.path)).json() as NodeDto[];
-    expect(nodes.find((n) => n.ae === 'VIEWER')?.access).toEqual({ rights: ['query', 'retrieve'], retrieveTo: ['self'], checkHost: false, own: true });
+    const nodes = (await (await apiFetch(archive, 'GET', ENDPOINTS.nodes.path)).json()) as NodeDto[];
+    expect(nodes.find((n) => n.ae === 'VIEWER')?.access).toEqual({
+      rights: ['query', 'retrieve'],
+      retrieveTo: ['self'],
+      checkHost: false,
+      own: true,
+    });
     expect(nodes.find((n) => n.ae === 'OTHER')?.access?.own).toBe(false);
-    const bad = await apiFetch(archive, 'POST', ENDPOINTS.nodes.path, { ae: 'OTHER', host: '127.0.0.1', port: other.port, compression: 'un', access: { rights: ['fly'], retrieveTo: '*', checkHost: false } });
+    const bad = await apiFetch(archive, 'POST', ENDPOINTS.nodes.path, {
+      ae: 'OTHER',
+      host: '127.0.0.1',
+      port: other.port,
+      compression: 'un',
+      access: { rights: ['fly'], retrieveTo: '*', checkHost: false },
+    });
     expect(bad.status).toBe(400);
-    const saved = await apiFetch(archive, 'POST', ENDPOINTS.nodes.path, { ae: 'OTHER', host: '127.0.0.1', port: other.port, compression: 'un', access: { rights: ['store'], retrieveTo: '*', checkHost: false } });
+    const saved = await apiFetch(archive, 'POST', ENDPOINTS.nodes.path, {
+      ae: 'OTHER',
+      host: '127.0.0.1',
+      port: other.port,
+      compression: 'un',
+      access: { rights: ['store'], retrieveTo: '*', checkHost: false },
+    });
     expect(saved.status).toBe(200);
-    expect(await readFile(path.join(archive.dataDir, 'config', 'noderights.map'), 'utf8')).toMatch(/^OTHER\s+store\s+\*\s+-$/m);
+    expect(await readFile(path.join(archive.dataDir, 'config', 'noderights.map'), 'utf8')).toMatch(
+      /^OTHER\s+store\s+\*\s+-$/m,
+    );
     expect((await find('OTHER')).code).not.toBe(0);
     expect((await store('OTHER')).code).toBe(0);
   });

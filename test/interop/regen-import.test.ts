@@ -41,9 +41,23 @@ describe('regen, import and migration from Conquest', () => {
   beforeAll(async () => {
     archive = await startArchive();
     work = await mkdtemp(path.join(tmpdir(), 'pacs-regen-'));
-    const images = Array.from({ length: 12 }, (_, i) => makeImage({ patientName: 'Dvorak^Antonin', patientId: 'PR1', studyUid: study, instanceNumber: i + 1, modality: i < 6 ? 'CT' : 'MR', seriesUid: i < 6 ? `${study}.1` : `${study}.2` }));
+    const images = Array.from({ length: 12 }, (_, i) =>
+      makeImage({
+        patientName: 'Dvorak^Antonin',
+        patientId: 'PR1',
+        studyUid: study,
+        instanceNumber: i + 1,
+        modality: i < 6 ? 'CT' : 'MR',
+        seriesUid: i < 6 ? `${study}.1` : `${study}.2`,
+      }),
+    );
     const files = await writeImages(path.join(work, 'in'), images);
-    const rle = makeImage({ patientName: 'Dvorak^Antonin', patientId: 'PR1', studyUid: study, seriesUid: `${study}.3` });
+    const rle = makeImage({
+      patientName: 'Dvorak^Antonin',
+      patientId: 'PR1',
+      studyUid: study,
+      seriesUid: `${study}.3`,
+    });
     rleUid = rle.sopUid;
     const [rleIn] = await writeImages(path.join(work, 'raw'), [rle]);
     expect((await run('dcmcrle', [rleIn!, path.join(work, 'rle.dcm')])).code).toBe(0);
@@ -72,8 +86,25 @@ describe('regen, import and migration from Conquest', () => {
     expect(r.out).toMatch(/skipped .*truncated\.dcm: .*(short|ends)/);
     await archive.restart();
     expect(await snapshot(archive)).toEqual(before);
-    const f = await findscu(archive.port, archive.aeTitle, ['-S'], ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${study}`, 'NumberOfStudyRelatedInstances', 'ModalitiesInStudy', 'PatientName']);
-    expect(f.answers).toEqual([expect.objectContaining({ NumberOfStudyRelatedInstances: '13', ModalitiesInStudy: 'CT\\MR', PatientName: 'Dvorak^Antonin' })]);
+    const f = await findscu(
+      archive.port,
+      archive.aeTitle,
+      ['-S'],
+      [
+        'QueryRetrieveLevel=STUDY',
+        `StudyInstanceUID=${study}`,
+        'NumberOfStudyRelatedInstances',
+        'ModalitiesInStudy',
+        'PatientName',
+      ],
+    );
+    expect(f.answers).toEqual([
+      expect.objectContaining({
+        NumberOfStudyRelatedInstances: '13',
+        ModalitiesInStudy: 'CT\\MR',
+        PatientName: 'Dvorak^Antonin',
+      }),
+    ]);
   });
 
   it('imports a folder, copying each object in and leaving aside what is not DICOM; a second import replaces, adding nothing', async () => {
@@ -88,7 +119,9 @@ describe('regen, import and migration from Conquest', () => {
     expect((await run('dcmconv', ['+ti', '-F', bareIn!, path.join(folder, 'b', 'bare.v2')])).code).toBe(0);
     await archive.server.stop();
     const first = await cli(['import', folder, '--data', archive.dataDir]);
-    expect(first.out).toMatch(/import: 6 file\(s\), 5 imported, 0 duplicate\(s\), 0 skipped, 1 not DICOM \(left aside\)/);
+    expect(first.out).toMatch(
+      /import: 6 file\(s\), 5 imported, 0 duplicate\(s\), 0 skipped, 1 not DICOM \(left aside\)/,
+    );
     expect(first.out).toMatch(/left aside \(not DICOM\): .*README\.TXT/);
     const again = await cli(['import', folder, '--data', archive.dataDir]);
     expect(again.out).toMatch(/import: 6 file\(s\), 5 imported/);
@@ -96,11 +129,22 @@ describe('regen, import and migration from Conquest', () => {
     for (const img of images) {
       const inst = await archive.server.index.findInstance(img.sopUid);
       expect(inst).toBeDefined();
-      expect(await dumpDataSet(archive.server.store.absolutePath(inst!.location))).toBe(await dumpDataSet(path.join(folder, img === images[0] || img === images[1] ? 'a' : 'b/c', `${img.sopUid}.dcm`)));
+      expect(await dumpDataSet(archive.server.store.absolutePath(inst!.location))).toBe(
+        await dumpDataSet(path.join(folder, img === images[0] || img === images[1] ? 'a' : 'b/c', `${img.sopUid}.dcm`)),
+      );
     }
     // The copy of the bare data set got a proper Part-10 header naming it.
     const bareStored = (await archive.server.index.findInstance(bare.sopUid))!;
-    const metaDump = await run('dcmdump', ['-q', '-Un', '-M', '+P', '0002,0003', '+P', '0002,0010', archive.server.store.absolutePath(bareStored.location)]);
+    const metaDump = await run('dcmdump', [
+      '-q',
+      '-Un',
+      '-M',
+      '+P',
+      '0002,0003',
+      '+P',
+      '0002,0010',
+      archive.server.store.absolutePath(bareStored.location),
+    ]);
     expect(metaDump.stdout).toContain(bare.sopUid);
     expect(metaDump.stdout).toContain('1.2.840.10008.1.2]');
     expect((await archive.server.index.counts()).instances).toBe(13 + 5);
@@ -129,7 +173,9 @@ describe('regen, import and migration from Conquest', () => {
     const dataFolder = path.join(conquest, 'data');
     await mkdir(path.join(dataFolder, 'CQ1'), { recursive: true });
     await mkdir(path.join(conquest, 'data', 'dbase'), { recursive: true });
-    await writeFile(path.join(conquest, 'dicom.ini'), `# This file contains configuration information for the DICOM server
+    await writeFile(
+      path.join(conquest, 'dicom.ini'),
+      `# This file contains configuration information for the DICOM server
 [sscscp]
 MicroPACS                = sscscp
 Edition                  = Personal
@@ -164,8 +210,11 @@ ExportConverter0         = process by someconverter.exe %f
 MAGDeviceThreshHold      = 1
 MAGDevices               = 1
 MAGDevice0               = ./data/
-`);
-    await writeFile(path.join(conquest, 'acrnema.map'), `/* **********************************************************
+`,
+    );
+    await writeFile(
+      path.join(conquest, 'acrnema.map'),
+      `/* **********************************************************
 *                                                          *
 * DICOM AE (Application entity) -> IP address / Port map   *
 * (This is file ACRNEMA.MAP)                               *
@@ -183,12 +232,17 @@ MAGDevice0               = ./data/
 
 CONQUESTSRV1	127.0.0.1	5678		un
 VIEWER		192.168.1.20	104		un
-`);
+`,
+    );
     const images = Array.from({ length: 3 }, (_, i) => makeImage({ patientId: 'CQ1', instanceNumber: i + 1 }));
     const written = await writeImages(path.join(work, 'cq-src'), images);
     await copyFile(written[0]!, path.join(dataFolder, 'CQ1', `${images[0]!.sopUid}.dcm`));
     // Conquest's .v2 files: bare implicit VR little endian data sets, no Part-10 header.
-    for (const i of [1, 2]) expect((await run('dcmconv', ['+ti', '-F', written[i]!, path.join(dataFolder, 'CQ1', `${images[i]!.sopUid}.v2`)])).code).toBe(0);
+    for (const i of [1, 2])
+      expect(
+        (await run('dcmconv', ['+ti', '-F', written[i]!, path.join(dataFolder, 'CQ1', `${images[i]!.sopUid}.v2`)]))
+          .code,
+      ).toBe(0);
     await writeFile(path.join(dataFolder, 'dbase', 'conquest.db3'), 'a Conquest database we do not read');
 
     const target = path.join(work, 'migrated');
@@ -200,23 +254,65 @@ VIEWER		192.168.1.20	104		un
     expect(r.out).toMatch(/MAGDeviceFullThreshold = 30 \(Conquest's default\)/);
     expect(r.out).toMatch(/regen: 4 file\(s\), 3 indexed, 1 skipped/); // the Conquest database file is not an object
     const logger = new Logger('error');
-    const server = new ArchiveServer({ dataDir: target, configDir: path.join(target, 'config'), port: 0, apiPort: 0, listenAddress: '127.0.0.1', logger });
+    const server = new ArchiveServer({
+      dataDir: target,
+      configDir: path.join(target, 'config'),
+      port: 0,
+      apiPort: 0,
+      listenAddress: '127.0.0.1',
+      logger,
+    });
     await server.start();
     try {
-      expect(server.config.settings).toMatchObject({ aeTitle: 'CONQUESTSRV1', port: 5678, devices: [dataFolder], magCleanThresholdMB: 1, magFullThresholdMB: 30 });
-      expect(server.config.nodes.nodes.map((n) => [n.ae, n.host, n.port])).toEqual([['CONQUESTSRV1', '127.0.0.1', 5678], ['VIEWER', '192.168.1.20', 104]]);
+      expect(server.config.settings).toMatchObject({
+        aeTitle: 'CONQUESTSRV1',
+        port: 5678,
+        devices: [dataFolder],
+        magCleanThresholdMB: 1,
+        magFullThresholdMB: 30,
+      });
+      expect(server.config.nodes.nodes.map((n) => [n.ae, n.host, n.port])).toEqual([
+        ['CONQUESTSRV1', '127.0.0.1', 5678],
+        ['VIEWER', '192.168.1.20', 104],
+      ]);
       expect(server.config.ini.get('sscscp', 'kFactorFile')?.value).toBe('dicom.sql');
-      const f = await findscu(server.port, 'CONQUESTSRV1', ['-S'], ['QueryRetrieveLevel=IMAGE', 'PatientID=CQ1', 'SOPInstanceUID', 'AvailableTransferSyntaxUID']);
-      expect(f.answers.map((a) => a.AvailableTransferSyntaxUID).sort()).toEqual([TransferSyntax.ImplicitLittleEndian, TransferSyntax.ImplicitLittleEndian, TransferSyntax.ExplicitLittleEndian]);
+      const f = await findscu(
+        server.port,
+        'CONQUESTSRV1',
+        ['-S'],
+        ['QueryRetrieveLevel=IMAGE', 'PatientID=CQ1', 'SOPInstanceUID', 'AvailableTransferSyntaxUID'],
+      );
+      expect(f.answers.map((a) => a.AvailableTransferSyntaxUID).sort()).toEqual([
+        TransferSyntax.ImplicitLittleEndian,
+        TransferSyntax.ImplicitLittleEndian,
+        TransferSyntax.ExplicitLittleEndian,
+      ]);
       // A .v2 object goes out again as a proper object.
       const dir = await mkdtemp(path.join(tmpdir(), 'cq-get-'));
-      const g = await run('getscu', ['-S', '-aec', 'CONQUESTSRV1', '-od', dir, '127.0.0.1', String(server.port), '-k', 'QueryRetrieveLevel=IMAGE',
-        '-k', `StudyInstanceUID=${images[1]!.studyUid}`, '-k', `SOPInstanceUID=${images[1]!.sopUid}`]);
+      const g = await run('getscu', [
+        '-S',
+        '-aec',
+        'CONQUESTSRV1',
+        '-od',
+        dir,
+        '127.0.0.1',
+        String(server.port),
+        '-k',
+        'QueryRetrieveLevel=IMAGE',
+        '-k',
+        `StudyInstanceUID=${images[1]!.studyUid}`,
+        '-k',
+        `SOPInstanceUID=${images[1]!.sopUid}`,
+      ]);
       expect(g.code, g.stderr).toBe(0);
       const got = await readdir(dir);
       expect(got).toHaveLength(1);
       // Private elements aside: in implicit VR DCMTK cannot name their VR.
-      const strip = (d: string) => d.split('\n').filter((l) => !l.includes('(0009,')).join('\n');
+      const strip = (d: string) =>
+        d
+          .split('\n')
+          .filter((l) => !l.includes('(0009,'))
+          .join('\n');
       expect(strip(await dumpDataSet(path.join(dir, got[0]!)))).toBe(strip(await dumpDataSet(written[1]!)));
       await rm(dir, { recursive: true, force: true });
       // The files stayed where Conquest put them.

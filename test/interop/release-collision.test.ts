@@ -20,18 +20,31 @@ describe('release collision', () => {
   const accepted: Association[] = [];
 
   beforeAll(async () => {
-    const policy = { aeTitle: 'SERVER', acceptAnyCalledAe: false, sopClasses: new Set<string>(), transferSyntaxes: new Set([TransferSyntax.ImplicitLittleEndian]) };
-    listener = new DicomListener(OPTIONS, { negotiate: (rq) => negotiate(rq, policy) }, logger.child('server'), (a) => accepted.push(a));
+    const policy = {
+      aeTitle: 'SERVER',
+      acceptAnyCalledAe: false,
+      sopClasses: new Set<string>(),
+      transferSyntaxes: new Set([TransferSyntax.ImplicitLittleEndian]),
+    };
+    listener = new DicomListener(OPTIONS, { negotiate: (rq) => negotiate(rq, policy) }, logger.child('server'), (a) =>
+      accepted.push(a),
+    );
     port = await listener.listen(0, '127.0.0.1');
   });
-  afterAll(async () => { await listener?.close(); });
+  afterAll(async () => {
+    await listener?.close();
+  });
 
   it('ends both sides with a clean release when both release at once', async () => {
     const client = await connect('127.0.0.1', port, OPTIONS, {}, logger.child('client'));
-    await client.requestAssociation('CLIENT', 'SERVER', [{ id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] }]);
+    await client.requestAssociation('CLIENT', 'SERVER', [
+      { id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] },
+    ]);
     const server = accepted.at(-1)!;
     expect(server.isEstablished).toBe(true);
-    const reasons = Promise.all([client, server].map((a) => new Promise<string>((resolve) => a.once('closed', resolve))));
+    const reasons = Promise.all(
+      [client, server].map((a) => new Promise<string>((resolve) => a.once('closed', resolve))),
+    );
     await Promise.all([client.release(), server.release()]);
     expect(await reasons).toEqual(['released', 'released']);
     expect(logs.map((r) => r.message).filter((m) => /release collision/.test(m))).toHaveLength(2);
@@ -40,7 +53,9 @@ describe('release collision', () => {
 
   it('releases as usual when only one side asks', async () => {
     const client = await connect('127.0.0.1', port, OPTIONS, {}, logger.child('client'));
-    await client.requestAssociation('CLIENT', 'SERVER', [{ id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] }]);
+    await client.requestAssociation('CLIENT', 'SERVER', [
+      { id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] },
+    ]);
     const server = accepted.at(-1)!;
     const closed = new Promise<string>((resolve) => server.once('closed', resolve));
     await client.release();

@@ -1,3 +1,4 @@
+import { retention as retentionFeature } from '../../main/features/retention.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,7 +27,9 @@ describe('clean-up when the disk fills', () => {
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', mountPoint]);
     } catch (err) {
-      throw new Error(`this test mounts a small tmpfs to fill a disk for real and needs root: ${(err as Error).message}`);
+      throw new Error(
+        `this test mounts a small tmpfs to fill a disk for real and needs root: ${(err as Error).message}`,
+      );
     }
     archive = await startArchive({ MAGDevice0: mountPoint, MAGDeviceThreshold: '21' });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-clean-in-'));
@@ -38,11 +41,21 @@ describe('clean-up when the disk fills', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown) => apiFetch(archive, method, route, body);
+  const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown) =>
+    apiFetch(archive, method, route, body);
 
   async function store(patient: string, images: number): Promise<void> {
     const study = uid();
-    const made = Array.from({ length: images }, (_, i) => makeImage({ patientId: patient, patientName: `${patient}^Test`, studyUid: study, instanceNumber: i + 1, rows: 512, columns: 1024 }));
+    const made = Array.from({ length: images }, (_, i) =>
+      makeImage({
+        patientId: patient,
+        patientName: `${patient}^Test`,
+        studyUid: study,
+        instanceNumber: i + 1,
+        rows: 512,
+        columns: 1024,
+      }),
+    );
     const files = await writeImages(path.join(work, patient), made);
     const r = await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files]);
     expect(r.code, r.stderr).toBe(0);
@@ -57,14 +70,28 @@ describe('clean-up when the disk fills', () => {
     await store('PC', 3);
     expect((await api('PUT', `/api/studies/${patients.PC!.study}/protection`, { protected: true })).status).toBe(200);
     // PA is looked at in the viewer after PB arrived: it is now more recent than PB.
-    const paObject = (await api('POST', '/api/find', { level: 'IMAGE', keys: { StudyInstanceUID: patients.PA!.study, SOPInstanceUID: '' } }));
+    const paObject = await api('POST', '/api/find', {
+      level: 'IMAGE',
+      keys: { StudyInstanceUID: patients.PA!.study, SOPInstanceUID: '' },
+    });
     const [{ SOPInstanceUID }] = (await paObject.json()) as { SOPInstanceUID: string }[];
-    expect((await api('GET', `/wado?requestType=WADO&studyUID=${patients.PA!.study}&objectUID=${SOPInstanceUID}&contentType=image/jpeg&rows=64`)).status).toBe(200);
+    expect(
+      (
+        await api(
+          'GET',
+          `/wado?requestType=WADO&studyUID=${patients.PA!.study}&objectUID=${SOPInstanceUID}&contentType=image/jpeg&rows=64`,
+        )
+      ).status,
+    ).toBe(200);
     await archive.server.core.access.flush();
 
     await store('PD', 7); // 21 MB used of 40: below the threshold of 21 MB free
-    let deleted = await valueWhen('the clean-up deletes a patient', async () => (await (await api('GET', '/api/deletions')).json()) as DeletionDto[], (d) => d.length > 0);
-    await archive.server.retention.idle(); // a clean-up still running ends first
+    let deleted = await valueWhen(
+      'the clean-up deletes a patient',
+      async () => (await (await api('GET', '/api/deletions')).json()) as DeletionDto[],
+      (d) => d.length > 0,
+    );
+    await archive.server.feature(retentionFeature).idle(); // a clean-up still running ends first
     deleted = (await (await api('GET', '/api/deletions')).json()) as DeletionDto[];
     expect(deleted.map((d) => [d.patientId, d.objects, d.state])).toEqual([['PB', 8, 'done']]);
     expect(deleted[0]!.reason).toMatch(/clean-up: MAGDeviceThreshold 21 MB, least recently used patient PB/);
@@ -77,7 +104,7 @@ describe('clean-up when the disk fills', () => {
 
   it('never deletes a protected study, and says so when only protected ones are left', async () => {
     await archive.setIni('MAGDeviceThreshold', '1000'); // more than the disk: everything unprotected goes
-    expect(await archive.server.retention.check()).toBe(2);
+    expect(await archive.server.feature(retentionFeature).check()).toBe(2);
     expect((await archive.server.index.counts()).studies).toBe(1);
     expect(await archive.server.index.findPatient('PC')).toBeDefined();
     expect(archive.logText()).toMatch(/nothing there is left to delete but protected studies/);

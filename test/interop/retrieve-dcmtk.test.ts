@@ -11,7 +11,11 @@ import { TransferSyntax } from '../../common/uids.ts';
 
 /** Objects equal in content whatever their encoding (private elements aside: DCMTK cannot name their VR in implicit VR). */
 async function sameContent(a: string, b: string): Promise<void> {
-  const strip = (d: string) => d.split('\n').filter((l) => !/\(0009,/.test(l)).join('\n');
+  const strip = (d: string) =>
+    d
+      .split('\n')
+      .filter((l) => !/\(0009,/.test(l))
+      .join('\n');
   expect(strip(await dumpDataSet(a))).toBe(strip(await dumpDataSet(b)));
 }
 
@@ -46,9 +50,13 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
       `DEAD 127.0.0.1 ${ports.dead} un`,
     ]);
     work = await mkdtemp(path.join(tmpdir(), 'pacs-retrieve-'));
-    const images = [1, 2, 3, 4].map((i) => makeImage({ patientId: 'PID100', studyUid: study, seriesUid: series, instanceNumber: i }));
+    const images = [1, 2, 3, 4].map((i) =>
+      makeImage({ patientId: 'PID100', studyUid: study, seriesUid: series, instanceNumber: i }),
+    );
     const files = await writeImages(path.join(work, 'sent'), images);
-    images.forEach((img, i) => { originals.set(img.sopUid, files[i]!); });
+    images.forEach((img, i) => {
+      originals.set(img.sopUid, files[i]!);
+    });
     // One object stored as implicit VR little endian, one RLE-compressed: each is kept as sent.
     const implicit = makeImage({ patientId: 'PID100', studyUid: study, seriesUid: uid() });
     const rle = makeImage({ patientId: 'PID100', studyUid: study, seriesUid: uid() });
@@ -66,8 +74,17 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
     expect((await run('storescu', [...peer, ...files])).code).toBe(0);
     expect((await run('storescu', ['-xi', ...peer, implicitFile])).code).toBe(0);
     expect((await run('storescu', ['-xr', ...peer, rleFile])).code).toBe(0);
-    const many = Array.from({ length: 60 }, (_, i) => makeImage({ patientId: 'PID200', studyUid: big.study, seriesUid: big.series, instanceNumber: i + 1, rows: 16, columns: 16 }));
-    expect((await run('storescu', [...peer, ...await writeImages(path.join(work, 'many'), many)])).code).toBe(0);
+    const many = Array.from({ length: 60 }, (_, i) =>
+      makeImage({
+        patientId: 'PID200',
+        studyUid: big.study,
+        seriesUid: big.series,
+        instanceNumber: i + 1,
+        rows: 16,
+        columns: 16,
+      }),
+    );
+    expect((await run('storescu', [...peer, ...(await writeImages(path.join(work, 'many'), many))])).code).toBe(0);
   });
   afterAll(async () => {
     await archive?.stop();
@@ -75,8 +92,21 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const movescu = (dest: string, keys: string[], extra: string[] = []) => run('movescu', ['-d', '-S', '-aet', 'MOVESCU', '-aem', dest, ...extra,
-    '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...keys.flatMap((k) => ['-k', k])]);
+  const movescu = (dest: string, keys: string[], extra: string[] = []) =>
+    run('movescu', [
+      '-d',
+      '-S',
+      '-aet',
+      'MOVESCU',
+      '-aem',
+      dest,
+      ...extra,
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      ...keys.flatMap((k) => ['-k', k]),
+    ]);
   const studyKeys = (uidValue = study) => ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${uidValue}`];
 
   async function receivedBySop(dest: RunningStorescp): Promise<Map<string, string>> {
@@ -105,7 +135,12 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
     const dest = destinations[1]!;
     const r = await movescu(dest.aeTitle, studyKeys());
     const log = r.stdout + r.stderr;
-    expect(retrieveResponses(log, 'Move').at(-1)).toMatchObject({ final: true, status: '0x0000', completed: 6, failed: 0 });
+    expect(retrieveResponses(log, 'Move').at(-1)).toMatchObject({
+      final: true,
+      status: '0x0000',
+      completed: 6,
+      failed: 0,
+    });
     const got = await receivedBySop(dest);
     expect(got.size).toBe(6);
     for (const [sop, file] of got) {
@@ -117,7 +152,11 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
 
   it('moves a series to movescu itself, acting as the storage SCP', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'movescu-'));
-    const r = await movescu('MOVESCU', ['QueryRetrieveLevel=SERIES', `StudyInstanceUID=${study}`, `SeriesInstanceUID=${series}`], ['+P', String(ports.movescu), '-od', dir]);
+    const r = await movescu(
+      'MOVESCU',
+      ['QueryRetrieveLevel=SERIES', `StudyInstanceUID=${study}`, `SeriesInstanceUID=${series}`],
+      ['+P', String(ports.movescu), '-od', dir],
+    );
     expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({ status: '0x0000', completed: 4 });
     expect((await readdir(dir)).length).toBe(4);
     await rm(dir, { recursive: true, force: true });
@@ -125,11 +164,27 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
 
   it('sends objects back over the same association for getscu (C-GET), converting and decoding what it cannot take as stored', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'getscu-'));
-    const getscu = (keys: string[]) => run('getscu', ['-d', '-S', '-aec', archive.aeTitle, '-od', dir, '127.0.0.1', String(archive.port), ...keys.flatMap((k) => ['-k', k])]);
+    const getscu = (keys: string[]) =>
+      run('getscu', [
+        '-d',
+        '-S',
+        '-aec',
+        archive.aeTitle,
+        '-od',
+        dir,
+        '127.0.0.1',
+        String(archive.port),
+        ...keys.flatMap((k) => ['-k', k]),
+      ]);
     const r = await getscu(studyKeys());
     const log = r.stdout + r.stderr;
     // getscu takes uncompressed syntaxes only (its default): the RLE object goes decoded.
-    expect(retrieveResponses(log, 'C-GET').at(-1)).toMatchObject({ final: true, status: '0x0000', completed: 6, failed: 0 });
+    expect(retrieveResponses(log, 'C-GET').at(-1)).toMatchObject({
+      final: true,
+      status: '0x0000',
+      completed: 6,
+      failed: 0,
+    });
     const files = await readdir(dir);
     expect(files.length).toBe(6);
     for (const f of files) {
@@ -137,9 +192,19 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
       await sameContent(path.join(dir, f), sop === rleUid ? rleUncompressed : originals.get(sop)!);
     }
     // The object stored as implicit VR went in the explicit VR syntax getscu prefers.
-    expect(await transferSyntaxOf(path.join(dir, files.find((f) => f.endsWith(implicitUid))!))).toBe(TransferSyntax.ExplicitLittleEndian);
-    const seriesOnly = await getscu(['QueryRetrieveLevel=SERIES', `StudyInstanceUID=${study}`, `SeriesInstanceUID=${series}`]);
-    expect(retrieveResponses(seriesOnly.stdout + seriesOnly.stderr, 'C-GET').at(-1)).toMatchObject({ status: '0x0000', completed: 4, failed: 0 });
+    expect(await transferSyntaxOf(path.join(dir, files.find((f) => f.endsWith(implicitUid))!))).toBe(
+      TransferSyntax.ExplicitLittleEndian,
+    );
+    const seriesOnly = await getscu([
+      'QueryRetrieveLevel=SERIES',
+      `StudyInstanceUID=${study}`,
+      `SeriesInstanceUID=${series}`,
+    ]);
+    expect(retrieveResponses(seriesOnly.stdout + seriesOnly.stderr, 'C-GET').at(-1)).toMatchObject({
+      status: '0x0000',
+      completed: 4,
+      failed: 0,
+    });
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -149,7 +214,11 @@ describe('C-MOVE and C-GET SCP with movescu and getscu', () => {
     const noKey = await movescu(destinations[0]!.aeTitle, ['QueryRetrieveLevel=STUDY', 'PatientID=PID100']);
     expect(retrieveResponses(noKey.stdout + noKey.stderr, 'Move').at(-1)).toMatchObject({ status: '0xa900' });
     const dead = await movescu('DEAD', studyKeys());
-    expect(retrieveResponses(dead.stdout + dead.stderr, 'Move').at(-1)).toMatchObject({ status: '0xa702', completed: 0, failed: 6 });
+    expect(retrieveResponses(dead.stdout + dead.stderr, 'Move').at(-1)).toMatchObject({
+      status: '0xa702',
+      completed: 0,
+      failed: 6,
+    });
     expect(archive.logText()).toMatch(/cannot open an association to DEAD/);
   });
 

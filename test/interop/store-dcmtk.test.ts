@@ -49,13 +49,18 @@ describe('C-ECHO and C-STORE with DCMTK peers', () => {
   });
 
   it('stores over several concurrent associations', async () => {
-    const batches = await Promise.all([0, 1, 2, 3].map(async (b) => {
-      const images = Array.from({ length: 10 }, (_, i) => makeImage({ patientId: `CONC${b}`, instanceNumber: i + 1 }));
-      return { images, files: await writeImages(path.join(work, `conc${b}`), images) };
-    }));
+    const batches = await Promise.all(
+      [0, 1, 2, 3].map(async (b) => {
+        const images = Array.from({ length: 10 }, (_, i) =>
+          makeImage({ patientId: `CONC${b}`, instanceNumber: i + 1 }),
+        );
+        return { images, files: await writeImages(path.join(work, `conc${b}`), images) };
+      }),
+    );
     const results = await Promise.all(batches.map((b) => run('storescu', [...peer(), ...b.files])));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
-    for (const b of batches) for (const img of b.images) expect(await archive.server.index.findInstance(img.sopUid)).toBeDefined();
+    for (const b of batches)
+      for (const img of b.images) expect(await archive.server.index.findInstance(img.sopUid)).toBeDefined();
   });
 
   // Each input file is made in the syntax under test by DCMTK, and storescu proposes that syntax first.
@@ -107,8 +112,16 @@ describe('C-ECHO and C-STORE with DCMTK peers', () => {
   });
 
   it('decodes names in the Specific Character Set into the index', async () => {
-    const czech = makeImage({ specificCharacterSet: 'ISO_IR 101', patientName: Buffer.from([0x44, 0x76, 0x6f, 0xf8, 0xe1, 0x6b, 0x5e, 0x41, 0x6e, 0x74, 0x6f, 0x6e, 0xed, 0x6e]), patientId: 'CZ1' });
-    const utf8 = makeImage({ specificCharacterSet: 'ISO_IR 192', patientName: Buffer.from('Šťastný^Jiří', 'utf8'), patientId: 'CZ2' });
+    const czech = makeImage({
+      specificCharacterSet: 'ISO_IR 101',
+      patientName: Buffer.from([0x44, 0x76, 0x6f, 0xf8, 0xe1, 0x6b, 0x5e, 0x41, 0x6e, 0x74, 0x6f, 0x6e, 0xed, 0x6e]),
+      patientId: 'CZ1',
+    });
+    const utf8 = makeImage({
+      specificCharacterSet: 'ISO_IR 192',
+      patientName: Buffer.from('Šťastný^Jiří', 'utf8'),
+      patientId: 'CZ2',
+    });
     const files = await writeImages(path.join(work, 'charset'), [czech, utf8]);
     expect((await run('storescu', [...peer(), ...files])).code).toBe(0);
     expect((await archive.server.index.findPatient('CZ1'))?.patientName).toBe('Dvořák^Antonín');
@@ -116,6 +129,7 @@ describe('C-ECHO and C-STORE with DCMTK peers', () => {
   });
 
   it('leaves no temporary file behind', async () => {
-    for (const device of archive.server.store.devices) expect(await readdir(path.join(device, '.incoming'))).toEqual([]);
+    for (const device of archive.server.store.devices)
+      expect(await readdir(path.join(device, '.incoming'))).toEqual([]);
   });
 });

@@ -31,7 +31,8 @@ describe('an object file and its row, written side by side', () => {
     await rm(archive?.dataDir ?? '', { recursive: true, force: true });
   });
 
-  const store = (file: string) => run('storescu', ['-v', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file]);
+  const store = (file: string) =>
+    run('storescu', ['-v', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file]);
   const study = uid();
   const series = uid();
   const first = makeImage({ patientId: 'ROWFILE', studyUid: study, seriesUid: series, instanceNumber: 1 });
@@ -48,8 +49,16 @@ describe('an object file and its row, written side by side', () => {
     const refused = await store(secondFile!);
     expect(refused.stdout + refused.stderr).toMatch(/Received Store Response \(Unknown Status: 0x110\)/); // Processing Failure
     expect(await archive.server.index.findInstance(second.sopUid)).toBeUndefined();
-    const q = qrRequestFrom(identifierFromKeywords({ StudyInstanceUID: study, SeriesInstanceUID: series, NumberOfSeriesRelatedInstances: '' }, 'SERIES'), 'STUDY');
-    expect(await archive.server.index.queryArchive(q.level, q.returns, q.conditions)).toEqual([expect.objectContaining({ NumberOfSeriesRelatedInstances: 1 })]);
+    const q = qrRequestFrom(
+      identifierFromKeywords(
+        { StudyInstanceUID: study, SeriesInstanceUID: series, NumberOfSeriesRelatedInstances: '' },
+        'SERIES',
+      ),
+      'STUDY',
+    );
+    expect(await archive.server.index.queryArchive(q.level, q.returns, q.conditions)).toEqual([
+      expect.objectContaining({ NumberOfSeriesRelatedInstances: 1 }),
+    ]);
     expect(archive.logText()).toMatch(new RegExp(`cannot store ${second.sopUid.replace(/\./g, '\\.')}`));
 
     // Once the folder can be made again, the same object is stored.
@@ -66,8 +75,10 @@ describe('an object file and its row, written side by side', () => {
     expect(await archive.server.index.findInstance(first.sopUid)).toBeUndefined();
     expect(await archive.server.index.findInstance(second.sopUid)).toBeDefined();
     expect(archive.logText()).toContain(`object ${first.sopUid}: no file at `);
-    const activity = await (await apiFetch(archive, 'GET', '/api/activity')).json() as { errors: { text: string }[] };
-    expect(activity.errors.map((e) => e.text)).toContain('at start: 1 index row whose file never reached the disk was removed (their senders were not told the objects were stored)');
+    const activity = (await (await apiFetch(archive, 'GET', '/api/activity')).json()) as { errors: { text: string }[] };
+    expect(activity.errors.map((e) => e.text)).toContain(
+      'at start: 1 index row whose file never reached the disk was removed (their senders were not told the objects were stored)',
+    );
   });
 });
 
@@ -87,32 +98,90 @@ describe.each(INDEX_ENGINES)('the start-up check of the newest rows on $name', (
     await rm(dir, { recursive: true, force: true });
   });
 
-  const header = (n: number) => testHeader({ studyInstanceUid: '1.2.9', seriesInstanceUid: '1.2.9.0', patientId: 'REPAIR' }, n, '1.2.9');
+  const header = (n: number) =>
+    testHeader({ studyInstanceUid: '1.2.9', seriesInstanceUid: '1.2.9.0', patientId: 'REPAIR' }, n, '1.2.9');
 
-  it('takes back a row: a new object\'s goes with its empty series and study, a stored-again one names its former file again', async () => {
-    const lone = testHeader({ studyInstanceUid: '1.2.7', seriesInstanceUid: '1.2.7.1', patientId: 'UNDO' }, 1, '1.2.7.9');
-    await index.storeInstance({ header: lone, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'u/1.dcm' }, size: 10, callingAe: 'CT' });
-    expect(await index.undoStore(lone.sopInstanceUid, { location: { device: 0, relativePath: 'u/1.dcm' }, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian })).toBe(true);
+  it("takes back a row: a new object's goes with its empty series and study, a stored-again one names its former file again", async () => {
+    const lone = testHeader(
+      { studyInstanceUid: '1.2.7', seriesInstanceUid: '1.2.7.1', patientId: 'UNDO' },
+      1,
+      '1.2.7.9',
+    );
+    await index.storeInstance({
+      header: lone,
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      location: { device: 0, relativePath: 'u/1.dcm' },
+      size: 10,
+      callingAe: 'CT',
+    });
+    expect(
+      await index.undoStore(lone.sopInstanceUid, {
+        location: { device: 0, relativePath: 'u/1.dcm' },
+        transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      }),
+    ).toBe(true);
     expect(await index.findInstance(lone.sopInstanceUid)).toBeUndefined();
     expect(await index.patientsOfStudies(['1.2.7'])).toEqual(new Map());
 
-    const again = testHeader({ studyInstanceUid: '1.2.6', seriesInstanceUid: '1.2.6.1', patientId: 'UNDO' }, 1, '1.2.6.9');
-    await index.storeInstance({ header: again, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: 'a/old.dcm' }, size: 10, callingAe: 'CT' });
-    const { replaced } = await index.storeInstance({ header: again, transferSyntaxUid: TransferSyntax.JpegLsLossless, location: { device: 0, relativePath: 'a/new.dcm' }, size: 4, callingAe: 'CT' });
-    expect(replaced).toEqual({ device: 0, relativePath: 'a/old.dcm', transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, size: 10 });
-    expect(await index.undoStore(again.sopInstanceUid, { location: { device: 0, relativePath: 'a/new.dcm' }, transferSyntaxUid: TransferSyntax.JpegLsLossless }, replaced)).toBe(true);
-    expect(await index.findInstance(again.sopInstanceUid)).toMatchObject({ location: { device: 0, relativePath: 'a/old.dcm' }, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, size: 10 });
-    await index.undoStore(again.sopInstanceUid, { location: { device: 0, relativePath: 'a/old.dcm' }, transferSyntaxUid: TransferSyntax.ExplicitLittleEndian });
+    const again = testHeader(
+      { studyInstanceUid: '1.2.6', seriesInstanceUid: '1.2.6.1', patientId: 'UNDO' },
+      1,
+      '1.2.6.9',
+    );
+    await index.storeInstance({
+      header: again,
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      location: { device: 0, relativePath: 'a/old.dcm' },
+      size: 10,
+      callingAe: 'CT',
+    });
+    const { replaced } = await index.storeInstance({
+      header: again,
+      transferSyntaxUid: TransferSyntax.JpegLsLossless,
+      location: { device: 0, relativePath: 'a/new.dcm' },
+      size: 4,
+      callingAe: 'CT',
+    });
+    expect(replaced).toEqual({
+      device: 0,
+      relativePath: 'a/old.dcm',
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      size: 10,
+    });
+    expect(
+      await index.undoStore(
+        again.sopInstanceUid,
+        { location: { device: 0, relativePath: 'a/new.dcm' }, transferSyntaxUid: TransferSyntax.JpegLsLossless },
+        replaced,
+      ),
+    ).toBe(true);
+    expect(await index.findInstance(again.sopInstanceUid)).toMatchObject({
+      location: { device: 0, relativePath: 'a/old.dcm' },
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+      size: 10,
+    });
+    await index.undoStore(again.sopInstanceUid, {
+      location: { device: 0, relativePath: 'a/old.dcm' },
+      transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+    });
   });
 
   it('keeps every row when more files are missing than a crash leaves (a storage folder not there)', async () => {
     for (let n = 1; n <= MOST_ROWS_REPAIRED + 6; n++) {
-      await index.storeInstance({ header: header(n), transferSyntaxUid: TransferSyntax.ExplicitLittleEndian, location: { device: 0, relativePath: `f${n}.dcm` }, size: 1, callingAe: 'CT' });
+      await index.storeInstance({
+        header: header(n),
+        transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+        location: { device: 0, relativePath: `f${n}.dcm` },
+        size: 1,
+        callingAe: 'CT',
+      });
     }
     const store = { absolutePath: (l: { relativePath: string }) => path.join(dir, 'nowhere', l.relativePath) };
     expect(await repairNewestRows(index, store, logger.child('store'))).toBe(0);
     expect((await index.counts()).instances).toBe(MOST_ROWS_REPAIRED + 6);
-    expect(logs.map((l) => l.message).join('\n')).toMatch(/more than a crash leaves, so their rows are kept: is a storage folder missing/);
+    expect(logs.map((l) => l.message).join('\n')).toMatch(
+      /more than a crash leaves, so their rows are kept: is a storage folder missing/,
+    );
   });
 
   it('removes the few rows without a file, and their series and study once empty', async () => {

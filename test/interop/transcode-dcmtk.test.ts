@@ -17,7 +17,13 @@ import { TransferSyntax, encodingOf, StorageSopClass } from '../../common/uids.t
 const SIZE = 96;
 
 /** DCMTK's own decoder for each syntax, to compare with (OpenJPEG's for JPEG 2000 is the original itself). */
-const DCMTK_DECODER: Record<string, string> = { [TS.rle]: 'dcmdrle', [TS.jpegLossless]: 'dcmdjpeg', [TS.jpegLs]: 'dcmdjpls', [TS.jpegBaseline]: 'dcmdjpeg', [TS.jpegExtended]: 'dcmdjpeg' };
+const DCMTK_DECODER: Record<string, string> = {
+  [TS.rle]: 'dcmdrle',
+  [TS.jpegLossless]: 'dcmdjpeg',
+  [TS.jpegLs]: 'dcmdjpls',
+  [TS.jpegBaseline]: 'dcmdjpeg',
+  [TS.jpegExtended]: 'dcmdjpeg',
+};
 
 /**
  * Compressed objects reach a peer that takes only uncompressed syntaxes (issue 21): a C-MOVE to DCMTK's storescp with
@@ -38,10 +44,48 @@ describe('decoding compressed objects for peers that take only uncompressed ones
     all = await startStorescp('ALLSYNTAX', ['+xa']);
     archive = await startArchive({}, [`PLAIN 127.0.0.1 ${plain.port} un`, `ALLSYNTAX 127.0.0.1 ${all.port} as`]);
     work = await mkdtemp(path.join(tmpdir(), 'pacs-transcode-'));
-    const wide = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n), rescaleIntercept: -1024 });
-    const frames = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, frames: 3, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c), rescaleIntercept: -1024 });
-    const colour = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, rgb: true, sopClassUid: StorageSopClass.SecondaryCapture, pixel: phantom(SIZE, SIZE, n, 8) });
-    const narrow = (n: number) => makeImage({ patientId: 'CODEC', studyUid: study, instanceNumber: n, rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, n, 8), bitsAllocated: 8 });
+    const wide = (n: number) =>
+      makeImage({
+        patientId: 'CODEC',
+        studyUid: study,
+        instanceNumber: n,
+        rows: SIZE,
+        columns: SIZE,
+        pixel: phantom(SIZE, SIZE, n),
+        rescaleIntercept: -1024,
+      });
+    const frames = (n: number) =>
+      makeImage({
+        patientId: 'CODEC',
+        studyUid: study,
+        instanceNumber: n,
+        rows: SIZE,
+        columns: SIZE,
+        frames: 3,
+        pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c),
+        rescaleIntercept: -1024,
+      });
+    const colour = (n: number) =>
+      makeImage({
+        patientId: 'CODEC',
+        studyUid: study,
+        instanceNumber: n,
+        rows: SIZE,
+        columns: SIZE,
+        rgb: true,
+        sopClassUid: StorageSopClass.SecondaryCapture,
+        pixel: phantom(SIZE, SIZE, n, 8),
+      });
+    const narrow = (n: number) =>
+      makeImage({
+        patientId: 'CODEC',
+        studyUid: study,
+        instanceNumber: n,
+        rows: SIZE,
+        columns: SIZE,
+        pixel: phantom(SIZE, SIZE, n, 8),
+        bitsAllocated: 8,
+      });
     cases.push(
       { name: 'RLE lossless', ts: TS.rle, image: wide(1) },
       { name: 'JPEG lossless SV1', ts: TS.jpegLossless, image: wide(2) },
@@ -57,7 +101,14 @@ describe('decoding compressed objects for peers that take only uncompressed ones
     );
     for (const c of cases) {
       c.file = await compressedFile(work, c.image, c.ts, SIZE, SIZE);
-      const stored = await run('storescu', [PROPOSE[c.ts]!, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), c.file]);
+      const stored = await run('storescu', [
+        PROPOSE[c.ts]!,
+        '-aec',
+        archive.aeTitle,
+        '127.0.0.1',
+        String(archive.port),
+        c.file,
+      ]);
       expect(stored.code, stored.stderr).toBe(0);
     }
   });
@@ -68,13 +119,34 @@ describe('decoding compressed objects for peers that take only uncompressed ones
     await rm(work, { recursive: true, force: true });
   });
 
-  const move = (dest: string) => run('movescu', ['-d', '-S', '-aet', 'MOVER', '-aem', dest, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port),
-    '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`]);
-  const received = async (scp: RunningStorescp) => new Map((await scp.files()).map((f) => [path.basename(f).replace(/^[A-Z]{2}\./, ''), f]));
+  const move = (dest: string) =>
+    run('movescu', [
+      '-d',
+      '-S',
+      '-aet',
+      'MOVER',
+      '-aem',
+      dest,
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+    ]);
+  const received = async (scp: RunningStorescp) =>
+    new Map((await scp.files()).map((f) => [path.basename(f).replace(/^[A-Z]{2}\./, ''), f]));
 
   it('sends each compressed object decoded to a storescp with default settings, bit for bit as DCMTK decodes it', async () => {
     const r = await move('PLAIN');
-    expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({ final: true, status: '0x0000', completed: cases.length, failed: 0 });
+    expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({
+      final: true,
+      status: '0x0000',
+      completed: cases.length,
+      failed: 0,
+    });
     const got = await received(plain);
     for (const c of cases) {
       const file = got.get(c.image.sopUid);
@@ -95,7 +167,8 @@ describe('decoding compressed objects for peers that take only uncompressed ones
       } else {
         // Two JPEG decoders (libjpeg-turbo, DCMTK's IJG) may round a sample differently by one.
         let worst = 0;
-        for (let i = 0; i < reference.pixels.length; i++) worst = Math.max(worst, Math.abs(ours.pixels[i]! - reference.pixels[i]!));
+        for (let i = 0; i < reference.pixels.length; i++)
+          worst = Math.max(worst, Math.abs(ours.pixels[i]! - reference.pixels[i]!));
         expect(worst, c.name).toBeLessThanOrEqual(2);
       }
       // Colour JPEG is YBR_FULL_422 as stored and RGB decoded, for DCMTK and for us.
@@ -105,7 +178,11 @@ describe('decoding compressed objects for peers that take only uncompressed ones
 
   it('sends each object unchanged to a storescp that accepts its syntax', async () => {
     const r = await move('ALLSYNTAX');
-    expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({ final: true, status: '0x0000', completed: cases.length });
+    expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({
+      final: true,
+      status: '0x0000',
+      completed: cases.length,
+    });
     const got = await received(all);
     for (const c of cases) {
       expect(await transferSyntaxOf(got.get(c.image.sopUid)!), c.name).toBe(c.ts);
@@ -123,13 +200,21 @@ describe('decoding compressed objects for peers that take only uncompressed ones
       makeImage({ rows: SIZE, columns: SIZE, frames: 2, pixel: (r, c, f) => phantom(SIZE, SIZE, f)(r, c) }),
       makeImage({ rows: SIZE, columns: SIZE, rgb: true, pixel: phantom(SIZE, SIZE, 4, 8) }),
     ];
-    const decoders: [string, string][] = [[TS.rle, 'dcmdrle'], [TS.jpegLs, 'dcmdjpls'], [TS.jpeg2000, '']];
+    const decoders: [string, string][] = [
+      [TS.rle, 'dcmdrle'],
+      [TS.jpegLs, 'dcmdjpls'],
+      [TS.jpeg2000, ''],
+    ];
     for (const [index, img] of images.entries()) {
       const source = (await writeImages(path.join(work, 'encode-src'), [img]))[0]!;
       const meta = readFileMeta(img.bytes);
       for (const [ts, decoder] of decoders) {
         if (ts === TS.jpeg2000 && index === 2) continue; // opj_decompress writes colour as PPM: colour JPEG 2000 is checked with GDCM (codecs-reference.test.ts)
-        const body = await transcoder.transcode(img.bytes.subarray(meta.dataSetOffset), TransferSyntax.ExplicitLittleEndian, ts);
+        const body = await transcoder.transcode(
+          img.bytes.subarray(meta.dataSetOffset),
+          TransferSyntax.ExplicitLittleEndian,
+          ts,
+        );
         const encoded = path.join(work, `${img.sopUid}.${ts}.dcm`);
         await writeFile(encoded, Buffer.concat([fileMeta(meta.sopClassUid, img.sopUid, ts), body]));
         expect(await transferSyntaxOf(encoded)).toBe(ts);
@@ -150,23 +235,61 @@ describe('decoding compressed objects for peers that take only uncompressed ones
           const raw = await readFile(pgm);
           const samples = Buffer.from(raw.subarray(raw.length - SIZE * SIZE * 2));
           samples.swap16(); // PGM is big endian
-          expect(samples.equals((await pixelsOf(source)).pixels.subarray(0, SIZE * SIZE * 2)), `${ts} object ${index}`).toBe(true);
+          expect(
+            samples.equals((await pixelsOf(source)).pixels.subarray(0, SIZE * SIZE * 2)),
+            `${ts} object ${index}`,
+          ).toBe(true);
           continue;
         }
-        expect((await pixelsOf(back)).pixels.equals((await pixelsOf(source)).pixels), `${ts} object ${index}`).toBe(true);
+        expect((await pixelsOf(back)).pixels.equals((await pixelsOf(source)).pixels), `${ts} object ${index}`).toBe(
+          true,
+        );
       }
     }
   });
 
   it('names the object and the reason when it cannot be decoded for the peer', async () => {
     // A JPEG-LS object whose Rows no longer match its codestream (an edit gone wrong): nothing can decode it honestly.
-    const broken = makeImage({ patientId: 'CODECBAD', studyUid: uid(), rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 7), rescaleIntercept: -1024 });
+    const broken = makeImage({
+      patientId: 'CODECBAD',
+      studyUid: uid(),
+      rows: SIZE,
+      columns: SIZE,
+      pixel: phantom(SIZE, SIZE, 7),
+      rescaleIntercept: -1024,
+    });
     const file = await compressedFile(path.join(work), broken, TS.jpegLs, SIZE, SIZE);
     expect((await run('dcmodify', ['-nb', '-m', 'Rows=64', file])).code).toBe(0);
-    expect((await run('storescu', ['-xt', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file])).code).toBe(0);
-    const r = await run('movescu', ['-d', '-S', '-aet', 'MOVER', '-aem', 'PLAIN', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port),
-      '-k', 'QueryRetrieveLevel=IMAGE', '-k', `StudyInstanceUID=${broken.studyUid}`, '-k', `SOPInstanceUID=${broken.sopUid}`]);
-    expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({ final: true, failed: 1, completed: 0 });
-    expect(archive.logText()).toMatch(new RegExp(`sub-operation ${broken.sopUid.replace(/\./g, '\\.')} failed: .*the codestream is 96x96x1, the object says 96x64x1`));
+    expect(
+      (await run('storescu', ['-xt', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file])).code,
+    ).toBe(0);
+    const r = await run('movescu', [
+      '-d',
+      '-S',
+      '-aet',
+      'MOVER',
+      '-aem',
+      'PLAIN',
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      '-k',
+      'QueryRetrieveLevel=IMAGE',
+      '-k',
+      `StudyInstanceUID=${broken.studyUid}`,
+      '-k',
+      `SOPInstanceUID=${broken.sopUid}`,
+    ]);
+    expect(retrieveResponses(r.stdout + r.stderr, 'Move').at(-1)).toMatchObject({
+      final: true,
+      failed: 1,
+      completed: 0,
+    });
+    expect(archive.logText()).toMatch(
+      new RegExp(
+        `sub-operation ${broken.sopUid.replace(/\./g, '\\.')} failed: .*the codestream is 96x96x1, the object says 96x64x1`,
+      ),
+    );
   });
 });

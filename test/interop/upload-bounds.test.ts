@@ -21,7 +21,11 @@ function chunkedBody(total: number, piece: Buffer, head?: Buffer, tail?: Buffer)
   let headSent = !head;
   return new ReadableStream({
     pull(controller) {
-      if (!headSent) { controller.enqueue(head!); headSent = true; return; }
+      if (!headSent) {
+        controller.enqueue(head!);
+        headSent = true;
+        return;
+      }
       if (sent >= total) {
         if (tail) controller.enqueue(tail);
         controller.close();
@@ -34,9 +38,16 @@ function chunkedBody(total: number, piece: Buffer, head?: Buffer, tail?: Buffer)
   });
 }
 
-function post(archive: TestArchive, route: string, contentType: string, body: ReadableStream<Uint8Array>): Promise<Response> {
+function post(
+  archive: TestArchive,
+  route: string,
+  contentType: string,
+  body: ReadableStream<Uint8Array>,
+): Promise<Response> {
   return fetch(`${archive.server.apiUrl}${route}`, {
-    method: 'POST', body, duplex: 'half',
+    method: 'POST',
+    body,
+    duplex: 'half',
     headers: { authorization: `Bearer ${archive.server.apiSecret}`, 'content-type': contentType },
   } as RequestInit);
 }
@@ -45,7 +56,11 @@ function post(archive: TestArchive, route: string, contentType: string, body: Re
  * A large image's header (everything before its pixels, Pixel Data's own header included) without making its pixels:
  * a small image's Rows, Columns, Number of Frames and Pixel Data length are rewritten to the large one's.
  */
-function bigImage(rows: number, columns: number, frames: number): { header: Buffer; pixelBytes: number; sopUid: string } {
+function bigImage(
+  rows: number,
+  columns: number,
+  frames: number,
+): { header: Buffer; pixelBytes: number; sopUid: string } {
   const small = makeImage({ patientId: 'UPLOAD2', rows: 16, columns: 16, frames: 2 });
   const pixelBytes = rows * columns * frames * 2;
   const header = Buffer.from(small.bytes.subarray(0, small.bytes.length - 16 * 16 * 2 * 2));
@@ -84,17 +99,32 @@ describe('uploads bounded in bytes, memory and disk', () => {
   it('counts chunked uploads against MaxUploadMB as they are read: import and STOW-RS both 413, nothing left behind', async () => {
     archive = await startArchive({ MaxUploadMB: '1' });
     const zeros = Buffer.alloc(64 * 1024);
-    const imported = await post(archive, pathOf(ENDPOINTS.importFile, [], { name: 'big.dcm' }), 'application/dicom', chunkedBody(3 << 20, zeros));
+    const imported = await post(
+      archive,
+      pathOf(ENDPOINTS.importFile, [], { name: 'big.dcm' }),
+      'application/dicom',
+      chunkedBody(3 << 20, zeros),
+    );
     expect(imported.status).toBe(413);
-    expect((await imported.json() as { error: string }).error).toMatch(/passed 1048576 bytes; MaxUploadMB/);
+    expect(((await imported.json()) as { error: string }).error).toMatch(/passed 1048576 bytes; MaxUploadMB/);
     const head = Buffer.from(`--${BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n`);
-    const stowed = await post(archive, '/dicom-web/studies', STOW_TYPE, chunkedBody(3 << 20, zeros, head, Buffer.from(`\r\n--${BOUNDARY}--\r\n`)));
+    const stowed = await post(
+      archive,
+      '/dicom-web/studies',
+      STOW_TYPE,
+      chunkedBody(3 << 20, zeros, head, Buffer.from(`\r\n--${BOUNDARY}--\r\n`)),
+    );
     expect(stowed.status).toBe(413);
     expect(await uploadsLeft(archive)).toEqual([]);
     expect(await readdir(path.join(archive.dataDir, '.incoming')).catch(() => [])).toEqual([]);
     // Within the limit, a chunked upload is taken.
     const small = makeImage({ patientId: 'UPLOAD1', rows: 32, columns: 32 });
-    const ok = await post(archive, pathOf(ENDPOINTS.importFile, [], { name: 'small.dcm' }), 'application/dicom', chunkedBody(small.bytes.length, small.bytes));
+    const ok = await post(
+      archive,
+      pathOf(ENDPOINTS.importFile, [], { name: 'small.dcm' }),
+      'application/dicom',
+      chunkedBody(small.bytes.length, small.bytes),
+    );
     expect(ok.status).toBe(200);
     expect(await archive.server.index.findInstance(small.sopUid)).toBeDefined();
   });
@@ -110,7 +140,9 @@ describe('uploads bounded in bytes, memory and disk', () => {
     // The server runs in this process: the memory outside the JS heap (buffers) is watched while the part arrives.
     const before = process.memoryUsage().arrayBuffers;
     let peak = before;
-    const watch = setInterval(() => { peak = Math.max(peak, process.memoryUsage().arrayBuffers); }, 5);
+    const watch = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    }, 5);
     let res: Response;
     try {
       res = await post(archive, '/dicom-web/studies', STOW_TYPE, body);
@@ -140,23 +172,46 @@ describe('uploads bounded in bytes, memory and disk', () => {
     const s = await statfs(dir);
     const freeMB = Math.floor((s.bavail * s.bsize) / (1 << 20));
     archive = await startArchive({ MaxUploadMB: '0', MAGDeviceFullThreshold: String(Math.max(1, freeMB - 96)) });
-    const refused = await post(archive, pathOf(ENDPOINTS.importFile, [], { name: 'huge.dcm' }), 'application/dicom', chunkedBody(1 << 30, Buffer.alloc(1 << 20)));
+    const refused = await post(
+      archive,
+      pathOf(ENDPOINTS.importFile, [], { name: 'huge.dcm' }),
+      'application/dicom',
+      chunkedBody(1 << 30, Buffer.alloc(1 << 20)),
+    );
     expect(refused.status).toBe(507);
-    expect((await refused.json() as { error: string }).error).toMatch(/stay for the modalities \(MAGDeviceFullThreshold\)/);
+    expect(((await refused.json()) as { error: string }).error).toMatch(
+      /stay for the modalities \(MAGDeviceFullThreshold\)/,
+    );
     await expect.poll(() => uploadsLeft(archive!)).toEqual([]);
     // A declared size beyond the room left is refused before a byte is read.
     const declared = await new Promise<number>((resolve, reject) => {
       const url = new URL(`${archive!.server.apiUrl}${pathOf(ENDPOINTS.importFile, [], { name: 'declared.dcm' })}`);
-      const req = http.request(url, { method: 'POST', headers: { authorization: `Bearer ${archive!.server.apiSecret}`, 'content-type': 'application/dicom', 'content-length': String(512 << 20) } });
-      req.on('response', (answer) => { answer.resume(); resolve(answer.statusCode ?? 0); req.destroy(); });
+      const req = http.request(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${archive!.server.apiSecret}`,
+          'content-type': 'application/dicom',
+          'content-length': String(512 << 20),
+        },
+      });
+      req.on('response', (answer) => {
+        answer.resume();
+        resolve(answer.statusCode ?? 0);
+        req.destroy();
+      });
       req.on('error', reject);
       req.flushHeaders();
     });
     expect(declared).toBe(507);
     // The modality's objects go on being stored.
-    const images = [makeImage({ patientId: 'UPLOAD3', rows: 64, columns: 64 }), makeImage({ patientId: 'UPLOAD3', rows: 64, columns: 64, instanceNumber: 2 })];
+    const images = [
+      makeImage({ patientId: 'UPLOAD3', rows: 64, columns: 64 }),
+      makeImage({ patientId: 'UPLOAD3', rows: 64, columns: 64, instanceNumber: 2 }),
+    ];
     const files = await writeImages(dir, images);
-    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(0);
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(
+      0,
+    );
     for (const image of images) expect(await archive.server.index.findInstance(image.sopUid)).toBeDefined();
   });
 });

@@ -16,13 +16,19 @@ const SIZE = 128;
 function readPng(bytes: Buffer): { width: number; height: number; components: number; samples: Buffer } {
   expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
   let at = 8;
-  let width = 0; let height = 0; let components = 1;
+  let width = 0;
+  let height = 0;
+  let components = 1;
   const idat: Buffer[] = [];
   while (at < bytes.length) {
     const length = bytes.readUInt32BE(at);
     const type = bytes.toString('latin1', at + 4, at + 8);
     const data = bytes.subarray(at + 8, at + 8 + length);
-    if (type === 'IHDR') { width = data.readUInt32BE(0); height = data.readUInt32BE(4); components = data[9] === 2 ? 3 : 1; }
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      components = data[9] === 2 ? 3 : 1;
+    }
     if (type === 'IDAT') idat.push(data);
     at += 12 + length;
   }
@@ -62,11 +68,42 @@ const windowed = (v: number, center: number, width: number) => {
 describe('WADO-URI rendered images', () => {
   let archive: TestArchive;
   let work: string;
-  const ct = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 2), rescaleIntercept: -1024 });
-  const jls = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 2), rescaleIntercept: -1024 });
-  const frames = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, frames: 3, pixel: (r, c, f) => phantom(SIZE, SIZE, 4 * f)(r, c), rescaleIntercept: -1024 });
-  const bigEndian = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, pixel: phantom(SIZE, SIZE, 2), rescaleIntercept: -1024 });
-  const palette = makeImage({ patientId: 'WADO', rows: SIZE, columns: SIZE, bitsAllocated: 8, pixel: (r, c) => (r + c) & 255 });
+  const ct = makeImage({
+    patientId: 'WADO',
+    rows: SIZE,
+    columns: SIZE,
+    pixel: phantom(SIZE, SIZE, 2),
+    rescaleIntercept: -1024,
+  });
+  const jls = makeImage({
+    patientId: 'WADO',
+    rows: SIZE,
+    columns: SIZE,
+    pixel: phantom(SIZE, SIZE, 2),
+    rescaleIntercept: -1024,
+  });
+  const frames = makeImage({
+    patientId: 'WADO',
+    rows: SIZE,
+    columns: SIZE,
+    frames: 3,
+    pixel: (r, c, f) => phantom(SIZE, SIZE, 4 * f)(r, c),
+    rescaleIntercept: -1024,
+  });
+  const bigEndian = makeImage({
+    patientId: 'WADO',
+    rows: SIZE,
+    columns: SIZE,
+    pixel: phantom(SIZE, SIZE, 2),
+    rescaleIntercept: -1024,
+  });
+  const palette = makeImage({
+    patientId: 'WADO',
+    rows: SIZE,
+    columns: SIZE,
+    bitsAllocated: 8,
+    pixel: (r, c) => (r + c) & 255,
+  });
   /** The test palette: index i is (i, 255 - i, 2i mod 256), in 16-bit entries. */
   const lut = (channel: number) => (i: number) => [i, 255 - i, (2 * i) & 255][channel]!;
 
@@ -80,8 +117,16 @@ describe('WADO-URI rendered images', () => {
     const big = path.join(work, 'big-endian.dcm');
     expect((await run('dcmconv', ['+tb', little!, big])).code).toBe(0);
     const indexed = await writePaletteImage(path.join(work, 'palette'), palette, lut);
-    for (const [file, option] of [[plain[0]!, '-xe'], [plain[1]!, '-xe'], [compressed, PROPOSE[TS.jpegLs]!], [big, '-xb'], [indexed, '-xe']] as const) {
-      expect((await run('storescu', [option, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file])).code).toBe(0);
+    for (const [file, option] of [
+      [plain[0]!, '-xe'],
+      [plain[1]!, '-xe'],
+      [compressed, PROPOSE[TS.jpegLs]!],
+      [big, '-xb'],
+      [indexed, '-xe'],
+    ] as const) {
+      expect(
+        (await run('storescu', [option, '-aec', archive.aeTitle, '127.0.0.1', String(archive.port), file])).code,
+      ).toBe(0);
     }
   });
   afterAll(async () => {
@@ -89,8 +134,10 @@ describe('WADO-URI rendered images', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const wado = (uid: string, params: string) => fetch(`http://127.0.0.1:${archive.server.api!.port}/wado?requestType=WADO&objectUID=${uid}&${params}`,
-    { headers: { authorization: `Bearer ${archive.server.apiSecret}` } });
+  const wado = (uid: string, params: string) =>
+    fetch(`http://127.0.0.1:${archive.server.api!.port}/wado?requestType=WADO&objectUID=${uid}&${params}`, {
+      headers: { authorization: `Bearer ${archive.server.apiSecret}` },
+    });
 
   it('renders a CT frame as PNG in the window asked for, value by value', async () => {
     const res = await wado(ct.sopUid, 'contentType=image%2Fpng&windowCenter=40&windowWidth=400');
@@ -99,7 +146,13 @@ describe('WADO-URI rendered images', () => {
     const png = readPng(Buffer.from(await res.arrayBuffer()));
     expect(png).toMatchObject({ width: SIZE, height: SIZE, components: 1 });
     const value = phantom(SIZE, SIZE, 2);
-    for (const [r, c] of [[0, 0], [64, 64], [64, 12], [30, 90], [100, 50]] as const) {
+    for (const [r, c] of [
+      [0, 0],
+      [64, 64],
+      [64, 12],
+      [30, 90],
+      [100, 50],
+    ] as const) {
       expect(png.samples[r * SIZE + c], `row ${r} column ${c}`).toBe(windowed(value(r, c) - 1024, 40, 400));
     }
   });
@@ -119,20 +172,47 @@ describe('WADO-URI rendered images', () => {
     expect(res.status).toBe(200);
     const png = readPng(Buffer.from(await res.arrayBuffer()));
     expect(png).toMatchObject({ width: SIZE, height: SIZE, components: 3 });
-    for (const [r, c] of [[0, 0], [10, 20], [100, 27], [127, 127]] as const) {
+    for (const [r, c] of [
+      [0, 0],
+      [10, 20],
+      [100, 27],
+      [127, 127],
+    ] as const) {
       const at = 3 * (r * SIZE + c);
-      expect([...png.samples.subarray(at, at + 3)], `row ${r} column ${c}`).toEqual([0, 1, 2].map((ch) => lut(ch)((r + c) & 255)));
+      expect([...png.samples.subarray(at, at + 3)], `row ${r} column ${c}`).toEqual(
+        [0, 1, 2].map((ch) => lut(ch)((r + c) & 255)),
+      );
     }
   });
 
   it('sizes, cuts a region and picks a frame; a JPEG by default', async () => {
-    const small = readPng(Buffer.from(await (await wado(ct.sopUid, 'contentType=image%2Fpng&columns=32')).arrayBuffer()));
+    const small = readPng(
+      Buffer.from(await (await wado(ct.sopUid, 'contentType=image%2Fpng&columns=32')).arrayBuffer()),
+    );
     expect([small.width, small.height]).toEqual([32, 32]);
-    const quarter = readPng(Buffer.from(await (await wado(ct.sopUid, 'contentType=image%2Fpng&region=0.5,0.5,1,1&windowCenter=40&windowWidth=400')).arrayBuffer()));
+    const quarter = readPng(
+      Buffer.from(
+        await (
+          await wado(ct.sopUid, 'contentType=image%2Fpng&region=0.5,0.5,1,1&windowCenter=40&windowWidth=400')
+        ).arrayBuffer(),
+      ),
+    );
     expect([quarter.width, quarter.height]).toEqual([SIZE / 2, SIZE / 2]);
     expect(quarter.samples[0]).toBe(windowed(phantom(SIZE, SIZE, 2)(SIZE / 2, SIZE / 2) - 1024, 40, 400));
-    const third = readPng(Buffer.from(await (await wado(frames.sopUid, 'contentType=image%2Fpng&frameNumber=3&windowCenter=40&windowWidth=400')).arrayBuffer()));
-    const first = readPng(Buffer.from(await (await wado(frames.sopUid, 'contentType=image%2Fpng&frameNumber=1&windowCenter=40&windowWidth=400')).arrayBuffer()));
+    const third = readPng(
+      Buffer.from(
+        await (
+          await wado(frames.sopUid, 'contentType=image%2Fpng&frameNumber=3&windowCenter=40&windowWidth=400')
+        ).arrayBuffer(),
+      ),
+    );
+    const first = readPng(
+      Buffer.from(
+        await (
+          await wado(frames.sopUid, 'contentType=image%2Fpng&frameNumber=1&windowCenter=40&windowWidth=400')
+        ).arrayBuffer(),
+      ),
+    );
     expect(third.samples.equals(first.samples)).toBe(false);
     expect(third.samples[90 * SIZE + 90]).toBe(windowed(phantom(SIZE, SIZE, 8)(90, 90) - 1024, 40, 400));
     const jpeg = await wado(ct.sopUid, 'rows=64&imageQuality=80');
@@ -156,6 +236,8 @@ describe('WADO-URI rendered images', () => {
     await writeFile(file, Buffer.from(await res.arrayBuffer()));
     expect(await transferSyntaxOf(file)).toBe(TransferSyntax.ExplicitLittleEndian);
     expect((await run('dcmdump', [file])).code).toBe(0);
-    expect((await wado(jls.sopUid, 'contentType=application%2Fdicom&transferSyntax=1.2.840.10008.1.2.4.100')).status).toBe(406);
+    expect(
+      (await wado(jls.sopUid, 'contentType=application%2Fdicom&transferSyntax=1.2.840.10008.1.2.4.100')).status,
+    ).toBe(406);
   });
 });

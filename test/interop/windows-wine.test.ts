@@ -30,7 +30,18 @@ describe('the core on Windows (Node for Windows under Wine)', { timeout: 180_000
   let api = { url: '', token: '' };
 
   const serve = async () => {
-    core = wineSpawn(['main/cli.ts', 'serve', '--data', windowsPath(data), '--port', '0', '--api-port', '0', '--listen', '127.0.0.1']);
+    core = wineSpawn([
+      'main/cli.ts',
+      'serve',
+      '--data',
+      windowsPath(data),
+      '--port',
+      '0',
+      '--api-port',
+      '0',
+      '--listen',
+      '127.0.0.1',
+    ]);
     dicomPort = Number((await core.waitFor(/LISTENING \S+ (\d+)/))[1]);
     const m = await core.waitFor(/^API (http:\/\/[^/]+)\/ \(the local administrator's secret is in /m);
     api = { url: m[1]!, token: (await readFile(path.join(data, 'api-secret'), 'utf8')).trim() };
@@ -46,13 +57,19 @@ describe('the core on Windows (Node for Windows under Wine)', { timeout: 180_000
     data = await mkdtemp(path.join(tmpdir(), 'pacs-wine-'));
     work = await mkdtemp(path.join(tmpdir(), 'pacs-wine-sent-'));
     holder = path.join(work, 'hold.cjs');
-    await writeFile(holder, [
-      "const fs = require('fs');",
-      'const fd = fs.openSync(process.argv[2], fs.constants.O_RDONLY | fs.constants.UV_FS_O_EXLOCK);',
-      "console.log('HOLDING');",
-      "setTimeout(() => { fs.closeSync(fd); console.log('RELEASED ' + Date.now()); }, Number(process.argv[3]));",
-    ].join('\n'));
-    files = await writeImages(path.join(work, 'sent'), [1, 2, 3].map((i) => makeImage({ patientId: 'CON', studyUid: study, instanceNumber: i })));
+    await writeFile(
+      holder,
+      [
+        "const fs = require('fs');",
+        'const fd = fs.openSync(process.argv[2], fs.constants.O_RDONLY | fs.constants.UV_FS_O_EXLOCK);',
+        "console.log('HOLDING');",
+        "setTimeout(() => { fs.closeSync(fd); console.log('RELEASED ' + Date.now()); }, Number(process.argv[3]));",
+      ].join('\n'),
+    );
+    files = await writeImages(
+      path.join(work, 'sent'),
+      [1, 2, 3].map((i) => makeImage({ patientId: 'CON', studyUid: study, instanceNumber: i })),
+    );
     await serve();
   }, 240_000); // the first run on a machine makes Wine's prefix, which takes a while
   afterAll(async () => {
@@ -64,22 +81,50 @@ describe('the core on Windows (Node for Windows under Wine)', { timeout: 180_000
   it('stores, finds and serves C-GET, under a folder name Windows tools can open', async () => {
     const stored = await run('storescu', ['-aec', 'PACSWS', '127.0.0.1', String(dicomPort), ...files]);
     expect(stored.code, stored.stderr).toBe(0);
-    const found = await run('findscu', ['-S', '-aec', 'PACSWS', '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`, '-k', 'NumberOfStudyRelatedInstances', '127.0.0.1', String(dicomPort)]);
+    const found = await run('findscu', [
+      '-S',
+      '-aec',
+      'PACSWS',
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+      '-k',
+      'NumberOfStudyRelatedInstances',
+      '127.0.0.1',
+      String(dicomPort),
+    ]);
     expect(found.stdout + found.stderr).toMatch(/\(0020,1208\) IS \[3 \]/);
     const out = path.join(work, 'got');
     await run('mkdir', ['-p', out]);
-    const got = await run('getscu', ['-S', '-aec', 'PACSWS', '-od', out, '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`, '127.0.0.1', String(dicomPort)]);
+    const got = await run('getscu', [
+      '-S',
+      '-aec',
+      'PACSWS',
+      '-od',
+      out,
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+      '127.0.0.1',
+      String(dicomPort),
+    ]);
     expect(got.code, got.stderr).toBe(0);
     expect(await readdir(out)).toHaveLength(3);
     // Patient ID "CON" is a device name on Windows: its folder is "_CON".
     expect(await readdir(path.join(data, 'storage'))).toContain('_CON');
     // The Windows way to acknowledge at once found each socket among the process's handles; Wine refuses the option
     // itself (WSAEOPNOTSUPP, 10045), which the log says once, for three associations, and everything works as before.
-    const refused = core.output().match(/TCP acknowledgements cannot be sent at once here \(acknowledgement frequency 1 \(SIO_TCP_SET_ACK_FREQUENCY\): WSAIoctl failed \(error 10045\)\)/g);
+    const refused = core
+      .output()
+      .match(
+        /TCP acknowledgements cannot be sent at once here \(acknowledgement frequency 1 \(SIO_TCP_SET_ACK_FREQUENCY\): WSAIoctl failed \(error 10045\)\)/g,
+      );
     expect(refused).toHaveLength(1);
   });
 
-  it('serves the UI only by its files\' exact names, as the page with its policy', async () => {
+  it("serves the UI only by its files' exact names, as the page with its policy", async () => {
     const page = await fetch(`${api.url}/index.html`);
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
     await page.text();
@@ -102,10 +147,15 @@ describe('the core on Windows (Node for Windows under Wine)', { timeout: 180_000
   it('deletes a study while a file is held (gone once the holder lets go), and stops on `stop` as a service manager asks', async () => {
     const stored = (await filesUnder(path.join(data, 'storage'))).filter((f) => f.endsWith('.dcm')).sort();
     const p = await hold(stored[1]!, 3000);
-    const res = await fetch(`${api.url}/api/studies/${study}`, { method: 'DELETE', headers: { authorization: `Bearer ${api.token}` } });
+    const res = await fetch(`${api.url}/api/studies/${study}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${api.token}` },
+    });
     expect(await res.json()).toMatchObject({ objects: 3 });
     await p.exited;
-    await expect.poll(async () => (await filesUnder(path.join(data, 'storage'))).filter((f) => f.endsWith('.dcm'))).toEqual([]);
+    await expect
+      .poll(async () => (await filesUnder(path.join(data, 'storage'))).filter((f) => f.endsWith('.dcm')))
+      .toEqual([]);
     const stopped = await wineNode(['main/cli.ts', 'stop', '--data', windowsPath(data)]);
     expect(stopped.out).toContain('stop: the archive has stopped');
     expect(await core.exited).toBe(0);
@@ -121,7 +171,19 @@ describe('the core on Windows (Node for Windows under Wine)', { timeout: 180_000
     expect(core.output()).toMatch(/SIGINT: stopping/);
     await expect(readFile(path.join(data, 'server.json'))).rejects.toThrow();
     await serve();
-    const found = await run('findscu', ['-S', '-aec', 'PACSWS', '-k', 'QueryRetrieveLevel=STUDY', '-k', 'PatientID=WIN2', '-k', 'NumberOfStudyRelatedInstances', '127.0.0.1', String(dicomPort)]);
+    const found = await run('findscu', [
+      '-S',
+      '-aec',
+      'PACSWS',
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      'PatientID=WIN2',
+      '-k',
+      'NumberOfStudyRelatedInstances',
+      '127.0.0.1',
+      String(dicomPort),
+    ]);
     expect(found.stdout + found.stderr).toMatch(/\(0020,1208\) IS \[1 \]/);
     core.child.kill('SIGINT');
     expect(await core.exited).toBe(0);
@@ -137,7 +199,20 @@ describe('the core on Windows (Node for Windows under Wine)', { timeout: 180_000
     await rm(path.join(data, 'storage', 'WIN3'), { recursive: true });
     await serve();
     expect(core.output()).toMatch(/object [0-9.]+: no file at WIN3\/.*its row is removed/);
-    const found = await run('findscu', ['-v', '-P', '-aec', 'PACSWS', '-k', 'QueryRetrieveLevel=PATIENT', '-k', 'PatientID=WIN3', '-k', 'PatientName', '127.0.0.1', String(dicomPort)]);
+    const found = await run('findscu', [
+      '-v',
+      '-P',
+      '-aec',
+      'PACSWS',
+      '-k',
+      'QueryRetrieveLevel=PATIENT',
+      '-k',
+      'PatientID=WIN3',
+      '-k',
+      'PatientName',
+      '127.0.0.1',
+      String(dicomPort),
+    ]);
     expect(found.stdout + found.stderr).toMatch(/Received Final Find Response \(Success\)/);
     expect(found.stdout + found.stderr).not.toMatch(/Find Response: \d+ \(Pending\)/);
     core.child.kill('SIGINT');
@@ -156,7 +231,9 @@ describe('the core on Windows (Node for Windows under Wine)', { timeout: 180_000
     await rm(path.join(data, 'storage', 'WIN4'), { recursive: true });
     await writeFile(path.join(data, 'storage', '.incoming', '77-lost.part'), bytes);
     await serve();
-    expect(core.output()).toMatch(/object [0-9.]+: found complete in the incoming folder after the last stop .*put in place/);
+    expect(core.output()).toMatch(
+      /object [0-9.]+: found complete in the incoming folder after the last stop .*put in place/,
+    );
     expect((await readFile(stored!)).equals(bytes)).toBe(true);
     expect(await readdir(path.join(data, 'storage', '.incoming'))).toEqual([]);
     core.child.kill('SIGINT');

@@ -13,31 +13,79 @@ describe('Modality Worklist SCP', () => {
   beforeAll(async () => {
     archive = await startArchive();
     const index = archive.server.index;
-    mrId = (await index.addWorklistEntry({ patientId: 'W001', patientName: 'Nováková^Eva', birthDate: '19800202', sex: 'F', accessionNumber: 'ACC-MR-1',
-      modality: 'MR', scheduledAe: 'MR1', scheduledDate: '20261125', scheduledTime: '0930', requestedProcedureDescription: 'MR brain',
-      stepDescription: 'Brain without contrast', requestedProcedureId: 'RP1' })).id;
-    await index.addWorklistEntry({ patientId: 'W002', patientName: 'Smith^Tom', accessionNumber: 'ACC-CT-1', modality: 'CT', scheduledAe: 'CT1', scheduledDate: '20261125', scheduledTime: '1400' });
-    await index.addWorklistEntry({ patientId: 'W003', patientName: 'Smith^Ann', accessionNumber: 'ACC-CT-2', modality: 'CT', scheduledAe: 'CT1', scheduledDate: '20261126' });
+    mrId = (
+      await index.addWorklistEntry({
+        patientId: 'W001',
+        patientName: 'Nováková^Eva',
+        birthDate: '19800202',
+        sex: 'F',
+        accessionNumber: 'ACC-MR-1',
+        modality: 'MR',
+        scheduledAe: 'MR1',
+        scheduledDate: '20261125',
+        scheduledTime: '0930',
+        requestedProcedureDescription: 'MR brain',
+        stepDescription: 'Brain without contrast',
+        requestedProcedureId: 'RP1',
+      })
+    ).id;
+    await index.addWorklistEntry({
+      patientId: 'W002',
+      patientName: 'Smith^Tom',
+      accessionNumber: 'ACC-CT-1',
+      modality: 'CT',
+      scheduledAe: 'CT1',
+      scheduledDate: '20261125',
+      scheduledTime: '1400',
+    });
+    await index.addWorklistEntry({
+      patientId: 'W003',
+      patientName: 'Smith^Ann',
+      accessionNumber: 'ACC-CT-2',
+      modality: 'CT',
+      scheduledAe: 'CT1',
+      scheduledDate: '20261126',
+    });
   });
-  afterAll(async () => { await archive?.stop(); });
+  afterAll(async () => {
+    await archive?.stop();
+  });
 
   const worklist = (keys: string[]) => findscu(archive.port, archive.aeTitle, ['-W'], keys);
-  const returnKeys = ['PatientName', 'PatientID', 'AccessionNumber', 'StudyInstanceUID', 'RequestedProcedureDescription',
-    `${SPS}.Modality`, `${SPS}.ScheduledStationAETitle`, `${SPS}.ScheduledProcedureStepStartDate`, `${SPS}.ScheduledProcedureStepStartTime`,
-    `${SPS}.ScheduledProcedureStepDescription`];
+  const returnKeys = [
+    'PatientName',
+    'PatientID',
+    'AccessionNumber',
+    'StudyInstanceUID',
+    'RequestedProcedureDescription',
+    `${SPS}.Modality`,
+    `${SPS}.ScheduledStationAETitle`,
+    `${SPS}.ScheduledProcedureStepStartDate`,
+    `${SPS}.ScheduledProcedureStepStartTime`,
+    `${SPS}.ScheduledProcedureStepDescription`,
+  ];
 
   it('matches inside the Scheduled Procedure Step Sequence: modality, station and date', async () => {
     const r = await worklist([...returnKeys, `${SPS}.Modality=MR`, `${SPS}.ScheduledProcedureStepStartDate=20261125`]);
     expect(r.final, r.stdout).toBe('Success');
     expect(r.answers).toHaveLength(1);
     expect(r.answers[0]).toMatchObject({
-      PatientName: 'Nováková^Eva', PatientID: 'W001', AccessionNumber: 'ACC-MR-1', RequestedProcedureDescription: 'MR brain',
-      'ScheduledProcedureStepSequence.Modality': 'MR', 'ScheduledProcedureStepSequence.ScheduledStationAETitle': 'MR1',
-      'ScheduledProcedureStepSequence.ScheduledProcedureStepStartDate': '20261125', 'ScheduledProcedureStepSequence.ScheduledProcedureStepStartTime': '0930',
+      PatientName: 'Nováková^Eva',
+      PatientID: 'W001',
+      AccessionNumber: 'ACC-MR-1',
+      RequestedProcedureDescription: 'MR brain',
+      'ScheduledProcedureStepSequence.Modality': 'MR',
+      'ScheduledProcedureStepSequence.ScheduledStationAETitle': 'MR1',
+      'ScheduledProcedureStepSequence.ScheduledProcedureStepStartDate': '20261125',
+      'ScheduledProcedureStepSequence.ScheduledProcedureStepStartTime': '0930',
       'ScheduledProcedureStepSequence.ScheduledProcedureStepDescription': 'Brain without contrast',
     });
     expect(r.answers[0]!.StudyInstanceUID).toMatch(/^2\.25\.\d+$/);
-    const ct = await worklist([...returnKeys, `${SPS}.ScheduledStationAETitle=CT1`, `${SPS}.ScheduledProcedureStepStartDate=20261125-20261126`]);
+    const ct = await worklist([
+      ...returnKeys,
+      `${SPS}.ScheduledStationAETitle=CT1`,
+      `${SPS}.ScheduledProcedureStepStartDate=20261125-20261126`,
+    ]);
     expect(ct.answers.map((a) => a.AccessionNumber).sort()).toEqual(['ACC-CT-1', 'ACC-CT-2']);
     const today = await worklist([...returnKeys, `${SPS}.ScheduledProcedureStepStartDate=20261126`]);
     expect(today.answers.map((a) => a.PatientName)).toEqual(['Smith^Ann']);
@@ -52,13 +100,23 @@ describe('Modality Worklist SCP', () => {
 
   it('follows edits and deletions made through the API, and refuses an entry without what a modality needs', async () => {
     await archive.server.index.updateWorklistEntry(mrId, { modality: 'CT', scheduledAe: 'CT1' });
-    const moved = await worklist([...returnKeys, `${SPS}.ScheduledStationAETitle=CT1`, `${SPS}.ScheduledProcedureStepStartDate=20261125`]);
+    const moved = await worklist([
+      ...returnKeys,
+      `${SPS}.ScheduledStationAETitle=CT1`,
+      `${SPS}.ScheduledProcedureStepStartDate=20261125`,
+    ]);
     expect(moved.answers.map((a) => a.PatientID).sort()).toEqual(['W001', 'W002']);
     expect(await archive.server.index.deleteWorklistEntry(mrId)).toBe(true);
     const gone = await worklist([...returnKeys, 'PatientID=W001']);
     expect(gone.answers).toEqual([]);
-    await expect(archive.server.index.addWorklistEntry({ patientId: 'X', patientName: 'X^Y', modality: 'CT', scheduledDate: '25.11.2026' }))
-      .rejects.toThrow(WorklistEntryError);
+    await expect(
+      archive.server.index.addWorklistEntry({
+        patientId: 'X',
+        patientName: 'X^Y',
+        modality: 'CT',
+        scheduledDate: '25.11.2026',
+      }),
+    ).rejects.toThrow(WorklistEntryError);
     expect(await archive.server.index.updateWorklistEntry(999999, { modality: 'CT' })).toBeUndefined();
   });
 

@@ -24,7 +24,8 @@ function literals(dirs: string[], fn: string): Set<string> {
   const out = new Set<string>();
   const call = new RegExp(String.raw`\b${fn}\(\s*(['"])((?:\\.|(?!\1).)*)\1`, 'g');
   for (const file of dirs.flatMap(files)) {
-    for (const m of readFileSync(file, 'utf8').matchAll(call)) out.add(m[2]!.replace(/\\(['"\\])/g, '$1').replace(/\\n/g, '\n'));
+    for (const m of readFileSync(file, 'utf8').matchAll(call))
+      out.add(m[2]!.replace(/\\(['"\\])/g, '$1').replace(/\\n/g, '\n'));
   }
   return out;
 }
@@ -41,15 +42,23 @@ describe('the language catalogs', () => {
   it('translate every text the UI says', () => {
     const used = literals(['renderer/src'], 't');
     expect(used.size).toBeGreaterThan(300);
-    for (const [lang, catalog] of Object.entries(CATALOGS)) expect([...used].filter((text) => catalog[text] === undefined), lang).toEqual([]);
+    for (const [lang, catalog] of Object.entries(CATALOGS))
+      expect(
+        [...used].filter((text) => catalog[text] === undefined),
+        lang,
+      ).toEqual([]);
   });
 
   it('translate every message the core says', () => {
     const said = literals(['main', 'common'], 'msg');
-    for (const [lang, catalog] of Object.entries(CATALOGS)) expect([...said].filter((text) => catalog[text] === undefined), lang).toEqual([]);
+    for (const [lang, catalog] of Object.entries(CATALOGS))
+      expect(
+        [...said].filter((text) => catalog[text] === undefined),
+        lang,
+      ).toEqual([]);
   });
 
-  it('hold well-formed messages with the English text\'s parameters', () => {
+  it("hold well-formed messages with the English text's parameters", () => {
     for (const [lang, catalog] of Object.entries(CATALOGS)) {
       for (const [english, translation] of Object.entries(catalog)) {
         const want = [...argumentsOf(parse(english, { ignoreTag: true }))].sort();

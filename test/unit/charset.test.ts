@@ -16,7 +16,10 @@ describe('Specific Character Set decoding (PS3.5 6.1)', () => {
   it('switches sets on ISO 2022 escape sequences and resets at component groups', () => {
     // PS3.5 H.3.1 style: ASCII, then Japanese JIS X 0208 after ESC $ B, back to ASCII after ESC ( B
     const cs = new CharacterSet('\\ISO 2022 IR 87');
-    const bytes = Buffer.concat([Buffer.from('Yamada^Tarou='), Buffer.from([0x1b, 0x24, 0x42, 0x3b, 0x33, 0x45, 0x44, 0x1b, 0x28, 0x42])]);
+    const bytes = Buffer.concat([
+      Buffer.from('Yamada^Tarou='),
+      Buffer.from([0x1b, 0x24, 0x42, 0x3b, 0x33, 0x45, 0x44, 0x1b, 0x28, 0x42]),
+    ]);
     expect(cs.decode(bytes)).toBe('Yamada^Tarou=山田');
     const latin2 = new CharacterSet('ISO 2022 IR 6\\ISO 2022 IR 101');
     expect(latin2.decode(Buffer.from([0x1b, 0x2d, 0x42, 0x44, 0x76, 0x6f, 0xf8, 0xe1, 0x6b]))).toBe('Dvořák');

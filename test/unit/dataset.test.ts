@@ -40,9 +40,15 @@ describe('data set codec', () => {
   });
 
   it('writes big endian numbers swapped and even-length values padded', () => {
-    const big = encodeDataSet(new Map([[0x00280010, { tag: 0x00280010, vr: 'US', value: Buffer.from([0x00, 0x02]) }]]), BIG);
+    const big = encodeDataSet(
+      new Map([[0x00280010, { tag: 0x00280010, vr: 'US', value: Buffer.from([0x00, 0x02]) }]]),
+      BIG,
+    );
     expect([...big]).toEqual([0x00, 0x28, 0x00, 0x10, 0x55, 0x53, 0x00, 0x02, 0x02, 0x00]);
-    const uid = encodeDataSet(new Map([[0x0020000d, { tag: 0x0020000d, vr: 'UI', value: Buffer.from('1.2.3') }]]), EXPLICIT);
+    const uid = encodeDataSet(
+      new Map([[0x0020000d, { tag: 0x0020000d, vr: 'UI', value: Buffer.from('1.2.3') }]]),
+      EXPLICIT,
+    );
     expect(uid.subarray(8)).toEqual(Buffer.from('1.2.3\0'));
   });
 
@@ -65,11 +71,13 @@ describe('data set codec', () => {
     expect(b.get(0x7fe00010)!.value).toEqual(a.get(0x7fe00010)!.value);
     expect(b.get(0x7fe00010)!.vr).toBe('OW');
     expect(big.length).toBeGreaterThan(original.length - 64);
-    expect(() => transcode(original, TransferSyntax.ExplicitLittleEndian, TransferSyntax.JpegBaseline)).toThrow(/codec/);
+    expect(() => transcode(original, TransferSyntax.ExplicitLittleEndian, TransferSyntax.JpegBaseline)).toThrow(
+      /codec/,
+    );
   });
 });
 
-describe('answers in the requester\'s character set', () => {
+describe("answers in the requester's character set", () => {
   it('writes Latin-2 and Latin-1 names in their sets and falls back to UTF-8 when a name does not fit', () => {
     const czech = 'Novák^Jiří';
     const latin2 = encodeText(czech, 'ISO_IR 101')!;

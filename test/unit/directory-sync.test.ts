@@ -10,7 +10,10 @@ describe('DirectorySync (DurableWrites)', () => {
     let release!: () => void;
     const sync = new DirectorySync(async (dir) => {
       flushes.push(dir);
-      if (flushes.length === 1) await new Promise<void>((r) => { release = r; });
+      if (flushes.length === 1)
+        await new Promise<void>((r) => {
+          release = r;
+        });
     });
     const first = sync.sync('/a');
     // Ten objects renamed into the folder while the first flush runs: one flush after it covers them all.
@@ -29,7 +32,8 @@ describe('DirectorySync (DurableWrites)', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'pacs-dirsync-'));
     try {
       await new DirectorySync().sync(dir);
-      if (process.platform !== 'win32') await expect(new DirectorySync().sync(path.join(dir, 'missing'))).rejects.toThrow(/ENOENT/);
+      if (process.platform !== 'win32')
+        await expect(new DirectorySync().sync(path.join(dir, 'missing'))).rejects.toThrow(/ENOENT/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

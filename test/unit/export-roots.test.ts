@@ -12,7 +12,7 @@ describe('export roots', () => {
     expect(exportRoots([], '/srv/pacs', 'win32', 'D:')).toContain('C:\\');
   });
 
-  it('takes the admin\'s list instead', () => {
+  it("takes the admin's list instead", () => {
     expect(exportRoots(['/media/usb', '/srv/export'], '/srv/pacs', 'linux')).toEqual(['/media/usb', '/srv/export']);
   });
 });

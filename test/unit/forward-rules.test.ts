@@ -20,7 +20,14 @@ ExportCallingAE0 = MRI*
 ExportConverter1 = forward compressed as j2 to VIEWER
 ExportSOPClass1 = 1.2.840.10008.5.1.4.1.1.4
 `);
-    expect(mr).toMatchObject({ destination: 'PACS2', modality: 'MR', callingAe: 'MRI*', calledAe: '', sopClass: '', line: 3 });
+    expect(mr).toMatchObject({
+      destination: 'PACS2',
+      modality: 'MR',
+      callingAe: 'MRI*',
+      calledAe: '',
+      sopClass: '',
+      line: 3,
+    });
     expect(any).toMatchObject({ destination: 'VIEWER', sopClass: StorageSopClass.MrImage });
     const object = { modality: 'MR', callingAe: 'MRI_3T', calledAe: 'ARCHIVE', sopClassUid: StorageSopClass.MrImage };
     expect(ruleMatches(mr!, object)).toBe(true);
@@ -37,10 +44,14 @@ ExportSOPClass1 = 1.2.840.10008.5.1.4.1.1.4
 ExportConverter0 = forward to NOWHERE
 ExportConverter1 = process by someprogram.exe
 `);
-    } catch (e) { caught = e as ConfigErrors; }
+    } catch (e) {
+      caught = e as ConfigErrors;
+    }
     expect(caught).toBeInstanceOf(ConfigErrors);
     expect(caught!.message).toMatch(/dicom\.ini:3: ExportConverter0: destination NOWHERE is not in acrnema\.map/);
-    expect(caught!.message).toMatch(/dicom\.ini:4: ExportConverter1: "process by someprogram\.exe" is not a forward rule/);
+    expect(caught!.message).toMatch(
+      /dicom\.ini:4: ExportConverter1: "process by someprogram\.exe" is not a forward rule/,
+    );
     expect(caught!.message).toMatch(/dicom\.ini:2: ExportConverters is 3 but ExportConverter2 is not set/);
   });
 });

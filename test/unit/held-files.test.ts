@@ -6,27 +6,62 @@ const held = (code: string) => Object.assign(new Error(`${code}: operation not p
 
 describe('files other programs hold', () => {
   const saved = HELD_FOR_MS.value;
-  afterEach(() => { HELD_FOR_MS.value = saved; });
+  afterEach(() => {
+    HELD_FOR_MS.value = saved;
+  });
 
   it('retries a rename or delete while Windows says the file is held, until it goes through', async () => {
     let tries = 0;
-    const result = await whileHeld('cannot replace', 'x.dcm', async () => {
-      if (++tries < 4) throw held(['EPERM', 'EBUSY', 'EACCES'][tries - 1]!);
-      return 'done';
-    }, 'win32');
+    const result = await whileHeld(
+      'cannot replace',
+      'x.dcm',
+      async () => {
+        if (++tries < 4) throw held(['EPERM', 'EBUSY', 'EACCES'][tries - 1]!);
+        return 'done';
+      },
+      'win32',
+    );
     expect([result, tries]).toEqual(['done', 4]);
   });
 
   it('gives up after its time with an error that says so, and never retries elsewhere or for other errors', async () => {
     HELD_FOR_MS.value = 200;
     let tries = 0;
-    const err = await whileHeld('cannot delete', 'y.dcm', async () => { tries++; throw held('EBUSY'); }, 'win32').catch((e: unknown) => e);
+    const err = await whileHeld(
+      'cannot delete',
+      'y.dcm',
+      async () => {
+        tries++;
+        throw held('EBUSY');
+      },
+      'win32',
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FileHeld);
     expect((err as Error).message).toBe('cannot delete y.dcm: another program holds it (EBUSY); tried for 0.2 s');
     expect(tries).toBeGreaterThan(2);
     let once = 0;
-    await expect(whileHeld('x', 'z', async () => { once++; throw held('EPERM'); }, 'linux')).rejects.toThrow('EPERM');
-    await expect(whileHeld('x', 'z', async () => { once++; throw held('ENOENT'); }, 'win32')).rejects.toThrow('ENOENT');
+    await expect(
+      whileHeld(
+        'x',
+        'z',
+        async () => {
+          once++;
+          throw held('EPERM');
+        },
+        'linux',
+      ),
+    ).rejects.toThrow('EPERM');
+    await expect(
+      whileHeld(
+        'x',
+        'z',
+        async () => {
+          once++;
+          throw held('ENOENT');
+        },
+        'win32',
+      ),
+    ).rejects.toThrow('ENOENT');
     expect(once).toBe(2);
     expect(isHeld(held('EACCES'), 'win32')).toBe(true);
   });

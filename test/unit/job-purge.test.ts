@@ -22,7 +22,12 @@ describe('job history (JobHistoryDays)', () => {
       const old = await job('2026-10-01T12:00:00.000Z');
       const young = await job('2026-11-20T12:00:00.000Z');
       let days = 0;
-      const queue = new JobQueue({ store, runners, log, settings: () => ({ maxRetries: 0, retryDelaySeconds: 1, maxPerNode: 1, historyDays: days }) });
+      const queue = new JobQueue({
+        store,
+        runners,
+        log,
+        settings: () => ({ maxRetries: 0, retryDelaySeconds: 1, maxPerNode: 1, historyDays: days }),
+      });
       expect(await queue.purge(now)).toBe(0);
       expect(await store.getJob(old)).toBeDefined();
       days = 30;

@@ -8,13 +8,14 @@ describe('KeyedLock', () => {
   it('runs holders of one key one after another, and of other keys side by side', async () => {
     const lock = new KeyedLock();
     const events: string[] = [];
-    const holder = (key: string, name: string) => lock.run(key, async () => {
-      events.push(`${name} in`);
-      await tick();
-      await tick();
-      events.push(`${name} out`);
-      return name;
-    });
+    const holder = (key: string, name: string) =>
+      lock.run(key, async () => {
+        events.push(`${name} in`);
+        await tick();
+        await tick();
+        events.push(`${name} out`);
+        return name;
+      });
     const results = await Promise.all([holder('a', 'a1'), holder('a', 'a2'), holder('b', 'b1')]);
     expect(results).toEqual(['a1', 'a2', 'b1']);
     // a2 enters only after a1 left; b1 is not held up by a1.
@@ -24,7 +25,11 @@ describe('KeyedLock', () => {
 
   it('lets the next holder in when one throws', async () => {
     const lock = new KeyedLock();
-    await expect(lock.run('k', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      lock.run('k', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(await lock.run('k', async () => 'next')).toBe('next');
   });
 });

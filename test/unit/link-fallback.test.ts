@@ -14,16 +14,29 @@ import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 describe('linking objects in place without the right to symbolic links', () => {
   let dir: string;
   let store: FileStore;
-  const header = (n: number) => ({ patientId: 'L1', studyInstanceUid: '1.2', seriesInstanceUid: '1.2.3', sopInstanceUid: `1.2.3.${n}` }) as InstanceHeader;
-  const refuse = (code: string) => async () => { throw Object.assign(new Error(`${code}: operation not permitted`), { code }); };
+  const header = (n: number) =>
+    ({
+      patientId: 'L1',
+      studyInstanceUid: '1.2',
+      seriesInstanceUid: '1.2.3',
+      sopInstanceUid: `1.2.3.${n}`,
+    }) as InstanceHeader;
+  const refuse = (code: string) => async () => {
+    throw Object.assign(new Error(`${code}: operation not permitted`), { code });
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pacs-link-'));
-    store = new FileStore({ devices: [path.join(dir, 'storage')], layout: compileLayout('%id/%sopuid.dcm'), thresholdMB: 0 }, new Logger().child('store'));
+    store = new FileStore(
+      { devices: [path.join(dir, 'storage')], layout: compileLayout('%id/%sopuid.dcm'), thresholdMB: 0 },
+      new Logger().child('store'),
+    );
     await store.open();
     await writeFile(path.join(dir, 'object.dcm'), 'the object');
   });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('makes a symbolic link where it may, else a hard link on the same volume, else a copy', async () => {
     const source = path.join(dir, 'object.dcm');
@@ -31,7 +44,11 @@ describe('linking objects in place without the right to symbolic links', () => {
     expect(linked.how).toBe('symlink');
     expect((await lstat(store.absolutePath(linked.location))).isSymbolicLink()).toBe(true);
 
-    const noSymlinks: LinkMakers = { symlink: refuse('EPERM'), link: (t, f) => link(t, f), copyFile: (t, f) => copyFile(t, f) };
+    const noSymlinks: LinkMakers = {
+      symlink: refuse('EPERM'),
+      link: (t, f) => link(t, f),
+      copyFile: (t, f) => copyFile(t, f),
+    };
     const hard = await store.link(source, header(2), noSymlinks);
     expect(hard.how).toBe('hardlink');
     expect((await stat(store.absolutePath(hard.location))).ino).toBe((await stat(source)).ino);

@@ -35,15 +35,21 @@ describe('SQL for matching keys', () => {
 
   it('matches person names upper-case, without trailing empty components, and wildcards with GLOB', () => {
     expect(personNameKey('Doe^John^^')).toBe('DOE^JOHN');
-    expect(whereSql([{ attr: name, match: { kind: 'single', value: 'doe^john^' } }], SQLITE_DIALECT))
-      .toEqual({ sql: 'p.name_key = ?', params: ['DOE^JOHN'] });
-    expect(whereSql([{ attr: name, match: { kind: 'wildcard', pattern: 'n[o]v*' } }], SQLITE_DIALECT))
-      .toEqual({ sql: 'p.name_key GLOB ?', params: ['N[[]O]V*'] });
+    expect(whereSql([{ attr: name, match: { kind: 'single', value: 'doe^john^' } }], SQLITE_DIALECT)).toEqual({
+      sql: 'p.name_key = ?',
+      params: ['DOE^JOHN'],
+    });
+    expect(whereSql([{ attr: name, match: { kind: 'wildcard', pattern: 'n[o]v*' } }], SQLITE_DIALECT)).toEqual({
+      sql: 'p.name_key GLOB ?',
+      params: ['N[[]O]V*'],
+    });
   });
 
   it('keeps empty values out of an open-ended range and matches Modalities in Study through its series', () => {
-    expect(whereSql([{ attr: date, match: { kind: 'range', from: '', to: '20240101' } }], SQLITE_DIALECT))
-      .toEqual({ sql: "(st.study_date <= ? AND st.study_date <> '')", params: ['20240101'] });
+    expect(whereSql([{ attr: date, match: { kind: 'range', from: '', to: '20240101' } }], SQLITE_DIALECT)).toEqual({
+      sql: "(st.study_date <= ? AND st.study_date <> '')",
+      params: ['20240101'],
+    });
     const m = whereSql([{ attr: modalities, match: { kind: 'list', values: ['CT', 'MR'] } }], SQLITE_DIALECT);
     expect(m.sql).toBe('EXISTS (SELECT 1 FROM series x WHERE x.study_fk = st.id AND x.modality IN (?, ?))');
     expect(whereSql([], SQLITE_DIALECT).sql).toBe('1 = 1');

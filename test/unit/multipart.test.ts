@@ -21,14 +21,18 @@ async function parts(body: AsyncIterable<Uint8Array>, seen: { headers: Record<st
 
 describe('multipart/related parser (STOW-RS, DICOMweb retrieve)', () => {
   // A preamble, a part with headers, one without, transport padding after a boundary, a body holding "--b0und".
-  const body = Buffer.from('preamble text\r\n--b0undary\r\nContent-Type: application/dicom\r\n\r\nfirst\r\n--b0und not yet\r\n--b0undary  \r\n\r\nsecond\r\n--b0undary--\r\nepilogue', 'latin1');
+  const body = Buffer.from(
+    'preamble text\r\n--b0undary\r\nContent-Type: application/dicom\r\n\r\nfirst\r\n--b0und not yet\r\n--b0undary  \r\n\r\nsecond\r\n--b0undary--\r\nepilogue',
+    'latin1',
+  );
   const expected = [
     { headers: { 'content-type': 'application/dicom' }, body: 'first\r\n--b0und not yet' },
     { headers: {}, body: 'second' },
   ];
 
   it('finds the same parts however the body is cut into chunks', async () => {
-    for (const size of [1, 2, 3, 5, 7, 11, 64, body.length]) expect((await parts(chunked(body, size))).seen, `chunks of ${size}`).toEqual(expected);
+    for (const size of [1, 2, 3, 5, 7, 11, 64, body.length])
+      expect((await parts(chunked(body, size))).seen, `chunks of ${size}`).toEqual(expected);
   });
 
   it('refuses a body that ends before its closing boundary, after handing on the complete parts', async () => {
@@ -56,7 +60,10 @@ describe('multipart/related parser (STOW-RS, DICOMweb retrieve)', () => {
     let total = 0;
     let largest = 0;
     await forEachPart(big(), 'b0undary', async (_headers, chunks) => {
-      for await (const c of chunks) { total += c.length; largest = Math.max(largest, c.length); }
+      for await (const c of chunks) {
+        total += c.length;
+        largest = Math.max(largest, c.length);
+      }
     });
     expect(total).toBe(size);
     expect(largest).toBeLessThanOrEqual(64 * 1024 + 16);
@@ -65,7 +72,10 @@ describe('multipart/related parser (STOW-RS, DICOMweb retrieve)', () => {
   it('skips what a taker leaves unread and goes on with the next part', async () => {
     const seen: string[] = [];
     await forEachPart(chunked(body, 3), 'b0undary', async (_headers, chunks) => {
-      for await (const c of chunks) { seen.push(c.toString('latin1')); break; }
+      for await (const c of chunks) {
+        seen.push(c.toString('latin1'));
+        break;
+      }
     });
     expect(seen).toHaveLength(2);
     expect(seen[0]!.length).toBeGreaterThan(0);

@@ -6,7 +6,10 @@ import { MPPS_SOP_CLASS, QrSopClass, STORAGE_COMMITMENT_SOP_CLASS, StorageSopCla
 
 describe('noderights.map', () => {
   it('reads rights, destinations, the host check and a default line; refuses bad lines with their numbers', () => {
-    const map = new NodeRightsMap('noderights.map', '# comment\nCT1 store,mpps - host\nWS* query,retrieve self,VIEWER\n*  query\n');
+    const map = new NodeRightsMap(
+      'noderights.map',
+      '# comment\nCT1 store,mpps - host\nWS* query,retrieve self,VIEWER\n*  query\n',
+    );
     expect(map.of('CT1')).toMatchObject({ rights: ['store', 'mpps'], retrieveTo: [], checkHost: true });
     expect(map.of('WS2')).toMatchObject({ rights: ['query', 'retrieve'], retrieveTo: ['self', 'VIEWER'] });
     expect(map.of('ANYONE').rights).toEqual(['query']);

@@ -12,9 +12,13 @@ describe('object header rows', () => {
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'pacs-header-'));
     // 64 x 64 x 2 bytes of pixels, whose values include Pixel Data's own tag bytes (E0 7F 10 00) now and then.
-    [file] = await writeImages(work, [makeImage({ patientId: 'BIG', pixel: (r, c) => ((r * 64 + c) % 2 ? 0x0010 : 0x7fe0) })]);
+    [file] = await writeImages(work, [
+      makeImage({ patientId: 'BIG', pixel: (r, c) => ((r * 64 + c) % 2 ? 0x0010 : 0x7fe0) }),
+    ]);
   });
-  afterAll(async () => { await rm(work, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
 
   it('reads a whole object, pixel data included', async () => {
     const rows = await objectHeader(file!);

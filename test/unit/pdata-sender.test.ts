@@ -12,17 +12,27 @@ import { QrSopClass } from '../../common/uids.ts';
 function capture(maxPdu: number): { sender: PDataSender; pdus: () => PDataTF[]; writes: () => number } {
   const chunks: Buffer[] = [];
   const socket = {
-    write: (b: Uint8Array) => { chunks.push(Buffer.from(b)); return true; },
-    cork: () => undefined, uncork: () => undefined, writableNeedDrain: false,
+    write: (b: Uint8Array) => {
+      chunks.push(Buffer.from(b));
+      return true;
+    },
+    cork: () => undefined,
+    uncork: () => undefined,
+    writableNeedDrain: false,
   } as unknown as Socket;
-  const sender = new PDataSender(socket, { label: () => 'test', peerMaxPduLength: () => maxPdu, checkCanSend: () => undefined, broken: () => undefined });
+  const sender = new PDataSender(socket, {
+    label: () => 'test',
+    peerMaxPduLength: () => maxPdu,
+    checkCanSend: () => undefined,
+    broken: () => undefined,
+  });
   return {
     sender,
     writes: () => chunks.length,
     pdus: () => {
       const all = Buffer.concat(chunks);
       const out: PDataTF[] = [];
-      for (let at = 0; at < all.length;) {
+      for (let at = 0; at < all.length; ) {
         const length = all.readUInt32BE(at + 2);
         expect(all[at]).toBe(PduType.PData);
         out.push(decodePdu(all[at]!, all.subarray(at + 6, at + 6 + length)) as PDataTF);
@@ -33,19 +43,35 @@ function capture(maxPdu: number): { sender: PDataSender; pdus: () => PDataTF[]; 
   };
 }
 
-const pending: CommandSet = { commandField: 0x8020, messageIdBeingRespondedTo: 3, affectedSopClassUid: QrSopClass.StudyRootFind, status: 0xff00, hasDataSet: true };
+const pending: CommandSet = {
+  commandField: 0x8020,
+  messageIdBeingRespondedTo: 3,
+  affectedSopClassUid: QrSopClass.StudyRootFind,
+  status: 0xff00,
+  hasDataSet: true,
+};
 const answers = [Buffer.from('first answer'), Buffer.from('second answer!'), Buffer.from('third')];
 
 describe('sending a burst of DIMSE messages', () => {
   it('puts each small message in one PDU of two PDVs, the burst in one write', async () => {
     const { sender, pdus, writes } = capture(16384);
-    await sender.sendMessageBatch(5, answers.map((dataSet) => ({ command: pending, dataSet })));
+    await sender.sendMessageBatch(
+      5,
+      answers.map((dataSet) => ({ command: pending, dataSet })),
+    );
     expect(writes()).toBe(1);
     const got = pdus();
     expect(got).toHaveLength(3);
     got.forEach((pdu, i) => {
-      expect(pdu.pdvs.map((p) => [p.contextId, p.isCommand, p.isLast])).toEqual([[5, true, true], [5, false, true]]);
-      expect(decodeCommand(Buffer.from(pdu.pdvs[0]!.data))).toMatchObject({ commandField: 0x8020, messageIdBeingRespondedTo: 3, status: 0xff00 });
+      expect(pdu.pdvs.map((p) => [p.contextId, p.isCommand, p.isLast])).toEqual([
+        [5, true, true],
+        [5, false, true],
+      ]);
+      expect(decodeCommand(Buffer.from(pdu.pdvs[0]!.data))).toMatchObject({
+        commandField: 0x8020,
+        messageIdBeingRespondedTo: 3,
+        status: 0xff00,
+      });
       expect(Buffer.from(pdu.pdvs[1]!.data)).toEqual(answers[i]);
     });
   });
@@ -58,8 +84,18 @@ describe('sending a burst of DIMSE messages', () => {
     // The PDU length field counts the PDV item (4 + 2 header bytes and the data): at most the peer's maximum.
     expect(got.every((p) => p.pdvs.length === 1 && 6 + p.pdvs[0]!.data.length <= 256)).toBe(true);
     expect(got.length).toBeGreaterThan(3);
-    const data = Buffer.concat(got.flatMap((p) => p.pdvs).filter((p) => !p.isCommand).map((p) => p.data));
+    const data = Buffer.concat(
+      got
+        .flatMap((p) => p.pdvs)
+        .filter((p) => !p.isCommand)
+        .map((p) => p.data),
+    );
     expect(data).toEqual(big);
-    expect(got.flatMap((p) => p.pdvs).filter((p) => p.isLast).map((p) => p.isCommand)).toEqual([true, false]);
+    expect(
+      got
+        .flatMap((p) => p.pdvs)
+        .filter((p) => p.isLast)
+        .map((p) => p.isCommand),
+    ).toEqual([true, false]);
   });
 });

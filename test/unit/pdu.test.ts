@@ -1,12 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { decodePdu, encodePdu, encodePData, PduError, PduType, AbortReason, type AssociateRQ, type Pdu } from '../../main/protocol/pdu.ts';
+import {
+  decodePdu,
+  encodePdu,
+  encodePData,
+  PduError,
+  PduType,
+  AbortReason,
+  type AssociateRQ,
+  type Pdu,
+} from '../../main/protocol/pdu.ts';
 import { PduReader, type ReaderEvent } from '../../main/protocol/pdu-reader.ts';
 import { APPLICATION_CONTEXT, StorageSopClass, TransferSyntax, VERIFICATION_SOP_CLASS } from '../../common/uids.ts';
 
 const rq: AssociateRQ = {
-  type: PduType.AssociateRQ, calledAe: 'ARCHIVE', callingAe: 'CT1', applicationContext: APPLICATION_CONTEXT,
-  contexts: [{ id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] }],
-  userInfo: { maxPduLength: 16384, implementationClassUid: '1.2.3', implementationVersionName: 'V1', roles: [{ sopClass: StorageSopClass.CtImage, scuRole: true, scpRole: false }], other: [] },
+  type: PduType.AssociateRQ,
+  calledAe: 'ARCHIVE',
+  callingAe: 'CT1',
+  applicationContext: APPLICATION_CONTEXT,
+  contexts: [
+    { id: 1, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [TransferSyntax.ImplicitLittleEndian] },
+  ],
+  userInfo: {
+    maxPduLength: 16384,
+    implementationClassUid: '1.2.3',
+    implementationVersionName: 'V1',
+    roles: [{ sopClass: StorageSopClass.CtImage, scuRole: true, scpRole: false }],
+    other: [],
+  },
 };
 
 describe('PDU codec (PS3.8 9.3)', () => {
@@ -27,9 +47,14 @@ describe('PDU codec (PS3.8 9.3)', () => {
   it('round-trips every PDU type', () => {
     const pdus: Pdu[] = [
       rq,
-      { ...rq, type: PduType.AssociateAC, contexts: [{ id: 1, result: 0, transferSyntax: TransferSyntax.ImplicitLittleEndian }] },
+      {
+        ...rq,
+        type: PduType.AssociateAC,
+        contexts: [{ id: 1, result: 0, transferSyntax: TransferSyntax.ImplicitLittleEndian }],
+      },
       { type: PduType.AssociateRJ, result: 1, source: 1, reason: 7 },
-      { type: PduType.ReleaseRQ }, { type: PduType.ReleaseRP },
+      { type: PduType.ReleaseRQ },
+      { type: PduType.ReleaseRP },
       { type: PduType.Abort, source: 2, reason: 6 },
     ];
     for (const pdu of pdus) {
@@ -42,7 +67,9 @@ describe('PDU codec (PS3.8 9.3)', () => {
     const bytes = encodePdu(rq);
     bytes.writeUInt16BE(999, 76); // application context item claims more than there is
     expect(() => decodePdu(1, bytes.subarray(6))).toThrow(PduError);
-    expect(() => decodePdu(0x42, Buffer.alloc(4))).toThrow(expect.objectContaining({ abortReason: AbortReason.UnrecognizedPdu }));
+    expect(() => decodePdu(0x42, Buffer.alloc(4))).toThrow(
+      expect.objectContaining({ abortReason: AbortReason.UnrecognizedPdu }),
+    );
     expect(() => decodePdu(PduType.ReleaseRQ, Buffer.alloc(3))).toThrow(/expected 4/);
     const even = encodePdu({ ...rq, contexts: [{ id: 2, abstractSyntax: '1.2', transferSyntaxes: ['1.2'] }] });
     expect(() => decodePdu(1, even.subarray(6))).toThrow(/even/);
@@ -59,13 +86,17 @@ describe('PduReader', () => {
   function collect(events: ReaderEvent[]) {
     const pdus = events.filter((e) => e.kind === 'pdu').map((e) => e.type);
     const pdvs = new Map<string, string>();
-    for (const e of events) if (e.kind === 'pdv') pdvs.set(`${e.isCommand}`, (pdvs.get(`${e.isCommand}`) ?? '') + e.data.toString());
+    for (const e of events)
+      if (e.kind === 'pdv') pdvs.set(`${e.isCommand}`, (pdvs.get(`${e.isCommand}`) ?? '') + e.data.toString());
     return { pdus, pdvs: Object.fromEntries(pdvs) };
   }
 
   it('cuts PDUs and PDV pieces the same wherever the stream is split', () => {
     const whole = collect(new PduReader(1 << 20).push(stream));
-    expect(whole).toEqual({ pdus: [PduType.ReleaseRQ, PduType.ReleaseRP], pdvs: { true: 'command!', false: '0123456789' } });
+    expect(whole).toEqual({
+      pdus: [PduType.ReleaseRQ, PduType.ReleaseRP],
+      pdvs: { true: 'command!', false: '0123456789' },
+    });
     for (let cut = 1; cut < stream.length; cut++) {
       const reader = new PduReader(1 << 20);
       const events = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))];

@@ -48,7 +48,10 @@ describe('the dicom.ini keys', () => {
   it('have their words, help and group titles in Czech and German', () => {
     const texts = [...SPECS.flatMap(([, s]) => [s.label, s.help]), ...Object.values(SETTING_GROUPS)];
     for (const [lang, catalog] of Object.entries({ cs: CS, de: DE })) {
-      expect(texts.filter((text) => (catalog as Record<string, string>)[text] === undefined), lang).toEqual([]);
+      expect(
+        texts.filter((text) => (catalog as Record<string, string>)[text] === undefined),
+        lang,
+      ).toEqual([]);
     }
   });
 });

@@ -1,13 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIONS, ALL_STATES, TRANSITIONS, actionFor, type Event, type State } from '../../main/protocol/upper-layer-fsm.ts';
+import {
+  ACTIONS,
+  ALL_STATES,
+  TRANSITIONS,
+  actionFor,
+  type Event,
+  type State,
+} from '../../main/protocol/upper-layer-fsm.ts';
 
 /** The table against PS3.8 Table 9-10: spot checks of each kind of row, and what must hold for every state. */
 describe('the upper layer state machine table (PS3.8 9.2)', () => {
   const PDU_EVENTS: Event[] = ['Evt3', 'Evt4', 'Evt6', 'Evt10', 'Evt12', 'Evt13', 'Evt16', 'Evt19'];
-  const CONNECTED: State[] = ['Sta2', 'Sta3', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12', 'Sta13'];
+  const CONNECTED: State[] = [
+    'Sta2',
+    'Sta3',
+    'Sta5',
+    'Sta6',
+    'Sta7',
+    'Sta8',
+    'Sta9',
+    'Sta10',
+    'Sta11',
+    'Sta12',
+    'Sta13',
+  ];
 
   it('has an action for every PDU and transport event in every state with a connection', () => {
-    const missing = [...PDU_EVENTS, 'Evt17' as Event].flatMap((e) => CONNECTED.filter((s) => !actionFor(s, e)).map((s) => `${e} in ${s}`));
+    const missing = [...PDU_EVENTS, 'Evt17' as Event].flatMap((e) =>
+      CONNECTED.filter((s) => !actionFor(s, e)).map((s) => `${e} in ${s}`),
+    );
     expect(missing).toEqual([]);
   });
 

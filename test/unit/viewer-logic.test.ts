@@ -35,7 +35,14 @@ describe('viewer logic', () => {
   });
 
   it('opens the largest image series, not the lowest number or a report', () => {
-    const s = (number: string, modality: string, count: number, frames?: number) => ({ uid: number, number, modality, description: '', count, frames });
+    const s = (number: string, modality: string, count: number, frames?: number) => ({
+      uid: number,
+      number,
+      modality,
+      description: '',
+      count,
+      frames,
+    });
     expect(firstSeries([s('1', 'CT', 2), s('2', 'CT', 120), s('3', 'SR', 500)])?.uid).toBe('2');
     expect(firstSeries([s('1', 'US', 1, 40), s('2', 'US', 12)])?.uid).toBe('1');
     expect(firstSeries([s('3', 'CT', 5), s('2', 'CT', 5)])?.uid).toBe('2');
@@ -56,7 +63,8 @@ describe('viewer logic', () => {
 describe('measurements between the viewer and the archive', async () => {
   const { imageOf, toAnnotations, toToolData } = await import('../../renderer/src/viewer/measurements.ts');
   type ToolState = import('../../renderer/src/viewer/measurements.ts').ToolState;
-  const id = (uid: string, frame?: number) => `wadouri:http://x/wado?requestType=WADO&contentType=application%2Fdicom&objectUID=${uid}${frame === undefined ? '' : `&frame=${frame}`}`;
+  const id = (uid: string, frame?: number) =>
+    `wadouri:http://x/wado?requestType=WADO&contentType=application%2Fdicom&objectUID=${uid}${frame === undefined ? '' : `&frame=${frame}`}`;
 
   it('names the object and frame of an image id', () => {
     expect(imageOf(id('1.2.3'))).toEqual({ sopInstanceUid: '1.2.3', frame: undefined });
@@ -68,19 +76,58 @@ describe('measurements between the viewer and the archive', async () => {
     const state = {
       [id('1.2.3')]: {
         Length: { data: [{ handles: { start: h(1, 2), end: h(3, 4), textBox: h(0, 0) }, length: 12.345 }] },
-        EllipticalRoi: { data: [{ handles: { start: h(0, 0), end: h(10, 6) }, unit: 'HU', cachedStats: { mean: 40.04, stdDev: 2.5, min: 30, max: 50, area: 47.1 } }] },
+        EllipticalRoi: {
+          data: [
+            {
+              handles: { start: h(0, 0), end: h(10, 6) },
+              unit: 'HU',
+              cachedStats: { mean: 40.04, stdDev: 2.5, min: 30, max: 50, area: 47.1 },
+            },
+          ],
+        },
         Wwwc: { data: [{ handles: {} }] },
       },
       [id('1.2.4', 1)]: { ArrowAnnotate: { data: [{ handles: { start: h(5, 5), end: h(9, 1) }, text: 'fracture' }] } },
     };
     const list = toAnnotations(state as unknown as ToolState, (imageId) => imageId.includes('1.2.3'));
     expect(list).toEqual([
-      { sopInstanceUid: '1.2.3', frame: undefined, kind: 'Length', points: [[1, 2], [3, 4]], text: '12.3 mm' },
-      { sopInstanceUid: '1.2.3', frame: undefined, kind: 'EllipticalRoi', points: [[0, 0], [10, 6]], text: 'Mean 40.0 HU SD 2.5 Min 30 Max 50 Area 47.1 mm²' },
-      { sopInstanceUid: '1.2.4', frame: 2, kind: 'ArrowAnnotate', points: [[5, 5], [9, 1]], text: 'fracture' },
+      {
+        sopInstanceUid: '1.2.3',
+        frame: undefined,
+        kind: 'Length',
+        points: [
+          [1, 2],
+          [3, 4],
+        ],
+        text: '12.3 mm',
+      },
+      {
+        sopInstanceUid: '1.2.3',
+        frame: undefined,
+        kind: 'EllipticalRoi',
+        points: [
+          [0, 0],
+          [10, 6],
+        ],
+        text: 'Mean 40.0 HU SD 2.5 Min 30 Max 50 Area 47.1 mm²',
+      },
+      {
+        sopInstanceUid: '1.2.4',
+        frame: 2,
+        kind: 'ArrowAnnotate',
+        points: [
+          [5, 5],
+          [9, 1],
+        ],
+        text: 'fracture',
+      },
     ]);
     const data = toToolData(list[2]!);
-    expect(data).toMatchObject({ text: 'fracture', invalidated: true, handles: { start: { x: 5, y: 5 }, end: { x: 9, y: 1 } } });
+    expect(data).toMatchObject({
+      text: 'fracture',
+      invalidated: true,
+      handles: { start: { x: 5, y: 5 }, end: { x: 9, y: 1 } },
+    });
     expect(toAnnotations({ [id('1.2.4', 1)]: { ArrowAnnotate: { data: [data] } } }, () => false)).toEqual([list[2]]);
   });
 });

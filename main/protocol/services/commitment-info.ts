@@ -9,7 +9,6 @@ import { Tag } from '../../dicom/tags.ts';
  * references and the failed ones with a reason). Pure: both the SCP and the SCU side read and write them here.
  */
 
-
 /** Action Type ID 1: Request Storage Commitment (PS3.4 Table J.3-1). */
 export const REQUEST_COMMITMENT_ACTION = 1;
 /** Event Type IDs (PS3.4 Table J.3-2): all committed, or failures exist. */
@@ -51,13 +50,21 @@ export interface CommitmentResult {
 export function readCommitmentRequest(ds: DataSet | undefined): CommitmentRequest {
   if (!ds) throw new DimseError(Status.MissingAttribute, 'N-ACTION without Action Information');
   const transactionUid = textOf(ds.get(Tag.TransactionUID));
-  if (!isValidUid(transactionUid)) throw new DimseError(Status.InvalidArgumentValue, `Transaction UID "${transactionUid}" is missing or not a UID`);
+  if (!isValidUid(transactionUid))
+    throw new DimseError(Status.InvalidArgumentValue, `Transaction UID "${transactionUid}" is missing or not a UID`);
   const seq = ds.get(Tag.ReferencedSOPSequence);
-  if (!seq || !isSequence(seq) || !seq.value.length) throw new DimseError(Status.InvalidArgumentValue, 'Referenced SOP Sequence (0008,1199) is missing or empty');
+  if (!seq || !isSequence(seq) || !seq.value.length)
+    throw new DimseError(Status.InvalidArgumentValue, 'Referenced SOP Sequence (0008,1199) is missing or empty');
   const references = seq.value.map((item, i) => {
-    const ref = { sopClassUid: textOf(item.get(Tag.ReferencedSOPClassUID)), sopInstanceUid: textOf(item.get(Tag.ReferencedSOPInstanceUID)) };
+    const ref = {
+      sopClassUid: textOf(item.get(Tag.ReferencedSOPClassUID)),
+      sopInstanceUid: textOf(item.get(Tag.ReferencedSOPInstanceUID)),
+    };
     if (!isValidUid(ref.sopClassUid) || !isValidUid(ref.sopInstanceUid)) {
-      throw new DimseError(Status.InvalidArgumentValue, `Referenced SOP Sequence item ${i + 1} lacks a valid SOP Class or Instance UID`);
+      throw new DimseError(
+        Status.InvalidArgumentValue,
+        `Referenced SOP Sequence item ${i + 1} lacks a valid SOP Class or Instance UID`,
+      );
     }
     return ref;
   });
@@ -67,22 +74,35 @@ export function readCommitmentRequest(ds: DataSet | undefined): CommitmentReques
 export function writeCommitmentRequest(request: CommitmentRequest): DataSet {
   return new Map([
     [Tag.TransactionUID, textElement(Tag.TransactionUID, 'UI', request.transactionUid)],
-    [Tag.ReferencedSOPSequence, { tag: Tag.ReferencedSOPSequence, vr: 'SQ', value: request.references.map(referenceItem) }],
+    [
+      Tag.ReferencedSOPSequence,
+      { tag: Tag.ReferencedSOPSequence, vr: 'SQ', value: request.references.map(referenceItem) },
+    ],
   ]);
 }
 
 /** The Event Information of the N-EVENT-REPORT and its Event Type ID. */
 export function writeCommitmentResult(result: CommitmentResult): { eventTypeId: number; info: DataSet } {
   const info: DataSet = new Map([[Tag.TransactionUID, textElement(Tag.TransactionUID, 'UI', result.transactionUid)]]);
-  if (result.retrieveAe && result.committed.length) info.set(Tag.RetrieveAETitle, textElement(Tag.RetrieveAETitle, 'AE', result.retrieveAe));
+  if (result.retrieveAe && result.committed.length)
+    info.set(Tag.RetrieveAETitle, textElement(Tag.RetrieveAETitle, 'AE', result.retrieveAe));
   if (result.failed.length) {
-    info.set(Tag.FailedSOPSequence, { tag: Tag.FailedSOPSequence, vr: 'SQ', value: result.failed.map((f) => {
-      const item = referenceItem(f);
-      item.set(Tag.FailureReason, uint16Element(Tag.FailureReason, f.reason));
-      return item;
-    }) });
+    info.set(Tag.FailedSOPSequence, {
+      tag: Tag.FailedSOPSequence,
+      vr: 'SQ',
+      value: result.failed.map((f) => {
+        const item = referenceItem(f);
+        item.set(Tag.FailureReason, uint16Element(Tag.FailureReason, f.reason));
+        return item;
+      }),
+    });
   }
-  if (result.committed.length) info.set(Tag.ReferencedSOPSequence, { tag: Tag.ReferencedSOPSequence, vr: 'SQ', value: result.committed.map(referenceItem) });
+  if (result.committed.length)
+    info.set(Tag.ReferencedSOPSequence, {
+      tag: Tag.ReferencedSOPSequence,
+      vr: 'SQ',
+      value: result.committed.map(referenceItem),
+    });
   return { eventTypeId: result.failed.length ? CommitmentEvent.FailuresExist : CommitmentEvent.Success, info };
 }
 
@@ -90,14 +110,24 @@ export function writeCommitmentResult(result: CommitmentResult): { eventTypeId: 
 export function readCommitmentResult(ds: DataSet | undefined): CommitmentResult {
   if (!ds) throw new DimseError(Status.MissingAttribute, 'N-EVENT-REPORT without Event Information');
   const transactionUid = textOf(ds.get(Tag.TransactionUID));
-  if (!isValidUid(transactionUid)) throw new DimseError(Status.InvalidArgumentValue, `Transaction UID "${transactionUid}" is missing or not a UID`);
-  const ref = (item: DataSet) => ({ sopClassUid: textOf(item.get(Tag.ReferencedSOPClassUID)), sopInstanceUid: textOf(item.get(Tag.ReferencedSOPInstanceUID)) });
+  if (!isValidUid(transactionUid))
+    throw new DimseError(Status.InvalidArgumentValue, `Transaction UID "${transactionUid}" is missing or not a UID`);
+  const ref = (item: DataSet) => ({
+    sopClassUid: textOf(item.get(Tag.ReferencedSOPClassUID)),
+    sopInstanceUid: textOf(item.get(Tag.ReferencedSOPInstanceUID)),
+  });
   return {
     transactionUid,
     committed: itemsOf(ds, Tag.ReferencedSOPSequence).map(ref),
     failed: itemsOf(ds, Tag.FailedSOPSequence).map((item) => {
       const reason = item.get(Tag.FailureReason);
-      return { ...ref(item), reason: reason && Buffer.isBuffer(reason.value) && reason.value.length >= 2 ? reason.value.readUInt16LE(0) : FailureReason.ProcessingFailure };
+      return {
+        ...ref(item),
+        reason:
+          reason && Buffer.isBuffer(reason.value) && reason.value.length >= 2
+            ? reason.value.readUInt16LE(0)
+            : FailureReason.ProcessingFailure,
+      };
     }),
     retrieveAe: textOf(ds.get(Tag.RetrieveAETitle)) || undefined,
   };

@@ -6,7 +6,12 @@ import { STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE, encoding
 import type { SourceLogger } from '../../util/log.ts';
 import type { DimseService } from './registry.ts';
 import type { CommitmentPort } from './ports.ts';
-import { CommitmentEvent, REQUEST_COMMITMENT_ACTION, readCommitmentRequest, readCommitmentResult } from './commitment-info.ts';
+import {
+  CommitmentEvent,
+  REQUEST_COMMITMENT_ACTION,
+  readCommitmentRequest,
+  readCommitmentResult,
+} from './commitment-info.ts';
 
 /**
  * Storage Commitment Push Model (PS3.4 J.3): as SCP, an N-ACTION asks us to commit to keeping objects; we answer at once
@@ -21,18 +26,33 @@ export function commitmentServices(port: CommitmentPort, log: SourceLogger): Dim
     handle: async (assoc: Association, msg: IncomingMessage, data: Buffer | undefined) => {
       const c = msg.command;
       if (c.requestedSopInstanceUid !== STORAGE_COMMITMENT_SOP_INSTANCE) {
-        throw new DimseError(Status.NoSuchSopInstance, `Requested SOP Instance ${c.requestedSopInstanceUid ?? '(none)'} is not ${STORAGE_COMMITMENT_SOP_INSTANCE}`);
+        throw new DimseError(
+          Status.NoSuchSopInstance,
+          `Requested SOP Instance ${c.requestedSopInstanceUid ?? '(none)'} is not ${STORAGE_COMMITMENT_SOP_INSTANCE}`,
+        );
       }
-      if (c.actionTypeId !== REQUEST_COMMITMENT_ACTION) throw new DimseError(Status.NoSuchActionType, `Action Type ID ${c.actionTypeId ?? '(none)'} is not 1`);
-      const request = readCommitmentRequest(data ? parseDataSet(data, encodingOf(msg.context.transferSyntax)) : undefined);
+      if (c.actionTypeId !== REQUEST_COMMITMENT_ACTION)
+        throw new DimseError(Status.NoSuchActionType, `Action Type ID ${c.actionTypeId ?? '(none)'} is not 1`);
+      const request = readCommitmentRequest(
+        data ? parseDataSet(data, encodingOf(msg.context.transferSyntax)) : undefined,
+      );
       let answered!: () => void;
-      const sent = new Promise<void>((resolve) => { answered = resolve; });
+      const sent = new Promise<void>((resolve) => {
+        answered = resolve;
+      });
       await port.requested(request, { assoc, contextId: msg.context.id }, sent);
-      log.info(`${assoc.label}: ${assoc.callingAe} asks for commitment of ${request.references.length} object(s), transaction ${request.transactionUid}`);
+      log.info(
+        `${assoc.label}: ${assoc.callingAe} asks for commitment of ${request.references.length} object(s), transaction ${request.transactionUid}`,
+      );
       try {
         await assoc.sendMessage(msg.context.id, {
-          commandField: CommandField.NActionRSP, messageIdBeingRespondedTo: c.messageId, affectedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS,
-          affectedSopInstanceUid: STORAGE_COMMITMENT_SOP_INSTANCE, actionTypeId: REQUEST_COMMITMENT_ACTION, status: Status.Success, hasDataSet: false,
+          commandField: CommandField.NActionRSP,
+          messageIdBeingRespondedTo: c.messageId,
+          affectedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS,
+          affectedSopInstanceUid: STORAGE_COMMITMENT_SOP_INSTANCE,
+          actionTypeId: REQUEST_COMMITMENT_ACTION,
+          status: Status.Success,
+          hasDataSet: false,
         });
       } finally {
         answered();
@@ -48,12 +68,23 @@ export function commitmentServices(port: CommitmentPort, log: SourceLogger): Dim
       if (c.eventTypeId !== CommitmentEvent.Success && c.eventTypeId !== CommitmentEvent.FailuresExist) {
         throw new DimseError(Status.NoSuchEventType, `Event Type ID ${c.eventTypeId ?? '(none)'} is not 1 or 2`);
       }
-      const result = readCommitmentResult(data ? parseDataSet(data, encodingOf(msg.context.transferSyntax)) : undefined);
+      const result = readCommitmentResult(
+        data ? parseDataSet(data, encodingOf(msg.context.transferSyntax)) : undefined,
+      );
       const peer = assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe;
-      if (!(await port.reported(result, peer))) throw new DimseError(Status.InvalidArgumentValue, `no request of ours has Transaction UID ${result.transactionUid}`);
+      if (!(await port.reported(result, peer)))
+        throw new DimseError(
+          Status.InvalidArgumentValue,
+          `no request of ours has Transaction UID ${result.transactionUid}`,
+        );
       await assoc.sendMessage(msg.context.id, {
-        commandField: CommandField.NEventReportRSP, messageIdBeingRespondedTo: c.messageId, affectedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS,
-        affectedSopInstanceUid: c.affectedSopInstanceUid ?? STORAGE_COMMITMENT_SOP_INSTANCE, eventTypeId: c.eventTypeId, status: Status.Success, hasDataSet: false,
+        commandField: CommandField.NEventReportRSP,
+        messageIdBeingRespondedTo: c.messageId,
+        affectedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS,
+        affectedSopInstanceUid: c.affectedSopInstanceUid ?? STORAGE_COMMITMENT_SOP_INSTANCE,
+        eventTypeId: c.eventTypeId,
+        status: Status.Success,
+        hasDataSet: false,
       });
     },
   };

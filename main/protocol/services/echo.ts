@@ -9,11 +9,12 @@ export const verificationService: DimseService = {
   name: 'Verification SCP',
   sopClasses: [VERIFICATION_SOP_CLASS],
   commands: [CommandField.CEchoRQ],
-  handle: (assoc: Association, msg: IncomingMessage) => assoc.sendMessage(msg.context.id, {
-    commandField: CommandField.CEchoRSP,
-    messageIdBeingRespondedTo: msg.command.messageId,
-    affectedSopClassUid: msg.command.affectedSopClassUid ?? msg.context.abstractSyntax,
-    status: Status.Success,
-    hasDataSet: false,
-  }),
+  handle: (assoc: Association, msg: IncomingMessage) =>
+    assoc.sendMessage(msg.context.id, {
+      commandField: CommandField.CEchoRSP,
+      messageIdBeingRespondedTo: msg.command.messageId,
+      affectedSopClassUid: msg.command.affectedSopClassUid ?? msg.context.abstractSyntax,
+      status: Status.Success,
+      hasDataSet: false,
+    }),
 };

@@ -33,7 +33,13 @@ export class FindScp implements DimseService {
   private readonly maxResults: () => number;
 
   /** `maxResults`: dicom.ini's MaxQueryResults, read for each query (0: no limit). */
-  constructor(port: QueryPort, aeTitle: () => string, operations: RunningOperations, log: SourceLogger, maxResults: () => number = () => 0) {
+  constructor(
+    port: QueryPort,
+    aeTitle: () => string,
+    operations: RunningOperations,
+    log: SourceLogger,
+    maxResults: () => number = () => 0,
+  ) {
     this.port = port;
     this.aeTitle = aeTitle;
     this.operations = operations;
@@ -58,10 +64,16 @@ export class FindScp implements DimseService {
       const pendingCommand = response(msg, { status: pending }, Buffer.alloc(0)).command;
       const encoding = encodingOf(msg.context.transferSyntax);
       const send = async (answers: (() => DataSet | Buffer)[]) => {
-        const queued = assoc.sendMessageBatch(msg.context.id, answers.map((answer) => {
-          const identifier = answer();
-          return { command: pendingCommand, dataSet: Buffer.isBuffer(identifier) ? identifier : encodeDataSet(identifier, encoding) };
-        }));
+        const queued = assoc.sendMessageBatch(
+          msg.context.id,
+          answers.map((answer) => {
+            const identifier = answer();
+            return {
+              command: pendingCommand,
+              dataSet: Buffer.isBuffer(identifier) ? identifier : encodeDataSet(identifier, encoding),
+            };
+          }),
+        );
         sent += answers.length;
         await queued;
       };
@@ -72,7 +84,10 @@ export class FindScp implements DimseService {
           if (max > 0 && sent + burst.length > max) {
             // At least one match more than the limit exists: answer up to it, then say so.
             await send(burst.slice(0, max - sent));
-            throw new DimseError(Status.OutOfResources, `more than ${max} matches (MaxQueryResults): the first ${max} were answered; narrow the query`);
+            throw new DimseError(
+              Status.OutOfResources,
+              `more than ${max} matches (MaxQueryResults): the first ${max} were answered; narrow the query`,
+            );
           }
           // The wait for the socket ends at a C-CANCEL: what is sent already reaches the peer before the final answer.
           const sending = send(burst);
@@ -83,7 +98,8 @@ export class FindScp implements DimseService {
       }
       if (op.cancelled) status = Status.Cancel;
     } catch (err) {
-      if (err instanceof DimseError) failure = err; else {
+      if (err instanceof DimseError) failure = err;
+      else {
         failure = new DimseError(Status.OutOfResources, `query failed: ${(err as Error).message}`);
         this.log.error(`${assoc.label}: C-FIND failed: ${(err as Error).stack}`);
       }
@@ -97,16 +113,26 @@ export class FindScp implements DimseService {
       throw failure; // answered by the registry
     }
     this.log.debug(line);
-    await respond(assoc, msg, { status })
-      .catch((err) => this.log.warn(`${assoc.label}: C-FIND-RSP not sent: ${(err as Error).message}`));
+    await respond(assoc, msg, { status }).catch((err) =>
+      this.log.warn(`${assoc.label}: C-FIND-RSP not sent: ${(err as Error).message}`),
+    );
   }
 
   /** The answers in chunks (each built lazily, one by one) and the pending status they go out with. */
-  private search(sopClass: string, identifier: DataSet, transferSyntax: string): { chunks: AsyncIterable<(() => DataSet | Buffer)[]>; pending: number } {
+  private search(
+    sopClass: string,
+    identifier: DataSet,
+    transferSyntax: string,
+  ): { chunks: AsyncIterable<(() => DataSet | Buffer)[]>; pending: number } {
     if (sopClass === QrSopClass.ModalityWorklistFind) {
       const request = worklistRequestFrom(identifier);
       const rows = this.port.findWorklist(request);
-      return { chunks: (async function* () { yield (await rows).map((row) => () => worklistAnswer(row, request)); })(), pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending };
+      return {
+        chunks: (async function* () {
+          yield (await rows).map((row) => () => worklistAnswer(row, request));
+        })(),
+        pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending,
+      };
     }
     const model = qrModelOf(sopClass);
     if (!model) throw new IdentifierError(Status.SopClassNotSupported, `C-FIND on ${sopClass} is not supported`);
@@ -114,7 +140,9 @@ export class FindScp implements DimseService {
     const writer = new QrAnswerWriter(request, this.aeTitle(), encodingOf(transferSyntax));
     const rows = this.port.findArchive(request);
     return {
-      chunks: (async function* () { for await (const chunk of rows) yield chunk.map((row) => () => writer.write(row)); })(),
+      chunks: (async function* () {
+        for await (const chunk of rows) yield chunk.map((row) => () => writer.write(row));
+      })(),
       pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending,
     };
   }
@@ -125,7 +153,8 @@ export function parseIdentifier(data: Buffer, transferSyntax: string): DataSet {
   try {
     return parseDataSet(data, encodingOf(transferSyntax));
   } catch (err) {
-    if (err instanceof DataSetError) throw new IdentifierError(Status.UnableToProcess, `identifier does not parse: ${err.message}`);
+    if (err instanceof DataSetError)
+      throw new IdentifierError(Status.UnableToProcess, `identifier does not parse: ${err.message}`);
     throw err;
   }
 }

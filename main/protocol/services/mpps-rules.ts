@@ -8,7 +8,6 @@ import { Tag } from '../../dicom/tags.ts';
  * message that breaks them.
  */
 
-
 export type PpsStatus = 'IN PROGRESS' | 'COMPLETED' | 'DISCONTINUED';
 const STATUSES: readonly string[] = ['IN PROGRESS', 'COMPLETED', 'DISCONTINUED'];
 /** Final states: a step in one may no longer be changed (PS3.4 F.7.2.2.2). */
@@ -49,12 +48,18 @@ export function checkCreate(ds: DataSet | undefined): DataSet {
     if (!textOf(ds.get(tag))) throw new DimseError(MISSING_ATTRIBUTE_VALUE, `${name} has no value`);
   }
   const steps = ds.get(Tag.ScheduledStepAttributesSequence);
-  if (!steps || !isSequence(steps)) throw new DimseError(Status.MissingAttribute, 'Scheduled Step Attribute Sequence (0040,0270) is missing');
+  if (!steps || !isSequence(steps))
+    throw new DimseError(Status.MissingAttribute, 'Scheduled Step Attribute Sequence (0040,0270) is missing');
   if (!steps.value.length || !textOf(steps.value[0]!.get(Tag.StudyInstanceUID))) {
-    throw new DimseError(MISSING_ATTRIBUTE_VALUE, 'Scheduled Step Attribute Sequence needs an item with a Study Instance UID');
+    throw new DimseError(
+      MISSING_ATTRIBUTE_VALUE,
+      'Scheduled Step Attribute Sequence needs an item with a Study Instance UID',
+    );
   }
-  if (!ds.has(Tag.PerformedProcedureStepStatus)) throw new DimseError(Status.MissingAttribute, 'Performed Procedure Step Status (0040,0252) is missing');
-  if (statusOf(ds) !== 'IN PROGRESS') throw new DimseError(Status.InvalidAttributeValue, `a step is created IN PROGRESS, not "${statusOf(ds)}"`);
+  if (!ds.has(Tag.PerformedProcedureStepStatus))
+    throw new DimseError(Status.MissingAttribute, 'Performed Procedure Step Status (0040,0252) is missing');
+  if (statusOf(ds) !== 'IN PROGRESS')
+    throw new DimseError(Status.InvalidAttributeValue, `a step is created IN PROGRESS, not "${statusOf(ds)}"`);
   return ds;
 }
 
@@ -66,16 +71,30 @@ export function checkCreate(ds: DataSet | undefined): DataSet {
 export function applySet(current: DataSet, changes: DataSet | undefined): DataSet {
   if (!changes) throw new DimseError(Status.MissingAttribute, 'N-SET without a modification list');
   if (FINAL.includes(statusOf(current))) {
-    throw new DimseError(Status.ProcessingFailure, `Performed Procedure Step Object may no longer be updated (it is ${statusOf(current)})`);
+    throw new DimseError(
+      Status.ProcessingFailure,
+      `Performed Procedure Step Object may no longer be updated (it is ${statusOf(current)})`,
+    );
   }
-  for (const [tag, name] of SET_NOT_ALLOWED) if (changes.has(tag)) throw new DimseError(Status.InvalidAttributeValue, `${name} may not be changed by N-SET`);
+  for (const [tag, name] of SET_NOT_ALLOWED)
+    if (changes.has(tag)) throw new DimseError(Status.InvalidAttributeValue, `${name} may not be changed by N-SET`);
   const merged: DataSet = new Map(current);
   for (const [tag, element] of changes) merged.set(tag, element);
   const status = statusOf(merged);
-  if (!STATUSES.includes(status)) throw new DimseError(Status.InvalidAttributeValue, `Performed Procedure Step Status "${status}" is not IN PROGRESS, COMPLETED or DISCONTINUED`);
+  if (!STATUSES.includes(status))
+    throw new DimseError(
+      Status.InvalidAttributeValue,
+      `Performed Procedure Step Status "${status}" is not IN PROGRESS, COMPLETED or DISCONTINUED`,
+    );
   if (FINAL.includes(status)) {
-    if (!textOf(merged.get(Tag.PerformedProcedureStepEndDate)) || !textOf(merged.get(Tag.PerformedProcedureStepEndTime))) {
-      throw new DimseError(MISSING_ATTRIBUTE_VALUE, `a step ${status} needs its End Date (0040,0250) and End Time (0040,0251)`);
+    if (
+      !textOf(merged.get(Tag.PerformedProcedureStepEndDate)) ||
+      !textOf(merged.get(Tag.PerformedProcedureStepEndTime))
+    ) {
+      throw new DimseError(
+        MISSING_ATTRIBUTE_VALUE,
+        `a step ${status} needs its End Date (0040,0250) and End Time (0040,0251)`,
+      );
     }
     const series = merged.get(Tag.PerformedSeriesSequence);
     if (status === 'COMPLETED' && (!series || !isSequence(series) || !series.value.length)) {

@@ -14,10 +14,15 @@ import { applySet, checkCreate, statusOf } from './mpps-rules.ts';
  * the port keeps the steps.
  */
 export function mppsService(port: MppsPort, log: SourceLogger): DimseService {
-  const answer = (assoc: Association, msg: IncomingMessage, uid: string) => assoc.sendMessage(msg.context.id, {
-    commandField: msg.command.commandField | 0x8000, messageIdBeingRespondedTo: msg.command.messageId, affectedSopClassUid: MPPS_SOP_CLASS,
-    affectedSopInstanceUid: uid, status: Status.Success, hasDataSet: false,
-  });
+  const answer = (assoc: Association, msg: IncomingMessage, uid: string) =>
+    assoc.sendMessage(msg.context.id, {
+      commandField: msg.command.commandField | 0x8000,
+      messageIdBeingRespondedTo: msg.command.messageId,
+      affectedSopClassUid: MPPS_SOP_CLASS,
+      affectedSopInstanceUid: uid,
+      status: Status.Success,
+      hasDataSet: false,
+    });
   return {
     name: 'MPPS SCP',
     sopClasses: [MPPS_SOP_CLASS],
@@ -27,7 +32,8 @@ export function mppsService(port: MppsPort, log: SourceLogger): DimseService {
       const ds = data ? parseDataSet(data, encodingOf(msg.context.transferSyntax)) : undefined;
       if (msg.command.commandField === CommandField.NCreateRQ) {
         const uid = msg.command.affectedSopInstanceUid || newUid();
-        if (!isValidUid(uid)) throw new DimseError(Status.InvalidArgumentValue, `Affected SOP Instance UID "${uid}" is not a UID`);
+        if (!isValidUid(uid))
+          throw new DimseError(Status.InvalidArgumentValue, `Affected SOP Instance UID "${uid}" is not a UID`);
         const step = checkCreate(ds);
         await port.create(uid, step, peer);
         log.info(`${assoc.label}: ${peer} started procedure step ${uid}`);
@@ -35,7 +41,8 @@ export function mppsService(port: MppsPort, log: SourceLogger): DimseService {
       }
       const uid = msg.command.requestedSopInstanceUid ?? '';
       const current = uid ? await port.get(uid) : undefined;
-      if (!current) throw new DimseError(Status.NoSuchSopInstance, `no procedure step ${uid || '(no Requested SOP Instance UID)'}`);
+      if (!current)
+        throw new DimseError(Status.NoSuchSopInstance, `no procedure step ${uid || '(no Requested SOP Instance UID)'}`);
       const step = applySet(current, ds);
       await port.set(uid, step, ds!, peer);
       log.info(`${assoc.label}: ${peer} set procedure step ${uid} ${statusOf(step)}`);

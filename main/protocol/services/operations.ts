@@ -16,7 +16,9 @@ class Operation implements RunningOperation {
 
   constructor(messageId: number) {
     this.messageId = messageId;
-    this.whenCancelled = new Promise((resolve) => { this.resolve = resolve; });
+    this.whenCancelled = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
   }
 
   cancel(): void {
@@ -35,7 +37,9 @@ export class RunningOperations {
       const created = new Map<number, Operation>();
       this.byAssociation.set(assoc, created);
       // Nobody is left to answer once the requester's association has ended: its operations stop as if cancelled.
-      assoc.once('closed', () => { for (const op of created.values()) op.cancel(); });
+      assoc.once('closed', () => {
+        for (const op of created.values()) op.cancel();
+      });
       ops = created;
     }
     const op = new Operation(messageId);

@@ -42,7 +42,11 @@ export type DestinationPort = (ae: string, requester: Association) => MoveDestin
  * on the same association never overtakes it.
  */
 export interface CommitmentPort {
-  requested(request: CommitmentRequest, from: { assoc: Association; contextId: number }, answered: Promise<void>): Promise<void>;
+  requested(
+    request: CommitmentRequest,
+    from: { assoc: Association; contextId: number },
+    answered: Promise<void>,
+  ): Promise<void>;
   /** A node's report on a request of ours; false when no request of ours has that Transaction UID. */
   reported(result: CommitmentResult, fromAe: string): Promise<boolean>;
 }

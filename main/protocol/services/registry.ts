@@ -35,7 +35,10 @@ export interface CancelTarget {
 /** The SOP class a request is about: Affected for C-commands, Requested for N-commands, else the context's. */
 export function requestSopClass(msg: IncomingMessage): string {
   const c = msg.command;
-  return (isNormalized(c.commandField) ? c.requestedSopClassUid ?? c.affectedSopClassUid : c.affectedSopClassUid) ?? msg.context.abstractSyntax;
+  return (
+    (isNormalized(c.commandField) ? (c.requestedSopClassUid ?? c.affectedSopClassUid) : c.affectedSopClassUid) ??
+    msg.context.abstractSyntax
+  );
 }
 
 export class ServiceRegistry {
@@ -77,10 +80,15 @@ export class ServiceRegistry {
   }
 
   private search(sopClass: string, commandField: number): DimseService | { status: number; why: string } {
-    const candidates = this.exact.get(sopClass) ?? this.families.filter((s) => (s.sopClasses as (uid: string) => boolean)(sopClass));
+    const candidates =
+      this.exact.get(sopClass) ?? this.families.filter((s) => (s.sopClasses as (uid: string) => boolean)(sopClass));
     const service = candidates.find((s) => s.commands.includes(commandField));
     if (service) return service;
-    if (candidates.length) return { status: Status.UnrecognizedOperation, why: `${commandName(commandField)} is not an operation of ${sopClass}` };
+    if (candidates.length)
+      return {
+        status: Status.UnrecognizedOperation,
+        why: `${commandName(commandField)} is not an operation of ${sopClass}`,
+      };
     return isNormalized(commandField)
       ? { status: Status.NoSuchSopClass, why: `no service for SOP class ${sopClass}` }
       : { status: Status.SopClassNotSupported, why: `no service for SOP class ${sopClass}` };
@@ -115,7 +123,9 @@ export class ServiceRegistry {
     const sopClass = requestSopClass(msg);
     const found = this.lookup(sopClass, field);
     if (!('name' in found)) {
-      this.log.warn(`${assoc.label}: ${commandName(field)} on ${sopClass}: ${found.why} -> ${formatStatus(found.status)}`);
+      this.log.warn(
+        `${assoc.label}: ${commandName(field)} on ${sopClass}: ${found.why} -> ${formatStatus(found.status)}`,
+      );
       return this.answer(assoc, msg, new DimseError(found.status, found.why));
     }
     if (!found.handle) return; // a streaming service answers when its data set is complete
@@ -124,16 +134,29 @@ export class ServiceRegistry {
     } catch (err) {
       if (err instanceof DimseError) return this.answer(assoc, msg, err);
       this.log.error(`${assoc.label}: ${found.name} failed on ${commandName(field)}: ${(err as Error).stack ?? err}`);
-      return this.answer(assoc, msg, new DimseError(Status.ProcessingFailure, `${found.name} failed: ${(err as Error).message}`));
+      return this.answer(
+        assoc,
+        msg,
+        new DimseError(Status.ProcessingFailure, `${found.name} failed: ${(err as Error).message}`),
+      );
     }
   }
 
   /** The one place a failure becomes a response: status, error comment (LO, 64 characters at most), identifier. */
   private async answer(assoc: Association, msg: IncomingMessage, err: DimseError): Promise<void> {
     const affected = isNormalized(msg.command.commandField)
-      ? { affectedSopClassUid: requestSopClass(msg), affectedSopInstanceUid: msg.command.requestedSopInstanceUid ?? msg.command.affectedSopInstanceUid }
+      ? {
+          affectedSopClassUid: requestSopClass(msg),
+          affectedSopInstanceUid: msg.command.requestedSopInstanceUid ?? msg.command.affectedSopInstanceUid,
+        }
       : {};
-    await respond(assoc, msg, { ...affected, status: err.status, errorComment: err.message.slice(0, 64) }, err.identifier)
-      .catch((e: Error) => this.log.warn(`${assoc.label}: ${commandName(msg.command.commandField | 0x8000)} not sent: ${e.message}`));
+    await respond(
+      assoc,
+      msg,
+      { ...affected, status: err.status, errorComment: err.message.slice(0, 64) },
+      err.identifier,
+    ).catch((e: Error) =>
+      this.log.warn(`${assoc.label}: ${commandName(msg.command.commandField | 0x8000)} not sent: ${e.message}`),
+    );
   }
 }

@@ -6,7 +6,11 @@ import { encodingOf } from '../../../common/uids.ts';
 type ResponseFields = Omit<CommandSet, 'commandField' | 'hasDataSet' | 'messageIdBeingRespondedTo'>;
 
 /** A response to `msg`, its identifier (if any) encoded in the context's transfer syntax. */
-export function response(msg: IncomingMessage, fields: ResponseFields, identifier?: DataSet | Buffer): { command: CommandSet; dataSet?: Buffer } {
+export function response(
+  msg: IncomingMessage,
+  fields: ResponseFields,
+  identifier?: DataSet | Buffer,
+): { command: CommandSet; dataSet?: Buffer } {
   const command: CommandSet = {
     commandField: msg.command.commandField | 0x8000,
     messageIdBeingRespondedTo: msg.command.messageId,
@@ -14,12 +18,20 @@ export function response(msg: IncomingMessage, fields: ResponseFields, identifie
     ...fields,
     hasDataSet: identifier !== undefined,
   };
-  const dataSet = identifier === undefined || Buffer.isBuffer(identifier) ? identifier : encodeDataSet(identifier, encodingOf(msg.context.transferSyntax));
+  const dataSet =
+    identifier === undefined || Buffer.isBuffer(identifier)
+      ? identifier
+      : encodeDataSet(identifier, encodingOf(msg.context.transferSyntax));
   return { command, dataSet };
 }
 
 /** Send a response to `msg` on its context. */
-export function respond(assoc: Association, msg: IncomingMessage, fields: ResponseFields, identifier?: DataSet): Promise<void> {
+export function respond(
+  assoc: Association,
+  msg: IncomingMessage,
+  fields: ResponseFields,
+  identifier?: DataSet,
+): Promise<void> {
   const { command, dataSet } = response(msg, fields, identifier);
   return assoc.sendMessage(msg.context.id, command, dataSet);
 }

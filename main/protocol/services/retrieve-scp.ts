@@ -12,7 +12,14 @@ import type { RunningOperation, RunningOperations } from './operations.ts';
 import type { DestinationPort, RetrievePort } from './ports.ts';
 import type { DimseService } from './registry.ts';
 import { respond } from './responses.ts';
-import { planAssociations, prepareAhead, sendObject, type OutgoingObject, type SendResult, type TranscodePort } from './store-scu.ts';
+import {
+  planAssociations,
+  prepareAhead,
+  sendObject,
+  type OutgoingObject,
+  type SendResult,
+  type TranscodePort,
+} from './store-scu.ts';
 import { SubOperations } from './sub-operations.ts';
 import { Tag } from '../../dicom/tags.ts';
 
@@ -29,11 +36,18 @@ export interface RetrieveDependencies {
   /** The codecs, to send an object in a syntax the peer accepted when it is stored in another. */
   codecs: TranscodePort;
   /** Told of each C-MOVE sub-association as it opens, and of each object sent, on it or back over a C-GET's own. */
-  observer?: { association(sub: Association): void; sent(via: Association, obj: OutgoingObject, result: SendResult): void };
+  observer?: {
+    association(sub: Association): void;
+    sent(via: Association, obj: OutgoingObject, result: SendResult): void;
+  };
 }
 
 /** Sends the objects of one retrieve and records each sub-operation's outcome. */
-type Perform = (objects: OutgoingObject[], op: RunningOperation, progress: (obj: OutgoingObject, result: SendResult) => Promise<void>) => Promise<void>;
+type Perform = (
+  objects: OutgoingObject[],
+  op: RunningOperation,
+  progress: (obj: OutgoingObject, result: SendResult) => Promise<void>,
+) => Promise<void>;
 
 /**
  * C-MOVE (PS3.4 C.4.2) and C-GET (PS3.4 C.4.3) SCP: the matching objects are sent as C-STORE sub-operations, to the
@@ -44,11 +58,15 @@ export class RetrieveScp {
   private readonly deps: RetrieveDependencies;
   /** The two services, for the registry: C-MOVE on the MOVE classes, C-GET on the GET classes. */
   readonly move: DimseService = {
-    name: 'C-MOVE SCP', sopClasses: [QrSopClass.PatientRootMove, QrSopClass.StudyRootMove], commands: [CommandField.CMoveRQ],
+    name: 'C-MOVE SCP',
+    sopClasses: [QrSopClass.PatientRootMove, QrSopClass.StudyRootMove],
+    commands: [CommandField.CMoveRQ],
     handle: (assoc, msg, data) => this.handleMove(assoc, msg, data),
   };
   readonly get: DimseService = {
-    name: 'C-GET SCP', sopClasses: [QrSopClass.PatientRootGet, QrSopClass.StudyRootGet], commands: [CommandField.CGetRQ],
+    name: 'C-GET SCP',
+    sopClasses: [QrSopClass.PatientRootGet, QrSopClass.StudyRootGet],
+    commands: [CommandField.CGetRQ],
     handle: (assoc, msg, data) => this.handleGet(assoc, msg, data),
   };
 
@@ -66,7 +84,15 @@ export class RetrieveScp {
         if (op.cancelled) return;
         let sub: Association;
         try {
-          sub = await connect(dest.host, dest.port, this.deps.subAssociationOptions(), {}, this.deps.log, undefined, dest.tls);
+          sub = await connect(
+            dest.host,
+            dest.port,
+            this.deps.subAssociationOptions(),
+            {},
+            this.deps.log,
+            undefined,
+            dest.tls,
+          );
           this.deps.observer?.association(sub);
           await sub.requestAssociation(this.deps.aeTitle(), ae, group.contexts);
         } catch (err) {
@@ -76,7 +102,13 @@ export class RetrieveScp {
           continue;
         }
         try {
-          for (const { obj, prepared } of prepareAhead(sub, group.objects, this.deps.codecs, undefined, dest.compression)) {
+          for (const { obj, prepared } of prepareAhead(
+            sub,
+            group.objects,
+            this.deps.codecs,
+            undefined,
+            dest.compression,
+          )) {
             if (op.cancelled) break;
             await progress(obj, await this.sendOrFail(sub, obj, { moveOriginator: origin, prepared }));
           }
@@ -99,7 +131,13 @@ export class RetrieveScp {
     });
   }
 
-  private async run(what: string, assoc: Association, msg: IncomingMessage, data: Buffer | undefined, perform: Perform): Promise<void> {
+  private async run(
+    what: string,
+    assoc: Association,
+    msg: IncomingMessage,
+    data: Buffer | undefined,
+    perform: Perform,
+  ): Promise<void> {
     const started = performance.now();
     const op = this.deps.operations.begin(assoc, msg.command.messageId ?? 0);
     let subOps = new SubOperations([]);
@@ -108,7 +146,8 @@ export class RetrieveScp {
     let lastPending = 0;
     const progress = async (obj: OutgoingObject, result: SendResult) => {
       subOps.record(obj, result.outcome);
-      if (result.outcome === 'failed') this.deps.log.warn(`${assoc.label}: ${what} sub-operation ${obj.sopInstanceUid} failed: ${result.reason}`);
+      if (result.outcome === 'failed')
+        this.deps.log.warn(`${assoc.label}: ${what} sub-operation ${obj.sopInstanceUid} failed: ${result.reason}`);
       const now = performance.now();
       if (subOps.remaining > 0 && (lastPending === 0 || now - lastPending >= PENDING_INTERVAL_MS)) {
         lastPending = now;
@@ -119,7 +158,10 @@ export class RetrieveScp {
       subOps = new SubOperations(await this.objectsFor(msg, data));
       await perform(subOps.objects, op, progress);
     } catch (err) {
-      if (err instanceof DimseError) { refused = err.status; comment = err.message; } else {
+      if (err instanceof DimseError) {
+        refused = err.status;
+        comment = err.message;
+      } else {
         refused = Status.OutOfResources;
         comment = (err as Error).message;
         this.deps.log.error(`${assoc.label}: ${what} failed: ${(err as Error).stack}`);
@@ -129,16 +171,27 @@ export class RetrieveScp {
     }
     const { status, counts, failedUids } = subOps.final(op.cancelled && refused === undefined, refused);
     const identifier: DataSet | undefined = failedUids.length
-      ? new Map([[Tag.FailedSOPInstanceUIDList, { tag: Tag.FailedSOPInstanceUIDList, vr: 'UI', value: Buffer.from(failedUids.join('\\'), 'latin1') }]])
+      ? new Map([
+          [
+            Tag.FailedSOPInstanceUIDList,
+            { tag: Tag.FailedSOPInstanceUIDList, vr: 'UI', value: Buffer.from(failedUids.join('\\'), 'latin1') },
+          ],
+        ])
       : undefined;
     const line = `${assoc.label}: ${what} of ${subOps.objects.length} object(s)${msg.command.moveDestination ? ' to ' + msg.command.moveDestination : ''}: ${counts.completed} completed, ${counts.warning} warning, ${counts.failed} failed -> ${formatStatus(status)}${comment ? ': ' + comment : ''} in ${(performance.now() - started).toFixed(0)} ms`;
-    if (status === Status.Success) this.deps.log.info(line); else this.deps.log.warn(line);
-    await respond(assoc, msg, { status, errorComment: comment?.slice(0, 64), ...counts }, identifier)
-      .catch((err) => this.deps.log.warn(`${assoc.label}: ${what} final response not sent: ${(err as Error).message}`));
+    if (status === Status.Success) this.deps.log.info(line);
+    else this.deps.log.warn(line);
+    await respond(assoc, msg, { status, errorComment: comment?.slice(0, 64), ...counts }, identifier).catch((err) =>
+      this.deps.log.warn(`${assoc.label}: ${what} final response not sent: ${(err as Error).message}`),
+    );
   }
 
   /** A sub-operation whose association fails mid-way counts as failed, with the reason. */
-  private async sendOrFail(via: Association, obj: OutgoingObject, options: Parameters<typeof sendObject>[3]): Promise<SendResult> {
+  private async sendOrFail(
+    via: Association,
+    obj: OutgoingObject,
+    options: Parameters<typeof sendObject>[3],
+  ): Promise<SendResult> {
     let result: SendResult;
     try {
       result = await sendObject(via, obj, this.deps.codecs, options);
@@ -159,9 +212,11 @@ export class RetrieveScp {
     const uniqueKey = UNIQUE_KEYS[request.level];
     const given = request.conditions.find((c) => c.attr.tag === uniqueKey);
     if (!given || (given.match.kind !== 'single' && given.match.kind !== 'list')) {
-      throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, `a retrieve at ${['PATIENT', 'STUDY', 'SERIES', 'IMAGE'][request.level]} level needs its unique key (${uniqueKey.toString(16).padStart(8, '0')}) as a value or list`);
+      throw new IdentifierError(
+        Status.IdentifierDoesNotMatchSopClass,
+        `a retrieve at ${['PATIENT', 'STUDY', 'SERIES', 'IMAGE'][request.level]} level needs its unique key (${uniqueKey.toString(16).padStart(8, '0')}) as a value or list`,
+      );
     }
     return this.deps.objects.objectsFor(request);
   }
 }
-

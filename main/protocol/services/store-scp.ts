@@ -11,7 +11,13 @@ import type { SourceLogger } from '../../util/log.ts';
 /** What the store service needs from the archive: it knows nothing of files or databases. */
 export interface ObjectReceiver {
   /** Start an object: returns a sink for its data set bytes, or throws if it cannot be received at all. */
-  begin(meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAe: string; calledAe: string }): ReceivedObject;
+  begin(meta: {
+    sopClassUid: string;
+    sopInstanceUid: string;
+    transferSyntaxUid: string;
+    callingAe: string;
+    calledAe: string;
+  }): ReceivedObject;
 }
 
 export interface ReceivedObject {
@@ -44,7 +50,11 @@ export class StoreScp implements DimseService {
   private readonly log: SourceLogger;
   private readonly onResult: (assoc: Association, result: StoreResult) => void;
 
-  constructor(receiver: ObjectReceiver, log: SourceLogger, onResult: (assoc: Association, result: StoreResult) => void = () => undefined) {
+  constructor(
+    receiver: ObjectReceiver,
+    log: SourceLogger,
+    onResult: (assoc: Association, result: StoreResult) => void = () => undefined,
+  ) {
     this.receiver = receiver;
     this.log = log;
     this.onResult = onResult;
@@ -66,7 +76,13 @@ class StoreOperation implements DataSink {
   private object: ReceivedObject | undefined;
   private failure: DimseError | undefined;
 
-  constructor(assoc: Association, msg: IncomingMessage, receiver: ObjectReceiver, log: SourceLogger, onResult: (assoc: Association, result: StoreResult) => void) {
+  constructor(
+    assoc: Association,
+    msg: IncomingMessage,
+    receiver: ObjectReceiver,
+    log: SourceLogger,
+    onResult: (assoc: Association, result: StoreResult) => void,
+  ) {
     this.assoc = assoc;
     this.msg = msg;
     this.log = log;
@@ -80,7 +96,10 @@ class StoreOperation implements DataSink {
       return;
     }
     if (!cmd.affectedSopInstanceUid || !isValidUid(cmd.affectedSopInstanceUid)) {
-      this.failure = new DimseError(Status.CannotUnderstand, `C-STORE-RQ has no valid Affected SOP Instance UID ("${cmd.affectedSopInstanceUid ?? ''}")`);
+      this.failure = new DimseError(
+        Status.CannotUnderstand,
+        `C-STORE-RQ has no valid Affected SOP Instance UID ("${cmd.affectedSopInstanceUid ?? ''}")`,
+      );
       return;
     }
     try {
@@ -117,14 +136,19 @@ class StoreOperation implements DataSink {
 
   abort(error: Error): void {
     this.log.warn(`${this.assoc.label}: object ${this.msg.command.affectedSopInstanceUid} dropped: ${error.message}`);
-    void this.object?.discard().catch((err) => this.log.error(`cannot remove partial object: ${(err as Error).message}`));
+    void this.object
+      ?.discard()
+      .catch((err) => this.log.error(`cannot remove partial object: ${(err as Error).message}`));
   }
 
   private fail(err: unknown): void {
     if (this.failure) return;
-    this.failure = err instanceof DimseError ? err
-      : err instanceof DataSetError ? new DimseError(Status.CannotUnderstand, `data set does not parse: ${err.message}`)
-        : new DimseError(ioFailureStatus(err), (err as Error).message);
+    this.failure =
+      err instanceof DimseError
+        ? err
+        : err instanceof DataSetError
+          ? new DimseError(Status.CannotUnderstand, `data set does not parse: ${err.message}`)
+          : new DimseError(ioFailureStatus(err), (err as Error).message);
   }
 
   private async finish(): Promise<void> {
@@ -133,7 +157,11 @@ class StoreOperation implements DataSink {
     let comment: string | undefined;
     try {
       if (!this.failure) {
-        try { this.scanner.end(); } catch (err) { this.fail(err); }
+        try {
+          this.scanner.end();
+        } catch (err) {
+          this.fail(err);
+        }
       }
       const header = this.failure ? undefined : this.checkedHeader();
       if (this.failure || !header) throw this.failure;
@@ -147,31 +175,48 @@ class StoreOperation implements DataSink {
     const line = `${this.assoc.label}: C-STORE ${cmd.affectedSopInstanceUid} (${this.msg.context.transferSyntax}) -> ${formatStatus(status)}${comment ? ': ' + comment : ''}`;
     if (status === Status.Success) this.log.debug(line);
     else this.log.warn(line);
-    this.onResult(this.assoc, { sopInstanceUid: cmd.affectedSopInstanceUid ?? '', sopClassUid: cmd.affectedSopClassUid ?? this.msg.context.abstractSyntax,
-      transferSyntaxUid: this.msg.context.transferSyntax, size: this.scanner.bytesScanned, status });
-    await this.assoc.sendMessage(this.msg.context.id, {
-      commandField: CommandField.CStoreRSP,
-      messageIdBeingRespondedTo: cmd.messageId,
-      affectedSopClassUid: cmd.affectedSopClassUid,
-      affectedSopInstanceUid: cmd.affectedSopInstanceUid,
+    this.onResult(this.assoc, {
+      sopInstanceUid: cmd.affectedSopInstanceUid ?? '',
+      sopClassUid: cmd.affectedSopClassUid ?? this.msg.context.abstractSyntax,
+      transferSyntaxUid: this.msg.context.transferSyntax,
+      size: this.scanner.bytesScanned,
       status,
-      errorComment: comment && status !== Status.Success ? comment.slice(0, 64) : undefined,
-      hasDataSet: false,
-    }).catch((err) => this.log.warn(`${this.assoc.label}: could not send C-STORE-RSP: ${(err as Error).message}`));
+    });
+    await this.assoc
+      .sendMessage(this.msg.context.id, {
+        commandField: CommandField.CStoreRSP,
+        messageIdBeingRespondedTo: cmd.messageId,
+        affectedSopClassUid: cmd.affectedSopClassUid,
+        affectedSopInstanceUid: cmd.affectedSopInstanceUid,
+        status,
+        errorComment: comment && status !== Status.Success ? comment.slice(0, 64) : undefined,
+        hasDataSet: false,
+      })
+      .catch((err) => this.log.warn(`${this.assoc.label}: could not send C-STORE-RSP: ${(err as Error).message}`));
   }
 
   /** The header must name the object the command announced (PS3.4 B.2.2.2). */
   private checkedHeader(): InstanceHeader {
     const header = instanceHeaderFrom(this.scanner.captured, this.littleEndian);
     const cmd = this.msg.command;
-    for (const [key, what] of [['studyInstanceUid', 'Study Instance UID'], ['seriesInstanceUid', 'Series Instance UID']] as const) {
-      if (!isValidUid(header[key])) throw new DimseError(Status.CannotUnderstand, `data set has no valid ${what} ("${header[key]}")`);
+    for (const [key, what] of [
+      ['studyInstanceUid', 'Study Instance UID'],
+      ['seriesInstanceUid', 'Series Instance UID'],
+    ] as const) {
+      if (!isValidUid(header[key]))
+        throw new DimseError(Status.CannotUnderstand, `data set has no valid ${what} ("${header[key]}")`);
     }
     if (header.sopInstanceUid && header.sopInstanceUid !== cmd.affectedSopInstanceUid) {
-      throw new DimseError(Status.CannotUnderstand, `data set SOP Instance UID ${header.sopInstanceUid} differs from the command's ${cmd.affectedSopInstanceUid}`);
+      throw new DimseError(
+        Status.CannotUnderstand,
+        `data set SOP Instance UID ${header.sopInstanceUid} differs from the command's ${cmd.affectedSopInstanceUid}`,
+      );
     }
     if (header.sopClassUid && cmd.affectedSopClassUid && header.sopClassUid !== cmd.affectedSopClassUid) {
-      throw new DimseError(Status.DataSetDoesNotMatchSopClass, `data set SOP Class UID ${header.sopClassUid} differs from the command's ${cmd.affectedSopClassUid}`);
+      throw new DimseError(
+        Status.DataSetDoesNotMatchSopClass,
+        `data set SOP Class UID ${header.sopClassUid} differs from the command's ${cmd.affectedSopClassUid}`,
+      );
     }
     header.sopInstanceUid = cmd.affectedSopInstanceUid!;
     header.sopClassUid ||= cmd.affectedSopClassUid ?? this.msg.context.abstractSyntax;

@@ -63,20 +63,32 @@ const MAX_CONTEXTS = 128;
  * can become uncompressed (so it can still go, converted or decoded, to a node that takes only one of them). Contexts
  * are split into groups of at most 128, each group being one association with the objects it can carry.
  */
-export function planAssociations<T extends OutgoingObject>(objects: T[], codecs: TranscodePort, plan: CompressionPlan = KEEP): { contexts: ProposedContext[]; objects: T[] }[] {
+export function planAssociations<T extends OutgoingObject>(
+  objects: T[],
+  codecs: TranscodePort,
+  plan: CompressionPlan = KEEP,
+): { contexts: ProposedContext[]; objects: T[] }[] {
   const byClass = new Map<string, Map<string, T[]>>();
   for (const o of objects) {
     let bySyntax = byClass.get(o.sopClassUid);
-    if (!bySyntax) { bySyntax = new Map(); byClass.set(o.sopClassUid, bySyntax); }
+    if (!bySyntax) {
+      bySyntax = new Map();
+      byClass.set(o.sopClassUid, bySyntax);
+    }
     const list = bySyntax.get(o.transferSyntaxUid);
-    if (list) list.push(o); else bySyntax.set(o.transferSyntaxUid, [o]);
+    if (list) list.push(o);
+    else bySyntax.set(o.transferSyntaxUid, [o]);
   }
   const groups: { contexts: ProposedContext[]; objects: T[] }[] = [];
   let current: { contexts: ProposedContext[]; objects: T[] } | undefined;
   for (const [sopClass, bySyntax] of byClass) {
     const wanted = proposals([...bySyntax.keys()], plan, codecs);
-    if (!current || current.contexts.length + wanted.length > MAX_CONTEXTS) { current = { contexts: [], objects: [] }; groups.push(current); }
-    for (const transferSyntaxes of wanted) current.contexts.push({ id: current.contexts.length * 2 + 1, abstractSyntax: sopClass, transferSyntaxes });
+    if (!current || current.contexts.length + wanted.length > MAX_CONTEXTS) {
+      current = { contexts: [], objects: [] };
+      groups.push(current);
+    }
+    for (const transferSyntaxes of wanted)
+      current.contexts.push({ id: current.contexts.length * 2 + 1, abstractSyntax: sopClass, transferSyntaxes });
     for (const list of bySyntax.values()) current.objects.push(...list);
   }
   return groups;
@@ -91,7 +103,12 @@ function proposals(stored: string[], plan: CompressionPlan, codecs: TranscodePor
     case 'keep':
       return decodable ? [...stored.map((ts) => [ts]), uncompressed] : stored.map((ts) => [ts]);
     case 'uncompressed': {
-      const kept = stored.filter((ts) => UNCOMPRESSED_SYNTAXES.includes(ts) || (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) || !codecs.canTranscode(ts, native));
+      const kept = stored.filter(
+        (ts) =>
+          UNCOMPRESSED_SYNTAXES.includes(ts) ||
+          (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) ||
+          !codecs.canTranscode(ts, native),
+      );
       return [...kept.map((ts) => [ts]), ...(decodable ? [uncompressed] : [])];
     }
     case 'compress': {
@@ -104,23 +121,37 @@ function proposals(stored: string[], plan: CompressionPlan, codecs: TranscodePor
 
 /** The encoding options for sending into `transferSyntax` under `plan` (a lossy code's quality for its own syntax). */
 function encodeOptions(plan: CompressionPlan, transferSyntax: string): EncodeOptions | undefined {
-  return plan.kind === 'compress' && plan.transferSyntax === transferSyntax && plan.quality !== undefined ? { quality: plan.quality } : undefined;
+  return plan.kind === 'compress' && plan.transferSyntax === transferSyntax && plan.quality !== undefined
+    ? { quality: plan.quality }
+    : undefined;
 }
 
 /**
  * The accepted contexts an object may go on, best first (see the plans above); each must be reachable from the stored
  * syntax. Lossy-compressed objects are never compressed lossy again (the losses would add up).
  */
-export function contextsFor(assoc: Association, obj: OutgoingObject, codecs: TranscodePort, usable: (ctx: PresentationContext) => boolean = () => true,
-  plan: CompressionPlan = KEEP): PresentationContext[] {
+export function contextsFor(
+  assoc: Association,
+  obj: OutgoingObject,
+  codecs: TranscodePort,
+  usable: (ctx: PresentationContext) => boolean = () => true,
+  plan: CompressionPlan = KEEP,
+): PresentationContext[] {
   const rank = (ts: string): number => {
     const uncompressed = UNCOMPRESSED_SYNTAXES.includes(ts);
     if (plan.kind === 'compress') {
-      if (ts === plan.transferSyntax) return plan.quality !== undefined && LOSSY_SYNTAXES.has(obj.transferSyntaxUid) && ts !== obj.transferSyntaxUid ? -1 : 0;
+      if (ts === plan.transferSyntax)
+        return plan.quality !== undefined && LOSSY_SYNTAXES.has(obj.transferSyntaxUid) && ts !== obj.transferSyntaxUid
+          ? -1
+          : 0;
       return uncompressed ? 1 : ts === obj.transferSyntaxUid ? 2 : -1;
     }
     if (plan.kind === 'uncompressed') {
-      const keepsStored = ts === obj.transferSyntaxUid && (uncompressed || (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) || !codecs.canTranscode(ts, UNCOMPRESSED_SYNTAXES[0]!));
+      const keepsStored =
+        ts === obj.transferSyntaxUid &&
+        (uncompressed ||
+          (plan.keepJpeg && JPEG_SYNTAXES.has(ts)) ||
+          !codecs.canTranscode(ts, UNCOMPRESSED_SYNTAXES[0]!));
       return keepsStored ? 0 : uncompressed ? 1 : -1;
     }
     return ts === obj.transferSyntaxUid ? 0 : uncompressed ? 1 : 2;
@@ -129,7 +160,11 @@ export function contextsFor(assoc: Association, obj: OutgoingObject, codecs: Tra
   for (const ctx of assoc.contexts.values()) {
     if (ctx.abstractSyntax !== obj.sopClassUid || !usable(ctx)) continue;
     const r = rank(ctx.transferSyntax);
-    if (r < 0 || !codecs.canTranscode(obj.transferSyntaxUid, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax))) continue;
+    if (
+      r < 0 ||
+      !codecs.canTranscode(obj.transferSyntaxUid, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax))
+    )
+      continue;
     found.push([r, ctx]);
   }
   return found.sort((a, b) => a[0] - b[0]).map(([, ctx]) => ctx);
@@ -142,14 +177,21 @@ export function outcomeOf(status: number): SendOutcome {
 }
 
 /** An object ready to go on an association: the context it goes on and its bytes in that context's syntax. */
-export type PreparedObject = { ctx: PresentationContext; data: Buffer | AsyncIterable<Uint8Array>; size: number } | { failed: string };
+export type PreparedObject =
+  | { ctx: PresentationContext; data: Buffer | AsyncIterable<Uint8Array>; size: number }
+  | { failed: string };
 
 /**
  * Choose the object's context, read it, and convert, decode or encode it to the context's syntax when it must be; when
  * that fails, the next accepted context (an image no encoder takes goes uncompressed). Never throws.
  */
-export async function prepareObject(assoc: Association, obj: OutgoingObject, codecs: TranscodePort, usable: (ctx: PresentationContext) => boolean = () => true,
-  plan: CompressionPlan = KEEP): Promise<PreparedObject> {
+export async function prepareObject(
+  assoc: Association,
+  obj: OutgoingObject,
+  codecs: TranscodePort,
+  usable: (ctx: PresentationContext) => boolean = () => true,
+  plan: CompressionPlan = KEEP,
+): Promise<PreparedObject> {
   let read: Awaited<ReturnType<OutgoingObject['read']>>;
   try {
     read = await obj.read();
@@ -157,8 +199,17 @@ export async function prepareObject(assoc: Association, obj: OutgoingObject, cod
     return { failed: `cannot read ${obj.sopInstanceUid}: ${(err as Error).message}` };
   }
   const stored = read.transferSyntaxUid ?? obj.transferSyntaxUid;
-  const candidates = contextsFor(assoc, stored === obj.transferSyntaxUid ? obj : { ...obj, transferSyntaxUid: stored }, codecs, usable, plan);
-  if (!candidates.length) return { failed: `no presentation context was accepted for ${obj.sopClassUid} in ${stored} or a syntax it converts to` };
+  const candidates = contextsFor(
+    assoc,
+    stored === obj.transferSyntaxUid ? obj : { ...obj, transferSyntaxUid: stored },
+    codecs,
+    usable,
+    plan,
+  );
+  if (!candidates.length)
+    return {
+      failed: `no presentation context was accepted for ${obj.sopClassUid} in ${stored} or a syntax it converts to`,
+    };
   const reasons: string[] = [];
   let whole: Buffer | undefined;
   for (const ctx of candidates) {
@@ -175,25 +226,34 @@ export async function prepareObject(assoc: Association, obj: OutgoingObject, cod
 }
 
 /** Send one object with C-STORE and wait for the response; never throws for what the peer answers. */
-export async function sendObject(assoc: Association, obj: OutgoingObject, codecs: TranscodePort, options: {
-  usable?: (ctx: PresentationContext) => boolean;
-  moveOriginator?: { ae: string; messageId: number };
-  plan?: CompressionPlan;
-  /** The object already being prepared (see prepareAhead). */
-  prepared?: Promise<PreparedObject>;
-} = {}): Promise<SendResult> {
+export async function sendObject(
+  assoc: Association,
+  obj: OutgoingObject,
+  codecs: TranscodePort,
+  options: {
+    usable?: (ctx: PresentationContext) => boolean;
+    moveOriginator?: { ae: string; messageId: number };
+    plan?: CompressionPlan;
+    /** The object already being prepared (see prepareAhead). */
+    prepared?: Promise<PreparedObject>;
+  } = {},
+): Promise<SendResult> {
   const prepared = await (options.prepared ?? prepareObject(assoc, obj, codecs, options.usable, options.plan));
   if ('failed' in prepared) return { outcome: 'failed', reason: prepared.failed };
-  const rsp = await assoc.request(prepared.ctx.id, {
-    commandField: CommandField.CStoreRQ,
-    messageId: assoc.nextMessageId(),
-    affectedSopClassUid: obj.sopClassUid,
-    affectedSopInstanceUid: obj.sopInstanceUid,
-    priority: Priority.Medium,
-    moveOriginatorAe: options.moveOriginator?.ae,
-    moveOriginatorMessageId: options.moveOriginator?.messageId,
-    hasDataSet: true,
-  }, prepared.data);
+  const rsp = await assoc.request(
+    prepared.ctx.id,
+    {
+      commandField: CommandField.CStoreRQ,
+      messageId: assoc.nextMessageId(),
+      affectedSopClassUid: obj.sopClassUid,
+      affectedSopInstanceUid: obj.sopInstanceUid,
+      priority: Priority.Medium,
+      moveOriginatorAe: options.moveOriginator?.ae,
+      moveOriginatorMessageId: options.moveOriginator?.messageId,
+      hasDataSet: true,
+    },
+    prepared.data,
+  );
   const status = rsp.command.status ?? Status.ProcessingFailure;
   const outcome = outcomeOf(status);
   const comment = rsp.command.errorComment ? `: ${rsp.command.errorComment}` : '';
@@ -207,12 +267,17 @@ const READ_AHEAD = 3;
  * Each object with its preparation (read, and decoding in the codec workers when the peer needs it) started a few
  * ahead: reading and decoding the next ones overlap sending the current, on every core.
  */
-export function* prepareAhead(assoc: Association, objects: OutgoingObject[], codecs: TranscodePort, usable?: (ctx: PresentationContext) => boolean,
-  plan?: CompressionPlan):
-  Generator<{ obj: OutgoingObject; prepared: Promise<PreparedObject> }> {
+export function* prepareAhead(
+  assoc: Association,
+  objects: OutgoingObject[],
+  codecs: TranscodePort,
+  usable?: (ctx: PresentationContext) => boolean,
+  plan?: CompressionPlan,
+): Generator<{ obj: OutgoingObject; prepared: Promise<PreparedObject> }> {
   const started: Promise<PreparedObject>[] = [];
   for (let i = 0; i < objects.length; i++) {
-    while (started.length < READ_AHEAD && i + started.length < objects.length) started.push(prepareObject(assoc, objects[i + started.length]!, codecs, usable, plan));
+    while (started.length < READ_AHEAD && i + started.length < objects.length)
+      started.push(prepareObject(assoc, objects[i + started.length]!, codecs, usable, plan));
     yield { obj: objects[i]!, prepared: started.shift()! };
   }
 }

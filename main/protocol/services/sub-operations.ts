@@ -48,9 +48,13 @@ export class SubOperations {
     const failedUids = [...this.failedUids, ...notAttempted];
     if (cancelled) return { status: Status.Cancel, counts: this.pending(), failedUids };
     const counts = { completed: this.completed, failed: this.failed + notAttempted.length, warning: this.warning };
-    const status = refused ?? (counts.failed === 0 && counts.warning === 0 ? Status.Success
-      : counts.completed === 0 && counts.warning === 0 ? Status.OutOfResourcesSubOperations
-        : Status.SubOperationsCompleteWithFailures);
+    const status =
+      refused ??
+      (counts.failed === 0 && counts.warning === 0
+        ? Status.Success
+        : counts.completed === 0 && counts.warning === 0
+          ? Status.OutOfResourcesSubOperations
+          : Status.SubOperationsCompleteWithFailures);
     return { status, counts, failedUids };
   }
 }

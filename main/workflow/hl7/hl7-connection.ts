@@ -61,7 +61,9 @@ export class Hl7Connection {
     this.tokens = Math.min(BURST, this.tokens + ((now - this.refilled) * RATE_PER_SECOND) / 1000);
     this.refilled = now;
     if (this.tokens < 1) {
-      await new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(((1 - this.tokens) * 1000) / RATE_PER_SECOND)));
+      await new Promise<void>((resolve) =>
+        setTimeout(resolve, Math.ceil(((1 - this.tokens) * 1000) / RATE_PER_SECOND)),
+      );
       this.tokens = 1;
       this.refilled = Date.now();
     }
@@ -72,7 +74,11 @@ export class Hl7Connection {
   private drained(): Promise<void> {
     this.socket.pause();
     return new Promise<void>((resolve) => {
-      const done = () => { this.socket.off('drain', done); this.socket.off('close', done); resolve(); };
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
       this.socket.once('drain', done);
       this.socket.once('close', done);
     });

@@ -37,8 +37,13 @@ export class Hl7Inbox {
    * `editor`: patient updates and merges rewrite the stored objects too (edit jobs), not only the index. `audit`: each
    * patient the hospital changes is recorded with what changed (as ATNA and dcm4chee record them).
    */
-  constructor(index: ArchiveIndex, settings: () => { defaultCharset: string; ourApplication: string }, log: SourceLogger, editor?: Pick<StudyEditor, 'editPatient'>,
-    audit: (entry: AuditEntry) => void = () => undefined) {
+  constructor(
+    index: ArchiveIndex,
+    settings: () => { defaultCharset: string; ourApplication: string },
+    log: SourceLogger,
+    editor?: Pick<StudyEditor, 'editPatient'>,
+    audit: (entry: AuditEntry) => void = () => undefined,
+  ) {
     this.index = index;
     this.settings = settings;
     this.log = log;
@@ -56,17 +61,30 @@ export class Hl7Inbox {
     } catch (err) {
       const known = err instanceof Hl7Error || err instanceof WorklistEntryError;
       if (!known) this.log.error(`HL7 from ${from}: ${(err as Error).stack ?? err}`);
-      const code: AckCode = !message || (err instanceof Hl7Error && (err.code === 200 || err.code === 100 || err.code === 102)) ? 'AR' : 'AE';
+      const code: AckCode =
+        !message || (err instanceof Hl7Error && (err.code === 200 || err.code === 100 || err.code === 102))
+          ? 'AR'
+          : 'AE';
       const errorCode = err instanceof Hl7Error ? err.code : 207;
       return this.outcome(message, code, saidOf(err), errorCode, ourApplication);
     }
   }
 
   /** The answer: the acknowledgment says it in English (MSA-3), the Monitor in the user's language. */
-  private outcome(message: Hl7Message | undefined, code: AckCode, said: Message, errorCode: number, ourApplication: string): Hl7Outcome {
+  private outcome(
+    message: Hl7Message | undefined,
+    code: AckCode,
+    said: Message,
+    errorCode: number,
+    ourApplication: string,
+  ): Hl7Outcome {
     const text = english(said);
     return {
-      type: message ? `${message.type}^${message.trigger}` : '?', controlId: message?.controlId ?? '', code, text, said,
+      type: message ? `${message.type}^${message.trigger}` : '?',
+      controlId: message?.controlId ?? '',
+      code,
+      text,
+      said,
       ack: acknowledgment(message, code, text, errorCode, ourApplication),
     };
   }
@@ -84,7 +102,8 @@ export class Hl7Inbox {
       try {
         checkPatientChanges({ patientId, patientName, birthDate, sex });
       } catch (err) {
-        if (err instanceof EditError) throw new Hl7Error(207, msg('the archive cannot store these values: {reason}', { reason: err.said }));
+        if (err instanceof EditError)
+          throw new Hl7Error(207, msg('the archive cannot store these values: {reason}', { reason: err.said }));
         throw err;
       }
       // The stored files follow through an edit job (queued first: it takes the objects as the index has them now);
@@ -92,32 +111,63 @@ export class Hl7Inbox {
       if (action.kind === 'update') {
         // A hospital sends A08 at every visit: the files are rewritten only when a value differs from what is stored.
         const stored = await this.index.findPatient(patientId);
-        const differs = stored && (stored.patientName !== patientName || stored.birthDate !== birthDate || stored.sex !== sex);
+        const differs =
+          stored && (stored.patientName !== patientName || stored.birthDate !== birthDate || stored.sex !== sex);
         const rewrite = differs ? await this.rewrite(patientId, { patientName, birthDate, sex }) : '';
         const known = await this.index.updatePatient({ patientId, patientName, birthDate, sex });
         if (differs) {
-          const changed = [['name', stored.patientName, patientName], ['birth date', stored.birthDate, birthDate], ['sex', stored.sex, sex]]
-            .filter(([, before, after]) => before !== after).map(([what, before, after]) => `${what} "${before}" -> "${after}"`).join(', ');
+          const changed = [
+            ['name', stored.patientName, patientName],
+            ['birth date', stored.birthDate, birthDate],
+            ['sex', stored.sex, sex],
+          ]
+            .filter(([, before, after]) => before !== after)
+            .map(([what, before, after]) => `${what} "${before}" -> "${after}"`)
+            .join(', ');
           this.recordChange(message, from, patientId, `${kind} ${changed}${rewrite ? ` (job ${rewrite})` : ''}`);
         }
-        const done = known ? msg('patient {id} updated', { id: patientId }) : msg('patient {id} is not in the archive (its worklist entries, if any, updated)', { id: patientId });
+        const done = known
+          ? msg('patient {id} updated', { id: patientId })
+          : msg('patient {id} is not in the archive (its worklist entries, if any, updated)', { id: patientId });
         return rewrite ? msg('{done}; its files are rewritten by job {job}', { done, job: rewrite }) : done;
       }
       const rewrite = await this.rewrite(action.priorPatientId, { patientId, patientName, birthDate, sex });
-      const moved = await this.index.mergePatients(action.priorPatientId, { patientId, patientName, birthDate, sex }, `HL7 ${from} ${message.controlId}`);
+      const moved = await this.index.mergePatients(
+        action.priorPatientId,
+        { patientId, patientName, birthDate, sex },
+        `HL7 ${from} ${message.controlId}`,
+      );
       // Both patients touched: the one that ends and the one that takes its studies.
       for (const id of [action.priorPatientId, patientId]) {
-        this.recordChange(message, from, id, `${kind} patient ${action.priorPatientId} merged into ${patientId} ("${patientName}"), ${moved} study(ies) moved${rewrite ? ` (job ${rewrite})` : ''}`);
+        this.recordChange(
+          message,
+          from,
+          id,
+          `${kind} patient ${action.priorPatientId} merged into ${patientId} ("${patientName}"), ${moved} study(ies) moved${rewrite ? ` (job ${rewrite})` : ''}`,
+        );
       }
-      const done = msg('patient {prior} merged into {id}: {n, plural, one {# study} other {# studies}} moved', { prior: action.priorPatientId, id: patientId, n: moved });
+      const done = msg('patient {prior} merged into {id}: {n, plural, one {# study} other {# studies}} moved', {
+        prior: action.priorPatientId,
+        id: patientId,
+        n: moved,
+      });
       return rewrite ? msg('{done}; its files are rewritten by job {job}', { done, job: rewrite }) : done;
     }
-    throw new Hl7Error(200, msg('{kind} is not a message this archive takes (ORM^O01, OMI^O23, ADT^A08, ADT^A31, ADT^A40)', { kind }));
+    throw new Hl7Error(
+      200,
+      msg('{kind} is not a message this archive takes (ORM^O01, OMI^O23, ADT^A08, ADT^A31, ADT^A40)', { kind }),
+    );
   }
 
   private recordChange(message: Hl7Message, from: string, patientId: string, detail: string): void {
     const sender = [message.sendingApplication, message.sendingFacility].filter(Boolean).join('/') || 'HL7';
-    this.audit({ user: sender, source: from, action: 'edit', patientId, detail: `HL7 ${message.controlId}: ${detail}` });
+    this.audit({
+      user: sender,
+      source: from,
+      action: 'edit',
+      patientId,
+      detail: `HL7 ${message.controlId}: ${detail}`,
+    });
   }
 
   /** Queue the files' rewrite for a patient's new values; the job's number ('' when there is nothing to rewrite). */
@@ -140,10 +190,18 @@ export class Hl7Inbox {
     const planned: { order: OrderAction; existing: StoredWorklistEntry[] }[] = [];
     for (const order of orders) {
       const existing = await this.index.worklistByOrder(order.placerOrder);
-      if (order.control === 'new' && existing.length) throw new Hl7Error(207, msg('order {placerOrder} is already in the worklist (send XO to change it)', { placerOrder: order.placerOrder }));
-      if (order.control !== 'new' && !existing.length) throw new Hl7Error(207, msg('order {placerOrder} is not in the worklist', { placerOrder: order.placerOrder }));
+      if (order.control === 'new' && existing.length)
+        throw new Hl7Error(
+          207,
+          msg('order {placerOrder} is already in the worklist (send XO to change it)', {
+            placerOrder: order.placerOrder,
+          }),
+        );
+      if (order.control !== 'new' && !existing.length)
+        throw new Hl7Error(207, msg('order {placerOrder} is not in the worklist', { placerOrder: order.placerOrder }));
       if (order.control === 'new') normalizeWorklistEntry(order.entry);
-      for (const e of order.control === 'change' ? existing : []) normalizeWorklistEntry({ ...e, ...given(order.entry) });
+      for (const e of order.control === 'change' ? existing : [])
+        normalizeWorklistEntry({ ...e, ...given(order.entry) });
       planned.push({ order, existing });
     }
     const done: Message[] = [];
@@ -155,8 +213,14 @@ export class Hl7Inbox {
         if (order.control === 'discontinue') await this.index.updateWorklistEntry(e.id, { stepStatus: 'DISCONTINUED' });
       }
       const order_ = order.placerOrder;
-      done.push({ new: msg('order {order} scheduled', { order: order_ }), change: msg('order {order} changed', { order: order_ }),
-        cancel: msg('order {order} cancelled', { order: order_ }), discontinue: msg('order {order} discontinued', { order: order_ }) }[order.control]);
+      done.push(
+        {
+          new: msg('order {order} scheduled', { order: order_ }),
+          change: msg('order {order} changed', { order: order_ }),
+          cancel: msg('order {order} cancelled', { order: order_ }),
+          discontinue: msg('order {order} discontinued', { order: order_ }),
+        }[order.control],
+      );
     }
     return done.reduce((all, one) => msg('{all}; {one}', { all, one }));
   }

@@ -60,7 +60,13 @@ export class Hl7Listener {
   /** Connections refused (not allowed, too many): one summary for the listener, whoever tries. */
   private readonly refusedConnections: RefusalSummary<Refused>;
 
-  constructor(inbox: Hl7Inbox, allowed: () => string[], events: ArchiveEvents, log: SourceLogger, secure?: TlsSettings) {
+  constructor(
+    inbox: Hl7Inbox,
+    allowed: () => string[],
+    events: ArchiveEvents,
+    log: SourceLogger,
+    secure?: TlsSettings,
+  ) {
     this.inbox = inbox;
     this.allowed = allowed;
     this.events = events;
@@ -72,17 +78,31 @@ export class Hl7Listener {
   async listen(port: number, host: string): Promise<number> {
     const secure = this.secure;
     const server = secure
-      ? tls.createServer({ key: secure.key, cert: secure.cert, ca: secure.ca, minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: secure.requireClientCertificate ?? true })
+      ? tls.createServer({
+          key: secure.key,
+          cert: secure.cert,
+          ca: secure.ca,
+          minVersion: 'TLSv1.2',
+          requestCert: true,
+          rejectUnauthorized: secure.requireClientCertificate ?? true,
+        })
       : net.createServer();
-    server.on('connection', (socket: net.Socket) => { if (this.admit(socket) && !secure) this.serve(socket); });
+    server.on('connection', (socket: net.Socket) => {
+      if (this.admit(socket) && !secure) this.serve(socket);
+    });
     if (secure) {
       server.on('secureConnection', (socket: tls.TLSSocket) => this.serve(socket));
-      server.on('tlsClientError', (err, socket) => this.log.warn(`HL7 TLS connection from ${socket.remoteAddress}:${socket.remotePort} refused: ${err.message}`));
+      server.on('tlsClientError', (err, socket) =>
+        this.log.warn(`HL7 TLS connection from ${socket.remoteAddress}:${socket.remotePort} refused: ${err.message}`),
+      );
     }
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => { server.off('error', reject); resolve(); });
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
     this.port = (server.address() as net.AddressInfo).port;
     this.log.info(`HL7 (MLLP${this.secure ? ' over TLS' : ''}) listening on ${host}:${this.port}`);
@@ -102,20 +122,31 @@ export class Hl7Listener {
     const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const refuse = (said: Message) => {
       const reason = english(said);
-      this.refusedConnections.refused({ peer, type: '', controlId: '', code: 'AR', reason, said, line: `HL7 connection from ${peer} refused: ${reason}` });
+      this.refusedConnections.refused({
+        peer,
+        type: '',
+        controlId: '',
+        code: 'AR',
+        reason,
+        said,
+        line: `HL7 connection from ${peer} refused: ${reason}`,
+      });
       socket.destroy();
       return false;
     };
     if (!senderAllowed(address, this.allowed())) return refuse(msg('not in HL7AllowedSenders'));
     const open = this.perAddress.get(address) ?? 0;
-    if (open >= MAX_PER_ADDRESS) return refuse(msg('{n} connections already open from {address}', { n: MAX_PER_ADDRESS, address }));
-    if (this.sockets.size >= MAX_CONNECTIONS) return refuse(msg('{n} connections already open', { n: MAX_CONNECTIONS }));
+    if (open >= MAX_PER_ADDRESS)
+      return refuse(msg('{n} connections already open from {address}', { n: MAX_PER_ADDRESS, address }));
+    if (this.sockets.size >= MAX_CONNECTIONS)
+      return refuse(msg('{n} connections already open', { n: MAX_CONNECTIONS }));
     this.sockets.add(socket);
     this.perAddress.set(address, open + 1);
     socket.on('close', () => {
       this.sockets.delete(socket);
       const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(address, left); else this.perAddress.delete(address);
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
     });
     socket.setTimeout(IDLE_MS, () => socket.destroy());
     socket.on('error', (err) => this.log.debug(`HL7 ${peer}: ${err.message}`));
@@ -132,16 +163,39 @@ export class Hl7Listener {
     new Hl7Connection(socket, MAX_MESSAGE_BYTES, async (event) => {
       if (event.kind === 'oversized') {
         const text = `message of ${event.size} bytes is larger than ${MAX_MESSAGE_BYTES}`;
-        refusals.refused({ peer, type: '?', controlId: '', code: 'AR', reason: text, line: `HL7 ? from ${peer}: AR ${text}` });
+        refusals.refused({
+          peer,
+          type: '?',
+          controlId: '',
+          code: 'AR',
+          reason: text,
+          line: `HL7 ? from ${peer}: AR ${text}`,
+        });
         return acknowledgment(undefined, 'AR', text, 100);
       }
       const outcome = await this.inbox.receive(event.bytes, peer);
       const line = `HL7 ${outcome.type} ${outcome.controlId} from ${peer}: ${outcome.code} ${outcome.text}`;
       if (outcome.code === 'AA') {
         this.log.info(line);
-        this.events.emit('hl7', { at: Date.now(), peer, type: outcome.type, controlId: outcome.controlId, code: outcome.code, text: outcome.text, message: outcome.said });
+        this.events.emit('hl7', {
+          at: Date.now(),
+          peer,
+          type: outcome.type,
+          controlId: outcome.controlId,
+          code: outcome.code,
+          text: outcome.text,
+          message: outcome.said,
+        });
       } else {
-        refusals.refused({ peer, type: outcome.type, controlId: outcome.controlId, code: outcome.code, reason: outcome.text, said: outcome.said, line });
+        refusals.refused({
+          peer,
+          type: outcome.type,
+          controlId: outcome.controlId,
+          code: outcome.code,
+          reason: outcome.text,
+          said: outcome.said,
+          line,
+        });
       }
       return outcome.ack;
     });
@@ -149,13 +203,35 @@ export class Hl7Listener {
 
   /** Refusals to the log (warnings) and the Monitor: the first few in full, then a count. */
   private summary(): RefusalSummary<Refused> {
-    return new RefusalSummary<Refused>((r) => {
-      this.log.warn(r.line);
-      this.events.emit('hl7', { at: Date.now(), peer: r.peer, type: r.type, controlId: r.controlId, code: r.code, text: r.reason, message: r.said });
-    }, (count, last) => {
-      const said = msg('{n, plural, one {# more refusal} other {# more refusals}} like the last: {last}', { n: count, last: last.said ?? verbatim(last.reason) });
-      this.log.warn(`${count} more HL7 refusals like the last: ${last.line}`);
-      this.events.emit('hl7', { at: Date.now(), peer: last.peer, type: last.type, controlId: '', code: last.code, text: english(said), message: said });
-    });
+    return new RefusalSummary<Refused>(
+      (r) => {
+        this.log.warn(r.line);
+        this.events.emit('hl7', {
+          at: Date.now(),
+          peer: r.peer,
+          type: r.type,
+          controlId: r.controlId,
+          code: r.code,
+          text: r.reason,
+          message: r.said,
+        });
+      },
+      (count, last) => {
+        const said = msg('{n, plural, one {# more refusal} other {# more refusals}} like the last: {last}', {
+          n: count,
+          last: last.said ?? verbatim(last.reason),
+        });
+        this.log.warn(`${count} more HL7 refusals like the last: ${last.line}`);
+        this.events.emit('hl7', {
+          at: Date.now(),
+          peer: last.peer,
+          type: last.type,
+          controlId: '',
+          code: last.code,
+          text: english(said),
+          message: said,
+        });
+      },
+    );
   }
 }

@@ -52,7 +52,9 @@ export class Segment {
 
   /** Every component of field n's first repetition, unescaped. */
   components(n: number): string[] {
-    return (this.raw(n).split(this.d.repetition)[0] ?? '').split(this.d.component).map((c) => unescape(c.split(this.d.subcomponent)[0] ?? '', this.d));
+    return (this.raw(n).split(this.d.repetition)[0] ?? '')
+      .split(this.d.component)
+      .map((c) => unescape(c.split(this.d.subcomponent)[0] ?? '', this.d));
   }
 }
 
@@ -75,7 +77,11 @@ export interface Hl7Message {
 
 /** HL7 table 0211 names of the character sets we read, and their decoders. */
 const CHARSETS: Record<string, string> = {
-  '': 'latin1', ASCII: 'latin1', '8859/1': 'latin1', '8859/2': 'iso-8859-2', 'UNICODE UTF-8': 'utf-8',
+  '': 'latin1',
+  ASCII: 'latin1',
+  '8859/1': 'latin1',
+  '8859/2': 'iso-8859-2',
+  'UNICODE UTF-8': 'utf-8',
 };
 
 export function charsetLabel(name: string): string | undefined {
@@ -86,30 +92,58 @@ export function charsetLabel(name: string): string | undefined {
 export function parseMessage(bytes: Buffer, defaultCharset = 'ASCII'): Hl7Message {
   // MSH's first fields are ASCII in every character set table 0211 names: read them first to learn MSH-18.
   const head = bytes.toString('latin1', 0, Math.min(bytes.length, 4096));
-  if (!head.startsWith('MSH') || head.length < 8) throw new Hl7Error(100, msg('the message does not start with an MSH segment'));
-  const d: Delimiters = { field: head[3]!, component: head[4]!, repetition: head[5]!, escape: head[6]!, subcomponent: head[7]! };
-  if (new Set(Object.values(d)).size !== 5 || /[\r\n\w]/.test(Object.values(d).join(''))) throw new Hl7Error(102, msg('MSH-1/MSH-2 "{value}" are not five distinct delimiters', { value: head.slice(3, 8) }));
+  if (!head.startsWith('MSH') || head.length < 8)
+    throw new Hl7Error(100, msg('the message does not start with an MSH segment'));
+  const d: Delimiters = {
+    field: head[3]!,
+    component: head[4]!,
+    repetition: head[5]!,
+    escape: head[6]!,
+    subcomponent: head[7]!,
+  };
+  if (new Set(Object.values(d)).size !== 5 || /[\r\n\w]/.test(Object.values(d).join('')))
+    throw new Hl7Error(102, msg('MSH-1/MSH-2 "{value}" are not five distinct delimiters', { value: head.slice(3, 8) }));
   const msh = new Segment(head.split(/\r\n|\r|\n/)[0]!, d);
   const charset = msh.get(18);
   const label = charsetLabel(charset || defaultCharset);
-  if (!label) throw new Hl7Error(102, msg('MSH-18 character set "{charset}" is not one this archive reads (ASCII, 8859/1, 8859/2, UNICODE UTF-8)', { charset }));
+  if (!label)
+    throw new Hl7Error(
+      102,
+      msg('MSH-18 character set "{charset}" is not one this archive reads (ASCII, 8859/1, 8859/2, UNICODE UTF-8)', {
+        charset,
+      }),
+    );
   let decoded: string;
   try {
     decoded = label === 'latin1' ? bytes.toString('latin1') : new TextDecoder(label, { fatal: true }).decode(bytes);
   } catch {
     throw new Hl7Error(102, msg('the message is not valid {value}', { value: charset || defaultCharset }));
   }
-  const segments = decoded.split(/\r\n|\r|\n/).filter((s) => s.trim()).map((s) => new Segment(s, d));
+  const segments = decoded
+    .split(/\r\n|\r|\n/)
+    .filter((s) => s.trim())
+    .map((s) => new Segment(s, d));
   const first = segments[0]!;
-  for (const s of segments) if (!/^[A-Z][A-Z0-9]{2}$/.test(s.name)) throw new Hl7Error(100, msg('"{value}" is not a segment name', { value: s.name.slice(0, 10) }));
+  for (const s of segments)
+    if (!/^[A-Z][A-Z0-9]{2}$/.test(s.name))
+      throw new Hl7Error(100, msg('"{value}" is not a segment name', { value: s.name.slice(0, 10) }));
   const type = first.get(9, 1);
   const trigger = first.get(9, 2);
   const controlId = first.get(10);
   if (!type) throw new Hl7Error(101, msg('MSH-9 (message type) is empty'));
   if (!controlId) throw new Hl7Error(101, msg('MSH-10 (message control ID) is empty'));
   return {
-    delimiters: d, segments, type: type.toUpperCase(), trigger: trigger.toUpperCase(), controlId, version: first.get(12), charset,
-    sendingApplication: first.raw(3), sendingFacility: first.raw(4), receivingApplication: first.raw(5), receivingFacility: first.raw(6),
+    delimiters: d,
+    segments,
+    type: type.toUpperCase(),
+    trigger: trigger.toUpperCase(),
+    controlId,
+    version: first.get(12),
+    charset,
+    sendingApplication: first.raw(3),
+    sendingFacility: first.raw(4),
+    receivingApplication: first.raw(5),
+    receivingFacility: first.raw(6),
     processingId: first.get(11) || 'P',
   };
 }
@@ -125,27 +159,37 @@ export function unescape(text: string, d: Delimiters): string {
   const e = d.escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
   return text.replace(new RegExp(`${e}([^${e}]*)${e}`, 'g'), (_m, code: string) => {
     switch (code[0]) {
-      case 'F': return d.field;
-      case 'S': return d.component;
-      case 'T': return d.subcomponent;
-      case 'R': return d.repetition;
-      case 'E': return d.escape;
-      case 'X': return Buffer.from(code.slice(1), 'hex').toString('latin1');
-      case '.': return code === '.br' ? '\n' : '';
-      default: return '';
+      case 'F':
+        return d.field;
+      case 'S':
+        return d.component;
+      case 'T':
+        return d.subcomponent;
+      case 'R':
+        return d.repetition;
+      case 'E':
+        return d.escape;
+      case 'X':
+        return Buffer.from(code.slice(1), 'hex').toString('latin1');
+      case '.':
+        return code === '.br' ? '\n' : '';
+      default:
+        return '';
     }
   });
 }
 
 /** Escape text for a field (the reverse of `unescape`). */
 export function escape(text: string, d: Delimiters): string {
-  return [...text].map((ch) => {
-    if (ch === d.escape) return `${d.escape}E${d.escape}`;
-    if (ch === d.field) return `${d.escape}F${d.escape}`;
-    if (ch === d.component) return `${d.escape}S${d.escape}`;
-    if (ch === d.subcomponent) return `${d.escape}T${d.escape}`;
-    if (ch === d.repetition) return `${d.escape}R${d.escape}`;
-    if (ch === '\r' || ch === '\n') return ' ';
-    return ch;
-  }).join('');
+  return [...text]
+    .map((ch) => {
+      if (ch === d.escape) return `${d.escape}E${d.escape}`;
+      if (ch === d.field) return `${d.escape}F${d.escape}`;
+      if (ch === d.component) return `${d.escape}S${d.escape}`;
+      if (ch === d.subcomponent) return `${d.escape}T${d.escape}`;
+      if (ch === d.repetition) return `${d.escape}R${d.escape}`;
+      if (ch === '\r' || ch === '\n') return ' ';
+      return ch;
+    })
+    .join('');
 }

@@ -37,10 +37,15 @@ export class MllpReader {
       const piece = chunk.subarray(at, end < 0 ? chunk.length : end);
       if (!this.skipping) {
         this.size += piece.length;
-        if (this.size > this.maxBytes) { this.skipping = true; this.parts = []; } else this.parts.push(piece);
+        if (this.size > this.maxBytes) {
+          this.skipping = true;
+          this.parts = [];
+        } else this.parts.push(piece);
       } else this.size += piece.length;
       if (end < 0) return events;
-      events.push(this.skipping ? { kind: 'oversized', size: this.size } : { kind: 'message', bytes: Buffer.concat(this.parts) });
+      events.push(
+        this.skipping ? { kind: 'oversized', size: this.size } : { kind: 'message', bytes: Buffer.concat(this.parts) },
+      );
       this.inFrame = false;
       this.parts = [];
       at = end + 1;

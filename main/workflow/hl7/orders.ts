@@ -18,7 +18,14 @@ export interface OrderAction {
 }
 
 /** ORC-1 codes (HL7 table 0119) we act on; SC (status changed) with status CA/DC counts as those. */
-const CONTROLS: Record<string, OrderControl> = { NW: 'new', XO: 'change', CA: 'cancel', OC: 'cancel', DC: 'discontinue', OD: 'discontinue' };
+const CONTROLS: Record<string, OrderControl> = {
+  NW: 'new',
+  XO: 'change',
+  CA: 'cancel',
+  OC: 'cancel',
+  DC: 'discontinue',
+  OD: 'discontinue',
+};
 
 /** PN from an HL7 XPN or XCN name starting at `family` (family^given^middle^suffix^prefix -> family^given^middle^prefix^suffix). */
 export function personName(parts: string[], family = 0): string {
@@ -40,7 +47,12 @@ export function patientOf(message: Hl7Message): Pick<WorklistEntry, 'patientId' 
   if (!pid) throw new Hl7Error(100, msg('the message has no PID segment'));
   const patientId = pid.get(3) || pid.get(2);
   if (!patientId) throw new Hl7Error(101, msg('PID-3 (patient identifier) is empty'));
-  return { patientId, patientName: personName(pid.components(5)), birthDate: dateTime(pid.get(7)).date, sex: SEX[pid.get(8).toUpperCase()] ?? '' };
+  return {
+    patientId,
+    patientName: personName(pid.components(5)),
+    birthDate: dateTime(pid.get(7)).date,
+    sex: SEX[pid.get(8).toUpperCase()] ?? '',
+  };
 }
 
 export function readOrders(message: Hl7Message): OrderAction[] {
@@ -60,9 +72,19 @@ export function readOrders(message: Hl7Message): OrderAction[] {
   return groups.map(({ orc, obr, ipc, tq1 }, i) => {
     const code = orc.get(1).toUpperCase();
     const control = CONTROLS[code === 'SC' ? orc.get(5).toUpperCase() : code];
-    if (!control) throw new Hl7Error(207, msg('ORC-1 order control "{code}" of order {value} is not NW, XO, CA or DC', { code, value: i + 1 }));
+    if (!control)
+      throw new Hl7Error(
+        207,
+        msg('ORC-1 order control "{code}" of order {value} is not NW, XO, CA or DC', { code, value: i + 1 }),
+      );
     const placerOrder = orc.get(2) || obr?.get(2) || orc.get(3);
-    if (!placerOrder) throw new Hl7Error(101, msg('order {value} has no placer order number (ORC-2, OBR-2) nor filler order number (ORC-3)', { value: i + 1 }));
+    if (!placerOrder)
+      throw new Hl7Error(
+        101,
+        msg('order {value} has no placer order number (ORC-2, OBR-2) nor filler order number (ORC-3)', {
+          value: i + 1,
+        }),
+      );
     if (control !== 'new' && control !== 'change') return { control, placerOrder, entry: {} };
     if (!obr) throw new Hl7Error(100, msg('order {placerOrder} has no OBR segment', { placerOrder }));
     // Scheduled start: TQ1-7 (v2.5), OBR-27.4 (quantity/timing, v2.3), OBR-36, then ORC-9 (the order's time).

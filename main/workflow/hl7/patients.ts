@@ -14,10 +14,15 @@ export type PatientAction =
 export function readPatientMessage(message: Hl7Message): PatientAction {
   const patient = patientOf(message);
   if (message.trigger === 'A08' || message.trigger === 'A31') return { kind: 'update', ...patient };
-  if (message.trigger !== 'A40') throw new Hl7Error(200, msg('ADT^{trigger} is not a message this archive acts on (A08, A31, A40)', { trigger: message.trigger }));
+  if (message.trigger !== 'A40')
+    throw new Hl7Error(
+      200,
+      msg('ADT^{trigger} is not a message this archive acts on (A08, A31, A40)', { trigger: message.trigger }),
+    );
   const mrg = segment(message, 'MRG');
   const prior = mrg?.get(1) ?? '';
   if (!prior) throw new Hl7Error(101, msg('ADT^A40 without MRG-1 (the prior patient identifier)'));
-  if (prior === patient.patientId) throw new Hl7Error(207, msg('MRG-1 and PID-3 name the same patient {prior}', { prior }));
+  if (prior === patient.patientId)
+    throw new Hl7Error(207, msg('MRG-1 and PID-3 name the same patient {prior}', { prior }));
   return { kind: 'merge', priorPatientId: prior, ...patient };
 }

@@ -37,7 +37,12 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
   const [restarted, setRestarted] = useState<ListenerRestarted>();
   // The text as loaded, set with the text in one go: the form is unsaved only where the user changed it.
   const [base, setBase] = useState<string>();
-  useEffect(() => { if (loaded.data) { setText(loaded.data.text); setBase(loaded.data.text); } }, [loaded.data]);
+  useEffect(() => {
+    if (loaded.data) {
+      setText(loaded.data.text);
+      setBase(loaded.data.text);
+    }
+  }, [loaded.data]);
   useUnsavedGuard(base !== undefined && text !== base, t('dicom.ini has unsaved changes. Leave without saving them?'));
   if (!loaded.data) return <ErrorText error={loaded.error} />;
   const keys = loaded.data.keys;
@@ -75,61 +80,144 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
     const device = /^MAGDevice\d+$/.test(key) ? key.slice(9) : undefined;
     const words = device !== undefined ? t(MAG_DEVICE_LABEL, { n: device }) : spec.label ? t(spec.label) : '';
     // A list to choose from: the core's (each value shown as it is), or the compression codes with their words.
-    const choices: [string, string?][] | undefined = spec.input === 'compression' ? compression : spec.choices?.map((c): [string, string?] => [c]);
+    const choices: [string, string?][] | undefined =
+      spec.input === 'compression' ? compression : spec.choices?.map((c): [string, string?] => [c]);
     // A storage folder's help is the same for each (the server numbers it): said here in the UI's language.
     const help = device !== undefined ? t(MAG_DEVICE_HELP, { n: device }) : t(spec.help ?? '');
     return (
       <label key={key} className={`setting ${problem ? 'invalid' : ''}`} data-key={key}>
         {/* Plain words first, the key beside them (as it is written in dicom.ini). */}
-        <span className="label">{words ? <>{words} <code>{name}</code></> : <code>{name}</code>}</span>
+        <span className="label">
+          {words ? (
+            <>
+              {words} <code>{name}</code>
+            </>
+          ) : (
+            <code>{name}</code>
+          )}
+        </span>
         {spec.input === 'yes-no' ? (
           <span className="switch" role="radiogroup" aria-label={words || key}>
-            <label><input type="radio" name={`yes-no-${key}`} checked={value === '1'} onChange={() => set('1')} /> {t('yes')}</label>
-            <label><input type="radio" name={`yes-no-${key}`} checked={value !== '1'} onChange={() => set('0')} /> {t('no')}</label>
+            <label>
+              <input type="radio" name={`yes-no-${key}`} checked={value === '1'} onChange={() => set('1')} /> {t('yes')}
+            </label>
+            <label>
+              <input type="radio" name={`yes-no-${key}`} checked={value !== '1'} onChange={() => set('0')} /> {t('no')}
+            </label>
           </span>
         ) : choices ? (
           <select value={value} onChange={(e) => set(e.target.value)}>
             {/* A value written by hand that the list lacks (a Conquest code, in another case) stays shown as it is. */}
             {!choices.some(([c]) => c === value) && <option value={value}>{value}</option>}
-            {choices.map(([c, words]) => <option key={c} value={c}>{words ?? c}</option>)}
+            {choices.map(([c, words]) => (
+              <option key={c} value={c}>
+                {words ?? c}
+              </option>
+            ))}
           </select>
         ) : (
-          <input type={spec.input === 'secret' ? 'password' : 'text'} value={value} onChange={(e) => set(e.target.value)} />
+          <input
+            type={spec.input === 'secret' ? 'password' : 'text'}
+            value={value}
+            onChange={(e) => set(e.target.value)}
+          />
         )}
-        <span className="help">{help} <i>{t('Default {value}', { value: spec.default || t('(empty)') })}; {t(EFFECT_TEXT[spec.effect])}.</i></span>
-        {problem && <span className="error inline">{t('Line {n}', { n: String(problem.line) })}: {why(problem.reason, problem.message)}</span>}
+        <span className="help">
+          {help}{' '}
+          <i>
+            {t('Default {value}', { value: spec.default || t('(empty)') })}; {t(EFFECT_TEXT[spec.effect])}.
+          </i>
+        </span>
+        {problem && (
+          <span className="error inline">
+            {t('Line {n}', { n: String(problem.line) })}: {why(problem.reason, problem.message)}
+          </span>
+        )}
       </label>
     );
   };
 
   return (
     <div className="settings">
-      <Section title={t('dicom.ini')} actions={
-        <>
-          <button type="button" className={mode === 'form' ? 'active' : ''} onClick={() => setMode('form')}>{t('Form')}</button>
-          <button type="button" className={mode === 'text' ? 'active' : ''} onClick={() => setMode('text')}>{t('Text')}</button>
-        </>
-      }>
+      <Section
+        title={t('dicom.ini')}
+        actions={
+          <>
+            <button type="button" className={mode === 'form' ? 'active' : ''} onClick={() => setMode('form')}>
+              {t('Form')}
+            </button>
+            <button type="button" className={mode === 'text' ? 'active' : ''} onClick={() => setMode('text')}>
+              {t('Text')}
+            </button>
+          </>
+        }
+      >
         <div className="settings-bar">
           <div className="form-actions">
-            <button type="button" className="primary" disabled={!dirty} onClick={() => void save()}>{t('Save')}</button>
-            <button type="button" disabled={!dirty} onClick={() => { setText(loaded.data!.text); setProblems([]); }}>{t('Undo changes')}</button>
+            <button type="button" className="primary" disabled={!dirty} onClick={() => void save()}>
+              {t('Save')}
+            </button>
+            <button
+              type="button"
+              disabled={!dirty}
+              onClick={() => {
+                setText(loaded.data!.text);
+                setProblems([]);
+              }}
+            >
+              {t('Undo changes')}
+            </button>
           </div>
           {problems.length > 0 && (
             <div className="problems" role="alert">
-              <p className="error">{problems.length > 1 ? t('Not saved: dicom.ini has {n, plural, one {# problem} other {# problems}}.', { n: problems.length }) : t('Not saved: dicom.ini has a problem.')}</p>
-              <ul>{problems.map((p, i) => <li key={i}>{t('Line {n}', { n: String(p.line) })}: {why(p.reason, p.message)}</li>)}</ul>
+              <p className="error">
+                {problems.length > 1
+                  ? t('Not saved: dicom.ini has {n, plural, one {# problem} other {# problems}}.', {
+                      n: problems.length,
+                    })
+                  : t('Not saved: dicom.ini has a problem.')}
+              </p>
+              <ul>
+                {problems.map((p, i) => (
+                  <li key={i}>
+                    {t('Line {n}', { n: String(p.line) })}: {why(p.reason, p.message)}
+                  </li>
+                ))}
+              </ul>
             </div>
           )}
           <ErrorText error={error} />
           {saved && (
             <div className="saved" role="status">
-              <p className="ok">{t('Saved.')} {saved.changed.length ? '' : t('Nothing changed.')}</p>
-              <ul>{saved.changed.map((c) => <li key={c.key}><b>{c.key}</b>: {t(EFFECT_TEXT[c.effect])}</li>)}</ul>
+              <p className="ok">
+                {t('Saved.')} {saved.changed.length ? '' : t('Nothing changed.')}
+              </p>
+              <ul>
+                {saved.changed.map((c) => (
+                  <li key={c.key}>
+                    <b>{c.key}</b>: {t(EFFECT_TEXT[c.effect])}
+                  </li>
+                ))}
+              </ul>
               {needsListener && !restarted && (
-                <ActionButton kind="primary" onClick={async () => { setRestarted(await api(ENDPOINTS.restartListener)); onServerChanged(); }}>{t('Restart the DICOM listener now (open associations are dropped)')}</ActionButton>
+                <ActionButton
+                  kind="primary"
+                  onClick={async () => {
+                    setRestarted(await api(ENDPOINTS.restartListener));
+                    onServerChanged();
+                  }}
+                >
+                  {t('Restart the DICOM listener now (open associations are dropped)')}
+                </ActionButton>
               )}
-              {restarted && <p className="ok">{t('Listener restarted: {ae} on port {port}.', { ae: restarted.aeTitle, port: String(restarted.dicomPort) })}</p>}
+              {restarted && (
+                <p className="ok">
+                  {t('Listener restarted: {ae} on port {port}.', {
+                    ae: restarted.aeTitle,
+                    port: String(restarted.dicomPort),
+                  })}
+                </p>
+              )}
             </div>
           )}
         </div>
@@ -144,7 +232,13 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
             <ForwardingRules text={text} setText={setText} nodes={nodes.data ?? []} />
           </div>
         ) : (
-          <textarea className="ini-text" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} rows={Math.min(40, text.split('\n').length + 2)} />
+          <textarea
+            className="ini-text"
+            spellCheck={false}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            rows={Math.min(40, text.split('\n').length + 2)}
+          />
         )}
       </Section>
     </div>

@@ -17,15 +17,26 @@ const PAGE = 50;
 /** The most recently stored studies a search shows; a narrower search finds the others. */
 const SHOWN = 1000;
 const COLUMNS: [string, string][] = [
-  ['PatientName', 'Patient'], ['PatientID', 'ID'], ['PatientBirthDate', 'Born'], ['PatientSex', 'Sex'], ['StudyDate', 'Date'], ['ModalitiesInStudy', 'Modalities'],
-  ['StudyDescription', 'Description'], ['AccessionNumber', 'Accession'], ['NumberOfStudyRelatedSeries', 'Series'], ['NumberOfStudyRelatedInstances', 'Images'],
+  ['PatientName', 'Patient'],
+  ['PatientID', 'ID'],
+  ['PatientBirthDate', 'Born'],
+  ['PatientSex', 'Sex'],
+  ['StudyDate', 'Date'],
+  ['ModalitiesInStudy', 'Modalities'],
+  ['StudyDescription', 'Description'],
+  ['AccessionNumber', 'Accession'],
+  ['NumberOfStudyRelatedSeries', 'Series'],
+  ['NumberOfStudyRelatedInstances', 'Images'],
 ];
 const NUMERIC = new Set(['NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances']);
 
 export function Studies() {
   const [search, setSearch] = useState<SearchValues>(EMPTY_SEARCH);
   const [tick, setTick] = useState(0);
-  const studies = useLoad(() => api(ENDPOINTS.studies, { body: { level: 'STUDY', keys: studyKeys(search), limit: SHOWN + 1 } }), [search, tick]);
+  const studies = useLoad(
+    () => api(ENDPOINTS.studies, { body: { level: 'STUDY', keys: studyKeys(search), limit: SHOWN + 1 } }),
+    [search, tick],
+  );
   const more = (studies.data?.length ?? 0) > SHOWN;
   // Each study shows its own spelling of the patient's name; a patient with several is marked (name-conflict.tsx).
   const names = useLoad(async () => {
@@ -48,7 +59,11 @@ export function Studies() {
     rows.sort((a, b) => {
       const x = a[key] ?? '';
       const y = b[key] ?? '';
-      const c = NUMERIC.has(key) ? Number(x) - Number(y) : key === 'StudyDate' ? (x + (a.StudyTime ?? '')).localeCompare(y + (b.StudyTime ?? '')) : x.localeCompare(y, undefined, { sensitivity: 'base' });
+      const c = NUMERIC.has(key)
+        ? Number(x) - Number(y)
+        : key === 'StudyDate'
+          ? (x + (a.StudyTime ?? '')).localeCompare(y + (b.StudyTime ?? ''))
+          : x.localeCompare(y, undefined, { sensitivity: 'base' });
       return up ? c : -c;
     });
     return rows;
@@ -58,60 +73,123 @@ export function Studies() {
 
   return (
     <DropImport enabled={mayEdit} onDone={() => setTick((t) => t + 1)}>
-    <div className="studies">
-      <Section title={t('Studies in this archive')} actions={<button type="button" onClick={() => setTick((t) => t + 1)}>{t('Refresh')}</button>}>
-        <SearchForm onSearch={setSearch} busy={studies.loading} />
-        <ErrorText error={studies.error || nodes.error} />
-        <table className="results">
-          <thead>
-            <tr>
-              <th />
-              {COLUMNS.map(([key, label]) => (
-                <th key={key} className="sortable" aria-sort={sort.key === key ? (sort.up ? 'ascending' : 'descending') : 'none'}>
-                  <button type="button" className="sort" onClick={() => setSort({ key, up: sort.key === key ? !sort.up : true })}>
-                    {t(label)}{sort.key === key ? (sort.up ? ' ▲' : ' ▼') : ''}
-                  </button>
-                </th>
-              ))}
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {!studies.loading && shown.length === 0 && <tr><td colSpan={COLUMNS.length + 2} className="empty">{t('No study matches.')}</td></tr>}
-            {shown.map((r) => (<Fragment key={r.StudyInstanceUID}>
-              <StudyRow r={r} names={namesOf.get(r.PatientID ?? '')} nodes={nodes.data ?? []} isProtected={isProtected.has(r.StudyInstanceUID!)}
-                editing={editing === r.StudyInstanceUID} onEdit={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}
-                onChanged={(what) => (what === 'protection' ? protectedList.reload() : setTick((t) => t + 1))} />
-              {editing === r.StudyInstanceUID && (
-                <tr className="edit-row" data-editing={r.StudyInstanceUID}>
-                  <td colSpan={COLUMNS.length + 2}>
-                    <StudyEdit study={r} others={sorted.filter((o) => o.StudyInstanceUID !== r.StudyInstanceUID)} onDone={() => setTick((t) => t + 1)} />
+      <div className="studies">
+        <Section
+          title={t('Studies in this archive')}
+          actions={
+            <button type="button" onClick={() => setTick((t) => t + 1)}>
+              {t('Refresh')}
+            </button>
+          }
+        >
+          <SearchForm onSearch={setSearch} busy={studies.loading} />
+          <ErrorText error={studies.error || nodes.error} />
+          <table className="results">
+            <thead>
+              <tr>
+                <th />
+                {COLUMNS.map(([key, label]) => (
+                  <th
+                    key={key}
+                    className="sortable"
+                    aria-sort={sort.key === key ? (sort.up ? 'ascending' : 'descending') : 'none'}
+                  >
+                    <button
+                      type="button"
+                      className="sort"
+                      onClick={() => setSort({ key, up: sort.key === key ? !sort.up : true })}
+                    >
+                      {t(label)}
+                      {sort.key === key ? (sort.up ? ' ▲' : ' ▼') : ''}
+                    </button>
+                  </th>
+                ))}
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {!studies.loading && shown.length === 0 && (
+                <tr>
+                  <td colSpan={COLUMNS.length + 2} className="empty">
+                    {t('No study matches.')}
                   </td>
                 </tr>
               )}
-            </Fragment>))}
-          </tbody>
-        </table>
-        {mayTransfer && shown.length > 1 && (
-          <p className="export-result">
-            <a className="button" download title={t('The studies on this page as one ZIP of a DICOM media set with its DICOMDIR')}
-              {...downloadLink(ENDPOINTS.export, { level: 'STUDY', format: 'zip', uid: shown.map((r) => r.StudyInstanceUID).join(',') })}>{t('Export {n, plural, one {this study} other {these # studies}} as ZIP', { n: shown.length })}</a>
-          </p>
-        )}
-        {more && <p className="help">{t('More than {n, plural, one {# study matches} other {# studies match}}: these are the {n} most recently received. Narrow the search to find others.', { n: SHOWN })}</p>}
-        {pages > 1 && (
-          <div className="pager">
-            <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>{t('Previous')}</button>
-            <span>{t('Page {page} of {pages} ({n, plural, one {# study} other {# studies}})', { page: page + 1, pages, n: sorted.length })}</span>
-            <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>{t('Next')}</button>
-          </div>
-        )}
-        {mayEdit && <div className="imports">
-          <UploadFiles onDone={() => setTick((t) => t + 1)} />
-          {window.pacs && <ImportFolder onDone={() => setTick((t) => t + 1)} />}
-        </div>}
-      </Section>
-    </div>
+              {shown.map((r) => (
+                <Fragment key={r.StudyInstanceUID}>
+                  <StudyRow
+                    r={r}
+                    names={namesOf.get(r.PatientID ?? '')}
+                    nodes={nodes.data ?? []}
+                    isProtected={isProtected.has(r.StudyInstanceUID!)}
+                    editing={editing === r.StudyInstanceUID}
+                    onEdit={() => setEditing(editing === r.StudyInstanceUID ? undefined : r.StudyInstanceUID)}
+                    onChanged={(what) => (what === 'protection' ? protectedList.reload() : setTick((t) => t + 1))}
+                  />
+                  {editing === r.StudyInstanceUID && (
+                    <tr className="edit-row" data-editing={r.StudyInstanceUID}>
+                      <td colSpan={COLUMNS.length + 2}>
+                        <StudyEdit
+                          study={r}
+                          others={sorted.filter((o) => o.StudyInstanceUID !== r.StudyInstanceUID)}
+                          onDone={() => setTick((t) => t + 1)}
+                        />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+          {mayTransfer && shown.length > 1 && (
+            <p className="export-result">
+              <a
+                className="button"
+                download
+                title={t('The studies on this page as one ZIP of a DICOM media set with its DICOMDIR')}
+                {...downloadLink(ENDPOINTS.export, {
+                  level: 'STUDY',
+                  format: 'zip',
+                  uid: shown.map((r) => r.StudyInstanceUID).join(','),
+                })}
+              >
+                {t('Export {n, plural, one {this study} other {these # studies}} as ZIP', { n: shown.length })}
+              </a>
+            </p>
+          )}
+          {more && (
+            <p className="help">
+              {t(
+                'More than {n, plural, one {# study matches} other {# studies match}}: these are the {n} most recently received. Narrow the search to find others.',
+                { n: SHOWN },
+              )}
+            </p>
+          )}
+          {pages > 1 && (
+            <div className="pager">
+              <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
+                {t('Previous')}
+              </button>
+              <span>
+                {t('Page {page} of {pages} ({n, plural, one {# study} other {# studies}})', {
+                  page: page + 1,
+                  pages,
+                  n: sorted.length,
+                })}
+              </span>
+              <button type="button" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>
+                {t('Next')}
+              </button>
+            </div>
+          )}
+          {mayEdit && (
+            <div className="imports">
+              <UploadFiles onDone={() => setTick((t) => t + 1)} />
+              {window.pacs && <ImportFolder onDone={() => setTick((t) => t + 1)} />}
+            </div>
+          )}
+        </Section>
+      </div>
     </DropImport>
   );
 }
@@ -121,10 +199,17 @@ function ImportFolder({ onDone }: { onDone: () => void }) {
   const [result, setResult] = useState('');
   return (
     <div className="import">
-      <ActionButton onClick={async () => {
-        const summary = await window.pacs!.importFolder();
-        if (summary) { setResult(summary); onDone(); }
-      }}>{t('Import a folder or CD…')}</ActionButton>
+      <ActionButton
+        onClick={async () => {
+          const summary = await window.pacs!.importFolder();
+          if (summary) {
+            setResult(summary);
+            onDone();
+          }
+        }}
+      >
+        {t('Import a folder or CD…')}
+      </ActionButton>
       {result && <span className="ok inline">{result}</span>}
     </div>
   );

@@ -32,12 +32,32 @@ async function seriesWithFrames(studyUid: string): Promise<ViewerSeries[]> {
   return series.filter((s) => !HIDDEN_MODALITIES.has(s.modality)).map((s) => ({ ...s, frames: frames.get(s.uid) }));
 }
 
-function SeriesButton({ studyUid, s, active, onOpen }: { studyUid: string; s: ViewerSeries; active: boolean; onOpen: () => void }) {
-  const frames = (s.frames ?? 0) > s.count ? ` · ${t('{n, plural, one {# frame} other {# frames}}', { n: s.frames ?? 0 })}` : '';
+function SeriesButton({
+  studyUid,
+  s,
+  active,
+  onOpen,
+}: {
+  studyUid: string;
+  s: ViewerSeries;
+  active: boolean;
+  onOpen: () => void;
+}) {
+  const frames =
+    (s.frames ?? 0) > s.count ? ` · ${t('{n, plural, one {# frame} other {# frames}}', { n: s.frames ?? 0 })}` : '';
   return (
     <button type="button" className={`series ${active ? 'active' : ''}`} onClick={onOpen} title={s.description}>
-      {REPORT_MODALITIES.has(s.modality) ? <div className="thumb report-thumb">{t('Report')}</div> : <Thumbnail studyUid={studyUid} seriesUid={s.uid} />}
-      <span>{s.modality} {s.number ? `#${s.number}` : ''} · {t('{n} img', { n: s.count })}{frames}<br />{s.description}</span>
+      {REPORT_MODALITIES.has(s.modality) ? (
+        <div className="thumb report-thumb">{t('Report')}</div>
+      ) : (
+        <Thumbnail studyUid={studyUid} seriesUid={s.uid} />
+      )}
+      <span>
+        {s.modality} {s.number ? `#${s.number}` : ''} · {t('{n} img', { n: s.count })}
+        {frames}
+        <br />
+        {s.description}
+      </span>
     </button>
   );
 }
@@ -85,7 +105,9 @@ export function Viewer({ studyUid }: { studyUid: string }) {
     sync.enable(synced && count > 1);
   }, [sync, synced, count, panes]);
 
-  useEffect(() => { apis.current[activePane]?.setTool(tool); }, [activePane, tool]);
+  useEffect(() => {
+    apis.current[activePane]?.setTool(tool);
+  }, [activePane, tool]);
 
   const api = () => apis.current[activePane];
   const activeContent = panes[activePane];
@@ -114,16 +136,36 @@ export function Viewer({ studyUid }: { studyUid: string }) {
     e.preventDefault();
     const p = api();
     switch (action.kind) {
-      case 'step': p?.step(action.delta); break;
-      case 'first': p?.goTo('first'); break;
-      case 'last': p?.goTo('last'); break;
-      case 'cine': p?.toggleCine(); break;
-      case 'invert': p?.invert(); break;
-      case 'reset': p?.reset(); break;
-      case 'overlays': setOverlays((o) => !o); break;
-      case 'back': go('studies'); break;
-      case 'preset': p?.setWindow(action.ww, action.wc); break;
-      case 'layout': setLayout(action.layout); break;
+      case 'step':
+        p?.step(action.delta);
+        break;
+      case 'first':
+        p?.goTo('first');
+        break;
+      case 'last':
+        p?.goTo('last');
+        break;
+      case 'cine':
+        p?.toggleCine();
+        break;
+      case 'invert':
+        p?.invert();
+        break;
+      case 'reset':
+        p?.reset();
+        break;
+      case 'overlays':
+        setOverlays((o) => !o);
+        break;
+      case 'back':
+        go('studies');
+        break;
+      case 'preset':
+        p?.setWindow(action.ww, action.wc);
+        break;
+      case 'layout':
+        setLayout(action.layout);
+        break;
     }
   };
 
@@ -137,7 +179,9 @@ export function Viewer({ studyUid }: { studyUid: string }) {
   }, []);
 
   // A layout with fewer viewports keeps an active one among those shown: the tools and keys act on what is seen.
-  useEffect(() => { if (activePane >= count) setActivePane(0); }, [activePane, count]);
+  useEffect(() => {
+    if (activePane >= count) setActivePane(0);
+  }, [activePane, count]);
 
   const s = study.data;
   const current = status[activePane];
@@ -148,7 +192,9 @@ export function Viewer({ studyUid }: { studyUid: string }) {
     return (
       <div className="viewer-missing" role="alert">
         <p className="error">{t('This study is not in this archive (deleted, or the link is wrong).')}</p>
-        <p><a href="#/studies">{t('Back to the studies')}</a></p>
+        <p>
+          <a href="#/studies">{t('Back to the studies')}</a>
+        </p>
       </div>
     );
   }
@@ -158,19 +204,38 @@ export function Viewer({ studyUid }: { studyUid: string }) {
       <aside className="series-list">
         <ErrorText error={series.error} />
         {(series.data ?? []).map((x) => (
-          <SeriesButton key={x.uid} studyUid={studyUid} s={x} active={activeContent?.series.uid === x.uid} onOpen={() => open(activePane, { studyUid, series: x })} />
+          <SeriesButton
+            key={x.uid}
+            studyUid={studyUid}
+            s={x}
+            active={activeContent?.series.uid === x.uid}
+            onOpen={() => open(activePane, { studyUid, series: x })}
+          />
         ))}
         <h3 className="priors-title">{t('Other studies of this patient')}</h3>
         {priors.data?.length === 0 && <p className="help">{t('None in this archive.')}</p>}
         <ul className="priors" aria-label={t('Other studies of this patient')}>
           {(priors.data ?? []).map((p) => (
             <li key={p.StudyInstanceUID}>
-              <button type="button" className={openPrior?.uid === p.StudyInstanceUID ? 'active' : ''} onClick={() => void openPriorStudy(p)}>
-                {date(p.StudyDate ?? '')} · {p.ModalitiesInStudy}<br />{p.StudyDescription} ({t('{n} img', { n: p.NumberOfStudyRelatedInstances ?? '' })})</button>
-              {openPrior?.uid === p.StudyInstanceUID && openPrior.series.map((x) => (
-                <SeriesButton key={x.uid} studyUid={p.StudyInstanceUID!} s={x} active={activeContent?.series.uid === x.uid}
-                  onOpen={() => open(activePane, { studyUid: p.StudyInstanceUID!, series: x })} />
-              ))}
+              <button
+                type="button"
+                className={openPrior?.uid === p.StudyInstanceUID ? 'active' : ''}
+                onClick={() => void openPriorStudy(p)}
+              >
+                {date(p.StudyDate ?? '')} · {p.ModalitiesInStudy}
+                <br />
+                {p.StudyDescription} ({t('{n} img', { n: p.NumberOfStudyRelatedInstances ?? '' })})
+              </button>
+              {openPrior?.uid === p.StudyInstanceUID &&
+                openPrior.series.map((x) => (
+                  <SeriesButton
+                    key={x.uid}
+                    studyUid={p.StudyInstanceUID!}
+                    s={x}
+                    active={activeContent?.series.uid === x.uid}
+                    onOpen={() => open(activePane, { studyUid: p.StudyInstanceUID!, series: x })}
+                  />
+                ))}
             </li>
           ))}
         </ul>
@@ -178,55 +243,193 @@ export function Viewer({ studyUid }: { studyUid: string }) {
       <div className="viewport-column">
         <div className="toolbar" role="toolbar" aria-label={t('Viewer tools')}>
           {LEFT_TOOLS.map(([id, label]) => (
-            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => setTool(id)}>{t(label)}</button>
+            <button
+              type="button"
+              key={id}
+              className={tool === id ? 'active' : ''}
+              aria-pressed={tool === id}
+              onClick={() => setTool(id)}
+            >
+              {t(label)}
+            </button>
           ))}
           <span className="sep" />
           {/* Measurements and presets each behind one button: the toolbar stays one row on a 1366-pixel screen. */}
-          <MenuButton label={t('Measure')} active={!!measuring} title={measuring ? t(measuring[1]) : undefined}>{(close) => MEASURE_TOOLS.map(([id, label]) => (
-            <button type="button" key={id} className={tool === id ? 'active' : ''} aria-pressed={tool === id} onClick={() => { setTool(id); close(); }}>{t(label)}</button>
-          ))}</MenuButton>
-          {presets.length > 0 && <MenuButton label={t('Presets')}>{(close) => presets.map(([name, ww, wc], i) => (
-            <button type="button" key={name} title={`W ${ww} / L ${wc}`} onClick={() => { api()?.setWindow(ww, wc); close(); }}>{t(name)} <kbd>{i + 1}</kbd></button>
-          ))}</MenuButton>}
+          <MenuButton label={t('Measure')} active={!!measuring} title={measuring ? t(measuring[1]) : undefined}>
+            {(close) =>
+              MEASURE_TOOLS.map(([id, label]) => (
+                <button
+                  type="button"
+                  key={id}
+                  className={tool === id ? 'active' : ''}
+                  aria-pressed={tool === id}
+                  onClick={() => {
+                    setTool(id);
+                    close();
+                  }}
+                >
+                  {t(label)}
+                </button>
+              ))
+            }
+          </MenuButton>
+          {presets.length > 0 && (
+            <MenuButton label={t('Presets')}>
+              {(close) =>
+                presets.map(([name, ww, wc], i) => (
+                  <button
+                    type="button"
+                    key={name}
+                    title={`W ${ww} / L ${wc}`}
+                    onClick={() => {
+                      api()?.setWindow(ww, wc);
+                      close();
+                    }}
+                  >
+                    {t(name)} <kbd>{i + 1}</kbd>
+                  </button>
+                ))
+              }
+            </MenuButton>
+          )}
           <span className="sep" />
-          <button type="button" onClick={() => api()?.invert()} title="I">{t('Invert')}</button>
-          <button type="button" onClick={() => api()?.reset()} title="R">{t('Reset')}</button>
-          <button type="button" className={overlays ? 'active' : ''} aria-pressed={overlays} onClick={() => setOverlays(!overlays)} title="O">{t('Overlays')}</button>
-          <span className="sep" />
-          <button type="button" className={current?.playing ? 'active' : ''} aria-pressed={!!current?.playing} onClick={() => api()?.toggleCine()} title={`${current?.playing ? t('Pause') : t('Play')} (${t('Space')})`}
-            aria-label={current?.playing ? t('Pause') : t('Play')}><span aria-hidden="true">{current?.playing ? '❚❚' : '▶'}</span>
+          <button type="button" onClick={() => api()?.invert()} title="I">
+            {t('Invert')}
           </button>
-          <label className="speed"><select aria-label={t('Cine speed')} title={t('Cine speed')} value={speed} onChange={(e) => setSpeed(Number(e.target.value))}>
-            {SPEEDS.map((x) => <option key={x} value={x}>{x}×{current ? ` (${(current.baseFps * x).toFixed(0)} fps)` : ''}</option>)}
-          </select></label>
+          <button type="button" onClick={() => api()?.reset()} title="R">
+            {t('Reset')}
+          </button>
+          <button
+            type="button"
+            className={overlays ? 'active' : ''}
+            aria-pressed={overlays}
+            onClick={() => setOverlays(!overlays)}
+            title="O"
+          >
+            {t('Overlays')}
+          </button>
+          <span className="sep" />
+          <button
+            type="button"
+            className={current?.playing ? 'active' : ''}
+            aria-pressed={!!current?.playing}
+            onClick={() => api()?.toggleCine()}
+            title={`${current?.playing ? t('Pause') : t('Play')} (${t('Space')})`}
+            aria-label={current?.playing ? t('Pause') : t('Play')}
+          >
+            <span aria-hidden="true">{current?.playing ? '❚❚' : '▶'}</span>
+          </button>
+          <label className="speed">
+            <select
+              aria-label={t('Cine speed')}
+              title={t('Cine speed')}
+              value={speed}
+              onChange={(e) => setSpeed(Number(e.target.value))}
+            >
+              {SPEEDS.map((x) => (
+                <option key={x} value={x}>
+                  {x}×{current ? ` (${(current.baseFps * x).toFixed(0)} fps)` : ''}
+                </option>
+              ))}
+            </select>
+          </label>
           <span className="sep" />
           {LAYOUTS.map((l) => (
-            <button type="button" key={l} className={layout === l ? 'active' : ''} aria-pressed={layout === l} aria-label={`Layout ${l}`} onClick={() => setLayout(l)}>{l}</button>
+            <button
+              type="button"
+              key={l}
+              className={layout === l ? 'active' : ''}
+              aria-pressed={layout === l}
+              aria-label={`Layout ${l}`}
+              onClick={() => setLayout(l)}
+            >
+              {l}
+            </button>
           ))}
-          <button type="button" className={synced ? 'active' : ''} aria-pressed={synced} onClick={() => setSynced(!synced)} title={t('Scroll and window/level the viewports together. Scroll them to the same anatomy first: a study of another frame of reference keeps that offset.')}>{t('Sync')}</button>
+          <button
+            type="button"
+            className={synced ? 'active' : ''}
+            aria-pressed={synced}
+            onClick={() => setSynced(!synced)}
+            title={t(
+              'Scroll and window/level the viewports together. Scroll them to the same anatomy first: a study of another frame of reference keeps that offset.',
+            )}
+          >
+            {t('Sync')}
+          </button>
           <span className="sep" />
           {mayEdit && (measurements.dirty || measurements.saved) && (
-            <button type="button" className={measurements.dirty ? 'primary' : ''} disabled={!measurements.dirty} onClick={() => void measurements.save()}
-              title={t('Keep the measurements in the archive (a presentation state other workstations show too)')}>
-              {measurements.dirty ? t('Save measurements') : measurements.saved ? t('Measurements saved') : t('Measurements')}
+            <button
+              type="button"
+              className={measurements.dirty ? 'primary' : ''}
+              disabled={!measurements.dirty}
+              onClick={() => void measurements.save()}
+              title={t('Keep the measurements in the archive (a presentation state other workstations show too)')}
+            >
+              {measurements.dirty
+                ? t('Save measurements')
+                : measurements.saved
+                  ? t('Measurements saved')
+                  : t('Measurements')}
             </button>
           )}
-          <button type="button" className={showHeader ? 'active' : ''} onClick={() => setShowHeader(!showHeader)}>{t('Header')}</button>
-          <button type="button" className={showKeys ? 'active' : ''} aria-expanded={showKeys} aria-label={t('Keys')} title={t('Keys')} onClick={() => setShowKeys(!showKeys)}>?</button>
+          <button type="button" className={showHeader ? 'active' : ''} onClick={() => setShowHeader(!showHeader)}>
+            {t('Header')}
+          </button>
+          <button
+            type="button"
+            className={showKeys ? 'active' : ''}
+            aria-expanded={showKeys}
+            aria-label={t('Keys')}
+            title={t('Keys')}
+            onClick={() => setShowKeys(!showKeys)}
+          >
+            ?
+          </button>
         </div>
-        {measurements.error && <p className="error" role="alert">{measurements.error}</p>}
+        {measurements.error && (
+          <p className="error" role="alert">
+            {measurements.error}
+          </p>
+        )}
         {showKeys && (
           <table className="shortcuts" aria-label={t('Keyboard and mouse')}>
-            <tbody>{SHORTCUTS.map(([k, what]) => <tr key={k}><th scope="row">{t(k)}</th><td>{t(what, { n: PAGE_STEP })}</td></tr>)}</tbody>
+            <tbody>
+              {SHORTCUTS.map(([k, what]) => (
+                <tr key={k}>
+                  <th scope="row">{t(k)}</th>
+                  <td>{t(what, { n: PAGE_STEP })}</td>
+                </tr>
+              ))}
+            </tbody>
           </table>
         )}
         <div className={`viewport-grid layout-${layout}`} data-layout={layout}>
           {[0, 1, 2, 3].slice(0, count).map((i) => (
-            <ViewportPane key={i} ref={(a) => { apis.current[i] = a; }} content={panes[i]} study={panes[i] ? studies.current.get(panes[i]!.studyUid) ?? s : s}
-              active={i === activePane} overlays={overlays} speed={speed} onActivate={() => setActivePane(i)}
-              onStatus={(st) => setStatus((all) => { const next = [...all]; next[i] = st; return next; })}
-              onElement={(el) => { elements.current[i] = el; }} onMeasured={measurements.measured}
-              onImages={(study, list) => void measurements.shown(study, list, elements.current[i] ?? null)} />
+            <ViewportPane
+              key={i}
+              ref={(a) => {
+                apis.current[i] = a;
+              }}
+              content={panes[i]}
+              study={panes[i] ? (studies.current.get(panes[i]!.studyUid) ?? s) : s}
+              active={i === activePane}
+              overlays={overlays}
+              speed={speed}
+              onActivate={() => setActivePane(i)}
+              onStatus={(st) =>
+                setStatus((all) => {
+                  const next = [...all];
+                  next[i] = st;
+                  return next;
+                })
+              }
+              onElement={(el) => {
+                elements.current[i] = el;
+              }}
+              onMeasured={measurements.measured}
+              onImages={(study, list) => void measurements.shown(study, list, elements.current[i] ?? null)}
+            />
           ))}
         </div>
       </div>

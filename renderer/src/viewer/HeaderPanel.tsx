@@ -10,7 +10,10 @@ export function HeaderPanel({ sopInstanceUid }: { sopInstanceUid: string }) {
   const header = useLoad(() => api(ENDPOINTS.objectHeader, { params: [sopInstanceUid] }), [sopInstanceUid]);
   const [filter, setFilter] = useState('');
   const f = filter.toLowerCase();
-  const rows = (header.data ?? []).filter((r) => !f || r.keyword.toLowerCase().includes(f) || r.tag.toLowerCase().includes(f) || r.value.toLowerCase().includes(f));
+  const rows = (header.data ?? []).filter(
+    (r) =>
+      !f || r.keyword.toLowerCase().includes(f) || r.tag.toLowerCase().includes(f) || r.value.toLowerCase().includes(f),
+  );
   return (
     <aside className="header-panel">
       <input placeholder={t('Filter (name, tag, value)')} value={filter} onChange={(e) => setFilter(e.target.value)} />

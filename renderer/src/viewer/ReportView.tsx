@@ -1,5 +1,5 @@
 import { ENDPOINTS } from '../../../main/api/endpoints.ts';
-import type { ReportItem} from '../../../main/api/contract.ts';
+import type { ReportItem } from '../../../main/api/contract.ts';
 import { api } from '../api.ts';
 import { ErrorText } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
@@ -12,8 +12,25 @@ function Item({ item }: { item: ReportItem }) {
   const value = item.value + (item.unit ? ` ${item.unit}` : '');
   return (
     <li className={`report-item ${item.valueType.toLowerCase()}`}>
-      {item.valueType === 'CONTAINER' ? <b>{item.name}</b> : <><span className="name">{item.name}</span>{value && <>: <span className="value">{value}</span></>}</>}
-      {item.children.length > 0 && <ul>{item.children.map((c, i) => <Item key={i} item={c} />)}</ul>}
+      {item.valueType === 'CONTAINER' ? (
+        <b>{item.name}</b>
+      ) : (
+        <>
+          <span className="name">{item.name}</span>
+          {value && (
+            <>
+              : <span className="value">{value}</span>
+            </>
+          )}
+        </>
+      )}
+      {item.children.length > 0 && (
+        <ul>
+          {item.children.map((c, i) => (
+            <Item key={i} item={c} />
+          ))}
+        </ul>
+      )}
     </li>
   );
 }
@@ -29,7 +46,11 @@ export function ReportView({ sopInstanceUid }: { sopInstanceUid: string }) {
         <>
           <h3>{r.title || t('Structured report')}</h3>
           <p className="flags">{[r.completion, r.verification].filter(Boolean).join(' · ')}</p>
-          <ul>{r.items.map((c, i) => <Item key={i} item={c} />)}</ul>
+          <ul>
+            {r.items.map((c, i) => (
+              <Item key={i} item={c} />
+            ))}
+          </ul>
         </>
       )}
     </article>

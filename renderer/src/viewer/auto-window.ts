@@ -24,12 +24,17 @@ export function autoWindow(image: WindowedImage): { windowWidth: number; windowC
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    if (!Number.isFinite(min)) { min = 0; max = 0; }
+    if (!Number.isFinite(min)) {
+      min = 0;
+      max = 0;
+    }
   }
   const slope = image.slope ?? 1;
   const intercept = image.intercept ?? 0;
   const low = min * slope + intercept;
   const high = max * slope + intercept;
   // A uniform image gets a width of 1 centred a little below its value, so it shows as white rather than as nothing.
-  return high > low ? { windowWidth: high - low, windowCenter: (high + low) / 2 } : { windowWidth: 1, windowCenter: low - 0.5 };
+  return high > low
+    ? { windowWidth: high - low, windowCenter: (high + low) / 2 }
+    : { windowWidth: 1, windowCenter: low - 0.5 };
 }

@@ -3,7 +3,10 @@
  * (0008,2144) first, else Cine Rate (0018,0040), else 1000 / Frame Time (0018,1063, ms), else the Frame Time Vector's
  * mean; a series of single images without any of them plays at `fallback` frames per second.
  */
-export function cineFramesPerSecond(meta: { recommendedDisplayFrameRate?: number; cineRate?: number; frameTime?: number; frameTimeVector?: number[] }, fallback = 10): number {
+export function cineFramesPerSecond(
+  meta: { recommendedDisplayFrameRate?: number; cineRate?: number; frameTime?: number; frameTimeVector?: number[] },
+  fallback = 10,
+): number {
   const ok = (n: number | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n > 0;
   if (ok(meta.recommendedDisplayFrameRate)) return meta.recommendedDisplayFrameRate;
   if (ok(meta.cineRate)) return meta.cineRate;

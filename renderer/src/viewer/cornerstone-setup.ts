@@ -24,7 +24,9 @@ export function setUpCornerstone(): void {
   wadoLoader.configure({
     useWebWorkers: true,
     // The API wants the install's secret; WADO requests carry it as a header, never in the image id.
-    beforeSend: (xhr) => { if (currentToken()) xhr.setRequestHeader('Authorization', `Bearer ${currentToken()}`); },
+    beforeSend: (xhr) => {
+      if (currentToken()) xhr.setRequestHeader('Authorization', `Bearer ${currentToken()}`);
+    },
     decodeConfig: { convertFloatPixelDataToInt: false, use16BitDataType: true },
   });
   startDecoderWorkers();
@@ -76,7 +78,13 @@ export interface ViewerFacts {
   imagerSpacing: boolean;
 }
 
-function dataSetOf(imageId: string): { string(tag: string): string | undefined; floatString(tag: string, i?: number): number | undefined; intString(tag: string): number | undefined } | undefined {
+function dataSetOf(imageId: string):
+  | {
+      string(tag: string): string | undefined;
+      floatString(tag: string, i?: number): number | undefined;
+      intString(tag: string): number | undefined;
+    }
+  | undefined {
   if (!imageId.startsWith('wadouri:')) return undefined;
   const { url } = wadoLoader.wadouri.parseImageId(imageId);
   return wadoLoader.wadouri.dataSetCacheManager.get(url);
@@ -85,12 +93,25 @@ function dataSetOf(imageId: string): { string(tag: string): string | undefined; 
 function viewerFacts(imageId: string): ViewerFacts | undefined {
   const ds = dataSetOf(imageId);
   if (!ds) return undefined;
-  const num = (tag: string) => { const v = ds.floatString(tag); return v === undefined || Number.isNaN(v) ? undefined : v; };
-  const vector = (ds.string('x00181065') ?? '').split('\\').map(Number).filter((n) => Number.isFinite(n));
+  const num = (tag: string) => {
+    const v = ds.floatString(tag);
+    return v === undefined || Number.isNaN(v) ? undefined : v;
+  };
+  const vector = (ds.string('x00181065') ?? '')
+    .split('\\')
+    .map(Number)
+    .filter((n) => Number.isFinite(n));
   return {
-    instanceNumber: ds.intString('x00200013'), seriesDescription: ds.string('x0008103e') ?? '', modality: ds.string('x00080060') ?? '',
-    sliceThickness: num('x00180050'), sliceLocation: num('x00201041'), frameTime: num('x00181063'), frameTimeVector: vector.length ? vector : undefined,
-    recommendedDisplayFrameRate: num('x00082144'), cineRate: num('x00180040'), numberOfFrames: ds.intString('x00280008') ?? 1,
+    instanceNumber: ds.intString('x00200013'),
+    seriesDescription: ds.string('x0008103e') ?? '',
+    modality: ds.string('x00080060') ?? '',
+    sliceThickness: num('x00180050'),
+    sliceLocation: num('x00201041'),
+    frameTime: num('x00181063'),
+    frameTimeVector: vector.length ? vector : undefined,
+    recommendedDisplayFrameRate: num('x00082144'),
+    cineRate: num('x00180040'),
+    numberOfFrames: ds.intString('x00280008') ?? 1,
     burnedIn: (ds.string('x00280301') ?? '').toUpperCase() === 'YES',
     imagerSpacing: !ds.string('x00280030') && !!ds.string('x00181164'),
   };
@@ -102,7 +123,9 @@ function withImagerSpacing(module: Record<string, unknown>, imageId: string): Re
   const ds = dataSetOf(imageId);
   const row = ds?.floatString('x00181164', 0);
   const column = ds?.floatString('x00181164', 1);
-  return row && column ? { ...module, pixelSpacing: [row, column], rowPixelSpacing: row, columnPixelSpacing: column } : module;
+  return row && column
+    ? { ...module, pixelSpacing: [row, column], rowPixelSpacing: row, columnPixelSpacing: column }
+    : module;
 }
 
 /**
@@ -114,7 +137,8 @@ function startDecoderWorkers(): void {
   const NativeWorker = window.Worker;
   window.Worker = class FileOnlyWorker extends NativeWorker {
     constructor(url: string | URL, options?: WorkerOptions) {
-      if (/^(blob|data):/.test(String(url))) throw new DOMException('decoder workers start from their file', 'SecurityError');
+      if (/^(blob|data):/.test(String(url)))
+        throw new DOMException('decoder workers start from their file', 'SecurityError');
       super(url, options);
     }
   };

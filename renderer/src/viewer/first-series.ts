@@ -8,5 +8,7 @@ import { REPORT_MODALITIES } from './report-modalities.ts';
 export function firstSeries(series: readonly ViewerSeries[]): ViewerSeries | undefined {
   const images = series.filter((s) => !REPORT_MODALITIES.has(s.modality));
   const size = (s: ViewerSeries) => Math.max(s.frames ?? 0, s.count);
-  return [...images].sort((a, b) => size(b) - size(a) || (Number(a.number) || 0) - (Number(b.number) || 0))[0] ?? series[0];
+  return (
+    [...images].sort((a, b) => size(b) - size(a) || (Number(a.number) || 0) - (Number(b.number) || 0))[0] ?? series[0]
+  );
 }

@@ -14,7 +14,9 @@ const DISPLAY_LEVELS = 65535;
 
 function readAsIntegers(image: Image, signed: boolean, scaling: number): void {
   const floats = image.getPixelData();
-  const raw = signed ? new Int32Array(floats.buffer, floats.byteOffset, floats.length) : new Uint32Array(floats.buffer, floats.byteOffset, floats.length);
+  const raw = signed
+    ? new Int32Array(floats.buffer, floats.byteOffset, floats.length)
+    : new Uint32Array(floats.buffer, floats.byteOffset, floats.length);
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < raw.length; i++) {
@@ -43,7 +45,11 @@ export function registerInteger32Loader(): void {
     const promise = loading.promise.then((loaded) => {
       const ds = wadouri.dataSetCacheManager.get(wadouri.parseImageId(imageId).url);
       if (ds?.uint16('x00280100') !== 32 || !ds.elements['x7fe00010'] || ds.elements['x7fe00008']) return loaded;
-      readAsIntegers(loaded, ds.uint16('x00280103') === 1, ds.floatString('x3004000e') || ds.floatString('x00281053') || 1);
+      readAsIntegers(
+        loaded,
+        ds.uint16('x00280103') === 1,
+        ds.floatString('x3004000e') || ds.floatString('x00281053') || 1,
+      );
       return loaded;
     });
     return { promise, cancelFn: loading.cancelFn };

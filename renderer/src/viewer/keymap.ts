@@ -6,8 +6,13 @@ import { CT_PRESETS } from './presets.ts';
  */
 export type ViewerAction =
   | { kind: 'step'; delta: number }
-  | { kind: 'first' } | { kind: 'last' }
-  | { kind: 'cine' } | { kind: 'invert' } | { kind: 'reset' } | { kind: 'overlays' } | { kind: 'back' }
+  | { kind: 'first' }
+  | { kind: 'last' }
+  | { kind: 'cine' }
+  | { kind: 'invert' }
+  | { kind: 'reset' }
+  | { kind: 'overlays' }
+  | { kind: 'back' }
   | { kind: 'preset'; ww: number; wc: number; name: string }
   | { kind: 'layout'; layout: Layout };
 
@@ -23,21 +28,41 @@ export function presetsFor(modality: string): [string, number, number][] {
   return modality === 'CT' ? CT_PRESETS : [];
 }
 
-export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean; shiftKey?: boolean }, modality: string): ViewerAction | undefined {
+export function keyAction(
+  e: { key: string; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean; shiftKey?: boolean },
+  modality: string,
+): ViewerAction | undefined {
   if (e.ctrlKey || e.metaKey || e.altKey) return undefined;
   switch (e.key) {
-    case 'ArrowDown': case 'ArrowRight': return { kind: 'step', delta: 1 };
-    case 'ArrowUp': case 'ArrowLeft': return { kind: 'step', delta: -1 };
-    case 'PageDown': return { kind: 'step', delta: PAGE };
-    case 'PageUp': return { kind: 'step', delta: -PAGE };
-    case 'Home': return { kind: 'first' };
-    case 'End': return { kind: 'last' };
-    case ' ': return { kind: 'cine' };
-    case 'i': case 'I': return { kind: 'invert' };
-    case 'r': case 'R': return { kind: 'reset' };
-    case 'o': case 'O': return { kind: 'overlays' };
-    case 'Escape': return { kind: 'back' };
-    default: break;
+    case 'ArrowDown':
+    case 'ArrowRight':
+      return { kind: 'step', delta: 1 };
+    case 'ArrowUp':
+    case 'ArrowLeft':
+      return { kind: 'step', delta: -1 };
+    case 'PageDown':
+      return { kind: 'step', delta: PAGE };
+    case 'PageUp':
+      return { kind: 'step', delta: -PAGE };
+    case 'Home':
+      return { kind: 'first' };
+    case 'End':
+      return { kind: 'last' };
+    case ' ':
+      return { kind: 'cine' };
+    case 'i':
+    case 'I':
+      return { kind: 'invert' };
+    case 'r':
+    case 'R':
+      return { kind: 'reset' };
+    case 'o':
+    case 'O':
+      return { kind: 'overlays' };
+    case 'Escape':
+      return { kind: 'back' };
+    default:
+      break;
   }
   if (/^[1-9]$/.test(e.key)) {
     const preset = presetsFor(modality)[Number(e.key) - 1];

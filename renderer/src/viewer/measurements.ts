@@ -12,14 +12,29 @@ export interface ToolData {
   length?: number;
   rAngle?: number;
   unit?: string;
-  cachedStats?: { area?: number; mean?: number; stdDev?: number; min?: number; max?: number; x?: number; y?: number; sp?: number; mo?: number };
+  cachedStats?: {
+    area?: number;
+    mean?: number;
+    stdDev?: number;
+    min?: number;
+    max?: number;
+    x?: number;
+    y?: number;
+    sp?: number;
+    mo?: number;
+  };
   [key: string]: unknown;
 }
 export type ToolState = Record<string, Record<string, { data: ToolData[] }>>;
 
 const HANDLES: Record<AnnotationDto['kind'], string[]> = {
-  Length: ['start', 'end'], Angle: ['start', 'middle', 'end'], CobbAngle: ['start', 'end', 'start2', 'end2'],
-  EllipticalRoi: ['start', 'end'], RectangleRoi: ['start', 'end'], Probe: ['end'], ArrowAnnotate: ['start', 'end'],
+  Length: ['start', 'end'],
+  Angle: ['start', 'middle', 'end'],
+  CobbAngle: ['start', 'end', 'start2', 'end2'],
+  EllipticalRoi: ['start', 'end'],
+  RectangleRoi: ['start', 'end'],
+  Probe: ['end'],
+  ArrowAnnotate: ['start', 'end'],
 };
 
 /** The object and frame (from 1, for multi-frame objects) an image id shows. */
@@ -37,12 +52,18 @@ export function textOf(kind: AnnotationDto['kind'], d: ToolData, hasSpacing: boo
   const s = d.cachedStats ?? {};
   const unit = d.unit ? ` ${d.unit}` : '';
   switch (kind) {
-    case 'Length': return `${round(d.length)} ${hasSpacing ? 'mm' : 'px'}`;
-    case 'Angle': case 'CobbAngle': return `${round(d.rAngle)}°`;
-    case 'EllipticalRoi': case 'RectangleRoi':
+    case 'Length':
+      return `${round(d.length)} ${hasSpacing ? 'mm' : 'px'}`;
+    case 'Angle':
+    case 'CobbAngle':
+      return `${round(d.rAngle)}°`;
+    case 'EllipticalRoi':
+    case 'RectangleRoi':
       return `Mean ${round(s.mean)}${unit} SD ${round(s.stdDev)} Min ${round(s.min, 0)} Max ${round(s.max, 0)} Area ${round(s.area)} ${hasSpacing ? 'mm²' : 'px²'}`;
-    case 'Probe': return `[${Math.round(s.x ?? 0)}, ${Math.round(s.y ?? 0)}] ${round(s.mo ?? s.sp)}${unit}`;
-    case 'ArrowAnnotate': return d.text ?? '';
+    case 'Probe':
+      return `[${Math.round(s.x ?? 0)}, ${Math.round(s.y ?? 0)}] ${round(s.mo ?? s.sp)}${unit}`;
+    case 'ArrowAnnotate':
+      return d.text ?? '';
   }
 }
 
@@ -57,7 +78,12 @@ export function toAnnotations(state: ToolState, hasSpacing: (imageId: string) =>
       if (!names) continue;
       for (const d of data) {
         if (names.some((n) => !d.handles?.[n])) continue;
-        out.push({ ...image, kind, points: names.map((n) => [d.handles[n]!.x, d.handles[n]!.y] as [number, number]), text: textOf(kind, d, hasSpacing(imageId)) });
+        out.push({
+          ...image,
+          kind,
+          points: names.map((n) => [d.handles[n]!.x, d.handles[n]!.y] as [number, number]),
+          text: textOf(kind, d, hasSpacing(imageId)),
+        });
       }
     }
   }
@@ -65,12 +91,27 @@ export function toAnnotations(state: ToolState, hasSpacing: (imageId: string) =>
 }
 
 const handle = (p: [number, number]) => ({ x: p[0], y: p[1], highlight: true, active: false });
-const TEXT_BOX = { active: false, hasMoved: false, movesIndependently: false, drawnIndependently: true, allowedOutsideImage: true, hasBoundingBox: true };
+const TEXT_BOX = {
+  active: false,
+  hasMoved: false,
+  movesIndependently: false,
+  drawnIndependently: true,
+  allowedOutsideImage: true,
+  hasBoundingBox: true,
+};
 
 /** The tool data that draws an annotation again (its statistics are computed anew: `invalidated`). */
 export function toToolData(a: AnnotationDto): ToolData {
   const handles: ToolData['handles'] = {};
-  HANDLES[a.kind].forEach((name, i) => { handles[name] = handle(a.points[i]!); });
+  HANDLES[a.kind].forEach((name, i) => {
+    handles[name] = handle(a.points[i]!);
+  });
   if (a.kind !== 'Probe') handles.textBox = { ...TEXT_BOX, x: a.points[0]![0], y: a.points[0]![1] };
-  return { visible: true, active: false, invalidated: true, handles, ...(a.kind === 'ArrowAnnotate' ? { text: a.text } : {}) };
+  return {
+    visible: true,
+    active: false,
+    invalidated: true,
+    handles,
+    ...(a.kind === 'ArrowAnnotate' ? { text: a.text } : {}),
+  };
 }

@@ -40,7 +40,10 @@ declare module 'cornerstone-core' {
     resize(element: HTMLElement, forceFitToWindow?: boolean): void;
     renderToCanvas(canvas: HTMLCanvasElement, image: Image): void;
     fitToWindow(element: HTMLElement): void;
-    registerImageLoader(scheme: string, loader: (imageId: string) => { promise: Promise<Image>; cancelFn?: () => void }): void;
+    registerImageLoader(
+      scheme: string,
+      loader: (imageId: string) => { promise: Promise<Image>; cancelFn?: () => void },
+    ): void;
     getImage(element: HTMLElement): Image | undefined;
     metaData: {
       addProvider(provider: (type: string, imageId: string) => unknown, priority?: number): void;
@@ -60,11 +63,18 @@ declare module 'cornerstone-tools' {
     external: Record<string, unknown>;
     init(config?: Record<string, unknown>): void;
     addToolForElement(element: HTMLElement, tool: Tool, props?: Record<string, unknown>): void;
-    setToolActiveForElement(element: HTMLElement, name: string, options: { mouseButtonMask?: number; isTouchActive?: boolean }): void;
+    setToolActiveForElement(
+      element: HTMLElement,
+      name: string,
+      options: { mouseButtonMask?: number; isTouchActive?: boolean },
+    ): void;
     setToolPassiveForElement(element: HTMLElement, name: string): void;
     addStackStateManager(element: HTMLElement, types: string[]): void;
     addToolState(element: HTMLElement, type: string, data: unknown): void;
-    getToolState(element: HTMLElement, type: string): { data: { currentImageIdIndex: number; imageIds: string[] }[] } | undefined;
+    getToolState(
+      element: HTMLElement,
+      type: string,
+    ): { data: { currentImageIdIndex: number; imageIds: string[] }[] } | undefined;
     clearToolState(element: HTMLElement, type: string): void;
     importInternal(name: 'util/scrollToIndex'): (element: HTMLElement, index: number) => void;
     stackPrefetch: { enable(element: HTMLElement): void; disable(element: HTMLElement): void };
@@ -86,7 +96,10 @@ declare module 'cornerstone-tools' {
     toolColors: { setToolColor(color: string): void; setActiveColor(color: string): void };
     playClip(element: HTMLElement, framesPerSecond?: number): void;
     stopClip(element: HTMLElement): void;
-    Synchronizer: new (event: string, handler: unknown) => { add(element: HTMLElement): void; remove(element: HTMLElement): void; destroy(): void; enabled: boolean };
+    Synchronizer: new (
+      event: string,
+      handler: unknown,
+    ) => { add(element: HTMLElement): void; remove(element: HTMLElement): void; destroy(): void; enabled: boolean };
     stackImagePositionSynchronizer: unknown;
     stackImagePositionOffsetSynchronizer: unknown;
     stackImageIndexSynchronizer: unknown;
@@ -96,7 +109,12 @@ declare module 'cornerstone-tools' {
       restoreToolState(state: Record<string, Record<string, { data: Record<string, unknown>[] }>>): void;
       clear(element: HTMLElement): void;
     };
-    EVENTS: { MEASUREMENT_COMPLETED: string; MEASUREMENT_MODIFIED: string; MEASUREMENT_REMOVED: string; STACK_SCROLL: string };
+    EVENTS: {
+      MEASUREMENT_COMPLETED: string;
+      MEASUREMENT_MODIFIED: string;
+      MEASUREMENT_REMOVED: string;
+      STACK_SCROLL: string;
+    };
   };
   export default cornerstoneTools;
 }
@@ -140,7 +158,11 @@ declare module 'cornerstone-wado-image-loader' {
       parseImageId(imageId: string): { url: string; frame?: number };
     };
     webWorkerManager: {
-      initialize(config: { maxWebWorkers: number; startWebWorkersOnDemand: boolean; taskConfiguration: Record<string, Record<string, unknown>> }): void;
+      initialize(config: {
+        maxWebWorkers: number;
+        startWebWorkersOnDemand: boolean;
+        taskConfiguration: Record<string, Record<string, unknown>>;
+      }): void;
     };
   };
   export default loader;

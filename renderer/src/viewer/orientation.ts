@@ -14,7 +14,11 @@ export interface EdgeLabels {
 }
 
 function label(v: readonly number[]): string {
-  const axes: [number, string, string][] = [[v[0] ?? 0, 'L', 'R'], [v[1] ?? 0, 'P', 'A'], [v[2] ?? 0, 'H', 'F']];
+  const axes: [number, string, string][] = [
+    [v[0] ?? 0, 'L', 'R'],
+    [v[1] ?? 0, 'P', 'A'],
+    [v[2] ?? 0, 'H', 'F'],
+  ];
   return axes
     .filter(([c]) => Math.abs(c) >= 0.25)
     .sort((a, b) => Math.abs(b[0]) - Math.abs(a[0]))
@@ -22,8 +26,12 @@ function label(v: readonly number[]): string {
     .join('');
 }
 
-export function orientationLabels(row: readonly number[] | undefined, column: readonly number[] | undefined): EdgeLabels | undefined {
-  if (!row || !column || row.length < 3 || column.length < 3 || [...row, ...column].some((c) => !Number.isFinite(c))) return undefined;
+export function orientationLabels(
+  row: readonly number[] | undefined,
+  column: readonly number[] | undefined,
+): EdgeLabels | undefined {
+  if (!row || !column || row.length < 3 || column.length < 3 || [...row, ...column].some((c) => !Number.isFinite(c)))
+    return undefined;
   const negate = (v: readonly number[]) => v.map((c) => -c);
   return { right: label(row), left: label(negate(row)), bottom: label(column), top: label(negate(column)) };
 }

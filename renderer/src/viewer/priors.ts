@@ -13,6 +13,7 @@ export async function seriesFrames(studyUid: string): Promise<Map<string, number
   const keys = { StudyInstanceUID: studyUid, SeriesInstanceUID: '', SOPInstanceUID: '', NumberOfFrames: '' };
   const rows = await api(ENDPOINTS.studies, { body: { level: 'IMAGE', keys } });
   const frames = new Map<string, number>();
-  for (const r of rows) frames.set(r.SeriesInstanceUID!, (frames.get(r.SeriesInstanceUID!) ?? 0) + (Number(r.NumberOfFrames) || 1));
+  for (const r of rows)
+    frames.set(r.SeriesInstanceUID!, (frames.get(r.SeriesInstanceUID!) ?? 0) + (Number(r.NumberOfFrames) || 1));
   return frames;
 }

@@ -9,16 +9,31 @@ import { cornerstone, cornerstoneTools } from './cornerstone-setup.ts';
  * just opened in a viewport moves nobody: only scrolling does. Window/level follows as set.
  */
 
-type Handler = (synchronizer: unknown, source: HTMLElement, target: HTMLElement, eventData: unknown, offset?: Vector) => void;
-interface Vector { x: number; y: number; z: number }
-interface Plane { frameOfReferenceUID?: string; imagePositionPatient?: number[]; rowCosines?: number[]; columnCosines?: number[] }
+type Handler = (
+  synchronizer: unknown,
+  source: HTMLElement,
+  target: HTMLElement,
+  eventData: unknown,
+  offset?: Vector,
+) => void;
+interface Vector {
+  x: number;
+  y: number;
+  z: number;
+}
+interface Plane {
+  frameOfReferenceUID?: string;
+  imagePositionPatient?: number[];
+  rowCosines?: number[];
+  columnCosines?: number[];
+}
 
 /** Set on a viewport's element while it shows the first image of a series it was just given (ViewportPane). */
 export const JUST_OPENED = 'justOpened';
 
 function planeOf(el: HTMLElement): Plane | undefined {
   const image = cornerstone.getImage(el);
-  return image ? cornerstone.metaData.get('imagePlaneModule', image.imageId) as Plane | undefined : undefined;
+  return image ? (cornerstone.metaData.get('imagePlaneModule', image.imageId) as Plane | undefined) : undefined;
 }
 
 /** Only viewports that show a stack take part (an empty one of a 2x2 layout has neither image nor stack). */
@@ -47,17 +62,31 @@ function position(p: Plane): Vector {
 export class ViewportSync {
   /** Per pair of viewports in other frames of reference: the offset from the source's position to the target's. */
   private offsets = new WeakMap<HTMLElement, WeakMap<HTMLElement, Vector>>();
-  private readonly scroll = new cornerstoneTools.Synchronizer('cornerstonenewimage', (sync: unknown, source: HTMLElement, target: HTMLElement, data: unknown) => this.follow(sync, source, target, data));
-  private readonly windowing = new cornerstoneTools.Synchronizer('cornerstoneimagerendered', (sync: unknown, source: HTMLElement, target: HTMLElement, data: unknown) => {
-    if (source.dataset[JUST_OPENED] || !cornerstone.getImage(source) || !cornerstone.getImage(target)) return;
-    (cornerstoneTools.wwwcSynchronizer as Handler)(sync, source, target, data);
-  });
+  private readonly scroll = new cornerstoneTools.Synchronizer(
+    'cornerstonenewimage',
+    (sync: unknown, source: HTMLElement, target: HTMLElement, data: unknown) => this.follow(sync, source, target, data),
+  );
+  private readonly windowing = new cornerstoneTools.Synchronizer(
+    'cornerstoneimagerendered',
+    (sync: unknown, source: HTMLElement, target: HTMLElement, data: unknown) => {
+      if (source.dataset[JUST_OPENED] || !cornerstone.getImage(source) || !cornerstone.getImage(target)) return;
+      (cornerstoneTools.wwwcSynchronizer as Handler)(sync, source, target, data);
+    },
+  );
   private readonly elements = new Set<HTMLElement>();
   private on = false;
 
   setElements(elements: HTMLElement[]): void {
-    for (const el of [...this.elements]) if (!elements.includes(el)) { this.remove(el); this.elements.delete(el); }
-    for (const el of elements) if (!this.elements.has(el)) { this.elements.add(el); if (this.on) this.add(el); }
+    for (const el of [...this.elements])
+      if (!elements.includes(el)) {
+        this.remove(el);
+        this.elements.delete(el);
+      }
+    for (const el of elements)
+      if (!this.elements.has(el)) {
+        this.elements.add(el);
+        if (this.on) this.add(el);
+      }
   }
 
   /** Turning it on takes the viewports' present positions as matching (the offsets between frames of reference). */
@@ -65,7 +94,7 @@ export class ViewportSync {
     if (on === this.on) return;
     this.on = on;
     if (on) this.register();
-    for (const el of this.elements) (on ? this.add(el) : this.remove(el));
+    for (const el of this.elements) on ? this.add(el) : this.remove(el);
   }
 
   private register(): void {
@@ -88,7 +117,8 @@ export class ViewportSync {
       const same = !!ps!.frameOfReferenceUID && ps!.frameOfReferenceUID === pt!.frameOfReferenceUID;
       const offset = same ? { x: 0, y: 0, z: 0 } : this.offsets.get(source)?.get(target);
       // Another frame of reference whose offset was never set (opened after Sync was pressed): it waits for the user.
-      if (offset) (cornerstoneTools.stackImagePositionOffsetSynchronizer as Handler)(sync, source, target, data, offset);
+      if (offset)
+        (cornerstoneTools.stackImagePositionOffsetSynchronizer as Handler)(sync, source, target, data, offset);
     } else if (!ps?.imagePositionPatient && !pt?.imagePositionPatient) {
       (cornerstoneTools.stackImageIndexSynchronizer as Handler)(sync, source, target, data);
     }

@@ -26,38 +26,51 @@ export function useMeasurements() {
   const annotationsOf = useCallback((studyUid: string) => {
     let p = loaded.current.get(studyUid);
     if (!p) {
-      p = api(ENDPOINTS.annotations, { params: [studyUid] }).then((r) => r.annotations, (e: Error) => { setError(e.message); return []; });
+      p = api(ENDPOINTS.annotations, { params: [studyUid] }).then(
+        (r) => r.annotations,
+        (e: Error) => {
+          setError(e.message);
+          return [];
+        },
+      );
       loaded.current.set(studyUid, p);
     }
     return p;
   }, []);
 
   /** A viewport shows a series: its images' saved measurements are drawn (once per image). */
-  const shown = useCallback(async (studyUid: string, images: ViewerImage[], element: HTMLElement | null) => {
-    const ids = imagesOf.current.get(studyUid) ?? new Set<string>();
-    imagesOf.current.set(studyUid, ids);
-    for (const i of images) ids.add(i.imageId);
-    const annotations = await annotationsOf(studyUid);
-    const state = manager.saveToolState() as ToolState;
-    let added = 0;
-    for (const image of images) {
-      if (restored.current.has(image.imageId)) continue;
-      restored.current.add(image.imageId);
-      const frame = /[?&]frame=(\d+)/.exec(image.imageId)?.[1];
-      const mine = annotations.filter((a) => a.sopInstanceUid === image.sopInstanceUid && (a.frame ?? 1) === (frame === undefined ? 1 : Number(frame) + 1));
-      for (const a of mine) {
-        state[image.imageId] ??= {};
-        const tools = state[image.imageId]!;
-        tools[a.kind] ??= { data: [] };
-        tools[a.kind]!.data.push(toToolData(a));
-        added++;
+  const shown = useCallback(
+    async (studyUid: string, images: ViewerImage[], element: HTMLElement | null) => {
+      const ids = imagesOf.current.get(studyUid) ?? new Set<string>();
+      imagesOf.current.set(studyUid, ids);
+      for (const i of images) ids.add(i.imageId);
+      const annotations = await annotationsOf(studyUid);
+      const state = manager.saveToolState() as ToolState;
+      let added = 0;
+      for (const image of images) {
+        if (restored.current.has(image.imageId)) continue;
+        restored.current.add(image.imageId);
+        const frame = /[?&]frame=(\d+)/.exec(image.imageId)?.[1];
+        const mine = annotations.filter(
+          (a) =>
+            a.sopInstanceUid === image.sopInstanceUid &&
+            (a.frame ?? 1) === (frame === undefined ? 1 : Number(frame) + 1),
+        );
+        for (const a of mine) {
+          state[image.imageId] ??= {};
+          const tools = state[image.imageId]!;
+          tools[a.kind] ??= { data: [] };
+          tools[a.kind]!.data.push(toToolData(a));
+          added++;
+        }
       }
-    }
-    if (added) {
-      manager.restoreToolState(state as never);
-      if (element && cornerstone.getImage(element)) cornerstone.updateImage(element);
-    }
-  }, [annotationsOf, manager]);
+      if (added) {
+        manager.restoreToolState(state as never);
+        if (element && cornerstone.getImage(element)) cornerstone.updateImage(element);
+      }
+    },
+    [annotationsOf, manager],
+  );
 
   const measured = useCallback(() => setDirty(true), []);
 
@@ -65,7 +78,9 @@ export function useMeasurements() {
   const save = useCallback(async () => {
     setError('');
     const state = manager.saveToolState() as ToolState;
-    const hasSpacing = (imageId: string) => !!(cornerstone.metaData.get('imagePlaneModule', imageId) as { rowPixelSpacing?: number } | undefined)?.rowPixelSpacing;
+    const hasSpacing = (imageId: string) =>
+      !!(cornerstone.metaData.get('imagePlaneModule', imageId) as { rowPixelSpacing?: number } | undefined)
+        ?.rowPixelSpacing;
     let last: PresentationStateSummary | undefined;
     for (const [studyUid, ids] of imagesOf.current) {
       const mine = Object.fromEntries(Object.entries(state).filter(([id]) => ids.has(id)));
@@ -83,11 +98,14 @@ export function useMeasurements() {
   useUnsavedGuard(dirty, t('Leave the viewer without saving the measurements?'));
 
   // The tool state of this viewer's images is dropped when it closes (the next study starts clean).
-  useEffect(() => () => {
-    const state = manager.saveToolState() as ToolState;
-    const mine = new Set([...imagesOf.current.values()].flatMap((s) => [...s]));
-    manager.restoreToolState(Object.fromEntries(Object.entries(state).filter(([id]) => !mine.has(id))) as never);
-  }, [manager]);
+  useEffect(
+    () => () => {
+      const state = manager.saveToolState() as ToolState;
+      const mine = new Set([...imagesOf.current.values()].flatMap((s) => [...s]));
+      manager.restoreToolState(Object.fromEntries(Object.entries(state).filter(([id]) => !mine.has(id))) as never);
+    },
+    [manager],
+  );
 
   return { dirty, saved, error, shown, measured, save: () => save().catch((e: Error) => setError(e.message)) };
 }

@@ -1,0 +1,244 @@
+import type { DataSet } from '../dicom/dataset.ts';
+import { applyChanges } from '../edit/object-rewrite.ts';
+import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
+import { expandVariables, tagOf, valueText, type VariableContext } from './converter-vars.ts';
+
+/**
+ * Running Conquest converter lines on one object, as Conquest does for ImportConverters: statements in order, a test
+ * that fails skips the next statement (or block), `stop`/`silentstop`/`return` end the line, `destroy`/`destroy2` drop
+ * the object (the sender hears success), `reject` drops it and the sender hears a failure. `set`, `setifempty` and
+ * `delete` change the object's attributes (or the variables x, y, z); `forward to AE` sends it on once stored. What a
+ * line may say is checked when dicom.ini is read (checkConverter): a command this version does not run is refused there,
+ * with its column, never skipped at run time.
+ */
+
+export type ConverterOutcome = 'store' | 'destroy' | 'reject';
+
+export interface ConverterResult {
+  outcome: ConverterOutcome;
+  /** `destroy` is logged, `destroy2` is not. */
+  quiet: boolean;
+  /** The object as the converters left it (the same map when nothing changed). */
+  dataSet: DataSet;
+  changed: boolean;
+  forwards: { destination: string; compression: string }[];
+  /** `nop text` lines and what each converter did, for the log. */
+  notes: string[];
+}
+
+export class ConverterCheckError extends Error {
+  readonly column: number;
+  constructor(message: string, column: number) {
+    super(message);
+    this.column = column;
+  }
+}
+
+const TESTS = new Set([
+  'ifequal',
+  'ifnotequal',
+  'ifmatch',
+  'ifnotmatch',
+  'ifnumequal',
+  'ifnumnotequal',
+  'ifnumgreater',
+  'ifnumless',
+  'ifempty',
+  'ifnotempty',
+  'between',
+]);
+const RUN = new Set([
+  ...TESTS,
+  'nop',
+  'stop',
+  'silentstop',
+  'return',
+  'set',
+  'setifempty',
+  'delete',
+  'destroy',
+  'destroy2',
+  'reject',
+  'forward',
+]);
+const ONE_ARGUMENT = new Set(['ifempty', 'ifnotempty']);
+
+/** Refuse what this version cannot run, with the column (1-based) of the statement. */
+export function checkConverter(line: string): Statement[] {
+  const statements = parseConverter(line);
+  const visit = (list: Statement[]) => {
+    for (const s of list) {
+      if (s.kind === 'block') {
+        visit(s.body);
+        continue;
+      }
+      const { name, rest } = commandWord(s.text);
+      if (!RUN.has(name))
+        throw new ConverterCheckError(`"${name}" is not a converter command this version runs`, s.column);
+      if (TESTS.has(name)) {
+        const args = quotedArguments(rest);
+        const want = ONE_ARGUMENT.has(name) ? 1 : 2;
+        if (!args || args.length !== want) {
+          throw new ConverterCheckError(
+            `${name} takes ${want === 1 ? 'one quoted string' : 'two quoted strings, separated by a comma'}`,
+            s.column,
+          );
+        }
+      } else if (name === 'set' || name === 'setifempty') {
+        const m = SET.exec(rest);
+        if (!m)
+          throw new ConverterCheckError(
+            `${name} is "${name} gggg,eeee to "value"" (or a name, or x, y, z; "to nil" deletes)`,
+            s.column,
+          );
+        if (!isVariable(m[1]!) && tagOf(m[1]!) === undefined)
+          throw new ConverterCheckError(`${m[1]} is not gggg,eeee, a known attribute name, x, y or z`, s.column);
+      } else if (name === 'delete') {
+        if (tagOf(rest) === undefined)
+          throw new ConverterCheckError(`delete names gggg,eeee or a known attribute name, not "${rest}"`, s.column);
+      } else if (name === 'forward' && !FORWARD.test(rest)) {
+        throw new ConverterCheckError(
+          'this version runs "forward [compressed as xx] to AE" here (delayed forwards of a patient, study or series are to come)',
+          s.column,
+        );
+      }
+    }
+  };
+  visit(statements);
+  return statements;
+}
+
+const SET = /^([A-Za-z0-9,]+)\s+(to|if)\s+(?:"((?:[^"]|"")*)"|(nil))\s*$/i;
+/** `forward [compressed as xx] to AE [channel N|*]`: a channel keeps Conquest's connection open; ours are pooled anyway. */
+const FORWARD = /^(?:compressed\s+as\s+(\S+)\s+)?to\s+(\S+)(?:\s+channel\s+(?:\d+|\*))?\s*$/i;
+const isVariable = (name: string) => /^[xyz]$/i.test(name);
+
+/** Run the lines in order on `dataSet`; the first line that destroys or rejects ends the run. */
+export function runConverters(
+  lines: readonly Statement[][],
+  dataSet: DataSet,
+  context: Omit<VariableContext, 'dataSet' | 'vars'>,
+): ConverterResult {
+  const result: ConverterResult = { outcome: 'store', quiet: false, dataSet, changed: false, forwards: [], notes: [] };
+  const vars = new Map<string, string>();
+  const expand = (text: string) => expandVariables(text, { ...context, dataSet: result.dataSet, vars });
+  const change = (tag: number, value: string | null) => {
+    result.dataSet = applyChanges(result.dataSet, new Map([[tag, value]]));
+    result.changed = true;
+  };
+  /** Runs a list; returns 'end' when the line is done (stop, return, destroy, reject). */
+  const run = (list: Statement[]): 'go' | 'end' => {
+    let skipNext = false;
+    for (const s of list) {
+      if (skipNext) {
+        skipNext = false;
+        continue;
+      }
+      if (s.kind === 'block') {
+        if (run(s.body) === 'end') return 'end';
+        continue;
+      }
+      const { name, rest } = commandWord(s.text);
+      if (TESTS.has(name)) {
+        skipNext = !test(name, quotedArguments(rest)!.map(expand));
+        continue;
+      }
+      switch (name) {
+        case 'nop':
+          if (rest) result.notes.push(expand(rest));
+          break;
+        case 'stop':
+        case 'silentstop':
+        case 'return':
+          return 'end';
+        case 'destroy':
+        case 'destroy2':
+          result.outcome = 'destroy';
+          result.quiet = name === 'destroy2';
+          return 'end';
+        case 'reject':
+          result.outcome = 'reject';
+          return 'end';
+        case 'delete':
+          if (result.dataSet.has(tagOf(rest)!)) change(tagOf(rest)!, null);
+          break;
+        case 'set':
+        case 'setifempty': {
+          const [, target, how, quoted, nil] = SET.exec(rest)!;
+          const value = nil ? null : expand(quoted!.replace(/""/g, '"'));
+          if (how!.toLowerCase() === 'if' && !value) break;
+          if (isVariable(target!)) {
+            const key = target!.toLowerCase();
+            if (name === 'setifempty' && vars.get(key)) break;
+            vars.set(key, value ?? '');
+            break;
+          }
+          const tag = tagOf(target!)!;
+          if (name === 'setifempty' && valueText(result.dataSet.get(tag), (b) => b.toString('latin1'))) break;
+          change(tag, value);
+          break;
+        }
+        case 'forward': {
+          const [, compression, destination] = FORWARD.exec(expand(rest))!;
+          result.forwards.push({ destination: destination!, compression: compression ?? '' });
+          break;
+        }
+      }
+    }
+    return 'go';
+  };
+  for (const line of lines) {
+    run(line);
+    if (result.outcome !== 'store') break;
+  }
+  return result;
+}
+
+/** A test's verdict, as Conquest decides it: ifequal is exact, ifmatch ignores case and allows x*, *x and *x*. */
+function test(name: string, args: string[]): boolean {
+  const [a = '', b = ''] = args;
+  switch (name) {
+    case 'ifequal':
+      return a === b;
+    case 'ifnotequal':
+      return a !== b;
+    case 'ifmatch':
+      return matches(a, b);
+    case 'ifnotmatch':
+      return !matches(a, b);
+    case 'ifnumequal':
+      return number(a) === number(b);
+    case 'ifnumnotequal':
+      return number(a) !== number(b);
+    case 'ifnumgreater':
+      return number(a) > number(b);
+    case 'ifnumless':
+      return number(a) < number(b);
+    case 'ifempty':
+      return a === '';
+    case 'ifnotempty':
+      return a !== '';
+    default: {
+      // between "9", "17": from 9:00 until before 17:00; "17", "9" runs over midnight.
+      const h = new Date().getHours();
+      const [from, to] = [number(a), number(b)];
+      return to >= from ? h >= from && h < to : h >= from || h < to;
+    }
+  }
+}
+
+/** C's atof: the number a text starts with, 0 when none. */
+function number(s: string): number {
+  const m = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(s);
+  return m ? Number(m[0]) : 0;
+}
+
+function matches(source: string, pattern: string): boolean {
+  if (pattern === '*') return true;
+  const s = source.replace(/ +$/, '').toLowerCase();
+  const p = pattern.toLowerCase();
+  if (p.length > 1 && p.startsWith('*') && p.endsWith('*')) return s.includes(p.slice(1, -1));
+  if (p.length > 1 && p.endsWith('*')) return s.startsWith(p.slice(0, -1));
+  if (p.length > 1 && p.startsWith('*')) return s.endsWith(p.slice(1));
+  return s === p;
+}

@@ -1,0 +1,205 @@
+import { newUid } from '../../common/uids.ts';
+import { CharacterSet } from '../dicom/charset.ts';
+import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
+import { keywordTag } from '../dicom/dictionary.ts';
+import { Tag } from '../dicom/tags.ts';
+
+/**
+ * Conquest's `%` variables in converter text (its Windows manual, "ImportConverters"): `%m %s %o %i %u %c %d %g %n %t
+ * %% %^ %~ %[`, the general-purpose `%x %y %z`, and `%V` for any attribute of the object by tag (`%V0010,0010`), by
+ * name (`%VPatientName`), in any sequence (`%V*gggg,eeee`) or along a path of items (`%V/gggg,eeee.N/gggg,eeee`); each
+ * may be followed by `[first,last]` (inclusive, from 0) or `[,n]` (the last n characters), then `^` (upper case) or
+ * `~` (lower case). Not yet run: `%E %R %A %Q.. %V(...)`, refused where the line is read.
+ */
+
+export interface VariableContext {
+  dataSet: DataSet;
+  callingAe: string;
+  calledAe: string;
+  /** The general-purpose variables x, y and z (set by `set x to ...`). */
+  vars: Map<string, string>;
+  /** Now, for %d (tests give a fixed time). */
+  now?: () => Date;
+}
+
+export class UnsupportedVariable extends Error {}
+
+const SIMPLE = new Set(['m', 's', 'o', 'i', 'u', 'c', 'd', 'g', 'n', 't', '%', '^', '~', '[', 'x', 'y', 'z']);
+
+/** `text` with its variables replaced. */
+export function expandVariables(text: string, ctx: VariableContext): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] !== '%' || i + 1 >= text.length) {
+      out += text[i++];
+      continue;
+    }
+    const code = text[i + 1]!;
+    let value: string;
+    if (code === 'V') {
+      const ref =
+        /^(\*|\/)?([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}(?:\.\d+)?(?:\/[0-9A-Fa-f]{4},[0-9A-Fa-f]{4}(?:\.\d+)?)*|[A-Za-z][A-Za-z0-9]*)/.exec(
+          text.slice(i + 2),
+        );
+      if (!ref) throw new UnsupportedVariable(`%V${text.slice(i + 2, i + 12)}: not an attribute reference`);
+      value = attributeValue(ctx.dataSet, ref[1] ?? '', ref[2]!);
+      i += 2 + ref[0].length;
+    } else if (SIMPLE.has(code)) {
+      value = simple(code, ctx);
+      i += 2;
+      if (code === '%' || code === '^' || code === '~' || code === '[' || code === 'n' || code === 't') {
+        out += value;
+        continue;
+      }
+    } else {
+      throw new UnsupportedVariable(`%${code} is not a variable this version runs`);
+    }
+    // [first,last] or [,n], then ^ or ~.
+    const range = /^\[(-?\d*),(-?\d+)\]/.exec(text.slice(i));
+    if (range) {
+      value = substring(value, range[1] === '' ? undefined : Number(range[1]), Number(range[2]));
+      i += range[0].length;
+    }
+    if (text[i] === '^') {
+      value = value.toUpperCase();
+      i++;
+    } else if (text[i] === '~') {
+      value = value.toLowerCase();
+      i++;
+    }
+    out += value;
+  }
+  return out;
+}
+
+/** Conquest's substring: characters first..last inclusive, or (no first) the last `last` characters. */
+export function substring(s: string, first: number | undefined, last: number): string {
+  let a = first ?? -1;
+  let b = last;
+  if (a > s.length) a = s.length;
+  if (a < 0) {
+    a = s.length - b;
+    b = s.length;
+  }
+  if (a < 0) a = 0;
+  if (b > s.length) b = s.length;
+  return b >= a ? s.slice(a, b + 1) : s;
+}
+
+function simple(code: string, ctx: VariableContext): string {
+  const ds = ctx.dataSet;
+  switch (code) {
+    case 'm':
+      return text(ds, Tag.Modality);
+    case 's':
+      return text(ds, Tag.StationName);
+    case 'o':
+      return text(ds, Tag.SOPInstanceUID);
+    case 'i':
+      return text(ds, Tag.PatientID);
+    case 'u':
+      return ctx.callingAe;
+    case 'c':
+      return ctx.calledAe;
+    case 'd':
+      return ctime((ctx.now ?? (() => new Date()))());
+    case 'g':
+      return newUid();
+    case 'n':
+      return '\n';
+    case 't':
+      return '\t';
+    case 'x':
+    case 'y':
+    case 'z':
+      return ctx.vars.get(code) ?? '';
+    default:
+      return code; // %% %^ %~ %[
+  }
+}
+
+/** C's ctime() without its newline: "Mon Dec  7 13:45:00 2026", as Conquest writes %d. */
+function ctime(d: Date): string {
+  const day = d.toLocaleString('en-US', { weekday: 'short' });
+  const month = d.toLocaleString('en-US', { month: 'short' });
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${day} ${month} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
+}
+
+/** The tag of `gggg,eeee` or of a keyword of the dictionary. */
+export function tagOf(ref: string): number | undefined {
+  const m = /^([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})$/.exec(ref);
+  if (m) return Number.parseInt(m[1]! + m[2]!, 16);
+  return keywordTag(ref)?.tag;
+}
+
+function attributeValue(ds: DataSet, prefix: string, ref: string): string {
+  if (prefix === '*') {
+    const tag = tagOf(ref);
+    return tag === undefined ? '' : anywhere(ds, tag, decoderOf(ds));
+  }
+  if (prefix === '/') {
+    // A path of items: each step but the last names a sequence and, after a dot, the item (the first by default).
+    const steps = ref.split('/');
+    let at: DataSet | undefined = ds;
+    for (const step of steps.slice(0, -1)) {
+      const [seq, n] = step.split('.');
+      const e: DicomElement | undefined = at?.get(tagOf(seq!) ?? -1);
+      at = e && isSequence(e) ? e.value[Number(n ?? 0)] : undefined;
+    }
+    const tag = tagOf(steps.at(-1)!.split('.')[0]!);
+    return at && tag !== undefined ? valueText(at.get(tag), decoderOf(ds)) : '';
+  }
+  const tag = tagOf(ref);
+  return tag === undefined ? '' : valueText(ds.get(tag), decoderOf(ds));
+}
+
+/** The first value of `tag` at this level or in any item below it. */
+function anywhere(ds: DataSet, tag: number, decode: (b: Buffer) => string): string {
+  const here = ds.get(tag);
+  if (here) return valueText(here, decode);
+  for (const e of ds.values()) {
+    if (!isSequence(e)) continue;
+    for (const item of e.value) {
+      const found = anywhere(item, tag, decode);
+      if (found) return found;
+    }
+  }
+  return '';
+}
+
+function decoderOf(ds: DataSet): (b: Buffer) => string {
+  const charset = new CharacterSet(textOf(ds.get(Tag.SpecificCharacterSet)) || undefined);
+  return (b) => charset.decode(b);
+}
+
+const TEXT_DECODED = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
+
+/** An element's value as text: text VRs as they read, binary numbers as decimal numbers separated by `\`. */
+export function valueText(e: DicomElement | undefined, decode: (b: Buffer) => string): string {
+  if (!e || !Buffer.isBuffer(e.value)) return '';
+  const b = e.value;
+  const numbers = (size: number, read: (at: number) => number) =>
+    Array.from({ length: Math.floor(b.length / size) }, (_, k) => String(read(k * size))).join('\\');
+  switch (e.vr) {
+    case 'US':
+      return numbers(2, (at) => b.readUInt16LE(at));
+    case 'SS':
+      return numbers(2, (at) => b.readInt16LE(at));
+    case 'UL':
+      return numbers(4, (at) => b.readUInt32LE(at));
+    case 'SL':
+      return numbers(4, (at) => b.readInt32LE(at));
+    case 'FL':
+      return numbers(4, (at) => b.readFloatLE(at));
+    case 'FD':
+      return numbers(8, (at) => b.readDoubleLE(at));
+    default:
+      return TEXT_DECODED.has(e.vr) ? textOf(e, decode) : textOf(e);
+  }
+}
+
+function text(ds: DataSet, tag: number): string {
+  return valueText(ds.get(tag), decoderOf(ds));
+}

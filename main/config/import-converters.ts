@@ -1,0 +1,88 @@
+import { ConfigError, ConfigErrors } from './config-error.ts';
+import type { IniDocument } from '../../common/ini-document.ts';
+import { SECTION } from './server-settings.ts';
+import { msg } from '../../common/message.ts';
+import type { Statement } from '../automation/converter-script.ts';
+import { checkConverter } from '../automation/converter-run.ts';
+
+/**
+ * Conquest's `ImportConverter0` ... `ImportConverter99` in dicom.ini, in order (`ImportConverters = N` limits them to
+ * the first N, as in Conquest; without it every one present counts), each with its filters `ImportModality<N>`,
+ * `ImportStationName<N>`, `ImportCalledAE<N>` and `ImportCallingAE<N>`: `*` (the default) matches anything, an empty
+ * value only an empty one, and `*` and `?` match as in AE titles. A line this version cannot run is refused here with
+ * its line, column and reason.
+ */
+export interface ImportConverter {
+  index: number;
+  line: number;
+  text: string;
+  statements: Statement[];
+  modality: string;
+  stationName: string;
+  calledAe: string;
+  callingAe: string;
+}
+
+const MAX = 100;
+
+export function readImportConverters(doc: IniDocument): ImportConverter[] {
+  const limit = doc.get(SECTION, 'ImportConverters');
+  const n = limit && /^\d+$/.test(limit.value) ? Math.min(Number(limit.value), MAX) : MAX;
+  if (limit && !/^\d+$/.test(limit.value)) {
+    throw new ConfigErrors([
+      new ConfigError(
+        doc.file,
+        limit.line,
+        msg('ImportConverters: "{value}" is not a whole number', { value: limit.value }),
+      ),
+    ]);
+  }
+  const errors: ConfigError[] = [];
+  const converters: ImportConverter[] = [];
+  for (let i = 0; i < n; i++) {
+    const entry = doc.get(SECTION, `ImportConverter${i}`);
+    if (!entry) continue;
+    const filter = (key: string) => doc.get(SECTION, `${key}${i}`)?.value ?? '*';
+    try {
+      converters.push({
+        index: i,
+        line: entry.line,
+        text: entry.value,
+        statements: checkConverter(entry.value),
+        modality: filter('ImportModality'),
+        stationName: filter('ImportStationName'),
+        calledAe: filter('ImportCalledAE'),
+        callingAe: filter('ImportCallingAE'),
+      });
+    } catch (err) {
+      const column = (err as { column?: number }).column ?? 1;
+      errors.push(
+        new ConfigError(
+          doc.file,
+          entry.line,
+          msg('ImportConverter{i}, column {column}: {reason}', {
+            i: String(i),
+            column: String(column),
+            reason: (err as Error).message,
+          }),
+        ),
+      );
+    }
+  }
+  if (errors.length) throw new ConfigErrors(errors);
+  return converters;
+}
+
+/** Whether a filter lets a value through: `*` anything, '' only '', otherwise as AE titles match (`*`, `?`, no case). */
+export function filterMatches(filter: string, value: string): boolean {
+  if (filter === '*') return true;
+  if (filter === '') return value === '';
+  const re = new RegExp(
+    `^${filter
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
+  return re.test(value.trim());
+}

@@ -1,0 +1,37 @@
+import type { Feature } from '../core/feature.ts';
+import { dicomListener } from './dicom-listener.ts';
+import { queryRetrieve } from './query-retrieve.ts';
+import { transfers } from './transfers.ts';
+import { importConverters } from './import-converters.ts';
+import { commitment } from './commitment.ts';
+import { mpps } from './mpps.ts';
+import { edit } from './edit.ts';
+import { hl7 } from './hl7.ts';
+import { retention } from './retention.ts';
+import { studies } from './studies.ts';
+import { worklist } from './worklist.ts';
+import { mediaExport } from './media-export.ts';
+import { presentations } from './presentations.ts';
+import { dicomWeb } from './dicomweb.ts';
+import { accounts } from './accounts.ts';
+import { api } from './api.ts';
+
+/** Every feature of the archive, in the order they start (each also after what it needs). */
+export const ALL_FEATURES: readonly Feature<unknown>[] = [
+  dicomListener,
+  queryRetrieve,
+  transfers,
+  importConverters,
+  commitment,
+  mpps,
+  edit,
+  hl7,
+  retention,
+  studies,
+  worklist,
+  mediaExport,
+  presentations,
+  dicomWeb,
+  accounts,
+  api,
+] as Feature<unknown>[];

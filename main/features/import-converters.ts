@@ -1,0 +1,76 @@
+import type { Feature } from '../core/feature.ts';
+import type { ArchiveCore } from '../core/archive-core.ts';
+import type { ArrivalDecision, ArrivingObject } from '../archive/ingest.ts';
+import { filterMatches } from '../config/import-converters.ts';
+import { runConverters } from '../automation/converter-run.ts';
+import { headerOfDataSet } from '../automation/converted-header.ts';
+import { readObjectHead, writeObjectWith } from '../edit/object-rewrite.ts';
+import { Tag } from '../dicom/tags.ts';
+import { textOf } from '../dicom/dataset.ts';
+import { transfers } from './transfers.ts';
+
+/**
+ * Conquest's ImportConverters (dicom.ini `ImportConverter0..99` and their filters): run in order on each object received
+ * in full, before it is stored and before its sender hears the outcome. They may change its attributes (the temporary
+ * file is written again), drop it (`destroy`: the sender hears success) or refuse it (`reject`), and forward it once it
+ * is stored. dicom.ini's converters apply from the next object on when the settings are saved.
+ */
+export const importConverters: Feature<undefined> = {
+  name: 'import-converters',
+  needs: [transfers],
+  start(core) {
+    core.ingest.beforeStore((object) => convert(core, object));
+    return { provides: undefined };
+  },
+};
+
+async function convert(core: ArchiveCore, object: ArrivingObject): Promise<ArrivalDecision> {
+  const { header } = object;
+  const all = core.config.importConverters;
+  if (!all.length) return { outcome: 'store', header };
+  const log = core.child('converters');
+  const dataSet = await readObjectHead(object.file);
+  const stationName = textOf(dataSet.get(Tag.StationName));
+  const applying = all.filter(
+    (c) =>
+      filterMatches(c.modality, header.modality) &&
+      filterMatches(c.stationName, stationName) &&
+      filterMatches(c.calledAe, object.calledAe) &&
+      filterMatches(c.callingAe, object.callingAe),
+  );
+  if (!applying.length) return { outcome: 'store', header };
+  const result = runConverters(
+    applying.map((c) => c.statements),
+    dataSet,
+    { callingAe: object.callingAe, calledAe: object.calledAe },
+  );
+  for (const note of result.notes) log.info(`${header.sopInstanceUid}: ${note}`);
+  if (result.outcome === 'destroy') {
+    if (!result.quiet) log.info(`${header.sopInstanceUid} from ${object.callingAe} destroyed by an import converter`);
+    return { outcome: 'destroy' };
+  }
+  if (result.outcome === 'reject') {
+    log.info(`${header.sopInstanceUid} from ${object.callingAe} rejected by an import converter`);
+    return { outcome: 'reject', comment: 'rejected by an import converter of this archive' };
+  }
+  let stored = header;
+  if (result.changed) {
+    const rewritten = `${object.file}.cv`;
+    const size = await writeObjectWith(object.file, result.dataSet, rewritten);
+    await object.replaceWith(rewritten, size);
+    stored = headerOfDataSet(result.dataSet);
+  }
+  const forwards = result.forwards;
+  const afterStore = forwards.length
+    ? () => {
+        for (const f of forwards) {
+          core.queue
+            .forward(f.destination, stored.studyInstanceUid, stored.sopInstanceUid, f.compression)
+            .catch((err: Error) =>
+              log.error(`cannot queue the forward of ${stored.sopInstanceUid} to ${f.destination}: ${err.message}`),
+            );
+        }
+      }
+    : undefined;
+  return { outcome: 'store', header: stored, afterStore };
+}

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { dumpDataSet, run } from '../helpers/dcmtk.ts';
+import { findscu } from '../helpers/qr-tools.ts';
+import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
+import { until } from '../helpers/wait.ts';
+import { StorageSopClass } from '../../common/uids.ts';
+
+/**
+ * Conquest's ImportConverters (issue 31) in dicom.ini, driven by storescu as a modality: attributes set from variables,
+ * an object of 2002 destroyed (the sender hears success, nothing is stored), one refused (the sender hears the
+ * failure), a block that runs only for MR (its filter and its test), and a forward to a storescp once stored.
+ */
+describe('import converters', () => {
+  let archive: TestArchive;
+  let peer: RunningStorescp;
+  let work: string;
+
+  beforeAll(async () => {
+    peer = await startStorescp('PEER');
+    archive = await startArchive(
+      {
+        ImportConverter0: 'set 0010,1001 to "from %u on %c"',
+        ImportConverter1: 'ifequal "%V0008,0020[0,3]", "2002"; destroy',
+        ImportConverter2: 'ifmatch "%VPatientName", "*rejectme*"; reject',
+        ImportConverter3: 'ifequal "%m", "MR"; { set 0008,1030 to "%VPatientName^ %i[,3]"; forward to PEER; }',
+        ImportModality3: 'MR',
+        ImportCallingAE3: 'MRI*',
+      },
+      [`PEER 127.0.0.1 ${peer.port} un`],
+    );
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-import-converters-'));
+  });
+  afterAll(async () => {
+    await archive?.stop();
+    await peer?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const send = async (callingAe: string, image: ReturnType<typeof makeImage>) =>
+    run('storescu', [
+      '-v',
+      '-aet',
+      callingAe,
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      ...(await writeImages(path.join(work, uid()), [image])),
+    ]);
+  const stored = (sopUid: string) => archive.server.index.findInstance(sopUid);
+
+  it("sets an attribute from the calling and called AE titles, in the index's file", async () => {
+    const image = makeImage({ rows: 8, columns: 8 });
+    expect((await send('CT01', image)).code).toBe(0);
+    const row = (await stored(image.sopUid))!;
+    expect(await dumpDataSet(archive.server.store.absolutePath(row.location))).toContain(
+      '(0010,1001) PN [from CT01 on TESTPACS]',
+    );
+  });
+
+  it('destroys what was acquired in 2002: the sender hears success, nothing is stored', async () => {
+    const image = makeImage({ studyDate: '20020612', rows: 8, columns: 8 });
+    const sent = await send('CT01', image);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout + sent.stderr).toMatch(/Received Store Response \(Success\)/);
+    expect(await stored(image.sopUid)).toBeUndefined();
+    const found = await findscu(
+      archive.port,
+      archive.aeTitle,
+      ['-S'],
+      ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${image.studyUid}`],
+    );
+    expect(found.answers).toEqual([]);
+  });
+
+  it('refuses an object a converter rejects, and the sender hears the failure', async () => {
+    const image = makeImage({ patientName: 'Please^RejectMe', rows: 8, columns: 8 });
+    const sent = await send('CT01', image);
+    expect(sent.stdout + sent.stderr).toMatch(/Received Store Response \(Error: CannotUnderstand\)/);
+    expect(await stored(image.sopUid)).toBeUndefined();
+  });
+
+  it('runs a converter only where its filters let the object through, and forwards what it says once stored', async () => {
+    const mrFromElsewhere = makeImage({
+      modality: 'MR',
+      sopClassUid: StorageSopClass.MrImage,
+      patientName: 'Novak^Jan',
+      patientId: 'PID777',
+      rows: 8,
+      columns: 8,
+    });
+    expect((await send('CT01', mrFromElsewhere)).code).toBe(0);
+    const other = await findscu(
+      archive.port,
+      archive.aeTitle,
+      ['-S'],
+      ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${mrFromElsewhere.studyUid}`, 'StudyDescription'],
+    );
+    expect(other.answers).toEqual([expect.objectContaining({ StudyDescription: 'Head routine' })]);
+    const mr = makeImage({
+      modality: 'MR',
+      sopClassUid: StorageSopClass.MrImage,
+      patientName: 'Novak^Jan',
+      patientId: 'PID777',
+      rows: 8,
+      columns: 8,
+    });
+    expect((await send('MRI1', mr)).code).toBe(0);
+    const row = (await stored(mr.sopUid))!;
+    const dump = await dumpDataSet(archive.server.store.absolutePath(row.location));
+    expect(dump).toContain('(0008,1030) LO [NOVAK^JAN 777]');
+    // The index shows the study as the converter left it.
+    const found = await findscu(
+      archive.port,
+      archive.aeTitle,
+      ['-S'],
+      ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${mr.studyUid}`, 'StudyDescription'],
+    );
+    expect(found.answers).toEqual([expect.objectContaining({ StudyDescription: 'NOVAK^JAN 777' })]);
+    await until('the forward reaches the peer', async () => (await peer.files()).length === 1);
+    expect(await dumpDataSet((await peer.files())[0]!)).toContain(`(0008,0018) UI [${mr.sopUid}]`);
+  });
+});

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { parseConverter, ConverterSyntaxError } from '../../main/automation/converter-script.ts';
+import { expandVariables, substring } from '../../main/automation/converter-vars.ts';
+import { checkConverter, runConverters, ConverterCheckError } from '../../main/automation/converter-run.ts';
+import { textElement, textOf, type DataSet } from '../../main/dicom/dataset.ts';
+import { Tag } from '../../main/dicom/tags.ts';
+import { IniDocument } from '../../common/ini-document.ts';
+import { filterMatches, readImportConverters } from '../../main/config/import-converters.ts';
+import { ConfigErrors } from '../../main/config/config-error.ts';
+
+/**
+ * Conquest's converter language as its Windows manual describes it ("ImportConverters" and the command table after
+ * it): the examples there, run on a data set; expected results from the manual's words.
+ */
+function dataSet(values: Record<number, [string, string]>): DataSet {
+  return new Map(
+    Object.entries(values).map(([tag, [vr, value]]) => [Number(tag), textElement(Number(tag), vr, value)]),
+  );
+}
+
+const CT = () =>
+  dataSet({
+    [Tag.StudyDate]: ['DA', '20020315'],
+    [Tag.Modality]: ['CS', 'CT'],
+    [Tag.StationName]: ['SH', 'CT01'],
+    [Tag.SOPInstanceUID]: ['UI', '1.2.3.4'],
+    [Tag.PatientName]: ['PN', 'Doe^John'],
+    [Tag.PatientID]: ['LO', 'PID12345'],
+    [Tag.PatientBirthDate]: ['DA', '19700101'],
+  });
+const AT = { callingAe: 'MODALITY1', calledAe: 'PACSWS', now: () => new Date(2026, 11, 7, 9, 5, 3) };
+const run = (lines: string[], ds = CT()) => runConverters(lines.map(checkConverter), ds, AT);
+const value = (ds: DataSet, tag: number) => textOf(ds.get(tag));
+
+describe('the converter language', () => {
+  it('reads statements, blocks and quoted semicolons, and refuses what is not closed with its column', () => {
+    expect(parseConverter('ifequal "%m", "CT"; { forward to AE1 channel *; destroy; }')).toEqual([
+      { kind: 'command', text: 'ifequal "%m", "CT"', column: 1 },
+      {
+        kind: 'block',
+        column: 21,
+        body: [
+          { kind: 'command', text: 'forward to AE1 channel *', column: 23 },
+          { kind: 'command', text: 'destroy', column: 49 },
+        ],
+      },
+    ]);
+    expect(parseConverter('nop "a; b"; stop')).toHaveLength(2);
+    expect(() => parseConverter('nop "open')).toThrow(ConverterSyntaxError);
+    expect(() => parseConverter('{ nop; ')).toThrow(expect.objectContaining({ column: 1 }));
+    expect(() => parseConverter('nop; }')).toThrow('a } without its {');
+  });
+
+  it('expands the variables of the manual: %m %s %o %i %u %c %d %n %t %%, %V by tag and by name, substrings and case', () => {
+    const ctx = { ...AT, dataSet: CT(), vars: new Map([['x', 'ex']]) };
+    expect(expandVariables('%m/%s/%o/%i/%u/%c/%x', ctx)).toBe('CT/CT01/1.2.3.4/PID12345/MODALITY1/PACSWS/ex');
+    expect(expandVariables('date: %d', ctx)).toBe('date: Mon Dec  7 09:05:03 2026');
+    expect(expandVariables('a%nb%tc%%d', ctx)).toBe('a\nb\tc%d');
+    expect(expandVariables('%V0008,0020[0,3] %VPatientName^ %VPatientName~', ctx)).toBe('2002 DOE^JOHN doe^john');
+    // "%i[0,1] = first 2 characters of patientid, %i[,2] = last two characters of patient ID"
+    expect(expandVariables('%i[0,1]|%i[,2]', ctx)).toBe('PI|45');
+    expect(substring('abc', 1, 10)).toBe('bc');
+    expect(expandVariables('%g', ctx)).toMatch(/^2\.25\.\d+$/);
+  });
+
+  it("runs the manual's example: sets two attributes and destroys what was acquired in 2002", () => {
+    const result = run([
+      'set 0010,1001 to "my string and date: %d"',
+      'set 0010,1002 to "%V0010,0010^"',
+      'ifequal "%V0008,0020[0,3]", "2002"; destroy',
+    ]);
+    expect(result.outcome).toBe('destroy');
+    expect(value(result.dataSet, 0x00101001)).toBe('my string and date: Mon Dec  7 09:05:03 2026');
+    expect(value(result.dataSet, 0x00101002)).toBe('DOE^JOHN');
+    const later = CT();
+    later.set(Tag.StudyDate, textElement(Tag.StudyDate, 'DA', '20260101'));
+    expect(run(['ifequal "%V0008,0020[0,3]", "2002"; destroy'], later).outcome).toBe('store');
+  });
+
+  it("routes as the manual's database-less example does: a block runs only when its test holds", () => {
+    const lines = [
+      'ifequal "%m", "CT"; { forward to AE1 channel *; destroy; }',
+      'ifequal "%m", "MRI"; { forward to AE2 channel *; destroy; }',
+    ];
+    expect(run(lines)).toMatchObject({ outcome: 'destroy', forwards: [{ destination: 'AE1', compression: '' }] });
+    const mr = CT();
+    mr.set(Tag.Modality, textElement(Tag.Modality, 'CS', 'MRI'));
+    expect(run(lines, mr)).toMatchObject({ outcome: 'destroy', forwards: [{ destination: 'AE2' }] });
+    const us = CT();
+    us.set(Tag.Modality, textElement(Tag.Modality, 'CS', 'US'));
+    expect(run(lines, us)).toMatchObject({ outcome: 'store', forwards: [], changed: false });
+  });
+
+  it('runs every test as Conquest decides it: exact, case-blind patterns, numbers, empty, and a failed test skips one statement', () => {
+    const decide = (line: string) => run([`${line}; set 0010,1001 to "yes"`]).dataSet.has(0x00101001);
+    expect(decide('ifequal "%m", "CT"')).toBe(true);
+    expect(decide('ifequal "%m", "ct"')).toBe(false);
+    expect(decide('ifnotequal "%m", "MR"')).toBe(true);
+    expect(decide('ifmatch "%VPatientName", "*doe*"')).toBe(true);
+    expect(decide('ifmatch "%VPatientName", "doe*"')).toBe(true);
+    expect(decide('ifmatch "%VPatientName", "*john"')).toBe(true);
+    expect(decide('ifnotmatch "%VPatientName", "smith*"')).toBe(true);
+    expect(decide('ifnumgreater "%V0010,0030[0,3]", "1969"')).toBe(true);
+    expect(decide('ifnumless "10", "9"')).toBe(false);
+    expect(decide('ifnumequal "7.0", "7"')).toBe(true);
+    expect(decide('ifnumnotequal "7", "8"')).toBe(true);
+    expect(decide('ifempty "%V0008,1030"')).toBe(true);
+    expect(decide('ifnotempty "%i"')).toBe(true);
+    // Conquest skips the one statement after a failed test: here the second test, so the set runs.
+    expect(decide('ifequal "a", "b"; ifequal "c", "d"')).toBe(true);
+  });
+
+  it('sets, fills only what is empty, deletes with "to nil" and delete, and keeps x, y and z for later statements', () => {
+    const result = run([
+      'set x to "%i[0,2]"',
+      'set 0010,4000 to "from %x"',
+      'setifempty 0008,1030 to "no description"',
+      'setifempty 0010,0010 to "not this"',
+      'set 0010,0030 to nil',
+      'delete PatientID',
+      'set 0008,1040 if "%y"',
+      'nop patient %x done',
+    ]);
+    expect(result.outcome).toBe('store');
+    expect(value(result.dataSet, 0x00104000)).toBe('from PID');
+    expect(value(result.dataSet, Tag.StudyDescription)).toBe('no description');
+    expect(value(result.dataSet, Tag.PatientName)).toBe('Doe^John');
+    expect(result.dataSet.has(Tag.PatientBirthDate)).toBe(false);
+    expect(result.dataSet.has(Tag.PatientID)).toBe(false);
+    expect(result.dataSet.has(0x00081040)).toBe(false);
+    expect(result.notes).toEqual(['patient PID done']);
+  });
+
+  it('ends a line with stop and rejects with reject', () => {
+    expect(run(['stop; set 0010,1001 to "no"', 'set 0010,1002 to "yes"']).dataSet.has(0x00101001)).toBe(false);
+    expect(run(['ifmatch "%u", "MODALITY*"; reject', 'set 0010,1002 to "never"'])).toMatchObject({
+      outcome: 'reject',
+      changed: false,
+    });
+  });
+
+  it('refuses, with the column, a command or a form this version does not run', () => {
+    expect(() => checkConverter('nop; lua "Data.X = 1"')).toThrow(
+      new ConverterCheckError('"lua" is not a converter command this version runs', 6),
+    );
+    expect(() => checkConverter('ifequal "%m"; destroy')).toThrow(
+      'ifequal takes two quoted strings, separated by a comma',
+    );
+    expect(() => checkConverter('set 0010,0010 "x"')).toThrow(ConverterCheckError);
+    expect(() => checkConverter('set Nonsense to "x"')).toThrow(
+      'Nonsense is not gggg,eeee, a known attribute name, x, y or z',
+    );
+    expect(() => checkConverter('forward study to AE1')).toThrow(ConverterCheckError);
+  });
+});
+
+describe('ImportConverters in dicom.ini', () => {
+  const ini = (lines: string[]) =>
+    new IniDocument('/cfg/dicom.ini', ['[sscscp]', 'MyACRNema = PACSWS', ...lines].join('\n'));
+
+  it('reads the converters in order with their filters, up to ImportConverters when it is set', () => {
+    const read = readImportConverters(
+      ini(['ImportConverter1 = nop one', 'ImportConverter0 = nop zero', 'ImportModality1 = MR', 'ImportCallingAE0 =']),
+    );
+    expect(read.map((c) => [c.index, c.text, c.modality, c.callingAe])).toEqual([
+      [0, 'nop zero', '*', ''],
+      [1, 'nop one', 'MR', '*'],
+    ]);
+    expect(
+      readImportConverters(ini(['ImportConverters = 1', 'ImportConverter0 = nop', 'ImportConverter1 = nop'])).length,
+    ).toBe(1);
+    expect(filterMatches('*', 'CT')).toBe(true);
+    expect(filterMatches('', 'CT')).toBe(false);
+    expect(filterMatches('', '')).toBe(true);
+    expect(filterMatches('MRI*', 'mri2')).toBe(true);
+    expect(filterMatches('CT?', 'CT12')).toBe(false);
+  });
+
+  it('refuses a line it cannot run with its file, line, column and reason', () => {
+    let thrown: unknown;
+    try {
+      readImportConverters(ini(['ImportConverter0 = nop', 'ImportConverter1 = ifequal "%m", "CT"; lua "Data.X = 1"']));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigErrors);
+    expect((thrown as Error).message).toContain('/cfg/dicom.ini:4');
+    expect((thrown as Error).message).toContain(
+      'ImportConverter1, column 21: "lua" is not a converter command this version runs',
+    );
+  });
+});
