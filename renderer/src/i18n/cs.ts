@@ -436,8 +436,8 @@ export const CS: Record<string, string> = {
   'ORC-1 order control "{code}" of order {value} is not NW, XO, CA or DC':
     'ORC-1 řízení objednávky „{code}“ objednávky {value} není NW, XO, CA ani DC',
   Objects: 'Objekty',
-  "ImportConverters: \"{value}\" is not a whole number": "ImportConverters: „{value}“ není celé číslo",
-  "ImportConverter{i}, column {column}: {reason}": "ImportConverter{i}, sloupec {column}: {reason}",
+  'ImportConverters: "{value}" is not a whole number': 'ImportConverters: „{value}“ není celé číslo',
+  'ImportConverter{i}, column {column}: {reason}': 'ImportConverter{i}, sloupec {column}: {reason}',
   "On the archive's computer: use its access key": 'Na počítači archivu: použít jeho přístupový klíč',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Po přeposlání objektů studie požádat uzel o potvrzení, že je uchová (DICOM Storage Commitment)',

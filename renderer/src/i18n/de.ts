@@ -441,8 +441,8 @@ export const DE: Record<string, string> = {
   'ORC-1 order control "{code}" of order {value} is not NW, XO, CA or DC':
     'ORC-1-Auftragssteuerung „{code}“ von Auftrag {value} ist nicht NW, XO, CA oder DC',
   Objects: 'Objekte',
-  "ImportConverters: \"{value}\" is not a whole number": "ImportConverters: „{value}“ ist keine ganze Zahl",
-  "ImportConverter{i}, column {column}: {reason}": "ImportConverter{i}, Spalte {column}: {reason}",
+  'ImportConverters: "{value}" is not a whole number': 'ImportConverters: „{value}“ ist keine ganze Zahl',
+  'ImportConverter{i}, column {column}: {reason}': 'ImportConverter{i}, Spalte {column}: {reason}',
   "On the archive's computer: use its access key": 'Am Rechner des Archivs: seinen Zugangsschlüssel benutzen',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Sind die Objekte einer Studie weitergeleitet, den Knoten bestätigen lassen, dass er sie behält (DICOM Storage Commitment)',
