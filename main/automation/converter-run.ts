@@ -1,4 +1,5 @@
-import type { DataSet } from '../dicom/dataset.ts';
+import type { DataSet, DicomElement } from '../dicom/dataset.ts';
+import { vrOf } from '../dicom/dictionary.ts';
 import { applyChanges } from '../edit/object-rewrite.ts';
 import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
 import { expandVariables, tagOf, valueText, type VariableContext } from './converter-vars.ts';
@@ -93,6 +94,12 @@ export function checkConverter(line: string): Statement[] {
           );
         if (!isVariable(m[1]!) && tagOf(m[1]!) === undefined)
           throw new ConverterCheckError(`${m[1]} is not gggg,eeee, a known attribute name, x, y or z`, s.column);
+        const tag = isVariable(m[1]!) ? undefined : tagOf(m[1]!);
+        if (tag !== undefined && !TEXT_VRS.has(vrOf(tag)) && vrOf(tag) !== 'SQ')
+          throw new ConverterCheckError(
+            `${m[1]} is a ${vrOf(tag)} attribute: set writes text attributes only (for now)`,
+            s.column,
+          );
       } else if (name === 'delete') {
         if (tagOf(rest) === undefined)
           throw new ConverterCheckError(`delete names gggg,eeee or a known attribute name, not "${rest}"`, s.column);
@@ -112,6 +119,27 @@ const SET = /^([A-Za-z0-9,]+)\s+(to|if)\s+(?:"((?:[^"]|"")*)"|(nil))\s*$/i;
 /** `forward [compressed as xx] to AE [channel N|*]`: a channel keeps Conquest's connection open; ours are pooled anyway. */
 const FORWARD = /^(?:compressed\s+as\s+(\S+)\s+)?to\s+(\S+)(?:\s+channel\s+(?:\d+|\*))?\s*$/i;
 const isVariable = (name: string) => /^[xyz]$/i.test(name);
+/** What `set` may write: text VRs, and UN (a private attribute the dictionary does not know). */
+const TEXT_VRS = new Set([
+  'AE',
+  'AS',
+  'CS',
+  'DA',
+  'DS',
+  'DT',
+  'IS',
+  'LO',
+  'LT',
+  'PN',
+  'SH',
+  'ST',
+  'TM',
+  'UC',
+  'UI',
+  'UR',
+  'UT',
+  'UN',
+]);
 
 /** Run the lines in order on `dataSet`; the first line that destroys or rejects ends the run. */
 export function runConverters(
@@ -174,8 +202,18 @@ export function runConverters(
             break;
           }
           const tag = tagOf(target!)!;
-          if (name === 'setifempty' && valueText(result.dataSet.get(tag), (b) => b.toString('latin1'))) break;
-          change(tag, value);
+          if (
+            name === 'setifempty' &&
+            result.dataSet.get(tag) &&
+            (vrOf(tag) === 'SQ' || valueText(result.dataSet.get(tag), (b) => b.toString('latin1')))
+          )
+            break;
+          if (vrOf(tag) === 'SQ' && value !== null) {
+            // As Conquest: setting a sequence makes it an empty one.
+            const empty: DicomElement = { tag, vr: 'SQ', value: [] };
+            result.dataSet = new Map([...result.dataSet, [tag, empty] as const].sort((a, b) => a[0] - b[0]));
+            result.changed = true;
+          } else change(tag, value);
           break;
         }
         case 'forward': {
