@@ -23,6 +23,8 @@ export interface ConverterResult {
   dataSet: DataSet;
   changed: boolean;
   forwards: { destination: string; compression: string }[];
+  /** `write`/`append "text" to file`, in order: the caller writes them (inside the data folder only). */
+  files: { append: boolean; text: string; file: string }[];
   /** `nop text` lines and what each converter did, for the log. */
   notes: string[];
 }
@@ -61,6 +63,8 @@ const RUN = new Set([
   'destroy2',
   'reject',
   'forward',
+  'write',
+  'append',
 ]);
 const ONE_ARGUMENT = new Set(['ifempty', 'ifnotempty']);
 
@@ -103,6 +107,8 @@ export function checkConverter(line: string): Statement[] {
       } else if (name === 'delete') {
         if (tagOf(rest) === undefined)
           throw new ConverterCheckError(`delete names gggg,eeee or a known attribute name, not "${rest}"`, s.column);
+      } else if ((name === 'write' || name === 'append') && !WRITE.test(rest)) {
+        throw new ConverterCheckError(`${name} is "${name} "text" to file"`, s.column);
       } else if (name === 'forward' && !FORWARD.test(rest)) {
         throw new ConverterCheckError(
           'this version runs "forward [compressed as xx] to AE" here (delayed forwards of a patient, study or series are to come)',
@@ -118,6 +124,8 @@ export function checkConverter(line: string): Statement[] {
 const SET = /^([A-Za-z0-9,]+)\s+(to|if)\s+(?:"((?:[^"]|"")*)"|(nil))\s*$/i;
 /** `forward [compressed as xx] to AE [channel N|*]`: a channel keeps Conquest's connection open; ours are pooled anyway. */
 const FORWARD = /^(?:compressed\s+as\s+(\S+)\s+)?to\s+(\S+)(?:\s+channel\s+(?:\d+|\*))?\s*$/i;
+/** `write "text" to file` and `append "text" to file`. */
+const WRITE = /^"((?:[^"]|"")*)"\s+to\s+(\S.*)$/i;
 const isVariable = (name: string) => /^[xyz]$/i.test(name);
 /** What `set` may write: text VRs, and UN (a private attribute the dictionary does not know). */
 const TEXT_VRS = new Set([
@@ -147,7 +155,15 @@ export function runConverters(
   dataSet: DataSet,
   context: Omit<VariableContext, 'dataSet' | 'vars'>,
 ): ConverterResult {
-  const result: ConverterResult = { outcome: 'store', quiet: false, dataSet, changed: false, forwards: [], notes: [] };
+  const result: ConverterResult = {
+    outcome: 'store',
+    quiet: false,
+    dataSet,
+    changed: false,
+    forwards: [],
+    files: [],
+    notes: [],
+  };
   const vars = new Map<string, string>();
   const expand = (text: string) => expandVariables(text, { ...context, dataSet: result.dataSet, vars });
   const change = (tag: number, value: string | null) => {
@@ -214,6 +230,16 @@ export function runConverters(
             result.dataSet = new Map([...result.dataSet, [tag, empty] as const].sort((a, b) => a[0] - b[0]));
             result.changed = true;
           } else change(tag, value);
+          break;
+        }
+        case 'write':
+        case 'append': {
+          const [, quoted, file] = WRITE.exec(rest)!;
+          result.files.push({
+            append: name === 'append',
+            text: expand(quoted!.replace(/""/g, '"')),
+            file: expand(file!.trim()),
+          });
           break;
         }
         case 'forward': {

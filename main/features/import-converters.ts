@@ -1,4 +1,7 @@
+import { appendFile, realpath, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Feature } from '../core/feature.ts';
+import type { SourceLogger } from '../util/log.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { ArrivalDecision, ArrivingObject } from '../archive/ingest.ts';
 import { filterMatches } from '../config/import-converters.ts';
@@ -45,6 +48,7 @@ async function convert(core: ArchiveCore, object: ArrivingObject): Promise<Arriv
     { callingAe: object.callingAe, calledAe: object.calledAe },
   );
   for (const note of result.notes) log.info(`${header.sopInstanceUid}: ${note}`);
+  await writeFiles(core.dataDir, result.files, log);
   if (result.outcome === 'destroy') {
     if (!result.quiet) log.info(`${header.sopInstanceUid} from ${object.callingAe} destroyed by an import converter`);
     return { outcome: 'destroy' };
@@ -73,4 +77,31 @@ async function convert(core: ArchiveCore, object: ArrivingObject): Promise<Arriv
       }
     : undefined;
   return { outcome: 'store', header: stored, afterStore };
+}
+
+/**
+ * `write` and `append` of converters: a relative name is in the data folder, and no file outside it is written (its
+ * folder is resolved, links included). A file that cannot be written is logged; the object is stored all the same.
+ */
+async function writeFiles(
+  dataDir: string,
+  files: { append: boolean; text: string; file: string }[],
+  log: SourceLogger,
+): Promise<void> {
+  const root = await realpath(dataDir);
+  for (const f of files) {
+    const target = path.resolve(root, f.file);
+    try {
+      const folder = await realpath(path.dirname(target));
+      const inside = path.relative(root, folder);
+      if (inside.startsWith('..') || path.isAbsolute(inside))
+        throw new Error('converters write only inside the data folder');
+      const file = path.join(folder, path.basename(target));
+      await (f.append ? appendFile(file, f.text) : writeFile(file, f.text));
+    } catch (err) {
+      log.error(
+        `an import converter could not ${f.append ? 'append to' : 'write'} ${f.file}: ${(err as Error).message}`,
+      );
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
@@ -30,6 +31,7 @@ describe('import converters', () => {
         ImportConverter3: 'ifequal "%m", "MR"; { set 0008,1030 to "%VPatientName^ %i[,3]"; forward to PEER; }',
         ImportModality3: 'MR',
         ImportCallingAE3: 'MRI*',
+        ImportConverter4: 'append "%o from %u%n" to received.log; write "not here" to ../outside-%o.txt',
       },
       [`PEER 127.0.0.1 ${peer.port} un`],
     );
@@ -60,6 +62,12 @@ describe('import converters', () => {
     const row = (await stored(image.sopUid))!;
     expect(await dumpDataSet(archive.server.store.absolutePath(row.location))).toContain(
       '(0010,1001) PN [from CT01 on TESTPACS]',
+    );
+    // append writes in the data folder; a file outside it is not written, and the log says why.
+    expect(await readFile(path.join(archive.dataDir, 'received.log'), 'utf8')).toContain(`${image.sopUid} from CT01\n`);
+    expect(existsSync(path.join(archive.dataDir, '..', `outside-${image.sopUid}.txt`))).toBe(false);
+    expect(archive.logText()).toContain(
+      `could not write ../outside-${image.sopUid}.txt: converters write only inside the data folder`,
     );
   });
 

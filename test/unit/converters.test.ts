@@ -135,6 +135,14 @@ describe('the converter language', () => {
     expect(result.notes).toEqual(['patient PID done']);
   });
 
+  it('gives write and append to the caller in order, with their variables expanded', () => {
+    expect(run(['write "first %i%n" to log-%m.txt', 'append "then %u" to log-%m.txt']).files).toEqual([
+      { append: false, text: 'first PID12345\n', file: 'log-CT.txt' },
+      { append: true, text: 'then MODALITY1', file: 'log-CT.txt' },
+    ]);
+    expect(() => checkConverter('append "no file"')).toThrow('append is "append "text" to file"');
+  });
+
   it('ends a line with stop and rejects with reject', () => {
     expect(run(['stop; set 0010,1001 to "no"', 'set 0010,1002 to "yes"']).dataSet.has(0x00101001)).toBe(false);
     expect(run(['ifmatch "%u", "MODALITY*"; reject', 'set 0010,1002 to "never"'])).toMatchObject({
