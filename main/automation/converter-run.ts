@@ -2,7 +2,7 @@ import type { DataSet, DicomElement } from '../dicom/dataset.ts';
 import { vrOf } from '../dicom/dictionary.ts';
 import { applyChanges } from '../edit/object-rewrite.ts';
 import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
-import { expandVariables, tagOf, valueText, type VariableContext } from './converter-vars.ts';
+import { SIMPLE_VARIABLES, expandVariables, tagOf, valueText, type VariableContext } from './converter-vars.ts';
 
 /**
  * Running Conquest converter lines on one object, as Conquest does for ImportConverters: statements in order, a test
@@ -77,6 +77,12 @@ export function checkConverter(line: string): Statement[] {
         visit(s.body);
         continue;
       }
+      const unsupported = unsupportedVariable(s.text);
+      if (unsupported)
+        throw new ConverterCheckError(
+          `${unsupported.text} is not a variable this version runs`,
+          s.column + unsupported.at,
+        );
       const { name, rest } = commandWord(s.text);
       if (!RUN.has(name))
         throw new ConverterCheckError(`"${name}" is not a converter command this version runs`, s.column);
@@ -124,6 +130,18 @@ export function checkConverter(line: string): Statement[] {
 const SET = /^([A-Za-z0-9,]+)\s+(to|if)\s+(?:"((?:[^"]|"")*)"|(nil))\s*$/i;
 /** `forward [compressed as xx] to AE [channel N|*]`: a channel keeps Conquest's connection open; ours are pooled anyway. */
 const FORWARD = /^(?:compressed\s+as\s+(\S+)\s+)?to\s+(\S+)(?:\s+channel\s+(?:\d+|\*))?\s*$/i;
+/** The first `%` variable in `text` that the runner would refuse (converter-vars.ts), with its offset. */
+function unsupportedVariable(text: string): { text: string; at: number } | undefined {
+  for (let i = 0; i < text.length - 1; i++) {
+    if (text[i] !== '%') continue;
+    const code = text[i + 1]!;
+    if (code === 'V' && text[i + 2] === '(') return { text: '%V(...)', at: i };
+    if (code !== 'V' && !SIMPLE_VARIABLES.has(code)) return { text: `%${code}`, at: i };
+    i++;
+  }
+  return undefined;
+}
+
 /** `write "text" to file` and `append "text" to file`. */
 const WRITE = /^"((?:[^"]|"")*)"\s+to\s+(\S.*)$/i;
 const isVariable = (name: string) => /^[xyz]$/i.test(name);

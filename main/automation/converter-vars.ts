@@ -24,7 +24,26 @@ export interface VariableContext {
 
 export class UnsupportedVariable extends Error {}
 
-const SIMPLE = new Set(['m', 's', 'o', 'i', 'u', 'c', 'd', 'g', 'n', 't', '%', '^', '~', '[', 'x', 'y', 'z']);
+/** The one-letter variables (and %% %^ %~ %[). */
+export const SIMPLE_VARIABLES: ReadonlySet<string> = new Set([
+  'm',
+  's',
+  'o',
+  'i',
+  'u',
+  'c',
+  'd',
+  'g',
+  'n',
+  't',
+  '%',
+  '^',
+  '~',
+  '[',
+  'x',
+  'y',
+  'z',
+]);
 
 /** `text` with its variables replaced. */
 export function expandVariables(text: string, ctx: VariableContext): string {
@@ -45,7 +64,7 @@ export function expandVariables(text: string, ctx: VariableContext): string {
       if (!ref) throw new UnsupportedVariable(`%V${text.slice(i + 2, i + 12)}: not an attribute reference`);
       value = attributeValue(ctx.dataSet, ref[1] ?? '', ref[2]!);
       i += 2 + ref[0].length;
-    } else if (SIMPLE.has(code)) {
+    } else if (SIMPLE_VARIABLES.has(code)) {
       value = simple(code, ctx);
       i += 2;
       if (code === '%' || code === '^' || code === '~' || code === '[' || code === 'n' || code === 't') {

@@ -11,6 +11,7 @@ import { readObjectHead, writeObjectWith } from '../edit/object-rewrite.ts';
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { msg } from '../../common/message.ts';
 
 /**
  * Conquest's ImportConverters (dicom.ini `ImportConverter0..99` and their filters): run in order on each object received
@@ -22,19 +23,37 @@ export const importConverters: Feature<undefined> = {
   name: 'import-converters',
   needs: [transfers],
   start(core) {
-    core.ingest.beforeStore((object) => convert(core, object));
+    core.ingest.beforeStore((object) => convertArriving(core, object));
     return { provides: undefined };
   },
 };
 
-async function convert(core: ArchiveCore, object: ArrivingObject): Promise<ArrivalDecision> {
+/** What the converters decide for one object received in full (the ingest's check). */
+export async function convertArriving(core: ArchiveCore, object: ArrivingObject): Promise<ArrivalDecision> {
   const { header } = object;
-  const all = core.config.importConverters;
-  if (!all.length) return { outcome: 'store', header };
+  if (!core.config.importConverters.length) return { outcome: 'store', header };
   const log = core.child('converters');
+  try {
+    return await runOn(core, object, log);
+  } catch (err) {
+    // Converters that fail (an object they cannot read or write again) leave it as received: stored, never lost or
+    // half-changed (the temporary file is replaced only by a complete, flushed copy).
+    log.error(`${header.sopInstanceUid}: the import converters failed, stored as received: ${(err as Error).message}`);
+    core.activity.problem(
+      msg('import converters failed on {uid}, stored as received: {reason}', {
+        uid: header.sopInstanceUid,
+        reason: (err as Error).message,
+      }),
+    );
+    return { outcome: 'store', header };
+  }
+}
+
+async function runOn(core: ArchiveCore, object: ArrivingObject, log: SourceLogger): Promise<ArrivalDecision> {
+  const { header } = object;
   const dataSet = await readObjectHead(object.file);
   const stationName = textOf(dataSet.get(Tag.StationName));
-  const applying = all.filter(
+  const applying = core.config.importConverters.filter(
     (c) =>
       filterMatches(c.modality, header.modality) &&
       filterMatches(c.stationName, stationName) &&

@@ -10,6 +10,8 @@ import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { until } from '../helpers/wait.ts';
 import { StorageSopClass } from '../../common/uids.ts';
+import { convertArriving } from '../../main/features/import-converters.ts';
+import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 
 /**
  * Conquest's ImportConverters (issue 31) in dicom.ini, driven by storescu as a modality: attributes set from variables,
@@ -132,5 +134,26 @@ describe('import converters', () => {
     expect(found.answers).toEqual([expect.objectContaining({ StudyDescription: 'NOVAK^JAN 777' })]);
     await until('the forward reaches the peer', async () => (await peer.files()).length === 1);
     expect(await dumpDataSet((await peer.files())[0]!)).toContain(`(0008,0018) UI [${mr.sopUid}]`);
+  });
+
+  it('stores an object as received when the converters fail on it (here: its file cannot be read), and says so', async () => {
+    const header = { sopInstanceUid: uid(), modality: 'CT' } as InstanceHeader;
+    const decision = await convertArriving(archive.server.core, {
+      file: path.join(work, 'gone.part'),
+      header,
+      callingAe: 'CT01',
+      calledAe: 'TESTPACS',
+      dropped: false,
+      replaceWith: async () => {
+        throw new Error('not to be replaced');
+      },
+    });
+    expect(decision).toEqual({ outcome: 'store', header });
+    expect(archive.logText()).toContain(
+      `${header.sopInstanceUid}: the import converters failed, stored as received: ENOENT`,
+    );
+    expect(JSON.stringify(archive.server.core.activity.snapshot().errors)).toContain(
+      `import converters failed on ${header.sopInstanceUid}`,
+    );
   });
 });

@@ -163,6 +163,13 @@ describe('the converter language', () => {
       'Nonsense is not gggg,eeee, a known attribute name, x, y or z',
     );
     expect(() => checkConverter('forward study to AE1')).toThrow(ConverterCheckError);
+    // A variable the runner would refuse is refused here, never when an object arrives.
+    expect(() => checkConverter('nop; set 0010,1001 to "%E0010,0010"')).toThrow(
+      new ConverterCheckError('%E is not a variable this version runs', 24),
+    );
+    expect(() => checkConverter('ifequal "%V(/0008,1115/0020,000e)0008,0060", "CT"; nop')).toThrow(
+      '%V(...) is not a variable',
+    );
     expect(() => checkConverter('set 0028,0010 to "512"')).toThrow(
       '0028,0010 is a US attribute: set writes text attributes only (for now)',
     );

@@ -830,6 +830,8 @@ export const CS: Record<string, string> = {
   'no {what}': '{what} neexistuje',
   'nodes-changed': 'změna uzlů',
   none: 'žádné',
+  'import converters failed on {uid}, stored as received: {reason}':
+    'importní konvertory selhaly u {uid}, uloženo tak, jak bylo přijato: {reason}',
   "none of the job's {n} object(s) is in the archive any more": 'žádný z objektů úlohy ({n}) už v archivu není',
   'not a ZIP archive (no end of central directory)': 'nejde o archiv ZIP (chybí konec centrálního adresáře)',
   'not committed': 'nepotvrzeno',

@@ -855,6 +855,8 @@ export const DE: Record<string, string> = {
   objects: 'Objekte',
   'only from its host above (calls with this AE title from other addresses are refused)':
     'nur von seinem Host oben (Aufrufe mit diesem AE-Titel von anderen Adressen werden abgewiesen)',
+  'import converters failed on {uid}, stored as received: {reason}':
+    'Import-Konverter sind bei {uid} fehlgeschlagen, wie empfangen gespeichert: {reason}',
   "only the install's secret makes sign-in links": 'Anmeldelinks erstellt nur das Geheimnis der Installation',
   "only the install's secret may replace itself": 'nur das Geheimnis der Installation kann sich selbst ersetzen',
   'order {order} cancelled': 'Auftrag {order} storniert',
