@@ -37,7 +37,7 @@ export interface ArrivingObject {
 
 /** What a check decided: store (with the header of the object as it now is), drop quietly, or refuse to the sender. */
 export type ArrivalDecision =
-  | { outcome: 'store'; header: InstanceHeader; afterStore?: () => void }
+  | { outcome: 'store'; header: InstanceHeader; afterStore?: () => void; compression?: CompressionPlan }
   | { outcome: 'destroy' }
   | { outcome: 'reject'; comment: string };
 
@@ -162,6 +162,7 @@ export class ArchiveIngest implements ObjectReceiver {
       await file.finish();
       let header = received;
       const after: (() => void)[] = [];
+      let compression: CompressionPlan | undefined;
       for (const check of this.checks) {
         const decision = await check({
           file: file.tempPath,
@@ -181,6 +182,7 @@ export class ArchiveIngest implements ObjectReceiver {
         }
         header = decision.header;
         if (decision.afterStore) after.push(decision.afterStore);
+        if (decision.compression) compression = decision.compression;
       }
       const policy = this.policy();
       if (policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {
@@ -195,7 +197,7 @@ export class ArchiveIngest implements ObjectReceiver {
         };
       }
       const transferSyntaxUid = meta.transferSyntaxUid;
-      const plan = this.compression(meta.dropped ?? false);
+      const plan = compression ?? this.compression(meta.dropped ?? false);
       const target = targetSyntax(plan, transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
       // Under the object's lock: a background re-encoding of an earlier copy cannot rename over this one.
       const stored = await this.locks.run(header.sopInstanceUid, () =>

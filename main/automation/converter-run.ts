@@ -1,5 +1,7 @@
 import type { DataSet, DicomElement } from '../dicom/dataset.ts';
 import { vrOf } from '../dicom/dictionary.ts';
+import { parseCompressionCode } from '../../common/compression-code.ts';
+import { SaidError } from '../../common/message.ts';
 import { applyChanges } from '../edit/object-rewrite.ts';
 import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
 import { SIMPLE_VARIABLES, expandVariables, tagOf, valueText, type VariableContext } from './converter-vars.ts';
@@ -25,6 +27,8 @@ export interface ConverterResult {
   forwards: { destination: string; compression: string }[];
   /** `write`/`append "text" to file`, in order: the caller writes them (inside the data folder only). */
   files: { append: boolean; text: string; file: string }[];
+  /** `compression CC`: the code the object is stored in (the last one said), instead of IncomingCompression's. */
+  compression?: string;
   /** `nop text` lines and what each converter did, for the log. */
   notes: string[];
 }
@@ -64,6 +68,7 @@ const RUN = new Set([
   'reject',
   'forward',
   'write',
+  'compression',
   'append',
 ]);
 const ONE_ARGUMENT = new Set(['ifempty', 'ifnotempty']);
@@ -113,6 +118,10 @@ export function checkConverter(line: string): Statement[] {
       } else if (name === 'delete') {
         if (tagOf(rest) === undefined)
           throw new ConverterCheckError(`delete names gggg,eeee or a known attribute name, not "${rest}"`, s.column);
+      } else if (name === 'compression') {
+        const plan = parseCompressionCode(rest);
+        if ('error' in plan)
+          throw new ConverterCheckError(`compression ${new SaidError(plan.error).message}`, s.column);
       } else if ((name === 'write' || name === 'append') && !WRITE.test(rest)) {
         throw new ConverterCheckError(`${name} is "${name} "text" to file"`, s.column);
       } else if (name === 'forward' && !FORWARD.test(rest)) {
@@ -250,6 +259,9 @@ export function runConverters(
           } else change(tag, value);
           break;
         }
+        case 'compression':
+          result.compression = rest.trim();
+          break;
         case 'write':
         case 'append': {
           const [, quoted, file] = WRITE.exec(rest)!;

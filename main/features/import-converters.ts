@@ -12,6 +12,7 @@ import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
 import { msg } from '../../common/message.ts';
+import { compressionPlan } from '../../common/compression-code.ts';
 
 /**
  * Conquest's ImportConverters (dicom.ini `ImportConverter0..99` and their filters): run in order on each object received
@@ -95,7 +96,8 @@ async function runOn(core: ArchiveCore, object: ArrivingObject, log: SourceLogge
         }
       }
     : undefined;
-  return { outcome: 'store', header: stored, afterStore };
+  const compression = result.compression === undefined ? undefined : compressionPlan(result.compression);
+  return { outcome: 'store', header: stored, afterStore, compression };
 }
 
 /**

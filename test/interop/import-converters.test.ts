@@ -9,7 +9,7 @@ import { findscu } from '../helpers/qr-tools.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { until } from '../helpers/wait.ts';
-import { StorageSopClass } from '../../common/uids.ts';
+import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
 import { convertArriving } from '../../main/features/import-converters.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 
@@ -33,6 +33,7 @@ describe('import converters', () => {
         ImportConverter3: 'ifequal "%m", "MR"; { set 0008,1030 to "%VPatientName^ %i[,3]"; forward to PEER; }',
         ImportModality3: 'MR',
         ImportCallingAE3: 'MRI*',
+        ImportConverter5: 'ifequal "%u", "SQUEEZE"; compression js',
         ImportConverter4: 'append "%o from %u%n" to received.log; write "not here" to ../outside-%o.txt',
       },
       [`PEER 127.0.0.1 ${peer.port} un`],
@@ -134,6 +135,17 @@ describe('import converters', () => {
     expect(found.answers).toEqual([expect.objectContaining({ StudyDescription: 'NOVAK^JAN 777' })]);
     await until('the forward reaches the peer', async () => (await peer.files()).length === 1);
     expect(await dumpDataSet((await peer.files())[0]!)).toContain(`(0008,0018) UI [${mr.sopUid}]`);
+  });
+
+  it("stores an object in the compression a converter says instead of IncomingCompression's", async () => {
+    const image = makeImage({ rows: 16, columns: 16 });
+    expect((await send('SQUEEZE', image)).code).toBe(0);
+    await archive.server.core.ingest.recodingIdle();
+    expect((await stored(image.sopUid))!.transferSyntaxUid).toBe(TransferSyntax.JpegLsLossless);
+    const other = makeImage({ rows: 16, columns: 16 });
+    expect((await send('CT01', other)).code).toBe(0);
+    await archive.server.core.ingest.recodingIdle();
+    expect((await stored(other.sopUid))!.transferSyntaxUid).toBe(TransferSyntax.ExplicitLittleEndian);
   });
 
   it('stores an object as received when the converters fail on it (here: its file cannot be read), and says so', async () => {

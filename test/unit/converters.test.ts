@@ -143,6 +143,13 @@ describe('the converter language', () => {
     expect(() => checkConverter('append "no file"')).toThrow('append is "append "text" to file"');
   });
 
+  it('keeps the last compression said, and refuses a code Conquest has that is not run here', () => {
+    expect(run(['compression j2', 'ifequal "%m", "CT"; compression js']).compression).toBe('js');
+    expect(() => checkConverter('compression n1')).toThrow(
+      'compression "n1": NKI private compression is not supported',
+    );
+  });
+
   it('ends a line with stop and rejects with reject', () => {
     expect(run(['stop; set 0010,1001 to "no"', 'set 0010,1002 to "yes"']).dataSet.has(0x00101001)).toBe(false);
     expect(run(['ifmatch "%u", "MODALITY*"; reject', 'set 0010,1002 to "never"'])).toMatchObject({
