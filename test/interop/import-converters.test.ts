@@ -148,6 +148,16 @@ describe('import converters', () => {
     expect((await stored(other.sopUid))!.transferSyntaxUid).toBe(TransferSyntax.ExplicitLittleEndian);
   });
 
+  it('applies a converter saved in dicom.ini to the next object, without a restart', async () => {
+    await archive.setIni('ImportConverter6', 'set 0010,4000 to "added while running"');
+    const image = makeImage({ rows: 8, columns: 8 });
+    expect((await send('CT01', image)).code).toBe(0);
+    const row = (await stored(image.sopUid))!;
+    expect(await dumpDataSet(archive.server.store.absolutePath(row.location))).toContain(
+      '(0010,4000) LT [added while running]',
+    );
+  });
+
   it('stores an object as received when the converters fail on it (here: its file cannot be read), and says so', async () => {
     const header = { sopInstanceUid: uid(), modality: 'CT' } as InstanceHeader;
     const decision = await convertArriving(archive.server.core, {

@@ -26,6 +26,8 @@ describe('the dicom.ini keys', () => {
     }
     expect(new Set(SPECS.map(([, s]) => s.group)).size).toBe(Object.keys(SETTING_GROUPS).length);
     expect(settingEffect('ExportConverter3')).toBe('live');
+    expect(settingEffect('ImportConverter3')).toBe('live');
+    expect(settingEffect('ImportCallingAE12')).toBe('live');
     expect(settingEffect('MAGDevice2')).toBe('restart');
     expect(settingEffect('SomethingConquestHas')).toBe('unused');
   });
