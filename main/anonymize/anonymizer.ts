@@ -1,3 +1,4 @@
+import { CHARSET_VRS } from '../dicom/vr.ts';
 import { randomBytes } from 'node:crypto';
 import { newUid, StorageSopClass } from '../../common/uids.ts';
 import { CharacterSet } from '../dicom/charset.ts';
@@ -20,7 +21,6 @@ export interface AnonymizeRequest extends ProfileOptions {
 }
 
 const SECONDARY_CAPTURE = StorageSopClass.SecondaryCapture;
-const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
 const DUMMY: Record<string, string> = {
   PN: 'ANONYMOUS',
   DA: '19000101',
@@ -157,7 +157,7 @@ export class Anonymizer {
           );
           break;
         case 'C': {
-          if (!TEXT_VRS.has(e.vr)) {
+          if (!CHARSET_VRS.has(e.vr)) {
             out.set(tag, e);
             break;
           }

@@ -1,3 +1,4 @@
+import { NUMBER_VRS, TEXT_VRS } from '../dicom/vr.ts';
 import { open } from 'node:fs/promises';
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, parseDataSet, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
@@ -11,35 +12,6 @@ import { Tag } from '../dicom/tags.ts';
 
 /** Objects larger than this are read only up to here; elements after the cut (rare: after pixel data) are not shown. */
 const READ_LIMIT = 64 << 20;
-const TEXT_VRS = new Set([
-  'AE',
-  'AS',
-  'CS',
-  'DA',
-  'DS',
-  'DT',
-  'IS',
-  'LO',
-  'LT',
-  'PN',
-  'SH',
-  'ST',
-  'TM',
-  'UC',
-  'UI',
-  'UR',
-  'UT',
-]);
-const NUMBERS: Record<string, [number, (b: Buffer, at: number) => number | bigint]> = {
-  US: [2, (b, at) => b.readUInt16LE(at)],
-  SS: [2, (b, at) => b.readInt16LE(at)],
-  UL: [4, (b, at) => b.readUInt32LE(at)],
-  SL: [4, (b, at) => b.readInt32LE(at)],
-  FL: [4, (b, at) => b.readFloatLE(at)],
-  FD: [8, (b, at) => b.readDoubleLE(at)],
-  SV: [8, (b, at) => b.readBigInt64LE(at)],
-  UV: [8, (b, at) => b.readBigUInt64LE(at)],
-};
 const MAX_TEXT = 256;
 const MAX_NUMBERS = 16;
 
@@ -66,7 +38,7 @@ function valueText(e: DicomElement, charset: CharacterSet): string {
       tags.push(`(${tagText(((b.readUInt16LE(at) << 16) | b.readUInt16LE(at + 2)) >>> 0)})`);
     return tags.join('\\');
   }
-  const number = NUMBERS[e.vr];
+  const number = NUMBER_VRS[e.vr];
   if (number && b.length <= number[0] * MAX_NUMBERS * 4) {
     const [size, read] = number;
     const values: string[] = [];

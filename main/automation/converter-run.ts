@@ -1,3 +1,4 @@
+import { TEXT_VRS } from '../dicom/vr.ts';
 import type { DataSet, DicomElement } from '../dicom/dataset.ts';
 import { vrOf } from '../dicom/dictionary.ts';
 import { parseCompressionCode } from '../../common/compression-code.ts';
@@ -110,7 +111,7 @@ export function checkConverter(line: string): Statement[] {
         if (!isVariable(m[1]!) && tagOf(m[1]!) === undefined)
           throw new ConverterCheckError(`${m[1]} is not gggg,eeee, a known attribute name, x, y or z`, s.column);
         const tag = isVariable(m[1]!) ? undefined : tagOf(m[1]!);
-        if (tag !== undefined && !TEXT_VRS.has(vrOf(tag)) && vrOf(tag) !== 'SQ')
+        if (tag !== undefined && !SETTABLE_VRS.has(vrOf(tag)) && vrOf(tag) !== 'SQ')
           throw new ConverterCheckError(
             `${m[1]} is a ${vrOf(tag)} attribute: set writes text attributes only (for now)`,
             s.column,
@@ -155,26 +156,7 @@ function unsupportedVariable(text: string): { text: string; at: number } | undef
 const WRITE = /^"((?:[^"]|"")*)"\s+to\s+(\S.*)$/i;
 const isVariable = (name: string) => /^[xyz]$/i.test(name);
 /** What `set` may write: text VRs, and UN (a private attribute the dictionary does not know). */
-const TEXT_VRS = new Set([
-  'AE',
-  'AS',
-  'CS',
-  'DA',
-  'DS',
-  'DT',
-  'IS',
-  'LO',
-  'LT',
-  'PN',
-  'SH',
-  'ST',
-  'TM',
-  'UC',
-  'UI',
-  'UR',
-  'UT',
-  'UN',
-]);
+const SETTABLE_VRS: ReadonlySet<string> = new Set([...TEXT_VRS, 'UN']);
 
 /** Run the lines in order on `dataSet`; the first line that destroys or rejects ends the run. */
 export function runConverters(

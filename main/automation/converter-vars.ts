@@ -1,3 +1,4 @@
+import { CHARSET_VRS, NUMBER_VRS } from '../dicom/vr.ts';
 import { newUid } from '../../common/uids.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
@@ -193,30 +194,16 @@ function decoderOf(ds: DataSet): (b: Buffer) => string {
   return (b) => charset.decode(b);
 }
 
-const TEXT_DECODED = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
-
 /** An element's value as text: text VRs as they read, binary numbers as decimal numbers separated by `\`. */
 export function valueText(e: DicomElement | undefined, decode: (b: Buffer) => string): string {
   if (!e || !Buffer.isBuffer(e.value)) return '';
-  const b = e.value;
-  const numbers = (size: number, read: (at: number) => number) =>
-    Array.from({ length: Math.floor(b.length / size) }, (_, k) => String(read(k * size))).join('\\');
-  switch (e.vr) {
-    case 'US':
-      return numbers(2, (at) => b.readUInt16LE(at));
-    case 'SS':
-      return numbers(2, (at) => b.readInt16LE(at));
-    case 'UL':
-      return numbers(4, (at) => b.readUInt32LE(at));
-    case 'SL':
-      return numbers(4, (at) => b.readInt32LE(at));
-    case 'FL':
-      return numbers(4, (at) => b.readFloatLE(at));
-    case 'FD':
-      return numbers(8, (at) => b.readDoubleLE(at));
-    default:
-      return TEXT_DECODED.has(e.vr) ? textOf(e, decode) : textOf(e);
+  const number = NUMBER_VRS[e.vr];
+  if (number) {
+    const [size, read] = number;
+    const b = e.value;
+    return Array.from({ length: Math.floor(b.length / size) }, (_, k) => String(read(b, k * size))).join('\\');
   }
+  return CHARSET_VRS.has(e.vr) ? textOf(e, decode) : textOf(e);
 }
 
 function text(ds: DataSet, tag: number): string {

@@ -1,3 +1,4 @@
+import { CHARSET_VRS } from '../dicom/vr.ts';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { renameHeld } from '../store/held-files.ts';
 import { CharacterSet } from '../dicom/charset.ts';
@@ -20,8 +21,6 @@ import { Tag } from '../dicom/tags.ts';
 /** Attribute changes by tag: a text value to set (as a string; '' empties it), or null to remove the element. */
 export type AttributeChanges = Map<number, string | null>;
 
-/** Text VRs whose bytes the Specific Character Set decides (PS3.5 6.1.2.3). */
-const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
 const CHUNK = 1 << 20;
 /** Before Pixel Data an object holds its attributes; more than this there is not a header but something to refuse. */
 const MAX_HEADER = 64 << 20;
@@ -54,30 +53,35 @@ export async function transformObject(
   }
 }
 
-/** The elements of `file` before Pixel Data, as a data set (what converters and edits look at). */
-export async function readObjectHead(file: string): Promise<DataSet> {
+/** The elements of `file` before Pixel Data, as a data set (what converters look at), with where they end. */
+export async function readObjectHead(file: string): Promise<ObjectHead> {
   const source = await open(file, 'r');
   try {
-    return (await readHead(source, file)).dataSet;
+    return await readHead(source, file);
   } finally {
     await source.close();
   }
 }
 
 /**
- * Write `file`'s object to `target` with `dataSet` (read from it by readObjectHead and changed) in place of its elements
+ * Write `file`'s object to `target` with `dataSet` (its head, read by readObjectHead, changed) in place of its elements
  * before Pixel Data; flushed before this resolves, removed on failure. Returns its size.
  */
-export async function writeObjectWith(file: string, dataSet: DataSet, target: string): Promise<number> {
+export async function writeObjectWith(
+  file: string,
+  head: ObjectHead,
+  dataSet: DataSet,
+  target: string,
+): Promise<number> {
   const source = await open(file, 'r');
   try {
-    return await writeObject(source, file, await readHead(source, file), dataSet, target);
+    return await writeObject(source, file, head, dataSet, target);
   } finally {
     await source.close();
   }
 }
 
-interface ObjectHead {
+export interface ObjectHead {
   size: number;
   meta: ReturnType<typeof readFileMeta>;
   encoding: ReturnType<typeof encodingOf>;

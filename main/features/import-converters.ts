@@ -52,7 +52,8 @@ export async function convertArriving(core: ArchiveCore, object: ArrivingObject)
 
 async function runOn(core: ArchiveCore, object: ArrivingObject, log: SourceLogger): Promise<ArrivalDecision> {
   const { header } = object;
-  const dataSet = await readObjectHead(object.file);
+  const head = await readObjectHead(object.file);
+  const { dataSet } = head;
   const stationName = textOf(dataSet.get(Tag.StationName));
   const applying = core.config.importConverters.filter(
     (c) =>
@@ -80,7 +81,7 @@ async function runOn(core: ArchiveCore, object: ArrivingObject, log: SourceLogge
   let stored = header;
   if (result.changed) {
     const rewritten = `${object.file}.cv`;
-    const size = await writeObjectWith(object.file, result.dataSet, rewritten);
+    const size = await writeObjectWith(object.file, head, result.dataSet, rewritten);
     await object.replaceWith(rewritten, size);
     stored = headerOfDataSet(result.dataSet);
   }
