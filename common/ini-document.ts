@@ -36,7 +36,9 @@ export class IniDocument {
         this.lines.push({ raw });
         continue;
       }
-      this.lines.push({ raw, section, key: raw.slice(0, eq).trim(), value: stripComment(raw.slice(eq + 1)).trim() });
+      const key = raw.slice(0, eq).trim();
+      const after = raw.slice(eq + 1);
+      this.lines.push({ raw, section, key, value: (isScript(section, key) ? after : stripComment(after)).trim() });
     }
     if (this.lines.length > 1 && this.lines[this.lines.length - 1]!.raw === '') this.lines.pop();
   }
@@ -66,7 +68,7 @@ export class IniDocument {
       const eq = line.raw.indexOf('=');
       const after = line.raw.slice(eq + 1);
       const gap = /^\s*/.exec(after)![0];
-      const comment = trailingComment(after);
+      const comment = isScript(line.section ?? '', line.key!) ? '' : trailingComment(after);
       line.raw = `${line.raw.slice(0, eq + 1)}${gap || ' '}${value}${comment ? ' ' + comment : ''}`;
       line.value = value;
       return;
@@ -100,6 +102,14 @@ export class IniDocument {
 
 function sameKey(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * Converter lines and scripts are taken whole, as Conquest does with every value (it knows no trailing comments):
+ * `lua "n = #t"` and `nop ; destroy` are code, not a value and a comment.
+ */
+function isScript(section: string, key: string): boolean {
+  return /converter\d*$/i.test(key) || /^(lua|scripts)$/i.test(section);
 }
 
 /** A value may be followed by a `#` comment only after whitespace, so `#` inside values (paths) is kept. */

@@ -11,6 +11,9 @@ import { availableParallelism } from 'node:os';
 import { BackgroundRecoder } from './background-recode.ts';
 import { KeyedLock } from '../util/keyed-lock.ts';
 
+/** The largest object a check may have held in memory (larger ones are written as they arrive, and rewritten). */
+const HOLD_BYTES = 16 << 20;
+
 /** A stored object, as announced to whoever listens (monitoring, forwarding). */
 export interface StoredEvent {
   header: InstanceHeader;
@@ -31,8 +34,16 @@ export interface ArrivingObject {
   calledAe: string;
   /** An import (folder, CD, upload) rather than a DICOM peer. */
   dropped: boolean;
+  /** The sender's IP address and its association's number ('' and 0 for an import). */
+  peerAddress: string;
+  association: number;
   /** Put a rewritten copy (flushed, on the same device) in place of the temporary file. */
   replaceWith(path: string, size: number): Promise<void>;
+  /** The whole object, as the chunks it arrived in, when it is held in memory (a check asked for that, and it was not
+   * too large); else undefined. */
+  held(): readonly Uint8Array[] | undefined;
+  /** Replace the held object's bytes (written once, when it is placed). */
+  replaceHeld(chunks: Uint8Array[]): void;
 }
 
 /** What a check decided: store (with the header of the object as it now is), drop quietly, or refuse to the sender. */
@@ -57,6 +68,7 @@ export class ArchiveIngest implements ObjectReceiver {
   readonly locks = new KeyedLock();
   private readonly recoder: BackgroundRecoder;
   private readonly checks: ((object: ArrivingObject) => Promise<ArrivalDecision>)[] = [];
+  private readonly holders: (() => boolean)[] = [];
 
   /**
    * `policy` and `compression` (IncomingCompression, or DroppedFileCompression for imports) are read for each object,
@@ -87,8 +99,13 @@ export class ArchiveIngest implements ObjectReceiver {
   }
 
   /** Run `check` on each object received in full, before it is stored (and before its sender hears the outcome). */
-  beforeStore(check: (object: ArrivingObject) => Promise<ArrivalDecision>): void {
+  /**
+   * A check on each object received in full, before it is stored. `holds`: while it says true, objects up to HOLD_BYTES
+   * are kept in memory until placed, so a check that changes them rewrites them without a second write to disk.
+   */
+  beforeStore(check: (object: ArrivingObject) => Promise<ArrivalDecision>, holds?: () => boolean): void {
     this.checks.push(check);
+    if (holds) this.holders.push(holds);
   }
 
   /** Resolves when every object waiting to be re-encoded is (tests; a stop). */
@@ -156,8 +173,11 @@ export class ArchiveIngest implements ObjectReceiver {
     callingAe: string;
     calledAe: string;
     dropped?: boolean;
+    peerAddress?: string;
+    association?: number;
   }): ReceivedObject {
-    const file = this.store.begin({ ...meta, sourceAe: meta.callingAe });
+    const hold = this.holders.some((h) => h()) ? HOLD_BYTES : 0;
+    const file = this.store.begin({ ...meta, sourceAe: meta.callingAe }, hold);
     const complete = async (received: InstanceHeader): Promise<{ status: number; comment?: string }> => {
       await file.finish();
       let header = received;
@@ -170,7 +190,11 @@ export class ArchiveIngest implements ObjectReceiver {
           callingAe: meta.callingAe,
           calledAe: meta.calledAe,
           dropped: meta.dropped ?? false,
+          peerAddress: meta.peerAddress ?? '',
+          association: meta.association ?? 0,
           replaceWith: (path, size) => file.replaceWith(path, size),
+          held: () => file.heldChunks(),
+          replaceHeld: (chunks) => file.replaceHeld(chunks),
         });
         if (decision.outcome === 'destroy') {
           await file.discard();

@@ -71,6 +71,8 @@ const RUN = new Set([
   'write',
   'compression',
   'append',
+  'lua',
+  'lua:',
 ]);
 const ONE_ARGUMENT = new Set(['ifempty', 'ifnotempty']);
 
@@ -81,6 +83,11 @@ export function checkConverter(line: string): Statement[] {
     for (const s of list) {
       if (s.kind === 'block') {
         visit(s.body);
+        continue;
+      }
+      if (/^lua(:|\s*")/i.test(s.text)) {
+        if (!/^lua:/i.test(s.text) && !/^lua\s*".*"\s*$/is.test(s.text))
+          throw new ConverterCheckError('lua is "lua "chunk"" (or lua:chunk at the end of the line)', s.column);
         continue;
       }
       const unsupported = unsupportedVariable(s.text);
@@ -158,21 +165,45 @@ const isVariable = (name: string) => /^[xyz]$/i.test(name);
 /** What `set` may write: text VRs, and UN (a private attribute the dictionary does not know). */
 const SETTABLE_VRS: ReadonlySet<string> = new Set([...TEXT_VRS, 'UN']);
 
+/** A `lua "chunk"` or `lua:chunk` statement met by the runner: the driver runs it and folds its effects into `result`. */
+export type LuaRunner = (chunk: string, result: ConverterResult, line: number) => Promise<void>;
+
+export function emptyResult(dataSet: DataSet): ConverterResult {
+  return { outcome: 'store', quiet: false, dataSet, changed: false, forwards: [], files: [], notes: [] };
+}
+
 /** Run the lines in order on `dataSet`; the first line that destroys or rejects ends the run. */
-export function runConverters(
+export async function runConverters(
   lines: readonly Statement[][],
   dataSet: DataSet,
   context: Omit<VariableContext, 'dataSet' | 'vars'>,
-): ConverterResult {
-  const result: ConverterResult = {
-    outcome: 'store',
-    quiet: false,
-    dataSet,
-    changed: false,
-    forwards: [],
-    files: [],
-    notes: [],
-  };
+  lua?: LuaRunner,
+): Promise<ConverterResult> {
+  const result = emptyResult(dataSet);
+  const steps = runSteps(lines, result, context);
+  for (let step = steps.next(); !step.done; step = steps.next()) {
+    if (!lua) throw new Error('Lua does not run here');
+    await lua(step.value.chunk, result, step.value.line);
+  }
+  return result;
+}
+
+/** The same without Lua, into `result` (what a script's `script('...')` runs): a Lua statement here is an error. */
+export function runConvertersInto(
+  lines: readonly Statement[][],
+  result: ConverterResult,
+  context: Omit<VariableContext, 'dataSet' | 'vars'>,
+): void {
+  const steps = runSteps(lines, result, context);
+  if (!steps.next().done) throw new Error('a converter run from Lua cannot run Lua itself');
+}
+
+/** The runner: yields each Lua chunk for the driver to run, and goes on once it has folded the chunk's effects in. */
+function* runSteps(
+  lines: readonly Statement[][],
+  result: ConverterResult,
+  context: Omit<VariableContext, 'dataSet' | 'vars'>,
+): Generator<{ chunk: string; line: number }, void, void> {
   const vars = new Map<string, string>();
   const expand = (text: string) => expandVariables(text, { ...context, dataSet: result.dataSet, vars });
   const change = (tag: number, value: string | null) => {
@@ -180,7 +211,10 @@ export function runConverters(
     result.changed = true;
   };
   /** Runs a list; returns 'end' when the line is done (stop, return, destroy, reject). */
-  const run = (list: Statement[]): 'go' | 'end' => {
+  const run = function* (
+    list: Statement[],
+    line: number,
+  ): Generator<{ chunk: string; line: number }, 'go' | 'end', void> {
     let skipNext = false;
     for (const s of list) {
       if (skipNext) {
@@ -188,7 +222,7 @@ export function runConverters(
         continue;
       }
       if (s.kind === 'block') {
-        if (run(s.body) === 'end') return 'end';
+        if ((yield* run(s.body, line)) === 'end') return 'end';
         continue;
       }
       const { name, rest } = commandWord(s.text);
@@ -197,6 +231,11 @@ export function runConverters(
         continue;
       }
       switch (name) {
+        case 'lua':
+        case 'lua:':
+          yield { chunk: luaChunk(s.text), line };
+          if (result.outcome !== 'store') return 'end';
+          break;
         case 'nop':
           if (rest) result.notes.push(expand(rest));
           break;
@@ -263,11 +302,17 @@ export function runConverters(
     }
     return 'go';
   };
-  for (const line of lines) {
-    run(line);
+  for (const [i, line] of lines.entries()) {
+    yield* run(line, i);
     if (result.outcome !== 'store') break;
   }
-  return result;
+}
+
+/** The chunk of `lua "chunk"` (Conquest takes what is between the first and the last quote as it is) or `lua:chunk`. */
+export function luaChunk(text: string): string {
+  if (/^lua:/i.test(text)) return text.slice(4);
+  const quoted = /^lua\s*"(.*)"\s*$/is.exec(text);
+  return quoted ? quoted[1]! : '';
 }
 
 /** A test's verdict, as Conquest decides it: ifequal is exact, ifmatch ignores case and allows x*, *x and *x*. */

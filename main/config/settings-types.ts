@@ -40,6 +40,9 @@ export interface ServerSettings {
   acrNemaMap: string;
   sopClassList: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  luaTimeoutSeconds: number;
+  luaMemoryMB: number;
+  converterErrorPolicy: 'store' | 'reject';
   maxExportRetries: number;
   retryDelaySeconds: number;
   maxJobsPerNode: number;

@@ -22,6 +22,8 @@ import { Tag } from '../dicom/tags.ts';
 export type AttributeChanges = Map<number, string | null>;
 
 const CHUNK = 1 << 20;
+/** The attributes before Pixel Data are read in steps of this size. */
+const HEAD_READ = 64 * 1024;
 /** Before Pixel Data an object holds its attributes; more than this there is not a header but something to refuse. */
 const MAX_HEADER = 64 << 20;
 
@@ -65,17 +67,19 @@ export async function readObjectHead(file: string): Promise<ObjectHead> {
 
 /**
  * Write `file`'s object to `target` with `dataSet` (its head, read by readObjectHead, changed) in place of its elements
- * before Pixel Data; flushed before this resolves, removed on failure. Returns its size.
+ * before Pixel Data; flushed before this resolves unless `flush` is false (the archive runs without DurableWrites),
+ * removed on failure. Returns its size.
  */
 export async function writeObjectWith(
   file: string,
   head: ObjectHead,
   dataSet: DataSet,
   target: string,
+  flush = true,
 ): Promise<number> {
   const source = await open(file, 'r');
   try {
-    return await writeObject(source, file, head, dataSet, target);
+    return await writeObject(source, file, head, dataSet, target, flush);
   } finally {
     await source.close();
   }
@@ -90,19 +94,85 @@ export interface ObjectHead {
   dataSet: DataSet;
 }
 
+/**
+ * The same as readObjectHead, from an object held in memory as the chunks it arrived in (incoming-object.ts): only
+ * the chunks up to Pixel Data are looked at, and only the head is copied.
+ */
+export function objectHeadOf(chunks: readonly Uint8Array[], name: string): ObjectHead {
+  const size = chunks.reduce((n, c) => n + c.length, 0);
+  const meta = readFileMeta(bytesOf(chunks, 0, Math.min(size, HEAD_READ)));
+  const encoding = encodingOf(meta.transferSyntaxUid);
+  if (encoding.deflated) throw new RewriteError('deflated objects cannot be edited');
+  const scanner = new DataSetScanner(encoding, new Set());
+  let at = meta.dataSetOffset;
+  while (at < size && scanner.pixelDataOffset === undefined) {
+    const step = bytesOf(chunks, at, Math.min(size, at + HEAD_READ));
+    scanner.push(step);
+    at += step.length;
+    if (at - meta.dataSetOffset > MAX_HEADER && scanner.pixelDataOffset === undefined)
+      throw new RewriteError(`${name}: more than ${MAX_HEADER >> 20} MB before Pixel Data`);
+  }
+  const headerLength = scanner.pixelDataOffset ?? size - meta.dataSetOffset;
+  const dataSet = parseDataSet(bytesOf(chunks, meta.dataSetOffset, meta.dataSetOffset + headerLength), encoding);
+  return { size, meta, encoding, headerLength, dataSet };
+}
+
+/** A held object with `dataSet` in place of its elements before Pixel Data: the new object's chunks (the rest shared). */
+export function objectBytesWith(chunks: readonly Uint8Array[], head: ObjectHead, dataSet: DataSet): Uint8Array[] {
+  const out: Uint8Array[] = [encodedHead(head, dataSet)];
+  let from = head.meta.dataSetOffset + head.headerLength;
+  for (const c of chunks) {
+    if (from < c.length) out.push(from > 0 ? c.subarray(from) : c);
+    from = Math.max(0, from - c.length);
+  }
+  return out;
+}
+
+/** Bytes [start, end) of an object held as chunks: a view when one chunk holds them, else a copy of just those. */
+function bytesOf(chunks: readonly Uint8Array[], start: number, end: number): Buffer {
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const c of chunks) {
+    const from = Math.max(start - offset, 0);
+    const to = Math.min(end - offset, c.length);
+    if (to > from) parts.push(c.subarray(from, to));
+    offset += c.length;
+    if (offset >= end) break;
+  }
+  if (parts.length === 1) return Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength);
+  return Buffer.concat(parts);
+}
+
+/** A Part-10 file's start: its meta information and `dataSet`, in the object's transfer syntax. */
+function encodedHead(head: ObjectHead, dataSet: DataSet): Buffer {
+  const { meta, encoding } = head;
+  // Always a Part-10 file after an edit, even from a bare data set (a Conquest .v2 file): every reader here takes both.
+  return Buffer.concat([
+    encodeFileMeta({
+      sopClassUid: textOf(dataSet.get(Tag.SOPClassUID)) || meta.sopClassUid,
+      sopInstanceUid: textOf(dataSet.get(Tag.SOPInstanceUID)) || meta.sopInstanceUid,
+      transferSyntaxUid: meta.transferSyntaxUid,
+    }),
+    encodeDataSet(dataSet, encoding),
+  ]);
+}
+
 async function readHead(source: FileHandle, file: string): Promise<ObjectHead> {
   const { size } = await source.stat();
-  const head = Buffer.alloc(Math.min(size, 64 * 1024));
-  await source.read(head, 0, head.length, 0);
+  const first = Buffer.allocUnsafe(Math.min(size, HEAD_READ));
+  const { bytesRead: firstRead } = await source.read(first, 0, first.length, 0);
+  const head = first.subarray(0, firstRead);
   const meta = readFileMeta(head);
   const encoding = encodingOf(meta.transferSyntaxUid);
   if (encoding.deflated) throw new RewriteError('deflated objects cannot be edited');
   // Where Pixel Data starts (or the end): the scanner walks the elements, nested sequences included, and stops there.
+  // What the first read holds is scanned first; most objects' attributes end inside it, and Pixel Data is never read.
   const scanner = new DataSetScanner(encoding, new Set());
-  let at = meta.dataSetOffset;
-  const headerParts: Buffer[] = [];
+  const headerParts: Buffer[] = [head.subarray(meta.dataSetOffset)];
+  scanner.push(headerParts[0]!);
+  let at = head.length;
   while (at < size && scanner.pixelDataOffset === undefined) {
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
+    const buf = Buffer.allocUnsafe(Math.min(HEAD_READ, size - at));
     const { bytesRead } = await source.read(buf, 0, buf.length, at);
     if (!bytesRead) break;
     scanner.push(buf.subarray(0, bytesRead));
@@ -122,18 +192,11 @@ async function writeObject(
   head: ObjectHead,
   dataSet: DataSet,
   target: string,
+  flush = true,
 ): Promise<number> {
-  const { size, meta, encoding, headerLength } = head;
+  const { size, meta, headerLength } = head;
   try {
-    // Always a Part-10 file after an edit, even from a bare data set (a Conquest .v2 file): every reader here takes both.
-    const newHead = Buffer.concat([
-      encodeFileMeta({
-        sopClassUid: textOf(dataSet.get(Tag.SOPClassUID)) || meta.sopClassUid,
-        sopInstanceUid: textOf(dataSet.get(Tag.SOPInstanceUID)) || meta.sopInstanceUid,
-        transferSyntaxUid: meta.transferSyntaxUid,
-      }),
-      encodeDataSet(dataSet, encoding),
-    ]);
+    const newHead = encodedHead(head, dataSet);
     const out = await open(target, 'w');
     let written = 0;
     try {
@@ -146,7 +209,7 @@ async function writeObject(
         await out.write(buf, 0, bytesRead, written);
         written += bytesRead;
       }
-      await out.datasync();
+      if (flush) await out.datasync();
     } finally {
       await out.close();
     }
@@ -180,6 +243,14 @@ export function applyChanges(dataSet: DataSet, changes: AttributeChanges): DataS
     const bytes = CHARSET_VRS.has(vr) ? encodeText(value, charset || 'ISO_IR 6')! : Buffer.from(value, 'latin1');
     out.set(tag, textElement(tag, vr, bytes));
   }
+  return new Map([...out].sort((a, b) => a[0] - b[0]));
+}
+
+/** The data set with every text value in UTF-8 (and Specific Character Set saying so). */
+export function toUtf8(dataSet: DataSet): DataSet {
+  const out: DataSet = new Map(dataSet);
+  reencode(out, new CharacterSet(textOf(dataSet.get(Tag.SpecificCharacterSet)) || undefined));
+  out.set(Tag.SpecificCharacterSet, textElement(Tag.SpecificCharacterSet, 'CS', UTF8_TERM));
   return new Map([...out].sort((a, b) => a[0] - b[0]));
 }
 

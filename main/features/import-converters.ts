@@ -5,9 +5,10 @@ import type { SourceLogger } from '../util/log.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { ArrivalDecision, ArrivingObject } from '../archive/ingest.ts';
 import { filterMatches } from '../config/import-converters.ts';
-import { runConverters } from '../automation/converter-run.ts';
+import { runConverters, type ConverterResult } from '../automation/converter-run.ts';
+import { LuaHost } from '../automation/lua-host.ts';
 import { headerOfDataSet } from '../automation/converted-header.ts';
-import { readObjectHead, writeObjectWith } from '../edit/object-rewrite.ts';
+import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '../edit/object-rewrite.ts';
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
@@ -20,39 +21,68 @@ import { compressionPlan } from '../../common/compression-code.ts';
  * file is written again), drop it (`destroy`: the sender hears success) or refuse it (`reject`), and forward it once it
  * is stored. dicom.ini's converters apply from the next object on when the settings are saved.
  */
-export const importConverters: Feature<undefined> = {
+export const importConverters: Feature<{ scripts: LuaHost }> = {
   name: 'import-converters',
   needs: [transfers],
+  settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy'],
   start(core) {
-    core.ingest.beforeStore((object) => convertArriving(core, object));
-    return { provides: undefined };
+    const lua = new LuaHost();
+    core.ingest.beforeStore(
+      (object) => convertArriving(core, object, lua),
+      () => core.config.importConverters.length > 0,
+    );
+    return { provides: { scripts: lua }, stop: () => lua.close() };
   },
 };
 
+/** A converter that failed (its script's error): the object is stored as received or refused, as the admin chose. */
+class ConverterFailed extends Error {}
+
 /** What the converters decide for one object received in full (the ingest's check). */
-export async function convertArriving(core: ArchiveCore, object: ArrivingObject): Promise<ArrivalDecision> {
+export async function convertArriving(
+  core: ArchiveCore,
+  object: ArrivingObject,
+  lua: LuaHost,
+): Promise<ArrivalDecision> {
   const { header } = object;
   if (!core.config.importConverters.length) return { outcome: 'store', header };
   const log = core.child('converters');
   try {
-    return await runOn(core, object, log);
+    return await runOn(core, object, log, lua);
   } catch (err) {
-    // Converters that fail (an object they cannot read or write again) leave it as received: stored, never lost or
-    // half-changed (the temporary file is replaced only by a complete, flushed copy).
-    log.error(`${header.sopInstanceUid}: the import converters failed, stored as received: ${(err as Error).message}`);
+    // Converters that fail (a script's error, an object they cannot read or write again) leave it as received: stored
+    // (or refused, ConverterErrorPolicy = reject), never lost or half-changed (the temporary file is replaced only by a
+    // complete, flushed copy, after every converter ran).
+    const reason = (err as Error).message;
+    if (err instanceof ConverterFailed && core.settings.converterErrorPolicy === 'reject') {
+      log.error(`${header.sopInstanceUid} from ${object.callingAe}: an import converter failed, refused: ${reason}`);
+      core.activity.problem(
+        msg('an import converter failed on {uid}, refused to {ae}: {reason}', {
+          uid: header.sopInstanceUid,
+          ae: object.callingAe,
+          reason,
+        }),
+      );
+      return { outcome: 'reject', comment: `an import converter of this archive failed: ${reason}`.slice(0, 64) };
+    }
+    log.error(`${header.sopInstanceUid}: the import converters failed, stored as received: ${reason}`);
     core.activity.problem(
-      msg('import converters failed on {uid}, stored as received: {reason}', {
-        uid: header.sopInstanceUid,
-        reason: (err as Error).message,
-      }),
+      msg('import converters failed on {uid}, stored as received: {reason}', { uid: header.sopInstanceUid, reason }),
     );
     return { outcome: 'store', header };
   }
 }
 
-async function runOn(core: ArchiveCore, object: ArrivingObject, log: SourceLogger): Promise<ArrivalDecision> {
+async function runOn(
+  core: ArchiveCore,
+  object: ArrivingObject,
+  log: SourceLogger,
+  lua: LuaHost,
+): Promise<ArrivalDecision> {
   const { header } = object;
-  const head = await readObjectHead(object.file);
+  // Held in memory (the usual case): read and rewritten there, written once. Else (a very large object) from its file.
+  const held = object.held();
+  const head = held ? objectHeadOf(held, object.file) : await readObjectHead(object.file);
   const { dataSet } = head;
   const stationName = textOf(dataSet.get(Tag.StationName));
   const applying = core.config.importConverters.filter(
@@ -63,10 +93,31 @@ async function runOn(core: ArchiveCore, object: ArrivingObject, log: SourceLogge
       filterMatches(c.callingAe, object.callingAe),
   );
   if (!applying.length) return { outcome: 'store', header };
-  const result = runConverters(
+  const result = await runConverters(
     applying.map((c) => c.statements),
     dataSet,
     { callingAe: object.callingAe, calledAe: object.calledAe },
+    async (chunk, into, line) => {
+      const name = `ImportConverter${applying[line]!.index}`;
+      const ran = await lua.run(
+        {
+          chunk,
+          name,
+          dataSet: into.dataSet,
+          association: {
+            calling: object.callingAe,
+            called: object.calledAe,
+            connectedIp: object.peerAddress,
+            thread: object.association,
+          },
+          timeoutMs: core.settings.luaTimeoutSeconds * 1000,
+        },
+        core.settings.luaMemoryMB << 20,
+      );
+      for (const l of ran.lines) log[l.level](`${name} (${header.sopInstanceUid}): ${l.text}`);
+      if (ran.error !== undefined) throw new ConverterFailed(ran.error);
+      foldIn(into, ran.result);
+    },
   );
   for (const note of result.notes) log.info(`${header.sopInstanceUid}: ${note}`);
   await writeFiles(core.dataDir, result.files, log);
@@ -80,9 +131,13 @@ async function runOn(core: ArchiveCore, object: ArrivingObject, log: SourceLogge
   }
   let stored = header;
   if (result.changed) {
-    const rewritten = `${object.file}.cv`;
-    const size = await writeObjectWith(object.file, head, result.dataSet, rewritten);
-    await object.replaceWith(rewritten, size);
+    if (held) object.replaceHeld(objectBytesWith(held, head, result.dataSet));
+    else {
+      const rewritten = `${object.file}.cv`;
+      // Flushed when the archive writes durably: it stands in for the received file, whose flush it replaces.
+      const size = await writeObjectWith(object.file, head, result.dataSet, rewritten, core.settings.durableWrites);
+      await object.replaceWith(rewritten, size);
+    }
     stored = headerOfDataSet(result.dataSet);
   }
   const forwards = result.forwards;
@@ -99,6 +154,20 @@ async function runOn(core: ArchiveCore, object: ArrivingObject, log: SourceLogge
     : undefined;
   const compression = result.compression === undefined ? undefined : compressionPlan(result.compression);
   return { outcome: 'store', header: stored, afterStore, compression };
+}
+
+/** A Lua chunk's effects joined to those of the converters before it. */
+function foldIn(into: ConverterResult, ran: ConverterResult): void {
+  into.dataSet = ran.dataSet;
+  into.changed ||= ran.changed;
+  if (ran.outcome !== 'store') {
+    into.outcome = ran.outcome;
+    into.quiet = ran.quiet;
+  }
+  into.forwards.push(...ran.forwards);
+  into.files.push(...ran.files);
+  into.notes.push(...ran.notes);
+  if (ran.compression !== undefined) into.compression = ran.compression;
 }
 
 /**

@@ -106,13 +106,16 @@ export class FileStore {
     if (this.devices.length > 1 && this.thresholdBytes > 0) this.currentDevice = await this.chooseDevice();
   }
 
-  /** Start receiving one object: its meta header is written now, its data set bytes as they come. */
-  begin(meta: FileMeta): StoreObject {
+  /**
+   * Start receiving one object: its meta header is written now, its data set bytes as they come (or, `hold` > 0, kept in
+   * memory up to that many bytes until it is placed: incoming-object.ts).
+   */
+  begin(meta: FileMeta, hold = 0): StoreObject {
     const device = this.currentDevice;
     this.refreshDeviceChoice();
     const incoming = path.join(this.devices[device]!, INCOMING);
     const temp = path.join(incoming, `${process.pid}-${(this.sequence++).toString(36)}${RECEIVED_SUFFIX}`);
-    const object = new IncomingObject(temp, encodeFileMeta(meta));
+    const object = new IncomingObject(temp, encodeFileMeta(meta), hold);
     // DurableWrites: the temporary file's name made durable while the object arrives, not after it.
     const named = this.durable ? object.opened.then(() => this.dirSync.sync(incoming)) : Promise.resolve();
     named.catch(() => undefined);

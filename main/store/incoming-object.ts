@@ -15,6 +15,10 @@ const MAX_IN_FLIGHT = 8 << 20;
  * writev as soon as the file is open, so several writes run at once in the thread pool and the disk keeps pace with the
  * network. A write error (disk full, permissions) is kept, later bytes are dropped, and `finish` reports it, so the
  * association can keep reading to the end of the message and answer with a failure status.
+ *
+ * Held (`hold` bytes > 0, asked for when import converters may change the object): the bytes stay in memory until the
+ * object is released, so a changed object is written once, with its new attributes, instead of written, read and written
+ * again; an object that grows past `hold` bytes goes to the file from then on as any other.
  */
 export class IncomingObject {
   readonly tempPath: string;
@@ -30,8 +34,12 @@ export class IncomingObject {
   private idleWaiters: (() => void)[] = [];
   private drainWaiters: (() => void)[] = [];
   private closed = false;
+  private held: Uint8Array[] | undefined;
+  private readonly holdLimit: number;
 
-  constructor(tempPath: string, head: Buffer) {
+  constructor(tempPath: string, head: Buffer, hold = 0) {
+    this.holdLimit = hold;
+    if (hold > 0) this.held = [];
     this.tempPath = tempPath;
     this.opened = openFile(tempPath, 'wx').then(
       (fd) => {
@@ -52,6 +60,12 @@ export class IncomingObject {
   /** False asks the caller to wait for `drained()`. The chunk must not be modified afterwards. */
   write(chunk: Uint8Array): boolean {
     if (this.failure) return true;
+    if (this.held) {
+      this.held.push(chunk);
+      this.bytes += chunk.length;
+      if (this.bytes > this.holdLimit) this.spill();
+      return true;
+    }
     if (this.batch.length === 0) this.batchStart = this.bytes;
     this.batch.push(chunk);
     this.bytes += chunk.length;
@@ -84,6 +98,31 @@ export class IncomingObject {
     });
   }
 
+  /** The whole object as the chunks it arrived in, when it is still held in memory (not released). */
+  heldChunks(): readonly Uint8Array[] | undefined {
+    return this.held;
+  }
+
+  /** The held object's bytes replaced (a converter changed it); written when released. */
+  replaceHeld(chunks: Uint8Array[]): void {
+    if (!this.held) throw new Error('the object is not held in memory');
+    this.held = chunks;
+    this.bytes = chunks.reduce((n, c) => n + c.length, 0);
+  }
+
+  /** Held bytes go to the file (a no-op for an object not held); resolves once written. */
+  async release(): Promise<void> {
+    if (this.held) this.spill();
+    await this.settled();
+  }
+
+  private spill(): void {
+    const chunks = this.held!;
+    this.held = undefined;
+    this.bytes = 0;
+    for (const c of chunks) this.write(c);
+  }
+
   drained(): Promise<void> {
     if (this.failure || this.inFlight <= MAX_IN_FLIGHT / 2) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
@@ -108,7 +147,7 @@ export class IncomingObject {
 
   /** The written bytes on stable storage (fdatasync), before the file gets its final name. */
   async sync(): Promise<void> {
-    await this.settled();
+    await this.release();
     if (this.fd !== undefined && !this.closed) await syncData(this.fd);
   }
 
@@ -117,6 +156,7 @@ export class IncomingObject {
    * file whose bytes are all written); Windows cannot rename an open file.
    */
   async moveTo(finalPath: string): Promise<void> {
+    await this.release();
     if (process.platform === 'win32') {
       await this.close();
       await renameHeld(this.tempPath, finalPath);
@@ -135,6 +175,7 @@ export class IncomingObject {
    * place, and the object's size is `size` from now on.
    */
   async replaceWith(path: string, size: number): Promise<void> {
+    this.held = undefined;
     await this.settled();
     await this.close();
     await renameHeld(path, this.tempPath);
@@ -143,6 +184,7 @@ export class IncomingObject {
 
   /** Drop the object: close and remove the temporary file. */
   async discard(): Promise<void> {
+    this.held = undefined;
     await this.settled().catch(() => undefined);
     await this.close();
     await unlink(this.tempPath).catch((err: NodeJS.ErrnoException) => {

@@ -7,6 +7,7 @@
  *           and (where built) Conquest; the cost of acknowledging at once
  *   send    a send job of 1000 objects to storescp beside storescu sending the same files
  *   engines ingest on SQLite beside MariaDB (a private server), regen rate; with it, query runs on both engines
+ *   converters  ingest with eight import converters (one in Lua) beside none; C-ECHO while a converter's script loops
  *   transcode  C-MOVE of a compressed study (JPEG-LS, JPEG lossless, JPEG 2000) to a storescp that takes only
  *           uncompressed syntaxes, beside each codec's decode time (not in the default run: --only transcode)
  *   dicomweb  WADO-RS beside C-MOVE, STOW-RS beside C-STORE, QIDO-RS beside C-FIND (not in the default run)
@@ -15,7 +16,7 @@
  *   hl7flood  echoscu idle and while 4 connections flood the HL7 port with garbage frames (not in the default run)
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools, except where the peers section runs them as they
  * ship. A shared 2-core machine is noisy: sections that compare take the best of several rounds.
- * Options: --only ingest,query,move,peers,send,engines,transcode,dicomweb,viewer,flood,hl7flood   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
+ * Options: --only ingest,converters,query,move,peers,send,engines,transcode,dicomweb,viewer,flood,hl7flood   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildShim, out } from './common.ts';
+import { convertersBench } from './converters.ts';
 import { ingestBench } from './ingest.ts';
 import { queryBench } from './query.ts';
 import { moveBench } from './move.ts';
@@ -50,6 +52,7 @@ const { values } = parseArgs({
 });
 const ALL = [
   'ingest',
+  'converters',
   'query',
   'move',
   'peers',
@@ -79,6 +82,10 @@ async function main(): Promise<void> {
         Number(values['big-mb'] ?? 1024),
         Number(values.senders ?? 4),
       );
+    if (sections.has('converters')) {
+      out('');
+      await convertersBench(work, shim, Number(values.count ?? 1000), rounds);
+    }
     // MariaDB is started once when a section needs it: the query section then runs on both engines.
     const needsMariaDb = sections.has('engines');
     const run = async (mariadb?: Omit<MysqlOptions, 'database'>) => {

@@ -10,7 +10,7 @@ import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { until } from '../helpers/wait.ts';
 import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
-import { convertArriving } from '../../main/features/import-converters.ts';
+import { convertArriving, importConverters } from '../../main/features/import-converters.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 
 /**
@@ -148,6 +148,23 @@ describe('import converters', () => {
     expect((await stored(other.sopUid))!.transferSyntaxUid).toBe(TransferSyntax.ExplicitLittleEndian);
   });
 
+  it('changes an object too large to hold in memory (16 MB) through its file, Pixel Data copied whole', async () => {
+    const big = makeImage({ rows: 1024, columns: 1024, frames: 9 });
+    expect(big.bytes.length).toBeGreaterThan(16 << 20);
+    expect((await send('CT01', big)).code).toBe(0);
+    const row = (await stored(big.sopUid))!;
+    const file = archive.server.store.absolutePath(row.location);
+    const dump = await dumpDataSet(file);
+    expect(dump).toContain('(0010,1001) PN [from CT01 on TESTPACS]');
+    const stored2 = await readFile(file);
+    // Its Pixel Data is all there: the file grew by the new attribute only, and ends as the object sent did.
+    expect(stored2.length - big.bytes.length).toBeGreaterThan(0);
+    expect(stored2.length - big.bytes.length).toBeLessThan(100);
+    expect(
+      stored2.subarray(stored2.length - 1024).equals(Buffer.from(big.bytes.subarray(big.bytes.length - 1024))),
+    ).toBe(true);
+  });
+
   it('applies a converter saved in dicom.ini to the next object, without a restart', async () => {
     await archive.setIni('ImportConverter6', 'set 0010,4000 to "added while running"');
     const image = makeImage({ rows: 8, columns: 8 });
@@ -160,16 +177,26 @@ describe('import converters', () => {
 
   it('stores an object as received when the converters fail on it (here: its file cannot be read), and says so', async () => {
     const header = { sopInstanceUid: uid(), modality: 'CT' } as InstanceHeader;
-    const decision = await convertArriving(archive.server.core, {
-      file: path.join(work, 'gone.part'),
-      header,
-      callingAe: 'CT01',
-      calledAe: 'TESTPACS',
-      dropped: false,
-      replaceWith: async () => {
-        throw new Error('not to be replaced');
+    const decision = await convertArriving(
+      archive.server.core,
+      {
+        file: path.join(work, 'gone.part'),
+        header,
+        callingAe: 'CT01',
+        calledAe: 'TESTPACS',
+        dropped: false,
+        peerAddress: '127.0.0.1',
+        association: 1,
+        replaceWith: async () => {
+          throw new Error('not to be replaced');
+        },
+        held: () => undefined,
+        replaceHeld: () => {
+          throw new Error('not to be replaced');
+        },
       },
-    });
+      archive.server.feature(importConverters).scripts,
+    );
     expect(decision).toEqual({ outcome: 'store', header });
     expect(archive.logText()).toContain(
       `${header.sopInstanceUid}: the import converters failed, stored as received: ENOENT`,

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseConverter, ConverterSyntaxError } from '../../main/automation/converter-script.ts';
 import { expandVariables, substring } from '../../main/automation/converter-vars.ts';
-import { checkConverter, runConverters, ConverterCheckError } from '../../main/automation/converter-run.ts';
+import {
+  checkConverter,
+  ConverterCheckError,
+  emptyResult,
+  runConvertersInto,
+} from '../../main/automation/converter-run.ts';
 import { textElement, textOf, type DataSet } from '../../main/dicom/dataset.ts';
 import { Tag } from '../../main/dicom/tags.ts';
 import { IniDocument } from '../../common/ini-document.ts';
@@ -29,7 +34,11 @@ const CT = () =>
     [Tag.PatientBirthDate]: ['DA', '19700101'],
   });
 const AT = { callingAe: 'MODALITY1', calledAe: 'PACSWS', now: () => new Date(2026, 11, 7, 9, 5, 3) };
-const run = (lines: string[], ds = CT()) => runConverters(lines.map(checkConverter), ds, AT);
+const run = (lines: string[], ds = CT()) => {
+  const result = emptyResult(ds);
+  runConvertersInto(lines.map(checkConverter), result, AT);
+  return result;
+};
 const value = (ds: DataSet, tag: number) => textOf(ds.get(tag));
 
 describe('the converter language', () => {
@@ -159,8 +168,8 @@ describe('the converter language', () => {
   });
 
   it('refuses, with the column, a command or a form this version does not run', () => {
-    expect(() => checkConverter('nop; lua "Data.X = 1"')).toThrow(
-      new ConverterCheckError('"lua" is not a converter command this version runs', 6),
+    expect(() => checkConverter('nop; newuids')).toThrow(
+      new ConverterCheckError('"newuids" is not a converter command this version runs', 6),
     );
     expect(() => checkConverter('ifequal "%m"; destroy')).toThrow(
       'ifequal takes two quoted strings, separated by a comma',
@@ -206,17 +215,26 @@ describe('ImportConverters in dicom.ini', () => {
     expect(filterMatches('CT?', 'CT12')).toBe(false);
   });
 
+  it('takes a converter line whole, as Conquest does: " #" and " ;" in it are code, not a trailing comment', () => {
+    const doc = ini([
+      `ImportConverter0 = lua "n = #Data.ReferencedStudySequence" ; nop done`,
+      'MyACRNema = PACSWS # ours',
+    ]);
+    expect(readImportConverters(doc)[0]!.text).toBe(`lua "n = #Data.ReferencedStudySequence" ; nop done`);
+    expect(doc.get('sscscp', 'MyACRNema')!.value).toBe('PACSWS');
+  });
+
   it('refuses a line it cannot run with its file, line, column and reason', () => {
     let thrown: unknown;
     try {
-      readImportConverters(ini(['ImportConverter0 = nop', 'ImportConverter1 = ifequal "%m", "CT"; lua "Data.X = 1"']));
+      readImportConverters(ini(['ImportConverter0 = nop', 'ImportConverter1 = ifequal "%m", "CT"; newuids']));
     } catch (err) {
       thrown = err;
     }
     expect(thrown).toBeInstanceOf(ConfigErrors);
     expect((thrown as Error).message).toContain('/cfg/dicom.ini:4');
     expect((thrown as Error).message).toContain(
-      'ImportConverter1, column 21: "lua" is not a converter command this version runs',
+      'ImportConverter1, column 21: "newuids" is not a converter command this version runs',
     );
   });
 });

@@ -17,6 +17,9 @@ export interface ObjectReceiver {
     transferSyntaxUid: string;
     callingAe: string;
     calledAe: string;
+    /** The sender's IP address and its association's number (what converters' scripts see). */
+    peerAddress?: string;
+    association?: number;
   }): ReceivedObject;
 }
 
@@ -109,6 +112,8 @@ class StoreOperation implements DataSink {
         transferSyntaxUid: msg.context.transferSyntax,
         callingAe: assoc.callingAe,
         calledAe: assoc.calledAe,
+        peerAddress: assoc.remoteAddress,
+        association: assoc.id,
       });
     } catch (err) {
       this.failure = new DimseError(ioFailureStatus(err), `cannot start storing: ${(err as Error).message}`);

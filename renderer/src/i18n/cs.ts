@@ -438,6 +438,10 @@ export const CS: Record<string, string> = {
   Objects: 'Objekty',
   'ImportConverters: "{value}" is not a whole number': 'ImportConverters: „{value}“ není celé číslo',
   'ImportConverter{i}, column {column}: {reason}': 'ImportConverter{i}, sloupec {column}: {reason}',
+  'A Lua script of a converter that runs longer than this is ended: the error goes to the log and the Monitor, and the object is treated as ConverterErrorPolicy says.':
+    'Skript Lua konvertoru, který běží déle, je ukončen: chyba jde do logu a na Monitor a s objektem se naloží podle ConverterErrorPolicy.',
+  'Longest a script may run (seconds)': 'Nejdelší běh skriptu (sekundy)',
+  'Memory for scripts (MB)': 'Paměť pro skripty (MB)',
   "On the archive's computer: use its access key": 'Na počítači archivu: použít jeho přístupový klíč',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Po přeposlání objektů studie požádat uzel o potvrzení, že je uchová (DICOM Storage Commitment)',
@@ -695,6 +699,9 @@ export const CS: Record<string, string> = {
     'V čem se objekty tomuto uzlu posílají (kód komprese v acrnema.map). Syntaxe, kterou uzel odmítne, se nahradí nekomprimovanou. Ztrátové kódy ztrácejí detaily: jen pro uzly, které potřebují malé snímky.',
   When: 'Kdy',
   'When an object arrives again': 'Když objekt přijde znovu',
+  "The most memory the converters' Lua scripts hold together; a script that needs more is ended as one that runs too long.":
+    'Nejvíce paměti, kterou skripty Lua konvertorů drží dohromady; skript, který potřebuje víc, je ukončen jako ten, který běží příliš dlouho.',
+  'When a converter fails': 'Když konvertor selže',
   "Who holds it, e.g. the other workstation's name": 'Kdo jej má, např. název jiné stanice',
   Why: 'Proč',
   'Window/level': 'Okno/úroveň',
@@ -736,6 +743,8 @@ export const CS: Record<string, string> = {
   'applied now': 'platí hned',
   'applies at the next start of the program': 'platí po příštím spuštění programu',
   'applies when the DICOM listener restarts': 'platí po restartu naslouchání DICOM',
+  'an import converter failed on {uid}, refused to {ae}: {reason}':
+    'importní konvertor selhal na {uid}, odmítnuto pro {ae}: {reason}',
   "as the node's setting says": 'podle nastavení uzlu',
   ask: 'žádat',
   'ask for storage commitment': 'žádat o potvrzení uložení',
@@ -940,6 +949,8 @@ export const CS: Record<string, string> = {
   'the modality is required': 'chybí modalita',
   'the order has no ORC segment': 'objednávka nemá segment ORC',
   'the patient ID is required': 'chybí ID pacienta',
+  'store: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
+    'store: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
   "the patient's name is required": 'chybí jméno pacienta',
   'the role is admin, technician or viewer': 'role je admin, technician nebo viewer',
   'the scheduled date "{value}" is not a date (YYYYMMDD)': 'plánované datum „{value}“ není datum (RRRRMMDD)',

@@ -443,6 +443,10 @@ export const DE: Record<string, string> = {
   Objects: 'Objekte',
   'ImportConverters: "{value}" is not a whole number': 'ImportConverters: „{value}“ ist keine ganze Zahl',
   'ImportConverter{i}, column {column}: {reason}': 'ImportConverter{i}, Spalte {column}: {reason}',
+  'A Lua script of a converter that runs longer than this is ended: the error goes to the log and the Monitor, and the object is treated as ConverterErrorPolicy says.':
+    'Ein Lua-Skript eines Konverters, das länger läuft, wird beendet: der Fehler geht ins Protokoll und auf den Monitor, und mit dem Objekt geschieht, was ConverterErrorPolicy sagt.',
+  'Longest a script may run (seconds)': 'Längste Laufzeit eines Skripts (Sekunden)',
+  'Memory for scripts (MB)': 'Speicher für Skripte (MB)',
   "On the archive's computer: use its access key": 'Am Rechner des Archivs: seinen Zugangsschlüssel benutzen',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Sind die Objekte einer Studie weitergeleitet, den Knoten bestätigen lassen, dass er sie behält (DICOM Storage Commitment)',
@@ -702,6 +706,9 @@ export const DE: Record<string, string> = {
     'Worin Objekte an diesen Knoten gesendet werden (Kompressionscode in acrnema.map). Eine Syntax, die der Knoten ablehnt, fällt auf unkomprimiert zurück. Verlustbehaftete Codes verlieren Details: nur für Knoten, die kleine Bilder brauchen.',
   When: 'Wann',
   'When an object arrives again': 'Wenn ein Objekt erneut ankommt',
+  "The most memory the converters' Lua scripts hold together; a script that needs more is ended as one that runs too long.":
+    'Der meiste Speicher, den die Lua-Skripte der Konverter zusammen halten; ein Skript, das mehr braucht, wird wie eines beendet, das zu lange läuft.',
+  'When a converter fails': 'Wenn ein Konverter fehlschlägt',
   "Who holds it, e.g. the other workstation's name": 'Wer ihn hat, z. B. der Name der anderen Workstation',
   Why: 'Warum',
   'Window/level': 'Fenster/Level',
@@ -742,6 +749,8 @@ export const DE: Record<string, string> = {
   'applied now': 'gilt sofort',
   'applies at the next start of the program': 'gilt beim nächsten Programmstart',
   'applies when the DICOM listener restarts': 'gilt, wenn der DICOM-Listener neu startet',
+  'an import converter failed on {uid}, refused to {ae}: {reason}':
+    'ein Import-Konverter ist bei {uid} fehlgeschlagen, abgelehnt an {ae}: {reason}',
   "as the node's setting says": 'wie beim Knoten eingestellt',
   ask: 'anfordern',
   'ask for storage commitment': 'Speicherbestätigung anfordern',
@@ -949,6 +958,8 @@ export const DE: Record<string, string> = {
   'the modality is required': 'die Modalität fehlt',
   'the order has no ORC segment': 'der Auftrag hat kein ORC-Segment',
   'the patient ID is required': 'die Patienten-ID fehlt',
+  'store: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
+    'store: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
   "the patient's name is required": 'der Name des Patienten fehlt',
   'the role is admin, technician or viewer': 'die Rolle ist admin, technician oder viewer',
   'the scheduled date "{value}" is not a date (YYYYMMDD)': 'das geplante Datum „{value}“ ist kein Datum (JJJJMMTT)',

@@ -1,0 +1,227 @@
+import dcmjs from 'dcmjs';
+import { CHARSET_VRS, NUMBER_VRS, TEXT_VRS } from '../dicom/vr.ts';
+import { CharacterSet } from '../dicom/charset.ts';
+import { encodeText } from '../dicom/charset-encode.ts';
+import { isSequence, textElement, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
+import { keywordOf, vrOf } from '../dicom/dictionary.ts';
+import { Tag } from '../dicom/tags.ts';
+import { toUtf8 } from '../edit/object-rewrite.ts';
+import { tagOf, valueText } from './converter-vars.ts';
+
+/**
+ * What Lua's `Data` reads and writes: an object's attributes by name (`Data.PatientID`, any case) or by
+ * `Data['0010,0020']`, and items of sequences by path. A path is '' for the object itself, and `tttttttt.i` steps
+ * (a sequence's tag in hex, then the item, from 0) joined by `/` for an item inside it. The data set is this object's
+ * own copy: changes are made in place and the caller takes `root` back when the script is done.
+ */
+
+export class LuaDataError extends Error {}
+
+const SEQUENCE_MARK = '\u0001SQ:';
+
+export class ScriptData {
+  root: DataSet;
+  changed = false;
+  constructor(root: DataSet) {
+    this.root = root;
+  }
+
+  /** A value for Lua: text, a number for a single binary number, a sequence's path (marked), undefined when absent. */
+  get(path: string, key: string): string | number | undefined {
+    const tag = attributeTag(key, false);
+    if (tag === undefined) return undefined;
+    const e = this.item(path)?.get(tag);
+    if (!e) return undefined;
+    if (isSequence(e)) return `${SEQUENCE_MARK}${path ? `${path}/` : ''}${hex(tag)}`;
+    const text = valueText(e, this.decoder());
+    if (NUMBER_VRS[e.vr] && text !== '' && !text.includes('\\')) return Number(text);
+    return text;
+  }
+
+  /** Set a value (nil deletes; `{}` makes an empty sequence, as Conquest does). */
+  set(path: string, key: string, value: unknown, emptySequence = false): void {
+    const tag = attributeTag(key);
+    if (tag === Tag.PixelData) throw new LuaDataError('Pixel Data cannot be changed from a script in this version');
+    this.changed = true;
+    if (emptySequence) this.item(path, true)!.set(tag, { tag, vr: 'SQ', value: [] });
+    else if (value === undefined || value === null) this.item(path)?.delete(tag);
+    else {
+      const vr = this.item(path)?.get(tag)?.vr ?? vrOf(tag);
+      if (vr === 'SQ') throw new LuaDataError(`${key} is a sequence: assign {} to it, or set attributes of its items`);
+      // The element first: it may move the whole object to UTF-8 (a new root), and the item is looked up in that.
+      const element = this.element(tag, vr, valueString(value));
+      this.item(path, true)!.set(tag, element);
+    }
+    const at = this.item(path);
+    if (at) sortInPlace(at);
+  }
+
+  /** The number of items of the sequence at `path` (a sequence's path, without an item). */
+  count(sequencePath: string): number {
+    const { parent, tag } = splitSequencePath(sequencePath);
+    const e = this.item(parent)?.get(tag);
+    return e && isSequence(e) ? e.value.length : 0;
+  }
+
+  /** Remove item `index` of the sequence at `sequencePath`. */
+  deleteItem(sequencePath: string, index: number): void {
+    const { parent, tag } = splitSequencePath(sequencePath);
+    const e = this.item(parent)?.get(tag);
+    if (!e || !isSequence(e) || index < 0 || index >= e.value.length) return;
+    e.value.splice(index, 1);
+    this.changed = true;
+  }
+
+  /** Conquest's ListItems: names, VRs, groups and elements of the attributes, each a comma-separated list. */
+  listItems(path: string): [string, string, string, string] {
+    const at = this.item(path) ?? new Map();
+    const tags = [...at.keys()];
+    return [
+      tags.map((t) => keywordOf(t) || hex(t)).join(','),
+      tags.map((t) => at.get(t)!.vr).join(','),
+      tags.map((t) => String(t >>> 16)).join(','),
+      tags.map((t) => String(t & 0xffff)).join(','),
+    ];
+  }
+
+  /** GetVR: an attribute's bytes (1-based in Lua); undefined when absent or a sequence. */
+  bytes(path: string, tag: number): number[] | undefined {
+    const e = this.item(path)?.get(tag);
+    return e && Buffer.isBuffer(e.value) ? [...e.value] : undefined;
+  }
+
+  /** SetVR: an attribute from bytes, its VR from the dictionary (or the element's own). */
+  setBytes(path: string, tag: number, bytes: number[]): void {
+    if (tag === Tag.PixelData) throw new LuaDataError('Pixel Data cannot be changed from a script in this version');
+    const at = this.item(path, true)!;
+    const vr = at.get(tag)?.vr ?? vrOf(tag);
+    if (vr === 'SQ') throw new LuaDataError('SetVR writes bytes, not sequences');
+    at.set(tag, { tag, vr, value: Buffer.from(bytes.map((b) => Number(b) & 0xff)) });
+    sortInPlace(at);
+    this.changed = true;
+  }
+
+  private decoding?: { root: DataSet; decode: (b: Buffer) => string };
+
+  private decoder(): (b: Buffer) => string {
+    if (this.decoding?.root === this.root) return this.decoding.decode;
+    const charset = new CharacterSet(textOf(this.root.get(Tag.SpecificCharacterSet)) || undefined);
+    const decode = (b: Buffer) => charset.decode(b);
+    this.decoding = { root: this.root, decode };
+    return decode;
+  }
+
+  private element(tag: number, vr: string, value: string): DicomElement {
+    const number = NUMBER_VRS[vr];
+    if (number) {
+      const [size] = number;
+      const values = value === '' ? [] : value.split('\\');
+      const b = Buffer.alloc(size * values.length);
+      for (const [i, v] of values.entries()) writeNumber(b, vr, i * size, v);
+      return { tag, vr, value: b };
+    }
+    if (!TEXT_VRS.has(vr) && vr !== 'UN') throw new LuaDataError(`${keywordOf(tag) || hex(tag)} is ${vr}: use SetVR`);
+    if (!CHARSET_VRS.has(vr)) return textElement(tag, vr, value);
+    const charset = textOf(this.root.get(Tag.SpecificCharacterSet)) || 'ISO_IR 6';
+    const bytes = encodeText(value, charset);
+    if (bytes) return textElement(tag, vr, bytes);
+    // Not in the object's character set: the object goes over to UTF-8, as the Edit form does.
+    this.root = toUtf8(this.root);
+    return textElement(tag, vr, Buffer.from(value, 'utf8'));
+  }
+
+  /** The data set at `path`; with `create`, items (and sequences) that are not there yet are added. */
+  private item(path: string, create = false): DataSet | undefined {
+    let at: DataSet = this.root;
+    if (!path) return at;
+    for (const step of path.split('/')) {
+      const [tagText, indexText] = step.split('.');
+      const tag = Number.parseInt(tagText!, 16);
+      const index = Number(indexText ?? 0);
+      let e = at.get(tag);
+      if (!e || !isSequence(e)) {
+        if (!create) return undefined;
+        e = { tag, vr: 'SQ', value: [] };
+        at.set(tag, e);
+        sortInPlace(at);
+      }
+      const items = e.value as DataSet[];
+      if (index >= items.length) {
+        if (!create) return undefined;
+        while (items.length <= index) items.push(new Map());
+      }
+      at = items[index]!;
+    }
+    return at;
+  }
+}
+
+/** A deep copy of a data set whose values are Buffers again (after a worker's structured clone they are Uint8Arrays). */
+export function ownCopy(ds: DataSet): DataSet {
+  const out: DataSet = new Map();
+  for (const [tag, e] of ds) {
+    if (Array.isArray(e.value)) out.set(tag, { ...e, value: e.value.map(ownCopy) });
+    else if (e.value instanceof Uint8Array) out.set(tag, { ...e, value: Buffer.from(e.value) });
+    else out.set(tag, { ...e, value: { fragments: Buffer.from(e.value.fragments) } });
+  }
+  return out;
+}
+
+function splitSequencePath(path: string): { parent: string; tag: number } {
+  const cut = path.lastIndexOf('/');
+  return { parent: cut < 0 ? '' : path.slice(0, cut), tag: Number.parseInt(path.slice(cut + 1), 16) };
+}
+
+const hex = (tag: number) => tag.toString(16).padStart(8, '0');
+
+let lowerCaseNames: Map<string, number> | undefined;
+
+/**
+ * A tag from `gggg,eeee` or a keyword in any case (Conquest's scripts say `SopInstanceUID` as well); an unknown name
+ * is an error, or undefined when reading (`Data.X == nil` holds for what this dictionary does not know).
+ */
+export function attributeTag(key: string): number;
+export function attributeTag(key: string, strict: false): number | undefined;
+export function attributeTag(key: string, strict = true): number | undefined {
+  const tag = tagOf(key);
+  if (tag !== undefined) return tag;
+  if (!lowerCaseNames) {
+    lowerCaseNames = new Map();
+    const names = dcmjs.data.DicomMetaDictionary.nameMap as Record<string, { tag: string }>;
+    for (const [name, entry] of Object.entries(names)) {
+      const m = /^\(([0-9A-F]{4}),([0-9A-F]{4})\)$/i.exec(entry.tag);
+      if (m) lowerCaseNames.set(name.toLowerCase(), Number.parseInt(m[1]! + m[2]!, 16));
+    }
+  }
+  const found = lowerCaseNames.get(key.toLowerCase());
+  if (found === undefined && strict) throw new LuaDataError(`${key} is not an attribute name or gggg,eeee`);
+  return found;
+}
+
+function valueString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(12)));
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  throw new LuaDataError(`a ${typeof value} cannot be an attribute's value`);
+}
+
+function writeNumber(b: Buffer, vr: string, at: number, text: string): void {
+  const n = Number(text);
+  if (Number.isNaN(n)) throw new LuaDataError(`"${text}" is not a number (${vr})`);
+  if (vr === 'US') b.writeUInt16LE(n & 0xffff, at);
+  else if (vr === 'SS') b.writeInt16LE(Math.max(-32768, Math.min(32767, n)), at);
+  else if (vr === 'UL') b.writeUInt32LE(n >>> 0, at);
+  else if (vr === 'SL') b.writeInt32LE(n | 0, at);
+  else if (vr === 'FL') b.writeFloatLE(n, at);
+  else if (vr === 'FD') b.writeDoubleLE(n, at);
+  else if (vr === 'SV') b.writeBigInt64LE(BigInt(Math.trunc(n)), at);
+  else b.writeBigUInt64LE(BigInt(Math.trunc(n)), at);
+}
+
+function sortInPlace(ds: DataSet): void {
+  const sorted = [...ds].sort((a, b) => a[0] - b[0]);
+  ds.clear();
+  for (const [k, v] of sorted) ds.set(k, v);
+}
+
+export { SEQUENCE_MARK };

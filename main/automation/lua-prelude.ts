@@ -1,0 +1,130 @@
+/**
+ * The Lua side of Conquest's scripting environment, run once in each Lua state (lua-engine.ts gives it the `__`
+ * functions it closes over and then removes them from the globals). Conquest embeds Lua 5.1; the VM here is 5.4, so the
+ * 5.1 names Conquest's scripts use are provided (`unpack`, `table.getn`, `loadstring`, `math.pow`, `math.mod`,
+ * `string.gfind`). What would reach outside the archive is taken away: `io`, `os.execute/remove/rename/exit/getenv/
+ * tmpname`, `dofile`, `loadfile`, `require`, `package`, `debug`, `collectgarbage`.
+ */
+export const LUA_PRELUDE = String.raw`
+unpack = unpack or table.unpack
+table.getn = table.getn or function(t) return #t end
+loadstring = loadstring or function(s, name) return load(s, name) end
+math.pow = math.pow or function(a, b) return a ^ b end
+math.mod = math.mod or math.fmod
+string.gfind = string.gfind or string.gmatch
+io = nil
+os.execute, os.remove, os.rename, os.exit, os.getenv, os.tmpname = nil, nil, nil, nil, nil, nil
+dofile, loadfile, require, package, debug, collectgarbage = nil, nil, nil, nil, nil, nil
+
+-- A JS function's error is raised again at the script's line (level 3: the caller of the function that called it).
+local function checked(f)
+  return function(...)
+    local ok, r = pcall(f, ...)
+    if not ok then error((tostring(r):gsub('^Error: ', '')), 3) end
+    return r
+  end
+end
+local get, set, count, delete_item, list_items, get_bytes, set_bytes, run_script, log, dict =
+  checked(__get), checked(__set), checked(__count), checked(__delete_item), checked(__list_items),
+  checked(__get_bytes), checked(__set_bytes), checked(__script), __log, checked(__dictionary)
+local MARK = '\1SQ:'
+local object, array
+local object_methods, array_methods = {}, {}
+
+local function path_of(o)
+  local mt = getmetatable(o)
+  if type(mt) ~= 'table' or mt.__path == nil then error('not a DICOM object', 3) end
+  return mt.__path
+end
+
+object = function(path)
+  return setmetatable({}, {
+    __path = path,
+    __name = 'DicomObject',
+    __index = function(_, key)
+      local method = object_methods[key]
+      if method then return method end
+      if type(key) ~= 'string' then error('a DICOM object is read by attribute name or "gggg,eeee"', 2) end
+      local v = get(path, key)
+      if type(v) == 'string' and v:sub(1, #MARK) == MARK then return array(v:sub(#MARK + 1)) end
+      return v
+    end,
+    __newindex = function(_, key, value)
+      if type(key) ~= 'string' then error('a DICOM object is written by attribute name or "gggg,eeee"', 2) end
+      if type(value) == 'table' then set(path, key, nil, true) else set(path, key, value, false) end
+    end,
+    __tostring = function() return 'DicomObject' end,
+  })
+end
+
+array = function(path)
+  return setmetatable({}, {
+    __path = path,
+    __array = true,
+    __name = 'DicomArray',
+    __index = function(_, key)
+      if type(key) == 'number' then return object(path .. '.' .. math.floor(key)) end
+      local method = array_methods[key]
+      if method then return method end
+      return object(path .. '.0')[key]
+    end,
+    __newindex = function(_, key, value)
+      if type(key) == 'number' then error('set the attributes of an item, not the item itself', 2) end
+      object(path .. '.0')[key] = value
+    end,
+    __len = function() return count(path) end,
+    __tostring = function() return 'DicomArray' end,
+  })
+end
+
+function object_methods.ListItems(self) local r = list_items(path_of(self)) return r[1], r[2], r[3], r[4] end
+function object_methods.GetVR(self, group, element) return get_bytes(path_of(self), group, element) end
+function object_methods.SetVR(self, group, element, bytes) set_bytes(path_of(self), group, element, bytes) end
+function object_methods.Script(self, text) run_script(text) end
+function object_methods.Delete(self)
+  local p = path_of(self)
+  local seq, n = p:match('^(.*)%.(%d+)$')
+  if not seq then error('only an item of a sequence can be deleted', 2) end
+  delete_item(seq, tonumber(n))
+end
+function array_methods.Delete(self, n) delete_item(path_of(self), n) end
+
+Data = object('')
+function deletefromsequence(seq, n) delete_item(path_of(seq), n) end
+function getvr(group, element) return Data:GetVR(group, element) end
+function setvr(group, element, bytes) Data:SetVR(group, element, bytes) end
+function script(text) run_script(text) end
+function destroy() run_script('destroy') end
+function reject() run_script('reject') end
+function print(...)
+  local parts = {}
+  for i = 1, select('#', ...) do parts[#parts + 1] = tostring((select(i, ...))) end
+  log('info', table.concat(parts, '\t'))
+end
+function debuglog(...)
+  local parts = {}
+  for i = 1, select('#', ...) do parts[#parts + 1] = tostring((select(i, ...))) end
+  log('debug', table.concat(parts, '\t'))
+end
+function dictionary(a, b)
+  local r = dict(a, b)
+  if type(r) == 'table' then return r[1], r[2] end
+  return r
+end
+
+__get, __set, __count, __delete_item, __list_items, __get_bytes, __set_bytes, __script, __log, __dictionary =
+  nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+
+local compiled = {}
+function __run(chunk, name)
+  local key = name .. '\0' .. chunk
+  local f = compiled[key]
+  if not f then
+    local err
+    f, err = load(chunk, '=' .. name)
+    if not f then error(err, 0) end
+    compiled[key] = f
+  end
+  return f()
+end
+`;
