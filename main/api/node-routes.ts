@@ -93,13 +93,14 @@ export function nodeRoutes(nodes: NodeService): RouteDef[] {
     }),
     route(ENDPOINTS.node, async ({ params: [ae], audit }) => {
       // A forwarding rule naming the node would make dicom.ini refused at the next start.
-      const rule = nodes.config().forwardRules.find((r) => r.destination.toUpperCase() === ae!.toUpperCase());
+      const named = (d: string) => d.toUpperCase() === ae!.toUpperCase();
+      const rule = nodes.config().forwardRules.find((r) => r.destinations.some(named));
       if (rule)
         throw new HttpError(
           409,
           msg(
             'ExportConverter{index} (dicom.ini line {line}) forwards to {destination}: change or remove that rule first',
-            { index: rule.index, line: String(rule.line), destination: rule.destination },
+            { index: rule.index, line: String(rule.line), destination: rule.destinations.find(named)! },
           ),
         );
       if (!nodes.config().nodes.remove(ae!)) throw new HttpError(404, msg('no node {value}', { value: ae! }));

@@ -1,7 +1,7 @@
 import type { AssociationHandler, AssociationOptions } from '../protocol/association.ts';
 import type { StoredInstance, ArchiveIndex } from '../index/archive-index.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import { ruleMatches } from '../config/forward-rules.ts';
+import { needsObject, ruleMatches } from '../config/forward-rules.ts';
 import type { ArchiveEvents, ObjectEvent } from '../runtime/events.ts';
 import type { StoredEvent } from './ingest.ts';
 import { PermanentJobError, type JobContext, type JobQueue } from '../jobs/job-queue.ts';
@@ -118,10 +118,14 @@ export class Transfers {
       throw new TransferError(msg('{ae} is not in acrnema.map or dicomweb.map', { ae }));
   }
 
-  /** Queue forwards for a newly stored object, one per matching rule; never delays or fails the store itself. */
+  /**
+   * Queue forwards for a newly stored object, one per matching plain rule (the rules that need the object's attributes,
+   * and scripts, are the export-converters feature's); never delays or fails the store itself.
+   */
   onStored(e: StoredEvent): void {
     for (const rule of this.deps.config().forwardRules) {
       if (
+        needsObject(rule) ||
         !ruleMatches(rule, {
           modality: e.header.modality,
           callingAe: e.callingAe,

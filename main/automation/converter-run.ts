@@ -144,6 +144,55 @@ export function checkConverter(line: string): Statement[] {
   return statements;
 }
 
+/**
+ * An export converter line: the same language, run on an object already stored, so what would change or drop the
+ * stored object (`set`/`delete` of an attribute, `destroy`, `reject`, `compression`) is refused here; `forward to AE`
+ * must name a node `known` knows (a name built from variables is checked when it runs).
+ */
+export function checkExportConverter(line: string, known: (ae: string) => boolean): Statement[] {
+  const statements = checkConverter(line);
+  const visit = (list: Statement[]) => {
+    for (const s of list) {
+      if (s.kind === 'block') {
+        visit(s.body);
+        continue;
+      }
+      const { name, rest } = commandWord(s.text);
+      if (['destroy', 'destroy2', 'reject', 'compression', 'delete'].includes(name))
+        throw new ConverterCheckError(
+          `${name} changes or drops the object: an export converter runs once it is stored`,
+          s.column,
+        );
+      if ((name === 'set' || name === 'setifempty') && !isVariable(SET.exec(rest)![1]!))
+        throw new ConverterCheckError(
+          `${name} of an attribute changes the stored object: in an export converter, set x, y or z`,
+          s.column,
+        );
+      if (name === 'forward') {
+        const destination = FORWARD.exec(rest)![2]!;
+        if (!destination.includes('%') && !known(destination))
+          throw new ConverterCheckError(`forward to ${destination}: ${destination} is not in acrnema.map`, s.column);
+      }
+    }
+  };
+  visit(statements);
+  return statements;
+}
+
+/** The AE titles a line forwards to by name (not those built from variables). */
+export function forwardDestinations(statements: readonly Statement[]): string[] {
+  const out: string[] = [];
+  for (const s of statements) {
+    if (s.kind === 'block') out.push(...forwardDestinations(s.body));
+    else {
+      const { name, rest } = commandWord(s.text);
+      const m = name === 'forward' ? FORWARD.exec(rest) : null;
+      if (m && !m[2]!.includes('%')) out.push(m[2]!);
+    }
+  }
+  return out;
+}
+
 const SET = /^([A-Za-z0-9,]+)\s+(to|if)\s+(?:"((?:[^"]|"")*)"|(nil))\s*$/i;
 /** `forward [compressed as xx] to AE [channel N|*]`: a channel keeps Conquest's connection open; ours are pooled anyway. */
 const FORWARD = /^(?:compressed\s+as\s+(\S+)\s+)?to\s+(\S+)(?:\s+channel\s+(?:\d+|\*))?\s*$/i;

@@ -6,20 +6,39 @@ import { FORWARD_FILTERS, parseForwardConverter, type ForwardFilter } from '../.
 import { SECTION } from './server-settings.ts';
 import { parseCompressionCode } from '../../common/compression-code.ts';
 import { msg } from '../../common/message.ts';
+import { parseConverter, type Statement } from '../automation/converter-script.ts';
+import { checkExportConverter, forwardDestinations } from '../automation/converter-run.ts';
+import { parseExportFilter, type ExportFilter, type ExportFilterError } from '../automation/export-filter.ts';
 
 /**
- * Conquest's forwarding rules in dicom.ini: `ExportConverters = N`, then for each i < N `ExportConverter<i> = forward
- * to AE` with optional filters `ExportModality<i>`, `ExportCallingAE<i>`, `ExportCalledAE<i>` (Conquest's) and
- * `ExportSOPClass<i>` (ours), and `ExportCommitment<i> = 1` (ours: ask for Storage Commitment); an empty filter or `*` lets everything through, `*` and `?` match as in AE titles.
+ * Conquest's export converters in dicom.ini: `ExportConverters = N`, then for each i < N `ExportConverter<i>`, run on
+ * each object once stored, behind the filters `ExportModality<i>`, `ExportCallingAE<i>`, `ExportCalledAE<i>`,
+ * `ExportStationName<i>` (Conquest's; `*` and `?` match as in AE titles, an empty filter or `*` lets everything
+ * through), `ExportFilter<i>` (Conquest's SQL condition: automation/export-filter.ts) and `ExportSOPClass<i>` (ours),
+ * and `ExportCommitment<i> = 1` (ours: ask for Storage Commitment). A line that is only `forward [compressed as xx] to
+ * AE` is a forwarding rule the Settings screen edits; any other line is a script in the converter language (the
+ * export-converters feature runs it).
  */
 export type ForwardRule = {
   index: number;
+  /** A plain forwarding rule's destination; '' for a script. */
   destination: string;
   line: number;
+  /** The line as written. */
+  text: string;
+  /** `forward` for a plain rule, `script` for any other line. */
+  kind: 'forward' | 'script';
+  statements: Statement[];
+  /** Every AE the line forwards to by name (acrnema.map entries it depends on). */
+  destinations: string[];
   /** `forward compressed as xx to AE`: the code objects are sent in, instead of the node's own; '' for the node's. */
   compression: string;
   /** `ExportCommitment<i> = 1` (ours): each forward asks the destination for Storage Commitment once sent. */
   commitment: boolean;
+  /** `ExportStationName<i>` ('' when not set: everything passes). */
+  stationName: string;
+  /** `ExportFilter<i>`. */
+  filter?: ExportFilter;
 } & Record<ForwardFilter, string>;
 
 /** What a rule looks at in a newly stored object. */
@@ -57,17 +76,37 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
       continue;
     }
     const forward = parseForwardConverter(converter.value);
+    const common = commonParts(doc, i, errors);
+    if (!common) continue;
     if (!forward) {
-      errors.push(
-        new ConfigError(
-          doc.file,
-          converter.line,
-          msg('ExportConverter{i}: "{value}" is not a forward rule this version runs ("forward to AE")', {
-            i: String(i),
-            value: converter.value,
-          }),
-        ),
-      );
+      let statements: Statement[];
+      try {
+        statements = checkExportConverter(converter.value, (ae) => !!nodes.find(ae));
+      } catch (err) {
+        errors.push(
+          new ConfigError(
+            doc.file,
+            converter.line,
+            msg('ExportConverter{i}, column {column}: {reason}', {
+              i: String(i),
+              column: String((err as { column?: number }).column ?? 1),
+              reason: (err as Error).message,
+            }),
+          ),
+        );
+        continue;
+      }
+      rules.push({
+        ...common,
+        index: i,
+        destination: '',
+        line: converter.line,
+        text: converter.value,
+        kind: 'script',
+        statements,
+        destinations: forwardDestinations(statements),
+        compression: '',
+      });
       continue;
     }
     const destination = forward.destination;
@@ -103,31 +142,73 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
       );
       continue;
     }
-    const filters = Object.fromEntries(
-      FORWARD_FILTERS.map(([field, key]) => [field, doc.get(SECTION, `${key}${i}`)?.value.trim() ?? '']),
-    ) as Record<ForwardFilter, string>;
-    const commit = doc.get(SECTION, `ExportCommitment${i}`);
-    if (commit && !['0', '1', ''].includes(commit.value.trim())) {
-      errors.push(
-        new ConfigError(
-          doc.file,
-          commit.line,
-          msg('ExportCommitment{i}: "{value}" must be 0 or 1', { i: String(i), value: commit.value }),
-        ),
-      );
-      continue;
-    }
     rules.push({
+      ...common,
       index: i,
       destination,
       line: converter.line,
+      text: converter.value,
+      kind: 'forward',
+      statements: parseConverter(converter.value),
+      destinations: [destination],
       compression: forward.compression ?? '',
-      commitment: commit?.value.trim() === '1',
-      ...filters,
     });
   }
   if (errors.length) throw new ConfigErrors(errors);
   return rules;
+}
+
+/** What every line has: its filters and ExportCommitment; undefined (and the error noted) when one is wrong. */
+function commonParts(
+  doc: IniDocument,
+  i: number,
+  errors: ConfigError[],
+): (Record<ForwardFilter, string> & { commitment: boolean; stationName: string; filter?: ExportFilter }) | undefined {
+  const filters = Object.fromEntries(
+    FORWARD_FILTERS.map(([field, key]) => [field, doc.get(SECTION, `${key}${i}`)?.value.trim() ?? '']),
+  ) as Record<ForwardFilter, string>;
+  const commit = doc.get(SECTION, `ExportCommitment${i}`);
+  if (commit && !['0', '1', ''].includes(commit.value.trim())) {
+    errors.push(
+      new ConfigError(
+        doc.file,
+        commit.line,
+        msg('ExportCommitment{i}: "{value}" must be 0 or 1', { i: String(i), value: commit.value }),
+      ),
+    );
+    return undefined;
+  }
+  const sql = doc.get(SECTION, `ExportFilter${i}`);
+  let filter: ExportFilter | undefined;
+  if (sql?.value.trim()) {
+    try {
+      filter = parseExportFilter(sql.value.trim());
+    } catch (err) {
+      errors.push(
+        new ConfigError(
+          doc.file,
+          sql.line,
+          msg('ExportFilter{i}, column {column}: {reason}', {
+            i: String(i),
+            column: String((err as ExportFilterError).column),
+            reason: (err as Error).message,
+          }),
+        ),
+      );
+      return undefined;
+    }
+  }
+  return {
+    ...filters,
+    commitment: commit?.value.trim() === '1',
+    stationName: doc.get(SECTION, `ExportStationName${i}`)?.value.trim() ?? '',
+    filter,
+  };
+}
+
+/** Whether a rule needs the stored object's attributes to decide (a station name or an SQL filter), or runs a script. */
+export function needsObject(rule: ForwardRule): boolean {
+  return rule.kind === 'script' || (rule.stationName !== '' && rule.stationName !== '*') || !!rule.filter;
 }
 
 function passes(filter: string, value: string): boolean {

@@ -687,9 +687,9 @@ export const SETTING_KEYS = {
     label: 'When a converter fails',
     effect: 'live',
     field: 'converterErrorPolicy',
-    def: 'store',
-    parse: oneOf('store', 'reject'),
-    help: 'store: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.',
+    def: 'keep',
+    parse: oneOf('keep', 'reject'),
+    help: 'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.',
   },
   LogLevel: {
     group: 'files',

@@ -42,7 +42,7 @@ export interface ServerSettings {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   luaTimeoutSeconds: number;
   luaMemoryMB: number;
-  converterErrorPolicy: 'store' | 'reject';
+  converterErrorPolicy: 'keep' | 'reject';
   maxExportRetries: number;
   retryDelaySeconds: number;
   maxJobsPerNode: number;

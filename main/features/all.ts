@@ -3,6 +3,7 @@ import { dicomListener } from './dicom-listener.ts';
 import { queryRetrieve } from './query-retrieve.ts';
 import { transfers } from './transfers.ts';
 import { importConverters } from './import-converters.ts';
+import { exportConverters } from './export-converters.ts';
 import { commitment } from './commitment.ts';
 import { mpps } from './mpps.ts';
 import { edit } from './edit.ts';
@@ -22,6 +23,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   queryRetrieve,
   transfers,
   importConverters,
+  exportConverters,
   commitment,
   mpps,
   edit,

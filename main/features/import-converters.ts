@@ -1,11 +1,10 @@
-import { appendFile, realpath, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Feature } from '../core/feature.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { ArrivalDecision, ArrivingObject } from '../archive/ingest.ts';
 import { filterMatches } from '../config/import-converters.ts';
-import { runConverters, type ConverterResult } from '../automation/converter-run.ts';
+import { runConverters } from '../automation/converter-run.ts';
+import { ConverterFailed, luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import { LuaHost } from '../automation/lua-host.ts';
 import { headerOfDataSet } from '../automation/converted-header.ts';
 import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '../edit/object-rewrite.ts';
@@ -34,9 +33,6 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
     return { provides: { scripts: lua }, stop: () => lua.close() };
   },
 };
-
-/** A converter that failed (its script's error): the object is stored as received or refused, as the admin chose. */
-class ConverterFailed extends Error {}
 
 /** What the converters decide for one object received in full (the ingest's check). */
 export async function convertArriving(
@@ -97,30 +93,19 @@ async function runOn(
     applying.map((c) => c.statements),
     dataSet,
     { callingAe: object.callingAe, calledAe: object.calledAe },
-    async (chunk, into, line) => {
-      const name = `ImportConverter${applying[line]!.index}`;
-      const ran = await lua.run(
-        {
-          chunk,
-          name,
-          dataSet: into.dataSet,
-          association: {
-            calling: object.callingAe,
-            called: object.calledAe,
-            connectedIp: object.peerAddress,
-            thread: object.association,
-          },
-          timeoutMs: core.settings.luaTimeoutSeconds * 1000,
-        },
-        core.settings.luaMemoryMB << 20,
-      );
-      for (const l of ran.lines) log[l.level](`${name} (${header.sopInstanceUid}): ${l.text}`);
-      if (ran.error !== undefined) throw new ConverterFailed(ran.error);
-      foldIn(into, ran.result);
-    },
+    luaStep(lua, core.settings, log, {
+      name: (line) => `ImportConverter${applying[line]!.index}`,
+      sopInstanceUid: header.sopInstanceUid,
+      association: {
+        calling: object.callingAe,
+        called: object.calledAe,
+        connectedIp: object.peerAddress,
+        thread: object.association,
+      },
+    }),
   );
   for (const note of result.notes) log.info(`${header.sopInstanceUid}: ${note}`);
-  await writeFiles(core.dataDir, result.files, log);
+  await writeConverterFiles(core.dataDir, result.files, log);
   if (result.outcome === 'destroy') {
     if (!result.quiet) log.info(`${header.sopInstanceUid} from ${object.callingAe} destroyed by an import converter`);
     return { outcome: 'destroy' };
@@ -154,45 +139,4 @@ async function runOn(
     : undefined;
   const compression = result.compression === undefined ? undefined : compressionPlan(result.compression);
   return { outcome: 'store', header: stored, afterStore, compression };
-}
-
-/** A Lua chunk's effects joined to those of the converters before it. */
-function foldIn(into: ConverterResult, ran: ConverterResult): void {
-  into.dataSet = ran.dataSet;
-  into.changed ||= ran.changed;
-  if (ran.outcome !== 'store') {
-    into.outcome = ran.outcome;
-    into.quiet = ran.quiet;
-  }
-  into.forwards.push(...ran.forwards);
-  into.files.push(...ran.files);
-  into.notes.push(...ran.notes);
-  if (ran.compression !== undefined) into.compression = ran.compression;
-}
-
-/**
- * `write` and `append` of converters: a relative name is in the data folder, and no file outside it is written (its
- * folder is resolved, links included). A file that cannot be written is logged; the object is stored all the same.
- */
-async function writeFiles(
-  dataDir: string,
-  files: { append: boolean; text: string; file: string }[],
-  log: SourceLogger,
-): Promise<void> {
-  const root = await realpath(dataDir);
-  for (const f of files) {
-    const target = path.resolve(root, f.file);
-    try {
-      const folder = await realpath(path.dirname(target));
-      const inside = path.relative(root, folder);
-      if (inside.startsWith('..') || path.isAbsolute(inside))
-        throw new Error('converters write only inside the data folder');
-      const file = path.join(folder, path.basename(target));
-      await (f.append ? appendFile(file, f.text) : writeFile(file, f.text));
-    } catch (err) {
-      log.error(
-        `an import converter could not ${f.append ? 'append to' : 'write'} ${f.file}: ${(err as Error).message}`,
-      );
-    }
-  }
 }

@@ -9,7 +9,15 @@ import { FORWARD_FILTERS, type ForwardFilter } from '../../common/forward-rule.t
  */
 
 /** A rule as the form shows it: the converter as written (`forward to AE` for rules made here), its filters, and whether it asks for storage commitment (`ExportCommitment<i>`). */
-export type ForwardRuleRow = { converter: string; commitment?: boolean } & Record<ForwardFilter, string>;
+export type ForwardRuleRow = {
+  converter: string;
+  commitment?: boolean;
+  /** Keys of the rule the form does not edit (`ExportStationName<i>`, `ExportFilter<i>`), kept with it when renumbered. */
+  kept?: Record<string, string>;
+} & Record<ForwardFilter, string>;
+
+/** A rule's keys the form keeps as they are written. */
+const KEPT = ['ExportStationName', 'ExportFilter'];
 
 export function readRules(text: string): ForwardRuleRow[] {
   const n = Number(valueOfKey(text, 'ExportConverters') ?? 0);
@@ -24,6 +32,12 @@ export function readRules(text: string): ForwardRuleRow[] {
     };
     for (const [field, key] of FORWARD_FILTERS) row[field] = valueOfKey(text, `${key}${i}`) ?? '';
     row.commitment = valueOfKey(text, `ExportCommitment${i}`)?.trim() === '1';
+    row.kept = Object.fromEntries(
+      KEPT.flatMap((key) => {
+        const value = valueOfKey(text, `${key}${i}`);
+        return value === undefined ? [] : [[key, value]];
+      }),
+    );
     return row;
   });
 }
@@ -40,6 +54,10 @@ export function writeRules(text: string, rules: ForwardRuleRow[]): string {
       out = value ? setKey(out, `${key}${i}`, value) : removeKey(out, `${key}${i}`);
     }
     out = rule?.commitment ? setKey(out, `ExportCommitment${i}`, '1') : removeKey(out, `ExportCommitment${i}`);
+    for (const key of KEPT) {
+      const value = rule?.kept?.[key]?.trim() ?? '';
+      out = value ? setKey(out, `${key}${i}`, value) : removeKey(out, `${key}${i}`);
+    }
   }
   return rules.length || valueOfKey(out, 'ExportConverters') !== undefined
     ? setKey(out, 'ExportConverters', String(rules.length))

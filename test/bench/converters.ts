@@ -21,15 +21,21 @@ const EIGHT: Record<string, string> = {
   ImportConverter7: 'set 0010,2000 to "%VPatientName^"',
 };
 
+/** One export converter in the converter language, run on each object once stored. */
+const EXPORT: Record<string, string> = {
+  ExportConverters: '1',
+  ExportConverter0: 'ifequal "%m", "CT"; { set x to "%VSeriesNumber"; ifnumgreater "%x", "1000"; nop never; }',
+};
+
 export async function convertersBench(work: string, shim: string, count: number, rounds: number): Promise<void> {
   out(`generating ${count} CT objects (512x512x16 bit) ...`);
   const inDir = path.join(work, 'converters-in');
   await generateStudy(inDir, count);
-  const times = { none: [] as number[], eight: [] as number[] };
+  const times = { none: [] as number[], eight: [] as number[], export: [] as number[] };
   for (let round = 0; round < rounds; round++) {
-    for (const kind of ['none', 'eight'] as const) {
+    for (const kind of ['none', 'eight', 'export'] as const) {
       const dataDir = path.join(work, `ours-converters-${kind}-${round}`);
-      await prepareDataDir(dataDir, kind === 'eight' ? EIGHT : {});
+      await prepareDataDir(dataDir, kind === 'eight' ? EIGHT : kind === 'export' ? EXPORT : {});
       const ours = await startOurs(dataDir);
       times[kind].push((await storescu(shim, ours.port, ours.ae, inDir)).seconds);
       await stop(ours.child);
@@ -38,7 +44,7 @@ export async function convertersBench(work: string, shim: string, count: number,
       await rm(dataDir, { recursive: true, force: true });
     }
     out(
-      `  round ${round + 1}: no converters ${times.none[round]!.toFixed(2)} s, eight ${times.eight[round]!.toFixed(2)} s`,
+      `  round ${round + 1}: no converters ${times.none[round]!.toFixed(2)} s, eight import ${times.eight[round]!.toFixed(2)} s, one export ${times.export[round]!.toFixed(2)} s`,
     );
   }
   const best = (t: number[]) => Math.min(...t);
@@ -47,6 +53,9 @@ export async function convertersBench(work: string, shim: string, count: number,
   out(`  no import converters          ${rate(times.none).toFixed(0)} images/s`);
   out(
     `  8 import converters (1 Lua)   ${rate(times.eight).toFixed(0)} images/s   ratio ${(rate(times.eight) / rate(times.none)).toFixed(2)} (goal >= 0.85)`,
+  );
+  out(
+    `  1 export converter (a script) ${rate(times.export).toFixed(0)} images/s   ratio ${(rate(times.export) / rate(times.none)).toFixed(2)} (goal >= 0.9)`,
   );
   await rm(inDir, { recursive: true, force: true });
   await echoWhileLooping(work, shim);

@@ -105,6 +105,6 @@ describe('Lua import converters', () => {
     await until('the refusal is on the Monitor', () =>
       JSON.stringify(archive.server.core.activity.snapshot().errors).includes(`refused to BROKEN`),
     );
-    await archive.setIni('ConverterErrorPolicy', 'store');
+    await archive.setIni('ConverterErrorPolicy', 'keep');
   });
 });

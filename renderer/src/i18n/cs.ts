@@ -442,6 +442,8 @@ export const CS: Record<string, string> = {
     'Skript Lua konvertoru, který běží déle, je ukončen: chyba jde do logu a na Monitor a s objektem se naloží podle ConverterErrorPolicy.',
   'Longest a script may run (seconds)': 'Nejdelší běh skriptu (sekundy)',
   'Memory for scripts (MB)': 'Paměť pro skripty (MB)',
+  'ExportConverter{i}, column {column}: {reason}': 'ExportConverter{i}, sloupec {column}: {reason}',
+  'ExportFilter{i}, column {column}: {reason}': 'ExportFilter{i}, sloupec {column}: {reason}',
   "On the archive's computer: use its access key": 'Na počítači archivu: použít jeho přístupový klíč',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Po přeposlání objektů studie požádat uzel o potvrzení, že je uchová (DICOM Storage Commitment)',
@@ -949,9 +951,10 @@ export const CS: Record<string, string> = {
   'the modality is required': 'chybí modalita',
   'the order has no ORC segment': 'objednávka nemá segment ORC',
   'the patient ID is required': 'chybí ID pacienta',
-  'store: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
-    'store: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
+  'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
+    'keep: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
   "the patient's name is required": 'chybí jméno pacienta',
+  '{converter} failed on {uid}: {reason}': '{converter} selhal na {uid}: {reason}',
   'the role is admin, technician or viewer': 'role je admin, technician nebo viewer',
   'the scheduled date "{value}" is not a date (YYYYMMDD)': 'plánované datum „{value}“ není datum (RRRRMMDD)',
   'the scheduled time "{value}" is not a time (HHMMSS)': 'plánovaný čas „{value}“ není čas (HHMMSS)',

@@ -447,6 +447,8 @@ export const DE: Record<string, string> = {
     'Ein Lua-Skript eines Konverters, das länger läuft, wird beendet: der Fehler geht ins Protokoll und auf den Monitor, und mit dem Objekt geschieht, was ConverterErrorPolicy sagt.',
   'Longest a script may run (seconds)': 'Längste Laufzeit eines Skripts (Sekunden)',
   'Memory for scripts (MB)': 'Speicher für Skripte (MB)',
+  'ExportConverter{i}, column {column}: {reason}': 'ExportConverter{i}, Spalte {column}: {reason}',
+  'ExportFilter{i}, column {column}: {reason}': 'ExportFilter{i}, Spalte {column}: {reason}',
   "On the archive's computer: use its access key": 'Am Rechner des Archivs: seinen Zugangsschlüssel benutzen',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Sind die Objekte einer Studie weitergeleitet, den Knoten bestätigen lassen, dass er sie behält (DICOM Storage Commitment)',
@@ -958,9 +960,10 @@ export const DE: Record<string, string> = {
   'the modality is required': 'die Modalität fehlt',
   'the order has no ORC segment': 'der Auftrag hat kein ORC-Segment',
   'the patient ID is required': 'die Patienten-ID fehlt',
-  'store: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
-    'store: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
+  'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
+    'keep: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
   "the patient's name is required": 'der Name des Patienten fehlt',
+  '{converter} failed on {uid}: {reason}': '{converter} ist bei {uid} fehlgeschlagen: {reason}',
   'the role is admin, technician or viewer': 'die Rolle ist admin, technician oder viewer',
   'the scheduled date "{value}" is not a date (YYYYMMDD)': 'das geplante Datum „{value}“ ist kein Datum (JJJJMMTT)',
   'the scheduled time "{value}" is not a time (HHMMSS)': 'die geplante Zeit „{value}“ ist keine Uhrzeit (HHMMSS)',

@@ -1,0 +1,79 @@
+import { appendFile, realpath, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { SourceLogger } from '../util/log.ts';
+import type { ServerSettings } from '../config/settings-types.ts';
+import type { ConverterResult, LuaRunner } from './converter-run.ts';
+import type { LuaCall } from './lua-engine.ts';
+import type { LuaHost } from './lua-host.ts';
+
+/** What import and export converters share around the runner: their Lua step and the files they write. */
+
+/** A converter that failed (its script's error): the object is stored as received or refused, as the admin chose. */
+export class ConverterFailed extends Error {}
+
+/**
+ * The runner's Lua step: the chunk runs on the object as the converters before it left it, under LuaTimeout and
+ * LuaMemory; its prints go to the log with the converter's name, its error ends the run (ConverterFailed).
+ */
+export function luaStep(
+  host: LuaHost,
+  settings: Pick<ServerSettings, 'luaTimeoutSeconds' | 'luaMemoryMB'>,
+  log: SourceLogger,
+  about: { name: (line: number) => string; sopInstanceUid: string; association: LuaCall['association'] },
+): LuaRunner {
+  return async (chunk, into, line) => {
+    const name = about.name(line);
+    const ran = await host.run(
+      {
+        chunk,
+        name,
+        dataSet: into.dataSet,
+        association: about.association,
+        timeoutMs: settings.luaTimeoutSeconds * 1000,
+      },
+      settings.luaMemoryMB << 20,
+    );
+    for (const l of ran.lines) log[l.level](`${name} (${about.sopInstanceUid}): ${l.text}`);
+    if (ran.error !== undefined) throw new ConverterFailed(ran.error);
+    foldIn(into, ran.result);
+  };
+}
+
+/** A Lua chunk's effects joined to those of the converters before it. */
+function foldIn(into: ConverterResult, ran: ConverterResult): void {
+  into.dataSet = ran.dataSet;
+  into.changed ||= ran.changed;
+  if (ran.outcome !== 'store') {
+    into.outcome = ran.outcome;
+    into.quiet = ran.quiet;
+  }
+  into.forwards.push(...ran.forwards);
+  into.files.push(...ran.files);
+  into.notes.push(...ran.notes);
+  if (ran.compression !== undefined) into.compression = ran.compression;
+}
+
+/**
+ * `write` and `append` of converters: a relative name is in the data folder, and no file outside it is written (its
+ * folder is resolved, links included). A file that cannot be written is logged; the object is stored all the same.
+ */
+export async function writeConverterFiles(
+  dataDir: string,
+  files: { append: boolean; text: string; file: string }[],
+  log: SourceLogger,
+): Promise<void> {
+  const root = await realpath(dataDir);
+  for (const f of files) {
+    const target = path.resolve(root, f.file);
+    try {
+      const folder = await realpath(path.dirname(target));
+      const inside = path.relative(root, folder);
+      if (inside.startsWith('..') || path.isAbsolute(inside))
+        throw new Error('converters write only inside the data folder');
+      const file = path.join(folder, path.basename(target));
+      await (f.append ? appendFile(file, f.text) : writeFile(file, f.text));
+    } catch (err) {
+      log.error(`a converter could not ${f.append ? 'append to' : 'write'} ${f.file}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { dumpDataSet, run } from '../helpers/dcmtk.ts';
+import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
+import { until } from '../helpers/wait.ts';
+import { Tag } from '../../main/dicom/tags.ts';
+import { StorageSopClass } from '../../common/uids.ts';
+
+/**
+ * Conquest's ExportConverters beyond plain forwarding (issue 31), driven by storescu as a modality and checked at three
+ * storescp peers: a rule behind ExportFilter (the manual's `Rows = 512 and Columns = 512`, here 16), one behind
+ * ExportStationName, a script with a test, a block and a file, and a Lua chunk that forwards through script().
+ */
+describe('export converters', () => {
+  let archive: TestArchive;
+  const peers: Record<string, RunningStorescp> = {};
+  let work: string;
+
+  beforeAll(async () => {
+    for (const ae of ['PEER1', 'PEER2', 'PEER3']) peers[ae] = await startStorescp(ae);
+    archive = await startArchive(
+      {
+        ExportConverters: '4',
+        ExportConverter0: 'forward to PEER1',
+        ExportFilter0: 'Rows = 16 and Columns = 16',
+        ExportConverter1: 'ifequal "%m", "MR"; { forward to PEER2; append "%o from %u%n" to exported.log; }',
+        ExportConverter2: `lua "if Data.PatientID == 'LUAFWD' then script('forward to PEER2') end"`,
+        ExportConverter3: 'forward to PEER3',
+        ExportStationName3: 'CT_SCAN*',
+      },
+      Object.entries(peers).map(([ae, p]) => `${ae} 127.0.0.1 ${p.port} un`),
+    );
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-export-converters-'));
+  });
+  afterAll(async () => {
+    await archive?.stop();
+    for (const p of Object.values(peers)) await p.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const send = async (images: ReturnType<typeof makeImage>[]) =>
+    run('storescu', [
+      '-aet',
+      'MODALITY1',
+      '-aec',
+      archive.aeTitle,
+      '127.0.0.1',
+      String(archive.port),
+      ...(await writeImages(path.join(work, uid()), images)),
+    ]);
+  const sopsAt = async (ae: string) => {
+    const out: string[] = [];
+    for (const f of await peers[ae]!.files()) out.push(/\(0008,0018\) UI \[([^\]]+)\]/.exec(await dumpDataSet(f))![1]!);
+    return out.sort();
+  };
+
+  it('runs each line on the objects its filters, its tests and its script let through', async () => {
+    const small = makeImage({ rows: 16, columns: 16 });
+    const other = makeImage({ rows: 8, columns: 8 });
+    const mr = makeImage({ modality: 'MR', sopClassUid: StorageSopClass.MrImage, rows: 8, columns: 8 });
+    const lua = makeImage({ patientId: 'LUAFWD', rows: 8, columns: 8 });
+    const station = makeImage({
+      rows: 8,
+      columns: 8,
+      extra: [{ tag: Tag.StationName, vr: 'SH', value: 'CT_SCANNER2' }],
+    });
+    expect((await send([small, other, mr, lua, station])).code).toBe(0);
+    await until('every forward has arrived', async () => {
+      const [one, two, three] = await Promise.all([sopsAt('PEER1'), sopsAt('PEER2'), sopsAt('PEER3')]);
+      return one.length + two.length + three.length >= 4;
+    });
+    await until('the forwarding jobs are done', async () =>
+      (await archive.server.core.queue.list()).every((j) => j.state === 'done'),
+    );
+    expect(await sopsAt('PEER1')).toEqual([small.sopUid]);
+    expect(await sopsAt('PEER2')).toEqual([mr.sopUid, lua.sopUid].sort());
+    expect(await sopsAt('PEER3')).toEqual([station.sopUid]);
+    expect(await readFile(path.join(archive.dataDir, 'exported.log'), 'utf8')).toBe(`${mr.sopUid} from MODALITY1\n`);
+  });
+
+  it('refuses, when dicom.ini is saved, a line that would change the stored object, with its column', async () => {
+    await expect(archive.setIni('ExportConverter2', 'set 0010,0010 to "x"')).rejects.toThrow(
+      /ExportConverter2, column 1: set of an attribute changes the stored object/,
+    );
+    await archive.setIni('ExportConverter2', 'nop');
+  });
+});
