@@ -1,7 +1,6 @@
 import { appendFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceLogger } from '../util/log.ts';
-import type { ServerSettings } from '../config/settings-types.ts';
 import type { ConverterResult, LuaRunner } from './converter-run.ts';
 import type { LuaCall } from './lua-engine.ts';
 import type { LuaHost } from './lua-host.ts';
@@ -17,7 +16,7 @@ export class ConverterFailed extends Error {}
  */
 export function luaStep(
   host: LuaHost,
-  settings: Pick<ServerSettings, 'luaTimeoutSeconds' | 'luaMemoryMB'>,
+  settings: { luaTimeoutSeconds: number; luaMemoryMB: number },
   log: SourceLogger,
   about: { name: (line: number) => string; sopInstanceUid: string; association: LuaCall['association'] },
 ): LuaRunner {
