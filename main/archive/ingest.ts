@@ -98,10 +98,10 @@ export class ArchiveIngest implements ObjectReceiver {
     });
   }
 
-  /** Run `check` on each object received in full, before it is stored (and before its sender hears the outcome). */
   /**
-   * A check on each object received in full, before it is stored. `holds`: while it says true, objects up to HOLD_BYTES
-   * are kept in memory until placed, so a check that changes them rewrites them without a second write to disk.
+   * Run `check` on each object received in full, before it is stored (and before its sender hears the outcome).
+   * `holds`: while it says true, objects up to HOLD_BYTES are kept in memory until placed, so a check that changes
+   * them rewrites them without a second write to disk.
    */
   beforeStore(check: (object: ArrivingObject) => Promise<ArrivalDecision>, holds?: () => boolean): void {
     this.checks.push(check);

@@ -47,8 +47,8 @@ export async function convertArriving(
     return await runOn(core, object, log, lua);
   } catch (err) {
     // Converters that fail (a script's error, an object they cannot read or write again) leave it as received: stored
-    // (or refused, ConverterErrorPolicy = reject), never lost or half-changed (the temporary file is replaced only by a
-    // complete, flushed copy, after every converter ran).
+    // (or refused, ConverterErrorPolicy = reject), never lost or half-changed (the object held in memory or its
+    // temporary file is replaced only by a complete copy, after every converter ran).
     const reason = (err as Error).message;
     if (err instanceof ConverterFailed && core.settings.converterErrorPolicy === 'reject') {
       log.error(`${header.sopInstanceUid} from ${object.callingAe}: an import converter failed, refused: ${reason}`);
