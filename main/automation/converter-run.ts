@@ -5,6 +5,7 @@ import { parseCompressionCode } from '../../common/compression-code.ts';
 import { SaidError } from '../../common/message.ts';
 import { applyChanges } from '../edit/object-rewrite.ts';
 import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
+import { parseForwardCommand, type ForwardCommand } from './forward-command.ts';
 import { SIMPLE_VARIABLES, expandVariables, tagOf, valueText, type VariableContext } from './converter-vars.ts';
 
 /**
@@ -25,7 +26,8 @@ export interface ConverterResult {
   /** The object as the converters left it (the same map when nothing changed). */
   dataSet: DataSet;
   changed: boolean;
-  forwards: { destination: string; compression: string }[];
+  /** `forward ...` in order: at once once stored, or delayed (with a level). */
+  forwards: ForwardCommand[];
   /** `write`/`append "text" to file`, in order: the caller writes them (inside the data folder only). */
   files: { append: boolean; text: string; file: string }[];
   /** `compression CC`: the code the object is stored in (the last one said), instead of IncomingCompression's. */
@@ -132,11 +134,9 @@ export function checkConverter(line: string): Statement[] {
           throw new ConverterCheckError(`compression ${new SaidError(plan.error).message}`, s.column);
       } else if ((name === 'write' || name === 'append') && !WRITE.test(rest)) {
         throw new ConverterCheckError(`${name} is "${name} "text" to file"`, s.column);
-      } else if (name === 'forward' && !FORWARD.test(rest)) {
-        throw new ConverterCheckError(
-          'this version runs "forward [compressed as xx] to AE" here (delayed forwards of a patient, study or series are to come)',
-          s.column,
-        );
+      } else if (name === 'forward') {
+        const forward = parseForwardCommand(rest);
+        if ('error' in forward) throw new ConverterCheckError(forward.error, s.column);
       }
     }
   };
@@ -169,7 +169,7 @@ export function checkExportConverter(line: string, known: (ae: string) => boolea
           s.column,
         );
       if (name === 'forward') {
-        const destination = FORWARD.exec(rest)![2]!;
+        const { destination } = parseForwardCommand(rest) as ForwardCommand;
         if (!destination.includes('%') && !known(destination))
           throw new ConverterCheckError(`forward to ${destination}: ${destination} is not in acrnema.map`, s.column);
       }
@@ -186,16 +186,14 @@ export function forwardDestinations(statements: readonly Statement[]): string[] 
     if (s.kind === 'block') out.push(...forwardDestinations(s.body));
     else {
       const { name, rest } = commandWord(s.text);
-      const m = name === 'forward' ? FORWARD.exec(rest) : null;
-      if (m && !m[2]!.includes('%')) out.push(m[2]!);
+      const forward = name === 'forward' ? parseForwardCommand(rest) : undefined;
+      if (forward && 'destination' in forward && !forward.destination.includes('%')) out.push(forward.destination);
     }
   }
   return out;
 }
 
 const SET = /^([A-Za-z0-9,]+)\s+(to|if)\s+(?:"((?:[^"]|"")*)"|(nil))\s*$/i;
-/** `forward [compressed as xx] to AE [channel N|*]`: a channel keeps Conquest's connection open; ours are pooled anyway. */
-const FORWARD = /^(?:compressed\s+as\s+(\S+)\s+)?to\s+(\S+)(?:\s+channel\s+(?:\d+|\*))?\s*$/i;
 /** The first `%` variable in `text` that the runner would refuse (converter-vars.ts), with its offset. */
 function unsupportedVariable(text: string): { text: string; at: number } | undefined {
   for (let i = 0; i < text.length - 1; i++) {
@@ -343,8 +341,10 @@ function* runSteps(
           break;
         }
         case 'forward': {
-          const [, compression, destination] = FORWARD.exec(expand(rest))!;
-          result.forwards.push({ destination: destination!, compression: compression ?? '' });
+          const forward = parseForwardCommand(expand(rest));
+          // A value from a variable that makes the command wrong (checked when read without it) ends the run.
+          if ('error' in forward) throw new Error(`forward ${expand(rest)}: ${forward.error}`);
+          result.forwards.push(forward);
           break;
         }
       }

@@ -664,6 +664,15 @@ export const SETTING_KEYS = {
     parse: origins,
     help: 'DICOMweb: web origins allowed to call /dicom-web from a page served elsewhere (a web viewer), separated by commas, or * for any; empty for none.',
   },
+  ForwardCollectDelay: {
+    group: 'workflow',
+    label: 'Delayed forwards wait (seconds)',
+    effect: 'live',
+    field: 'forwardCollectDelaySeconds',
+    def: '600',
+    parse: int(0, 7 * 24 * 3600),
+    help: "A converter's delayed forward (forward patient, study or series to AE) sends once no object of it arrived for this long, unless it says after N (Conquest's ForwardCollectDelay).",
+  },
   LuaTimeout: {
     group: 'workflow',
     label: 'Longest a script may run (seconds)',

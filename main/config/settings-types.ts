@@ -40,6 +40,7 @@ export interface ServerSettings {
   acrNemaMap: string;
   sopClassList: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  forwardCollectDelaySeconds: number;
   luaTimeoutSeconds: number;
   luaMemoryMB: number;
   converterErrorPolicy: 'keep' | 'reject';

@@ -11,6 +11,7 @@ import { LuaHost } from '../automation/lua-host.ts';
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { queueForwards } from './converter-forwards.ts';
 import { msg } from '../../common/message.ts';
 
 /**
@@ -76,16 +77,12 @@ async function runExports(
       );
       for (const note of result.notes) log.info(`${name} (${sop}): ${note}`);
       await writeConverterFiles(core.dataDir, result.files, log);
-      for (const f of result.forwards) {
+      for (const f of result.forwards)
         if (!known(f.destination)) throw new Error(`forward to ${f.destination}: not in acrnema.map`);
-        await core.queue.forward(
-          f.destination,
-          e.header.studyInstanceUid,
-          sop,
-          f.compression || rule.compression,
-          rule.commitment,
-        );
-      }
+      await queueForwards(core, result.forwards, e.header, {
+        compression: rule.compression,
+        commitment: rule.commitment,
+      });
     } catch (err) {
       failed(core, log, sop, name, (err as Error).message);
     }

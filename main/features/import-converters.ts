@@ -11,6 +11,7 @@ import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { queueForwards } from './converter-forwards.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 
@@ -23,7 +24,7 @@ import { compressionPlan } from '../../common/compression-code.ts';
 export const importConverters: Feature<{ scripts: LuaHost }> = {
   name: 'import-converters',
   needs: [transfers],
-  settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy'],
+  settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy', 'ForwardCollectDelay'],
   start(core) {
     const lua = new LuaHost();
     core.ingest.beforeStore(
@@ -128,13 +129,9 @@ async function runOn(
   const forwards = result.forwards;
   const afterStore = forwards.length
     ? () => {
-        for (const f of forwards) {
-          core.queue
-            .forward(f.destination, stored.studyInstanceUid, stored.sopInstanceUid, f.compression)
-            .catch((err: Error) =>
-              log.error(`cannot queue the forward of ${stored.sopInstanceUid} to ${f.destination}: ${err.message}`),
-            );
-        }
+        queueForwards(core, forwards, stored).catch((err: Error) =>
+          log.error(`cannot queue the forwards of ${stored.sopInstanceUid}: ${err.message}`),
+        );
       }
     : undefined;
   const compression = result.compression === undefined ? undefined : compressionPlan(result.compression);

@@ -36,7 +36,7 @@ export interface StoredInstance {
   size: number;
   /** Who sent it (the index keeps it; an edit writes it back unchanged). */
   callingAe?: string;
-  /** The study it belongs to (findInstance gives it: what a WADO request names is audited and used by its study). */
+  /** The study it belongs to (findInstance and instancesMatching give it: a WADO request is audited by its study). */
   studyInstanceUid?: string;
 }
 

@@ -230,12 +230,12 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   async instancesMatching(conditions: Condition[]): Promise<StoredInstance[]> {
     const where = whereSql(conditions, this.engine.dialect);
-    const rows = await this.engine.all<InstanceRow>(
-      `SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size, i.calling_ae FROM ${QR_FROM[3]}
-      WHERE ${where.sql} ORDER BY st.id, se.id, i.id`,
+    const rows = await this.engine.all<InstanceRow & { study_uid: string }>(
+      `SELECT i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.device, i.path, i.size, i.calling_ae, st.study_uid
+      FROM ${QR_FROM[3]} WHERE ${where.sql} ORDER BY st.id, se.id, i.id`,
       where.params,
     );
-    return rows.map(toStoredInstance);
+    return rows.map((row) => ({ ...toStoredInstance(row), studyInstanceUid: row.study_uid }));
   }
 
   async queryWorklist(returns: KeyAttribute[], conditions: Condition[]): Promise<Row[]> {

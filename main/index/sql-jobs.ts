@@ -17,7 +17,7 @@ export class SqlJobStore implements JobStore {
     const id = await this.engine.transaction(async (tx) => {
       const { insertId } = await tx.run(
         `INSERT INTO jobs (kind, source, destination, query, study_uid, compression, transaction_uid, commitment, detail,
-        total, state, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', '', ?)`,
+        total, state, error, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', '', ?, ?)`,
         [
           job.kind,
           job.source,
@@ -29,6 +29,7 @@ export class SqlJobStore implements JobStore {
           job.commitment ?? '',
           job.detail ?? '',
           items.length,
+          job.nextAttemptAt ?? 0,
           new Date().toISOString(),
         ],
       );
@@ -54,11 +55,13 @@ export class SqlJobStore implements JobStore {
     studyUid: string,
     compression = '',
     commitment: CommitmentState = '',
+    detail = '',
   ): Promise<Job | undefined> {
     const [row] = await this.engine.all<JobRow>(
       `SELECT * FROM jobs WHERE kind = 'forward' AND state = 'queued' AND attempts = 0
-      AND destination = ? AND study_uid = ? AND compression = ? AND commitment = ? ORDER BY id DESC LIMIT 1`,
-      [destination, studyUid, compression, commitment],
+      AND destination = ? AND study_uid = ? AND compression = ? AND commitment = ? AND detail = ?
+      ORDER BY id DESC LIMIT 1`,
+      [destination, studyUid, compression, commitment, detail],
     );
     return row ? jobFromRow(row) : undefined;
   }

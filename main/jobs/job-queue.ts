@@ -19,6 +19,9 @@ export interface JobContext {
 /** Runs one attempt of a job; throws to fail the attempt (it is retried), or returns when done. */
 export type JobRunner = (ctx: JobContext) => Promise<void>;
 
+/** A delayed forward job's detail (Conquest's `forward study to AE after N`). */
+const DELAYED = '{"delayed":true}';
+
 /** A failure retrying cannot cure (an unknown node, nothing to send): the job fails at once. */
 /** A job failure that retrying cannot mend (the node is unknown, the request makes no sense). */
 export class PermanentJobError extends SaidError {}
@@ -99,21 +102,34 @@ export class JobQueue {
     return job;
   }
 
-  /** Add objects of a stored study to a forward job still waiting, or queue a new one. */
+  /**
+   * Add objects of a stored study to a forward job still waiting, or queue a new one. `notBefore` (epoch ms): a
+   * delayed forward (Conquest's `forward study to AE after N`), kept apart from immediate ones; each call moves its
+   * start to `notBefore`, so the objects go once none arrived for the delay.
+   */
   async forward(
     destination: string,
     studyUid: string,
-    sopUid: string,
+    sopUids: string | string[],
     compression = '',
     commit = false,
+    notBefore?: number,
   ): Promise<void> {
-    const open = await this.options.store.openForwardJob(destination, studyUid, compression, commit ? 'asked' : '');
+    const items = typeof sopUids === 'string' ? [sopUids] : sopUids;
+    const commitment = commit ? 'asked' : '';
+    const detail = notBefore === undefined ? '' : DELAYED;
+    const open = await this.options.store.openForwardJob(destination, studyUid, compression, commitment, detail);
     if (open && !this.running.has(open.id)) {
-      await this.options.store.addItems(open.id, [sopUid]);
+      await this.options.store.addItems(open.id, items);
+      if (notBefore !== undefined) await this.options.store.updateJob(open.id, { nextAttemptAt: notBefore });
       void this.pump();
       return;
     }
-    await this.add('forward', { destination, studyUid, compression, commitment: commit ? 'asked' : '' }, [sopUid]);
+    await this.add(
+      'forward',
+      { destination, studyUid, compression, commitment, detail, nextAttemptAt: notBefore ?? 0 },
+      items,
+    );
   }
 
   async cancel(id: number): Promise<Job | undefined> {

@@ -61,19 +61,22 @@ export interface Job {
 }
 
 export type NewJob = Pick<Job, 'kind' | 'source' | 'destination'> &
-  Partial<Pick<Job, 'query' | 'studyUid' | 'compression' | 'transactionUid' | 'commitment' | 'detail'>>;
+  Partial<
+    Pick<Job, 'query' | 'studyUid' | 'compression' | 'transactionUid' | 'commitment' | 'detail' | 'nextAttemptAt'>
+  >;
 
 /** Where jobs are kept: the index database. */
 export interface JobStore {
   createJob(job: NewJob, items?: string[]): Promise<Job>;
   /** Add objects to a queued job (a forward collecting a study's objects). */
   addItems(jobId: number, sopUids: string[]): Promise<void>;
-  /** The queued, never started forward job for this destination and study, if any. */
+  /** The queued, never started forward job for this destination and study (of a delayed forward or not), if any. */
   openForwardJob(
     destination: string,
     studyUid: string,
     compression?: string,
     commitment?: CommitmentState,
+    detail?: string,
   ): Promise<Job | undefined>;
   items(jobId: number, state?: ItemState): Promise<string[]>;
   setItems(jobId: number, sopUids: string[], state: ItemState): Promise<void>;

@@ -21,16 +21,17 @@ describe('export converters', () => {
   let work: string;
 
   beforeAll(async () => {
-    for (const ae of ['PEER1', 'PEER2', 'PEER3']) peers[ae] = await startStorescp(ae);
+    for (const ae of ['PEER1', 'PEER2', 'PEER3', 'PEER4']) peers[ae] = await startStorescp(ae);
     archive = await startArchive(
       {
-        ExportConverters: '4',
+        ExportConverters: '5',
         ExportConverter0: 'forward to PEER1',
         ExportFilter0: 'Rows = 16 and Columns = 16',
         ExportConverter1: 'ifequal "%m", "MR"; { forward to PEER2; append "%o from %u%n" to exported.log; }',
         ExportConverter2: `lua "if Data.PatientID == 'LUAFWD' then script('forward to PEER2') end"`,
         ExportConverter3: 'forward to PEER3',
         ExportStationName3: 'CT_SCAN*',
+        ExportConverter4: 'ifequal "%V0008,1030", "DELAYED"; forward study modality CT to PEER4 after 2',
       },
       Object.entries(peers).map(([ae, p]) => `${ae} 127.0.0.1 ${p.port} un`),
     );
@@ -80,6 +81,32 @@ describe('export converters', () => {
     expect(await sopsAt('PEER2')).toEqual([mr.sopUid, lua.sopUid].sort());
     expect(await sopsAt('PEER3')).toEqual([station.sopUid]);
     expect(await readFile(path.join(archive.dataDir, 'exported.log'), 'utf8')).toBe(`${mr.sopUid} from MODALITY1\n`);
+  });
+
+  it("forwards a study's CT objects, those stored before included, once none arrived for the rule's delay", async () => {
+    const study = uid();
+    const quiet = makeImage({ studyUid: study, studyDescription: 'Quiet', rows: 8, columns: 8 });
+    expect((await send([quiet])).code).toBe(0);
+    const ct = makeImage({ studyUid: study, studyDescription: 'DELAYED', rows: 8, columns: 8 });
+    const mr = makeImage({
+      studyUid: study,
+      studyDescription: 'DELAYED',
+      modality: 'MR',
+      sopClassUid: StorageSopClass.MrImage,
+      rows: 8,
+      columns: 8,
+    });
+    const sent = Date.now();
+    expect((await send([ct, mr])).code).toBe(0);
+    const delayed = async () =>
+      (await archive.server.core.queue.list()).filter((j) => j.destination === 'PEER4' && j.studyUid === study);
+    await until('the delayed forward is queued with both CT objects', async () => (await delayed())[0]?.total === 2);
+    const [job] = await delayed();
+    expect(job).toMatchObject({ kind: 'forward', state: 'queued' });
+    expect(job!.nextAttemptAt).toBeGreaterThanOrEqual(sent + 2000);
+    await until('the study reaches PEER4', async () => (await sopsAt('PEER4')).length === 2, 30);
+    expect(await sopsAt('PEER4')).toEqual([quiet.sopUid, ct.sopUid].sort());
+    expect((await delayed()).length).toBe(1);
   });
 
   it('refuses, when dicom.ini is saved, a line that would change the stored object, with its column', async () => {

@@ -10,6 +10,7 @@ import {
 import { textElement, textOf, type DataSet } from '../../main/dicom/dataset.ts';
 import { Tag } from '../../main/dicom/tags.ts';
 import { IniDocument } from '../../common/ini-document.ts';
+import { parseForwardCommand } from '../../main/automation/forward-command.ts';
 import { filterMatches, readImportConverters } from '../../main/config/import-converters.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
 
@@ -178,7 +179,11 @@ describe('the converter language', () => {
     expect(() => checkConverter('set Nonsense to "x"')).toThrow(
       'Nonsense is not gggg,eeee, a known attribute name, x, y or z',
     );
-    expect(() => checkConverter('forward study to AE1')).toThrow(ConverterCheckError);
+    expect(() => checkConverter('forward study to AE1')).not.toThrow();
+    expect(() => checkConverter('forward study date 20200101-20201231 to AE1')).toThrow(
+      'the date filter is not run by this version',
+    );
+    expect(() => checkConverter('forward to 10.0.0.9:104')).toThrow('forward to host:port is not run by this version');
     // A variable the runner would refuse is refused here, never when an object arrives.
     expect(() => checkConverter('nop; set 0010,1001 to "%E0010,0010"')).toThrow(
       new ConverterCheckError('%E is not a variable this version runs', 24),
@@ -236,5 +241,35 @@ describe('ImportConverters in dicom.ini', () => {
     expect((thrown as Error).message).toContain(
       'ImportConverter1, column 21: "newuids" is not a converter command this version runs',
     );
+  });
+});
+
+describe("Conquest's forward command", () => {
+  it('reads the immediate and the delayed forms, with their clauses in any order', () => {
+    expect(parseForwardCommand('compressed as j2 to SERVER2')).toEqual({
+      destination: 'SERVER2',
+      compression: 'j2',
+      filters: {},
+    });
+    expect(parseForwardCommand('patient to VIEWERAE after 60')).toEqual({
+      destination: 'VIEWERAE',
+      compression: '',
+      level: 'patient',
+      afterSeconds: 60,
+      filters: {},
+    });
+    expect(parseForwardCommand('study modality CT seriesdesc Axial to PACS channel *')).toMatchObject({
+      level: 'study',
+      filters: { modality: 'CT', seriesdesc: 'Axial' },
+    });
+    expect(parseForwardCommand('to PACS after 5')).toMatchObject({ level: 'image', afterSeconds: 5 });
+    expect(parseForwardCommand('modality CT to PACS')).toEqual({
+      error: 'modality narrows a delayed forward: forward patient|study|series ...',
+    });
+    expect(parseForwardCommand('study to PACS after soon')).toEqual({ error: 'after takes seconds, not "soon"' });
+    expect(parseForwardCommand('study to')).toEqual({ error: 'to needs a value' });
+    expect(parseForwardCommand('study org ME to PACS')).toEqual({
+      error: 'org (sending as another AE) is not run by this version',
+    });
   });
 });

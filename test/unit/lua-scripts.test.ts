@@ -103,7 +103,7 @@ describe('Lua scripts', () => {
     const ran = call(`script('set 0010,1001 to "%VPatientID-%u"') print(Data['0010,1001'])
       Data:Script('forward compressed as j2 to ARCHIVE2')`);
     expect(ran.lines.map((l) => l.text)).toEqual(['PID12345-CT01']);
-    expect(ran.result.forwards).toEqual([{ destination: 'ARCHIVE2', compression: 'j2' }]);
+    expect(ran.result.forwards).toEqual([{ destination: 'ARCHIVE2', compression: 'j2', filters: {} }]);
     expect(call('destroy()').result).toMatchObject({ outcome: 'destroy' });
     expect(call("script('reject')").result).toMatchObject({ outcome: 'reject' });
     expect(call("script('newuids')").error).toContain('"newuids" is not a converter command this version runs');

@@ -444,6 +444,9 @@ export const CS: Record<string, string> = {
   'Memory for scripts (MB)': 'Paměť pro skripty (MB)',
   'ExportConverter{i}, column {column}: {reason}': 'ExportConverter{i}, sloupec {column}: {reason}',
   'ExportFilter{i}, column {column}: {reason}': 'ExportFilter{i}, sloupec {column}: {reason}',
+  "A converter's delayed forward (forward patient, study or series to AE) sends once no object of it arrived for this long, unless it says after N (Conquest's ForwardCollectDelay).":
+    'Zpožděné přeposlání konvertoru (forward patient, study nebo series to AE) odešle, jakmile tak dlouho nepřišel žádný jeho objekt, pokud neříká after N (ForwardCollectDelay Conquestu).',
+  'Delayed forwards wait (seconds)': 'Zpožděné přeposlání čeká (sekundy)',
   "On the archive's computer: use its access key": 'Na počítači archivu: použít jeho přístupový klíč',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Po přeposlání objektů studie požádat uzel o potvrzení, že je uchová (DICOM Storage Commitment)',

@@ -449,6 +449,9 @@ export const DE: Record<string, string> = {
   'Memory for scripts (MB)': 'Speicher für Skripte (MB)',
   'ExportConverter{i}, column {column}: {reason}': 'ExportConverter{i}, Spalte {column}: {reason}',
   'ExportFilter{i}, column {column}: {reason}': 'ExportFilter{i}, Spalte {column}: {reason}',
+  "A converter's delayed forward (forward patient, study or series to AE) sends once no object of it arrived for this long, unless it says after N (Conquest's ForwardCollectDelay).":
+    'Die verzögerte Weiterleitung eines Konverters (forward patient, study oder series to AE) sendet, sobald so lange kein Objekt davon angekommen ist, außer sie sagt after N (Conquests ForwardCollectDelay).',
+  'Delayed forwards wait (seconds)': 'Verzögerte Weiterleitungen warten (Sekunden)',
   "On the archive's computer: use its access key": 'Am Rechner des Archivs: seinen Zugangsschlüssel benutzen',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Sind die Objekte einer Studie weitergeleitet, den Knoten bestätigen lassen, dass er sie behält (DICOM Storage Commitment)',

@@ -1,0 +1,74 @@
+import type { ArchiveCore } from '../core/archive-core.ts';
+import type { InstanceHeader } from '../dicom/instance-header.ts';
+import type { ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
+import type { Condition } from '../query/condition.ts';
+import { QR_BY_TAG } from '../query/attributes.ts';
+import { Tag } from '../dicom/tags.ts';
+
+/**
+ * The forwards converters said for one stored object, queued: `forward to AE` adds it to the destination's forward job
+ * of its study; a delayed forward (`forward study to AE after 60`) puts the patient's, study's or series' objects as
+ * the index holds them now, narrowed by its filters, in a delayed forward job per study, whose start moves on with each
+ * object that arrives (ForwardCollectDelay seconds when no `after` is said). Jobs are in the index: a restart loses none.
+ */
+export async function queueForwards(
+  core: ArchiveCore,
+  forwards: readonly ForwardCommand[],
+  header: InstanceHeader,
+  options: { compression?: string; commitment?: boolean } = {},
+): Promise<void> {
+  for (const f of forwards) {
+    const compression = f.compression || options.compression || '';
+    if (!f.level) {
+      await core.queue.forward(
+        f.destination,
+        header.studyInstanceUid,
+        header.sopInstanceUid,
+        compression,
+        options.commitment,
+      );
+      continue;
+    }
+    const notBefore = Date.now() + (f.afterSeconds ?? core.settings.forwardCollectDelaySeconds) * 1000;
+    const found = await core.index.instancesMatching(conditions(f, header));
+    const byStudy = new Map<string, string[]>();
+    for (const i of found) {
+      const study = i.studyInstanceUid ?? header.studyInstanceUid;
+      byStudy.set(study, [...(byStudy.get(study) ?? []), i.sopInstanceUid]);
+    }
+    for (const [study, sops] of byStudy)
+      await core.queue.forward(f.destination, study, sops, compression, options.commitment, notBefore);
+  }
+}
+
+const LEVEL_KEY = {
+  patient: Tag.PatientID,
+  study: Tag.StudyInstanceUID,
+  series: Tag.SeriesInstanceUID,
+  image: Tag.SOPInstanceUID,
+} as const;
+
+const FILTER_KEY: Record<ForwardFilterClause, number> = {
+  modality: Tag.Modality,
+  seriesdesc: Tag.SeriesDescription,
+  study: Tag.StudyInstanceUID,
+  series: Tag.SeriesInstanceUID,
+  sop: Tag.SOPInstanceUID,
+};
+
+function conditions(f: ForwardCommand, header: InstanceHeader): Condition[] {
+  const own: Record<ForwardCommand['level'] & string, string> = {
+    patient: header.patientId,
+    study: header.studyInstanceUid,
+    series: header.seriesInstanceUid,
+    image: header.sopInstanceUid,
+  };
+  const out: Condition[] = [single(LEVEL_KEY[f.level!], own[f.level!])];
+  for (const [clause, value] of Object.entries(f.filters))
+    out.push(single(FILTER_KEY[clause as ForwardFilterClause], value!));
+  return out;
+}
+
+function single(tag: number, value: string): Condition {
+  return { attr: QR_BY_TAG.get(tag)!, match: { kind: 'single', value } };
+}
