@@ -25,6 +25,15 @@ export type {
   WorklistEntryDto,
 } from './dto.ts';
 import type { Message } from '../../common/message.ts';
+export type {
+  AutomationDto,
+  ConverterCheckDto,
+  ConverterDto,
+  ConverterKind,
+  ConverterSaveDto,
+  ConverterTrialDto,
+  ConverterTryDto,
+} from './automation-dto.ts';
 
 /** Who the UI is signed in as (nothing when no one is), and whether the first administrator is still to be set up. */
 export interface SessionDto {

@@ -1,5 +1,12 @@
 import type { Permission } from '../../common/roles.ts';
 import type {
+  AutomationDto,
+  ConverterCheckDto,
+  ConverterKind,
+  ConverterSaveDto,
+  ConverterTryDto,
+} from './automation-dto.ts';
+import type {
   ActivitySnapshot,
   AnnotationDto,
   ApiKeyDto,
@@ -169,6 +176,15 @@ export const ENDPOINTS = {
   restartListener: ep<undefined, ListenerRestarted>('POST', '/api/listener/restart', 'configure'),
   status: ep<undefined, StatusDto>('GET', '/api/status', 'view'),
   activity: ep<undefined, ActivitySnapshot>('GET', '/api/activity', 'view'),
+  // Converters: Conquest's automation (automation-routes.ts).
+  automation: ep<undefined, AutomationDto>('GET', '/api/automation', 'configure'),
+  checkConverter: ep<{ kind: ConverterKind; text: string }, ConverterCheckDto>(
+    'POST',
+    '/api/automation/check',
+    'configure',
+  ),
+  saveConverter: ep<ConverterSaveDto, AutomationDto>('PUT', '/api/automation/:key', 'configure'),
+  tryConverters: ep<{ sopInstanceUid: string }, ConverterTryDto>('POST', '/api/automation/try', 'configure'),
   // The worklist and performed steps (worklist-routes.ts).
   worklist: ep<undefined, WorklistEntryDto[]>('GET', '/api/worklist', 'view'),
   mpps: ep<undefined, MppsDto[]>('GET', '/api/mpps', 'view'),

@@ -39,7 +39,7 @@ export function luaStep(
 }
 
 /** A Lua chunk's effects joined to those of the converters before it. */
-function foldIn(into: ConverterResult, ran: ConverterResult): void {
+export function foldIn(into: ConverterResult, ran: ConverterResult): void {
   into.dataSet = ran.dataSet;
   into.changed ||= ran.changed;
   if (ran.outcome !== 'store') {

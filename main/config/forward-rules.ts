@@ -4,6 +4,7 @@ import type { AcrNemaMap } from './acrnema-map.ts';
 import type { IniDocument } from '../../common/ini-document.ts';
 import { FORWARD_FILTERS, parseForwardConverter, type ForwardFilter } from '../../common/forward-rule.ts';
 import { SECTION } from './server-settings.ts';
+import { isDisabled } from './import-converters.ts';
 import { parseCompressionCode } from '../../common/compression-code.ts';
 import { msg } from '../../common/message.ts';
 import { parseConverter, type Statement } from '../automation/converter-script.ts';
@@ -75,6 +76,7 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
       );
       continue;
     }
+    if (isDisabled(doc, 'export', i)) continue;
     const forward = parseForwardConverter(converter.value);
     const common = commonParts(doc, i, errors);
     if (!common) continue;

@@ -41,7 +41,8 @@ export function readImportConverters(doc: IniDocument): ImportConverter[] {
   const converters: ImportConverter[] = [];
   for (let i = 0; i < n; i++) {
     const entry = doc.get(SECTION, `ImportConverter${i}`);
-    if (!entry) continue;
+    // Switched off (ours: the Automation screen): not run and not checked, so a line this version refuses can be.
+    if (!entry || isDisabled(doc, 'import', i)) continue;
     const filter = (key: string) => doc.get(SECTION, `${key}${i}`)?.value ?? '*';
     try {
       converters.push({
@@ -71,6 +72,11 @@ export function readImportConverters(doc: IniDocument): ImportConverter[] {
   }
   if (errors.length) throw new ConfigErrors(errors);
   return converters;
+}
+
+/** `ImportConverterDisabled<N> = 1` / `ExportConverterDisabled<N> = 1` (ours): the converter is kept but not run. */
+export function isDisabled(doc: IniDocument, kind: 'import' | 'export', index: number): boolean {
+  return doc.get(SECTION, `${kind === 'import' ? 'Import' : 'Export'}ConverterDisabled${index}`)?.value.trim() === '1';
 }
 
 /** Whether a filter lets a value through: `*` anything, '' only '', otherwise as AE titles match (`*`, `?`, no case). */

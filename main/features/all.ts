@@ -4,6 +4,7 @@ import { queryRetrieve } from './query-retrieve.ts';
 import { transfers } from './transfers.ts';
 import { importConverters } from './import-converters.ts';
 import { exportConverters } from './export-converters.ts';
+import { automation } from './automation.ts';
 import { commitment } from './commitment.ts';
 import { mpps } from './mpps.ts';
 import { edit } from './edit.ts';
@@ -24,6 +25,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   transfers,
   importConverters,
   exportConverters,
+  automation,
   commitment,
   mpps,
   edit,

@@ -13,6 +13,7 @@ import { Viewer } from './screens/Viewer.tsx';
 import { Worklist } from './screens/Worklist.tsx';
 import { Users } from './screens/Users.tsx';
 import { Audit } from './screens/Audit.tsx';
+import { Automation } from './screens/Automation.tsx';
 import { AccountMenu, SignIn } from './sign-in.tsx';
 import { PermissionsContext } from './permissions.ts';
 import { useTheme } from './theme.ts';
@@ -28,6 +29,7 @@ const SCREENS: [string, string, Permission][] = [
   ['worklist', 'Worklist', 'view'],
   ['nodes', 'Nodes', 'view'],
   ['settings', 'Settings', 'configure'],
+  ['automation', 'Automation', 'configure'],
   ['users', 'Users', 'users'],
   ['audit', 'Audit', 'audit'],
 ];
@@ -100,6 +102,7 @@ export function App() {
           {shown === 'worklist' && <Worklist />}
           {shown === 'nodes' && <Nodes />}
           {shown === 'settings' && <Settings onServerChanged={() => setAttempt((a) => a + 1)} />}
+          {shown === 'automation' && <Automation />}
           {shown === 'users' && <Users me={me.user!} />}
           {shown === 'audit' && <Audit />}
           {shown === 'viewer' && <Viewer key={route[1] ?? ''} studyUid={route[1] ?? ''} />}

@@ -19,7 +19,7 @@ import { signInUrl } from '../helpers/sign-in.ts';
  * system's language taken until one is chosen.
  */
 
-const SCREENS = ['monitor', 'studies', 'query', 'worklist', 'nodes', 'settings', 'users', 'audit'];
+const SCREENS = ['monitor', 'studies', 'query', 'worklist', 'nodes', 'settings', 'automation', 'users', 'audit'];
 /** English words that no Czech or German UI text contains, but English sentences do. */
 const ENGLISH = /\b(the|and|with|this|that|from|are|you|your|has|have|will|not|of)\b/i;
 

@@ -447,6 +447,18 @@ export const CS: Record<string, string> = {
   "A converter's delayed forward (forward patient, study or series to AE) sends once no object of it arrived for this long, unless it says after N (Conquest's ForwardCollectDelay).":
     'Zpožděné přeposlání konvertoru (forward patient, study nebo series to AE) odešle, jakmile tak dlouho nepřišel žádný jeho objekt, pokud neříká after N (ForwardCollectDelay Conquestu).',
   'Delayed forwards wait (seconds)': 'Zpožděné přeposlání čeká (sekundy)',
+  'Add an import converter': 'Přidat importní konvertor',
+  After: 'Po',
+  Attribute: 'Atribut',
+  Automation: 'Automatizace',
+  Before: 'Před',
+  Converters: 'Konvertory',
+  'ExportConverters is {n}: the next export converter is ExportConverter{n}':
+    'ExportConverters je {n}: další exportní konvertor je ExportConverter{n}',
+  'Import converters run in order on each object before it is stored; export converters on each object once stored. A change is checked and applied when saved.':
+    'Importní konvertory běží v pořadí na každém objektu před uložením; exportní konvertory na každém objektu po uložení. Změna se při uložení zkontroluje a hned použije.',
+  'No attribute would change.': 'Žádný atribut by se nezměnil.',
+  'No converters in dicom.ini.': 'V dicom.ini nejsou žádné konvertory.',
   "On the archive's computer: use its access key": 'Na počítači archivu: použít jeho přístupový klíč',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Po přeposlání objektů studie požádat uzel o potvrzení, že je uchová (DICOM Storage Commitment)',
@@ -576,6 +588,7 @@ export const CS: Record<string, string> = {
   'Sign in with your user name and password.': 'Přihlaste se uživatelským jménem a heslem.',
   'Sign out': 'Odhlásit',
   'Sign out after idle minutes': 'Odhlásit po minutách nečinnosti',
+  'SOP Instance UID': 'SOP Instance UID',
   "Signed in with this computer's access key.": 'Přihlášeno přístupovým klíčem tohoto počítače.',
   Since: 'Od',
   Size: 'Velikost',
@@ -707,6 +720,10 @@ export const CS: Record<string, string> = {
   "The most memory the converters' Lua scripts hold together; a script that needs more is ended as one that runs too long.":
     'Nejvíce paměti, kterou skripty Lua konvertorů drží dohromady; skript, který potřebuje víc, je ukončen jako ten, který běží příliš dlouho.',
   'When a converter fails': 'Když konvertor selže',
+  Try: 'Vyzkoušet',
+  'Try on an object': 'Vyzkoušet na objektu',
+  'What each converter would do to a stored object, as if it had just arrived from its sender. Nothing is changed, written or sent.':
+    'Co by každý konvertor udělal s uloženým objektem, jako by právě přišel od odesílatele. Nic se nezmění, nezapíše ani neodešle.',
   "Who holds it, e.g. the other workstation's name": 'Kdo jej má, např. název jiné stanice',
   Why: 'Proč',
   'Window/level': 'Okno/úroveň',
@@ -846,6 +863,9 @@ export const CS: Record<string, string> = {
   none: 'žádné',
   'import converters failed on {uid}, stored as received: {reason}':
     'importní konvertory selhaly u {uid}, uloženo tak, jak bylo přijato: {reason}',
+  'before it is stored': 'před uložením',
+  'column {column}: {reason}': 'sloupec {column}: {reason}',
+  'no object {uid} in the archive': 'v archivu není objekt {uid}',
   "none of the job's {n} object(s) is in the archive any more": 'žádný z objektů úlohy ({n}) už v archivu není',
   'not a ZIP archive (no end of central directory)': 'nejde o archiv ZIP (chybí konec centrálního adresáře)',
   'not committed': 'nepotvrzeno',
@@ -863,6 +883,9 @@ export const CS: Record<string, string> = {
   objects: 'objektů',
   'only from its host above (calls with this AE title from other addresses are refused)':
     'jen z jeho hostu výše (volání s tímto AE title z jiných adres se odmítnou)',
+  'not run: {reason}': 'neběží: {reason}',
+  on: 'zapnuto',
+  'once stored': 'po uložení',
   "only the install's secret makes sign-in links": 'přihlašovací odkazy vytváří jen tajný klíč instalace',
   "only the install's secret may replace itself": 'tajný klíč instalace může nahradit jen on sám',
   'order {order} cancelled': 'objednávka {order} zrušena',
@@ -957,6 +980,10 @@ export const CS: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
   "the patient's name is required": 'chybí jméno pacienta',
+  'would be dropped (the sender hears success)': 'by se zahodil (odesílatel dostane úspěch)',
+  'would be refused (the sender hears a failure)': 'by se odmítl (odesílatel dostane chybu)',
+  'would be stored': 'by se uložil',
+  '{key} is not ImportConverter<N> or ExportConverter<N>': '{key} není ImportConverter<N> ani ExportConverter<N>',
   '{converter} failed on {uid}: {reason}': '{converter} selhal na {uid}: {reason}',
   'the role is admin, technician or viewer': 'role je admin, technician nebo viewer',
   'the scheduled date "{value}" is not a date (YYYYMMDD)': 'plánované datum „{value}“ není datum (RRRRMMDD)',

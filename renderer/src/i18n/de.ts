@@ -452,6 +452,18 @@ export const DE: Record<string, string> = {
   "A converter's delayed forward (forward patient, study or series to AE) sends once no object of it arrived for this long, unless it says after N (Conquest's ForwardCollectDelay).":
     'Die verzögerte Weiterleitung eines Konverters (forward patient, study oder series to AE) sendet, sobald so lange kein Objekt davon angekommen ist, außer sie sagt after N (Conquests ForwardCollectDelay).',
   'Delayed forwards wait (seconds)': 'Verzögerte Weiterleitungen warten (Sekunden)',
+  'Add an import converter': 'Import-Konverter hinzufügen',
+  After: 'Nachher',
+  Attribute: 'Attribut',
+  Automation: 'Automatik',
+  Before: 'Vorher',
+  Converters: 'Konverter',
+  'ExportConverters is {n}: the next export converter is ExportConverter{n}':
+    'ExportConverters ist {n}: der nächste Export-Konverter ist ExportConverter{n}',
+  'Import converters run in order on each object before it is stored; export converters on each object once stored. A change is checked and applied when saved.':
+    'Import-Konverter laufen der Reihe nach auf jedem Objekt, bevor es gespeichert wird; Export-Konverter auf jedem Objekt, sobald es gespeichert ist. Eine Änderung wird beim Speichern geprüft und sofort angewandt.',
+  'No attribute would change.': 'Kein Attribut würde sich ändern.',
+  'No converters in dicom.ini.': 'Keine Konverter in dicom.ini.',
   "On the archive's computer: use its access key": 'Am Rechner des Archivs: seinen Zugangsschlüssel benutzen',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Sind die Objekte einer Studie weitergeleitet, den Knoten bestätigen lassen, dass er sie behält (DICOM Storage Commitment)',
@@ -583,6 +595,7 @@ export const DE: Record<string, string> = {
   'Sign in with your user name and password.': 'Mit Benutzername und Passwort anmelden.',
   'Sign out': 'Abmelden',
   'Sign out after idle minutes': 'Abmelden nach Minuten ohne Nutzung',
+  'SOP Instance UID': 'SOP Instance UID',
   "Signed in with this computer's access key.": 'Mit dem Zugangsschlüssel dieses Rechners angemeldet.',
   Since: 'Seit',
   Size: 'Größe',
@@ -714,6 +727,10 @@ export const DE: Record<string, string> = {
   "The most memory the converters' Lua scripts hold together; a script that needs more is ended as one that runs too long.":
     'Der meiste Speicher, den die Lua-Skripte der Konverter zusammen halten; ein Skript, das mehr braucht, wird wie eines beendet, das zu lange läuft.',
   'When a converter fails': 'Wenn ein Konverter fehlschlägt',
+  Try: 'Ausprobieren',
+  'Try on an object': 'An einem Objekt ausprobieren',
+  'What each converter would do to a stored object, as if it had just arrived from its sender. Nothing is changed, written or sent.':
+    'Was jeder Konverter mit einem gespeicherten Objekt täte, als wäre es gerade vom Sender gekommen. Nichts wird geändert, geschrieben oder gesendet.',
   "Who holds it, e.g. the other workstation's name": 'Wer ihn hat, z. B. der Name der anderen Workstation',
   Why: 'Warum',
   'Window/level': 'Fenster/Level',
@@ -871,6 +888,12 @@ export const DE: Record<string, string> = {
     'nur von seinem Host oben (Aufrufe mit diesem AE-Titel von anderen Adressen werden abgewiesen)',
   'import converters failed on {uid}, stored as received: {reason}':
     'Import-Konverter sind bei {uid} fehlgeschlagen, wie empfangen gespeichert: {reason}',
+  'before it is stored': 'vor dem Speichern',
+  'column {column}: {reason}': 'Spalte {column}: {reason}',
+  'no object {uid} in the archive': 'kein Objekt {uid} im Archiv',
+  'not run: {reason}': 'nicht ausgeführt: {reason}',
+  on: 'an',
+  'once stored': 'nach dem Speichern',
   "only the install's secret makes sign-in links": 'Anmeldelinks erstellt nur das Geheimnis der Installation',
   "only the install's secret may replace itself": 'nur das Geheimnis der Installation kann sich selbst ersetzen',
   'order {order} cancelled': 'Auftrag {order} storniert',
@@ -966,6 +989,10 @@ export const DE: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
   "the patient's name is required": 'der Name des Patienten fehlt',
+  'would be dropped (the sender hears success)': 'würde verworfen (der Sender erhält Erfolg)',
+  'would be refused (the sender hears a failure)': 'würde abgelehnt (der Sender erhält einen Fehler)',
+  'would be stored': 'würde gespeichert',
+  '{key} is not ImportConverter<N> or ExportConverter<N>': '{key} ist weder ImportConverter<N> noch ExportConverter<N>',
   '{converter} failed on {uid}: {reason}': '{converter} ist bei {uid} fehlgeschlagen: {reason}',
   'the role is admin, technician or viewer': 'die Rolle ist admin, technician oder viewer',
   'the scheduled date "{value}" is not a date (YYYYMMDD)': 'das geplante Datum „{value}“ ist kein Datum (JJJJMMTT)',

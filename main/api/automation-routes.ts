@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { IniDocument } from '../../common/ini-document.ts';
+import { SECTION } from '../config/server-settings.ts';
+import { isDisabled } from '../config/import-converters.ts';
+import { checkConverter, checkExportConverter } from '../automation/converter-run.ts';
+import type {
+  AutomationDto,
+  ConverterCheckDto,
+  ConverterDto,
+  ConverterKind,
+  ConverterTryDto,
+} from './automation-dto.ts';
+import { saveSettings } from './settings-routes.ts';
+import type { SettingsService } from './services.ts';
+import { ENDPOINTS } from './endpoints.ts';
+import { HttpError, text as required, type RouteDef, route } from './router.ts';
+import { msg } from '../../common/message.ts';
+
+/**
+ * The Automation screen's API: the converters of dicom.ini in order with their filters, a line checked as it is typed,
+ * a line saved (or switched off: `ImportConverterDisabled<N> = 1`, ours) through the Settings screen's save (checked as
+ * a start would, audited, applied at once), and "Try on an object" (automation-trial.ts).
+ */
+export interface AutomationService {
+  settings: SettingsService;
+  /** A node of acrnema.map by AE title (an export line's `forward to` must name one). */
+  known(ae: string): boolean;
+  tryOn(sopInstanceUid: string): Promise<ConverterTryDto>;
+}
+
+const FILTERS: Record<ConverterKind, string[]> = {
+  import: ['ImportModality', 'ImportStationName', 'ImportCalledAE', 'ImportCallingAE'],
+  export: [
+    'ExportModality',
+    'ExportStationName',
+    'ExportCalledAE',
+    'ExportCallingAE',
+    'ExportSOPClass',
+    'ExportFilter',
+    'ExportCommitment',
+  ],
+};
+
+export function automationRoutes(service: AutomationService): RouteDef[] {
+  const iniFile = () => path.join(service.settings.config().configDir, 'dicom.ini');
+  const list = async (): Promise<AutomationDto> => {
+    const doc = new IniDocument(iniFile(), await readFile(iniFile(), 'utf8'));
+    const converters: ConverterDto[] = [];
+    const one = (kind: ConverterKind, i: number) => {
+      const prefix = kind === 'import' ? 'Import' : 'Export';
+      const entry = doc.get(SECTION, `${prefix}Converter${i}`);
+      if (!entry) return;
+      const filters: Record<string, string> = {};
+      for (const f of FILTERS[kind]) {
+        const v = doc.get(SECTION, `${f}${i}`)?.value;
+        if (v !== undefined) filters[f] = v;
+      }
+      converters.push({
+        kind,
+        index: i,
+        key: `${prefix}Converter${i}`,
+        text: entry.value,
+        line: entry.line,
+        enabled: !isDisabled(doc, kind, i),
+        filters,
+      });
+    };
+    for (let i = 0; i < 100; i++) one('import', i);
+    const exports = Number(doc.get(SECTION, 'ExportConverters')?.value) || 0;
+    for (let i = 0; i < Math.min(exports, 100); i++) one('export', i);
+    return { converters };
+  };
+  return [
+    route(ENDPOINTS.automation, list),
+    route(ENDPOINTS.checkConverter, async ({ body }) => {
+      const given = body as { kind?: unknown; text?: unknown };
+      const text = required(given.text, 'text');
+      try {
+        if (given.kind === 'export') checkExportConverter(text, service.known);
+        else checkConverter(text);
+        return { ok: true } satisfies ConverterCheckDto;
+      } catch (err) {
+        return { ok: false, column: (err as { column?: number }).column ?? 1, reason: (err as Error).message };
+      }
+    }),
+    route(ENDPOINTS.saveConverter, async ({ params: [key], body, audit }) => {
+      const m = /^(Import|Export)Converter(\d{1,2})$/.exec(key!);
+      if (!m) throw new HttpError(400, msg('{key} is not ImportConverter<N> or ExportConverter<N>', { key: key! }));
+      const given = body as { text?: unknown; enabled?: unknown };
+      const text = required(given.text, 'text');
+      const doc = new IniDocument(iniFile(), await readFile(iniFile(), 'utf8'));
+      if (m[1] === 'Export') {
+        const count = Number(doc.get(SECTION, 'ExportConverters')?.value) || 0;
+        const index = Number(m[2]);
+        if (index > count)
+          throw new HttpError(
+            400,
+            msg('ExportConverters is {n}: the next export converter is ExportConverter{n}', {
+              n: String(count),
+            }),
+          );
+        if (index === count) doc.set(SECTION, 'ExportConverters', String(count + 1));
+      }
+      doc.set(SECTION, key!, text);
+      const off = `${m[1]}ConverterDisabled${m[2]}`;
+      if (given.enabled === false) doc.set(SECTION, off, '1');
+      else if (doc.get(SECTION, off)) doc.set(SECTION, off, '0');
+      await saveSettings(service.settings, doc.toString(), audit);
+      return list();
+    }),
+    route(ENDPOINTS.tryConverters, async ({ body }) =>
+      service.tryOn(required((body as { sopInstanceUid?: unknown }).sopInstanceUid, 'sopInstanceUid')),
+    ),
+  ];
+}

@@ -1,0 +1,183 @@
+import type { ArchiveCore } from '../core/archive-core.ts';
+import type { ConverterTrialDto, ConverterTryDto } from '../api/automation-dto.ts';
+import type { ForwardCommand } from '../automation/forward-command.ts';
+import { emptyResult, runConverters, type ConverterResult, type LuaRunner } from '../automation/converter-run.ts';
+import { ConverterFailed, foldIn } from '../automation/converter-steps.ts';
+import type { LuaHost } from '../automation/lua-host.ts';
+import { filterMatches } from '../config/import-converters.ts';
+import { ruleMatches } from '../config/forward-rules.ts';
+import { readObjectHead } from '../edit/object-rewrite.ts';
+import { valueText } from '../automation/converter-vars.ts';
+import { CharacterSet } from '../dicom/charset.ts';
+import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
+import { keywordOf } from '../dicom/dictionary.ts';
+import { Tag } from '../dicom/tags.ts';
+import { HttpError } from '../api/router.ts';
+import { msg } from '../../common/message.ts';
+
+/**
+ * "Try on an object" (the Automation screen): the converters of dicom.ini run on a stored object as if it had just
+ * arrived from its sender, and nothing is done: no file is changed or written, no forward queued. The answer says, for
+ * each converter, whether its filters let the object through, what it decided, what it would cause and print; and the
+ * attributes the import converters would change, before and after.
+ */
+export async function tryConverters(core: ArchiveCore, lua: LuaHost, sopInstanceUid: string): Promise<ConverterTryDto> {
+  const row = await core.index.findInstance(sopInstanceUid);
+  if (!row) throw new HttpError(404, msg('no object {uid} in the archive', { uid: sopInstanceUid }));
+  const head = await readObjectHead(core.store.absolutePath(row.location));
+  const original = head.dataSet;
+  const callingAe = row.callingAe ?? '';
+  const calledAe = core.settings.aeTitle;
+  const text = texts(original);
+  const modality = text(Tag.Modality);
+  const trials: ConverterTrialDto[] = [];
+  let current = original;
+  let outcome: ConverterTryDto['outcome'] = 'store';
+  let droppedBy = '';
+  for (const c of core.config.importConverters) {
+    const key = `ImportConverter${c.index}`;
+    if (droppedBy) {
+      trials.push({ key, ran: false, skipped: `${droppedBy} dropped the object first`, actions: [], prints: [] });
+      continue;
+    }
+    const stopped = firstFilter([
+      [`ImportModality${c.index}`, c.modality, modality],
+      [`ImportStationName${c.index}`, c.stationName, texts(current)(Tag.StationName)],
+      [`ImportCalledAE${c.index}`, c.calledAe, calledAe],
+      [`ImportCallingAE${c.index}`, c.callingAe, callingAe],
+    ]);
+    if (stopped) {
+      trials.push({ key, ran: false, skipped: stopped, actions: [], prints: [] });
+      continue;
+    }
+    const trial = await trialOf(key, [c.statements], current, { callingAe, calledAe }, lua, core);
+    trials.push(trial.dto);
+    if (trial.result && !trial.dto.error) {
+      current = trial.result.dataSet;
+      if (trial.result.outcome !== 'store') {
+        outcome = trial.result.outcome;
+        droppedBy = key;
+      }
+    }
+  }
+  for (const rule of core.config.forwardRules) {
+    const key = `ExportConverter${rule.index}`;
+    if (outcome !== 'store') {
+      trials.push({ key, ran: false, skipped: 'the object would not be stored', actions: [], prints: [] });
+      continue;
+    }
+    const matches = ruleMatches(rule, {
+      modality: texts(current)(Tag.Modality),
+      callingAe,
+      calledAe,
+      sopClassUid: row.sopClassUid,
+    });
+    const stopped = !matches
+      ? 'ExportModality, ExportCallingAE, ExportCalledAE or ExportSOPClass'
+      : rule.stationName && !filterMatches(rule.stationName, texts(current)(Tag.StationName))
+        ? `ExportStationName${rule.index} = ${rule.stationName}`
+        : rule.filter && !rule.filter.test(current)
+          ? `ExportFilter${rule.index} = ${rule.filter.text}`
+          : '';
+    if (stopped) {
+      trials.push({ key, ran: false, skipped: stopped, actions: [], prints: [] });
+      continue;
+    }
+    const trial = await trialOf(key, [rule.statements], current, { callingAe, calledAe }, lua, core);
+    trials.push({ ...trial.dto, decision: undefined });
+  }
+  return {
+    sopInstanceUid,
+    patientName: text(Tag.PatientName),
+    modality,
+    changes: changesBetween(original, current),
+    outcome,
+    converters: trials,
+  };
+}
+
+async function trialOf(
+  key: string,
+  lines: Parameters<typeof runConverters>[0],
+  dataSet: DataSet,
+  context: { callingAe: string; calledAe: string },
+  lua: LuaHost,
+  core: ArchiveCore,
+): Promise<{ dto: ConverterTrialDto; result?: ConverterResult }> {
+  const prints: string[] = [];
+  const step: LuaRunner = async (chunk, into) => {
+    const ran = await lua.run(
+      {
+        chunk,
+        name: key,
+        dataSet: into.dataSet,
+        association: { calling: context.callingAe, called: context.calledAe, connectedIp: '', thread: 0 },
+        timeoutMs: core.settings.luaTimeoutSeconds * 1000,
+      },
+      core.settings.luaMemoryMB << 20,
+    );
+    prints.push(...ran.lines.map((l) => l.text));
+    if (ran.error !== undefined) throw new ConverterFailed(ran.error);
+    foldIn(into, ran.result);
+  };
+  try {
+    const result = await runConverters(lines, dataSet, context, step);
+    return { dto: { key, ran: true, decision: result.outcome, actions: actionsOf(result), prints }, result };
+  } catch (err) {
+    const empty = emptyResult(dataSet);
+    return {
+      dto: { key, ran: true, decision: 'store', actions: actionsOf(empty), prints, error: (err as Error).message },
+    };
+  }
+}
+
+function actionsOf(r: ConverterResult): string[] {
+  return [
+    ...r.forwards.map(forwardWords),
+    ...r.files.map((f) => `${f.append ? 'append to' : 'write'} ${f.file}: ${JSON.stringify(f.text)}`),
+    ...(r.compression !== undefined ? [`store compressed as ${r.compression}`] : []),
+    ...r.notes.map((n) => `nop ${n}`),
+  ];
+}
+
+function forwardWords(f: ForwardCommand): string {
+  const as = f.compression ? ` compressed as ${f.compression}` : '';
+  if (!f.level) return `forward${as} to ${f.destination}`;
+  const filters = Object.entries(f.filters)
+    .map(([k, v]) => ` ${k} ${v}`)
+    .join('');
+  const after = f.afterSeconds === undefined ? ' (after ForwardCollectDelay)' : ` after ${f.afterSeconds} s`;
+  return `forward ${f.level}${filters}${as} to ${f.destination}${after}`;
+}
+
+/** The first filter (key = value) that stops the object, or ''. */
+function firstFilter(filters: [string, string, string][]): string {
+  for (const [key, filter, value] of filters) if (!filterMatches(filter, value)) return `${key} = ${filter}`;
+  return '';
+}
+
+function texts(ds: DataSet): (tag: number) => string {
+  const charset = new CharacterSet(textOf(ds.get(Tag.SpecificCharacterSet)) || undefined);
+  return (tag) => shown(ds.get(tag), (b) => charset.decode(b));
+}
+
+function shown(e: DicomElement | undefined, decode: (b: Buffer) => string): string {
+  if (!e) return '';
+  if (isSequence(e)) return `(${e.value.length} item${e.value.length === 1 ? '' : 's'})`;
+  return valueText(e, decode);
+}
+
+function changesBetween(before: DataSet, after: DataSet): ConverterTryDto['changes'] {
+  if (before === after) return [];
+  const a = texts(before);
+  const b = texts(after);
+  const tags = [...new Set([...before.keys(), ...after.keys()])].sort((x, y) => x - y);
+  return tags
+    .filter((t) => a(t) !== b(t) || before.has(t) !== after.has(t))
+    .map((t) => ({
+      tag: `${(t >>> 16).toString(16).padStart(4, '0')},${(t & 0xffff).toString(16).padStart(4, '0')}`,
+      name: keywordOf(t),
+      before: before.has(t) ? a(t) : '',
+      after: after.has(t) ? b(t) : '',
+    }));
+}

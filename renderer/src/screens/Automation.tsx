@@ -1,0 +1,197 @@
+import { ENDPOINTS } from '../../../main/api/endpoints.ts';
+import type { ConverterDto, ConverterTryDto } from '../../../main/api/contract.ts';
+import { useEffect, useState } from 'react';
+import { api } from '../api.ts';
+import { ActionButton, ErrorText, Field, Section } from '../components.tsx';
+import { useLoad } from '../hooks.ts';
+import { t } from '../i18n.ts';
+
+/**
+ * The Automation screen (admin): Conquest's import and export converters of dicom.ini in the order they run, with their
+ * filters; each line edited with a check as it is typed (the column and reason of the first problem), switched on or
+ * off, and saved at once (checked as a start would check it, audited, applied without a restart); and "Try on an
+ * object": what every converter would do to a stored object, without doing it.
+ */
+export function Automation() {
+  const list = useLoad(() => api(ENDPOINTS.automation), []);
+  const converters = list.data?.converters ?? [];
+  const [tried, setTried] = useState<ConverterTryDto>();
+  const [sop, setSop] = useState('');
+  return (
+    <>
+      <Section title={t('Converters')}>
+        <p className="help">
+          {t(
+            'Import converters run in order on each object before it is stored; export converters on each object once stored. A change is checked and applied when saved.',
+          )}
+        </p>
+        <ErrorText error={list.error} />
+        {!converters.length && !list.loading && <p>{t('No converters in dicom.ini.')}</p>}
+        {converters.map((c) => (
+          <ConverterEditor key={`${c.key}:${c.text}:${c.enabled}`} converter={c} onSaved={list.reload} />
+        ))}
+        {list.data && (
+          <ActionButton
+            onClick={async () => {
+              const next = Math.max(-1, ...converters.filter((c) => c.kind === 'import').map((c) => c.index)) + 1;
+              await api(ENDPOINTS.saveConverter, {
+                params: [`ImportConverter${next}`],
+                body: { text: 'nop', enabled: true },
+              });
+              list.reload();
+            }}
+          >
+            {t('Add an import converter')}
+          </ActionButton>
+        )}
+      </Section>
+      <Section title={t('Try on an object')}>
+        <p className="help">
+          {t(
+            'What each converter would do to a stored object, as if it had just arrived from its sender. Nothing is changed, written or sent.',
+          )}
+        </p>
+        <div className="row">
+          <Field label={t('SOP Instance UID')}>
+            <input value={sop} onChange={(e) => setSop(e.target.value.trim())} />
+          </Field>
+          <ActionButton
+            kind="primary"
+            onClick={async () => setTried(await api(ENDPOINTS.tryConverters, { body: { sopInstanceUid: sop } }))}
+          >
+            {t('Try')}
+          </ActionButton>
+        </div>
+        {tried && <Trial tried={tried} />}
+      </Section>
+    </>
+  );
+}
+
+function ConverterEditor({ converter, onSaved }: { converter: ConverterDto; onSaved: () => void }) {
+  const [text, setText] = useState(converter.text);
+  const [enabled, setEnabled] = useState(converter.enabled);
+  const [problem, setProblem] = useState('');
+  useEffect(() => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      api(ENDPOINTS.checkConverter, { body: { kind: converter.kind, text }, signal: controller.signal })
+        .then((r) =>
+          setProblem(r.ok ? '' : t('column {column}: {reason}', { column: String(r.column), reason: r.reason })),
+        )
+        .catch(() => undefined);
+    }, 250);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [text, converter.kind]);
+  const changed = text !== converter.text || enabled !== converter.enabled;
+  return (
+    <div className={`converter ${enabled ? '' : 'off'}`} data-converter={converter.key}>
+      <div className="row">
+        <strong>{converter.key}</strong>
+        <span className="muted">
+          {converter.kind === 'import' ? t('before it is stored') : t('once stored')}
+          {converter.line ? ` · dicom.ini ${converter.line}` : ''}
+        </span>
+        {Object.entries(converter.filters).map(([key, value]) => (
+          <code key={key}>
+            {key} = {value}
+          </code>
+        ))}
+        <label>
+          <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> {t('on')}
+        </label>
+      </div>
+      <textarea
+        aria-label={converter.key}
+        value={text}
+        rows={Math.min(6, Math.max(1, Math.ceil(text.length / 100)))}
+        spellCheck={false}
+        onChange={(e) => setText(e.target.value.replace(/\r?\n/g, ' '))}
+      />
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {changed && (
+        <ActionButton
+          kind="primary"
+          onClick={async () => {
+            await api(ENDPOINTS.saveConverter, { params: [converter.key], body: { text, enabled } });
+            onSaved();
+          }}
+        >
+          {t('Save')}
+        </ActionButton>
+      )}
+    </div>
+  );
+}
+
+function Trial({ tried }: { tried: ConverterTryDto }) {
+  const outcome = {
+    store: t('would be stored'),
+    destroy: t('would be dropped (the sender hears success)'),
+    reject: t('would be refused (the sender hears a failure)'),
+  }[tried.outcome];
+  return (
+    <div className="trial" data-testid="trial">
+      <p>
+        <strong>{tried.patientName || tried.sopInstanceUid}</strong> · {tried.modality} · {outcome}
+      </p>
+      {tried.changes.length > 0 ? (
+        <table className="changes">
+          <thead>
+            <tr>
+              <th>{t('Attribute')}</th>
+              <th>{t('Before')}</th>
+              <th>{t('After')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tried.changes.map((c) => (
+              <tr key={c.tag} data-tag={c.tag}>
+                <td>
+                  <code>{c.tag}</code> {c.name}
+                </td>
+                <td>{c.before}</td>
+                <td>{c.after}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p>{t('No attribute would change.')}</p>
+      )}
+      <table className="converters">
+        <tbody>
+          {tried.converters.map((c) => (
+            <tr key={c.key} data-trial={c.key}>
+              <td>
+                <code>{c.key}</code>
+              </td>
+              <td>
+                {!c.ran && t('not run: {reason}', { reason: c.skipped ?? '' })}
+                {c.error && <span className="error">{c.error}</span>}
+                {c.ran && !c.error && c.decision && c.decision !== 'store' && <strong>{c.decision}</strong>}
+                {c.actions.map((a) => (
+                  <div key={a}>
+                    <code>{a}</code>
+                  </div>
+                ))}
+                {c.prints.map((p, i) => (
+                  <div key={`${i}:${p}`} className="muted">
+                    {p}
+                  </div>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
