@@ -92,15 +92,15 @@ export function checkConverter(line: string): Statement[] {
           throw new ConverterCheckError('lua is "lua "chunk"" (or lua:chunk at the end of the line)', s.column);
         continue;
       }
+      const { name, rest } = commandWord(s.text);
+      if (!RUN.has(name))
+        throw new ConverterCheckError(`"${name}" is not a converter command this version runs`, s.column);
       const unsupported = unsupportedVariable(s.text);
       if (unsupported)
         throw new ConverterCheckError(
           `${unsupported.text} is not a variable this version runs`,
           s.column + unsupported.at,
         );
-      const { name, rest } = commandWord(s.text);
-      if (!RUN.has(name))
-        throw new ConverterCheckError(`"${name}" is not a converter command this version runs`, s.column);
       if (TESTS.has(name)) {
         const args = quotedArguments(rest);
         const want = ONE_ARGUMENT.has(name) ? 1 : 2;

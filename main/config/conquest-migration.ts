@@ -3,12 +3,66 @@ import path from 'node:path';
 import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION, findSetting } from './server-settings.ts';
 import { seedConfig } from './load.ts';
+import { AcrNemaMap } from './acrnema-map.ts';
+import { checkConverter, checkExportConverter } from '../automation/converter-run.ts';
+import { parseExportFilter } from '../automation/export-filter.ts';
 
 /**
- * Take over a Conquest installation: its dicom.ini (AE title, port, storage folders, forwarding, every other key kept
+ * Take over a Conquest installation: its dicom.ini (AE title, port, storage folders, converters, every other key kept
  * as written) and acrnema.map become ours, its storage folders stay where they are (made absolute), and the index is
  * ours, rebuilt from the files afterwards (Conquest's database is not read). Returns what was changed, for the admin.
  */
+/**
+ * Conquest's converters come over as they are: every line this version runs is kept and runs; a line it does not run
+ * (or whose ExportFilter it cannot test) is kept in dicom.ini but switched off (`ImportConverterDisabled<N> = 1`, ours),
+ * so the archive starts, and the note says which and why; the Automation screen shows it to be changed and switched on.
+ */
+function takeConverters(ini: IniDocument, nodes: AcrNemaMap): string[] {
+  const notes: string[] = [];
+  const kept: string[] = [];
+  const off = (key: string, kind: 'Import' | 'Export', i: number, reason: string) => {
+    ini.set(SECTION, `${kind}ConverterDisabled${i}`, '1');
+    notes.push(`${key} switched off: ${reason} (the Automation screen shows it; switch it on once changed)`);
+  };
+  for (let i = 0; i < 100; i++) {
+    const line = ini.get(SECTION, `ImportConverter${i}`);
+    if (!line) continue;
+    try {
+      checkConverter(line.value);
+      kept.push(`ImportConverter${i}`);
+    } catch (err) {
+      off(
+        `ImportConverter${i}`,
+        'Import',
+        i,
+        `column ${(err as { column?: number }).column ?? 1}: ${(err as Error).message}`,
+      );
+    }
+  }
+  const exports = Number(ini.get(SECTION, 'ExportConverters')?.value ?? '0') || 0;
+  for (let i = 0; i < exports; i++) {
+    const line = ini.get(SECTION, `ExportConverter${i}`);
+    if (!line) continue;
+    try {
+      checkExportConverter(line.value, (ae) => !!nodes.find(ae));
+      const filter = ini.get(SECTION, `ExportFilter${i}`)?.value.trim();
+      if (filter) parseExportFilter(filter);
+      kept.push(`ExportConverter${i}`);
+    } catch (err) {
+      off(
+        `ExportConverter${i}`,
+        'Export',
+        i,
+        `column ${(err as { column?: number }).column ?? 1}: ${(err as Error).message}`,
+      );
+    }
+  }
+  if (kept.length) notes.push(`converters kept and running: ${kept.join(', ')}`);
+  for (const section of ['lua', 'scripts'])
+    if (ini.entries(section).length) notes.push(`[${section}] kept in dicom.ini; this version does not run it yet`);
+  return notes;
+}
+
 export async function migrateConquest(conquestDir: string, configDir: string): Promise<string[]> {
   const notes: string[] = [];
   const iniFile = path.join(conquestDir, 'dicom.ini');
@@ -33,19 +87,9 @@ export async function migrateConquest(conquestDir: string, configDir: string): P
   );
   ini.set(SECTION, 'SOPClassList', 'dgatesop.lst');
 
-  const converters = Number(ini.get(SECTION, 'ExportConverters')?.value ?? '0') || 0;
-  const unsupported: string[] = [];
-  for (let i = 0; i < converters; i++) {
-    const v = ini.get(SECTION, `ExportConverter${i}`)?.value ?? '';
-    if (!/^forward(\s+compressed\s+as\s+\S+)?\s+to\s+\S+$/i.test(v.trim()))
-      unsupported.push(`ExportConverter${i} = ${v}`);
-  }
-  if (unsupported.length) {
-    ini.set(SECTION, 'ExportConverters', '0');
-    notes.push(
-      `forwarding switched off (ExportConverters = 0): this version runs only "forward to AE" rules, not ${unsupported.join('; ')}`,
-    );
-  }
+  const mapName = ini.get(SECTION, 'ACRNemaMap')?.value || 'acrnema.map';
+  const nodes = new AcrNemaMap(mapName, await readFile(path.join(conquestDir, mapName), 'latin1'));
+  notes.push(...takeConverters(ini, nodes));
 
   // Conquest's disk keys (either spelling, any case) mean here what they mean there: say so, since earlier versions of
   // this archive read MAGDeviceThreshHold as the stop-writing limit.
@@ -59,7 +103,6 @@ export async function migrateConquest(conquestDir: string, configDir: string): P
     `${full ? `${full.spelling} = ${full.value}` : "MAGDeviceFullThreshold = 30 (Conquest's default)"}: a storage folder with less free space takes no new objects`,
   );
 
-  const mapName = ini.get(SECTION, 'ACRNemaMap')?.value || 'acrnema.map';
   ini.set(SECTION, 'ACRNemaMap', 'acrnema.map');
   await copyFile(path.join(conquestDir, mapName), path.join(configDir, 'acrnema.map'));
   await writeFile(path.join(configDir, 'dicom.ini'), ini.toString());

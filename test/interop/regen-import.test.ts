@@ -203,8 +203,11 @@ ZipTime                  = 05:
 UIDPrefix                = 99999.99999
 EnableComputedFields     = 1
 FileNameSyntax           = 4
-ExportConverters         = 1
+ExportConverters         = 2
 ExportConverter0         = process by someconverter.exe %f
+ExportConverter1         = ifequal "%m", "CT"; forward study to VIEWER after 60
+ImportConverter0         = set 0010,1001 to "from %u"
+ImportConverter1         = newuids
 
 # Configuration of disk(s) to store images
 MAGDeviceThreshHold      = 1
@@ -248,7 +251,11 @@ VIEWER		192.168.1.20	104		un
     const target = path.join(work, 'migrated');
     const r = await cli(['migrate-conquest', '--from', conquest, '--data', target]);
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toMatch(/forwarding switched off .*process by someconverter/);
+    expect(r.out).toContain(
+      'ExportConverter0 switched off: column 1: "process" is not a converter command this version runs',
+    );
+    expect(r.out).toContain('ImportConverter1 switched off: column 1: "newuids" is not a converter command');
+    expect(r.out).toContain('converters kept and running: ImportConverter0, ExportConverter1');
     // Conquest's clean-up key keeps its meaning (earlier versions of ours read it as the stop-writing limit).
     expect(r.out).toMatch(/MAGDeviceThreshHold = 1: clean-up is on, as in Conquest/);
     expect(r.out).toMatch(/MAGDeviceFullThreshold = 30 \(Conquest's default\)/);
@@ -276,6 +283,10 @@ VIEWER		192.168.1.20	104		un
         ['VIEWER', '192.168.1.20', 104],
       ]);
       expect(server.config.ini.get('sscscp', 'kFactorFile')?.value).toBe('dicom.sql');
+      // The converters it runs came over and run; the others are kept, switched off.
+      expect(server.config.importConverters.map((c) => c.index)).toEqual([0]);
+      expect(server.config.forwardRules.map((r) => [r.index, r.destinations])).toEqual([[1, ['VIEWER']]]);
+      expect(server.config.ini.get('sscscp', 'ExportConverter0')?.value).toBe('process by someconverter.exe %f');
       const f = await findscu(
         server.port,
         'CONQUESTSRV1',
