@@ -4,6 +4,7 @@ import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION } from '../config/server-settings.ts';
 import { isDisabled } from '../config/import-converters.ts';
 import { checkConverter, checkExportConverter } from '../automation/converter-run.ts';
+import { luaSyntaxError } from '../automation/lua-syntax.ts';
 import type {
   AutomationDto,
   ConverterCheckDto,
@@ -77,8 +78,9 @@ export function automationRoutes(service: AutomationService): RouteDef[] {
       const given = body as { kind?: unknown; text?: unknown };
       const text = required(given.text, 'text');
       try {
-        if (given.kind === 'export') checkExportConverter(text, service.known);
-        else checkConverter(text);
+        const statements = given.kind === 'export' ? checkExportConverter(text, service.known) : checkConverter(text);
+        const lua = await luaSyntaxError(given.kind === 'export' ? 'ExportConverter' : 'ImportConverter', statements);
+        if (lua) return { ok: false, column: lua.column, reason: lua.error } satisfies ConverterCheckDto;
         return { ok: true } satisfies ConverterCheckDto;
       } catch (err) {
         return { ok: false, column: (err as { column?: number }).column ?? 1, reason: (err as Error).message };

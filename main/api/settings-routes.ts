@@ -1,4 +1,4 @@
-import { readImportConverters } from '../config/import-converters.ts';
+import { checkConverterLua, readImportConverters } from '../config/import-converters.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../config/config-error.ts';
@@ -93,8 +93,12 @@ export async function saveSettings(
   const doc = new IniDocument(file, text);
   try {
     readSettings(doc, settings.config().configDir, settings.config().dataDir);
-    readForwardRules(doc, settings.config().nodes);
-    readImportConverters(doc);
+    const rules = readForwardRules(doc, settings.config().nodes);
+    const converters = readImportConverters(doc);
+    await checkConverterLua(file, [
+      ...converters.map((c) => ({ ...c, kind: 'Import' as const })),
+      ...rules.map((r) => ({ ...r, kind: 'Export' as const })),
+    ]);
   } catch (err) {
     if (err instanceof ConfigErrors) throw new SettingsRefused(err.errors);
     if (err instanceof ConfigError) throw new SettingsRefused([err]);

@@ -124,6 +124,15 @@ export class ScriptEngine {
     g.lua.lua_sethook(g.address, hook, LuaEventMasks.Count, HOOK_COUNT);
   }
 
+  /** A chunk's syntax error as Lua reports it (`ImportConverter3:1: ...`), or undefined when it compiles; nothing runs. */
+  syntaxError(chunk: string, name: string): string | undefined {
+    const g = this.lua.global;
+    g.set('__chunk', chunk);
+    g.set('__name', name);
+    const error = this.lua.doStringSync("local _, err = load(__chunk, '=' .. __name) return err") as unknown;
+    return typeof error === 'string' ? error : undefined;
+  }
+
   private active() {
     if (!this.current) throw new Error('no object is being converted');
     return this.current;

@@ -4,6 +4,7 @@ import { SECTION } from './server-settings.ts';
 import { msg } from '../../common/message.ts';
 import type { Statement } from '../automation/converter-script.ts';
 import { checkConverter } from '../automation/converter-run.ts';
+import { luaSyntaxError } from '../automation/lua-syntax.ts';
 
 /**
  * Conquest's `ImportConverter0` ... `ImportConverter99` in dicom.ini, in order (`ImportConverters = N` limits them to
@@ -72,6 +73,34 @@ export function readImportConverters(doc: IniDocument): ImportConverter[] {
   }
   if (errors.length) throw new ConfigErrors(errors);
   return converters;
+}
+
+/**
+ * The Lua chunks of the converters compiled (nothing runs): a syntax error is refused like any other mistake in a
+ * converter line, with its file, line, column and Lua's message.
+ */
+export async function checkConverterLua(
+  file: string,
+  converters: readonly { kind: 'Import' | 'Export'; index: number; line: number; statements: Statement[] }[],
+): Promise<void> {
+  const errors: ConfigError[] = [];
+  for (const c of converters) {
+    const name = `${c.kind}Converter${c.index}`;
+    const problem = await luaSyntaxError(name, c.statements);
+    if (problem)
+      errors.push(
+        new ConfigError(
+          file,
+          c.line,
+          msg('{converter}, column {column}: {reason}', {
+            converter: name,
+            column: String(problem.column),
+            reason: problem.error,
+          }),
+        ),
+      );
+  }
+  if (errors.length) throw new ConfigErrors(errors);
 }
 
 /** `ImportConverterDisabled<N> = 1` / `ExportConverterDisabled<N> = 1` (ours): the converter is kept but not run. */

@@ -1,4 +1,4 @@
-import { readImportConverters, type ImportConverter } from './import-converters.ts';
+import { checkConverterLua, readImportConverters, type ImportConverter } from './import-converters.ts';
 import { copyFile, mkdir, readFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,10 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
   const sopList = parseSopList(settings.sopClassList, await readFile(settings.sopClassList, 'utf8'));
   const forwardRules = readForwardRules(ini, nodes);
   const importConverters = readImportConverters(ini);
+  await checkConverterLua(ini.file, [
+    ...importConverters.map((c) => ({ ...c, kind: 'Import' as const })),
+    ...forwardRules.map((r) => ({ ...r, kind: 'Export' as const })),
+  ]);
   const webFile = path.join(configDir, WEB_NODES_FILE);
   const webNodes = new WebNodeMap(webFile, (await exists(webFile)) ? await readFile(webFile, 'utf8') : '');
   const rightsFile = path.join(configDir, NODE_RIGHTS_FILE);

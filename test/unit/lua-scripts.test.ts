@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScriptEngine, type LuaCall } from '../../main/automation/lua-engine.ts';
 import { LuaHost } from '../../main/automation/lua-host.ts';
+import { IniDocument } from '../../common/ini-document.ts';
+import { checkConverterLua, readImportConverters } from '../../main/config/import-converters.ts';
 import { textElement, textOf, uint16Element, type DataSet } from '../../main/dicom/dataset.ts';
 import { Tag } from '../../main/dicom/tags.ts';
 import { CharacterSet } from '../../main/dicom/charset.ts';
@@ -154,5 +156,25 @@ describe("where the converters' Lua runs", () => {
     expect((await host.run(looping, 16 << 20)).error).toBe('ImportConverter1: ran longer than 300 ms (LuaTimeout)');
     // The state that ran out of its slice was replaced: the next short chunk runs.
     expect((await host.run(quick, 16 << 20)).result.changed).toBe(true);
+  });
+});
+
+describe('Lua in dicom.ini', () => {
+  it("refuses a chunk that does not compile when dicom.ini is read, with its converter, line, column and Lua's reason", async () => {
+    const doc = new IniDocument(
+      '/cfg/dicom.ini',
+      ['[sscscp]', 'ImportConverter0 = nop', 'ImportConverter1 = ifequal "%m", "CT"; lua "Data.X = = 1"'].join('\n'),
+    );
+    const converters = readImportConverters(doc).map((c) => ({ ...c, kind: 'Import' as const }));
+    await expect(checkConverterLua(doc.file, converters)).rejects.toThrow(
+      "/cfg/dicom.ini:3: ImportConverter1, column 21: Lua: ImportConverter1:1: unexpected symbol near '='",
+    );
+    const fine = new IniDocument('/cfg/dicom.ini', '[sscscp]\nImportConverter0 = lua:if Data.X then print(1) end');
+    await expect(
+      checkConverterLua(
+        fine.file,
+        readImportConverters(fine).map((c) => ({ ...c, kind: 'Import' as const })),
+      ),
+    ).resolves.toBeUndefined();
   });
 });
