@@ -1,4 +1,4 @@
-import { checkConverterLua, readImportConverters } from '../config/import-converters.ts';
+import { checkConverterLua, readImportConverters, readRequestConverters } from '../config/import-converters.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../config/config-error.ts';
@@ -95,9 +95,11 @@ export async function saveSettings(
     readSettings(doc, settings.config().configDir, settings.config().dataDir);
     const rules = readForwardRules(doc, settings.config().nodes);
     const converters = readImportConverters(doc);
+    const requests = readRequestConverters(doc);
     await checkConverterLua(file, [
       ...converters.map((c) => ({ ...c, kind: 'Import' as const })),
       ...rules.map((r) => ({ ...r, kind: 'Export' as const })),
+      ...Object.values(requests).map((c) => ({ ...c, kind: 'Request' as const })),
     ]);
   } catch (err) {
     if (err instanceof ConfigErrors) throw new SettingsRefused(err.errors);

@@ -21,6 +21,8 @@ export interface VariableContext {
   vars: Map<string, string>;
   /** Now, for %d (tests give a fixed time). */
   now?: () => Date;
+  /** %s in a retrieve converter: the C-MOVE destination (elsewhere the object's Station Name). */
+  stationName?: string;
 }
 
 export class UnsupportedVariable extends Error {}
@@ -113,7 +115,7 @@ function simple(code: string, ctx: VariableContext): string {
     case 'm':
       return text(ds, Tag.Modality);
     case 's':
-      return text(ds, Tag.StationName);
+      return ctx.stationName ?? text(ds, Tag.StationName);
     case 'o':
       return text(ds, Tag.SOPInstanceUID);
     case 'i':

@@ -3,7 +3,7 @@ import type { IniDocument } from '../../common/ini-document.ts';
 import { SECTION } from './server-settings.ts';
 import { msg } from '../../common/message.ts';
 import type { Statement } from '../automation/converter-script.ts';
-import { checkConverter } from '../automation/converter-run.ts';
+import { ConverterCheckError, checkConverter } from '../automation/converter-run.ts';
 import { luaSyntaxError } from '../automation/lua-syntax.ts';
 
 /**
@@ -75,17 +75,75 @@ export function readImportConverters(doc: IniDocument): ImportConverter[] {
   return converters;
 }
 
+/** Conquest's converters on requests: QueryConverter0 (C-FIND), WorkListQueryConverter0, RetrieveConverter0. */
+export interface RequestConverter {
+  key: string;
+  line: number;
+  text: string;
+  statements: Statement[];
+}
+
+export type RequestConverters = Partial<Record<'query' | 'worklist' | 'retrieve', RequestConverter>>;
+
+const REQUEST_KEYS = { query: 'QueryConverter0', worklist: 'WorkListQueryConverter0', retrieve: 'RetrieveConverter0' };
+
+/**
+ * The request converters of dicom.ini: the converter language on a request's identifier (`set`/`delete` change a key,
+ * `destroy`, `destroy2` and `reject` drop the request, `%s` is a C-MOVE's destination); what has no meaning on a request
+ * (`forward`, `compression`) is refused with its column.
+ */
+export function readRequestConverters(doc: IniDocument): RequestConverters {
+  const out: RequestConverters = {};
+  const errors: ConfigError[] = [];
+  for (const [kind, key] of Object.entries(REQUEST_KEYS) as [keyof RequestConverters, string][]) {
+    const entry = doc.get(SECTION, key);
+    if (!entry?.value.trim()) continue;
+    try {
+      const statements = checkConverter(entry.value);
+      const visit = (list: Statement[]) => {
+        for (const st of list) {
+          if (st.kind === 'block') visit(st.body);
+          else if (/^(forward|compression)\b/i.test(st.text))
+            throw new ConverterCheckError(
+              `${st.text.split(/\s/)[0]} has no meaning on a request: a request converter changes or drops the request`,
+              st.column,
+            );
+        }
+      };
+      visit(statements);
+      out[kind] = { key, line: entry.line, text: entry.value, statements };
+    } catch (err) {
+      errors.push(
+        new ConfigError(
+          doc.file,
+          entry.line,
+          msg('{converter}, column {column}: {reason}', {
+            converter: key,
+            column: String((err as { column?: number }).column ?? 1),
+            reason: (err as Error).message,
+          }),
+        ),
+      );
+    }
+  }
+  if (errors.length) throw new ConfigErrors(errors);
+  return out;
+}
+
 /**
  * The Lua chunks of the converters compiled (nothing runs): a syntax error is refused like any other mistake in a
  * converter line, with its file, line, column and Lua's message.
  */
 export async function checkConverterLua(
   file: string,
-  converters: readonly { kind: 'Import' | 'Export'; index: number; line: number; statements: Statement[] }[],
+  converters: readonly ({ line: number; statements: Statement[] } & (
+    | { kind: 'Import' | 'Export'; index: number }
+    | { kind: 'Request'; key: string }
+  ))[],
 ): Promise<void> {
   const errors: ConfigError[] = [];
   for (const c of converters) {
-    const name = `${c.kind}Converter${c.index}`;
+    const name = c.kind === 'Request' ? c.key : `${c.kind}Converter${c.index}`;
     const problem = await luaSyntaxError(name, c.statements);
     if (problem)
       errors.push(

@@ -1,4 +1,10 @@
-import { checkConverterLua, readImportConverters, type ImportConverter } from './import-converters.ts';
+import {
+  checkConverterLua,
+  readImportConverters,
+  readRequestConverters,
+  type ImportConverter,
+  type RequestConverters,
+} from './import-converters.ts';
 import { copyFile, mkdir, readFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +34,8 @@ export interface LoadedConfig {
   forwardRules: ForwardRule[];
   /** ImportConverter0..99 with their filters (import-converters.ts). */
   importConverters: ImportConverter[];
+  /** QueryConverter0, WorkListQueryConverter0, RetrieveConverter0. */
+  requestConverters: RequestConverters;
   /** What each node may ask of us (noderights.map; everything when the file is not there). */
   nodeRights: NodeRightsMap;
   /** For nodes whose calls are checked against their address: acrnema.map's host as addresses, by AE title (upper case). */
@@ -80,9 +88,11 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
   const sopList = parseSopList(settings.sopClassList, await readFile(settings.sopClassList, 'utf8'));
   const forwardRules = readForwardRules(ini, nodes);
   const importConverters = readImportConverters(ini);
+  const requestConverters = readRequestConverters(ini);
   await checkConverterLua(ini.file, [
     ...importConverters.map((c) => ({ ...c, kind: 'Import' as const })),
     ...forwardRules.map((r) => ({ ...r, kind: 'Export' as const })),
+    ...Object.values(requestConverters).map((c) => ({ ...c, kind: 'Request' as const })),
   ]);
   const webFile = path.join(configDir, WEB_NODES_FILE);
   const webNodes = new WebNodeMap(webFile, (await exists(webFile)) ? await readFile(webFile, 'utf8') : '');
@@ -101,6 +111,7 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
     sopList,
     forwardRules,
     importConverters,
+    requestConverters,
     nodeRights,
     checkedHosts: await resolveCheckedHosts(nodes, nodeRights),
   };

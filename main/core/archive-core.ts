@@ -303,6 +303,7 @@ export class ArchiveCore {
       ini: fresh.ini,
       forwardRules: readForwardRules(fresh.ini, old.nodes),
       importConverters: fresh.importConverters,
+      requestConverters: fresh.requestConverters,
       settings: withFields(old.settings, fresh.settings, LIVE_FIELDS),
       nodeRights: fresh.nodeRights,
       checkedHosts: fresh.checkedHosts,

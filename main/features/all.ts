@@ -5,6 +5,7 @@ import { transfers } from './transfers.ts';
 import { importConverters } from './import-converters.ts';
 import { exportConverters } from './export-converters.ts';
 import { automation } from './automation.ts';
+import { requestConverters } from './request-converters.ts';
 import { commitment } from './commitment.ts';
 import { mpps } from './mpps.ts';
 import { edit } from './edit.ts';
@@ -26,6 +27,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   importConverters,
   exportConverters,
   automation,
+  requestConverters,
   commitment,
   mpps,
   edit,

@@ -6,10 +6,13 @@ import { destinationPort, queryPort, retrievePort } from '../archive/archive-por
 import { retrieveObserver } from '../runtime/monitoring.ts';
 import { transcoder } from '../codec/transcoder.ts';
 import { dicomListener } from './dicom-listener.ts';
+import { IdentifierChecks } from '../protocol/services/identifier-checks.ts';
 
 export interface QueryRetrieve {
   /** Our storage SCP: also answers the objects a C-GET of ours brings back (transfers.ts). */
   storeScp: StoreScp;
+  /** Checks on each C-FIND, C-MOVE and C-GET identifier before it is answered (the request converters). */
+  requestChecks: IdentifierChecks;
 }
 
 /**
@@ -37,7 +40,9 @@ export const queryRetrieve: Feature<QueryRetrieve> = {
       retrieved: core.access.retrieved.bind(core.access),
     };
     const aeTitle = () => core.settings.aeTitle;
+    const requestChecks = new IdentifierChecks();
     const retrieveScp = new RetrieveScp({
+      checks: requestChecks,
       objects: retrievePort(ports),
       destination: destinationPort(
         () => core.config,
@@ -56,7 +61,8 @@ export const queryRetrieve: Feature<QueryRetrieve> = {
       operations,
       core.child('find-scp'),
       () => core.settings.maxQueryResults,
+      requestChecks,
     );
-    return { provides: { storeScp }, services: [storeScp, findScp, retrieveScp.move, retrieveScp.get] };
+    return { provides: { storeScp, requestChecks }, services: [storeScp, findScp, retrieveScp.move, retrieveScp.get] };
   },
 };

@@ -11,7 +11,7 @@ import { textElement, textOf, type DataSet } from '../../main/dicom/dataset.ts';
 import { Tag } from '../../main/dicom/tags.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { parseForwardCommand } from '../../main/automation/forward-command.ts';
-import { filterMatches, readImportConverters } from '../../main/config/import-converters.ts';
+import { filterMatches, readImportConverters, readRequestConverters } from '../../main/config/import-converters.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
 
 /**
@@ -227,6 +227,17 @@ describe('ImportConverters in dicom.ini', () => {
     ]);
     expect(readImportConverters(doc)[0]!.text).toBe(`lua "n = #Data.ReferencedStudySequence" ; nop done`);
     expect(doc.get('sscscp', 'MyACRNema')!.value).toBe('PACSWS');
+  });
+
+  it('reads QueryConverter0, WorkListQueryConverter0 and RetrieveConverter0, refusing what has no meaning on a request', () => {
+    const read = readRequestConverters(
+      ini(['QueryConverter0 = ifequal "%u", "X"; destroy', 'RetrieveConverter0 = nop moving to %s']),
+    );
+    expect(Object.keys(read)).toEqual(['query', 'retrieve']);
+    expect(read.query).toMatchObject({ key: 'QueryConverter0', line: 3 });
+    expect(() => readRequestConverters(ini(['WorkListQueryConverter0 = nop; forward to PACS']))).toThrow(
+      'WorkListQueryConverter0, column 6: forward has no meaning on a request',
+    );
   });
 
   it('refuses a line it cannot run with its file, line, column and reason', () => {

@@ -5,6 +5,7 @@ import { DimseError, Status, formatStatus } from '../../dicom/status.ts';
 import { CommandField } from '../command.ts';
 import { QrSopClass, encodingOf, qrModelOf } from '../../../common/uids.ts';
 import { IdentifierError, qrRequestFrom, worklistAnswer, worklistRequestFrom } from '../../query/identifier.ts';
+import { IdentifierChecks } from './identifier-checks.ts';
 import { QrAnswerWriter } from '../../query/answer-writer.ts';
 import type { SourceLogger } from '../../util/log.ts';
 import type { RunningOperations } from './operations.ts';
@@ -31,6 +32,8 @@ export class FindScp implements DimseService {
   private readonly operations: RunningOperations;
   private readonly log: SourceLogger;
   private readonly maxResults: () => number;
+  /** QueryConverter0 and WorkListQueryConverter0 (identifier-checks.ts). */
+  readonly checks: IdentifierChecks;
 
   /** `maxResults`: dicom.ini's MaxQueryResults, read for each query (0: no limit). */
   constructor(
@@ -39,12 +42,14 @@ export class FindScp implements DimseService {
     operations: RunningOperations,
     log: SourceLogger,
     maxResults: () => number = () => 0,
+    checks = new IdentifierChecks(),
   ) {
     this.port = port;
     this.aeTitle = aeTitle;
     this.operations = operations;
     this.log = log;
     this.maxResults = maxResults;
+    this.checks = checks;
   }
 
   async handle(assoc: Association, msg: IncomingMessage, data: Buffer | undefined): Promise<void> {
@@ -56,8 +61,17 @@ export class FindScp implements DimseService {
     let sent = 0;
     try {
       if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'C-FIND-RQ has no identifier');
-      const identifier = parseIdentifier(data, msg.context.transferSyntax);
-      const { chunks, pending } = this.search(sopClass, identifier, msg.context.transferSyntax);
+      const identifier = await this.checks.run({
+        kind: sopClass === QrSopClass.ModalityWorklistFind ? 'worklist' : 'query',
+        identifier: parseIdentifier(data, msg.context.transferSyntax),
+        callingAe: assoc.callingAe,
+        calledAe: assoc.calledAe,
+        moveDestination: '',
+      });
+      // Dropped by a query converter: nothing matches.
+      const { chunks, pending } = identifier
+        ? this.search(sopClass, identifier, msg.context.transferSyntax)
+        : { chunks: (async function* () {})(), pending: Status.Pending };
       const max = this.maxResults();
       // Answers leave in bursts (one system call each); between bursts the socket is read, so a C-CANCEL gets in.
       // One command set for every pending answer (encoded once a burst); each answer its own identifier.

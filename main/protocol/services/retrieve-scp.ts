@@ -8,6 +8,7 @@ import { UNIQUE_KEYS } from '../../query/attributes.ts';
 import { IdentifierError, qrRequestFrom } from '../../query/identifier.ts';
 import type { SourceLogger } from '../../util/log.ts';
 import { parseIdentifier } from './find-scp.ts';
+import type { IdentifierChecks } from './identifier-checks.ts';
 import type { RunningOperation, RunningOperations } from './operations.ts';
 import type { DestinationPort, RetrievePort } from './ports.ts';
 import type { DimseService } from './registry.ts';
@@ -40,6 +41,8 @@ export interface RetrieveDependencies {
     association(sub: Association): void;
     sent(via: Association, obj: OutgoingObject, result: SendResult): void;
   };
+  /** RetrieveConverter0 (identifier-checks.ts). */
+  checks?: IdentifierChecks;
 }
 
 /** Sends the objects of one retrieve and records each sub-operation's outcome. */
@@ -155,7 +158,7 @@ export class RetrieveScp {
       }
     };
     try {
-      subOps = new SubOperations(await this.objectsFor(msg, data));
+      subOps = new SubOperations(await this.objectsFor(assoc, msg, data));
       await perform(subOps.objects, op, progress);
     } catch (err) {
       if (err instanceof DimseError) {
@@ -203,12 +206,28 @@ export class RetrieveScp {
   }
 
   /** The stored objects the identifier names; its level's unique key must be given (PS3.4 C.4.2.2.1). */
-  private async objectsFor(msg: IncomingMessage, data: Buffer | undefined): Promise<OutgoingObject[]> {
+  private async objectsFor(
+    assoc: Association,
+    msg: IncomingMessage,
+    data: Buffer | undefined,
+  ): Promise<OutgoingObject[]> {
     const sopClass = msg.command.affectedSopClassUid ?? msg.context.abstractSyntax;
     const model = qrModelOf(sopClass);
     if (!model) throw new IdentifierError(Status.SopClassNotSupported, `retrieve on ${sopClass} is not supported`);
     if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'request has no identifier');
-    const request = qrRequestFrom(parseIdentifier(data, msg.context.transferSyntax), model);
+    const parsed = parseIdentifier(data, msg.context.transferSyntax);
+    const identifier = this.deps.checks
+      ? await this.deps.checks.run({
+          kind: 'retrieve',
+          identifier: parsed,
+          callingAe: assoc.callingAe,
+          calledAe: assoc.calledAe,
+          moveDestination: msg.command.moveDestination ?? '',
+        })
+      : parsed;
+    if (!identifier)
+      throw new IdentifierError(Status.UnableToProcess, 'refused by a retrieve converter of this archive');
+    const request = qrRequestFrom(identifier, model);
     const uniqueKey = UNIQUE_KEYS[request.level];
     const given = request.conditions.find((c) => c.attr.tag === uniqueKey);
     if (!given || (given.match.kind !== 'single' && given.match.kind !== 'list')) {

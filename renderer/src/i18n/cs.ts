@@ -980,6 +980,7 @@ export const CS: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
   "the patient's name is required": 'chybí jméno pacienta',
+  '{converter} failed on a request from {ae}: {reason}': '{converter} selhal na požadavku od {ae}: {reason}',
   '{converter}, column {column}: {reason}': '{converter}, sloupec {column}: {reason}',
   'would be dropped (the sender hears success)': 'by se zahodil (odesílatel dostane úspěch)',
   'would be refused (the sender hears a failure)': 'by se odmítl (odesílatel dostane chybu)',

@@ -989,6 +989,8 @@ export const DE: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
   "the patient's name is required": 'der Name des Patienten fehlt',
+  '{converter} failed on a request from {ae}: {reason}':
+    '{converter} ist bei einer Anfrage von {ae} fehlgeschlagen: {reason}',
   '{converter}, column {column}: {reason}': '{converter}, Spalte {column}: {reason}',
   'would be dropped (the sender hears success)': 'würde verworfen (der Sender erhält Erfolg)',
   'would be refused (the sender hears a failure)': 'würde abgelehnt (der Sender erhält einen Fehler)',

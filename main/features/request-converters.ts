@@ -1,0 +1,72 @@
+import type { Feature } from '../core/feature.ts';
+import type { ArchiveCore } from '../core/archive-core.ts';
+import type { IdentifierRequest } from '../protocol/services/identifier-checks.ts';
+import type { DataSet } from '../dicom/dataset.ts';
+import { runConverters } from '../automation/converter-run.ts';
+import { luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
+import type { LuaHost } from '../automation/lua-host.ts';
+import { importConverters } from './import-converters.ts';
+import { queryRetrieve } from './query-retrieve.ts';
+import { msg } from '../../common/message.ts';
+
+/**
+ * Conquest's converters on requests: QueryConverter0 on each C-FIND's identifier, WorkListQueryConverter0 on each
+ * worklist C-FIND's, RetrieveConverter0 on each C-MOVE's and C-GET's (`%s` its move destination), before the request
+ * is answered. They may change the identifier's keys, or drop the request (`destroy`, `destroy2`, `reject`: a query
+ * then matches nothing, a retrieve is refused); a converter that fails leaves the request as it came, logged and shown
+ * on the Monitor.
+ */
+export const requestConverters: Feature<undefined> = {
+  name: 'request-converters',
+  needs: [queryRetrieve, importConverters],
+  start(core, { the }) {
+    const { requestChecks } = the(queryRetrieve);
+    const { scripts } = the(importConverters);
+    requestChecks.add((request) => convertRequest(core, scripts, request));
+    return { provides: undefined };
+  },
+};
+
+async function convertRequest(
+  core: ArchiveCore,
+  lua: LuaHost,
+  request: IdentifierRequest,
+): Promise<DataSet | undefined> {
+  const converter = core.config.requestConverters[request.kind];
+  if (!converter) return request.identifier;
+  const log = core.child('converters');
+  try {
+    const result = await runConverters(
+      [converter.statements],
+      request.identifier,
+      {
+        callingAe: request.callingAe,
+        calledAe: request.calledAe,
+        stationName: request.kind === 'retrieve' ? request.moveDestination : undefined,
+      },
+      luaStep(lua, core.settings, log, {
+        name: () => converter.key,
+        sopInstanceUid: `${request.kind} from ${request.callingAe}`,
+        association: { calling: request.callingAe, called: request.calledAe, connectedIp: '', thread: 0 },
+      }),
+    );
+    for (const note of result.notes) log.info(`${converter.key} (${request.kind} from ${request.callingAe}): ${note}`);
+    await writeConverterFiles(core.dataDir, result.files, log);
+    if (result.outcome !== 'store') {
+      if (!result.quiet) log.info(`${converter.key} dropped a ${request.kind} from ${request.callingAe}`);
+      return undefined;
+    }
+    return result.dataSet;
+  } catch (err) {
+    const reason = (err as Error).message;
+    log.error(`${converter.key} failed on a ${request.kind} from ${request.callingAe}, answered as asked: ${reason}`);
+    core.activity.problem(
+      msg('{converter} failed on a request from {ae}: {reason}', {
+        converter: converter.key,
+        ae: request.callingAe,
+        reason,
+      }),
+    );
+    return request.identifier;
+  }
+}
