@@ -6,6 +6,8 @@ import { SaidError } from '../../common/message.ts';
 import { applyChanges } from '../edit/object-rewrite.ts';
 import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
 import { parseForwardCommand, type ForwardCommand } from './forward-command.ts';
+import { formatValue, parseSet, type SetCommand } from './set-command.ts';
+import { ScriptData, ownCopy } from './lua-data.ts';
 import { SIMPLE_VARIABLES, expandVariables, tagOf, valueText, type VariableContext } from './converter-vars.ts';
 
 /**
@@ -111,20 +113,16 @@ export function checkConverter(line: string): Statement[] {
           );
         }
       } else if (name === 'set' || name === 'setifempty') {
-        const m = SET.exec(rest);
-        if (!m)
-          throw new ConverterCheckError(
-            `${name} is "${name} gggg,eeee to "value"" (or a name, or x, y, z; "to nil" deletes)`,
-            s.column,
-          );
-        if (!isVariable(m[1]!) && tagOf(m[1]!) === undefined)
-          throw new ConverterCheckError(`${m[1]} is not gggg,eeee, a known attribute name, x, y or z`, s.column);
-        const tag = isVariable(m[1]!) ? undefined : tagOf(m[1]!);
+        const set = parseSet(rest);
+        if ('error' in set) throw new ConverterCheckError(`${name}: ${set.error}`, s.column);
+        const tag = set.target.kind === 'variable' ? undefined : set.target.tag;
         if (tag !== undefined && !SETTABLE_VRS.has(vrOf(tag)) && vrOf(tag) !== 'SQ')
           throw new ConverterCheckError(
-            `${m[1]} is a ${vrOf(tag)} attribute: set writes text attributes only (for now)`,
+            `${rest.split(/\s/)[0]} is a ${vrOf(tag)} attribute: set writes text attributes only (for now)`,
             s.column,
           );
+        if (set.target.kind === 'item' && name === 'setifempty')
+          throw new ConverterCheckError('setifempty does not reach into sequences (as in Conquest)', s.column);
       } else if (name === 'delete') {
         if (tagOf(rest) === undefined)
           throw new ConverterCheckError(`delete names gggg,eeee or a known attribute name, not "${rest}"`, s.column);
@@ -163,7 +161,7 @@ export function checkExportConverter(line: string, known: (ae: string) => boolea
           `${name} changes or drops the object: an export converter runs once it is stored`,
           s.column,
         );
-      if ((name === 'set' || name === 'setifempty') && !isVariable(SET.exec(rest)![1]!))
+      if ((name === 'set' || name === 'setifempty') && (parseSet(rest) as SetCommand).target.kind !== 'variable')
         throw new ConverterCheckError(
           `${name} of an attribute changes the stored object: in an export converter, set x, y or z`,
           s.column,
@@ -193,7 +191,6 @@ export function forwardDestinations(statements: readonly Statement[]): string[] 
   return out;
 }
 
-const SET = /^([A-Za-z0-9,]+)\s+(to|if)\s+(?:"((?:[^"]|"")*)"|(nil))\s*$/i;
 /** The first `%` variable in `text` that the runner would refuse (converter-vars.ts), with its offset. */
 function unsupportedVariable(text: string): { text: string; at: number } | undefined {
   for (let i = 0; i < text.length - 1; i++) {
@@ -208,7 +205,6 @@ function unsupportedVariable(text: string): { text: string; at: number } | undef
 
 /** `write "text" to file` and `append "text" to file`. */
 const WRITE = /^"((?:[^"]|"")*)"\s+to\s+(\S.*)$/i;
-const isVariable = (name: string) => /^[xyz]$/i.test(name);
 /** What `set` may write: text VRs, and UN (a private attribute the dictionary does not know). */
 const SETTABLE_VRS: ReadonlySet<string> = new Set([...TEXT_VRS, 'UN']);
 
@@ -303,16 +299,28 @@ function* runSteps(
           break;
         case 'set':
         case 'setifempty': {
-          const [, target, how, quoted, nil] = SET.exec(rest)!;
-          const value = nil ? null : expand(quoted!.replace(/""/g, '"'));
-          if (how!.toLowerCase() === 'if' && !value) break;
-          if (isVariable(target!)) {
-            const key = target!.toLowerCase();
-            if (name === 'setifempty' && vars.get(key)) break;
-            vars.set(key, value ?? '');
+          const set = parseSet(rest) as SetCommand;
+          const expanded = set.value === null ? null : expand(set.value);
+          const value =
+            expanded !== null && set.format !== undefined ? formatValue(expand(set.format), expanded) : expanded;
+          if (set.how === 'if' && !expanded) break;
+          const { target } = set;
+          if (target.kind === 'variable') {
+            if (name === 'setifempty' && vars.get(target.name)) break;
+            vars.set(target.name, value ?? '');
             break;
           }
-          const tag = tagOf(target!)!;
+          if (target.kind === 'item') {
+            const data = new ScriptData(ownCopy(result.dataSet));
+            const sequence = target.sequence.toString(16).padStart(8, '0');
+            const item = target.item === 'new' ? data.count(sequence) : target.item;
+            const hex = (n: number) => n.toString(16).padStart(4, '0');
+            data.set(`${sequence}.${item}`, `${hex(target.tag >>> 16)},${hex(target.tag & 0xffff)}`, value);
+            result.dataSet = data.root;
+            result.changed = true;
+            break;
+          }
+          const tag = target.tag;
           if (
             name === 'setifempty' &&
             result.dataSet.get(tag) &&

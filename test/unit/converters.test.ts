@@ -11,6 +11,7 @@ import { textElement, textOf, type DataSet } from '../../main/dicom/dataset.ts';
 import { Tag } from '../../main/dicom/tags.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { parseForwardCommand } from '../../main/automation/forward-command.ts';
+import { formatValue } from '../../main/automation/set-command.ts';
 import { filterMatches, readImportConverters, readRequestConverters } from '../../main/config/import-converters.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
 
@@ -158,6 +159,24 @@ describe('the converter language', () => {
     expect(() => checkConverter('compression n1')).toThrow(
       'compression "n1": NKI private compression is not supported',
     );
+  });
+
+  it('sets with a format, and inside a sequence item one deep (an item by number, or a new one)', () => {
+    const result = run([
+      'set 0020,0010 format "ID%%05d" to "42"',
+      'set 0010,1001 format "%%-6s|%%.2f|%%x" to "7.125"',
+      'set 0008,1110.0/0008,1155 to "1.2.3"',
+      'set ReferencedStudySequence.*/ReferencedSOPInstanceUID to "1.2.4"',
+      'set 0008,1110.0/0008,1150 to "%VSOPClassUID"',
+    ]);
+    expect(value(result.dataSet, 0x00200010)).toBe('ID00042');
+    expect(formatValue('%-6s|%.2f|%x', '7.125')).toBe('7.125 |7.13|7');
+    expect(formatValue('%+05d %X %%', '255')).toBe('+0255 FF %');
+    const items = result.dataSet.get(0x00081110)!.value as DataSet[];
+    expect(items.map((item) => value(item, 0x00081155))).toEqual(['1.2.3', '1.2.4']);
+    expect(value(items[0]!, 0x00081150)).toBe(value(CT(), Tag.SOPClassUID));
+    expect(() => checkConverter('set 0008,1110.0/0008,1155/0008,0100 to "x"')).toThrow('one sequence deep');
+    expect(() => checkConverter('set 0010,0010.0/0008,1155 to "x"')).toThrow('0010,0010 is not a sequence');
   });
 
   it('ends a line with stop and rejects with reject', () => {
