@@ -7,6 +7,7 @@ import { applyChanges } from '../edit/object-rewrite.ts';
 import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
 import { parseForwardCommand, type ForwardCommand } from './forward-command.ts';
 import { formatValue, parseSet, type SetCommand } from './set-command.ts';
+import { newUidFor, parseUidCommand, remapUids, type UidCommand } from './uid-remap.ts';
 import { ScriptData, ownCopy } from './lua-data.ts';
 import { SIMPLE_VARIABLES, expandVariables, tagOf, valueText, type VariableContext } from './converter-vars.ts';
 
@@ -36,6 +37,8 @@ export interface ConverterResult {
   compression?: string;
   /** `nop text` lines and what each converter did, for the log. */
   notes: string[];
+  /** newuids' new UIDs with the old ones they stand for, to keep in the index (for olduids). */
+  uidPairs: { stage: string; newUid: string; oldUid: string }[];
 }
 
 export class ConverterCheckError extends Error {
@@ -77,6 +80,8 @@ const RUN = new Set([
   'append',
   'lua',
   'lua:',
+  'newuids',
+  'olduids',
 ]);
 const ONE_ARGUMENT = new Set(['ifempty', 'ifnotempty']);
 
@@ -126,6 +131,9 @@ export function checkConverter(line: string): Statement[] {
       } else if (name === 'delete') {
         if (tagOf(rest) === undefined)
           throw new ConverterCheckError(`delete names gggg,eeee or a known attribute name, not "${rest}"`, s.column);
+      } else if (name === 'newuids' || name === 'olduids') {
+        const command = parseUidCommand(name === 'newuids' ? 'new' : 'old', rest);
+        if ('error' in command) throw new ConverterCheckError(`${name}: ${command.error}`, s.column);
       } else if (name === 'compression') {
         const plan = parseCompressionCode(rest);
         if ('error' in plan)
@@ -156,7 +164,7 @@ export function checkExportConverter(line: string, known: (ae: string) => boolea
         continue;
       }
       const { name, rest } = commandWord(s.text);
-      if (['destroy', 'destroy2', 'reject', 'compression', 'delete'].includes(name))
+      if (['destroy', 'destroy2', 'reject', 'compression', 'delete', 'newuids', 'olduids'].includes(name))
         throw new ConverterCheckError(
           `${name} changes or drops the object: an export converter runs once it is stored`,
           s.column,
@@ -212,41 +220,56 @@ const SETTABLE_VRS: ReadonlySet<string> = new Set([...TEXT_VRS, 'UN']);
 export type LuaRunner = (chunk: string, result: ConverterResult, line: number) => Promise<void>;
 
 export function emptyResult(dataSet: DataSet): ConverterResult {
-  return { outcome: 'store', quiet: false, dataSet, changed: false, forwards: [], files: [], notes: [] };
+  return { outcome: 'store', quiet: false, dataSet, changed: false, forwards: [], files: [], notes: [], uidPairs: [] };
 }
+
+/** `olduids` met by the runner: the driver looks the object's UIDs up in the index and puts back the old ones. */
+export type OldUidsRunner = (command: UidCommand, result: ConverterResult) => Promise<void>;
+
+type Step = { kind: 'lua'; chunk: string; line: number } | { kind: 'olduids'; command: UidCommand };
 
 /** Run the lines in order on `dataSet`; the first line that destroys or rejects ends the run. */
 export async function runConverters(
   lines: readonly Statement[][],
   dataSet: DataSet,
-  context: Omit<VariableContext, 'dataSet' | 'vars'>,
+  context: RunContext,
   lua?: LuaRunner,
+  oldUids?: OldUidsRunner,
 ): Promise<ConverterResult> {
   const result = emptyResult(dataSet);
   const steps = runSteps(lines, result, context);
   for (let step = steps.next(); !step.done; step = steps.next()) {
-    if (!lua) throw new Error('Lua does not run here');
-    await lua(step.value.chunk, result, step.value.line);
+    const s = step.value;
+    if (s.kind === 'lua') {
+      if (!lua) throw new Error('Lua does not run here');
+      await lua(s.chunk, result, s.line);
+    } else {
+      if (!oldUids) throw new Error('olduids does not run here');
+      await oldUids(s.command, result);
+    }
   }
   return result;
 }
 
+/** What a run knows besides the object: the association's AE titles, %s's override, the archive's UID key. */
+export type RunContext = Omit<VariableContext, 'dataSet' | 'vars'> & { uidKey?: string };
+
 /** The same without Lua, into `result` (what a script's `script('...')` runs): a Lua statement here is an error. */
-export function runConvertersInto(
-  lines: readonly Statement[][],
-  result: ConverterResult,
-  context: Omit<VariableContext, 'dataSet' | 'vars'>,
-): void {
+export function runConvertersInto(lines: readonly Statement[][], result: ConverterResult, context: RunContext): void {
   const steps = runSteps(lines, result, context);
-  if (!steps.next().done) throw new Error('a converter run from Lua cannot run Lua itself');
+  const step = steps.next();
+  if (!step.done)
+    throw new Error(
+      step.value.kind === 'lua' ? 'a converter run from Lua cannot run Lua itself' : 'olduids does not run from Lua',
+    );
 }
 
 /** The runner: yields each Lua chunk for the driver to run, and goes on once it has folded the chunk's effects in. */
 function* runSteps(
   lines: readonly Statement[][],
   result: ConverterResult,
-  context: Omit<VariableContext, 'dataSet' | 'vars'>,
-): Generator<{ chunk: string; line: number }, void, void> {
+  context: RunContext,
+): Generator<Step, void, void> {
   const vars = new Map<string, string>();
   const expand = (text: string) => expandVariables(text, { ...context, dataSet: result.dataSet, vars });
   const change = (tag: number, value: string | null) => {
@@ -254,10 +277,7 @@ function* runSteps(
     result.changed = true;
   };
   /** Runs a list; returns 'end' when the line is done (stop, return, destroy, reject). */
-  const run = function* (
-    list: Statement[],
-    line: number,
-  ): Generator<{ chunk: string; line: number }, 'go' | 'end', void> {
+  const run = function* (list: Statement[], line: number): Generator<Step, 'go' | 'end', void> {
     let skipNext = false;
     for (const s of list) {
       if (skipNext) {
@@ -276,7 +296,7 @@ function* runSteps(
       switch (name) {
         case 'lua':
         case 'lua:':
-          yield { chunk: luaChunk(s.text), line };
+          yield { kind: 'lua', chunk: luaChunk(s.text), line };
           if (result.outcome !== 'store') return 'end';
           break;
         case 'nop':
@@ -337,6 +357,23 @@ function* runSteps(
         }
         case 'compression':
           result.compression = rest.trim();
+          break;
+        case 'newuids': {
+          const command = parseUidCommand('new', expand(rest)) as UidCommand;
+          const stage = command.stage;
+          const key = command.oneWay ? undefined : context.uidKey;
+          const pairs = new Map<string, string>();
+          result.dataSet = remapUids(result.dataSet, command, (old) => {
+            const fresh = newUidFor(old, stage, key);
+            pairs.set(fresh, old);
+            return fresh;
+          });
+          result.changed = true;
+          if (!command.oneWay) for (const [newUid, oldUid] of pairs) result.uidPairs.push({ stage, newUid, oldUid });
+          break;
+        }
+        case 'olduids':
+          yield { kind: 'olduids', command: parseUidCommand('old', expand(rest)) as UidCommand };
           break;
         case 'write':
         case 'append': {

@@ -1,7 +1,10 @@
-import { appendFile, realpath, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { appendFile, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceLogger } from '../util/log.ts';
-import type { ConverterResult, LuaRunner } from './converter-run.ts';
+import type { ConverterResult, LuaRunner, OldUidsRunner } from './converter-run.ts';
+import type { UidMapStore } from '../index/sql-uid-map.ts';
+import { remapUids, uidsIn } from './uid-remap.ts';
 import type { LuaCall } from './lua-engine.ts';
 import type { LuaHost } from './lua-host.ts';
 
@@ -18,7 +21,12 @@ export function luaStep(
   host: LuaHost,
   settings: { luaTimeoutSeconds: number; luaMemoryMB: number },
   log: SourceLogger,
-  about: { name: (line: number) => string; sopInstanceUid: string; association: LuaCall['association'] },
+  about: {
+    name: (line: number) => string;
+    sopInstanceUid: string;
+    association: LuaCall['association'];
+    uidKey?: string;
+  },
 ): LuaRunner {
   return async (chunk, into, line) => {
     const name = about.name(line);
@@ -49,6 +57,7 @@ export function foldIn(into: ConverterResult, ran: ConverterResult): void {
   into.forwards.push(...ran.forwards);
   into.files.push(...ran.files);
   into.notes.push(...ran.notes);
+  into.uidPairs.push(...ran.uidPairs);
   if (ran.compression !== undefined) into.compression = ran.compression;
 }
 
@@ -75,4 +84,38 @@ export async function writeConverterFiles(
       log.error(`a converter could not ${f.append ? 'append to' : 'write'} ${f.file}: ${(err as Error).message}`);
     }
   }
+}
+
+/** The runner's olduids step: the object's UIDs looked up in the index's pairs (of that stage), the old ones put back. */
+export function oldUidsStep(store: UidMapStore): OldUidsRunner {
+  return async (command, result) => {
+    const known = await store.oldUids(command.stage, uidsIn(result.dataSet, command));
+    if (!known.size) return;
+    result.dataSet = remapUids(result.dataSet, command, (uid) => known.get(uid) ?? uid);
+    result.changed = true;
+  };
+}
+
+let keys: Map<string, Promise<string>> | undefined;
+
+/**
+ * The archive's key for newuids (uid-remap.ts): made once, kept in the configuration folder (`uid-key`, readable by its
+ * owner only), so the same old UID gets the same new one after a restart and nowhere else.
+ */
+export function archiveUidKey(configDir: string): Promise<string> {
+  keys ??= new Map();
+  let key = keys.get(configDir);
+  if (!key) {
+    const file = path.join(configDir, 'uid-key');
+    key = readFile(file, 'utf8').then(
+      (text) => text.trim(),
+      async () => {
+        const fresh = randomBytes(32).toString('hex');
+        await writeFile(file, `${fresh}\n`, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+        return (await readFile(file, 'utf8')).trim();
+      },
+    );
+    keys.set(configDir, key);
+  }
+  return key;
 }

@@ -22,6 +22,8 @@ export interface LuaCall {
   dataSet: DataSet;
   association: { calling: string; called: string; connectedIp: string; thread: number };
   timeoutMs: number;
+  /** The archive's key for newuids run through script() (uid-remap.ts). */
+  uidKey?: string;
 }
 
 export interface LuaOutcome {
@@ -177,7 +179,11 @@ export class ScriptEngine {
     const { data, result, call } = this.active();
     const statements = checkConverter(text);
     result.dataSet = data.root;
-    runConvertersInto([statements], result, { callingAe: call.association.calling, calledAe: call.association.called });
+    runConvertersInto([statements], result, {
+      callingAe: call.association.calling,
+      calledAe: call.association.called,
+      uidKey: call.uidKey,
+    });
     data.root = result.dataSet;
   }
 }

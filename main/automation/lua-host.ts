@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { LuaAnswer, LuaJob } from './lua-worker.ts';
 import { ScriptEngine, type LuaCall, type LuaOutcome } from './lua-engine.ts';
 import { ownCopy } from './lua-data.ts';
+import { emptyResult } from './converter-run.ts';
 
 /**
  * Where the converters' Lua runs. A chunk first runs here, on the archive's thread, with a slice of INLINE_MS: the
@@ -178,17 +179,5 @@ export class LuaHost {
 }
 
 function failed(call: LuaCall, error: string): LuaOutcome {
-  return {
-    result: {
-      outcome: 'store',
-      quiet: false,
-      dataSet: call.dataSet,
-      changed: false,
-      forwards: [],
-      files: [],
-      notes: [],
-    },
-    lines: [],
-    error,
-  };
+  return { result: emptyResult(call.dataSet), lines: [], error };
 }

@@ -2,7 +2,7 @@ import type { ArchiveCore } from '../core/archive-core.ts';
 import type { ConverterTrialDto, ConverterTryDto } from '../api/automation-dto.ts';
 import type { ForwardCommand } from '../automation/forward-command.ts';
 import { emptyResult, runConverters, type ConverterResult, type LuaRunner } from '../automation/converter-run.ts';
-import { ConverterFailed, foldIn } from '../automation/converter-steps.ts';
+import { ConverterFailed, archiveUidKey, foldIn, oldUidsStep } from '../automation/converter-steps.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
 import { filterMatches } from '../config/import-converters.ts';
 import { ruleMatches } from '../config/forward-rules.ts';
@@ -105,6 +105,7 @@ async function trialOf(
   core: ArchiveCore,
 ): Promise<{ dto: ConverterTrialDto; result?: ConverterResult }> {
   const prints: string[] = [];
+  const uidKey = await archiveUidKey(core.config.configDir);
   const step: LuaRunner = async (chunk, into) => {
     const ran = await lua.run(
       {
@@ -113,6 +114,7 @@ async function trialOf(
         dataSet: into.dataSet,
         association: { calling: context.callingAe, called: context.calledAe, connectedIp: '', thread: 0 },
         timeoutMs: core.settings.luaTimeoutSeconds * 1000,
+        uidKey,
       },
       core.settings.luaMemoryMB << 20,
     );
@@ -121,7 +123,13 @@ async function trialOf(
     foldIn(into, ran.result);
   };
   try {
-    const result = await runConverters(lines, dataSet, context, step);
+    const result = await runConverters(
+      lines,
+      dataSet,
+      { ...context, uidKey },
+      step,
+      oldUidsStep(core.index.uidMapStore()),
+    );
     return { dto: { key, ran: true, decision: result.outcome, actions: actionsOf(result), prints }, result };
   } catch (err) {
     const empty = emptyResult(dataSet);

@@ -4,7 +4,13 @@ import type { ArchiveCore } from '../core/archive-core.ts';
 import type { ArrivalDecision, ArrivingObject } from '../archive/ingest.ts';
 import { filterMatches } from '../config/import-converters.ts';
 import { runConverters } from '../automation/converter-run.ts';
-import { ConverterFailed, luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
+import {
+  ConverterFailed,
+  archiveUidKey,
+  luaStep,
+  oldUidsStep,
+  writeConverterFiles,
+} from '../automation/converter-steps.ts';
 import { LuaHost } from '../automation/lua-host.ts';
 import { headerOfDataSet } from '../automation/converted-header.ts';
 import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '../edit/object-rewrite.ts';
@@ -90,11 +96,13 @@ async function runOn(
       filterMatches(c.callingAe, object.callingAe),
   );
   if (!applying.length) return { outcome: 'store', header };
+  const uidKey = await archiveUidKey(core.config.configDir);
   const result = await runConverters(
     applying.map((c) => c.statements),
     dataSet,
-    { callingAe: object.callingAe, calledAe: object.calledAe },
+    { callingAe: object.callingAe, calledAe: object.calledAe, uidKey },
     luaStep(lua, core.settings, log, {
+      uidKey,
       name: (line) => `ImportConverter${applying[line]!.index}`,
       sopInstanceUid: header.sopInstanceUid,
       association: {
@@ -104,6 +112,7 @@ async function runOn(
         thread: object.association,
       },
     }),
+    oldUidsStep(core.index.uidMapStore()),
   );
   for (const note of result.notes) log.info(`${header.sopInstanceUid}: ${note}`);
   await writeConverterFiles(core.dataDir, result.files, log);
@@ -115,6 +124,8 @@ async function runOn(
     log.info(`${header.sopInstanceUid} from ${object.callingAe} rejected by an import converter`);
     return { outcome: 'reject', comment: 'rejected by an import converter of this archive' };
   }
+  // newuids' pairs are kept before the object is stored, so an olduids on it (or on a query) can always undo them.
+  if (result.uidPairs.length) await core.index.uidMapStore().remember(result.uidPairs);
   let stored = header;
   if (result.changed) {
     if (held) object.replaceHeld(objectBytesWith(held, head, result.dataSet));

@@ -3,7 +3,7 @@ import type { ArchiveCore } from '../core/archive-core.ts';
 import type { IdentifierRequest } from '../protocol/services/identifier-checks.ts';
 import type { DataSet } from '../dicom/dataset.ts';
 import { runConverters } from '../automation/converter-run.ts';
-import { luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
+import { archiveUidKey, luaStep, oldUidsStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
 import { importConverters } from './import-converters.ts';
 import { queryRetrieve } from './query-retrieve.ts';
@@ -43,12 +43,14 @@ async function convertRequest(
         callingAe: request.callingAe,
         calledAe: request.calledAe,
         stationName: request.kind === 'retrieve' ? request.moveDestination : undefined,
+        uidKey: await archiveUidKey(core.config.configDir),
       },
       luaStep(lua, core.settings, log, {
         name: () => converter.key,
         sopInstanceUid: `${request.kind} from ${request.callingAe}`,
         association: { calling: request.callingAe, called: request.calledAe, connectedIp: '', thread: 0 },
       }),
+      oldUidsStep(core.index.uidMapStore()),
     );
     for (const note of result.notes) log.info(`${converter.key} (${request.kind} from ${request.callingAe}): ${note}`);
     await writeConverterFiles(core.dataDir, result.files, log);

@@ -8,6 +8,7 @@ import type { JobStore } from '../jobs/job.ts';
 import type { MppsStore } from './mpps-record.ts';
 import type { DeletionRecord } from './deletion-record.ts';
 import type { AccountStore } from '../accounts/account-record.ts';
+import type { UidMapStore } from './sql-uid-map.ts';
 import type { ApiKeyStore } from '../accounts/api-key-record.ts';
 import type { AuditStore } from '../audit/audit-record.ts';
 
@@ -183,6 +184,8 @@ export interface ArchiveIndex {
   accountStore(): AccountStore;
   /** The keys other systems sign their requests with. */
   apiKeyStore(): ApiKeyStore;
+  /** Converters' newuids/olduids pairs. */
+  uidMapStore(): UidMapStore;
   /** Who did what to which patient's data. */
   auditStore(): AuditStore;
   close(): Promise<void>;

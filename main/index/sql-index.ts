@@ -21,6 +21,7 @@ import { SqlJobStore } from './sql-jobs.ts';
 import { SqlMppsStore } from './sql-mpps.ts';
 import { SqlAccountStore } from './sql-accounts.ts';
 import { SqlApiKeyStore } from './sql-api-keys.ts';
+import { SqlUidMapStore } from './sql-uid-map.ts';
 import { SqlAuditStore } from './sql-audit.ts';
 import { confirmPatientName, mergePatients, patientNames, updatePatient } from './sql-patient-changes.ts';
 import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
@@ -443,6 +444,10 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   apiKeyStore(): SqlApiKeyStore {
     return new SqlApiKeyStore(this.engine);
+  }
+
+  uidMapStore(): SqlUidMapStore {
+    return new SqlUidMapStore(this.engine);
   }
 
   auditStore(): SqlAuditStore {

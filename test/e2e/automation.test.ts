@@ -52,10 +52,10 @@ describe('the Automation screen', () => {
       'forward study to PEER after 600',
     );
     const box = first.locator('textarea');
-    await box.fill('set 0010,1001 to "from %u"; newuids');
+    await box.fill('set 0010,1001 to "from %u"; fixkodak');
     await first.getByRole('alert').waitFor();
     expect(await first.getByRole('alert').textContent()).toBe(
-      'column 29: "newuids" is not a converter command this version runs',
+      'column 29: "fixkodak" is not a converter command this version runs',
     );
     await box.fill('set 0010,1001 to "from %u"; set 0008,1030 to "tried %m"');
     await first.getByRole('alert').waitFor({ state: 'detached' });

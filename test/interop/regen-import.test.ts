@@ -207,7 +207,7 @@ ExportConverters         = 2
 ExportConverter0         = process by someconverter.exe %f
 ExportConverter1         = ifequal "%m", "CT"; forward study to VIEWER after 60
 ImportConverter0         = set 0010,1001 to "from %u"
-ImportConverter1         = newuids
+ImportConverter1         = fixkodak
 
 # Configuration of disk(s) to store images
 MAGDeviceThreshHold      = 1
@@ -254,7 +254,7 @@ VIEWER		192.168.1.20	104		un
     expect(r.out).toContain(
       'ExportConverter0 switched off: column 1: "process" is not a converter command this version runs',
     );
-    expect(r.out).toContain('ImportConverter1 switched off: column 1: "newuids" is not a converter command');
+    expect(r.out).toContain('ImportConverter1 switched off: column 1: "fixkodak" is not a converter command');
     expect(r.out).toContain('converters kept and running: ImportConverter0, ExportConverter1');
     // Conquest's clean-up key keeps its meaning (earlier versions of ours read it as the stop-writing limit).
     expect(r.out).toMatch(/MAGDeviceThreshHold = 1: clean-up is on, as in Conquest/);

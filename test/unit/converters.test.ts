@@ -12,6 +12,7 @@ import { Tag } from '../../main/dicom/tags.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { parseForwardCommand } from '../../main/automation/forward-command.ts';
 import { formatValue } from '../../main/automation/set-command.ts';
+import { newUidFor, parseUidCommand, remapUids, type UidCommand } from '../../main/automation/uid-remap.ts';
 import { filterMatches, readImportConverters, readRequestConverters } from '../../main/config/import-converters.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
 
@@ -179,6 +180,32 @@ describe('the converter language', () => {
     expect(() => checkConverter('set 0010,0010.0/0008,1155 to "x"')).toThrow('0010,0010 is not a sequence');
   });
 
+  it('gives new UIDs consistently (keyed, or one way with a #stage), keeping classes and what except names', () => {
+    const ds = dataSet({
+      [Tag.StudyInstanceUID]: ['UI', '1.2.826.0.1.1'],
+      [Tag.SeriesInstanceUID]: ['UI', '1.2.826.0.1.2'],
+      [Tag.SOPClassUID]: ['UI', '1.2.840.10008.5.1.4.1.1.2'],
+      [Tag.SOPInstanceUID]: ['UI', '1.2.826.0.1.3'],
+    });
+    const command = parseUidCommand('new', 'except 0020,000e|0008,0018=1.2.3 stage trial') as UidCommand;
+    expect(command).toMatchObject({ stage: 'trial', oneWay: false });
+    const once = remapUids(ds, command, (old) => newUidFor(old, 'trial', 'key'));
+    const twice = remapUids(ds, command, (old) => newUidFor(old, 'trial', 'key'));
+    expect(value(once, Tag.StudyInstanceUID)).toBe(value(twice, Tag.StudyInstanceUID));
+    expect(value(once, Tag.StudyInstanceUID)).not.toBe(value(ds, Tag.StudyInstanceUID));
+    expect(value(once, Tag.StudyInstanceUID)).toMatch(/^2\.25\.\d{20,39}$/);
+    expect(value(once, Tag.SeriesInstanceUID)).toBe(value(ds, Tag.SeriesInstanceUID));
+    expect(value(once, Tag.SOPInstanceUID)).toBe('1.2.3');
+    expect(value(once, Tag.SOPClassUID)).toBe(value(ds, Tag.SOPClassUID));
+    expect(newUidFor('1.2', 'trial', 'other key')).not.toBe(newUidFor('1.2', 'trial', 'key'));
+    expect(parseUidCommand('new', 'stage #study1')).toMatchObject({ oneWay: true, stage: 'study1' });
+    expect(parseUidCommand('old', 'stage #study1')).toEqual({ error: 'a #stage is one way: olduids cannot undo it' });
+    const result = run(['newuids stage #s1']);
+    expect(result.uidPairs).toEqual([]);
+    expect(run(['newuids']).uidPairs.length).toBeGreaterThan(0);
+    expect(() => checkConverter('newuids except nonsense')).toThrow('newuids: nonsense is not gggg,eeee');
+  });
+
   it('ends a line with stop and rejects with reject', () => {
     expect(run(['stop; set 0010,1001 to "no"', 'set 0010,1002 to "yes"']).dataSet.has(0x00101001)).toBe(false);
     expect(run(['ifmatch "%u", "MODALITY*"; reject', 'set 0010,1002 to "never"'])).toMatchObject({
@@ -188,8 +215,8 @@ describe('the converter language', () => {
   });
 
   it('refuses, with the column, a command or a form this version does not run', () => {
-    expect(() => checkConverter('nop; newuids')).toThrow(
-      new ConverterCheckError('"newuids" is not a converter command this version runs', 6),
+    expect(() => checkConverter('nop; fixkodak')).toThrow(
+      new ConverterCheckError('"fixkodak" is not a converter command this version runs', 6),
     );
     expect(() => checkConverter('ifequal "%m"; destroy')).toThrow(
       'ifequal takes two quoted strings, separated by a comma',
@@ -262,14 +289,14 @@ describe('ImportConverters in dicom.ini', () => {
   it('refuses a line it cannot run with its file, line, column and reason', () => {
     let thrown: unknown;
     try {
-      readImportConverters(ini(['ImportConverter0 = nop', 'ImportConverter1 = ifequal "%m", "CT"; newuids']));
+      readImportConverters(ini(['ImportConverter0 = nop', 'ImportConverter1 = ifequal "%m", "CT"; fixkodak']));
     } catch (err) {
       thrown = err;
     }
     expect(thrown).toBeInstanceOf(ConfigErrors);
     expect((thrown as Error).message).toContain('/cfg/dicom.ini:4');
     expect((thrown as Error).message).toContain(
-      'ImportConverter1, column 21: "newuids" is not a converter command this version runs',
+      'ImportConverter1, column 21: "fixkodak" is not a converter command this version runs',
     );
   });
 });

@@ -108,7 +108,7 @@ describe('Lua scripts', () => {
     expect(ran.result.forwards).toEqual([{ destination: 'ARCHIVE2', compression: 'j2', filters: {} }]);
     expect(call('destroy()').result).toMatchObject({ outcome: 'destroy' });
     expect(call("script('reject')").result).toMatchObject({ outcome: 'reject' });
-    expect(call("script('newuids')").error).toContain('"newuids" is not a converter command this version runs');
+    expect(call("script('fixkodak')").error).toContain('"fixkodak" is not a converter command this version runs');
   });
 
   it("keeps Lua 5.1's names Conquest's scripts use, and takes away what reaches outside the archive", () => {

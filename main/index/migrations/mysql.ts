@@ -279,4 +279,16 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    // Converters' newuids/olduids (Conquest's UIDMODS): which new UID stands for which old one, per stage.
+    version: 14,
+    statements: [
+      `CREATE TABLE uid_map (
+        stage VARCHAR(64) NOT NULL,
+        new_uid VARCHAR(64) NOT NULL,
+        old_uid VARCHAR(64) NOT NULL,
+        PRIMARY KEY (stage, new_uid)
+      ) ${TABLE}`,
+    ],
+  },
 ];

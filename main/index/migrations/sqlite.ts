@@ -307,4 +307,16 @@ CREATE TABLE api_keys (
 );
 `,
   },
+  {
+    // Converters' newuids/olduids (Conquest's UIDMODS): which new UID stands for which old one, per stage.
+    version: 14,
+    sql: `
+CREATE TABLE uid_map (
+  stage TEXT NOT NULL,
+  new_uid TEXT NOT NULL,
+  old_uid TEXT NOT NULL,
+  PRIMARY KEY (stage, new_uid)
+);
+`,
+  },
 ];
