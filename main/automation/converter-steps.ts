@@ -26,6 +26,7 @@ export function luaStep(
     sopInstanceUid: string;
     association: LuaCall['association'];
     uidKey?: string;
+    command?: LuaCall['command'];
   },
 ): LuaRunner {
   return async (chunk, into, line) => {
@@ -37,6 +38,8 @@ export function luaStep(
         dataSet: into.dataSet,
         association: about.association,
         timeoutMs: settings.luaTimeoutSeconds * 1000,
+        uidKey: about.uidKey,
+        command: about.command,
       },
       settings.luaMemoryMB << 20,
     );

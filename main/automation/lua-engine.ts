@@ -24,6 +24,8 @@ export interface LuaCall {
   timeoutMs: number;
   /** The archive's key for newuids run through script() (uid-remap.ts). */
   uidKey?: string;
+  /** Conquest's `Command` in request converters (`MoveDestination`, ...); nil elsewhere. */
+  command?: Record<string, string | number>;
 }
 
 export interface LuaOutcome {
@@ -89,6 +91,7 @@ export class ScriptEngine {
       ConnectedIP: call.association.connectedIp,
       Thread: call.association.thread,
     });
+    g.set('Command', call.command);
     g.set('__chunk', call.chunk);
     g.set('__name', call.name);
     try {

@@ -49,6 +49,11 @@ async function convertRequest(
         name: () => converter.key,
         sopInstanceUid: `${request.kind} from ${request.callingAe}`,
         association: { calling: request.callingAe, called: request.calledAe, connectedIp: '', thread: 0 },
+        command: {
+          CommandField: request.commandField,
+          MoveDestination: request.moveDestination,
+          AffectedSOPClassUID: request.sopClassUid,
+        },
       }),
       oldUidsStep(core.index.uidMapStore()),
     );

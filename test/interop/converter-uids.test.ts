@@ -21,6 +21,7 @@ describe('newuids and olduids', () => {
     archive = await startArchive({
       ImportConverter0: 'ifequal "%u", "ANON"; newuids except 0020,0052',
       ImportConverter1: 'ifequal "%u", "RESTORE"; olduids',
+      ImportConverter2: `ifequal "%u", "LUANEW"; lua "script('newuids')"`,
     });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-uids-'));
   });
@@ -59,6 +60,13 @@ describe('newuids and olduids', () => {
     expect(a!.sop).not.toBe(b!.sop);
     expect(a!.frame).toBe(frame);
     expect(stored.map((s) => s.sopClassUid)).toEqual([StorageSopClass.CtImage, StorageSopClass.CtImage]);
+
+    // From Lua's script('newuids'), with the same key: the same new study UID for another object of the study.
+    const third = makeImage({ studyUid: study, seriesUid: series, instanceNumber: 3, rows: 8, columns: 8 });
+    expect((await send('LUANEW', await writeImages(path.join(work, 'lua'), [third]))).code).toBe(0);
+    const all = await archive.server.index.instancesMatching([]);
+    const newest = all.find((i) => !stored.some((s) => s.sopInstanceUid === i.sopInstanceUid))!;
+    expect(uidsOf(await dumpDataSet(archive.server.store.absolutePath(newest.location))).study).toBe(a!.study);
 
     // Sent back from RESTORE: the old UIDs again.
     const files = stored.map((s) => archive.server.store.absolutePath(s.location));

@@ -26,7 +26,7 @@ describe('request converters', () => {
       {
         QueryConverter0:
           'append "%u asked%n" to queries.log; ifequal "%u", "BLOCKED"; destroy; ifequal "%u", "NARROW"; set 0010,0020 to "RQ2"',
-        RetrieveConverter0: 'ifequal "%s", "FORBIDDEN"; reject',
+        RetrieveConverter0: `ifequal "%s", "FORBIDDEN"; reject; lua "print('moving to', Command.MoveDestination, Command.CommandField)"`,
       },
       [`PEER 127.0.0.1 ${peer.port} un`, `FORBIDDEN 127.0.0.1 ${peer.port} un`],
     );
@@ -100,5 +100,7 @@ describe('request converters', () => {
     const moved = await move('PEER');
     expect(moved.code, moved.stderr).toBe(0);
     expect(await peer.files()).toHaveLength(1);
+    // Lua sees the request as Conquest's Command: its destination and command field (C-MOVE, 0x21).
+    expect(archive.logText()).toContain('RetrieveConverter0 (retrieve from MOVESCU): moving to\tPEER\t33');
   });
 });

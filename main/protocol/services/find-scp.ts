@@ -67,6 +67,8 @@ export class FindScp implements DimseService {
         callingAe: assoc.callingAe,
         calledAe: assoc.calledAe,
         moveDestination: '',
+        sopClassUid: sopClass,
+        commandField: CommandField.CFindRQ,
       });
       // Dropped by a query converter: nothing matches.
       const { chunks, pending } = identifier

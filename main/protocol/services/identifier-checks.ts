@@ -12,6 +12,9 @@ export interface IdentifierRequest {
   calledAe: string;
   /** A C-MOVE's destination ('' for the others). */
   moveDestination: string;
+  /** The request's Affected SOP Class UID (its information model) and command (C-FIND 0x20, C-MOVE 0x21, C-GET 0x10). */
+  sopClassUid: string;
+  commandField: number;
 }
 
 export type IdentifierCheck = (request: IdentifierRequest) => Promise<DataSet | undefined>;

@@ -223,6 +223,8 @@ export class RetrieveScp {
           callingAe: assoc.callingAe,
           calledAe: assoc.calledAe,
           moveDestination: msg.command.moveDestination ?? '',
+          sopClassUid: sopClass,
+          commandField: msg.command.commandField,
         })
       : parsed;
     if (!identifier)
