@@ -42,6 +42,11 @@ const EVENTS: Record<AuditAction, EventCodes> = {
   refused: { id: ['110113', 'Security Alert'], type: ['110132', 'Use of Restricted Function'], action: 'E' },
   'application-start': { id: ['110100', 'Application Activity'], type: ['110120', 'Application Start'], action: 'E' },
   'application-stop': { id: ['110100', 'Application Activity'], type: ['110121', 'Application Stop'], action: 'E' },
+  'converter-command': {
+    id: ['110113', 'Security Alert'],
+    type: ['110132', 'Use of Restricted Function'],
+    action: 'E',
+  },
 };
 
 /** PS3.15 A.5.1: 0 success, 4 minor failure (refused), 8 serious failure. */

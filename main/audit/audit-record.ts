@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   'refused',
   'application-start',
   'application-stop',
+  'converter-command',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditOutcome = 'success' | 'refused' | 'failure';

@@ -32,7 +32,9 @@ export interface ConverterResult {
   /** `forward ...` in order: at once once stored, or delayed (with a level). */
   forwards: ForwardCommand[];
   /** `write`/`append "text" to file`, in order: the caller writes them (inside the data folder only). */
-  files: { append: boolean; text: string; file: string }[];
+  files: FileOp[];
+  /** `system command line` (run only where AllowExternalCommands = 1; each run audited). */
+  commands: string[];
   /** `compression CC`: the code the object is stored in (the last one said), instead of IncomingCompression's. */
   compression?: string;
   /** `nop text` lines and what each converter did, for the log. */
@@ -40,6 +42,9 @@ export interface ConverterResult {
   /** newuids' new UIDs with the old ones they stand for, to keep in the index (for olduids). */
   uidPairs: { stage: string; newUid: string; oldUid: string }[];
 }
+
+/** What a converter does to files: `write`/`append "text" to file`, `mkdir folder`, `rm file` (inside the data folder). */
+export type FileOp = { op: 'write' | 'append'; text: string; file: string } | { op: 'mkdir' | 'rm'; file: string };
 
 export class ConverterCheckError extends Error {
   readonly column: number;
@@ -82,6 +87,9 @@ const RUN = new Set([
   'lua:',
   'newuids',
   'olduids',
+  'mkdir',
+  'rm',
+  'system',
 ]);
 const ONE_ARGUMENT = new Set(['ifempty', 'ifnotempty']);
 
@@ -131,6 +139,11 @@ export function checkConverter(line: string): Statement[] {
       } else if (name === 'delete') {
         if (tagOf(rest) === undefined)
           throw new ConverterCheckError(`delete names gggg,eeee or a known attribute name, not "${rest}"`, s.column);
+      } else if ((name === 'mkdir' || name === 'rm' || name === 'system') && !rest.trim()) {
+        throw new ConverterCheckError(
+          `${name} names ${name === 'system' ? 'a command line' : 'a file or folder'}`,
+          s.column,
+        );
       } else if (name === 'newuids' || name === 'olduids') {
         const command = parseUidCommand(name === 'newuids' ? 'new' : 'old', rest);
         if ('error' in command) throw new ConverterCheckError(`${name}: ${command.error}`, s.column);
@@ -220,7 +233,17 @@ const SETTABLE_VRS: ReadonlySet<string> = new Set([...TEXT_VRS, 'UN']);
 export type LuaRunner = (chunk: string, result: ConverterResult, line: number) => Promise<void>;
 
 export function emptyResult(dataSet: DataSet): ConverterResult {
-  return { outcome: 'store', quiet: false, dataSet, changed: false, forwards: [], files: [], notes: [], uidPairs: [] };
+  return {
+    outcome: 'store',
+    quiet: false,
+    dataSet,
+    changed: false,
+    forwards: [],
+    files: [],
+    commands: [],
+    notes: [],
+    uidPairs: [],
+  };
 }
 
 /** `olduids` met by the runner: the driver looks the object's UIDs up in the index and puts back the old ones. */
@@ -379,12 +402,19 @@ function* runSteps(
         case 'append': {
           const [, quoted, file] = WRITE.exec(rest)!;
           result.files.push({
-            append: name === 'append',
+            op: name,
             text: expand(quoted!.replace(/""/g, '"')),
             file: expand(file!.trim()),
           });
           break;
         }
+        case 'mkdir':
+        case 'rm':
+          result.files.push({ op: name, file: expand(rest.trim()) });
+          break;
+        case 'system':
+          result.commands.push(expand(rest.trim()));
+          break;
         case 'forward': {
           const forward = parseForwardCommand(expand(rest));
           // A value from a variable that makes the command wrong (checked when read without it) ends the run.

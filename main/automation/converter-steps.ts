@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, readFile, realpath, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceLogger } from '../util/log.ts';
-import type { ConverterResult, LuaRunner, OldUidsRunner } from './converter-run.ts';
+import type { ConverterResult, FileOp, LuaRunner, OldUidsRunner } from './converter-run.ts';
 import type { UidMapStore } from '../index/sql-uid-map.ts';
 import { remapUids, uidsIn } from './uid-remap.ts';
 import type { LuaCall } from './lua-engine.ts';
@@ -59,35 +59,51 @@ export function foldIn(into: ConverterResult, ran: ConverterResult): void {
   }
   into.forwards.push(...ran.forwards);
   into.files.push(...ran.files);
+  into.commands.push(...ran.commands);
   into.notes.push(...ran.notes);
   into.uidPairs.push(...ran.uidPairs);
   if (ran.compression !== undefined) into.compression = ran.compression;
 }
 
 /**
- * `write` and `append` of converters: a relative name is in the data folder, and no file outside it is written (its
- * folder is resolved, links included). A file that cannot be written is logged; the object is stored all the same.
+ * A converter's file operations (`write`, `append`, `mkdir`, `rm`): a relative name is in the data folder, and nothing
+ * outside it is touched (folders resolved, links included), nor the archive's own folders inside it (`protectedDirs`:
+ * the storage folders, the index, the configuration). One that cannot be done is logged; the object goes on all the same.
  */
 export async function writeConverterFiles(
   dataDir: string,
-  files: { append: boolean; text: string; file: string }[],
+  ops: readonly FileOp[],
   log: SourceLogger,
+  protectedDirs: readonly string[] = [],
 ): Promise<void> {
   const root = await realpath(dataDir);
-  for (const f of files) {
+  const guarded = await Promise.all(protectedDirs.map((d) => realpath(d).catch(() => path.resolve(d))));
+  for (const f of ops) {
     const target = path.resolve(root, f.file);
     try {
-      const folder = await realpath(path.dirname(target));
-      const inside = path.relative(root, folder);
+      // The deepest folder that exists decides where this is (mkdir makes the rest).
+      let existing = f.op === 'mkdir' ? target : path.dirname(target);
+      while (!(await stat(existing).catch(() => undefined))) existing = path.dirname(existing);
+      const real = path.join(
+        await realpath(existing),
+        path.relative(existing, f.op === 'mkdir' ? target : path.dirname(target)),
+      );
+      const inside = path.relative(root, real);
       if (inside.startsWith('..') || path.isAbsolute(inside))
-        throw new Error('converters write only inside the data folder');
-      const file = path.join(folder, path.basename(target));
-      await (f.append ? appendFile(file, f.text) : writeFile(file, f.text));
+        throw new Error('converters work only inside the data folder');
+      if (guarded.some((g) => real === g || !path.relative(g, real).startsWith('..')))
+        throw new Error("converters leave the archive's storage, index and configuration folders alone");
+      const file = f.op === 'mkdir' ? real : path.join(real, path.basename(target));
+      if (f.op === 'mkdir') await mkdir(file, { recursive: true });
+      else if (f.op === 'rm') await rm(file);
+      else if ('text' in f) await (f.op === 'append' ? appendFile(file, f.text) : writeFile(file, f.text));
     } catch (err) {
-      log.error(`a converter could not ${f.append ? 'append to' : 'write'} ${f.file}: ${(err as Error).message}`);
+      log.error(`a converter could not ${WORDS[f.op]} ${f.file}: ${(err as Error).message}`);
     }
   }
 }
+
+const WORDS: Record<FileOp['op'], string> = { write: 'write', append: 'append to', mkdir: 'make', rm: 'remove' };
 
 /** The runner's olduids step: the object's UIDs looked up in the index's pairs (of that stage), the old ones put back. */
 export function oldUidsStep(store: UidMapStore): OldUidsRunner {

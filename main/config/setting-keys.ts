@@ -673,6 +673,15 @@ export const SETTING_KEYS = {
     parse: int(0, 7 * 24 * 3600),
     help: "A converter's delayed forward (forward patient, study or series to AE) sends once no object of it arrived for this long, unless it says after N (Conquest's ForwardCollectDelay).",
   },
+  AllowExternalCommands: {
+    group: 'workflow',
+    label: 'Converters may run programs',
+    effect: 'live',
+    field: 'allowExternalCommands',
+    def: '0',
+    parse: flag,
+    help: "1: a converter's system command line runs (through the system's shell, in the data folder), each run in the audit trail; 0: it is refused and the Monitor says so.",
+  },
   LuaTimeout: {
     group: 'workflow',
     label: 'Longest a script may run (seconds)',

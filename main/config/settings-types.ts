@@ -41,6 +41,7 @@ export interface ServerSettings {
   sopClassList: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   forwardCollectDelaySeconds: number;
+  allowExternalCommands: boolean;
   luaTimeoutSeconds: number;
   luaMemoryMB: number;
   converterErrorPolicy: 'keep' | 'reject';

@@ -142,7 +142,12 @@ async function trialOf(
 function actionsOf(r: ConverterResult): string[] {
   return [
     ...r.forwards.map(forwardWords),
-    ...r.files.map((f) => `${f.append ? 'append to' : 'write'} ${f.file}: ${JSON.stringify(f.text)}`),
+    ...r.files.map((f) =>
+      'text' in f
+        ? `${f.op === 'append' ? 'append to' : 'write'} ${f.file}: ${JSON.stringify(f.text)}`
+        : `${f.op} ${f.file}`,
+    ),
+    ...r.commands.map((c) => `system ${c}`),
     ...(r.compression !== undefined ? [`store compressed as ${r.compression}`] : []),
     ...r.notes.map((n) => `nop ${n}`),
   ];

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { ArchiveCore } from '../core/archive-core.ts';
+import { msg } from '../../common/message.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
 import type { Condition } from '../query/condition.ts';
@@ -71,4 +74,47 @@ function conditions(f: ForwardCommand, header: InstanceHeader): Condition[] {
 
 function single(tag: number, value: string): Condition {
   return { attr: QR_BY_TAG.get(tag)!, match: { kind: 'single', value } };
+}
+
+/**
+ * The folders converters' file operations leave alone: the storage folders, the index's (SQLite) and the
+ * configuration.
+ */
+export function archiveFolders(core: ArchiveCore): string[] {
+  const index = core.settings.index;
+  return [
+    ...core.store.devices,
+    core.config.configDir,
+    ...(index.engine === 'sqlite' ? [path.dirname(index.file)] : []),
+  ];
+}
+
+/**
+ * `system command line` of converters: run through the system's shell only where the admin set AllowExternalCommands =
+ * 1, each run written to the audit trail with its command line and outcome; refused (logged, on the Monitor) otherwise.
+ * The converter does not wait for it (as Conquest's runs in the background).
+ */
+export function runSystemCommands(core: ArchiveCore, commands: readonly string[], converter: string): void {
+  const log = core.child('converters');
+  for (const command of commands) {
+    if (!core.settings.allowExternalCommands) {
+      log.error(`${converter}: "system ${command}" not run: AllowExternalCommands is 0`);
+      core.activity.problem(
+        msg('{converter}: an outside program was not run (AllowExternalCommands = 0)', { converter }),
+      );
+      continue;
+    }
+    const child = spawn(command, { shell: true, cwd: core.dataDir, stdio: 'ignore', windowsHide: true });
+    const started = Date.now();
+    child.on('error', (err) => log.error(`${converter}: "system ${command}" failed: ${err.message}`));
+    child.on('exit', (code) => {
+      core.audit.record({
+        action: 'converter-command',
+        user: converter,
+        source: 'converters',
+        outcome: code === 0 ? 'success' : 'failure',
+        detail: `${command} -> exit ${code ?? 'signal'} in ${Date.now() - started} ms`,
+      });
+    });
+  }
 }

@@ -11,7 +11,7 @@ import { LuaHost } from '../automation/lua-host.ts';
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
-import { queueForwards } from './converter-forwards.ts';
+import { archiveFolders, queueForwards, runSystemCommands } from './converter-forwards.ts';
 import { msg } from '../../common/message.ts';
 
 /**
@@ -76,7 +76,8 @@ async function runExports(
         }),
       );
       for (const note of result.notes) log.info(`${name} (${sop}): ${note}`);
-      await writeConverterFiles(core.dataDir, result.files, log);
+      await writeConverterFiles(core.dataDir, result.files, log, archiveFolders(core));
+      runSystemCommands(core, result.commands, name);
       for (const f of result.forwards)
         if (!known(f.destination)) throw new Error(`forward to ${f.destination}: not in acrnema.map`);
       await queueForwards(core, result.forwards, e.header, {

@@ -17,7 +17,7 @@ import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
-import { queueForwards } from './converter-forwards.ts';
+import { archiveFolders, queueForwards, runSystemCommands } from './converter-forwards.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 
@@ -30,7 +30,7 @@ import { compressionPlan } from '../../common/compression-code.ts';
 export const importConverters: Feature<{ scripts: LuaHost }> = {
   name: 'import-converters',
   needs: [transfers],
-  settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy', 'ForwardCollectDelay'],
+  settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy', 'ForwardCollectDelay', 'AllowExternalCommands'],
   start(core) {
     const lua = new LuaHost();
     core.ingest.beforeStore(
@@ -115,7 +115,8 @@ async function runOn(
     oldUidsStep(core.index.uidMapStore()),
   );
   for (const note of result.notes) log.info(`${header.sopInstanceUid}: ${note}`);
-  await writeConverterFiles(core.dataDir, result.files, log);
+  await writeConverterFiles(core.dataDir, result.files, log, archiveFolders(core));
+  runSystemCommands(core, result.commands, 'ImportConverters');
   if (result.outcome === 'destroy') {
     if (!result.quiet) log.info(`${header.sopInstanceUid} from ${object.callingAe} destroyed by an import converter`);
     return { outcome: 'destroy' };

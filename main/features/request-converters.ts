@@ -6,6 +6,7 @@ import { runConverters } from '../automation/converter-run.ts';
 import { archiveUidKey, luaStep, oldUidsStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
 import { importConverters } from './import-converters.ts';
+import { archiveFolders, runSystemCommands } from './converter-forwards.ts';
 import { queryRetrieve } from './query-retrieve.ts';
 import { msg } from '../../common/message.ts';
 
@@ -58,7 +59,8 @@ async function convertRequest(
       oldUidsStep(core.index.uidMapStore()),
     );
     for (const note of result.notes) log.info(`${converter.key} (${request.kind} from ${request.callingAe}): ${note}`);
-    await writeConverterFiles(core.dataDir, result.files, log);
+    await writeConverterFiles(core.dataDir, result.files, log, archiveFolders(core));
+    runSystemCommands(core, result.commands, converter.key);
     if (result.outcome !== 'store') {
       if (!result.quiet) log.info(`${converter.key} dropped a ${request.kind} from ${request.callingAe}`);
       return undefined;

@@ -149,9 +149,14 @@ describe('the converter language', () => {
 
   it('gives write and append to the caller in order, with their variables expanded', () => {
     expect(run(['write "first %i%n" to log-%m.txt', 'append "then %u" to log-%m.txt']).files).toEqual([
-      { append: false, text: 'first PID12345\n', file: 'log-CT.txt' },
-      { append: true, text: 'then MODALITY1', file: 'log-CT.txt' },
+      { op: 'write', text: 'first PID12345\n', file: 'log-CT.txt' },
+      { op: 'append', text: 'then MODALITY1', file: 'log-CT.txt' },
     ]);
+    expect(run(['mkdir out/%m/', 'rm out/old-%i.txt', 'system echo %o']).files).toEqual([
+      { op: 'mkdir', file: 'out/CT/' },
+      { op: 'rm', file: 'out/old-PID12345.txt' },
+    ]);
+    expect(run(['system echo %o']).commands).toEqual(['echo 1.2.3.4']);
     expect(() => checkConverter('append "no file"')).toThrow('append is "append "text" to file"');
   });
 

@@ -459,6 +459,9 @@ export const CS: Record<string, string> = {
     'Importní konvertory běží v pořadí na každém objektu před uložením; exportní konvertory na každém objektu po uložení. Změna se při uložení zkontroluje a hned použije.',
   'No attribute would change.': 'Žádný atribut by se nezměnil.',
   'No converters in dicom.ini.': 'V dicom.ini nejsou žádné konvertory.',
+  "1: a converter's system command line runs (through the system's shell, in the data folder), each run in the audit trail; 0: it is refused and the Monitor says so.":
+    '1: příkaz system konvertoru se spustí (přes shell systému, ve složce dat), každé spuštění v auditním záznamu; 0: odmítne se a Monitor to řekne.',
+  'Converters may run programs': 'Konvertory smějí spouštět programy',
   "On the archive's computer: use its access key": 'Na počítači archivu: použít jeho přístupový klíč',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Po přeposlání objektů studie požádat uzel o potvrzení, že je uchová (DICOM Storage Commitment)',
@@ -866,6 +869,7 @@ export const CS: Record<string, string> = {
   'before it is stored': 'před uložením',
   'column {column}: {reason}': 'sloupec {column}: {reason}',
   'no object {uid} in the archive': 'v archivu není objekt {uid}',
+  'converter-command': 'program konvertoru',
   "none of the job's {n} object(s) is in the archive any more": 'žádný z objektů úlohy ({n}) už v archivu není',
   'not a ZIP archive (no end of central directory)': 'nejde o archiv ZIP (chybí konec centrálního adresáře)',
   'not committed': 'nepotvrzeno',
@@ -980,6 +984,8 @@ export const CS: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
   "the patient's name is required": 'chybí jméno pacienta',
+  '{converter}: an outside program was not run (AllowExternalCommands = 0)':
+    '{converter}: vnější program nebyl spuštěn (AllowExternalCommands = 0)',
   '{converter} failed on a request from {ae}: {reason}': '{converter} selhal na požadavku od {ae}: {reason}',
   '{converter}, column {column}: {reason}': '{converter}, sloupec {column}: {reason}',
   'would be dropped (the sender hears success)': 'by se zahodil (odesílatel dostane úspěch)',

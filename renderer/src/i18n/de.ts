@@ -464,6 +464,9 @@ export const DE: Record<string, string> = {
     'Import-Konverter laufen der Reihe nach auf jedem Objekt, bevor es gespeichert wird; Export-Konverter auf jedem Objekt, sobald es gespeichert ist. Eine Änderung wird beim Speichern geprüft und sofort angewandt.',
   'No attribute would change.': 'Kein Attribut würde sich ändern.',
   'No converters in dicom.ini.': 'Keine Konverter in dicom.ini.',
+  "1: a converter's system command line runs (through the system's shell, in the data folder), each run in the audit trail; 0: it is refused and the Monitor says so.":
+    '1: die system-Befehlszeile eines Konverters läuft (über die Shell des Systems, im Datenordner), jeder Lauf im Audit-Protokoll; 0: sie wird abgelehnt und der Monitor sagt es.',
+  'Converters may run programs': 'Konverter dürfen Programme starten',
   "On the archive's computer: use its access key": 'Am Rechner des Archivs: seinen Zugangsschlüssel benutzen',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Sind die Objekte einer Studie weitergeleitet, den Knoten bestätigen lassen, dass er sie behält (DICOM Storage Commitment)',
@@ -894,6 +897,7 @@ export const DE: Record<string, string> = {
   'not run: {reason}': 'nicht ausgeführt: {reason}',
   on: 'an',
   'once stored': 'nach dem Speichern',
+  'converter-command': 'Konverter-Programm',
   "only the install's secret makes sign-in links": 'Anmeldelinks erstellt nur das Geheimnis der Installation',
   "only the install's secret may replace itself": 'nur das Geheimnis der Installation kann sich selbst ersetzen',
   'order {order} cancelled': 'Auftrag {order} storniert',
@@ -989,6 +993,8 @@ export const DE: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
   "the patient's name is required": 'der Name des Patienten fehlt',
+  '{converter}: an outside program was not run (AllowExternalCommands = 0)':
+    '{converter}: ein externes Programm wurde nicht gestartet (AllowExternalCommands = 0)',
   '{converter} failed on a request from {ae}: {reason}':
     '{converter} ist bei einer Anfrage von {ae} fehlgeschlagen: {reason}',
   '{converter}, column {column}: {reason}': '{converter}, Spalte {column}: {reason}',

@@ -39,6 +39,7 @@ const ACTIONS = [
   'refused',
   'application-start',
   'application-stop',
+  'converter-command',
 ];
 
 /** The audit trail, for administrators: who did what to which patient's data, filtered, and as CSV to keep. */
