@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION } from '../config/server-settings.ts';
-import { isDisabled } from '../config/import-converters.ts';
+import { isDisabled, scriptSourceOf } from '../config/import-converters.ts';
 import { checkConverter, checkExportConverter } from '../automation/converter-run.ts';
 import { luaSyntaxError } from '../automation/lua-syntax.ts';
 import type {
@@ -77,8 +77,10 @@ export function automationRoutes(service: AutomationService): RouteDef[] {
     route(ENDPOINTS.checkConverter, async ({ body }) => {
       const given = body as { kind?: unknown; text?: unknown };
       const text = required(given.text, 'text');
+      const sources = scriptSourceOf(new IniDocument(iniFile(), await readFile(iniFile(), 'utf8')));
       try {
-        const statements = given.kind === 'export' ? checkExportConverter(text, service.known) : checkConverter(text);
+        const statements =
+          given.kind === 'export' ? checkExportConverter(text, service.known, sources) : checkConverter(text, sources);
         const lua = await luaSyntaxError(given.kind === 'export' ? 'ExportConverter' : 'ImportConverter', statements);
         if (lua) return { ok: false, column: lua.column, reason: lua.error } satisfies ConverterCheckDto;
         return { ok: true } satisfies ConverterCheckDto;

@@ -93,13 +93,30 @@ const RUN = new Set([
 ]);
 const ONE_ARGUMENT = new Set(['ifempty', 'ifnotempty']);
 
+/**
+ * Where `call NAME` (and a bare `NAME`, and `file.lua(args)`) find what they run: dicom.ini's `[scripts]` section, and
+ * files (converter lines, `#` and `;` lines skipped; or Lua) beside dicom.ini. Read when dicom.ini is: a changed file
+ * counts from the next save of the settings or start.
+ */
+export interface ScriptSource {
+  script(name: string): string | undefined;
+  file(name: string): string | undefined;
+}
+
+const MAX_CALL_DEPTH = 8;
+
 /** Refuse what this version cannot run, with the column (1-based) of the statement. */
-export function checkConverter(line: string): Statement[] {
+export function checkConverter(line: string, sources?: ScriptSource, depth = 0): Statement[] {
   const statements = parseConverter(line);
   const visit = (list: Statement[]) => {
-    for (const s of list) {
+    for (const [at, s] of list.entries()) {
       if (s.kind === 'block') {
-        visit(s.body);
+        if (!s.call) visit(s.body);
+        continue;
+      }
+      const called = callOf(s, sources, depth);
+      if (called) {
+        list[at] = called;
         continue;
       }
       if (/^lua(:|\s*")/i.test(s.text)) {
@@ -168,8 +185,12 @@ export function checkConverter(line: string): Statement[] {
  * stored object (`set`/`delete` of an attribute, `destroy`, `reject`, `compression`) is refused here; `forward to AE`
  * must name a node `known` knows (a name built from variables is checked when it runs).
  */
-export function checkExportConverter(line: string, known: (ae: string) => boolean): Statement[] {
-  const statements = checkConverter(line);
+export function checkExportConverter(
+  line: string,
+  known: (ae: string) => boolean,
+  sources?: ScriptSource,
+): Statement[] {
+  const statements = checkConverter(line, sources);
   const visit = (list: Statement[]) => {
     for (const s of list) {
       if (s.kind === 'block') {
@@ -251,6 +272,56 @@ export type OldUidsRunner = (command: UidCommand, result: ConverterResult) => Pr
 
 type Step = { kind: 'lua'; chunk: string; line: number } | { kind: 'olduids'; command: UidCommand };
 
+/**
+ * `call NAME`, a bare `NAME` of `[scripts]`, or `file.lua` / `file.lua(args)`: the script as a block of its lines (a
+ * Lua file as one chunk, with `command_line` set to the arguments); undefined when the statement is none of these.
+ */
+function callOf(
+  s: Statement & { kind: 'command' },
+  sources: ScriptSource | undefined,
+  depth: number,
+): Statement | undefined {
+  const { name, rest } = commandWord(s.text);
+  const lua = /^([\w./\\-]+\.lua)(?:\((.*)\))?$/i.exec(s.text.trim());
+  const target = name === 'call' ? rest.trim() : RUN.has(name) ? undefined : s.text.trim();
+  if (!target && !lua) return undefined;
+  if (!sources) {
+    if (name !== 'call' && !lua) return undefined;
+    throw new ConverterCheckError(`${s.text}: a script is not called from here`, s.column);
+  }
+  if (depth >= MAX_CALL_DEPTH)
+    throw new ConverterCheckError(`${s.text}: scripts call each other more than ${MAX_CALL_DEPTH} deep`, s.column);
+  if (lua) {
+    const code = sources.file(lua[1]!);
+    if (code === undefined) throw new ConverterCheckError(`${lua[1]}: no such Lua file beside dicom.ini`, s.column);
+    const args = (lua[2] ?? '').replace(/^"(.*)"$/, '$1');
+    const chunk = `command_line = ${JSON.stringify(args)}\n${code}`;
+    return {
+      kind: 'block',
+      call: lua[1],
+      column: s.column,
+      body: [{ kind: 'command', text: `lua:${chunk}`, column: s.column }],
+    };
+  }
+  const fromIni = sources.script(target!);
+  const text = fromIni ?? (name === 'call' ? sources.file(target!) : undefined);
+  if (text === undefined) {
+    if (name === 'call')
+      throw new ConverterCheckError(`call ${target}: no [scripts] entry or file of that name`, s.column);
+    return undefined;
+  }
+  const lines = fromIni !== undefined ? [text] : text.split(/\r?\n/).filter((l) => l.trim() && !/^\s*[#;]/.test(l));
+  const body: Statement[] = [];
+  for (const l of lines) {
+    try {
+      body.push({ kind: 'block', body: checkConverter(l, sources, depth + 1), column: s.column });
+    } catch (err) {
+      throw new ConverterCheckError(`${target}: ${(err as Error).message}`, s.column);
+    }
+  }
+  return { kind: 'block', call: target, body, column: s.column };
+}
+
 /** Run the lines in order on `dataSet`; the first line that destroys or rejects ends the run. */
 export async function runConverters(
   lines: readonly Statement[][],
@@ -308,7 +379,9 @@ function* runSteps(
         continue;
       }
       if (s.kind === 'block') {
-        if ((yield* run(s.body, line)) === 'end') return 'end';
+        const ended = (yield* run(s.body, line)) === 'end';
+        // A called script's stop or return ends the script; its destroy or reject ends the line too.
+        if (ended && (!s.call || result.outcome !== 'store')) return 'end';
         continue;
       }
       const { name, rest } = commandWord(s.text);

@@ -7,7 +7,8 @@
 
 export type Statement =
   | { kind: 'command'; text: string; column: number }
-  | { kind: 'block'; body: Statement[]; column: number };
+  /** `{ ... }`; or, with `call`, a script called by name (`call NAME`, `NAME`, `file.lua`): each of its lines a block. */
+  | { kind: 'block'; body: Statement[]; column: number; call?: string };
 
 export class ConverterSyntaxError extends Error {
   readonly column: number;

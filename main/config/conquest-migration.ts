@@ -4,6 +4,7 @@ import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION, findSetting } from './server-settings.ts';
 import { seedConfig } from './load.ts';
 import { AcrNemaMap } from './acrnema-map.ts';
+import { scriptSourceOf } from './import-converters.ts';
 import { checkConverter, checkExportConverter } from '../automation/converter-run.ts';
 import { parseExportFilter } from '../automation/export-filter.ts';
 
@@ -17,8 +18,13 @@ import { parseExportFilter } from '../automation/export-filter.ts';
  * (or whose ExportFilter it cannot test) is kept in dicom.ini but switched off (`ImportConverterDisabled<N> = 1`, ours),
  * so the archive starts, and the note says which and why; the Automation screen shows it to be changed and switched on.
  */
-function takeConverters(ini: IniDocument, nodes: AcrNemaMap): string[] {
+function takeConverters(
+  ini: IniDocument,
+  nodes: AcrNemaMap,
+  conquestDir: string,
+): { notes: string[]; files: string[] } {
   const notes: string[] = [];
+  const sources = scriptSourceOf(ini, conquestDir);
   const kept: string[] = [];
   const off = (key: string, kind: 'Import' | 'Export', i: number, reason: string) => {
     ini.set(SECTION, `${kind}ConverterDisabled${i}`, '1');
@@ -28,7 +34,7 @@ function takeConverters(ini: IniDocument, nodes: AcrNemaMap): string[] {
     const line = ini.get(SECTION, `ImportConverter${i}`);
     if (!line) continue;
     try {
-      checkConverter(line.value);
+      checkConverter(line.value, sources);
       kept.push(`ImportConverter${i}`);
     } catch (err) {
       off(
@@ -44,7 +50,7 @@ function takeConverters(ini: IniDocument, nodes: AcrNemaMap): string[] {
     const line = ini.get(SECTION, `ExportConverter${i}`);
     if (!line) continue;
     try {
-      checkExportConverter(line.value, (ae) => !!nodes.find(ae));
+      checkExportConverter(line.value, (ae) => !!nodes.find(ae), sources);
       const filter = ini.get(SECTION, `ExportFilter${i}`)?.value.trim();
       if (filter) parseExportFilter(filter);
       kept.push(`ExportConverter${i}`);
@@ -58,9 +64,8 @@ function takeConverters(ini: IniDocument, nodes: AcrNemaMap): string[] {
     }
   }
   if (kept.length) notes.push(`converters kept and running: ${kept.join(', ')}`);
-  for (const section of ['lua', 'scripts'])
-    if (ini.entries(section).length) notes.push(`[${section}] kept in dicom.ini; this version does not run it yet`);
-  return notes;
+  if (ini.entries('lua').length) notes.push('[lua] kept in dicom.ini; this version does not run its hooks yet');
+  return { notes, files: [...new Set(sources.read)] };
 }
 
 export async function migrateConquest(conquestDir: string, configDir: string): Promise<string[]> {
@@ -89,7 +94,16 @@ export async function migrateConquest(conquestDir: string, configDir: string): P
 
   const mapName = ini.get(SECTION, 'ACRNemaMap')?.value || 'acrnema.map';
   const nodes = new AcrNemaMap(mapName, await readFile(path.join(conquestDir, mapName), 'latin1'));
-  notes.push(...takeConverters(ini, nodes));
+  const converters = takeConverters(ini, nodes, conquestDir);
+  notes.push(...converters.notes);
+  // The files converters call (`call name`, `file.lua`) come along, beside the new dicom.ini.
+  for (const file of converters.files) {
+    const relative = path.relative(conquestDir, file);
+    const target = path.join(configDir, relative.startsWith('..') ? path.basename(file) : relative);
+    await mkdir(path.dirname(target), { recursive: true });
+    await copyFile(file, target);
+    notes.push(`copied ${relative} for the converters that call it`);
+  }
 
   // Conquest's disk keys (either spelling, any case) mean here what they mean there: say so, since earlier versions of
   // this archive read MAGDeviceThreshHold as the stop-writing limit.

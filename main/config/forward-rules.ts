@@ -4,7 +4,7 @@ import type { AcrNemaMap } from './acrnema-map.ts';
 import type { IniDocument } from '../../common/ini-document.ts';
 import { FORWARD_FILTERS, parseForwardConverter, type ForwardFilter } from '../../common/forward-rule.ts';
 import { SECTION } from './server-settings.ts';
-import { isDisabled } from './import-converters.ts';
+import { isDisabled, scriptSourceOf } from './import-converters.ts';
 import { parseCompressionCode } from '../../common/compression-code.ts';
 import { msg } from '../../common/message.ts';
 import { parseConverter, type Statement } from '../automation/converter-script.ts';
@@ -83,7 +83,7 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
     if (!forward) {
       let statements: Statement[];
       try {
-        statements = checkExportConverter(converter.value, (ae) => !!nodes.find(ae));
+        statements = checkExportConverter(converter.value, (ae) => !!nodes.find(ae), scriptSourceOf(doc));
       } catch (err) {
         errors.push(
           new ConfigError(

@@ -3,7 +3,9 @@ import type { IniDocument } from '../../common/ini-document.ts';
 import { SECTION } from './server-settings.ts';
 import { msg } from '../../common/message.ts';
 import type { Statement } from '../automation/converter-script.ts';
-import { ConverterCheckError, checkConverter } from '../automation/converter-run.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConverterCheckError, checkConverter, type ScriptSource } from '../automation/converter-run.ts';
 import { luaSyntaxError } from '../automation/lua-syntax.ts';
 
 /**
@@ -40,6 +42,7 @@ export function readImportConverters(doc: IniDocument): ImportConverter[] {
   }
   const errors: ConfigError[] = [];
   const converters: ImportConverter[] = [];
+  const sources = scriptSourceOf(doc);
   for (let i = 0; i < n; i++) {
     const entry = doc.get(SECTION, `ImportConverter${i}`);
     // Switched off (ours: the Automation screen): not run and not checked, so a line this version refuses can be.
@@ -50,7 +53,7 @@ export function readImportConverters(doc: IniDocument): ImportConverter[] {
         index: i,
         line: entry.line,
         text: entry.value,
-        statements: checkConverter(entry.value),
+        statements: checkConverter(entry.value, sources),
         modality: filter('ImportModality'),
         stationName: filter('ImportStationName'),
         calledAe: filter('ImportCalledAE'),
@@ -99,7 +102,7 @@ export function readRequestConverters(doc: IniDocument): RequestConverters {
     const entry = doc.get(SECTION, key);
     if (!entry?.value.trim()) continue;
     try {
-      const statements = checkConverter(entry.value);
+      const statements = checkConverter(entry.value, scriptSourceOf(doc));
       const visit = (list: Statement[]) => {
         for (const st of list) {
           if (st.kind === 'block') visit(st.body);
@@ -159,6 +162,24 @@ export async function checkConverterLua(
       );
   }
   if (errors.length) throw new ConfigErrors(errors);
+}
+
+/**
+ * What `call NAME` and `file.lua` of converters find: dicom.ini's `[scripts]` entries, and files beside dicom.ini (or
+ * in `folder`); `read` lists the files found (migration copies them).
+ */
+export function scriptSourceOf(doc: IniDocument, folder = path.dirname(doc.file)): ScriptSource & { read: string[] } {
+  const read: string[] = [];
+  return {
+    read,
+    script: (name) => doc.get('scripts', name)?.value,
+    file: (name) => {
+      const file = path.resolve(folder, name.replace(/\\/g, '/'));
+      if (!existsSync(file)) return undefined;
+      read.push(file);
+      return readFileSync(file, 'utf8');
+    },
+  };
 }
 
 /** `ImportConverterDisabled<N> = 1` / `ExportConverterDisabled<N> = 1` (ours): the converter is kept but not run. */

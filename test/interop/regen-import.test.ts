@@ -208,11 +208,15 @@ ExportConverter0         = process by someconverter.exe %f
 ExportConverter1         = ifequal "%m", "CT"; forward study to VIEWER after 60
 ImportConverter0         = set 0010,1001 to "from %u"
 ImportConverter1         = fixkodak
+ImportConverter2         = call Stamp; tag.lua(nightly)
 
 # Configuration of disk(s) to store images
 MAGDeviceThreshHold      = 1
 MAGDevices               = 1
 MAGDevice0               = ./data/
+
+[scripts]
+Stamp = set 0010,4000 to "stamped by %u"
 `,
     );
     await writeFile(
@@ -248,6 +252,7 @@ VIEWER		192.168.1.20	104		un
       ).toBe(0);
     await writeFile(path.join(dataFolder, 'dbase', 'conquest.db3'), 'a Conquest database we do not read');
 
+    await writeFile(path.join(conquest, 'tag.lua'), "Data.InstitutionName = 'lua ' .. command_line\n");
     const target = path.join(work, 'migrated');
     const r = await cli(['migrate-conquest', '--from', conquest, '--data', target]);
     expect(r.code, r.out).toBe(0);
@@ -255,7 +260,8 @@ VIEWER		192.168.1.20	104		un
       'ExportConverter0 switched off: column 1: "process" is not a converter command this version runs',
     );
     expect(r.out).toContain('ImportConverter1 switched off: column 1: "fixkodak" is not a converter command');
-    expect(r.out).toContain('converters kept and running: ImportConverter0, ExportConverter1');
+    expect(r.out).toContain('converters kept and running: ImportConverter0, ImportConverter2, ExportConverter1');
+    expect(r.out).toContain('copied tag.lua for the converters that call it');
     // Conquest's clean-up key keeps its meaning (earlier versions of ours read it as the stop-writing limit).
     expect(r.out).toMatch(/MAGDeviceThreshHold = 1: clean-up is on, as in Conquest/);
     expect(r.out).toMatch(/MAGDeviceFullThreshold = 30 \(Conquest's default\)/);
@@ -284,7 +290,7 @@ VIEWER		192.168.1.20	104		un
       ]);
       expect(server.config.ini.get('sscscp', 'kFactorFile')?.value).toBe('dicom.sql');
       // The converters it runs came over and run; the others are kept, switched off.
-      expect(server.config.importConverters.map((c) => c.index)).toEqual([0]);
+      expect(server.config.importConverters.map((c) => c.index)).toEqual([0, 2]);
       expect(server.config.forwardRules.map((r) => [r.index, r.destinations])).toEqual([[1, ['VIEWER']]]);
       expect(server.config.ini.get('sscscp', 'ExportConverter0')?.value).toBe('process by someconverter.exe %f');
       const f = await findscu(
@@ -328,6 +334,22 @@ VIEWER		192.168.1.20	104		un
       await rm(dir, { recursive: true, force: true });
       // The files stayed where Conquest put them.
       expect((await readdir(path.join(dataFolder, 'CQ1'))).sort()).toHaveLength(3);
+      // Conquest's converters run here: a [scripts] call and a Lua file with its argument.
+      const arriving = makeImage({ patientId: 'CQ2', rows: 8, columns: 8 });
+      const sent = await run('storescu', [
+        '-aet',
+        'MODALITY9',
+        '-aec',
+        'CONQUESTSRV1',
+        '127.0.0.1',
+        String(server.port),
+        ...(await writeImages(path.join(work, 'cq-new'), [arriving])),
+      ]);
+      expect(sent.code, sent.stderr).toBe(0);
+      const row = (await server.index.findInstance(arriving.sopUid))!;
+      const dump = await dumpDataSet(server.store.absolutePath(row.location));
+      expect(dump).toContain('(0010,4000) LT [stamped by MODALITY9]');
+      expect(dump).toContain('(0008,0080) LO [lua nightly]');
     } finally {
       await server.stop();
     }

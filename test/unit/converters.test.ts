@@ -39,7 +39,11 @@ const CT = () =>
 const AT = { callingAe: 'MODALITY1', calledAe: 'PACSWS', now: () => new Date(2026, 11, 7, 9, 5, 3) };
 const run = (lines: string[], ds = CT()) => {
   const result = emptyResult(ds);
-  runConvertersInto(lines.map(checkConverter), result, AT);
+  runConvertersInto(
+    lines.map((l) => checkConverter(l)),
+    result,
+    AT,
+  );
   return result;
 };
 const value = (ds: DataSet, tag: number) => textOf(ds.get(tag));
@@ -209,6 +213,38 @@ describe('the converter language', () => {
     expect(result.uidPairs).toEqual([]);
     expect(run(['newuids']).uidPairs.length).toBeGreaterThan(0);
     expect(() => checkConverter('newuids except nonsense')).toThrow('newuids: nonsense is not gggg,eeee');
+  });
+
+  it('calls [scripts] entries and files of converter lines, where a stop ends only the called script', () => {
+    const files: Record<string, string> = {
+      'mark.txt': '# a comment\nset 0010,1001 to "from file"\n; another\nstop; set 0010,1002 to "never"\n',
+      'drop.txt': 'ifequal "%m", "CT"; destroy',
+    };
+    const sources = {
+      script: (name: string) =>
+        ({ Tag: 'set 0010,2000 to "tagged %m"', Twice: 'call Tag; set 0010,4000 to "twice"' })[name],
+      file: (name: string) => files[name],
+    };
+    const lines = (l: string[]) => l.map((x) => checkConverter(x, sources));
+    const result = emptyResult(CT());
+    runConvertersInto(lines(['call mark.txt; Twice; set 0010,1005 to "after"']), result, AT);
+    expect(value(result.dataSet, 0x00101001)).toBe('from file');
+    expect(result.dataSet.has(0x00101002)).toBe(false);
+    expect(value(result.dataSet, 0x00102000)).toBe('tagged CT');
+    expect(value(result.dataSet, 0x00104000)).toBe('twice');
+    expect(value(result.dataSet, 0x00101005)).toBe('after');
+    const dropped = emptyResult(CT());
+    runConvertersInto(lines(['call drop.txt; set 0010,1005 to "never"']), dropped, AT);
+    expect(dropped).toMatchObject({ outcome: 'destroy', changed: false });
+    expect(() => checkConverter('call nowhere', sources)).toThrow(
+      'call nowhere: no [scripts] entry or file of that name',
+    );
+    expect(() => checkConverter('call loop', { script: () => 'call loop', file: () => undefined })).toThrow(
+      'more than 8 deep',
+    );
+    expect(() => checkConverter('call Tag')).toThrow('a script is not called from here');
+    const lua = checkConverter('anonymize.lua(fast)', { script: () => undefined, file: () => 'print(command_line)' });
+    expect(lua[0]).toMatchObject({ kind: 'block', call: 'anonymize.lua' });
   });
 
   it('ends a line with stop and rejects with reject', () => {
