@@ -78,7 +78,10 @@ export function readImportConverters(doc: IniDocument): ImportConverter[] {
   return converters;
 }
 
-/** Conquest's converters on requests: QueryConverter0 (C-FIND), WorkListQueryConverter0, RetrieveConverter0. */
+/**
+ * Conquest's converters on requests: QueryConverter0 (C-FIND), WorkListQueryConverter0, RetrieveConverter0; and on each
+ * answer of a C-FIND: QueryResultConverter0, ModalityWorkListQueryResultConverter0.
+ */
 export interface RequestConverter {
   key: string;
   line: number;
@@ -86,9 +89,17 @@ export interface RequestConverter {
   statements: Statement[];
 }
 
-export type RequestConverters = Partial<Record<'query' | 'worklist' | 'retrieve', RequestConverter>>;
+export type RequestConverters = Partial<
+  Record<'query' | 'worklist' | 'retrieve' | 'queryResult' | 'worklistResult', RequestConverter>
+>;
 
-const REQUEST_KEYS = { query: 'QueryConverter0', worklist: 'WorkListQueryConverter0', retrieve: 'RetrieveConverter0' };
+const REQUEST_KEYS = {
+  query: 'QueryConverter0',
+  worklist: 'WorkListQueryConverter0',
+  retrieve: 'RetrieveConverter0',
+  queryResult: 'QueryResultConverter0',
+  worklistResult: 'ModalityWorkListQueryResultConverter0',
+};
 
 /**
  * The request converters of dicom.ini: the converter language on a request's identifier (`set`/`delete` change a key,

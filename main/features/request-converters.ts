@@ -24,22 +24,31 @@ export const requestConverters: Feature<undefined> = {
     const { requestChecks } = the(queryRetrieve);
     const { scripts } = the(importConverters);
     requestChecks.add((request) => convertRequest(core, scripts, request));
+    const resultKind = (kind: 'query' | 'worklist') => (kind === 'query' ? 'queryResult' : 'worklistResult');
+    requestChecks.addAnswerCheck({
+      active: (kind) => !!core.config.requestConverters[resultKind(kind)],
+      check: (request, answer) =>
+        convertRequest(core, scripts, request, answer, resultKind(request.kind as 'query' | 'worklist')),
+    });
     return { provides: undefined };
   },
 };
 
+/** A request converter on the request's identifier, or (a result converter: `data` and `kind` given) on one answer. */
 async function convertRequest(
   core: ArchiveCore,
   lua: LuaHost,
   request: IdentifierRequest,
+  data = request.identifier,
+  kind: keyof ArchiveCore['config']['requestConverters'] = request.kind,
 ): Promise<DataSet | undefined> {
-  const converter = core.config.requestConverters[request.kind];
-  if (!converter) return request.identifier;
+  const converter = core.config.requestConverters[kind];
+  if (!converter) return data;
   const log = core.child('converters');
   try {
     const result = await runConverters(
       [converter.statements],
-      request.identifier,
+      data,
       {
         callingAe: request.callingAe,
         calledAe: request.calledAe,
@@ -62,7 +71,10 @@ async function convertRequest(
     await writeConverterFiles(core.dataDir, result.files, log, archiveFolders(core));
     runSystemCommands(core, result.commands, converter.key);
     if (result.outcome !== 'store') {
-      if (!result.quiet) log.info(`${converter.key} dropped a ${request.kind} from ${request.callingAe}`);
+      if (!result.quiet)
+        log.info(
+          `${converter.key} dropped ${kind.endsWith('Result') ? 'an answer to' : ''} a ${request.kind} from ${request.callingAe}`,
+        );
       return undefined;
     }
     return result.dataSet;
@@ -76,6 +88,6 @@ async function convertRequest(
         reason,
       }),
     );
-    return request.identifier;
+    return data;
   }
 }

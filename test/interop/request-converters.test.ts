@@ -26,6 +26,8 @@ describe('request converters', () => {
       {
         QueryConverter0:
           'append "%u asked%n" to queries.log; ifequal "%u", "BLOCKED"; destroy; ifequal "%u", "NARROW"; set 0010,0020 to "RQ2"',
+        QueryResultConverter0:
+          'ifequal "%i", "RQ1"; set 0008,1030 to "seen by %u"; ifequal "%u", "HIDE1"; { ifequal "%i", "RQ1"; destroy; }',
         RetrieveConverter0: `ifequal "%s", "FORBIDDEN"; reject; lua "print('moving to', Command.MoveDestination, Command.CommandField)"`,
       },
       [`PEER 127.0.0.1 ${peer.port} un`, `FORBIDDEN 127.0.0.1 ${peer.port} un`],
@@ -62,20 +64,26 @@ describe('request converters', () => {
       'PatientID=RQ*',
       '-k',
       'StudyInstanceUID',
+      '-k',
+      'StudyDescription',
       '127.0.0.1',
       String(archive.port),
     ]);
     expect(r.code, r.stderr).toBe(0);
     const files = (await readdir(dir)).filter((f) => f.startsWith('rsp'));
-    return (await Promise.all(files.map((f) => dumpKeys(path.join(dir, f))))).map((a) => a.PatientID).sort();
+    return (await Promise.all(files.map((f) => dumpKeys(path.join(dir, f)))))
+      .map((a) => `${a.PatientID}${a.StudyDescription ? ` ${a.StudyDescription}` : ''}`)
+      .sort();
   };
 
-  it('drops, narrows or passes a C-FIND as the query converter says, and logs each', async () => {
-    expect(await find('NORMAL')).toEqual(['RQ1', 'RQ2']);
+  it('drops, narrows or passes a C-FIND as the query converter says, changes or drops answers as the result converter says, and logs each', async () => {
+    expect(await find('NORMAL')).toEqual(['RQ1 seen by NORMAL', 'RQ2 Head routine']);
     expect(await find('BLOCKED')).toEqual([]);
-    expect(await find('NARROW')).toEqual(['RQ2']);
+    expect(await find('NARROW')).toEqual(['RQ2 Head routine']);
+    // The result converter drops one answer for one caller.
+    expect(await find('HIDE1')).toEqual(['RQ2 Head routine']);
     expect(await readFile(path.join(archive.dataDir, 'queries.log'), 'utf8')).toBe(
-      'NORMAL asked\nBLOCKED asked\nNARROW asked\n',
+      'NORMAL asked\nBLOCKED asked\nNARROW asked\nHIDE1 asked\n',
     );
   });
 

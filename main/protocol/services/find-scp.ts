@@ -5,7 +5,7 @@ import { DimseError, Status, formatStatus } from '../../dicom/status.ts';
 import { CommandField } from '../command.ts';
 import { QrSopClass, encodingOf, qrModelOf } from '../../../common/uids.ts';
 import { IdentifierError, qrRequestFrom, worklistAnswer, worklistRequestFrom } from '../../query/identifier.ts';
-import { IdentifierChecks } from './identifier-checks.ts';
+import { IdentifierChecks, type IdentifierRequest } from './identifier-checks.ts';
 import { QrAnswerWriter } from '../../query/answer-writer.ts';
 import type { SourceLogger } from '../../util/log.ts';
 import type { RunningOperations } from './operations.ts';
@@ -61,7 +61,7 @@ export class FindScp implements DimseService {
     let sent = 0;
     try {
       if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'C-FIND-RQ has no identifier');
-      const identifier = await this.checks.run({
+      const request: IdentifierRequest = {
         kind: sopClass === QrSopClass.ModalityWorklistFind ? 'worklist' : 'query',
         identifier: parseIdentifier(data, msg.context.transferSyntax),
         callingAe: assoc.callingAe,
@@ -69,7 +69,9 @@ export class FindScp implements DimseService {
         moveDestination: '',
         sopClassUid: sopClass,
         commandField: CommandField.CFindRQ,
-      });
+      };
+      const identifier = await this.checks.run(request);
+      const checked = this.checks.checksAnswers(request.kind as 'query' | 'worklist');
       // Dropped by a query converter: nothing matches.
       const { chunks, pending } = identifier
         ? this.search(sopClass, identifier, msg.context.transferSyntax)
@@ -80,17 +82,24 @@ export class FindScp implements DimseService {
       const pendingCommand = response(msg, { status: pending }, Buffer.alloc(0)).command;
       const encoding = encodingOf(msg.context.transferSyntax);
       const send = async (answers: (() => DataSet | Buffer)[]) => {
+        let built = answers.map((answer) => answer());
+        if (checked) {
+          // A result converter sees each answer as a data set; those it drops are not sent.
+          const kept: DataSet[] = [];
+          for (const b of built) {
+            const answer = await this.checks.answer(request, Buffer.isBuffer(b) ? parseDataSet(b, encoding) : b);
+            if (answer) kept.push(answer);
+          }
+          built = kept;
+        }
         const queued = assoc.sendMessageBatch(
           msg.context.id,
-          answers.map((answer) => {
-            const identifier = answer();
-            return {
-              command: pendingCommand,
-              dataSet: Buffer.isBuffer(identifier) ? identifier : encodeDataSet(identifier, encoding),
-            };
-          }),
+          built.map((identifier) => ({
+            command: pendingCommand,
+            dataSet: Buffer.isBuffer(identifier) ? identifier : encodeDataSet(identifier, encoding),
+          })),
         );
-        sent += answers.length;
+        sent += built.length;
         await queued;
       };
       outer: for await (const answers of chunks) {

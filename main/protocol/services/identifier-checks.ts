@@ -19,11 +19,39 @@ export interface IdentifierRequest {
 
 export type IdentifierCheck = (request: IdentifierRequest) => Promise<DataSet | undefined>;
 
+/** A check on each C-FIND answer before it is sent (QueryResultConverter0, ModalityWorkListQueryResultConverter0). */
+export interface AnswerCheck {
+  /** Whether it would look at answers to this kind of query now (else they go out as built, not parsed again). */
+  active(kind: 'query' | 'worklist'): boolean;
+  check(request: IdentifierRequest, answer: DataSet): Promise<DataSet | undefined>;
+}
+
 export class IdentifierChecks {
   private readonly checks: IdentifierCheck[] = [];
+  private readonly answerChecks: AnswerCheck[] = [];
 
   add(check: IdentifierCheck): void {
     this.checks.push(check);
+  }
+
+  addAnswerCheck(check: AnswerCheck): void {
+    this.answerChecks.push(check);
+  }
+
+  /** Whether answers to this kind of query are to be checked. */
+  checksAnswers(kind: 'query' | 'worklist'): boolean {
+    return this.answerChecks.some((c) => c.active(kind));
+  }
+
+  /** The answer as the checks leave it, or undefined when one dropped it. */
+  async answer(request: IdentifierRequest, answer: DataSet): Promise<DataSet | undefined> {
+    let out: DataSet | undefined = answer;
+    for (const c of this.answerChecks) {
+      if (!c.active(request.kind as 'query' | 'worklist')) continue;
+      out = await c.check(request, out);
+      if (!out) return undefined;
+    }
+    return out;
   }
 
   /** The identifier as the checks leave it, or undefined when one dropped the request. */
