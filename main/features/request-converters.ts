@@ -73,7 +73,7 @@ async function convertRequest(
     if (result.outcome !== 'store') {
       if (!result.quiet)
         log.info(
-          `${converter.key} dropped ${kind.endsWith('Result') ? 'an answer to' : ''} a ${request.kind} from ${request.callingAe}`,
+          `${converter.key} dropped ${kind.endsWith('Result') ? 'an answer to a' : 'a'} ${request.kind} from ${request.callingAe}`,
         );
       return undefined;
     }
