@@ -70,7 +70,7 @@ describe('import converters', () => {
     expect(await readFile(path.join(archive.dataDir, 'received.log'), 'utf8')).toContain(`${image.sopUid} from CT01\n`);
     expect(existsSync(path.join(archive.dataDir, '..', `outside-${image.sopUid}.txt`))).toBe(false);
     expect(archive.logText()).toContain(
-      `could not write ../outside-${image.sopUid}.txt: converters write only inside the data folder`,
+      `could not write ../outside-${image.sopUid}.txt: converters work only inside the data folder`,
     );
   });
 
