@@ -76,6 +76,7 @@ export async function writeConverterFiles(
   log: SourceLogger,
   protectedDirs: readonly string[] = [],
 ): Promise<void> {
+  if (!ops.length) return;
   const root = await realpath(dataDir);
   const guarded = await Promise.all(protectedDirs.map((d) => realpath(d).catch(() => path.resolve(d))));
   for (const f of ops) {
