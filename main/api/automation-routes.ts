@@ -28,6 +28,8 @@ export interface AutomationService {
   /** A node of acrnema.map by AE title (an export line's `forward to` must name one). */
   known(ae: string): boolean;
   tryOn(sopInstanceUid: string): Promise<ConverterTryDto>;
+  /** A study's first object (as the index orders them), for "Try" from a study's row. */
+  firstObjectOf(studyInstanceUid: string): Promise<string | undefined>;
 }
 
 const FILTERS: Record<ConverterKind, string[]> = {
@@ -113,8 +115,15 @@ export function automationRoutes(service: AutomationService): RouteDef[] {
       await saveSettings(service.settings, doc.toString(), audit);
       return list();
     }),
-    route(ENDPOINTS.tryConverters, async ({ body }) =>
-      service.tryOn(required((body as { sopInstanceUid?: unknown }).sopInstanceUid, 'sopInstanceUid')),
-    ),
+    route(ENDPOINTS.tryConverters, async ({ body }) => {
+      const given = body as { sopInstanceUid?: unknown; studyInstanceUid?: unknown };
+      if (given.studyInstanceUid !== undefined) {
+        const study = required(given.studyInstanceUid, 'studyInstanceUid');
+        const first = await service.firstObjectOf(study);
+        if (!first) throw new HttpError(404, msg('no study {uid} in the archive', { uid: study }));
+        return service.tryOn(first);
+      }
+      return service.tryOn(required(given.sopInstanceUid, 'sopInstanceUid'));
+    }),
   ];
 }

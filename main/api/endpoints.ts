@@ -184,7 +184,11 @@ export const ENDPOINTS = {
     'configure',
   ),
   saveConverter: ep<ConverterSaveDto, AutomationDto>('PUT', '/api/automation/:key', 'configure'),
-  tryConverters: ep<{ sopInstanceUid: string }, ConverterTryDto>('POST', '/api/automation/try', 'configure'),
+  tryConverters: ep<{ sopInstanceUid?: string; studyInstanceUid?: string }, ConverterTryDto>(
+    'POST',
+    '/api/automation/try',
+    'configure',
+  ),
   // The worklist and performed steps (worklist-routes.ts).
   worklist: ep<undefined, WorklistEntryDto[]>('GET', '/api/worklist', 'view'),
   mpps: ep<undefined, MppsDto[]>('GET', '/api/mpps', 'view'),

@@ -102,7 +102,7 @@ export function App() {
           {shown === 'worklist' && <Worklist />}
           {shown === 'nodes' && <Nodes />}
           {shown === 'settings' && <Settings onServerChanged={() => setAttempt((a) => a + 1)} />}
-          {shown === 'automation' && <Automation />}
+          {shown === 'automation' && <Automation key={route[1] ?? ''} studyUid={route[1]} />}
           {shown === 'users' && <Users me={me.user!} />}
           {shown === 'audit' && <Audit />}
           {shown === 'viewer' && <Viewer key={route[1] ?? ''} studyUid={route[1] ?? ''} />}

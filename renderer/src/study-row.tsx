@@ -35,7 +35,12 @@ export function StudyRow({
   onEdit: () => void;
   onChanged: (what: 'protection' | 'studies') => void;
 }) {
-  const [mayEdit, mayTransfer, mayDelete] = [useMay('edit'), useMay('transfer'), useMay('delete')];
+  const [mayEdit, mayTransfer, mayDelete, mayConfigure] = [
+    useMay('edit'),
+    useMay('transfer'),
+    useMay('delete'),
+    useMay('configure'),
+  ];
   const [sent, setSent] = useState<JobDto>();
   const uid = r.StudyInstanceUID!;
   const name = personName(r.PatientName ?? '');
@@ -75,7 +80,7 @@ export function StudyRow({
             {t('View')}
           </a>
           {mayTransfer && <SendStudy studyUid={uid} nodes={nodes} onSent={setSent} />}
-          {(mayEdit || mayTransfer || mayDelete) && (
+          {(mayEdit || mayTransfer || mayDelete || mayConfigure) && (
             <MenuButton label={t('More')} className="more">
               {(close) => (
                 <>
@@ -91,6 +96,13 @@ export function StudyRow({
                       >
                         {t('Edit')}
                       </button>
+                    </div>
+                  )}
+                  {mayConfigure && (
+                    <div className="menu-line">
+                      <a href={`#/automation/${encodeURIComponent(uid)}`} onClick={() => close()}>
+                        {t('Try the converters')}
+                      </a>
                     </div>
                   )}
                   {mayTransfer && (

@@ -95,7 +95,21 @@ describe('the Automation screen', () => {
     );
   });
 
+  it("tries the converters from a study's row on the Studies screen, on its first object", async () => {
+    const page = ui.page;
+    await page.goto(await signInUrl(archive.server, '#/studies'));
+    const row = page.locator(`tr[data-study="${image.studyUid}"]`);
+    await row.waitFor();
+    await row.getByRole('button', { name: 'More' }).click();
+    await row.getByRole('link', { name: 'Try the converters' }).click();
+    const trial = page.getByTestId('trial');
+    await trial.waitFor();
+    expect(await page.getByLabel('SOP Instance UID').inputValue()).toBe(image.sopUid);
+    expect(await trial.locator('tr[data-trial="ExportConverter0"]').textContent()).toContain('forward study to PEER');
+  });
+
   it('switches a converter off: it stays in dicom.ini but no longer runs', async () => {
+    await ui.page.goto(await signInUrl(archive.server, '#/automation'));
     const page = ui.page;
     const second = page.locator('[data-converter="ImportConverter1"]');
     await second.getByRole('checkbox').uncheck();

@@ -727,6 +727,7 @@ export const CS: Record<string, string> = {
   'Try on an object': 'Vyzkoušet na objektu',
   'What each converter would do to a stored object, as if it had just arrived from its sender. Nothing is changed, written or sent.':
     'Co by každý konvertor udělal s uloženým objektem, jako by právě přišel od odesílatele. Nic se nezmění, nezapíše ani neodešle.',
+  'Try the converters': 'Vyzkoušet konvertory',
   "Who holds it, e.g. the other workstation's name": 'Kdo jej má, např. název jiné stanice',
   Why: 'Proč',
   'Window/level': 'Okno/úroveň',
@@ -870,6 +871,7 @@ export const CS: Record<string, string> = {
   'column {column}: {reason}': 'sloupec {column}: {reason}',
   'no object {uid} in the archive': 'v archivu není objekt {uid}',
   'converter-command': 'program konvertoru',
+  'no study {uid} in the archive': 'v archivu není studie {uid}',
   "none of the job's {n} object(s) is in the archive any more": 'žádný z objektů úlohy ({n}) už v archivu není',
   'not a ZIP archive (no end of central directory)': 'nejde o archiv ZIP (chybí konec centrálního adresáře)',
   'not committed': 'nepotvrzeno',

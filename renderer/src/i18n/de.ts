@@ -734,6 +734,7 @@ export const DE: Record<string, string> = {
   'Try on an object': 'An einem Objekt ausprobieren',
   'What each converter would do to a stored object, as if it had just arrived from its sender. Nothing is changed, written or sent.':
     'Was jeder Konverter mit einem gespeicherten Objekt täte, als wäre es gerade vom Sender gekommen. Nichts wird geändert, geschrieben oder gesendet.',
+  'Try the converters': 'Konverter ausprobieren',
   "Who holds it, e.g. the other workstation's name": 'Wer ihn hat, z. B. der Name der anderen Workstation',
   Why: 'Warum',
   'Window/level': 'Fenster/Level',
@@ -898,6 +899,7 @@ export const DE: Record<string, string> = {
   on: 'an',
   'once stored': 'nach dem Speichern',
   'converter-command': 'Konverter-Programm',
+  'no study {uid} in the archive': 'keine Studie {uid} im Archiv',
   "only the install's secret makes sign-in links": 'Anmeldelinks erstellt nur das Geheimnis der Installation',
   "only the install's secret may replace itself": 'nur das Geheimnis der Installation kann sich selbst ersetzen',
   'order {order} cancelled': 'Auftrag {order} storniert',

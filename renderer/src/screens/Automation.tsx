@@ -12,11 +12,22 @@ import { t } from '../i18n.ts';
  * off, and saved at once (checked as a start would check it, audited, applied without a restart); and "Try on an
  * object": what every converter would do to a stored object, without doing it.
  */
-export function Automation() {
+export function Automation({ studyUid }: { studyUid?: string }) {
   const list = useLoad(() => api(ENDPOINTS.automation), []);
   const converters = list.data?.converters ?? [];
   const [tried, setTried] = useState<ConverterTryDto>();
   const [sop, setSop] = useState('');
+  const [error, setError] = useState('');
+  // Opened from a study's row (#/automation/<study>): tried on the study's first object at once.
+  useEffect(() => {
+    if (!studyUid) return;
+    api(ENDPOINTS.tryConverters, { body: { studyInstanceUid: studyUid } })
+      .then((t) => {
+        setTried(t);
+        setSop(t.sopInstanceUid);
+      })
+      .catch((e: Error) => setError(e.message));
+  }, [studyUid]);
   return (
     <>
       <Section title={t('Converters')}>
@@ -62,6 +73,7 @@ export function Automation() {
             {t('Try')}
           </ActionButton>
         </div>
+        <ErrorText error={error} />
         {tried && <Trial tried={tried} />}
       </Section>
     </>
