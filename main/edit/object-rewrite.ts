@@ -98,23 +98,9 @@ export interface ObjectHead {
  * The same as readObjectHead, from an object held in memory as the chunks it arrived in (incoming-object.ts): only
  * the chunks up to Pixel Data are looked at, and only the head is copied.
  */
-export function objectHeadOf(chunks: readonly Uint8Array[], name: string): ObjectHead {
+export function objectHeadOf(chunks: readonly Uint8Array[], name: string): Promise<ObjectHead> {
   const size = chunks.reduce((n, c) => n + c.length, 0);
-  const meta = readFileMeta(bytesOf(chunks, 0, Math.min(size, HEAD_READ)));
-  const encoding = encodingOf(meta.transferSyntaxUid);
-  if (encoding.deflated) throw new RewriteError('deflated objects cannot be edited');
-  const scanner = new DataSetScanner(encoding, new Set());
-  let at = meta.dataSetOffset;
-  while (at < size && scanner.pixelDataOffset === undefined) {
-    const step = bytesOf(chunks, at, Math.min(size, at + HEAD_READ));
-    scanner.push(step);
-    at += step.length;
-    if (at - meta.dataSetOffset > MAX_HEADER && scanner.pixelDataOffset === undefined)
-      throw new RewriteError(`${name}: more than ${MAX_HEADER >> 20} MB before Pixel Data`);
-  }
-  const headerLength = scanner.pixelDataOffset ?? size - meta.dataSetOffset;
-  const dataSet = parseDataSet(bytesOf(chunks, meta.dataSetOffset, meta.dataSetOffset + headerLength), encoding);
-  return { size, meta, encoding, headerLength, dataSet };
+  return scanHead(size, (start, end) => bytesOf(chunks, start, end), name);
 }
 
 /** A held object with `dataSet` in place of its elements before Pixel Data: the new object's chunks (the rest shared). */
@@ -159,27 +145,44 @@ function encodedHead(head: ObjectHead, dataSet: DataSet): Buffer {
 
 async function readHead(source: FileHandle, file: string): Promise<ObjectHead> {
   const { size } = await source.stat();
-  const first = Buffer.allocUnsafe(Math.min(size, HEAD_READ));
-  const { bytesRead: firstRead } = await source.read(first, 0, first.length, 0);
-  const head = first.subarray(0, firstRead);
-  const meta = readFileMeta(head);
+  return scanHead(
+    size,
+    async (start, end) => {
+      const buf = Buffer.allocUnsafe(end - start);
+      const { bytesRead } = await source.read(buf, 0, buf.length, start);
+      return buf.subarray(0, bytesRead);
+    },
+    file,
+  );
+}
+
+/**
+ * An object's head from its bytes as `read` gives them (a file's or held chunks'), HEAD_READ at a time: the meta
+ * information, then where Pixel Data starts (or the end): the scanner walks the elements, nested sequences included,
+ * and stops there. What the first read holds is scanned first; most objects' attributes end inside it, and Pixel Data
+ * is never read.
+ */
+async function scanHead(
+  size: number,
+  read: (start: number, end: number) => Buffer | Promise<Buffer>,
+  name: string,
+): Promise<ObjectHead> {
+  const first = await read(0, Math.min(size, HEAD_READ));
+  const meta = readFileMeta(first);
   const encoding = encodingOf(meta.transferSyntaxUid);
   if (encoding.deflated) throw new RewriteError('deflated objects cannot be edited');
-  // Where Pixel Data starts (or the end): the scanner walks the elements, nested sequences included, and stops there.
-  // What the first read holds is scanned first; most objects' attributes end inside it, and Pixel Data is never read.
   const scanner = new DataSetScanner(encoding, new Set());
-  const headerParts: Buffer[] = [head.subarray(meta.dataSetOffset)];
+  const headerParts: Buffer[] = [first.subarray(meta.dataSetOffset)];
   scanner.push(headerParts[0]!);
-  let at = head.length;
+  let at = first.length;
   while (at < size && scanner.pixelDataOffset === undefined) {
-    const buf = Buffer.allocUnsafe(Math.min(HEAD_READ, size - at));
-    const { bytesRead } = await source.read(buf, 0, buf.length, at);
-    if (!bytesRead) break;
-    scanner.push(buf.subarray(0, bytesRead));
-    headerParts.push(buf.subarray(0, bytesRead));
-    at += bytesRead;
+    const step = await read(at, Math.min(size, at + HEAD_READ));
+    if (!step.length) break;
+    scanner.push(step);
+    headerParts.push(step);
+    at += step.length;
     if (at - meta.dataSetOffset > MAX_HEADER && scanner.pixelDataOffset === undefined)
-      throw new RewriteError(`${file}: more than ${MAX_HEADER >> 20} MB before Pixel Data`);
+      throw new RewriteError(`${name}: more than ${MAX_HEADER >> 20} MB before Pixel Data`);
   }
   const headerLength = scanner.pixelDataOffset ?? size - meta.dataSetOffset;
   const dataSet = parseDataSet(Buffer.concat(headerParts).subarray(0, headerLength), encoding);

@@ -85,7 +85,7 @@ async function runOn(
   const { header } = object;
   // Held in memory (the usual case): read and rewritten there, written once. Else (a very large object) from its file.
   const held = object.held();
-  const head = held ? objectHeadOf(held, object.file) : await readObjectHead(object.file);
+  const head = held ? await objectHeadOf(held, object.file) : await readObjectHead(object.file);
   const { dataSet } = head;
   const stationName = textOf(dataSet.get(Tag.StationName));
   const applying = core.config.importConverters.filter(
