@@ -5,7 +5,7 @@ import type { SourceLogger } from '../util/log.ts';
 import type { ConverterResult, FileOp, LuaRunner, OldUidsRunner } from './converter-run.ts';
 import type { UidMapStore } from '../index/sql-uid-map.ts';
 import { remapUids, uidsIn } from './uid-remap.ts';
-import type { LuaCall } from './lua-engine.ts';
+import type { LuaCall, LuaOutcome } from './lua-engine.ts';
 import type { LuaHost } from './lua-host.ts';
 
 /** What import and export converters share around the runner: their Lua step and the files they write. */
@@ -15,7 +15,7 @@ export class ConverterFailed extends Error {}
 
 /**
  * The runner's Lua step: the chunk runs on the object as the converters before it left it, under LuaTimeout and
- * LuaMemory; its prints go to the log with the converter's name, its error ends the run (ConverterFailed).
+ * LuaMemory; its prints go to the log with the converter's name (or to `onLine`), its error ends the run (ConverterFailed).
  */
 export function luaStep(
   host: LuaHost,
@@ -27,6 +27,8 @@ export function luaStep(
     association: LuaCall['association'];
     uidKey?: string;
     command?: LuaCall['command'];
+    /** Where prints go instead of the log (the Automation screen's try shows them). */
+    onLine?: (line: LuaOutcome['lines'][number]) => void;
   },
 ): LuaRunner {
   return async (chunk, into, line) => {
@@ -43,14 +45,17 @@ export function luaStep(
       },
       settings.luaMemoryMB << 20,
     );
-    for (const l of ran.lines) log[l.level](`${name} (${about.sopInstanceUid}): ${l.text}`);
+    for (const l of ran.lines) {
+      if (about.onLine) about.onLine(l);
+      else log[l.level](`${name} (${about.sopInstanceUid}): ${l.text}`);
+    }
     if (ran.error !== undefined) throw new ConverterFailed(ran.error);
     foldIn(into, ran.result);
   };
 }
 
 /** A Lua chunk's effects joined to those of the converters before it. */
-export function foldIn(into: ConverterResult, ran: ConverterResult): void {
+function foldIn(into: ConverterResult, ran: ConverterResult): void {
   into.dataSet = ran.dataSet;
   into.changed ||= ran.changed;
   if (ran.outcome !== 'store') {

@@ -1,8 +1,8 @@
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { ConverterTrialDto, ConverterTryDto } from '../api/automation-dto.ts';
 import type { ForwardCommand } from '../automation/forward-command.ts';
-import { emptyResult, runConverters, type ConverterResult, type LuaRunner } from '../automation/converter-run.ts';
-import { ConverterFailed, archiveUidKey, foldIn, oldUidsStep } from '../automation/converter-steps.ts';
+import { emptyResult, runConverters, type ConverterResult } from '../automation/converter-run.ts';
+import { archiveUidKey, luaStep, oldUidsStep } from '../automation/converter-steps.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
 import { filterMatches } from '../config/import-converters.ts';
 import { ruleMatches } from '../config/forward-rules.ts';
@@ -106,22 +106,13 @@ async function trialOf(
 ): Promise<{ dto: ConverterTrialDto; result?: ConverterResult }> {
   const prints: string[] = [];
   const uidKey = await archiveUidKey(core.config.configDir);
-  const step: LuaRunner = async (chunk, into) => {
-    const ran = await lua.run(
-      {
-        chunk,
-        name: key,
-        dataSet: into.dataSet,
-        association: { calling: context.callingAe, called: context.calledAe, connectedIp: '', thread: 0 },
-        timeoutMs: core.settings.luaTimeoutSeconds * 1000,
-        uidKey,
-      },
-      core.settings.luaMemoryMB << 20,
-    );
-    prints.push(...ran.lines.map((l) => l.text));
-    if (ran.error !== undefined) throw new ConverterFailed(ran.error);
-    foldIn(into, ran.result);
-  };
+  const step = luaStep(lua, core.settings, core.child('converters'), {
+    name: () => key,
+    sopInstanceUid: '',
+    association: { calling: context.callingAe, called: context.calledAe, connectedIp: '', thread: 0 },
+    uidKey,
+    onLine: (l) => prints.push(l.text),
+  });
   try {
     const result = await runConverters(
       lines,

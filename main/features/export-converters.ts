@@ -11,7 +11,7 @@ import { LuaHost } from '../automation/lua-host.ts';
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
-import { archiveFolders, queueForwards, runSystemCommands } from './converter-forwards.ts';
+import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
 
 /**

@@ -17,7 +17,7 @@ import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
-import { archiveFolders, queueForwards, runSystemCommands } from './converter-forwards.ts';
+import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 

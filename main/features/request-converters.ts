@@ -6,7 +6,7 @@ import { runConverters } from '../automation/converter-run.ts';
 import { archiveUidKey, luaStep, oldUidsStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
 import { importConverters } from './import-converters.ts';
-import { archiveFolders, runSystemCommands } from './converter-forwards.ts';
+import { archiveFolders, runSystemCommands } from './converter-effects.ts';
 import { queryRetrieve } from './query-retrieve.ts';
 import { msg } from '../../common/message.ts';
 

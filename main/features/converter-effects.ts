@@ -8,6 +8,8 @@ import type { Condition } from '../query/condition.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
 import { Tag } from '../dicom/tags.ts';
 
+/** What converters' results cause outside the object: forwards queued, files kept to their folders, programs run. */
+
 /**
  * The forwards converters said for one stored object, queued: `forward to AE` adds it to the destination's forward job
  * of its study; a delayed forward (`forward study to AE after 60`) puts the patient's, study's or series' objects as
