@@ -2,6 +2,7 @@ import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import type { KeyAttribute } from '../query/attributes.ts';
 import { Tag } from '../dicom/tags.ts';
+import { CHARSET_VRS, NUMBER_VRS } from '../dicom/vr.ts';
 
 /**
  * The DICOM JSON Model (PS3.18 F.2): attributes keyed by their tag as eight upper-case hex digits, each with its VR and
@@ -21,18 +22,6 @@ export const tagKey = (tag: number): string => tag.toString(16).toUpperCase().pa
 
 const NUMBER_TEXT = new Set(['DS', 'IS']);
 const BINARY = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
-const NUMERIC: Record<string, [number, (b: Buffer, at: number) => number | bigint]> = {
-  US: [2, (b, at) => b.readUInt16LE(at)],
-  SS: [2, (b, at) => b.readInt16LE(at)],
-  UL: [4, (b, at) => b.readUInt32LE(at)],
-  SL: [4, (b, at) => b.readInt32LE(at)],
-  FL: [4, (b, at) => b.readFloatLE(at)],
-  FD: [8, (b, at) => b.readDoubleLE(at)],
-  SV: [8, (b, at) => b.readBigInt64LE(at)],
-  UV: [8, (b, at) => b.readBigUInt64LE(at)],
-};
-/** Text VRs whose characters follow the Specific Character Set (the others are ASCII by definition). */
-const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'PN', 'UC']);
 /** Single-valued text VRs: a backslash in them is a character, not a separator. */
 const SINGLE = new Set(['ST', 'LT', 'UT', 'UR']);
 
@@ -142,7 +131,7 @@ function attribute(e: DicomElement, options: JsonOptions, cs: CharacterSet, dept
       return { vr, BulkDataURI: options.bulkDataUri(e.tag) };
     return { vr, InlineBinary: bytes.toString('base64') };
   }
-  const numeric = NUMERIC[vr];
+  const numeric = NUMBER_VRS[vr];
   if (numeric) {
     const [size, read] = numeric;
     const values: unknown[] = [];
