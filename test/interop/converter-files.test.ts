@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
-import { run } from '../helpers/dcmtk.ts';
-import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { makeImage, type MadeImage } from '../helpers/fixtures.ts';
+import { storeAs } from '../helpers/store-as.ts';
 import { until } from '../helpers/wait.ts';
 import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import type { AuditDto } from '../../main/api/contract.ts';
@@ -31,16 +31,7 @@ describe("converters' files and programs", () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const send = async (image: ReturnType<typeof makeImage>, callingAe = 'CT01') =>
-    run('storescu', [
-      '-aet',
-      callingAe,
-      '-aec',
-      archive.aeTitle,
-      '127.0.0.1',
-      String(archive.port),
-      ...(await writeImages(path.join(work, uid()), [image])),
-    ]);
+  const send = (image: MadeImage, callingAe = 'CT01') => storeAs(archive, callingAe, [image], work);
 
   it("makes folders and files in the data folder, but not in the archive's own folders", async () => {
     const image = makeImage({ patientId: 'F1', rows: 8, columns: 8 });

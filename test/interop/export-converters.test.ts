@@ -3,8 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
-import { dumpDataSet, run } from '../helpers/dcmtk.ts';
-import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { dumpDataSet } from '../helpers/dcmtk.ts';
+import { makeImage, uid, type MadeImage } from '../helpers/fixtures.ts';
+import { storeAs } from '../helpers/store-as.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { until } from '../helpers/wait.ts';
 import { Tag } from '../../main/dicom/tags.ts';
@@ -43,16 +44,7 @@ describe('export converters', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const send = async (images: ReturnType<typeof makeImage>[]) =>
-    run('storescu', [
-      '-aet',
-      'MODALITY1',
-      '-aec',
-      archive.aeTitle,
-      '127.0.0.1',
-      String(archive.port),
-      ...(await writeImages(path.join(work, uid()), images)),
-    ]);
+  const send = (images: MadeImage[]) => storeAs(archive, 'MODALITY1', images, work);
   const sopsAt = async (ae: string) => {
     const out: string[] = [];
     for (const f of await peers[ae]!.files()) out.push(/\(0008,0018\) UI \[([^\]]+)\]/.exec(await dumpDataSet(f))![1]!);

@@ -4,9 +4,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
-import { dumpDataSet, run } from '../helpers/dcmtk.ts';
+import { dumpDataSet } from '../helpers/dcmtk.ts';
 import { findscu } from '../helpers/qr-tools.ts';
-import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { makeImage, uid, type MadeImage } from '../helpers/fixtures.ts';
+import { storeAs } from '../helpers/store-as.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { until } from '../helpers/wait.ts';
 import { StorageSopClass, TransferSyntax } from '../../common/uids.ts';
@@ -46,17 +47,7 @@ describe('import converters', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const send = async (callingAe: string, image: ReturnType<typeof makeImage>) =>
-    run('storescu', [
-      '-v',
-      '-aet',
-      callingAe,
-      '-aec',
-      archive.aeTitle,
-      '127.0.0.1',
-      String(archive.port),
-      ...(await writeImages(path.join(work, uid()), [image])),
-    ]);
+  const send = (callingAe: string, image: MadeImage) => storeAs(archive, callingAe, [image], work);
   const stored = (sopUid: string) => archive.server.index.findInstance(sopUid);
 
   it("sets an attribute from the calling and called AE titles, in the index's file", async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { dumpDataSet, run } from '../helpers/dcmtk.ts';
-import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { makeImage, type MadeImage } from '../helpers/fixtures.ts';
+import { storeAs } from '../helpers/store-as.ts';
 import { until } from '../helpers/wait.ts';
 import { importConverters } from '../../main/features/import-converters.ts';
 
@@ -34,17 +35,7 @@ describe('Lua import converters', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const send = async (callingAe: string, image: ReturnType<typeof makeImage>) =>
-    run('storescu', [
-      '-v',
-      '-aet',
-      callingAe,
-      '-aec',
-      archive.aeTitle,
-      '127.0.0.1',
-      String(archive.port),
-      ...(await writeImages(path.join(work, uid()), [image])),
-    ]);
+  const send = (callingAe: string, image: MadeImage) => storeAs(archive, callingAe, [image], work);
   const dumpOf = async (sopUid: string) => {
     const row = await archive.server.index.findInstance(sopUid);
     return row ? dumpDataSet(archive.server.store.absolutePath(row.location)) : undefined;
