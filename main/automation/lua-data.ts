@@ -101,6 +101,32 @@ export class ScriptData {
     this.changed = true;
   }
 
+  /** The data set at `path` (undefined when it is not there). */
+  at(path: string): DataSet | undefined {
+    return this.item(path);
+  }
+
+  /** The items of the sequence at `sequencePath` (none when it is not there). */
+  itemsOf(sequencePath: string): DataSet[] {
+    const { parent, tag } = splitSequencePath(sequencePath);
+    const e = this.item(parent)?.get(tag);
+    return e && isSequence(e) ? e.value : [];
+  }
+
+  /** Add `item` at the end of the sequence at `sequencePath` (made when it is not there). */
+  appendItem(sequencePath: string, item: DataSet): void {
+    const { parent, tag } = splitSequencePath(sequencePath);
+    const at = this.item(parent, true)!;
+    let e = at.get(tag);
+    if (!e || !isSequence(e)) {
+      e = { tag, vr: 'SQ', value: [] };
+      at.set(tag, e);
+      sortInPlace(at);
+    }
+    (e.value as DataSet[]).push(item);
+    this.changed = true;
+  }
+
   private decoding?: { root: DataSet; decode: (b: Buffer) => string };
 
   private decoder(): (b: Buffer) => string {
@@ -165,6 +191,78 @@ export function ownCopy(ds: DataSet): DataSet {
     else out.set(tag, { ...e, value: { fragments: Buffer.from(e.value.fragments) } });
   }
   return out;
+}
+
+/** The tag of a DicomArray that is not a sequence of an object (newdicomarray, a query's answers): its one element. */
+const ARRAY_TAG = 0x7fffffff;
+
+/**
+ * Every DICOM object a script holds: `Data` (handle 0, the object being converted) and those it makes or gets back
+ * (newdicomobject, newdicomarray, Copy, a query's answers), each by handle for one run. Lua's paths name them:
+ * '' and `tttttttt.i/...` are in Data, `@N|...` in object N; an array of its own is object N's one sequence.
+ */
+export class ScriptObjects {
+  private readonly objects = new Map<number, ScriptData>();
+  private next = 1;
+  /** At most this many objects per run besides Data (a script that makes objects in a loop ends with an error). */
+  static readonly MAX = 10000;
+
+  constructor(data: ScriptData) {
+    this.objects.set(0, data);
+  }
+
+  /** A new object holding `root` (the caller's own copy); its path. */
+  add(root: DataSet = new Map()): string {
+    if (this.objects.size > ScriptObjects.MAX)
+      throw new LuaDataError(`a script may hold at most ${ScriptObjects.MAX} objects`);
+    const handle = this.next++;
+    this.objects.set(handle, new ScriptData(root));
+    return `@${handle}|`;
+  }
+
+  /** A new array of these items (the caller's own copies); its path (a sequence's, for Lua's array()). */
+  addArray(items: DataSet[]): string {
+    const path = this.add(new Map([[ARRAY_TAG, { tag: ARRAY_TAG, vr: 'SQ', value: items }]]));
+    return `${path}${hex(ARRAY_TAG)}`;
+  }
+
+  /** The object a path is in, and the path inside it. */
+  resolve(path: string): { data: ScriptData; inner: string; prefix: string } {
+    const m = /^@(\d+)\|(.*)$/s.exec(path);
+    const handle = m ? Number(m[1]) : 0;
+    const data = this.objects.get(handle);
+    if (!data) throw new LuaDataError('that DICOM object was freed');
+    return { data, inner: m ? m[2]! : path, prefix: m ? `@${handle}|` : '' };
+  }
+
+  /** A copy of the data set at an object's path (a sequence's path: its items, each a copy). */
+  dataSetAt(path: string): DataSet {
+    const { data, inner } = this.resolve(path);
+    return ownCopy(data.at(inner) ?? new Map());
+  }
+
+  itemsAt(sequencePath: string): DataSet[] {
+    const { data, inner } = this.resolve(sequencePath);
+    return data.itemsOf(inner).map(ownCopy);
+  }
+
+  /** Add a copy of `item` at the end of the sequence (or array) at `sequencePath`. */
+  append(sequencePath: string, item: DataSet): void {
+    const { data, inner } = this.resolve(sequencePath);
+    data.appendItem(inner, ownCopy(item));
+  }
+
+  free(path: string): void {
+    const m = /^@(\d+)\|/.exec(path);
+    if (m) this.objects.delete(Number(m[1]));
+  }
+}
+
+/** A value that crossed a thread (a data set, or a list of them) with its data sets' values Buffers again. */
+export function revived(value: unknown): unknown {
+  if (value instanceof Map) return ownCopy(value as DataSet);
+  if (Array.isArray(value)) return value.map(revived);
+  return value;
 }
 
 function splitSequencePath(path: string): { parent: string; tag: number } {

@@ -5,14 +5,18 @@ import type { DataSet } from '../dicom/dataset.ts';
 import { keywordOf } from '../dicom/dictionary.ts';
 import { newUid } from '../../common/uids.ts';
 import { checkConverter, emptyResult, runConvertersInto, type ConverterResult } from './converter-run.ts';
-import { ScriptData, attributeTag, ownCopy } from './lua-data.ts';
+import { SEQUENCE_MARK, ScriptData, ScriptObjects, attributeTag, ownCopy } from './lua-data.ts';
 import { LUA_PRELUDE } from './lua-prelude.ts';
+import { NO_SERVICES, type LuaServices } from './lua-services.ts';
 
 /**
  * One Lua state with Conquest's environment (lua-prelude.ts), running converter chunks on one object at a time. The VM
  * is wasmoon (Lua 5.4 compiled to WebAssembly): each call has a time budget (Lua stops it between instructions) and the
  * state a memory ceiling; what a chunk does to `Data`, and the converter commands it runs through `script()`, come back
- * as a converter result. It runs in the scripts' worker thread (lua-worker.ts), never on the archive's own thread.
+ * as a converter result. A chunk runs synchronously on the archive's thread (`run`) until it asks for something that
+ * waits (a DICOM node, the index, sleep): that ends it there (`needsThread`), and it runs again from the start in the
+ * scripts' worker (lua-worker.ts) with `runWaiting`, where each such call suspends the chunk (a Lua coroutine) until the
+ * archive's thread answered it. Time spent waiting for an answer does not count against LuaTimeout; sleep does.
  */
 
 export interface LuaCall {
@@ -36,6 +40,8 @@ export interface LuaOutcome {
   error?: string;
   /** The state was ended (time or memory ran out): the caller starts a fresh one. */
   spent?: 'time' | 'memory';
+  /** The chunk called something that waits, which `run` cannot: run it again with `runWaiting`. */
+  needsThread?: boolean;
 }
 
 const MAX_LINES = 200;
@@ -43,10 +49,24 @@ const HOOK_COUNT = 1000;
 const OUT_OF_TIME = 'the script ran out of time';
 const MAX_LINE = 4000;
 const WASM = createRequire(import.meta.url).resolve('wasmoon/dist/glue.wasm');
+const NEEDS_THREAD = "this call waits: the chunk goes on in the scripts' thread";
+/** The longest sleep() (ms); a longer one is cut to this (LuaTimeout ends it sooner anyway). */
+const MAX_SLEEP = 60_000;
+
+interface Current {
+  data: ScriptData;
+  objects: ScriptObjects;
+  result: ConverterResult;
+  call: LuaCall;
+  lines: LuaOutcome['lines'];
+  /** Where calls that wait go (undefined in `run`: such a call ends the chunk there). */
+  services?: LuaServices;
+  needsThread: boolean;
+}
 
 export class ScriptEngine {
   private deadline = Number.POSITIVE_INFINITY;
-  private current?: { data: ScriptData; result: ConverterResult; call: LuaCall; lines: LuaOutcome['lines'] };
+  private current?: Current;
 
   private readonly lua: LuaEngine;
 
@@ -79,11 +99,45 @@ export class ScriptEngine {
     this.lua.global.close();
   }
 
+  /** Run one chunk to its end on this thread; one that calls something that waits ends with `needsThread`. */
   run(call: LuaCall): LuaOutcome {
+    const current = this.begin(call);
+    try {
+      this.lua.doStringSync('return __run(__chunk, __name)');
+      return this.outcome(current);
+    } catch (err) {
+      return this.outcome(current, err);
+    } finally {
+      this.end();
+    }
+  }
+
+  /** Run one chunk whose calls may wait (DICOM nodes, the index, sleep), each answered by `services`. */
+  async runWaiting(call: LuaCall, services: LuaServices = NO_SERVICES): Promise<LuaOutcome> {
+    const current = this.begin(call);
+    current.services = services;
+    try {
+      await this.lua.doString('return __run(__chunk, __name)');
+      return this.outcome(current);
+    } catch (err) {
+      return this.outcome(current, err);
+    } finally {
+      this.end();
+    }
+  }
+
+  private begin(call: LuaCall): Current {
+    if (this.current) throw new Error('a Lua state runs one chunk at a time');
     const data = new ScriptData(ownCopy(call.dataSet));
-    const result = emptyResult(data.root);
-    const lines: LuaOutcome['lines'] = [];
-    this.current = { data, result, call, lines };
+    const current: Current = {
+      data,
+      objects: new ScriptObjects(data),
+      result: emptyResult(data.root),
+      call,
+      lines: [],
+      needsThread: false,
+    };
+    this.current = current;
     const g = this.lua.global;
     g.set('Association', {
       Calling: call.association.calling,
@@ -94,25 +148,30 @@ export class ScriptEngine {
     g.set('Command', call.command);
     g.set('__chunk', call.chunk);
     g.set('__name', call.name);
-    try {
-      this.deadline = Date.now() + call.timeoutMs;
-      this.lua.doStringSync('return __run(__chunk, __name)');
+    this.deadline = Date.now() + call.timeoutMs;
+    return current;
+  }
+
+  private end(): void {
+    this.deadline = Number.POSITIVE_INFINITY;
+    this.current = undefined;
+  }
+
+  private outcome({ data, result, lines, call, needsThread }: Current, err?: unknown): LuaOutcome {
+    if (needsThread) return { result, lines, needsThread, error: NEEDS_THREAD };
+    if (err === undefined) {
       result.dataSet = data.root;
       result.changed ||= data.changed;
       return { result, lines };
-    } catch (err) {
-      const message = errorText(err);
-      const late = message.includes(OUT_OF_TIME);
-      return {
-        result,
-        lines,
-        error: late ? `${call.name}: ran longer than ${call.timeoutMs} ms (LuaTimeout)` : message,
-        spent: late ? 'time' : /not enough memory/.test(message) ? 'memory' : undefined,
-      };
-    } finally {
-      this.deadline = Number.POSITIVE_INFINITY;
-      this.current = undefined;
     }
+    const message = errorText(err);
+    const late = message.includes(OUT_OF_TIME);
+    return {
+      result,
+      lines,
+      error: late ? `${call.name}: ran longer than ${call.timeoutMs} ms (LuaTimeout)` : message,
+      spent: late ? 'time' : /not enough memory/.test(message) ? 'memory' : undefined,
+    };
   }
 
   /**
@@ -145,20 +204,36 @@ export class ScriptEngine {
 
   private install(): void {
     const g = this.lua.global;
-    const data = () => this.active().data;
-    g.set('__get', (path: string, key: string) => data().get(path, key));
-    g.set('__set', (path: string, key: string, value: unknown, sequence: boolean) =>
-      data().set(path, key, value, sequence),
-    );
-    g.set('__count', (path: string) => data().count(path));
-    g.set('__delete_item', (path: string, n: number) => data().deleteItem(path, Number(n)));
-    g.set('__list_items', (path: string) => data().listItems(path));
+    const at = (path: string) => this.active().objects.resolve(String(path));
+    g.set('__get', (path: string, key: string) => {
+      const { data, inner, prefix } = at(path);
+      const v = data.get(inner, key);
+      return prefix && typeof v === 'string' && v.startsWith(SEQUENCE_MARK)
+        ? SEQUENCE_MARK + prefix + v.slice(SEQUENCE_MARK.length)
+        : v;
+    });
+    g.set('__set', (path: string, key: string, value: unknown, sequence: boolean) => {
+      const { data, inner } = at(path);
+      data.set(inner, key, value, sequence);
+    });
+    g.set('__count', (path: string) => at(path).data.count(at(path).inner));
+    g.set('__delete_item', (path: string, n: number) => at(path).data.deleteItem(at(path).inner, Number(n)));
+    g.set('__list_items', (path: string) => at(path).data.listItems(at(path).inner));
     g.set('__get_bytes', (path: string, group: number, element: number) =>
-      data().bytes(path, ((group << 16) | element) >>> 0),
+      at(path).data.bytes(at(path).inner, ((group << 16) | element) >>> 0),
     );
     g.set('__set_bytes', (path: string, group: number, element: number, bytes: number[]) =>
-      data().setBytes(path, ((group << 16) | element) >>> 0, Array.isArray(bytes) ? bytes : []),
+      at(path).data.setBytes(at(path).inner, ((group << 16) | element) >>> 0, Array.isArray(bytes) ? bytes : []),
     );
+    const objects = () => this.active().objects;
+    g.set('__new_object', () => objects().add());
+    g.set('__new_array', () => objects().addArray([]));
+    g.set('__copy', (path: string) => objects().add(objects().dataSetAt(String(path))));
+    g.set('__append', (arrayPath: string, path: string) =>
+      objects().append(String(arrayPath), objects().dataSetAt(String(path))),
+    );
+    g.set('__free', (path: string) => objects().free(String(path)));
+    g.set('__wait', (name: string, a: unknown, b: unknown, c: unknown, d: unknown) => this.wait(name, [a, b, c, d]));
     g.set('__script', (text: string) => this.script(String(text)));
     g.set('__log', (level: 'info' | 'debug', text: string) => {
       const { lines } = this.active();
@@ -175,6 +250,63 @@ export class ScriptEngine {
     g.set('crc', (s: unknown) => crc32(String(s ?? '')));
     g.set('tickcount', () => Math.floor(performance.now()));
     this.lua.doStringSync(LUA_PRELUDE);
+  }
+
+  /**
+   * A call that waits, as a promise Lua awaits (runWaiting) resolving to `{ error, value }`; objects go to the services
+   * as data sets and come back as new objects. Waiting for the archive's answer does not count against the deadline.
+   */
+  private wait(name: string, args: unknown[]): Promise<{ error?: string; value?: unknown }> {
+    const current = this.active();
+    if (!current.services) {
+      current.needsThread = true;
+      throw new Error(NEEDS_THREAD);
+    }
+    const { services, objects } = current;
+    const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+    const [a, b, c, d] = args;
+    const work = async (): Promise<unknown> => {
+      switch (name) {
+        case 'sleep': {
+          const ms = Math.max(0, Math.min(MAX_SLEEP, Number(a) || 0));
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return undefined;
+        }
+        case 'echo':
+          await services.echo(text(a));
+          return true;
+        case 'query':
+          return objects.addArray(await services.query(text(a), text(b), objects.dataSetAt(text(c))));
+        case 'move':
+          await services.move(text(a), text(b), objects.dataSetAt(text(c)), Number(d) === 1);
+          return undefined;
+        case 'store':
+          await services.store(text(a), c ? objects.itemsAt(text(b)) : [objects.dataSetAt(text(b))]);
+          return undefined;
+        case 'sql':
+          // Conquest gives an empty string for NULL (and nothing in a JS value may be null here).
+          return (await services.sql(text(a))).map((row) => row.map((v) => v ?? ''));
+        case 'amap':
+          return services.amap(Number(a));
+        case 'gpps':
+          return services.gpps(text(a), text(b));
+        case 'changeuid':
+          return services.changeUid(text(a), b === undefined || b === null ? undefined : text(b), text(c));
+        case 'changeuidback':
+          return services.changeUidBack(text(a), text(b));
+        default:
+          throw new Error(`${name} is not a function scripts may call`);
+      }
+    };
+    const started = Date.now();
+    return work()
+      .then(
+        (value) => ({ value }),
+        (err: Error) => ({ error: err.message || String(err) }),
+      )
+      .finally(() => {
+        if (name !== 'sleep' && this.current === current) this.deadline += Date.now() - started;
+      });
   }
 
   /** `script('command')`: converter commands run on the object as it is now, their effects joining the chunk's. */

@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import type { LuaAnswer, LuaJob } from './lua-worker.ts';
+import type { FromWorker, LuaJob, ToWorker } from './lua-worker.ts';
 import { ScriptEngine, type LuaCall, type LuaOutcome } from './lua-engine.ts';
-import { ownCopy } from './lua-data.ts';
+import { ownCopy, revived } from './lua-data.ts';
 import { emptyResult } from './converter-run.ts';
+import { LUA_SERVICE_NAMES, NO_SERVICES, type LuaServiceRequest, type LuaServices } from './lua-services.ts';
 
 /**
  * Where the converters' Lua runs. A chunk first runs here, on the archive's thread, with a slice of INLINE_MS: the
@@ -10,9 +11,13 @@ import { emptyResult } from './converter-run.ts';
  * than the script. A chunk that does not end within its slice is stopped (nothing it did is kept: it ran on a copy, and
  * nothing in its environment reaches outside the object) and from then on runs in a worker thread (lua-worker.ts) with
  * its whole budget: a script that loops or waits holds up only the objects whose converters wait for it, and a C-ECHO
- * or another sender's C-STORE is answered meanwhile. Two workers at most, started when first needed; calls wait in one
+ * or another sender's C-STORE is answered meanwhile. Two workers, started when first needed; calls wait in one
  * queue. A call that gets no answer within its budget and a grace period (the VM's own budget failed, or the thread is
  * stuck outside Lua) ends its worker, which is replaced; so does a worker that dies (its JavaScript heap is bounded).
+ * A chunk that calls something that waits (a DICOM node, the index: lua-services.ts) goes on in a worker from that
+ * call (run again from its start there); the worker asks, this thread does it with `services`, and the budget's
+ * watchdog waits meanwhile. A worker whose chunk waits does no work: while one does, another worker may start (up to
+ * MAX_WORKERS), so a chunk waiting for a C-MOVE never waits for the moved objects' own converters to find a worker.
  */
 
 const WORKER_URL = new URL('./lua-worker.ts', import.meta.url);
@@ -21,6 +26,8 @@ const GRACE_MS = 2000;
 const INLINE_MS = 10;
 /** The most chunks remembered as too slow for the archive's thread (converter lines; more only in the editor's tries). */
 const MAX_SLOW = 1000;
+/** The most workers: `size`, and one more for each whose chunk waits for the archive. */
+const MAX_WORKERS = 8;
 
 interface Pending {
   call: LuaCall;
@@ -31,15 +38,17 @@ interface Pending {
 export class LuaHost {
   private readonly size: number;
   private readonly idle: Worker[] = [];
-  private readonly busy = new Map<Worker, { pending: Pending; timer: NodeJS.Timeout }>();
+  private readonly busy = new Map<Worker, { pending: Pending; timer: NodeJS.Timeout; waiting: boolean }>();
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private started = 0;
   private closed = false;
   private inline?: { memoryBytes: number; engine: Promise<ScriptEngine> };
   private readonly slow = new Set<string>();
+  private readonly services: LuaServices;
 
-  constructor(size = 2) {
+  constructor(services: LuaServices = NO_SERVICES, size = 2) {
+    this.services = services;
     this.size = size;
   }
 
@@ -63,6 +72,8 @@ export class LuaHost {
         engine.close();
         this.inline = undefined;
       }
+      if (outcome.needsThread) return this.inWorker(call, memoryBytes);
+      // A chunk that waits is tried here again next time (it may end before its first wait); one that is slow is not.
       if (outcome.spent !== 'time' || slice === call.timeoutMs) return outcome;
       if (this.slow.size >= MAX_SLOW) this.slow.clear();
       this.slow.add(key);
@@ -106,17 +117,51 @@ export class LuaHost {
 
   private next(): void {
     while (this.queue.length) {
-      const worker = this.idle.pop() ?? (this.started < this.size ? this.spawn() : undefined);
+      const worker = this.idle.pop() ?? (this.started < this.limit() ? this.spawn() : undefined);
       if (!worker) return;
       const pending = this.queue.shift()!;
-      const timer = setTimeout(() => {
-        this.finish(worker, failed(pending.call, `${pending.call.name}: the script did not end in time; stopped`));
-        void worker.terminate();
-      }, pending.call.timeoutMs + GRACE_MS);
-      this.busy.set(worker, { pending, timer });
+      this.busy.set(worker, { pending, timer: this.watchdog(worker, pending), waiting: false });
       worker.ref();
       worker.postMessage({ id: this.nextId++, memoryBytes: pending.memoryBytes, call: pending.call } satisfies LuaJob);
     }
+  }
+
+  /** How many workers may run now: `size`, and one more for each that waits for the archive. */
+  private limit(): number {
+    let waiting = 0;
+    for (const b of this.busy.values()) if (b.waiting) waiting++;
+    return Math.min(MAX_WORKERS, this.size + waiting);
+  }
+
+  /** The end of a call's budget (and a grace period) in a worker: past it, the worker is ended. */
+  private watchdog(worker: Worker, pending: Pending): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.finish(worker, failed(pending.call, `${pending.call.name}: the script did not end in time; stopped`));
+      void worker.terminate();
+    }, pending.call.timeoutMs + GRACE_MS);
+  }
+
+  /** A worker's chunk asks for something that waits: done here, answered; the watchdog waits meanwhile. */
+  private async serve(worker: Worker, request: LuaServiceRequest): Promise<void> {
+    const running = this.busy.get(worker);
+    if (!running) return;
+    clearTimeout(running.timer);
+    running.waiting = true;
+    this.next();
+    let answer: ToWorker;
+    try {
+      if (!LUA_SERVICE_NAMES.includes(request.name)) throw new Error(`${request.name} is not a service`);
+      const fn = this.services[request.name] as (...args: unknown[]) => Promise<unknown>;
+      const value = await fn.apply(this.services, request.args.map(revived));
+      answer = { service: request.service, value };
+    } catch (err) {
+      answer = { service: request.service, error: (err as Error).message || String(err) };
+    }
+    // The call may have ended meanwhile (the scripts stopping, the worker gone).
+    if (this.busy.get(worker) !== running) return;
+    running.waiting = false;
+    running.timer = this.watchdog(worker, running.pending);
+    worker.postMessage(answer);
   }
 
   private finish(worker: Worker, outcome: LuaOutcome): void {
@@ -131,7 +176,11 @@ export class LuaHost {
     this.started++;
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: 256 } });
     worker.unref();
-    worker.on('message', (answer: LuaAnswer) => {
+    worker.on('message', (answer: FromWorker) => {
+      if ('service' in answer) {
+        void this.serve(worker, answer);
+        return;
+      }
       const running = this.busy.get(worker);
       if (!running) return;
       const { call } = running.pending;
@@ -141,9 +190,13 @@ export class LuaHost {
         result.dataSet = result.changed ? ownCopy(result.dataSet) : call.dataSet;
         this.finish(worker, answer.outcome);
       }
-      this.idle.push(worker);
-      worker.unref();
-      this.next();
+      // A worker started while another waited ends once the others are enough again.
+      if (this.started > this.limit() && !this.queue.length) void worker.terminate();
+      else {
+        this.idle.push(worker);
+        worker.unref();
+        this.next();
+      }
     });
     const gone = (why: string) => {
       const running = this.busy.get(worker);

@@ -27,6 +27,8 @@ end
 local get, set, count, delete_item, list_items, get_bytes, set_bytes, run_script, log, dict =
   checked(__get), checked(__set), checked(__count), checked(__delete_item), checked(__list_items),
   checked(__get_bytes), checked(__set_bytes), checked(__script), __log, checked(__dictionary)
+local new_object, new_array, copy_object, append_item, free_object, wait =
+  checked(__new_object), checked(__new_array), checked(__copy), checked(__append), checked(__free), __wait
 local MARK = '\1SQ:'
 local object, array
 local object_methods, array_methods = {}, {}
@@ -88,6 +90,90 @@ function object_methods.Delete(self)
   delete_item(seq, tonumber(n))
 end
 function array_methods.Delete(self, n) delete_item(path_of(self), n) end
+function object_methods.Copy(self) return object(copy_object(path_of(self))) end
+function object_methods.free(self) free_object(path_of(self)) end
+function array_methods.Add(self, o) append_item(path_of(self), path_of(o)) end
+function array_methods.free(self) free_object(path_of(self)) end
+
+DicomObject = {}
+function DicomObject.new() return object(new_object()) end
+function DicomObject.newarray() return array(new_array()) end
+function DicomObject:new() return object(new_object()) end
+function newdicomobject() return object(new_object()) end
+function newdicomarray() return array(new_array()) end
+function deletedicomobject(o) free_object(path_of(o)) end
+
+-- Calls that wait (lua-engine.ts): answered by the archive's thread while this chunk is suspended. A failure is what
+-- Conquest gives back for it (nil, an empty answer, the error's text) and goes to the log; a misuse is an error.
+local function call(name, a, b, c, d)
+  local r = wait(name, a, b, c, d):await()
+  return r.error, r.value
+end
+local function failed(what, err) log('info', what .. ' failed: ' .. err) end
+local function is_array(o) local mt = getmetatable(o) return type(mt) == 'table' and mt.__array == true end
+local function query_of(q)
+  if q == nil then return object(new_object()) end
+  path_of(q)
+  return q
+end
+function dicomecho(ae)
+  local err = call('echo', ae)
+  if err then failed('dicomecho(' .. tostring(ae) .. ')', err) return nil end
+  return true
+end
+function dicomquery(ae, level, q)
+  local err, v = call('query', ae, level, path_of(query_of(q)))
+  if err then failed('dicomquery(' .. tostring(ae) .. ')', err) return array(new_array()) end
+  return array(v)
+end
+dicomquery2 = dicomquery
+function dicommove(ae, dest, q, patroot)
+  local err = call('move', ae, dest, path_of(query_of(q)), patroot)
+  if err then failed('dicommove(' .. tostring(ae) .. ', ' .. tostring(dest) .. ')', err) return err end
+  return nil
+end
+function dicomstore(ae, o)
+  local err = call('store', ae, path_of(o), is_array(o))
+  if err then failed('dicomstore(' .. tostring(ae) .. ')', err) return err end
+  return nil
+end
+local function rows(err, v, what)
+  if err then failed(what, err) return nil end
+  return v
+end
+function sql(statement)
+  local err, v = call('sql', statement)
+  return rows(err, v, 'sql')
+end
+function dbquery(tbl, fields, where, order)
+  local s = 'SELECT ' .. fields .. ' FROM ' .. tbl
+  if where and where ~= '' then s = s .. ' WHERE ' .. where end
+  if order and order ~= '' then s = s .. ' ORDER BY ' .. order end
+  local err, v = call('sql', s)
+  return rows(err, v, 'dbquery')
+end
+function get_amap(n)
+  local err, v = call('amap', n)
+  if err or v == nil then return end
+  return v[1], v[2], v[3], v[4]
+end
+function gpps(section, key, default)
+  if key == nil then section, key = 'sscscp', section end
+  local err, v = call('gpps', section, key)
+  if err or v == nil then return default or '' end
+  return v
+end
+function changeuid(old, proposed, stage)
+  local err, v = call('changeuid', old, proposed, stage or '')
+  if err then error(err, 2) end
+  return v
+end
+function changeuidback(new, stage)
+  local err, v = call('changeuidback', new, stage or '')
+  if err then error(err, 2) end
+  return v
+end
+function sleep(ms) call('sleep', ms) end
 
 Data = object('')
 function deletefromsequence(seq, n) delete_item(path_of(seq), n) end
@@ -114,6 +200,7 @@ end
 
 __get, __set, __count, __delete_item, __list_items, __get_bytes, __set_bytes, __script, __log, __dictionary =
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+__new_object, __new_array, __copy, __append, __free, __wait = nil, nil, nil, nil, nil, nil
 
 local compiled = {}
 function __run(chunk, name)

@@ -1,6 +1,7 @@
 import type { Feature } from '../core/feature.ts';
 import { automationRoutes } from '../api/automation-routes.ts';
-import { importConverters } from './import-converters.ts';
+import { LuaHost } from '../automation/lua-host.ts';
+import { luaServices, trialServices } from './lua-services.ts';
 import { transfers } from './transfers.ts';
 import { tryConverters } from './automation-trial.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
@@ -9,10 +10,11 @@ import { Tag } from '../dicom/tags.ts';
 /** The Automation screen's API: dicom.ini's converters listed, checked, saved, and tried on a stored object. */
 export const automation: Feature<undefined> = {
   name: 'automation',
-  needs: [importConverters, transfers],
+  needs: [transfers],
   start(core, { the }) {
-    const { scripts } = the(importConverters);
     const nodes = the(transfers);
+    // The tries' own scripts: what a script would send, move or keep is refused there (it shows in the try), not done.
+    const scripts = new LuaHost(trialServices(luaServices(core, nodes), core));
     const routes = automationRoutes({
       settings: {
         config: () => core.config,
@@ -27,6 +29,6 @@ export const automation: Feature<undefined> = {
         return first?.sopInstanceUid;
       },
     });
-    return { provides: undefined, routes };
+    return { provides: undefined, routes, stop: () => scripts.close() };
   },
 };

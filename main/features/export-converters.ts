@@ -8,6 +8,7 @@ import { readObjectHead } from '../edit/object-rewrite.ts';
 import { runConverters } from '../automation/converter-run.ts';
 import { luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import { LuaHost } from '../automation/lua-host.ts';
+import { luaServices } from './lua-services.ts';
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
@@ -26,7 +27,7 @@ export const exportConverters: Feature<{ scripts: LuaHost }> = {
   needs: [transfers],
   start(core, { the }) {
     const nodes = the(transfers);
-    const lua = new LuaHost();
+    const lua = new LuaHost(luaServices(core, the(transfers)));
     const log = core.child('converters');
     core.onStored((e) => {
       const rules = core.config.forwardRules.filter(

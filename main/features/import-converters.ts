@@ -12,6 +12,7 @@ import {
   writeConverterFiles,
 } from '../automation/converter-steps.ts';
 import { LuaHost } from '../automation/lua-host.ts';
+import { luaServices } from './lua-services.ts';
 import { headerOfDataSet } from '../automation/converted-header.ts';
 import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '../edit/object-rewrite.ts';
 import { Tag } from '../dicom/tags.ts';
@@ -31,8 +32,8 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
   name: 'import-converters',
   needs: [transfers],
   settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy', 'ForwardCollectDelay', 'AllowExternalCommands'],
-  start(core) {
-    const lua = new LuaHost();
+  start(core, { the }) {
+    const lua = new LuaHost(luaServices(core, the(transfers)));
     core.ingest.beforeStore(
       (object) => convertArriving(core, object, lua),
       () => core.config.importConverters.length > 0,

@@ -186,6 +186,8 @@ export interface ArchiveIndex {
   apiKeyStore(): ApiKeyStore;
   /** Converters' newuids/olduids pairs. */
   uidMapStore(): UidMapStore;
+  /** A script's read-only statement (`sql()`, script-sql.ts): each row's values as text, at most SCRIPT_SQL_ROWS rows. */
+  scriptRows(statement: string): Promise<(string | null)[][]>;
   /** Who did what to which patient's data. */
   auditStore(): AuditStore;
   close(): Promise<void>;

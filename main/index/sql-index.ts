@@ -16,6 +16,7 @@ import type { Condition } from '../query/condition.ts';
 import { foldName } from '../query/name-fold.ts';
 import { personNameKey, selectList, whereSql } from '../query/sql.ts';
 import { HierarchySql, seriesAttributes, writeBatch, type BatchItem, type SeriesIds } from './hierarchy.ts';
+import { SCRIPT_SQL_ROWS, checkedScriptSql } from './script-sql.ts';
 import type { SqlEngine } from './sql-engine.ts';
 import { SqlJobStore } from './sql-jobs.ts';
 import { SqlMppsStore } from './sql-mpps.ts';
@@ -90,6 +91,18 @@ export class SqlArchiveIndex implements ArchiveIndex {
         );
       }
     }
+  }
+
+  async scriptRows(statement: string): Promise<(string | null)[][]> {
+    const sql = checkedScriptSql(statement);
+    const out: (string | null)[][] = [];
+    for await (const chunk of this.engine.stream(sql, [], 500)) {
+      for (const row of chunk) {
+        out.push(Object.values(row).map(scriptValue));
+        if (out.length >= SCRIPT_SQL_ROWS) return out;
+      }
+    }
+    return out;
   }
 
   storeInstance(record: InstanceRecord): Promise<{ replaced?: ReplacedInstance }> {
@@ -478,4 +491,11 @@ function toStoredInstance(row: InstanceRow): StoredInstance {
     size: Number(row.size),
     callingAe: row.calling_ae ?? '',
   };
+}
+
+function scriptValue(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
 }

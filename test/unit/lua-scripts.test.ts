@@ -6,6 +6,7 @@ import { checkConverterLua, readImportConverters } from '../../main/config/impor
 import { textElement, textOf, uint16Element, type DataSet } from '../../main/dicom/dataset.ts';
 import { Tag } from '../../main/dicom/tags.ts';
 import { CharacterSet } from '../../main/dicom/charset.ts';
+import { checkedScriptSql } from '../../main/index/script-sql.ts';
 
 /**
  * Conquest's Lua environment (its Windows manual, "Lua scripts"), run by the engine the converters use: the manual's
@@ -111,6 +112,44 @@ describe('Lua scripts', () => {
     expect(call("script('fixkodak')").error).toContain('"fixkodak" is not a converter command this version runs');
   });
 
+  it('makes objects and arrays of its own (newdicomobject, newdicomarray, Copy, Add) without touching Data', () => {
+    const ran = call(`
+      local a = newdicomarray(); a[0].PatientID = 'a'; a[1].PatientID = 'b'
+      local c = Data:Copy(); c.PatientID = 'copy'
+      a:Add(c); a:Add(Data)
+      local o = DicomObject:new(); o.ReferencedStudySequence = {}; o.ReferencedStudySequence[0].StudyInstanceUID = '1.5'
+      print(#a, a[0].PatientID, a[1].PatientID, a[2].PatientID, a[3].PatientID, Data.PatientID)
+      print(#o.ReferencedStudySequence, o.ReferencedStudySequence[0].StudyInstanceUID, o.PatientID)
+      deletedicomobject(o)
+      print(pcall(function() return o.PatientID end))
+    `);
+    expect(ran.error).toBeUndefined();
+    expect(ran.lines.map((l) => l.text)).toEqual([
+      '4\ta\tb\tcopy\tPID12345\tPID12345',
+      '1\t1.5\tnil',
+      'false\tImportConverter7:9: that DICOM object was freed',
+    ]);
+    expect(ran.result.changed).toBe(false);
+  });
+
+  it("ends a chunk that calls something that waits here, to go on in the scripts' thread", async () => {
+    for (const chunk of ["print('x') dicomecho('PEER')", 'sleep(10)', "pcall(sql, 'SELECT 1') Data.PatientID = 'x'"]) {
+      const ran = call(chunk);
+      expect(ran).toMatchObject({ needsThread: true });
+    }
+    // Where it waits, a failing call is what Conquest gives back: nil, an empty answer, the error's text.
+    const waited = await lua.runWaiting({
+      chunk:
+        "print(dicomecho('PEER'), #dicomquery('PEER', 'STUDY', newdicomobject()), dicommove('PEER', 'ME'), sql('SELECT 1'))",
+      name: 'ImportConverter7',
+      dataSet: object(),
+      association: { calling: 'CT01', called: 'PACS', connectedIp: '10.0.0.5', thread: 12 },
+      timeoutMs: 2000,
+    });
+    expect(waited.error).toBeUndefined();
+    expect(waited.lines.at(-1)!.text).toBe('nil\t0\tmove is not available here\tnil');
+  });
+
   it("keeps Lua 5.1's names Conquest's scripts use, and takes away what reaches outside the archive", () => {
     expect(
       printed(`print(table.getn({1, 2, 3}), loadstring('return 7')(), math.pow(2, 3), math.mod(7, 3), unpack({1, 2}))
@@ -176,5 +215,21 @@ describe('Lua in dicom.ini', () => {
         readImportConverters(fine).map((c) => ({ ...c, kind: 'Import' as const })),
       ),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe("a script's sql()", () => {
+  it('runs one SELECT that reads the archive, and refuses writes, locks and the accounts', () => {
+    expect(checkedScriptSql('SELECT patient_id FROM patients;')).toBe('SELECT patient_id FROM patients');
+    expect(checkedScriptSql("select 'users; into' from studies")).toBe("select 'users; into' from studies");
+    for (const [statement, why] of [
+      ['DELETE FROM instances', 'reads only: SELECT'],
+      ['SELECT 1; DELETE FROM instances', 'one statement'],
+      ['SELECT * FROM patients INTO OUTFILE "/tmp/x"', 'no INTO'],
+      ['SELECT * FROM patients FOR UPDATE', 'no INTO, no locking'],
+      ['SELECT password_hash FROM `users`', 'does not read users'],
+      ['WITH k AS (SELECT * FROM api_keys) SELECT * FROM k', 'does not read api_keys'],
+    ])
+      expect(() => checkedScriptSql(statement!)).toThrow(why!);
   });
 });

@@ -1,0 +1,141 @@
+import { CharacterSet } from '../dicom/charset.ts';
+import { encodeDataSet, isSequence, textElement, textOf, type DataSet } from '../dicom/dataset.ts';
+import { keywordOf, keywordTag, vrOf } from '../dicom/dictionary.ts';
+import { Tag } from '../dicom/tags.ts';
+import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
+import { findLocal } from '../archive/local-find.ts';
+import { LEVEL_NAMES } from '../query/attributes.ts';
+import { newUidFor } from '../automation/uid-remap.ts';
+import { archiveUidKey } from '../automation/converter-steps.ts';
+import type { LuaServices } from '../automation/lua-services.ts';
+import type { ArchiveCore } from '../core/archive-core.ts';
+import type { Transfers } from '../archive/transfers.ts';
+import type { OutgoingObject } from '../protocol/services/store-scu.ts';
+
+/**
+ * What Conquest's Lua functions reach, done by the archive for its scripts (lua-services.ts): the nodes of acrnema.map
+ * through the archive's own DICOM client (echo, C-FIND, C-MOVE, C-STORE; a query to our own AE title reads the index),
+ * a read-only look at the index, acrnema.map's entries, dicom.ini's values (secrets withheld), and changeuid's pairs.
+ */
+export function luaServices(core: ArchiveCore, transfers: Transfers): LuaServices {
+  const node = (ae: string) => {
+    const found = transfers.node(ae);
+    if (!found) throw new Error(`${ae} is not in acrnema.map`);
+    return found;
+  };
+  const own = (ae: string) => ae.toUpperCase() === core.settings.aeTitle.toUpperCase() && !transfers.node(ae);
+  return {
+    async echo(ae) {
+      await transfers.client.echo(node(ae));
+    },
+    async query(ae, level, identifier) {
+      const name = levelOf(level);
+      const ask = new Map(identifier);
+      ask.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', name));
+      if (own(ae)) return localAnswers(core, name, ask);
+      const sopClass = name === 'PATIENT' ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind;
+      return transfers.client.find(node(ae), sopClass, ask);
+    },
+    async move(ae, destination, identifier, patientRoot) {
+      if (!destination) throw new Error('dicommove needs a destination AE title');
+      const ask = new Map(identifier);
+      if (!ask.has(Tag.QueryRetrieveLevel))
+        ask.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', 'STUDY'));
+      const sopClass = patientRoot ? QrSopClass.PatientRootMove : QrSopClass.StudyRootMove;
+      const outcome = await transfers.client.move(node(ae), sopClass, ask, destination);
+      if (outcome.failed > 0)
+        throw new Error(`${outcome.failed} of ${outcome.failed + outcome.completed + outcome.warning} objects failed`);
+    },
+    async store(ae, objects) {
+      const failures: string[] = [];
+      await transfers.client.store(node(ae), objects.map(outgoing), (obj, result) => {
+        if (result.outcome === 'failed') failures.push(`${obj.sopInstanceUid}: ${result.reason}`);
+      });
+      if (failures.length) throw new Error(failures.join('; '));
+    },
+    sql: (statement) => core.index.scriptRows(statement),
+    async amap(entry) {
+      const n = core.config.nodes.nodes[entry];
+      return n ? [n.ae, n.host, String(n.port), n.compression ?? ''] : undefined;
+    },
+    async gpps(section, key) {
+      if (/password|secret|privatekey|token/i.test(key)) return undefined;
+      return core.config.ini.get(section || 'sscscp', key)?.value;
+    },
+    async changeUid(oldUid, proposed, stage) {
+      const oneWay = stage.startsWith('#');
+      const name = oneWay ? stage.slice(1) : stage;
+      if (oneWay) return newUidFor(oldUid, name, undefined);
+      const newUid = proposed || newUidFor(oldUid, name, await archiveUidKey(core.config.configDir));
+      await core.index.uidMapStore().remember([{ stage: name, newUid, oldUid }]);
+      return newUid;
+    },
+    async changeUidBack(newUid, stage) {
+      return (await core.index.uidMapStore().oldUids(stage, [newUid])).get(newUid);
+    },
+  };
+}
+
+/**
+ * The services for the Automation screen's try, which decides without doing: what only reads (echo, query, the index,
+ * acrnema.map, dicom.ini, changeuidback) is answered, changeuid gives its UID without keeping the pair; what would
+ * change something elsewhere (move, store) fails with what it would have done, which the try shows.
+ */
+export function trialServices(real: LuaServices, core: ArchiveCore): LuaServices {
+  const wouldNot = (what: string) => Promise.reject(new Error(`a try does not run this: ${what}`));
+  return {
+    ...real,
+    move: (ae, destination) => wouldNot(`move from ${ae} to ${destination}`),
+    store: (ae, objects) => wouldNot(`store ${objects.length} object(s) to ${ae}`),
+    // The same UID as for real, not kept in the index.
+    changeUid: async (oldUid, proposed, stage) =>
+      stage.startsWith('#')
+        ? real.changeUid(oldUid, proposed, stage)
+        : proposed || newUidFor(oldUid, stage, await archiveUidKey(core.config.configDir)),
+  };
+}
+
+function levelOf(level: string): (typeof LEVEL_NAMES)[number] {
+  const name = level.toUpperCase();
+  const found = LEVEL_NAMES.find((l) => l === name);
+  if (!found) throw new Error(`"${level}" is not PATIENT, STUDY, SERIES or IMAGE`);
+  return found;
+}
+
+/** A query to our own AE title: the index's answers, as a C-FIND to us would give them. */
+async function localAnswers(core: ArchiveCore, level: string, identifier: DataSet): Promise<DataSet[]> {
+  const charset = new CharacterSet(textOf(identifier.get(Tag.SpecificCharacterSet)) || undefined);
+  const keys: Record<string, string> = {};
+  for (const [tag, e] of identifier) {
+    const keyword = keywordOf(tag);
+    if (!keyword || isSequence(e) || tag === Tag.QueryRetrieveLevel || tag === Tag.SpecificCharacterSet) continue;
+    keys[keyword] = textOf(e, (b) => charset.decode(b));
+  }
+  const rows = await findLocal(core.index, { level: level as 'STUDY', keys });
+  return rows.map((row) => {
+    const ds: DataSet = new Map([
+      [Tag.SpecificCharacterSet, textElement(Tag.SpecificCharacterSet, 'CS', 'ISO_IR 192')],
+    ]);
+    ds.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', level));
+    for (const [keyword, value] of Object.entries(row)) {
+      const tag = keywordTag(keyword)?.tag;
+      if (tag !== undefined) ds.set(tag, textElement(tag, vrOf(tag), Buffer.from(String(value ?? ''), 'utf8')));
+    }
+    return new Map([...ds].sort((a, b) => a[0] - b[0]));
+  });
+}
+
+/** An object a script holds, as a C-STORE sends it (explicit VR little endian). */
+function outgoing(ds: DataSet): OutgoingObject {
+  const sopClassUid = textOf(ds.get(Tag.SOPClassUID));
+  const sopInstanceUid = textOf(ds.get(Tag.SOPInstanceUID));
+  if (!sopClassUid || !sopInstanceUid)
+    throw new Error('dicomstore sends objects with a SOPClassUID and a SOPInstanceUID');
+  const bytes = encodeDataSet(ds, encodingOf(TransferSyntax.ExplicitLittleEndian));
+  return {
+    sopClassUid,
+    sopInstanceUid,
+    transferSyntaxUid: TransferSyntax.ExplicitLittleEndian,
+    read: async () => ({ bytes, length: bytes.length }),
+  };
+}

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
+import { dumpDataSet } from '../helpers/dcmtk.ts';
+import { makeImage } from '../helpers/fixtures.ts';
+import { storeAs } from '../helpers/store-as.ts';
+import { startStorescp } from '../helpers/storescp.ts';
+import { until } from '../helpers/wait.ts';
+
+/**
+ * Conquest's Lua functions that reach outside the object (its Windows manual, "Lua scripts": dicomquery, dicommove,
+ * dicomstore, dicomecho, sql, get_amap, gpps, changeuid), run from an ImportConverter while a modality (storescu)
+ * sends: a new study's arrival fetches the patient's priors from another PACS (a second archive, by C-FIND and C-MOVE
+ * back to us), sends a made object to a storescp, and reads the index. The Automation screen's try answers the reads
+ * and shows what it would have moved instead of moving it.
+ */
+describe('Lua functions that reach DICOM nodes and the index', () => {
+  let peer: TestArchive;
+  let archive: TestArchive;
+  let scp: Awaited<ReturnType<typeof startStorescp>>;
+  let work: string;
+
+  const FETCH_PRIORS = [
+    "lua:if Association.Calling ~= 'CT01' then return end",
+    "if not dicomecho('PEERPACS') then print('peer down') return end",
+    "local q = newdicomobject(); q.PatientID = Data.PatientID; q.StudyInstanceUID = ''",
+    "local priors = dicomquery('PEERPACS', 'STUDY', q)",
+    "Data.ImageComments = 'priors ' .. #priors",
+    'for i = 0, #priors - 1 do',
+    "  local m = newdicomobject(); m.QueryRetrieveLevel = 'STUDY'; m.StudyInstanceUID = priors[i].StudyInstanceUID",
+    "  local err = dicommove('PEERPACS', 'ARCHA', m)",
+    "  if err then print('move failed: ' .. err) end",
+    'end',
+  ].join(' ');
+
+  const SEND_COPY = [
+    "lua:if Association.Calling ~= 'CT02' then return end",
+    "local c = Data:Copy(); c.SOPInstanceUID = Data.SOPInstanceUID .. '.9'; c.PatientName = 'Copy^Sent'",
+    "local err = dicomstore('COPYSCP', c); if err then print('store failed: ' .. err) end",
+    "print('to nowhere:', dicomstore('NOSUCHAE', c))",
+  ].join(' ');
+
+  const READ_INDEX = [
+    "lua:if Association.Calling ~= 'CT03' then return end",
+    'local r = sql("SELECT patient_id FROM patients WHERE patient_id = \'" .. Data.PatientID .. "\'")',
+    "print('rows', r and #r, r and r[1] and r[1][1])",
+    "print('write refused', sql('DELETE FROM instances'))",
+    "print('amap', get_amap(0))",
+    "print('ae', gpps('sscscp', 'MyACRNema', 'none'), gpps('sscscp', 'NoSuchKey', 'fallback'))",
+    "local new = changeuid(Data.StudyInstanceUID, nil, 'lua1')",
+    "print('back', changeuidback(new, 'lua1') == Data.StudyInstanceUID, new ~= Data.StudyInstanceUID)",
+  ].join(' ');
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'pacs-lua-network-'));
+    scp = await startStorescp('COPYSCP');
+    peer = await startArchive({}, [], 'PEERPACS');
+    archive = await startArchive(
+      {
+        ImportConverter0: FETCH_PRIORS,
+        ImportConverter1: SEND_COPY,
+        ImportConverter2: READ_INDEX,
+        LuaTimeout: '20',
+      },
+      [`PEERPACS 127.0.0.1 ${peer.port} un`, `COPYSCP 127.0.0.1 ${scp.port} un`],
+      'ARCHA',
+    );
+    // The peer sends its C-MOVE answers back to us.
+    const added = await apiFetch(peer, 'POST', '/api/nodes', { ae: 'ARCHA', host: '127.0.0.1', port: archive.port });
+    expect(added.status).toBeLessThan(300);
+  });
+  afterAll(async () => {
+    await archive?.stop();
+    await peer?.stop();
+    scp?.kill();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const dumpOf = async (a: TestArchive, sopUid: string) => {
+    const row = await a.server.index.findInstance(sopUid);
+    return row ? dumpDataSet(a.server.store.absolutePath(row.location)) : undefined;
+  };
+
+  it("fetches a patient's priors from another PACS when a new study arrives (dicomquery, dicommove)", async () => {
+    const priorA = makeImage({ patientId: 'PRIOR7', rows: 8, columns: 8 });
+    const priorB = makeImage({ patientId: 'PRIOR7', rows: 8, columns: 8 });
+    const other = makeImage({ patientId: 'SOMEONE', rows: 8, columns: 8 });
+    expect((await storeAs(peer, 'OLDMOD', [priorA, priorB, other], work)).code).toBe(0);
+
+    const today = makeImage({ patientId: 'PRIOR7', rows: 8, columns: 8 });
+    const sent = await storeAs(archive, 'CT01', [today], work);
+    expect(sent.stdout + sent.stderr).toMatch(/Received Store Response \(Success\)/);
+    // Both priors were moved here before the new object was acknowledged; the other patient's study was not.
+    expect(await archive.server.index.findInstance(priorA.sopUid)).toBeDefined();
+    expect(await archive.server.index.findInstance(priorB.sopUid)).toBeDefined();
+    expect(await archive.server.index.findInstance(other.sopUid)).toBeUndefined();
+    expect(await dumpOf(archive, today.sopUid)).toContain('(0020,4000) LT [priors 2]');
+    expect(archive.logText()).not.toContain('move failed');
+  });
+
+  it('sends an object the script made to a node (dicomstore) and says why one could not go', async () => {
+    const image = makeImage({ patientId: 'COPY1', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT02', [image], work)).code).toBe(0);
+    await until('the copy reached the storescp', async () =>
+      (await readdir(scp.dir)).some((f) => f.includes(`${image.sopUid}.9`)),
+    );
+    const file = (await readdir(scp.dir)).find((f) => f.includes(`${image.sopUid}.9`))!;
+    expect(await dumpDataSet(path.join(scp.dir, file))).toContain('(0010,0010) PN [Copy^Sent]');
+    expect(archive.logText()).toContain('dicomstore(NOSUCHAE) failed: NOSUCHAE is not in acrnema.map');
+    // The object itself is stored as it came.
+    expect(await dumpOf(archive, image.sopUid)).not.toContain('Copy^Sent');
+  });
+
+  it('reads the index (never writes it), acrnema.map and dicom.ini, and keeps changeuid pairs', async () => {
+    const image = makeImage({ patientId: 'READ1', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT01', [image], work)).code).toBe(0);
+    const second = makeImage({ patientId: 'READ1', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT03', [second], work)).code).toBe(0);
+    const log = archive.logText();
+    expect(log).toContain('rows\t1\tREAD1');
+    expect(log).toContain('sql failed: sql() in a script reads only: SELECT ...');
+    expect(log).toContain('write refused\tnil');
+    expect(log).toMatch(/amap\t\S+\t\S+\t\d+/);
+    expect(log).toContain('ae\tARCHA\tfallback');
+    expect(log).toContain('back\ttrue\ttrue');
+    expect(await archive.server.index.findInstance(image.sopUid)).toBeDefined();
+  });
+
+  it('tries a converter that moves without moving: the try shows what the move would have been', async () => {
+    const prior = makeImage({ patientId: 'TRY9', rows: 8, columns: 8 });
+    expect((await storeAs(peer, 'OLDMOD', [prior], work)).code).toBe(0);
+    const here = makeImage({ patientId: 'TRY9', rows: 8, columns: 8 });
+    // Stored by another modality: the converter does nothing for it on arrival.
+    expect((await storeAs(archive, 'CT09', [here], work)).code).toBe(0);
+    await archive.setIni(
+      'ImportConverter0',
+      FETCH_PRIORS.replace("Association.Calling ~= 'CT01'", "Association.Calling ~= 'CT09'"),
+    );
+    const tried = await apiFetch(archive, 'POST', '/api/automation/try', { sopInstanceUid: here.sopUid });
+    expect(tried.status).toBe(200);
+    const body = (await tried.json()) as { converters: { key: string; prints: string[] }[] };
+    const first = body.converters.find((c) => c.key === 'ImportConverter0')!;
+    expect(first.prints.join('\n')).toContain('move from PEERPACS to ARCHA');
+    expect(await archive.server.index.findInstance(prior.sopUid)).toBeUndefined();
+  });
+});
