@@ -238,6 +238,17 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
     expect((utf8.get(0x00100010)!.value as Buffer).toString('utf8')).toBe('Novák^Jiří');
   });
 
+  it("answers a script's read-only sql() with rows of text, and never writes", async () => {
+    const rows = await index.scriptRows(
+      'SELECT s.study_uid, p.patient_name FROM studies s JOIN patients p ON p.id = s.patient_fk ORDER BY s.study_uid;',
+    );
+    expect(rows.map((r) => r[0])).toEqual(['1.1', '1.2', '2.1', '3.1']);
+    expect(rows[3]![1]).toBe('Novák^Jiří');
+    await expect(index.scriptRows("UPDATE patients SET patient_name = 'x'")).rejects.toThrow('reads only');
+    await expect(index.scriptRows('SELECT name FROM users')).rejects.toThrow('does not read users');
+    expect((await index.scriptRows("SELECT count(*) FROM patients WHERE patient_name = 'x'"))[0]).toEqual(['0']);
+  });
+
   it('refuses a malformed date with status C000', () => {
     expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyDate: '2024-01-01' }), 'STUDY')).toThrow(
       expect.objectContaining({ status: Status.UnableToProcess, message: expect.stringMatching(/StudyDate/) }),
