@@ -1,3 +1,4 @@
+import { readLuaHooks } from '../config/lua-hooks.ts';
 import { checkConverterLua, readImportConverters, readRequestConverters } from '../config/import-converters.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -101,6 +102,7 @@ export async function saveSettings(
       ...rules.map((r) => ({ ...r, kind: 'Export' as const })),
       ...Object.values(requests).map((c) => ({ ...c, kind: 'Request' as const })),
     ]);
+    await readLuaHooks(doc);
   } catch (err) {
     if (err instanceof ConfigErrors) throw new SettingsRefused(err.errors);
     if (err instanceof ConfigError) throw new SettingsRefused([err]);

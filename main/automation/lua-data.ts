@@ -193,8 +193,8 @@ export function ownCopy(ds: DataSet): DataSet {
   return out;
 }
 
-/** The tag of a DicomArray that is not a sequence of an object (newdicomarray, a query's answers): its one element. */
-const ARRAY_TAG = 0x7fffffff;
+/** The key of a DicomArray of its own (newdicomarray, a query's answers): (7FFF,FFFF), which no object holds. */
+const ARRAY_TAG = 2 ** 31 - 1;
 
 /**
  * Every DICOM object a script holds: `Data` (handle 0, the object being converted) and those it makes or gets back

@@ -27,13 +27,15 @@ export async function luaSyntaxError(
   name: string,
   statements: readonly Statement[],
 ): Promise<{ column: number; error: string } | undefined> {
-  const chunks = luaChunksOf(statements);
-  if (!chunks.length) return undefined;
-  checker ??= ScriptEngine.create(16 << 20);
-  const engine = await checker;
-  for (const c of chunks) {
-    const error = engine.syntaxError(c.chunk, name);
+  for (const c of luaChunksOf(statements)) {
+    const error = await chunkSyntaxError(c.chunk, name);
     if (error) return { column: c.column, error: `Lua: ${error}` };
   }
   return undefined;
+}
+
+/** One chunk's syntax error as Lua reports it (`name:1: ...`), or undefined when it compiles. */
+export async function chunkSyntaxError(chunk: string, name: string): Promise<string | undefined> {
+  checker ??= ScriptEngine.create(16 << 20);
+  return (await checker).syntaxError(chunk, name);
 }

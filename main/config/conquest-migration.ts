@@ -7,6 +7,8 @@ import { AcrNemaMap } from './acrnema-map.ts';
 import { scriptSourceOf } from './import-converters.ts';
 import { checkConverter, checkExportConverter } from '../automation/converter-run.ts';
 import { parseExportFilter } from '../automation/export-filter.ts';
+import { chunkSyntaxError } from '../automation/lua-syntax.ts';
+import { LUA_HOOKS, hookFileOf } from './lua-hooks.ts';
 
 /**
  * Take over a Conquest installation: its dicom.ini (AE title, port, storage folders, converters, every other key kept
@@ -64,8 +66,46 @@ function takeConverters(
     }
   }
   if (kept.length) notes.push(`converters kept and running: ${kept.join(', ')}`);
-  if (ini.entries('lua').length) notes.push('[lua] kept in dicom.ini; this version does not run its hooks yet');
+  notes.push(...takeLuaHooks(ini, sources));
   return { notes, files: [...new Set(sources.read)] };
+}
+
+/**
+ * `[lua]` comes over: the hooks this version runs stay (the files they load come along); any other key is taken out,
+ * with a note, so the archive starts. Whether each compiles in our Lua is checked once the files are in place.
+ */
+function takeLuaHooks(ini: IniDocument, sources: ReturnType<typeof scriptSourceOf>): string[] {
+  const notes: string[] = [];
+  for (const { key, value } of ini.entries('lua')) {
+    if (!LUA_HOOKS.some((h) => h === key.toLowerCase())) {
+      ini.remove('lua', key);
+      notes.push(`[lua] ${key} taken out: not a hook this version runs (it was: ${value.slice(0, 80)})`);
+      continue;
+    }
+    const file = hookFileOf(value);
+    if (file && sources.file(file) === undefined) {
+      ini.remove('lua', key);
+      notes.push(`[lua] ${key} taken out: it loads ${file}, which is not beside Conquest's dicom.ini`);
+    }
+  }
+  return notes;
+}
+
+/** A hook that does not compile in this version's Lua is taken out, with Lua's reason (the archive would not start). */
+async function compiledHooks(ini: IniDocument, configDir: string): Promise<string[]> {
+  const notes: string[] = [];
+  const kept: string[] = [];
+  for (const { key, value } of ini.entries('lua')) {
+    const file = hookFileOf(value);
+    const chunk = file ? await readFile(path.join(configDir, file), 'utf8').catch(() => '') : value;
+    const error = await chunkSyntaxError(chunk, `[lua] ${key}`);
+    if (error) {
+      ini.remove('lua', key);
+      notes.push(`[lua] ${key} taken out: ${error}`);
+    } else kept.push(key);
+  }
+  if (kept.length) notes.push(`[lua] hooks kept and running: ${kept.join(', ')}`);
+  return notes;
 }
 
 export async function migrateConquest(conquestDir: string, configDir: string): Promise<string[]> {
@@ -117,6 +157,7 @@ export async function migrateConquest(conquestDir: string, configDir: string): P
     `${full ? `${full.spelling} = ${full.value}` : "MAGDeviceFullThreshold = 30 (Conquest's default)"}: a storage folder with less free space takes no new objects`,
   );
 
+  notes.push(...(await compiledHooks(ini, configDir)));
   ini.set(SECTION, 'ACRNemaMap', 'acrnema.map');
   await copyFile(path.join(conquestDir, mapName), path.join(configDir, 'acrnema.map'));
   await writeFile(path.join(configDir, 'dicom.ini'), ini.toString());

@@ -8,6 +8,7 @@ import {
 import { copyFile, mkdir, readFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readLuaHooks, type LuaHooks } from './lua-hooks.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { AcrNemaMap } from './acrnema-map.ts';
 import { parseSopList, type SopList } from './sop-list.ts';
@@ -36,6 +37,8 @@ export interface LoadedConfig {
   importConverters: ImportConverter[];
   /** QueryConverter0, WorkListQueryConverter0, RetrieveConverter0. */
   requestConverters: RequestConverters;
+  /** dicom.ini's [lua] hooks (lua-hooks.ts). */
+  luaHooks: LuaHooks;
   /** What each node may ask of us (noderights.map; everything when the file is not there). */
   nodeRights: NodeRightsMap;
   /** For nodes whose calls are checked against their address: acrnema.map's host as addresses, by AE title (upper case). */
@@ -94,6 +97,7 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
     ...forwardRules.map((r) => ({ ...r, kind: 'Export' as const })),
     ...Object.values(requestConverters).map((c) => ({ ...c, kind: 'Request' as const })),
   ]);
+  const luaHooks = await readLuaHooks(ini);
   const webFile = path.join(configDir, WEB_NODES_FILE);
   const webNodes = new WebNodeMap(webFile, (await exists(webFile)) ? await readFile(webFile, 'utf8') : '');
   const rightsFile = path.join(configDir, NODE_RIGHTS_FILE);
@@ -112,6 +116,7 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
     forwardRules,
     importConverters,
     requestConverters,
+    luaHooks,
     nodeRights,
     checkedHosts: await resolveCheckedHosts(nodes, nodeRights),
   };

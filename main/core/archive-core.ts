@@ -304,6 +304,7 @@ export class ArchiveCore {
       forwardRules: readForwardRules(fresh.ini, old.nodes),
       importConverters: fresh.importConverters,
       requestConverters: fresh.requestConverters,
+      luaHooks: fresh.luaHooks,
       settings: withFields(old.settings, fresh.settings, LIVE_FIELDS),
       nodeRights: fresh.nodeRights,
       checkedHosts: fresh.checkedHosts,

@@ -6,6 +6,7 @@ import { importConverters } from './import-converters.ts';
 import { exportConverters } from './export-converters.ts';
 import { automation } from './automation.ts';
 import { requestConverters } from './request-converters.ts';
+import { luaHooks } from './lua-hooks.ts';
 import { commitment } from './commitment.ts';
 import { mpps } from './mpps.ts';
 import { edit } from './edit.ts';
@@ -28,6 +29,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   exportConverters,
   automation,
   requestConverters,
+  luaHooks,
   commitment,
   mpps,
   edit,

@@ -2,8 +2,8 @@ import type { Feature } from '../core/feature.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import { DicomListener } from '../protocol/network.ts';
 import { negotiate, type AcceptancePolicy, type NegotiationResult } from '../protocol/negotiation.ts';
-import { ContextResult, type AssociateRQ } from '../protocol/pdu.ts';
-import type { Association, AssociationHandler } from '../protocol/association.ts';
+import { ContextResult, RejectReason, RejectResult, RejectSource, type AssociateRQ } from '../protocol/pdu.ts';
+import type { Association, AssociationHandler, IncomingMessage } from '../protocol/association.ts';
 import { verificationService } from '../protocol/services/echo.ts';
 import { RunningOperations } from '../protocol/services/operations.ts';
 import { ServiceRegistry } from '../protocol/services/registry.ts';
@@ -15,6 +15,9 @@ import { watchAssociation } from '../runtime/monitoring.ts';
 import { ListenerNotMoved } from '../runtime/listener-not-moved.ts';
 import { auditAssociation, auditRequest } from '../audit/dicom-audit.ts';
 
+export type AdmissionCheck = (assoc: Association) => Promise<string | undefined>;
+export type RequestObserver = (assoc: Association, msg: IncomingMessage) => void;
+
 export interface DicomPorts {
   /** Operations running on our associations, for C-CANCEL (the C-FIND, C-MOVE and C-GET services register theirs). */
   operations: RunningOperations;
@@ -22,6 +25,13 @@ export interface DicomPorts {
   port(): number;
   tlsPort(): number;
   openAssociations(): number;
+  /**
+   * Another check before an association negotiated by dicom.ini is accepted (a script's `[lua] association`): the
+   * reason it is refused for, or undefined. Checks run in the order added, only for associations the rules accept.
+   */
+  admit(check: AdmissionCheck): void;
+  /** Every DIMSE request on our associations, as it is dispatched (a script's `[lua] command`). */
+  observeRequests(observer: RequestObserver): void;
   /**
    * Close every listener (open associations are aborted) and open them again on dicom.ini's current values; when they
    * cannot listen so, they listen as before and the error says why. Resolves with the DICOM port.
@@ -47,6 +57,8 @@ export const dicomListener: Feature<DicomPorts> = {
   ],
   start(core, { all }) {
     const operations = new RunningOperations();
+    const admissions: AdmissionCheck[] = [];
+    const requestObservers: RequestObserver[] = [];
     let plain: DicomListener | undefined;
     let secure: DicomListener | undefined;
     let ports = { plain: 0, tls: 0 };
@@ -58,14 +70,19 @@ export const dicomListener: Feature<DicomPorts> = {
       const registry = new ServiceRegistry(core.child('dimse'), operations).register(verificationService);
       for (const service of all.services()) registry.register(service);
       registry.observe((assoc, msg, data) => auditRequest(assoc, msg, data, (e) => core.audit.record(e)));
+      registry.observe((assoc, msg) => {
+        for (const observe of requestObservers) observe(assoc, msg);
+      });
       return {
-        negotiate: (rq, assoc) =>
-          refusalsAudited(
+        negotiate: (rq, assoc) => {
+          const decision = refusalsAudited(
             core,
             rq,
             assoc,
             negotiate(rq, acceptancePolicy(core, all.sopClasses()), assoc.remoteAddress),
-          ),
+          );
+          return decision.rejection || !admissions.length ? decision : admitted(decision, assoc, admissions);
+        },
         ...registry.handlers(),
       };
     };
@@ -125,6 +142,8 @@ export const dicomListener: Feature<DicomPorts> = {
         tlsPort: () => ports.tls,
         restart,
         openAssociations: () => (plain?.associations.size ?? 0) + (secure?.associations.size ?? 0),
+        admit: (check) => admissions.push(check),
+        observeRequests: (observer) => requestObservers.push(observer),
       },
       listener: { open, close },
     };
@@ -145,6 +164,28 @@ function acceptancePolicy(core: ArchiveCore, extraSopClasses: string[]): Accepta
     transferSyntaxes: core.config.sopList.transferSyntaxes,
     ...nodeAccess(config),
   };
+}
+
+/** The added checks on an association the rules accept: the first reason given rejects it (permanently, by us). */
+async function admitted(
+  decision: NegotiationResult,
+  assoc: Association,
+  checks: readonly AdmissionCheck[],
+): Promise<NegotiationResult> {
+  for (const check of checks) {
+    const why = await check(assoc);
+    if (why !== undefined)
+      return {
+        ...decision,
+        rejection: {
+          result: RejectResult.Permanent,
+          source: RejectSource.ServiceUser,
+          reason: RejectReason.NoReasonGiven,
+          why,
+        },
+      };
+  }
+  return decision;
 }
 
 /** Services noderights.map refused the caller (rejected presentation contexts): logged and audited. */

@@ -65,8 +65,11 @@ export interface AssociationOptions {
 }
 
 export interface AssociationHandler {
-  /** Acceptor only: decide the A-ASSOCIATE-AC or -RJ. */
-  negotiate?(rq: AssociateRQ, assoc: Association): NegotiationResult;
+  /**
+   * Acceptor only: decide the A-ASSOCIATE-AC or -RJ; at once, or later (the association stays in Sta3, awaiting the
+   * local response, for at most the ARTIM time; a PDU from the peer meanwhile aborts it, as PS3.8 9.2 says).
+   */
+  negotiate?(rq: AssociateRQ, assoc: Association): NegotiationResult | Promise<NegotiationResult>;
   /** A request's command set is complete. */
   onCommand?(assoc: Association, msg: IncomingMessage): void;
   /** A message without a streamed data set is complete, with its data set bytes if any. */
@@ -396,7 +399,7 @@ export class Association extends EventEmitter {
     this.requestorWaiter = undefined;
   }
 
-  /** AE-6: the local user (our negotiation) answers at once, accepting (Evt7, AE-7) or rejecting (Evt8, AE-8). */
+  /** AE-6: the local user (our negotiation) answers, accepting (Evt7, AE-7) or rejecting (Evt8, AE-8). */
   private associationRequested(rq: AssociateRQ): void {
     this.stopArtim();
     this.state = 'Sta3';
@@ -405,6 +408,22 @@ export class Association extends EventEmitter {
     this.peerImplementation =
       `${rq.userInfo.implementationClassUid} ${rq.userInfo.implementationVersionName ?? ''}`.trim();
     const decision = this.handler.negotiate!(rq, this);
+    if (!(decision instanceof Promise)) return this.answerAssociation(rq, decision);
+    // Bounded as the peer's answers are: undecided after the ARTIM time, our side aborts (Evt15 in Sta3).
+    this.startAcse('deciding on the association');
+    decision.then(
+      (d) => {
+        if (this.state !== 'Sta3') return;
+        this.stopAcse();
+        this.answerAssociation(rq, d);
+      },
+      (err: Error) => {
+        if (this.state === 'Sta3') this.abort(`deciding on the association failed: ${err.message}`);
+      },
+    );
+  }
+
+  private answerAssociation(rq: AssociateRQ, decision: NegotiationResult): void {
     if (decision.rejection) {
       const r = decision.rejection;
       this.log.warn(`${this.label}: association rejected: ${r.why}`);

@@ -217,6 +217,11 @@ MAGDevice0               = ./data/
 
 [scripts]
 Stamp = set 0010,4000 to "stamped by %u"
+
+[lua]
+association = require('assoc')
+printserver = print('x')
+nightly = print('x'
 `,
     );
     await writeFile(
@@ -253,6 +258,7 @@ VIEWER		192.168.1.20	104		un
     await writeFile(path.join(dataFolder, 'dbase', 'conquest.db3'), 'a Conquest database we do not read');
 
     await writeFile(path.join(conquest, 'tag.lua'), "Data.InstitutionName = 'lua ' .. command_line\n");
+    await writeFile(path.join(conquest, 'assoc.lua'), "function greet(ae) return 'hello ' .. ae end\n");
     const target = path.join(work, 'migrated');
     const r = await cli(['migrate-conquest', '--from', conquest, '--data', target]);
     expect(r.code, r.out).toBe(0);
@@ -262,6 +268,11 @@ VIEWER		192.168.1.20	104		un
     expect(r.out).toContain('ImportConverter1 switched off: column 1: "fixkodak" is not a converter command');
     expect(r.out).toContain('converters kept and running: ImportConverter0, ImportConverter2, ExportConverter1');
     expect(r.out).toContain('copied tag.lua for the converters that call it');
+    // [lua]: the hooks this version runs stay (with the files they load); the rest is taken out, saying why.
+    expect(r.out).toContain('copied assoc.lua');
+    expect(r.out).toContain('[lua] printserver taken out: not a hook this version runs');
+    expect(r.out).toContain("[lua] nightly taken out: [lua] nightly:1: ')' expected");
+    expect(r.out).toContain('[lua] hooks kept and running: association');
     // Conquest's clean-up key keeps its meaning (earlier versions of ours read it as the stop-writing limit).
     expect(r.out).toMatch(/MAGDeviceThreshHold = 1: clean-up is on, as in Conquest/);
     expect(r.out).toMatch(/MAGDeviceFullThreshold = 30 \(Conquest's default\)/);

@@ -741,6 +741,9 @@ export const CS: Record<string, string> = {
   Zoom: 'Zvětšení',
   'a key\'s name is 1-64 letters, digits, spaces, ".", "_", "@" or "-"':
     'název klíče je 1–64 písmen, číslic, mezer, „.“, „_“, „@“ nebo „-“',
+  '[lua] {key}: no file {file} beside dicom.ini': '[lua] {key}: vedle dicom.ini není soubor {file}',
+  '[lua] {key}: not a hook this version runs ({hooks})': '[lua] {key}: tato verze takový hook nespouští ({hooks})',
+  '[lua] {key}: {reason}': '[lua] {key}: {reason}',
   "a key's role is viewer or technician": 'role klíče je prohlížení nebo laborant',
   'a line is: AE  RIGHTS  [RETRIEVE-TO]  [host]': 'řádek má tvar: AE  OPRÁVNĚNÍ  [RETRIEVE-TO]  [host]',
   'a link token opens one of {paths}': 'odkazový token otevírá jen jednu z cest {paths}',

@@ -748,6 +748,10 @@ export const DE: Record<string, string> = {
   Zoom: 'Zoom',
   'a key\'s name is 1-64 letters, digits, spaces, ".", "_", "@" or "-"':
     'der Name eines Schlüssels besteht aus 1–64 Buchstaben, Ziffern, Leerzeichen, „.“, „_“, „@“ oder „-“',
+  '[lua] {key}: no file {file} beside dicom.ini': '[lua] {key}: keine Datei {file} neben dicom.ini',
+  '[lua] {key}: not a hook this version runs ({hooks})':
+    '[lua] {key}: diesen Hook führt diese Version nicht aus ({hooks})',
+  '[lua] {key}: {reason}': '[lua] {key}: {reason}',
   "a key's role is viewer or technician": 'die Rolle eines Schlüssels ist Betrachter oder MTRA',
   'a line is: AE  RIGHTS  [RETRIEVE-TO]  [host]': 'eine Zeile lautet: AE  RECHTE  [RETRIEVE-TO]  [host]',
   'a link token opens one of {paths}': 'ein Link-Token öffnet nur einen dieser Pfade: {paths}',
