@@ -1,6 +1,8 @@
 /** The Automation screen's records (automation-routes.ts): the converters of dicom.ini, a line's check, a dry run. */
 
 export type ConverterKind = 'import' | 'export';
+/** What the editor checks: a converter line, or a `[lua]` hook's chunk. */
+export type CheckedKind = ConverterKind | 'lua';
 
 export interface ConverterDto {
   kind: ConverterKind;
@@ -16,8 +18,16 @@ export interface ConverterDto {
   filters: Record<string, string>;
 }
 
+/** One of dicom.ini's `[lua]` hooks (every hook this version runs, '' and line 0 when not set). */
+export interface LuaHookDto {
+  name: string;
+  text: string;
+  line: number;
+}
+
 export interface AutomationDto {
   converters: ConverterDto[];
+  hooks: LuaHookDto[];
 }
 
 /** A line as the editor checks it: fine, or the column and reason of its first problem. */

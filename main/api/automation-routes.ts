@@ -4,7 +4,8 @@ import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION } from '../config/server-settings.ts';
 import { isDisabled, scriptSourceOf } from '../config/import-converters.ts';
 import { checkConverter, checkExportConverter } from '../automation/converter-run.ts';
-import { luaSyntaxError } from '../automation/lua-syntax.ts';
+import { chunkSyntaxError, luaSyntaxError } from '../automation/lua-syntax.ts';
+import { LUA_HOOKS, LUA_SECTION, hookFileOf } from '../config/lua-hooks.ts';
 import type {
   AutomationDto,
   ConverterCheckDto,
@@ -21,7 +22,8 @@ import { msg } from '../../common/message.ts';
 /**
  * The Automation screen's API: the converters of dicom.ini in order with their filters, a line checked as it is typed,
  * a line saved (or switched off: `ImportConverterDisabled<N> = 1`, ours) through the Settings screen's save (checked as
- * a start would, audited, applied at once), and "Try on an object" (automation-trial.ts).
+ * a start would, audited, applied at once), the `[lua]` hooks (each checked and saved the same way; an empty one is
+ * taken out of dicom.ini), and "Try on an object" (automation-trial.ts).
  */
 export interface AutomationService {
   settings: SettingsService;
@@ -44,6 +46,19 @@ const FILTERS: Record<ConverterKind, string[]> = {
     'ExportCommitment',
   ],
 };
+
+/** A `[lua]` hook's chunk as the editor checks it: the file it loads is there, and it compiles. */
+async function checkHook(text: string, folder: string): Promise<ConverterCheckDto> {
+  const file = hookFileOf(text);
+  let chunk = text;
+  if (file) {
+    const loaded = await readFile(path.resolve(folder, file.replace(/\\/g, '/')), 'utf8').catch(() => undefined);
+    if (loaded === undefined) return { ok: false, column: 1, reason: `no file ${file} beside dicom.ini` };
+    chunk = loaded;
+  }
+  const error = await chunkSyntaxError(chunk, file ?? 'Lua');
+  return error ? { ok: false, column: 1, reason: error } : { ok: true };
+}
 
 export function automationRoutes(service: AutomationService): RouteDef[] {
   const iniFile = () => path.join(service.settings.config().configDir, 'dicom.ini');
@@ -72,13 +87,20 @@ export function automationRoutes(service: AutomationService): RouteDef[] {
     for (let i = 0; i < 100; i++) one('import', i);
     const exports = Number(doc.get(SECTION, 'ExportConverters')?.value) || 0;
     for (let i = 0; i < Math.min(exports, 100); i++) one('export', i);
-    return { converters };
+    const hooks = LUA_HOOKS.map((name) => {
+      const entry = doc.get(LUA_SECTION, name);
+      return { name, text: entry?.value ?? '', line: entry?.line ?? 0 };
+    });
+    return { converters, hooks };
   };
   return [
     route(ENDPOINTS.automation, list),
     route(ENDPOINTS.checkConverter, async ({ body }) => {
       const given = body as { kind?: unknown; text?: unknown };
+      // An empty hook is fine (it is taken out); an empty converter line is not.
+      if (given.kind === 'lua' && given.text === '') return { ok: true } satisfies ConverterCheckDto;
       const text = required(given.text, 'text');
+      if (given.kind === 'lua') return checkHook(text, path.dirname(iniFile()));
       const sources = scriptSourceOf(new IniDocument(iniFile(), await readFile(iniFile(), 'utf8')));
       try {
         const statements =
@@ -91,6 +113,22 @@ export function automationRoutes(service: AutomationService): RouteDef[] {
       }
     }),
     route(ENDPOINTS.saveConverter, async ({ params: [key], body, audit }) => {
+      const hook = /^lua\.(\w+)$/.exec(key!);
+      if (hook) {
+        const name = LUA_HOOKS.find((h) => h === hook[1]);
+        if (!name)
+          throw new HttpError(
+            400,
+            msg('[lua] {key}: not a hook this version runs ({hooks})', { key: hook[1]!, hooks: LUA_HOOKS.join(', ') }),
+          );
+        const text =
+          typeof (body as { text?: unknown }).text === 'string' ? (body as { text: string }).text.trim() : '';
+        const doc = new IniDocument(iniFile(), await readFile(iniFile(), 'utf8'));
+        if (text) doc.set(LUA_SECTION, name, text);
+        else doc.remove(LUA_SECTION, name);
+        await saveSettings(service.settings, doc.toString(), audit);
+        return list();
+      }
       const m = /^(Import|Export)Converter(\d{1,2})$/.exec(key!);
       if (!m) throw new HttpError(400, msg('{key} is not ImportConverter<N> or ExportConverter<N>', { key: key! }));
       const given = body as { text?: unknown; enabled?: unknown };

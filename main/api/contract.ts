@@ -27,12 +27,14 @@ export type {
 import type { Message } from '../../common/message.ts';
 export type {
   AutomationDto,
+  CheckedKind,
   ConverterCheckDto,
   ConverterDto,
   ConverterKind,
   ConverterSaveDto,
   ConverterTrialDto,
   ConverterTryDto,
+  LuaHookDto,
 } from './automation-dto.ts';
 
 /** Who the UI is signed in as (nothing when no one is), and whether the first administrator is still to be set up. */

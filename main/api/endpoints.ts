@@ -2,7 +2,7 @@ import type { Permission } from '../../common/roles.ts';
 import type {
   AutomationDto,
   ConverterCheckDto,
-  ConverterKind,
+  CheckedKind,
   ConverterSaveDto,
   ConverterTryDto,
 } from './automation-dto.ts';
@@ -178,7 +178,7 @@ export const ENDPOINTS = {
   activity: ep<undefined, ActivitySnapshot>('GET', '/api/activity', 'view'),
   // Converters: Conquest's automation (automation-routes.ts).
   automation: ep<undefined, AutomationDto>('GET', '/api/automation', 'configure'),
-  checkConverter: ep<{ kind: ConverterKind; text: string }, ConverterCheckDto>(
+  checkConverter: ep<{ kind: CheckedKind; text: string }, ConverterCheckDto>(
     'POST',
     '/api/automation/check',
     'configure',

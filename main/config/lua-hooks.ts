@@ -35,13 +35,13 @@ export interface LuaHook {
 
 export type LuaHooks = Partial<Record<LuaHookName, LuaHook>>;
 
-const SECTION = 'lua';
+export const LUA_SECTION = 'lua';
 
 /** The hooks of dicom.ini; an unknown key, a file that is not there, or a chunk that does not compile is refused. */
 export async function readLuaHooks(doc: IniDocument, folder = path.dirname(doc.file)): Promise<LuaHooks> {
   const hooks: LuaHooks = {};
   const errors: ConfigError[] = [];
-  for (const { key, value, line } of doc.entries(SECTION)) {
+  for (const { key, value, line } of doc.entries(LUA_SECTION)) {
     const name = LUA_HOOKS.find((h) => h === key.toLowerCase());
     if (!name) {
       errors.push(

@@ -108,6 +108,31 @@ describe('the Automation screen', () => {
     expect(await trial.locator('tr[data-trial="ExportConverter0"]').textContent()).toContain('forward study to PEER');
   });
 
+  it('adds an export converter, and edits a [lua] hook with its check as it is typed', async () => {
+    const page = ui.page;
+    await page.goto(await signInUrl(archive.server, '#/automation'));
+    await page.getByRole('button', { name: 'Add an export converter' }).click();
+    await page.locator('[data-converter="ExportConverter1"]').waitFor();
+    await expect.poll(async () => archive.server.core.config.forwardRules.length).toBe(2);
+    const hook = page.locator('[data-hook="association"]');
+    const box = hook.getByLabel('[lua] association');
+    await box.fill("if Association.Calling == 'NOPE' then reject( end");
+    await hook.getByRole('alert').waitFor();
+    expect(await hook.getByRole('alert').textContent()).toMatch(/^column 1: Lua:1: unexpected symbol near 'end'/);
+    await box.fill("if Association.Calling == 'NOPE' then reject() end");
+    await hook.getByRole('alert').waitFor({ state: 'detached' });
+    await hook.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(async () => archive.server.core.config.luaHooks.association?.chunk)
+      .toBe("if Association.Calling == 'NOPE' then reject() end");
+    const refused = await run('echoscu', ['-aet', 'NOPE', '-aec', archive.aeTitle, '127.0.0.1', String(archive.port)]);
+    expect(refused.code).not.toBe(0);
+    // Emptied, the hook is taken out of dicom.ini.
+    await page.locator('[data-hook="association"]').getByLabel('[lua] association').fill('');
+    await page.locator('[data-hook="association"]').getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => archive.server.core.config.luaHooks.association).toBeUndefined();
+  });
+
   it('switches a converter off: it stays in dicom.ini but no longer runs', async () => {
     await ui.page.goto(await signInUrl(archive.server, '#/automation'));
     const page = ui.page;

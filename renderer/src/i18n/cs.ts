@@ -462,6 +462,8 @@ export const CS: Record<string, string> = {
   "1: a converter's system command line runs (through the system's shell, in the data folder), each run in the audit trail; 0: it is refused and the Monitor says so.":
     '1: příkaz system konvertoru se spustí (přes shell systému, ve složce dat), každé spuštění v auditním záznamu; 0: odmítne se a Monitor to řekne.',
   'Converters may run programs': 'Konvertory smějí spouštět programy',
+  'Add an export converter': 'Přidat exportní konvertor',
+  'Lua hooks': 'Lua háčky ([lua])',
   "On the archive's computer: use its access key": 'Na počítači archivu: použít jeho přístupový klíč',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Po přeposlání objektů studie požádat uzel o potvrzení, že je uchová (DICOM Storage Commitment)',
@@ -774,6 +776,7 @@ export const CS: Record<string, string> = {
   'applies when the DICOM listener restarts': 'platí po restartu naslouchání DICOM',
   'an import converter failed on {uid}, refused to {ae}: {reason}':
     'importní konvertor selhal na {uid}, odmítnuto pro {ae}: {reason}',
+  'about once a second': 'zhruba jednou za sekundu',
   "as the node's setting says": 'podle nastavení uzlu',
   ask: 'žádat',
   'ask for storage commitment': 'žádat o potvrzení uložení',
@@ -875,6 +878,10 @@ export const CS: Record<string, string> = {
   'no object {uid} in the archive': 'v archivu není objekt {uid}',
   'converter-command': 'program konvertoru',
   'no study {uid} in the archive': 'v archivu není studie {uid}',
+  'at 03:00': 've 3:00',
+  "dicom.ini's [lua] section: a Lua chunk run at each event, or require('name') to run name.lua from beside dicom.ini. Empty: not run.":
+    "Sekce [lua] v dicom.ini: kus Lua spuštěný při každé události, nebo require('jméno') pro spuštění jméno.lua vedle dicom.ini. Prázdné: nespouští se.",
+  'for each request on an association': 'pro každý požadavek v asociaci',
   "none of the job's {n} object(s) is in the archive any more": 'žádný z objektů úlohy ({n}) už v archivu není',
   'not a ZIP archive (no end of central directory)': 'nejde o archiv ZIP (chybí konec centrálního adresáře)',
   'not committed': 'nepotvrzeno',
@@ -895,6 +902,7 @@ export const CS: Record<string, string> = {
   'not run: {reason}': 'neběží: {reason}',
   on: 'zapnuto',
   'once stored': 'po uložení',
+  'once the archive serves': 'jakmile archiv začne sloužit',
   "only the install's secret makes sign-in links": 'přihlašovací odkazy vytváří jen tajný klíč instalace',
   "only the install's secret may replace itself": 'tajný klíč instalace může nahradit jen on sám',
   'order {order} cancelled': 'objednávka {order} zrušena',
@@ -989,6 +997,9 @@ export const CS: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
   "the patient's name is required": 'chybí jméno pacienta',
+  'when a peer asks for an association (reject() refuses it)': 'když protějšek žádá o asociaci (reject() ji odmítne)',
+  'when an association ends': 'když asociace skončí',
+  'when an association ends in an error': 'když asociace skončí chybou',
   '{converter}: an outside program was not run (AllowExternalCommands = 0)':
     '{converter}: vnější program nebyl spuštěn (AllowExternalCommands = 0)',
   '{converter} failed on a request from {ae}: {reason}': '{converter} selhal na požadavku od {ae}: {reason}',

@@ -467,6 +467,8 @@ export const DE: Record<string, string> = {
   "1: a converter's system command line runs (through the system's shell, in the data folder), each run in the audit trail; 0: it is refused and the Monitor says so.":
     '1: die system-Befehlszeile eines Konverters läuft (über die Shell des Systems, im Datenordner), jeder Lauf im Audit-Protokoll; 0: sie wird abgelehnt und der Monitor sagt es.',
   'Converters may run programs': 'Konverter dürfen Programme starten',
+  'Add an export converter': 'Exportkonverter hinzufügen',
+  'Lua hooks': 'Lua-Hooks ([lua])',
   "On the archive's computer: use its access key": 'Am Rechner des Archivs: seinen Zugangsschlüssel benutzen',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Sind die Objekte einer Studie weitergeleitet, den Knoten bestätigen lassen, dass er sie behält (DICOM Storage Commitment)',
@@ -781,6 +783,7 @@ export const DE: Record<string, string> = {
   'applies when the DICOM listener restarts': 'gilt, wenn der DICOM-Listener neu startet',
   'an import converter failed on {uid}, refused to {ae}: {reason}':
     'ein Import-Konverter ist bei {uid} fehlgeschlagen, abgelehnt an {ae}: {reason}',
+  'about once a second': 'etwa einmal pro Sekunde',
   "as the node's setting says": 'wie beim Knoten eingestellt',
   ask: 'anfordern',
   'ask for storage commitment': 'Speicherbestätigung anfordern',
@@ -904,6 +907,11 @@ export const DE: Record<string, string> = {
   'once stored': 'nach dem Speichern',
   'converter-command': 'Konverter-Programm',
   'no study {uid} in the archive': 'keine Studie {uid} im Archiv',
+  'at 03:00': 'um 3:00',
+  "dicom.ini's [lua] section: a Lua chunk run at each event, or require('name') to run name.lua from beside dicom.ini. Empty: not run.":
+    "Abschnitt [lua] der dicom.ini: ein Lua-Stück, das bei jedem Ereignis läuft, oder require('name'), um name.lua neben der dicom.ini auszuführen. Leer: läuft nicht.",
+  'for each request on an association': 'für jede Anfrage in einer Assoziation',
+  'once the archive serves': 'sobald das Archiv bereit ist',
   "only the install's secret makes sign-in links": 'Anmeldelinks erstellt nur das Geheimnis der Installation',
   "only the install's secret may replace itself": 'nur das Geheimnis der Installation kann sich selbst ersetzen',
   'order {order} cancelled': 'Auftrag {order} storniert',
@@ -999,6 +1007,10 @@ export const DE: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
   "the patient's name is required": 'der Name des Patienten fehlt',
+  'when a peer asks for an association (reject() refuses it)':
+    'wenn eine Gegenstelle eine Assoziation anfragt (reject() lehnt sie ab)',
+  'when an association ends': 'wenn eine Assoziation endet',
+  'when an association ends in an error': 'wenn eine Assoziation mit einem Fehler endet',
   '{converter}: an outside program was not run (AllowExternalCommands = 0)':
     '{converter}: ein externes Programm wurde nicht gestartet (AllowExternalCommands = 0)',
   '{converter} failed on a request from {ae}: {reason}':

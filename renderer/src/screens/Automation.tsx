@@ -1,5 +1,5 @@
 import { ENDPOINTS } from '../../../main/api/endpoints.ts';
-import type { ConverterDto, ConverterTryDto } from '../../../main/api/contract.ts';
+import type { CheckedKind, ConverterDto, ConverterTryDto, LuaHookDto } from '../../../main/api/contract.ts';
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import { ActionButton, ErrorText, Field, Section } from '../components.tsx';
@@ -9,8 +9,8 @@ import { t } from '../i18n.ts';
 /**
  * The Automation screen (admin): Conquest's import and export converters of dicom.ini in the order they run, with their
  * filters; each line edited with a check as it is typed (the column and reason of the first problem), switched on or
- * off, and saved at once (checked as a start would check it, audited, applied without a restart); and "Try on an
- * object": what every converter would do to a stored object, without doing it.
+ * off, and saved at once (checked as a start would check it, audited, applied without a restart); the `[lua]` hooks
+ * edited the same way; and "Try on an object": what every converter would do to a stored object, without doing it.
  */
 export function Automation({ studyUid }: { studyUid?: string }) {
   const list = useLoad(() => api(ENDPOINTS.automation), []);
@@ -42,19 +42,35 @@ export function Automation({ studyUid }: { studyUid?: string }) {
           <ConverterEditor key={`${c.key}:${c.text}:${c.enabled}`} converter={c} onSaved={list.reload} />
         ))}
         {list.data && (
-          <ActionButton
-            onClick={async () => {
-              const next = Math.max(-1, ...converters.filter((c) => c.kind === 'import').map((c) => c.index)) + 1;
-              await api(ENDPOINTS.saveConverter, {
-                params: [`ImportConverter${next}`],
-                body: { text: 'nop', enabled: true },
-              });
-              list.reload();
-            }}
-          >
-            {t('Add an import converter')}
-          </ActionButton>
+          <div className="row">
+            {(['import', 'export'] as const).map((kind) => (
+              <ActionButton
+                key={kind}
+                onClick={async () => {
+                  const prefix = kind === 'import' ? 'Import' : 'Export';
+                  const next = Math.max(-1, ...converters.filter((c) => c.kind === kind).map((c) => c.index)) + 1;
+                  await api(ENDPOINTS.saveConverter, {
+                    params: [`${prefix}Converter${next}`],
+                    body: { text: 'nop', enabled: true },
+                  });
+                  list.reload();
+                }}
+              >
+                {kind === 'import' ? t('Add an import converter') : t('Add an export converter')}
+              </ActionButton>
+            ))}
+          </div>
         )}
+      </Section>
+      <Section title={t('Lua hooks')}>
+        <p className="help">
+          {t(
+            "dicom.ini's [lua] section: a Lua chunk run at each event, or require('name') to run name.lua from beside dicom.ini. Empty: not run.",
+          )}
+        </p>
+        {(list.data?.hooks ?? []).map((h) => (
+          <HookEditor key={`${h.name}:${h.text}`} hook={h} onSaved={list.reload} />
+        ))}
       </Section>
       <Section title={t('Try on an object')}>
         <p className="help">
@@ -83,21 +99,7 @@ export function Automation({ studyUid }: { studyUid?: string }) {
 function ConverterEditor({ converter, onSaved }: { converter: ConverterDto; onSaved: () => void }) {
   const [text, setText] = useState(converter.text);
   const [enabled, setEnabled] = useState(converter.enabled);
-  const [problem, setProblem] = useState('');
-  useEffect(() => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      api(ENDPOINTS.checkConverter, { body: { kind: converter.kind, text }, signal: controller.signal })
-        .then((r) =>
-          setProblem(r.ok ? '' : t('column {column}: {reason}', { column: String(r.column), reason: r.reason })),
-        )
-        .catch(() => undefined);
-    }, 250);
-    return () => {
-      clearTimeout(timer);
-      controller.abort();
-    };
-  }, [text, converter.kind]);
+  const problem = useLineCheck(converter.kind, text);
   const changed = text !== converter.text || enabled !== converter.enabled;
   return (
     <div className={`converter ${enabled ? '' : 'off'}`} data-converter={converter.key}>
@@ -133,6 +135,87 @@ function ConverterEditor({ converter, onSaved }: { converter: ConverterDto; onSa
           kind="primary"
           onClick={async () => {
             await api(ENDPOINTS.saveConverter, { params: [converter.key], body: { text, enabled } });
+            onSaved();
+          }}
+        >
+          {t('Save')}
+        </ActionButton>
+      )}
+    </div>
+  );
+}
+
+/** A line (or a hook's chunk) checked by the server as it is typed: '' when fine, else the column and reason. */
+function useLineCheck(kind: CheckedKind, text: string): string {
+  const [problem, setProblem] = useState('');
+  useEffect(() => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      api(ENDPOINTS.checkConverter, { body: { kind, text }, signal: controller.signal })
+        .then((r) =>
+          setProblem(r.ok ? '' : t('column {column}: {reason}', { column: String(r.column), reason: r.reason })),
+        )
+        .catch(() => undefined);
+    }, 250);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [text, kind]);
+  return problem;
+}
+
+/** When a hook runs, in the user's language. */
+function hookWhen(name: string): string {
+  switch (name) {
+    case 'startup':
+      return t('once the archive serves');
+    case 'association':
+      return t('when a peer asks for an association (reject() refuses it)');
+    case 'command':
+      return t('for each request on an association');
+    case 'endassociation':
+      return t('when an association ends');
+    case 'clienterror':
+      return t('when an association ends in an error');
+    case 'nightly':
+      return t('at 03:00');
+    case 'background':
+      return t('about once a second');
+    default:
+      return '';
+  }
+}
+
+function HookEditor({ hook, onSaved }: { hook: LuaHookDto; onSaved: () => void }) {
+  const [text, setText] = useState(hook.text);
+  const problem = useLineCheck('lua', text);
+  return (
+    <div className={`converter ${hook.text ? '' : 'off'}`} data-hook={hook.name}>
+      <div className="row">
+        <strong>[lua] {hook.name}</strong>
+        <span className="muted">
+          {hookWhen(hook.name)}
+          {hook.line ? ` · dicom.ini ${hook.line}` : ''}
+        </span>
+      </div>
+      <textarea
+        aria-label={`[lua] ${hook.name}`}
+        value={text}
+        rows={Math.min(6, Math.max(1, Math.ceil(text.length / 100)))}
+        spellCheck={false}
+        onChange={(e) => setText(e.target.value.replace(/\r?\n/g, ' '))}
+      />
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {text !== hook.text && (
+        <ActionButton
+          kind="primary"
+          onClick={async () => {
+            await api(ENDPOINTS.saveConverter, { params: [`lua.${hook.name}`], body: { text, enabled: true } });
             onSaved();
           }}
         >
