@@ -6,6 +6,9 @@
 
 const FORWARD = /^forward(?:\s+compressed\s+as\s+(\S+))?\s+to\s+(\S+)\s*$/i;
 
+/** A destination given as `host:port` rather than a node's AE title (Conquest's `forward to host:port`). */
+export const HOST_PORT = /^([^%:\s]+):(\d{1,5})$/;
+
 /** The filters of a rule: the field each fills, and its dicom.ini key without the rule's number. */
 export const FORWARD_FILTERS = [
   ['modality', 'ExportModality'],

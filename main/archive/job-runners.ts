@@ -5,7 +5,9 @@ import type { OutgoingObject } from '../protocol/services/store-scu.ts';
 import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import type { DicomClient, RemoteNode, RetrieveOutcome } from '../scu/dicom-client.ts';
 import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
-import type { JobKind } from '../jobs/job.ts';
+import { HOST_PORT } from '../../common/forward-rule.ts';
+import { forwardViaOf } from '../jobs/job-queue.ts';
+import type { Job, JobKind } from '../jobs/job.ts';
 import type { WebNode } from '../config/web-nodes.ts';
 import { retrieveFromWebNode, searchWebNode, sendToWebNode } from '../scu/dicomweb-client.ts';
 import { PermanentJobError, type JobContext, type JobRunner } from '../jobs/job-queue.ts';
@@ -42,13 +44,27 @@ function nodeOf(deps: RunnerDependencies, ae: string): RemoteNode {
   return node;
 }
 
+/**
+ * Where a send or forward goes: its destination's node, with the AE titles a converter's forward said (`org`, `dest`);
+ * a destination given as `host:port` (not in acrnema.map) is reached there, called by `dest` or by that text.
+ */
+function forwardNode(deps: RunnerDependencies, job: Job): RemoteNode {
+  const via = job.kind === 'forward' ? forwardViaOf(job.detail) : {};
+  const known = deps.node(job.destination);
+  const at = known ? undefined : HOST_PORT.exec(job.destination);
+  const node = at
+    ? { ae: job.destination.slice(0, 16), host: at[1]!, port: Number(at[2]) }
+    : nodeOf(deps, job.destination);
+  return { ...node, ...(via.dest ? { ae: via.dest } : {}), ...(via.org ? { callingAe: via.org } : {}) };
+}
+
 /** Send (or forward) the job's objects still pending; objects a node refused are tried again at the next attempt. */
 function sendRunner(deps: RunnerDependencies): JobRunner {
   return async (ctx: JobContext) => {
     const { job, signal, progress } = ctx;
     const store = deps.index.jobStore();
     const web = deps.webNode(job.destination);
-    const own = web ? { ae: web.name, host: '', port: 0 } : nodeOf(deps, job.destination);
+    const own = web ? { ae: web.name, host: '', port: 0 } : forwardNode(deps, job);
     const node = job.compression ? { ...own, compression: job.compression } : own;
     await store.setItems(job.id, await store.items(job.id, 'failed'), 'pending');
     const objects: OutgoingObject[] = [];

@@ -2,6 +2,7 @@ import { TEXT_VRS } from '../dicom/vr.ts';
 import type { DataSet, DicomElement } from '../dicom/dataset.ts';
 import { vrOf } from '../dicom/dictionary.ts';
 import { parseCompressionCode } from '../../common/compression-code.ts';
+import { HOST_PORT } from '../../common/forward-rule.ts';
 import { SaidError } from '../../common/message.ts';
 import { applyChanges } from '../edit/object-rewrite.ts';
 import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
@@ -210,7 +211,7 @@ export function checkExportConverter(
         );
       if (name === 'forward') {
         const { destination } = parseForwardCommand(rest) as ForwardCommand;
-        if (!destination.includes('%') && !known(destination))
+        if (!destination.includes('%') && !HOST_PORT.test(destination) && !known(destination))
           throw new ConverterCheckError(`forward to ${destination}: ${destination} is not in acrnema.map`, s.column);
       }
     }

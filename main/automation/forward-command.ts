@@ -2,10 +2,12 @@
  * Conquest's `forward` command in converters (its Windows manual's command table): `forward [compressed as CC] to AE`
  * sends the object once stored; with a level, `forward patient|study|series|image ... to AE [after NN]` is the delayed
  * forward: once no object of it arrived for NN seconds (ForwardCollectDelay by default), the whole patient, study or
- * series as the archive then holds it goes, narrowed by `modality`, `seriesdesc`, `study`, `series` and `sop`.
- * `channel N` (Conquest keeps a connection per channel; ours are pooled) is accepted and changes nothing. Clauses are
- * single words, in any order. What this version does not run (`org`, `dest`, `date`, `now`, `age`, `imagetype`,
- * `split`, `script`, `host:port` destinations) is refused with its reason.
+ * series as the archive then holds it goes, narrowed by `modality`, `seriesdesc`, `study`, `series`, `sop`, the series
+ * dates (`date yyyymmdd-yyyymmdd`, `now -ddd+ddd` from today, `age -ddd+ddd` from this object's series date) and
+ * `split N/M` (every M-th object from the N-th). `to` names a node of acrnema.map or `host:port`; `org AE` is the
+ * calling AE title the forward uses, `dest AE` the called one. `channel N` (Conquest keeps a connection per channel;
+ * ours are pooled) is accepted and changes nothing. Clauses are single words, in any order. What this version does not
+ * run (`imagetype`, `script`) is refused with its reason.
  */
 
 export type ForwardLevel = 'patient' | 'study' | 'series' | 'image';
@@ -18,6 +20,14 @@ export interface ForwardCommand {
   /** `after NN`: seconds; undefined for ForwardCollectDelay's. */
   afterSeconds?: number;
   filters: Partial<Record<ForwardFilterClause, string>>;
+  /** `date`, `now`, `age`: a range of series dates (days relative to today or to this object's series date). */
+  dates?: { kind: 'date'; from: string; to: string } | { kind: 'now' | 'age'; from: number; to: number };
+  /** `split N/M`: the objects at positions N, N+M, N+2M, ... */
+  split?: { n: number; m: number };
+  /** `org AE`: our calling AE title for this forward. */
+  org?: string;
+  /** `dest AE`: the called AE title (a `host:port` destination's, or another than acrnema.map's). */
+  dest?: string;
 }
 
 export type ForwardFilterClause = 'modality' | 'seriesdesc' | 'study' | 'series' | 'sop';
@@ -25,13 +35,7 @@ export type ForwardFilterClause = 'modality' | 'seriesdesc' | 'study' | 'series'
 const LEVELS: readonly string[] = ['patient', 'study', 'series', 'image'];
 const FILTERS: readonly string[] = ['modality', 'seriesdesc', 'study', 'series', 'sop'];
 const NOT_RUN: Readonly<Record<string, string>> = {
-  org: 'org (sending as another AE) is not run by this version',
-  dest: 'dest (sending to another called AE) is not run by this version',
-  date: 'the date filter is not run by this version',
-  now: 'the now filter is not run by this version',
-  age: 'the age filter is not run by this version',
-  imagetype: 'the imagetype filter is not run by this version',
-  split: 'split is not run by this version',
+  imagetype: 'the imagetype filter is not run by this version (Image Type is not in the index)',
   script: 'a script on sent objects is not run by this version',
 };
 
@@ -58,7 +62,28 @@ export function parseForwardCommand(rest: string): ForwardCommand | { error: str
         if (!/^\d+$/.test(v)) return { error: `after takes seconds, not "${v}"` };
         command.afterSeconds = Number(v);
       } else if (clause === 'channel') value('channel');
-      else if (FILTERS.includes(clause)) {
+      else if (clause === 'org' || clause === 'dest') {
+        const ae = value(clause);
+        if (ae.length > 16) return { error: `${clause} takes an AE title (16 characters at most), not "${ae}"` };
+        command[clause] = ae;
+      } else if (clause === 'date' || clause === 'now' || clause === 'age' || clause === 'split') {
+        if (!command.level) return { error: `${clause} narrows a delayed forward: forward patient|study|series ...` };
+        const v = value(clause);
+        if (clause === 'split') {
+          const m = /^(\d+)\/(\d+)$/.exec(v);
+          if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]))
+            return { error: `split is "split N/M" with N below M, not "${v}"` };
+          command.split = { n: Number(m[1]), m: Number(m[2]) };
+        } else if (clause === 'date') {
+          const m = /^(\d{8})?-(\d{8})?$/.exec(v);
+          if (!m || (!m[1] && !m[2])) return { error: `date is "date yyyymmdd-yyyymmdd", not "${v}"` };
+          command.dates = { kind: 'date', from: m[1] ?? '', to: m[2] ?? '' };
+        } else {
+          const m = /^([+-]\d+)?([+-]\d+)?$/.exec(v);
+          if (!m || (!m[1] && !m[2])) return { error: `${clause} is "${clause} -ddd+ddd" (days), not "${v}"` };
+          command.dates = { kind: clause, from: Number(m[1] ?? '-100000'), to: Number(m[2] ?? '+100000') };
+        }
+      } else if (FILTERS.includes(clause)) {
         if (!command.level) return { error: `${clause} narrows a delayed forward: forward patient|study|series ...` };
         command.filters[clause as ForwardFilterClause] = value(clause);
       } else if (NOT_RUN[clause]) return { error: NOT_RUN[clause] };
@@ -68,8 +93,6 @@ export function parseForwardCommand(rest: string): ForwardCommand | { error: str
     return { error: (err as Error).message };
   }
   if (!command.destination) return { error: 'forward names its destination: to AE' };
-  if (/^[^%]*:\d+$/.test(command.destination))
-    return { error: 'forward to host:port is not run by this version: name a node of acrnema.map' };
   if (command.afterSeconds !== undefined && !command.level) command.level = 'image';
   return command;
 }

@@ -2,7 +2,7 @@ import { ConfigError, ConfigErrors } from './config-error.ts';
 import { aeMatches, aeTitleProblem } from './ae-title.ts';
 import type { AcrNemaMap } from './acrnema-map.ts';
 import type { IniDocument } from '../../common/ini-document.ts';
-import { FORWARD_FILTERS, parseForwardConverter, type ForwardFilter } from '../../common/forward-rule.ts';
+import { FORWARD_FILTERS, HOST_PORT, parseForwardConverter, type ForwardFilter } from '../../common/forward-rule.ts';
 import { SECTION } from './server-settings.ts';
 import { isDisabled, scriptSourceOf } from './import-converters.ts';
 import { parseCompressionCode } from '../../common/compression-code.ts';
@@ -77,7 +77,9 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
       continue;
     }
     if (isDisabled(doc, 'export', i)) continue;
-    const forward = parseForwardConverter(converter.value);
+    const plain = parseForwardConverter(converter.value);
+    // A forward to host:port is run as the converter language runs it (no node of acrnema.map to check).
+    const forward = plain && !HOST_PORT.test(plain.destination) ? plain : undefined;
     const common = commonParts(doc, i, errors);
     if (!common) continue;
     if (!forward) {

@@ -24,6 +24,7 @@ export async function queueForwards(
 ): Promise<void> {
   for (const f of forwards) {
     const compression = f.compression || options.compression || '';
+    const via = { org: f.org, dest: f.dest };
     if (!f.level) {
       await core.queue.forward(
         f.destination,
@@ -31,18 +32,21 @@ export async function queueForwards(
         header.sopInstanceUid,
         compression,
         options.commitment,
+        undefined,
+        via,
       );
       continue;
     }
     const notBefore = Date.now() + (f.afterSeconds ?? core.settings.forwardCollectDelaySeconds) * 1000;
-    const found = await core.index.instancesMatching(conditions(f, header));
+    let found = await core.index.instancesMatching(conditions(f, header));
+    if (f.split) found = found.filter((_, at) => at % f.split!.m === f.split!.n);
     const byStudy = new Map<string, string[]>();
     for (const i of found) {
       const study = i.studyInstanceUid ?? header.studyInstanceUid;
       byStudy.set(study, [...(byStudy.get(study) ?? []), i.sopInstanceUid]);
     }
     for (const [study, sops] of byStudy)
-      await core.queue.forward(f.destination, study, sops, compression, options.commitment, notBefore);
+      await core.queue.forward(f.destination, study, sops, compression, options.commitment, notBefore, via);
   }
 }
 
@@ -71,7 +75,33 @@ function conditions(f: ForwardCommand, header: InstanceHeader): Condition[] {
   const out: Condition[] = [single(LEVEL_KEY[f.level!], own[f.level!])];
   for (const [clause, value] of Object.entries(f.filters))
     out.push(single(FILTER_KEY[clause as ForwardFilterClause], value!));
+  if (f.dates) out.push(seriesDates(f.dates, header));
   return out;
+}
+
+/** `date a-b`, `now -d+d` (days from today) and `age -d+d` (days from this object's series date) as a series date range. */
+function seriesDates(dates: NonNullable<ForwardCommand['dates']>, header: InstanceHeader): Condition {
+  let from: string;
+  let to: string;
+  if (dates.kind === 'date') ({ from, to } = dates);
+  else {
+    const base = dates.kind === 'now' ? new Date() : dicomDate(header.seriesDate || header.studyDate);
+    from = base ? daysFrom(base, dates.from) : '';
+    to = base ? daysFrom(base, dates.to) : '';
+  }
+  return { attr: QR_BY_TAG.get(Tag.SeriesDate)!, match: { kind: 'range', from, to } };
+}
+
+function dicomDate(text: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(text.trim());
+  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+}
+
+/** A date `days` after `base` (before, when negative), as yyyymmdd; '' (open) far beyond any series date. */
+function daysFrom(base: Date, days: number): string {
+  if (Math.abs(days) >= 100000) return '';
+  const d = new Date(Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate()) + days * 86_400_000);
+  return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
 }
 
 function single(tag: number, value: string): Condition {

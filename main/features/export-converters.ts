@@ -7,6 +7,7 @@ import { filterMatches } from '../config/import-converters.ts';
 import { readObjectHead } from '../edit/object-rewrite.ts';
 import { runConverters } from '../automation/converter-run.ts';
 import { luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
+import { HOST_PORT } from '../../common/forward-rule.ts';
 import { LuaHost } from '../automation/lua-host.ts';
 import { luaServices } from './lua-services.ts';
 import { Tag } from '../dicom/tags.ts';
@@ -80,7 +81,8 @@ async function runExports(
       await writeConverterFiles(core.dataDir, result.files, log, archiveFolders(core));
       runSystemCommands(core, result.commands, name);
       for (const f of result.forwards)
-        if (!known(f.destination)) throw new Error(`forward to ${f.destination}: not in acrnema.map`);
+        if (!known(f.destination) && !HOST_PORT.test(f.destination))
+          throw new Error(`forward to ${f.destination}: not in acrnema.map`);
       await queueForwards(core, result.forwards, e.header, {
         compression: rule.compression,
         commitment: rule.commitment,

@@ -20,7 +20,35 @@ export interface JobContext {
 export type JobRunner = (ctx: JobContext) => Promise<void>;
 
 /** A delayed forward job's detail (Conquest's `forward study to AE after N`). */
-const DELAYED = '{"delayed":true}';
+/** A forward's own calling (`org`) and called (`dest`) AE titles, where a converter said them. */
+export interface ForwardVia {
+  org?: string;
+  dest?: string;
+}
+
+/** A forward job's detail: '' for a plain one; JSON with what else it is (delayed, `org`, `dest`), keys in one order. */
+function forwardDetail(delayed: boolean, via: ForwardVia): string {
+  const d = {
+    ...(delayed ? { delayed: true } : {}),
+    ...(via.org ? { org: via.org } : {}),
+    ...(via.dest ? { dest: via.dest } : {}),
+  };
+  return Object.keys(d).length ? JSON.stringify(d) : '';
+}
+
+/** What a forward job's detail says of its AE titles. */
+export function forwardViaOf(detail: string): ForwardVia {
+  if (!detail.startsWith('{')) return {};
+  try {
+    const d = JSON.parse(detail) as ForwardVia;
+    return {
+      org: typeof d.org === 'string' ? d.org : undefined,
+      dest: typeof d.dest === 'string' ? d.dest : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
 
 /** A failure retrying cannot cure (an unknown node, nothing to send): the job fails at once. */
 /** A job failure that retrying cannot mend (the node is unknown, the request makes no sense). */
@@ -114,10 +142,11 @@ export class JobQueue {
     compression = '',
     commit = false,
     notBefore?: number,
+    via: ForwardVia = {},
   ): Promise<void> {
     const items = typeof sopUids === 'string' ? [sopUids] : sopUids;
     const commitment = commit ? 'asked' : '';
-    const detail = notBefore === undefined ? '' : DELAYED;
+    const detail = forwardDetail(notBefore !== undefined, via);
     const open = await this.options.store.openForwardJob(destination, studyUid, compression, commitment, detail);
     if (open && !this.running.has(open.id)) {
       await this.options.store.addItems(open.id, items);

@@ -51,6 +51,8 @@ export interface RemoteNode {
   compression?: string;
   /** Reached over DICOM TLS (TLSNodes) with these credentials. */
   tls?: TlsSettings;
+  /** Our calling AE title towards it, where it is not our own (a converter's `forward ... org AE`). */
+  callingAe?: string;
 }
 
 export interface ClientOptions {
@@ -142,7 +144,7 @@ export class DicomClient {
     const onAbort = () => assoc.abort('cancelled while negotiating the association');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await assoc.requestAssociation(this.options.callingAe(), node.ae, contexts, roles);
+      await assoc.requestAssociation(node.callingAe || this.options.callingAe(), node.ae, contexts, roles);
       if (signal?.aborted) throw new Error('cancelled');
     } catch (err) {
       assoc.abort('association not set up');

@@ -101,6 +101,58 @@ describe('export converters', () => {
     expect((await delayed()).length).toBe(1);
   });
 
+  it('forwards to host:port as another calling AE (org) to another called AE (dest), and a split of a study', async () => {
+    const aes = path.join(work, 'aes.txt');
+    const far = await startStorescp('FARSCP', ['-xcr', `echo "#a #c" >> ${aes}`]);
+    try {
+      await archive.setIni(
+        'ExportConverter2',
+        `ifequal "%V0008,1030", "HOSTPORT"; forward to 127.0.0.1:${far.port} org SENDERX dest FARSCP`,
+      );
+      const image = makeImage({ studyDescription: 'HOSTPORT', rows: 8, columns: 8 });
+      expect((await send([image])).code).toBe(0);
+      await until('the object reached the node at host:port', async () => (await far.files()).length === 1);
+      await until('storescp said who called whom', async () =>
+        (await readFile(aes, 'utf8').catch(() => '')).includes('SENDERX FARSCP'),
+      );
+      // Every second object of a study (split 1/2), once none arrived for a second.
+      await archive.setIni(
+        'ExportConverter2',
+        'ifequal "%V0008,1030", "SPLIT"; forward study split 1/2 date 20240101-20241231 to PEER4 after 1',
+      );
+      const study = uid();
+      // The series date range keeps the three of 2024 (an object without a series date is in no range).
+      const four = [1, 2, 3, 4].map((n) =>
+        makeImage({
+          studyUid: study,
+          studyDescription: 'SPLIT',
+          instanceNumber: n,
+          rows: 8,
+          columns: 8,
+          extra: [{ tag: Tag.SeriesDate, vr: 'DA', value: n === 4 ? '20190101' : '20240101' }],
+        }),
+      );
+      const before = await sopsAt('PEER4');
+      expect((await send(four)).code).toBe(0);
+      await until('half the study reached PEER4', async () => (await sopsAt('PEER4')).length === before.length + 1, 30);
+      const arrived = (await sopsAt('PEER4')).filter((s) => !before.includes(s));
+      // Of the three in range (1, 2, 3), the second.
+      expect(arrived).toEqual([four[1]!.sopUid]);
+    } finally {
+      await archive.setIni('ExportConverter2', 'nop');
+      await far.stop();
+    }
+  });
+
+  it('refuses a forward clause this version does not run, with its reason', async () => {
+    await expect(archive.setIni('ExportConverter2', 'forward study imagetype ORIGINAL to PEER4')).rejects.toThrow(
+      /ExportConverter2, column 1: the imagetype filter is not run by this version/,
+    );
+    await expect(archive.setIni('ExportConverter2', 'forward study split 2/2 to PEER4')).rejects.toThrow(
+      /split is "split N\/M" with N below M/,
+    );
+  });
+
   it('refuses, when dicom.ini is saved, a line that would change the stored object, with its column', async () => {
     await expect(archive.setIni('ExportConverter2', 'set 0010,0010 to "x"')).rejects.toThrow(
       /ExportConverter2, column 1: set of an attribute changes the stored object/,

@@ -267,10 +267,12 @@ describe('the converter language', () => {
       'Nonsense is not gggg,eeee, a known attribute name, x, y or z',
     );
     expect(() => checkConverter('forward study to AE1')).not.toThrow();
-    expect(() => checkConverter('forward study date 20200101-20201231 to AE1')).toThrow(
-      'the date filter is not run by this version',
+    expect(() => checkConverter('forward study imagetype ORIGINAL to AE1')).toThrow(
+      'the imagetype filter is not run by this version',
     );
-    expect(() => checkConverter('forward to 10.0.0.9:104')).toThrow('forward to host:port is not run by this version');
+    expect(() => checkConverter('forward to 10.0.0.9:104 script "set 0010,0010 to x"')).toThrow(
+      'a script on sent objects is not run by this version',
+    );
     // A variable the runner would refuse is refused here, never when an object arrives.
     expect(() => checkConverter('nop; set 0010,1001 to "%E0010,0010"')).toThrow(
       new ConverterCheckError('%E is not a variable this version runs', 24),
@@ -366,8 +368,27 @@ describe("Conquest's forward command", () => {
     });
     expect(parseForwardCommand('study to PACS after soon')).toEqual({ error: 'after takes seconds, not "soon"' });
     expect(parseForwardCommand('study to')).toEqual({ error: 'to needs a value' });
-    expect(parseForwardCommand('study org ME to PACS')).toEqual({
-      error: 'org (sending as another AE) is not run by this version',
+    expect(parseForwardCommand('study org ME dest THEM to 10.0.0.9:104 date 20200101-20201231 split 0/3')).toEqual({
+      destination: '10.0.0.9:104',
+      compression: '',
+      level: 'study',
+      filters: {},
+      org: 'ME',
+      dest: 'THEM',
+      dates: { kind: 'date', from: '20200101', to: '20201231' },
+      split: { n: 0, m: 3 },
+    });
+    expect(parseForwardCommand('series now -30 age -7+7 to PACS')).toMatchObject({
+      dates: { kind: 'age', from: -7, to: 7 },
+    });
+    expect(parseForwardCommand('series now -30 to PACS')).toMatchObject({
+      dates: { kind: 'now', from: -30, to: 100000 },
+    });
+    expect(parseForwardCommand('study date 2020-2021 to PACS')).toEqual({
+      error: 'date is "date yyyymmdd-yyyymmdd", not "2020-2021"',
+    });
+    expect(parseForwardCommand('to PACS org AVERYLONGAETITLE17')).toEqual({
+      error: 'org takes an AE title (16 characters at most), not "AVERYLONGAETITLE17"',
     });
   });
 });
