@@ -3,7 +3,7 @@ import path from 'node:path';
 import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION } from '../config/server-settings.ts';
 import { isDisabled, scriptSourceOf } from '../config/import-converters.ts';
-import { checkConverter, checkExportConverter } from '../automation/converter-run.ts';
+import { checkExportConverter, checkImportConverter } from '../automation/converter-run.ts';
 import { chunkSyntaxError, luaSyntaxError } from '../automation/lua-syntax.ts';
 import { LUA_HOOKS, LUA_SECTION, hookFileOf } from '../config/lua-hooks.ts';
 import type {
@@ -104,7 +104,9 @@ export function automationRoutes(service: AutomationService): RouteDef[] {
       const sources = scriptSourceOf(new IniDocument(iniFile(), await readFile(iniFile(), 'utf8')));
       try {
         const statements =
-          given.kind === 'export' ? checkExportConverter(text, service.known, sources) : checkConverter(text, sources);
+          given.kind === 'export'
+            ? checkExportConverter(text, service.known, sources)
+            : checkImportConverter(text, sources);
         const lua = await luaSyntaxError(given.kind === 'export' ? 'ExportConverter' : 'ImportConverter', statements);
         if (lua) return { ok: false, column: lua.column, reason: lua.error } satisfies ConverterCheckDto;
         return { ok: true } satisfies ConverterCheckDto;

@@ -42,6 +42,8 @@ export interface ConverterResult {
   notes: string[];
   /** newuids' new UIDs with the old ones they stand for, to keep in the index (for olduids). */
   uidPairs: { stage: string; newUid: string; oldUid: string }[];
+  /** `defer` (export converters): the line ended there, to be run again on this object later (RetryDelay). */
+  deferred?: boolean;
 }
 
 /** What a converter does to files: `write`/`append "text" to file`, `mkdir folder`, `rm file` (inside the data folder). */
@@ -71,6 +73,7 @@ const TESTS = new Set([
 const RUN = new Set([
   ...TESTS,
   'nop',
+  'defer',
   'stop',
   'silentstop',
   'return',
@@ -175,6 +178,26 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
         const forward = parseForwardCommand(rest);
         if ('error' in forward) throw new ConverterCheckError(forward.error, s.column);
       }
+    }
+  };
+  visit(statements);
+  return statements;
+}
+
+/**
+ * An import (or request) converter line: what checkConverter refuses, and `defer`, which only an export converter can
+ * do (run again later: an object arriving, or a request, is answered now).
+ */
+export function checkImportConverter(line: string, sources?: ScriptSource): Statement[] {
+  const statements = checkConverter(line, sources);
+  const visit = (list: Statement[]) => {
+    for (const s of list) {
+      if (s.kind === 'block') visit(s.body);
+      else if (commandWord(s.text).name === 'defer')
+        throw new ConverterCheckError(
+          'defer runs an export converter again later; an import converter cannot wait',
+          s.column,
+        );
     }
   };
   visit(statements);
@@ -381,8 +404,8 @@ function* runSteps(
       }
       if (s.kind === 'block') {
         const ended = (yield* run(s.body, line)) === 'end';
-        // A called script's stop or return ends the script; its destroy or reject ends the line too.
-        if (ended && (!s.call || result.outcome !== 'store')) return 'end';
+        // A called script's stop or return ends the script; its destroy, reject or defer ends the line too.
+        if (ended && (!s.call || result.outcome !== 'store' || result.deferred)) return 'end';
         continue;
       }
       const { name, rest } = commandWord(s.text);
@@ -394,7 +417,8 @@ function* runSteps(
         case 'lua':
         case 'lua:':
           yield { kind: 'lua', chunk: luaChunk(s.text), line };
-          if (result.outcome !== 'store') return 'end';
+          // Its destroy, reject or defer (through script()) ends the line, as the command itself would.
+          if (result.outcome !== 'store' || result.deferred) return 'end';
           break;
         case 'nop':
           if (rest) result.notes.push(expand(rest));
@@ -402,6 +426,9 @@ function* runSteps(
         case 'stop':
         case 'silentstop':
         case 'return':
+          return 'end';
+        case 'defer':
+          result.deferred = true;
           return 'end';
         case 'destroy':
         case 'destroy2':

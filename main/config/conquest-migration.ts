@@ -5,7 +5,7 @@ import { SECTION, findSetting } from './server-settings.ts';
 import { seedConfig } from './load.ts';
 import { AcrNemaMap } from './acrnema-map.ts';
 import { scriptSourceOf } from './import-converters.ts';
-import { checkConverter, checkExportConverter } from '../automation/converter-run.ts';
+import { checkExportConverter, checkImportConverter } from '../automation/converter-run.ts';
 import { parseExportFilter } from '../automation/export-filter.ts';
 import { chunkSyntaxError } from '../automation/lua-syntax.ts';
 import { LUA_HOOKS, hookFileOf } from './lua-hooks.ts';
@@ -36,7 +36,7 @@ function takeConverters(
     const line = ini.get(SECTION, `ImportConverter${i}`);
     if (!line) continue;
     try {
-      checkConverter(line.value, sources);
+      checkImportConverter(line.value, sources);
       kept.push(`ImportConverter${i}`);
     } catch (err) {
       off(

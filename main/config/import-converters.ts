@@ -5,7 +5,7 @@ import { msg } from '../../common/message.ts';
 import type { Statement } from '../automation/converter-script.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConverterCheckError, checkConverter, type ScriptSource } from '../automation/converter-run.ts';
+import { ConverterCheckError, checkImportConverter, type ScriptSource } from '../automation/converter-run.ts';
 import { luaSyntaxError } from '../automation/lua-syntax.ts';
 
 /**
@@ -53,7 +53,7 @@ export function readImportConverters(doc: IniDocument): ImportConverter[] {
         index: i,
         line: entry.line,
         text: entry.value,
-        statements: checkConverter(entry.value, sources),
+        statements: checkImportConverter(entry.value, sources),
         modality: filter('ImportModality'),
         stationName: filter('ImportStationName'),
         calledAe: filter('ImportCalledAE'),
@@ -113,7 +113,7 @@ export function readRequestConverters(doc: IniDocument): RequestConverters {
     const entry = doc.get(SECTION, key);
     if (!entry?.value.trim()) continue;
     try {
-      const statements = checkConverter(entry.value, scriptSourceOf(doc));
+      const statements = checkImportConverter(entry.value, scriptSourceOf(doc));
       const visit = (list: Statement[]) => {
         for (const st of list) {
           if (st.kind === 'block') visit(st.body);

@@ -141,17 +141,25 @@ function actionsOf(r: ConverterResult): string[] {
     ...r.commands.map((c) => `system ${c}`),
     ...(r.compression !== undefined ? [`store compressed as ${r.compression}`] : []),
     ...r.notes.map((n) => `nop ${n}`),
+    ...(r.deferred ? ['defer: this line would run on the object again after RetryDelay'] : []),
   ];
 }
 
 function forwardWords(f: ForwardCommand): string {
   const as = f.compression ? ` compressed as ${f.compression}` : '';
-  if (!f.level) return `forward${as} to ${f.destination}`;
+  const via = `${f.org ? ` org ${f.org}` : ''}${f.dest ? ` dest ${f.dest}` : ''}`;
+  if (!f.level) return `forward${as} to ${f.destination}${via}`;
   const filters = Object.entries(f.filters)
     .map(([k, v]) => ` ${k} ${v}`)
     .join('');
   const after = f.afterSeconds === undefined ? ' (after ForwardCollectDelay)' : ` after ${f.afterSeconds} s`;
-  return `forward ${f.level}${filters}${as} to ${f.destination}${after}`;
+  const dates = !f.dates
+    ? ''
+    : f.dates.kind === 'date'
+      ? ` date ${f.dates.from}-${f.dates.to}`
+      : ` ${f.dates.kind} ${f.dates.from}+${f.dates.to}`;
+  const split = f.split ? ` split ${f.split.n}/${f.split.m}` : '';
+  return `forward ${f.level}${filters}${dates}${split}${as} to ${f.destination}${via}${after}`;
 }
 
 /** The first filter (key = value) that stops the object, or ''. */

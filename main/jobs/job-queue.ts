@@ -19,7 +19,6 @@ export interface JobContext {
 /** Runs one attempt of a job; throws to fail the attempt (it is retried), or returns when done. */
 export type JobRunner = (ctx: JobContext) => Promise<void>;
 
-/** A delayed forward job's detail (Conquest's `forward study to AE after N`). */
 /** A forward's own calling (`org`) and called (`dest`) AE titles, where a converter said them. */
 export interface ForwardVia {
   org?: string;
@@ -53,6 +52,18 @@ export function forwardViaOf(detail: string): ForwardVia {
 /** A failure retrying cannot cure (an unknown node, nothing to send): the job fails at once. */
 /** A job failure that retrying cannot mend (the node is unknown, the request makes no sense). */
 export class PermanentJobError extends SaidError {}
+
+/**
+ * A runner's "not now" (an export converter's `defer`): the job waits until `until` (epoch ms) and runs again; a
+ * deferral is not a failed attempt (it does not count towards the retries).
+ */
+export class JobDeferred extends SaidError {
+  readonly until: number;
+  constructor(said: Message, until: number) {
+    super(said);
+    this.until = until;
+  }
+}
 
 export interface JobQueueOptions {
   store: JobStore;
@@ -338,6 +349,18 @@ export class JobQueue {
         if (this.stopped) return; // stays 'running' in the index: resumed at the next start
         await this.finish(job, 'cancelled', msg('cancelled by the user'));
         this.options.log.info(`job ${job.id} cancelled`);
+        return;
+      }
+      if (err instanceof JobDeferred) {
+        await store.updateJob(job.id, {
+          state: 'queued',
+          attempts: attempts - 1,
+          error: reason,
+          errorMessage: said,
+          nextAttemptAt: err.until,
+        });
+        this.options.log.info(`job ${job.id} deferred: ${reason}`);
+        this.announce((await store.getJob(job.id))!);
         return;
       }
       const { maxRetries, retryDelaySeconds } = this.options.settings();

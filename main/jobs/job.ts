@@ -5,9 +5,10 @@ import type { Message } from '../../common/message.ts';
 /**
  * 'commit-report': a Storage Commitment request a peer made to us, checked and reported to it (N-EVENT-REPORT);
  * 'mpps-forward': an MPPS N-CREATE or N-SET passed on to another node; 'edit': stored objects rewritten with corrected
- * attributes (edit/study-editor.ts).
+ * attributes (edit/study-editor.ts); 'deferred': an export converter that said `defer` on an object, run on it again
+ * later (features/export-converters.ts).
  */
-export type JobKind = 'send' | 'forward' | 'move' | 'get' | 'commit-report' | 'mpps-forward' | 'edit';
+export type JobKind = 'send' | 'forward' | 'move' | 'get' | 'commit-report' | 'mpps-forward' | 'edit' | 'deferred';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** 'uncommitted': sent, but the destination did not commit to keep it (Storage Commitment). */
 export type ItemState = 'pending' | 'done' | 'failed' | 'uncommitted';

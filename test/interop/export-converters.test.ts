@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { dumpDataSet } from '../helpers/dcmtk.ts';
 import { makeImage, uid, type MadeImage } from '../helpers/fixtures.ts';
 import { storeAs } from '../helpers/store-as.ts';
@@ -141,6 +141,35 @@ describe('export converters', () => {
     } finally {
       await archive.setIni('ExportConverter2', 'nop');
       await far.stop();
+    }
+  });
+
+  it('runs a line that said defer again later, as a job, until it no longer defers', async () => {
+    await archive.setIni('RetryDelay', '1');
+    await archive.setIni(
+      'ExportConverter2',
+      `ifequal "%V0008,1030", "DEFERME"; { lua "tries = (tries or 0) + 1 if tries < 3 then script('defer') end"; forward to PEER1; }`,
+    );
+    try {
+      const image = makeImage({ studyDescription: 'DEFERME', rows: 8, columns: 8 });
+      expect((await send([image])).code).toBe(0);
+      const deferred = async () => (await archive.server.core.queue.list()).filter((j) => j.kind === 'deferred');
+      await until('the line deferred the object', async () => (await deferred()).length === 1);
+      expect(await sopsAt('PEER1')).not.toContain(image.sopUid);
+      // Deferred twice (the second run defers again), then the forward goes.
+      await until('the object reached PEER1', async () => (await sopsAt('PEER1')).includes(image.sopUid), 30);
+      await until('the deferred job is done', async () => (await deferred())[0]?.state === 'done');
+      expect((await deferred())[0]).toMatchObject({ total: 1, done: 1 });
+      expect(archive.logText()).toMatch(/job \d+ deferred: ExportConverter2 deferred it: it runs again in 1 s/);
+      // An import converter cannot wait (the Automation screen's check says so, as a start would).
+      const checked = await apiFetch(archive, 'POST', '/api/automation/check', { kind: 'import', text: 'nop; defer' });
+      expect(await checked.json()).toEqual({
+        ok: false,
+        column: 6,
+        reason: 'defer runs an export converter again later; an import converter cannot wait',
+      });
+    } finally {
+      await archive.setIni('ExportConverter2', 'nop');
     }
   });
 

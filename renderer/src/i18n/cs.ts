@@ -882,6 +882,7 @@ export const CS: Record<string, string> = {
   "dicom.ini's [lua] section: a Lua chunk run at each event, or require('name') to run name.lua from beside dicom.ini. Empty: not run.":
     "Sekce [lua] v dicom.ini: kus Lua spuštěný při každé události, nebo require('jméno') pro spuštění jméno.lua vedle dicom.ini. Prázdné: nespouští se.",
   'for each request on an association': 'pro každý požadavek v asociaci',
+  deferred: 'odloženo',
   "none of the job's {n} object(s) is in the archive any more": 'žádný z objektů úlohy ({n}) už v archivu není',
   'not a ZIP archive (no end of central directory)': 'nejde o archiv ZIP (chybí konec centrálního adresáře)',
   'not committed': 'nepotvrzeno',
@@ -997,6 +998,9 @@ export const CS: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
   "the patient's name is required": 'chybí jméno pacienta',
+  '{converter} changed or was removed since it deferred this object':
+    '{converter} se od odložení tohoto objektu změnil nebo byl odebrán',
+  '{converter} deferred it: it runs again in {n} s': '{converter} jej odložil: znovu poběží za {n} s',
   'when a peer asks for an association (reject() refuses it)': 'když protějšek žádá o asociaci (reject() ji odmítne)',
   'when an association ends': 'když asociace skončí',
   'when an association ends in an error': 'když asociace skončí chybou',

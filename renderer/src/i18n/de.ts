@@ -912,6 +912,7 @@ export const DE: Record<string, string> = {
     "Abschnitt [lua] der dicom.ini: ein Lua-Stück, das bei jedem Ereignis läuft, oder require('name'), um name.lua neben der dicom.ini auszuführen. Leer: läuft nicht.",
   'for each request on an association': 'für jede Anfrage in einer Assoziation',
   'once the archive serves': 'sobald das Archiv bereit ist',
+  deferred: 'zurückgestellt',
   "only the install's secret makes sign-in links": 'Anmeldelinks erstellt nur das Geheimnis der Installation',
   "only the install's secret may replace itself": 'nur das Geheimnis der Installation kann sich selbst ersetzen',
   'order {order} cancelled': 'Auftrag {order} storniert',
@@ -1007,6 +1008,9 @@ export const DE: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
   "the patient's name is required": 'der Name des Patienten fehlt',
+  '{converter} changed or was removed since it deferred this object':
+    '{converter} wurde geändert oder entfernt, seit er dieses Objekt zurückgestellt hat',
+  '{converter} deferred it: it runs again in {n} s': '{converter} hat es zurückgestellt: es läuft in {n} s erneut',
   'when a peer asks for an association (reject() refuses it)':
     'wenn eine Gegenstelle eine Assoziation anfragt (reject() lehnt sie ab)',
   'when an association ends': 'wenn eine Assoziation endet',
