@@ -10,7 +10,15 @@ import { parseForwardCommand, type ForwardCommand } from './forward-command.ts';
 import { formatValue, parseSet, type SetCommand } from './set-command.ts';
 import { newUidFor, parseUidCommand, remapUids, type UidCommand } from './uid-remap.ts';
 import { ScriptData, ownCopy } from './lua-data.ts';
-import { SIMPLE_VARIABLES, expandVariables, tagOf, valueText, type VariableContext } from './converter-vars.ts';
+import {
+  SIMPLE_VARIABLES,
+  expandVariables,
+  lookupsIn,
+  tagOf,
+  valueText,
+  type Lookup,
+  type VariableContext,
+} from './converter-vars.ts';
 
 /**
  * Running Conquest converter lines on one object, as Conquest does for ImportConverters: statements in order, a test
@@ -262,8 +270,10 @@ function unsupportedVariable(text: string): { text: string; at: number } | undef
   for (let i = 0; i < text.length - 1; i++) {
     if (text[i] !== '%') continue;
     const code = text[i + 1]!;
-    if (code === 'V' && text[i + 2] === '(') return { text: '%V(...)', at: i };
-    if (code !== 'V' && !SIMPLE_VARIABLES.has(code)) return { text: `%${code}`, at: i };
+    if ('VAER'.includes(code) && text[i + 2] === '(') return { text: `%${code}(...)`, at: i };
+    if (code === 'Q' && !/^Q[A-Za-z][0-9A-Fa-f]{4},[0-9A-Fa-f]{4}/.test(text.slice(i + 1)))
+      return { text: '%Q without a letter and gggg,eeee', at: i };
+    if (!'VAERQ'.includes(code) && !SIMPLE_VARIABLES.has(code)) return { text: `%${code}`, at: i };
     i++;
   }
   return undefined;
@@ -294,7 +304,14 @@ export function emptyResult(dataSet: DataSet): ConverterResult {
 /** `olduids` met by the runner: the driver looks the object's UIDs up in the index and puts back the old ones. */
 export type OldUidsRunner = (command: UidCommand, result: ConverterResult) => Promise<void>;
 
-type Step = { kind: 'lua'; chunk: string; line: number } | { kind: 'olduids'; command: UidCommand };
+type Step =
+  | { kind: 'lua'; chunk: string; line: number }
+  | { kind: 'olduids'; command: UidCommand }
+  /** %R and %Q of the next statement: the driver puts each value in `into` by its key. */
+  | { kind: 'lookup'; lookups: Lookup[]; into: Map<string, string> };
+
+/** The driver's lookups for %R and %Q: each key's value ('' when the index or the file has none). */
+export type LookupRunner = (lookups: readonly Lookup[]) => Promise<Map<string, string>>;
 
 /**
  * `call NAME`, a bare `NAME` of `[scripts]`, or `file.lua` / `file.lua(args)`: the script as a block of its lines (a
@@ -361,6 +378,9 @@ export async function runConverters(
     if (s.kind === 'lua') {
       if (!lua) throw new Error('Lua does not run here');
       await lua(s.chunk, result, s.line);
+    } else if (s.kind === 'lookup') {
+      if (!context.lookup) throw new Error('%R and %Q read the index, which this converter cannot');
+      for (const [key, value] of await context.lookup(s.lookups)) s.into.set(key, value);
     } else {
       if (!oldUids) throw new Error('olduids does not run here');
       await oldUids(s.command, result);
@@ -370,7 +390,11 @@ export async function runConverters(
 }
 
 /** What a run knows besides the object: the association's AE titles, %s's override, the archive's UID key. */
-export type RunContext = Omit<VariableContext, 'dataSet' | 'vars'> & { uidKey?: string };
+export type RunContext = Omit<VariableContext, 'dataSet' | 'vars' | 'lookups' | 'onNewUid'> & {
+  uidKey?: string;
+  /** Reads what %R and %Q need (the index, alias files); without it they are an error. */
+  lookup?: LookupRunner;
+};
 
 /** The same without Lua, into `result` (what a script's `script('...')` runs): a Lua statement here is an error. */
 export function runConvertersInto(lines: readonly Statement[][], result: ConverterResult, context: RunContext): void {
@@ -378,7 +402,11 @@ export function runConvertersInto(lines: readonly Statement[][], result: Convert
   const step = steps.next();
   if (!step.done)
     throw new Error(
-      step.value.kind === 'lua' ? 'a converter run from Lua cannot run Lua itself' : 'olduids does not run from Lua',
+      step.value.kind === 'lua'
+        ? 'a converter run from Lua cannot run Lua itself'
+        : step.value.kind === 'lookup'
+          ? '%R and %Q do not run from Lua (use sql or changeuidback)'
+          : 'olduids does not run from Lua',
     );
 }
 
@@ -389,7 +417,14 @@ function* runSteps(
   context: RunContext,
 ): Generator<Step, void, void> {
   const vars = new Map<string, string>();
-  const expand = (text: string) => expandVariables(text, { ...context, dataSet: result.dataSet, vars });
+  const lookups = new Map<string, string>();
+  // %E's new UIDs are kept as newuids' are (stage ''), for olduids and %R.
+  const onNewUid = (newUid: string, oldUid: string) => {
+    if (!result.uidPairs.some((p) => p.stage === '' && p.newUid === newUid))
+      result.uidPairs.push({ stage: '', newUid, oldUid });
+  };
+  const expand = (text: string) =>
+    expandVariables(text, { ...context, dataSet: result.dataSet, vars, lookups, onNewUid });
   const change = (tag: number, value: string | null) => {
     result.dataSet = applyChanges(result.dataSet, new Map([[tag, value]]));
     result.changed = true;
@@ -407,6 +442,10 @@ function* runSteps(
         // A called script's stop or return ends the script; its destroy, reject or defer ends the line too.
         if (ended && (!s.call || result.outcome !== 'store' || result.deferred)) return 'end';
         continue;
+      }
+      if (/%[RQ]/.test(s.text)) {
+        const needed = lookupsIn(s.text, result.dataSet).filter((l) => !lookups.has(l.key));
+        if (needed.length) yield { kind: 'lookup', lookups: needed, into: lookups };
       }
       const { name, rest } = commandWord(s.text);
       if (TESTS.has(name)) {

@@ -4,13 +4,20 @@ import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { keywordTag } from '../dicom/dictionary.ts';
 import { Tag } from '../dicom/tags.ts';
+import { crc32 } from 'node:zlib';
+import { newUidFor } from './uid-remap.ts';
 
 /**
  * Conquest's `%` variables in converter text (its Windows manual, "ImportConverters"): `%m %s %o %i %u %c %d %g %n %t
  * %% %^ %~ %[`, the general-purpose `%x %y %z`, and `%V` for any attribute of the object by tag (`%V0010,0010`), by
  * name (`%VPatientName`), in any sequence (`%V*gggg,eeee`) or along a path of items (`%V/gggg,eeee.N/gggg,eeee`); each
  * may be followed by `[first,last]` (inclusive, from 0) or `[,n]` (the last n characters), then `^` (upper case) or
- * `~` (lower case). Not yet run: `%E %R %A %Q.. %V(...)`, refused where the line is read.
+ * `~` (lower case). `%A`, `%E` and `%R` take the same references as `%V` and give the value's CRC-32 (decimal), its
+ * new UID (as newuids gives it, the pair kept for olduids and %R) and the old UID a new one stands for. `%QPgggg,eeee`,
+ * `%QS`, `%QE` and `%QW` give an attribute of the object's patient, study or series as the index holds it, or of the
+ * worklist entry with its Accession Number; `%QXgggg,eeee` (any other letter) the value replaced from aliasfileqX.txt
+ * beside dicom.ini (`old<TAB>new` lines). The index and files are read before the statement runs (lookups: the
+ * driver fills them in). Not yet run: `%V(...)`, refused where the line is read.
  */
 
 export interface VariableContext {
@@ -23,7 +30,23 @@ export interface VariableContext {
   now?: () => Date;
   /** %s in a retrieve converter: the C-MOVE destination (elsewhere the object's Station Name). */
   stationName?: string;
+  /** The archive's key for newuids and %E (uid-remap.ts). */
+  uidKey?: string;
+  /** %E's new UID for an old one: the driver keeps the pair (for olduids and %R). */
+  onNewUid?: (newUid: string, oldUid: string) => void;
+  /** What %R and %Q read from the index and files, by lookupKey(), filled in before the statement runs. */
+  lookups?: ReadonlyMap<string, string>;
 }
+
+/** What %R and %Q need looked up before a statement runs (lookupsIn). */
+export type Lookup =
+  | { key: string; kind: 'olduid'; uid: string }
+  | { key: string; kind: 'index'; level: 'P' | 'S' | 'E' | 'W'; tag: number; dataSet: DataSet }
+  | { key: string; kind: 'alias'; letter: string; value: string };
+
+const ATTRIBUTE_REF =
+  /^(\*|\/)?([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}(?:\.\d+)?(?:\/[0-9A-Fa-f]{4},[0-9A-Fa-f]{4}(?:\.\d+)?)*|[A-Za-z][A-Za-z0-9]*)/;
+const QUERY_REF = /^Q([A-Za-z])([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})/;
 
 export class UnsupportedVariable extends Error {}
 
@@ -59,14 +82,25 @@ export function expandVariables(text: string, ctx: VariableContext): string {
     }
     const code = text[i + 1]!;
     let value: string;
-    if (code === 'V') {
-      const ref =
-        /^(\*|\/)?([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}(?:\.\d+)?(?:\/[0-9A-Fa-f]{4},[0-9A-Fa-f]{4}(?:\.\d+)?)*|[A-Za-z][A-Za-z0-9]*)/.exec(
-          text.slice(i + 2),
-        );
-      if (!ref) throw new UnsupportedVariable(`%V${text.slice(i + 2, i + 12)}: not an attribute reference`);
+    if (code === 'V' || code === 'A' || code === 'E' || code === 'R') {
+      const ref = ATTRIBUTE_REF.exec(text.slice(i + 2));
+      if (!ref) throw new UnsupportedVariable(`%${code}${text.slice(i + 2, i + 12)}: not an attribute reference`);
       value = attributeValue(ctx.dataSet, ref[1] ?? '', ref[2]!);
+      if (code === 'A') value = String(crc32(value) >>> 0);
+      else if (code === 'E' && value) {
+        const fresh = newUidFor(value, '', ctx.uidKey);
+        ctx.onNewUid?.(fresh, value);
+        value = fresh;
+      } else if (code === 'R' && value) value = lookedUp(ctx, `R:${value}`);
       i += 2 + ref[0].length;
+    } else if (code === 'Q') {
+      const ref = QUERY_REF.exec(text.slice(i + 1));
+      if (!ref)
+        throw new UnsupportedVariable(
+          `%Q${text.slice(i + 2, i + 11)}: not %QPgggg,eeee (P, S, E, W or a file's letter)`,
+        );
+      value = lookedUp(ctx, queryKey(ref, ctx.dataSet));
+      i += 1 + ref[0].length;
     } else if (SIMPLE_VARIABLES.has(code)) {
       value = simple(code, ctx);
       i += 2;
@@ -93,6 +127,43 @@ export function expandVariables(text: string, ctx: VariableContext): string {
     out += value;
   }
   return out;
+}
+
+function lookedUp(ctx: VariableContext, key: string): string {
+  const value = ctx.lookups?.get(key);
+  if (value === undefined) throw new UnsupportedVariable('%R and %Q read the index: not from here');
+  return value;
+}
+
+function queryKey(ref: RegExpExecArray, ds: DataSet): string {
+  const letter = ref[1]!.toUpperCase();
+  const tag = `${ref[2]},${ref[3]}`.toLowerCase();
+  return 'PSEW'.includes(letter) ? `Q${letter}:${tag}` : `Q${letter}:${tag}:${attributeValue(ds, '', tag)}`;
+}
+
+/** The lookups a statement's %R and %Q need, with the object as it is now (each once). */
+export function lookupsIn(text: string, ds: DataSet): Lookup[] {
+  const out = new Map<string, Lookup>();
+  for (let i = 0; i < text.length - 1; i++) {
+    if (text[i] !== '%') continue;
+    const code = text[i + 1]!;
+    if (code === 'R') {
+      const ref = ATTRIBUTE_REF.exec(text.slice(i + 2));
+      const uid = ref ? attributeValue(ds, ref[1] ?? '', ref[2]!) : '';
+      if (uid) out.set(`R:${uid}`, { key: `R:${uid}`, kind: 'olduid', uid });
+    } else if (code === 'Q') {
+      const ref = QUERY_REF.exec(text.slice(i + 1));
+      if (!ref) continue;
+      const key = queryKey(ref, ds);
+      const letter = ref[1]!.toUpperCase();
+      const tag = Number.parseInt(ref[2]! + ref[3]!, 16);
+      if ('PSEW'.includes(letter))
+        out.set(key, { key, kind: 'index', level: letter as 'P' | 'S' | 'E' | 'W', tag, dataSet: ds });
+      else out.set(key, { key, kind: 'alias', letter, value: attributeValue(ds, '', `${ref[2]},${ref[3]}`) });
+    }
+    i++;
+  }
+  return [...out.values()];
 }
 
 /** Conquest's substring: characters first..last inclusive, or (no first) the last `last` characters. */

@@ -4,6 +4,7 @@ import type { ForwardCommand } from '../automation/forward-command.ts';
 import { emptyResult, runConverters, type ConverterResult } from '../automation/converter-run.ts';
 import { archiveUidKey, luaStep, oldUidsStep } from '../automation/converter-steps.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
+import { converterLookups } from './converter-lookups.ts';
 import { filterMatches } from '../config/import-converters.ts';
 import { ruleMatches } from '../config/forward-rules.ts';
 import { readObjectHead } from '../edit/object-rewrite.ts';
@@ -117,7 +118,7 @@ async function trialOf(
     const result = await runConverters(
       lines,
       dataSet,
-      { ...context, uidKey },
+      { ...context, uidKey, lookup: converterLookups(core) },
       step,
       oldUidsStep(core.index.uidMapStore()),
     );

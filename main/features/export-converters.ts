@@ -15,6 +15,7 @@ import { luaServices } from './lua-services.ts';
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { converterLookups } from './converter-lookups.ts';
 import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
 
@@ -99,7 +100,7 @@ async function runRule(
   const result = await runConverters(
     [rule.statements],
     head.dataSet,
-    { callingAe: e.callingAe, calledAe: e.calledAe },
+    { callingAe: e.callingAe, calledAe: e.calledAe, lookup: converterLookups(core) },
     luaStep(lua, core.settings, log, {
       name: () => name,
       sopInstanceUid: sop,

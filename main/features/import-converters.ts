@@ -18,6 +18,7 @@ import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { converterLookups } from './converter-lookups.ts';
 import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
@@ -101,7 +102,7 @@ async function runOn(
   const result = await runConverters(
     applying.map((c) => c.statements),
     dataSet,
-    { callingAe: object.callingAe, calledAe: object.calledAe, uidKey },
+    { callingAe: object.callingAe, calledAe: object.calledAe, uidKey, lookup: converterLookups(core) },
     luaStep(lua, core.settings, log, {
       uidKey,
       name: (line) => `ImportConverter${applying[line]!.index}`,

@@ -1,4 +1,5 @@
 import type { Feature } from '../core/feature.ts';
+import { converterLookups } from './converter-lookups.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { IdentifierRequest } from '../protocol/services/identifier-checks.ts';
 import type { DataSet } from '../dicom/dataset.ts';
@@ -54,6 +55,7 @@ async function convertRequest(
         calledAe: request.calledAe,
         stationName: request.kind === 'retrieve' ? request.moveDestination : undefined,
         uidKey: await archiveUidKey(core.config.configDir),
+        lookup: converterLookups(core),
       },
       luaStep(lua, core.settings, log, {
         name: () => converter.key,

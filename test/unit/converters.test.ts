@@ -274,9 +274,10 @@ describe('the converter language', () => {
       'a script on sent objects is not run by this version',
     );
     // A variable the runner would refuse is refused here, never when an object arrives.
-    expect(() => checkConverter('nop; set 0010,1001 to "%E0010,0010"')).toThrow(
-      new ConverterCheckError('%E is not a variable this version runs', 24),
+    expect(() => checkConverter('nop; set 0010,1001 to "%QP0010"')).toThrow(
+      new ConverterCheckError('%Q without a letter and gggg,eeee is not a variable this version runs', 24),
     );
+    expect(() => checkConverter('set 0010,1001 to "%A0010,0020 %E0020,000d %R0020,000d %QW0010,0010"')).not.toThrow();
     expect(() => checkConverter('ifequal "%V(/0008,1115/0020,000e)0008,0060", "CT"; nop')).toThrow(
       '%V(...) is not a variable',
     );
