@@ -11,6 +11,7 @@ import { formatValue, parseSet, type SetCommand } from './set-command.ts';
 import { newUidFor, parseUidCommand, remapUids, type UidCommand } from './uid-remap.ts';
 import { ScriptData, ownCopy } from './lua-data.ts';
 import {
+  OTHER_OBJECT_REF,
   SIMPLE_VARIABLES,
   expandVariables,
   lookupsIn,
@@ -270,7 +271,9 @@ function unsupportedVariable(text: string): { text: string; at: number } | undef
   for (let i = 0; i < text.length - 1; i++) {
     if (text[i] !== '%') continue;
     const code = text[i + 1]!;
-    if ('VAER'.includes(code) && text[i + 2] === '(') return { text: `%${code}(...)`, at: i };
+    if (code === 'V' && text[i + 2] === '(' && !OTHER_OBJECT_REF.test(text.slice(i + 2)))
+      return { text: '%V( without (/gggg,eeee/...)gggg,eeee', at: i };
+    if ('AER'.includes(code) && text[i + 2] === '(') return { text: `%${code}(...)`, at: i };
     if (code === 'Q' && !/^Q[A-Za-z][0-9A-Fa-f]{4},[0-9A-Fa-f]{4}/.test(text.slice(i + 1)))
       return { text: '%Q without a letter and gggg,eeee', at: i };
     if (!'VAERQ'.includes(code) && !SIMPLE_VARIABLES.has(code)) return { text: `%${code}`, at: i };
@@ -443,7 +446,7 @@ function* runSteps(
         if (ended && (!s.call || result.outcome !== 'store' || result.deferred)) return 'end';
         continue;
       }
-      if (/%[RQ]/.test(s.text)) {
+      if (/%[RQ]|%V\(/.test(s.text)) {
         const needed = lookupsIn(s.text, result.dataSet).filter((l) => !lookups.has(l.key));
         if (needed.length) yield { kind: 'lookup', lookups: needed, into: lookups };
       }

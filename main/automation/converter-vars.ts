@@ -17,7 +17,7 @@ import { newUidFor } from './uid-remap.ts';
  * `%QS`, `%QE` and `%QW` give an attribute of the object's patient, study or series as the index holds it, or of the
  * worklist entry with its Accession Number; `%QXgggg,eeee` (any other letter) the value replaced from aliasfileqX.txt
  * beside dicom.ini (`old<TAB>new` lines). The index and files are read before the statement runs (lookups: the
- * driver fills them in). Not yet run: `%V(...)`, refused where the line is read.
+ * driver fills them in), as is `%V(path)ref`: `ref` in the stored object whose SOP Instance UID `path` gives here.
  */
 
 export interface VariableContext {
@@ -41,12 +41,16 @@ export interface VariableContext {
 /** What %R and %Q need looked up before a statement runs (lookupsIn). */
 export type Lookup =
   | { key: string; kind: 'olduid'; uid: string }
+  /** %V(path)ref: `ref` in the stored object whose SOP Instance UID is `uid`. */
+  | { key: string; kind: 'object'; uid: string; prefix: string; ref: string }
   | { key: string; kind: 'index'; level: 'P' | 'S' | 'E' | 'W'; tag: number; dataSet: DataSet }
   | { key: string; kind: 'alias'; letter: string; value: string };
 
 const ATTRIBUTE_REF =
   /^(\*|\/)?([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}(?:\.\d+)?(?:\/[0-9A-Fa-f]{4},[0-9A-Fa-f]{4}(?:\.\d+)?)*|[A-Za-z][A-Za-z0-9]*)/;
 const QUERY_REF = /^Q([A-Za-z])([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})/;
+/** `%V(path)ref`: the path (in this object) that gives a SOP Instance UID, then the reference in that object. */
+export const OTHER_OBJECT_REF = new RegExp(`^\\((\\*|\\/)?([^)]+)\\)${ATTRIBUTE_REF.source.slice(1)}`);
 
 export class UnsupportedVariable extends Error {}
 
@@ -82,7 +86,12 @@ export function expandVariables(text: string, ctx: VariableContext): string {
     }
     const code = text[i + 1]!;
     let value: string;
-    if (code === 'V' || code === 'A' || code === 'E' || code === 'R') {
+    if (code === 'V' && text[i + 2] === '(') {
+      const ref = OTHER_OBJECT_REF.exec(text.slice(i + 2));
+      if (!ref) throw new UnsupportedVariable(`%V${text.slice(i + 2, i + 20)}: not %V(/gggg,eeee/...)gggg,eeee`);
+      value = lookedUp(ctx, otherObjectKey(ref, ctx.dataSet));
+      i += 2 + ref[0].length;
+    } else if (code === 'V' || code === 'A' || code === 'E' || code === 'R') {
       const ref = ATTRIBUTE_REF.exec(text.slice(i + 2));
       if (!ref) throw new UnsupportedVariable(`%${code}${text.slice(i + 2, i + 12)}: not an attribute reference`);
       value = attributeValue(ctx.dataSet, ref[1] ?? '', ref[2]!);
@@ -135,6 +144,11 @@ function lookedUp(ctx: VariableContext, key: string): string {
   return value;
 }
 
+function otherObjectKey(ref: RegExpExecArray, ds: DataSet): string {
+  const uid = attributeValue(ds, ref[1] ?? '', ref[2]!);
+  return `O:${uid}:${ref[3] ?? ''}${ref[4]}`;
+}
+
 function queryKey(ref: RegExpExecArray, ds: DataSet): string {
   const letter = ref[1]!.toUpperCase();
   const tag = `${ref[2]},${ref[3]}`.toLowerCase();
@@ -147,7 +161,13 @@ export function lookupsIn(text: string, ds: DataSet): Lookup[] {
   for (let i = 0; i < text.length - 1; i++) {
     if (text[i] !== '%') continue;
     const code = text[i + 1]!;
-    if (code === 'R') {
+    if (code === 'V' && text[i + 2] === '(') {
+      const ref = OTHER_OBJECT_REF.exec(text.slice(i + 2));
+      if (!ref) continue;
+      const key = otherObjectKey(ref, ds);
+      const uid = attributeValue(ds, ref[1] ?? '', ref[2]!);
+      out.set(key, { key, kind: 'object', uid, prefix: ref[3] ?? '', ref: ref[4]! });
+    } else if (code === 'R') {
       const ref = ATTRIBUTE_REF.exec(text.slice(i + 2));
       const uid = ref ? attributeValue(ds, ref[1] ?? '', ref[2]!) : '';
       if (uid) out.set(`R:${uid}`, { key: `R:${uid}`, kind: 'olduid', uid });
@@ -227,7 +247,8 @@ export function tagOf(ref: string): number | undefined {
   return keywordTag(ref)?.tag;
 }
 
-function attributeValue(ds: DataSet, prefix: string, ref: string): string {
+/** A reference's value in `ds`: `prefix` '' (by tag or name), '*' (in any sequence) or '/' (along a path of items). */
+export function attributeValue(ds: DataSet, prefix: string, ref: string): string {
   if (prefix === '*') {
     const tag = tagOf(ref);
     return tag === undefined ? '' : anywhere(ds, tag, decoderOf(ds));

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { LookupRunner } from '../automation/converter-run.ts';
-import type { Lookup } from '../automation/converter-vars.ts';
+import { attributeValue, type Lookup } from '../automation/converter-vars.ts';
+import { readObjectHead } from '../edit/object-rewrite.ts';
 import { findLocal } from '../archive/local-find.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, textElement, textOf, type DataSet } from '../dicom/dataset.ts';
@@ -16,7 +17,8 @@ import { worklistAnswer, worklistRequestFrom } from '../query/identifier.ts';
  * pairs, stage ''), `%QP`/`%QS`/`%QE` an attribute of the object's patient (by Patient ID), study (and Study Instance
  * UID) or series (and Series Instance UID) as the index holds it, `%QW` of the worklist entry with the object's
  * Accession Number, and any other letter `%QXgggg,eeee` the value replaced from `aliasfileqX.txt` beside dicom.ini
- * (`old<TAB>new` lines; the value itself when no line has it). What is not found is ''.
+ * (`old<TAB>new` lines; the value itself when no line has it), and `%V(path)ref` an attribute of the stored object
+ * whose SOP Instance UID this object's `path` gives (as read from its file). What is not found is ''.
  */
 export function converterLookups(core: ArchiveCore): LookupRunner {
   return async (lookups) => {
@@ -29,6 +31,12 @@ export function converterLookups(core: ArchiveCore): LookupRunner {
 async function lookUp(core: ArchiveCore, l: Lookup): Promise<string> {
   if (l.kind === 'olduid') return (await core.index.uidMapStore().oldUids('', [l.uid])).get(l.uid) ?? '';
   if (l.kind === 'alias') return alias(core, l.letter, l.value);
+  if (l.kind === 'object') {
+    const stored = l.uid ? await core.index.findInstance(l.uid) : undefined;
+    if (!stored) return '';
+    const head = await readObjectHead(core.store.absolutePath(stored.location)).catch(() => undefined);
+    return head ? attributeValue(head.dataSet, l.prefix, l.ref) : '';
+  }
   const keyword = keywordOf(l.tag);
   if (!keyword) return '';
   const text = (tag: number) => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { dumpDataSet } from '../helpers/dcmtk.ts';
-import { makeImage, type MadeImage } from '../helpers/fixtures.ts';
+import { CT_IMAGE_STORAGE, makeImage, type MadeImage } from '../helpers/fixtures.ts';
 import { storeAs } from '../helpers/store-as.ts';
 
 /**
@@ -26,6 +26,7 @@ describe('converter variables that read the index and files', () => {
       ImportConverter3: 'set 0010,2160 to "%A0010,0020"',
       ImportConverter4: 'set 0010,1000 to "%QX0010,0020"',
       ImportConverter5: 'ifequal "%u", "ANON"; set 0008,1030 to "%E0020,000d"',
+      ImportConverter6: 'ifequal "%u", "REF"; set 0008,103e to "source: %V(/0008,2112/0008,1155)PatientName"',
     });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-converter-lookups-'));
   });
@@ -90,5 +91,29 @@ describe('converter variables that read the index and files', () => {
     const back = makeImage({ studyDescription: newUid, rows: 8, columns: 8 });
     expect((await storeAs(archive, 'BACK', [back], work)).code).toBe(0);
     expect(await dumpOf(back)).toContain(`(0008,103e) LO [${anon.studyUid}]`);
+  });
+
+  it('reads an attribute of another stored object, named by a SOP Instance UID in this one (%V(...))', async () => {
+    const source = makeImage({ patientId: 'SRC1', patientName: 'Source^Sam', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT01', [source], work)).code).toBe(0);
+    const derived = makeImage({
+      patientId: 'SRC1',
+      rows: 8,
+      columns: 8,
+      extra: [
+        {
+          tag: 0x00082112,
+          vr: 'SQ',
+          value: [
+            [
+              { tag: 0x00081150, vr: 'UI', value: CT_IMAGE_STORAGE },
+              { tag: 0x00081155, vr: 'UI', value: source.sopUid },
+            ],
+          ],
+        },
+      ],
+    });
+    expect((await storeAs(archive, 'REF', [derived], work)).code).toBe(0);
+    expect(await dumpOf(derived)).toContain('(0008,103e) LO [source: Source^Sam]');
   });
 });

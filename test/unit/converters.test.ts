@@ -278,8 +278,9 @@ describe('the converter language', () => {
       new ConverterCheckError('%Q without a letter and gggg,eeee is not a variable this version runs', 24),
     );
     expect(() => checkConverter('set 0010,1001 to "%A0010,0020 %E0020,000d %R0020,000d %QW0010,0010"')).not.toThrow();
-    expect(() => checkConverter('ifequal "%V(/0008,1115/0020,000e)0008,0060", "CT"; nop')).toThrow(
-      '%V(...) is not a variable',
+    expect(() => checkConverter('ifequal "%V(/0008,1115/0020,000e)0008,0060", "CT"; nop')).not.toThrow();
+    expect(() => checkConverter('ifequal "%V(/0008,1115", "CT"; nop')).toThrow(
+      '%V( without (/gggg,eeee/...)gggg,eeee is not a variable this version runs',
     );
     expect(() => checkConverter('set 0028,0010 to "512"')).toThrow(
       '0028,0010 is a US attribute: set writes text attributes only (for now)',
