@@ -7,7 +7,16 @@ import type { Message } from '../../common/message.ts';
  * core that would change an answer fails the typecheck at the route (router.ts `route()`) instead of reaching clients.
  */
 
-export type JobKindDto = 'send' | 'forward' | 'move' | 'get' | 'commit-report' | 'mpps-forward' | 'edit' | 'deferred';
+export type JobKindDto =
+  | 'send'
+  | 'forward'
+  | 'move'
+  | 'get'
+  | 'commit-report'
+  | 'mpps-forward'
+  | 'edit'
+  | 'deferred'
+  | 'delete';
 export type JobStateDto = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** A search's level and keys by keyword (a retrieve's query). */

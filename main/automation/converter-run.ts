@@ -6,7 +6,7 @@ import { HOST_PORT } from '../../common/forward-rule.ts';
 import { SaidError } from '../../common/message.ts';
 import { applyChanges } from '../edit/object-rewrite.ts';
 import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
-import { parseForwardCommand, type ForwardCommand } from './forward-command.ts';
+import { parseDelayedDelete, parseForwardCommand, type DelayedDelete, type ForwardCommand } from './forward-command.ts';
 import { formatValue, parseSet, type SetCommand } from './set-command.ts';
 import { newUidFor, parseUidCommand, remapUids, type UidCommand } from './uid-remap.ts';
 import { ScriptData, ownCopy } from './lua-data.ts';
@@ -53,6 +53,8 @@ export interface ConverterResult {
   uidPairs: { stage: string; newUid: string; oldUid: string }[];
   /** `defer` (export converters): the line ended there, to be run again on this object later (RetryDelay). */
   deferred?: boolean;
+  /** `delete patient|study ...`: studies to delete once no object of them arrived for a while. */
+  deletes: DelayedDelete[];
 }
 
 /** What a converter does to files: `write`/`append "text" to file`, `mkdir folder`, `rm file` (inside the data folder). */
@@ -167,8 +169,14 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
         if (set.target.kind === 'item' && name === 'setifempty')
           throw new ConverterCheckError('setifempty does not reach into sequences (as in Conquest)', s.column);
       } else if (name === 'delete') {
-        if (tagOf(rest) === undefined)
-          throw new ConverterCheckError(`delete names gggg,eeee or a known attribute name, not "${rest}"`, s.column);
+        if (isDelayedDelete(rest)) {
+          const parsed = parseDelayedDelete(rest);
+          if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
+        } else if (tagOf(rest) === undefined)
+          throw new ConverterCheckError(
+            `delete names gggg,eeee, a known attribute name, or patient|study (a delayed delete), not "${rest}"`,
+            s.column,
+          );
       } else if ((name === 'mkdir' || name === 'rm' || name === 'system') && !rest.trim()) {
         throw new ConverterCheckError(
           `${name} names ${name === 'system' ? 'a command line' : 'a file or folder'}`,
@@ -231,7 +239,8 @@ export function checkExportConverter(
         continue;
       }
       const { name, rest } = commandWord(s.text);
-      if (['destroy', 'destroy2', 'reject', 'compression', 'delete', 'newuids', 'olduids'].includes(name))
+      const attributeDelete = name === 'delete' && !isDelayedDelete(rest);
+      if (['destroy', 'destroy2', 'reject', 'compression', 'newuids', 'olduids'].includes(name) || attributeDelete)
         throw new ConverterCheckError(
           `${name} changes or drops the object: an export converter runs once it is stored`,
           s.column,
@@ -282,6 +291,11 @@ function unsupportedVariable(text: string): { text: string; at: number } | undef
   return undefined;
 }
 
+/** `delete patient|study|series|image ...` (a delayed delete), not `delete gggg,eeee` (an attribute). */
+function isDelayedDelete(rest: string): boolean {
+  return /^(patient|study|series|image)\b/i.test(rest.trim());
+}
+
 /** `write "text" to file` and `append "text" to file`. */
 const WRITE = /^"((?:[^"]|"")*)"\s+to\s+(\S.*)$/i;
 /** What `set` may write: text VRs, and UN (a private attribute the dictionary does not know). */
@@ -301,6 +315,7 @@ export function emptyResult(dataSet: DataSet): ConverterResult {
     commands: [],
     notes: [],
     uidPairs: [],
+    deletes: [],
   };
 }
 
@@ -393,7 +408,7 @@ export async function runConverters(
 }
 
 /** What a run knows besides the object: the association's AE titles, %s's override, the archive's UID key. */
-export type RunContext = Omit<VariableContext, 'dataSet' | 'vars' | 'lookups' | 'onNewUid'> & {
+export type RunContext = Omit<VariableContext, 'dataSet' | 'vars' | 'lookups' | 'changeUid'> & {
   uidKey?: string;
   /** Reads what %R and %Q need (the index, alias files); without it they are an error. */
   lookup?: LookupRunner;
@@ -421,13 +436,15 @@ function* runSteps(
 ): Generator<Step, void, void> {
   const vars = new Map<string, string>();
   const lookups = new Map<string, string>();
-  // %E's new UIDs are kept as newuids' are (stage ''), for olduids and %R.
-  const onNewUid = (newUid: string, oldUid: string) => {
+  // %E's new UIDs are newuids' (stage ''), their pairs kept as newuids' are, for olduids and %R.
+  const changeUid = (oldUid: string) => {
+    const newUid = newUidFor(oldUid, '', context.uidKey);
     if (!result.uidPairs.some((p) => p.stage === '' && p.newUid === newUid))
       result.uidPairs.push({ stage: '', newUid, oldUid });
+    return newUid;
   };
   const expand = (text: string) =>
-    expandVariables(text, { ...context, dataSet: result.dataSet, vars, lookups, onNewUid });
+    expandVariables(text, { ...context, dataSet: result.dataSet, vars, lookups, changeUid });
   const change = (tag: number, value: string | null) => {
     result.dataSet = applyChanges(result.dataSet, new Map([[tag, value]]));
     result.changed = true;
@@ -481,7 +498,8 @@ function* runSteps(
           result.outcome = 'reject';
           return 'end';
         case 'delete':
-          if (result.dataSet.has(tagOf(rest)!)) change(tagOf(rest)!, null);
+          if (isDelayedDelete(rest)) result.deletes.push(parseDelayedDelete(expand(rest)) as DelayedDelete);
+          else if (result.dataSet.has(tagOf(rest)!)) change(tagOf(rest)!, null);
           break;
         case 'set':
         case 'setifempty': {

@@ -67,6 +67,7 @@ function foldIn(into: ConverterResult, ran: ConverterResult): void {
   into.commands.push(...ran.commands);
   into.notes.push(...ran.notes);
   into.uidPairs.push(...ran.uidPairs);
+  into.deletes.push(...ran.deletes);
   if (ran.compression !== undefined) into.compression = ran.compression;
   if (ran.deferred) into.deferred = true;
 }

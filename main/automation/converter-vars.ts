@@ -5,7 +5,6 @@ import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/da
 import { keywordTag } from '../dicom/dictionary.ts';
 import { Tag } from '../dicom/tags.ts';
 import { crc32 } from 'node:zlib';
-import { newUidFor } from './uid-remap.ts';
 
 /**
  * Conquest's `%` variables in converter text (its Windows manual, "ImportConverters"): `%m %s %o %i %u %c %d %g %n %t
@@ -30,10 +29,8 @@ export interface VariableContext {
   now?: () => Date;
   /** %s in a retrieve converter: the C-MOVE destination (elsewhere the object's Station Name). */
   stationName?: string;
-  /** The archive's key for newuids and %E (uid-remap.ts). */
-  uidKey?: string;
-  /** %E's new UID for an old one: the driver keeps the pair (for olduids and %R). */
-  onNewUid?: (newUid: string, oldUid: string) => void;
+  /** %E's new UID for an old one (as newuids gives it; the runner keeps the pair for olduids and %R). */
+  changeUid?: (oldUid: string) => string;
   /** What %R and %Q read from the index and files, by lookupKey(), filled in before the statement runs. */
   lookups?: ReadonlyMap<string, string>;
 }
@@ -97,9 +94,8 @@ export function expandVariables(text: string, ctx: VariableContext): string {
       value = attributeValue(ctx.dataSet, ref[1] ?? '', ref[2]!);
       if (code === 'A') value = String(crc32(value) >>> 0);
       else if (code === 'E' && value) {
-        const fresh = newUidFor(value, '', ctx.uidKey);
-        ctx.onNewUid?.(fresh, value);
-        value = fresh;
+        if (!ctx.changeUid) throw new UnsupportedVariable('%E needs the archive: not from here');
+        value = ctx.changeUid(value);
       } else if (code === 'R' && value) value = lookedUp(ctx, `R:${value}`);
       i += 2 + ref[0].length;
     } else if (code === 'Q') {

@@ -96,3 +96,34 @@ export function parseForwardCommand(rest: string): ForwardCommand | { error: str
   if (command.afterSeconds !== undefined && !command.level) command.level = 'image';
   return command;
 }
+
+/**
+ * Conquest's delayed `delete patient|study [modality mm] [study uid] [after NN]`: once no object of it arrived for NN
+ * seconds (ForwardCollectDelay by default), the patient's studies (those with a series of that modality, or that one
+ * study) or the study are deleted. Series and images are not deleted one by one in this version (refused).
+ */
+export interface DelayedDelete {
+  level: 'patient' | 'study';
+  afterSeconds?: number;
+  filters: { modality?: string; study?: string };
+}
+
+export function parseDelayedDelete(rest: string): DelayedDelete | { error: string } {
+  const words = rest.trim().split(/\s+/).filter(Boolean);
+  const level = words[0]?.toLowerCase();
+  if (level === 'series' || level === 'image')
+    return { error: `delete ${level}: this version deletes whole studies (delete patient|study ...)` };
+  if (level !== 'patient' && level !== 'study') return { error: 'a delayed delete is "delete patient|study ..."' };
+  const command: DelayedDelete = { level, filters: {} };
+  for (let i = 1; i < words.length; i++) {
+    const clause = words[i]!.toLowerCase();
+    const value = words[++i];
+    if (value === undefined) return { error: `${clause} needs a value` };
+    if (clause === 'after') {
+      if (!/^\d+$/.test(value)) return { error: `after takes seconds, not "${value}"` };
+      command.afterSeconds = Number(value);
+    } else if (clause === 'modality' || clause === 'study') command.filters[clause] = value;
+    else return { error: `"${clause}" is not part of a delayed delete (modality, study, after)` };
+  }
+  return command;
+}

@@ -143,6 +143,10 @@ function actionsOf(r: ConverterResult): string[] {
     ...(r.compression !== undefined ? [`store compressed as ${r.compression}`] : []),
     ...r.notes.map((n) => `nop ${n}`),
     ...(r.deferred ? ['defer: this line would run on the object again after RetryDelay'] : []),
+    ...r.deletes.map(
+      (d) =>
+        `delete ${d.level}${d.filters.modality ? ` modality ${d.filters.modality}` : ''}${d.filters.study ? ` study ${d.filters.study}` : ''}${d.afterSeconds === undefined ? ' (after ForwardCollectDelay)' : ` after ${d.afterSeconds} s`}`,
+    ),
   ];
 }
 

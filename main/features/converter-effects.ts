@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import { msg } from '../../common/message.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
-import type { ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
+import type { DelayedDelete, ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
+import { PermanentJobError, type JobRunner } from '../jobs/job-queue.ts';
 import type { Condition } from '../query/condition.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
 import { Tag } from '../dicom/tags.ts';
@@ -48,6 +49,54 @@ export async function queueForwards(
     for (const [study, sops] of byStudy)
       await core.queue.forward(f.destination, study, sops, compression, options.commitment, notBefore, via);
   }
+}
+
+/**
+ * A converter's delayed deletes (`delete patient|study [modality mm] [study uid] [after NN]`): a 'delete' job per
+ * study, which each new object of it moves on to NN seconds later (ForwardCollectDelay when no `after`); then the
+ * study is deleted as the Studies screen deletes one (journaled; a protected study is kept), and audited.
+ */
+export async function queueDeletes(
+  core: ArchiveCore,
+  deletes: readonly DelayedDelete[],
+  header: InstanceHeader,
+  converter: string,
+): Promise<void> {
+  for (const d of deletes) {
+    const notBefore = Date.now() + (d.afterSeconds ?? core.settings.forwardCollectDelaySeconds) * 1000;
+    const conditions: Condition[] =
+      d.level === 'study'
+        ? [single(Tag.StudyInstanceUID, d.filters.study || header.studyInstanceUid)]
+        : [single(Tag.PatientID, header.patientId)];
+    if (d.level === 'patient' && d.filters.study) conditions.push(single(Tag.StudyInstanceUID, d.filters.study));
+    if (d.filters.modality) conditions.push(single(Tag.Modality, d.filters.modality));
+    const studies = new Set((await core.index.instancesMatching(conditions)).map((i) => i.studyInstanceUid ?? ''));
+    studies.delete('');
+    for (const study of studies)
+      await core.queue.studyJob('delete', study, JSON.stringify({ by: converter }), notBefore);
+  }
+}
+
+/** The 'delete' jobs' runner: the study deleted (already gone: nothing to do; protected: kept, the job failed). */
+export function deleteRunner(core: ArchiveCore): JobRunner {
+  return async ({ job, progress }) => {
+    const by = String((JSON.parse(job.detail || '{}') as { by?: unknown }).by ?? 'a converter');
+    await progress({ total: 1 }, true);
+    const done = await core.removal.remove(job.studyUid, `deleted by ${by}`);
+    if (done === 'protected')
+      throw new PermanentJobError(
+        msg('study {uid} is protected: {converter} did not delete it', { uid: job.studyUid, converter: by }),
+      );
+    if (done)
+      core.audit.record({
+        action: 'delete',
+        user: by,
+        source: 'converters',
+        studyUid: job.studyUid,
+        detail: `${done.objects} objects, by ${by}`,
+      });
+    await progress({ done: 1 }, true);
+  };
 }
 
 const LEVEL_KEY = {

@@ -16,7 +16,7 @@ import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
 import { converterLookups } from './converter-lookups.ts';
-import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
+import { archiveFolders, deleteRunner, queueDeletes, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
 
 /**
@@ -49,6 +49,7 @@ export const exportConverters: Feature<{ scripts: LuaHost }> = {
       if (rules.length) void runExports(core, e, rules, context);
     });
     core.queue.addRunner('deferred', deferredRunner(core, context));
+    core.queue.addRunner('delete', deleteRunner(core));
     return { provides: { scripts: lua }, stop: () => lua.close() };
   },
 };
@@ -114,6 +115,7 @@ async function runRule(
     if (!known(f.destination) && !HOST_PORT.test(f.destination))
       throw new Error(`forward to ${f.destination}: not in acrnema.map`);
   await queueForwards(core, result.forwards, e.header, { compression: rule.compression, commitment: rule.commitment });
+  await queueDeletes(core, result.deletes, e.header, name);
   return result.deferred === true;
 }
 

@@ -19,7 +19,7 @@ import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
 import { converterLookups } from './converter-lookups.ts';
-import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
+import { archiveFolders, deleteRunner, queueDeletes, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 
@@ -35,6 +35,7 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
   settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy', 'ForwardCollectDelay', 'AllowExternalCommands'],
   start(core, { the }) {
     const lua = new LuaHost(luaServices(core, the(transfers)));
+    core.queue.addRunner('delete', deleteRunner(core));
     core.ingest.beforeStore(
       (object) => convertArriving(core, object, lua),
       () => core.config.importConverters.length > 0,
@@ -140,14 +141,17 @@ async function runOn(
     }
     stored = headerOfDataSet(result.dataSet);
   }
-  const forwards = result.forwards;
-  const afterStore = forwards.length
-    ? () => {
-        queueForwards(core, forwards, stored).catch((err: Error) =>
-          log.error(`cannot queue the forwards of ${stored.sopInstanceUid}: ${err.message}`),
-        );
-      }
-    : undefined;
+  const { forwards, deletes } = result;
+  const afterStore =
+    forwards.length || deletes.length
+      ? () => {
+          queueForwards(core, forwards, stored)
+            .then(() => queueDeletes(core, deletes, stored, 'ImportConverters'))
+            .catch((err: Error) =>
+              log.error(`cannot queue the forwards or deletes of ${stored.sopInstanceUid}: ${err.message}`),
+            );
+        }
+      : undefined;
   const compression = result.compression === undefined ? undefined : compressionPlan(result.compression);
   return { outcome: 'store', header: stored, afterStore, compression };
 }

@@ -1,4 +1,4 @@
-import type { CommitmentState, ItemState, Job, JobState, JobStore, NewJob } from '../jobs/job.ts';
+import type { CommitmentState, ItemState, Job, JobKind, JobState, JobStore, NewJob } from '../jobs/job.ts';
 import { jobFromRow, jobUpdate, type JobRow } from './job-rows.ts';
 import type { SqlEngine } from './sql-engine.ts';
 
@@ -62,6 +62,15 @@ export class SqlJobStore implements JobStore {
       AND destination = ? AND study_uid = ? AND compression = ? AND commitment = ? AND detail = ?
       ORDER BY id DESC LIMIT 1`,
       [destination, studyUid, compression, commitment, detail],
+    );
+    return row ? jobFromRow(row) : undefined;
+  }
+
+  async openStudyJob(kind: JobKind, studyUid: string, detail: string): Promise<Job | undefined> {
+    const [row] = await this.engine.all<JobRow>(
+      `SELECT * FROM jobs WHERE kind = ? AND state = 'queued' AND attempts = 0 AND study_uid = ? AND detail = ?
+      ORDER BY id DESC LIMIT 1`,
+      [kind, studyUid, detail],
     );
     return row ? jobFromRow(row) : undefined;
   }

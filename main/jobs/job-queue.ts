@@ -172,6 +172,19 @@ export class JobQueue {
     );
   }
 
+  /**
+   * A delayed job for a study (a converter's `delete study ... after NN`): the one still waiting is moved on to
+   * `notBefore`, else a new one waits until then.
+   */
+  async studyJob(kind: JobKind, studyUid: string, detail: string, notBefore: number): Promise<void> {
+    const open = await this.options.store.openStudyJob(kind, studyUid, detail);
+    if (open && !this.running.has(open.id)) {
+      await this.options.store.updateJob(open.id, { nextAttemptAt: notBefore });
+      return;
+    }
+    await this.add(kind, { studyUid, detail, nextAttemptAt: notBefore });
+  }
+
   async cancel(id: number): Promise<Job | undefined> {
     const job = await this.options.store.getJob(id);
     if (!job) return undefined;

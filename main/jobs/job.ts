@@ -6,9 +6,19 @@ import type { Message } from '../../common/message.ts';
  * 'commit-report': a Storage Commitment request a peer made to us, checked and reported to it (N-EVENT-REPORT);
  * 'mpps-forward': an MPPS N-CREATE or N-SET passed on to another node; 'edit': stored objects rewritten with corrected
  * attributes (edit/study-editor.ts); 'deferred': an export converter that said `defer` on an object, run on it again
- * later (features/export-converters.ts).
+ * later (features/export-converters.ts); 'delete': a converter's delayed `delete study|patient`, the study deleted
+ * once no object of it arrived for the delay (features/converter-effects.ts).
  */
-export type JobKind = 'send' | 'forward' | 'move' | 'get' | 'commit-report' | 'mpps-forward' | 'edit' | 'deferred';
+export type JobKind =
+  | 'send'
+  | 'forward'
+  | 'move'
+  | 'get'
+  | 'commit-report'
+  | 'mpps-forward'
+  | 'edit'
+  | 'deferred'
+  | 'delete';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** 'uncommitted': sent, but the destination did not commit to keep it (Storage Commitment). */
 export type ItemState = 'pending' | 'done' | 'failed' | 'uncommitted';
@@ -79,6 +89,8 @@ export interface JobStore {
     commitment?: CommitmentState,
     detail?: string,
   ): Promise<Job | undefined>;
+  /** The queued, never started job of this kind for this study and detail (a converter's delayed delete), if any. */
+  openStudyJob(kind: JobKind, studyUid: string, detail: string): Promise<Job | undefined>;
   items(jobId: number, state?: ItemState): Promise<string[]>;
   setItems(jobId: number, sopUids: string[], state: ItemState): Promise<void>;
   updateJob(id: number, changes: Partial<Omit<Job, 'id' | 'kind'>>): Promise<void>;

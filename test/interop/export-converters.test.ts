@@ -173,6 +173,38 @@ describe('export converters', () => {
     }
   });
 
+  it('deletes a study once none of its objects arrived for the delay (delete study after NN), audited', async () => {
+    await archive.setIni('ExportConverter2', 'ifequal "%V0008,1030", "DELME"; delete study after 1');
+    try {
+      const study = uid();
+      const two = [1, 2].map((n) =>
+        makeImage({ studyUid: study, studyDescription: 'DELME', instanceNumber: n, rows: 8, columns: 8 }),
+      );
+      expect((await send(two)).code).toBe(0);
+      const jobs = async () => (await archive.server.core.queue.list()).filter((j) => j.kind === 'delete');
+      await until('one delete job waits for the study', async () => (await jobs()).some((j) => j.studyUid === study));
+      expect((await jobs()).filter((j) => j.studyUid === study)).toHaveLength(1);
+      await until('the study is deleted', async () => !(await archive.server.index.findInstance(two[1]!.sopUid)), 30);
+      expect(await archive.server.index.findInstance(two[0]!.sopUid)).toBeUndefined();
+      await until('the job is done', async () => (await jobs()).find((j) => j.studyUid === study)?.state === 'done');
+      await archive.server.core.audit.flush();
+      const audit = (await (await apiFetch(archive, 'GET', '/api/audit')).json()) as {
+        action: string;
+        user: string;
+        studyUid: string;
+      }[];
+      expect(audit).toContainEqual(
+        expect.objectContaining({ action: 'delete', user: 'ExportConverter2', studyUid: study }),
+      );
+    } finally {
+      await archive.setIni('ExportConverter2', 'nop');
+    }
+    await expect(archive.setIni('ExportConverter2', 'delete series after 5')).rejects.toThrow(
+      /this version deletes whole studies/,
+    );
+    await archive.setIni('ExportConverter2', 'nop');
+  });
+
   it('refuses a forward clause this version does not run, with its reason', async () => {
     await expect(archive.setIni('ExportConverter2', 'forward study imagetype ORIGINAL to PEER4')).rejects.toThrow(
       /ExportConverter2, column 1: the imagetype filter is not run by this version/,

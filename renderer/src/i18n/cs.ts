@@ -997,6 +997,7 @@ export const CS: Record<string, string> = {
   'the patient ID is required': 'chybí ID pacienta',
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
+  'study {uid} is protected: {converter} did not delete it': 'studie {uid} je chráněná: {converter} ji nesmazal',
   "the patient's name is required": 'chybí jméno pacienta',
   '{converter} changed or was removed since it deferred this object':
     '{converter} se od odložení tohoto objektu změnil nebo byl odebrán',

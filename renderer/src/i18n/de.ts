@@ -1007,6 +1007,8 @@ export const DE: Record<string, string> = {
   'the patient ID is required': 'die Patienten-ID fehlt',
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
+  'study {uid} is protected: {converter} did not delete it':
+    'Studie {uid} ist geschützt: {converter} hat sie nicht gelöscht',
   "the patient's name is required": 'der Name des Patienten fehlt',
   '{converter} changed or was removed since it deferred this object':
     '{converter} wurde geändert oder entfernt, seit er dieses Objekt zurückgestellt hat',
