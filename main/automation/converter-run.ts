@@ -6,7 +6,15 @@ import { HOST_PORT } from '../../common/forward-rule.ts';
 import { SaidError } from '../../common/message.ts';
 import { applyChanges } from '../edit/object-rewrite.ts';
 import { type Statement, commandWord, parseConverter, quotedArguments } from './converter-script.ts';
-import { parseDelayedDelete, parseForwardCommand, type DelayedDelete, type ForwardCommand } from './forward-command.ts';
+import {
+  parseDelayedDelete,
+  parseDelayedGet,
+  parseForwardCommand,
+  parsePreretrieve,
+  type DelayedDelete,
+  type DelayedGet,
+  type ForwardCommand,
+} from './forward-command.ts';
 import { formatValue, parseSet, type SetCommand } from './set-command.ts';
 import { newUidFor, parseUidCommand, remapUids, type UidCommand } from './uid-remap.ts';
 import { ScriptData, ownCopy } from './lua-data.ts';
@@ -55,6 +63,8 @@ export interface ConverterResult {
   deferred?: boolean;
   /** `delete patient|study ...`: studies to delete once no object of them arrived for a while. */
   deletes: DelayedDelete[];
+  /** `get ... from AE` and `preretrieve AE`: retrieves to this archive once no object of them arrived for a while. */
+  gets: DelayedGet[];
 }
 
 /** What a converter does to files: `write`/`append "text" to file`, `mkdir folder`, `rm file` (inside the data folder). */
@@ -91,6 +101,8 @@ const RUN = new Set([
   'set',
   'setifempty',
   'delete',
+  'get',
+  'preretrieve',
   'destroy',
   'destroy2',
   'reject',
@@ -168,6 +180,9 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
           );
         if (set.target.kind === 'item' && name === 'setifempty')
           throw new ConverterCheckError('setifempty does not reach into sequences (as in Conquest)', s.column);
+      } else if (name === 'get' || name === 'preretrieve') {
+        const parsed = name === 'get' ? parseDelayedGet(rest) : parsePreretrieve(rest);
+        if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
       } else if (name === 'delete') {
         if (isDelayedDelete(rest)) {
           const parsed = parseDelayedDelete(rest);
@@ -316,6 +331,7 @@ export function emptyResult(dataSet: DataSet): ConverterResult {
     notes: [],
     uidPairs: [],
     deletes: [],
+    gets: [],
   };
 }
 
@@ -497,6 +513,12 @@ function* runSteps(
         case 'reject':
           result.outcome = 'reject';
           return 'end';
+        case 'get':
+          result.gets.push(parseDelayedGet(expand(rest)) as DelayedGet);
+          break;
+        case 'preretrieve':
+          result.gets.push(parsePreretrieve(expand(rest)) as DelayedGet);
+          break;
         case 'delete':
           if (isDelayedDelete(rest)) result.deletes.push(parseDelayedDelete(expand(rest)) as DelayedDelete);
           else if (result.dataSet.has(tagOf(rest)!)) change(tagOf(rest)!, null);

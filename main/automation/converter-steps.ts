@@ -68,6 +68,7 @@ function foldIn(into: ConverterResult, ran: ConverterResult): void {
   into.notes.push(...ran.notes);
   into.uidPairs.push(...ran.uidPairs);
   into.deletes.push(...ran.deletes);
+  into.gets.push(...ran.gets);
   if (ran.compression !== undefined) into.compression = ran.compression;
   if (ran.deferred) into.deferred = true;
 }

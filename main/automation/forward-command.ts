@@ -127,3 +127,50 @@ export function parseDelayedDelete(rest: string): DelayedDelete | { error: strin
   }
   return command;
 }
+
+/**
+ * Conquest's delayed `get patient|study|series|image [study uid] [series uid] [sop uid] [after NN] from AE` and
+ * `preretrieve AE` (the object's whole patient): once no object of it arrived for NN seconds (ForwardCollectDelay by
+ * default), a C-MOVE from AE to this archive of what the object (or the clauses) name, as a retrieve job. A preretrieve
+ * on an object that came from AE itself does nothing (what a preretrieve brings would otherwise ask again). Filters that
+ * need a query first (`modality`, `seriesdesc`, dates) are not run by this version (refused).
+ */
+export interface DelayedGet {
+  level: ForwardLevel;
+  source: string;
+  afterSeconds?: number;
+  keys: { study?: string; series?: string; sop?: string };
+  /** `preretrieve`: not run on objects that came from `source`. */
+  preretrieve?: boolean;
+}
+
+export function parseDelayedGet(rest: string): DelayedGet | { error: string } {
+  const words = rest.trim().split(/\s+/).filter(Boolean);
+  const level = words[0]?.toLowerCase() ?? '';
+  if (!LEVELS.includes(level)) return { error: 'get is "get patient|study|series|image ... from AE"' };
+  const command: DelayedGet = { level: level as ForwardLevel, source: '', keys: {} };
+  for (let i = 1; i < words.length; i++) {
+    const clause = words[i]!.toLowerCase();
+    const value = words[++i];
+    if (value === undefined) return { error: `${clause} needs a value` };
+    if (clause === 'from') command.source = value;
+    else if (clause === 'after') {
+      if (!/^\d+$/.test(value)) return { error: `after takes seconds, not "${value}"` };
+      command.afterSeconds = Number(value);
+    } else if (clause === 'study' || clause === 'series' || clause === 'sop') command.keys[clause] = value;
+    else if (['modality', 'seriesdesc', 'imagetype', 'date', 'now', 'age'].includes(clause))
+      return {
+        error: `get ... ${clause} needs a query first, which this version does not run: name study, series or sop`,
+      };
+    else return { error: `"${clause}" is not part of get (study, series, sop, after, from)` };
+  }
+  if (!command.source) return { error: 'get names where from: from AE' };
+  return command;
+}
+
+/** `preretrieve AE`: get the object's whole patient from AE. */
+export function parsePreretrieve(rest: string): DelayedGet | { error: string } {
+  const words = rest.trim().split(/\s+/).filter(Boolean);
+  if (words.length !== 1) return { error: 'preretrieve names one AE: preretrieve AE' };
+  return { level: 'patient', source: words[0]!, keys: {}, preretrieve: true };
+}

@@ -143,6 +143,14 @@ function actionsOf(r: ConverterResult): string[] {
     ...(r.compression !== undefined ? [`store compressed as ${r.compression}`] : []),
     ...r.notes.map((n) => `nop ${n}`),
     ...(r.deferred ? ['defer: this line would run on the object again after RetryDelay'] : []),
+    ...r.gets.map(
+      (g) =>
+        `${g.preretrieve ? 'preretrieve' : `get ${g.level}`}${Object.entries(g.keys)
+          .map(([k, v]) => ` ${k} ${v}`)
+          .join(
+            '',
+          )} from ${g.source}${g.afterSeconds === undefined ? ' (after ForwardCollectDelay)' : ` after ${g.afterSeconds} s`}`,
+    ),
     ...r.deletes.map(
       (d) =>
         `delete ${d.level}${d.filters.modality ? ` modality ${d.filters.modality}` : ''}${d.filters.study ? ` study ${d.filters.study}` : ''}${d.afterSeconds === undefined ? ' (after ForwardCollectDelay)' : ` after ${d.afterSeconds} s`}`,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import { msg } from '../../common/message.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
-import type { DelayedDelete, ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
+import type { DelayedDelete, DelayedGet, ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
 import { PermanentJobError, type JobRunner } from '../jobs/job-queue.ts';
 import type { Condition } from '../query/condition.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
@@ -74,6 +74,36 @@ export async function queueDeletes(
     studies.delete('');
     for (const study of studies)
       await core.queue.studyJob('delete', study, JSON.stringify({ by: converter }), notBefore);
+  }
+}
+
+/**
+ * A converter's delayed gets (`get ... from AE`, `preretrieve AE`): a C-MOVE from AE to this archive of what the object
+ * names (its patient, study, series or itself; the clauses' UIDs instead), as a retrieve job that each new object moves
+ * on (ForwardCollectDelay when no `after`). A preretrieve on an object that came from AE itself does nothing.
+ */
+export async function queueGets(
+  core: ArchiveCore,
+  gets: readonly DelayedGet[],
+  header: InstanceHeader,
+  callingAe: string,
+  converter: string,
+): Promise<void> {
+  for (const g of gets) {
+    if (g.preretrieve && g.source.toUpperCase() === callingAe.toUpperCase()) continue;
+    if (!core.config.nodes.find(g.source)) throw new Error(`get from ${g.source}: not in acrnema.map`);
+    const level = g.level.toUpperCase() as 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
+    const keys: Record<string, string> = {};
+    if (level === 'PATIENT') keys.PatientID = header.patientId;
+    else {
+      keys.StudyInstanceUID = g.keys.study || header.studyInstanceUid;
+      if (level !== 'STUDY') keys.SeriesInstanceUID = g.keys.series || header.seriesInstanceUid;
+      if (level === 'IMAGE') keys.SOPInstanceUID = g.keys.sop || header.sopInstanceUid;
+    }
+    const query = { level, keys };
+    const notBefore = Date.now() + (g.afterSeconds ?? core.settings.forwardCollectDelaySeconds) * 1000;
+    const detail = JSON.stringify({ by: converter, from: g.source, query });
+    await core.queue.studyJob('move', keys.StudyInstanceUID ?? '', detail, notBefore, { source: g.source, query });
   }
 }
 

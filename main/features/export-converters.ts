@@ -16,7 +16,14 @@ import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
 import { converterLookups } from './converter-lookups.ts';
-import { archiveFolders, deleteRunner, queueDeletes, queueForwards, runSystemCommands } from './converter-effects.ts';
+import {
+  archiveFolders,
+  deleteRunner,
+  queueDeletes,
+  queueForwards,
+  queueGets,
+  runSystemCommands,
+} from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
 
 /**
@@ -116,6 +123,7 @@ async function runRule(
       throw new Error(`forward to ${f.destination}: not in acrnema.map`);
   await queueForwards(core, result.forwards, e.header, { compression: rule.compression, commitment: rule.commitment });
   await queueDeletes(core, result.deletes, e.header, name);
+  await queueGets(core, result.gets, e.header, e.callingAe, name);
   return result.deferred === true;
 }
 

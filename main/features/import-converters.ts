@@ -19,7 +19,14 @@ import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
 import { converterLookups } from './converter-lookups.ts';
-import { archiveFolders, deleteRunner, queueDeletes, queueForwards, runSystemCommands } from './converter-effects.ts';
+import {
+  archiveFolders,
+  deleteRunner,
+  queueDeletes,
+  queueForwards,
+  queueGets,
+  runSystemCommands,
+} from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 
@@ -141,14 +148,15 @@ async function runOn(
     }
     stored = headerOfDataSet(result.dataSet);
   }
-  const { forwards, deletes } = result;
+  const { forwards, deletes, gets } = result;
   const afterStore =
-    forwards.length || deletes.length
+    forwards.length || deletes.length || gets.length
       ? () => {
           queueForwards(core, forwards, stored)
             .then(() => queueDeletes(core, deletes, stored, 'ImportConverters'))
+            .then(() => queueGets(core, gets, stored, object.callingAe, 'ImportConverters'))
             .catch((err: Error) =>
-              log.error(`cannot queue the forwards or deletes of ${stored.sopInstanceUid}: ${err.message}`),
+              log.error(`cannot queue the forwards, deletes or gets of ${stored.sopInstanceUid}: ${err.message}`),
             );
         }
       : undefined;

@@ -173,16 +173,23 @@ export class JobQueue {
   }
 
   /**
-   * A delayed job for a study (a converter's `delete study ... after NN`): the one still waiting is moved on to
+   * A delayed job for a study (a converter's `delete study ... after NN`, `get ... from AE`): the one still waiting (same
+   * kind, study and detail) is moved on to
    * `notBefore`, else a new one waits until then.
    */
-  async studyJob(kind: JobKind, studyUid: string, detail: string, notBefore: number): Promise<void> {
+  async studyJob(
+    kind: JobKind,
+    studyUid: string,
+    detail: string,
+    notBefore: number,
+    fields: Partial<Pick<NewJob, 'source' | 'query'>> = {},
+  ): Promise<void> {
     const open = await this.options.store.openStudyJob(kind, studyUid, detail);
     if (open && !this.running.has(open.id)) {
       await this.options.store.updateJob(open.id, { nextAttemptAt: notBefore });
       return;
     }
-    await this.add(kind, { studyUid, detail, nextAttemptAt: notBefore });
+    await this.add(kind, { ...fields, studyUid, detail, nextAttemptAt: notBefore });
   }
 
   async cancel(id: number): Promise<Job | undefined> {

@@ -62,6 +62,8 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
         ImportConverter0: FETCH_PRIORS,
         ImportConverter1: SEND_COPY,
         ImportConverter2: READ_INDEX,
+        ImportConverter3: 'ifequal "%u", "CT05"; preretrieve PEERPACS',
+        ForwardCollectDelay: '1',
         LuaTimeout: '20',
       },
       [`PEERPACS 127.0.0.1 ${peer.port} un`, `COPYSCP 127.0.0.1 ${scp.port} un`],
@@ -144,5 +146,25 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     const first = body.converters.find((c) => c.key === 'ImportConverter0')!;
     expect(first.prints.join('\n')).toContain('move from PEERPACS to ARCHA');
     expect(await archive.server.index.findInstance(prior.sopUid)).toBeUndefined();
+  });
+
+  it("collects the patient's other studies from another PACS a while after an object arrived (preretrieve AE)", async () => {
+    const older = makeImage({ patientId: 'PRE5', rows: 8, columns: 8 });
+    expect((await storeAs(peer, 'OLDMOD', [older], work)).code).toBe(0);
+    const today = makeImage({ patientId: 'PRE5', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT05', [today], work)).code).toBe(0);
+    // Not at once: the retrieve waits until no object of the patient arrived for ForwardCollectDelay (1 s here).
+    const retrieves = async () =>
+      (await archive.server.core.queue.list()).filter((j) => j.kind === 'move' && j.source === 'PEERPACS');
+    await until('the retrieve is queued', async () => (await retrieves()).length === 1);
+    expect((await retrieves())[0]).toMatchObject({ query: { level: 'PATIENT', keys: { PatientID: 'PRE5' } } });
+    await until('the older study is here', async () => !!(await archive.server.index.findInstance(older.sopUid)), 30);
+    // What the preretrieve brought came from PEERPACS: it asks for nothing again.
+    await until('the retrieve is done', async () =>
+      (await archive.server.core.queue.list()).every((j) => j.kind !== 'move' || j.state === 'done'),
+    );
+    expect(
+      (await archive.server.core.queue.list()).filter((j) => j.kind === 'move' && j.source === 'PEERPACS'),
+    ).toHaveLength(1);
   });
 });

@@ -10,7 +10,12 @@ import {
 import { textElement, textOf, type DataSet } from '../../main/dicom/dataset.ts';
 import { Tag } from '../../main/dicom/tags.ts';
 import { IniDocument } from '../../common/ini-document.ts';
-import { parseForwardCommand } from '../../main/automation/forward-command.ts';
+import {
+  parseDelayedDelete,
+  parseDelayedGet,
+  parseForwardCommand,
+  parsePreretrieve,
+} from '../../main/automation/forward-command.ts';
 import { formatValue } from '../../main/automation/set-command.ts';
 import { newUidFor, parseUidCommand, remapUids, type UidCommand } from '../../main/automation/uid-remap.ts';
 import { filterMatches, readImportConverters, readRequestConverters } from '../../main/config/import-converters.ts';
@@ -388,6 +393,22 @@ describe("Conquest's forward command", () => {
     });
     expect(parseForwardCommand('study date 2020-2021 to PACS')).toEqual({
       error: 'date is "date yyyymmdd-yyyymmdd", not "2020-2021"',
+    });
+    expect(parseDelayedGet('study series 1.2.3 after 30 from PACS')).toEqual({
+      level: 'study',
+      source: 'PACS',
+      afterSeconds: 30,
+      keys: { series: '1.2.3' },
+    });
+    expect(parseDelayedGet('study modality CT from PACS')).toEqual({
+      error: 'get ... modality needs a query first, which this version does not run: name study, series or sop',
+    });
+    expect(parseDelayedGet('study after 30')).toEqual({ error: 'get names where from: from AE' });
+    expect(parsePreretrieve('PACS')).toEqual({ level: 'patient', source: 'PACS', keys: {}, preretrieve: true });
+    expect(parseDelayedDelete('patient modality CT after 3600')).toEqual({
+      level: 'patient',
+      afterSeconds: 3600,
+      filters: { modality: 'CT' },
     });
     expect(parseForwardCommand('to PACS org AVERYLONGAETITLE17')).toEqual({
       error: 'org takes an AE title (16 characters at most), not "AVERYLONGAETITLE17"',
