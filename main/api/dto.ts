@@ -16,7 +16,8 @@ export type JobKindDto =
   | 'mpps-forward'
   | 'edit'
   | 'deferred'
-  | 'delete';
+  | 'delete'
+  | 'process';
 export type JobStateDto = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** A search's level and keys by keyword (a retrieve's query). */

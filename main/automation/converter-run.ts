@@ -9,10 +9,12 @@ import { type Statement, commandWord, parseConverter, quotedArguments } from './
 import {
   parseDelayedDelete,
   parseDelayedGet,
+  parseDelayedProcess,
   parseForwardCommand,
   parsePreretrieve,
   type DelayedDelete,
   type DelayedGet,
+  type DelayedProcess,
   type ForwardCommand,
 } from './forward-command.ts';
 import { formatValue, parseSet, type SetCommand } from './set-command.ts';
@@ -65,6 +67,8 @@ export interface ConverterResult {
   deletes: DelayedDelete[];
   /** `get ... from AE` and `preretrieve AE`: retrieves to this archive once no object of them arrived for a while. */
   gets: DelayedGet[];
+  /** `process ... by ...` (and `prefetch`: its level 'patient', by nothing): run once no object arrived for a while. */
+  processes: (DelayedProcess | { prefetch: true })[];
 }
 
 /** What a converter does to files: `write`/`append "text" to file`, `mkdir folder`, `rm file` (inside the data folder). */
@@ -103,6 +107,8 @@ const RUN = new Set([
   'delete',
   'get',
   'preretrieve',
+  'process',
+  'prefetch',
   'destroy',
   'destroy2',
   'reject',
@@ -180,6 +186,13 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
           );
         if (set.target.kind === 'item' && name === 'setifempty')
           throw new ConverterCheckError('setifempty does not reach into sequences (as in Conquest)', s.column);
+      } else if (name === 'process') {
+        const parsed = parseDelayedProcess(rest);
+        if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
+        if (parsed.by.kind === 'lua' && sources && sources.file(parsed.by.file) === undefined)
+          throw new ConverterCheckError(`${parsed.by.file}: no such Lua file beside dicom.ini`, s.column);
+      } else if (name === 'prefetch' && rest.trim()) {
+        throw new ConverterCheckError('prefetch takes nothing (it reads the patient of the object)', s.column);
       } else if (name === 'get' || name === 'preretrieve') {
         const parsed = name === 'get' ? parseDelayedGet(rest) : parsePreretrieve(rest);
         if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
@@ -332,6 +345,7 @@ export function emptyResult(dataSet: DataSet): ConverterResult {
     uidPairs: [],
     deletes: [],
     gets: [],
+    processes: [],
   };
 }
 
@@ -518,6 +532,12 @@ function* runSteps(
           break;
         case 'preretrieve':
           result.gets.push(parsePreretrieve(expand(rest)) as DelayedGet);
+          break;
+        case 'process':
+          result.processes.push(parseDelayedProcess(expand(rest)) as DelayedProcess);
+          break;
+        case 'prefetch':
+          result.processes.push({ prefetch: true });
           break;
         case 'delete':
           if (isDelayedDelete(rest)) result.deletes.push(parseDelayedDelete(expand(rest)) as DelayedDelete);

@@ -69,6 +69,7 @@ function foldIn(into: ConverterResult, ran: ConverterResult): void {
   into.uidPairs.push(...ran.uidPairs);
   into.deletes.push(...ran.deletes);
   into.gets.push(...ran.gets);
+  into.processes.push(...ran.processes);
   if (ran.compression !== undefined) into.compression = ran.compression;
   if (ran.deferred) into.deferred = true;
 }

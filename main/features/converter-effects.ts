@@ -3,8 +3,7 @@ import path from 'node:path';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import { msg } from '../../common/message.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
-import type { DelayedDelete, DelayedGet, ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
-import { PermanentJobError, type JobRunner } from '../jobs/job-queue.ts';
+import type { ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
 import type { Condition } from '../query/condition.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
 import { Tag } from '../dicom/tags.ts';
@@ -51,85 +50,7 @@ export async function queueForwards(
   }
 }
 
-/**
- * A converter's delayed deletes (`delete patient|study [modality mm] [study uid] [after NN]`): a 'delete' job per
- * study, which each new object of it moves on to NN seconds later (ForwardCollectDelay when no `after`); then the
- * study is deleted as the Studies screen deletes one (journaled; a protected study is kept), and audited.
- */
-export async function queueDeletes(
-  core: ArchiveCore,
-  deletes: readonly DelayedDelete[],
-  header: InstanceHeader,
-  converter: string,
-): Promise<void> {
-  for (const d of deletes) {
-    const notBefore = Date.now() + (d.afterSeconds ?? core.settings.forwardCollectDelaySeconds) * 1000;
-    const conditions: Condition[] =
-      d.level === 'study'
-        ? [single(Tag.StudyInstanceUID, d.filters.study || header.studyInstanceUid)]
-        : [single(Tag.PatientID, header.patientId)];
-    if (d.level === 'patient' && d.filters.study) conditions.push(single(Tag.StudyInstanceUID, d.filters.study));
-    if (d.filters.modality) conditions.push(single(Tag.Modality, d.filters.modality));
-    const studies = new Set((await core.index.instancesMatching(conditions)).map((i) => i.studyInstanceUid ?? ''));
-    studies.delete('');
-    for (const study of studies)
-      await core.queue.studyJob('delete', study, JSON.stringify({ by: converter }), notBefore);
-  }
-}
-
-/**
- * A converter's delayed gets (`get ... from AE`, `preretrieve AE`): a C-MOVE from AE to this archive of what the object
- * names (its patient, study, series or itself; the clauses' UIDs instead), as a retrieve job that each new object moves
- * on (ForwardCollectDelay when no `after`). A preretrieve on an object that came from AE itself does nothing.
- */
-export async function queueGets(
-  core: ArchiveCore,
-  gets: readonly DelayedGet[],
-  header: InstanceHeader,
-  callingAe: string,
-  converter: string,
-): Promise<void> {
-  for (const g of gets) {
-    if (g.preretrieve && g.source.toUpperCase() === callingAe.toUpperCase()) continue;
-    if (!core.config.nodes.find(g.source)) throw new Error(`get from ${g.source}: not in acrnema.map`);
-    const level = g.level.toUpperCase() as 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
-    const keys: Record<string, string> = {};
-    if (level === 'PATIENT') keys.PatientID = header.patientId;
-    else {
-      keys.StudyInstanceUID = g.keys.study || header.studyInstanceUid;
-      if (level !== 'STUDY') keys.SeriesInstanceUID = g.keys.series || header.seriesInstanceUid;
-      if (level === 'IMAGE') keys.SOPInstanceUID = g.keys.sop || header.sopInstanceUid;
-    }
-    const query = { level, keys };
-    const notBefore = Date.now() + (g.afterSeconds ?? core.settings.forwardCollectDelaySeconds) * 1000;
-    const detail = JSON.stringify({ by: converter, from: g.source, query });
-    await core.queue.studyJob('move', keys.StudyInstanceUID ?? '', detail, notBefore, { source: g.source, query });
-  }
-}
-
-/** The 'delete' jobs' runner: the study deleted (already gone: nothing to do; protected: kept, the job failed). */
-export function deleteRunner(core: ArchiveCore): JobRunner {
-  return async ({ job, progress }) => {
-    const by = String((JSON.parse(job.detail || '{}') as { by?: unknown }).by ?? 'a converter');
-    await progress({ total: 1 }, true);
-    const done = await core.removal.remove(job.studyUid, `deleted by ${by}`);
-    if (done === 'protected')
-      throw new PermanentJobError(
-        msg('study {uid} is protected: {converter} did not delete it', { uid: job.studyUid, converter: by }),
-      );
-    if (done)
-      core.audit.record({
-        action: 'delete',
-        user: by,
-        source: 'converters',
-        studyUid: job.studyUid,
-        detail: `${done.objects} objects, by ${by}`,
-      });
-    await progress({ done: 1 }, true);
-  };
-}
-
-const LEVEL_KEY = {
+export const LEVEL_KEY = {
   patient: Tag.PatientID,
   study: Tag.StudyInstanceUID,
   series: Tag.SeriesInstanceUID,
@@ -183,7 +104,7 @@ function daysFrom(base: Date, days: number): string {
   return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
 }
 
-function single(tag: number, value: string): Condition {
+export function single(tag: number, value: string): Condition {
   return { attr: QR_BY_TAG.get(tag)!, match: { kind: 'single', value } };
 }
 

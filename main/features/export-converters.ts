@@ -16,14 +16,8 @@ import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
 import { converterLookups } from './converter-lookups.ts';
-import {
-  archiveFolders,
-  deleteRunner,
-  queueDeletes,
-  queueForwards,
-  queueGets,
-  runSystemCommands,
-} from './converter-effects.ts';
+import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
+import { deleteRunner, processRunner, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
 import { msg } from '../../common/message.ts';
 
 /**
@@ -57,6 +51,7 @@ export const exportConverters: Feature<{ scripts: LuaHost }> = {
     });
     core.queue.addRunner('deferred', deferredRunner(core, context));
     core.queue.addRunner('delete', deleteRunner(core));
+    core.queue.addRunner('process', processRunner(core, lua));
     return { provides: { scripts: lua }, stop: () => lua.close() };
   },
 };
@@ -124,6 +119,7 @@ async function runRule(
   await queueForwards(core, result.forwards, e.header, { compression: rule.compression, commitment: rule.commitment });
   await queueDeletes(core, result.deletes, e.header, name);
   await queueGets(core, result.gets, e.header, e.callingAe, name);
+  await queueProcesses(core, result.processes, e.header, name);
   return result.deferred === true;
 }
 

@@ -19,14 +19,8 @@ import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
 import { converterLookups } from './converter-lookups.ts';
-import {
-  archiveFolders,
-  deleteRunner,
-  queueDeletes,
-  queueForwards,
-  queueGets,
-  runSystemCommands,
-} from './converter-effects.ts';
+import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
+import { deleteRunner, processRunner, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 
@@ -43,6 +37,7 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
   start(core, { the }) {
     const lua = new LuaHost(luaServices(core, the(transfers)));
     core.queue.addRunner('delete', deleteRunner(core));
+    core.queue.addRunner('process', processRunner(core, lua));
     core.ingest.beforeStore(
       (object) => convertArriving(core, object, lua),
       () => core.config.importConverters.length > 0,
@@ -148,15 +143,16 @@ async function runOn(
     }
     stored = headerOfDataSet(result.dataSet);
   }
-  const { forwards, deletes, gets } = result;
+  const { forwards, deletes, gets, processes } = result;
   const afterStore =
-    forwards.length || deletes.length || gets.length
+    forwards.length || deletes.length || gets.length || processes.length
       ? () => {
           queueForwards(core, forwards, stored)
             .then(() => queueDeletes(core, deletes, stored, 'ImportConverters'))
             .then(() => queueGets(core, gets, stored, object.callingAe, 'ImportConverters'))
+            .then(() => queueProcesses(core, processes, stored, 'ImportConverters'))
             .catch((err: Error) =>
-              log.error(`cannot queue the forwards, deletes or gets of ${stored.sopInstanceUid}: ${err.message}`),
+              log.error(`cannot queue the delayed work of ${stored.sopInstanceUid}: ${err.message}`),
             );
         }
       : undefined;

@@ -7,7 +7,8 @@ import type { Message } from '../../common/message.ts';
  * 'mpps-forward': an MPPS N-CREATE or N-SET passed on to another node; 'edit': stored objects rewritten with corrected
  * attributes (edit/study-editor.ts); 'deferred': an export converter that said `defer` on an object, run on it again
  * later (features/export-converters.ts); 'delete': a converter's delayed `delete study|patient`, the study deleted
- * once no object of it arrived for the delay (features/converter-effects.ts).
+ * once no object of it arrived for the delay; 'process': a converter's delayed `process ... by` or `prefetch`
+ * (features/converter-jobs.ts).
  */
 export type JobKind =
   | 'send'
@@ -18,7 +19,8 @@ export type JobKind =
   | 'mpps-forward'
   | 'edit'
   | 'deferred'
-  | 'delete';
+  | 'delete'
+  | 'process';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** 'uncommitted': sent, but the destination did not commit to keep it (Storage Commitment). */
 export type ItemState = 'pending' | 'done' | 'failed' | 'uncommitted';

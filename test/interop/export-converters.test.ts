@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
@@ -201,6 +201,47 @@ describe('export converters', () => {
     }
     await expect(archive.setIni('ExportConverter2', 'delete series after 5')).rejects.toThrow(
       /this version deletes whole studies/,
+    );
+    await archive.setIni('ExportConverter2', 'nop');
+  });
+
+  it('runs a Lua file once a study stopped arriving (process study by file.lua(args)), and prefetches a patient', async () => {
+    await writeFile(
+      path.join(archive.dataDir, 'config', 'done.lua'),
+      "print('study complete:', command_line, Data.StudyInstanceUID)\n",
+    );
+    // prefetch waits ForwardCollectDelay after the patient's last object.
+    await archive.setIni('ForwardCollectDelay', '1');
+    await archive.setIni(
+      'ExportConverter2',
+      'ifequal "%V0008,1030", "PROCME"; { process study after 1 by done.lua(from %u); prefetch; }',
+    );
+    try {
+      const study = uid();
+      const two = [1, 2].map((n) =>
+        makeImage({ studyUid: study, studyDescription: 'PROCME', instanceNumber: n, rows: 8, columns: 8 }),
+      );
+      expect((await send(two)).code).toBe(0);
+      await until(
+        'the study was processed',
+        async () => archive.logText().includes(`study complete:\tfrom MODALITY1\t${study}`),
+        30,
+      );
+      // One run for the study, however many objects it got; the prefetch read both objects of the patient (and more).
+      expect(archive.logText().split(`study complete:\tfrom MODALITY1\t${study}`)).toHaveLength(2);
+      await until(
+        'the prefetch is done',
+        async () =>
+          (await archive.server.core.queue.list()).some(
+            (j) => j.kind === 'process' && j.state === 'done' && j.done >= 2,
+          ),
+        30,
+      );
+    } finally {
+      await archive.setIni('ExportConverter2', 'nop');
+    }
+    await expect(archive.setIni('ExportConverter2', 'process study by nothere.lua')).rejects.toThrow(
+      /nothere.lua: no such Lua file beside dicom.ini/,
     );
     await archive.setIni('ExportConverter2', 'nop');
   });

@@ -998,7 +998,9 @@ export const CS: Record<string, string> = {
   'keep: an object whose import converter fails (a script error, a script out of time or memory) is stored as it was received; reject: the sender hears a failure and may send it again. Either way nothing is half-changed, and the error is logged and shown on the Monitor.':
     'keep: objekt, jehož importní konvertor selže (chyba skriptu, skript bez času nebo paměti), se uloží tak, jak byl přijat; reject: odesílatel dostane chybu a může ho poslat znovu. V obou případech není nic napůl změněno a chyba je v logu a na Monitoru.',
   'study {uid} is protected: {converter} did not delete it': 'studie {uid} je chráněná: {converter} ji nesmazal',
+  process: 'zpracování',
   "the patient's name is required": 'chybí jméno pacienta',
+  '{file}: no such Lua file beside dicom.ini': '{file}: takový soubor Lua vedle dicom.ini není',
   '{converter} changed or was removed since it deferred this object':
     '{converter} se od odložení tohoto objektu změnil nebo byl odebrán',
   '{converter} deferred it: it runs again in {n} s': '{converter} jej odložil: znovu poběží za {n} s',

@@ -1009,7 +1009,9 @@ export const DE: Record<string, string> = {
     'keep: ein Objekt, dessen Import-Konverter fehlschlägt (ein Skriptfehler, ein Skript ohne Zeit oder Speicher), wird so gespeichert, wie es empfangen wurde; reject: der Sender erhält einen Fehler und kann es erneut senden. In beiden Fällen ist nichts halb geändert, und der Fehler steht im Protokoll und auf dem Monitor.',
   'study {uid} is protected: {converter} did not delete it':
     'Studie {uid} ist geschützt: {converter} hat sie nicht gelöscht',
+  process: 'Verarbeitung',
   "the patient's name is required": 'der Name des Patienten fehlt',
+  '{file}: no such Lua file beside dicom.ini': '{file}: keine solche Lua-Datei neben dicom.ini',
   '{converter} changed or was removed since it deferred this object':
     '{converter} wurde geändert oder entfernt, seit er dieses Objekt zurückgestellt hat',
   '{converter} deferred it: it runs again in {n} s': '{converter} hat es zurückgestellt: es läuft in {n} s erneut',

@@ -1,0 +1,200 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ArchiveCore } from '../core/archive-core.ts';
+import { msg } from '../../common/message.ts';
+import type { InstanceHeader } from '../dicom/instance-header.ts';
+import type { DelayedDelete, DelayedGet, DelayedProcess } from '../automation/forward-command.ts';
+import type { Condition } from '../query/condition.ts';
+import { Tag } from '../dicom/tags.ts';
+import { PermanentJobError, type JobRunner } from '../jobs/job-queue.ts';
+import type { LuaHost } from '../automation/lua-host.ts';
+import { emptyResult } from '../automation/converter-run.ts';
+import { luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
+import { readObjectHead } from '../edit/object-rewrite.ts';
+import { headerOfDataSet } from '../automation/converted-header.ts';
+import { LEVEL_KEY, archiveFolders, queueForwards, runSystemCommands, single } from './converter-effects.ts';
+
+/**
+ * Converters' delayed work on whole patients, studies or series, each a job in the index that every new object of it
+ * moves on (ForwardCollectDelay seconds, or the command's `after NN`), so it starts once the data stopped arriving:
+ * deletes, gets (retrieves to this archive), and `process ... by` (a program or a Lua file) and `prefetch`.
+ */
+
+/**
+ * A converter's delayed deletes (`delete patient|study [modality mm] [study uid] [after NN]`): a 'delete' job per
+ * study, which each new object of it moves on to NN seconds later (ForwardCollectDelay when no `after`); then the
+ * study is deleted as the Studies screen deletes one (journaled; a protected study is kept), and audited.
+ */
+export async function queueDeletes(
+  core: ArchiveCore,
+  deletes: readonly DelayedDelete[],
+  header: InstanceHeader,
+  converter: string,
+): Promise<void> {
+  for (const d of deletes) {
+    const notBefore = Date.now() + (d.afterSeconds ?? core.settings.forwardCollectDelaySeconds) * 1000;
+    const conditions: Condition[] =
+      d.level === 'study'
+        ? [single(Tag.StudyInstanceUID, d.filters.study || header.studyInstanceUid)]
+        : [single(Tag.PatientID, header.patientId)];
+    if (d.level === 'patient' && d.filters.study) conditions.push(single(Tag.StudyInstanceUID, d.filters.study));
+    if (d.filters.modality) conditions.push(single(Tag.Modality, d.filters.modality));
+    const studies = new Set((await core.index.instancesMatching(conditions)).map((i) => i.studyInstanceUid ?? ''));
+    studies.delete('');
+    for (const study of studies)
+      await core.queue.studyJob('delete', study, JSON.stringify({ by: converter }), notBefore);
+  }
+}
+
+/**
+ * A converter's delayed gets (`get ... from AE`, `preretrieve AE`): a C-MOVE from AE to this archive of what the object
+ * names (its patient, study, series or itself; the clauses' UIDs instead), as a retrieve job that each new object moves
+ * on (ForwardCollectDelay when no `after`). A preretrieve on an object that came from AE itself does nothing.
+ */
+export async function queueGets(
+  core: ArchiveCore,
+  gets: readonly DelayedGet[],
+  header: InstanceHeader,
+  callingAe: string,
+  converter: string,
+): Promise<void> {
+  for (const g of gets) {
+    if (g.preretrieve && g.source.toUpperCase() === callingAe.toUpperCase()) continue;
+    if (!core.config.nodes.find(g.source)) throw new Error(`get from ${g.source}: not in acrnema.map`);
+    const level = g.level.toUpperCase() as 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
+    const keys: Record<string, string> = {};
+    if (level === 'PATIENT') keys.PatientID = header.patientId;
+    else {
+      keys.StudyInstanceUID = g.keys.study || header.studyInstanceUid;
+      if (level !== 'STUDY') keys.SeriesInstanceUID = g.keys.series || header.seriesInstanceUid;
+      if (level === 'IMAGE') keys.SOPInstanceUID = g.keys.sop || header.sopInstanceUid;
+    }
+    const query = { level, keys };
+    const notBefore = Date.now() + (g.afterSeconds ?? core.settings.forwardCollectDelaySeconds) * 1000;
+    const detail = JSON.stringify({ by: converter, from: g.source, query });
+    await core.queue.studyJob('move', keys.StudyInstanceUID ?? '', detail, notBefore, { source: g.source, query });
+  }
+}
+
+/** The 'delete' jobs' runner: the study deleted (already gone: nothing to do; protected: kept, the job failed). */
+export function deleteRunner(core: ArchiveCore): JobRunner {
+  return async ({ job, progress }) => {
+    const by = String((JSON.parse(job.detail || '{}') as { by?: unknown }).by ?? 'a converter');
+    await progress({ total: 1 }, true);
+    const done = await core.removal.remove(job.studyUid, `deleted by ${by}`);
+    if (done === 'protected')
+      throw new PermanentJobError(
+        msg('study {uid} is protected: {converter} did not delete it', { uid: job.studyUid, converter: by }),
+      );
+    if (done)
+      core.audit.record({
+        action: 'delete',
+        user: by,
+        source: 'converters',
+        studyUid: job.studyUid,
+        detail: `${done.objects} objects, by ${by}`,
+      });
+    await progress({ done: 1 }, true);
+  };
+}
+
+/** A delayed process job's detail: what it runs on (the level's UID) and what it runs. */
+interface ProcessDetail {
+  by: string;
+  level: DelayedProcess['level'];
+  uid: string;
+  run?: DelayedProcess['by'];
+  prefetch?: boolean;
+}
+
+/** `process ... by ...` and `prefetch`: a 'process' job for the patient, study or series (prefetch: the patient). */
+export async function queueProcesses(
+  core: ArchiveCore,
+  processes: readonly (DelayedProcess | { prefetch: true })[],
+  header: InstanceHeader,
+  converter: string,
+): Promise<void> {
+  const uids = {
+    patient: header.patientId,
+    study: header.studyInstanceUid,
+    series: header.seriesInstanceUid,
+    image: header.sopInstanceUid,
+  };
+  for (const p of processes) {
+    const level = 'prefetch' in p ? 'patient' : p.level;
+    const detail: ProcessDetail =
+      'prefetch' in p
+        ? { by: converter, level, uid: uids.patient, prefetch: true }
+        : { by: converter, level, uid: uids[level], run: p.by };
+    const after = 'prefetch' in p ? undefined : p.afterSeconds;
+    const notBefore = Date.now() + (after ?? core.settings.forwardCollectDelaySeconds) * 1000;
+    await core.queue.studyJob(
+      'process',
+      level === 'patient' ? '' : header.studyInstanceUid,
+      JSON.stringify(detail),
+      notBefore,
+    );
+  }
+}
+
+/**
+ * The 'process' jobs' runner: `prefetch` reads each file of the patient once; a command runs only where
+ * AllowExternalCommands = 1 (audited); a Lua file beside dicom.ini runs with `command_line` and `Data` (the newest
+ * object of the level), its forwards, files and programs done as a converter's.
+ */
+export function processRunner(core: ArchiveCore, lua: LuaHost): JobRunner {
+  return async ({ job, progress, signal }) => {
+    const d = JSON.parse(job.detail) as ProcessDetail;
+    const found = await core.index.instancesMatching([single(LEVEL_KEY[d.level], d.uid)]);
+    await progress({ total: d.prefetch ? found.length : 1 }, true);
+    if (d.prefetch) {
+      let done = 0;
+      for (const i of found) {
+        if (signal.aborted) return;
+        await readThrough(core.store.absolutePath(i.location));
+        await progress({ done: ++done });
+      }
+      await progress({ done }, true);
+      return;
+    }
+    const run = d.run!;
+    if (run.kind === 'command') {
+      if (!core.settings.allowExternalCommands)
+        throw new PermanentJobError(
+          msg('{converter}: an outside program was not run (AllowExternalCommands = 0)', { converter: d.by }),
+        );
+      runSystemCommands(core, [run.line], d.by);
+    } else {
+      const code = await readFile(path.resolve(core.config.configDir, run.file.replace(/\\/g, '/')), 'utf8').catch(
+        () => {
+          throw new PermanentJobError(msg('{file}: no such Lua file beside dicom.ini', { file: run.file }));
+        },
+      );
+      const newest = found.at(-1);
+      const head = newest ? await readObjectHead(core.store.absolutePath(newest.location)) : undefined;
+      const result = emptyResult(head?.dataSet ?? new Map());
+      const log = core.child('converters');
+      await luaStep(lua, core.settings, log, {
+        name: () => `${d.by} ${run.file}`,
+        sopInstanceUid: d.uid,
+        association: { calling: '', called: core.settings.aeTitle, connectedIp: 'process', thread: 0 },
+      })(`command_line = ${JSON.stringify(run.args)}\n${code}`, result, 0);
+      for (const note of result.notes) log.info(`${d.by} ${run.file}: ${note}`);
+      await writeConverterFiles(core.dataDir, result.files, log, archiveFolders(core));
+      runSystemCommands(core, result.commands, d.by);
+      if (head) await queueForwards(core, result.forwards, headerOfDataSet(head.dataSet));
+    }
+    await progress({ done: 1 }, true);
+  };
+}
+
+/** A file read to its end (and dropped): afterwards it is in the system's cache. */
+function readThrough(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+    stream.on('data', () => undefined);
+    stream.on('end', resolve);
+    stream.on('error', () => resolve());
+  });
+}
