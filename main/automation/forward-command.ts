@@ -176,8 +176,9 @@ export function parsePreretrieve(rest: string): DelayedGet | { error: string } {
 }
 
 /**
- * Conquest's delayed `process patient|study|series|image [after NN] by command line|file.lua(arguments)`: once no object
- * of it arrived for NN seconds (ForwardCollectDelay by default), the command runs (only where AllowExternalCommands =
+ * Conquest's delayed `process [patient|study|series|image] [after NN] by command line|file.lua(arguments)` (the object
+ * itself when no level is said): once no object of it arrived for NN seconds (ForwardCollectDelay by default), the
+ * command runs (only where AllowExternalCommands =
  * 1, audited), or the Lua file beside dicom.ini runs with `command_line` set to the arguments and `Data` the newest
  * object of the patient, study or series. `prefetch` reads the patient's files once, so they are in the system's cache
  * when asked for (Conquest's use: hierarchical storage).
@@ -192,13 +193,13 @@ export interface DelayedProcess {
 export function parseDelayedProcess(rest: string): DelayedProcess | { error: string } {
   if (/^with\b/i.test(rest.trim()))
     return { error: 'process with (an outside program that rewrites the received object) is not run by this version' };
-  const m = /^(patient|study|series|image)(?:\s+after\s+(\S+))?\s+by\s+(\S.*)$/is.exec(rest.trim());
-  if (!m) return { error: 'process is "process patient|study|series|image [after NN] by command|file.lua(args)"' };
+  const m = /^(?:(patient|study|series|image)\s+)?(?:after\s+(\S+)\s+)?by\s+(\S.*)$/is.exec(rest.trim());
+  if (!m) return { error: 'process is "process [patient|study|series|image] [after NN] by command|file.lua(args)"' };
   if (m[2] !== undefined && !/^\d+$/.test(m[2])) return { error: `after takes seconds, not "${m[2]}"` };
   const by = m[3]!.trim();
   const lua = /^([\w./\\-]+\.lua)(?:\((.*)\))?$/i.exec(by);
   return {
-    level: m[1]!.toLowerCase() as ForwardLevel,
+    level: (m[1]?.toLowerCase() ?? 'image') as ForwardLevel,
     afterSeconds: m[2] === undefined ? undefined : Number(m[2]),
     by: lua
       ? { kind: 'lua', file: lua[1]!, args: (lua[2] ?? '').replace(/^"(.*)"$/s, '$1') }
