@@ -18,6 +18,7 @@ import {
   type ForwardCommand,
 } from './forward-command.ts';
 import { formatValue, parseSet, type SetCommand } from './set-command.ts';
+import { parseSaveCommand, type SaveCommand } from './save-command.ts';
 import { newUidFor, parseUidCommand, remapUids, type UidCommand } from './uid-remap.ts';
 import { ScriptData, ownCopy } from './lua-data.ts';
 import {
@@ -69,6 +70,8 @@ export interface ConverterResult {
   gets: DelayedGet[];
   /** `process ... by ...` (and `prefetch`: its level 'patient', by nothing): run once no object arrived for a while. */
   processes: (DelayedProcess | { prefetch: true })[];
+  /** `save to file` and `save jpg|png ... to file`: copies of the object, once stored. */
+  saves: SaveCommand[];
 }
 
 /** What a converter does to files: `write`/`append "text" to file`, `mkdir folder`, `rm file` (inside the data folder). */
@@ -109,6 +112,7 @@ const RUN = new Set([
   'preretrieve',
   'process',
   'prefetch',
+  'save',
   'destroy',
   'destroy2',
   'reject',
@@ -191,6 +195,9 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
         if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
         if (parsed.by.kind === 'lua' && sources && sources.file(parsed.by.file) === undefined)
           throw new ConverterCheckError(`${parsed.by.file}: no such Lua file beside dicom.ini`, s.column);
+      } else if (name === 'save') {
+        const parsed = parseSaveCommand(rest);
+        if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
       } else if (name === 'prefetch' && rest.trim()) {
         throw new ConverterCheckError('prefetch takes nothing (it reads the patient of the object)', s.column);
       } else if (name === 'get' || name === 'preretrieve') {
@@ -346,6 +353,7 @@ export function emptyResult(dataSet: DataSet): ConverterResult {
     deletes: [],
     gets: [],
     processes: [],
+    saves: [],
   };
 }
 
@@ -538,6 +546,9 @@ function* runSteps(
           break;
         case 'prefetch':
           result.processes.push({ prefetch: true });
+          break;
+        case 'save':
+          result.saves.push(parseSaveCommand(expand(rest)) as SaveCommand);
           break;
         case 'delete':
           if (isDelayedDelete(rest)) result.deletes.push(parseDelayedDelete(expand(rest)) as DelayedDelete);

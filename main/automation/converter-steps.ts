@@ -70,6 +70,7 @@ function foldIn(into: ConverterResult, ran: ConverterResult): void {
   into.deletes.push(...ran.deletes);
   into.gets.push(...ran.gets);
   into.processes.push(...ran.processes);
+  into.saves.push(...ran.saves);
   if (ran.compression !== undefined) into.compression = ran.compression;
   if (ran.deferred) into.deferred = true;
 }
@@ -86,31 +87,42 @@ export async function writeConverterFiles(
   protectedDirs: readonly string[] = [],
 ): Promise<void> {
   if (!ops.length) return;
-  const root = await realpath(dataDir);
-  const guarded = await Promise.all(protectedDirs.map((d) => realpath(d).catch(() => path.resolve(d))));
   for (const f of ops) {
-    const target = path.resolve(root, f.file);
     try {
-      // The deepest folder that exists decides where this is (mkdir makes the rest).
-      let existing = f.op === 'mkdir' ? target : path.dirname(target);
-      while (!(await stat(existing).catch(() => undefined))) existing = path.dirname(existing);
-      const real = path.join(
-        await realpath(existing),
-        path.relative(existing, f.op === 'mkdir' ? target : path.dirname(target)),
-      );
-      const inside = path.relative(root, real);
-      if (inside.startsWith('..') || path.isAbsolute(inside))
-        throw new Error('converters work only inside the data folder');
-      if (guarded.some((g) => real === g || !path.relative(g, real).startsWith('..')))
-        throw new Error("converters leave the archive's storage, index and configuration folders alone");
-      const file = f.op === 'mkdir' ? real : path.join(real, path.basename(target));
-      if (f.op === 'mkdir') await mkdir(file, { recursive: true });
-      else if (f.op === 'rm') await rm(file);
-      else if ('text' in f) await (f.op === 'append' ? appendFile(file, f.text) : writeFile(file, f.text));
+      const target = await confinedPath(dataDir, f.file, protectedDirs, f.op === 'mkdir');
+      if (f.op === 'mkdir') await mkdir(target, { recursive: true });
+      else if (f.op === 'rm') await rm(target);
+      else if ('text' in f) await (f.op === 'append' ? appendFile(target, f.text) : writeFile(target, f.text));
     } catch (err) {
       log.error(`a converter could not ${WORDS[f.op]} ${f.file}: ${(err as Error).message}`);
     }
   }
+}
+
+/**
+ * Where a converter's file is: a relative name is in the data folder; nothing outside it (folders resolved, links
+ * included), nor in the archive's own folders inside it (`protectedDirs`), is given out. `folder`: the name is a folder.
+ */
+export async function confinedPath(
+  dataDir: string,
+  file: string,
+  protectedDirs: readonly string[],
+  folder = false,
+): Promise<string> {
+  const root = await realpath(dataDir);
+  const guarded = await Promise.all(protectedDirs.map((d) => realpath(d).catch(() => path.resolve(d))));
+  const target = path.resolve(root, file);
+  // The deepest folder that exists decides where this is (mkdir makes the rest).
+  const dir = folder ? target : path.dirname(target);
+  let existing = dir;
+  while (!(await stat(existing).catch(() => undefined))) existing = path.dirname(existing);
+  const real = path.join(await realpath(existing), path.relative(existing, dir));
+  const inside = path.relative(root, real);
+  if (inside.startsWith('..') || path.isAbsolute(inside))
+    throw new Error('converters work only inside the data folder');
+  if (guarded.some((g) => real === g || !path.relative(g, real).startsWith('..')))
+    throw new Error("converters leave the archive's storage, index and configuration folders alone");
+  return folder ? real : path.join(real, path.basename(target));
 }
 
 const WORDS: Record<FileOp['op'], string> = { write: 'write', append: 'append to', mkdir: 'make', rm: 'remove' };

@@ -151,6 +151,7 @@ function actionsOf(r: ConverterResult): string[] {
             '',
           )} from ${g.source}${g.afterSeconds === undefined ? ' (after ForwardCollectDelay)' : ` after ${g.afterSeconds} s`}`,
     ),
+    ...r.saves.map((v) => (v.kind === 'dicom' ? `save to ${v.file}` : `save ${v.kind} frame ${v.frame} to ${v.file}`)),
     ...r.deletes.map(
       (d) =>
         `delete ${d.level}${d.filters.modality ? ` modality ${d.filters.modality}` : ''}${d.filters.study ? ` study ${d.filters.study}` : ''}${d.afterSeconds === undefined ? ' (after ForwardCollectDelay)' : ` after ${d.afterSeconds} s`}`,

@@ -15,6 +15,7 @@ import { luaServices } from './lua-services.ts';
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { saveCopies } from './converter-saves.ts';
 import { converterLookups } from './converter-lookups.ts';
 import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { deleteRunner, processRunner, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
@@ -120,6 +121,7 @@ async function runRule(
   await queueDeletes(core, result.deletes, e.header, name);
   await queueGets(core, result.gets, e.header, e.callingAe, name);
   await queueProcesses(core, result.processes, e.header, name);
+  await saveCopies(core, result.saves, e.location, log, name);
   return result.deferred === true;
 }
 

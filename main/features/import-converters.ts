@@ -18,6 +18,8 @@ import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { saveCopies } from './converter-saves.ts';
+import type { SaveCommand } from '../automation/save-command.ts';
 import { converterLookups } from './converter-lookups.ts';
 import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { deleteRunner, processRunner, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
@@ -45,6 +47,18 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
     return { provides: { scripts: lua }, stop: () => lua.close() };
   },
 };
+
+/** The import converters' saves, from the object as stored. */
+async function savesOf(
+  core: ArchiveCore,
+  saves: readonly SaveCommand[],
+  sop: string,
+  log: SourceLogger,
+): Promise<void> {
+  if (!saves.length) return;
+  const stored = await core.index.findInstance(sop);
+  if (stored) await saveCopies(core, saves, stored.location, log, 'ImportConverters');
+}
 
 /** What the converters decide for one object received in full (the ingest's check). */
 export async function convertArriving(
@@ -143,11 +157,12 @@ async function runOn(
     }
     stored = headerOfDataSet(result.dataSet);
   }
-  const { forwards, deletes, gets, processes } = result;
+  const { forwards, deletes, gets, processes, saves } = result;
   const afterStore =
-    forwards.length || deletes.length || gets.length || processes.length
+    forwards.length || deletes.length || gets.length || processes.length || saves.length
       ? () => {
-          queueForwards(core, forwards, stored)
+          savesOf(core, saves, stored.sopInstanceUid, log)
+            .then(() => queueForwards(core, forwards, stored))
             .then(() => queueDeletes(core, deletes, stored, 'ImportConverters'))
             .then(() => queueGets(core, gets, stored, object.callingAe, 'ImportConverters'))
             .then(() => queueProcesses(core, processes, stored, 'ImportConverters'))

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { makeImage, type MadeImage } from '../helpers/fixtures.ts';
+import { dumpDataSet } from '../helpers/dcmtk.ts';
 import { storeAs } from '../helpers/store-as.ts';
 import { until } from '../helpers/wait.ts';
 import { ENDPOINTS } from '../../main/api/endpoints.ts';
@@ -63,5 +64,34 @@ describe("converters' files and programs", () => {
       const audit = (await (await apiFetch(archive, 'GET', ENDPOINTS.audit.path)).json()) as AuditDto[];
       return audit.some((a) => a.action === 'converter-command' && a.detail.startsWith(`echo ${image.sopUid}>`));
     });
+  });
+
+  it('saves a copy of the stored object and a picture of it (save to, save jpg), inside the data folder only', async () => {
+    await archive.setIni(
+      'ImportConverter3',
+      'ifequal "%u", "SAVER"; { set 0010,1001 to "saved"; save to copies/%i/%o.dcm; save jpg size 32 to pictures/%o.jpg; save png to ../outside.png; }',
+    );
+    try {
+      const image = makeImage({ patientId: 'SV1', rows: 64, columns: 64 });
+      expect((await send(image, 'SAVER')).code).toBe(0);
+      const copy = path.join(archive.dataDir, 'copies', 'SV1', `${image.sopUid}.dcm`);
+      const jpeg = path.join(archive.dataDir, 'pictures', `${image.sopUid}.jpg`);
+      await until('the copy and the picture are written', () => existsSync(copy) && existsSync(jpeg));
+      // The copy is the object as stored, with the converter's change.
+      expect(await dumpDataSet(copy)).toContain('(0010,1001) PN [saved]');
+      const picture = await readFile(jpeg);
+      expect([...picture.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+      // The JPEG's frame header (SOF0) says 32 x 32.
+      const sof = picture.indexOf(Buffer.from([0xff, 0xc0]));
+      expect([picture.readUInt16BE(sof + 5), picture.readUInt16BE(sof + 7)]).toEqual([32, 32]);
+      await until('the refusal is logged', () => archive.logText().includes('could not save ../outside.png'));
+      expect(archive.logText()).toContain('could not save ../outside.png: converters work only inside the data folder');
+    } finally {
+      await archive.setIni('ImportConverter3', 'nop');
+    }
+    await expect(archive.setIni('ImportConverter3', 'save bmp to x.bmp')).rejects.toThrow(
+      /save bmp is not made by this version \(save jpg or png\)/,
+    );
+    await archive.setIni('ImportConverter3', 'nop');
   });
 });
