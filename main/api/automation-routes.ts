@@ -30,6 +30,8 @@ export interface AutomationService {
   /** A node of acrnema.map by AE title (an export line's `forward to` must name one). */
   known(ae: string): boolean;
   tryOn(sopInstanceUid: string): Promise<ConverterTryDto>;
+  /** The same on a dropped file, as if `callingAe` had sent it (nothing stored). */
+  tryFile(bytes: Buffer, callingAe: string): Promise<ConverterTryDto>;
   /** A study's first object (as the index orders them), for "Try" from a study's row. */
   firstObjectOf(studyInstanceUid: string): Promise<string | undefined>;
 }
@@ -165,5 +167,24 @@ export function automationRoutes(service: AutomationService): RouteDef[] {
       }
       return service.tryOn(required(given.sopInstanceUid, 'sopInstanceUid'));
     }),
+    // A file dropped on the screen (one Part-10 object, up to TRY_FILE_BYTES); ?callingAe= as if that node sent it.
+    route(
+      ENDPOINTS.tryConvertersOnFile,
+      async ({ url, upload }) => {
+        const parts: Buffer[] = [];
+        let size = 0;
+        for await (const part of upload!) {
+          size += part.length;
+          if (size > TRY_FILE_BYTES)
+            throw new HttpError(413, msg('a file to try is at most {n} MB', { n: String(TRY_FILE_BYTES >> 20) }));
+          parts.push(part);
+        }
+        return service.tryFile(Buffer.concat(parts), url.searchParams.get('callingAe') ?? '');
+      },
+      { rawBody: true },
+    ),
   ];
 }
+
+/** The largest file the Automation screen tries (an object is held in memory while it is tried). */
+const TRY_FILE_BYTES = 64 << 20;

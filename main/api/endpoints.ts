@@ -189,6 +189,7 @@ export const ENDPOINTS = {
     '/api/automation/try',
     'configure',
   ),
+  tryConvertersOnFile: ep<Blob, ConverterTryDto>('POST', '/api/automation/try-file', 'configure'),
   // The worklist and performed steps (worklist-routes.ts).
   worklist: ep<undefined, WorklistEntryDto[]>('GET', '/api/worklist', 'view'),
   mpps: ep<undefined, MppsDto[]>('GET', '/api/mpps', 'view'),

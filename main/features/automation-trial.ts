@@ -7,7 +7,7 @@ import type { LuaHost } from '../automation/lua-host.ts';
 import { converterLookups } from './converter-lookups.ts';
 import { filterMatches } from '../config/import-converters.ts';
 import { ruleMatches } from '../config/forward-rules.ts';
-import { readObjectHead } from '../edit/object-rewrite.ts';
+import { objectHeadOf, readObjectHead } from '../edit/object-rewrite.ts';
 import { valueText } from '../automation/converter-vars.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
@@ -26,8 +26,31 @@ export async function tryConverters(core: ArchiveCore, lua: LuaHost, sopInstance
   const row = await core.index.findInstance(sopInstanceUid);
   if (!row) throw new HttpError(404, msg('no object {uid} in the archive', { uid: sopInstanceUid }));
   const head = await readObjectHead(core.store.absolutePath(row.location));
-  const original = head.dataSet;
-  const callingAe = row.callingAe ?? '';
+  return tryOn(core, lua, head.dataSet, row.callingAe ?? '');
+}
+
+/**
+ * The same on a file dropped on the screen (a Part-10 file, or a bare data set): as if `callingAe` had just sent it;
+ * nothing is stored. A file that is not DICOM is refused (400) with the reason.
+ */
+export async function tryConvertersOnFile(
+  core: ArchiveCore,
+  lua: LuaHost,
+  bytes: Buffer,
+  callingAe: string,
+): Promise<ConverterTryDto> {
+  let head: Awaited<ReturnType<typeof objectHeadOf>>;
+  try {
+    head = await objectHeadOf([bytes], 'the dropped file');
+  } catch (err) {
+    throw new HttpError(400, msg('not a DICOM file: {reason}', { reason: (err as Error).message }));
+  }
+  return tryOn(core, lua, head.dataSet, callingAe);
+}
+
+async function tryOn(core: ArchiveCore, lua: LuaHost, original: DataSet, callingAe: string): Promise<ConverterTryDto> {
+  const sopInstanceUid = textOf(original.get(Tag.SOPInstanceUID));
+  const sopClassUid = textOf(original.get(Tag.SOPClassUID));
   const calledAe = core.settings.aeTitle;
   const text = texts(original);
   const modality = text(Tag.Modality);
@@ -71,7 +94,7 @@ export async function tryConverters(core: ArchiveCore, lua: LuaHost, sopInstance
       modality: texts(current)(Tag.Modality),
       callingAe,
       calledAe,
-      sopClassUid: row.sopClassUid,
+      sopClassUid,
     });
     const stopped = !matches
       ? 'ExportModality, ExportCallingAE, ExportCalledAE or ExportSOPClass'

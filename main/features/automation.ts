@@ -3,7 +3,7 @@ import { automationRoutes } from '../api/automation-routes.ts';
 import { LuaHost } from '../automation/lua-host.ts';
 import { luaServices, trialServices } from './lua-services.ts';
 import { transfers } from './transfers.ts';
-import { tryConverters } from './automation-trial.ts';
+import { tryConverters, tryConvertersOnFile } from './automation-trial.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
 import { Tag } from '../dicom/tags.ts';
 
@@ -23,6 +23,7 @@ export const automation: Feature<undefined> = {
       },
       known: (ae) => !!nodes.node(ae),
       tryOn: (sop) => tryConverters(core, scripts, sop),
+      tryFile: (bytes, callingAe) => tryConvertersOnFile(core, scripts, bytes, callingAe),
       firstObjectOf: async (study) => {
         const attr = QR_BY_TAG.get(Tag.StudyInstanceUID)!;
         const [first] = await core.index.instancesMatching([{ attr, match: { kind: 'single', value: study } }]);

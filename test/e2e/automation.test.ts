@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
 import { dumpDataSet, run } from '../helpers/dcmtk.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
@@ -106,6 +107,29 @@ describe('the Automation screen', () => {
     await trial.waitFor();
     expect(await page.getByLabel('SOP Instance UID').inputValue()).toBe(image.sopUid);
     expect(await trial.locator('tr[data-trial="ExportConverter0"]').textContent()).toContain('forward study to PEER');
+  });
+
+  it('tries the converters on a file picked on the screen, as if a node had sent it, and stores nothing', async () => {
+    const page = ui.page;
+    await page.goto(await signInUrl(archive.server, '#/automation'));
+    const dropped = makeImage({ patientId: 'DROP1', patientName: 'Dropped^Dora', rows: 8, columns: 8 });
+    const [file] = await writeImages(path.join(ui.work, 'dropped'), [dropped]);
+    await page.getByLabel('As sent by (calling AE title)').fill('DROPPER');
+    await page.getByLabel('A DICOM file to try').setInputFiles(file!);
+    const trial = page.getByTestId('trial');
+    await trial.waitFor();
+    expect(await trial.locator('tr[data-tag="0010,1001"] td').nth(2).textContent()).toBe('from DROPPER');
+    expect(await page.getByLabel('SOP Instance UID').inputValue()).toBe(dropped.sopUid);
+    expect(await archive.server.index.findInstance(dropped.sopUid)).toBeUndefined();
+    // Not DICOM: refused with the reason, on the screen.
+    await page
+      .getByLabel('A DICOM file to try')
+      .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    await page.getByText(/not a DICOM file/).waitFor();
+    // The browser logs that refused request: expected here, nothing else.
+    const refused = ui.errors.filter((e) => e.includes('400') && e.includes('/api/automation/try-file'));
+    expect(refused).toHaveLength(1);
+    ui.errors.splice(ui.errors.indexOf(refused[0]!), 1);
   });
 
   it('adds an export converter, and edits a [lua] hook with its check as it is typed', async () => {

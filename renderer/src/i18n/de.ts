@@ -469,6 +469,8 @@ export const DE: Record<string, string> = {
   'Converters may run programs': 'Konverter dürfen Programme starten',
   'Add an export converter': 'Exportkonverter hinzufügen',
   'Lua hooks': 'Lua-Hooks ([lua])',
+  'A DICOM file to try': 'DICOM-Datei zum Ausprobieren',
+  'As sent by (calling AE title)': 'Als gesendet von (rufender AE-Titel)',
   "On the archive's computer: use its access key": 'Am Rechner des Archivs: seinen Zugangsschlüssel benutzen',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Sind die Objekte einer Studie weitergeleitet, den Knoten bestätigen lassen, dass er sie behält (DICOM Storage Commitment)',
@@ -601,6 +603,7 @@ export const DE: Record<string, string> = {
   'Sign out': 'Abmelden',
   'Sign out after idle minutes': 'Abmelden nach Minuten ohne Nutzung',
   'SOP Instance UID': 'SOP Instance UID',
+  'Or a DICOM file (pick or drop it here)': 'Oder eine DICOM-Datei (auswählen oder hierher ziehen)',
   "Signed in with this computer's access key.": 'Mit dem Zugangsschlüssel dieses Rechners angemeldet.',
   Since: 'Seit',
   Size: 'Größe',
@@ -754,6 +757,7 @@ export const DE: Record<string, string> = {
   '[lua] {key}: not a hook this version runs ({hooks})':
     '[lua] {key}: diesen Hook führt diese Version nicht aus ({hooks})',
   '[lua] {key}: {reason}': '[lua] {key}: {reason}',
+  'a file to try is at most {n} MB': 'eine Datei zum Ausprobieren hat höchstens {n} MB',
   "a key's role is viewer or technician": 'die Rolle eines Schlüssels ist Betrachter oder MTRA',
   'a line is: AE  RIGHTS  [RETRIEVE-TO]  [host]': 'eine Zeile lautet: AE  RECHTE  [RETRIEVE-TO]  [host]',
   'a link token opens one of {paths}': 'ein Link-Token öffnet nur einen dieser Pfade: {paths}',
@@ -913,6 +917,7 @@ export const DE: Record<string, string> = {
   'for each request on an association': 'für jede Anfrage in einer Assoziation',
   'once the archive serves': 'sobald das Archiv bereit ist',
   deferred: 'zurückgestellt',
+  'not a DICOM file: {reason}': 'keine DICOM-Datei: {reason}',
   "only the install's secret makes sign-in links": 'Anmeldelinks erstellt nur das Geheimnis der Installation',
   "only the install's secret may replace itself": 'nur das Geheimnis der Installation kann sich selbst ersetzen',
   'order {order} cancelled': 'Auftrag {order} storniert',

@@ -1,7 +1,7 @@
 import { ENDPOINTS } from '../../../main/api/endpoints.ts';
 import type { CheckedKind, ConverterDto, ConverterTryDto, LuaHookDto } from '../../../main/api/contract.ts';
 import { useEffect, useState } from 'react';
-import { api } from '../api.ts';
+import { api, upload } from '../api.ts';
 import { ActionButton, ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
 import { t } from '../i18n.ts';
@@ -89,6 +89,14 @@ export function Automation({ studyUid }: { studyUid?: string }) {
             {t('Try')}
           </ActionButton>
         </div>
+        <TryFile
+          onTried={(t) => {
+            setError('');
+            setTried(t);
+            setSop(t.sopInstanceUid);
+          }}
+          onError={setError}
+        />
         <ErrorText error={error} />
         {tried && <Trial tried={tried} />}
       </Section>
@@ -141,6 +149,53 @@ function ConverterEditor({ converter, onSaved }: { converter: ConverterDto; onSa
           {t('Save')}
         </ActionButton>
       )}
+    </div>
+  );
+}
+
+/** A DICOM file picked or dropped here, tried as if the node named had just sent it (nothing is stored). */
+function TryFile({ onTried, onError }: { onTried: (t: ConverterTryDto) => void; onError: (e: string) => void }) {
+  const [callingAe, setCallingAe] = useState('');
+  const [over, setOver] = useState(false);
+  const run = async (file: File | undefined) => {
+    if (!file) return;
+    try {
+      onTried(await upload(ENDPOINTS.tryConvertersOnFile, file, { callingAe }));
+    } catch (e) {
+      onError((e as Error).message);
+    }
+  };
+  return (
+    <div
+      className={`row drop-zone ${over ? 'drop-target' : ''}`}
+      data-testid="try-drop"
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes('Files')) {
+          e.preventDefault();
+          setOver(true);
+        }
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        void run(e.dataTransfer.files[0]);
+      }}
+    >
+      <Field label={t('Or a DICOM file (pick or drop it here)')}>
+        <input
+          type="file"
+          aria-label={t('A DICOM file to try')}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = '';
+            void run(file);
+          }}
+        />
+      </Field>
+      <Field label={t('As sent by (calling AE title)')}>
+        <input value={callingAe} onChange={(e) => setCallingAe(e.target.value.trim())} />
+      </Field>
     </div>
   );
 }
