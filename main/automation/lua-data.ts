@@ -101,6 +101,35 @@ export class ScriptData {
     this.changed = true;
   }
 
+  /**
+   * Conquest's `:Serialize()`: the attributes at `path` by name, as a Lua table constructor or (json) a JSON object;
+   * sequences as lists of items; values that are bytes (pixel data, OB/OW/UN) left out.
+   */
+  serialize(path: string, json: boolean): string {
+    const decode = this.decoder();
+    const walk = (ds: DataSet): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const [tag, e] of ds) {
+        const name = keywordOf(tag) || hex(tag);
+        if (isSequence(e)) out[name] = e.value.map(walk);
+        else if (NUMBER_VRS[e.vr] || TEXT_VRS.has(e.vr)) {
+          const text = valueText(e, decode);
+          out[name] = NUMBER_VRS[e.vr] && text !== '' && !text.includes('\\') ? Number(text) : text;
+        }
+      }
+      return out;
+    };
+    const value = walk(this.item(path) ?? new Map());
+    return json ? JSON.stringify(value) : luaLiteral(value);
+  }
+
+  /** Conquest's `:Reset()`: every attribute at `path` removed. */
+  reset(path: string): void {
+    if (!path) this.root = new Map();
+    else this.item(path)?.clear();
+    this.changed = true;
+  }
+
   /** The data set at `path` (undefined when it is not there). */
   at(path: string): DataSet | undefined {
     return this.item(path);
@@ -256,6 +285,17 @@ export class ScriptObjects {
     const m = /^@(\d+)\|/.exec(path);
     if (m) this.objects.delete(Number(m[1]));
   }
+}
+
+/** A Lua table constructor for a value made of objects, lists, strings and numbers. */
+function luaLiteral(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `{${v.map(luaLiteral).join(',')}}`;
+  const entries = Object.entries(v as Record<string, unknown>).map(([k, x]) =>
+    /^[A-Za-z_]\w*$/.test(k) ? `${k}=${luaLiteral(x)}` : `[${JSON.stringify(k)}]=${luaLiteral(x)}`,
+  );
+  return `{${entries.join(',')}}`;
 }
 
 /** A value that crossed a thread (a data set, or a list of them) with its data sets' values Buffers again. */

@@ -233,6 +233,20 @@ export class ScriptEngine {
       objects().append(String(arrayPath), objects().dataSetAt(String(path))),
     );
     g.set('__free', (path: string) => objects().free(String(path)));
+    g.set('__serialize', (path: string, json: boolean) => {
+      const { data, inner } = at(path);
+      return data.serialize(inner, json === true);
+    });
+    g.set('__adopt', (target: string, source: string) => {
+      const { data, inner, prefix } = at(target);
+      if (!prefix || inner) throw new Error('Read fills an object the script made (not Data, not an item)');
+      data.root = objects().dataSetAt(String(source));
+      objects().free(String(source));
+    });
+    g.set('__reset', (path: string) => {
+      const { data, inner } = at(path);
+      data.reset(inner);
+    });
     g.set('__wait', (name: string, a: unknown, b: unknown, c: unknown, d: unknown) => this.wait(name, [a, b, c, d]));
     g.set('__script', (text: string) => this.script(String(text)));
     g.set('__log', (level: 'info' | 'debug', text: string) => {
@@ -294,6 +308,17 @@ export class ScriptEngine {
           return services.changeUid(text(a), b === undefined || b === null ? undefined : text(b), text(c));
         case 'changeuidback':
           return services.changeUidBack(text(a), text(b));
+        case 'global':
+          return services.global(text(a));
+        case 'readobject':
+          return objects.add(await services.readObject(text(a)));
+        case 'writeobject':
+          await services.writeObject(text(a), objects.dataSetAt(text(b)));
+          return true;
+        case 'read':
+          return objects.addArray(await services.read(objects.dataSetAt(text(a))));
+        case 'delete':
+          return services.delete(objects.dataSetAt(text(a)));
         default:
           throw new Error(`${name} is not a function scripts may call`);
       }

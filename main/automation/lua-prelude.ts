@@ -29,6 +29,7 @@ local get, set, count, delete_item, list_items, get_bytes, set_bytes, run_script
   checked(__get_bytes), checked(__set_bytes), checked(__script), __log, checked(__dictionary)
 local new_object, new_array, copy_object, append_item, free_object, wait =
   checked(__new_object), checked(__new_array), checked(__copy), checked(__append), checked(__free), __wait
+local serialize, reset, adopt = checked(__serialize), checked(__reset), checked(__adopt)
 local MARK = '\1SQ:'
 local object, array
 local object_methods, array_methods = {}, {}
@@ -175,6 +176,46 @@ function changeuidback(new, stage)
 end
 function sleep(ms) call('sleep', ms) end
 
+-- Global: dicom.ini's [sscscp] values by name, BaseDir (the data folder), ConfigFile, DGATEVERSION; read only here.
+Global = setmetatable({}, {
+  __index = function(_, key)
+    local err, v = call('global', tostring(key))
+    if err then return nil end
+    return v
+  end,
+  __newindex = function(_, key) error('Global.' .. tostring(key) .. ' is read only here', 2) end,
+})
+
+function object_methods.Serialize(self, json) return serialize(path_of(self), json == true) end
+array_methods.Serialize = object_methods.Serialize
+function object_methods.Reset(self) reset(path_of(self)) end
+-- Data is written as stored (pixels and the converters' changes in), once stored: save to file.
+function object_methods.Write(self, file)
+  local p = path_of(self)
+  if p == '' then run_script('save to ' .. tostring(file)) return true end
+  local err = call('writeobject', file, p)
+  if err then error(err, 2) end
+  return true
+end
+function object_methods.Read(self, file)
+  local err, v = call('readobject', file)
+  if err then error(err, 2) end
+  adopt(path_of(self), v)
+  return true
+end
+function writedicom(o, file) return o:Write(file) end
+function readdicom(o, file) return o:Read(file) end
+function dicomread(q)
+  local err, v = call('read', path_of(query_of(q)))
+  if err then failed('dicomread', err) return array(new_array()) end
+  return array(v)
+end
+function dicomdelete(q)
+  local err, v = call('delete', path_of(query_of(q)))
+  if err then failed('dicomdelete', err) return nil end
+  return true
+end
+
 Data = object('')
 function deletefromsequence(seq, n) delete_item(path_of(seq), n) end
 function getvr(group, element) return Data:GetVR(group, element) end
@@ -201,6 +242,7 @@ end
 __get, __set, __count, __delete_item, __list_items, __get_bytes, __set_bytes, __script, __log, __dictionary =
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 __new_object, __new_array, __copy, __append, __free, __wait = nil, nil, nil, nil, nil, nil
+__serialize, __reset, __adopt = nil, nil, nil
 
 local compiled = {}
 function __run(chunk, name)

@@ -24,6 +24,16 @@ export interface LuaServices {
   changeUid(oldUid: string, proposed: string | undefined, stage: string): Promise<string>;
   /** changeuidback(new[, stage]): the old UID a new one stands for, if the index knows it. */
   changeUidBack(newUid: string, stage: string): Promise<string | undefined>;
+  /** Global.X: BaseDir (the data folder), ConfigFile, DGATEVERSION, StatusString, or [sscscp]'s X (secrets withheld). */
+  global(name: string): Promise<string | undefined>;
+  /** DicomObject:Read(file): a DICOM file inside the data folder, whole. */
+  readObject(file: string): Promise<DataSet>;
+  /** DicomObject:Write(file): an object the script made, as a Part-10 file inside the data folder. */
+  writeObject(file: string, dataSet: DataSet): Promise<void>;
+  /** dicomread(query): the headers of this archive's objects the query names (at most a thousand). */
+  read(identifier: DataSet): Promise<DataSet[]>;
+  /** dicomdelete(query): this archive's studies the query names (by PatientID or StudyInstanceUID), deleted. */
+  delete(identifier: DataSet): Promise<number>;
 }
 
 export type LuaServiceName = keyof LuaServices;
@@ -38,6 +48,11 @@ export const LUA_SERVICE_NAMES: readonly LuaServiceName[] = [
   'gpps',
   'changeUid',
   'changeUidBack',
+  'global',
+  'readObject',
+  'writeObject',
+  'read',
+  'delete',
 ];
 
 /** One call from the scripts' worker, and its answer (values cross the thread boundary as structured clones). */

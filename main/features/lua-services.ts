@@ -1,8 +1,17 @@
 import { CharacterSet } from '../dicom/charset.ts';
-import { encodeDataSet, isSequence, textElement, textOf, type DataSet } from '../dicom/dataset.ts';
+import { encodeDataSet, isSequence, parseDataSet, textElement, textOf, type DataSet } from '../dicom/dataset.ts';
 import { keywordOf, keywordTag, vrOf } from '../dicom/dictionary.ts';
 import { Tag } from '../dicom/tags.ts';
-import { QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
+import { IMPLEMENTATION_VERSION_NAME, QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { confinedPath } from '../automation/converter-steps.ts';
+import { archiveFolders } from './converter-effects.ts';
+import { readDataSetBytes } from '../store/object-reader.ts';
+import { readObjectHead } from '../edit/object-rewrite.ts';
+import { encodeFileMeta } from '../store/part10.ts';
+import { QR_BY_TAG } from '../query/attributes.ts';
+import type { Condition } from '../query/condition.ts';
 import { findLocal } from '../archive/local-find.ts';
 import { LEVEL_NAMES } from '../query/attributes.ts';
 import { newUidFor } from '../automation/uid-remap.ts';
@@ -59,7 +68,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
       return n ? [n.ae, n.host, String(n.port), n.compression ?? ''] : undefined;
     },
     async gpps(section, key) {
-      if (/password|secret|privatekey|token/i.test(key)) return undefined;
+      if (SECRET.test(key)) return undefined;
       return core.config.ini.get(section || 'sscscp', key)?.value;
     },
     async changeUid(oldUid, proposed, stage) {
@@ -73,7 +82,85 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
     async changeUidBack(newUid, stage) {
       return (await core.index.uidMapStore().oldUids(stage, [newUid])).get(newUid);
     },
+    async global(name) {
+      const known: Record<string, string> = {
+        basedir: core.dataDir.endsWith(path.sep) ? core.dataDir : core.dataDir + path.sep,
+        configfile: core.config.ini.file,
+        dgateversion: IMPLEMENTATION_VERSION_NAME,
+        statusstring: '',
+      };
+      const fixed = known[name.toLowerCase()];
+      if (fixed !== undefined) return fixed;
+      if (SECRET.test(name)) return undefined;
+      return core.config.ini.get('sscscp', name)?.value;
+    },
+    async readObject(file) {
+      const target = await confinedPath(core.dataDir, file, archiveFolders(core));
+      const object = await readDataSetBytes(target).catch((err: Error) => {
+        throw new Error(`${file}: ${err.message}`);
+      });
+      return parseDataSet(object.bytes, encodingOf(object.transferSyntaxUid));
+    },
+    async writeObject(file, dataSet) {
+      const target = await confinedPath(core.dataDir, file, archiveFolders(core));
+      await mkdir(path.dirname(target), { recursive: true });
+      const object = outgoing(dataSet);
+      const { bytes } = await object.read();
+      const meta = encodeFileMeta({
+        sopClassUid: object.sopClassUid,
+        sopInstanceUid: object.sopInstanceUid,
+        transferSyntaxUid: object.transferSyntaxUid,
+      });
+      await writeFile(target, Buffer.concat([meta, bytes as Buffer]));
+    },
+    async read(identifier) {
+      const found = await core.index.instancesMatching(conditionsOf(identifier));
+      const out: DataSet[] = [];
+      for (const i of found.slice(0, MAX_READ)) {
+        const head = await readObjectHead(core.store.absolutePath(i.location)).catch(() => undefined);
+        if (head) out.push(head.dataSet);
+      }
+      return out;
+    },
+    async delete(identifier) {
+      const conditions = conditionsOf(identifier);
+      if (!conditions.some((c) => c.attr.tag === Tag.PatientID || c.attr.tag === Tag.StudyInstanceUID))
+        throw new Error('dicomdelete names a PatientID or a StudyInstanceUID');
+      const studies = new Set((await core.index.instancesMatching(conditions)).map((i) => i.studyInstanceUid ?? ''));
+      studies.delete('');
+      let deleted = 0;
+      for (const study of studies) {
+        const done = await core.removal.remove(study, 'deleted by a Lua script (dicomdelete)');
+        if (done && done !== 'protected') {
+          deleted++;
+          core.audit.record({
+            action: 'delete',
+            user: 'lua',
+            source: 'converters',
+            studyUid: study,
+            detail: `${done.objects} objects, by dicomdelete`,
+          });
+        }
+      }
+      return deleted;
+    },
   };
+}
+
+/** The most objects one dicomread gives back. */
+const MAX_READ = 1000;
+const SECRET = /password|secret|privatekey|token/i;
+
+/** A query object's keys with values (single values: UIDs, IDs, names) as the index's conditions. */
+function conditionsOf(identifier: DataSet): Condition[] {
+  const out: Condition[] = [];
+  for (const [tag, e] of identifier) {
+    const attr = QR_BY_TAG.get(tag);
+    if (!attr || isSequence(e)) continue;
+    const value = textOf(e);
+    if (value && !/[*?\\]/.test(value)) out.push({ attr, match: { kind: 'single', value } });
+  }
+  return out;
 }
 
 /**
@@ -87,6 +174,8 @@ export function trialServices(real: LuaServices, core: ArchiveCore): LuaServices
     ...real,
     move: (ae, destination) => wouldNot(`move from ${ae} to ${destination}`),
     store: (ae, objects) => wouldNot(`store ${objects.length} object(s) to ${ae}`),
+    writeObject: (file) => wouldNot(`write ${file}`),
+    delete: () => wouldNot('delete studies (dicomdelete)'),
     // The same UID as for real, not kept in the index.
     changeUid: async (oldUid, proposed, stage) =>
       stage.startsWith('#')

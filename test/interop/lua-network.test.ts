@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -53,6 +54,18 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     "print('back', changeuidback(new, 'lua1') == Data.StudyInstanceUID, new ~= Data.StudyInstanceUID)",
   ].join(' ');
 
+  const FILES_AND_ARCHIVE = [
+    "lua:if Association.Calling ~= 'CT06' then return end",
+    "local m = newdicomobject(); m.SOPClassUID = Data.SOPClassUID; m.SOPInstanceUID = Data.SOPInstanceUID .. '.7'",
+    "m.PatientID = 'WRITTEN'; m:Write('made/one.dcm')",
+    "local r = newdicomobject(); r:Read('made/one.dcm'); print('read back', r.PatientID, r.SOPInstanceUID == m.SOPInstanceUID)",
+    'local q = newdicomobject(); q.PatientID = Data.PatientID; local mine = dicomread(q)',
+    "print('dicomread', #mine, mine[0] and mine[0].PatientID)",
+    'print(\'serialized\', Data:Serialize(true):match(\'"PatientID":"[^"]*"\'), #Global.BaseDir > 1)',
+    "if Data.PatientName == 'Gone^Now' then local g = newdicomobject(); g.PatientID = 'GONE1'; print('deleted', dicomdelete(g)) end",
+    "Data:Write('saved/' .. Data.SOPInstanceUID .. '.dcm')",
+  ].join(' ');
+
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'pacs-lua-network-'));
     scp = await startStorescp('COPYSCP');
@@ -63,6 +76,7 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
         ImportConverter1: SEND_COPY,
         ImportConverter2: READ_INDEX,
         ImportConverter3: 'ifequal "%u", "CT05"; preretrieve PEERPACS',
+        ImportConverter4: FILES_AND_ARCHIVE,
         ForwardCollectDelay: '1',
         LuaTimeout: '20',
       },
@@ -166,5 +180,29 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     expect(
       (await archive.server.core.queue.list()).filter((j) => j.kind === 'move' && j.source === 'PEERPACS'),
     ).toHaveLength(1);
+  });
+
+  it('writes and reads files of its own, reads and deletes from this archive, serializes, and knows Global', async () => {
+    const earlier = makeImage({ patientId: 'RD1', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT01', [earlier], work)).code).toBe(0);
+    const image = makeImage({ patientId: 'RD1', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT06', [image], work)).code).toBe(0);
+    const log = archive.logText();
+    expect(log).toContain('read back\tWRITTEN\ttrue');
+    expect(log).toContain('dicomread\t1\tRD1');
+    expect(log).toContain('serialized\t"PatientID":"RD1"\ttrue');
+    await until('Data:Write saved the object', async () =>
+      existsSync(path.join(archive.dataDir, 'saved', `${image.sopUid}.dcm`)),
+    );
+    expect(await dumpDataSet(path.join(archive.dataDir, 'saved', `${image.sopUid}.dcm`))).toContain(
+      '(0010,0020) LO [RD1]',
+    );
+    // dicomdelete: this archive's studies of a patient, gone (and audited).
+    const gone = makeImage({ patientId: 'GONE1', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT01', [gone], work)).code).toBe(0);
+    const trigger = makeImage({ patientId: 'RD2', patientName: 'Gone^Now', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT06', [trigger], work)).code).toBe(0);
+    expect(archive.logText()).toContain('deleted\ttrue');
+    expect(await archive.server.index.findInstance(gone.sopUid)).toBeUndefined();
   });
 });
