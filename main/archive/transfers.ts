@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import { needsObject, ruleMatches } from '../config/forward-rules.ts';
 import type { ArchiveEvents, ObjectEvent } from '../runtime/events.ts';
 import type { StoredEvent } from './ingest.ts';
-import { PermanentJobError, type JobContext, type JobQueue } from '../jobs/job-queue.ts';
+import { PermanentJobError, forwardGroup, type JobContext, type JobQueue } from '../jobs/job-queue.ts';
 import { jobRunners } from './job-runners.ts';
 import type { Job, JobKind, RetrieveQuery } from '../jobs/job.ts';
 import { LEVEL_NAMES, QR_BY_TAG, UNIQUE_KEYS } from '../query/attributes.ts';
@@ -134,13 +134,16 @@ export class Transfers {
         })
       )
         continue;
+      const { group, acrossStudies } = forwardGroup(this.deps.config().settings.forwardAssociationLevel, e.header);
       this.queue
         .forward(
           rule.destination,
-          e.header.studyInstanceUid,
+          acrossStudies ? '' : e.header.studyInstanceUid,
           e.header.sopInstanceUid,
           rule.compression,
           rule.commitment,
+          undefined,
+          { group },
         )
         .catch((err) =>
           this.deps.logger

@@ -48,6 +48,12 @@ export interface ServerSettings {
   maxExportRetries: number;
   retryDelaySeconds: number;
   maxJobsPerNode: number;
+  /** Conquest's ForwardAssociationLevel: what forwards to one node go together in (one job, one association). */
+  forwardAssociationLevel: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE' | 'SOPCLASS' | 'GLOBAL';
+  failHoldOffSeconds: number;
+  delayedForwarderThreads: number;
+  /** 0: no limit. */
+  maxDelayedRetries: number;
   apiPort: number;
   apiAddress: string;
   /** Finished jobs older than this many days leave the history (0: kept for ever). */

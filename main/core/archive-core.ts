@@ -53,6 +53,10 @@ export const CORE_SETTINGS: readonly KeyName[] = [
   'MaximumExportRetries',
   'RetryDelay',
   'MaxJobsPerNode',
+  'ForwardAssociationLevel',
+  'FailHoldOff',
+  'DelayedForwarderThreads',
+  'MaximumDelayedFetchForwardRetries',
   'JobHistoryDays',
   'TLSCertificate',
   'TLSPrivateKey',
@@ -157,6 +161,9 @@ export class ArchiveCore {
           retryDelaySeconds: s.retryDelaySeconds,
           maxPerNode: s.maxJobsPerNode,
           historyDays: s.jobHistoryDays,
+          failHoldOffSeconds: s.failHoldOffSeconds,
+          delayedThreads: s.delayedForwarderThreads,
+          maxDelayedRetries: s.maxDelayedRetries,
         };
       },
     });

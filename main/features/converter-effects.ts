@@ -4,6 +4,7 @@ import type { ArchiveCore } from '../core/archive-core.ts';
 import { msg } from '../../common/message.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
+import { forwardGroup } from '../jobs/job-queue.ts';
 import type { Condition } from '../query/condition.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
 import { Tag } from '../dicom/tags.ts';
@@ -26,14 +27,15 @@ export async function queueForwards(
     const compression = f.compression || options.compression || '';
     const via = { org: f.org, dest: f.dest };
     if (!f.level) {
+      const { group, acrossStudies } = forwardGroup(core.settings.forwardAssociationLevel, header);
       await core.queue.forward(
         f.destination,
-        header.studyInstanceUid,
+        acrossStudies ? '' : header.studyInstanceUid,
         header.sopInstanceUid,
         compression,
         options.commitment,
         undefined,
-        via,
+        { ...via, group },
       );
       continue;
     }

@@ -19,10 +19,41 @@ export interface JobContext {
 /** Runs one attempt of a job; throws to fail the attempt (it is retried), or returns when done. */
 export type JobRunner = (ctx: JobContext) => Promise<void>;
 
-/** A forward's own calling (`org`) and called (`dest`) AE titles, where a converter said them. */
+/**
+ * A forward's own calling (`org`) and called (`dest`) AE titles, where a converter said them; `group`: what the
+ * objects going together are (ForwardAssociationLevel other than STUDY: a patient ID, a series or SOP Instance UID,
+ * '*' for everything to that node).
+ */
 export interface ForwardVia {
   org?: string;
   dest?: string;
+  group?: string;
+}
+
+/**
+ * What forwards of one object to a node go together with (ForwardAssociationLevel): the study (undefined: a job per
+ * destination and study, as always), or a patient, series or object of their own, or everything to that node.
+ */
+export function forwardGroup(
+  level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE' | 'SOPCLASS' | 'GLOBAL',
+  object: { patientId: string; seriesInstanceUid: string; sopInstanceUid: string },
+): { group?: string; acrossStudies: boolean } {
+  if (level === 'PATIENT') return { group: `patient ${object.patientId}`, acrossStudies: true };
+  if (level === 'SERIES') return { group: `series ${object.seriesInstanceUid}`, acrossStudies: false };
+  if (level === 'IMAGE') return { group: `image ${object.sopInstanceUid}`, acrossStudies: false };
+  if (level === 'SOPCLASS' || level === 'GLOBAL') return { group: '*', acrossStudies: true };
+  return { acrossStudies: false };
+}
+
+/** A converter's delayed job: a delayed forward, or a job a converter queued (get, preretrieve, delete, process). */
+function isDelayed(job: Job): boolean {
+  if (!job.detail.startsWith('{')) return false;
+  try {
+    const d = JSON.parse(job.detail) as { delayed?: unknown; by?: unknown };
+    return d.delayed === true || typeof d.by === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** A forward job's detail: '' for a plain one; JSON with what else it is (delayed, `org`, `dest`), keys in one order. */
@@ -70,18 +101,38 @@ export interface JobQueueOptions {
   /** What each kind of job does; more kinds join with `addRunner` (storage commitment, MPPS forwarding). */
   runners: Partial<Record<JobKind, JobRunner>>;
   /** `historyDays`: finished jobs older than this are purged (0: kept for ever). */
-  settings: () => { maxRetries: number; retryDelaySeconds: number; maxPerNode: number; historyDays?: number };
+  settings: () => {
+    maxRetries: number;
+    retryDelaySeconds: number;
+    maxPerNode: number;
+    historyDays?: number;
+    /** Conquest's FailHoldOff: after a job to a node failed, others to it wait this long (0: they do not). */
+    failHoldOffSeconds?: number;
+    /** Conquest's DelayedForwarderThreads: converters' delayed jobs running at once (undefined: no limit). */
+    delayedThreads?: number;
+    /** Conquest's MaximumDelayedFetchForwardRetries for converters' delayed jobs (0: until they succeed). */
+    maxDelayedRetries?: number;
+  };
   events?: ArchiveEvents;
   log: SourceLogger;
 }
 
 const PROGRESS_INTERVAL_MS = 100;
+/** The longest wait before a retry (the doubling stops there). */
+const MAX_RETRY_DELAY_MS = 3600_000;
 /** How often finished jobs past JobHistoryDays are purged (and once at start). */
 const PURGE_INTERVAL_MS = 3600_000;
 
 export class JobQueue {
   private readonly options: JobQueueOptions;
-  private readonly running = new Map<number, { node: string; controller: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<
+    number,
+    { node: string; delayed: boolean; controller: AbortController; done: Promise<void> }
+  >();
+  /** Nodes a job just failed with, until when no other job to them starts (FailHoldOff). */
+  private readonly heldOff = new Map<string, number>();
+  /** Jobs whose wait for FailHoldOff was logged. */
+  private readonly heldJobs = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private pumping = false;
@@ -290,9 +341,27 @@ export class JobQueue {
             continue;
           }
           const node = this.nodeOf(job);
+          const settings = this.options.settings();
+          const held = this.heldOff.get(node) ?? 0;
+          if (held > now) {
+            nextWake = Math.min(nextWake, held);
+            if (!this.heldJobs.has(job.id)) {
+              this.heldJobs.add(job.id);
+              this.options.log.info(
+                `job ${job.id} waits ${Math.ceil((held - now) / 1000)} s: a job to ${node} just failed (FailHoldOff)`,
+              );
+            }
+            continue;
+          }
+          this.heldJobs.delete(job.id);
           const busy = [...this.running.values()].filter((r) => r.node === node).length;
-          if (busy >= this.options.settings().maxPerNode) continue;
-          this.launch(job, node);
+          if (busy >= settings.maxPerNode) continue;
+          const delayed = isDelayed(job);
+          if (delayed && settings.delayedThreads !== undefined) {
+            const running = [...this.running.values()].filter((r) => r.delayed).length;
+            if (running >= settings.delayedThreads) continue;
+          }
+          this.launch(job, node, delayed);
         }
         if (this.timer) clearTimeout(this.timer);
         this.timer = undefined;
@@ -306,9 +375,9 @@ export class JobQueue {
     }
   }
 
-  private launch(queued: Job, node: string): void {
+  private launch(queued: Job, node: string, delayed: boolean): void {
     const controller = new AbortController();
-    const entry = { node, controller, done: Promise.resolve() };
+    const entry = { node, delayed, controller, done: Promise.resolve() };
     this.running.set(queued.id, entry);
     entry.done = this.attempt(queued, controller)
       .catch((err) =>
@@ -383,13 +452,21 @@ export class JobQueue {
         this.announce((await store.getJob(job.id))!);
         return;
       }
-      const { maxRetries, retryDelaySeconds } = this.options.settings();
+      const settings = this.options.settings();
+      const { retryDelaySeconds } = settings;
+      if (settings.failHoldOffSeconds)
+        this.heldOff.set(this.nodeOf(job), Date.now() + settings.failHoldOffSeconds * 1000);
+      // A converter's delayed job retries as MaximumDelayedFetchForwardRetries says (0: until it succeeds).
+      const maxRetries =
+        isDelayed(job) && settings.maxDelayedRetries !== undefined
+          ? settings.maxDelayedRetries || Number.POSITIVE_INFINITY
+          : settings.maxRetries;
       if (err instanceof PermanentJobError || attempts > maxRetries) {
         await this.finish(job, 'failed', said);
         this.options.log.warn(`job ${job.id} failed after ${attempts} attempt(s): ${reason}`);
         return;
       }
-      const delay = retryDelaySeconds * 1000 * 2 ** (attempts - 1);
+      const delay = Math.min(MAX_RETRY_DELAY_MS, retryDelaySeconds * 1000 * 2 ** (attempts - 1));
       await store.updateJob(job.id, {
         state: 'queued',
         error: reason,

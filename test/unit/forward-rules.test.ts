@@ -46,7 +46,7 @@ ExportSOPClass1 = 1.2.840.10008.5.1.4.1.1.4
     try {
       rules(`ExportConverters = 3
 ExportConverter0 = forward to NOWHERE
-ExportConverter1 = save to copy.dcm
+ExportConverter1 = submit study target me@host:folder
 `);
     } catch (e) {
       caught = e as ConfigErrors;
@@ -54,7 +54,7 @@ ExportConverter1 = save to copy.dcm
     expect(caught).toBeInstanceOf(ConfigErrors);
     expect(caught!.message).toMatch(/dicom\.ini:3: ExportConverter0: destination NOWHERE is not in acrnema\.map/);
     expect(caught!.message).toMatch(
-      /dicom\.ini:4: ExportConverter1, column 1: "save" is not a converter command this version runs/,
+      /dicom\.ini:4: ExportConverter1, column 1: "submit" is not a converter command this version runs/,
     );
     expect(caught!.message).toMatch(/dicom\.ini:2: ExportConverters is 3 but ExportConverter2 is not set/);
   });

@@ -466,6 +466,17 @@ export const CS: Record<string, string> = {
   'Lua hooks': 'Lua háčky ([lua])',
   'A DICOM file to try': 'Soubor DICOM k vyzkoušení',
   'As sent by (calling AE title)': 'Jako by jej poslal (volající AE titul)',
+  'After a node failed, wait (s)': 'Po selhání uzlu čekat (s)',
+  "Conquest's DelayedForwarderThreads: how many of the converters' delayed jobs (forward study to, get, preretrieve, delete, process) run at once, in the order they became due.":
+    'DelayedForwarderThreads z Conquestu: kolik odložených úloh konvertorů (forward study to, get, preretrieve, delete, process) běží najednou, v pořadí, v jakém nastaly.',
+  "Conquest's FailHoldOff: after a send or forward to a node failed, no other job to that node starts for this long (0: they start as usual; Conquest's default is 60).":
+    'FailHoldOff z Conquestu: když odeslání nebo přeposlání na uzel selže, žádná další úloha na tento uzel po tuto dobu nezačne (0: začínají jako obvykle; výchozí hodnota Conquestu je 60).',
+  "Conquest's ForwardAssociationLevel: the objects forwarded to a node go together (one job, one association) per patient, study, series or object; SOPCLASS and GLOBAL: all that wait for that node go together.":
+    'ForwardAssociationLevel z Conquestu: objekty přeposílané na uzel jdou spolu (jedna úloha, jedna asociace) po pacientech, studiích, sériích nebo objektech; SOPCLASS a GLOBAL: vše, co na daný uzel čeká, jde spolu.',
+  "Conquest's MaximumDelayedFetchForwardRetries: a converter's delayed job (forward study to, get, preretrieve) that fails is tried again at most this often; 0: until it succeeds (each wait twice the last, at most an hour).":
+    'MaximumDelayedFetchForwardRetries z Conquestu: odložená úloha konvertoru (forward study to, get, preretrieve), která selže, se zkusí znovu nejvýše tolikrát; 0: dokud neuspěje (každé čekání dvakrát delší než minulé, nejvýše hodina).',
+  'Delayed converter jobs at once': 'Odložené úlohy konvertorů najednou',
+  'Forwards share an association per': 'Přeposílání sdílí asociaci po',
   "On the archive's computer: use its access key": 'Na počítači archivu: použít jeho přístupový klíč',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Po přeposlání objektů studie požádat uzel o potvrzení, že je uchová (DICOM Storage Commitment)',
@@ -597,6 +608,7 @@ export const CS: Record<string, string> = {
   'Sign out after idle minutes': 'Odhlásit po minutách nečinnosti',
   'SOP Instance UID': 'SOP Instance UID',
   'Or a DICOM file (pick or drop it here)': 'Nebo soubor DICOM (vyberte jej nebo sem přetáhněte)',
+  'Retries of a delayed converter job': 'Opakování odložené úlohy konvertoru',
   "Signed in with this computer's access key.": 'Přihlášeno přístupovým klíčem tohoto počítače.',
   Since: 'Od',
   Size: 'Velikost',

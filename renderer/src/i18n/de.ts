@@ -471,6 +471,17 @@ export const DE: Record<string, string> = {
   'Lua hooks': 'Lua-Hooks ([lua])',
   'A DICOM file to try': 'DICOM-Datei zum Ausprobieren',
   'As sent by (calling AE title)': 'Als gesendet von (rufender AE-Titel)',
+  'After a node failed, wait (s)': 'Nach Fehler eines Knotens warten (s)',
+  "Conquest's DelayedForwarderThreads: how many of the converters' delayed jobs (forward study to, get, preretrieve, delete, process) run at once, in the order they became due.":
+    'DelayedForwarderThreads von Conquest: wie viele verzögerte Aufträge der Konverter (forward study to, get, preretrieve, delete, process) gleichzeitig laufen, in der Reihenfolge ihrer Fälligkeit.',
+  "Conquest's FailHoldOff: after a send or forward to a node failed, no other job to that node starts for this long (0: they start as usual; Conquest's default is 60).":
+    'FailHoldOff von Conquest: nachdem ein Senden oder Weiterleiten an einen Knoten fehlschlug, startet so lange kein anderer Auftrag an diesen Knoten (0: sie starten wie üblich; Conquests Vorgabe ist 60).',
+  "Conquest's ForwardAssociationLevel: the objects forwarded to a node go together (one job, one association) per patient, study, series or object; SOPCLASS and GLOBAL: all that wait for that node go together.":
+    'ForwardAssociationLevel von Conquest: die an einen Knoten weitergeleiteten Objekte gehen zusammen (ein Auftrag, eine Assoziation) je Patient, Studie, Serie oder Objekt; SOPCLASS und GLOBAL: alles, was auf diesen Knoten wartet, geht zusammen.',
+  "Conquest's MaximumDelayedFetchForwardRetries: a converter's delayed job (forward study to, get, preretrieve) that fails is tried again at most this often; 0: until it succeeds (each wait twice the last, at most an hour).":
+    'MaximumDelayedFetchForwardRetries von Conquest: ein verzögerter Konverterauftrag (forward study to, get, preretrieve), der fehlschlägt, wird höchstens so oft wiederholt; 0: bis er gelingt (jede Wartezeit doppelt so lang wie die letzte, höchstens eine Stunde).',
+  'Delayed converter jobs at once': 'Verzögerte Konverteraufträge gleichzeitig',
+  'Forwards share an association per': 'Weiterleitungen teilen eine Assoziation je',
   "On the archive's computer: use its access key": 'Am Rechner des Archivs: seinen Zugangsschlüssel benutzen',
   "Once a study's objects are forwarded, ask the node to confirm it keeps them (DICOM Storage Commitment)":
     'Sind die Objekte einer Studie weitergeleitet, den Knoten bestätigen lassen, dass er sie behält (DICOM Storage Commitment)',
@@ -604,6 +615,7 @@ export const DE: Record<string, string> = {
   'Sign out after idle minutes': 'Abmelden nach Minuten ohne Nutzung',
   'SOP Instance UID': 'SOP Instance UID',
   'Or a DICOM file (pick or drop it here)': 'Oder eine DICOM-Datei (auswählen oder hierher ziehen)',
+  'Retries of a delayed converter job': 'Wiederholungen eines verzögerten Konverterauftrags',
   "Signed in with this computer's access key.": 'Mit dem Zugangsschlüssel dieses Rechners angemeldet.',
   Since: 'Seit',
   Size: 'Größe',
