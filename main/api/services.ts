@@ -66,7 +66,7 @@ export interface JobService {
 
 /** dicom.ini: read, check and save, apply, restart the listener. */
 export interface SettingsService {
-  config(): Pick<LoadedConfig, 'configDir' | 'dataDir' | 'nodes' | 'settings'>;
+  config(): Pick<LoadedConfig, 'configDir' | 'dataDir' | 'nodes' | 'settings' | 'skippedConverters'>;
   applySettings(): Promise<void>;
   restartListener(): Promise<number>;
   /** Stop the program (set by `serve`; absent when the core runs inside another program). */

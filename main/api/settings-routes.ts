@@ -82,6 +82,11 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
  * Check a new dicom.ini the way start-up does (every key, the forwarding rules against the nodes) and save it only if it
  * passes; then apply at once what can be. The answer lists the changed keys with when each takes effect.
  */
+/** Whether the running archive left this converter out at its start or last save. */
+function isSkippedNow(settings: SettingsService, key: string): boolean {
+  return settings.config().skippedConverters.some((s) => s.key === key);
+}
+
 export async function saveSettings(
   settings: SettingsService,
   given: string,
@@ -92,24 +97,35 @@ export async function saveSettings(
   // A browser's text box gives LF line endings: a dicom.ini kept with CRLF (Windows, Conquest) stays CRLF.
   const text = current.includes('\r\n') ? given.replace(/\r?\n/g, '\r\n') : given;
   const doc = new IniDocument(file, text);
+  const before = new IniDocument(file, current);
+  const value = (d: IniDocument, key: string) => d.get(SECTION, key)?.value;
+  // A converter the running archive already leaves out (a line it cannot run) may stay as it is: a save refuses only
+  // the problems it brings, so one line can be switched off or mended while another still waits.
+  const refused: ConfigError[] = [];
+  const skip = (key: string, errors: ConfigError[]) => {
+    if (value(doc, key) !== value(before, key) || !isSkippedNow(settings, key)) refused.push(...errors);
+  };
   try {
     readSettings(doc, settings.config().configDir, settings.config().dataDir);
-    const rules = readForwardRules(doc, settings.config().nodes);
-    const converters = readImportConverters(doc);
-    const requests = readRequestConverters(doc);
-    await checkConverterLua(file, [
-      ...converters.map((c) => ({ ...c, kind: 'Import' as const })),
-      ...rules.map((r) => ({ ...r, kind: 'Export' as const })),
-      ...Object.values(requests).map((c) => ({ ...c, kind: 'Request' as const })),
-    ]);
+    const rules = readForwardRules(doc, settings.config().nodes, skip);
+    const converters = readImportConverters(doc, skip);
+    const requests = readRequestConverters(doc, skip);
+    await checkConverterLua(
+      file,
+      [
+        ...converters.map((c) => ({ ...c, kind: 'Import' as const })),
+        ...rules.map((r) => ({ ...r, kind: 'Export' as const })),
+        ...Object.values(requests).map((c) => ({ ...c, kind: 'Request' as const })),
+      ],
+      skip,
+    );
     await readLuaHooks(doc);
+    if (refused.length) throw new ConfigErrors(refused);
   } catch (err) {
     if (err instanceof ConfigErrors) throw new SettingsRefused(err.errors);
     if (err instanceof ConfigError) throw new SettingsRefused([err]);
     throw err;
   }
-  const before = new IniDocument(file, current);
-  const value = (d: IniDocument, key: string) => d.get(SECTION, key)?.value;
   const keys = new Set([...before.entries(SECTION).map((e) => e.key), ...doc.entries(SECTION).map((e) => e.key)]);
   const changed = [...keys].filter((k) => value(before, k) !== value(doc, k));
   await writeFile(file, doc.toString());

@@ -5,10 +5,11 @@ import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/da
 import { keywordTag } from '../dicom/dictionary.ts';
 import { Tag } from '../dicom/tags.ts';
 import { crc32 } from 'node:zlib';
+import path from 'node:path';
 
 /**
  * Conquest's `%` variables in converter text (its Windows manual, "ImportConverters"): `%m %s %o %i %u %c %d %g %n %t
- * %% %^ %~ %[`, the general-purpose `%x %y %z`, and `%V` for any attribute of the object by tag (`%V0010,0010`), by
+ * %% %^ %~ %[`, `%f %b %p` (the stored file, its name and folder: export converters; '' before the object is stored), the general-purpose `%x %y %z`, and `%V` for any attribute of the object by tag (`%V0010,0010`), by
  * name (`%VPatientName`), in any sequence (`%V*gggg,eeee`) or along a path of items (`%V/gggg,eeee.N/gggg,eeee`); each
  * may be followed by `[first,last]` (inclusive, from 0) or `[,n]` (the last n characters), then `^` (upper case) or
  * `~` (lower case). `%A`, `%E` and `%R` take the same references as `%V` and give the value's CRC-32 (decimal), its
@@ -29,6 +30,8 @@ export interface VariableContext {
   now?: () => Date;
   /** %s in a retrieve converter: the C-MOVE destination (elsewhere the object's Station Name). */
   stationName?: string;
+  /** %f (and %b, %p): the stored object's file, in export converters ('' where the object is not stored yet). */
+  file?: string;
   /** %E's new UID for an old one (as newuids gives it; the runner keeps the pair for olduids and %R). */
   changeUid?: (oldUid: string) => string;
   /** What %R and %Q read from the index and files, by lookupKey(), filled in before the statement runs. */
@@ -70,6 +73,9 @@ export const SIMPLE_VARIABLES: ReadonlySet<string> = new Set([
   'x',
   'y',
   'z',
+  'f',
+  'b',
+  'p',
 ]);
 
 /** `text` with its variables replaced. */
@@ -223,6 +229,12 @@ function simple(code: string, ctx: VariableContext): string {
     case 'y':
     case 'z':
       return ctx.vars.get(code) ?? '';
+    case 'f':
+      return ctx.file ?? '';
+    case 'b':
+      return ctx.file ? path.basename(ctx.file) : '';
+    case 'p':
+      return ctx.file ? path.dirname(ctx.file) + path.sep : '';
     default:
       return code; // %% %^ %~ %[
   }

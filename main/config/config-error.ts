@@ -35,3 +35,6 @@ export class ConfigErrors extends Error {
     this.errors = errors;
   }
 }
+
+/** A start's report of a converter it leaves out (a line this version refuses), with why: the others run. */
+export type SkippedConverter = (key: string, errors: ConfigError[]) => void;

@@ -1,4 +1,4 @@
-import { ConfigError, ConfigErrors } from './config-error.ts';
+import { ConfigError, ConfigErrors, type SkippedConverter } from './config-error.ts';
 import { aeMatches, aeTitleProblem } from './ae-title.ts';
 import type { AcrNemaMap } from './acrnema-map.ts';
 import type { IniDocument } from '../../common/ini-document.ts';
@@ -50,7 +50,11 @@ export interface ForwardCandidate {
   sopClassUid: string;
 }
 
-export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRule[] {
+/**
+ * `onSkipped`: a start's leniency (config/load.ts): a rule with a problem is left out and reported there, the others
+ * run; without it (a save of the settings) every problem is refused.
+ */
+export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap, onSkipped?: SkippedConverter): ForwardRule[] {
   const count = doc.get(SECTION, 'ExportConverters');
   if (!count) return [];
   const errors: ConfigError[] = [];
@@ -64,24 +68,36 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
       ),
     ]);
   const rules: ForwardRule[] = [];
+  const countLine = count.line;
   for (let i = 0; i < n; i++) {
+    const before = errors.length;
+    try {
+      readRule(i);
+    } finally {
+      if (onSkipped && errors.length > before) onSkipped(`ExportConverter${i}`, errors.splice(before));
+    }
+  }
+  if (errors.length) throw new ConfigErrors(errors);
+  return rules;
+
+  function readRule(i: number): void {
     const converter = doc.get(SECTION, `ExportConverter${i}`);
     if (!converter) {
       errors.push(
         new ConfigError(
           doc.file,
-          count.line,
+          countLine,
           msg('ExportConverters is {n} but ExportConverter{i} is not set', { n: String(n), i: String(i) }),
         ),
       );
-      continue;
+      return;
     }
-    if (isDisabled(doc, 'export', i)) continue;
+    if (isDisabled(doc, 'export', i)) return;
     const plain = parseForwardConverter(converter.value);
     // A forward to host:port is run as the converter language runs it (no node of acrnema.map to check).
     const forward = plain && !HOST_PORT.test(plain.destination) ? plain : undefined;
     const common = commonParts(doc, i, errors);
-    if (!common) continue;
+    if (!common) return;
     if (!forward) {
       let statements: Statement[];
       try {
@@ -98,7 +114,7 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
             }),
           ),
         );
-        continue;
+        return;
       }
       rules.push({
         ...common,
@@ -111,7 +127,7 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
         destinations: forwardDestinations(statements),
         compression: '',
       });
-      continue;
+      return;
     }
     const destination = forward.destination;
     const problem = aeTitleProblem(destination);
@@ -123,7 +139,7 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
           msg('ExportConverter{i}: {reason}', { i: String(i), reason: problem }),
         ),
       );
-      continue;
+      return;
     }
     if (!nodes.find(destination)) {
       errors.push(
@@ -133,7 +149,7 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
           msg('ExportConverter{i}: destination {ae} is not in acrnema.map', { i: String(i), ae: destination }),
         ),
       );
-      continue;
+      return;
     }
     const plan = forward.compression === undefined ? undefined : parseCompressionCode(forward.compression);
     if (plan && 'error' in plan) {
@@ -144,7 +160,7 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
           msg('ExportConverter{i}: compression {reason}', { i: String(i), reason: plan.error }),
         ),
       );
-      continue;
+      return;
     }
     rules.push({
       ...common,
@@ -158,8 +174,6 @@ export function readForwardRules(doc: IniDocument, nodes: AcrNemaMap): ForwardRu
       compression: forward.compression ?? '',
     });
   }
-  if (errors.length) throw new ConfigErrors(errors);
-  return rules;
 }
 
 /** What every line has: its filters and ExportCommitment; undefined (and the error noted) when one is wrong. */

@@ -1,4 +1,4 @@
-import { ConfigError, ConfigErrors } from './config-error.ts';
+import { ConfigError, ConfigErrors, type SkippedConverter } from './config-error.ts';
 import type { IniDocument } from '../../common/ini-document.ts';
 import { SECTION } from './server-settings.ts';
 import { msg } from '../../common/message.ts';
@@ -28,7 +28,8 @@ export interface ImportConverter {
 
 const MAX = 100;
 
-export function readImportConverters(doc: IniDocument): ImportConverter[] {
+/** `onSkipped`: a start leaves a converter with a problem out and reports it (readForwardRules says how). */
+export function readImportConverters(doc: IniDocument, onSkipped?: SkippedConverter): ImportConverter[] {
   const limit = doc.get(SECTION, 'ImportConverters');
   const n = limit && /^\d+$/.test(limit.value) ? Math.min(Number(limit.value), MAX) : MAX;
   if (limit && !/^\d+$/.test(limit.value)) {
@@ -61,17 +62,17 @@ export function readImportConverters(doc: IniDocument): ImportConverter[] {
       });
     } catch (err) {
       const column = (err as { column?: number }).column ?? 1;
-      errors.push(
-        new ConfigError(
-          doc.file,
-          entry.line,
-          msg('ImportConverter{i}, column {column}: {reason}', {
-            i: String(i),
-            column: String(column),
-            reason: (err as Error).message,
-          }),
-        ),
+      const error = new ConfigError(
+        doc.file,
+        entry.line,
+        msg('ImportConverter{i}, column {column}: {reason}', {
+          i: String(i),
+          column: String(column),
+          reason: (err as Error).message,
+        }),
       );
+      if (onSkipped) onSkipped(`ImportConverter${i}`, [error]);
+      else errors.push(error);
     }
   }
   if (errors.length) throw new ConfigErrors(errors);
@@ -106,7 +107,7 @@ const REQUEST_KEYS = {
  * `destroy`, `destroy2` and `reject` drop the request, `%s` is a C-MOVE's destination); what has no meaning on a request
  * (`forward`, `compression`) is refused with its column.
  */
-export function readRequestConverters(doc: IniDocument): RequestConverters {
+export function readRequestConverters(doc: IniDocument, onSkipped?: SkippedConverter): RequestConverters {
   const out: RequestConverters = {};
   const errors: ConfigError[] = [];
   for (const [kind, key] of Object.entries(REQUEST_KEYS) as [keyof RequestConverters, string][]) {
@@ -127,17 +128,17 @@ export function readRequestConverters(doc: IniDocument): RequestConverters {
       visit(statements);
       out[kind] = { key, line: entry.line, text: entry.value, statements };
     } catch (err) {
-      errors.push(
-        new ConfigError(
-          doc.file,
-          entry.line,
-          msg('{converter}, column {column}: {reason}', {
-            converter: key,
-            column: String((err as { column?: number }).column ?? 1),
-            reason: (err as Error).message,
-          }),
-        ),
+      const error = new ConfigError(
+        doc.file,
+        entry.line,
+        msg('{converter}, column {column}: {reason}', {
+          converter: key,
+          column: String((err as { column?: number }).column ?? 1),
+          reason: (err as Error).message,
+        }),
       );
+      if (onSkipped) onSkipped(key, [error]);
+      else errors.push(error);
     }
   }
   if (errors.length) throw new ConfigErrors(errors);
@@ -154,25 +155,30 @@ export async function checkConverterLua(
     | { kind: 'Import' | 'Export'; index: number }
     | { kind: 'Request'; key: string }
   ))[],
-): Promise<void> {
+  onSkipped?: SkippedConverter,
+): Promise<Set<string>> {
   const errors: ConfigError[] = [];
+  const skipped = new Set<string>();
   for (const c of converters) {
     const name = c.kind === 'Request' ? c.key : `${c.kind}Converter${c.index}`;
     const problem = await luaSyntaxError(name, c.statements);
-    if (problem)
-      errors.push(
-        new ConfigError(
-          file,
-          c.line,
-          msg('{converter}, column {column}: {reason}', {
-            converter: name,
-            column: String(problem.column),
-            reason: problem.error,
-          }),
-        ),
-      );
+    if (!problem) continue;
+    const error = new ConfigError(
+      file,
+      c.line,
+      msg('{converter}, column {column}: {reason}', {
+        converter: name,
+        column: String(problem.column),
+        reason: problem.error,
+      }),
+    );
+    if (onSkipped) {
+      onSkipped(name, [error]);
+      skipped.add(name);
+    } else errors.push(error);
   }
   if (errors.length) throw new ConfigErrors(errors);
+  return skipped;
 }
 
 /**

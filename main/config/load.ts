@@ -9,6 +9,7 @@ import { copyFile, mkdir, readFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLuaHooks, type LuaHooks } from './lua-hooks.ts';
+import type { ConfigError } from './config-error.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { AcrNemaMap } from './acrnema-map.ts';
 import { parseSopList, type SopList } from './sop-list.ts';
@@ -39,6 +40,8 @@ export interface LoadedConfig {
   requestConverters: RequestConverters;
   /** dicom.ini's [lua] hooks (lua-hooks.ts). */
   luaHooks: LuaHooks;
+  /** Converters left out at start (a line this version refuses), with the line and why; the others run. */
+  skippedConverters: { key: string; line: number; reason: string }[];
   /** What each node may ask of us (noderights.map; everything when the file is not there). */
   nodeRights: NodeRightsMap;
   /** For nodes whose calls are checked against their address: acrnema.map's host as addresses, by AE title (upper case). */
@@ -89,14 +92,26 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
   const settings = readSettings(ini, configDir, dataDir);
   const nodes = new AcrNemaMap(settings.acrNemaMap, await readFile(settings.acrNemaMap, 'utf8'));
   const sopList = parseSopList(settings.sopClassList, await readFile(settings.sopClassList, 'utf8'));
-  const forwardRules = readForwardRules(ini, nodes);
-  const importConverters = readImportConverters(ini);
-  const requestConverters = readRequestConverters(ini);
-  await checkConverterLua(ini.file, [
-    ...importConverters.map((c) => ({ ...c, kind: 'Import' as const })),
-    ...forwardRules.map((r) => ({ ...r, kind: 'Export' as const })),
-    ...Object.values(requestConverters).map((c) => ({ ...c, kind: 'Request' as const })),
-  ]);
+  // A converter this version refuses does not stop the start: it is left out, and said (skippedConverters).
+  const skippedConverters: LoadedConfig['skippedConverters'] = [];
+  const skip = (key: string, errors: ConfigError[]) =>
+    skippedConverters.push({ key, line: errors[0]?.line ?? 0, reason: errors.map((e) => e.reason).join('; ') });
+  let forwardRules = readForwardRules(ini, nodes, skip);
+  let importConverters = readImportConverters(ini, skip);
+  const requestConverters = readRequestConverters(ini, skip);
+  const badLua = await checkConverterLua(
+    ini.file,
+    [
+      ...importConverters.map((c) => ({ ...c, kind: 'Import' as const })),
+      ...forwardRules.map((r) => ({ ...r, kind: 'Export' as const })),
+      ...Object.values(requestConverters).map((c) => ({ ...c, kind: 'Request' as const })),
+    ],
+    skip,
+  );
+  importConverters = importConverters.filter((c) => !badLua.has(`ImportConverter${c.index}`));
+  forwardRules = forwardRules.filter((r) => !badLua.has(`ExportConverter${r.index}`));
+  for (const [kind, c] of Object.entries(requestConverters))
+    if (c && badLua.has(c.key)) delete requestConverters[kind as keyof typeof requestConverters];
   const luaHooks = await readLuaHooks(ini);
   const webFile = path.join(configDir, WEB_NODES_FILE);
   const webNodes = new WebNodeMap(webFile, (await exists(webFile)) ? await readFile(webFile, 'utf8') : '');
@@ -117,6 +132,7 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
     importConverters,
     requestConverters,
     luaHooks,
+    skippedConverters,
     nodeRights,
     checkedHosts: await resolveCheckedHosts(nodes, nodeRights),
   };

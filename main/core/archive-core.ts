@@ -227,7 +227,20 @@ export class ArchiveCore {
     }
     const core = new ArchiveCore(options, logger, { config, tls, store, index, audit, atna });
     await core.repair();
+    core.reportSkippedConverters();
     return core;
+  }
+
+  /**
+   * Converters the start left out (a line this version refuses): each in the log and on the Monitor with its line and
+   * reason; the Automation screen shows it to be changed or switched off.
+   */
+  reportSkippedConverters(): void {
+    const log = this.logger.child('converters');
+    for (const s of this.config.skippedConverters) {
+      log.error(`${this.config.ini.file}:${s.line}: ${s.key} is not run: ${s.reason}`);
+      this.activity.problem(msg('{converter} is not run: {reason}', { converter: s.key, reason: s.reason }));
+    }
   }
 
   /** Pending deletions finished, then objects a crash left half-placed put right; the Monitor shows what was found. */
@@ -312,6 +325,7 @@ export class ArchiveCore {
       importConverters: fresh.importConverters,
       requestConverters: fresh.requestConverters,
       luaHooks: fresh.luaHooks,
+      skippedConverters: fresh.skippedConverters,
       settings: withFields(old.settings, fresh.settings, LIVE_FIELDS),
       nodeRights: fresh.nodeRights,
       checkedHosts: fresh.checkedHosts,

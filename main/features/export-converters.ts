@@ -104,7 +104,12 @@ async function runRule(
   const result = await runConverters(
     [rule.statements],
     head.dataSet,
-    { callingAe: e.callingAe, calledAe: e.calledAe, lookup: converterLookups(core) },
+    {
+      callingAe: e.callingAe,
+      calledAe: e.calledAe,
+      lookup: converterLookups(core),
+      file: core.store.absolutePath(e.location),
+    },
     luaStep(lua, core.settings, log, {
       name: () => name,
       sopInstanceUid: sop,

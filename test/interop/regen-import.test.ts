@@ -204,7 +204,7 @@ UIDPrefix                = 99999.99999
 EnableComputedFields     = 1
 FileNameSyntax           = 4
 ExportConverters         = 2
-ExportConverter0         = process by someconverter.exe %f
+ExportConverter0         = someconverter.exe %f
 ExportConverter1         = ifequal "%m", "CT"; forward study to VIEWER after 60
 ImportConverter0         = set 0010,1001 to "from %u"
 ImportConverter1         = fixkodak
@@ -263,7 +263,7 @@ VIEWER		192.168.1.20	104		un
     const r = await cli(['migrate-conquest', '--from', conquest, '--data', target]);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain(
-      'ExportConverter0 switched off: column 1: "process" is not a converter command this version runs',
+      'ExportConverter0 switched off: column 1: "someconverter.exe" is not a converter command this version runs',
     );
     expect(r.out).toContain('ImportConverter1 switched off: column 1: "fixkodak" is not a converter command');
     expect(r.out).toContain('converters kept and running: ImportConverter0, ImportConverter2, ExportConverter1');
@@ -303,7 +303,7 @@ VIEWER		192.168.1.20	104		un
       // The converters it runs came over and run; the others are kept, switched off.
       expect(server.config.importConverters.map((c) => c.index)).toEqual([0, 2]);
       expect(server.config.forwardRules.map((r) => [r.index, r.destinations])).toEqual([[1, ['VIEWER']]]);
-      expect(server.config.ini.get('sscscp', 'ExportConverter0')?.value).toBe('process by someconverter.exe %f');
+      expect(server.config.ini.get('sscscp', 'ExportConverter0')?.value).toBe('someconverter.exe %f');
       const f = await findscu(
         server.port,
         'CONQUESTSRV1',

@@ -1017,6 +1017,7 @@ export const CS: Record<string, string> = {
   'study {uid} is protected: {converter} did not delete it': 'studie {uid} je chráněná: {converter} ji nesmazal',
   process: 'zpracování',
   "the patient's name is required": 'chybí jméno pacienta',
+  '{converter} is not run: {reason}': '{converter} se nespouští: {reason}',
   '{file}: no such Lua file beside dicom.ini': '{file}: takový soubor Lua vedle dicom.ini není',
   '{converter} changed or was removed since it deferred this object':
     '{converter} se od odložení tohoto objektu změnil nebo byl odebrán',

@@ -1028,6 +1028,7 @@ export const DE: Record<string, string> = {
     'Studie {uid} ist geschützt: {converter} hat sie nicht gelöscht',
   process: 'Verarbeitung',
   "the patient's name is required": 'der Name des Patienten fehlt',
+  '{converter} is not run: {reason}': '{converter} wird nicht ausgeführt: {reason}',
   '{file}: no such Lua file beside dicom.ini': '{file}: keine solche Lua-Datei neben dicom.ini',
   '{converter} changed or was removed since it deferred this object':
     '{converter} wurde geändert oder entfernt, seit er dieses Objekt zurückgestellt hat',
