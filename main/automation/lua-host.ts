@@ -22,6 +22,8 @@ import { LUA_SERVICE_NAMES, NO_SERVICES, type LuaServiceRequest, type LuaService
 
 const WORKER_URL = new URL('./lua-worker.ts', import.meta.url);
 const GRACE_MS = 2000;
+/** How long a worker may take to begin a chunk handed to it (a cold one loads its module and Lua first). */
+const START_MS = 30_000;
 /** How long a chunk may run on the archive's own thread before it is moved to a worker. */
 const INLINE_MS = 10;
 /** The most chunks remembered as too slow for the archive's thread (converter lines; more only in the editor's tries). */
@@ -120,7 +122,7 @@ export class LuaHost {
       const worker = this.idle.pop() ?? (this.started < this.limit() ? this.spawn() : undefined);
       if (!worker) return;
       const pending = this.queue.shift()!;
-      this.busy.set(worker, { pending, timer: this.watchdog(worker, pending), waiting: false });
+      this.busy.set(worker, { pending, timer: this.watchdog(worker, pending, false), waiting: false });
       worker.ref();
       worker.postMessage({ id: this.nextId++, memoryBytes: pending.memoryBytes, call: pending.call } satisfies LuaJob);
     }
@@ -134,11 +136,14 @@ export class LuaHost {
   }
 
   /** The end of a call's budget (and a grace period) in a worker: past it, the worker is ended. */
-  private watchdog(worker: Worker, pending: Pending): NodeJS.Timeout {
-    return setTimeout(() => {
-      this.finish(worker, failed(pending.call, `${pending.call.name}: the script did not end in time; stopped`));
-      void worker.terminate();
-    }, pending.call.timeoutMs + GRACE_MS);
+  private watchdog(worker: Worker, pending: Pending, started = true): NodeJS.Timeout {
+    return setTimeout(
+      () => {
+        this.finish(worker, failed(pending.call, `${pending.call.name}: the script did not end in time; stopped`));
+        void worker.terminate();
+      },
+      pending.call.timeoutMs + GRACE_MS + (started ? 0 : START_MS),
+    );
   }
 
   /** A worker's chunk asks for something that waits: done here, answered; the watchdog waits meanwhile. */
@@ -179,6 +184,15 @@ export class LuaHost {
     worker.on('message', (answer: FromWorker) => {
       if ('service' in answer) {
         void this.serve(worker, answer);
+        return;
+      }
+      if ('started' in answer) {
+        // The budget counts from the chunk's start, not from when it was handed to a worker still starting up.
+        const running = this.busy.get(worker);
+        if (running && !running.waiting) {
+          clearTimeout(running.timer);
+          running.timer = this.watchdog(worker, running.pending);
+        }
         return;
       }
       const running = this.busy.get(worker);

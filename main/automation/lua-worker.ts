@@ -13,7 +13,8 @@ import { LUA_SERVICE_NAMES, type LuaServiceAnswer, type LuaServiceRequest, type 
 export type LuaJob = { id: number; memoryBytes: number; call: LuaCall };
 export type LuaAnswer = { id: number; outcome: LuaOutcome } | { id: number; failed: string };
 export type ToWorker = LuaJob | LuaServiceAnswer;
-export type FromWorker = LuaAnswer | LuaServiceRequest;
+/** `started`: the job's chunk begins now (its budget counts from here: a cold worker may take a while to get there). */
+export type FromWorker = LuaAnswer | LuaServiceRequest | { id: number; started: true };
 
 let engine: { memoryBytes: number; lua: Promise<ScriptEngine> } | undefined;
 
@@ -54,6 +55,7 @@ async function runJob(job: LuaJob): Promise<void> {
     } satisfies FromWorker);
     return;
   }
+  parentPort!.postMessage({ id: job.id, started: true } satisfies FromWorker);
   const outcome = await lua.runWaiting(job.call, services);
   if (outcome.spent) {
     lua.close();
