@@ -91,7 +91,7 @@ export interface RequestConverter {
 }
 
 export type RequestConverters = Partial<
-  Record<'query' | 'worklist' | 'retrieve' | 'queryResult' | 'worklistResult', RequestConverter>
+  Record<'query' | 'worklist' | 'retrieve' | 'queryResult' | 'worklistResult' | 'retrieveResult', RequestConverter>
 >;
 
 const REQUEST_KEYS = {
@@ -100,6 +100,7 @@ const REQUEST_KEYS = {
   retrieve: 'RetrieveConverter0',
   queryResult: 'QueryResultConverter0',
   worklistResult: 'ModalityWorkListQueryResultConverter0',
+  retrieveResult: 'RetrieveResultConverter0',
 };
 
 /**

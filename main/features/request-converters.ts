@@ -2,7 +2,11 @@ import type { Feature } from '../core/feature.ts';
 import { converterLookups } from './converter-lookups.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { IdentifierRequest } from '../protocol/services/identifier-checks.ts';
-import type { DataSet } from '../dicom/dataset.ts';
+import { textOf, type DataSet } from '../dicom/dataset.ts';
+import { Tag } from '../dicom/tags.ts';
+import { encodeFileMeta } from '../store/part10.ts';
+import { objectBytesWith, objectHeadOf } from '../edit/object-rewrite.ts';
+import type { OutgoingObject } from '../protocol/services/store-scu.ts';
 import { runConverters } from '../automation/converter-run.ts';
 import { archiveUidKey, luaStep, oldUidsStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
@@ -31,9 +35,57 @@ export const requestConverters: Feature<undefined> = {
       check: (request, answer) =>
         convertRequest(core, scripts, request, answer, resultKind(request.kind as 'query' | 'worklist')),
     });
+    requestChecks.addObjectCheck({
+      active: () => !!core.config.requestConverters.retrieveResult,
+      check: (request, object) => convertedOnRead(core, scripts, request, object),
+    });
     return { provides: undefined };
   },
 };
+
+/**
+ * RetrieveResultConverter0 (Conquest's, "experimental" there): the converters on each object a C-MOVE or C-GET sends,
+ * when it is read to be sent; what they change goes out (the stored file stays as it is), a `destroy` or `reject`
+ * leaves the object unsent (a failed sub-operation, with the reason). A changed SOP Instance UID (newuids) is the one
+ * the C-STORE names.
+ */
+function convertedOnRead(
+  core: ArchiveCore,
+  lua: LuaHost,
+  request: IdentifierRequest,
+  object: OutgoingObject,
+): OutgoingObject {
+  const converted: OutgoingObject = {
+    ...object,
+    read: async () => {
+      const original = await object.read();
+      const transferSyntaxUid = original.transferSyntaxUid ?? object.transferSyntaxUid;
+      const bytes = Buffer.isBuffer(original.bytes) ? original.bytes : await gathered(original.bytes);
+      const meta = (ds?: DataSet) =>
+        encodeFileMeta({
+          sopClassUid: textOf(ds?.get(Tag.SOPClassUID)) || object.sopClassUid,
+          sopInstanceUid: textOf(ds?.get(Tag.SOPInstanceUID)) || object.sopInstanceUid,
+          transferSyntaxUid,
+        });
+      const chunks = [meta(), bytes];
+      const head = await objectHeadOf(chunks, object.sopInstanceUid);
+      const dataSet = await convertRequest(core, lua, request, head.dataSet, 'retrieveResult');
+      if (!dataSet) throw new Error('not sent: dropped by RetrieveResultConverter0');
+      if (dataSet === head.dataSet) return { bytes, length: bytes.length, transferSyntaxUid };
+      const out = Buffer.concat(objectBytesWith(chunks, head, dataSet));
+      const data = out.subarray(meta(dataSet).length);
+      converted.sopInstanceUid = textOf(dataSet.get(Tag.SOPInstanceUID)) || object.sopInstanceUid;
+      return { bytes: data, length: data.length, transferSyntaxUid };
+    },
+  };
+  return converted;
+}
+
+async function gathered(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of stream) parts.push(part);
+  return Buffer.concat(parts);
+}
 
 /** A request converter on the request's identifier, or (a result converter: `data` and `kind` given) on one answer. */
 async function convertRequest(

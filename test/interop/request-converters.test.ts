@@ -111,4 +111,43 @@ describe('request converters', () => {
     // Lua sees the request as Conquest's Command: its destination and command field (C-MOVE, 0x21).
     expect(archive.logText()).toContain('RetrieveConverter0 (retrieve from MOVESCU): moving to\tPEER\t33');
   });
+
+  it('changes each object a C-GET sends (RetrieveResultConverter0), or keeps one back, and leaves the stored files as they are', async () => {
+    await archive.setIni(
+      'RetrieveResultConverter0',
+      'ifequal "%i", "RQ2"; reject; set 0010,0010 to "Sent^%i"; newuids',
+    );
+    const got = await mkdtemp(path.join(work, 'get-'));
+    const get = (study: string) =>
+      run('getscu', [
+        '-S',
+        '-aec',
+        archive.aeTitle,
+        '-od',
+        got,
+        '-k',
+        'QueryRetrieveLevel=STUDY',
+        '-k',
+        `StudyInstanceUID=${study}`,
+        '127.0.0.1',
+        String(archive.port),
+      ]);
+    expect((await get(study1)).code).toBe(0);
+    const [file] = await readdir(got);
+    const dump = (await run('dcmdump', [path.join(got, file!)])).stdout;
+    expect(dump).toContain('(0010,0010) PN [Sent^RQ1]');
+    // newuids: the study it names is another than the one stored, and the C-STORE named the new SOP Instance UID.
+    expect(dump).not.toContain(study1);
+    // Kept back: a failed sub-operation, nothing received.
+    const kept = await get(study2);
+    expect(kept.stdout + kept.stderr).toMatch(/Failed|Warning|0xb000|b000/i);
+    expect(await readdir(got)).toHaveLength(1);
+    // The stored object is as it was.
+    const stored = (await archive.server.index.instancesMatching([])).find((i) => i.studyInstanceUid === study1)!;
+    const storedDump = (await run('dcmdump', [archive.server.store.absolutePath(stored.location)])).stdout;
+    expect(storedDump).not.toContain('Sent^RQ1');
+    expect(storedDump).toContain(study1);
+    expect(archive.logText()).toContain('not sent: dropped by RetrieveResultConverter0');
+    await archive.setIni('RetrieveResultConverter0', '');
+  });
 });

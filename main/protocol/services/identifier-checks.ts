@@ -1,4 +1,5 @@
 import type { DataSet } from '../../dicom/dataset.ts';
+import type { OutgoingObject } from './store-scu.ts';
 
 /**
  * Checks on the identifier of each C-FIND, worklist C-FIND, C-MOVE and C-GET request before it is answered (Conquest's
@@ -26,9 +27,30 @@ export interface AnswerCheck {
   check(request: IdentifierRequest, answer: DataSet): Promise<DataSet | undefined>;
 }
 
+/**
+ * A check on each object a C-MOVE or C-GET sends (RetrieveResultConverter0): the object as it will go out, or a reason
+ * it is not sent. It is asked for when the object is read to be sent.
+ */
+export interface ObjectCheck {
+  active(): boolean;
+  check(request: IdentifierRequest, object: OutgoingObject): OutgoingObject;
+}
+
 export class IdentifierChecks {
   private readonly checks: IdentifierCheck[] = [];
   private readonly answerChecks: AnswerCheck[] = [];
+  private readonly objectChecks: ObjectCheck[] = [];
+
+  addObjectCheck(check: ObjectCheck): void {
+    this.objectChecks.push(check);
+  }
+
+  /** The objects a retrieve sends, as the object checks leave them (each checked when it is read). */
+  objects(request: IdentifierRequest, objects: OutgoingObject[]): OutgoingObject[] {
+    const active = this.objectChecks.filter((c) => c.active());
+    if (!active.length) return objects;
+    return objects.map((o) => active.reduce((out, c) => c.check(request, out), o));
+  }
 
   add(check: IdentifierCheck): void {
     this.checks.push(check);

@@ -216,17 +216,16 @@ export class RetrieveScp {
     if (!model) throw new IdentifierError(Status.SopClassNotSupported, `retrieve on ${sopClass} is not supported`);
     if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'request has no identifier');
     const parsed = parseIdentifier(data, msg.context.transferSyntax);
-    const identifier = this.deps.checks
-      ? await this.deps.checks.run({
-          kind: 'retrieve',
-          identifier: parsed,
-          callingAe: assoc.callingAe,
-          calledAe: assoc.calledAe,
-          moveDestination: msg.command.moveDestination ?? '',
-          sopClassUid: sopClass,
-          commandField: msg.command.commandField,
-        })
-      : parsed;
+    const asked = {
+      kind: 'retrieve' as const,
+      identifier: parsed,
+      callingAe: assoc.callingAe,
+      calledAe: assoc.calledAe,
+      moveDestination: msg.command.moveDestination ?? '',
+      sopClassUid: sopClass,
+      commandField: msg.command.commandField,
+    };
+    const identifier = this.deps.checks ? await this.deps.checks.run(asked) : parsed;
     if (!identifier)
       throw new IdentifierError(Status.UnableToProcess, 'refused by a retrieve converter of this archive');
     const request = qrRequestFrom(identifier, model);
@@ -238,6 +237,7 @@ export class RetrieveScp {
         `a retrieve at ${['PATIENT', 'STUDY', 'SERIES', 'IMAGE'][request.level]} level needs its unique key (${uniqueKey.toString(16).padStart(8, '0')}) as a value or list`,
       );
     }
-    return this.deps.objects.objectsFor(request);
+    const objects = await this.deps.objects.objectsFor(request);
+    return this.deps.checks ? this.deps.checks.objects({ ...asked, identifier }, objects) : objects;
   }
 }
