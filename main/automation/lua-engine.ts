@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { LuaEventMasks, LuaFactory, type LuaEngine } from 'wasmoon';
 import type { DataSet } from '../dicom/dataset.ts';
@@ -30,6 +32,8 @@ export interface LuaCall {
   uidKey?: string;
   /** Conquest's `Command` in request converters (`MoveDestination`, ...); nil elsewhere. */
   command?: Record<string, string | number>;
+  /** Where `dofile` and `require` find Lua files (beside dicom.ini); without it they find none. */
+  scriptDir?: string;
 }
 
 export interface LuaOutcome {
@@ -233,6 +237,7 @@ export class ScriptEngine {
       objects().append(String(arrayPath), objects().dataSetAt(String(path))),
     );
     g.set('__free', (path: string) => objects().free(String(path)));
+    g.set('__script_file', (name: string) => scriptFile(this.active().call.scriptDir, String(name)));
     g.set('__serialize', (path: string, json: boolean) => {
       const { data, inner } = at(path);
       return data.serialize(inner, json === true);
@@ -345,6 +350,20 @@ export class ScriptEngine {
       uidKey: call.uidKey,
     });
     data.root = result.dataSet;
+  }
+}
+
+/** A Lua file for dofile/require: inside `dir` only (folders below it allowed), read whole. */
+function scriptFile(dir: string | undefined, name: string): string {
+  if (!dir) throw new Error(`${name}: scripts are not read from files here`);
+  const file = path.resolve(dir, name.replace(/\\/g, '/'));
+  const inside = path.relative(path.resolve(dir), file);
+  if (inside.startsWith('..') || path.isAbsolute(inside))
+    throw new Error(`${name}: scripts are read only from beside dicom.ini`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${name}: no such Lua file beside dicom.ini`);
   }
 }
 

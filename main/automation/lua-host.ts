@@ -49,13 +49,18 @@ export class LuaHost {
   private readonly slow = new Set<string>();
   private readonly services: LuaServices;
 
-  constructor(services: LuaServices = NO_SERVICES, size = 2) {
+  private readonly scriptDir?: string;
+
+  /** `scriptDir`: where `dofile` and `require` find Lua files (the folder of dicom.ini). */
+  constructor(services: LuaServices = NO_SERVICES, size = 2, scriptDir?: string) {
     this.services = services;
     this.size = size;
+    this.scriptDir = scriptDir;
   }
 
   /** Run one chunk on one object; never rejects: what went wrong is the outcome's error. */
-  async run(call: LuaCall, memoryBytes: number): Promise<LuaOutcome> {
+  async run(asked: LuaCall, memoryBytes: number): Promise<LuaOutcome> {
+    const call = this.scriptDir && !asked.scriptDir ? { ...asked, scriptDir: this.scriptDir } : asked;
     if (this.closed) return failed(call, 'the scripts are stopped');
     const key = `${call.name}\0${call.chunk}`;
     if (!this.slow.has(key)) {

@@ -3,7 +3,8 @@
  * functions it closes over and then removes them from the globals). Conquest embeds Lua 5.1; the VM here is 5.4, so the
  * 5.1 names Conquest's scripts use are provided (`unpack`, `table.getn`, `loadstring`, `math.pow`, `math.mod`,
  * `string.gfind`). What would reach outside the archive is taken away: `io`, `os.execute/remove/rename/exit/getenv/
- * tmpname`, `dofile`, `loadfile`, `require`, `package`, `debug`, `collectgarbage`.
+ * tmpname`, `loadfile`, `package`, `debug`, `collectgarbage`; `dofile` and `require` read Lua files from beside
+ * dicom.ini only (require once per chunk's run).
  */
 export const LUA_PRELUDE = String.raw`
 unpack = unpack or table.unpack
@@ -27,6 +28,23 @@ end
 local get, set, count, delete_item, list_items, get_bytes, set_bytes, run_script, log, dict =
   checked(__get), checked(__set), checked(__count), checked(__delete_item), checked(__list_items),
   checked(__get_bytes), checked(__set_bytes), checked(__script), __log, checked(__dictionary)
+local script_file = checked(__script_file)
+local required = {}
+function dofile(name)
+  local f, err = load(script_file(name), '@' .. tostring(name))
+  if not f then error(err, 2) end
+  return f()
+end
+function require(name)
+  name = tostring(name)
+  if required[name] ~= nil then return required[name] end
+  local f, err = load(script_file(name:find('%.lua$') and name or name .. '.lua'), '@' .. name)
+  if not f then error(err, 2) end
+  local r = f(name)
+  if r == nil then r = true end
+  required[name] = r
+  return r
+end
 local new_object, new_array, copy_object, append_item, free_object, wait =
   checked(__new_object), checked(__new_array), checked(__copy), checked(__append), checked(__free), __wait
 local serialize, reset, adopt = checked(__serialize), checked(__reset), checked(__adopt)
@@ -242,10 +260,12 @@ end
 __get, __set, __count, __delete_item, __list_items, __get_bytes, __set_bytes, __script, __log, __dictionary =
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 __new_object, __new_array, __copy, __append, __free, __wait = nil, nil, nil, nil, nil, nil
+__script_file = nil
 __serialize, __reset, __adopt = nil, nil, nil
 
 local compiled = {}
 function __run(chunk, name)
+  required = {}
   local key = name .. '\0' .. chunk
   local f = compiled[key]
   if not f then

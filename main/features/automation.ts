@@ -14,7 +14,7 @@ export const automation: Feature<undefined> = {
   start(core, { the }) {
     const nodes = the(transfers);
     // The tries' own scripts: what a script would send, move or keep is refused there (it shows in the try), not done.
-    const scripts = new LuaHost(trialServices(luaServices(core, nodes), core));
+    const scripts = new LuaHost(trialServices(luaServices(core, nodes), core), 2, core.config.configDir);
     const routes = automationRoutes({
       settings: {
         config: () => core.config,

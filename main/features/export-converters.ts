@@ -34,7 +34,7 @@ export const exportConverters: Feature<{ scripts: LuaHost }> = {
   needs: [transfers],
   start(core, { the }) {
     const nodes = the(transfers);
-    const lua = new LuaHost(luaServices(core, the(transfers)));
+    const lua = new LuaHost(luaServices(core, the(transfers)), 2, core.config.configDir);
     const log = core.child('converters');
     const context: ExportContext = { lua, log, known: (ae) => !!nodes.node(ae) };
     core.onStored((e) => {

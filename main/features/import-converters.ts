@@ -37,7 +37,7 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
   needs: [transfers],
   settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy', 'ForwardCollectDelay', 'AllowExternalCommands'],
   start(core, { the }) {
-    const lua = new LuaHost(luaServices(core, the(transfers)));
+    const lua = new LuaHost(luaServices(core, the(transfers)), 2, core.config.configDir);
     core.queue.addRunner('delete', deleteRunner(core));
     core.queue.addRunner('process', processRunner(core, lua));
     core.ingest.beforeStore(

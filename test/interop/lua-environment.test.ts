@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,12 @@ describe("Conquest's Lua environment, toured by a script file", () => {
     archive = await startArchive();
     const fixture = fileURLToPath(new URL('../fixtures/conquest-environment.lua', import.meta.url));
     await copyFile(fixture, path.join(archive.dataDir, 'config', 'conquest-environment.lua'));
+    // A module the tour requires, in a lua/ folder beside dicom.ini as Conquest keeps its scripts.
+    await mkdir(path.join(archive.dataDir, 'config', 'lua'));
+    await writeFile(
+      path.join(archive.dataDir, 'config', 'lua', 'tourlib.lua'),
+      'local M = {}\nfunction M.twice(n) return 2 * n end\nreturn M\n',
+    );
     await archive.setIni('ImportConverter0', 'conquest-environment.lua(tour)');
     work = await mkdtemp(path.join(tmpdir(), 'pacs-lua-environment-'));
   });
