@@ -321,7 +321,10 @@ export class ArchiveCore {
     this.config = {
       ...old,
       ini: fresh.ini,
-      forwardRules: readForwardRules(fresh.ini, old.nodes),
+      // Against the running acrnema.map; what the start's leniency left out (and a line it cannot run) stays out.
+      forwardRules: readForwardRules(fresh.ini, old.nodes, () => undefined).filter(
+        (r) => !fresh.skippedConverters.some((s) => s.key === `ExportConverter${r.index}`),
+      ),
       importConverters: fresh.importConverters,
       requestConverters: fresh.requestConverters,
       luaHooks: fresh.luaHooks,

@@ -21,6 +21,8 @@ describe('a converter this version cannot run', () => {
       ImportConverter0: 'set 0010,1001 to "kept %u"',
       ImportConverter1: 'fixkodak',
       ImportConverter2: 'lua "Data.X = = 1"',
+      ExportConverters: '1',
+      ExportConverter0: 'forward to NOWHERE',
     });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-converter-leniency-'));
   });
@@ -41,6 +43,8 @@ describe('a converter this version cannot run', () => {
     expect(log).toMatch(/ImportConverter2 is not run: .*Lua: ImportConverter2:1: unexpected symbol near '='/);
     expect(JSON.stringify(archive.server.core.activity.snapshot().errors)).toContain('ImportConverter1 is not run');
     expect(archive.server.core.config.importConverters.map((c) => c.index)).toEqual([0]);
+    expect(log).toContain('ExportConverter0 is not run: ExportConverter0: destination NOWHERE is not in acrnema.map');
+    expect(archive.server.core.config.forwardRules).toEqual([]);
   });
 
   it('shows the problem in the Automation check, and takes the converter switched off', async () => {
@@ -54,7 +58,11 @@ describe('a converter this version cannot run', () => {
     // Another line may be saved while ImportConverter2 still waits to be mended (it stays left out) ...
     const other = await apiFetch(archive, 'PUT', '/api/automation/ImportConverter0', { text: 'nop', enabled: true });
     expect(other.status).toBe(200);
-    expect(archive.server.core.config.skippedConverters.map((c) => c.key)).toEqual(['ImportConverter2']);
+    expect(archive.server.core.config.skippedConverters.map((c) => c.key).sort()).toEqual([
+      'ExportConverter0',
+      'ImportConverter2',
+    ]);
+    expect(archive.server.core.config.forwardRules).toEqual([]);
     // ... but a save that brings a new problem is refused, with its line and reason.
     const worse = await apiFetch(archive, 'PUT', '/api/automation/ImportConverter3', {
       text: 'unfixkodak',
