@@ -1,4 +1,5 @@
 import { ENDPOINTS } from '../../main/api/endpoints.ts';
+import { useFileDrop } from './file-drop.ts';
 import { useState, type ReactNode } from 'react';
 import { upload } from './api.ts';
 import { t } from './i18n.ts';
@@ -147,27 +148,14 @@ export function DropImport({
   children: ReactNode;
 }) {
   const { busy, report, run } = useImport(onDone);
-  const [over, setOver] = useState(false);
+  const drop = useFileDrop((dropped) => {
+    void droppedFiles(dropped).then((files) => {
+      if (files.length) void run(files);
+    });
+  });
   if (!enabled) return <>{children}</>;
   return (
-    <div
-      className={`drop-zone ${over ? 'drop-target' : ''}`}
-      data-testid="drop-zone"
-      onDragOver={(e) => {
-        if (e.dataTransfer.types.includes('Files')) {
-          e.preventDefault();
-          setOver(true);
-        }
-      }}
-      onDragLeave={() => setOver(false)}
-      onDrop={(e) => {
-        e.preventDefault();
-        setOver(false);
-        void droppedFiles(e.dataTransfer).then((files) => {
-          if (files.length) void run(files);
-        });
-      }}
-    >
+    <div className={`drop-zone ${drop.over ? 'drop-target' : ''}`} data-testid="drop-zone" {...drop.handlers}>
       {(busy || report) && (
         <div className="drop-report">
           <ImportReport busy={busy} report={report} />

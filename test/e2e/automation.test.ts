@@ -121,6 +121,24 @@ describe('the Automation screen', () => {
     expect(await trial.locator('tr[data-tag="0010,1001"] td').nth(2).textContent()).toBe('from DROPPER');
     expect(await page.getByLabel('SOP Instance UID').inputValue()).toBe(dropped.sopUid);
     expect(await archive.server.index.findInstance(dropped.sopUid)).toBeUndefined();
+    // Dropped on the section instead of picked: the same try.
+    const other = makeImage({ patientId: 'DROP2', rows: 8, columns: 8 });
+    const transfer = await page.evaluateHandle(
+      (bytes) => {
+        // (test/ is typed without the DOM library: the page's constructors, as much of them as is used)
+        const w = globalThis as unknown as {
+          DataTransfer: new () => { items: { add(f: unknown): void } };
+          File: new (parts: unknown[], name: string, o: { type: string }) => unknown;
+        };
+        const dt = new w.DataTransfer();
+        dt.items.add(new w.File([new Uint8Array(bytes)], 'other.dcm', { type: 'application/dicom' }));
+        return dt;
+      },
+      [...other.bytes],
+    );
+    await page.getByTestId('try-drop').dispatchEvent('dragover', { dataTransfer: transfer });
+    await page.getByTestId('try-drop').dispatchEvent('drop', { dataTransfer: transfer });
+    await expect.poll(() => page.getByLabel('SOP Instance UID').inputValue()).toBe(other.sopUid);
     // Not DICOM: refused with the reason, on the screen.
     await page
       .getByLabel('A DICOM file to try')

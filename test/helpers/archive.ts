@@ -6,6 +6,7 @@ import { ArchiveServer } from '../../main/server.ts';
 import type { Feature } from '../../main/core/feature.ts';
 import { seedConfig } from '../../main/config/load.ts';
 import { IniDocument } from '../../common/ini-document.ts';
+import { saveSettings } from '../../main/api/settings-routes.ts';
 import { Logger, type LogRecord } from '../../main/util/log.ts';
 
 export interface TestArchive {
@@ -73,11 +74,16 @@ export async function startArchive(
     dataDir,
     logs,
     logText: () => logs.map((r) => `${r.level} ${r.message}`).join('\n'),
+    // As the Settings screen saves: checked (a line with a problem is refused, with its line and reason, and not
+    // written), written, applied.
     setIni: async (key, value) => {
       const doc = new IniDocument(iniFile, await readFile(iniFile, 'utf8'));
       doc.set('sscscp', key, value);
-      await writeFile(iniFile, doc.toString());
-      await archive.server.core.applySettings();
+      const core = archive.server.core;
+      await saveSettings(
+        { config: () => core.config, applySettings: () => core.applySettings(), restartListener: async () => 0 },
+        doc.toString(),
+      );
     },
     stop: async () => {
       await archive.server.stop();

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { api, upload } from '../api.ts';
 import { ActionButton, ErrorText, Field, Section } from '../components.tsx';
 import { useLoad } from '../hooks.ts';
+import { useFileDrop } from '../file-drop.ts';
 import { t } from '../i18n.ts';
 
 /**
@@ -107,7 +108,6 @@ export function Automation({ studyUid }: { studyUid?: string }) {
 function ConverterEditor({ converter, onSaved }: { converter: ConverterDto; onSaved: () => void }) {
   const [text, setText] = useState(converter.text);
   const [enabled, setEnabled] = useState(converter.enabled);
-  const problem = useLineCheck(converter.kind, text);
   const changed = text !== converter.text || enabled !== converter.enabled;
   return (
     <div className={`converter ${enabled ? '' : 'off'}`} data-converter={converter.key}>
@@ -126,29 +126,17 @@ function ConverterEditor({ converter, onSaved }: { converter: ConverterDto; onSa
           <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> {t('on')}
         </label>
       </div>
-      <textarea
-        aria-label={converter.key}
-        value={text}
-        rows={Math.min(6, Math.max(1, Math.ceil(text.length / 100)))}
-        spellCheck={false}
-        onChange={(e) => setText(e.target.value.replace(/\r?\n/g, ' '))}
+      <LineBox
+        label={converter.key}
+        kind={converter.kind}
+        text={text}
+        onText={setText}
+        changed={changed}
+        onSave={async () => {
+          await api(ENDPOINTS.saveConverter, { params: [converter.key], body: { text, enabled } });
+          onSaved();
+        }}
       />
-      {problem && (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      )}
-      {changed && (
-        <ActionButton
-          kind="primary"
-          onClick={async () => {
-            await api(ENDPOINTS.saveConverter, { params: [converter.key], body: { text, enabled } });
-            onSaved();
-          }}
-        >
-          {t('Save')}
-        </ActionButton>
-      )}
     </div>
   );
 }
@@ -156,7 +144,6 @@ function ConverterEditor({ converter, onSaved }: { converter: ConverterDto; onSa
 /** A DICOM file picked or dropped here, tried as if the node named had just sent it (nothing is stored). */
 function TryFile({ onTried, onError }: { onTried: (t: ConverterTryDto) => void; onError: (e: string) => void }) {
   const [callingAe, setCallingAe] = useState('');
-  const [over, setOver] = useState(false);
   const run = async (file: File | undefined) => {
     if (!file) return;
     try {
@@ -165,23 +152,9 @@ function TryFile({ onTried, onError }: { onTried: (t: ConverterTryDto) => void; 
       onError((e as Error).message);
     }
   };
+  const drop = useFileDrop((dropped) => void run(dropped.files[0]));
   return (
-    <div
-      className={`row drop-zone ${over ? 'drop-target' : ''}`}
-      data-testid="try-drop"
-      onDragOver={(e) => {
-        if (e.dataTransfer.types.includes('Files')) {
-          e.preventDefault();
-          setOver(true);
-        }
-      }}
-      onDragLeave={() => setOver(false)}
-      onDrop={(e) => {
-        e.preventDefault();
-        setOver(false);
-        void run(e.dataTransfer.files[0]);
-      }}
-    >
+    <div className={`row drop-zone ${drop.over ? 'drop-target' : ''}`} data-testid="try-drop" {...drop.handlers}>
       <Field label={t('Or a DICOM file (pick or drop it here)')}>
         <input
           type="file"
@@ -244,7 +217,6 @@ function hookWhen(name: string): string {
 
 function HookEditor({ hook, onSaved }: { hook: LuaHookDto; onSaved: () => void }) {
   const [text, setText] = useState(hook.text);
-  const problem = useLineCheck('lua', text);
   return (
     <div className={`converter ${hook.text ? '' : 'off'}`} data-hook={hook.name}>
       <div className="row">
@@ -254,30 +226,51 @@ function HookEditor({ hook, onSaved }: { hook: LuaHookDto; onSaved: () => void }
           {hook.line ? ` · dicom.ini ${hook.line}` : ''}
         </span>
       </div>
+      <LineBox
+        label={`[lua] ${hook.name}`}
+        kind="lua"
+        text={text}
+        onText={setText}
+        changed={text !== hook.text}
+        onSave={async () => {
+          await api(ENDPOINTS.saveConverter, { params: [`lua.${hook.name}`], body: { text, enabled: true } });
+          onSaved();
+        }}
+      />
+    </div>
+  );
+}
+
+/** One dicom.ini line being edited: its box, the server's check as it is typed, and Save once it changed. */
+function LineBox(props: {
+  label: string;
+  kind: CheckedKind;
+  text: string;
+  onText: (text: string) => void;
+  changed: boolean;
+  onSave: () => Promise<void>;
+}) {
+  const problem = useLineCheck(props.kind, props.text);
+  return (
+    <>
       <textarea
-        aria-label={`[lua] ${hook.name}`}
-        value={text}
-        rows={Math.min(6, Math.max(1, Math.ceil(text.length / 100)))}
+        aria-label={props.label}
+        value={props.text}
+        rows={Math.min(6, Math.max(1, Math.ceil(props.text.length / 100)))}
         spellCheck={false}
-        onChange={(e) => setText(e.target.value.replace(/\r?\n/g, ' '))}
+        onChange={(e) => props.onText(e.target.value.replace(/\r?\n/g, ' '))}
       />
       {problem && (
         <p className="error" role="alert">
           {problem}
         </p>
       )}
-      {text !== hook.text && (
-        <ActionButton
-          kind="primary"
-          onClick={async () => {
-            await api(ENDPOINTS.saveConverter, { params: [`lua.${hook.name}`], body: { text, enabled: true } });
-            onSaved();
-          }}
-        >
+      {props.changed && (
+        <ActionButton kind="primary" onClick={props.onSave}>
           {t('Save')}
         </ActionButton>
       )}
-    </div>
+    </>
   );
 }
 
