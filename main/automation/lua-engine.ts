@@ -324,6 +324,8 @@ export class ScriptEngine {
           return objects.addArray(await services.read(objects.dataSetAt(text(a))));
         case 'delete':
           return services.delete(objects.dataSetAt(text(a)));
+        case 'servercommand':
+          return services.serverCommand(text(a));
         default:
           throw new Error(`${name} is not a function scripts may call`);
       }

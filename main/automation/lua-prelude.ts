@@ -228,6 +228,12 @@ function dicomread(q)
   if err then failed('dicomread', err) return array(new_array()) end
   return array(v)
 end
+-- servercommand: 'display_status:' and 'get_param:KEY' only (lua-services.ts); any other gives nil and says why.
+function servercommand(command)
+  local err, v = call('servercommand', command)
+  if err then failed('servercommand(' .. tostring(command) .. ')', err) return nil end
+  return v
+end
 function dicomdelete(q)
   local err, v = call('delete', path_of(query_of(q)))
   if err then failed('dicomdelete', err) return nil end

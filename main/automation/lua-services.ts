@@ -34,6 +34,8 @@ export interface LuaServices {
   read(identifier: DataSet): Promise<DataSet[]>;
   /** dicomdelete(query): this archive's studies the query names (by PatientID or StudyInstanceUID), deleted. */
   delete(identifier: DataSet): Promise<number>;
+  /** servercommand(command): `display_status:` and `get_param:KEY` (secrets withheld); any other is refused. */
+  serverCommand(command: string): Promise<string>;
 }
 
 export type LuaServiceName = keyof LuaServices;
@@ -53,6 +55,7 @@ export const LUA_SERVICE_NAMES: readonly LuaServiceName[] = [
   'writeObject',
   'read',
   'delete',
+  'serverCommand',
 ];
 
 /** One call from the scripts' worker, and its answer (values cross the thread boundary as structured clones). */

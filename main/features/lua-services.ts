@@ -144,6 +144,17 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
       }
       return deleted;
     },
+    async serverCommand(command) {
+      const [verb, ...rest] = command.split(':');
+      const argument = rest.join(':');
+      if (verb === 'display_status') {
+        const c = await core.index.counts();
+        const queued = (await core.queue.list(['queued', 'running'])).length;
+        return `${core.settings.aeTitle}: ${c.patients} patients, ${c.studies} studies, ${c.series} series, ${c.instances} objects; ${queued} jobs queued or running`;
+      }
+      if (verb === 'get_param') return (await this.gpps('sscscp', argument.trim())) ?? '';
+      throw new Error(`"${verb}:" is not a server command this version runs (display_status:, get_param:)`);
+    },
   };
 }
 
