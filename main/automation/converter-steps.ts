@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceLogger } from '../util/log.ts';
 import type { ConverterResult, FileOp, LuaRunner, OldUidsRunner } from './converter-run.ts';
 import type { UidMapStore } from '../index/sql-uid-map.ts';
+import { confinedPath } from './confined-path.ts';
+
+export { confinedPath };
 import { remapUids, uidsIn } from './uid-remap.ts';
 import type { LuaCall, LuaOutcome } from './lua-engine.ts';
 import type { LuaHost } from './lua-host.ts';
@@ -97,32 +100,6 @@ export async function writeConverterFiles(
       log.error(`a converter could not ${WORDS[f.op]} ${f.file}: ${(err as Error).message}`);
     }
   }
-}
-
-/**
- * Where a converter's file is: a relative name is in the data folder; nothing outside it (folders resolved, links
- * included), nor in the archive's own folders inside it (`protectedDirs`), is given out. `folder`: the name is a folder.
- */
-export async function confinedPath(
-  dataDir: string,
-  file: string,
-  protectedDirs: readonly string[],
-  folder = false,
-): Promise<string> {
-  const root = await realpath(dataDir);
-  const guarded = await Promise.all(protectedDirs.map((d) => realpath(d).catch(() => path.resolve(d))));
-  const target = path.resolve(root, file);
-  // The deepest folder that exists decides where this is (mkdir makes the rest).
-  const dir = folder ? target : path.dirname(target);
-  let existing = dir;
-  while (!(await stat(existing).catch(() => undefined))) existing = path.dirname(existing);
-  const real = path.join(await realpath(existing), path.relative(existing, dir));
-  const inside = path.relative(root, real);
-  if (inside.startsWith('..') || path.isAbsolute(inside))
-    throw new Error('converters work only inside the data folder');
-  if (guarded.some((g) => real === g || !path.relative(g, real).startsWith('..')))
-    throw new Error("converters leave the archive's storage, index and configuration folders alone");
-  return folder ? real : path.join(real, path.basename(target));
 }
 
 const WORDS: Record<FileOp['op'], string> = { write: 'write', append: 'append to', mkdir: 'make', rm: 'remove' };

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { confinedPathSync } from './confined-path.ts';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { LuaEventMasks, LuaFactory, type LuaEngine } from 'wasmoon';
@@ -34,6 +35,11 @@ export interface LuaCall {
   command?: Record<string, string | number>;
   /** Where `dofile` and `require` find Lua files (beside dicom.ini); without it they find none. */
   scriptDir?: string;
+  /**
+   * What `io.open` and `os.remove` may touch: files inside `dataDir`, never in `protectedDirs` (the storage, index and
+   * configuration folders); `readOnly` (a try): they read only. Without it, `io` is not there.
+   */
+  files?: { dataDir: string; protectedDirs: string[]; readOnly?: boolean };
 }
 
 export interface LuaOutcome {
@@ -238,6 +244,9 @@ export class ScriptEngine {
     );
     g.set('__free', (path: string) => objects().free(String(path)));
     g.set('__script_file', (name: string) => scriptFile(this.active().call.scriptDir, String(name)));
+    g.set('__io', (op: 'read' | 'write' | 'append' | 'remove', name: string, text: string) =>
+      fileOp(this.active().call.files, op, String(name), text === undefined ? '' : String(text)),
+    );
     g.set('__serialize', (path: string, json: boolean) => {
       const { data, inner } = at(path);
       return data.serialize(inner, json === true);
@@ -367,6 +376,23 @@ function scriptFile(dir: string | undefined, name: string): string {
   } catch {
     throw new Error(`${name}: no such Lua file beside dicom.ini`);
   }
+}
+
+/** io.open's reads and writes and os.remove, on files the scope allows (confinedPathSync); a read gives the text. */
+function fileOp(
+  files: LuaCall['files'],
+  op: 'read' | 'write' | 'append' | 'remove',
+  name: string,
+  text: string,
+): string | undefined {
+  if (!files) throw new Error(`${name}: scripts have no files here`);
+  if (op !== 'read' && files.readOnly) throw new Error(`a try does not write files (${name})`);
+  const file = confinedPathSync(files.dataDir, name, files.protectedDirs);
+  if (op === 'read') return readFileSync(file, 'utf8');
+  if (op === 'remove') rmSync(file);
+  else if (op === 'append') appendFileSync(file, text);
+  else writeFileSync(file, text);
+  return undefined;
 }
 
 function errorText(err: unknown): string {

@@ -49,18 +49,24 @@ export class LuaHost {
   private readonly slow = new Set<string>();
   private readonly services: LuaServices;
 
-  private readonly scriptDir?: string;
+  private readonly scope: Pick<LuaCall, 'scriptDir' | 'files'>;
 
-  /** `scriptDir`: where `dofile` and `require` find Lua files (the folder of dicom.ini). */
-  constructor(services: LuaServices = NO_SERVICES, size = 2, scriptDir?: string) {
+  /**
+   * `size`: the workers (more while some wait); `scriptDir`: where `dofile` and `require` find Lua files (the folder of
+   * dicom.ini); `files`: what `io` may touch (LuaCall's).
+   */
+  constructor(
+    services: LuaServices = NO_SERVICES,
+    options: { size?: number } & Pick<LuaCall, 'scriptDir' | 'files'> = {},
+  ) {
     this.services = services;
-    this.size = size;
-    this.scriptDir = scriptDir;
+    this.size = options.size ?? 2;
+    this.scope = { scriptDir: options.scriptDir, files: options.files };
   }
 
   /** Run one chunk on one object; never rejects: what went wrong is the outcome's error. */
   async run(asked: LuaCall, memoryBytes: number): Promise<LuaOutcome> {
-    const call = this.scriptDir && !asked.scriptDir ? { ...asked, scriptDir: this.scriptDir } : asked;
+    const call = { ...this.scope, ...asked };
     if (this.closed) return failed(call, 'the scripts are stopped');
     const key = `${call.name}\0${call.chunk}`;
     if (!this.slow.has(key)) {

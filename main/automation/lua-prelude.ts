@@ -2,9 +2,9 @@
  * The Lua side of Conquest's scripting environment, run once in each Lua state (lua-engine.ts gives it the `__`
  * functions it closes over and then removes them from the globals). Conquest embeds Lua 5.1; the VM here is 5.4, so the
  * 5.1 names Conquest's scripts use are provided (`unpack`, `table.getn`, `loadstring`, `math.pow`, `math.mod`,
- * `string.gfind`). What would reach outside the archive is taken away: `io`, `os.execute/remove/rename/exit/getenv/
- * tmpname`, `loadfile`, `package`, `debug`, `collectgarbage`; `dofile` and `require` read Lua files from beside
- * dicom.ini only (require once per chunk's run).
+ * `string.gfind`). What would reach outside the archive is taken away: `os.execute/rename/exit/getenv/tmpname`,
+ * `loadfile`, `package`, `debug`, `collectgarbage`; Lua's own `io` is replaced by one on text files inside the data
+ * folder (as os.remove); `dofile` and `require` read Lua files from beside dicom.ini only (require once per run).
  */
 export const LUA_PRELUDE = String.raw`
 unpack = unpack or table.unpack
@@ -28,7 +28,66 @@ end
 local get, set, count, delete_item, list_items, get_bytes, set_bytes, run_script, log, dict =
   checked(__get), checked(__set), checked(__count), checked(__delete_item), checked(__list_items),
   checked(__get_bytes), checked(__set_bytes), checked(__script), __log, checked(__dictionary)
-local script_file = checked(__script_file)
+local script_file, file_op = checked(__script_file), __io
+
+-- io, on files inside the data folder only (lua-engine.ts's fileOp): io.open(name, 'r'|'w'|'a'), a file's :read('*a'|
+-- '*l'|'*n'), :lines(), :write(...), :close(); io.lines(name); io.write (to the log). os.remove the same way.
+local function io_error(err) return (tostring(err):gsub('^Error: ', '')) end
+local file_methods = {}
+file_methods.__index = file_methods
+function file_methods:write(...)
+  if self.mode == 'r' then return nil, 'the file is open for reading' end
+  local parts = {}
+  for i = 1, select('#', ...) do parts[#parts + 1] = tostring((select(i, ...))) end
+  local ok, err = pcall(file_op, 'append', self.name, table.concat(parts))
+  if not ok then return nil, io_error(err) end
+  return self
+end
+function file_methods:read(fmt)
+  if self.mode ~= 'r' then return nil end
+  fmt = fmt or '*l'
+  if type(fmt) == 'string' then fmt = fmt:gsub('^%*', '') end
+  local text, at = self.text, self.at
+  if at > #text and fmt ~= 'a' then return nil end
+  if fmt == 'a' then self.at = #text + 1 return text:sub(at) end
+  if fmt == 'n' then
+    local s, e = text:find('^%s*[-+]?%d*%.?%d+[eE]?[-+]?%d*', at)
+    if not s then return nil end
+    self.at = e + 1
+    return tonumber(text:sub(s, e))
+  end
+  local e = text:find('\n', at, true)
+  local line = text:sub(at, (e or #text + 1) - 1)
+  self.at = (e or #text) + 1
+  if fmt == 'L' and e then return line .. '\n' end
+  return (line:gsub('\r$', ''))
+end
+function file_methods:lines() return function() return self:read('*l') end end
+function file_methods:close() self.closed = true return true end
+function file_methods:flush() return self end
+io = {}
+function io.open(name, mode)
+  mode = (mode or 'r'):gsub('[b+]', '')
+  name = tostring(name)
+  local f = setmetatable({ name = name, mode = mode, at = 1, text = '' }, file_methods)
+  local ok, err
+  if mode == 'r' then ok, err = pcall(function() f.text = file_op('read', name) end)
+  elseif mode == 'w' then ok, err = pcall(file_op, 'write', name, '')
+  elseif mode == 'a' then ok, err = pcall(file_op, 'append', name, '')
+  else return nil, 'mode is r, w or a' end
+  if not ok then return nil, io_error(err) end
+  return f
+end
+function io.lines(name)
+  local f, err = io.open(name, 'r')
+  if not f then error(err, 2) end
+  return f:lines()
+end
+function os.remove(name)
+  local ok, err = pcall(file_op, 'remove', tostring(name))
+  if not ok then return nil, io_error(err) end
+  return true
+end
 local required = {}
 function dofile(name)
   local f, err = load(script_file(name), '@' .. tostring(name))
@@ -252,6 +311,11 @@ function print(...)
   for i = 1, select('#', ...) do parts[#parts + 1] = tostring((select(i, ...))) end
   log('info', table.concat(parts, '\t'))
 end
+function io.write(...)
+  local parts = {}
+  for i = 1, select('#', ...) do parts[#parts + 1] = tostring((select(i, ...))) end
+  log('info', table.concat(parts))
+end
 function debuglog(...)
   local parts = {}
   for i = 1, select('#', ...) do parts[#parts + 1] = tostring((select(i, ...))) end
@@ -266,7 +330,7 @@ end
 __get, __set, __count, __delete_item, __list_items, __get_bytes, __set_bytes, __script, __log, __dictionary =
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 __new_object, __new_array, __copy, __append, __free, __wait = nil, nil, nil, nil, nil, nil
-__script_file = nil
+__script_file, __io = nil, nil
 __serialize, __reset, __adopt = nil, nil, nil
 
 local compiled = {}

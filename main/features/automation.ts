@@ -2,6 +2,7 @@ import type { Feature } from '../core/feature.ts';
 import { automationRoutes } from '../api/automation-routes.ts';
 import { LuaHost } from '../automation/lua-host.ts';
 import { luaServices, trialServices } from './lua-services.ts';
+import { luaScope } from './converter-effects.ts';
 import { transfers } from './transfers.ts';
 import { tryConverters, tryConvertersOnFile } from './automation-trial.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
@@ -14,7 +15,7 @@ export const automation: Feature<undefined> = {
   start(core, { the }) {
     const nodes = the(transfers);
     // The tries' own scripts: what a script would send, move or keep is refused there (it shows in the try), not done.
-    const scripts = new LuaHost(trialServices(luaServices(core, nodes), core), 2, core.config.configDir);
+    const scripts = new LuaHost(trialServices(luaServices(core, nodes), core), luaScope(core, true));
     const routes = automationRoutes({
       settings: {
         config: () => core.config,

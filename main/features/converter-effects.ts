@@ -110,6 +110,14 @@ export function single(tag: number, value: string): Condition {
   return { attr: QR_BY_TAG.get(tag)!, match: { kind: 'single', value } };
 }
 
+/** Where converters' Lua finds its files: scripts beside dicom.ini, `io` inside the data folder (read only in a try). */
+export function luaScope(core: ArchiveCore, readOnly = false) {
+  return {
+    scriptDir: core.config.configDir,
+    files: { dataDir: core.dataDir, protectedDirs: archiveFolders(core), readOnly },
+  };
+}
+
 /**
  * The folders converters' file operations leave alone: the storage folders, the index's (SQLite) and the
  * configuration.

@@ -17,7 +17,7 @@ import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
 import { saveCopies } from './converter-saves.ts';
 import { converterLookups } from './converter-lookups.ts';
-import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
+import { archiveFolders, luaScope, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { deleteRunner, processRunner, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
 import { msg } from '../../common/message.ts';
 
@@ -34,7 +34,7 @@ export const exportConverters: Feature<{ scripts: LuaHost }> = {
   needs: [transfers],
   start(core, { the }) {
     const nodes = the(transfers);
-    const lua = new LuaHost(luaServices(core, the(transfers)), 2, core.config.configDir);
+    const lua = new LuaHost(luaServices(core, the(transfers)), luaScope(core));
     const log = core.child('converters');
     const context: ExportContext = { lua, log, known: (ae) => !!nodes.node(ae) };
     core.onStored((e) => {

@@ -21,7 +21,7 @@ import { transfers } from './transfers.ts';
 import { saveCopies } from './converter-saves.ts';
 import type { SaveCommand } from '../automation/save-command.ts';
 import { converterLookups } from './converter-lookups.ts';
-import { archiveFolders, queueForwards, runSystemCommands } from './converter-effects.ts';
+import { archiveFolders, luaScope, queueForwards, runSystemCommands } from './converter-effects.ts';
 import { deleteRunner, processRunner, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
@@ -37,7 +37,7 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
   needs: [transfers],
   settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy', 'ForwardCollectDelay', 'AllowExternalCommands'],
   start(core, { the }) {
-    const lua = new LuaHost(luaServices(core, the(transfers)), 2, core.config.configDir);
+    const lua = new LuaHost(luaServices(core, the(transfers)), luaScope(core));
     core.queue.addRunner('delete', deleteRunner(core));
     core.queue.addRunner('process', processRunner(core, lua));
     core.ingest.beforeStore(

@@ -8,7 +8,7 @@ import { emptyResult, type ConverterResult } from '../automation/converter-run.t
 import { dicomListener } from './dicom-listener.ts';
 import { transfers } from './transfers.ts';
 import { luaServices } from './lua-services.ts';
-import { archiveFolders, runSystemCommands } from './converter-effects.ts';
+import { archiveFolders, luaScope, runSystemCommands } from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
 import type { AssociationEvent } from '../runtime/events.ts';
 
@@ -24,7 +24,7 @@ export const luaHooks: Feature<{ scripts: LuaHost }> = {
   name: 'lua-hooks',
   needs: [dicomListener, transfers],
   start(core, { the }) {
-    const scripts = new LuaHost(luaServices(core, the(transfers)), 2, core.config.configDir);
+    const scripts = new LuaHost(luaServices(core, the(transfers)), luaScope(core));
     const hooks = () => core.config.luaHooks;
     const run = (hook: LuaHook, about: Partial<Pick<LuaCall, 'association' | 'command'>> = {}) =>
       runHook(core, scripts, hook, about);

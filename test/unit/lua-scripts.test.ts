@@ -153,7 +153,7 @@ describe('Lua scripts', () => {
   it("keeps Lua 5.1's names Conquest's scripts use, and takes away what reaches outside the archive", () => {
     expect(
       printed(`print(table.getn({1, 2, 3}), loadstring('return 7')(), math.pow(2, 3), math.mod(7, 3), unpack({1, 2}))
-        print(io, os.execute, os.remove, package, loadfile, debug, type(os.time()), type(string.format))
+        print(io.popen, os.execute, os.rename, package, loadfile, debug, type(os.time()), type(string.format))
         print(pcall(dofile, 'x.lua'))`),
     ).toEqual([
       '3\t7\t8.0\t1\t1\t2',
@@ -161,6 +161,7 @@ describe('Lua scripts', () => {
       // dofile and require read files beside dicom.ini only; here there is none to read from.
       'false\tx.lua: scripts are not read from files here',
     ]);
+    expect(printed("print(io.open('x.txt', 'w'))")).toEqual(['nil\tx.txt: scripts have no files here']);
   });
 
   it('ends a script with its converter and line on an error, and one that runs too long or takes too much memory', () => {
