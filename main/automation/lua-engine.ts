@@ -40,6 +40,12 @@ export interface LuaCall {
    * configuration folders); `readOnly` (a try): they read only. Without it, `io` is not there.
    */
   files?: { dataDir: string; protectedDirs: string[]; readOnly?: boolean };
+  /**
+   * Chunks each state runs once before its first converter chunk (dicom.ini's `[lua] startup` and `association`): what
+   * they define (functions, tables) the converters see, as Conquest's association state gives them. Their prints,
+   * changes and errors are dropped.
+   */
+  setup?: string[];
 }
 
 export interface LuaOutcome {
@@ -111,6 +117,12 @@ export class ScriptEngine {
 
   /** Run one chunk to its end on this thread; one that calls something that waits ends with `needsThread`. */
   run(call: LuaCall): LuaOutcome {
+    for (const chunk of this.setupsDue(call)) {
+      const ran = this.run({ ...call, chunk, name: '[lua] setup', setup: undefined });
+      // One that waits (a query, a sleep) runs where waiting can: so does the chunk that needs it.
+      if (ran.needsThread) return { ...ran, lines: [] };
+      this.setupsDone.add(chunk);
+    }
     const current = this.begin(call);
     try {
       this.lua.doStringSync('return __run(__chunk, __name)');
@@ -124,6 +136,10 @@ export class ScriptEngine {
 
   /** Run one chunk whose calls may wait (DICOM nodes, the index, sleep), each answered by `services`. */
   async runWaiting(call: LuaCall, services: LuaServices = NO_SERVICES): Promise<LuaOutcome> {
+    for (const chunk of this.setupsDue(call)) {
+      await this.runWaiting({ ...call, chunk, name: '[lua] setup', setup: undefined }, services);
+      this.setupsDone.add(chunk);
+    }
     const current = this.begin(call);
     current.services = services;
     try {
@@ -134,6 +150,13 @@ export class ScriptEngine {
     } finally {
       this.end();
     }
+  }
+
+  /** The setup chunks this state has not run yet (each runs once per state, whatever its outcome). */
+  private readonly setupsDone = new Set<string>();
+
+  private setupsDue(call: LuaCall): string[] {
+    return (call.setup ?? []).filter((chunk) => !this.setupsDone.has(chunk));
   }
 
   private begin(call: LuaCall): Current {

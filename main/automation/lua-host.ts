@@ -50,23 +50,25 @@ export class LuaHost {
   private readonly services: LuaServices;
 
   private readonly scope: Pick<LuaCall, 'scriptDir' | 'files'>;
+  private readonly setup?: () => string[];
 
   /**
    * `size`: the workers (more while some wait); `scriptDir`: where `dofile` and `require` find Lua files (the folder of
-   * dicom.ini); `files`: what `io` may touch (LuaCall's).
+   * dicom.ini); `files`: what `io` may touch; `setup`: the chunks each state runs first (LuaCall's).
    */
   constructor(
     services: LuaServices = NO_SERVICES,
-    options: { size?: number } & Pick<LuaCall, 'scriptDir' | 'files'> = {},
+    options: { size?: number; setup?: () => string[] } & Pick<LuaCall, 'scriptDir' | 'files'> = {},
   ) {
     this.services = services;
     this.size = options.size ?? 2;
     this.scope = { scriptDir: options.scriptDir, files: options.files };
+    this.setup = options.setup;
   }
 
   /** Run one chunk on one object; never rejects: what went wrong is the outcome's error. */
   async run(asked: LuaCall, memoryBytes: number): Promise<LuaOutcome> {
-    const call = { ...this.scope, ...asked };
+    const call = { ...this.scope, setup: this.setup?.(), ...asked };
     if (this.closed) return failed(call, 'the scripts are stopped');
     const key = `${call.name}\0${call.chunk}`;
     if (!this.slow.has(key)) {

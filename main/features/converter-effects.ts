@@ -110,11 +110,19 @@ export function single(tag: number, value: string): Condition {
   return { attr: QR_BY_TAG.get(tag)!, match: { kind: 'single', value } };
 }
 
-/** Where converters' Lua finds its files: scripts beside dicom.ini, `io` inside the data folder (read only in a try). */
-export function luaScope(core: ArchiveCore, readOnly = false) {
+/**
+ * Where converters' Lua finds its files (scripts beside dicom.ini, `io` inside the data folder, read only in a try) and
+ * what each of its states runs first (the `[lua]` hooks' definitions; not for the hooks' own states).
+ */
+export function luaScope(core: ArchiveCore, readOnly = false, withSetup = true) {
   return {
     scriptDir: core.config.configDir,
     files: { dataDir: core.dataDir, protectedDirs: archiveFolders(core), readOnly },
+    // What `[lua] startup` and `association` define, the converters see (lua-engine.ts's setup).
+    setup: withSetup
+      ? () =>
+          [core.config.luaHooks.startup?.chunk, core.config.luaHooks.association?.chunk].filter((c) => c !== undefined)
+      : undefined,
   };
 }
 

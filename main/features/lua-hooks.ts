@@ -24,7 +24,7 @@ export const luaHooks: Feature<{ scripts: LuaHost }> = {
   name: 'lua-hooks',
   needs: [dicomListener, transfers],
   start(core, { the }) {
-    const scripts = new LuaHost(luaServices(core, the(transfers)), luaScope(core));
+    const scripts = new LuaHost(luaServices(core, the(transfers)), luaScope(core, false, false));
     const hooks = () => core.config.luaHooks;
     const run = (hook: LuaHook, about: Partial<Pick<LuaCall, 'association' | 'command'>> = {}) =>
       runHook(core, scripts, hook, about);

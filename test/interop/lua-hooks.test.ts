@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
-import { run } from '../helpers/dcmtk.ts';
+import { dumpDataSet, run } from '../helpers/dcmtk.ts';
+import { makeImage } from '../helpers/fixtures.ts';
+import { storeAs } from '../helpers/store-as.ts';
 import { until } from '../helpers/wait.ts';
 
 /**
@@ -18,7 +21,10 @@ describe('[lua] hooks', () => {
   beforeAll(async () => {
     archive = await startArchive();
     const config = path.join(archive.dataDir, 'config');
-    await writeFile(path.join(config, 'hooks.lua'), "print('started as', Association.Called)\nstarted = true\n");
+    await writeFile(
+      path.join(config, 'hooks.lua'),
+      "print('started as', Association.Called)\nfunction greet(ae) return 'hello ' .. ae end\n",
+    );
     await appendFile(
       path.join(config, 'dicom.ini'),
       [
@@ -78,6 +84,21 @@ describe('[lua] hooks', () => {
       const saved = await apiFetch(archive, 'PUT', '/api/settings', { text: `${text}\n${line}\n` });
       expect(saved.status).toBe(400);
       expect(JSON.stringify(await saved.json())).toContain(reason);
+    }
+  });
+
+  it("lets the converters use what the startup and association hooks define, as Conquest's association state does", async () => {
+    await archive.setIni('ImportConverter0', 'lua "Data.InstitutionName = greet(Association.Calling)"');
+    const image = makeImage({ rows: 8, columns: 8 });
+    const work = await mkdtemp(path.join(tmpdir(), 'pacs-lua-hooks-'));
+    try {
+      expect((await storeAs(archive, 'FRIEND', [image], work)).code).toBe(0);
+      const row = (await archive.server.index.findInstance(image.sopUid))!;
+      expect(await dumpDataSet(archive.server.store.absolutePath(row.location))).toContain(
+        '(0008,0080) LO [hello FRIEND]',
+      );
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
   });
 });
