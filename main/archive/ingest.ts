@@ -48,7 +48,14 @@ export interface ArrivingObject {
 
 /** What a check decided: store (with the header of the object as it now is), drop quietly, or refuse to the sender. */
 export type ArrivalDecision =
-  | { outcome: 'store'; header: InstanceHeader; afterStore?: () => void; compression?: CompressionPlan }
+  | {
+      outcome: 'store';
+      header: InstanceHeader;
+      afterStore?: () => void;
+      compression?: CompressionPlan;
+      /** The storage device (MAGn) to keep it on instead of the one it was received on (converters' `storage`). */
+      device?: number;
+    }
   | { outcome: 'destroy' }
   | { outcome: 'reject'; comment: string };
 
@@ -177,7 +184,7 @@ export class ArchiveIngest implements ObjectReceiver {
     association?: number;
   }): ReceivedObject {
     const hold = this.holders.some((h) => h()) ? HOLD_BYTES : 0;
-    const file = this.store.begin({ ...meta, sourceAe: meta.callingAe }, hold);
+    let file = this.store.begin({ ...meta, sourceAe: meta.callingAe }, hold);
     const complete = async (received: InstanceHeader): Promise<{ status: number; comment?: string }> => {
       await file.finish();
       let header = received;
@@ -207,6 +214,8 @@ export class ArchiveIngest implements ObjectReceiver {
         header = decision.header;
         if (decision.afterStore) after.push(decision.afterStore);
         if (decision.compression) compression = decision.compression;
+        if (decision.device !== undefined && decision.device !== file.device)
+          file = await this.store.rehome(file, decision.device);
       }
       const policy = this.policy();
       if (policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {

@@ -72,6 +72,8 @@ export interface ConverterResult {
   processes: (DelayedProcess | { prefetch: true })[];
   /** `save to file` and `save jpg|png ... to file`: copies of the object, once stored. */
   saves: SaveCommand[];
+  /** `storage MAGn`: the device to keep the object on (the last one said). */
+  device?: number;
 }
 
 /** What a converter does to files: `write`/`append "text" to file`, `mkdir folder`, `rm file` (inside the data folder). */
@@ -113,6 +115,7 @@ const RUN = new Set([
   'process',
   'prefetch',
   'save',
+  'storage',
   'destroy',
   'destroy2',
   'reject',
@@ -195,6 +198,9 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
         if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
         if (parsed.by.kind === 'lua' && sources && sources.file(parsed.by.file) === undefined)
           throw new ConverterCheckError(`${parsed.by.file}: no such Lua file beside dicom.ini`, s.column);
+      } else if (name === 'storage') {
+        if (!/^MAG\d+$/i.test(rest.trim()))
+          throw new ConverterCheckError('storage names a storage device: storage MAG0, MAG1, ...', s.column);
       } else if (name === 'save') {
         const parsed = parseSaveCommand(rest);
         if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
@@ -275,7 +281,10 @@ export function checkExportConverter(
       }
       const { name, rest } = commandWord(s.text);
       const attributeDelete = name === 'delete' && !isDelayedDelete(rest);
-      if (['destroy', 'destroy2', 'reject', 'compression', 'newuids', 'olduids'].includes(name) || attributeDelete)
+      if (
+        ['destroy', 'destroy2', 'reject', 'compression', 'storage', 'newuids', 'olduids'].includes(name) ||
+        attributeDelete
+      )
         throw new ConverterCheckError(
           `${name} changes or drops the object: an export converter runs once it is stored`,
           s.column,
@@ -549,6 +558,9 @@ function* runSteps(
           break;
         case 'save':
           result.saves.push(parseSaveCommand(expand(rest)) as SaveCommand);
+          break;
+        case 'storage':
+          result.device = Number(/^MAG(\d+)$/i.exec(rest.trim())![1]);
           break;
         case 'delete':
           if (isDelayedDelete(rest)) result.deletes.push(parseDelayedDelete(expand(rest)) as DelayedDelete);

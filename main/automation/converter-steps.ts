@@ -76,6 +76,7 @@ function foldIn(into: ConverterResult, ran: ConverterResult): void {
   into.saves.push(...ran.saves);
   if (ran.compression !== undefined) into.compression = ran.compression;
   if (ran.deferred) into.deferred = true;
+  if (ran.device !== undefined) into.device = ran.device;
 }
 
 /**

@@ -166,6 +166,7 @@ function actionsOf(r: ConverterResult): string[] {
     ...(r.compression !== undefined ? [`store compressed as ${r.compression}`] : []),
     ...r.notes.map((n) => `nop ${n}`),
     ...(r.deferred ? ['defer: this line would run on the object again after RetryDelay'] : []),
+    ...(r.device !== undefined ? [`store on MAG${r.device}`] : []),
     ...r.gets.map(
       (g) =>
         `${g.preretrieve ? 'preretrieve' : `get ${g.level}`}${Object.entries(g.keys)

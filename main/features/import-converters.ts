@@ -172,5 +172,11 @@ async function runOn(
         }
       : undefined;
   const compression = result.compression === undefined ? undefined : compressionPlan(result.compression);
-  return { outcome: 'store', header: stored, afterStore, compression };
+  const devices = core.store.devices.length;
+  if (result.device !== undefined && result.device >= devices)
+    log.error(
+      `${header.sopInstanceUid}: storage MAG${result.device} is not a device here (MAGDevices is ${devices}); kept where it came`,
+    );
+  const device = result.device !== undefined && result.device < devices ? result.device : undefined;
+  return { outcome: 'store', header: stored, afterStore, compression, device };
 }

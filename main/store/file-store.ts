@@ -1,6 +1,7 @@
 import { copyFile, link, mkdir, readdir, rmdir, statfs, symlink, unlink } from 'node:fs/promises';
 import { renameHeld, unlinkHeld } from './held-files.ts';
 import path from 'node:path';
+import { createReadStream } from 'node:fs';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { SourceLogger } from '../util/log.ts';
 import { encodeFileMeta, type FileMeta } from './part10.ts';
@@ -120,6 +121,31 @@ export class FileStore {
     const named = this.durable ? object.opened.then(() => this.dirSync.sync(incoming)) : Promise.resolve();
     named.catch(() => undefined);
     return Object.assign(object, { device, named });
+  }
+
+  /**
+   * The same object received onto another device (a converter's `storage MAGn`): its bytes (held in memory, or its
+   * temporary file's) written to a temporary file there, the first one discarded. An unknown device is refused.
+   */
+  async rehome(object: StoreObject, device: number): Promise<StoreObject> {
+    const root = this.devices[device];
+    if (root === undefined) throw new Error(`there is no MAG${device} (MAGDevices is ${this.devices.length})`);
+    const incoming = path.join(root, INCOMING);
+    const temp = path.join(incoming, `${process.pid}-${(this.sequence++).toString(36)}${RECEIVED_SUFFIX}`);
+    const held = object.heldChunks();
+    const copy = new IncomingObject(temp, Buffer.alloc(0));
+    if (held) for (const chunk of held) copy.write(chunk);
+    else {
+      await object.finish();
+      for await (const chunk of createReadStream(object.tempPath, { highWaterMark: 1 << 20 })) {
+        if (!copy.write(chunk as Buffer)) await copy.drained();
+      }
+    }
+    await copy.finish();
+    await object.discard();
+    const named = this.durable ? this.dirSync.sync(incoming) : Promise.resolve();
+    named.catch(() => undefined);
+    return Object.assign(copy, { device, named });
   }
 
   /** Where `commit` will put the object. */
