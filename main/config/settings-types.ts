@@ -49,7 +49,7 @@ export interface ServerSettings {
   retryDelaySeconds: number;
   maxJobsPerNode: number;
   /** Conquest's ForwardAssociationLevel: what forwards to one node go together in (one job, one association). */
-  forwardAssociationLevel: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE' | 'SOPCLASS' | 'GLOBAL';
+  forwardAssociationLevel: 'patient' | 'study' | 'series' | 'image' | 'sopclass' | 'global';
   failHoldOffSeconds: number;
   delayedForwarderThreads: number;
   /** 0: no limit. */

@@ -35,14 +35,19 @@ export interface ForwardVia {
  * destination and study, as always), or a patient, series or object of their own, or everything to that node.
  */
 export function forwardGroup(
-  level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE' | 'SOPCLASS' | 'GLOBAL',
+  level: 'patient' | 'study' | 'series' | 'image' | 'sopclass' | 'global',
   object: { patientId: string; seriesInstanceUid: string; sopInstanceUid: string },
 ): { group?: string; acrossStudies: boolean } {
-  if (level === 'PATIENT') return { group: `patient ${object.patientId}`, acrossStudies: true };
-  if (level === 'SERIES') return { group: `series ${object.seriesInstanceUid}`, acrossStudies: false };
-  if (level === 'IMAGE') return { group: `image ${object.sopInstanceUid}`, acrossStudies: false };
-  if (level === 'SOPCLASS' || level === 'GLOBAL') return { group: '*', acrossStudies: true };
+  if (level === 'patient') return { group: `patient ${object.patientId}`, acrossStudies: true };
+  if (level === 'series') return { group: `series ${object.seriesInstanceUid}`, acrossStudies: false };
+  if (level === 'image') return { group: `image ${object.sopInstanceUid}`, acrossStudies: false };
+  if (level === 'sopclass' || level === 'global') return { group: '*', acrossStudies: true };
   return { acrossStudies: false };
+}
+
+/** A send or forward to a node (what FailHoldOff holds off), as opposed to a retrieve or the archive's own work. */
+function sends(job: Job): boolean {
+  return (job.kind === 'send' || job.kind === 'forward') && job.destination !== '';
 }
 
 /** A converter's delayed job: a delayed forward, or a job a converter queued (get, preretrieve, delete, process). */
@@ -56,12 +61,16 @@ function isDelayed(job: Job): boolean {
   }
 }
 
-/** A forward job's detail: '' for a plain one; JSON with what else it is (delayed, `org`, `dest`), keys in one order. */
+/**
+ * A forward job's detail: '' for a plain one; JSON with what else it is (delayed, `org`, `dest`, the group of
+ * ForwardAssociationLevel), keys in one order, so the same forward finds its open job by it.
+ */
 function forwardDetail(delayed: boolean, via: ForwardVia): string {
   const d = {
     ...(delayed ? { delayed: true } : {}),
     ...(via.org ? { org: via.org } : {}),
     ...(via.dest ? { dest: via.dest } : {}),
+    ...(via.group ? { group: via.group } : {}),
   };
   return Object.keys(d).length ? JSON.stringify(d) : '';
 }
@@ -209,6 +218,21 @@ export class JobQueue {
     const items = typeof sopUids === 'string' ? [sopUids] : sopUids;
     const commitment = commit ? 'asked' : '';
     const detail = forwardDetail(notBefore !== undefined, via);
+    // One at a time: two objects arriving together must find the same open job, not each make one.
+    return this.oneByOne(() =>
+      this.addForward(destination, studyUid, items, compression, commitment, detail, notBefore),
+    );
+  }
+
+  private async addForward(
+    destination: string,
+    studyUid: string,
+    items: string[],
+    compression: string,
+    commitment: Job['commitment'],
+    detail: string,
+    notBefore: number | undefined,
+  ): Promise<void> {
     const open = await this.options.store.openForwardJob(destination, studyUid, compression, commitment, detail);
     if (open && !this.running.has(open.id)) {
       await this.options.store.addItems(open.id, items);
@@ -225,8 +249,7 @@ export class JobQueue {
 
   /**
    * A delayed job for a study (a converter's `delete study ... after NN`, `get ... from AE`): the one still waiting (same
-   * kind, study and detail) is moved on to
-   * `notBefore`, else a new one waits until then.
+   * kind, study and detail) is moved on to `notBefore`, else a new one waits until then.
    */
   async studyJob(
     kind: JobKind,
@@ -235,12 +258,23 @@ export class JobQueue {
     notBefore: number,
     fields: Partial<Pick<NewJob, 'source' | 'query'>> = {},
   ): Promise<void> {
-    const open = await this.options.store.openStudyJob(kind, studyUid, detail);
-    if (open && !this.running.has(open.id)) {
-      await this.options.store.updateJob(open.id, { nextAttemptAt: notBefore });
-      return;
-    }
-    await this.add(kind, { ...fields, studyUid, detail, nextAttemptAt: notBefore });
+    return this.oneByOne(async () => {
+      const open = await this.options.store.openStudyJob(kind, studyUid, detail);
+      if (open && !this.running.has(open.id)) {
+        await this.options.store.updateJob(open.id, { nextAttemptAt: notBefore });
+        return;
+      }
+      await this.add(kind, { ...fields, studyUid, detail, nextAttemptAt: notBefore });
+    });
+  }
+
+  /** The queue's own lock: what finds an open job and adds to it (or makes one) runs one at a time. */
+  private adding: Promise<void> = Promise.resolve();
+
+  private oneByOne(work: () => Promise<void>): Promise<void> {
+    const done = this.adding.then(work);
+    this.adding = done.catch(() => undefined);
+    return done;
   }
 
   async cancel(id: number): Promise<Job | undefined> {
@@ -342,7 +376,7 @@ export class JobQueue {
           }
           const node = this.nodeOf(job);
           const settings = this.options.settings();
-          const held = this.heldOff.get(node) ?? 0;
+          const held = sends(job) ? (this.heldOff.get(node) ?? 0) : 0;
           if (held > now) {
             nextWake = Math.min(nextWake, held);
             if (!this.heldJobs.has(job.id)) {
@@ -454,7 +488,7 @@ export class JobQueue {
       }
       const settings = this.options.settings();
       const { retryDelaySeconds } = settings;
-      if (settings.failHoldOffSeconds)
+      if (settings.failHoldOffSeconds && sends(job))
         this.heldOff.set(this.nodeOf(job), Date.now() + settings.failHoldOffSeconds * 1000);
       // A converter's delayed job retries as MaximumDelayedFetchForwardRetries says (0: until it succeeds).
       const maxRetries =

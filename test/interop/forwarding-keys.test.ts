@@ -78,5 +78,24 @@ describe("Conquest's forwarding keys", () => {
     );
     const untried = (await jobsTo('DOWN')).filter((j) => j.state === 'queued' && j.attempts === 0);
     expect(untried.length).toBeGreaterThanOrEqual(1);
+
+    // While they wait, ForwardAssociationLevel = PATIENT puts a patient's objects from several studies in one job.
+    await archive.setIni('ForwardAssociationLevel', 'PATIENT');
+    const twoStudies = [uid(), uid()].map((study) =>
+      makeImage({
+        modality: 'MR',
+        patientId: 'ONEPAT',
+        studyUid: study,
+        studyDescription: 'DELAYED',
+        rows: 8,
+        columns: 8,
+      }),
+    );
+    expect((await storeAs(archive, 'MR01', twoStudies, work)).code).toBe(0);
+    await until('one job holds both studies of the patient', async () =>
+      (await jobsTo('DOWN')).some(
+        (j) => j.state === 'queued' && j.attempts === 0 && j.total === 2 && j.studyUid === '',
+      ),
+    );
   });
 });
