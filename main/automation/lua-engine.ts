@@ -119,8 +119,9 @@ export class ScriptEngine {
   run(call: LuaCall): LuaOutcome {
     for (const chunk of this.setupsDue(call)) {
       const ran = this.run({ ...call, chunk, name: '[lua] setup', setup: undefined });
-      // One that waits (a query, a sleep) runs where waiting can: so does the chunk that needs it.
-      if (ran.needsThread) return { ...ran, lines: [] };
+      // One that waits (a query, a sleep) runs where waiting can, and one out of time or memory ended this state:
+      // either way the chunk that needs it goes on elsewhere.
+      if (ran.needsThread || ran.spent) return { ...ran, lines: [] };
       this.setupsDone.add(chunk);
     }
     const current = this.begin(call);
@@ -137,7 +138,8 @@ export class ScriptEngine {
   /** Run one chunk whose calls may wait (DICOM nodes, the index, sleep), each answered by `services`. */
   async runWaiting(call: LuaCall, services: LuaServices = NO_SERVICES): Promise<LuaOutcome> {
     for (const chunk of this.setupsDue(call)) {
-      await this.runWaiting({ ...call, chunk, name: '[lua] setup', setup: undefined }, services);
+      const ran = await this.runWaiting({ ...call, chunk, name: '[lua] setup', setup: undefined }, services);
+      if (ran.spent) return { ...ran, lines: [] };
       this.setupsDone.add(chunk);
     }
     const current = this.begin(call);
