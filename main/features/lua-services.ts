@@ -43,7 +43,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
       ask.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', name));
       if (own(ae)) return localAnswers(core, name, ask);
       const sopClass = name === 'PATIENT' ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind;
-      return transfers.client.find(node(ae), sopClass, ask);
+      return transfers.client.find(node(ae), sopClass, sorted(ask));
     },
     async move(ae, destination, identifier, patientRoot) {
       if (!destination) throw new Error('dicommove needs a destination AE title');
@@ -51,7 +51,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
       if (!ask.has(Tag.QueryRetrieveLevel))
         ask.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', 'STUDY'));
       const sopClass = patientRoot ? QrSopClass.PatientRootMove : QrSopClass.StudyRootMove;
-      const outcome = await transfers.client.move(node(ae), sopClass, ask, destination);
+      const outcome = await transfers.client.move(node(ae), sopClass, sorted(ask), destination);
       if (outcome.failed > 0)
         throw new Error(`${outcome.failed} of ${outcome.failed + outcome.completed + outcome.warning} objects failed`);
     },
@@ -195,6 +195,11 @@ export function trialServices(real: LuaServices, core: ArchiveCore): LuaServices
   };
 }
 
+/** A data set in ascending tag order, as it goes on the wire. */
+function sorted(ds: DataSet): DataSet {
+  return new Map([...ds].sort((a, b) => a[0] - b[0]));
+}
+
 function levelOf(level: string): (typeof LEVEL_NAMES)[number] {
   const name = level.toUpperCase();
   const found = LEVEL_NAMES.find((l) => l === name);
@@ -221,7 +226,7 @@ async function localAnswers(core: ArchiveCore, level: string, identifier: DataSe
       const tag = keywordTag(keyword)?.tag;
       if (tag !== undefined) ds.set(tag, textElement(tag, vrOf(tag), Buffer.from(String(value ?? ''), 'utf8')));
     }
-    return new Map([...ds].sort((a, b) => a[0] - b[0]));
+    return sorted(ds);
   });
 }
 
