@@ -360,6 +360,8 @@ export class ScriptEngine {
           return services.delete(objects.dataSetAt(text(a)));
         case 'servercommand':
           return services.serverCommand(text(a));
+        case 'oldestpatients':
+          return services.oldestPatients(Number(a) || 0, Number(/\d+/.exec(text(b))?.[0] ?? 0));
         default:
           throw new Error(`${name} is not a function scripts may call`);
       }

@@ -293,6 +293,12 @@ function servercommand(command)
   if err then failed('servercommand(' .. tostring(command) .. ')', err) return nil end
   return v
 end
+-- listoldestpatients(max, device[, sort]): patient IDs, least recently used first (the sort field is not used here).
+function listoldestpatients(max, device)
+  local err, v = call('oldestpatients', max, device or 'MAG0')
+  if err then failed('listoldestpatients', err) return {} end
+  return v
+end
 function dicomdelete(q)
   local err, v = call('delete', path_of(query_of(q)))
   if err then failed('dicomdelete', err) return nil end

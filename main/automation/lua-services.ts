@@ -34,6 +34,8 @@ export interface LuaServices {
   read(identifier: DataSet): Promise<DataSet[]>;
   /** dicomdelete(query): this archive's studies the query names (by PatientID or StudyInstanceUID), deleted. */
   delete(identifier: DataSet): Promise<number>;
+  /** listoldestpatients(max, device): patient IDs with studies on device n, the least recently used first. */
+  oldestPatients(max: number, device: number): Promise<string[]>;
   /** servercommand(command): `display_status:` and `get_param:KEY` (secrets withheld); any other is refused. */
   serverCommand(command: string): Promise<string>;
 }
@@ -56,6 +58,7 @@ export const LUA_SERVICE_NAMES: readonly LuaServiceName[] = [
   'read',
   'delete',
   'serverCommand',
+  'oldestPatients',
 ];
 
 /** One call from the scripts' worker, and its answer (values cross the thread boundary as structured clones). */

@@ -144,6 +144,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
       }
       return deleted;
     },
+    oldestPatients: (max, device) => core.index.oldestPatients(device, max),
     async serverCommand(command) {
       const [verb, ...rest] = command.split(':');
       const argument = rest.join(':');

@@ -145,6 +145,8 @@ export interface ArchiveIndex {
   protectedStudies(): Promise<string[]>;
   /** What clean-up of a storage folder deletes next: the least recently used patient's unprotected studies there. */
   leastRecentlyUsed(device: number): Promise<{ patientId: string; studyUids: string[] } | undefined>;
+  /** Up to `max` patients with studies on `device`, the least recently used first (Lua's listoldestpatients). */
+  oldestPatients(device: number, max: number): Promise<string[]>;
   /**
    * After objects moved between patients, studies and series (an edit): the named studies (where objects were and went)
    * are counted again, and the series, studies and patients left without objects go.

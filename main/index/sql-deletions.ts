@@ -142,6 +142,20 @@ export async function protectedStudies(engine: SqlEngine): Promise<string[]> {
 }
 
 /**
+ * Up to `max` patients with studies on storage folder `device`, the least recently used first (a patient is as recent
+ * as the last use of any of its studies; protected studies count too): Lua's `listoldestpatients`.
+ */
+export async function oldestPatients(engine: SqlEngine, device: number, max: number): Promise<string[]> {
+  const rows = await engine.search<{ patient_id: string }>(
+    `SELECT p.patient_id FROM patients p JOIN studies st ON st.patient_fk = p.id
+    WHERE EXISTS (SELECT 1 FROM series se JOIN instances i ON i.series_fk = se.id WHERE se.study_fk = st.id AND i.device = ?)
+    GROUP BY p.id, p.patient_id ORDER BY MAX(${LAST_USE}), p.id LIMIT ?`,
+    [device, Math.max(0, Math.min(max, 100_000))],
+  );
+  return rows.map((r) => r.patient_id);
+}
+
+/**
  * The unprotected studies, on storage folder `device`, of the least recently used patient that has any (a patient is
  * as recent as the last use of any of its studies): what clean-up deletes next.
  */

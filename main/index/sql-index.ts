@@ -32,6 +32,7 @@ import {
   finishDeletion,
   leastRecentlyUsed,
   listDeletions,
+  oldestPatients,
   pendingDeletions,
   protectedStudies,
   setStudyProtected,
@@ -378,6 +379,10 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   protectedStudies(): Promise<string[]> {
     return protectedStudies(this.engine);
+  }
+
+  oldestPatients(device: number, max: number): Promise<string[]> {
+    return oldestPatients(this.engine, device, max);
   }
 
   leastRecentlyUsed(device: number): Promise<{ patientId: string; studyUids: string[] } | undefined> {

@@ -249,6 +249,16 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
     expect((await index.scriptRows("SELECT count(*) FROM patients WHERE patient_name = 'x'"))[0]).toEqual(['0']);
   });
 
+  it("lists the patients with studies on a storage folder, least recently used first (Lua's listoldestpatients)", async () => {
+    const all = await index.oldestPatients(0, 10);
+    expect([...all].sort()).toEqual(['P1', 'P2', 'P3']);
+    expect(await index.oldestPatients(0, 2)).toHaveLength(2);
+    expect(await index.oldestPatients(5, 10)).toEqual([]);
+    // Used now: the patient goes last.
+    await index.touchStudies([['2.1', new Date().toISOString()]]);
+    expect((await index.oldestPatients(0, 10)).at(-1)).toBe('P2');
+  });
+
   it('refuses a malformed date with status C000', () => {
     expect(() => qrRequestFrom(identifier({ QueryRetrieveLevel: 'STUDY', StudyDate: '2024-01-01' }), 'STUDY')).toThrow(
       expect.objectContaining({ status: Status.UnableToProcess, message: expect.stringMatching(/StudyDate/) }),
