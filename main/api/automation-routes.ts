@@ -4,8 +4,8 @@ import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION } from '../config/server-settings.ts';
 import { isDisabled, scriptSourceOf } from '../config/import-converters.ts';
 import { checkExportConverter, checkImportConverter } from '../automation/converter-run.ts';
-import { chunkSyntaxError, luaSyntaxError } from '../automation/lua-syntax.ts';
-import { LUA_HOOKS, LUA_SECTION, hookFileOf } from '../config/lua-hooks.ts';
+import { luaSyntaxError } from '../automation/lua-syntax.ts';
+import { LUA_HOOKS, LUA_SECTION, hookChunk } from '../config/lua-hooks.ts';
 import type {
   AutomationDto,
   ConverterCheckDto,
@@ -51,15 +51,10 @@ const FILTERS: Record<ConverterKind, string[]> = {
 
 /** A `[lua]` hook's chunk as the editor checks it: the file it loads is there, and it compiles. */
 async function checkHook(text: string, folder: string): Promise<ConverterCheckDto> {
-  const file = hookFileOf(text);
-  let chunk = text;
-  if (file) {
-    const loaded = await readFile(path.resolve(folder, file.replace(/\\/g, '/')), 'utf8').catch(() => undefined);
-    if (loaded === undefined) return { ok: false, column: 1, reason: `no file ${file} beside dicom.ini` };
-    chunk = loaded;
-  }
-  const error = await chunkSyntaxError(chunk, file ?? 'Lua');
-  return error ? { ok: false, column: 1, reason: error } : { ok: true };
+  const loaded = await hookChunk(text, folder);
+  if ('missing' in loaded) return { ok: false, column: 1, reason: `no file ${loaded.missing} beside dicom.ini` };
+  if ('syntaxError' in loaded) return { ok: false, column: 1, reason: loaded.syntaxError };
+  return { ok: true };
 }
 
 export function automationRoutes(service: AutomationService): RouteDef[] {

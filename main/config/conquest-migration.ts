@@ -7,8 +7,7 @@ import { AcrNemaMap } from './acrnema-map.ts';
 import { scriptSourceOf } from './import-converters.ts';
 import { checkExportConverter, checkImportConverter } from '../automation/converter-run.ts';
 import { parseExportFilter } from '../automation/export-filter.ts';
-import { chunkSyntaxError } from '../automation/lua-syntax.ts';
-import { LUA_HOOKS, hookFileOf } from './lua-hooks.ts';
+import { LUA_HOOKS, hookChunk, hookFileOf } from './lua-hooks.ts';
 
 /**
  * Take over a Conquest installation: its dicom.ini (AE title, port, storage folders, converters, every other key kept
@@ -96,12 +95,11 @@ async function compiledHooks(ini: IniDocument, configDir: string): Promise<strin
   const notes: string[] = [];
   const kept: string[] = [];
   for (const { key, value } of ini.entries('lua')) {
-    const file = hookFileOf(value);
-    const chunk = file ? await readFile(path.join(configDir, file), 'utf8').catch(() => '') : value;
-    const error = await chunkSyntaxError(chunk, `[lua] ${key}`);
-    if (error) {
+    // A file it loads was copied here with the converters' (takeLuaHooks took out a hook whose file is not there).
+    const loaded = await hookChunk(value, configDir, `[lua] ${key}`);
+    if ('syntaxError' in loaded) {
       ini.remove('lua', key);
-      notes.push(`[lua] ${key} taken out: ${error}`);
+      notes.push(`[lua] ${key} taken out: ${loaded.syntaxError}`);
     } else kept.push(key);
   }
   if (kept.length) notes.push(`[lua] hooks kept and running: ${kept.join(', ')}`);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { IniDocument } from '../../common/ini-document.ts';
 import { msg } from '../../common/message.ts';
 import { ConfigError, ConfigErrors } from './config-error.ts';
@@ -54,27 +54,48 @@ export async function readLuaHooks(doc: IniDocument, folder = path.dirname(doc.f
       continue;
     }
     if (!value.trim()) continue;
-    const file = hookFileOf(value);
-    let chunk = value;
-    if (file) {
-      const full = path.resolve(folder, file.replace(/\\/g, '/'));
-      if (!existsSync(full)) {
-        errors.push(
-          new ConfigError(doc.file, line, msg('[lua] {key}: no file {file} beside dicom.ini', { key, file })),
-        );
-        continue;
-      }
-      chunk = readFileSync(full, 'utf8');
-    }
-    const problem = await chunkSyntaxError(chunk, `[lua] ${name}`);
-    if (problem) {
-      errors.push(new ConfigError(doc.file, line, msg('[lua] {key}: {reason}', { key, reason: `Lua: ${problem}` })));
+    const loaded = await hookChunk(value, folder, `[lua] ${name}`);
+    if ('missing' in loaded) {
+      errors.push(
+        new ConfigError(
+          doc.file,
+          line,
+          msg('[lua] {key}: no file {file} beside dicom.ini', { key, file: loaded.missing }),
+        ),
+      );
       continue;
     }
+    if ('syntaxError' in loaded) {
+      errors.push(
+        new ConfigError(doc.file, line, msg('[lua] {key}: {reason}', { key, reason: `Lua: ${loaded.syntaxError}` })),
+      );
+      continue;
+    }
+    const { chunk, file } = loaded;
     hooks[name] = { name, chunk, line, file };
   }
   if (errors.length) throw new ConfigErrors(errors);
   return hooks;
+}
+
+/**
+ * A hook's value as Lua would run it: its chunk (the file it only loads, read from `folder`), or why it cannot run: the
+ * file is not there, or Lua's syntax error (the chunk named `name`, else its file's name, else `Lua`). Nothing runs.
+ */
+export async function hookChunk(
+  value: string,
+  folder: string,
+  name?: string,
+): Promise<{ chunk: string; file?: string } | { missing: string } | { syntaxError: string }> {
+  const file = hookFileOf(value);
+  let chunk = value;
+  if (file) {
+    const loaded = await readFile(path.resolve(folder, file.replace(/\\/g, '/')), 'utf8').catch(() => undefined);
+    if (loaded === undefined) return { missing: file };
+    chunk = loaded;
+  }
+  const error = await chunkSyntaxError(chunk, name ?? file ?? 'Lua');
+  return error ? { syntaxError: error } : { chunk, file };
 }
 
 /** The file a value only loads: `require('association')` is association.lua, `dofile('x.lua')` and `x.lua` are x.lua. */
