@@ -1,7 +1,7 @@
 import type { AssociationHandler } from '../protocol/association.ts';
 import { formatStatus, Status } from '../dicom/status.ts';
 import { QrSopClass } from '../../common/uids.ts';
-import type { OutgoingObject } from '../protocol/services/store-scu.ts';
+import type { OutgoingObject, ReadObject } from '../protocol/services/store-scu.ts';
 import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import type { DicomClient, RemoteNode, RetrieveOutcome } from '../scu/dicom-client.ts';
 import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
@@ -12,6 +12,19 @@ import type { WebNode } from '../config/web-nodes.ts';
 import { retrieveFromWebNode, searchWebNode, sendToWebNode } from '../scu/dicomweb-client.ts';
 import { PermanentJobError, type JobContext, type JobRunner } from '../jobs/job-queue.ts';
 import { msg } from '../../common/message.ts';
+
+/** What a forward job's object is, for its script: the stored object's UID and syntax, and the forward's AE titles. */
+export interface ScriptedCopy {
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  /** The called AE title (the destination's). */
+  destination: string;
+  /** Our calling AE title for this forward. */
+  callingAe: string;
+}
+
+/** Run by the import-converters feature (features/forward-scripts.ts). */
+export type ForwardScriptRunner = (script: string, read: ReadObject, copy: ScriptedCopy) => Promise<ReadObject>;
 
 /** What each kind of job does, with the archive's parts. */
 export interface RunnerDependencies {
@@ -31,6 +44,8 @@ export interface RunnerDependencies {
   requestCommitment?: (ctx: JobContext, node: RemoteNode) => Promise<void>;
   /** Each object stored here from the node with this AE title, by its size, until the returned function is called. */
   receivedFrom?: (ae: string, listener: (bytes: number) => void) => () => void;
+  /** A forward's `script` run on each copy as it is read to be sent (features/forward-scripts.ts). */
+  forwardScript?: ForwardScriptRunner;
 }
 
 export function jobRunners(deps: RunnerDependencies): Partial<Record<JobKind, JobRunner>> {
@@ -66,6 +81,9 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
     const web = deps.webNode(job.destination);
     const own = web ? { ae: web.name, host: '', port: 0 } : forwardNode(deps, job);
     const node = job.compression ? { ...own, compression: job.compression } : own;
+    const script = job.kind === 'forward' ? forwardViaOf(job.detail).script : undefined;
+    if (script !== undefined && !deps.forwardScript)
+      throw new PermanentJobError(msg("a forward's script does not run in this archive"));
     await store.setItems(job.id, await store.items(job.id, 'failed'), 'pending');
     const objects: OutgoingObject[] = [];
     const missing: string[] = [];
@@ -75,11 +93,18 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
         missing.push(uid);
         continue;
       }
+      const read = deps.read(inst);
+      const copy = {
+        sopInstanceUid: inst.sopInstanceUid,
+        transferSyntaxUid: inst.transferSyntaxUid,
+        destination: node.ae,
+        callingAe: node.callingAe ?? deps.ourAe(),
+      };
       objects.push({
         sopClassUid: inst.sopClassUid,
         sopInstanceUid: inst.sopInstanceUid,
         transferSyntaxUid: inst.transferSyntaxUid,
-        read: deps.read(inst),
+        read: script === undefined ? read : async () => deps.forwardScript!(script, await read(), copy),
       });
     }
     await store.setItems(job.id, missing, 'failed');

@@ -5,7 +5,7 @@ import { needsObject, ruleMatches } from '../config/forward-rules.ts';
 import type { ArchiveEvents, ObjectEvent } from '../runtime/events.ts';
 import type { StoredEvent } from './ingest.ts';
 import { PermanentJobError, forwardGroup, type JobContext, type JobQueue } from '../jobs/job-queue.ts';
-import { jobRunners } from './job-runners.ts';
+import { jobRunners, type ForwardScriptRunner } from './job-runners.ts';
 import type { Job, JobKind, RetrieveQuery } from '../jobs/job.ts';
 import { LEVEL_NAMES, QR_BY_TAG, UNIQUE_KEYS } from '../query/attributes.ts';
 import { DicomClient, type RemoteNode } from '../scu/dicom-client.ts';
@@ -54,6 +54,8 @@ export class Transfers {
   private readonly deps: TransferDependencies;
   /** Storage Commitment of a send's objects once all are sent (the commitment feature, when it runs). */
   private commitment?: (ctx: JobContext, node: RemoteNode) => Promise<void>;
+  /** A forward's `script` on each copy sent (the import-converters feature, which runs the converter language). */
+  private forwardScript?: ForwardScriptRunner;
 
   constructor(deps: TransferDependencies) {
     this.deps = deps;
@@ -81,6 +83,10 @@ export class Transfers {
           if (!this.commitment) throw new PermanentJobError(msg('Storage Commitment is not part of this archive'));
           return this.commitment(ctx, node);
         },
+        forwardScript: (script, read, copy) => {
+          if (!this.forwardScript) throw new PermanentJobError(msg("a forward's script does not run in this archive"));
+          return this.forwardScript(script, read, copy);
+        },
         receivedFrom: (ae, listener) => {
           const onObject = (e: ObjectEvent) => {
             if (e.direction === 'received' && e.peerAe === ae && e.status === 0) listener(e.size);
@@ -96,6 +102,11 @@ export class Transfers {
   /** Sends asked for commitment ask it through `request` (the commitment feature). */
   commitWith(request: (ctx: JobContext, node: RemoteNode) => Promise<void>): void {
     this.commitment = request;
+  }
+
+  /** Forwards with a `script` clause run it on each copy sent through `run`. */
+  scriptWith(run: ForwardScriptRunner): void {
+    this.forwardScript = run;
   }
 
   /** A node of acrnema.map by exact AE title (wildcard entries name callers, not destinations). */

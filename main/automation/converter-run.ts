@@ -12,6 +12,7 @@ import {
   parseDelayedProcess,
   parseForwardCommand,
   parsePreretrieve,
+  splitScriptClause,
   type DelayedDelete,
   type DelayedGet,
   type DelayedProcess,
@@ -235,6 +236,52 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
       } else if (name === 'forward') {
         const forward = parseForwardCommand(rest);
         if ('error' in forward) throw new ConverterCheckError(forward.error, s.column);
+        if (forward.script !== undefined) {
+          try {
+            checkForwardScript(forward.script, sources, depth + 1);
+          } catch (err) {
+            if (!(err instanceof ConverterCheckError)) throw err;
+            throw new ConverterCheckError(`forward ... script: ${err.message}`, s.column);
+          }
+        }
+      }
+    }
+  };
+  visit(statements);
+  return statements;
+}
+
+/** What a forward's script may not do: it changes the copy being sent, and cannot queue work or keep files. */
+const NOT_IN_FORWARD_SCRIPTS = new Set([
+  'forward',
+  'get',
+  'preretrieve',
+  'prefetch',
+  'process',
+  'save',
+  'storage',
+  'compression',
+  'defer',
+  'system',
+]);
+
+/**
+ * The statements of a forward's `script` clause (Conquest's "script to run on sent objects"): the converter language on
+ * the copy being sent (`set`, `delete`, `newuids`, Lua, tests; `destroy` or `reject`: that object is not sent). What
+ * would queue other work or change the stored object is refused.
+ */
+export function checkForwardScript(script: string, sources?: ScriptSource, depth = 0): Statement[] {
+  const statements = checkConverter(script, sources, depth);
+  const visit = (list: Statement[]) => {
+    for (const s of list) {
+      if (s.kind === 'block') visit(s.body);
+      else {
+        const { name, rest } = commandWord(s.text);
+        if (NOT_IN_FORWARD_SCRIPTS.has(name) || (name === 'delete' && isDelayedDelete(rest)))
+          throw new ConverterCheckError(
+            `${name} is not for a forward's script, which changes the copy it sends`,
+            s.column,
+          );
       }
     }
   };
@@ -642,10 +689,12 @@ function* runSteps(
           result.commands.push(expand(rest.trim()));
           break;
         case 'forward': {
-          const forward = parseForwardCommand(expand(rest));
+          // The script clause runs on each copy sent: its variables are those of that copy, expanded then.
+          const { before, script } = splitScriptClause(rest);
+          const forward = parseForwardCommand(expand(before));
           // A value from a variable that makes the command wrong (checked when read without it) ends the run.
-          if ('error' in forward) throw new Error(`forward ${expand(rest)}: ${forward.error}`);
-          result.forwards.push(forward);
+          if ('error' in forward) throw new Error(`forward ${expand(before)}: ${forward.error}`);
+          result.forwards.push(script === undefined ? forward : { ...forward, script });
           break;
         }
       }

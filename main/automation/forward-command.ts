@@ -6,8 +6,9 @@
  * dates (`date yyyymmdd-yyyymmdd`, `now -ddd+ddd` from today, `age -ddd+ddd` from this object's series date) and
  * `split N/M` (every M-th object from the N-th). `to` names a node of acrnema.map or `host:port`; `org AE` is the
  * calling AE title the forward uses, `dest AE` the called one. `channel N` (Conquest keeps a connection per channel;
- * ours are pooled) is accepted and changes nothing. Clauses are single words, in any order. What this version does not
- * run (`imagetype`, `script`) is refused with its reason.
+ * ours are pooled) is accepted and changes nothing. Clauses are single words, in any order, except `script`, which
+ * takes the rest of the line (quoted or not): converter commands run on the copy that is sent, never on the stored
+ * object (features/forward-scripts.ts). What this version does not run (`imagetype`) is refused with its reason.
  */
 
 export type ForwardLevel = 'patient' | 'study' | 'series' | 'image';
@@ -28,6 +29,8 @@ export interface ForwardCommand {
   org?: string;
   /** `dest AE`: the called AE title (a `host:port` destination's, or another than acrnema.map's). */
   dest?: string;
+  /** `script ...` (the rest of the line): converter commands run on each copy sent, not on the stored object. */
+  script?: string;
 }
 
 export type ForwardFilterClause = 'modality' | 'seriesdesc' | 'study' | 'series' | 'sop';
@@ -36,13 +39,26 @@ const LEVELS: readonly string[] = ['patient', 'study', 'series', 'image'];
 const FILTERS: readonly string[] = ['modality', 'seriesdesc', 'study', 'series', 'sop'];
 const NOT_RUN: Readonly<Record<string, string>> = {
   imagetype: 'the imagetype filter is not run by this version (Image Type is not in the index)',
-  script: 'a script on sent objects is not run by this version',
 };
 
+/**
+ * Conquest's `script` clause: the rest of the line; quoted (so it may hold `;`), the quotes go and a doubled `""` inside
+ * is one `"`.
+ */
+export function splitScriptClause(rest: string): { before: string; script?: string } {
+  const m = /(^|\s)script\s+(\S.*)$/is.exec(rest);
+  if (!m) return { before: rest };
+  const raw = m[2]!.trim();
+  const script =
+    raw.length > 1 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw;
+  return { before: rest.slice(0, m.index), script };
+}
+
 /** The words after `forward`; an error says what is wrong. */
-export function parseForwardCommand(rest: string): ForwardCommand | { error: string } {
+export function parseForwardCommand(line: string): ForwardCommand | { error: string } {
+  const { before: rest, script } = splitScriptClause(line);
   const words = rest.trim().split(/\s+/).filter(Boolean);
-  const command: ForwardCommand = { destination: '', compression: '', filters: {} };
+  const command: ForwardCommand = { destination: '', compression: '', filters: {}, ...(script ? { script } : {}) };
   let i = 0;
   if (LEVELS.includes(words[0]?.toLowerCase() ?? '')) command.level = words[i++]!.toLowerCase() as ForwardLevel;
   const value = (clause: string) => {

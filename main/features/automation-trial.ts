@@ -185,8 +185,9 @@ function actionsOf(r: ConverterResult): string[] {
 
 function forwardWords(f: ForwardCommand): string {
   const as = f.compression ? ` compressed as ${f.compression}` : '';
+  const script = f.script === undefined ? '' : ` script "${f.script.replace(/"/g, '""')}"`;
   const via = `${f.org ? ` org ${f.org}` : ''}${f.dest ? ` dest ${f.dest}` : ''}`;
-  if (!f.level) return `forward${as} to ${f.destination}${via}`;
+  if (!f.level) return `forward${as} to ${f.destination}${via}${script}`;
   const filters = Object.entries(f.filters)
     .map(([k, v]) => ` ${k} ${v}`)
     .join('');
@@ -197,7 +198,7 @@ function forwardWords(f: ForwardCommand): string {
       ? ` date ${f.dates.from}-${f.dates.to}`
       : ` ${f.dates.kind} ${f.dates.from}+${f.dates.to}`;
   const split = f.split ? ` split ${f.split.n}/${f.split.m}` : '';
-  return `forward ${f.level}${filters}${dates}${split}${as} to ${f.destination}${via}${after}`;
+  return `forward ${f.level}${filters}${dates}${split}${as} to ${f.destination}${via}${after}${script}`;
 }
 
 /** The first filter (key = value) that stops the object, or ''. */

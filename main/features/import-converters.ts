@@ -18,6 +18,7 @@ import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { forwardScriptRunner } from './forward-scripts.ts';
 import { saveCopies } from './converter-saves.ts';
 import type { SaveCommand } from '../automation/save-command.ts';
 import { converterLookups } from './converter-lookups.ts';
@@ -40,6 +41,7 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
     const lua = new LuaHost(luaServices(core, the(transfers)), luaScope(core));
     core.queue.addRunner('delete', deleteRunner(core));
     core.queue.addRunner('process', processRunner(core, lua));
+    the(transfers).scriptWith(forwardScriptRunner(core, lua));
     core.ingest.beforeStore(
       (object) => convertArriving(core, object, lua),
       () => core.config.importConverters.length > 0,

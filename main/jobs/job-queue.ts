@@ -28,6 +28,8 @@ export interface ForwardVia {
   org?: string;
   dest?: string;
   group?: string;
+  /** A converter's `forward ... script ...`: converter commands run on each copy sent (features/forward-scripts.ts). */
+  script?: string;
 }
 
 /**
@@ -71,11 +73,12 @@ function forwardDetail(delayed: boolean, via: ForwardVia): string {
     ...(via.org ? { org: via.org } : {}),
     ...(via.dest ? { dest: via.dest } : {}),
     ...(via.group ? { group: via.group } : {}),
+    ...(via.script ? { script: via.script } : {}),
   };
   return Object.keys(d).length ? JSON.stringify(d) : '';
 }
 
-/** What a forward job's detail says of its AE titles. */
+/** What a forward job's detail says of its AE titles and the script run on each copy sent. */
 export function forwardViaOf(detail: string): ForwardVia {
   if (!detail.startsWith('{')) return {};
   try {
@@ -83,13 +86,13 @@ export function forwardViaOf(detail: string): ForwardVia {
     return {
       org: typeof d.org === 'string' ? d.org : undefined,
       dest: typeof d.dest === 'string' ? d.dest : undefined,
+      script: typeof d.script === 'string' ? d.script : undefined,
     };
   } catch {
     return {};
   }
 }
 
-/** A failure retrying cannot cure (an unknown node, nothing to send): the job fails at once. */
 /** A job failure that retrying cannot mend (the node is unknown, the request makes no sense). */
 export class PermanentJobError extends SaidError {}
 

@@ -246,6 +246,54 @@ describe('export converters', () => {
     await archive.setIni('ExportConverter2', 'nop');
   });
 
+  it("runs a forward's script on each copy it sends, never on the stored object", async () => {
+    // Conquest's "script to run on sent objects": the name and ID changed, new UIDs, and an MR left out.
+    await archive.setIni(
+      'ExportConverter2',
+      `ifequal "%V0008,1030", "SCRIPTED"; forward to PEER3 script "set 0010,0010 to ""ANON""; newuids; ifequal ""%m"", ""MR""; destroy; lua ""Data.PatientID = 'P-' .. Data.PatientID"""`,
+    );
+    try {
+      const study = uid();
+      const ct = makeImage({ studyUid: study, studyDescription: 'SCRIPTED', patientId: 'PID1', rows: 8, columns: 8 });
+      const mr = makeImage({
+        studyUid: study,
+        studyDescription: 'SCRIPTED',
+        patientId: 'PID1',
+        modality: 'MR',
+        sopClassUid: StorageSopClass.MrImage,
+        rows: 8,
+        columns: 8,
+      });
+      const before = new Set(await peers.PEER3!.files());
+      expect((await send([ct, mr])).code).toBe(0);
+      const jobs = async () =>
+        (await archive.server.core.queue.list()).filter((j) => j.destination === 'PEER3' && j.studyUid === study);
+      // Both objects settled (in one job or two, as they arrived), the MR counted done without being sent.
+      const settled = async () => (await jobs()).reduce((n, j) => n + (j.state === 'done' ? j.done : 0), 0);
+      await until('the forwards are done', async () => (await settled()) === 2, 30);
+      expect((await jobs()).every((j) => j.failed === 0)).toBe(true);
+      const arrived = (await peers.PEER3!.files()).filter((f) => !before.has(f));
+      expect(arrived).toHaveLength(1);
+      const dump = await dumpDataSet(arrived[0]!);
+      expect(dump).toMatch(/\(0010,0010\) PN \[ANON\]/);
+      expect(dump).toMatch(/\(0010,0020\) LO \[P-PID1\]/);
+      const sentSop = /\(0008,0018\) UI \[([^\]]+)\]/.exec(dump)![1]!;
+      expect(sentSop).not.toBe(ct.sopUid);
+      expect(/\(0020,000d\) UI \[([^\]]+)\]/.exec(dump)![1]).not.toBe(study);
+      // The stored objects are as they came; the new UIDs are kept (olduids can undo them).
+      expect(await archive.server.index.findInstance(ct.sopUid)).toBeDefined();
+      expect((await archive.server.index.findPatient('PID1'))?.patientName).toBe('Test^Patient');
+      expect(await archive.server.index.uidMapStore().oldUids('', [sentSop])).toEqual(new Map([[sentSop, ct.sopUid]]));
+    } finally {
+      await archive.setIni('ExportConverter2', 'nop');
+    }
+    // A script changes the copy; it cannot queue other work.
+    await expect(archive.setIni('ExportConverter2', 'forward to PEER3 script "forward to PEER1"')).rejects.toThrow(
+      /column 1: forward ... script: forward is not for a forward's script/,
+    );
+    await archive.setIni('ExportConverter2', 'nop');
+  });
+
   it('refuses a forward clause this version does not run, with its reason', async () => {
     await expect(archive.setIni('ExportConverter2', 'forward study imagetype ORIGINAL to PEER4')).rejects.toThrow(
       /ExportConverter2, column 1: the imagetype filter is not run by this version/,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConverter, ConverterSyntaxError } from '../../main/automation/converter-script.ts';
+import { commandWord, parseConverter, ConverterSyntaxError } from '../../main/automation/converter-script.ts';
 import { expandVariables, substring } from '../../main/automation/converter-vars.ts';
 import {
   checkConverter,
@@ -275,8 +275,22 @@ describe('the converter language', () => {
     expect(() => checkConverter('forward study imagetype ORIGINAL to AE1')).toThrow(
       'the imagetype filter is not run by this version',
     );
-    expect(() => checkConverter('forward to 10.0.0.9:104 script "set 0010,0010 to x"')).toThrow(
-      'a script on sent objects is not run by this version',
+    // A forward's script: the rest of the line, quoted (with "" for a quote) or not; checked as a converter line.
+    const [scripted] = checkConverter('forward to 10.0.0.9:104 org ME script "set 0010,0010 to ""x""; newuids"');
+    const forward = parseForwardCommand(commandWord((scripted as { text: string }).text).rest);
+    expect(forward).toMatchObject({ destination: '10.0.0.9:104', org: 'ME', script: 'set 0010,0010 to "x"; newuids' });
+    expect(parseForwardCommand('to AE1 script lua:Data.PatientName = nil')).toMatchObject({
+      destination: 'AE1',
+      script: 'lua:Data.PatientName = nil',
+    });
+    expect(() => checkConverter('nop; forward to AE1 script "set 0010,0010 to x"')).toThrow(
+      new ConverterCheckError(
+        'forward ... script: set: set is "set gggg,eeee [format "%%d"] to "value"" (or a name, x, y, z; "to nil" deletes)',
+        6,
+      ),
+    );
+    expect(() => checkConverter('forward to AE1 script "storage MAG1"')).toThrow(
+      "forward ... script: storage is not for a forward's script, which changes the copy it sends",
     );
     // A variable the runner would refuse is refused here, never when an object arrives.
     expect(() => checkConverter('nop; set 0010,1001 to "%QP0010"')).toThrow(

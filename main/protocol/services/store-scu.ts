@@ -41,7 +41,17 @@ export interface OutgoingObject {
    * The data set bytes, in `transferSyntaxUid` — or in the syntax the read itself names, which wins: a stored file
    * recompressed in the background since the index was read says so in its own header.
    */
-  read(): Promise<{ bytes: Buffer | AsyncIterable<Uint8Array>; length: number; transferSyntaxUid?: string }>;
+  read(): Promise<ReadObject>;
+}
+
+export interface ReadObject {
+  bytes: Buffer | AsyncIterable<Uint8Array>;
+  length: number;
+  transferSyntaxUid?: string;
+  /** The copy's own SOP Instance UID, when the read changed it (a forward's script said `newuids`). */
+  sopInstanceUid?: string;
+  /** Not to be sent, and why (a forward's script said `destroy`): counted as done, nothing goes to the peer. */
+  skipped?: string;
 }
 
 export type SendOutcome = 'completed' | 'warning' | 'failed';
@@ -178,8 +188,9 @@ export function outcomeOf(status: number): SendOutcome {
 
 /** An object ready to go on an association: the context it goes on and its bytes in that context's syntax. */
 export type PreparedObject =
-  | { ctx: PresentationContext; data: Buffer | AsyncIterable<Uint8Array>; size: number }
-  | { failed: string };
+  | { ctx: PresentationContext; data: Buffer | AsyncIterable<Uint8Array>; size: number; sopInstanceUid?: string }
+  | { failed: string }
+  | { skipped: string };
 
 /**
  * Choose the object's context, read it, and convert, decode or encode it to the context's syntax when it must be; when
@@ -192,12 +203,14 @@ export async function prepareObject(
   usable: (ctx: PresentationContext) => boolean = () => true,
   plan: CompressionPlan = KEEP,
 ): Promise<PreparedObject> {
-  let read: Awaited<ReturnType<OutgoingObject['read']>>;
+  let read: ReadObject;
   try {
     read = await obj.read();
   } catch (err) {
     return { failed: `cannot read ${obj.sopInstanceUid}: ${(err as Error).message}` };
   }
+  if (read.skipped !== undefined) return { skipped: read.skipped };
+  const own = read.sopInstanceUid === undefined ? {} : { sopInstanceUid: read.sopInstanceUid };
   const stored = read.transferSyntaxUid ?? obj.transferSyntaxUid;
   const candidates = contextsFor(
     assoc,
@@ -213,11 +226,11 @@ export async function prepareObject(
   const reasons: string[] = [];
   let whole: Buffer | undefined;
   for (const ctx of candidates) {
-    if (ctx.transferSyntax === stored) return { ctx, data: whole ?? read.bytes, size: read.length };
+    if (ctx.transferSyntax === stored) return { ctx, data: whole ?? read.bytes, size: read.length, ...own };
     try {
       whole ??= await wholeBytes(read.bytes);
       const data = await codecs.transcode(whole, stored, ctx.transferSyntax, encodeOptions(plan, ctx.transferSyntax));
-      return { ctx, data, size: data.length };
+      return { ctx, data, size: data.length, ...own };
     } catch (err) {
       reasons.push(`to ${ctx.transferSyntax}: ${(err as Error).message}`);
     }
@@ -240,13 +253,14 @@ export async function sendObject(
 ): Promise<SendResult> {
   const prepared = await (options.prepared ?? prepareObject(assoc, obj, codecs, options.usable, options.plan));
   if ('failed' in prepared) return { outcome: 'failed', reason: prepared.failed };
+  if ('skipped' in prepared) return { outcome: 'completed', reason: `not sent: ${prepared.skipped}`, size: 0 };
   const rsp = await assoc.request(
     prepared.ctx.id,
     {
       commandField: CommandField.CStoreRQ,
       messageId: assoc.nextMessageId(),
       affectedSopClassUid: obj.sopClassUid,
-      affectedSopInstanceUid: obj.sopInstanceUid,
+      affectedSopInstanceUid: prepared.sopInstanceUid ?? obj.sopInstanceUid,
       priority: Priority.Medium,
       moveOriginatorAe: options.moveOriginator?.ae,
       moveOriginatorMessageId: options.moveOriginator?.messageId,

@@ -1168,4 +1168,5 @@ export const CS: Record<string, string> = {
   '{what} {status}{value}': '{what} {status}{value}',
   '{why}; {ae} does not know {value}': '{why}; {ae} nezná {value}',
   '↑ ↓ or mouse wheel': '↑ ↓ nebo kolečko myši',
+  "a forward's script does not run in this archive": 'skript přeposílání v tomto archivu neběží',
 };

@@ -1184,4 +1184,5 @@ export const DE: Record<string, string> = {
   '{what} {status}{value}': '{what} {status}{value}',
   '{why}; {ae} does not know {value}': '{why}; {ae} kennt {value} nicht',
   '↑ ↓ or mouse wheel': '↑ ↓ oder Mausrad',
+  "a forward's script does not run in this archive": 'das Skript einer Weiterleitung läuft in diesem Archiv nicht',
 };
