@@ -37,6 +37,8 @@ export interface ArrivingObject {
   /** The sender's IP address and its association's number ('' and 0 for an import). */
   peerAddress: string;
   association: number;
+  /** The storage device (MAGn) it is being received on. */
+  device: number;
   /** Put a rewritten copy (flushed, on the same device) in place of the temporary file. */
   replaceWith(path: string, size: number): Promise<void>;
   /** The whole object, as the chunks it arrived in, when it is held in memory (a check asked for that, and it was not
@@ -199,6 +201,7 @@ export class ArchiveIngest implements ObjectReceiver {
           dropped: meta.dropped ?? false,
           peerAddress: meta.peerAddress ?? '',
           association: meta.association ?? 0,
+          device: file.device,
           replaceWith: (path, size) => file.replaceWith(path, size),
           held: () => file.heldChunks(),
           replaceHeld: (chunks) => file.replaceHeld(chunks),

@@ -30,6 +30,8 @@ export function luaStep(
     association: LuaCall['association'];
     uidKey?: string;
     command?: LuaCall['command'];
+    /** Data.Storage: the device the object is kept on (import converters). */
+    storage?: string;
     /** Where prints go instead of the log (the Automation screen's try shows them). */
     onLine?: (line: LuaOutcome['lines'][number]) => void;
   },
@@ -45,6 +47,7 @@ export function luaStep(
         timeoutMs: settings.luaTimeoutSeconds * 1000,
         uidKey: about.uidKey,
         command: about.command,
+        storage: about.storage,
       },
       settings.luaMemoryMB << 20,
     );

@@ -31,6 +31,11 @@ export interface LuaCall {
   timeoutMs: number;
   /** The archive's key for newuids run through script() (uid-remap.ts). */
   uidKey?: string;
+  /**
+   * `Data.Storage` in import converters: the device (`MAG0`) the object is kept on; setting it is `storage MAGn`.
+   * Undefined elsewhere, where Data.Storage is nil and setting it an error.
+   */
+  storage?: string;
   /** Conquest's `Command` in request converters (`MoveDestination`, ...); nil elsewhere. */
   command?: Record<string, string | number>;
   /** Where `dofile` and `require` find Lua files (beside dicom.ini); without it they find none. */
@@ -181,6 +186,7 @@ export class ScriptEngine {
       Thread: call.association.thread,
     });
     g.set('Command', call.command);
+    g.set('__storage', call.storage);
     g.set('__chunk', call.chunk);
     g.set('__name', call.name);
     this.deadline = Date.now() + call.timeoutMs;
@@ -333,6 +339,8 @@ export class ScriptEngine {
         case 'move':
           await services.move(text(a), text(b), objects.dataSetAt(text(c)), Number(d) === 1);
           return undefined;
+        case 'get':
+          return objects.addArray(await services.get(text(a), text(b), objects.dataSetAt(text(c))));
         case 'store':
           await services.store(text(a), c ? objects.itemsAt(text(b)) : [objects.dataSetAt(text(b))]);
           return undefined;

@@ -125,12 +125,19 @@ object = function(path)
       local method = object_methods[key]
       if method then return method end
       if type(key) ~= 'string' then error('a DICOM object is read by attribute name or "gggg,eeee"', 2) end
+      if key == 'Storage' and path == '' then return __storage end
       local v = get(path, key)
       if type(v) == 'string' and v:sub(1, #MARK) == MARK then return array(v:sub(#MARK + 1)) end
       return v
     end,
     __newindex = function(_, key, value)
       if type(key) ~= 'string' then error('a DICOM object is written by attribute name or "gggg,eeee"', 2) end
+      if key == 'Storage' and path == '' then
+        if __storage == nil then error('Data.Storage is set in an import converter only', 2) end
+        run_script('storage ' .. tostring(value))
+        __storage = string.upper(tostring(value))
+        return
+      end
       if type(value) == 'table' then set(path, key, nil, true) else set(path, key, value, false) end
     end,
     __tostring = function() return 'DicomObject' end,
@@ -209,6 +216,11 @@ function dicommove(ae, dest, q, patroot)
   local err = call('move', ae, dest, path_of(query_of(q)), patroot)
   if err then failed('dicommove(' .. tostring(ae) .. ', ' .. tostring(dest) .. ')', err) return err end
   return nil
+end
+function dicomget(ae, level, q)
+  local err, v = call('get', ae, level, path_of(query_of(q)))
+  if err then failed('dicomget(' .. tostring(ae) .. ')', err) return array(new_array()) end
+  return array(v)
 end
 function dicomstore(ae, o)
   local err = call('store', ae, path_of(o), is_array(o))

@@ -12,6 +12,8 @@ export interface LuaServices {
   query(ae: string, level: string, identifier: DataSet): Promise<DataSet[]>;
   /** dicommove(AE, destination, query, patientroot): a C-MOVE from a node to another (or to us). */
   move(ae: string, destination: string, identifier: DataSet, patientRoot: boolean): Promise<void>;
+  /** dicomget(AE, level, query): a C-GET; the objects it brings, held by the script (never stored). */
+  get(ae: string, level: string, identifier: DataSet): Promise<DataSet[]>;
   /** dicomstore(AE, objects): C-STORE of objects the script holds. */
   store(ae: string, objects: DataSet[]): Promise<void>;
   /** sql(SELECT ...) and dbquery: a read-only statement on the index; rows of text (null stays nil). */
@@ -46,6 +48,7 @@ export const LUA_SERVICE_NAMES: readonly LuaServiceName[] = [
   'echo',
   'query',
   'move',
+  'get',
   'store',
   'sql',
   'amap',

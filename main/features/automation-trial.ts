@@ -74,7 +74,8 @@ async function tryOn(core: ArchiveCore, lua: LuaHost, original: DataSet, calling
       trials.push({ key, ran: false, skipped: stopped, actions: [], prints: [] });
       continue;
     }
-    const trial = await trialOf(key, [c.statements], current, { callingAe, calledAe }, lua, core);
+    // As the object would arrive: on the first storage device (Data.Storage).
+    const trial = await trialOf(key, [c.statements], current, { callingAe, calledAe, storage: 'MAG0' }, lua, core);
     trials.push(trial.dto);
     if (trial.result && !trial.dto.error) {
       current = trial.result.dataSet;
@@ -124,7 +125,7 @@ async function trialOf(
   key: string,
   lines: Parameters<typeof runConverters>[0],
   dataSet: DataSet,
-  context: { callingAe: string; calledAe: string },
+  context: { callingAe: string; calledAe: string; storage?: string },
   lua: LuaHost,
   core: ArchiveCore,
 ): Promise<{ dto: ConverterTrialDto; result?: ConverterResult }> {
@@ -134,6 +135,7 @@ async function trialOf(
     name: () => key,
     sopInstanceUid: '',
     association: { calling: context.callingAe, called: context.calledAe, connectedIp: '', thread: 0 },
+    storage: context.storage,
     uidKey,
     onLine: (l) => prints.push(l.text),
   });

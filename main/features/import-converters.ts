@@ -126,6 +126,7 @@ async function runOn(
       uidKey,
       name: (line) => `ImportConverter${applying[line]!.index}`,
       sopInstanceUid: header.sopInstanceUid,
+      storage: `MAG${object.device}`,
       association: {
         calling: object.callingAe,
         called: object.calledAe,

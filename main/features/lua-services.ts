@@ -13,13 +13,16 @@ import { encodeFileMeta } from '../store/part10.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
 import type { Condition } from '../query/condition.ts';
 import { findLocal } from '../archive/local-find.ts';
-import { LEVEL_NAMES } from '../query/attributes.ts';
+import { LEVEL_NAMES, UNIQUE_KEYS } from '../query/attributes.ts';
 import { newUidFor } from '../automation/uid-remap.ts';
 import { archiveUidKey } from '../automation/converter-steps.ts';
 import type { LuaServices } from '../automation/lua-services.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { Transfers } from '../archive/transfers.ts';
 import type { OutgoingObject } from '../protocol/services/store-scu.ts';
+import type { Association, IncomingMessage } from '../protocol/association.ts';
+import { CommandField } from '../protocol/command.ts';
+import { Status, formatStatus } from '../dicom/status.ts';
 
 /**
  * What Conquest's Lua functions reach, done by the archive for its scripts (lua-services.ts): the nodes of acrnema.map
@@ -54,6 +57,42 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
       const outcome = await transfers.client.move(node(ae), sopClass, sorted(ask), destination);
       if (outcome.failed > 0)
         throw new Error(`${outcome.failed} of ${outcome.failed + outcome.completed + outcome.warning} objects failed`);
+    },
+    async get(ae, level, identifier) {
+      const name = levelOf(level);
+      const at = node(ae);
+      const ask = new Map(identifier);
+      ask.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', name));
+      const patientRoot = name === 'PATIENT';
+      // A C-GET names what it wants by unique keys; a query without them is asked first (as Conquest queries first),
+      // and each answer got by its own keys.
+      const keys = UNIQUE_KEYS.slice(patientRoot ? 0 : 1, LEVEL_NAMES.indexOf(name) + 1);
+      const named = keys.every((k) => /^[^*?]+$/.test(textOf(ask.get(k))));
+      const asks = named
+        ? [ask]
+        : (
+            await transfers.client.find(
+              at,
+              patientRoot ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind,
+              sorted(new Map([...ask, ...keys.map((k) => [k, textElement(k, vrOf(k), '')] as const)])),
+            )
+          ).map((answer) => {
+            const one = new Map(ask);
+            for (const k of keys) one.set(k, answer.get(k) ?? textElement(k, vrOf(k), ''));
+            return one;
+          });
+      const got = gotObjects();
+      const sopClass = patientRoot ? QrSopClass.PatientRootGet : QrSopClass.StudyRootGet;
+      for (const one of asks) {
+        const outcome = await transfers.client.get(at, sopClass, sorted(one), got.storage);
+        if (got.refused)
+          throw new Error(`dicomget keeps at most ${MAX_GET_OBJECTS} objects and ${MAX_GET_BYTES >> 20} MB`);
+        if (outcome.failed > 0 || refusedOrFailed(outcome.status))
+          throw new Error(
+            `${ae} answered ${formatStatus(outcome.status)}${outcome.comment ? `: ${outcome.comment}` : ''} (${outcome.failed} object(s) failed)`,
+          );
+      }
+      return got.objects;
     },
     async store(ae, objects) {
       const failures: string[] = [];
@@ -161,6 +200,66 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
 
 /** The most objects one dicomread gives back. */
 const MAX_READ = 1000;
+/** What one dicomget keeps (in memory, and handed to the script's thread): more is refused (Out of Resources). */
+const MAX_GET_OBJECTS = 1000;
+const MAX_GET_BYTES = 256 << 20;
+
+/** A retrieve's final status that says it failed (0xAxxx refused, 0xCxxx unable to process). */
+function refusedOrFailed(status: number): boolean {
+  return (status & 0xf000) === 0xa000 || (status & 0xf000) === 0xc000;
+}
+
+/**
+ * The objects a C-GET of dicomget brings back, kept in memory (never stored): each C-STORE on the association is
+ * answered once its data set is whole and read; past the limits, with Out of Resources.
+ */
+function gotObjects() {
+  const objects: DataSet[] = [];
+  let bytes = 0;
+  const out = {
+    objects,
+    refused: false,
+    storage: (assoc: Association, m: IncomingMessage) => {
+      if (m.command.commandField !== CommandField.CStoreRQ) return;
+      const chunks: Uint8Array[] = [];
+      const answer = (status: number, comment?: string) =>
+        assoc
+          .sendMessage(m.context.id, {
+            commandField: CommandField.CStoreRSP,
+            messageIdBeingRespondedTo: m.command.messageId,
+            affectedSopClassUid: m.command.affectedSopClassUid,
+            affectedSopInstanceUid: m.command.affectedSopInstanceUid,
+            status,
+            errorComment: comment,
+            hasDataSet: false,
+          })
+          .catch(() => undefined);
+      m.dataSink = {
+        write: (chunk) => {
+          bytes += chunk.length;
+          if (bytes <= MAX_GET_BYTES) chunks.push(chunk);
+          return true;
+        },
+        drained: async () => undefined,
+        abort: () => undefined,
+        end: () => {
+          if (bytes > MAX_GET_BYTES || objects.length >= MAX_GET_OBJECTS) {
+            out.refused = true;
+            void answer(Status.OutOfResources, 'more than a script keeps');
+            return;
+          }
+          try {
+            objects.push(parseDataSet(Buffer.concat(chunks), encodingOf(m.context.transferSyntax)));
+            void answer(Status.Success);
+          } catch (err) {
+            void answer(Status.CannotUnderstand, (err as Error).message.slice(0, 64));
+          }
+        },
+      };
+    },
+  };
+  return out;
+}
 const SECRET = /password|secret|privatekey|token/i;
 
 /** A query object's keys with values (single values: UIDs, IDs, names) as the index's conditions. */
@@ -186,6 +285,7 @@ export function trialServices(real: LuaServices, core: ArchiveCore): LuaServices
     ...real,
     move: (ae, destination) => wouldNot(`move from ${ae} to ${destination}`),
     store: (ae, objects) => wouldNot(`store ${objects.length} object(s) to ${ae}`),
+    get: (ae) => wouldNot(`get objects from ${ae}`),
     writeObject: (file) => wouldNot(`write ${file}`),
     delete: () => wouldNot('delete studies (dicomdelete)'),
     // The same UID as for real, not kept in the index.

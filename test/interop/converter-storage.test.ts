@@ -24,6 +24,8 @@ describe('storage MAGn in import converters', () => {
       MAGDevice1: 'second',
       ImportConverter0: 'ifequal "%m", "MR"; { set 0008,0080 to "kept on MAG1"; storage MAG1; }',
       ImportConverter1: 'ifequal "%m", "US"; storage MAG7',
+      // Conquest's Lua form: Data.Storage read, and set (the manual's example sets 'MAG2').
+      ImportConverter2: `lua "if Data.Modality == 'XA' then print('was', Data.Storage); Data.Storage = 'mag1'; print('now', Data.Storage) end"`,
     });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-converter-storage-'));
   });
@@ -47,5 +49,13 @@ describe('storage MAGn in import converters', () => {
     expect(await dumpDataSet(file)).toContain('(0008,0080) LO [kept on MAG1]');
     expect((await where(us.sopUid)).device).toBe(0);
     expect(archive.logText()).toContain('storage MAG7 is not a device here (MAGDevices is 2); kept where it came');
+  });
+
+  it('reads and sets the device from Lua (Data.Storage)', async () => {
+    const xa = makeImage({ modality: 'XA', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'MOD1', [xa], work)).code).toBe(0);
+    expect((await archive.server.index.findInstance(xa.sopUid))!.location.device).toBe(1);
+    expect(archive.logText()).toContain('was\tMAG0');
+    expect(archive.logText()).toContain('now\tMAG1');
   });
 });

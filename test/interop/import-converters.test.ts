@@ -178,6 +178,7 @@ describe('import converters', () => {
         dropped: false,
         peerAddress: '127.0.0.1',
         association: 1,
+        device: 0,
         replaceWith: async () => {
           throw new Error('not to be replaced');
         },

@@ -66,6 +66,14 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     "Data:Write('saved/' .. Data.SOPInstanceUID .. '.dcm')",
   ].join(' ');
 
+  const GET_PRIORS = [
+    "lua:if Association.Calling ~= 'CT07' then return end",
+    "local q = newdicomobject(); q.PatientID = Data.PatientID; q.StudyInstanceUID = ''",
+    "local got = dicomget('PEERPACS', 'STUDY', q)",
+    "print('dicomget', #got, got[0] and got[0].PatientID, got[0] and got[0].Rows)",
+    "print('from nowhere', #dicomget('NOSUCHAE', 'STUDY', q))",
+  ].join(' ');
+
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'pacs-lua-network-'));
     scp = await startStorescp('COPYSCP');
@@ -77,6 +85,7 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
         ImportConverter2: READ_INDEX,
         ImportConverter3: 'ifequal "%u", "CT05"; preretrieve PEERPACS',
         ImportConverter4: FILES_AND_ARCHIVE,
+        ImportConverter5: GET_PRIORS,
         ForwardCollectDelay: '1',
         LuaTimeout: '20',
       },
@@ -114,6 +123,20 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     expect(await archive.server.index.findInstance(other.sopUid)).toBeUndefined();
     expect(await dumpOf(archive, today.sopUid)).toContain('(0020,4000) LT [priors 2]');
     expect(archive.logText()).not.toContain('move failed');
+  });
+
+  it("holds a patient's objects from another PACS without storing them (dicomget, a C-GET)", async () => {
+    const prior = makeImage({ patientId: 'GET7', rows: 8, columns: 8 });
+    expect((await storeAs(peer, 'OLDMOD', [prior], work)).code).toBe(0);
+    const today = makeImage({ patientId: 'GET7', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT07', [today], work)).code).toBe(0);
+    const log = archive.logText();
+    expect(log).toContain('dicomget\t1\tGET7\t8');
+    expect(log).toContain('dicomget(NOSUCHAE) failed: NOSUCHAE is not in acrnema.map');
+    expect(log).toContain('from nowhere\t0');
+    // Held by the script only: the prior is not in this archive.
+    expect(await archive.server.index.findInstance(prior.sopUid)).toBeUndefined();
+    expect(await archive.server.index.findInstance(today.sopUid)).toBeDefined();
   });
 
   it('sends an object the script made to a node (dicomstore) and says why one could not go', async () => {
