@@ -57,6 +57,8 @@ export type ArrivalDecision =
       compression?: CompressionPlan;
       /** The storage device (MAGn) to keep it on instead of the one it was received on (converters' `storage`). */
       device?: number;
+      /** The syntax it is in now, when a check rewrote it in another (a converter's `process with`). */
+      transferSyntaxUid?: string;
     }
   | { outcome: 'destroy' }
   | { outcome: 'reject'; comment: string };
@@ -192,6 +194,7 @@ export class ArchiveIngest implements ObjectReceiver {
       let header = received;
       const after: (() => void)[] = [];
       let compression: CompressionPlan | undefined;
+      let transferSyntaxUid = meta.transferSyntaxUid;
       for (const check of this.checks) {
         const decision = await check({
           file: file.tempPath,
@@ -217,6 +220,7 @@ export class ArchiveIngest implements ObjectReceiver {
         header = decision.header;
         if (decision.afterStore) after.push(decision.afterStore);
         if (decision.compression) compression = decision.compression;
+        if (decision.transferSyntaxUid) transferSyntaxUid = decision.transferSyntaxUid;
         if (decision.device !== undefined && decision.device !== file.device)
           file = await this.store.rehome(file, decision.device);
       }
@@ -232,7 +236,6 @@ export class ArchiveIngest implements ObjectReceiver {
           comment: `SOP Instance ${header.sopInstanceUid} is already stored`,
         };
       }
-      const transferSyntaxUid = meta.transferSyntaxUid;
       const plan = compression ?? this.compression(meta.dropped ?? false);
       const target = targetSyntax(plan, transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
       // Under the object's lock: a background re-encoding of an earlier copy cannot rename over this one.

@@ -194,6 +194,8 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
           );
         if (set.target.kind === 'item' && name === 'setifempty')
           throw new ConverterCheckError('setifempty does not reach into sequences (as in Conquest)', s.column);
+      } else if (name === 'process' && /^with\b/i.test(rest)) {
+        if (!/^with\s+\S/i.test(rest)) throw new ConverterCheckError('process with names a command line', s.column);
       } else if (name === 'process') {
         const parsed = parseDelayedProcess(rest);
         if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
@@ -319,7 +321,11 @@ export function checkExportConverter(
   known: (ae: string) => boolean,
   sources?: ScriptSource,
 ): Statement[] {
-  const statements = checkConverter(line, sources);
+  const program = programLine(line);
+  // Conquest's oldest export converter: a program given the stored object's file as its one argument.
+  const statements = program
+    ? [{ kind: 'command' as const, text: `system ${program} "%f"`, column: 1 }]
+    : checkConverter(line, sources);
   const visit = (list: Statement[]) => {
     for (const s of list) {
       if (s.kind === 'block') {
@@ -328,9 +334,11 @@ export function checkExportConverter(
       }
       const { name, rest } = commandWord(s.text);
       const attributeDelete = name === 'delete' && !isDelayedDelete(rest);
+      const rewrite = name === 'process' && /^with\b/i.test(rest);
       if (
         ['destroy', 'destroy2', 'reject', 'compression', 'storage', 'newuids', 'olduids'].includes(name) ||
-        attributeDelete
+        attributeDelete ||
+        rewrite
       )
         throw new ConverterCheckError(
           `${name} changes or drops the object: an export converter runs once it is stored`,
@@ -350,6 +358,19 @@ export function checkExportConverter(
   };
   visit(statements);
   return statements;
+}
+
+/**
+ * An export converter line that is a program (Conquest's "E executable": `myconverter.exe`, `/usr/local/bin/tool`,
+ * `"C:\\Program Files\\x\\conv.exe"`): one word, or one quoted path, that names a file by its path or by a program's
+ * extension (not a Lua file, which is a script); undefined for any other line.
+ */
+export function programLine(line: string): string | undefined {
+  const text = line.trim();
+  const word = /^"[^"]+"$/.test(text) ? text.slice(1, -1) : /^\S+$/.test(text) ? text : undefined;
+  if (!word || /\.lua(\(|$)/i.test(word) || /[;{}%]/.test(word)) return undefined;
+  if (!/[/\\]/.test(word) && !/\.(exe|bat|cmd|com|sh|py|pl)$/i.test(word)) return undefined;
+  return /\s/.test(word) ? `"${word}"` : word;
 }
 
 /** The AE titles a line forwards to by name (not those built from variables). */
@@ -413,11 +434,16 @@ export function emptyResult(dataSet: DataSet): ConverterResult {
   };
 }
 
+/** `process with` met by the runner: the driver runs the program on the object and folds the object it left in. */
+export type ExternalRunner = (command: string, result: ConverterResult, line: number) => Promise<void>;
+
 /** `olduids` met by the runner: the driver looks the object's UIDs up in the index and puts back the old ones. */
 export type OldUidsRunner = (command: UidCommand, result: ConverterResult) => Promise<void>;
 
 type Step =
   | { kind: 'lua'; chunk: string; line: number }
+  /** `process with command`: the driver runs the program on the object as a file and reads back what it left. */
+  | { kind: 'external'; command: string; line: number }
   | { kind: 'olduids'; command: UidCommand }
   /** %R and %Q of the next statement: the driver puts each value in `into` by its key. */
   | { kind: 'lookup'; lookups: Lookup[]; into: Map<string, string> };
@@ -493,6 +519,9 @@ export async function runConverters(
     } else if (s.kind === 'lookup') {
       if (!context.lookup) throw new Error('%R and %Q read the index, which this converter cannot');
       for (const [key, value] of await context.lookup(s.lookups)) s.into.set(key, value);
+    } else if (s.kind === 'external') {
+      if (!context.external) throw new Error('process with runs in import converters only');
+      await context.external(s.command, result, s.line);
     } else {
       if (!oldUids) throw new Error('olduids does not run here');
       await oldUids(s.command, result);
@@ -506,6 +535,8 @@ export type RunContext = Omit<VariableContext, 'dataSet' | 'vars' | 'lookups' | 
   uidKey?: string;
   /** Reads what %R and %Q need (the index, alias files); without it they are an error. */
   lookup?: LookupRunner;
+  /** Runs `process with` (import converters only); without it, that is an error. */
+  external?: ExternalRunner;
 };
 
 /** The same without Lua, into `result` (what a script's `script('...')` runs): a Lua statement here is an error. */
@@ -516,9 +547,11 @@ export function runConvertersInto(lines: readonly Statement[][], result: Convert
     throw new Error(
       step.value.kind === 'lua'
         ? 'a converter run from Lua cannot run Lua itself'
-        : step.value.kind === 'lookup'
-          ? '%R and %Q do not run from Lua (use sql or changeuidback)'
-          : 'olduids does not run from Lua',
+        : step.value.kind === 'external'
+          ? 'process with does not run from Lua'
+          : step.value.kind === 'lookup'
+            ? '%R and %Q do not run from Lua (use sql or changeuidback)'
+            : 'olduids does not run from Lua',
     );
 }
 
@@ -598,7 +631,11 @@ function* runSteps(
           result.gets.push(parsePreretrieve(expand(rest)) as DelayedGet);
           break;
         case 'process':
-          result.processes.push(parseDelayedProcess(expand(rest)) as DelayedProcess);
+          if (/^with\s/i.test(rest)) {
+            // The program rewrites the object in a file; what it leaves there is the object from then on.
+            yield { kind: 'external', command: expand(rest.replace(/^with\s+/i, '')), line };
+            if (result.outcome !== 'store') return 'end';
+          } else result.processes.push(parseDelayedProcess(expand(rest)) as DelayedProcess);
           break;
         case 'prefetch':
           result.processes.push({ prefetch: true });

@@ -119,7 +119,7 @@ export function readRequestConverters(doc: IniDocument, onSkipped?: SkippedConve
       const visit = (list: Statement[]) => {
         for (const st of list) {
           if (st.kind === 'block') visit(st.body);
-          else if (/^(forward|compression|storage)\b/i.test(st.text))
+          else if (/^(forward|compression|storage|process\s+with)\b/i.test(st.text))
             throw new ConverterCheckError(
               `${st.text.split(/\s/)[0]} has no meaning on a request: a request converter changes or drops the request`,
               st.column,

@@ -26,6 +26,8 @@ import { archiveFolders, luaScope, queueForwards, runSystemCommands } from './co
 import { deleteRunner, processRunner, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
+import { processWithRunner, type ConvertedSource } from './process-with.ts';
+import { open } from 'node:fs/promises';
 
 /**
  * Conquest's ImportConverters (dicom.ini `ImportConverter0..99` and their filters): run in order on each object received
@@ -118,13 +120,22 @@ async function runOn(
   );
   if (!applying.length) return { outcome: 'store', header };
   const uidKey = await archiveUidKey(core.config.configDir);
+  const name = (line: number) => `ImportConverter${applying[line]!.index}`;
+  // What `process with` leaves replaces the object (its bytes held from then on).
+  const source = { current: { head, held, file: object.file } as ConvertedSource };
   const result = await runConverters(
     applying.map((c) => c.statements),
     dataSet,
-    { callingAe: object.callingAe, calledAe: object.calledAe, uidKey, lookup: converterLookups(core) },
+    {
+      callingAe: object.callingAe,
+      calledAe: object.calledAe,
+      uidKey,
+      lookup: converterLookups(core),
+      external: processWithRunner(core, source, name),
+    },
     luaStep(lua, core.settings, log, {
       uidKey,
-      name: (line) => `ImportConverter${applying[line]!.index}`,
+      name,
       sopInstanceUid: header.sopInstanceUid,
       storage: `MAG${object.device}`,
       association: {
@@ -150,16 +161,22 @@ async function runOn(
   // newuids' pairs are kept before the object is stored, so an olduids on it (or on a query) can always undo them.
   if (result.uidPairs.length) await core.index.uidMapStore().remember(result.uidPairs);
   let stored = header;
+  const now = source.current;
   if (result.changed) {
-    if (held) object.replaceHeld(objectBytesWith(held, head, result.dataSet));
+    if (held && now.held) object.replaceHeld(objectBytesWith(now.held, now.head, result.dataSet));
     else {
       const rewritten = `${object.file}.cv`;
       // Flushed when the archive writes durably: it stands in for the received file, whose flush it replaces.
-      const size = await writeObjectWith(object.file, head, result.dataSet, rewritten, core.settings.durableWrites);
+      const size = now.held
+        ? await writeWhole(rewritten, objectBytesWith(now.held, now.head, result.dataSet), core.settings.durableWrites)
+        : await writeObjectWith(object.file, head, result.dataSet, rewritten, core.settings.durableWrites);
       await object.replaceWith(rewritten, size);
     }
     stored = headerOfDataSet(result.dataSet);
   }
+  // A program (process with) may have left it in another syntax.
+  const syntax = now.head.meta.transferSyntaxUid;
+  const transferSyntaxUid = syntax === head.meta.transferSyntaxUid ? undefined : syntax;
   const { forwards, deletes, gets, processes, saves } = result;
   const afterStore =
     forwards.length || deletes.length || gets.length || processes.length || saves.length
@@ -181,5 +198,21 @@ async function runOn(
       `${header.sopInstanceUid}: storage MAG${result.device} is not a device here (MAGDevices is ${devices}); kept where it came`,
     );
   const device = result.device !== undefined && result.device < devices ? result.device : undefined;
-  return { outcome: 'store', header: stored, afterStore, compression, device };
+  return { outcome: 'store', header: stored, afterStore, compression, device, transferSyntaxUid };
+}
+
+/** Chunks written as one new file (flushed when `flush`); its size. */
+async function writeWhole(file: string, chunks: readonly Uint8Array[], flush: boolean): Promise<number> {
+  const out = await open(file, 'w');
+  try {
+    let at = 0;
+    for (const c of chunks) {
+      await out.write(c, 0, c.length, at);
+      at += c.length;
+    }
+    if (flush) await out.datasync();
+    return at;
+  } finally {
+    await out.close();
+  }
 }

@@ -3,8 +3,10 @@ import { commandWord, parseConverter, ConverterSyntaxError } from '../../main/au
 import { expandVariables, substring } from '../../main/automation/converter-vars.ts';
 import {
   checkConverter,
+  checkExportConverter,
   ConverterCheckError,
   emptyResult,
+  programLine,
   runConvertersInto,
 } from '../../main/automation/converter-run.ts';
 import { textElement, textOf, type DataSet } from '../../main/dicom/dataset.ts';
@@ -250,6 +252,18 @@ describe('the converter language', () => {
     expect(() => checkConverter('call Tag')).toThrow('a script is not called from here');
     const lua = checkConverter('anonymize.lua(fast)', { script: () => undefined, file: () => 'print(command_line)' });
     expect(lua[0]).toMatchObject({ kind: 'block', call: 'anonymize.lua' });
+  });
+
+  it('takes an export line that is a program as that program, given the stored file', () => {
+    expect(programLine('myconverter.exe')).toBe('myconverter.exe');
+    expect(programLine('"C:\\Program Files\\Conv\\conv.exe"')).toBe('"C:\\Program Files\\Conv\\conv.exe"');
+    expect(programLine('/usr/local/bin/archive-hook')).toBe('/usr/local/bin/archive-hook');
+    // Commands, scripts and typos stay what they are (a typo is refused, not run).
+    for (const line of ['forwrd', 'nop', 'anonymize.lua', 'anonymize.lua(x)', 'forward to AE1', 'call my.exe'])
+      expect(programLine(line)).toBeUndefined();
+    const [run] = checkExportConverter('conv.exe', () => true);
+    expect(run).toMatchObject({ kind: 'command', text: 'system conv.exe "%f"' });
+    expect(() => checkExportConverter('forwrd', () => true)).toThrow('"forwrd" is not a converter command');
   });
 
   it('ends a line with stop and rejects with reject', () => {
