@@ -9,12 +9,14 @@ import { type Statement, commandWord, parseConverter, quotedArguments } from './
 import {
   parseDelayedDelete,
   parseDelayedGet,
+  parseDelayedMerge,
   parseDelayedProcess,
   parseForwardCommand,
   parsePreretrieve,
   splitScriptClause,
   type DelayedDelete,
   type DelayedGet,
+  type DelayedMerge,
   type DelayedProcess,
   type ForwardCommand,
 } from './forward-command.ts';
@@ -69,8 +71,11 @@ export interface ConverterResult {
   deletes: DelayedDelete[];
   /** `get ... from AE` and `preretrieve AE`: retrieves to this archive once no object of them arrived for a while. */
   gets: DelayedGet[];
-  /** `process ... by ...` (and `prefetch`: its level 'patient', by nothing): run once no object arrived for a while. */
-  processes: (DelayedProcess | { prefetch: true })[];
+  /**
+   * `process ... by ...` (and `prefetch`: its level 'patient', by nothing; `merge study`: its series made one): run
+   * once no object arrived for a while.
+   */
+  processes: (DelayedProcess | { prefetch: true } | { merge: DelayedMerge })[];
   /** `save to file` and `save jpg|png ... to file`: copies of the object, once stored. */
   saves: SaveCommand[];
   /** `storage MAGn`: the device to keep the object on (the last one said). */
@@ -115,6 +120,7 @@ const RUN = new Set([
   'preretrieve',
   'process',
   'prefetch',
+  'merge',
   'save',
   'storage',
   'destroy',
@@ -206,6 +212,9 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
           throw new ConverterCheckError('storage names a storage device: storage MAG0, MAG1, ...', s.column);
       } else if (name === 'save') {
         const parsed = parseSaveCommand(rest);
+        if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
+      } else if (name === 'merge') {
+        const parsed = parseDelayedMerge(rest);
         if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
       } else if (name === 'prefetch' && rest.trim()) {
         throw new ConverterCheckError('prefetch takes nothing (it reads the patient of the object)', s.column);
@@ -639,6 +648,9 @@ function* runSteps(
           break;
         case 'prefetch':
           result.processes.push({ prefetch: true });
+          break;
+        case 'merge':
+          result.processes.push({ merge: parseDelayedMerge(expand(rest)) as DelayedMerge });
           break;
         case 'save':
           result.saves.push(parseSaveCommand(expand(rest)) as SaveCommand);

@@ -222,3 +222,34 @@ export function parseDelayedProcess(rest: string): DelayedProcess | { error: str
       : { kind: 'command', line: by },
   };
 }
+
+/**
+ * Conquest's delayed `merge study [modality mm] [seriesdesc x] [after NN]`: once no object of the study arrived for NN
+ * seconds (ForwardCollectDelay by default), its series (those of that modality, and whose description matches, `*`
+ * allowed) become one, as the Studies screen's merge does it (an edit job). The `script` clause (converters run on the
+ * merged objects) is refused.
+ */
+export interface DelayedMerge {
+  afterSeconds?: number;
+  filters: { modality?: string; seriesdesc?: string };
+}
+
+export function parseDelayedMerge(rest: string): DelayedMerge | { error: string } {
+  const words = rest.trim().split(/\s+/).filter(Boolean);
+  if (words[0]?.toLowerCase() !== 'study')
+    return { error: 'merge is "merge study [modality mm] [seriesdesc x] [after NN]"' };
+  const command: DelayedMerge = { filters: {} };
+  for (let i = 1; i < words.length; i++) {
+    const clause = words[i]!.toLowerCase();
+    if (clause === 'script')
+      return { error: 'merge ... script (converters on the merged objects) is not run by this version' };
+    const value = words[++i];
+    if (value === undefined) return { error: `${clause} needs a value` };
+    if (clause === 'after') {
+      if (!/^\d+$/.test(value)) return { error: `after takes seconds, not "${value}"` };
+      command.afterSeconds = Number(value);
+    } else if (clause === 'modality' || clause === 'seriesdesc') command.filters[clause] = value;
+    else return { error: `"${clause}" is not part of merge (modality, seriesdesc, after)` };
+  }
+  return command;
+}

@@ -128,6 +128,34 @@ export class StudyEditor {
   }
 
   /**
+   * Series of one study become one (Conquest's `merge study`): the objects of the others join the first series named,
+   * taking its UID, number, description, date and time; their SOP Instance UIDs are kept.
+   */
+  async mergeSeries(seriesUids: readonly string[]): Promise<Job> {
+    const [into, ...others] = seriesUids;
+    if (!into || !others.length) throw new EditError(msg('merging needs two series or more'));
+    const [sample] = await this.objects([this.condition(Tag.SeriesInstanceUID, into)], `series ${into}`);
+    const { header } = await readObjectHeader(this.deps.objectFile(sample!.location));
+    const objects: StoredInstance[] = [];
+    for (const uid of others)
+      objects.push(...(await this.objects([this.condition(Tag.SeriesInstanceUID, uid)], `series ${uid}`)));
+    const values = new Map<number, string | null>([
+      [Tag.SeriesInstanceUID, into],
+      [Tag.SeriesNumber, header.seriesNumber],
+      [Tag.SeriesDescription, header.seriesDescription],
+      [Tag.SeriesDate, header.seriesDate],
+      [Tag.SeriesTime, header.seriesTime],
+    ]);
+    return this.queue(
+      `series ${others.join(', ')} merged into ${into}`,
+      objects,
+      values,
+      undefined,
+      header.studyInstanceUid,
+    );
+  }
+
+  /**
    * A series moves to study `into`, or to a new study (`'new'`: a new Study Instance UID, the old study's attributes);
    * `newSeriesUid` gives it a new Series Instance UID too (the standard allows either: its objects stay the same images).
    */

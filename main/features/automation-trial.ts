@@ -178,11 +178,23 @@ function actionsOf(r: ConverterResult): string[] {
           )} from ${g.source}${g.afterSeconds === undefined ? ' (after ForwardCollectDelay)' : ` after ${g.afterSeconds} s`}`,
     ),
     ...r.saves.map((v) => (v.kind === 'dicom' ? `save to ${v.file}` : `save ${v.kind} frame ${v.frame} to ${v.file}`)),
+    ...r.processes.map(processWords),
     ...r.deletes.map(
       (d) =>
         `delete ${d.level}${d.filters.modality ? ` modality ${d.filters.modality}` : ''}${d.filters.study ? ` study ${d.filters.study}` : ''}${d.afterSeconds === undefined ? ' (after ForwardCollectDelay)' : ` after ${d.afterSeconds} s`}`,
     ),
   ];
+}
+
+function processWords(p: ConverterResult['processes'][number]): string {
+  if ('prefetch' in p) return 'prefetch (the patient, after ForwardCollectDelay)';
+  const after = (s: number | undefined) => (s === undefined ? ' (after ForwardCollectDelay)' : ` after ${s} s`);
+  if ('merge' in p) {
+    const { modality, seriesdesc } = p.merge.filters;
+    return `merge study${modality ? ` modality ${modality}` : ''}${seriesdesc ? ` seriesdesc ${seriesdesc}` : ''}${after(p.merge.afterSeconds)}`;
+  }
+  const by = p.by.kind === 'command' ? p.by.line : `${p.by.file}(${p.by.args})`;
+  return `process ${p.level} by ${by}${after(p.afterSeconds)}`;
 }
 
 function forwardWords(f: ForwardCommand): string {

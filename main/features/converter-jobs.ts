@@ -4,10 +4,13 @@ import path from 'node:path';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import { msg } from '../../common/message.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
-import type { DelayedDelete, DelayedGet, DelayedProcess } from '../automation/forward-command.ts';
+import type { DelayedDelete, DelayedGet, DelayedMerge, DelayedProcess } from '../automation/forward-command.ts';
 import type { Condition } from '../query/condition.ts';
 import { Tag } from '../dicom/tags.ts';
 import { PermanentJobError, type JobRunner } from '../jobs/job-queue.ts';
+import type { Job } from '../jobs/job.ts';
+import { Level, QR_BY_TAG } from '../query/attributes.ts';
+import { parseMatch } from '../query/matching.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
 import { emptyResult } from '../automation/converter-run.ts';
 import { luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
@@ -106,12 +109,14 @@ interface ProcessDetail {
   uid: string;
   run?: DelayedProcess['by'];
   prefetch?: boolean;
+  /** `merge study`: which of the study's series become one. */
+  merge?: DelayedMerge['filters'];
 }
 
 /** `process ... by ...` and `prefetch`: a 'process' job for the patient, study or series (prefetch: the patient). */
 export async function queueProcesses(
   core: ArchiveCore,
-  processes: readonly (DelayedProcess | { prefetch: true })[],
+  processes: readonly (DelayedProcess | { prefetch: true } | { merge: DelayedMerge })[],
   header: InstanceHeader,
   converter: string,
 ): Promise<void> {
@@ -122,12 +127,14 @@ export async function queueProcesses(
     image: header.sopInstanceUid,
   };
   for (const p of processes) {
-    const level = 'prefetch' in p ? 'patient' : p.level;
+    const level = 'prefetch' in p ? 'patient' : 'merge' in p ? 'study' : p.level;
     const detail: ProcessDetail =
       'prefetch' in p
         ? { by: converter, level, uid: uids.patient, prefetch: true }
-        : { by: converter, level, uid: uids[level], run: p.by };
-    const after = 'prefetch' in p ? undefined : p.afterSeconds;
+        : 'merge' in p
+          ? { by: converter, level, uid: uids.study, merge: p.merge.filters }
+          : { by: converter, level, uid: uids[level], run: p.by };
+    const after = 'prefetch' in p ? undefined : 'merge' in p ? p.merge.afterSeconds : p.afterSeconds;
     const notBefore = Date.now() + (after ?? core.settings.forwardCollectDelaySeconds) * 1000;
     await core.queue.studyJob(
       'process',
@@ -143,7 +150,11 @@ export async function queueProcesses(
  * AllowExternalCommands = 1 (audited); a Lua file beside dicom.ini runs with `command_line` and `Data` (the newest
  * object of the level), its forwards, files and programs done as a converter's.
  */
-export function processRunner(core: ArchiveCore, lua: LuaHost): JobRunner {
+export function processRunner(
+  core: ArchiveCore,
+  lua: LuaHost,
+  merge: (seriesUids: string[]) => Promise<Job>,
+): JobRunner {
   return async ({ job, progress, signal }) => {
     const d = JSON.parse(job.detail) as ProcessDetail;
     const found = await core.index.instancesMatching([single(LEVEL_KEY[d.level], d.uid)]);
@@ -156,6 +167,21 @@ export function processRunner(core: ArchiveCore, lua: LuaHost): JobRunner {
         await progress({ done: ++done });
       }
       await progress({ done }, true);
+      return;
+    }
+    if (d.merge) {
+      const series = await seriesToMerge(core, d.uid, d.merge);
+      if (series.length > 1) {
+        const edit = await merge(series);
+        core.audit.record({
+          action: 'edit',
+          user: d.by,
+          source: 'converters',
+          studyUid: d.uid,
+          detail: `series ${series.join(', ')} merged (edit job ${edit.id})`,
+        });
+      }
+      await progress({ done: 1 }, true);
       return;
     }
     const run = d.run!;
@@ -187,6 +213,30 @@ export function processRunner(core: ArchiveCore, lua: LuaHost): JobRunner {
     }
     await progress({ done: 1 }, true);
   };
+}
+
+/**
+ * The series of a study a `merge study` makes one: those of its modality and whose description matches (`*` and `?`
+ * as in a query), by series number (the first is the one the others join).
+ */
+async function seriesToMerge(core: ArchiveCore, study: string, filters: DelayedMerge['filters']): Promise<string[]> {
+  const conditions: Condition[] = [single(Tag.StudyInstanceUID, study)];
+  if (filters.modality) conditions.push(single(Tag.Modality, filters.modality));
+  if (filters.seriesdesc)
+    conditions.push({
+      attr: QR_BY_TAG.get(Tag.SeriesDescription)!,
+      match: parseMatch(filters.seriesdesc, 'LO'),
+    });
+  const rows = await core.index.queryArchive(
+    Level.SERIES,
+    [QR_BY_TAG.get(Tag.SeriesInstanceUID)!, QR_BY_TAG.get(Tag.SeriesNumber)!],
+    conditions,
+  );
+  return rows
+    .map((r) => ({ uid: String(r.SeriesInstanceUID ?? ''), number: Number(r.SeriesNumber || Number.MAX_SAFE_INTEGER) }))
+    .filter((r) => r.uid)
+    .sort((a, b) => a.number - b.number || a.uid.localeCompare(b.uid))
+    .map((r) => r.uid);
 }
 
 /** A file read to its end (and dropped): afterwards it is in the system's cache. */

@@ -15,6 +15,7 @@ import { luaServices } from './lua-services.ts';
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { edit } from './edit.ts';
 import { saveCopies } from './converter-saves.ts';
 import { converterLookups } from './converter-lookups.ts';
 import { archiveFolders, luaScope, queueForwards, runSystemCommands } from './converter-effects.ts';
@@ -31,7 +32,7 @@ import { msg } from '../../common/message.ts';
  */
 export const exportConverters: Feature<{ scripts: LuaHost }> = {
   name: 'export-converters',
-  needs: [transfers],
+  needs: [transfers, edit],
   start(core, { the }) {
     const nodes = the(transfers);
     const lua = new LuaHost(luaServices(core, the(transfers)), luaScope(core));
@@ -52,7 +53,10 @@ export const exportConverters: Feature<{ scripts: LuaHost }> = {
     });
     core.queue.addRunner('deferred', deferredRunner(core, context));
     core.queue.addRunner('delete', deleteRunner(core));
-    core.queue.addRunner('process', processRunner(core, lua));
+    core.queue.addRunner(
+      'process',
+      processRunner(core, lua, (series) => the(edit).mergeSeries(series)),
+    );
     return { provides: { scripts: lua }, stop: () => lua.close() };
   },
 };

@@ -18,6 +18,7 @@ import { objectBytesWith, objectHeadOf, readObjectHead, writeObjectWith } from '
 import { Tag } from '../dicom/tags.ts';
 import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
+import { edit } from './edit.ts';
 import { forwardScriptRunner } from './forward-scripts.ts';
 import { saveCopies } from './converter-saves.ts';
 import type { SaveCommand } from '../automation/save-command.ts';
@@ -37,12 +38,15 @@ import { open } from 'node:fs/promises';
  */
 export const importConverters: Feature<{ scripts: LuaHost }> = {
   name: 'import-converters',
-  needs: [transfers],
+  needs: [transfers, edit],
   settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy', 'ForwardCollectDelay', 'AllowExternalCommands'],
   start(core, { the }) {
     const lua = new LuaHost(luaServices(core, the(transfers)), luaScope(core));
     core.queue.addRunner('delete', deleteRunner(core));
-    core.queue.addRunner('process', processRunner(core, lua));
+    core.queue.addRunner(
+      'process',
+      processRunner(core, lua, (series) => the(edit).mergeSeries(series)),
+    );
     the(transfers).scriptWith(forwardScriptRunner(core, lua));
     core.ingest.beforeStore(
       (object) => convertArriving(core, object, lua),

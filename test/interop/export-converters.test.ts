@@ -294,6 +294,56 @@ describe('export converters', () => {
     await archive.setIni('ExportConverter2', 'nop');
   });
 
+  it("makes a study's series of one modality one series once it stopped arriving (merge study ... after NN)", async () => {
+    await archive.setIni('ExportConverter2', 'ifequal "%V0008,1030", "MERGEME"; merge study modality CT after 1');
+    try {
+      const study = uid();
+      const [first, second] = [uid(), uid()];
+      const image = (seriesUid: string, seriesNumber: number, modality = 'CT') =>
+        makeImage({
+          studyUid: study,
+          studyDescription: 'MERGEME',
+          seriesUid,
+          seriesNumber,
+          modality,
+          ...(modality === 'MR' ? { sopClassUid: StorageSopClass.MrImage } : {}),
+          rows: 8,
+          columns: 8,
+        });
+      const images = [image(second, 3), image(first, 2), image(second, 3), image(uid(), 1, 'MR')];
+      expect((await send(images)).code).toBe(0);
+      const edits = async () => (await archive.server.core.queue.list()).filter((j) => j.kind === 'edit');
+      await until(
+        'the merge is done',
+        async () => (await edits()).some((j) => j.studyUid === study && j.state === 'done'),
+        30,
+      );
+      const seriesOf = async (sop: string) => {
+        const row = await archive.server.index.findInstance(sop);
+        return /\(0020,000e\) UI \[([^\]]+)\]/.exec(
+          await dumpDataSet(archive.server.store.absolutePath(row!.location)),
+        )![1];
+      };
+      // Both CT series are the one with the lowest number now; the MR series is left alone.
+      expect(await Promise.all(images.map((i) => seriesOf(i.sopUid)))).toEqual([
+        first,
+        first,
+        first,
+        images[3]!.seriesUid,
+      ]);
+      const merges = (await archive.server.core.queue.list()).filter(
+        (j) => j.kind === 'process' && j.studyUid === study,
+      );
+      expect(merges).toHaveLength(1);
+    } finally {
+      await archive.setIni('ExportConverter2', 'nop');
+    }
+    await expect(archive.setIni('ExportConverter2', 'merge study after 5 script "newuids"')).rejects.toThrow(
+      /merge ... script \(converters on the merged objects\) is not run by this version/,
+    );
+    await archive.setIni('ExportConverter2', 'nop');
+  });
+
   it('refuses a forward clause this version does not run, with its reason', async () => {
     await expect(archive.setIni('ExportConverter2', 'forward study imagetype ORIGINAL to PEER4')).rejects.toThrow(
       /ExportConverter2, column 1: the imagetype filter is not run by this version/,

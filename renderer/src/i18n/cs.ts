@@ -1169,4 +1169,5 @@ export const CS: Record<string, string> = {
   '{why}; {ae} does not know {value}': '{why}; {ae} nezná {value}',
   '↑ ↓ or mouse wheel': '↑ ↓ nebo kolečko myši',
   "a forward's script does not run in this archive": 'skript přeposílání v tomto archivu neběží',
+  'merging needs two series or more': 'ke sloučení jsou potřeba aspoň dvě série',
 };

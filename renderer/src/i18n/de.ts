@@ -1185,4 +1185,5 @@ export const DE: Record<string, string> = {
   '{why}; {ae} does not know {value}': '{why}; {ae} kennt {value} nicht',
   '↑ ↓ or mouse wheel': '↑ ↓ oder Mausrad',
   "a forward's script does not run in this archive": 'das Skript einer Weiterleitung läuft in diesem Archiv nicht',
+  'merging needs two series or more': 'zum Zusammenführen braucht es mindestens zwei Serien',
 };
