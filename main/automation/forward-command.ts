@@ -22,7 +22,7 @@ export interface ForwardCommand {
   afterSeconds?: number;
   filters: Partial<Record<ForwardFilterClause, string>>;
   /** `date`, `now`, `age`: a range of series dates (days relative to today or to this object's series date). */
-  dates?: { kind: 'date'; from: string; to: string } | { kind: 'now' | 'age'; from: number; to: number };
+  dates?: SeriesDates;
   /** `split N/M`: the objects at positions N, N+M, N+2M, ... */
   split?: { n: number; m: number };
   /** `org AE`: our calling AE title for this forward. */
@@ -52,6 +52,22 @@ export function splitScriptClause(rest: string): { before: string; script?: stri
   const script =
     raw.length > 1 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw;
   return { before: rest.slice(0, m.index), script };
+}
+
+/** A range of series dates: `date yyyymmdd-yyyymmdd`, or days from today (`now -ddd+ddd`) or from the object (`age`). */
+export type SeriesDates =
+  | { kind: 'date'; from: string; to: string }
+  | { kind: 'now' | 'age'; from: number; to: number };
+
+function parseDates(clause: 'date' | 'now' | 'age', v: string): SeriesDates | { error: string } {
+  if (clause === 'date') {
+    const m = /^(\d{8})?-(\d{8})?$/.exec(v);
+    if (!m || (!m[1] && !m[2])) return { error: `date is "date yyyymmdd-yyyymmdd", not "${v}"` };
+    return { kind: 'date', from: m[1] ?? '', to: m[2] ?? '' };
+  }
+  const m = /^([+-]\d+)?([+-]\d+)?$/.exec(v);
+  if (!m || (!m[1] && !m[2])) return { error: `${clause} is "${clause} -ddd+ddd" (days), not "${v}"` };
+  return { kind: clause, from: Number(m[1] ?? '-100000'), to: Number(m[2] ?? '+100000') };
 }
 
 /** The words after `forward`; an error says what is wrong. */
@@ -90,14 +106,10 @@ export function parseForwardCommand(line: string): ForwardCommand | { error: str
           if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]))
             return { error: `split is "split N/M" with N below M, not "${v}"` };
           command.split = { n: Number(m[1]), m: Number(m[2]) };
-        } else if (clause === 'date') {
-          const m = /^(\d{8})?-(\d{8})?$/.exec(v);
-          if (!m || (!m[1] && !m[2])) return { error: `date is "date yyyymmdd-yyyymmdd", not "${v}"` };
-          command.dates = { kind: 'date', from: m[1] ?? '', to: m[2] ?? '' };
         } else {
-          const m = /^([+-]\d+)?([+-]\d+)?$/.exec(v);
-          if (!m || (!m[1] && !m[2])) return { error: `${clause} is "${clause} -ddd+ddd" (days), not "${v}"` };
-          command.dates = { kind: clause, from: Number(m[1] ?? '-100000'), to: Number(m[2] ?? '+100000') };
+          const dates = parseDates(clause, v);
+          if ('error' in dates) return dates;
+          command.dates = dates;
         }
       } else if (FILTERS.includes(clause)) {
         if (!command.level) return { error: `${clause} narrows a delayed forward: forward patient|study|series ...` };
@@ -148,14 +160,19 @@ export function parseDelayedDelete(rest: string): DelayedDelete | { error: strin
  * Conquest's delayed `get patient|study|series|image [study uid] [series uid] [sop uid] [after NN] from AE` and
  * `preretrieve AE` (the object's whole patient): once no object of it arrived for NN seconds (ForwardCollectDelay by
  * default), a C-MOVE from AE to this archive of what the object (or the clauses) name, as a retrieve job. A preretrieve
- * on an object that came from AE itself does nothing (what a preretrieve brings would otherwise ask again). Filters that
- * need a query first (`modality`, `seriesdesc`, dates) are not run by this version (refused).
+ * on an object that came from AE itself does nothing (what a preretrieve brings would otherwise ask again). With
+ * `modality`, `seriesdesc` or a date range, the series that match are found first with a C-FIND on AE (the patient's
+ * studies, or the study named) and only they are moved (converter-jobs.ts); `imagetype` is refused.
  */
 export interface DelayedGet {
   level: ForwardLevel;
   source: string;
   afterSeconds?: number;
   keys: { study?: string; series?: string; sop?: string };
+  /** `modality`, `seriesdesc`: only the series that match, found first with a C-FIND on the source. */
+  filters?: { modality?: string; seriesdesc?: string };
+  /** `date`, `now`, `age`: only the series whose date is in the range (a C-FIND first too). */
+  dates?: SeriesDates;
   /** `preretrieve`: not run on objects that came from `source`. */
   preretrieve?: boolean;
 }
@@ -174,11 +191,18 @@ export function parseDelayedGet(rest: string): DelayedGet | { error: string } {
       if (!/^\d+$/.test(value)) return { error: `after takes seconds, not "${value}"` };
       command.afterSeconds = Number(value);
     } else if (clause === 'study' || clause === 'series' || clause === 'sop') command.keys[clause] = value;
-    else if (['modality', 'seriesdesc', 'imagetype', 'date', 'now', 'age'].includes(clause))
+    else if (clause === 'modality' || clause === 'seriesdesc')
+      command.filters = { ...command.filters, [clause]: value };
+    else if (clause === 'date' || clause === 'now' || clause === 'age') {
+      const dates = parseDates(clause, value);
+      if ('error' in dates) return dates;
+      command.dates = dates;
+    } else if (clause === 'imagetype')
+      return { error: 'get ... imagetype is not run by this version (PACS seldom match Image Type in a query)' };
+    else
       return {
-        error: `get ... ${clause} needs a query first, which this version does not run: name study, series or sop`,
+        error: `"${clause}" is not part of get (study, series, sop, modality, seriesdesc, date, now, age, after, from)`,
       };
-    else return { error: `"${clause}" is not part of get (study, series, sop, after, from)` };
   }
   if (!command.source) return { error: 'get names where from: from AE' };
   return command;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import { msg } from '../../common/message.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
-import type { ForwardCommand, ForwardFilterClause } from '../automation/forward-command.ts';
+import type { ForwardCommand, ForwardFilterClause, SeriesDates } from '../automation/forward-command.ts';
 import { forwardGroup } from '../jobs/job-queue.ts';
 import type { Condition } from '../query/condition.ts';
 import { QR_BY_TAG } from '../query/attributes.ts';
@@ -82,16 +82,15 @@ function conditions(f: ForwardCommand, header: InstanceHeader): Condition[] {
 }
 
 /** `date a-b`, `now -d+d` (days from today) and `age -d+d` (days from this object's series date) as a series date range. */
-function seriesDates(dates: NonNullable<ForwardCommand['dates']>, header: InstanceHeader): Condition {
-  let from: string;
-  let to: string;
-  if (dates.kind === 'date') ({ from, to } = dates);
-  else {
-    const base = dates.kind === 'now' ? new Date() : dicomDate(header.seriesDate || header.studyDate);
-    from = base ? daysFrom(base, dates.from) : '';
-    to = base ? daysFrom(base, dates.to) : '';
-  }
-  return { attr: QR_BY_TAG.get(Tag.SeriesDate)!, match: { kind: 'range', from, to } };
+function seriesDates(dates: SeriesDates, header: InstanceHeader): Condition {
+  return { attr: QR_BY_TAG.get(Tag.SeriesDate)!, match: { kind: 'range', ...seriesDateRange(dates, header) } };
+}
+
+/** The yyyymmdd range (either end '' for open) a `date`, `now` or `age` clause means for this object. */
+export function seriesDateRange(dates: SeriesDates, header: InstanceHeader): { from: string; to: string } {
+  if (dates.kind === 'date') return { from: dates.from, to: dates.to };
+  const base = dates.kind === 'now' ? new Date() : dicomDate(header.seriesDate || header.studyDate);
+  return { from: base ? daysFrom(base, dates.from) : '', to: base ? daysFrom(base, dates.to) : '' };
 }
 
 function dicomDate(text: string): Date | undefined {

@@ -8,7 +8,11 @@ import type { DelayedDelete, DelayedGet, DelayedMerge, DelayedProcess } from '..
 import type { Condition } from '../query/condition.ts';
 import { Tag } from '../dicom/tags.ts';
 import { PermanentJobError, type JobRunner } from '../jobs/job-queue.ts';
-import type { Job } from '../jobs/job.ts';
+import type { Job, RetrieveQuery } from '../jobs/job.ts';
+import { textElement, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
+import { vrOf } from '../dicom/dictionary.ts';
+import type { Transfers } from '../archive/transfers.ts';
+import { QrSopClass } from '../../common/uids.ts';
 import { Level, QR_BY_TAG } from '../query/attributes.ts';
 import { parseMatch } from '../query/matching.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
@@ -16,7 +20,14 @@ import { emptyResult } from '../automation/converter-run.ts';
 import { luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import { readObjectHead } from '../edit/object-rewrite.ts';
 import { headerOfDataSet } from '../automation/converted-header.ts';
-import { LEVEL_KEY, archiveFolders, queueForwards, runSystemCommands, single } from './converter-effects.ts';
+import {
+  LEVEL_KEY,
+  archiveFolders,
+  queueForwards,
+  runSystemCommands,
+  seriesDateRange,
+  single,
+} from './converter-effects.ts';
 
 /**
  * Converters' delayed work on whole patients, studies or series, each a job in the index that every new object of it
@@ -75,6 +86,23 @@ export async function queueGets(
     }
     const query = { level, keys };
     const notBefore = Date.now() + (g.afterSeconds ?? core.settings.forwardCollectDelaySeconds) * 1000;
+    if (g.filters || g.dates) {
+      // The matching series are found when it runs: a 'process' job that asks the source, then queues their moves.
+      const narrowed: ProcessDetail = {
+        by: converter,
+        level: g.level,
+        uid: keys.StudyInstanceUID ?? keys.PatientID ?? '',
+        get: {
+          source: g.source,
+          query,
+          modality: g.filters?.modality,
+          seriesdesc: g.filters?.seriesdesc,
+          dates: g.dates ? seriesDateRange(g.dates, header) : undefined,
+        },
+      };
+      await core.queue.studyJob('process', keys.StudyInstanceUID ?? '', JSON.stringify(narrowed), notBefore);
+      continue;
+    }
     const detail = JSON.stringify({ by: converter, from: g.source, query });
     await core.queue.studyJob('move', keys.StudyInstanceUID ?? '', detail, notBefore, { source: g.source, query });
   }
@@ -111,6 +139,16 @@ interface ProcessDetail {
   prefetch?: boolean;
   /** `merge study`: which of the study's series become one. */
   merge?: DelayedMerge['filters'];
+  /** `get ... modality|seriesdesc|date ... from AE`: the series of `query` on `source` that match, to move here. */
+  get?: NarrowedGet;
+}
+
+interface NarrowedGet {
+  source: string;
+  query: RetrieveQuery;
+  modality?: string;
+  seriesdesc?: string;
+  dates?: { from: string; to: string };
 }
 
 /** `process ... by ...` and `prefetch`: a 'process' job for the patient, study or series (prefetch: the patient). */
@@ -154,9 +192,21 @@ export function processRunner(
   core: ArchiveCore,
   lua: LuaHost,
   merge: (seriesUids: string[]) => Promise<Job>,
+  find: (ae: string, level: 'STUDY' | 'SERIES', identifier: DataSet) => Promise<DataSet[]>,
 ): JobRunner {
   return async ({ job, progress, signal }) => {
     const d = JSON.parse(job.detail) as ProcessDetail;
+    if (d.get) {
+      await progress({ total: 1 }, true);
+      const moves = await narrowedMoves(d.get, find);
+      for (const query of moves)
+        await core.queue.add('move', { source: d.get.source, query, studyUid: query.keys.StudyInstanceUID });
+      core
+        .child('converters')
+        .info(`${d.by}: get from ${d.get.source}: ${moves.length} study(ies) with matching series queued`);
+      await progress({ done: 1 }, true);
+      return;
+    }
     const found = await core.index.instancesMatching([single(LEVEL_KEY[d.level], d.uid)]);
     await progress({ total: d.prefetch ? found.length : 1 }, true);
     if (d.prefetch) {
@@ -213,6 +263,62 @@ export function processRunner(
     }
     await progress({ done: 1 }, true);
   };
+}
+
+/** A C-FIND (study root) on a node of acrnema.map, for a narrowed get. */
+export function remoteFind(transfers: Transfers) {
+  return async (ae: string, level: 'STUDY' | 'SERIES', identifier: DataSet): Promise<DataSet[]> => {
+    const node = transfers.node(ae);
+    if (!node) throw new PermanentJobError(msg('{ae} is not in acrnema.map or dicomweb.map', { ae }));
+    const ask: DataSet = new Map(identifier);
+    ask.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', level));
+    return transfers.client.find(node, QrSopClass.StudyRootFind, new Map([...ask].sort((a, b) => a[0] - b[0])));
+  };
+}
+
+/**
+ * A narrowed get's moves: the studies (the one named, or the patient's, by a C-FIND at STUDY level), then each one's
+ * series that match (a C-FIND at SERIES level with Modality, Series Description and Series Date as asked, and the
+ * series or object the get names); one SERIES-level move per study with matching series.
+ */
+async function narrowedMoves(
+  g: NarrowedGet,
+  find: (ae: string, level: 'STUDY' | 'SERIES', identifier: DataSet) => Promise<DataSet[]>,
+): Promise<RetrieveQuery[]> {
+  const keys = g.query.keys;
+  const text = (tag: number, value: string): [number, DicomElement] => [tag, textElement(tag, vrOf(tag), value)];
+  const studies = keys.StudyInstanceUID
+    ? [keys.StudyInstanceUID]
+    : (
+        await find(
+          g.source,
+          'STUDY',
+          new Map([text(Tag.PatientID, keys.PatientID ?? ''), text(Tag.StudyInstanceUID, '')]),
+        )
+      )
+        .map((a) => textOf(a.get(Tag.StudyInstanceUID)))
+        .filter(Boolean);
+  const out: RetrieveQuery[] = [];
+  for (const study of studies) {
+    const ask: DataSet = new Map([
+      text(Tag.StudyInstanceUID, study),
+      text(Tag.SeriesInstanceUID, keys.SeriesInstanceUID ?? ''),
+      text(Tag.Modality, g.modality ?? ''),
+      text(Tag.SeriesDescription, g.seriesdesc ?? ''),
+      text(Tag.SeriesDate, g.dates ? `${g.dates.from}-${g.dates.to}` : ''),
+    ]);
+    const series = (await find(g.source, 'SERIES', ask))
+      .map((a) => textOf(a.get(Tag.SeriesInstanceUID)))
+      .filter(Boolean);
+    if (!series.length) continue;
+    const moveKeys: Record<string, string> = {
+      StudyInstanceUID: study,
+      SeriesInstanceUID: [...new Set(series)].join('\\'),
+    };
+    if (keys.SOPInstanceUID) moveKeys.SOPInstanceUID = keys.SOPInstanceUID;
+    out.push({ level: keys.SOPInstanceUID ? 'IMAGE' : 'SERIES', keys: moveKeys });
+  }
+  return out;
 }
 
 /**

@@ -19,7 +19,7 @@ import { edit } from './edit.ts';
 import { saveCopies } from './converter-saves.ts';
 import { converterLookups } from './converter-lookups.ts';
 import { archiveFolders, luaScope, queueForwards, runSystemCommands } from './converter-effects.ts';
-import { deleteRunner, processRunner, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
+import { deleteRunner, processRunner, remoteFind, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
 import { msg } from '../../common/message.ts';
 
 /**
@@ -55,7 +55,7 @@ export const exportConverters: Feature<{ scripts: LuaHost }> = {
     core.queue.addRunner('delete', deleteRunner(core));
     core.queue.addRunner(
       'process',
-      processRunner(core, lua, (series) => the(edit).mergeSeries(series)),
+      processRunner(core, lua, (series) => the(edit).mergeSeries(series), remoteFind(the(transfers))),
     );
     return { provides: { scripts: lua }, stop: () => lua.close() };
   },

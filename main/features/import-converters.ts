@@ -24,7 +24,7 @@ import { saveCopies } from './converter-saves.ts';
 import type { SaveCommand } from '../automation/save-command.ts';
 import { converterLookups } from './converter-lookups.ts';
 import { archiveFolders, luaScope, queueForwards, runSystemCommands } from './converter-effects.ts';
-import { deleteRunner, processRunner, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
+import { deleteRunner, processRunner, remoteFind, queueDeletes, queueGets, queueProcesses } from './converter-jobs.ts';
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 import { processWithRunner, type ConvertedSource } from './process-with.ts';
@@ -45,7 +45,7 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
     core.queue.addRunner('delete', deleteRunner(core));
     core.queue.addRunner(
       'process',
-      processRunner(core, lua, (series) => the(edit).mergeSeries(series)),
+      processRunner(core, lua, (series) => the(edit).mergeSeries(series), remoteFind(the(transfers))),
     );
     the(transfers).scriptWith(forwardScriptRunner(core, lua));
     core.ingest.beforeStore(

@@ -9,6 +9,8 @@ import { makeImage } from '../helpers/fixtures.ts';
 import { storeAs } from '../helpers/store-as.ts';
 import { startStorescp } from '../helpers/storescp.ts';
 import { until } from '../helpers/wait.ts';
+import { Tag } from '../../main/dicom/tags.ts';
+import { StorageSopClass } from '../../common/uids.ts';
 
 /**
  * Conquest's Lua functions that reach outside the object (its Windows manual, "Lua scripts": dicomquery, dicommove,
@@ -86,6 +88,7 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
         ImportConverter3: 'ifequal "%u", "CT05"; preretrieve PEERPACS',
         ImportConverter4: FILES_AND_ARCHIVE,
         ImportConverter5: GET_PRIORS,
+        ImportConverter6: 'ifequal "%u", "CT08"; get patient modality MR now -3650+0 from PEERPACS after 1',
         ForwardCollectDelay: '1',
         LuaTimeout: '20',
       },
@@ -203,6 +206,39 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     expect(
       (await archive.server.core.queue.list()).filter((j) => j.kind === 'move' && j.source === 'PEERPACS'),
     ).toHaveLength(1);
+  });
+
+  it("gets only the patient's series another PACS matches (get patient modality MR now -3650+0 from AE)", async () => {
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const at = (modality: string, seriesDate: string) =>
+      makeImage({
+        patientId: 'NARROW1',
+        modality,
+        ...(modality === 'MR' ? { sopClassUid: StorageSopClass.MrImage } : {}),
+        rows: 8,
+        columns: 8,
+        extra: [{ tag: Tag.SeriesDate, vr: 'DA', value: seriesDate }],
+      });
+    const [mrRecent, mrOld, ct] = [at('MR', today), at('MR', '20000101'), at('CT', today)];
+    expect((await storeAs(peer, 'OLDMOD', [mrRecent, mrOld, ct], work)).code).toBe(0);
+    const arriving = makeImage({ patientId: 'NARROW1', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT08', [arriving], work)).code).toBe(0);
+    await until(
+      'the recent MR series is here',
+      async () => !!(await archive.server.index.findInstance(mrRecent.sopUid)),
+      30,
+    );
+    await until('the moves are done', async () =>
+      (await archive.server.core.queue.list()).every(
+        (j) => (j.kind !== 'move' && j.kind !== 'process') || j.state === 'done',
+      ),
+    );
+    // Found with a C-FIND first: the old MR series and the CT were not asked for.
+    expect(await archive.server.index.findInstance(mrOld.sopUid)).toBeUndefined();
+    expect(await archive.server.index.findInstance(ct.sopUid)).toBeUndefined();
+    expect(archive.logText()).toContain(
+      'ImportConverters: get from PEERPACS: 1 study(ies) with matching series queued',
+    );
   });
 
   it('writes and reads files of its own, reads and deletes from this archive, serializes, and knows Global', async () => {

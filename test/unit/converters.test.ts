@@ -428,8 +428,15 @@ describe("Conquest's forward command", () => {
       afterSeconds: 30,
       keys: { series: '1.2.3' },
     });
-    expect(parseDelayedGet('study modality CT from PACS')).toEqual({
-      error: 'get ... modality needs a query first, which this version does not run: name study, series or sop',
+    expect(parseDelayedGet('patient modality CT seriesdesc *HEAD* now -365+0 from PACS')).toEqual({
+      level: 'patient',
+      source: 'PACS',
+      keys: {},
+      filters: { modality: 'CT', seriesdesc: '*HEAD*' },
+      dates: { kind: 'now', from: -365, to: 0 },
+    });
+    expect(parseDelayedGet('study imagetype ORIGINAL from PACS')).toEqual({
+      error: 'get ... imagetype is not run by this version (PACS seldom match Image Type in a query)',
     });
     expect(parseDelayedGet('study after 30')).toEqual({ error: 'get names where from: from AE' });
     expect(parsePreretrieve('PACS')).toEqual({ level: 'patient', source: 'PACS', keys: {}, preretrieve: true });
