@@ -129,9 +129,9 @@ export class ScriptEngine {
       if (ran.needsThread || ran.spent) return { ...ran, lines: [] };
       this.setupsDone.add(chunk);
     }
-    const current = this.begin(call);
+    const current = this.begin(call, false);
     try {
-      this.lua.doStringSync('return __run(__chunk, __name)');
+      this.lua.doStringSync('return __go(__calling, __called, __ip, __thread, __storage, __chunk, __name)');
       return this.outcome(current);
     } catch (err) {
       return this.outcome(current, err);
@@ -161,12 +161,18 @@ export class ScriptEngine {
 
   /** The setup chunks this state has not run yet (each runs once per state, whatever its outcome). */
   private readonly setupsDone = new Set<string>();
+  /** Whether the last chunk had a `Command` (request converters): the next without one clears it. */
+  private commandSet = true;
 
   private setupsDue(call: LuaCall): string[] {
     return (call.setup ?? []).filter((chunk) => !this.setupsDone.has(chunk));
   }
 
-  private begin(call: LuaCall): Current {
+  /**
+   * `full`: Association set as a table (runWaiting's path); else only its values, from which the prelude's __go makes
+   * it (a table from here costs more than the chunk itself).
+   */
+  private begin(call: LuaCall, full = true): Current {
     if (this.current) throw new Error('a Lua state runs one chunk at a time');
     const data = new ScriptData(ownCopy(call.dataSet));
     const current: Current = {
@@ -179,13 +185,21 @@ export class ScriptEngine {
     };
     this.current = current;
     const g = this.lua.global;
-    g.set('Association', {
-      Calling: call.association.calling,
-      Called: call.association.called,
-      ConnectedIP: call.association.connectedIp,
-      Thread: call.association.thread,
-    });
-    g.set('Command', call.command);
+    if (call.command !== undefined || this.commandSet) g.set('Command', call.command);
+    this.commandSet = call.command !== undefined;
+    if (full)
+      g.set('Association', {
+        Calling: call.association.calling,
+        Called: call.association.called,
+        ConnectedIP: call.association.connectedIp,
+        Thread: call.association.thread,
+      });
+    else {
+      g.set('__calling', call.association.calling);
+      g.set('__called', call.association.called);
+      g.set('__ip', call.association.connectedIp);
+      g.set('__thread', call.association.thread);
+    }
     g.set('__storage', call.storage);
     g.set('__chunk', call.chunk);
     g.set('__name', call.name);

@@ -352,6 +352,12 @@ __script_file, __io = nil, nil
 __serialize, __reset, __adopt = nil, nil, nil
 
 local compiled = {}
+-- One converter chunk from the archive's thread: its association and storage set, then run (one call across).
+function __go(calling, called, ip, thread, storage, chunk, name)
+  Association = { Calling = calling, Called = called, ConnectedIP = ip, Thread = thread }
+  __storage = storage
+  return __run(chunk, name)
+end
 function __run(chunk, name)
   required = {}
   local key = name .. '\0' .. chunk
