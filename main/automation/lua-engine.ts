@@ -9,6 +9,7 @@ import { keywordOf } from '../dicom/dictionary.ts';
 import { newUid } from '../../common/uids.ts';
 import { checkConverter, emptyResult, runConvertersInto, type ConverterResult } from './converter-run.ts';
 import { SEQUENCE_MARK, ScriptData, ScriptObjects, attributeTag, ownCopy } from './lua-data.ts';
+import { dumpText, fillFromJson } from './lua-data-text.ts';
 import { LUA_PRELUDE } from './lua-prelude.ts';
 import { NO_SERVICES, type LuaServices } from './lua-services.ts';
 
@@ -302,6 +303,14 @@ export class ScriptEngine {
       data.root = objects().dataSetAt(String(source));
       objects().free(String(source));
     });
+    g.set('__from_json', (path: string, text: string) => {
+      const { data, inner } = at(path);
+      fillFromJson(data, inner, String(text));
+    });
+    g.set('__dump', (path: string) => {
+      const { data, inner } = at(path);
+      return dumpText(data, inner);
+    });
     g.set('__reset', (path: string) => {
       const { data, inner } = at(path);
       data.reset(inner);
@@ -358,6 +367,8 @@ export class ScriptEngine {
         case 'store':
           await services.store(text(a), c ? objects.itemsAt(text(b)) : [objects.dataSetAt(text(b))]);
           return undefined;
+        case 'popen':
+          return services.popen(text(a));
         case 'sql':
           // Conquest gives an empty string for NULL (and nothing in a JS value may be null here).
           return (await services.sql(text(a))).map((row) => row.map((v) => v ?? ''));

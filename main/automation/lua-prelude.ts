@@ -107,6 +107,7 @@ end
 local new_object, new_array, copy_object, append_item, free_object, wait =
   checked(__new_object), checked(__new_array), checked(__copy), checked(__append), checked(__free), __wait
 local serialize, reset, adopt = checked(__serialize), checked(__reset), checked(__adopt)
+local from_json, dump_text = checked(__from_json), checked(__dump)
 local MARK = '\1SQ:'
 local object, array
 local object_methods, array_methods = {}, {}
@@ -181,9 +182,15 @@ function array_methods.Add(self, o) append_item(path_of(self), path_of(o)) end
 function array_methods.free(self) free_object(path_of(self)) end
 
 DicomObject = {}
-function DicomObject.new() return object(new_object()) end
+-- DicomObject:new([json]) (DicomObject.new([json]) too): an object of its own, filled from :Serialize(true)'s JSON.
+function DicomObject.new(a, b)
+  local json = b
+  if a ~= DicomObject then json = a end
+  local o = object(new_object())
+  if json ~= nil then from_json(path_of(o), tostring(json)) end
+  return o
+end
 function DicomObject.newarray() return array(new_array()) end
-function DicomObject:new() return object(new_object()) end
 function newdicomobject() return object(new_object()) end
 function newdicomarray() return array(new_array()) end
 function deletedicomobject(o) free_object(path_of(o)) end
@@ -216,6 +223,13 @@ function dicommove(ae, dest, q, patroot)
   local err = call('move', ae, dest, path_of(query_of(q)), patroot)
   if err then failed('dicommove(' .. tostring(ae) .. ', ' .. tostring(dest) .. ')', err) return err end
   return nil
+end
+-- io.popen(command[, 'r']): the program's output to read (only where AllowExternalCommands = 1; lua-services.ts).
+function io.popen(command, mode)
+  if mode ~= nil and mode ~= 'r' then return nil, "io.popen reads a program's output (mode r)" end
+  local err, v = call('popen', tostring(command))
+  if err then return nil, err end
+  return setmetatable({ name = tostring(command), mode = 'r', at = 1, text = v }, file_methods)
 end
 function dicomget(ae, level, q)
   local err, v = call('get', ae, level, path_of(query_of(q)))
@@ -276,6 +290,14 @@ Global = setmetatable({}, {
 })
 
 function object_methods.Serialize(self, json) return serialize(path_of(self), json == true) end
+-- :Dump(file) writes the header as text (a file inside the data folder); :Dump() gives the text.
+function object_methods.Dump(self, file)
+  local text = dump_text(path_of(self))
+  if file == nil then return text end
+  if not file_op then error('files are not reached from here', 2) end
+  file_op('write', tostring(file), text)
+  return true
+end
 array_methods.Serialize = object_methods.Serialize
 function object_methods.Reset(self) reset(path_of(self)) end
 -- Data is written as stored (pixels and the converters' changes in), once stored: save to file.
@@ -349,7 +371,7 @@ __get, __set, __count, __delete_item, __list_items, __get_bytes, __set_bytes, __
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 __new_object, __new_array, __copy, __append, __free, __wait = nil, nil, nil, nil, nil, nil
 __script_file, __io = nil, nil
-__serialize, __reset, __adopt = nil, nil, nil
+__serialize, __reset, __adopt, __from_json, __dump = nil, nil, nil, nil, nil
 
 local compiled = {}
 -- One converter chunk from the archive's thread: its association and storage set, then run (one call across).

@@ -16,6 +16,8 @@ export interface LuaServices {
   get(ae: string, level: string, identifier: DataSet): Promise<DataSet[]>;
   /** dicomstore(AE, objects): C-STORE of objects the script holds. */
   store(ae: string, objects: DataSet[]): Promise<void>;
+  /** io.popen(command): a program's output (where AllowExternalCommands = 1; audited). */
+  popen(command: string): Promise<string>;
   /** sql(SELECT ...) and dbquery: a read-only statement on the index; rows of text (null stays nil). */
   sql(statement: string): Promise<(string | null)[][]>;
   /** get_amap(n): entry n (from 0) of acrnema.map as AE, host, port, compression; undefined past the end. */
@@ -50,6 +52,7 @@ export const LUA_SERVICE_NAMES: readonly LuaServiceName[] = [
   'move',
   'get',
   'store',
+  'popen',
   'sql',
   'amap',
   'gpps',

@@ -20,9 +20,9 @@ import type { LuaServices } from '../automation/lua-services.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { Transfers } from '../archive/transfers.ts';
 import type { OutgoingObject } from '../protocol/services/store-scu.ts';
-import type { Association, IncomingMessage } from '../protocol/association.ts';
-import { CommandField } from '../protocol/command.ts';
-import { Status, formatStatus } from '../dicom/status.ts';
+import { formatStatus } from '../dicom/status.ts';
+import { MAX_GET_BYTES, MAX_GET_OBJECTS, gotObjects, refusedOrFailed } from './lua-get.ts';
+import { programOutput } from './lua-popen.ts';
 
 /**
  * What Conquest's Lua functions reach, done by the archive for its scripts (lua-services.ts): the nodes of acrnema.map
@@ -102,6 +102,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
       if (failures.length) throw new Error(failures.join('; '));
     },
     sql: (statement) => core.index.scriptRows(statement),
+    popen: (command) => programOutput(core, command),
     async amap(entry) {
       const n = core.config.nodes.nodes[entry];
       return n ? [n.ae, n.host, String(n.port), n.compression ?? ''] : undefined;
@@ -200,66 +201,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
 
 /** The most objects one dicomread gives back. */
 const MAX_READ = 1000;
-/** What one dicomget keeps (in memory, and handed to the script's thread): more is refused (Out of Resources). */
-const MAX_GET_OBJECTS = 1000;
-const MAX_GET_BYTES = 256 << 20;
 
-/** A retrieve's final status that says it failed (0xAxxx refused, 0xCxxx unable to process). */
-function refusedOrFailed(status: number): boolean {
-  return (status & 0xf000) === 0xa000 || (status & 0xf000) === 0xc000;
-}
-
-/**
- * The objects a C-GET of dicomget brings back, kept in memory (never stored): each C-STORE on the association is
- * answered once its data set is whole and read; past the limits, with Out of Resources.
- */
-function gotObjects() {
-  const objects: DataSet[] = [];
-  let bytes = 0;
-  const out = {
-    objects,
-    refused: false,
-    storage: (assoc: Association, m: IncomingMessage) => {
-      if (m.command.commandField !== CommandField.CStoreRQ) return;
-      const chunks: Uint8Array[] = [];
-      const answer = (status: number, comment?: string) =>
-        assoc
-          .sendMessage(m.context.id, {
-            commandField: CommandField.CStoreRSP,
-            messageIdBeingRespondedTo: m.command.messageId,
-            affectedSopClassUid: m.command.affectedSopClassUid,
-            affectedSopInstanceUid: m.command.affectedSopInstanceUid,
-            status,
-            errorComment: comment,
-            hasDataSet: false,
-          })
-          .catch(() => undefined);
-      m.dataSink = {
-        write: (chunk) => {
-          bytes += chunk.length;
-          if (bytes <= MAX_GET_BYTES) chunks.push(chunk);
-          return true;
-        },
-        drained: async () => undefined,
-        abort: () => undefined,
-        end: () => {
-          if (bytes > MAX_GET_BYTES || objects.length >= MAX_GET_OBJECTS) {
-            out.refused = true;
-            void answer(Status.OutOfResources, 'more than a script keeps');
-            return;
-          }
-          try {
-            objects.push(parseDataSet(Buffer.concat(chunks), encodingOf(m.context.transferSyntax)));
-            void answer(Status.Success);
-          } catch (err) {
-            void answer(Status.CannotUnderstand, (err as Error).message.slice(0, 64));
-          }
-        },
-      };
-    },
-  };
-  return out;
-}
 const SECRET = /password|secret|privatekey|token/i;
 
 /** A query object's keys with values (single values: UIDs, IDs, names) as the index's conditions. */
@@ -286,6 +228,7 @@ export function trialServices(real: LuaServices, core: ArchiveCore): LuaServices
     move: (ae, destination) => wouldNot(`move from ${ae} to ${destination}`),
     store: (ae, objects) => wouldNot(`store ${objects.length} object(s) to ${ae}`),
     get: (ae) => wouldNot(`get objects from ${ae}`),
+    popen: (command) => wouldNot(`run ${command}`),
     writeObject: (file) => wouldNot(`write ${file}`),
     delete: () => wouldNot('delete studies (dicomdelete)'),
     // The same UID as for real, not kept in the index.

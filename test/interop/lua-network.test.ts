@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
@@ -66,6 +66,7 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     'print(\'serialized\', Data:Serialize(true):match(\'"PatientID":"[^"]*"\'), #Global.BaseDir > 1)',
     "if Data.PatientName == 'Gone^Now' then local g = newdicomobject(); g.PatientID = 'GONE1'; print('deleted', dicomdelete(g)) end",
     "Data:Write('saved/' .. Data.SOPInstanceUID .. '.dcm')",
+    "Data:Dump('made/' .. Data.SOPInstanceUID .. '.txt')",
   ].join(' ');
 
   const GET_PRIORS = [
@@ -255,6 +256,10 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     );
     expect(await dumpDataSet(path.join(archive.dataDir, 'saved', `${image.sopUid}.dcm`))).toContain(
       '(0010,0020) LO [RD1]',
+    );
+    // :Dump(file): the header as text, inside the data folder.
+    expect(await readFile(path.join(archive.dataDir, 'made', `${image.sopUid}.txt`), 'utf8')).toContain(
+      '(0010,0020) LO [RD1] # PatientID',
     );
     // dicomdelete: this archive's studies of a patient, gone (and audited).
     const gone = makeImage({ patientId: 'GONE1', rows: 8, columns: 8 });

@@ -27,6 +27,9 @@ describe('process with (an outside program rewrites the arriving object)', () =>
       ImportConverter1: 'ifequal "%m", "MR"; set 0008,1030 to "%V0008,0080 then set"',
       ImportConverter2: 'ifequal "%m", "XA"; process with sh tojpeg.sh',
       ImportConverter3: 'ifequal "%m", "NM"; { set 0008,0080 to "changed first"; process with false; }',
+      // io.popen: a program's output into the object.
+      ImportConverter4:
+        "lua:if Data.Modality == 'PT' then local f, err = io.popen('echo popen-works') Data.InstitutionName = f and f:read('*l') or err end",
       ExportConverters: '1',
       ExportConverter0: 'nop',
     });
@@ -49,6 +52,11 @@ describe('process with (an outside program rewrites the arriving object)', () =>
     const { dump } = await storedDump(mr.sopUid);
     expect(dump).not.toContain('PROCESSED');
     expect(archive.logText()).toContain('"process with dcmodify -nb -i "(0008,0080)=PROCESSED"" not run');
+    const pt = makeImage({ modality: 'PT', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'MOD1', [pt], work)).code).toBe(0);
+    expect((await storedDump(pt.sopUid)).dump).toContain(
+      '(0008,0080) LO [io.popen runs a program only where AllowExternalCommands = 1]',
+    );
   });
 
   it('stores what the program left, which the next converters see, in the syntax it left it in', async () => {
@@ -56,6 +64,9 @@ describe('process with (an outside program rewrites the arriving object)', () =>
     const mr = makeImage({ modality: 'MR', sopClassUid: StorageSopClass.MrImage, rows: 8, columns: 8 });
     const xa = makeImage({ modality: 'XA', rows: 16, columns: 16, pixel: (r, c) => (r * 16 + c) * 7 });
     expect((await storeAs(archive, 'MOD1', [mr, xa], work)).code).toBe(0);
+    const pt = makeImage({ modality: 'PT', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'MOD1', [pt], work)).code).toBe(0);
+    expect((await storedDump(pt.sopUid)).dump).toContain('(0008,0080) LO [popen-works]');
     const processed = await storedDump(mr.sopUid);
     expect(processed.dump).toContain('(0008,0080) LO [PROCESSED]');
     expect(processed.dump).toContain('(0008,1030) LO [PROCESSED then set]');
@@ -67,6 +78,9 @@ describe('process with (an outside program rewrites the arriving object)', () =>
     const audit = (await (await apiFetch(archive, 'GET', ENDPOINTS.audit.path)).json()) as AuditDto[];
     const runs = audit.filter((a) => a.action === 'converter-command' && a.detail.startsWith('process with '));
     expect(runs.map((a) => a.user).sort()).toEqual(['ImportConverter0', 'ImportConverter2']);
+    expect(
+      audit.some((a) => a.action === 'converter-command' && a.detail.startsWith('io.popen echo popen-works -> exit 0')),
+    ).toBe(true);
     expect(runs.every((a) => a.outcome === 'success' && / -> exit 0 in \d+ ms$/.test(a.detail))).toBe(true);
   });
 

@@ -175,6 +175,33 @@ describe('Lua scripts', () => {
     const hungry = call("local t = {} for i = 1, 1e8 do t[i] = string.rep('x', 64) .. i end", object(), 60_000);
     expect(hungry).toMatchObject({ error: 'not enough memory', spent: 'memory' });
   });
+
+  it('makes an object from the JSON :Serialize(true) writes (DicomObject:new(json)) and dumps one as text', () => {
+    const lines = printed(
+      [
+        'local json = Data:Serialize(true)',
+        'local o = DicomObject:new(json)',
+        'print(o.PatientName, o.Rows, o.Modality)',
+        `local s = DicomObject:new('{"PatientID":"P2","ReferencedStudySequence":[{"ReferencedSOPInstanceUID":"1.2"},{}]}')`,
+        'print(s.PatientID, #s.ReferencedStudySequence, s.ReferencedStudySequence[0].ReferencedSOPInstanceUID)',
+        "print(pcall(DicomObject.new, DicomObject, 'not json'))",
+        'print(s:Dump())',
+      ].join('\n'),
+    );
+    expect(lines[0]).toBe('Doe^John\t512\tCT');
+    expect(lines[1]).toBe('P2\t2\t1.2');
+    expect(lines[2]).toMatch(/^false\t.*not JSON/);
+    expect(lines[3]).toBe(
+      [
+        '(0008,1110) SQ (Sequence with 2 item(s)) # ReferencedStudySequence',
+        '  (fffe,e000) na (Item 1)',
+        '    (0008,1155) UI [1.2] # ReferencedSOPInstanceUID',
+        '  (fffe,e000) na (Item 2)',
+        '(0010,0020) LO [P2] # PatientID',
+        '',
+      ].join('\n'),
+    );
+  });
 });
 
 describe("where the converters' Lua runs", () => {
