@@ -1,5 +1,10 @@
 import { readLuaHooks } from '../config/lua-hooks.ts';
-import { checkConverterLua, readImportConverters, readRequestConverters } from '../config/import-converters.ts';
+import {
+  checkConverterLua,
+  fileNameLua,
+  readImportConverters,
+  readRequestConverters,
+} from '../config/import-converters.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../config/config-error.ts';
@@ -116,6 +121,7 @@ export async function saveSettings(
         ...converters.map((c) => ({ ...c, kind: 'Import' as const })),
         ...rules.map((r) => ({ ...r, kind: 'Export' as const })),
         ...Object.values(requests).map((c) => ({ ...c, kind: 'Request' as const })),
+        ...fileNameLua(doc),
       ],
       skip,
     );

@@ -121,6 +121,8 @@ export class BackgroundRecoder {
           await next.discard();
           return;
         }
+        // Named by a script when it arrived: it keeps that name (the script is not run again).
+        if (store.scriptedLayout) next.relativePath = job.location.relativePath;
         const location = await store.commit(next, job.header);
         const moved = !sameLocation(location, job.location);
         if (

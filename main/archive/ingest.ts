@@ -59,6 +59,8 @@ export type ArrivalDecision =
       device?: number;
       /** The syntax it is in now, when a check rewrote it in another (a converter's `process with`). */
       transferSyntaxUid?: string;
+      /** Its path under the storage folder, when a check named it (FileNameSyntax = lua:...). */
+      relativePath?: string;
     }
   | { outcome: 'destroy' }
   | { outcome: 'reject'; comment: string };
@@ -195,6 +197,7 @@ export class ArchiveIngest implements ObjectReceiver {
       const after: (() => void)[] = [];
       let compression: CompressionPlan | undefined;
       let transferSyntaxUid = meta.transferSyntaxUid;
+      let relativePath: string | undefined;
       for (const check of this.checks) {
         const decision = await check({
           file: file.tempPath,
@@ -221,9 +224,11 @@ export class ArchiveIngest implements ObjectReceiver {
         if (decision.afterStore) after.push(decision.afterStore);
         if (decision.compression) compression = decision.compression;
         if (decision.transferSyntaxUid) transferSyntaxUid = decision.transferSyntaxUid;
+        if (decision.relativePath) relativePath = decision.relativePath;
         if (decision.device !== undefined && decision.device !== file.device)
           file = await this.store.rehome(file, decision.device);
       }
+      if (relativePath) file.relativePath = relativePath;
       const policy = this.policy();
       if (policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {
         await file.discard();

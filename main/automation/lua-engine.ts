@@ -64,6 +64,8 @@ export interface LuaOutcome {
   spent?: 'time' | 'memory';
   /** The chunk called something that waits, which `run` cannot: run it again with `runWaiting`. */
   needsThread?: boolean;
+  /** What the chunk returned, when a string or a number (FileNameSyntax = lua:... names a file so). */
+  value?: string;
 }
 
 const MAX_LINES = 200;
@@ -132,8 +134,10 @@ export class ScriptEngine {
     }
     const current = this.begin(call, false);
     try {
-      this.lua.doStringSync('return __go(__calling, __called, __ip, __thread, __storage, __chunk, __name)');
-      return this.outcome(current);
+      const value = this.lua.doStringSync(
+        'return __go(__calling, __called, __ip, __thread, __storage, __chunk, __name)',
+      );
+      return this.outcome(current, undefined, value);
     } catch (err) {
       return this.outcome(current, err);
     } finally {
@@ -151,8 +155,8 @@ export class ScriptEngine {
     const current = this.begin(call);
     current.services = services;
     try {
-      await this.lua.doString('return __run(__chunk, __name)');
-      return this.outcome(current);
+      const value = await this.lua.doString('return __run(__chunk, __name)');
+      return this.outcome(current, undefined, value);
     } catch (err) {
       return this.outcome(current, err);
     } finally {
@@ -213,12 +217,13 @@ export class ScriptEngine {
     this.current = undefined;
   }
 
-  private outcome({ data, result, lines, call, needsThread }: Current, err?: unknown): LuaOutcome {
+  private outcome({ data, result, lines, call, needsThread }: Current, err?: unknown, value?: unknown): LuaOutcome {
     if (needsThread) return { result, lines, needsThread, error: NEEDS_THREAD };
     if (err === undefined) {
       result.dataSet = data.root;
       result.changed ||= data.changed;
-      return { result, lines };
+      const returned = typeof value === 'string' || typeof value === 'number' ? { value: String(value) } : {};
+      return { result, lines, ...returned };
     }
     const message = errorText(err);
     const late = message.includes(OUT_OF_TIME);

@@ -150,6 +150,20 @@ export function readRequestConverters(doc: IniDocument, onSkipped?: SkippedConve
  * The Lua chunks of the converters compiled (nothing runs): a syntax error is refused like any other mistake in a
  * converter line, with its file, line, column and Lua's message.
  */
+/**
+ * `FileNameSyntax = lua:expression`, for checkConverterLua: its Lua compiled as `return expression` when dicom.ini is
+ * read or saved, so a syntax error is said with the line (none when FileNameSyntax is a template).
+ */
+export function fileNameLua(
+  doc: IniDocument,
+): { kind: 'Request'; key: string; line: number; statements: Statement[] }[] {
+  const entry = doc.get(SECTION, 'FileNameSyntax');
+  const lua = entry ? /^\s*lua:(.*)$/is.exec(entry.value) : null;
+  if (!entry || !lua?.[1]?.trim()) return [];
+  const statements: Statement[] = [{ kind: 'command', text: `lua:return ${lua[1].trim()}`, column: 5 }];
+  return [{ kind: 'Request', key: 'FileNameSyntax', line: entry.line, statements }];
+}
+
 export async function checkConverterLua(
   file: string,
   converters: readonly ({ line: number; statements: Statement[] } & (

@@ -1,5 +1,6 @@
 import {
   checkConverterLua,
+  fileNameLua,
   readImportConverters,
   readRequestConverters,
   type ImportConverter,
@@ -105,6 +106,7 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
       ...importConverters.map((c) => ({ ...c, kind: 'Import' as const })),
       ...forwardRules.map((r) => ({ ...r, kind: 'Export' as const })),
       ...Object.values(requestConverters).map((c) => ({ ...c, kind: 'Request' as const })),
+      ...fileNameLua(ini),
     ],
     skip,
   );

@@ -28,6 +28,7 @@ import { deleteRunner, processRunner, remoteFind, queueDeletes, queueGets, queue
 import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 import { processWithRunner, type ConvertedSource } from './process-with.ts';
+import { scriptedFileName } from './lua-file-names.ts';
 import { open } from 'node:fs/promises';
 
 /**
@@ -52,6 +53,8 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
       (object) => convertArriving(core, object, lua),
       () => core.config.importConverters.length > 0,
     );
+    // After the converters: the name is the object's as they left it.
+    core.ingest.beforeStore((object) => scriptedFileName(core, object, lua));
     return { provides: { scripts: lua }, stop: () => lua.close() };
   },
 };

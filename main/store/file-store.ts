@@ -148,9 +148,19 @@ export class FileStore {
     return Object.assign(copy, { device, named });
   }
 
+  /** The Lua expression that names the files (FileNameSyntax = lua:..., as read at start), if any. */
+  get layoutScript(): string | undefined {
+    return this.layout.script;
+  }
+
+  /** Whether a script names the files: a rewritten object then keeps its place. */
+  get scriptedLayout(): boolean {
+    return this.layout.script !== undefined;
+  }
+
   /** Where `commit` will put the object. */
   locate(object: StoreObject, header: InstanceHeader): StoredLocation {
-    return { device: object.device, relativePath: this.layout.relativePath(header) };
+    return { device: object.device, relativePath: object.relativePath ?? this.layout.relativePath(header) };
   }
 
   /**

@@ -22,6 +22,8 @@ const MAX_IN_FLIGHT = 8 << 20;
  */
 export class IncomingObject {
   readonly tempPath: string;
+  /** Where it goes under its storage folder when the layout does not decide (a FileNameSyntax script named it). */
+  relativePath?: string;
   private fd: number | undefined;
   /** Resolves once the temporary file is made (or could not be: `finish` then says why). */
   readonly opened: Promise<void>;

@@ -28,11 +28,22 @@ export class FileNameSyntaxError extends Error {}
 
 export interface Layout {
   readonly syntax: string;
+  /**
+   * Conquest's `FileNameSyntax = lua:expression`: the Lua expression that names each arriving object's file (the
+   * import-converters feature runs it, features/lua-file-names.ts); relativePath is then the default layout's, for
+   * what the expression did not name.
+   */
+  readonly script?: string;
   relativePath(header: InstanceHeader): string;
 }
 
 /** Parse once; throws FileNameSyntaxError naming the unknown variable. */
 export function compileLayout(syntax: string): Layout {
+  const lua = /^lua:(.*)$/is.exec(syntax.trim());
+  if (lua) {
+    if (!lua[1]!.trim()) throw new FileNameSyntaxError('lua: is followed by a Lua expression that gives the file name');
+    return { ...compileLayout(DEFAULT_FILE_NAME_SYNTAX), syntax, script: lua[1]!.trim() };
+  }
   const template = /^\d+$/.test(syntax.trim()) ? DEFAULT_FILE_NAME_SYNTAX : syntax.trim().replace(/\\/g, '/');
   const parts = template.split(/(%[a-z]+)/);
   const pieces: (string | ((h: InstanceHeader) => string))[] = [];
@@ -65,6 +76,22 @@ export function compileLayout(syntax: string): Layout {
       return whole.length <= MAX_RELATIVE_PATH ? whole : segments.map(shortened).join('/');
     },
   };
+}
+
+/**
+ * A path a script gave, made safe as the template's are: `/` or `\\` separate folders, each segment cleaned (no
+ * reserved names or characters, no `..`), shortened when too long; undefined when nothing is left of it.
+ */
+export function scriptedPath(text: string): string | undefined {
+  const segments = text
+    .replace(/\\/g, '/')
+    .split('/')
+    .map((c) => c.trim())
+    .filter((c) => c.length > 0 && c !== '.' && c !== '..')
+    .map((c) => safeSegment(c.replace(/[^A-Za-z0-9._\-^ ]/g, '_')));
+  if (!segments.length) return undefined;
+  const whole = segments.join('/');
+  return whole.length <= MAX_RELATIVE_PATH ? whole : segments.map(shortened).join('/');
 }
 
 /** A value becomes part of a path: no separators, no control or reserved characters, never empty. */

@@ -1170,4 +1170,6 @@ export const CS: Record<string, string> = {
   '↑ ↓ or mouse wheel': '↑ ↓ nebo kolečko myši',
   "a forward's script does not run in this archive": 'skript přeposílání v tomto archivu neběží',
   'merging needs two series or more': 'ke sloučení jsou potřeba aspoň dvě série',
+  'FileNameSyntax could not name {uid}: {reason}; stored by the default layout':
+    'FileNameSyntax nepojmenoval {uid}: {reason}; uloženo podle výchozího rozvržení',
 };

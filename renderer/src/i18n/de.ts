@@ -1186,4 +1186,6 @@ export const DE: Record<string, string> = {
   '↑ ↓ or mouse wheel': '↑ ↓ oder Mausrad',
   "a forward's script does not run in this archive": 'das Skript einer Weiterleitung läuft in diesem Archiv nicht',
   'merging needs two series or more': 'zum Zusammenführen braucht es mindestens zwei Serien',
+  'FileNameSyntax could not name {uid}: {reason}; stored by the default layout':
+    'FileNameSyntax konnte {uid} nicht benennen: {reason}; nach dem Standardschema gespeichert',
 };
