@@ -143,7 +143,13 @@ async function trialOf(
     const result = await runConverters(
       lines,
       dataSet,
-      { ...context, uidKey, lookup: converterLookups(core) },
+      {
+        ...context,
+        uidKey,
+        lookup: converterLookups(core),
+        // A try decides without doing: the program is not run, and the try says so (as for dicommove).
+        external: (command) => Promise.reject(new Error(`a try does not run this: process with ${command}`)),
+      },
       step,
       oldUidsStep(core.index.uidMapStore()),
     );

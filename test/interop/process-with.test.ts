@@ -84,6 +84,20 @@ describe('process with (an outside program rewrites the arriving object)', () =>
     expect(runs.every((a) => a.outcome === 'success' && / -> exit 0 in \d+ ms$/.test(a.detail))).toBe(true);
   });
 
+  it('tries a converter that runs a program without running it', async () => {
+    const mr = makeImage({ modality: 'MR', sopClassUid: StorageSopClass.MrImage, rows: 8, columns: 8 });
+    await archive.setIni('ImportConverter1', 'nop');
+    expect((await storeAs(archive, 'MOD1', [mr], work)).code).toBe(0);
+    const before = (await storedDump(mr.sopUid)).dump;
+    const tried = await apiFetch(archive, 'POST', '/api/automation/try', { sopInstanceUid: mr.sopUid });
+    expect(tried.status).toBe(200);
+    const body = (await tried.json()) as { converters: { key: string; error?: string }[] };
+    expect(body.converters.find((c) => c.key === 'ImportConverter0')?.error).toBe(
+      'a try does not run this: process with dcmodify -nb -i "(0008,0080)=PROCESSED"',
+    );
+    expect((await storedDump(mr.sopUid)).dump).toBe(before);
+  });
+
   it('stores the object as it came when the program fails, and says why', async () => {
     const nm = makeImage({ modality: 'NM', rows: 8, columns: 8 });
     expect((await storeAs(archive, 'MOD1', [nm], work)).code).toBe(0);
