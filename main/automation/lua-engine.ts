@@ -295,8 +295,8 @@ export class ScriptEngine {
     );
     g.set('__free', (path: string) => objects().free(String(path)));
     g.set('__script_file', (name: string) => scriptFile(this.active().call.scriptDir, String(name)));
-    g.set('__io', (op: 'read' | 'write' | 'append' | 'remove', name: string, text: string) =>
-      fileOp(this.active().call.files, op, String(name), text === undefined ? '' : String(text)),
+    g.set('__io', (op: 'read' | 'write' | 'append' | 'remove', name: string, text: string, binary: boolean) =>
+      fileOp(this.active().call.files, op, String(name), text === undefined ? '' : String(text), binary === true),
     );
     g.set('__serialize', (path: string, json: boolean) => {
       const { data, inner } = at(path);
@@ -449,14 +449,18 @@ function fileOp(
   op: 'read' | 'write' | 'append' | 'remove',
   name: string,
   text: string,
+  binary = false,
 ): string | undefined {
   if (!files) throw new Error(`${name}: scripts have no files here`);
   if (op !== 'read' && files.readOnly) throw new Error(`a try does not write files (${name})`);
   const file = confinedPathSync(files.dataDir, name, files.protectedDirs);
-  if (op === 'read') return readFileSync(file, 'utf8');
+  // Binary ('rb', 'wb'): each byte as the character of that code (the prelude turns them into Lua's bytes and back).
+  // A NUL cannot cross to Lua or back (its strings end there): it goes as U+0100.
+  if (op === 'read') return binary ? readFileSync(file, 'latin1').replace(/\0/g, '\u0100') : readFileSync(file, 'utf8');
+  const bytes = binary ? Buffer.from(text.replace(/\u0100/g, '\0'), 'latin1') : text;
   if (op === 'remove') rmSync(file);
-  else if (op === 'append') appendFileSync(file, text);
-  else writeFileSync(file, text);
+  else if (op === 'append') appendFileSync(file, bytes);
+  else writeFileSync(file, bytes);
   return undefined;
 }
 

@@ -33,13 +33,25 @@ local script_file, file_op = checked(__script_file), __io
 -- io, on files inside the data folder only (lua-engine.ts's fileOp): io.open(name, 'r'|'w'|'a'), a file's :read('*a'|
 -- '*l'|'*n'), :lines(), :write(...), :close(); io.lines(name); io.write (to the log). os.remove the same way.
 local function io_error(err) return (tostring(err):gsub('^Error: ', '')) end
+-- Binary files ('rb', 'wb') cross to the archive as one character per byte (code 1..255; a NUL as 256, since a string
+-- ends at a NUL on the way), as UTF-8 between the two.
+local function from_codes(s)
+  local out = {}
+  for _, c in utf8.codes(s) do out[#out + 1] = c == 256 and '\0' or string.char(c) end
+  return table.concat(out)
+end
+local function to_codes(s)
+  return (s:gsub('[%z\128-\255]', function(c) return utf8.char(c == '\0' and 256 or c:byte()) end))
+end
 local file_methods = {}
 file_methods.__index = file_methods
 function file_methods:write(...)
   if self.mode == 'r' then return nil, 'the file is open for reading' end
   local parts = {}
   for i = 1, select('#', ...) do parts[#parts + 1] = tostring((select(i, ...))) end
-  local ok, err = pcall(file_op, 'append', self.name, table.concat(parts))
+  local text = table.concat(parts)
+  if self.binary then text = to_codes(text) end
+  local ok, err = pcall(file_op, 'append', self.name, text, self.binary)
   if not ok then return nil, io_error(err) end
   return self
 end
@@ -67,11 +79,17 @@ function file_methods:close() self.closed = true return true end
 function file_methods:flush() return self end
 io = {}
 function io.open(name, mode)
-  mode = (mode or 'r'):gsub('[b+]', '')
+  mode = mode or 'r'
+  local binary = mode:find('b', 1, true) ~= nil
+  mode = mode:gsub('[b+]', '')
   name = tostring(name)
-  local f = setmetatable({ name = name, mode = mode, at = 1, text = '' }, file_methods)
+  local f = setmetatable({ name = name, mode = mode, at = 1, text = '', binary = binary }, file_methods)
   local ok, err
-  if mode == 'r' then ok, err = pcall(function() f.text = file_op('read', name) end)
+  if mode == 'r' then
+    ok, err = pcall(function()
+      f.text = file_op('read', name, '', binary)
+      if binary then f.text = from_codes(f.text) end
+    end)
   elseif mode == 'w' then ok, err = pcall(file_op, 'write', name, '')
   elseif mode == 'a' then ok, err = pcall(file_op, 'append', name, '')
   else return nil, 'mode is r, w or a' end

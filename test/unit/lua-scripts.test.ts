@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ScriptEngine, type LuaCall } from '../../main/automation/lua-engine.ts';
 import { LuaHost } from '../../main/automation/lua-host.ts';
 import { IniDocument } from '../../common/ini-document.ts';
@@ -153,11 +156,14 @@ describe('Lua scripts', () => {
   it("keeps Lua 5.1's names Conquest's scripts use, and takes away what reaches outside the archive", () => {
     expect(
       printed(`print(table.getn({1, 2, 3}), loadstring('return 7')(), math.pow(2, 3), math.mod(7, 3), unpack({1, 2}))
-        print(io.popen, os.execute, os.rename, package, loadfile, debug, type(os.time()), type(string.format))
+        print(os.execute, os.rename, package, loadfile, debug, type(os.time()), type(string.format))
+        print(type(io.popen))
         print(pcall(dofile, 'x.lua'))`),
     ).toEqual([
       '3\t7\t8.0\t1\t1\t2',
-      'nil\tnil\tnil\tnil\tnil\tnil\tnumber\tfunction',
+      'nil\tnil\tnil\tnil\tnil\tnumber\tfunction',
+      // io.popen runs a program only through the archive, where AllowExternalCommands = 1 (process-with.test.ts).
+      'function',
       // dofile and require read files beside dicom.ini only; here there is none to read from.
       'false\tx.lua: scripts are not read from files here',
     ]);
@@ -174,6 +180,31 @@ describe('Lua scripts', () => {
     expect(looping).toMatchObject({ error: 'ImportConverter7: ran longer than 200 ms (LuaTimeout)', spent: 'time' });
     const hungry = call("local t = {} for i = 1, 1e8 do t[i] = string.rep('x', 64) .. i end", object(), 60_000);
     expect(hungry).toMatchObject({ error: 'not enough memory', spent: 'memory' });
+  });
+
+  it("reads and writes a file's bytes as they are ('rb', 'wb')", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pacs-lua-binary-'));
+    try {
+      const bytes = Buffer.from([0, 1, 127, 128, 200, 255, 10, 13, 0xc3, 0xa9]);
+      await writeFile(path.join(dir, 'in.bin'), bytes);
+      const ran = lua.run({
+        chunk: [
+          "local f = io.open('in.bin', 'rb'); local b = f:read('*a'); f:close()",
+          'print(#b, b:byte(5), b:byte(6), b:byte(9))',
+          "local o = io.open('out.bin', 'wb'); o:write(b, string.char(254)); o:close()",
+        ].join('\n'),
+        name: 'ImportConverter1',
+        dataSet: object(),
+        association: { calling: 'CT01', called: 'PACS', connectedIp: '', thread: 0 },
+        timeoutMs: 2000,
+        files: { dataDir: dir, protectedDirs: [] },
+      });
+      expect(ran.error).toBeUndefined();
+      expect(ran.lines.map((l) => l.text)).toEqual(['10\t200\t255\t195']);
+      expect(await readFile(path.join(dir, 'out.bin'))).toEqual(Buffer.concat([bytes, Buffer.from([254])]));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('makes an object from the JSON :Serialize(true) writes (DicomObject:new(json)) and dumps one as text', () => {
