@@ -29,7 +29,7 @@ import { msg } from '../../common/message.ts';
 import { compressionPlan } from '../../common/compression-code.ts';
 import { processWithRunner, type ConvertedSource } from './process-with.ts';
 import { scriptedFileName } from './lua-file-names.ts';
-import { open } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 
 /**
  * Conquest's ImportConverters (dicom.ini `ImportConverter0..99` and their filters): run in order on each object received
@@ -208,7 +208,7 @@ async function runOn(
   return { outcome: 'store', header: stored, afterStore, compression, device, transferSyntaxUid };
 }
 
-/** Chunks written as one new file (flushed when `flush`); its size. */
+/** Chunks written as one new file (flushed when `flush`); its size. On failure the file is removed. */
 async function writeWhole(file: string, chunks: readonly Uint8Array[], flush: boolean): Promise<number> {
   const out = await open(file, 'w');
   try {
@@ -219,6 +219,9 @@ async function writeWhole(file: string, chunks: readonly Uint8Array[], flush: bo
     }
     if (flush) await out.datasync();
     return at;
+  } catch (err) {
+    await unlink(file).catch(() => undefined);
+    throw err;
   } finally {
     await out.close();
   }
