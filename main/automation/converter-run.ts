@@ -412,6 +412,19 @@ function unsupportedVariable(text: string): { text: string; at: number } | undef
   return undefined;
 }
 
+/** `set` commands as the runner meets them, parsed once (they were checked when dicom.ini was read). */
+const SETS = new Map<string, SetCommand>();
+
+function parsedSet(rest: string): SetCommand {
+  let set = SETS.get(rest);
+  if (!set) {
+    set = parseSet(rest) as SetCommand;
+    if (SETS.size >= 1000) SETS.clear();
+    SETS.set(rest, set);
+  }
+  return set;
+}
+
 /** `delete patient|study|series|image ...` (a delayed delete), not `delete gggg,eeee` (an attribute). */
 function isDelayedDelete(rest: string): boolean {
   return /^(patient|study|series|image)\b/i.test(rest.trim());
@@ -664,7 +677,7 @@ function* runSteps(
           break;
         case 'set':
         case 'setifempty': {
-          const set = parseSet(rest) as SetCommand;
+          const set = parsedSet(rest);
           const expanded = set.value === null ? null : expand(set.value);
           const value =
             expanded !== null && set.format !== undefined ? formatValue(expand(set.format), expanded) : expanded;
