@@ -374,6 +374,8 @@ export class ScriptEngine {
           return undefined;
         case 'popen':
           return services.popen(text(a));
+        case 'modify':
+          return services.modify(objects.dataSetAt(text(a)), text(b));
         case 'sql':
           // Conquest gives an empty string for NULL (and nothing in a JS value may be null here).
           return (await services.sql(text(a))).map((row) => row.map((v) => v ?? ''));

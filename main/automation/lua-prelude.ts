@@ -351,6 +351,13 @@ function listoldestpatients(max, device)
   if err then failed('listoldestpatients', err) return {} end
   return v
 end
+-- newdicommodify(q, script): this archive's objects the query names changed by the converter commands of script (an
+-- edit job; their SOP Instance UIDs kept); how many, or nil and the reason in the log.
+function newdicommodify(q, script)
+  local err, v = call('modify', path_of(query_of(q)), tostring(script))
+  if err then failed('newdicommodify', err) return nil end
+  return v
+end
 function dicomdelete(q)
   local err, v = call('delete', path_of(query_of(q)))
   if err then failed('dicomdelete', err) return nil end

@@ -36,6 +36,8 @@ export interface LuaServices {
   writeObject(file: string, dataSet: DataSet): Promise<void>;
   /** dicomread(query): the headers of this archive's objects the query names (at most a thousand). */
   read(identifier: DataSet): Promise<DataSet[]>;
+  /** newdicommodify(query, script): this archive's objects the query names changed by the script (an edit job); how many. */
+  modify(identifier: DataSet, script: string): Promise<number>;
   /** dicomdelete(query): this archive's studies the query names (by PatientID or StudyInstanceUID), deleted. */
   delete(identifier: DataSet): Promise<number>;
   /** listoldestpatients(max, device): patient IDs with studies on device n, the least recently used first. */
@@ -63,6 +65,7 @@ export const LUA_SERVICE_NAMES: readonly LuaServiceName[] = [
   'writeObject',
   'read',
   'delete',
+  'modify',
   'serverCommand',
   'oldestPatients',
 ];

@@ -8,7 +8,9 @@ import type { StoredLocation } from '../store/file-store.ts';
 import { readObjectHeader } from '../store/object-header.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { KeyedLock } from '../util/keyed-lock.ts';
-import { rewriteObject, type AttributeChanges } from './object-rewrite.ts';
+import { readObjectHead, rewriteObject, writeObjectWith, type AttributeChanges } from './object-rewrite.ts';
+import { textOf, type DataSet } from '../dicom/dataset.ts';
+import { renameHeld } from '../store/held-files.ts';
 import {
   EditError,
   PATIENT_TAGS,
@@ -39,7 +41,15 @@ interface EditDetail {
   studies?: string[];
   /** A patient ID corrected: objects arriving later under the old one get the new one. */
   alias?: [string, string];
+  /** Lua's newdicommodify: converter commands run on each object instead of `changes` (ScriptedChange). */
+  script?: string;
 }
+
+/**
+ * Converter commands run on one stored object's attributes before Pixel Data: the changed data set, or undefined when
+ * nothing changed (the import-converters feature gives it, with the converter language and Lua).
+ */
+export type ScriptedChange = (script: string, dataSet: DataSet, sopInstanceUid: string) => Promise<DataSet | undefined>;
 
 /**
  * Corrections of stored objects (issue 17): a patient's or a study's attributes, two patients or two studies merged, a
@@ -58,6 +68,23 @@ export class StudyEditor {
   constructor(deps: EditorDependencies) {
     this.deps = deps;
     deps.queue.addRunner('edit', this.runner());
+  }
+
+  /** What runs a scripted modification's commands on an object (newdicommodify). */
+  private scripted?: ScriptedChange;
+
+  scriptWith(run: ScriptedChange): void {
+    this.scripted = run;
+  }
+
+  /**
+   * Conquest's newdicommodify(query, script): the stored objects the conditions name, each changed by the converter
+   * commands of `script` (their SOP Instance UIDs kept: a script that changes one fails that object), as an edit job.
+   */
+  async modifyByScript(conditions: Condition[], script: string, description: string): Promise<Job> {
+    if (!this.scripted) throw new EditError(msg('scripted changes are not part of this archive'));
+    const objects = await this.objects(conditions, description);
+    return this.queue(`${description}: ${script}`, objects, new Map(), undefined, '', script);
   }
 
   /** A patient's name, ID, birth date or sex, in every object of the patient; a new ID that exists merges into it. */
@@ -174,6 +201,19 @@ export class StudyEditor {
     );
   }
 
+  /** One object changed by a scripted modification: false when the script changed nothing (the file is left alone). */
+  private async rewriteByScript(script: string, uid: string, file: string, temp: string): Promise<boolean> {
+    if (!this.scripted) throw new PermanentJobError(msg('scripted changes are not part of this archive'));
+    const head = await readObjectHead(file);
+    const changed = await this.scripted(script, head.dataSet, uid);
+    if (!changed) return false;
+    if (textOf(changed.get(Tag.SOPInstanceUID)) !== uid)
+      throw new Error('a script that modifies stored objects keeps their SOP Instance UID');
+    await writeObjectWith(file, head, changed, temp);
+    await renameHeld(temp, file);
+    return true;
+  }
+
   /** The attributes an object takes to join study `uid`: its UID and the study's and patient's values, from one of its objects. */
   private async joining(uid: string): Promise<AttributeChanges> {
     const [sample] = await this.deps.index.instancesMatching([this.condition(Tag.StudyInstanceUID, uid)]);
@@ -224,11 +264,12 @@ export class StudyEditor {
     changes: AttributeChanges,
     alias?: [string, string],
     studyUid = '',
+    script?: string,
   ): Promise<Job> {
     const studies = await this.studiesOf(objects);
     const target = changes.get(Tag.StudyInstanceUID);
     if (target) studies.push(target);
-    const detail: EditDetail = { description, changes: [...changes], alias, studies };
+    const detail: EditDetail = { description, changes: [...changes], alias, studies, ...(script ? { script } : {}) };
     this.deps.log.info(`edit queued: ${description} (${objects.length} object(s))`);
     return this.deps.queue.add(
       'edit',
@@ -294,7 +335,10 @@ export class StudyEditor {
             const inst = await this.deps.index.findInstance(uid);
             if (!inst) return false;
             const file = this.deps.objectFile(inst.location);
-            await rewriteObject(file, changes, this.deps.tempFile(inst.location));
+            if (detail.script !== undefined) {
+              if (!(await this.rewriteByScript(detail.script, uid, file, this.deps.tempFile(inst.location))))
+                return true;
+            } else await rewriteObject(file, changes, this.deps.tempFile(inst.location));
             const { header, meta, size } = await readObjectHeader(file);
             await this.deps.index.storeInstance({
               header,

@@ -35,7 +35,7 @@ export const exportConverters: Feature<{ scripts: LuaHost }> = {
   needs: [transfers, edit],
   start(core, { the }) {
     const nodes = the(transfers);
-    const lua = new LuaHost(luaServices(core, the(transfers)), luaScope(core));
+    const lua = new LuaHost(luaServices(core, the(transfers), the(edit)), luaScope(core));
     const log = core.child('converters');
     const context: ExportContext = { lua, log, known: (ae) => !!nodes.node(ae) };
     core.onStored((e) => {

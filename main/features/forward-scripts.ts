@@ -1,18 +1,12 @@
 import type { ArchiveCore } from '../core/archive-core.ts';
-import type { LoadedConfig } from '../config/load.ts';
 import type { ForwardScriptRunner } from '../archive/job-runners.ts';
-import type { Statement } from '../automation/converter-script.ts';
-import { checkForwardScript, runConverters } from '../automation/converter-run.ts';
-import { archiveUidKey, luaStep, oldUidsStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
-import { scriptSourceOf } from '../config/import-converters.ts';
 import { DataSetScanner } from '../dicom/dataset-scanner.ts';
 import { encodeDataSet, parseDataSet, textOf } from '../dicom/dataset.ts';
 import { Tag } from '../dicom/tags.ts';
 import { encodingOf } from '../../common/uids.ts';
 import { wholeBytes } from '../util/whole-bytes.ts';
-import { converterLookups } from './converter-lookups.ts';
-import { archiveFolders } from './converter-effects.ts';
+import { scriptRuns } from './script-runs.ts';
 
 /**
  * Conquest's `forward ... script "..."`: the converter commands of the clause run on each copy as it is read to be sent
@@ -22,18 +16,8 @@ import { archiveFolders } from './converter-effects.ts';
  * A script that fails fails that object's send, with its error; the job retries it as it retries any refusal.
  */
 export function forwardScriptRunner(core: ArchiveCore, lua: LuaHost): ForwardScriptRunner {
-  const parsed = new WeakMap<LoadedConfig, Map<string, Statement[]>>();
-  // Parsed once per script and configuration: `call` and file.lua read what dicom.ini and its folder hold now.
-  const statementsOf = (script: string): Statement[] => {
-    const scripts = parsed.get(core.config) ?? new Map<string, Statement[]>();
-    parsed.set(core.config, scripts);
-    const statements = scripts.get(script) ?? checkForwardScript(script, scriptSourceOf(core.config.ini));
-    scripts.set(script, statements);
-    return statements;
-  };
-  const log = core.child('converters');
+  const run = scriptRuns(core, lua);
   return async (script, read, copy) => {
-    const statements = statementsOf(script);
     const bytes = await wholeBytes(read.bytes);
     const syntax = read.transferSyntaxUid ?? copy.transferSyntaxUid;
     const encoding = encodingOf(syntax);
@@ -42,25 +26,15 @@ export function forwardScriptRunner(core: ArchiveCore, lua: LuaHost): ForwardScr
     scanner.push(bytes);
     const headLength = scanner.pixelDataOffset ?? bytes.length;
     const dataSet = parseDataSet(bytes.subarray(0, headLength), encoding);
-    const uidKey = await archiveUidKey(core.config.configDir);
     const name = `the script of a forward to ${copy.destination}`;
-    const result = await runConverters(
-      [statements],
-      dataSet,
-      { callingAe: copy.callingAe, calledAe: copy.destination, uidKey, lookup: converterLookups(core) },
-      luaStep(lua, core.settings, log, {
-        uidKey,
-        name: () => name,
-        sopInstanceUid: copy.sopInstanceUid,
-        association: { calling: copy.callingAe, called: copy.destination, connectedIp: '', thread: 0 },
-      }),
-      oldUidsStep(core.index.uidMapStore()),
-    );
-    for (const note of result.notes) log.info(`${copy.sopInstanceUid} (${name}): ${note}`);
-    await writeConverterFiles(core.dataDir, result.files, log, archiveFolders(core));
+    const result = await run(script, dataSet, {
+      name,
+      sopInstanceUid: copy.sopInstanceUid,
+      callingAe: copy.callingAe,
+      calledAe: copy.destination,
+    });
     if (result.outcome !== 'store')
       return { bytes: Buffer.alloc(0), length: 0, skipped: `${name} said ${result.outcome}` };
-    if (result.uidPairs.length) await core.index.uidMapStore().remember(result.uidPairs);
     if (!result.changed) return { bytes, length: bytes.length, transferSyntaxUid: syntax };
     const changed = Buffer.concat([encodeDataSet(result.dataSet, encoding), bytes.subarray(headLength)]);
     const sop = textOf(result.dataSet.get(Tag.SOPInstanceUID));

@@ -20,6 +20,7 @@ import { textOf } from '../dicom/dataset.ts';
 import { transfers } from './transfers.ts';
 import { edit } from './edit.ts';
 import { forwardScriptRunner } from './forward-scripts.ts';
+import { scriptedChange } from './script-runs.ts';
 import { saveCopies } from './converter-saves.ts';
 import type { SaveCommand } from '../automation/save-command.ts';
 import { converterLookups } from './converter-lookups.ts';
@@ -42,13 +43,14 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
   needs: [transfers, edit],
   settings: ['LuaTimeout', 'LuaMemory', 'ConverterErrorPolicy', 'ForwardCollectDelay', 'AllowExternalCommands'],
   start(core, { the }) {
-    const lua = new LuaHost(luaServices(core, the(transfers)), luaScope(core));
+    const lua = new LuaHost(luaServices(core, the(transfers), the(edit)), luaScope(core));
     core.queue.addRunner('delete', deleteRunner(core));
     core.queue.addRunner(
       'process',
       processRunner(core, lua, (series) => the(edit).mergeSeries(series), remoteFind(the(transfers))),
     );
     the(transfers).scriptWith(forwardScriptRunner(core, lua));
+    the(edit).scriptWith(scriptedChange(core, lua));
     core.ingest.beforeStore(
       (object) => convertArriving(core, object, lua),
       () => core.config.importConverters.length > 0,

@@ -7,6 +7,7 @@ import { luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import { emptyResult, type ConverterResult } from '../automation/converter-run.ts';
 import { dicomListener } from './dicom-listener.ts';
 import { transfers } from './transfers.ts';
+import { edit } from './edit.ts';
 import { luaServices } from './lua-services.ts';
 import { archiveFolders, luaScope, runSystemCommands } from './converter-effects.ts';
 import { msg } from '../../common/message.ts';
@@ -22,9 +23,9 @@ import type { AssociationEvent } from '../runtime/events.ts';
  */
 export const luaHooks: Feature<{ scripts: LuaHost }> = {
   name: 'lua-hooks',
-  needs: [dicomListener, transfers],
+  needs: [dicomListener, transfers, edit],
   start(core, { the }) {
-    const scripts = new LuaHost(luaServices(core, the(transfers)), luaScope(core, false, false));
+    const scripts = new LuaHost(luaServices(core, the(transfers), the(edit)), luaScope(core, false, false));
     const hooks = () => core.config.luaHooks;
     const run = (hook: LuaHook, about: Partial<Pick<LuaCall, 'association' | 'command'>> = {}) =>
       runHook(core, scripts, hook, about);

@@ -19,6 +19,9 @@ import { archiveUidKey } from '../automation/converter-steps.ts';
 import type { LuaServices } from '../automation/lua-services.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import type { Transfers } from '../archive/transfers.ts';
+import type { StudyEditor } from '../edit/study-editor.ts';
+import { checkForwardScript } from '../automation/converter-run.ts';
+import { scriptSourceOf } from '../config/import-converters.ts';
 import type { OutgoingObject } from '../protocol/services/store-scu.ts';
 import { formatStatus } from '../dicom/status.ts';
 import { MAX_GET_BYTES, MAX_GET_OBJECTS, gotObjects, refusedOrFailed } from './lua-get.ts';
@@ -29,7 +32,7 @@ import { programOutput } from './lua-popen.ts';
  * through the archive's own DICOM client (echo, C-FIND, C-MOVE, C-STORE; a query to our own AE title reads the index),
  * a read-only look at the index, acrnema.map's entries, dicom.ini's values (secrets withheld), and changeuid's pairs.
  */
-export function luaServices(core: ArchiveCore, transfers: Transfers): LuaServices {
+export function luaServices(core: ArchiveCore, transfers: Transfers, editor?: StudyEditor): LuaServices {
   const node = (ae: string) => {
     const found = transfers.node(ae);
     if (!found) throw new Error(`${ae} is not in acrnema.map`);
@@ -185,6 +188,16 @@ export function luaServices(core: ArchiveCore, transfers: Transfers): LuaService
       return deleted;
     },
     oldestPatients: (max, device) => core.index.oldestPatients(device, max),
+    async modify(identifier, script) {
+      const conditions = conditionsOf(identifier);
+      if (!conditions.some((c) => UNIQUE_KEYS.includes(c.attr.tag as (typeof UNIQUE_KEYS)[number])))
+        throw new Error('newdicommodify names a PatientID, StudyInstanceUID, SeriesInstanceUID or SOPInstanceUID');
+      // Checked now (what would queue other work is refused, as in a forward's script), run on each object later.
+      checkForwardScript(script, scriptSourceOf(core.config.ini));
+      if (!editor) throw new Error('newdicommodify does not run here');
+      const job = await editor.modifyByScript(conditions, script, 'modified by a Lua script (newdicommodify)');
+      return job.total;
+    },
     async serverCommand(command) {
       const [verb, ...rest] = command.split(':');
       const argument = rest.join(':');
@@ -231,6 +244,7 @@ export function trialServices(real: LuaServices, core: ArchiveCore): LuaServices
     popen: (command) => wouldNot(`run ${command}`),
     writeObject: (file) => wouldNot(`write ${file}`),
     delete: () => wouldNot('delete studies (dicomdelete)'),
+    modify: (_identifier, script) => wouldNot(`modify stored objects (newdicommodify: ${script})`),
     // The same UID as for real, not kept in the index.
     changeUid: async (oldUid, proposed, stage) =>
       stage.startsWith('#')

@@ -77,6 +77,14 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     "print('from nowhere', #dicomget('NOSUCHAE', 'STUDY', q))",
   ].join(' ');
 
+  const MODIFY = [
+    "lua:if Association.Calling ~= 'CT10' then return end",
+    'local q = newdicomobject(); q.PatientID = Data.PatientID',
+    `print('modified', newdicommodify(q, 'set 0008,1030 to "changed by lua"; ifequal "%m", "CT"; set 0008,0080 to "%m room"'))`,
+    "print('no keys', newdicommodify(newdicomobject(), 'nop'))",
+    "print('no forwards', newdicommodify(q, 'forward to PEERPACS'))",
+  ].join(' ');
+
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'pacs-lua-network-'));
     scp = await startStorescp('COPYSCP');
@@ -90,6 +98,7 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
         ImportConverter4: FILES_AND_ARCHIVE,
         ImportConverter5: GET_PRIORS,
         ImportConverter6: 'ifequal "%u", "CT08"; get patient modality MR now -3650+0 from PEERPACS after 1',
+        ImportConverter7: MODIFY,
         ForwardCollectDelay: '1',
         LuaTimeout: '20',
       },
@@ -240,6 +249,25 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     expect(archive.logText()).toContain(
       'ImportConverters: get from PEERPACS: 1 study(ies) with matching series queued',
     );
+  });
+
+  it("changes this archive's stored objects by a script (newdicommodify), as an edit job", async () => {
+    const earlier = makeImage({ patientId: 'MODME', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'OLDX', [earlier], work)).code).toBe(0);
+    const today = makeImage({ patientId: 'MODME', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT10', [today], work)).code).toBe(0);
+    const log = archive.logText();
+    // The object arriving is not stored yet: the earlier one is the patient's only one.
+    expect(log).toContain('modified\t1');
+    expect(log).toContain('newdicommodify failed: newdicommodify names a PatientID, StudyInstanceUID');
+    expect(log).toContain("newdicommodify failed: forward is not for a forward's script");
+    await until('the edit is done', async () =>
+      (await archive.server.core.queue.list()).some((j) => j.kind === 'edit' && j.state === 'done' && j.done === 1),
+    );
+    const dump = (await dumpOf(archive, earlier.sopUid))!;
+    expect(dump).toContain('(0008,1030) LO [changed by lua]');
+    expect(dump).toContain('(0008,0080) LO [CT room]');
+    expect(await dumpOf(archive, today.sopUid)).not.toContain('changed by lua');
   });
 
   it('writes and reads files of its own, reads and deletes from this archive, serializes, and knows Global', async () => {

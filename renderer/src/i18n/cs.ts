@@ -1172,4 +1172,5 @@ export const CS: Record<string, string> = {
   'merging needs two series or more': 'ke sloučení jsou potřeba aspoň dvě série',
   'FileNameSyntax could not name {uid}: {reason}; stored by the default layout':
     'FileNameSyntax nepojmenoval {uid}: {reason}; uloženo podle výchozího rozvržení',
+  'scripted changes are not part of this archive': 'změny skriptem nejsou součástí tohoto archivu',
 };

@@ -1188,4 +1188,5 @@ export const DE: Record<string, string> = {
   'merging needs two series or more': 'zum Zusammenführen braucht es mindestens zwei Serien',
   'FileNameSyntax could not name {uid}: {reason}; stored by the default layout':
     'FileNameSyntax konnte {uid} nicht benennen: {reason}; nach dem Standardschema gespeichert',
+  'scripted changes are not part of this archive': 'Änderungen per Skript gehören nicht zu diesem Archiv',
 };
