@@ -307,7 +307,7 @@ describe('viewer tools', () => {
     // Back to one viewport while the fourth was active: the one shown becomes active, and the keys move it.
     await ui.page.getByRole('button', { name: 'Layout 1x1' }).click();
     await expect.poll(() => ui.page.locator('.pane').count()).toBe(1);
-    expect(await ui.page.locator('.pane.active').count()).toBe(1);
+    await expect.poll(() => ui.page.locator('.pane.active').count()).toBe(1);
     await ui.page.keyboard.press('ArrowDown');
     await expect.poll(() => index('.pane:nth-child(1)')).toBe(3);
     await ui.page.getByRole('button', { name: 'Sync' }).click();

@@ -164,7 +164,7 @@ export function Viewer({ studyUid }: { studyUid: string }) {
         p?.setWindow(action.ww, action.wc);
         break;
       case 'layout':
-        setLayout(action.layout);
+        chooseLayout(action.layout);
         break;
     }
   };
@@ -178,10 +178,12 @@ export function Viewer({ studyUid }: { studyUid: string }) {
     return () => window.removeEventListener('keydown', listener);
   }, []);
 
-  // A layout with fewer viewports keeps an active one among those shown: the tools and keys act on what is seen.
-  useEffect(() => {
-    if (activePane >= count) setActivePane(0);
-  }, [activePane, count]);
+  // A layout with fewer viewports keeps an active one among those shown: the tools and keys act on what is seen (in the
+  // same render as the layout, so there is never a moment with none active).
+  function chooseLayout(l: Layout): void {
+    setLayout(l);
+    if (activePane >= PANES[l]) setActivePane(0);
+  }
 
   const s = study.data;
   const current = status[activePane];
@@ -341,7 +343,7 @@ export function Viewer({ studyUid }: { studyUid: string }) {
               className={layout === l ? 'active' : ''}
               aria-pressed={layout === l}
               aria-label={`Layout ${l}`}
-              onClick={() => setLayout(l)}
+              onClick={() => chooseLayout(l)}
             >
               {l}
             </button>
