@@ -42,7 +42,9 @@ export async function scriptedFileName(
     ran.error ??
     (relativePath === undefined
       ? 'it gave no file name'
-      : relativePath.includes(header.sopInstanceUid)
+      : // Looked for in what the script gave: a long path's segments are shortened to a hash (the same UID, the same
+        // hash), so the UID may not be readable in the path itself.
+        ran.value!.includes(header.sopInstanceUid)
         ? undefined
         : `${relativePath} does not hold the SOP Instance UID, so two objects could share it`);
   if (problem === undefined) return { outcome: 'store', header, relativePath };

@@ -16,6 +16,7 @@ import { storeAs } from '../helpers/store-as.ts';
 describe('FileNameSyntax = lua:...', () => {
   let archive: TestArchive;
   let careless: TestArchive;
+  let long: TestArchive;
   let work: string;
 
   beforeAll(async () => {
@@ -25,11 +26,15 @@ describe('FileNameSyntax = lua:...', () => {
       ImportConverter0: 'set 0010,0020 to "P-%VPatientID"',
     });
     careless = await startArchive({ FileNameSyntax: "lua:Data.PatientID .. '.dcm'" });
+    long = await startArchive({
+      FileNameSyntax: "lua:string.rep('deep', 30) .. '/' .. Data.StudyInstanceUID .. '/' .. Data.SOPInstanceUID .. '.dcm'",
+    });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-file-name-lua-'));
   });
   afterAll(async () => {
     await archive?.stop();
     await careless?.stop();
+    await long?.stop();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -50,6 +55,16 @@ describe('FileNameSyntax = lua:...', () => {
     expect(JSON.stringify(careless.server.core.activity.snapshot().errors)).toContain(
       'SAME.dcm does not hold the SOP Instance UID, so two objects could share it',
     );
+  });
+
+  it("shortens a path too long for Windows' tools, each long folder to its start and a hash", async () => {
+    const image = makeImage({ rows: 8, columns: 8 });
+    expect((await storeAs(long, 'MOD1', [image], work)).code).toBe(0);
+    const { location } = (await long.server.index.findInstance(image.sopUid))!;
+    expect(location.relativePath.length).toBeLessThanOrEqual(160);
+    expect(location.relativePath).toMatch(/^deepdeepdeep~[0-9a-f]{16}\/[^/]+~[0-9a-f]{16}\/[^/]+~[0-9a-f]{16}\.dcm$/);
+    expect(existsSync(long.server.store.absolutePath(location))).toBe(true);
+    expect(JSON.stringify(long.server.core.activity.snapshot().errors)).not.toContain('FileNameSyntax');
   });
 
   it('refuses an expression that is not Lua when dicom.ini is saved', async () => {
