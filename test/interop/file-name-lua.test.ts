@@ -27,7 +27,8 @@ describe('FileNameSyntax = lua:...', () => {
     });
     careless = await startArchive({ FileNameSyntax: "lua:Data.PatientID .. '.dcm'" });
     long = await startArchive({
-      FileNameSyntax: "lua:string.rep('deep', 30) .. '/' .. Data.StudyInstanceUID .. '/' .. Data.SOPInstanceUID .. '.dcm'",
+      FileNameSyntax:
+        "lua:string.rep('deep', 30) .. '/' .. Data.StudyInstanceUID .. '/' .. Data.SOPInstanceUID .. '.dcm'",
     });
     work = await mkdtemp(path.join(tmpdir(), 'pacs-file-name-lua-'));
   });
