@@ -79,7 +79,8 @@ export class StudyEditor {
 
   /**
    * Conquest's newdicommodify(query, script): the stored objects the conditions name, each changed by the converter
-   * commands of `script` (their SOP Instance UIDs kept: a script that changes one fails that object), as an edit job.
+   * commands of `script` (their SOP Instance UIDs and Patient IDs kept: a script that changes one fails that object),
+   * as an edit job.
    */
   async modifyByScript(conditions: Condition[], script: string, description: string): Promise<Job> {
     if (!this.scripted) throw new EditError(msg('scripted changes are not part of this archive'));
@@ -209,6 +210,9 @@ export class StudyEditor {
     if (!changed) return false;
     if (textOf(changed.get(Tag.SOPInstanceUID)) !== uid)
       throw new Error('a script that modifies stored objects keeps their SOP Instance UID');
+    // A patient's ID changes through editPatient only: it records the alias that keeps later arrivals in step.
+    if (textOf(changed.get(Tag.PatientID)) !== textOf(head.dataSet.get(Tag.PatientID)))
+      throw new Error('a script that modifies stored objects keeps their Patient ID (the patient edit changes it)');
     await writeObjectWith(file, head, changed, temp);
     await renameHeld(temp, file);
     return true;

@@ -83,6 +83,7 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     `print('modified', newdicommodify(q, 'set 0008,1030 to "changed by lua"; ifequal "%m", "CT"; set 0008,0080 to "%m room"'))`,
     "print('no keys', newdicommodify(newdicomobject(), 'nop'))",
     "print('no forwards', newdicommodify(q, 'forward to PEERPACS'))",
+    "if Data.PatientName == 'Rename^Me' then print('renamed', newdicommodify(q, 'set 0010,0020 to \"OTHER\"')) end",
   ].join(' ');
 
   beforeAll(async () => {
@@ -268,6 +269,15 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     expect(dump).toContain('(0008,1030) LO [changed by lua]');
     expect(dump).toContain('(0008,0080) LO [CT room]');
     expect(await dumpOf(archive, today.sopUid)).not.toContain('changed by lua');
+    // A patient's ID changes by the patient edit only (which keeps later arrivals in step): the object fails, unchanged.
+    const third = makeImage({ patientId: 'MODME', patientName: 'Rename^Me', rows: 8, columns: 8 });
+    expect((await storeAs(archive, 'CT10', [third], work)).code).toBe(0);
+    await until('the renaming edit has failed', async () =>
+      (await archive.server.core.queue.list()).some(
+        (j) => j.kind === 'edit' && j.state === 'failed' && /keeps their Patient ID/.test(j.error),
+      ),
+    );
+    expect(await dumpOf(archive, earlier.sopUid)).toContain('(0010,0020) LO [MODME]');
   });
 
   it('writes and reads files of its own, reads and deletes from this archive, serializes, and knows Global', async () => {
