@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { ArchiveCore } from '../core/archive-core.ts';
-import { msg } from '../../common/message.ts';
+import { externalAllowed, runProgram } from './outside-programs.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
 import type { ForwardCommand, ForwardFilterClause, SeriesDates } from '../automation/forward-command.ts';
 import { forwardGroup } from '../jobs/job-queue.ts';
@@ -144,26 +143,10 @@ export function archiveFolders(core: ArchiveCore): string[] {
  * The converter does not wait for it (as Conquest's runs in the background).
  */
 export function runSystemCommands(core: ArchiveCore, commands: readonly string[], converter: string): void {
-  const log = core.child('converters');
   for (const command of commands) {
-    if (!core.settings.allowExternalCommands) {
-      log.error(`${converter}: "system ${command}" not run: AllowExternalCommands is 0`);
-      core.activity.problem(
-        msg('{converter}: an outside program was not run (AllowExternalCommands = 0)', { converter }),
-      );
-      continue;
-    }
-    const child = spawn(command, { shell: true, cwd: core.dataDir, stdio: 'ignore', windowsHide: true });
-    const started = Date.now();
-    child.on('error', (err) => log.error(`${converter}: "system ${command}" failed: ${err.message}`));
-    child.on('exit', (code) => {
-      core.audit.record({
-        action: 'converter-command',
-        user: converter,
-        source: 'converters',
-        outcome: code === 0 ? 'success' : 'failure',
-        detail: `${command} -> exit ${code ?? 'signal'} in ${Date.now() - started} ms`,
-      });
-    });
+    if (!externalAllowed(core, converter, `system ${command}`)) continue;
+    runProgram(core, command, { user: converter }).catch((err: Error) =>
+      core.child('converters').error(`${converter}: "system ${command}" failed: ${err.message}`),
+    );
   }
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +5,7 @@ import type { ArchiveCore } from '../core/archive-core.ts';
 import type { ExternalRunner } from '../automation/converter-run.ts';
 import { ConverterFailed } from '../automation/converter-steps.ts';
 import { objectBytesWith, objectHeadOf, writeObjectWith, type ObjectHead } from '../edit/object-rewrite.ts';
-import { msg } from '../../common/message.ts';
+import { externalAllowed, runProgram } from './outside-programs.ts';
 
 /** An arriving object as the converters have it: its head parsed, its bytes held in memory or in its file. */
 export interface ConvertedSource {
@@ -27,31 +26,21 @@ export function processWithRunner(
   source: { current: ConvertedSource },
   name: (line: number) => string,
 ): ExternalRunner {
-  const log = core.child('converters');
   return async (command, result, line) => {
     const converter = name(line);
-    if (!core.settings.allowExternalCommands) {
-      log.error(`${converter}: "process with ${command}" not run: AllowExternalCommands is 0`);
-      core.activity.problem(
-        msg('{converter}: an outside program was not run (AllowExternalCommands = 0)', { converter }),
-      );
-      return;
-    }
+    if (!externalAllowed(core, converter, `process with ${command}`)) return;
     const dir = await mkdtemp(path.join(tmpdir(), 'pacs-process-with-'));
     try {
       const file = path.join(dir, 'object.dcm');
       const { head, held } = source.current;
       if (held) await writeFile(file, objectBytesWith(held, head, result.dataSet));
       else await writeObjectWith(source.current.file, head, result.dataSet, file, false);
-      const started = Date.now();
-      const line = `${command} "${file}"`;
-      const exit = await runLine(line, core.dataDir, core.settings.luaTimeoutSeconds * 1000);
-      core.audit.record({
-        action: 'converter-command',
+      const { exit } = await runProgram(core, `${command} "${file}"`, {
         user: converter,
-        source: 'converters',
-        outcome: exit === 0 ? 'success' : 'failure',
-        detail: `process with ${line} -> ${exit === 'timeout' ? 'out of time' : `exit ${exit}`} in ${Date.now() - started} ms`,
+        label: 'process with ',
+        timeoutMs: core.settings.luaTimeoutSeconds * 1000,
+      }).catch((err: Error) => {
+        throw new ConverterFailed(`process with: ${err.message}`);
       });
       if (exit !== 0)
         throw new ConverterFailed(
@@ -71,23 +60,4 @@ export function processWithRunner(
       await rm(dir, { recursive: true, force: true });
     }
   };
-}
-
-/** A command line through the system's shell, in `cwd`; its exit code, or 'timeout' (it is then killed). */
-function runLine(line: string, cwd: string, timeoutMs: number): Promise<number | 'timeout'> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(line, { shell: true, cwd, stdio: 'ignore', windowsHide: true });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve('timeout');
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new ConverterFailed(`process with: ${err.message}`));
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code ?? -1);
-    });
-  });
 }
