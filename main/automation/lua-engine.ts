@@ -88,6 +88,9 @@ interface Current {
   needsThread: boolean;
 }
 
+/** What both ways of running a chunk ask Lua: the prelude's __go, with what begin() set. */
+const GO = 'return __go(__calling, __called, __ip, __thread, __storage, __chunk, __name)';
+
 export class ScriptEngine {
   private deadline = Number.POSITIVE_INFINITY;
   private current?: Current;
@@ -132,11 +135,9 @@ export class ScriptEngine {
       if (ran.needsThread || ran.spent) return { ...ran, lines: [] };
       this.setupsDone.add(chunk);
     }
-    const current = this.begin(call, false);
+    const current = this.begin(call);
     try {
-      const value = this.lua.doStringSync(
-        'return __go(__calling, __called, __ip, __thread, __storage, __chunk, __name)',
-      );
+      const value = this.lua.doStringSync(GO);
       return this.outcome(current, undefined, value);
     } catch (err) {
       return this.outcome(current, err);
@@ -155,7 +156,7 @@ export class ScriptEngine {
     const current = this.begin(call);
     current.services = services;
     try {
-      const value = await this.lua.doString('return __run(__chunk, __name)');
+      const value = await this.lua.doString(GO);
       return this.outcome(current, undefined, value);
     } catch (err) {
       return this.outcome(current, err);
@@ -174,10 +175,10 @@ export class ScriptEngine {
   }
 
   /**
-   * `full`: Association set as a table (runWaiting's path); else only its values, from which the prelude's __go makes
-   * it (a table from here costs more than the chunk itself).
+   * The chunk's state: its association's values (the prelude's __go makes Association of them; a table from here
+   * costs more than the chunk itself), storage, Command, the chunk and its name.
    */
-  private begin(call: LuaCall, full = true): Current {
+  private begin(call: LuaCall): Current {
     if (this.current) throw new Error('a Lua state runs one chunk at a time');
     const data = new ScriptData(ownCopy(call.dataSet));
     const current: Current = {
@@ -192,19 +193,10 @@ export class ScriptEngine {
     const g = this.lua.global;
     if (call.command !== undefined || this.commandSet) g.set('Command', call.command);
     this.commandSet = call.command !== undefined;
-    if (full)
-      g.set('Association', {
-        Calling: call.association.calling,
-        Called: call.association.called,
-        ConnectedIP: call.association.connectedIp,
-        Thread: call.association.thread,
-      });
-    else {
-      g.set('__calling', call.association.calling);
-      g.set('__called', call.association.called);
-      g.set('__ip', call.association.connectedIp);
-      g.set('__thread', call.association.thread);
-    }
+    g.set('__calling', call.association.calling);
+    g.set('__called', call.association.called);
+    g.set('__ip', call.association.connectedIp);
+    g.set('__thread', call.association.thread);
     g.set('__storage', call.storage);
     g.set('__chunk', call.chunk);
     g.set('__name', call.name);

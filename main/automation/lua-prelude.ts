@@ -399,7 +399,7 @@ __script_file, __io = nil, nil
 __serialize, __reset, __adopt, __from_json, __dump = nil, nil, nil, nil, nil
 
 local compiled = {}
--- One converter chunk from the archive's thread: its association and storage set, then run (one call across).
+-- One chunk (on the archive's thread or in a worker): its association and storage set, then run.
 function __go(calling, called, ip, thread, storage, chunk, name)
   Association = { Calling = calling, Called = called, ConnectedIP = ip, Thread = thread }
   __storage = storage
