@@ -6,7 +6,7 @@ import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import type { DicomClient, RemoteNode, RetrieveOutcome } from '../scu/dicom-client.ts';
 import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
 import { HOST_PORT } from '../../common/forward-rule.ts';
-import { forwardViaOf } from '../jobs/job-queue.ts';
+import { forwardViaOf, type ForwardVia } from '../jobs/job-queue.ts';
 import type { Job, JobKind } from '../jobs/job.ts';
 import type { WebNode } from '../config/web-nodes.ts';
 import { retrieveFromWebNode, searchWebNode, sendToWebNode } from '../scu/dicomweb-client.ts';
@@ -63,8 +63,7 @@ function nodeOf(deps: RunnerDependencies, ae: string): RemoteNode {
  * Where a send or forward goes: its destination's node, with the AE titles a converter's forward said (`org`, `dest`);
  * a destination given as `host:port` (not in acrnema.map) is reached there, called by `dest` or by that text.
  */
-function forwardNode(deps: RunnerDependencies, job: Job): RemoteNode {
-  const via = job.kind === 'forward' ? forwardViaOf(job.detail) : {};
+function forwardNode(deps: RunnerDependencies, job: Job, via: ForwardVia): RemoteNode {
   const known = deps.node(job.destination);
   const at = known ? undefined : HOST_PORT.exec(job.destination);
   const node = at
@@ -79,9 +78,10 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
     const { job, signal, progress } = ctx;
     const store = deps.index.jobStore();
     const web = deps.webNode(job.destination);
-    const own = web ? { ae: web.name, host: '', port: 0 } : forwardNode(deps, job);
+    const via = job.kind === 'forward' ? forwardViaOf(job.detail) : {};
+    const own = web ? { ae: web.name, host: '', port: 0 } : forwardNode(deps, job, via);
     const node = job.compression ? { ...own, compression: job.compression } : own;
-    const script = job.kind === 'forward' ? forwardViaOf(job.detail).script : undefined;
+    const { script } = via;
     if (script !== undefined && !deps.forwardScript)
       throw new PermanentJobError(msg("a forward's script does not run in this archive"));
     await store.setItems(job.id, await store.items(job.id, 'failed'), 'pending');

@@ -1,4 +1,4 @@
-import { encodeDataSet, textElement, uint16Element, type DataSet, type DicomElement } from '../dicom/dataset.ts';
+import { byTag, encodeDataSet, textElement, uint16Element, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { encodeFileMeta } from '../store/part10.ts';
 import { TransferSyntax, MEDIA_STORAGE_DIRECTORY_SOP_CLASS } from '../../common/uids.ts';
 import { Tag } from '../dicom/tags.ts';
@@ -35,7 +35,7 @@ function recordDataSet(r: DirectoryRecord, next: number, lower: number): DataSet
     [Tag.DirectoryRecordType, textElement(Tag.DirectoryRecordType, 'CS', r.type)],
   ]);
   for (const e of r.attributes) ds.set(e.tag, e);
-  return new Map([...ds].sort((a, b) => a[0] - b[0]));
+  return byTag(ds);
 }
 
 /** The records depth first, as they are written: each with its parent's list of siblings. */

@@ -9,7 +9,7 @@ import type { Condition } from '../query/condition.ts';
 import { Tag } from '../dicom/tags.ts';
 import { PermanentJobError, type JobRunner } from '../jobs/job-queue.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
-import { textElement, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
+import { byTag, textElement, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { vrOf } from '../dicom/dictionary.ts';
 import type { Transfers } from '../archive/transfers.ts';
 import { QrSopClass } from '../../common/uids.ts';
@@ -272,7 +272,7 @@ export function remoteFind(transfers: Transfers) {
     if (!node) throw new PermanentJobError(msg('{ae} is not in acrnema.map or dicomweb.map', { ae }));
     const ask: DataSet = new Map(identifier);
     ask.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', level));
-    return transfers.client.find(node, QrSopClass.StudyRootFind, new Map([...ask].sort((a, b) => a[0] - b[0])));
+    return transfers.client.find(node, QrSopClass.StudyRootFind, byTag(ask));
   };
 }
 

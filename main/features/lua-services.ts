@@ -1,5 +1,5 @@
 import { CharacterSet } from '../dicom/charset.ts';
-import { encodeDataSet, isSequence, parseDataSet, textElement, textOf, type DataSet } from '../dicom/dataset.ts';
+import { byTag, encodeDataSet, isSequence, parseDataSet, textElement, textOf, type DataSet } from '../dicom/dataset.ts';
 import { keywordOf, keywordTag, vrOf } from '../dicom/dictionary.ts';
 import { Tag } from '../dicom/tags.ts';
 import { IMPLEMENTATION_VERSION_NAME, QrSopClass, TransferSyntax, encodingOf } from '../../common/uids.ts';
@@ -49,7 +49,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers, editor?: St
       ask.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', name));
       if (own(ae)) return localAnswers(core, name, ask);
       const sopClass = name === 'PATIENT' ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind;
-      return transfers.client.find(node(ae), sopClass, sorted(ask));
+      return transfers.client.find(node(ae), sopClass, byTag(ask));
     },
     async move(ae, destination, identifier, patientRoot) {
       if (!destination) throw new Error('dicommove needs a destination AE title');
@@ -57,7 +57,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers, editor?: St
       if (!ask.has(Tag.QueryRetrieveLevel))
         ask.set(Tag.QueryRetrieveLevel, textElement(Tag.QueryRetrieveLevel, 'CS', 'STUDY'));
       const sopClass = patientRoot ? QrSopClass.PatientRootMove : QrSopClass.StudyRootMove;
-      const outcome = await transfers.client.move(node(ae), sopClass, sorted(ask), destination);
+      const outcome = await transfers.client.move(node(ae), sopClass, byTag(ask), destination);
       if (outcome.failed > 0)
         throw new Error(`${outcome.failed} of ${outcome.failed + outcome.completed + outcome.warning} objects failed`);
     },
@@ -77,7 +77,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers, editor?: St
             await transfers.client.find(
               at,
               patientRoot ? QrSopClass.PatientRootFind : QrSopClass.StudyRootFind,
-              sorted(new Map([...ask, ...keys.map((k) => [k, textElement(k, vrOf(k), '')] as const)])),
+              byTag(new Map([...ask, ...keys.map((k) => [k, textElement(k, vrOf(k), '')] as const)])),
             )
           ).map((answer) => {
             const one = new Map(ask);
@@ -87,7 +87,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers, editor?: St
       const got = gotObjects();
       const sopClass = patientRoot ? QrSopClass.PatientRootGet : QrSopClass.StudyRootGet;
       for (const one of asks) {
-        const outcome = await transfers.client.get(at, sopClass, sorted(one), got.storage);
+        const outcome = await transfers.client.get(at, sopClass, byTag(one), got.storage);
         if (got.refused)
           throw new Error(`dicomget keeps at most ${MAX_GET_OBJECTS} objects and ${MAX_GET_BYTES >> 20} MB`);
         if (outcome.failed > 0 || refusedOrFailed(outcome.status))
@@ -253,11 +253,6 @@ export function trialServices(real: LuaServices, core: ArchiveCore): LuaServices
   };
 }
 
-/** A data set in ascending tag order, as it goes on the wire. */
-function sorted(ds: DataSet): DataSet {
-  return new Map([...ds].sort((a, b) => a[0] - b[0]));
-}
-
 function levelOf(level: string): (typeof LEVEL_NAMES)[number] {
   const name = level.toUpperCase();
   const found = LEVEL_NAMES.find((l) => l === name);
@@ -284,7 +279,7 @@ async function localAnswers(core: ArchiveCore, level: string, identifier: DataSe
       const tag = keywordTag(keyword)?.tag;
       if (tag !== undefined) ds.set(tag, textElement(tag, vrOf(tag), Buffer.from(String(value ?? ''), 'utf8')));
     }
-    return sorted(ds);
+    return byTag(ds);
   });
 }
 

@@ -78,6 +78,9 @@ export function compileLayout(syntax: string): Layout {
   };
 }
 
+/** What a path segment may not hold: anything but letters, digits, `.`, `_`, `-`, `^` and spaces. */
+const UNSAFE = /[^A-Za-z0-9._\-^ ]/g;
+
 /**
  * A path a script gave, made safe as the template's are: `/` or `\\` separate folders, each segment cleaned (no
  * reserved names or characters, no `..`), shortened when too long; undefined when nothing is left of it.
@@ -88,7 +91,7 @@ export function scriptedPath(text: string): string | undefined {
     .split('/')
     .map((c) => c.trim())
     .filter((c) => c.length > 0 && c !== '.' && c !== '..')
-    .map((c) => safeSegment(c.replace(/[^A-Za-z0-9._\-^ ]/g, '_')));
+    .map((c) => safeSegment(c.replace(UNSAFE, '_')));
   if (!segments.length) return undefined;
   const whole = segments.join('/');
   return whole.length <= MAX_RELATIVE_PATH ? whole : segments.map(shortened).join('/');
@@ -96,11 +99,7 @@ export function scriptedPath(text: string): string | undefined {
 
 /** A value becomes part of a path: no separators, no control or reserved characters, never empty. */
 function safeComponent(value: string): string {
-  const cleaned = value
-    .trim()
-    .replace(/[^A-Za-z0-9._\-^ ]/g, '_')
-    .replace(/\s+/g, '_')
-    .slice(0, 64);
+  const cleaned = value.trim().replace(UNSAFE, '_').replace(/\s+/g, '_').slice(0, 64);
   return cleaned.length ? cleaned : 'unknown';
 }
 
