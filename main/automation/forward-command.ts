@@ -70,6 +70,11 @@ function parseDates(clause: 'date' | 'now' | 'age', v: string): SeriesDates | { 
   return { kind: clause, from: Number(m[1] ?? '-100000'), to: Number(m[2] ?? '+100000') };
 }
 
+/** An `after NN` clause's value: whole seconds. */
+function seconds(value: string): number | { error: string } {
+  return /^\d+$/.test(value) ? Number(value) : { error: `after takes seconds, not "${value}"` };
+}
+
 /** The words after `forward`; an error says what is wrong. */
 export function parseForwardCommand(line: string): ForwardCommand | { error: string } {
   const { before: rest, script } = splitScriptClause(line);
@@ -90,9 +95,9 @@ export function parseForwardCommand(line: string): ForwardCommand | { error: str
         command.compression = value('compressed as');
       } else if (clause === 'to') command.destination = value('to');
       else if (clause === 'after') {
-        const v = value('after');
-        if (!/^\d+$/.test(v)) return { error: `after takes seconds, not "${v}"` };
-        command.afterSeconds = Number(v);
+        const after = seconds(value('after'));
+        if (typeof after !== 'number') return after;
+        command.afterSeconds = after;
       } else if (clause === 'channel') value('channel');
       else if (clause === 'org' || clause === 'dest') {
         const ae = value(clause);
@@ -148,8 +153,9 @@ export function parseDelayedDelete(rest: string): DelayedDelete | { error: strin
     const value = words[++i];
     if (value === undefined) return { error: `${clause} needs a value` };
     if (clause === 'after') {
-      if (!/^\d+$/.test(value)) return { error: `after takes seconds, not "${value}"` };
-      command.afterSeconds = Number(value);
+      const after = seconds(value);
+      if (typeof after !== 'number') return after;
+      command.afterSeconds = after;
     } else if (clause === 'modality' || clause === 'study') command.filters[clause] = value;
     else return { error: `"${clause}" is not part of a delayed delete (modality, study, after)` };
   }
@@ -188,8 +194,9 @@ export function parseDelayedGet(rest: string): DelayedGet | { error: string } {
     if (value === undefined) return { error: `${clause} needs a value` };
     if (clause === 'from') command.source = value;
     else if (clause === 'after') {
-      if (!/^\d+$/.test(value)) return { error: `after takes seconds, not "${value}"` };
-      command.afterSeconds = Number(value);
+      const after = seconds(value);
+      if (typeof after !== 'number') return after;
+      command.afterSeconds = after;
     } else if (clause === 'study' || clause === 'series' || clause === 'sop') command.keys[clause] = value;
     else if (clause === 'modality' || clause === 'seriesdesc')
       command.filters = { ...command.filters, [clause]: value };
@@ -231,16 +238,15 @@ export interface DelayedProcess {
 }
 
 export function parseDelayedProcess(rest: string): DelayedProcess | { error: string } {
-  if (/^with\b/i.test(rest.trim()))
-    return { error: 'process with (an outside program that rewrites the received object) is not run by this version' };
   const m = /^(?:(patient|study|series|image)\s+)?(?:after\s+(\S+)\s+)?by\s+(\S.*)$/is.exec(rest.trim());
   if (!m) return { error: 'process is "process [patient|study|series|image] [after NN] by command|file.lua(args)"' };
-  if (m[2] !== undefined && !/^\d+$/.test(m[2])) return { error: `after takes seconds, not "${m[2]}"` };
+  const after = m[2] === undefined ? undefined : seconds(m[2]);
+  if (typeof after === 'object') return after;
   const by = m[3]!.trim();
   const lua = /^([\w./\\-]+\.lua)(?:\((.*)\))?$/i.exec(by);
   return {
     level: (m[1]?.toLowerCase() ?? 'image') as ForwardLevel,
-    afterSeconds: m[2] === undefined ? undefined : Number(m[2]),
+    afterSeconds: after,
     by: lua
       ? { kind: 'lua', file: lua[1]!, args: (lua[2] ?? '').replace(/^"(.*)"$/s, '$1') }
       : { kind: 'command', line: by },
@@ -270,8 +276,9 @@ export function parseDelayedMerge(rest: string): DelayedMerge | { error: string 
     const value = words[++i];
     if (value === undefined) return { error: `${clause} needs a value` };
     if (clause === 'after') {
-      if (!/^\d+$/.test(value)) return { error: `after takes seconds, not "${value}"` };
-      command.afterSeconds = Number(value);
+      const after = seconds(value);
+      if (typeof after !== 'number') return after;
+      command.afterSeconds = after;
     } else if (clause === 'modality' || clause === 'seriesdesc') command.filters[clause] = value;
     else return { error: `"${clause}" is not part of merge (modality, seriesdesc, after)` };
   }
