@@ -75,6 +75,32 @@ function seconds(value: string): number | { error: string } {
   return /^\d+$/.test(value) ? Number(value) : { error: `after takes seconds, not "${value}"` };
 }
 
+/**
+ * The `clause value` pairs after a delayed command's level word: `after NN` and the `filters` it takes; a clause in
+ * `refused` is refused with its reason, any other names what `what` takes.
+ */
+function filterClauses<F extends string>(
+  words: readonly string[],
+  filters: readonly F[],
+  what: string,
+  refused: Readonly<Record<string, string>> = {},
+): { afterSeconds?: number; filters: Partial<Record<F, string>> } | { error: string } {
+  const out: { afterSeconds?: number; filters: Partial<Record<F, string>> } = { filters: {} };
+  for (let i = 1; i < words.length; i++) {
+    const clause = words[i]!.toLowerCase();
+    if (Object.hasOwn(refused, clause)) return { error: refused[clause]! };
+    const value = words[++i];
+    if (value === undefined) return { error: `${clause} needs a value` };
+    if (clause === 'after') {
+      const after = seconds(value);
+      if (typeof after !== 'number') return after;
+      out.afterSeconds = after;
+    } else if ((filters as readonly string[]).includes(clause)) out.filters[clause as F] = value;
+    else return { error: `"${clause}" is not part of ${what} (${[...filters, 'after'].join(', ')})` };
+  }
+  return out;
+}
+
 /** The words after `forward`; an error says what is wrong. */
 export function parseForwardCommand(line: string): ForwardCommand | { error: string } {
   const { before: rest, script } = splitScriptClause(line);
@@ -147,19 +173,8 @@ export function parseDelayedDelete(rest: string): DelayedDelete | { error: strin
   if (level === 'series' || level === 'image')
     return { error: `delete ${level}: this version deletes whole studies (delete patient|study ...)` };
   if (level !== 'patient' && level !== 'study') return { error: 'a delayed delete is "delete patient|study ..."' };
-  const command: DelayedDelete = { level, filters: {} };
-  for (let i = 1; i < words.length; i++) {
-    const clause = words[i]!.toLowerCase();
-    const value = words[++i];
-    if (value === undefined) return { error: `${clause} needs a value` };
-    if (clause === 'after') {
-      const after = seconds(value);
-      if (typeof after !== 'number') return after;
-      command.afterSeconds = after;
-    } else if (clause === 'modality' || clause === 'study') command.filters[clause] = value;
-    else return { error: `"${clause}" is not part of a delayed delete (modality, study, after)` };
-  }
-  return command;
+  const clauses = filterClauses(words, ['modality', 'study'], 'a delayed delete');
+  return 'error' in clauses ? clauses : { level, ...clauses };
 }
 
 /**
@@ -268,19 +283,7 @@ export function parseDelayedMerge(rest: string): DelayedMerge | { error: string 
   const words = rest.trim().split(/\s+/).filter(Boolean);
   if (words[0]?.toLowerCase() !== 'study')
     return { error: 'merge is "merge study [modality mm] [seriesdesc x] [after NN]"' };
-  const command: DelayedMerge = { filters: {} };
-  for (let i = 1; i < words.length; i++) {
-    const clause = words[i]!.toLowerCase();
-    if (clause === 'script')
-      return { error: 'merge ... script (converters on the merged objects) is not run by this version' };
-    const value = words[++i];
-    if (value === undefined) return { error: `${clause} needs a value` };
-    if (clause === 'after') {
-      const after = seconds(value);
-      if (typeof after !== 'number') return after;
-      command.afterSeconds = after;
-    } else if (clause === 'modality' || clause === 'seriesdesc') command.filters[clause] = value;
-    else return { error: `"${clause}" is not part of merge (modality, seriesdesc, after)` };
-  }
-  return command;
+  return filterClauses(words, ['modality', 'seriesdesc'], 'merge', {
+    script: 'merge ... script (converters on the merged objects) is not run by this version',
+  });
 }

@@ -15,6 +15,7 @@ import { IniDocument } from '../../common/ini-document.ts';
 import {
   parseDelayedDelete,
   parseDelayedGet,
+  parseDelayedMerge,
   parseForwardCommand,
   parsePreretrieve,
 } from '../../main/automation/forward-command.ts';
@@ -444,6 +445,17 @@ describe("Conquest's forward command", () => {
       level: 'patient',
       afterSeconds: 3600,
       filters: { modality: 'CT' },
+    });
+    expect(parseDelayedDelete('study seriesdesc X')).toEqual({
+      error: '"seriesdesc" is not part of a delayed delete (modality, study, after)',
+    });
+    expect(parseDelayedDelete('study after soon')).toEqual({ error: 'after takes seconds, not "soon"' });
+    expect(parseDelayedMerge('study modality CT after 60')).toEqual({ afterSeconds: 60, filters: { modality: 'CT' } });
+    expect(parseDelayedMerge('study study 1.2')).toEqual({
+      error: '"study" is not part of merge (modality, seriesdesc, after)',
+    });
+    expect(parseDelayedMerge('study constructor x')).toEqual({
+      error: '"constructor" is not part of merge (modality, seriesdesc, after)',
     });
     expect(parseForwardCommand('to PACS org AVERYLONGAETITLE17')).toEqual({
       error: 'org takes an AE title (16 characters at most), not "AVERYLONGAETITLE17"',
