@@ -55,8 +55,9 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
       (object) => convertArriving(core, object, lua),
       () => core.config.importConverters.length > 0,
     );
-    // After the converters: the name is the object's as they left it.
-    core.ingest.beforeStore((object) => scriptedFileName(core, object, lua));
+    // After the converters: the name is the object's as they left it. FileNameSyntax is read at start only, so an
+    // archive whose files a template names has no such check on its path.
+    if (core.store.layoutScript !== undefined) core.ingest.beforeStore((object) => scriptedFileName(core, object, lua));
     return { provides: { scripts: lua }, stop: () => lua.close() };
   },
 };
