@@ -46,10 +46,17 @@ export interface ArrivingObject {
   held(): readonly Uint8Array[] | undefined;
   /** Replace the held object's bytes (written once, when it is placed). */
   replaceHeld(chunks: Uint8Array[]): void;
+  /** Only its head is here (held): its pixel data still arrives. */
+  headOnly: boolean;
 }
 
-/** What a check decided: store (with the header of the object as it now is), drop quietly, or refuse to the sender. */
-export type ArrivalDecision =
+/**
+ * What a check decided: store (with the header of the object as it now is), drop quietly, or refuse to the sender.
+ * `effects`: what it does outside the object (files written, programs run, UID pairs kept), done once the object is in
+ * full, whatever the decision: a check may run while its pixel data still arrives, and an object that never arrives in
+ * full has no effects.
+ */
+export type ArrivalDecision = (
   | {
       outcome: 'store';
       header: InstanceHeader;
@@ -63,7 +70,18 @@ export type ArrivalDecision =
       relativePath?: string;
     }
   | { outcome: 'destroy' }
-  | { outcome: 'reject'; comment: string };
+  | { outcome: 'reject'; comment: string }
+) & { effects?: () => Promise<void> };
+
+/**
+ * How much of an arriving object the checks need in memory: none (no check changes objects), its head (the attributes
+ * before Pixel Data: they run while the pixel data arrives, which then streams to the file behind the changed head), or
+ * the whole object (a check hands it to a program).
+ */
+export type HoldMode = 'none' | 'head' | 'whole';
+
+/** What the checks decided for one object, before its effects and its storing. */
+type Decided = ArrivalDecision & { afters: (() => void)[]; effectsOf: (() => Promise<void>)[]; device: number };
 
 /**
  * Receiving into the archive: the file store writes and places the file, the index records it, and the duplicate
@@ -81,7 +99,7 @@ export class ArchiveIngest implements ObjectReceiver {
   readonly locks = new KeyedLock();
   private readonly recoder: BackgroundRecoder;
   private readonly checks: ((object: ArrivingObject) => Promise<ArrivalDecision>)[] = [];
-  private readonly holders: (() => boolean)[] = [];
+  private readonly holders: (() => HoldMode)[] = [];
 
   /**
    * `policy` and `compression` (IncomingCompression, or DroppedFileCompression for imports) are read for each object,
@@ -113,10 +131,10 @@ export class ArchiveIngest implements ObjectReceiver {
 
   /**
    * Run `check` on each object received in full, before it is stored (and before its sender hears the outcome).
-   * `holds`: while it says true, objects up to HOLD_BYTES are kept in memory until placed, so a check that changes
-   * them rewrites them without a second write to disk.
+   * `holds`: objects up to HOLD_BYTES are kept in memory until placed (whole, or their heads while the checks run), so a
+   * check that changes them rewrites them without a second write to disk.
    */
-  beforeStore(check: (object: ArrivingObject) => Promise<ArrivalDecision>, holds?: () => boolean): void {
+  beforeStore(check: (object: ArrivingObject) => Promise<ArrivalDecision>, holds?: () => HoldMode): void {
     this.checks.push(check);
     if (holds) this.holders.push(holds);
   }
@@ -178,6 +196,57 @@ export class ArchiveIngest implements ObjectReceiver {
     return { location, ...indexed.value };
   }
 
+  /** How much of an arriving object the checks hold in memory now (the most any of them asks for). */
+  private holdMode(): HoldMode {
+    let mode: HoldMode = 'none';
+    for (const h of this.holders) {
+      const m = h();
+      if (m === 'whole') return m;
+      if (m === 'head') mode = m;
+    }
+    return mode;
+  }
+
+  /** The checks in order on one object (its head or all of it), until one drops or refuses it. */
+  private async decide(
+    file: StoreObject,
+    received: InstanceHeader,
+    meta: { callingAe: string; calledAe: string; dropped?: boolean; peerAddress?: string; association?: number },
+  ): Promise<Decided> {
+    const afters: (() => void)[] = [];
+    const effectsOf: (() => Promise<void>)[] = [];
+    let stored: ArrivalDecision & { outcome: 'store' } = { outcome: 'store', header: received };
+    let device = file.device;
+    for (const check of this.checks) {
+      const decision = await check({
+        file: file.tempPath,
+        header: stored.header,
+        callingAe: meta.callingAe,
+        calledAe: meta.calledAe,
+        dropped: meta.dropped ?? false,
+        peerAddress: meta.peerAddress ?? '',
+        association: meta.association ?? 0,
+        device,
+        replaceWith: (path, size) => file.replaceWith(path, size),
+        held: () => file.heldChunks(),
+        replaceHeld: (chunks) => file.replaceHeld(chunks),
+        headOnly: file.headOnly,
+      });
+      if (decision.effects) effectsOf.push(decision.effects);
+      if (decision.outcome !== 'store') return { ...decision, afters, effectsOf, device };
+      if (decision.afterStore) afters.push(decision.afterStore);
+      stored = {
+        outcome: 'store',
+        header: decision.header,
+        compression: decision.compression ?? stored.compression,
+        transferSyntaxUid: decision.transferSyntaxUid ?? stored.transferSyntaxUid,
+        relativePath: decision.relativePath ?? stored.relativePath,
+      };
+      if (decision.device !== undefined) device = decision.device;
+    }
+    return { ...stored, afters, effectsOf, device };
+  }
+
   /** `dropped`: an import (folder, CD, upload), stored by DroppedFileCompression instead of IncomingCompression. */
   begin(meta: {
     sopClassUid: string;
@@ -189,45 +258,42 @@ export class ArchiveIngest implements ObjectReceiver {
     peerAddress?: string;
     association?: number;
   }): ReceivedObject {
-    const hold = this.holders.some((h) => h()) ? HOLD_BYTES : 0;
-    let file = this.store.begin({ ...meta, sourceAe: meta.callingAe }, hold);
+    const mode = this.holdMode();
+    let file = this.store.begin({ ...meta, sourceAe: meta.callingAe }, mode === 'none' ? 0 : HOLD_BYTES);
+    /** The checks' decision, begun when the head arrived (HoldMode 'head'). */
+    let early: Promise<Decided> | undefined;
+    const headArrived = (header: InstanceHeader, dataSetBytes: number): void => {
+      if (!file.holdHead(dataSetBytes)) return;
+      early = this.decide(file, header, meta).then(
+        (decided) => {
+          // Stored: the pixel data follows the (changed) head to the file as it arrives; else nothing more is kept.
+          if (decided.outcome === 'store') file.spill();
+          else file.drop();
+          return decided;
+        },
+        (err: unknown) => {
+          file.drop();
+          throw err;
+        },
+      );
+      early.catch(() => undefined);
+    };
     const complete = async (received: InstanceHeader): Promise<{ status: number; comment?: string }> => {
+      const decided = early ? await early : undefined;
       await file.finish();
-      let header = received;
-      const after: (() => void)[] = [];
-      let compression: CompressionPlan | undefined;
-      let transferSyntaxUid = meta.transferSyntaxUid;
-      let relativePath: string | undefined;
-      for (const check of this.checks) {
-        const decision = await check({
-          file: file.tempPath,
-          header,
-          callingAe: meta.callingAe,
-          calledAe: meta.calledAe,
-          dropped: meta.dropped ?? false,
-          peerAddress: meta.peerAddress ?? '',
-          association: meta.association ?? 0,
-          device: file.device,
-          replaceWith: (path, size) => file.replaceWith(path, size),
-          held: () => file.heldChunks(),
-          replaceHeld: (chunks) => file.replaceHeld(chunks),
-        });
-        if (decision.outcome === 'destroy') {
-          await file.discard();
-          return { status: Status.Success };
-        }
-        if (decision.outcome === 'reject') {
-          await file.discard();
-          return { status: Status.UnableToProcess, comment: decision.comment };
-        }
-        header = decision.header;
-        if (decision.afterStore) after.push(decision.afterStore);
-        if (decision.compression) compression = decision.compression;
-        if (decision.transferSyntaxUid) transferSyntaxUid = decision.transferSyntaxUid;
-        if (decision.relativePath) relativePath = decision.relativePath;
-        if (decision.device !== undefined && decision.device !== file.device)
-          file = await this.store.rehome(file, decision.device);
+      const decision = decided ?? (await this.decide(file, received, meta));
+      for (const effects of decision.effectsOf) await effects();
+      if (decision.outcome === 'destroy') {
+        await file.discard();
+        return { status: Status.Success };
       }
+      if (decision.outcome === 'reject') {
+        await file.discard();
+        return { status: Status.UnableToProcess, comment: decision.comment };
+      }
+      const { header, relativePath, afters } = decision;
+      const transferSyntaxUid = decision.transferSyntaxUid ?? meta.transferSyntaxUid;
+      if (decision.device !== file.device) file = await this.store.rehome(file, decision.device);
       if (relativePath) file.relativePath = relativePath;
       const policy = this.policy();
       if (policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {
@@ -241,7 +307,7 @@ export class ArchiveIngest implements ObjectReceiver {
           comment: `SOP Instance ${header.sopInstanceUid} is already stored`,
         };
       }
-      const plan = compression ?? this.compression(meta.dropped ?? false);
+      const plan = decision.compression ?? this.compression(meta.dropped ?? false);
       const target = targetSyntax(plan, transferSyntaxUid, UNCOMPRESSED_SYNTAXES);
       // Under the object's lock: a background re-encoding of an earlier copy cannot rename over this one.
       const stored = await this.locks.run(header.sopInstanceUid, () =>
@@ -263,7 +329,7 @@ export class ArchiveIngest implements ObjectReceiver {
         calledAe: meta.calledAe,
         replaced: !!replaced,
       });
-      for (const done of after) done();
+      for (const done of afters) done();
       if (target)
         this.recoder.add({
           header,
@@ -278,6 +344,7 @@ export class ArchiveIngest implements ObjectReceiver {
     return {
       write: (chunk) => file.write(chunk),
       drained: () => file.drained(),
+      headArrived: mode === 'head' && this.checks.length ? headArrived : undefined,
       complete: async (header) => {
         try {
           return await complete(header);

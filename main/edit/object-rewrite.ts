@@ -237,6 +237,13 @@ export function applyChanges(dataSet: DataSet, changes: AttributeChanges): DataS
     charset = UTF8_TERM;
     out.set(Tag.SpecificCharacterSet, textElement(Tag.SpecificCharacterSet, 'CS', UTF8_TERM));
   }
+  // Elements stay in tag order: a new one after the last keeps it (a changed value keeps its place), else they are sorted.
+  let last = -1;
+  let ordered = true;
+  for (const tag of out.keys()) {
+    if (tag < last) ordered = false;
+    last = tag;
+  }
   for (const [tag, value] of changes) {
     if (value === null) {
       out.delete(tag);
@@ -244,9 +251,13 @@ export function applyChanges(dataSet: DataSet, changes: AttributeChanges): DataS
     }
     const vr = vrOf(tag);
     const bytes = CHARSET_VRS.has(vr) ? encodeText(value, charset || 'ISO_IR 6')! : Buffer.from(value, 'latin1');
+    if (!out.has(tag)) {
+      if (tag < last) ordered = false;
+      else last = tag;
+    }
     out.set(tag, textElement(tag, vr, bytes));
   }
-  return new Map([...out].sort((a, b) => a[0] - b[0]));
+  return ordered ? out : new Map([...out].sort((a, b) => a[0] - b[0]));
 }
 
 /** The data set with every text value in UTF-8 (and Specific Character Set saying so). */

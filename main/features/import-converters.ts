@@ -1,8 +1,9 @@
 import type { Feature } from '../core/feature.ts';
 import type { SourceLogger } from '../util/log.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
-import type { ArrivalDecision, ArrivingObject } from '../archive/ingest.ts';
-import { filterMatches } from '../config/import-converters.ts';
+import type { ArrivalDecision, ArrivingObject, HoldMode } from '../archive/ingest.ts';
+import { filterMatches, type ImportConverter } from '../config/import-converters.ts';
+import type { Statement } from '../automation/converter-script.ts';
 import { runConverters } from '../automation/converter-run.ts';
 import {
   ConverterFailed,
@@ -53,7 +54,7 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
     the(edit).scriptWith(scriptedChange(core, lua));
     core.ingest.beforeStore(
       (object) => convertArriving(core, object, lua),
-      () => core.config.importConverters.length > 0,
+      () => holdFor(core.config.importConverters),
     );
     // After the converters: the name is the object's as they left it. FileNameSyntax is read at start only, so an
     // archive whose files a template names has no such check on its path.
@@ -61,6 +62,17 @@ export const importConverters: Feature<{ scripts: LuaHost }> = {
     return { provides: { scripts: lua }, stop: () => lua.close() };
   },
 };
+
+/**
+ * What the converters need of an arriving object in memory: its head (they run while its pixel data arrives), or all
+ * of it when one hands it to a program (`process with`).
+ */
+export function holdFor(converters: readonly ImportConverter[]): HoldMode {
+  if (!converters.length) return 'none';
+  const whole = (statements: readonly Statement[]): boolean =>
+    statements.some((s) => (s.kind === 'block' ? whole(s.body) : /^\s*process\s+with\b/i.test(s.text)));
+  return converters.some((c) => whole(c.statements)) ? 'whole' : 'head';
+}
 
 /** The import converters' saves, from the object as stored. */
 async function savesOf(
@@ -141,7 +153,10 @@ async function runOn(
       calledAe: object.calledAe,
       uidKey,
       lookup: converterLookups(core),
-      external: processWithRunner(core, source, name),
+      // Never asked for on a head alone (holdFor holds such objects whole): refused rather than given half an object.
+      external: object.headOnly
+        ? () => Promise.reject(new ConverterFailed('process with needs the whole object, which has not arrived'))
+        : processWithRunner(core, source, name),
     },
     luaStep(lua, core.settings, log, {
       uidKey,
@@ -157,19 +172,22 @@ async function runOn(
     }),
     oldUidsStep(core.index.uidMapStore()),
   );
-  for (const note of result.notes) log.info(`${header.sopInstanceUid}: ${note}`);
-  await writeConverterFiles(core.dataDir, result.files, log, archiveFolders(core));
-  runSystemCommands(core, result.commands, 'ImportConverters');
-  if (result.outcome === 'destroy') {
-    if (!result.quiet) log.info(`${header.sopInstanceUid} from ${object.callingAe} destroyed by an import converter`);
-    return { outcome: 'destroy' };
-  }
-  if (result.outcome === 'reject') {
-    log.info(`${header.sopInstanceUid} from ${object.callingAe} rejected by an import converter`);
-    return { outcome: 'reject', comment: 'rejected by an import converter of this archive' };
-  }
-  // newuids' pairs are kept before the object is stored, so an olduids on it (or on a query) can always undo them.
-  if (result.uidPairs.length) await core.index.uidMapStore().remember(result.uidPairs);
+  // Once the object is in full (the converters may run while its pixel data arrives): the files they write and the
+  // programs they run; newuids' pairs kept before the object is stored, so an olduids on it (or on a query) can
+  // always undo them.
+  const effects = async (): Promise<void> => {
+    for (const note of result.notes) log.info(`${header.sopInstanceUid}: ${note}`);
+    await writeConverterFiles(core.dataDir, result.files, log, archiveFolders(core));
+    runSystemCommands(core, result.commands, 'ImportConverters');
+    if (result.outcome === 'destroy' && !result.quiet)
+      log.info(`${header.sopInstanceUid} from ${object.callingAe} destroyed by an import converter`);
+    if (result.outcome === 'reject')
+      log.info(`${header.sopInstanceUid} from ${object.callingAe} rejected by an import converter`);
+    if (result.uidPairs.length) await core.index.uidMapStore().remember(result.uidPairs);
+  };
+  if (result.outcome === 'destroy') return { outcome: 'destroy', effects };
+  if (result.outcome === 'reject')
+    return { outcome: 'reject', comment: 'rejected by an import converter of this archive', effects };
   let stored = header;
   const now = source.current;
   if (result.changed) {
@@ -208,7 +226,7 @@ async function runOn(
       `${header.sopInstanceUid}: storage MAG${result.device} is not a device here (MAGDevices is ${devices}); kept where it came`,
     );
   const device = result.device !== undefined && result.device < devices ? result.device : undefined;
-  return { outcome: 'store', header: stored, afterStore, compression, device, transferSyntaxUid };
+  return { outcome: 'store', header: stored, afterStore, compression, device, transferSyntaxUid, effects };
 }
 
 /** Chunks written as one new file (flushed when `flush`); its size. On failure the file is removed. */

@@ -18,7 +18,10 @@ const MAX_IN_FLIGHT = 8 << 20;
  *
  * Held (`hold` bytes > 0, asked for when import converters may change the object): the bytes stay in memory until the
  * object is released, so a changed object is written once, with its new attributes, instead of written, read and written
- * again; an object that grows past `hold` bytes goes to the file from then on as any other.
+ * again; an object that grows past `hold` bytes goes to the file from then on as any other. Once its attributes are in
+ * (`holdHead`: the bytes before Pixel Data), only those are held for the converters: the pixel data arriving meanwhile
+ * waits beside them (the socket paused past `hold` bytes) and follows them to the file once they are decided (`spill`),
+ * or is dropped with the object (`drop`).
  */
 export class IncomingObject {
   readonly tempPath: string;
@@ -38,9 +41,16 @@ export class IncomingObject {
   private closed = false;
   private held: Uint8Array[] | undefined;
   private readonly holdLimit: number;
+  private readonly metaLength: number;
+  /** What arrived after the held head (holdHead), and its bytes. */
+  private tail: Uint8Array[] | undefined;
+  private tailBytes = 0;
+  /** Dropped before it ended: later bytes are not kept. */
+  private dropped = false;
 
   constructor(tempPath: string, head: Buffer, hold = 0) {
     this.holdLimit = hold;
+    this.metaLength = head.length;
     if (hold > 0) this.held = [];
     this.tempPath = tempPath;
     this.opened = openFile(tempPath, 'wx').then(
@@ -61,7 +71,13 @@ export class IncomingObject {
 
   /** False asks the caller to wait for `drained()`. The chunk must not be modified afterwards. */
   write(chunk: Uint8Array): boolean {
-    if (this.failure) return true;
+    if (this.failure || this.dropped) return true;
+    if (this.tail) {
+      this.tail.push(chunk);
+      this.tailBytes += chunk.length;
+      this.bytes += chunk.length;
+      return this.tailBytes < this.holdLimit;
+    }
     if (this.held) {
       this.held.push(chunk);
       this.bytes += chunk.length;
@@ -100,16 +116,57 @@ export class IncomingObject {
     });
   }
 
-  /** The whole object as the chunks it arrived in, when it is still held in memory (not released). */
+  /**
+   * The object as the chunks it arrived in, when it is still held in memory (not released): all of it, or after
+   * `holdHead` its head.
+   */
   heldChunks(): readonly Uint8Array[] | undefined {
     return this.held;
   }
 
-  /** The held object's bytes replaced (a converter changed it); written when released. */
+  /** Only its head is held: what follows it waits beside it, or still arrives (holdHead). */
+  get headOnly(): boolean {
+    return this.tail !== undefined;
+  }
+
+  /**
+   * Hold only the object's head from now on: its meta information and the first `dataSetBytes` bytes of its data set (up
+   * to Pixel Data). False when the object is not held (or already so).
+   */
+  holdHead(dataSetBytes: number): boolean {
+    if (!this.held || this.tail) return false;
+    const end = this.metaLength + dataSetBytes;
+    const head: Uint8Array[] = [];
+    const tail: Uint8Array[] = [];
+    let at = 0;
+    for (const c of this.held) {
+      if (at >= end) tail.push(c);
+      else if (at + c.length <= end) head.push(c);
+      else {
+        head.push(c.subarray(0, end - at));
+        tail.push(c.subarray(end - at));
+      }
+      at += c.length;
+    }
+    this.held = head;
+    this.tail = tail;
+    this.tailBytes = Math.max(0, at - end);
+    return true;
+  }
+
+  /** The held object's bytes (or after `holdHead` its head's) replaced (a converter changed it); written when released. */
   replaceHeld(chunks: Uint8Array[]): void {
     if (!this.held) throw new Error('the object is not held in memory');
     this.held = chunks;
-    this.bytes = chunks.reduce((n, c) => n + c.length, 0);
+    this.bytes = chunks.reduce((n, c) => n + c.length, 0) + this.tailBytes;
+  }
+
+  /** Nothing more of it is kept (it will be discarded): what is held goes, and later bytes are not written. */
+  drop(): void {
+    this.dropped = true;
+    this.held = undefined;
+    this.tail = undefined;
+    for (const w of this.drainWaiters.splice(0)) w();
   }
 
   /** Held bytes go to the file (a no-op for an object not held); resolves once written. */
@@ -118,14 +175,23 @@ export class IncomingObject {
     await this.settled();
   }
 
-  private spill(): void {
-    const chunks = this.held!;
+  /** What is held (and what waits behind a held head) goes to the file, and later bytes follow as they arrive. */
+  spill(): void {
+    const chunks = this.held;
+    const tail = this.tail ?? [];
+    if (!chunks) return;
     this.held = undefined;
+    this.tail = undefined;
+    this.tailBytes = 0;
     this.bytes = 0;
     for (const c of chunks) this.write(c);
+    for (const c of tail) this.write(c);
+    if (this.inFlight <= MAX_IN_FLIGHT / 2) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   drained(): Promise<void> {
+    if (this.tail && !this.failure && this.tailBytes >= this.holdLimit)
+      return new Promise((resolve) => this.drainWaiters.push(resolve));
     if (this.failure || this.inFlight <= MAX_IN_FLIGHT / 2) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
@@ -177,6 +243,7 @@ export class IncomingObject {
    * place, and the object's size is `size` from now on.
    */
   async replaceWith(path: string, size: number): Promise<void> {
+    if (this.tail) throw new Error('only the head of the object is here yet');
     this.held = undefined;
     await this.settled();
     await this.close();
@@ -186,7 +253,7 @@ export class IncomingObject {
 
   /** Drop the object: close and remove the temporary file. */
   async discard(): Promise<void> {
-    this.held = undefined;
+    this.drop();
     await this.settled().catch(() => undefined);
     await this.close();
     await unlink(this.tempPath).catch((err: NodeJS.ErrnoException) => {

@@ -81,6 +81,15 @@ export function readCommandSet(bytes: Buffer): Map<number, number | string> {
   return out;
 }
 
+/** A P-DATA-TF PDU of one PDV on presentation context 1; `header` its control byte (PS3.8 E.2). */
+function pdv(data: Buffer, header: number): Buffer {
+  const b = Buffer.alloc(6);
+  b.writeUInt32BE(data.length + 2, 0);
+  b[4] = 1;
+  b[5] = header;
+  return pdu(0x04, Buffer.concat([b, data]));
+}
+
 function pdu(type: number, body: Buffer): Buffer {
   const head = Buffer.alloc(6);
   head[0] = type;
@@ -194,15 +203,22 @@ export class BytePeer {
 
   /** Send a command set (and its data set) without waiting for anything (a C-CANCEL has no response). */
   send(command: Buffer, dataSet?: Buffer): void {
-    const pdv = (data: Buffer, header: number) => {
-      const b = Buffer.alloc(6);
-      b.writeUInt32BE(data.length + 2, 0);
-      b[4] = 1;
-      b[5] = header;
-      return pdu(0x04, Buffer.concat([b, data]));
-    };
     this.socket.write(pdv(command, 0x03));
     if (dataSet) this.socket.write(pdv(dataSet, 0x02));
+  }
+
+  /**
+   * Send a command set and only the first `bytes` of its data set (a fragment not marked last), as a sender whose
+   * transfer breaks off; `abort` then ends the association.
+   */
+  sendPartial(command: Buffer, dataSet: Buffer, bytes: number): void {
+    this.socket.write(pdv(command, 0x03));
+    this.socket.write(pdv(dataSet.subarray(0, bytes), 0x00));
+  }
+
+  /** A-ABORT (PS3.8 9.3.8), the socket closed. */
+  abort(): void {
+    this.socket.end(pdu(0x07, Buffer.alloc(4)));
   }
 
   /** Stop reading the socket (the sender's writes back up), and start again. */

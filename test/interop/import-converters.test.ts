@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { dumpDataSet } from '../helpers/dcmtk.ts';
 import { findscu } from '../helpers/qr-tools.ts';
-import { makeImage, uid, type MadeImage } from '../helpers/fixtures.ts';
+import { CT_IMAGE_STORAGE, makeImage, uid, type MadeImage } from '../helpers/fixtures.ts';
+import { BytePeer, commandSet } from '../helpers/dimse-bytes.ts';
+import { readFileMeta } from '../../main/store/file-meta.ts';
 import { storeAs } from '../helpers/store-as.ts';
 import { startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { until } from '../helpers/wait.ts';
@@ -36,6 +38,10 @@ describe('import converters', () => {
         ImportCallingAE3: 'MRI*',
         ImportConverter5: 'ifequal "%u", "SQUEEZE"; compression js',
         ImportConverter4: 'append "%o from %u%n" to received.log; write "not here" to ../outside-%o.txt',
+        ImportConverter8: `lua "print('seen ' .. Data.SOPInstanceUID)"`,
+        ImportCallingAE8: 'BROKEN',
+        ImportConverter9: 'lua "sleep(300)"; set 0010,4000 to "waited for"',
+        ImportCallingAE9: 'SLOWPOKE',
       },
       [`PEER 127.0.0.1 ${peer.port} un`],
     );
@@ -49,6 +55,7 @@ describe('import converters', () => {
 
   const send = (callingAe: string, image: MadeImage) => storeAs(archive, callingAe, [image], work);
   const stored = (sopUid: string) => archive.server.index.findInstance(sopUid);
+  const incomingFiles = () => readdir(path.join(archive.server.store.devices[0]!, '.incoming')).catch(() => []);
 
   it("sets an attribute from the calling and called AE titles, in the index's file", async () => {
     const image = makeImage({ rows: 8, columns: 8 });
@@ -139,7 +146,7 @@ describe('import converters', () => {
     expect((await stored(other.sopUid))!.transferSyntaxUid).toBe(TransferSyntax.ExplicitLittleEndian);
   });
 
-  it('changes an object too large to hold in memory (16 MB) through its file, Pixel Data copied whole', async () => {
+  it('changes an object larger than what is held in memory (16 MB): its attributes, its Pixel Data streamed whole', async () => {
     const big = makeImage({ rows: 1024, columns: 1024, frames: 9 });
     expect(big.bytes.length).toBeGreaterThan(16 << 20);
     expect((await send('CT01', big)).code).toBe(0);
@@ -154,6 +161,42 @@ describe('import converters', () => {
     expect(
       stored2.subarray(stored2.length - 1024).equals(Buffer.from(big.bytes.subarray(big.bytes.length - 1024))),
     ).toBe(true);
+  });
+
+  it('holds the pixel data arriving behind a converter that takes its time (the sender paused past 16 MB), then stores it whole', async () => {
+    const big = makeImage({ rows: 1024, columns: 1024, frames: 9 });
+    expect((await send('SLOWPOKE', big)).code).toBe(0);
+    const file = archive.server.store.absolutePath((await stored(big.sopUid))!.location);
+    expect(await dumpDataSet(file)).toContain('(0010,4000) LT [waited for]');
+    const kept = await readFile(file);
+    const pixels = big.bytes.length - 9 * 1024 * 1024 * 2;
+    expect(kept.subarray(kept.length - (big.bytes.length - pixels)).equals(big.bytes.subarray(pixels))).toBe(true);
+  });
+
+  it('runs the converters on the attributes while the pixel data arrives; a transfer broken off has none of their effects', async () => {
+    const image = makeImage({ rows: 256, columns: 256 });
+    const meta = readFileMeta(image.bytes);
+    expect(meta.transferSyntaxUid).toBe(TransferSyntax.ExplicitLittleEndian);
+    const dataSet = image.bytes.subarray(meta.dataSetOffset);
+    const peer = await BytePeer.associate(archive.port, archive.aeTitle, 'BROKEN', CT_IMAGE_STORAGE);
+    const command = commandSet([
+      [0x0002, CT_IMAGE_STORAGE],
+      [0x0100, 0x0001],
+      [0x0110, 1],
+      [0x0700, 0],
+      [0x0800, 0x0000],
+      [0x1000, image.sopUid],
+    ]);
+    peer.sendPartial(command, dataSet, dataSet.length - 4096);
+    await until('the converters ran on its attributes', () => archive.logText().includes(`seen ${image.sopUid}`));
+    peer.abort();
+    await until('the object is dropped', () => archive.logText().includes(`object ${image.sopUid} dropped`));
+    expect(await stored(image.sopUid)).toBeUndefined();
+    // The converter that appends each object to received.log ran on it too, but its write waits for the whole object.
+    expect(await readFile(path.join(archive.dataDir, 'received.log'), 'utf8').catch(() => '')).not.toContain(
+      image.sopUid,
+    );
+    await until('nothing of it is left in the incoming folder', async () => (await incomingFiles()).length === 0);
   });
 
   it('applies a converter saved in dicom.ini to the next object, without a restart', async () => {
@@ -186,6 +229,7 @@ describe('import converters', () => {
         replaceHeld: () => {
           throw new Error('not to be replaced');
         },
+        headOnly: false,
       },
       archive.server.feature(importConverters).scripts,
     );

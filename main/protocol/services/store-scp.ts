@@ -26,6 +26,12 @@ export interface ObjectReceiver {
 export interface ReceivedObject {
   write(chunk: Uint8Array): boolean;
   drained(): Promise<void>;
+  /**
+   * The attributes are in (the data set's bytes before its Pixel Data, `dataSetBytes` of them), header checked, and the
+   * pixel data still arrives: a receiver may begin deciding on the object now. Not called for an object without
+   * Pixel Data at its top level, nor when its header does not check.
+   */
+  headArrived?(header: InstanceHeader, dataSetBytes: number): void;
   /** All bytes are in and the header checked: make it permanent; resolves with the status to answer. */
   complete(header: InstanceHeader): Promise<{ status: number; comment?: string }>;
   /** Drop it (bad data, peer gone). */
@@ -78,6 +84,7 @@ class StoreOperation implements DataSink {
   private readonly onResult: (assoc: Association, result: StoreResult) => void;
   private object: ReceivedObject | undefined;
   private failure: DimseError | undefined;
+  private headTold = false;
 
   constructor(
     assoc: Association,
@@ -128,7 +135,22 @@ class StoreOperation implements DataSink {
       this.fail(err);
       return true;
     }
-    return this.object!.write(chunk);
+    const more = this.object!.write(chunk);
+    if (!this.headTold && this.scanner.pixelDataOffset !== undefined) this.tellHead(this.scanner.pixelDataOffset);
+    return more;
+  }
+
+  /** The receiver hears that the attributes are in, when it listens and the header checks (else it hears at the end). */
+  private tellHead(dataSetBytes: number): void {
+    this.headTold = true;
+    if (!this.object!.headArrived) return;
+    let header: InstanceHeader;
+    try {
+      header = this.checkedHeader();
+    } catch {
+      return;
+    }
+    this.object!.headArrived(header, dataSetBytes);
   }
 
   drained(): Promise<void> {

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { IncomingObject } from '../../main/store/incoming-object.ts';
+
+/**
+ * An object held for import converters: only its head once that is in (the rest waiting beside it, the sender paused
+ * past the hold limit), written behind its changed head when decided, or dropped.
+ */
+describe('an incoming object held for converters', () => {
+  let dir: string;
+  let n = 0;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'pacs-incoming-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const bytes = (text: string) => Buffer.from(text, 'latin1');
+  const start = (hold: number) => new IncomingObject(path.join(dir, `${n++}.part`), bytes('META'), hold);
+
+  it('keeps its head (split inside a chunk) for the converters and writes the changed head before the rest', async () => {
+    const object = start(1024);
+    object.write(bytes('head'));
+    object.write(bytes('ERpixels-'));
+    // The data set's first 6 bytes are its attributes: 'head' and 'ER'.
+    expect(object.holdHead(6)).toBe(true);
+    expect(Buffer.concat(object.heldChunks()!).toString('latin1')).toBe('METAheadER');
+    object.write(bytes('more'));
+    object.replaceHeld([bytes('META'), bytes('changed-head')]);
+    object.spill();
+    object.write(bytes('-end'));
+    await object.finish();
+    expect(object.size).toBe('METAchanged-headpixels-more-end'.length);
+    await object.moveTo(path.join(dir, 'placed'));
+    expect(await readFile(path.join(dir, 'placed'), 'latin1')).toBe('METAchanged-headpixels-more-end');
+  });
+
+  it('pauses the sender while the rest waiting behind its head passes the hold limit, until it is decided', async () => {
+    const object = start(8);
+    object.write(bytes('head'));
+    expect(object.holdHead(4)).toBe(true);
+    expect(object.write(bytes('1234'))).toBe(true);
+    expect(object.write(bytes('5678'))).toBe(false);
+    let drained = false;
+    const waiting = object.drained().then(() => {
+      drained = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    object.spill();
+    await waiting;
+    await object.finish();
+    expect(object.size).toBe('METAhead12345678'.length);
+  });
+
+  it('keeps nothing of a dropped object, nor what arrives after', async () => {
+    const object = start(8);
+    object.write(bytes('head'));
+    object.holdHead(4);
+    object.write(bytes('12345678'));
+    const waiting = object.drained();
+    object.drop();
+    await waiting;
+    object.write(bytes('late'));
+    expect(object.heldChunks()).toBeUndefined();
+    await object.discard();
+    expect(existsSync(object.tempPath)).toBe(false);
+  });
+
+  it('does not hold a head once the object went to its file (it grew past the hold limit first)', async () => {
+    const object = start(4);
+    object.write(bytes('0123456789'));
+    expect(object.holdHead(2)).toBe(false);
+    await object.discard();
+  });
+});
