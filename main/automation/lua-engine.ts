@@ -88,8 +88,15 @@ interface Current {
   needsThread: boolean;
 }
 
-/** What both ways of running a chunk ask Lua: the prelude's __go, with what begin() set. */
+/** What runWaiting asks Lua: the prelude's __go, with the globals it set from goArguments (run pushes them). */
 const GO = 'return __go(__calling, __called, __ip, __thread, __storage, __chunk, __name)';
+const GO_ARGUMENTS = 7;
+
+/** The prelude's __go's arguments for a call, in its order. */
+function goArguments(call: LuaCall): (string | number | undefined)[] {
+  const { association: a } = call;
+  return [a.calling, a.called, a.connectedIp, a.thread, call.storage, call.chunk, call.name];
+}
 
 export class ScriptEngine {
   private deadline = Number.POSITIVE_INFINITY;
@@ -137,11 +144,23 @@ export class ScriptEngine {
     }
     const current = this.begin(call);
     try {
-      const value = this.lua.doStringSync(GO);
+      // __go called with the chunk's values pushed straight on the stack: no globals set, nothing compiled per call.
+      const g = this.lua.global;
+      g.lua.lua_getglobal(g.address, '__go');
+      for (const value of goArguments(call)) {
+        if (value === undefined) g.lua.lua_pushnil(g.address);
+        else if (typeof value === 'number')
+          if (Number.isSafeInteger(value)) g.lua.lua_pushinteger(g.address, BigInt(value));
+          else g.lua.lua_pushnumber(g.address, value);
+        else g.lua.lua_pushstring(g.address, value);
+      }
+      const value = g.runSync(GO_ARGUMENTS)[0];
       return this.outcome(current, undefined, value);
     } catch (err) {
       return this.outcome(current, err);
     } finally {
+      // What a failed call left on the stack (its error, or what was pushed before it failed) goes.
+      this.lua.global.setTop(0);
       this.end();
     }
   }
@@ -155,6 +174,9 @@ export class ScriptEngine {
     }
     const current = this.begin(call);
     current.services = services;
+    const g = this.lua.global;
+    const names = ['__calling', '__called', '__ip', '__thread', '__storage', '__chunk', '__name'];
+    goArguments(call).forEach((value, i) => g.set(names[i]!, value));
     try {
       const value = await this.lua.doString(GO);
       return this.outcome(current, undefined, value);
@@ -175,8 +197,8 @@ export class ScriptEngine {
   }
 
   /**
-   * The chunk's state: its association's values (the prelude's __go makes Association of them; a table from here
-   * costs more than the chunk itself), storage, Command, the chunk and its name.
+   * The chunk's state, and Command. Its association's values, storage, the chunk and its name go to the prelude's __go
+   * as arguments (goArguments), which makes Association of them: a table from here costs more than the chunk itself.
    */
   private begin(call: LuaCall): Current {
     if (this.current) throw new Error('a Lua state runs one chunk at a time');
@@ -193,13 +215,6 @@ export class ScriptEngine {
     const g = this.lua.global;
     if (call.command !== undefined || this.commandSet) g.set('Command', call.command);
     this.commandSet = call.command !== undefined;
-    g.set('__calling', call.association.calling);
-    g.set('__called', call.association.called);
-    g.set('__ip', call.association.connectedIp);
-    g.set('__thread', call.association.thread);
-    g.set('__storage', call.storage);
-    g.set('__chunk', call.chunk);
-    g.set('__name', call.name);
     this.deadline = Date.now() + call.timeoutMs;
     return current;
   }
