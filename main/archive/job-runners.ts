@@ -12,6 +12,7 @@ import type { WebNode } from '../config/web-nodes.ts';
 import { retrieveFromWebNode, searchWebNode, sendToWebNode } from '../scu/dicomweb-client.ts';
 import { PermanentJobError, type JobContext, type JobRunner } from '../jobs/job-queue.ts';
 import { msg } from '../../common/message.ts';
+import { matchingImageType } from './image-type-filter.ts';
 
 /** What a forward job's object is, for its script: the stored object's UID and syntax, and the forward's AE titles. */
 export interface ScriptedCopy {
@@ -72,6 +73,24 @@ function forwardNode(deps: RunnerDependencies, job: Job, via: ForwardVia): Remot
   return { ...node, ...(via.dest ? { ae: via.dest } : {}), ...(via.org ? { callingAe: via.org } : {}) };
 }
 
+/**
+ * How a forward reads each object to send: as stored, or left out when a delayed forward's `imagetype` does not match,
+ * then changed by its `script`.
+ */
+function readForForward(
+  read: () => Promise<ReadObject>,
+  copy: ScriptedCopy,
+  imageType: string | undefined,
+  script: ((read: ReadObject) => Promise<ReadObject>) | undefined,
+): () => Promise<ReadObject> {
+  if (imageType === undefined && !script) return read;
+  return async () => {
+    const stored = await read();
+    const kept = imageType === undefined ? stored : await matchingImageType(stored, imageType, copy.transferSyntaxUid);
+    return kept.skipped || !script ? kept : script(kept);
+  };
+}
+
 /** Send (or forward) the job's objects still pending; objects a node refused are tried again at the next attempt. */
 function sendRunner(deps: RunnerDependencies): JobRunner {
   return async (ctx: JobContext) => {
@@ -81,7 +100,7 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
     const via = job.kind === 'forward' ? forwardViaOf(job.detail) : {};
     const own = web ? { ae: web.name, host: '', port: 0 } : forwardNode(deps, job, via);
     const node = job.compression ? { ...own, compression: job.compression } : own;
-    const { script } = via;
+    const { script, imageType } = via;
     if (script !== undefined && !deps.forwardScript)
       throw new PermanentJobError(msg("a forward's script does not run in this archive"));
     await store.setItems(job.id, await store.items(job.id, 'failed'), 'pending');
@@ -104,7 +123,12 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
         sopClassUid: inst.sopClassUid,
         sopInstanceUid: inst.sopInstanceUid,
         transferSyntaxUid: inst.transferSyntaxUid,
-        read: script === undefined ? read : async () => deps.forwardScript!(script, await read(), copy),
+        read: readForForward(
+          read,
+          copy,
+          imageType,
+          script === undefined ? undefined : (r) => deps.forwardScript!(script, r, copy),
+        ),
       });
     }
     await store.setItems(job.id, missing, 'failed');

@@ -8,7 +8,8 @@
  * calling AE title the forward uses, `dest AE` the called one. `channel N` (Conquest keeps a connection per channel;
  * ours are pooled) is accepted and changes nothing. Clauses are single words, in any order, except `script`, which
  * takes the rest of the line (quoted or not): converter commands run on the copy that is sent, never on the stored
- * object (features/forward-scripts.ts). What this version does not run (`imagetype`) is refused with its reason.
+ * object (features/forward-scripts.ts). `imagetype` (a delayed forward's) leaves out the objects whose Image Type does
+ * not match, read from each as it is sent (archive/image-type-filter.ts).
  */
 
 export type ForwardLevel = 'patient' | 'study' | 'series' | 'image';
@@ -31,15 +32,14 @@ export interface ForwardCommand {
   dest?: string;
   /** `script ...` (the rest of the line): converter commands run on each copy sent, not on the stored object. */
   script?: string;
+  /** `imagetype pattern`: only the objects whose Image Type matches (`*`, `?`, no case; values joined by `\`). */
+  imageType?: string;
 }
 
 export type ForwardFilterClause = 'modality' | 'seriesdesc' | 'study' | 'series' | 'sop';
 
 const LEVELS: readonly string[] = ['patient', 'study', 'series', 'image'];
 const FILTERS: readonly string[] = ['modality', 'seriesdesc', 'study', 'series', 'sop'];
-const NOT_RUN: Readonly<Record<string, string>> = {
-  imagetype: 'the imagetype filter is not run by this version (Image Type is not in the index)',
-};
 
 /**
  * Conquest's `script` clause: the rest of the line; quoted (so it may hold `;`), the quotes go and a doubled `""` inside
@@ -129,6 +129,9 @@ export function parseForwardCommand(line: string): ForwardCommand | { error: str
         const ae = value(clause);
         if (ae.length > 16) return { error: `${clause} takes an AE title (16 characters at most), not "${ae}"` };
         command[clause] = ae;
+      } else if (clause === 'imagetype') {
+        if (!command.level) return { error: 'imagetype narrows a delayed forward: forward patient|study|series ...' };
+        command.imageType = value(clause);
       } else if (clause === 'date' || clause === 'now' || clause === 'age' || clause === 'split') {
         if (!command.level) return { error: `${clause} narrows a delayed forward: forward patient|study|series ...` };
         const v = value(clause);
@@ -145,8 +148,7 @@ export function parseForwardCommand(line: string): ForwardCommand | { error: str
       } else if (FILTERS.includes(clause)) {
         if (!command.level) return { error: `${clause} narrows a delayed forward: forward patient|study|series ...` };
         command.filters[clause as ForwardFilterClause] = value(clause);
-      } else if (NOT_RUN[clause]) return { error: NOT_RUN[clause] };
-      else return { error: `"${clause}" is not part of forward` };
+      } else return { error: `"${clause}" is not part of forward` };
     }
   } catch (err) {
     return { error: (err as Error).message };

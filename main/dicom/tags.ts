@@ -17,6 +17,7 @@ export const Tag = {
   ReferencedSOPInstanceUIDInFile: 0x00041511,
   ReferencedTransferSyntaxUIDInFile: 0x00041512,
   SpecificCharacterSet: 0x00080005,
+  ImageType: 0x00080008,
   InstanceCreationDate: 0x00080012,
   InstanceCreationTime: 0x00080013,
   InstanceCreatorUID: 0x00080014,

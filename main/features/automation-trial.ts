@@ -218,7 +218,8 @@ function forwardWords(f: ForwardCommand): string {
       ? ` date ${f.dates.from}-${f.dates.to}`
       : ` ${f.dates.kind} ${f.dates.from}+${f.dates.to}`;
   const split = f.split ? ` split ${f.split.n}/${f.split.m}` : '';
-  return `forward ${f.level}${filters}${dates}${split}${as} to ${f.destination}${via}${after}${script}`;
+  const imageType = f.imageType ? ` imagetype ${f.imageType}` : '';
+  return `forward ${f.level}${filters}${imageType}${dates}${split}${as} to ${f.destination}${via}${after}${script}`;
 }
 
 /** The first filter (key = value) that stops the object, or ''. */

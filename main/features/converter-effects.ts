@@ -24,7 +24,7 @@ export async function queueForwards(
 ): Promise<void> {
   for (const f of forwards) {
     const compression = f.compression || options.compression || '';
-    const via = { org: f.org, dest: f.dest, script: f.script };
+    const via = { org: f.org, dest: f.dest, script: f.script, imageType: f.imageType };
     if (!f.level) {
       const { group, acrossStudies } = forwardGroup(core.settings.forwardAssociationLevel, header);
       await core.queue.forward(

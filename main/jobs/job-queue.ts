@@ -30,6 +30,8 @@ export interface ForwardVia {
   group?: string;
   /** A converter's `forward ... script ...`: converter commands run on each copy sent (features/forward-scripts.ts). */
   script?: string;
+  /** A delayed forward's `imagetype`: only the objects whose Image Type matches go (archive/image-type-filter.ts). */
+  imageType?: string;
 }
 
 /**
@@ -74,6 +76,7 @@ function forwardDetail(delayed: boolean, via: ForwardVia): string {
     ...(via.dest ? { dest: via.dest } : {}),
     ...(via.group ? { group: via.group } : {}),
     ...(via.script ? { script: via.script } : {}),
+    ...(via.imageType ? { imageType: via.imageType } : {}),
   };
   return Object.keys(d).length ? JSON.stringify(d) : '';
 }
@@ -87,6 +90,7 @@ export function forwardViaOf(detail: string): ForwardVia {
       org: typeof d.org === 'string' ? d.org : undefined,
       dest: typeof d.dest === 'string' ? d.dest : undefined,
       script: typeof d.script === 'string' ? d.script : undefined,
+      imageType: typeof d.imageType === 'string' ? d.imageType : undefined,
     };
   } catch {
     return {};

@@ -99,6 +99,8 @@ export interface ImageOptions {
   bitsAllocated?: 8 | 16 | 32;
   /** More elements (an RT Dose's grid scaling, ...). */
   extra?: Element[];
+  /** Image Type's values joined by `\` (ORIGINAL\PRIMARY\AXIAL when not said). */
+  imageType?: string;
   /** Colour by pixel (8 bits, RGB, planar configuration 0): each pixel's value v becomes (v, 255 - v, 3v mod 256). */
   rgb?: boolean;
   /** CT-style Rescale Intercept (and slope 1), so stored values map to Hounsfield units. */
@@ -164,7 +166,7 @@ export function makeImage(o: ImageOptions = {}): MadeImage {
   }
   const elements: Element[] = [
     ...(o.specificCharacterSet ? [{ tag: 0x00080005, vr: 'CS', value: o.specificCharacterSet }] : []),
-    { tag: 0x00080008, vr: 'CS', value: 'ORIGINAL\\PRIMARY\\AXIAL' },
+    { tag: 0x00080008, vr: 'CS', value: o.imageType ?? 'ORIGINAL\\PRIMARY\\AXIAL' },
     { tag: 0x00080016, vr: 'UI', value: sopClass },
     { tag: 0x00080018, vr: 'UI', value: sopUid },
     { tag: 0x00080020, vr: 'DA', value: o.studyDate ?? '20261125' },

@@ -344,9 +344,35 @@ describe('export converters', () => {
     await archive.setIni('ExportConverter2', 'nop');
   });
 
+  it("forwards a study's objects whose Image Type matches (imagetype), leaving the others out", async () => {
+    await archive.setIni(
+      'ExportConverter2',
+      'ifequal "%V0008,1030", "SCOUTS"; forward study imagetype *localizer to PEER4 after 1',
+    );
+    try {
+      const study = uid();
+      const [scout, axial, derived] = [
+        'ORIGINAL\\PRIMARY\\LOCALIZER',
+        'ORIGINAL\\PRIMARY\\AXIAL',
+        'DERIVED\\SECONDARY\\LOCALIZER',
+      ].map((imageType) => makeImage({ studyUid: study, studyDescription: 'SCOUTS', imageType, rows: 8, columns: 8 }));
+      const before = await sopsAt('PEER4');
+      expect((await send([scout!, axial!, derived!])).code).toBe(0);
+      const job = async () =>
+        (await archive.server.core.queue.list()).find((j) => j.destination === 'PEER4' && j.studyUid === study);
+      await until('the delayed forward of the study is done', async () => (await job())?.state === 'done', 30);
+      // All three were in the job; the one whose Image Type does not end in LOCALIZER (any case) was left out.
+      expect(await job()).toMatchObject({ total: 3, done: 3, failed: 0 });
+      const arrived = (await sopsAt('PEER4')).filter((s) => !before.includes(s));
+      expect(arrived).toEqual([scout!.sopUid, derived!.sopUid].sort());
+    } finally {
+      await archive.setIni('ExportConverter2', 'nop');
+    }
+  });
+
   it('refuses a forward clause this version does not run, with its reason', async () => {
-    await expect(archive.setIni('ExportConverter2', 'forward study imagetype ORIGINAL to PEER4')).rejects.toThrow(
-      /ExportConverter2, column 1: the imagetype filter is not run by this version/,
+    await expect(archive.setIni('ExportConverter2', 'forward imagetype ORIGINAL to PEER4')).rejects.toThrow(
+      /ExportConverter2, column 1: imagetype narrows a delayed forward/,
     );
     await expect(archive.setIni('ExportConverter2', 'forward study split 2/2 to PEER4')).rejects.toThrow(
       /split is "split N\/M" with N below M/,

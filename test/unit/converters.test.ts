@@ -287,9 +287,9 @@ describe('the converter language', () => {
       'Nonsense is not gggg,eeee, a known attribute name, x, y or z',
     );
     expect(() => checkConverter('forward study to AE1')).not.toThrow();
-    expect(() => checkConverter('forward study imagetype ORIGINAL to AE1')).toThrow(
-      'the imagetype filter is not run by this version',
-    );
+    expect(() => checkConverter('forward study imagetype ORIGINAL* to AE1')).not.toThrow();
+    expect(parseForwardCommand('study imagetype *LOCALIZER to AE1')).toMatchObject({ imageType: '*LOCALIZER' });
+    expect(() => checkConverter('forward imagetype ORIGINAL to AE1')).toThrow('imagetype narrows a delayed forward');
     // A forward's script: the rest of the line, quoted (with "" for a quote) or not; checked as a converter line.
     const [scripted] = checkConverter('forward to 10.0.0.9:104 org ME script "set 0010,0010 to ""x""; newuids"');
     const forward = parseForwardCommand(commandWord((scripted as { text: string }).text).rest);
