@@ -176,7 +176,9 @@ export class ScriptEngine {
     current.services = services;
     const g = this.lua.global;
     const names = ['__calling', '__called', '__ip', '__thread', '__storage', '__chunk', '__name'];
-    goArguments(call).forEach((value, i) => g.set(names[i]!, value));
+    goArguments(call).forEach((value, i) => {
+      g.set(names[i]!, value);
+    });
     try {
       const value = await this.lua.doString(GO);
       return this.outcome(current, undefined, value);
