@@ -10,11 +10,15 @@ import { createWriteStream } from 'node:fs';
 import {
   removeCoreRecord,
   rotateSecret,
+  metricsOfRunningCore,
   signInLinkOfRunningCore,
   stopRunningCore,
   writeCoreRecord,
 } from './runtime/running-core.ts';
 import { SECRET_FILE } from './accounts/install-secret.ts';
+import { judge, parseMetrics, thresholdsFrom } from './runtime/health-check.ts';
+import { backupArchive } from './backup/backup.ts';
+import { restoreArchive } from './backup/restore.ts';
 
 const USAGE = `usage: node main/cli.ts COMMAND [options]
 
@@ -33,6 +37,18 @@ commands:
                            a DICOM media set with its DICOMDIR: into the folder PATH (a USB stick), or as a
                            ZIP or an ISO 9660 image (to burn) written to the file PATH; --anonymize de-identifies
                            it (PS3.15 Annex E Basic profile; a new patient name and ID are made)
+  backup --to DIR          back the archive up into DIR while it runs: a consistent copy of the index, the objects
+                           new since the last backup into DIR (each with its SHA-256 in DIR/manifest.jsonl),
+                           deletions recorded; run again after a kill, it goes on (SQLite index)
+  restore --from DIR --data NEW
+                           a backup into a new, empty data folder, every object checked against the manifest
+  check [thresholds]       the running archive's health as a Nagios/NRPE plugin: one line, exit 0 OK, 1 WARNING,
+                           2 CRITICAL, 3 UNKNOWN. Thresholds (warning / critical): --free-warning MB (5120)
+                           --free-critical MB (1024) of the fullest storage device; --queue-warning S (3600)
+                           --queue-critical S (14400) the oldest queued job's wait; --failed-warning N (1)
+                           --failed-critical N (10) jobs failed in the last hour; --idle-warning MIN
+                           --idle-critical MIN (0: off) since the last object arrived, only in --hours 7-19 on
+                           --days 1-5 (0 Sunday)
 
 options:
   --data DIR          data folder: storage and index paths in dicom.ini are relative to it (default: ./data)
@@ -69,14 +85,34 @@ async function main(): Promise<number> {
       zip: { type: 'boolean' },
       iso: { type: 'boolean' },
       anonymize: { type: 'boolean' },
+      'free-warning': { type: 'string' },
+      'free-critical': { type: 'string' },
+      'queue-warning': { type: 'string' },
+      'queue-critical': { type: 'string' },
+      'failed-warning': { type: 'string' },
+      'failed-critical': { type: 'string' },
+      'idle-warning': { type: 'string' },
+      'idle-critical': { type: 'string' },
+      hours: { type: 'string' },
+      days: { type: 'string' },
     },
   });
   const command = positionals[0];
   if (
     values.help ||
-    !['serve', 'stop', 'sign-in-link', 'rotate-secret', 'regen', 'import', 'migrate-conquest', 'export'].includes(
-      command ?? '',
-    )
+    ![
+      'serve',
+      'stop',
+      'sign-in-link',
+      'rotate-secret',
+      'regen',
+      'import',
+      'migrate-conquest',
+      'export',
+      'check',
+      'backup',
+      'restore',
+    ].includes(command ?? '')
   ) {
     report(USAGE);
     return values.help ? 0 : 2;
@@ -111,6 +147,62 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  if (command === 'backup') {
+    if (!values.to) {
+      process.stderr.write('backup needs --to DIR\n');
+      return 2;
+    }
+    const started = performance.now();
+    const s = await backupArchive({ dataDir, configDir, to: path.resolve(values.to), log: report }).catch(
+      (err: Error) => {
+        process.stderr.write(`backup: ${err.message}\n`);
+        return undefined;
+      },
+    );
+    if (!s) return 1;
+    report(
+      `backup: ${s.objects} object(s), ${(s.bytes / 1048576).toFixed(1)} MB in ${values.to}; ${s.copied} copied and ${s.deleted} deleted by this run, in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+        (s.missing.length ? `; ${s.missing.length} the index named were gone (deleted meanwhile)` : ''),
+    );
+    return 0;
+  }
+  if (command === 'restore') {
+    if (!values.from || !values.data) {
+      process.stderr.write('restore needs --from DIR (a backup) and --data NEW (an empty data folder)\n');
+      return 2;
+    }
+    const r = await restoreArchive({ from: path.resolve(values.from), dataDir, log: report }).catch((err: Error) => {
+      process.stderr.write(`restore: ${err.message}\n`);
+      return undefined;
+    });
+    if (!r) return 1;
+    report(
+      `restore: ${r.objects} object(s), ${(r.bytes / 1048576).toFixed(1)} MB checked and put in ${dataDir}` +
+        (r.damaged.length ? `; ${r.damaged.length} missing or damaged (listed above)` : ''),
+    );
+    return r.damaged.length ? 1 : 0;
+  }
+  if (command === 'check') {
+    const thresholds = thresholdsFrom(values);
+    if ('error' in thresholds) {
+      report(`PACS UNKNOWN - ${thresholds.error}`);
+      return 3;
+    }
+    let text: string | undefined;
+    try {
+      text = await metricsOfRunningCore(dataDir);
+    } catch (err) {
+      report(`PACS UNKNOWN - ${(err as Error).message}`);
+      return 3;
+    }
+    if (text === undefined) {
+      report(`PACS CRITICAL - no archive runs on ${dataDir}`);
+      return 2;
+    }
+    const { code, line } = judge(parseMetrics(text), thresholds);
+    report(line);
+    return code;
+  }
   if (command === 'stop') {
     const outcome = await stopRunningCore(dataDir);
     report(

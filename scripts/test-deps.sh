@@ -22,6 +22,7 @@ openssl              openssl                    makes the test CA and certificat
 rsyslog              /usr/sbin/rsyslogd         an audit record repository receiving the ATNA syslog messages (UDP and TLS)
 rsyslog-gnutls       /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so   the TLS driver of rsyslog (RFC 5425 syslog over TLS)
 wine64               wine                       runs the Windows build of Node (scripts/windows-node.sh) for the Windows lane under Wine
+prometheus           /usr/bin/prometheus        scrapes /metrics of the archive in the monitoring tests (its HTTP API read back)
 '
 
 present() {

@@ -175,6 +175,8 @@ export const ENDPOINTS = {
   shutdown: ep<undefined, Done<'stopping'>>('POST', '/api/shutdown', 'configure'),
   restartListener: ep<undefined, ListenerRestarted>('POST', '/api/listener/restart', 'configure'),
   status: ep<undefined, StatusDto>('GET', '/api/status', 'view'),
+  /** Prometheus' text format (features/metrics.ts): this computer, or a scraper with MetricsToken. */
+  metrics: ep<undefined, string>('GET', '/metrics', 'public'),
   activity: ep<undefined, ActivitySnapshot>('GET', '/api/activity', 'view'),
   // Converters: Conquest's automation (automation-routes.ts).
   automation: ep<undefined, AutomationDto>('GET', '/api/automation', 'configure'),

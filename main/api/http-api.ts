@@ -153,7 +153,8 @@ export class HttpApi {
         );
       }
       if (dicomWeb && this.cors(req, res)) return;
-      if (req.method === 'GET' && !url.pathname.startsWith('/api/') && url.pathname !== '/wado' && !dicomWeb) {
+      const routed = url.pathname.startsWith('/api/') || url.pathname === '/wado' || url.pathname === '/metrics';
+      if (req.method === 'GET' && !routed && !dicomWeb) {
         if (await serveUi(url.pathname, res)) return;
         throw new HttpError(404, msg('no {pathname}', { pathname: url.pathname }));
       }

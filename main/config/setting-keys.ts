@@ -16,6 +16,7 @@ import {
   reason,
   senderList,
   text,
+  token,
   type Parse,
 } from './setting-parsers.ts';
 
@@ -560,6 +561,16 @@ export const SETTING_KEYS = {
     def: '',
     parse: hostNameList,
     help: "Names the UI and API answer to besides IP addresses, localhost and this computer's name (e.g. pacs.clinic.local), separated by commas; * takes any. Other names are refused (against DNS rebinding).",
+  },
+  MetricsToken: {
+    group: 'access',
+    label: 'Token for monitoring from another computer',
+    effect: 'live',
+    input: 'secret',
+    field: 'metricsToken',
+    def: '',
+    parse: token,
+    help: 'Prometheus reads /metrics on this computer without it; a scraper elsewhere sends it (Authorization: Bearer). Empty: /metrics answers this computer only.',
   },
   APICertificate: {
     group: 'access',

@@ -90,6 +90,13 @@ export const hostNameList: Parse<string[]> = (v) => {
       reason(msg('"{value}" is not a host name', { value: n }));
   return list;
 };
+/** A secret another program shows (MetricsToken): '' for none, else at least 16 characters without spaces. */
+export const token: Parse<string> = (v) => {
+  const t = v.trim();
+  if (t && (t.length < 16 || /\s/.test(t)))
+    reason(msg('a token is at least 16 characters, without spaces (a random one: openssl rand -hex 24)'));
+  return t;
+};
 /** HL7AllowedSenders: addresses, or * alone for any. */
 export const senderList: Parse<string[]> = (v) => (v.trim() === '*' ? ['*'] : addressList(v));
 export const hostPort: Parse<string> = (v) =>

@@ -105,4 +105,6 @@ export interface ServerSettings {
   exportRoots: string[];
   apiCertificate: string;
   apiPrivateKey: string;
+  /** What a scraper from another computer shows to read /metrics (Authorization: Bearer); '' serves loopback only. */
+  metricsToken: string;
 }

@@ -19,6 +19,7 @@ import { presentations } from './presentations.ts';
 import { dicomWeb } from './dicomweb.ts';
 import { accounts } from './accounts.ts';
 import { api } from './api.ts';
+import { metrics } from './metrics.ts';
 
 /** Every feature of the archive, in the order they start (each also after what it needs). */
 export const ALL_FEATURES: readonly Feature<unknown>[] = [
@@ -41,5 +42,6 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   presentations,
   dicomWeb,
   accounts,
+  metrics,
   api,
 ] as Feature<unknown>[];

@@ -28,6 +28,7 @@ export const queryRetrieve: Feature<QueryRetrieve> = {
     const storeScp = new StoreScp(core.ingest, core.child('store-scp'), (assoc, r) =>
       core.events.emit('object', {
         direction: 'received',
+        service: 'C-STORE',
         associationId: assoc.id,
         peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe,
         ...r,

@@ -106,6 +106,8 @@ export interface ArchiveIndex {
   counts(): Promise<IndexCounts>;
   /** The size of every stored object together (a full scan: callers cache it). */
   storedBytes(): Promise<number>;
+  /** The database's own size in bytes (monitoring). */
+  sizeBytes(): Promise<number>;
   /** Remove every patient, study, series and instance row (before a regen); worklist and jobs stay. */
   clearArchive(): Promise<void>;
   /**

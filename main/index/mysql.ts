@@ -29,6 +29,8 @@ export const MYSQL_DIALECT: SqlDialect = {
 export const MYSQL_INDEX_DIALECT: IndexDialect = {
   ...MYSQL_DIALECT,
   insertIgnore: 'INSERT IGNORE',
+  sizeQuery:
+    'SELECT COALESCE(SUM(data_length + index_length), 0) AS bytes FROM information_schema.tables WHERE table_schema = DATABASE()',
   upsert: (table, _key, columns, update, rows, withId) => `INSERT INTO ${table} (${columns.join(', ')})
     VALUES ${Array.from({ length: rows }, () => `(${columns.map(() => '?').join(', ')})`).join(', ')}
     ON DUPLICATE KEY UPDATE ${withId ? 'id = LAST_INSERT_ID(id), ' : ''}${update.map((c) => `${c} = VALUES(${c})`).join(', ')}`,

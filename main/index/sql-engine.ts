@@ -39,6 +39,8 @@ export interface Statement {
 }
 
 export interface IndexDialect extends SqlDialect {
+  /** One row whose `bytes` is the database's size (monitoring). */
+  sizeQuery: string;
   /** INSERT that skips rows whose unique key exists ("INSERT OR IGNORE" / "INSERT IGNORE"). */
   insertIgnore: string;
   /**

@@ -216,6 +216,11 @@ export class SqlArchiveIndex implements ArchiveIndex {
     };
   }
 
+  async sizeBytes(): Promise<number> {
+    const [r] = await this.engine.search<{ bytes: number | string | null }>(this.engine.dialect.sizeQuery);
+    return Number(r?.bytes ?? 0);
+  }
+
   async storedBytes(): Promise<number> {
     const [r] = await this.engine.search<{ bytes: number | string | null }>('SELECT SUM(size) AS bytes FROM instances');
     return Number(r?.bytes ?? 0);

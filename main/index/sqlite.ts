@@ -13,6 +13,7 @@ import { SqliteReaders } from './sqlite-reader.ts';
 export const SQLITE_INDEX_DIALECT: IndexDialect = {
   ...SQLITE_DIALECT,
   insertIgnore: 'INSERT OR IGNORE',
+  sizeQuery: 'SELECT p.page_count * s.page_size AS bytes FROM pragma_page_count() AS p, pragma_page_size() AS s',
   upsert: (table, key, columns, update, rows, withId) => `INSERT INTO ${table} (${columns.join(', ')})
     VALUES ${Array.from({ length: rows }, () => `(${columns.map(() => '?').join(', ')})`).join(', ')}
     ON CONFLICT (${key}) DO UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(', ')}${withId ? ' RETURNING id' : ''}`,

@@ -110,6 +110,8 @@ export class Association extends EventEmitter {
   peerMaxPduLength = 0;
   /** Each C-STORE's time, request to response, either way (the Monitor's time per object); 'stored' follows each. */
   readonly storeTimes = new StoreTimes();
+  /** Requests other than C-STORE this side answers, by message ID: their command and when they began (monitoring). */
+  private readonly answering = new Map<number, { commandField: number; at: number }>();
 
   private state: State;
   private readonly socket: Socket;
@@ -483,7 +485,7 @@ export class Association extends EventEmitter {
           }
           clearTimeout(waiter.timer);
           this.pendingResponses.delete(id);
-          this.timed(id);
+          this.storeAnswered(id);
           resolve({ command: msg.command, dataSet: data });
         },
         fail: (e) => {
@@ -538,13 +540,34 @@ export class Association extends EventEmitter {
 
   /** Queue one DIMSE message; messages never interleave on the wire (PS3.7 9.1). */
   sendMessage(contextId: number, command: CommandSet, dataSet?: Buffer | AsyncIterable<Uint8Array>): Promise<void> {
-    if (command.commandField === CommandField.CStoreRSP) this.timed(command.messageIdBeingRespondedTo ?? -1);
+    if (isResponse(command.commandField)) this.answered(command);
     return this.sender.sendMessage(contextId, command, dataSet);
   }
 
-  private timed(messageId: number): void {
+  /**
+   * A final response leaves: 'answered' (the request's command, its milliseconds from its first byte, the status) for
+   * monitoring; for C-STORE also 'stored' (its milliseconds).
+   */
+  private answered(response: CommandSet): void {
+    const status = response.status ?? 0;
+    if (status === 0xff00 || status === 0xff01) return;
+    const id = response.messageIdBeingRespondedTo ?? -1;
+    if (response.commandField === CommandField.CStoreRSP) {
+      const ms = this.storeAnswered(id);
+      if (ms !== undefined) this.emit('answered', CommandField.CStoreRQ, ms, status);
+      return;
+    }
+    const began = this.answering.get(id);
+    if (!began || began.commandField !== (response.commandField & 0x7fff)) return;
+    this.answering.delete(id);
+    this.emit('answered', began.commandField, performance.now() - began.at, status);
+  }
+
+  /** A C-STORE's response went out or came in: 'stored' with its milliseconds (for one begun here). */
+  private storeAnswered(messageId: number): number | undefined {
     const ms = this.storeTimes.end(messageId);
     if (ms !== undefined) this.emit('stored', ms);
+    return ms;
   }
 
   /** Several small messages leaving together, in one system call (C-FIND answers). */
@@ -689,6 +712,8 @@ export class Association extends EventEmitter {
     const msg: IncomingMessage = { context, command };
     if (command.commandField === CommandField.CStoreRQ)
       this.storeTimes.begin(command.messageId ?? -1, this.commandStartedAt);
+    else if (!isResponse(command.commandField) && command.commandField !== CommandField.CCancelRQ)
+      this.answering.set(command.messageId ?? -1, { commandField: command.commandField, at: this.commandStartedAt });
     if (!isResponse(command.commandField)) this.handler.onCommand?.(this, msg);
     if (command.hasDataSet) {
       this.current = { msg, buffered: msg.dataSink ? undefined : [], bufferedBytes: 0 };

@@ -25,6 +25,8 @@ export interface AssociationEvent {
 
 export interface ObjectEvent {
   direction: 'received' | 'sent';
+  /** How it went: received by C-STORE; sent by a send or forward (C-STORE), or as a C-MOVE's or C-GET's. */
+  service?: 'C-STORE' | 'C-MOVE' | 'C-GET';
   associationId: number;
   peerAe: string;
   sopInstanceUid: string;
@@ -74,8 +76,17 @@ export interface WorklistEvent {
   status: string;
 }
 
+/** A request this archive answered (as SCP): its command, how long from its first byte to its final response. */
+export interface DimseEvent {
+  command: string;
+  peerAe: string;
+  ms: number;
+  status: number;
+}
+
 interface EventMap {
   hl7: [Hl7Event];
+  dimse: [DimseEvent];
   worklist: [WorklistEvent];
   association: [AssociationEvent];
   object: [ObjectEvent];

@@ -1,6 +1,7 @@
 import type { Association } from '../protocol/association.ts';
 import type { RetrieveDependencies } from '../protocol/services/retrieve-scp.ts';
 import { Status } from '../dicom/status.ts';
+import { commandName } from '../protocol/command.ts';
 import type { ArchiveEvents } from './events.ts';
 
 /** While objects go over an association, its time per object is reported at most this often. */
@@ -29,6 +30,14 @@ export function watchAssociation(assoc: Association, events: ArchiveEvents): voi
     reported = performance.now();
     events.emit('association', { type: 'timing', ...describe(), ...timing() });
   };
+  assoc.on('answered', (command: number, ms: number, status: number) =>
+    events.emit('dimse', {
+      command: commandName(command).replace(/-RQ$/, ''),
+      peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe,
+      ms,
+      status,
+    }),
+  );
   assoc.once('established', () => {
     opened = true;
     events.emit('association', { type: 'opened', ...describe() });
@@ -52,6 +61,8 @@ export function retrieveObserver(events: ArchiveEvents): NonNullable<RetrieveDep
     sent: (via, obj, r) =>
       events.emit('object', {
         direction: 'sent',
+        // A C-GET's objects go back on its own association; a C-MOVE's on one we open to its destination.
+        service: via.role === 'acceptor' ? 'C-GET' : 'C-MOVE',
         associationId: via.id,
         peerAe: via.role === 'acceptor' ? via.callingAe : via.calledAe,
         sopInstanceUid: obj.sopInstanceUid,

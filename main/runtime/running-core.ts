@@ -54,7 +54,7 @@ async function localAnswer(
   return new Promise((resolve, reject) => {
     const req = (secure ? https : http).request(
       url,
-      { method, ca, headers: { authorization: `Bearer ${secret}` }, timeout: timeoutMs },
+      { method, ca, headers: secret ? { authorization: `Bearer ${secret}` } : {}, timeout: timeoutMs },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -92,6 +92,21 @@ export async function findRunningCore(
   if (!secret) return undefined;
   const status = await localRequest(dataDir, `${record.apiUrl}/api/session`, secret, 'GET', timeoutMs).catch(() => 0);
   return status === 200 ? { record, secret } : undefined;
+}
+
+/**
+ * The running core's /metrics (features/metrics.ts), asked with the install's secret where this user may read it (so
+ * an API on a network address answers too); undefined when no core runs on `dataDir`.
+ */
+export async function metricsOfRunningCore(dataDir: string, timeoutMs = 10_000): Promise<string | undefined> {
+  const record = JSON.parse(
+    await readFile(path.join(dataDir, CORE_FILE), 'utf8').catch(() => 'null'),
+  ) as CoreRecord | null;
+  if (!record || !alive(record.pid)) return undefined;
+  const secret = (await readFile(path.join(dataDir, 'api-secret'), 'utf8').catch(() => '')).trim();
+  const answer = await localAnswer(dataDir, `${record.apiUrl}/metrics`, secret, 'GET', timeoutMs);
+  if (answer.status !== 200) throw new Error(`/metrics answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
+  return answer.body;
 }
 
 /** Ask the core of `dataDir` to stop, and wait until its process has ended (or `timeoutMs` passed). */

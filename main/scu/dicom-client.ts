@@ -378,8 +378,11 @@ export class DicomClient {
               );
             });
             onResult?.(obj, result);
+            // One left out by the forward (its script or imagetype said so) did not go: nothing to report.
+            if (result.outcome !== 'failed' && result.status === undefined) continue;
             this.options.events?.emit('object', {
               direction: 'sent',
+              service: 'C-STORE',
               associationId: assoc.id,
               peerAe: node.ae,
               sopInstanceUid: obj.sopInstanceUid,

@@ -59,6 +59,8 @@ describe.each(INDEX_ENGINES)('patient changes on the $name index', (engine) => {
     ).toBe(2);
     expect(await index.findPatient('H2')).toBeUndefined();
     expect(await index.counts()).toMatchObject({ patients: 1, studies: 3, instances: 3 });
+    // Its size on disk, for monitoring: SQLite's pages, MariaDB's tables (at least a page of each).
+    expect(await index.sizeBytes()).toBeGreaterThanOrEqual(4096);
     expect((await index.listWorklist()).map((e) => [e.patientId, e.patientName])).toEqual([['H1', 'Novák^Jan^Karel']]);
 
     // A merge into a patient the archive does not hold yet renames the prior one.

@@ -1173,4 +1173,13 @@ export const CS: Record<string, string> = {
   'FileNameSyntax could not name {uid}: {reason}; stored by the default layout':
     'FileNameSyntax nepojmenoval {uid}: {reason}; uloženo podle výchozího rozvržení',
   'scripted changes are not part of this archive': 'změny skriptem nejsou součástí tohoto archivu',
+  'a token is at least 16 characters, without spaces (a random one: openssl rand -hex 24)':
+    'token má aspoň 16 znaků, bez mezer (náhodný: openssl rand -hex 24)',
+  '/metrics answers this computer only; for a scraper elsewhere an admin sets MetricsToken':
+    '/metrics odpovídá jen tomuto počítači; pro sběr odjinud nastaví správce MetricsToken',
+  '/metrics needs the metrics token: Authorization: Bearer <MetricsToken>':
+    '/metrics vyžaduje token pro monitorování: Authorization: Bearer <MetricsToken>',
+  'Token for monitoring from another computer': 'Token pro monitorování z jiného počítače',
+  'Prometheus reads /metrics on this computer without it; a scraper elsewhere sends it (Authorization: Bearer). Empty: /metrics answers this computer only.':
+    'Prometheus na tomto počítači čte /metrics bez něj; sběr z jiného počítače jej posílá (Authorization: Bearer). Prázdné: /metrics odpovídá jen tomuto počítači.',
 };

@@ -1189,4 +1189,13 @@ export const DE: Record<string, string> = {
   'FileNameSyntax could not name {uid}: {reason}; stored by the default layout':
     'FileNameSyntax konnte {uid} nicht benennen: {reason}; nach dem Standardschema gespeichert',
   'scripted changes are not part of this archive': 'Änderungen per Skript gehören nicht zu diesem Archiv',
+  'a token is at least 16 characters, without spaces (a random one: openssl rand -hex 24)':
+    'ein Token hat mindestens 16 Zeichen, ohne Leerzeichen (ein zufälliges: openssl rand -hex 24)',
+  '/metrics answers this computer only; for a scraper elsewhere an admin sets MetricsToken':
+    '/metrics antwortet nur diesem Computer; für einen Abruf von anderswo setzt ein Admin MetricsToken',
+  '/metrics needs the metrics token: Authorization: Bearer <MetricsToken>':
+    '/metrics braucht das Monitoring-Token: Authorization: Bearer <MetricsToken>',
+  'Token for monitoring from another computer': 'Token für die Überwachung von einem anderen Computer',
+  'Prometheus reads /metrics on this computer without it; a scraper elsewhere sends it (Authorization: Bearer). Empty: /metrics answers this computer only.':
+    'Prometheus liest /metrics auf diesem Computer ohne es; ein Abruf von anderswo sendet es (Authorization: Bearer). Leer: /metrics antwortet nur diesem Computer.',
 };

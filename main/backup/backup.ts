@@ -1,0 +1,178 @@
+import Database from 'better-sqlite3';
+import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../config/load.ts';
+import { ManifestWriter, backupFile, copyHashed, objectKey, readManifest, type ManifestEntry } from './manifest.ts';
+
+/**
+ * `cli.ts backup --to DIR`, while the archive runs and receives: the index copied as one consistent snapshot (SQLite's
+ * online backup API, from its own read-only connection), then every object that snapshot names and the backup does not
+ * hold yet (or holds at another size: rewritten since) copied beside it with its SHA-256 in the manifest; objects no
+ * longer in the index are recorded as deleted and their copies go. A file that changed between the snapshot and its
+ * copy (re-encoded, edited) makes another round with a new snapshot, so the index copy and the files agree. Killed
+ * midway, the next run goes on: what the manifest lists is not copied again. DIR/backup.json is written last; without
+ * it a backup is not complete (restore refuses it).
+ */
+
+export const SUMMARY = 'backup.json';
+const INDEX_COPY = path.join('index', 'archive.db3');
+/** Files copied at once. */
+const PARALLEL = 8;
+/** Rounds of snapshot and copy before a backup gives up on files that keep changing under it. */
+const MAX_ROUNDS = 5;
+
+export interface BackupSummary {
+  format: 1;
+  finishedAt: string;
+  /** The index's schema (SQLite user_version) the backup was taken at: a restore refuses a newer one. */
+  schemaVersion: number;
+  objects: number;
+  bytes: number;
+  /** What this run copied and deleted (the rest was there from earlier runs). */
+  copied: number;
+  deleted: number;
+  /** Objects the index named whose file could not be read (moved or deleted while the backup ran). */
+  missing: string[];
+  /** The storage devices (MAGn) as the archive had them. */
+  devices: string[];
+}
+
+interface Row {
+  key: string;
+  device: number;
+  path: string;
+  size: number;
+}
+
+export async function backupArchive(options: {
+  dataDir: string;
+  configDir: string;
+  to: string;
+  log: (line: string) => void;
+}): Promise<BackupSummary> {
+  const { dataDir, configDir, to, log } = options;
+  const config = await loadConfig(configDir, dataDir);
+  const { index, devices } = config.settings;
+  if (index.engine !== 'sqlite')
+    throw new Error(
+      'backup of a MySQL/MariaDB index is not built yet: back it up with mariadb-dump --single-transaction',
+    );
+  await mkdir(path.join(to, 'index'), { recursive: true });
+  const manifest = await readManifest(to);
+  const writer = new ManifestWriter(to);
+  let copied = 0;
+  let missing: string[] = [];
+  let rows: Row[] = [];
+  let schemaVersion = 0;
+  const snapshot = path.join(to, `${INDEX_COPY}.partial`);
+  for (let round = 1; ; round++) {
+    schemaVersion = await snapshotIndex(index.file, snapshot);
+    rows = readRows(snapshot);
+    const todo = rows.filter((r) => manifest.get(r.key)?.size !== r.size);
+    log(`backup: round ${round}: ${rows.length} object(s) in the index, ${todo.length} to copy`);
+    const changed: Row[] = [];
+    missing = [];
+    await inParallel(todo, PARALLEL, async (r) => {
+      const source = path.join(devices[r.device] ?? '', r.path);
+      const got = await copyOnce(source, backupFile(to, r.key));
+      if (!got) {
+        missing.push(r.key);
+        return;
+      }
+      const entry: ManifestEntry = { key: r.key, ...got };
+      manifest.set(r.key, entry);
+      await writer.add(entry);
+      copied++;
+      if (got.size !== r.size) changed.push(r);
+      if (copied % 1000 === 0) log(`backup: ${copied} object(s) copied`);
+    });
+    // A file gone since the snapshot (its study deleted meanwhile) is looked for again in a newer one.
+    if (!changed.length && (!missing.length || round >= MAX_ROUNDS)) break;
+    if (round >= MAX_ROUNDS)
+      throw new Error(`${changed.length} object(s) kept changing while they were copied; run the backup again`);
+  }
+  const named = new Set(rows.map((r) => r.key));
+  let deleted = 0;
+  for (const key of [...manifest.keys()]) {
+    if (named.has(key)) continue;
+    await writer.add({ deleted: key, at: new Date().toISOString() });
+    await rm(backupFile(to, key), { force: true });
+    manifest.delete(key);
+    deleted++;
+  }
+  await rename(snapshot, path.join(to, INDEX_COPY));
+  await rm(path.join(to, 'config'), { recursive: true, force: true });
+  await cp(configDir, path.join(to, 'config'), { recursive: true });
+  const summary: BackupSummary = {
+    format: 1,
+    finishedAt: new Date().toISOString(),
+    schemaVersion,
+    objects: rows.length - missing.length,
+    bytes: rows.reduce((n, r) => n + (manifest.get(r.key)?.size ?? 0), 0),
+    copied,
+    deleted,
+    missing,
+    devices,
+  };
+  await writeFile(path.join(to, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+/** The index as it is now, in one step from a read-only connection (WAL: the archive writes on meanwhile). */
+async function snapshotIndex(file: string, to: string): Promise<number> {
+  await rm(to, { force: true });
+  const source = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    await source.backup(to, { progress: () => 1 << 30 });
+  } finally {
+    source.close();
+  }
+  const copy = new Database(to, { readonly: true });
+  try {
+    return copy.pragma('user_version', { simple: true }) as number;
+  } finally {
+    copy.close();
+  }
+}
+
+/** The objects an index copy names: where each file is, and its size. */
+export function readRows(file: string): Row[] {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT device, path, size FROM instances').all() as {
+      device: number;
+      path: string;
+      size: number;
+    }[];
+    return rows.map((r) => ({ ...r, key: objectKey(r.device, r.path) }));
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A file copied, or undefined when it is not there: a row committed a moment before its file's rename is waited for
+ * briefly; one still missing was deleted or moved while the backup ran.
+ */
+async function copyOnce(from: string, to: string): Promise<{ size: number; sha256: string } | undefined> {
+  for (let wait = 50; ; wait *= 2) {
+    try {
+      return await copyHashed(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || wait > 800) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+async function inParallel<T>(items: T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
