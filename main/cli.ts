@@ -48,7 +48,8 @@ commands:
                            --queue-critical S (14400) the oldest queued job's wait; --failed-warning N (1)
                            --failed-critical N (10) jobs failed in the last hour; --idle-warning MIN
                            --idle-critical MIN (0: off) since the last object arrived, only in --hours 7-19 on
-                           --days 1-5 (0 Sunday)
+                           --days 1-5 (0 Sunday); --backup-warning DAYS (2) --backup-critical DAYS (7) since
+                           the last scheduled backup succeeded (when BackupFolder is set)
 
 options:
   --data DIR          data folder: storage and index paths in dicom.ini are relative to it (default: ./data)
@@ -93,6 +94,8 @@ async function main(): Promise<number> {
       'failed-critical': { type: 'string' },
       'idle-warning': { type: 'string' },
       'idle-critical': { type: 'string' },
+      'backup-warning': { type: 'string' },
+      'backup-critical': { type: 'string' },
       hours: { type: 'string' },
       days: { type: 'string' },
     },

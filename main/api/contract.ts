@@ -71,6 +71,18 @@ export interface StatusDto {
   https?: { fingerprint: string; selfSigned: boolean };
 }
 
+/** The scheduled backup (BackupFolder): its last success, why the last attempt failed, and whether to warn. */
+export interface BackupStateDto {
+  /** '' when no backup is scheduled. */
+  folder: string;
+  hour: number;
+  lastFinishedAt?: string;
+  lastError?: string;
+  running: boolean;
+  /** BackupFolder is set and no backup succeeded for BackupWarnDays. */
+  overdue: boolean;
+}
+
 export interface NodeDto {
   ae: string;
   host: string;

@@ -35,6 +35,7 @@ import type {
   SettingsSaved,
   SignInLinkDto,
   StatusDto,
+  BackupStateDto,
   StructuredReport,
   StudyDeleted,
   UserDto,
@@ -177,6 +178,9 @@ export const ENDPOINTS = {
   status: ep<undefined, StatusDto>('GET', '/api/status', 'view'),
   /** Prometheus' text format (features/metrics.ts): this computer, or a scraper with MetricsToken. */
   metrics: ep<undefined, string>('GET', '/metrics', 'public'),
+  /** The scheduled backup's state, and a backup now (features/backups.ts). */
+  backup: ep<undefined, BackupStateDto>('GET', '/api/backup', 'view'),
+  backupNow: ep<undefined, BackupStateDto>('POST', '/api/backup', 'configure'),
   activity: ep<undefined, ActivitySnapshot>('GET', '/api/activity', 'view'),
   // Converters: Conquest's automation (automation-routes.ts).
   automation: ep<undefined, AutomationDto>('GET', '/api/automation', 'configure'),

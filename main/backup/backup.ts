@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../config/load.ts';
 import { ManifestWriter, backupFile, copyHashed, objectKey, readManifest, type ManifestEntry } from './manifest.ts';
 
@@ -16,6 +17,7 @@ import { ManifestWriter, backupFile, copyHashed, objectKey, readManifest, type M
 
 export const SUMMARY = 'backup.json';
 const INDEX_COPY = path.join('index', 'archive.db3');
+const SNAPSHOT_WORKER = new URL('./snapshot-worker.ts', import.meta.url);
 /** Files copied at once. */
 const PARALLEL = 8;
 /** Rounds of snapshot and copy before a backup gives up on files that keep changing under it. */
@@ -66,8 +68,7 @@ export async function backupArchive(options: {
   let schemaVersion = 0;
   const snapshot = path.join(to, `${INDEX_COPY}.partial`);
   for (let round = 1; ; round++) {
-    schemaVersion = await snapshotIndex(index.file, snapshot);
-    rows = readRows(snapshot);
+    ({ schemaVersion, rows } = await snapshotIndex(index.file, snapshot));
     const todo = rows.filter((r) => manifest.get(r.key)?.size !== r.size);
     log(`backup: round ${round}: ${rows.length} object(s) in the index, ${todo.length} to copy`);
     const changed: Row[] = [];
@@ -118,24 +119,34 @@ export async function backupArchive(options: {
   return summary;
 }
 
-/** The index as it is now, in one step from a read-only connection (WAL: the archive writes on meanwhile). */
-async function snapshotIndex(file: string, to: string): Promise<number> {
-  await rm(to, { force: true });
-  const source = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    await source.backup(to, { progress: () => 1 << 30 });
-  } finally {
-    source.close();
-  }
-  const copy = new Database(to, { readonly: true });
-  try {
-    return copy.pragma('user_version', { simple: true }) as number;
-  } finally {
-    copy.close();
-  }
+/**
+ * The index as it is now, and the objects it names, read in a thread of its own (snapshot-worker.ts): neither the copy
+ * nor the reading of millions of rows holds the archive's event loop when the archive itself runs the backup.
+ */
+function snapshotIndex(file: string, to: string): Promise<{ schemaVersion: number; rows: Row[] }> {
+  return new Promise((resolve, reject) => {
+    void rm(to, { force: true }).then(() => {
+      const worker = new Worker(SNAPSHOT_WORKER, { workerData: { file, to } });
+      worker.once('message', (m: { schemaVersion: number; devices: number[]; paths: string[]; sizes: number[] }) =>
+        resolve({
+          schemaVersion: m.schemaVersion,
+          rows: m.paths.map((p, n) => ({
+            key: objectKey(m.devices[n]!, p),
+            device: m.devices[n]!,
+            path: p,
+            size: m.sizes[n]!,
+          })),
+        }),
+      );
+      worker.once('error', reject);
+      worker.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`the index snapshot ended with code ${code}`));
+      });
+    }, reject);
+  });
 }
 
-/** The objects an index copy names: where each file is, and its size. */
+/** The objects an index copy names: where each file is, and its size (restore; on its own thread there is no archive). */
 export function readRows(file: string): Row[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {

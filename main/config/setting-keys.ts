@@ -17,6 +17,7 @@ import {
   senderList,
   text,
   token,
+  fullPathOrNone,
   type Parse,
 } from './setting-parsers.ts';
 
@@ -196,6 +197,33 @@ export const SETTING_KEYS = {
     def: '0',
     parse: int(0, 1 << 30),
     help: 'At 01:00, the clean-up of MAGDeviceThreshold runs until each storage folder has this much free space (MB); 0: off.',
+  },
+  BackupFolder: {
+    group: 'storage',
+    label: 'Backup folder',
+    effect: 'live',
+    field: 'backupFolder',
+    def: '',
+    parse: fullPathOrNone,
+    help: 'Where the nightly backup goes (best another disk, or a network share): the index as one consistent copy and the objects new since the last backup, each checked by its SHA-256 on restore (cli.ts restore). Empty: no scheduled backup.',
+  },
+  BackupHour: {
+    group: 'storage',
+    label: 'Backup hour',
+    effect: 'live',
+    field: 'backupHour',
+    def: '2',
+    parse: int(0, 23),
+    help: 'The hour of the day (local time, 0-23) the backup into BackupFolder starts.',
+  },
+  BackupWarnDays: {
+    group: 'storage',
+    label: 'Warn when the last backup is older than (days)',
+    effect: 'live',
+    field: 'backupWarnDays',
+    def: '2',
+    parse: int(0, 365),
+    help: 'The Monitor warns when BackupFolder is set and no backup succeeded for this many days; 0: never.',
   },
   FileNameSyntax: {
     group: 'storage',

@@ -81,6 +81,12 @@ export const folderList: Parse<string[]> = (v) => {
     if (!path.isAbsolute(f) && !/^[A-Za-z]:[\\/]/.test(f)) reason(msg('"{value}" is not a full path', { value: f }));
   return list;
 };
+/** BackupFolder: '' (off) or a full path. */
+export const fullPathOrNone: Parse<string> = (v) => {
+  const f = v.trim();
+  if (f && !path.isAbsolute(f) && !/^[A-Za-z]:[\\/]/.test(f)) reason(msg('"{value}" is not a full path', { value: f }));
+  return f;
+};
 /** APIHostNames: DNS names, or * alone for any. */
 export const hostNameList: Parse<string[]> = (v) => {
   if (v.trim() === '*') return ['*'];

@@ -21,6 +21,10 @@ export interface ServerSettings {
   magCleanThresholdMB: number;
   /** Conquest's NightlyCleanThreshold: the same clean-up at 01:00, down to this free space (MB; 0: off). */
   nightlyCleanThresholdMB: number;
+  /** Where the scheduled backup goes ('' none), at which hour, and after how many days without one the Monitor warns. */
+  backupFolder: string;
+  backupHour: number;
+  backupWarnDays: number;
   fileNameSyntax: string;
   /** Where the index lives: an SQLite file, or a database on a MySQL/MariaDB server. */
   index: IndexSettings;

@@ -20,6 +20,7 @@ import { dicomWeb } from './dicomweb.ts';
 import { accounts } from './accounts.ts';
 import { api } from './api.ts';
 import { metrics } from './metrics.ts';
+import { backups } from './backups.ts';
 
 /** Every feature of the archive, in the order they start (each also after what it needs). */
 export const ALL_FEATURES: readonly Feature<unknown>[] = [
@@ -42,6 +43,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   presentations,
   dicomWeb,
   accounts,
+  backups,
   metrics,
   api,
 ] as Feature<unknown>[];

@@ -8,6 +8,7 @@ import { ENDPOINTS } from '../api/endpoints.ts';
 import { isLoopback } from '../api/request-auth.ts';
 import { msg } from '../../common/message.ts';
 import { Status } from '../dicom/status.ts';
+import { backups, type Backups } from './backups.ts';
 
 /** The most peer AE titles kept apart in the series; objects of any further ones count under "other". */
 const MAX_PEERS = 100;
@@ -26,7 +27,7 @@ const FINAL = new Set(['done', 'failed', 'cancelled']);
 export const metrics: Feature<{ registry: Registry }> = {
   name: 'metrics',
   settings: ['MetricsToken'],
-  start(core) {
+  start(core, { maybe }) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const peer = peerLabels();
@@ -69,6 +70,8 @@ export const metrics: Feature<{ registry: Registry }> = {
       registers: [registry],
     });
     jobGauges(core, registry);
+    const scheduled = maybe(backups);
+    if (scheduled) backupGauges(scheduled, registry);
     storageGauges(core, registry);
     indexGauges(core, registry);
 
@@ -191,6 +194,27 @@ function jobGauges(core: ArchiveCore, registry: Registry): void {
     registers: [registry],
     collect() {
       this.set(oldest);
+    },
+  });
+}
+
+/** The scheduled backup: when the last one succeeded, and whether the Monitor warns (BackupWarnDays). */
+function backupGauges(scheduled: Backups, registry: Registry): void {
+  new Gauge({
+    name: 'pacs_last_backup_timestamp_seconds',
+    help: 'When the last scheduled backup into BackupFolder succeeded (Unix time; 0: none, or none scheduled)',
+    registers: [registry],
+    collect() {
+      const at = scheduled.state().lastFinishedAt;
+      this.set(at ? Date.parse(at) / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'pacs_backup_configured',
+    help: '1 when BackupFolder is set (a backup is scheduled)',
+    registers: [registry],
+    collect() {
+      this.set(scheduled.state().folder ? 1 : 0);
     },
   });
 }

@@ -3,7 +3,8 @@
  * 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), from the running archive's own /metrics (features/metrics.ts), read on this
  * computer. What is judged, each against a warning and a critical threshold: the least free space of the storage
  * devices, how long the oldest queued job has waited, the jobs that failed in the last hour, and (in working hours
- * only) how long since the last object arrived.
+ * only) how long since the last object arrived, and, where a backup is scheduled, how long since the last one
+ * succeeded.
  */
 
 export interface CheckThresholds {
@@ -19,6 +20,9 @@ export interface CheckThresholds {
   /** Minutes since the last object arrived (or since the archive started), in working hours: above (0: not judged). */
   idleWarningMinutes: number;
   idleCriticalMinutes: number;
+  /** Days since the last scheduled backup succeeded (judged when BackupFolder is set): above. */
+  backupWarningDays: number;
+  backupCriticalDays: number;
   /** Working hours, local time: [from, to) hours, and days of the week (0 Sunday ... 6 Saturday). */
   hours: [number, number];
   days: number[];
@@ -33,6 +37,8 @@ export const DEFAULT_THRESHOLDS: CheckThresholds = {
   failedCritical: 10,
   idleWarningMinutes: 0,
   idleCriticalMinutes: 0,
+  backupWarningDays: 2,
+  backupCriticalDays: 7,
   hours: [7, 19],
   days: [1, 2, 3, 4, 5],
 };
@@ -106,6 +112,18 @@ export function judge(samples: Sample[], t: CheckThresholds, now = new Date()): 
   else if (working && t.idleWarningMinutes > 0 && idle > t.idleWarningMinutes) worse(1, idleText);
   else said.push(idleText);
   perf.push(`last_object_age=${idle * 60}s;${t.idleWarningMinutes * 60 || ''};${t.idleCriticalMinutes * 60 || ''};0;`);
+  if (one('pacs_backup_configured') === 1) {
+    const last = one('pacs_last_backup_timestamp_seconds') ?? 0;
+    const age = last > 0 ? now.getTime() / 1000 - last : Number.POSITIVE_INFINITY;
+    const backupText = last > 0 ? `last backup ${(age / 86400).toFixed(1)} days ago` : 'no backup has succeeded';
+    if (age > t.backupCriticalDays * 86400) worse(2, backupText);
+    else if (age > t.backupWarningDays * 86400) worse(1, backupText);
+    else said.push(backupText);
+    if (last > 0)
+      perf.push(
+        `last_backup_age=${Math.round(age)}s;${t.backupWarningDays * 86400};${t.backupCriticalDays * 86400};0;`,
+      );
+  }
   return { code, line: `PACS ${STATES[code]} - ${[...problems, ...said].join(', ')} | ${perf.join(' ')}` };
 }
 
@@ -127,6 +145,8 @@ export function thresholdsFrom(
     ['failed-critical', 'failedCritical'],
     ['idle-warning', 'idleWarningMinutes'],
     ['idle-critical', 'idleCriticalMinutes'],
+    ['backup-warning', 'backupWarningDays'],
+    ['backup-critical', 'backupCriticalDays'],
   ];
   for (const [option, key] of numbers) {
     const v = options[option];

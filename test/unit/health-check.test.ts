@@ -69,6 +69,30 @@ describe('the health check and /metrics access', () => {
     expect(restarted.line).toContain('last object 45 min ago (none since the start)');
   });
 
+  it('judges the last scheduled backup only where one is scheduled', () => {
+    const at = (s: string) => [...metrics(), ...parseMetrics(s)];
+    const dayAgo = monday10.getTime() / 1000 - 86400;
+    expect(
+      judge(at(`pacs_backup_configured 0\npacs_last_backup_timestamp_seconds 0`), DEFAULT_THRESHOLDS, monday10).code,
+    ).toBe(0);
+    const fresh = judge(
+      at(`pacs_backup_configured 1\npacs_last_backup_timestamp_seconds ${dayAgo}`),
+      DEFAULT_THRESHOLDS,
+      monday10,
+    );
+    expect(fresh.code).toBe(0);
+    expect(fresh.line).toContain('last backup 1.0 days ago');
+    expect(fresh.line).toContain('last_backup_age=86400s;172800;604800;0;');
+    const stale = `pacs_backup_configured 1\npacs_last_backup_timestamp_seconds ${dayAgo - 3 * 86400}`;
+    expect(judge(at(stale), DEFAULT_THRESHOLDS, monday10).line).toMatch(/^PACS WARNING - last backup 4.0 days ago/);
+    const never = judge(
+      at('pacs_backup_configured 1\npacs_last_backup_timestamp_seconds 0'),
+      DEFAULT_THRESHOLDS,
+      monday10,
+    );
+    expect(never.line).toMatch(/^PACS CRITICAL - no backup has succeeded/);
+  });
+
   it('is UNKNOWN when /metrics lacks a figure, and refuses a threshold that is no number', () => {
     expect(judge(parseMetrics('up 1'), DEFAULT_THRESHOLDS, monday10)).toEqual({
       code: 3,

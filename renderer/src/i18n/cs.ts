@@ -1182,4 +1182,22 @@ export const CS: Record<string, string> = {
   'Token for monitoring from another computer': 'Token pro monitorování z jiného počítače',
   'Prometheus reads /metrics on this computer without it; a scraper elsewhere sends it (Authorization: Bearer). Empty: /metrics answers this computer only.':
     'Prometheus na tomto počítači čte /metrics bez něj; sběr z jiného počítače jej posílá (Authorization: Bearer). Prázdné: /metrics odpovídá jen tomuto počítači.',
+  'the backup into {folder} failed: {reason}': 'záloha do {folder} selhala: {reason}',
+  'set BackupFolder first': 'nejprve nastavte BackupFolder',
+  'Backup folder': 'Složka záloh',
+  'Where the nightly backup goes (best another disk, or a network share): the index as one consistent copy and the objects new since the last backup, each checked by its SHA-256 on restore (cli.ts restore). Empty: no scheduled backup.':
+    'Kam jde noční záloha (nejlépe jiný disk nebo síťová složka): index jako jedna konzistentní kopie a objekty nové od poslední zálohy, každý při obnově ověřen svým SHA-256 (cli.ts restore). Prázdné: žádná plánovaná záloha.',
+  'Backup hour': 'Hodina zálohy',
+  'The hour of the day (local time, 0-23) the backup into BackupFolder starts.':
+    'Hodina dne (místní čas, 0-23), kdy začíná záloha do BackupFolder.',
+  'Warn when the last backup is older than (days)': 'Varovat, když je poslední záloha starší než (dny)',
+  'The Monitor warns when BackupFolder is set and no backup succeeded for this many days; 0: never.':
+    'Monitor varuje, když je nastavena BackupFolder a tolik dní se žádná záloha nepodařila; 0: nikdy.',
+  'No scheduled backup: set BackupFolder in Settings': 'Žádná plánovaná záloha: nastavte BackupFolder v Nastavení',
+  'A backup is running': 'Probíhá záloha',
+  'Last backup {when}': 'Poslední záloha {when}',
+  'No backup has succeeded yet': 'Zatím se žádná záloha nepodařila',
+  '(overdue)': '(po termínu)',
+  'The last backup failed: {reason}': 'Poslední záloha selhala: {reason}',
+  'Back up now': 'Zálohovat nyní',
 };

@@ -1198,4 +1198,23 @@ export const DE: Record<string, string> = {
   'Token for monitoring from another computer': 'Token für die Überwachung von einem anderen Computer',
   'Prometheus reads /metrics on this computer without it; a scraper elsewhere sends it (Authorization: Bearer). Empty: /metrics answers this computer only.':
     'Prometheus liest /metrics auf diesem Computer ohne es; ein Abruf von anderswo sendet es (Authorization: Bearer). Leer: /metrics antwortet nur diesem Computer.',
+  'the backup into {folder} failed: {reason}': 'die Sicherung nach {folder} ist fehlgeschlagen: {reason}',
+  'set BackupFolder first': 'zuerst BackupFolder setzen',
+  'Backup folder': 'Sicherungsordner',
+  'Where the nightly backup goes (best another disk, or a network share): the index as one consistent copy and the objects new since the last backup, each checked by its SHA-256 on restore (cli.ts restore). Empty: no scheduled backup.':
+    'Wohin die nächtliche Sicherung geht (am besten eine andere Platte oder eine Netzwerkfreigabe): der Index als eine konsistente Kopie und die seit der letzten Sicherung neuen Objekte, jedes bei der Wiederherstellung über seinen SHA-256 geprüft (cli.ts restore). Leer: keine geplante Sicherung.',
+  'Backup hour': 'Stunde der Sicherung',
+  'The hour of the day (local time, 0-23) the backup into BackupFolder starts.':
+    'Die Stunde des Tages (Ortszeit, 0-23), zu der die Sicherung nach BackupFolder beginnt.',
+  'Warn when the last backup is older than (days)': 'Warnen, wenn die letzte Sicherung älter ist als (Tage)',
+  'The Monitor warns when BackupFolder is set and no backup succeeded for this many days; 0: never.':
+    'Der Monitor warnt, wenn BackupFolder gesetzt ist und so viele Tage keine Sicherung gelang; 0: nie.',
+  'No scheduled backup: set BackupFolder in Settings':
+    'Keine geplante Sicherung: BackupFolder in den Einstellungen setzen',
+  'A backup is running': 'Eine Sicherung läuft',
+  'Last backup {when}': 'Letzte Sicherung {when}',
+  'No backup has succeeded yet': 'Noch keine Sicherung gelungen',
+  '(overdue)': '(überfällig)',
+  'The last backup failed: {reason}': 'Die letzte Sicherung ist fehlgeschlagen: {reason}',
+  'Back up now': 'Jetzt sichern',
 };

@@ -7,6 +7,7 @@ import { bytes, commitmentText, date, milliseconds, personName, rate, time, why 
 import { useInterval, useLoad } from '../hooks.ts';
 import { useLive } from '../live.ts';
 import { t } from '../i18n.ts';
+import { BackupFact } from './BackupFact.tsx';
 
 /** Live associations and transfers, the job queue with cancel/retry, storage, and recent errors. */
 
@@ -194,6 +195,7 @@ export function Monitor() {
                 </span>
               </div>
             ))}
+            <BackupFact />
             {s.https && (
               <div className="https" title={t('Compare with the certificate your browser shows for this address')}>
                 {s.https.selfSigned ? t('HTTPS certificate (self-signed): SHA-256') : t('HTTPS certificate: SHA-256')}{' '}

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { run } from '../helpers/dcmtk.ts';
+import { makeImage, writeImages } from '../helpers/fixtures.ts';
+import { signInUrl } from '../helpers/sign-in.ts';
+import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
+import { MANIFEST } from '../../main/backup/manifest.ts';
+
+/**
+ * The scheduled backup on the Monitor (issue 33.2): overdue before the first, "Back up now" by an admin, the last one's
+ * time once done; what it wrote; its time in /metrics; and the line without a BackupFolder.
+ */
+describe('the scheduled backup on the Monitor', () => {
+  const ui = uiSuite('backup');
+  let archive: TestArchive;
+  let folder: string;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'pacs-backup-folder-'));
+    archive = await startArchive({ BackupFolder: folder, BackupHour: '3', BackupWarnDays: '2' });
+    const files = await writeImages(
+      ui.work,
+      [1, 2, 3].map(() => makeImage({ rows: 8, columns: 8 })),
+    );
+    expect((await run('storescu', ['-aec', archive.aeTitle, '127.0.0.1', String(archive.port), ...files])).code).toBe(
+      0,
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await archive?.stop();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('warns before the first backup, backs up on the button, then says when', async () => {
+    await ui.page.goto(await signInUrl(archive.server, '#/monitor'));
+    const line = ui.page.locator('[data-testid=backup]');
+    await expect.poll(() => line.textContent()).toContain('No backup has succeeded yet (overdue)');
+    expect(await line.getAttribute('class')).toContain('warning');
+    await line.getByRole('button', { name: 'Back up now' }).click();
+    await expect.poll(() => line.textContent(), { timeout: 30_000 }).toMatch(/^Last backup /);
+    expect(await line.getAttribute('class')).not.toContain('warning');
+    const summary = JSON.parse(await readFile(path.join(folder, 'backup.json'), 'utf8')) as { objects: number };
+    expect(summary.objects).toBe(3);
+    expect((await readFile(path.join(folder, MANIFEST), 'utf8')).trim().split('\n')).toHaveLength(3);
+    const metrics = await (await fetch(`${archive.server.apiUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^pacs_backup_configured 1$/m);
+    const at = Number(/^pacs_last_backup_timestamp_seconds (\S+)$/m.exec(metrics)![1]);
+    expect(Math.abs(at - Date.now() / 1000)).toBeLessThan(600);
+    // A backup copies every patient's data: it is in the audit trail as an export, by whom.
+    await archive.server.core.audit.flush();
+    const exports = await archive.server.index.auditStore().list({ action: 'export' });
+    expect(exports).toEqual([expect.objectContaining({ user: 'local admin', detail: `backup into ${folder}` })]);
+  }, 60_000);
+
+  it('says there is no scheduled backup once BackupFolder is emptied', async () => {
+    await archive.setIni('BackupFolder', '');
+    await ui.page.goto(await signInUrl(archive.server, '#/monitor'));
+    await expect
+      .poll(() => ui.page.locator('[data-testid=backup]').textContent())
+      .toBe('No scheduled backup: set BackupFolder in Settings');
+  }, 60_000);
+});
