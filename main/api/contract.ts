@@ -71,6 +71,13 @@ export interface StatusDto {
   https?: { fingerprint: string; selfSigned: boolean };
 }
 
+/** A log file in DATA/logs: pacs.log (current), pacs.1.log (the newest rotated), ... */
+export interface LogFileDto {
+  name: string;
+  size: number;
+  modified: string;
+}
+
 /** The scheduled backup (BackupFolder): its last success, why the last attempt failed, and whether to warn. */
 export interface BackupStateDto {
   /** '' when no backup is scheduled. */

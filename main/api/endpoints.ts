@@ -36,6 +36,7 @@ import type {
   SignInLinkDto,
   StatusDto,
   BackupStateDto,
+  LogFileDto,
   StructuredReport,
   StudyDeleted,
   UserDto,
@@ -181,6 +182,9 @@ export const ENDPOINTS = {
   /** The scheduled backup's state, and a backup now (features/backups.ts). */
   backup: ep<undefined, BackupStateDto>('GET', '/api/backup', 'view'),
   backupNow: ep<undefined, BackupStateDto>('POST', '/api/backup', 'configure'),
+  /** The log files in DATA/logs, newest first, and one of them as text (features/log-files.ts). */
+  logFiles: ep<undefined, LogFileDto[]>('GET', '/api/logs', 'configure'),
+  logFile: ep<undefined, Blob>('GET', '/api/log-file', 'configure'),
   activity: ep<undefined, ActivitySnapshot>('GET', '/api/activity', 'view'),
   // Converters: Conquest's automation (automation-routes.ts).
   automation: ep<undefined, AutomationDto>('GET', '/api/automation', 'configure'),

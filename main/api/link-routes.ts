@@ -11,6 +11,7 @@ import { msg, type Message } from '../../common/message.ts';
 export const LINKABLE_PATHS: readonly string[] = [
   ENDPOINTS.export.path,
   ENDPOINTS.auditCsv.path,
+  ENDPOINTS.logFile.path,
   ENDPOINTS.events.path,
 ];
 

@@ -18,6 +18,7 @@ import {
   text,
   token,
   fullPathOrNone,
+  sourceLevels,
   type Parse,
 } from './setting-parsers.ts';
 
@@ -792,6 +793,33 @@ export const SETTING_KEYS = {
     def: 'info',
     parse: oneOf('debug', 'info', 'warn', 'error'),
     help: 'How much the log says.',
+  },
+  LogSourceLevels: {
+    group: 'files',
+    label: 'Log detail by source',
+    effect: 'live',
+    field: 'logSourceLevels',
+    def: '',
+    parse: sourceLevels,
+    help: 'Some parts of the log at a level of their own, as source=level separated by commas (store-scp=debug, converters=warn); the source is the name in brackets in each log line. Applies at once.',
+  },
+  LogFileMB: {
+    group: 'files',
+    label: 'Log file size (MB)',
+    effect: 'live',
+    field: 'logFileMB',
+    def: '10',
+    parse: int(1, 1024),
+    help: 'The log is also written to DATA/logs/pacs.log; past this size it becomes pacs.1.log (the older ones move up) and a new one begins.',
+  },
+  LogFileCount: {
+    group: 'files',
+    label: 'Log files kept',
+    effect: 'live',
+    field: 'logFileCount',
+    def: '10',
+    parse: int(1, 100),
+    help: 'How many rotated log files are kept besides the current one; the oldest goes.',
   },
 } as const satisfies Record<string, SettingSpec>;
 

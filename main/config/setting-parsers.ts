@@ -81,6 +81,19 @@ export const folderList: Parse<string[]> = (v) => {
     if (!path.isAbsolute(f) && !/^[A-Za-z]:[\\/]/.test(f)) reason(msg('"{value}" is not a full path', { value: f }));
   return list;
 };
+/** LogSourceLevels: `source=level` pairs separated by commas. */
+export const sourceLevels: Parse<ReadonlyMap<string, 'debug' | 'info' | 'warn' | 'error'>> = (v) => {
+  const out = new Map<string, 'debug' | 'info' | 'warn' | 'error'>();
+  for (const pair of v
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^([A-Za-z0-9._-]+)\s*=\s*(debug|info|warn|error)$/i.exec(pair);
+    if (!m) reason(msg('"{value}" is not source=level (debug, info, warn or error)', { value: pair }));
+    out.set(m![1]!, m![2]!.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+  }
+  return out;
+};
 /** BackupFolder: '' (off) or a full path. */
 export const fullPathOrNone: Parse<string> = (v) => {
   const f = v.trim();

@@ -44,6 +44,11 @@ export interface ServerSettings {
   acrNemaMap: string;
   sopClassList: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Levels of their own for some log sources (LogSourceLevels). */
+  logSourceLevels: ReadonlyMap<string, 'debug' | 'info' | 'warn' | 'error'>;
+  /** The log files in DATA/logs: the size at which one is rotated (MB), and how many are kept. */
+  logFileMB: number;
+  logFileCount: number;
   forwardCollectDelaySeconds: number;
   allowExternalCommands: boolean;
   luaTimeoutSeconds: number;

@@ -68,6 +68,7 @@ export const CORE_SETTINGS: readonly KeyName[] = [
   'ACRNemaMap',
   'SOPClassList',
   'LogLevel',
+  'LogSourceLevels',
 ];
 
 export interface CoreOptions {
@@ -197,7 +198,10 @@ export class ArchiveCore {
       logger.child('server').info(`new configuration in ${configDir}: ${seeded.join(', ')} from the defaults`);
     const config = await loadConfig(configDir, path.resolve(options.dataDir));
     const s = config.settings;
-    if (options.levelFromSettings ?? !options.logger) logger.level = s.logLevel;
+    if (options.levelFromSettings ?? !options.logger) {
+      logger.level = s.logLevel;
+      logger.sourceLevels = s.logSourceLevels;
+    }
     // DICOM TLS credentials, read once: a node of TLSNodes is reached with them, the TLS listener shows them.
     const tls = await readTlsFiles(s);
     if (s.tlsNodes.length && !tls)
@@ -333,7 +337,10 @@ export class ArchiveCore {
       nodeRights: fresh.nodeRights,
       checkedHosts: fresh.checkedHosts,
     };
-    if (this.ownLogger) this.logger.level = this.settings.logLevel;
+    if (this.ownLogger) {
+      this.logger.level = this.settings.logLevel;
+      this.logger.sourceLevels = this.settings.logSourceLevels;
+    }
   }
 
   /** Begin the core's own work: the job queue (jobs a stop interrupted resume), the journal's retries, the audit's upkeep. */

@@ -21,9 +21,11 @@ import { accounts } from './accounts.ts';
 import { api } from './api.ts';
 import { metrics } from './metrics.ts';
 import { backups } from './backups.ts';
+import { logFilesFeature } from './log-files.ts';
 
 /** Every feature of the archive, in the order they start (each also after what it needs). */
 export const ALL_FEATURES: readonly Feature<unknown>[] = [
+  logFilesFeature,
   dicomListener,
   queryRetrieve,
   transfers,

@@ -15,6 +15,8 @@ export type LogSink = (record: LogRecord) => void;
 export class Logger {
   private readonly sinks: LogSink[] = [];
   level: LogLevel;
+  /** Levels of their own for some sources (LogSourceLevels: `store-scp` at debug while the rest stays at info). */
+  sourceLevels: ReadonlyMap<string, LogLevel> = new Map();
 
   constructor(level: LogLevel = 'info') {
     this.level = level;
@@ -33,7 +35,7 @@ export class Logger {
   }
 
   write(level: LogLevel, source: string, message: string): void {
-    if (ORDER[level] < ORDER[this.level]) return;
+    if (ORDER[level] < ORDER[this.sourceLevels.get(source) ?? this.level]) return;
     const record = { time: new Date(), level, source, message };
     for (const sink of this.sinks) sink(record);
   }

@@ -147,7 +147,7 @@ async function linkToken(route: string): Promise<string> {
  * `href`; a page signed in with the local secret asks for a one-time link token at the click and follows that.
  */
 export function downloadLink(
-  endpoint: typeof ENDPOINTS.export | typeof ENDPOINTS.auditCsv,
+  endpoint: typeof ENDPOINTS.export | typeof ENDPOINTS.auditCsv | typeof ENDPOINTS.logFile,
   params: Record<string, string>,
 ): { href: string; onClick: (e: { preventDefault(): void }) => void } {
   const route = endpoint.path;

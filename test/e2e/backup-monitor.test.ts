@@ -10,10 +10,10 @@ import { uiSuite } from '../helpers/ui-suite.ts';
 import { MANIFEST } from '../../main/backup/manifest.ts';
 
 /**
- * The scheduled backup on the Monitor (issue 33.2): overdue before the first, "Back up now" by an admin, the last one's
- * time once done; what it wrote; its time in /metrics; and the line without a BackupFolder.
+ * Operations on the Monitor (issue 33): the scheduled backup (overdue before the first, "Back up now" by an admin, the
+ * last one's time once done; what it wrote; its time in /metrics; the line without a BackupFolder) and the log files.
  */
-describe('the scheduled backup on the Monitor', () => {
+describe('the scheduled backup and the log files on the Monitor', () => {
   const ui = uiSuite('backup');
   let archive: TestArchive;
   let folder: string;
@@ -53,6 +53,16 @@ describe('the scheduled backup on the Monitor', () => {
     await archive.server.core.audit.flush();
     const exports = await archive.server.index.auditStore().list({ action: 'export' });
     expect(exports).toEqual([expect.objectContaining({ user: 'local admin', detail: `backup into ${folder}` })]);
+  }, 60_000);
+
+  it('lists the log files, each a download', async () => {
+    await ui.page.goto(await signInUrl(archive.server, '#/monitor'));
+    const link = ui.page.locator('[data-testid=log-files] a', { hasText: 'pacs.log' });
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toMatch(/\/api\/log-file\?name=pacs\.log$/);
+    const [download] = await Promise.all([ui.page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('pacs.log');
+    expect(await readFile((await download.path())!, 'utf8')).toMatch(/ INFO  \[/);
   }, 60_000);
 
   it('says there is no scheduled backup once BackupFolder is emptied', async () => {

@@ -1200,4 +1200,17 @@ export const CS: Record<string, string> = {
   '(overdue)': '(po termínu)',
   'The last backup failed: {reason}': 'Poslední záloha selhala: {reason}',
   'Back up now': 'Zálohovat nyní',
+  'no log file {name}': 'žádný soubor protokolu {name}',
+  '"{value}" is not source=level (debug, info, warn or error)':
+    '"{value}" není zdroj=úroveň (debug, info, warn nebo error)',
+  'Log detail by source': 'Podrobnost protokolu podle zdroje',
+  'Some parts of the log at a level of their own, as source=level separated by commas (store-scp=debug, converters=warn); the source is the name in brackets in each log line. Applies at once.':
+    'Některé části protokolu s vlastní úrovní, jako zdroj=úroveň oddělené čárkami (store-scp=debug, converters=warn); zdroj je název v hranatých závorkách v každém řádku protokolu. Platí hned.',
+  'Log file size (MB)': 'Velikost souboru protokolu (MB)',
+  'The log is also written to DATA/logs/pacs.log; past this size it becomes pacs.1.log (the older ones move up) and a new one begins.':
+    'Protokol se zapisuje také do DATA/logs/pacs.log; po dosažení této velikosti se z něj stane pacs.1.log (starší se posunou) a začne nový.',
+  'Log files kept': 'Ponechané soubory protokolu',
+  'How many rotated log files are kept besides the current one; the oldest goes.':
+    'Kolik starších souborů protokolu se ponechá vedle aktuálního; nejstarší se smaže.',
+  'Log files': 'Soubory protokolu',
 };

@@ -1217,4 +1217,17 @@ export const DE: Record<string, string> = {
   '(overdue)': '(überfällig)',
   'The last backup failed: {reason}': 'Die letzte Sicherung ist fehlgeschlagen: {reason}',
   'Back up now': 'Jetzt sichern',
+  'no log file {name}': 'keine Protokolldatei {name}',
+  '"{value}" is not source=level (debug, info, warn or error)':
+    '"{value}" ist nicht Quelle=Stufe (debug, info, warn oder error)',
+  'Log detail by source': 'Protokolldetail nach Quelle',
+  'Some parts of the log at a level of their own, as source=level separated by commas (store-scp=debug, converters=warn); the source is the name in brackets in each log line. Applies at once.':
+    'Teile des Protokolls mit eigener Stufe, als Quelle=Stufe durch Kommas getrennt (store-scp=debug, converters=warn); die Quelle ist der Name in eckigen Klammern in jeder Protokollzeile. Gilt sofort.',
+  'Log file size (MB)': 'Größe der Protokolldatei (MB)',
+  'The log is also written to DATA/logs/pacs.log; past this size it becomes pacs.1.log (the older ones move up) and a new one begins.':
+    'Das Protokoll wird auch nach DATA/logs/pacs.log geschrieben; ab dieser Größe wird daraus pacs.1.log (die älteren rücken auf) und eine neue beginnt.',
+  'Log files kept': 'Aufbewahrte Protokolldateien',
+  'How many rotated log files are kept besides the current one; the oldest goes.':
+    'Wie viele ältere Protokolldateien neben der aktuellen bleiben; die älteste wird gelöscht.',
+  'Log files': 'Protokolldateien',
 };

@@ -8,6 +8,7 @@ import { useInterval, useLoad } from '../hooks.ts';
 import { useLive } from '../live.ts';
 import { t } from '../i18n.ts';
 import { BackupFact } from './BackupFact.tsx';
+import { LogFiles } from './LogFiles.tsx';
 
 /** Live associations and transfers, the job queue with cancel/retry, storage, and recent errors. */
 
@@ -310,6 +311,7 @@ export function Monitor() {
           <p className="empty">{t('No errors since the server started.')}</p>
         )}
       </Section>
+      <LogFiles />
     </div>
   );
 }
