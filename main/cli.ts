@@ -19,6 +19,8 @@ import { SECRET_FILE } from './accounts/install-secret.ts';
 import { judge, parseMetrics, thresholdsFrom } from './runtime/health-check.ts';
 import { backupArchive } from './backup/backup.ts';
 import { restoreArchive } from './backup/restore.ts';
+import { conformanceStatement } from './conformance/statement.ts';
+import { conformanceFacts } from './conformance/facts.ts';
 
 const USAGE = `usage: node main/cli.ts COMMAND [options]
 
@@ -42,6 +44,8 @@ commands:
                            deletions recorded; run again after a kill, it goes on (SQLite index)
   restore --from DIR --data NEW
                            a backup into a new, empty data folder, every object checked against the manifest
+  conformance              the DICOM conformance statement of this installation (Markdown, to stdout): its SCP
+                           services, SOP classes, transfer syntaxes and codecs as the code and dgatesop.lst have them
   check [thresholds]       the running archive's health as a Nagios/NRPE plugin: one line, exit 0 OK, 1 WARNING,
                            2 CRITICAL, 3 UNKNOWN. Thresholds (warning / critical): --free-warning MB (5120)
                            --free-critical MB (1024) of the fullest storage device; --queue-warning S (3600)
@@ -115,6 +119,7 @@ async function main(): Promise<number> {
       'check',
       'backup',
       'restore',
+      'conformance',
     ].includes(command ?? '')
   ) {
     report(USAGE);
@@ -312,6 +317,8 @@ async function main(): Promise<number> {
           (summary.notConverted ? `; ${summary.notConverted} kept compressed (no codec to convert them)` : ''),
       );
       for (const w of summary.warnings ?? []) report(`export: warning: ${w}`);
+    } else if (command === 'conformance') {
+      process.stdout.write(conformanceStatement(conformanceFacts(server)));
     } else if (command === 'regen' || command === 'migrate-conquest') {
       let last = 0;
       const result = await regenerate(server.store.devices, server.index, {

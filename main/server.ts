@@ -1,6 +1,6 @@
 import { ArchiveCore, type CoreOptions } from './core/archive-core.ts';
 import { Composition } from './core/compose.ts';
-import type { Feature } from './core/feature.ts';
+import type { Contributions, Feature } from './core/feature.ts';
 import { Logger, consoleSink } from './util/log.ts';
 import { ALL_FEATURES } from './features/all.ts';
 import { dicomListener } from './features/dicom-listener.ts';
@@ -76,6 +76,12 @@ export class ArchiveServer {
   feature<P>(f: Feature<P>): P {
     if (!this.running) throw new Error('the archive is not running');
     return this.running.features.get(f);
+  }
+
+  /** Every running feature's contributions (their DIMSE services, SOP classes, routes). */
+  get contributions(): Contributions {
+    if (!this.running) throw new Error('the archive is not running');
+    return this.running.features.contributions;
   }
 
   has(f: Feature<unknown>): boolean {

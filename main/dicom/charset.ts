@@ -33,6 +33,11 @@ const SINGLE_BYTE: Record<string, string> = {
   'ISO 2022 IR 13': 'shift_jis',
 };
 
+/** The Specific Character Set terms read without escape sequences (the conformance statement lists them). */
+export function plainCharacterSets(): string[] {
+  return ['ISO_IR 6', ...Object.keys(SINGLE_BYTE), ...Object.keys(WHOLE_VALUE)];
+}
+
 /** Whole-value multi-byte sets that use no escape sequences. */
 const WHOLE_VALUE: Record<string, string> = {
   'ISO_IR 192': 'utf-8',

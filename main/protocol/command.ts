@@ -204,8 +204,9 @@ export function commandName(commandField: number): string {
   for (const [key, value] of Object.entries(CommandField)) {
     if (value === commandField)
       return key.replace(
-        /^([CN])([A-Z][a-z]+)(RQ|RSP)$/,
-        (_m, c: string, op: string, kind: string) => `${c}-${op.toUpperCase()}-${kind}`,
+        /^([CN])((?:[A-Z][a-z]+)+)(RQ|RSP)$/,
+        (_m, c: string, op: string, kind: string) =>
+          `${c}-${op.replace(/([a-z])([A-Z])/g, '$1-$2').toUpperCase()}-${kind}`,
       );
   }
   return `command 0x${commandField.toString(16).padStart(4, '0')}`;
