@@ -20,6 +20,11 @@ export const TransferSyntax = {
   HtJpeg2000LosslessRpcl: '1.2.840.10008.1.2.4.202',
   HtJpeg2000: '1.2.840.10008.1.2.4.203',
   Rle: '1.2.840.10008.1.2.5',
+  /** Video: stored and sent as received, never decoded here. */
+  Mpeg2MainProfileMainLevel: '1.2.840.10008.1.2.4.100',
+  Mpeg2MainProfileHighLevel: '1.2.840.10008.1.2.4.101',
+  Mpeg4AvcH264HighProfile: '1.2.840.10008.1.2.4.102',
+  Mpeg4AvcH264BdCompatibleHighProfile: '1.2.840.10008.1.2.4.103',
 } as const;
 
 /** How the data set bytes of a transfer syntax are laid out; everything not listed is encapsulated explicit LE. */

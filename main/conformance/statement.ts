@@ -51,10 +51,11 @@ const SYNTAX_NAMES: Record<string, string> = {
   [TransferSyntax.HtJpeg2000LosslessRpcl]: 'High-Throughput JPEG 2000 with RPCL Options (Lossless Only)',
   [TransferSyntax.HtJpeg2000]: 'High-Throughput JPEG 2000',
   [TransferSyntax.Rle]: 'RLE Lossless',
-  '1.2.840.10008.1.2.4.100': 'MPEG2 Main Profile / Main Level (stored and sent as is)',
-  '1.2.840.10008.1.2.4.101': 'MPEG2 Main Profile / High Level (stored and sent as is)',
-  '1.2.840.10008.1.2.4.102': 'MPEG-4 AVC/H.264 High Profile / Level 4.1 (stored and sent as is)',
-  '1.2.840.10008.1.2.4.103': 'MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1 (stored and sent as is)',
+  [TransferSyntax.Mpeg2MainProfileMainLevel]: 'MPEG2 Main Profile / Main Level (stored and sent as is)',
+  [TransferSyntax.Mpeg2MainProfileHighLevel]: 'MPEG2 Main Profile / High Level (stored and sent as is)',
+  [TransferSyntax.Mpeg4AvcH264HighProfile]: 'MPEG-4 AVC/H.264 High Profile / Level 4.1 (stored and sent as is)',
+  [TransferSyntax.Mpeg4AvcH264BdCompatibleHighProfile]:
+    'MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1 (stored and sent as is)',
 };
 
 /** What this archive asks of other nodes (SCU), by SOP class: the client's operations (main/scu/). */
