@@ -1,7 +1,7 @@
 import type { AssociationHandler } from '../protocol/association.ts';
 import { formatStatus, Status } from '../dicom/status.ts';
 import { QrSopClass } from '../../common/uids.ts';
-import type { OutgoingObject, ReadObject } from '../protocol/services/store-scu.ts';
+import type { OutgoingObject, ReadObject, SendResult } from '../protocol/services/store-scu.ts';
 import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import type { DicomClient, RemoteNode, RetrieveOutcome } from '../scu/dicom-client.ts';
 import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
@@ -136,28 +136,41 @@ function sendRunner(deps: RunnerDependencies): JobRunner {
       throw new PermanentJobError(
         msg("none of the job's {n} object(s) is in the archive any more", { n: missing.length }),
       );
-    let done = (await store.items(job.id, 'done')).length;
+    let done = (await store.items(job.id, 'done')).length + (await store.items(job.id, 'skipped')).length;
     let failed = missing.length;
     let bytes = job.bytes;
     let lastRefusal = missing.length ? `${missing.length} object(s) no longer in the archive` : '';
     await progress({ total: done + failed + objects.length, done, failed }, true);
     // Item states are written in batches, with the progress (see JobContext.progress).
-    const settled = { done: [] as string[], failed: [] as string[] };
+    const settled = {
+      done: [] as string[],
+      failed: [] as string[],
+      skipped: [] as string[],
+      sentAs: [] as { uid: string; as: string }[],
+    };
     const flush = async () => {
-      const batch = { done: settled.done.splice(0), failed: settled.failed.splice(0) };
+      const batch = {
+        done: settled.done.splice(0),
+        failed: settled.failed.splice(0),
+        skipped: settled.skipped.splice(0),
+        sentAs: settled.sentAs.splice(0),
+      };
       await store.setItems(job.id, batch.done, 'done');
       await store.setItems(job.id, batch.failed, 'failed');
+      await store.setItems(job.id, batch.skipped, 'skipped');
+      await store.recordSentAs(job.id, batch.sentAs);
     };
     let lastFlush = performance.now();
     try {
-      const onResult = (obj: OutgoingObject, result: { outcome: string; reason: string; size?: number }) => {
+      const onResult = (obj: OutgoingObject, result: SendResult) => {
         if (result.outcome === 'failed') {
           failed++;
           lastRefusal = `${obj.sopInstanceUid}: ${result.reason}`;
           settled.failed.push(obj.sopInstanceUid);
         } else {
           done++;
-          settled.done.push(obj.sopInstanceUid);
+          (result.skipped ? settled.skipped : settled.done).push(obj.sopInstanceUid);
+          if (result.sentAs) settled.sentAs.push({ uid: obj.sopInstanceUid, as: result.sentAs });
         }
         bytes += result.size ?? 0;
         if (performance.now() - lastFlush >= 100) {

@@ -85,6 +85,22 @@ export class SqlJobStore implements JobStore {
     return rows.map((r) => r.sop_uid);
   }
 
+  async recordSentAs(jobId: number, sent: readonly { uid: string; as: string }[]): Promise<void> {
+    if (!sent.length) return;
+    await this.engine.transaction(async (tx) => {
+      for (const s of sent)
+        await tx.run('UPDATE job_items SET sent_uid = ? WHERE job_fk = ? AND sop_uid = ?', [s.as, jobId, s.uid]);
+    });
+  }
+
+  async sentAs(jobId: number): Promise<Map<string, string>> {
+    const rows = await this.engine.all<{ sop_uid: string; sent_uid: string }>(
+      "SELECT sop_uid, sent_uid FROM job_items WHERE job_fk = ? AND sent_uid <> ''",
+      [jobId],
+    );
+    return new Map(rows.map((r) => [r.sop_uid, r.sent_uid]));
+  }
+
   async setItems(jobId: number, sopUids: string[], state: ItemState): Promise<void> {
     if (!sopUids.length) return;
     await this.engine.transaction(async (tx) => {

@@ -23,7 +23,8 @@ export type JobKind =
   | 'process';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** 'uncommitted': sent, but the destination did not commit to keep it (Storage Commitment). */
-export type ItemState = 'pending' | 'done' | 'failed' | 'uncommitted';
+/** 'skipped': done without being sent (a forward's script or imagetype left it out): no commitment is asked for it. */
+export type ItemState = 'pending' | 'done' | 'failed' | 'uncommitted' | 'skipped';
 /**
  * Storage Commitment of a send or forward (PS3.4 J): '' not asked; 'asked' to be requested once sent; 'requested'
  * (N-ACTION answered, N-EVENT-REPORT awaited); 'committed'; 'failed' (some objects not committed, or refused).
@@ -95,6 +96,10 @@ export interface JobStore {
   openStudyJob(kind: JobKind, studyUid: string, detail: string): Promise<Job | undefined>;
   items(jobId: number, state?: ItemState): Promise<string[]>;
   setItems(jobId: number, sopUids: string[], state: ItemState): Promise<void>;
+  /** The SOP Instance UIDs objects went as, where a forward's script gave them new ones (Storage Commitment asks by them). */
+  recordSentAs(jobId: number, sent: readonly { uid: string; as: string }[]): Promise<void>;
+  /** Those recorded for a job: stored UID -> UID sent. */
+  sentAs(jobId: number): Promise<Map<string, string>>;
   updateJob(id: number, changes: Partial<Omit<Job, 'id' | 'kind'>>): Promise<void>;
   getJob(id: number): Promise<Job | undefined>;
   listJobs(states?: JobState[]): Promise<Job[]>;

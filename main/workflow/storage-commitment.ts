@@ -177,9 +177,11 @@ export class StorageCommitments implements CommitmentPort {
     const { job, signal } = ctx;
     const store = this.deps.index.jobStore();
     const references: SopReference[] = [];
+    // By the UIDs they went as (a forward's script may have given new ones); those left out are not asked for.
+    const sentAs = await store.sentAs(job.id);
     for (const uid of await store.items(job.id, 'done')) {
       const inst = await this.deps.index.findInstance(uid);
-      if (inst) references.push({ sopClassUid: inst.sopClassUid, sopInstanceUid: uid });
+      if (inst) references.push({ sopClassUid: inst.sopClassUid, sopInstanceUid: sentAs.get(uid) ?? uid });
     }
     if (!references.length) return;
     const transactionUid = newUid();
@@ -242,13 +244,15 @@ export class StorageCommitments implements CommitmentPort {
       return;
     }
     const error = `${result.failed.length} object(s) not committed by ${fromAe}: ${describeFailures(result.failed)}`;
+    // The node names objects as they went; the job's items are the stored ones.
+    const storedAs = new Map([...(await store.sentAs(job.id))].map(([stored, sent]) => [sent, stored]));
     await store.setItems(
       job.id,
-      result.failed.map((f) => f.sopInstanceUid),
+      result.failed.map((f) => storedAs.get(f.sopInstanceUid) ?? f.sopInstanceUid),
       'failed',
     );
     const failed = (await store.items(job.id, 'failed')).length;
-    const done = (await store.items(job.id, 'done')).length;
+    const done = (await store.items(job.id, 'done')).length + (await store.items(job.id, 'skipped')).length;
     const finished = job.state !== 'running' && job.state !== 'queued';
     await store.updateJob(job.id, {
       commitment: 'failed',

@@ -112,6 +112,10 @@ describe.each(INDEX_ENGINES)('worklist and jobs on the $name index', (engine) =>
     await store.setItems(job.id, ['1.1', '1.3'], 'done');
     expect(await store.items(job.id, 'pending')).toEqual(['1.2']);
     expect(await store.items(job.id)).toEqual(['1.1', '1.2', '1.3']);
+    // What an object went as (a forward's script gave it a new UID), for Storage Commitment.
+    expect(await store.sentAs(job.id)).toEqual(new Map());
+    await store.recordSentAs(job.id, [{ uid: '1.3', as: '2.25.99' }]);
+    expect(await store.sentAs(job.id)).toEqual(new Map([['1.3', '2.25.99']]));
     await store.updateJob(job.id, { state: 'running', done: 2, bytes: 1000, error: 'x' });
     expect(await store.requeueRunning()).toBe(1);
     expect(await store.getJob(job.id)).toMatchObject({ state: 'queued', done: 2, bytes: 1000, error: 'x' });

@@ -291,4 +291,52 @@ describe('Storage Commitment between two of our archives', () => {
       await rm(work, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it("asks commitment for a forward's objects as they went: by the new UIDs its script gave, without those imagetype left out", async () => {
+    const keeper = await startArchive({}, [], 'KEEPER');
+    const router = await startArchive(
+      {
+        ExportConverters: '2',
+        ExportConverter0: 'ifequal "%V0008,1030", "RENAMED"; forward to KEEPER script "newuids"',
+        ExportCommitment0: '1',
+        ExportConverter1: 'ifequal "%V0008,1030", "SCOUTS"; forward study imagetype *LOCALIZER to KEEPER after 1',
+        ExportCommitment1: '1',
+      },
+      [`KEEPER 127.0.0.1 ${keeper.port} un`],
+      'ROUTER',
+    );
+    const work = await mkdtemp(path.join(tmpdir(), 'pacs-commit4-'));
+    try {
+      const renamed = makeImage({ patientId: 'SC5', studyDescription: 'RENAMED', rows: 8, columns: 8 });
+      const scoutStudy = uid();
+      const [scout, axial] = ['ORIGINAL\\PRIMARY\\LOCALIZER', 'ORIGINAL\\PRIMARY\\AXIAL'].map((imageType) =>
+        makeImage({
+          patientId: 'SC6',
+          studyUid: scoutStudy,
+          studyDescription: 'SCOUTS',
+          imageType,
+          rows: 8,
+          columns: 8,
+        }),
+      );
+      const files = await writeImages(work, [renamed, scout!, axial!]);
+      expect((await run('storescu', ['-aec', router.aeTitle, '127.0.0.1', String(router.port), ...files])).code).toBe(
+        0,
+      );
+      const jobs = async () => (await router.server.transfers.queue.list()).filter((j) => j.kind === 'forward');
+      const scriptJob = await ended(async () => (await jobs()).find((j) => j.studyUid === renamed.studyUid));
+      // KEEPER holds it under a new SOP Instance UID only, and committed to keep it under that one.
+      expect(scriptJob).toMatchObject({ state: 'done', commitment: 'committed', done: 1, failed: 0 });
+      expect(await keeper.server.index.findInstance(renamed.sopUid)).toBeUndefined();
+      const scoutJob = await ended(async () => (await jobs()).find((j) => j.studyUid === scoutStudy));
+      // Both objects are done; only the localizer went, and only it was asked for and committed.
+      expect(scoutJob).toMatchObject({ state: 'done', commitment: 'committed', done: 2, failed: 0 });
+      expect(await keeper.server.index.findInstance(scout!.sopUid)).toBeDefined();
+      expect(await keeper.server.index.findInstance(axial!.sopUid)).toBeUndefined();
+    } finally {
+      await router.stop();
+      await keeper.stop();
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

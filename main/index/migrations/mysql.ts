@@ -291,4 +291,9 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    // The UID a job's object was sent as, where a forward's script gave it new ones (Storage Commitment asks by it).
+    version: 15,
+    statements: [`ALTER TABLE job_items ADD COLUMN sent_uid VARCHAR(64) NOT NULL DEFAULT ''`],
+  },
 ];

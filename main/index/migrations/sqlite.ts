@@ -319,4 +319,9 @@ CREATE TABLE uid_map (
 );
 `,
   },
+  {
+    // The UID a job's object was sent as, where a forward's script gave it new ones (Storage Commitment asks by it).
+    version: 15,
+    sql: `ALTER TABLE job_items ADD COLUMN sent_uid TEXT NOT NULL DEFAULT '';`,
+  },
 ];

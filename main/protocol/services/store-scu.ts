@@ -62,6 +62,10 @@ export interface SendResult {
   reason: string;
   /** Data set bytes sent. */
   size?: number;
+  /** The SOP Instance UID it went as, when not its own (a forward's script gave it new UIDs). */
+  sentAs?: string;
+  /** Not sent: a forward's script or imagetype left it out (the outcome is 'completed'). */
+  skipped?: boolean;
 }
 
 /** Contexts are numbered 1, 3, … 255: at most 128 in one association (PS3.8 9.3.2.2). */
@@ -253,7 +257,8 @@ export async function sendObject(
 ): Promise<SendResult> {
   const prepared = await (options.prepared ?? prepareObject(assoc, obj, codecs, options.usable, options.plan));
   if ('failed' in prepared) return { outcome: 'failed', reason: prepared.failed };
-  if ('skipped' in prepared) return { outcome: 'completed', reason: `not sent: ${prepared.skipped}`, size: 0 };
+  if ('skipped' in prepared)
+    return { outcome: 'completed', reason: `not sent: ${prepared.skipped}`, size: 0, skipped: true };
   const rsp = await assoc.request(
     prepared.ctx.id,
     {
@@ -271,7 +276,14 @@ export async function sendObject(
   const status = rsp.command.status ?? Status.ProcessingFailure;
   const outcome = outcomeOf(status);
   const comment = rsp.command.errorComment ? `: ${rsp.command.errorComment}` : '';
-  return { outcome, status, reason: `${formatStatus(status)}${comment}`, size: prepared.size };
+  const sentAs = prepared.sopInstanceUid !== undefined && prepared.sopInstanceUid !== obj.sopInstanceUid;
+  return {
+    outcome,
+    status,
+    reason: `${formatStatus(status)}${comment}`,
+    size: prepared.size,
+    ...(sentAs ? { sentAs: prepared.sopInstanceUid } : {}),
+  };
 }
 
 /** How many objects ahead preparation starts; their bytes are held until sent. */
