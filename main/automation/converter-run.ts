@@ -10,6 +10,7 @@ import {
   parseDelayedDelete,
   parseDelayedGet,
   parseDelayedMerge,
+  parseDelayedSubmit,
   parseDelayedProcess,
   parseForwardCommand,
   parsePreretrieve,
@@ -17,6 +18,7 @@ import {
   type DelayedDelete,
   type DelayedGet,
   type DelayedMerge,
+  type DelayedSubmit,
   type DelayedProcess,
   type ForwardCommand,
 } from './forward-command.ts';
@@ -75,7 +77,7 @@ export interface ConverterResult {
    * `process ... by ...` (and `prefetch`: its level 'patient', by nothing; `merge study`: its series made one): run
    * once no object arrived for a while.
    */
-  processes: (DelayedProcess | { prefetch: true } | { merge: DelayedMerge })[];
+  processes: (DelayedProcess | { prefetch: true } | { merge: DelayedMerge } | { submit: DelayedSubmit })[];
   /** `save to file` and `save jpg|png ... to file`: copies of the object, once stored. */
   saves: SaveCommand[];
   /** `storage MAGn`: the device to keep the object on (the last one said). */
@@ -121,6 +123,8 @@ const RUN = new Set([
   'process',
   'prefetch',
   'merge',
+  'submit',
+  'submit2',
   'save',
   'storage',
   'destroy',
@@ -207,6 +211,9 @@ export function checkConverter(line: string, sources?: ScriptSource, depth = 0):
         if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
         if (parsed.by.kind === 'lua' && sources && sources.file(parsed.by.file) === undefined)
           throw new ConverterCheckError(`${parsed.by.file}: no such Lua file beside dicom.ini`, s.column);
+      } else if (name === 'submit' || name === 'submit2') {
+        const parsed = parseDelayedSubmit(name, rest);
+        if ('error' in parsed) throw new ConverterCheckError(parsed.error, s.column);
       } else if (name === 'storage') {
         if (!/^MAG\d+$/i.test(rest.trim()))
           throw new ConverterCheckError('storage names a storage device: storage MAG0, MAG1, ...', s.column);
@@ -269,6 +276,8 @@ const NOT_IN_FORWARD_SCRIPTS = new Set([
   'preretrieve',
   'prefetch',
   'process',
+  'submit',
+  'submit2',
   'save',
   'storage',
   'compression',
@@ -665,6 +674,12 @@ function* runSteps(
         case 'merge':
           result.processes.push({ merge: parseDelayedMerge(expand(rest)) as DelayedMerge });
           break;
+        case 'submit2': {
+          // Its command line's %s are the file and the target (filled in when it runs), not a variable.
+          const line = expand(rest.replace(/%s/g, '\u0000s')).replace(/\u0000s/g, '%s');
+          result.processes.push({ submit: parseDelayedSubmit('submit2', line) as DelayedSubmit });
+          break;
+        }
         case 'save':
           result.saves.push(parseSaveCommand(expand(rest)) as SaveCommand);
           break;

@@ -271,6 +271,57 @@ export function parseDelayedProcess(rest: string): DelayedProcess | { error: str
 }
 
 /**
+ * Conquest's delayed `submit2 patient|study|series|image [target T] command C|command [C with spaces] [study uid]
+ * [series uid] [sop uid] [after NN]`: once no object of it arrived for NN seconds (ForwardCollectDelay by default), the
+ * command line runs for each object of the level, its first `%s` the object's file and the second the target (an
+ * sftp or scp destination, a share), only where AllowExternalCommands = 1. `submit` (Conquest's own 7-Zip and PSCP)
+ * and the `script` clause (a change of the copy before it goes) are refused with their reasons.
+ */
+export interface DelayedSubmit {
+  level: ForwardLevel;
+  target: string;
+  command: string;
+  afterSeconds?: number;
+  keys: { study?: string; series?: string; sop?: string };
+}
+
+export function parseDelayedSubmit(name: 'submit' | 'submit2', rest: string): DelayedSubmit | { error: string } {
+  if (name === 'submit')
+    return {
+      error:
+        'submit sends with the 7-Zip and PSCP Conquest ships: write it as submit2 with a command line of this computer (command [scp %s %s])',
+    };
+  const { before, script } = splitScriptClause(rest);
+  if (script !== undefined)
+    return { error: 'submit2 ... script (a change of the copy before it goes) is not run by this version' };
+  // `command [a b c]` keeps its spaces; the other clauses are single words.
+  const bracketed = /(^|\s)command\s+\[([^\]]*)\]/i.exec(before);
+  const words = (bracketed ? before.replace(bracketed[0], ' ') : before).trim().split(/\s+/).filter(Boolean);
+  const level = words[0]?.toLowerCase() ?? '';
+  const command: DelayedSubmit = {
+    level: (LEVELS.includes(level) ? level : 'image') as ForwardLevel,
+    target: '',
+    command: bracketed?.[2]?.trim() ?? '',
+    keys: {},
+  };
+  for (let i = LEVELS.includes(level) ? 1 : 0; i < words.length; i++) {
+    const clause = words[i]!.toLowerCase();
+    const value = words[++i];
+    if (value === undefined) return { error: `${clause} needs a value` };
+    if (clause === 'target') command.target = value;
+    else if (clause === 'command') command.command = value;
+    else if (clause === 'study' || clause === 'series' || clause === 'sop') command.keys[clause] = value;
+    else if (clause === 'after') {
+      const after = seconds(value);
+      if (typeof after !== 'number') return after;
+      command.afterSeconds = after;
+    } else return { error: `"${clause}" is not part of submit2 (target, command, study, series, sop, after)` };
+  }
+  if (!command.command) return { error: 'submit2 names its command line: command C or command [C with spaces]' };
+  return command;
+}
+
+/**
  * Conquest's delayed `merge study [modality mm] [seriesdesc x] [after NN]`: once no object of the study arrived for NN
  * seconds (ForwardCollectDelay by default), its series (those of that modality, and whose description matches, `*`
  * allowed) become one, as the Studies screen's merge does it (an edit job). The `script` clause (converters run on the

@@ -199,6 +199,10 @@ function processWords(p: ConverterResult['processes'][number]): string {
     const { modality, seriesdesc } = p.merge.filters;
     return `merge study${modality ? ` modality ${modality}` : ''}${seriesdesc ? ` seriesdesc ${seriesdesc}` : ''}${after(p.merge.afterSeconds)}`;
   }
+  if ('submit' in p) {
+    const { level, target, command, afterSeconds } = p.submit;
+    return `submit2 ${level}${target ? ` target ${target}` : ''} command [${command}]${after(afterSeconds)}`;
+  }
   const by = p.by.kind === 'command' ? p.by.line : `${p.by.file}(${p.by.args})`;
   return `process ${p.level} by ${by}${after(p.afterSeconds)}`;
 }

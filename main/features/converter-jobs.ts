@@ -4,10 +4,16 @@ import path from 'node:path';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import { msg } from '../../common/message.ts';
 import type { InstanceHeader } from '../dicom/instance-header.ts';
-import type { DelayedDelete, DelayedGet, DelayedMerge, DelayedProcess } from '../automation/forward-command.ts';
+import type {
+  DelayedDelete,
+  DelayedGet,
+  DelayedMerge,
+  DelayedProcess,
+  DelayedSubmit,
+} from '../automation/forward-command.ts';
 import type { Condition } from '../query/condition.ts';
 import { Tag } from '../dicom/tags.ts';
-import { PermanentJobError, type JobRunner } from '../jobs/job-queue.ts';
+import { PermanentJobError, type JobContext, type JobRunner } from '../jobs/job-queue.ts';
 import type { Job, RetrieveQuery } from '../jobs/job.ts';
 import { byTag, textElement, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { vrOf } from '../dicom/dictionary.ts';
@@ -16,9 +22,10 @@ import { QrSopClass } from '../../common/uids.ts';
 import { Level, QR_BY_TAG } from '../query/attributes.ts';
 import { parseMatch } from '../query/matching.ts';
 import type { LuaHost } from '../automation/lua-host.ts';
-import { emptyResult } from '../automation/converter-run.ts';
+import { emptyResult, type ConverterResult } from '../automation/converter-run.ts';
 import { luaStep, writeConverterFiles } from '../automation/converter-steps.ts';
 import { readObjectHead } from '../edit/object-rewrite.ts';
+import { runProgram } from './outside-programs.ts';
 import { headerOfDataSet } from '../automation/converted-header.ts';
 import {
   LEVEL_KEY,
@@ -141,6 +148,8 @@ interface ProcessDetail {
   merge?: DelayedMerge['filters'];
   /** `get ... modality|seriesdesc|date ... from AE`: the series of `query` on `source` that match, to move here. */
   get?: NarrowedGet;
+  /** `submit2`: a command line run for each object of the level. */
+  submit?: DelayedSubmit;
 }
 
 interface NarrowedGet {
@@ -151,10 +160,13 @@ interface NarrowedGet {
   dates?: { from: string; to: string };
 }
 
-/** `process ... by ...` and `prefetch`: a 'process' job for the patient, study or series (prefetch: the patient). */
+/**
+ * `process ... by ...`, `prefetch`, `merge study` and `submit2`: a 'process' job for the patient, study or series
+ * (prefetch: the patient).
+ */
 export async function queueProcesses(
   core: ArchiveCore,
-  processes: readonly (DelayedProcess | { prefetch: true } | { merge: DelayedMerge })[],
+  processes: ConverterResult['processes'],
   header: InstanceHeader,
   converter: string,
 ): Promise<void> {
@@ -165,14 +177,23 @@ export async function queueProcesses(
     image: header.sopInstanceUid,
   };
   for (const p of processes) {
-    const level = 'prefetch' in p ? 'patient' : 'merge' in p ? 'study' : p.level;
+    const level = 'prefetch' in p ? 'patient' : 'merge' in p ? 'study' : 'submit' in p ? p.submit.level : p.level;
     const detail: ProcessDetail =
       'prefetch' in p
         ? { by: converter, level, uid: uids.patient, prefetch: true }
         : 'merge' in p
           ? { by: converter, level, uid: uids.study, merge: p.merge.filters }
-          : { by: converter, level, uid: uids[level], run: p.by };
-    const after = 'prefetch' in p ? undefined : 'merge' in p ? p.merge.afterSeconds : p.afterSeconds;
+          : 'submit' in p
+            ? { by: converter, level, uid: uids[level], submit: p.submit }
+            : { by: converter, level, uid: uids[level], run: p.by };
+    const after =
+      'prefetch' in p
+        ? undefined
+        : 'merge' in p
+          ? p.merge.afterSeconds
+          : 'submit' in p
+            ? p.submit.afterSeconds
+            : p.afterSeconds;
     const notBefore = Date.now() + (after ?? core.settings.forwardCollectDelaySeconds) * 1000;
     await core.queue.studyJob(
       'process',
@@ -205,6 +226,10 @@ export function processRunner(
         .child('converters')
         .info(`${d.by}: get from ${d.get.source}: ${moves.length} study(ies) with matching series queued`);
       await progress({ done: 1 }, true);
+      return;
+    }
+    if (d.submit) {
+      await submitEach(core, d.by, d.level, d.uid, d.submit, progress, signal);
       return;
     }
     const found = await core.index.instancesMatching([single(LEVEL_KEY[d.level], d.uid)]);
@@ -263,6 +288,46 @@ export function processRunner(
     }
     await progress({ done: 1 }, true);
   };
+}
+
+/**
+ * `submit2`: the command line for each object of the level (the clauses' UIDs narrowing it), `%s` the object's file
+ * and the second `%s` the target, only where AllowExternalCommands = 1, each run audited; a program that fails fails
+ * the job (retried as any job), after the objects before it went.
+ */
+async function submitEach(
+  core: ArchiveCore,
+  by: string,
+  level: DelayedSubmit['level'],
+  uid: string,
+  submit: DelayedSubmit,
+  progress: JobContext['progress'],
+  signal: AbortSignal,
+): Promise<void> {
+  if (!core.settings.allowExternalCommands)
+    throw new PermanentJobError(
+      msg('{converter}: an outside program was not run (AllowExternalCommands = 0)', { converter: by }),
+    );
+  const conditions = [single(LEVEL_KEY[level], uid)];
+  if (submit.keys.study) conditions.push(single(Tag.StudyInstanceUID, submit.keys.study));
+  if (submit.keys.series) conditions.push(single(Tag.SeriesInstanceUID, submit.keys.series));
+  if (submit.keys.sop) conditions.push(single(Tag.SOPInstanceUID, submit.keys.sop));
+  const found = await core.index.instancesMatching(conditions);
+  await progress({ total: found.length }, true);
+  let done = 0;
+  for (const i of found) {
+    if (signal.aborted) return;
+    const file = core.store.absolutePath(i.location);
+    let n = 0;
+    const line = submit.command.replace(/%s/g, () => (n++ === 0 ? `"${file}"` : submit.target));
+    const { exit } = await runProgram(core, line, { user: by, label: 'submit2 ', timeoutMs: 3_600_000 });
+    if (exit !== 0)
+      throw new Error(
+        `submit2 of ${i.sopInstanceUid}: ${line}: ${exit === 'timeout' ? 'ran longer than an hour' : `exit ${exit}`}`,
+      );
+    await progress({ done: ++done });
+  }
+  await progress({ done }, true);
 }
 
 /** A C-FIND (study root) on a node of acrnema.map, for a narrowed get. */

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { ENDPOINTS } from '../../main/api/endpoints.ts';
 import type { AuditDto } from '../../main/api/contract.ts';
-import { makeImage } from '../helpers/fixtures.ts';
+import { makeImage, uid } from '../helpers/fixtures.ts';
 import { dumpDataSet } from '../helpers/dcmtk.ts';
 import { storeAs } from '../helpers/store-as.ts';
 import { until } from '../helpers/wait.ts';
@@ -117,6 +117,38 @@ describe('process with (an outside program rewrites the arriving object)', () =>
     const list = path.join(archive.dataDir, 'exported.txt');
     await until('the program got the file', async () =>
       (await readFile(list, 'utf8').catch(() => '')).includes(stored),
+    );
+    await archive.setIni('ExportConverter0', 'nop');
+  });
+
+  it("submits each object of a study with a command line, once none arrived for a while (submit2); refuses Conquest's submit", async () => {
+    const target = path.join(work, 'submitted');
+    await mkdir(target);
+    await archive.setIni('AllowExternalCommands', '1');
+    await archive.setIni(
+      'ExportConverter0',
+      `ifequal "%V0008,1030", "SUBMIT"; submit2 study target ${target} command [cp %s %s] after 1`,
+    );
+    const study = uid();
+    const images = [1, 2].map((n) =>
+      makeImage({ studyUid: study, studyDescription: 'SUBMIT', instanceNumber: n, rows: 8, columns: 8 }),
+    );
+    expect((await storeAs(archive, 'MOD1', images, work)).code).toBe(0);
+    await until('both objects of the study were submitted', async () => (await readdir(target)).length === 2);
+    for (const image of images) {
+      const stored = archive.server.store.absolutePath(
+        (await archive.server.index.findInstance(image.sopUid))!.location,
+      );
+      expect(await readFile(path.join(target, path.basename(stored)))).toEqual(await readFile(stored));
+    }
+    await until('the submit job is done', async () =>
+      (await archive.server.core.queue.list()).some((j) => j.kind === 'process' && j.state === 'done' && j.done === 2),
+    );
+    await expect(archive.setIni('ExportConverter0', 'submit study target me@host:/in password x')).rejects.toThrow(
+      /submit sends with the 7-Zip and PSCP Conquest ships: write it as submit2/,
+    );
+    await expect(archive.setIni('ExportConverter0', 'submit2 study target x')).rejects.toThrow(
+      /submit2 names its command line/,
     );
     await archive.setIni('ExportConverter0', 'nop');
   });

@@ -54,7 +54,7 @@ ExportConverter1 = submit study target me@host:folder
     expect(caught).toBeInstanceOf(ConfigErrors);
     expect(caught!.message).toMatch(/dicom\.ini:3: ExportConverter0: destination NOWHERE is not in acrnema\.map/);
     expect(caught!.message).toMatch(
-      /dicom\.ini:4: ExportConverter1, column 1: "submit" is not a converter command this version runs/,
+      /dicom\.ini:4: ExportConverter1, column 1: submit sends with the 7-Zip and PSCP Conquest ships: write it as submit2/,
     );
     expect(caught!.message).toMatch(/dicom\.ini:2: ExportConverters is 3 but ExportConverter2 is not set/);
   });
