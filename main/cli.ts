@@ -10,15 +10,12 @@ import { createWriteStream } from 'node:fs';
 import {
   removeCoreRecord,
   rotateSecret,
-  metricsOfRunningCore,
   signInLinkOfRunningCore,
   stopRunningCore,
   writeCoreRecord,
 } from './runtime/running-core.ts';
 import { SECRET_FILE } from './accounts/install-secret.ts';
-import { judge, parseMetrics, thresholdsFrom } from './runtime/health-check.ts';
-import { backupArchive } from './backup/backup.ts';
-import { restoreArchive } from './backup/restore.ts';
+import { upkeep } from './runtime/upkeep-commands.ts';
 import { conformanceStatement } from './conformance/statement.ts';
 import { conformanceFacts } from './conformance/facts.ts';
 
@@ -155,62 +152,8 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  if (command === 'backup') {
-    if (!values.to) {
-      process.stderr.write('backup needs --to DIR\n');
-      return 2;
-    }
-    const started = performance.now();
-    const s = await backupArchive({ dataDir, configDir, to: path.resolve(values.to), log: report }).catch(
-      (err: Error) => {
-        process.stderr.write(`backup: ${err.message}\n`);
-        return undefined;
-      },
-    );
-    if (!s) return 1;
-    report(
-      `backup: ${s.objects} object(s), ${(s.bytes / 1048576).toFixed(1)} MB in ${values.to}; ${s.copied} copied and ${s.deleted} deleted by this run, in ${((performance.now() - started) / 1000).toFixed(1)} s` +
-        (s.missing.length ? `; ${s.missing.length} the index named were gone (deleted meanwhile)` : ''),
-    );
-    return 0;
-  }
-  if (command === 'restore') {
-    if (!values.from || !values.data) {
-      process.stderr.write('restore needs --from DIR (a backup) and --data NEW (an empty data folder)\n');
-      return 2;
-    }
-    const r = await restoreArchive({ from: path.resolve(values.from), dataDir, log: report }).catch((err: Error) => {
-      process.stderr.write(`restore: ${err.message}\n`);
-      return undefined;
-    });
-    if (!r) return 1;
-    report(
-      `restore: ${r.objects} object(s), ${(r.bytes / 1048576).toFixed(1)} MB checked and put in ${dataDir}` +
-        (r.damaged.length ? `; ${r.damaged.length} missing or damaged (listed above)` : ''),
-    );
-    return r.damaged.length ? 1 : 0;
-  }
-  if (command === 'check') {
-    const thresholds = thresholdsFrom(values);
-    if ('error' in thresholds) {
-      report(`PACS UNKNOWN - ${thresholds.error}`);
-      return 3;
-    }
-    let text: string | undefined;
-    try {
-      text = await metricsOfRunningCore(dataDir);
-    } catch (err) {
-      report(`PACS UNKNOWN - ${(err as Error).message}`);
-      return 3;
-    }
-    if (text === undefined) {
-      report(`PACS CRITICAL - no archive runs on ${dataDir}`);
-      return 2;
-    }
-    const { code, line } = judge(parseMetrics(text), thresholds);
-    report(line);
-    return code;
-  }
+  if (command === 'backup' || command === 'restore' || command === 'check')
+    return upkeep(command, values, { dataDir, configDir }, report);
   if (command === 'stop') {
     const outcome = await stopRunningCore(dataDir);
     report(
