@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../config/load.ts';
@@ -69,18 +69,19 @@ export async function backupArchive(options: {
   const snapshot = path.join(to, `${INDEX_COPY}.partial`);
   for (let round = 1; ; round++) {
     ({ schemaVersion, rows } = await snapshotIndex(index.file, snapshot));
-    const todo = rows.filter((r) => manifest.get(r.key)?.size !== r.size);
+    const todo = await rowsToCopy(rows, manifest, devices);
     log(`backup: round ${round}: ${rows.length} object(s) in the index, ${todo.length} to copy`);
     const changed: Row[] = [];
     missing = [];
     await inParallel(todo, PARALLEL, async (r) => {
       const source = path.join(devices[r.device] ?? '', r.path);
-      const got = await copyOnce(source, backupFile(to, r.key));
+      const mtime = (await stat(source).catch(() => undefined))?.mtimeMs;
+      const got = mtime === undefined ? undefined : await copyOnce(source, backupFile(to, r.key));
       if (!got) {
         missing.push(r.key);
         return;
       }
-      const entry: ManifestEntry = { key: r.key, ...got };
+      const entry: ManifestEntry = { key: r.key, ...got, mtime };
       manifest.set(r.key, entry);
       await writer.add(entry);
       copied++;
@@ -159,6 +160,24 @@ export function readRows(file: string): Row[] {
   } finally {
     db.close();
   }
+}
+
+/**
+ * The objects a run copies: those the backup does not hold, holds at another size, or whose file was written again
+ * since it was copied (an edit may keep its size: its modification time tells).
+ */
+async function rowsToCopy(rows: Row[], manifest: Map<string, ManifestEntry>, devices: string[]): Promise<Row[]> {
+  const out: Row[] = [];
+  await inParallel(rows, PARALLEL * 4, async (r) => {
+    const kept = manifest.get(r.key);
+    if (kept?.size !== r.size) {
+      out.push(r);
+      return;
+    }
+    const now = await stat(path.join(devices[r.device] ?? '', r.path)).catch(() => undefined);
+    if (now && kept.mtime !== now.mtimeMs) out.push(r);
+  });
+  return out;
 }
 
 /**

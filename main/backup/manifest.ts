@@ -19,6 +19,8 @@ export interface ManifestEntry {
   key: string;
   size: number;
   sha256: string;
+  /** The source file's modification time when it was copied (ms): a file rewritten since is copied again. */
+  mtime?: number;
 }
 
 /** An object's place in a backup and in the index: its device and the path under it. */
