@@ -36,11 +36,14 @@ commands:
                            a DICOM media set with its DICOMDIR: into the folder PATH (a USB stick), or as a
                            ZIP or an ISO 9660 image (to burn) written to the file PATH; --anonymize de-identifies
                            it (PS3.15 Annex E Basic profile; a new patient name and ID are made)
-  backup --to DIR          back the archive up into DIR while it runs: a consistent copy of the index, the objects
+  backup --to DIR [--keep N]
+                           back the archive up into DIR while it runs: a consistent copy of the index, the objects
                            new since the last backup into DIR (each with its SHA-256 in DIR/manifest.jsonl),
-                           deletions recorded; run again after a kill, it goes on (SQLite index)
-  restore --from DIR --data NEW
-                           a backup into a new, empty data folder, every object checked against the manifest
+                           deletions recorded; run again after a kill, it goes on (SQLite index); the last N index
+                           copies are kept (BackupKeep, 7) with the objects they name
+  restore --from DIR --data NEW [--at DATE]
+                           a backup into a new, empty data folder, every object checked against the manifest; --at
+                           takes the newest kept backup of that date (2026-12-07, 2026-12-07T02) instead of the last
   conformance              the DICOM conformance statement of this installation (Markdown, to stdout): its SCP
                            services, SOP classes, transfer syntaxes and codecs as the code and dgatesop.lst have them
   check [thresholds]       the running archive's health as a Nagios/NRPE plugin: one line, exit 0 OK, 1 WARNING,
@@ -96,6 +99,8 @@ async function main(): Promise<number> {
       'idle-warning': { type: 'string' },
       'idle-critical': { type: 'string' },
       'backup-warning': { type: 'string' },
+      keep: { type: 'string' },
+      at: { type: 'string' },
       'backup-critical': { type: 'string' },
       hours: { type: 'string' },
       days: { type: 'string' },

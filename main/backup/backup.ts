@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../config/load.ts';
@@ -37,6 +37,8 @@ export interface BackupSummary {
   missing: string[];
   /** The storage devices (MAGn) as the archive had them. */
   devices: string[];
+  /** The index snapshots kept (index/archive-<stamp>.db3), oldest first: `restore --at` takes one of them. */
+  snapshots: string[];
 }
 
 interface Row {
@@ -51,16 +53,20 @@ export async function backupArchive(options: {
   configDir: string;
   to: string;
   log: (line: string) => void;
+  /** Index snapshots kept (BackupKeep when not given). */
+  keep?: number;
 }): Promise<BackupSummary> {
   const { dataDir, configDir, to, log } = options;
   const config = await loadConfig(configDir, dataDir);
   const { index, devices } = config.settings;
+  const keep = options.keep ?? config.settings.backupKeep;
   if (index.engine !== 'sqlite')
     throw new Error(
       'backup of a MySQL/MariaDB index is not built yet: back it up with mariadb-dump --single-transaction',
     );
   await mkdir(path.join(to, 'index'), { recursive: true });
-  const manifest = await readManifest(to);
+  const gone = new Map<string, { at: string; entry: ManifestEntry }>();
+  const manifest = await readManifest(to, gone);
   const writer = new ManifestWriter(to);
   let copied = 0;
   let missing: string[] = [];
@@ -97,17 +103,23 @@ export async function backupArchive(options: {
   let deleted = 0;
   for (const key of [...manifest.keys()]) {
     if (named.has(key)) continue;
-    await writer.add({ deleted: key, at: new Date().toISOString() });
-    await rm(backupFile(to, key), { force: true });
+    const at = new Date().toISOString();
+    await writer.add({ deleted: key, at });
+    gone.set(key, { at, entry: manifest.get(key)! });
     manifest.delete(key);
     deleted++;
   }
-  await rename(snapshot, path.join(to, INDEX_COPY));
+  const finishedAt = new Date().toISOString();
+  const snapshots = await keepSnapshots(to, snapshot, finishedAt, keep);
+  // A deleted object's copy stays while a kept snapshot (one taken before its deletion) may name it.
+  const oldest = snapshots.length ? stampTime(snapshots[0]!) : finishedAt;
+  for (const [key, { at }] of gone) if (at <= oldest) await rm(backupFile(to, key), { force: true });
   await rm(path.join(to, 'config'), { recursive: true, force: true });
   await cp(configDir, path.join(to, 'config'), { recursive: true });
   const summary: BackupSummary = {
     format: 1,
-    finishedAt: new Date().toISOString(),
+    finishedAt,
+    snapshots,
     schemaVersion,
     objects: rows.length - missing.length,
     bytes: rows.reduce((n, r) => n + (manifest.get(r.key)?.size ?? 0), 0),
@@ -118,6 +130,29 @@ export async function backupArchive(options: {
   };
   await writeFile(path.join(to, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
+}
+
+/**
+ * This run's snapshot in place (index/archive.db3, the newest) and kept as index/archive-<stamp>.db3 beside the
+ * earlier ones; beyond `keep` the oldest go. The stamps kept, oldest first.
+ */
+async function keepSnapshots(to: string, snapshot: string, finishedAt: string, keep: number): Promise<string[]> {
+  const dir = path.join(to, 'index');
+  const stamp = finishedAt.replace(/:/g, '-');
+  await copyFile(snapshot, path.join(dir, `archive-${stamp}.db3`));
+  await rename(snapshot, path.join(to, INDEX_COPY));
+  const stamps = (await readdir(dir))
+    .map((n) => /^archive-(.+)\.db3$/.exec(n)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+  const dropped = stamps.splice(0, Math.max(0, stamps.length - Math.max(1, keep)));
+  for (const s of dropped) await rm(path.join(dir, `archive-${s}.db3`), { force: true });
+  return stamps;
+}
+
+/** A snapshot's stamp (2026-12-08T00-11-38.123Z) as the time it was taken (ISO). */
+export function stampTime(stamp: string): string {
+  return stamp.replace(/T(\d\d)-(\d\d)-(\d\d)/, 'T$1:$2:$3');
 }
 
 /**

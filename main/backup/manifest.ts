@@ -33,8 +33,14 @@ export function backupFile(dir: string, key: string): string {
   return path.join(dir, OBJECTS, ...key.split('/'));
 }
 
-/** The objects a manifest holds now (deleted ones left out); a torn last line (a kill while writing) is ignored. */
-export async function readManifest(dir: string): Promise<Map<string, ManifestEntry>> {
+/**
+ * The objects a manifest holds now (deleted ones left out); a torn last line (a kill while writing) is ignored. `gone`:
+ * those deleted since, with when and their last entry (an older index snapshot may still name them).
+ */
+export async function readManifest(
+  dir: string,
+  gone?: Map<string, { at: string; entry: ManifestEntry }>,
+): Promise<Map<string, ManifestEntry>> {
   const text = await readFile(path.join(dir, MANIFEST), 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return '';
     throw err;
@@ -42,14 +48,20 @@ export async function readManifest(dir: string): Promise<Map<string, ManifestEnt
   const out = new Map<string, ManifestEntry>();
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    let entry: Partial<ManifestEntry> & { deleted?: string };
+    let entry: Partial<ManifestEntry> & { deleted?: string; at?: string };
     try {
       entry = JSON.parse(line) as typeof entry;
     } catch {
       continue;
     }
-    if (entry.deleted) out.delete(entry.deleted);
-    else if (entry.key && typeof entry.size === 'number' && entry.sha256) out.set(entry.key, entry as ManifestEntry);
+    if (entry.deleted) {
+      const last = out.get(entry.deleted);
+      if (last) gone?.set(entry.deleted, { at: entry.at ?? '', entry: last });
+      out.delete(entry.deleted);
+    } else if (entry.key && typeof entry.size === 'number' && entry.sha256) {
+      out.set(entry.key, entry as ManifestEntry);
+      gone?.delete(entry.key);
+    }
   }
   return out;
 }

@@ -2,8 +2,9 @@ import { copyFile, cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { IniDocument } from '../../common/ini-document.ts';
 import { SQLITE_MIGRATIONS } from '../index/migrations/sqlite.ts';
-import { SUMMARY, readRows, type BackupSummary } from './backup.ts';
-import { backupFile, copyHashed, readManifest } from './manifest.ts';
+import Database from 'better-sqlite3';
+import { SUMMARY, readRows, stampTime, type BackupSummary } from './backup.ts';
+import { backupFile, copyHashed, readManifest, type ManifestEntry } from './manifest.ts';
 
 /**
  * `cli.ts restore --from DIR --data NEW`: a complete backup (its backup.json) put into an empty data folder. Every
@@ -24,6 +25,8 @@ export async function restoreArchive(options: {
   from: string;
   dataDir: string;
   log: (line: string) => void;
+  /** The start of a kept snapshot's stamp (2026-12-07, 2026-12-07T02): the newest that matches; the newest when not given. */
+  at?: string;
 }): Promise<RestoreResult> {
   const { from, dataDir, log } = options;
   const summary = JSON.parse(
@@ -31,23 +34,27 @@ export async function restoreArchive(options: {
       throw new Error(`${from} holds no complete backup (no ${SUMMARY}: a backup that did not finish)`);
     }),
   ) as BackupSummary;
+  const indexFile = chosenSnapshot(from, summary, options.at);
+  const schemaVersion = indexVersion(indexFile);
   const ours = SQLITE_MIGRATIONS.at(-1)!.version;
-  if (summary.schemaVersion > ours)
+  if (schemaVersion > ours || summary.schemaVersion > ours)
     throw new Error(
-      `the backup's index is of schema ${summary.schemaVersion}, newer than this version reads (${ours}): restore it with the version that made it`,
+      `the backup's index is of schema ${Math.max(schemaVersion, summary.schemaVersion)}, newer than this version reads (${ours}): restore it with the version that made it`,
     );
   const present = await readdir(dataDir).catch(() => []);
   if (present.length) throw new Error(`${dataDir} is not empty: restore into a new, empty data folder`);
   const configDir = path.join(dataDir, 'config');
   await cp(path.join(from, 'config'), configDir, { recursive: true });
   const devices = await placeDevices(configDir, summary.devices.length);
-  const manifest = await readManifest(from);
-  const rows = readRows(path.join(from, 'index', 'archive.db3'));
+  const gone = new Map<string, { at: string; entry: ManifestEntry }>();
+  const manifest = await readManifest(from, gone);
+  const rows = readRows(indexFile);
   const damaged: string[] = [];
   let bytes = 0;
   let done = 0;
   for (const row of rows) {
-    const entry = manifest.get(row.key);
+    // An older snapshot may name objects deleted since: their last entry (their copy is kept while it may).
+    const entry = manifest.get(row.key) ?? gone.get(row.key)?.entry;
     const target = path.join(devices[row.device]!, ...row.path.replace(/\\/g, '/').split('/'));
     const copied = entry ? await copyHashed(backupFile(from, row.key), target).catch(() => undefined) : undefined;
     if (!entry || !copied || copied.sha256 !== entry.sha256 || copied.size !== entry.size) {
@@ -59,8 +66,28 @@ export async function restoreArchive(options: {
     if (++done % 1000 === 0) log(`restore: ${done} object(s) checked and copied`);
   }
   await mkdir(path.join(dataDir, 'index'), { recursive: true });
-  await copyFile(path.join(from, 'index', 'archive.db3'), path.join(dataDir, 'index', 'archive.db3'));
+  await copyFile(indexFile, path.join(dataDir, 'index', 'archive.db3'));
   return { objects: done, bytes, damaged };
+}
+
+/** The index snapshot to restore: the newest (index/archive.db3), or the newest kept one whose stamp starts with `at`. */
+function chosenSnapshot(from: string, summary: BackupSummary, at: string | undefined): string {
+  if (!at) return path.join(from, 'index', 'archive.db3');
+  const stamp = [...(summary.snapshots ?? [])].reverse().find((s) => stampTime(s).startsWith(at) || s.startsWith(at));
+  if (!stamp)
+    throw new Error(
+      `no kept backup was taken at ${at}; those kept: ${(summary.snapshots ?? []).map(stampTime).join(', ') || 'none'}`,
+    );
+  return path.join(from, 'index', `archive-${stamp}.db3`);
+}
+
+function indexVersion(file: string): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
 }
 
 /**

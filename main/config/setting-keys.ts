@@ -217,6 +217,15 @@ export const SETTING_KEYS = {
     parse: int(0, 23),
     help: 'The hour of the day (local time, 0-23) the backup into BackupFolder starts.',
   },
+  BackupKeep: {
+    group: 'storage',
+    label: 'Backups kept',
+    effect: 'live',
+    field: 'backupKeep',
+    def: '7',
+    parse: int(1, 365),
+    help: 'How many backups of the index are kept in BackupFolder (one per run): restore --at takes any of them, and the copies of objects deleted since stay until no kept backup names them.',
+  },
   BackupWarnDays: {
     group: 'storage',
     label: 'Warn when the last backup is older than (days)',

@@ -24,6 +24,7 @@ export interface ServerSettings {
   /** Where the scheduled backup goes ('' none), at which hour, and after how many days without one the Monitor warns. */
   backupFolder: string;
   backupHour: number;
+  backupKeep: number;
   backupWarnDays: number;
   fileNameSyntax: string;
   /** Where the index lives: an SQLite file, or a database on a MySQL/MariaDB server. */

@@ -26,7 +26,7 @@ export interface Backups {
  */
 export const backups: Feature<Backups> = {
   name: 'backups',
-  settings: ['BackupFolder', 'BackupHour', 'BackupWarnDays'],
+  settings: ['BackupFolder', 'BackupHour', 'BackupKeep', 'BackupWarnDays'],
   start(core) {
     const log = core.child('backup');
     let lastFinishedAt: string | undefined;

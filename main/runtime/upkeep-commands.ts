@@ -23,10 +23,17 @@ export async function upkeep(
       return 2;
     }
     const started = performance.now();
-    const s = await backupArchive({ dataDir, configDir, to: path.resolve(to), log: report }).catch((err: Error) => {
-      process.stderr.write(`backup: ${err.message}\n`);
-      return undefined;
-    });
+    const keep = typeof values.keep === 'string' ? Number(values.keep) : undefined;
+    if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1)) {
+      process.stderr.write(`--keep ${values.keep}: a whole number of backups, 1 or more\n`);
+      return 2;
+    }
+    const s = await backupArchive({ dataDir, configDir, to: path.resolve(to), log: report, keep }).catch(
+      (err: Error) => {
+        process.stderr.write(`backup: ${err.message}\n`);
+        return undefined;
+      },
+    );
     if (!s) return 1;
     report(
       `backup: ${s.objects} object(s), ${(s.bytes / 1048576).toFixed(1)} MB in ${to}; ${s.copied} copied and ${s.deleted} deleted by this run, in ${((performance.now() - started) / 1000).toFixed(1)} s` +
@@ -39,7 +46,8 @@ export async function upkeep(
       process.stderr.write('restore needs --from DIR (a backup) and --data NEW (an empty data folder)\n');
       return 2;
     }
-    const r = await restoreArchive({ from: path.resolve(from), dataDir, log: report }).catch((err: Error) => {
+    const at = typeof values.at === 'string' ? values.at : undefined;
+    const r = await restoreArchive({ from: path.resolve(from), dataDir, log: report, at }).catch((err: Error) => {
       process.stderr.write(`restore: ${err.message}\n`);
       return undefined;
     });

@@ -152,7 +152,47 @@ describe('backup while the archive receives, and restore into an empty data fold
     expect(damaged.code).toBe(1);
     expect(damaged.stdout).toContain(`restore: ${victim}: its copy does not match the manifest`);
     expect(damaged.stdout).toMatch(/restore: 999 object\(s\), .*; 1 missing or damaged/);
+    bytes[bytes.length - 1] ^= 0xff;
+    await writeFile(file, bytes);
   }, 600_000);
+
+  it("keeps the index copies asked for, and a deleted study's objects while a kept copy names them", async () => {
+    const data = path.join(work, 'data');
+    const backup = path.join(work, 'backup');
+    const source = serveCli(data);
+    const { origin, token } = await source.started;
+    const study = images[0]!.studyUid;
+    const removed = await fetch(`${origin}/api/studies/${study}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(removed.status, await removed.clone().text()).toBe(200);
+    source.child.kill('SIGTERM');
+    await source.exited;
+    const after = await cli('backup', '--data', data, '--to', backup);
+    expect(after.stdout).toMatch(/backup: 950 object\(s\), .*; 0 copied and 50 deleted by this run/);
+    const { snapshots } = JSON.parse(await readFile(path.join(backup, 'backup.json'), 'utf8')) as {
+      snapshots: string[];
+    };
+    expect(snapshots.length).toBeGreaterThanOrEqual(2);
+    expect((await filesUnder(path.join(backup, 'objects'))).length).toBe(1000);
+    // The newest backup has the study deleted; the one before still has it, and its objects are still there.
+    const newest = await cli('restore', '--from', backup, '--data', path.join(work, 'r-newest'));
+    expect(newest.stdout).toMatch(/restore: 950 object\(s\)/);
+    const before = snapshots.at(-2)!.replace(/T(\d\d)-(\d\d)-(\d\d)/, 'T$1:$2:$3');
+    const earlier = await cli('restore', '--from', backup, '--data', path.join(work, 'r-earlier'), '--at', before);
+    expect(earlier.code, earlier.stdout + earlier.stderr).toBe(0);
+    expect(earlier.stdout).toMatch(/restore: 1000 object\(s\)/);
+    const none = await cli('restore', '--from', backup, '--data', path.join(work, 'r-none'), '--at', '1999-01-01');
+    expect(none.stderr).toMatch(/no kept backup was taken at 1999-01-01; those kept: /);
+    // Keeping one backup only: the deleted study's copies go with the older ones.
+    const one = await cli('backup', '--data', data, '--to', backup, '--keep', '1');
+    expect(one.code, one.stderr).toBe(0);
+    expect(
+      (JSON.parse(await readFile(path.join(backup, 'backup.json'), 'utf8')) as { snapshots: string[] }).snapshots,
+    ).toHaveLength(1);
+    expect((await filesUnder(path.join(backup, 'objects'))).length).toBe(950);
+  }, 300_000);
 
   it('refuses a backup that did not finish, one of a newer index schema, and a data folder that is not empty', async () => {
     const backup = path.join(work, 'backup');

@@ -1213,4 +1213,7 @@ export const CS: Record<string, string> = {
   'How many rotated log files are kept besides the current one; the oldest goes.':
     'Kolik starších souborů protokolu se ponechá vedle aktuálního; nejstarší se smaže.',
   'Log files': 'Soubory protokolu',
+  'Backups kept': 'Ponechané zálohy',
+  'How many backups of the index are kept in BackupFolder (one per run): restore --at takes any of them, and the copies of objects deleted since stay until no kept backup names them.':
+    'Kolik záloh indexu se v BackupFolder ponechá (jedna na běh): restore --at vezme kteroukoli z nich a kopie objektů smazaných od té doby zůstanou, dokud je žádná ponechaná záloha nejmenuje.',
 };

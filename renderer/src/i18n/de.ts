@@ -1230,4 +1230,7 @@ export const DE: Record<string, string> = {
   'How many rotated log files are kept besides the current one; the oldest goes.':
     'Wie viele ältere Protokolldateien neben der aktuellen bleiben; die älteste wird gelöscht.',
   'Log files': 'Protokolldateien',
+  'Backups kept': 'Aufbewahrte Sicherungen',
+  'How many backups of the index are kept in BackupFolder (one per run): restore --at takes any of them, and the copies of objects deleted since stay until no kept backup names them.':
+    'Wie viele Sicherungen des Index in BackupFolder bleiben (eine je Lauf): restore --at nimmt jede davon, und die Kopien seither gelöschter Objekte bleiben, bis keine aufbewahrte Sicherung sie mehr nennt.',
 };
