@@ -55,6 +55,13 @@ export const metrics: Feature<{ registry: Registry }> = {
       buckets: DIMSE_BUCKETS,
       registers: [registry],
     });
+    const requested = new Histogram({
+      name: 'pacs_dimse_scu_request_duration_seconds',
+      help: 'Requests this archive made of other nodes (SCU), from their sending to their final response, by command and outcome',
+      labelNames: ['command', 'outcome'],
+      buckets: DIMSE_BUCKETS,
+      registers: [registry],
+    });
     const open = new Gauge({
       name: 'pacs_associations_open',
       help: 'DICOM associations open now: acceptor (a peer called), requestor (this archive called)',
@@ -84,7 +91,10 @@ export const metrics: Feature<{ registry: Registry }> = {
       if (ok && e.direction === 'received') lastReceived.set(Date.now() / 1000);
     };
     const onDimse: Parameters<typeof core.events.on<'dimse'>>[1] = (e) =>
-      answered.observe({ command: e.command, outcome: succeeded(e.status) ? 'ok' : 'failed' }, e.ms / 1000);
+      (e.role === 'scp' ? answered : requested).observe(
+        { command: e.command, outcome: succeeded(e.status) ? 'ok' : 'failed' },
+        e.ms / 1000,
+      );
     const onAssociation: Parameters<typeof core.events.on<'association'>>[1] = (e) => {
       if (e.type === 'opened') open.inc({ role: e.role });
       else if (e.type === 'closed') open.dec({ role: e.role });

@@ -473,6 +473,7 @@ export class Association extends EventEmitter {
   ): Promise<{ command: CommandSet; dataSet: Buffer | undefined }> {
     const id = command.messageId!;
     const seconds = this.options.dimseTimeout ?? 0;
+    const began = performance.now();
     if (command.commandField === CommandField.CStoreRQ) this.storeTimes.begin(id);
     const done = new Promise<{ command: CommandSet; dataSet: Buffer | undefined }>((resolve, reject) => {
       const waiter: Waiter = {
@@ -486,6 +487,8 @@ export class Association extends EventEmitter {
           clearTimeout(waiter.timer);
           this.pendingResponses.delete(id);
           this.storeAnswered(id);
+          // Monitoring: a request this side made (SCU), answered, its time from its sending to its final response.
+          this.emit('requested', command.commandField, performance.now() - began, status);
           resolve({ command: msg.command, dataSet: data });
         },
         fail: (e) => {

@@ -76,8 +76,12 @@ export interface WorklistEvent {
   status: string;
 }
 
-/** A request this archive answered (as SCP): its command, how long from its first byte to its final response. */
+/**
+ * A DIMSE request and its final response: one this archive answered (role 'scp', timed from its first byte) or one it
+ * made of another node (role 'scu', timed from its sending).
+ */
 export interface DimseEvent {
+  role: 'scp' | 'scu';
   command: string;
   peerAe: string;
   ms: number;

@@ -30,14 +30,16 @@ export function watchAssociation(assoc: Association, events: ArchiveEvents): voi
     reported = performance.now();
     events.emit('association', { type: 'timing', ...describe(), ...timing() });
   };
-  assoc.on('answered', (command: number, ms: number, status: number) =>
+  const timed = (role: 'scp' | 'scu') => (command: number, ms: number, status: number) =>
     events.emit('dimse', {
+      role,
       command: commandName(command).replace(/-RQ$/, ''),
       peerAe: assoc.role === 'acceptor' ? assoc.callingAe : assoc.calledAe,
       ms,
       status,
-    }),
-  );
+    });
+  assoc.on('answered', timed('scp'));
+  assoc.on('requested', timed('scu'));
   assoc.once('established', () => {
     opened = true;
     events.emit('association', { type: 'opened', ...describe() });

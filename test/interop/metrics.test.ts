@@ -10,7 +10,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { findscu } from '../helpers/qr-tools.ts';
 import { makeImage } from '../helpers/fixtures.ts';
 import { storeAs } from '../helpers/store-as.ts';
-import { freePort } from '../helpers/storescp.ts';
+import { freePort, startStorescp, type RunningStorescp } from '../helpers/storescp.ts';
 import { until, valueWhen } from '../helpers/wait.ts';
 
 const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
@@ -24,7 +24,8 @@ describe('monitoring: /metrics read by Prometheus, and the NRPE check', () => {
   let work: string;
   let data: string;
   let server: ReturnType<typeof serveCli>;
-  let archive: { aeTitle: string; port: number; origin: string };
+  let archive: { aeTitle: string; port: number; origin: string; token: string };
+  let peer: RunningStorescp;
   let prometheus: ChildProcess;
   let promUrl: string;
 
@@ -35,12 +36,16 @@ describe('monitoring: /metrics read by Prometheus, and the NRPE check', () => {
     await setIniKey(data, 'MyACRNema', 'WATCHED');
     // A forward to a node that never answers: its job waits in the queue (the check's oldest queued job).
     const down = await freePort();
-    await appendFile(path.join(data, 'config', 'acrnema.map'), `DOWN 127.0.0.1 ${down} un\n`);
+    peer = await startStorescp('PEER');
+    await appendFile(
+      path.join(data, 'config', 'acrnema.map'),
+      `DOWN 127.0.0.1 ${down} un\nPEER 127.0.0.1 ${peer.port} un\n`,
+    );
     await setIniKey(data, 'ExportConverters', '1');
     await setIniKey(data, 'ExportConverter0', 'ifequal "%u", "QUEUED"; forward to DOWN');
     server = serveCli(data);
     const started = await server.started;
-    archive = { aeTitle: 'WATCHED', port: started.port, origin: started.origin };
+    archive = { aeTitle: 'WATCHED', port: started.port, origin: started.origin, token: started.token };
     const promPort = await freePort();
     const config = path.join(work, 'prometheus.yml');
     await writeFile(
@@ -82,6 +87,7 @@ describe('monitoring: /metrics read by Prometheus, and the NRPE check', () => {
       server.child.kill('SIGTERM');
       await server.exited;
     }
+    await peer?.stop();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -133,6 +139,17 @@ describe('monitoring: /metrics read by Prometheus, and the NRPE check', () => {
     expect(Object.fromEntries(index.map((i) => [i.level, i.value]))).toMatchObject({ object: 3, study: 3 });
     expect((await query('pacs_index_size_bytes'))[0]!.value).toBeGreaterThan(0);
     expect((await query('pacs_associations_open')).map((a) => a.role).sort()).toEqual(['acceptor', 'requestor']);
+    // A request this archive makes of another node (SCU): a C-ECHO from the Nodes screen.
+    const echo = await fetch(`${archive.origin}/api/nodes/PEER/echo`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${archive.token}` },
+    });
+    expect(echo.status, await echo.clone().text()).toBe(200);
+    await valueWhen(
+      'Prometheus has the C-ECHO this archive made',
+      async () => (await query('pacs_dimse_scu_request_duration_seconds_count{command="C-ECHO",outcome="ok"}'))[0],
+      (s) => s?.value === 1,
+    );
     expect((await query('process_resident_memory_bytes'))[0]!.value).toBeGreaterThan(10 << 20);
     expect(await query('nodejs_eventloop_lag_seconds')).toHaveLength(1);
   });
