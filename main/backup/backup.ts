@@ -3,6 +3,7 @@ import { copyFile, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../config/load.ts';
+import { lockBackup } from './backup-lock.ts';
 import { ManifestWriter, backupFile, copyHashed, objectKey, readManifest, type ManifestEntry } from './manifest.ts';
 
 /**
@@ -65,6 +66,20 @@ export async function backupArchive(options: {
       'backup of a MySQL/MariaDB index is not built yet: back it up with mariadb-dump --single-transaction',
     );
   await mkdir(path.join(to, 'index'), { recursive: true });
+  const unlock = await lockBackup(to);
+  try {
+    return await backupInto(to, { devices, indexFile: index.file, keep, configDir, log });
+  } finally {
+    await unlock();
+  }
+}
+
+/** The backup itself, under the folder's lock. */
+async function backupInto(
+  to: string,
+  o: { devices: string[]; indexFile: string; keep: number; configDir: string; log: (line: string) => void },
+): Promise<BackupSummary> {
+  const { devices, keep, configDir, log } = o;
   const gone = new Map<string, { at: string; entry: ManifestEntry }>();
   const manifest = await readManifest(to, gone);
   const writer = new ManifestWriter(to);
@@ -74,7 +89,7 @@ export async function backupArchive(options: {
   let schemaVersion = 0;
   const snapshot = path.join(to, `${INDEX_COPY}.partial`);
   for (let round = 1; ; round++) {
-    ({ schemaVersion, rows } = await snapshotIndex(index.file, snapshot));
+    ({ schemaVersion, rows } = await snapshotIndex(o.indexFile, snapshot));
     const todo = await rowsToCopy(rows, manifest, devices);
     log(`backup: round ${round}: ${rows.length} object(s) in the index, ${todo.length} to copy`);
     const changed: Row[] = [];
