@@ -1,4 +1,4 @@
-import { copyFile, cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IniDocument } from '../../common/ini-document.ts';
 import { SQLITE_MIGRATIONS } from '../index/migrations/sqlite.ts';
@@ -58,6 +58,8 @@ export async function restoreArchive(options: {
     const target = path.join(devices[row.device]!, ...row.path.replace(/\\/g, '/').split('/'));
     const copied = entry ? await copyHashed(backupFile(from, row.key), target).catch(() => undefined) : undefined;
     if (!entry || !copied || copied.sha256 !== entry.sha256 || copied.size !== entry.size) {
+      // A damaged copy is not left for the archive to serve as if it were the object.
+      if (copied) await rm(target, { force: true });
       damaged.push(row.key);
       log(`restore: ${row.key}: ${entry ? 'its copy does not match the manifest' : 'not in the backup'}`);
       continue;

@@ -152,6 +152,8 @@ describe('backup while the archive receives, and restore into an empty data fold
     expect(damaged.code).toBe(1);
     expect(damaged.stdout).toContain(`restore: ${victim}: its copy does not match the manifest`);
     expect(damaged.stdout).toMatch(/restore: 999 object\(s\), .*; 1 missing or damaged/);
+    // The damaged copy is not put in place: the restored archive lacks it rather than serving it changed.
+    expect((await filesUnder(path.join(work, 'restored2', 'storage'))).length).toBe(999);
     bytes[bytes.length - 1] ^= 0xff;
     await writeFile(file, bytes);
   }, 600_000);
