@@ -1,5 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { processAlive } from '../util/process-alive.ts';
 
 /**
  * One backup at a time into a folder (the scheduled one and `cli.ts backup` may meet): DIR/backup.lock holds the
@@ -16,20 +17,11 @@ export async function lockBackup(dir: string): Promise<() => Promise<void>> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (pid && pid !== process.pid && alive(pid))
+      if (pid && pid !== process.pid && processAlive(pid))
         throw new Error(`another backup into ${dir} runs (process ${pid}); try again when it has ended`);
       if (pid === process.pid) throw new Error(`a backup into ${dir} already runs in this process`);
       await rm(file, { force: true });
     }
   }
   throw new Error(`cannot take ${file}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

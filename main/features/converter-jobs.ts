@@ -261,10 +261,7 @@ export function processRunner(
     }
     const run = d.run!;
     if (run.kind === 'command') {
-      if (!core.settings.allowExternalCommands)
-        throw new PermanentJobError(
-          msg('{converter}: an outside program was not run (AllowExternalCommands = 0)', { converter: d.by }),
-        );
+      mayRunPrograms(core, d.by);
       runSystemCommands(core, [run.line], d.by);
     } else {
       const code = await readFile(path.resolve(core.config.configDir, run.file.replace(/\\/g, '/')), 'utf8').catch(
@@ -290,6 +287,14 @@ export function processRunner(
   };
 }
 
+/** A delayed job that would run an outside program ends here, for good, where AllowExternalCommands = 0. */
+function mayRunPrograms(core: ArchiveCore, converter: string): void {
+  if (!core.settings.allowExternalCommands)
+    throw new PermanentJobError(
+      msg('{converter}: an outside program was not run (AllowExternalCommands = 0)', { converter }),
+    );
+}
+
 /**
  * `submit2`: the command line for each object of the level (the clauses' UIDs narrowing it), `%s` the object's file
  * and the second `%s` the target, only where AllowExternalCommands = 1, each run audited; a program that fails fails
@@ -304,10 +309,7 @@ async function submitEach(
   progress: JobContext['progress'],
   signal: AbortSignal,
 ): Promise<void> {
-  if (!core.settings.allowExternalCommands)
-    throw new PermanentJobError(
-      msg('{converter}: an outside program was not run (AllowExternalCommands = 0)', { converter: by }),
-    );
+  mayRunPrograms(core, by);
   const conditions = [single(LEVEL_KEY[level], uid)];
   if (submit.keys.study) conditions.push(single(Tag.StudyInstanceUID, submit.keys.study));
   if (submit.keys.series) conditions.push(single(Tag.SeriesInstanceUID, submit.keys.series));

@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { newApiSecret } from '../accounts/install-secret.ts';
+import { processAlive } from '../util/process-alive.ts';
 
 /**
  * The running core of a data folder, as others find it: `serve` writes DATA/server.json (process, AE title, ports, the
@@ -70,13 +71,14 @@ async function localAnswer(
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The core DATA/server.json names, when its process still runs, and the install's secret ('' when this user cannot read it). */
+async function coreOnRecord(dataDir: string): Promise<{ record: CoreRecord; secret: string } | undefined> {
+  const record = JSON.parse(
+    await readFile(path.join(dataDir, CORE_FILE), 'utf8').catch(() => 'null'),
+  ) as CoreRecord | null;
+  if (!record || !processAlive(record.pid)) return undefined;
+  const secret = (await readFile(path.join(dataDir, 'api-secret'), 'utf8').catch(() => '')).trim();
+  return { record, secret };
 }
 
 /** The core serving `dataDir`, if one runs and answers with this folder's secret. */
@@ -84,12 +86,9 @@ export async function findRunningCore(
   dataDir: string,
   timeoutMs = 2000,
 ): Promise<{ record: CoreRecord; secret: string } | undefined> {
-  const record = JSON.parse(
-    await readFile(path.join(dataDir, CORE_FILE), 'utf8').catch(() => 'null'),
-  ) as CoreRecord | null;
-  if (!record || !alive(record.pid)) return undefined;
-  const secret = (await readFile(path.join(dataDir, 'api-secret'), 'utf8').catch(() => '')).trim();
-  if (!secret) return undefined;
+  const found = await coreOnRecord(dataDir);
+  if (!found?.secret) return undefined;
+  const { record, secret } = found;
   const status = await localRequest(dataDir, `${record.apiUrl}/api/session`, secret, 'GET', timeoutMs).catch(() => 0);
   return status === 200 ? { record, secret } : undefined;
 }
@@ -99,11 +98,9 @@ export async function findRunningCore(
  * an API on a network address answers too); undefined when no core runs on `dataDir`.
  */
 export async function metricsOfRunningCore(dataDir: string, timeoutMs = 10_000): Promise<string | undefined> {
-  const record = JSON.parse(
-    await readFile(path.join(dataDir, CORE_FILE), 'utf8').catch(() => 'null'),
-  ) as CoreRecord | null;
-  if (!record || !alive(record.pid)) return undefined;
-  const secret = (await readFile(path.join(dataDir, 'api-secret'), 'utf8').catch(() => '')).trim();
+  const found = await coreOnRecord(dataDir);
+  if (!found) return undefined;
+  const { record, secret } = found;
   const answer = await localAnswer(dataDir, `${record.apiUrl}/metrics`, secret, 'GET', timeoutMs);
   if (answer.status !== 200) throw new Error(`/metrics answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
   return answer.body;
@@ -119,7 +116,7 @@ export async function stopRunningCore(
   const status = await localRequest(dataDir, `${core.record.apiUrl}/api/shutdown`, core.secret, 'POST', 5000);
   if (status !== 200) throw new Error(`the core (process ${core.record.pid}) refused to stop: HTTP ${status}`);
   const deadline = Date.now() + timeoutMs;
-  while (alive(core.record.pid)) {
+  while (processAlive(core.record.pid)) {
     if (Date.now() > deadline) return 'still running';
     await new Promise((r) => setTimeout(r, 100));
   }
