@@ -53,7 +53,8 @@ commands:
                            --failed-critical N (10) jobs failed in the last hour; --idle-warning MIN
                            --idle-critical MIN (0: off) since the last object arrived, only in --hours 7-19 on
                            --days 1-5 (0 Sunday); --backup-warning DAYS (2) --backup-critical DAYS (7) since
-                           the last scheduled backup succeeded (when BackupFolder is set)
+                           the last scheduled backup succeeded (when BackupFolder is set); --damaged-warning N
+                           --damaged-critical N (1, 1) stored objects the verification found damaged
 
 options:
   --data DIR          data folder: storage and index paths in dicom.ini are relative to it (default: ./data)
@@ -102,6 +103,8 @@ async function main(): Promise<number> {
       keep: { type: 'string' },
       at: { type: 'string' },
       'backup-critical': { type: 'string' },
+      'damaged-warning': { type: 'string' },
+      'damaged-critical': { type: 'string' },
       hours: { type: 'string' },
       days: { type: 'string' },
     },

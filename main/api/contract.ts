@@ -90,6 +90,41 @@ export interface BackupStateDto {
   overdue: boolean;
 }
 
+/** One object VerifyStorage found damaged, and where its repair stands. */
+export interface StorageProblemDto {
+  sopInstanceUid: string;
+  studyInstanceUid: string;
+  patientId: string;
+  /** The file, as the Monitor shows it (device and path under it). */
+  file: string;
+  problem: 'missing' | 'size' | 'checksum' | 'unreadable';
+  foundAt: string;
+  state: 'damaged' | 'repairing' | 'repaired' | 'unrepairable';
+  detail: string;
+}
+
+export interface VerificationDto {
+  /** VerifyStorage and VerifyStorageHour. */
+  nightly: boolean;
+  hour: number;
+  /** The run going on: objects read so far, and their bytes. */
+  running?: { checked: number; bytes: number };
+  /** The last run that ended (complete, or stopped part way: it goes on next time). */
+  last?: {
+    startedAt: string;
+    finishedAt: string;
+    checked: number;
+    bytes: number;
+    found: number;
+    recorded: number;
+    complete: boolean;
+  };
+  /** When the last complete run ended. */
+  lastCompleteAt?: string;
+  lastError?: string;
+  problems: StorageProblemDto[];
+}
+
 export interface NodeDto {
   ae: string;
   host: string;

@@ -36,6 +36,7 @@ import type {
   SignInLinkDto,
   StatusDto,
   BackupStateDto,
+  VerificationDto,
   LogFileDto,
   StructuredReport,
   StudyDeleted,
@@ -182,6 +183,10 @@ export const ENDPOINTS = {
   /** The scheduled backup's state, and a backup now (features/backups.ts). */
   backup: ep<undefined, BackupStateDto>('GET', '/api/backup', 'view'),
   backupNow: ep<undefined, BackupStateDto>('POST', '/api/backup', 'configure'),
+  /** VerifyStorage: the last run, the one running, the problems found; a run now; repairs (features/verification.ts). */
+  verification: ep<undefined, VerificationDto>('GET', '/api/verification', 'view'),
+  verifyNow: ep<undefined, VerificationDto>('POST', '/api/verification', 'configure'),
+  repairObjects: ep<{ sopInstanceUids?: string[] }, VerificationDto>('POST', '/api/verification/repair', 'configure'),
   /** The log files in DATA/logs, newest first, and one of them as text (features/log-files.ts). */
   logFiles: ep<undefined, LogFileDto[]>('GET', '/api/logs', 'configure'),
   logFile: ep<undefined, Blob>('GET', '/api/log-file', 'configure'),

@@ -97,6 +97,11 @@ export class ArchiveIngest implements ObjectReceiver {
   private readonly compression: (dropped: boolean) => CompressionPlan;
   /** One holder at a time per SOP Instance UID: storing a copy, re-encoding it in the background, editing it. */
   readonly locks = new KeyedLock();
+  /**
+   * Objects whose stored file is damaged and a copy of which is being fetched (VerifyStorage's repair): that copy
+   * replaces the file whatever the duplicate policy says.
+   */
+  readonly repairs = new Set<string>();
   private readonly recoder: BackgroundRecoder;
   private readonly checks: ((object: ArrivingObject) => Promise<ArrivalDecision>)[] = [];
   private readonly holders: (() => HoldMode)[] = [];
@@ -167,7 +172,14 @@ export class ArchiveIngest implements ObjectReceiver {
     const location = this.store.locate(file, header);
     const [placed, indexed] = await Promise.allSettled([
       this.store.commit(file, header),
-      this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe }),
+      this.index.storeInstance({
+        header,
+        transferSyntaxUid,
+        location,
+        size: file.size,
+        callingAe,
+        checksum: file.checksum,
+      }),
     ]);
     if (indexed.status === 'rejected') {
       const message = (indexed.reason as Error).message;
@@ -296,7 +308,11 @@ export class ArchiveIngest implements ObjectReceiver {
       if (decision.device !== file.device) file = await this.store.rehome(file, decision.device);
       if (relativePath) file.relativePath = relativePath;
       const policy = this.policy();
-      if (policy !== 'replace' && (await this.index.findInstance(header.sopInstanceUid))) {
+      if (
+        policy !== 'replace' &&
+        !this.repairs.has(header.sopInstanceUid) &&
+        (await this.index.findInstance(header.sopInstanceUid))
+      ) {
         await file.discard();
         if (policy === 'keep') {
           this.log.info(`duplicate ${header.sopInstanceUid} from ${meta.callingAe}: first copy kept`);

@@ -47,6 +47,9 @@ const EVENTS: Record<AuditAction, EventCodes> = {
     type: ['110132', 'Use of Restricted Function'],
     action: 'E',
   },
+  // VerifyStorage read an object back and found it changed or gone; a good copy replaced it.
+  'storage-damaged': { id: ['110103', 'DICOM Instances Accessed'], action: 'R' },
+  'storage-repaired': { id: ['110103', 'DICOM Instances Accessed'], action: 'U' },
 };
 
 /** PS3.15 A.5.1: 0 success, 4 minor failure (refused), 8 serious failure. */

@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = [
   'application-start',
   'application-stop',
   'converter-command',
+  'storage-damaged',
+  'storage-repaired',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditOutcome = 'success' | 'refused' | 'failure';

@@ -26,6 +26,12 @@ export interface ServerSettings {
   backupHour: number;
   backupKeep: number;
   backupWarnDays: number;
+  /** Each received object's CRC-32 computed as it is written (else taken at its first verification). */
+  checksumOnArrival: boolean;
+  /** VerifyStorage: read every stored object back once a day at verifyStorageHour; ask these nodes for damaged ones. */
+  verifyStorage: boolean;
+  verifyStorageHour: number;
+  verifyRepairFrom: string[];
   fileNameSyntax: string;
   /** Where the index lives: an SQLite file, or a database on a MySQL/MariaDB server. */
   index: IndexSettings;

@@ -43,6 +43,7 @@ export const CORE_SETTINGS: readonly KeyName[] = [
   'IncomingCompression',
   'DroppedFileCompression',
   'DurableWrites',
+  'ChecksumOnArrival',
   'SqLite',
   'MySQL',
   'SQLServer',
@@ -212,6 +213,7 @@ export class ArchiveCore {
         layout: compileLayout(s.fileNameSyntax),
         thresholdMB: s.magFullThresholdMB,
         durable: s.durableWrites,
+        checksums: s.checksumOnArrival,
       },
       logger.child('store'),
     );

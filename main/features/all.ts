@@ -21,6 +21,7 @@ import { accounts } from './accounts.ts';
 import { api } from './api.ts';
 import { metrics } from './metrics.ts';
 import { backups } from './backups.ts';
+import { verification } from './verification.ts';
 import { logFilesFeature } from './log-files.ts';
 
 /** Every feature of the archive, in the order they start (each also after what it needs). */
@@ -46,6 +47,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   dicomWeb,
   accounts,
   backups,
+  verification,
   metrics,
   api,
 ] as Feature<unknown>[];

@@ -9,6 +9,7 @@ import { isLoopback } from '../api/request-auth.ts';
 import { msg } from '../../common/message.ts';
 import { Status } from '../dicom/status.ts';
 import { backups, type Backups } from './backups.ts';
+import { verification, type Verification } from './verification.ts';
 
 /** The most peer AE titles kept apart in the series; objects of any further ones count under "other". */
 const MAX_PEERS = 100;
@@ -79,6 +80,8 @@ export const metrics: Feature<{ registry: Registry }> = {
     jobGauges(core, registry);
     const scheduled = maybe(backups);
     if (scheduled) backupGauges(scheduled, registry);
+    const verifying = maybe(verification);
+    if (verifying) verificationGauges(verifying, registry);
     storageGauges(core, registry);
     indexGauges(core, registry);
 
@@ -225,6 +228,26 @@ function backupGauges(scheduled: Backups, registry: Registry): void {
     registers: [registry],
     collect() {
       this.set(scheduled.state().folder ? 1 : 0);
+    },
+  });
+}
+
+/** VerifyStorage: when the last complete verification ended, and how many damaged objects are not repaired. */
+function verificationGauges(verifying: Verification, registry: Registry): void {
+  new Gauge({
+    name: 'pacs_last_verification_timestamp_seconds',
+    help: 'When the last complete verification of the stored objects ended (Unix time; 0: none yet)',
+    registers: [registry],
+    collect() {
+      this.set(verifying.lastCompleteAt() / 1000);
+    },
+  });
+  new Gauge({
+    name: 'pacs_storage_problems',
+    help: 'Stored objects the verification found damaged or missing and not repaired',
+    registers: [registry],
+    async collect() {
+      this.set(await verifying.openProblems());
     },
   });
 }

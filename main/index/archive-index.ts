@@ -9,6 +9,7 @@ import type { MppsStore } from './mpps-record.ts';
 import type { DeletionRecord } from './deletion-record.ts';
 import type { AccountStore } from '../accounts/account-record.ts';
 import type { UidMapStore } from './sql-uid-map.ts';
+import type { StorageCheckStore } from './sql-storage-checks.ts';
 import type { ApiKeyStore } from '../accounts/api-key-record.ts';
 import type { AuditStore } from '../audit/audit-record.ts';
 
@@ -27,6 +28,8 @@ export interface InstanceRecord {
   location: StoredLocation;
   size: number;
   callingAe: string;
+  /** CRC-32 of the file's bytes as written (VerifyStorage checks it); absent when the writer did not compute it. */
+  checksum?: number;
 }
 
 export interface StoredInstance {
@@ -100,7 +103,7 @@ export interface ArchiveIndex {
   recodedInstance(
     sopInstanceUid: string,
     from: { location: StoredLocation; transferSyntaxUid: string },
-    to: { location: StoredLocation; transferSyntaxUid: string; size: number },
+    to: { location: StoredLocation; transferSyntaxUid: string; size: number; checksum?: number },
   ): Promise<boolean>;
   findPatient(patientId: string): Promise<PatientRow | undefined>;
   counts(): Promise<IndexCounts>;
@@ -190,6 +193,8 @@ export interface ArchiveIndex {
   apiKeyStore(): ApiKeyStore;
   /** Converters' newuids/olduids pairs. */
   uidMapStore(): UidMapStore;
+  /** VerifyStorage's rows: objects with their checksums, and the problems found. */
+  storageCheckStore(): StorageCheckStore;
   /** A script's read-only statement (`sql()`, script-sql.ts): each row's values as text, at most SCRIPT_SQL_ROWS rows. */
   scriptRows(statement: string): Promise<(string | null)[][]>;
   /** Who did what to which patient's data. */

@@ -56,6 +56,7 @@ const INSTANCE = [
   'size',
   'calling_ae',
   'received_at',
+  'checksum',
 ] as const;
 
 type Header = InstanceRecord['header'];
@@ -236,6 +237,7 @@ export async function writeBatch(
           r.size,
           r.callingAe,
           now,
+          r.checksum ?? null,
         ];
       }),
     },

@@ -23,6 +23,7 @@ import { SqlMppsStore } from './sql-mpps.ts';
 import { SqlAccountStore } from './sql-accounts.ts';
 import { SqlApiKeyStore } from './sql-api-keys.ts';
 import { SqlUidMapStore } from './sql-uid-map.ts';
+import { SqlStorageCheckStore } from './sql-storage-checks.ts';
 import { SqlAuditStore } from './sql-audit.ts';
 import { confirmPatientName, mergePatients, patientNames, updatePatient } from './sql-patient-changes.ts';
 import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
@@ -172,16 +173,17 @@ export class SqlArchiveIndex implements ArchiveIndex {
   async recodedInstance(
     sopInstanceUid: string,
     from: { location: StoredLocation; transferSyntaxUid: string },
-    to: { location: StoredLocation; transferSyntaxUid: string; size: number },
+    to: { location: StoredLocation; transferSyntaxUid: string; size: number; checksum?: number },
   ): Promise<boolean> {
     const { changes } = await this.engine.run(
-      `UPDATE instances SET transfer_syntax = ?, device = ?, path = ?, size = ?
+      `UPDATE instances SET transfer_syntax = ?, device = ?, path = ?, size = ?, checksum = ?
       WHERE sop_uid = ? AND transfer_syntax = ? AND device = ? AND path = ?`,
       [
         to.transferSyntaxUid,
         to.location.device,
         to.location.relativePath,
         to.size,
+        to.checksum ?? null,
         sopInstanceUid,
         from.transferSyntaxUid,
         from.location.device,
@@ -471,6 +473,10 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   uidMapStore(): SqlUidMapStore {
     return new SqlUidMapStore(this.engine);
+  }
+
+  storageCheckStore(): SqlStorageCheckStore {
+    return new SqlStorageCheckStore(this.engine);
   }
 
   auditStore(): SqlAuditStore {

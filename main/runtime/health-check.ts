@@ -4,7 +4,7 @@
  * computer. What is judged, each against a warning and a critical threshold: the least free space of the storage
  * devices, how long the oldest queued job has waited, the jobs that failed in the last hour, and (in working hours
  * only) how long since the last object arrived, and, where a backup is scheduled, how long since the last one
- * succeeded.
+ * succeeded, and the stored objects the verification found damaged and not repaired (VerifyStorage).
  */
 
 export interface CheckThresholds {
@@ -23,6 +23,9 @@ export interface CheckThresholds {
   /** Days since the last scheduled backup succeeded (judged when BackupFolder is set): above. */
   backupWarningDays: number;
   backupCriticalDays: number;
+  /** Stored objects the verification found damaged and not repaired: at least. */
+  damagedWarning: number;
+  damagedCritical: number;
   /** Working hours, local time: [from, to) hours, and days of the week (0 Sunday ... 6 Saturday). */
   hours: [number, number];
   days: number[];
@@ -39,6 +42,8 @@ export const DEFAULT_THRESHOLDS: CheckThresholds = {
   idleCriticalMinutes: 0,
   backupWarningDays: 2,
   backupCriticalDays: 7,
+  damagedWarning: 1,
+  damagedCritical: 1,
   hours: [7, 19],
   days: [1, 2, 3, 4, 5],
 };
@@ -124,6 +129,14 @@ export function judge(samples: Sample[], t: CheckThresholds, now = new Date()): 
         `last_backup_age=${Math.round(age)}s;${t.backupWarningDays * 86400};${t.backupCriticalDays * 86400};0;`,
       );
   }
+  const damaged = one('pacs_storage_problems');
+  if (damaged !== undefined) {
+    const damagedText = `${damaged} damaged object(s)`;
+    if (damaged >= t.damagedCritical) worse(2, damagedText);
+    else if (damaged >= t.damagedWarning) worse(1, damagedText);
+    else said.push(damagedText);
+    perf.push(`damaged_objects=${damaged};${t.damagedWarning};${t.damagedCritical};0;`);
+  }
   return { code, line: `PACS ${STATES[code]} - ${[...problems, ...said].join(', ')} | ${perf.join(' ')}` };
 }
 
@@ -147,6 +160,8 @@ export function thresholdsFrom(
     ['idle-critical', 'idleCriticalMinutes'],
     ['backup-warning', 'backupWarningDays'],
     ['backup-critical', 'backupCriticalDays'],
+    ['damaged-warning', 'damagedWarning'],
+    ['damaged-critical', 'damagedCritical'],
   ];
   for (const [option, key] of numbers) {
     const v = options[option];

@@ -36,6 +36,8 @@ export interface FileStoreOptions {
    * incoming folder and puts it in place (store-repair.ts, recoverIncoming).
    */
   durable?: boolean;
+  /** ChecksumOnArrival: each received object's CRC-32 computed as it is written (IncomingObject.checksum). */
+  checksums?: boolean;
 }
 
 const INCOMING = '.incoming';
@@ -66,6 +68,7 @@ export class FileStore {
   private readonly log: SourceLogger;
   private readonly knownDirs = new Set<string>();
   private readonly durable: boolean;
+  private readonly checksums: boolean;
   private readonly dirSync = new DirectorySync();
   /** Received objects' temporary files found at open (see open). */
   readonly leftovers: { device: number; file: string }[] = [];
@@ -79,6 +82,7 @@ export class FileStore {
     this.layout = options.layout;
     this.thresholdBytes = options.thresholdMB * 1024 * 1024;
     this.durable = options.durable ?? false;
+    this.checksums = options.checksums ?? true;
     this.log = log;
   }
 
@@ -116,7 +120,7 @@ export class FileStore {
     this.refreshDeviceChoice();
     const incoming = path.join(this.devices[device]!, INCOMING);
     const temp = path.join(incoming, `${process.pid}-${(this.sequence++).toString(36)}${RECEIVED_SUFFIX}`);
-    const object = new IncomingObject(temp, encodeFileMeta(meta), hold);
+    const object = new IncomingObject(temp, encodeFileMeta(meta), hold, this.checksums);
     // DurableWrites: the temporary file's name made durable while the object arrives, not after it.
     const named = this.durable ? object.opened.then(() => this.dirSync.sync(incoming)) : Promise.resolve();
     named.catch(() => undefined);
@@ -133,7 +137,7 @@ export class FileStore {
     const incoming = path.join(root, INCOMING);
     const temp = path.join(incoming, `${process.pid}-${(this.sequence++).toString(36)}${RECEIVED_SUFFIX}`);
     const held = object.heldChunks();
-    const copy = new IncomingObject(temp, Buffer.alloc(0));
+    const copy = new IncomingObject(temp, Buffer.alloc(0), 0, this.checksums);
     if (held) for (const chunk of held) copy.write(chunk);
     else {
       await object.finish();

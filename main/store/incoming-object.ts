@@ -2,6 +2,7 @@ import { close, fdatasync, open, writev } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { renameHeld } from './held-files.ts';
 import { promisify } from 'node:util';
+import { crc32 } from 'node:zlib';
 
 const openFile = promisify(open);
 const closeFile = promisify(close);
@@ -47,9 +48,12 @@ export class IncomingObject {
   private tailBytes = 0;
   /** Dropped before it ended: later bytes are not kept. */
   private dropped = false;
+  /** CRC-32 of the bytes given to the file so far, in order; undefined once the file was replaced (replaceWith). */
+  private crc: number | undefined = 0;
 
-  constructor(tempPath: string, head: Buffer, hold = 0) {
+  constructor(tempPath: string, head: Buffer, hold = 0, checksum = true) {
     this.holdLimit = hold;
+    if (!checksum) this.crc = undefined;
     this.metaLength = head.length;
     if (hold > 0) this.held = [];
     this.tempPath = tempPath;
@@ -69,6 +73,14 @@ export class IncomingObject {
     return this.bytes;
   }
 
+  /**
+   * The CRC-32 of the file's bytes (meta information and data set, as written), computed as they go to the file: the
+   * checksum the index keeps for VerifyStorage. Undefined when another writer made the file (replaceWith).
+   */
+  get checksum(): number | undefined {
+    return this.crc === undefined ? undefined : this.crc >>> 0;
+  }
+
   /** False asks the caller to wait for `drained()`. The chunk must not be modified afterwards. */
   write(chunk: Uint8Array): boolean {
     if (this.failure || this.dropped) return true;
@@ -85,6 +97,7 @@ export class IncomingObject {
       return true;
     }
     if (this.batch.length === 0) this.batchStart = this.bytes;
+    if (this.crc !== undefined) this.crc = crc32(chunk, this.crc);
     this.batch.push(chunk);
     this.bytes += chunk.length;
     this.inFlight += chunk.length;
@@ -184,6 +197,7 @@ export class IncomingObject {
     this.tail = undefined;
     this.tailBytes = 0;
     this.bytes = 0;
+    if (this.crc !== undefined) this.crc = 0;
     for (const c of chunks) this.write(c);
     for (const c of tail) this.write(c);
     if (this.inFlight <= MAX_IN_FLIGHT / 2) for (const w of this.drainWaiters.splice(0)) w();
@@ -249,6 +263,7 @@ export class IncomingObject {
     await this.close();
     await renameHeld(path, this.tempPath);
     this.bytes = size;
+    this.crc = undefined;
   }
 
   /** Drop the object: close and remove the temporary file. */

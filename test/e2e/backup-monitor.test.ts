@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../helpers/dcmtk.ts';
@@ -11,7 +11,8 @@ import { MANIFEST } from '../../main/backup/manifest.ts';
 
 /**
  * Operations on the Monitor (issue 33): the scheduled backup (overdue before the first, "Back up now" by an admin, the
- * last one's time once done; what it wrote; its time in /metrics; the line without a BackupFolder) and the log files.
+ * last one's time once done; what it wrote; its time in /metrics; the line without a BackupFolder), the verification of
+ * the stored objects (a run on the button, a damaged file listed, Repair marking it) and the log files.
  */
 describe('the scheduled backup and the log files on the Monitor', () => {
   const ui = uiSuite('backup');
@@ -63,6 +64,32 @@ describe('the scheduled backup and the log files on the Monitor', () => {
     const [download] = await Promise.all([ui.page.waitForEvent('download'), link.click()]);
     expect(download.suggestedFilename()).toBe('pacs.log');
     expect(await readFile((await download.path())!, 'utf8')).toMatch(/ INFO  \[/);
+  }, 60_000);
+
+  it('verifies the stored objects on the button, lists a damaged one, and marks it when no node has a copy', async () => {
+    await ui.page.goto(await signInUrl(archive.server, '#/monitor'));
+    const line = ui.page.locator('[data-testid=verification]');
+    await expect.poll(() => line.textContent()).toContain('No verification has completed yet');
+    await line.getByRole('button', { name: 'Verify now' }).click();
+    await expect
+      .poll(() => line.textContent(), { timeout: 30_000 })
+      .toMatch(/^Last complete verification .* \(last run: 3 objects, 0 problems found\)/);
+    // A byte of one stored file changes on the disk.
+    const [first] = await archive.server.index.storageCheckStore().objectsAfter(0, 1);
+    const file = archive.server.core.store.absolutePath(first!.location);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 1]! ^= 0xff;
+    await writeFile(file, bytes);
+    await line.getByRole('button', { name: 'Verify now' }).click();
+    const row = ui.page.locator('[data-testid=storage-problems] tbody tr');
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('bytes changed');
+    expect(await row.getAttribute('data-state')).toBe('damaged');
+    expect(await line.getAttribute('class')).toContain('warning');
+    // VerifyRepairFrom is empty: Repair can only mark it.
+    await line.getByRole('button', { name: 'Repair' }).click();
+    await expect.poll(() => row.getAttribute('data-state')).toBe('unrepairable');
+    expect(await row.textContent()).toContain('no copy found');
+    expect(await row.locator('td').last().getAttribute('title')).toContain('VerifyRepairFrom is empty');
   }, 60_000);
 
   it('says there is no scheduled backup once BackupFolder is emptied', async () => {

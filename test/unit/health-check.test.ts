@@ -93,6 +93,17 @@ describe('the health check and /metrics access', () => {
     expect(never.line).toMatch(/^PACS CRITICAL - no backup has succeeded/);
   });
 
+  it('judges the objects the verification found damaged, when the archive says', () => {
+    const at = (n: number) => [...metrics(), ...parseMetrics(`pacs_storage_problems ${n}`)];
+    const none = judge(at(0), DEFAULT_THRESHOLDS, monday10);
+    expect(none.code).toBe(0);
+    expect(none.line).toContain('damaged_objects=0;1;1;0;');
+    expect(judge(at(2), DEFAULT_THRESHOLDS, monday10).line).toMatch(/^PACS CRITICAL - 2 damaged object\(s\)/);
+    const lenient = { ...DEFAULT_THRESHOLDS, damagedWarning: 1, damagedCritical: 5 };
+    expect(judge(at(2), lenient, monday10).code).toBe(1);
+    expect(thresholdsFrom({ 'damaged-critical': '5' })).toMatchObject({ damagedCritical: 5 });
+  });
+
   it('is UNKNOWN when /metrics lacks a figure, and refuses a threshold that is no number', () => {
     expect(judge(parseMetrics('up 1'), DEFAULT_THRESHOLDS, monday10)).toEqual({
       code: 3,

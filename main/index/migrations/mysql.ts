@@ -296,4 +296,21 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
     version: 15,
     statements: [`ALTER TABLE job_items ADD COLUMN sent_uid VARCHAR(64) NOT NULL DEFAULT ''`],
   },
+  {
+    // VerifyStorage: each object's CRC-32 as written (NULL: not known yet; the first verification records it), and
+    // what the verifications found wrong, until repaired.
+    version: 16,
+    statements: [
+      'ALTER TABLE instances ADD COLUMN checksum BIGINT NULL',
+      `CREATE TABLE storage_problems (
+        sop_uid VARCHAR(64) PRIMARY KEY,
+        device INT NOT NULL,
+        path VARCHAR(1024) NOT NULL,
+        problem VARCHAR(32) NOT NULL,
+        found_at VARCHAR(32) NOT NULL,
+        state VARCHAR(16) NOT NULL,
+        detail VARCHAR(1024) NOT NULL DEFAULT ''
+      ) ${TABLE}`,
+    ],
+  },
 ];

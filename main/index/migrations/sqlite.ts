@@ -324,4 +324,21 @@ CREATE TABLE uid_map (
     version: 15,
     sql: `ALTER TABLE job_items ADD COLUMN sent_uid TEXT NOT NULL DEFAULT '';`,
   },
+  {
+    // VerifyStorage: each object's CRC-32 as written (NULL: not known yet; the first verification records it), and
+    // what the verifications found wrong, until repaired.
+    version: 16,
+    sql: `
+ALTER TABLE instances ADD COLUMN checksum INTEGER;
+CREATE TABLE storage_problems (
+  sop_uid TEXT PRIMARY KEY,
+  device INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  problem TEXT NOT NULL,
+  found_at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+`,
+  },
 ];

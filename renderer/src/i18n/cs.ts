@@ -1216,4 +1216,38 @@ export const CS: Record<string, string> = {
   'Backups kept': 'Ponechané zálohy',
   'How many backups of the index are kept in BackupFolder (one per run): restore --at takes any of them, and the copies of objects deleted since stay until no kept backup names them.':
     'Kolik záloh indexu se v BackupFolder ponechá (jedna na běh): restore --at vezme kteroukoli z nich a kopie objektů smazaných od té doby zůstanou, dokud je žádná ponechaná záloha nejmenuje.',
+  'Verification of the stored objects': 'Kontrola uložených objektů',
+  'Verifying: {n} objects ({size}) read so far': 'Probíhá kontrola: zatím přečteno {n} objektů ({size})',
+  'Last complete verification {when}': 'Poslední úplná kontrola {when}',
+  'No verification has completed yet': 'Zatím neproběhla žádná úplná kontrola',
+  '(last run: {n} objects, {found} problems found)': '(poslední běh: {n} objektů, nalezeno problémů: {found})',
+  'Verify now': 'Zkontrolovat nyní',
+  Repair: 'Opravit',
+  Found: 'Nalezeno',
+  File: 'Soubor',
+  Problem: 'Problém',
+  'file missing': 'soubor chybí',
+  'size changed': 'změněná velikost',
+  'bytes changed': 'změněný obsah',
+  'cannot be read': 'nelze přečíst',
+  damaged: 'poškozeno',
+  'being repaired': 'opravuje se',
+  repaired: 'opraveno',
+  'no copy found': 'kopie nenalezena',
+  'the verification of the stored objects failed: {reason}': 'kontrola uložených objektů selhala: {reason}',
+  'stored object {uid} is damaged: {detail}': 'uložený objekt {uid} je poškozen: {detail}',
+  'storage-damaged': 'poškozený uložený objekt',
+  'storage-repaired': 'opravený uložený objekt',
+  'Verify stored objects every night': 'Každou noc kontrolovat uložené objekty',
+  'Verification hour': 'Hodina kontroly',
+  'Repair damaged objects from': 'Poškozené objekty opravovat z',
+  'Once a day at VerifyStorageHour every stored object is read back and compared with the size and checksum it had when stored; damaged or missing files are listed on the Monitor and in the audit trail. A run stopped by a restart goes on from where it was. 0: only when asked on the Monitor.':
+    'Jednou denně v hodinu VerifyStorageHour se každý uložený objekt přečte a porovná s velikostí a kontrolním součtem, které měl při uložení; poškozené nebo chybějící soubory se zobrazí v Monitoru a v auditním záznamu. Běh přerušený restartem pokračuje tam, kde skončil. 0: jen na vyžádání v Monitoru.',
+  'The hour of the day (local time, 0-23) the nightly verification starts.':
+    'Hodina dne (místní čas, 0-23), kdy začíná noční kontrola.',
+  'AE titles of nodes (acrnema.map or dicomweb.map) asked in turn for a good copy of an object found damaged, when Repair is pressed on the Monitor; the first that has it sends it and it replaces the damaged file. Empty: damaged objects are only marked.':
+    'AE tituly uzlů (acrnema.map nebo dicomweb.map), které se po stisknutí Opravit v Monitoru postupně žádají o dobrou kopii poškozeného objektu; první, který ji má, ji pošle a ta nahradí poškozený soubor. Prázdné: poškozené objekty se jen označí.',
+  'Checksum each object as it arrives': 'Kontrolní součet každého objektu při příjmu',
+  "Compute each received object's checksum while its bytes go to disk, for VerifyStorage to hold the file to. 0 saves a little processor time on a slow computer: the checksum is then taken at the object's first verification, so a change before that is not seen. Applies at the next start.":
+    'Počítat kontrolní součet každého přijatého objektu již při zápisu na disk, aby s ním VerifyStorage soubor porovnávala. 0 ušetří trochu výkonu procesoru na pomalém počítači: součet se pak vezme až při první kontrole objektu, takže změna před ní se nepozná. Platí od příštího spuštění.',
 };

@@ -1233,4 +1233,39 @@ export const DE: Record<string, string> = {
   'Backups kept': 'Aufbewahrte Sicherungen',
   'How many backups of the index are kept in BackupFolder (one per run): restore --at takes any of them, and the copies of objects deleted since stay until no kept backup names them.':
     'Wie viele Sicherungen des Index in BackupFolder bleiben (eine je Lauf): restore --at nimmt jede davon, und die Kopien seither gelöschter Objekte bleiben, bis keine aufbewahrte Sicherung sie mehr nennt.',
+  'Verification of the stored objects': 'Prüfung der gespeicherten Objekte',
+  'Verifying: {n} objects ({size}) read so far': 'Prüfung läuft: bisher {n} Objekte ({size}) gelesen',
+  'Last complete verification {when}': 'Letzte vollständige Prüfung {when}',
+  'No verification has completed yet': 'Noch keine vollständige Prüfung',
+  '(last run: {n} objects, {found} problems found)': '(letzter Lauf: {n} Objekte, {found} Probleme gefunden)',
+  'Verify now': 'Jetzt prüfen',
+  Repair: 'Reparieren',
+  Found: 'Gefunden',
+  File: 'Datei',
+  Problem: 'Problem',
+  'file missing': 'Datei fehlt',
+  'size changed': 'Größe verändert',
+  'bytes changed': 'Inhalt verändert',
+  'cannot be read': 'nicht lesbar',
+  damaged: 'beschädigt',
+  'being repaired': 'wird repariert',
+  repaired: 'repariert',
+  'no copy found': 'keine Kopie gefunden',
+  'the verification of the stored objects failed: {reason}':
+    'die Prüfung der gespeicherten Objekte ist fehlgeschlagen: {reason}',
+  'stored object {uid} is damaged: {detail}': 'gespeichertes Objekt {uid} ist beschädigt: {detail}',
+  'storage-damaged': 'beschädigtes gespeichertes Objekt',
+  'storage-repaired': 'repariertes gespeichertes Objekt',
+  'Verify stored objects every night': 'Gespeicherte Objekte jede Nacht prüfen',
+  'Verification hour': 'Stunde der Prüfung',
+  'Repair damaged objects from': 'Beschädigte Objekte reparieren aus',
+  'Once a day at VerifyStorageHour every stored object is read back and compared with the size and checksum it had when stored; damaged or missing files are listed on the Monitor and in the audit trail. A run stopped by a restart goes on from where it was. 0: only when asked on the Monitor.':
+    'Einmal täglich zur VerifyStorageHour wird jedes gespeicherte Objekt zurückgelesen und mit der Größe und Prüfsumme beim Speichern verglichen; beschädigte oder fehlende Dateien erscheinen im Monitor und im Audit-Protokoll. Ein durch einen Neustart unterbrochener Lauf setzt dort fort, wo er stand. 0: nur auf Anforderung im Monitor.',
+  'The hour of the day (local time, 0-23) the nightly verification starts.':
+    'Die Stunde des Tages (Ortszeit, 0-23), zu der die nächtliche Prüfung beginnt.',
+  'AE titles of nodes (acrnema.map or dicomweb.map) asked in turn for a good copy of an object found damaged, when Repair is pressed on the Monitor; the first that has it sends it and it replaces the damaged file. Empty: damaged objects are only marked.':
+    'AE-Titel von Knoten (acrnema.map oder dicomweb.map), die nach Reparieren im Monitor der Reihe nach um eine gute Kopie eines beschädigten Objekts gebeten werden; der erste, der sie hat, sendet sie, und sie ersetzt die beschädigte Datei. Leer: beschädigte Objekte werden nur markiert.',
+  'Checksum each object as it arrives': 'Prüfsumme jedes Objekts beim Empfang',
+  "Compute each received object's checksum while its bytes go to disk, for VerifyStorage to hold the file to. 0 saves a little processor time on a slow computer: the checksum is then taken at the object's first verification, so a change before that is not seen. Applies at the next start.":
+    'Die Prüfsumme jedes empfangenen Objekts schon beim Schreiben auf die Platte berechnen, damit VerifyStorage die Datei daran misst. 0 spart auf einem langsamen Rechner etwas Prozessorzeit: die Prüfsumme wird dann erst bei der ersten Prüfung des Objekts genommen, eine Änderung davor bleibt unbemerkt. Gilt ab dem nächsten Start.',
 };

@@ -40,6 +40,8 @@ const ACTIONS = [
   'application-start',
   'application-stop',
   'converter-command',
+  'storage-damaged',
+  'storage-repaired',
 ];
 
 /** The audit trail, for administrators: who did what to which patient's data, filtered, and as CSV to keep. */

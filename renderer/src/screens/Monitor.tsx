@@ -9,6 +9,7 @@ import { useLive } from '../live.ts';
 import { t } from '../i18n.ts';
 import { BackupFact } from './BackupFact.tsx';
 import { LogFiles } from './LogFiles.tsx';
+import { StorageChecks } from './StorageChecks.tsx';
 
 /** Live associations and transfers, the job queue with cancel/retry, storage, and recent errors. */
 
@@ -311,6 +312,7 @@ export function Monitor() {
           <p className="empty">{t('No errors since the server started.')}</p>
         )}
       </Section>
+      <StorageChecks />
       <LogFiles />
     </div>
   );
