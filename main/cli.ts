@@ -69,7 +69,7 @@ function report(line: string): void {
 }
 
 function regenLine(p: RegenProgress): string {
-  return `regen: ${p.files} file(s), ${p.indexed} indexed, ${p.skipped.length} skipped, ${p.seconds.toFixed(1)} s (${(p.indexed / Math.max(p.seconds, 0.001)).toFixed(0)} objects/s)`;
+  return `regen: ${p.files} file(s)${p.fromMirror ? ` (${p.fromMirror} copied back from the mirror)` : ''}, ${p.indexed} indexed, ${p.skipped.length} skipped, ${p.seconds.toFixed(1)} s (${(p.indexed / Math.max(p.seconds, 0.001)).toFixed(0)} objects/s)`;
 }
 
 async function main(): Promise<number> {
@@ -274,6 +274,10 @@ async function main(): Promise<number> {
       let last = 0;
       const result = await regenerate(server.store.devices, server.index, {
         clear: true,
+        mirrors: {
+          roots: server.store.roots.mirrors,
+          copyBack: (device, relativePath) => server.store.restoreFromMirror({ device, relativePath }),
+        },
         onProgress: (p) => {
           if (p.seconds - last >= 2) {
             last = p.seconds;

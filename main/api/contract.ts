@@ -64,7 +64,17 @@ export interface StatusDto {
   dicomPort: number;
   associations: number;
   counts: { patients: number; studies: number; series: number; instances: number };
-  storage: { path: string; freeBytes: number; totalBytes: number }[];
+  /** Each storage folder (MAGn) and mirror (MIRRORn of MAGn); `present` false: not there now (unmounted). */
+  storage: {
+    path: string;
+    device: number;
+    mirror: boolean;
+    present: boolean;
+    freeBytes: number;
+    totalBytes: number;
+  }[];
+  /** Copies the mirrored folders still owe each other (written while one side was not there). */
+  copiesOwed: number;
   /** What the archive's own objects take on disk (the storage folders may hold other things too). */
   archiveBytes: number;
   /** The API's HTTPS certificate, when it speaks HTTPS: users compare the fingerprint with what their browser shows. */

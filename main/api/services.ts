@@ -26,8 +26,10 @@ export interface StatusService {
   counts(): Promise<IndexCounts>;
   /** Bytes the archive's objects take (recomputed at most every minute). */
   storedBytes(): Promise<number>;
-  /** The storage folders. */
-  devices(): string[];
+  /** The storage folders and their mirrors, and whether each is there. */
+  devices(): { path: string; device: number; mirror: boolean; present: boolean }[];
+  /** Copies the mirrored folders still owe each other. */
+  copiesOwed(): number;
   activity(): ActivitySnapshot;
   https(): { fingerprint: string; selfSigned: boolean } | undefined;
 }

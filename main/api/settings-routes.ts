@@ -76,6 +76,22 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
       input: 'text',
     });
   }
+  // Their mirrors (MIRRORDevice0 ... as many as MIRRORDevices says).
+  const mirrors = Math.min(Math.max(Number(doc.get(SECTION, 'MIRRORDevices')?.value) || 0, 0), 10);
+  for (let i = 0; i < mirrors; i++) {
+    const found = doc.get(SECTION, `MIRRORDevice${i}`);
+    keys.push({
+      key: `MIRRORDevice${i}`,
+      spelling: `MIRRORDevice${i}`,
+      value: found?.value ?? '',
+      default: '',
+      line: found?.line ?? 0,
+      effect: settingEffect(`MIRRORDevice${i}`),
+      help: `The mirror of storage folder ${i} (relative to the data folder, or a full path; best on another disk): every object of MAGDevice${i} is written there too.`,
+      label: '',
+      input: 'text',
+    });
+  }
   const groups = Object.entries(SETTING_GROUPS).map(([id, title]) => ({
     title,
     keys: keys.filter((k) => group(k.key) === id).map((k) => k.key),

@@ -9,9 +9,16 @@ export function statusRoutes(status: StatusService): RouteDef[] {
   return [
     route(ENDPOINTS.status, async () => {
       const storage = await Promise.all(
-        status.devices().map(async (p) => {
-          const s = await statfs(p);
-          return { path: p, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+        status.devices().map(async (d) => {
+          const s = await statfs(d.path).catch(() => undefined);
+          return {
+            path: d.path,
+            device: d.device,
+            mirror: d.mirror,
+            present: d.present && s !== undefined,
+            freeBytes: s ? s.bavail * s.bsize : 0,
+            totalBytes: s ? s.blocks * s.bsize : 0,
+          };
         }),
       );
       return {
@@ -20,6 +27,7 @@ export function statusRoutes(status: StatusService): RouteDef[] {
         associations: status.openAssociations(),
         counts: await status.counts(),
         storage,
+        copiesOwed: status.copiesOwed(),
         https: status.https(),
         archiveBytes: await status.storedBytes(),
       } satisfies StatusDto;

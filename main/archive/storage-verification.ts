@@ -1,4 +1,5 @@
 import type { StoredLocation } from '../store/file-store.ts';
+import { stat } from 'node:fs/promises';
 import { readChecksum, type FileReading } from '../store/file-checksum.ts';
 import type { CheckedObject, StorageCheckStore, StorageProblemKind } from '../index/sql-storage-checks.ts';
 import type { KeyedLock } from '../util/keyed-lock.ts';
@@ -29,6 +30,18 @@ export interface FoundProblem {
   location: StoredLocation;
   problem: StorageProblemKind;
   detail: string;
+  /** Put right at once from the mirror's good copy. */
+  mended?: boolean;
+}
+
+/** A mirrored device's other copy of an object, as the verification uses it. */
+export interface MirrorAccess {
+  /** The mirror's copy of an object (undefined: no mirror, or one side not there now). */
+  copyOf(location: StoredLocation): string | undefined;
+  /** Copy the mirror's file over the damaged one. */
+  restore(location: StoredLocation): Promise<void>;
+  /** The mirror lacks this object's file (or holds another size): copy it there. */
+  owe(location: StoredLocation): void;
 }
 
 export interface VerifierDependencies {
@@ -39,6 +52,8 @@ export interface VerifierDependencies {
   locks: KeyedLock;
   /** Each problem found (after it is recorded): audit, Monitor. */
   found(problem: FoundProblem): void;
+  /** Mirrored devices (MIRRORDevice<i>): each mirror copy looked at, a damaged file put right from a good one. */
+  mirror?: MirrorAccess;
   log: SourceLogger;
 }
 
@@ -98,6 +113,7 @@ export class StorageVerifier {
   async check(o: CheckedObject): Promise<'ok' | 'recorded' | 'gone' | FoundProblem> {
     const reading = await readChecksum(this.deps.path(o.location), this.buffer);
     const first = judge(o, reading);
+    if (first === 'ok' || first === 'unknown') await this.lookAtMirror(o);
     if (first === 'ok') return 'ok';
     if (first === 'unknown') return this.record(o, reading);
     return this.deps.locks.run(o.sopInstanceUid, async () => {
@@ -107,9 +123,18 @@ export class StorageVerifier {
       const again = judge(now, readAgain);
       if (again === 'ok') return 'ok';
       if (again === 'unknown') return this.record(now, readAgain);
-      const problem = { sopInstanceUid: now.sopInstanceUid, location: now.location, ...again };
+      const mended = await this.mendFromMirror(now);
+      const problem = { sopInstanceUid: now.sopInstanceUid, location: now.location, ...again, mended };
       await this.deps.checks.recordProblem(problem.sopInstanceUid, problem.location, problem.problem, problem.detail);
-      this.deps.log.error(`${this.deps.path(now.location)} (${now.sopInstanceUid}): ${problem.detail}`);
+      if (mended)
+        await this.deps.checks.setState(
+          problem.sopInstanceUid,
+          'repaired',
+          "the mirror's copy read back as stored and was copied over the damaged file",
+        );
+      this.deps.log.error(
+        `${this.deps.path(now.location)} (${now.sopInstanceUid}): ${problem.detail}${mended ? '; put right from its mirror' : ''}`,
+      );
       this.deps.found(problem);
       return problem;
     });
@@ -119,6 +144,32 @@ export class StorageVerifier {
   async checkOne(sopInstanceUid: string): Promise<'ok' | 'recorded' | 'gone' | FoundProblem> {
     const o = await this.deps.checks.object(sopInstanceUid);
     return o ? this.check(o) : 'gone';
+  }
+
+  /** A mirrored object whose mirror copy is missing or of another size is owed a copy there. */
+  private async lookAtMirror(o: CheckedObject): Promise<void> {
+    const copy = this.deps.mirror?.copyOf(o.location);
+    if (!copy) return;
+    const size = await stat(copy).then(
+      (s) => s.size,
+      () => -1,
+    );
+    if (size !== o.size) this.deps.mirror!.owe(o.location);
+  }
+
+  /** The mirror's copy, when it reads back as the object was stored, copied over the damaged file (read again). */
+  private async mendFromMirror(o: CheckedObject): Promise<boolean> {
+    const mirror = this.deps.mirror;
+    const copy = mirror?.copyOf(o.location);
+    if (!mirror || !copy || o.checksum === null) return false;
+    if (judge(o, await readChecksum(copy, this.buffer)) !== 'ok') return false;
+    try {
+      await mirror.restore(o.location);
+    } catch (err) {
+      this.deps.log.error(`cannot copy ${copy} back: ${(err as Error).message}`);
+      return false;
+    }
+    return judge(o, await readChecksum(this.deps.path(o.location), this.buffer)) === 'ok';
   }
 
   private async record(o: CheckedObject, reading: FileReading): Promise<'recorded'> {

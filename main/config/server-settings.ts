@@ -61,6 +61,34 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
     const value = found?.value || 'storage';
     devices.push(path.resolve(dataDir, value));
   }
+  const mirrors: (string | undefined)[] = devices.map(() => undefined);
+  const mirrorCount = (values.get('MIRRORDevices') as number | undefined) ?? 0;
+  for (let i = 0; i < mirrorCount; i++) {
+    const found = doc.get(SECTION, `MIRRORDevice${i}`);
+    const line = found?.line ?? doc.get(SECTION, 'MIRRORDevices')?.line ?? 0;
+    if (i >= devices.length)
+      errors.push(
+        new ConfigError(
+          doc.file,
+          line,
+          msg('MIRRORDevice{i} has no storage folder to mirror (MAGDevices is {count})', {
+            i: String(i),
+            count: String(devices.length),
+          }),
+        ),
+      );
+    else if (!found?.value)
+      errors.push(
+        new ConfigError(
+          doc.file,
+          line,
+          msg('MIRRORDevices is {count} but MIRRORDevice{i} is not set', { count: String(mirrorCount), i: String(i) }),
+        ),
+      );
+    else if (path.resolve(dataDir, found.value) === devices[i])
+      errors.push(new ConfigError(doc.file, line, msg('MIRRORDevice{i} is its own storage folder', { i: String(i) })));
+    else mirrors[i] = path.resolve(dataDir, found.value);
+  }
   if (values.get('PlainDICOM') === false && !values.get('TLSPort')) {
     errors.push(
       new ConfigError(
@@ -75,6 +103,7 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
   // Each key that sets a field by itself sets it here (a file name resolved against the configuration folder).
   const settings: Partial<Record<keyof ServerSettings, unknown>> = {
     devices,
+    mirrors,
     index: indexSettings(
       get('MySQL'),
       get('SQLServer'),

@@ -4,7 +4,7 @@ import { SETTING_KEYS, type KeyEffect, type SettingSpec } from './setting-keys.t
 /**
  * When a changed dicom.ini key takes effect in a running server, as setting-keys.ts declares it (live, listener,
  * restart); the forwarding rules (ExportConverters, ExportConverter<i>, ...) and the import converters are live, the storage folders
- * (MAGDevice<i>) need a restart, and a key this server does not read (kept in the file, e.g. from Conquest) is unused.
+ * (MAGDevice<i>, MIRRORDevice<i>) need a restart, and a key this server does not read (kept in the file, e.g. from Conquest) is unused.
  */
 export type SettingEffect = KeyEffect | 'unused';
 
@@ -15,7 +15,7 @@ export function settingEffect(key: string): SettingEffect {
   const k = canonicalKey(key).toLowerCase();
   if (/^export(converters|(converter|modality|callingae|calledae|sopclass|commitment)\d+)$/.test(k)) return 'live';
   if (/^import(converters|(converter|modality|stationname|calledae|callingae)\d+)$/.test(k)) return 'live';
-  if (/^magdevice\d+$/.test(k)) return 'restart';
+  if (/^(mag|mirror)device\d+$/.test(k)) return 'restart';
   return EFFECTS.get(k) ?? 'unused';
 }
 

@@ -170,6 +170,14 @@ export const SETTING_KEYS = {
     parse: int(1, 10),
     help: 'How many storage folders (MAGDevice0..n) are used.',
   },
+  MIRRORDevices: {
+    group: 'storage',
+    label: 'Number of mirror folders',
+    effect: 'restart',
+    def: '0',
+    parse: int(0, 10),
+    help: "How many storage folders have a mirror (MIRRORDevice0..n mirrors MAGDevice0..n): each object is written to both before it is acknowledged, read from the mirror when its folder is missing or damaged, and copied back when the folder returns (Conquest's MIRRORDevices).",
+  },
   MAGDeviceFullThreshold: {
     group: 'storage',
     label: 'Stop writing to a folder below (MB free)',

@@ -15,6 +15,8 @@ export interface ServerSettings {
   port: number;
   listenAddress: string;
   devices: string[];
+  /** MIRRORDevice<i>: the mirror of devices[i], where one is set (absolute). */
+  mirrors: (string | undefined)[];
   /** Conquest's MAGDeviceFullThreshold: a storage folder with less free space (MB) takes no new objects. */
   magFullThresholdMB: number;
   /** Conquest's MAGDeviceThreshold: below this free space (MB) the least recently used patients are deleted (0: off). */

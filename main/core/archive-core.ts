@@ -37,6 +37,7 @@ export const CORE_SETTINGS: readonly KeyName[] = [
   'ConnectTimeout',
   'DIMSETimeout',
   'MAGDevices',
+  'MIRRORDevices',
   'MAGDeviceFullThreshold',
   'FileNameSyntax',
   'DuplicatePolicy',
@@ -213,6 +214,8 @@ export class ArchiveCore {
         layout: compileLayout(s.fileNameSyntax),
         thresholdMB: s.magFullThresholdMB,
         durable: s.durableWrites,
+        mirrors: s.mirrors,
+        pendingFile: path.join(path.resolve(options.dataDir), 'mirror-copies.txt'),
         checksums: s.checksumOnArrival,
       },
       logger.child('store'),
@@ -294,9 +297,19 @@ export class ArchiveCore {
     return this.store.absolutePath(location);
   }
 
-  /** A stored object's data set, read when asked (a send, a retrieve). */
+  /**
+   * A stored object's data set, read when asked (a send, a retrieve); from its mirror's copy when its own file cannot
+   * be opened (a mirrored device's file gone or unreadable).
+   */
   reader(instance: StoredInstance): () => ReturnType<typeof readStoredDataSet> {
-    return () => readStoredDataSet(this.store.absolutePath(instance.location));
+    return () =>
+      readStoredDataSet(this.store.absolutePath(instance.location)).catch((err: Error) => {
+        const other = this.store.otherCopy(instance.location);
+        if (!other) throw err;
+        return readStoredDataSet(other).catch(() => {
+          throw err;
+        });
+      });
   }
 
   /** Where imports (CLI, upload, DICOMweb, the viewer) store objects: the ingest, under today's duplicate policy. */

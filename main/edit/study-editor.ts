@@ -29,6 +29,8 @@ export interface EditorDependencies {
   objectFile: (location: StoredLocation) => string;
   /** Where an object's new version is written before it replaces the old (FileStore.tempPathFor). */
   tempFile: (location: StoredLocation) => string;
+  /** An object's file was rewritten in place: its mirror's copy follows (FileStore.rewritten). */
+  rewritten?: (location: StoredLocation) => Promise<void>;
   /** The objects' locks (the ingest's): an edit never interleaves with a new copy arriving, a re-encoding, or another edit. */
   locks: KeyedLock;
   log: SourceLogger;
@@ -343,6 +345,7 @@ export class StudyEditor {
               if (!(await this.rewriteByScript(detail.script, uid, file, this.deps.tempFile(inst.location))))
                 return true;
             } else await rewriteObject(file, changes, this.deps.tempFile(inst.location));
+            await this.deps.rewritten?.(inst.location);
             const { header, meta, size } = await readObjectHeader(file);
             await this.deps.index.storeInstance({
               header,

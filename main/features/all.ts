@@ -22,6 +22,7 @@ import { api } from './api.ts';
 import { metrics } from './metrics.ts';
 import { backups } from './backups.ts';
 import { verification } from './verification.ts';
+import { mirrors } from './mirrors.ts';
 import { logFilesFeature } from './log-files.ts';
 
 /** Every feature of the archive, in the order they start (each also after what it needs). */
@@ -47,6 +48,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   dicomWeb,
   accounts,
   backups,
+  mirrors,
   verification,
   metrics,
   api,

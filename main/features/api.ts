@@ -75,7 +75,11 @@ export const api: Feature<Api> = {
           dicomPort: () => (listener ? listener.port() || listener.tlsPort() : 0),
           openAssociations: () => listener?.openAssociations() ?? 0,
           counts: () => core.index.counts(),
-          devices: () => core.store.devices,
+          devices: () =>
+            core.store.roots
+              .list()
+              .map((r) => ({ path: r.root, device: r.device, mirror: r.side === 1, present: r.present })),
+          copiesOwed: () => core.store.pending.size,
           activity: () => core.activity.snapshot(),
           storedBytes: storedBytesOf(core),
           https: () =>

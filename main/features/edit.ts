@@ -14,6 +14,7 @@ export const edit: Feature<StudyEditor> = {
       queue: core.queue,
       objectFile: (location) => core.objectFile(location),
       tempFile: (location) => core.store.tempPathFor(location),
+      rewritten: (location) => core.store.rewritten(location),
       locks: core.ingest.locks,
       log: core.child('edit'),
     });

@@ -256,14 +256,36 @@ function verificationGauges(verifying: Verification, registry: Registry): void {
 function storageGauges(core: ArchiveCore, registry: Registry): void {
   const space = async () =>
     Promise.all(
-      core.store.devices.map(async (dir, n) => {
-        const s = await statfs(dir).catch(() => undefined);
-        return { device: `MAG${n}`, free: s ? s.bavail * s.bsize : 0, total: s ? s.blocks * s.bsize : 0 };
+      core.store.roots.list().map(async (r) => {
+        const s = await statfs(r.root).catch(() => undefined);
+        return {
+          device: `${r.side === 1 ? 'MIRROR' : 'MAG'}${r.device}`,
+          present: r.present,
+          free: s ? s.bavail * s.bsize : 0,
+          total: s ? s.blocks * s.bsize : 0,
+        };
       }),
     );
   new Gauge({
+    name: 'pacs_storage_present',
+    help: 'Whether each storage device (MAGn) and mirror (MIRRORn) is there (0: its marker is gone, unmounted)',
+    labelNames: ['device'],
+    registers: [registry],
+    async collect() {
+      for (const d of await space()) this.set({ device: d.device }, d.present ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'pacs_mirror_copies_owed',
+    help: 'Objects a mirrored device still has to copy to its mirror or back (written while one side was not there)',
+    registers: [registry],
+    collect() {
+      this.set(core.store.pending.size);
+    },
+  });
+  new Gauge({
     name: 'pacs_storage_free_bytes',
-    help: 'Free space on each storage device (MAGn) for this archive',
+    help: 'Free space on each storage device (MAGn) and mirror (MIRRORn) for this archive',
     labelNames: ['device'],
     registers: [registry],
     async collect() {
@@ -272,7 +294,7 @@ function storageGauges(core: ArchiveCore, registry: Registry): void {
   });
   new Gauge({
     name: 'pacs_storage_size_bytes',
-    help: 'Size of the file system of each storage device (MAGn)',
+    help: 'Size of the file system of each storage device (MAGn) and mirror (MIRRORn)',
     labelNames: ['device'],
     registers: [registry],
     async collect() {

@@ -59,6 +59,11 @@ export const verification: Feature<Verification> = {
       path: (l) => core.store.absolutePath(l),
       locks: core.ingest.locks,
       found: (p) => reportFound(core, p),
+      mirror: {
+        copyOf: (l) => (core.store.roots.present(l.device, 0) ? core.store.otherCopy(l) : undefined),
+        restore: (l) => core.store.restoreFromMirror(l),
+        owe: (l) => core.store.pending.add({ ...l, to: 1 }),
+      },
       log,
     });
     const repair = new ObjectRepair({
@@ -107,6 +112,8 @@ export const verification: Feature<Verification> = {
         log.info(from ? `verification of the stored objects goes on after row ${from}` : 'verification begins');
         try {
           const summary = await verifier.run(from, stopping.signal);
+          // What the mirrors were found to lack is copied now (where both sides are there).
+          await core.store.copyPending();
           record = { last: summary, lastCompleteAt: summary.complete ? summary.finishedAt : record.lastCompleteAt };
           lastError = undefined;
           await save(recordFile, record);
@@ -186,6 +193,15 @@ function reportFound(core: ArchiveCore, p: FoundProblem): void {
     outcome: 'failure',
     detail: `${p.sopInstanceUid} in ${core.store.absolutePath(p.location)}: ${p.detail}`,
   });
+  if (p.mended) {
+    core.audit.record({
+      user: 'VerifyStorage',
+      source: 'local',
+      action: 'storage-repaired',
+      detail: `${p.sopInstanceUid}: the mirror's good copy replaces the damaged file`,
+    });
+    return;
+  }
   core.activity.problem(msg('stored object {uid} is damaged: {detail}', { uid: p.sopInstanceUid, detail: p.detail }));
 }
 

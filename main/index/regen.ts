@@ -1,15 +1,20 @@
-import { readdir } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArchiveIndex } from './archive-index.ts';
 import { readObjectHeader } from '../store/object-header.ts';
+import { ROOT_MARKER } from '../store/storage-roots.ts';
 
 /**
  * Rebuild the index from the files (Conquest's "regen"): every file under the storage folders is read as the store SCP
  * would read it and indexed where it lies. A file that is not a readable DICOM object is reported and skipped, and so is
- * one whose study was deleted while the file could not be (its deletion is still pending in the journal).
+ * one whose study was deleted while the file could not be (its deletion is still pending in the journal). A mirrored
+ * storage folder (MIRRORDevice<i>) first gets back from its mirror every file it lacks (a disk replaced: the mirror
+ * rebuilds it), then is indexed.
  */
 export interface RegenProgress {
   files: number;
+  /** Files copied back from the mirrors. */
+  fromMirror: number;
   indexed: number;
   skipped: { file: string; reason: string }[];
   seconds: number;
@@ -32,10 +37,15 @@ async function* walk(root: string, dir = ''): AsyncGenerator<string> {
 export async function regenerate(
   devices: string[],
   index: ArchiveIndex,
-  options: { clear?: boolean; onProgress?: (p: RegenProgress) => void } = {},
+  options: {
+    clear?: boolean;
+    onProgress?: (p: RegenProgress) => void;
+    /** The mirror of each device, and how a mirror's file is copied back to its folder. */
+    mirrors?: { roots: (string | undefined)[]; copyBack(device: number, relativePath: string): Promise<void> };
+  } = {},
 ): Promise<RegenProgress> {
   const started = performance.now();
-  const progress: RegenProgress = { files: 0, indexed: 0, skipped: [], seconds: 0 };
+  const progress: RegenProgress = { files: 0, fromMirror: 0, indexed: 0, skipped: [], seconds: 0 };
   if (options.clear) await index.clearArchive();
   let lastReport = 0;
   const report = (force = false) => {
@@ -51,7 +61,27 @@ export async function regenerate(
   );
   const running = new Set<Promise<void>>();
   for (const [device, root] of devices.entries()) {
+    const mirror = options.mirrors?.roots[device];
+    if (mirror)
+      for await (const relativePath of walk(mirror)) {
+        if (relativePath === ROOT_MARKER) continue;
+        const there = await access(path.join(root, ...relativePath.split('/'))).then(
+          () => true,
+          () => false,
+        );
+        if (there || deleted.has(`${device}/${relativePath}`)) continue;
+        try {
+          await options.mirrors!.copyBack(device, relativePath);
+          progress.fromMirror++;
+        } catch (err) {
+          progress.skipped.push({
+            file: path.join(mirror, relativePath),
+            reason: `not copied back: ${(err as Error).message}`,
+          });
+        }
+      }
     for await (const relativePath of walk(root)) {
+      if (relativePath === ROOT_MARKER) continue;
       progress.files++;
       const file = path.join(root, relativePath);
       if (deleted.has(`${device}/${relativePath}`)) {

@@ -4,7 +4,8 @@
  * computer. What is judged, each against a warning and a critical threshold: the least free space of the storage
  * devices, how long the oldest queued job has waited, the jobs that failed in the last hour, and (in working hours
  * only) how long since the last object arrived, and, where a backup is scheduled, how long since the last one
- * succeeded, and the stored objects the verification found damaged and not repaired (VerifyStorage).
+ * succeeded, and the stored objects the verification found damaged and not repaired (VerifyStorage); a storage
+ * folder or mirror that is not there (unmounted) is critical.
  */
 
 export interface CheckThresholds {
@@ -90,8 +91,14 @@ export function judge(samples: Sample[], t: CheckThresholds, now = new Date()): 
     problems.push(text);
   };
   const mb = (bytes: number) => Math.round(bytes / 1048576);
+  // A storage folder or mirror that is not there (unmounted, unplugged) is critical, whatever its free space says.
+  const absent = new Set(
+    samples.filter((s) => s.name === 'pacs_storage_present' && s.value === 0).map((s) => s.labels.device ?? '?'),
+  );
+  for (const device of absent) worse(2, `${device} is not there`);
   for (const d of free) {
     const device = d.labels.device ?? '?';
+    if (absent.has(device)) continue;
     const text = `${device} ${mb(d.value)} MB free`;
     if (d.value < t.freeCriticalMB * 1048576) worse(2, text);
     else if (d.value < t.freeWarningMB * 1048576) worse(1, text);

@@ -1,4 +1,15 @@
-import { copyFile, link, mkdir, readdir, rmdir, statfs, symlink, unlink } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  open as openFile,
+  readdir,
+  rename,
+  rmdir,
+  statfs,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
 import { renameHeld, unlinkHeld } from './held-files.ts';
 import path from 'node:path';
 import { createReadStream } from 'node:fs';
@@ -8,6 +19,8 @@ import { encodeFileMeta, type FileMeta } from './part10.ts';
 import { IncomingObject } from './incoming-object.ts';
 import type { Layout } from './layout.ts';
 import { DirectorySync } from './directory-sync.ts';
+import { StorageRoots, type Side } from './storage-roots.ts';
+import { PendingCopies, type PendingCopy } from './pending-copies.ts';
 
 /** A stored object's place: which device and the path under it ('/'-separated). */
 export interface StoredLocation {
@@ -15,8 +28,11 @@ export interface StoredLocation {
   relativePath: string;
 }
 
-/** An object being received by the store: on which storage folder, and its temporary name's flush (DurableWrites). */
-export type StoreObject = IncomingObject & { device: number; named: Promise<void> };
+/**
+ * An object being received by the store: on which storage folder, on which side of it (the folder, or its mirror when
+ * the folder is not there), and its temporary name's flush (DurableWrites).
+ */
+export type StoreObject = IncomingObject & { device: number; side: Side; named: Promise<void> };
 
 /** Whether two locations name the same file. */
 export function sameLocation(a: StoredLocation, b: StoredLocation): boolean {
@@ -36,6 +52,10 @@ export interface FileStoreOptions {
    * incoming folder and puts it in place (store-repair.ts, recoverIncoming).
    */
   durable?: boolean;
+  /** MIRRORDevice<i>: the mirror of devices[i], where one is set (absolute). */
+  mirrors?: (string | undefined)[];
+  /** Where the copies a mirrored device still owes are listed (a file of the data folder). */
+  pendingFile?: string;
   /** ChecksumOnArrival: each received object's CRC-32 computed as it is written (IncomingObject.checksum). */
   checksums?: boolean;
 }
@@ -69,6 +89,10 @@ export class FileStore {
   private readonly knownDirs = new Set<string>();
   private readonly durable: boolean;
   private readonly checksums: boolean;
+  /** The folders and their mirrors, and which are there. */
+  readonly roots: StorageRoots;
+  /** Copies a mirrored device's sides still owe each other. */
+  readonly pending: PendingCopies;
   private readonly dirSync = new DirectorySync();
   /** Received objects' temporary files found at open (see open). */
   readonly leftovers: { device: number; file: string }[] = [];
@@ -84,6 +108,8 @@ export class FileStore {
     this.durable = options.durable ?? false;
     this.checksums = options.checksums ?? true;
     this.log = log;
+    this.roots = new StorageRoots(options.devices, options.mirrors ?? [], log);
+    this.pending = new PendingCopies(options.pendingFile);
   }
 
   /**
@@ -92,6 +118,15 @@ export class FileStore {
    * recoverIncoming, which puts such objects in place and removes the rest.
    */
   async open(): Promise<void> {
+    await this.roots.open();
+    await this.pending.load();
+    for (const mirror of this.roots.mirrors) {
+      if (!mirror) continue;
+      // A mirror's temporary files are copies: the object is in its folder (or listed as owed to it).
+      const incoming = path.join(mirror, INCOMING);
+      await mkdir(incoming, { recursive: true });
+      for (const name of await readdir(incoming)) await unlink(path.join(incoming, name)).catch(() => undefined);
+    }
     for (const [device, root] of this.devices.entries()) {
       const incoming = path.join(root, INCOMING);
       await mkdir(incoming, { recursive: true });
@@ -118,13 +153,19 @@ export class FileStore {
   begin(meta: FileMeta, hold = 0): StoreObject {
     const device = this.currentDevice;
     this.refreshDeviceChoice();
-    const incoming = path.join(this.devices[device]!, INCOMING);
+    const side = this.writeSide(device);
+    const incoming = path.join(this.roots.root(device, side)!, INCOMING);
     const temp = path.join(incoming, `${process.pid}-${(this.sequence++).toString(36)}${RECEIVED_SUFFIX}`);
     const object = new IncomingObject(temp, encodeFileMeta(meta), hold, this.checksums);
     // DurableWrites: the temporary file's name made durable while the object arrives, not after it.
     const named = this.durable ? object.opened.then(() => this.dirSync.sync(incoming)) : Promise.resolve();
     named.catch(() => undefined);
-    return Object.assign(object, { device, named });
+    return Object.assign(object, { device, side, named });
+  }
+
+  /** The side a new object of a device is written to: its folder, or its mirror while the folder is not there. */
+  private writeSide(device: number): Side {
+    return !this.roots.present(device, 0) && this.roots.present(device, 1) ? 1 : 0;
   }
 
   /**
@@ -132,9 +173,10 @@ export class FileStore {
    * temporary file's) written to a temporary file there, the first one discarded. An unknown device is refused.
    */
   async rehome(object: StoreObject, device: number): Promise<StoreObject> {
-    const root = this.devices[device];
-    if (root === undefined) throw new Error(`there is no MAG${device} (MAGDevices is ${this.devices.length})`);
-    const incoming = path.join(root, INCOMING);
+    if (this.devices[device] === undefined)
+      throw new Error(`there is no MAG${device} (MAGDevices is ${this.devices.length})`);
+    const side = this.writeSide(device);
+    const incoming = path.join(this.roots.root(device, side)!, INCOMING);
     const temp = path.join(incoming, `${process.pid}-${(this.sequence++).toString(36)}${RECEIVED_SUFFIX}`);
     const held = object.heldChunks();
     const copy = new IncomingObject(temp, Buffer.alloc(0), 0, this.checksums);
@@ -149,7 +191,7 @@ export class FileStore {
     await object.discard();
     const named = this.durable ? this.dirSync.sync(incoming) : Promise.resolve();
     named.catch(() => undefined);
-    return Object.assign(copy, { device, named });
+    return Object.assign(copy, { device, side, named });
   }
 
   /** The Lua expression that names the files (FileNameSyntax = lua:..., as read at start), if any. */
@@ -174,16 +216,23 @@ export class FileStore {
    */
   async commit(object: StoreObject, header: InstanceHeader): Promise<StoredLocation> {
     const { relativePath } = this.locate(object, header);
-    const absolute = this.absolutePath({ device: object.device, relativePath });
+    const location = { device: object.device, relativePath };
+    const absolute = this.sidePath(location, object.side);
     const dir = path.dirname(absolute);
     if (!this.knownDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.knownDirs.add(dir);
     }
+    // A mirrored device: the other side gets its copy beside the flush of this one, before the object is answered.
+    const other: Side = object.side === 0 ? 1 : 0;
+    const mirrored = this.roots.hasMirror(object.device)
+      ? object.release().then(() => this.copyOver(object.tempPath, location, other))
+      : undefined;
     if (this.durable) {
       await object.sync();
       await object.named;
     }
+    if (mirrored) await mirrored;
     try {
       await object.moveTo(absolute);
     } catch (err) {
@@ -192,7 +241,124 @@ export class FileStore {
       await mkdir(dir, { recursive: true });
       await renameHeld(object.tempPath, absolute);
     }
-    return { device: object.device, relativePath };
+    // Written to the mirror alone (its folder was not there): its new name is made durable as well, since no
+    // recovery of temporary files looks in a mirror.
+    if (object.side === 1 && this.durable) await this.dirSync.sync(dir);
+    return location;
+  }
+
+  /**
+   * Copy a complete file to a side of a location (the mirror of a new object, or a copy owed), through a temporary
+   * file there, flushed with DurableWrites. A side that is not there, or a copy that fails, is listed as owed
+   * (`pending`) and copied when it can be; false then.
+   */
+  private async copyOver(from: string, location: StoredLocation, side: Side): Promise<boolean> {
+    if (!this.roots.present(location.device, side)) {
+      this.pending.add({ ...location, to: side });
+      return false;
+    }
+    try {
+      await this.copyTo(from, location, side);
+      return true;
+    } catch (err) {
+      this.log.warn(
+        `cannot copy ${location.relativePath} to ${this.roots.root(location.device, side)}: ${(err as Error).message}; copied later`,
+      );
+      this.pending.add({ ...location, to: side });
+      this.checkedAt = 0;
+      return false;
+    }
+  }
+
+  private async copyTo(from: string, location: StoredLocation, side: Side): Promise<void> {
+    const root = this.roots.root(location.device, side)!;
+    const temp = path.join(root, INCOMING, `${process.pid}-${(this.sequence++).toString(36)}.copy`);
+    const target = this.sidePath(location, side);
+    try {
+      await copyFile(from, temp);
+      if (this.durable) {
+        const handle = await openFile(temp, 'r+');
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      }
+      await mkdir(path.dirname(target), { recursive: true });
+      await rename(temp, target);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Copy what the sides of mirrored devices owe each other, where both are there now; returns how many were copied and
+   * how many are still owed. An object deleted meanwhile (no file on either side) is forgotten.
+   */
+  async copyPending(): Promise<{ copied: number; left: number }> {
+    const settled: PendingCopy[] = [];
+    for (const c of this.pending.list()) {
+      const from: Side = c.to === 0 ? 1 : 0;
+      if (!this.roots.present(c.device, c.to) || !this.roots.present(c.device, from)) continue;
+      try {
+        await this.copyTo(this.sidePath(c, from), c, c.to);
+        settled.push(c);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(await this.anySide(c))) settled.push(c);
+      }
+    }
+    await this.pending.settle(settled);
+    return { copied: settled.length, left: this.pending.size };
+  }
+
+  /** Look at the folders and mirrors again (storage-roots.ts); a new disk taken into use gets its temporary folder. */
+  async refreshRoots(): ReturnType<StorageRoots['refresh']> {
+    const changed = await this.roots.refresh();
+    for (const c of changed) if (c.adopted) await mkdir(path.join(c.root, INCOMING), { recursive: true });
+    return changed;
+  }
+
+  /** A stored file was rewritten in place (an edit): the other side of a mirrored device gets the new version. */
+  async rewritten(location: StoredLocation): Promise<void> {
+    if (!this.roots.hasMirror(location.device)) return;
+    const side = this.readSide(location.device);
+    await this.copyOver(this.sidePath(location, side), location, side === 0 ? 1 : 0);
+  }
+
+  /** The file of a location on one side of its device. */
+  sidePath(location: StoredLocation, side: Side): string {
+    return path.join(this.roots.root(location.device, side)!, ...location.relativePath.split('/'));
+  }
+
+  /** The other copy of a stored object, where its device has a mirror: the mirror's, or the folder's while read from the mirror. */
+  otherCopy(location: StoredLocation): string | undefined {
+    if (!this.roots.hasMirror(location.device)) return undefined;
+    return this.sidePath(location, this.readSide(location.device) === 0 ? 1 : 0);
+  }
+
+  /** Copy the mirror's file of a location over the folder's (a damaged one put right from its mirror). */
+  async restoreFromMirror(location: StoredLocation): Promise<void> {
+    await this.copyTo(this.sidePath(location, 1), location, 0);
+  }
+
+  /** The side a device's objects are read from: its folder, or its mirror while the folder is not there. */
+  private readSide(device: number): Side {
+    return this.roots.hasMirror(device) && !this.roots.present(device, 0) && this.roots.present(device, 1) ? 1 : 0;
+  }
+
+  private async anySide(location: StoredLocation): Promise<boolean> {
+    for (const side of [0, 1] as const) {
+      if (!this.roots.root(location.device, side)) continue;
+      if (
+        await openFile(this.sidePath(location, side), 'r').then(
+          (h) => h.close().then(() => true),
+          () => false,
+        )
+      )
+        return true;
+    }
+    return false;
   }
 
   /**
@@ -256,7 +422,7 @@ export class FileStore {
     const failed: StoredLocation[] = [];
     const dirs = new Set<string>();
     for (const location of locations) {
-      const file = this.absolutePath(location);
+      const file = this.sidePath(location, 0);
       try {
         await unlinkHeld(file);
       } catch (err) {
@@ -267,6 +433,12 @@ export class FileStore {
       }
       const root = this.devices[location.device]!;
       for (let dir = path.dirname(file); dir.startsWith(root + path.sep); dir = path.dirname(dir)) dirs.add(dir);
+      const mirror = this.roots.root(location.device, 1);
+      if (mirror) {
+        const copy = this.sidePath(location, 1);
+        await unlinkHeld(copy).catch(() => undefined);
+        for (let dir = path.dirname(copy); dir.startsWith(mirror + path.sep); dir = path.dirname(dir)) dirs.add(dir);
+      }
     }
     // Deepest first; a folder still holding something stays.
     for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
@@ -281,27 +453,35 @@ export class FileStore {
    * in the device's temporary folder, so a crash leaves nothing beside the objects and the next start removes it.
    */
   tempPathFor(location: StoredLocation): string {
-    return path.join(this.devices[location.device]!, INCOMING, `${process.pid}-${(this.sequence++).toString(36)}.edit`);
+    const root = this.roots.root(location.device, this.readSide(location.device))!;
+    return path.join(root, INCOMING, `${process.pid}-${(this.sequence++).toString(36)}.edit`);
   }
 
+  /** A stored object's file: in its storage folder, or in the folder's mirror while the folder is not there. */
   absolutePath(location: StoredLocation): string {
-    return path.join(this.devices[location.device]!, ...location.relativePath.split('/'));
+    return this.sidePath(location, this.readSide(location.device));
   }
 
   async remove(location: StoredLocation): Promise<void> {
-    await unlinkHeld(this.absolutePath(location)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    for (const side of [0, 1] as const) {
+      if (!this.roots.root(location.device, side)) continue;
+      await unlinkHeld(this.sidePath(location, side)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT' && side === 0) throw err;
+      });
+    }
   }
 
   /** Re-check free space now and then (never on every object) and move on to the next device below the threshold. */
   private refreshDeviceChoice(): void {
-    if (this.devices.length === 1 || this.thresholdBytes <= 0 || this.checking) return;
+    const mirrored = this.roots.mirrors.some((m) => m !== undefined);
+    if ((this.devices.length === 1 || this.thresholdBytes <= 0) && !mirrored) return;
+    if (this.checking) return;
     const now = Date.now();
     if (now - this.checkedAt < FREE_SPACE_TTL_MS) return;
     this.checking = true;
     this.checkedAt = now;
-    void this.chooseDevice()
+    void this.refreshRoots()
+      .then(() => (this.devices.length === 1 || this.thresholdBytes <= 0 ? this.currentDevice : this.chooseDevice()))
       .then((device) => {
         if (device !== this.currentDevice)
           this.log.info(

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT_MARKER } from '../../main/store/storage-roots.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 
 const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
@@ -47,11 +48,11 @@ export async function setIniKey(data: string, key: string, value: string): Promi
   await writeFile(file, ini.toString());
 }
 
-/** Every file under a folder, recursively, leaving out the storage folders' temporary folder. */
+/** Every file under a folder, recursively, leaving out the storage folders' temporary folder and marker. */
 export async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (e.name === '.incoming') continue;
+    if (e.name === '.incoming' || e.name === ROOT_MARKER) continue;
     const full = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...(await filesUnder(full)));
     else out.push(full);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startArchive, type TestArchive } from '../helpers/archive.ts';
 import { run } from '../helpers/dcmtk.ts';
+import { ROOT_MARKER } from '../../main/store/storage-roots.ts';
 import { makeImage, writeImages } from '../helpers/fixtures.ts';
 
 /** Settings an admin chooses in dicom.ini, each seen from a DCMTK peer. */
@@ -24,7 +25,9 @@ describe('archive policies', () => {
   }
 
   async function filesUnder(dir: string): Promise<string[]> {
-    return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    return (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile() && e.name !== ROOT_MARKER)
+      .map((e) => e.name);
   }
 
   it('replaces a duplicate SOP instance by default: one file, the newer header', async () => {

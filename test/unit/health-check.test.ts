@@ -104,6 +104,16 @@ describe('the health check and /metrics access', () => {
     expect(thresholdsFrom({ 'damaged-critical': '5' })).toMatchObject({ damagedCritical: 5 });
   });
 
+  it('goes critical when a storage folder or its mirror is not there', () => {
+    const samples = [
+      ...metrics(),
+      ...parseMetrics('pacs_storage_present{device="MAG0"} 1\npacs_storage_present{device="MAG1"} 0'),
+    ];
+    const { code, line } = judge(samples, DEFAULT_THRESHOLDS, monday10);
+    expect(code).toBe(2);
+    expect(line).toMatch(/^PACS CRITICAL - MAG1 is not there, MAG0 47684 MB free/);
+  });
+
   it('is UNKNOWN when /metrics lacks a figure, and refuses a threshold that is no number', () => {
     expect(judge(parseMetrics('up 1'), DEFAULT_THRESHOLDS, monday10)).toEqual({
       code: 3,

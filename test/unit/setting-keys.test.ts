@@ -39,7 +39,7 @@ describe('the dicom.ini keys', () => {
     const settings = readSettings(new IniDocument(file, '[sscscp]\n'), dir, dir);
     const fields = SPECS.flatMap(([, s]) => (s.field ? [s.field] : []));
     expect(new Set(fields).size).toBe(fields.length);
-    expect(Object.keys(settings).sort()).toEqual([...fields, 'devices', 'index'].sort());
+    expect(Object.keys(settings).sort()).toEqual([...fields, 'devices', 'mirrors', 'index'].sort());
     for (const [field, value] of Object.entries(settings)) expect(value, field).not.toBeUndefined();
     expect([...LIVE_FIELDS, ...LISTENER_FIELDS].every((f) => fields.includes(f))).toBe(true);
     // A file named by a key is resolved against the configuration folder; an optional one left empty stays empty.

@@ -1250,4 +1250,21 @@ export const CS: Record<string, string> = {
   'Checksum each object as it arrives': 'Kontrolní součet každého objektu při příjmu',
   "Compute each received object's checksum while its bytes go to disk, for VerifyStorage to hold the file to. 0 saves a little processor time on a slow computer: the checksum is then taken at the object's first verification, so a change before that is not seen. Applies at the next start.":
     'Počítat kontrolní součet každého přijatého objektu již při zápisu na disk, aby s ním VerifyStorage soubor porovnávala. 0 ušetří trochu výkonu procesoru na pomalém počítači: součet se pak vezme až při první kontrole objektu, takže změna před ní se nepozná. Platí od příštího spuštění.',
+  'Mirror of MAG{n}': 'Zrcadlo MAG{n}',
+  'not there (unmounted?)': 'není k dispozici (odpojeno?)',
+  '{n} objects still to be copied to their mirror or back':
+    '{n} objektů ještě čeká na zkopírování do zrcadla nebo zpět',
+  'Number of mirror folders': 'Počet zrcadlových složek',
+  'Mirror of storage folder {n}': 'Zrcadlo složky úložiště {n}',
+  'The mirror of storage folder {n} (relative to the data folder, or a full path; best on another disk): every object of MAGDevice{n} is written there too.':
+    'Zrcadlo složky úložiště {n} (relativně ke složce dat nebo celá cesta; nejlépe na jiném disku): každý objekt z MAGDevice{n} se zapisuje i sem.',
+  "How many storage folders have a mirror (MIRRORDevice0..n mirrors MAGDevice0..n): each object is written to both before it is acknowledged, read from the mirror when its folder is missing or damaged, and copied back when the folder returns (Conquest's MIRRORDevices).":
+    'Kolik složek úložiště má zrcadlo (MIRRORDevice0..n zrcadlí MAGDevice0..n): každý objekt se před potvrzením zapíše do obou, čte se ze zrcadla, když jeho složka chybí nebo je poškozená, a zkopíruje se zpět, když se složka vrátí (MIRRORDevices Conquestu).',
+  'MIRRORDevice{i} has no storage folder to mirror (MAGDevices is {count})':
+    'MIRRORDevice{i} nemá složku úložiště, kterou by zrcadlilo (MAGDevices je {count})',
+  'MIRRORDevices is {count} but MIRRORDevice{i} is not set':
+    'MIRRORDevices je {count}, ale MIRRORDevice{i} není nastaveno',
+  'MIRRORDevice{i} is its own storage folder': 'MIRRORDevice{i} je totožné se svou složkou úložiště',
+  'storage folder {folder} is not there (unmounted?): its objects are read from and written to the other side':
+    'složka úložiště {folder} není k dispozici (odpojena?): její objekty se čtou z druhé strany a zapisují na ni',
 };

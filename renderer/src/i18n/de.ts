@@ -1268,4 +1268,21 @@ export const DE: Record<string, string> = {
   'Checksum each object as it arrives': 'Prüfsumme jedes Objekts beim Empfang',
   "Compute each received object's checksum while its bytes go to disk, for VerifyStorage to hold the file to. 0 saves a little processor time on a slow computer: the checksum is then taken at the object's first verification, so a change before that is not seen. Applies at the next start.":
     'Die Prüfsumme jedes empfangenen Objekts schon beim Schreiben auf die Platte berechnen, damit VerifyStorage die Datei daran misst. 0 spart auf einem langsamen Rechner etwas Prozessorzeit: die Prüfsumme wird dann erst bei der ersten Prüfung des Objekts genommen, eine Änderung davor bleibt unbemerkt. Gilt ab dem nächsten Start.',
+  'Mirror of MAG{n}': 'Spiegel von MAG{n}',
+  'not there (unmounted?)': 'nicht vorhanden (ausgehängt?)',
+  '{n} objects still to be copied to their mirror or back':
+    '{n} Objekte warten noch auf die Kopie in ihren Spiegel oder zurück',
+  'Number of mirror folders': 'Anzahl der Spiegelordner',
+  'Mirror of storage folder {n}': 'Spiegel des Speicherordners {n}',
+  'The mirror of storage folder {n} (relative to the data folder, or a full path; best on another disk): every object of MAGDevice{n} is written there too.':
+    'Der Spiegel des Speicherordners {n} (relativ zum Datenordner oder ein voller Pfad; am besten auf einer anderen Platte): jedes Objekt von MAGDevice{n} wird auch dorthin geschrieben.',
+  "How many storage folders have a mirror (MIRRORDevice0..n mirrors MAGDevice0..n): each object is written to both before it is acknowledged, read from the mirror when its folder is missing or damaged, and copied back when the folder returns (Conquest's MIRRORDevices).":
+    'Wie viele Speicherordner einen Spiegel haben (MIRRORDevice0..n spiegelt MAGDevice0..n): jedes Objekt wird vor der Bestätigung in beide geschrieben, aus dem Spiegel gelesen, wenn sein Ordner fehlt oder beschädigt ist, und zurückkopiert, wenn der Ordner wiederkommt (MIRRORDevices von Conquest).',
+  'MIRRORDevice{i} has no storage folder to mirror (MAGDevices is {count})':
+    'MIRRORDevice{i} hat keinen Speicherordner zum Spiegeln (MAGDevices ist {count})',
+  'MIRRORDevices is {count} but MIRRORDevice{i} is not set':
+    'MIRRORDevices ist {count}, aber MIRRORDevice{i} ist nicht gesetzt',
+  'MIRRORDevice{i} is its own storage folder': 'MIRRORDevice{i} ist sein eigener Speicherordner',
+  'storage folder {folder} is not there (unmounted?): its objects are read from and written to the other side':
+    'Speicherordner {folder} ist nicht vorhanden (ausgehängt?): seine Objekte werden von der anderen Seite gelesen und dorthin geschrieben',
 };

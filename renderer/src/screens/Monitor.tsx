@@ -185,9 +185,15 @@ export function Monitor() {
               {t('The archive takes')} <b>{bytes(s.archiveBytes)}</b>
             </div>
             {s.storage.map((d) => (
-              <div key={d.path} className="storage" title={d.path}>
-                {t('Storage')} <b>{bytes(d.totalBytes - d.freeBytes)}</b> {t('used,')} <b>{bytes(d.freeBytes)}</b>{' '}
-                {t('free')}
+              <div
+                key={d.path}
+                className={`storage${d.present ? '' : ' warning'}`}
+                title={d.path}
+                data-testid={`${d.mirror ? 'mirror' : 'storage'}-${d.device}`}
+              >
+                {d.mirror ? t('Mirror of MAG{n}', { n: d.device }) : t('Storage')}{' '}
+                {!d.present && <b>{t('not there (unmounted?)')} </b>}
+                <b>{bytes(d.totalBytes - d.freeBytes)}</b> {t('used,')} <b>{bytes(d.freeBytes)}</b> {t('free')}
                 <span className="bar">
                   <span
                     style={{
@@ -197,6 +203,11 @@ export function Monitor() {
                 </span>
               </div>
             ))}
+            {s.copiesOwed > 0 && (
+              <div className="warning" data-testid="copies-owed">
+                {t('{n} objects still to be copied to their mirror or back', { n: s.copiesOwed })}
+              </div>
+            )}
             <BackupFact />
             {s.https && (
               <div className="https" title={t('Compare with the certificate your browser shows for this address')}>

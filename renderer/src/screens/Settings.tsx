@@ -8,7 +8,7 @@ import { lineOfKey, setKey, valueOfKey } from '../../../common/dicom-ini-text.ts
 import { COMPRESSION_CHOICES } from '../../../common/compression-code.ts';
 import { ForwardingRules } from '../forwarding-rules.tsx';
 import { t } from '../i18n.ts';
-import { MAG_DEVICE_HELP, MAG_DEVICE_LABEL } from '../setting-labels.ts';
+import { MAG_DEVICE_HELP, MAG_DEVICE_LABEL, MIRROR_DEVICE_HELP, MIRROR_DEVICE_LABEL } from '../setting-labels.ts';
 import { useUnsavedGuard } from '../hooks.ts';
 import { why } from '../format.ts';
 import type { Message } from '../../../common/message.ts';
@@ -78,12 +78,25 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
     const set = (v: string) => setText(setKey(text, name, v));
     const problem = problemFor(name);
     const device = /^MAGDevice\d+$/.test(key) ? key.slice(9) : undefined;
-    const words = device !== undefined ? t(MAG_DEVICE_LABEL, { n: device }) : spec.label ? t(spec.label) : '';
+    const mirror = /^MIRRORDevice\d+$/.test(key) ? key.slice(12) : undefined;
+    const words =
+      device !== undefined
+        ? t(MAG_DEVICE_LABEL, { n: device })
+        : mirror !== undefined
+          ? t(MIRROR_DEVICE_LABEL, { n: mirror })
+          : spec.label
+            ? t(spec.label)
+            : '';
     // A list to choose from: the core's (each value shown as it is), or the compression codes with their words.
     const choices: [string, string?][] | undefined =
       spec.input === 'compression' ? compression : spec.choices?.map((c): [string, string?] => [c]);
     // A storage folder's help is the same for each (the server numbers it): said here in the UI's language.
-    const help = device !== undefined ? t(MAG_DEVICE_HELP, { n: device }) : t(spec.help ?? '');
+    const help =
+      device !== undefined
+        ? t(MAG_DEVICE_HELP, { n: device })
+        : mirror !== undefined
+          ? t(MIRROR_DEVICE_HELP, { n: mirror })
+          : t(spec.help ?? '');
     return (
       <label key={key} className={`setting ${problem ? 'invalid' : ''}`} data-key={key}>
         {/* Plain words first, the key beside them (as it is written in dicom.ini). */}
