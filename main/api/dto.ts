@@ -17,7 +17,8 @@ export type JobKindDto =
   | 'edit'
   | 'deferred'
   | 'delete'
-  | 'process';
+  | 'process'
+  | 'relocate';
 export type JobStateDto = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** A search's level and keys by keyword (a retrieve's query). */

@@ -183,6 +183,13 @@ export const ENDPOINTS = {
   /** The scheduled backup's state, and a backup now (features/backups.ts). */
   backup: ep<undefined, BackupStateDto>('GET', '/api/backup', 'view'),
   backupNow: ep<undefined, BackupStateDto>('POST', '/api/backup', 'configure'),
+  /** A study's files moved to another storage folder; every study moved off one (features/storage-moves.ts). */
+  moveStudyFiles: ep<{ device: number }, JobDto>('POST', '/api/studies/:uid/storage', 'configure'),
+  emptyStorage: ep<{ to: number }, { jobs: number; studies: number; bytes: number }>(
+    'POST',
+    '/api/storage/:device/empty',
+    'configure',
+  ),
   /** VerifyStorage: the last run, the one running, the problems found; a run now; repairs (features/verification.ts). */
   verification: ep<undefined, VerificationDto>('GET', '/api/verification', 'view'),
   verifyNow: ep<undefined, VerificationDto>('POST', '/api/verification', 'configure'),

@@ -23,6 +23,7 @@ import { metrics } from './metrics.ts';
 import { backups } from './backups.ts';
 import { verification } from './verification.ts';
 import { mirrors } from './mirrors.ts';
+import { storageMoves } from './storage-moves.ts';
 import { logFilesFeature } from './log-files.ts';
 
 /** Every feature of the archive, in the order they start (each also after what it needs). */
@@ -49,6 +50,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   accounts,
   backups,
   mirrors,
+  storageMoves,
   verification,
   metrics,
   api,

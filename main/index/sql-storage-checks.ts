@@ -48,6 +48,8 @@ export interface StorageCheckStore {
   openCount(): Promise<number>;
   /** Forget the problems of objects no longer in the archive (deleted since). */
   forgetGone(): Promise<void>;
+  /** The studies with objects on a storage device, and how many bytes those objects take. */
+  studiesOn(device: number): Promise<{ studyUid: string; bytes: number }[]>;
 }
 
 export class SqlStorageCheckStore implements StorageCheckStore {
@@ -124,6 +126,15 @@ export class SqlStorageCheckStore implements StorageCheckStore {
       detail,
       sopInstanceUid,
     ]);
+  }
+
+  async studiesOn(device: number): Promise<{ studyUid: string; bytes: number }[]> {
+    const rows = await this.engine.all<{ study_uid: string; bytes: number | string }>(
+      `SELECT st.study_uid, SUM(i.size) AS bytes FROM instances i JOIN series s ON s.id = i.series_fk
+      JOIN studies st ON st.id = s.study_fk WHERE i.device = ? GROUP BY st.study_uid ORDER BY st.study_uid`,
+      [device],
+    );
+    return rows.map((r) => ({ studyUid: r.study_uid, bytes: Number(r.bytes) }));
   }
 
   async forgetGone(): Promise<void> {

@@ -8,7 +8,8 @@ import type { Message } from '../../common/message.ts';
  * attributes (edit/study-editor.ts); 'deferred': an export converter that said `defer` on an object, run on it again
  * later (features/export-converters.ts); 'delete': a converter's delayed `delete study|patient`, the study deleted
  * once no object of it arrived for the delay; 'process': a converter's delayed `process ... by` or `prefetch`
- * (features/converter-jobs.ts).
+ * (features/converter-jobs.ts); 'relocate': a study's files moved to another storage folder
+ * (archive/study-relocation.ts).
  */
 export type JobKind =
   | 'send'
@@ -20,7 +21,8 @@ export type JobKind =
   | 'edit'
   | 'deferred'
   | 'delete'
-  | 'process';
+  | 'process'
+  | 'relocate';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** 'uncommitted': sent, but the destination did not commit to keep it (Storage Commitment). */
 /** 'skipped': done without being sent (a forward's script or imagetype left it out): no commitment is asked for it. */

@@ -312,6 +312,21 @@ export class FileStore {
     return { copied: settled.length, left: this.pending.size };
   }
 
+  /**
+   * A stored object's file copied to another storage folder (a study moved off a disk being retired), under the same
+   * name there, flushed with DurableWrites, and to that folder's mirror where it has one; the old file stays until the
+   * caller has moved the row (then `remove`). Returns the new location.
+   */
+  async relocate(location: StoredLocation, device: number): Promise<StoredLocation> {
+    if (this.devices[device] === undefined)
+      throw new Error(`there is no MAG${device} (MAGDevices is ${this.devices.length})`);
+    const target = { device, relativePath: location.relativePath };
+    const side = this.writeSide(device);
+    await this.copyTo(this.absolutePath(location), target, side);
+    if (this.roots.hasMirror(device)) await this.copyOver(this.sidePath(target, side), target, side === 0 ? 1 : 0);
+    return target;
+  }
+
   /** Look at the folders and mirrors again (storage-roots.ts); a new disk taken into use gets its temporary folder. */
   async refreshRoots(): ReturnType<StorageRoots['refresh']> {
     const changed = await this.roots.refresh();

@@ -1267,4 +1267,13 @@ export const CS: Record<string, string> = {
   'MIRRORDevice{i} is its own storage folder': 'MIRRORDevice{i} je totožné se svou složkou úložiště',
   'storage folder {folder} is not there (unmounted?): its objects are read from and written to the other side':
     'složka úložiště {folder} není k dispozici (odpojena?): její objekty se čtou z druhé strany a zapisují na ni',
+  relocate: 'přesun souborů',
+  'there is no storage folder MAG{n} (MAGDevices is {count})':
+    'složka úložiště MAG{n} neexistuje (MAGDevices je {count})',
+  '{value} is not a storage folder number (0 to {last})': '{value} není číslo složky úložiště (0 až {last})',
+  'MAG{n} has {free} MB free: not enough for {need} MB': 'MAG{n} má volných {free} MB: na {need} MB to nestačí',
+  'the folder to empty and the target are the same': 'vyprazdňovaná a cílová složka jsou tatáž',
+  'Move its studies to': 'Přesunout její studie do',
+  Move: 'Přesunout',
+  '{n} studies queued to move': '{n} studií zařazeno k přesunu',
 };

@@ -1285,4 +1285,13 @@ export const DE: Record<string, string> = {
   'MIRRORDevice{i} is its own storage folder': 'MIRRORDevice{i} ist sein eigener Speicherordner',
   'storage folder {folder} is not there (unmounted?): its objects are read from and written to the other side':
     'Speicherordner {folder} ist nicht vorhanden (ausgehängt?): seine Objekte werden von der anderen Seite gelesen und dorthin geschrieben',
+  relocate: 'Dateien verlagern',
+  'there is no storage folder MAG{n} (MAGDevices is {count})':
+    'es gibt keinen Speicherordner MAG{n} (MAGDevices ist {count})',
+  '{value} is not a storage folder number (0 to {last})': '{value} ist keine Speicherordner-Nummer (0 bis {last})',
+  'MAG{n} has {free} MB free: not enough for {need} MB': 'MAG{n} hat {free} MB frei: zu wenig für {need} MB',
+  'the folder to empty and the target are the same': 'der zu leerende Ordner und das Ziel sind derselbe',
+  'Move its studies to': 'Ihre Studien verschieben nach',
+  Move: 'Verschieben',
+  '{n} studies queued to move': '{n} Studien zum Verschieben eingereiht',
 };

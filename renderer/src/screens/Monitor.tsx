@@ -10,6 +10,7 @@ import { t } from '../i18n.ts';
 import { BackupFact } from './BackupFact.tsx';
 import { LogFiles } from './LogFiles.tsx';
 import { StorageChecks } from './StorageChecks.tsx';
+import { EmptyStorage } from './EmptyStorage.tsx';
 
 /** Live associations and transfers, the job queue with cancel/retry, storage, and recent errors. */
 
@@ -201,6 +202,9 @@ export function Monitor() {
                     }}
                   />
                 </span>
+                {!d.mirror && (
+                  <EmptyStorage device={d.device} devices={s.storage.filter((x) => !x.mirror).map((x) => x.device)} />
+                )}
               </div>
             ))}
             {s.copiesOwed > 0 && (
