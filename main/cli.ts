@@ -39,11 +39,13 @@ commands:
   backup --to DIR [--keep N]
                            back the archive up into DIR while it runs: a consistent copy of the index, the objects
                            new since the last backup into DIR (each with its SHA-256 in DIR/manifest.jsonl),
-                           deletions recorded; run again after a kill, it goes on (SQLite index); the last N index
-                           copies are kept (BackupKeep, 7) with the objects they name
-  restore --from DIR --data NEW [--at DATE]
+                           deletions recorded; run again after a kill, it goes on; an index on MySQL/MariaDB is
+                           dumped (mariadb-dump --single-transaction); the last N index copies are kept
+                           (BackupKeep, 7) with the objects they name
+  restore --from DIR --data NEW [--at DATE] [--database NAME]
                            a backup into a new, empty data folder, every object checked against the manifest; --at
-                           takes the newest kept backup of that date (2026-12-07, 2026-12-07T02) instead of the last
+                           takes the newest kept backup of that date (2026-12-07, 2026-12-07T02) instead of the last;
+                           a MySQL/MariaDB index goes into the new database NAME (default: its name + _restored)
   conformance              the DICOM conformance statement of this installation (Markdown, to stdout): its SCP
                            services, SOP classes, transfer syntaxes and codecs as the code and dgatesop.lst have them
   check [thresholds]       the running archive's health as a Nagios/NRPE plugin: one line, exit 0 OK, 1 WARNING,
@@ -102,6 +104,7 @@ async function main(): Promise<number> {
       'backup-warning': { type: 'string' },
       keep: { type: 'string' },
       at: { type: 'string' },
+      database: { type: 'string' },
       'backup-critical': { type: 'string' },
       'damaged-warning': { type: 'string' },
       'damaged-critical': { type: 'string' },

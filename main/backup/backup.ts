@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../config/load.ts';
 import { lockBackup } from './backup-lock.ts';
 import { ManifestWriter, backupFile, copyHashed, objectKey, readManifest, type ManifestEntry } from './manifest.ts';
+import { dumpIndex, indexRows, type MysqlIndexSettings } from './mysql-dump.ts';
 
 /**
  * `cli.ts backup --to DIR`, while the archive runs and receives: the index copied as one consistent snapshot (SQLite's
@@ -13,11 +14,12 @@ import { ManifestWriter, backupFile, copyHashed, objectKey, readManifest, type M
  * longer in the index are recorded as deleted and their copies go. A file that changed between the snapshot and its
  * copy (re-encoded, edited) makes another round with a new snapshot, so the index copy and the files agree. Killed
  * midway, the next run goes on: what the manifest lists is not copied again. DIR/backup.json is written last; without
- * it a backup is not complete (restore refuses it).
+ * it a backup is not complete (restore refuses it). An index on MySQL/MariaDB is dumped instead
+ * (`mariadb-dump --single-transaction`, index/archive.sql) and its rows read after the dump, so every object the dump
+ * names is among those copied.
  */
 
 export const SUMMARY = 'backup.json';
-const INDEX_COPY = path.join('index', 'archive.db3');
 const SNAPSHOT_WORKER = new URL('./snapshot-worker.ts', import.meta.url);
 /** Files copied at once. */
 const PARALLEL = 8;
@@ -26,6 +28,8 @@ const MAX_ROUNDS = 5;
 
 export interface BackupSummary {
   format: 1;
+  /** The index's engine: its copy is index/archive.db3 (SQLite, also when absent) or index/archive.sql (a dump). */
+  engine?: 'sqlite' | 'mysql';
   finishedAt: string;
   /** The index's schema (SQLite user_version) the backup was taken at: a restore refuses a newer one. */
   schemaVersion: number;
@@ -59,16 +63,12 @@ export async function backupArchive(options: {
 }): Promise<BackupSummary> {
   const { dataDir, configDir, to, log } = options;
   const config = await loadConfig(configDir, dataDir);
-  const { index, devices } = config.settings;
+  const { index, devices, mirrors } = config.settings;
   const keep = options.keep ?? config.settings.backupKeep;
-  if (index.engine !== 'sqlite')
-    throw new Error(
-      'backup of a MySQL/MariaDB index is not built yet: back it up with mariadb-dump --single-transaction',
-    );
   await mkdir(path.join(to, 'index'), { recursive: true });
   const unlock = await lockBackup(to);
   try {
-    return await backupInto(to, { devices, indexFile: index.file, keep, configDir, log });
+    return await backupInto(to, { devices, mirrors, index, keep, configDir, log });
   } finally {
     await unlock();
   }
@@ -77,7 +77,15 @@ export async function backupArchive(options: {
 /** The backup itself, under the folder's lock. */
 async function backupInto(
   to: string,
-  o: { devices: string[]; indexFile: string; keep: number; configDir: string; log: (line: string) => void },
+  o: {
+    devices: string[];
+    /** MIRRORDevice<i>: where an object is read when its folder's file is not there (the disk unmounted). */
+    mirrors: (string | undefined)[];
+    index: { engine: 'sqlite'; file: string } | MysqlIndexSettings;
+    keep: number;
+    configDir: string;
+    log: (line: string) => void;
+  },
 ): Promise<BackupSummary> {
   const { devices, keep, configDir, log } = o;
   const gone = new Map<string, { at: string; entry: ManifestEntry }>();
@@ -87,16 +95,25 @@ async function backupInto(
   let missing: string[] = [];
   let rows: Row[] = [];
   let schemaVersion = 0;
-  const snapshot = path.join(to, `${INDEX_COPY}.partial`);
+  const extension = o.index.engine === 'sqlite' ? 'db3' : 'sql';
+  const snapshot = path.join(to, 'index', `archive.${extension}.partial`);
   for (let round = 1; ; round++) {
-    ({ schemaVersion, rows } = await snapshotIndex(o.indexFile, snapshot));
+    ({ schemaVersion, rows } =
+      o.index.engine === 'sqlite'
+        ? await snapshotIndex(o.index.file, snapshot)
+        : await dumpWithRows(o.index, snapshot));
     const todo = await rowsToCopy(rows, manifest, devices);
     log(`backup: round ${round}: ${rows.length} object(s) in the index, ${todo.length} to copy`);
     const changed: Row[] = [];
     missing = [];
     await inParallel(todo, PARALLEL, async (r) => {
-      const source = path.join(devices[r.device] ?? '', r.path);
-      const mtime = (await stat(source).catch(() => undefined))?.mtimeMs;
+      let source = path.join(devices[r.device] ?? '', r.path);
+      let mtime = (await stat(source).catch(() => undefined))?.mtimeMs;
+      const mirror = o.mirrors[r.device];
+      if (mtime === undefined && mirror) {
+        source = path.join(mirror, r.path);
+        mtime = (await stat(source).catch(() => undefined))?.mtimeMs;
+      }
       const got = mtime === undefined ? undefined : await copyOnce(source, backupFile(to, r.key));
       if (!got) {
         missing.push(r.key);
@@ -125,7 +142,7 @@ async function backupInto(
     deleted++;
   }
   const finishedAt = new Date().toISOString();
-  const snapshots = await keepSnapshots(to, snapshot, finishedAt, keep);
+  const snapshots = await keepSnapshots(to, snapshot, finishedAt, keep, extension);
   // A deleted object's copy stays while a kept snapshot (one taken before its deletion) may name it.
   const oldest = snapshots.length ? stampTime(snapshots[0]!) : finishedAt;
   for (const [key, { at }] of gone) if (at <= oldest) await rm(backupFile(to, key), { force: true });
@@ -133,6 +150,7 @@ async function backupInto(
   await cp(configDir, path.join(to, 'config'), { recursive: true });
   const summary: BackupSummary = {
     format: 1,
+    engine: o.index.engine,
     finishedAt,
     snapshots,
     schemaVersion,
@@ -151,18 +169,31 @@ async function backupInto(
  * This run's snapshot in place (index/archive.db3, the newest) and kept as index/archive-<stamp>.db3 beside the
  * earlier ones; beyond `keep` the oldest go. The stamps kept, oldest first.
  */
-async function keepSnapshots(to: string, snapshot: string, finishedAt: string, keep: number): Promise<string[]> {
+async function keepSnapshots(
+  to: string,
+  snapshot: string,
+  finishedAt: string,
+  keep: number,
+  extension: string,
+): Promise<string[]> {
   const dir = path.join(to, 'index');
   const stamp = finishedAt.replace(/:/g, '-');
-  await copyFile(snapshot, path.join(dir, `archive-${stamp}.db3`));
-  await rename(snapshot, path.join(to, INDEX_COPY));
+  await copyFile(snapshot, path.join(dir, `archive-${stamp}.${extension}`));
+  await rename(snapshot, path.join(dir, `archive.${extension}`));
   const stamps = (await readdir(dir))
-    .map((n) => /^archive-(.+)\.db3$/.exec(n)?.[1])
+    .map((n) => new RegExp(`^archive-(.+)\\.${extension}$`).exec(n)?.[1])
     .filter((s): s is string => s !== undefined)
     .sort();
   const dropped = stamps.splice(0, Math.max(0, stamps.length - Math.max(1, keep)));
-  for (const s of dropped) await rm(path.join(dir, `archive-${s}.db3`), { force: true });
+  for (const s of dropped) await rm(path.join(dir, `archive-${s}.${extension}`), { force: true });
   return stamps;
+}
+
+/** A MySQL/MariaDB index dumped, then its rows read (a later state: every object the dump names is among them). */
+async function dumpWithRows(s: MysqlIndexSettings, to: string): Promise<{ schemaVersion: number; rows: Row[] }> {
+  await dumpIndex(s, to);
+  const { schemaVersion, rows } = await indexRows(s);
+  return { schemaVersion, rows: rows.map((r) => ({ ...r, key: objectKey(r.device, r.path) })) };
 }
 
 /** A snapshot's stamp (2026-12-08T00-11-38.123Z) as the time it was taken (ISO). */

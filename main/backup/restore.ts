@@ -2,9 +2,12 @@ import { copyFile, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { IniDocument } from '../../common/ini-document.ts';
 import { SQLITE_MIGRATIONS } from '../index/migrations/sqlite.ts';
+import { MYSQL_MIGRATIONS } from '../index/migrations/mysql.ts';
+import { loadConfig } from '../config/load.ts';
+import { indexRows, loadIndex } from './mysql-dump.ts';
 import Database from 'better-sqlite3';
 import { SUMMARY, readRows, stampTime, type BackupSummary } from './backup.ts';
-import { backupFile, copyHashed, readManifest, type ManifestEntry } from './manifest.ts';
+import { backupFile, copyHashed, objectKey, readManifest, type ManifestEntry } from './manifest.ts';
 
 /**
  * `cli.ts restore --from DIR --data NEW`: a complete backup (its backup.json) put into an empty data folder. Every
@@ -12,6 +15,8 @@ import { backupFile, copyHashed, readManifest, type ManifestEntry } from './mani
  * schema than this version reads is refused before anything is written. The configuration comes back as it was, its
  * storage devices (MAGDeviceN) placed inside the new data folder (storage, storage1, ...) and the index at
  * index/archive.db3; objects that fail the check or are not in the backup are listed (and the restore ends in error).
+ * A backup of an index on MySQL/MariaDB is loaded into a new database of the same server (`database`; by default the
+ * old name with `_restored`), refused if that database holds tables; the restored configuration names it.
  */
 
 export interface RestoreResult {
@@ -27,6 +32,8 @@ export async function restoreArchive(options: {
   log: (line: string) => void;
   /** The start of a kept snapshot's stamp (2026-12-07, 2026-12-07T02): the newest that matches; the newest when not given. */
   at?: string;
+  /** MySQL/MariaDB: the new database the index goes into. */
+  database?: string;
 }): Promise<RestoreResult> {
   const { from, dataDir, log } = options;
   const summary = JSON.parse(
@@ -34,9 +41,10 @@ export async function restoreArchive(options: {
       throw new Error(`${from} holds no complete backup (no ${SUMMARY}: a backup that did not finish)`);
     }),
   ) as BackupSummary;
-  const indexFile = chosenSnapshot(from, summary, options.at);
-  const schemaVersion = indexVersion(indexFile);
-  const ours = SQLITE_MIGRATIONS.at(-1)!.version;
+  const mysqlIndex = summary.engine === 'mysql';
+  const indexFile = chosenSnapshot(from, summary, options.at, mysqlIndex ? 'sql' : 'db3');
+  const schemaVersion = mysqlIndex ? summary.schemaVersion : indexVersion(indexFile);
+  const ours = (mysqlIndex ? MYSQL_MIGRATIONS : SQLITE_MIGRATIONS).at(-1)!.version;
   if (schemaVersion > ours || summary.schemaVersion > ours)
     throw new Error(
       `the backup's index is of schema ${Math.max(schemaVersion, summary.schemaVersion)}, newer than this version reads (${ours}): restore it with the version that made it`,
@@ -45,10 +53,18 @@ export async function restoreArchive(options: {
   if (present.length) throw new Error(`${dataDir} is not empty: restore into a new, empty data folder`);
   const configDir = path.join(dataDir, 'config');
   await cp(path.join(from, 'config'), configDir, { recursive: true });
-  const devices = await placeDevices(configDir, summary.devices.length);
+  let database: string | undefined;
+  if (mysqlIndex) {
+    const backedUp = (await loadConfig(configDir, dataDir)).settings.index;
+    if (backedUp.engine !== 'mysql') throw new Error('the backup says MySQL, but its dicom.ini does not (MySQL = 1)');
+    database = options.database ?? `${backedUp.database}_restored`;
+    log(`restore: the index goes into the database ${database} on ${backedUp.host}:${backedUp.port}`);
+    await loadIndex({ ...backedUp, database }, indexFile);
+  }
+  const devices = await placeDevices(configDir, summary.devices.length, database);
   const gone = new Map<string, { at: string; entry: ManifestEntry }>();
   const manifest = await readManifest(from, gone);
-  const rows = readRows(indexFile);
+  const rows = database ? await restoredRows(configDir, dataDir) : readRows(indexFile);
   const damaged: string[] = [];
   let bytes = 0;
   let done = 0;
@@ -67,20 +83,30 @@ export async function restoreArchive(options: {
     bytes += copied.size;
     if (++done % 1000 === 0) log(`restore: ${done} object(s) checked and copied`);
   }
-  await mkdir(path.join(dataDir, 'index'), { recursive: true });
-  await copyFile(indexFile, path.join(dataDir, 'index', 'archive.db3'));
+  if (!database) {
+    await mkdir(path.join(dataDir, 'index'), { recursive: true });
+    await copyFile(indexFile, path.join(dataDir, 'index', 'archive.db3'));
+  }
   return { objects: done, bytes, damaged };
 }
 
+/** The objects the restored MySQL/MariaDB index names, read from it through the restored configuration. */
+async function restoredRows(configDir: string, dataDir: string): Promise<ReturnType<typeof readRows>> {
+  const index = (await loadConfig(configDir, dataDir)).settings.index;
+  if (index.engine !== 'mysql') throw new Error('the restored configuration lost its MySQL index');
+  const { rows } = await indexRows(index);
+  return rows.map((r) => ({ ...r, key: objectKey(r.device, r.path) }));
+}
+
 /** The index snapshot to restore: the newest (index/archive.db3), or the newest kept one whose stamp starts with `at`. */
-function chosenSnapshot(from: string, summary: BackupSummary, at: string | undefined): string {
-  if (!at) return path.join(from, 'index', 'archive.db3');
+function chosenSnapshot(from: string, summary: BackupSummary, at: string | undefined, extension: string): string {
+  if (!at) return path.join(from, 'index', `archive.${extension}`);
   const stamp = [...(summary.snapshots ?? [])].reverse().find((s) => stampTime(s).startsWith(at) || s.startsWith(at));
   if (!stamp)
     throw new Error(
       `no kept backup was taken at ${at}; those kept: ${(summary.snapshots ?? []).map(stampTime).join(', ') || 'none'}`,
     );
-  return path.join(from, 'index', `archive-${stamp}.db3`);
+  return path.join(from, 'index', `archive-${stamp}.${extension}`);
 }
 
 function indexVersion(file: string): number {
@@ -94,9 +120,9 @@ function indexVersion(file: string): number {
 
 /**
  * The restored configuration's storage devices and index inside the new data folder: MAGDevice0 = storage, MAGDevice1
- * = storage1, ...; SQLServer = index/archive.db3 (an index on MySQL/MariaDB is not backed up by this version).
+ * = storage1, ...; SQLServer = index/archive.db3, or the new database of a MySQL/MariaDB index.
  */
-async function placeDevices(configDir: string, count: number): Promise<string[]> {
+async function placeDevices(configDir: string, count: number, database?: string): Promise<string[]> {
   const file = path.join(configDir, 'dicom.ini');
   const ini = new IniDocument(file, await readFile(file, 'utf8'));
   const devices: string[] = [];
@@ -105,7 +131,7 @@ async function placeDevices(configDir: string, count: number): Promise<string[]>
     ini.set('sscscp', `MAGDevice${n}`, name);
     devices.push(path.join(path.dirname(configDir), name));
   }
-  ini.set('sscscp', 'SQLServer', 'index/archive.db3');
+  ini.set('sscscp', 'SQLServer', database ?? 'index/archive.db3');
   await writeFile(file, ini.toString());
   return devices;
 }

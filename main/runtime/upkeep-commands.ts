@@ -47,10 +47,13 @@ export async function upkeep(
       return 2;
     }
     const at = typeof values.at === 'string' ? values.at : undefined;
-    const r = await restoreArchive({ from: path.resolve(from), dataDir, log: report, at }).catch((err: Error) => {
-      process.stderr.write(`restore: ${err.message}\n`);
-      return undefined;
-    });
+    const database = typeof values.database === 'string' ? values.database : undefined;
+    const r = await restoreArchive({ from: path.resolve(from), dataDir, log: report, at, database }).catch(
+      (err: Error) => {
+        process.stderr.write(`restore: ${err.message}\n`);
+        return undefined;
+      },
+    );
     if (!r) return 1;
     report(
       `restore: ${r.objects} object(s), ${(r.bytes / 1048576).toFixed(1)} MB checked and put in ${dataDir}` +
