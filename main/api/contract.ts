@@ -237,7 +237,7 @@ export interface SettingsDto {
 }
 
 /** How the Settings form asks for a value: typed text, a yes/no switch (0/1), one of `choices`, a compression code, a secret. */
-export type SettingInputDto = 'text' | 'yes-no' | 'choice' | 'compression' | 'secret';
+export type SettingInputDto = 'text' | 'yes-no' | 'choice' | 'compression' | 'secret' | 'prefetch-rules';
 
 /** When a changed key takes effect (setting-keys.ts); `listener` means after POST /api/listener/restart; `unused`: a key the core does not read. */
 export type SettingEffect = 'live' | 'listener' | 'restart' | 'unused';

@@ -18,7 +18,8 @@ export type JobKindDto =
   | 'deferred'
   | 'delete'
   | 'process'
-  | 'relocate';
+  | 'relocate'
+  | 'prefetch';
 export type JobStateDto = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** A search's level and keys by keyword (a retrieve's query). */

@@ -68,11 +68,9 @@ export interface Hl7Event {
 }
 
 /** The worklist changed outside the screen that shows it: a modality's MPPS (created or set), an HL7 order. */
-export interface WorklistEvent {
-  reason: 'mpps';
-  sopInstanceUid: string;
-  status: string;
-}
+export type WorklistEvent =
+  | { reason: 'mpps'; sopInstanceUid: string; status: string }
+  | { reason: 'scheduled'; patientId: string; studyUid: string; accessionNumber: string };
 
 export interface AssociationSummary {
   id: number;

@@ -1,6 +1,7 @@
 import { aeTitleProblem } from './ae-title.ts';
 import { msg } from '../../common/message.ts';
 import { compileLayout, FileNameSyntaxError } from '../store/layout.ts';
+import { parsePrefetchRules } from '../../common/prefetch-rules.ts';
 import type { DuplicatePolicy, ServerSettings } from './settings-types.ts';
 import {
   address,
@@ -63,8 +64,8 @@ export interface SettingSpec<T = unknown> {
   parse: Parse<T>;
   /** Other spellings dicom.ini may use (Conquest spells some two ways). */
   aliases?: readonly string[];
-  /** Forced input kind where the parser's would not do (a password). */
-  input?: 'secret';
+  /** Forced input kind where the parser's would not do (a password; the prefetch rules' form). */
+  input?: 'secret' | 'prefetch-rules';
   help: string;
 }
 
@@ -544,6 +545,22 @@ export const SETTING_KEYS = {
     def: '',
     parse: aeList,
     help: 'AE titles (acrnema.map) our SCU reaches over TLS, separated by commas; their acrnema.map port is their TLS port.',
+  },
+  PrefetchRules: {
+    group: 'workflow',
+    label: 'Fetch priors before they are needed',
+    effect: 'live',
+    field: 'prefetchRules',
+    def: '',
+    input: 'prefetch-rules',
+    parse: (v: string) => {
+      try {
+        return parsePrefetchRules(v);
+      } catch (e) {
+        return reason((e as Error).message);
+      }
+    },
+    help: "Rules, separated by `;`, for fetching a patient's earlier studies from other nodes before the radiographer needs them: `on order` (a worklist entry made by HL7 or by hand), `on mpps` (a procedure step started), `on arrival` (a new study here); `from AE,AE` the nodes asked; `newest N` (3); `modality CT,MR`, `bodypart CHEST` only such studies; `years N` or `days N` not older; `between 19:00-06:00` wait for that time of day. Example: `on order from PACS newest 2 modality CT years 5`. Each fetch is a job; studies already here are not fetched again.",
   },
   StorageCommitment: {
     group: 'workflow',

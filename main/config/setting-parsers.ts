@@ -9,7 +9,7 @@ import { SaidError, msg, type Message } from '../../common/message.ts';
  */
 
 /** How the Settings form asks for a value: typed text, a yes/no switch, one of a list, a compression code, a secret. */
-export type SettingInput = 'text' | 'yes-no' | 'choice' | 'compression' | 'secret';
+export type SettingInput = 'text' | 'yes-no' | 'choice' | 'compression' | 'secret' | 'prefetch-rules';
 
 function tagged<T>(parse: (value: string) => T, input: SettingInput, choices?: readonly string[]): Parse<T> {
   return Object.assign(parse, { input, choices });

@@ -1,3 +1,4 @@
+import type { PrefetchRule } from '../../common/prefetch-rules.ts';
 import type { CompressionPlan } from '../../common/compression-code.ts';
 
 export type DuplicatePolicy = 'replace' | 'keep' | 'reject';
@@ -28,6 +29,8 @@ export interface ServerSettings {
   backupHour: number;
   backupKeep: number;
   backupWarnDays: number;
+  /** PrefetchRules: when and from where a patient's earlier studies are fetched (common/prefetch-rules.ts). */
+  prefetchRules: PrefetchRule[];
   /** Each received object's CRC-32 computed as it is written (else taken at its first verification). */
   checksumOnArrival: boolean;
   /** VerifyStorage: read every stored object back once a day at verifyStorageHour; ask these nodes for damaged ones. */

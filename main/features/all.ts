@@ -24,6 +24,7 @@ import { backups } from './backups.ts';
 import { verification } from './verification.ts';
 import { mirrors } from './mirrors.ts';
 import { storageMoves } from './storage-moves.ts';
+import { prefetch } from './prefetch.ts';
 import { logFilesFeature } from './log-files.ts';
 
 /** Every feature of the archive, in the order they start (each also after what it needs). */
@@ -51,6 +52,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   backups,
   mirrors,
   storageMoves,
+  prefetch,
   verification,
   metrics,
   api,

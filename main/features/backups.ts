@@ -7,9 +7,7 @@ import { msg } from '../../common/message.ts';
 import { ENDPOINTS } from '../api/endpoints.ts';
 import { HttpError, route } from '../api/router.ts';
 import type { BackupStateDto } from '../api/contract.ts';
-
-/** How often the clock is looked at for BackupHour (a changed hour applies from the next look). */
-const LOOK_MS = 60_000;
+import { DailyRun } from '../runtime/daily-run.ts';
 
 export interface Backups {
   /** The last backup into BackupFolder, the one running, and whether the Monitor should warn. */
@@ -32,8 +30,6 @@ export const backups: Feature<Backups> = {
     let lastFinishedAt: string | undefined;
     let lastError: string | undefined;
     let running: Promise<BackupStateDto> | undefined;
-    let lastDay = '';
-    let timer: NodeJS.Timeout | undefined;
     const state = (): BackupStateDto => {
       const folder = core.settings.backupFolder;
       const days = core.settings.backupWarnDays;
@@ -71,13 +67,10 @@ export const backups: Feature<Backups> = {
         });
       return running;
     };
-    const look = () => {
-      const now = new Date();
-      const day = now.toDateString();
-      if (!core.settings.backupFolder || now.getHours() !== core.settings.backupHour || lastDay === day) return;
-      lastDay = day;
-      void runNow();
-    };
+    const daily = new DailyRun(
+      () => (core.settings.backupFolder ? core.settings.backupHour : undefined),
+      () => void runNow(),
+    );
     return {
       provides: { state, runNow },
       routes: [
@@ -90,12 +83,10 @@ export const backups: Feature<Backups> = {
       ],
       serve: async () => {
         lastFinishedAt = (await lastSummary(core.settings.backupFolder))?.finishedAt;
-        timer = setInterval(look, LOOK_MS);
-        timer.unref();
-        look();
+        daily.start();
       },
       stop: async () => {
-        clearInterval(timer);
+        daily.stop();
         await running;
       },
     };

@@ -25,6 +25,13 @@ export const hl7: Feature<Hl7> = {
       the(edit),
       (e) => core.audit.record(e),
     );
+    inbox.onScheduled = (e) =>
+      core.events.emit('worklist', {
+        reason: 'scheduled',
+        patientId: e.patientId,
+        studyUid: e.studyUid,
+        accessionNumber: e.accessionNumber,
+      });
     let listener: Hl7Listener | undefined;
     const open = async () => {
       const s = core.settings;

@@ -11,9 +11,8 @@ import { ENDPOINTS } from '../api/endpoints.ts';
 import { route } from '../api/router.ts';
 import type { StorageProblemDto, VerificationDto } from '../api/contract.ts';
 import { transfers } from './transfers.ts';
+import { DailyRun } from '../runtime/daily-run.ts';
 
-/** How often the clock is looked at for VerifyStorageHour. */
-const LOOK_MS = 60_000;
 /** DATA/verification.json: the last run and where a stopped one goes on. */
 const RECORD = 'verification.json';
 
@@ -51,8 +50,6 @@ export const verification: Feature<Verification> = {
     let lastError: string | undefined;
     let running: Promise<VerificationDto> | undefined;
     const stopping = new AbortController();
-    let lastDay = '';
-    let timer: NodeJS.Timeout | undefined;
 
     const verifier = new StorageVerifier({
       checks,
@@ -131,13 +128,10 @@ export const verification: Feature<Verification> = {
       })();
       return running;
     };
-    const look = () => {
-      const now = new Date();
-      const day = now.toDateString();
-      if (!core.settings.verifyStorage || now.getHours() !== core.settings.verifyStorageHour || lastDay === day) return;
-      lastDay = day;
-      void runNow();
-    };
+    const daily = new DailyRun(
+      () => (core.settings.verifyStorage ? core.settings.verifyStorageHour : undefined),
+      () => void runNow(),
+    );
     return {
       provides: {
         state,
@@ -170,12 +164,10 @@ export const verification: Feature<Verification> = {
       ],
       serve: async () => {
         record = await load(recordFile);
-        timer = setInterval(look, LOOK_MS);
-        timer.unref();
-        look();
+        daily.start();
       },
       stop: async () => {
-        clearInterval(timer);
+        daily.stop();
         core.events.off('job', onJob);
         stopping.abort();
         await running;

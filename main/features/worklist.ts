@@ -1,5 +1,6 @@
 import type { Feature } from '../core/feature.ts';
 import { worklistRoutes } from '../api/worklist-routes.ts';
+import type { WorklistService } from '../api/services.ts';
 
 /**
  * The Worklist screen's API: scheduled procedure steps typed by hand (HL7 orders add theirs through the hl7 feature),
@@ -8,6 +9,25 @@ import { worklistRoutes } from '../api/worklist-routes.ts';
 export const worklist: Feature<undefined> = {
   name: 'worklist',
   start(core) {
-    return { provides: undefined, routes: worklistRoutes(core.index) };
+    const index = core.index;
+    // An entry typed by hand is announced as an order's is (a prefetch rule's "on order").
+    const service: WorklistService = {
+      listWorklist: () => index.listWorklist(),
+      updateWorklistEntry: (id, changes) => index.updateWorklistEntry(id, changes),
+      deleteWorklistEntry: (id) => index.deleteWorklistEntry(id),
+      mppsStore: () => index.mppsStore(),
+      queryArchive: (...args) => index.queryArchive(...args),
+      addWorklistEntry: async (entry) => {
+        const added = await index.addWorklistEntry(entry);
+        core.events.emit('worklist', {
+          reason: 'scheduled',
+          patientId: added.patientId,
+          studyUid: added.studyUid,
+          accessionNumber: added.accessionNumber,
+        });
+        return added;
+      },
+    };
+    return { provides: undefined, routes: worklistRoutes(service) };
   },
 };

@@ -9,7 +9,8 @@ import type { Message } from '../../common/message.ts';
  * later (features/export-converters.ts); 'delete': a converter's delayed `delete study|patient`, the study deleted
  * once no object of it arrived for the delay; 'process': a converter's delayed `process ... by` or `prefetch`
  * (features/converter-jobs.ts); 'relocate': a study's files moved to another storage folder
- * (archive/study-relocation.ts).
+ * (archive/study-relocation.ts); 'prefetch': a patient's priors looked for and retrieved by a PrefetchRules rule
+ * (features/prefetch.ts).
  */
 export type JobKind =
   | 'send'
@@ -22,7 +23,8 @@ export type JobKind =
   | 'deferred'
   | 'delete'
   | 'process'
-  | 'relocate';
+  | 'relocate'
+  | 'prefetch';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** 'uncommitted': sent, but the destination did not commit to keep it (Storage Commitment). */
 /** 'skipped': done without being sent (a forward's script or imagetype left it out): no commitment is asked for it. */

@@ -70,11 +70,10 @@ export interface Hl7Event {
 }
 
 /** The worklist changed outside the screen that shows it: a modality's MPPS (created or set), an HL7 order. */
-export interface WorklistEvent {
-  reason: 'mpps';
-  sopInstanceUid: string;
-  status: string;
-}
+/** A modality reported a step (MPPS), or a worklist entry was made (an HL7 order, or by hand). */
+export type WorklistEvent =
+  | { reason: 'mpps'; sopInstanceUid: string; status: string }
+  | { reason: 'scheduled'; patientId: string; studyUid: string; accessionNumber: string };
 
 /**
  * A DIMSE request and its final response: one this archive answered (role 'scp', timed from its first byte) or one it

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run, type RunResult } from './dcmtk.ts';
@@ -116,4 +116,25 @@ export function retrieveResponses(log: string, what: 'Move' | 'C-GET'): Retrieve
     });
   }
   return out;
+}
+
+/** getscu of what `keys` name (`Key=Value`) into the folder `into`, Study Root (Patient Root with `patientRoot`). */
+export async function getscu(
+  port: number,
+  calledAe: string,
+  into: string,
+  keys: string[],
+  patientRoot = false,
+): Promise<RunResult> {
+  await mkdir(into, { recursive: true });
+  return run('getscu', [
+    ...(patientRoot ? ['-P'] : []),
+    '-aec',
+    calledAe,
+    '-od',
+    into,
+    ...keys.flatMap((k) => ['-k', k]),
+    '127.0.0.1',
+    String(port),
+  ]);
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import { seedConfig } from '../../main/config/load.ts';
 import { serveCli, setIniKey } from '../helpers/cli-server.ts';
 import { run } from '../helpers/dcmtk.ts';
-import { findscu } from '../helpers/qr-tools.ts';
+import { findscu, getscu } from '../helpers/qr-tools.ts';
 import { makeImage, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { freshDatabaseName, testMariaDb } from '../helpers/mariadb.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
@@ -95,20 +95,7 @@ describe('backup and restore with the index on MariaDB', () => {
       const { port: restoredPort } = await again.started;
       expect(await studyAnswers(restoredPort, ae)).toEqual(before);
       const got = path.join(work, 'got');
-      await mkdir(got);
-      const get = await run('getscu', [
-        '-P',
-        '-aec',
-        ae,
-        '-od',
-        got,
-        '-k',
-        'QueryRetrieveLevel=PATIENT',
-        '-k',
-        'PatientID=PID001',
-        '127.0.0.1',
-        String(restoredPort),
-      ]);
+      const get = await getscu(restoredPort, ae, got, ['QueryRetrieveLevel=PATIENT', 'PatientID=PID001'], true);
       expect(get.code, get.stderr).toBe(0);
       const files = await readdir(got);
       expect(files).toHaveLength(200);

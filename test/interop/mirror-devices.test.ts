@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
-import { run } from '../helpers/dcmtk.ts';
+import { getscu } from '../helpers/qr-tools.ts';
 import { makeImage, uid, type MadeImage } from '../helpers/fixtures.ts';
 import { canMount, smallDisk, type SmallDisk } from '../helpers/small-disk.ts';
 import { storeAs } from '../helpers/store-as.ts';
@@ -105,18 +105,9 @@ describe.skipIf(!mountable)('mirrored storage devices on small disks pulled and 
     await disk.pull();
     await until('the storage disk is seen gone', async () => !side(await status(), false).present, 30);
     const got = path.join(work, 'got');
-    await mkdir(got);
-    const get = await run('getscu', [
-      '-aec',
-      archive.aeTitle,
-      '-od',
-      got,
-      '-k',
+    const get = await getscu(archive.port, archive.aeTitle, got, [
       'QueryRetrieveLevel=STUDY',
-      '-k',
       `StudyInstanceUID=${studyUid}`,
-      '127.0.0.1',
-      String(archive.port),
     ]);
     expect(get.code, get.stderr).toBe(0);
     expect(await readdir(got)).toHaveLength(8);

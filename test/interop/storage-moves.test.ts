@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { filesUnder } from '../helpers/cli-server.ts';
-import { dumpDataSet, run } from '../helpers/dcmtk.ts';
+import { dumpDataSet } from '../helpers/dcmtk.ts';
+import { getscu } from '../helpers/qr-tools.ts';
 import { makeImage, uid, type MadeImage } from '../helpers/fixtures.ts';
 import { storeAs } from '../helpers/store-as.ts';
 import { until, valueWhen } from '../helpers/wait.ts';
@@ -63,18 +64,9 @@ describe('moving studies between storage folders', () => {
     const after = await bytesOf();
     expect(after.every((b, n) => b.equals(before[n]!))).toBe(true);
     const got = path.join(work, 'got');
-    await mkdir(got);
-    const get = await run('getscu', [
-      '-aec',
-      archive.aeTitle,
-      '-od',
-      got,
-      '-k',
+    const get = await getscu(archive.port, archive.aeTitle, got, [
       'QueryRetrieveLevel=STUDY',
-      '-k',
       `StudyInstanceUID=${studies[0]}`,
-      '127.0.0.1',
-      String(archive.port),
     ]);
     expect(get.code, get.stderr).toBe(0);
     const names = await readdir(got);

@@ -32,6 +32,8 @@ export class Hl7Inbox {
   private readonly settings: () => { defaultCharset: string; ourApplication: string };
   private readonly editor?: Pick<StudyEditor, 'editPatient'>;
   private readonly audit: (entry: AuditEntry) => void;
+  /** Each worklist entry an order made (a prefetch rule's "on order"). */
+  onScheduled: (entry: StoredWorklistEntry) => void = () => undefined;
 
   /**
    * `editor`: patient updates and merges rewrite the stored objects too (edit jobs), not only the index. `audit`: each
@@ -206,7 +208,7 @@ export class Hl7Inbox {
     }
     const done: Message[] = [];
     for (const { order, existing } of planned) {
-      if (order.control === 'new') await this.index.addWorklistEntry(order.entry);
+      if (order.control === 'new') this.onScheduled(await this.index.addWorklistEntry(order.entry));
       for (const e of existing) {
         if (order.control === 'change') await this.index.updateWorklistEntry(e.id, given(order.entry));
         if (order.control === 'cancel') await this.index.deleteWorklistEntry(e.id);

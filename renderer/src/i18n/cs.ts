@@ -1276,4 +1276,20 @@ export const CS: Record<string, string> = {
   'Move its studies to': 'Přesunout její studie do',
   Move: 'Přesunout',
   '{n} studies queued to move': '{n} studií zařazeno k přesunu',
+  'Fetch priors before they are needed': 'Předem stahovat předchozí studie',
+  'the prefetch rule "{rule}" is no longer in PrefetchRules':
+    'pravidlo předběžného stažení „{rule}“ už v PrefetchRules není',
+  prefetch: 'stažení předchozích studií',
+  "Rules, separated by `;`, for fetching a patient's earlier studies from other nodes before the radiographer needs them: `on order` (a worklist entry made by HL7 or by hand), `on mpps` (a procedure step started), `on arrival` (a new study here); `from AE,AE` the nodes asked; `newest N` (3); `modality CT,MR`, `bodypart CHEST` only such studies; `years N` or `days N` not older; `between 19:00-06:00` wait for that time of day. Example: `on order from PACS newest 2 modality CT years 5`. Each fetch is a job; studies already here are not fetched again.":
+    'Pravidla oddělená `;` pro stažení dřívějších studií pacienta z jiných uzlů dřív, než je radiolog potřebuje: `on order` (položka pracovního seznamu z HL7 nebo zadaná ručně), `on mpps` (zahájený výkon), `on arrival` (nová studie zde); `from AE,AE` dotazované uzly; `newest N` (3); `modality CT,MR`, `bodypart CHEST` jen takové studie; `years N` nebo `days N` ne starší; `between 19:00-06:00` čekat na tuto denní dobu. Příklad: `on order from PACS newest 2 modality CT years 5`. Každé stažení je úloha; studie, které už zde jsou, se znovu nestahují.',
+  'a worklist entry is made (HL7 order, or by hand)': 'vznikne položka pracovního seznamu (objednávka HL7 nebo ručně)',
+  'a procedure step starts (MPPS)': 'začne výkon (MPPS)',
+  'a new study arrives here': 'přijde sem nová studie',
+  'ask (AE titles)': 'zeptat se (AE tituly)',
+  newest: 'nejnovějších',
+  modalities: 'modality',
+  'body parts': 'části těla',
+  'at most years old (0: any)': 'nejvýše let stará (0: jakkoli)',
+  'only between': 'jen mezi',
+  'Add a prefetch rule': 'Přidat pravidlo stažení',
 };

@@ -1294,4 +1294,20 @@ export const DE: Record<string, string> = {
   'Move its studies to': 'Ihre Studien verschieben nach',
   Move: 'Verschieben',
   '{n} studies queued to move': '{n} Studien zum Verschieben eingereiht',
+  'Fetch priors before they are needed': 'Voraufnahmen vorab holen',
+  'the prefetch rule "{rule}" is no longer in PrefetchRules':
+    'die Vorab-Regel „{rule}“ steht nicht mehr in PrefetchRules',
+  prefetch: 'Voraufnahmen holen',
+  "Rules, separated by `;`, for fetching a patient's earlier studies from other nodes before the radiographer needs them: `on order` (a worklist entry made by HL7 or by hand), `on mpps` (a procedure step started), `on arrival` (a new study here); `from AE,AE` the nodes asked; `newest N` (3); `modality CT,MR`, `bodypart CHEST` only such studies; `years N` or `days N` not older; `between 19:00-06:00` wait for that time of day. Example: `on order from PACS newest 2 modality CT years 5`. Each fetch is a job; studies already here are not fetched again.":
+    'Regeln, getrennt durch `;`, um frühere Studien eines Patienten von anderen Knoten zu holen, bevor der Radiologe sie braucht: `on order` (ein Worklist-Eintrag aus HL7 oder von Hand), `on mpps` (ein begonnener Untersuchungsschritt), `on arrival` (eine neue Studie hier); `from AE,AE` die befragten Knoten; `newest N` (3); `modality CT,MR`, `bodypart CHEST` nur solche Studien; `years N` oder `days N` nicht älter; `between 19:00-06:00` auf diese Tageszeit warten. Beispiel: `on order from PACS newest 2 modality CT years 5`. Jedes Holen ist ein Auftrag; Studien, die schon hier sind, werden nicht erneut geholt.',
+  'a worklist entry is made (HL7 order, or by hand)': 'ein Worklist-Eintrag entsteht (HL7-Auftrag oder von Hand)',
+  'a procedure step starts (MPPS)': 'ein Untersuchungsschritt beginnt (MPPS)',
+  'a new study arrives here': 'eine neue Studie kommt hier an',
+  'ask (AE titles)': 'fragen (AE-Titel)',
+  newest: 'neueste',
+  modalities: 'Modalitäten',
+  'body parts': 'Körperteile',
+  'at most years old (0: any)': 'höchstens Jahre alt (0: beliebig)',
+  'only between': 'nur zwischen',
+  'Add a prefetch rule': 'Vorab-Regel hinzufügen',
 };

@@ -9,6 +9,7 @@ import { COMPRESSION_CHOICES } from '../../../common/compression-code.ts';
 import { ForwardingRules } from '../forwarding-rules.tsx';
 import { t } from '../i18n.ts';
 import { MAG_DEVICE_HELP, MAG_DEVICE_LABEL, MIRROR_DEVICE_HELP, MIRROR_DEVICE_LABEL } from '../setting-labels.ts';
+import { PrefetchRulesForm } from './PrefetchRulesForm.tsx';
 import { useUnsavedGuard } from '../hooks.ts';
 import { why } from '../format.ts';
 import type { Message } from '../../../common/message.ts';
@@ -97,8 +98,10 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
         : mirror !== undefined
           ? t(MIRROR_DEVICE_HELP, { n: mirror })
           : t(spec.help ?? '');
+    // A form of its own (the prefetch rules' rows) holds labels of its own: not inside one.
+    const Wrap = spec.input === 'prefetch-rules' ? 'div' : 'label';
     return (
-      <label key={key} className={`setting ${problem ? 'invalid' : ''}`} data-key={key}>
+      <Wrap key={key} className={`setting ${problem ? 'invalid' : ''}`} data-key={key}>
         {/* Plain words first, the key beside them (as it is written in dicom.ini). */}
         <span className="label">
           {words ? (
@@ -118,6 +121,8 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
               <input type="radio" name={`yes-no-${key}`} checked={value !== '1'} onChange={() => set('0')} /> {t('no')}
             </label>
           </span>
+        ) : spec.input === 'prefetch-rules' ? (
+          <PrefetchRulesForm value={value} onChange={set} />
         ) : choices ? (
           <select value={value} onChange={(e) => set(e.target.value)}>
             {/* A value written by hand that the list lacks (a Conquest code, in another case) stays shown as it is. */}
@@ -136,7 +141,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
           />
         )}
         <span className="help">
-          {help}{' '}
+          {withCode(help)}{' '}
           <i>
             {t('Default {value}', { value: spec.default || t('(empty)') })}; {t(EFFECT_TEXT[spec.effect])}.
           </i>
@@ -146,7 +151,7 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
             {t('Line {n}', { n: String(problem.line) })}: {why(problem.reason, problem.message)}
           </span>
         )}
-      </label>
+      </Wrap>
     );
   };
 
@@ -256,4 +261,9 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
       </Section>
     </div>
   );
+}
+
+/** A help text with its `quoted` parts (what is typed as it is: a rule's words, an example) shown as code. */
+function withCode(text: string) {
+  return text.split('`').map((part, n) => (n % 2 ? <code key={n}>{part}</code> : part));
 }
