@@ -164,6 +164,10 @@ export const verification: Feature<Verification> = {
       ],
       serve: async () => {
         record = await load(recordFile);
+        // A repair under way when the archive stopped lost its retrieve's link: it is damaged again, to be asked anew.
+        for (const p of await checks.problems())
+          if (p.state === 'repairing')
+            await checks.setState(p.sopInstanceUid, 'damaged', 'the archive stopped while it was being repaired');
         daily.start();
       },
       stop: async () => {

@@ -244,6 +244,8 @@ export class FileStore {
     // Written to the mirror alone (its folder was not there): its new name is made durable as well, since no
     // recovery of temporary files looks in a mirror.
     if (object.side === 1 && this.durable) await this.dirSync.sync(dir);
+    const stale = { ...location, to: object.side, remove: true };
+    if (this.pending.has(stale)) await this.pending.settle([stale]);
     return location;
   }
 
@@ -275,6 +277,7 @@ export class FileStore {
     const temp = path.join(root, INCOMING, `${process.pid}-${(this.sequence++).toString(36)}.copy`);
     const target = this.sidePath(location, side);
     try {
+      // No folder is made here: a side whose temporary folder is gone is not there (an unmounted disk's mount point).
       await copyFile(from, temp);
       if (this.durable) {
         const handle = await openFile(temp, 'r+');
@@ -290,6 +293,9 @@ export class FileStore {
       await unlink(temp).catch(() => undefined);
       throw err;
     }
+    // A deletion owed to this side for this name is over: the name holds a new copy now.
+    const stale = { ...location, to: side, remove: true };
+    if (this.pending.has(stale)) await this.pending.settle([stale]);
   }
 
   /**
@@ -300,6 +306,14 @@ export class FileStore {
     const settled: PendingCopy[] = [];
     for (const c of this.pending.list()) {
       const from: Side = c.to === 0 ? 1 : 0;
+      if (c.remove) {
+        if (!this.roots.present(c.device, c.to)) continue;
+        await unlinkHeld(this.sidePath(c, c.to)).then(
+          () => settled.push(c),
+          (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && settled.push(c),
+        );
+        continue;
+      }
       if (!this.roots.present(c.device, c.to) || !this.roots.present(c.device, from)) continue;
       try {
         await this.copyTo(this.sidePath(c, from), c, c.to);
@@ -352,8 +366,12 @@ export class FileStore {
     return this.sidePath(location, this.readSide(location.device) === 0 ? 1 : 0);
   }
 
-  /** Copy the mirror's file of a location over the folder's (a damaged one put right from its mirror). */
+  /**
+   * Copy the mirror's file of a location over the folder's (a damaged one put right from its mirror, a lost folder
+   * rebuilt by regen: its temporary folder made again if it went with it).
+   */
   async restoreFromMirror(location: StoredLocation): Promise<void> {
+    await mkdir(path.join(this.roots.root(location.device, 0)!, INCOMING), { recursive: true });
     await this.copyTo(this.sidePath(location, 1), location, 0);
   }
 
@@ -438,6 +456,9 @@ export class FileStore {
     const dirs = new Set<string>();
     for (const location of locations) {
       const file = this.sidePath(location, 0);
+      // A mirrored folder not there now keeps the file until it is back (else regen would bring the object back).
+      if (this.roots.hasMirror(location.device) && !this.roots.present(location.device, 0))
+        this.pending.add({ ...location, to: 0, remove: true });
       try {
         await unlinkHeld(file);
       } catch (err) {
@@ -451,7 +472,9 @@ export class FileStore {
       const mirror = this.roots.root(location.device, 1);
       if (mirror) {
         const copy = this.sidePath(location, 1);
-        await unlinkHeld(copy).catch(() => undefined);
+        // A mirror not there now keeps the file until it is back (else regen would bring the object back from it).
+        if (!this.roots.present(location.device, 1)) this.pending.add({ ...location, to: 1, remove: true });
+        else await unlinkHeld(copy).catch(() => undefined);
         for (let dir = path.dirname(copy); dir.startsWith(mirror + path.sep); dir = path.dirname(dir)) dirs.add(dir);
       }
     }

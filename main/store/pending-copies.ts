@@ -1,14 +1,18 @@
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import type { Side } from './storage-roots.ts';
 
-/** A stored object's file that one side of its device lacks: to be copied there from the other side. */
+/**
+ * A stored object's file that one side of its device lacks: to be copied there from the other side; or (`remove`) a
+ * deleted object's file that side still holds, deleted when it is there again.
+ */
 export interface PendingCopy {
   device: number;
   to: Side;
   relativePath: string;
+  remove?: boolean;
 }
 
-const key = (c: PendingCopy) => `${c.device}\t${c.to}\t${c.relativePath}`;
+const key = (c: PendingCopy) => `${c.device}\t${c.to}\t${c.relativePath}${c.remove ? '\tremove' : ''}`;
 
 /**
  * The copies a mirrored device still owes one of its sides (Conquest's CopyFailures file): an object written while its
@@ -28,9 +32,10 @@ export class PendingCopies {
     if (!this.file) return;
     const text = await readFile(this.file, 'utf8').catch(() => '');
     for (const line of text.split('\n')) {
-      const [device, to, relativePath] = line.split('\t');
+      const [device, to, relativePath, remove] = line.split('\t');
       if (relativePath === undefined || !/^\d+$/.test(device!) || (to !== '0' && to !== '1')) continue;
       const c: PendingCopy = { device: Number(device), to: Number(to) as Side, relativePath };
+      if (remove === 'remove') c.remove = true;
       this.pending.set(key(c), c);
     }
   }
@@ -46,6 +51,10 @@ export class PendingCopies {
     const file = this.file;
     const text = fresh.map((c) => `${key(c)}\n`).join('');
     if (file) this.writing = this.writing.then(() => appendFile(file, text).catch(() => undefined));
+  }
+
+  has(c: PendingCopy): boolean {
+    return this.pending.has(key(c));
   }
 
   list(): PendingCopy[] {
