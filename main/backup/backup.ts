@@ -193,7 +193,7 @@ async function keepSnapshots(
 async function dumpWithRows(s: MysqlIndexSettings, to: string): Promise<{ schemaVersion: number; rows: Row[] }> {
   await dumpIndex(s, to);
   const { schemaVersion, rows } = await indexRows(s);
-  return { schemaVersion, rows: rows.map((r) => ({ ...r, key: objectKey(r.device, r.path) })) };
+  return { schemaVersion, rows: keyedRows(rows) };
 }
 
 /** A snapshot's stamp (2026-12-08T00-11-38.123Z) as the time it was taken (ISO). */
@@ -237,10 +237,15 @@ export function readRows(file: string): Row[] {
       path: string;
       size: number;
     }[];
-    return rows.map((r) => ({ ...r, key: objectKey(r.device, r.path) }));
+    return keyedRows(rows);
   } finally {
     db.close();
   }
+}
+
+/** Index rows with the key the manifest knows each object by. */
+export function keyedRows(rows: { device: number; path: string; size: number }[]): Row[] {
+  return rows.map((r) => ({ ...r, key: objectKey(r.device, r.path) }));
 }
 
 /**

@@ -4,10 +4,10 @@ import { IniDocument } from '../../common/ini-document.ts';
 import { SQLITE_MIGRATIONS } from '../index/migrations/sqlite.ts';
 import { MYSQL_MIGRATIONS } from '../index/migrations/mysql.ts';
 import { loadConfig } from '../config/load.ts';
-import { indexRows, loadIndex } from './mysql-dump.ts';
+import { indexRows, loadIndex, type MysqlIndexSettings } from './mysql-dump.ts';
 import Database from 'better-sqlite3';
-import { SUMMARY, readRows, stampTime, type BackupSummary } from './backup.ts';
-import { backupFile, copyHashed, objectKey, readManifest, type ManifestEntry } from './manifest.ts';
+import { SUMMARY, keyedRows, readRows, stampTime, type BackupSummary } from './backup.ts';
+import { backupFile, copyHashed, readManifest, type ManifestEntry } from './manifest.ts';
 
 /**
  * `cli.ts restore --from DIR --data NEW`: a complete backup (its backup.json) put into an empty data folder. Every
@@ -53,18 +53,18 @@ export async function restoreArchive(options: {
   if (present.length) throw new Error(`${dataDir} is not empty: restore into a new, empty data folder`);
   const configDir = path.join(dataDir, 'config');
   await cp(path.join(from, 'config'), configDir, { recursive: true });
-  let database: string | undefined;
+  let target: MysqlIndexSettings | undefined;
   if (mysqlIndex) {
     const backedUp = (await loadConfig(configDir, dataDir)).settings.index;
     if (backedUp.engine !== 'mysql') throw new Error('the backup says MySQL, but its dicom.ini does not (MySQL = 1)');
-    database = options.database ?? `${backedUp.database}_restored`;
-    log(`restore: the index goes into the database ${database} on ${backedUp.host}:${backedUp.port}`);
-    await loadIndex({ ...backedUp, database }, indexFile);
+    target = { ...backedUp, database: options.database ?? `${backedUp.database}_restored` };
+    log(`restore: the index goes into the database ${target.database} on ${target.host}:${target.port}`);
+    await loadIndex(target, indexFile);
   }
-  const devices = await placeDevices(configDir, summary.devices.length, database);
+  const devices = await placeDevices(configDir, summary.devices.length, target?.database);
   const gone = new Map<string, { at: string; entry: ManifestEntry }>();
   const manifest = await readManifest(from, gone);
-  const rows = database ? await restoredRows(configDir, dataDir) : readRows(indexFile);
+  const rows = target ? keyedRows((await indexRows(target)).rows) : readRows(indexFile);
   const damaged: string[] = [];
   let bytes = 0;
   let done = 0;
@@ -83,19 +83,11 @@ export async function restoreArchive(options: {
     bytes += copied.size;
     if (++done % 1000 === 0) log(`restore: ${done} object(s) checked and copied`);
   }
-  if (!database) {
+  if (!target) {
     await mkdir(path.join(dataDir, 'index'), { recursive: true });
     await copyFile(indexFile, path.join(dataDir, 'index', 'archive.db3'));
   }
   return { objects: done, bytes, damaged };
-}
-
-/** The objects the restored MySQL/MariaDB index names, read from it through the restored configuration. */
-async function restoredRows(configDir: string, dataDir: string): Promise<ReturnType<typeof readRows>> {
-  const index = (await loadConfig(configDir, dataDir)).settings.index;
-  if (index.engine !== 'mysql') throw new Error('the restored configuration lost its MySQL index');
-  const { rows } = await indexRows(index);
-  return rows.map((r) => ({ ...r, key: objectKey(r.device, r.path) }));
 }
 
 /** The index snapshot to restore: the newest (index/archive.db3), or the newest kept one whose stamp starts with `at`. */

@@ -6,7 +6,8 @@ import {
   type ImportConverter,
   type RequestConverters,
 } from './import-converters.ts';
-import { copyFile, mkdir, readFile, access } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { fileExists } from '../util/file-exists.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLuaHooks, type LuaHooks } from './lua-hooks.ts';
@@ -66,20 +67,13 @@ export async function resolveCheckedHosts(nodes: AcrNemaMap, rights: NodeRightsM
   return out;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** Give a configuration folder the default files it lacks, so a fresh install starts with no editing. */
 export async function seedConfig(configDir: string): Promise<string[]> {
   await mkdir(configDir, { recursive: true });
   const seeded: string[] = [];
   for (const name of SEED_FILES) {
     const target = path.join(configDir, name);
-    if (await exists(target)) continue;
+    if (await fileExists(target)) continue;
     await copyFile(path.join(DEFAULT_CONFIG_DIR, name), target);
     seeded.push(name);
   }
@@ -116,11 +110,11 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
     if (c && badLua.has(c.key)) delete requestConverters[kind as keyof typeof requestConverters];
   const luaHooks = await readLuaHooks(ini);
   const webFile = path.join(configDir, WEB_NODES_FILE);
-  const webNodes = new WebNodeMap(webFile, (await exists(webFile)) ? await readFile(webFile, 'utf8') : '');
+  const webNodes = new WebNodeMap(webFile, (await fileExists(webFile)) ? await readFile(webFile, 'utf8') : '');
   const rightsFile = path.join(configDir, NODE_RIGHTS_FILE);
   const nodeRights = new NodeRightsMap(
     rightsFile,
-    (await exists(rightsFile)) ? await readFile(rightsFile, 'utf8') : '',
+    (await fileExists(rightsFile)) ? await readFile(rightsFile, 'utf8') : '',
   );
   return {
     configDir,

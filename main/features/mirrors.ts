@@ -23,11 +23,10 @@ export const mirrors: Feature = {
       const checks = core.index.storageCheckStore();
       let owed = 0;
       for (let after = 0; ; ) {
-        const rows = await checks.objectsAfter(after, 1000);
+        const rows = await checks.objectsAfter(after, 1000, device);
         if (!rows.length) break;
-        const mine = rows.filter((r) => r.location.device === device).map((r) => ({ ...r.location, to: side }));
-        core.store.pending.add(...mine);
-        owed += mine.length;
+        core.store.pending.add(...rows.map((r) => ({ ...r.location, to: side })));
+        owed += rows.length;
         after = rows.at(-1)!.id;
       }
       log.warn(`${owed} object(s) to copy onto the new disk of ${side === 1 ? 'mirror' : 'storage folder'} ${device}`);

@@ -71,9 +71,12 @@ export const prefetch: Feature = {
         throw new Error(`no node could be searched: ${result.errors.join('; ')}`);
     };
     core.queue.addRunner('prefetch', runner);
-    const fire = (trigger: PrefetchTrigger, patientId: string, studyUid: string, reason: string) => {
+    /** The rules of a trigger fired for a patient (none without an ID: an empty one would match every patient). */
+    const fire = (trigger: PrefetchTrigger, patientId: string, studyUid: string, reason: string, from = '') => {
       if (!patientId) return;
-      for (const rule of core.settings.prefetchRules.filter((r) => r.trigger === trigger))
+      // Priors arriving from a rule's own node do not fetch priors in turn.
+      const rules = core.settings.prefetchRules.filter((r) => r.trigger === trigger && !r.sources.includes(from));
+      for (const rule of rules)
         void schedule(core, rule, { rule: rule.text, patientId, studyUid, reason }).catch((err: Error) =>
           log.error(`cannot queue the prefetch of ${patientId}: ${err.message}`),
         );
@@ -93,17 +96,7 @@ export const prefetch: Feature = {
       if (seen.has(study)) return;
       if (seen.size >= ARRIVALS_KEPT) seen.clear();
       seen.add(study);
-      // Priors arriving from a rule's own node do not fetch priors in turn.
-      const rules = core.settings.prefetchRules.filter(
-        (r) => r.trigger === 'arrival' && !r.sources.includes(e.callingAe),
-      );
-      for (const rule of rules)
-        void schedule(core, rule, {
-          rule: rule.text,
-          patientId: e.header.patientId,
-          studyUid: study,
-          reason: `study ${study} arrived`,
-        }).catch((err: Error) => log.error(err.message));
+      fire('arrival', e.header.patientId, study, `study ${study} arrived`, e.callingAe);
     });
     return { provides: undefined, stop: () => void core.events.off('worklist', onWorklist) };
   },

@@ -4,7 +4,7 @@ import type { Feature } from '../core/feature.ts';
 import type { ArchiveCore } from '../core/archive-core.ts';
 import { StorageVerifier, type FoundProblem, type VerificationSummary } from '../archive/storage-verification.ts';
 import { ObjectRepair } from '../archive/object-repair.ts';
-import type { StorageProblem } from '../index/sql-storage-checks.ts';
+import type { StorageCheckStore, StorageProblem } from '../index/sql-storage-checks.ts';
 import { QrSopClass } from '../../common/uids.ts';
 import { msg } from '../../common/message.ts';
 import { ENDPOINTS } from '../api/endpoints.ts';
@@ -75,7 +75,8 @@ export const verification: Feature<Verification> = {
     });
     core.onStored((e) => {
       const uid = e.header.sopInstanceUid;
-      if (repair.arrived(uid)) void confirmRepair(core, verifier, uid).catch((err: Error) => log.error(err.message));
+      if (repair.arrived(uid))
+        void confirmRepair(core, verifier, checks, uid).catch((err: Error) => log.error(err.message));
     });
     const onJob: Parameters<typeof core.events.on<'job'>>[1] = (e) => {
       if (e.state === 'done' || e.state === 'failed' || e.state === 'cancelled')
@@ -202,8 +203,12 @@ function reportFound(core: ArchiveCore, p: FoundProblem): void {
 }
 
 /** A repair's copy arrived: read it back; repaired only if it reads as stored. */
-async function confirmRepair(core: ArchiveCore, verifier: StorageVerifier, uid: string): Promise<void> {
-  const checks = core.index.storageCheckStore();
+async function confirmRepair(
+  core: ArchiveCore,
+  verifier: StorageVerifier,
+  checks: StorageCheckStore,
+  uid: string,
+): Promise<void> {
   const outcome = await verifier.checkOne(uid);
   if (outcome === 'gone') return;
   if (typeof outcome === 'object') return; // recorded again as damaged by check

@@ -1,8 +1,9 @@
-import { access, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArchiveIndex } from './archive-index.ts';
 import { readObjectHeader } from '../store/object-header.ts';
 import { ROOT_MARKER } from '../store/storage-roots.ts';
+import { fileExists } from '../util/file-exists.ts';
 
 /**
  * Rebuild the index from the files (Conquest's "regen"): every file under the storage folders is read as the store SCP
@@ -65,11 +66,8 @@ export async function regenerate(
     if (mirror)
       for await (const relativePath of walk(mirror)) {
         if (relativePath === ROOT_MARKER) continue;
-        const there = await access(path.join(root, ...relativePath.split('/'))).then(
-          () => true,
-          () => false,
-        );
-        if (there || deleted.has(`${device}/${relativePath}`)) continue;
+        if ((await fileExists(path.join(root, ...relativePath.split('/')))) || deleted.has(`${device}/${relativePath}`))
+          continue;
         try {
           await options.mirrors!.copyBack(device, relativePath);
           progress.fromMirror++;

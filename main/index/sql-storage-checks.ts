@@ -29,8 +29,8 @@ export interface StorageProblem {
 
 /** The index's side of VerifyStorage (migration 16): objects in row order, checksums recorded, problems kept. */
 export interface StorageCheckStore {
-  /** Up to `limit` objects with a row id above `afterId`, in id order. */
-  objectsAfter(afterId: number, limit: number): Promise<CheckedObject[]>;
+  /** Up to `limit` objects with a row id above `afterId`, in id order (only those on `device`, when given). */
+  objectsAfter(afterId: number, limit: number, device?: number): Promise<CheckedObject[]>;
   /** One object's row as it is now (re-read before a mismatch is believed: it may have been stored again). */
   object(sopInstanceUid: string): Promise<CheckedObject | undefined>;
   /** Keep a checksum computed from the file for a row that had none, if the row still names that file at that size. */
@@ -59,10 +59,11 @@ export class SqlStorageCheckStore implements StorageCheckStore {
     this.engine = engine;
   }
 
-  async objectsAfter(afterId: number, limit: number): Promise<CheckedObject[]> {
+  async objectsAfter(afterId: number, limit: number, device?: number): Promise<CheckedObject[]> {
+    const onDevice = device === undefined ? '' : ' AND device = ?';
     const rows = await this.engine.all<Row>(
-      'SELECT id, sop_uid, device, path, size, checksum FROM instances WHERE id > ? ORDER BY id LIMIT ?',
-      [afterId, limit],
+      `SELECT id, sop_uid, device, path, size, checksum FROM instances WHERE id > ?${onDevice} ORDER BY id LIMIT ?`,
+      device === undefined ? [afterId, limit] : [afterId, device, limit],
     );
     return rows.map(checked);
   }

@@ -19,6 +19,7 @@ import { encodeFileMeta, type FileMeta } from './part10.ts';
 import { IncomingObject } from './incoming-object.ts';
 import type { Layout } from './layout.ts';
 import { DirectorySync } from './directory-sync.ts';
+import { fileExists } from '../util/file-exists.ts';
 import { StorageRoots, type Side } from './storage-roots.ts';
 import { PendingCopies, type PendingCopy } from './pending-copies.ts';
 
@@ -244,8 +245,7 @@ export class FileStore {
     // Written to the mirror alone (its folder was not there): its new name is made durable as well, since no
     // recovery of temporary files looks in a mirror.
     if (object.side === 1 && this.durable) await this.dirSync.sync(dir);
-    const stale = { ...location, to: object.side, remove: true };
-    if (this.pending.has(stale)) await this.pending.settle([stale]);
+    await this.newCopyAt(location, object.side);
     return location;
   }
 
@@ -293,7 +293,11 @@ export class FileStore {
       await unlink(temp).catch(() => undefined);
       throw err;
     }
-    // A deletion owed to this side for this name is over: the name holds a new copy now.
+    await this.newCopyAt(location, side);
+  }
+
+  /** A side's name holds a new copy now: a deletion owed to it for that name is over. */
+  private async newCopyAt(location: StoredLocation, side: Side): Promise<void> {
     const stale = { ...location, to: side, remove: true };
     if (this.pending.has(stale)) await this.pending.settle([stale]);
   }
@@ -382,14 +386,7 @@ export class FileStore {
 
   private async anySide(location: StoredLocation): Promise<boolean> {
     for (const side of [0, 1] as const) {
-      if (!this.roots.root(location.device, side)) continue;
-      if (
-        await openFile(this.sidePath(location, side), 'r').then(
-          (h) => h.close().then(() => true),
-          () => false,
-        )
-      )
-        return true;
+      if (this.roots.root(location.device, side) && (await fileExists(this.sidePath(location, side)))) return true;
     }
     return false;
   }

@@ -1,6 +1,7 @@
-import { access, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceLogger } from '../util/log.ts';
+import { fileExists } from '../util/file-exists.ts';
 
 /** Written at the top of every storage folder and mirror at start; a folder without it is not there (unmounted). */
 export const ROOT_MARKER = '.pacs-storage';
@@ -32,7 +33,7 @@ export class StorageRoots {
     for (const root of this.all()) {
       await mkdir(root, { recursive: true });
       const marker = path.join(root, ROOT_MARKER);
-      if (!(await exists(marker))) await writeFile(marker, 'storage of the PACS workstation: do not remove\n');
+      if (!(await fileExists(marker))) await writeFile(marker, 'storage of the PACS workstation: do not remove\n');
     }
   }
 
@@ -55,7 +56,7 @@ export class StorageRoots {
   async refresh(): Promise<{ root: string; device: number; side: Side; present: boolean; adopted?: boolean }[]> {
     const changed: { root: string; device: number; side: Side; present: boolean; adopted?: boolean }[] = [];
     for (const { root, device, side } of this.list()) {
-      let present = await exists(path.join(root, ROOT_MARKER));
+      let present = await fileExists(path.join(root, ROOT_MARKER));
       let adopted = false;
       if (!present && (await newDisk(root))) {
         await writeFile(path.join(root, ROOT_MARKER), 'storage of the PACS workstation: do not remove\n');
@@ -98,11 +99,4 @@ async function newDisk(root: string): Promise<boolean> {
   ]);
   const own = entries?.filter((n) => n !== 'lost+found');
   return here !== undefined && parent !== undefined && own?.length === 0 && here.dev !== parent.dev;
-}
-
-function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }
