@@ -138,3 +138,12 @@ export async function getscu(
     String(port),
   ]);
 }
+
+/** findscu at STUDY level: each study's UID and object count, as "UID N", sorted (an archive's studies to compare). */
+export async function studyAnswers(port: number, ae: string): Promise<string[]> {
+  return (
+    await findscu(port, ae, ['-S'], ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'NumberOfStudyRelatedInstances'])
+  ).answers
+    .map((a) => `${a.StudyInstanceUID} ${a.NumberOfStudyRelatedInstances}`)
+    .sort();
+}

@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import { seedConfig } from '../../main/config/load.ts';
 import { serveCli, setIniKey } from '../helpers/cli-server.ts';
 import { run } from '../helpers/dcmtk.ts';
-import { findscu, getscu } from '../helpers/qr-tools.ts';
+import { getscu, studyAnswers } from '../helpers/qr-tools.ts';
 import { makeImage, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { freshDatabaseName, testMariaDb } from '../helpers/mariadb.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
@@ -44,13 +44,6 @@ describe('backup and restore with the index on MariaDB', () => {
     await admin.end();
     await rm(work, { recursive: true, force: true });
   });
-
-  const studyAnswers = async (port: number, ae: string) =>
-    (
-      await findscu(port, ae, ['-S'], ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'NumberOfStudyRelatedInstances'])
-    ).answers
-      .map((a) => `${a.StudyInstanceUID} ${a.NumberOfStudyRelatedInstances}`)
-      .sort();
 
   it('dumps the index while objects arrive, and restores into a new database object for object', async () => {
     const db = testMariaDb();

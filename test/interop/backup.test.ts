@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { filesUnder, serveCli } from '../helpers/cli-server.ts';
 import { dumpDataSet, run } from '../helpers/dcmtk.ts';
-import { findscu } from '../helpers/qr-tools.ts';
+import { studyAnswers } from '../helpers/qr-tools.ts';
 import { makeImage, uid, writeImages, type MadeImage } from '../helpers/fixtures.ts';
 import { readFileMeta } from '../../main/store/file-meta.ts';
 import { until } from '../helpers/wait.ts';
@@ -38,12 +38,6 @@ describe('backup while the archive receives, and restore into an empty data fold
     await rm(work, { recursive: true, force: true });
   });
 
-  const studyAnswers = async (port: number, ae: string) =>
-    (
-      await findscu(port, ae, ['-S'], ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'NumberOfStudyRelatedInstances'])
-    ).answers
-      .map((a) => `${a.StudyInstanceUID} ${a.NumberOfStudyRelatedInstances}`)
-      .sort();
   const manifestLines = async (dir: string) =>
     (await readFile(path.join(dir, MANIFEST), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
 

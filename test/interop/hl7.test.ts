@@ -8,6 +8,7 @@ import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts'
 import { run } from '../helpers/dcmtk.ts';
 import { dumpKeys, findscu } from '../helpers/qr-tools.ts';
 import { makeImage, uid, writeImages } from '../helpers/fixtures.ts';
+import { seg } from '../helpers/hl7-segments.ts';
 import type { WorklistEntryDto } from '../../main/api/contract.ts';
 
 const SPS = 'ScheduledProcedureStepSequence[0]';
@@ -35,11 +36,6 @@ function latin2(text: string): Buffer {
 
 /** An HL7 message from its segments (one per line here; mllp_send --loose turns lines into segments). */
 const message = (...segments: string[]) => segments.join('\r');
-/** A segment from its fields by number, as the HL7 tables number them. */
-function seg(name: string, fields: Record<number, string>): string {
-  const n = Math.max(...Object.keys(fields).map(Number));
-  return [name, ...Array.from({ length: n }, (_, i) => fields[i + 1] ?? '')].join('|');
-}
 /** MSH: sender HIS/NEMOCNICE, receiver PACSWS/RDG; MSH-9 type, MSH-10 control ID, MSH-12 version, MSH-18 character set. */
 const msh = (type: string, control: string, version = '2.3.1', charset = '') =>
   [

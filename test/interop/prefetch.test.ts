@@ -7,6 +7,7 @@ import { run } from '../helpers/dcmtk.ts';
 import { makeImage, uid, type MadeImage } from '../helpers/fixtures.ts';
 import { storeAs } from '../helpers/store-as.ts';
 import { until, valueWhen } from '../helpers/wait.ts';
+import { seg } from '../helpers/hl7-segments.ts';
 import { parsePrefetchRule, startWithin } from '../../common/prefetch-rules.ts';
 
 interface JobRow {
@@ -16,12 +17,6 @@ interface JobRow {
   source: string;
   nextAttemptAt: number;
   query?: { keys: Record<string, string> };
-}
-
-/** A segment from its fields by number, as the HL7 tables number them. */
-function seg(name: string, fields: Record<number, string>): string {
-  const n = Math.max(...Object.keys(fields).map(Number));
-  return [name, ...Array.from({ length: n }, (_, i) => fields[i + 1] ?? '')].join('|');
 }
 
 /**
