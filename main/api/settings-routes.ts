@@ -11,6 +11,7 @@ import { ConfigError, ConfigErrors } from '../config/config-error.ts';
 import { readForwardRules } from '../config/forward-rules.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { SECTION, SETTING_KEYS, findSetting, readSettings } from '../config/server-settings.ts';
+import { VIRTUAL_SERVER_SLOTS } from '../config/virtual-servers.ts';
 import { SETTING_GROUPS, type SettingSpec } from '../config/setting-keys.ts';
 import { settingEffect } from '../config/setting-effects.ts';
 import type { ListenerRestarted, SettingsDto, SettingsSaved } from './contract.ts';
@@ -58,7 +59,6 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
       choices: spec.parse.choices && [...spec.parse.choices],
     };
   });
-  const group = (key: string) => (SETTING_KEYS as Record<string, SettingSpec>)[key]?.group ?? 'storage';
   // The storage folders, one key each (MAGDevice0 ... as many as MAGDevices says), shown with the storage keys.
   const count = Math.min(Math.max(Number(doc.get(SECTION, 'MAGDevices')?.value) || 1, 1), 10);
   for (let i = 0; i < count; i++) {
@@ -92,6 +92,34 @@ export async function readSettingsDto(settings: SettingsService): Promise<Settin
       input: 'text',
     });
   }
+  // The virtual servers' upstreams (VirtualServerFor0..9): those set, and the next free one to add another.
+  const slots = Array.from({ length: VIRTUAL_SERVER_SLOTS }, (_, i) => i);
+  const used = slots.filter((i) => doc.get(SECTION, `VirtualServerFor${i}`)?.value.trim());
+  const free = slots.find((i) => !used.includes(i));
+  for (const i of [...used, ...(free === undefined ? [] : [free])]) {
+    for (const [name, def] of [
+      [`VirtualServerFor${i}`, ''],
+      [`VirtualServerPerSeries${i}`, '0'],
+    ] as const) {
+      if (name.startsWith('VirtualServerPerSeries') && !used.includes(i)) continue;
+      const found = doc.get(SECTION, name);
+      keys.push({
+        key: name,
+        spelling: name,
+        value: found?.value ?? def,
+        default: def,
+        line: found?.line ?? 0,
+        effect: settingEffect(name),
+        help: '',
+        label: '',
+        input: 'text',
+      });
+    }
+  }
+  const group = (key: string) =>
+    /^VirtualServer(For|PerSeries)\d$/.test(key)
+      ? 'sending'
+      : ((SETTING_KEYS as Record<string, SettingSpec>)[key]?.group ?? 'storage');
   const groups = Object.entries(SETTING_GROUPS).map(([id, title]) => ({
     title,
     keys: keys.filter((k) => group(k.key) === id).map((k) => k.key),

@@ -170,16 +170,15 @@ export class ArchiveIngest implements ObjectReceiver {
     const uid = header.sopInstanceUid;
     this.recoder.supersede(uid);
     const location = this.store.locate(file, header);
+    // Every byte given to the file (a held object's too), so its checksum can be asked for beside the flush.
+    file.spill();
     const [placed, indexed] = await Promise.allSettled([
       this.store.commit(file, header),
-      this.index.storeInstance({
-        header,
-        transferSyntaxUid,
-        location,
-        size: file.size,
-        callingAe,
-        checksum: file.checksum,
-      }),
+      file
+        .checksum()
+        .then((checksum) =>
+          this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe, checksum }),
+        ),
     ]);
     if (indexed.status === 'rejected') {
       const message = (indexed.reason as Error).message;

@@ -4,6 +4,7 @@ import type { IniDocument } from '../../common/ini-document.ts';
 import { msg, saidOf } from '../../common/message.ts';
 import { SETTING_KEYS, type KeyName, type SettingSpec } from './setting-keys.ts';
 import type { IndexSettings, ServerSettings } from './settings-types.ts';
+import { readVirtualServers } from './virtual-servers.ts';
 
 export type { DuplicatePolicy, IndexSettings, ServerSettings } from './settings-types.ts';
 export { SETTING_KEYS } from './setting-keys.ts';
@@ -98,12 +99,19 @@ export function readSettings(doc: IniDocument, configDir: string, dataDir: strin
       ),
     );
   }
+  const virtualServers = readVirtualServers(
+    doc,
+    SECTION,
+    (values.get('MyACRNema') as string | undefined) ?? '',
+    errors,
+  );
   if (errors.length) throw new ConfigErrors(errors.sort((a, b) => a.line - b.line));
   const get = <K extends KeyName>(k: K) => values.get(k) as ReturnType<(typeof SETTING_KEYS)[K]['parse']>;
   // Each key that sets a field by itself sets it here (a file name resolved against the configuration folder).
   const settings: Partial<Record<keyof ServerSettings, unknown>> = {
     devices,
     mirrors,
+    virtualServers,
     index: indexSettings(
       get('MySQL'),
       get('SQLServer'),

@@ -16,6 +16,7 @@ export function settingEffect(key: string): SettingEffect {
   if (/^export(converters|(converter|modality|callingae|calledae|sopclass|commitment)\d+)$/.test(k)) return 'live';
   if (/^import(converters|(converter|modality|stationname|calledae|callingae)\d+)$/.test(k)) return 'live';
   if (/^(mag|mirror)device\d+$/.test(k)) return 'restart';
+  if (/^virtualserver(for|perseries)\d$/.test(k)) return 'live';
   return EFFECTS.get(k) ?? 'unused';
 }
 
@@ -23,7 +24,11 @@ const fieldsOf = (effect: KeyEffect) =>
   SPECS.flatMap(([, spec]) => (spec.effect === effect && spec.field ? [spec.field] : []));
 
 /** The settings fields each effect governs (what a live apply or a listener restart copies from a new dicom.ini). */
-export const LIVE_FIELDS: readonly (keyof ServerSettings)[] = fieldsOf('live');
+export const LIVE_FIELDS: readonly (keyof ServerSettings)[] = [
+  ...fieldsOf('live'),
+  // VirtualServerFor0..9 and VirtualServerPerSeries0..9, read together (virtual-servers.ts).
+  'virtualServers',
+];
 export const LISTENER_FIELDS: readonly (keyof ServerSettings)[] = fieldsOf('listener');
 
 export function withFields(

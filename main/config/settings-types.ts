@@ -1,5 +1,6 @@
 import type { PrefetchRule } from '../../common/prefetch-rules.ts';
 import type { CompressionPlan } from '../../common/compression-code.ts';
+import type { VirtualServer } from './virtual-servers.ts';
 
 export type DuplicatePolicy = 'replace' | 'keep' | 'reject';
 
@@ -29,6 +30,14 @@ export interface ServerSettings {
   backupHour: number;
   backupKeep: number;
   backupWarnDays: number;
+  /** VirtualServerFor0..9 (with VirtualServerPerSeries0..9): the upstreams whose studies this archive answers too. */
+  virtualServers: VirtualServer[];
+  /** VirtualServerTimeout: seconds an upstream has to answer a query forwarded to it. */
+  virtualServerTimeout: number;
+  /** OverlapVirtualGet: objects fetched from an upstream are passed on as each arrives (0: once all are here). */
+  overlapVirtualGet: number;
+  /** CacheVirtualData: what is fetched from an upstream for a requester is kept here (0: removed once passed on). */
+  cacheVirtualData: boolean;
   /** PrefetchRules: when and from where a patient's earlier studies are fetched (common/prefetch-rules.ts). */
   prefetchRules: PrefetchRule[];
   /** Each received object's CRC-32 computed as it is written (else taken at its first verification). */

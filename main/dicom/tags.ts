@@ -253,6 +253,8 @@ export const Tag = {
   PresentationLUTShape: 0x20500020,
   ReferencedFrameOfReferenceUID: 0x30060024,
   PixelData: 0x7fe00010,
+  /** Conquest's private mark on a request passed on by a virtual server with NONVIRTUAL (no private creator). */
+  ConquestNonVirtual: 0x99990802,
   Item: 0xfffee000,
   ItemDelimitationItem: 0xfffee00d,
   SequenceDelimitationItem: 0xfffee0dd,

@@ -25,6 +25,7 @@ import { verification } from './verification.ts';
 import { mirrors } from './mirrors.ts';
 import { storageMoves } from './storage-moves.ts';
 import { prefetch } from './prefetch.ts';
+import { virtualServers } from './virtual-servers.ts';
 import { logFilesFeature } from './log-files.ts';
 
 /** Every feature of the archive, in the order they start (each also after what it needs). */
@@ -53,6 +54,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   mirrors,
   storageMoves,
   prefetch,
+  virtualServers,
   verification,
   metrics,
   api,

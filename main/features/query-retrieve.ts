@@ -13,6 +13,9 @@ export interface QueryRetrieve {
   storeScp: StoreScp;
   /** Checks on each C-FIND, C-MOVE and C-GET identifier before it is answered (the request converters). */
   requestChecks: IdentifierChecks;
+  /** The query and retrieve services, for what extends them (virtual servers). */
+  findScp: FindScp;
+  retrieveScp: RetrieveScp;
 }
 
 /**
@@ -64,6 +67,9 @@ export const queryRetrieve: Feature<QueryRetrieve> = {
       () => core.settings.maxQueryResults,
       requestChecks,
     );
-    return { provides: { storeScp, requestChecks }, services: [storeScp, findScp, retrieveScp.move, retrieveScp.get] };
+    return {
+      provides: { storeScp, requestChecks, findScp, retrieveScp },
+      services: [storeScp, findScp, retrieveScp.move, retrieveScp.get],
+    };
   },
 };

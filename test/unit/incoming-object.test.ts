@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { IncomingObject } from '../../main/store/incoming-object.ts';
 
@@ -20,6 +22,36 @@ describe('an incoming object held for converters', () => {
   });
   const bytes = (text: string) => Buffer.from(text, 'latin1');
   const start = (hold: number) => new IncomingObject(path.join(dir, `${n++}.part`), bytes('META'), hold);
+
+  it("gives the CRC-32 of the file's bytes as written: streamed, after a changed held head, and none for a replaced file", async () => {
+    // Streamed, in chunks of many sizes (the thread pool's CRC over more than its 1 MB output buffer).
+    const streamed = new IncomingObject(path.join(dir, `${n++}.part`), bytes('META'));
+    for (const size of [1, 7, 65536, 3 << 20, 13]) streamed.write(randomBytes(size));
+    await streamed.finish();
+    await streamed.moveTo(path.join(dir, 'streamed'));
+    expect(await streamed.checksum()).toBe(crc32(await readFile(path.join(dir, 'streamed'))));
+
+    // Held, its head changed by a converter: the checksum is of what reaches the file, not of what arrived.
+    const held = start(1024);
+    held.write(bytes('head'));
+    held.write(bytes('ERpixels'));
+    held.holdHead(6);
+    held.replaceHeld([bytes('META'), bytes('new-head')]);
+    held.spill();
+    await held.finish();
+    await held.moveTo(path.join(dir, 'held'));
+    expect(await readFile(path.join(dir, 'held'), 'latin1')).toBe('METAnew-headpixels');
+    expect(await held.checksum()).toBe(crc32(bytes('METAnew-headpixels')));
+
+    // Empty data set: the meta header's own CRC; without checksums: none.
+    const empty = new IncomingObject(path.join(dir, `${n++}.part`), bytes('META'));
+    await empty.finish();
+    expect(await empty.checksum()).toBe(crc32(bytes('META')));
+    const plain = new IncomingObject(path.join(dir, `${n++}.part`), bytes('META'), 0, false);
+    await plain.finish();
+    expect(await plain.checksum()).toBeUndefined();
+    await Promise.all([empty.discard(), plain.discard()]);
+  });
 
   it('keeps its head (split inside a chunk) for the converters and writes the changed head before the rest', async () => {
     const object = start(1024);

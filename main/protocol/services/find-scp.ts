@@ -1,5 +1,6 @@
 import type { Association, IncomingMessage } from '../association.ts';
-import { encodeDataSet, parseDataSet, type DataSet } from '../../dicom/dataset.ts';
+import { encodeDataSet, parseDataSet, textOf, type DataSet } from '../../dicom/dataset.ts';
+import { QR_BY_TAG, UNIQUE_KEYS } from '../../query/attributes.ts';
 import { DataSetError } from '../../dicom/dataset-scanner.ts';
 import { DimseError, Status, formatStatus } from '../../dicom/status.ts';
 import { CommandField } from '../command.ts';
@@ -9,7 +10,7 @@ import { IdentifierChecks, type IdentifierRequest } from './identifier-checks.ts
 import { QrAnswerWriter } from '../../query/answer-writer.ts';
 import type { SourceLogger } from '../../util/log.ts';
 import type { RunningOperations } from './operations.ts';
-import type { QueryPort } from './ports.ts';
+import type { QueryPort, QueryUpstreams } from './ports.ts';
 import type { DimseService } from './registry.ts';
 import { respond, response, yieldToIo } from './responses.ts';
 
@@ -34,6 +35,8 @@ export class FindScp implements DimseService {
   private readonly maxResults: () => number;
   /** QueryConverter0 and WorkListQueryConverter0 (identifier-checks.ts). */
   readonly checks: IdentifierChecks;
+  /** Virtual servers: archive queries passed on to upstream nodes too (set by their feature). */
+  upstreams?: QueryUpstreams;
 
   /** `maxResults`: dicom.ini's MaxQueryResults, read for each query (0: no limit). */
   constructor(
@@ -59,6 +62,8 @@ export class FindScp implements DimseService {
     let status: number = Status.Success;
     let failure: DimseError | undefined;
     let sent = 0;
+    /** Upstreams that did not answer, said in the final response's comment. */
+    let upstreamNote: string | undefined;
     try {
       if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'C-FIND-RQ has no identifier');
       const request: IdentifierRequest = {
@@ -70,11 +75,18 @@ export class FindScp implements DimseService {
         sopClassUid: sopClass,
         commandField: CommandField.CFindRQ,
       };
-      const identifier = await this.checks.run(request);
+      const checkedIdentifier = await this.checks.run(request);
       const checked = this.checks.checksAnswers(request.kind as 'query' | 'worklist');
+      const passed =
+        checkedIdentifier && request.kind === 'query'
+          ? this.upstreams?.prepare(checkedIdentifier, sopClass, assoc.callingAe)
+          : undefined;
+      const identifier = passed?.identifier ?? checkedIdentifier;
+      // The answers already sent, by the level's unique key: an upstream's answer for one of them is not sent again.
+      const seen = passed?.upstream ? new Set<string>() : undefined;
       // Dropped by a query converter: nothing matches.
       const { chunks, pending } = identifier
-        ? this.search(sopClass, identifier, msg.context.transferSyntax)
+        ? this.search(sopClass, identifier, msg.context.transferSyntax, seen)
         : { chunks: (async function* () {})(), pending: Status.Pending };
       const max = this.maxResults();
       // Answers leave in bursts (one system call each); between bursts the socket is read, so a C-CANCEL gets in.
@@ -121,6 +133,22 @@ export class FindScp implements DimseService {
           await yieldToIo();
         }
       }
+      if (passed?.upstream && !op.cancelled) {
+        const { answers, notes } = await passed.upstream.answers;
+        const fresh = answers.filter((a) => !seen!.has(textOf(a.get(passed.upstream!.uniqueKey))));
+        for (let at = 0; at < fresh.length && !op.cancelled; at += ANSWERS_PER_BURST) {
+          const burst = fresh.slice(at, at + ANSWERS_PER_BURST).map((a) => () => a);
+          if (max > 0 && sent + burst.length > max) {
+            await send(burst.slice(0, max - sent));
+            throw new DimseError(
+              Status.OutOfResources,
+              `more than ${max} matches (MaxQueryResults): the first ${max} were answered; narrow the query`,
+            );
+          }
+          await send(burst);
+        }
+        if (notes.length) upstreamNote = `not asked: ${notes.join('; ')}`;
+      }
       if (op.cancelled) status = Status.Cancel;
     } catch (err) {
       if (err instanceof DimseError) failure = err;
@@ -137,8 +165,9 @@ export class FindScp implements DimseService {
       this.log.warn(line);
       throw failure; // answered by the registry
     }
-    this.log.debug(line);
-    await respond(assoc, msg, { status }).catch((err) =>
+    if (upstreamNote) this.log.warn(`${line}; ${upstreamNote}`);
+    else this.log.debug(line);
+    await respond(assoc, msg, { status, errorComment: upstreamNote?.slice(0, 64) }).catch((err) =>
       this.log.warn(`${assoc.label}: C-FIND-RSP not sent: ${(err as Error).message}`),
     );
   }
@@ -148,6 +177,7 @@ export class FindScp implements DimseService {
     sopClass: string,
     identifier: DataSet,
     transferSyntax: string,
+    seen?: Set<string>,
   ): { chunks: AsyncIterable<(() => DataSet | Buffer)[]>; pending: number } {
     if (sopClass === QrSopClass.ModalityWorklistFind) {
       const request = worklistRequestFrom(identifier);
@@ -164,9 +194,13 @@ export class FindScp implements DimseService {
     const request = qrRequestFrom(identifier, model);
     const writer = new QrAnswerWriter(request, this.aeTitle(), encodingOf(transferSyntax));
     const rows = this.port.findArchive(request);
+    const key = QR_BY_TAG.get(UNIQUE_KEYS[request.level])?.keyword;
     return {
       chunks: (async function* () {
-        for await (const chunk of rows) yield chunk.map((row) => () => writer.write(row));
+        for await (const chunk of rows) {
+          if (seen && key) for (const row of chunk) if (row[key] != null) seen.add(String(row[key]));
+          yield chunk.map((row) => () => writer.write(row));
+        }
       })(),
       pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending,
     };

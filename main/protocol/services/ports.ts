@@ -19,9 +19,34 @@ export interface QueryPort {
   findWorklist(request: WorklistRequest): Promise<Row[]>;
 }
 
+/**
+ * Virtual servers: a C-FIND passed on to upstream nodes as well. `prepare` gives the identifier the local search sees
+ * (marks between archives taken off) and, when upstreams are asked, their answers to come, merged by the level's
+ * unique key, with a note for each upstream that did not answer.
+ */
+export interface QueryUpstreams {
+  prepare(
+    identifier: DataSet,
+    sopClass: string,
+    callingAe: string,
+  ): {
+    identifier: DataSet;
+    upstream?: { uniqueKey: number; answers: Promise<{ answers: DataSet[]; notes: string[] }> };
+  };
+}
+
 /** C-MOVE and C-GET: the stored objects under the entities a request names, in series and instance order. */
 export interface RetrievePort {
   objectsFor(request: QrRequest): Promise<OutgoingObject[]>;
+}
+
+/**
+ * Virtual servers: a C-MOVE or C-GET lists, besides the objects stored here, those only upstream nodes hold; each of
+ * those is fetched from its upstream and read once it arrived. `ended` is told when the retrieve is over.
+ */
+export interface RetrieveUpstreams {
+  extend(request: QrRequest, local: OutgoingObject[], callingAe: string): Promise<OutgoingObject[]>;
+  ended(objects: OutgoingObject[]): void;
 }
 
 export interface MoveDestination {

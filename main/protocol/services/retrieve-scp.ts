@@ -10,7 +10,7 @@ import type { SourceLogger } from '../../util/log.ts';
 import { parseIdentifier } from './find-scp.ts';
 import type { IdentifierChecks } from './identifier-checks.ts';
 import type { RunningOperation, RunningOperations } from './operations.ts';
-import type { DestinationPort, RetrievePort } from './ports.ts';
+import type { DestinationPort, RetrievePort, RetrieveUpstreams } from './ports.ts';
 import type { DimseService } from './registry.ts';
 import { respond } from './responses.ts';
 import {
@@ -59,6 +59,8 @@ type Perform = (
  */
 export class RetrieveScp {
   private readonly deps: RetrieveDependencies;
+  /** Virtual servers: what only upstream nodes hold is fetched and passed on too (set by their feature). */
+  upstreams?: RetrieveUpstreams;
   /** The two services, for the registry: C-MOVE on the MOVE classes, C-GET on the GET classes. */
   readonly move: DimseService = {
     name: 'C-MOVE SCP',
@@ -171,6 +173,7 @@ export class RetrieveScp {
       }
     } finally {
       this.deps.operations.end(assoc, op);
+      this.upstreams?.ended(subOps.objects);
     }
     const { status, counts, failedUids } = subOps.final(op.cancelled && refused === undefined, refused);
     const identifier: DataSet | undefined = failedUids.length
@@ -237,7 +240,8 @@ export class RetrieveScp {
         `a retrieve at ${['PATIENT', 'STUDY', 'SERIES', 'IMAGE'][request.level]} level needs its unique key (${uniqueKey.toString(16).padStart(8, '0')}) as a value or list`,
       );
     }
-    const objects = await this.deps.objects.objectsFor(request);
+    const local = await this.deps.objects.objectsFor(request);
+    const objects = this.upstreams ? await this.upstreams.extend(request, local, assoc.callingAe) : local;
     return this.deps.checks ? this.deps.checks.objects({ ...asked, identifier }, objects) : objects;
   }
 }

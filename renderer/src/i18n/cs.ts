@@ -1292,4 +1292,27 @@ export const CS: Record<string, string> = {
   'at most years old (0: any)': 'nejvýše let stará (0: jakkoli)',
   'only between': 'jen mezi',
   'Add a prefetch rule': 'Přidat pravidlo stažení',
+  'VirtualServerPerSeries{n}: "{value}" is not a whole number of objects':
+    'VirtualServerPerSeries{n}: „{value}“ není celý počet objektů',
+  'VirtualServerFor{n}: {reason}': 'VirtualServerFor{n}: {reason}',
+  '"{flag}" is not a flag this archive knows (CACHESERIES, CACHESTUDIES, NONVIRTUAL)':
+    '„{flag}“ není příznak, který tento archiv zná (CACHESERIES, CACHESTUDIES, NONVIRTUAL)',
+  '{ae} is this archive itself: it would ask itself for ever':
+    '{ae} je tento archiv sám: ptal by se sám sebe donekonečna',
+  '{ae} is named twice': '{ae} je uveden dvakrát',
+  'Time an upstream has to answer (s)': 'Čas na odpověď nadřazeného uzlu (s)',
+  'Virtual server: how long a query passed on to an upstream (VirtualServerFor0..9) may take. One that is slower or down is left out of the answer, which names it.':
+    'Virtuální server: jak dlouho smí trvat dotaz předaný nadřazenému uzlu (VirtualServerFor0..9). Pomalejší nebo nedostupný uzel se do odpovědi nezahrne a odpověď ho jmenuje.',
+  'Pass fetched objects on at once': 'Předávat stažené objekty ihned',
+  "Virtual server: above 0, each object fetched from an upstream for a C-MOVE or C-GET goes on to the requester as soon as it arrives; 0 waits until the upstream sent them all (Conquest's OverlapVirtualGet).":
+    'Virtuální server: nad 0 jde každý objekt stažený z nadřazeného uzlu pro C-MOVE nebo C-GET žadateli hned, jak dorazí; 0 čeká, až nadřazený uzel pošle všechny (OverlapVirtualGet Conquestu).',
+  'Keep what upstreams send': 'Ponechat, co pošlou nadřazené uzly',
+  "Virtual server: objects fetched from an upstream are kept here as a cache (cleaned up as any study); 0 removes them once passed on (Conquest's CacheVirtualData).":
+    'Virtuální server: objekty stažené z nadřazeného uzlu zůstávají zde jako mezipaměť (uklízejí se jako každá studie); 0 je po předání odstraní (CacheVirtualData Conquestu).',
+  'Upstream node {n} (virtual server)': 'Nadřazený uzel {n} (virtuální server)',
+  "An AE title of acrnema.map whose studies this archive answers too: a search here lists them beside ours, and a retrieve of what only it holds fetches it through us, keeping a copy (Conquest's VirtualServerFor{n}). After a comma: `CACHESTUDIES` or `CACHESERIES` keep its image lists for the day, `NONVIRTUAL` asks it not to ask its own upstreams. Empty: none.":
+    'AE titul z acrnema.map, jehož studie tento archiv také nabízí: hledání zde je uvede vedle našich a vyžádání toho, co má jen on, se přes nás stáhne a kopie zůstane (VirtualServerFor{n} Conquestu). Za čárkou: `CACHESTUDIES` nebo `CACHESERIES` uchová jeho seznamy snímků na den, `NONVIRTUAL` ho požádá, aby se neptal svých nadřazených uzlů. Prázdné: žádný.',
+  'Fetch whole series from upstream {n} past': 'Stahovat z nadřazeného uzlu {n} celé série nad',
+  "When more than this many objects of one series are missing here, the whole series is fetched from upstream {n} in one request instead of object by object; 0: by object, unless none of the series is here (Conquest's VirtualServerPerSeries{n}).":
+    'Když zde chybí víc objektů jedné série, stáhne se z nadřazeného uzlu {n} celá série jedním požadavkem místo po objektech; 0: po objektech, pokud zde série vůbec není, tak celá (VirtualServerPerSeries{n} Conquestu).',
 };

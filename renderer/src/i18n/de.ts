@@ -1310,4 +1310,27 @@ export const DE: Record<string, string> = {
   'at most years old (0: any)': 'höchstens Jahre alt (0: beliebig)',
   'only between': 'nur zwischen',
   'Add a prefetch rule': 'Vorab-Regel hinzufügen',
+  'VirtualServerPerSeries{n}: "{value}" is not a whole number of objects':
+    'VirtualServerPerSeries{n}: „{value}“ ist keine ganze Zahl von Objekten',
+  'VirtualServerFor{n}: {reason}': 'VirtualServerFor{n}: {reason}',
+  '"{flag}" is not a flag this archive knows (CACHESERIES, CACHESTUDIES, NONVIRTUAL)':
+    '„{flag}“ ist kein Kennzeichen, das dieses Archiv kennt (CACHESERIES, CACHESTUDIES, NONVIRTUAL)',
+  '{ae} is this archive itself: it would ask itself for ever':
+    '{ae} ist dieses Archiv selbst: es würde sich endlos selbst fragen',
+  '{ae} is named twice': '{ae} ist zweimal angegeben',
+  'Time an upstream has to answer (s)': 'Antwortzeit eines vorgelagerten Knotens (s)',
+  'Virtual server: how long a query passed on to an upstream (VirtualServerFor0..9) may take. One that is slower or down is left out of the answer, which names it.':
+    'Virtueller Server: wie lange eine an einen vorgelagerten Knoten (VirtualServerFor0..9) weitergegebene Abfrage dauern darf. Ein langsamerer oder ausgefallener Knoten fehlt in der Antwort, die ihn nennt.',
+  'Pass fetched objects on at once': 'Geholte Objekte sofort weitergeben',
+  "Virtual server: above 0, each object fetched from an upstream for a C-MOVE or C-GET goes on to the requester as soon as it arrives; 0 waits until the upstream sent them all (Conquest's OverlapVirtualGet).":
+    'Virtueller Server: über 0 geht jedes für ein C-MOVE oder C-GET von einem vorgelagerten Knoten geholte Objekt weiter, sobald es ankommt; 0 wartet, bis der Knoten alle gesendet hat (OverlapVirtualGet von Conquest).',
+  'Keep what upstreams send': 'Behalten, was vorgelagerte Knoten senden',
+  "Virtual server: objects fetched from an upstream are kept here as a cache (cleaned up as any study); 0 removes them once passed on (Conquest's CacheVirtualData).":
+    'Virtueller Server: von einem vorgelagerten Knoten geholte Objekte bleiben hier als Zwischenspeicher (aufgeräumt wie jede Studie); 0 entfernt sie nach der Weitergabe (CacheVirtualData von Conquest).',
+  'Upstream node {n} (virtual server)': 'Vorgelagerter Knoten {n} (virtueller Server)',
+  "An AE title of acrnema.map whose studies this archive answers too: a search here lists them beside ours, and a retrieve of what only it holds fetches it through us, keeping a copy (Conquest's VirtualServerFor{n}). After a comma: `CACHESTUDIES` or `CACHESERIES` keep its image lists for the day, `NONVIRTUAL` asks it not to ask its own upstreams. Empty: none.":
+    'Ein AE-Titel aus acrnema.map, dessen Studien dieses Archiv mit anbietet: eine Suche hier listet sie neben unseren, und ein Abruf dessen, was nur er hat, wird über uns geholt und eine Kopie bleibt (VirtualServerFor{n} von Conquest). Nach einem Komma: `CACHESTUDIES` oder `CACHESERIES` behalten seine Bildlisten für den Tag, `NONVIRTUAL` bittet ihn, seine eigenen vorgelagerten Knoten nicht zu fragen. Leer: keiner.',
+  'Fetch whole series from upstream {n} past': 'Ganze Serien vom vorgelagerten Knoten {n} holen ab',
+  "When more than this many objects of one series are missing here, the whole series is fetched from upstream {n} in one request instead of object by object; 0: by object, unless none of the series is here (Conquest's VirtualServerPerSeries{n}).":
+    'Fehlen hier mehr als so viele Objekte einer Serie, wird die ganze Serie in einer Anfrage vom vorgelagerten Knoten {n} geholt statt Objekt für Objekt; 0: Objekt für Objekt, außer wenn nichts von der Serie hier ist (VirtualServerPerSeries{n} von Conquest).',
 };

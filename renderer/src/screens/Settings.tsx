@@ -8,7 +8,16 @@ import { lineOfKey, setKey, valueOfKey } from '../../../common/dicom-ini-text.ts
 import { COMPRESSION_CHOICES } from '../../../common/compression-code.ts';
 import { ForwardingRules } from '../forwarding-rules.tsx';
 import { t } from '../i18n.ts';
-import { MAG_DEVICE_HELP, MAG_DEVICE_LABEL, MIRROR_DEVICE_HELP, MIRROR_DEVICE_LABEL } from '../setting-labels.ts';
+import {
+  MAG_DEVICE_HELP,
+  MAG_DEVICE_LABEL,
+  MIRROR_DEVICE_HELP,
+  MIRROR_DEVICE_LABEL,
+  VIRTUAL_SERIES_HELP,
+  VIRTUAL_SERIES_LABEL,
+  VIRTUAL_SERVER_HELP,
+  VIRTUAL_SERVER_LABEL,
+} from '../setting-labels.ts';
 import { PrefetchRulesForm } from './PrefetchRulesForm.tsx';
 import { useUnsavedGuard } from '../hooks.ts';
 import { why } from '../format.ts';
@@ -80,14 +89,20 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
     const problem = problemFor(name);
     const device = /^MAGDevice\d+$/.test(key) ? key.slice(9) : undefined;
     const mirror = /^MIRRORDevice\d+$/.test(key) ? key.slice(12) : undefined;
+    const upstream = /^VirtualServerFor\d$/.test(key) ? key.slice(16) : undefined;
+    const perSeries = /^VirtualServerPerSeries\d$/.test(key) ? key.slice(22) : undefined;
     const words =
       device !== undefined
         ? t(MAG_DEVICE_LABEL, { n: device })
         : mirror !== undefined
           ? t(MIRROR_DEVICE_LABEL, { n: mirror })
-          : spec.label
-            ? t(spec.label)
-            : '';
+          : upstream !== undefined
+            ? t(VIRTUAL_SERVER_LABEL, { n: upstream })
+            : perSeries !== undefined
+              ? t(VIRTUAL_SERIES_LABEL, { n: perSeries })
+              : spec.label
+                ? t(spec.label)
+                : '';
     // A list to choose from: the core's (each value shown as it is), or the compression codes with their words.
     const choices: [string, string?][] | undefined =
       spec.input === 'compression' ? compression : spec.choices?.map((c): [string, string?] => [c]);
@@ -97,7 +112,11 @@ export function Settings({ onServerChanged }: { onServerChanged: () => void }) {
         ? t(MAG_DEVICE_HELP, { n: device })
         : mirror !== undefined
           ? t(MIRROR_DEVICE_HELP, { n: mirror })
-          : t(spec.help ?? '');
+          : upstream !== undefined
+            ? t(VIRTUAL_SERVER_HELP, { n: upstream })
+            : perSeries !== undefined
+              ? t(VIRTUAL_SERIES_HELP, { n: perSeries })
+              : t(spec.help ?? '');
     // A form of its own (the prefetch rules' rows) holds labels of its own: not inside one.
     const Wrap = spec.input === 'prefetch-rules' ? 'div' : 'label';
     return (
