@@ -75,6 +75,22 @@ export class PullThrough implements RetrieveUpstreams {
     const keys = keysOf(request);
     if (!keys) return local;
     const here = new Set(local.map((o) => o.sopInstanceUid));
+    // Objects named one by one, all of them here: nothing to ask an upstream.
+    if (keys.SOPInstanceUID && keys.SOPInstanceUID.split('\\').every((u) => here.has(u))) return local;
+    // Listening from the start: an object the early move brings may arrive before the list of what is missing.
+    const stored = new Set<string>();
+    const waiting = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+    const stop = this.deps.listen((uid) => {
+      stored.add(uid);
+      waiting.get(uid)?.resolve();
+    });
+    // One upstream and nothing of the study or series here: its move starts beside the listing, not after it, so
+    // the first object reaches the requester one round trip sooner.
+    const early: Omit<Fetch, 'uids'> | undefined =
+      servers.length === 1 && local.length === 0 && (request.level === 1 || request.level === 2)
+        ? { server: servers[0]!, level: request.level === 1 ? 'STUDY' : 'SERIES', keys }
+        : undefined;
+    const earlyMove = early ? this.moveOne(early) : undefined;
     const listed = await this.imageList(request.level, keys);
     const missing: Missing[] = [];
     for (const { from, answer } of listed) {
@@ -86,27 +102,26 @@ export class PullThrough implements RetrieveUpstreams {
       const series = textOf(answer.get(Tag.SeriesInstanceUID));
       missing.push({ from, study, series, sop, sopClass });
     }
-    if (!missing.length) return local;
-    const fetches = plan(missing, listed, local, servers);
-    const stored = new Set<string>();
-    const waiting = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+    if (!missing.length) {
+      void (earlyMove ?? Promise.resolve()).finally(stop);
+      return local;
+    }
+    const fetches = early ? [{ ...early, uids: missing.map((m) => m.sop) }] : plan(missing, listed, local, servers);
     const arrivals = new Map<string, Promise<void>>();
     for (const m of missing) {
-      const arrival = new Promise<void>((resolve, reject) => waiting.set(m.sop, { resolve, reject }));
+      const arrival = stored.has(m.sop)
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => waiting.set(m.sop, { resolve, reject }));
       arrival.catch(() => undefined);
       arrivals.set(m.sop, arrival);
     }
-    const stop = this.deps.listen((uid) => {
-      stored.add(uid);
-      waiting.get(uid)?.resolve();
-    });
-    const done = this.run(fetches, waiting).finally(stop);
+    const done = this.run(fetches, waiting, earlyMove).finally(stop);
     const pull: Pull = {
       done,
       // Only when nothing the retrieve names was here: a study with objects of its own here is never removed.
       fetchedStudies: local.length
         ? []
-        : [...new Set(fetches.filter((f) => f.level === 'STUDY').map((f) => f.keys.StudyInstanceUID!))],
+        : [...new Set(fetches.filter((f) => f.level === 'STUDY').flatMap((f) => f.keys.StudyInstanceUID!.split('\\')))],
     };
     const overlap = this.deps.overlap();
     const objects = missing.map(
@@ -161,32 +176,39 @@ export class PullThrough implements RetrieveUpstreams {
     return answers;
   }
 
-  /** Each upstream's C-MOVEs in turn, the upstreams side by side; what a move did not bring fails its reads. */
+  /**
+   * Each upstream's C-MOVEs in turn, the upstreams side by side (the first fetch's move already started when `early`
+   * is given); what a move did not bring fails its reads.
+   */
   private async run(
     fetches: Fetch[],
     waiting: Map<string, { resolve: () => void; reject: (err: Error) => void }>,
+    early?: Promise<string | undefined>,
   ): Promise<void> {
     const byServer = new Map<string, Fetch[]>();
     for (const f of fetches) byServer.set(f.server.ae, [...(byServer.get(f.server.ae) ?? []), f]);
     await Promise.all(
       [...byServer.values()].map(async (list) => {
         for (const f of list) {
-          let reason: string | undefined;
-          const node = this.deps.node(f.server.ae);
-          if (!node) reason = `${f.server.ae} is not in acrnema.map`;
-          else {
-            const outcome = await this.deps
-              .move(node, QrSopClass.StudyRootMove, identifierFromKeywords(f.keys, f.level))
-              .catch((err: Error) => err);
-            if (outcome instanceof Error) reason = `${f.server.ae}: ${outcome.message}`;
-            else if (outcome.failed > 0 || outcome.status !== 0)
-              reason = `${f.server.ae} answered ${formatStatus(outcome.status)}${outcome.comment ? `: ${outcome.comment}` : ''}`;
-          }
+          const reason = f === fetches[0] && early ? await early : await this.moveOne(f);
           // Whatever did not arrive by the move's end will not.
           for (const uid of f.uids) waiting.get(uid)?.reject(new Error(reason ?? `${f.server.ae} did not send ${uid}`));
         }
       }),
     );
+  }
+
+  /** One C-MOVE from an upstream to us; why not all came, or undefined. */
+  private async moveOne(f: Omit<Fetch, 'uids'>): Promise<string | undefined> {
+    const node = this.deps.node(f.server.ae);
+    if (!node) return `${f.server.ae} is not in acrnema.map`;
+    const outcome = await this.deps
+      .move(node, QrSopClass.StudyRootMove, identifierFromKeywords(f.keys, f.level))
+      .catch((err: Error) => err);
+    if (outcome instanceof Error) return `${f.server.ae}: ${outcome.message}`;
+    if (outcome.failed > 0 || outcome.status !== 0)
+      return `${f.server.ae} answered ${formatStatus(outcome.status)}${outcome.comment ? `: ${outcome.comment}` : ''}`;
+    return undefined;
   }
 }
 

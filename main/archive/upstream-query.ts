@@ -1,7 +1,7 @@
 import { textElement, textOf, uint16Element, type DataSet } from '../dicom/dataset.ts';
 import { Tag } from '../dicom/tags.ts';
 import type { VirtualServer } from '../config/virtual-servers.ts';
-import type { RemoteNode } from '../scu/dicom-client.ts';
+import { DicomOperationError, type RemoteNode } from '../scu/dicom-client.ts';
 import { say, saidOf } from '../../common/message.ts';
 
 /**
@@ -17,7 +17,15 @@ export interface UpstreamDependencies {
   node(ae: string): RemoteNode | undefined;
   find(node: RemoteNode, sopClass: string, identifier: DataSet, signal: AbortSignal): Promise<DataSet[]>;
   ourAe(): string;
+  /**
+   * Upstreams that did not answer lately, by AE title, with when that was: they are not asked again for
+   * RESTING_MS, so a node that is down costs one query the time limit, not every query.
+   */
+  resting: Map<string, { since: number; why: string }>;
 }
+
+/** How long an upstream that did not answer is left out. */
+export const RESTING_MS = 30_000;
 
 /** What the upstreams answered, merged, and a note for each that did not. */
 export interface UpstreamAnswers {
@@ -59,6 +67,12 @@ export async function askUpstreams(
     servers.map(async (server) => {
       const node = deps.node(server.ae);
       if (!node) return { server, error: `${server.ae} is not in acrnema.map` };
+      const rest = deps.resting.get(server.ae);
+      if (rest && Date.now() - rest.since < RESTING_MS)
+        return {
+          server,
+          error: `${rest.why} (${Math.round((Date.now() - rest.since) / 1000)} s ago; not asked again yet)`,
+        };
       const asked = server.nonVirtual ? withMark(identifier) : identifier;
       const abort = new AbortController();
       let timer: NodeJS.Timeout | undefined;
@@ -71,10 +85,16 @@ export async function askUpstreams(
       const finding = deps.find(node, sopClass, asked, abort.signal);
       finding.catch(() => undefined);
       try {
-        return { server, answers: await Promise.race([finding, late]) };
+        const answers = await Promise.race([finding, late]);
+        deps.resting.delete(server.ae);
+        return { server, answers };
       } catch (err) {
         const said = say(saidOf(err));
-        return { server, error: said.startsWith(server.ae) ? said : `${server.ae}: ${said}` };
+        const error = said.startsWith(server.ae) ? said : `${server.ae}: ${said}`;
+        // Down, silent or unreachable (not a node that answered with a failure status): left out for a while.
+        if (!(err instanceof DicomOperationError && err.status !== undefined))
+          deps.resting.set(server.ae, { since: Date.now(), why: error });
+        return { server, error };
       } finally {
         clearTimeout(timer);
       }

@@ -31,6 +31,7 @@ export const virtualServers: Feature = {
       node: (ae) => net.node(ae),
       find: (node, sopClass, identifier, signal) => net.client.find(node, sopClass, identifier, signal),
       ourAe: () => core.settings.aeTitle,
+      resting: new Map(),
     };
     findScp.upstreams = {
       prepare(identifier, sopClass, callingAe) {

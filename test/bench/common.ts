@@ -105,8 +105,8 @@ export interface OurServer {
 }
 
 /** Our server, headless, as `npm run serve` starts it, on a free loopback port. */
-export async function startOurs(dataDir: string): Promise<OurServer> {
-  const port = await freePort();
+export async function startOurs(dataDir: string, chosenPort?: number): Promise<OurServer> {
+  const port = chosenPort ?? (await freePort());
   const child = spawn(
     process.execPath,
     [

@@ -14,9 +14,11 @@
  *   viewer  the viewer in Chromium: time to the first image, scroll step p50/p95, cine frame rate of a JPEG US loop
  *   flood   a storescu of 10 objects idle and beside a 48-connection login flood (not in the default run: --only flood)
  *   hl7flood  echoscu idle and while 4 connections flood the HL7 port with garbage frames (not in the default run)
+ *   virtual  C-FIND through a virtual server beside the upstream itself; C-MOVE pulled through it beside a direct one
+ *           (not in the default run: --only virtual)
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools, except where the peers section runs them as they
  * ship. A shared 2-core machine is noisy: sections that compare take the best of several rounds.
- * Options: --only ingest,converters,query,move,peers,send,engines,transcode,dicomweb,viewer,flood,hl7flood   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
+ * Options: --only ingest,converters,query,move,peers,send,engines,transcode,dicomweb,viewer,flood,hl7flood,virtual   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -36,6 +38,7 @@ import { dicomWebBench } from './dicomweb.ts';
 import { viewerBench } from './viewer.ts';
 import { floodBench } from './flood.ts';
 import { hl7FloodBench } from './hl7-flood.ts';
+import { virtualBench } from './virtual.ts';
 import type { MysqlOptions } from '../../main/index/mysql.ts';
 
 const { values } = parseArgs({
@@ -63,8 +66,9 @@ const ALL = [
   'viewer',
   'flood',
   'hl7flood',
+  'virtual',
 ];
-const DEFAULT = ALL.filter((s) => s !== 'transcode' && s !== 'dicomweb' && s !== 'flood' && s !== 'hl7flood');
+const DEFAULT = ALL.filter((s) => !['transcode', 'dicomweb', 'flood', 'hl7flood', 'virtual'].includes(s));
 const sections = new Set((values.only ?? DEFAULT.join(',')).split(','));
 for (const s of sections) if (!ALL.includes(s)) throw new Error(`unknown section "${s}" (${ALL.join(', ')})`);
 
@@ -121,6 +125,10 @@ async function main(): Promise<void> {
     if (sections.has('hl7flood')) {
       out('');
       await hl7FloodBench(work, shim);
+    }
+    if (sections.has('virtual')) {
+      out('');
+      await virtualBench(work, shim, Number(values['move-count'] ?? 250), rounds, Number(values.queries ?? 100));
     }
     if (sections.has('dicomweb'))
       await dicomWebBench(work, shim, Number(values['move-count'] ?? 250), Number(values.count ?? 1000), rounds);

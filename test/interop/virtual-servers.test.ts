@@ -29,9 +29,13 @@ describe('virtual servers', () => {
   const onlyHere = uid();
   const shared = uid();
   const inOrthanc = uid();
+  const passedOn = uid();
+  const early = uid();
   const imagesOf = (studyUid: string, series: string[], patientId = 'V100') =>
     series.map((seriesUid) => makeImage({ patientId, studyUid, seriesUid, modality: 'CT', rows: 8, columns: 8 }));
-  const sharedImages = imagesOf(shared, [uid(), uid()]);
+  // The shared study: series A's first object is here too, its second and series B only upstream.
+  const seriesA = uid();
+  const sharedImages = imagesOf(shared, [seriesA, seriesA, uid()]);
   let bigImages: MadeImage[];
 
   beforeAll(async () => {
@@ -64,7 +68,12 @@ describe('virtual servers', () => {
     ).toBe(200);
     await setIni(big, { VirtualServerFor0: 'CACHE' });
     expect(big.server.core.settings.virtualServers.map((s) => s.ae)).toEqual(['CACHE']);
-    bigImages = [...imagesOf(onlyBig, [uid(), uid(), uid()]), ...sharedImages];
+    bigImages = [
+      ...imagesOf(onlyBig, [uid(), uid(), uid()]),
+      ...sharedImages,
+      ...imagesOf(passedOn, [uid(), uid()]),
+      ...imagesOf(early, [uid(), uid()]),
+    ];
     const toBig = await storeAs(big, 'MODALITY', bigImages, work);
     expect(toBig.code, toBig.stderr).toBe(0);
     const here = [...imagesOf(onlyHere, [uid()]), sharedImages[0]!];
@@ -96,13 +105,17 @@ describe('virtual servers', () => {
   it('answers a C-FIND with its own studies and each upstream’s, every study once, retrieved through it', async () => {
     const r = await studies(cache.port, 'CACHE');
     expect(r.final).toBe('Success');
-    expect(r.answers.map((a) => a.StudyInstanceUID).sort()).toEqual([onlyBig, onlyHere, shared, inOrthanc].sort());
+    expect(r.answers.map((a) => a.StudyInstanceUID).sort()).toEqual(
+      [onlyBig, onlyHere, shared, inOrthanc, passedOn, early].sort(),
+    );
     expect(new Set(r.answers.map((a) => a.RetrieveAETitle))).toEqual(new Set(['CACHE']));
     // BIGPACS, asked by CACHE (its own upstream), answers from its own data only: no loop, nothing left out.
     expect(r.stdout).not.toMatch(/did not answer/);
     // BIGPACS asked directly merges CACHE's, which answers it from its own data (Orthanc's study not among them).
     const direct = await studies(big.port, 'BIGPACS');
-    expect(direct.answers.map((a) => a.StudyInstanceUID).sort()).toEqual([onlyBig, shared, onlyHere].sort());
+    expect(direct.answers.map((a) => a.StudyInstanceUID).sort()).toEqual(
+      [onlyBig, shared, passedOn, early, onlyHere].sort(),
+    );
   }, 60_000);
 
   it('passes on a C-MOVE of a study only upstream, object by object, and keeps a copy', async () => {
@@ -134,9 +147,10 @@ describe('virtual servers', () => {
     const into = path.join(work, 'get-shared');
     const r = await getscu(cache.port, 'CACHE', into, ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${shared}`]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect((await readdir(into)).length).toBe(2);
+    // Series A's missing object by UID list, series B as a whole, the object here from here.
+    expect((await readdir(into)).length).toBe(3);
     const kept = await cache.server.core.index.instancesMatching([]);
-    expect(kept.filter((i) => i.studyInstanceUid === shared)).toHaveLength(2);
+    expect(kept.filter((i) => i.studyInstanceUid === shared)).toHaveLength(3);
   }, 60_000);
 
   it('gets a study from Orthanc through it', async () => {
@@ -144,6 +158,34 @@ describe('virtual servers', () => {
     const r = await getscu(cache.port, 'CACHE', into, ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${inOrthanc}`]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect((await readdir(into)).length).toBe(1);
+  }, 60_000);
+
+  it('with CacheVirtualData = 0 and OverlapVirtualGet = 0, passes a study on once all of it came, then lets it go', async () => {
+    await setIni(cache, { CacheVirtualData: '0', OverlapVirtualGet: '0' });
+    expect(cache.server.core.settings).toMatchObject({ cacheVirtualData: false, overlapVirtualGet: 0 });
+    const before = (await viewer.files()).length;
+    const r = await run('movescu', [
+      '-S',
+      '-aec',
+      'CACHE',
+      '-aem',
+      'VIEWER',
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${passedOn}`,
+      '127.0.0.1',
+      String(cache.port),
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect((await viewer.files()).length).toBe(before + 2);
+    await until('the passed-on study is no longer kept', async () =>
+      (await cache.server.core.index.instancesMatching([])).every((i) => i.studyInstanceUid !== passedOn),
+    );
+    // What was here before stays: the study held in part, and the one fetched while caching was on.
+    const kept = await cache.server.core.index.instancesMatching([]);
+    expect(new Set(kept.map((i) => i.studyInstanceUid))).toEqual(new Set([onlyBig, onlyHere, shared, inOrthanc]));
+    await setIni(cache, { CacheVirtualData: '1', OverlapVirtualGet: '5' });
   }, 60_000);
 
   it('names an upstream that never answers in the final comment, after VirtualServerTimeout, with the others answered', async () => {
@@ -169,12 +211,40 @@ describe('virtual servers', () => {
     ]);
     const log = r.stdout + r.stderr;
     expect(log).toMatch(/\(0000,0902\) LO \[not asked: SILENT did not answer within 3 s/);
-    expect((log.match(/Received Find Response/g) ?? []).length).toBe(4);
+    expect((log.match(/Received Find Response/g) ?? []).length).toBe(6);
+    // Asked again at once: the silent upstream is left out for a while instead of costing every query the limit.
+    const again = await run('findscu', [
+      '-d',
+      '-S',
+      '-aec',
+      'CACHE',
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      'StudyInstanceUID',
+      '127.0.0.1',
+      String(cache.port),
+    ]);
+    expect(again.stdout + again.stderr).toMatch(
+      /\(0000,0902\) LO \[not asked: SILENT did not answer within 3 s \(\d+ s ago/,
+    );
+  }, 60_000);
+
+  it('with one upstream, starts fetching a study none of which is here beside listing it', async () => {
+    await setIni(cache, { VirtualServerFor1: '', VirtualServerFor2: '' });
+    expect(cache.server.core.settings.virtualServers.map((v) => v.ae)).toEqual(['BIGPACS']);
+    const into = path.join(work, 'get-early');
+    const r = await getscu(cache.port, 'CACHE', into, ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${early}`]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect((await readdir(into)).length).toBe(2);
+    const kept = await cache.server.core.index.instancesMatching([]);
+    expect(kept.filter((i) => i.studyInstanceUid === early)).toHaveLength(2);
   }, 60_000);
 
   async function setIni(archive: TestArchive, keys: Record<string, string>): Promise<void> {
     const current = (await (await apiFetch(archive, 'GET', '/api/settings')).json()) as { text: string };
     let text = current.text;
+    for (const k of Object.keys(keys)) text = text.replace(new RegExp(`^${k}\\s*=.*\\n`, 'gim'), '');
     for (const [k, v] of Object.entries(keys)) text = text.replace(/^\[sscscp\][^\n]*\n/im, (m) => `${m}${k} = ${v}\n`);
     const saved = await apiFetch(archive, 'PUT', '/api/settings', { text });
     expect(saved.status, await saved.clone().text()).toBe(200);
