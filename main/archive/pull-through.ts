@@ -76,7 +76,7 @@ export class PullThrough implements RetrieveUpstreams {
     if (!keys) return local;
     const here = new Set(local.map((o) => o.sopInstanceUid));
     // Objects named one by one, all of them here: nothing to ask an upstream.
-    if (keys.SOPInstanceUID && keys.SOPInstanceUID.split('\\').every((u) => here.has(u))) return local;
+    if (keys.SOPInstanceUID?.split('\\').every((u) => here.has(u))) return local;
     // Listening from the start: an object the early move brings may arrive before the list of what is missing.
     const stored = new Set<string>();
     const waiting = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();

@@ -1,5 +1,5 @@
 import { textElement, textOf, uint16Element, type DataSet } from '../dicom/dataset.ts';
-import { Tag } from '../dicom/tags.ts';
+import { CONQUEST_NON_VIRTUAL, Tag } from '../dicom/tags.ts';
 import type { VirtualServer } from '../config/virtual-servers.ts';
 import { DicomOperationError, type RemoteNode } from '../scu/dicom-client.ts';
 import { say, saidOf } from '../../common/message.ts';
@@ -8,7 +8,7 @@ import { say, saidOf } from '../../common/message.ts';
  * Conquest's mark on a request one virtual server passes to another with NONVIRTUAL: the receiver answers from its own
  * data only (private group 9999, element 0802, US 0x8000). A request that carries it is never passed on by us either.
  */
-export const NON_VIRTUAL_TAG = Tag.ConquestNonVirtual;
+export const NON_VIRTUAL_TAG = CONQUEST_NON_VIRTUAL;
 
 export interface UpstreamDependencies {
   servers(): VirtualServer[];

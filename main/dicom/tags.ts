@@ -253,11 +253,15 @@ export const Tag = {
   PresentationLUTShape: 0x20500020,
   ReferencedFrameOfReferenceUID: 0x30060024,
   PixelData: 0x7fe00010,
-  /** Conquest's private mark on a request passed on by a virtual server with NONVIRTUAL (no private creator). */
-  ConquestNonVirtual: 0x99990802,
   Item: 0xfffee000,
   ItemDelimitationItem: 0xfffee00d,
   SequenceDelimitationItem: 0xfffee0dd,
 } as const;
 
 export type TagName = keyof typeof Tag;
+
+/**
+ * Conquest's private mark on a request one virtual server passes to another with NONVIRTUAL (9999,0802, US 0x8000,
+ * without a private creator): the receiver answers from its own data only. Not a PS3.6 attribute, so not in Tag.
+ */
+export const CONQUEST_NON_VIRTUAL = 0x99990802;

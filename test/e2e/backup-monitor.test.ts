@@ -21,7 +21,7 @@ describe('the scheduled backup and the log files on the Monitor', () => {
 
   beforeAll(async () => {
     folder = await mkdtemp(path.join(tmpdir(), 'pacs-backup-folder-'));
-    archive = await startArchive({ BackupFolder: folder, BackupHour: '3', BackupWarnDays: '2' });
+    archive = await startArchive({ BackupFolder: folder, BackupWarnDays: '2' });
     const files = await writeImages(
       ui.work,
       [1, 2, 3].map(() => makeImage({ rows: 8, columns: 8 })),

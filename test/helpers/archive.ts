@@ -41,6 +41,11 @@ export async function startArchive(
   const ini = new IniDocument(iniFile, await readFile(iniFile, 'utf8'));
   ini.set('sscscp', 'MyACRNema', aeTitle);
   ini.set('sscscp', 'ListenAddress', '127.0.0.1');
+  // The daily runs (a backup, the verification) at an hour far from now: one due at start would run in a test's
+  // middle when the suite runs at that hour. A test that wants them says so.
+  const away = String((new Date().getHours() + 12) % 24);
+  ini.set('sscscp', 'BackupHour', away);
+  ini.set('sscscp', 'VerifyStorageHour', away);
   for (const [k, v] of Object.entries(settings)) ini.set('sscscp', k, v);
   await writeFile(iniFile, ini.toString());
   if (acrnemaLines.length) {
