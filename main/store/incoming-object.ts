@@ -2,7 +2,7 @@ import { close, fdatasync, open, writev } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { renameHeld } from './held-files.ts';
 import { promisify } from 'node:util';
-import { PooledCrc } from './pooled-crc.ts';
+import { crc32 } from 'node:zlib';
 
 const openFile = promisify(open);
 const closeFile = promisify(close);
@@ -48,15 +48,12 @@ export class IncomingObject {
   private tailBytes = 0;
   /** Dropped before it ended: later bytes are not kept. */
   private dropped = false;
-  /**
-   * CRC-32 of the bytes given to the file so far, in order, computed in the thread pool (pooled-crc.ts); undefined
-   * without checksums and once the file was replaced (replaceWith).
-   */
-  private crc: PooledCrc | undefined;
+  /** CRC-32 of the bytes given to the file so far, in order; undefined without checksums and once the file was replaced. */
+  private crc: number | undefined;
 
   constructor(tempPath: string, head: Buffer, hold = 0, checksum = true) {
     this.holdLimit = hold;
-    if (checksum) this.crc = new PooledCrc();
+    if (checksum) this.crc = 0;
     this.metaLength = head.length;
     if (hold > 0) this.held = [];
     this.tempPath = tempPath;
@@ -79,10 +76,10 @@ export class IncomingObject {
   /**
    * The CRC-32 of the file's bytes (meta information and data set, as written), computed as they go to the file: the
    * checksum the index keeps for VerifyStorage. Undefined when another writer made the file (replaceWith). Asked once
-   * every byte is given (after `finish` or `release`).
+   * every byte is given (after `spill`, `finish` or `release`).
    */
   checksum(): Promise<number | undefined> {
-    return this.crc ? this.crc.digest() : Promise.resolve(undefined);
+    return Promise.resolve(this.crc === undefined ? undefined : this.crc >>> 0);
   }
 
   /** False asks the caller to wait for `drained()`. The chunk must not be modified afterwards. */
@@ -101,7 +98,7 @@ export class IncomingObject {
       return true;
     }
     if (this.batch.length === 0) this.batchStart = this.bytes;
-    this.crc?.update(chunk);
+    if (this.crc !== undefined) this.crc = crc32(chunk, this.crc);
     this.batch.push(chunk);
     this.bytes += chunk.length;
     this.inFlight += chunk.length;
@@ -181,7 +178,6 @@ export class IncomingObject {
   /** Nothing more of it is kept (it will be discarded): what is held goes, and later bytes are not written. */
   drop(): void {
     this.dropped = true;
-    this.crc?.cancel();
     this.crc = undefined;
     this.held = undefined;
     this.tail = undefined;
@@ -203,10 +199,7 @@ export class IncomingObject {
     this.tail = undefined;
     this.tailBytes = 0;
     this.bytes = 0;
-    if (this.crc) {
-      this.crc.cancel();
-      this.crc = new PooledCrc();
-    }
+    if (this.crc !== undefined) this.crc = 0;
     for (const c of chunks) this.write(c);
     for (const c of tail) this.write(c);
     if (this.inFlight <= MAX_IN_FLIGHT / 2) for (const w of this.drainWaiters.splice(0)) w();
@@ -272,7 +265,6 @@ export class IncomingObject {
     await this.close();
     await renameHeld(path, this.tempPath);
     this.bytes = size;
-    this.crc?.cancel();
     this.crc = undefined;
   }
 

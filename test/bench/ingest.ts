@@ -276,6 +276,8 @@ async function checksumCost(work: string, shim: string, files: string[], parts: 
   out(
     `\nthe checksum (ChecksumOnArrival = 1 beside 0, DurableWrites on), ${files.length} objects in ${parts} parts sent to both in turn:`,
   );
+  out(`  parts with:    ${times.with.map((t) => t.toFixed(2)).join(' ')}`);
+  out(`  parts without: ${times.without.map((t) => t.toFixed(2)).join(' ')}`);
   out(
     `  with ${sum(times.with).toFixed(2)} s, without ${sum(times.without).toFixed(2)} s in all: the checksum costs ${cost(sum(times.with), sum(times.without))} % of the rate; median part ${((1 - 1 / medianRatio) * 100).toFixed(1)} % (goal <= 3 %)`,
   );

@@ -24,8 +24,7 @@ describe('an incoming object held for converters', () => {
   const start = (hold: number) => new IncomingObject(path.join(dir, `${n++}.part`), bytes('META'), hold);
 
   it("gives the CRC-32 of the file's bytes as written: streamed, after a changed held head, and none for a replaced file", async () => {
-    // Streamed, in chunks of many sizes: the thread pool's CRC over more than its 1 MB output buffer, and past 4 MB the
-    // rest computed at once and joined to it.
+    // Streamed, in chunks of many sizes.
     const streamed = new IncomingObject(path.join(dir, `${n++}.part`), bytes('META'));
     for (const size of [1, 7, 65536, 3 << 20, 13, 2 << 20, 1 << 20]) streamed.write(randomBytes(size));
     await streamed.finish();
