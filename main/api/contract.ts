@@ -61,6 +61,8 @@ export interface SignInLinkDto {
 
 export interface StatusDto {
   aeTitle: string;
+  /** The upstreams a search of this archive itself merges in (VirtualServerFor0..9): none, one or several AE titles. */
+  virtualServers: string[];
   dicomPort: number;
   associations: number;
   counts: { patients: number; studies: number; series: number; instances: number };

@@ -21,6 +21,8 @@ import type { AuditEntry } from '../audit/audit-record.ts';
 /** The monitor's facts. */
 export interface StatusService {
   aeTitle(): string;
+  /** The upstreams this archive answers for too (VirtualServerFor0..9). */
+  virtualServers(): string[];
   dicomPort(): number;
   openAssociations(): number;
   counts(): Promise<IndexCounts>;

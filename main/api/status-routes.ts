@@ -23,6 +23,7 @@ export function statusRoutes(status: StatusService): RouteDef[] {
       );
       return {
         aeTitle: status.aeTitle(),
+        virtualServers: status.virtualServers(),
         dicomPort: status.dicomPort(),
         associations: status.openAssociations(),
         counts: await status.counts(),

@@ -135,6 +135,7 @@ export class PullThrough implements RetrieveUpstreams {
           await arrivals.get(m.sop);
           return this.deps.readStored(m.sop);
         },
+        arrival: () => arrivals.get(m.sop)!,
       }),
     );
     for (const o of objects) this.pulls.set(o, pull);

@@ -36,6 +36,12 @@ export interface TransferDependencies {
   tls: () => TlsSettings | undefined;
   events: ArchiveEvents;
   logger: Logger;
+  /**
+   * Where this archive's own DICOM listener is, on this computer (undefined while it does not listen): our AE title
+   * as a node when acrnema.map does not list it, so a search of it is the search its own peers get (with its virtual
+   * servers' answers merged) and a retrieve from it to it fetches what only its upstreams hold.
+   */
+  self?: () => { port: number } | undefined;
 }
 
 export class TransferError extends Refusal {
@@ -115,7 +121,10 @@ export class Transfers {
       .config()
       .nodes.nodes.find((x) => x.ae.toUpperCase() === ae.toUpperCase() && !/[*?]/.test(x.host));
     const tls = isTlsNode(this.deps.config().settings, ae) ? this.deps.tls() : undefined;
-    return n ? { ae: n.ae, host: n.host, port: n.port, compression: n.compression, tls } : undefined;
+    if (n) return { ae: n.ae, host: n.host, port: n.port, compression: n.compression, tls };
+    const ours = this.deps.config().settings.aeTitle;
+    const self = ae.toUpperCase() === ours.toUpperCase() ? this.deps.self?.() : undefined;
+    return self?.port ? { ae: ours, host: '127.0.0.1', port: self.port } : undefined;
   }
 
   /** A DICOMweb node of dicomweb.map by name. */

@@ -72,6 +72,7 @@ export const api: Feature<Api> = {
       const routes = [
         ...statusRoutes({
           aeTitle: () => core.settings.aeTitle,
+          virtualServers: () => core.settings.virtualServers.map((v) => v.ae),
           dicomPort: () => (listener ? listener.port() || listener.tlsPort() : 0),
           openAssociations: () => listener?.openAssociations() ?? 0,
           counts: () => core.index.counts(),

@@ -6,6 +6,7 @@ import { transcoder } from '../codec/transcoder.ts';
 import { nodeRoutes } from '../api/node-routes.ts';
 import { jobRoutes } from '../api/job-routes.ts';
 import { queryRetrieve } from './query-retrieve.ts';
+import { dicomListener } from './dicom-listener.ts';
 
 /**
  * The archive talking to other nodes: echo, search, sends, retrieves (C-MOVE, C-GET, DICOMweb) and forwards by the
@@ -13,9 +14,10 @@ import { queryRetrieve } from './query-retrieve.ts';
  */
 export const transfers: Feature<Transfers> = {
   name: 'transfers',
-  needs: [queryRetrieve],
+  needs: [queryRetrieve, dicomListener],
   start(core, { the }) {
     const { storeScp } = the(queryRetrieve);
+    const listener = the(dicomListener);
     const running = new Transfers({
       config: () => core.config,
       queue: core.queue,
@@ -30,6 +32,7 @@ export const transfers: Feature<Transfers> = {
       storage: (assoc, msg) => {
         if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg);
       },
+      self: () => (listener.port() ? { port: listener.port() } : undefined),
       ingestObject: async (object, source) => {
         await ingestStream(object, core.importTarget(), source);
       },

@@ -82,6 +82,21 @@ export class RetrieveScp {
   async handleMove(assoc: Association, msg: IncomingMessage, data: Buffer | undefined): Promise<void> {
     await this.run('C-MOVE', assoc, msg, data, async (objects, op, progress) => {
       const ae = msg.command.moveDestination ?? '';
+      if (ae.toUpperCase() === this.deps.aeTitle().toUpperCase()) {
+        // To this archive itself: what is here is where it is asked to be; what an upstream holds is fetched here.
+        this.deps.destination(ae, assoc); // noderights.map still decides who may (it throws when not)
+        for (const obj of objects) {
+          if (op.cancelled) return;
+          await progress(
+            obj,
+            await (obj.arrival?.() ?? Promise.resolve()).then(
+              (): SendResult => ({ outcome: 'completed', reason: 'here' }),
+              (err: Error): SendResult => ({ outcome: 'failed', reason: err.message }),
+            ),
+          );
+        }
+        return;
+      }
       const dest = this.deps.destination(ae, assoc);
       if (!dest) throw new DimseError(Status.MoveDestinationUnknown, `move destination "${ae}" is not in acrnema.map`);
       const origin = { ae: assoc.callingAe, messageId: msg.command.messageId ?? 0 };

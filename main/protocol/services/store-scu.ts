@@ -42,6 +42,8 @@ export interface OutgoingObject {
    * recompressed in the background since the index was read says so in its own header.
    */
   read(): Promise<ReadObject>;
+  /** Not here yet: fetched for this retrieve from another node (a virtual server's upstream); resolves once stored. */
+  arrival?: () => Promise<void>;
 }
 
 export interface ReadObject {

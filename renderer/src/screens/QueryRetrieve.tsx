@@ -39,12 +39,15 @@ function RetrieveButtons({
   const [how, setHow] = useState<'move' | 'get'>('move');
   const [to, setTo] = useState('');
   const web = nodes.find((n) => n.ae === node)?.web;
+  // This archive with its upstreams: a C-MOVE from it to it fetches what only they hold (a C-GET would copy what is
+  // here onto itself).
+  const everywhere = !nodes.some((n) => n.ae === node);
   // A DICOMweb node gives objects to us (WADO-RS) and nowhere else.
   const retrieve = () =>
     api(ENDPOINTS.retrieve, {
       body: {
         source: node,
-        how: web ? 'get' : how,
+        how: web ? 'get' : everywhere ? 'move' : how,
         destination: web ? '' : to,
         query: { level, keys },
         patientId: study.PatientID ?? '',
@@ -62,6 +65,7 @@ function RetrieveButtons({
   return (
     <span className="retrieve">
       <select
+        hidden={everywhere}
         aria-label={t('How')}
         value={how}
         onChange={(e) => setHow(e.target.value as 'move' | 'get')}
@@ -170,7 +174,9 @@ export function QueryRetrieve() {
   const [searching, setSearching] = useState<AbortController>();
   const [error, setError] = useState('');
   const jobs = useJobs();
-  const chosen = node || nodes.data?.[0]?.ae || '';
+  // With virtual servers, this archive itself comes first: searched, its answer merges its upstreams' (one search).
+  const choices = nodes.data ? [...(nodes.self ? [nodes.self] : []), ...nodes.data] : undefined;
+  const chosen = node || choices?.[0]?.ae || '';
 
   const search = async (v: SearchValues) => {
     if (!chosen) {
@@ -220,7 +226,7 @@ export function QueryRetrieve() {
                 setResults(undefined);
               }}
             >
-              {(nodes.data ?? []).map((n) => (
+              {(choices ?? []).map((n) => (
                 <option key={n.ae} value={n.ae}>
                   {nodeLabel(n)}
                 </option>
