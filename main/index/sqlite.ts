@@ -7,6 +7,7 @@ import { foldName } from '../query/name-fold.ts';
 import { SQLITE_DIALECT } from '../query/sql.ts';
 import { chunksOf, type IndexDialect, type SqlEngine, type Statement } from './sql-engine.ts';
 import { SqlArchiveIndex } from './sql-index.ts';
+import { WalFlush } from './wal-flush.ts';
 import { SqliteReaders } from './sqlite-reader.ts';
 
 /** SQLite's SQL where it differs (sql-engine.ts). */
@@ -39,13 +40,20 @@ class SqliteEngine implements SqlEngine {
     prepared: Map<string, Prepared>;
     busy: Promise<void> | undefined;
     readers?: SqliteReaders;
+    /** DurableWrites: the log flushed after each write, off the event loop (wal-flush.ts). */
+    wal?: WalFlush;
   };
   /** The view inside a transaction: it runs at once, never waiting for itself. */
   private readonly inside: boolean;
 
   constructor(
     db: Database.Database,
-    shared: { prepared: Map<string, Prepared>; busy: Promise<void> | undefined; readers?: SqliteReaders } = {
+    shared: {
+      prepared: Map<string, Prepared>;
+      busy: Promise<void> | undefined;
+      readers?: SqliteReaders;
+      wal?: WalFlush;
+    } = {
       prepared: new Map(),
       busy: undefined,
     },
@@ -72,30 +80,44 @@ class SqliteEngine implements SqlEngine {
     return st;
   }
 
-  private exec(sql: string, params: unknown[]): { rows: Record<string, unknown>[]; changes: number; insertId: number } {
+  private exec(
+    sql: string,
+    params: unknown[],
+  ): { rows: Record<string, unknown>[]; changes: number; insertId: number; wrote?: boolean } {
     const st = this.prepare(sql);
     if (st.reader) {
       // SELECT, or a write with RETURNING (an upsert's row id).
       const rows = st.all(...params) as Record<string, unknown>[];
-      return { rows, changes: rows.length, insertId: Number(rows[0]?.id ?? 0) };
+      return { rows, changes: rows.length, insertId: Number(rows[0]?.id ?? 0), wrote: !st.readonly };
     }
     const info = st.run(...params);
     return { rows: [], changes: info.changes, insertId: Number(info.lastInsertRowid) };
   }
 
-  all<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.whenFree(() => this.exec(sql, params).rows as T[]);
+  async all<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const result = await this.whenFree(() => this.exec(sql, params));
+    if (result.wrote) await this.durable();
+    return result.rows as T[];
   }
 
-  run(sql: string, params: unknown[] = []): Promise<{ changes: number; insertId: number }> {
-    return this.whenFree(() => {
+  async run(sql: string, params: unknown[] = []): Promise<{ changes: number; insertId: number }> {
+    const result = await this.whenFree(() => {
       const { changes, insertId } = this.exec(sql, params);
       return { changes, insertId };
     });
+    if (result.changes) await this.durable();
+    return result;
   }
 
-  script(statements: Statement[]): Promise<Record<string, unknown>[][]> {
-    return this.whenFree(() => statements.map((s) => this.exec(s.sql, s.params).rows));
+  async script(statements: Statement[]): Promise<Record<string, unknown>[][]> {
+    const rows = await this.whenFree(() => statements.map((s) => this.exec(s.sql, s.params).rows));
+    await this.durable();
+    return rows;
+  }
+
+  /** A write outside a transaction (its own commit) reported done once the log is flushed (DurableWrites). */
+  private async durable(): Promise<void> {
+    if (!this.inside) await this.shared.wal?.flush();
   }
 
   /**
@@ -121,14 +143,14 @@ class SqliteEngine implements SqlEngine {
     while (this.shared.busy) await this.shared.busy;
     // Taken in the same synchronous step as the check above: no other call can slip in between.
     let release!: () => void;
+    let result: T;
     this.shared.busy = new Promise((resolve) => {
       release = resolve;
     });
     try {
       this.db.exec('BEGIN IMMEDIATE');
-      const result = await work(new SqliteEngine(this.db, this.shared, true));
+      result = await work(new SqliteEngine(this.db, this.shared, true));
       this.db.exec('COMMIT');
-      return result;
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw err;
@@ -136,14 +158,17 @@ class SqliteEngine implements SqlEngine {
       this.shared.busy = undefined;
       release();
     }
+    // The connection is free for the next transaction while this one's log is flushed.
+    await this.shared.wal?.flush();
+    return result;
   }
 }
 
 /**
  * The index in an embedded SQLite file (better-sqlite3), in WAL mode; each batch of objects is one transaction,
- * committed before success is sent. Durable (DurableWrites, the default): synchronous=FULL, the WAL flushed at each
- * commit, so a committed row survives a power cut; otherwise NORMAL: no flush at commit, the database still consistent
- * after a crash but the last commits may be gone.
+ * committed before success is sent. Durable (DurableWrites, the default): each write reported done once the WAL is
+ * flushed (wal-flush.ts: in the thread pool, shared by the commits that land meanwhile), so a committed row survives a
+ * power cut; otherwise no flush: the database still consistent after a crash but the last commits may be gone.
  */
 export class SqliteIndex extends SqlArchiveIndex {
   private readonly db: Database.Database;
@@ -151,26 +176,33 @@ export class SqliteIndex extends SqlArchiveIndex {
   private readonly readers: SqliteReaders | undefined;
 
   /** Opening is synchronous and happens once at start-up, before any association is served. */
+  private readonly wal: WalFlush | undefined;
+
   constructor(file: string, options: { durable?: boolean } = {}) {
-    const db = openDatabase(file, options.durable ?? false);
+    const durable = options.durable ?? false;
+    const db = openDatabase(file);
     const readers = file === ':memory:' ? undefined : new SqliteReaders(file);
-    super(new SqliteEngine(db, { prepared: new Map(), busy: undefined, readers }));
+    const wal = durable && file !== ':memory:' ? new WalFlush(file) : undefined;
+    super(new SqliteEngine(db, { prepared: new Map(), busy: undefined, readers, wal }));
     this.db = db;
     this.readers = readers;
+    this.wal = wal;
   }
 
   override async close(): Promise<void> {
     await super.close();
     await this.readers?.close();
+    await this.wal?.close();
     this.db.close();
   }
 }
 
-function openDatabase(file: string, durable: boolean): Database.Database {
+function openDatabase(file: string): Database.Database {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${durable ? 'FULL' : 'NORMAL'}`);
+  // No flush inside COMMIT: with DurableWrites the log is flushed after each write by WalFlush, off the event loop.
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   // Migration 5 fills the folded name keys with the same function the index writes them with.
   db.function('fold_name', { deterministic: true }, (name: unknown) => foldName(String(name ?? '')));

@@ -133,8 +133,9 @@ describe('transfer jobs when things go wrong', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(performance.now() - started).toBeLessThan(5000);
     expect(await local.server.index.findInstance(us.sopUid)).toBeDefined();
-    await until('the forward was tried', async () =>
-      (await queue().list()).some((j) => j.kind === 'forward' && j.attempts >= 1),
+    // The attempt is counted when it starts and its error written when it ends: wait for both.
+    await until('the forward was tried and failed', async () =>
+      (await queue().list()).some((j) => j.kind === 'forward' && j.attempts >= 1 && j.error),
     );
     const forward = (await queue().list()).find((j) => j.kind === 'forward')!;
     expect(forward).toMatchObject({ destination: 'DOWN', total: 1, done: 0 });
