@@ -66,6 +66,12 @@ export class StudyEditor {
   private aliases = new Map<string, string>();
   /** The changes of patient edits still running, by the old ID: what an object arriving meanwhile under it takes. */
   private readonly pendingAliases = new Map<string, AttributeChanges>();
+  /**
+   * The values of patient edits that ended (since this start), by old ID: an object still arriving under the old ID
+   * while the corrected patient has, for a moment, no row (its study taken back by that arrival and pruned) takes these
+   * instead of the ID alone.
+   */
+  private readonly endedAliases = new Map<string, AttributeChanges>();
 
   constructor(deps: EditorDependencies) {
     this.deps = deps;
@@ -304,12 +310,17 @@ export class StudyEditor {
     // While the patient's edit runs, its values; once it has ended, the corrected patient's as the index has them.
     const pending = this.pendingAliases.get(patientId);
     const target = pending ? undefined : await this.deps.index.findPatient(newId);
+    const ended = this.endedAliases.get(patientId);
     const values =
       pending ??
-      checkPatientChanges({
-        patientId: newId,
-        ...(target ? { patientName: target.patientName, birthDate: target.birthDate, sex: target.sex } : {}),
-      });
+      (target
+        ? checkPatientChanges({
+            patientId: newId,
+            patientName: target.patientName,
+            birthDate: target.birthDate,
+            sex: target.sex,
+          })
+        : (ended ?? checkPatientChanges({ patientId: newId })));
     const inst = await this.deps.index.findInstance(sopInstanceUid);
     const studies = inst ? await this.studiesOf([inst]) : [];
     await this.deps.queue.add(
@@ -375,6 +386,7 @@ export class StudyEditor {
       if (detail.alias) {
         await this.deps.index.addPatientAlias(detail.alias[0], detail.alias[1]);
         this.aliases = await this.deps.index.patientAliases();
+        this.endedAliases.set(detail.alias[0], this.pendingAliases.get(detail.alias[0]) ?? new Map(detail.changes));
         this.pendingAliases.delete(detail.alias[0]);
       }
       await progress({ done, failed }, true);

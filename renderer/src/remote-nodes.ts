@@ -31,15 +31,14 @@ export function useRemoteNodes(): { data: RemoteNode[] | undefined; error: strin
         ]
       : undefined;
   // With virtual servers, this archive itself is a node to search: its answer merges its upstreams' (VirtualServerFor).
-  const self =
-    status.data && status.data.virtualServers.length
-      ? {
-          ae: status.data.aeTitle,
-          host: '127.0.0.1',
-          port: status.data.dicomPort,
-          compression: 'as',
-          everywhere: status.data.virtualServers,
-        }
-      : undefined;
+  const self = status.data?.virtualServers.length
+    ? {
+        ae: status.data.aeTitle,
+        host: '127.0.0.1',
+        port: status.data.dicomPort,
+        compression: 'as',
+        everywhere: status.data.virtualServers,
+      }
+    : undefined;
   return { data, error: nodes.error || web.error || status.error, self };
 }
