@@ -170,7 +170,7 @@ export class ArchiveIngest implements ObjectReceiver {
     const uid = header.sopInstanceUid;
     this.recoder.supersede(uid);
     const location = this.store.locate(file, header);
-    // Every byte given to the file (a held object's too), so its checksum can be asked for beside the flush.
+    // Every byte given to the file (a held object's too) before its checksum is asked for.
     file.spill();
     const [placed, indexed] = await Promise.allSettled([
       this.store.commit(file, header),

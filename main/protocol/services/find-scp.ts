@@ -145,7 +145,10 @@ export class FindScp implements DimseService {
               `more than ${max} matches (MaxQueryResults): the first ${max} were answered; narrow the query`,
             );
           }
-          await send(burst);
+          const sending = send(burst);
+          sending.catch(() => undefined);
+          await Promise.race([sending, op.whenCancelled]);
+          await yieldToIo();
         }
         if (notes.length) upstreamNote = `not asked: ${notes.join('; ')}`;
       }
