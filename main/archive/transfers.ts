@@ -41,7 +41,7 @@ export interface TransferDependencies {
    * as a node when acrnema.map does not list it, so a search of it is the search its own peers get (with its virtual
    * servers' answers merged) and a retrieve from it to it fetches what only its upstreams hold.
    */
-  self?: () => { port: number } | undefined;
+  self?: () => { host: string; port: number } | undefined;
 }
 
 export class TransferError extends Refusal {
@@ -124,7 +124,7 @@ export class Transfers {
     if (n) return { ae: n.ae, host: n.host, port: n.port, compression: n.compression, tls };
     const ours = this.deps.config().settings.aeTitle;
     const self = ae.toUpperCase() === ours.toUpperCase() ? this.deps.self?.() : undefined;
-    return self?.port ? { ae: ours, host: '127.0.0.1', port: self.port } : undefined;
+    return self?.port ? { ae: ours, host: self.host, port: self.port } : undefined;
   }
 
   /** A DICOMweb node of dicomweb.map by name. */

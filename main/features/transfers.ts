@@ -32,7 +32,12 @@ export const transfers: Feature<Transfers> = {
       storage: (assoc, msg) => {
         if (msg.command.commandField === CommandField.CStoreRQ) storeScp.begin(assoc, msg);
       },
-      self: () => (listener.port() ? { port: listener.port() } : undefined),
+      // Reached on this computer: by loopback when it listens on every address, else on the one it listens on.
+      self: () => {
+        const address = core.listenAddress;
+        const host = !address || address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
+        return listener.port() ? { host, port: listener.port() } : undefined;
+      },
       ingestObject: async (object, source) => {
         await ingestStream(object, core.importTarget(), source);
       },
