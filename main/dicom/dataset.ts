@@ -298,12 +298,12 @@ function writeElement(parts: Buffer[], e: DicomElement, enc: TransferSyntaxEncod
 
 // ------------------------------------------------------------------ values
 
-/** A text value without its padding (PS3.5 6.2); `decode` applies the Specific Character Set where the VR needs it. */
 /** A data set in ascending tag order, as it goes on the wire. */
 export function byTag(ds: DataSet): DataSet {
   return new Map([...ds].sort((a, b) => a[0] - b[0]));
 }
 
+/** A text value without its padding (PS3.5 6.2); `decode` applies the Specific Character Set where the VR needs it. */
 export function textOf(e: DicomElement | undefined, decode?: (b: Buffer) => string): string {
   if (!e || !Buffer.isBuffer(e.value)) return '';
   const s = decode ? decode(e.value) : e.value.toString('latin1');

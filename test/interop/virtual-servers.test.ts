@@ -118,6 +118,22 @@ describe('virtual servers', () => {
     );
   }, 60_000);
 
+  it("marks its requests NONVIRTUAL when told: the upstream then answers from its own data, not its upstreams'", async () => {
+    // A second cache, not an upstream of BIGPACS: without the mark BIGPACS passes its query on to CACHE.
+    const second = await startArchive({ VirtualServerFor0: 'BIGPACS' }, [`BIGPACS 127.0.0.1 ${big.port} un`], 'SECOND');
+    try {
+      const plain = await studies(second.port, 'SECOND');
+      expect(plain.answers.map((a) => a.StudyInstanceUID)).toContain(onlyHere);
+      await setIni(second, { VirtualServerFor0: 'BIGPACS,NONVIRTUAL' });
+      expect(second.server.core.settings.virtualServers[0]).toMatchObject({ ae: 'BIGPACS', nonVirtual: true });
+      const marked = await studies(second.port, 'SECOND');
+      expect(marked.final).toBe('Success');
+      expect(marked.answers.map((a) => a.StudyInstanceUID).sort()).toEqual([onlyBig, shared, passedOn, early].sort());
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+
   it('passes on a C-MOVE of a study only upstream, object by object, and keeps a copy', async () => {
     const r = await run('movescu', [
       '-d',
