@@ -157,11 +157,16 @@ describe('editing a study in the UI', () => {
     await expect
       .poll(async () => (await archive.server.index.queryArchive(1, [], [])).length, { timeout: 20_000 })
       .toBe(3); // with the anonymized copy
-    const studies = (await apiFetch(archive, 'POST', '/api/find', {
-      level: 'STUDY',
-      keys: { PatientID: 'TYPO9', StudyInstanceUID: '', NumberOfStudyRelatedInstances: '' },
-    }).then((r) => r.json())) as Record<string, string>[];
-    expect(studies.map((x) => x.NumberOfStudyRelatedInstances)).toEqual(['1', '1']);
+    // The new study is there as soon as its first object is; the move has ended once each study holds one.
+    let studies: Record<string, string>[] = [];
+    const counts = async () => {
+      studies = (await apiFetch(archive, 'POST', '/api/find', {
+        level: 'STUDY',
+        keys: { PatientID: 'TYPO9', StudyInstanceUID: '', NumberOfStudyRelatedInstances: '' },
+      }).then((r) => r.json())) as Record<string, string>[];
+      return studies.map((x) => x.NumberOfStudyRelatedInstances);
+    };
+    await expect.poll(counts, { timeout: 20_000 }).toEqual(['1', '1']);
     const res = await apiFetch(
       archive,
       'GET',
