@@ -129,7 +129,7 @@ export class BackgroundRecoder {
           !(await index.recodedInstance(
             sop,
             { location: job.location, transferSyntaxUid: job.from },
-            { location, transferSyntaxUid: job.to, size: next.size, checksum: await next.checksum() },
+            { location, transferSyntaxUid: job.to, size: next.size, checksum: next.checksum },
           ))
         ) {
           // Deleted between the check and the rename: the file put back is nobody's.

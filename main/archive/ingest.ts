@@ -170,15 +170,18 @@ export class ArchiveIngest implements ObjectReceiver {
     const uid = header.sopInstanceUid;
     this.recoder.supersede(uid);
     const location = this.store.locate(file, header);
-    // Every byte given to the file (a held object's too) before its checksum is asked for.
+    // Every byte given to the file (a held object's too) before its checksum is read: held bytes count once written.
     file.spill();
     const [placed, indexed] = await Promise.allSettled([
       this.store.commit(file, header),
-      file
-        .checksum()
-        .then((checksum) =>
-          this.index.storeInstance({ header, transferSyntaxUid, location, size: file.size, callingAe, checksum }),
-        ),
+      this.index.storeInstance({
+        header,
+        transferSyntaxUid,
+        location,
+        size: file.size,
+        callingAe,
+        checksum: file.checksum,
+      }),
     ]);
     if (indexed.status === 'rejected') {
       const message = (indexed.reason as Error).message;

@@ -1,4 +1,5 @@
 import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
+import { QR_BY_TAG, UNIQUE_KEYS } from '../query/attributes.ts';
 import type { QrRequest } from '../query/identifier.ts';
 import { textOf, type DataSet } from '../dicom/dataset.ts';
 import { Tag } from '../dicom/tags.ts';
@@ -186,10 +187,8 @@ export class PullThrough implements RetrieveUpstreams {
     waiting: Map<string, { resolve: () => void; reject: (err: Error) => void }>,
     early?: Promise<string | undefined>,
   ): Promise<void> {
-    const byServer = new Map<string, Fetch[]>();
-    for (const f of fetches) byServer.set(f.server.ae, [...(byServer.get(f.server.ae) ?? []), f]);
     await Promise.all(
-      [...byServer.values()].map(async (list) => {
+      [...groupBy(fetches, (f) => f.server.ae).values()].map(async (list) => {
         for (const f of list) {
           const reason = f === fetches[0] && early ? await early : await this.moveOne(f);
           // Whatever did not arrive by the move's end will not.
@@ -216,15 +215,9 @@ export class PullThrough implements RetrieveUpstreams {
 /** The unique keys a retrieve names, as the image-level question to the upstreams asks them. */
 function keysOf(request: QrRequest): Record<string, string> | undefined {
   const keys: Record<string, string> = {};
-  const names: [number, string][] = [
-    [Tag.PatientID, 'PatientID'],
-    [Tag.StudyInstanceUID, 'StudyInstanceUID'],
-    [Tag.SeriesInstanceUID, 'SeriesInstanceUID'],
-    [Tag.SOPInstanceUID, 'SOPInstanceUID'],
-  ];
-  for (const [tag, keyword] of names) {
+  for (const tag of UNIQUE_KEYS) {
     const value = textOf(request.identifier.get(tag));
-    if (value && !/[*?]/.test(value)) keys[keyword] = value;
+    if (value && !/[*?]/.test(value)) keys[QR_BY_TAG.get(tag)!.keyword] = value;
   }
   if (request.level > 0) delete keys.PatientID;
   return Object.keys(keys).length ? keys : undefined;
@@ -250,20 +243,15 @@ function plan(
     haveInSeries.add(textOf(answer.get(Tag.SeriesInstanceUID)));
   }
   const fetches: Fetch[] = [];
-  const group = <K>(items: Missing[], key: (m: Missing) => K) => {
-    const out = new Map<K, Missing[]>();
-    for (const m of items) out.set(key(m), [...(out.get(key(m)) ?? []), m]);
-    return out;
-  };
-  for (const [from, mine] of group(missing, (m) => m.from)) {
+  for (const [from, mine] of groupBy(missing, (m) => m.from)) {
     const server = servers.find((s) => s.ae === from)!;
-    for (const [study, inStudy] of group(mine, (m) => m.study)) {
+    for (const [study, inStudy] of groupBy(mine, (m) => m.study)) {
       const uids = (ms: Missing[]) => ms.map((m) => m.sop);
       if (!haveInStudy.has(study)) {
         fetches.push({ server, level: 'STUDY', keys: { StudyInstanceUID: study }, uids: uids(inStudy) });
         continue;
       }
-      for (const [series, inSeries] of group(inStudy, (m) => m.series)) {
+      for (const [series, inSeries] of groupBy(inStudy, (m) => m.series)) {
         const whole = !haveInSeries.has(series) || (server.perSeries > 0 && inSeries.length > server.perSeries);
         fetches.push(
           whole
@@ -284,4 +272,16 @@ function plan(
     }
   }
   return fetches;
+}
+
+/** Items by key, each key's in their order (Map.groupBy, which this project's ES2023 library does not type yet). */
+function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
 }

@@ -1,13 +1,10 @@
 import type { Feature } from '../core/feature.ts';
-import { textOf } from '../dicom/dataset.ts';
-import { Tag } from '../dicom/tags.ts';
 import { UNIQUE_KEYS } from '../query/attributes.ts';
+import { levelOf } from '../query/identifier.ts';
 import { askUpstreams, notPassedOn, withoutMarks, type UpstreamDependencies } from '../archive/upstream-query.ts';
 import { PullThrough } from '../archive/pull-through.ts';
 import { queryRetrieve } from './query-retrieve.ts';
 import { transfers } from './transfers.ts';
-
-const LEVELS = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
 
 /**
  * Virtual servers (Conquest's VirtualServerFor0..9): this archive as the one node in front of bigger ones. A C-FIND
@@ -37,7 +34,7 @@ export const virtualServers: Feature = {
       prepare(identifier, sopClass, callingAe) {
         const clean = withoutMarks(identifier);
         if (notPassedOn(identifier, callingAe, core.settings.virtualServers)) return { identifier: clean };
-        const level = LEVELS.indexOf(textOf(identifier.get(Tag.QueryRetrieveLevel)).toUpperCase());
+        const { level } = levelOf(identifier);
         if (level < 0) return { identifier: clean };
         const uniqueKey = UNIQUE_KEYS[level]!;
         const answers = askUpstreams(upstream, sopClass, identifier, uniqueKey).then(({ answers, notes }) => ({

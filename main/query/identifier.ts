@@ -64,10 +64,15 @@ function hasValue(e: DicomElement): boolean {
   return isSequence(e) ? e.value.some((item) => item.size > 0) : Buffer.isBuffer(e.value) ? e.value.length > 0 : true;
 }
 
+/** An identifier's Query/Retrieve Level as written (upper case) and as its number (-1: none this archive knows). */
+export function levelOf(identifier: DataSet): { levelName: string; level: number } {
+  const levelName = textOf(identifier.get(Tag.QueryRetrieveLevel)).toUpperCase();
+  return { levelName, level: LEVEL_NAMES.indexOf(levelName as (typeof LEVEL_NAMES)[number]) };
+}
+
 /** Read a Query/Retrieve identifier; `model` decides which levels exist (Study Root has no PATIENT level). */
 export function qrRequestFrom(identifier: DataSet, model: QrModel): QrRequest {
-  const levelName = textOf(identifier.get(Tag.QueryRetrieveLevel)).toUpperCase();
-  const level = LEVEL_NAMES.indexOf(levelName as (typeof LEVEL_NAMES)[number]);
+  const { levelName, level } = levelOf(identifier);
   if (level < 0) {
     throw new IdentifierError(
       Status.IdentifierDoesNotMatchSopClass,

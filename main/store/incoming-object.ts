@@ -75,11 +75,11 @@ export class IncomingObject {
 
   /**
    * The CRC-32 of the file's bytes (meta information and data set, as written), computed as they go to the file: the
-   * checksum the index keeps for VerifyStorage. Undefined when another writer made the file (replaceWith). Asked once
-   * every byte is given (after `spill`, `finish` or `release`).
+   * checksum the index keeps for VerifyStorage. Undefined when another writer made the file (replaceWith). Read once
+   * every byte is given (after `spill`, `finish` or `release`): a held object's bytes count only once they are.
    */
-  checksum(): Promise<number | undefined> {
-    return Promise.resolve(this.crc === undefined ? undefined : this.crc >>> 0);
+  get checksum(): number | undefined {
+    return this.crc === undefined ? undefined : this.crc >>> 0;
   }
 
   /** False asks the caller to wait for `drained()`. The chunk must not be modified afterwards. */

@@ -85,9 +85,21 @@ export class FindScp implements DimseService {
       // The answers already sent, by the level's unique key: an upstream's answer for one of them is not sent again.
       const seen = passed?.upstream ? new Set<string>() : undefined;
       // Dropped by a query converter: nothing matches.
-      const { chunks, pending } = identifier
+      const local = identifier
         ? this.search(sopClass, identifier, msg.context.transferSyntax, seen)
         : { chunks: (async function* () {})(), pending: Status.Pending };
+      const { pending } = local;
+      // Virtual servers: after our own answers, the upstreams' that name something we did not answer, as one more
+      // chunk (the same bursts, limit and C-CANCEL); the ones that did not answer go into the final comment.
+      const upstream = passed?.upstream;
+      const chunks = upstream
+        ? (async function* () {
+            yield* local.chunks;
+            const { answers, notes } = await upstream.answers;
+            if (notes.length) upstreamNote = `not asked: ${notes.join('; ')}`;
+            yield answers.filter((a) => !seen!.has(textOf(a.get(upstream.uniqueKey)))).map((a) => () => a);
+          })()
+        : local.chunks;
       const max = this.maxResults();
       // Answers leave in bursts (one system call each); between bursts the socket is read, so a C-CANCEL gets in.
       // One command set for every pending answer (encoded once a burst); each answer its own identifier.
@@ -132,25 +144,6 @@ export class FindScp implements DimseService {
           await Promise.race([sending, op.whenCancelled]);
           await yieldToIo();
         }
-      }
-      if (passed?.upstream && !op.cancelled) {
-        const { answers, notes } = await passed.upstream.answers;
-        const fresh = answers.filter((a) => !seen!.has(textOf(a.get(passed.upstream!.uniqueKey))));
-        for (let at = 0; at < fresh.length && !op.cancelled; at += ANSWERS_PER_BURST) {
-          const burst = fresh.slice(at, at + ANSWERS_PER_BURST).map((a) => () => a);
-          if (max > 0 && sent + burst.length > max) {
-            await send(burst.slice(0, max - sent));
-            throw new DimseError(
-              Status.OutOfResources,
-              `more than ${max} matches (MaxQueryResults): the first ${max} were answered; narrow the query`,
-            );
-          }
-          const sending = send(burst);
-          sending.catch(() => undefined);
-          await Promise.race([sending, op.whenCancelled]);
-          await yieldToIo();
-        }
-        if (notes.length) upstreamNote = `not asked: ${notes.join('; ')}`;
       }
       if (op.cancelled) status = Status.Cancel;
     } catch (err) {
