@@ -66,7 +66,7 @@ describe('virtual servers', () => {
         })
       ).status,
     ).toBe(200);
-    await setIni(big, { VirtualServerFor0: 'CACHE' });
+    await big.setIni('VirtualServerFor0', 'CACHE');
     expect(big.server.core.settings.virtualServers.map((s) => s.ae)).toEqual(['CACHE']);
     bigImages = [
       ...imagesOf(onlyBig, [uid(), uid(), uid()]),
@@ -92,14 +92,52 @@ describe('virtual servers', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const studies = async (port: number, ae: string, extra: string[] = []) => {
-    const r = await findscu(
-      port,
-      ae,
-      ['-S'],
-      ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'RetrieveAETitle', ...extra],
-    );
-    return r;
+  const studies = (port: number, ae: string, extra: string[] = []) =>
+    findscu(port, ae, ['-S'], ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'RetrieveAETitle', ...extra]);
+
+  /** How many objects of a study CACHE holds. */
+  const keptOf = async (study: string) =>
+    (await cache.server.core.index.instancesMatching([])).filter((i) => i.studyInstanceUid === study).length;
+  /** getscu of a study from CACHE into a folder of its own: how many objects came. */
+  const getThrough = async (study: string, folder: string) => {
+    const into = path.join(work, folder);
+    const r = await getscu(cache.port, 'CACHE', into, ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${study}`]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    return (await readdir(into)).length;
+  };
+  /** movescu of a study from CACHE to the VIEWER storescp (`debug`: -d, to read its responses). */
+  const moveToViewer = (study: string, debug = false) =>
+    run('movescu', [
+      ...(debug ? ['-d'] : []),
+      '-S',
+      '-aet',
+      'VIEWERQR',
+      '-aec',
+      'CACHE',
+      '-aem',
+      'VIEWER',
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+      '127.0.0.1',
+      String(cache.port),
+    ]);
+  /** findscu -d of every study on CACHE: its whole log, where the final response's comment is. */
+  const findLogged = async () => {
+    const r = await run('findscu', [
+      '-d',
+      '-S',
+      '-aec',
+      'CACHE',
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      'StudyInstanceUID',
+      '127.0.0.1',
+      String(cache.port),
+    ]);
+    return r.stdout + r.stderr;
   };
 
   it('answers a C-FIND with its own studies and each upstream’s, every study once, retrieved through it', async () => {
@@ -124,7 +162,7 @@ describe('virtual servers', () => {
     try {
       const plain = await studies(second.port, 'SECOND');
       expect(plain.answers.map((a) => a.StudyInstanceUID)).toContain(onlyHere);
-      await setIni(second, { VirtualServerFor0: 'BIGPACS,NONVIRTUAL' });
+      await second.setIni('VirtualServerFor0', 'BIGPACS,NONVIRTUAL');
       expect(second.server.core.settings.virtualServers[0]).toMatchObject({ ae: 'BIGPACS', nonVirtual: true });
       const marked = await studies(second.port, 'SECOND');
       expect(marked.final).toBe('Success');
@@ -135,64 +173,30 @@ describe('virtual servers', () => {
   }, 60_000);
 
   it('passes on a C-MOVE of a study only upstream, object by object, and keeps a copy', async () => {
-    const r = await run('movescu', [
-      '-d',
-      '-S',
-      '-aet',
-      'VIEWERQR',
-      '-aec',
-      'CACHE',
-      '-aem',
-      'VIEWER',
-      '-k',
-      'QueryRetrieveLevel=STUDY',
-      '-k',
-      `StudyInstanceUID=${onlyBig}`,
-      '127.0.0.1',
-      String(cache.port),
-    ]);
+    const r = await moveToViewer(onlyBig, true);
     const final = retrieveResponses(r.stdout + r.stderr, 'Move').find((x) => x.final);
     expect(final, r.stdout + r.stderr).toMatchObject({ completed: 3, failed: 0, status: '0x0000' });
     expect(await viewer.files()).toHaveLength(3);
     // Cached: CACHE holds the study now, received from BIGPACS.
-    const kept = await cache.server.core.index.instancesMatching([]);
-    expect(kept.filter((i) => i.studyInstanceUid === onlyBig)).toHaveLength(3);
+    expect(await keptOf(onlyBig)).toBe(3);
   }, 60_000);
 
   it('fetches only what is missing of a study it holds in part, for a C-GET', async () => {
-    const into = path.join(work, 'get-shared');
-    const r = await getscu(cache.port, 'CACHE', into, ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${shared}`]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
     // Series A's missing object by UID list, series B as a whole, the object here from here.
-    expect((await readdir(into)).length).toBe(3);
-    const kept = await cache.server.core.index.instancesMatching([]);
-    expect(kept.filter((i) => i.studyInstanceUid === shared)).toHaveLength(3);
+    expect(await getThrough(shared, 'get-shared')).toBe(3);
+    expect(await keptOf(shared)).toBe(3);
   }, 60_000);
 
   it('gets a study from Orthanc through it', async () => {
-    const into = path.join(work, 'get-orthanc');
-    const r = await getscu(cache.port, 'CACHE', into, ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${inOrthanc}`]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect((await readdir(into)).length).toBe(1);
+    expect(await getThrough(inOrthanc, 'get-orthanc')).toBe(1);
   }, 60_000);
 
   it('with CacheVirtualData = 0 and OverlapVirtualGet = 0, passes a study on once all of it came, then lets it go', async () => {
-    await setIni(cache, { CacheVirtualData: '0', OverlapVirtualGet: '0' });
+    await cache.setIni('CacheVirtualData', '0');
+    await cache.setIni('OverlapVirtualGet', '0');
     expect(cache.server.core.settings).toMatchObject({ cacheVirtualData: false, overlapVirtualGet: 0 });
     const before = (await viewer.files()).length;
-    const r = await run('movescu', [
-      '-S',
-      '-aec',
-      'CACHE',
-      '-aem',
-      'VIEWER',
-      '-k',
-      'QueryRetrieveLevel=STUDY',
-      '-k',
-      `StudyInstanceUID=${passedOn}`,
-      '127.0.0.1',
-      String(cache.port),
-    ]);
+    const r = await moveToViewer(passedOn);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect((await viewer.files()).length).toBe(before + 2);
     await until('the passed-on study is no longer kept', async () =>
@@ -201,7 +205,8 @@ describe('virtual servers', () => {
     // What was here before stays: the study held in part, and the one fetched while caching was on.
     const kept = await cache.server.core.index.instancesMatching([]);
     expect(new Set(kept.map((i) => i.studyInstanceUid))).toEqual(new Set([onlyBig, onlyHere, shared, inOrthanc]));
-    await setIni(cache, { CacheVirtualData: '1', OverlapVirtualGet: '5' });
+    await cache.setIni('CacheVirtualData', '1');
+    await cache.setIni('OverlapVirtualGet', '5');
   }, 60_000);
 
   it('names an upstream that never answers in the final comment, after VirtualServerTimeout, with the others answered', async () => {
@@ -211,58 +216,20 @@ describe('virtual servers', () => {
       port: (silent.address() as { port: number }).port,
       compression: 'un',
     });
-    await setIni(cache, { VirtualServerFor2: 'SILENT' });
+    await cache.setIni('VirtualServerFor2', 'SILENT');
     await until('CACHE reads its new upstream', async () => cache.server.core.settings.virtualServers.length === 3);
-    const r = await run('findscu', [
-      '-d',
-      '-S',
-      '-aec',
-      'CACHE',
-      '-k',
-      'QueryRetrieveLevel=STUDY',
-      '-k',
-      'StudyInstanceUID',
-      '127.0.0.1',
-      String(cache.port),
-    ]);
-    const log = r.stdout + r.stderr;
+    const log = await findLogged();
     expect(log).toMatch(/\(0000,0902\) LO \[not asked: SILENT did not answer within 3 s/);
     expect((log.match(/Received Find Response/g) ?? []).length).toBe(6);
     // Asked again at once: the silent upstream is left out for a while instead of costing every query the limit.
-    const again = await run('findscu', [
-      '-d',
-      '-S',
-      '-aec',
-      'CACHE',
-      '-k',
-      'QueryRetrieveLevel=STUDY',
-      '-k',
-      'StudyInstanceUID',
-      '127.0.0.1',
-      String(cache.port),
-    ]);
-    expect(again.stdout + again.stderr).toMatch(
-      /\(0000,0902\) LO \[not asked: SILENT did not answer within 3 s \(\d+ s ago/,
-    );
+    expect(await findLogged()).toMatch(/\(0000,0902\) LO \[not asked: SILENT did not answer within 3 s \(\d+ s ago/);
   }, 60_000);
 
   it('with one upstream, starts fetching a study none of which is here beside listing it', async () => {
-    await setIni(cache, { VirtualServerFor1: '', VirtualServerFor2: '' });
+    await cache.setIni('VirtualServerFor1', '');
+    await cache.setIni('VirtualServerFor2', '');
     expect(cache.server.core.settings.virtualServers.map((v) => v.ae)).toEqual(['BIGPACS']);
-    const into = path.join(work, 'get-early');
-    const r = await getscu(cache.port, 'CACHE', into, ['QueryRetrieveLevel=STUDY', `StudyInstanceUID=${early}`]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect((await readdir(into)).length).toBe(2);
-    const kept = await cache.server.core.index.instancesMatching([]);
-    expect(kept.filter((i) => i.studyInstanceUid === early)).toHaveLength(2);
+    expect(await getThrough(early, 'get-early')).toBe(2);
+    expect(await keptOf(early)).toBe(2);
   }, 60_000);
-
-  async function setIni(archive: TestArchive, keys: Record<string, string>): Promise<void> {
-    const current = (await (await apiFetch(archive, 'GET', '/api/settings')).json()) as { text: string };
-    let text = current.text;
-    for (const k of Object.keys(keys)) text = text.replace(new RegExp(`^${k}\\s*=.*\\n`, 'gim'), '');
-    for (const [k, v] of Object.entries(keys)) text = text.replace(/^\[sscscp\][^\n]*\n/im, (m) => `${m}${k} = ${v}\n`);
-    const saved = await apiFetch(archive, 'PUT', '/api/settings', { text });
-    expect(saved.status, await saved.clone().text()).toBe(200);
-  }
 });
