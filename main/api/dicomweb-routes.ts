@@ -30,7 +30,7 @@ import { DicomWebError } from '../dicomweb/errors.ts';
  */
 
 export interface DicomWebService {
-  index: Pick<ArchiveIndex, 'queryArchive' | 'instancesMatching'>;
+  index: Pick<ArchiveIndex, 'queryArchive' | 'instancesMatching' | 'schema'>;
   objectFile(location: StoredLocation): string;
   transcoder: Pick<DicomTranscoder, 'canTranscode' | 'transcode' | 'render'>;
   importTarget(): ImportTarget;

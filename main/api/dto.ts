@@ -19,7 +19,8 @@ export type JobKindDto =
   | 'delete'
   | 'process'
   | 'relocate'
-  | 'prefetch';
+  | 'prefetch'
+  | 'index-fill';
 export type JobStateDto = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** A search's level and keys by keyword (a retrieve's query). */

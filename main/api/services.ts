@@ -40,7 +40,7 @@ export interface StatusService {
 export interface ArchiveService {
   index: Pick<
     ArchiveIndex,
-    'findInstance' | 'queryArchive' | 'setStudyProtected' | 'protectedStudies' | 'listDeletions'
+    'findInstance' | 'queryArchive' | 'schema' | 'setStudyProtected' | 'protectedStudies' | 'listDeletions'
   >;
   objectFile(location: StoredLocation): string;
   /** Undefined for an unknown study; 'protected' when it is protected (it must be unprotected first). */

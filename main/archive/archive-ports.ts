@@ -27,6 +27,7 @@ export function queryPort({ index, config }: ArchivePortDependencies): QueryPort
     config().settings.nameMatching === 'forgiving' ? withFoldedNames(r.conditions) : r.conditions;
   return {
     findArchive: (request) => index.streamArchive(request.level, request.returns, names(request)),
+    addedKeys: () => index.schema.attributes,
     findWorklist: (request) => index.queryWorklist([...request.returns, ...request.stepReturns], names(request)),
   };
 }

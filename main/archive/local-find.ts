@@ -1,4 +1,5 @@
-import { LEVEL_NAMES, QR_ATTRIBUTES } from '../query/attributes.ts';
+import { LEVEL_NAMES, QR_ATTRIBUTES, type QrAttribute } from '../query/attributes.ts';
+import { keywordTag } from '../dicom/dictionary.ts';
 import { IdentifierError, qrRequestFrom } from '../query/identifier.ts';
 import { identifierFromKeywords, KeywordError } from '../query/keyword-identifiers.ts';
 import { withFoldedNames } from '../query/condition.ts';
@@ -25,11 +26,16 @@ export class QueryRefused extends Refusal {
 }
 
 /** The keys a level answers with, when the request names none: all the archive supports up to that level. */
-function defaultKeys(level: number): Record<string, string> {
-  return Object.fromEntries(QR_ATTRIBUTES.filter((a) => a.level <= level).map((a) => [a.keyword, '']));
+function defaultKeys(level: number, added: readonly QrAttribute[]): Record<string, string> {
+  return Object.fromEntries(
+    [...QR_ATTRIBUTES, ...added].filter((a) => a.level <= level && keywordTag(a.keyword)).map((a) => [a.keyword, '']),
+  );
 }
 
-export function checkedFindRequest(request: Partial<LocalFindRequest>): {
+export function checkedFindRequest(
+  request: Partial<LocalFindRequest>,
+  added: readonly QrAttribute[] = [],
+): {
   level: number;
   keys: Record<string, string>;
 } {
@@ -48,20 +54,23 @@ export function checkedFindRequest(request: Partial<LocalFindRequest>): {
     throw new QueryRefused('keys must map keywords to text');
   // Keys with empty values are what to return; a request naming none gets every key the level answers.
   const namesReturnKeys = Object.values(keys).some((v) => v === '');
-  return { level, keys: namesReturnKeys ? keys : { ...defaultKeys(level), ...keys } };
+  return { level, keys: namesReturnKeys ? keys : { ...defaultKeys(level, added), ...keys } };
 }
 
 /** Search the local archive, as a C-FIND in the Patient Root model would (the answers' keys by keyword). */
 export async function findLocal(
-  index: Pick<ArchiveIndex, 'queryArchive'>,
+  index: Pick<ArchiveIndex, 'queryArchive'> & Partial<Pick<ArchiveIndex, 'schema'>>,
   request: Partial<LocalFindRequest>,
 ): Promise<LocalFindAnswer[]> {
-  const { level, keys } = checkedFindRequest(request);
+  // The keys dicom.sql added (the Studies screen and its own searches; callers without them search ours).
+  const added = index.schema?.attributes ?? [];
+  const { level, keys } = checkedFindRequest(request, added);
   try {
     // Values come as JavaScript text, written in UTF-8: the identifier says so.
     const q = qrRequestFrom(
       identifierFromKeywords({ ...keys, SpecificCharacterSet: 'ISO_IR 192' }, LEVEL_NAMES[level]),
       'PATIENT',
+      added,
     );
     const limit = request.limit;
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))

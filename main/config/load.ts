@@ -14,6 +14,8 @@ import { readLuaHooks, type LuaHooks } from './lua-hooks.ts';
 import type { ConfigError } from './config-error.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { AcrNemaMap } from './acrnema-map.ts';
+import { parseDicomSql } from './dicom-sql.ts';
+import { BUILT_IN_SCHEMA, indexSchemaOf, type IndexSchema } from '../index/index-schema.ts';
 import { parseSopList, type SopList } from './sop-list.ts';
 import { readSettings, type ServerSettings } from './server-settings.ts';
 import { readForwardRules, type ForwardRule } from './forward-rules.ts';
@@ -24,7 +26,7 @@ import net from 'node:net';
 
 /** The shipped defaults, copied into a new configuration folder on first start. */
 export const DEFAULT_CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
-const SEED_FILES = ['dicom.ini', 'acrnema.map', 'dgatesop.lst'];
+const SEED_FILES = ['dicom.ini', 'acrnema.map', 'dgatesop.lst', 'dicom.sql'];
 
 export interface LoadedConfig {
   configDir: string;
@@ -48,6 +50,8 @@ export interface LoadedConfig {
   nodeRights: NodeRightsMap;
   /** For nodes whose calls are checked against their address: acrnema.map's host as addresses, by AE title (upper case). */
   checkedHosts: Map<string, string[]>;
+  /** dicom.sql (kFactorFile): the index's columns beyond its own; none when the file is not there. */
+  indexSchema: IndexSchema;
 }
 
 /** The addresses of the acrnema.map hosts of nodes whose address noderights.map checks (names resolved once, here). */
@@ -87,6 +91,9 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
   const settings = readSettings(ini, configDir, dataDir);
   const nodes = new AcrNemaMap(settings.acrNemaMap, await readFile(settings.acrNemaMap, 'utf8'));
   const sopList = parseSopList(settings.sopClassList, await readFile(settings.sopClassList, 'utf8'));
+  const indexSchema = (await fileExists(settings.kFactorFile))
+    ? indexSchemaOf(parseDicomSql(settings.kFactorFile, await readFile(settings.kFactorFile, 'utf8')))
+    : { ...BUILT_IN_SCHEMA, file: settings.kFactorFile };
   // A converter this version refuses does not stop the start: it is left out, and said (skippedConverters).
   const skippedConverters: LoadedConfig['skippedConverters'] = [];
   const skip = (key: string, errors: ConfigError[]) =>
@@ -131,5 +138,6 @@ export async function loadConfig(configDir: string, dataDir: string): Promise<Lo
     skippedConverters,
     nodeRights,
     checkedHosts: await resolveCheckedHosts(nodes, nodeRights),
+    indexSchema,
   };
 }

@@ -64,6 +64,9 @@ export interface ServerSettings {
   dimseTimeout: number;
   acrNemaMap: string;
   sopClassList: string;
+  /** dicom.sql (Conquest's kFactorFile), and the columns taken out of it that may be dropped (DropIndexColumns). */
+  kFactorFile: string;
+  dropIndexColumns: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Levels of their own for some log sources (LogSourceLevels). */
   logSourceLevels: ReadonlyMap<string, 'debug' | 'info' | 'warn' | 'error'>;

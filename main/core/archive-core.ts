@@ -9,6 +9,7 @@ import { Logger, consoleSink, type SourceLogger } from '../util/log.ts';
 import { FileStore, type StoredLocation } from '../store/file-store.ts';
 import { compileLayout } from '../store/layout.ts';
 import { readStoredDataSet } from '../store/object-reader.ts';
+import { indexMoreTags } from '../dicom/instance-header.ts';
 import { SqliteIndex } from '../index/sqlite.ts';
 import type { ArchiveIndex, StoredInstance } from '../index/archive-index.ts';
 import { AuditTrail } from '../audit/audit-trail.ts';
@@ -69,6 +70,8 @@ export const CORE_SETTINGS: readonly KeyName[] = [
   'AuditSyslogProtocol',
   'ACRNemaMap',
   'SOPClassList',
+  'kFactorFile',
+  'DropIndexColumns',
   'LogLevel',
   'LogSourceLevels',
 ];
@@ -222,6 +225,14 @@ export class ArchiveCore {
     );
     await store.open();
     const index = await openIndex(s);
+    // dicom.sql's columns exist before the first object is stored (or a crash's leftovers indexed by repair()).
+    indexMoreTags(config.indexSchema.added.map((c) => c.tag));
+    try {
+      await index.applySchema(config.indexSchema, s.dropIndexColumns);
+    } catch (err) {
+      await index.close();
+      throw err;
+    }
     const audit = new AuditTrail(index.auditStore(), () => core.settings.auditRetentionDays, logger.child('audit'));
     audit.patientsOf = (uids) => index.patientsOfStudies(uids);
     let atna: AtnaSyslog | undefined;

@@ -1,6 +1,7 @@
 import { CharacterSet } from './charset.ts';
 import type { CapturedValue } from './dataset-scanner.ts';
 import { Tag } from './tags.ts';
+import { vrOf } from './dictionary.ts';
 
 /** The attributes of one object that the archive indexes, decoded to text (PS3.4 C.6 keys and a few more). */
 export interface InstanceHeader {
@@ -29,9 +30,11 @@ export interface InstanceHeader {
   rows: number | null;
   columns: number | null;
   numberOfFrames: string;
+  /** Values of the attributes dicom.sql added to the index (indexMoreTags), by tag, as text (`\` between values). */
+  more?: Map<number, string>;
 }
 
-type StringKey = Exclude<keyof InstanceHeader, 'rows' | 'columns'>;
+type StringKey = Exclude<keyof InstanceHeader, 'rows' | 'columns' | 'more'>;
 
 /** Tag -> field; `text` says the value is in the Specific Character Set (PS3.5 6.1.2.3). */
 const STRING_TAGS: [number, StringKey, boolean][] = [
@@ -60,7 +63,23 @@ const STRING_TAGS: [number, StringKey, boolean][] = [
   [Tag.NumberOfFrames, 'numberOfFrames', false],
 ];
 
-export const INDEXED_TAGS: ReadonlySet<number> = new Set([...STRING_TAGS.map(([t]) => t), Tag.Rows, Tag.Columns]);
+const indexed = new Set([...STRING_TAGS.map(([t]) => t), Tag.Rows, Tag.Columns]);
+/** The tags a stored object's header is read for: ours, and those indexMoreTags added. */
+export const INDEXED_TAGS: ReadonlySet<number> = indexed;
+/** Tags dicom.sql added to the index (index-schema.ts), read into `more`. */
+const moreTags = new Set<number>();
+
+/**
+ * Read these tags too, into each header's `more` (dicom.sql's added columns). For the whole process: two archives in
+ * one process (tests) read the union, and each writes only its own columns.
+ */
+export function indexMoreTags(tags: Iterable<number>): void {
+  for (const tag of tags) {
+    if (indexed.has(tag) && !moreTags.has(tag)) continue;
+    moreTags.add(tag);
+    indexed.add(tag);
+  }
+}
 
 /** Build the header from captured values; `littleEndian` tells how US values were encoded. */
 export function instanceHeaderFrom(captured: Map<number, CapturedValue>, littleEndian: boolean): InstanceHeader {
@@ -80,7 +99,40 @@ export function instanceHeaderFrom(captured: Map<number, CapturedValue>, littleE
       ? v.toString('latin1').replace(/[\0 ]+$/, '')
       : trimText(text ? charset.decode(v) : v.toString('latin1'));
   }
+  if (moreTags.size) {
+    header.more = new Map();
+    for (const tag of moreTags) {
+      const v = captured.get(tag);
+      if (v) header.more.set(tag, valueText(v.vr || vrOf(tag), v.value, charset, littleEndian));
+    }
+  }
   return header;
+}
+
+const BINARY_NUMBERS: Record<string, [number, (b: Buffer, at: number, le: boolean) => number]> = {
+  US: [2, (b, at, le) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at))],
+  SS: [2, (b, at, le) => (le ? b.readInt16LE(at) : b.readInt16BE(at))],
+  UL: [4, (b, at, le) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at))],
+  SL: [4, (b, at, le) => (le ? b.readInt32LE(at) : b.readInt32BE(at))],
+  FL: [4, (b, at, le) => (le ? b.readFloatLE(at) : b.readFloatBE(at))],
+  FD: [8, (b, at, le) => (le ? b.readDoubleLE(at) : b.readDoubleBE(at))],
+};
+/** VRs whose values are in the Specific Character Set (PS3.5 6.1.2.3). */
+const CHARSET_VRS = new Set(['LO', 'SH', 'PN', 'LT', 'ST', 'UT', 'UC']);
+
+/** Any attribute's value as text: binary numbers written out, values separated by `\` (PS3.5 6.4). */
+function valueText(vr: string, value: Buffer, charset: CharacterSet, littleEndian: boolean): string {
+  const binary = BINARY_NUMBERS[vr];
+  if (binary) {
+    const [size, read] = binary;
+    const out: string[] = [];
+    for (let at = 0; at + size <= value.length; at += size) out.push(String(read(value, at, littleEndian)));
+    return out.join('\\');
+  }
+  return trimText(CHARSET_VRS.has(vr) ? charset.decode(value) : value.toString('latin1'))
+    .split('\\')
+    .map((part) => part.trim())
+    .join('\\');
 }
 
 /** Leading and trailing spaces (and NUL padding) are not significant in these VRs (PS3.5 6.2). */

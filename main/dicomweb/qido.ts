@@ -1,5 +1,5 @@
 import { keywordOf, keywordTag } from '../dicom/dictionary.ts';
-import { LEVEL_NAMES, QR_ATTRIBUTES, QR_BY_TAG, type LevelNumber } from '../query/attributes.ts';
+import { LEVEL_NAMES, QR_ATTRIBUTES, qrAttribute, type LevelNumber } from '../query/attributes.ts';
 import { IdentifierError, qrRequestFrom } from '../query/identifier.ts';
 import { withFoldedNames } from '../query/condition.ts';
 import { identifierFromKeywords } from '../query/keyword-identifiers.ts';
@@ -77,13 +77,16 @@ function attributeName(name: string): string | undefined {
 
 /** The QIDO-RS answer for a scope (the resource's path) and the query's parameters. */
 export async function qido(
-  index: Pick<ArchiveIndex, 'queryArchive'>,
+  index: Pick<ArchiveIndex, 'queryArchive'> & Partial<Pick<ArchiveIndex, 'schema'>>,
   scope: QidoScope,
   params: URLSearchParams,
   baseUrl: string,
   maxResults: number,
 ): Promise<QidoAnswer> {
   const level = scope.level as LevelNumber;
+  // Ours and the keys dicom.sql added to the index.
+  const added = index.schema?.attributes ?? [];
+  const attributeAt = (keyword: string) => qrAttribute(keywordTag(keyword)!.tag, level, added);
   const warnings: string[] = [];
   const keys: Record<string, string> = {};
   const unmatched: string[] = [];
@@ -91,7 +94,7 @@ export async function qido(
     if (RESERVED.has(name)) continue;
     const keyword = attributeName(name);
     if (!keyword) throw new QidoError(`"${name}" is not a DICOM attribute keyword or tag`);
-    const attr = QR_BY_TAG.get(keywordTag(keyword)!.tag);
+    const attr = attributeAt(keyword);
     if (!attr || attr.level > level) {
       unmatched.push(keyword);
       continue;
@@ -113,12 +116,13 @@ export async function qido(
     const name = field.trim();
     if (!name) continue;
     if (name === 'all') {
-      for (const a of QR_ATTRIBUTES) if (a.level <= level) returned.add(a.keyword);
+      for (const a of [...QR_ATTRIBUTES, ...added])
+        if (a.level <= level && keywordTag(a.keyword)) returned.add(a.keyword);
       continue;
     }
     const keyword = attributeName(name);
     if (!keyword) throw new QidoError(`includefield "${name}" is not a DICOM attribute keyword or tag`);
-    const attr = QR_BY_TAG.get(keywordTag(keyword)!.tag);
+    const attr = attributeAt(keyword);
     if (!attr || attr.level > level) warnings.push(`299 pacs: ${keyword} is not kept in the index and is not returned`);
     else returned.add(keyword);
   }
@@ -138,7 +142,7 @@ export async function qido(
   Object.assign(identifierKeys, keys);
   let request: ReturnType<typeof qrRequestFrom>;
   try {
-    request = qrRequestFrom(identifierFromKeywords(identifierKeys, LEVEL_NAMES[level]), 'STUDY');
+    request = qrRequestFrom(identifierFromKeywords(identifierKeys, LEVEL_NAMES[level]), 'STUDY', added);
   } catch (err) {
     if (err instanceof IdentifierError) throw new QidoError(err.message);
     throw err;

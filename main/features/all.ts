@@ -27,6 +27,7 @@ import { storageMoves } from './storage-moves.ts';
 import { prefetch } from './prefetch.ts';
 import { virtualServers } from './virtual-servers.ts';
 import { logFilesFeature } from './log-files.ts';
+import { indexColumns } from './index-columns.ts';
 
 /** Every feature of the archive, in the order they start (each also after what it needs). */
 export const ALL_FEATURES: readonly Feature<unknown>[] = [
@@ -56,6 +57,7 @@ export const ALL_FEATURES: readonly Feature<unknown>[] = [
   prefetch,
   virtualServers,
   verification,
+  indexColumns,
   metrics,
   api,
 ] as Feature<unknown>[];

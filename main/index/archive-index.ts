@@ -12,6 +12,8 @@ import type { UidMapStore } from './sql-uid-map.ts';
 import type { StorageCheckStore } from './sql-storage-checks.ts';
 import type { ApiKeyStore } from '../accounts/api-key-record.ts';
 import type { AuditStore } from '../audit/audit-record.ts';
+import type { IndexSchema } from './index-schema.ts';
+import type { SqlIndexColumns } from './index-columns.ts';
 
 export type { DeletionRecord };
 
@@ -199,5 +201,14 @@ export interface ArchiveIndex {
   scriptRows(statement: string): Promise<(string | null)[][]>;
   /** Who did what to which patient's data. */
   auditStore(): AuditStore;
+  /** What dicom.sql asks the index to keep beyond its own columns (BUILT_IN_SCHEMA until applySchema). */
+  readonly schema: IndexSchema;
+  /**
+   * Bring the tables to dicom.sql (index-columns.ts): at start, before any object is stored. `confirmedDrops`:
+   * DropIndexColumns, the removed columns whose values may go.
+   */
+  applySchema(schema: IndexSchema, confirmedDrops: readonly string[]): Promise<void>;
+  /** The added columns' fill from the objects stored before them. */
+  indexColumns(): SqlIndexColumns;
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import type { InstanceRecord, ReplacedInstance } from './archive-index.ts';
 import { foldName } from '../query/name-fold.ts';
 import { personNameKey } from '../query/sql.ts';
 import type { IndexDialect, SqlEngine, Statement } from './sql-engine.ts';
+import type { AddedColumn } from './index-schema.ts';
 
 /**
  * What storing objects does to the patient, study, series and instance rows, written once for every engine (as
@@ -61,8 +62,8 @@ const INSTANCE = [
 
 type Header = InstanceRecord['header'];
 
-/** The values a series' patient, study and series rows take: objects of a series that share them write only instances. */
-export function seriesAttributes(h: Header): string {
+/** Our own values of a series' patient, study and series rows (HierarchySql.seriesAttributes adds dicom.sql's). */
+function ourSeriesAttributes(h: Header): string {
   return [
     h.patientId,
     h.patientName,
@@ -85,41 +86,67 @@ export function seriesAttributes(h: Header): string {
   ].join('\u0000');
 }
 
+/** The values of the columns dicom.sql added to a level's table, in their order. */
+function moreValues(h: Header, columns: readonly AddedColumn[]): string[] {
+  return columns.map((c) => h.more?.get(c.tag) ?? '');
+}
+
 export interface SeriesIds {
   id: number;
   studyId: number;
 }
 
-/** The statements of a dialect, made once per engine. */
+/** The statements of a dialect, made once per engine and dicom.sql. */
 export class HierarchySql {
   readonly patient: string;
   readonly study: string;
   readonly series: string;
+  /** The columns dicom.sql added, per level (patient, study, series, instance). */
+  readonly added: readonly (readonly AddedColumn[])[];
   /** The patient's newest study: the one whose patient attributes the patient takes. */
   readonly newestStudy =
     'SELECT id FROM studies WHERE patient_fk = ? ORDER BY study_date DESC, study_time DESC, id DESC LIMIT 1';
   /** The patient's attributes from its newest study's object (a confirmed name stays). */
-  readonly patientFromStudy =
-    `UPDATE patients SET patient_name = CASE WHEN name_confirmed = 1 THEN patient_name ELSE ? END,
-    name_key = CASE WHEN name_confirmed = 1 THEN name_key ELSE ? END, name_fold = CASE WHEN name_confirmed = 1 THEN name_fold ELSE ? END,
-    birth_date = ?, sex = ? WHERE id = ?`;
+  readonly patientFromStudy: string;
   private readonly dialect: IndexDialect;
   private readonly instanceSql = new Map<number, string>();
+  private readonly instanceColumns: string[];
 
-  constructor(dialect: IndexDialect) {
+  constructor(dialect: IndexDialect, added: readonly AddedColumn[] = []) {
     this.dialect = dialect;
+    this.added = [0, 1, 2, 3].map((level) => added.filter((c) => c.level === level));
+    const [patient, study, series, instance] = this.added.map((cs) => cs.map((c) => c.name)) as string[][];
     // A patient who exists keeps its attributes here: upsertHierarchy decides whether this object's study gives them.
-    this.patient = dialect.upsert('patients', 'patient_id', PATIENT, ['updated_at'], 1, true);
-    this.study = dialect.upsert('studies', 'study_uid', STUDY, STUDY.slice(1), 1, true);
-    this.series = dialect.upsert('series', 'series_uid', SERIES, SERIES.slice(1), 1, true);
+    this.patient = dialect.upsert('patients', 'patient_id', [...PATIENT, ...patient!], ['updated_at'], 1, true);
+    const studyColumns = [...STUDY, ...study!];
+    this.study = dialect.upsert('studies', 'study_uid', studyColumns, studyColumns.slice(1), 1, true);
+    const seriesColumns = [...SERIES, ...series!];
+    this.series = dialect.upsert('series', 'series_uid', seriesColumns, seriesColumns.slice(1), 1, true);
+    this.instanceColumns = [...INSTANCE.map(dialect.quote), ...instance!];
+    this.patientFromStudy = `UPDATE patients SET patient_name = CASE WHEN name_confirmed = 1 THEN patient_name ELSE ? END,
+    name_key = CASE WHEN name_confirmed = 1 THEN name_key ELSE ? END, name_fold = CASE WHEN name_confirmed = 1 THEN name_fold ELSE ? END,
+    birth_date = ?, sex = ?${patient!.map((c) => `, ${c} = ?`).join('')} WHERE id = ?`;
+  }
+
+  /**
+   * The values a series' patient, study and series rows take: objects of a series that share them write only their
+   * instance rows.
+   */
+  seriesAttributes(h: Header): string {
+    return [ourSeriesAttributes(h), ...this.added.slice(0, 3).flatMap((cs) => moreValues(h, cs))].join('\u0000');
+  }
+
+  /** The values of an object's instance row beyond ours. */
+  instanceMore(h: Header): string[] {
+    return moreValues(h, this.added[3]!);
   }
 
   /** The instance rows of a batch of `n` objects in one statement. */
   instances(n: number): string {
     let sql = this.instanceSql.get(n);
     if (!sql) {
-      const q = this.dialect.quote;
-      sql = this.dialect.upsert('instances', 'sop_uid', INSTANCE.map(q), INSTANCE.slice(1).map(q), n, false);
+      const columns = this.instanceColumns;
+      sql = this.dialect.upsert('instances', 'sop_uid', columns, columns.slice(1), n, false);
       if (this.instanceSql.size < 256) this.instanceSql.set(n, sql);
     }
     return sql;
@@ -134,7 +161,10 @@ export class HierarchySql {
 /** Insert or update an object's patient, study and series rows; the series' and study's row ids. */
 export async function upsertHierarchy(tx: SqlEngine, sql: HierarchySql, h: Header, now: string): Promise<SeriesIds> {
   const name = [h.patientName, personNameKey(h.patientName), foldName(h.patientName)];
-  const patient = (await tx.run(sql.patient, [h.patientId, ...name, h.patientBirthDate, h.patientSex, now])).insertId;
+  const [patientMore, studyMore, seriesMore] = sql.added.map((cs) => moreValues(h, cs)) as string[][];
+  const patient = (
+    await tx.run(sql.patient, [h.patientId, ...name, h.patientBirthDate, h.patientSex, now, ...patientMore!])
+  ).insertId;
   const study = (
     await tx.run(sql.study, [
       h.studyInstanceUid,
@@ -148,11 +178,12 @@ export async function upsertHierarchy(tx: SqlEngine, sql: HierarchySql, h: Heade
       h.referringPhysicianName,
       h.specificCharacterSet,
       now,
+      ...studyMore!,
     ])
   ).insertId;
   const [newest] = await tx.all<{ id: number | string }>(sql.newestStudy, [patient]);
   if (Number(newest?.id) === study)
-    await tx.run(sql.patientFromStudy, [...name, h.patientBirthDate, h.patientSex, patient]);
+    await tx.run(sql.patientFromStudy, [...name, h.patientBirthDate, h.patientSex, ...patientMore!, patient]);
   const series = (
     await tx.run(sql.series, [
       h.seriesInstanceUid,
@@ -164,6 +195,7 @@ export async function upsertHierarchy(tx: SqlEngine, sql: HierarchySql, h: Heade
       h.seriesDate,
       h.seriesTime,
       now,
+      ...seriesMore!,
     ])
   ).insertId;
   return { id: series, studyId: study };
@@ -238,6 +270,7 @@ export async function writeBatch(
           r.callingAe,
           now,
           r.checksum ?? null,
+          ...sql.instanceMore(h),
         ];
       }),
     },

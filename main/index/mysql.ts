@@ -23,6 +23,8 @@ export const MYSQL_DIALECT: SqlDialect = {
       .replace(/\*/g, '%')
       .replace(/\?/g, '_'),
   }),
+  // MySQL's strings take escapes: the SQL literal '\\' is one backslash.
+  multiValue: (expr) => `CONCAT('\\\\', ${expr}, '\\\\')`,
 };
 
 /** MySQL's SQL where it differs (sql-engine.ts). */
@@ -39,6 +41,12 @@ export const MYSQL_INDEX_DIALECT: IndexDialect = {
     `COALESCE((SELECT GROUP_CONCAT(DISTINCT modality ORDER BY modality SEPARATOR '\\\\') FROM series WHERE study_fk = ${p}), '')`,
   forUpdate: ' FOR UPDATE',
   quote: (column) => `\`${column}\``,
+  addedColumnType: "TEXT NOT NULL DEFAULT ''",
+  columnNames: (table) =>
+    `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '${table}'`,
+  // A text column is indexed by its first 191 characters (InnoDB's key limit in utf8mb4 on every row format).
+  textIndex: (table, index, column) => `CREATE INDEX IF NOT EXISTS ${index} ON ${table}(${column}(191))`,
+  dropIndex: (table, index) => `DROP INDEX IF EXISTS ${index} ON ${table}`,
 };
 
 /** Errors after which the same transaction may succeed on a new connection (the server restarted, the link dropped). */

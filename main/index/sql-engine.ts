@@ -63,4 +63,12 @@ export interface IndexDialect extends SqlDialect {
   forUpdate: string;
   /** A column name that is a reserved word in the engine ("rows", "columns" in MySQL). */
   quote(column: string): string;
+  /** The type of a column dicom.sql adds (index-columns.ts). */
+  addedColumnType: string;
+  /** Rows with a `name`: the columns of `table`. */
+  columnNames(table: string): string;
+  /** An index on a text column, made unless it exists. */
+  textIndex(table: string, index: string, column: string): string;
+  /** An index dropped if it exists. */
+  dropIndex(table: string, index: string): string;
 }

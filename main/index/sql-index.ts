@@ -15,7 +15,7 @@ import type { Row } from '../query/identifier.ts';
 import type { Condition } from '../query/condition.ts';
 import { foldName } from '../query/name-fold.ts';
 import { personNameKey, selectList, whereSql } from '../query/sql.ts';
-import { HierarchySql, seriesAttributes, writeBatch, type BatchItem, type SeriesIds } from './hierarchy.ts';
+import { HierarchySql, writeBatch, type BatchItem, type SeriesIds } from './hierarchy.ts';
 import { SCRIPT_SQL_ROWS, checkedScriptSql } from './script-sql.ts';
 import type { SqlEngine } from './sql-engine.ts';
 import { SqlJobStore } from './sql-jobs.ts';
@@ -25,6 +25,8 @@ import { SqlApiKeyStore } from './sql-api-keys.ts';
 import { SqlUidMapStore } from './sql-uid-map.ts';
 import { SqlStorageCheckStore } from './sql-storage-checks.ts';
 import { SqlAuditStore } from './sql-audit.ts';
+import { SqlIndexColumns } from './index-columns.ts';
+import { BUILT_IN_SCHEMA, type IndexSchema } from './index-schema.ts';
 import { confirmPatientName, mergePatients, patientNames, updatePatient } from './sql-patient-changes.ts';
 import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
 import { forgetInstance, newestInstances } from './sql-store-repair.ts';
@@ -65,7 +67,8 @@ interface Pending extends BatchItem {
  */
 export class SqlArchiveIndex implements ArchiveIndex {
   protected readonly engine: SqlEngine;
-  private readonly sql: HierarchySql;
+  private sql: HierarchySql;
+  schema: IndexSchema = BUILT_IN_SCHEMA;
   private pending: Pending[] = [];
   private flushing: Promise<void> | undefined;
   /**
@@ -109,7 +112,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   storeInstance(record: InstanceRecord): Promise<{ replaced?: ReplacedInstance }> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, attributes: seriesAttributes(record.header), resolve, reject });
+      this.pending.push({ record, attributes: this.sql.seriesAttributes(record.header), resolve, reject });
       this.startFlush();
     });
   }
@@ -481,6 +484,20 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   auditStore(): SqlAuditStore {
     return new SqlAuditStore(this.engine);
+  }
+
+  async applySchema(schema: IndexSchema, confirmedDrops: readonly string[]): Promise<void> {
+    const columns = this.indexColumns();
+    await columns.apply(schema, confirmedDrops);
+    const pending = await columns.pending(schema);
+    for (const a of schema.attributes) a.filling = pending.some((f) => f.columns.includes(a.added));
+    this.schema = schema;
+    this.sql = new HierarchySql(this.engine.dialect, schema.added);
+    this.seriesCache.clear();
+  }
+
+  indexColumns(): SqlIndexColumns {
+    return new SqlIndexColumns(this.engine);
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,10 @@ export const SQLITE_INDEX_DIALECT: IndexDialect = {
     `(SELECT coalesce(group_concat(m, '\\'), '') FROM (SELECT DISTINCT modality AS m FROM series WHERE study_fk = ${p} ORDER BY modality))`,
   forUpdate: '',
   quote: (column) => column,
+  addedColumnType: "TEXT NOT NULL DEFAULT ''",
+  columnNames: (table) => `SELECT name FROM pragma_table_info('${table}')`,
+  textIndex: (table, index, column) => `CREATE INDEX IF NOT EXISTS ${index} ON ${table}(${column})`,
+  dropIndex: (_table, index) => `DROP INDEX IF EXISTS ${index}`,
 };
 
 /** Prepared statements kept by SQL text, at most this many (batches of other sizes make new texts). */

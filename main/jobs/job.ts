@@ -10,7 +10,8 @@ import type { Message } from '../../common/message.ts';
  * once no object of it arrived for the delay; 'process': a converter's delayed `process ... by` or `prefetch`
  * (features/converter-jobs.ts); 'relocate': a study's files moved to another storage folder
  * (archive/study-relocation.ts); 'prefetch': a patient's priors looked for and retrieved by a PrefetchRules rule
- * (features/prefetch.ts).
+ * (features/prefetch.ts); 'index-fill': columns dicom.sql added filled from the objects stored before
+ * (features/index-columns.ts).
  */
 export type JobKind =
   | 'send'
@@ -24,7 +25,8 @@ export type JobKind =
   | 'delete'
   | 'process'
   | 'relocate'
-  | 'prefetch';
+  | 'prefetch'
+  | 'index-fill';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** 'uncommitted': sent, but the destination did not commit to keep it (Storage Commitment). */
 /** 'skipped': done without being sent (a forward's script or imagetype left it out): no commitment is asked for it. */

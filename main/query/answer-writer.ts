@@ -3,7 +3,7 @@ import { encodeDataSet, isSequence } from '../dicom/dataset.ts';
 import type { TransferSyntaxEncoding } from '../../common/uids.ts';
 import type { KeyAttribute } from './attributes.ts';
 import { qrAnswer, type QrRequest, type Row } from './identifier.ts';
-import { LEVEL_NAMES, QR_BY_TAG } from './attributes.ts';
+import { LEVEL_NAMES, qrAttribute } from './attributes.ts';
 import { Tag } from '../dicom/tags.ts';
 import { LONG_VRS } from '../dicom/vr.ts';
 
@@ -48,7 +48,7 @@ export class QrAnswerWriter {
     ];
     for (const [tag, e] of request.identifier) {
       if (tag === Tag.SpecificCharacterSet || tag === Tag.QueryRetrieveLevel) continue;
-      const attr = QR_BY_TAG.get(tag);
+      const attr = qrAttribute(tag, request.level, request.added);
       if (attr && attr.level <= request.level) slots.push({ tag, vr: attr.vr, attr });
       else if (tag === Tag.RetrieveAETitle)
         slots.push({ tag, vr: 'AE', fixed: Buffer.from(retrieveAeTitle, 'latin1') });

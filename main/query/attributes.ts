@@ -28,6 +28,12 @@ export interface KeyAttribute {
   caseFold?: boolean;
   /** Only returned (counts); a value given for it is not matched. */
   returnOnly?: boolean;
+  /** Matched case aside always (dicom.sql's DT_ISTR): against `matchColumn`, the value in upper case. */
+  ignoreCase?: boolean;
+  /** Holds several values separated by "\" (dicom.sql's DT_MSTR): a key matches when any one of them does. */
+  multiValued?: boolean;
+  /** Added to the index lately (dicom.sql): objects stored before are still being read, so some may not match yet. */
+  filling?: boolean;
 }
 
 export interface QrAttribute extends KeyAttribute {
@@ -181,9 +187,21 @@ const STUDY_PATIENT_NAME: QrAttribute = {
   foldColumn: 'st.name_fold',
 };
 
-/** The attribute a tag names in a query at `level`. */
-export function qrAttribute(tag: number, level: LevelNumber): QrAttribute | undefined {
-  return tag === STUDY_PATIENT_NAME.tag && level >= Level.STUDY ? STUDY_PATIENT_NAME : QR_BY_TAG.get(tag);
+/**
+ * The attribute a tag names in a query at `level`: ours, else one dicom.sql added (`added`, index-schema.ts) at or
+ * above the level.
+ */
+export function qrAttribute(
+  tag: number,
+  level: LevelNumber,
+  added: readonly QrAttribute[] = [],
+): QrAttribute | undefined {
+  if (tag === STUDY_PATIENT_NAME.tag && level >= Level.STUDY) return STUDY_PATIENT_NAME;
+  const own = QR_BY_TAG.get(tag);
+  if (own && own.level <= level) return own;
+  let found: QrAttribute | undefined;
+  for (const a of added) if (a.tag === tag && a.level <= level && (!found || a.level > found.level)) found = a;
+  return found ?? own;
 }
 
 /** Tables joined from the level's own table up to the patient. */

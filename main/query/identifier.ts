@@ -35,6 +35,8 @@ export interface QrRequest {
   requestCharset: string;
   /** A key with a value we do not match on was given (answers then say FF01, PS3.4 C.4.1.1.4). */
   unsupportedMatching: boolean;
+  /** The keys dicom.sql added to the index (index-schema.ts). */
+  added: readonly QrAttribute[];
 }
 
 export type QrModel = 'PATIENT' | 'STUDY';
@@ -70,8 +72,11 @@ export function levelOf(identifier: DataSet): { levelName: string; level: number
   return { levelName, level: LEVEL_NAMES.indexOf(levelName as (typeof LEVEL_NAMES)[number]) };
 }
 
-/** Read a Query/Retrieve identifier; `model` decides which levels exist (Study Root has no PATIENT level). */
-export function qrRequestFrom(identifier: DataSet, model: QrModel): QrRequest {
+/**
+ * Read a Query/Retrieve identifier; `model` decides which levels exist (Study Root has no PATIENT level), `added` are
+ * the keys dicom.sql added to the index.
+ */
+export function qrRequestFrom(identifier: DataSet, model: QrModel, added: readonly QrAttribute[] = []): QrRequest {
   const { levelName, level } = levelOf(identifier);
   if (level < 0) {
     throw new IdentifierError(
@@ -92,10 +97,11 @@ export function qrRequestFrom(identifier: DataSet, model: QrModel): QrRequest {
     identifier,
     requestCharset,
     unsupportedMatching: false,
+    added,
   };
   for (const [tag, e] of identifier) {
     if (tag === Tag.SpecificCharacterSet || tag === Tag.QueryRetrieveLevel) continue;
-    const attr = qrAttribute(tag, level as LevelNumber);
+    const attr = qrAttribute(tag, level as LevelNumber, added);
     if (!attr || attr.level > level) {
       if (hasValue(e) && tag !== Tag.RetrieveAETitle && tag !== Tag.InstanceAvailability)
         request.unsupportedMatching = true;
@@ -152,7 +158,7 @@ export function qrAnswer(row: Row, request: QrRequest, retrieveAeTitle: string):
   const values: AnswerValue[] = [];
   for (const [tag, e] of request.identifier) {
     if (tag === Tag.SpecificCharacterSet || tag === Tag.QueryRetrieveLevel) continue;
-    const attr = qrAttribute(tag, request.level);
+    const attr = qrAttribute(tag, request.level, request.added);
     if (attr && attr.level <= request.level) values.push({ attr, value: valueOf(row, attr) });
     else if (tag === Tag.RetrieveAETitle) put(answer, { tag, vr: 'AE', value: Buffer.from(retrieveAeTitle, 'latin1') });
     else if (tag === Tag.InstanceAvailability) put(answer, { tag, vr: 'CS', value: Buffer.from('ONLINE', 'latin1') });

@@ -9,11 +9,15 @@ export type { Condition } from './condition.ts';
 export interface SqlDialect {
   /** A condition that `expr` matches a DICOM wildcard pattern ("*" any run, "?" one character), case-sensitively. */
   wildcard(expr: string, pattern: string): { sql: string; param: string };
+  /** `expr` with a "\\" before and after it, so that each of its values is matched as `\\value\\`. */
+  multiValue(expr: string): string;
 }
 
 export const SQLITE_DIALECT: SqlDialect = {
   // GLOB is case-sensitive and uses an index for a literal prefix; "[" is its only other special character.
   wildcard: (expr, pattern) => ({ sql: `${expr} GLOB ?`, param: pattern.replace(/\[/g, '[[]') }),
+  // SQLite's strings have no escapes: '\' is one backslash.
+  multiValue: (expr) => `('\\' || ${expr} || '\\')`,
 };
 
 /** Person names are stored and compared upper-case, without trailing empty components ("DOE^JOHN^^" = "DOE^JOHN"). */
@@ -33,10 +37,14 @@ export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: s
       ? mapValues(raw, foldName)
       : attr.personName
         ? foldPersonName(raw)
-        : caseAside
+        : caseAside || attr.ignoreCase
           ? foldCase(raw)
           : raw;
     const expr = folded ? attr.foldColumn! : caseAside ? `upper(${attr.column})` : (attr.matchColumn ?? attr.column);
+    if (attr.multiValued) {
+      parts.push(anyValueSql(dialect.multiValue(expr), match, dialect, params));
+      continue;
+    }
     let sql = '';
     switch (match.kind) {
       case 'single':
@@ -70,6 +78,28 @@ export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: s
     parts.push(attr.existsFrom ? `EXISTS (SELECT 1 FROM ${attr.existsFrom} AND ${sql})` : sql);
   }
   return { sql: parts.length ? parts.join(' AND ') : '1 = 1', params };
+}
+
+/**
+ * A multi-valued column (dicom.sql's DT_MSTR, `ORIGINAL\PRIMARY\AXIAL`) matched when one of its values matches:
+ * the column is wrapped in backslashes and each value looked for as `*\value\*`.
+ */
+function anyValueSql(wrapped: string, match: Match, dialect: SqlDialect, params: unknown[]): string {
+  const one = (pattern: string) => {
+    const w = dialect.wildcard(wrapped, `*\\${pattern}\\*`);
+    params.push(w.param);
+    return w.sql;
+  };
+  switch (match.kind) {
+    case 'single':
+      return one(match.value);
+    case 'wildcard':
+      return one(match.pattern);
+    case 'list':
+      return `(${match.values.map(one).join(' OR ')})`;
+    default:
+      return '1 = 1';
+  }
 }
 
 function mapValues(m: Match, f: (v: string) => string): Match {

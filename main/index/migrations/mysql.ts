@@ -313,4 +313,20 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    // dicom.sql: the columns it added to the patient, study, series and instance tables (index-columns.ts), and how
+    // far the objects stored before each was added have been read into it.
+    version: 17,
+    statements: [
+      `CREATE TABLE index_columns (
+        tbl VARCHAR(16) NOT NULL,
+        name VARCHAR(80) NOT NULL,
+        tag BIGINT NOT NULL,
+        type VARCHAR(24) NOT NULL,
+        fill_below BIGINT NOT NULL,
+        filled_to BIGINT NOT NULL,
+        PRIMARY KEY (tbl, name)
+      ) ${TABLE}`,
+    ],
+  },
 ];

@@ -341,4 +341,20 @@ CREATE TABLE storage_problems (
 );
 `,
   },
+  {
+    // dicom.sql: the columns it added to the patient, study, series and instance tables (index-columns.ts), and how
+    // far the objects stored before each was added have been read into it.
+    version: 17,
+    sql: `
+CREATE TABLE index_columns (
+  tbl TEXT NOT NULL,
+  name TEXT NOT NULL,
+  tag INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  fill_below INTEGER NOT NULL,
+  filled_to INTEGER NOT NULL,
+  PRIMARY KEY (tbl, name)
+);
+`,
+  },
 ];

@@ -62,8 +62,8 @@ export class FindScp implements DimseService {
     let status: number = Status.Success;
     let failure: DimseError | undefined;
     let sent = 0;
-    /** Upstreams that did not answer, said in the final response's comment. */
-    let upstreamNote: string | undefined;
+    /** Said in the final response's comment: upstreams that did not answer, keys still being indexed. */
+    const finalNotes: string[] = [];
     try {
       if (!data) throw new IdentifierError(Status.IdentifierDoesNotMatchSopClass, 'C-FIND-RQ has no identifier');
       const request: IdentifierRequest = {
@@ -89,6 +89,8 @@ export class FindScp implements DimseService {
         ? this.search(sopClass, identifier, msg.context.transferSyntax, seen)
         : { chunks: (async function* () {})(), pending: Status.Pending };
       const { pending } = local;
+      // A key dicom.sql added lately, whose older objects are still being read, is said in the final comment.
+      if ('note' in local && local.note) finalNotes.push(local.note);
       // Virtual servers: after our own answers, the upstreams' that name something we did not answer, as one more
       // chunk (the same bursts, limit and C-CANCEL); the ones that did not answer go into the final comment.
       const upstream = passed?.upstream;
@@ -96,7 +98,7 @@ export class FindScp implements DimseService {
         ? (async function* () {
             yield* local.chunks;
             const { answers, notes } = await upstream.answers;
-            if (notes.length) upstreamNote = `not asked: ${notes.join('; ')}`;
+            if (notes.length) finalNotes.push(`not asked: ${notes.join('; ')}`);
             yield answers.filter((a) => !seen!.has(textOf(a.get(upstream.uniqueKey)))).map((a) => () => a);
           })()
         : local.chunks;
@@ -161,9 +163,10 @@ export class FindScp implements DimseService {
       this.log.warn(line);
       throw failure; // answered by the registry
     }
-    if (upstreamNote) this.log.warn(`${line}; ${upstreamNote}`);
+    const note = finalNotes.join('; ') || undefined;
+    if (note) this.log.warn(`${line}; ${note}`);
     else this.log.debug(line);
-    await respond(assoc, msg, { status, errorComment: upstreamNote?.slice(0, 64) }).catch((err) =>
+    await respond(assoc, msg, { status, errorComment: note?.slice(0, 64) }).catch((err) =>
       this.log.warn(`${assoc.label}: C-FIND-RSP not sent: ${(err as Error).message}`),
     );
   }
@@ -174,7 +177,7 @@ export class FindScp implements DimseService {
     identifier: DataSet,
     transferSyntax: string,
     seen?: Set<string>,
-  ): { chunks: AsyncIterable<(() => DataSet | Buffer)[]>; pending: number } {
+  ): { chunks: AsyncIterable<(() => DataSet | Buffer)[]>; pending: number; note?: string } {
     if (sopClass === QrSopClass.ModalityWorklistFind) {
       const request = worklistRequestFrom(identifier);
       const rows = this.port.findWorklist(request);
@@ -187,7 +190,8 @@ export class FindScp implements DimseService {
     }
     const model = qrModelOf(sopClass);
     if (!model) throw new IdentifierError(Status.SopClassNotSupported, `C-FIND on ${sopClass} is not supported`);
-    const request = qrRequestFrom(identifier, model);
+    const request = qrRequestFrom(identifier, model, this.port.addedKeys?.());
+    const filling = request.conditions.filter((c) => c.attr.filling).map((c) => c.attr.keyword);
     const writer = new QrAnswerWriter(request, this.aeTitle(), encodingOf(transferSyntax));
     const rows = this.port.findArchive(request);
     const key = QR_BY_TAG.get(UNIQUE_KEYS[request.level])?.keyword;
@@ -199,6 +203,7 @@ export class FindScp implements DimseService {
         }
       })(),
       pending: request.unsupportedMatching ? Status.PendingWarning : Status.Pending,
+      note: filling.length ? `${filling.join(', ')} still being indexed: older objects may be missing` : undefined,
     };
   }
 }

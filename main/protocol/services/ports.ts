@@ -1,3 +1,4 @@
+import type { QrAttribute } from '../../query/attributes.ts';
 import type { CompressionPlan } from '../../../common/compression-code.ts';
 import type { Association } from '../association.ts';
 import type { QrRequest, Row, WorklistRequest } from '../../query/identifier.ts';
@@ -17,6 +18,8 @@ export interface QueryPort {
   /** In chunks, read as the answers leave: a query over millions of objects never sits in memory. */
   findArchive(request: QrRequest): AsyncIterable<Row[]>;
   findWorklist(request: WorklistRequest): Promise<Row[]>;
+  /** The keys dicom.sql added to the index, beside its own (QR_ATTRIBUTES). */
+  addedKeys?(): readonly QrAttribute[];
 }
 
 /**

@@ -1316,4 +1316,5 @@ export const CS: Record<string, string> = {
   "When more than this many objects of one series are missing here, the whole series is fetched from upstream {n} in one request instead of object by object; 0: by object, unless none of the series is here (Conquest's VirtualServerPerSeries{n}).":
     'Když zde chybí víc objektů jedné série, stáhne se z nadřazeného uzlu {n} celá série jedním požadavkem místo po objektech; 0: po objektech, pokud zde série vůbec není, tak celá (VirtualServerPerSeries{n} Conquestu).',
   'Everywhere: this archive and {nodes}': 'Všude: tento archiv a {nodes}',
+  'index-fill': 'doplnění sloupců indexu',
 };

@@ -1334,4 +1334,5 @@ export const DE: Record<string, string> = {
   "When more than this many objects of one series are missing here, the whole series is fetched from upstream {n} in one request instead of object by object; 0: by object, unless none of the series is here (Conquest's VirtualServerPerSeries{n}).":
     'Fehlen hier mehr als so viele Objekte einer Serie, wird die ganze Serie in einer Anfrage vom vorgelagerten Knoten {n} geholt statt Objekt für Objekt; 0: Objekt für Objekt, außer wenn nichts von der Serie hier ist (VirtualServerPerSeries{n} von Conquest).',
   'Everywhere: this archive and {nodes}': 'Überall: dieses Archiv und {nodes}',
+  'index-fill': 'Indexspalten füllen',
 };
