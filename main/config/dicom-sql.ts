@@ -132,7 +132,7 @@ export function parseDicomSql(file: string, text: string): DicomSqlFile {
     seen.add(level);
     i++;
     if (!expect('{')) {
-      errors.push(new ConfigError(file, head.line, msg('*{level}* must be followed by {', { level })));
+      errors.push(new ConfigError(file, head.line, msg('*{level}* must be followed by {brace}', { level, brace: '{' })));
       break;
     }
     while (list[i] && expect('{')) {
@@ -143,7 +143,7 @@ export function parseDicomSql(file: string, text: string): DicomSqlFile {
         if (t.text !== ',' || t.quoted) fields.push(t);
       }
       if (!expect('}')) {
-        errors.push(new ConfigError(file, start, msg('this entry is not closed with }')));
+        errors.push(new ConfigError(file, start, msg('this entry is not closed with {brace}', { brace: '}' })));
         break;
       }
       expect(',');
@@ -151,7 +151,8 @@ export function parseDicomSql(file: string, text: string): DicomSqlFile {
       if (entry) entries.push(entry);
     }
     if (!expect('}')) {
-      errors.push(new ConfigError(file, list[i]?.line ?? head.line, msg('*{level}* is not closed with }', { level })));
+      const at = (list[i] ?? list[list.length - 1] ?? head).line;
+      errors.push(new ConfigError(file, at, msg('*{level}* is not closed with {brace}', { level, brace: '}' })));
       break;
     }
   }
@@ -173,8 +174,8 @@ function readEntry(
         file,
         line,
         level === 'WorkList'
-          ? msg('expected { group, element, "Column", length, SQL type, DICOM type, "HL7 field" }')
-          : msg('expected { group, element, "Column", length, SQL type, DICOM type }'),
+          ? msg('expected {form}', { form: '{ group, element, "Column", length, SQL type, DICOM type, "HL7 field" }' })
+          : msg('expected {form}', { form: '{ group, element, "Column", length, SQL type, DICOM type }' }),
       ),
     );
     return undefined;
@@ -191,7 +192,8 @@ function readEntry(
     return bad(
       msg('"{group}, {element}" is not a tag (two numbers such as 0x0010, 0x0020)', { group: g.text, element: e.text }),
     );
-  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(column.text))
+  const marker = dicomType.text === 'DT_STARTSEQUENCE' || dicomType.text === 'DT_ENDSEQUENCE';
+  if (!marker && !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(column.text))
     return bad(msg('"{column}" is not a column name (letters, digits and _, up to 64)', { column: column.text }));
   if (size === undefined) return bad(msg('"{length}" is not a column length', { length: length.text }));
   if (sqlType.text !== 'SQL_C_CHAR' && sqlType.text !== 'SQL_C_DATE')

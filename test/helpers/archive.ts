@@ -32,7 +32,7 @@ export async function startArchive(
   settings: Record<string, string> = {},
   acrnemaLines: string[] = [],
   aeTitle = 'TESTPACS',
-  options: { features?: readonly Feature<unknown>[] } = {},
+  options: { features?: readonly Feature<unknown>[]; configFiles?: Record<string, string> } = {},
 ): Promise<TestArchive> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'pacs-test-'));
   const configDir = path.join(dataDir, 'config');
@@ -48,6 +48,8 @@ export async function startArchive(
   ini.set('sscscp', 'VerifyStorageHour', away);
   for (const [k, v] of Object.entries(settings)) ini.set('sscscp', k, v);
   await writeFile(iniFile, ini.toString());
+  for (const [name, text] of Object.entries(options.configFiles ?? {}))
+    await writeFile(path.join(configDir, name), text);
   if (acrnemaLines.length) {
     const map = path.join(configDir, 'acrnema.map');
     await writeFile(map, (await readFile(map, 'utf8')) + acrnemaLines.join('\n') + '\n');
