@@ -12,6 +12,10 @@
 #   (ranges), DT_TIME, DT_UI (lists of UIDs), DT_UINT16, DT_UINT32, DT_FL, DT_FD.
 #   A column taken out again is dropped only when DropIndexColumns in dicom.ini names it (Series.ProtocolName).
 #   Conquest's own dicom.sql can be used as it is.
+#
+#   *WorkList*'s seventh value is where an HL7 order's value for that column comes from: SEG.N (field N), SEG.N.M
+#   (its component M, counted from 0), SEG.N.DATE and SEG.N.TIME (a time stamp's halves), *AN (a new accession
+#   number), *UI (a new UID). --- keeps this archive's own mapping (IHE RAD-4, in docs/features.md), as below.
 */
 
 *Patient*
@@ -61,11 +65,11 @@
 
 *WorkList*
 {
-	{ 0x0008, 0x0050, "AccessionNumber", 16, SQL_C_CHAR, DT_STR, "OBR.3" },
-	{ 0x0010, 0x0020, "PatientID", 64, SQL_C_CHAR, DT_STR, "PID.3" },
-	{ 0x0010, 0x0010, "PatientName", 64, SQL_C_CHAR, DT_STR, "PID.5" },
-	{ 0x0010, 0x0030, "PatientBirthDate", 8, SQL_C_DATE, DT_DATE, "PID.7" },
-	{ 0x0010, 0x0040, "PatientSex", 16, SQL_C_CHAR, DT_STR, "PID.8" },
+	{ 0x0008, 0x0050, "AccessionNumber", 16, SQL_C_CHAR, DT_STR, "---" },
+	{ 0x0010, 0x0020, "PatientID", 64, SQL_C_CHAR, DT_STR, "---" },
+	{ 0x0010, 0x0010, "PatientName", 64, SQL_C_CHAR, DT_STR, "---" },
+	{ 0x0010, 0x0030, "PatientBirthDate", 8, SQL_C_DATE, DT_DATE, "---" },
+	{ 0x0010, 0x0040, "PatientSex", 16, SQL_C_CHAR, DT_STR, "---" },
 	{ 0x0020, 0x000d, "StudyInstanceUID", 64, SQL_C_CHAR, DT_UI, "---" },
 	{ 0x0008, 0x0090, "ReferPhysician", 64, SQL_C_CHAR, DT_STR, "---" },
 	{ 0x0032, 0x1060, "ReqProcDescription", 64, SQL_C_CHAR, DT_STR, "---" },

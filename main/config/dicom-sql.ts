@@ -132,7 +132,9 @@ export function parseDicomSql(file: string, text: string): DicomSqlFile {
     seen.add(level);
     i++;
     if (!expect('{')) {
-      errors.push(new ConfigError(file, head.line, msg('*{level}* must be followed by {brace}', { level, brace: '{' })));
+      errors.push(
+        new ConfigError(file, head.line, msg('*{level}* must be followed by {brace}', { level, brace: '{' })),
+      );
       break;
     }
     while (list[i] && expect('{')) {

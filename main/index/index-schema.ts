@@ -2,6 +2,7 @@ import { msg } from '../../common/message.ts';
 import { ConfigError, ConfigErrors } from '../config/config-error.ts';
 import type { DicomSqlEntry, DicomSqlFile, DicomType } from '../config/dicom-sql.ts';
 import { keywordOf, vrOf } from '../dicom/dictionary.ts';
+import { parseHl7Source } from '../workflow/hl7/order-columns.ts';
 import { QR_BY_TAG, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 
 /**
@@ -99,6 +100,16 @@ export function indexSchemaOf(sql: DicomSqlFile): IndexSchema {
   const worklist: DicomSqlEntry[] = [];
   for (const entry of sql.entries) {
     if (entry.level === 'WorkList') {
+      if (parseHl7Source(entry.hl7) === undefined)
+        errors.push(
+          new ConfigError(
+            sql.file,
+            entry.line,
+            msg('"{field}" is not an HL7 field (SEG.N, SEG.N.M, SEG.N.DATE, SEG.N.TIME, *AN, *UI or ---)', {
+              field: entry.hl7,
+            }),
+          ),
+        );
       worklist.push(entry);
       continue;
     }

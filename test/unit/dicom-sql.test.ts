@@ -64,7 +64,10 @@ describe('dicom.sql', () => {
       'dicom.sql:6: expected { group, element, "Column", length, SQL type, DICOM type }',
     ]);
     // Those read, then checked against what the index can keep.
-    const kept = text.split('\n').filter((_, i) => ![3, 4, 5].includes(i)).join('\n');
+    const kept = text
+      .split('\n')
+      .filter((_, i) => ![3, 4, 5].includes(i))
+      .join('\n');
     expect(refusals(kept)).toEqual([
       'dicom.sql:3: (0010,1002) is a sequence: the index keeps values, not sequences',
       'dicom.sql:4: DT_STARTSEQUENCE is only for the WorkList table',
@@ -73,7 +76,9 @@ describe('dicom.sql', () => {
     expect(refusals('*Patients* { }')).toEqual([
       'dicom.sql:1: "*Patients*" is not a table: expected *Patient*, *Study*, *Series*, *Image* or *WorkList*',
     ]);
-    expect(refusals('/* never closed\n*Patient* { }')).toEqual(['dicom.sql:1: a comment opened here is never closed with */']);
+    expect(refusals('/* never closed\n*Patient* { }')).toEqual([
+      'dicom.sql:1: a comment opened here is never closed with */',
+    ]);
     expect(refusals('*Patient* {\n { 0x0010, 0x0020, "PatientID", 64, SQL_C_CHAR, DT_STR }')).toEqual([
       'dicom.sql:2: *Patient* is not closed with }',
     ]);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Hl7Error, parseMessage, segment } from '../../main/workflow/hl7/message.ts';
 import { MllpReader, frame } from '../../main/workflow/hl7/mllp.ts';
 import { acknowledgment } from '../../main/workflow/hl7/ack.ts';
-import { dateTime, personName, readOrders } from '../../main/workflow/hl7/orders.ts';
+import { readOrders } from '../../main/workflow/hl7/orders.ts';
+import { dateTime, personName } from '../../main/workflow/hl7/hl7-values.ts';
 
 describe('HL7 v2 messages', () => {
   it('reads fields, components, repetitions and escapes with the delimiters MSH declares', () => {

@@ -6,6 +6,7 @@ import { acknowledgment, type AckCode } from './ack.ts';
 import { Hl7Error, parseMessage, type Hl7Message } from './message.ts';
 import { english, msg, saidOf, type Message } from '../../../common/message.ts';
 import { readOrders, type OrderAction } from './orders.ts';
+import { orderColumns } from './order-columns.ts';
 import { readPatientMessage } from './patients.ts';
 import type { StudyEditor } from '../../edit/study-editor.ts';
 import { EditError, checkPatientChanges, type PatientChanges } from '../../edit/edit-requests.ts';
@@ -94,7 +95,8 @@ export class Hl7Inbox {
   private async apply(message: Hl7Message, from: string): Promise<Message> {
     const kind = `${message.type}^${message.trigger}`;
     if (kind === 'ORM^O01' || kind === 'OMI^O23') {
-      return this.orders(readOrders(message));
+      // dicom.sql's WorkList HL7 fields, where it gives them, replace our mapping of those columns.
+      return this.orders(readOrders(message, orderColumns(this.index.schema.worklist).columns));
     }
     if (message.type === 'ADT') {
       const action = readPatientMessage(message);

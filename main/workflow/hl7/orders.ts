@@ -1,6 +1,8 @@
 import type { WorklistEntry } from '../../index/worklist-entry.ts';
 import { Hl7Error, segment, type Hl7Message, type Segment } from './message.ts';
 import { msg } from '../../../common/message.ts';
+import { dateTime, personName } from './hl7-values.ts';
+import { withOrderColumns, type OrderColumn } from './order-columns.ts';
 
 /**
  * Orders into the worklist: ORM^O01 (HL7 v2.3-2.4) and OMI^O23 (v2.5, with IPC) as IHE Radiology's RAD-4 fills a
@@ -27,18 +29,6 @@ const CONTROLS: Record<string, OrderControl> = {
   OD: 'discontinue',
 };
 
-/** PN from an HL7 XPN or XCN name starting at `family` (family^given^middle^suffix^prefix -> family^given^middle^prefix^suffix). */
-export function personName(parts: string[], family = 0): string {
-  const [f = '', g = '', m = '', suffix = '', prefix = ''] = parts.slice(family);
-  return [f, g, m, prefix, suffix].join('^').replace(/\^+$/, '');
-}
-
-/** YYYYMMDD and HHMMSS from an HL7 TS/DTM (YYYY[MM[DD[HH[MM[SS[.S]]]]]][+ZZZZ]). */
-export function dateTime(ts: string): { date: string; time: string } {
-  const digits = ts.replace(/[+-]\d{4}$/, '').replace(/\..*$/, '');
-  return { date: digits.length >= 8 ? digits.slice(0, 8) : '', time: digits.slice(8, 14) };
-}
-
 const SEX: Record<string, string> = { M: 'M', F: 'F', O: 'O' };
 
 /** Patient attributes from PID (and the referring physician from PV1-8) shared by orders and ADT. */
@@ -55,7 +45,8 @@ export function patientOf(message: Hl7Message): Pick<WorklistEntry, 'patientId' 
   };
 }
 
-export function readOrders(message: Hl7Message): OrderAction[] {
+/** The message's orders; `columns`: dicom.sql's WorkList HL7 fields, which replace this mapping where given. */
+export function readOrders(message: Hl7Message, columns: readonly OrderColumn[] = []): OrderAction[] {
   const patient = patientOf(message);
   const pv1 = segment(message, 'PV1');
   const referring = pv1 ? personName(pv1.components(8), 1) : '';
@@ -105,6 +96,7 @@ export function readOrders(message: Hl7Message): OrderAction[] {
       source: 'HL7',
       placerOrder,
     };
-    return { control, placerOrder, entry };
+    const group = [orc, obr, ipc, tq1].filter((s): s is Segment => s !== undefined);
+    return { control, placerOrder, entry: withOrderColumns(entry, columns, message, group) };
   });
 }

@@ -1,0 +1,114 @@
+import { newUid } from '../../../common/uids.ts';
+import type { DicomSqlEntry } from '../../config/dicom-sql.ts';
+import { Tag } from '../../dicom/tags.ts';
+import type { WorklistEntry } from '../../index/worklist-entry.ts';
+import type { Hl7Message, Segment } from './message.ts';
+import { dateTime, personName } from './hl7-values.ts';
+
+/**
+ * dicom.sql's WorkList table as Conquest reads it: each column's HL7 field says where an order's value comes from,
+ * replacing this archive's own mapping (orders.ts, IHE RAD-4) for that column. `SEG.N` is field N whole, `SEG.N.M`
+ * its component M counted from 0 (OBR.4.0 the code, OBR.4.1 the text), `.DATE` and `.TIME` the two halves of a time
+ * stamp, `*AN` a new accession number, `*UI` a new UID; `---` keeps ours.
+ */
+
+/** The worklist's own columns, by the tag dicom.sql names them with. */
+const FIELD_BY_TAG = new Map<number, keyof WorklistEntry>([
+  [Tag.AccessionNumber, 'accessionNumber'],
+  [Tag.PatientID, 'patientId'],
+  [Tag.PatientName, 'patientName'],
+  [Tag.PatientBirthDate, 'birthDate'],
+  [Tag.PatientSex, 'sex'],
+  [Tag.StudyInstanceUID, 'studyUid'],
+  [Tag.ReferringPhysicianName, 'referringPhysician'],
+  [Tag.RequestedProcedureDescription, 'requestedProcedureDescription'],
+  [Tag.RequestedProcedureID, 'requestedProcedureId'],
+  [Tag.Modality, 'modality'],
+  [Tag.ScheduledStationAETitle, 'scheduledAe'],
+  [Tag.ScheduledProcedureStepStartDate, 'scheduledDate'],
+  [Tag.ScheduledProcedureStepStartTime, 'scheduledTime'],
+  [Tag.ScheduledPerformingPhysicianName, 'performingPhysician'],
+  [Tag.ScheduledProcedureStepDescription, 'stepDescription'],
+  [Tag.ScheduledProcedureStepID, 'stepId'],
+  [Tag.ScheduledStationName, 'stationName'],
+  [Tag.ScheduledProcedureStepStatus, 'stepStatus'],
+]);
+
+const NAMES = new Set<keyof WorklistEntry>(['patientName', 'referringPhysician', 'performingPhysician']);
+
+/** An HL7 field as dicom.sql names it; undefined for `---` (ours kept) and for what is not one. */
+export type Hl7Source =
+  | { kind: 'field'; segment: string; field: number; component?: number; part?: 'DATE' | 'TIME' }
+  | { kind: 'new'; what: 'AN' | 'UI' };
+
+export function parseHl7Source(text: string): Hl7Source | 'none' | undefined {
+  const spec = text.trim().toUpperCase();
+  if (spec === '' || /^-+$/.test(spec)) return 'none';
+  if (spec === '*AN' || spec === '*UI') return { kind: 'new', what: spec.slice(1) as 'AN' | 'UI' };
+  const m = /^([A-Z][A-Z0-9]{2})\.(\d{1,3})(?:\.(\d{1,2}))?(?:\.(DATE|TIME))?$/.exec(spec);
+  if (!m) return undefined;
+  return {
+    kind: 'field',
+    segment: m[1]!,
+    field: Number(m[2]),
+    ...(m[3] !== undefined ? { component: Number(m[3]) } : {}),
+    ...(m[4] ? { part: m[4] as 'DATE' | 'TIME' } : {}),
+  };
+}
+
+export interface OrderColumn {
+  field: keyof WorklistEntry;
+  source: Hl7Source;
+}
+
+/**
+ * The worklist columns dicom.sql maps from HL7, and its lines this archive does not keep (a column the worklist has
+ * not, such as MedicalAlerts): those are said at start, not refused, so Conquest's stock file is taken as it is.
+ */
+export function orderColumns(worklist: readonly DicomSqlEntry[]): { columns: OrderColumn[]; notKept: DicomSqlEntry[] } {
+  const columns: OrderColumn[] = [];
+  const notKept: DicomSqlEntry[] = [];
+  for (const entry of worklist) {
+    if (entry.dicomType === 'DT_STARTSEQUENCE' || entry.dicomType === 'DT_ENDSEQUENCE') continue;
+    const field = FIELD_BY_TAG.get(entry.tag);
+    const source = parseHl7Source(entry.hl7);
+    if (!field) {
+      notKept.push(entry);
+      continue;
+    }
+    if (source && source !== 'none') columns.push({ field, source });
+  }
+  return { columns, notKept };
+}
+
+/** The segment an order's value is read from: the order's own (its ORC group's OBR, IPC, TQ1), else the message's first. */
+function segmentOf(name: string, group: readonly Segment[], message: Hl7Message): Segment | undefined {
+  return group.find((s) => s.name === name) ?? message.segments.find((s) => s.name === name);
+}
+
+/** `entry` with the columns dicom.sql maps taken from the message (an order's group of segments). */
+export function withOrderColumns(
+  entry: Partial<WorklistEntry>,
+  columns: readonly OrderColumn[],
+  message: Hl7Message,
+  group: readonly Segment[],
+): Partial<WorklistEntry> {
+  if (!columns.length) return entry;
+  const out: Partial<WorklistEntry> = { ...entry };
+  for (const { field, source } of columns) {
+    if (source.kind === 'new') {
+      const uid = newUid();
+      out[field] = source.what === 'UI' ? uid : uid.slice(-16);
+      continue;
+    }
+    const segment = segmentOf(source.segment, group, message);
+    if (!segment) continue;
+    let value: string;
+    if (source.component !== undefined) value = segment.get(source.field, source.component + 1);
+    else if (NAMES.has(field)) value = personName(segment.components(source.field));
+    else value = segment.components(source.field).join('^').replace(/\^+$/, '');
+    if (source.part) value = source.part === 'DATE' ? dateTime(value).date : dateTime(value).time;
+    out[field] = value;
+  }
+  return out;
+}
