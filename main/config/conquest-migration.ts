@@ -8,12 +8,37 @@ import { scriptSourceOf } from './import-converters.ts';
 import { checkExportConverter, checkImportConverter } from '../automation/converter-run.ts';
 import { parseExportFilter } from '../automation/export-filter.ts';
 import { LUA_HOOKS, hookChunk, hookFileOf } from './lua-hooks.ts';
+import { parseDicomSql } from './dicom-sql.ts';
+import { indexSchemaOf } from '../index/index-schema.ts';
+import { fileExists } from '../util/file-exists.ts';
 
 /**
  * Take over a Conquest installation: its dicom.ini (AE title, port, storage folders, converters, every other key kept
  * as written) and acrnema.map become ours, its storage folders stay where they are (made absolute), and the index is
  * ours, rebuilt from the files afterwards (Conquest's database is not read). Returns what was changed, for the admin.
  */
+/**
+ * Conquest's dicom.sql (kFactorFile) comes over when this version can honour it: the attributes it indexes beyond ours
+ * become columns, filled as the index is rebuilt from the files. One it cannot read is left behind with the reason, and
+ * ours is used.
+ */
+async function takeIndexLayout(ini: IniDocument, conquestDir: string, configDir: string): Promise<string[]> {
+  const name = ini.get(SECTION, 'kFactorFile')?.value.trim() || 'dicom.sql';
+  const source = path.resolve(conquestDir, name.replace(/\\/g, '/'));
+  ini.set(SECTION, 'kFactorFile', 'dicom.sql');
+  if (!(await fileExists(source))) return [`${name}: not found; the index keeps its own columns (dicom.sql)`];
+  try {
+    const schema = indexSchemaOf(parseDicomSql(source, await readFile(source, 'latin1')));
+    await copyFile(source, path.join(configDir, 'dicom.sql'));
+    const added = schema.added.map((c) => `${c.conquestName} (${c.table})`);
+    return [
+      `${name}: copied; ${added.length ? `the index also keeps ${added.join(', ')}` : 'nothing beyond our own columns'}`,
+    ];
+  } catch (err) {
+    return [`${name} left behind: ${(err as Error).message}; the index keeps its own columns (dicom.sql)`];
+  }
+}
+
 /**
  * Conquest's converters come over as they are: every line this version runs is kept and runs; a line it does not run
  * (or whose ExportFilter it cannot test) is kept in dicom.ini but switched off (`ImportConverterDisabled<N> = 1`, ours),
@@ -155,6 +180,7 @@ export async function migrateConquest(conquestDir: string, configDir: string): P
     `${full ? `${full.spelling} = ${full.value}` : "MAGDeviceFullThreshold = 30 (Conquest's default)"}: a storage folder with less free space takes no new objects`,
   );
 
+  notes.push(...(await takeIndexLayout(ini, conquestDir, configDir)));
   notes.push(...(await compiledHooks(ini, configDir)));
   ini.set(SECTION, 'ACRNemaMap', 'acrnema.map');
   await copyFile(path.join(conquestDir, mapName), path.join(configDir, 'acrnema.map'));

@@ -453,7 +453,10 @@ export class SqlArchiveIndex implements ArchiveIndex {
     await this.settled();
     await this.engine.transaction(async (tx) => {
       for (const table of ['instances', 'series', 'studies', 'patients']) await tx.run(`DELETE FROM ${table}`);
+      // Rows stored from now on carry dicom.sql's columns: nothing is left to fill.
+      await tx.run('UPDATE index_columns SET filled_to = fill_below');
     });
+    for (const a of this.schema.attributes) a.filling = false;
     this.seriesCache.clear();
   }
 

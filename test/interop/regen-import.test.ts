@@ -12,6 +12,7 @@ import { ArchiveServer } from '../../main/server.ts';
 import { Logger } from '../../main/util/log.ts';
 import { QR_ATTRIBUTES } from '../../main/query/attributes.ts';
 import { TransferSyntax } from '../../common/uids.ts';
+import { CONQUEST_STYLE } from '../helpers/conquest-dicom-sql.ts';
 
 const CLI = path.resolve(import.meta.dirname, '../../main/cli.ts');
 
@@ -257,6 +258,8 @@ VIEWER		192.168.1.20	104		un
       ).toBe(0);
     await writeFile(path.join(dataFolder, 'dbase', 'conquest.db3'), 'a Conquest database we do not read');
 
+    // Conquest's index layout, with attributes beyond ours (Image Type at the image level among them).
+    await writeFile(path.join(conquest, 'dicom.sql'), CONQUEST_STYLE);
     await writeFile(path.join(conquest, 'tag.lua'), "Data.InstitutionName = 'lua ' .. command_line\n");
     await writeFile(path.join(conquest, 'assoc.lua'), "function greet(ae) return 'hello ' .. ae end\n");
     const target = path.join(work, 'migrated');
@@ -277,6 +280,9 @@ VIEWER		192.168.1.20	104		un
     expect(r.out).toMatch(/MAGDeviceThreshHold = 1: clean-up is on, as in Conquest/);
     expect(r.out).toMatch(/MAGDeviceFullThreshold = 30 \(Conquest's default\)/);
     expect(r.out).toMatch(/regen: 4 file\(s\), 3 indexed, 1 skipped/); // the Conquest database file is not an object
+    expect(r.out).toContain(
+      'dicom.sql: copied; the index also keeps PatientsAge (studies), ProtocolName (series), ImageType (instances), AcqDate (instances)',
+    );
     const logger = new Logger('error');
     const server = new ArchiveServer({
       dataDir: target,
@@ -315,6 +321,14 @@ VIEWER		192.168.1.20	104		un
         TransferSyntax.ImplicitLittleEndian,
         TransferSyntax.ExplicitLittleEndian,
       ]);
+      // dicom.sql's Image Type, read from every file as the index was rebuilt (the .v2 ones in implicit VR too).
+      const byType = await findscu(
+        server.port,
+        'CONQUESTSRV1',
+        ['-S'],
+        ['QueryRetrieveLevel=IMAGE', 'PatientID=CQ1', 'SOPInstanceUID', 'ImageType=AXIAL'],
+      );
+      expect(byType.answers.map((a) => a.ImageType)).toEqual(Array(3).fill('ORIGINAL\\PRIMARY\\AXIAL'));
       // A .v2 object goes out again as a proper object.
       const dir = await mkdtemp(path.join(tmpdir(), 'cq-get-'));
       const g = await run('getscu', [
