@@ -14,6 +14,8 @@ import { encodeFileMeta } from '../store/part10.ts';
 import type { RenderRequest } from '../codec/render.ts';
 import type { StoredInstance } from '../index/archive-index.ts';
 import { msg } from '../../common/message.ts';
+import { keywordTag } from '../dicom/dictionary.ts';
+import { LEVEL_NAMES } from '../query/attributes.ts';
 
 /**
  * The local archive: searches, an object's header and report, WADO-URI (PS3.18 9: by its UIDs, only indexed objects,
@@ -89,6 +91,16 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
       if (isSearch(body)) audit({ action: 'query', detail: `local: ${queryText(body)}` });
       return findLocal(archive.index, body as object);
     }),
+    route(ENDPOINTS.indexKeys, async () =>
+      archive.index.schema.attributes
+        .filter((a) => keywordTag(a.keyword))
+        .map((a) => ({
+          keyword: a.keyword,
+          name: a.added.conquestName,
+          level: LEVEL_NAMES[a.level],
+          filling: a.filling,
+        })),
+    ),
     // The patient's other studies here, for the viewer: a look-up by the study, audited with the view, not as a search.
     route(ENDPOINTS.priors, async ({ params: [uid] }) => {
       const [study] = await findLocal(archive.index, {

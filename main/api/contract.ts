@@ -207,6 +207,16 @@ export interface FindRequest {
 /** One answer: keyword -> value as text. */
 export type FindAnswer = Record<string, string>;
 
+/** A key dicom.sql added to the index: searched on the Studies screen as any other. */
+export interface IndexKeyDto {
+  keyword: string;
+  /** The column's name in dicom.sql. */
+  name: string;
+  level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
+  /** Objects stored before it was added are still being read: some may not match yet. */
+  filling: boolean;
+}
+
 export interface EchoResult {
   ae: string;
   ok: boolean;

@@ -14,6 +14,7 @@ import type {
   DeletionDto,
   EchoResult,
   FindAnswer,
+  IndexKeyDto,
   FindRequest,
   HeaderRow,
   ImportResult,
@@ -118,6 +119,7 @@ export const ENDPOINTS = {
   // The local archive (archive-routes.ts, presentation-routes.ts).
   studies: ep<FindRequest, FindAnswer[]>('POST', '/api/find', 'view'),
   priors: ep<undefined, FindAnswer[]>('GET', '/api/studies/:uid/priors', 'view'),
+  indexKeys: ep<undefined, IndexKeyDto[]>('GET', '/api/index-keys', 'view'),
   objectHeader: ep<undefined, HeaderRow[]>('GET', '/api/objects/:uid/header', 'view'),
   objectReport: ep<undefined, StructuredReport>('GET', '/api/objects/:uid/report', 'view'),
   wado: ep<undefined, Blob>('GET', '/wado', 'view'),

@@ -1,4 +1,6 @@
-import { LEVEL_NAMES, QR_ATTRIBUTES, type QrAttribute } from '../query/attributes.ts';
+import { LEVEL_NAMES, QR_ATTRIBUTES, qrAttribute, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
+import { MatchError, parseMatch } from '../query/matching.ts';
+import type { Condition } from '../query/condition.ts';
 import { keywordTag } from '../dicom/dictionary.ts';
 import { IdentifierError, qrRequestFrom } from '../query/identifier.ts';
 import { identifierFromKeywords, KeywordError } from '../query/keyword-identifiers.ts';
@@ -57,6 +59,36 @@ export function checkedFindRequest(
   return { level, keys: namesReturnKeys ? keys : { ...defaultKeys(level, added), ...keys } };
 }
 
+/** Tables a deeper level's row is reached by from a level's own (st, se, i as QR_FROM names them). */
+const BELOW: Record<string, string> = {
+  '0,1': 'studies x WHERE x.patient_fk = p.id',
+  '0,2': 'series x JOIN studies y ON y.id = x.study_fk WHERE y.patient_fk = p.id',
+  '0,3':
+    'instances x JOIN series y ON y.id = x.series_fk JOIN studies z ON z.id = y.study_fk WHERE z.patient_fk = p.id',
+  '1,2': 'series x WHERE x.study_fk = st.id',
+  '1,3': 'instances x JOIN series y ON y.id = x.series_fk WHERE y.study_fk = st.id',
+  '2,3': 'instances x WHERE x.series_fk = se.id',
+};
+
+/**
+ * A key dicom.sql added below the searched level, as the Studies screen asks for it (the studies one of whose series
+ * has this protocol): matched on any row under each answer, not returned.
+ */
+function deeperCondition(attr: QrAttribute, value: string, level: number): Condition | undefined {
+  const match = parseMatch(value, attr.vr);
+  if (match.kind === 'universal') return undefined;
+  const own = attr.column.replace(/^\w+\./, 'x.');
+  return {
+    attr: {
+      ...attr,
+      column: own,
+      matchColumn: attr.ignoreCase ? `upper(${own})` : own,
+      existsFrom: BELOW[`${level},${attr.level}`]!,
+    },
+    match,
+  };
+}
+
 /** Search the local archive, as a C-FIND in the Patient Root model would (the answers' keys by keyword). */
 export async function findLocal(
   index: Pick<ArchiveIndex, 'queryArchive'> & Partial<Pick<ArchiveIndex, 'schema'>>,
@@ -64,8 +96,18 @@ export async function findLocal(
 ): Promise<LocalFindAnswer[]> {
   // The keys dicom.sql added (the Studies screen and its own searches; callers without them search ours).
   const added = index.schema?.attributes ?? [];
-  const { level, keys } = checkedFindRequest(request, added);
+  const { level, keys: asked } = checkedFindRequest(request, added);
   try {
+    const keys = { ...asked };
+    const deeper: Condition[] = [];
+    for (const attr of added) {
+      const value = keys[attr.keyword];
+      const here = qrAttribute(attr.tag, level as LevelNumber, added);
+      if (value === undefined || attr.level <= level || (here && here.level <= level)) continue;
+      delete keys[attr.keyword];
+      const condition = deeperCondition(attr, value, level);
+      if (condition) deeper.push(condition);
+    }
     // Values come as JavaScript text, written in UTF-8: the identifier says so.
     const q = qrRequestFrom(
       identifierFromKeywords({ ...keys, SpecificCharacterSet: 'ISO_IR 192' }, LEVEL_NAMES[level]),
@@ -76,7 +118,7 @@ export async function findLocal(
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
       throw new QueryRefused('limit must be a whole number above 0');
     // People search the way they type: "dvorak" finds Dvořák, "mueller" Müller.
-    const rows = await index.queryArchive(q.level, q.returns, withFoldedNames(q.conditions), limit);
+    const rows = await index.queryArchive(q.level, q.returns, [...withFoldedNames(q.conditions), ...deeper], limit);
     return rows.map((row) =>
       Object.fromEntries(
         q.returns.map((a) => [
@@ -86,7 +128,8 @@ export async function findLocal(
       ),
     );
   } catch (err) {
-    if (err instanceof IdentifierError || err instanceof KeywordError) throw new QueryRefused(err.message);
+    if (err instanceof IdentifierError || err instanceof KeywordError || err instanceof MatchError)
+      throw new QueryRefused(err.message);
     throw err;
   }
 }

@@ -41,8 +41,9 @@ export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: s
           ? foldCase(raw)
           : raw;
     const expr = folded ? attr.foldColumn! : caseAside ? `upper(${attr.column})` : (attr.matchColumn ?? attr.column);
+    const within = (sql: string) => (attr.existsFrom ? `EXISTS (SELECT 1 FROM ${attr.existsFrom} AND ${sql})` : sql);
     if (attr.multiValued) {
-      parts.push(anyValueSql(dialect.multiValue(expr), match, dialect, params));
+      parts.push(within(anyValueSql(dialect.multiValue(expr), match, dialect, params)));
       continue;
     }
     let sql = '';
@@ -75,7 +76,7 @@ export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: s
         }
         break;
     }
-    parts.push(attr.existsFrom ? `EXISTS (SELECT 1 FROM ${attr.existsFrom} AND ${sql})` : sql);
+    parts.push(within(sql));
   }
   return { sql: parts.length ? parts.join(' AND ') : '1 = 1', params };
 }

@@ -69,11 +69,17 @@ export function SearchForm({
   busy,
   onCancel,
   children,
+  after,
+  onClear,
 }: {
   onSearch: (v: SearchValues) => void;
   busy: boolean;
   onCancel?: () => void;
   children?: React.ReactNode;
+  /** Fields after ours, before the buttons (the Studies screen's keys from dicom.sql). */
+  after?: React.ReactNode;
+  /** Clear was pressed (after `onSearch` of the empty search): fields of `after` empty too. */
+  onClear?: () => void;
 }) {
   const [v, setV] = useState(EMPTY_SEARCH);
   const field = (key: keyof SearchValues, label: string, type = 'text', size = 14, placeholder = '') => (
@@ -124,6 +130,7 @@ export function SearchForm({
       </span>
       {field('modality', 'Modality', 'text', 5)}
       {field('accession', 'Accession', 'text', 12, starts)}
+      {after}
       <button type="submit" className="primary" disabled={busy}>
         {busy ? t('Searching…') : t('Search')}
       </button>
@@ -137,6 +144,7 @@ export function SearchForm({
         onClick={() => {
           setV(EMPTY_SEARCH);
           onSearch(EMPTY_SEARCH);
+          onClear?.();
         }}
       >
         {t('Clear')}

@@ -112,6 +112,24 @@ describe("Conquest's dicom.sql layout, through DICOM, QIDO-RS and the Studies sc
     expect(((await screen.json()) as { SOPInstanceUID: string }[]).map((r) => r.SOPInstanceUID).sort()).toEqual(
       head.map((i) => i.sopUid).sort(),
     );
+    // The Studies screen searches studies: by a key of their series or images, matched on any of them.
+    const studies = async (keys: Record<string, string>) =>
+      (
+        (await (
+          await apiFetch(archive, 'POST', '/api/find', { level: 'STUDY', keys: { StudyInstanceUID: '', ...keys } })
+        ).json()) as { StudyInstanceUID: string }[]
+      ).map((r) => r.StudyInstanceUID);
+    expect(await studies({ ProtocolName: 'chest' })).toEqual([studyUid]);
+    expect(await studies({ ProtocolName: 'Knee*' })).toEqual([]);
+    expect(await studies({ ImageType: 'DERIVED' })).toEqual([studyUid]);
+    expect(await studies({ ImageType: 'LOCALIZER' })).toEqual([]);
+    const keys = await (await apiFetch(archive, 'GET', '/api/index-keys')).json();
+    expect(keys).toEqual([
+      { keyword: 'PatientAge', name: 'PatientsAge', level: 'STUDY', filling: false },
+      { keyword: 'ProtocolName', name: 'ProtocolName', level: 'SERIES', filling: false },
+      { keyword: 'ImageType', name: 'ImageType', level: 'IMAGE', filling: false },
+      { keyword: 'AcquisitionDate', name: 'AcqDate', level: 'IMAGE', filling: false },
+    ]);
   });
 });
 

@@ -1345,4 +1345,12 @@ export const CS: Record<string, string> = {
   'expected {form}': 'očekává se {form}',
   '"{field}" is not an HL7 field (SEG.N, SEG.N.M, SEG.N.DATE, SEG.N.TIME, *AN, *UI or ---)':
     '„{field}“ není pole HL7 (SEG.N, SEG.N.M, SEG.N.DATE, SEG.N.TIME, *AN, *UI nebo ---)',
+  'Other key': 'Další klíč',
+  Value: 'Hodnota',
+  'patient level': 'úroveň pacienta',
+  'study level': 'úroveň studie',
+  'series level': 'úroveň série',
+  'image level': 'úroveň snímku',
+  'still being read from the objects stored before: some may not match yet':
+    'ještě se načítá z dříve uložených objektů: některé se zatím nemusí najít',
 };

@@ -1364,4 +1364,12 @@ export const DE: Record<string, string> = {
   'expected {form}': 'erwartet: {form}',
   '"{field}" is not an HL7 field (SEG.N, SEG.N.M, SEG.N.DATE, SEG.N.TIME, *AN, *UI or ---)':
     '„{field}“ ist kein HL7-Feld (SEG.N, SEG.N.M, SEG.N.DATE, SEG.N.TIME, *AN, *UI oder ---)',
+  'Other key': 'Weiterer Schlüssel',
+  Value: 'Wert',
+  'patient level': 'Patientenebene',
+  'study level': 'Studienebene',
+  'series level': 'Serienebene',
+  'image level': 'Bildebene',
+  'still being read from the objects stored before: some may not match yet':
+    'wird noch aus den zuvor gespeicherten Objekten gelesen: manche werden vielleicht noch nicht gefunden',
 };

@@ -10,6 +10,7 @@ import { StudyRow } from '../study-row.tsx';
 import { useMay } from '../permissions.ts';
 import { EMPTY_SEARCH, SearchForm, studyKeys, type SearchValues } from '../search-form.tsx';
 import { t } from '../i18n.ts';
+import { IndexKeyField, NO_INDEX_KEY, indexKeySearch, type IndexKeyValue } from '../index-key-field.tsx';
 
 /** The local archive: search, sort, page; send a study to a node, delete it, open it in the viewer. */
 
@@ -32,10 +33,17 @@ const NUMERIC = new Set(['NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInst
 
 export function Studies() {
   const [search, setSearch] = useState<SearchValues>(EMPTY_SEARCH);
+  // A key dicom.sql added (a series' protocol, an image's type): the field as typed, and as last searched.
+  const indexKeys = useLoad(() => api(ENDPOINTS.indexKeys), []);
+  const [indexKey, setIndexKey] = useState<IndexKeyValue>(NO_INDEX_KEY);
+  const [searchedKey, setSearchedKey] = useState<IndexKeyValue>(NO_INDEX_KEY);
   const [tick, setTick] = useState(0);
   const studies = useLoad(
-    () => api(ENDPOINTS.studies, { body: { level: 'STUDY', keys: studyKeys(search), limit: SHOWN + 1 } }),
-    [search, tick],
+    () =>
+      api(ENDPOINTS.studies, {
+        body: { level: 'STUDY', keys: { ...studyKeys(search), ...indexKeySearch(searchedKey) }, limit: SHOWN + 1 },
+      }),
+    [search, searchedKey, tick],
   );
   const more = (studies.data?.length ?? 0) > SHOWN;
   // Each study shows its own spelling of the patient's name; a patient with several is marked (name-conflict.tsx).
@@ -82,7 +90,18 @@ export function Studies() {
             </button>
           }
         >
-          <SearchForm onSearch={setSearch} busy={studies.loading} />
+          <SearchForm
+            onSearch={(v) => {
+              setSearch(v);
+              setSearchedKey(indexKey);
+            }}
+            onClear={() => {
+              setIndexKey(NO_INDEX_KEY);
+              setSearchedKey(NO_INDEX_KEY);
+            }}
+            busy={studies.loading}
+            after={<IndexKeyField keys={indexKeys.data ?? []} value={indexKey} onChange={setIndexKey} />}
+          />
           <ErrorText error={studies.error || nodes.error} />
           <table className="results">
             <thead>
