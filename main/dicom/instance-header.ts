@@ -2,6 +2,7 @@ import { CharacterSet } from './charset.ts';
 import type { CapturedValue } from './dataset-scanner.ts';
 import { Tag } from './tags.ts';
 import { vrOf } from './dictionary.ts';
+import { CHARSET_VRS } from './vr.ts';
 
 /** The attributes of one object that the archive indexes, decoded to text (PS3.4 C.6 keys and a few more). */
 export interface InstanceHeader {
@@ -117,8 +118,6 @@ const BINARY_NUMBERS: Record<string, [number, (b: Buffer, at: number, le: boolea
   FL: [4, (b, at, le) => (le ? b.readFloatLE(at) : b.readFloatBE(at))],
   FD: [8, (b, at, le) => (le ? b.readDoubleLE(at) : b.readDoubleBE(at))],
 };
-/** VRs whose values are in the Specific Character Set (PS3.5 6.1.2.3). */
-const CHARSET_VRS = new Set(['LO', 'SH', 'PN', 'LT', 'ST', 'UT', 'UC']);
 
 /** Any attribute's value as text: binary numbers written out, values separated by `\` (PS3.5 6.4). */
 function valueText(vr: string, value: Buffer, charset: CharacterSet, littleEndian: boolean): string {

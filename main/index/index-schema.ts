@@ -2,6 +2,7 @@ import { msg } from '../../common/message.ts';
 import { ConfigError, ConfigErrors } from '../config/config-error.ts';
 import type { DicomSqlEntry, DicomSqlFile, DicomType } from '../config/dicom-sql.ts';
 import { keywordOf, vrOf } from '../dicom/dictionary.ts';
+import { CHARSET_VRS } from '../dicom/vr.ts';
 import { parseHl7Source } from '../workflow/hl7/order-columns.ts';
 import { QR_BY_TAG, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 
@@ -13,7 +14,7 @@ import { QR_BY_TAG, type LevelNumber, type QrAttribute } from '../query/attribut
  *   to add, the stock file's lines are taken as they are;
  * - an attribute the index does not keep: a column added to that level's table (`x_` and the lower-case Conquest
  *   name, so it never meets one of ours), filled by every object stored from then on and, for the objects stored
- *   before, from their files in the background (index-fill.ts); C-FIND, QIDO-RS and the Studies screen match on it.
+ *   before, from their files in the background (features/index-columns.ts); C-FIND, QIDO-RS and the Studies screen match on it.
  * The WorkList table is read and kept for its HL7 fields; its columns are the worklist's own.
  */
 
@@ -53,9 +54,6 @@ export interface IndexSchema {
 /** The schema of an index with no dicom.sql lines beyond what it keeps always. */
 export const BUILT_IN_SCHEMA: IndexSchema = { file: '', added: [], attributes: [], worklist: [] };
 
-/** Values in the Specific Character Set (PS3.5 6.1.2.3). */
-const TEXT_VRS = new Set(['LO', 'SH', 'PN', 'LT', 'ST', 'UT', 'UC']);
-
 /** The VR a column is matched as: dicom.sql's type first (DT_DATE ranges, DT_UI lists), else the dictionary's. */
 function matchVr(type: DicomType, tag: number): string {
   switch (type) {
@@ -85,7 +83,7 @@ export function addedAttribute(c: AddedColumn): AddedAttribute {
     keyword: keywordOf(c.tag) || c.conquestName,
     vr,
     column,
-    text: TEXT_VRS.has(vr),
+    text: CHARSET_VRS.has(vr),
     ...(c.type === 'DT_ISTR' ? { ignoreCase: true, matchColumn: `upper(${column})` } : {}),
     ...(c.type === 'DT_MSTR' ? { multiValued: true } : {}),
     added: c,

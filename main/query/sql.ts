@@ -9,7 +9,7 @@ export type { Condition } from './condition.ts';
 export interface SqlDialect {
   /** A condition that `expr` matches a DICOM wildcard pattern ("*" any run, "?" one character), case-sensitively. */
   wildcard(expr: string, pattern: string): { sql: string; param: string };
-  /** `expr` with a "\\" before and after it, so that each of its values is matched as `\\value\\`. */
+  /** `expr` with a backslash before and after it, so that each of its values is matched as `\value\`. */
   multiValue(expr: string): string;
 }
 

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { SqliteIndex } from '../../main/index/sqlite.ts';
 import { personNameKey } from '../../main/query/sql.ts';
+import { foldName } from '../../main/query/name-fold.ts';
 import { StorageSopClass } from '../../common/uids.ts';
 
 /**
@@ -319,6 +320,13 @@ export async function generateIndex(
   db.exec(`UPDATE studies SET num_series = (SELECT count(*) FROM series WHERE study_fk = studies.id),
     num_instances = (SELECT coalesce(sum(num_instances), 0) FROM series WHERE study_fk = studies.id),
     modalities = (SELECT coalesce(replace(group_concat(DISTINCT modality), ',', '\\'), '') FROM series WHERE study_fk = studies.id)`);
+  // Each study's own spelling of its patient's name (index v11; study-level queries match it) and the folded keys
+  // the forgiving search uses, as storing objects writes them.
+  db.function('fold_name', { deterministic: true }, (name: unknown) => foldName(String(name ?? '')));
+  db.exec('UPDATE patients SET name_fold = fold_name(patient_name)');
+  db.exec(`UPDATE studies SET patient_name = (SELECT patient_name FROM patients WHERE id = studies.patient_fk),
+    name_key = (SELECT name_key FROM patients WHERE id = studies.patient_fk),
+    name_fold = (SELECT name_fold FROM patients WHERE id = studies.patient_fk)`);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
 }

@@ -14,11 +14,13 @@
  *   viewer  the viewer in Chromium: time to the first image, scroll step p50/p95, cine frame rate of a JPEG US loop
  *   flood   a storescu of 10 objects idle and beside a 48-connection login flood (not in the default run: --only flood)
  *   hl7flood  echoscu idle and while 4 connections flood the HL7 port with garbage frames (not in the default run)
+ *   layout  ingest with the columns Conquest's stock dicom.sql adds beside ours (the query section measures a
+ *           dicom.sql key at full size)
  *   virtual  C-FIND through a virtual server beside the upstream itself; C-MOVE pulled through it beside a direct one
  *           (not in the default run: --only virtual)
  * Every DCMTK tool runs with the TCP_NODELAY shim from ../shared/tools, except where the peers section runs them as they
  * ship. A shared 2-core machine is noisy: sections that compare take the best of several rounds.
- * Options: --only ingest,converters,query,move,peers,send,engines,transcode,dicomweb,viewer,flood,hl7flood,virtual   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
+ * Options: --only ingest,converters,layout,query,move,peers,send,engines,transcode,dicomweb,viewer,flood,hl7flood,virtual   --count N (ingest, 1000)   --rounds N (3)   --big-mb N (1024, 0 skips)   --senders N (ingest, 4)
  *          --queries N (per kind, 100)   --move-count N (250)   --keep
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -39,6 +41,7 @@ import { viewerBench } from './viewer.ts';
 import { floodBench } from './flood.ts';
 import { hl7FloodBench } from './hl7-flood.ts';
 import { virtualBench } from './virtual.ts';
+import { indexLayoutBench } from './index-layout.ts';
 import type { MysqlOptions } from '../../main/index/mysql.ts';
 
 const { values } = parseArgs({
@@ -56,6 +59,7 @@ const { values } = parseArgs({
 const ALL = [
   'ingest',
   'converters',
+  'layout',
   'query',
   'move',
   'peers',
@@ -89,6 +93,10 @@ async function main(): Promise<void> {
     if (sections.has('converters')) {
       out('');
       await convertersBench(work, shim, Number(values.count ?? 1000), rounds);
+    }
+    if (sections.has('layout')) {
+      out('');
+      await indexLayoutBench(work, shim, Number(values.count ?? 1000), rounds);
     }
     // MariaDB is started once when a section needs it: the query section then runs on both engines.
     const needsMariaDb = sections.has('engines');
