@@ -120,6 +120,8 @@ export const ENDPOINTS = {
   studies: ep<FindRequest, FindAnswer[]>('POST', '/api/find', 'view'),
   priors: ep<undefined, FindAnswer[]>('GET', '/api/studies/:uid/priors', 'view'),
   indexKeys: ep<undefined, IndexKeyDto[]>('GET', '/api/index-keys', 'view'),
+  // Virtual servers (features/virtual-servers.ts): the studies here that were fetched through this archive, by upstream.
+  cachedStudies: ep<{ studyUids: string[] }, Record<string, string>>('POST', '/api/cached-studies', 'view'),
   objectHeader: ep<undefined, HeaderRow[]>('GET', '/api/objects/:uid/header', 'view'),
   objectReport: ep<undefined, StructuredReport>('GET', '/api/objects/:uid/report', 'view'),
   wado: ep<undefined, Blob>('GET', '/wado', 'view'),

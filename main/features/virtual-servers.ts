@@ -5,6 +5,8 @@ import { askUpstreams, notPassedOn, withoutMarks, type UpstreamDependencies } fr
 import { PullThrough } from '../archive/pull-through.ts';
 import { queryRetrieve } from './query-retrieve.ts';
 import { transfers } from './transfers.ts';
+import { ENDPOINTS } from '../api/endpoints.ts';
+import { HttpError, route } from '../api/router.ts';
 
 /**
  * Virtual servers (Conquest's VirtualServerFor0..9): this archive as the one node in front of bigger ones. A C-FIND
@@ -71,6 +73,22 @@ export const virtualServers: Feature = {
     });
     return {
       provides: undefined,
+      routes: [
+        // A study whose objects came from an upstream is its cache here ("cached from PACS" on the Studies screen).
+        route(ENDPOINTS.cachedStudies, async ({ body }) => {
+          const uids = (body as { studyUids?: unknown } | null)?.studyUids;
+          if (!Array.isArray(uids) || uids.some((u) => typeof u !== 'string') || uids.length > 1000)
+            throw new HttpError(400, 'studyUids must be a list of at most 1000 Study Instance UIDs');
+          const upstreams = new Set(core.settings.virtualServers.map((v) => v.ae.toUpperCase()));
+          const out: Record<string, string> = {};
+          if (!upstreams.size) return out;
+          for (const [uid, senders] of await core.index.studySenders(uids as string[])) {
+            const from = senders.find((ae) => upstreams.has(ae.toUpperCase()));
+            if (from) out[uid] = from;
+          }
+          return out;
+        }),
+      ],
       stop() {
         findScp.upstreams = undefined;
         retrieveScp.upstreams = undefined;

@@ -185,6 +185,8 @@ export interface ArchiveIndex {
   updatePatient(patient: PatientRow): Promise<boolean>;
   /** HL7 ADT^A40: the prior patient's studies and worklist entries go to the survivor; recorded; how many studies moved. */
   mergePatients(priorPatientId: string, survivor: PatientRow, source: string): Promise<number>;
+  /** The AE titles the objects of each study came from (their C-STORE's calling AE), by Study Instance UID. */
+  studySenders(studyUids: string[]): Promise<Map<string, string[]>>;
   /** The transfer jobs, kept in the same database. */
   jobStore(): JobStore;
   /** Modality Performed Procedure Steps, linked to their worklist entries. */

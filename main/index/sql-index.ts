@@ -449,6 +449,18 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return new Map(rows.map((r) => [r.study_uid, r.patient_id]));
   }
 
+  async studySenders(studyUids: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (!studyUids.length) return out;
+    const rows = await this.engine.all<{ study_uid: string; calling_ae: string }>(
+      `SELECT DISTINCT st.study_uid, i.calling_ae FROM ${QR_FROM[3]}
+      WHERE st.study_uid IN (${studyUids.map(() => '?').join(', ')})`,
+      studyUids,
+    );
+    for (const r of rows) out.set(r.study_uid, [...(out.get(r.study_uid) ?? []), r.calling_ae]);
+    return out;
+  }
+
   async clearArchive(): Promise<void> {
     await this.settled();
     await this.engine.transaction(async (tx) => {

@@ -21,6 +21,7 @@ import { t } from './i18n.ts';
 export function StudyRow({
   r,
   names,
+  cachedFrom,
   nodes,
   isProtected,
   editing,
@@ -29,6 +30,8 @@ export function StudyRow({
 }: {
   r: FindAnswer;
   names: PatientNamesDto | undefined;
+  /** The upstream node this study was fetched from through this archive (a virtual server's cache). */
+  cachedFrom?: string;
   nodes: NodeDto[];
   isProtected: boolean;
   editing: boolean;
@@ -70,6 +73,7 @@ export function StudyRow({
         <span className="clip" title={r.StudyDescription}>
           {r.StudyDescription}
         </span>
+        {cachedFrom && <span className="badge cached">{t('cached from {node}', { node: cachedFrom })}</span>}
       </td>
       <td>{r.AccessionNumber}</td>
       <td className="num">{r.NumberOfStudyRelatedSeries}</td>

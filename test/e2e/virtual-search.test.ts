@@ -9,7 +9,7 @@ import { until } from '../helpers/wait.ts';
 /**
  * The Query/Retrieve screen of an archive in front of the hospital PACS (issue 32.2): "Everywhere" comes first and is
  * the same merged search its peers get (its own studies and the upstream's, each once); "Retrieve here" of a study
- * only upstream fetches it through the archive's own C-MOVE to itself.
+ * only upstream fetches it through the archive's own C-MOVE to itself, and the Studies screen shows it as cached from there.
  */
 describe('searching everywhere on the Query/Retrieve screen', () => {
   const ui = uiSuite('virtual-search');
@@ -62,5 +62,11 @@ describe('searching everywhere on the Query/Retrieve screen', () => {
           .length === 2,
     );
     await ui.page.locator('table.jobs tr.job-done', { hasText: 'move' }).waitFor({ timeout: 30_000 });
+    // On the Studies screen the fetched study is marked as the cache of the PACS it came from; its own is not.
+    await ui.page.goto(await signInUrl(cache.server, '#/studies'));
+    const studies = ui.page.locator('table.results > tbody > tr');
+    await studies.filter({ hasText: 'E100' }).locator('.badge.cached', { hasText: 'cached from BIGPACS' }).waitFor();
+    await studies.filter({ hasText: 'E200' }).waitFor();
+    expect(await studies.filter({ hasText: 'E200' }).locator('.badge.cached').count()).toBe(0);
   }, 60_000);
 });

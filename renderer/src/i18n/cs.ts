@@ -1353,4 +1353,5 @@ export const CS: Record<string, string> = {
   'image level': 'úroveň snímku',
   'still being read from the objects stored before: some may not match yet':
     'ještě se načítá z dříve uložených objektů: některé se zatím nemusí najít',
+  'cached from {node}': 'mezipaměť z {node}',
 };

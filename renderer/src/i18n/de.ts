@@ -1372,4 +1372,5 @@ export const DE: Record<string, string> = {
   'image level': 'Bildebene',
   'still being read from the objects stored before: some may not match yet':
     'wird noch aus den zuvor gespeicherten Objekten gelesen: manche werden vielleicht noch nicht gefunden',
+  'cached from {node}': 'zwischengespeichert von {node}',
 };

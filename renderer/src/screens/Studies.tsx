@@ -52,6 +52,11 @@ export function Studies() {
     return ids.length ? api(ENDPOINTS.patientNames, { body: { patientIds: ids } }) : [];
   }, [studies.data]);
   const namesOf = new Map((names.data ?? []).map((n) => [n.patientId, n]));
+  // Studies fetched through this archive from the PACS it stands in front of (virtual servers): their cache here.
+  const cached = useLoad(async () => {
+    const uids = (studies.data ?? []).slice(0, SHOWN).map((r) => r.StudyInstanceUID ?? '');
+    return uids.length ? api(ENDPOINTS.cachedStudies, { body: { studyUids: uids } }) : ({} as Record<string, string>);
+  }, [studies.data]);
   const nodes = useRemoteNodes();
   const protectedList = useLoad(() => api(ENDPOINTS.protectedStudies), [tick]);
   const isProtected = new Set(protectedList.data ?? []);
@@ -139,6 +144,7 @@ export function Studies() {
                   <StudyRow
                     r={r}
                     names={namesOf.get(r.PatientID ?? '')}
+                    cachedFrom={cached.data?.[r.StudyInstanceUID!]}
                     nodes={nodes.data ?? []}
                     isProtected={isProtected.has(r.StudyInstanceUID!)}
                     editing={editing === r.StudyInstanceUID}
