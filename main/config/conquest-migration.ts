@@ -9,7 +9,7 @@ import { checkExportConverter, checkImportConverter } from '../automation/conver
 import { parseExportFilter } from '../automation/export-filter.ts';
 import { LUA_HOOKS, hookChunk, hookFileOf } from './lua-hooks.ts';
 import { parseDicomSql } from './dicom-sql.ts';
-import { indexSchemaOf } from '../index/index-schema.ts';
+import { indexSchemaOf } from './index-schema.ts';
 import { fileExists } from '../util/file-exists.ts';
 
 /**

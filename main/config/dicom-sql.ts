@@ -213,3 +213,23 @@ function readEntry(
     line,
   };
 }
+
+/** An HL7 field as dicom.sql names it; undefined for `---` (ours kept) and for what is not one. */
+export type Hl7Source =
+  | { kind: 'field'; segment: string; field: number; component?: number; part?: 'DATE' | 'TIME' }
+  | { kind: 'new'; what: 'AN' | 'UI' };
+
+export function parseHl7Source(text: string): Hl7Source | 'none' | undefined {
+  const spec = text.trim().toUpperCase();
+  if (spec === '' || /^-+$/.test(spec)) return 'none';
+  if (spec === '*AN' || spec === '*UI') return { kind: 'new', what: spec.slice(1) as 'AN' | 'UI' };
+  const m = /^([A-Z][A-Z0-9]{2})\.(\d{1,3})(?:\.(\d{1,2}))?(?:\.(DATE|TIME))?$/.exec(spec);
+  if (!m) return undefined;
+  return {
+    kind: 'field',
+    segment: m[1]!,
+    field: Number(m[2]),
+    ...(m[3] !== undefined ? { component: Number(m[3]) } : {}),
+    ...(m[4] ? { part: m[4] as 'DATE' | 'TIME' } : {}),
+  };
+}

@@ -15,7 +15,7 @@ import type { ConfigError } from './config-error.ts';
 import { IniDocument } from '../../common/ini-document.ts';
 import { AcrNemaMap } from './acrnema-map.ts';
 import { parseDicomSql } from './dicom-sql.ts';
-import { BUILT_IN_SCHEMA, indexSchemaOf, type IndexSchema } from '../index/index-schema.ts';
+import { BUILT_IN_SCHEMA, indexSchemaOf, type IndexSchema } from './index-schema.ts';
 import { parseSopList, type SopList } from './sop-list.ts';
 import { readSettings, type ServerSettings } from './server-settings.ts';
 import { readForwardRules, type ForwardRule } from './forward-rules.ts';

@@ -12,7 +12,7 @@ import type { UidMapStore } from './sql-uid-map.ts';
 import type { StorageCheckStore } from './sql-storage-checks.ts';
 import type { ApiKeyStore } from '../accounts/api-key-record.ts';
 import type { AuditStore } from '../audit/audit-record.ts';
-import type { IndexSchema } from './index-schema.ts';
+import type { IndexSchema } from '../config/index-schema.ts';
 import type { SqlIndexColumns } from './index-columns.ts';
 
 export type { DeletionRecord };

@@ -2,7 +2,7 @@ import type { InstanceRecord, ReplacedInstance } from './archive-index.ts';
 import { foldName } from '../query/name-fold.ts';
 import { personNameKey } from '../query/sql.ts';
 import type { IndexDialect, SqlEngine, Statement } from './sql-engine.ts';
-import type { AddedColumn } from './index-schema.ts';
+import type { AddedColumn } from '../config/index-schema.ts';
 
 /**
  * What storing objects does to the patient, study, series and instance rows, written once for every engine (as

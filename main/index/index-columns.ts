@@ -1,5 +1,5 @@
 import type { SqlEngine } from './sql-engine.ts';
-import { LEVEL_TABLES, type AddedColumn, type IndexSchema, type LevelTable } from './index-schema.ts';
+import { LEVEL_TABLES, type AddedColumn, type IndexSchema, type LevelTable } from '../config/index-schema.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 
 /**
@@ -107,7 +107,7 @@ export class SqlIndexColumns {
         const below = Number(top?.n ?? 0) + 1;
         await this.engine.run(
           'INSERT INTO index_columns (tbl, name, tag, type, fill_below, filled_to) VALUES (?, ?, ?, ?, ?, ?)',
-          [c.table, c.name, c.tag, c.type, below, below > 1 ? 1 : below],
+          [c.table, c.name, c.tag, c.type, below, Math.min(below, 1)],
         );
       } else
         await this.engine.run('UPDATE index_columns SET type = ? WHERE tbl = ? AND name = ?', [

@@ -26,7 +26,7 @@ import { SqlUidMapStore } from './sql-uid-map.ts';
 import { SqlStorageCheckStore } from './sql-storage-checks.ts';
 import { SqlAuditStore } from './sql-audit.ts';
 import { SqlIndexColumns } from './index-columns.ts';
-import { BUILT_IN_SCHEMA, type IndexSchema } from './index-schema.ts';
+import { BUILT_IN_SCHEMA, type IndexSchema } from '../config/index-schema.ts';
 import { confirmPatientName, mergePatients, patientNames, updatePatient } from './sql-patient-changes.ts';
 import { addPatientAlias, patientAliases, pruneEmpty, studyDestinations } from './sql-edits.ts';
 import { forgetInstance, newestInstances } from './sql-store-repair.ts';

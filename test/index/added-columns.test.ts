@@ -5,7 +5,7 @@ import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
 import { qrRequestFrom } from '../../main/query/identifier.ts';
 import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { parseDicomSql } from '../../main/config/dicom-sql.ts';
-import { indexSchemaOf, type IndexSchema } from '../../main/index/index-schema.ts';
+import { indexSchemaOf, type IndexSchema } from '../../main/config/index-schema.ts';
 import { RemovedColumnsError } from '../../main/index/index-columns.ts';
 import { Tag } from '../../main/dicom/tags.ts';
 import { TransferSyntax } from '../../common/uids.ts';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseDicomSql } from '../../main/config/dicom-sql.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
-import { indexSchemaOf } from '../../main/index/index-schema.ts';
+import { indexSchemaOf } from '../../main/config/index-schema.ts';
 import { DEFAULT_CONFIG_DIR } from '../../main/config/load.ts';
 import { Tag } from '../../main/dicom/tags.ts';
 import path from 'node:path';

@@ -3,7 +3,7 @@ import { parseMessage } from '../../main/workflow/hl7/message.ts';
 import { readOrders } from '../../main/workflow/hl7/orders.ts';
 import { orderColumns } from '../../main/workflow/hl7/order-columns.ts';
 import { parseDicomSql } from '../../main/config/dicom-sql.ts';
-import { indexSchemaOf } from '../../main/index/index-schema.ts';
+import { indexSchemaOf } from '../../main/config/index-schema.ts';
 import { ConfigErrors } from '../../main/config/config-error.ts';
 
 /** dicom.sql's WorkList HL7 fields decide where an order's values come from, as Conquest's do. */

@@ -1,9 +1,8 @@
 import { msg } from '../../common/message.ts';
-import { ConfigError, ConfigErrors } from '../config/config-error.ts';
-import type { DicomSqlEntry, DicomSqlFile, DicomType } from '../config/dicom-sql.ts';
+import { ConfigError, ConfigErrors } from './config-error.ts';
+import { parseHl7Source, type DicomSqlEntry, type DicomSqlFile, type DicomType } from './dicom-sql.ts';
 import { keywordOf, vrOf } from '../dicom/dictionary.ts';
 import { CHARSET_VRS } from '../dicom/vr.ts';
-import { parseHl7Source } from '../workflow/hl7/order-columns.ts';
 import { QR_BY_TAG, type LevelNumber, type QrAttribute } from '../query/attributes.ts';
 
 /**
