@@ -93,9 +93,12 @@ export interface NewWorklistEntryDto {
   source?: string;
   /** The HL7 order it comes from (ORC-2). */
   placerOrder?: string;
+  /** The columns dicom.sql added to the worklist (Conquest's MedicalAlerts, ...), by column name. */
+  more?: Record<string, string>;
 }
 
-export type WorklistEntryDto = Required<NewWorklistEntryDto> & {
+export type WorklistEntryDto = Required<Omit<NewWorklistEntryDto, 'more'>> & {
+  more?: Record<string, string>;
   id: number;
   /** The state of the performed step a modality reported for it (MPPS), '' when none yet. */
   mppsStatus: string;

@@ -28,6 +28,7 @@ export function queryPort({ index, config }: ArchivePortDependencies): QueryPort
   return {
     findArchive: (request) => index.streamArchive(request.level, request.returns, names(request)),
     addedKeys: () => index.schema.attributes,
+    addedWorklistKeys: () => index.schema.worklistKeys,
     findWorklist: (request) => index.queryWorklist([...request.returns, ...request.stepReturns], names(request)),
   };
 }

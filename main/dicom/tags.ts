@@ -180,6 +180,7 @@ export const Tag = {
   ScheduledStationName: 0x00400010,
   ScheduledProcedureStepStatus: 0x00400020,
   ScheduledProcedureStepSequence: 0x00400100,
+  CommentsOnTheScheduledProcedureStep: 0x00400400,
   PerformedStationAETitle: 0x00400241,
   PerformedStationName: 0x00400242,
   PerformedLocation: 0x00400243,

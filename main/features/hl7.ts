@@ -3,7 +3,6 @@ import { Hl7Inbox } from '../workflow/hl7/hl7-inbox.ts';
 import { Hl7Listener } from '../workflow/hl7/hl7-listener.ts';
 import { TlsFileError, readTlsFiles } from '../config/tls-files.ts';
 import { edit } from './edit.ts';
-import { orderColumns } from '../workflow/hl7/order-columns.ts';
 
 export interface Hl7 {
   /** The listener while it listens (HL7Listener = 1). */
@@ -19,13 +18,6 @@ export const hl7: Feature<Hl7> = {
   settings: ['HL7Listener', 'HL7Port', 'HL7AllowedSenders', 'HL7TLS', 'HL7DefaultCharset'],
   needs: [edit],
   start(core, { the }) {
-    // dicom.sql's WorkList lines for columns the worklist has not (Conquest's MedicalAlerts, ...): said, not refused.
-    for (const line of orderColumns(core.index.schema.worklist).notKept)
-      core
-        .child('hl7')
-        .warn(
-          `${core.index.schema.file}:${line.line}: the worklist keeps no ${line.column}: ${line.hl7 || '---'} is not read`,
-        );
     const inbox = new Hl7Inbox(
       core.index,
       () => ({ defaultCharset: core.settings.hl7DefaultCharset, ourApplication: core.settings.aeTitle }),

@@ -1,5 +1,13 @@
 import type { SqlEngine } from './sql-engine.ts';
-import { LEVEL_TABLES, type AddedColumn, type IndexSchema, type LevelTable } from '../config/index-schema.ts';
+import {
+  INDEX_TABLES,
+  TABLE_NAMES,
+  WORKLIST_LEVEL,
+  type AddedColumn,
+  type IndexSchema,
+  type IndexTable,
+  type LevelTable,
+} from '../config/index-schema.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 
 /**
@@ -45,11 +53,9 @@ interface ColumnRow {
   filled_to: number;
 }
 
-const LEVEL_NAMES = ['Patient', 'Study', 'Series', 'Image'];
-
 /** How a removal is confirmed (DropIndexColumns): the table as dicom.sql names it and the column, `Series.ProtocolName`. */
-function confirmName(table: LevelTable, column: string): string {
-  return `${LEVEL_NAMES[LEVEL_TABLES.indexOf(table)]}.${column.replace(/^x_/, '')}`;
+function confirmName(table: IndexTable, column: string): string {
+  return `${TABLE_NAMES[INDEX_TABLES.indexOf(table)]}.${column.replace(/^x_/, '')}`;
 }
 
 /** The newest object of each row of `table` (its values are the row's, as the last object stored gave them). */
@@ -82,7 +88,7 @@ export class SqlIndexColumns {
     const refused: string[] = [];
     for (const row of recorded) {
       if (wanted.has(`${row.tbl}.${row.name}`)) continue;
-      const name = confirmName(row.tbl as LevelTable, row.name);
+      const name = confirmName(row.tbl as IndexTable, row.name);
       if (!drops.has(name.toLowerCase())) refused.push(name);
     }
     if (refused.length) throw new RemovedColumnsError(schema.file || 'dicom.sql', refused);
@@ -95,7 +101,7 @@ export class SqlIndexColumns {
     }
     const known = new Set(recorded.map((r) => `${r.tbl}.${r.name}`));
     const existing = new Map<string, Set<string>>();
-    for (const table of LEVEL_TABLES) {
+    for (const table of INDEX_TABLES) {
       const rows = await this.engine.all<{ name: string }>(dialect.columnNames(table));
       existing.set(table, new Set(rows.map((r) => String(r.name).toLowerCase())));
     }
@@ -105,9 +111,11 @@ export class SqlIndexColumns {
         // Recorded first: a start that crashed before the ALTER below has it done by the next one.
         const [top] = await this.engine.all<{ n: number | null }>(`SELECT max(id) AS n FROM ${c.table}`);
         const below = Number(top?.n ?? 0) + 1;
+        // A worklist column is filled by orders from now on: the entries made before have no value to read.
+        const from = c.level === WORKLIST_LEVEL ? below : Math.min(below, 1);
         await this.engine.run(
           'INSERT INTO index_columns (tbl, name, tag, type, fill_below, filled_to) VALUES (?, ?, ?, ?, ?, ?)',
-          [c.table, c.name, c.tag, c.type, below, Math.min(below, 1)],
+          [c.table, c.name, c.tag, c.type, below, from],
         );
       } else
         await this.engine.run('UPDATE index_columns SET type = ? WHERE tbl = ? AND name = ?', [

@@ -272,13 +272,21 @@ export class SqlArchiveIndex implements ArchiveIndex {
     );
   }
 
+  /** The columns dicom.sql added to the worklist. */
+  private get worklistMore(): string[] {
+    return this.schema.added.filter((c) => c.table === 'worklist').map((c) => c.name);
+  }
+
   async addWorklistEntry(input: Partial<WorklistEntry>): Promise<StoredWorklistEntry> {
     const e = normalizeWorklistEntry(input);
+    const more = this.worklistMore;
+    const columns = [...WORKLIST_COLUMNS, ...more];
     const { insertId } = await this.engine.run(
-      `INSERT INTO worklist (${WORKLIST_COLUMNS.join(', ')}, name_key, name_fold, updated_at)
-      VALUES (${WORKLIST_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`,
+      `INSERT INTO worklist (${columns.join(', ')}, name_key, name_fold, updated_at)
+      VALUES (${columns.map(() => '?').join(', ')}, ?, ?, ?)`,
       [
         ...WORKLIST_FIELDS.map((f) => e[f]),
+        ...more.map((c) => e.more?.[c] ?? ''),
         personNameKey(e.patientName),
         foldName(e.patientName),
         new Date().toISOString(),
@@ -291,11 +299,14 @@ export class SqlArchiveIndex implements ArchiveIndex {
     const current = (await this.listWorklist(id))[0];
     if (!current) return undefined;
     const { id: _ignored, mppsStatus: _status, mppsUid: _uid, ...rest } = { ...current, ...changes, id };
-    const e = normalizeWorklistEntry(rest);
+    // dicom.sql's columns a change names are changed; the others keep their values.
+    const e = normalizeWorklistEntry({ ...rest, more: { ...current.more, ...changes.more } });
+    const more = this.worklistMore;
     await this.engine.run(
-      `UPDATE worklist SET ${WORKLIST_COLUMNS.map((c) => `${c} = ?`).join(', ')}, name_key = ?, name_fold = ?, updated_at = ? WHERE id = ?`,
+      `UPDATE worklist SET ${[...WORKLIST_COLUMNS, ...more].map((c) => `${c} = ?`).join(', ')}, name_key = ?, name_fold = ?, updated_at = ? WHERE id = ?`,
       [
         ...WORKLIST_FIELDS.map((f) => e[f]),
+        ...more.map((c) => e.more?.[c] ?? ''),
         personNameKey(e.patientName),
         foldName(e.patientName),
         new Date().toISOString(),
@@ -314,13 +325,18 @@ export class SqlArchiveIndex implements ArchiveIndex {
   }
 
   private async worklistWhere(where: string, params: unknown[]): Promise<StoredWorklistEntry[]> {
-    const columns = WORKLIST_FIELDS.map((f, i) => `${WORKLIST_COLUMNS[i]} AS "${f}"`).join(', ');
-    const rows = await this.engine.all<StoredWorklistEntry>(
+    const more = this.worklistMore;
+    const columns = [...WORKLIST_FIELDS.map((f, i) => `${WORKLIST_COLUMNS[i]} AS "${f}"`), ...more].join(', ');
+    const rows = await this.engine.all<StoredWorklistEntry & Record<string, unknown>>(
       `SELECT id, ${columns}, mpps_status AS "mppsStatus", mpps_uid AS "mppsUid" FROM worklist
       WHERE ${where} ORDER BY scheduled_date, scheduled_time, id`,
       params,
     );
-    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+    return rows.map((r) => {
+      const entry: StoredWorklistEntry = { ...r, id: Number(r.id) };
+      for (const c of more) delete (entry as unknown as Record<string, unknown>)[c];
+      return more.length ? { ...entry, more: Object.fromEntries(more.map((c) => [c, String(r[c] ?? '')])) } : entry;
+    });
   }
 
   async worklistByOrder(placerOrder: string): Promise<StoredWorklistEntry[]> {

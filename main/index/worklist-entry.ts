@@ -29,7 +29,12 @@ export interface WorklistEntry {
   source: string;
   /** The order it comes from (HL7 ORC-2, the placer order number), by which later messages change or cancel it. */
   placerOrder: string;
+  /** Values of the columns dicom.sql added to the worklist (Conquest's MedicalAlerts, ...), by column. */
+  more?: Record<string, string>;
 }
+
+/** The worklist's own fields (text each). */
+export type WorklistField = Exclude<keyof WorklistEntry, 'more'>;
 
 export interface StoredWorklistEntry extends WorklistEntry {
   id: number;
@@ -71,12 +76,21 @@ const DEFAULTS: WorklistEntry = {
 /** Fill defaults and check an entry; a new Study Instance UID is made when none is given (2.25 UUID form, PS3.5 B.2). */
 export function normalizeWorklistEntry(input: Partial<WorklistEntry>): WorklistEntry {
   const e: WorklistEntry = { ...DEFAULTS };
-  for (const k of Object.keys(DEFAULTS) as (keyof WorklistEntry)[]) {
+  for (const k of Object.keys(DEFAULTS) as WorklistField[]) {
     const v = input[k];
     if (v !== undefined) {
       if (typeof v !== 'string') throw new WorklistEntryError(`${k} must be text`);
       e[k] = v.trim();
     }
+  }
+  if (input.more !== undefined) {
+    if (
+      typeof input.more !== 'object' ||
+      input.more === null ||
+      Object.values(input.more).some((v) => typeof v !== 'string')
+    )
+      throw new WorklistEntryError('more must map columns to text');
+    e.more = Object.fromEntries(Object.entries(input.more).map(([k, v]) => [k, v.trim()]));
   }
   const problems: Message[] = [];
   if (!e.patientId) problems.push(msg('the patient ID is required'));
@@ -103,7 +117,7 @@ export function normalizeWorklistEntry(input: Partial<WorklistEntry>): WorklistE
 }
 
 /** Worklist entry fields and their columns in the `worklist` table, in the same order (both index engines). */
-export const WORKLIST_FIELDS: (keyof WorklistEntry)[] = [
+export const WORKLIST_FIELDS: WorklistField[] = [
   'patientId',
   'patientName',
   'birthDate',

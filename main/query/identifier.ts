@@ -173,7 +173,15 @@ export function qrAnswer(row: Row, request: QrRequest, retrieveAeTitle: string):
 
 // ------------------------------------------------------------------ Modality Worklist
 
+/** A Modality Worklist key beyond ours (dicom.sql's WorkList table): at the top, or in the step's item. */
+export interface WorklistKey {
+  attr: KeyAttribute;
+  step: boolean;
+}
+
 export interface WorklistRequest {
+  /** The keys answered at the top and in the Scheduled Procedure Step item: ours and dicom.sql's. */
+  keys: { top: Map<number, KeyAttribute>; step: Map<number, KeyAttribute> };
   conditions: Condition[];
   returns: KeyAttribute[];
   stepReturns: KeyAttribute[];
@@ -187,11 +195,19 @@ export interface WorklistRequest {
 const MWL_BY_TAG = new Map(MWL_ATTRIBUTES.map((a) => [a.tag, a]));
 const MWL_STEP_BY_TAG = new Map(MWL_STEP_ATTRIBUTES.map((a) => [a.tag, a]));
 
-/** Read a worklist identifier (PS3.4 K.6.1.2); matching reaches into the one Scheduled Procedure Step item. */
-export function worklistRequestFrom(identifier: DataSet): WorklistRequest {
+/**
+ * Read a worklist identifier (PS3.4 K.6.1.2); matching reaches into the one Scheduled Procedure Step item. `added`:
+ * the keys dicom.sql's WorkList table adds to ours.
+ */
+export function worklistRequestFrom(identifier: DataSet, added: readonly WorklistKey[] = []): WorklistRequest {
   const requestCharset = charsetOf(identifier);
   const charset = new CharacterSet(requestCharset);
+  const withAdded = (ours: Map<number, KeyAttribute>, step: boolean) =>
+    added.some((k) => k.step === step)
+      ? new Map([...ours, ...added.filter((k) => k.step === step).map((k) => [k.attr.tag, k.attr] as const)])
+      : ours;
   const request: WorklistRequest = {
+    keys: { top: withAdded(MWL_BY_TAG, false), step: withAdded(MWL_STEP_BY_TAG, true) },
     conditions: [],
     returns: [],
     stepReturns: [],
@@ -213,7 +229,7 @@ export function worklistRequestFrom(identifier: DataSet): WorklistRequest {
       if (condition) request.conditions.push(condition);
     }
   };
-  collect(identifier, MWL_BY_TAG, request.returns);
+  collect(identifier, request.keys.top, request.returns);
   const steps = identifier.get(Tag.ScheduledProcedureStepSequence);
   if (steps) {
     if (!isSequence(steps))
@@ -227,7 +243,7 @@ export function worklistRequestFrom(identifier: DataSet): WorklistRequest {
         'Scheduled Procedure Step Sequence holds more than one item',
       );
     request.stepItem = steps.value[0] ?? new Map();
-    collect(request.stepItem, MWL_STEP_BY_TAG, request.stepReturns);
+    collect(request.stepItem, request.keys.step, request.stepReturns);
   }
   return request;
 }
@@ -243,10 +259,10 @@ export function worklistAnswer(row: Row, request: WorklistRequest): DataSet {
         put(target, emptyLike(e));
     for (const e of elements) if (table.has(e.tag) && source.has(e.tag)) put(target, e);
   };
-  build(request.identifier, answer, MWL_BY_TAG);
+  build(request.identifier, answer, request.keys.top);
   if (request.stepItem) {
     const item: DataSet = new Map();
-    build(request.stepItem, item, MWL_STEP_BY_TAG);
+    build(request.stepItem, item, request.keys.step);
     put(answer, { tag: Tag.ScheduledProcedureStepSequence, vr: 'SQ', value: [item] });
   }
   if (charset) put(answer, { tag: Tag.SpecificCharacterSet, vr: 'CS', value: Buffer.from(charset, 'latin1') });

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveIndex } from '../../main/index/archive-index.ts';
 import { INDEX_ENGINES, testHeader } from '../helpers/index-engines.ts';
 import type { InstanceHeader } from '../../main/dicom/instance-header.ts';
-import { qrRequestFrom } from '../../main/query/identifier.ts';
+import { qrRequestFrom, worklistRequestFrom } from '../../main/query/identifier.ts';
 import { identifierFromKeywords } from '../../main/query/keyword-identifiers.ts';
 import { parseDicomSql } from '../../main/config/dicom-sql.ts';
 import { indexSchemaOf, type IndexSchema } from '../../main/config/index-schema.ts';
 import { RemovedColumnsError } from '../../main/index/index-columns.ts';
 import { Tag } from '../../main/dicom/tags.ts';
+import { textElement, type DataSet } from '../../main/dicom/dataset.ts';
 import { TransferSyntax } from '../../common/uids.ts';
 
 /**
@@ -22,17 +23,22 @@ const BASE = `*Patient* { { 0x0010, 0x0020, "PatientID", 64, SQL_C_CHAR, DT_STR 
 *Image* { { 0x0008, 0x0018, "SOPInstanceUID", 64, SQL_C_CHAR, DT_UI } }`;
 
 /** BASE with lines added to tables, as an admin edits dicom.sql. */
-function schemaWith(lines: Partial<Record<'Study' | 'Series' | 'Image', string[]>>): IndexSchema {
+function textWith(lines: Partial<Record<'Study' | 'Series' | 'Image', string[]>>): string {
   let text = BASE;
   for (const [table, added] of Object.entries(lines))
     text = text.replace(new RegExp(`(\\*${table}\\* \\{ [^\\n]*?\\})( \\})`), `$1, ${added.join(', ')}$2`);
-  return indexSchemaOf(parseDicomSql('dicom.sql', text));
+  return text;
+}
+
+function schemaWith(lines: Partial<Record<'Study' | 'Series' | 'Image', string[]>>): IndexSchema {
+  return indexSchemaOf(parseDicomSql('dicom.sql', textWith(lines)));
 }
 
 const PROTOCOL = '{ 0x0018, 0x1030, "ProtocolName", 64, SQL_C_CHAR, DT_ISTR }';
 const AGE = '{ 0x0010, 0x1010, "PatientsAge", 16, SQL_C_CHAR, DT_STR }';
 const IMAGE_TYPE = '{ 0x0008, 0x0008, "ImageType", 128, SQL_C_CHAR, DT_MSTR }';
 const ACQ_DATE = '{ 0x0008, 0x0022, "AcqDate", 8, SQL_C_DATE, DT_DATE }';
+const MANUFACTURER = '{ 0x0008, 0x0070, "Manufacturer", 64, SQL_C_CHAR, DT_STR }';
 
 describe.each(INDEX_ENGINES)('dicom.sql columns on the $name index', (engine) => {
   let index: ArchiveIndex;
@@ -140,5 +146,38 @@ describe.each(INDEX_ENGINES)('dicom.sql columns on the $name index', (engine) =>
     await index.applySchema(again, []);
     expect(await find({ QueryRetrieveLevel: 'SERIES', SeriesInstanceUID: '', Manufacturer: 'ACME' })).toEqual([]);
     expect(again.attributes.find((a) => a.keyword === 'Manufacturer')!.filling).toBe(true);
+  });
+  it("keeps the worklist's added columns, and matches and returns them as Modality Worklist keys", async () => {
+    const text = `${BASE}
+*WorkList* {
+  { 0x0010, 0x2000, "MedicalAlerts", 64, SQL_C_CHAR, DT_STR, "---" },
+  { 0x0040, 0x0100, "--------", 0, SQL_C_CHAR, DT_STARTSEQUENCE, "---" },
+  { 0x0040, 0x0400, "SchedPSComments", 64, SQL_C_CHAR, DT_STR, "---" },
+  { 0x0040, 0x0100, "---------", 0, SQL_C_CHAR, DT_ENDSEQUENCE, "---" }
+}`;
+    const tables = textWith({ Study: [AGE], Series: [PROTOCOL, MANUFACTURER], Image: [IMAGE_TYPE, ACQ_DATE] });
+    const schema = indexSchemaOf(parseDicomSql('dicom.sql', text.replace(BASE, tables)));
+    await index.applySchema(schema, []);
+    const entry = { patientId: 'W1', patientName: 'Doe^Jane', modality: 'CT', scheduledDate: '20261209' };
+    const added = await index.addWorklistEntry({
+      ...entry,
+      more: { x_medicalalerts: 'LATEX', x_schedpscomments: 'fasting' },
+    });
+    await index.addWorklistEntry({ ...entry, patientId: 'W2' });
+    expect((await index.listWorklist()).find((e) => e.id === added.id)!.more).toEqual({
+      x_medicalalerts: 'LATEX',
+      x_schedpscomments: 'fasting',
+    });
+    const step: DataSet = new Map([
+      [Tag.CommentsOnTheScheduledProcedureStep, textElement(Tag.CommentsOnTheScheduledProcedureStep, 'LT', '')],
+    ]);
+    const identifier: DataSet = new Map([
+      [Tag.PatientID, textElement(Tag.PatientID, 'LO', '')],
+      [Tag.MedicalAlerts, textElement(Tag.MedicalAlerts, 'LO', 'LATEX')],
+      [Tag.ScheduledProcedureStepSequence, { tag: Tag.ScheduledProcedureStepSequence, vr: 'SQ', value: [step] }],
+    ]);
+    const request = worklistRequestFrom(identifier, index.schema.worklistKeys);
+    const rows = await index.queryWorklist([...request.returns, ...request.stepReturns], request.conditions);
+    expect(rows).toEqual([{ PatientID: 'W1', MedicalAlerts: 'LATEX', CommentsOnTheScheduledProcedureStep: 'fasting' }]);
   });
 });

@@ -179,7 +179,7 @@ export class FindScp implements DimseService {
     seen?: Set<string>,
   ): { chunks: AsyncIterable<(() => DataSet | Buffer)[]>; pending: number; note?: string } {
     if (sopClass === QrSopClass.ModalityWorklistFind) {
-      const request = worklistRequestFrom(identifier);
+      const request = worklistRequestFrom(identifier, this.port.addedWorklistKeys?.());
       const rows = this.port.findWorklist(request);
       return {
         chunks: (async function* () {

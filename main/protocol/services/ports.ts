@@ -1,7 +1,7 @@
 import type { QrAttribute } from '../../query/attributes.ts';
 import type { CompressionPlan } from '../../../common/compression-code.ts';
 import type { Association } from '../association.ts';
-import type { QrRequest, Row, WorklistRequest } from '../../query/identifier.ts';
+import type { QrRequest, Row, WorklistKey, WorklistRequest } from '../../query/identifier.ts';
 import type { OutgoingObject } from './store-scu.ts';
 import type { CommitmentRequest, CommitmentResult } from './commitment-info.ts';
 import type { DataSet } from '../../dicom/dataset.ts';
@@ -20,6 +20,8 @@ export interface QueryPort {
   findWorklist(request: WorklistRequest): Promise<Row[]>;
   /** The keys dicom.sql added to the index, beside its own (QR_ATTRIBUTES). */
   addedKeys?(): readonly QrAttribute[];
+  /** The keys dicom.sql added to the worklist, beside its own (MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES). */
+  addedWorklistKeys?(): readonly WorklistKey[];
 }
 
 /**

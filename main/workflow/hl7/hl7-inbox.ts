@@ -96,7 +96,7 @@ export class Hl7Inbox {
     const kind = `${message.type}^${message.trigger}`;
     if (kind === 'ORM^O01' || kind === 'OMI^O23') {
       // dicom.sql's WorkList HL7 fields, where it gives them, replace our mapping of those columns.
-      return this.orders(readOrders(message, orderColumns(this.index.schema.worklist).columns));
+      return this.orders(readOrders(message, orderColumns(this.index.schema)));
     }
     if (message.type === 'ADT') {
       const action = readPatientMessage(message);

@@ -1,7 +1,8 @@
 import { newUid } from '../../../common/uids.ts';
-import { parseHl7Source, type DicomSqlEntry, type Hl7Source } from '../../config/dicom-sql.ts';
+import { parseHl7Source, type Hl7Source } from '../../config/dicom-sql.ts';
 import { Tag } from '../../dicom/tags.ts';
-import type { WorklistEntry } from '../../index/worklist-entry.ts';
+import type { WorklistEntry, WorklistField } from '../../index/worklist-entry.ts';
+import type { IndexSchema } from '../../config/index-schema.ts';
 import type { Hl7Message, Segment } from './message.ts';
 import { dateTime, personName } from './hl7-values.ts';
 
@@ -13,7 +14,7 @@ import { dateTime, personName } from './hl7-values.ts';
  */
 
 /** The worklist's own columns, by the tag dicom.sql names them with. */
-const FIELD_BY_TAG = new Map<number, keyof WorklistEntry>([
+const FIELD_BY_TAG = new Map<number, WorklistField>([
   [Tag.AccessionNumber, 'accessionNumber'],
   [Tag.PatientID, 'patientId'],
   [Tag.PatientName, 'patientName'],
@@ -34,31 +35,31 @@ const FIELD_BY_TAG = new Map<number, keyof WorklistEntry>([
   [Tag.ScheduledProcedureStepStatus, 'stepStatus'],
 ]);
 
-const NAMES = new Set<keyof WorklistEntry>(['patientName', 'referringPhysician', 'performingPhysician']);
+const NAMES = new Set<WorklistField>(['patientName', 'referringPhysician', 'performingPhysician']);
 
+/** Where an order's value goes: one of the worklist's own fields, or a column dicom.sql added (by its name). */
 export interface OrderColumn {
-  field: keyof WorklistEntry;
+  target: { field: WorklistField } | { more: string };
   source: Hl7Source;
 }
 
 /**
- * The worklist columns dicom.sql maps from HL7, and its lines this archive does not keep (a column the worklist has
- * not, such as MedicalAlerts): those are said at start, not refused, so Conquest's stock file is taken as it is.
+ * The worklist columns dicom.sql maps from HL7: its own fields, and the columns it added (index-schema.ts), each
+ * where its line gives an HL7 field.
  */
-export function orderColumns(worklist: readonly DicomSqlEntry[]): { columns: OrderColumn[]; notKept: DicomSqlEntry[] } {
+export function orderColumns(schema: Pick<IndexSchema, 'worklist' | 'added'>): OrderColumn[] {
   const columns: OrderColumn[] = [];
-  const notKept: DicomSqlEntry[] = [];
-  for (const entry of worklist) {
+  const added = schema.added.filter((c) => c.table === 'worklist');
+  for (const entry of schema.worklist) {
     if (entry.dicomType === 'DT_STARTSEQUENCE' || entry.dicomType === 'DT_ENDSEQUENCE') continue;
-    const field = FIELD_BY_TAG.get(entry.tag);
     const source = parseHl7Source(entry.hl7);
-    if (!field) {
-      notKept.push(entry);
-      continue;
-    }
-    if (source && source !== 'none') columns.push({ field, source });
+    if (!source || source === 'none') continue;
+    const more = added.find((c) => c.line === entry.line)?.name;
+    const field = FIELD_BY_TAG.get(entry.tag);
+    if (more) columns.push({ target: { more }, source });
+    else if (field) columns.push({ target: { field }, source });
   }
-  return { columns, notKept };
+  return columns;
 }
 
 /** The segment an order's value is read from: the order's own (its ORC group's OBR, IPC, TQ1), else the message's first. */
@@ -75,20 +76,24 @@ export function withOrderColumns(
 ): Partial<WorklistEntry> {
   if (!columns.length) return entry;
   const out: Partial<WorklistEntry> = { ...entry };
-  for (const { field, source } of columns) {
+  const put = (target: OrderColumn['target'], value: string) => {
+    if ('field' in target) out[target.field] = value;
+    else out.more = { ...out.more, [target.more]: value };
+  };
+  for (const { target, source } of columns) {
     if (source.kind === 'new') {
       const uid = newUid();
-      out[field] = source.what === 'UI' ? uid : uid.slice(-16);
+      put(target, source.what === 'UI' ? uid : uid.slice(-16));
       continue;
     }
     const segment = segmentOf(source.segment, group, message);
     if (!segment) continue;
     let value: string;
     if (source.component !== undefined) value = segment.get(source.field, source.component + 1);
-    else if (NAMES.has(field)) value = personName(segment.components(source.field));
+    else if ('field' in target && NAMES.has(target.field)) value = personName(segment.components(source.field));
     else value = segment.components(source.field).join('^').replace(/\^+$/, '');
     if (source.part) value = source.part === 'DATE' ? dateTime(value).date : dateTime(value).time;
-    out[field] = value;
+    put(target, value);
   }
   return out;
 }

@@ -1354,4 +1354,6 @@ export const CS: Record<string, string> = {
   'still being read from the objects stored before: some may not match yet':
     'ještě se načítá z dříve uložených objektů: některé se zatím nemusí najít',
   'cached from {node}': 'mezipaměť z {node}',
+  'the worklist keeps one sequence, the Scheduled Procedure Step Sequence (0040,0100)':
+    'pracovní seznam vede jednu sekvenci, Scheduled Procedure Step Sequence (0040,0100)',
 };

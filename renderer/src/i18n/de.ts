@@ -1373,4 +1373,6 @@ export const DE: Record<string, string> = {
   'still being read from the objects stored before: some may not match yet':
     'wird noch aus den zuvor gespeicherten Objekten gelesen: manche werden vielleicht noch nicht gefunden',
   'cached from {node}': 'zwischengespeichert von {node}',
+  'the worklist keeps one sequence, the Scheduled Procedure Step Sequence (0040,0100)':
+    'die Arbeitsliste führt eine Sequenz, die Scheduled Procedure Step Sequence (0040,0100)',
 };
