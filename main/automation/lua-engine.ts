@@ -390,6 +390,8 @@ export class ScriptEngine {
           return (await services.sql(text(a))).map((row) => row.map((v) => v ?? ''));
         case 'amap':
           return services.amap(Number(a));
+        case 'sqldef':
+          return services.sqlDef(Number(a), Number(b));
         case 'gpps':
           return services.gpps(text(a), text(b));
         case 'changeuid':

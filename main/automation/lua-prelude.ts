@@ -279,6 +279,11 @@ function get_amap(n)
   if err or v == nil then return end
   return v[1], v[2], v[3], v[4]
 end
+function get_sqldef(tbl, n)
+  local err, v = call('sqldef', tbl, n)
+  if err or v == nil then return end
+  return v[1], v[2], v[3], v[4], v[5], v[6]
+end
 function gpps(section, key, default)
   if key == nil then section, key = 'sscscp', section end
   local err, v = call('gpps', section, key)

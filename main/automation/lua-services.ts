@@ -22,6 +22,11 @@ export interface LuaServices {
   sql(statement: string): Promise<(string | null)[][]>;
   /** get_amap(n): entry n (from 0) of acrnema.map as AE, host, port, compression; undefined past the end. */
   amap(entry: number): Promise<string[] | undefined>;
+  /**
+   * get_sqldef(table, n): line n (from 0) of dicom.sql's table (0 patient ... 4 worklist) as group, element, column,
+   * length, SQL type, DICOM type; undefined past the end.
+   */
+  sqlDef(table: number, entry: number): Promise<(string | number)[] | undefined>;
   /** gpps(section, key): a dicom.ini value (secrets are not given out); undefined when it is not set. */
   gpps(section: string, key: string): Promise<string | undefined>;
   /** changeuid(old[, proposed[, stage]]): the new UID for an old one (kept in the index for changeuidback). */
@@ -57,6 +62,7 @@ export const LUA_SERVICE_NAMES: readonly LuaServiceName[] = [
   'popen',
   'sql',
   'amap',
+  'sqlDef',
   'gpps',
   'changeUid',
   'changeUidBack',

@@ -58,6 +58,8 @@ export interface AddedAttribute extends QrAttribute {
 
 export interface IndexSchema {
   file: string;
+  /** Every line of dicom.sql, in its order (Lua's get_sqldef). */
+  entries: DicomSqlEntry[];
   /** Every added column: the levels' and the worklist's. */
   added: AddedColumn[];
   /** The levels' added columns as query keys (by level, in dicom.sql's order). */
@@ -69,7 +71,14 @@ export interface IndexSchema {
 }
 
 /** The schema of an index with no dicom.sql lines beyond what it keeps always. */
-export const BUILT_IN_SCHEMA: IndexSchema = { file: '', added: [], attributes: [], worklistKeys: [], worklist: [] };
+export const BUILT_IN_SCHEMA: IndexSchema = {
+  file: '',
+  entries: [],
+  added: [],
+  attributes: [],
+  worklistKeys: [],
+  worklist: [],
+};
 
 /** The VR a column is matched as: dicom.sql's type first (DT_DATE ranges, DT_UI lists), else the dictionary's. */
 function matchVr(type: DicomType, tag: number): string {
@@ -150,7 +159,7 @@ export function indexSchemaOf(sql: DicomSqlFile): IndexSchema {
   }
   if (errors.length) throw new ConfigErrors(errors);
   const attributes = added.filter((c) => c.level !== WORKLIST_LEVEL).map(addedAttribute);
-  return { file: sql.file, added, attributes, worklistKeys, worklist };
+  return { file: sql.file, entries: sql.entries, added, attributes, worklistKeys, worklist };
 }
 
 /** The column a line adds to its table (pushed onto `added`), or undefined with the reason refused. */

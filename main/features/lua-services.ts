@@ -110,6 +110,13 @@ export function luaServices(core: ArchiveCore, transfers: Transfers, editor?: St
       const n = core.config.nodes.nodes[entry];
       return n ? [n.ae, n.host, String(n.port), n.compression ?? ''] : undefined;
     },
+    async sqlDef(table, entry) {
+      const level = (['Patient', 'Study', 'Series', 'Image', 'WorkList'] as const)[table];
+      const line = core.config.indexSchema.entries.filter((e) => e.level === level)[entry];
+      return line
+        ? [line.tag >>> 16, line.tag & 0xffff, line.column, line.length, line.sqlType, line.dicomType]
+        : undefined;
+    },
     async gpps(section, key) {
       if (SECRET.test(key)) return undefined;
       return core.config.ini.get(section || 'sscscp', key)?.value;

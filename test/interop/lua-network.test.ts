@@ -14,7 +14,7 @@ import { StorageSopClass } from '../../common/uids.ts';
 
 /**
  * Conquest's Lua functions that reach outside the object (its Windows manual, "Lua scripts": dicomquery, dicommove,
- * dicomstore, dicomecho, sql, get_amap, gpps, changeuid), run from an ImportConverter while a modality (storescu)
+ * dicomstore, dicomecho, sql, get_amap, get_sqldef, gpps, changeuid), run from an ImportConverter while a modality (storescu)
  * sends: a new study's arrival fetches the patient's priors from another PACS (a second archive, by C-FIND and C-MOVE
  * back to us), sends a made object to a storescp, and reads the index. The Automation screen's try answers the reads
  * and shows what it would have moved instead of moving it.
@@ -51,6 +51,7 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     "print('rows', r and #r, r and r[1] and r[1][1])",
     "print('write refused', sql('DELETE FROM instances'))",
     "print('amap', get_amap(0))",
+    "print('sqldef', get_sqldef(0, 0)); print('sqldef past', get_sqldef(0, 99) == nil)",
     "print('ae', gpps('sscscp', 'MyACRNema', 'none'), gpps('sscscp', 'NoSuchKey', 'fallback'))",
     "local new = changeuid(Data.StudyInstanceUID, nil, 'lua1')",
     "print('back', changeuidback(new, 'lua1') == Data.StudyInstanceUID, new ~= Data.StudyInstanceUID)",
@@ -176,6 +177,9 @@ describe('Lua functions that reach DICOM nodes and the index', () => {
     expect(log).toContain('sql failed: sql() in a script reads only: SELECT ...');
     expect(log).toContain('write refused\tnil');
     expect(log).toMatch(/amap\t\S+\t\S+\t\d+/);
+    // dicom.sql's first Patient line, as Conquest's get_sqldef gives it.
+    expect(log).toMatch(/sqldef\t16\t32\tPatientID\t64\tSQL_C_CHAR\tDT_STR/);
+    expect(log).toMatch(/sqldef past\ttrue/);
     expect(log).toContain('ae\tARCHA\tfallback');
     expect(log).toContain('back\ttrue\ttrue');
     expect(await archive.server.index.findInstance(image.sopUid)).toBeDefined();
