@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { DeletionDto, StudyDeleted } from './contract.ts';
+import type { DeletionDto, IndexKeyDto, StudyDeleted } from './contract.ts';
+import type { AddedAttribute } from '../config/index-schema.ts';
 import { objectHeader } from './object-header.ts';
 import { findLocal } from './query-routes.ts';
 import { HttpError, Streamed, found, listLimit, text, type RouteContext, type RouteDef, route } from './router.ts';
@@ -91,16 +92,20 @@ export function archiveRoutes(archive: ArchiveService): RouteDef[] {
       if (isSearch(body)) audit({ action: 'query', detail: `local: ${queryText(body)}` });
       return findLocal(archive.index, body as object);
     }),
-    route(ENDPOINTS.indexKeys, async () =>
-      archive.index.schema.attributes
-        .filter((a) => keywordTag(a.keyword))
-        .map((a) => ({
-          keyword: a.keyword,
-          name: a.added.conquestName,
-          level: LEVEL_NAMES[a.level],
-          filling: a.filling,
-        })),
-    ),
+    route(ENDPOINTS.indexKeys, async () => {
+      const { attributes, worklistKeys } = archive.index.schema;
+      const key = (a: AddedAttribute, level: IndexKeyDto['level']): IndexKeyDto => ({
+        keyword: a.keyword,
+        name: a.added.conquestName,
+        column: a.added.name,
+        level,
+        filling: a.filling,
+      });
+      return [
+        ...attributes.filter((a) => keywordTag(a.keyword)).map((a) => key(a, LEVEL_NAMES[a.level])),
+        ...worklistKeys.map((k) => key(k.attr, 'WORKLIST')),
+      ];
+    }),
     // The patient's other studies here, for the viewer: a look-up by the study, audited with the view, not as a search.
     route(ENDPOINTS.priors, async ({ params: [uid] }) => {
       const [study] = await findLocal(archive.index, {

@@ -207,12 +207,14 @@ export interface FindRequest {
 /** One answer: keyword -> value as text. */
 export type FindAnswer = Record<string, string>;
 
-/** A key dicom.sql added to the index: searched on the Studies screen as any other. */
+/** A key dicom.sql added to the index (searched on the Studies screen as any other) or to the worklist. */
 export interface IndexKeyDto {
   keyword: string;
   /** The column's name in dicom.sql. */
   name: string;
-  level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
+  /** Its column (a worklist entry's `more` is keyed by it). */
+  column: string;
+  level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE' | 'WORKLIST';
   /** Objects stored before it was added are still being read: some may not match yet. */
   filling: boolean;
 }

@@ -65,7 +65,7 @@ export interface IndexSchema {
   /** The levels' added columns as query keys (by level, in dicom.sql's order). */
   attributes: AddedAttribute[];
   /** The worklist's added columns as Modality Worklist keys. */
-  worklistKeys: WorklistKey[];
+  worklistKeys: (WorklistKey & { attr: AddedAttribute })[];
   /** The WorkList table's lines (their HL7 fields). */
   worklist: DicomSqlEntry[];
 }
@@ -123,7 +123,7 @@ export function indexSchemaOf(sql: DicomSqlFile): IndexSchema {
   const errors: ConfigError[] = [];
   const added: AddedColumn[] = [];
   const worklist: DicomSqlEntry[] = [];
-  const worklistKeys: WorklistKey[] = [];
+  const worklistKeys: IndexSchema['worklistKeys'] = [];
   /** Inside the Scheduled Procedure Step Sequence's DT_STARTSEQUENCE ... DT_ENDSEQUENCE. */
   let inStep = false;
   for (const entry of sql.entries) {

@@ -226,7 +226,7 @@ export class ArchiveCore {
     await store.open();
     const index = await openIndex(s);
     // dicom.sql's columns exist before the first object is stored (or a crash's leftovers indexed by repair()).
-    indexMoreTags(config.indexSchema.added.map((c) => c.tag));
+    indexMoreTags(config.indexSchema.attributes.map((a) => a.tag));
     try {
       await index.applySchema(config.indexSchema, s.dropIndexColumns);
     } catch (err) {

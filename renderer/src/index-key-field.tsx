@@ -12,6 +12,7 @@ const LEVEL_WORDS: Record<IndexKeyDto['level'], string> = {
   STUDY: 'study level',
   SERIES: 'series level',
   IMAGE: 'image level',
+  WORKLIST: 'worklist',
 };
 
 export const NO_INDEX_KEY: IndexKeyValue = { keyword: '', value: '' };

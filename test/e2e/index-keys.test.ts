@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startArchive, type TestArchive } from '../helpers/archive.ts';
+import { apiFetch, startArchive, type TestArchive } from '../helpers/archive.ts';
 import { uiSuite } from '../helpers/ui-suite.ts';
 import { signInUrl } from '../helpers/sign-in.ts';
 import { makeImage, uid } from '../helpers/fixtures.ts';
@@ -52,5 +52,41 @@ describe("searching the Studies screen by dicom.sql's keys", () => {
     await ui.page.getByRole('button', { name: 'Clear', exact: true }).click();
     await rows.filter({ hasText: 'H200' }).waitFor();
     expect(await ui.page.locator('input[name=indexKeyValue]').inputValue()).toBe('');
+  });
+});
+
+describe("the worklist's columns from dicom.sql on the Worklist screen", () => {
+  const ui = uiSuite('index-keys-worklist');
+  let archive: TestArchive;
+  const tables = `*Patient* { { 0x0010, 0x0020, "PatientID", 64, SQL_C_CHAR, DT_STR } }
+*WorkList* {
+  { 0x0010, 0x2000, "MedicalAlerts", 64, SQL_C_CHAR, DT_STR, "---" },
+  { 0x0040, 0x1003, "ReqProcPriority", 16, SQL_C_CHAR, DT_STR, "---" }
+}`;
+
+  beforeAll(async () => {
+    archive = await startArchive({}, [], 'TESTPACS', { configFiles: { 'dicom.sql': tables } });
+    const added = await apiFetch(archive, 'POST', '/api/worklist', {
+      patientId: 'W300',
+      patientName: 'Kral^Petr',
+      modality: 'MR',
+      scheduledDate: '20261209',
+      requestedProcedureDescription: 'MR knee',
+      more: { x_medicalalerts: 'pacemaker', x_reqprocpriority: 'HIGH' },
+    });
+    expect(added.status).toBe(200);
+  }, 60_000);
+  afterAll(async () => {
+    await archive?.stop();
+  });
+
+  it('shows them with the procedure, by their names in dicom.sql', async () => {
+    await ui.page.goto(await signInUrl(archive.server, '#/worklist'));
+    const row = ui.page.locator('tr', { hasText: 'W300' });
+    await row.locator('.worklist-more', { hasText: 'MedicalAlerts: pacemaker' }).waitFor();
+    expect(await row.locator('.worklist-more').allTextContents()).toEqual([
+      'MedicalAlerts: pacemaker',
+      'ReqProcPriority: HIGH',
+    ]);
   });
 });

@@ -125,10 +125,10 @@ describe("Conquest's dicom.sql layout, through DICOM, QIDO-RS and the Studies sc
     expect(await studies({ ImageType: 'LOCALIZER' })).toEqual([]);
     const keys = await (await apiFetch(archive, 'GET', '/api/index-keys')).json();
     expect(keys).toEqual([
-      { keyword: 'PatientAge', name: 'PatientsAge', level: 'STUDY', filling: false },
-      { keyword: 'ProtocolName', name: 'ProtocolName', level: 'SERIES', filling: false },
-      { keyword: 'ImageType', name: 'ImageType', level: 'IMAGE', filling: false },
-      { keyword: 'AcquisitionDate', name: 'AcqDate', level: 'IMAGE', filling: false },
+      { keyword: 'PatientAge', name: 'PatientsAge', column: 'x_patientsage', level: 'STUDY', filling: false },
+      { keyword: 'ProtocolName', name: 'ProtocolName', column: 'x_protocolname', level: 'SERIES', filling: false },
+      { keyword: 'ImageType', name: 'ImageType', column: 'x_imagetype', level: 'IMAGE', filling: false },
+      { keyword: 'AcquisitionDate', name: 'AcqDate', column: 'x_acqdate', level: 'IMAGE', filling: false },
     ]);
   });
 });

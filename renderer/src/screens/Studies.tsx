@@ -105,7 +105,13 @@ export function Studies() {
               setSearchedKey(NO_INDEX_KEY);
             }}
             busy={studies.loading}
-            after={<IndexKeyField keys={indexKeys.data ?? []} value={indexKey} onChange={setIndexKey} />}
+            after={
+              <IndexKeyField
+                keys={(indexKeys.data ?? []).filter((k) => k.level !== 'WORKLIST')}
+                value={indexKey}
+                onChange={setIndexKey}
+              />
+            }
           />
           <ErrorText error={studies.error || nodes.error} />
           <table className="results">

@@ -106,6 +106,9 @@ export function Worklist() {
   const live = useLive();
   const entries = useLoad(() => api(ENDPOINTS.worklist), [live.worklistVersion]);
   const steps = useLoad(() => api(ENDPOINTS.mpps), [live.worklistVersion]);
+  // dicom.sql's worklist columns beyond ours (a priority, medical alerts): shown with the procedure, by their names.
+  const keys = useLoad(() => api(ENDPOINTS.indexKeys), []);
+  const moreNames = new Map((keys.data ?? []).filter((k) => k.level === 'WORKLIST').map((k) => [k.column, k.name]));
   const performed = new Map((steps.data ?? []).map((s) => [s.sopInstanceUid, s]));
   const [form, setForm] = useState<Partial<Form>>(blank);
   const [editing, setEditing] = useState<number>();
@@ -178,7 +181,16 @@ export function Worklist() {
                 <td>{e.patientId}</td>
                 <td>{e.modality}</td>
                 <td>{e.scheduledAe}</td>
-                <td>{e.requestedProcedureDescription}</td>
+                <td>
+                  {e.requestedProcedureDescription}
+                  {Object.entries(e.more ?? {})
+                    .filter(([column, value]) => value && moreNames.has(column))
+                    .map(([column, value]) => (
+                      <span key={column} className="worklist-more">
+                        {moreNames.get(column)}: {value}
+                      </span>
+                    ))}
+                </td>
                 <td>{e.accessionNumber}</td>
                 <td>{t(e.stepStatus)}</td>
                 <td className="mpps">
