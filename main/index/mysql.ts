@@ -25,6 +25,8 @@ export const MYSQL_DIALECT: SqlDialect = {
   }),
   // MySQL's strings take escapes: the SQL literal '\\' is one backslash.
   multiValue: (expr) => `CONCAT('\\\\', ${expr}, '\\\\')`,
+  // MariaDB indexes no expression: the generated upper-case column where the index has one (index migration 18).
+  caseAside: (attr) => attr.upperColumn ?? `upper(${attr.column})`,
 };
 
 /** MySQL's SQL where it differs (sql-engine.ts). */

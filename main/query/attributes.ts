@@ -26,6 +26,8 @@ export interface KeyAttribute {
   foldColumn?: string;
   /** An identifier a forgiving search matches case aside (cz780 finds CZ780). */
   caseFold?: boolean;
+  /** Where an engine keeps the value in upper case, indexed (MariaDB's generated columns), for `caseFold`. */
+  upperColumn?: string;
   /** Only returned (counts); a value given for it is not matched. */
   returnOnly?: boolean;
   /** Matched case aside always (dicom.sql's DT_ISTR): against `matchColumn`, the value in upper case. */
@@ -55,7 +57,16 @@ export const QR_ATTRIBUTES: QrAttribute[] = [
     text: true,
     personName: true,
   },
-  { level: 0, tag: Tag.PatientID, keyword: 'PatientID', vr: 'LO', column: 'p.patient_id', text: true, caseFold: true },
+  {
+    level: 0,
+    tag: Tag.PatientID,
+    keyword: 'PatientID',
+    vr: 'LO',
+    column: 'p.patient_id',
+    text: true,
+    caseFold: true,
+    upperColumn: 'p.patient_id_upper',
+  },
   { level: 0, tag: Tag.PatientBirthDate, keyword: 'PatientBirthDate', vr: 'DA', column: 'p.birth_date' },
   { level: 0, tag: Tag.PatientSex, keyword: 'PatientSex', vr: 'CS', column: 'p.sex' },
   {
@@ -94,6 +105,7 @@ export const QR_ATTRIBUTES: QrAttribute[] = [
     column: 'st.accession_number',
     text: true,
     caseFold: true,
+    upperColumn: 'st.accession_upper',
   },
   { level: 1, tag: Tag.StudyID, keyword: 'StudyID', vr: 'SH', column: 'st.study_id', text: true },
   { level: 1, tag: Tag.StudyDescription, keyword: 'StudyDescription', vr: 'LO', column: 'st.description', text: true },

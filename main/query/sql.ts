@@ -11,6 +11,8 @@ export interface SqlDialect {
   wildcard(expr: string, pattern: string): { sql: string; param: string };
   /** `expr` with a backslash before and after it, so that each of its values is matched as `\value\`. */
   multiValue(expr: string): string;
+  /** The attribute's value in upper case, as an indexed expression of this engine (forgiving matching of IDs). */
+  caseAside(attr: KeyAttribute): string;
 }
 
 export const SQLITE_DIALECT: SqlDialect = {
@@ -18,6 +20,8 @@ export const SQLITE_DIALECT: SqlDialect = {
   wildcard: (expr, pattern) => ({ sql: `${expr} GLOB ?`, param: pattern.replace(/\[/g, '[[]') }),
   // SQLite's strings have no escapes: '\' is one backslash.
   multiValue: (expr) => `('\\' || ${expr} || '\\')`,
+  // Indexed as this expression (index migration 18).
+  caseAside: (attr) => `upper(${attr.column})`,
 };
 
 /** Person names are stored and compared upper-case, without trailing empty components ("DOE^JOHN^^" = "DOE^JOHN"). */
@@ -40,7 +44,7 @@ export function whereSql(conditions: Condition[], dialect: SqlDialect): { sql: s
         : caseAside || attr.ignoreCase
           ? foldCase(raw)
           : raw;
-    const expr = folded ? attr.foldColumn! : caseAside ? `upper(${attr.column})` : (attr.matchColumn ?? attr.column);
+    const expr = folded ? attr.foldColumn! : caseAside ? dialect.caseAside(attr) : (attr.matchColumn ?? attr.column);
     const within = (sql: string) => (attr.existsFrom ? `EXISTS (SELECT 1 FROM ${attr.existsFrom} AND ${sql})` : sql);
     if (attr.multiValued) {
       parts.push(within(anyValueSql(dialect.multiValue(expr), match, dialect, params)));

@@ -140,6 +140,21 @@ describe.each(INDEX_ENGINES)('C-FIND over the $name index', (engine) => {
       expect(await forgiving('muller*')).toEqual(['9.1']);
       expect(await forgiving('m?ller^hans')).toEqual(['9.1']);
       expect(await forgiving('doe^john')).toEqual(['1.1', '1.2']);
+      // Patient IDs and accession numbers case aside (an index of each engine's own: migration 18).
+      const caseAside = async (keys: Record<string, string>) => {
+        const request = qrRequestFrom(
+          identifier({ QueryRetrieveLevel: 'STUDY', StudyInstanceUID: '', ...keys }),
+          'STUDY',
+        );
+        return (await index.queryArchive(request.level, request.returns, withFoldedNames(request.conditions)))
+          .map((r) => r.StudyInstanceUID)
+          .sort();
+      };
+      expect(await caseAside({ PatientID: 'p1' })).toEqual(await studies({ PatientID: 'P1' }));
+      expect(await caseAside({ PatientID: 'p1' })).not.toEqual([]);
+      expect(await caseAside({ AccessionNumber: 'a1' })).toEqual(await studies({ AccessionNumber: 'A1' }));
+      expect(await caseAside({ AccessionNumber: 'a1' })).not.toEqual([]);
+      expect(await studies({ PatientID: 'p1' })).toEqual([]);
       // Exact matching (the C-FIND default) keeps its meaning.
       expect(await studies({ PatientName: 'novak*' })).toEqual([]);
       expect(await studies({ PatientName: 'mueller^hans' })).toEqual([]);

@@ -329,4 +329,14 @@ export const MYSQL_MIGRATIONS: { version: number; statements: string[] }[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    // Forgiving matching (NameMatching, the search screens) compares patient IDs and accession numbers case aside.
+    // MariaDB indexes no expression, so their upper-case forms are generated columns with an index, matched by name
+    // (MYSQL_DIALECT.caseAside).
+    version: 18,
+    statements: [
+      'ALTER TABLE patients ADD COLUMN patient_id_upper VARCHAR(64) AS (UPPER(patient_id)) VIRTUAL, ADD INDEX patients_id_upper (patient_id_upper)',
+      'ALTER TABLE studies ADD COLUMN accession_upper VARCHAR(64) AS (UPPER(accession_number)) VIRTUAL, ADD INDEX studies_accession_upper (accession_upper)',
+    ],
+  },
 ];
