@@ -113,6 +113,8 @@ export async function startOurs(dataDir: string, chosenPort?: number): Promise<O
     process.execPath,
     [
       ...profile,
+      // As `npm run serve` starts it: V8's young generation kept small (about 40 MB less resident after an ingest).
+      '--max-semi-space-size=4',
       path.join(ROOT, 'main/cli.ts'),
       'serve',
       '--data',
