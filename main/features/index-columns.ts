@@ -1,6 +1,21 @@
 import type { Feature } from '../core/feature.ts';
 import type { JobRunner } from '../jobs/job-queue.ts';
 import { readObjectHeader } from '../store/object-header.ts';
+import { readObjectHead } from '../edit/object-rewrite.ts';
+import { headerOfDataSet } from '../automation/converted-header.ts';
+import type { InstanceHeader } from '../dicom/instance-header.ts';
+
+/**
+ * An object's indexed attributes from its file: the elements before Pixel Data only (a large object is not read
+ * whole); a file without Part-10 meta information (Conquest's .v2) is read as regen reads it.
+ */
+async function headerOf(file: string): Promise<InstanceHeader> {
+  try {
+    return headerOfDataSet((await readObjectHead(file)).dataSet);
+  } catch {
+    return (await readObjectHeader(file)).header;
+  }
+}
 
 /** Rows read and written in one transaction. */
 const BATCH = 200;
@@ -32,7 +47,7 @@ export const indexColumns: Feature = {
           const rows: Parameters<typeof columns.write>[1] = [];
           for (const target of targets) {
             try {
-              const { header } = await readObjectHeader(core.objectFile(target.location));
+              const header = await headerOf(core.objectFile(target.location));
               rows.push({ target, values: fill.columns.map((c) => header.more?.get(c.tag) ?? '') });
             } catch (err) {
               // Gone or damaged since (deleted meanwhile, or for VerifyStorage to find): its row keeps empty values.
