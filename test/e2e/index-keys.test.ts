@@ -80,7 +80,7 @@ describe("the worklist's columns from dicom.sql on the Worklist screen", () => {
     await archive?.stop();
   });
 
-  it('shows them with the procedure, by their names in dicom.sql', async () => {
+  it('shows them with the procedure and edits them in the form, by their names in dicom.sql', async () => {
     await ui.page.goto(await signInUrl(archive.server, '#/worklist'));
     const row = ui.page.locator('tr', { hasText: 'W300' });
     await row.locator('.worklist-more', { hasText: 'MedicalAlerts: pacemaker' }).waitFor();
@@ -88,5 +88,14 @@ describe("the worklist's columns from dicom.sql on the Worklist screen", () => {
       'MedicalAlerts: pacemaker',
       'ReqProcPriority: HIGH',
     ]);
+    // Edited in the form, under their names; the other keeps its value.
+    await row.getByRole('button', { name: 'Edit', exact: true }).click();
+    const alerts = ui.page.locator('input[name=x_medicalalerts]');
+    expect(await alerts.inputValue()).toBe('pacemaker');
+    await alerts.fill('pacemaker, latex');
+    await ui.page.getByRole('button', { name: 'Save', exact: true }).click();
+    await row.locator('.worklist-more', { hasText: 'MedicalAlerts: pacemaker, latex' }).waitFor();
+    const entries = (await (await apiFetch(archive, 'GET', '/api/worklist')).json()) as { more?: object }[];
+    expect(entries[0]!.more).toEqual({ x_medicalalerts: 'pacemaker, latex', x_reqprocpriority: 'HIGH' });
   });
 });

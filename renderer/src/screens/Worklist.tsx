@@ -58,8 +58,9 @@ function toForm(e: WorklistEntryDto): Partial<Form> {
   const hm = (t: string) => (/^\d{4}/.test(t) ? `${t.slice(0, 2)}:${t.slice(2, 4)}` : t);
   const { family: familyName, given: givenName } = nameParts(e.patientName);
   // The stored name too: its middle name, prefix, suffix and other groups are kept when the form writes it back.
+  const { more: _more, ...fields } = e;
   return {
-    ...e,
+    ...fields,
     familyName,
     givenName,
     birthDate: daToIso(e.birthDate),
@@ -111,15 +112,19 @@ export function Worklist() {
   const moreNames = new Map((keys.data ?? []).filter((k) => k.level === 'WORKLIST').map((k) => [k.column, k.name]));
   const performed = new Map((steps.data ?? []).map((s) => [s.sopInstanceUid, s]));
   const [form, setForm] = useState<Partial<Form>>(blank);
+  // The values of dicom.sql's worklist columns in the form, by column.
+  const [more, setMore] = useState<Record<string, string>>({});
   const [editing, setEditing] = useState<number>();
   const [error, setError] = useState('');
 
   const save = async () => {
     setError('');
     try {
-      if (editing !== undefined) await api(ENDPOINTS.worklistEntry, { params: [editing], body: toEntry(form) });
-      else await api(ENDPOINTS.addWorklistEntry, { body: toEntry(form) });
+      const body = { ...toEntry(form), more };
+      if (editing !== undefined) await api(ENDPOINTS.worklistEntry, { params: [editing], body });
+      else await api(ENDPOINTS.addWorklistEntry, { body });
       setForm(blank());
+      setMore({});
       setEditing(undefined);
       entries.reload();
     } catch (e) {
@@ -203,6 +208,7 @@ export function Worklist() {
                     onClick={() => {
                       setEditing(e.id);
                       setForm(toForm(e));
+                      setMore(e.more ?? {});
                       setError('');
                     }}
                   >
@@ -284,6 +290,15 @@ export function Worklist() {
               )}
             </Field>
           ))}
+          {[...moreNames].map(([column, name]) => (
+            <Field key={column} label={name}>
+              <input
+                name={column}
+                value={more[column] ?? ''}
+                onChange={(e) => setMore({ ...more, [column]: e.target.value })}
+              />
+            </Field>
+          ))}
           <div className="form-actions">
             <button type="submit" className="primary">
               {editing !== undefined ? t('Save') : t('Add to worklist')}
@@ -294,6 +309,7 @@ export function Worklist() {
                 onClick={() => {
                   setEditing(undefined);
                   setForm(blank());
+                  setMore({});
                 }}
               >
                 {t('Cancel')}
