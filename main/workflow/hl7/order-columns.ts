@@ -1,7 +1,12 @@
 import { newUid } from '../../../common/uids.ts';
 import { parseHl7Source, type Hl7Source } from '../../config/dicom-sql.ts';
-import { Tag } from '../../dicom/tags.ts';
-import type { WorklistEntry, WorklistField } from '../../index/worklist-entry.ts';
+import { MWL_ATTRIBUTES, MWL_STEP_ATTRIBUTES } from '../../query/attributes.ts';
+import {
+  WORKLIST_COLUMNS,
+  WORKLIST_FIELDS,
+  type WorklistEntry,
+  type WorklistField,
+} from '../../index/worklist-entry.ts';
 import type { IndexSchema } from '../../config/index-schema.ts';
 import type { Hl7Message, Segment } from './message.ts';
 import { dateTime, personName } from './hl7-values.ts';
@@ -13,27 +18,13 @@ import { dateTime, personName } from './hl7-values.ts';
  * stamp, `*AN` a new accession number, `*UI` a new UID; `---` keeps ours.
  */
 
-/** The worklist's own columns, by the tag dicom.sql names them with. */
-const FIELD_BY_TAG = new Map<number, WorklistField>([
-  [Tag.AccessionNumber, 'accessionNumber'],
-  [Tag.PatientID, 'patientId'],
-  [Tag.PatientName, 'patientName'],
-  [Tag.PatientBirthDate, 'birthDate'],
-  [Tag.PatientSex, 'sex'],
-  [Tag.StudyInstanceUID, 'studyUid'],
-  [Tag.ReferringPhysicianName, 'referringPhysician'],
-  [Tag.RequestedProcedureDescription, 'requestedProcedureDescription'],
-  [Tag.RequestedProcedureID, 'requestedProcedureId'],
-  [Tag.Modality, 'modality'],
-  [Tag.ScheduledStationAETitle, 'scheduledAe'],
-  [Tag.ScheduledProcedureStepStartDate, 'scheduledDate'],
-  [Tag.ScheduledProcedureStepStartTime, 'scheduledTime'],
-  [Tag.ScheduledPerformingPhysicianName, 'performingPhysician'],
-  [Tag.ScheduledProcedureStepDescription, 'stepDescription'],
-  [Tag.ScheduledProcedureStepID, 'stepId'],
-  [Tag.ScheduledStationName, 'stationName'],
-  [Tag.ScheduledProcedureStepStatus, 'stepStatus'],
-]);
+/** The worklist's own fields, by the tag dicom.sql names them with (the Modality Worklist keys' columns). */
+const FIELD_BY_TAG = new Map<number, WorklistField>(
+  [...MWL_ATTRIBUTES, ...MWL_STEP_ATTRIBUTES].flatMap((a) => {
+    const at = WORKLIST_COLUMNS.indexOf(a.column.replace(/^w\./, ''));
+    return at >= 0 ? [[a.tag, WORKLIST_FIELDS[at]!] as const] : [];
+  }),
+);
 
 const NAMES = new Set<WorklistField>(['patientName', 'referringPhysician', 'performingPhysician']);
 
