@@ -1,3 +1,4 @@
+import { valueText } from '../dicom/dataset.ts';
 import { TEXT_VRS } from '../dicom/vr.ts';
 import type { DataSet, DicomElement } from '../dicom/dataset.ts';
 import { vrOf } from '../dicom/dictionary.ts';
@@ -32,7 +33,6 @@ import {
   expandVariables,
   lookupsIn,
   tagOf,
-  valueText,
   type Lookup,
   type VariableContext,
 } from './converter-vars.ts';

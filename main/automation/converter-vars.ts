@@ -1,7 +1,6 @@
-import { CHARSET_VRS, NUMBER_VRS } from '../dicom/vr.ts';
 import { newUid } from '../../common/uids.ts';
 import { CharacterSet } from '../dicom/charset.ts';
-import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
+import { isSequence, textOf, valueText, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { keywordTag } from '../dicom/dictionary.ts';
 import { Tag } from '../dicom/tags.ts';
 import { crc32 } from 'node:zlib';
@@ -294,18 +293,6 @@ function anywhere(ds: DataSet, tag: number, decode: (b: Buffer) => string): stri
 function decoderOf(ds: DataSet): (b: Buffer) => string {
   const charset = new CharacterSet(textOf(ds.get(Tag.SpecificCharacterSet)) || undefined);
   return (b) => charset.decode(b);
-}
-
-/** An element's value as text: text VRs as they read, binary numbers as decimal numbers separated by `\`. */
-export function valueText(e: DicomElement | undefined, decode: (b: Buffer) => string): string {
-  if (!e || !Buffer.isBuffer(e.value)) return '';
-  const number = NUMBER_VRS[e.vr];
-  if (number) {
-    const [size, read] = number;
-    const b = e.value;
-    return Array.from({ length: Math.floor(b.length / size) }, (_, k) => String(read(b, k * size))).join('\\');
-  }
-  return CHARSET_VRS.has(e.vr) ? textOf(e, decode) : textOf(e);
 }
 
 function text(ds: DataSet, tag: number): string {

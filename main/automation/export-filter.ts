@@ -3,7 +3,7 @@ import { textOf } from '../dicom/dataset.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { Tag } from '../dicom/tags.ts';
 import { attributeTag } from './lua-data.ts';
-import { valueText } from './converter-vars.ts';
+import { valueText } from '../dicom/dataset.ts';
 
 /**
  * Conquest's `ExportFilter<i>`: an SQL condition on the stored object's database columns, e.g. `Rows = 512 and Columns =

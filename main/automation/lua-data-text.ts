@@ -1,9 +1,9 @@
+import { valueText } from '../dicom/dataset.ts';
 import { NUMBER_VRS, TEXT_VRS } from '../dicom/vr.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, textOf, type DataSet } from '../dicom/dataset.ts';
 import { keywordOf } from '../dicom/dictionary.ts';
 import { Tag } from '../dicom/tags.ts';
-import { valueText } from './converter-vars.ts';
 import { LuaDataError, attributeTag, type ScriptData } from './lua-data.ts';
 
 /** A script's objects as text and back: Conquest's `DicomObject:new(json)` and `:Dump(file)`. */

@@ -1,3 +1,4 @@
+import { valueText } from '../dicom/dataset.ts';
 import dcmjs from 'dcmjs';
 import { CHARSET_VRS, NUMBER_VRS, TEXT_VRS } from '../dicom/vr.ts';
 import { CharacterSet } from '../dicom/charset.ts';
@@ -6,7 +7,7 @@ import { isSequence, textElement, textOf, type DataSet, type DicomElement } from
 import { keywordOf, vrOf } from '../dicom/dictionary.ts';
 import { Tag } from '../dicom/tags.ts';
 import { toUtf8 } from '../edit/object-rewrite.ts';
-import { tagOf, valueText } from './converter-vars.ts';
+import { tagOf } from './converter-vars.ts';
 
 /**
  * What Lua's `Data` reads and writes: an object's attributes by name (`Data.PatientID`, any case) or by

@@ -1,16 +1,24 @@
 import { msg } from '../../common/message.ts';
 import { ConfigError, ConfigErrors } from './config-error.ts';
-import { parseHl7Source, type DicomSqlEntry, type DicomSqlFile, type DicomType } from './dicom-sql.ts';
+import {
+  DICOM_SQL_LEVELS,
+  parseHl7Source,
+  type DicomSqlEntry,
+  type DicomSqlFile,
+  type DicomType,
+} from './dicom-sql.ts';
 import { keywordOf, vrOf } from '../dicom/dictionary.ts';
 import { CHARSET_VRS } from '../dicom/vr.ts';
 import {
   MWL_ATTRIBUTES,
   MWL_STEP_ATTRIBUTES,
+  QR_ALIAS,
   QR_BY_TAG,
   type LevelNumber,
   type QrAttribute,
 } from '../query/attributes.ts';
 import { Tag } from '../dicom/tags.ts';
+import { tagText } from '../dicom/dataset-scanner.ts';
 import type { WorklistKey } from '../query/identifier.ts';
 
 /**
@@ -30,11 +38,8 @@ export type LevelTable = (typeof LEVEL_TABLES)[number];
 /** The tables dicom.sql may add columns to: the four levels' and the worklist's. */
 export const INDEX_TABLES = [...LEVEL_TABLES, 'worklist'] as const;
 export type IndexTable = (typeof INDEX_TABLES)[number];
-/** dicom.sql's names of the tables, in INDEX_TABLES' order. */
-export const TABLE_NAMES = ['Patient', 'Study', 'Series', 'Image', 'WorkList'] as const;
 /** The worklist's place after the four levels (AddedColumn.level). */
 export const WORKLIST_LEVEL = 4;
-const LEVEL_OF = { Patient: 0, Study: 1, Series: 2, Image: 3 } as const;
 
 /** A column dicom.sql adds to a level's table, or to the worklist's. */
 export interface AddedColumn {
@@ -99,7 +104,7 @@ function matchVr(type: DicomType, tag: number): string {
 }
 
 export function addedAttribute(c: AddedColumn): AddedAttribute {
-  const alias = ['p', 'st', 'se', 'i', 'w'][c.level]!;
+  const alias = [...QR_ALIAS, 'w'][c.level]!;
   const column = `${alias}.${c.name}`;
   const vr = matchVr(c.type, c.tag);
   return {
@@ -148,7 +153,8 @@ export function indexSchemaOf(sql: DicomSqlFile): IndexSchema {
       if (column) worklistKeys.push({ attr: addedAttribute(column), step: inStep });
       continue;
     }
-    const level = LEVEL_OF[entry.level];
+    // dicom.sql's tables are in INDEX_TABLES' order: Patient, Study, Series, Image (the worklist handled above).
+    const level = DICOM_SQL_LEVELS.indexOf(entry.level);
     if (entry.dicomType === 'DT_STARTSEQUENCE' || entry.dicomType === 'DT_ENDSEQUENCE') {
       refuse(msg('{type} is only for the WorkList table', { type: entry.dicomType }));
       continue;
@@ -202,9 +208,4 @@ function addedColumn(
   };
   added.push(column);
   return column;
-}
-
-export function tagText(tag: number): string {
-  const hex = tag.toString(16).padStart(8, '0').toUpperCase();
-  return `(${hex.slice(0, 4)},${hex.slice(4)})`;
 }

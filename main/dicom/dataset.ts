@@ -2,7 +2,7 @@ import { DataSetError } from './dataset-scanner.ts';
 import { vrOf } from './dictionary.ts';
 import type { TransferSyntaxEncoding } from '../../common/uids.ts';
 import { Tag } from './tags.ts';
-import { LONG_VRS } from './vr.ts';
+import { CHARSET_VRS, LONG_VRS, NUMBER_VRS } from './vr.ts';
 
 /**
  * A data set held in memory as elements (PS3.5 7): for identifiers (C-FIND, C-MOVE, worklist) and for re-encoding an
@@ -308,6 +308,18 @@ export function textOf(e: DicomElement | undefined, decode?: (b: Buffer) => stri
   if (!e || !Buffer.isBuffer(e.value)) return '';
   const s = decode ? decode(e.value) : e.value.toString('latin1');
   return s.replace(/[\0 ]+$/, '').replace(/^ +/, '');
+}
+
+/** An element's value as text: text VRs as they read, binary numbers as decimal numbers separated by `\`. */
+export function valueText(e: DicomElement | undefined, decode: (b: Buffer) => string): string {
+  if (!e || !Buffer.isBuffer(e.value)) return '';
+  const number = NUMBER_VRS[e.vr];
+  if (number) {
+    const [size, read] = number;
+    const b = e.value;
+    return Array.from({ length: Math.floor(b.length / size) }, (_, k) => String(read(b, k * size))).join('\\');
+  }
+  return CHARSET_VRS.has(e.vr) ? textOf(e, decode) : textOf(e);
 }
 
 /** The items of a sequence element; none when it is absent or not a sequence. */

@@ -2,7 +2,8 @@ import { CharacterSet } from './charset.ts';
 import type { CapturedValue } from './dataset-scanner.ts';
 import { Tag } from './tags.ts';
 import { vrOf } from './dictionary.ts';
-import { CHARSET_VRS } from './vr.ts';
+import { NUMBER_VRS } from './vr.ts';
+import { valueText } from './dataset.ts';
 
 /** The attributes of one object that the archive indexes, decoded to text (PS3.4 C.6 keys and a few more). */
 export interface InstanceHeader {
@@ -104,34 +105,32 @@ export function instanceHeaderFrom(captured: Map<number, CapturedValue>, littleE
     header.more = new Map();
     for (const tag of moreTags) {
       const v = captured.get(tag);
-      if (v) header.more.set(tag, valueText(v.vr || vrOf(tag), v.value, charset, littleEndian));
+      if (v) header.more.set(tag, moreText(v.vr || vrOf(tag), v.value, charset, littleEndian));
     }
   }
   return header;
 }
 
-const BINARY_NUMBERS: Record<string, [number, (b: Buffer, at: number, le: boolean) => number]> = {
-  US: [2, (b, at, le) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at))],
-  SS: [2, (b, at, le) => (le ? b.readInt16LE(at) : b.readInt16BE(at))],
-  UL: [4, (b, at, le) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at))],
-  SL: [4, (b, at, le) => (le ? b.readInt32LE(at) : b.readInt32BE(at))],
-  FL: [4, (b, at, le) => (le ? b.readFloatLE(at) : b.readFloatBE(at))],
-  FD: [8, (b, at, le) => (le ? b.readDoubleLE(at) : b.readDoubleBE(at))],
-};
-
-/** Any attribute's value as text: binary numbers written out, values separated by `\` (PS3.5 6.4). */
-function valueText(vr: string, value: Buffer, charset: CharacterSet, littleEndian: boolean): string {
-  const binary = BINARY_NUMBERS[vr];
-  if (binary) {
-    const [size, read] = binary;
-    const out: string[] = [];
-    for (let at = 0; at + size <= value.length; at += size) out.push(String(read(value, at, littleEndian)));
-    return out.join('\\');
-  }
-  return trimText(CHARSET_VRS.has(vr) ? charset.decode(value) : value.toString('latin1'))
+/**
+ * Any attribute's value as text (valueText: binary numbers written out, values separated by `\`, each trimmed);
+ * binary numbers of a big endian data set are turned little endian first, as data sets are held in memory.
+ */
+function moreText(vr: string, value: Buffer, charset: CharacterSet, littleEndian: boolean): string {
+  const size = NUMBER_VRS[vr]?.[0];
+  const bytes = size && size > 1 && !littleEndian ? swapped(value, size) : value;
+  return valueText({ tag: 0, vr, value: bytes }, (b) => charset.decode(b))
     .split('\\')
     .map((part) => part.trim())
     .join('\\');
+}
+
+/** Each value of `size` bytes in the other byte order (a copy; a trailing partial value dropped). */
+function swapped(value: Buffer, size: number): Buffer {
+  const copy = Buffer.from(value.subarray(0, value.length - (value.length % size)));
+  if (size === 2) copy.swap16();
+  else if (size === 4) copy.swap32();
+  else copy.swap64();
+  return copy;
 }
 
 /** Leading and trailing spaces (and NUL padding) are not significant in these VRs (PS3.5 6.2). */

@@ -8,7 +8,7 @@ import { converterLookups } from './converter-lookups.ts';
 import { filterMatches } from '../config/import-converters.ts';
 import { ruleMatches } from '../config/forward-rules.ts';
 import { objectHeadOf, readObjectHead } from '../edit/object-rewrite.ts';
-import { valueText } from '../automation/converter-vars.ts';
+import { valueText } from '../dicom/dataset.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { isSequence, textOf, type DataSet, type DicomElement } from '../dicom/dataset.ts';
 import { keywordOf } from '../dicom/dictionary.ts';

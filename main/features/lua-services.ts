@@ -1,3 +1,4 @@
+import { DICOM_SQL_LEVELS } from '../config/dicom-sql.ts';
 import { CharacterSet } from '../dicom/charset.ts';
 import { byTag, encodeDataSet, isSequence, parseDataSet, textElement, textOf, type DataSet } from '../dicom/dataset.ts';
 import { keywordOf, keywordTag, vrOf } from '../dicom/dictionary.ts';
@@ -111,7 +112,7 @@ export function luaServices(core: ArchiveCore, transfers: Transfers, editor?: St
       return n ? [n.ae, n.host, String(n.port), n.compression ?? ''] : undefined;
     },
     async sqlDef(table, entry) {
-      const level = (['Patient', 'Study', 'Series', 'Image', 'WorkList'] as const)[table];
+      const level = DICOM_SQL_LEVELS[table];
       const line = core.config.indexSchema.entries.filter((e) => e.level === level)[entry];
       return line
         ? [line.tag >>> 16, line.tag & 0xffff, line.column, line.length, line.sqlType, line.dicomType]

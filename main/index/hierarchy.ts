@@ -103,6 +103,8 @@ export class HierarchySql {
   readonly series: string;
   /** The columns dicom.sql added, per level (patient, study, series, instance). */
   readonly added: readonly (readonly AddedColumn[])[];
+  /** Those of the patient, study and series rows, in that order. */
+  private readonly addedAboveImage: readonly AddedColumn[];
   /** The patient's newest study: the one whose patient attributes the patient takes. */
   readonly newestStudy =
     'SELECT id FROM studies WHERE patient_fk = ? ORDER BY study_date DESC, study_time DESC, id DESC LIMIT 1';
@@ -115,6 +117,7 @@ export class HierarchySql {
   constructor(dialect: IndexDialect, added: readonly AddedColumn[] = []) {
     this.dialect = dialect;
     this.added = [0, 1, 2, 3].map((level) => added.filter((c) => c.level === level));
+    this.addedAboveImage = this.added.slice(0, 3).flat();
     const [patient, study, series, instance] = this.added.map((cs) => cs.map((c) => c.name)) as string[][];
     // A patient who exists keeps its attributes here: upsertHierarchy decides whether this object's study gives them.
     this.patient = dialect.upsert('patients', 'patient_id', [...PATIENT, ...patient!], ['updated_at'], 1, true);
@@ -133,7 +136,10 @@ export class HierarchySql {
    * instance rows.
    */
   seriesAttributes(h: Header): string {
-    return [ourSeriesAttributes(h), ...this.added.slice(0, 3).flatMap((cs) => moreValues(h, cs))].join('\u0000');
+    const ours = ourSeriesAttributes(h);
+    // Every object takes this path: without dicom.sql's columns above the image level, our values alone.
+    if (!this.addedAboveImage.length) return ours;
+    return [ours, ...moreValues(h, this.addedAboveImage)].join('\u0000');
   }
 
   /** The values of an object's instance row beyond ours. */

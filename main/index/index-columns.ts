@@ -1,13 +1,13 @@
 import type { SqlEngine } from './sql-engine.ts';
 import {
   INDEX_TABLES,
-  TABLE_NAMES,
   WORKLIST_LEVEL,
   type AddedColumn,
   type IndexSchema,
   type IndexTable,
   type LevelTable,
 } from '../config/index-schema.ts';
+import { DICOM_SQL_LEVELS } from '../config/dicom-sql.ts';
 import type { StoredLocation } from '../store/file-store.ts';
 
 /**
@@ -55,7 +55,7 @@ interface ColumnRow {
 
 /** How a removal is confirmed (DropIndexColumns): the table as dicom.sql names it and the column, `Series.ProtocolName`. */
 function confirmName(table: IndexTable, column: string): string {
-  return `${TABLE_NAMES[INDEX_TABLES.indexOf(table)]}.${column.replace(/^x_/, '')}`;
+  return `${DICOM_SQL_LEVELS[INDEX_TABLES.indexOf(table)]}.${column.replace(/^x_/, '')}`;
 }
 
 /** The newest object of each row of `table` (its values are the row's, as the last object stored gave them). */
